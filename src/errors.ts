@@ -1,0 +1,104 @@
+/**
+ * Typed errors. Every error zkai throws on purpose is a {@link ZkaiError} with a stable `code`, so callers (and the
+ * CLI) can react to the kind of failure without parsing messages. Messages say what was wrong and what to do.
+ */
+
+/** Base class of every error zkai throws on purpose. */
+export class ZkaiError extends Error {
+  /** A stable, machine-readable code such as `COMPILE_FAILED`. */
+  readonly code: string;
+  /** What the user can do about it, when there is something to say. */
+  readonly hint: string | undefined;
+
+  constructor(code: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+/** circom rejected the source, or wrote no r1cs/wasm. `message` carries circom's own output. */
+export class CompileError extends ZkaiError {
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super('COMPILE_FAILED', message, options);
+  }
+}
+
+/** A file that should exist, or be of some format, is not. */
+export class InputFileError extends ZkaiError {
+  readonly path: string;
+  constructor(path: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super('BAD_INPUT_FILE', `${path}: ${message}`, options);
+    this.path = path;
+  }
+}
+
+/** Trusted-setup problems: a ptau too small, a hash mismatch, a zkey that does not verify. */
+export class SetupError extends ZkaiError {
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super('SETUP_FAILED', message, options);
+  }
+}
+
+/** The circuit input does not fit the circuit (missing signal, wrong length, failed constraint). */
+export class WitnessError extends ZkaiError {
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super('WITNESS_FAILED', message, options);
+  }
+}
+
+/** A proving job failed inside a worker. */
+export class ProveError extends ZkaiError {
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super('PROVE_FAILED', message, options);
+  }
+}
+
+/** The prover pool queue is full: the job was not accepted. */
+export class QueueFullError extends ZkaiError {
+  constructor(limit: number) {
+    super('QUEUE_FULL', `the prover queue is full (${limit} jobs waiting); retry later or raise maxQueue`);
+  }
+}
+
+/** A proving job ran longer than its timeout and was stopped. */
+export class JobTimeoutError extends ZkaiError {
+  constructor(timeoutMs: number) {
+    super('JOB_TIMEOUT', `the proving job did not finish within ${timeoutMs} ms and was stopped`);
+  }
+}
+
+/** A proving job was cancelled through its AbortSignal. */
+export class JobCancelledError extends ZkaiError {
+  constructor(reason?: unknown) {
+    super('JOB_CANCELLED', `the proving job was cancelled${reason instanceof Error ? `: ${reason.message}` : ''}`);
+  }
+}
+
+/** The pool was closed; it accepts no more jobs. */
+export class PoolClosedError extends ZkaiError {
+  constructor() {
+    super('POOL_CLOSED', 'the prover pool is closed');
+  }
+}
+
+/** A proof, a verification key or public signals are malformed (not merely invalid). */
+export class MalformedProofError extends ZkaiError {
+  constructor(message: string) {
+    super('MALFORMED_PROOF', message);
+  }
+}
+
+/** Talking to an EVM node failed, or a contract call reverted. */
+export class ChainError extends ZkaiError {
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super('CHAIN_FAILED', message, options);
+  }
+}
+
+/** Wrap anything thrown into a readable one-line message. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,18 @@
+import type { Logger } from 'snarkjs';
+
+/** A progress report from a long step (ptau generation takes minutes). */
+export interface ProgressEvent {
+  /** Which step: `ptau:new`, `ptau:contribute`, `ptau:prepare`, `zkey:new`, `zkey:contribute`, ... */
+  stage: string;
+  /** snarkjs's own message, e.g. `tauG1: fft 3 mix end: 1/8`. */
+  message: string;
+}
+
+/** Receives progress reports and warnings. */
+export type ProgressListener = (event: ProgressEvent) => void;
+
+/** A snarkjs logger that forwards snarkjs's messages as progress events of one stage. */
+export function snarkjsLogger(stage: string, listener: ProgressListener | undefined): Logger {
+  const forward = (message: string) => listener?.({ stage, message });
+  return { debug: forward, info: forward, warn: forward, error: forward };
+}
