@@ -1,0 +1,448 @@
+/**
+ * On-chain Groth16 verification: export the snarkjs Solidity verifier for a zkey, compile it with solc (npm, wasm),
+ * deploy it with ethers, and check proofs against it.
+ */
+import { readFile, access } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Contract, ContractFactory, type BaseContract, type BaseContractMethod, type Signer } from 'ethers';
+import { ChainError, CompileError, InputFileError, MalformedProofError, describeError } from '../errors.ts';
+import type { CompiledContract, Groth16ProofJson, PublicSignalsInput, VerifierCallArgs } from './types.ts';
+
+/** Order of the BN254 scalar field (`r`): every public signal must be below it. */
+export const BN254_SCALAR_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+/** Order of the BN254 base field (`q`): every proof coordinate must be below it. */
+export const BN254_BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+
+/** Name of the contract in the snarkjs Groth16 template. */
+export const GROTH16_VERIFIER_CONTRACT = 'Groth16Verifier';
+
+/** Default gas limit of the transaction sent by {@link verifyOnChain} to measure gas. */
+export const DEFAULT_VERIFY_GAS_LIMIT = 1_000_000n;
+
+// ---------------------------------------------------------------------------------------------------------------
+// snarkjs: export the verifier
+
+interface SnarkjsModule {
+  zKey: {
+    exportSolidityVerifier(zkeyName: string, templates: Record<string, string>, logger?: unknown): Promise<string>;
+  };
+}
+
+async function loadSnarkjs(): Promise<SnarkjsModule> {
+  // snarkjs ships no type declarations; the shape used here is declared by SnarkjsModule.
+  // @ts-ignore -- (ts-ignore rather than ts-expect-error: it stays valid if a shared declaration is added later)
+  const mod: unknown = await import('snarkjs');
+  return mod as SnarkjsModule;
+}
+
+/** Directory of the installed snarkjs package (its `exports` map hides `snarkjs/package.json`). */
+function snarkjsPackageDir(): string {
+  const require = createRequire(import.meta.url);
+  let dir = dirname(require.resolve('snarkjs'));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'snarkjs') return dir;
+      } catch {
+        // not a readable package.json: keep walking up
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new ChainError('could not locate the snarkjs package directory');
+    dir = parent;
+  }
+}
+
+let groth16Template: string | undefined;
+
+/** The snarkjs Groth16 Solidity template (`templates/verifier_groth16.sol.ejs`). */
+async function loadGroth16Template(): Promise<string> {
+  groth16Template ??= await readFile(join(snarkjsPackageDir(), 'templates', 'verifier_groth16.sol.ejs'), 'utf8');
+  return groth16Template;
+}
+
+interface TerminableCurve {
+  terminate(): Promise<void>;
+}
+
+/** Serializes the calls that may create the shared snarkjs curve, so one call never terminates another's curve. */
+let curveQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Run `fn` (which may make snarkjs build its multithreaded BN254 curve, cached on `globalThis.curve_bn128`) and
+ * terminate that curve afterwards if `fn` created it, so its worker threads do not keep the process alive. A curve
+ * that already existed before the call belongs to someone else and is left running.
+ */
+async function withTransientCurve<T>(fn: () => Promise<T>): Promise<T> {
+  const run = curveQueue.then(async () => {
+    const g = globalThis as { curve_bn128?: TerminableCurve | null };
+    const before = g.curve_bn128;
+    try {
+      return await fn();
+    } finally {
+      const after = g.curve_bn128;
+      if (after && after !== before) await after.terminate();
+    }
+  });
+  curveQueue = run.catch(() => undefined);
+  return run;
+}
+
+/**
+ * Generate the Solidity source of a Groth16 verifier contract (`Groth16Verifier`) for a zkey, with snarkjs's own
+ * template. snarkjs builds its BN254 curve to read the verification key; if no curve existed before, it is terminated
+ * before this returns, so the call leaves no worker threads behind.
+ *
+ * @param zkeyPath path of a Groth16 `.zkey` (BN254).
+ * @returns the Solidity source (pragma `>=0.7.0 <0.9.0`).
+ * @throws {InputFileError} when the file is missing or is not a Groth16 zkey snarkjs can read.
+ */
+export async function generateSolidityVerifier(zkeyPath: string): Promise<string> {
+  try {
+    await access(zkeyPath);
+  } catch (error) {
+    throw new InputFileError(zkeyPath, 'the zkey file does not exist or is not readable', { cause: error });
+  }
+  const [snarkjs, template] = await Promise.all([loadSnarkjs(), loadGroth16Template()]);
+  let source: string;
+  try {
+    source = await withTransientCurve(() => snarkjs.zKey.exportSolidityVerifier(zkeyPath, { groth16: template }));
+  } catch (error) {
+    throw new InputFileError(zkeyPath, `snarkjs could not export a Solidity verifier: ${describeError(error)}`, {
+      cause: error,
+      hint: 'only Groth16 zkeys on BN254 (bn128) are supported on chain',
+    });
+  }
+  if (typeof source !== 'string' || !source.includes(`contract ${GROTH16_VERIFIER_CONTRACT}`)) {
+    throw new InputFileError(zkeyPath, 'snarkjs did not produce a Groth16 verifier (is this a Groth16 zkey?)');
+  }
+  return source;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// solc: compile
+
+/** One diagnostic from solc's standard-JSON output. */
+export interface SolcDiagnostic {
+  readonly severity: 'error' | 'warning' | 'info';
+  readonly type: string;
+  readonly message: string;
+  readonly formattedMessage?: string;
+}
+
+/** solc rejected a Solidity source. `message` carries solc's formatted diagnostics. */
+export class SolidityCompileError extends CompileError {
+  /** solc's error-severity diagnostics. */
+  readonly diagnostics: readonly SolcDiagnostic[];
+  constructor(message: string, diagnostics: readonly SolcDiagnostic[]) {
+    super(message);
+    this.diagnostics = diagnostics;
+  }
+}
+
+/** Options of {@link compileSolidity}. */
+export interface CompileSolidityOptions {
+  /** Optimizer runs. Default 200 (the optimizer is always on). */
+  readonly optimizerRuns?: number;
+  /** EVM version to target, e.g. `'cancun'` for a chain without Prague. Default: solc's default. */
+  readonly evmVersion?: string;
+}
+
+interface SolcOutput {
+  errors?: SolcDiagnostic[];
+  contracts?: Record<string, Record<string, { abi?: object[]; evm?: { bytecode?: { object?: string } } }>>;
+}
+
+interface Solc {
+  compile(input: string): string;
+  version(): string;
+}
+
+let solcPromise: Promise<Solc> | undefined;
+
+/** Load solc lazily: its wasm build takes a few hundred ms to load. */
+function loadSolc(): Promise<Solc> {
+  solcPromise ??= import('solc').then((mod) => mod.default as Solc);
+  return solcPromise;
+}
+
+/** The version string of the bundled solc, e.g. `0.8.30+commit.73712a01.Emscripten.clang`. */
+export async function solcVersion(): Promise<string> {
+  return (await loadSolc()).version();
+}
+
+/**
+ * Compile one Solidity source with the bundled solc (npm, wasm; standard-JSON input, optimizer on) and return one
+ * contract of it. Warnings are ignored. solc runs synchronously: the event loop is blocked during the compilation
+ * (about a second for a verifier).
+ *
+ * @param source Solidity source text (no imports).
+ * @param contractName the contract to return, e.g. `Groth16Verifier`.
+ * @throws {SolidityCompileError} (a {@link CompileError}) with solc's formatted messages when compilation fails, or
+ *   when the source has no contract of that name.
+ */
+export async function compileSolidity(
+  source: string,
+  contractName: string,
+  options: CompileSolidityOptions = {},
+): Promise<CompiledContract> {
+  const solc = await loadSolc();
+  const fileName = `${contractName}.sol`;
+  const input = {
+    language: 'Solidity',
+    sources: { [fileName]: { content: source } },
+    settings: {
+      optimizer: { enabled: true, runs: options.optimizerRuns ?? 200 },
+      ...(options.evmVersion ? { evmVersion: options.evmVersion } : {}),
+      outputSelection: { [fileName]: { [contractName]: ['abi', 'evm.bytecode.object'] } },
+    },
+  };
+  let output: SolcOutput;
+  try {
+    output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
+  } catch (error) {
+    throw new SolidityCompileError(`solc ${solc.version()} failed to run: ${describeError(error)}`, []);
+  }
+  const errors = (output.errors ?? []).filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    const text = errors.map((d) => (d.formattedMessage ?? `${d.type}: ${d.message}`).trim()).join('\n\n');
+    throw new SolidityCompileError(`solc ${solc.version()} rejected ${fileName}:\n${text}`, errors);
+  }
+  const contract = output.contracts?.[fileName]?.[contractName];
+  const bytecode = contract?.evm?.bytecode?.object;
+  if (contract?.abi === undefined || !bytecode) {
+    throw new SolidityCompileError(`solc produced no contract named ${contractName} in ${fileName}`, []);
+  }
+  return { abi: contract.abi, bytecode: `0x${bytecode}` };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ethers: deploy and verify
+
+/** A deployed verifier contract. */
+export interface DeployedVerifier {
+  readonly address: string;
+  /** Gas used by the deployment transaction. */
+  readonly deployGas: bigint;
+  /** The contract, connected to the signer that deployed it. */
+  readonly contract: Contract;
+  /** Hash of the deployment transaction. */
+  readonly txHash: string;
+}
+
+/**
+ * Deploy a Groth16 verifier contract.
+ *
+ * @param signer a signer connected to a provider (e.g. `connectChain().signer`).
+ * @param verifier a zkey path (the verifier is generated with {@link generateSolidityVerifier} and compiled with
+ *   {@link compileSolidity}), or an already compiled contract.
+ * @throws {ChainError} when the deployment transaction fails or reverts; the errors of generation and compilation.
+ */
+export async function deployVerifier(
+  signer: Signer,
+  verifier: string | CompiledContract,
+  options: CompileSolidityOptions = {},
+): Promise<DeployedVerifier> {
+  const compiled =
+    typeof verifier === 'string'
+      ? await compileSolidity(await generateSolidityVerifier(verifier), GROTH16_VERIFIER_CONTRACT, options)
+      : verifier;
+  try {
+    const factory = new ContractFactory(compiled.abi as object[], compiled.bytecode, signer);
+    const deployed = await factory.deploy();
+    const tx = deployed.deploymentTransaction();
+    const receipt = await tx?.wait();
+    if (!tx || !receipt) throw new Error('the deployment transaction has no receipt');
+    const address = await deployed.getAddress();
+    return {
+      address,
+      deployGas: receipt.gasUsed,
+      contract: new Contract(address, compiled.abi as object[], signer),
+      txHash: tx.hash,
+    };
+  } catch (error) {
+    throw new ChainError(`deploying the verifier failed: ${shortEthersMessage(error)}`, { cause: error });
+  }
+}
+
+/** Options of {@link verifyOnChain}. */
+export interface VerifyOnChainOptions {
+  /**
+   * Also send a real transaction to `verifyProof` and report its gas (default `true`). On a public network this
+   * spends gas; set `false` to only make the free `eth_call`.
+   */
+  readonly measureGas?: boolean;
+  /** Gas limit of that transaction. Default {@link DEFAULT_VERIFY_GAS_LIMIT} (1,000,000). */
+  readonly gasLimit?: bigint;
+}
+
+/** Result of {@link verifyOnChain}. */
+export interface OnChainVerification {
+  /** What `verifyProof` returned (`eth_call`). */
+  readonly valid: boolean;
+  /**
+   * Gas used by a real transaction calling `verifyProof` with the same arguments, from its receipt. Includes the
+   * 21,000 intrinsic gas and the calldata cost. Undefined when `measureGas` is false.
+   */
+  readonly gasUsed?: bigint;
+  /** Hash of that transaction, when one was sent. */
+  readonly txHash?: string;
+}
+
+/**
+ * Check a Groth16 proof against a deployed snarkjs verifier contract.
+ *
+ * The proof and the public signals are validated first (shape, coordinates below the BN254 base field, signals
+ * below the scalar field, signal count matching the contract's ABI): a malformed input throws
+ * {@link MalformedProofError} and nothing is sent to the node.
+ *
+ * `valid` comes from an `eth_call` of `verifyProof`. Gas is measured by sending a real transaction with an explicit
+ * gas limit and reading `gasUsed` from its receipt, NOT with `eth_estimateGas`: the snarkjs verifier returns `false`
+ * instead of reverting when the pairing precompile fails, including when it fails for lack of gas, so the node's
+ * gas estimation (a search for the lowest gas limit that does not revert) converges on the cheap failure path and
+ * underestimates (tens of thousands of gas, where a successful verification needs over 200k).
+ *
+ * @param contract the verifier (e.g. `deployVerifier(...).contract`), connected to a signer when `measureGas` is on.
+ * @throws {MalformedProofError} when the proof or the signals are malformed.
+ * @throws {ChainError} when the call or the transaction fails (e.g. no contract at that address).
+ */
+export async function verifyOnChain(
+  contract: BaseContract,
+  proof: Groth16ProofJson,
+  publicSignals: PublicSignalsInput,
+  options: VerifyOnChainOptions = {},
+): Promise<OnChainVerification> {
+  let verifyProof: BaseContractMethod;
+  try {
+    verifyProof = contract.getFunction('verifyProof');
+  } catch (error) {
+    throw new ChainError('the contract ABI has no verifyProof function', { cause: error });
+  }
+  const signalsParam = verifyProof.fragment.inputs[3];
+  const expected = signalsParam && signalsParam.arrayLength !== null && signalsParam.arrayLength >= 0
+    ? signalsParam.arrayLength
+    : undefined;
+  const args = toVerifierCallArgs(proof, publicSignals, expected);
+
+  let valid: boolean;
+  try {
+    valid = (await verifyProof.staticCall(...args)) as boolean;
+  } catch (error) {
+    throw new ChainError(`verifyProof call failed: ${shortEthersMessage(error)}`, { cause: error });
+  }
+  if (typeof valid !== 'boolean') throw new ChainError(`verifyProof returned ${String(valid)}, not a boolean`);
+  if (options.measureGas === false) return { valid };
+
+  try {
+    const tx = await verifyProof.send(...args, { gasLimit: options.gasLimit ?? DEFAULT_VERIFY_GAS_LIMIT });
+    const receipt = await tx.wait();
+    if (!receipt) throw new Error('the transaction has no receipt');
+    return { valid, gasUsed: receipt.gasUsed, txHash: receipt.hash };
+  } catch (error) {
+    throw new ChainError(`the verifyProof transaction (sent to measure gas) failed: ${shortEthersMessage(error)}`, {
+      cause: error,
+      hint: 'pass measureGas: false to only check validity with eth_call',
+    });
+  }
+}
+
+/** ethers errors carry a `shortMessage` without the long request dump. */
+function shortEthersMessage(error: unknown): string {
+  if (error && typeof error === 'object' && 'shortMessage' in error && typeof error.shortMessage === 'string') {
+    return error.shortMessage;
+  }
+  return describeError(error);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// proof JSON -> calldata
+
+const FIELD_ELEMENT = /^(?:0x[0-9a-fA-F]+|[0-9]+)$/;
+
+function parseElement(value: unknown, where: string, modulus: bigint, modulusName: string): bigint {
+  let n: bigint;
+  if (typeof value === 'bigint') n = value;
+  else if (typeof value === 'string' && FIELD_ELEMENT.test(value.trim())) n = BigInt(value.trim());
+  else {
+    throw new MalformedProofError(
+      `${where} is ${JSON.stringify(typeof value === 'bigint' ? value.toString() : value) ?? String(value)}, ` +
+        'not a non-negative integer (decimal or 0x-hex string)',
+    );
+  }
+  if (n < 0n || n >= modulus) {
+    throw new MalformedProofError(`${where} = ${n} is not below the BN254 ${modulusName} (${modulus})`);
+  }
+  return n;
+}
+
+function parseG1(point: unknown, name: string): readonly [bigint, bigint] {
+  if (!Array.isArray(point) || (point.length !== 2 && point.length !== 3)) {
+    throw new MalformedProofError(`proof.${name} must be an array [x, y, z] or [x, y] of field elements`);
+  }
+  const [x, y, z] = point as unknown[];
+  if (z !== undefined && String(z) !== '1') {
+    throw new MalformedProofError(`proof.${name} is not in affine form: its z coordinate is ${String(z)}, not 1`);
+  }
+  return [
+    parseElement(x, `proof.${name}[0]`, BN254_BASE_FIELD, 'base field'),
+    parseElement(y, `proof.${name}[1]`, BN254_BASE_FIELD, 'base field'),
+  ];
+}
+
+function parseG2(point: unknown, name: string): VerifierCallArgs[1] {
+  if (
+    !Array.isArray(point) ||
+    (point.length !== 2 && point.length !== 3) ||
+    !point.every((row) => Array.isArray(row) && row.length === 2)
+  ) {
+    throw new MalformedProofError(`proof.${name} must be an array [[x0, x1], [y0, y1], [z0, z1]] of field elements`);
+  }
+  const rows = point as unknown[][];
+  const z = rows[2];
+  if (z !== undefined && (String(z[0]) !== '1' || String(z[1]) !== '0')) {
+    throw new MalformedProofError(`proof.${name} is not in affine form: its z coordinate is not [1, 0]`);
+  }
+  const el = (i: number, j: number) =>
+    parseElement(rows[i]?.[j], `proof.${name}[${i}][${j}]`, BN254_BASE_FIELD, 'base field');
+  // The EVM pairing precompile takes Fq2 elements as (c1, c0): swap each pair, as snarkjs exportSolidityCallData does.
+  return [
+    [el(0, 1), el(0, 0)],
+    [el(1, 1), el(1, 0)],
+  ];
+}
+
+/**
+ * Validate a snarkjs Groth16 proof and its public signals, and convert them to the arguments of the verifier's
+ * `verifyProof` (the same encoding as snarkjs `groth16.exportSolidityCallData`, as bigints).
+ *
+ * @param expectedSignals the number of public signals the verifier takes, when known.
+ * @throws {MalformedProofError} naming the first offending field: wrong shape, not an integer, a coordinate not below
+ *   the BN254 base field, a signal not below the scalar field, a wrong signal count, or a non-groth16/bn128 proof.
+ */
+export function toVerifierCallArgs(
+  proof: Groth16ProofJson,
+  publicSignals: PublicSignalsInput,
+  expectedSignals?: number,
+): VerifierCallArgs {
+  if (proof === null || typeof proof !== 'object') throw new MalformedProofError('the proof is not an object');
+  if (proof.protocol !== undefined && proof.protocol !== 'groth16') {
+    throw new MalformedProofError(`the proof is a ${proof.protocol} proof; the on-chain verifier takes groth16 proofs`);
+  }
+  if (proof.curve !== undefined && !['bn128', 'bn254', 'altbn128'].includes(proof.curve.toLowerCase())) {
+    throw new MalformedProofError(`the proof is on curve ${proof.curve}; the EVM precompiles support bn128 (BN254) only`);
+  }
+  if (!Array.isArray(publicSignals)) throw new MalformedProofError('the public signals are not an array');
+  if (expectedSignals !== undefined && publicSignals.length !== expectedSignals) {
+    throw new MalformedProofError(
+      `got ${publicSignals.length} public signals; the verifier takes exactly ${expectedSignals}`,
+    );
+  }
+  const pA = parseG1(proof.pi_a, 'pi_a');
+  const pB = parseG2(proof.pi_b, 'pi_b');
+  const pC = parseG1(proof.pi_c, 'pi_c');
+  const signals = publicSignals.map((s, i) => parseElement(s, `publicSignals[${i}]`, BN254_SCALAR_FIELD, 'scalar field'));
+  return [pA, pB, pC, signals];
+}
