@@ -404,6 +404,9 @@ export async function connectChain(rpcUrl?: string, options: ConnectChainOptions
     const network = Network.from(chainId);
     provider = new JsonRpcProvider(url, network, {
       staticNetwork: network,
+      // No 250 ms response cache: with it, a Wallet sending two transactions in quick succession reads the same
+      // cached `eth_getTransactionCount(pending)` twice and the second one fails with "nonce too low".
+      cacheTimeout: -1,
       // Local nodes mine instantly; poll faster so tx.wait() and friends return quickly.
       ...(anvil ? { pollingInterval: 100 } : {}),
     });

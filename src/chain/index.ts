@@ -14,8 +14,6 @@ export {
   type StartAnvilOptions,
 } from './anvil.ts';
 export {
-  BN254_BASE_FIELD,
-  BN254_SCALAR_FIELD,
   DEFAULT_VERIFY_GAS_LIMIT,
   GROTH16_VERIFIER_CONTRACT,
   SolidityCompileError,
@@ -31,4 +29,4 @@ export {
   type SolcDiagnostic,
   type VerifyOnChainOptions,
 } from './solidity-verifier.ts';
-export type { CompiledContract, Groth16ProofJson, PublicSignalsInput, VerifierCallArgs } from './types.ts';
+export type { CompiledContract, VerifierCallArgs } from './types.ts';

@@ -2,18 +2,16 @@
  * On-chain Groth16 verification: export the snarkjs Solidity verifier for a zkey, compile it with solc (npm, wasm),
  * deploy it with ethers, and check proofs against it.
  */
-import { readFile, access } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import * as snarkjs from 'snarkjs';
 import { Contract, ContractFactory, type BaseContract, type BaseContractMethod, type Signer } from 'ethers';
 import { ChainError, CompileError, InputFileError, MalformedProofError, describeError } from '../errors.ts';
-import type { CompiledContract, Groth16ProofJson, PublicSignalsInput, VerifierCallArgs } from './types.ts';
-
-/** Order of the BN254 scalar field (`r`): every public signal must be below it. */
-export const BN254_SCALAR_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
-/** Order of the BN254 base field (`q`): every proof coordinate must be below it. */
-export const BN254_BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+import type { Groth16Proof } from '../verifier/types.ts';
+import { assertProofShape, assertPublicSignals } from '../verifier/verify.ts';
+import type { CompiledContract, VerifierCallArgs } from './types.ts';
 
 /** Name of the contract in the snarkjs Groth16 template. */
 export const GROTH16_VERIFIER_CONTRACT = 'Groth16Verifier';
@@ -23,19 +21,6 @@ export const DEFAULT_VERIFY_GAS_LIMIT = 1_000_000n;
 
 // ---------------------------------------------------------------------------------------------------------------
 // snarkjs: export the verifier
-
-interface SnarkjsModule {
-  zKey: {
-    exportSolidityVerifier(zkeyName: string, templates: Record<string, string>, logger?: unknown): Promise<string>;
-  };
-}
-
-async function loadSnarkjs(): Promise<SnarkjsModule> {
-  // snarkjs ships no type declarations; the shape used here is declared by SnarkjsModule.
-  // @ts-ignore -- (ts-ignore rather than ts-expect-error: it stays valid if a shared declaration is added later)
-  const mod: unknown = await import('snarkjs');
-  return mod as SnarkjsModule;
-}
 
 /** Directory of the installed snarkjs package (its `exports` map hides `snarkjs/package.json`). */
 function snarkjsPackageDir(): string {
@@ -92,6 +77,27 @@ async function withTransientCurve<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * Fail early, with a clear message, on a path that is not a zkey (snarkjs would leak an open file handle on it).
+ */
+async function checkZkeyMagic(zkeyPath: string): Promise<void> {
+  let magic: string;
+  try {
+    const handle = await open(zkeyPath, 'r');
+    try {
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0);
+      magic = buffer.subarray(0, bytesRead).toString('latin1');
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw new InputFileError(zkeyPath, 'the zkey file does not exist or is not readable', { cause: error });
+  }
+  if (magic !== 'zkey') {
+    throw new InputFileError(zkeyPath, `not a zkey file (it starts with ${JSON.stringify(magic)}, not "zkey")`);
+  }
+}
+
+/**
  * Generate the Solidity source of a Groth16 verifier contract (`Groth16Verifier`) for a zkey, with snarkjs's own
  * template. snarkjs builds its BN254 curve to read the verification key; if no curve existed before, it is terminated
  * before this returns, so the call leaves no worker threads behind.
@@ -101,12 +107,8 @@ async function withTransientCurve<T>(fn: () => Promise<T>): Promise<T> {
  * @throws {InputFileError} when the file is missing or is not a Groth16 zkey snarkjs can read.
  */
 export async function generateSolidityVerifier(zkeyPath: string): Promise<string> {
-  try {
-    await access(zkeyPath);
-  } catch (error) {
-    throw new InputFileError(zkeyPath, 'the zkey file does not exist or is not readable', { cause: error });
-  }
-  const [snarkjs, template] = await Promise.all([loadSnarkjs(), loadGroth16Template()]);
+  await checkZkeyMagic(zkeyPath);
+  const template = await loadGroth16Template();
   let source: string;
   try {
     source = await withTransientCurve(() => snarkjs.zKey.exportSolidityVerifier(zkeyPath, { groth16: template }));
@@ -311,8 +313,8 @@ export interface OnChainVerification {
  */
 export async function verifyOnChain(
   contract: BaseContract,
-  proof: Groth16ProofJson,
-  publicSignals: PublicSignalsInput,
+  proof: Groth16Proof,
+  publicSignals: readonly string[],
   options: VerifyOnChainOptions = {},
 ): Promise<OnChainVerification> {
   let verifyProof: BaseContractMethod;
@@ -331,6 +333,13 @@ export async function verifyOnChain(
   try {
     valid = (await verifyProof.staticCall(...args)) as boolean;
   } catch (error) {
+    const code = await contract.getDeployedCode().catch(() => undefined);
+    if (code === null) {
+      throw new ChainError(`verifyProof call failed: there is no contract at ${await contract.getAddress()}`, {
+        cause: error,
+        hint: 'deploy the verifier first (deployVerifier), on the chain you are connected to',
+      });
+    }
     throw new ChainError(`verifyProof call failed: ${shortEthersMessage(error)}`, { cause: error });
   }
   if (typeof valid !== 'boolean') throw new ChainError(`verifyProof returned ${String(valid)}, not a boolean`);
@@ -360,89 +369,55 @@ function shortEthersMessage(error: unknown): string {
 // ---------------------------------------------------------------------------------------------------------------
 // proof JSON -> calldata
 
-const FIELD_ELEMENT = /^(?:0x[0-9a-fA-F]+|[0-9]+)$/;
-
-function parseElement(value: unknown, where: string, modulus: bigint, modulusName: string): bigint {
-  let n: bigint;
-  if (typeof value === 'bigint') n = value;
-  else if (typeof value === 'string' && FIELD_ELEMENT.test(value.trim())) n = BigInt(value.trim());
-  else {
-    throw new MalformedProofError(
-      `${where} is ${JSON.stringify(typeof value === 'bigint' ? value.toString() : value) ?? String(value)}, ` +
-        'not a non-negative integer (decimal or 0x-hex string)',
-    );
+/** snarkjs writes affine points in projective form with z = 1 (G1) or z = [1, 0] (G2); anything else is not affine. */
+function assertAffine(proof: Groth16Proof): void {
+  for (const name of ['pi_a', 'pi_c'] as const) {
+    if (proof[name][2] !== '1') {
+      throw new MalformedProofError(`proof.${name} is not in affine form: its z coordinate is ${proof[name][2]}, not 1`);
+    }
   }
-  if (n < 0n || n >= modulus) {
-    throw new MalformedProofError(`${where} = ${n} is not below the BN254 ${modulusName} (${modulus})`);
+  const z = proof.pi_b[2];
+  if (z?.[0] !== '1' || z[1] !== '0') {
+    throw new MalformedProofError(`proof.pi_b is not in affine form: its z coordinate is [${z?.join(', ')}], not [1, 0]`);
   }
-  return n;
-}
-
-function parseG1(point: unknown, name: string): readonly [bigint, bigint] {
-  if (!Array.isArray(point) || (point.length !== 2 && point.length !== 3)) {
-    throw new MalformedProofError(`proof.${name} must be an array [x, y, z] or [x, y] of field elements`);
-  }
-  const [x, y, z] = point as unknown[];
-  if (z !== undefined && String(z) !== '1') {
-    throw new MalformedProofError(`proof.${name} is not in affine form: its z coordinate is ${String(z)}, not 1`);
-  }
-  return [
-    parseElement(x, `proof.${name}[0]`, BN254_BASE_FIELD, 'base field'),
-    parseElement(y, `proof.${name}[1]`, BN254_BASE_FIELD, 'base field'),
-  ];
-}
-
-function parseG2(point: unknown, name: string): VerifierCallArgs[1] {
-  if (
-    !Array.isArray(point) ||
-    (point.length !== 2 && point.length !== 3) ||
-    !point.every((row) => Array.isArray(row) && row.length === 2)
-  ) {
-    throw new MalformedProofError(`proof.${name} must be an array [[x0, x1], [y0, y1], [z0, z1]] of field elements`);
-  }
-  const rows = point as unknown[][];
-  const z = rows[2];
-  if (z !== undefined && (String(z[0]) !== '1' || String(z[1]) !== '0')) {
-    throw new MalformedProofError(`proof.${name} is not in affine form: its z coordinate is not [1, 0]`);
-  }
-  const el = (i: number, j: number) =>
-    parseElement(rows[i]?.[j], `proof.${name}[${i}][${j}]`, BN254_BASE_FIELD, 'base field');
-  // The EVM pairing precompile takes Fq2 elements as (c1, c0): swap each pair, as snarkjs exportSolidityCallData does.
-  return [
-    [el(0, 1), el(0, 0)],
-    [el(1, 1), el(1, 0)],
-  ];
 }
 
 /**
  * Validate a snarkjs Groth16 proof and its public signals, and convert them to the arguments of the verifier's
- * `verifyProof` (the same encoding as snarkjs `groth16.exportSolidityCallData`, as bigints).
+ * `verifyProof`: the same encoding as snarkjs `groth16.exportSolidityCallData`, as bigints. The G2 point's
+ * coordinate pairs are swapped (`[[b[0][1], b[0][0]], [b[1][1], b[1][0]]]`): the EVM pairing precompile takes Fq2
+ * elements as (c1, c0).
+ *
+ * Validation is the off-chain verifier's ({@link assertProofShape}, {@link assertPublicSignals}: decimal strings,
+ * coordinates below the BN254 base field, signals below the scalar field, groth16/bn128), plus what the contract
+ * needs: affine points and, when `expectedSignals` is given, exactly that many public signals.
  *
  * @param expectedSignals the number of public signals the verifier takes, when known.
- * @throws {MalformedProofError} naming the first offending field: wrong shape, not an integer, a coordinate not below
- *   the BN254 base field, a signal not below the scalar field, a wrong signal count, or a non-groth16/bn128 proof.
+ * @throws {MalformedProofError} naming the first offending field.
  */
 export function toVerifierCallArgs(
-  proof: Groth16ProofJson,
-  publicSignals: PublicSignalsInput,
+  proof: Groth16Proof,
+  publicSignals: readonly string[],
   expectedSignals?: number,
 ): VerifierCallArgs {
-  if (proof === null || typeof proof !== 'object') throw new MalformedProofError('the proof is not an object');
-  if (proof.protocol !== undefined && proof.protocol !== 'groth16') {
-    throw new MalformedProofError(`the proof is a ${proof.protocol} proof; the on-chain verifier takes groth16 proofs`);
-  }
-  if (proof.curve !== undefined && !['bn128', 'bn254', 'altbn128'].includes(proof.curve.toLowerCase())) {
-    throw new MalformedProofError(`the proof is on curve ${proof.curve}; the EVM precompiles support bn128 (BN254) only`);
-  }
-  if (!Array.isArray(publicSignals)) throw new MalformedProofError('the public signals are not an array');
+  assertProofShape(proof);
+  assertAffine(proof);
+  assertPublicSignals(publicSignals);
   if (expectedSignals !== undefined && publicSignals.length !== expectedSignals) {
     throw new MalformedProofError(
       `got ${publicSignals.length} public signals; the verifier takes exactly ${expectedSignals}`,
     );
   }
-  const pA = parseG1(proof.pi_a, 'pi_a');
-  const pB = parseG2(proof.pi_b, 'pi_b');
-  const pC = parseG1(proof.pi_c, 'pi_c');
-  const signals = publicSignals.map((s, i) => parseElement(s, `publicSignals[${i}]`, BN254_SCALAR_FIELD, 'scalar field'));
-  return [pA, pB, pC, signals];
+  // assertProofShape checked every coordinate (3 rows/pairs, decimal strings below the base field).
+  const n = (value: string | undefined) => BigInt(value as string);
+  const [b0, b1] = [proof.pi_b[0]!, proof.pi_b[1]!];
+  return [
+    [n(proof.pi_a[0]), n(proof.pi_a[1])],
+    [
+      [n(b0[1]), n(b0[0])],
+      [n(b1[1]), n(b1[0])],
+    ],
+    [n(proof.pi_c[0]), n(proof.pi_c[1])],
+    publicSignals.map((signal) => BigInt(signal)),
+  ];
 }

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { releaseCurves } from '../util/curves.ts';
+import { compileCommand, deployCommand, demoCommand, proveCommand, setupCommand, verifyCommand } from './commands.ts';
+import { reportError, type GlobalFlags } from './output.ts';
+
+const program = new Command('zkai')
+  .description('Zero-knowledge proofs about private AI data and models: compile, set up, prove, verify off-chain and on chain.')
+  .option('--json', 'print results as JSON on stdout (progress stays on stderr)')
+  .option('--quiet', 'no progress output')
+  .option('--debug', 'print stack traces of errors')
+  .option('--cache-dir <dir>', 'cache folder for circuits, ptau and keys (default: $ZKAI_CACHE_DIR, else ~/.cache/zkai)')
+  .showHelpAfterError();
+
+const compileOptions = (command: Command) =>
+  command
+    .addOption(new Option('--O <level>', 'circom simplification level').choices(['0', '1', '2']).default('2'))
+    .option('-l, --include <dir...>', 'extra include folders (circomlib is always included)');
+const setupOptions = (command: Command) =>
+  compileOptions(command)
+    .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
+    .option('--beacon <hex>', 'apply a final random beacon with this public random value (hex)')
+    .option('--beacon-iterations <exp>', 'beacon hash iterations as a power of two (10..63)', '10')
+    .option('--verify', 'verify the final zkey against the r1cs and the ptau')
+    .option('--force', 'set up again even if keys are cached');
+
+let flags: GlobalFlags = {};
+const run =
+  <A extends unknown[]>(action: (...args: A) => Promise<void>) =>
+  async (...args: A): Promise<void> => {
+    await action(...args);
+  };
+
+function merged<T extends object>(command: Command): T & GlobalFlags {
+  const local = command.opts() as Record<string, unknown>;
+  const global = program.opts() as GlobalFlags;
+  const optimization = local.O as string | undefined;
+  flags = { ...global, ...local, ...(optimization ? { optimization } : {}) } as GlobalFlags;
+  return flags as T & GlobalFlags;
+}
+
+compileOptions(program.command('compile').argument('<circuit>', 'circom source file').description('compile a circuit (cached) and report its size'))
+  .action(run(async (circuit: string, _options: unknown, command: Command) => compileCommand(circuit, merged(command))));
+
+setupOptions(program.command('setup').argument('<circuit>', 'circom source file').description('Groth16 trusted setup: proving and verification keys (cached)'))
+  .action(run(async (circuit: string, _options: unknown, command: Command) => setupCommand(circuit, merged(command))));
+
+setupOptions(
+  program
+    .command('prove')
+    .argument('<circuit>', 'circom source file')
+    .description('prove an input (compiles and sets up first, from cache when possible); writes snarkjs-compatible files')
+    .requiredOption('-i, --input <file>', 'circuit input as JSON')
+    .option('-p, --proof <file>', 'where to write the proof', 'proof.json')
+    .option('--public <file>', 'where to write the public signals', 'public.json')
+    .option('--timeout <ms>', 'give up after this many milliseconds', '0'),
+).action(run(async (circuit: string, _options: unknown, command: Command) => proveCommand(circuit, merged(command))));
+
+program
+  .command('verify')
+  .description('verify a Groth16 proof off-chain (exit code 1 if invalid); snarkjs files work as they are')
+  .requiredOption('--vkey <file>', 'verification_key.json')
+  .requiredOption('--proof <file>', 'proof.json')
+  .requiredOption('--public <file>', 'public.json')
+  .option('--expect <index=value...>', 'also require public signal INDEX to equal VALUE (a commitment, a policy hash)')
+  .action(run(async (_options: unknown, command: Command) => verifyCommand(merged(command))));
+
+setupOptions(
+  program
+    .command('deploy')
+    .description('deploy a Solidity verifier for a circuit (embedded anvil unless --rpc), optionally checking a proof on chain')
+    .option('--circuit <file>', 'circom source file (compiled and set up from cache when possible)')
+    .option('--zkey <file>', 'an existing proving key instead of --circuit')
+    .option('--rpc <url>', 'JSON-RPC URL of an EVM node (default: start anvil on 127.0.0.1 and stop it afterwards); signer from ZKAI_PRIVATE_KEY or the node\'s first account')
+    .option('--proof <file>', 'a proof to verify on chain after deploying')
+    .option('--public <file>', 'its public signals')
+    .option('--out <file>', 'write the deployment record as JSON'),
+).action(run(async (_options: unknown, command: Command) => deployCommand(merged(command))));
+
+program
+  .command('demo')
+  .description('the whole pipeline on a built-in circuit: compile, setup, a batch of pooled proofs, off-chain and on-chain verification')
+  .option('--proofs <n>', 'proofs in the batch', '8')
+  .option('--workers <n>', 'prover worker threads (default: adapted to the core count)')
+  .option('--rpc <url>', 'EVM node (default: embedded anvil)')
+  .option('--ptau <file>', 'a Perpetual Powers of Tau file instead of a development one')
+  .action(run(async (_options: unknown, command: Command) => demoCommand(merged(command))));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = reportError(flags, error);
+} finally {
+  await releaseCurves();
+}
