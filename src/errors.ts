@@ -18,7 +18,7 @@ export class ZkaiError extends Error {
   }
 }
 
-/** circom rejected the source, or wrote no r1cs/wasm. `message` carries circom's own output. */
+/** A compiler (circom, or solc for contracts) rejected the source or wrote no output. `message` carries its own text. */
 export class CompileError extends ZkaiError {
   constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
     super('COMPILE_FAILED', message, options);

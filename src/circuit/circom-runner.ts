@@ -30,11 +30,14 @@ export const CIRCOM2_PACKAGE_VERSION: string = (
   JSON.parse(fs.readFileSync(join(circom2Dir, 'package.json'), 'utf8')) as { version: string }
 ).version;
 
+/** The global WebAssembly object (typed locally: this project's TypeScript lib has no DOM). */
+const wasmRuntime = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
+
 let compiledCompiler: Promise<WebAssembly.Module> | undefined;
 
 /** The circom compiler as a WebAssembly module, compiled once per process. */
 function circomModule(): Promise<WebAssembly.Module> {
-  compiledCompiler ??= WebAssembly.compile(fs.readFileSync(join(circom2Dir, 'circom.wasm')));
+  compiledCompiler ??= wasmRuntime.compile(fs.readFileSync(join(circom2Dir, 'circom.wasm')));
   return compiledCompiler;
 }
 

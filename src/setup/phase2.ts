@@ -151,9 +151,17 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
     const zkey1 = join(buildDir, 'circuit_0001.zkey');
     const builtZkey = join(buildDir, `${circuit.name}.zkey`);
     let started = Date.now();
-    await snarkjs.zKey.newZKey(circuit.r1csPath, ptau.path, zkey0, snarkjsLogger('zkey:new', onProgress)).catch((error: unknown) => {
-      throw new SetupError(`groth16 setup of ${circuit.name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    });
+    // snarkjs's newZKey reports some failures (ptau too small or unprepared, curve mismatch) only by logging an
+    // error and returning -1, so both the return value and the logged errors are checked.
+    const newZkeyErrors: string[] = [];
+    const created = await snarkjs.zKey
+      .newZKey(circuit.r1csPath, ptau.path, zkey0, snarkjsLogger('zkey:new', onProgress, newZkeyErrors))
+      .catch((error: unknown) => {
+        throw new SetupError(`groth16 setup of ${circuit.name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      });
+    if (created === -1 || !existsSync(zkey0)) {
+      throw new SetupError(`groth16 setup of ${circuit.name} failed: ${newZkeyErrors.join('; ') || 'snarkjs zkey new wrote no zkey'}`);
+    }
     timings.setupSeconds = (Date.now() - started) / 1000;
     started = Date.now();
     await snarkjs.zKey.contribute(zkey0, options.beacon ? zkey1 : builtZkey, 'zkai phase-2 contribution', randomBytes(64).toString('hex'), snarkjsLogger('zkey:contribute', onProgress));
@@ -165,7 +173,9 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
       if (!Number.isInteger(iterationsExp) || iterationsExp < 10 || iterationsExp > 63) {
         throw new SetupError(`beacon iterations exponent must be an integer from 10 to 63, got ${iterationsExp}`);
       }
-      await snarkjs.zKey.beacon(zkey1, builtZkey, 'zkai final beacon', hashHex, iterationsExp, snarkjsLogger('zkey:beacon', onProgress));
+      const beaconErrors: string[] = [];
+      const applied = await snarkjs.zKey.beacon(zkey1, builtZkey, 'zkai final beacon', hashHex, iterationsExp, snarkjsLogger('zkey:beacon', onProgress, beaconErrors));
+      if (applied === false || !existsSync(builtZkey)) throw new SetupError(`applying the beacon failed: ${beaconErrors.join('; ') || 'no zkey written'}`);
     }
     timings.contributeSeconds = (Date.now() - started) / 1000;
     await rm(zkey0, { force: true });

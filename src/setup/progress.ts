@@ -11,8 +11,19 @@ export interface ProgressEvent {
 /** Receives progress reports and warnings. */
 export type ProgressListener = (event: ProgressEvent) => void;
 
-/** A snarkjs logger that forwards snarkjs's messages as progress events of one stage. */
-export function snarkjsLogger(stage: string, listener: ProgressListener | undefined): Logger {
+/**
+ * A snarkjs logger that forwards snarkjs's messages as progress events of one stage. snarkjs reports some failures
+ * only through `logger.error`, so errors are also collected into `errors` when it is given.
+ */
+export function snarkjsLogger(stage: string, listener: ProgressListener | undefined, errors?: string[]): Logger {
   const forward = (message: string) => listener?.({ stage, message });
-  return { debug: forward, info: forward, warn: forward, error: forward };
+  return {
+    debug: forward,
+    info: forward,
+    warn: forward,
+    error: (message: string) => {
+      errors?.push(message);
+      forward(message);
+    },
+  };
 }

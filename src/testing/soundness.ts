@@ -82,6 +82,11 @@ export async function computeWitness(wasmPath: string, input: Record<string, unk
  *
  * Only the constraints that mention a signal are re-checked for it (the rest still hold), so this is fast enough
  * to run on every signal of a few-thousand-constraint circuit. Throws if the honest witness itself fails.
+ *
+ * One false alarm to know about: with `--O2`, circom substitutes linear constraints away, and a private input that
+ * only appears linearly can vanish from the witness; an output that was a linear function of it (say
+ * `out <== 2 * secret`) is then reported as free, which it is: any `out` has a `secret`. Read such a report with the
+ * source at hand, or check that circuit compiled with `optimization: 1`.
  */
 export async function checkSoundness(circuit: SoundnessCircuit, input: Record<string, unknown>, options: SoundnessOptions = {}): Promise<SoundnessReport> {
   const [r1cs, witness, names] = await Promise.all([readR1cs(circuit.r1csPath), computeWitness(circuit.wasmPath, input), readSymbols(circuit.symPath)]);
