@@ -1,0 +1,38 @@
+/**
+ * zkai's public API. The pipeline, in the order data flows: compile -> setup -> prove -> verify (off-chain, on chain).
+ */
+export { compileCircuit, type CompileOptions, type CompiledCircuit } from './circuit/compile.ts';
+export { readR1csInfo, type CircuitInfo } from './circuit/r1cs-info.ts';
+export { resolveCacheDir, CACHE_DIR_ENV } from './cache/cache-dir.ts';
+export { setupCircuit, type SetupOptions, type CircuitKeys } from './setup/phase2.ts';
+export { requiredPtauPower } from './setup/power.ts';
+export { ensureDevPtau, DEV_PTAU_WARNING } from './setup/dev-ptau.ts';
+export { HERMEZ_PTAU, type HermezPtau } from './setup/hermez-ptau.ts';
+export type { ProgressEvent, ProgressListener } from './setup/progress.ts';
+export {
+  ProverPool,
+  defaultPoolShape,
+  type ProverPoolOptions,
+  type ProveOptions,
+  type ProvingArtifacts,
+  type PoolProof,
+  type BatchResult,
+  type BatchProgress,
+} from './prover/pool.ts';
+export * from './verifier/index.ts';
+export {
+  connectChain,
+  withChain,
+  startAnvil,
+  deployVerifier,
+  verifyOnChain,
+  generateSolidityVerifier,
+  compileSolidity,
+  type ChainConnection,
+  type AnvilHandle,
+  type DeployedVerifier,
+  type OnChainVerification,
+} from './chain/index.ts';
+export { checkSoundness, assertSound, type SoundnessReport } from './testing/soundness.ts';
+export { releaseCurves } from './util/curves.ts';
+export * from './errors.ts';
