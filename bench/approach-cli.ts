@@ -1,0 +1,81 @@
+/**
+ * Approach (a): the snarkjs CLI, one process per proof:
+ * `node snarkjs/build/cli.cjs groth16 fullprove input.json circuit.wasm circuit.zkey proof.json public.json`.
+ * Each process is wrapped in GNU `/usr/bin/time -f %M` (when present) to read its peak RSS; latency is the wall time
+ * from spawn to exit. The CLI does not report witness and proving time separately.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { poseidonChainInput } from './circuits/poseidon_chain.ts';
+import { errorText, progress, readChildConfig, snarkjsCliPath, writeChildResult, type ChildResult, emptyChildResult } from './common.ts';
+
+const TIME_BINARY = '/usr/bin/time';
+
+/** GNU time with `-f` and `-o`? (BusyBox or BSD time would not do.) */
+function gnuTimeAvailable(): boolean {
+  if (!existsSync(TIME_BINARY)) return false;
+  const probe = spawnSync(TIME_BINARY, ['-f', '%M', 'true'], { encoding: 'utf8' });
+  return probe.status === 0 && /^\d+\s*$/m.test(probe.stderr ?? '');
+}
+
+function run(command: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+async function main(): Promise<void> {
+  const config = readChildConfig();
+  const cli = snarkjsCliPath();
+  const useTime = gnuTimeAvailable();
+  const result: ChildResult = emptyChildResult();
+  if (!useTime) result.notes.push(`no GNU ${TIME_BINARY}: peak RSS of the CLI processes not measured`);
+  await mkdir(config.workDir, { recursive: true });
+  const started = performance.now();
+  for (let index = 0; index < config.proofs; index += 1) {
+    const inputPath = join(config.workDir, `input_${index}.json`);
+    const proofPath = join(config.workDir, `proof_${index}.json`);
+    const publicPath = join(config.workDir, `public_${index}.json`);
+    const rssPath = join(config.workDir, `rss_${index}.txt`);
+    await writeFile(inputPath, JSON.stringify(poseidonChainInput(index)));
+    const nodeArgs = [cli, 'groth16', 'fullprove', inputPath, config.wasmPath, config.zkeyPath, proofPath, publicPath];
+    const proofStarted = performance.now();
+    const outcome = useTime
+      ? await run(TIME_BINARY, ['-f', '%M', '-o', rssPath, process.execPath, ...nodeArgs])
+      : await run(process.execPath, nodeArgs);
+    const ms = performance.now() - proofStarted;
+    if (outcome.code !== 0 || !existsSync(proofPath)) {
+      result.failed += 1;
+      result.errors.push(`proof ${index}: snarkjs exited with ${outcome.code}: ${outcome.stderr.trim().slice(-500)}`);
+      continue;
+    }
+    result.proofs += 1;
+    result.latencyMs.push(ms);
+    result.proofBytes.push((await stat(proofPath)).size);
+    if (useTime) {
+      const kib = Number.parseInt((await readFile(rssPath, 'utf8')).trim().split('\n').pop() ?? '', 10);
+      if (Number.isFinite(kib)) result.peakRssBytes.push(kib * 1024);
+    }
+    result.sample = {
+      proof: JSON.parse(await readFile(proofPath, 'utf8')) as unknown,
+      publicSignals: JSON.parse(await readFile(publicPath, 'utf8')) as string[],
+    };
+    progress(`${config.circuitLabel} cli: proof ${index + 1}/${config.proofs} in ${(ms / 1000).toFixed(2)} s`);
+  }
+  result.wallMs = performance.now() - started;
+  await rm(config.workDir, { recursive: true, force: true });
+  await writeChildResult(config, result);
+}
+
+main().catch((error: unknown) => {
+  progress(`cli approach failed: ${errorText(error)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,155 @@
+/**
+ * Shared pieces of the benchmark: result types, statistics, the protocol between `bench/run.ts` and the approach
+ * children (`bench/approach-*.ts`), and small helpers.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../src/util/atomic-fs.ts';
+
+/** min / median / max of a set of samples (n = how many). */
+export interface Stats {
+  n: number;
+  min: number;
+  median: number;
+  max: number;
+}
+
+/** Summarise samples; null when there are none. The median of an even count is the mean of the middle two. */
+export function stats(values: readonly number[]): Stats | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return { n: sorted.length, min: sorted[0] as number, median, max: sorted[sorted.length - 1] as number };
+}
+
+/** What the orchestrator tells an approach child to do (passed as one JSON argument). */
+export interface ChildConfig {
+  /** Circuit label, e.g. `2^12`, for progress messages. */
+  circuitLabel: string;
+  wasmPath: string;
+  zkeyPath: string;
+  /** Links of the Poseidon chain (the inputs are made by `poseidonChainInput`). */
+  links: number;
+  /** Measured proofs (CLI: processes; API: loop iterations; pool: batch size). */
+  proofs: number;
+  /** Pool only: sequential warm single proofs after the batch. */
+  singleProofs?: number;
+  /** Pool only. */
+  shape?: { workers: number; curveThreads: number };
+  /** A scratch folder the child may write into (CLI input/proof files). */
+  workDir: string;
+  /** Where the child writes its {@link ChildResult} (atomically), before it exits. */
+  resultPath: string;
+}
+
+/** One proof that the orchestrator verifies afterwards against the verification key. */
+export interface SampleProof {
+  proof: unknown;
+  publicSignals: string[];
+}
+
+/** What an approach child measured. Times in ms, memory in bytes. */
+export interface ChildResult {
+  proofs: number;
+  failed: number;
+  /** Wall time of the measured proofs (the loop, the batch, or the sequential CLI processes). */
+  wallMs: number;
+  /** Per-proof latency of the measured proofs. */
+  latencyMs: number[];
+  witnessMs: number[];
+  proveMs: number[];
+  /** Warm single-proof latency (pool: sequential proofs after the batch; API: the loop itself). */
+  singleLatencyMs: number[];
+  /** First, cold proof(s) not counted above (API: first proof incl. curve build; pool: start + first proof per worker). */
+  coldMs: number | null;
+  /** Peak resident memory: one value for an in-process approach, one per proof process for the CLI. */
+  peakRssBytes: number[];
+  /** Bytes of proof.json (as the snarkjs CLI writes it: JSON with 1-space indentation). */
+  proofBytes: number[];
+  /** Pool only: distinct worker threads that proved, and how many measured proofs still paid a circuit load. */
+  workerThreads?: number;
+  coldLoadsInBatch?: number;
+  /** Notes worth showing (e.g. why a figure is missing). */
+  notes: string[];
+  sample: SampleProof | null;
+  errors: string[];
+}
+
+/** Read the child's config from `process.argv` (the one argument after the script). */
+export function readChildConfig(): ChildConfig {
+  const raw = process.argv[2];
+  if (!raw) throw new Error('usage: tsx bench/approach-*.ts <config json>');
+  return JSON.parse(raw) as ChildConfig;
+}
+
+export async function writeChildResult(config: ChildConfig, result: ChildResult): Promise<void> {
+  await writeFileAtomic(config.resultPath, JSON.stringify(result));
+}
+
+/** Progress line on stderr. */
+export function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+/** Bytes of a proof serialised the way `snarkjs groth16 fullprove` writes proof.json (bfj, space 1). */
+export function proofJsonBytes(proof: unknown): number {
+  return Buffer.byteLength(JSON.stringify(proof, null, 1));
+}
+
+/** This process's peak RSS in bytes (`maxRSS` is in KiB; it covers all threads, so pool workers are included). */
+export function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const require = createRequire(import.meta.url);
+
+/** The root folder of an installed package, found from its resolved entry point (works despite exports maps). */
+export function packageRoot(name: string): string {
+  let dir = dirname(require.resolve(name));
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`cannot find the package.json of ${name}`);
+    dir = parent;
+  }
+}
+
+export function packageVersion(name: string): string {
+  return (JSON.parse(readFileSync(join(packageRoot(name), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** `node_modules/snarkjs/build/cli.cjs`, from snarkjs's main entry (its exports map hides the file itself). */
+export function snarkjsCliPath(): string {
+  return join(packageRoot('snarkjs'), 'build', 'cli.cjs');
+}
+
+/** tsx's CLI entry, to run the approach children with the same TypeScript loader. */
+export function tsxCliPath(): string {
+  return require.resolve('tsx/cli');
+}
+
+/** A result with nothing measured yet, for an approach child to fill in. */
+export function emptyChildResult(): ChildResult {
+  return {
+  proofs: 0,
+  failed: 0,
+  wallMs: 0,
+  latencyMs: [],
+  witnessMs: [],
+  proveMs: [],
+  singleLatencyMs: [],
+  coldMs: null,
+  peakRssBytes: [],
+  proofBytes: [],
+  notes: [],
+  sample: null,
+  errors: [],
+};
+}
