@@ -118,8 +118,8 @@ describe('prover pool', () => {
   });
 
   it('adapts its default shape to the core count', () => {
-    expect(defaultPoolShape(1)).toEqual({ workers: 2, curveThreads: 1 });
-    expect(defaultPoolShape(2)).toEqual({ workers: 2, curveThreads: 2 });
+    expect(defaultPoolShape(1)).toEqual({ workers: 1, curveThreads: 1 });
+    expect(defaultPoolShape(2)).toEqual({ workers: 1, curveThreads: 2 });
     expect(defaultPoolShape(16)).toEqual({ workers: 4, curveThreads: 4 });
   });
 

@@ -75,14 +75,15 @@ export interface BatchProgress {
 }
 
 /**
- * The pool shape for a machine with `cores` cores. snarkjs proves at about the same total rate whether the cores
- * go to one multithreaded curve or to several single-threaded workers (measured on 2 cores: 0.75 vs 0.73 proofs/s),
- * but a single proof is fastest with all cores on one curve. Two workers whose curves each span all cores give
- * single-proof latency of a warm multithreaded snarkjs and overlap one job's (single-threaded) witness computation
- * with another's proving. On many cores, more workers, each with a share of the cores.
+ * The pool shape for a machine with `cores` cores, chosen by measurement (`npm run bench`, 2 cores, Poseidon-chain
+ * circuits of 2^10 to 2^14 constraints): one worker whose curve spans all cores was the only shape that reached both
+ * goals at every size (throughput 1.19x / 1.07x / 1.03x the warm multithreaded snarkjs loop, single-proof latency
+ * 0.81x / 0.88x / 1.04x), with the least memory. Two such workers oversubscribe the cores (throughput 0.996x at 2^14);
+ * two single-threaded workers have the best small-circuit throughput but 1.4x-1.8x the latency. On bigger machines,
+ * several workers with 4 curve threads each (not yet measured here).
  */
 export function defaultPoolShape(cores = os.availableParallelism()): { workers: number; curveThreads: number } {
-  if (cores <= 4) return { workers: 2, curveThreads: Math.max(1, cores) };
+  if (cores <= 4) return { workers: 1, curveThreads: Math.max(1, cores) };
   const workers = Math.max(2, Math.floor(cores / 4));
   return { workers, curveThreads: Math.max(1, Math.floor(cores / workers)) };
 }
