@@ -25,7 +25,16 @@ export interface SoundnessOptions {
   maxSignals?: number;
   /** Tampered values to try per signal, as functions of the honest value (default: +1, and a fixed large offset). */
   tamperings?: ReadonlyArray<(value: bigint, prime: bigint) => bigint>;
+  /**
+   * Which free signals are known to be harmless hints, reported in `benignHints` instead of `unpinned`. Default:
+   * circomlib `IsZero`'s inverse (`*.inv`) when it is 0, i.e. when the tested value is zero: `out = 1 - in * inv` is
+   * then 1 whatever `inv` is, so no other signal can change with it. Pass `() => false` to report everything.
+   */
+  benign?: (name: string, honest: bigint) => boolean;
 }
+
+/** The default {@link SoundnessOptions.benign}: circomlib IsZero's free inverse hint when its input is zero. */
+export const isZeroInverseHint = (name: string, honest: bigint): boolean => /\.inv$/.test(name) && honest === 0n;
 
 /** A signal whose tampered value still satisfied every constraint: the circuit does not pin it. */
 export interface UnpinnedSignal {
@@ -45,6 +54,8 @@ export interface SoundnessReport {
   tamperingsTried: number;
   /** Signals the constraints failed to pin: empty for a sound circuit. */
   unpinned: UnpinnedSignal[];
+  /** Free signals classified as harmless hints by `options.benign` (listed, not hidden). */
+  benignHints: UnpinnedSignal[];
 }
 
 const DEFAULT_TAMPERINGS: ReadonlyArray<(value: bigint, prime: bigint) => bigint> = [
@@ -101,6 +112,8 @@ export async function checkSoundness(circuit: SoundnessCircuit, input: Record<st
   const touching = constraintsByWire(r1cs);
   const tamperings = options.tamperings ?? DEFAULT_TAMPERINGS;
   const unpinned: UnpinnedSignal[] = [];
+  const benignHints: UnpinnedSignal[] = [];
+  const benign = options.benign ?? isZeroInverseHint;
   let tried = 0;
   for (const wire of chosen) {
     const honest = witness[wire] as bigint;
@@ -112,12 +125,14 @@ export async function checkSoundness(circuit: SoundnessCircuit, input: Record<st
       const stillHolds = (touching.get(wire) ?? []).every((index) => constraintHolds(r1cs.constraints[index]!, witness, r1cs.prime));
       witness[wire] = honest;
       if (stillHolds) {
-        unpinned.push({ wire, name: names.get(wire) ?? `wire ${wire}`, honest: honest.toString(), tampered: tampered.toString() });
+        const name = names.get(wire) ?? `wire ${wire}`;
+        const found = { wire, name, honest: honest.toString(), tampered: tampered.toString() };
+        (benign(name, honest) ? benignHints : unpinned).push(found);
         break;
       }
     }
   }
-  return { checkedSignals: chosen.length, candidateSignals: candidates.length, tamperingsTried: tried, unpinned };
+  return { checkedSignals: chosen.length, candidateSignals: candidates.length, tamperingsTried: tried, unpinned, benignHints };
 }
 
 /** Output wires (1..outputs) and intermediate wires (after all inputs). */

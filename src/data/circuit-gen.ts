@@ -1,0 +1,321 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolveCacheDir } from '../cache/cache-dir.ts';
+import { writeFileAtomic } from '../util/atomic-fs.ts';
+import { sha256Parts } from '../util/hash.ts';
+import { leafChunks } from './commitment.ts';
+import type { Aggregate, Fraction, Policy, Predicate } from './policy.ts';
+import type { Column, Schema } from './types.ts';
+
+/** Folder that holds `data/dataset.circom`, for the compiler's include path. */
+export const DATA_TEMPLATES_DIR = fileURLToPath(new URL('../../circuits', import.meta.url));
+
+/** Bumped whenever the generated code changes meaning, so cached circuits are regenerated. */
+const GENERATOR_VERSION = 'zkai-dataset-circuit-v1';
+
+/** What the generated circuit's public signals mean, in order. */
+export const DATASET_SIGNAL_NAMES = ['root', 'count', 'policyHash', 'schemaHash'] as const;
+
+function bitLength(value: bigint): number {
+  return value <= 0n ? 0 : value.toString(2).length;
+}
+
+function clamp(value: bigint, low: bigint, high: bigint): bigint {
+  return value < low ? low : value > high ? high : value;
+}
+
+/** Generates circom code; keeps a counter for unique component names. */
+class Emitter {
+  readonly lines: string[] = [];
+  private next = 0;
+  name(prefix: string): string {
+    this.next += 1;
+    return `${prefix}${this.next}`;
+  }
+  line(text = ''): void {
+    this.lines.push(text ? `    ${text}` : '');
+  }
+}
+
+/**
+ * Emit the satisfaction signal of a predicate for record i: 1 when it holds, else 0, exactly as
+ * `predicateHolds` in policy.ts computes it. Returns the signal expression name.
+ */
+function emitPredicate(out: Emitter, predicate: Predicate, record: number): string {
+  const k = predicate.column.index;
+  const v = `values[${record}][${k}]`;
+  const notNull = `notNull[${record}][${k}]`;
+  const bits = predicate.column.bits;
+  const top = 1n << BigInt(bits);
+  const s = out.name('sat');
+  out.line(`signal ${s};`);
+  const lessThan = (bound: bigint): string => {
+    const name = out.name('lt');
+    out.line(`component ${name} = LessThanConst(${bits}, ${clamp(bound, 0n, top)});`);
+    out.line(`${name}.value <== ${v};`);
+    return `${name}.out`;
+  };
+  const equals = (constant: bigint): string => {
+    const name = out.name('eq');
+    out.line(`component ${name} = IsEqual();`);
+    out.line(`${name}.in[0] <== ${v};`);
+    out.line(`${name}.in[1] <== ${constant};`);
+    return `${name}.out`;
+  };
+  const [a, b] = predicate.constants as [bigint, bigint];
+  switch (predicate.op) {
+    case 'ABSENT':
+      out.line(`${s} <== isNull[${record}][${k}];`);
+      return s;
+    case 'NOT-NULL':
+      out.line(`${s} <== ${notNull};`);
+      return s;
+    case 'EQ':
+      out.line(`${s} <== ${equals(a)} * ${notNull};`);
+      return s;
+    case 'NE':
+      out.line(`${s} <== (1 - ${equals(a)}) * ${notNull};`);
+      return s;
+    case 'LT':
+      out.line(`${s} <== ${lessThan(a)} * ${notNull};`);
+      return s;
+    case 'LTE':
+      out.line(`${s} <== ${lessThan(a + 1n)} * ${notNull};`);
+      return s;
+    case 'GT':
+      out.line(`${s} <== (1 - ${lessThan(a + 1n)}) * ${notNull};`);
+      return s;
+    case 'GTE':
+      out.line(`${s} <== (1 - ${lessThan(a)}) * ${notNull};`);
+      return s;
+    case 'BETWEEN':
+    case 'NOT-BETWEEN': {
+      const inside = out.name('in');
+      out.line(`signal ${inside};`);
+      out.line(`${inside} <== (1 - ${lessThan(a)}) * ${lessThan(b + 1n)};`);
+      out.line(`${s} <== ${predicate.op === 'BETWEEN' ? inside : `(1 - ${inside})`} * ${notNull};`);
+      return s;
+    }
+    case 'IN':
+    case 'NIN': {
+      // The list is a compile-time constant of exact length: no padding can fake a match.
+      let product = `(${v} - ${predicate.constants[0]})`;
+      for (const constant of predicate.constants.slice(1)) {
+        const step = out.name('prod');
+        out.line(`signal ${step};`);
+        out.line(`${step} <== ${product} * (${v} - ${constant});`);
+        product = step;
+      }
+      const zero = out.name('member');
+      out.line(`component ${zero} = IsZeroOf();`);
+      out.line(`${zero}.in <== ${product};`);
+      out.line(`${s} <== ${predicate.op === 'IN' ? `${zero}.out` : `(1 - ${zero}.out)`} * ${notNull};`);
+      return s;
+    }
+  }
+}
+
+/** Emit `lhs >= 0` for an integer expression bounded by 2^bits in absolute value. */
+function emitNonNegative(out: Emitter, expression: string, bits: number): void {
+  const name = out.name('nonneg');
+  out.line(`component ${name} = NonNegative(${Math.min(bits, 250)});`);
+  out.line(`${name}.in <== ${expression};`);
+}
+
+function emitFractionBounds(out: Emitter, value: string, weight: string, min: Fraction | undefined, max: Fraction | undefined, bits: number): void {
+  // min <= value / weight <= max  <=>  value * min.den - min.num * weight >= 0  and  max.num * weight - value * max.den >= 0
+  if (min) emitNonNegative(out, `${value} * ${min.den} - (${min.num}) * ${weight}`, bits + bitLength(min.den) + bitLength(min.num < 0n ? -min.num : min.num) + 2);
+  if (max) emitNonNegative(out, `(${max.num}) * ${weight} - ${value} * ${max.den}`, bits + bitLength(max.den) + bitLength(max.num < 0n ? -max.num : max.num) + 2);
+}
+
+/** The generated circuit for a (schema, policy, capacity): its source and where it was written. */
+export interface GeneratedDatasetCircuit {
+  id: string;
+  path: string;
+  capacity: number;
+  depth: number;
+  source: string;
+}
+
+/**
+ * Generate the circom main component that proves "the dataset with public root R and count N, encoded with the
+ * schema of hash S, satisfies the policy of hash P", for datasets of up to 2^depth records. Written (atomically)
+ * into the cache, named by a hash of everything it depends on.
+ */
+export async function generateDatasetCircuit(schema: Schema, policy: Policy, depth: number, options: { cacheDir?: string } = {}): Promise<GeneratedDatasetCircuit> {
+  const capacity = 2 ** depth;
+  const columns = schema.columns;
+  const width = columns.length;
+  const out = new Emitter();
+  const id = sha256Parts([GENERATOR_VERSION, schema.hash, policy.hash, String(depth)]).slice(0, 20);
+
+  out.line(`signal input count;`);
+  out.line(`signal input policyHash;`);
+  out.line(`signal input schemaHash;`);
+  out.line(`signal input salt[${capacity}];`);
+  out.line(`signal input values[${capacity}][${width}];`);
+  out.line(`signal input isNull[${capacity}][${width}];`);
+  out.line(`signal output root;`);
+  out.line();
+  out.line(`// The public hashes are fixed by this circuit: a proof with its key always claims exactly this policy and schema.`);
+  out.line(`policyHash === ${policy.hash};`);
+  out.line(`schemaHash === ${schema.hash};`);
+  out.line();
+  out.line(`component active = ActivePrefix(${capacity});`);
+  out.line(`active.count <== count;`);
+  out.line(`signal notNull[${capacity}][${width}];`);
+  out.line(`signal present[${capacity}][${width}];`);
+  out.line(`component fields[${capacity}][${width}];`);
+
+  const rangeChecked = new Set<number>(columns.filter((c: Column) => c.spec.type !== 'string').map((c) => c.index));
+  const leafElements = width + 2;
+  const chunks = leafChunks(leafElements);
+  out.line(`component leafHash[${capacity}][${chunks.length}];`);
+  out.line(`signal leaf[${capacity}];`);
+  for (let record = 0; record < capacity; record += 1) {
+    out.line();
+    out.line(`// record ${record}`);
+    const nullTerms: string[] = [];
+    for (const column of columns) {
+      const k = column.index;
+      out.line(`fields[${record}][${k}] = FieldValue();`);
+      out.line(`fields[${record}][${k}].value <== values[${record}][${k}];`);
+      out.line(`fields[${record}][${k}].isNull <== isNull[${record}][${k}];`);
+      out.line(`notNull[${record}][${k}] <== 1 - isNull[${record}][${k}];`);
+      out.line(`present[${record}][${k}] <== active.active[${record}] * notNull[${record}][${k}];`);
+      if (!column.nullable) out.line(`isNull[${record}][${k}] * active.active[${record}] === 0; // ${column.name} is not nullable`);
+      if (rangeChecked.has(k)) {
+        const rc = out.name('range');
+        out.line(`component ${rc} = Num2Bits(${column.bits});`);
+        out.line(`${rc}.in <== values[${record}][${k}];`);
+      }
+      nullTerms.push(`isNull[${record}][${k}] * ${1n << BigInt(k)}`);
+    }
+    const elements = [`salt[${record}]`, nullTerms.join(' + '), ...columns.map((c) => `values[${record}][${c.index}]`)];
+    chunks.forEach((chunk, position) => {
+      const size = chunk.length + (position === 0 ? 0 : 1);
+      out.line(`leafHash[${record}][${position}] = Poseidon(${size});`);
+      let slot = 0;
+      if (position > 0) {
+        out.line(`leafHash[${record}][${position}].inputs[0] <== leafHash[${record}][${position - 1}].out;`);
+        slot = 1;
+      }
+      for (const element of chunk) {
+        out.line(`leafHash[${record}][${position}].inputs[${slot}] <== ${elements[element]};`);
+        slot += 1;
+      }
+    });
+    out.line(`leaf[${record}] <== active.active[${record}] * leafHash[${record}][${chunks.length - 1}].out;`);
+
+    for (const rule of policy.rules) {
+      out.line(`// rule ${rule.index}: ${rule.text.replace(/\n/g, ' ')}`);
+      const sat = emitPredicate(out, rule.predicate, record);
+      let applies = `active.active[${record}]`;
+      if (rule.when) {
+        const when = emitPredicate(out, rule.when, record);
+        const scoped = out.name('applies');
+        out.line(`signal ${scoped};`);
+        out.line(`${scoped} <== ${applies} * ${when};`);
+        applies = scoped;
+      }
+      out.line(`${applies} * (1 - ${sat}) === 0;`);
+    }
+  }
+
+  out.line();
+  out.line(`component tree = MerkleRoot(${depth});`);
+  out.line(`for (var i = 0; i < ${capacity}; i++) { tree.leaves[i] <== leaf[i]; }`);
+  out.line(`root <== tree.root;`);
+
+  const countBits = depth + 2;
+  policy.aggregates.forEach((aggregate: Aggregate, index) => {
+    out.line();
+    out.line(`// aggregate ${index}: ${aggregate.text}`);
+    switch (aggregate.kind) {
+      case 'COUNT':
+        if (aggregate.min !== undefined) emitNonNegative(out, `count - ${aggregate.min}`, countBits + bitLength(aggregate.min));
+        if (aggregate.max !== undefined) emitNonNegative(out, `${aggregate.max} - count`, countBits + bitLength(aggregate.max));
+        break;
+      case 'SUM':
+      case 'MEAN': {
+        const k = aggregate.column.index;
+        const sum = out.name('sum');
+        const m = out.name('present');
+        out.line(`signal ${sum}Terms[${capacity}];`);
+        out.line(`for (var i = 0; i < ${capacity}; i++) { ${sum}Terms[i] <== present[i][${k}] * values[i][${k}]; }`);
+        out.line(`var ${sum} = 0;`);
+        out.line(`var ${m} = 0;`);
+        out.line(`for (var i = 0; i < ${capacity}; i++) { ${sum} += ${sum}Terms[i]; ${m} += present[i][${k}]; }`);
+        const offset = aggregate.offset;
+        const actual = `(${sum} + ${m} * (${offset}))`;
+        const magnitude = aggregate.column.bits + depth + bitLength(offset < 0n ? -offset : offset) + 2;
+        if (aggregate.kind === 'SUM') {
+          const bound = (x: bigint) => bitLength(x < 0n ? -x : x);
+          if (aggregate.min !== undefined) emitNonNegative(out, `${actual} - (${aggregate.min})`, Math.max(magnitude, bound(aggregate.min)) + 2);
+          if (aggregate.max !== undefined) emitNonNegative(out, `(${aggregate.max}) - ${actual}`, Math.max(magnitude, bound(aggregate.max)) + 2);
+        } else {
+          emitNonNegative(out, `${m} - 1`, countBits); // a mean of no values fails
+          emitFractionBounds(out, actual, m, aggregate.min, aggregate.max, magnitude);
+        }
+        break;
+      }
+      case 'PROPORTION': {
+        const matched = out.name('matched');
+        out.line(`var ${matched} = 0;`);
+        const terms: string[] = [];
+        for (let record = 0; record < capacity; record += 1) {
+          const sat = emitPredicate(out, aggregate.where, record);
+          const term = out.name('counted');
+          out.line(`signal ${term};`);
+          out.line(`${term} <== active.active[${record}] * ${sat};`);
+          terms.push(term);
+        }
+        out.line(`${matched} = ${terms.join(' + ')};`);
+        emitFractionBounds(out, matched, 'count', aggregate.min, aggregate.max, countBits);
+        break;
+      }
+    }
+  });
+
+  const source = [
+    'pragma circom 2.1.0;',
+    '',
+    `// GENERATED by zkai (${GENERATOR_VERSION}) - do not edit.`,
+    `// schema "${schema.spec.name}" (hash ${schema.hash})`,
+    `// policy "${policy.spec.name.replace(/\n/g, ' ')}" (hash ${policy.hash})`,
+    `// capacity ${capacity} records (tree depth ${depth}); public signals: root, count, policyHash, schemaHash`,
+    'include "data/dataset.circom";',
+    '',
+    'template DatasetPolicy() {',
+    ...out.lines,
+    '}',
+    '',
+    'component main {public [count, policyHash, schemaHash]} = DatasetPolicy();',
+    '',
+  ].join('\n');
+  const path = join(resolveCacheDir(options.cacheDir), 'generated', `dataset_${id}.circom`);
+  if (!existsSync(path)) await writeFileAtomic(path, source);
+  return { id, path, capacity, depth, source };
+}
+
+/** The circuit input for a dataset (records padded to the capacity with zeros). */
+export function datasetCircuitInput(
+  records: ReadonlyArray<{ values: bigint[]; nulls: boolean[] }>,
+  salts: readonly bigint[],
+  schema: Schema,
+  policy: Policy,
+  depth: number,
+): Record<string, unknown> {
+  const capacity = 2 ** depth;
+  const width = schema.columns.length;
+  const pad = <T>(items: readonly T[], filler: T): T[] => [...items, ...Array<T>(capacity - items.length).fill(filler)];
+  return {
+    count: records.length,
+    policyHash: policy.hash,
+    schemaHash: schema.hash,
+    salt: pad(salts, 0n),
+    values: pad(records.map((r) => r.values), Array<bigint>(width).fill(0n)),
+    isNull: pad(records.map((r) => r.nulls.map((n) => (n ? 1 : 0))), Array<number>(width).fill(0)),
+  };
+}

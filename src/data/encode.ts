@@ -1,0 +1,381 @@
+import { ZkaiError } from '../errors.ts';
+import { poseidonText } from './poseidon-bytes.ts';
+import { DEFAULT_DATE_MAX, DEFAULT_DATE_MIN, DEFAULT_STRING_MAX_BYTES, formatScaledDecimal, parseDateDays, parseScaledDecimal } from './schema.ts';
+import type { Column, EncodedRecord, Schema } from './types.ts';
+
+/** What a cell can hold before encoding: CSV gives strings, JSON any of these. */
+export type CellValue = string | number | boolean | null | undefined;
+
+/** Where and what a data problem is. */
+export interface DataErrorDetails {
+  /** 1-based row (CSV/NDJSON: physical line of the file; JSON: array index + 1). */
+  row?: number | undefined;
+  /** How the location is written in the message; `row <row>` by default (JSON uses `index <i>`). */
+  where?: string | undefined;
+  column?: string | undefined;
+  /** The offending raw value, when there is one. */
+  value?: unknown;
+  /** What the column accepts, e.g. `an integer in [0, 120]`. */
+  expected?: string | undefined;
+  /** What is wrong, e.g. `"17.5" is not an integer`. */
+  problem: string;
+}
+
+/**
+ * A value (or a row, or a file) does not fit the schema. Code `BAD_DATA`. Messages look like
+ * `row 17, column "age": "17.5" is not an integer (expected an integer in [0, 120])`.
+ */
+export class DataError extends ZkaiError {
+  readonly row: number | undefined;
+  readonly column: string | undefined;
+  readonly value: unknown;
+  readonly expected: string | undefined;
+  /** The message without location and expectation. */
+  readonly problem: string;
+  /** The location as written in the message (`row 17`, `index 3`), if any. */
+  readonly where: string | undefined;
+
+  constructor(details: DataErrorDetails, options: { message?: string; hint?: string; cause?: unknown } = {}) {
+    const where = details.where ?? (details.row === undefined ? undefined : `row ${details.row}`);
+    const location = [where, details.column === undefined ? undefined : `column "${details.column}"`].filter((part) => part !== undefined).join(', ');
+    const message = options.message
+      ?? `${location === '' ? '' : `${location}: `}${details.problem}${details.expected === undefined ? '' : ` (expected ${details.expected})`}`;
+    super('BAD_DATA', message, { ...(options.hint === undefined ? {} : { hint: options.hint }), ...(options.cause === undefined ? {} : { cause: options.cause }) });
+    this.row = details.row;
+    this.column = details.column;
+    this.value = details.value;
+    this.expected = details.expected;
+    this.problem = details.problem;
+    this.where = where;
+  }
+}
+
+/**
+ * Several data problems at once: the first `errors.length` of `total`, one per line in the message. Its own
+ * `row`/`column`/`value`/`expected` are those of the first error.
+ */
+export class DatasetErrors extends DataError {
+  readonly errors: readonly DataError[];
+  readonly total: number;
+  readonly source: string | undefined;
+
+  constructor(errors: readonly DataError[], total: number = errors.length, source?: string) {
+    const first = errors[0];
+    const more = total - errors.length;
+    const header = `${source === undefined ? '' : `${source}: `}${total} problem${total === 1 ? '' : 's'} in the data${more > 0 ? ` (the first ${errors.length} are listed)` : ''}:`;
+    const lines = errors.map((error) => `  ${error.message}`);
+    if (more > 0) lines.push(`  ... and ${more} more`);
+    super(
+      { row: first?.row, where: first?.where, column: first?.column, value: first?.value, expected: first?.expected, problem: first?.problem ?? 'no problems' },
+      { message: [header, ...lines].join('\n'), hint: 'fix the listed values: zkai never drops, rounds or coerces a value' },
+    );
+    this.errors = errors;
+    this.total = total;
+    this.source = source;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Bounds {
+  min: bigint;
+  max: bigint;
+}
+
+const boundsCache = new WeakMap<Column, Bounds>();
+
+/** The column's bounds in its own units (integer value, decimal scaled by 10^scale, date days since 1970-01-01). */
+function boundsOf(column: Column): Bounds {
+  let bounds = boundsCache.get(column);
+  if (bounds) return bounds;
+  const spec = column.spec;
+  switch (spec.type) {
+    case 'integer':
+      bounds = { min: BigInt(spec.min), max: BigInt(spec.max) };
+      break;
+    case 'decimal': {
+      const min = parseScaledDecimal(spec.min, spec.scale);
+      const max = parseScaledDecimal(spec.max, spec.scale);
+      if (typeof min !== 'bigint' || typeof max !== 'bigint') throw new ZkaiError('BAD_SCHEMA', `column "${column.name}": bad decimal bounds; build columns with parseSchema`);
+      bounds = { min, max };
+      break;
+    }
+    case 'date': {
+      const min = parseDateDays(spec.min ?? DEFAULT_DATE_MIN);
+      const max = parseDateDays(spec.max ?? DEFAULT_DATE_MAX);
+      if (typeof min !== 'number' || typeof max !== 'number') throw new ZkaiError('BAD_SCHEMA', `column "${column.name}": bad date bounds; build columns with parseSchema`);
+      bounds = { min: BigInt(min), max: BigInt(max) };
+      break;
+    }
+    case 'boolean':
+      bounds = { min: 0n, max: 1n };
+      break;
+    case 'category':
+      bounds = { min: 0n, max: BigInt(spec.values.length - 1) };
+      break;
+    case 'string':
+      bounds = { min: 0n, max: 0n };
+      break;
+  }
+  boundsCache.set(column, bounds);
+  return bounds;
+}
+
+const MAX_LISTED_VALUES = 10;
+
+/** What a column accepts, in words: `an integer in [0, 120]`, `one of "a", "b"`... (`, or empty` when nullable). */
+export function describeExpected(column: Column): string {
+  const spec = column.spec;
+  let text: string;
+  switch (spec.type) {
+    case 'integer':
+      text = `an integer in [${spec.min}, ${spec.max}]`;
+      break;
+    case 'decimal': {
+      const { min, max } = boundsOf(column);
+      text = `a decimal with at most ${spec.scale} decimal place${spec.scale === 1 ? '' : 's'} in [${formatScaledDecimal(min, spec.scale)}, ${formatScaledDecimal(max, spec.scale)}]`;
+      break;
+    }
+    case 'date':
+      text = `a date YYYY-MM-DD in [${spec.min ?? DEFAULT_DATE_MIN}, ${spec.max ?? DEFAULT_DATE_MAX}]`;
+      break;
+    case 'boolean':
+      text = 'true, false, "true", "false", "1" or "0"';
+      break;
+    case 'category': {
+      const listed = spec.values.slice(0, MAX_LISTED_VALUES).map((value) => JSON.stringify(value)).join(', ');
+      const more = spec.values.length - MAX_LISTED_VALUES;
+      text = `one of ${listed}${more > 0 ? ` and ${more} more` : ''}`;
+      break;
+    }
+    case 'string':
+      text = `text of at most ${spec.maxBytes ?? DEFAULT_STRING_MAX_BYTES} UTF-8 bytes`;
+      break;
+  }
+  return column.nullable ? `${text}, or empty` : text;
+}
+
+const MAX_SHOWN_CHARS = 40;
+
+/** A raw value as shown in messages: strings quoted (and cut when long), other values as written in JSON. */
+function show(value: unknown): string {
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > MAX_SHOWN_CHARS ? `${value.slice(0, MAX_SHOWN_CHARS)}…` : value);
+  }
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+const SURROUNDING_SPACE = /^\s|\s$/;
+const INTEGER_TEXT = /^-?\d+$/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Thrown inside {@link encodeCell} and turned into a {@link DataError} with the location. */
+class CellProblem {
+  constructor(readonly problem: string) {}
+}
+
+function problem(text: string): never {
+  throw new CellProblem(text);
+}
+
+function kindOf(raw: unknown): string | undefined {
+  if (Array.isArray(raw)) return 'an array';
+  if (typeof raw === 'object' && raw !== null) return 'an object';
+  if (typeof raw === 'boolean') return `${raw}, a boolean`;
+  if (typeof raw === 'number') return `${raw}, a number`;
+  if (typeof raw !== 'string') return `${typeof raw}`;
+  return undefined;
+}
+
+/** Reject text with leading/trailing whitespace for types where it cannot be meant: never trimmed silently. */
+function noSurroundingSpace(text: string): void {
+  if (SURROUNDING_SPACE.test(text)) problem(`${show(text)} has surrounding spaces`);
+}
+
+function inRange(value: bigint, bounds: Bounds, shown: string): bigint {
+  if (value < bounds.min || value > bounds.max) problem(`${shown} is out of range`);
+  return value - bounds.min;
+}
+
+function encodeInteger(column: Column, raw: unknown): bigint {
+  const bounds = boundsOf(column);
+  if (typeof raw === 'number') {
+    if (!Number.isFinite(raw) || !Number.isInteger(raw)) problem(`${show(raw)} is not an integer`);
+    if (!Number.isSafeInteger(raw)) problem(`${show(raw)} is beyond 2^53, where JSON numbers are not exact; write it as a string of digits`);
+    return inRange(BigInt(raw), bounds, show(raw));
+  }
+  if (typeof raw !== 'string') return problem(`${kindOf(raw)} is not an integer`);
+  noSurroundingSpace(raw);
+  if (!INTEGER_TEXT.test(raw)) problem(`${show(raw)} is not an integer`);
+  return inRange(BigInt(raw), bounds, show(raw));
+}
+
+function encodeDecimal(column: Column, raw: unknown, scale: number): bigint {
+  let text: string;
+  if (typeof raw === 'number') {
+    // The JS string form is the shortest text that reads back as this number; exponent forms (1e21, 1e-7) are refused.
+    text = String(raw);
+  } else if (typeof raw === 'string') {
+    noSurroundingSpace(raw);
+    text = raw;
+  } else {
+    return problem(`${kindOf(raw)} is not a decimal`);
+  }
+  const parsed = parseScaledDecimal(text, scale);
+  if (parsed === 'format') problem(`${show(raw)} is not an exact decimal (write digits with an optional "." part, e.g. "12.5")`);
+  if (typeof parsed === 'object') {
+    problem(`${show(raw)} has ${parsed.places} decimal places but the column allows ${scale} (values are never rounded)`);
+  }
+  return inRange(parsed, boundsOf(column), show(raw));
+}
+
+function encodeDate(column: Column, raw: unknown): bigint {
+  if (typeof raw !== 'string') return problem(`${kindOf(raw)} is not a date (dates are written as text YYYY-MM-DD)`);
+  noSurroundingSpace(raw);
+  const days = parseDateDays(raw);
+  if (days === 'format') problem(`${show(raw)} is not a date in YYYY-MM-DD form`);
+  if (days === 'calendar') problem(`${show(raw)} is not a calendar date`);
+  return inRange(BigInt(days), boundsOf(column), show(raw));
+}
+
+function encodeBoolean(raw: unknown): bigint {
+  if (raw === true || raw === 'true' || raw === '1') return 1n;
+  if (raw === false || raw === 'false' || raw === '0') return 0n;
+  if (typeof raw === 'string') {
+    noSurroundingSpace(raw);
+    return problem(`${show(raw)} is not a boolean`);
+  }
+  return problem(`${kindOf(raw)} is not a boolean`);
+}
+
+function encodeCategory(values: readonly string[], raw: unknown): bigint {
+  if (typeof raw !== 'string') return problem(`${kindOf(raw)} is not a category value (category values are text)`);
+  const index = values.indexOf(raw);
+  if (index >= 0) return BigInt(index);
+  noSurroundingSpace(raw);
+  return problem(`${show(raw)} is not an allowed value`);
+}
+
+function encodeString(raw: unknown, maxBytes: number): bigint {
+  if (typeof raw !== 'string') return problem(`${kindOf(raw)} is not text (write string values in quotes)`);
+  if (LONE_SURROGATE.test(raw)) problem(`${show(raw)} contains an unpaired UTF-16 surrogate, which is not valid Unicode text`);
+  const bytes = new TextEncoder().encode(raw);
+  if (bytes.length > maxBytes) problem(`${show(raw)} is ${bytes.length} UTF-8 bytes long, more than ${maxBytes}`);
+  return poseidonText(raw);
+}
+
+/**
+ * Encode one cell by the rules of `src/data/types.ts`:
+ * - empty string, `null` or `undefined` is a null: `{ value: 0n, isNull: true }`, allowed only when the column is
+ *   nullable (else: "the value is empty but the column is not nullable");
+ * - integer: a JSON integer within ±(2^53-1) or a string matching `^-?\d+$`, in [min, max]; encoded `value - min`;
+ * - decimal: text matching `^-?\d+(\.\d+)?$` with at most `scale` decimal places (more is an error, never rounded), or
+ *   a JSON number whose JS string form matches that (so `1e21` and `1e-7` are refused); encoded
+ *   `value * 10^scale - min * 10^scale`;
+ * - date: text `YYYY-MM-DD` naming a real (proleptic Gregorian) day; encoded `days since 1970-01-01 - minDays`;
+ * - boolean: JSON `true`/`false` or exactly the text `true`, `false`, `1`, `0` (not `TRUE`, `yes`, or numbers); 1 or 0;
+ * - category: exact (case- and space-sensitive) match of one of `values`; encoded as its index;
+ * - string: any text of at most `maxBytes` UTF-8 bytes (default 256); encoded {@link poseidonText} of it.
+ * Text is never trimmed: a value with leading or trailing whitespace is an error for every type but string (where
+ * whitespace is data). Values of the wrong JSON type (a number for a string column, ...) are errors, never converted.
+ *
+ * @param row the row number put in error messages
+ * @param where how the location is written in messages, instead of `row <row>` (JSON uses `index <i>`)
+ * @throws DataError (code `BAD_DATA`) with `row`, `column`, `value` and `expected`
+ */
+export function encodeCell(column: Column, raw: CellValue, row: number, where?: string): { value: bigint; isNull: boolean } {
+  if (raw === null || raw === undefined || raw === '') {
+    if (column.nullable) return { value: 0n, isNull: true };
+    throw new DataError({ row, where, column: column.name, value: raw, expected: describeExpected(column), problem: 'the value is empty but the column is not nullable' });
+  }
+  try {
+    const spec = column.spec;
+    let value: bigint;
+    switch (spec.type) {
+      case 'integer':
+        value = encodeInteger(column, raw);
+        break;
+      case 'decimal':
+        value = encodeDecimal(column, raw, spec.scale);
+        break;
+      case 'date':
+        value = encodeDate(column, raw);
+        break;
+      case 'boolean':
+        value = encodeBoolean(raw);
+        break;
+      case 'category':
+        value = encodeCategory(spec.values, raw);
+        break;
+      case 'string':
+        value = encodeString(raw, spec.maxBytes ?? DEFAULT_STRING_MAX_BYTES);
+        break;
+    }
+    return { value, isNull: false };
+  } catch (error) {
+    if (!(error instanceof CellProblem)) throw error;
+    throw new DataError({ row, where, column: column.name, value: raw, expected: describeExpected(column), problem: error.problem });
+  }
+}
+
+/**
+ * Encode a row given as one raw value per schema column (in schema order), collecting every problem instead of
+ * stopping at the first. A row whose cells are all empty, in a schema with non-nullable columns, gives one error
+ * naming those columns rather than one per column. Returns the record only when there were no problems.
+ */
+export function encodeRow(schema: Schema, raws: readonly unknown[], row: number, where?: string): { record: EncodedRecord | undefined; errors: DataError[] } {
+  const errors: DataError[] = [];
+  if (raws.every((raw) => raw === '' || raw === null || raw === undefined)) {
+    const required = schema.columns.filter((column) => !column.nullable).map((column) => `"${column.name}"`);
+    if (required.length > 0) {
+      errors.push(new DataError({ row, where, problem: `every cell is empty: an empty row is a record of nulls, but ${required.length === 1 ? 'column' : 'columns'} ${required.join(', ')} ${required.length === 1 ? 'is' : 'are'} not nullable` }));
+      return { record: undefined, errors };
+    }
+  }
+  const values: bigint[] = [];
+  const nulls: boolean[] = [];
+  schema.columns.forEach((column, index) => {
+    try {
+      const cell = encodeCell(column, raws[index] as CellValue, row, where);
+      values.push(cell.value);
+      nulls.push(cell.isNull);
+    } catch (error) {
+      if (!(error instanceof DataError)) throw error;
+      errors.push(error);
+    }
+  });
+  return { record: errors.length === 0 ? { row, values, nulls } : undefined, errors };
+}
+
+/**
+ * Check a record given as an object keyed by column name and encode it. Keys not in the schema and schema columns
+ * missing from the object are errors naming them (a missing key is not a null: write `null` or `""` for that).
+ * Returns the problems instead of throwing; see {@link encodeRecord} for the throwing form.
+ */
+export function checkRecord(schema: Schema, cells: Record<string, unknown>, row: number, where?: string): { record: EncodedRecord | undefined; errors: DataError[] } {
+  const errors: DataError[] = [];
+  const known = new Set(schema.columns.map((column) => column.name));
+  for (const key of Object.keys(cells)) {
+    if (!known.has(key)) errors.push(new DataError({ row, where, column: key, problem: 'is not a column of the schema' }));
+  }
+  for (const column of schema.columns) {
+    if (!Object.hasOwn(cells, column.name)) errors.push(new DataError({ row, where, column: column.name, problem: 'is missing (write null or "" for an empty value)' }));
+  }
+  if (errors.length > 0) return { record: undefined, errors };
+  return encodeRow(schema, schema.columns.map((column) => cells[column.name]), row, where);
+}
+
+/**
+ * Encode one record given as an object keyed by column name (see {@link encodeCell} for the rules).
+ * @throws DataError for a single problem, {@link DatasetErrors} (a DataError) listing all of them when there are several
+ */
+export function encodeRecord(schema: Schema, cells: Record<string, unknown>, row: number, where?: string): EncodedRecord {
+  const { record, errors } = checkRecord(schema, cells, row, where);
+  if (record) return record;
+  if (errors.length === 1) throw errors[0]!;
+  throw new DatasetErrors(errors);
+}

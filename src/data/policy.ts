@@ -1,0 +1,415 @@
+import { readFile } from 'node:fs/promises';
+import { InputFileError, ZkaiError } from '../errors.ts';
+import { poseidonText } from './poseidon-bytes.ts';
+import type { Column, EncodedRecord, Schema } from './types.ts';
+
+/** A value in a policy, in the column's own units: a number, a decimal string, a date string, a category... */
+export type PolicyScalar = string | number | boolean;
+
+/** Comparison operators. Every one but NOT-NULL and ABSENT is false for a null value. */
+export type Operator = 'EQ' | 'NE' | 'LT' | 'LTE' | 'GT' | 'GTE' | 'BETWEEN' | 'NOT-BETWEEN' | 'IN' | 'NIN' | 'NOT-NULL' | 'ABSENT';
+
+/** A predicate on one field of a record, as written in a policy file. */
+export interface PredicateSpec {
+  field: string;
+  op: Operator | string;
+  value?: PolicyScalar;
+  min?: PolicyScalar;
+  max?: PolicyScalar;
+  values?: PolicyScalar[];
+}
+
+/** A rule: every real record satisfies `predicate` (only those where `when` holds, if given). */
+export type RuleSpec = PredicateSpec & { when?: PredicateSpec };
+
+/** An aggregate bound over all real records. Bounds are inclusive; fractions are decimal strings like "0.25". */
+export type AggregateSpec =
+  | { kind: 'COUNT'; min?: number; max?: number }
+  | { kind: 'SUM'; field: string; min?: PolicyScalar; max?: PolicyScalar }
+  | { kind: 'MEAN'; field: string; min?: PolicyScalar; max?: PolicyScalar }
+  | { kind: 'PROPORTION'; where: PredicateSpec; min?: string | number; max?: string | number };
+
+/** A policy file (JSON). */
+export interface PolicySpec {
+  name: string;
+  rules: RuleSpec[];
+  aggregates?: AggregateSpec[];
+}
+
+/** A predicate with its constants encoded like the column's values. */
+export interface Predicate {
+  column: Column;
+  op: Operator;
+  /** Encoded constants: one for EQ/NE/LT/LTE/GT/GTE, two (min, max) for (NOT-)BETWEEN, the list for IN/NIN. */
+  constants: bigint[];
+}
+
+/** A validated rule. */
+export interface Rule {
+  index: number;
+  predicate: Predicate;
+  when: Predicate | undefined;
+  /** The rule as people read it, for reports. */
+  text: string;
+}
+
+/** A rational bound num/den (den > 0), in the aggregate's units. */
+export interface Fraction {
+  num: bigint;
+  den: bigint;
+}
+
+/** A validated aggregate. SUM and MEAN bounds are in the column's scaled units (integers, 10^scale for decimals). */
+export type Aggregate =
+  | { kind: 'COUNT'; min: bigint | undefined; max: bigint | undefined; text: string }
+  | { kind: 'SUM'; column: Column; offset: bigint; min: bigint | undefined; max: bigint | undefined; text: string }
+  | { kind: 'MEAN'; column: Column; offset: bigint; min: Fraction | undefined; max: Fraction | undefined; text: string }
+  | { kind: 'PROPORTION'; where: Predicate; min: Fraction | undefined; max: Fraction | undefined; text: string };
+
+/** A policy validated against a schema. */
+export interface Policy {
+  spec: PolicySpec;
+  rules: Rule[];
+  aggregates: Aggregate[];
+  /** Poseidon hash of the canonical policy, decimal string: public in every proof of this policy. */
+  hash: string;
+}
+
+/** A policy that does not fit its schema or is malformed. */
+export class PolicyError extends ZkaiError {
+  constructor(message: string) {
+    super('BAD_POLICY', message);
+  }
+}
+
+const OPERATORS: ReadonlySet<string> = new Set(['EQ', 'NE', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'NOT-BETWEEN', 'IN', 'NIN', 'NOT-NULL', 'ABSENT']);
+const ORDERED_OPS: ReadonlySet<string> = new Set(['LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'NOT-BETWEEN']);
+
+/** Parse an exact decimal string into num/10^places. */
+function parseDecimal(text: string, what: string): Fraction {
+  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text.trim());
+  if (!match) throw new PolicyError(`${what}: "${text}" is not a decimal number`);
+  const places = match[3]?.length ?? 0;
+  const digits = BigInt(`${match[2]}${match[3] ?? ''}`);
+  return { num: match[1] ? -digits : digits, den: 10n ** BigInt(places) };
+}
+
+function scalarText(value: PolicyScalar): string {
+  return typeof value === 'number' ? (Number.isInteger(value) ? value.toString() : String(value)) : String(value);
+}
+
+/** Days since 1970-01-01 of a `YYYY-MM-DD` date. */
+function daysOf(text: string, what: string): bigint {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  const time = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : Number.NaN;
+  if (!match || Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== text) throw new PolicyError(`${what}: "${text}" is not a date YYYY-MM-DD`);
+  return BigInt(Math.round(time / 86_400_000));
+}
+
+/** The column's value offset and scale: encoded = scaled - offset. */
+export function columnScale(column: Column): { offset: bigint; scale: bigint } {
+  const spec = column.spec;
+  switch (spec.type) {
+    case 'integer':
+      return { offset: BigInt(spec.min), scale: 1n };
+    case 'decimal': {
+      const scale = 10n ** BigInt(spec.scale);
+      const min = parseDecimal(spec.min, `column ${column.name} min`);
+      return { offset: (min.num * scale) / min.den, scale };
+    }
+    case 'date':
+      return { offset: daysOf(spec.min ?? '1970-01-01', `column ${column.name} min`), scale: 1n };
+    default:
+      return { offset: 0n, scale: 1n };
+  }
+}
+
+/** A constant in the column's scaled units (unbounded: it may lie outside the column's range). */
+function scaledConstant(column: Column, value: PolicyScalar, what: string): bigint {
+  const spec = column.spec;
+  if (spec.type === 'date') {
+    if (typeof value !== 'string') throw new PolicyError(`${what}: a date must be a string YYYY-MM-DD`);
+    return daysOf(value, what);
+  }
+  const fraction = parseDecimal(scalarText(value), what);
+  const scale = spec.type === 'decimal' ? 10n ** BigInt(spec.scale) : 1n;
+  const scaled = fraction.num * scale;
+  if (scaled % fraction.den !== 0n) throw new PolicyError(`${what}: ${scalarText(value)} has more decimals than column ${column.name} holds`);
+  return scaled / fraction.den;
+}
+
+/** Encode a policy constant like the column's values. Equality constants must be values the column can hold. */
+function encodeConstant(column: Column, value: PolicyScalar, what: string): bigint {
+  const spec = column.spec;
+  switch (spec.type) {
+    case 'integer':
+    case 'decimal':
+    case 'date':
+      return scaledConstant(column, value, what) - columnScale(column).offset;
+    case 'boolean':
+      if (value === true || value === 'true' || value === 1) return 1n;
+      if (value === false || value === 'false' || value === 0) return 0n;
+      throw new PolicyError(`${what}: ${JSON.stringify(value)} is not a boolean`);
+    case 'category': {
+      const index = spec.values.indexOf(String(value));
+      if (index < 0) throw new PolicyError(`${what}: "${String(value)}" is not a value of category column ${column.name} (${spec.values.join(', ')})`);
+      return BigInt(index);
+    }
+    case 'string':
+      return poseidonText(String(value));
+  }
+}
+
+function findColumn(schema: Schema, field: unknown, what: string): Column {
+  const column = schema.columns.find((candidate) => candidate.name === field);
+  if (!column) throw new PolicyError(`${what}: field ${JSON.stringify(field)} is not a column of schema "${schema.spec.name}" (${schema.columns.map((c) => c.name).join(', ')})`);
+  return column;
+}
+
+function normalizeOp(op: unknown): Operator {
+  const text = String(op).toUpperCase().replace(/_/g, '-');
+  if (!OPERATORS.has(text)) throw new PolicyError(`unknown operator ${JSON.stringify(op)} (known: ${[...OPERATORS].join(', ')})`);
+  return text as Operator;
+}
+
+function parsePredicate(schema: Schema, spec: PredicateSpec, what: string): Predicate {
+  if (typeof spec !== 'object' || spec === null) throw new PolicyError(`${what}: must be an object with field and op`);
+  const column = findColumn(schema, spec.field, what);
+  const op = normalizeOp(spec.op);
+  const label = `${what} (${column.name} ${op})`;
+  if (ORDERED_OPS.has(op) && !column.ordered) throw new PolicyError(`${label}: ${op} needs an ordered column (integer, decimal, date); ${column.name} is ${column.spec.type}`);
+  const need = (key: 'value' | 'min' | 'max'): PolicyScalar => {
+    const value = spec[key];
+    if (value === undefined || value === null) throw new PolicyError(`${label}: "${key}" is required`);
+    return value;
+  };
+  switch (op) {
+    case 'NOT-NULL':
+    case 'ABSENT':
+      return { column, op, constants: [] };
+    case 'BETWEEN':
+    case 'NOT-BETWEEN': {
+      const min = encodeConstant(column, need('min'), `${label} min`);
+      const max = encodeConstant(column, need('max'), `${label} max`);
+      if (min > max) throw new PolicyError(`${label}: min is above max`);
+      return { column, op, constants: [min, max] };
+    }
+    case 'IN':
+    case 'NIN': {
+      if (!Array.isArray(spec.values) || spec.values.length === 0) throw new PolicyError(`${label}: "values" must be a non-empty list`);
+      const encoded = spec.values.map((value, index) => encodeConstant(column, value, `${label} values[${index}]`));
+      return { column, op, constants: [...new Set(encoded)] };
+    }
+    default:
+      return { column, op, constants: [encodeConstant(column, need('value'), label)] };
+  }
+}
+
+function describe(spec: PredicateSpec): string {
+  const op = String(spec.op).toUpperCase();
+  if (spec.values) return `${spec.field} ${op} [${spec.values.map(scalarText).join(', ')}]`;
+  if (spec.min !== undefined || spec.max !== undefined) return `${spec.field} ${op} [${scalarText(spec.min ?? '')}, ${scalarText(spec.max ?? '')}]`;
+  if (spec.value !== undefined) return `${spec.field} ${op} ${scalarText(spec.value)}`;
+  return `${spec.field} ${op}`;
+}
+
+function fractionBound(value: PolicyScalar | undefined, what: string): Fraction | undefined {
+  return value === undefined ? undefined : parseDecimal(scalarText(value), what);
+}
+
+/** The canonical JSON of a policy: fixed key order, normalized operators, no whitespace. Its hash is the policy hash. */
+export function canonicalPolicy(spec: PolicySpec): string {
+  const predicate = (p: PredicateSpec) => ({
+    field: p.field,
+    op: normalizeOp(p.op),
+    ...(p.value !== undefined ? { value: scalarText(p.value) } : {}),
+    ...(p.min !== undefined ? { min: scalarText(p.min) } : {}),
+    ...(p.max !== undefined ? { max: scalarText(p.max) } : {}),
+    ...(p.values !== undefined ? { values: p.values.map(scalarText) } : {}),
+  });
+  const canonical = {
+    format: 'zkai-policy-v1',
+    name: spec.name,
+    rules: spec.rules.map((rule) => ({ ...predicate(rule), ...(rule.when ? { when: predicate(rule.when) } : {}) })),
+    aggregates: (spec.aggregates ?? []).map((aggregate) => {
+      const { kind } = aggregate;
+      return {
+        kind,
+        ...('field' in aggregate ? { field: aggregate.field } : {}),
+        ...('where' in aggregate ? { where: predicate(aggregate.where) } : {}),
+        ...(aggregate.min !== undefined ? { min: scalarText(aggregate.min) } : {}),
+        ...(aggregate.max !== undefined ? { max: scalarText(aggregate.max) } : {}),
+      };
+    }),
+  };
+  return JSON.stringify(canonical);
+}
+
+/** Validate a policy against a schema: every field exists, every operator fits its column, every constant encodes. */
+export function parsePolicy(raw: unknown, schema: Schema): Policy {
+  if (typeof raw !== 'object' || raw === null) throw new PolicyError('a policy must be a JSON object with name and rules');
+  const spec = raw as PolicySpec;
+  if (typeof spec.name !== 'string' || spec.name.length === 0) throw new PolicyError('a policy needs a non-empty "name"');
+  if (!Array.isArray(spec.rules)) throw new PolicyError('a policy needs a "rules" list (it may be empty)');
+  const rules = spec.rules.map((rule, index): Rule => ({
+    index,
+    predicate: parsePredicate(schema, rule, `rules[${index}]`),
+    when: rule.when ? parsePredicate(schema, rule.when, `rules[${index}].when`) : undefined,
+    text: `${rule.when ? `if ${describe(rule.when)} then ` : ''}${describe(rule)}`,
+  }));
+  const aggregates = (spec.aggregates ?? []).map((aggregate, index): Aggregate => {
+    const what = `aggregates[${index}]`;
+    switch (aggregate?.kind) {
+      case 'COUNT': {
+        const bound = (v: number | undefined, key: string) => {
+          if (v === undefined) return undefined;
+          if (!Number.isSafeInteger(v) || v < 0) throw new PolicyError(`${what}: COUNT ${key} must be a non-negative integer`);
+          return BigInt(v);
+        };
+        return { kind: 'COUNT', min: bound(aggregate.min, 'min'), max: bound(aggregate.max, 'max'), text: `COUNT in [${aggregate.min ?? ''}, ${aggregate.max ?? ''}]` };
+      }
+      case 'SUM':
+      case 'MEAN': {
+        const column = findColumn(schema, aggregate.field, what);
+        if (!column.ordered) throw new PolicyError(`${what}: ${aggregate.kind} needs a numeric or date column; ${column.name} is ${column.spec.type}`);
+        const { offset, scale } = columnScale(column);
+        const text = `${aggregate.kind}(${column.name}) in [${scalarText(aggregate.min ?? '')}, ${scalarText(aggregate.max ?? '')}]`;
+        if (aggregate.kind === 'SUM') {
+          const bound = (v: PolicyScalar | undefined, key: string) => (v === undefined ? undefined : scaledConstant(column, v, `${what} ${key}`));
+          return { kind: 'SUM', column, offset, min: bound(aggregate.min, 'min'), max: bound(aggregate.max, 'max'), text };
+        }
+        const scaled = (v: PolicyScalar | undefined, key: string): Fraction | undefined => {
+          const f = fractionBound(v, `${what} ${key}`);
+          return f && { num: f.num * scale, den: f.den };
+        };
+        return { kind: 'MEAN', column, offset, min: scaled(aggregate.min, 'min'), max: scaled(aggregate.max, 'max'), text };
+      }
+      case 'PROPORTION': {
+        const where = parsePredicate(schema, aggregate.where, `${what}.where`);
+        const min = fractionBound(aggregate.min, `${what} min`);
+        const max = fractionBound(aggregate.max, `${what} max`);
+        for (const f of [min, max]) if (f && (f.num < 0n || f.num > f.den)) throw new PolicyError(`${what}: a proportion bound must lie in [0, 1]`);
+        return { kind: 'PROPORTION', where, min, max, text: `PROPORTION(${describe(aggregate.where)}) in [${aggregate.min ?? ''}, ${aggregate.max ?? ''}]` };
+      }
+      default:
+        throw new PolicyError(`${what}: unknown aggregate kind ${JSON.stringify((aggregate as { kind?: unknown })?.kind)} (known: COUNT, SUM, MEAN, PROPORTION)`);
+    }
+  });
+  return { spec, rules, aggregates, hash: poseidonText(canonicalPolicy(spec)).toString() };
+}
+
+/** Read and validate a policy file. */
+export async function loadPolicy(path: string, schema: Schema): Promise<Policy> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8')) as unknown;
+  } catch (error) {
+    throw new InputFileError(path, `cannot read the policy: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    return parsePolicy(raw, schema);
+  } catch (error) {
+    if (error instanceof PolicyError) throw new PolicyError(`${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Does a record satisfy a predicate? (The circuit computes exactly this.) */
+export function predicateHolds(predicate: Predicate, record: Pick<EncodedRecord, 'values' | 'nulls'>): boolean {
+  const index = predicate.column.index;
+  const isNull = record.nulls[index] === true;
+  if (predicate.op === 'ABSENT') return isNull;
+  if (predicate.op === 'NOT-NULL') return !isNull;
+  if (isNull) return false;
+  const v = record.values[index] as bigint;
+  const [a, b] = predicate.constants as [bigint, bigint];
+  switch (predicate.op) {
+    case 'EQ':
+      return v === a;
+    case 'NE':
+      return v !== a;
+    case 'LT':
+      return v < a;
+    case 'LTE':
+      return v <= a;
+    case 'GT':
+      return v > a;
+    case 'GTE':
+      return v >= a;
+    case 'BETWEEN':
+      return v >= a && v <= b;
+    case 'NOT-BETWEEN':
+      return v < a || v > b;
+    case 'IN':
+      return predicate.constants.includes(v);
+    case 'NIN':
+      return !predicate.constants.includes(v);
+  }
+}
+
+/** One record breaking one rule, for the pre-flight report. */
+export interface RuleViolation {
+  row: number;
+  rule: number;
+  ruleText: string;
+  field: string;
+  /** The record's encoded value (decoded for people by the caller), or null. */
+  encodedValue: string | null;
+}
+
+/** What the pre-flight check found. */
+export interface PolicyReport {
+  ok: boolean;
+  violations: RuleViolation[];
+  aggregates: Array<{ text: string; ok: boolean; actual: string }>;
+}
+
+function withinFraction(value: bigint, weight: bigint, min: Fraction | undefined, max: Fraction | undefined): boolean {
+  // min <= value / weight <= max, cross-multiplied (weight > 0)
+  return (!min || value * min.den >= min.num * weight) && (!max || value * max.den <= max.num * weight);
+}
+
+/**
+ * Evaluate a policy on encoded records in TypeScript, exactly as the circuit will: every violating record and rule
+ * (by row), and every aggregate with its actual value. A dataset with `ok: false` must not be proven.
+ */
+export function evaluatePolicy(policy: Policy, records: readonly EncodedRecord[]): PolicyReport {
+  const violations: RuleViolation[] = [];
+  for (const record of records) {
+    for (const rule of policy.rules) {
+      if (rule.when && !predicateHolds(rule.when, record)) continue;
+      if (predicateHolds(rule.predicate, record)) continue;
+      const index = rule.predicate.column.index;
+      violations.push({
+        row: record.row,
+        rule: rule.index,
+        ruleText: rule.text,
+        field: rule.predicate.column.name,
+        encodedValue: record.nulls[index] ? null : (record.values[index] as bigint).toString(),
+      });
+    }
+  }
+  const count = BigInt(records.length);
+  const aggregates = policy.aggregates.map((aggregate) => {
+    switch (aggregate.kind) {
+      case 'COUNT':
+        return { text: aggregate.text, ok: (aggregate.min === undefined || count >= aggregate.min) && (aggregate.max === undefined || count <= aggregate.max), actual: count.toString() };
+      case 'SUM':
+      case 'MEAN': {
+        const index = aggregate.column.index;
+        const present = records.filter((record) => !record.nulls[index]);
+        const sum = present.reduce((total, record) => total + (record.values[index] as bigint) + aggregate.offset, 0n);
+        if (aggregate.kind === 'SUM') {
+          return { text: aggregate.text, ok: (aggregate.min === undefined || sum >= aggregate.min) && (aggregate.max === undefined || sum <= aggregate.max), actual: `${sum} (scaled units)` };
+        }
+        const m = BigInt(present.length);
+        return { text: aggregate.text, ok: m > 0n && withinFraction(sum, m, aggregate.min, aggregate.max), actual: m > 0n ? `${sum}/${m} (scaled units)` : 'no values' };
+      }
+      case 'PROPORTION': {
+        const matching = BigInt(records.filter((record) => predicateHolds(aggregate.where, record)).length);
+        return { text: aggregate.text, ok: withinFraction(matching, count, aggregate.min, aggregate.max), actual: `${matching}/${count}` };
+      }
+    }
+  });
+  return { ok: violations.length === 0 && aggregates.every((a) => a.ok), violations, aggregates };
+}
