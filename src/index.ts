@@ -36,3 +36,14 @@ export {
 export { checkSoundness, assertSound, type SoundnessReport } from './testing/soundness.ts';
 export { releaseCurves } from './util/curves.ts';
 export * from './errors.ts';
+
+// Datasets: schema, ingestion, commitment, policies, dataset proofs.
+export { parseSchema, loadSchema, SchemaError } from './data/schema.ts';
+export { readDataset, DataError, DatasetErrors } from './data/ingest.ts';
+export { encodeRecord, encodeCell } from './data/encode.ts';
+export { commitRecords, recordLeaf, treeDepth, type DatasetCommitment } from './data/commitment.ts';
+export { createBundle, saveBundle, loadBundle, recommit, type DatasetBundle } from './data/bundle.ts';
+export { parsePolicy, loadPolicy, evaluatePolicy, PolicyError, type Policy, type PolicySpec, type PolicyReport } from './data/policy.ts';
+export { generateDatasetCircuit, datasetCircuitInput, DATASET_SIGNAL_NAMES } from './data/circuit-gen.ts';
+export { prepareDatasetCircuit, proveDataset, verifyDatasetProof, PolicyViolationError, type DatasetProof } from './data/dataset-proof.ts';
+export type { Schema, SchemaSpec, Column, ColumnSpec, EncodedRecord } from './data/types.ts';
