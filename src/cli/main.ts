@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { releaseCurves } from '../util/curves.ts';
 import { compileCommand, deployCommand, demoCommand, proveCommand, setupCommand, verifyCommand } from './commands.ts';
+import { dataCheckCommand, dataCommitCommand, dataProveCommand, dataVerifyCommand } from './data-commands.ts';
 import { reportError, type GlobalFlags } from './output.ts';
 
 const program = new Command('zkai')
@@ -85,6 +86,53 @@ program
   .option('--rpc <url>', 'EVM node (default: embedded anvil)')
   .option('--ptau <file>', 'a Perpetual Powers of Tau file instead of a development one')
   .action(run(async (_options: unknown, command: Command) => demoCommand(merged(command))));
+
+const data = program
+  .command('data')
+  .description('private datasets: commit (public root + private bundle), check against a policy, prove the policy holds, verify such a proof');
+
+data
+  .command('commit')
+  .description('ingest a dataset, commit to it with fresh salts: writes the PRIVATE bundle and the public commitment')
+  .requiredOption('--schema <file>', 'schema JSON')
+  .requiredOption('--data <file>', 'the dataset: .csv, .json or .ndjson')
+  .requiredOption('--bundle <file>', 'where to write the private bundle (records + salts; mode 0600)')
+  .option('--public <file>', 'where to write the public commitment JSON {root, count, depth, schemaHash}')
+  .option('--force', 'overwrite an existing bundle (its salts are lost: proofs about its root can no longer be made)')
+  .action(run(async (_options: unknown, command: Command) => dataCommitCommand(merged(command))));
+
+data
+  .command('check')
+  .description('pre-flight: evaluate a policy on a dataset or a bundle and list every violation (exit code 1 if it fails)')
+  .requiredOption('--schema <file>', 'schema JSON')
+  .requiredOption('--policy <file>', 'policy JSON')
+  .option('--data <file>', 'a dataset file (.csv, .json, .ndjson)')
+  .option('--bundle <file>', 'a bundle written by zkai data commit')
+  .action(run(async (_options: unknown, command: Command) => dataCheckCommand(merged(command))));
+
+data
+  .command('prove')
+  .description('prove that a committed dataset satisfies a policy (generates, compiles and sets up its circuit, cached)')
+  .requiredOption('--schema <file>', 'schema JSON')
+  .requiredOption('--policy <file>', 'policy JSON')
+  .requiredOption('--bundle <file>', 'the private bundle written by zkai data commit')
+  .requiredOption('--out <file>', 'where to write the dataset proof JSON')
+  .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
+  .option('--vkey-out <file>', 'also write a copy of the verification key here')
+  .addOption(new Option('--force-violating', 'DANGEROUS, for demonstrations only: skip the pre-flight check to show that the circuit itself refuses a violating dataset').hideHelp())
+  .action(run(async (_options: unknown, command: Command) => dataProveCommand(merged(command))));
+
+data
+  .command('verify')
+  .description('verify a dataset proof against the schema, the policy and the published commitment you trust (exit code 1 if invalid)')
+  .requiredOption('--vkey <file>', 'verification key of the policy circuit')
+  .requiredOption('--proof <file>', 'dataset proof JSON written by zkai data prove')
+  .requiredOption('--schema <file>', 'schema JSON')
+  .requiredOption('--policy <file>', 'policy JSON')
+  .option('--commitment <file>', 'the published commitment JSON')
+  .option('--root <decimal>', 'the published root (with --count, instead of --commitment)')
+  .option('--count <n>', 'the published record count')
+  .action(run(async (_options: unknown, command: Command) => dataVerifyCommand(merged(command))));
 
 try {
   await program.parseAsync(process.argv);

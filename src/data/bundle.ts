@@ -32,24 +32,43 @@ export function recommit(bundle: DatasetBundle, schema: Schema): DatasetCommitme
   return commitment;
 }
 
-const bigintReplacer = (_key: string, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value);
-const bigintReviver = (_key: string, value: unknown) => (typeof value === 'string' && /^\d+n$/.test(value) ? BigInt(value.slice(0, -1)) : value);
+/** The bundle as JSON: the only bigints (salts, encoded values) become decimal strings, and nothing else changes. */
+function serialize(bundle: DatasetBundle): string {
+  return JSON.stringify({
+    ...bundle,
+    salts: bundle.salts.map(String),
+    records: bundle.records.map((record) => ({ ...record, values: record.values.map(String) })),
+  });
+}
 
-/** Write a bundle atomically, readable by its owner only. */
+const DECIMAL = /^(0|[1-9]\d*)$/;
+
+function toBigints(values: unknown, what: string, path: string): bigint[] {
+  if (!Array.isArray(values) || !values.every((value) => typeof value === 'string' && DECIMAL.test(value))) {
+    throw new InputFileError(path, `${what} must be a list of decimal strings`);
+  }
+  return values.map((value) => BigInt(value as string));
+}
+
+/** Write a bundle atomically, readable by its owner only (mode 0600 from the moment the file exists). */
 export async function saveBundle(path: string, bundle: DatasetBundle): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(bundle, bigintReplacer));
-  const { chmod } = await import('node:fs/promises');
-  await chmod(path, 0o600);
+  await writeFileAtomic(path, serialize(bundle), { mode: 0o600 });
 }
 
 /** Read a bundle, with an error naming the file when it is not one. */
 export async function loadBundle(path: string): Promise<DatasetBundle> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8'), bigintReviver) as unknown;
+    parsed = JSON.parse(await readFile(path, 'utf8')) as unknown;
   } catch (error) {
     throw new InputFileError(path, `not a readable dataset bundle: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if ((parsed as { format?: unknown })?.format !== 'zkai-dataset-bundle-v1') throw new InputFileError(path, 'not a zkai dataset bundle (format field missing or unknown)');
-  return parsed as DatasetBundle;
+  const raw = parsed as { format?: unknown; salts?: unknown; records?: unknown };
+  if (raw?.format !== 'zkai-dataset-bundle-v1') throw new InputFileError(path, 'not a zkai dataset bundle (format field missing or unknown)');
+  if (!Array.isArray(raw.records)) throw new InputFileError(path, 'the bundle has no records list');
+  const records = raw.records.map((record: { values?: unknown }, index: number) => ({
+    ...(record as object),
+    values: toBigints(record?.values, `records[${index}].values`, path),
+  })) as DatasetBundle['records'];
+  return { ...(parsed as DatasetBundle), salts: toBigints(raw.salts, 'salts', path), records };
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputFileError, ZkaiError } from '../errors.ts';
 import { poseidonText } from './poseidon-bytes.ts';
+import { parseDateDays } from './schema.ts';
 import type { Column, EncodedRecord, Schema } from './types.ts';
 
 /** A value in a policy, in the column's own units: a number, a decimal string, a date string, a category... */
@@ -100,11 +101,18 @@ function scalarText(value: PolicyScalar): string {
 
 /** Days since 1970-01-01 of a `YYYY-MM-DD` date. */
 function daysOf(text: string, what: string): bigint {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  const time = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : Number.NaN;
-  if (!match || Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== text) throw new PolicyError(`${what}: "${text}" is not a date YYYY-MM-DD`);
-  return BigInt(Math.round(time / 86_400_000));
+  const days = parseDateDays(text);
+  if (typeof days !== 'number') throw new PolicyError(`${what}: "${text}" is not a date YYYY-MM-DD`);
+  return BigInt(days);
 }
+
+/** Refuse keys a policy object may not have: a misspelled key ("wehn", "mn") must not silently weaken a policy. */
+function onlyKeys(value: object, allowed: readonly string[], what: string): void {
+  const unknown = Object.keys(value).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) throw new PolicyError(`${what}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (allowed: ${allowed.join(', ')})`);
+}
+
+const PREDICATE_KEYS = ['field', 'op', 'value', 'min', 'max', 'values'] as const;
 
 /** The column's value offset and scale: encoded = scaled - offset. */
 export function columnScale(column: Column): { offset: bigint; scale: bigint } {
@@ -172,8 +180,9 @@ function normalizeOp(op: unknown): Operator {
   return text as Operator;
 }
 
-function parsePredicate(schema: Schema, spec: PredicateSpec, what: string): Predicate {
+function parsePredicate(schema: Schema, spec: PredicateSpec, what: string, allowWhen = false): Predicate {
   if (typeof spec !== 'object' || spec === null) throw new PolicyError(`${what}: must be an object with field and op`);
+  onlyKeys(spec, allowWhen ? [...PREDICATE_KEYS, 'when'] : PREDICATE_KEYS, what);
   const column = findColumn(schema, spec.field, what);
   const op = normalizeOp(spec.op);
   const label = `${what} (${column.name} ${op})`;
@@ -249,16 +258,21 @@ export function canonicalPolicy(spec: PolicySpec): string {
 export function parsePolicy(raw: unknown, schema: Schema): Policy {
   if (typeof raw !== 'object' || raw === null) throw new PolicyError('a policy must be a JSON object with name and rules');
   const spec = raw as PolicySpec;
+  onlyKeys(spec, ['name', 'rules', 'aggregates'], 'policy');
   if (typeof spec.name !== 'string' || spec.name.length === 0) throw new PolicyError('a policy needs a non-empty "name"');
   if (!Array.isArray(spec.rules)) throw new PolicyError('a policy needs a "rules" list (it may be empty)');
   const rules = spec.rules.map((rule, index): Rule => ({
     index,
-    predicate: parsePredicate(schema, rule, `rules[${index}]`),
+    predicate: parsePredicate(schema, rule, `rules[${index}]`, true),
     when: rule.when ? parsePredicate(schema, rule.when, `rules[${index}].when`) : undefined,
     text: `${rule.when ? `if ${describe(rule.when)} then ` : ''}${describe(rule)}`,
   }));
   const aggregates = (spec.aggregates ?? []).map((aggregate, index): Aggregate => {
     const what = `aggregates[${index}]`;
+    if (typeof aggregate !== 'object' || aggregate === null) throw new PolicyError(`${what}: must be an object with a kind`);
+    const aggregateKeys: Record<string, readonly string[]> = { COUNT: ['kind', 'min', 'max'], SUM: ['kind', 'field', 'min', 'max'], MEAN: ['kind', 'field', 'min', 'max'], PROPORTION: ['kind', 'where', 'min', 'max'] };
+    const keys = aggregateKeys[String(aggregate.kind)];
+    if (keys) onlyKeys(aggregate, keys, `${what} (${aggregate.kind})`);
     switch (aggregate?.kind) {
       case 'COUNT': {
         const bound = (v: number | undefined, key: string) => {
@@ -300,11 +314,17 @@ export function parsePolicy(raw: unknown, schema: Schema): Policy {
 
 /** Read and validate a policy file. */
 export async function loadPolicy(path: string, schema: Schema): Promise<Policy> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputFileError(path, `cannot read the policy: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8')) as unknown;
+    raw = JSON.parse(text) as unknown;
   } catch (error) {
-    throw new InputFileError(path, `cannot read the policy: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InputFileError(path, `the policy is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   try {
     return parsePolicy(raw, schema);

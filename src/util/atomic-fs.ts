@@ -9,13 +9,14 @@ export function siblingTempPath(path: string): string {
 
 /**
  * Write a file atomically: readers see either the old file or the complete new one, never a partial write.
- * The data goes to a temporary sibling which is then renamed over `path`.
+ * The data goes to a temporary sibling which is then renamed over `path`. `mode` applies from the file's creation.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = siblingTempPath(path);
   try {
-    await writeFile(temp, data);
+    // The temporary file is created with the final mode, so private content is never readable by others.
+    await writeFile(temp, data, options.mode === undefined ? {} : { mode: options.mode });
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });

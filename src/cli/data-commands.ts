@@ -1,0 +1,290 @@
+import { lstat, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { InputFileError, WitnessError, ZkaiError } from '../errors.ts';
+import { DEV_PTAU_WARNING } from '../setup/dev-ptau.ts';
+import { writeFileAtomic } from '../util/atomic-fs.ts';
+import { createBundle, loadBundle, recommit, saveBundle } from '../data/bundle.ts';
+import type { DatasetCommitment } from '../data/commitment.ts';
+import { proveDataset, PolicyViolationError, verifyDatasetProof, type DatasetProof } from '../data/dataset-proof.ts';
+import { readDataset } from '../data/ingest.ts';
+import { evaluatePolicy, loadPolicy, type PolicyReport } from '../data/policy.ts';
+import { DEFAULT_DATE_MIN, formatScaledDecimal, loadSchema, parseDateDays, parseScaledDecimal } from '../data/schema.ts';
+import type { Column, EncodedRecord, Schema } from '../data/types.ts';
+import type { VerificationResult } from '../verifier/verify.ts';
+import { readJsonFile } from './io.ts';
+import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
+
+const DAY_MS = 86_400_000;
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+
+/** The warning every bundle comes with. */
+export const BUNDLE_PRIVATE_WARNING =
+  'the bundle holds every record and its salt: keep it PRIVATE (anyone holding it can read the data and link it to the public root). Publish only the commitment.';
+
+const bigintJson = (_key: string, value: unknown) => (typeof value === 'bigint' ? value.toString() : value);
+
+/** Does anything exist at `path` (a file, a folder, a dangling link)? */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/** Refuse an output path that is one of the command's inputs (writing it would destroy that input). */
+function refuseSamePath(output: string, outputOption: string, inputs: Record<string, string | undefined>): void {
+  for (const [option, input] of Object.entries(inputs)) {
+    if (input !== undefined && resolve(input) === resolve(output)) {
+      throw new ZkaiError('BAD_OPTION', `${outputOption} ${output} is also the ${option} file: writing it would destroy that input`);
+    }
+  }
+}
+
+/** Read a dataset file, with a progress line on stderr every 1000 records (unless --quiet). */
+async function ingest(path: string, schema: Schema, flags: GlobalFlags): Promise<EncodedRecord[]> {
+  return readDataset(path, schema, {
+    ...(flags.quiet ? {} : { onProgress: (rows: number) => process.stderr.write(`[ingest] ${rows} records read from ${path}\n`) }),
+  });
+}
+
+/**
+ * A record's value as people read it: integer = encoded + min, decimal with its scale, category name, date YYYY-MM-DD,
+ * boolean, `(hashed)` for strings (only their Poseidon hash is kept) and `null`.
+ */
+export function decodeValue(column: Column, encoded: string | bigint | null): string {
+  if (encoded === null) return 'null';
+  const value = BigInt(encoded);
+  const spec = column.spec;
+  switch (spec.type) {
+    case 'integer':
+      return (value + BigInt(spec.min)).toString();
+    case 'decimal': {
+      const min = parseScaledDecimal(spec.min, spec.scale);
+      return typeof min === 'bigint' ? formatScaledDecimal(value + min, spec.scale) : `${value} (encoded)`;
+    }
+    case 'date': {
+      const minDays = parseDateDays(spec.min ?? DEFAULT_DATE_MIN);
+      if (typeof minDays !== 'number') return `${value} (encoded)`;
+      const time = (Number(value) + minDays) * DAY_MS;
+      return Number.isFinite(time) && Math.abs(time) <= 8.64e15 ? new Date(time).toISOString().slice(0, 10) : `${value} (encoded)`;
+    }
+    case 'boolean':
+      return value === 1n ? 'true' : value === 0n ? 'false' : `${value} (encoded)`;
+    case 'category':
+      return spec.values[Number(value)] ?? `${value} (encoded, not a value of the category)`;
+    case 'string':
+      return '(hashed)';
+  }
+}
+
+/** A violation of the report with its value decoded. */
+interface ShownViolation {
+  row: number;
+  rule: number;
+  ruleText: string;
+  field: string;
+  value: string;
+  encodedValue: string | null;
+}
+
+function showViolations(report: PolicyReport, schema: Schema): ShownViolation[] {
+  return report.violations.map((violation) => {
+    const column = schema.columns.find((c) => c.name === violation.field);
+    return { ...violation, value: column ? decodeValue(column, violation.encodedValue) : (violation.encodedValue ?? 'null') };
+  });
+}
+
+function violationLine(v: ShownViolation): string {
+  return `row ${v.row}: ${v.field} = ${v.value} breaks rule ${v.rule}: ${v.ruleText}`;
+}
+
+/** `actual` of an aggregate, with a decimal approximation for people when it is a fraction. */
+function aggregateActual(aggregate: PolicyReport['aggregates'][number], schema: Schema): string {
+  const match = /^(-?\d+)\/(\d+)( \(scaled units\))?$/.exec(aggregate.actual);
+  if (!match || match[2] === '0') return aggregate.actual;
+  let quotient = Number(match[1]) / Number(match[2]);
+  if (match[3]) {
+    // MEAN of a decimal column: scaled by 10^scale.
+    const field = /^MEAN\(([A-Za-z0-9_]+)\)/.exec(aggregate.text)?.[1];
+    const spec = schema.columns.find((c) => c.name === field)?.spec;
+    if (spec?.type === 'decimal') quotient /= 10 ** spec.scale;
+    if (spec?.type === 'date') return aggregate.actual;
+  }
+  return `${aggregate.actual} = ${Number.isInteger(quotient) ? quotient : quotient.toFixed(4)}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** `zkai data commit`. */
+export async function dataCommitCommand(flags: GlobalFlags & { schema: string; data: string; bundle: string; public?: string; force?: boolean }): Promise<void> {
+  refuseSamePath(flags.bundle, '--bundle', { data: flags.data, schema: flags.schema });
+  if (flags.public) refuseSamePath(flags.public, '--public', { data: flags.data, schema: flags.schema, bundle: flags.bundle });
+  const refuseExisting = async () => {
+    if (!flags.force && (await exists(flags.bundle))) {
+      throw new ZkaiError('BUNDLE_EXISTS', `${flags.bundle} already exists; it was not overwritten`, {
+        hint: 'overwriting a bundle loses its salts, and with them the ability to prove anything about its published root: write to another path, or pass --force if that bundle is no longer needed',
+      });
+    }
+  };
+  await refuseExisting();
+  const schema = await loadSchema(flags.schema);
+  const records = await ingest(flags.data, schema, flags);
+  const bundle = createBundle(schema, records);
+  await refuseExisting(); // again: ingestion can take a while
+  await saveBundle(flags.bundle, bundle);
+  const commitment: DatasetCommitment = { root: bundle.commitment.root, count: bundle.commitment.count, depth: bundle.commitment.depth, schemaHash: bundle.commitment.schemaHash };
+  if (flags.public) await writeFileAtomic(flags.public, `${JSON.stringify(commitment, null, 2)}\n`);
+  emit(flags, { ...commitment, schema: schema.spec.name, bundle: flags.bundle, ...(flags.public ? { public: flags.public } : {}), warning: BUNDLE_PRIVATE_WARNING }, () =>
+    [
+      `committed ${commitment.count} records of schema "${schema.spec.name}"`,
+      `  root         ${commitment.root}`,
+      `  count        ${commitment.count} (tree depth ${commitment.depth})`,
+      `  schemaHash   ${commitment.schemaHash}`,
+      `  bundle       ${flags.bundle} (mode 0600)`,
+      flags.public ? `  commitment   ${flags.public} (public: publish this)` : '  commitment   not written (pass --public FILE to write it)',
+      `  WARNING: ${BUNDLE_PRIVATE_WARNING}`,
+    ].join('\n'),
+  );
+}
+
+/** `zkai data check`. Sets the exit code to 1 when the dataset does not satisfy the policy. */
+export async function dataCheckCommand(flags: GlobalFlags & { schema: string; policy: string; data?: string; bundle?: string }): Promise<void> {
+  if (Boolean(flags.data) === Boolean(flags.bundle)) throw new ZkaiError('BAD_OPTION', 'give exactly one of --data FILE and --bundle FILE');
+  const schema = await loadSchema(flags.schema);
+  const policy = await loadPolicy(flags.policy, schema);
+  let records: EncodedRecord[];
+  if (flags.bundle) {
+    const bundle = await loadBundle(flags.bundle);
+    recommit(bundle, schema);
+    records = bundle.records;
+  } else {
+    records = await ingest(flags.data as string, schema, flags);
+  }
+  const report = evaluatePolicy(policy, records);
+  const violations = showViolations(report, schema);
+  emit(flags, { ok: report.ok, policy: { name: policy.spec.name, hash: policy.hash }, schemaHash: schema.hash, records: records.length, violations, aggregates: report.aggregates }, () =>
+    [
+      `${report.ok ? 'PASS' : 'FAIL'}: ${records.length} records ${report.ok ? 'satisfy' : 'do not satisfy'} policy "${policy.spec.name}" (${policy.rules.length} rules, ${policy.aggregates.length} aggregates)`,
+      `  record violations: ${violations.length}`,
+      ...violations.map((v) => `    ${violationLine(v)}`),
+      ...(report.aggregates.length > 0 ? ['  aggregates:'] : []),
+      ...report.aggregates.map((a) => `    ${a.ok ? 'ok  ' : 'FAIL'}  ${a.text}: actual ${aggregateActual(a, schema)}`),
+      ...(report.ok ? [] : ['  no proof can be made for this dataset until it satisfies the policy']),
+    ].join('\n'),
+  );
+  if (!report.ok) process.exitCode = 1;
+}
+
+/** `zkai data prove`. */
+export async function dataProveCommand(
+  flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; forceViolating?: boolean },
+): Promise<void> {
+  refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy });
+  if (flags.vkeyOut) refuseSamePath(flags.vkeyOut, '--vkey-out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy, out: flags.out });
+  const progress = progressPrinter(flags);
+  const schema = await loadSchema(flags.schema);
+  const policy = await loadPolicy(flags.policy, schema);
+  const bundle = await loadBundle(flags.bundle);
+  progress?.({ stage: 'prove', message: `${bundle.records.length} records, policy "${policy.spec.name}": checking the policy, then generating, compiling and setting up the circuit (cached when possible)` });
+  const started = performance.now();
+  let result: Awaited<ReturnType<typeof proveDataset>>;
+  try {
+    result = await proveDataset(bundle, schema, policy, {
+      ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+      ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
+      ...(progress ? { onProgress: progress } : {}),
+      ...(flags.forceViolating ? { force: true } : {}),
+    });
+  } catch (error) {
+    if (error instanceof PolicyViolationError) {
+      const violations = showViolations(error.report, schema);
+      const failed = error.report.aggregates.filter((a) => !a.ok);
+      const lines = [...violations.slice(0, 50).map((v) => `  ${violationLine(v)}`), ...(violations.length > 50 ? [`  ... and ${violations.length - 50} more`] : []), ...failed.map((a) => `  aggregate ${a.text} fails: actual ${aggregateActual(a, schema)}`)];
+      throw new ZkaiError('POLICY_VIOLATED', `the dataset does not satisfy policy "${policy.spec.name}" (${violations.length} record violation(s), ${failed.length} aggregate failure(s)); no proof was made:\n${lines.join('\n')}`, {
+        hint: `fix or remove the listed records (zkai data check --schema ${flags.schema} --policy ${flags.policy} --bundle ${flags.bundle} lists them all), then commit again`,
+      });
+    }
+    if (flags.forceViolating && error instanceof WitnessError) {
+      const report = evaluatePolicy(policy, bundle.records);
+      if (!report.ok) {
+        throw new ZkaiError('CIRCUIT_REFUSED', `--force-violating: the circuit refused the violating dataset, as it must (${report.violations.length} record violation(s), ${report.aggregates.filter((a) => !a.ok).length} aggregate failure(s)); no proof was written.\n  ${error.message}`);
+      }
+    }
+    throw error;
+  }
+  const { prepared, report, ...published } = result;
+  if (!report.ok) {
+    // Only with --force-violating: the circuit should have refused. Never publish such a proof.
+    throw new ZkaiError('INTERNAL', 'SOUNDNESS BUG: the circuit accepted a dataset that violates the policy; the proof was not written');
+  }
+  const proof: DatasetProof = published;
+  await writeFileAtomic(flags.out, `${JSON.stringify(proof, bigintJson, 1)}\n`);
+  if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
+  const vkey = flags.vkeyOut ?? prepared.keys.vkeyPath;
+  const elapsed = (performance.now() - started) / 1000;
+  emit(
+    flags,
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), commitment: proof.commitment, policy: proof.policy, circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, capacity: prepared.generated.capacity, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed },
+    () =>
+      [
+        `proof written to ${flags.out}: the dataset of root ${proof.commitment.root} (${proof.commitment.count} records) satisfies policy "${proof.policy.name}"`,
+        `  circuit            ${prepared.circuit.info.constraints} constraints, capacity ${prepared.generated.capacity} records (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'})`,
+        `  verification key   ${prepared.keys.vkeyPath}${flags.vkeyOut ? ` (copied to ${flags.vkeyOut})` : ''}`,
+        `  time               ${seconds(elapsed)}`,
+        `  verify with: zkai data verify --vkey ${vkey} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json`,
+        ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
+      ].join('\n'),
+  );
+}
+
+async function expectedCommitment(flags: { commitment?: string; root?: string; count?: string }): Promise<{ root: string; count: number; schemaHash?: string }> {
+  if (flags.commitment) {
+    if (flags.root !== undefined || flags.count !== undefined) throw new ZkaiError('BAD_OPTION', 'give either --commitment FILE or --root R --count N, not both');
+    const path = flags.commitment;
+    const c = await readJsonFile(path, 'commitment');
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new InputFileError(path, 'a commitment must be a JSON object {root, count, depth, schemaHash}');
+    const { root, count, schemaHash } = c as Partial<Record<string, unknown>>;
+    if (typeof root !== 'string' || !DECIMAL.test(root)) throw new InputFileError(path, '"root" must be a decimal string');
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) throw new InputFileError(path, '"count" must be a positive integer');
+    if (typeof schemaHash !== 'string' || !DECIMAL.test(schemaHash)) throw new InputFileError(path, '"schemaHash" must be a decimal string');
+    return { root, count, schemaHash };
+  }
+  if (flags.root === undefined || flags.count === undefined) throw new ZkaiError('BAD_OPTION', 'give the published commitment: --commitment FILE, or both --root R and --count N');
+  if (!DECIMAL.test(flags.root)) throw new ZkaiError('BAD_OPTION', `--root must be a decimal number, got "${flags.root}"`);
+  const count = Number(flags.count);
+  if (!/^[1-9][0-9]*$/.test(flags.count) || !Number.isSafeInteger(count)) throw new ZkaiError('BAD_OPTION', `--count must be a positive integer, got "${flags.count}"`);
+  return { root: flags.root, count };
+}
+
+/** `zkai data verify`. Sets the exit code to 1 for an invalid proof. */
+export async function dataVerifyCommand(
+  flags: GlobalFlags & { vkey: string; proof: string; schema: string; policy: string; commitment?: string; root?: string; count?: string },
+): Promise<void> {
+  const expected = await expectedCommitment(flags);
+  const schema = await loadSchema(flags.schema);
+  const policy = await loadPolicy(flags.policy, schema);
+  const [vkey, file] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readJsonFile(flags.proof, 'dataset proof')]);
+  if (typeof file !== 'object' || file === null || (file as { format?: unknown }).format !== 'zkai-dataset-proof-v1') {
+    throw new InputFileError(flags.proof, 'not a zkai dataset proof (format "zkai-dataset-proof-v1" missing); for a bare snarkjs proof use zkai verify');
+  }
+  const datasetProof = file as Partial<DatasetProof>;
+  let result: VerificationResult;
+  if (expected.schemaHash !== undefined && expected.schemaHash !== schema.hash) {
+    result = {
+      valid: false,
+      reason: 'claim-mismatch',
+      detail: `the commitment ${flags.commitment} was made with schema hash ${expected.schemaHash}, but the schema file ${flags.schema} has hash ${schema.hash}`,
+    };
+  } else {
+    result = await verifyDatasetProof(vkey, datasetProof.proof, datasetProof.publicSignals, { root: expected.root, count: expected.count, policyHash: policy.hash, schemaHash: schema.hash });
+  }
+  emit(flags, { ...result, root: expected.root, count: expected.count, policy: { name: policy.spec.name, hash: policy.hash }, schemaHash: schema.hash }, () =>
+    result.valid
+      ? `OK: the proof is valid: the ${expected.count} records committed as root ${expected.root} satisfy policy "${policy.spec.name}" (schema "${schema.spec.name}")`
+      : `INVALID (${result.reason}): ${result.detail}`,
+  );
+  if (!result.valid) process.exitCode = 1;
+}
