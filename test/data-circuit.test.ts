@@ -31,14 +31,14 @@ const record = (cells: Cells, row = 2): EncodedRecord =>
   encodeRecord(schema, { x: cells.x ?? null, c: cells.c ?? 'a', d: cells.d ?? null, s: cells.s ?? null }, row);
 
 const circuits = new Map<string, Promise<{ circuit: CompiledCircuit; policy: Policy }>>();
-/** Compile the capacity-2 circuit of a policy (cached per policy). */
-function circuitFor(spec: PolicySpec): Promise<{ circuit: CompiledCircuit; policy: Policy }> {
-  const key = JSON.stringify(spec);
+/** Compile the circuit of a policy for 2^depth records (cached per policy and depth). */
+function circuitFor(spec: PolicySpec, depth = 1): Promise<{ circuit: CompiledCircuit; policy: Policy }> {
+  const key = `${depth}:${JSON.stringify(spec)}`;
   let entry = circuits.get(key);
   if (!entry) {
     entry = (async () => {
       const policy = parsePolicy(spec, schema);
-      const generated = await generateDatasetCircuit(schema, policy, 1);
+      const generated = await generateDatasetCircuit(schema, policy, depth);
       return { circuit: await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] }), policy };
     })();
     circuits.set(key, entry);
@@ -47,9 +47,9 @@ function circuitFor(spec: PolicySpec): Promise<{ circuit: CompiledCircuit; polic
 }
 
 /** Does the circuit accept this dataset? (witness generation checks every constraint) */
-async function circuitAccepts(circuit: CompiledCircuit, policy: Policy, records: EncodedRecord[], salts = records.map((_, i) => BigInt(i + 7))): Promise<boolean> {
+async function circuitAccepts(circuit: CompiledCircuit, policy: Policy, records: EncodedRecord[], salts = records.map((_, i) => BigInt(i + 7)), depth = 1): Promise<boolean> {
   try {
-    await computeWitness(circuit.wasmPath, datasetCircuitInput(records, salts, schema, policy, 1));
+    await computeWitness(circuit.wasmPath, datasetCircuitInput(records, salts, schema, policy, depth));
     return true;
   } catch (error) {
     if (error instanceof WitnessError) return false;
@@ -58,12 +58,12 @@ async function circuitAccepts(circuit: CompiledCircuit, policy: Policy, records:
 }
 
 /** For each case: the TypeScript pre-flight says `expected`, and so does the circuit. */
-async function expectAgreement(spec: PolicySpec, cases: Array<[EncodedRecord[], boolean]>): Promise<void> {
-  const { circuit, policy } = await circuitFor(spec);
+async function expectAgreement(spec: PolicySpec, cases: Array<[EncodedRecord[], boolean]>, depth = 1): Promise<void> {
+  const { circuit, policy } = await circuitFor(spec, depth);
   for (const [records, expected] of cases) {
     const described = JSON.stringify(records.map((r) => r.values.map(String).concat(r.nulls.map(String))));
     expect(evaluatePolicy(policy, records).ok, `pre-flight on ${described}`).toBe(expected);
-    expect(await circuitAccepts(circuit, policy, records), `circuit on ${described}`).toBe(expected);
+    expect(await circuitAccepts(circuit, policy, records, records.map((_, i) => BigInt(i + 7)), depth), `circuit on ${described}`).toBe(expected);
   }
 }
 
@@ -133,6 +133,29 @@ describe('dataset policy circuits agree with the TypeScript pre-flight', () => {
   });
 });
 
+describe('group parity (bias check)', () => {
+  it('holds at the exact bound, fails beyond it or with an empty group, and ignores padding', async () => {
+    const spec: PolicySpec = {
+      name: 'parity',
+      rules: [],
+      aggregates: [{ kind: 'GROUP-PARITY', groupA: { field: 'c', op: 'EQ', value: 'a' }, groupB: { field: 'c', op: 'EQ', value: 'b' }, outcome: { field: 'x', op: 'GTE', value: 50 }, maxDifference: '0.5' }],
+    };
+    const r = (c: string, x: number) => record({ c, x });
+    await expectAgreement(
+      spec,
+      [
+        [[r('a', 60), r('a', 10), r('b', 60), r('b', 70)], true], // 1/2 vs 2/2: differs by exactly 0.5
+        [[r('a', 10), r('a', 10), r('b', 60), r('b', 70)], false], // 0 vs 1
+        [[r('a', 60), r('a', 60), r('b', 60), r('b', 60)], true],
+        [[r('a', 60), r('a', 60), r('c', 60), r('c', 60)], false], // group b is empty
+        [[r('a', 10), r('b', 60), r('b', 70)], false], // 0/1 vs 2/2 (one padding record)
+        [[r('a', 60), r('b', 60)], true], // two padding records
+      ],
+      2,
+    );
+  });
+});
+
 describe('padding and commitment', () => {
   const spec = rule({ field: 'x', op: 'GTE', value: 18 });
 
@@ -188,6 +211,7 @@ describe('policy language', () => {
     expect(() => parsePolicy(rule({ field: 'x', op: 'LIKE', value: 1 }), schema)).toThrow(PolicyError);
     expect(() => parsePolicy(rule({ field: 'x', op: 'BETWEEN', min: 9, max: 3 }), schema)).toThrow(/min is above max/);
     expect(() => parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'a' }, min: '1.5' }] }, schema)).toThrow(/\[0, 1\]/);
+    expect(() => parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'GROUP-PARITY', groupA: { field: 'c', op: 'EQ', value: 'a' }, groupB: { field: 'c', op: 'EQ', value: 'b' }, outcome: { field: 'x', op: 'NOT-NULL' }, maxDifference: '2' }] }, schema)).toThrow(/maxDifference must lie in \[0, 1\]/);
   });
 
   it('hashes the canonical policy: spelling variants agree, a changed bound does not', () => {

@@ -275,6 +275,44 @@ export async function generateDatasetCircuit(schema: Schema, policy: Policy, dep
         emitFractionBounds(out, matched, 'count', aggregate.min, aggregate.max, countBits);
         break;
       }
+      case 'GROUP-PARITY': {
+        // |kA/nA - kB/nB| <= num/den  <=>  num*nA*nB - den*(kA*nB - kB*nA) >= 0 and num*nA*nB + den*(kA*nB - kB*nA) >= 0,
+        // with nA, nB >= 1. Counts are below 2^(depth+1), so every product stays far below the field modulus.
+        const label = out.name('parity');
+        const sums = { nA: [] as string[], kA: [] as string[], nB: [] as string[], kB: [] as string[] };
+        for (let record = 0; record < capacity; record += 1) {
+          const a = emitPredicate(out, aggregate.groupA, record);
+          const b = emitPredicate(out, aggregate.groupB, record);
+          const o = emitPredicate(out, aggregate.outcome, record);
+          const inA = out.name('inA');
+          const inB = out.name('inB');
+          const hitA = out.name('hitA');
+          const hitB = out.name('hitB');
+          out.line(`signal ${inA};`);
+          out.line(`signal ${inB};`);
+          out.line(`signal ${hitA};`);
+          out.line(`signal ${hitB};`);
+          out.line(`${inA} <== active.active[${record}] * ${a};`);
+          out.line(`${inB} <== active.active[${record}] * ${b};`);
+          out.line(`${hitA} <== ${inA} * ${o};`);
+          out.line(`${hitB} <== ${inB} * ${o};`);
+          sums.nA.push(inA);
+          sums.nB.push(inB);
+          sums.kA.push(hitA);
+          sums.kB.push(hitB);
+        }
+        for (const [key, terms] of Object.entries(sums)) out.line(`var ${label}${key} = ${terms.join(' + ')};`);
+        out.line(`signal ${label}Cross1 <== ${label}kA * ${label}nB;`);
+        out.line(`signal ${label}Cross2 <== ${label}kB * ${label}nA;`);
+        out.line(`signal ${label}Both <== ${label}nA * ${label}nB;`);
+        emitNonNegative(out, `${label}nA - 1`, countBits);
+        emitNonNegative(out, `${label}nB - 1`, countBits);
+        const { num, den } = aggregate.maxDifference;
+        const bits = 2 * countBits + bitLength(num) + bitLength(den) + 2;
+        emitNonNegative(out, `${num} * ${label}Both - ${den} * (${label}Cross1 - ${label}Cross2)`, bits);
+        emitNonNegative(out, `${num} * ${label}Both + ${den} * (${label}Cross1 - ${label}Cross2)`, bits);
+        break;
+      }
     }
   });
 

@@ -28,7 +28,8 @@ export type AggregateSpec =
   | { kind: 'COUNT'; min?: number; max?: number }
   | { kind: 'SUM'; field: string; min?: PolicyScalar; max?: PolicyScalar }
   | { kind: 'MEAN'; field: string; min?: PolicyScalar; max?: PolicyScalar }
-  | { kind: 'PROPORTION'; where: PredicateSpec; min?: string | number; max?: string | number };
+  | { kind: 'PROPORTION'; where: PredicateSpec; min?: string | number; max?: string | number }
+  | { kind: 'GROUP-PARITY'; groupA: PredicateSpec; groupB: PredicateSpec; outcome: PredicateSpec; maxDifference: string | number };
 
 /** A policy file (JSON). */
 export interface PolicySpec {
@@ -65,7 +66,9 @@ export type Aggregate =
   | { kind: 'COUNT'; min: bigint | undefined; max: bigint | undefined; text: string }
   | { kind: 'SUM'; column: Column; offset: bigint; min: bigint | undefined; max: bigint | undefined; text: string }
   | { kind: 'MEAN'; column: Column; offset: bigint; min: Fraction | undefined; max: Fraction | undefined; text: string }
-  | { kind: 'PROPORTION'; where: Predicate; min: Fraction | undefined; max: Fraction | undefined; text: string };
+  | { kind: 'PROPORTION'; where: Predicate; min: Fraction | undefined; max: Fraction | undefined; text: string }
+  /** |rate of outcome in A - rate of outcome in B| <= maxDifference; both groups must have records. */
+  | { kind: 'GROUP-PARITY'; groupA: Predicate; groupB: Predicate; outcome: Predicate; maxDifference: Fraction; text: string };
 
 /** A policy validated against a schema. */
 export interface Policy {
@@ -246,8 +249,9 @@ export function canonicalPolicy(spec: PolicySpec): string {
         kind,
         ...('field' in aggregate ? { field: aggregate.field } : {}),
         ...('where' in aggregate ? { where: predicate(aggregate.where) } : {}),
-        ...(aggregate.min !== undefined ? { min: scalarText(aggregate.min) } : {}),
-        ...(aggregate.max !== undefined ? { max: scalarText(aggregate.max) } : {}),
+        ...('groupA' in aggregate ? { groupA: predicate(aggregate.groupA), groupB: predicate(aggregate.groupB), outcome: predicate(aggregate.outcome), maxDifference: scalarText(aggregate.maxDifference) } : {}),
+        ...('min' in aggregate && aggregate.min !== undefined ? { min: scalarText(aggregate.min) } : {}),
+        ...('max' in aggregate && aggregate.max !== undefined ? { max: scalarText(aggregate.max) } : {}),
       };
     }),
   };
@@ -270,7 +274,7 @@ export function parsePolicy(raw: unknown, schema: Schema): Policy {
   const aggregates = (spec.aggregates ?? []).map((aggregate, index): Aggregate => {
     const what = `aggregates[${index}]`;
     if (typeof aggregate !== 'object' || aggregate === null) throw new PolicyError(`${what}: must be an object with a kind`);
-    const aggregateKeys: Record<string, readonly string[]> = { COUNT: ['kind', 'min', 'max'], SUM: ['kind', 'field', 'min', 'max'], MEAN: ['kind', 'field', 'min', 'max'], PROPORTION: ['kind', 'where', 'min', 'max'] };
+    const aggregateKeys: Record<string, readonly string[]> = { COUNT: ['kind', 'min', 'max'], SUM: ['kind', 'field', 'min', 'max'], MEAN: ['kind', 'field', 'min', 'max'], PROPORTION: ['kind', 'where', 'min', 'max'], 'GROUP-PARITY': ['kind', 'groupA', 'groupB', 'outcome', 'maxDifference'] };
     const keys = aggregateKeys[String(aggregate.kind)];
     if (keys) onlyKeys(aggregate, keys, `${what} (${aggregate.kind})`);
     switch (aggregate?.kind) {
@@ -305,8 +309,24 @@ export function parsePolicy(raw: unknown, schema: Schema): Policy {
         for (const f of [min, max]) if (f && (f.num < 0n || f.num > f.den)) throw new PolicyError(`${what}: a proportion bound must lie in [0, 1]`);
         return { kind: 'PROPORTION', where, min, max, text: `PROPORTION(${describe(aggregate.where)}) in [${aggregate.min ?? ''}, ${aggregate.max ?? ''}]` };
       }
+      case 'GROUP-PARITY': {
+        const groupA = parsePredicate(schema, aggregate.groupA, `${what}.groupA`);
+        const groupB = parsePredicate(schema, aggregate.groupB, `${what}.groupB`);
+        const outcome = parsePredicate(schema, aggregate.outcome, `${what}.outcome`);
+        if (aggregate.maxDifference === undefined) throw new PolicyError(`${what}: GROUP-PARITY needs maxDifference`);
+        const maxDifference = parseDecimal(scalarText(aggregate.maxDifference), `${what} maxDifference`);
+        if (maxDifference.num < 0n || maxDifference.num > maxDifference.den) throw new PolicyError(`${what}: maxDifference must lie in [0, 1]`);
+        return {
+          kind: 'GROUP-PARITY',
+          groupA,
+          groupB,
+          outcome,
+          maxDifference,
+          text: `GROUP-PARITY(rate of ${describe(aggregate.outcome)} in ${describe(aggregate.groupA)} vs ${describe(aggregate.groupB)}) differs by at most ${scalarText(aggregate.maxDifference)}`,
+        };
+      }
       default:
-        throw new PolicyError(`${what}: unknown aggregate kind ${JSON.stringify((aggregate as { kind?: unknown })?.kind)} (known: COUNT, SUM, MEAN, PROPORTION)`);
+        throw new PolicyError(`${what}: unknown aggregate kind ${JSON.stringify((aggregate as { kind?: unknown })?.kind)} (known: COUNT, SUM, MEAN, PROPORTION, GROUP-PARITY)`);
     }
   });
   return { spec, rules, aggregates, hash: poseidonText(canonicalPolicy(spec)).toString() };
@@ -428,6 +448,19 @@ export function evaluatePolicy(policy: Policy, records: readonly EncodedRecord[]
       case 'PROPORTION': {
         const matching = BigInt(records.filter((record) => predicateHolds(aggregate.where, record)).length);
         return { text: aggregate.text, ok: withinFraction(matching, count, aggregate.min, aggregate.max), actual: `${matching}/${count}` };
+      }
+      case 'GROUP-PARITY': {
+        const inA = records.filter((record) => predicateHolds(aggregate.groupA, record));
+        const inB = records.filter((record) => predicateHolds(aggregate.groupB, record));
+        const nA = BigInt(inA.length);
+        const nB = BigInt(inB.length);
+        const kA = BigInt(inA.filter((record) => predicateHolds(aggregate.outcome, record)).length);
+        const kB = BigInt(inB.filter((record) => predicateHolds(aggregate.outcome, record)).length);
+        const difference = kA * nB - kB * nA;
+        const magnitude = difference < 0n ? -difference : difference;
+        const { num, den } = aggregate.maxDifference;
+        const ok = nA > 0n && nB > 0n && magnitude * den <= num * nA * nB;
+        return { text: aggregate.text, ok, actual: `${kA}/${nA} vs ${kB}/${nB}` };
       }
     }
   });
