@@ -8,6 +8,7 @@ import { threadId, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { installWebWorkerShim } from './web-worker-shim.ts';
 import type { ProveReply, ProveTask, WorkerConfig } from './protocol.ts';
+import { withoutWitnessErrorEcho } from '../util/quiet-witness.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 
 const config = (workerData as { zkai: WorkerConfig }).zkai;
@@ -104,7 +105,7 @@ export default async function prove(task: ProveTask): Promise<ProveReply> {
   const started = performance.now();
   let witness: Uint8Array;
   try {
-    witness = await loaded.circuit.witness.calculateWTNSBin(task.input, true);
+    witness = await withoutWitnessErrorEcho(() => loaded.circuit.witness.calculateWTNSBin(task.input, true));
   } catch (error) {
     return { ok: false, kind: 'witness', message: message(error) };
   }

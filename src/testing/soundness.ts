@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { constraintHolds, readR1cs, violatedConstraints, type R1cs } from '../circuit/r1cs-constraints.ts';
 import { WitnessError, ZkaiError } from '../errors.ts';
+import { withoutWitnessErrorEcho } from '../util/quiet-witness.ts';
 
 const require = createRequire(import.meta.url);
 const { WitnessCalculatorBuilder } = require('circom_runtime') as {
@@ -79,7 +80,7 @@ async function readSymbols(symPath: string | undefined): Promise<Map<number, str
 export async function computeWitness(wasmPath: string, input: Record<string, unknown>): Promise<bigint[]> {
   const calculator = await WitnessCalculatorBuilder(await readFile(wasmPath), { memorySize: 1 });
   try {
-    return await calculator.calculateWitness(input, true);
+    return await withoutWitnessErrorEcho(() => calculator.calculateWitness(input, true));
   } catch (error) {
     throw new WitnessError(`witness computation failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
