@@ -47,3 +47,5 @@ export { parsePolicy, loadPolicy, evaluatePolicy, PolicyError, type Policy, type
 export { generateDatasetCircuit, datasetCircuitInput, DATASET_SIGNAL_NAMES } from './data/circuit-gen.ts';
 export { prepareDatasetCircuit, proveDataset, verifyDatasetProof, PolicyViolationError, type DatasetProof } from './data/dataset-proof.ts';
 export type { Schema, SchemaSpec, Column, ColumnSpec, EncodedRecord } from './data/types.ts';
+export { proveInclusion, verifyInclusion, generateInclusionCircuit, INCLUSION_SIGNAL_NAMES, type InclusionProof } from './data/inclusion.ts';
+export { leafLayout, emitRecordLeaf } from './data/leaf.ts';

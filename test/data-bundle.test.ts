@@ -51,11 +51,11 @@ describe('dataset bundle', () => {
   it('builds the tree the circuit builds: leaves then Poseidon(2) pairs, zero leaves after count', () => {
     const records = [0, 1, 2].map((i) => encodeRecord(schema, { label: '1n', when_day: `200${i}-01-01` }, i + 2));
     const salts = [5n, 6n, 7n];
-    const { commitment, leaves } = commitRecords(records, salts, schema.hash);
+    const { commitment, leaves } = commitRecords(records, salts, schema);
     expect(commitment.depth).toBe(2);
     const manual = poseidon2([poseidon2([leaves[0]!, leaves[1]!]), poseidon2([leaves[2]!, 0n])]);
     expect(commitment.root).toBe(manual.toString());
-    expect(leaves[0]).toBe(recordLeaf(records[0]!, 5n));
+    expect(leaves[0]).toBe(recordLeaf(schema.columns, records[0]!, 5n));
     expect(merkleLevels(leaves).at(-1)![0]!.toString()).toBe(commitment.root);
   });
 

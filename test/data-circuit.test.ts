@@ -166,14 +166,14 @@ describe('padding and commitment', () => {
     input.values[1] = [5n, 0n, 0n, 0n]; // a violating padding record: must not matter
     input.salt[1] = 999n;
     const witness = await computeWitness(circuit.wasmPath, input);
-    expect(witness[1]).toBe(BigInt(commitRecords(real, [11n], schema.hash).commitment.root));
+    expect(witness[1]).toBe(BigInt(commitRecords(real, [11n], schema).commitment.root));
   });
 
   it('a prover cannot hide a violating record by calling it padding: the root no longer matches the commitment', async () => {
     const { circuit, policy } = await circuitFor(spec);
     const records = [record({ x: 30 }), record({ x: 5 }, 3)];
     const salts = [11n, 12n];
-    const committed = commitRecords(records, salts, schema.hash).commitment.root;
+    const committed = commitRecords(records, salts, schema).commitment.root;
     expect(await circuitAccepts(circuit, policy, records, salts)).toBe(false);
     const cheat = datasetCircuitInput([records[0]!], [11n], schema, policy, 1) as { values: bigint[][]; salt: bigint[] };
     cheat.values[1] = records[1]!.values;
@@ -181,6 +181,17 @@ describe('padding and commitment', () => {
     const witness = await computeWitness(circuit.wasmPath, cheat);
     expect(witness[1]).not.toBe(BigInt(committed));
     expect(witness[2]).toBe(1n); // and the public count says 1, not 2
+  });
+
+  it('packing is injective: moving bits between neighbouring values (same packed element, same leaf) is refused', async () => {
+    const { circuit, policy } = await circuitFor(rule({ field: 'x', op: 'NOT-NULL' }));
+    // Packed element: nulls (4 bits) | x (7 bits, shift 4) | c (2 bits, shift 11) | d (10 bits, shift 13).
+    // x + 128 adds 128 * 2^4 = 2^11, exactly what c - 1 removes: the packed element and the leaf are unchanged.
+    const honest = [record({ x: 30, c: 'b' })];
+    const input = datasetCircuitInput(honest, [3n], schema, policy, 1) as { values: bigint[][] };
+    expect(await circuitAccepts(circuit, policy, honest, [3n])).toBe(true);
+    input.values[0] = [30n + 128n, 0n, input.values[0]![2]!, input.values[0]![3]!];
+    await expect(computeWitness(circuit.wasmPath, input)).rejects.toBeInstanceOf(WitnessError);
   });
 
   it('every signal of a generated circuit is pinned (soundness helper)', async () => {

@@ -7,6 +7,7 @@ import { createBundle, loadBundle, recommit, saveBundle } from '../data/bundle.t
 import type { DatasetCommitment } from '../data/commitment.ts';
 import { proveDataset, PolicyViolationError, verifyDatasetProof, type DatasetProof } from '../data/dataset-proof.ts';
 import { readDataset } from '../data/ingest.ts';
+import { proveInclusion, subjectColumn, verifyInclusion, type InclusionProof } from '../data/inclusion.ts';
 import { evaluatePolicy, loadPolicy, type PolicyReport } from '../data/policy.ts';
 import { DEFAULT_DATE_MIN, formatScaledDecimal, loadSchema, parseDateDays, parseScaledDecimal } from '../data/schema.ts';
 import type { Column, EncodedRecord, Schema } from '../data/types.ts';
@@ -259,6 +260,25 @@ async function expectedCommitment(flags: { commitment?: string; root?: string; c
   return { root: flags.root, count };
 }
 
+/** Read a zkai proof file of the given format, refusing anything else with the file named. */
+async function readProofFile<T>(path: string, format: string, what: string): Promise<Partial<T>> {
+  const file = await readJsonFile(path, what);
+  if (typeof file !== 'object' || file === null || (file as { format?: unknown }).format !== format) {
+    throw new InputFileError(path, `not a zkai ${what} (format "${format}" missing); for a bare snarkjs proof use zkai verify`);
+  }
+  return file as Partial<T>;
+}
+
+/** A rejection when the published commitment was made under another schema than the verifier's schema file. */
+function schemaMismatch(committed: string | undefined, actual: string, flags: { commitment?: string; schema: string }): VerificationResult | undefined {
+  if (committed === undefined || committed === actual) return undefined;
+  return {
+    valid: false,
+    reason: 'claim-mismatch',
+    detail: `the commitment ${flags.commitment} was made with schema hash ${committed}, but the schema file ${flags.schema} has hash ${actual}`,
+  };
+}
+
 /** `zkai data verify`. Sets the exit code to 1 for an invalid proof. */
 export async function dataVerifyCommand(
   flags: GlobalFlags & { vkey: string; proof: string; schema: string; policy: string; commitment?: string; root?: string; count?: string },
@@ -266,24 +286,113 @@ export async function dataVerifyCommand(
   const expected = await expectedCommitment(flags);
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
-  const [vkey, file] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readJsonFile(flags.proof, 'dataset proof')]);
-  if (typeof file !== 'object' || file === null || (file as { format?: unknown }).format !== 'zkai-dataset-proof-v1') {
-    throw new InputFileError(flags.proof, 'not a zkai dataset proof (format "zkai-dataset-proof-v1" missing); for a bare snarkjs proof use zkai verify');
-  }
-  const datasetProof = file as Partial<DatasetProof>;
+  const [vkey, datasetProof] = await Promise.all([
+    readJsonFile(flags.vkey, 'verification key'),
+    readProofFile<DatasetProof>(flags.proof, 'zkai-dataset-proof-v1', 'dataset proof'),
+  ]);
   let result: VerificationResult;
-  if (expected.schemaHash !== undefined && expected.schemaHash !== schema.hash) {
-    result = {
-      valid: false,
-      reason: 'claim-mismatch',
-      detail: `the commitment ${flags.commitment} was made with schema hash ${expected.schemaHash}, but the schema file ${flags.schema} has hash ${schema.hash}`,
-    };
+  const mismatch = schemaMismatch(expected.schemaHash, schema.hash, flags);
+  if (mismatch) {
+    result = mismatch;
   } else {
     result = await verifyDatasetProof(vkey, datasetProof.proof, datasetProof.publicSignals, { root: expected.root, count: expected.count, policyHash: policy.hash, schemaHash: schema.hash });
   }
   emit(flags, { ...result, root: expected.root, count: expected.count, policy: { name: policy.spec.name, hash: policy.hash }, schemaHash: schema.hash }, () =>
     result.valid
       ? `OK: the proof is valid: the ${expected.count} records committed as root ${expected.root} satisfy policy "${policy.spec.name}" (schema "${schema.spec.name}")`
+      : `INVALID (${result.reason}): ${result.detail}`,
+  );
+  if (!result.valid) process.exitCode = 1;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Record inclusion: "was my record used?"
+
+/** `zkai data include`: prove that one record (by subject id and/or source row) is in the committed dataset. */
+export async function dataIncludeCommand(
+  flags: GlobalFlags & { schema: string; bundle: string; subject?: string; row?: string; out: string; vkeyOut?: string; ptau?: string },
+): Promise<void> {
+  if (flags.subject === undefined && flags.row === undefined) throw new ZkaiError('BAD_OPTION', 'say which record: give --subject ID (the subject id column\'s value) or --row N (its row number in the source file)');
+  let row: number | undefined;
+  if (flags.row !== undefined) {
+    row = Number(flags.row);
+    if (!/^[1-9][0-9]*$/.test(flags.row) || !Number.isSafeInteger(row)) throw new ZkaiError('BAD_OPTION', `--row must be a positive integer (a row number of the source file), got "${flags.row}"`);
+  }
+  refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema });
+  if (flags.vkeyOut) refuseSamePath(flags.vkeyOut, '--vkey-out', { bundle: flags.bundle, schema: flags.schema, out: flags.out });
+  const progress = progressPrinter(flags);
+  const schema = await loadSchema(flags.schema);
+  const column = subjectColumn(schema);
+  const bundle = await loadBundle(flags.bundle);
+  progress?.({ stage: 'include', message: `${bundle.records.length} records (tree depth ${bundle.commitment.depth}): generating, compiling and setting up the inclusion circuit (cached when possible)` });
+  const started = performance.now();
+  const result = await proveInclusion(bundle, schema, {
+    ...(flags.subject !== undefined ? { subjectId: flags.subject } : {}),
+    ...(row !== undefined ? { row } : {}),
+    ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+    ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
+    ...(progress ? { onProgress: progress } : {}),
+  });
+  const { prepared, vkeyPath: _vkeyPath, row: recordRow, ...published } = result;
+  const proof: InclusionProof = published;
+  await writeFileAtomic(flags.out, `${JSON.stringify(proof, null, 1)}\n`);
+  if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
+  const vkey = flags.vkeyOut ?? prepared.keys.vkeyPath;
+  const elapsed = (performance.now() - started) / 1000;
+  const subject = flags.subject !== undefined ? `${column.name} = ${JSON.stringify(flags.subject)}` : `${column.name} ${column.spec.type === 'string' ? `hash ${proof.subjectHash}` : `= ${decodeValue(column, proof.subjectHash)}`}`;
+  emit(
+    flags,
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), row: recordRow, subjectColumn: column.name, root: proof.root, subjectHash: proof.subjectHash, schemaHash: proof.schemaHash, depth: proof.depth, circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed },
+    () =>
+      [
+        `proof written to ${flags.out}: the record with ${subject} (source row ${recordRow}) is in the dataset of root ${proof.root}`,
+        `  the proof reveals the root, the subject hash ${proof.subjectHash} and the schema hash; no other value, no position, no other record`,
+        `  circuit            ${prepared.circuit.info.constraints} constraints, tree depth ${proof.depth} (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'})`,
+        `  verification key   ${prepared.keys.vkeyPath}${flags.vkeyOut ? ` (copied to ${flags.vkeyOut})` : ''}`,
+        `  time               ${seconds(elapsed)}`,
+        `  verify with: zkai data verify-include --vkey ${vkey} --proof ${flags.out} --schema ${flags.schema} --commitment COMMITMENT.json --subject ${flags.subject !== undefined ? JSON.stringify(flags.subject) : 'ID'}`,
+        ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
+      ].join('\n'),
+  );
+}
+
+/** The published root (and schema hash, from a commitment file) an inclusion proof is checked against. */
+async function expectedRoot(flags: { commitment?: string; root?: string }): Promise<{ root: string; schemaHash?: string }> {
+  if (flags.commitment !== undefined) {
+    if (flags.root !== undefined) throw new ZkaiError('BAD_OPTION', 'give either --commitment FILE or --root R, not both');
+    const path = flags.commitment;
+    const c = await readJsonFile(path, 'commitment');
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new InputFileError(path, 'a commitment must be a JSON object {root, count, depth, schemaHash}');
+    const { root, schemaHash } = c as Partial<Record<string, unknown>>;
+    if (typeof root !== 'string' || !DECIMAL.test(root)) throw new InputFileError(path, '"root" must be a decimal string');
+    if (typeof schemaHash !== 'string' || !DECIMAL.test(schemaHash)) throw new InputFileError(path, '"schemaHash" must be a decimal string');
+    return { root, schemaHash };
+  }
+  if (flags.root === undefined) throw new ZkaiError('BAD_OPTION', 'give the published commitment: --commitment FILE, or --root R');
+  if (!DECIMAL.test(flags.root)) throw new ZkaiError('BAD_OPTION', `--root must be a decimal number, got "${flags.root}"`);
+  return { root: flags.root };
+}
+
+/** `zkai data verify-include`. Sets the exit code to 1 for an invalid proof. */
+export async function dataVerifyIncludeCommand(flags: GlobalFlags & { vkey: string; proof: string; schema: string; subject: string; commitment?: string; root?: string }): Promise<void> {
+  const expected = await expectedRoot(flags);
+  const schema = await loadSchema(flags.schema);
+  const column = subjectColumn(schema);
+  const [vkey, inclusion] = await Promise.all([
+    readJsonFile(flags.vkey, 'verification key'),
+    readProofFile<InclusionProof>(flags.proof, 'zkai-inclusion-proof-v1', 'inclusion proof'),
+  ]);
+  let result: VerificationResult;
+  const mismatch = schemaMismatch(expected.schemaHash, schema.hash, flags);
+  if (mismatch) {
+    result = mismatch;
+  } else {
+    result = await verifyInclusion(vkey, inclusion.proof, inclusion.publicSignals, { root: expected.root, schema, subjectId: flags.subject });
+  }
+  const subject = `${column.name} = ${JSON.stringify(flags.subject)}`;
+  emit(flags, { ...result, root: expected.root, subjectColumn: column.name, subject: flags.subject, schemaHash: schema.hash }, () =>
+    result.valid
+      ? `OK: the proof is valid: a record with ${subject} is in the dataset committed as root ${expected.root} (schema "${schema.spec.name}")`
       : `INVALID (${result.reason}): ${result.detail}`,
   );
   if (!result.valid) process.exitCode = 1;

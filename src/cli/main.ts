@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { releaseCurves } from '../util/curves.ts';
 import { compileCommand, deployCommand, demoCommand, proveCommand, setupCommand, verifyCommand } from './commands.ts';
-import { dataCheckCommand, dataCommitCommand, dataProveCommand, dataVerifyCommand } from './data-commands.ts';
+import { dataCheckCommand, dataCommitCommand, dataIncludeCommand, dataProveCommand, dataVerifyCommand, dataVerifyIncludeCommand } from './data-commands.ts';
 import { reportError, type GlobalFlags } from './output.ts';
 
 const program = new Command('zkai')
@@ -89,7 +89,7 @@ program
 
 const data = program
   .command('data')
-  .description('private datasets: commit (public root + private bundle), check against a policy, prove the policy holds, verify such a proof');
+  .description('private datasets: commit (public root + private bundle), check against a policy, prove the policy holds, verify such a proof, prove one record is included (include, verify-include)');
 
 data
   .command('commit')
@@ -133,6 +133,33 @@ data
   .option('--root <decimal>', 'the published root (with --count, instead of --commitment)')
   .option('--count <n>', 'the published record count')
   .action(run(async (_options: unknown, command: Command) => dataVerifyCommand(merged(command))));
+
+data
+  .command('include')
+  .description('prove that one record is in the committed dataset (public: root, subject hash, schema hash; nothing else), for a data subject asking "was my record used?"')
+  .requiredOption('--schema <file>', 'schema JSON (it must name a non-nullable "subjectId" column)')
+  .requiredOption('--bundle <file>', 'the private bundle written by zkai data commit')
+  .option('--subject <id>', 'the record\'s subject id, written as in the data')
+  .option('--row <n>', 'the record\'s row number in the source file (alone, or with --subject when several records share the id)')
+  .requiredOption('--out <file>', 'where to write the inclusion proof JSON')
+  .option('--vkey-out <file>', 'also write a copy of the verification key here')
+  .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
+  .addHelpText(
+    'after',
+    '\nThe data subject verifies the proof with their own id and the published commitment:\n  zkai data verify-include --vkey VKEY.json --proof PROOF.json --schema SCHEMA.json --commitment COMMITMENT.json --subject ID',
+  )
+  .action(run(async (_options: unknown, command: Command) => dataIncludeCommand(merged(command))));
+
+data
+  .command('verify-include')
+  .description('verify an inclusion proof: a record with this subject id is in the dataset of the published commitment (exit code 1 if invalid)')
+  .requiredOption('--vkey <file>', 'verification key of the inclusion circuit')
+  .requiredOption('--proof <file>', 'inclusion proof JSON written by zkai data include')
+  .requiredOption('--schema <file>', 'schema JSON')
+  .requiredOption('--subject <id>', 'the subject id to check, written as in the data')
+  .option('--commitment <file>', 'the published commitment JSON')
+  .option('--root <decimal>', 'the published root (instead of --commitment)')
+  .action(run(async (_options: unknown, command: Command) => dataVerifyIncludeCommand(merged(command))));
 
 try {
   await program.parseAsync(process.argv);

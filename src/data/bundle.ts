@@ -19,13 +19,13 @@ export interface DatasetBundle {
 /** Commit to a dataset with fresh random salts (one per record). */
 export function createBundle(schema: Schema, records: EncodedRecord[]): DatasetBundle {
   const salts = records.map(() => randomRecordSalt());
-  const { commitment } = commitRecords(records, salts, schema.hash);
+  const { commitment } = commitRecords(records, salts, schema);
   return { format: 'zkai-dataset-bundle-v1', schema: schema.spec, commitment, records, salts };
 }
 
 /** Recompute a bundle's commitment from its records and salts, and check it equals the stored one. */
 export function recommit(bundle: DatasetBundle, schema: Schema): DatasetCommitment {
-  const { commitment } = commitRecords(bundle.records, bundle.salts, schema.hash);
+  const { commitment } = commitRecords(bundle.records, bundle.salts, schema);
   if (commitment.root !== bundle.commitment.root || commitment.schemaHash !== bundle.commitment.schemaHash) {
     throw new ZkaiError('BUNDLE_MISMATCH', 'the bundle\'s records and salts do not give its stored commitment: the bundle was altered or the schema differs');
   }

@@ -4,15 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { resolveCacheDir } from '../cache/cache-dir.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { sha256Parts } from '../util/hash.ts';
-import { leafChunks } from './commitment.ts';
+import { emitRecordLeaf } from './leaf.ts';
 import type { Aggregate, Fraction, Policy, Predicate } from './policy.ts';
-import type { Column, Schema } from './types.ts';
+import type { Schema } from './types.ts';
 
 /** Folder that holds `data/dataset.circom`, for the compiler's include path. */
 export const DATA_TEMPLATES_DIR = fileURLToPath(new URL('../../circuits', import.meta.url));
 
 /** Bumped whenever the generated code changes meaning, so cached circuits are regenerated. */
-const GENERATOR_VERSION = 'zkai-dataset-circuit-v1';
+const GENERATOR_VERSION = 'zkai-dataset-circuit-v2';
 
 /** What the generated circuit's public signals mean, in order. */
 export const DATASET_SIGNAL_NAMES = ['root', 'count', 'policyHash', 'schemaHash'] as const;
@@ -168,15 +168,10 @@ export async function generateDatasetCircuit(schema: Schema, policy: Policy, dep
   out.line(`signal present[${capacity}][${width}];`);
   out.line(`component fields[${capacity}][${width}];`);
 
-  const rangeChecked = new Set<number>(columns.filter((c: Column) => c.spec.type !== 'string').map((c) => c.index));
-  const leafElements = width + 2;
-  const chunks = leafChunks(leafElements);
-  out.line(`component leafHash[${capacity}][${chunks.length}];`);
   out.line(`signal leaf[${capacity}];`);
   for (let record = 0; record < capacity; record += 1) {
     out.line();
     out.line(`// record ${record}`);
-    const nullTerms: string[] = [];
     for (const column of columns) {
       const k = column.index;
       out.line(`fields[${record}][${k}] = FieldValue();`);
@@ -185,28 +180,14 @@ export async function generateDatasetCircuit(schema: Schema, policy: Policy, dep
       out.line(`notNull[${record}][${k}] <== 1 - isNull[${record}][${k}];`);
       out.line(`present[${record}][${k}] <== active.active[${record}] * notNull[${record}][${k}];`);
       if (!column.nullable) out.line(`isNull[${record}][${k}] * active.active[${record}] === 0; // ${column.name} is not nullable`);
-      if (rangeChecked.has(k)) {
-        const rc = out.name('range');
-        out.line(`component ${rc} = Num2Bits(${column.bits});`);
-        out.line(`${rc}.in <== values[${record}][${k}];`);
-      }
-      nullTerms.push(`isNull[${record}][${k}] * ${1n << BigInt(k)}`);
     }
-    const elements = [`salt[${record}]`, nullTerms.join(' + '), ...columns.map((c) => `values[${record}][${c.index}]`)];
-    chunks.forEach((chunk, position) => {
-      const size = chunk.length + (position === 0 ? 0 : 1);
-      out.line(`leafHash[${record}][${position}] = Poseidon(${size});`);
-      let slot = 0;
-      if (position > 0) {
-        out.line(`leafHash[${record}][${position}].inputs[0] <== leafHash[${record}][${position - 1}].out;`);
-        slot = 1;
-      }
-      for (const element of chunk) {
-        out.line(`leafHash[${record}][${position}].inputs[${slot}] <== ${elements[element]};`);
-        slot += 1;
-      }
+    // The leaf; this also range-checks every non-string value to its bit width, which every comparator relies on.
+    const leafOut = emitRecordLeaf((text) => out.line(text), `record${record}Leaf`, columns, {
+      salt: `salt[${record}]`,
+      value: (k) => `values[${record}][${k}]`,
+      isNull: (k) => `isNull[${record}][${k}]`,
     });
-    out.line(`leaf[${record}] <== active.active[${record}] * leafHash[${record}][${chunks.length - 1}].out;`);
+    out.line(`leaf[${record}] <== active.active[${record}] * ${leafOut};`);
 
     for (const rule of policy.rules) {
       out.line(`// rule ${rule.index}: ${rule.text.replace(/\n/g, ' ')}`);

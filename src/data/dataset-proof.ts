@@ -1,11 +1,12 @@
-import { compileCircuit, type CompiledCircuit } from '../circuit/compile.ts';
-import { setupCircuit, type CircuitKeys } from '../setup/phase2.ts';
+import type { CompiledCircuit } from '../circuit/compile.ts';
+import type { CircuitKeys } from '../setup/phase2.ts';
 import type { ProgressListener } from '../setup/progress.ts';
 import { ProverPool } from '../prover/pool.ts';
 import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { ZkaiError } from '../errors.ts';
-import { DATA_TEMPLATES_DIR, DATASET_SIGNAL_NAMES, datasetCircuitInput, generateDatasetCircuit, type GeneratedDatasetCircuit } from './circuit-gen.ts';
+import { compileAndSetupGenerated, type PrepareOptions } from './prepare-generated.ts';
+import { DATASET_SIGNAL_NAMES, datasetCircuitInput, generateDatasetCircuit, type GeneratedDatasetCircuit } from './circuit-gen.ts';
 import { recommit, type DatasetBundle } from './bundle.ts';
 import type { DatasetCommitment } from './commitment.ts';
 import { evaluatePolicy, type Policy, type PolicyReport } from './policy.ts';
@@ -37,17 +38,10 @@ export async function prepareDatasetCircuit(
   schema: Schema,
   policy: Policy,
   depth: number,
-  options: { cacheDir?: string; ptauPath?: string; onProgress?: ProgressListener } = {},
+  options: PrepareOptions = {},
 ): Promise<PreparedDatasetCircuit> {
-  const cache = options.cacheDir ? { cacheDir: options.cacheDir } : {};
-  const generated = await generateDatasetCircuit(schema, policy, depth, cache);
-  const circuit = await compileCircuit(generated.path, { ...cache, includePaths: [DATA_TEMPLATES_DIR] });
-  const keys = await setupCircuit(circuit, {
-    ...cache,
-    ...(options.ptauPath ? { ptauPath: options.ptauPath } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
-  return { generated, circuit, keys };
+  const generated = await generateDatasetCircuit(schema, policy, depth, options.cacheDir ? { cacheDir: options.cacheDir } : {});
+  return { generated, ...(await compileAndSetupGenerated(generated.path, options)) };
 }
 
 /** A dataset proof as written to disk and published: snarkjs proof + public signals + what they mean. */
