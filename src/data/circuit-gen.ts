@@ -17,6 +17,41 @@ const GENERATOR_VERSION = 'zkai-dataset-circuit-v2';
 /** What the generated circuit's public signals mean, in order. */
 export const DATASET_SIGNAL_NAMES = ['root', 'count', 'policyHash', 'schemaHash'] as const;
 
+/**
+ * Whole: the circuit checks every rule and every aggregate of the dataset. Chunk: the circuit checks every rule for
+ * the records of one chunk (an aligned subtree of the dataset's tree) and outputs the chunk's aggregate partials,
+ * which the verifier sums over all chunks and judges (see chunked.ts).
+ */
+export type DatasetCircuitMode = 'whole' | 'chunk';
+
+/** One public partial of a chunk circuit: which aggregate it belongs to and what it counts. */
+export interface ChunkPartial {
+  aggregate: number;
+  name: 'encodedSum' | 'present' | 'matched' | 'nA' | 'kA' | 'nB' | 'kB';
+}
+
+/** The partials a chunk circuit outputs, in order (after `root`). */
+export function chunkPartials(policy: Policy): ChunkPartial[] {
+  return policy.aggregates.flatMap((aggregate, index): ChunkPartial[] => {
+    switch (aggregate.kind) {
+      case 'COUNT':
+        return [];
+      case 'SUM':
+      case 'MEAN':
+        return [{ aggregate: index, name: 'encodedSum' }, { aggregate: index, name: 'present' }];
+      case 'PROPORTION':
+        return [{ aggregate: index, name: 'matched' }];
+      case 'GROUP-PARITY':
+        return (['nA', 'kA', 'nB', 'kB'] as const).map((name) => ({ aggregate: index, name }));
+    }
+  });
+}
+
+/** Names of a chunk circuit's public signals, in order. */
+export function chunkSignalNames(policy: Policy): string[] {
+  return ['root', ...chunkPartials(policy).map((p) => `aggregate${p.aggregate}.${p.name}`), 'count', 'policyHash', 'schemaHash'];
+}
+
 function bitLength(value: bigint): number {
   return value <= 0n ? 0 : value.toString(2).length;
 }
@@ -143,12 +178,21 @@ export interface GeneratedDatasetCircuit {
  * schema of hash S, satisfies the policy of hash P", for datasets of up to 2^depth records. Written (atomically)
  * into the cache, named by a hash of everything it depends on.
  */
-export async function generateDatasetCircuit(schema: Schema, policy: Policy, depth: number, options: { cacheDir?: string } = {}): Promise<GeneratedDatasetCircuit> {
+export async function generateDatasetCircuit(
+  schema: Schema,
+  policy: Policy,
+  depth: number,
+  options: { cacheDir?: string; mode?: DatasetCircuitMode } = {},
+): Promise<GeneratedDatasetCircuit> {
+  const mode = options.mode ?? 'whole';
+  const chunk = mode === 'chunk';
+  const partials = chunk ? chunkPartials(policy) : [];
+  const partialIndex = (aggregate: number, name: ChunkPartial['name']) => partials.findIndex((p) => p.aggregate === aggregate && p.name === name);
   const capacity = 2 ** depth;
   const columns = schema.columns;
   const width = columns.length;
   const out = new Emitter();
-  const id = sha256Parts([GENERATOR_VERSION, schema.hash, policy.hash, String(depth)]).slice(0, 20);
+  const id = sha256Parts([GENERATOR_VERSION, schema.hash, policy.hash, String(depth), mode]).slice(0, 20);
 
   out.line(`signal input count;`);
   out.line(`signal input policyHash;`);
@@ -157,6 +201,7 @@ export async function generateDatasetCircuit(schema: Schema, policy: Policy, dep
   out.line(`signal input values[${capacity}][${width}];`);
   out.line(`signal input isNull[${capacity}][${width}];`);
   out.line(`signal output root;`);
+  if (partials.length > 0) out.line(`signal output partials[${partials.length}]; // ${partials.map((p) => `aggregate${p.aggregate}.${p.name}`).join(', ')}`);
   out.line();
   out.line(`// The public hashes are fixed by this circuit: a proof with its key always claims exactly this policy and schema.`);
   out.line(`policyHash === ${policy.hash};`);
@@ -215,6 +260,7 @@ export async function generateDatasetCircuit(schema: Schema, policy: Policy, dep
     out.line(`// aggregate ${index}: ${aggregate.text}`);
     switch (aggregate.kind) {
       case 'COUNT':
+        if (chunk) break; // the verifier sums the chunks' public counts
         if (aggregate.min !== undefined) emitNonNegative(out, `count - ${aggregate.min}`, countBits + bitLength(aggregate.min));
         if (aggregate.max !== undefined) emitNonNegative(out, `${aggregate.max} - count`, countBits + bitLength(aggregate.max));
         break;
@@ -228,6 +274,11 @@ export async function generateDatasetCircuit(schema: Schema, policy: Policy, dep
         out.line(`var ${sum} = 0;`);
         out.line(`var ${m} = 0;`);
         out.line(`for (var i = 0; i < ${capacity}; i++) { ${sum} += ${sum}Terms[i]; ${m} += present[i][${k}]; }`);
+        if (chunk) {
+          out.line(`partials[${partialIndex(index, 'encodedSum')}] <== ${sum};`);
+          out.line(`partials[${partialIndex(index, 'present')}] <== ${m};`);
+          break;
+        }
         const offset = aggregate.offset;
         const actual = `(${sum} + ${m} * (${offset}))`;
         const magnitude = aggregate.column.bits + depth + bitLength(offset < 0n ? -offset : offset) + 2;
@@ -253,6 +304,10 @@ export async function generateDatasetCircuit(schema: Schema, policy: Policy, dep
           terms.push(term);
         }
         out.line(`${matched} = ${terms.join(' + ')};`);
+        if (chunk) {
+          out.line(`partials[${partialIndex(index, 'matched')}] <== ${matched};`);
+          break;
+        }
         emitFractionBounds(out, matched, 'count', aggregate.min, aggregate.max, countBits);
         break;
       }
@@ -283,6 +338,10 @@ export async function generateDatasetCircuit(schema: Schema, policy: Policy, dep
           sums.kB.push(hitB);
         }
         for (const [key, terms] of Object.entries(sums)) out.line(`var ${label}${key} = ${terms.join(' + ')};`);
+        if (chunk) {
+          for (const key of ['nA', 'kA', 'nB', 'kB'] as const) out.line(`partials[${partialIndex(index, key)}] <== ${label}${key};`);
+          break;
+        }
         out.line(`signal ${label}Cross1 <== ${label}kA * ${label}nB;`);
         out.line(`signal ${label}Cross2 <== ${label}kB * ${label}nA;`);
         out.line(`signal ${label}Both <== ${label}nA * ${label}nB;`);
@@ -303,7 +362,7 @@ export async function generateDatasetCircuit(schema: Schema, policy: Policy, dep
     `// GENERATED by zkai (${GENERATOR_VERSION}) - do not edit.`,
     `// schema "${schema.spec.name}" (hash ${schema.hash})`,
     `// policy "${policy.spec.name.replace(/\n/g, ' ')}" (hash ${policy.hash})`,
-    `// capacity ${capacity} records (tree depth ${depth}); public signals: root, count, policyHash, schemaHash`,
+    `// ${chunk ? 'chunk of' : 'capacity'} ${capacity} records (tree depth ${depth}); public signals: ${chunk ? chunkSignalNames(policy).join(', ') : 'root, count, policyHash, schemaHash'}`,
     'include "data/dataset.circom";',
     '',
     'template DatasetPolicy() {',
@@ -313,7 +372,7 @@ export async function generateDatasetCircuit(schema: Schema, policy: Policy, dep
     'component main {public [count, policyHash, schemaHash]} = DatasetPolicy();',
     '',
   ].join('\n');
-  const path = join(resolveCacheDir(options.cacheDir), 'generated', `dataset_${id}.circom`);
+  const path = join(resolveCacheDir(options.cacheDir), 'generated', `dataset_${chunk ? 'chunk_' : ''}${id}.circom`);
   if (!existsSync(path)) await writeFileAtomic(path, source);
   return { id, path, capacity, depth, source };
 }

@@ -429,40 +429,70 @@ export function evaluatePolicy(policy: Policy, records: readonly EncodedRecord[]
       });
     }
   }
-  const count = BigInt(records.length);
-  const aggregates = policy.aggregates.map((aggregate) => {
-    switch (aggregate.kind) {
-      case 'COUNT':
-        return { text: aggregate.text, ok: (aggregate.min === undefined || count >= aggregate.min) && (aggregate.max === undefined || count <= aggregate.max), actual: count.toString() };
-      case 'SUM':
-      case 'MEAN': {
-        const index = aggregate.column.index;
-        const present = records.filter((record) => !record.nulls[index]);
-        const sum = present.reduce((total, record) => total + (record.values[index] as bigint) + aggregate.offset, 0n);
-        if (aggregate.kind === 'SUM') {
-          return { text: aggregate.text, ok: (aggregate.min === undefined || sum >= aggregate.min) && (aggregate.max === undefined || sum <= aggregate.max), actual: `${sum} (scaled units)` };
-        }
-        const m = BigInt(present.length);
-        return { text: aggregate.text, ok: m > 0n && withinFraction(sum, m, aggregate.min, aggregate.max), actual: m > 0n ? `${sum}/${m} (scaled units)` : 'no values' };
-      }
-      case 'PROPORTION': {
-        const matching = BigInt(records.filter((record) => predicateHolds(aggregate.where, record)).length);
-        return { text: aggregate.text, ok: withinFraction(matching, count, aggregate.min, aggregate.max), actual: `${matching}/${count}` };
-      }
-      case 'GROUP-PARITY': {
-        const inA = records.filter((record) => predicateHolds(aggregate.groupA, record));
-        const inB = records.filter((record) => predicateHolds(aggregate.groupB, record));
-        const nA = BigInt(inA.length);
-        const nB = BigInt(inB.length);
-        const kA = BigInt(inA.filter((record) => predicateHolds(aggregate.outcome, record)).length);
-        const kB = BigInt(inB.filter((record) => predicateHolds(aggregate.outcome, record)).length);
-        const difference = kA * nB - kB * nA;
-        const magnitude = difference < 0n ? -difference : difference;
-        const { num, den } = aggregate.maxDifference;
-        const ok = nA > 0n && nB > 0n && magnitude * den <= num * nA * nB;
-        return { text: aggregate.text, ok, actual: `${kA}/${nA} vs ${kB}/${nB}` };
-      }
-    }
-  });
+  const aggregates = policy.aggregates.map((aggregate) => aggregateVerdict(aggregate, aggregateTotals(aggregate, records), BigInt(records.length)));
   return { ok: violations.length === 0 && aggregates.every((a) => a.ok), violations, aggregates };
+}
+
+/**
+ * What an aggregate needs to be judged, summed over records (or over the partials of chunk proofs): for SUM and MEAN
+ * the sum of encoded values and the number of non-null values, for PROPORTION the number of matching records, for
+ * GROUP-PARITY the group sizes and outcome counts. COUNT needs only the record count.
+ */
+export type AggregateTotals =
+  | { kind: 'COUNT' }
+  | { kind: 'SUM' | 'MEAN'; encodedSum: bigint; present: bigint }
+  | { kind: 'PROPORTION'; matched: bigint }
+  | { kind: 'GROUP-PARITY'; nA: bigint; kA: bigint; nB: bigint; kB: bigint };
+
+/** The totals of an aggregate over records (real records only). */
+export function aggregateTotals(aggregate: Aggregate, records: readonly Pick<EncodedRecord, 'values' | 'nulls'>[]): AggregateTotals {
+  const count = (predicate: Predicate, among: readonly Pick<EncodedRecord, 'values' | 'nulls'>[] = records) => BigInt(among.filter((record) => predicateHolds(predicate, record)).length);
+  switch (aggregate.kind) {
+    case 'COUNT':
+      return { kind: 'COUNT' };
+    case 'SUM':
+    case 'MEAN': {
+      const index = aggregate.column.index;
+      const present = records.filter((record) => !record.nulls[index]);
+      return { kind: aggregate.kind, encodedSum: present.reduce((total, record) => total + (record.values[index] as bigint), 0n), present: BigInt(present.length) };
+    }
+    case 'PROPORTION':
+      return { kind: 'PROPORTION', matched: count(aggregate.where) };
+    case 'GROUP-PARITY': {
+      const inA = records.filter((record) => predicateHolds(aggregate.groupA, record));
+      const inB = records.filter((record) => predicateHolds(aggregate.groupB, record));
+      return { kind: 'GROUP-PARITY', nA: BigInt(inA.length), kA: count(aggregate.outcome, inA), nB: BigInt(inB.length), kB: count(aggregate.outcome, inB) };
+    }
+  }
+}
+
+/** Judge an aggregate from its totals and the record count: the same arithmetic as the whole-dataset circuit. */
+export function aggregateVerdict(aggregate: Aggregate, totals: AggregateTotals, count: bigint): { text: string; ok: boolean; actual: string } {
+  const text = aggregate.text;
+  switch (aggregate.kind) {
+    case 'COUNT':
+      return { text, ok: (aggregate.min === undefined || count >= aggregate.min) && (aggregate.max === undefined || count <= aggregate.max), actual: count.toString() };
+    case 'SUM':
+    case 'MEAN': {
+      if (totals.kind !== 'SUM' && totals.kind !== 'MEAN') throw new ZkaiError('INTERNAL', `totals of kind ${totals.kind} for ${aggregate.kind}`);
+      const sum = totals.encodedSum + totals.present * aggregate.offset;
+      if (aggregate.kind === 'SUM') {
+        return { text, ok: (aggregate.min === undefined || sum >= aggregate.min) && (aggregate.max === undefined || sum <= aggregate.max), actual: `${sum} (scaled units)` };
+      }
+      const m = totals.present;
+      return { text, ok: m > 0n && withinFraction(sum, m, aggregate.min, aggregate.max), actual: m > 0n ? `${sum}/${m} (scaled units)` : 'no values' };
+    }
+    case 'PROPORTION': {
+      if (totals.kind !== 'PROPORTION') throw new ZkaiError('INTERNAL', `totals of kind ${totals.kind} for PROPORTION`);
+      return { text, ok: withinFraction(totals.matched, count, aggregate.min, aggregate.max), actual: `${totals.matched}/${count}` };
+    }
+    case 'GROUP-PARITY': {
+      if (totals.kind !== 'GROUP-PARITY') throw new ZkaiError('INTERNAL', `totals of kind ${totals.kind} for GROUP-PARITY`);
+      const { nA, kA, nB, kB } = totals;
+      const difference = kA * nB - kB * nA;
+      const magnitude = difference < 0n ? -difference : difference;
+      const { num, den } = aggregate.maxDifference;
+      return { text, ok: nA > 0n && nB > 0n && magnitude * den <= num * nA * nB, actual: `${kA}/${nA} vs ${kB}/${nB}` };
+    }
+  }
 }

@@ -1,0 +1,159 @@
+import { poseidon2 } from 'poseidon-lite';
+import { ZkaiError } from '../errors.ts';
+import { ProverPool } from '../prover/pool.ts';
+import type { ProgressListener } from '../setup/progress.ts';
+import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
+import type { Groth16Proof } from '../verifier/types.ts';
+import { recommit, type DatasetBundle } from './bundle.ts';
+import { chunkPartials, chunkSignalNames, datasetCircuitInput, generateDatasetCircuit } from './circuit-gen.ts';
+import { commitRecords, treeDepth, type DatasetCommitment } from './commitment.ts';
+import { PolicyViolationError, type PreparedDatasetCircuit } from './dataset-proof.ts';
+import { aggregateVerdict, evaluatePolicy, type AggregateTotals, type Policy } from './policy.ts';
+import { compileAndSetupGenerated, type PrepareOptions } from './prepare-generated.ts';
+import type { Schema } from './types.ts';
+
+/** A dataset proven in chunks: one proof per non-empty chunk (an aligned subtree of 2^chunkDepth records). */
+export interface ChunkedDatasetProof {
+  format: 'zkai-chunked-dataset-proof-v1';
+  commitment: DatasetCommitment;
+  policy: { name: string; hash: string };
+  chunkDepth: number;
+  circuitId: string;
+  /** Public signal names of every chunk proof, in order. */
+  signalNames: string[];
+  chunks: Array<{ index: number; proof: Groth16Proof; publicSignals: string[] }>;
+}
+
+/** Root of a subtree of 2^height zero leaves (the tree's padding). */
+export function zeroSubtreeRoot(height: number): bigint {
+  let node = 0n;
+  for (let level = 0; level < height; level += 1) node = poseidon2([node, node]);
+  return node;
+}
+
+/** Generate (chunk mode), compile and set up the chunk circuit of (schema, policy, chunkDepth); all cached. */
+export async function prepareChunkCircuit(schema: Schema, policy: Policy, chunkDepth: number, options: PrepareOptions = {}): Promise<PreparedDatasetCircuit> {
+  const generated = await generateDatasetCircuit(schema, policy, chunkDepth, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), mode: 'chunk' });
+  return { generated, ...(await compileAndSetupGenerated(generated.path, options)) };
+}
+
+/**
+ * Prove a committed dataset in chunks of 2^chunkDepth records, all chunks in parallel in the prover pool, with
+ * progress. Each chunk proof shows every rule for its records and publishes its subtree root, its record count and
+ * its aggregate partials; {@link verifyChunkedDataset} combines them. The policy is evaluated first, as for a single
+ * proof: a violating dataset gets a row-level report and no proof (unless `force`, which exists for tests that show
+ * the verifier refuses such a dataset).
+ */
+export async function proveDatasetInChunks(
+  bundle: DatasetBundle,
+  schema: Schema,
+  policy: Policy,
+  options: PrepareOptions & { chunkDepth: number; pool?: ProverPool; force?: boolean; onChunk?: (done: number, total: number) => void } ,
+): Promise<ChunkedDatasetProof & { prepared: PreparedDatasetCircuit }> {
+  const { chunkDepth } = options;
+  const commitment = recommit(bundle, schema);
+  if (!Number.isInteger(chunkDepth) || chunkDepth < 1 || chunkDepth > commitment.depth) {
+    throw new ZkaiError('BAD_OPTION', `chunk depth must be an integer from 1 to the dataset's tree depth ${commitment.depth}, got ${chunkDepth}`);
+  }
+  const report = evaluatePolicy(policy, bundle.records);
+  if (!report.ok && !options.force) throw new PolicyViolationError(report);
+  const prepared = await prepareChunkCircuit(schema, policy, chunkDepth, options);
+  const size = 2 ** chunkDepth;
+  const chunkCount = Math.ceil(bundle.records.length / size);
+  const inputs = Array.from({ length: chunkCount }, (_, j) => {
+    const records = bundle.records.slice(j * size, (j + 1) * size);
+    return datasetCircuitInput(records, bundle.salts.slice(j * size, (j + 1) * size), schema, policy, chunkDepth);
+  });
+  const pool = options.pool ?? new ProverPool();
+  const chunks: ChunkedDatasetProof['chunks'] = [];
+  try {
+    let done = 0;
+    for await (const result of pool.proveMany({ wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath }, inputs)) {
+      if (!result.ok) throw new ZkaiError(result.error.code, `chunk ${result.index} (records ${result.index * size + 1} to ${Math.min((result.index + 1) * size, bundle.records.length)}): ${result.error.message}`, { cause: result.error });
+      chunks.push({ index: result.index, proof: result.proof, publicSignals: result.publicSignals });
+      done += 1;
+      options.onChunk?.(done, chunkCount);
+      (options.onProgress as ProgressListener | undefined)?.({ stage: 'prove', message: `chunk ${done}/${chunkCount}` });
+    }
+  } finally {
+    if (!options.pool) await pool.close();
+  }
+  chunks.sort((a, b) => a.index - b.index);
+  return {
+    format: 'zkai-chunked-dataset-proof-v1',
+    commitment,
+    policy: { name: policy.spec.name, hash: policy.hash },
+    chunkDepth,
+    circuitId: prepared.circuit.id,
+    signalNames: chunkSignalNames(policy),
+    chunks,
+    prepared,
+  };
+}
+
+/**
+ * Verify a chunked dataset proof against what the verifier trusts: the chunk circuit's verification key, the published
+ * commitment, the policy and the schema. Checks: one proof per non-empty chunk, in order; every chunk proof valid with
+ * the policy and schema hashes and its expected record count (full chunks, then the remainder); the chunk roots,
+ * completed with zero subtrees, give the published root; every aggregate holds on the summed partials.
+ */
+export async function verifyChunkedDataset(
+  vkey: unknown,
+  file: Pick<ChunkedDatasetProof, 'chunkDepth' | 'chunks'>,
+  expected: { root: string; count: number; schemaHash: string },
+  policy: Policy,
+): Promise<VerificationResult> {
+  const { chunkDepth } = file;
+  const depth = treeDepth(expected.count);
+  if (!Number.isInteger(chunkDepth) || chunkDepth < 1 || chunkDepth > depth) {
+    return { valid: false, reason: 'malformed', detail: `chunk depth ${String(chunkDepth)} does not fit a tree of depth ${depth}` };
+  }
+  const size = 2 ** chunkDepth;
+  const chunkCount = Math.ceil(expected.count / size);
+  if (!Array.isArray(file.chunks) || file.chunks.length !== chunkCount) {
+    return { valid: false, reason: 'claim-mismatch', detail: `${expected.count} records in chunks of ${size} need ${chunkCount} chunk proofs, got ${Array.isArray(file.chunks) ? file.chunks.length : 'none'}` };
+  }
+  const names = chunkSignalNames(policy);
+  const partials = chunkPartials(policy);
+  const totals = new Map<number, Record<string, bigint>>();
+  const chunkRoots: bigint[] = [];
+  for (let j = 0; j < chunkCount; j += 1) {
+    const chunk = file.chunks[j]!;
+    if (chunk.index !== j) return { valid: false, reason: 'claim-mismatch', detail: `chunk proofs are out of order: position ${j} holds chunk ${chunk.index}` };
+    const recordsInChunk = Math.min(size, expected.count - j * size);
+    const result = await verifyProof(vkey, chunk.proof, chunk.publicSignals, {
+      expect: { count: recordsInChunk, policyHash: policy.hash, schemaHash: expected.schemaHash },
+      signalNames: names,
+    });
+    if (!result.valid) return { ...result, detail: `chunk ${j}: ${result.detail ?? result.reason}` };
+    chunkRoots.push(BigInt(chunk.publicSignals[0] as string));
+    partials.forEach((partial, position) => {
+      const entry = totals.get(partial.aggregate) ?? {};
+      entry[partial.name] = (entry[partial.name] ?? 0n) + BigInt(chunk.publicSignals[1 + position] as string);
+      totals.set(partial.aggregate, entry);
+    });
+  }
+  // Chunk roots are the nodes at height chunkDepth of the dataset's tree; the rest of that level is zero subtrees.
+  let level = [...chunkRoots, ...Array<bigint>(2 ** (depth - chunkDepth) - chunkCount).fill(zeroSubtreeRoot(chunkDepth))];
+  while (level.length > 1) {
+    const above: bigint[] = [];
+    for (let i = 0; i < level.length; i += 2) above.push(poseidon2([level[i] as bigint, level[i + 1] as bigint]));
+    level = above;
+  }
+  if (level[0]!.toString() !== expected.root) {
+    return { valid: false, reason: 'claim-mismatch', detail: `the chunk roots combine to ${level[0]}, not to the published root ${expected.root}` };
+  }
+  for (const [index, aggregate] of policy.aggregates.entries()) {
+    const sums = totals.get(index) ?? {};
+    const aggregateTotals = { kind: aggregate.kind, ...sums } as AggregateTotals;
+    const verdict = aggregateVerdict(aggregate, aggregateTotals, BigInt(expected.count));
+    if (!verdict.ok) return { valid: false, reason: 'claim-mismatch', detail: `aggregate ${verdict.text} fails over all chunks: actual ${verdict.actual}` };
+  }
+  return { valid: true };
+}
+
+/** Recompute what the chunk roots of a bundle should be (for diagnostics and tests). */
+export function expectedChunkRoots(bundle: DatasetBundle, schema: Schema, chunkDepth: number): bigint[] {
+  const { levels } = commitRecords(bundle.records, bundle.salts, schema);
+  return (levels[chunkDepth] as bigint[]).slice(0, Math.ceil(bundle.records.length / 2 ** chunkDepth));
+}

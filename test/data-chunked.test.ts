@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBundle, type DatasetBundle } from '../src/data/bundle.ts';
+import { expectedChunkRoots, prepareChunkCircuit, proveDatasetInChunks, verifyChunkedDataset, zeroSubtreeRoot, type ChunkedDatasetProof } from '../src/data/chunked.ts';
+import { datasetCircuitInput } from '../src/data/circuit-gen.ts';
+import { PolicyViolationError } from '../src/data/dataset-proof.ts';
+import { encodeRecord } from '../src/data/encode.ts';
+import { parsePolicy, type Policy } from '../src/data/policy.ts';
+import { parseSchema } from '../src/data/schema.ts';
+import { ProverPool } from '../src/prover/pool.ts';
+import { checkSoundness } from '../src/testing/soundness.ts';
+import { releaseCurves } from '../src/util/curves.ts';
+import { poseidon2 } from 'poseidon-lite';
+
+const schema = parseSchema({
+  name: 'chunks',
+  columns: [
+    { name: 'x', type: 'integer', min: 0, max: 100 },
+    { name: 'c', type: 'category', values: ['a', 'b'] },
+  ],
+});
+const policy: Policy = parsePolicy(
+  {
+    name: 'chunked policy',
+    rules: [{ field: 'x', op: 'GTE', value: 10 }],
+    aggregates: [
+      { kind: 'COUNT', min: 5, max: 5 },
+      { kind: 'MEAN', field: 'x', min: '45', max: '55' },
+      { kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'a' }, min: '0.2', max: '0.8' },
+    ],
+  },
+  schema,
+);
+const bundleOf = (xs: number[]): DatasetBundle =>
+  createBundle(schema, xs.map((x, i) => encodeRecord(schema, { x, c: i % 2 === 0 ? 'a' : 'b' }, i + 2)));
+
+let pool: ProverPool;
+let good: DatasetBundle;
+let proof: ChunkedDatasetProof & { prepared: Awaited<ReturnType<typeof prepareChunkCircuit>> };
+beforeAll(async () => {
+  pool = new ProverPool();
+  // Per chunk of 2: means 15, 85, 50 - only the whole dataset (mean 50) is within [45, 55].
+  good = bundleOf([10, 20, 90, 80, 50]);
+  const progress: number[] = [];
+  proof = await proveDatasetInChunks(good, schema, policy, { chunkDepth: 1, pool, onChunk: (done) => progress.push(done) });
+  expect(progress).toEqual([1, 2, 3]);
+});
+afterAll(async () => {
+  await pool?.close();
+  await releaseCurves();
+});
+
+const expected = () => ({ root: good.commitment.root, count: 5, schemaHash: schema.hash });
+
+describe('chunked dataset proofs', () => {
+  it('proves 5 records as 3 chunks whose roots are subtrees of the committed tree, and verifies', async () => {
+    expect(good.commitment.depth).toBe(3);
+    expect(proof.chunks.map((c) => c.index)).toEqual([0, 1, 2]);
+    expect(proof.chunks.map((c) => BigInt(c.publicSignals[0]!))).toEqual(expectedChunkRoots(good, schema, 1));
+    expect(proof.signalNames).toEqual(['root', 'aggregate1.encodedSum', 'aggregate1.present', 'aggregate2.matched', 'count', 'policyHash', 'schemaHash']);
+    expect(await verifyChunkedDataset(proof.prepared.keys.vkey, proof, expected(), policy)).toEqual({ valid: true });
+  });
+
+  it('rejects reordered, missing or foreign chunks, and another root or count', async () => {
+    const vkey = proof.prepared.keys.vkey;
+    const swapped = { ...proof, chunks: [proof.chunks[1]!, proof.chunks[0]!, proof.chunks[2]!] };
+    expect((await verifyChunkedDataset(vkey, swapped, expected(), policy)).detail).toMatch(/out of order/);
+    const relabelled = { ...proof, chunks: [{ ...proof.chunks[1]!, index: 0 }, { ...proof.chunks[0]!, index: 1 }, proof.chunks[2]!] };
+    expect((await verifyChunkedDataset(vkey, relabelled, expected(), policy)).detail).toMatch(/do not|not to the published root|combine/);
+    const missing = { ...proof, chunks: proof.chunks.slice(0, 2) };
+    expect((await verifyChunkedDataset(vkey, missing, expected(), policy)).detail).toMatch(/need 3 chunk proofs, got 2/);
+    const other = await proveDatasetInChunks(bundleOf([10, 20, 90, 80, 50]), schema, policy, { chunkDepth: 1, pool });
+    const foreign = { ...proof, chunks: [other.chunks[0]!, proof.chunks[1]!, proof.chunks[2]!] };
+    expect((await verifyChunkedDataset(vkey, foreign, expected(), policy)).detail).toMatch(/not to the published root/);
+    expect((await verifyChunkedDataset(vkey, proof, { ...expected(), count: 6 }, policy)).valid).toBe(false);
+    const tampered = { ...proof, chunks: [{ ...proof.chunks[0]!, publicSignals: ['1', ...proof.chunks[0]!.publicSignals.slice(1)] }, proof.chunks[1]!, proof.chunks[2]!] };
+    expect(await verifyChunkedDataset(vkey, tampered, expected(), policy)).toMatchObject({ valid: false, reason: 'invalid-proof' });
+  });
+
+  it('judges aggregates over all chunks: a dataset whose chunks prove but whose mean is out of bounds is rejected', async () => {
+    const low = bundleOf([10, 20, 30, 20, 10]);
+    await expect(proveDatasetInChunks(low, schema, policy, { chunkDepth: 1, pool })).rejects.toBeInstanceOf(PolicyViolationError);
+    const forced = await proveDatasetInChunks(low, schema, policy, { chunkDepth: 1, pool, force: true });
+    const verdict = await verifyChunkedDataset(forced.prepared.keys.vkey, forced, { root: low.commitment.root, count: 5, schemaHash: schema.hash }, policy);
+    expect(verdict).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+    expect(verdict.detail).toMatch(/MEAN\(x\).*fails over all chunks: actual 90\/5/);
+  });
+
+  it('a chunk with a violating record cannot be proven, and the chunk circuit pins every signal', async () => {
+    const bad = bundleOf([10, 5, 90, 80, 50]);
+    await expect(proveDatasetInChunks(bad, schema, policy, { chunkDepth: 1, pool, force: true })).rejects.toThrow(/chunk 0 \(records 1 to 2\).*does not satisfy the circuit/);
+    const report = await checkSoundness(proof.prepared.circuit, datasetCircuitInput(good.records.slice(0, 2), good.salts.slice(0, 2), schema, policy, 1));
+    expect(report.unpinned).toEqual([]);
+  });
+
+  it('computes zero subtrees the way the tree pads', () => {
+    expect(zeroSubtreeRoot(0)).toBe(0n);
+    expect(zeroSubtreeRoot(2)).toBe(poseidon2([poseidon2([0n, 0n]), poseidon2([0n, 0n])]));
+  });
+});
