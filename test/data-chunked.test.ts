@@ -10,6 +10,10 @@ import { ProverPool } from '../src/prover/pool.ts';
 import { checkSoundness } from '../src/testing/soundness.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { poseidon2 } from 'poseidon-lite';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './helpers/run-cli.ts';
 
 const schema = parseSchema({
   name: 'chunks',
@@ -95,5 +99,34 @@ describe('chunked dataset proofs', () => {
   it('computes zero subtrees the way the tree pads', () => {
     expect(zeroSubtreeRoot(0)).toBe(0n);
     expect(zeroSubtreeRoot(2)).toBe(poseidon2([poseidon2([0n, 0n]), poseidon2([0n, 0n])]));
+  });
+});
+
+describe('zkai data prove --chunk-depth', () => {
+  it('proves a committed CSV in chunks and `data verify` checks the chunked proof; a wrong count fails', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zkai-chunk-cli-'));
+    try {
+      await writeFile(join(dir, 'schema.json'), JSON.stringify(schema.spec));
+      await writeFile(join(dir, 'policy.json'), JSON.stringify(policy.spec));
+      await writeFile(join(dir, 'data.csv'), 'x,c\r\n10,a\r\n20,b\r\n90,a\r\n80,b\r\n50,a\r\n');
+      const files = (name: string) => join(dir, name);
+      const commit = await runCli(['data', 'commit', '--schema', files('schema.json'), '--data', files('data.csv'), '--bundle', files('b.json'), '--public', files('c.json')]);
+      expect(commit.code, commit.stderr).toBe(0);
+      const prove = await runCli(['--json', 'data', 'prove', '--schema', files('schema.json'), '--policy', files('policy.json'), '--bundle', files('b.json'), '--out', files('p.json'), '--vkey-out', files('vk.json'), '--chunk-depth', '1']);
+      expect(prove.code, prove.stderr).toBe(0);
+      expect(JSON.parse(prove.stdout)).toMatchObject({ chunks: 3, chunkDepth: 1 });
+      expect(JSON.parse(await readFile(files('p.json'), 'utf8'))).toMatchObject({ format: 'zkai-chunked-dataset-proof-v1' });
+      const verifyArgs = ['data', 'verify', '--vkey', files('vk.json'), '--proof', files('p.json'), '--schema', files('schema.json'), '--policy', files('policy.json')];
+      const ok = await runCli([...verifyArgs, '--commitment', files('c.json')]);
+      expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+      const { root } = JSON.parse(await readFile(files('c.json'), 'utf8')) as { root: string };
+      const wrong = await runCli([...verifyArgs, '--root', root, '--count', '4']);
+      expect(wrong.code).toBe(1);
+      const badDepth = await runCli(['data', 'prove', '--schema', files('schema.json'), '--policy', files('policy.json'), '--bundle', files('b.json'), '--out', files('q.json'), '--chunk-depth', 'x']);
+      expect(badDepth.code).toBe(1);
+      expect(badDepth.stderr).toContain('--chunk-depth must be an integer');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { createBundle, loadBundle, recommit, saveBundle } from '../data/bundle.ts';
 import type { DatasetCommitment } from '../data/commitment.ts';
 import { proveDataset, PolicyViolationError, verifyDatasetProof, type DatasetProof } from '../data/dataset-proof.ts';
+import { proveDatasetInChunks, verifyChunkedDataset, type ChunkedDatasetProof } from '../data/chunked.ts';
 import { readDataset } from '../data/ingest.ts';
 import { proveInclusion, subjectColumn, verifyInclusion, type InclusionProof } from '../data/inclusion.ts';
 import { evaluatePolicy, loadPolicy, type PolicyReport } from '../data/policy.ts';
@@ -181,8 +182,9 @@ export async function dataCheckCommand(flags: GlobalFlags & { schema: string; po
 
 /** `zkai data prove`. */
 export async function dataProveCommand(
-  flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; forceViolating?: boolean },
+  flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; forceViolating?: boolean; chunkDepth?: string },
 ): Promise<void> {
+  if (flags.chunkDepth !== undefined) return dataProveChunkedCommand(flags);
   refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy });
   if (flags.vkeyOut) refuseSamePath(flags.vkeyOut, '--vkey-out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy, out: flags.out });
   const progress = progressPrinter(flags);
@@ -260,6 +262,48 @@ async function expectedCommitment(flags: { commitment?: string; root?: string; c
   return { root: flags.root, count };
 }
 
+/** `zkai data prove --chunk-depth N`: the dataset in chunks of 2^N records, proven in parallel in the pool. */
+async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; chunkDepth?: string }): Promise<void> {
+  refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy });
+  if (flags.vkeyOut) refuseSamePath(flags.vkeyOut, '--vkey-out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy, out: flags.out });
+  const chunkDepth = Number(flags.chunkDepth);
+  if (!Number.isInteger(chunkDepth) || chunkDepth < 1 || chunkDepth > 20) throw new ZkaiError('BAD_OPTION', `--chunk-depth must be an integer from 1 to 20, got "${flags.chunkDepth}"`);
+  const progress = progressPrinter(flags);
+  const schema = await loadSchema(flags.schema);
+  const policy = await loadPolicy(flags.policy, schema);
+  const bundle = await loadBundle(flags.bundle);
+  const started = performance.now();
+  const result = await proveDatasetInChunks(bundle, schema, policy, {
+    chunkDepth,
+    ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+    ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
+    ...(progress ? { onProgress: progress } : {}),
+  }).catch((error: unknown) => {
+    if (error instanceof PolicyViolationError) {
+      const violations = showViolations(error.report, schema);
+      const failed = error.report.aggregates.filter((a) => !a.ok);
+      const lines = [...violations.slice(0, 50).map((v) => `  ${violationLine(v)}`), ...failed.map((a) => `  aggregate ${a.text} fails: actual ${aggregateActual(a, schema)}`)];
+      throw new ZkaiError('POLICY_VIOLATED', `the dataset does not satisfy policy "${policy.spec.name}"; no proof was made:\n${lines.join('\n')}`);
+    }
+    throw error;
+  });
+  const { prepared, ...published } = result;
+  await writeFileAtomic(flags.out, `${JSON.stringify(published, bigintJson, 1)}\n`);
+  if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
+  const elapsed = (performance.now() - started) / 1000;
+  emit(
+    flags,
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, chunks: published.chunks.length, chunkDepth, constraintsPerChunk: prepared.circuit.info.constraints, commitment: published.commitment, policy: published.policy, seconds: elapsed },
+    () =>
+      [
+        `chunked proof written to ${flags.out}: ${published.chunks.length} chunks of up to ${2 ** chunkDepth} records (${prepared.circuit.info.constraints} constraints each) for ${published.commitment.count} records, in ${seconds(elapsed)}`,
+        `  verification key   ${prepared.keys.vkeyPath} (the chunk circuit's)`,
+        `  verify with: zkai data verify --vkey ${flags.vkeyOut ?? prepared.keys.vkeyPath} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json`,
+        ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
+      ].join('\n'),
+  );
+}
+
 /** Read a zkai proof file of the given format, refusing anything else with the file named. */
 async function readProofFile<T>(path: string, format: string, what: string): Promise<Partial<T>> {
   const file = await readJsonFile(path, what);
@@ -286,15 +330,16 @@ export async function dataVerifyCommand(
   const expected = await expectedCommitment(flags);
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
-  const [vkey, datasetProof] = await Promise.all([
-    readJsonFile(flags.vkey, 'verification key'),
-    readProofFile<DatasetProof>(flags.proof, 'zkai-dataset-proof-v1', 'dataset proof'),
-  ]);
+  const [vkey, raw] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readJsonFile(flags.proof, 'dataset proof')]);
+  const chunked = (raw as { format?: unknown } | null)?.format === 'zkai-chunked-dataset-proof-v1';
   let result: VerificationResult;
   const mismatch = schemaMismatch(expected.schemaHash, schema.hash, flags);
   if (mismatch) {
     result = mismatch;
+  } else if (chunked) {
+    result = await verifyChunkedDataset(vkey, raw as ChunkedDatasetProof, { root: expected.root, count: expected.count, schemaHash: schema.hash }, policy);
   } else {
+    const datasetProof = await readProofFile<DatasetProof>(flags.proof, 'zkai-dataset-proof-v1', 'dataset proof');
     result = await verifyDatasetProof(vkey, datasetProof.proof, datasetProof.publicSignals, { root: expected.root, count: expected.count, policyHash: policy.hash, schemaHash: schema.hash });
   }
   emit(flags, { ...result, root: expected.root, count: expected.count, policy: { name: policy.spec.name, hash: policy.hash }, schemaHash: schema.hash }, () =>
