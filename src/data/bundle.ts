@@ -3,6 +3,7 @@ import { InputFileError, ZkaiError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { commitRecords, randomRecordSalt, type DatasetCommitment } from './commitment.ts';
 import type { EncodedRecord, Schema } from './types.ts';
+import { sortBySubject } from './unique.ts';
 
 /**
  * The data holder's private dataset bundle: the encoded records, their salts and the commitment. It is what later
@@ -16,8 +17,12 @@ export interface DatasetBundle {
   salts: bigint[];
 }
 
-/** Commit to a dataset with fresh random salts (one per record). */
-export function createBundle(schema: Schema, records: EncodedRecord[]): DatasetBundle {
+/**
+ * Commit to a dataset with fresh random salts (one per record). When the schema names a subject id column, records
+ * are committed in the order of their subject id key (see unique.ts), which lets a policy prove the ids unique.
+ */
+export function createBundle(schema: Schema, input: EncodedRecord[]): DatasetBundle {
+  const records = sortBySubject(schema, input);
   const salts = records.map(() => randomRecordSalt());
   const { commitment } = commitRecords(records, salts, schema);
   return { format: 'zkai-dataset-bundle-v1', schema: schema.spec, commitment, records, salts };

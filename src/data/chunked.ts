@@ -116,6 +116,7 @@ export async function verifyChunkedDataset(
   const names = chunkSignalNames(policy);
   const partials = chunkPartials(policy);
   const totals = new Map<number, Record<string, bigint>>();
+  const boundaries = new Map<number, Array<{ first: bigint; last: bigint }>>();
   const chunkRoots: bigint[] = [];
   for (let j = 0; j < chunkCount; j += 1) {
     const chunk = file.chunks[j]!;
@@ -128,8 +129,16 @@ export async function verifyChunkedDataset(
     if (!result.valid) return { ...result, detail: `chunk ${j}: ${result.detail ?? result.reason}` };
     chunkRoots.push(BigInt(chunk.publicSignals[0] as string));
     partials.forEach((partial, position) => {
+      const value = BigInt(chunk.publicSignals[1 + position] as string);
+      if (partial.name === 'firstKey' || partial.name === 'lastKey') {
+        const list = boundaries.get(partial.aggregate) ?? [];
+        if (partial.name === 'firstKey') list.push({ first: value, last: value });
+        else list[list.length - 1]!.last = value;
+        boundaries.set(partial.aggregate, list);
+        return;
+      }
       const entry = totals.get(partial.aggregate) ?? {};
-      entry[partial.name] = (entry[partial.name] ?? 0n) + BigInt(chunk.publicSignals[1 + position] as string);
+      entry[partial.name] = (entry[partial.name] ?? 0n) + value;
       totals.set(partial.aggregate, entry);
     });
   }
@@ -144,6 +153,16 @@ export async function verifyChunkedDataset(
     return { valid: false, reason: 'claim-mismatch', detail: `the chunk roots combine to ${level[0]}, not to the published root ${expected.root}` };
   }
   for (const [index, aggregate] of policy.aggregates.entries()) {
+    if (aggregate.kind === 'UNIQUE') {
+      // Each chunk proved its keys strictly increase; across chunks, each last key must be below the next first key.
+      const list = boundaries.get(index) ?? [];
+      for (let j = 1; j < list.length; j += 1) {
+        if (!(list[j - 1]!.last < list[j]!.first)) {
+          return { valid: false, reason: 'claim-mismatch', detail: `aggregate ${aggregate.text} fails over all chunks: chunk ${j - 1} ends with a key not below the first key of chunk ${j}` };
+        }
+      }
+      continue;
+    }
     const sums = totals.get(index) ?? {};
     const aggregateTotals = { kind: aggregate.kind, ...sums } as AggregateTotals;
     const verdict = aggregateVerdict(aggregate, aggregateTotals, BigInt(expected.count));

@@ -5,6 +5,7 @@ import { resolveCacheDir } from '../cache/cache-dir.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { sha256Parts } from '../util/hash.ts';
 import { emitRecordLeaf } from './leaf.ts';
+import { uniqueKeyBits } from './unique.ts';
 import type { Aggregate, Fraction, Policy, Predicate } from './policy.ts';
 import type { Schema } from './types.ts';
 
@@ -12,7 +13,7 @@ import type { Schema } from './types.ts';
 export const DATA_TEMPLATES_DIR = fileURLToPath(new URL('../../circuits', import.meta.url));
 
 /** Bumped whenever the generated code changes meaning, so cached circuits are regenerated. */
-const GENERATOR_VERSION = 'zkai-dataset-circuit-v2';
+const GENERATOR_VERSION = 'zkai-dataset-circuit-v3';
 
 /** What the generated circuit's public signals mean, in order. */
 export const DATASET_SIGNAL_NAMES = ['root', 'count', 'policyHash', 'schemaHash'] as const;
@@ -27,7 +28,7 @@ export type DatasetCircuitMode = 'whole' | 'chunk';
 /** One public partial of a chunk circuit: which aggregate it belongs to and what it counts. */
 export interface ChunkPartial {
   aggregate: number;
-  name: 'encodedSum' | 'present' | 'matched' | 'nA' | 'kA' | 'nB' | 'kB';
+  name: 'encodedSum' | 'present' | 'matched' | 'nA' | 'kA' | 'nB' | 'kB' | 'firstKey' | 'lastKey';
 }
 
 /** The partials a chunk circuit outputs, in order (after `root`). */
@@ -43,6 +44,8 @@ export function chunkPartials(policy: Policy): ChunkPartial[] {
         return [{ aggregate: index, name: 'matched' }];
       case 'GROUP-PARITY':
         return (['nA', 'kA', 'nB', 'kB'] as const).map((name) => ({ aggregate: index, name }));
+      case 'UNIQUE':
+        return [{ aggregate: index, name: 'firstKey' }, { aggregate: index, name: 'lastKey' }];
     }
   });
 }
@@ -351,6 +354,44 @@ export async function generateDatasetCircuit(
         const bits = 2 * countBits + bitLength(num) + bitLength(den) + 2;
         emitNonNegative(out, `${num} * ${label}Both - ${den} * (${label}Cross1 - ${label}Cross2)`, bits);
         emitNonNegative(out, `${num} * ${label}Both + ${den} * (${label}Cross1 - ${label}Cross2)`, bits);
+        break;
+      }
+      case 'UNIQUE': {
+        // Records are committed sorted by their id key; consecutive real records must have strictly increasing keys.
+        // A string id's key is the low 128 bits of its hash, read from a STRICT decomposition (Num2Bits_strict's alias
+        // check), so one hash has exactly one key. Integer keys are values already range-checked by the leaf.
+        const k = aggregate.column.index;
+        const label = out.name('unique');
+        const keyBits = uniqueKeyBits(aggregate.column);
+        const keys: string[] = [];
+        for (let record = 0; record < capacity; record += 1) {
+          if (aggregate.column.spec.type === 'string') {
+            out.line(`component ${label}Bits${record} = Num2Bits_strict();`);
+            out.line(`${label}Bits${record}.in <== values[${record}][${k}];`);
+            out.line(`var ${label}Key${record} = 0;`);
+            out.line(`for (var b = 0; b < ${keyBits}; b++) { ${label}Key${record} += ${label}Bits${record}.out[b] * (1 << b); }`);
+            keys.push(`${label}Key${record}`);
+          } else {
+            keys.push(`values[${record}][${k}]`);
+          }
+        }
+        for (let record = 1; record < capacity; record += 1) {
+          out.line(`component ${label}Lt${record} = LessThan(${keyBits});`);
+          out.line(`${label}Lt${record}.in[0] <== ${keys[record - 1]};`);
+          out.line(`${label}Lt${record}.in[1] <== ${keys[record]};`);
+          out.line(`active.active[${record}] * (1 - ${label}Lt${record}.out) === 0;`);
+        }
+        if (chunk) {
+          // The verifier checks that each chunk's last key is below the next chunk's first key.
+          out.line(`partials[${partialIndex(index, 'firstKey')}] <== ${keys[0]};`);
+          const ends: string[] = [];
+          for (let record = 0; record < capacity; record += 1) {
+            const next = record + 1 < capacity ? `active.active[${record + 1}]` : '0';
+            out.line(`signal ${label}End${record} <== (active.active[${record}] - ${next}) * ${keys[record]};`);
+            ends.push(`${label}End${record}`);
+          }
+          out.line(`partials[${partialIndex(index, 'lastKey')}] <== ${ends.join(' + ')};`);
+        }
         break;
       }
     }

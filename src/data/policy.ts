@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { InputFileError, ZkaiError } from '../errors.ts';
 import { poseidonText } from './poseidon-bytes.ts';
 import { parseDateDays } from './schema.ts';
+import { STRING_KEY_BITS, uniqueKey } from './unique.ts';
 import type { Column, EncodedRecord, Schema } from './types.ts';
 
 /** A value in a policy, in the column's own units: a number, a decimal string, a date string, a category... */
@@ -29,7 +30,8 @@ export type AggregateSpec =
   | { kind: 'SUM'; field: string; min?: PolicyScalar; max?: PolicyScalar }
   | { kind: 'MEAN'; field: string; min?: PolicyScalar; max?: PolicyScalar }
   | { kind: 'PROPORTION'; where: PredicateSpec; min?: string | number; max?: string | number }
-  | { kind: 'GROUP-PARITY'; groupA: PredicateSpec; groupB: PredicateSpec; outcome: PredicateSpec; maxDifference: string | number };
+  | { kind: 'GROUP-PARITY'; groupA: PredicateSpec; groupB: PredicateSpec; outcome: PredicateSpec; maxDifference: string | number }
+  | { kind: 'UNIQUE'; field: string };
 
 /** A policy file (JSON). */
 export interface PolicySpec {
@@ -68,7 +70,9 @@ export type Aggregate =
   | { kind: 'MEAN'; column: Column; offset: bigint; min: Fraction | undefined; max: Fraction | undefined; text: string }
   | { kind: 'PROPORTION'; where: Predicate; min: Fraction | undefined; max: Fraction | undefined; text: string }
   /** |rate of outcome in A - rate of outcome in B| <= maxDifference; both groups must have records. */
-  | { kind: 'GROUP-PARITY'; groupA: Predicate; groupB: Predicate; outcome: Predicate; maxDifference: Fraction; text: string };
+  | { kind: 'GROUP-PARITY'; groupA: Predicate; groupB: Predicate; outcome: Predicate; maxDifference: Fraction; text: string }
+  /** Every real record has a distinct subject id (the schema's subjectId column). */
+  | { kind: 'UNIQUE'; column: Column; text: string };
 
 /** A policy validated against a schema. */
 export interface Policy {
@@ -274,7 +278,7 @@ export function parsePolicy(raw: unknown, schema: Schema): Policy {
   const aggregates = (spec.aggregates ?? []).map((aggregate, index): Aggregate => {
     const what = `aggregates[${index}]`;
     if (typeof aggregate !== 'object' || aggregate === null) throw new PolicyError(`${what}: must be an object with a kind`);
-    const aggregateKeys: Record<string, readonly string[]> = { COUNT: ['kind', 'min', 'max'], SUM: ['kind', 'field', 'min', 'max'], MEAN: ['kind', 'field', 'min', 'max'], PROPORTION: ['kind', 'where', 'min', 'max'], 'GROUP-PARITY': ['kind', 'groupA', 'groupB', 'outcome', 'maxDifference'] };
+    const aggregateKeys: Record<string, readonly string[]> = { COUNT: ['kind', 'min', 'max'], SUM: ['kind', 'field', 'min', 'max'], MEAN: ['kind', 'field', 'min', 'max'], PROPORTION: ['kind', 'where', 'min', 'max'], 'GROUP-PARITY': ['kind', 'groupA', 'groupB', 'outcome', 'maxDifference'], UNIQUE: ['kind', 'field'] };
     const keys = aggregateKeys[String(aggregate.kind)];
     if (keys) onlyKeys(aggregate, keys, `${what} (${aggregate.kind})`);
     switch (aggregate?.kind) {
@@ -325,8 +329,16 @@ export function parsePolicy(raw: unknown, schema: Schema): Policy {
           text: `GROUP-PARITY(rate of ${describe(aggregate.outcome)} in ${describe(aggregate.groupA)} vs ${describe(aggregate.groupB)}) differs by at most ${scalarText(aggregate.maxDifference)}`,
         };
       }
+      case 'UNIQUE': {
+        const column = findColumn(schema, aggregate.field, what);
+        if (schema.spec.subjectId !== column.name) {
+          throw new PolicyError(`${what}: UNIQUE applies to the schema's subject id column (records are committed sorted by it); ${column.name} is not it${schema.spec.subjectId ? ` (it is ${schema.spec.subjectId})` : ' (the schema names none)'}`);
+        }
+        if (column.nullable) throw new PolicyError(`${what}: UNIQUE needs a column that is not nullable; ${column.name} is nullable`);
+        return { kind: 'UNIQUE', column, text: `UNIQUE(${column.name})` };
+      }
       default:
-        throw new PolicyError(`${what}: unknown aggregate kind ${JSON.stringify((aggregate as { kind?: unknown })?.kind)} (known: COUNT, SUM, MEAN, PROPORTION, GROUP-PARITY)`);
+        throw new PolicyError(`${what}: unknown aggregate kind ${JSON.stringify((aggregate as { kind?: unknown })?.kind)} (known: COUNT, SUM, MEAN, PROPORTION, GROUP-PARITY, UNIQUE)`);
     }
   });
   return { spec, rules, aggregates, hash: poseidonText(canonicalPolicy(spec)).toString() };
@@ -442,7 +454,9 @@ export type AggregateTotals =
   | { kind: 'COUNT' }
   | { kind: 'SUM' | 'MEAN'; encodedSum: bigint; present: bigint }
   | { kind: 'PROPORTION'; matched: bigint }
-  | { kind: 'GROUP-PARITY'; nA: bigint; kA: bigint; nB: bigint; kB: bigint };
+  | { kind: 'GROUP-PARITY'; nA: bigint; kA: bigint; nB: bigint; kB: bigint }
+  /** Whether the keys strictly increase record after record, and the first pair of rows that break it. */
+  | { kind: 'UNIQUE'; increasing: boolean; problem?: string };
 
 /** The totals of an aggregate over records (real records only). */
 export function aggregateTotals(aggregate: Aggregate, records: readonly Pick<EncodedRecord, 'values' | 'nulls'>[]): AggregateTotals {
@@ -462,6 +476,21 @@ export function aggregateTotals(aggregate: Aggregate, records: readonly Pick<Enc
       const inA = records.filter((record) => predicateHolds(aggregate.groupA, record));
       const inB = records.filter((record) => predicateHolds(aggregate.groupB, record));
       return { kind: 'GROUP-PARITY', nA: BigInt(inA.length), kA: count(aggregate.outcome, inA), nB: BigInt(inB.length), kB: count(aggregate.outcome, inB) };
+    }
+    case 'UNIQUE': {
+      const index = aggregate.column.index;
+      for (let i = 1; i < records.length; i += 1) {
+        const before = records[i - 1]!;
+        const after = records[i]!;
+        const a = uniqueKey(aggregate.column, before.values[index] as bigint);
+        const b = uniqueKey(aggregate.column, after.values[index] as bigint);
+        if (a < b) continue;
+        const rows = `rows ${(before as { row?: number }).row ?? '?'} and ${(after as { row?: number }).row ?? '?'}`;
+        if (before.values[index] === after.values[index]) return { kind: 'UNIQUE', increasing: false, problem: `the same ${aggregate.column.name} at ${rows}` };
+        if (a === b) return { kind: 'UNIQUE', increasing: false, problem: `${rows} have different ids whose hashes share their low ${STRING_KEY_BITS} bits: uniqueness cannot be proven` };
+        return { kind: 'UNIQUE', increasing: false, problem: `records are not committed in subject id order (${rows}): commit the dataset again with this version` };
+      }
+      return { kind: 'UNIQUE', increasing: true };
     }
   }
 }
@@ -493,6 +522,10 @@ export function aggregateVerdict(aggregate: Aggregate, totals: AggregateTotals, 
       const magnitude = difference < 0n ? -difference : difference;
       const { num, den } = aggregate.maxDifference;
       return { text, ok: nA > 0n && nB > 0n && magnitude * den <= num * nA * nB, actual: `${kA}/${nA} vs ${kB}/${nB}` };
+    }
+    case 'UNIQUE': {
+      if (totals.kind !== 'UNIQUE') throw new ZkaiError('INTERNAL', `totals of kind ${totals.kind} for UNIQUE`);
+      return { text, ok: totals.increasing, actual: totals.increasing ? 'all distinct' : (totals.problem ?? 'not distinct') };
     }
   }
 }
