@@ -7,13 +7,7 @@ declare module 'snarkjs' {
     error(message: string): void;
   }
   export type FileRef = string | { type: 'mem'; data?: Uint8Array };
-  export interface Groth16Proof {
-    pi_a: string[];
-    pi_b: string[][];
-    pi_c: string[];
-    protocol: string;
-    curve: string;
-  }
+  export type Groth16Proof = import('../verifier/types.ts').Groth16Proof;
   export const groth16: {
     prove(zkey: FileRef | Uint8Array, witness: FileRef | Uint8Array, logger?: Logger, options?: { singleThread?: boolean }): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
     fullProve(input: unknown, wasm: FileRef, zkey: FileRef, logger?: Logger, wtnsOptions?: unknown, proverOptions?: { singleThread?: boolean }): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
