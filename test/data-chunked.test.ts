@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBundle, type DatasetBundle } from '../src/data/bundle.ts';
-import { expectedChunkRoots, prepareChunkCircuit, proveDatasetInChunks, verifyChunkedDataset, zeroSubtreeRoot, type ChunkedDatasetProof } from '../src/data/chunked.ts';
-import { datasetCircuitInput } from '../src/data/circuit-gen.ts';
+import { chunkCircuitInput, expectedChunkRoots, prepareChunkCircuit, proveDatasetInChunks, verifyChunkedDataset, zeroSubtreeRoot, type ChunkedDatasetProof } from '../src/data/chunked.ts';
 import { PolicyViolationError } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { parsePolicy, type Policy } from '../src/data/policy.ts';
@@ -60,7 +59,7 @@ describe('chunked dataset proofs', () => {
     expect(good.commitment.depth).toBe(3);
     expect(proof.chunks.map((c) => c.index)).toEqual([0, 1, 2]);
     expect(proof.chunks.map((c) => BigInt(c.publicSignals[0]!))).toEqual(expectedChunkRoots(good, schema, 1));
-    expect(proof.signalNames).toEqual(['root', 'aggregate1.encodedSum', 'aggregate1.present', 'aggregate2.matched', 'count', 'policyHash', 'schemaHash']);
+    expect(proof.signalNames).toEqual(['root', 'aggregate1.encodedSum', 'aggregate1.present', 'aggregate2.matched', 'count', 'policyHash', 'schemaHash', 'chunkDepth']);
     expect(await verifyChunkedDataset(proof.prepared.keys.vkey, proof, expected(), policy)).toEqual({ valid: true });
   });
 
@@ -76,6 +75,9 @@ describe('chunked dataset proofs', () => {
     const foreign = { ...proof, chunks: [other.chunks[0]!, proof.chunks[1]!, proof.chunks[2]!] };
     expect((await verifyChunkedDataset(vkey, foreign, expected(), policy)).detail).toMatch(/not to the published root/);
     expect((await verifyChunkedDataset(vkey, proof, { ...expected(), count: 6 }, policy)).valid).toBe(false);
+    // The chunk size is pinned by the circuit: a file claiming another one is refused.
+    const otherSize = await verifyChunkedDataset(vkey, { ...proof, chunkDepth: 2 }, expected(), policy);
+    expect(otherSize.valid).toBe(false);
     const tampered = { ...proof, chunks: [{ ...proof.chunks[0]!, publicSignals: ['1', ...proof.chunks[0]!.publicSignals.slice(1)] }, proof.chunks[1]!, proof.chunks[2]!] };
     expect(await verifyChunkedDataset(vkey, tampered, expected(), policy)).toMatchObject({ valid: false, reason: 'invalid-proof' });
   });
@@ -92,7 +94,7 @@ describe('chunked dataset proofs', () => {
   it('a chunk with a violating record cannot be proven, and the chunk circuit pins every signal', async () => {
     const bad = bundleOf([10, 5, 90, 80, 50]);
     await expect(proveDatasetInChunks(bad, schema, policy, { chunkDepth: 1, pool, force: true })).rejects.toThrow(/chunk 0 \(records 1 to 2\).*does not satisfy the circuit/);
-    const report = await checkSoundness(proof.prepared.circuit, datasetCircuitInput(good.records.slice(0, 2), good.salts.slice(0, 2), schema, policy, 1));
+    const report = await checkSoundness(proof.prepared.circuit, chunkCircuitInput(good.records.slice(0, 2), good.salts.slice(0, 2), schema, policy, 1));
     expect(report.unpinned).toEqual([]);
   });
 

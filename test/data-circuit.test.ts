@@ -1,6 +1,9 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileCircuit, type CompiledCircuit } from '../src/circuit/compile.ts';
 import { commitRecords } from '../src/data/commitment.ts';
+import { leafLayout, recordLeaf } from '../src/data/leaf.ts';
+import { poseidon2 } from 'poseidon-lite';
 import { createBundle } from '../src/data/bundle.ts';
 import { DATA_TEMPLATES_DIR, datasetCircuitInput, generateDatasetCircuit } from '../src/data/circuit-gen.ts';
 import { PolicyViolationError, proveDataset, verifyDatasetProof } from '../src/data/dataset-proof.ts';
@@ -194,6 +197,26 @@ describe('padding and commitment', () => {
     await expect(computeWitness(circuit.wasmPath, input)).rejects.toBeInstanceOf(WitnessError);
   });
 
+  it('values the schema forbids cannot be committed: above a column maximum, or a category that does not exist', async () => {
+    const { circuit, policy } = await circuitFor(rule({ field: 'x', op: 'NOT-NULL' }));
+    const honest = [record({ x: 100, c: 'c' })];
+    expect(await circuitAccepts(circuit, policy, honest, [3n])).toBe(true);
+    for (const [column, value] of [[0, 101n], [0, 127n], [1, 3n]] as const) {
+      const input = datasetCircuitInput(honest, [3n], schema, policy, 1) as { values: bigint[][] };
+      input.values[0]![column] = value;
+      await expect(computeWitness(circuit.wasmPath, input), `column ${column} = ${value}`).rejects.toBeInstanceOf(WitnessError);
+    }
+    expect(() => recordLeaf(schema.columns, { values: [127n, 0n, 0n, 0n], nulls: [false, false, true, true] }, 1n)).toThrow(/outside \[0, 100\]/);
+  });
+
+  it('a leaf can never be a tree node: a one-element packing gets a domain tag', () => {
+    const narrow = parseSchema({ name: 'narrow', columns: [{ name: 'x', type: 'integer', min: 0, max: 9 }] });
+    expect(leafLayout(narrow.columns).map((e) => e.kind)).toEqual(['salt', 'packed', 'tag']);
+    const leaf = recordLeaf(narrow.columns, { values: [5n], nulls: [false] }, 7n);
+    expect(leaf).not.toBe(poseidon2([7n, 5n << 1n]));
+    expect(leafLayout(schema.columns).map((e) => e.kind)).toEqual(['salt', 'packed', 'string']);
+  });
+
   it('every signal of a generated circuit is pinned (soundness helper)', async () => {
     const { circuit, policy } = await circuitFor({
       name: 'mixed',
@@ -213,6 +236,17 @@ describe('padding and commitment', () => {
   });
 });
 
+describe('generated files', () => {
+  it('a stale or corrupted generated circuit is rewritten, never reused', async () => {
+    const policy = parsePolicy(rule({ field: 'x', op: 'GTE', value: 1 }), schema);
+    const first = await generateDatasetCircuit(schema, policy, 1);
+    await writeFile(first.path, '// stale\n');
+    const again = await generateDatasetCircuit(schema, policy, 1);
+    expect(again.path).toBe(first.path);
+    expect(await readFile(first.path, 'utf8')).toBe(first.source);
+  });
+});
+
 describe('policy language', () => {
   it('rejects what does not fit the schema, with the rule and field named', () => {
     expect(() => parsePolicy(rule({ field: 'age', op: 'GTE', value: 1 }), schema)).toThrow(/rules\[0\].*field "age" is not a column/);
@@ -221,6 +255,10 @@ describe('policy language', () => {
     expect(() => parsePolicy(rule({ field: 'd', op: 'GT', value: '1.005' }), schema)).toThrow(/more decimals than column d holds/);
     expect(() => parsePolicy(rule({ field: 'x', op: 'LIKE', value: 1 }), schema)).toThrow(PolicyError);
     expect(() => parsePolicy(rule({ field: 'x', op: 'BETWEEN', min: 9, max: 3 }), schema)).toThrow(/min is above max/);
+    // Constants the circuit would reduce modulo the field, and bounds too wide for a sound check, are refused.
+    expect(() => parsePolicy(rule({ field: 'x', op: 'IN', values: ['21888242871839275222246405745257275088548364400416034343698204186575808495622'] }), schema)).toThrow(/more than 30 digits|too large/);
+    expect(() => parsePolicy(rule({ field: 'x', op: 'EQ', value: `1${'0'.repeat(70)}` }), schema)).toThrow(/more than 30 digits/);
+    expect(() => parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'a' }, min: `0.5${'0'.repeat(80)}` }] }, schema)).toThrow(/more than 30 digits/);
     expect(() => parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'a' }, min: '1.5' }] }, schema)).toThrow(/\[0, 1\]/);
     expect(() => parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'GROUP-PARITY', groupA: { field: 'c', op: 'EQ', value: 'a' }, groupB: { field: 'c', op: 'EQ', value: 'b' }, outcome: { field: 'x', op: 'NOT-NULL' }, maxDifference: '2' }] }, schema)).toThrow(/maxDifference must lie in \[0, 1\]/);
   });

@@ -182,7 +182,7 @@ describe('proveInclusion and verifyInclusion', () => {
     expect(result).toMatchObject({ format: 'zkai-inclusion-proof-v1', root: bundle.commitment.root, subjectHash, schemaHash: schema.hash, depth: 2, row: 3, subjectColumn: 'patient_id' });
     expect(result.publicSignals).toEqual([bundle.commitment.root, subjectHash, schema.hash]);
     expect(existsSync(result.vkeyPath)).toBe(true);
-    expect(result.prepared.circuit.info.constraints).toBe(832);
+    expect(result.prepared.circuit.info.constraints).toBe(867);
     console.log(`inclusion proof (depth 2, ${result.prepared.circuit.info.constraints} constraints, keys ${result.prepared.keys.cached ? 'cached' : 'set up now'}): ${seconds.toFixed(1)} s`);
     const vkey = JSON.parse(await readFile(result.vkeyPath, 'utf8')) as unknown;
 
@@ -281,7 +281,7 @@ describe('zkai data include / verify-include', () => {
     const include = await runCli(['data', 'include', '--schema', SCHEMA, '--bundle', bundlePath, '--subject', 'P00002', '--out', proofPath, '--vkey-out', vkeyPath], { timeoutMs: 600_000 });
     expect(include.code, include.stderr).toBe(0);
     expect(include.stdout).toMatch(/^proof written to .*p2\.proof\.json: the record with patient_id = "P00002" \(source row 3\) is in the dataset of root \d+/);
-    expect(include.stdout).toContain('832 constraints, tree depth 2');
+    expect(include.stdout).toContain('867 constraints, tree depth 2');
     expect(include.stdout).toContain('zkai data verify-include --vkey');
     const proofText = await readFile(proofPath, 'utf8');
     const proof = JSON.parse(proofText) as Record<string, unknown>;
@@ -307,7 +307,7 @@ describe('zkai data include / verify-include', () => {
     const rowProof = join(scratch, 'row4.proof.json');
     const byRow = await runCli(['--json', '--quiet', 'data', 'include', '--schema', SCHEMA, '--bundle', bundlePath, '--row', '4', '--out', rowProof], { timeoutMs: 600_000 });
     expect(byRow.code, byRow.stderr).toBe(0);
-    expect(JSON.parse(byRow.stdout)).toMatchObject({ row: 4, subjectHash: poseidonText('P00003').toString(), depth: 2, constraints: 832 });
+    expect(JSON.parse(byRow.stdout)).toMatchObject({ row: 4, subjectHash: poseidonText('P00003').toString(), depth: 2, constraints: 867 });
     const verifyRow = await runCli(['data', 'verify-include', '--vkey', vkeyPath, '--proof', rowProof, '--schema', SCHEMA, '--commitment', commitmentPath, '--subject', 'P00003']);
     expect(verifyRow.code, verifyRow.stderr).toBe(0);
 

@@ -31,6 +31,17 @@ export function zeroSubtreeRoot(height: number): bigint {
   return node;
 }
 
+/** The input of a chunk circuit: its records (at most 2^chunkDepth), their salts, and the pinned chunk depth. */
+export function chunkCircuitInput(
+  records: ReadonlyArray<{ values: bigint[]; nulls: boolean[] }>,
+  salts: readonly bigint[],
+  schema: Schema,
+  policy: Policy,
+  chunkDepth: number,
+): Record<string, unknown> {
+  return { ...datasetCircuitInput(records, salts, schema, policy, chunkDepth), chunkDepth };
+}
+
 /** Generate (chunk mode), compile and set up the chunk circuit of (schema, policy, chunkDepth); all cached. */
 export async function prepareChunkCircuit(schema: Schema, policy: Policy, chunkDepth: number, options: PrepareOptions = {}): Promise<PreparedDatasetCircuit> {
   const generated = await generateDatasetCircuit(schema, policy, chunkDepth, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), mode: 'chunk' });
@@ -62,7 +73,7 @@ export async function proveDatasetInChunks(
   const chunkCount = Math.ceil(bundle.records.length / size);
   const inputs = Array.from({ length: chunkCount }, (_, j) => {
     const records = bundle.records.slice(j * size, (j + 1) * size);
-    return datasetCircuitInput(records, bundle.salts.slice(j * size, (j + 1) * size), schema, policy, chunkDepth);
+    return chunkCircuitInput(records, bundle.salts.slice(j * size, (j + 1) * size), schema, policy, chunkDepth);
   });
   const pool = options.pool ?? new ProverPool();
   const chunks: ChunkedDatasetProof['chunks'] = [];
@@ -123,7 +134,7 @@ export async function verifyChunkedDataset(
     if (chunk.index !== j) return { valid: false, reason: 'claim-mismatch', detail: `chunk proofs are out of order: position ${j} holds chunk ${chunk.index}` };
     const recordsInChunk = Math.min(size, expected.count - j * size);
     const result = await verifyProof(vkey, chunk.proof, chunk.publicSignals, {
-      expect: { count: recordsInChunk, policyHash: policy.hash, schemaHash: expected.schemaHash },
+      expect: { count: recordsInChunk, policyHash: policy.hash, schemaHash: expected.schemaHash, chunkDepth },
       signalNames: names,
     });
     if (!result.valid) return { ...result, detail: `chunk ${j}: ${result.detail ?? result.reason}` };

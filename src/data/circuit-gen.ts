@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveCacheDir } from '../cache/cache-dir.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { sha256Parts } from '../util/hash.ts';
 import { emitRecordLeaf } from './leaf.ts';
+import { ZkaiError } from '../errors.ts';
 import { uniqueKeyBits } from './unique.ts';
 import type { Aggregate, Fraction, Policy, Predicate } from './policy.ts';
 import type { Schema } from './types.ts';
@@ -13,7 +15,7 @@ import type { Schema } from './types.ts';
 export const DATA_TEMPLATES_DIR = fileURLToPath(new URL('../../circuits', import.meta.url));
 
 /** Bumped whenever the generated code changes meaning, so cached circuits are regenerated. */
-const GENERATOR_VERSION = 'zkai-dataset-circuit-v3';
+const GENERATOR_VERSION = 'zkai-dataset-circuit-v5';
 
 /** What the generated circuit's public signals mean, in order. */
 export const DATASET_SIGNAL_NAMES = ['root', 'count', 'policyHash', 'schemaHash'] as const;
@@ -52,7 +54,7 @@ export function chunkPartials(policy: Policy): ChunkPartial[] {
 
 /** Names of a chunk circuit's public signals, in order. */
 export function chunkSignalNames(policy: Policy): string[] {
-  return ['root', ...chunkPartials(policy).map((p) => `aggregate${p.aggregate}.${p.name}`), 'count', 'policyHash', 'schemaHash'];
+  return ['root', ...chunkPartials(policy).map((p) => `aggregate${p.aggregate}.${p.name}`), 'count', 'policyHash', 'schemaHash', 'chunkDepth'];
 }
 
 function bitLength(value: bigint): number {
@@ -156,8 +158,10 @@ function emitPredicate(out: Emitter, predicate: Predicate, record: number): stri
 
 /** Emit `lhs >= 0` for an integer expression bounded by 2^bits in absolute value. */
 function emitNonNegative(out: Emitter, expression: string, bits: number): void {
+  // The check is sound only while every honest value is below 2^bits and every negative one wraps far above it.
+  if (bits > 250) throw new ZkaiError('POLICY_TOO_WIDE', `an aggregate check needs ${bits} bits, more than the 250 a sound check allows: use smaller bounds, fewer decimals or a column with a smaller minimum`);
   const name = out.name('nonneg');
-  out.line(`component ${name} = NonNegative(${Math.min(bits, 250)});`);
+  out.line(`component ${name} = NonNegative(${bits});`);
   out.line(`${name}.in <== ${expression};`);
 }
 
@@ -209,11 +213,18 @@ export async function generateDatasetCircuit(
   out.line(`// The public hashes are fixed by this circuit: a proof with its key always claims exactly this policy and schema.`);
   out.line(`policyHash === ${policy.hash};`);
   out.line(`schemaHash === ${schema.hash};`);
+  if (chunk) {
+    out.line(`// The chunk size is public and fixed by this circuit, so a verifier cannot be told another one.`);
+    out.line(`signal input chunkDepth;`);
+    out.line(`chunkDepth === ${depth};`);
+  }
   out.line();
   out.line(`component active = ActivePrefix(${capacity});`);
   out.line(`active.count <== count;`);
   out.line(`signal notNull[${capacity}][${width}];`);
-  out.line(`signal present[${capacity}][${width}];`);
+  // present[k][i] = record i is real and its column k is not null: only for the columns SUM and MEAN add up.
+  const summed = [...new Set(policy.aggregates.flatMap((a) => (a.kind === 'SUM' || a.kind === 'MEAN' ? [a.column.index] : [])))];
+  for (const k of summed) out.line(`signal presentCol${k}[${capacity}];`);
   out.line(`component fields[${capacity}][${width}];`);
 
   out.line(`signal leaf[${capacity}];`);
@@ -226,8 +237,9 @@ export async function generateDatasetCircuit(
       out.line(`fields[${record}][${k}].value <== values[${record}][${k}];`);
       out.line(`fields[${record}][${k}].isNull <== isNull[${record}][${k}];`);
       out.line(`notNull[${record}][${k}] <== 1 - isNull[${record}][${k}];`);
-      out.line(`present[${record}][${k}] <== active.active[${record}] * notNull[${record}][${k}];`);
-      if (!column.nullable) out.line(`isNull[${record}][${k}] * active.active[${record}] === 0; // ${column.name} is not nullable`);
+      if (summed.includes(k)) out.line(`presentCol${k}[${record}] <== active.active[${record}] * notNull[${record}][${k}];`);
+      // Not nullable: no record, real or padding, may hold a null here (padding records are all zeros anyway).
+      if (!column.nullable) out.line(`isNull[${record}][${k}] === 0; // ${column.name} is not nullable`);
     }
     // The leaf; this also range-checks every non-string value to its bit width, which every comparator relies on.
     const leafOut = emitRecordLeaf((text) => out.line(text), `record${record}Leaf`, columns, {
@@ -273,10 +285,10 @@ export async function generateDatasetCircuit(
         const sum = out.name('sum');
         const m = out.name('present');
         out.line(`signal ${sum}Terms[${capacity}];`);
-        out.line(`for (var i = 0; i < ${capacity}; i++) { ${sum}Terms[i] <== present[i][${k}] * values[i][${k}]; }`);
+        out.line(`for (var i = 0; i < ${capacity}; i++) { ${sum}Terms[i] <== presentCol${k}[i] * values[i][${k}]; }`);
         out.line(`var ${sum} = 0;`);
         out.line(`var ${m} = 0;`);
-        out.line(`for (var i = 0; i < ${capacity}; i++) { ${sum} += ${sum}Terms[i]; ${m} += present[i][${k}]; }`);
+        out.line(`for (var i = 0; i < ${capacity}; i++) { ${sum} += ${sum}Terms[i]; ${m} += presentCol${k}[i]; }`);
         if (chunk) {
           out.line(`partials[${partialIndex(index, 'encodedSum')}] <== ${sum};`);
           out.line(`partials[${partialIndex(index, 'present')}] <== ${m};`);
@@ -410,11 +422,12 @@ export async function generateDatasetCircuit(
     ...out.lines,
     '}',
     '',
-    'component main {public [count, policyHash, schemaHash]} = DatasetPolicy();',
+    `component main {public [count, policyHash, schemaHash${chunk ? ', chunkDepth' : ''}]} = DatasetPolicy();`,
     '',
   ].join('\n');
   const path = join(resolveCacheDir(options.cacheDir), 'generated', `dataset_${chunk ? 'chunk_' : ''}${id}.circom`);
-  if (!existsSync(path)) await writeFileAtomic(path, source);
+  // Rewritten whenever the generated code differs, so a generator change can never reuse a stale file.
+  if (!existsSync(path) || (await readFile(path, 'utf8')) !== source) await writeFileAtomic(path, source);
   return { id, path, capacity, depth, source };
 }
 

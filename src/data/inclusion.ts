@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveCacheDir } from '../cache/cache-dir.ts';
 import type { CompiledCircuit } from '../circuit/compile.ts';
@@ -27,7 +28,7 @@ import type { Column, EncodedRecord, Schema } from './types.ts';
  */
 
 /** Bumped whenever the generated code changes meaning, so cached circuits are regenerated. */
-const GENERATOR_VERSION = 'zkai-inclusion-circuit-v2';
+const GENERATOR_VERSION = 'zkai-inclusion-circuit-v3';
 
 /** What the inclusion circuit's public signals mean, in order. */
 export const INCLUSION_SIGNAL_NAMES = ['root', 'subjectHash', 'schemaHash'] as const;
@@ -183,7 +184,8 @@ export async function generateInclusionCircuit(schema: Schema, depth: number, op
     '',
   ].join('\n');
   const path = join(resolveCacheDir(options.cacheDir), 'generated', `inclusion_${id}.circom`);
-  if (!existsSync(path)) await writeFileAtomic(path, source);
+  // Rewritten whenever the generated code differs, so a generator change can never reuse a stale file.
+  if (!existsSync(path) || (await readFile(path, 'utf8')) !== source) await writeFileAtomic(path, source);
   return { id, path, depth, source };
 }
 

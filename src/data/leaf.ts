@@ -12,7 +12,7 @@ import type { Column, EncodedRecord } from './types.ts';
  * the first call hashes up to 16 elements, each further call [previous hash, up to 15 more].
  *
  * Packing is injective only because every packed value is below 2^bits and every null flag is 0 or 1: circuits must
- * range-check them, and {@link emitRecordLeaf} does so itself. Packing cuts the leaf of a 7-column record from
+ * range-check them, and {@link emitRecordLeaf} does so itself, also enforcing each column's schema maximum. Packing cuts the leaf of a 7-column record from
  * Poseidon(9) (417 constraints) to Poseidon(4) (297).
  */
 export const PACK_BITS = 250;
@@ -21,7 +21,13 @@ export const PACK_BITS = 250;
 export type PackedPart = { kind: 'nulls'; width: number; shift: number } | { kind: 'value'; column: number; bits: number; shift: number };
 
 /** One leaf element. */
-export type LeafElement = { kind: 'salt' } | { kind: 'packed'; parts: PackedPart[] } | { kind: 'string'; column: number };
+export type LeafElement = { kind: 'salt' } | { kind: 'packed'; parts: PackedPart[] } | { kind: 'string'; column: number } | { kind: 'tag' };
+
+/**
+ * A constant element added when a record would otherwise hash as Poseidon(2)(salt, packed): the function of a tree
+ * node. With it, no leaf can be mistaken for an internal node (domain separation).
+ */
+export const LEAF_TAG = 1n;
 
 /** The leaf layout of a schema's columns. */
 export function leafLayout(columns: readonly Column[]): LeafElement[] {
@@ -41,6 +47,7 @@ export function leafLayout(columns: readonly Column[]): LeafElement[] {
   }
   elements.push({ kind: 'packed', parts: current });
   for (const column of columns) if (column.spec.type === 'string') elements.push({ kind: 'string', column: column.index });
+  if (elements.length === 2) elements.push({ kind: 'tag' });
   return elements;
 }
 
@@ -59,11 +66,13 @@ export function leafChunks(elementCount: number): number[][] {
 export function recordLeaf(columns: readonly Column[], record: Pick<EncodedRecord, 'values' | 'nulls'>, salt: bigint): bigint {
   const elements = leafLayout(columns).map((element): bigint => {
     if (element.kind === 'salt') return salt;
+    if (element.kind === 'tag') return LEAF_TAG;
     if (element.kind === 'string') return record.values[element.column] as bigint;
     return element.parts.reduce((packed, part) => {
       if (part.kind === 'nulls') return packed + record.nulls.reduce((bits, isNull, index) => (isNull ? bits | (1n << BigInt(index)) : bits), 0n);
       const value = record.values[part.column] as bigint;
-      if (value < 0n || value >= 1n << BigInt(part.bits)) throw new ZkaiError('BAD_DATA', `encoded value ${value} of column #${part.column} does not fit its ${part.bits} bits`);
+      const max = columns[part.column]?.maxEncoded ?? (1n << BigInt(part.bits)) - 1n;
+      if (value < 0n || value > max) throw new ZkaiError('BAD_DATA', `encoded value ${value} of column ${columns[part.column]?.name ?? part.column} is outside [0, ${max}]`);
       return packed + (value << BigInt(part.shift));
     }, 0n);
   });
@@ -91,6 +100,7 @@ export function emitRecordLeaf(line: (text: string) => void, prefix: string, col
   const layout = leafLayout(columns);
   const expressions = layout.map((element): string => {
     if (element.kind === 'salt') return signals.salt;
+    if (element.kind === 'tag') return LEAF_TAG.toString();
     if (element.kind === 'string') return signals.value(element.column);
     return element.parts
       .map((part) => {
@@ -105,6 +115,13 @@ export function emitRecordLeaf(line: (text: string) => void, prefix: string, col
       if (part.kind !== 'value') continue;
       line(`component ${prefix}Range${part.column} = Num2Bits(${part.bits});`);
       line(`${prefix}Range${part.column}.in <== ${signals.value(part.column)};`);
+      // The schema's maximum, when it is below 2^bits - 1: a value the schema forbids (a fourth category of three,
+      // an age of 127 in [0, 120]) must not be committable.
+      const max = columns[part.column]?.maxEncoded;
+      if (max !== undefined && max < (1n << BigInt(part.bits)) - 1n) {
+        line(`component ${prefix}Max${part.column} = Num2Bits(${part.bits});`);
+        line(`${prefix}Max${part.column}.in <== ${max} - ${signals.value(part.column)};`);
+      }
     }
   }
   const chunks = leafChunks(expressions.length);

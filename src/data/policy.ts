@@ -94,9 +94,13 @@ const OPERATORS: ReadonlySet<string> = new Set(['EQ', 'NE', 'LT', 'LTE', 'GT', '
 const ORDERED_OPS: ReadonlySet<string> = new Set(['LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'NOT-BETWEEN']);
 
 /** Parse an exact decimal string into num/10^places. */
+/** Most digits a policy number may have: keeps every cross-multiplied check far below the field modulus. */
+export const MAX_POLICY_DIGITS = 30;
+
 function parseDecimal(text: string, what: string): Fraction {
   const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text.trim());
   if (!match) throw new PolicyError(`${what}: "${text}" is not a decimal number`);
+  if ((match[2]?.length ?? 0) + (match[3]?.length ?? 0) > MAX_POLICY_DIGITS) throw new PolicyError(`${what}: "${text}" has more than ${MAX_POLICY_DIGITS} digits`);
   const places = match[3]?.length ?? 0;
   const digits = BigInt(`${match[2]}${match[3] ?? ''}`);
   return { num: match[1] ? -digits : digits, den: 10n ** BigInt(places) };
@@ -188,6 +192,10 @@ function normalizeOp(op: unknown): Operator {
 }
 
 function parsePredicate(schema: Schema, spec: PredicateSpec, what: string, allowWhen = false): Predicate {
+  return checkConstants(parsePredicateUnchecked(schema, spec, what, allowWhen), what);
+}
+
+function parsePredicateUnchecked(schema: Schema, spec: PredicateSpec, what: string, allowWhen: boolean): Predicate {
   if (typeof spec !== 'object' || spec === null) throw new PolicyError(`${what}: must be an object with field and op`);
   onlyKeys(spec, allowWhen ? [...PREDICATE_KEYS, 'when'] : PREDICATE_KEYS, what);
   const column = findColumn(schema, spec.field, what);
@@ -219,6 +227,16 @@ function parsePredicate(schema: Schema, spec: PredicateSpec, what: string, allow
     default:
       return { column, op, constants: [encodeConstant(column, need('value'), label)] };
   }
+}
+
+/** Constants are bounded so that the circuit never sees them reduced modulo the field (strings are hashes: exempt). */
+const CONSTANT_LIMIT = 1n << 200n;
+function checkConstants(predicate: Predicate, what: string): Predicate {
+  if (predicate.column.spec.type === 'string') return predicate;
+  for (const constant of predicate.constants) {
+    if (constant >= CONSTANT_LIMIT || constant <= -CONSTANT_LIMIT) throw new PolicyError(`${what}: a constant of ${predicate.column.name} is too large (its encoding exceeds 2^200)`);
+  }
+  return predicate;
 }
 
 function describe(spec: PredicateSpec): string {
