@@ -9,7 +9,7 @@ import { proveDataset, PolicyViolationError, verifyDatasetProof, type DatasetPro
 import { proveDatasetInChunks, verifyChunkedDataset, type ChunkedDatasetProof } from '../data/chunked.ts';
 import { readDataset } from '../data/ingest.ts';
 import { proveInclusion, subjectColumn, verifyInclusion, type InclusionProof } from '../data/inclusion.ts';
-import { evaluatePolicy, loadPolicy, type PolicyReport } from '../data/policy.ts';
+import { evaluatePolicy, loadPolicy, type Policy, type PolicyReport } from '../data/policy.ts';
 import { DEFAULT_DATE_MIN, formatScaledDecimal, loadSchema, parseDateDays, parseScaledDecimal } from '../data/schema.ts';
 import type { Column, EncodedRecord, Schema } from '../data/types.ts';
 import type { VerificationResult } from '../verifier/verify.ts';
@@ -202,14 +202,7 @@ export async function dataProveCommand(
       ...(flags.forceViolating ? { force: true } : {}),
     });
   } catch (error) {
-    if (error instanceof PolicyViolationError) {
-      const violations = showViolations(error.report, schema);
-      const failed = error.report.aggregates.filter((a) => !a.ok);
-      const lines = [...violations.slice(0, 50).map((v) => `  ${violationLine(v)}`), ...(violations.length > 50 ? [`  ... and ${violations.length - 50} more`] : []), ...failed.map((a) => `  aggregate ${a.text} fails: actual ${aggregateActual(a, schema)}`)];
-      throw new ZkaiError('POLICY_VIOLATED', `the dataset does not satisfy policy "${policy.spec.name}" (${violations.length} record violation(s), ${failed.length} aggregate failure(s)); no proof was made:\n${lines.join('\n')}`, {
-        hint: `fix or remove the listed records (zkai data check --schema ${flags.schema} --policy ${flags.policy} --bundle ${flags.bundle} lists them all), then commit again`,
-      });
-    }
+    if (error instanceof PolicyViolationError) throw readableViolation(error, schema, policy, flags);
     if (flags.forceViolating && error instanceof WitnessError) {
       const report = evaluatePolicy(policy, bundle.records);
       if (!report.ok) {
@@ -262,6 +255,20 @@ async function expectedCommitment(flags: { commitment?: string; root?: string; c
   return { root: flags.root, count };
 }
 
+/** A policy violation, with values decoded for people, as the error `data prove` reports (whole or chunked). */
+function readableViolation(error: PolicyViolationError, schema: Schema, policy: Policy, flags: { schema: string; policy: string; bundle: string }): ZkaiError {
+  const violations = showViolations(error.report, schema);
+  const failed = error.report.aggregates.filter((a) => !a.ok);
+  const lines = [
+    ...violations.slice(0, 50).map((v) => `  ${violationLine(v)}`),
+    ...(violations.length > 50 ? [`  ... and ${violations.length - 50} more`] : []),
+    ...failed.map((a) => `  aggregate ${a.text} fails: actual ${aggregateActual(a, schema)}`),
+  ];
+  return new ZkaiError('POLICY_VIOLATED', `the dataset does not satisfy policy "${policy.spec.name}" (${violations.length} record violation(s), ${failed.length} aggregate failure(s)); no proof was made:\n${lines.join('\n')}`, {
+    hint: `fix or remove the listed records (zkai data check --schema ${flags.schema} --policy ${flags.policy} --bundle ${flags.bundle} lists them all), then commit again`,
+  });
+}
+
 /** `zkai data prove --chunk-depth N`: the dataset in chunks of 2^N records, proven in parallel in the pool. */
 async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; chunkDepth?: string }): Promise<void> {
   refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy });
@@ -279,12 +286,7 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
     ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
     ...(progress ? { onProgress: progress } : {}),
   }).catch((error: unknown) => {
-    if (error instanceof PolicyViolationError) {
-      const violations = showViolations(error.report, schema);
-      const failed = error.report.aggregates.filter((a) => !a.ok);
-      const lines = [...violations.slice(0, 50).map((v) => `  ${violationLine(v)}`), ...failed.map((a) => `  aggregate ${a.text} fails: actual ${aggregateActual(a, schema)}`)];
-      throw new ZkaiError('POLICY_VIOLATED', `the dataset does not satisfy policy "${policy.spec.name}"; no proof was made:\n${lines.join('\n')}`);
-    }
+    if (error instanceof PolicyViolationError) throw readableViolation(error, schema, policy, flags);
     throw error;
   });
   const { prepared, ...published } = result;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { poseidon2 } from 'poseidon-lite';
 import { ZkaiError } from '../errors.ts';
 import { recordLeaf } from './leaf.ts';
@@ -7,10 +6,8 @@ import type { EncodedRecord, Schema } from './types.ts';
 export { poseidon } from './poseidon-n.ts';
 export { leafChunks, leafLayout, recordLeaf } from './leaf.ts';
 
-/** A fresh record salt: 31 random bytes (below the field modulus), so a leaf cannot be guessed from its values. */
-export function randomRecordSalt(): bigint {
-  return BigInt(`0x${randomBytes(31).toString('hex')}`);
-}
+/** A fresh record salt: 31 random bytes, so a leaf cannot be guessed from its values. */
+export { randomFieldSalt as randomRecordSalt } from '../util/salt.ts';
 
 /** Depth of the tree for a dataset of `count` records: at least 1, and 2^depth >= count. */
 export function treeDepth(count: number): number {

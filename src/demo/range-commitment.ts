@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { poseidon16, poseidon2 } from 'poseidon-lite';
 import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
 import { ZkaiError } from '../errors.ts';
+import { randomFieldSalt } from '../util/salt.ts';
 
 /** The built-in demo circuit: 16 private values in a public range, bound to a salted Poseidon commitment. */
 export const DEMO_CIRCUIT_PATH = fileURLToPath(new URL('../../circuits/demo/range_commitment.circom', import.meta.url));
@@ -23,9 +23,7 @@ export interface RangeCommitmentInput {
 }
 
 /** A fresh random salt: 31 random bytes, so it is below the field modulus. */
-export function randomSalt(): bigint {
-  return BigInt(`0x${randomBytes(31).toString('hex')}`);
-}
+export { randomFieldSalt as randomSalt } from '../util/salt.ts';
 
 /** The commitment the circuit computes: Poseidon(salt, Poseidon(values)). */
 export function rangeCommitment(values: readonly bigint[], salt: bigint): bigint {
@@ -38,7 +36,7 @@ export function rangeCommitment(values: readonly bigint[], salt: bigint): bigint
  * Build a demo input, checking every value on the way so a bad value gets a clear error here rather than a failed
  * constraint in the circuit.
  */
-export function rangeCommitmentInput(values: readonly (bigint | number)[], low: bigint | number, high: bigint | number, salt = randomSalt()): RangeCommitmentInput {
+export function rangeCommitmentInput(values: readonly (bigint | number)[], low: bigint | number, high: bigint | number, salt = randomFieldSalt()): RangeCommitmentInput {
   const limit = 1n << BigInt(DEMO_VALUE_BITS);
   const lo = BigInt(low);
   const hi = BigInt(high);
