@@ -86,6 +86,7 @@ export function decodeValue(column: Column, encoded: string | bigint | null): st
 interface ShownViolation {
   row: number;
   rule: number;
+  registry?: string;
   ruleText: string;
   field: string;
   value: string;
@@ -100,7 +101,7 @@ function showViolations(report: PolicyReport, schema: Schema): ShownViolation[] 
 }
 
 function violationLine(v: ShownViolation): string {
-  return `row ${v.row}: ${v.field} = ${v.value} breaks rule ${v.rule}: ${v.ruleText}`;
+  return `row ${v.row}: ${v.field} = ${v.value} breaks ${v.registry ? 'registry requirement' : `rule ${v.rule}`}: ${v.ruleText}`;
 }
 
 /** `actual` of an aggregate, with a decimal approximation for people when it is a fraction. */

@@ -5,9 +5,10 @@ import type { ProgressListener } from '../setup/progress.ts';
 import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { recommit, type DatasetBundle } from './bundle.ts';
-import { chunkPartials, chunkSignalNames, datasetCircuitInput, generateDatasetCircuit } from './circuit-gen.ts';
+import { chunkPartials, chunkSignalNames, datasetCircuitInput, generateDatasetCircuit, registrySignalName } from './circuit-gen.ts';
 import { commitRecords, treeDepth, type DatasetCommitment } from './commitment.ts';
-import { PolicyViolationError, type PreparedDatasetCircuit } from './dataset-proof.ts';
+import { PolicyViolationError, policyRegistries, type PreparedDatasetCircuit, type RegistryRoot } from './dataset-proof.ts';
+import type { Registry } from './registry.ts';
 import { aggregateVerdict, evaluatePolicy, type AggregateTotals, type Policy } from './policy.ts';
 import { compileAndSetupGenerated, type PrepareOptions } from './prepare-generated.ts';
 import type { Schema } from './types.ts';
@@ -19,6 +20,8 @@ export interface ChunkedDatasetProof {
   policy: { name: string; hash: string };
   chunkDepth: number;
   circuitId: string;
+  /** The registries the policy checked against, in public-signal order. */
+  registries: RegistryRoot[];
   /** Public signal names of every chunk proof, in order. */
   signalNames: string[];
   chunks: Array<{ index: number; proof: Groth16Proof; publicSignals: string[] }>;
@@ -38,8 +41,9 @@ export function chunkCircuitInput(
   schema: Schema,
   policy: Policy,
   chunkDepth: number,
+  registries: readonly Registry[] = [],
 ): Record<string, unknown> {
-  return { ...datasetCircuitInput(records, salts, schema, policy, chunkDepth), chunkDepth };
+  return { ...datasetCircuitInput(records, salts, schema, policy, chunkDepth, registries), chunkDepth };
 }
 
 /** Generate (chunk mode), compile and set up the chunk circuit of (schema, policy, chunkDepth); all cached. */
@@ -59,21 +63,22 @@ export async function proveDatasetInChunks(
   bundle: DatasetBundle,
   schema: Schema,
   policy: Policy,
-  options: PrepareOptions & { chunkDepth: number; pool?: ProverPool; force?: boolean; onChunk?: (done: number, total: number) => void } ,
+  options: PrepareOptions & { chunkDepth: number; pool?: ProverPool; force?: boolean; registries?: readonly Registry[]; onChunk?: (done: number, total: number) => void },
 ): Promise<ChunkedDatasetProof & { prepared: PreparedDatasetCircuit }> {
   const { chunkDepth } = options;
   const commitment = recommit(bundle, schema);
   if (!Number.isInteger(chunkDepth) || chunkDepth < 1 || chunkDepth > commitment.depth) {
     throw new ZkaiError('BAD_OPTION', `chunk depth must be an integer from 1 to the dataset's tree depth ${commitment.depth}, got ${chunkDepth}`);
   }
-  const report = evaluatePolicy(policy, bundle.records);
+  const registries = policyRegistries(schema, policy, options.registries ?? []);
+  const report = evaluatePolicy(policy, bundle.records, registries);
   if (!report.ok && !options.force) throw new PolicyViolationError(report);
   const prepared = await prepareChunkCircuit(schema, policy, chunkDepth, options);
   const size = 2 ** chunkDepth;
   const chunkCount = Math.ceil(bundle.records.length / size);
   const inputs = Array.from({ length: chunkCount }, (_, j) => {
     const records = bundle.records.slice(j * size, (j + 1) * size);
-    return chunkCircuitInput(records, bundle.salts.slice(j * size, (j + 1) * size), schema, policy, chunkDepth);
+    return chunkCircuitInput(records, bundle.salts.slice(j * size, (j + 1) * size), schema, policy, chunkDepth, registries);
   });
   const pool = options.pool ?? new ProverPool();
   const chunks: ChunkedDatasetProof['chunks'] = [];
@@ -96,6 +101,7 @@ export async function proveDatasetInChunks(
     policy: { name: policy.spec.name, hash: policy.hash },
     chunkDepth,
     circuitId: prepared.circuit.id,
+    registries: registries.map((r) => ({ name: r.name, root: r.root })),
     signalNames: chunkSignalNames(policy),
     chunks,
     prepared,
@@ -111,9 +117,13 @@ export async function proveDatasetInChunks(
 export async function verifyChunkedDataset(
   vkey: unknown,
   file: Pick<ChunkedDatasetProof, 'chunkDepth' | 'chunks'>,
-  expected: { root: string; count: number; schemaHash: string },
+  expected: { root: string; count: number; schemaHash: string; registries?: readonly RegistryRoot[] },
   policy: Policy,
 ): Promise<VerificationResult> {
+  const registries = expected.registries ?? [];
+  if (registries.length !== policy.registries.length || registries.some((r, j) => r.name !== policy.registries[j]!.name)) {
+    return { valid: false, reason: 'malformed', detail: `the policy checks registries [${policy.registries.map((r) => r.name).join(', ')}], but roots were given for [${registries.map((r) => r.name).join(', ')}]` };
+  }
   const { chunkDepth } = file;
   const depth = treeDepth(expected.count);
   if (!Number.isInteger(chunkDepth) || chunkDepth < 1 || chunkDepth > depth) {
@@ -134,7 +144,7 @@ export async function verifyChunkedDataset(
     if (chunk.index !== j) return { valid: false, reason: 'claim-mismatch', detail: `chunk proofs are out of order: position ${j} holds chunk ${chunk.index}` };
     const recordsInChunk = Math.min(size, expected.count - j * size);
     const result = await verifyProof(vkey, chunk.proof, chunk.publicSignals, {
-      expect: { count: recordsInChunk, policyHash: policy.hash, schemaHash: expected.schemaHash, chunkDepth },
+      expect: { count: recordsInChunk, policyHash: policy.hash, schemaHash: expected.schemaHash, chunkDepth, ...Object.fromEntries(registries.map((r) => [registrySignalName(r.name), r.root])) },
       signalNames: names,
     });
     if (!result.valid) return { ...result, detail: `chunk ${j}: ${result.detail ?? result.reason}` };

@@ -7,18 +7,29 @@ import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { sha256Parts } from '../util/hash.ts';
 import { emitRecordLeaf } from './leaf.ts';
 import { ZkaiError } from '../errors.ts';
-import { uniqueKeyBits } from './unique.ts';
+import { uniqueKey, uniqueKeyBits } from './unique.ts';
 import type { Aggregate, Fraction, Policy, Predicate } from './policy.ts';
-import type { Schema } from './types.ts';
+import type { Column, Schema } from './types.ts';
+import { membershipWitness, nonMembershipWitness, registryPath, type Registry } from './registry.ts';
 
 /** Folder that holds `data/dataset.circom`, for the compiler's include path. */
 export const DATA_TEMPLATES_DIR = fileURLToPath(new URL('../../circuits', import.meta.url));
 
 /** Bumped whenever the generated code changes meaning, so cached circuits are regenerated. */
-const GENERATOR_VERSION = 'zkai-dataset-circuit-v5';
+const GENERATOR_VERSION = 'zkai-dataset-circuit-v6';
 
-/** What the generated circuit's public signals mean, in order. */
+/** What the generated circuit's public signals mean, in order, for a policy without registries. */
 export const DATASET_SIGNAL_NAMES = ['root', 'count', 'policyHash', 'schemaHash'] as const;
+
+/** Public signal name of a registry's root. */
+export function registrySignalName(name: string): string {
+  return `registry.${name}`;
+}
+
+/** Names of a whole-dataset circuit's public signals, in order: the fixed four, then one root per registry. */
+export function datasetSignalNames(policy: Policy): string[] {
+  return [...DATASET_SIGNAL_NAMES, ...policy.registries.map((r) => registrySignalName(r.name))];
+}
 
 /**
  * Whole: the circuit checks every rule and every aggregate of the dataset. Chunk: the circuit checks every rule for
@@ -54,7 +65,7 @@ export function chunkPartials(policy: Policy): ChunkPartial[] {
 
 /** Names of a chunk circuit's public signals, in order. */
 export function chunkSignalNames(policy: Policy): string[] {
-  return ['root', ...chunkPartials(policy).map((p) => `aggregate${p.aggregate}.${p.name}`), 'count', 'policyHash', 'schemaHash', 'chunkDepth'];
+  return ['root', ...chunkPartials(policy).map((p) => `aggregate${p.aggregate}.${p.name}`), 'count', 'policyHash', 'schemaHash', 'chunkDepth', ...policy.registries.map((r) => registrySignalName(r.name))];
 }
 
 function bitLength(value: bigint): number {
@@ -218,6 +229,37 @@ export async function generateDatasetCircuit(
     out.line(`signal input chunkDepth;`);
     out.line(`chunkDepth === ${depth};`);
   }
+  const registries = policy.registries;
+  if (registries.length > 0) {
+    out.line(`// Registry roots (public, checked by the verifier against the roots it trusts), and per record the registry leaf`);
+    out.line(`// that proves membership (its key and next key) or non-membership (the "low" leaf: key, next key, value).`);
+    out.line(`signal input registryRoot[${registries.length}]; // ${registries.map((r) => r.text).join('; ')}`);
+    for (const r of registries) {
+      const j = r.index;
+      out.line(`signal input registry${j}Key[${capacity}];`);
+      out.line(`signal input registry${j}Next[${capacity}];`);
+      if (r.kind === 'NOT-MEMBER-OF') out.line(`signal input registry${j}Value[${capacity}];`);
+      out.line(`signal input registry${j}Siblings[${capacity}][${r.depth}];`);
+      out.line(`signal input registry${j}Bits[${capacity}][${r.depth}];`);
+    }
+  }
+  // A column's sort key per record (UNIQUE, NOT-MEMBER-OF): a string id's key is the low 128 bits of its hash, read
+  // from a STRICT decomposition (Num2Bits_strict's alias check), so one hash has exactly one key. Integer keys are
+  // values already range-checked by the leaf. Emitted once per (record, column).
+  const keyNames = new Map<string, string>();
+  const keyOf = (record: number, column: Column): string => {
+    if (column.spec.type !== 'string') return `values[${record}][${column.index}]`;
+    const id = `${record}:${column.index}`;
+    const known = keyNames.get(id);
+    if (known) return known;
+    const name = `key${column.index}Record${record}`;
+    out.line(`component ${name}Bits = Num2Bits_strict();`);
+    out.line(`${name}Bits.in <== values[${record}][${column.index}];`);
+    out.line(`var ${name} = 0;`);
+    out.line(`for (var b = 0; b < ${uniqueKeyBits(column)}; b++) { ${name} += ${name}Bits.out[b] * (1 << b); }`);
+    keyNames.set(id, name);
+    return name;
+  };
   out.line();
   out.line(`component active = ActivePrefix(${capacity});`);
   out.line(`active.count <== count;`);
@@ -261,6 +303,26 @@ export async function generateDatasetCircuit(
         applies = scoped;
       }
       out.line(`${applies} * (1 - ${sat}) === 0;`);
+    }
+    for (const r of registries) {
+      const j = r.index;
+      const check = `registry${j}Record${record}`;
+      out.line(`// ${r.text}`);
+      if (r.kind === 'MEMBER-OF') {
+        out.line(`component ${check} = RegistryMember(${r.depth});`);
+        out.line(`${check}.value <== values[${record}][${r.column.index}];`);
+        out.line(`${check}.key <== registry${j}Key[${record}];`);
+        out.line(`${check}.next <== registry${j}Next[${record}];`);
+      } else {
+        out.line(`component ${check} = RegistryNonMember(${r.depth}, ${uniqueKeyBits(r.column)});`);
+        out.line(`${check}.key <== ${keyOf(record, r.column)};`);
+        out.line(`${check}.lowKey <== registry${j}Key[${record}];`);
+        out.line(`${check}.lowNext <== registry${j}Next[${record}];`);
+        out.line(`${check}.lowValue <== registry${j}Value[${record}];`);
+      }
+      out.line(`${check}.enabled <== active.active[${record}];`);
+      out.line(`${check}.root <== registryRoot[${j}];`);
+      out.line(`for (var l = 0; l < ${r.depth}; l++) { ${check}.siblings[l] <== registry${j}Siblings[${record}][l]; ${check}.bits[l] <== registry${j}Bits[${record}][l]; }`);
     }
   }
 
@@ -370,23 +432,10 @@ export async function generateDatasetCircuit(
       }
       case 'UNIQUE': {
         // Records are committed sorted by their id key; consecutive real records must have strictly increasing keys.
-        // A string id's key is the low 128 bits of its hash, read from a STRICT decomposition (Num2Bits_strict's alias
-        // check), so one hash has exactly one key. Integer keys are values already range-checked by the leaf.
-        const k = aggregate.column.index;
         const label = out.name('unique');
         const keyBits = uniqueKeyBits(aggregate.column);
         const keys: string[] = [];
-        for (let record = 0; record < capacity; record += 1) {
-          if (aggregate.column.spec.type === 'string') {
-            out.line(`component ${label}Bits${record} = Num2Bits_strict();`);
-            out.line(`${label}Bits${record}.in <== values[${record}][${k}];`);
-            out.line(`var ${label}Key${record} = 0;`);
-            out.line(`for (var b = 0; b < ${keyBits}; b++) { ${label}Key${record} += ${label}Bits${record}.out[b] * (1 << b); }`);
-            keys.push(`${label}Key${record}`);
-          } else {
-            keys.push(`values[${record}][${k}]`);
-          }
-        }
+        for (let record = 0; record < capacity; record += 1) keys.push(keyOf(record, aggregate.column));
         for (let record = 1; record < capacity; record += 1) {
           out.line(`component ${label}Lt${record} = LessThan(${keyBits});`);
           out.line(`${label}Lt${record}.in[0] <== ${keys[record - 1]};`);
@@ -415,14 +464,15 @@ export async function generateDatasetCircuit(
     `// GENERATED by zkai (${GENERATOR_VERSION}) - do not edit.`,
     `// schema "${schema.spec.name}" (hash ${schema.hash})`,
     `// policy "${policy.spec.name.replace(/\n/g, ' ')}" (hash ${policy.hash})`,
-    `// ${chunk ? 'chunk of' : 'capacity'} ${capacity} records (tree depth ${depth}); public signals: ${chunk ? chunkSignalNames(policy).join(', ') : 'root, count, policyHash, schemaHash'}`,
+    `// ${chunk ? 'chunk of' : 'capacity'} ${capacity} records (tree depth ${depth}); public signals: ${(chunk ? chunkSignalNames(policy) : datasetSignalNames(policy)).join(', ')}`,
     'include "data/dataset.circom";',
+    ...(registries.length > 0 ? ['include "data/registry.circom";'] : []),
     '',
     'template DatasetPolicy() {',
     ...out.lines,
     '}',
     '',
-    `component main {public [count, policyHash, schemaHash${chunk ? ', chunkDepth' : ''}]} = DatasetPolicy();`,
+    `component main {public [count, policyHash, schemaHash${chunk ? ', chunkDepth' : ''}${registries.length > 0 ? ', registryRoot' : ''}]} = DatasetPolicy();`,
     '',
   ].join('\n');
   const path = join(resolveCacheDir(options.cacheDir), 'generated', `dataset_${chunk ? 'chunk_' : ''}${id}.circom`);
@@ -431,13 +481,79 @@ export async function generateDatasetCircuit(
   return { id, path, capacity, depth, source };
 }
 
-/** The circuit input for a dataset (records padded to the capacity with zeros). */
+/**
+ * The registry part of a circuit input: per record, the leaf and path that prove membership or non-membership. A
+ * record whose value breaks the requirement (only with a forced proof) gets the closest thing to a witness: zeros for
+ * a missing member, the present value's predecessor leaf for a listed one; the circuit refuses both.
+ */
+function registryInputs(
+  records: ReadonlyArray<{ values: bigint[] }>,
+  policy: Policy,
+  registries: readonly Registry[],
+  capacity: number,
+): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  if (policy.registries.length === 0) return input;
+  input.registryRoot = registries.map((registry) => registry.root);
+  for (const requirement of policy.registries) {
+    const j = requirement.index;
+    const registry = registries[j] as Registry;
+    const zeros = () => Array<bigint | number>(requirement.depth).fill(0);
+    const key: bigint[] = [];
+    const next: bigint[] = [];
+    const value: bigint[] = [];
+    const siblings: Array<Array<bigint | number>> = [];
+    const bits: Array<Array<bigint | number>> = [];
+    for (let i = 0; i < capacity; i += 1) {
+      const record = records[i];
+      let witness: { key: bigint; next: bigint; value: bigint; siblings: Array<bigint | number>; bits: Array<bigint | number> } = { key: 0n, next: 0n, value: 0n, siblings: zeros(), bits: zeros() };
+      if (record) {
+        const v = record.values[requirement.column.index] as bigint;
+        try {
+          if (requirement.kind === 'MEMBER-OF') {
+            const w = membershipWitness(registry, requirement.column, v);
+            witness = { key: w.key, next: w.next, value: v, siblings: w.siblings, bits: w.bits };
+          } else {
+            const w = nonMembershipWitness(registry, requirement.column, v);
+            witness = { key: w.lowKey, next: w.lowNext, value: w.lowValue, siblings: w.siblings, bits: w.bits };
+          }
+        } catch (error) {
+          if (!(error instanceof ZkaiError)) throw error;
+          if (requirement.kind === 'NOT-MEMBER-OF') {
+            // Listed: offer the leaf just before it (its next key is the value's key, which the circuit refuses).
+            const at = registry.keys.indexOf(uniqueKey(requirement.column, v));
+            const path = registryPath(registry, at);
+            const lowKey = at === 0 ? 0n : (registry.keys[at - 1] as bigint) + 1n;
+            witness = { key: lowKey, next: (registry.keys[at] as bigint) + 1n, value: at === 0 ? 0n : (registry.values[at - 1] as bigint), siblings: path.siblings, bits: path.bits };
+          }
+        }
+      }
+      key.push(witness.key);
+      next.push(witness.next);
+      value.push(witness.value);
+      siblings.push(witness.siblings);
+      bits.push(witness.bits);
+    }
+    input[`registry${j}Key`] = key;
+    input[`registry${j}Next`] = next;
+    if (requirement.kind === 'NOT-MEMBER-OF') input[`registry${j}Value`] = value;
+    input[`registry${j}Siblings`] = siblings;
+    input[`registry${j}Bits`] = bits;
+  }
+  return input;
+}
+
+/**
+ * The circuit input for a dataset (records padded to the capacity with zeros). `registries` are the policy's
+ * registries in its order (see registriesForPolicy in policy.ts).
+ */
 export function datasetCircuitInput(
   records: ReadonlyArray<{ values: bigint[]; nulls: boolean[] }>,
   salts: readonly bigint[],
   schema: Schema,
   policy: Policy,
   depth: number,
+  registries: readonly Registry[] = [],
 ): Record<string, unknown> {
   const capacity = 2 ** depth;
   const width = schema.columns.length;
@@ -449,5 +565,6 @@ export function datasetCircuitInput(
     salt: pad(salts, 0n),
     values: pad(records.map((r) => r.values), Array<bigint>(width).fill(0n)),
     isNull: pad(records.map((r) => r.nulls.map((n) => (n ? 1 : 0))), Array<number>(width).fill(0)),
+    ...registryInputs(records, policy, registries, capacity),
   };
 }

@@ -3,6 +3,7 @@ import { InputFileError, ZkaiError } from '../errors.ts';
 import { poseidonText } from './poseidon-bytes.ts';
 import { parseDateDays } from './schema.ts';
 import { STRING_KEY_BITS, uniqueKey } from './unique.ts';
+import { MAX_REGISTRY_DEPTH, registryHas, registryHasKey, RegistryError, type Registry } from './registry.ts';
 import type { Column, EncodedRecord, Schema } from './types.ts';
 
 /** A value in a policy, in the column's own units: a number, a decimal string, a date string, a category... */
@@ -33,11 +34,35 @@ export type AggregateSpec =
   | { kind: 'GROUP-PARITY'; groupA: PredicateSpec; groupB: PredicateSpec; outcome: PredicateSpec; maxDifference: string | number }
   | { kind: 'UNIQUE'; field: string };
 
+/**
+ * A registry requirement: every real record's `field` is listed in the named registry (MEMBER-OF, a consent set) or
+ * none is (NOT-MEMBER-OF, an opt-out list). The registry's root is a public input of the proof; `depth` is its tree
+ * depth (it holds up to 2^depth - 1 ids), fixed by the policy because it shapes the circuit.
+ */
+export interface RegistrySpec {
+  kind: 'MEMBER-OF' | 'NOT-MEMBER-OF';
+  field: string;
+  registry: string;
+  depth: number;
+}
+
 /** A policy file (JSON). */
 export interface PolicySpec {
   name: string;
   rules: RuleSpec[];
   aggregates?: AggregateSpec[];
+  registries?: RegistrySpec[];
+}
+
+/** A validated registry requirement. */
+export interface RegistryRequirement {
+  index: number;
+  kind: 'MEMBER-OF' | 'NOT-MEMBER-OF';
+  column: Column;
+  /** The registry's name: proofs, CLI flags and registry files refer to it. */
+  name: string;
+  depth: number;
+  text: string;
 }
 
 /** A predicate with its constants encoded like the column's values. */
@@ -79,6 +104,8 @@ export interface Policy {
   spec: PolicySpec;
   rules: Rule[];
   aggregates: Aggregate[];
+  /** Registry requirements, in the order their roots appear in public signals. */
+  registries: RegistryRequirement[];
   /** Poseidon hash of the canonical policy, decimal string: public in every proof of this policy. */
   hash: string;
 }
@@ -276,6 +303,8 @@ export function canonicalPolicy(spec: PolicySpec): string {
         ...('max' in aggregate && aggregate.max !== undefined ? { max: scalarText(aggregate.max) } : {}),
       };
     }),
+    // Only present when used, so the hashes of policies without registries did not change when they were added.
+    ...(spec.registries && spec.registries.length > 0 ? { registries: spec.registries.map((r) => ({ kind: r.kind, field: r.field, registry: r.registry, depth: r.depth })) } : {}),
   };
   return JSON.stringify(canonical);
 }
@@ -284,7 +313,7 @@ export function canonicalPolicy(spec: PolicySpec): string {
 export function parsePolicy(raw: unknown, schema: Schema): Policy {
   if (typeof raw !== 'object' || raw === null) throw new PolicyError('a policy must be a JSON object with name and rules');
   const spec = raw as PolicySpec;
-  onlyKeys(spec, ['name', 'rules', 'aggregates'], 'policy');
+  onlyKeys(spec, ['name', 'rules', 'aggregates', 'registries'], 'policy');
   if (typeof spec.name !== 'string' || spec.name.length === 0) throw new PolicyError('a policy needs a non-empty "name"');
   if (!Array.isArray(spec.rules)) throw new PolicyError('a policy needs a "rules" list (it may be empty)');
   const rules = spec.rules.map((rule, index): Rule => ({
@@ -359,7 +388,26 @@ export function parsePolicy(raw: unknown, schema: Schema): Policy {
         throw new PolicyError(`${what}: unknown aggregate kind ${JSON.stringify((aggregate as { kind?: unknown })?.kind)} (known: COUNT, SUM, MEAN, PROPORTION, GROUP-PARITY, UNIQUE)`);
     }
   });
-  return { spec, rules, aggregates, hash: poseidonText(canonicalPolicy(spec)).toString() };
+  if (spec.registries !== undefined && !Array.isArray(spec.registries)) throw new PolicyError('"registries" must be a list');
+  const registries = (spec.registries ?? []).map((requirement, index): RegistryRequirement => {
+    const what = `registries[${index}]`;
+    if (typeof requirement !== 'object' || requirement === null) throw new PolicyError(`${what}: must be an object {kind, field, registry, depth}`);
+    onlyKeys(requirement, ['kind', 'field', 'registry', 'depth'], what);
+    if (requirement.kind !== 'MEMBER-OF' && requirement.kind !== 'NOT-MEMBER-OF') throw new PolicyError(`${what}: kind must be MEMBER-OF or NOT-MEMBER-OF, got ${JSON.stringify(requirement.kind)}`);
+    if (typeof requirement.registry !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(requirement.registry)) {
+      throw new PolicyError(`${what}: "registry" must be a name starting with a letter (letters, digits, _ and -, at most 64), got ${JSON.stringify(requirement.registry)}`);
+    }
+    if (!Number.isInteger(requirement.depth) || requirement.depth < 1 || requirement.depth > MAX_REGISTRY_DEPTH) {
+      throw new PolicyError(`${what}: "depth" must be an integer from 1 to ${MAX_REGISTRY_DEPTH} (the registry holds up to 2^depth - 1 ids), got ${JSON.stringify(requirement.depth)}`);
+    }
+    const column = findColumn(schema, requirement.field, what);
+    if (column.nullable) throw new PolicyError(`${what}: ${requirement.kind} needs a column that is not nullable; ${column.name} is nullable`);
+    return { index, kind: requirement.kind, column, name: requirement.registry, depth: requirement.depth, text: `${column.name} ${requirement.kind} registry ${requirement.registry}` };
+  });
+  const names = registries.map((r) => r.name);
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  if (repeated) throw new PolicyError(`registries: registry "${repeated}" is named twice; each requirement needs its own registry name`);
+  return { spec, rules, aggregates, registries, hash: poseidonText(canonicalPolicy(spec)).toString() };
 }
 
 /** Read and validate a policy file. */
@@ -417,10 +465,13 @@ export function predicateHolds(predicate: Predicate, record: Pick<EncodedRecord,
   }
 }
 
-/** One record breaking one rule, for the pre-flight report. */
+/** One record breaking one rule (or one registry requirement), for the pre-flight report. */
 export interface RuleViolation {
   row: number;
+  /** Index of the rule, or of the registry requirement when `registry` is set. */
   rule: number;
+  /** Set when the record breaks a registry requirement: the registry's name. */
+  registry?: string;
   ruleText: string;
   field: string;
   /** The record's encoded value (decoded for people by the caller), or null. */
@@ -443,7 +494,8 @@ function withinFraction(value: bigint, weight: bigint, min: Fraction | undefined
  * Evaluate a policy on encoded records in TypeScript, exactly as the circuit will: every violating record and rule
  * (by row), and every aggregate with its actual value. A dataset with `ok: false` must not be proven.
  */
-export function evaluatePolicy(policy: Policy, records: readonly EncodedRecord[]): PolicyReport {
+export function evaluatePolicy(policy: Policy, records: readonly EncodedRecord[], registries: readonly Registry[] = []): PolicyReport {
+  const ordered = registriesForPolicy(policy, registries);
   const violations: RuleViolation[] = [];
   for (const record of records) {
     for (const rule of policy.rules) {
@@ -458,9 +510,44 @@ export function evaluatePolicy(policy: Policy, records: readonly EncodedRecord[]
         encodedValue: record.nulls[index] ? null : (record.values[index] as bigint).toString(),
       });
     }
+    policy.registries.forEach((requirement, j) => {
+      const registry = ordered[j] as Registry;
+      const value = record.values[requirement.column.index] as bigint;
+      // NOT-MEMBER-OF is judged by key, as the circuit does: an id sharing its key with a listed one cannot be excluded.
+      const listed = requirement.kind === 'MEMBER-OF' ? registryHas(registry, requirement.column, value) : registryHasKey(registry, requirement.column, value);
+      if (listed === (requirement.kind === 'MEMBER-OF')) return;
+      violations.push({
+        row: record.row,
+        rule: requirement.index,
+        registry: requirement.name,
+        ruleText: `${requirement.text} (${requirement.kind === 'MEMBER-OF' ? 'not listed' : 'listed'} in registry ${requirement.name} of root ${registry.root})`,
+        field: requirement.column.name,
+        encodedValue: value.toString(),
+      });
+    });
   }
   const aggregates = policy.aggregates.map((aggregate) => aggregateVerdict(aggregate, aggregateTotals(aggregate, records), BigInt(records.length)));
   return { ok: violations.length === 0 && aggregates.every((a) => a.ok), violations, aggregates };
+}
+
+/**
+ * The registries a policy needs, in its order, picked by name from those given. Each must list the policy's column
+ * at the policy's depth. Throws a {@link RegistryError} naming what is missing or does not fit.
+ */
+export function registriesForPolicy(policy: Policy, registries: readonly Registry[]): Registry[] {
+  const byName = new Map(registries.map((registry) => [registry.name, registry]));
+  const missing = policy.registries.filter((r) => !byName.has(r.name)).map((r) => r.name);
+  if (missing.length > 0) {
+    throw new RegistryError(`policy "${policy.spec.name}" needs registr${missing.length > 1 ? 'ies' : 'y'} ${missing.map((m) => `"${m}"`).join(', ')}`, 'pass each registry file (zkai data registry makes one): --registry FILE');
+  }
+  const unused = registries.filter((registry) => !policy.registries.some((r) => r.name === registry.name)).map((r) => r.name);
+  if (unused.length > 0) throw new RegistryError(`policy "${policy.spec.name}" does not use registr${unused.length > 1 ? 'ies' : 'y'} ${unused.map((m) => `"${m}"`).join(', ')} (it uses: ${policy.registries.map((r) => r.name).join(', ') || 'none'})`);
+  return policy.registries.map((requirement) => {
+    const registry = byName.get(requirement.name) as Registry;
+    if (registry.field !== requirement.column.name) throw new RegistryError(`registry "${registry.name}" lists column ${registry.field}, but the policy checks ${requirement.column.name} against it`);
+    if (registry.depth !== requirement.depth) throw new RegistryError(`registry "${registry.name}" has depth ${registry.depth}, but the policy says ${requirement.depth}: the circuit is shaped by the policy's depth`);
+    return registry;
+  });
 }
 
 /**

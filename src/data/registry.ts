@@ -1,0 +1,301 @@
+import { readFile } from 'node:fs/promises';
+import { poseidon2, poseidon3 } from 'poseidon-lite';
+import { DataError, encodeCell, type CellValue } from './encode.ts';
+import { InputFileError, ZkaiError } from '../errors.ts';
+import { writeFileAtomic } from '../util/atomic-fs.ts';
+import { uniqueKey, uniqueKeyBits } from './unique.ts';
+import type { Column, Schema } from './types.ts';
+
+/**
+ * A registry is a public set of subject ids (a consent set, an opt-out list), committed as the root of a sorted,
+ * indexed Merkle tree, so a dataset proof can show that every record's id is IN the set (membership) or that none is
+ * (non-membership), without revealing which ids the dataset holds.
+ *
+ * The tree is a binary Poseidon(2) tree of 2^depth leaves. Its ids are sorted by their key (the same key UNIQUE uses:
+ * an integer id's encoded value, a string id's low 128 hash bits) and every leaf links to the next key:
+ *
+ *     leaf 0      = Poseidon(0,         k1 + 1,   0)      the sentinel: below every key
+ *     leaf i (>0) = Poseidon(ki + 1,    k(i+1) + 1 or 0 for the last id,   vi)
+ *     other leaves are 0 (no Poseidon output is 0 except with negligible probability)
+ *
+ * where vi is the encoded id and keys are stored plus one so that 0 can mean "none". Then:
+ * - membership of v: a leaf (key, next, v) with key != 0 lies under the root (the sentinel is the only leaf with key 0);
+ * - non-membership of v with key k: a leaf (low, next, _) lies under the root with low < k + 1 and either next = 0 or
+ *   k + 1 < next. In a sorted list of distinct keys no such leaf exists when k is present: the leaf before it has
+ *   next = k + 1 and its own leaf has low = k + 1. Equal ids have equal keys, so excluding the key excludes the id.
+ */
+export const REGISTRY_FORMAT = 'zkai-registry-v1';
+
+/** Deepest registry tree: 2^24 - 1 ids (the circuit pays about 240 constraints per level per record). */
+export const MAX_REGISTRY_DEPTH = 24;
+
+/** A registry loaded and rebuilt: the ids, their tree, and indexes for proving. */
+export interface Registry {
+  name: string;
+  field: string;
+  schemaHash: string;
+  depth: number;
+  /** Root, decimal string: what a verifier trusts. */
+  root: string;
+  /** The ids as written (column units), in key order. */
+  ids: string[];
+  /** Encoded ids in key order. */
+  values: bigint[];
+  /** Keys (not yet plus one) in increasing order. */
+  keys: bigint[];
+  /** Tree levels from the leaves up; level h holds only its non-empty prefix (the rest are zero subtrees). */
+  levels: bigint[][];
+}
+
+/** The public registry file: the set itself and its root (the file a registry operator publishes). */
+export interface RegistryFile {
+  format: typeof REGISTRY_FORMAT;
+  name: string;
+  /** The schema column whose values the registry lists, and that schema's hash (the encoding depends on it). */
+  field: string;
+  schemaHash: string;
+  depth: number;
+  root: string;
+  size: number;
+  ids: string[];
+}
+
+/** A registry that does not fit, or a registry file that is malformed. */
+export class RegistryError extends ZkaiError {
+  constructor(message: string, hint?: string) {
+    super('BAD_REGISTRY', message, hint ? { hint } : undefined);
+  }
+}
+
+/** Roots of all-zero subtrees: zeros[h] is the root of 2^h zero leaves. */
+function zeroRoots(depth: number): bigint[] {
+  const zeros = [0n];
+  for (let h = 0; h < depth; h += 1) zeros.push(poseidon2([zeros[h] as bigint, zeros[h] as bigint]));
+  return zeros;
+}
+
+/** A registry leaf: (stored key, stored next key, encoded value). */
+export function registryLeaf(storedKey: bigint, storedNext: bigint, value: bigint): bigint {
+  return poseidon3([storedKey, storedNext, value]);
+}
+
+/** The column a registry lists: it must exist and not be nullable. */
+export function registryColumn(schema: Schema, field: string, what = 'registry'): Column {
+  const column = schema.columns.find((c) => c.name === field);
+  if (!column) throw new RegistryError(`${what}: "${field}" is not a column of schema "${schema.spec.name}" (columns: ${schema.columns.map((c) => c.name).join(', ')})`);
+  if (column.nullable) throw new RegistryError(`${what}: column ${field} is nullable; a registry needs a column whose records always hold a value`);
+  return column;
+}
+
+/**
+ * Build a registry from ids written in the column's units (as in the data: "P00017", 42, "2024-01-31"...). Every id
+ * is encoded and checked like a data cell; a duplicate is an error naming both positions. `positions` names where
+ * each id came from in messages (default `entry N`).
+ */
+export function buildRegistry(schema: Schema, options: { name: string; field: string; depth: number; ids: readonly CellValue[]; positions?: readonly string[] }): Registry {
+  const { name, field, depth } = options;
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(name)) throw new RegistryError(`registry name "${name}" must start with a letter and hold only letters, digits, _ and - (at most 64)`);
+  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_REGISTRY_DEPTH) throw new RegistryError(`registry depth must be an integer from 1 to ${MAX_REGISTRY_DEPTH}, got ${depth}`);
+  const column = registryColumn(schema, field, `registry ${name}`);
+  const capacity = 2 ** depth - 1; // leaf 0 is the sentinel
+  if (options.ids.length > capacity) {
+    throw new RegistryError(`registry ${name}: ${options.ids.length} ids do not fit a tree of depth ${depth} (at most ${capacity})`, `use depth ${Math.ceil(Math.log2(options.ids.length + 1))} or more; each level costs about 240 constraints per record in a proof`);
+  }
+  const errors: DataError[] = [];
+  const entries: Array<{ id: string; value: bigint; key: bigint; position: string }> = [];
+  options.ids.forEach((raw, index) => {
+    const position = options.positions?.[index] ?? `entry ${index + 1}`;
+    try {
+      const { value } = encodeCell(column, raw, index + 1, position);
+      entries.push({ id: String(raw), value, key: uniqueKey(column, value), position });
+    } catch (error) {
+      if (!(error instanceof DataError)) throw error;
+      errors.push(error);
+    }
+  });
+  if (errors.length > 0) {
+    const shown = errors.slice(0, 20).map((e) => `  ${e.message}`);
+    throw new RegistryError(`registry ${name}: ${errors.length} id(s) are not valid values of column ${field}:\n${shown.join('\n')}${errors.length > 20 ? `\n  ... and ${errors.length - 20} more` : ''}`);
+  }
+  entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (let i = 1; i < entries.length; i += 1) {
+    const [before, here] = [entries[i - 1]!, entries[i]!];
+    if (before.key !== here.key) continue;
+    if (before.value === here.value) throw new RegistryError(`registry ${name}: id ${JSON.stringify(here.id)} is listed twice (${before.position} and ${here.position})`);
+    throw new RegistryError(`registry ${name}: ids ${JSON.stringify(before.id)} and ${JSON.stringify(here.id)} have the same ${uniqueKeyBits(column)}-bit key (a hash collision of probability about 2^-128): they cannot both be listed`);
+  }
+  const leaves = [registryLeaf(0n, entries.length > 0 ? entries[0]!.key + 1n : 0n, 0n)];
+  entries.forEach((entry, i) => leaves.push(registryLeaf(entry.key + 1n, i + 1 < entries.length ? entries[i + 1]!.key + 1n : 0n, entry.value)));
+  const zeros = zeroRoots(depth);
+  const levels: bigint[][] = [leaves];
+  for (let h = 0; h < depth; h += 1) {
+    const below = levels[h] as bigint[];
+    const above: bigint[] = [];
+    for (let i = 0; i < below.length; i += 2) above.push(poseidon2([below[i] as bigint, below[i + 1] ?? (zeros[h] as bigint)]));
+    levels.push(above);
+  }
+  return {
+    name,
+    field,
+    schemaHash: schema.hash,
+    depth,
+    root: (levels[depth] as bigint[])[0]!.toString(),
+    ids: entries.map((e) => e.id),
+    values: entries.map((e) => e.value),
+    keys: entries.map((e) => e.key),
+    levels,
+  };
+}
+
+/** The sibling path and position bits (least significant first) of leaf `index` of a registry tree. */
+export function registryPath(registry: Registry, index: number): { siblings: bigint[]; bits: number[] } {
+  const zeros = zeroRoots(registry.depth);
+  const siblings: bigint[] = [];
+  const bits: number[] = [];
+  for (let h = 0; h < registry.depth; h += 1) {
+    const position = index >> h;
+    siblings.push((registry.levels[h] as bigint[])[position ^ 1] ?? (zeros[h] as bigint));
+    bits.push(position & 1);
+  }
+  return { siblings, bits };
+}
+
+/** Index (into the sorted ids) of an encoded value, or -1. */
+export function registryIndexOf(registry: Registry, column: Column, value: bigint): number {
+  const key = uniqueKey(column, value);
+  let low = 0;
+  let high = registry.keys.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const here = registry.keys[middle] as bigint;
+    if (here === key) return registry.values[middle] === value ? middle : -1;
+    if (here < key) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
+}
+
+/** Is the encoded value listed? */
+export function registryHas(registry: Registry, column: Column, value: bigint): boolean {
+  return registryIndexOf(registry, column, value) >= 0;
+}
+
+/** Would the circuit see the value as listed? True also when another id shares its key (probability about 2^-128). */
+export function registryHasKey(registry: Registry, column: Column, value: bigint): boolean {
+  const key = uniqueKey(column, value);
+  let low = 0;
+  let high = registry.keys.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const here = registry.keys[middle] as bigint;
+    if (here === key) return true;
+    if (here < key) low = middle + 1;
+    else high = middle - 1;
+  }
+  return false;
+}
+
+/** Witness of membership of an encoded value: its leaf's link and path. Throws when the value is not listed. */
+export function membershipWitness(registry: Registry, column: Column, value: bigint): { key: bigint; next: bigint; siblings: bigint[]; bits: number[] } {
+  const index = registryIndexOf(registry, column, value);
+  if (index < 0) throw new ZkaiError('NOT_IN_REGISTRY', `the value is not in registry ${registry.name}`);
+  const next = index + 1 < registry.keys.length ? (registry.keys[index + 1] as bigint) + 1n : 0n;
+  return { key: (registry.keys[index] as bigint) + 1n, next, ...registryPath(registry, index + 1) };
+}
+
+/**
+ * Witness of non-membership of an encoded value: the leaf whose key is the largest below the value's key (the
+ * sentinel when there is none), and its path. Throws when the value's key is listed.
+ */
+export function nonMembershipWitness(registry: Registry, column: Column, value: bigint): { lowKey: bigint; lowNext: bigint; lowValue: bigint; siblings: bigint[]; bits: number[] } {
+  const key = uniqueKey(column, value);
+  // count of keys below `key` = position of the low leaf (leaf 0 is the sentinel)
+  let low = 0;
+  let high = registry.keys.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if ((registry.keys[middle] as bigint) < key) low = middle + 1;
+    else high = middle;
+  }
+  if (low < registry.keys.length && registry.keys[low] === key) throw new ZkaiError('IN_REGISTRY', `the value is in registry ${registry.name}`);
+  const leafIndex = low; // keys[low - 1] is the low id, at leaf `low`; the sentinel when low = 0
+  const lowKey = low === 0 ? 0n : (registry.keys[low - 1] as bigint) + 1n;
+  const lowValue = low === 0 ? 0n : (registry.values[low - 1] as bigint);
+  const lowNext = low < registry.keys.length ? (registry.keys[low] as bigint) + 1n : 0n;
+  return { lowKey, lowNext, lowValue, ...registryPath(registry, leafIndex) };
+}
+
+/** The public registry file of a registry. */
+export function registryFile(registry: Registry): RegistryFile {
+  return { format: REGISTRY_FORMAT, name: registry.name, field: registry.field, schemaHash: registry.schemaHash, depth: registry.depth, root: registry.root, size: registry.ids.length, ids: registry.ids };
+}
+
+/** Write a registry file atomically. */
+export async function saveRegistry(path: string, registry: Registry): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(registryFile(registry), null, 1)}\n`);
+}
+
+/**
+ * Read a registry file and rebuild its tree under the schema. The root in the file must equal the rebuilt one (a
+ * corrupted or hand-edited file is refused), and the file must have been made for this schema.
+ */
+export async function loadRegistry(path: string, schema: Schema): Promise<Registry> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputFileError(path, `cannot read the registry: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new InputFileError(path, `the registry is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const file = raw as Partial<RegistryFile> | null;
+  if (typeof file !== 'object' || file === null || file.format !== REGISTRY_FORMAT) throw new InputFileError(path, `not a zkai registry (format "${REGISTRY_FORMAT}" missing); make one with zkai data registry`);
+  if (typeof file.name !== 'string' || typeof file.field !== 'string' || typeof file.depth !== 'number' || typeof file.root !== 'string' || !Array.isArray(file.ids)) {
+    throw new InputFileError(path, 'a registry needs name, field, depth, root and ids');
+  }
+  if (file.schemaHash !== schema.hash) {
+    throw new InputFileError(path, `the registry was made for schema hash ${String(file.schemaHash)}, not for schema "${schema.spec.name}" (hash ${schema.hash}): ids are encoded by the schema, so it cannot be used with this one`);
+  }
+  if (!file.ids.every((id) => typeof id === 'string')) throw new InputFileError(path, 'registry ids must be strings, as written in the data');
+  let registry: Registry;
+  try {
+    registry = buildRegistry(schema, { name: file.name, field: file.field, depth: file.depth, ids: file.ids });
+  } catch (error) {
+    if (error instanceof ZkaiError) throw new InputFileError(path, error.message);
+    throw error;
+  }
+  if (registry.root !== file.root) throw new InputFileError(path, `the registry's ids give root ${registry.root}, but the file says ${file.root}: the file is corrupted or was edited`);
+  return registry;
+}
+
+/** Read a list of ids for `zkai data registry`: a JSON array, or a text file with one id per line (exactly as in the data). */
+export async function readIdList(path: string): Promise<{ ids: string[]; positions: string[] }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputFileError(path, `cannot read the id list: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (/\.json$/i.test(path)) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      throw new InputFileError(path, `the id list is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (!Array.isArray(raw)) throw new InputFileError(path, 'a JSON id list must be an array of ids');
+    const bad = raw.findIndex((id) => typeof id !== 'string' && typeof id !== 'number');
+    if (bad >= 0) throw new InputFileError(path, `index ${bad}: an id must be a string or a number, got ${JSON.stringify(raw[bad])}`);
+    return { ids: raw.map(String), positions: raw.map((_, i) => `index ${i}`) };
+  }
+  const lines = text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+  if (lines.at(-1) === '') lines.pop();
+  const empty = lines.findIndex((line) => line === '');
+  if (empty >= 0) throw new InputFileError(path, `line ${empty + 1} is empty: one id per line, no blank lines (ids are read exactly, never trimmed)`);
+  return { ids: lines, positions: lines.map((_, i) => `line ${i + 1}`) };
+}
