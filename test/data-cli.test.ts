@@ -178,7 +178,8 @@ describe('zkai data', () => {
       expect(await readFile(vkeyPath, 'utf8')).toBe(await readFile(result.vkey, 'utf8'));
 
       const proof = JSON.parse(await readFile(proofPath, 'utf8')) as Record<string, unknown>;
-      expect(Object.keys(proof).sort()).toEqual(['circuitId', 'commitment', 'format', 'policy', 'proof', 'publicSignals']);
+      expect(Object.keys(proof).sort()).toEqual(['circuitId', 'commitment', 'format', 'policy', 'proof', 'publicSignals', 'registries']);
+      expect(proof.registries).toEqual([]);
       expect(proof.format).toBe('zkai-dataset-proof-v1');
       expect((proof.publicSignals as string[])[0]).toBe(commitment.root);
 
@@ -237,6 +238,86 @@ describe('zkai data', () => {
       expect(forced.code).toBe(1);
       expect(JSON.parse(forced.stdout)).toMatchObject({ error: { code: 'CIRCUIT_REFUSED' } });
       expect(existsSync(out)).toBe(false);
+    }, 600_000);
+  });
+  describe('registries: consent and opt-out lists (2-record datasets, shallow registries: fits a 2^13 development ptau)', () => {
+    const policyFile = () => join(scratch, 'registry-policy.json');
+    const registryFile = (name: string) => join(scratch, `${name}.registry.json`);
+    const ids = async (name: string, list: string[]) => {
+      const path = join(scratch, `${name}.txt`);
+      await writeFile(path, `${list.join('\n')}\n`);
+      return path;
+    };
+    const build = async (name: string, list: string[], depth: number) =>
+      runCli(['--json', 'data', 'registry', '--schema', SCHEMA, '--field', 'patient_id', '--ids', await ids(name, list), '--name', name === 'consent2' ? 'consent' : name, '--depth', String(depth), '--out', registryFile(name)]);
+
+    it('registry builds a registry file and prints its root; bad ids are named by line', async () => {
+      await writeFile(policyFile(), JSON.stringify({
+        name: 'consented, not opted out',
+        rules: [{ field: 'age', op: 'GTE', value: 18 }],
+        registries: [
+          { kind: 'MEMBER-OF', field: 'patient_id', registry: 'consent', depth: 3 },
+          { kind: 'NOT-MEMBER-OF', field: 'patient_id', registry: 'optout', depth: 2 },
+        ],
+      }));
+      const consent = await build('consent', ['P00001', 'P00003', 'P00005'], 3);
+      expect(consent.code, consent.stderr).toBe(0);
+      expect(JSON.parse(consent.stdout)).toMatchObject({ name: 'consent', size: 3, depth: 3, root: expect.stringMatching(/^\d+$/) });
+      expect((await build('optout', ['P00002', 'P00090'], 2)).code).toBe(0);
+      const tooLong = await build('bad', ['P00001', 'P000012345678901234567890123456789'], 3);
+      expect(tooLong.code).toBe(1);
+      // --json: the error is JSON on stdout
+      expect(JSON.parse(tooLong.stdout)).toMatchObject({ error: { code: 'BAD_REGISTRY', message: expect.stringMatching(/bad\.txt line 2.*patient_id/) } });
+      noStackTrace(tooLong.stdout + tooLong.stderr);
+      const full = await build('full', ['P00001', 'P00002', 'P00003', 'P00004'], 2);
+      expect(full.stdout).toMatch(/4 ids do not fit a tree of depth 2 \(at most 3\)/);
+    });
+
+    it('check names the rows whose ids are not consented or opted out; prove refuses them', async () => {
+      const data = await subset('registry-bad.csv', [1, 2, 3]);
+      const check = await runCli(['data', 'check', '--schema', SCHEMA, '--policy', policyFile(), '--data', data, '--registry', registryFile('consent'), registryFile('optout')]);
+      expect(check.code).toBe(1);
+      expect(check.stdout).toMatch(/row 3: patient_id = \(hashed\) breaks registry requirement: patient_id MEMBER-OF registry consent \(not listed/);
+      expect(check.stdout).toMatch(/row 3: patient_id = \(hashed\) breaks registry requirement: patient_id NOT-MEMBER-OF registry optout \(listed/);
+      expect(check.stdout).not.toMatch(/row [24]:/);
+      const missing = await runCli(['data', 'check', '--schema', SCHEMA, '--policy', policyFile(), '--data', data, '--registry', registryFile('consent')]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('needs registry "optout"');
+      const bundle = join(scratch, 'registry-bad.bundle.json');
+      expect((await runCli(['--quiet', 'data', 'commit', '--schema', SCHEMA, '--data', data, '--bundle', bundle])).code).toBe(0);
+      const out = join(scratch, 'registry-bad.proof.json');
+      const refused = await runCli(['data', 'prove', '--schema', SCHEMA, '--policy', policyFile(), '--bundle', bundle, '--registry', registryFile('consent'), registryFile('optout'), '--out', out]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('row 3: patient_id = (hashed) breaks registry requirement');
+      expect(existsSync(out)).toBe(false);
+    });
+
+    it('prove and verify against trusted roots, given as NAME=ROOT or as the registry file; another root is rejected', async () => {
+      const data = await subset('registry-good.csv', [1, 3]);
+      const bundle = join(scratch, 'registry.bundle.json');
+      const commitmentPath = join(scratch, 'registry.commitment.json');
+      expect((await runCli(['--quiet', 'data', 'commit', '--schema', SCHEMA, '--data', data, '--bundle', bundle, '--public', commitmentPath])).code).toBe(0);
+      const proofPath = join(scratch, 'registry.proof.json');
+      const vkeyPath = join(scratch, 'registry.vkey.json');
+      const prove = await runCli(['--json', 'data', 'prove', '--schema', SCHEMA, '--policy', policyFile(), '--bundle', bundle, '--registry', registryFile('optout'), registryFile('consent'), '--out', proofPath, '--vkey-out', vkeyPath], { timeoutMs: 600_000 });
+      expect(prove.code, prove.stderr).toBe(0);
+      const consentRoot = (JSON.parse(await readFile(registryFile('consent'), 'utf8')) as { root: string }).root;
+      const proof = JSON.parse(await readFile(proofPath, 'utf8')) as { registries: Array<{ name: string; root: string }>; publicSignals: string[] };
+      expect(proof.registries.map((r) => r.name)).toEqual(['consent', 'optout']);
+      expect(proof.publicSignals[4]).toBe(consentRoot);
+      const base = ['data', 'verify', '--vkey', vkeyPath, '--proof', proofPath, '--schema', SCHEMA, '--policy', policyFile(), '--commitment', commitmentPath];
+      const ok = await runCli([...base, '--registry', `consent=${consentRoot}`, registryFile('optout')]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(/^OK: .* against registries consent \(root \d+\), optout/);
+      // A newer consent list (P00003 withdrew) has another root: the proof does not hold against it.
+      expect((await build('consent2', ['P00001', 'P00005'], 3)).code).toBe(0);
+      const stale = await runCli([...base, '--registry', registryFile('consent2'), registryFile('optout')]);
+      expect(stale.code).toBe(1);
+      expect(stale.stdout).toMatch(/^INVALID \(claim-mismatch\): registry\.consent: expected \d+, proof says \d+/);
+      const unsaid = await runCli([...base, '--registry', registryFile('optout')]);
+      expect(unsaid.code).toBe(1);
+      expect(unsaid.stderr).toContain('checks registry "consent": say which root you trust');
+      noStackTrace(unsaid.stderr);
     }, 600_000);
   });
 });

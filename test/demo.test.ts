@@ -19,6 +19,11 @@ describe('demo: the whole spine', () => {
     expect(summary.onChain.verifierAddress).toMatch(/^0x[0-9a-fA-F]{40}$/);
     // EIP-1108 floor for 3 public inputs: 181,000 + 3 x 6,150, plus the 21,000 transaction base.
     expect(Number(summary.onChain.verifyGas)).toBeGreaterThan(181_000 + 3 * 6_150 + 21_000);
+    // The dataset part: the patients example, committed, checked, proven in chunks, verified.
+    expect(summary.dataset).toMatchObject({ records: 64, preflightOk: true, verification: { valid: true, otherRootRejected: true } });
+    expect(summary.dataset.violation).toMatchObject({ row: expect.any(Number), field: 'age', rule: 'age GTE 18' });
+    expect(summary.dataset.proving.chunks).toBe(32);
+    expect(summary.dataset.proving.constraintsPerChunk).toBeLessThan(2048);
   });
 
   it('`zkai demo` runs from the command line, reuses every cache, and exits by itself', async () => {
@@ -28,5 +33,7 @@ describe('demo: the whole spine', () => {
     expect(run.stdout).toContain('from cache');
     expect(run.stdout).toMatch(/2\/2 valid/);
     expect(run.stdout).toMatch(/proof valid \(\d+ gas\)/);
+    expect(run.stdout).toMatch(/dataset: 64 private patient records/);
+    expect(run.stdout).toMatch(/verification valid against the public commitment/);
   });
 });

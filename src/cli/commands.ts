@@ -184,7 +184,16 @@ export async function demoCommand(flags: GlobalFlags & { proofs?: string; worker
       `  proving      ${s.proving.proofs} proofs in ${seconds(s.proving.seconds)} = ${s.proving.proofsPerSecond.toFixed(2)} proofs/s (${s.proving.workers} worker${s.proving.workers === 1 ? "" : "s"} x ${s.proving.curveThreads} curve threads; median witness ${s.proving.medianWitnessMs.toFixed(0)} ms, prove ${s.proving.medianProveMs.toFixed(0)} ms)`,
       `  off-chain    ${s.offChain.verified}/${s.proving.proofs} valid with their commitments checked; tampered public signal rejected: ${s.offChain.tamperedRejected ? 'yes' : 'NO'}; median verify ${s.offChain.medianVerifyMs.toFixed(0)} ms`,
       `  on-chain     ${s.onChain.rpc}: verifier at ${s.onChain.verifierAddress}; proof ${s.onChain.valid ? 'valid' : 'INVALID'} (${s.onChain.verifyGas} gas); tampered rejected: ${s.onChain.tamperedRejected ? 'yes' : 'NO'}`,
+      '',
+      `dataset: ${s.dataset.records} private patient records (examples/patients) proven to satisfy policy "${s.dataset.policy.name}" (${s.dataset.policy.rules} rules, ${s.dataset.policy.aggregates} aggregates)`,
+      `  commitment   root ${s.dataset.root} (the records and their salts stay private)`,
+      `  pre-flight   ${s.dataset.preflightOk ? 'pass' : 'FAIL'}; on a copy with one patient aged 17 it reports: ${s.dataset.violation ? `row ${s.dataset.violation.row}: ${s.dataset.violation.field} breaks ${s.dataset.violation.rule}` : 'NOTHING (unexpected)'}`,
+      `  proving      ${s.dataset.proving.chunks} chunk proofs of ${2 ** s.dataset.proving.chunkDepth} records (${s.dataset.proving.constraintsPerChunk} constraints each) in ${seconds(s.dataset.proving.seconds)}`,
+      `  verification ${s.dataset.verification.valid ? 'valid' : 'INVALID'} against the public commitment and policy hash ${s.dataset.policy.hash.slice(0, 16)}...; against another root: ${s.dataset.verification.otherRootRejected ? 'rejected' : 'NOT rejected'}`,
+      '  more: README "Datasets" (zkai data commit | check | prove | verify | registry | include)',
     ].join('\n');
   });
+  const d = summary.dataset;
   if (!summary.offChain.allValid || !summary.onChain.valid || !summary.offChain.tamperedRejected || !summary.onChain.tamperedRejected) process.exitCode = 1;
+  if (!d.preflightOk || !d.violation || !d.verification.valid || !d.verification.otherRootRejected) process.exitCode = 1;
 }

@@ -5,7 +5,8 @@ import { DEV_PTAU_WARNING } from '../setup/dev-ptau.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { createBundle, loadBundle, recommit, saveBundle } from '../data/bundle.ts';
 import type { DatasetCommitment } from '../data/commitment.ts';
-import { proveDataset, PolicyViolationError, verifyDatasetProof, type DatasetProof } from '../data/dataset-proof.ts';
+import { policyRegistries, proveDataset, PolicyViolationError, trustedRegistryRoots, verifyDatasetProof, type DatasetProof, type RegistryRoot } from '../data/dataset-proof.ts';
+import { buildRegistry, loadRegistry, readIdList, saveRegistry, type Registry } from '../data/registry.ts';
 import { proveDatasetInChunks, verifyChunkedDataset, type ChunkedDatasetProof } from '../data/chunked.ts';
 import { readDataset } from '../data/ingest.ts';
 import { proveInclusion, subjectColumn, verifyInclusion, type InclusionProof } from '../data/inclusion.ts';
@@ -119,7 +120,60 @@ function aggregateActual(aggregate: PolicyReport['aggregates'][number], schema: 
   return `${aggregate.actual} = ${Number.isInteger(quotient) ? quotient : quotient.toFixed(4)}`;
 }
 
+/** The `--registry NAME=ROOT` flags a verifier passes for these registries. */
+function registryFlags(registries: readonly RegistryRoot[]): string {
+  return registries.map((r) => ` --registry ${r.name}=${r.root}`).join('');
+}
+
+/** Load the registry files given with --registry (none when the option is absent). */
+async function loadRegistries(paths: readonly string[] | undefined, schema: Schema): Promise<Registry[]> {
+  return Promise.all((paths ?? []).map((path) => loadRegistry(path, schema)));
+}
+
+/**
+ * The registry roots a verifier trusts, from `--registry NAME=ROOT` or `--registry FILE` (a registry file, whose
+ * root is recomputed from its ids), in the policy's order.
+ */
+async function trustedRoots(values: readonly string[] | undefined, schema: Schema, policy: Policy): Promise<RegistryRoot[]> {
+  const given = new Map<string, string>();
+  for (const value of values ?? []) {
+    const match = /^([A-Za-z][A-Za-z0-9_-]{0,63})=(.*)$/.exec(value);
+    let name: string;
+    let root: string;
+    if (match && DECIMAL.test(match[2] as string)) {
+      [name, root] = [match[1] as string, match[2] as string];
+    } else if (match && !(await exists(value))) {
+      throw new ZkaiError('BAD_OPTION', `--registry ${value}: the root must be a decimal number`);
+    } else {
+      const registry = await loadRegistry(value, schema);
+      [name, root] = [registry.name, registry.root];
+    }
+    if (given.has(name)) throw new ZkaiError('BAD_OPTION', `--registry: registry "${name}" is given twice`);
+    given.set(name, root);
+  }
+  return trustedRegistryRoots(policy, given);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
+
+/** `zkai data registry`: build a registry file from a list of ids. */
+export async function dataRegistryCommand(flags: GlobalFlags & { schema: string; field: string; ids: string; name: string; depth: string; out: string }): Promise<void> {
+  refuseSamePath(flags.out, '--out', { ids: flags.ids, schema: flags.schema });
+  const depth = Number(flags.depth);
+  if (!/^[1-9][0-9]*$/.test(flags.depth) || !Number.isSafeInteger(depth)) throw new ZkaiError('BAD_OPTION', `--depth must be a positive integer, got "${flags.depth}"`);
+  const schema = await loadSchema(flags.schema);
+  const { ids, positions } = await readIdList(flags.ids);
+  const registry = buildRegistry(schema, { name: flags.name, field: flags.field, depth, ids, positions: positions.map((p) => `${flags.ids} ${p}`) });
+  await saveRegistry(flags.out, registry);
+  emit(flags, { name: registry.name, field: registry.field, depth: registry.depth, size: registry.ids.length, root: registry.root, schemaHash: registry.schemaHash, out: flags.out }, () =>
+    [
+      `registry "${registry.name}": ${registry.ids.length} ids of column ${registry.field}, tree depth ${registry.depth} (room for ${2 ** registry.depth - 1})`,
+      `  root         ${registry.root}`,
+      `  file         ${flags.out} (it lists the ids: share it with provers; verifiers need only the root)`,
+      `  in a policy: { "kind": "MEMBER-OF" or "NOT-MEMBER-OF", "field": "${registry.field}", "registry": "${registry.name}", "depth": ${registry.depth} }`,
+    ].join('\n'),
+  );
+}
 
 /** `zkai data commit`. */
 export async function dataCommitCommand(flags: GlobalFlags & { schema: string; data: string; bundle: string; public?: string; force?: boolean }): Promise<void> {
@@ -154,7 +208,7 @@ export async function dataCommitCommand(flags: GlobalFlags & { schema: string; d
 }
 
 /** `zkai data check`. Sets the exit code to 1 when the dataset does not satisfy the policy. */
-export async function dataCheckCommand(flags: GlobalFlags & { schema: string; policy: string; data?: string; bundle?: string }): Promise<void> {
+export async function dataCheckCommand(flags: GlobalFlags & { schema: string; policy: string; data?: string; bundle?: string; registry?: string[] }): Promise<void> {
   if (Boolean(flags.data) === Boolean(flags.bundle)) throw new ZkaiError('BAD_OPTION', 'give exactly one of --data FILE and --bundle FILE');
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
@@ -166,11 +220,12 @@ export async function dataCheckCommand(flags: GlobalFlags & { schema: string; po
   } else {
     records = await ingest(flags.data as string, schema, flags);
   }
-  const report = evaluatePolicy(policy, records);
+  const registries = policyRegistries(schema, policy, await loadRegistries(flags.registry, schema));
+  const report = evaluatePolicy(policy, records, registries);
   const violations = showViolations(report, schema);
   emit(flags, { ok: report.ok, policy: { name: policy.spec.name, hash: policy.hash }, schemaHash: schema.hash, records: records.length, violations, aggregates: report.aggregates }, () =>
     [
-      `${report.ok ? 'PASS' : 'FAIL'}: ${records.length} records ${report.ok ? 'satisfy' : 'do not satisfy'} policy "${policy.spec.name}" (${policy.rules.length} rules, ${policy.aggregates.length} aggregates)`,
+      `${report.ok ? 'PASS' : 'FAIL'}: ${records.length} records ${report.ok ? 'satisfy' : 'do not satisfy'} policy "${policy.spec.name}" (${policy.rules.length} rules, ${policy.aggregates.length} aggregates${policy.registries.length > 0 ? `, ${policy.registries.length} registr${policy.registries.length > 1 ? 'ies' : 'y'}` : ''})`,
       `  record violations: ${violations.length}`,
       ...violations.map((v) => `    ${violationLine(v)}`),
       ...(report.aggregates.length > 0 ? ['  aggregates:'] : []),
@@ -183,7 +238,7 @@ export async function dataCheckCommand(flags: GlobalFlags & { schema: string; po
 
 /** `zkai data prove`. */
 export async function dataProveCommand(
-  flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; forceViolating?: boolean; chunkDepth?: string },
+  flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; forceViolating?: boolean; chunkDepth?: string; registry?: string[] },
 ): Promise<void> {
   if (flags.chunkDepth !== undefined) return dataProveChunkedCommand(flags);
   refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy });
@@ -192,6 +247,7 @@ export async function dataProveCommand(
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
   const bundle = await loadBundle(flags.bundle);
+  const registries = await loadRegistries(flags.registry, schema);
   progress?.({ stage: 'prove', message: `${bundle.records.length} records, policy "${policy.spec.name}": checking the policy, then generating, compiling and setting up the circuit (cached when possible)` });
   const started = performance.now();
   let result: Awaited<ReturnType<typeof proveDataset>>;
@@ -201,11 +257,12 @@ export async function dataProveCommand(
       ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
       ...(progress ? { onProgress: progress } : {}),
       ...(flags.forceViolating ? { force: true } : {}),
+      registries,
     });
   } catch (error) {
     if (error instanceof PolicyViolationError) throw readableViolation(error, schema, policy, flags);
     if (flags.forceViolating && error instanceof WitnessError) {
-      const report = evaluatePolicy(policy, bundle.records);
+      const report = evaluatePolicy(policy, bundle.records, policyRegistries(schema, policy, registries));
       if (!report.ok) {
         throw new ZkaiError('CIRCUIT_REFUSED', `--force-violating: the circuit refused the violating dataset, as it must (${report.violations.length} record violation(s), ${report.aggregates.filter((a) => !a.ok).length} aggregate failure(s)); no proof was written.\n  ${error.message}`);
       }
@@ -224,14 +281,14 @@ export async function dataProveCommand(
   const elapsed = (performance.now() - started) / 1000;
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), commitment: proof.commitment, policy: proof.policy, circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, capacity: prepared.generated.capacity, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), commitment: proof.commitment, policy: proof.policy, registries: proof.registries, circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, capacity: prepared.generated.capacity, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed },
     () =>
       [
         `proof written to ${flags.out}: the dataset of root ${proof.commitment.root} (${proof.commitment.count} records) satisfies policy "${proof.policy.name}"`,
         `  circuit            ${prepared.circuit.info.constraints} constraints, capacity ${prepared.generated.capacity} records (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'})`,
         `  verification key   ${prepared.keys.vkeyPath}${flags.vkeyOut ? ` (copied to ${flags.vkeyOut})` : ''}`,
         `  time               ${seconds(elapsed)}`,
-        `  verify with: zkai data verify --vkey ${vkey} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json`,
+        `  verify with: zkai data verify --vkey ${vkey} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json${registryFlags(proof.registries)}`,
         ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
       ].join('\n'),
   );
@@ -271,7 +328,7 @@ function readableViolation(error: PolicyViolationError, schema: Schema, policy: 
 }
 
 /** `zkai data prove --chunk-depth N`: the dataset in chunks of 2^N records, proven in parallel in the pool. */
-async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; chunkDepth?: string }): Promise<void> {
+async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; chunkDepth?: string; registry?: string[] }): Promise<void> {
   refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy });
   if (flags.vkeyOut) refuseSamePath(flags.vkeyOut, '--vkey-out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy, out: flags.out });
   const chunkDepth = Number(flags.chunkDepth);
@@ -280,9 +337,11 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
   const bundle = await loadBundle(flags.bundle);
+  const registries = await loadRegistries(flags.registry, schema);
   const started = performance.now();
   const result = await proveDatasetInChunks(bundle, schema, policy, {
     chunkDepth,
+    registries,
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
     ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
     ...(progress ? { onProgress: progress } : {}),
@@ -296,12 +355,12 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
   const elapsed = (performance.now() - started) / 1000;
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, chunks: published.chunks.length, chunkDepth, constraintsPerChunk: prepared.circuit.info.constraints, commitment: published.commitment, policy: published.policy, seconds: elapsed },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, chunks: published.chunks.length, chunkDepth, constraintsPerChunk: prepared.circuit.info.constraints, commitment: published.commitment, policy: published.policy, registries: published.registries, seconds: elapsed },
     () =>
       [
         `chunked proof written to ${flags.out}: ${published.chunks.length} chunks of up to ${2 ** chunkDepth} records (${prepared.circuit.info.constraints} constraints each) for ${published.commitment.count} records, in ${seconds(elapsed)}`,
         `  verification key   ${prepared.keys.vkeyPath} (the chunk circuit's)`,
-        `  verify with: zkai data verify --vkey ${flags.vkeyOut ?? prepared.keys.vkeyPath} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json`,
+        `  verify with: zkai data verify --vkey ${flags.vkeyOut ?? prepared.keys.vkeyPath} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json${registryFlags(published.registries)}`,
         ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
       ].join('\n'),
   );
@@ -328,11 +387,12 @@ function schemaMismatch(committed: string | undefined, actual: string, flags: { 
 
 /** `zkai data verify`. Sets the exit code to 1 for an invalid proof. */
 export async function dataVerifyCommand(
-  flags: GlobalFlags & { vkey: string; proof: string; schema: string; policy: string; commitment?: string; root?: string; count?: string },
+  flags: GlobalFlags & { vkey: string; proof: string; schema: string; policy: string; commitment?: string; root?: string; count?: string; registry?: string[] },
 ): Promise<void> {
   const expected = await expectedCommitment(flags);
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
+  const registries = await trustedRoots(flags.registry, schema, policy);
   const [vkey, raw] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readJsonFile(flags.proof, 'dataset proof')]);
   const chunked = (raw as { format?: unknown } | null)?.format === 'zkai-chunked-dataset-proof-v1';
   let result: VerificationResult;
@@ -340,14 +400,15 @@ export async function dataVerifyCommand(
   if (mismatch) {
     result = mismatch;
   } else if (chunked) {
-    result = await verifyChunkedDataset(vkey, raw as ChunkedDatasetProof, { root: expected.root, count: expected.count, schemaHash: schema.hash }, policy);
+    result = await verifyChunkedDataset(vkey, raw as ChunkedDatasetProof, { root: expected.root, count: expected.count, schemaHash: schema.hash, registries }, policy);
   } else {
     const datasetProof = await readProofFile<DatasetProof>(flags.proof, 'zkai-dataset-proof-v1', 'dataset proof');
-    result = await verifyDatasetProof(vkey, datasetProof.proof, datasetProof.publicSignals, { root: expected.root, count: expected.count, policyHash: policy.hash, schemaHash: schema.hash });
+    result = await verifyDatasetProof(vkey, datasetProof.proof, datasetProof.publicSignals, { root: expected.root, count: expected.count, policyHash: policy.hash, schemaHash: schema.hash, registries });
   }
-  emit(flags, { ...result, root: expected.root, count: expected.count, policy: { name: policy.spec.name, hash: policy.hash }, schemaHash: schema.hash }, () =>
+  const against = registries.length > 0 ? `, against registr${registries.length > 1 ? 'ies' : 'y'} ${registries.map((r) => `${r.name} (root ${r.root})`).join(', ')}` : '';
+  emit(flags, { ...result, root: expected.root, count: expected.count, policy: { name: policy.spec.name, hash: policy.hash }, schemaHash: schema.hash, registries }, () =>
     result.valid
-      ? `OK: the proof is valid: the ${expected.count} records committed as root ${expected.root} satisfy policy "${policy.spec.name}" (schema "${schema.spec.name}")`
+      ? `OK: the proof is valid: the ${expected.count} records committed as root ${expected.root} satisfy policy "${policy.spec.name}" (schema "${schema.spec.name}")${against}`
       : `INVALID (${result.reason}): ${result.detail}`,
   );
   if (!result.valid) process.exitCode = 1;

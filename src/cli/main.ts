@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { releaseCurves } from '../util/curves.ts';
 import { compileCommand, deployCommand, demoCommand, proveCommand, setupCommand, verifyCommand } from './commands.ts';
-import { dataCheckCommand, dataCommitCommand, dataIncludeCommand, dataProveCommand, dataVerifyCommand, dataVerifyIncludeCommand } from './data-commands.ts';
+import { dataCheckCommand, dataCommitCommand, dataIncludeCommand, dataProveCommand, dataRegistryCommand, dataVerifyCommand, dataVerifyIncludeCommand } from './data-commands.ts';
 import { reportError, type GlobalFlags } from './output.ts';
 
 const program = new Command('zkai')
@@ -108,6 +108,7 @@ data
   .requiredOption('--policy <file>', 'policy JSON')
   .option('--data <file>', 'a dataset file (.csv, .json, .ndjson)')
   .option('--bundle <file>', 'a bundle written by zkai data commit')
+  .option('--registry <file...>', 'registry files the policy checks ids against (zkai data registry makes them)')
   .action(run(async (_options: unknown, command: Command) => dataCheckCommand(merged(command))));
 
 data
@@ -120,6 +121,7 @@ data
   .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
   .option('--vkey-out <file>', 'also write a copy of the verification key here')
   .option('--chunk-depth <n>', 'prove in chunks of 2^n records, in parallel (for datasets larger than one circuit); verify takes the chunk circuit\'s key')
+  .option('--registry <file...>', 'registry files the policy checks ids against (zkai data registry makes them)')
   .addOption(new Option('--force-violating', 'DANGEROUS, for demonstrations only: skip the pre-flight check to show that the circuit itself refuses a violating dataset').hideHelp())
   .action(run(async (_options: unknown, command: Command) => dataProveCommand(merged(command))));
 
@@ -133,7 +135,19 @@ data
   .option('--commitment <file>', 'the published commitment JSON')
   .option('--root <decimal>', 'the published root (with --count, instead of --commitment)')
   .option('--count <n>', 'the published record count')
+  .option('--registry <name=root|file...>', 'for a policy with registries: the root you trust for each, as NAME=ROOT or a registry file')
   .action(run(async (_options: unknown, command: Command) => dataVerifyCommand(merged(command))));
+
+data
+  .command('registry')
+  .description('build a registry (a consent set, an opt-out list) from a list of ids: writes the registry file and prints its root, which verifiers trust')
+  .requiredOption('--schema <file>', 'schema JSON (ids are encoded like the data)')
+  .requiredOption('--field <column>', 'the column whose values the registry lists (usually the subject id)')
+  .requiredOption('--ids <file>', 'the ids: one per line exactly as in the data, or a .json array')
+  .requiredOption('--name <name>', 'the registry name the policy uses')
+  .requiredOption('--depth <n>', 'tree depth: holds up to 2^n - 1 ids; the policy names the same depth (each level costs about 240 constraints per record)')
+  .requiredOption('--out <file>', 'where to write the registry file')
+  .action(run(async (_options: unknown, command: Command) => dataRegistryCommand(merged(command))));
 
 data
   .command('include')

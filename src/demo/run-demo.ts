@@ -6,6 +6,7 @@ import { verifyProof } from '../verifier/verify.ts';
 import type { VerificationKey } from '../verifier/types.ts';
 import { deployVerifier, verifyOnChain, withChain } from '../chain/index.ts';
 import { ProveError } from '../errors.ts';
+import { runDatasetDemo, type DatasetDemoSummary } from './dataset-demo.ts';
 import { DEMO_CIRCUIT_PATH, DEMO_SIGNAL_NAMES, rangeCommitment, rangeCommitmentInput, sampleAges } from './range-commitment.ts';
 
 /** Options of {@link runDemo}. */
@@ -28,6 +29,8 @@ export interface DemoSummary {
   proving: { proofs: number; workers: number; curveThreads: number; seconds: number; proofsPerSecond: number; medianWitnessMs: number; medianProveMs: number };
   offChain: { allValid: boolean; verified: number; tamperedRejected: boolean; medianVerifyMs: number };
   onChain: { rpc: string; verifierAddress: string; valid: boolean; tamperedRejected: boolean; verifyGas: string; deployGas: string };
+  /** The data holder's part: the patients example committed, checked, proven in chunks and verified. */
+  dataset: DatasetDemoSummary;
 }
 
 function median(values: number[]): number {
@@ -39,6 +42,7 @@ function median(values: number[]): number {
  * The whole spine on the built-in circuit: compile (cached), trusted setup (cached; a development ptau the first
  * time), a batch of proofs in the prover pool (each a different private list of 16 ages in [18, 99] with its own
  * salt), off-chain verification of every proof with its commitment checked, and on-chain verification on an EVM node.
+ * Then the dataset part on the patients example (see {@link runDatasetDemo}).
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const say = (message: string) => options.onProgress?.({ stage: 'demo', message });
@@ -106,6 +110,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     };
   });
 
+  const dataset = await runDatasetDemo({
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    ...(options.ptauPath ? { ptauPath: options.ptauPath } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+
   return {
     circuit: {
       name: circuit.name,
@@ -126,6 +136,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     },
     offChain: { allValid: verified === count, verified, tamperedRejected: !tamperedOffChain.valid, medianVerifyMs: median(verifyTimes) },
     onChain,
+    dataset,
   };
 }
 
