@@ -59,7 +59,7 @@ describe('chunked dataset proofs', () => {
     expect(good.commitment.depth).toBe(3);
     expect(proof.chunks.map((c) => c.index)).toEqual([0, 1, 2]);
     expect(proof.chunks.map((c) => BigInt(c.publicSignals[0]!))).toEqual(expectedChunkRoots(good, schema, 1));
-    expect(proof.signalNames).toEqual(['root', 'aggregate1.encodedSum', 'aggregate1.present', 'aggregate2.matched', 'count', 'policyHash', 'schemaHash', 'chunkDepth']);
+    expect(proof.signalNames).toEqual(['root', 'aggregate1.encodedSum', 'aggregate1.present', 'aggregate2.matched', 'count', 'policyHash', 'schemaHash', 'chunkDepth', 'chunkSubtrees']);
     expect(await verifyChunkedDataset(proof.prepared.keys.vkey, proof, expected(), policy)).toEqual({ valid: true });
   });
 
@@ -95,6 +95,31 @@ describe('chunked dataset proofs', () => {
     const bad = bundleOf([10, 5, 90, 80, 50]);
     await expect(proveDatasetInChunks(bad, schema, policy, { chunkDepth: 1, pool, force: true })).rejects.toThrow(/chunk 0 \(records 1 to 2\).*does not satisfy the circuit/);
     const report = await checkSoundness(proof.prepared.circuit, chunkCircuitInput(good.records.slice(0, 2), good.salts.slice(0, 2), schema, policy, 1));
+    expect(report.unpinned).toEqual([]);
+  });
+
+  it('a chunk may prove several subtrees (one record each, or pairs): fuller proofs, same root; their order and count are checked', async () => {
+    const vkeyOf = (p: { prepared: { keys: { vkey: unknown } } }) => p.prepared.keys.vkey;
+    // 5 records as 2 chunks of 3 single-record subtrees: the last chunk's third subtree is padding past the records.
+    const singles = await proveDatasetInChunks(good, schema, policy, { chunkDepth: 0, subtreesPerChunk: 3, pool });
+    expect(singles.chunks).toHaveLength(2);
+    expect(singles.signalNames.slice(0, 3)).toEqual(['root0', 'root1', 'root2']);
+    expect(singles.chunks[0]!.publicSignals.slice(0, 3).map(BigInt)).toEqual(expectedChunkRoots(good, schema, 0).slice(0, 3));
+    expect(await verifyChunkedDataset(vkeyOf(singles), singles, expected(), policy)).toEqual({ valid: true });
+    // 5 records as 2 chunks of 2 pairs
+    const pairs = await proveDatasetInChunks(good, schema, policy, { chunkDepth: 1, subtreesPerChunk: 2, pool });
+    expect(pairs.chunks).toHaveLength(2);
+    expect(await verifyChunkedDataset(vkeyOf(pairs), pairs, expected(), policy)).toEqual({ valid: true });
+    // The subtree count is pinned by the circuit: a file claiming another one is refused.
+    expect((await verifyChunkedDataset(vkeyOf(pairs), { ...pairs, subtreesPerChunk: 1 }, expected(), policy)).valid).toBe(false);
+    expect((await verifyChunkedDataset(vkeyOf(singles), { ...singles, subtreesPerChunk: 5, chunks: singles.chunks.slice(0, 1) }, expected(), policy)).valid).toBe(false);
+    // Swapping two subtree roots inside a chunk breaks the proof; the aggregates still need every chunk.
+    const first = singles.chunks[0]!;
+    const swapped = [first.publicSignals[1]!, first.publicSignals[0]!, ...first.publicSignals.slice(2)];
+    const reordered = { ...singles, chunks: [{ ...first, publicSignals: swapped }, singles.chunks[1]!] };
+    expect(await verifyChunkedDataset(vkeyOf(singles), reordered, expected(), policy)).toMatchObject({ valid: false });
+    // Soundness of a multi-subtree chunk circuit.
+    const report = await checkSoundness(singles.prepared.circuit, chunkCircuitInput(good.records.slice(3), good.salts.slice(3), schema, policy, 0, [], 3));
     expect(report.unpinned).toEqual([]);
   });
 

@@ -328,11 +328,13 @@ function readableViolation(error: PolicyViolationError, schema: Schema, policy: 
 }
 
 /** `zkai data prove --chunk-depth N`: the dataset in chunks of 2^N records, proven in parallel in the pool. */
-async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; chunkDepth?: string; registry?: string[] }): Promise<void> {
+async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; chunkDepth?: string; subtreesPerChunk?: string; registry?: string[] }): Promise<void> {
   refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy });
   if (flags.vkeyOut) refuseSamePath(flags.vkeyOut, '--vkey-out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy, out: flags.out });
   const chunkDepth = Number(flags.chunkDepth);
-  if (!Number.isInteger(chunkDepth) || chunkDepth < 1 || chunkDepth > 20) throw new ZkaiError('BAD_OPTION', `--chunk-depth must be an integer from 1 to 20, got "${flags.chunkDepth}"`);
+  if (!/^[0-9]+$/.test(flags.chunkDepth ?? '') || chunkDepth > 20) throw new ZkaiError('BAD_OPTION', `--chunk-depth must be an integer from 0 to 20, got "${flags.chunkDepth}"`);
+  const subtrees = Number(flags.subtreesPerChunk ?? '1');
+  if (!/^[1-9][0-9]*$/.test(flags.subtreesPerChunk ?? '1') || subtrees > 4096) throw new ZkaiError('BAD_OPTION', `--subtrees-per-chunk must be an integer from 1 to 4096, got "${flags.subtreesPerChunk}"`);
   const progress = progressPrinter(flags);
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
@@ -341,6 +343,7 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
   const started = performance.now();
   const result = await proveDatasetInChunks(bundle, schema, policy, {
     chunkDepth,
+    subtreesPerChunk: subtrees,
     registries,
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
     ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
@@ -355,10 +358,10 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
   const elapsed = (performance.now() - started) / 1000;
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, chunks: published.chunks.length, chunkDepth, constraintsPerChunk: prepared.circuit.info.constraints, commitment: published.commitment, policy: published.policy, registries: published.registries, seconds: elapsed },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, chunks: published.chunks.length, chunkDepth, subtreesPerChunk: subtrees, recordsPerChunk: subtrees * 2 ** chunkDepth, constraintsPerChunk: prepared.circuit.info.constraints, commitment: published.commitment, policy: published.policy, registries: published.registries, seconds: elapsed },
     () =>
       [
-        `chunked proof written to ${flags.out}: ${published.chunks.length} chunks of up to ${2 ** chunkDepth} records (${prepared.circuit.info.constraints} constraints each) for ${published.commitment.count} records, in ${seconds(elapsed)}`,
+        `chunked proof written to ${flags.out}: ${published.chunks.length} chunks of up to ${subtrees * 2 ** chunkDepth} records${subtrees > 1 ? ` (${subtrees} subtrees of ${2 ** chunkDepth})` : ''} (${prepared.circuit.info.constraints} constraints each) for ${published.commitment.count} records, in ${seconds(elapsed)}`,
         `  verification key   ${prepared.keys.vkeyPath} (the chunk circuit's)`,
         `  verify with: zkai data verify --vkey ${flags.vkeyOut ?? prepared.keys.vkeyPath} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json${registryFlags(published.registries)}`,
         ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),

@@ -120,7 +120,8 @@ data
   .requiredOption('--out <file>', 'where to write the dataset proof JSON')
   .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
   .option('--vkey-out <file>', 'also write a copy of the verification key here')
-  .option('--chunk-depth <n>', 'prove in chunks of 2^n records, in parallel (for datasets larger than one circuit); verify takes the chunk circuit\'s key')
+  .option('--chunk-depth <n>', 'prove in chunks of aligned subtrees of 2^n records, in parallel (for datasets larger than one circuit); verify takes the chunk circuit\'s key')
+  .option('--subtrees-per-chunk <k>', 'with --chunk-depth: each chunk proof covers k consecutive subtrees (fills a proof better; the README lists shapes that fit a 2^14 ptau)', '1')
   .option('--registry <file...>', 'registry files the policy checks ids against (zkai data registry makes them)')
   .addOption(new Option('--force-violating', 'DANGEROUS, for demonstrations only: skip the pre-flight check to show that the circuit itself refuses a violating dataset').hideHelp())
   .action(run(async (_options: unknown, command: Command) => dataProveCommand(merged(command))));

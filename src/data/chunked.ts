@@ -13,12 +13,17 @@ import { aggregateVerdict, evaluatePolicy, type AggregateTotals, type Policy } f
 import { compileAndSetupGenerated, type PrepareOptions } from './prepare-generated.ts';
 import type { Schema } from './types.ts';
 
-/** A dataset proven in chunks: one proof per non-empty chunk (an aligned subtree of 2^chunkDepth records). */
+/**
+ * A dataset proven in chunks: one proof per non-empty chunk. A chunk is `subtreesPerChunk` consecutive aligned subtrees
+ * of 2^chunkDepth records each, so its subtree roots are nodes of the committed tree.
+ */
 export interface ChunkedDatasetProof {
   format: 'zkai-chunked-dataset-proof-v1';
   commitment: DatasetCommitment;
   policy: { name: string; hash: string };
   chunkDepth: number;
+  /** Subtrees per chunk (1 when absent, as in files written before it existed). */
+  subtreesPerChunk?: number;
   circuitId: string;
   /** The registries the policy checked against, in public-signal order. */
   registries: RegistryRoot[];
@@ -27,6 +32,9 @@ export interface ChunkedDatasetProof {
   chunks: Array<{ index: number; proof: Groth16Proof; publicSignals: string[] }>;
 }
 
+/** Most subtrees one chunk circuit may prove. */
+export const MAX_SUBTREES_PER_CHUNK = 4096;
+
 /** Root of a subtree of 2^height zero leaves (the tree's padding). */
 export function zeroSubtreeRoot(height: number): bigint {
   let node = 0n;
@@ -34,7 +42,7 @@ export function zeroSubtreeRoot(height: number): bigint {
   return node;
 }
 
-/** The input of a chunk circuit: its records (at most 2^chunkDepth), their salts, and the pinned chunk depth. */
+/** The input of a chunk circuit: its records (at most subtrees * 2^chunkDepth), their salts, and its pinned shape. */
 export function chunkCircuitInput(
   records: ReadonlyArray<{ values: bigint[]; nulls: boolean[] }>,
   salts: readonly bigint[],
@@ -42,13 +50,14 @@ export function chunkCircuitInput(
   policy: Policy,
   chunkDepth: number,
   registries: readonly Registry[] = [],
+  subtrees = 1,
 ): Record<string, unknown> {
-  return { ...datasetCircuitInput(records, salts, schema, policy, chunkDepth, registries), chunkDepth };
+  return { ...datasetCircuitInput(records, salts, schema, policy, chunkDepth, registries, subtrees * 2 ** chunkDepth), chunkDepth, chunkSubtrees: subtrees };
 }
 
-/** Generate (chunk mode), compile and set up the chunk circuit of (schema, policy, chunkDepth); all cached. */
-export async function prepareChunkCircuit(schema: Schema, policy: Policy, chunkDepth: number, options: PrepareOptions = {}): Promise<PreparedDatasetCircuit> {
-  const generated = await generateDatasetCircuit(schema, policy, chunkDepth, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), mode: 'chunk' });
+/** Generate (chunk mode), compile and set up the chunk circuit of (schema, policy, chunkDepth, subtrees); all cached. */
+export async function prepareChunkCircuit(schema: Schema, policy: Policy, chunkDepth: number, options: PrepareOptions & { subtrees?: number } = {}): Promise<PreparedDatasetCircuit> {
+  const generated = await generateDatasetCircuit(schema, policy, chunkDepth, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), mode: 'chunk', subtrees: options.subtrees ?? 1 });
   return { generated, ...(await compileAndSetupGenerated(generated.path, options)) };
 }
 
@@ -63,22 +72,26 @@ export async function proveDatasetInChunks(
   bundle: DatasetBundle,
   schema: Schema,
   policy: Policy,
-  options: PrepareOptions & { chunkDepth: number; pool?: ProverPool; force?: boolean; registries?: readonly Registry[]; onChunk?: (done: number, total: number) => void },
+  options: PrepareOptions & { chunkDepth: number; subtreesPerChunk?: number; pool?: ProverPool; force?: boolean; registries?: readonly Registry[]; onChunk?: (done: number, total: number) => void },
 ): Promise<ChunkedDatasetProof & { prepared: PreparedDatasetCircuit }> {
   const { chunkDepth } = options;
+  const subtrees = options.subtreesPerChunk ?? 1;
   const commitment = recommit(bundle, schema);
-  if (!Number.isInteger(chunkDepth) || chunkDepth < 1 || chunkDepth > commitment.depth) {
-    throw new ZkaiError('BAD_OPTION', `chunk depth must be an integer from 1 to the dataset's tree depth ${commitment.depth}, got ${chunkDepth}`);
+  if (!Number.isInteger(chunkDepth) || chunkDepth < 0 || chunkDepth > commitment.depth) {
+    throw new ZkaiError('BAD_OPTION', `chunk depth must be an integer from 0 to the dataset's tree depth ${commitment.depth}, got ${chunkDepth}`);
+  }
+  if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > MAX_SUBTREES_PER_CHUNK) {
+    throw new ZkaiError('BAD_OPTION', `subtrees per chunk must be an integer from 1 to ${MAX_SUBTREES_PER_CHUNK}, got ${subtrees}`);
   }
   const registries = policyRegistries(schema, policy, options.registries ?? []);
   const report = evaluatePolicy(policy, bundle.records, registries);
   if (!report.ok && !options.force) throw new PolicyViolationError(report);
-  const prepared = await prepareChunkCircuit(schema, policy, chunkDepth, options);
-  const size = 2 ** chunkDepth;
+  const prepared = await prepareChunkCircuit(schema, policy, chunkDepth, { ...options, subtrees });
+  const size = subtrees * 2 ** chunkDepth;
   const chunkCount = Math.ceil(bundle.records.length / size);
   const inputs = Array.from({ length: chunkCount }, (_, j) => {
     const records = bundle.records.slice(j * size, (j + 1) * size);
-    return chunkCircuitInput(records, bundle.salts.slice(j * size, (j + 1) * size), schema, policy, chunkDepth, registries);
+    return chunkCircuitInput(records, bundle.salts.slice(j * size, (j + 1) * size), schema, policy, chunkDepth, registries, subtrees);
   });
   const pool = options.pool ?? new ProverPool();
   const chunks: ChunkedDatasetProof['chunks'] = [];
@@ -100,9 +113,10 @@ export async function proveDatasetInChunks(
     commitment,
     policy: { name: policy.spec.name, hash: policy.hash },
     chunkDepth,
+    subtreesPerChunk: subtrees,
     circuitId: prepared.circuit.id,
     registries: registries.map((r) => ({ name: r.name, root: r.root })),
-    signalNames: chunkSignalNames(policy),
+    signalNames: chunkSignalNames(policy, subtrees),
     chunks,
     prepared,
   };
@@ -116,7 +130,7 @@ export async function proveDatasetInChunks(
  */
 export async function verifyChunkedDataset(
   vkey: unknown,
-  file: Pick<ChunkedDatasetProof, 'chunkDepth' | 'chunks'>,
+  file: Pick<ChunkedDatasetProof, 'chunkDepth' | 'chunks' | 'subtreesPerChunk'>,
   expected: { root: string; count: number; schemaHash: string; registries?: readonly RegistryRoot[] },
   policy: Policy,
 ): Promise<VerificationResult> {
@@ -125,16 +139,20 @@ export async function verifyChunkedDataset(
     return { valid: false, reason: 'malformed', detail: `the policy checks registries [${policy.registries.map((r) => r.name).join(', ')}], but roots were given for [${registries.map((r) => r.name).join(', ')}]` };
   }
   const { chunkDepth } = file;
+  const subtrees = file.subtreesPerChunk ?? 1;
   const depth = treeDepth(expected.count);
-  if (!Number.isInteger(chunkDepth) || chunkDepth < 1 || chunkDepth > depth) {
+  if (!Number.isInteger(chunkDepth) || chunkDepth < 0 || chunkDepth > depth) {
     return { valid: false, reason: 'malformed', detail: `chunk depth ${String(chunkDepth)} does not fit a tree of depth ${depth}` };
   }
-  const size = 2 ** chunkDepth;
+  if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > MAX_SUBTREES_PER_CHUNK) {
+    return { valid: false, reason: 'malformed', detail: `subtrees per chunk ${String(subtrees)} is not an integer from 1 to ${MAX_SUBTREES_PER_CHUNK}` };
+  }
+  const size = subtrees * 2 ** chunkDepth;
   const chunkCount = Math.ceil(expected.count / size);
   if (!Array.isArray(file.chunks) || file.chunks.length !== chunkCount) {
     return { valid: false, reason: 'claim-mismatch', detail: `${expected.count} records in chunks of ${size} need ${chunkCount} chunk proofs, got ${Array.isArray(file.chunks) ? file.chunks.length : 'none'}` };
   }
-  const names = chunkSignalNames(policy);
+  const names = chunkSignalNames(policy, subtrees);
   const partials = chunkPartials(policy);
   const totals = new Map<number, Record<string, bigint>>();
   const boundaries = new Map<number, Array<{ first: bigint; last: bigint }>>();
@@ -144,13 +162,13 @@ export async function verifyChunkedDataset(
     if (chunk.index !== j) return { valid: false, reason: 'claim-mismatch', detail: `chunk proofs are out of order: position ${j} holds chunk ${chunk.index}` };
     const recordsInChunk = Math.min(size, expected.count - j * size);
     const result = await verifyProof(vkey, chunk.proof, chunk.publicSignals, {
-      expect: { count: recordsInChunk, policyHash: policy.hash, schemaHash: expected.schemaHash, chunkDepth, ...Object.fromEntries(registries.map((r) => [registrySignalName(r.name), r.root])) },
+      expect: { count: recordsInChunk, policyHash: policy.hash, schemaHash: expected.schemaHash, chunkDepth, chunkSubtrees: subtrees, ...Object.fromEntries(registries.map((r) => [registrySignalName(r.name), r.root])) },
       signalNames: names,
     });
     if (!result.valid) return { ...result, detail: `chunk ${j}: ${result.detail ?? result.reason}` };
-    chunkRoots.push(BigInt(chunk.publicSignals[0] as string));
+    for (let t = 0; t < subtrees; t += 1) chunkRoots.push(BigInt(chunk.publicSignals[t] as string));
     partials.forEach((partial, position) => {
-      const value = BigInt(chunk.publicSignals[1 + position] as string);
+      const value = BigInt(chunk.publicSignals[subtrees + position] as string);
       if (partial.name === 'firstKey' || partial.name === 'lastKey') {
         const list = boundaries.get(partial.aggregate) ?? [];
         if (partial.name === 'firstKey') list.push({ first: value, last: value });
@@ -163,8 +181,16 @@ export async function verifyChunkedDataset(
       totals.set(partial.aggregate, entry);
     });
   }
-  // Chunk roots are the nodes at height chunkDepth of the dataset's tree; the rest of that level is zero subtrees.
-  let level = [...chunkRoots, ...Array<bigint>(2 ** (depth - chunkDepth) - chunkCount).fill(zeroSubtreeRoot(chunkDepth))];
+  // Subtree roots are the nodes at height chunkDepth of the dataset's tree; the rest of that level is zero subtrees.
+  // The last chunk's subtrees past the records are padding: the circuit makes them zero subtrees, and they may reach
+  // past the tree's width, so they are checked and dropped.
+  const width = 2 ** (depth - chunkDepth);
+  const used = Math.ceil(expected.count / 2 ** chunkDepth);
+  const zero = zeroSubtreeRoot(chunkDepth);
+  if (chunkRoots.slice(used).some((root) => root !== zero)) {
+    return { valid: false, reason: 'claim-mismatch', detail: `a subtree past the last record is not empty` };
+  }
+  let level = [...chunkRoots.slice(0, used), ...Array<bigint>(width - used).fill(zero)];
   while (level.length > 1) {
     const above: bigint[] = [];
     for (let i = 0; i < level.length; i += 2) above.push(poseidon2([level[i] as bigint, level[i + 1] as bigint]));

@@ -63,9 +63,13 @@ export function chunkPartials(policy: Policy): ChunkPartial[] {
   });
 }
 
-/** Names of a chunk circuit's public signals, in order. */
-export function chunkSignalNames(policy: Policy): string[] {
-  return ['root', ...chunkPartials(policy).map((p) => `aggregate${p.aggregate}.${p.name}`), 'count', 'policyHash', 'schemaHash', 'chunkDepth', ...policy.registries.map((r) => registrySignalName(r.name))];
+/**
+ * Names of a chunk circuit's public signals, in order: its subtree root (`root`, or `root0`... when a chunk holds
+ * several subtrees), its aggregate partials, then the public inputs.
+ */
+export function chunkSignalNames(policy: Policy, subtrees = 1): string[] {
+  const roots = subtrees === 1 ? ['root'] : Array.from({ length: subtrees }, (_, j) => `root${j}`);
+  return [...roots, ...chunkPartials(policy).map((p) => `aggregate${p.aggregate}.${p.name}`), 'count', 'policyHash', 'schemaHash', 'chunkDepth', 'chunkSubtrees', ...policy.registries.map((r) => registrySignalName(r.name))];
 }
 
 function bitLength(value: bigint): number {
@@ -188,6 +192,8 @@ export interface GeneratedDatasetCircuit {
   path: string;
   capacity: number;
   depth: number;
+  /** Chunk mode: how many aligned subtrees of 2^depth records the circuit proves (capacity = subtrees * 2^depth). */
+  subtrees: number;
   source: string;
 }
 
@@ -200,17 +206,20 @@ export async function generateDatasetCircuit(
   schema: Schema,
   policy: Policy,
   depth: number,
-  options: { cacheDir?: string; mode?: DatasetCircuitMode } = {},
+  options: { cacheDir?: string; mode?: DatasetCircuitMode; subtrees?: number } = {},
 ): Promise<GeneratedDatasetCircuit> {
   const mode = options.mode ?? 'whole';
   const chunk = mode === 'chunk';
+  const subtrees = chunk ? (options.subtrees ?? 1) : 1;
+  if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > 4096) throw new ZkaiError('BAD_OPTION', `subtrees per chunk must be an integer from 1 to 4096, got ${subtrees}`);
+  if (!Number.isInteger(depth) || depth < (chunk ? 0 : 1) || depth > 30) throw new ZkaiError('BAD_OPTION', `tree depth ${depth} is out of range`);
   const partials = chunk ? chunkPartials(policy) : [];
   const partialIndex = (aggregate: number, name: ChunkPartial['name']) => partials.findIndex((p) => p.aggregate === aggregate && p.name === name);
-  const capacity = 2 ** depth;
+  const capacity = subtrees * 2 ** depth;
   const columns = schema.columns;
   const width = columns.length;
   const out = new Emitter();
-  const id = sha256Parts([GENERATOR_VERSION, schema.hash, policy.hash, String(depth), mode]).slice(0, 20);
+  const id = sha256Parts([GENERATOR_VERSION, schema.hash, policy.hash, String(depth), mode, String(subtrees)]).slice(0, 20);
 
   out.line(`signal input count;`);
   out.line(`signal input policyHash;`);
@@ -218,7 +227,7 @@ export async function generateDatasetCircuit(
   out.line(`signal input salt[${capacity}];`);
   out.line(`signal input values[${capacity}][${width}];`);
   out.line(`signal input isNull[${capacity}][${width}];`);
-  out.line(`signal output root;`);
+  out.line(subtrees === 1 ? `signal output root;` : `signal output roots[${subtrees}]; // one per aligned subtree of ${2 ** depth} records`);
   if (partials.length > 0) out.line(`signal output partials[${partials.length}]; // ${partials.map((p) => `aggregate${p.aggregate}.${p.name}`).join(', ')}`);
   out.line();
   out.line(`// The public hashes are fixed by this circuit: a proof with its key always claims exactly this policy and schema.`);
@@ -228,6 +237,8 @@ export async function generateDatasetCircuit(
     out.line(`// The chunk size is public and fixed by this circuit, so a verifier cannot be told another one.`);
     out.line(`signal input chunkDepth;`);
     out.line(`chunkDepth === ${depth};`);
+    out.line(`signal input chunkSubtrees;`);
+    out.line(`chunkSubtrees === ${subtrees};`);
   }
   const registries = policy.registries;
   if (registries.length > 0) {
@@ -327,11 +338,24 @@ export async function generateDatasetCircuit(
   }
 
   out.line();
-  out.line(`component tree = MerkleRoot(${depth});`);
-  out.line(`for (var i = 0; i < ${capacity}; i++) { tree.leaves[i] <== leaf[i]; }`);
-  out.line(`root <== tree.root;`);
+  if (subtrees === 1) {
+    out.line(`component tree = MerkleRoot(${depth});`);
+    out.line(`for (var i = 0; i < ${capacity}; i++) { tree.leaves[i] <== leaf[i]; }`);
+    out.line(`root <== tree.root;`);
+  } else if (depth === 0) {
+    out.line(`// subtrees of one record: each root is the record's leaf`);
+    out.line(`for (var j = 0; j < ${subtrees}; j++) { roots[j] <== leaf[j]; }`);
+  } else {
+    out.line(`component trees[${subtrees}];`);
+    out.line(`for (var j = 0; j < ${subtrees}; j++) {`);
+    out.line(`    trees[j] = MerkleRoot(${depth});`);
+    out.line(`    for (var i = 0; i < ${2 ** depth}; i++) { trees[j].leaves[i] <== leaf[j * ${2 ** depth} + i]; }`);
+    out.line(`    roots[j] <== trees[j].root;`);
+    out.line(`}`);
+  }
 
-  const countBits = depth + 2;
+  const capacityBits = bitLength(BigInt(capacity - 1)) || 1;
+  const countBits = capacityBits + 2;
   policy.aggregates.forEach((aggregate: Aggregate, index) => {
     out.line();
     out.line(`// aggregate ${index}: ${aggregate.text}`);
@@ -358,7 +382,7 @@ export async function generateDatasetCircuit(
         }
         const offset = aggregate.offset;
         const actual = `(${sum} + ${m} * (${offset}))`;
-        const magnitude = aggregate.column.bits + depth + bitLength(offset < 0n ? -offset : offset) + 2;
+        const magnitude = aggregate.column.bits + capacityBits + bitLength(offset < 0n ? -offset : offset) + 2;
         if (aggregate.kind === 'SUM') {
           const bound = (x: bigint) => bitLength(x < 0n ? -x : x);
           if (aggregate.min !== undefined) emitNonNegative(out, `${actual} - (${aggregate.min})`, Math.max(magnitude, bound(aggregate.min)) + 2);
@@ -464,7 +488,7 @@ export async function generateDatasetCircuit(
     `// GENERATED by zkai (${GENERATOR_VERSION}) - do not edit.`,
     `// schema "${schema.spec.name}" (hash ${schema.hash})`,
     `// policy "${policy.spec.name.replace(/\n/g, ' ')}" (hash ${policy.hash})`,
-    `// ${chunk ? 'chunk of' : 'capacity'} ${capacity} records (tree depth ${depth}); public signals: ${(chunk ? chunkSignalNames(policy) : datasetSignalNames(policy)).join(', ')}`,
+    `// ${chunk ? 'chunk of' : 'capacity'} ${capacity} records (${chunk ? `${subtrees} subtree(s) of ` : ''}tree depth ${depth}); public signals: ${(chunk ? chunkSignalNames(policy, subtrees) : datasetSignalNames(policy)).join(', ')}`,
     'include "data/dataset.circom";',
     ...(registries.length > 0 ? ['include "data/registry.circom";'] : []),
     '',
@@ -472,13 +496,13 @@ export async function generateDatasetCircuit(
     ...out.lines,
     '}',
     '',
-    `component main {public [count, policyHash, schemaHash${chunk ? ', chunkDepth' : ''}${registries.length > 0 ? ', registryRoot' : ''}]} = DatasetPolicy();`,
+    `component main {public [count, policyHash, schemaHash${chunk ? ', chunkDepth, chunkSubtrees' : ''}${registries.length > 0 ? ', registryRoot' : ''}]} = DatasetPolicy();`,
     '',
   ].join('\n');
   const path = join(resolveCacheDir(options.cacheDir), 'generated', `dataset_${chunk ? 'chunk_' : ''}${id}.circom`);
   // Rewritten whenever the generated code differs, so a generator change can never reuse a stale file.
   if (!existsSync(path) || (await readFile(path, 'utf8')) !== source) await writeFileAtomic(path, source);
-  return { id, path, capacity, depth, source };
+  return { id, path, capacity, depth, subtrees, source };
 }
 
 /**
@@ -554,8 +578,8 @@ export function datasetCircuitInput(
   policy: Policy,
   depth: number,
   registries: readonly Registry[] = [],
+  capacity = 2 ** depth,
 ): Record<string, unknown> {
-  const capacity = 2 ** depth;
   const width = schema.columns.length;
   const pad = <T>(items: readonly T[], filler: T): T[] => [...items, ...Array<T>(capacity - items.length).fill(filler)];
   return {
