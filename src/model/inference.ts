@@ -1,0 +1,100 @@
+import { compileAndSetupGenerated, type PrepareOptions } from '../data/prepare-generated.ts';
+import type { CompiledCircuit } from '../circuit/compile.ts';
+import type { CircuitKeys } from '../setup/phase2.ts';
+import { ProverPool } from '../prover/pool.ts';
+import { ZkaiError } from '../errors.ts';
+import { randomFieldSalt } from '../util/salt.ts';
+import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
+import type { Groth16Proof } from '../verifier/types.ts';
+import { fieldOf, generateModelCircuit, inferenceInput, inferenceSignalNames, inputCommitment, modelHash, type GeneratedModelCircuit, type InputVisibility } from './circuit-gen.ts';
+import { runQuantized, type QuantizedModel } from './quantize.ts';
+
+/** A model's inference circuit, generated, compiled and set up (all cached). */
+export interface PreparedModelCircuit {
+  generated: GeneratedModelCircuit;
+  circuit: CompiledCircuit;
+  keys: CircuitKeys;
+}
+
+/** Generate, compile and set up the inference circuit of a quantized model (fixed weights) for an input visibility. */
+export async function prepareModelCircuit(model: QuantizedModel, visibility: InputVisibility, options: PrepareOptions = {}): Promise<PreparedModelCircuit> {
+  const generated = await generateModelCircuit(model, visibility, options.cacheDir ? { cacheDir: options.cacheDir } : {});
+  return { generated, ...(await compileAndSetupGenerated(generated.path, options)) };
+}
+
+/** An inference proof as published: what it claims, and the snarkjs proof. */
+export interface InferenceProof {
+  format: 'zkai-inference-proof-v1';
+  model: { name: string; hash: string };
+  visibility: InputVisibility;
+  /** The predicted class (public). */
+  predicted: number;
+  /** `hashed` visibility: the salted commitment to the input. */
+  inputHash?: string;
+  /** `public` visibility: the fixed-point input values. */
+  input?: string[];
+  circuitId: string;
+  proof: Groth16Proof;
+  publicSignals: string[];
+}
+
+/**
+ * Prove that the model predicts its class on this input (fixed-point integers, see quantizeInput). The integer
+ * reference runs first; the proof must agree with it, or an internal error is raised (never a published proof).
+ * With `hashed` visibility a fresh salt is drawn unless given; keep it to open the input commitment later.
+ */
+export async function proveInference(
+  model: QuantizedModel,
+  input: readonly bigint[],
+  options: PrepareOptions & { visibility?: InputVisibility; salt?: bigint; pool?: ProverPool } = {},
+): Promise<InferenceProof & { prepared: PreparedModelCircuit; salt?: bigint }> {
+  const visibility = options.visibility ?? 'hashed';
+  const reference = runQuantized(model, input);
+  const prepared = await prepareModelCircuit(model, visibility, options);
+  const salt = visibility === 'hashed' ? (options.salt ?? randomFieldSalt()) : undefined;
+  const pool = options.pool ?? new ProverPool({ workers: 1 });
+  try {
+    const result = await pool.prove({ wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath }, inferenceInput(model, input, visibility, salt));
+    const names = inferenceSignalNames(model, visibility);
+    const predicted = Number(result.publicSignals[names.indexOf('class')]);
+    if (predicted !== reference.predicted) throw new ZkaiError('INTERNAL', `the circuit predicted class ${predicted}, the integer reference ${reference.predicted}`);
+    return {
+      format: 'zkai-inference-proof-v1',
+      model: { name: model.name, hash: modelHash(model) },
+      visibility,
+      predicted,
+      ...(salt !== undefined ? { inputHash: inputCommitment(input, salt), salt } : { input: input.map(String) }),
+      circuitId: prepared.circuit.id,
+      proof: result.proof,
+      publicSignals: result.publicSignals,
+      prepared,
+    };
+  } finally {
+    if (!options.pool) await pool.close();
+  }
+}
+
+/**
+ * Verify an inference proof against what the verifier trusts: the verification key of the model's circuit, the model
+ * hash, and the claimed class; with `hashed` visibility the input commitment, with `public` the input itself.
+ */
+export async function verifyInference(
+  vkey: unknown,
+  proof: unknown,
+  publicSignals: unknown,
+  expected: { model: QuantizedModel | { inputSize: number; hash: string }; visibility: InputVisibility; predicted: number; inputHash?: string; input?: readonly bigint[] },
+): Promise<VerificationResult> {
+  const hash = 'hash' in expected.model ? expected.model.hash : modelHash(expected.model);
+  const names = inferenceSignalNames({ inputSize: expected.model.inputSize } as QuantizedModel, expected.visibility);
+  const expect: Record<string, string | number | bigint> = { modelHash: hash, class: expected.predicted };
+  if (expected.visibility === 'hashed') {
+    if (expected.inputHash === undefined) throw new ZkaiError('BAD_OPTION', 'a hashed-input proof is verified against the input commitment (inputHash) the verifier expects');
+    expect.inputHash = expected.inputHash;
+  } else {
+    if (!expected.input) throw new ZkaiError('BAD_OPTION', 'a public-input proof is verified against the input the verifier expects');
+    expected.input.forEach((value, j) => {
+      expect[`input${j}`] = fieldOf(value);
+    });
+  }
+  return verifyProof(vkey, proof, publicSignals, { expect, signalNames: names });
+}

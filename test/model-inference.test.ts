@@ -1,0 +1,166 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compileCircuit, type CompiledCircuit } from '../src/circuit/compile.ts';
+import { DATA_TEMPLATES_DIR } from '../src/data/circuit-gen.ts';
+import { WitnessError } from '../src/errors.ts';
+import { fieldOf, generateModelCircuit, inferenceInput, inputCommitment, modelHash } from '../src/model/circuit-gen.ts';
+import { proveInference, verifyInference } from '../src/model/inference.ts';
+import { parseNativeModel, type FloatModel } from '../src/model/native.ts';
+import { floorShift, quantizeInput, quantizeModel, runFloat, runQuantized } from '../src/model/quantize.ts';
+import { checkSoundness, computeWitness } from '../src/testing/soundness.ts';
+import { releaseCurves } from '../src/util/curves.ts';
+import { BN254_SCALAR_FIELD } from '../src/verifier/types.ts';
+
+afterAll(async () => {
+  await releaseCurves();
+});
+
+const gadget = (name: string) => compileCircuit(fileURLToPath(new URL(`./circuits/ml_${name}.circom`, import.meta.url)), { includePaths: [DATA_TEMPLATES_DIR] });
+
+/** The first output of the circuit on this input, as a signed integer; undefined when a constraint fails. */
+async function output(circuit: CompiledCircuit, input: Record<string, unknown>): Promise<bigint | undefined> {
+  try {
+    const witness = await computeWitness(circuit.wasmPath, input);
+    const value = witness[1] as bigint;
+    return value > BN254_SCALAR_FIELD / 2n ? value - BN254_SCALAR_FIELD : value;
+  } catch (error) {
+    if (error instanceof WitnessError) return undefined;
+    throw error;
+  }
+}
+
+describe('fixed-point gadgets (B = 12 bits, s = 4)', () => {
+  const B = 12;
+  const half = 1n << BigInt(B - 1);
+  const samples = [-half, -half + 1n, -17n, -16n, -15n, -1n, 0n, 1n, 15n, 16n, 17n, 1000n, half - 1n];
+
+  it('RescaleRelu is max(0, floor(v / 16)) over the whole range, costs B + 1 constraints, refuses values outside it', async () => {
+    const circuit = await gadget('rescale_relu');
+    // B bit constraints and the ReLU product; --O2 folds the linear decomposition sum into them (goal: <= B + s + 2).
+    expect(circuit.info.constraints).toBe(B + 1);
+    for (const v of samples) {
+      const expected = floorShift(v, 4) < 0n ? 0n : floorShift(v, 4);
+      expect(await output(circuit, { in: fieldOf(v).toString() }), `v = ${v}`).toBe(expected);
+    }
+    expect(await output(circuit, { in: half.toString() })).toBeUndefined();
+    expect(await output(circuit, { in: fieldOf(-half - 1n).toString() })).toBeUndefined();
+    const report = await checkSoundness(circuit, { in: fieldOf(-37n).toString() });
+    expect(report.unpinned).toEqual([]);
+  });
+
+  it('RescaleShifted is floor(v / 16) + 2^(B-1-s), B constraints', async () => {
+    const circuit = await gadget('rescale_shifted');
+    expect(circuit.info.constraints).toBe(B);
+    for (const v of samples) expect(await output(circuit, { in: fieldOf(v).toString() }), `v = ${v}`).toBe(floorShift(v, 4) + (1n << BigInt(B - 1 - 4)));
+    expect((await checkSoundness(circuit, { in: '1234' })).unpinned).toEqual([]);
+  });
+
+  it('ArgMax names the first index of the largest value; a claimed other index cannot satisfy it', async () => {
+    const circuit = await gadget('argmax');
+    const cases: Array<[number[], bigint]> = [[[1, 5, 3, 2], 1n], [[7, 7, 1, 7], 0n], [[0, 0, 0, 0], 0n], [[1, 2, 63, 63], 2n], [[0, 0, 0, 1], 3n]];
+    for (const [values, index] of cases) expect(await output(circuit, { in: values.map(String) }), values.join(',')).toBe(index);
+    expect(await output(circuit, { in: ['64', '0', '0', '0'] })).toBeUndefined(); // outside [0, 2^6)
+    const report = await checkSoundness(circuit, { in: ['3', '9', '9', '1'] });
+    expect(report.unpinned).toEqual([]);
+    // Each one-hot choice other than the honest one breaks a constraint (a tie does not let the prover pick index 2).
+    expect(report.checkedSignals).toBeGreaterThan(10);
+  });
+});
+
+/** A small MLP (4 -> 6 ReLU -> 3, argmax) with fixed pseudo-random weights. */
+function tinyModel(seed = 1): FloatModel {
+  let state = seed;
+  const random = () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648 - 0.5;
+  };
+  const dense = (inputs: number, outputs: number) => ({ type: 'dense' as const, weights: Array.from({ length: outputs }, () => Array.from({ length: inputs }, () => Number((random() * 2).toFixed(3)))), bias: Array.from({ length: outputs }, () => Number(random().toFixed(3))) });
+  return parseNativeModel({ format: 'zkai-model-v1', name: `tiny-${seed}`, input: { size: 4, min: -4, max: 4 }, layers: [dense(4, 6), { type: 'relu' }, dense(6, 3), { type: 'argmax' }] });
+}
+
+describe('native models and quantization', () => {
+  it('refuses malformed models with the layer named', () => {
+    const base = { format: 'zkai-model-v1', name: 'm', input: { size: 2, min: 0, max: 1 } };
+    expect(() => parseNativeModel({ ...base, layers: [{ type: 'dense', weights: [[1, 2, 3]], bias: [0] }, { type: 'argmax' }] })).toThrow(/layers\[0\]: weights row 0 must have 2 numbers/);
+    expect(() => parseNativeModel({ ...base, layers: [{ type: 'dense', weights: [[1, 2]], bias: [0] }, { type: 'sigmoid' }] })).toThrow(/layers\[1\]: unknown layer type "sigmoid"/);
+    expect(() => parseNativeModel({ ...base, layers: [{ type: 'dense', weights: [[1, Number.NaN]], bias: [0] }, { type: 'argmax' }] })).toThrow(/weights\[0\]\[1\] must be a finite number/);
+    expect(() => parseNativeModel({ ...base, layers: [{ type: 'dense', weights: [[1, 2]], bias: [0] }] })).toThrow(/last layer must be argmax/);
+    expect(() => parseNativeModel({ ...base, layers: [{ type: 'dense', weights: [[1, 2]], bias: [0] }, { type: 'relu' }, { type: 'argmax' }] })).toThrow(/argmax must follow a dense layer/);
+  });
+
+  it('quantizes with worst-case widths; the integer reference agrees with the float model on most inputs', () => {
+    const model = tinyModel();
+    const quantized = quantizeModel(model, 8);
+    expect(quantized.layers.map((l) => l.relu)).toEqual([true, false]);
+    for (const layer of quantized.layers) expect(layer.accBits).toBeLessThan(40);
+    let agree = 0;
+    for (let i = 0; i < 200; i += 1) {
+      const input = [0, 1, 2, 3].map((j) => Math.sin(i * 7 + j * 3) * 4);
+      if (runQuantized(quantized, quantizeInput(quantized, input, model)).predicted === runFloat(model, input).predicted) agree += 1;
+    }
+    expect(agree).toBeGreaterThan(190);
+    expect(() => quantizeInput(quantized, [0, 0, 0, 5], model)).toThrow(/input\[3\] = 5 is outside the model's input range \[-4, 4\]/);
+    expect(modelHash(quantized)).not.toBe(modelHash(quantizeModel(tinyModel(2), 8)));
+    expect(modelHash(quantized)).toBe(modelHash(quantizeModel(tinyModel(), 8)));
+    expect(modelHash(quantized)).not.toBe(modelHash(quantizeModel(model, 9)));
+  });
+});
+
+describe('inference circuits (weights fixed in the circuit)', () => {
+  const model = tinyModel(3); // seed 3 predicts every class on the samples below
+  const quantized = quantizeModel(model, 8);
+  const inputs = Array.from({ length: 12 }, (_, i) => quantizeInput(quantized, [0, 1, 2, 3].map((j) => Math.cos(i * 5 + j) * 3.9), model));
+
+  it('matches the integer reference bit for bit (the class) on every sample, and every signal is pinned', async () => {
+    const generated = await generateModelCircuit(quantized, 'hashed');
+    const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
+    const perNeuron = quantized.layers[0]!.accBits + 2;
+    expect(circuit.info.constraints).toBeLessThan(6 * perNeuron + 3 * (quantized.layers[1]!.accBits + 1) + 3 * 60 + 4 * (quantized.inputBits + 1) + 400);
+    // Where each hidden neuron's output sits in the witness (from the symbol file).
+    const symbols = (await readFile(circuit.symPath, 'utf8')).split('\n').map((row) => row.split(','));
+    const hidden = Array.from({ length: 6 }, (_, k) => Number(symbols.find((row) => row[3] === `main.layer0[${k}].out`)?.[1]));
+    expect(hidden.every((wire) => wire > 0)).toBe(true);
+    for (const input of inputs) {
+      const witness = await computeWitness(circuit.wasmPath, inferenceInput(quantized, input, 'hashed', 99n));
+      const reference = runQuantized(quantized, input);
+      // outputs: inputHash, class; and every hidden activation equals the integer reference's
+      expect(witness[1]).toBe(BigInt(inputCommitment(input, 99n)));
+      expect(Number(witness[2])).toBe(reference.predicted);
+      expect(hidden.map((wire) => witness[wire])).toEqual(reference.layers[0]);
+    }
+    expect(new Set(inputs.map((input) => runQuantized(quantized, input).predicted)).size).toBe(3);
+    const report = await checkSoundness(circuit, inferenceInput(quantized, inputs[0]!, 'hashed', 99n));
+    expect(report.unpinned).toEqual([]);
+  });
+
+  it('proves and verifies; a wrong class, another model or another input commitment is rejected', async () => {
+    const input = inputs[3]!;
+    const result = await proveInference(quantized, input, { visibility: 'hashed', salt: 5n });
+    const expected = { model: quantized, visibility: 'hashed' as const, predicted: result.predicted, inputHash: inputCommitment(input, 5n) };
+    expect(result.predicted).toBe(runQuantized(quantized, input).predicted);
+    expect(await verifyInference(result.prepared.keys.vkey, result.proof, result.publicSignals, expected)).toEqual({ valid: true });
+    const wrongClass = await verifyInference(result.prepared.keys.vkey, result.proof, result.publicSignals, { ...expected, predicted: (result.predicted + 1) % 3 });
+    expect(wrongClass).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+    const otherModel = await verifyInference(result.prepared.keys.vkey, result.proof, result.publicSignals, { ...expected, model: quantizeModel(tinyModel(2), 8) });
+    expect(otherModel).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+    expect(otherModel.detail).toContain('modelHash');
+    const otherInput = await verifyInference(result.prepared.keys.vkey, result.proof, result.publicSignals, { ...expected, inputHash: inputCommitment(input, 6n) });
+    expect(otherInput).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+    // Editing the class in the public signals (to match a false claim) breaks the proof itself.
+    const forged = [...result.publicSignals];
+    forged[1] = String((result.predicted + 1) % 3);
+    expect(await verifyInference(result.prepared.keys.vkey, result.proof, forged, { ...expected, predicted: (result.predicted + 1) % 3 })).toMatchObject({ valid: false, reason: 'invalid-proof' });
+  }, 600_000);
+
+  it('with a public input, the input is a public signal the verifier checks', async () => {
+    const input = inputs[5]!;
+    const result = await proveInference(quantized, input, { visibility: 'public' });
+    expect(result.publicSignals.slice(2)).toEqual(input.map((v) => fieldOf(v).toString()));
+    const expected = { model: quantized, visibility: 'public' as const, predicted: result.predicted, input };
+    expect(await verifyInference(result.prepared.keys.vkey, result.proof, result.publicSignals, expected)).toEqual({ valid: true });
+    const other = [...input];
+    other[0] = other[0]! + 1n;
+    expect(await verifyInference(result.prepared.keys.vkey, result.proof, result.publicSignals, { ...expected, input: other })).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+  }, 600_000);
+});
