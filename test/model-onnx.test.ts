@@ -3,25 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { create, toBinary } from '@bufbuild/protobuf';
-import {
-  AttributeProto_AttributeType,
-  AttributeProtoSchema,
-  GraphProtoSchema,
-  ModelProtoSchema,
-  NodeProtoSchema,
-  OperatorSetIdProtoSchema,
-  StringStringEntryProtoSchema,
-  TensorProto_DataLocation,
-  TensorProto_DataType,
-  TensorProtoSchema,
-  TensorShapeProto_DimensionSchema,
-  TensorShapeProtoSchema,
-  TypeProto_TensorSchema,
-  TypeProtoSchema,
-  ValueInfoProtoSchema,
-  type TensorProto,
-} from 'onnx-buf';
+import onnxProto from 'onnx-proto';
+import type { onnx as OnnxSchema } from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZkaiError } from '../src/errors.ts';
 import {
@@ -33,6 +16,10 @@ import {
   type OnnxGraph,
   type OnnxTensor,
 } from '../src/model/onnx.ts';
+
+const { onnx } = onnxProto;
+const DataType = onnx.TensorProto.DataType;
+const AttributeType = onnx.AttributeProto.AttributeType;
 
 const MODELS_DIR = fileURLToPath(new URL('./fixtures/models/', import.meta.url));
 const FIXTURES = ['mlp', 'mlp-matmul', 'cnn', 'cnn-avgpool', 'unsupported'] as const;
@@ -291,64 +278,73 @@ describe('readOnnxModel errors', () => {
 });
 
 describe('parseOnnxModel on hand-built models', () => {
-  const floatType = (dims: Array<number | string>) =>
-    create(TypeProtoSchema, {
-      value: {
-        case: 'tensorType',
-        value: create(TypeProto_TensorSchema, {
-          elemType: TensorProto_DataType.FLOAT,
-          shape: create(TensorShapeProtoSchema, {
-            dim: dims.map((dim) =>
-              create(TensorShapeProto_DimensionSchema, {
-                value: typeof dim === 'number' ? { case: 'dimValue', value: BigInt(dim) } : { case: 'dimParam', value: dim },
-              }),
-            ),
-          }),
-        }),
-      },
-    });
+  const floatType = (dims: Array<number | string>): OnnxSchema.ITypeProto => ({
+    tensorType: {
+      elemType: DataType.FLOAT,
+      shape: { dim: dims.map((dim) => (typeof dim === 'number' ? { dimValue: dim } : { dimParam: dim })) },
+    },
+  });
 
   /** A model: input x [N, 2] -> Add(x, w) -> y, with `w` as given, plus optional extra nodes. */
-  function model(w: TensorProto, extraNodes: Parameters<typeof create<typeof NodeProtoSchema>>[1][] = []): Uint8Array {
-    return toBinary(
-      ModelProtoSchema,
-      create(ModelProtoSchema, {
-        irVersion: 8n,
-        producerName: 'hand',
-        opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 13n })],
-        graph: create(GraphProtoSchema, {
-          name: 'g',
-          input: [create(ValueInfoProtoSchema, { name: 'x', type: floatType(['N', 2]) })],
-          output: [create(ValueInfoProtoSchema, { name: 'y', type: floatType(['N', 2]) })],
-          initializer: [w],
-          node: [
-            ...extraNodes.map((node) => create(NodeProtoSchema, node)),
-            create(NodeProtoSchema, { name: 'add', opType: 'Add', input: ['x', 'w'], output: ['y'] }),
-          ],
-        }),
-      }),
-    );
+  function modelProto(w: OnnxSchema.ITensorProto, extraNodes: OnnxSchema.INodeProto[] = []): OnnxSchema.IModelProto {
+    return {
+      irVersion: 8,
+      producerName: 'hand',
+      opsetImport: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'g',
+        input: [{ name: 'x', type: floatType(['N', 2]) }],
+        output: [{ name: 'y', type: floatType(['N', 2]) }],
+        initializer: [w],
+        node: [...extraNodes, { name: 'add', opType: 'Add', input: ['x', 'w'], output: ['y'] }],
+      },
+    };
   }
+
+  function model(w: OnnxSchema.ITensorProto, extraNodes: OnnxSchema.INodeProto[] = []): Uint8Array {
+    return onnx.ModelProto.encode(modelProto(w, extraNodes)).finish();
+  }
+
+  // Protobuf written by hand, for what protobufjs does not write: packed fields, wrong wire types, unknown fields.
+  const varint = (value: bigint): number[] => {
+    const out: number[] = [];
+    let rest = BigInt.asUintN(64, value);
+    do {
+      const low = Number(rest & 0x7fn);
+      rest >>= 7n;
+      out.push(rest === 0n ? low : low | 0x80);
+    } while (rest !== 0n);
+    return out;
+  };
+  const tag = (field: number, wireType: number): number[] => varint(BigInt(field * 8 + wireType));
+  const concat = (...parts: Array<ArrayLike<number>>): Uint8Array => Uint8Array.from(parts.flatMap((part) => Array.from(part)));
+  /** A length-delimited field. */
+  const record = (field: number, payload: ArrayLike<number> | string): Uint8Array => {
+    const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
+    return concat(tag(field, 2), varint(BigInt(bytes.length)), bytes);
+  };
+  const w = { name: 'w', dims: [2], dataType: DataType.FLOAT, floatData: [1, 2] };
 
   it('keeps symbolic dimensions as strings and decodes typed-field and raw int64/float data', () => {
     const rawFloats = new Uint8Array(new Float32Array([1.5, -2]).buffer);
-    const bytes = model(create(TensorProtoSchema, { name: 'w', dims: [2n], dataType: TensorProto_DataType.FLOAT, rawData: rawFloats }), [
+    const bytes = model({ name: 'w', dims: [2], dataType: DataType.FLOAT, rawData: rawFloats }, [
       {
         name: 'k',
         opType: 'Constant',
         output: ['k_out'],
-        attribute: [create(AttributeProtoSchema, { name: 'value_ints', type: AttributeProto_AttributeType.INTS, ints: [3n, -4n] })],
+        attribute: [{ name: 'value_ints', type: AttributeType.INTS, ints: [3, -4] }],
       },
       {
         name: 'big',
         opType: 'Constant',
         output: ['big_out'],
         attribute: [
-          create(AttributeProtoSchema, {
+          {
             name: 'value',
-            type: AttributeProto_AttributeType.TENSOR,
-            t: create(TensorProtoSchema, { dims: [2n], dataType: TensorProto_DataType.INT64, int64Data: [9223372036854775807n, -1n] }),
-          }),
+            type: AttributeType.TENSOR,
+            // fromObject reads int64 values given as decimal strings exactly (as long.js Longs).
+            t: onnx.TensorProto.fromObject({ dims: [2], dataType: DataType.INT64, int64Data: ['9223372036854775807', '-1'] }),
+          },
         ],
       },
       {
@@ -356,15 +352,11 @@ describe('parseOnnxModel on hand-built models', () => {
         opType: 'Constant',
         output: ['raw64_out'],
         attribute: [
-          create(AttributeProtoSchema, {
+          {
             name: 'value',
-            type: AttributeProto_AttributeType.TENSOR,
-            t: create(TensorProtoSchema, {
-              dims: [1n],
-              dataType: TensorProto_DataType.INT64,
-              rawData: new Uint8Array(new BigInt64Array([-7n]).buffer),
-            }),
-          }),
+            type: AttributeType.TENSOR,
+            t: { dims: [1], dataType: DataType.INT64, rawData: new Uint8Array(new BigInt64Array([-7n]).buffer) },
+          },
         ],
       },
     ]);
@@ -380,15 +372,13 @@ describe('parseOnnxModel on hand-built models', () => {
   });
 
   it('refuses a tensor stored as ONNX external data, naming the tensor and its file', () => {
-    const bytes = model(
-      create(TensorProtoSchema, {
-        name: 'w',
-        dims: [2n],
-        dataType: TensorProto_DataType.FLOAT,
-        dataLocation: TensorProto_DataLocation.EXTERNAL,
-        externalData: [create(StringStringEntryProtoSchema, { key: 'location', value: 'weights.bin' })],
-      }),
-    );
+    const bytes = model({
+      name: 'w',
+      dims: [2],
+      dataType: DataType.FLOAT,
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [{ key: 'location', value: 'weights.bin' }],
+    });
     let thrown: unknown;
     try {
       parseOnnxModel(bytes, 'big.onnx');
@@ -405,16 +395,92 @@ describe('parseOnnxModel on hand-built models', () => {
   });
 
   it('refuses raw data whose length does not fit the shape, and a node reading an undefined value', async () => {
-    const short = model(create(TensorProtoSchema, { name: 'w', dims: [3n], dataType: TensorProto_DataType.FLOAT, rawData: new Uint8Array(8) }));
+    const short = model({ name: 'w', dims: [3], dataType: DataType.FLOAT, rawData: new Uint8Array(8) });
     const shortError = await onnxError(() => parseOnnxModel(short, 'short.onnx'));
     expect(shortError.reason).toBe('malformed');
     expect(shortError.message).toMatch(/initializer 'w' has 8 bytes of raw data; shape \[3\] of float needs 12/);
 
-    const dangling = model(create(TensorProtoSchema, { name: 'w', dims: [1n], dataType: TensorProto_DataType.FLOAT, floatData: [1] }), [
+    const dangling = model({ name: 'w', dims: [1], dataType: DataType.FLOAT, floatData: [1] }, [
       { name: 'neg', opType: 'Neg', input: ['nowhere'], output: ['z'] },
     ]);
     const danglingError = await onnxError(() => parseOnnxModel(dangling, 'dangling.onnx'));
     expect(danglingError.reason).toBe('malformed');
     expect(danglingError.message).toMatch(/node 'neg' \(Neg\) reads 'nowhere'/);
+  });
+
+  it('reads packed repeated fields, exact 64-bit extremes, and skips fields newer than the ONNX 1.10.2 schema', () => {
+    const { graph, ...rest } = modelProto(w, [
+      {
+        name: 'u',
+        opType: 'Constant',
+        output: ['u_out'],
+        attribute: [
+          {
+            name: 'value',
+            type: AttributeType.TENSOR,
+            t: onnx.TensorProto.fromObject({ dims: [2], dataType: DataType.UINT64, uint64Data: ['18446744073709551615', '0'] }),
+          },
+        ],
+      },
+    ]);
+    // TensorProto: name (8), data_type (2), then packed dims (1) and data (4: float32, 7: int64 varints).
+    const packedFloats = concat(record(8, 'p'), tag(2, 0), varint(1n), record(1, varint(2n)), record(4, new Uint8Array(new Float32Array([1.5, -2]).buffer)));
+    const packedInt64s = concat(
+      record(8, 'q'),
+      tag(2, 0),
+      varint(7n),
+      record(1, varint(3n)),
+      record(7, [...varint(-1n), ...varint(5n), ...varint(-9223372036854775808n)]),
+    );
+    const graphBytes = concat(
+      onnx.GraphProto.encode(graph ?? {}).finish(),
+      record(5, packedFloats),
+      record(5, packedInt64s),
+      record(16, 'a GraphProto field newer than ONNX 1.10.2'),
+    );
+    const bytes = concat(onnx.ModelProto.encode(rest).finish(), record(7, graphBytes), record(26, [8, 1]), tag(27, 0), varint(-1n));
+    const parsed = parseOnnxModel(bytes, 'packed.onnx');
+    expect(parsed.initializers).toEqual([
+      { name: 'w', dims: [2], dataType: 'float', data: [1, 2] },
+      { name: 'p', dims: [2], dataType: 'float', data: [1.5, -2] },
+      { name: 'q', dims: [3], dataType: 'int64', data: [-1n, 5n, -9223372036854775808n] },
+    ]);
+    expect(parsed.constants).toEqual([{ name: 'u_out', dims: [2], dataType: 'uint64', data: [18446744073709551615n, 0n] }]);
+    expect(parsed.irVersion).toBe(8);
+    expect(parsed.opset).toBe(13);
+  });
+
+  it('refuses wire-level damage protobufjs would decode: wrong wire types, split messages, deep nesting', async () => {
+    const good = model(w);
+    expect(parseOnnxModel(good, 'good.onnx').initializers).toHaveLength(1);
+
+    // doc_string (field 6, a string) written as a 32-bit value: protobufjs would read a length from it.
+    const wrongWire = await onnxError(() => parseOnnxModel(concat(good, tag(6, 5), [0, 0, 0, 0]), 'wire.onnx'));
+    expect(wrongWire.reason).toBe('malformed');
+    expect(wrongWire.message).toMatch(
+      /^wire\.onnx: truncated or corrupted ONNX model \(protobuf decoding failed: ModelProto\.doc_string \(field 6\) has wire type 5, not 2, at offset \d+\)$/,
+    );
+
+    // A second graph: protobuf merges the two, protobufjs would keep the last.
+    const split = await onnxError(() => parseOnnxModel(concat(good, record(7, onnx.GraphProto.encode({ name: 'other' }).finish())), 'split.onnx'));
+    expect(split.reason).toBe('malformed');
+    expect(split.message).toMatch(/ModelProto\.graph \(field 7\) at offset \d+ repeats a singular message field/);
+
+    // An input type nested 150 sequences deep.
+    let type: OnnxSchema.ITypeProto = { tensorType: { elemType: DataType.FLOAT } };
+    for (let depth = 0; depth < 150; depth += 1) type = { sequenceType: { elemType: type } };
+    const deepModel = modelProto(w);
+    deepModel.graph = { ...deepModel.graph, input: [{ name: 'x', type }] };
+    const deep = await onnxError(() => parseOnnxModel(onnx.ModelProto.encode(deepModel).finish(), 'deep.onnx'));
+    expect(deep.reason).toBe('malformed');
+    expect(deep.message).toMatch(/messages nested more than 100 deep/);
+
+    // An attribute type that AttributeType does not list counts as none (proto2 enums are closed).
+    const oddAttribute = model(w, [
+      { name: 'k', opType: 'Constant', output: ['k'], attribute: [{ name: 'value_int', type: 64 as OnnxSchema.AttributeProto.AttributeType, i: 1 }] },
+    ]);
+    const odd = await onnxError(() => parseOnnxModel(oddAttribute, 'odd.onnx'));
+    expect(odd.reason).toBe('malformed');
+    expect(odd.message).toBe("odd.onnx: attribute 'value_int' of node 'k' (Constant) has no type");
   });
 });

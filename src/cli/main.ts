@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { releaseCurves } from '../util/curves.ts';
 import { compileCommand, deployCommand, demoCommand, proveCommand, setupCommand, verifyCommand } from './commands.ts';
 import { dataCheckCommand, dataCommitCommand, dataIncludeCommand, dataProveCommand, dataRegistryCommand, dataVerifyCommand, dataVerifyIncludeCommand } from './data-commands.ts';
+import { modelImportCommand, modelInspectCommand, modelProveCommand, modelVerifyCommand } from './model-commands.ts';
 import { reportError, type GlobalFlags } from './output.ts';
 
 const program = new Command('zkai')
@@ -176,6 +177,61 @@ data
   .option('--commitment <file>', 'the published commitment JSON')
   .option('--root <decimal>', 'the published root (instead of --commitment)')
   .action(run(async (_options: unknown, command: Command) => dataVerifyIncludeCommand(merged(command))));
+
+const model = program
+  .command('model')
+  .description('AI models (first slice: multilayer perceptrons, weights fixed in the circuit): import ONNX, inspect cost and quantization, prove a prediction, verify it');
+
+const rangeOptions = (command: Command) =>
+  command
+    .option('--input-min <x>', 'for an ONNX model: the smallest value an input can take')
+    .option('--input-max <x>', 'for an ONNX model: the largest value an input can take');
+
+rangeOptions(
+  model
+    .command('import')
+    .argument('<file.onnx>', 'an ONNX model (PyTorch or tf2onnx export of an MLP)')
+    .description('convert an ONNX model into zkai\'s native JSON model (Softmax at the output becomes argmax)')
+    .requiredOption('--out <file>', 'where to write the native model JSON')
+    .option('--name <name>', 'the model name (default: the ONNX graph name)'),
+).action(run(async (file: string, _options: unknown, command: Command) => modelImportCommand(file, merged(command))));
+
+rangeOptions(
+  model
+    .command('inspect')
+    .argument('<model>', 'native model JSON or ONNX file')
+    .description('layers, quantization, constraint estimate per layer and float-vs-quantized agreement, before any setup is paid for')
+    .option('--frac-bits <n>', 'fractional bits of the fixed point', '8')
+    .option('--samples <file>', 'a JSON array of inputs to compare float and quantized predictions on')
+    .option('--public-input', 'estimate for a public input (default: hashed)'),
+).action(run(async (file: string, _options: unknown, command: Command) => modelInspectCommand(file, merged(command))));
+
+rangeOptions(
+  model
+    .command('prove')
+    .description('prove the model\'s predicted class on an input (default: input private, a salted commitment to it public)')
+    .requiredOption('--model <file>', 'native model JSON or ONNX file')
+    .requiredOption('--input <file>', 'the input: a JSON array of numbers')
+    .requiredOption('--out <file>', 'where to write the inference proof JSON')
+    .option('--salt-out <file>', 'where to write the input commitment\'s salt (PRIVATE; needed unless --public-input)')
+    .option('--public-input', 'make the input itself public instead of committing to it')
+    .option('--frac-bits <n>', 'fractional bits of the fixed point', '8')
+    .option('--vkey-out <file>', 'also write a copy of the verification key here')
+    .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)'),
+).action(run(async (_options: unknown, command: Command) => modelProveCommand(merged(command))));
+
+rangeOptions(
+  model
+    .command('verify')
+    .description('verify an inference proof against the model you hold (exit code 1 if invalid)')
+    .requiredOption('--vkey <file>', 'verification key of the model\'s circuit')
+    .requiredOption('--proof <file>', 'inference proof JSON')
+    .requiredOption('--model <file>', 'the model you trust (native JSON or ONNX): its hash must match the proof')
+    .option('--frac-bits <n>', 'fractional bits the model was quantized with', '8')
+    .option('--class <n>', 'require this predicted class (default: the class the proof claims, printed)')
+    .option('--input-hash <decimal>', 'require this input commitment (default: the one the proof claims)')
+    .option('--input <file>', 'for a public-input proof: require this input (JSON array of numbers)'),
+).action(run(async (_options: unknown, command: Command) => modelVerifyCommand(merged(command))));
 
 try {
   await program.parseAsync(process.argv);

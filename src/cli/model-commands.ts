@@ -1,0 +1,144 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { InputFileError, ZkaiError } from '../errors.ts';
+import { DEV_PTAU_WARNING } from '../setup/dev-ptau.ts';
+import { writeFileAtomic } from '../util/atomic-fs.ts';
+import { generateModelCircuit, modelHash, type InputVisibility } from '../model/circuit-gen.ts';
+import { proveInference, verifyInference, type InferenceProof } from '../model/inference.ts';
+import { loadNativeModel, NATIVE_MODEL_FORMAT, type FloatModel } from '../model/native.ts';
+import { importOnnxModel } from '../model/onnx-import.ts';
+import { DEFAULT_FRAC_BITS, quantizeInput, quantizeModel, runFloat, runQuantized } from '../model/quantize.ts';
+import { readJsonFile } from './io.ts';
+import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
+
+function fracBitsOf(value: string | undefined): number {
+  const bits = Number(value ?? DEFAULT_FRAC_BITS);
+  if (!/^[0-9]+$/.test(value ?? String(DEFAULT_FRAC_BITS)) || bits < 1 || bits > 24) throw new ZkaiError('BAD_OPTION', `--frac-bits must be an integer from 1 to 24, got "${value}"`);
+  return bits;
+}
+
+function rangeOf(flags: { inputMin?: string; inputMax?: string }): { min: number; max: number } {
+  if (flags.inputMin === undefined || flags.inputMax === undefined) {
+    throw new ZkaiError('BAD_OPTION', 'an ONNX model does not say what range its inputs lie in: give --input-min and --input-max (quantization derives every bit width from them)');
+  }
+  const min = Number(flags.inputMin);
+  const max = Number(flags.inputMax);
+  if (!Number.isFinite(min) || !Number.isFinite(max) || !(min < max)) throw new ZkaiError('BAD_OPTION', `--input-min and --input-max must be numbers with min < max, got "${flags.inputMin}" and "${flags.inputMax}"`);
+  return { min, max };
+}
+
+/** A model file: native JSON, or ONNX (imported on the fly; needs the input range). */
+async function loadAnyModel(path: string, flags: { inputMin?: string; inputMax?: string }): Promise<{ model: FloatModel; notes: string[] }> {
+  if (/\.onnx$/i.test(path)) {
+    const { model, report } = await importOnnxModel(path, { inputRange: rangeOf(flags) });
+    return { model, notes: report.notes };
+  }
+  return { model: await loadNativeModel(path), notes: [] };
+}
+
+/** Read an input vector: a JSON array of numbers. */
+async function readInputVector(path: string): Promise<number[]> {
+  const raw = await readJsonFile(path, 'input');
+  if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'number')) throw new InputFileError(path, 'an input must be a JSON array of numbers');
+  return raw as number[];
+}
+
+/** `zkai model import`: ONNX -> native JSON model. */
+export async function modelImportCommand(file: string, flags: GlobalFlags & { out: string; inputMin?: string; inputMax?: string; name?: string }): Promise<void> {
+  if (resolve(file) === resolve(flags.out)) throw new ZkaiError('BAD_OPTION', `--out ${flags.out} is the ONNX file itself`);
+  const { model, report } = await importOnnxModel(file, { inputRange: rangeOf(flags), ...(flags.name ? { name: flags.name } : {}) });
+  await writeFileAtomic(flags.out, `${JSON.stringify({ format: NATIVE_MODEL_FORMAT, ...model }, null, 1)}\n`);
+  emit(flags, { out: flags.out, name: model.name, layers: model.layers.map((l) => l.type), steps: report.steps, notes: report.notes }, () =>
+    [`imported ${file} as ${flags.out}: ${model.layers.map((l) => (l.type === 'dense' ? `dense ${l.weights[0]!.length}->${l.weights.length}` : l.type)).join(', ')}`, ...report.steps.map((s) => `  ${s}`), ...report.notes.map((n) => `  note: ${n}`)].join('\n'),
+  );
+}
+
+/** `zkai model inspect`: layers, quantization, constraint estimate, float vs quantized agreement; no setup is paid. */
+export async function modelInspectCommand(file: string, flags: GlobalFlags & { fracBits?: string; inputMin?: string; inputMax?: string; samples?: string; publicInput?: boolean }): Promise<void> {
+  const { model, notes } = await loadAnyModel(file, flags);
+  const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
+  const visibility: InputVisibility = flags.publicInput ? 'public' : 'hashed';
+  const generated = await generateModelCircuit(quantized, visibility, flags.cacheDir ? { cacheDir: flags.cacheDir } : {});
+  const total = generated.estimate.reduce((sum, e) => sum + e.constraints, 0);
+  let agreement: { samples: number; agree: number } | undefined;
+  if (flags.samples) {
+    const raw = await readJsonFile(flags.samples, 'samples');
+    if (!Array.isArray(raw) || raw.some((s) => !Array.isArray(s))) throw new InputFileError(flags.samples, 'samples must be a JSON array of input arrays');
+    let agree = 0;
+    (raw as number[][]).forEach((input) => {
+      if (runQuantized(quantized, quantizeInput(quantized, input, model)).predicted === runFloat(model, input).predicted) agree += 1;
+    });
+    agreement = { samples: raw.length, agree };
+  }
+  const layers = quantized.layers.map((l, i) => ({ layer: i, inputs: l.weights[0]!.length, outputs: l.weights.length, relu: l.relu, accumulatorBits: l.accBits }));
+  emit(flags, { name: model.name, modelHash: generated.modelHash, fracBits: quantized.fracBits, inputBits: quantized.inputBits, layers, estimate: generated.estimate, estimatedConstraints: total, ptauPower: Math.ceil(Math.log2(total + 8)), agreement, notes }, () =>
+    [
+      `model "${model.name}": ${model.input.size} inputs in [${model.input.min}, ${model.input.max}], ${quantized.fracBits} fractional bits (inputs range-checked to ${quantized.inputBits} bits)`,
+      `  model hash   ${generated.modelHash}`,
+      ...layers.map((l) => `  layer ${l.layer}    dense ${l.inputs} -> ${l.outputs}${l.relu ? ' + ReLU' : ''}, accumulator ${l.accumulatorBits} bits`),
+      '  constraint estimate (input ' + visibility + '):',
+      ...generated.estimate.map((e) => `    ${e.layer}: ${e.constraints}`),
+      `    total about ${total} (a 2^${Math.ceil(Math.log2(total + 8))} ptau)`,
+      ...(agreement ? [`  float vs quantized: same class on ${agreement.agree} of ${agreement.samples} samples`] : ['  pass --samples FILE (a JSON array of inputs) to compare float and quantized predictions']),
+      ...notes.map((n) => `  note: ${n}`),
+    ].join('\n'),
+  );
+}
+
+/** `zkai model prove`: prove the model's prediction on an input. */
+export async function modelProveCommand(flags: GlobalFlags & { model: string; input: string; out: string; vkeyOut?: string; saltOut?: string; fracBits?: string; publicInput?: boolean; ptau?: string; inputMin?: string; inputMax?: string }): Promise<void> {
+  const visibility: InputVisibility = flags.publicInput ? 'public' : 'hashed';
+  if (visibility === 'hashed' && !flags.saltOut) throw new ZkaiError('BAD_OPTION', 'a hashed input needs --salt-out FILE: the salt opens the input commitment later (keep it private); or pass --public-input');
+  const { model } = await loadAnyModel(flags.model, flags);
+  const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
+  const input = quantizeInput(quantized, await readInputVector(flags.input), model);
+  const progress = progressPrinter(flags);
+  const started = performance.now();
+  const result = await proveInference(quantized, input, {
+    visibility,
+    ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+    ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
+    ...(progress ? { onProgress: progress } : {}),
+  });
+  const { prepared, salt, ...published } = result;
+  const proof: InferenceProof = published;
+  if (salt !== undefined && flags.saltOut) await writeFileAtomic(flags.saltOut, `${JSON.stringify({ salt: salt.toString(), inputHash: proof.inputHash }, null, 1)}\n`, { mode: 0o600 });
+  await writeFileAtomic(flags.out, `${JSON.stringify(proof, null, 1)}\n`);
+  if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
+  const elapsed = (performance.now() - started) / 1000;
+  emit(flags, { proof: flags.out, vkey: prepared.keys.vkeyPath, predicted: proof.predicted, modelHash: proof.model.hash, inputHash: proof.inputHash, constraints: prepared.circuit.info.constraints, seconds: elapsed }, () =>
+    [
+      `proof written to ${flags.out}: model "${model.name}" predicts class ${proof.predicted} on the ${visibility === 'hashed' ? `input committed as ${proof.inputHash}` : 'public input'}`,
+      `  circuit      ${prepared.circuit.info.constraints} constraints (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'}); ${seconds(elapsed)}`,
+      `  model hash   ${proof.model.hash}`,
+      ...(flags.saltOut ? [`  salt         ${flags.saltOut} (PRIVATE, mode 0600: it opens the input commitment)`] : []),
+      `  verify with: zkai model verify --vkey ${flags.vkeyOut ?? prepared.keys.vkeyPath} --proof ${flags.out} --model ${flags.model}`,
+      ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
+    ].join('\n'),
+  );
+}
+
+/** `zkai model verify`: check an inference proof against the model the verifier holds. Exit code 1 if invalid. */
+export async function modelVerifyCommand(flags: GlobalFlags & { vkey: string; proof: string; model: string; fracBits?: string; class?: string; inputHash?: string; input?: string; inputMin?: string; inputMax?: string }): Promise<void> {
+  const { model } = await loadAnyModel(flags.model, flags);
+  const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
+  const [vkey, raw] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readJsonFile(flags.proof, 'inference proof')]);
+  const file = raw as Partial<InferenceProof>;
+  if (typeof file !== 'object' || file === null || file.format !== 'zkai-inference-proof-v1') throw new InputFileError(flags.proof, 'not a zkai inference proof (format "zkai-inference-proof-v1" missing)');
+  const visibility: InputVisibility = file.visibility === 'public' ? 'public' : 'hashed';
+  const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);
+  if (!Number.isInteger(predicted) || predicted < 0) throw new ZkaiError('BAD_OPTION', `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`);
+  const input = visibility === 'public' ? (flags.input ? quantizeInput(quantized, await readInputVector(flags.input), model) : (file.input ?? []).map((v) => BigInt(v))) : undefined;
+  const result = await verifyInference(vkey, file.proof, file.publicSignals, {
+    model: quantized,
+    visibility,
+    predicted,
+    ...(visibility === 'hashed' ? { inputHash: flags.inputHash ?? file.inputHash ?? '' } : { input: input ?? [] }),
+  });
+  emit(flags, { ...result, modelHash: modelHash(quantized), predicted, visibility }, () =>
+    result.valid
+      ? `OK: the proof is valid: model "${model.name}" (hash ${modelHash(quantized)}) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : 'given public input'}`
+      : `INVALID (${result.reason}): ${result.detail}`,
+  );
+  if (!result.valid) process.exitCode = 1;
+}
