@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compileCircuit, type CompiledCircuit } from '../src/circuit/compile.ts';
 import { DATA_TEMPLATES_DIR } from '../src/data/circuit-gen.ts';
 import { WitnessError } from '../src/errors.ts';
-import { fieldOf, generateModelCircuit, inferenceInput, inputCommitment, modelHash } from '../src/model/circuit-gen.ts';
+import { fieldOf, generateModelCircuit, inferenceInput, inputCommitment, modelCommitment, modelHash } from '../src/model/circuit-gen.ts';
 import { proveInference, verifyInference } from '../src/model/inference.ts';
 import { parseNativeModel, type FloatModel } from '../src/model/native.ts';
 import { floorShift, quantizeInput, quantizeModel, runFloat, runQuantized } from '../src/model/quantize.ts';
@@ -163,4 +163,59 @@ describe('inference circuits (weights fixed in the circuit)', () => {
     other[0] = other[0]! + 1n;
     expect(await verifyInference(result.prepared.keys.vkey, result.proof, result.publicSignals, { ...expected, input: other })).toMatchObject({ valid: false, reason: 'claim-mismatch' });
   }, 600_000);
+});
+
+describe('private weights bound to a public model commitment', () => {
+  const modelA = quantizeModel(tinyModel(3), 8);
+  // Same architecture, other weights: scaled copies keep every width, so both models share one circuit.
+  const floatB = tinyModel(3);
+  const modelB = quantizeModel({ ...floatB, layers: floatB.layers.map((l) => (l.type === 'dense' ? { ...l, weights: l.weights.map((row) => row.map((w) => -w * 0.9)) } : l)) }, 8);
+  const input = quantizeInput(modelA, [1, -2, 0.5, 3], tinyModel(3));
+
+  it('the circuit recomputes the commitment of the packed, range-checked weights; predictions match the reference; sound', async () => {
+    const generated = await generateModelCircuit(modelA, 'hashed', { weights: 'hashed' });
+    expect(generated.source).not.toMatch(/\(-?\d+\) \* x\[/); // no weight constant in the circuit
+    const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
+    const witness = await computeWitness(circuit.wasmPath, inferenceInput(modelA, input, 'hashed', 7n, { visibility: 'hashed', salt: 11n }));
+    // outputs: modelCommitment, inputHash, class
+    expect(witness[1]).toBe(BigInt(modelCommitment(modelA, 11n)));
+    expect(witness[2]).toBe(BigInt(inputCommitment(input, 7n)));
+    expect(Number(witness[3])).toBe(runQuantized(modelA, input).predicted);
+    expect(modelCommitment(modelA, 11n)).not.toBe(modelCommitment(modelA, 12n));
+    const report = await checkSoundness(circuit, inferenceInput(modelA, input, 'hashed', 7n, { visibility: 'hashed', salt: 11n }), { maxSignals: 1500 });
+    expect(report.unpinned).toEqual([]);
+    // A weight outside its committed width cannot even be used.
+    const wide = inferenceInput(modelA, input, 'hashed', 7n, { visibility: 'hashed', salt: 11n }) as { w0: string[][] };
+    wide.w0[0]![0] = fieldOf(1n << 40n).toString();
+    await expect(computeWitness(circuit.wasmPath, wide)).rejects.toBeInstanceOf(WitnessError);
+  });
+
+  it('one setup serves every model of the architecture; a proof verifies only against its own model commitment', async () => {
+    const a = await proveInference(modelA, input, { visibility: 'hashed', salt: 3n, weights: 'hashed', modelSalt: 21n });
+    const b = await proveInference(modelB, input, { visibility: 'hashed', salt: 3n, weights: 'hashed', modelSalt: 22n });
+    expect(b.circuitId).toBe(a.circuitId);
+    expect(b.prepared.keys.vkeyPath).toBe(a.prepared.keys.vkeyPath);
+    const vkey = a.prepared.keys.vkey;
+    const expected = { model: { inputSize: 4 }, weights: 'hashed' as const, visibility: 'hashed' as const, inputHash: inputCommitment(input, 3n) };
+    expect(await verifyInference(vkey, a.proof, a.publicSignals, { ...expected, predicted: a.predicted, modelCommitment: modelCommitment(modelA, 21n) })).toEqual({ valid: true });
+    expect(await verifyInference(vkey, b.proof, b.publicSignals, { ...expected, predicted: b.predicted, modelCommitment: modelCommitment(modelB, 22n) })).toEqual({ valid: true });
+    const swapped = await verifyInference(vkey, b.proof, b.publicSignals, { ...expected, predicted: b.predicted, modelCommitment: modelCommitment(modelA, 21n) });
+    expect(swapped).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+    expect(swapped.detail).toContain('modelCommitment');
+  }, 600_000);
+});
+
+describe('commitments over many elements', () => {
+  it('the circuit computes the same input and model commitments as TypeScript past one Poseidon call (more than 16 elements)', async () => {
+    const weights = Array.from({ length: 3 }, (_, k) => Array.from({ length: 20 }, (_, j) => ((k * 7 + j * 3) % 11) / 10 - 0.5));
+    const float = parseNativeModel({ format: 'zkai-model-v1', name: 'wide', input: { size: 20, min: -1, max: 1 }, layers: [{ type: 'dense', weights, bias: [0.1, 0, -0.1] }, { type: 'argmax' }] });
+    const model = quantizeModel(float, 6);
+    const input = quantizeInput(model, Array.from({ length: 20 }, (_, j) => Math.sin(j) * 0.9), float);
+    const generated = await generateModelCircuit(model, 'hashed', { weights: 'hashed' });
+    const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
+    const witness = await computeWitness(circuit.wasmPath, inferenceInput(model, input, 'hashed', 9n, { visibility: 'hashed', salt: 4n }));
+    expect(witness[1]).toBe(BigInt(modelCommitment(model, 4n)));
+    expect(witness[2]).toBe(BigInt(inputCommitment(input, 9n)));
+    expect(Number(witness[3])).toBe(runQuantized(model, input).predicted);
+  });
 });

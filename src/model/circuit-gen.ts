@@ -8,9 +8,10 @@ import { poseidon } from '../data/poseidon-n.ts';
 import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
 import { ModelError } from './native.ts';
 import type { QuantizedModel } from './quantize.ts';
+import { architectureHeader, layerWidths, packedWeights, packLayout } from './commitment.ts';
 
 /** Bumped whenever the generated code changes meaning. */
-const GENERATOR_VERSION = 'zkai-model-circuit-v1';
+const GENERATOR_VERSION = 'zkai-model-circuit-v2';
 
 /**
  * Who sees the input. `hashed`: the input is private and the proof publishes a salted Poseidon commitment to it
@@ -52,9 +53,40 @@ export function inputCommitment(input: readonly bigint[], salt: bigint): string 
   return poseidonSponge([salt, ...input]).toString();
 }
 
+/**
+ * Where the weights live. `fixed`: compile-time constants of the circuit (dense layers cost nothing; the weights are
+ * in the circuit, wasm and proving key; a pinned public `modelHash` names the model). `hashed`: private inputs bound
+ * to a public salted `modelCommitment` (every product costs a constraint, but the circuit, its keys and its setup
+ * contributors never see the weights, and one setup serves every model of the same architecture and widths).
+ */
+export type WeightVisibility = 'fixed' | 'hashed';
+
 /** What a generated model circuit's public signals mean, in order. */
-export function inferenceSignalNames(model: QuantizedModel, visibility: InputVisibility): string[] {
-  return visibility === 'hashed' ? ['inputHash', 'class', 'modelHash'] : ['class', 'modelHash', ...Array.from({ length: model.inputSize }, (_, j) => `input${j}`)];
+export function inferenceSignalNames(model: Pick<QuantizedModel, 'inputSize'>, visibility: InputVisibility, weights: WeightVisibility = 'fixed'): string[] {
+  const inputs = Array.from({ length: model.inputSize }, (_, j) => `input${j}`);
+  if (weights === 'hashed') return visibility === 'hashed' ? ['modelCommitment', 'inputHash', 'class'] : ['modelCommitment', 'class', ...inputs];
+  return visibility === 'hashed' ? ['inputHash', 'class', 'modelHash'] : ['class', 'modelHash', ...inputs];
+}
+
+/** The salted commitment to private weights (see commitment.ts). */
+export function modelCommitment(model: QuantizedModel, salt: bigint): string {
+  return poseidonSponge([salt, ...architectureHeader(model), ...packedWeights(model)]).toString();
+}
+
+/** Emit a Poseidon sponge over the given element expressions; returns the expression of its output. */
+function emitSponge(line: (text?: string) => void, prefix: string, elements: readonly string[]): { out: string; calls: number } {
+  // The same chunks as poseidonSponge: the first 16 elements, then [previous output, next 15]...
+  const chunks: string[][] = [elements.slice(0, 16)];
+  for (let start = 16; start < elements.length; start += 15) chunks.push(elements.slice(start, start + 15));
+  let acc = '';
+  chunks.forEach((chunk, call) => {
+    const inputs = call === 0 ? chunk : [acc, ...chunk];
+    const component = `${prefix}${call}`;
+    line(`component ${component} = Poseidon(${inputs.length});`);
+    inputs.forEach((element, i) => line(`${component}.inputs[${i}] <== ${element};`));
+    acc = `${component}.out`;
+  });
+  return { out: acc, calls: chunks.length };
 }
 
 /** A generated inference circuit. */
@@ -72,14 +104,27 @@ export interface GeneratedModelCircuit {
  * that is public or committed as inputHash". Weights are compile-time constants, so every dense layer is a linear
  * combination (no constraints); each neuron costs one fused rescale(+ReLU) gadget of B + 2 constraints.
  */
-export async function generateModelCircuit(model: QuantizedModel, visibility: InputVisibility, options: { cacheDir?: string } = {}): Promise<GeneratedModelCircuit> {
+export async function generateModelCircuit(model: QuantizedModel, visibility: InputVisibility, options: { cacheDir?: string; weights?: WeightVisibility } = {}): Promise<GeneratedModelCircuit> {
+  const weights = options.weights ?? 'fixed';
+  const hidden = weights === 'hashed';
   const hash = modelHash(model);
   const f = model.fracBits;
   const lines: string[] = [];
   const line = (text = '') => lines.push(text ? `    ${text}` : '');
   const estimate: GeneratedModelCircuit['estimate'] = [];
-  line(`signal input modelHash;`);
-  line(`modelHash === ${hash}; // weights are fixed in this circuit: a proof always names this model`);
+  const widths = layerWidths(model);
+  if (hidden) {
+    line(`// private weights and biases, bound to the public modelCommitment`);
+    line(`signal output modelCommitment;`);
+    line(`signal input modelSalt;`);
+    model.layers.forEach((layer, l) => {
+      line(`signal input w${l}[${layer.weights.length}][${layer.weights[0]!.length}];`);
+      line(`signal input b${l}[${layer.weights.length}];`);
+    });
+  } else {
+    line(`signal input modelHash;`);
+    line(`modelHash === ${hash}; // weights are fixed in this circuit: a proof always names this model`);
+  }
   line(`signal input x[${model.inputSize}];`);
   if (visibility === 'hashed') {
     line(`signal input salt;`);
@@ -99,10 +144,25 @@ export async function generateModelCircuit(model: QuantizedModel, visibility: In
     const B = layer.accBits;
     line();
     line(`// layer ${index}: dense ${layer.weights[0]!.length} -> ${layer.weights.length}${layer.relu ? ' + ReLU' : ''}, accumulator ${B} bits`);
+    if (hidden) {
+      const { weightBits, biasBits } = widths[index]!;
+      const outs = layer.weights.length;
+      const ins = layer.weights[0]!.length;
+      line(`// every private weight and bias is range-checked (its bits also pack it into the commitment)`);
+      line(`component w${index}Bits[${outs}][${ins}];`);
+      line(`component b${index}Bits[${outs}];`);
+      line(`signal p${index}[${outs}][${ins}]; // weight x input products`);
+      line(`for (var k = 0; k < ${outs}; k++) {`);
+      line(`    for (var j = 0; j < ${ins}; j++) { w${index}Bits[k][j] = Num2Bits(${weightBits}); w${index}Bits[k][j].in <== w${index}[k][j] + ${1n << BigInt(weightBits - 1)}; }`);
+      line(`    b${index}Bits[k] = Num2Bits(${biasBits}); b${index}Bits[k].in <== b${index}[k] + ${1n << BigInt(biasBits - 1)};`);
+      line(`}`);
+      layer.weights.forEach((row, k) => row.forEach((_, j) => line(`p${index}[${k}][${j}] <== w${index}[${k}][${j}] * ${inputs[j]};`)));
+      estimate.push({ layer: `dense ${index} weights: range checks and ${outs * ins} products`, constraints: outs * ins * (weightBits + 2) + outs * (biasBits + 1) });
+    }
     line(`component ${name}[${layer.weights.length}];`);
     layer.weights.forEach((row, k) => {
-      const terms = row.flatMap((w, j) => (w === 0n ? [] : [`(${w}) * ${inputs[j]}`]));
-      terms.push(`(${layer.bias[k]})`);
+      const terms = hidden ? row.map((_, j) => `p${index}[${k}][${j}]`) : row.flatMap((w, j) => (w === 0n ? [] : [`(${w}) * ${inputs[j]}`]));
+      terms.push(hidden ? `b${index}[${k}]` : `(${layer.bias[k]})`);
       line(`${name}[${k}] = ${layer.relu ? 'RescaleRelu' : 'RescaleShifted'}(${B}, ${f});`);
       line(`${name}[${k}].in <== ${terms.join(' + ')};`);
     });
@@ -123,29 +183,42 @@ export async function generateModelCircuit(model: QuantizedModel, visibility: In
 
   if (visibility === 'hashed') {
     // Poseidon sponge over [salt, x...], as inputCommitment computes it.
-    const elements = ['salt', ...Array.from({ length: model.inputSize }, (_, j) => `x[${j}]`)];
     line();
     line(`// inputHash = Poseidon sponge over [salt, x...]`);
-    let acc = '';
-    let call = 0;
-    for (let start = 0; start < elements.length; start += call === 0 ? 16 : 15) {
-      const chunk = call === 0 ? elements.slice(0, 16) : [acc, ...elements.slice(start, start + 15)];
-      const component = `inputSponge${call}`;
-      line(`component ${component} = Poseidon(${chunk.length});`);
-      chunk.forEach((element, i) => line(`${component}.inputs[${i}] <== ${element};`));
-      acc = `${component}.out`;
-      call += 1;
+    const sponge = emitSponge(line, 'inputSponge', ['salt', ...Array.from({ length: model.inputSize }, (_, j) => `x[${j}]`)]);
+    line(`inputHash <== ${sponge.out};`);
+    estimate.push({ layer: 'input commitment (Poseidon)', constraints: 300 * sponge.calls });
+  }
+  if (hidden) {
+    // modelCommitment = Poseidon sponge over [modelSalt, header..., packed...], as modelCommitment() computes it; each
+    // packed element is a linear combination of the weights' range-check bits (value + 2^(W-1), W bits each).
+    const { items, elements } = packLayout(model);
+    const packed: Array<Array<{ bits: string; width: number; shift: number }>> = Array.from({ length: elements }, () => []);
+    for (const item of items) {
+      const bits = item.kind === 'weight' ? `w${item.layer}Bits[${item.k}][${item.j}]` : `b${item.layer}Bits[${item.k}]`;
+      packed[item.element]!.push({ bits, width: item.bits, shift: item.shift });
     }
-    line(`inputHash <== ${acc};`);
-    estimate.push({ layer: 'input commitment (Poseidon)', constraints: 300 * call });
+    line();
+    line(`// the model commitment`);
+    const names: string[] = [];
+    packed.forEach((parts, e) => {
+      line(`var packed${e} = 0;`);
+      for (const part of parts) line(`for (var i = 0; i < ${part.width}; i++) { packed${e} += ${part.bits}.out[i] * (1 << (i + ${part.shift})); }`);
+      names.push(`packed${e}`);
+    });
+    const sponge = emitSponge(line, 'modelSponge', ['modelSalt', ...architectureHeader(model).map(String), ...names]);
+    line(`modelCommitment <== ${sponge.out};`);
+    estimate.push({ layer: 'model commitment (Poseidon)', constraints: 300 * sponge.calls });
   }
 
-  const id = sha256Parts([GENERATOR_VERSION, hash, visibility]).slice(0, 20);
+  const id = sha256Parts([GENERATOR_VERSION, hidden ? architectureHeader(model).join(',') : hash, visibility, weights]).slice(0, 20);
   const source = [
     'pragma circom 2.1.0;',
     '',
     `// GENERATED by zkai (${GENERATOR_VERSION}) - do not edit.`,
-    `// model "${model.name.replace(/\n/g, ' ')}" (hash ${hash}), input ${visibility}; public signals: ${inferenceSignalNames(model, visibility).join(', ')}`,
+    hidden
+      ? `// architecture of model "${model.name.replace(/\n/g, ' ')}", private weights, input ${visibility}; public signals: ${inferenceSignalNames(model, visibility, weights).join(', ')}`
+      : `// model "${model.name.replace(/\n/g, ' ')}" (hash ${hash}), input ${visibility}; public signals: ${inferenceSignalNames(model, visibility).join(', ')}`,
     'include "ml/gadgets.circom";',
     'include "circomlib/circuits/poseidon.circom";',
     '',
@@ -153,20 +226,25 @@ export async function generateModelCircuit(model: QuantizedModel, visibility: In
     ...lines,
     '}',
     '',
-    `component main {public [modelHash${visibility === 'public' ? ', x' : ''}]} = ModelInference();`,
+    hidden
+      ? visibility === 'public' ? 'component main {public [x]} = ModelInference();' : 'component main = ModelInference();'
+      : `component main {public [modelHash${visibility === 'public' ? ', x' : ''}]} = ModelInference();`,
     '',
   ].join('\n');
-  const path = join(resolveCacheDir(options.cacheDir), 'generated', `model_${id}.circom`);
+  const path = join(resolveCacheDir(options.cacheDir), 'generated', `model_${hidden ? 'hashed_' : ''}${id}.circom`);
   if (!existsSync(path) || (await readFile(path, 'utf8')) !== source) await writeFileAtomic(path, source);
   return { id, path, source, modelHash: hash, estimate };
 }
 
-/** The circuit input for one inference. */
-export function inferenceInput(model: QuantizedModel, input: readonly bigint[], visibility: InputVisibility, salt?: bigint): Record<string, unknown> {
+/** The circuit input for one inference; with hashed weights, the weights, biases and the model salt too. */
+export function inferenceInput(model: QuantizedModel, input: readonly bigint[], visibility: InputVisibility, salt?: bigint, weights: { visibility: WeightVisibility; salt?: bigint } = { visibility: 'fixed' }): Record<string, unknown> {
   if (input.length !== model.inputSize) throw new ModelError(`the input has ${input.length} values; the model takes ${model.inputSize}`);
+  const field = (v: bigint) => fieldOf(v).toString();
   return {
-    modelHash: modelHash(model),
-    x: input.map((v) => fieldOf(v).toString()),
+    ...(weights.visibility === 'hashed'
+      ? { modelSalt: (weights.salt ?? 0n).toString(), ...Object.fromEntries(model.layers.flatMap((layer, l) => [[`w${l}`, layer.weights.map((row) => row.map(field))], [`b${l}`, layer.bias.map(field)]])) }
+      : { modelHash: modelHash(model) }),
+    x: input.map(field),
     ...(visibility === 'hashed' ? { salt: (salt ?? 0n).toString() } : {}),
   };
 }

@@ -6,7 +6,7 @@ import { ZkaiError } from '../errors.ts';
 import { randomFieldSalt } from '../util/salt.ts';
 import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
-import { fieldOf, generateModelCircuit, inferenceInput, inferenceSignalNames, inputCommitment, modelHash, type GeneratedModelCircuit, type InputVisibility } from './circuit-gen.ts';
+import { fieldOf, generateModelCircuit, inferenceInput, inferenceSignalNames, inputCommitment, modelCommitment, modelHash, type GeneratedModelCircuit, type InputVisibility, type WeightVisibility } from './circuit-gen.ts';
 import { runQuantized, type QuantizedModel } from './quantize.ts';
 
 /** A model's inference circuit, generated, compiled and set up (all cached). */
@@ -16,17 +16,19 @@ export interface PreparedModelCircuit {
   keys: CircuitKeys;
 }
 
-/** Generate, compile and set up the inference circuit of a quantized model (fixed weights) for an input visibility. */
-export async function prepareModelCircuit(model: QuantizedModel, visibility: InputVisibility, options: PrepareOptions = {}): Promise<PreparedModelCircuit> {
-  const generated = await generateModelCircuit(model, visibility, options.cacheDir ? { cacheDir: options.cacheDir } : {});
+/** Generate, compile and set up the inference circuit of a quantized model for an input and a weight visibility. */
+export async function prepareModelCircuit(model: QuantizedModel, visibility: InputVisibility, options: PrepareOptions & { weights?: WeightVisibility } = {}): Promise<PreparedModelCircuit> {
+  const generated = await generateModelCircuit(model, visibility, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), weights: options.weights ?? 'fixed' });
   return { generated, ...(await compileAndSetupGenerated(generated.path, options)) };
 }
 
 /** An inference proof as published: what it claims, and the snarkjs proof. */
 export interface InferenceProof {
   format: 'zkai-inference-proof-v1';
-  model: { name: string; hash: string };
+  /** Fixed weights: the model hash. Hashed weights: the salted model commitment instead. */
+  model: { name: string; hash?: string; commitment?: string };
   visibility: InputVisibility;
+  weights: WeightVisibility;
   /** The predicted class (public). */
   predicted: number;
   /** `hashed` visibility: the salted commitment to the input. */
@@ -46,22 +48,26 @@ export interface InferenceProof {
 export async function proveInference(
   model: QuantizedModel,
   input: readonly bigint[],
-  options: PrepareOptions & { visibility?: InputVisibility; salt?: bigint; pool?: ProverPool } = {},
+  options: PrepareOptions & { visibility?: InputVisibility; salt?: bigint; weights?: WeightVisibility; modelSalt?: bigint; pool?: ProverPool } = {},
 ): Promise<InferenceProof & { prepared: PreparedModelCircuit; salt?: bigint }> {
   const visibility = options.visibility ?? 'hashed';
+  const weights = options.weights ?? 'fixed';
+  if (weights === 'hashed' && options.modelSalt === undefined) throw new ZkaiError('BAD_OPTION', 'private (hashed) weights are proven against a published model commitment: give the modelSalt it was made with (see modelCommitment)');
   const reference = runQuantized(model, input);
-  const prepared = await prepareModelCircuit(model, visibility, options);
+  const prepared = await prepareModelCircuit(model, visibility, { ...options, weights });
   const salt = visibility === 'hashed' ? (options.salt ?? randomFieldSalt()) : undefined;
   const pool = options.pool ?? new ProverPool({ workers: 1 });
   try {
-    const result = await pool.prove({ wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath }, inferenceInput(model, input, visibility, salt));
-    const names = inferenceSignalNames(model, visibility);
+    const circuitInput = inferenceInput(model, input, visibility, salt, weights === 'hashed' ? { visibility: 'hashed', salt: options.modelSalt as bigint } : { visibility: 'fixed' });
+    const result = await pool.prove({ wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath }, circuitInput);
+    const names = inferenceSignalNames(model, visibility, weights);
     const predicted = Number(result.publicSignals[names.indexOf('class')]);
     if (predicted !== reference.predicted) throw new ZkaiError('INTERNAL', `the circuit predicted class ${predicted}, the integer reference ${reference.predicted}`);
     return {
       format: 'zkai-inference-proof-v1',
-      model: { name: model.name, hash: modelHash(model) },
+      model: weights === 'hashed' ? { name: model.name, commitment: modelCommitment(model, options.modelSalt as bigint) } : { name: model.name, hash: modelHash(model) },
       visibility,
+      weights,
       predicted,
       ...(salt !== undefined ? { inputHash: inputCommitment(input, salt), salt } : { input: input.map(String) }),
       circuitId: prepared.circuit.id,
@@ -82,11 +88,29 @@ export async function verifyInference(
   vkey: unknown,
   proof: unknown,
   publicSignals: unknown,
-  expected: { model: QuantizedModel | { inputSize: number; hash: string }; visibility: InputVisibility; predicted: number; inputHash?: string; input?: readonly bigint[] },
+  expected: {
+    /** Fixed weights: the model (its hash is recomputed) or its hash. Hashed weights: its input size, with `modelCommitment`. */
+    model: QuantizedModel | { inputSize: number; hash?: string };
+    weights?: WeightVisibility;
+    /** Hashed weights: the published model commitment the verifier trusts. */
+    modelCommitment?: string;
+    visibility: InputVisibility;
+    predicted: number;
+    inputHash?: string;
+    input?: readonly bigint[];
+  },
 ): Promise<VerificationResult> {
-  const hash = 'hash' in expected.model ? expected.model.hash : modelHash(expected.model);
-  const names = inferenceSignalNames({ inputSize: expected.model.inputSize } as QuantizedModel, expected.visibility);
-  const expect: Record<string, string | number | bigint> = { modelHash: hash, class: expected.predicted };
+  const weights = expected.weights ?? 'fixed';
+  const names = inferenceSignalNames({ inputSize: expected.model.inputSize }, expected.visibility, weights);
+  const expect: Record<string, string | number | bigint> = { class: expected.predicted };
+  if (weights === 'hashed') {
+    if (expected.modelCommitment === undefined) throw new ZkaiError('BAD_OPTION', 'a private-weights proof is verified against the model commitment the verifier trusts');
+    expect.modelCommitment = expected.modelCommitment;
+  } else {
+    const hash = 'layers' in expected.model ? modelHash(expected.model) : expected.model.hash;
+    if (hash === undefined) throw new ZkaiError('BAD_OPTION', 'a fixed-weights proof is verified against the model (or its hash) the verifier trusts');
+    expect.modelHash = hash;
+  }
   if (expected.visibility === 'hashed') {
     if (expected.inputHash === undefined) throw new ZkaiError('BAD_OPTION', 'a hashed-input proof is verified against the input commitment (inputHash) the verifier expects');
     expect.inputHash = expected.inputHash;
