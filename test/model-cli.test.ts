@@ -68,3 +68,42 @@ describe('zkai model', () => {
     expect(otherModel.stdout).toContain('modelHash');
   }, 600_000);
 });
+
+describe('zkai model with private weights', () => {
+  it('commit writes a public commitment and a private salt; prove with --model-salt; verify against the commitment only', async () => {
+    const modelPath = join(scratch, 'mlp.json');
+    if (!existsSync(modelPath)) expect((await runCli(['model', 'import', ONNX, '--input-min', '-2', '--input-max', '2', '--out', modelPath])).code).toBe(0);
+    const commitmentPath = join(scratch, 'commitment.json');
+    const modelSalt = join(scratch, 'model-salt.json');
+    const commit = await runCli(['--json', 'model', 'commit', '--model', modelPath, '--out', commitmentPath, '--salt-out', modelSalt]);
+    expect(commit.code, commit.stderr).toBe(0);
+    const { modelCommitment } = JSON.parse(commit.stdout) as { modelCommitment: string };
+    expect((await stat(modelSalt)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(commitmentPath, 'utf8'))).not.toHaveProperty('salt');
+
+    const input = join(scratch, 'input2.json');
+    await writeFile(input, JSON.stringify([0.5, 0.5, -1, 1]));
+    const proofPath = join(scratch, 'private.proof.json');
+    const vkey = join(scratch, 'private.vkey.json');
+    const prove = await runCli(['model', 'prove', '--model', modelPath, '--input', input, '--model-salt', modelSalt, '--salt-out', join(scratch, 'input-salt.json'), '--out', proofPath, '--vkey-out', vkey], { timeoutMs: 600_000 });
+    expect(prove.code, prove.stderr).toBe(0);
+    expect(prove.stdout).toContain('private weights');
+    const ok = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model-commitment', modelCommitment]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^OK: .*weights private/);
+    const other = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model-commitment', '123']);
+    expect(other.code).toBe(1);
+    expect(other.stdout).toContain('modelCommitment');
+    const noCommitment = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model', modelPath]);
+    expect(noCommitment.code).toBe(1);
+    expect(noCommitment.stderr).toContain('--model-commitment');
+    // A salt file of another model is refused before any proving.
+    const otherModel = join(scratch, 'other-model.json');
+    const native = JSON.parse(await readFile(modelPath, 'utf8')) as { layers: Array<{ bias?: number[] }> };
+    native.layers[0]!.bias = native.layers[0]!.bias!.map((b) => b + 0.5);
+    await writeFile(otherModel, JSON.stringify(native));
+    const mismatch = await runCli(['model', 'prove', '--model', otherModel, '--input', input, '--model-salt', modelSalt, '--salt-out', join(scratch, 'x.json'), '--out', join(scratch, 'x.proof.json')]);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toContain('belongs to another model');
+  }, 600_000);
+});

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { releaseCurves } from '../util/curves.ts';
 import { compileCommand, deployCommand, demoCommand, proveCommand, setupCommand, verifyCommand } from './commands.ts';
 import { dataCheckCommand, dataCommitCommand, dataIncludeCommand, dataProveCommand, dataRegistryCommand, dataVerifyCommand, dataVerifyIncludeCommand } from './data-commands.ts';
-import { modelImportCommand, modelInspectCommand, modelProveCommand, modelVerifyCommand } from './model-commands.ts';
+import { modelCommitCommand, modelImportCommand, modelInspectCommand, modelProveCommand, modelVerifyCommand } from './model-commands.ts';
 import { reportError, type GlobalFlags } from './output.ts';
 
 const program = new Command('zkai')
@@ -208,6 +208,16 @@ rangeOptions(
 
 rangeOptions(
   model
+    .command('commit')
+    .description('commit to a model\'s weights for private-weight proofs: a public salted commitment and its PRIVATE salt')
+    .requiredOption('--model <file>', 'native model JSON or ONNX file')
+    .requiredOption('--out <file>', 'where to write the public commitment JSON')
+    .requiredOption('--salt-out <file>', 'where to write the PRIVATE salt (mode 0600)')
+    .option('--frac-bits <n>', 'fractional bits of the fixed point', '8'),
+).action(run(async (_options: unknown, command: Command) => modelCommitCommand(merged(command))));
+
+rangeOptions(
+  model
     .command('prove')
     .description('prove the model\'s predicted class on an input (default: input private, a salted commitment to it public)')
     .requiredOption('--model <file>', 'native model JSON or ONNX file')
@@ -215,6 +225,7 @@ rangeOptions(
     .requiredOption('--out <file>', 'where to write the inference proof JSON')
     .option('--salt-out <file>', 'where to write the input commitment\'s salt (PRIVATE; needed unless --public-input)')
     .option('--public-input', 'make the input itself public instead of committing to it')
+    .option('--model-salt <file>', 'keep the weights PRIVATE: prove against the model commitment made by zkai model commit (its salt file)')
     .option('--frac-bits <n>', 'fractional bits of the fixed point', '8')
     .option('--vkey-out <file>', 'also write a copy of the verification key here')
     .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)'),
@@ -226,7 +237,8 @@ rangeOptions(
     .description('verify an inference proof against the model you hold (exit code 1 if invalid)')
     .requiredOption('--vkey <file>', 'verification key of the model\'s circuit')
     .requiredOption('--proof <file>', 'inference proof JSON')
-    .requiredOption('--model <file>', 'the model you trust (native JSON or ONNX): its hash must match the proof')
+    .option('--model <file>', 'for fixed-weight proofs: the model you trust (native JSON or ONNX); its hash must match the proof')
+    .option('--model-commitment <decimal>', 'for private-weight proofs: the published model commitment you trust')
     .option('--frac-bits <n>', 'fractional bits the model was quantized with', '8')
     .option('--class <n>', 'require this predicted class (default: the class the proof claims, printed)')
     .option('--input-hash <decimal>', 'require this input commitment (default: the one the proof claims)')

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { InputFileError, ZkaiError } from '../errors.ts';
 import { DEV_PTAU_WARNING } from '../setup/dev-ptau.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
-import { generateModelCircuit, modelHash, type InputVisibility } from '../model/circuit-gen.ts';
+import { generateModelCircuit, modelCommitment, modelHash, type InputVisibility, type WeightVisibility } from '../model/circuit-gen.ts';
+import { randomFieldSalt } from '../util/salt.ts';
 import { proveInference, verifyInference, type InferenceProof } from '../model/inference.ts';
 import { loadNativeModel, NATIVE_MODEL_FORMAT, type FloatModel } from '../model/native.ts';
 import { importOnnxModel } from '../model/onnx-import.ts';
@@ -85,17 +86,49 @@ export async function modelInspectCommand(file: string, flags: GlobalFlags & { f
   );
 }
 
+/** Read a model salt file written by `zkai model commit`. */
+async function readModelSalt(path: string): Promise<{ salt: bigint; commitment: string }> {
+  const raw = (await readJsonFile(path, 'model salt')) as { salt?: unknown; modelCommitment?: unknown } | null;
+  if (typeof raw?.salt !== 'string' || !/^[0-9]+$/.test(raw.salt) || typeof raw.modelCommitment !== 'string') throw new InputFileError(path, 'not a model salt file written by zkai model commit ({salt, modelCommitment})');
+  return { salt: BigInt(raw.salt), commitment: raw.modelCommitment };
+}
+
+/** `zkai model commit`: the public commitment to a model's weights (for private-weight proofs), and its private salt. */
+export async function modelCommitCommand(flags: GlobalFlags & { model: string; out: string; saltOut: string; fracBits?: string; inputMin?: string; inputMax?: string }): Promise<void> {
+  if (resolve(flags.out) === resolve(flags.saltOut)) throw new ZkaiError('BAD_OPTION', '--out and --salt-out must be different files (the salt is private, the commitment public)');
+  const { model } = await loadAnyModel(flags.model, flags);
+  const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
+  const salt = randomFieldSalt();
+  const commitment = modelCommitment(quantized, salt);
+  await writeFileAtomic(flags.saltOut, `${JSON.stringify({ salt: salt.toString(), modelCommitment: commitment }, null, 1)}\n`, { mode: 0o600 });
+  await writeFileAtomic(flags.out, `${JSON.stringify({ name: model.name, fracBits: quantized.fracBits, inputSize: quantized.inputSize, modelCommitment: commitment }, null, 1)}\n`);
+  emit(flags, { modelCommitment: commitment, out: flags.out, saltOut: flags.saltOut }, () =>
+    [
+      `model "${model.name}" committed: ${commitment}`,
+      `  commitment   ${flags.out} (public: publish it; verifiers check private-weight proofs against it)`,
+      `  salt         ${flags.saltOut} (PRIVATE, mode 0600: needed to prove, and it keeps the weights from being guessed)`,
+    ].join('\n'),
+  );
+}
+
 /** `zkai model prove`: prove the model's prediction on an input. */
-export async function modelProveCommand(flags: GlobalFlags & { model: string; input: string; out: string; vkeyOut?: string; saltOut?: string; fracBits?: string; publicInput?: boolean; ptau?: string; inputMin?: string; inputMax?: string }): Promise<void> {
+export async function modelProveCommand(flags: GlobalFlags & { model: string; input: string; out: string; vkeyOut?: string; saltOut?: string; fracBits?: string; publicInput?: boolean; ptau?: string; inputMin?: string; inputMax?: string; modelSalt?: string }): Promise<void> {
   const visibility: InputVisibility = flags.publicInput ? 'public' : 'hashed';
+  const weights: WeightVisibility = flags.modelSalt ? 'hashed' : 'fixed';
+  const committed = flags.modelSalt ? await readModelSalt(flags.modelSalt) : undefined;
   if (visibility === 'hashed' && !flags.saltOut) throw new ZkaiError('BAD_OPTION', 'a hashed input needs --salt-out FILE: the salt opens the input commitment later (keep it private); or pass --public-input');
   const { model } = await loadAnyModel(flags.model, flags);
   const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
   const input = quantizeInput(quantized, await readInputVector(flags.input), model);
   const progress = progressPrinter(flags);
   const started = performance.now();
+  if (committed && modelCommitment(quantized, committed.salt) !== committed.commitment) {
+    throw new ZkaiError('BAD_OPTION', `${flags.modelSalt} belongs to another model (or another --frac-bits): its commitment ${committed.commitment} is not this model's`);
+  }
   const result = await proveInference(quantized, input, {
     visibility,
+    weights,
+    ...(committed ? { modelSalt: committed.salt } : {}),
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
     ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
     ...(progress ? { onProgress: progress } : {}),
@@ -106,25 +139,27 @@ export async function modelProveCommand(flags: GlobalFlags & { model: string; in
   await writeFileAtomic(flags.out, `${JSON.stringify(proof, null, 1)}\n`);
   if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
   const elapsed = (performance.now() - started) / 1000;
-  emit(flags, { proof: flags.out, vkey: prepared.keys.vkeyPath, predicted: proof.predicted, modelHash: proof.model.hash, inputHash: proof.inputHash, constraints: prepared.circuit.info.constraints, seconds: elapsed }, () =>
+  emit(flags, { proof: flags.out, vkey: prepared.keys.vkeyPath, predicted: proof.predicted, weights, modelHash: proof.model.hash, modelCommitment: proof.model.commitment, inputHash: proof.inputHash, constraints: prepared.circuit.info.constraints, seconds: elapsed }, () =>
     [
       `proof written to ${flags.out}: model "${model.name}" predicts class ${proof.predicted} on the ${visibility === 'hashed' ? `input committed as ${proof.inputHash}` : 'public input'}`,
       `  circuit      ${prepared.circuit.info.constraints} constraints (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'}); ${seconds(elapsed)}`,
-      `  model hash   ${proof.model.hash}`,
+      weights === 'hashed' ? `  model        private weights, commitment ${proof.model.commitment} (the circuit and its keys hold no weight)` : `  model hash   ${proof.model.hash} (weights fixed in the circuit)`,
       ...(flags.saltOut ? [`  salt         ${flags.saltOut} (PRIVATE, mode 0600: it opens the input commitment)`] : []),
-      `  verify with: zkai model verify --vkey ${flags.vkeyOut ?? prepared.keys.vkeyPath} --proof ${flags.out} --model ${flags.model}`,
+      `  verify with: zkai model verify --vkey ${flags.vkeyOut ?? prepared.keys.vkeyPath} --proof ${flags.out} ${weights === 'hashed' ? `--model-commitment ${proof.model.commitment}` : `--model ${flags.model}`}`,
       ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
     ].join('\n'),
   );
 }
 
 /** `zkai model verify`: check an inference proof against the model the verifier holds. Exit code 1 if invalid. */
-export async function modelVerifyCommand(flags: GlobalFlags & { vkey: string; proof: string; model: string; fracBits?: string; class?: string; inputHash?: string; input?: string; inputMin?: string; inputMax?: string }): Promise<void> {
-  const { model } = await loadAnyModel(flags.model, flags);
-  const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
+export async function modelVerifyCommand(flags: GlobalFlags & { vkey: string; proof: string; model?: string; modelCommitment?: string; fracBits?: string; class?: string; inputHash?: string; input?: string; inputMin?: string; inputMax?: string }): Promise<void> {
   const [vkey, raw] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readJsonFile(flags.proof, 'inference proof')]);
   const file = raw as Partial<InferenceProof>;
   if (typeof file !== 'object' || file === null || file.format !== 'zkai-inference-proof-v1') throw new InputFileError(flags.proof, 'not a zkai inference proof (format "zkai-inference-proof-v1" missing)');
+  if (file.weights === 'hashed') return verifyPrivateWeights(flags, vkey, file);
+  if (!flags.model) throw new ZkaiError('BAD_OPTION', 'this proof has the weights fixed in its circuit: give --model FILE, the model you trust');
+  const { model } = await loadAnyModel(flags.model, flags);
+  const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
   const visibility: InputVisibility = file.visibility === 'public' ? 'public' : 'hashed';
   const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);
   if (!Number.isInteger(predicted) || predicted < 0) throw new ZkaiError('BAD_OPTION', `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`);
@@ -138,6 +173,30 @@ export async function modelVerifyCommand(flags: GlobalFlags & { vkey: string; pr
   emit(flags, { ...result, modelHash: modelHash(quantized), predicted, visibility }, () =>
     result.valid
       ? `OK: the proof is valid: model "${model.name}" (hash ${modelHash(quantized)}) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : 'given public input'}`
+      : `INVALID (${result.reason}): ${result.detail}`,
+  );
+  if (!result.valid) process.exitCode = 1;
+}
+
+/** `zkai model verify` for a private-weights proof: against the published model commitment. */
+async function verifyPrivateWeights(flags: GlobalFlags & { modelCommitment?: string; class?: string; inputHash?: string; input?: string }, vkey: unknown, file: Partial<InferenceProof>): Promise<void> {
+  if (!flags.modelCommitment || !/^[0-9]+$/.test(flags.modelCommitment)) throw new ZkaiError('BAD_OPTION', 'this proof keeps the weights private: give --model-commitment C, the published commitment you trust (zkai model commit prints it)');
+  const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);
+  if (!Number.isInteger(predicted) || predicted < 0) throw new ZkaiError('BAD_OPTION', `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`);
+  const visibility: InputVisibility = file.visibility === 'public' ? 'public' : 'hashed';
+  if (flags.input) throw new ZkaiError('BAD_OPTION', '--input is for fixed-weight proofs (the input is quantized with the model, which a private-weights verifier does not hold); a public input is read from the proof and printed');
+  const input = visibility === 'public' ? (file.input ?? []).map((v) => BigInt(v)) : undefined;
+  const result = await verifyInference(vkey, file.proof, file.publicSignals, {
+    model: { inputSize: visibility === 'public' ? (input ?? []).length : 0 },
+    weights: 'hashed',
+    modelCommitment: flags.modelCommitment,
+    visibility,
+    predicted,
+    ...(visibility === 'hashed' ? { inputHash: flags.inputHash ?? file.inputHash ?? '' } : { input: input ?? [] }),
+  });
+  emit(flags, { ...result, modelCommitment: flags.modelCommitment, predicted, visibility, weights: 'hashed' }, () =>
+    result.valid
+      ? `OK: the proof is valid: the model committed as ${flags.modelCommitment} (weights private) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : 'public input'}`
       : `INVALID (${result.reason}): ${result.detail}`,
   );
   if (!result.valid) process.exitCode = 1;
