@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBundle, type DatasetBundle } from '../src/data/bundle.ts';
 import { chunkCircuitInput, expectedChunkRoots, prepareChunkCircuit, proveDatasetInChunks, verifyChunkedDataset, zeroSubtreeRoot, type ChunkedDatasetProof } from '../src/data/chunked.ts';
-import { PolicyViolationError } from '../src/data/dataset-proof.ts';
+import { PolicyViolationError, verifyDatasetProof } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { parsePolicy, type Policy } from '../src/data/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
@@ -61,6 +61,11 @@ describe('chunked dataset proofs', () => {
     expect(proof.chunks.map((c) => BigInt(c.publicSignals[0]!))).toEqual(expectedChunkRoots(good, schema, 1));
     expect(proof.signalNames).toEqual(['root', 'aggregate1.encodedSum', 'aggregate1.present', 'aggregate2.matched', 'count', 'policyHash', 'schemaHash', 'chunkDepth', 'chunkSubtrees']);
     expect(await verifyChunkedDataset(proof.prepared.keys.vkey, proof, expected(), policy)).toEqual({ valid: true });
+    // A chunk proof is not a whole-dataset proof: its first signals look alike, but the layout has more of them.
+    const asWhole = await verifyDatasetProof(proof.prepared.keys.vkey, proof.chunks[0]!.proof, proof.chunks[0]!.publicSignals, { root: proof.chunks[0]!.publicSignals[0]!, count: 2, policyHash: policy.hash, schemaHash: schema.hash });
+    expect(asWhole).toMatchObject({ valid: false, reason: 'wrong-signal-count' });
+    // Malformed files are rejected, not thrown on.
+    expect(await verifyChunkedDataset(proof.prepared.keys.vkey, { ...proof, chunks: [null as never] }, expected(), policy)).toMatchObject({ valid: false, reason: 'malformed' });
   });
 
   it('rejects reordered, missing or foreign chunks, and another root or count', async () => {

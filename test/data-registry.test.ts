@@ -285,6 +285,9 @@ describe('registry proofs, end to end', () => {
     expect(stale).toMatchObject({ valid: false, reason: 'claim-mismatch' });
     expect(stale.detail).toContain('registry.optout');
     expect(() => trustedRegistryRoots(policy, new Map([['consent', consent.root]]))).toThrow(/checks registry "optout": say which root you trust/);
+    // A caller that forgets the registries does not get a valid result with the roots unchecked.
+    const { registries: _omitted, ...withoutRegistries } = expected;
+    expect(await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, withoutRegistries)).toMatchObject({ valid: false, reason: 'wrong-signal-count' });
   }, 600_000); // the first run generates a 2^13 development ptau (about 2 minutes)
 
   it('chunked: every chunk proof carries the registry roots, and the verifier checks them', async () => {

@@ -156,7 +156,11 @@ describe('inference circuits (weights fixed in the circuit)', () => {
   it('with a public input, the input is a public signal the verifier checks', async () => {
     const input = inputs[5]!;
     const result = await proveInference(quantized, input, { visibility: 'public' });
-    expect(result.publicSignals.slice(2)).toEqual(input.map((v) => fieldOf(v).toString()));
+    expect(result.publicSignals.slice(3)).toEqual(input.map((v) => fieldOf(v).toString()));
+    expect(result.publicSignals[0]).toBe(inputCommitment(input, 0n)); // anyone can recompute it from the public input
+    // A public-input proof cannot be read as a hashed-input one (the layouts differ in length), nor the reverse.
+    const relabelled = await verifyInference(result.prepared.keys.vkey, result.proof, result.publicSignals, { model: quantized, visibility: 'hashed', predicted: result.predicted, inputHash: result.publicSignals[0]! });
+    expect(relabelled).toMatchObject({ valid: false, reason: 'wrong-signal-count' });
     const expected = { model: quantized, visibility: 'public' as const, predicted: result.predicted, input };
     expect(await verifyInference(result.prepared.keys.vkey, result.proof, result.publicSignals, expected)).toEqual({ valid: true });
     const other = [...input];
@@ -217,5 +221,31 @@ describe('commitments over many elements', () => {
     expect(witness[1]).toBe(BigInt(modelCommitment(model, 4n)));
     expect(witness[2]).toBe(BigInt(inputCommitment(input, 9n)));
     expect(Number(witness[3])).toBe(runQuantized(model, input).predicted);
+  });
+});
+
+describe('edge cases found in review', () => {
+  it('a layer whose accumulator is narrower than the fraction still computes the reference (widths keep a sign bit)', async () => {
+    const float = parseNativeModel({ format: 'zkai-model-v1', name: 'tiny-values', input: { size: 2, min: 0, max: 0.01 }, layers: [{ type: 'dense', weights: [[0.1, -0.1], [-0.1, 0.1]], bias: [0, 0] }, { type: 'argmax' }] });
+    const model = quantizeModel(float, 8);
+    for (const layer of model.layers) expect(layer.accBits).toBeGreaterThan(model.fracBits);
+    const generated = await generateModelCircuit(model, 'hashed');
+    const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
+    for (const values of [[0, 0.01], [0.01, 0], [0.005, 0.004]]) {
+      const input = quantizeInput(model, values, float);
+      const witness = await computeWitness(circuit.wasmPath, inferenceInput(model, input, 'hashed', 1n));
+      expect(Number(witness[2]), values.join(',')).toBe(runQuantized(model, input).predicted);
+    }
+  });
+
+  it('the circuit checks the declared input range exactly: just outside it is refused', async () => {
+    const model = quantizeModel(tinyModel(3), 8); // inputs in [-4, 4] = [-1024, 1024] at 8 fractional bits
+    const generated = await generateModelCircuit(model, 'hashed');
+    const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
+    const at = (x0: bigint) => computeWitness(circuit.wasmPath, inferenceInput(model, [x0, 0n, 0n, 0n], 'hashed', 1n));
+    await expect(at(1024n)).resolves.toBeDefined();
+    await expect(at(-1024n)).resolves.toBeDefined();
+    await expect(at(1025n)).rejects.toBeInstanceOf(WitnessError);
+    await expect(at(-1025n)).rejects.toBeInstanceOf(WitnessError);
   });
 });

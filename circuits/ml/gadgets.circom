@@ -10,6 +10,7 @@ include "circomlib/circuits/bitify.circom";
 // x = in + 2^(B-1) lies in [0, 2^B); its top bit is 1 exactly when in >= 0, and for in >= 0,
 // floor(in / 2^s) = sum of bits s..B-2 (bit B-1 stands for the 2^(B-1) offset). The low s bits are the remainder.
 template RescaleRelu(B, s) {
+    assert(B >= s + 1 && B <= 252);
     signal input in;
     signal output out;
     component bits = Num2Bits(B);
@@ -24,6 +25,7 @@ template RescaleRelu(B, s) {
 // out = floor(in / 2^s) + 2^(B-1-s) for an integer in in [-2^(B-1), 2^(B-1)): the rescaled value shifted to be
 // non-negative, in [0, 2^(B-s)) (order-preserving, for argmax). B + 1 constraints.
 template RescaleShifted(B, s) {
+    assert(B >= s + 1 && B <= 252);
     signal input in;
     signal output out;
     component bits = Num2Bits(B);
@@ -35,17 +37,22 @@ template RescaleShifted(B, s) {
     out <== shifted;
 }
 
-// in lies in [-2^(B-1), 2^(B-1)) (a signed input range check). B + 1 constraints.
-template SignedRange(B) {
+// low <= in <= high for compile-time integers low <= high with high - low < 2^bits: both in - low and high - in must
+// decompose into bits (a negative difference is a field element far above 2^bits). 2 * bits constraints.
+template InRange(bits, low, high) {
+    assert(bits >= 1 && bits <= 252);
     signal input in;
-    component bits = Num2Bits(B);
-    bits.in <== in + (1 << (B - 1));
+    component above = Num2Bits(bits);
+    above.in <== in - low;
+    component below = Num2Bits(bits);
+    below.in <== high - in;
 }
 
 // index = the FIRST position of the largest of n values, each in [0, 2^bits). The prover names it (one-hot `sel`);
 // the constraints check that the named value is >= every value after it and > every value before it, so the index
 // is unique: ties go to the lowest index.
 template ArgMax(n, bits) {
+    assert(n >= 1 && bits >= 1 && bits <= 252);
     signal input in[n];
     signal output index;
     signal sel[n];

@@ -10,7 +10,7 @@ import { buildRegistry, loadRegistry, readIdList, saveRegistry, type Registry } 
 import { proveDatasetInChunks, verifyChunkedDataset, type ChunkedDatasetProof } from '../data/chunked.ts';
 import { readDataset } from '../data/ingest.ts';
 import { proveInclusion, subjectColumn, verifyInclusion, type InclusionProof } from '../data/inclusion.ts';
-import { evaluatePolicy, loadPolicy, type Policy, type PolicyReport } from '../data/policy.ts';
+import { evaluatePolicy, loadPolicy, registriesForPolicy, type Policy, type PolicyReport } from '../data/policy.ts';
 import { DEFAULT_DATE_MIN, formatScaledDecimal, loadSchema, parseDateDays, parseScaledDecimal } from '../data/schema.ts';
 import type { Column, EncodedRecord, Schema } from '../data/types.ts';
 import type { VerificationResult } from '../verifier/verify.ts';
@@ -146,6 +146,8 @@ async function trustedRoots(values: readonly string[] | undefined, schema: Schem
       throw new ZkaiError('BAD_OPTION', `--registry ${value}: the root must be a decimal number`);
     } else {
       const registry = await loadRegistry(value, schema);
+      // The file must be a registry of the column and depth the policy names, or its root checks something else.
+      registriesForPolicy({ ...policy, registries: policy.registries.filter((r) => r.name === registry.name) }, [registry]);
       [name, root] = [registry.name, registry.root];
     }
     if (given.has(name)) throw new ZkaiError('BAD_OPTION', `--registry: registry "${name}" is given twice`);

@@ -172,7 +172,7 @@ export async function modelVerifyCommand(flags: GlobalFlags & { vkey: string; pr
   });
   emit(flags, { ...result, modelHash: modelHash(quantized), predicted, visibility }, () =>
     result.valid
-      ? `OK: the proof is valid: model "${model.name}" (hash ${modelHash(quantized)}) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : 'given public input'}`
+      ? `OK: the proof is valid: model "${model.name}" (hash ${modelHash(quantized)}) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : `public input [${(input ?? []).join(', ')}] (fixed point, ${quantized.fracBits} fractional bits)`}`
       : `INVALID (${result.reason}): ${result.detail}`,
   );
   if (!result.valid) process.exitCode = 1;

@@ -140,6 +140,10 @@ export async function verifyChunkedDataset(
   }
   const { chunkDepth } = file;
   const subtrees = file.subtreesPerChunk ?? 1;
+  if (!Number.isSafeInteger(expected.count) || expected.count < 1) return { valid: false, reason: 'malformed', detail: `the published count must be a positive integer, got ${String(expected.count)}` };
+  if (!Array.isArray(file.chunks) || file.chunks.some((chunk) => typeof chunk !== 'object' || chunk === null || !Array.isArray(chunk.publicSignals))) {
+    return { valid: false, reason: 'malformed', detail: 'chunks must be a list of {index, proof, publicSignals}' };
+  }
   const depth = treeDepth(expected.count);
   if (!Number.isInteger(chunkDepth) || chunkDepth < 0 || chunkDepth > depth) {
     return { valid: false, reason: 'malformed', detail: `chunk depth ${String(chunkDepth)} does not fit a tree of depth ${depth}` };

@@ -11,12 +11,13 @@ import type { QuantizedModel } from './quantize.ts';
 import { architectureHeader, layerWidths, packedWeights, packLayout } from './commitment.ts';
 
 /** Bumped whenever the generated code changes meaning. */
-const GENERATOR_VERSION = 'zkai-model-circuit-v2';
+const GENERATOR_VERSION = 'zkai-model-circuit-v3';
 
 /**
  * Who sees the input. `hashed`: the input is private and the proof publishes a salted Poseidon commitment to it
  * (`inputHash`), so a holder of the input and salt can show which input was used. `public`: the input values are public
- * signals (each costs verification gas on chain).
+ * signals too (each costs verification gas on chain). Both layouts publish `inputHash`, so they never have the same
+ * number of public signals and one cannot be read as the other.
  */
 export type InputVisibility = 'hashed' | 'public';
 
@@ -39,7 +40,7 @@ export function poseidonSponge(elements: readonly bigint[]): bigint {
  * pins it as a public input, so a proof states which model it is about.
  */
 export function modelHash(model: QuantizedModel): string {
-  const elements: bigint[] = [BigInt(0x7a6b61696d31) /* "zkaim1" */, BigInt(model.fracBits), BigInt(model.inputSize), BigInt(model.inputBits)];
+  const elements: bigint[] = [BigInt(0x7a6b61696d31) /* "zkaim1" */, BigInt(model.fracBits), BigInt(model.inputSize), BigInt(model.inputBits), model.inputMin, model.inputMax];
   for (const layer of model.layers) {
     elements.push(BigInt(layer.weights.length), layer.relu ? 1n : 0n, BigInt(layer.accBits));
     for (const row of layer.weights) elements.push(...row);
@@ -48,9 +49,15 @@ export function modelHash(model: QuantizedModel): string {
   return poseidonSponge(elements).toString();
 }
 
-/** The salted commitment to an input: Poseidon sponge over [salt, inputs...] (inputs as field elements). */
+/** Domain tag of input commitments. */
+const INPUT_TAG = BigInt(0x7a6b616978); // "zkaix"
+
+/**
+ * The salted commitment to an input: Poseidon sponge over [salt, tag, length, inputs...] (inputs as field elements).
+ * The length is hashed so one commitment cannot be opened as inputs of two lengths.
+ */
 export function inputCommitment(input: readonly bigint[], salt: bigint): string {
-  return poseidonSponge([salt, ...input]).toString();
+  return poseidonSponge([salt, INPUT_TAG, BigInt(input.length), ...input]).toString();
 }
 
 /**
@@ -63,9 +70,8 @@ export type WeightVisibility = 'fixed' | 'hashed';
 
 /** What a generated model circuit's public signals mean, in order. */
 export function inferenceSignalNames(model: Pick<QuantizedModel, 'inputSize'>, visibility: InputVisibility, weights: WeightVisibility = 'fixed'): string[] {
-  const inputs = Array.from({ length: model.inputSize }, (_, j) => `input${j}`);
-  if (weights === 'hashed') return visibility === 'hashed' ? ['modelCommitment', 'inputHash', 'class'] : ['modelCommitment', 'class', ...inputs];
-  return visibility === 'hashed' ? ['inputHash', 'class', 'modelHash'] : ['class', 'modelHash', ...inputs];
+  const inputs = visibility === 'public' ? Array.from({ length: model.inputSize }, (_, j) => `input${j}`) : [];
+  return weights === 'hashed' ? ['modelCommitment', 'inputHash', 'class', ...inputs] : ['inputHash', 'class', 'modelHash', ...inputs];
 }
 
 /** The salted commitment to private weights (see commitment.ts). */
@@ -126,16 +132,14 @@ export async function generateModelCircuit(model: QuantizedModel, visibility: In
     line(`modelHash === ${hash}; // weights are fixed in this circuit: a proof always names this model`);
   }
   line(`signal input x[${model.inputSize}];`);
-  if (visibility === 'hashed') {
-    line(`signal input salt;`);
-    line(`signal output inputHash;`);
-  }
+  line(`signal input salt;`);
+  line(`signal output inputHash;`);
   line(`signal output class;`);
   line();
-  line(`// inputs are signed fixed point (${f} fractional bits), range-checked to ${model.inputBits} bits`);
+  line(`// inputs are signed fixed point (${f} fractional bits), checked to lie in the model's range [${model.inputMin}, ${model.inputMax}]`);
   line(`component inputRange[${model.inputSize}];`);
-  line(`for (var j = 0; j < ${model.inputSize}; j++) { inputRange[j] = SignedRange(${model.inputBits}); inputRange[j].in <== x[j]; }`);
-  estimate.push({ layer: 'input range checks', constraints: model.inputSize * (model.inputBits + 1) });
+  line(`for (var j = 0; j < ${model.inputSize}; j++) { inputRange[j] = InRange(${model.inputBits}, ${model.inputMin}, ${model.inputMax}); inputRange[j].in <== x[j]; }`);
+  estimate.push({ layer: 'input range checks', constraints: model.inputSize * 2 * model.inputBits });
 
   let inputs = Array.from({ length: model.inputSize }, (_, j) => `x[${j}]`);
   model.layers.forEach((layer, index) => {
@@ -181,11 +185,11 @@ export async function generateModelCircuit(model: QuantizedModel, visibility: In
     }
   });
 
-  if (visibility === 'hashed') {
-    // Poseidon sponge over [salt, x...], as inputCommitment computes it.
+  {
+    // Poseidon sponge over [salt, tag, length, x...], as inputCommitment computes it (published in both visibilities).
     line();
-    line(`// inputHash = Poseidon sponge over [salt, x...]`);
-    const sponge = emitSponge(line, 'inputSponge', ['salt', ...Array.from({ length: model.inputSize }, (_, j) => `x[${j}]`)]);
+    line(`// inputHash = Poseidon sponge over [salt, tag, length, x...]`);
+    const sponge = emitSponge(line, 'inputSponge', ['salt', INPUT_TAG.toString(), String(model.inputSize), ...Array.from({ length: model.inputSize }, (_, j) => `x[${j}]`)]);
     line(`inputHash <== ${sponge.out};`);
     estimate.push({ layer: 'input commitment (Poseidon)', constraints: 300 * sponge.calls });
   }
@@ -245,6 +249,6 @@ export function inferenceInput(model: QuantizedModel, input: readonly bigint[], 
       ? { modelSalt: (weights.salt ?? 0n).toString(), ...Object.fromEntries(model.layers.flatMap((layer, l) => [[`w${l}`, layer.weights.map((row) => row.map(field))], [`b${l}`, layer.bias.map(field)]])) }
       : { modelHash: modelHash(model) }),
     x: input.map(field),
-    ...(visibility === 'hashed' ? { salt: (salt ?? 0n).toString() } : {}),
+    salt: (salt ?? 0n).toString(),
   };
 }

@@ -1,5 +1,8 @@
 import { ModelError } from './native.ts';
 import type { QuantizedModel } from './quantize.ts';
+import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
+
+const fieldOf = (value: bigint) => ((value % BN254_SCALAR_FIELD) + BN254_SCALAR_FIELD) % BN254_SCALAR_FIELD;
 
 /**
  * The model commitment of private ("hashed") weights: a salted Poseidon sponge over the model's architecture and its
@@ -7,7 +10,7 @@ import type { QuantizedModel } from './quantize.ts';
  * in W bits (W = the layer's weight width), each bias in its own width; the circuit reads the same values from ONE
  * range-checking bit decomposition per weight, so the packing is injective and the commitment binds every weight.
  *
- *   commitment = sponge([salt, tag, fracBits, inputSize, inputBits, (outputs, relu, accBits, W, Wb) per layer, packed...])
+ *   commitment = sponge([salt, tag, fracBits, inputSize, inputBits, inputMin, inputMax, (outputs, relu, accBits, W, Wb) per layer, packed...])
  */
 export const PACK_BITS = 250;
 
@@ -23,17 +26,9 @@ export interface PackedItem {
   shift: number;
 }
 
-function bitLength(value: bigint): number {
-  return value <= 0n ? 0 : value.toString(2).length;
-}
-
-/** Signed bit widths of a layer's weights and biases: |w| < 2^(W-1). */
+/** Signed bit widths of each layer's weights and biases: |w| < 2^(W-1) (chosen by quantizeModel). */
 export function layerWidths(model: QuantizedModel): Array<{ weightBits: number; biasBits: number }> {
-  return model.layers.map((layer) => {
-    const maxWeight = layer.weights.flat().reduce((max, w) => (w < 0n ? (-w > max ? -w : max) : w > max ? w : max), 0n);
-    const maxBias = layer.bias.reduce((max, b) => (b < 0n ? (-b > max ? -b : max) : b > max ? b : max), 0n);
-    return { weightBits: bitLength(maxWeight) + 1, biasBits: bitLength(maxBias) + 1 };
-  });
+  return model.layers.map((layer) => ({ weightBits: layer.weightBits, biasBits: layer.biasBits }));
 }
 
 /** Where every weight and bias is packed: items in order (layer by layer, weights row-major, then biases). */
@@ -66,6 +61,8 @@ export function architectureHeader(model: QuantizedModel): bigint[] {
     BigInt(model.fracBits),
     BigInt(model.inputSize),
     BigInt(model.inputBits),
+    fieldOf(model.inputMin),
+    fieldOf(model.inputMax),
     ...model.layers.flatMap((layer, l) => [BigInt(layer.weights.length), layer.relu ? 1n : 0n, BigInt(layer.accBits), BigInt(widths[l]!.weightBits), BigInt(widths[l]!.biasBits)]),
   ];
 }

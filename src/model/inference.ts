@@ -31,8 +31,8 @@ export interface InferenceProof {
   weights: WeightVisibility;
   /** The predicted class (public). */
   predicted: number;
-  /** `hashed` visibility: the salted commitment to the input. */
-  inputHash?: string;
+  /** The commitment to the input (salted for `hashed` visibility; salt 0 for `public`, so anyone can recompute it). */
+  inputHash: string;
   /** `public` visibility: the fixed-point input values. */
   input?: string[];
   circuitId: string;
@@ -55,7 +55,7 @@ export async function proveInference(
   if (weights === 'hashed' && options.modelSalt === undefined) throw new ZkaiError('BAD_OPTION', 'private (hashed) weights are proven against a published model commitment: give the modelSalt it was made with (see modelCommitment)');
   const reference = runQuantized(model, input);
   const prepared = await prepareModelCircuit(model, visibility, { ...options, weights });
-  const salt = visibility === 'hashed' ? (options.salt ?? randomFieldSalt()) : undefined;
+  const salt = visibility === 'hashed' ? (options.salt ?? randomFieldSalt()) : 0n;
   const pool = options.pool ?? new ProverPool({ workers: 1 });
   try {
     const circuitInput = inferenceInput(model, input, visibility, salt, weights === 'hashed' ? { visibility: 'hashed', salt: options.modelSalt as bigint } : { visibility: 'fixed' });
@@ -69,7 +69,8 @@ export async function proveInference(
       visibility,
       weights,
       predicted,
-      ...(salt !== undefined ? { inputHash: inputCommitment(input, salt), salt } : { input: input.map(String) }),
+      inputHash: inputCommitment(input, salt),
+      ...(visibility === 'hashed' ? { salt } : { input: input.map(String) }),
       circuitId: prepared.circuit.id,
       proof: result.proof,
       publicSignals: result.publicSignals,
@@ -116,6 +117,8 @@ export async function verifyInference(
     expect.inputHash = expected.inputHash;
   } else {
     if (!expected.input) throw new ZkaiError('BAD_OPTION', 'a public-input proof is verified against the input the verifier expects');
+    if (expected.input.length !== expected.model.inputSize) throw new ZkaiError('BAD_OPTION', `the expected input has ${expected.input.length} values; the model takes ${expected.model.inputSize}`);
+    expect.inputHash = inputCommitment(expected.input, 0n);
     expected.input.forEach((value, j) => {
       expect[`input${j}`] = fieldOf(value);
     });

@@ -5,9 +5,12 @@ import { ModelError, type FloatModel } from './native.ts';
  * a dense layer's accumulator (input * weight) then has 2f, its bias is quantized at 2f, and the fused gadget divides
  * by 2^f (floor division, rounding toward minus infinity) to come back to f, then applies ReLU if the layer has one.
  *
- * Bit widths are derived from worst cases, not from samples: a dense layer's accumulator bound is
- * sum_j |W_kj| * max|input| + |b_k|, maximised over its outputs, so no input within the model's declared input range
- * can overflow any value. Every width stays far below the 253 bits a sound decomposition allows.
+ * Bit widths are derived from worst cases, not from samples, and from the layer's weight WIDTHS rather than its
+ * actual weights: a dense layer's accumulator bound is n_in * 2^(W-1) * max|input| + 2^(Wb-1), where |w| < 2^(W-1)
+ * and |b| < 2^(Wb-1). So no input within the range the circuit checks can overflow any value, and neither can any
+ * other weights of the same widths (which matters when the weights are private: the circuit range-checks them to W
+ * bits, and one circuit serves every model of those widths). Every width stays far below the 253 bits a sound
+ * decomposition allows, and at least f + 1 so a rescale always keeps its sign bit.
  */
 export interface QuantizedLayer {
   /** weights[k][j], at f fractional bits. */
@@ -17,6 +20,9 @@ export interface QuantizedLayer {
   relu: boolean;
   /** Bits B of the signed accumulator (acc + bias lies in [-2^(B-1), 2^(B-1))). */
   accBits: number;
+  /** Signed widths of the weights and biases: |w| < 2^(weightBits-1), |b| < 2^(biasBits-1). */
+  weightBits: number;
+  biasBits: number;
   /** Largest |input| this layer can receive (integer, f fractional bits). */
   inputBound: bigint;
 }
@@ -26,8 +32,12 @@ export interface QuantizedModel {
   name: string;
   fracBits: number;
   inputSize: number;
-  /** Inputs are integers in [-inputBound, inputBound] (f fractional bits) and are range-checked to inputBits signed bits. */
+  /** Inputs are integers in [inputMin, inputMax] (f fractional bits): the circuit checks exactly this range. */
+  inputMin: bigint;
+  inputMax: bigint;
+  /** max(|inputMin|, |inputMax|). */
   inputBound: bigint;
+  /** Bits of inputMax - inputMin: the width of the circuit's two range checks per input. */
   inputBits: number;
   layers: QuantizedLayer[];
 }
@@ -52,29 +62,29 @@ export function toFixed(value: number, bits: number): bigint {
 /** Quantize a float model: every weight at f bits, every bias at 2f, every accumulator width from its worst case. */
 export function quantizeModel(model: FloatModel, fracBits = DEFAULT_FRAC_BITS): QuantizedModel {
   if (!Number.isInteger(fracBits) || fracBits < 1 || fracBits > 24) throw new ModelError(`fractional bits must be an integer from 1 to 24, got ${fracBits}`);
-  const inputBound = BigInt(Math.ceil(Math.max(Math.abs(model.input.min), Math.abs(model.input.max)) * 2 ** fracBits));
-  const inputBits = bitLength(inputBound) + 1;
+  const inputMin = toFixed(model.input.min, fracBits);
+  const inputMax = toFixed(model.input.max, fracBits);
+  const inputBound = (inputMin < 0n ? -inputMin : inputMin) > (inputMax < 0n ? -inputMax : inputMax) ? (inputMin < 0n ? -inputMin : inputMin) : inputMax < 0n ? -inputMax : inputMax;
+  const inputBits = Math.max(bitLength(inputMax - inputMin), 1);
   const layers: QuantizedLayer[] = [];
-  // The circuit range-checks inputs to [-2^(inputBits-1), 2^(inputBits-1)): bound the first layer by that, so even an
-  // input just outside the declared range but inside the checked one cannot overflow.
-  let bound = 1n << BigInt(inputBits - 1);
+  let bound = inputBound;
   model.layers.forEach((layer, index) => {
     if (layer.type !== 'dense') return;
     const weights = layer.weights.map((row) => row.map((w) => toFixed(w, fracBits)));
     const bias = layer.bias.map((b) => toFixed(b, 2 * fracBits));
     const relu = model.layers[index + 1]?.type === 'relu';
-    let worst = 0n;
-    weights.forEach((row, k) => {
-      const total = row.reduce((sum, w) => sum + (w < 0n ? -w : w) * bound, 0n) + (bias[k]! < 0n ? -bias[k]! : bias[k]!);
-      if (total > worst) worst = total;
-    });
-    const accBits = bitLength(worst) + 1; // |acc + bias| <= worst < 2^(B-1)
+    const magnitude = (v: bigint) => (v < 0n ? -v : v);
+    const weightBits = bitLength(weights.flat().reduce((max, w) => (magnitude(w) > max ? magnitude(w) : max), 0n)) + 1;
+    const biasBits = bitLength(bias.reduce((max, b) => (magnitude(b) > max ? magnitude(b) : max), 0n)) + 1;
+    // |acc + bias| <= n_in * 2^(W-1) * bound + 2^(Wb-1) = worst < 2^(B-1); and B >= f + 1 for the rescale gadgets.
+    const worst = BigInt(weights[0]!.length) * (1n << BigInt(weightBits - 1)) * bound + (1n << BigInt(biasBits - 1));
+    const accBits = Math.max(bitLength(worst) + 1, fracBits + 1);
     if (accBits > MAX_ACC_BITS) throw new ModelError(`layer ${index} needs a ${accBits}-bit accumulator (more than ${MAX_ACC_BITS}): narrow the input range or use fewer fractional bits`);
-    layers.push({ weights, bias, relu, accBits, inputBound: bound });
+    layers.push({ weights, bias, relu, accBits, weightBits, biasBits, inputBound: bound });
     // floor(v / 2^f) for |v| < 2^(B-1) lies in [-2^(B-1-f), 2^(B-1-f)); after ReLU in [0, 2^(B-1-f)).
     bound = 1n << BigInt(Math.max(accBits - 1 - fracBits, 0));
   });
-  return { name: model.name, fracBits, inputSize: model.input.size, inputBound, inputBits, layers };
+  return { name: model.name, fracBits, inputSize: model.input.size, inputMin, inputMax, inputBound, inputBits, layers };
 }
 
 /** Quantize an input vector (floats) to the model's fixed point, refusing values outside its declared range. */
@@ -106,7 +116,7 @@ export interface ReferenceResult {
 export function runQuantized(model: QuantizedModel, input: readonly bigint[]): ReferenceResult {
   if (input.length !== model.inputSize) throw new ModelError(`the input has ${input.length} values; the model takes ${model.inputSize}`);
   input.forEach((x, j) => {
-    if (x < -model.inputBound || x > model.inputBound) throw new ModelError(`input[${j}] = ${x} (fixed point) is outside [-${model.inputBound}, ${model.inputBound}]`);
+    if (x < model.inputMin || x > model.inputMax) throw new ModelError(`input[${j}] = ${x} (fixed point) is outside [${model.inputMin}, ${model.inputMax}]`);
   });
   const outputs: bigint[][] = [];
   let current = [...input];

@@ -106,6 +106,15 @@ export async function verifyProof(
       detail: `the circuit has ${vkey.nPublic} public signals, the proof came with ${publicSignals.length}`,
     };
   }
+  if (options.signalNames && options.signalNames.length !== vkey.nPublic) {
+    // A layout that does not name every public signal would leave some unchecked (another circuit's proof, or a
+    // registry root nobody compared): refuse it.
+    return {
+      valid: false,
+      reason: 'wrong-signal-count',
+      detail: `the circuit has ${vkey.nPublic} public signals, but the expected layout names ${options.signalNames.length} (${options.signalNames.join(', ')}): this is not a proof of the expected kind`,
+    };
+  }
   if (options.expect) {
     const mismatches: NonNullable<VerificationResult['mismatches']> = [];
     for (const [key, expectedValue] of Object.entries(options.expect)) {
