@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { poseidon2, poseidon3 } from 'poseidon-lite';
 import { DataError, encodeCell, type CellValue } from './encode.ts';
 import { InputFileError, ZkaiError } from '../errors.ts';
+import { readJsonFile } from '../util/json-file.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { uniqueKey, uniqueKeyBits } from './unique.ts';
 import type { Column, Schema } from './types.ts';
@@ -160,19 +161,24 @@ export function registryPath(registry: Registry, index: number): { siblings: big
   return { siblings, bits };
 }
 
-/** Index (into the sorted ids) of an encoded value, or -1. */
-export function registryIndexOf(registry: Registry, column: Column, value: bigint): number {
-  const key = uniqueKey(column, value);
+/** Position of a key among the registry's sorted keys, or -1. */
+function keyPosition(registry: Registry, key: bigint): number {
   let low = 0;
   let high = registry.keys.length - 1;
   while (low <= high) {
     const middle = (low + high) >> 1;
     const here = registry.keys[middle] as bigint;
-    if (here === key) return registry.values[middle] === value ? middle : -1;
+    if (here === key) return middle;
     if (here < key) low = middle + 1;
     else high = middle - 1;
   }
   return -1;
+}
+
+/** Index (into the sorted ids) of an encoded value, or -1. */
+export function registryIndexOf(registry: Registry, column: Column, value: bigint): number {
+  const position = keyPosition(registry, uniqueKey(column, value));
+  return position >= 0 && registry.values[position] === value ? position : -1;
 }
 
 /** Is the encoded value listed? */
@@ -182,17 +188,7 @@ export function registryHas(registry: Registry, column: Column, value: bigint): 
 
 /** Would the circuit see the value as listed? True also when another id shares its key (probability about 2^-128). */
 export function registryHasKey(registry: Registry, column: Column, value: bigint): boolean {
-  const key = uniqueKey(column, value);
-  let low = 0;
-  let high = registry.keys.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    const here = registry.keys[middle] as bigint;
-    if (here === key) return true;
-    if (here < key) low = middle + 1;
-    else high = middle - 1;
-  }
-  return false;
+  return keyPosition(registry, uniqueKey(column, value)) >= 0;
 }
 
 /** Witness of membership of an encoded value: its leaf's link and path. Throws when the value is not listed. */
@@ -240,19 +236,7 @@ export async function saveRegistry(path: string, registry: Registry): Promise<vo
  * corrupted or hand-edited file is refused), and the file must have been made for this schema.
  */
 export async function loadRegistry(path: string, schema: Schema): Promise<Registry> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputFileError(path, `cannot read the registry: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new InputFileError(path, `the registry is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const file = raw as Partial<RegistryFile> | null;
+  const file = (await readJsonFile(path, 'registry')) as Partial<RegistryFile> | null;
   if (typeof file !== 'object' || file === null || file.format !== REGISTRY_FORMAT) throw new InputFileError(path, `not a zkai registry (format "${REGISTRY_FORMAT}" missing); make one with zkai data registry`);
   if (typeof file.name !== 'string' || typeof file.field !== 'string' || typeof file.depth !== 'number' || typeof file.root !== 'string' || !Array.isArray(file.ids)) {
     throw new InputFileError(path, 'a registry needs name, field, depth, root and ids');

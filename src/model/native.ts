@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { InputFileError, ZkaiError } from '../errors.ts';
+import { ZkaiError } from '../errors.ts';
+import { readJsonFile } from '../util/json-file.ts';
 
 /**
  * zkai's native model format (JSON), for models written by hand or converted from elsewhere: a multilayer perceptron
@@ -92,17 +92,5 @@ export function parseNativeModel(raw: unknown, source = 'model'): FloatModel {
 
 /** Read and validate a native model file. */
 export async function loadNativeModel(path: string): Promise<FloatModel> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputFileError(path, `cannot read the model: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new InputFileError(path, `the model is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  return parseNativeModel(raw, path);
+  return parseNativeModel(await readJsonFile(path, 'model'), path);
 }
