@@ -1,11 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compileCircuit, type CompiledCircuit } from '../src/circuit/compile.ts';
+import type { CompiledCircuit } from '../src/circuit/compile.ts';
 import { commitRecords } from '../src/data/commitment.ts';
 import { leafLayout, recordLeaf } from '../src/data/leaf.ts';
 import { poseidon2 } from 'poseidon-lite';
 import { createBundle } from '../src/data/bundle.ts';
-import { DATA_TEMPLATES_DIR, datasetCircuitInput, generateDatasetCircuit } from '../src/data/circuit-gen.ts';
+import { datasetCircuitInput, generateDatasetCircuit } from '../src/data/circuit-gen.ts';
 import { PolicyViolationError, proveDataset, verifyDatasetProof } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { evaluatePolicy, parsePolicy, PolicyError, type Policy, type PolicySpec } from '../src/data/policy.ts';
@@ -14,6 +14,7 @@ import type { EncodedRecord } from '../src/data/types.ts';
 import { WitnessError } from '../src/errors.ts';
 import { checkSoundness, computeWitness } from '../src/testing/soundness.ts';
 import { releaseCurves } from '../src/util/curves.ts';
+import { datasetCircuits } from './helpers/circuits.ts';
 
 afterAll(async () => {
   await releaseCurves();
@@ -33,21 +34,8 @@ type Cells = { x?: number | null; c?: string; d?: string | null; s?: string | nu
 const record = (cells: Cells, row = 2): EncodedRecord =>
   encodeRecord(schema, { x: cells.x ?? null, c: cells.c ?? 'a', d: cells.d ?? null, s: cells.s ?? null }, row);
 
-const circuits = new Map<string, Promise<{ circuit: CompiledCircuit; policy: Policy }>>();
 /** Compile the circuit of a policy for 2^depth records (cached per policy and depth). */
-function circuitFor(spec: PolicySpec, depth = 1): Promise<{ circuit: CompiledCircuit; policy: Policy }> {
-  const key = `${depth}:${JSON.stringify(spec)}`;
-  let entry = circuits.get(key);
-  if (!entry) {
-    entry = (async () => {
-      const policy = parsePolicy(spec, schema);
-      const generated = await generateDatasetCircuit(schema, policy, depth);
-      return { circuit: await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] }), policy };
-    })();
-    circuits.set(key, entry);
-  }
-  return entry;
-}
+const circuitFor = datasetCircuits(schema);
 
 /** Does the circuit accept this dataset? (witness generation checks every constraint) */
 async function circuitAccepts(circuit: CompiledCircuit, policy: Policy, records: EncodedRecord[], salts = records.map((_, i) => BigInt(i + 7)), depth = 1): Promise<boolean> {

@@ -14,10 +14,11 @@ import { readDataset } from '../src/data/ingest.ts';
 import { poseidonText } from '../src/data/poseidon-bytes.ts';
 import { loadSchema, parseSchema } from '../src/data/schema.ts';
 import type { EncodedRecord, Schema, SchemaSpec } from '../src/data/types.ts';
-import { WitnessError, ZkaiError } from '../src/errors.ts';
+import { ZkaiError } from '../src/errors.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import { checkSoundness, computeWitness } from '../src/testing/soundness.ts';
 import { releaseCurves } from '../src/util/curves.ts';
+import { witnessAccepts } from './helpers/circuits.ts';
 import { runCli } from './helpers/run-cli.ts';
 
 const example = (name: string) => fileURLToPath(new URL(`../examples/patients/${name}`, import.meta.url));
@@ -54,16 +55,7 @@ function circuitFor(target: Schema, depth: number): Promise<CompiledCircuit> {
   return entry;
 }
 
-/** Does witness generation (every constraint checked) accept the input? Only a WitnessError counts as a refusal. */
-async function accepts(circuit: CompiledCircuit, input: Record<string, unknown>): Promise<boolean> {
-  try {
-    await computeWitness(circuit.wasmPath, input);
-    return true;
-  } catch (error) {
-    if (error instanceof WitnessError) return false;
-    throw error;
-  }
-}
+const accepts = witnessAccepts;
 
 const SALTS = [101n, 202n, 303n];
 type Input = { root: bigint; subjectHash: bigint; schemaHash: string; salt: bigint; values: bigint[]; isNull: number[]; index: number; siblings: bigint[] };

@@ -2,20 +2,19 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compileCircuit, type CompiledCircuit } from '../src/circuit/compile.ts';
 import { createBundle } from '../src/data/bundle.ts';
 import { verifyChunkedDataset, proveDatasetInChunks } from '../src/data/chunked.ts';
-import { DATA_TEMPLATES_DIR, datasetCircuitInput, generateDatasetCircuit } from '../src/data/circuit-gen.ts';
+import { datasetCircuitInput } from '../src/data/circuit-gen.ts';
 import { PolicyViolationError, proveDataset, trustedRegistryRoots, verifyDatasetProof } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
-import { evaluatePolicy, parsePolicy, PolicyError, type Policy, type PolicySpec } from '../src/data/policy.ts';
+import { evaluatePolicy, parsePolicy, PolicyError, type PolicySpec } from '../src/data/policy.ts';
 import { buildRegistry, loadRegistry, nonMembershipWitness, readIdList, registryLeaf, registryPath, RegistryError, saveRegistry, type Registry } from '../src/data/registry.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import type { EncodedRecord } from '../src/data/types.ts';
 import { uniqueKey } from '../src/data/unique.ts';
-import { WitnessError } from '../src/errors.ts';
-import { checkSoundness, computeWitness } from '../src/testing/soundness.ts';
+import { checkSoundness } from '../src/testing/soundness.ts';
 import { releaseCurves } from '../src/util/curves.ts';
+import { datasetCircuits, witnessAccepts } from './helpers/circuits.ts';
 
 const scratch = await mkdtemp(join(tmpdir(), 'zkai-registry-'));
 afterAll(async () => {
@@ -59,30 +58,8 @@ const integerSpec: PolicySpec = {
   ],
 };
 
-const circuits = new Map<string, Promise<{ circuit: CompiledCircuit; policy: Policy }>>();
-function circuitFor(spec: PolicySpec, depth = 1): Promise<{ circuit: CompiledCircuit; policy: Policy }> {
-  const key = `${depth}:${JSON.stringify(spec)}`;
-  let entry = circuits.get(key);
-  if (!entry) {
-    entry = (async () => {
-      const policy = parsePolicy(spec, schema);
-      const generated = await generateDatasetCircuit(schema, policy, depth);
-      return { circuit: await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] }), policy };
-    })();
-    circuits.set(key, entry);
-  }
-  return entry;
-}
-
-async function accepts(circuit: CompiledCircuit, input: Record<string, unknown>): Promise<boolean> {
-  try {
-    await computeWitness(circuit.wasmPath, input);
-    return true;
-  } catch (error) {
-    if (error instanceof WitnessError) return false;
-    throw error;
-  }
-}
+const circuitFor = datasetCircuits(schema);
+const accepts = witnessAccepts;
 
 describe('registries: building and files', () => {
   it('sorts ids by key, links each leaf to the next key, and gives one root whatever the input order', () => {
