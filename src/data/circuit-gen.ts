@@ -10,7 +10,7 @@ import { ZkaiError } from '../errors.ts';
 import { uniqueKey, uniqueKeyBits } from './unique.ts';
 import type { Aggregate, Fraction, Policy, Predicate } from './policy.ts';
 import type { Column, Schema } from './types.ts';
-import { membershipWitness, nonMembershipWitness, registryPath, type Registry } from './registry.ts';
+import { lowLeafWitness, membershipWitness, registryHas, type Registry } from './registry.ts';
 
 /** Folder that holds `data/dataset.circom`, for the compiler's include path. */
 export const DATA_TEMPLATES_DIR = fileURLToPath(new URL('../../circuits', import.meta.url));
@@ -533,23 +533,16 @@ function registryInputs(
       let witness: { key: bigint; next: bigint; value: bigint; siblings: Array<bigint | number>; bits: Array<bigint | number> } = { key: 0n, next: 0n, value: 0n, siblings: zeros(), bits: zeros() };
       if (record) {
         const v = record.values[requirement.column.index] as bigint;
-        try {
-          if (requirement.kind === 'MEMBER-OF') {
+        if (requirement.kind === 'MEMBER-OF') {
+          // An unlisted value keeps the zero witness, which the circuit refuses.
+          if (registryHas(registry, requirement.column, v)) {
             const w = membershipWitness(registry, requirement.column, v);
             witness = { key: w.key, next: w.next, value: v, siblings: w.siblings, bits: w.bits };
-          } else {
-            const w = nonMembershipWitness(registry, requirement.column, v);
-            witness = { key: w.lowKey, next: w.lowNext, value: w.lowValue, siblings: w.siblings, bits: w.bits };
           }
-        } catch (error) {
-          if (!(error instanceof ZkaiError)) throw error;
-          if (requirement.kind === 'NOT-MEMBER-OF') {
-            // Listed: offer the leaf just before it (its next key is the value's key, which the circuit refuses).
-            const at = registry.keys.indexOf(uniqueKey(requirement.column, v));
-            const path = registryPath(registry, at);
-            const lowKey = at === 0 ? 0n : (registry.keys[at - 1] as bigint) + 1n;
-            witness = { key: lowKey, next: (registry.keys[at] as bigint) + 1n, value: at === 0 ? 0n : (registry.values[at - 1] as bigint), siblings: path.siblings, bits: path.bits };
-          }
+        } else {
+          // For a listed value this is its predecessor leaf, which the circuit refuses.
+          const w = lowLeafWitness(registry, uniqueKey(requirement.column, v));
+          witness = { key: w.lowKey, next: w.lowNext, value: w.lowValue, siblings: w.siblings, bits: w.bits };
         }
       }
       key.push(witness.key);

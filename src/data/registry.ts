@@ -204,7 +204,17 @@ export function membershipWitness(registry: Registry, column: Column, value: big
  * sentinel when there is none), and its path. Throws when the value's key is listed.
  */
 export function nonMembershipWitness(registry: Registry, column: Column, value: bigint): { lowKey: bigint; lowNext: bigint; lowValue: bigint; siblings: bigint[]; bits: number[] } {
-  const key = uniqueKey(column, value);
+  const witness = lowLeafWitness(registry, uniqueKey(column, value));
+  if (witness.listed) throw new ZkaiError('IN_REGISTRY', `the value is in registry ${registry.name}`);
+  return witness;
+}
+
+/**
+ * The leaf holding the largest key below `key` (the sentinel when there is none), and its path, whether or not `key`
+ * itself is listed. For a listed key this is its predecessor, whose next key is key + 1: the circuit refuses it, which
+ * is what a forced proof of a listed value must show.
+ */
+export function lowLeafWitness(registry: Registry, key: bigint): { listed: boolean; lowKey: bigint; lowNext: bigint; lowValue: bigint; siblings: bigint[]; bits: number[] } {
   // count of keys below `key` = position of the low leaf (leaf 0 is the sentinel)
   let low = 0;
   let high = registry.keys.length;
@@ -213,12 +223,12 @@ export function nonMembershipWitness(registry: Registry, column: Column, value: 
     if ((registry.keys[middle] as bigint) < key) low = middle + 1;
     else high = middle;
   }
-  if (low < registry.keys.length && registry.keys[low] === key) throw new ZkaiError('IN_REGISTRY', `the value is in registry ${registry.name}`);
+  const listed = low < registry.keys.length && registry.keys[low] === key;
   const leafIndex = low; // keys[low - 1] is the low id, at leaf `low`; the sentinel when low = 0
   const lowKey = low === 0 ? 0n : (registry.keys[low - 1] as bigint) + 1n;
   const lowValue = low === 0 ? 0n : (registry.values[low - 1] as bigint);
   const lowNext = low < registry.keys.length ? (registry.keys[low] as bigint) + 1n : 0n;
-  return { lowKey, lowNext, lowValue, ...registryPath(registry, leafIndex) };
+  return { listed, lowKey, lowNext, lowValue, ...registryPath(registry, leafIndex) };
 }
 
 /** The public registry file of a registry. */

@@ -5,7 +5,7 @@ import { resolveCacheDir } from '../cache/cache-dir.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { sha256Parts } from '../util/hash.ts';
 import { poseidon } from '../data/poseidon-n.ts';
-import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
+import { fieldOf } from '../util/field.ts';
 import { ModelError } from './native.ts';
 import type { QuantizedModel } from './quantize.ts';
 import { architectureHeader, layerWidths, packedWeights, packLayout } from './commitment.ts';
@@ -21,10 +21,7 @@ const GENERATOR_VERSION = 'zkai-model-circuit-v3';
  */
 export type InputVisibility = 'hashed' | 'public';
 
-/** Field element of a signed integer. */
-export function fieldOf(value: bigint): bigint {
-  return ((value % BN254_SCALAR_FIELD) + BN254_SCALAR_FIELD) % BN254_SCALAR_FIELD;
-}
+export { fieldOf } from '../util/field.ts';
 
 /** Poseidon sponge over any number of field elements: Poseidon of the first 16, then [previous, next 15]... */
 export function poseidonSponge(elements: readonly bigint[]): bigint {

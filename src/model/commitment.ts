@@ -1,8 +1,6 @@
 import { ModelError } from './native.ts';
 import type { QuantizedModel } from './quantize.ts';
-import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
-
-const fieldOf = (value: bigint) => ((value % BN254_SCALAR_FIELD) + BN254_SCALAR_FIELD) % BN254_SCALAR_FIELD;
+import { fieldOf } from '../util/field.ts';
 
 /**
  * The model commitment of private ("hashed") weights: a salted Poseidon sponge over the model's architecture and its
