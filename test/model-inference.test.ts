@@ -7,7 +7,7 @@ import { WitnessError } from '../src/errors.ts';
 import { fieldOf, generateModelCircuit, inferenceInput, inputCommitment, modelCommitment, modelHash } from '../src/model/circuit-gen.ts';
 import { proveInference, verifyInference } from '../src/model/inference.ts';
 import { parseNativeModel, type FloatModel } from '../src/model/native.ts';
-import { floorShift, quantizeInput, quantizeModel, runFloat, runQuantized } from '../src/model/quantize.ts';
+import { floorShift, linearLayers, quantizeInput, quantizeModel, runFloat, runQuantized, type QuantizedLinear } from '../src/model/quantize.ts';
 import { checkSoundness, computeWitness } from '../src/testing/soundness.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { BN254_SCALAR_FIELD } from '../src/verifier/types.ts';
@@ -92,8 +92,8 @@ describe('native models and quantization', () => {
   it('quantizes with worst-case widths; the integer reference agrees with the float model on most inputs', () => {
     const model = tinyModel();
     const quantized = quantizeModel(model, 8);
-    expect(quantized.layers.map((l) => l.relu)).toEqual([true, false]);
-    for (const layer of quantized.layers) expect(layer.accBits).toBeLessThan(40);
+    expect(linearLayers(quantized).map((l) => l.relu)).toEqual([true, false]);
+    for (const layer of linearLayers(quantized)) expect(layer.accBits).toBeLessThan(40);
     let agree = 0;
     for (let i = 0; i < 200; i += 1) {
       const input = [0, 1, 2, 3].map((j) => Math.sin(i * 7 + j * 3) * 4);
@@ -115,11 +115,11 @@ describe('inference circuits (weights fixed in the circuit)', () => {
   it('matches the integer reference bit for bit (the class) on every sample, and every signal is pinned', async () => {
     const generated = await generateModelCircuit(quantized, 'hashed');
     const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
-    const perNeuron = quantized.layers[0]!.accBits + 2;
-    expect(circuit.info.constraints).toBeLessThan(6 * perNeuron + 3 * (quantized.layers[1]!.accBits + 1) + 3 * 60 + 4 * (quantized.inputBits + 1) + 400);
+    const [first, second] = linearLayers(quantized) as [QuantizedLinear, QuantizedLinear];
+    expect(circuit.info.constraints).toBeLessThan(6 * (first.accBits + 2) + 3 * (second.accBits + 1) + 3 * 60 + 4 * (quantized.inputBits + 1) + 400);
     // Where each hidden neuron's output sits in the witness (from the symbol file).
     const symbols = (await readFile(circuit.symPath, 'utf8')).split('\n').map((row) => row.split(','));
-    const hidden = Array.from({ length: 6 }, (_, k) => Number(symbols.find((row) => row[3] === `main.layer0[${k}].out`)?.[1]));
+    const hidden = Array.from({ length: 6 }, (_, k) => Number(symbols.find((row) => row[3] === `main.core.layer0[${k}].out`)?.[1]));
     expect(hidden.every((wire) => wire > 0)).toBe(true);
     for (const input of inputs) {
       const witness = await computeWitness(circuit.wasmPath, inferenceInput(quantized, input, 'hashed', 99n));
@@ -189,8 +189,8 @@ describe('private weights bound to a public model commitment', () => {
     const report = await checkSoundness(circuit, inferenceInput(modelA, input, 'hashed', 7n, { visibility: 'hashed', salt: 11n }), { maxSignals: 1500 });
     expect(report.unpinned).toEqual([]);
     // A weight outside its committed width cannot even be used.
-    const wide = inferenceInput(modelA, input, 'hashed', 7n, { visibility: 'hashed', salt: 11n }) as { w0: string[][] };
-    wide.w0[0]![0] = fieldOf(1n << 40n).toString();
+    const wide = inferenceInput(modelA, input, 'hashed', 7n, { visibility: 'hashed', salt: 11n }) as { w0: string[] };
+    wide.w0[0] = fieldOf(1n << 40n).toString();
     await expect(computeWitness(circuit.wasmPath, wide)).rejects.toBeInstanceOf(WitnessError);
   });
 
@@ -228,7 +228,7 @@ describe('edge cases found in review', () => {
   it('a layer whose accumulator is narrower than the fraction still computes the reference (widths keep a sign bit)', async () => {
     const float = parseNativeModel({ format: 'zkai-model-v1', name: 'tiny-values', input: { size: 2, min: 0, max: 0.01 }, layers: [{ type: 'dense', weights: [[0.1, -0.1], [-0.1, 0.1]], bias: [0, 0] }, { type: 'argmax' }] });
     const model = quantizeModel(float, 8);
-    for (const layer of model.layers) expect(layer.accBits).toBeGreaterThan(model.fracBits);
+    for (const layer of linearLayers(model)) expect(layer.accBits).toBeGreaterThan(model.fracBits);
     const generated = await generateModelCircuit(model, 'hashed');
     const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
     for (const values of [[0, 0.01], [0.01, 0], [0.005, 0.004]]) {
@@ -238,14 +238,20 @@ describe('edge cases found in review', () => {
     }
   });
 
-  it('the circuit checks the declared input range exactly: just outside it is refused', async () => {
-    const model = quantizeModel(tinyModel(3), 8); // inputs in [-4, 4] = [-1024, 1024] at 8 fractional bits
+  it('the circuit checks the input range the bounds are derived from exactly (the declared range widened to a power of two): just outside it is refused', async () => {
+    const model = quantizeModel(tinyModel(3), 8); // inputs in [-4, 4] = [-1024, 1024] at 8 fractional bits: 2049 values, 12 bits
+    expect(model.inputBits).toBe(12);
+    expect([model.inputMin, model.inputMax]).toEqual([-2047n, 2048n]); // 4096 values, centred on the declared range
     const generated = await generateModelCircuit(model, 'hashed');
     const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
     const at = (x0: bigint) => computeWitness(circuit.wasmPath, inferenceInput(model, [x0, 0n, 0n, 0n], 'hashed', 1n));
     await expect(at(1024n)).resolves.toBeDefined();
     await expect(at(-1024n)).resolves.toBeDefined();
-    await expect(at(1025n)).rejects.toBeInstanceOf(WitnessError);
-    await expect(at(-1025n)).rejects.toBeInstanceOf(WitnessError);
+    await expect(at(2048n)).resolves.toBeDefined();
+    await expect(at(-2047n)).resolves.toBeDefined();
+    await expect(at(2049n)).rejects.toBeInstanceOf(WitnessError);
+    await expect(at(-2048n)).rejects.toBeInstanceOf(WitnessError);
+    // and the integer reference refuses the same values
+    expect(() => runQuantized(model, [2049n, 0n, 0n, 0n])).toThrow(/outside \[-2047, 2048\]/);
   });
 });

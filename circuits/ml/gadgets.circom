@@ -93,3 +93,39 @@ template ArgMax(n, bits) {
         nonNegative[k].in <== chosen - in[k] - before;
     }
 }
+
+// out = the largest of n values, each in [0, 2^bits) (max pooling). The prover names one position holding a largest
+// value (one-hot `sel`); out is that value, and out - in[k] must decompose into bits for every k, which a negative
+// difference (a field element far above 2^bits) cannot. So out is the maximum whichever position is named.
+// About n * (bits + 2) constraints.
+template MaxOf(n, bits) {
+    assert(n >= 1 && bits >= 1 && bits <= 252);
+    signal input in[n];
+    signal output out;
+    signal sel[n];
+    var best = 0;
+    for (var k = 1; k < n; k++) {
+        if (in[k] > in[best]) {
+            best = k;
+        }
+    }
+    var total = 0;
+    for (var k = 0; k < n; k++) {
+        sel[k] <-- k == best ? 1 : 0;
+        sel[k] * (sel[k] - 1) === 0;
+        total += sel[k];
+    }
+    total === 1;
+    signal picked[n];
+    var chosen = 0;
+    for (var k = 0; k < n; k++) {
+        picked[k] <== sel[k] * in[k];
+        chosen += picked[k];
+    }
+    out <== chosen;
+    component atLeast[n];
+    for (var k = 0; k < n; k++) {
+        atLeast[k] = Num2Bits(bits);
+        atLeast[k].in <== out - in[k];
+    }
+}

@@ -50,7 +50,7 @@ export async function modelImportCommand(file: string, flags: GlobalFlags & { ou
   const { model, report } = await importOnnxModel(file, { inputRange: rangeOf(flags), ...(flags.name ? { name: flags.name } : {}) });
   await writeFileAtomic(flags.out, `${JSON.stringify({ format: NATIVE_MODEL_FORMAT, ...model }, null, 1)}\n`);
   emit(flags, { out: flags.out, name: model.name, layers: model.layers.map((l) => l.type), steps: report.steps, notes: report.notes }, () =>
-    [`imported ${file} as ${flags.out}: ${model.layers.map((l) => (l.type === 'dense' ? `dense ${l.weights[0]!.length}->${l.weights.length}` : l.type)).join(', ')}`, ...report.steps.map((s) => `  ${s}`), ...report.notes.map((n) => `  note: ${n}`)].join('\n'),
+    [`imported ${file} as ${flags.out}: ${model.layers.map((l) => (l.type === 'dense' ? `dense ${l.weights[0]!.length}->${l.weights.length}` : l.type === 'conv' ? `conv ${l.kernel.join('x')}->${l.outChannels}` : l.type)).join(', ')}`, ...report.steps.map((s) => `  ${s}`), ...report.notes.map((n) => `  note: ${n}`)].join('\n'),
   );
 }
 
@@ -71,12 +71,12 @@ export async function modelInspectCommand(file: string, flags: GlobalFlags & { f
     });
     agreement = { samples: raw.length, agree };
   }
-  const layers = quantized.layers.map((l, i) => ({ layer: i, inputs: l.weights[0]!.length, outputs: l.weights.length, relu: l.relu, accumulatorBits: l.accBits }));
+  const layers = quantized.layers.map((l, i) => ({ layer: i, op: l.op, label: l.label, inputs: l.inputs, outputs: l.outputs, ...(l.op === 'maxpool' ? {} : { relu: l.relu, accumulatorBits: l.accBits, weightBits: l.weightBits, parameters: l.params.length }) }));
   emit(flags, { name: model.name, modelHash: generated.modelHash, fracBits: quantized.fracBits, inputBits: quantized.inputBits, layers, estimate: generated.estimate, estimatedConstraints: total, ptauPower: Math.ceil(Math.log2(total + 8)), agreement, notes }, () =>
     [
       `model "${model.name}": ${model.input.size} inputs in [${model.input.min}, ${model.input.max}], ${quantized.fracBits} fractional bits (inputs range-checked to ${quantized.inputBits} bits)`,
       `  model hash   ${generated.modelHash}`,
-      ...layers.map((l) => `  layer ${l.layer}    dense ${l.inputs} -> ${l.outputs}${l.relu ? ' + ReLU' : ''}, accumulator ${l.accumulatorBits} bits`),
+      ...layers.map((l) => `  layer ${l.layer}    ${l.label}${l.relu ? ' + ReLU' : ''}${l.accumulatorBits !== undefined ? `, accumulator ${l.accumulatorBits} bits, weights ${l.weightBits} bits` : ''}`),
       '  constraint estimate (input ' + visibility + '):',
       ...generated.estimate.map((e) => `    ${e.layer}: ${e.constraints}`),
       `    total about ${total} (a 2^${Math.ceil(Math.log2(total + 8))} ptau)`,

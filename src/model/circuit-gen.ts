@@ -6,20 +6,21 @@ import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { sha256Parts } from '../util/hash.ts';
 import { poseidon } from '../data/poseidon-n.ts';
 import { fieldOf } from '../util/field.ts';
-import { ModelError } from './native.ts';
-import type { QuantizedModel } from './quantize.ts';
-import { architectureHeader, layerWidths, packedWeights, packLayout } from './commitment.ts';
+import { ModelError } from './errors.ts';
+import { linearLayers, type QuantizedModel } from './quantize.ts';
+import { architectureHeader, layerArchitecture, packedWeights, packLayout, weightedLayers } from './commitment.ts';
 
 /** Bumped whenever the generated code changes meaning. */
-const GENERATOR_VERSION = 'zkai-model-circuit-v3';
+const GENERATOR_VERSION = 'zkai-model-circuit-v4';
 
 /**
  * Who sees the input. `hashed`: the input is private and the proof publishes a salted Poseidon commitment to it
  * (`inputHash`), so a holder of the input and salt can show which input was used. `public`: the input values are public
- * signals too (each costs verification gas on chain). Both layouts publish `inputHash`, so they never have the same
- * number of public signals and one cannot be read as the other.
+ * signals too (each costs verification gas on chain), and `inputHash` (salt 0) as well. `private`: the input is a
+ * witness only and nothing about it is published: the proof says "some input in the model's range gives this class".
+ * The three layouts have different numbers of public signals, so one cannot be read as another.
  */
-export type InputVisibility = 'hashed' | 'public';
+export type InputVisibility = 'hashed' | 'public' | 'private';
 
 export { fieldOf } from '../util/field.ts';
 
@@ -32,17 +33,13 @@ export function poseidonSponge(elements: readonly bigint[]): bigint {
 }
 
 /**
- * The model hash: a Poseidon sponge over a tag, the fixed-point format, the layer shapes and every quantized weight
- * and bias. Two models with any different weight, shape or scale have different hashes. With fixed weights the circuit
- * pins it as a public input, so a proof states which model it is about.
+ * The model hash: a Poseidon sponge over a tag, the fixed-point format, every layer's shape and widths and every
+ * quantized parameter and bias. Two models with any different weight, shape or scale have different hashes. With fixed
+ * weights the circuit pins it as a public input, so a proof states which model it is about.
  */
 export function modelHash(model: QuantizedModel): string {
-  const elements: bigint[] = [BigInt(0x7a6b61696d31) /* "zkaim1" */, BigInt(model.fracBits), BigInt(model.inputSize), BigInt(model.inputBits), model.inputMin, model.inputMax];
-  for (const layer of model.layers) {
-    elements.push(BigInt(layer.weights.length), layer.relu ? 1n : 0n, BigInt(layer.accBits));
-    for (const row of layer.weights) elements.push(...row);
-    elements.push(...layer.bias);
-  }
+  const elements: bigint[] = [BigInt(0x7a6b61696d34) /* "zkaim4" */, BigInt(model.fracBits), BigInt(model.inputSize), BigInt(model.inputBits), model.inputMin, model.inputMax, BigInt(model.layers.length), ...layerArchitecture(model)];
+  for (const layer of linearLayers(model)) elements.push(BigInt(layer.params.length), ...layer.params, BigInt(layer.bias.length), ...layer.bias);
   return poseidonSponge(elements).toString();
 }
 
@@ -58,7 +55,7 @@ export function inputCommitment(input: readonly bigint[], salt: bigint): string 
 }
 
 /**
- * Where the weights live. `fixed`: compile-time constants of the circuit (dense layers cost nothing; the weights are
+ * Where the weights live. `fixed`: compile-time constants of the circuit (linear layers cost nothing; the weights are
  * in the circuit, wasm and proving key; a pinned public `modelHash` names the model). `hashed`: private inputs bound
  * to a public salted `modelCommitment` (every product costs a constraint, but the circuit, its keys and its setup
  * contributors never see the weights, and one setup serves every model of the same architecture and widths).
@@ -68,7 +65,8 @@ export type WeightVisibility = 'fixed' | 'hashed';
 /** What a generated model circuit's public signals mean, in order. */
 export function inferenceSignalNames(model: Pick<QuantizedModel, 'inputSize'>, visibility: InputVisibility, weights: WeightVisibility = 'fixed'): string[] {
   const inputs = visibility === 'public' ? Array.from({ length: model.inputSize }, (_, j) => `input${j}`) : [];
-  return weights === 'hashed' ? ['modelCommitment', 'inputHash', 'class', ...inputs] : ['inputHash', 'class', 'modelHash', ...inputs];
+  const inputHash = visibility === 'private' ? [] : ['inputHash'];
+  return weights === 'hashed' ? ['modelCommitment', ...inputHash, 'class', ...inputs] : [...inputHash, 'class', 'modelHash', ...inputs];
 }
 
 /** The salted commitment to private weights (see commitment.ts). */
@@ -77,7 +75,7 @@ export function modelCommitment(model: QuantizedModel, salt: bigint): string {
 }
 
 /** Emit a Poseidon sponge over the given element expressions; returns the expression of its output. */
-function emitSponge(line: (text?: string) => void, prefix: string, elements: readonly string[]): { out: string; calls: number } {
+export function emitSponge(line: (text?: string) => void, prefix: string, elements: readonly string[]): { out: string; calls: number } {
   // The same chunks as poseidonSponge: the first 16 elements, then [previous output, next 15]...
   const chunks: string[][] = [elements.slice(0, 16)];
   for (let start = 16; start < elements.length; start += 15) chunks.push(elements.slice(start, start + 15));
@@ -92,6 +90,157 @@ function emitSponge(line: (text?: string) => void, prefix: string, elements: rea
   return { out: acc, calls: chunks.length };
 }
 
+/** Constraints the generator expects, per layer (before compiling): for `inspect` and reports. */
+export type ConstraintEstimate = Array<{ layer: string; constraints: number }>;
+
+/** Approximate constraints of one Poseidon call with t inputs under --O2 (measured: 240 for t = 2 up to about 300). */
+const poseidonCost = (inputs: number) => 213 + 6 * inputs * 4;
+
+/** Bits of an unsigned value below 2^bits: the smallest bits with bound < 2^bits... for bound itself included. */
+function bitsFor(bound: bigint): number {
+  return bound <= 0n ? 1 : bound.toString(2).length;
+}
+
+/**
+ * Emit the template `ModelCore`: inputs `x` (fixed point) and, with hashed weights, every weighted layer's parameters
+ * `w<l>` and biases `b<l>` (range-checked by the caller, which also binds them to the commitment); output `class`.
+ * With `checkInputRange`, every input is checked to lie in the model's range (one `Num2Bits(inputBits)` of
+ * x - inputMin); a caller that derives x from already range-checked values within that range may skip it.
+ */
+export function emitModelCore(model: QuantizedModel, weights: WeightVisibility, options: { checkInputRange: boolean }): { lines: string[]; estimate: ConstraintEstimate } {
+  const hidden = weights === 'hashed';
+  const f = model.fracBits;
+  const lines: string[] = ['template ModelCore() {'];
+  const line = (text = '') => lines.push(text ? `    ${text}` : '');
+  const estimate: ConstraintEstimate = [];
+  line(`signal input x[${model.inputSize}];`);
+  if (hidden) {
+    for (const { layer, index } of weightedLayers(model)) {
+      line(`signal input w${index}[${layer.params.length}];`);
+      if (layer.bias.length > 0) line(`signal input b${index}[${layer.bias.length}];`);
+    }
+  }
+  line(`signal output class;`);
+  if (options.checkInputRange) {
+    line();
+    line(`// inputs are signed fixed point (${f} fractional bits) in [${model.inputMin}, ${model.inputMax}]: x - inputMin has ${model.inputBits} bits`);
+    line(`component inputRange[${model.inputSize}];`);
+    line(`for (var j = 0; j < ${model.inputSize}; j++) { inputRange[j] = Num2Bits(${model.inputBits}); inputRange[j].in <== x[j] - (${model.inputMin}); }`);
+    estimate.push({ layer: `input range checks (${model.inputSize} x ${model.inputBits} bits)`, constraints: model.inputSize * model.inputBits });
+  }
+  let values = Array.from({ length: model.inputSize }, (_, j) => `x[${j}]`);
+  model.layers.forEach((layer, index) => {
+    const name = `layer${index}`;
+    line();
+    if (layer.op === 'maxpool') {
+      // max of each window; inputs shifted to be non-negative (the gadget compares values in [0, 2^bits))
+      const offset = layer.nonNegative ? 0n : layer.inputBound;
+      const bits = bitsFor(offset + layer.inputBound);
+      const shifted = (v: string) => (offset === 0n ? v : `${v} + ${offset}`);
+      line(`// layer ${index}: ${layer.label}; values ${layer.nonNegative ? 'in [0' : `in [-${layer.inputBound}`}, ${layer.inputBound}], compared in ${bits} bits`);
+      line(`component ${name}[${layer.outputs}];`);
+      layer.windows.forEach((window, k) => {
+        line(`${name}[${k}] = MaxOf(${window.length}, ${bits});`);
+        window.forEach((i, t) => line(`${name}[${k}].in[${t}] <== ${shifted(values[i]!)};`));
+      });
+      const perWindow = layer.windows[0]!.length;
+      estimate.push({ layer: `${layer.label} (${layer.outputs} windows x ${perWindow * (bits + 2)})`, constraints: layer.windows.reduce((sum, w) => sum + w.length * (bits + 2), 0) });
+      values = layer.windows.map((_, k) => (offset === 0n ? `${name}[${k}].out` : `(${name}[${k}].out - ${offset})`));
+      return;
+    }
+    const B = layer.accBits;
+    const privateParams = hidden && !layer.structural;
+    line(`// layer ${index}: ${layer.label}${layer.relu ? ' + ReLU' : ''}, accumulator ${B} bits${privateParams ? ', private weights' : ''}`);
+    let products = 0;
+    if (privateParams) {
+      const total = layer.terms.reduce((sum, row) => sum + row.length / 2, 0);
+      line(`signal p${index}[${total}]; // weight x input products`);
+    }
+    line(`component ${name}[${layer.outputs}];`);
+    layer.terms.forEach((row, k) => {
+      const terms: string[] = [];
+      for (let t = 0; t < row.length; t += 2) {
+        const input = values[row[t]!]!;
+        const param = row[t + 1]!;
+        if (privateParams) {
+          line(`p${index}[${products}] <== w${index}[${param}] * ${input};`);
+          terms.push(`p${index}[${products}]`);
+          products += 1;
+        } else if (layer.params[param] !== 0n) terms.push(`(${layer.params[param]}) * ${input}`);
+      }
+      const b = layer.biasOf[k]!;
+      if (b >= 0) terms.push(privateParams ? `b${index}[${b}]` : `(${layer.bias[b]})`);
+      line(`${name}[${k}] = ${layer.relu ? 'RescaleRelu' : 'RescaleShifted'}(${B}, ${f});`);
+      line(`${name}[${k}].in <== ${terms.length > 0 ? terms.join(' + ') : '0'};`);
+    });
+    if (privateParams) estimate.push({ layer: `${layer.label}: ${products} weight x input products`, constraints: products });
+    estimate.push({ layer: `${layer.label} rescale${layer.relu ? ' + ReLU' : ''} (${layer.outputs} x ${layer.relu ? B + 1 : B})`, constraints: layer.outputs * (layer.relu ? B + 1 : B) });
+    const offset = 1n << BigInt(Math.max(B - 1 - f, 0));
+    values = layer.terms.map((_, k) => (layer.relu ? `${name}[${k}].out` : `(${name}[${k}].out - ${offset})`));
+    if (index === model.layers.length - 1) {
+      const bits = B - f;
+      line();
+      line(`// argmax over the shifted logits (order-preserving, in [0, 2^${bits})); ties go to the lowest index`);
+      line(`component argmax = ArgMax(${layer.outputs}, ${bits});`);
+      layer.terms.forEach((_, k) => line(`argmax.in[${k}] <== ${name}[${k}].out;`));
+      line(`class <== argmax.index;`);
+      estimate.push({ layer: `argmax over ${layer.outputs}`, constraints: layer.outputs * (bits + 3) });
+    }
+  });
+  lines.push('}');
+  return { lines, estimate };
+}
+
+/**
+ * Emit, inside a main template, the private weights' signals, their range checks and the public `modelCommitment`
+ * they are bound to. Returns how to wire them into a `ModelCore` component.
+ */
+export function emitPrivateWeights(model: QuantizedModel, line: (text?: string) => void): { wire: (component: string) => void; estimate: ConstraintEstimate } {
+  const estimate: ConstraintEstimate = [];
+  const weighted = weightedLayers(model);
+  line(`// private weights and biases, bound to the public modelCommitment`);
+  line(`signal output modelCommitment;`);
+  line(`signal input modelSalt;`);
+  for (const { layer, index } of weighted) {
+    line(`signal input w${index}[${layer.params.length}];`);
+    if (layer.bias.length > 0) line(`signal input b${index}[${layer.bias.length}];`);
+  }
+  line(`// every private weight and bias is range-checked to its width (its bits also pack it into the commitment)`);
+  for (const { layer, index } of weighted) {
+    line(`component w${index}Bits[${layer.params.length}];`);
+    line(`for (var i = 0; i < ${layer.params.length}; i++) { w${index}Bits[i] = Num2Bits(${layer.weightBits}); w${index}Bits[i].in <== w${index}[i] + ${1n << BigInt(layer.weightBits - 1)}; }`);
+    if (layer.bias.length > 0) {
+      line(`component b${index}Bits[${layer.bias.length}];`);
+      line(`for (var i = 0; i < ${layer.bias.length}; i++) { b${index}Bits[i] = Num2Bits(${layer.biasBits}); b${index}Bits[i].in <== b${index}[i] + ${1n << BigInt(layer.biasBits - 1)}; }`);
+    }
+    estimate.push({ layer: `${layer.label}: range checks of ${layer.params.length} weights and ${layer.bias.length} biases`, constraints: layer.params.length * (layer.weightBits + 1) + layer.bias.length * (layer.biasBits + 1) });
+  }
+  // modelCommitment = Poseidon sponge over [modelSalt, header..., packed...], as modelCommitment() computes it; each
+  // packed element is a linear combination of the weights' range-check bits (value + 2^(W-1), W bits each).
+  const { items, elements } = packLayout(model);
+  const packed: Array<Array<{ bits: string; width: number; shift: number }>> = Array.from({ length: elements }, () => []);
+  for (const item of items) packed[item.element]!.push({ bits: item.kind === 'weight' ? `w${item.layer}Bits[${item.index}]` : `b${item.layer}Bits[${item.index}]`, width: item.bits, shift: item.shift });
+  line(`// the model commitment`);
+  const names: string[] = [];
+  packed.forEach((parts, e) => {
+    line(`var packed${e} = 0;`);
+    for (const part of parts) line(`for (var i = 0; i < ${part.width}; i++) { packed${e} += ${part.bits}.out[i] * (1 << (i + ${part.shift})); }`);
+    names.push(`packed${e}`);
+  });
+  const sponge = emitSponge(line, 'modelSponge', ['modelSalt', ...architectureHeader(model).map(String), ...names]);
+  line(`modelCommitment <== ${sponge.out};`);
+  estimate.push({ layer: `model commitment (${sponge.calls} Poseidon calls over ${elements} packed elements)`, constraints: sponge.calls * poseidonCost(16) });
+  return {
+    estimate,
+    wire: (component) => {
+      for (const { layer, index } of weighted) {
+        line(`for (var i = 0; i < ${layer.params.length}; i++) { ${component}.w${index}[i] <== w${index}[i]; }`);
+        if (layer.bias.length > 0) line(`for (var i = 0; i < ${layer.bias.length}; i++) { ${component}.b${index}[i] <== b${index}[i]; }`);
+      }
+    },
+  };
+}
+
 /** A generated inference circuit. */
 export interface GeneratedModelCircuit {
   id: string;
@@ -99,120 +248,54 @@ export interface GeneratedModelCircuit {
   source: string;
   modelHash: string;
   /** Constraints the generator expects, per layer (before compiling): for `inspect` and reports. */
-  estimate: Array<{ layer: string; constraints: number }>;
+  estimate: ConstraintEstimate;
 }
 
 /**
- * Generate the circuit proving "the model of hash H, with weights fixed in this circuit, predicts class c on an input
- * that is public or committed as inputHash". Weights are compile-time constants, so every dense layer is a linear
- * combination (no constraints); each neuron costs one fused rescale(+ReLU) gadget of B + 2 constraints.
+ * Generate the circuit proving "the model (hash H with fixed weights, or committed as C with private weights) predicts
+ * class c on an input that is public, committed as inputHash, or private". With fixed weights every linear layer is a
+ * linear combination (no constraints); each neuron costs one fused rescale(+ReLU) gadget of about B constraints.
  */
 export async function generateModelCircuit(model: QuantizedModel, visibility: InputVisibility, options: { cacheDir?: string; weights?: WeightVisibility } = {}): Promise<GeneratedModelCircuit> {
   const weights = options.weights ?? 'fixed';
   const hidden = weights === 'hashed';
   const hash = modelHash(model);
-  const f = model.fracBits;
   const lines: string[] = [];
   const line = (text = '') => lines.push(text ? `    ${text}` : '');
-  const estimate: GeneratedModelCircuit['estimate'] = [];
-  const widths = layerWidths(model);
+  const estimate: ConstraintEstimate = [];
+  let wire: ((component: string) => void) | undefined;
   if (hidden) {
-    line(`// private weights and biases, bound to the public modelCommitment`);
-    line(`signal output modelCommitment;`);
-    line(`signal input modelSalt;`);
-    model.layers.forEach((layer, l) => {
-      line(`signal input w${l}[${layer.weights.length}][${layer.weights[0]!.length}];`);
-      line(`signal input b${l}[${layer.weights.length}];`);
-    });
+    const emitted = emitPrivateWeights(model, line);
+    wire = emitted.wire;
+    estimate.push(...emitted.estimate);
   } else {
     line(`signal input modelHash;`);
     line(`modelHash === ${hash}; // weights are fixed in this circuit: a proof always names this model`);
   }
   line(`signal input x[${model.inputSize}];`);
-  line(`signal input salt;`);
-  line(`signal output inputHash;`);
+  if (visibility !== 'private') {
+    line(`signal input salt;`);
+    line(`signal output inputHash;`);
+  }
   line(`signal output class;`);
   line();
-  line(`// inputs are signed fixed point (${f} fractional bits), checked to lie in the model's range [${model.inputMin}, ${model.inputMax}]`);
-  line(`component inputRange[${model.inputSize}];`);
-  line(`for (var j = 0; j < ${model.inputSize}; j++) { inputRange[j] = InRange(${model.inputBits}, ${model.inputMin}, ${model.inputMax}); inputRange[j].in <== x[j]; }`);
-  estimate.push({ layer: 'input range checks', constraints: model.inputSize * 2 * model.inputBits });
-
-  let inputs = Array.from({ length: model.inputSize }, (_, j) => `x[${j}]`);
-  model.layers.forEach((layer, index) => {
-    const last = index === model.layers.length - 1;
-    const name = `layer${index}`;
-    const B = layer.accBits;
-    line();
-    line(`// layer ${index}: dense ${layer.weights[0]!.length} -> ${layer.weights.length}${layer.relu ? ' + ReLU' : ''}, accumulator ${B} bits`);
-    if (hidden) {
-      const { weightBits, biasBits } = widths[index]!;
-      const outs = layer.weights.length;
-      const ins = layer.weights[0]!.length;
-      line(`// every private weight and bias is range-checked (its bits also pack it into the commitment)`);
-      line(`component w${index}Bits[${outs}][${ins}];`);
-      line(`component b${index}Bits[${outs}];`);
-      line(`signal p${index}[${outs}][${ins}]; // weight x input products`);
-      line(`for (var k = 0; k < ${outs}; k++) {`);
-      line(`    for (var j = 0; j < ${ins}; j++) { w${index}Bits[k][j] = Num2Bits(${weightBits}); w${index}Bits[k][j].in <== w${index}[k][j] + ${1n << BigInt(weightBits - 1)}; }`);
-      line(`    b${index}Bits[k] = Num2Bits(${biasBits}); b${index}Bits[k].in <== b${index}[k] + ${1n << BigInt(biasBits - 1)};`);
-      line(`}`);
-      layer.weights.forEach((row, k) => row.forEach((_, j) => line(`p${index}[${k}][${j}] <== w${index}[${k}][${j}] * ${inputs[j]};`)));
-      estimate.push({ layer: `dense ${index} weights: range checks and ${outs * ins} products`, constraints: outs * ins * (weightBits + 2) + outs * (biasBits + 1) });
-    }
-    line(`component ${name}[${layer.weights.length}];`);
-    layer.weights.forEach((row, k) => {
-      const terms = hidden ? row.map((_, j) => `p${index}[${k}][${j}]`) : row.flatMap((w, j) => (w === 0n ? [] : [`(${w}) * ${inputs[j]}`]));
-      terms.push(hidden ? `b${index}[${k}]` : `(${layer.bias[k]})`);
-      line(`${name}[${k}] = ${layer.relu ? 'RescaleRelu' : 'RescaleShifted'}(${B}, ${f});`);
-      line(`${name}[${k}].in <== ${terms.join(' + ')};`);
-    });
-    estimate.push({ layer: `dense ${index} (${layer.weights.length} neurons x ${layer.relu ? B + 2 : B + 1})`, constraints: layer.weights.length * (layer.relu ? B + 2 : B + 1) });
-    const offset = 1n << BigInt(Math.max(B - 1 - f, 0));
-    inputs = layer.weights.map((_, k) => (layer.relu ? `${name}[${k}].out` : `(${name}[${k}].out - ${offset})`));
-    if (last) {
-      if (layer.relu) throw new ModelError('the last dense layer feeds argmax and must not have a ReLU');
-      const bits = B - f;
-      line();
-      line(`// argmax over the shifted logits (order-preserving, in [0, 2^${bits})); ties go to the lowest index`);
-      line(`component argmax = ArgMax(${layer.weights.length}, ${bits});`);
-      layer.weights.forEach((_, k) => line(`argmax.in[${k}] <== ${name}[${k}].out;`));
-      line(`class <== argmax.index;`);
-      estimate.push({ layer: `argmax over ${layer.weights.length}`, constraints: layer.weights.length * (bits + 3) });
-    }
-  });
-
-  {
-    // Poseidon sponge over [salt, tag, length, x...], as inputCommitment computes it (published in both visibilities).
+  line(`component core = ModelCore();`);
+  line(`for (var j = 0; j < ${model.inputSize}; j++) { core.x[j] <== x[j]; }`);
+  wire?.('core');
+  line(`class <== core.class;`);
+  if (visibility !== 'private') {
+    // Poseidon sponge over [salt, tag, length, x...], as inputCommitment computes it.
     line();
     line(`// inputHash = Poseidon sponge over [salt, tag, length, x...]`);
     const sponge = emitSponge(line, 'inputSponge', ['salt', INPUT_TAG.toString(), String(model.inputSize), ...Array.from({ length: model.inputSize }, (_, j) => `x[${j}]`)]);
     line(`inputHash <== ${sponge.out};`);
-    estimate.push({ layer: 'input commitment (Poseidon)', constraints: 300 * sponge.calls });
+    estimate.push({ layer: `input commitment (${sponge.calls} Poseidon calls)`, constraints: sponge.calls * poseidonCost(16) });
   }
-  if (hidden) {
-    // modelCommitment = Poseidon sponge over [modelSalt, header..., packed...], as modelCommitment() computes it; each
-    // packed element is a linear combination of the weights' range-check bits (value + 2^(W-1), W bits each).
-    const { items, elements } = packLayout(model);
-    const packed: Array<Array<{ bits: string; width: number; shift: number }>> = Array.from({ length: elements }, () => []);
-    for (const item of items) {
-      const bits = item.kind === 'weight' ? `w${item.layer}Bits[${item.k}][${item.j}]` : `b${item.layer}Bits[${item.k}]`;
-      packed[item.element]!.push({ bits, width: item.bits, shift: item.shift });
-    }
-    line();
-    line(`// the model commitment`);
-    const names: string[] = [];
-    packed.forEach((parts, e) => {
-      line(`var packed${e} = 0;`);
-      for (const part of parts) line(`for (var i = 0; i < ${part.width}; i++) { packed${e} += ${part.bits}.out[i] * (1 << (i + ${part.shift})); }`);
-      names.push(`packed${e}`);
-    });
-    const sponge = emitSponge(line, 'modelSponge', ['modelSalt', ...architectureHeader(model).map(String), ...names]);
-    line(`modelCommitment <== ${sponge.out};`);
-    estimate.push({ layer: 'model commitment (Poseidon)', constraints: 300 * sponge.calls });
-  }
+  const core = emitModelCore(model, weights, { checkInputRange: true });
+  estimate.unshift(...core.estimate);
 
   const id = sha256Parts([GENERATOR_VERSION, hidden ? architectureHeader(model).join(',') : hash, visibility, weights]).slice(0, 20);
+  const publicInputs = [...(hidden ? [] : ['modelHash']), ...(visibility === 'public' ? ['x'] : [])];
   const source = [
     'pragma circom 2.1.0;',
     '',
@@ -223,13 +306,13 @@ export async function generateModelCircuit(model: QuantizedModel, visibility: In
     'include "ml/gadgets.circom";',
     'include "circomlib/circuits/poseidon.circom";',
     '',
+    ...core.lines,
+    '',
     'template ModelInference() {',
     ...lines,
     '}',
     '',
-    hidden
-      ? visibility === 'public' ? 'component main {public [x]} = ModelInference();' : 'component main = ModelInference();'
-      : `component main {public [modelHash${visibility === 'public' ? ', x' : ''}]} = ModelInference();`,
+    publicInputs.length > 0 ? `component main {public [${publicInputs.join(', ')}]} = ModelInference();` : 'component main = ModelInference();',
     '',
   ].join('\n');
   const path = join(resolveCacheDir(options.cacheDir), 'generated', `model_${hidden ? 'hashed_' : ''}${id}.circom`);
@@ -237,15 +320,21 @@ export async function generateModelCircuit(model: QuantizedModel, visibility: In
   return { id, path, source, modelHash: hash, estimate };
 }
 
+/** The private weights' circuit input: the model salt, and every weighted layer's parameters and biases. */
+export function privateWeightsInput(model: QuantizedModel, salt: bigint): Record<string, unknown> {
+  const field = (v: bigint) => fieldOf(v).toString();
+  return {
+    modelSalt: salt.toString(),
+    ...Object.fromEntries(weightedLayers(model).flatMap(({ layer, index }) => [[`w${index}`, layer.params.map(field)], ...(layer.bias.length > 0 ? [[`b${index}`, layer.bias.map(field)]] : [])])),
+  };
+}
+
 /** The circuit input for one inference; with hashed weights, the weights, biases and the model salt too. */
 export function inferenceInput(model: QuantizedModel, input: readonly bigint[], visibility: InputVisibility, salt?: bigint, weights: { visibility: WeightVisibility; salt?: bigint } = { visibility: 'fixed' }): Record<string, unknown> {
   if (input.length !== model.inputSize) throw new ModelError(`the input has ${input.length} values; the model takes ${model.inputSize}`);
-  const field = (v: bigint) => fieldOf(v).toString();
   return {
-    ...(weights.visibility === 'hashed'
-      ? { modelSalt: (weights.salt ?? 0n).toString(), ...Object.fromEntries(model.layers.flatMap((layer, l) => [[`w${l}`, layer.weights.map((row) => row.map(field))], [`b${l}`, layer.bias.map(field)]])) }
-      : { modelHash: modelHash(model) }),
-    x: input.map(field),
-    salt: (salt ?? 0n).toString(),
+    ...(weights.visibility === 'hashed' ? privateWeightsInput(model, weights.salt ?? 0n) : { modelHash: modelHash(model) }),
+    x: input.map((v) => fieldOf(v).toString()),
+    ...(visibility === 'private' ? {} : { salt: (salt ?? 0n).toString() }),
   };
 }

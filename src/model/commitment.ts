@@ -1,5 +1,5 @@
-import { ModelError } from './native.ts';
-import type { QuantizedModel } from './quantize.ts';
+import { ModelError } from './errors.ts';
+import type { QuantizedLinear, QuantizedModel } from './quantize.ts';
 import { fieldOf } from '../util/field.ts';
 
 /**
@@ -8,30 +8,31 @@ import { fieldOf } from '../util/field.ts';
  * in W bits (W = the layer's weight width), each bias in its own width; the circuit reads the same values from ONE
  * range-checking bit decomposition per weight, so the packing is injective and the commitment binds every weight.
  *
- *   commitment = sponge([salt, tag, fracBits, inputSize, inputBits, inputMin, inputMax, (outputs, relu, accBits, W, Wb) per layer, packed...])
+ *   commitment = sponge([salt, tag, fracBits, inputSize, inputBits, inputMin, inputMax, layer count, layer architecture..., packed...])
+ *
+ * Pooling parameters (1/window) are architecture constants: they are fixed in the circuit and not packed.
  */
 export const PACK_BITS = 250;
 
-/** One packed value: which weight or bias, its bit width, and where it sits. */
+/** One packed value: which parameter or bias of which layer, its bit width, and where it sits. */
 export interface PackedItem {
+  /** Index into model.layers. */
   layer: number;
   kind: 'weight' | 'bias';
-  /** Output neuron k, and input j for a weight. */
-  k: number;
-  j: number;
+  /** Index into the layer's params or bias. */
+  index: number;
   bits: number;
   element: number;
   shift: number;
 }
 
-/** Signed bit widths of each layer's weights and biases: |w| < 2^(W-1) (chosen by quantizeModel). */
-export function layerWidths(model: QuantizedModel): Array<{ weightBits: number; biasBits: number }> {
-  return model.layers.map((layer) => ({ weightBits: layer.weightBits, biasBits: layer.biasBits }));
+/** The layers whose parameters are private weights when weights are hashed (linear layers that are not pooling). */
+export function weightedLayers(model: QuantizedModel): Array<{ layer: QuantizedLinear; index: number }> {
+  return model.layers.flatMap((layer, index) => (layer.op !== 'maxpool' && !layer.structural ? [{ layer, index }] : []));
 }
 
-/** Where every weight and bias is packed: items in order (layer by layer, weights row-major, then biases). */
+/** Where every weight and bias is packed: items in order (layer by layer, parameters in order, then biases). */
 export function packLayout(model: QuantizedModel): { items: PackedItem[]; elements: number } {
-  const widths = layerWidths(model);
   const items: PackedItem[] = [];
   let element = 0;
   let shift = 0;
@@ -44,25 +45,23 @@ export function packLayout(model: QuantizedModel): { items: PackedItem[]; elemen
     items.push({ ...item, element, shift });
     shift += item.bits;
   };
-  model.layers.forEach((layer, l) => {
-    layer.weights.forEach((row, k) => row.forEach((_, j) => place({ layer: l, kind: 'weight', k, j, bits: widths[l]!.weightBits })));
-    layer.bias.forEach((_, k) => place({ layer: l, kind: 'bias', k, j: 0, bits: widths[l]!.biasBits }));
-  });
+  for (const { layer, index } of weightedLayers(model)) {
+    layer.params.forEach((_, p) => place({ layer: index, kind: 'weight', index: p, bits: layer.weightBits }));
+    layer.bias.forEach((_, b) => place({ layer: index, kind: 'bias', index: b, bits: layer.biasBits }));
+  }
   return { items, elements: element + 1 };
+}
+
+/** Every layer's shape, widths and ReLU flag as numbers: what a circuit depends on besides the weights' values. */
+export function layerArchitecture(model: QuantizedModel): bigint[] {
+  return model.layers.flatMap((layer) =>
+    (layer.op === 'maxpool' ? layer.arch : [...layer.arch, layer.relu ? 1 : 0, layer.accBits, layer.weightBits, layer.biasBits]).map((v) => BigInt(v)),
+  );
 }
 
 /** The header: everything about the architecture the circuit depends on, as field elements. */
 export function architectureHeader(model: QuantizedModel): bigint[] {
-  const widths = layerWidths(model);
-  return [
-    BigInt(0x7a6b61696d32) /* "zkaim2" */,
-    BigInt(model.fracBits),
-    BigInt(model.inputSize),
-    BigInt(model.inputBits),
-    fieldOf(model.inputMin),
-    fieldOf(model.inputMax),
-    ...model.layers.flatMap((layer, l) => [BigInt(layer.weights.length), layer.relu ? 1n : 0n, BigInt(layer.accBits), BigInt(widths[l]!.weightBits), BigInt(widths[l]!.biasBits)]),
-  ];
+  return [BigInt(0x7a6b61696d33) /* "zkaim3" */, BigInt(model.fracBits), BigInt(model.inputSize), BigInt(model.inputBits), fieldOf(model.inputMin), fieldOf(model.inputMax), BigInt(model.layers.length), ...layerArchitecture(model)];
 }
 
 /** The packed field elements of the model's weights and biases. */
@@ -70,8 +69,8 @@ export function packedWeights(model: QuantizedModel): bigint[] {
   const { items, elements } = packLayout(model);
   const packed = Array<bigint>(elements).fill(0n);
   for (const item of items) {
-    const layer = model.layers[item.layer]!;
-    const value = item.kind === 'weight' ? layer.weights[item.k]![item.j]! : layer.bias[item.k]!;
+    const layer = model.layers[item.layer] as QuantizedLinear;
+    const value = item.kind === 'weight' ? layer.params[item.index]! : layer.bias[item.index]!;
     packed[item.element] = packed[item.element]! + ((value + (1n << BigInt(item.bits - 1))) << BigInt(item.shift));
   }
   return packed;
