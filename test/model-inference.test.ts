@@ -68,6 +68,21 @@ describe('fixed-point gadgets (B = 12 bits, s = 4)', () => {
   });
 });
 
+describe('MaxOf (max pooling), n = 3, 3 bits', () => {
+  it('is the largest of every input triple in [0, 8)^3, refuses values outside the range, and every signal is pinned', async () => {
+    const circuit = await gadget('maxof');
+    for (let a = 0; a < 8; a += 1) {
+      for (let b = 0; b < 8; b += 1) {
+        for (const c of [0, 3, 7]) expect(await output(circuit, { in: [a, b, c].map(String) }), `${a},${b},${c}`).toBe(BigInt(Math.max(a, b, c)));
+      }
+    }
+    expect(await output(circuit, { in: ['8', '0', '0'] })).toBeUndefined();
+    const report = await checkSoundness(circuit, { in: ['2', '6', '6'] });
+    expect(report.unpinned).toEqual([]);
+    expect(report.checkedSignals).toBeGreaterThan(10);
+  });
+});
+
 /** A small MLP (4 -> 6 ReLU -> 3, argmax) with fixed pseudo-random weights. */
 function tinyModel(seed = 1): FloatModel {
   let state = seed;
