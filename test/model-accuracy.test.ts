@@ -1,0 +1,151 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compileCircuit } from '../src/circuit/compile.ts';
+import { createBundle } from '../src/data/bundle.ts';
+import { DATA_TEMPLATES_DIR } from '../src/data/circuit-gen.ts';
+import { parseSchema } from '../src/data/schema.ts';
+import type { EncodedRecord } from '../src/data/types.ts';
+import { accuracyTask, generateAccuracyCircuit, proveAccuracy, taskInput, verifyAccuracy } from '../src/model/accuracy.ts';
+import { generateModelCircuit, inferenceInput, modelCommitment, modelHash } from '../src/model/circuit-gen.ts';
+import { runOnnxFloat } from '../src/model/float-reference.ts';
+import { importOnnxModel } from '../src/model/onnx-import.ts';
+import { quantizeInput, quantizeModel, runFloat, runQuantized } from '../src/model/quantize.ts';
+import { ProverPool } from '../src/prover/pool.ts';
+import { checkSoundness, computeWitness } from '../src/testing/soundness.ts';
+import { releaseCurves } from '../src/util/curves.ts';
+
+afterAll(async () => {
+  await releaseCurves();
+});
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/models/${name}`, import.meta.url));
+interface DigitsTest {
+  scale: number;
+  pixels: number[][];
+  labels: number[];
+  models: Record<string, { inputShape: number[]; floatAccuracy: number; predicted: number[] }>;
+}
+const digits = JSON.parse(await readFile(fixture('digits-test.json'), 'utf8')) as DigitsTest;
+const MODELS = ['digits-logreg', 'digits-mlp', 'digits-cnn'] as const;
+const inputsOf = (pixels: number[]) => pixels.map((p) => p * digits.scale);
+
+/** The test set's schema: 64 pixel columns in [0, 16] and the label. */
+const schema = parseSchema({
+  name: 'digits-test',
+  columns: [...Array.from({ length: 64 }, (_, j) => ({ name: `p${j}`, type: 'integer', min: 0, max: 16 })), { name: 'label', type: 'integer', min: 0, max: 9 }],
+});
+const records = (from: number, count: number): EncodedRecord[] =>
+  digits.pixels.slice(from, from + count).map((pixels, i) => ({ row: from + i + 2, values: [...pixels.map(BigInt), BigInt(digits.labels[from + i]!)], nulls: Array<boolean>(65).fill(false) }));
+
+describe('models trained on the digits data set (PyTorch exports)', () => {
+  for (const name of MODELS) {
+    it(`${name}: float import reproduces PyTorch's 400 predictions; quantized accuracy within 1 point of float; onnxruntime agrees`, async () => {
+      const { model } = await importOnnxModel(fixture(`${name}.onnx`), { inputRange: { min: 0, max: 1 } });
+      const quantized = quantizeModel(model, 8);
+      let floatCorrect = 0;
+      let quantizedCorrect = 0;
+      digits.pixels.forEach((pixels, i) => {
+        const input = inputsOf(pixels);
+        const float = runFloat(model, input).predicted;
+        expect(float, `sample ${i}`).toBe(digits.models[name]!.predicted[i]);
+        if (float === digits.labels[i]) floatCorrect += 1;
+        if (runQuantized(quantized, quantizeInput(quantized, input, model)).predicted === digits.labels[i]) quantizedCorrect += 1;
+      });
+      expect(floatCorrect / 400).toBeCloseTo(digits.models[name]!.floatAccuracy, 10);
+      expect(floatCorrect / 400).toBeGreaterThan(0.95);
+      expect(Math.abs(quantizedCorrect - floatCorrect)).toBeLessThanOrEqual(4); // 1 point of 400
+      const runtime = await runOnnxFloat(fixture(`${name}.onnx`), digits.pixels.slice(0, 50).map(inputsOf));
+      runtime.forEach((result, i) => expect(result.predicted, `sample ${i}`).toBe(digits.models[name]!.predicted[i]));
+    });
+
+    it(`${name}: the circuit (fixed weights, private input) gives the integer reference's class on 20 samples`, async () => {
+      const { model } = await importOnnxModel(fixture(`${name}.onnx`), { inputRange: { min: 0, max: 1 } });
+      const quantized = quantizeModel(model, 6);
+      const generated = await generateModelCircuit(quantized, 'private');
+      const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
+      const predicted = new Set<number>();
+      for (const pixels of digits.pixels.slice(0, 20)) {
+        const input = quantizeInput(quantized, inputsOf(pixels), model);
+        const witness = await computeWitness(circuit.wasmPath, inferenceInput(quantized, input, 'private'));
+        const reference = runQuantized(quantized, input).predicted;
+        expect(Number(witness[1])).toBe(reference);
+        predicted.add(reference);
+      }
+      expect(predicted.size).toBeGreaterThan(5); // the samples exercise many classes
+    }, 300_000);
+  }
+});
+
+describe('accuracy attestation over a committed test set', () => {
+  it('the task maps encoded pixels to the model\'s fixed point exactly, and refuses a scale that does not', () => {
+    const task = accuracyTask(schema, 6, { label: 'label', scale: 0.0625 });
+    expect(task.features).toHaveLength(64);
+    expect(task.features[0]).toMatchObject({ name: 'p0', multiplier: 4n, offset: 0n }); // 1/16 at 6 fractional bits
+    expect(taskInput(task, [...Array<bigint>(64).fill(16n), 3n])[5]).toBe(64n); // pixel 16 -> 1.0
+    expect(() => accuracyTask(schema, 6, { label: 'label', scale: 0.1 })).toThrow(/not a whole number at 6 fractional bits/);
+    expect(() => accuracyTask(schema, 6, { label: 'nope' })).toThrow(/label column "nope" is not in the schema/);
+    expect(accuracyTask(schema, 6, { label: 'label', scale: 0.0625 }).taskHash).not.toBe(accuracyTask(schema, 6, { label: 'label', scale: 0.125 }).taskHash);
+  });
+
+  it('proves accuracy in chunks in the pool; the verifier rebuilds the test set root; every cheat is refused; the chunk circuit is sound', async () => {
+    const { model } = await importOnnxModel(fixture('digits-mlp.onnx'), { inputRange: { min: 0, max: 1 } });
+    const quantized = quantizeModel(model, 6);
+    const bundle = createBundle(schema, records(0, 10));
+    const task = accuracyTask(schema, 6, { label: 'label', scale: 0.0625 });
+    const pool = new ProverPool({ workers: 1 });
+    try {
+      const proof = await proveAccuracy(quantized, bundle, schema, { label: 'label', scale: 0.0625, samplesPerChunk: 4, pool });
+      expect(proof.chunks).toHaveLength(3); // 4 + 4 + 2 records, the last chunk with two inactive slots
+      const expectedCorrect = bundle.records.filter((r) => BigInt(runQuantized(quantized, taskInput(task, r.values)).predicted) === r.values[64]).length;
+      expect(proof.correct).toBe(expectedCorrect);
+      const vkey = proof.prepared.keys.vkey;
+      const trusted = { testSet: bundle.commitment, taskHash: task.taskHash, modelHash: modelHash(quantized) };
+      expect(await verifyAccuracy(vkey, proof, { ...trusted, minAccuracy: 0.8 })).toEqual({ valid: true, correct: expectedCorrect, count: 10, accuracy: expectedCorrect / 10 });
+      // a threshold above what was achieved
+      expect(await verifyAccuracy(vkey, proof, { ...trusted, minAccuracy: (expectedCorrect + 1) / 10 })).toMatchObject({ valid: false, reason: 'below-threshold' });
+      // another test set (same size, other records): the leaves do not rebuild its root
+      const other = createBundle(schema, records(10, 10));
+      expect(await verifyAccuracy(vkey, proof, { ...trusted, testSet: other.commitment, minAccuracy: 0 })).toMatchObject({ valid: false, reason: 'root-mismatch' });
+      // another model, another task
+      expect(await verifyAccuracy(vkey, proof, { ...trusted, modelHash: modelHash(quantizeModel(model, 7)), minAccuracy: 0 })).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+      expect(await verifyAccuracy(vkey, proof, { ...trusted, taskHash: accuracyTask(schema, 6, { label: 'label', scale: 0.125 }).taskHash, minAccuracy: 0 })).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+      // a dropped chunk (the records it held would go unchecked) and swapped chunks
+      expect(await verifyAccuracy(vkey, { ...proof, chunks: proof.chunks.slice(0, 2) }, { ...trusted, minAccuracy: 0 })).toMatchObject({ valid: false, reason: 'chunk-count' });
+      const swapped = [proof.chunks[1]!, proof.chunks[0]!, proof.chunks[2]!].map((c, index) => ({ ...c, index }));
+      expect(await verifyAccuracy(vkey, { ...proof, chunks: swapped }, { ...trusted, minAccuracy: 0 })).toMatchObject({ valid: false, reason: 'root-mismatch' });
+      // a chunk proven over the same records with the first one left out (marked inactive) cannot rebuild the root
+      const generated = await generateAccuracyCircuit(quantized, schema, task, 4);
+      const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
+      const chunkInput = {
+        modelHash: modelHash(quantized),
+        taskHash: task.taskHash,
+        v: bundle.records.slice(0, 4).map((r) => r.values.map(String)),
+        s: bundle.salts.slice(0, 4).map(String),
+        active: ['1', '1', '1', '1'],
+      };
+      const honest = await computeWitness(circuit.wasmPath, chunkInput);
+      const skipped = await computeWitness(circuit.wasmPath, { ...chunkInput, active: ['0', '1', '1', '1'] });
+      expect(skipped[1]).toBe(0n); // leaf 0 published as 0, which is not the committed leaf
+      expect(honest[1]).not.toBe(0n);
+      const report = await checkSoundness(circuit, chunkInput, { maxSignals: 400 });
+      expect(report.unpinned).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  }, 600_000);
+
+  it('with private weights: the proof names only the model commitment, and verifies only against it', async () => {
+    const { model } = await importOnnxModel(fixture('digits-logreg.onnx'), { inputRange: { min: 0, max: 1 } });
+    const quantized = quantizeModel(model, 6);
+    const bundle = createBundle(schema, records(20, 6));
+    const task = accuracyTask(schema, 6, { label: 'label', scale: 0.0625 });
+    const proof = await proveAccuracy(quantized, bundle, schema, { label: 'label', scale: 0.0625, samplesPerChunk: 3, weights: 'hashed', modelSalt: 77n });
+    expect(proof.model.hash).toBeUndefined();
+    expect(proof.model.commitment).toBe(modelCommitment(quantized, 77n));
+    const vkey = proof.prepared.keys.vkey;
+    const trusted = { testSet: bundle.commitment, taskHash: task.taskHash, minAccuracy: 0.5 };
+    expect(await verifyAccuracy(vkey, proof, { ...trusted, modelCommitment: modelCommitment(quantized, 77n) })).toMatchObject({ valid: true, count: 6 });
+    expect(await verifyAccuracy(vkey, proof, { ...trusted, modelCommitment: modelCommitment(quantized, 78n) })).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+  }, 600_000);
+});
