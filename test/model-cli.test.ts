@@ -107,3 +107,47 @@ describe('zkai model with private weights', () => {
     expect(mismatch.stderr).toContain('belongs to another model');
   }, 600_000);
 });
+
+describe('zkai model accuracy', () => {
+  it('a data holder commits a test set; the model provider proves its accuracy; a verifier checks it against the commitment and a threshold', async () => {
+    const examples = fileURLToPath(new URL('../examples/digits/', import.meta.url));
+    const model = fileURLToPath(new URL('./fixtures/models/digits-mlp.onnx', import.meta.url));
+    // the first 8 records of the example test set
+    const csv = (await readFile(join(examples, 'test-set.csv'), 'utf8')).split('\n').slice(0, 9).join('\n');
+    const data = join(scratch, 'digits.csv');
+    await writeFile(data, `${csv}\n`);
+    const schema = join(examples, 'schema.json');
+    const bundle = join(scratch, 'digits.bundle.json');
+    const commitment = join(scratch, 'digits.commitment.json');
+    const committed = await runCli(['data', 'commit', '--schema', schema, '--data', data, '--bundle', bundle, '--public', commitment]);
+    expect(committed.code, committed.stderr).toBe(0);
+
+    const proof = join(scratch, 'accuracy.json');
+    const vkey = join(scratch, 'accuracy.vkey.json');
+    const range = ['--input-min', '0', '--input-max', '1', '--frac-bits', '6'];
+    const proved = await runCli(['model', 'accuracy', '--model', model, ...range, '--bundle', bundle, '--schema', schema, '--label', 'label', '--scale', '0.0625', '--samples-per-chunk', '4', '--out', proof, '--vkey-out', vkey], { timeoutMs: 600_000 });
+    expect(proved.code, proved.stderr).toBe(0);
+    expect(proved.stdout).toMatch(/predicts \d of 8 test records right/);
+    const file = JSON.parse(await readFile(proof, 'utf8')) as { correct: number; chunks: unknown[] };
+    expect(file.chunks).toHaveLength(2);
+
+    const verify = (...extra: string[]) => runCli(['model', 'verify', '--vkey', vkey, '--proof', proof, '--commitment', commitment, '--schema', schema, '--model', model, ...range, ...extra]);
+    const ok = await verify('--min-accuracy', '0.5');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`^OK: .* predicts the label "label" of ${file.correct} of the 8 records`));
+    const strict = await verify('--min-accuracy', '1');
+    if (file.correct < 8) {
+      expect(strict.code).toBe(1);
+      expect(strict.stdout).toMatch(/INVALID \(below-threshold\)/);
+    }
+    const otherScale = await verify('--min-accuracy', '0.5', '--scale', '0.125');
+    expect(otherScale.code).toBe(1);
+    expect(otherScale.stdout).toMatch(/INVALID \(claim-mismatch\).*taskHash/);
+    const missing = await verify();
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('give --min-accuracy X');
+    const badScale = await runCli(['model', 'accuracy', '--model', model, ...range, '--bundle', bundle, '--schema', schema, '--label', 'label', '--scale', '0.1', '--out', join(scratch, 'x.json')]);
+    expect(badScale.code).toBe(1);
+    expect(badScale.stderr).toMatch(/column "p0" times the scale 0.1 is not a whole number at 6 fractional bits/);
+  }, 600_000);
+});

@@ -296,7 +296,8 @@ export async function dataProveCommand(
   );
 }
 
-async function expectedCommitment(flags: { commitment?: string; root?: string; count?: string }): Promise<{ root: string; count: number; schemaHash?: string }> {
+/** The published dataset commitment a verifier trusts: a commitment file, or --root and --count. */
+export async function expectedCommitment(flags: { commitment?: string; root?: string; count?: string }): Promise<{ root: string; count: number; schemaHash?: string }> {
   if (flags.commitment) {
     if (flags.root !== undefined || flags.count !== undefined) throw new ZkaiError('BAD_OPTION', 'give either --commitment FILE or --root R --count N, not both');
     const path = flags.commitment;

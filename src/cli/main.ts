@@ -4,6 +4,7 @@ import { releaseCurves } from '../util/curves.ts';
 import { compileCommand, deployCommand, demoCommand, proveCommand, setupCommand, verifyCommand } from './commands.ts';
 import { dataCheckCommand, dataCommitCommand, dataIncludeCommand, dataProveCommand, dataRegistryCommand, dataVerifyCommand, dataVerifyIncludeCommand } from './data-commands.ts';
 import { modelCommitCommand, modelImportCommand, modelInspectCommand, modelProveCommand, modelVerifyCommand } from './model-commands.ts';
+import { modelAccuracyCommand } from './accuracy-commands.ts';
 import { reportError, type GlobalFlags } from './output.ts';
 
 const program = new Command('zkai')
@@ -180,7 +181,7 @@ data
 
 const model = program
   .command('model')
-  .description('AI models (first slice: multilayer perceptrons, weights fixed in the circuit): import ONNX, inspect cost and quantization, prove a prediction, verify it');
+  .description('AI models (MLPs and small CNNs): import ONNX, inspect cost and quantization, commit, prove a prediction or an accuracy, verify');
 
 const rangeOptions = (command: Command) =>
   command
@@ -190,7 +191,7 @@ const rangeOptions = (command: Command) =>
 rangeOptions(
   model
     .command('import')
-    .argument('<file.onnx>', 'an ONNX model (PyTorch or tf2onnx export of an MLP)')
+    .argument('<file.onnx>', 'an ONNX model (PyTorch or tf2onnx export of an MLP or a small CNN)')
     .description('convert an ONNX model into zkai\'s native JSON model (Softmax at the output becomes argmax)')
     .requiredOption('--out <file>', 'where to write the native model JSON')
     .option('--name <name>', 'the model name (default: the ONNX graph name)'),
@@ -242,8 +243,34 @@ rangeOptions(
     .option('--frac-bits <n>', 'fractional bits the model was quantized with', '8')
     .option('--class <n>', 'require this predicted class (default: the class the proof claims, printed)')
     .option('--input-hash <decimal>', 'require this input commitment (default: the one the proof claims)')
-    .option('--input <file>', 'for a public-input proof: require this input (JSON array of numbers)'),
+    .option('--input <file>', 'for a public-input proof: require this input (JSON array of numbers)')
+    .option('--commitment <file>', 'for an accuracy proof: the test set\'s published commitment JSON')
+    .option('--root <decimal>', 'for an accuracy proof: the test set\'s root (with --count, instead of --commitment)')
+    .option('--count <n>', 'for an accuracy proof: the test set\'s record count')
+    .option('--schema <file>', 'for an accuracy proof: the test set\'s schema')
+    .option('--min-accuracy <x>', 'for an accuracy proof: the lowest accuracy you accept, a fraction (0.95)')
+    .option('--label <column>', 'for an accuracy proof: require this label column (default: the one the proof names)')
+    .option('--features <columns>', 'for an accuracy proof: require these comma-separated feature columns (default: the proof\'s)')
+    .option('--scale <x>', 'for an accuracy proof: require this input scale (default: the proof\'s)'),
 ).action(run(async (_options: unknown, command: Command) => modelVerifyCommand(merged(command))));
+
+rangeOptions(
+  model
+    .command('accuracy')
+    .description('prove a model\'s accuracy on a committed test set (a bundle from zkai data commit) without revealing the records')
+    .requiredOption('--model <file>', 'native model JSON or ONNX file')
+    .requiredOption('--bundle <file>', 'the test set\'s private bundle (zkai data commit)')
+    .requiredOption('--schema <file>', 'the test set\'s schema')
+    .requiredOption('--label <column>', 'the label column: integer from 0 (class k is the value k) or category (class k is its k-th value)')
+    .option('--features <columns>', 'comma-separated model input columns, in model input order (default: every column but the label and subject id)')
+    .option('--scale <x>', 'model input = column value x scale (default 1); must be exact at the fixed point')
+    .requiredOption('--out <file>', 'where to write the accuracy proof JSON')
+    .option('--samples-per-chunk <n>', 'test records per proof (default: as many as fill a 2^14 circuit)')
+    .option('--model-salt <file>', 'keep the weights PRIVATE: prove against the model commitment made by zkai model commit (its salt file)')
+    .option('--frac-bits <n>', 'fractional bits of the fixed point', '8')
+    .option('--vkey-out <file>', 'also write a copy of the verification key here')
+    .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)'),
+).action(run(async (_options: unknown, command: Command) => modelAccuracyCommand(merged(command))));
 
 try {
   await program.parseAsync(process.argv);

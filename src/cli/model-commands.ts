@@ -10,9 +10,10 @@ import { loadNativeModel, NATIVE_MODEL_FORMAT, type FloatModel } from '../model/
 import { importOnnxModel } from '../model/onnx-import.ts';
 import { DEFAULT_FRAC_BITS, quantizeInput, quantizeModel, runFloat, runQuantized } from '../model/quantize.ts';
 import { readJsonFile } from './io.ts';
+import { isAccuracyProof, verifyAccuracyFile } from './accuracy-commands.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 
-function fracBitsOf(value: string | undefined): number {
+export function fracBitsOf(value: string | undefined): number {
   const bits = Number(value ?? DEFAULT_FRAC_BITS);
   if (!/^[0-9]+$/.test(value ?? String(DEFAULT_FRAC_BITS)) || bits < 1 || bits > 24) throw new ZkaiError('BAD_OPTION', `--frac-bits must be an integer from 1 to 24, got "${value}"`);
   return bits;
@@ -29,7 +30,7 @@ function rangeOf(flags: { inputMin?: string; inputMax?: string }): { min: number
 }
 
 /** A model file: native JSON, or ONNX (imported on the fly; needs the input range). */
-async function loadAnyModel(path: string, flags: { inputMin?: string; inputMax?: string }): Promise<{ model: FloatModel; notes: string[] }> {
+export async function loadAnyModel(path: string, flags: { inputMin?: string; inputMax?: string }): Promise<{ model: FloatModel; notes: string[] }> {
   if (/\.onnx$/i.test(path)) {
     const { model, report } = await importOnnxModel(path, { inputRange: rangeOf(flags) });
     return { model, notes: report.notes };
@@ -87,7 +88,7 @@ export async function modelInspectCommand(file: string, flags: GlobalFlags & { f
 }
 
 /** Read a model salt file written by `zkai model commit`. */
-async function readModelSalt(path: string): Promise<{ salt: bigint; commitment: string }> {
+export async function readModelSalt(path: string): Promise<{ salt: bigint; commitment: string }> {
   const raw = (await readJsonFile(path, 'model salt')) as { salt?: unknown; modelCommitment?: unknown } | null;
   if (typeof raw?.salt !== 'string' || !/^[0-9]+$/.test(raw.salt) || typeof raw.modelCommitment !== 'string') throw new InputFileError(path, 'not a model salt file written by zkai model commit ({salt, modelCommitment})');
   return { salt: BigInt(raw.salt), commitment: raw.modelCommitment };
@@ -152,10 +153,13 @@ export async function modelProveCommand(flags: GlobalFlags & { model: string; in
 }
 
 /** `zkai model verify`: check an inference proof against the model the verifier holds. Exit code 1 if invalid. */
-export async function modelVerifyCommand(flags: GlobalFlags & { vkey: string; proof: string; model?: string; modelCommitment?: string; fracBits?: string; class?: string; inputHash?: string; input?: string; inputMin?: string; inputMax?: string }): Promise<void> {
+export async function modelVerifyCommand(
+  flags: GlobalFlags & { vkey: string; proof: string; model?: string; modelCommitment?: string; fracBits?: string; class?: string; inputHash?: string; input?: string; inputMin?: string; inputMax?: string; commitment?: string; root?: string; count?: string; schema?: string; minAccuracy?: string; label?: string; features?: string; scale?: string },
+): Promise<void> {
   const [vkey, raw] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readJsonFile(flags.proof, 'inference proof')]);
+  if (isAccuracyProof(raw)) return verifyAccuracyFile(flags, vkey, raw, flags.proof);
   const file = raw as Partial<InferenceProof>;
-  if (typeof file !== 'object' || file === null || file.format !== 'zkai-inference-proof-v1') throw new InputFileError(flags.proof, 'not a zkai inference proof (format "zkai-inference-proof-v1" missing)');
+  if (typeof file !== 'object' || file === null || file.format !== 'zkai-inference-proof-v1') throw new InputFileError(flags.proof, 'not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1" missing)');
   if (file.weights === 'hashed') return verifyPrivateWeights(flags, vkey, file);
   if (!flags.model) throw new ZkaiError('BAD_OPTION', 'this proof has the weights fixed in its circuit: give --model FILE, the model you trust');
   const { model } = await loadAnyModel(flags.model, flags);
