@@ -10,6 +10,7 @@ import { accuracyTask, generateAccuracyCircuit, proveAccuracy, taskInput, verify
 import { generateModelCircuit, inferenceInput, modelCommitment, modelHash } from '../src/model/circuit-gen.ts';
 import { runOnnxFloat } from '../src/model/float-reference.ts';
 import { importOnnxModel } from '../src/model/onnx-import.ts';
+import { calibrate } from '../src/model/calibrate.ts';
 import { quantizeInput, quantizeModel, runFloat, runQuantized } from '../src/model/quantize.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import { checkSoundness, computeWitness } from '../src/testing/soundness.ts';
@@ -75,6 +76,25 @@ describe('models trained on the digits data set (PyTorch exports)', () => {
       expect(predicted.size).toBeGreaterThan(5); // the samples exercise many classes
     }, 300_000);
   }
+});
+
+describe('calibration', () => {
+  it('picks the fewest fractional bits within 1 point of float on labelled samples, and reports the range each layer uses', async () => {
+    const { model } = await importOnnxModel(fixture('digits-mlp.onnx'), { inputRange: { min: 0, max: 1 } });
+    const inputs = digits.pixels.slice(0, 200).map(inputsOf);
+    const report = calibrate(model, inputs, { labels: digits.labels.slice(0, 200) });
+    const chosen = report.candidates.find((c) => c.fracBits === report.fracBits)!;
+    expect(chosen.floatAccuracy! - chosen.quantizedAccuracy!).toBeLessThanOrEqual(0.01);
+    for (const c of report.candidates.filter((c) => c.fracBits < report.fracBits)) expect(c.floatAccuracy! - c.quantizedAccuracy!).toBeGreaterThan(0.01);
+    // fewer fractional bits, narrower accumulators: the cost grows with f
+    expect(report.candidates[0]!.rescaleBits).toBeLessThan(report.candidates.at(-1)!.rescaleBits);
+    expect(report.layers).toHaveLength(2);
+    for (const layer of report.layers) {
+      expect(layer.observedMax).toBeGreaterThan(0n);
+      expect(layer.observedMax).toBeLessThanOrEqual(layer.bound); // the worst case holds on real data
+    }
+    expect(() => calibrate(model, inputs, { labels: [1] })).toThrow(/200 samples but 1 labels/);
+  });
 });
 
 describe('accuracy attestation over a committed test set', () => {

@@ -168,6 +168,16 @@ describe('inference circuits (weights fixed in the circuit)', () => {
     expect(await verifyInference(result.prepared.keys.vkey, result.proof, forged, { ...expected, predicted: (result.predicted + 1) % 3 })).toMatchObject({ valid: false, reason: 'invalid-proof' });
   }, 600_000);
 
+  it('with a private input, only the class and the model hash are public', async () => {
+    const input = inputs[2]!;
+    const result = await proveInference(quantized, input, { visibility: 'private' });
+    expect(result.publicSignals).toEqual([String(runQuantized(quantized, input).predicted), modelHash(quantized)]);
+    expect(result.inputHash).toBeUndefined();
+    const vkey = result.prepared.keys.vkey;
+    expect(await verifyInference(vkey, result.proof, result.publicSignals, { model: quantized, visibility: 'private', predicted: result.predicted })).toEqual({ valid: true });
+    expect(await verifyInference(vkey, result.proof, result.publicSignals, { model: quantized, visibility: 'private', predicted: (result.predicted + 1) % 3 })).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+  });
+
   it('with a public input, the input is a public signal the verifier checks', async () => {
     const input = inputs[5]!;
     const result = await proveInference(quantized, input, { visibility: 'public' });

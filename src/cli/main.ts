@@ -202,9 +202,11 @@ rangeOptions(
     .command('inspect')
     .argument('<model>', 'native model JSON or ONNX file')
     .description('layers, quantization, constraint estimate per layer and float-vs-quantized agreement, before any setup is paid for')
-    .option('--frac-bits <n>', 'fractional bits of the fixed point', '8')
-    .option('--samples <file>', 'a JSON array of inputs to compare float and quantized predictions on')
-    .option('--public-input', 'estimate for a public input (default: hashed)'),
+    .option('--frac-bits <n>', 'fractional bits of the fixed point, or auto (calibrate on --samples: the fewest within 1 point of float)', '8')
+    .option('--samples <file>', 'sample inputs (a JSON array, or {inputs, labels}) to calibrate on and compare float and quantized predictions')
+    .option('--input-visibility <v>', 'estimate for an input that is hashed (default), public or private')
+    .option('--weights <v>', 'estimate for weights fixed in the circuit (default) or hashed (private, committed)')
+    .option('--public-input', 'same as --input-visibility public'),
 ).action(run(async (file: string, _options: unknown, command: Command) => modelInspectCommand(file, merged(command))));
 
 rangeOptions(
@@ -225,7 +227,8 @@ rangeOptions(
     .requiredOption('--input <file>', 'the input: a JSON array of numbers')
     .requiredOption('--out <file>', 'where to write the inference proof JSON')
     .option('--salt-out <file>', 'where to write the input commitment\'s salt (PRIVATE; needed unless --public-input)')
-    .option('--public-input', 'make the input itself public instead of committing to it')
+    .option('--input-visibility <v>', 'hashed (default: a salted commitment is public), public (the values are public) or private (nothing about the input is public)')
+    .option('--public-input', 'same as --input-visibility public')
     .option('--model-salt <file>', 'keep the weights PRIVATE: prove against the model commitment made by zkai model commit (its salt file)')
     .option('--frac-bits <n>', 'fractional bits of the fixed point', '8')
     .option('--vkey-out <file>', 'also write a copy of the verification key here')

@@ -8,7 +8,8 @@ import { randomFieldSalt } from '../util/salt.ts';
 import { proveInference, verifyInference, type InferenceProof } from '../model/inference.ts';
 import { loadNativeModel, NATIVE_MODEL_FORMAT, type FloatModel } from '../model/native.ts';
 import { importOnnxModel } from '../model/onnx-import.ts';
-import { DEFAULT_FRAC_BITS, quantizeInput, quantizeModel, runFloat, runQuantized } from '../model/quantize.ts';
+import { DEFAULT_FRAC_BITS, quantizeInput, quantizeModel } from '../model/quantize.ts';
+import { calibrate } from '../model/calibrate.ts';
 import { readJsonFile } from './io.ts';
 import { isAccuracyProof, verifyAccuracyFile } from './accuracy-commands.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
@@ -55,33 +56,83 @@ export async function modelImportCommand(file: string, flags: GlobalFlags & { ou
   );
 }
 
-/** `zkai model inspect`: layers, quantization, constraint estimate, float vs quantized agreement; no setup is paid. */
-export async function modelInspectCommand(file: string, flags: GlobalFlags & { fracBits?: string; inputMin?: string; inputMax?: string; samples?: string; publicInput?: boolean }): Promise<void> {
-  const { model, notes } = await loadAnyModel(file, flags);
-  const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
-  const visibility: InputVisibility = flags.publicInput ? 'public' : 'hashed';
-  const generated = await generateModelCircuit(quantized, visibility, flags.cacheDir ? { cacheDir: flags.cacheDir } : {});
-  const total = generated.estimate.reduce((sum, e) => sum + e.constraints, 0);
-  let agreement: { samples: number; agree: number } | undefined;
-  if (flags.samples) {
-    const raw = await readJsonFile(flags.samples, 'samples');
-    if (!Array.isArray(raw) || raw.some((s) => !Array.isArray(s))) throw new InputFileError(flags.samples, 'samples must be a JSON array of input arrays');
-    let agree = 0;
-    (raw as number[][]).forEach((input) => {
-      if (runQuantized(quantized, quantizeInput(quantized, input, model)).predicted === runFloat(model, input).predicted) agree += 1;
-    });
-    agreement = { samples: raw.length, agree };
+/** The input visibility from --input-visibility (or the older --public-input). */
+export function inputVisibilityOf(flags: { publicInput?: boolean; inputVisibility?: string }): InputVisibility {
+  if (flags.inputVisibility !== undefined) {
+    if (!['hashed', 'public', 'private'].includes(flags.inputVisibility)) throw new ZkaiError('BAD_OPTION', `--input-visibility must be hashed, public or private, got "${flags.inputVisibility}"`);
+    if (flags.publicInput && flags.inputVisibility !== 'public') throw new ZkaiError('BAD_OPTION', '--public-input contradicts --input-visibility');
+    return flags.inputVisibility as InputVisibility;
   }
+  return flags.publicInput ? 'public' : 'hashed';
+}
+
+/** Sample inputs for calibration: a JSON array of inputs, or {inputs, labels}. */
+async function readSamples(path: string): Promise<{ inputs: number[][]; labels?: number[] }> {
+  const raw = await readJsonFile(path, 'samples');
+  const shape = 'samples must be a JSON array of inputs (arrays of numbers), or {"inputs": [...], "labels": [...]}';
+  const object = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as { inputs?: unknown; labels?: unknown }) : undefined;
+  const inputs = object ? object.inputs : raw;
+  if (!Array.isArray(inputs) || inputs.length === 0 || inputs.some((s) => !Array.isArray(s) || s.some((v: unknown) => typeof v !== 'number'))) throw new InputFileError(path, shape);
+  if (object?.labels === undefined) return { inputs: inputs as number[][] };
+  if (!Array.isArray(object.labels) || object.labels.length !== inputs.length || object.labels.some((l) => !Number.isInteger(l))) throw new InputFileError(path, `"labels" must be one integer class per input (${inputs.length})`);
+  return { inputs: inputs as number[][], labels: object.labels as number[] };
+}
+
+/**
+ * `zkai model inspect`: layers, quantization, constraint estimate per layer, and with samples the calibration (float vs
+ * quantized per fixed point, range used per layer); no setup is paid.
+ */
+export async function modelInspectCommand(file: string, flags: GlobalFlags & { fracBits?: string; inputMin?: string; inputMax?: string; samples?: string; publicInput?: boolean; inputVisibility?: string; weights?: string }): Promise<void> {
+  const { model, notes } = await loadAnyModel(file, flags);
+  const samples = flags.samples ? await readSamples(flags.samples) : undefined;
+  if (flags.fracBits === 'auto' && !samples) throw new ZkaiError('BAD_OPTION', '--frac-bits auto calibrates on sample inputs: give --samples FILE');
+  const calibration = samples ? calibrate(model, samples.inputs, { ...(samples.labels ? { labels: samples.labels } : {}), ...(flags.fracBits === 'auto' ? {} : { candidates: [fracBitsOf(flags.fracBits)] }), maxDrop: flags.fracBits === 'auto' ? 0.01 : 1 }) : undefined;
+  const quantized = calibration?.model ?? quantizeModel(model, fracBitsOf(flags.fracBits));
+  const visibility = inputVisibilityOf(flags);
+  const weights: WeightVisibility = flags.weights === 'hashed' ? 'hashed' : 'fixed';
+  if (flags.weights !== undefined && !['fixed', 'hashed'].includes(flags.weights)) throw new ZkaiError('BAD_OPTION', `--weights must be fixed or hashed, got "${flags.weights}"`);
+  const generated = await generateModelCircuit(quantized, visibility, { ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}), weights });
+  const total = generated.estimate.reduce((sum, e) => sum + e.constraints, 0);
   const layers = quantized.layers.map((l, i) => ({ layer: i, op: l.op, label: l.label, inputs: l.inputs, outputs: l.outputs, ...(l.op === 'maxpool' ? {} : { relu: l.relu, accumulatorBits: l.accBits, weightBits: l.weightBits, parameters: l.params.length }) }));
-  emit(flags, { name: model.name, modelHash: generated.modelHash, fracBits: quantized.fracBits, inputBits: quantized.inputBits, layers, estimate: generated.estimate, estimatedConstraints: total, ptauPower: Math.ceil(Math.log2(total + 8)), agreement, notes }, () =>
+  const chosen = calibration?.candidates.find((c) => c.fracBits === quantized.fracBits);
+  const percent = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
+  const json = {
+    name: model.name,
+    modelHash: generated.modelHash,
+    fracBits: quantized.fracBits,
+    inputBits: quantized.inputBits,
+    inputRange: [quantized.inputMin.toString(), quantized.inputMax.toString()],
+    layers,
+    visibility,
+    weights,
+    estimate: generated.estimate,
+    estimatedConstraints: total,
+    ptauPower: Math.ceil(Math.log2(total + 8)),
+    ...(calibration
+      ? {
+          agreement: { samples: calibration.samples, agree: Math.round((chosen?.agreement ?? 0) * calibration.samples) },
+          calibration: { fracBits: calibration.fracBits, candidates: calibration.candidates, layers: calibration.layers.map((l) => ({ ...l, observedMax: l.observedMax.toString(), bound: l.bound.toString() })) },
+        }
+      : {}),
+    notes,
+  };
+  emit(flags, json, () =>
     [
-      `model "${model.name}": ${model.input.size} inputs in [${model.input.min}, ${model.input.max}], ${quantized.fracBits} fractional bits (inputs range-checked to ${quantized.inputBits} bits)`,
+      `model "${model.name}": ${model.input.size} inputs${model.input.shape ? ` (${model.input.shape.join('x')})` : ''} in [${model.input.min}, ${model.input.max}], ${quantized.fracBits} fractional bits (inputs checked in [${quantized.inputMin}, ${quantized.inputMax}], ${quantized.inputBits} bits)`,
       `  model hash   ${generated.modelHash}`,
       ...layers.map((l) => `  layer ${l.layer}    ${l.label}${l.relu ? ' + ReLU' : ''}${l.accumulatorBits !== undefined ? `, accumulator ${l.accumulatorBits} bits, weights ${l.weightBits} bits` : ''}`),
-      '  constraint estimate (input ' + visibility + '):',
+      `  constraint estimate (input ${visibility}, weights ${weights}):`,
       ...generated.estimate.map((e) => `    ${e.layer}: ${e.constraints}`),
       `    total about ${total} (a 2^${Math.ceil(Math.log2(total + 8))} ptau)`,
-      ...(agreement ? [`  float vs quantized: same class on ${agreement.agree} of ${agreement.samples} samples`] : ['  pass --samples FILE (a JSON array of inputs) to compare float and quantized predictions']),
+      ...(calibration
+        ? [
+            `  calibration on ${calibration.samples} samples${flags.fracBits === 'auto' ? ` (chose ${calibration.fracBits} fractional bits: the fewest within 1 point of float)` : ''}:`,
+            '    frac bits  same class as float  float accuracy  quantized accuracy  rescale bits',
+            ...calibration.candidates.map((c) => `    ${String(c.fracBits).padStart(9)}  ${percent(c.agreement).padStart(20)}  ${percent(c.floatAccuracy).padStart(14)}  ${percent(c.quantizedAccuracy).padStart(18)}  ${String(c.rescaleBits).padStart(12)}`),
+            '    range used per layer (largest |output| on the samples vs the worst-case bound):',
+            ...calibration.layers.map((l) => `      layer ${l.layer} ${l.label}: ${l.observedMax} of ${l.bound} (${l.headroomBits} bits of headroom)`),
+          ]
+        : ['  pass --samples FILE (inputs, or {inputs, labels}) to compare float and quantized, and --frac-bits auto to calibrate']),
       ...notes.map((n) => `  note: ${n}`),
     ].join('\n'),
   );
@@ -113,11 +164,11 @@ export async function modelCommitCommand(flags: GlobalFlags & { model: string; o
 }
 
 /** `zkai model prove`: prove the model's prediction on an input. */
-export async function modelProveCommand(flags: GlobalFlags & { model: string; input: string; out: string; vkeyOut?: string; saltOut?: string; fracBits?: string; publicInput?: boolean; ptau?: string; inputMin?: string; inputMax?: string; modelSalt?: string }): Promise<void> {
-  const visibility: InputVisibility = flags.publicInput ? 'public' : 'hashed';
+export async function modelProveCommand(flags: GlobalFlags & { model: string; input: string; out: string; vkeyOut?: string; saltOut?: string; fracBits?: string; publicInput?: boolean; inputVisibility?: string; ptau?: string; inputMin?: string; inputMax?: string; modelSalt?: string }): Promise<void> {
+  const visibility = inputVisibilityOf(flags);
   const weights: WeightVisibility = flags.modelSalt ? 'hashed' : 'fixed';
   const committed = flags.modelSalt ? await readModelSalt(flags.modelSalt) : undefined;
-  if (visibility === 'hashed' && !flags.saltOut) throw new ZkaiError('BAD_OPTION', 'a hashed input needs --salt-out FILE: the salt opens the input commitment later (keep it private); or pass --public-input');
+  if (visibility === 'hashed' && !flags.saltOut) throw new ZkaiError('BAD_OPTION', 'a hashed input needs --salt-out FILE: the salt opens the input commitment later (keep it private); or pass --input-visibility public|private');
   const { model } = await loadAnyModel(flags.model, flags);
   const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
   const input = quantizeInput(quantized, await readInputVector(flags.input), model);
@@ -142,7 +193,7 @@ export async function modelProveCommand(flags: GlobalFlags & { model: string; in
   const elapsed = (performance.now() - started) / 1000;
   emit(flags, { proof: flags.out, vkey: prepared.keys.vkeyPath, predicted: proof.predicted, weights, modelHash: proof.model.hash, modelCommitment: proof.model.commitment, inputHash: proof.inputHash, constraints: prepared.circuit.info.constraints, seconds: elapsed }, () =>
     [
-      `proof written to ${flags.out}: model "${model.name}" predicts class ${proof.predicted} on the ${visibility === 'hashed' ? `input committed as ${proof.inputHash}` : 'public input'}`,
+      `proof written to ${flags.out}: model "${model.name}" predicts class ${proof.predicted} on the ${visibility === 'hashed' ? `input committed as ${proof.inputHash}` : visibility === 'public' ? 'public input' : 'private input (nothing about it is published)'}`,
       `  circuit      ${prepared.circuit.info.constraints} constraints (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'}); ${seconds(elapsed)}`,
       weights === 'hashed' ? `  model        private weights, commitment ${proof.model.commitment} (the circuit and its keys hold no weight)` : `  model hash   ${proof.model.hash} (weights fixed in the circuit)`,
       ...(flags.saltOut ? [`  salt         ${flags.saltOut} (PRIVATE, mode 0600: it opens the input commitment)`] : []),
@@ -164,7 +215,7 @@ export async function modelVerifyCommand(
   if (!flags.model) throw new ZkaiError('BAD_OPTION', 'this proof has the weights fixed in its circuit: give --model FILE, the model you trust');
   const { model } = await loadAnyModel(flags.model, flags);
   const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
-  const visibility: InputVisibility = file.visibility === 'public' ? 'public' : 'hashed';
+  const visibility: InputVisibility = file.visibility === 'public' || file.visibility === 'private' ? file.visibility : 'hashed';
   const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);
   if (!Number.isInteger(predicted) || predicted < 0) throw new ZkaiError('BAD_OPTION', `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`);
   const input = visibility === 'public' ? (flags.input ? quantizeInput(quantized, await readInputVector(flags.input), model) : (file.input ?? []).map((v) => BigInt(v))) : undefined;
@@ -172,11 +223,11 @@ export async function modelVerifyCommand(
     model: quantized,
     visibility,
     predicted,
-    ...(visibility === 'hashed' ? { inputHash: flags.inputHash ?? file.inputHash ?? '' } : { input: input ?? [] }),
+    ...(visibility === 'hashed' ? { inputHash: flags.inputHash ?? file.inputHash ?? '' } : visibility === 'public' ? { input: input ?? [] } : {}),
   });
   emit(flags, { ...result, modelHash: modelHash(quantized), predicted, visibility }, () =>
     result.valid
-      ? `OK: the proof is valid: model "${model.name}" (hash ${modelHash(quantized)}) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : `public input [${(input ?? []).join(', ')}] (fixed point, ${quantized.fracBits} fractional bits)`}`
+      ? `OK: the proof is valid: model "${model.name}" (hash ${modelHash(quantized)}) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : visibility === 'public' ? `public input [${(input ?? []).join(', ')}] (fixed point, ${quantized.fracBits} fractional bits)` : 'input, which is private (the proof claims nothing about it beyond its range)'}`
       : `INVALID (${result.reason}): ${result.detail}`,
   );
   if (!result.valid) process.exitCode = 1;
@@ -187,7 +238,7 @@ async function verifyPrivateWeights(flags: GlobalFlags & { modelCommitment?: str
   if (!flags.modelCommitment || !/^[0-9]+$/.test(flags.modelCommitment)) throw new ZkaiError('BAD_OPTION', 'this proof keeps the weights private: give --model-commitment C, the published commitment you trust (zkai model commit prints it)');
   const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);
   if (!Number.isInteger(predicted) || predicted < 0) throw new ZkaiError('BAD_OPTION', `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`);
-  const visibility: InputVisibility = file.visibility === 'public' ? 'public' : 'hashed';
+  const visibility: InputVisibility = file.visibility === 'public' || file.visibility === 'private' ? file.visibility : 'hashed';
   if (flags.input) throw new ZkaiError('BAD_OPTION', '--input is for fixed-weight proofs (the input is quantized with the model, which a private-weights verifier does not hold); a public input is read from the proof and printed');
   const input = visibility === 'public' ? (file.input ?? []).map((v) => BigInt(v)) : undefined;
   const result = await verifyInference(vkey, file.proof, file.publicSignals, {
@@ -196,11 +247,11 @@ async function verifyPrivateWeights(flags: GlobalFlags & { modelCommitment?: str
     modelCommitment: flags.modelCommitment,
     visibility,
     predicted,
-    ...(visibility === 'hashed' ? { inputHash: flags.inputHash ?? file.inputHash ?? '' } : { input: input ?? [] }),
+    ...(visibility === 'hashed' ? { inputHash: flags.inputHash ?? file.inputHash ?? '' } : visibility === 'public' ? { input: input ?? [] } : {}),
   });
   emit(flags, { ...result, modelCommitment: flags.modelCommitment, predicted, visibility, weights: 'hashed' }, () =>
     result.valid
-      ? `OK: the proof is valid: the model committed as ${flags.modelCommitment} (weights private) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : 'public input'}`
+      ? `OK: the proof is valid: the model committed as ${flags.modelCommitment} (weights private) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : visibility === 'public' ? 'public input' : 'input, which is private'}`
       : `INVALID (${result.reason}): ${result.detail}`,
   );
   if (!result.valid) process.exitCode = 1;

@@ -31,8 +31,8 @@ export interface InferenceProof {
   weights: WeightVisibility;
   /** The predicted class (public). */
   predicted: number;
-  /** The commitment to the input (salted for `hashed` visibility; salt 0 for `public`, so anyone can recompute it). */
-  inputHash: string;
+  /** The commitment to the input (salted for `hashed` visibility; salt 0 for `public`, so anyone can recompute it; absent for `private`). */
+  inputHash?: string;
   /** `public` visibility: the fixed-point input values. */
   input?: string[];
   circuitId: string;
@@ -69,8 +69,8 @@ export async function proveInference(
       visibility,
       weights,
       predicted,
-      inputHash: inputCommitment(input, salt),
-      ...(visibility === 'hashed' ? { salt } : { input: input.map(String) }),
+      ...(visibility === 'private' ? {} : { inputHash: inputCommitment(input, salt) }),
+      ...(visibility === 'hashed' ? { salt } : visibility === 'public' ? { input: input.map(String) } : {}),
       circuitId: prepared.circuit.id,
       proof: result.proof,
       publicSignals: result.publicSignals,
@@ -112,7 +112,9 @@ export async function verifyInference(
     if (hash === undefined) throw new ZkaiError('BAD_OPTION', 'a fixed-weights proof is verified against the model (or its hash) the verifier trusts');
     expect.modelHash = hash;
   }
-  if (expected.visibility === 'hashed') {
+  if (expected.visibility === 'private') {
+    // nothing about the input is public
+  } else if (expected.visibility === 'hashed') {
     if (expected.inputHash === undefined) throw new ZkaiError('BAD_OPTION', 'a hashed-input proof is verified against the input commitment (inputHash) the verifier expects');
     expect.inputHash = expected.inputHash;
   } else {
