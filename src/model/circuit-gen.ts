@@ -128,7 +128,9 @@ export function emitModelCore(model: QuantizedModel, weights: WeightVisibility, 
     line(`for (var j = 0; j < ${model.inputSize}; j++) { inputRange[j] = Num2Bits(${model.inputBits}); inputRange[j].in <== x[j] - (${model.inputMin}); }`);
     estimate.push({ layer: `input range checks (${model.inputSize} x ${model.inputBits} bits)`, constraints: model.inputSize * model.inputBits });
   }
-  let values = Array.from({ length: model.inputSize }, (_, j) => `x[${j}]`);
+  // The current layer's outputs as circom expressions: value(i) for an index (a number, or a loop variable).
+  let value: (i: string | number) => string = (i) => `x[${i}]`;
+  const functions: string[] = [];
   model.layers.forEach((layer, index) => {
     const name = `layer${index}`;
     line();
@@ -141,54 +143,75 @@ export function emitModelCore(model: QuantizedModel, weights: WeightVisibility, 
       line(`component ${name}[${layer.outputs}];`);
       layer.windows.forEach((window, k) => {
         line(`${name}[${k}] = MaxOf(${window.length}, ${bits});`);
-        window.forEach((i, t) => line(`${name}[${k}].in[${t}] <== ${shifted(values[i]!)};`));
+        window.forEach((i, t) => line(`${name}[${k}].in[${t}] <== ${shifted(value(i))};`));
       });
       const perWindow = layer.windows[0]!.length;
       estimate.push({ layer: `${layer.label} (${layer.outputs} windows x ${perWindow * (bits + 2)})`, constraints: layer.windows.reduce((sum, w) => sum + w.length * (bits + 2), 0) });
-      values = layer.windows.map((_, k) => (offset === 0n ? `${name}[${k}].out` : `(${name}[${k}].out - ${offset})`));
+      value = offset === 0n ? (k) => `${name}[${k}].out` : (k) => `(${name}[${k}].out - ${offset})`;
       return;
     }
     const B = layer.accBits;
     const privateParams = hidden && !layer.structural;
+    const gadget = layer.relu ? 'RescaleRelu' : 'RescaleShifted';
     line(`// layer ${index}: ${layer.label}${layer.relu ? ' + ReLU' : ''}, accumulator ${B} bits${privateParams ? ', private weights' : ''}`);
-    let products = 0;
-    if (privateParams) {
-      const total = layer.terms.reduce((sum, row) => sum + row.length / 2, 0);
-      line(`signal p${index}[${total}]; // weight x input products`);
-    }
+    const totalTerms = layer.terms.reduce((sum, row) => sum + row.length / 2, 0);
+    if (privateParams) line(`signal p${index}[${totalTerms}]; // weight x input products`);
     line(`component ${name}[${layer.outputs}];`);
-    layer.terms.forEach((row, k) => {
-      const terms: string[] = [];
-      for (let t = 0; t < row.length; t += 2) {
-        const input = values[row[t]!]!;
-        const param = row[t + 1]!;
-        if (privateParams) {
-          line(`p${index}[${products}] <== w${index}[${param}] * ${input};`);
-          terms.push(`p${index}[${products}]`);
-          products += 1;
-        } else if (layer.params[param] !== 0n) terms.push(`(${layer.params[param]}) * ${input}`);
+    if (layer.op === 'dense') {
+      // Dense: loops over the weight matrix (a few statements whatever its size; circom unrolls them).
+      const n = layer.inputs;
+      if (!privateParams) {
+        functions.push(`function ${name}Weights() {`, `    var w[${layer.outputs}][${n}] = [${Array.from({ length: layer.outputs }, (_, k) => `[${layer.params.slice(k * n, (k + 1) * n).join(',')}]`).join(',')}];`, '    return w;', '}');
+        functions.push(`function ${name}Bias() {`, `    var b[${layer.outputs}] = [${Array.from({ length: layer.outputs }, (_, k) => (layer.biasOf[k]! >= 0 ? layer.bias[layer.biasOf[k]!]! : 0n)).join(',')}];`, '    return b;', '}');
+        line(`var ${name}W[${layer.outputs}][${n}] = ${name}Weights();`);
+        line(`var ${name}B[${layer.outputs}] = ${name}Bias();`);
       }
-      const b = layer.biasOf[k]!;
-      if (b >= 0) terms.push(privateParams ? `b${index}[${b}]` : `(${layer.bias[b]})`);
-      line(`${name}[${k}] = ${layer.relu ? 'RescaleRelu' : 'RescaleShifted'}(${B}, ${f});`);
-      line(`${name}[${k}].in <== ${terms.length > 0 ? terms.join(' + ') : '0'};`);
-    });
-    if (privateParams) estimate.push({ layer: `${layer.label}: ${products} weight x input products`, constraints: products });
+      line(`for (var k = 0; k < ${layer.outputs}; k++) {`);
+      line(`    var acc = ${privateParams ? `b${index}[k]` : `${name}B[k]`};`);
+      line(`    for (var j = 0; j < ${n}; j++) {`);
+      if (privateParams) {
+        line(`        p${index}[k * ${n} + j] <== w${index}[k * ${n} + j] * ${value('j')};`);
+        line(`        acc += p${index}[k * ${n} + j];`);
+      } else line(`        acc += ${name}W[k][j] * ${value('j')};`);
+      line(`    }`);
+      line(`    ${name}[k] = ${gadget}(${B}, ${f});`);
+      line(`    ${name}[k].in <== acc;`);
+      line(`}`);
+    } else {
+      let products = 0;
+      layer.terms.forEach((row, k) => {
+        const terms: string[] = [];
+        for (let t = 0; t < row.length; t += 2) {
+          const input = value(row[t]!);
+          const param = row[t + 1]!;
+          if (privateParams) {
+            line(`p${index}[${products}] <== w${index}[${param}] * ${input};`);
+            terms.push(`p${index}[${products}]`);
+            products += 1;
+          } else if (layer.params[param] !== 0n) terms.push(`(${layer.params[param]}) * ${input}`);
+        }
+        const b = layer.biasOf[k]!;
+        if (b >= 0) terms.push(privateParams ? `b${index}[${b}]` : `(${layer.bias[b]})`);
+        line(`${name}[${k}] = ${gadget}(${B}, ${f});`);
+        line(`${name}[${k}].in <== ${terms.length > 0 ? terms.join(' + ') : '0'};`);
+      });
+    }
+    if (privateParams) estimate.push({ layer: `${layer.label}: ${totalTerms} weight x input products`, constraints: totalTerms });
     estimate.push({ layer: `${layer.label} rescale${layer.relu ? ' + ReLU' : ''} (${layer.outputs} x ${layer.relu ? B + 1 : B})`, constraints: layer.outputs * (layer.relu ? B + 1 : B) });
     const offset = 1n << BigInt(Math.max(B - 1 - f, 0));
-    values = layer.terms.map((_, k) => (layer.relu ? `${name}[${k}].out` : `(${name}[${k}].out - ${offset})`));
+    value = layer.relu ? (k) => `${name}[${k}].out` : (k) => `(${name}[${k}].out - ${offset})`;
     if (index === model.layers.length - 1) {
       const bits = B - f;
       line();
       line(`// argmax over the shifted logits (order-preserving, in [0, 2^${bits})); ties go to the lowest index`);
       line(`component argmax = ArgMax(${layer.outputs}, ${bits});`);
-      layer.terms.forEach((_, k) => line(`argmax.in[${k}] <== ${name}[${k}].out;`));
+      line(`for (var k = 0; k < ${layer.outputs}; k++) { argmax.in[k] <== ${name}[k].out; }`);
       line(`class <== argmax.index;`);
       estimate.push({ layer: `argmax over ${layer.outputs}`, constraints: layer.outputs * (bits + 3) });
     }
   });
   lines.push('}');
-  return { lines, estimate };
+  return { lines: [...functions, ...(functions.length > 0 ? [''] : []), ...lines], estimate };
 }
 
 /**
