@@ -18,7 +18,7 @@ import { sha256Parts } from '../util/hash.ts';
 import { verifyProof } from '../verifier/verify.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { architectureHeader } from './commitment.ts';
-import { emitModelCore, emitPrivateWeights, modelCommitment, modelHash, poseidonSponge, privateWeightsInput, type ConstraintEstimate, type WeightVisibility } from './circuit-gen.ts';
+import { emitModelBinding, emitModelCore, modelCommitment, modelHash, poseidonSponge, privateWeightsInput, type ConstraintEstimate, type WeightVisibility } from './circuit-gen.ts';
 import { ModelError } from './errors.ts';
 import { runQuantized, type QuantizedModel } from './quantize.ts';
 
@@ -168,16 +168,7 @@ export async function generateAccuracyCircuit(model: QuantizedModel, schema: Sch
   const columns = schema.columns.length;
   const lines: string[] = [];
   const line = (text = '') => lines.push(text ? `    ${text}` : '');
-  const estimate: ConstraintEstimate = [];
-  let wire: ((component: string) => void) | undefined;
-  if (hidden) {
-    const emitted = emitPrivateWeights(model, line);
-    wire = emitted.wire;
-    estimate.push(...emitted.estimate);
-  } else {
-    line(`signal input modelHash;`);
-    line(`modelHash === ${modelHash(model)}; // weights fixed in this circuit`);
-  }
+  const { wire, estimate } = emitModelBinding(model, weights, line);
   line(`signal input taskHash;`);
   line(`taskHash === ${task.taskHash}; // schema, label column, feature columns and their scaling`);
   line(`signal input v[${samples}][${columns}]; // encoded record values`);

@@ -264,6 +264,18 @@ export function emitPrivateWeights(model: QuantizedModel, line: (text?: string) 
   };
 }
 
+/**
+ * Emit what binds a main template to its model: with fixed weights a public `modelHash` input pinned to this model's
+ * hash; with private weights the weights themselves, range-checked and committed (see emitPrivateWeights). Returns how
+ * to wire private weights into a `ModelCore` (nothing to wire for fixed weights).
+ */
+export function emitModelBinding(model: QuantizedModel, weights: WeightVisibility, line: (text?: string) => void): { wire?: (component: string) => void; estimate: ConstraintEstimate } {
+  if (weights === 'hashed') return emitPrivateWeights(model, line);
+  line(`signal input modelHash;`);
+  line(`modelHash === ${modelHash(model)}; // weights are fixed in this circuit: a proof always names this model`);
+  return { estimate: [] };
+}
+
 /** A generated inference circuit. */
 export interface GeneratedModelCircuit {
   id: string;
@@ -285,16 +297,7 @@ export async function generateModelCircuit(model: QuantizedModel, visibility: In
   const hash = modelHash(model);
   const lines: string[] = [];
   const line = (text = '') => lines.push(text ? `    ${text}` : '');
-  const estimate: ConstraintEstimate = [];
-  let wire: ((component: string) => void) | undefined;
-  if (hidden) {
-    const emitted = emitPrivateWeights(model, line);
-    wire = emitted.wire;
-    estimate.push(...emitted.estimate);
-  } else {
-    line(`signal input modelHash;`);
-    line(`modelHash === ${hash}; // weights are fixed in this circuit: a proof always names this model`);
-  }
+  const { wire, estimate } = emitModelBinding(model, weights, line);
   line(`signal input x[${model.inputSize}];`);
   if (visibility !== 'private') {
     line(`signal input salt;`);
