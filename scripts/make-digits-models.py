@@ -58,6 +58,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from torch import nn
 
+from onnx_export import export_checked
+
 OPSET = 13
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "models")
 TEST_SIZE = 400
@@ -161,24 +163,7 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: f
 
 def export(model: nn.Module, name: str, shape: list[int], training, must_have: list[str]) -> onnx.ModelProto:
     path = os.path.join(OUT_DIR, f"{name}.onnx")
-    torch.onnx.export(
-        model,
-        (torch.zeros(shape),),
-        path,
-        opset_version=OPSET,
-        input_names=["input"],
-        output_names=["output"],
-        training=training,
-        # Folding is for EVAL exports; torch warns against it with PRESERVE (it could alter parameters).
-        do_constant_folding=training == torch.onnx.TrainingMode.EVAL,
-    )
-    proto = onnx.load(path)
-    onnx.checker.check_model(proto)
-    op_types = [node.op_type for node in proto.graph.node]
-    for op in must_have:
-        if op not in op_types:
-            sys.exit(f"{name}: expected a {op} node, the exporter emitted {op_types}")
-    return proto
+    return export_checked(model, path, shape, OPSET, training, must_have)
 
 
 def dump(value, indent: int = 0) -> str:

@@ -61,6 +61,8 @@ import torch
 from onnx import numpy_helper
 from torch import nn
 
+from onnx_export import export_checked
+
 OPSET = 13
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "models")
 SAMPLES = 3
@@ -246,23 +248,8 @@ def export(name: str, cls: type, shape: list[int], seed: int, training, must_hav
     model = cls()
     model.eval()
     path = os.path.join(OUT_DIR, f"{name}.onnx")
-    torch.onnx.export(
-        model,
-        (torch.zeros(shape),),
-        path,
-        opset_version=OPSET,
-        input_names=["input"],
-        output_names=["output"],
-        training=training,
-        # Folding is for EVAL exports; torch warns against it with PRESERVE (it could alter parameters).
-        do_constant_folding=training == torch.onnx.TrainingMode.EVAL,
-    )
-    proto = onnx.load(path)
-    onnx.checker.check_model(proto)
+    proto = export_checked(model, path, shape, OPSET, training, must_have)
     op_types = [node.op_type for node in proto.graph.node]
-    for op in must_have:
-        if op not in op_types:
-            sys.exit(f"{name}: expected a {op} node, the exporter emitted {op_types}")
     if "Dropout" in op_types:
         print(f"note: {name} kept a Dropout node")
     if name in EXPECTED_PADS:
