@@ -7,6 +7,7 @@ import { recommit, type DatasetBundle } from '../data/bundle.ts';
 import { merkleLevels, type DatasetCommitment } from '../data/commitment.ts';
 import { emitRecordLeaf, leafChunks, leafLayout } from '../data/leaf.ts';
 import { compileAndSetupGenerated, type PrepareOptions } from '../data/prepare-generated.ts';
+import { parseScaledDecimal } from '../data/schema.ts';
 import type { Column, Schema } from '../data/types.ts';
 import { ZkaiError } from '../errors.ts';
 import { ProverPool } from '../prover/pool.ts';
@@ -52,12 +53,11 @@ export interface AccuracyTask {
 
 const TASK_TAG = BigInt(0x7a6b616961); // "zkaia"
 
-/** Exact decimal text of a schema bound as a rational numerator/denominator power of ten. */
+/** A decimal number as numerator / 10^places, read exactly by the schema's own decimal parser. */
 function decimalParts(text: string | number): { numerator: bigint; places: number } {
-  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(text));
-  if (!match) throw new ModelError(`cannot read the number ${String(text)}`);
-  const places = match[3]?.length ?? 0;
-  const numerator = BigInt(`${match[2]}${match[3] ?? ''}`) * (match[1] === '-' ? -1n : 1n);
+  const places = String(text).split('.')[1]?.length ?? 0;
+  const numerator = parseScaledDecimal(String(text), places);
+  if (typeof numerator !== 'bigint') throw new ModelError(`cannot read the number ${String(text)}`);
   return { numerator, places };
 }
 
@@ -263,13 +263,7 @@ export async function proveAccuracy(
   const count = bundle.records.length;
   const samples = options.samplesPerChunk ?? defaultSamplesPerChunk(model, schema, weights, count);
   const generated = await generateAccuracyCircuit(model, schema, task, samples, { weights, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
-  let expected = 0;
-  const predictions = bundle.records.map((record) => {
-    const predicted = runQuantized(model, taskInput(task, record.values)).predicted;
-    if (BigInt(predicted) === record.values[task.label.column]) expected += 1;
-    return predicted;
-  });
-  void predictions;
+  const expected = bundle.records.filter((record) => BigInt(runQuantized(model, taskInput(task, record.values)).predicted) === record.values[task.label.column]).length;
   const prepared = await compileAndSetupGenerated(generated.path, options);
   const weightInput = weights === 'hashed' ? privateWeightsInput(model, options.modelSalt as bigint) : { modelHash: modelHash(model) };
   const chunkCount = Math.ceil(count / samples);

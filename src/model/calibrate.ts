@@ -76,15 +76,15 @@ export function calibrate(model: FloatModel, samples: readonly (readonly number[
     const best = candidates.reduce((a, b) => ((b.quantizedAccuracy ?? b.agreement) > (a.quantizedAccuracy ?? a.agreement) ? b : a));
     throw new ModelError(`no fixed point from ${candidateBits[0]} to ${candidateBits.at(-1)} fractional bits stays within ${maxDrop * 100} points of the float model on these samples (best: ${best.fracBits} bits, ${((best.quantizedAccuracy ?? best.agreement) * 100).toFixed(1)}%)`);
   }
-  const model_ = chosen;
-  const observed = model_.layers.map(() => 0n);
+  const best = chosen;
+  const observed = best.layers.map(() => 0n);
   for (const input of samples) {
-    runQuantized(model_, quantizeInput(model_, [...input], model)).layers.forEach((values, l) => {
+    runQuantized(best, quantizeInput(best, [...input], model)).layers.forEach((values, l) => {
       for (const v of values) if (abs(v) > observed[l]!) observed[l] = abs(v);
     });
   }
-  const layers = model_.layers.map((layer, l): CalibrationLayer => {
-    const bound = layer.op === 'maxpool' ? layer.inputBound : 1n << BigInt(Math.max(layer.accBits - 1 - model_.fracBits, 0));
+  const layers = best.layers.map((layer, l): CalibrationLayer => {
+    const bound = layer.op === 'maxpool' ? layer.inputBound : 1n << BigInt(Math.max(layer.accBits - 1 - best.fracBits, 0));
     return {
       layer: l,
       label: layer.label,
@@ -94,5 +94,5 @@ export function calibrate(model: FloatModel, samples: readonly (readonly number[
       headroomBits: Math.max(bitLength(bound) - bitLength(observed[l]!), 0),
     };
   });
-  return { fracBits: model_.fracBits, samples: samples.length, maxDrop, candidates, layers, model: model_ };
+  return { fracBits: best.fracBits, samples: samples.length, maxDrop, candidates, layers, model: best };
 }
