@@ -15,6 +15,7 @@ import {
   startAnvil,
   toVerifierCallArgs,
   verifyOnChain,
+  toZkaiVerifierArgs,
   type ChainConnection,
   type DeployedVerifier,
 } from '../src/chain/index.ts';
@@ -126,12 +127,13 @@ describe('Groth16 verifier on chain', () => {
     expect(await chain!.provider.getBlockNumber()).toBe(before);
   }, 60_000);
 
-  it('rejects the proof when a public signal is changed', async () => {
+  it('rejects the proof when a public signal is changed, naming the custom error it reverted with', async () => {
     const signals = [...fixture.publicSignals];
     const first = BigInt(signals[0]!);
     signals[0] = ((first + 1n) % BN254_SCALAR_FIELD).toString();
     const result = await verifyOnChain(verifier.contract, fixture.proof, signals);
     expect(result.valid).toBe(false);
+    expect(result.reason).toBe('ProofInvalid()');
     console.info(`verifyProof (tampered signal): valid=${result.valid}, gasUsed=${result.gasUsed}`);
   }, 60_000);
 
@@ -191,5 +193,89 @@ describe('Groth16 verifier on chain', () => {
     await expect(verifyOnChain(verifier.contract, notANumber, fixture.publicSignals)).rejects.toThrow(
       /proof\.pi_c\[0\]/,
     );
+  }, 60_000);
+});
+
+/** Gas of the calldata of a transaction (EIP-2028: 4 per zero byte, 16 per other byte). */
+function calldataGas(data: string): number {
+  let gas = 0;
+  for (let i = 2; i < data.length; i += 2) gas += data.slice(i, i + 2) === '00' ? 4 : 16;
+  return gas;
+}
+
+describe("zkai's reverting verifier against snarkjs's template", () => {
+  let fixture: Awaited<ReturnType<typeof getDemoFixture>>;
+  let chain: ChainConnection | undefined;
+  let ours: DeployedVerifier;
+  let theirs: DeployedVerifier;
+
+  beforeAll(async () => {
+    fixture = await getDemoFixture();
+    chain = await connectChain();
+    ours = await deployVerifier(chain.signer, fixture.zkeyPath);
+    theirs = await deployVerifier(chain.signer, fixture.zkeyPath, { template: 'snarkjs' });
+  }, 300_000);
+
+  afterAll(async () => {
+    await chain?.close();
+    await releaseCurves();
+  });
+
+  it('eth_estimateGas is honest on ours: the estimate verifies, a tenth less reverts', async () => {
+    expect(ours.template).toBe('zkai');
+    const args = toZkaiVerifierArgs(fixture.proof, fixture.publicSignals);
+    const estimate = await ours.contract.getFunction('verifyProof').estimateGas(...args);
+    expect(estimate).toBeGreaterThan(181_000n);
+    const ok = await (await ours.contract.getFunction('verifyProof').send(...args, { gasLimit: estimate })).wait();
+    expect(ok?.status).toBe(1);
+    const short = ours.contract.getFunction('verifyProof').send(...args, { gasLimit: (estimate * 9n) / 10n });
+    await expect(short.then((tx) => tx.wait())).rejects.toThrow();
+    // A bad proof cannot be estimated at all: it reverts at any gas.
+    const bad = [...fixture.publicSignals];
+    bad[1] = (BigInt(bad[1]!) + 1n).toString();
+    await expect(ours.contract.getFunction('verifyProof').estimateGas(...toZkaiVerifierArgs(fixture.proof, bad))).rejects.toThrow();
+  }, 60_000);
+
+  it("the snarkjs template's estimate is far too low and a transaction with it 'succeeds' without verifying", async () => {
+    expect(theirs.template).toBe('snarkjs');
+    const args = toVerifierCallArgs(fixture.proof, fixture.publicSignals);
+    const verify = theirs.contract.getFunction('verifyProof');
+    const estimate = await verify.estimateGas(...args);
+    expect(estimate).toBeLessThan(100_000n); // the pairing alone needs 181,000
+    const receipt = await (await verify.send(...args, { gasLimit: estimate })).wait();
+    expect(receipt?.status).toBe(1); // mined as a success, yet the pairing never ran to completion
+    const result = await verifyOnChain(theirs.contract, fixture.proof, fixture.publicSignals);
+    expect(result.valid).toBe(true);
+  }, 60_000);
+
+  it('costs within 3% of the EIP-1108 floor plus the transaction base and calldata', async () => {
+    const result = await verifyOnChain(ours.contract, fixture.proof, fixture.publicSignals);
+    expect(result.valid).toBe(true);
+    const tx = await chain!.provider.getTransaction(result.txHash!);
+    const n = fixture.publicSignals.length;
+    const floor = 181_000 + 6_150 * n + 21_000 + calldataGas(tx!.data);
+    const used = Number(result.gasUsed);
+    console.info(`zkai verifier: ${used} gas for ${n} public inputs; floor ${floor} (+${((used / floor - 1) * 100).toFixed(2)}%)`);
+    expect(used).toBeGreaterThanOrEqual(floor - 200); // the precompiles alone cost the floor
+    expect(used).toBeLessThanOrEqual(floor * 1.03);
+    expect(result.estimatedGas).toBeGreaterThanOrEqual(result.gasUsed!);
+  }, 60_000);
+
+  it('reverts with PublicInputNotInField(index) and PublicInputCount on a direct call', async () => {
+    const [proof, signals] = toZkaiVerifierArgs(fixture.proof, fixture.publicSignals);
+    const verify = ours.contract.getFunction('verifyProof');
+    const outOfField = [...signals];
+    outOfField[2] = BN254_SCALAR_FIELD + outOfField[2]!; // the same value modulo r: a reducing verifier would accept it
+    const error = await verify.staticCall(proof, outOfField).catch((e: unknown) => e);
+    expect(ours.contract.interface.parseError((error as { data: string }).data)?.signature).toBe('PublicInputNotInField(uint256)');
+    expect(ours.contract.interface.parseError((error as { data: string }).data)?.args[0]).toBe(2n);
+    const count = await verify.staticCall(proof, signals.slice(1)).catch((e: unknown) => e);
+    const parsed = ours.contract.interface.parseError((count as { data: string }).data);
+    expect([parsed?.name, ...(parsed?.args ?? [])]).toEqual(['PublicInputCount', BigInt(signals.length), BigInt(signals.length - 1)]);
+    // A proof point at or above the base field is refused (A.y is negated in the contract, so it is checked there).
+    const bigY = [...proof];
+    bigY[1] = bigY[1]! + BN254_BASE_FIELD;
+    const point = await verify.staticCall(bigY, signals).catch((e: unknown) => e);
+    expect(ours.contract.interface.parseError((point as { data: string }).data)?.name).toBe('ProofInvalid');
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 /**
- * On-chain verification: a local anvil node, ethers connections, and the snarkjs Groth16 Solidity verifier
- * (generate, compile, deploy, verify).
+ * On-chain verification: a local anvil node, ethers connections, and Groth16 Solidity verifiers (zkai's reverting
+ * template, or snarkjs's for comparison: generate, compile, deploy, verify).
  */
 export {
   connectChain,
@@ -14,17 +14,33 @@ export {
   type StartAnvilOptions,
 } from './anvil.ts';
 export {
+  ZKAI_VERIFIER_CONTRACT,
+  ZKAI_VERIFIER_ERRORS,
+  ZKAI_VERIFY_SIGNATURE,
+  generateGroth16Verifier,
+  verificationKeyId,
+  type Groth16TemplateOptions,
+  type Groth16VerificationKey,
+} from './groth16-template.ts';
+export {
   DEFAULT_VERIFY_GAS_LIMIT,
   GROTH16_VERIFIER_CONTRACT,
   SolidityCompileError,
   compileSolidity,
+  compileVerifier,
   deployVerifier,
+  readVerificationKey,
+  revertData,
+  shortEthersMessage,
+  toZkaiVerifierArgs,
   generateSolidityVerifier,
   solcVersion,
   toVerifierCallArgs,
   verifyOnChain,
   type CompileSolidityOptions,
+  type DeployVerifierOptions,
   type DeployedVerifier,
+  type VerifierTemplate,
   type OnChainVerification,
   type SolcDiagnostic,
   type VerifyOnChainOptions,

@@ -1,17 +1,23 @@
 /**
- * On-chain Groth16 verification: export the snarkjs Solidity verifier for a zkey, compile it with solc (npm, wasm),
- * deploy it with ethers, and check proofs against it.
+ * On-chain Groth16 verification: generate a Solidity verifier for a zkey (zkai's reverting template, or snarkjs's
+ * for comparison), compile it with solc (npm, wasm), deploy it with ethers, and check proofs against it.
  */
 import { open, readFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as snarkjs from 'snarkjs';
-import { Contract, ContractFactory, type BaseContract, type BaseContractMethod, type Signer } from 'ethers';
+import { Contract, ContractFactory, Interface, type BaseContract, type BaseContractMethod, type Signer } from 'ethers';
 import { ChainError, CompileError, InputFileError, MalformedProofError, describeError } from '../errors.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { assertProofShape, assertPublicSignals } from '../verifier/verify.ts';
 import type { CompiledContract, VerifierCallArgs } from './types.ts';
+import {
+  ZKAI_VERIFIER_CONTRACT,
+  ZKAI_VERIFY_SIGNATURE,
+  generateGroth16Verifier,
+  type Groth16VerificationKey,
+} from './groth16-template.ts';
 
 /** Name of the contract in the snarkjs Groth16 template. */
 export const GROTH16_VERIFIER_CONTRACT = 'Groth16Verifier';
@@ -224,6 +230,9 @@ export async function compileSolidity(
 // ---------------------------------------------------------------------------------------------------------------
 // ethers: deploy and verify
 
+/** Which Solidity verifier template to use. */
+export type VerifierTemplate = 'zkai' | 'snarkjs';
+
 /** A deployed verifier contract. */
 export interface DeployedVerifier {
   readonly address: string;
@@ -233,25 +242,66 @@ export interface DeployedVerifier {
   readonly contract: Contract;
   /** Hash of the deployment transaction. */
   readonly txHash: string;
+  /** The template the contract was generated from (`zkai` unless a compiled contract or `snarkjs` was given). */
+  readonly template: VerifierTemplate;
+}
+
+/** Options of {@link deployVerifier}. */
+export interface DeployVerifierOptions extends CompileSolidityOptions {
+  /**
+   * `zkai` (default): zkai's own verifier ({@link generateGroth16Verifier}), which reverts on an invalid proof, so gas
+   * estimation is honest. `snarkjs`: snarkjs's template, which returns `false` (kept for comparison).
+   */
+  readonly template?: VerifierTemplate;
+}
+
+/**
+ * Read a zkey's verification key with snarkjs (its curve is terminated afterwards if this call created it).
+ *
+ * @throws {InputFileError} when the file is missing or not a Groth16 zkey.
+ */
+export async function readVerificationKey(zkeyPath: string): Promise<Groth16VerificationKey> {
+  await checkZkeyMagic(zkeyPath);
+  try {
+    return (await withTransientCurve(() => snarkjs.zKey.exportVerificationKey(zkeyPath))) as unknown as Groth16VerificationKey;
+  } catch (error) {
+    throw new InputFileError(zkeyPath, `snarkjs could not read the verification key: ${describeError(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Compile a verifier for a zkey with either template.
+ *
+ * @throws {InputFileError} when the zkey cannot be read; {@link SolidityCompileError} when solc rejects the source.
+ */
+export async function compileVerifier(
+  zkeyPath: string,
+  options: DeployVerifierOptions = {},
+): Promise<CompiledContract & { template: VerifierTemplate }> {
+  const template = options.template ?? 'zkai';
+  if (template === 'snarkjs') {
+    const compiled = await compileSolidity(await generateSolidityVerifier(zkeyPath), GROTH16_VERIFIER_CONTRACT, options);
+    return { ...compiled, template };
+  }
+  const source = generateGroth16Verifier(await readVerificationKey(zkeyPath), { source: zkeyPath });
+  return { ...(await compileSolidity(source, ZKAI_VERIFIER_CONTRACT, options)), template };
 }
 
 /**
  * Deploy a Groth16 verifier contract.
  *
  * @param signer a signer connected to a provider (e.g. `connectChain().signer`).
- * @param verifier a zkey path (the verifier is generated with {@link generateSolidityVerifier} and compiled with
+ * @param verifier a zkey path (the verifier is generated from it with the chosen template and compiled with
  *   {@link compileSolidity}), or an already compiled contract.
  * @throws {ChainError} when the deployment transaction fails or reverts; the errors of generation and compilation.
  */
 export async function deployVerifier(
   signer: Signer,
   verifier: string | CompiledContract,
-  options: CompileSolidityOptions = {},
+  options: DeployVerifierOptions = {},
 ): Promise<DeployedVerifier> {
-  const compiled =
-    typeof verifier === 'string'
-      ? await compileSolidity(await generateSolidityVerifier(verifier), GROTH16_VERIFIER_CONTRACT, options)
-      : verifier;
+  const compiled = typeof verifier === 'string' ? await compileVerifier(verifier, options) : verifier;
+  const template: VerifierTemplate = isZkaiVerifierAbi(compiled.abi) ? 'zkai' : 'snarkjs';
   try {
     const factory = new ContractFactory(compiled.abi as object[], compiled.bytecode, signer);
     const deployed = await factory.deploy();
@@ -264,9 +314,19 @@ export async function deployVerifier(
       deployGas: receipt.gasUsed,
       contract: new Contract(address, compiled.abi as object[], signer),
       txHash: tx.hash,
+      template,
     };
   } catch (error) {
     throw new ChainError(`deploying the verifier failed: ${shortEthersMessage(error)}`, { cause: error });
+  }
+}
+
+/** Is this the ABI of a zkai verifier (`verifyProof(uint256[8],uint256[])`)? */
+function isZkaiVerifierAbi(abi: readonly object[]): boolean {
+  try {
+    return new Interface(abi as object[]).getFunction(ZKAI_VERIFY_SIGNATURE) !== null;
+  } catch {
+    return false;
   }
 }
 
@@ -283,8 +343,15 @@ export interface VerifyOnChainOptions {
 
 /** Result of {@link verifyOnChain}. */
 export interface OnChainVerification {
-  /** What `verifyProof` returned (`eth_call`). */
+  /** Whether the proof verified (`eth_call`: the zkai verifier did not revert, or the snarkjs one returned true). */
   readonly valid: boolean;
+  /** Why not, for the zkai verifier: the custom error it reverted with, e.g. `ProofInvalid()`. */
+  readonly reason?: string;
+  /**
+   * `eth_estimateGas` of the call, for a valid proof on the zkai verifier: the transaction that measures gas is sent
+   * with exactly this limit, which shows the estimate is enough.
+   */
+  readonly estimatedGas?: bigint;
   /**
    * Gas used by a real transaction calling `verifyProof` with the same arguments, from its receipt. Includes the
    * 21,000 intrinsic gas and the calldata cost. Undefined when `measureGas` is false.
@@ -295,17 +362,19 @@ export interface OnChainVerification {
 }
 
 /**
- * Check a Groth16 proof against a deployed snarkjs verifier contract.
+ * Check a Groth16 proof against a deployed verifier contract: zkai's (reverting) or snarkjs's (returning a bool),
+ * told apart by the contract's ABI.
  *
  * The proof and the public signals are validated first (shape, coordinates below the BN254 base field, signals
- * below the scalar field, signal count matching the contract's ABI): a malformed input throws
- * {@link MalformedProofError} and nothing is sent to the node.
+ * below the scalar field, signal count matching the contract): a malformed input throws {@link MalformedProofError}
+ * and nothing is sent to the node.
  *
- * `valid` comes from an `eth_call` of `verifyProof`. Gas is measured by sending a real transaction with an explicit
- * gas limit and reading `gasUsed` from its receipt, NOT with `eth_estimateGas`: the snarkjs verifier returns `false`
- * instead of reverting when the pairing precompile fails, including when it fails for lack of gas, so the node's
- * gas estimation (a search for the lowest gas limit that does not revert) converges on the cheap failure path and
- * underestimates (tens of thousands of gas, where a successful verification needs over 200k).
+ * `valid` comes from an `eth_call` of `verifyProof`. Gas is measured by sending a real transaction and reading
+ * `gasUsed` from its receipt. On the zkai verifier that transaction's gas limit is `eth_estimateGas`'s answer, which
+ * is honest because the contract reverts unless the proof verifies. On the snarkjs verifier the limit is
+ * {@link DEFAULT_VERIFY_GAS_LIMIT}: it returns `false` instead of reverting, including when the pairing precompile
+ * runs out of gas, so the node's estimate (the lowest limit that does not revert) converges on the cheap failure path
+ * and is far too low.
  *
  * @param contract the verifier (e.g. `deployVerifier(...).contract`), connected to a signer when `measureGas` is on.
  * @throws {MalformedProofError} when the proof or the signals are malformed.
@@ -323,33 +392,43 @@ export async function verifyOnChain(
   } catch (error) {
     throw new ChainError('the contract ABI has no verifyProof function', { cause: error });
   }
-  const signalsParam = verifyProof.fragment.inputs[3];
-  const expected = signalsParam && signalsParam.arrayLength !== null && signalsParam.arrayLength >= 0
-    ? signalsParam.arrayLength
-    : undefined;
-  const args = toVerifierCallArgs(proof, publicSignals, expected);
+  const zkai = verifyProof.fragment.inputs.length === 2;
+  let args: unknown[];
+  if (zkai) {
+    const expected = await readPublicInputCount(contract);
+    args = toZkaiVerifierArgs(proof, publicSignals, expected);
+  } else {
+    const signalsParam = verifyProof.fragment.inputs[3];
+    const expected = signalsParam && signalsParam.arrayLength !== null && signalsParam.arrayLength >= 0
+      ? signalsParam.arrayLength
+      : undefined;
+    args = [...toVerifierCallArgs(proof, publicSignals, expected)];
+  }
 
   let valid: boolean;
+  let reason: string | undefined;
   try {
-    valid = (await verifyProof.staticCall(...args)) as boolean;
+    const returned = (await verifyProof.staticCall(...args)) as unknown;
+    if (zkai) valid = true;
+    else if (typeof returned === 'boolean') valid = returned;
+    else throw new ChainError(`verifyProof returned ${String(returned)}, not a boolean`);
   } catch (error) {
-    const code = await contract.getDeployedCode().catch(() => undefined);
-    if (code === null) {
-      throw new ChainError(`verifyProof call failed: there is no contract at ${await contract.getAddress()}`, {
-        cause: error,
-        hint: 'deploy the verifier first (deployVerifier), on the chain you are connected to',
-      });
-    }
-    throw new ChainError(`verifyProof call failed: ${shortEthersMessage(error)}`, { cause: error });
+    if (error instanceof ChainError) throw error;
+    const revert = zkai ? verifierRevertName(contract, error) : undefined;
+    if (revert === undefined) throw await callFailure(contract, error);
+    valid = false;
+    reason = revert;
   }
-  if (typeof valid !== 'boolean') throw new ChainError(`verifyProof returned ${String(valid)}, not a boolean`);
+  if (!valid) return reason === undefined ? { valid } : { valid, reason };
   if (options.measureGas === false) return { valid };
 
+  let estimatedGas: bigint | undefined;
   try {
-    const tx = await verifyProof.send(...args, { gasLimit: options.gasLimit ?? DEFAULT_VERIFY_GAS_LIMIT });
+    if (zkai) estimatedGas = options.gasLimit ?? (await verifyProof.estimateGas(...args));
+    const tx = await verifyProof.send(...args, { gasLimit: estimatedGas ?? options.gasLimit ?? DEFAULT_VERIFY_GAS_LIMIT });
     const receipt = await tx.wait();
     if (!receipt) throw new Error('the transaction has no receipt');
-    return { valid, gasUsed: receipt.gasUsed, txHash: receipt.hash };
+    return { valid, gasUsed: receipt.gasUsed, txHash: receipt.hash, ...(zkai && !options.gasLimit ? { estimatedGas } : {}) };
   } catch (error) {
     throw new ChainError(`the verifyProof transaction (sent to measure gas) failed: ${shortEthersMessage(error)}`, {
       cause: error,
@@ -358,8 +437,48 @@ export async function verifyOnChain(
   }
 }
 
+/** `PUBLIC_INPUTS()` of a zkai verifier. */
+async function readPublicInputCount(contract: BaseContract): Promise<number> {
+  try {
+    return Number((await contract.getFunction('PUBLIC_INPUTS').staticCall()) as bigint);
+  } catch (error) {
+    throw await callFailure(contract, error);
+  }
+}
+
+/** The name and arguments of a zkai verifier's custom error in a failed call, or undefined when it is not one. */
+function verifierRevertName(contract: BaseContract, error: unknown): string | undefined {
+  const data = revertData(error);
+  if (!data) return undefined;
+  try {
+    const parsed = contract.interface.parseError(data);
+    return parsed ? `${parsed.name}(${parsed.args.map(String).join(', ')})` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The revert data of an ethers CALL_EXCEPTION, when there is some. */
+export function revertData(error: unknown): string | undefined {
+  if (error && typeof error === 'object' && 'data' in error && typeof error.data === 'string' && error.data.startsWith('0x') && error.data.length >= 10) {
+    return error.data;
+  }
+  return undefined;
+}
+
+async function callFailure(contract: BaseContract, error: unknown): Promise<ChainError> {
+  const code = await contract.getDeployedCode().catch(() => undefined);
+  if (code === null) {
+    return new ChainError(`verifyProof call failed: there is no contract at ${await contract.getAddress()}`, {
+      cause: error,
+      hint: 'deploy the verifier first (deployVerifier), on the chain you are connected to',
+    });
+  }
+  return new ChainError(`verifyProof call failed: ${shortEthersMessage(error)}`, { cause: error });
+}
+
 /** ethers errors carry a `shortMessage` without the long request dump. */
-function shortEthersMessage(error: unknown): string {
+export function shortEthersMessage(error: unknown): string {
   if (error && typeof error === 'object' && 'shortMessage' in error && typeof error.shortMessage === 'string') {
     return error.shortMessage;
   }
@@ -420,4 +539,19 @@ export function toVerifierCallArgs(
     [n(proof.pi_c[0]), n(proof.pi_c[1])],
     publicSignals.map((signal) => BigInt(signal)),
   ];
+}
+
+/**
+ * Validate a proof and its public signals like {@link toVerifierCallArgs} and convert them to the arguments of the
+ * zkai verifier's `verifyProof(uint256[8] proof, uint256[] publicSignals)`.
+ *
+ * @throws {MalformedProofError} naming the first offending field.
+ */
+export function toZkaiVerifierArgs(
+  proof: Groth16Proof,
+  publicSignals: readonly string[],
+  expectedSignals?: number,
+): [proof: bigint[], publicSignals: bigint[]] {
+  const [a, b, c, signals] = toVerifierCallArgs(proof, publicSignals, expectedSignals);
+  return [[a[0], a[1], b[0][0], b[0][1], b[1][0], b[1][1], c[0], c[1]], [...signals]];
 }
