@@ -59,7 +59,7 @@ describe('chunked dataset proofs', () => {
     expect(good.commitment.depth).toBe(3);
     expect(proof.chunks.map((c) => c.index)).toEqual([0, 1, 2]);
     expect(proof.chunks.map((c) => BigInt(c.publicSignals[0]!))).toEqual(expectedChunkRoots(good, schema, 1));
-    expect(proof.signalNames).toEqual(['root', 'aggregate1.encodedSum', 'aggregate1.present', 'aggregate2.matched', 'count', 'policyHash', 'schemaHash', 'chunkDepth', 'chunkSubtrees']);
+    expect(proof.signalNames).toEqual(['root', 'aggregate1.encodedSum', 'aggregate1.present', 'aggregate2.matched', 'count', 'policyHash', 'schemaHash', 'chunkDepth', 'chunkSubtrees', 'context']);
     expect(await verifyChunkedDataset(proof.prepared.keys.vkey, proof, expected(), policy)).toEqual({ valid: true });
     // A chunk proof is not a whole-dataset proof: its first signals look alike, but the layout has more of them.
     const asWhole = await verifyDatasetProof(proof.prepared.keys.vkey, proof.chunks[0]!.proof, proof.chunks[0]!.publicSignals, { root: proof.chunks[0]!.publicSignals[0]!, count: 2, policyHash: policy.hash, schemaHash: schema.hash });

@@ -271,7 +271,7 @@ describe('dataset proof, end to end', () => {
 
     const good = createBundle(schema, [record({ x: 30 }, 2), record({ x: 45 }, 3)]);
     const result = await proveDataset(good, schema, policy);
-    expect(result.publicSignals).toEqual([good.commitment.root, '2', policy.hash, schema.hash]);
+    expect(result.publicSignals).toEqual([good.commitment.root, '2', policy.hash, schema.hash, '0']); // context 0: off chain
     const expected = { root: good.commitment.root, count: 2, policyHash: policy.hash, schemaHash: schema.hash };
     expect(await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, expected)).toEqual({ valid: true });
     const otherPolicy = parsePolicy({ ...policySpec, name: 'adults, relaxed' }, schema);

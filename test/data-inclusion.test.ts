@@ -74,19 +74,19 @@ const errorOf = async (promise: Promise<unknown>): Promise<ZkaiError> => {
 };
 
 describe('inclusion circuit', () => {
-  it('accepts every real record with public signals [root, subjectHash, schemaHash]; its size is 242 constraints per level', async () => {
+  it('accepts every real record with public signals [root, subjectHash, schemaHash, context]; its size is 242 constraints per level', async () => {
     const circuit = await circuitFor(schema, 2);
     for (let index = 0; index < three.length; index += 1) {
       const { input, levels } = honest(index);
       const witness = await computeWitness(circuit.wasmPath, input);
       expect(witness.slice(1, 4)).toEqual([levels.at(-1)![0], BigInt(poseidonText(`P0000${index + 1}`)), BigInt(schema.hash)]);
     }
-    expect(circuit.info.publicInputs).toBe(3);
+    expect(circuit.info.publicInputs).toBe(4); // root, subjectHash, schemaHash, context
     expect(circuit.info.outputs).toBe(0);
     const depth6 = await circuitFor(schema, 6);
     // The whole 64-patient example (depth 6) still fits a 2^11 ptau (constraints + public signals < 2048).
     expect(depth6.info.constraints - circuit.info.constraints).toBe(4 * 242);
-    expect(depth6.info.constraints + 3).toBeLessThan(2048);
+    expect(depth6.info.constraints + 4).toBeLessThan(2048);
   });
 
   it('refuses a wrong path, index, salt, value, null flag, subject, schema or root (witness generation fails)', async () => {
@@ -172,9 +172,9 @@ describe('proveInclusion and verifyInclusion', () => {
     const seconds = (performance.now() - started) / 1000;
     const subjectHash = poseidonText('P00002').toString();
     expect(result).toMatchObject({ format: 'zkai-inclusion-proof-v1', root: bundle.commitment.root, subjectHash, schemaHash: schema.hash, depth: 2, row: 3, subjectColumn: 'patient_id' });
-    expect(result.publicSignals).toEqual([bundle.commitment.root, subjectHash, schema.hash]);
+    expect(result.publicSignals).toEqual([bundle.commitment.root, subjectHash, schema.hash, '0']);
     expect(existsSync(result.vkeyPath)).toBe(true);
-    expect(result.prepared.circuit.info.constraints).toBe(867);
+    expect(result.prepared.circuit.info.constraints).toBe(868); // 867 + the context binding
     console.log(`inclusion proof (depth 2, ${result.prepared.circuit.info.constraints} constraints, keys ${result.prepared.keys.cached ? 'cached' : 'set up now'}): ${seconds.toFixed(1)} s`);
     const vkey = JSON.parse(await readFile(result.vkeyPath, 'utf8')) as unknown;
 
@@ -191,14 +191,14 @@ describe('proveInclusion and verifyInclusion', () => {
     expect(wrongSchema).toMatchObject({ valid: false, reason: 'claim-mismatch' });
 
     // Edited public signals that match what the verifier expects: the pairing check refuses them.
-    const forged = [otherRoot, subjectHash, schema.hash];
+    const forged = [otherRoot, subjectHash, schema.hash, '0'];
     expect(await verifyInclusion(vkey, result.proof, forged, { root: otherRoot, schema, subjectId: 'P00002' })).toMatchObject({ valid: false, reason: 'invalid-proof' });
-    const forgedSubject = [bundle.commitment.root, poseidonText('P00001').toString(), schema.hash];
+    const forgedSubject = [bundle.commitment.root, poseidonText('P00001').toString(), schema.hash, '0'];
     expect(await verifyInclusion(vkey, result.proof, forgedSubject, { root: bundle.commitment.root, schema, subjectId: 'P00001' })).toMatchObject({ valid: false, reason: 'invalid-proof' });
 
     // By source row: the same (cached) circuit and keys.
     const byRow = await proveInclusion(bundle, schema, { row: 4, pool });
-    expect(byRow.publicSignals).toEqual([bundle.commitment.root, poseidonText('P00003').toString(), schema.hash]);
+    expect(byRow.publicSignals).toEqual([bundle.commitment.root, poseidonText('P00003').toString(), schema.hash, '0']);
     expect(byRow.prepared.keys.cached).toBe(true);
     expect(await verifyInclusion(vkey, byRow.proof, byRow.publicSignals, { root: bundle.commitment.root, schema, subjectId: 'P00003' })).toEqual({ valid: true });
   }, 600_000);
@@ -273,7 +273,7 @@ describe('zkai data include / verify-include', () => {
     const include = await runCli(['data', 'include', '--schema', SCHEMA, '--bundle', bundlePath, '--subject', 'P00002', '--out', proofPath, '--vkey-out', vkeyPath], { timeoutMs: 600_000 });
     expect(include.code, include.stderr).toBe(0);
     expect(include.stdout).toMatch(/^proof written to .*p2\.proof\.json: the record with patient_id = "P00002" \(source row 3\) is in the dataset of root \d+/);
-    expect(include.stdout).toContain('867 constraints, tree depth 2');
+    expect(include.stdout).toContain('868 constraints, tree depth 2'); // 867 + the context binding
     expect(include.stdout).toContain('zkai data verify-include --vkey');
     const proofText = await readFile(proofPath, 'utf8');
     const proof = JSON.parse(proofText) as Record<string, unknown>;
@@ -299,7 +299,7 @@ describe('zkai data include / verify-include', () => {
     const rowProof = join(scratch, 'row4.proof.json');
     const byRow = await runCli(['--json', '--quiet', 'data', 'include', '--schema', SCHEMA, '--bundle', bundlePath, '--row', '4', '--out', rowProof], { timeoutMs: 600_000 });
     expect(byRow.code, byRow.stderr).toBe(0);
-    expect(JSON.parse(byRow.stdout)).toMatchObject({ row: 4, subjectHash: poseidonText('P00003').toString(), depth: 2, constraints: 867 });
+    expect(JSON.parse(byRow.stdout)).toMatchObject({ row: 4, subjectHash: poseidonText('P00003').toString(), depth: 2, constraints: 868 });
     const verifyRow = await runCli(['data', 'verify-include', '--vkey', vkeyPath, '--proof', rowProof, '--schema', SCHEMA, '--commitment', commitmentPath, '--subject', 'P00003']);
     expect(verifyRow.code, verifyRow.stderr).toBe(0);
 

@@ -252,7 +252,7 @@ describe('registry proofs, end to end', () => {
     const good = createBundle(schema, [record('S1', 1, 2), record('S4', 2, 3)]);
     const result = await proveDataset(good, schema, policy, { registries: [optOut, consent] });
     expect(result.registries).toEqual([{ name: 'consent', root: consent.root }, { name: 'optout', root: optOut.root }]);
-    expect(result.publicSignals).toEqual([good.commitment.root, '2', policy.hash, schema.hash, consent.root, optOut.root]);
+    expect(result.publicSignals).toEqual([good.commitment.root, '2', policy.hash, schema.hash, consent.root, optOut.root, '0']); // context 0: an off-chain proof
     const trusted = trustedRegistryRoots(policy, new Map([['consent', consent.root], ['optout', optOut.root]]));
     const expected = { root: good.commitment.root, count: 2, policyHash: policy.hash, schemaHash: schema.hash, registries: trusted };
     expect(await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, expected)).toEqual({ valid: true });

@@ -143,6 +143,7 @@ describe('accuracy attestation over a committed test set', () => {
         v: bundle.records.slice(0, 4).map((r) => r.values.map(String)),
         s: bundle.salts.slice(0, 4).map(String),
         active: ['1', '1', '1', '1'],
+        context: '0',
       };
       const honest = await computeWitness(circuit.wasmPath, chunkInput);
       const skipped = await computeWitness(circuit.wasmPath, { ...chunkInput, active: ['0', '1', '1', '1'] });

@@ -46,3 +46,43 @@ export {
   type VerifyOnChainOptions,
 } from './solidity-verifier.ts';
 export type { CompiledContract, VerifierCallArgs } from './types.ts';
+export { deployPoseidon, poseidonAbi, type DeployedPoseidon } from './poseidon.ts';
+export {
+  CONSENT_REGISTRY_CONTRACT,
+  ConsentError,
+  ConsentRegistryClient,
+  MAX_CONSENT_DEPTH,
+  buildConsentTree,
+  compileConsentRegistry,
+  deployConsentRegistry,
+  purposeId,
+  type ChainConsentTree,
+  type ConsentTree,
+  type DeployedConsentRegistry,
+  type PurposeInfo,
+} from './consent.ts';
+export {
+  CIRCUIT_KINDS,
+  RegistryClient,
+  attestationContext,
+  compileRegistry,
+  labelBytes,
+  layoutFromSignalNames,
+  randomNonce,
+  type AttestOptions,
+  type AttestationRecord,
+  type CircuitKind,
+  type DatasetCommitmentFields,
+  type RegisteredVersion,
+  type SignalLayout,
+} from './registry.ts';
+export { RegistryRevertError, decodeRegistryError } from './registry-errors.ts';
+export {
+  DEPLOYMENT_FORMAT,
+  connectDeployment,
+  deployZkai,
+  loadDeployment,
+  saveDeployment,
+  type ConnectedDeployment,
+  type ZkaiDeployment,
+} from './deployment.ts';

@@ -5,6 +5,7 @@ import type { ProgressListener } from '../setup/progress.ts';
 import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { recommit, type DatasetBundle } from './bundle.ts';
+import { CONTEXT_SIGNAL, NO_CONTEXT } from '../circuit/context.ts';
 import { chunkPartials, chunkSignalNames, datasetCircuitInput, generateDatasetCircuit, registrySignalName } from './circuit-gen.ts';
 import { commitRecords, treeDepth, type DatasetCommitment } from './commitment.ts';
 import { PolicyViolationError, policyRegistries, type PreparedDatasetCircuit, type RegistryRoot } from './dataset-proof.ts';
@@ -72,7 +73,7 @@ export async function proveDatasetInChunks(
   bundle: DatasetBundle,
   schema: Schema,
   policy: Policy,
-  options: PrepareOptions & { chunkDepth: number; subtreesPerChunk?: number; pool?: ProverPool; force?: boolean; registries?: readonly Registry[]; onChunk?: (done: number, total: number) => void },
+  options: PrepareOptions & { chunkDepth: number; subtreesPerChunk?: number; pool?: ProverPool; force?: boolean; registries?: readonly Registry[]; onChunk?: (done: number, total: number) => void; context?: bigint },
 ): Promise<ChunkedDatasetProof & { prepared: PreparedDatasetCircuit }> {
   const { chunkDepth } = options;
   const subtrees = options.subtreesPerChunk ?? 1;
@@ -91,7 +92,7 @@ export async function proveDatasetInChunks(
   const chunkCount = Math.ceil(bundle.records.length / size);
   const inputs = Array.from({ length: chunkCount }, (_, j) => {
     const records = bundle.records.slice(j * size, (j + 1) * size);
-    return chunkCircuitInput(records, bundle.salts.slice(j * size, (j + 1) * size), schema, policy, chunkDepth, registries, subtrees);
+    return { ...chunkCircuitInput(records, bundle.salts.slice(j * size, (j + 1) * size), schema, policy, chunkDepth, registries, subtrees), context: options.context ?? NO_CONTEXT };
   });
   const pool = options.pool ?? new ProverPool();
   const chunks: ChunkedDatasetProof['chunks'] = [];
@@ -131,7 +132,7 @@ export async function proveDatasetInChunks(
 export async function verifyChunkedDataset(
   vkey: unknown,
   file: Pick<ChunkedDatasetProof, 'chunkDepth' | 'chunks' | 'subtreesPerChunk'>,
-  expected: { root: string; count: number; schemaHash: string; registries?: readonly RegistryRoot[] },
+  expected: { root: string; count: number; schemaHash: string; registries?: readonly RegistryRoot[]; context?: bigint },
   policy: Policy,
 ): Promise<VerificationResult> {
   const registries = expected.registries ?? [];
@@ -166,7 +167,7 @@ export async function verifyChunkedDataset(
     if (chunk.index !== j) return { valid: false, reason: 'claim-mismatch', detail: `chunk proofs are out of order: position ${j} holds chunk ${chunk.index}` };
     const recordsInChunk = Math.min(size, expected.count - j * size);
     const result = await verifyProof(vkey, chunk.proof, chunk.publicSignals, {
-      expect: { count: recordsInChunk, policyHash: policy.hash, schemaHash: expected.schemaHash, chunkDepth, chunkSubtrees: subtrees, ...Object.fromEntries(registries.map((r) => [registrySignalName(r.name), r.root])) },
+      expect: { count: recordsInChunk, policyHash: policy.hash, schemaHash: expected.schemaHash, chunkDepth, chunkSubtrees: subtrees, ...Object.fromEntries(registries.map((r) => [registrySignalName(r.name), r.root])), ...(expected.context === undefined ? {} : { [CONTEXT_SIGNAL]: expected.context }) },
       signalNames: names,
     });
     if (!result.valid) return { ...result, detail: `chunk ${j}: ${result.detail ?? result.reason}` };

@@ -11,14 +11,15 @@ import { uniqueKey, uniqueKeyBits } from './unique.ts';
 import type { Aggregate, Fraction, Policy, Predicate } from './policy.ts';
 import type { Column, Schema } from './types.ts';
 import { lowLeafWitness, membershipWitness, registryHas, type Registry } from './registry.ts';
+import { CONTEXT_SIGNAL, NO_CONTEXT, emitContextInput } from '../circuit/context.ts';
 
 /** Folder that holds `data/dataset.circom`, for the compiler's include path. */
 export const DATA_TEMPLATES_DIR = fileURLToPath(new URL('../../circuits', import.meta.url));
 
 /** Bumped whenever the generated code changes meaning, so cached circuits are regenerated. */
-const GENERATOR_VERSION = 'zkai-dataset-circuit-v6';
+const GENERATOR_VERSION = 'zkai-dataset-circuit-v7';
 
-/** What the generated circuit's public signals mean, in order, for a policy without registries. */
+/** What the generated circuit's first public signals mean, in order (registry roots and `context` follow). */
 export const DATASET_SIGNAL_NAMES = ['root', 'count', 'policyHash', 'schemaHash'] as const;
 
 /** Public signal name of a registry's root. */
@@ -26,9 +27,9 @@ export function registrySignalName(name: string): string {
   return `registry.${name}`;
 }
 
-/** Names of a whole-dataset circuit's public signals, in order: the fixed four, then one root per registry. */
+/** Names of a whole-dataset circuit's public signals, in order: the fixed four, one root per registry, `context`. */
 export function datasetSignalNames(policy: Policy): string[] {
-  return [...DATASET_SIGNAL_NAMES, ...policy.registries.map((r) => registrySignalName(r.name))];
+  return [...DATASET_SIGNAL_NAMES, ...policy.registries.map((r) => registrySignalName(r.name)), CONTEXT_SIGNAL];
 }
 
 /**
@@ -65,11 +66,11 @@ export function chunkPartials(policy: Policy): ChunkPartial[] {
 
 /**
  * Names of a chunk circuit's public signals, in order: its subtree root (`root`, or `root0`... when a chunk holds
- * several subtrees), its aggregate partials, then the public inputs.
+ * several subtrees), its aggregate partials, then the public inputs (`context` last).
  */
 export function chunkSignalNames(policy: Policy, subtrees = 1): string[] {
   const roots = subtrees === 1 ? ['root'] : Array.from({ length: subtrees }, (_, j) => `root${j}`);
-  return [...roots, ...chunkPartials(policy).map((p) => `aggregate${p.aggregate}.${p.name}`), 'count', 'policyHash', 'schemaHash', 'chunkDepth', 'chunkSubtrees', ...policy.registries.map((r) => registrySignalName(r.name))];
+  return [...roots, ...chunkPartials(policy).map((p) => `aggregate${p.aggregate}.${p.name}`), 'count', 'policyHash', 'schemaHash', 'chunkDepth', 'chunkSubtrees', ...policy.registries.map((r) => registrySignalName(r.name)), CONTEXT_SIGNAL];
 }
 
 function bitLength(value: bigint): number {
@@ -254,6 +255,7 @@ export async function generateDatasetCircuit(
       out.line(`signal input registry${j}Bits[${capacity}][${r.depth}];`);
     }
   }
+  emitContextInput((text) => out.line(text));
   // A column's sort key per record (UNIQUE, NOT-MEMBER-OF): a string id's key is the low 128 bits of its hash, read
   // from a STRICT decomposition (Num2Bits_strict's alias check), so one hash has exactly one key. Integer keys are
   // values already range-checked by the leaf. Emitted once per (record, column).
@@ -496,7 +498,7 @@ export async function generateDatasetCircuit(
     ...out.lines,
     '}',
     '',
-    `component main {public [count, policyHash, schemaHash${chunk ? ', chunkDepth, chunkSubtrees' : ''}${registries.length > 0 ? ', registryRoot' : ''}]} = DatasetPolicy();`,
+    `component main {public [count, policyHash, schemaHash${chunk ? ', chunkDepth, chunkSubtrees' : ''}${registries.length > 0 ? ', registryRoot' : ''}, context]} = DatasetPolicy();`,
     '',
   ].join('\n');
   const path = join(resolveCacheDir(options.cacheDir), 'generated', `dataset_${chunk ? 'chunk_' : ''}${id}.circom`);
@@ -583,5 +585,6 @@ export function datasetCircuitInput(
     values: pad(records.map((r) => r.values), Array<bigint>(width).fill(0n)),
     isNull: pad(records.map((r) => r.nulls.map((n) => (n ? 1 : 0))), Array<number>(width).fill(0)),
     ...registryInputs(records, policy, registries, capacity),
+    context: NO_CONTEXT,
   };
 }

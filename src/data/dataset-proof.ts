@@ -8,6 +8,7 @@ import { ZkaiError } from '../errors.ts';
 import { compileAndSetupGenerated, type PrepareOptions } from './prepare-generated.ts';
 import { DATASET_SIGNAL_NAMES, datasetCircuitInput, registrySignalName, generateDatasetCircuit, type GeneratedDatasetCircuit } from './circuit-gen.ts';
 import { recommit, type DatasetBundle } from './bundle.ts';
+import { CONTEXT_SIGNAL, NO_CONTEXT } from '../circuit/context.ts';
 import type { DatasetCommitment } from './commitment.ts';
 import { evaluatePolicy, registriesForPolicy, type Policy, type PolicyReport } from './policy.ts';
 import { RegistryError, type Registry } from './registry.ts';
@@ -98,14 +99,14 @@ export async function proveDataset(
   bundle: DatasetBundle,
   schema: Schema,
   policy: Policy,
-  options: { cacheDir?: string; ptauPath?: string; onProgress?: ProgressListener; pool?: ProverPool; force?: boolean; registries?: readonly Registry[] } = {},
+  options: { cacheDir?: string; ptauPath?: string; onProgress?: ProgressListener; pool?: ProverPool; force?: boolean; registries?: readonly Registry[]; context?: bigint } = {},
 ): Promise<DatasetProof & { prepared: PreparedDatasetCircuit; report: PolicyReport }> {
   const commitment = recommit(bundle, schema);
   const registries = policyRegistries(schema, policy, options.registries ?? []);
   const report = evaluatePolicy(policy, bundle.records, registries);
   if (!report.ok && !options.force) throw new PolicyViolationError(report);
   const prepared = await prepareDatasetCircuit(schema, policy, commitment.depth, options);
-  const input = datasetCircuitInput(bundle.records, bundle.salts, schema, policy, commitment.depth, registries);
+  const input = { ...datasetCircuitInput(bundle.records, bundle.salts, schema, policy, commitment.depth, registries), context: options.context ?? NO_CONTEXT };
   const pool = options.pool ?? new ProverPool({ workers: 1 });
   try {
     const result = await pool.prove({ wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath }, input);
@@ -135,7 +136,7 @@ export async function verifyDatasetProof(
   vkey: unknown,
   proof: unknown,
   publicSignals: unknown,
-  expected: { root: string; count: number; policyHash: string; schemaHash: string; registries?: readonly RegistryRoot[] },
+  expected: { root: string; count: number; policyHash: string; schemaHash: string; registries?: readonly RegistryRoot[]; context?: bigint },
 ): Promise<VerificationResult> {
   const registries = expected.registries ?? [];
   return verifyProof(vkey, proof, publicSignals, {
@@ -145,7 +146,8 @@ export async function verifyDatasetProof(
       policyHash: expected.policyHash,
       schemaHash: expected.schemaHash,
       ...Object.fromEntries(registries.map((r) => [registrySignalName(r.name), r.root])),
+      ...(expected.context === undefined ? {} : { [CONTEXT_SIGNAL]: expected.context }),
     },
-    signalNames: [...DATASET_SIGNAL_NAMES, ...registries.map((r) => registrySignalName(r.name))],
+    signalNames: [...DATASET_SIGNAL_NAMES, ...registries.map((r) => registrySignalName(r.name)), CONTEXT_SIGNAL],
   });
 }

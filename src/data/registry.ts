@@ -46,6 +46,11 @@ export interface Registry {
   keys: bigint[];
   /** Tree levels from the leaves up; level h holds only its non-empty prefix (the rest are zero subtrees). */
   levels: bigint[][];
+  /**
+   * Consent trees kept on chain (src/data/consent-tree.ts) are in insertion order, not sorted: the leaf index of each
+   * id, aligned with `keys`. Their leaves link to nothing (next = 0), so they prove membership only.
+   */
+  leafIndex?: number[];
 }
 
 /** The public registry file: the set itself and its root (the file a registry operator publishes). */
@@ -69,7 +74,7 @@ export class RegistryError extends ZkaiError {
 }
 
 /** Roots of all-zero subtrees: zeros[h] is the root of 2^h zero leaves. */
-function zeroRoots(depth: number): bigint[] {
+export function zeroRoots(depth: number): bigint[] {
   const zeros = [0n];
   for (let h = 0; h < depth; h += 1) zeros.push(poseidon2([zeros[h] as bigint, zeros[h] as bigint]));
   return zeros;
@@ -195,6 +200,7 @@ export function registryHasKey(registry: Registry, column: Column, value: bigint
 export function membershipWitness(registry: Registry, column: Column, value: bigint): { key: bigint; next: bigint; siblings: bigint[]; bits: number[] } {
   const index = registryIndexOf(registry, column, value);
   if (index < 0) throw new ZkaiError('NOT_IN_REGISTRY', `the value is not in registry ${registry.name}`);
+  if (registry.leafIndex) return { key: (registry.keys[index] as bigint) + 1n, next: 0n, ...registryPath(registry, registry.leafIndex[index] as number) };
   const next = index + 1 < registry.keys.length ? (registry.keys[index + 1] as bigint) + 1n : 0n;
   return { key: (registry.keys[index] as bigint) + 1n, next, ...registryPath(registry, index + 1) };
 }
@@ -215,6 +221,7 @@ export function nonMembershipWitness(registry: Registry, column: Column, value: 
  * is what a forced proof of a listed value must show.
  */
 export function lowLeafWitness(registry: Registry, key: bigint): { listed: boolean; lowKey: bigint; lowNext: bigint; lowValue: bigint; siblings: bigint[]; bits: number[] } {
+  if (registry.leafIndex) throw new RegistryError(`registry ${registry.name} is a consent tree in insertion order: it proves membership only, not absence (use a sorted registry file for NOT-MEMBER-OF)`);
   // count of keys below `key` = position of the low leaf (leaf 0 is the sentinel)
   let low = 0;
   let high = registry.keys.length;

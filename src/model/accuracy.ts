@@ -22,6 +22,7 @@ import { architectureHeader } from './commitment.ts';
 import { emitModelBinding, emitModelCore, modelCommitment, modelHash, poseidonSponge, privateWeightsInput, type ConstraintEstimate, type WeightVisibility } from './circuit-gen.ts';
 import { ModelError } from './errors.ts';
 import { runQuantized, type QuantizedModel } from './quantize.ts';
+import { CONTEXT_SIGNAL, NO_CONTEXT, emitContextInput } from '../circuit/context.ts';
 
 /**
  * Accuracy attestation: "the committed model predicts the label of at least T of the N records of this committed test
@@ -139,10 +140,10 @@ export function taskInput(task: AccuracyTask, values: readonly bigint[]): bigint
 /** What a chunk circuit's public signals mean, in order. */
 export function accuracySignalNames(samples: number, weights: WeightVisibility): string[] {
   const leaves = Array.from({ length: samples }, (_, i) => `leaf${i}`);
-  return weights === 'hashed' ? ['modelCommitment', ...leaves, 'correct', 'taskHash'] : [...leaves, 'correct', 'modelHash', 'taskHash'];
+  return weights === 'hashed' ? ['modelCommitment', ...leaves, 'correct', 'taskHash', CONTEXT_SIGNAL] : [...leaves, 'correct', 'modelHash', 'taskHash', CONTEXT_SIGNAL];
 }
 
-const GENERATOR_VERSION = 'zkai-accuracy-circuit-v1';
+const GENERATOR_VERSION = 'zkai-accuracy-circuit-v2';
 
 /** A generated accuracy chunk circuit. */
 export interface GeneratedAccuracyCircuit {
@@ -174,6 +175,7 @@ export async function generateAccuracyCircuit(model: QuantizedModel, schema: Sch
   line(`signal input v[${samples}][${columns}]; // encoded record values`);
   line(`signal input s[${samples}]; // record salts`);
   line(`signal input active[${samples}];`);
+  emitContextInput(line);
   line(`signal output leaf[${samples}];`);
   line(`signal output correct;`);
   line(`component core[${samples}];`);
@@ -215,7 +217,7 @@ export async function generateAccuracyCircuit(model: QuantizedModel, schema: Sch
     ...lines,
     '}',
     '',
-    `component main {public [${hidden ? 'taskHash' : 'modelHash, taskHash'}]} = AccuracyChunk();`,
+    `component main {public [${hidden ? 'taskHash' : 'modelHash, taskHash'}, context]} = AccuracyChunk();`,
     '',
   ].join('\n');
   const path = join(resolveCacheDir(options.cacheDir), 'generated', `accuracy_${id}.circom`);
@@ -254,7 +256,7 @@ export async function proveAccuracy(
   model: QuantizedModel,
   bundle: DatasetBundle,
   schema: Schema,
-  options: PrepareOptions & { label: string; features?: readonly string[]; scale?: number; samplesPerChunk?: number; weights?: WeightVisibility; modelSalt?: bigint; pool?: ProverPool; onChunk?: (done: number, total: number) => void },
+  options: PrepareOptions & { label: string; features?: readonly string[]; scale?: number; samplesPerChunk?: number; weights?: WeightVisibility; modelSalt?: bigint; pool?: ProverPool; onChunk?: (done: number, total: number) => void; context?: bigint },
 ): Promise<AccuracyProof & { prepared: { circuit: CompiledCircuit; keys: CircuitKeys } }> {
   const weights = options.weights ?? 'fixed';
   if (weights === 'hashed' && options.modelSalt === undefined) throw new ZkaiError('BAD_OPTION', 'private weights are proven against a published model commitment: give the modelSalt it was made with');
@@ -275,6 +277,7 @@ export async function proveAccuracy(
       v: slots.map((r) => (r < count ? bundle.records[r]!.values : Array<bigint>(schema.columns.length).fill(0n)).map(String)),
       s: slots.map((r) => (r < count ? bundle.salts[r]! : 0n).toString()),
       active: slots.map((r) => (r < count ? '1' : '0')),
+      context: (options.context ?? NO_CONTEXT).toString(),
     };
   });
   const pool = options.pool ?? new ProverPool();

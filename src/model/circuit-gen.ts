@@ -9,9 +9,10 @@ import { fieldOf } from '../util/field.ts';
 import { ModelError } from './errors.ts';
 import { linearLayers, type QuantizedModel } from './quantize.ts';
 import { architectureHeader, layerArchitecture, packedWeights, packLayout, weightedLayers } from './commitment.ts';
+import { CONTEXT_SIGNAL, NO_CONTEXT, emitContextInput } from '../circuit/context.ts';
 
 /** Bumped whenever the generated code changes meaning. */
-const GENERATOR_VERSION = 'zkai-model-circuit-v4';
+const GENERATOR_VERSION = 'zkai-model-circuit-v5';
 
 /**
  * Who sees the input. `hashed`: the input is private and the proof publishes a salted Poseidon commitment to it
@@ -66,7 +67,7 @@ export type WeightVisibility = 'fixed' | 'hashed';
 export function inferenceSignalNames(model: Pick<QuantizedModel, 'inputSize'>, visibility: InputVisibility, weights: WeightVisibility = 'fixed'): string[] {
   const inputs = visibility === 'public' ? Array.from({ length: model.inputSize }, (_, j) => `input${j}`) : [];
   const inputHash = visibility === 'private' ? [] : ['inputHash'];
-  return weights === 'hashed' ? ['modelCommitment', ...inputHash, 'class', ...inputs] : [...inputHash, 'class', 'modelHash', ...inputs];
+  return weights === 'hashed' ? ['modelCommitment', ...inputHash, 'class', ...inputs, CONTEXT_SIGNAL] : [...inputHash, 'class', 'modelHash', ...inputs, CONTEXT_SIGNAL];
 }
 
 /** The salted commitment to private weights (see commitment.ts). */
@@ -304,6 +305,7 @@ export async function generateModelCircuit(model: QuantizedModel, visibility: In
     line(`signal output inputHash;`);
   }
   line(`signal output class;`);
+  emitContextInput(line);
   line();
   line(`component core = ModelCore();`);
   line(`for (var j = 0; j < ${model.inputSize}; j++) { core.x[j] <== x[j]; }`);
@@ -321,7 +323,7 @@ export async function generateModelCircuit(model: QuantizedModel, visibility: In
   estimate.unshift(...core.estimate);
 
   const id = sha256Parts([GENERATOR_VERSION, hidden ? architectureHeader(model).join(',') : hash, visibility, weights]).slice(0, 20);
-  const publicInputs = [...(hidden ? [] : ['modelHash']), ...(visibility === 'public' ? ['x'] : [])];
+  const publicInputs = [...(hidden ? [] : ['modelHash']), ...(visibility === 'public' ? ['x'] : []), CONTEXT_SIGNAL];
   const source = [
     'pragma circom 2.1.0;',
     '',
@@ -338,7 +340,7 @@ export async function generateModelCircuit(model: QuantizedModel, visibility: In
     ...lines,
     '}',
     '',
-    publicInputs.length > 0 ? `component main {public [${publicInputs.join(', ')}]} = ModelInference();` : 'component main = ModelInference();',
+    `component main {public [${publicInputs.join(', ')}]} = ModelInference();`,
     '',
   ].join('\n');
   const path = join(resolveCacheDir(options.cacheDir), 'generated', `model_${hidden ? 'hashed_' : ''}${id}.circom`);
@@ -362,5 +364,6 @@ export function inferenceInput(model: QuantizedModel, input: readonly bigint[], 
     ...(weights.visibility === 'hashed' ? privateWeightsInput(model, weights.salt ?? 0n) : { modelHash: modelHash(model) }),
     x: input.map((v) => fieldOf(v).toString()),
     ...(visibility === 'private' ? {} : { salt: (salt ?? 0n).toString() }),
+    context: NO_CONTEXT,
   };
 }

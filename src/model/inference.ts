@@ -8,6 +8,7 @@ import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { fieldOf, generateModelCircuit, inferenceInput, inferenceSignalNames, inputCommitment, modelCommitment, modelHash, type GeneratedModelCircuit, type InputVisibility, type WeightVisibility } from './circuit-gen.ts';
 import { runQuantized, type QuantizedModel } from './quantize.ts';
+import { CONTEXT_SIGNAL, NO_CONTEXT } from '../circuit/context.ts';
 
 /** A model's inference circuit, generated, compiled and set up (all cached). */
 export interface PreparedModelCircuit {
@@ -48,7 +49,7 @@ export interface InferenceProof {
 export async function proveInference(
   model: QuantizedModel,
   input: readonly bigint[],
-  options: PrepareOptions & { visibility?: InputVisibility; salt?: bigint; weights?: WeightVisibility; modelSalt?: bigint; pool?: ProverPool } = {},
+  options: PrepareOptions & { visibility?: InputVisibility; salt?: bigint; weights?: WeightVisibility; modelSalt?: bigint; pool?: ProverPool; context?: bigint } = {},
 ): Promise<InferenceProof & { prepared: PreparedModelCircuit; salt?: bigint }> {
   const visibility = options.visibility ?? 'hashed';
   const weights = options.weights ?? 'fixed';
@@ -58,7 +59,7 @@ export async function proveInference(
   const salt = visibility === 'hashed' ? (options.salt ?? randomFieldSalt()) : 0n;
   const pool = options.pool ?? new ProverPool({ workers: 1 });
   try {
-    const circuitInput = inferenceInput(model, input, visibility, salt, weights === 'hashed' ? { visibility: 'hashed', salt: options.modelSalt as bigint } : { visibility: 'fixed' });
+    const circuitInput = { ...inferenceInput(model, input, visibility, salt, weights === 'hashed' ? { visibility: 'hashed', salt: options.modelSalt as bigint } : { visibility: 'fixed' }), context: options.context ?? NO_CONTEXT };
     const result = await pool.prove({ wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath }, circuitInput);
     const names = inferenceSignalNames(model, visibility, weights);
     const predicted = Number(result.publicSignals[names.indexOf('class')]);
@@ -99,11 +100,14 @@ export async function verifyInference(
     predicted: number;
     inputHash?: string;
     input?: readonly bigint[];
+    /** The context the proof must be bound to (see src/circuit/context.ts); any when absent. */
+    context?: bigint;
   },
 ): Promise<VerificationResult> {
   const weights = expected.weights ?? 'fixed';
   const names = inferenceSignalNames({ inputSize: expected.model.inputSize }, expected.visibility, weights);
   const expect: Record<string, string | number | bigint> = { class: expected.predicted };
+  if (expected.context !== undefined) expect[CONTEXT_SIGNAL] = expected.context;
   if (weights === 'hashed') {
     if (expected.modelCommitment === undefined) throw new ZkaiError('BAD_OPTION', 'a private-weights proof is verified against the model commitment the verifier trusts');
     expect.modelCommitment = expected.modelCommitment;

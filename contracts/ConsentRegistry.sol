@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @notice The Poseidon(2) hash contract that circomlibjs generates (`poseidonContract.createCode(2)`), BN254,
+/// circomlib parameters: the same function as `poseidon2` of poseidon-lite and circomlib's `Poseidon(2)` template.
+interface IPoseidon2 {
+    function poseidon(uint256[2] calldata) external pure returns (uint256);
+}
+
+/// @title ConsentRegistry
+/// @notice Public consent sets, one per purpose, each committed as the root of a fixed-depth binary Poseidon(2)
+/// Merkle tree whose leaves are opaque BN254 field elements chosen by the data subjects. A proof about private data
+/// can then show that each record's consent leaf lies under a root this contract knows (`isKnownRoot`).
+///
+/// Tree: leaf `i` is the i-th granted leaf (0 once revoked, and for never-granted positions); zero subtree roots are
+/// zeros[0] = 0, zeros[h + 1] = Poseidon(zeros[h], zeros[h]); a node is Poseidon(left, right). This is exactly the
+/// tree of zkai's TypeScript registries (`src/data/registry.ts`), so off-chain and on-chain roots agree.
+///
+/// Storage layout choices (gas):
+/// - Zero subtree roots are computed ONCE, in the constructor (24 Poseidon calls), and kept as immutables, i.e. in
+///   the runtime bytecode: reading one costs 3 gas, where a storage copy would cost a cold SLOAD (2,100 gas) per
+///   level per grant, and computing them per purpose would cost `depth` Poseidon calls and SSTOREs per purpose.
+/// - Appends use a frontier: `_frontier[purpose][h]` is the most recently COMPLETED left node of level h. An append
+///   writes exactly one frontier slot (the level of the first 0 bit of its index: there, a left subtree has just been
+///   completed) and reads the frontier at the levels where its index bit is 1.
+/// - Every leaf is stored (`leafOf`), so `revoke` knows the old leaf and checks the caller's sibling path against the
+///   current root before it recomputes the root with a 0 leaf from the same (now verified) siblings. A revocation
+///   changes the nodes on the leaf's path; when one of them is the frontier node that the next appends will read
+///   (level h where bit h of leafCount is 1 and the node is the left sibling of that position), the frontier is
+///   updated too. Other frontier slots are either not ancestors of the leaf, or are overwritten by an append before
+///   they are read again.
+contract ConsentRegistry {
+    /// @notice The BN254 scalar field order r: leaves (and siblings) must be below it.
+    uint256 public constant SNARK_SCALAR_FIELD =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    /// @notice Deepest tree a purpose may use (2^24 leaves).
+    uint8 public constant MAX_DEPTH = 24;
+    /// @dev Poseidon(0, 0) with circomlib's parameters: the constructor checks the hash contract against it.
+    uint256 private constant POSEIDON_ZERO_ZERO =
+        14744269619966411208579211824598458697587494354926760081771325075741142829156;
+    /// @dev Selector of `poseidon(uint256[2])`.
+    uint256 private constant POSEIDON_SELECTOR = 0x29a5f2f6;
+
+    struct Purpose {
+        address admin; // 20 bytes  \
+        uint8 depth; //   1 byte    | one slot (29 bytes)
+        uint32 rootWindow; // 4     |
+        uint32 leafCount; //  4     /
+        uint256 root;
+    }
+
+    /// @notice The Poseidon(2) contract every node hash is computed with.
+    IPoseidon2 public immutable poseidon;
+
+    // zeros[h] for h = 1..24 (zeros[0] = 0): immutables, see the contract's documentation.
+    uint256 private immutable Z1;
+    uint256 private immutable Z2;
+    uint256 private immutable Z3;
+    uint256 private immutable Z4;
+    uint256 private immutable Z5;
+    uint256 private immutable Z6;
+    uint256 private immutable Z7;
+    uint256 private immutable Z8;
+    uint256 private immutable Z9;
+    uint256 private immutable Z10;
+    uint256 private immutable Z11;
+    uint256 private immutable Z12;
+    uint256 private immutable Z13;
+    uint256 private immutable Z14;
+    uint256 private immutable Z15;
+    uint256 private immutable Z16;
+    uint256 private immutable Z17;
+    uint256 private immutable Z18;
+    uint256 private immutable Z19;
+    uint256 private immutable Z20;
+    uint256 private immutable Z21;
+    uint256 private immutable Z22;
+    uint256 private immutable Z23;
+    uint256 private immutable Z24;
+
+    mapping(bytes32 => Purpose) private _purposes;
+    /// @dev purpose => level => most recently completed left node of that level.
+    mapping(bytes32 => mapping(uint256 => uint256)) private _frontier;
+    /// @notice purpose => leaf index => the leaf (0 once revoked).
+    mapping(bytes32 => mapping(uint256 => uint256)) public leafOf;
+    /// @notice purpose => leaf index => the data subject who granted it (kept after a revocation).
+    mapping(bytes32 => mapping(uint256 => address)) public subjectOf;
+    /// @notice purpose => root => block.timestamp at which that root was last replaced (0: never).
+    mapping(bytes32 => mapping(uint256 => uint256)) public supersededAt;
+    /// @notice subject => the one address allowed to grant and revoke on their behalf (0: none).
+    mapping(address => address) public delegateOf;
+
+    event PurposeCreated(bytes32 indexed purpose, address indexed admin, uint8 depth, uint32 rootWindow, string description);
+    event ConsentGranted(bytes32 indexed purpose, uint256 index, uint256 leaf, address indexed subject, address by);
+    event ConsentRevoked(bytes32 indexed purpose, uint256 index, address indexed subject, address by);
+    /// @notice Emitted on every root change, and once on creation (oldRoot 0, newRoot the empty tree's root).
+    event RootChanged(bytes32 indexed purpose, uint256 oldRoot, uint256 newRoot);
+    /// @notice Emitted by setDelegate and clearDelegate (delegate 0).
+    event DelegateSet(address indexed subject, address delegate);
+
+    error NotAContract(address account);
+    error WrongPoseidon(address hasher, uint256 poseidonZeroZero);
+    error PoseidonFailed();
+    error PurposeExists(bytes32 purpose);
+    error PurposeUnknown(bytes32 purpose);
+    error BadDepth(uint8 depth);
+    error ZeroLeaf();
+    error LeafNotInField(uint256 leaf);
+    error TreeFull(bytes32 purpose, uint8 depth);
+    error NotSubjectOrDelegate(address caller, address subject);
+    error ZeroDelegate();
+    error UnknownIndex(bytes32 purpose, uint256 index, uint256 leafCount);
+    error AlreadyRevoked(bytes32 purpose, uint256 index);
+    error BadPathLength(uint256 given, uint256 depth);
+    error BadSiblings(bytes32 purpose, uint256 index);
+
+    /// @param poseidon_ a deployed circomlibjs Poseidon(2) contract; checked by hashing (0, 0).
+    constructor(IPoseidon2 poseidon_) {
+        address hasher = address(poseidon_);
+        if (hasher.code.length == 0) revert NotAContract(hasher);
+        poseidon = poseidon_;
+        uint256 z = _hash(hasher, 0, 0);
+        if (z != POSEIDON_ZERO_ZERO) revert WrongPoseidon(hasher, z);
+        Z1 = z;
+        z = _hash(hasher, z, z); Z2 = z;
+        z = _hash(hasher, z, z); Z3 = z;
+        z = _hash(hasher, z, z); Z4 = z;
+        z = _hash(hasher, z, z); Z5 = z;
+        z = _hash(hasher, z, z); Z6 = z;
+        z = _hash(hasher, z, z); Z7 = z;
+        z = _hash(hasher, z, z); Z8 = z;
+        z = _hash(hasher, z, z); Z9 = z;
+        z = _hash(hasher, z, z); Z10 = z;
+        z = _hash(hasher, z, z); Z11 = z;
+        z = _hash(hasher, z, z); Z12 = z;
+        z = _hash(hasher, z, z); Z13 = z;
+        z = _hash(hasher, z, z); Z14 = z;
+        z = _hash(hasher, z, z); Z15 = z;
+        z = _hash(hasher, z, z); Z16 = z;
+        z = _hash(hasher, z, z); Z17 = z;
+        z = _hash(hasher, z, z); Z18 = z;
+        z = _hash(hasher, z, z); Z19 = z;
+        z = _hash(hasher, z, z); Z20 = z;
+        z = _hash(hasher, z, z); Z21 = z;
+        z = _hash(hasher, z, z); Z22 = z;
+        z = _hash(hasher, z, z); Z23 = z;
+        z = _hash(hasher, z, z); Z24 = z;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Purposes
+
+    /// @notice Create a purpose with an empty tree of 2^depth leaves. Anyone may create a purpose id once; the
+    /// caller becomes its admin. The description is only emitted (PurposeCreated), not stored.
+    /// @param rootWindow how many seconds a replaced root stays acceptable to `isKnownRoot`.
+    function createPurpose(bytes32 purpose, uint8 depth, uint32 rootWindow, string calldata description) external {
+        if (depth == 0 || depth > MAX_DEPTH) revert BadDepth(depth);
+        Purpose storage p = _purposes[purpose];
+        if (p.depth != 0) revert PurposeExists(purpose);
+        uint256 root = _zeros()[depth];
+        p.admin = msg.sender;
+        p.depth = depth;
+        p.rootWindow = rootWindow;
+        p.root = root;
+        emit PurposeCreated(purpose, msg.sender, depth, rootWindow, description);
+        emit RootChanged(purpose, 0, root);
+    }
+
+    /// @notice A purpose's admin, depth, root window, number of leaves appended so far, and current root.
+    function purposeInfo(bytes32 purpose)
+        external
+        view
+        returns (address admin, uint8 depth, uint32 rootWindow, uint256 leafCount, uint256 root)
+    {
+        Purpose storage p = _known(purpose);
+        return (p.admin, p.depth, p.rootWindow, p.leafCount, p.root);
+    }
+
+    /// @notice The purpose's current root.
+    function currentRoot(bytes32 purpose) external view returns (uint256) {
+        return _known(purpose).root;
+    }
+
+    /// @notice How many leaves were appended (revoked ones included): the index the next grant gets.
+    function leafCount(bytes32 purpose) external view returns (uint256) {
+        return _known(purpose).leafCount;
+    }
+
+    /// @notice True if `root` is the purpose's current root, or was replaced less than `rootWindow` seconds ago.
+    /// False for an unknown purpose (never reverts, so a verifier can use it directly).
+    function isKnownRoot(bytes32 purpose, uint256 root) external view returns (bool) {
+        Purpose storage p = _purposes[purpose];
+        if (p.depth == 0) return false;
+        if (root == p.root) return true;
+        uint256 replaced = supersededAt[purpose][root];
+        return replaced != 0 && block.timestamp - replaced < p.rootWindow;
+    }
+
+    /// @notice The zero subtree roots zeros[0..24] this contract uses.
+    function zeroRoots() external view returns (uint256[25] memory) {
+        return _zeros();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Delegates
+
+    /// @notice Name the one address that may grant and revoke for the caller (replaces any previous delegate).
+    function setDelegate(address delegate) external {
+        if (delegate == address(0)) revert ZeroDelegate();
+        delegateOf[msg.sender] = delegate;
+        emit DelegateSet(msg.sender, delegate);
+    }
+
+    /// @notice Remove the caller's delegate.
+    function clearDelegate() external {
+        delete delegateOf[msg.sender];
+        emit DelegateSet(msg.sender, address(0));
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Consent
+
+    /// @notice Grant consent: append `leaf` (a nonzero field element) with the caller as its data subject.
+    /// @return index the leaf's position in the purpose's tree.
+    function grant(bytes32 purpose, uint256 leaf) external returns (uint256 index) {
+        return _grant(purpose, msg.sender, leaf);
+    }
+
+    /// @notice Grant consent for `subject`; only the subject or their delegate may.
+    function grantFor(address subject, bytes32 purpose, uint256 leaf) external returns (uint256 index) {
+        if (msg.sender != subject && msg.sender != delegateOf[subject]) revert NotSubjectOrDelegate(msg.sender, subject);
+        return _grant(purpose, subject, leaf);
+    }
+
+    /// @notice Revoke consent: set leaf `index` to 0. Only its subject or their delegate may. `siblings` is the leaf's
+    /// Merkle path in the current tree (level 0 first); it is checked against the current root.
+    function revoke(bytes32 purpose, uint256 index, uint256[] calldata siblings) external {
+        Purpose storage p = _known(purpose);
+        uint256 count = p.leafCount;
+        if (index >= count) revert UnknownIndex(purpose, index, count);
+        address subject = subjectOf[purpose][index];
+        if (msg.sender != subject && msg.sender != delegateOf[subject]) revert NotSubjectOrDelegate(msg.sender, subject);
+        uint256 leaf = leafOf[purpose][index];
+        if (leaf == 0) revert AlreadyRevoked(purpose, index);
+        if (siblings.length != p.depth) revert BadPathLength(siblings.length, p.depth);
+        uint256 oldRoot = p.root;
+        (uint256 checkedRoot, uint256 newRoot) = _updatePath(_frontier[purpose], index, count, leaf, siblings);
+        if (checkedRoot != oldRoot) revert BadSiblings(purpose, index);
+        leafOf[purpose][index] = 0;
+        _setRoot(purpose, p, oldRoot, newRoot);
+        emit ConsentRevoked(purpose, index, subject, msg.sender);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Internals
+
+    function _known(bytes32 purpose) private view returns (Purpose storage p) {
+        p = _purposes[purpose];
+        if (p.depth == 0) revert PurposeUnknown(purpose);
+    }
+
+    function _grant(bytes32 purpose, address subject, uint256 leaf) private returns (uint256 index) {
+        if (leaf == 0) revert ZeroLeaf();
+        if (leaf >= SNARK_SCALAR_FIELD) revert LeafNotInField(leaf);
+        Purpose storage p = _known(purpose);
+        uint256 depth = p.depth;
+        index = p.leafCount;
+        if (index >> depth != 0) revert TreeFull(purpose, uint8(depth));
+        uint256 node = _append(_frontier[purpose], index, depth, leaf);
+        leafOf[purpose][index] = leaf;
+        subjectOf[purpose][index] = subject;
+        p.leafCount = uint32(index + 1);
+        _setRoot(purpose, p, p.root, node);
+        emit ConsentGranted(purpose, index, leaf, subject, msg.sender);
+    }
+
+    /// @dev The root after appending `leaf` at `index`; writes the frontier slot of the left subtree it completes.
+    function _append(mapping(uint256 => uint256) storage frontier, uint256 index, uint256 depth, uint256 leaf)
+        private
+        returns (uint256 node)
+    {
+        uint256[25] memory z = _zeros();
+        address hasher = address(poseidon);
+        node = leaf;
+        bool completes = true; // all bits of `index` below level h are 1: the node of level h is complete
+        for (uint256 h = 0; h < depth; ) {
+            if ((index >> h) & 1 == 0) {
+                if (completes) {
+                    frontier[h] = node;
+                    completes = false;
+                }
+                node = _hash(hasher, node, z[h]);
+            } else {
+                node = _hash(hasher, frontier[h], node);
+            }
+            unchecked {
+                ++h;
+            }
+        }
+    }
+
+    /// @dev Walk leaf `index`'s path with the given siblings twice: from its current `leaf` (the root this gives must
+    /// be the current root, which the caller checks) and from 0 (the new root). Keeps the frontier consistent.
+    function _updatePath(
+        mapping(uint256 => uint256) storage frontier,
+        uint256 index,
+        uint256 count,
+        uint256 leaf,
+        uint256[] calldata siblings
+    ) private returns (uint256 oldNode, uint256 newNode) {
+        uint256[25] memory z = _zeros();
+        address hasher = address(poseidon);
+        oldNode = leaf;
+        // newNode starts as the new leaf, 0
+        for (uint256 h = 0; h < siblings.length; ) {
+            uint256 sibling = siblings[h];
+            if (sibling >= SNARK_SCALAR_FIELD) return (0, 0); // never the current root: BadSiblings
+            uint256 position = index >> h;
+            // The frontier node the next appends read at this level is node (count >> h) - 1, when (count >> h) is
+            // odd. If that is this path's node, it changes.
+            if ((count >> h) & 1 == 1 && position + 1 == count >> h) frontier[h] = newNode;
+            bool bothEmpty = newNode == z[h] && sibling == z[h];
+            if (position & 1 == 0) {
+                oldNode = _hash(hasher, oldNode, sibling);
+                newNode = bothEmpty ? z[h + 1] : _hash(hasher, newNode, sibling);
+            } else {
+                oldNode = _hash(hasher, sibling, oldNode);
+                newNode = bothEmpty ? z[h + 1] : _hash(hasher, sibling, newNode);
+            }
+            unchecked {
+                ++h;
+            }
+        }
+    }
+
+    function _setRoot(bytes32 purpose, Purpose storage p, uint256 oldRoot, uint256 newRoot) private {
+        supersededAt[purpose][oldRoot] = block.timestamp;
+        p.root = newRoot;
+        emit RootChanged(purpose, oldRoot, newRoot);
+    }
+
+    /// @dev Poseidon(a, b) through a STATICCALL to the hash contract, without Solidity's ABI encoding overhead.
+    function _hash(address hasher, uint256 a, uint256 b) private view returns (uint256 result) {
+        bool ok;
+        assembly ("memory-safe") {
+            // Scratch space above the free memory pointer (not allocated: nothing else runs in between).
+            let m := mload(0x40)
+            mstore(m, shl(224, POSEIDON_SELECTOR))
+            mstore(add(m, 0x04), a)
+            mstore(add(m, 0x24), b)
+            ok := staticcall(gas(), hasher, m, 0x44, 0x00, 0x20)
+            // Yul evaluates arguments right to left: read returndatasize only after the call.
+            ok := and(ok, eq(returndatasize(), 0x20))
+            result := mload(0x00)
+        }
+        if (!ok) revert PoseidonFailed();
+    }
+
+    /// @dev zeros[0..24], from the immutables (no storage reads).
+    function _zeros() private view returns (uint256[25] memory z) {
+        z[1] = Z1;
+        z[2] = Z2;
+        z[3] = Z3;
+        z[4] = Z4;
+        z[5] = Z5;
+        z[6] = Z6;
+        z[7] = Z7;
+        z[8] = Z8;
+        z[9] = Z9;
+        z[10] = Z10;
+        z[11] = Z11;
+        z[12] = Z12;
+        z[13] = Z13;
+        z[14] = Z14;
+        z[15] = Z15;
+        z[16] = Z16;
+        z[17] = Z17;
+        z[18] = Z18;
+        z[19] = Z19;
+        z[20] = Z20;
+        z[21] = Z21;
+        z[22] = Z22;
+        z[23] = Z23;
+        z[24] = Z24;
+    }
+}

@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @notice zkai's generated Groth16 verifiers (src/chain/groth16-template.ts): revert unless the proof verifies.
+interface IZkaiVerifier {
+    function verifyProof(uint256[8] calldata proof, uint256[] calldata publicSignals) external view;
+    function PUBLIC_INPUTS() external view returns (uint256);
+    function VERIFICATION_KEY_ID() external view returns (bytes32);
+}
+
+/// @notice circomlibjs's Poseidon(2) contract.
+interface IPoseidon2 {
+    function poseidon(uint256[2] calldata inputs) external pure returns (uint256);
+}
+
+/// @notice The consent registry's root history (contracts/ConsentRegistry.sol).
+interface IConsentRoots {
+    function isKnownRoot(bytes32 purpose, uint256 root) external view returns (bool);
+}
+
+/// @title zkai registry: circuits, datasets and models, and attestations made with zero-knowledge proofs.
+/// @notice One deployment holds the audit trail: which circuits (verification keys) mean what, which dataset and
+/// model commitments exist (versioned by their owners), and attestations shaped like the Ethereum Attestation
+/// Service's (uid, circuit as schema, subject, attester, time, expiry, refUID, revocable), each made by verifying a
+/// proof whose public signals equal the subject's registered fields. A proof is bound to its context
+/// (chain id, this registry, the sender, a nonce) and each statement is accepted once, so a proof can neither be
+/// replayed nor submitted by anyone but the attester it was made for.
+contract ZkaiRegistry {
+    // ------------------------------------------------------------------------------------------------ types
+
+    /// @notice What a circuit proves. DatasetChunk circuits are attested chunk by chunk (attestChunk).
+    enum Kind {
+        None,
+        DatasetPolicy,
+        DatasetChunk,
+        Inference,
+        Accuracy,
+        Inclusion
+    }
+
+    /// @notice Where each meaning sits among a circuit's public signals: index + 1, or 0 when the circuit has none.
+    struct Layout {
+        uint16 root; // dataset root (DatasetChunk: the first subtree root; the others follow it)
+        uint16 count;
+        uint16 policyHash;
+        uint16 schemaHash;
+        uint16 modelHash; // model hash (fixed weights) or model commitment (private weights)
+        uint16 consentRoot; // a consent registry root the proof checked membership against
+        uint16 chunkDepth;
+        uint16 chunkSubtrees;
+        uint16 context;
+    }
+
+    struct Circuit {
+        address verifier;
+        Kind kind;
+        uint16 publicInputs;
+        uint256 policyHash; // the policy the circuit pins (0: none); checked against the signal
+        bytes32 consentPurpose;
+        Layout layout;
+        string uri;
+    }
+
+    enum SubjectKind {
+        None,
+        Dataset,
+        Model
+    }
+
+    /// @notice One version of a dataset or model commitment. Its id is what attestations name as their subject.
+    struct Version {
+        bytes32 subjectId; // the dataset or model this is a version of
+        SubjectKind kind;
+        uint32 number; // 1, 2, ...
+        uint8 depth; // dataset tree depth
+        uint64 time;
+        bytes32 previous; // id of the version before, or 0
+        uint256 root; // dataset commitment root
+        uint256 count; // dataset record count
+        uint256 schemaHash;
+        uint256 modelHash; // model hash or commitment
+        string uri;
+    }
+
+    struct Subject {
+        address owner;
+        SubjectKind kind;
+        uint32 versions;
+        bytes32 latest;
+    }
+
+    /// @notice An attestation, shaped like EAS's.
+    struct Attestation {
+        bytes32 uid;
+        bytes32 circuit; // the "schema": a circuit id
+        bytes32 subject; // a version id
+        address attester;
+        uint64 time;
+        uint64 expirationTime; // 0: never
+        uint64 revocationTime; // 0: not revoked
+        bytes32 refUID;
+        bool revocable;
+        uint256 policyHash;
+        bytes32 statement; // keccak256 of the public signals (all chunks' for a chunked attestation)
+    }
+
+    struct AttestRequest {
+        bytes32 circuit;
+        bytes32 subject;
+        uint64 expirationTime;
+        bytes32 refUID;
+        bool revocable;
+        bytes32 nonce;
+        uint256[8] proof;
+        uint256[] publicSignals;
+    }
+
+    /// @notice Progress of a chunked dataset attestation, per (subject, circuit, attester).
+    struct ChunkSession {
+        uint32 chunks;
+        uint64 records;
+        uint64 appended; // subtree roots folded into the frontier
+        bytes32 statement; // running hash of the chunks' public signals
+        mapping(uint256 => uint256) frontier;
+    }
+
+    // ------------------------------------------------------------------------------------------------ errors
+
+    error NotOwner(address caller, address owner);
+    error CircuitExists(bytes32 circuit);
+    error CircuitUnknown(bytes32 circuit);
+    error VerifierKeyMismatch(bytes32 circuit, bytes32 verifierKeyId);
+    error BadLayout(string reason);
+    error WrongKind(bytes32 circuit, Kind kind);
+    error SubjectExists(bytes32 subjectId);
+    error SubjectUnknown(bytes32 id);
+    error NotSubjectOwner(bytes32 subjectId, address caller, address owner);
+    error SubjectKindMismatch(bytes32 subject, SubjectKind expected, SubjectKind actual);
+    error BadSubject(string reason);
+    error PublicInputCount(uint256 expected, uint256 got);
+    error ContextMismatch(uint256 expected, uint256 got);
+    error FieldMismatch(string field, uint256 expected, uint256 got);
+    error StaleConsentRoot(bytes32 purpose, uint256 root);
+    error ProofAlreadyUsed(bytes32 nullifier);
+    error BadExpiration(uint64 expirationTime);
+    error RefUnknown(bytes32 refUID);
+    error AttestationUnknown(bytes32 uid);
+    error NotAttester(bytes32 uid, address caller, address attester);
+    error NotRevocable(bytes32 uid);
+    error AlreadyRevoked(bytes32 uid);
+    error ChunkShape(string reason);
+    error RootMismatch(uint256 combined, uint256 registered);
+
+    // ------------------------------------------------------------------------------------------------ events
+
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+    event CircuitRegistered(bytes32 indexed circuit, address verifier, Kind kind, string uri);
+    event SubjectRegistered(bytes32 indexed subjectId, address indexed owner, SubjectKind kind, bytes32 label);
+    event VersionPublished(bytes32 indexed subjectId, bytes32 indexed version, uint32 number, bytes32 previous);
+    event Attested(
+        bytes32 indexed subject,
+        address indexed attester,
+        bytes32 indexed circuit,
+        bytes32 uid,
+        uint256[] publicSignals
+    );
+    event Revoked(bytes32 indexed subject, address indexed attester, bytes32 indexed uid);
+    event ChunkAccepted(bytes32 indexed subject, address indexed attester, bytes32 indexed circuit, uint32 chunk, uint64 records);
+    event ChunkSessionReset(bytes32 indexed subject, address indexed attester, bytes32 indexed circuit);
+
+    // ------------------------------------------------------------------------------------------------ state
+
+    uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 internal constant MAX_DEPTH = 32;
+
+    address public owner;
+    IPoseidon2 public immutable poseidon;
+    IConsentRoots public immutable consent;
+
+    mapping(bytes32 => Circuit) internal circuits;
+    mapping(bytes32 => Subject) public subjects;
+    mapping(bytes32 => Version) internal versions;
+    mapping(bytes32 => Attestation) internal attestations;
+    mapping(bytes32 => bool) public usedStatements;
+    mapping(bytes32 => ChunkSession) internal sessions;
+    /// @notice zeroRoots[h]: the root of 2^h zero leaves (Poseidon(2) tree), as src/data computes it.
+    uint256[MAX_DEPTH + 1] public zeroRoots;
+
+    modifier onlyOwner() {
+        if (msg.sender != owner) revert NotOwner(msg.sender, owner);
+        _;
+    }
+
+    /// @param poseidon_ circomlibjs's Poseidon(2) contract
+    /// @param consent_ the consent registry (may be the zero address when no circuit checks consent)
+    constructor(IPoseidon2 poseidon_, IConsentRoots consent_) {
+        owner = msg.sender;
+        poseidon = poseidon_;
+        consent = consent_;
+        uint256 node = 0;
+        for (uint256 h = 1; h <= MAX_DEPTH; h++) {
+            node = poseidon_.poseidon([node, node]);
+            zeroRoots[h] = node;
+        }
+        emit OwnershipTransferred(address(0), msg.sender);
+    }
+
+    /// @notice Hand the registry (circuit curation) to another owner.
+    function transferOwnership(address newOwner) external onlyOwner {
+        emit OwnershipTransferred(owner, newOwner);
+        owner = newOwner;
+    }
+
+    // ------------------------------------------------------------------------------------------------ circuits
+
+    /// @notice Register a circuit by its verification key id. Only the owner curates circuits: a layout says what
+    /// a circuit's signals mean, and a wrong one would let proofs claim what they do not prove.
+    function registerCircuit(
+        bytes32 id,
+        address verifier,
+        Kind kind,
+        Layout calldata layout,
+        uint256 policyHash,
+        bytes32 consentPurpose,
+        string calldata uri
+    ) external onlyOwner {
+        if (circuits[id].verifier != address(0)) revert CircuitExists(id);
+        bytes32 keyId = IZkaiVerifier(verifier).VERIFICATION_KEY_ID();
+        if (keyId != id) revert VerifierKeyMismatch(id, keyId);
+        uint256 n = IZkaiVerifier(verifier).PUBLIC_INPUTS();
+        _checkLayout(kind, layout, n, consentPurpose);
+        Circuit storage c = circuits[id];
+        c.verifier = verifier;
+        c.kind = kind;
+        c.publicInputs = uint16(n);
+        c.policyHash = policyHash;
+        c.consentPurpose = consentPurpose;
+        c.layout = layout;
+        c.uri = uri;
+        emit CircuitRegistered(id, verifier, kind, uri);
+    }
+
+    function _checkLayout(Kind kind, Layout calldata l, uint256 n, bytes32 purpose) internal view {
+        if (kind == Kind.None) revert BadLayout("kind");
+        uint16[9] memory all = [l.root, l.count, l.policyHash, l.schemaHash, l.modelHash, l.consentRoot, l.chunkDepth, l.chunkSubtrees, l.context];
+        for (uint256 i = 0; i < all.length; i++) if (all[i] > n) revert BadLayout("index past the last public signal");
+        if (l.context == 0) revert BadLayout("no context signal: proofs could be replayed or stolen");
+        if ((l.consentRoot == 0) != (purpose == bytes32(0))) revert BadLayout("consent root and purpose go together");
+        if (l.consentRoot != 0 && address(consent) == address(0)) revert BadLayout("no consent registry");
+        if (kind == Kind.DatasetPolicy || kind == Kind.DatasetChunk) {
+            if (l.root == 0 || l.count == 0 || l.policyHash == 0 || l.schemaHash == 0) revert BadLayout("dataset circuits publish root, count, policy and schema hashes");
+        }
+        if (kind == Kind.DatasetChunk) {
+            if (l.root != 1 || l.chunkDepth == 0 || l.chunkSubtrees == 0) revert BadLayout("chunk circuits publish their subtree roots first, chunk depth and subtrees");
+        }
+        if (kind == Kind.Inference && l.modelHash == 0) revert BadLayout("inference circuits publish the model hash");
+        if (kind == Kind.Inclusion && (l.root == 0 || l.schemaHash == 0)) revert BadLayout("inclusion circuits publish root and schema hash");
+        if (kind == Kind.Accuracy) revert BadLayout("accuracy attestations are not supported on chain yet");
+    }
+
+    /// @notice A registered circuit.
+    function getCircuit(bytes32 id) external view returns (Circuit memory) {
+        return circuits[id];
+    }
+
+    // ------------------------------------------------------------------------------------------------ subjects
+
+    /// @notice Register a dataset commitment; the caller owns it. Its id is keccak256(owner, label).
+    function registerDataset(bytes32 label, uint256 root, uint256 count, uint8 depth, uint256 schemaHash, string calldata uri)
+        external
+        returns (bytes32 subjectId, bytes32 version)
+    {
+        subjectId = _newSubject(label, SubjectKind.Dataset);
+        version = _publish(subjectId, root, count, depth, schemaHash, 0, uri);
+    }
+
+    /// @notice Register a model commitment (its hash, or its commitment for private weights); the caller owns it.
+    function registerModel(bytes32 label, uint256 modelHash, string calldata uri) external returns (bytes32 subjectId, bytes32 version) {
+        subjectId = _newSubject(label, SubjectKind.Model);
+        version = _publish(subjectId, 0, 0, 0, 0, modelHash, uri);
+    }
+
+    /// @notice Publish a new version of a dataset (only its owner); it links to the previous one.
+    function publishDatasetVersion(bytes32 subjectId, uint256 root, uint256 count, uint8 depth, uint256 schemaHash, string calldata uri)
+        external
+        returns (bytes32)
+    {
+        _onlySubjectOwner(subjectId, SubjectKind.Dataset);
+        return _publish(subjectId, root, count, depth, schemaHash, 0, uri);
+    }
+
+    /// @notice Publish a new version of a model (only its owner); it links to the previous one.
+    function publishModelVersion(bytes32 subjectId, uint256 modelHash, string calldata uri) external returns (bytes32) {
+        _onlySubjectOwner(subjectId, SubjectKind.Model);
+        return _publish(subjectId, 0, 0, 0, 0, modelHash, uri);
+    }
+
+    /// @notice Hand a dataset or model to another owner.
+    function transferSubject(bytes32 subjectId, address newOwner) external {
+        _onlySubjectOwner(subjectId, subjects[subjectId].kind);
+        subjects[subjectId].owner = newOwner;
+        emit SubjectRegistered(subjectId, newOwner, subjects[subjectId].kind, bytes32(0));
+    }
+
+    function _newSubject(bytes32 label, SubjectKind kind) internal returns (bytes32 subjectId) {
+        subjectId = keccak256(abi.encode(msg.sender, label));
+        if (subjects[subjectId].owner != address(0)) revert SubjectExists(subjectId);
+        subjects[subjectId] = Subject({owner: msg.sender, kind: kind, versions: 0, latest: bytes32(0)});
+        emit SubjectRegistered(subjectId, msg.sender, kind, label);
+    }
+
+    function _onlySubjectOwner(bytes32 subjectId, SubjectKind kind) internal view {
+        Subject storage s = subjects[subjectId];
+        if (s.owner == address(0)) revert SubjectUnknown(subjectId);
+        if (s.owner != msg.sender) revert NotSubjectOwner(subjectId, msg.sender, s.owner);
+        if (s.kind != kind) revert SubjectKindMismatch(subjectId, kind, s.kind);
+    }
+
+    function _publish(bytes32 subjectId, uint256 root, uint256 count, uint8 depth, uint256 schemaHash, uint256 modelHash, string calldata uri)
+        internal
+        returns (bytes32 id)
+    {
+        Subject storage s = subjects[subjectId];
+        if (s.kind == SubjectKind.Dataset) {
+            if (root == 0 || root >= R || schemaHash >= R) revert BadSubject("root and schema hash must be field elements, root non-zero");
+            if (count == 0 || depth == 0 || depth > MAX_DEPTH || count > (uint256(1) << depth)) revert BadSubject("count must be from 1 to 2^depth, depth from 1 to 32");
+        } else if (modelHash == 0 || modelHash >= R) {
+            revert BadSubject("model hash must be a non-zero field element");
+        }
+        uint32 number = s.versions + 1;
+        id = keccak256(abi.encode(subjectId, number));
+        versions[id] = Version({
+            subjectId: subjectId,
+            kind: s.kind,
+            number: number,
+            depth: depth,
+            time: uint64(block.timestamp),
+            previous: s.latest,
+            root: root,
+            count: count,
+            schemaHash: schemaHash,
+            modelHash: modelHash,
+            uri: uri
+        });
+        emit VersionPublished(subjectId, id, number, s.latest);
+        s.versions = number;
+        s.latest = id;
+    }
+
+    /// @notice A version of a dataset or model.
+    function getVersion(bytes32 id) external view returns (Version memory) {
+        return versions[id];
+    }
+
+    // ------------------------------------------------------------------------------------------------ attestations
+
+    /// @notice The context a proof must carry to be attested by `attester` with `nonce` here: keccak256 of
+    /// (chain id, this registry, attester, nonce), reduced modulo the BN254 scalar field.
+    function contextOf(address attester, bytes32 nonce) public view returns (uint256) {
+        return uint256(keccak256(abi.encode(block.chainid, address(this), attester, nonce))) % R;
+    }
+
+    /// @notice Attest with a proof: a dataset policy proof, an inference proof or an inclusion proof. Checks, before
+    /// storing anything: the circuit and subject, the proof's context, the subject's registered fields, the consent
+    /// root, that the statement is new, and the proof itself (the verifier reverts with ProofInvalid).
+    function attest(AttestRequest calldata request) external returns (bytes32 uid) {
+        Circuit storage c = circuits[request.circuit];
+        if (c.verifier == address(0)) revert CircuitUnknown(request.circuit);
+        if (c.kind == Kind.DatasetChunk) revert WrongKind(request.circuit, c.kind);
+        Version storage v = _subjectFor(c, request.subject);
+        _checkClaims(c, v, request.publicSignals, request.nonce);
+        bytes32 statement = keccak256(abi.encode(request.circuit, request.publicSignals));
+        if (usedStatements[statement]) revert ProofAlreadyUsed(statement);
+        usedStatements[statement] = true;
+        IZkaiVerifier(c.verifier).verifyProof(request.proof, request.publicSignals);
+        uid = _store(request, _signal(c.layout.policyHash, request.publicSignals), statement);
+        emit Attested(request.subject, msg.sender, request.circuit, uid, request.publicSignals);
+    }
+
+    /// @notice Attest a dataset proven in chunks: send the chunk proofs in order, one call each. Each chunk is checked
+    /// like a single proof (context, schema, policy, consent, record count) and its subtree roots are folded into a
+    /// Merkle frontier; the call that brings the last chunk combines them and stores the attestation only if they
+    /// give the registered root (else it reverts with RootMismatch). Returns the uid then, 0 before.
+    function attestChunk(AttestRequest calldata request) external returns (bytes32 uid) {
+        Circuit storage c = circuits[request.circuit];
+        if (c.verifier == address(0)) revert CircuitUnknown(request.circuit);
+        if (c.kind != Kind.DatasetChunk) revert WrongKind(request.circuit, c.kind);
+        Version storage v = _subjectFor(c, request.subject);
+        ChunkSession storage s = sessions[keccak256(abi.encode(request.subject, request.circuit, msg.sender))];
+        (uint256 depth, uint256 subtrees, uint256 records) = _checkChunk(c, v, s, request.publicSignals, request.nonce);
+        bytes32 statement = keccak256(abi.encode(request.circuit, request.publicSignals));
+        if (usedStatements[statement]) revert ProofAlreadyUsed(statement);
+        usedStatements[statement] = true;
+        IZkaiVerifier(c.verifier).verifyProof(request.proof, request.publicSignals);
+        _foldChunk(s, request.publicSignals, depth, subtrees, v.count);
+        s.chunks += 1;
+        s.records += uint64(records);
+        s.statement = keccak256(abi.encode(s.statement, statement));
+        emit ChunkAccepted(request.subject, msg.sender, request.circuit, s.chunks - 1, s.records);
+        if (s.records < v.count) return bytes32(0);
+
+        uint256 combined = _frontierRoot(s, v.depth - depth, depth);
+        if (combined != v.root) revert RootMismatch(combined, v.root);
+        bytes32 all = s.statement;
+        _clear(s);
+        uid = _store(request, _signal(c.layout.policyHash, request.publicSignals), all);
+        emit Attested(request.subject, msg.sender, request.circuit, uid, request.publicSignals);
+    }
+
+    /// @dev The checks of one chunk before its proof: returns its chunk depth, subtrees and record count.
+    function _checkChunk(Circuit storage c, Version storage v, ChunkSession storage s, uint256[] calldata signals, bytes32 nonce)
+        internal
+        view
+        returns (uint256 depth, uint256 subtrees, uint256 records)
+    {
+        if (signals.length != c.publicInputs) revert PublicInputCount(c.publicInputs, signals.length);
+        _checkContextAndConsent(c, signals, nonce);
+        _checkField("schemaHash", c.layout.schemaHash, signals, v.schemaHash);
+        if (c.policyHash != 0) _checkField("policyHash", c.layout.policyHash, signals, c.policyHash);
+        depth = signals[c.layout.chunkDepth - 1];
+        subtrees = signals[c.layout.chunkSubtrees - 1];
+        if (depth > v.depth) revert ChunkShape("chunk depth above the dataset's tree depth");
+        if (c.layout.count != subtrees + 1) revert ChunkShape("chunks with aggregate partials are not supported on chain");
+        uint256 size = subtrees << depth;
+        uint256 left = v.count - s.records;
+        records = left < size ? left : size;
+        _checkField("count", c.layout.count, signals, records);
+    }
+
+    /// @dev Fold a chunk's subtree roots that lie inside the tree; the ones past the last record must be empty.
+    function _foldChunk(ChunkSession storage s, uint256[] calldata signals, uint256 depth, uint256 subtrees, uint256 count) internal {
+        uint256 used = (count + (uint256(1) << depth) - 1) >> depth; // subtrees holding records
+        uint256 first = uint256(s.chunks) * subtrees;
+        uint256 zero = zeroRoots[depth];
+        for (uint256 t = 0; t < subtrees; t++) {
+            if (first + t < used) _append(s, signals[t]);
+            else if (signals[t] != zero) revert ChunkShape("a subtree past the last record is not empty");
+        }
+    }
+
+    function _clear(ChunkSession storage s) internal {
+        s.chunks = 0;
+        s.records = 0;
+        s.appended = 0;
+        s.statement = bytes32(0);
+    }
+
+    /// @notice Drop the caller's chunks accepted so far for (subject, circuit), to start again.
+    function resetChunks(bytes32 subject, bytes32 circuit) external {
+        _clear(sessions[keccak256(abi.encode(subject, circuit, msg.sender))]);
+        emit ChunkSessionReset(subject, msg.sender, circuit);
+    }
+
+    /// @notice Chunks and records of the attester's chunked attestation in progress for (subject, circuit).
+    function chunkProgress(bytes32 subject, bytes32 circuit, address attester) external view returns (uint32 chunks, uint64 records) {
+        ChunkSession storage s = sessions[keccak256(abi.encode(subject, circuit, attester))];
+        return (s.chunks, s.records);
+    }
+
+    /// @notice Revoke an attestation (only its attester, only when revocable).
+    function revoke(bytes32 uid) external {
+        Attestation storage a = attestations[uid];
+        if (a.uid == bytes32(0)) revert AttestationUnknown(uid);
+        if (a.attester != msg.sender) revert NotAttester(uid, msg.sender, a.attester);
+        if (!a.revocable) revert NotRevocable(uid);
+        if (a.revocationTime != 0) revert AlreadyRevoked(uid);
+        a.revocationTime = uint64(block.timestamp);
+        emit Revoked(a.subject, a.attester, uid);
+    }
+
+    /// @notice An attestation (all zero when unknown).
+    function getAttestation(bytes32 uid) external view returns (Attestation memory) {
+        return attestations[uid];
+    }
+
+    /// @notice Does the attestation exist, unrevoked and unexpired?
+    function isAttestationValid(bytes32 uid) external view returns (bool) {
+        Attestation storage a = attestations[uid];
+        return a.uid != bytes32(0) && a.revocationTime == 0 && (a.expirationTime == 0 || a.expirationTime > block.timestamp);
+    }
+
+    // ------------------------------------------------------------------------------------------------ internals
+
+    function _subjectFor(Circuit storage c, bytes32 id) internal view returns (Version storage v) {
+        v = versions[id];
+        if (v.kind == SubjectKind.None) revert SubjectUnknown(id);
+        SubjectKind want = c.kind == Kind.Inference ? SubjectKind.Model : SubjectKind.Dataset;
+        if (v.kind != want) revert SubjectKindMismatch(id, want, v.kind);
+    }
+
+    function _checkClaims(Circuit storage c, Version storage v, uint256[] calldata signals, bytes32 nonce) internal view {
+        if (signals.length != c.publicInputs) revert PublicInputCount(c.publicInputs, signals.length);
+        _checkContextAndConsent(c, signals, nonce);
+        Layout storage l = c.layout;
+        if (v.kind == SubjectKind.Dataset) {
+            _checkField("root", l.root, signals, v.root);
+            if (l.count != 0) _checkField("count", l.count, signals, v.count);
+            _checkField("schemaHash", l.schemaHash, signals, v.schemaHash);
+        } else {
+            _checkField("modelHash", l.modelHash, signals, v.modelHash);
+        }
+        if (c.policyHash != 0) _checkField("policyHash", l.policyHash, signals, c.policyHash);
+    }
+
+    function _checkContextAndConsent(Circuit storage c, uint256[] calldata signals, bytes32 nonce) internal view {
+        uint256 context = contextOf(msg.sender, nonce);
+        uint256 got = signals[c.layout.context - 1];
+        if (got != context) revert ContextMismatch(context, got);
+        if (c.layout.consentRoot != 0) {
+            uint256 root = signals[c.layout.consentRoot - 1];
+            if (!consent.isKnownRoot(c.consentPurpose, root)) revert StaleConsentRoot(c.consentPurpose, root);
+        }
+    }
+
+    function _checkField(string memory name, uint16 index, uint256[] calldata signals, uint256 expected) internal pure {
+        uint256 got = signals[index - 1];
+        if (got != expected) revert FieldMismatch(name, expected, got);
+    }
+
+    function _signal(uint16 index, uint256[] calldata signals) internal pure returns (uint256) {
+        return index == 0 ? 0 : signals[index - 1];
+    }
+
+    function _store(AttestRequest calldata request, uint256 policyHash, bytes32 statement) internal returns (bytes32 uid) {
+        if (request.expirationTime != 0 && request.expirationTime <= block.timestamp) revert BadExpiration(request.expirationTime);
+        if (request.refUID != bytes32(0) && attestations[request.refUID].uid == bytes32(0)) revert RefUnknown(request.refUID);
+        uid = keccak256(abi.encode(request.circuit, request.subject, msg.sender, block.timestamp, statement));
+        attestations[uid] = Attestation({
+            uid: uid,
+            circuit: request.circuit,
+            subject: request.subject,
+            attester: msg.sender,
+            time: uint64(block.timestamp),
+            expirationTime: request.expirationTime,
+            revocationTime: 0,
+            refUID: request.refUID,
+            revocable: request.revocable,
+            policyHash: policyHash,
+            statement: statement
+        });
+    }
+
+    /// @dev Append a node at the frontier's level 0; completed pairs are hashed upwards.
+    function _append(ChunkSession storage s, uint256 node) internal {
+        uint256 index = s.appended;
+        uint256 level = 0;
+        while (index & 1 == 1) {
+            node = poseidon.poseidon([s.frontier[level], node]);
+            index >>= 1;
+            level++;
+        }
+        s.frontier[level] = node;
+        s.appended += 1;
+    }
+
+    /// @dev Root of a tree of `height` levels above nodes of height `base`, holding the appended nodes then zeros.
+    function _frontierRoot(ChunkSession storage s, uint256 height, uint256 base) internal view returns (uint256) {
+        uint256 size = s.appended;
+        if (size == (uint256(1) << height)) return s.frontier[height];
+        uint256 node = zeroRoots[base];
+        for (uint256 level = 0; level < height; level++) {
+            if ((size >> level) & 1 == 1) node = poseidon.poseidon([s.frontier[level], node]);
+            else node = poseidon.poseidon([node, zeroRoots[base + level]]);
+        }
+        return node;
+    }
+}

@@ -1,0 +1,98 @@
+/**
+ * One zkai deployment: circomlibjs's Poseidon(2), the consent registry and the zkai registry, deployed together and
+ * recorded in a small JSON file so later commands find them.
+ */
+import type { Signer } from 'ethers';
+import { ChainError } from '../errors.ts';
+import { writeFileAtomic } from '../util/atomic-fs.ts';
+import { readJsonFile } from '../util/json-file.ts';
+import { ConsentRegistryClient, deployConsentRegistry } from './consent.ts';
+import { deployPoseidon } from './poseidon.ts';
+import { RegistryClient } from './registry.ts';
+
+/** Format tag of a deployment file. */
+export const DEPLOYMENT_FORMAT = 'zkai-deployment-v1';
+
+/** Where a zkai deployment lives. */
+export interface ZkaiDeployment {
+  format: typeof DEPLOYMENT_FORMAT;
+  chainId: number;
+  registry: string;
+  consent: string;
+  poseidon: string;
+  /** The account that deployed (the registry's owner at deployment). */
+  owner: string;
+  /** Block of the registry's deployment: where event scans start. */
+  blockNumber: number;
+  /** Gas of each deployment transaction, as decimal strings. */
+  gas: { poseidon: string; consent: string; registry: string };
+}
+
+/** A deployment and clients connected to it. */
+export interface ConnectedDeployment {
+  deployment: ZkaiDeployment;
+  registry: RegistryClient;
+  consent: ConsentRegistryClient;
+}
+
+/**
+ * Deploy Poseidon, the consent registry and the zkai registry (owned by `signer`).
+ *
+ * @throws {ChainError} when a deployment fails.
+ */
+export async function deployZkai(signer: Signer): Promise<ConnectedDeployment> {
+  const provider = signer.provider;
+  if (!provider) throw new ChainError('the signer has no provider');
+  const chainId = Number((await provider.getNetwork()).chainId);
+  const poseidon = await deployPoseidon(signer);
+  const consent = await deployConsentRegistry(signer, poseidon.address);
+  const { client: registry, gasUsed } = await RegistryClient.deploy(signer, poseidon.address, consent.address);
+  const deployment: ZkaiDeployment = {
+    format: DEPLOYMENT_FORMAT,
+    chainId,
+    registry: registry.address,
+    consent: consent.address,
+    poseidon: poseidon.address,
+    owner: await signer.getAddress(),
+    blockNumber: await provider.getBlockNumber(),
+    gas: { poseidon: poseidon.deployGas.toString(), consent: consent.deployGas.toString(), registry: gasUsed.toString() },
+  };
+  return { deployment, registry, consent: consent.client };
+}
+
+/**
+ * Connect to a recorded deployment, checking that the chain is the one it was made on and that the registry is there.
+ *
+ * @throws {ChainError} on another chain, or when the contracts are missing (e.g. a restarted development node).
+ */
+export async function connectDeployment(deployment: ZkaiDeployment, signer: Signer): Promise<ConnectedDeployment> {
+  const provider = signer.provider;
+  if (!provider) throw new ChainError('the signer has no provider');
+  const chainId = Number((await provider.getNetwork()).chainId);
+  if (chainId !== deployment.chainId) {
+    throw new ChainError(`the deployment was made on chain ${deployment.chainId}, but the node is chain ${chainId}`, { hint: 'pass the --rpc of the chain it was deployed on, or deploy again' });
+  }
+  const registry = await RegistryClient.at(deployment.registry, signer).catch((error: unknown) => {
+    throw new ChainError(`the zkai registry of the deployment is not on this node (${deployment.registry})`, { cause: error, hint: 'a development node loses its contracts when restarted without its state: deploy again' });
+  });
+  return { deployment, registry, consent: new ConsentRegistryClient(deployment.consent, signer, { fromBlock: Math.max(0, deployment.blockNumber - 5) }) };
+}
+
+/** Write a deployment file atomically. */
+export async function saveDeployment(path: string, deployment: ZkaiDeployment): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(deployment, null, 2)}\n`);
+}
+
+/**
+ * Read a deployment file.
+ *
+ * @throws {InputFileError} when it is missing or not JSON; {@link ChainError} when it is not a zkai deployment.
+ */
+export async function loadDeployment(path: string): Promise<ZkaiDeployment> {
+  const json = (await readJsonFile(path, 'deployment file')) as Partial<ZkaiDeployment> | null;
+  const address = /^0x[0-9a-fA-F]{40}$/;
+  if (!json || json.format !== DEPLOYMENT_FORMAT || !Number.isInteger(json.chainId) || ![json.registry, json.consent, json.poseidon].every((a) => typeof a === 'string' && address.test(a))) {
+    throw new ChainError(`${path} is not a zkai deployment file (format ${DEPLOYMENT_FORMAT} with chainId and registry, consent and poseidon addresses)`);
+  }
+  return json as ZkaiDeployment;
+}

@@ -1,0 +1,89 @@
+/**
+ * Readable, typed errors for the registry's custom errors (and the verifier's, which the registry bubbles up).
+ */
+import { Interface, type InterfaceAbi } from 'ethers';
+import { ChainError } from '../errors.ts';
+import { ZKAI_VERIFIER_ERRORS } from './groth16-template.ts';
+import { revertData, shortEthersMessage } from './solidity-verifier.ts';
+
+/** A transaction or call the registry refused, with the contract's custom error decoded. */
+export class RegistryRevertError extends ChainError {
+  /** The custom error's name, e.g. `ContextMismatch`. */
+  readonly errorName: string;
+  /** Its arguments, in order. */
+  readonly args: readonly unknown[];
+  constructor(action: string, errorName: string, args: readonly unknown[], explanation: string, options: { cause?: unknown } = {}) {
+    super(`${action} refused: ${explanation} (${errorName})`, options);
+    this.errorName = errorName;
+    this.args = args;
+  }
+}
+
+const KIND_NAMES = ['none', 'dataset-policy', 'dataset-chunk', 'inference', 'accuracy', 'inclusion'];
+const SUBJECT_KIND_NAMES = ['none', 'dataset', 'model'];
+
+/** One sentence per custom error; `a` holds the decoded arguments. */
+const EXPLANATIONS: Record<string, (a: readonly unknown[]) => string> = {
+  NotOwner: (a) => `${String(a[0])} is not the registry owner (${String(a[1])})`,
+  CircuitExists: (a) => `circuit ${String(a[0])} is already registered`,
+  CircuitUnknown: (a) => `no circuit ${String(a[0])} is registered`,
+  VerifierKeyMismatch: (a) => `the verifier's verification key id is ${String(a[1])}, not the circuit id ${String(a[0])}`,
+  BadLayout: (a) => `the circuit's signal layout is not accepted: ${String(a[0])}`,
+  WrongKind: (a) => `circuit ${String(a[0])} is a ${KIND_NAMES[Number(a[1])] ?? String(a[1])} circuit, which this call does not take (chunk circuits go through attestChunk, the others through attest)`,
+  SubjectExists: (a) => `a dataset or model with id ${String(a[0])} (same owner and label) is already registered`,
+  SubjectUnknown: (a) => `no dataset or model (version) ${String(a[0])} is registered`,
+  NotSubjectOwner: (a) => `${String(a[1])} does not own ${String(a[0])}; its owner is ${String(a[2])}`,
+  SubjectKindMismatch: (a) => `${String(a[0])} is a ${SUBJECT_KIND_NAMES[Number(a[2])] ?? String(a[2])}, but a ${SUBJECT_KIND_NAMES[Number(a[1])] ?? String(a[1])} was expected`,
+  BadSubject: (a) => `the commitment is not accepted: ${String(a[0])}`,
+  PublicInputCount: (a) => `the circuit has ${String(a[0])} public signals, the proof gives ${String(a[1])}`,
+  ContextMismatch: (a) => `the proof is bound to context ${String(a[1])}, but this sender and nonce need ${String(a[0])}: it was made for another chain, registry, attester or nonce (a replayed or taken proof)`,
+  FieldMismatch: (a) => `the proof's ${String(a[0])} is ${String(a[2])}, the registered value is ${String(a[1])}`,
+  StaleConsentRoot: (a) => `consent root ${String(a[1])} is not a current or recent root of purpose ${String(a[0])} (it expired or never existed)`,
+  ProofAlreadyUsed: (a) => `this statement (nullifier ${String(a[0])}) was already attested: a proof is accepted once`,
+  BadExpiration: (a) => `expiration time ${String(a[0])} is not in the future`,
+  RefUnknown: (a) => `the referenced attestation ${String(a[0])} does not exist`,
+  AttestationUnknown: (a) => `no attestation ${String(a[0])}`,
+  NotAttester: (a) => `${String(a[1])} is not the attester of ${String(a[0])} (${String(a[2])} is)`,
+  NotRevocable: (a) => `attestation ${String(a[0])} was made irrevocable`,
+  AlreadyRevoked: (a) => `attestation ${String(a[0])} is already revoked`,
+  ChunkShape: (a) => `the chunk does not fit: ${String(a[0])}`,
+  RootMismatch: (a) => `the chunks' subtree roots combine to ${String(a[0])}, not to the registered root ${String(a[1])}`,
+  ProofInvalid: () => 'the proof does not verify against the circuit\'s verification key',
+  PublicInputNotInField: (a) => `public signal ${String(a[0])} is not below the BN254 scalar field`,
+};
+
+/**
+ * Turn an ethers error from a registry call into a {@link RegistryRevertError} when it carries one of the contract's
+ * (or the verifier's) custom errors, else into a {@link ChainError} with ethers's short message.
+ */
+export function decodeRegistryError(abi: InterfaceAbi, action: string, error: unknown): ChainError {
+  if (error instanceof ChainError) return error;
+  const data = revertData(error) ?? nestedRevertData(error);
+  if (data) {
+    const iface = new Interface([...(abi as readonly (string | object)[]), ...ZKAI_VERIFIER_ERRORS.filter((e) => !hasError(abi, e))] as InterfaceAbi);
+    try {
+      const parsed = iface.parseError(data);
+      if (parsed) {
+        const explain = EXPLANATIONS[parsed.name];
+        const args = [...parsed.args];
+        return new RegistryRevertError(action, parsed.name, args, explain ? explain(args) : `${parsed.name}(${args.map(String).join(', ')})`, { cause: error });
+      }
+    } catch {
+      // not one of ours: fall through
+    }
+  }
+  return new ChainError(`${action} failed: ${shortEthersMessage(error)}`, { cause: error });
+}
+
+function hasError(abi: InterfaceAbi, fragment: string): boolean {
+  const name = fragment.slice('error '.length, fragment.indexOf('('));
+  return (abi as readonly unknown[]).some((f) => typeof f === 'object' && f !== null && (f as { type?: string; name?: string }).type === 'error' && (f as { name?: string }).name === name);
+}
+
+/** ethers sometimes keeps the revert data one level down (`error.info.error.data`). */
+function nestedRevertData(error: unknown): string | undefined {
+  const info = (error as { info?: { error?: { data?: unknown } } } | undefined)?.info?.error?.data;
+  if (typeof info === 'string' && info.startsWith('0x') && info.length >= 10) return info;
+  if (info && typeof info === 'object' && 'data' in info && typeof (info as { data: unknown }).data === 'string') return (info as { data: string }).data;
+  return undefined;
+}

@@ -1,0 +1,309 @@
+/**
+ * The registry on a REAL anvil node with REAL proofs: circuits, datasets and models, attestations (single, chunked,
+ * with consent), and every revert path the issue names.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Signer } from 'ethers';
+import { createBundle, type DatasetBundle } from '../src/data/bundle.ts';
+import { proveDatasetInChunks } from '../src/data/chunked.ts';
+import { chunkSignalNames, datasetSignalNames } from '../src/data/circuit-gen.ts';
+import { consentLeaf, consentRegistry } from '../src/data/consent-tree.ts';
+import { PolicyViolationError, proveDataset } from '../src/data/dataset-proof.ts';
+import { encodeRecord } from '../src/data/encode.ts';
+import { parsePolicy } from '../src/data/policy.ts';
+import { parseSchema } from '../src/data/schema.ts';
+import { inferenceSignalNames } from '../src/model/circuit-gen.ts';
+import { proveInference } from '../src/model/inference.ts';
+import { parseNativeModel } from '../src/model/native.ts';
+import { quantizeInput, quantizeModel } from '../src/model/quantize.ts';
+import { ProverPool } from '../src/prover/pool.ts';
+import { releaseCurves } from '../src/util/curves.ts';
+import { connectChain, type ChainConnection } from '../src/chain/anvil.ts';
+import { ConsentRegistryClient, deployConsentRegistry, purposeId } from '../src/chain/consent.ts';
+import { deployPoseidon } from '../src/chain/poseidon.ts';
+import { RegistryClient, randomNonce } from '../src/chain/registry.ts';
+import { RegistryRevertError } from '../src/chain/registry-errors.ts';
+import { BN254_BASE_FIELD, type Groth16Proof } from '../src/verifier/types.ts';
+
+const schema = parseSchema({
+  name: 'registry-test',
+  subjectId: 'id',
+  columns: [
+    { name: 'id', type: 'string', maxBytes: 16 },
+    { name: 'age', type: 'integer', min: 0, max: 120 },
+  ],
+});
+const policy = parsePolicy(
+  {
+    name: 'adults who consented',
+    rules: [{ field: 'age', op: 'GTE', value: 18 }],
+    registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'consent', depth: 3 }],
+  },
+  schema,
+);
+const people = [
+  { id: 'pseudonym-a7f3', age: 34 },
+  { id: 'pseudonym-09c1', age: 51 },
+  { id: 'pseudonym-d2e8', age: 19 },
+];
+const ids = people.map((p) => p.id);
+const PURPOSE = purposeId('zkai-test/research');
+const ROOT_WINDOW = 3600;
+
+const model = parseNativeModel({
+  format: 'zkai-model-v1',
+  name: 'registry-tiny',
+  input: { size: 2, min: -2, max: 2 },
+  layers: [{ type: 'dense', weights: [[1, -0.5], [-0.25, 0.75]], bias: [0.125, 0] }, { type: 'argmax' }],
+});
+const quantized = quantizeModel(model, 4);
+
+let chain: ChainConnection;
+let pool: ProverPool;
+let owner: Signer;
+let alice: Signer; // data holder and attester
+let bob: Signer; // another sender
+let registry: RegistryClient;
+let consent: ConsentRegistryClient;
+let bundle: DatasetBundle;
+let datasetCircuit: string;
+let datasetZkey: string;
+let chunkCircuit: string;
+let modelCircuit: string;
+let datasetVersion: string;
+let datasetSubject: string;
+let modelVersion: string;
+/** alice's subjects granted consent; each subject's own account signs its grant. */
+const grants: Array<{ index: number; signer: Signer }> = [];
+
+async function treeRegistry() {
+  const tree = await consent.readConsentTree(PURPOSE);
+  return { tree, registry: consentRegistry(schema, { name: 'consent', field: 'id', depth: 3, leaves: tree.leaves, ids }) };
+}
+
+async function datasetProof(attester: Signer, nonce: string) {
+  const { registry: consentTree } = await treeRegistry();
+  const context = await registry.contextFor(nonce, await attester.getAddress());
+  return proveDataset(bundle, schema, policy, { pool, registries: [consentTree], context });
+}
+
+async function refusal(promise: Promise<unknown>): Promise<RegistryRevertError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RegistryRevertError);
+  return error as RegistryRevertError;
+}
+
+beforeAll(async () => {
+  chain = await connectChain();
+  pool = new ProverPool();
+  owner = chain.signer;
+  alice = await chain.provider.getSigner(1);
+  bob = await chain.provider.getSigner(2);
+  const poseidon = await deployPoseidon(owner);
+  const deployedConsent = await deployConsentRegistry(owner, poseidon.address);
+  consent = deployedConsent.client;
+  registry = (await RegistryClient.deploy(owner, poseidon.address, deployedConsent.address)).client;
+  await consent.createPurpose(PURPOSE, { depth: 3, rootWindow: ROOT_WINDOW, description: 'research on adults' });
+  // Each data subject grants consent from their own account (accounts 3, 4, 5).
+  for (const [i, id] of ids.entries()) {
+    const subject = await chain.provider.getSigner(3 + i);
+    const granted = await new ConsentRegistryClient(deployedConsent.address, subject).grant(PURPOSE, consentLeaf(schema, 'id', id));
+    grants.push({ index: granted.index, signer: subject });
+  }
+  bundle = createBundle(schema, people.map((p, i) => encodeRecord(schema, p, i + 2)));
+
+  // Circuits: a first proof of each compiles and sets up its circuit (cached), which gives the zkey to register.
+  const first = await datasetProof(alice, randomNonce());
+  datasetZkey = first.prepared.keys.zkeyPath;
+  datasetCircuit = (await registry.registerCircuit({ zkeyPath: datasetZkey, kind: 'dataset-policy', signalNames: datasetSignalNames(policy), policyHash: policy.hash, consent: { registryName: 'consent', purpose: PURPOSE } })).circuit;
+  const { registry: consentTree } = await treeRegistry();
+  const chunked = await proveDatasetInChunks(bundle, schema, policy, { chunkDepth: 1, pool, registries: [consentTree] });
+  chunkCircuit = (await registry.registerCircuit({ zkeyPath: chunked.prepared.keys.zkeyPath, kind: 'dataset-chunk', signalNames: chunkSignalNames(policy), policyHash: policy.hash, consent: { registryName: 'consent', purpose: PURPOSE } })).circuit;
+  const inference = await proveInference(quantized, quantizeInput(quantized, [1, -1], model), { pool, visibility: 'hashed' });
+  modelCircuit = (await registry.registerCircuit({ zkeyPath: inference.prepared.keys.zkeyPath, kind: 'inference', signalNames: inferenceSignalNames(quantized, 'hashed') })).circuit;
+
+  const aliceRegistry = registry.connect(alice);
+  const dataset = await aliceRegistry.registerDataset('patients-2026', bundle.commitment, 'ipfs://dataset-card');
+  datasetSubject = dataset.subjectId;
+  datasetVersion = dataset.version;
+  modelVersion = (await aliceRegistry.registerModel('tiny-classifier', inference.model.hash!, 'ipfs://model-card')).version;
+}, 900_000);
+
+afterAll(async () => {
+  await pool?.close();
+  await chain?.close();
+  await releaseCurves();
+});
+
+describe('registry: circuits and subjects', () => {
+  it('only the owner registers circuits, once', async () => {
+    const stored = (await registry.contract.getFunction('getCircuit').staticCall(datasetCircuit)) as { verifier: string; kind: bigint; publicInputs: bigint };
+    expect(stored.kind).toBe(1n);
+    expect(Number(stored.publicInputs)).toBe(datasetSignalNames(policy).length);
+    const request = { zkeyPath: datasetZkey, verifier: stored.verifier, kind: 'dataset-policy' as const, signalNames: datasetSignalNames(policy), policyHash: policy.hash, consent: { registryName: 'consent', purpose: PURPOSE } };
+    expect((await refusal(registry.connect(bob).registerCircuit(request))).errorName).toBe('NotOwner');
+    expect((await refusal(registry.registerCircuit(request))).errorName).toBe('CircuitExists');
+  });
+
+  it('only the owner of a dataset publishes a new version, which links to the previous one', async () => {
+    const refused = await refusal(registry.connect(bob).publishDatasetVersion(datasetSubject, bundle.commitment));
+    expect(refused.errorName).toBe('NotSubjectOwner');
+    expect(refused.message).toMatch(/does not own/);
+    const next = await registry.connect(alice).publishDatasetVersion(datasetSubject, { ...bundle.commitment, root: '12345' }, 'ipfs://v2');
+    const version = (await registry.contract.getFunction('getVersion').staticCall(next.version)) as { previous: string; number: bigint; root: bigint };
+    expect(version.previous).toBe(datasetVersion);
+    expect(version.number).toBe(2n);
+    expect(version.root).toBe(12345n);
+    const duplicate = await refusal(registry.connect(alice).registerDataset('patients-2026', bundle.commitment));
+    expect(duplicate.errorName).toBe('SubjectExists');
+  });
+});
+
+describe('registry: attestations with real proofs', () => {
+  let proof: Awaited<ReturnType<typeof datasetProof>>;
+  let nonce: string;
+  let uid: string;
+
+  beforeAll(async () => {
+    nonce = randomNonce();
+    proof = await datasetProof(alice, nonce);
+  }, 300_000);
+
+  it('refuses a bad proof (the verifier reverts ProofInvalid) and stores nothing', async () => {
+    // -A is a valid curve point, so only the pairing check can tell.
+    const [x, y, z] = proof.proof.pi_a;
+    const bad: Groth16Proof = { ...proof.proof, pi_a: [x!, (BN254_BASE_FIELD - BigInt(y!)).toString(), z!] };
+    const error = await refusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, bad, proof.publicSignals));
+    expect(error.errorName).toBe('ProofInvalid');
+    expect(await registry.attestations({ attester: await alice.getAddress() })).toEqual([]);
+  });
+
+  it("refuses a proof whose signals do not equal the subject's registered fields", async () => {
+    const other = await registry.connect(alice).registerDataset('another-dataset', { ...bundle.commitment, root: '777' });
+    const error = await refusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: other.version, nonce }, proof.proof, proof.publicSignals));
+    expect(error.errorName).toBe('FieldMismatch');
+    expect(error.args[0]).toBe('root');
+    expect(error.message).toMatch(/the proof's root is \d+, the registered value is 777/);
+    const model = await refusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: modelVersion, nonce }, proof.proof, proof.publicSignals));
+    expect(model.errorName).toBe('SubjectKindMismatch');
+  });
+
+  it('refuses the proof sent by another sender (it is bound to the attester), then accepts it from alice', async () => {
+    const stolen = await refusal(registry.connect(bob).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, proof.proof, proof.publicSignals));
+    expect(stolen.errorName).toBe('ContextMismatch');
+    const otherNonce = await refusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce: randomNonce() }, proof.proof, proof.publicSignals));
+    expect(otherNonce.errorName).toBe('ContextMismatch');
+    const made = await registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, proof.proof, proof.publicSignals);
+    uid = made.uid;
+    console.info(`attest (dataset policy, ${proof.publicSignals.length} public signals): ${made.gasUsed} gas`);
+    const stored = await registry.getAttestation(uid);
+    expect(stored).toMatchObject({ circuit: datasetCircuit, subject: datasetVersion, attester: await alice.getAddress(), revocable: true, valid: true, revocationTime: 0 });
+    expect(BigInt(stored!.policyHash)).toBe(BigInt(policy.hash));
+  });
+
+  it('refuses a replay of the same proof', async () => {
+    const replay = await refusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, proof.proof, proof.publicSignals));
+    expect(replay.errorName).toBe('ProofAlreadyUsed');
+  });
+
+  it('reads attestations back from events by subject and by attester', async () => {
+    const bySubject = await registry.attestations({ subject: datasetVersion });
+    expect(bySubject.map((a) => a.uid)).toEqual([uid]);
+    expect(bySubject[0]!.publicSignals).toEqual(proof.publicSignals);
+    expect((await registry.attestations({ attester: await bob.getAddress() })).length).toBe(0);
+  });
+
+  it('lets only the attester revoke, once; a revoked attestation is no longer valid', async () => {
+    expect((await refusal(registry.connect(bob).revoke(uid))).errorName).toBe('NotAttester');
+    await registry.connect(alice).revoke(uid);
+    expect(await registry.getAttestation(uid)).toMatchObject({ valid: false });
+    expect((await registry.getAttestation(uid))!.revocationTime).toBeGreaterThan(0);
+    expect((await refusal(registry.connect(alice).revoke(uid))).errorName).toBe('AlreadyRevoked');
+    const revoked = await registry.revocations({ attester: await alice.getAddress() });
+    expect(revoked.map((r) => r.uid)).toEqual([uid]);
+  });
+
+  it('refuses to revoke an irrevocable attestation', async () => {
+    const fresh = randomNonce();
+    const again = await datasetProof(alice, fresh);
+    const made = await registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce: fresh, revocable: false }, again.proof, again.publicSignals);
+    expect((await refusal(registry.connect(alice).revoke(made.uid))).errorName).toBe('NotRevocable');
+  }, 120_000);
+
+  it('attests a model inference proof against the registered model hash', async () => {
+    const nonceM = randomNonce();
+    const context = await registry.contextFor(nonceM, await alice.getAddress());
+    const inference = await proveInference(quantized, quantizeInput(quantized, [0.5, 1.5], model), { pool, visibility: 'hashed', context });
+    const made = await registry.connect(alice).attest({ circuit: modelCircuit, subject: modelVersion, nonce: nonceM }, inference.proof, inference.publicSignals);
+    console.info(`attest (inference, ${inference.publicSignals.length} public signals): ${made.gasUsed} gas`);
+    expect((await registry.attestations({ subject: modelVersion }))[0]!.publicSignals).toEqual(inference.publicSignals);
+    const wrong = await refusal(registry.connect(alice).attest({ circuit: modelCircuit, subject: datasetVersion, nonce: nonceM }, inference.proof, inference.publicSignals));
+    expect(wrong.errorName).toBe('SubjectKindMismatch');
+  }, 120_000);
+});
+
+describe('registry: chunked datasets', () => {
+  it('combines chunk roots on chain and attests only when they give the registered root', async () => {
+    const nonce = randomNonce();
+    const { registry: consentTree } = await treeRegistry();
+    const context = await registry.contextFor(nonce, await alice.getAddress());
+    const chunked = await proveDatasetInChunks(bundle, schema, policy, { chunkDepth: 1, pool, registries: [consentTree], context });
+    expect(chunked.chunks.length).toBe(2);
+    const client = registry.connect(alice);
+    // In the wrong order, the second chunk's record count is wrong (1 record expected last, 2 given first).
+    const swapped = await refusal(client.attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, [chunked.chunks[1]!, chunked.chunks[0]!]));
+    expect(swapped.errorName).toBe('FieldMismatch');
+    expect(swapped.args[0]).toBe('count');
+    // A single proof's circuit cannot be used through attestChunk, nor a chunk circuit through attest.
+    expect((await refusal(client.attest({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks[0]!.proof, chunked.chunks[0]!.publicSignals))).errorName).toBe('WrongKind');
+    const made = await client.attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks);
+    console.info(`attestChunk gas per chunk: ${made.gas.join(', ')}`);
+    expect(await client.getAttestation(made.uid)).toMatchObject({ valid: true, circuit: chunkCircuit });
+    // The chunks, replayed, are refused.
+    expect((await refusal(client.attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks))).errorName).toBe('ProofAlreadyUsed');
+  }, 300_000);
+
+  it('refuses chunks that combine to another root than the registered one', async () => {
+    const nonce = randomNonce();
+    const { registry: consentTree } = await treeRegistry();
+    const context = await registry.contextFor(nonce, await alice.getAddress());
+    // Same count and schema, other salts: every chunk verifies, but the roots combine to another dataset's root.
+    const twin = createBundle(schema, people.map((p, i) => encodeRecord(schema, p, i + 2)));
+    const chunked = await proveDatasetInChunks(twin, schema, policy, { chunkDepth: 1, pool, registries: [consentTree], context });
+    const error = await refusal(registry.connect(alice).attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks));
+    expect(error.errorName).toBe('RootMismatch');
+  }, 300_000);
+});
+
+describe('registry: consent roots', () => {
+  it('accepts a proof against a recent consent root and refuses one whose root expired; revoking and granting change what can be proven', async () => {
+    const nonce = randomNonce();
+    const lateNonce = randomNonce();
+    const recentProof = await datasetProof(alice, nonce);
+    const lateProof = await datasetProof(alice, lateNonce);
+    // The third subject revokes consent: the root changes; the old one stays acceptable for the window.
+    const third = grants[2]!;
+    await new ConsentRegistryClient(consent.address, third.signer).revoke(PURPOSE, third.index);
+    expect((await registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, recentProof.proof, recentProof.publicSignals)).uid).toMatch(/^0x[0-9a-f]{64}$/);
+
+    // Against the new root the dataset cannot be proven: it still holds the subject who revoked.
+    const refused = await datasetProof(alice, randomNonce()).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PolicyViolationError);
+
+    // Once the window has passed, a proof against the old root is refused.
+    await chain.provider.send('evm_increaseTime', [ROOT_WINDOW + 1]);
+    await chain.provider.send('evm_mine', []);
+    const stale = await refusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce: lateNonce }, lateProof.proof, lateProof.publicSignals));
+    expect(stale.errorName).toBe('StaleConsentRoot');
+
+    // The subject grants again (a new leaf): the dataset can be proven and attested against the new root.
+    await new ConsentRegistryClient(consent.address, third.signer).grant(PURPOSE, consentLeaf(schema, 'id', ids[2]!));
+    const renewedNonce = randomNonce();
+    const renewed = await datasetProof(alice, renewedNonce);
+    const made = await registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce: renewedNonce }, renewed.proof, renewed.publicSignals);
+    expect(await registry.getAttestation(made.uid)).toMatchObject({ valid: true });
+  }, 300_000);
+});
