@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { expectedCommitment } from './data-commands.ts';
 import { fracBitsOf, loadAnyModel, readModelSalt } from './model-commands.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
+import { contextOption } from './chain-commands.ts';
 
 function scaleOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -31,8 +32,9 @@ function fractionOf(value: string | undefined, flag: string): number {
 
 /** `zkai model accuracy`: prove a model's accuracy on a committed test set (the data holder's bundle). */
 export async function modelAccuracyCommand(
-  flags: GlobalFlags & { model: string; bundle: string; schema: string; label: string; features?: string; scale?: string; out: string; samplesPerChunk?: string; modelSalt?: string; fracBits?: string; inputMin?: string; inputMax?: string; vkeyOut?: string; ptau?: string },
+  flags: GlobalFlags & { model: string; bundle: string; schema: string; label: string; features?: string; scale?: string; out: string; samplesPerChunk?: string; modelSalt?: string; fracBits?: string; inputMin?: string; inputMax?: string; vkeyOut?: string; ptau?: string; context?: string },
 ): Promise<void> {
+  const context = contextOption(flags.context);
   const [schema, bundle, { model }] = await Promise.all([loadSchema(flags.schema), loadBundle(flags.bundle), loadAnyModel(flags.model, flags)]);
   const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
   const committed = flags.modelSalt ? await readModelSalt(flags.modelSalt) : undefined;
@@ -51,6 +53,7 @@ export async function modelAccuracyCommand(
     ...(samples !== undefined ? { samplesPerChunk: samples } : {}),
     weights,
     ...(committed ? { modelSalt: committed.salt } : {}),
+    ...(context !== undefined ? { context } : {}),
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
     ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
     ...(progress ? { onProgress: progress } : {}),
@@ -61,7 +64,7 @@ export async function modelAccuracyCommand(
   if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
   const elapsed = (performance.now() - started) / 1000;
   const accuracy = proof.correct / proof.count;
-  emit(flags, { proof: flags.out, vkey: prepared.keys.vkeyPath, correct: proof.correct, count: proof.count, accuracy, chunks: proof.chunks.length, samplesPerChunk: proof.samplesPerChunk, constraints: prepared.circuit.info.constraints, seconds: elapsed }, () =>
+  emit(flags, { proof: flags.out, vkey: prepared.keys.vkeyPath, correct: proof.correct, count: proof.count, accuracy, chunks: proof.chunks.length, samplesPerChunk: proof.samplesPerChunk, context: (context ?? 0n).toString(), constraints: prepared.circuit.info.constraints, seconds: elapsed }, () =>
     [
       `accuracy proof written to ${flags.out}: model "${model.name}" predicts ${proof.correct} of ${proof.count} test records right (${(accuracy * 100).toFixed(2)}%)`,
       `  test set     root ${proof.testSet.root} (${proof.count} records), label "${proof.task.label}", ${proof.task.features.length} feature columns x ${proof.task.scale}`,

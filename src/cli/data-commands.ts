@@ -16,6 +16,7 @@ import type { Column, EncodedRecord, Schema } from '../data/types.ts';
 import type { VerificationResult } from '../verifier/verify.ts';
 import { readJsonFile } from './io.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
+import { contextOption } from './chain-commands.ts';
 
 const DAY_MS = 86_400_000;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
@@ -44,6 +45,11 @@ function refuseSamePath(output: string, outputOption: string, inputs: Record<str
       throw new ZkaiError('BAD_OPTION', `${outputOption} ${output} is also the ${option} file: writing it would destroy that input`);
     }
   }
+}
+
+/** The human line of a proof bound to a context (none for context 0). */
+function contextLine(context: bigint | undefined, proofPath: string): string[] {
+  return context ? [`  context            ${context} (attest with: zkai chain attest ${proofPath} --nonce NONCE, the nonce this context was made with)`] : [];
 }
 
 /** Read a dataset file, with a progress line on stderr every 1000 records (unless --quiet). */
@@ -240,9 +246,10 @@ export async function dataCheckCommand(flags: GlobalFlags & { schema: string; po
 
 /** `zkai data prove`. */
 export async function dataProveCommand(
-  flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; forceViolating?: boolean; chunkDepth?: string; registry?: string[] },
+  flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; forceViolating?: boolean; chunkDepth?: string; registry?: string[]; context?: string },
 ): Promise<void> {
   if (flags.chunkDepth !== undefined) return dataProveChunkedCommand(flags);
+  const context = contextOption(flags.context);
   refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy });
   if (flags.vkeyOut) refuseSamePath(flags.vkeyOut, '--vkey-out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy, out: flags.out });
   const progress = progressPrinter(flags);
@@ -259,6 +266,7 @@ export async function dataProveCommand(
       ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
       ...(progress ? { onProgress: progress } : {}),
       ...(flags.forceViolating ? { force: true } : {}),
+      ...(context !== undefined ? { context } : {}),
       registries,
     });
   } catch (error) {
@@ -283,13 +291,14 @@ export async function dataProveCommand(
   const elapsed = (performance.now() - started) / 1000;
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), commitment: proof.commitment, policy: proof.policy, registries: proof.registries, circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, capacity: prepared.generated.capacity, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), commitment: proof.commitment, policy: proof.policy, registries: proof.registries, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, capacity: prepared.generated.capacity, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed },
     () =>
       [
         `proof written to ${flags.out}: the dataset of root ${proof.commitment.root} (${proof.commitment.count} records) satisfies policy "${proof.policy.name}"`,
         `  circuit            ${prepared.circuit.info.constraints} constraints, capacity ${prepared.generated.capacity} records (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'})`,
         `  verification key   ${prepared.keys.vkeyPath}${flags.vkeyOut ? ` (copied to ${flags.vkeyOut})` : ''}`,
         `  time               ${seconds(elapsed)}`,
+        ...contextLine(context, flags.out),
         `  verify with: zkai data verify --vkey ${vkey} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json${registryFlags(proof.registries)}`,
         ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
       ].join('\n'),
@@ -331,7 +340,8 @@ function readableViolation(error: PolicyViolationError, schema: Schema, policy: 
 }
 
 /** `zkai data prove --chunk-depth N`: the dataset in chunks of 2^N records, proven in parallel in the pool. */
-async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; chunkDepth?: string; subtreesPerChunk?: string; registry?: string[] }): Promise<void> {
+async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; chunkDepth?: string; subtreesPerChunk?: string; registry?: string[]; context?: string }): Promise<void> {
+  const context = contextOption(flags.context);
   refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy });
   if (flags.vkeyOut) refuseSamePath(flags.vkeyOut, '--vkey-out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy, out: flags.out });
   const chunkDepth = Number(flags.chunkDepth);
@@ -348,6 +358,7 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
     chunkDepth,
     subtreesPerChunk: subtrees,
     registries,
+    ...(context !== undefined ? { context } : {}),
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
     ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
     ...(progress ? { onProgress: progress } : {}),
@@ -361,11 +372,12 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
   const elapsed = (performance.now() - started) / 1000;
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, chunks: published.chunks.length, chunkDepth, subtreesPerChunk: subtrees, recordsPerChunk: subtrees * 2 ** chunkDepth, constraintsPerChunk: prepared.circuit.info.constraints, commitment: published.commitment, policy: published.policy, registries: published.registries, seconds: elapsed },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, chunks: published.chunks.length, chunkDepth, subtreesPerChunk: subtrees, recordsPerChunk: subtrees * 2 ** chunkDepth, constraintsPerChunk: prepared.circuit.info.constraints, commitment: published.commitment, policy: published.policy, registries: published.registries, context: (context ?? 0n).toString(), seconds: elapsed },
     () =>
       [
         `chunked proof written to ${flags.out}: ${published.chunks.length} chunks of up to ${subtrees * 2 ** chunkDepth} records${subtrees > 1 ? ` (${subtrees} subtrees of ${2 ** chunkDepth})` : ''} (${prepared.circuit.info.constraints} constraints each) for ${published.commitment.count} records, in ${seconds(elapsed)}`,
         `  verification key   ${prepared.keys.vkeyPath} (the chunk circuit's)`,
+        ...contextLine(context, flags.out),
         `  verify with: zkai data verify --vkey ${flags.vkeyOut ?? prepared.keys.vkeyPath} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json${registryFlags(published.registries)}`,
         ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
       ].join('\n'),
@@ -425,8 +437,9 @@ export async function dataVerifyCommand(
 
 /** `zkai data include`: prove that one record (by subject id and/or source row) is in the committed dataset. */
 export async function dataIncludeCommand(
-  flags: GlobalFlags & { schema: string; bundle: string; subject?: string; row?: string; out: string; vkeyOut?: string; ptau?: string },
+  flags: GlobalFlags & { schema: string; bundle: string; subject?: string; row?: string; out: string; vkeyOut?: string; ptau?: string; context?: string },
 ): Promise<void> {
+  const context = contextOption(flags.context);
   if (flags.subject === undefined && flags.row === undefined) throw new ZkaiError('BAD_OPTION', 'say which record: give --subject ID (the subject id column\'s value) or --row N (its row number in the source file)');
   let row: number | undefined;
   if (flags.row !== undefined) {
@@ -444,6 +457,7 @@ export async function dataIncludeCommand(
   const result = await proveInclusion(bundle, schema, {
     ...(flags.subject !== undefined ? { subjectId: flags.subject } : {}),
     ...(row !== undefined ? { row } : {}),
+    ...(context !== undefined ? { context } : {}),
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
     ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
     ...(progress ? { onProgress: progress } : {}),
@@ -457,7 +471,7 @@ export async function dataIncludeCommand(
   const subject = flags.subject !== undefined ? `${column.name} = ${JSON.stringify(flags.subject)}` : `${column.name} ${column.spec.type === 'string' ? `hash ${proof.subjectHash}` : `= ${decodeValue(column, proof.subjectHash)}`}`;
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), row: recordRow, subjectColumn: column.name, root: proof.root, subjectHash: proof.subjectHash, schemaHash: proof.schemaHash, depth: proof.depth, circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), row: recordRow, subjectColumn: column.name, root: proof.root, subjectHash: proof.subjectHash, schemaHash: proof.schemaHash, depth: proof.depth, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed },
     () =>
       [
         `proof written to ${flags.out}: the record with ${subject} (source row ${recordRow}) is in the dataset of root ${proof.root}`,
@@ -465,6 +479,7 @@ export async function dataIncludeCommand(
         `  circuit            ${prepared.circuit.info.constraints} constraints, tree depth ${proof.depth} (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'})`,
         `  verification key   ${prepared.keys.vkeyPath}${flags.vkeyOut ? ` (copied to ${flags.vkeyOut})` : ''}`,
         `  time               ${seconds(elapsed)}`,
+        ...contextLine(context, flags.out),
         `  verify with: zkai data verify-include --vkey ${vkey} --proof ${flags.out} --schema ${flags.schema} --commitment COMMITMENT.json --subject ${flags.subject !== undefined ? JSON.stringify(flags.subject) : 'ID'}`,
         ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
       ].join('\n'),

@@ -5,6 +5,17 @@ import { compileCommand, deployCommand, demoCommand, proveCommand, setupCommand,
 import { dataCheckCommand, dataCommitCommand, dataIncludeCommand, dataProveCommand, dataRegistryCommand, dataVerifyCommand, dataVerifyIncludeCommand } from './data-commands.ts';
 import { modelCommitCommand, modelImportCommand, modelInspectCommand, modelProveCommand, modelVerifyCommand } from './model-commands.ts';
 import { modelAccuracyCommand } from './accuracy-commands.ts';
+import {
+  chainAttestCommand,
+  chainAttestationsCommand,
+  chainConsentCreateCommand,
+  chainConsentGrantCommand,
+  chainConsentRevokeCommand,
+  chainConsentTreeCommand,
+  chainContextCommand,
+  chainDeployCommand,
+  chainRevokeCommand,
+} from './chain-commands.ts';
 import { reportError, type GlobalFlags } from './output.ts';
 
 const program = new Command('zkai')
@@ -124,6 +135,7 @@ data
   .option('--vkey-out <file>', 'also write a copy of the verification key here')
   .option('--chunk-depth <n>', 'prove in chunks of aligned subtrees of 2^n records, in parallel (for datasets larger than one circuit); verify takes the chunk circuit\'s key')
   .option('--subtrees-per-chunk <k>', 'with --chunk-depth: each chunk proof covers k consecutive subtrees (fills a proof better; the README lists shapes that fit a 2^14 ptau)', '1')
+  .option('--context <decimal>', 'bind the proof to this context for zkai chain attest (zkai chain context prints it; default 0: off chain)')
   .option('--registry <file...>', 'registry files the policy checks ids against (zkai data registry makes them)')
   .addOption(new Option('--force-violating', 'DANGEROUS, for demonstrations only: skip the pre-flight check to show that the circuit itself refuses a violating dataset').hideHelp())
   .action(run(async (_options: unknown, command: Command) => dataProveCommand(merged(command))));
@@ -159,6 +171,7 @@ data
   .requiredOption('--bundle <file>', 'the private bundle written by zkai data commit')
   .option('--subject <id>', 'the record\'s subject id, written as in the data')
   .option('--row <n>', 'the record\'s row number in the source file (alone, or with --subject when several records share the id)')
+  .option('--context <decimal>', 'bind the proof to this context for zkai chain attest (zkai chain context prints it; default 0: off chain)')
   .requiredOption('--out <file>', 'where to write the inclusion proof JSON')
   .option('--vkey-out <file>', 'also write a copy of the verification key here')
   .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
@@ -232,7 +245,8 @@ rangeOptions(
     .option('--model-salt <file>', 'keep the weights PRIVATE: prove against the model commitment made by zkai model commit (its salt file)')
     .option('--frac-bits <n>', 'fractional bits of the fixed point', '8')
     .option('--vkey-out <file>', 'also write a copy of the verification key here')
-    .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)'),
+    .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
+    .option('--context <decimal>', 'bind the proof to this context for zkai chain attest (zkai chain context prints it; default 0: off chain)'),
 ).action(run(async (_options: unknown, command: Command) => modelProveCommand(merged(command))));
 
 rangeOptions(
@@ -272,8 +286,86 @@ rangeOptions(
     .option('--model-salt <file>', 'keep the weights PRIVATE: prove against the model commitment made by zkai model commit (its salt file)')
     .option('--frac-bits <n>', 'fractional bits of the fixed point', '8')
     .option('--vkey-out <file>', 'also write a copy of the verification key here')
-    .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)'),
+    .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
+    .option('--context <decimal>', 'bind the proof to this context for zkai chain attest (zkai chain context prints it; default 0: off chain)'),
 ).action(run(async (_options: unknown, command: Command) => modelAccuracyCommand(merged(command))));
+
+const chain = program
+  .command('chain')
+  .description('the zkai registry on an EVM chain: deploy, bind proofs to an attester (context), attest, revoke, list attestations, manage consent purposes (embedded development chain unless --rpc)');
+
+const chainOptions = (command: Command) =>
+  command
+    .option('--rpc <url>', 'JSON-RPC URL of an EVM node; signer from ZKAI_PRIVATE_KEY or the node\'s first account (default: an embedded anvil whose state is kept in the cache)')
+    .option('--deployment <file>', 'the deployment file (default: zkai-deployment.json with --rpc, else in the embedded chain\'s folder)')
+    .option('--chain-dir <dir>', 'folder of the embedded chain\'s state and deployment (default: <cache dir>/chain/embedded)');
+
+chainOptions(chain.command('deploy'))
+  .description('deploy the zkai registry, the consent registry and Poseidon, and record them in the deployment file (kept when already deployed on this chain)')
+  .option('--force', 'deploy again even if the deployment file names a deployment on this chain')
+  .option('--fresh', 'embedded chain only: delete its state first (a new, empty chain)')
+  .action(run(async (_options: unknown, command: Command) => chainDeployCommand(merged(command))));
+
+chainOptions(chain.command('context'))
+  .description('the context to prove with (--context) for this account, registry and a nonce; then attest with the same nonce')
+  .option('--nonce <hex32>', 'the nonce (0x and 64 hex digits; default: a random one)')
+  .action(run(async (_options: unknown, command: Command) => chainContextCommand(merged(command))));
+
+chainOptions(chain.command('attest'))
+  .argument('<proof.json>', 'a dataset (whole or chunked), inference or inclusion proof made with --context')
+  .description('attest a proof on the registry: registers its circuit (owner) and its dataset or model when new, then verifies it on chain')
+  .option('--nonce <hex32>', 'the nonce the proof\'s context was made with (zkai chain context)')
+  .option('--label <text>', 'name of the dataset or model to register (at most 31 bytes; default: the model name, or data-<schema hash>); an existing version with the proof\'s fields is reused')
+  .option('--expires <when>', 'expiration: an ISO date (2027-01-31) or +SECONDS from now')
+  .option('--irrevocable', 'the attestation cannot be revoked')
+  .option('--ref <uid>', 'an earlier attestation this one refers to')
+  .option('--zkey <file>', 'the proving key the proof was made with (default: found in the cache by the proof\'s circuit)')
+  .option('--consent-registry <name>', 'when registering the circuit: the policy registry whose root is an on-chain consent root (with --purpose)')
+  .option('--purpose <name>', 'when registering the circuit: the consent purpose (name or 0x id) that registry\'s root must be a recent root of')
+  .option('--subject <version>', 'attest about this dataset or model version id instead of finding or registering one')
+  .option('--commitment <file>', 'for an inclusion proof of a dataset not registered yet: its public commitment JSON (zkai data commit --public)')
+  .option('--register-only', 'only register the proof\'s circuit (registry owner), do not attest')
+  .action(run(async (proof: string, _options: unknown, command: Command) => chainAttestCommand(proof, merged(command))));
+
+chainOptions(chain.command('revoke'))
+  .argument('<uid>', 'the attestation uid')
+  .description('revoke an attestation (its attester only)')
+  .action(run(async (uid: string, _options: unknown, command: Command) => chainRevokeCommand(uid, merged(command))));
+
+chainOptions(chain.command('attestations'))
+  .description('list attestations (uid, circuit kind, subject, attester, time, valid/revoked/expired)')
+  .option('--subject <version>', 'only those about this dataset or model version id')
+  .option('--attester <address>', 'only those made by this address')
+  .action(run(async (_options: unknown, command: Command) => chainAttestationsCommand(merged(command))));
+
+const consent = chain.command('consent').description('on-chain consent purposes: create one, grant and revoke consent, read its tree');
+
+chainOptions(consent.command('create'))
+  .description('create a consent purpose (you become its admin)')
+  .requiredOption('--purpose <name>', 'the purpose name (its id is the keccak256 of the name)')
+  .requiredOption('--depth <n>', 'tree depth, 1 to 24: up to 2^n grants')
+  .requiredOption('--window <seconds>', 'how long a replaced root stays acceptable to the registry (0: only the current root)')
+  .option('--description <text>', 'free text, emitted in the creation event')
+  .action(run(async (_options: unknown, command: Command) => chainConsentCreateCommand(merged(command))));
+
+chainOptions(consent.command('grant'))
+  .description('grant consent for an id, as the data subject (the signer); prints the leaf index')
+  .requiredOption('--purpose <name>', 'the purpose (name or 0x id)')
+  .requiredOption('--schema <file>', 'schema JSON (the id is encoded like the data)')
+  .requiredOption('--field <column>', 'the id column')
+  .requiredOption('--id <id>', 'the subject id, written as in the data')
+  .action(run(async (_options: unknown, command: Command) => chainConsentGrantCommand(merged(command))));
+
+chainOptions(consent.command('revoke'))
+  .description('revoke a grant (its subject or their delegate)')
+  .requiredOption('--purpose <name>', 'the purpose (name or 0x id)')
+  .requiredOption('--index <n>', 'the leaf index the grant printed')
+  .action(run(async (_options: unknown, command: Command) => chainConsentRevokeCommand(merged(command))));
+
+chainOptions(consent.command('tree'))
+  .description('a purpose\'s current root and leaves, rebuilt from the chain\'s events')
+  .requiredOption('--purpose <name>', 'the purpose (name or 0x id)')
+  .action(run(async (_options: unknown, command: Command) => chainConsentTreeCommand(merged(command))));
 
 try {
   await program.parseAsync(process.argv);

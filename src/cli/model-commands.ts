@@ -13,6 +13,7 @@ import { calibrate } from '../model/calibrate.ts';
 import { readJsonFile } from './io.ts';
 import { isAccuracyProof, verifyAccuracyFile } from './accuracy-commands.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
+import { contextOption } from './chain-commands.ts';
 
 export function fracBitsOf(value: string | undefined): number {
   const bits = Number(value ?? DEFAULT_FRAC_BITS);
@@ -164,7 +165,8 @@ export async function modelCommitCommand(flags: GlobalFlags & { model: string; o
 }
 
 /** `zkai model prove`: prove the model's prediction on an input. */
-export async function modelProveCommand(flags: GlobalFlags & { model: string; input: string; out: string; vkeyOut?: string; saltOut?: string; fracBits?: string; publicInput?: boolean; inputVisibility?: string; ptau?: string; inputMin?: string; inputMax?: string; modelSalt?: string }): Promise<void> {
+export async function modelProveCommand(flags: GlobalFlags & { model: string; input: string; out: string; vkeyOut?: string; saltOut?: string; fracBits?: string; publicInput?: boolean; inputVisibility?: string; ptau?: string; inputMin?: string; inputMax?: string; modelSalt?: string; context?: string }): Promise<void> {
+  const context = contextOption(flags.context);
   const visibility = inputVisibilityOf(flags);
   const weights: WeightVisibility = flags.modelSalt ? 'hashed' : 'fixed';
   const committed = flags.modelSalt ? await readModelSalt(flags.modelSalt) : undefined;
@@ -181,6 +183,7 @@ export async function modelProveCommand(flags: GlobalFlags & { model: string; in
     visibility,
     weights,
     ...(committed ? { modelSalt: committed.salt } : {}),
+    ...(context !== undefined ? { context } : {}),
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
     ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
     ...(progress ? { onProgress: progress } : {}),
@@ -191,12 +194,13 @@ export async function modelProveCommand(flags: GlobalFlags & { model: string; in
   await writeFileAtomic(flags.out, `${JSON.stringify(proof, null, 1)}\n`);
   if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
   const elapsed = (performance.now() - started) / 1000;
-  emit(flags, { proof: flags.out, vkey: prepared.keys.vkeyPath, predicted: proof.predicted, weights, modelHash: proof.model.hash, modelCommitment: proof.model.commitment, inputHash: proof.inputHash, constraints: prepared.circuit.info.constraints, seconds: elapsed }, () =>
+  emit(flags, { proof: flags.out, vkey: prepared.keys.vkeyPath, predicted: proof.predicted, weights, modelHash: proof.model.hash, modelCommitment: proof.model.commitment, inputHash: proof.inputHash, context: (context ?? 0n).toString(), constraints: prepared.circuit.info.constraints, seconds: elapsed }, () =>
     [
       `proof written to ${flags.out}: model "${model.name}" predicts class ${proof.predicted} on the ${visibility === 'hashed' ? `input committed as ${proof.inputHash}` : visibility === 'public' ? 'public input' : 'private input (nothing about it is published)'}`,
       `  circuit      ${prepared.circuit.info.constraints} constraints (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'}); ${seconds(elapsed)}`,
       weights === 'hashed' ? `  model        private weights, commitment ${proof.model.commitment} (the circuit and its keys hold no weight)` : `  model hash   ${proof.model.hash} (weights fixed in the circuit)`,
       ...(flags.saltOut ? [`  salt         ${flags.saltOut} (PRIVATE, mode 0600: it opens the input commitment)`] : []),
+      ...(context ? [`  context      ${context} (attest with: zkai chain attest ${flags.out} --nonce NONCE, the nonce this context was made with)`] : []),
       `  verify with: zkai model verify --vkey ${flags.vkeyOut ?? prepared.keys.vkeyPath} --proof ${flags.out} ${weights === 'hashed' ? `--model-commitment ${proof.model.commitment}` : `--model ${flags.model}`}`,
       ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
     ].join('\n'),

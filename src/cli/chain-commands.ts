@@ -1,0 +1,753 @@
+/**
+ * `zkai chain deploy | context | attest | revoke | attestations | consent ...`: the registry and consent registry of
+ * src/chain from the command line. Without --rpc every command runs on an embedded anvil whose state is kept in the
+ * cache (a local development chain), one command at a time (a file lock).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { AbiCoder, getAddress, isAddress, keccak256, type EventLog } from 'ethers';
+import { resolveCacheDir } from '../cache/cache-dir.ts';
+import { connectChain, type ChainConnection } from '../chain/anvil.ts';
+import { purposeId } from '../chain/consent.ts';
+import { connectDeployment, deployZkai, loadDeployment, saveDeployment, type ConnectedDeployment, type ZkaiDeployment } from '../chain/deployment.ts';
+import { verificationKeyId, type Groth16VerificationKey } from '../chain/groth16-template.ts';
+import { CIRCUIT_KINDS, attestationContext, labelBytes, randomNonce, type CircuitKind, type DatasetCommitmentFields, type RegistryClient } from '../chain/registry.ts';
+import { readVerificationKey } from '../chain/solidity-verifier.ts';
+import { CONTEXT_SIGNAL } from '../circuit/context.ts';
+import { DATASET_SIGNAL_NAMES, registrySignalName } from '../data/circuit-gen.ts';
+import { consentLeaf } from '../data/consent-tree.ts';
+import { INCLUSION_SIGNAL_NAMES } from '../data/inclusion.ts';
+import { loadSchema } from '../data/schema.ts';
+import { ChainError, InputFileError, ZkaiError } from '../errors.ts';
+import { inferenceSignalNames } from '../model/circuit-gen.ts';
+import { withFileLock } from '../util/file-lock.ts';
+import { BN254_SCALAR_FIELD, type Groth16Proof } from '../verifier/types.ts';
+import { verifyProof } from '../verifier/verify.ts';
+import { readJsonFile } from './io.ts';
+import { emit, type GlobalFlags } from './output.ts';
+
+/** Options every `zkai chain` subcommand takes. */
+export interface ChainFlags extends GlobalFlags {
+  rpc?: string;
+  deployment?: string;
+  chainDir?: string;
+}
+
+const HEX32 = /^0x[0-9a-fA-F]{64}$/;
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+const ZERO32 = `0x${'0'.repeat(64)}`;
+const ZERO_ADDRESS = `0x${'0'.repeat(40)}`;
+
+/** File of the default deployment with --rpc (in the working folder). */
+export const RPC_DEPLOYMENT_FILE = 'zkai-deployment.json';
+
+/**
+ * `--context <decimal>` of the prove commands: the value the proof is bound to (see src/circuit/context.ts), or
+ * undefined when the option is absent.
+ */
+export function contextOption(value: string | undefined): bigint | undefined {
+  if (value === undefined) return undefined;
+  if (!DECIMAL.test(value)) throw new ZkaiError('BAD_OPTION', `--context must be a decimal number (zkai chain context prints it), got "${value}"`);
+  const context = BigInt(value);
+  if (context >= BN254_SCALAR_FIELD) throw new ZkaiError('BAD_OPTION', `--context ${value} is not below the BN254 scalar field order ${BN254_SCALAR_FIELD}: it is not a context zkai chain context prints`);
+  return context;
+}
+
+function nonceOption(value: string | undefined, option = '--nonce'): string {
+  if (value === undefined) throw new ZkaiError('BAD_OPTION', `give ${option} 0x<64 hex digits>: the nonce the proof's context was made with (zkai chain context prints both)`);
+  if (!HEX32.test(value)) throw new ZkaiError('BAD_OPTION', `${option} must be 0x followed by 64 hex digits, got "${value}"`);
+  return value.toLowerCase();
+}
+
+function bytes32Option(value: string, option: string, what: string): string {
+  if (!HEX32.test(value)) throw new ZkaiError('BAD_OPTION', `${option} must be ${what}: 0x followed by 64 hex digits, got "${value}"`);
+  return value.toLowerCase();
+}
+
+function positiveInteger(value: string | undefined, option: string, min: number, max: number): number {
+  const n = Number(value);
+  if (value === undefined || !/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) throw new ZkaiError('BAD_OPTION', `${option} must be an integer from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+/** A purpose given by name (hashed, as purposeId) or as its 0x id. */
+function purposeOf(value: string): string {
+  return HEX32.test(value) ? value.toLowerCase() : purposeId(value);
+}
+
+const short = (hex: string) => (hex.length > 14 ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : hex);
+
+/** A label of at most 31 UTF-8 bytes, cut at a character boundary. */
+function clipLabel(text: string): string {
+  let out = '';
+  for (const char of text) {
+    if (Buffer.byteLength(out + char, 'utf8') > 31) break;
+    out += char;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sessions: the embedded chain (kept in the cache, locked) or a node given by --rpc.
+
+interface ChainSession {
+  chain: ChainConnection;
+  /** The deployment file. */
+  deploymentPath: string;
+  /** The embedded chain's folder, when no --rpc was given. */
+  chainDir?: string;
+  flags: ChainFlags;
+}
+
+/** The chain options to repeat in a suggested command, so it talks to the same chain and deployment. */
+function chainFlagsText(flags: ChainFlags): string {
+  return [flags.rpc ? ` --rpc ${flags.rpc}` : '', flags.chainDir ? ` --chain-dir ${flags.chainDir}` : '', flags.deployment ? ` --deployment ${flags.deployment}` : ''].join('');
+}
+
+function globalFlagsText(flags: GlobalFlags): string {
+  return flags.cacheDir ? ` --cache-dir ${flags.cacheDir}` : '';
+}
+
+/** A notice for people on stderr: not with --json or --quiet. */
+function notice(flags: GlobalFlags, text: string): void {
+  if (!flags.json && !flags.quiet) process.stderr.write(`${text}\n`);
+}
+
+/** A progress line on stderr (also with --json, as every command's progress); not with --quiet. */
+function progressLine(flags: GlobalFlags, text: string): void {
+  if (!flags.quiet) process.stderr.write(`${text}\n`);
+}
+
+/** Where the embedded chain keeps its state and deployment. */
+function embeddedDir(flags: ChainFlags): string {
+  return resolve(flags.chainDir ?? join(resolveCacheDir(flags.cacheDir), 'chain', 'embedded'));
+}
+
+/**
+ * Run `fn` on the chain the flags name: the node at --rpc, or the embedded anvil, which loads its state from
+ * `<chain dir>/anvil-state.json` and writes it back when stopped; a lock on the folder keeps a second command from
+ * starting a second anvil on the same state. `fresh` deletes the embedded state (and deployment) first.
+ */
+async function withSession<T>(flags: ChainFlags, fn: (session: ChainSession) => Promise<T>, options: { fresh?: boolean } = {}): Promise<T> {
+  if (flags.rpc) {
+    if (flags.chainDir) throw new ZkaiError('BAD_OPTION', '--chain-dir is the embedded chain\'s folder: it does not go with --rpc');
+    if (options.fresh) throw new ZkaiError('BAD_OPTION', '--fresh deletes the embedded development chain: with --rpc, use --force to deploy again');
+    const chain = await connectChain(flags.rpc);
+    try {
+      return await fn({ chain, deploymentPath: resolve(flags.deployment ?? RPC_DEPLOYMENT_FILE), flags });
+    } finally {
+      await chain.close();
+    }
+  }
+  const dir = embeddedDir(flags);
+  await mkdir(dir, { recursive: true });
+  const statePath = join(dir, 'anvil-state.json');
+  const deploymentPath = resolve(flags.deployment ?? join(dir, 'deployment.json'));
+  return withFileLock(
+    join(dir, 'lock'),
+    async () => {
+      if (options.fresh) {
+        await rm(statePath, { force: true });
+        await rm(deploymentPath, { force: true });
+      }
+      notice(flags, `note: local development chain (embedded anvil, state kept in ${dir}); for a real chain: zkai chain deploy --rpc URL`);
+      const chain = await connectChain(undefined, { anvil: { extraArgs: ['--state', statePath] } });
+      try {
+        return await fn({ chain, deploymentPath, chainDir: dir, flags });
+      } finally {
+        await chain.close(); // SIGTERM: anvil writes its state
+      }
+    },
+    { onWait: (pid) => progressLine(flags, `waiting for another zkai chain command (pid ${pid}) using ${dir}`) },
+  );
+}
+
+/** The session's deployment, connected; a clear error when there is none or it is not on this chain. */
+async function deploymentOf(session: ChainSession): Promise<ConnectedDeployment> {
+  if (!existsSync(session.deploymentPath)) {
+    throw new ChainError(`no zkai deployment at ${session.deploymentPath}`, { hint: `deploy one first: zkai${globalFlagsText(session.flags)} chain deploy${chainFlagsText(session.flags)}` });
+  }
+  const deployment = await loadDeployment(session.deploymentPath);
+  return connectDeployment(deployment, session.chain.signer);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// deploy
+
+/** `zkai chain deploy`. */
+export async function chainDeployCommand(flags: ChainFlags & { force?: boolean; fresh?: boolean }): Promise<void> {
+  const result = await withSession(
+    flags,
+    async (session) => {
+      const signer = await session.chain.signer.getAddress();
+      let replaced: string | undefined;
+      if (existsSync(session.deploymentPath) && !flags.force) {
+        const existing = await loadDeployment(session.deploymentPath);
+        if (existing.chainId !== session.chain.chainId) {
+          throw new ChainError(`${session.deploymentPath} records a deployment on chain ${existing.chainId}, but this node is chain ${session.chain.chainId}; it was kept`, {
+            hint: 'pass --deployment OTHER.json to record this chain\'s deployment elsewhere, or --force to replace the file',
+          });
+        }
+        const code = await session.chain.provider.getCode(existing.registry);
+        if (code && code !== '0x') return { kept: true, deployment: existing, path: session.deploymentPath, signer };
+        replaced = `the registry recorded in ${session.deploymentPath} (${existing.registry}) is not on this chain any more`;
+      }
+      const { deployment } = await deployZkai(session.chain.signer);
+      await saveDeployment(session.deploymentPath, deployment);
+      return { kept: false, deployment, path: session.deploymentPath, signer, ...(replaced ? { replaced } : {}) };
+    },
+    { fresh: Boolean(flags.fresh) },
+  );
+  const d = result.deployment;
+  const total = BigInt(d.gas.poseidon) + BigInt(d.gas.consent) + BigInt(d.gas.registry);
+  emit(flags, { ...result, rpc: flags.rpc ?? 'embedded', totalGas: total.toString() }, () =>
+    [
+      result.kept
+        ? `zkai is already deployed on chain ${d.chainId} (${result.path}); kept it (--force deploys again)`
+        : `zkai deployed on chain ${d.chainId}${'replaced' in result ? ` (${result.replaced})` : ''}`,
+      `  registry     ${d.registry}${result.kept ? '' : `  (${d.gas.registry} gas)`}`,
+      `  consent      ${d.consent}${result.kept ? '' : `  (${d.gas.consent} gas)`}`,
+      `  poseidon     ${d.poseidon}${result.kept ? '' : `  (${d.gas.poseidon} gas)`}`,
+      `  owner        ${d.owner} (registers circuits)${d.owner.toLowerCase() === result.signer.toLowerCase() ? '' : `; you are ${result.signer}`}`,
+      ...(result.kept ? [] : [`  gas          ${total} in all`]),
+      `  deployment   ${result.path}`,
+      `  next: zkai${globalFlagsText(flags)} chain context${chainFlagsText(flags)}`,
+    ].join('\n'),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// context
+
+/** `zkai chain context`. */
+export async function chainContextCommand(flags: ChainFlags & { nonce?: string }): Promise<void> {
+  const nonce = flags.nonce === undefined ? randomNonce() : nonceOption(flags.nonce);
+  const result = await withSession(flags, async (session) => {
+    const { deployment } = await deploymentOf(session);
+    const attester = await session.chain.signer.getAddress();
+    return { nonce, context: attestationContext(deployment.chainId, deployment.registry, attester, nonce).toString(), attester, registry: deployment.registry, chainId: deployment.chainId };
+  });
+  const chain = chainFlagsText(flags);
+  const global = globalFlagsText(flags);
+  emit(flags, result, () =>
+    [
+      `context for ${result.attester} on registry ${result.registry} (chain ${result.chainId}):`,
+      `  nonce     ${result.nonce}`,
+      `  context   ${result.context}`,
+      'prove with this context, then attest with the same nonce, from the same account:',
+      `  zkai${global} data prove --schema SCHEMA --policy POLICY --bundle BUNDLE --out PROOF.json --context ${result.context}`,
+      '    (or data include / model prove, with the same --context)',
+      `  zkai${global} chain attest PROOF.json --nonce ${result.nonce}${chain}`,
+    ].join('\n'),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// attest
+
+/** What `chain attest` needs from a proof file. */
+interface AttestableProof {
+  format: string;
+  kind: CircuitKind;
+  /** The compiled circuit's id (the key cache is searched by it). */
+  compiledId: string;
+  signalNames: string[];
+  policyHash?: string;
+  /** The policy's registries, in signal order (consent candidates). */
+  registryNames: string[];
+  subject: { kind: 'dataset'; root: string; schemaHash: string; commitment?: DatasetCommitmentFields } | { kind: 'model'; hash: string; name: string };
+  chunks: Array<{ proof: Groth16Proof; publicSignals: string[] }>;
+  chunked: boolean;
+}
+
+function proofPart(path: string, value: unknown, where: string): { proof: Groth16Proof; publicSignals: string[] } {
+  const v = value as { proof?: unknown; publicSignals?: unknown } | null;
+  if (typeof v?.proof !== 'object' || v.proof === null || !Array.isArray(v.publicSignals) || v.publicSignals.some((s) => typeof s !== 'string' || !DECIMAL.test(s))) {
+    throw new InputFileError(path, `${where}: a proof object and publicSignals (decimal strings) are needed`);
+  }
+  return { proof: v.proof as Groth16Proof, publicSignals: v.publicSignals as string[] };
+}
+
+function commitmentOf(path: string, value: unknown): DatasetCommitmentFields {
+  const c = value as Partial<Record<string, unknown>> | null;
+  if (typeof c?.root !== 'string' || !DECIMAL.test(c.root) || typeof c.schemaHash !== 'string' || !DECIMAL.test(c.schemaHash) || !Number.isSafeInteger(c.count) || !Number.isSafeInteger(c.depth)) {
+    throw new InputFileError(path, 'the commitment must be {root, count, depth, schemaHash}');
+  }
+  return { root: c.root, count: c.count as number, depth: c.depth as number, schemaHash: c.schemaHash };
+}
+
+/** Read a zkai proof file that can be attested. */
+async function readAttestable(path: string): Promise<AttestableProof> {
+  const raw = (await readJsonFile(path, 'proof')) as Record<string, unknown> | null;
+  const format = typeof raw === 'object' && raw !== null ? raw.format : undefined;
+  const text = (value: unknown, name: string) => {
+    if (typeof value !== 'string' || !DECIMAL.test(value)) throw new InputFileError(path, `"${name}" must be a decimal string`);
+    return value;
+  };
+  const compiledId = typeof raw?.circuitId === 'string' ? raw.circuitId : '';
+  switch (format) {
+    case 'zkai-dataset-proof-v1': {
+      const file = raw as { commitment?: unknown; policy?: { hash?: unknown }; registries?: Array<{ name?: unknown }> };
+      const commitment = commitmentOf(path, file.commitment);
+      const registryNames = (file.registries ?? []).map((r) => String(r.name));
+      return {
+        format,
+        kind: 'dataset-policy',
+        compiledId,
+        signalNames: [...DATASET_SIGNAL_NAMES, ...registryNames.map(registrySignalName), CONTEXT_SIGNAL],
+        policyHash: text(file.policy?.hash, 'policy.hash'),
+        registryNames,
+        subject: { kind: 'dataset', root: commitment.root, schemaHash: commitment.schemaHash, commitment },
+        chunks: [proofPart(path, raw, 'the proof')],
+        chunked: false,
+      };
+    }
+    case 'zkai-chunked-dataset-proof-v1': {
+      const file = raw as { commitment?: unknown; policy?: { hash?: unknown }; registries?: Array<{ name?: unknown }>; signalNames?: unknown; chunks?: unknown };
+      const commitment = commitmentOf(path, file.commitment);
+      if (!Array.isArray(file.signalNames) || !Array.isArray(file.chunks) || file.chunks.length === 0) throw new InputFileError(path, 'a chunked proof needs signalNames and chunks');
+      const signalNames = file.signalNames.map(String);
+      const partials = signalNames.filter((name) => name.startsWith('aggregate'));
+      if (partials.length > 0) {
+        throw new ChainError(`this chunked proof publishes aggregate partials (${partials.slice(0, 3).join(', ')}${partials.length > 3 ? ', ...' : ''}), which the registry does not combine on chain yet`, {
+          hint: 'attest a whole-dataset proof (zkai data prove without --chunk-depth), or chunk a policy without aggregates or UNIQUE',
+        });
+      }
+      return {
+        format,
+        kind: 'dataset-chunk',
+        compiledId,
+        signalNames,
+        policyHash: text(file.policy?.hash, 'policy.hash'),
+        registryNames: (file.registries ?? []).map((r) => String(r.name)),
+        subject: { kind: 'dataset', root: commitment.root, schemaHash: commitment.schemaHash, commitment },
+        chunks: file.chunks.map((chunk, j) => proofPart(path, chunk, `chunk ${j}`)),
+        chunked: true,
+      };
+    }
+    case 'zkai-inference-proof-v1': {
+      const file = raw as { model?: { name?: unknown; hash?: unknown; commitment?: unknown }; visibility?: unknown; weights?: unknown; input?: unknown };
+      const weights = file.weights === 'hashed' ? 'hashed' : 'fixed';
+      const visibility = file.visibility === 'public' || file.visibility === 'private' ? file.visibility : 'hashed';
+      const hash = text(weights === 'hashed' ? file.model?.commitment : file.model?.hash, weights === 'hashed' ? 'model.commitment' : 'model.hash');
+      const inputSize = Array.isArray(file.input) ? file.input.length : 0;
+      return {
+        format,
+        kind: 'inference',
+        compiledId,
+        signalNames: inferenceSignalNames({ inputSize }, visibility, weights),
+        registryNames: [],
+        subject: { kind: 'model', hash, name: typeof file.model?.name === 'string' ? file.model.name : '' },
+        chunks: [proofPart(path, raw, 'the proof')],
+        chunked: false,
+      };
+    }
+    case 'zkai-inclusion-proof-v1': {
+      const file = raw as { root?: unknown; schemaHash?: unknown };
+      return {
+        format,
+        kind: 'inclusion',
+        compiledId,
+        signalNames: [...INCLUSION_SIGNAL_NAMES],
+        registryNames: [],
+        subject: { kind: 'dataset', root: text(file.root, 'root'), schemaHash: text(file.schemaHash, 'schemaHash') },
+        chunks: [proofPart(path, raw, 'the proof')],
+        chunked: false,
+      };
+    }
+    case 'zkai-accuracy-proof-v1':
+      throw new ChainError('accuracy proofs cannot be attested on chain yet: the registry does not take accuracy circuits');
+    default:
+      throw new InputFileError(path, 'not a zkai proof that can be attested (a dataset, chunked dataset, inference or inclusion proof written by zkai)');
+  }
+}
+
+/** The default label of a proof's subject: the model name, or `data-` and the start of the schema hash. */
+function defaultLabel(proof: AttestableProof): string {
+  if (proof.subject.kind === 'model') return clipLabel(proof.subject.name) || `model-${proof.subject.hash.slice(0, 20)}`;
+  return `data-${proof.subject.schemaHash.slice(0, 20)}`;
+}
+
+/** Proving keys in the cache made for a compiled circuit: `<cache>/keys/<dir>/meta.json` names its circuit id. */
+async function cachedKeys(cacheDir: string, compiledId: string): Promise<Array<{ zkeyPath: string; vkeyPath: string }>> {
+  const keysDir = join(cacheDir, 'keys');
+  const dirs = await readdir(keysDir).catch(() => [] as string[]);
+  const found: Array<{ zkeyPath: string; vkeyPath: string }> = [];
+  for (const dir of dirs) {
+    if (dir.startsWith('.')) continue;
+    const meta = (await readFile(join(keysDir, dir, 'meta.json'), 'utf8').then(JSON.parse, () => undefined)) as { circuitId?: unknown } | undefined;
+    if (meta?.circuitId !== compiledId) continue;
+    const zkey = (await readdir(join(keysDir, dir)).catch(() => [] as string[])).find((name) => name.endsWith('.zkey'));
+    if (zkey && existsSync(join(keysDir, dir, 'verification_key.json'))) found.push({ zkeyPath: join(keysDir, dir, zkey), vkeyPath: join(keysDir, dir, 'verification_key.json') });
+  }
+  return found;
+}
+
+/** The proving key (and its verification key) the proof was made with: --zkey, else the one in the cache. */
+async function keysFor(proof: AttestableProof, flags: GlobalFlags & { zkey?: string }, proofPath: string): Promise<{ zkeyPath: string; vkey: Groth16VerificationKey; checked: boolean }> {
+  const first = proof.chunks[0]!;
+  if (flags.zkey) return { zkeyPath: resolve(flags.zkey), vkey: await readVerificationKey(flags.zkey), checked: false };
+  const cacheDir = resolveCacheDir(flags.cacheDir);
+  const candidates = proof.compiledId ? await cachedKeys(cacheDir, proof.compiledId) : [];
+  if (candidates.length === 0) {
+    throw new ZkaiError('KEY_NOT_FOUND', `no proving key for the circuit of ${proofPath} (circuit ${proof.compiledId || 'unnamed'}) in the cache ${cacheDir}`, {
+      hint: 'pass --zkey FILE, the proving key the proof was made with (or the --cache-dir it was proven with)',
+    });
+  }
+  const keys = await Promise.all(candidates.map(async (c) => ({ ...c, vkey: (await readJsonFile(c.vkeyPath, 'verification key')) as Groth16VerificationKey })));
+  if (keys.length === 1) return { zkeyPath: keys[0]!.zkeyPath, vkey: keys[0]!.vkey, checked: false };
+  // Several setups of one circuit (other ptau or beacon): the proof verifies against one of them.
+  for (const key of keys) {
+    if ((await verifyProof(key.vkey, first.proof, first.publicSignals)).valid) return { zkeyPath: key.zkeyPath, vkey: key.vkey, checked: true };
+  }
+  throw new ZkaiError('KEY_NOT_FOUND', `${proofPath} does not verify against any of the ${keys.length} proving keys of its circuit in the cache`, { hint: 'pass --zkey FILE, the proving key the proof was made with' });
+}
+
+interface SubjectChoice {
+  version: string;
+  subjectId: string;
+  label: string;
+  action: 'existing' | 'registered' | 'new-version' | 'given';
+  gas?: string;
+}
+
+/** The version a proof's subject is, found among the signer's registered datasets or models, or registered now. */
+async function findOrRegisterSubject(registry: RegistryClient, deployment: ZkaiDeployment, proof: AttestableProof, flags: { label?: string; commitment?: string; subject?: string }, me: string): Promise<SubjectChoice> {
+  const contract = registry.contract;
+  if (flags.subject) return { version: bytes32Option(flags.subject, '--subject', 'a dataset or model version id'), subjectId: '', label: '', action: 'given' };
+  const want = proof.subject;
+  const kindCode = want.kind === 'dataset' ? 1n : 2n;
+  const label = flags.label ?? defaultLabel(proof);
+  const labelHex = labelBytes(label);
+  const labelled = keccak256(AbiCoder.defaultAbiCoder().encode(['address', 'bytes32'], [me, labelHex]));
+  const matches = (v: { kind: bigint; root: bigint; count: bigint; depth: bigint; schemaHash: bigint; modelHash: bigint }) => {
+    if (v.kind !== kindCode) return false;
+    if (want.kind === 'model') return v.modelHash === BigInt(want.hash);
+    if (v.root !== BigInt(want.root) || v.schemaHash !== BigInt(want.schemaHash)) return false;
+    return want.commitment === undefined || (v.count === BigInt(want.commitment.count) && v.depth === BigInt(want.commitment.depth));
+  };
+  // The signer's subjects (all of them, or the one of --label), newest version first.
+  let owned: string[];
+  if (flags.label !== undefined) {
+    owned = [labelled];
+  } else {
+    const logs = (await contract.queryFilter(contract.filters.SubjectRegistered!(null, me), deployment.blockNumber)) as EventLog[];
+    owned = [...new Set(logs.map((log) => String(log.args[0])))];
+  }
+  for (const subjectId of owned) {
+    const s = (await contract.getFunction('subjects').staticCall(subjectId)) as unknown as [string, bigint, bigint, string];
+    if (s[0].toLowerCase() !== me.toLowerCase() || s[1] !== kindCode) continue;
+    for (let number = Number(s[2]); number >= 1; number -= 1) {
+      const id = keccak256(AbiCoder.defaultAbiCoder().encode(['bytes32', 'uint256'], [subjectId, number]));
+      const v = (await contract.getFunction('getVersion').staticCall(id)) as unknown as { kind: bigint; root: bigint; count: bigint; depth: bigint; schemaHash: bigint; modelHash: bigint };
+      if (matches(v)) return { version: id, subjectId, label: subjectId === labelled ? label : '', action: 'existing' };
+    }
+  }
+  // None: register it under the label (a new version when the label is taken by this signer's same kind of subject).
+  const s = (await contract.getFunction('subjects').staticCall(labelled)) as unknown as [string, bigint, bigint, string];
+  const exists = s[0] !== ZERO_ADDRESS;
+  if (exists && s[1] !== kindCode) {
+    throw new ChainError(`your label "${label}" already names a ${s[1] === 1n ? 'dataset' : 'model'}, not a ${want.kind}`, { hint: 'pass another --label' });
+  }
+  let commitment: DatasetCommitmentFields | undefined;
+  if (want.kind === 'dataset') {
+    commitment = want.commitment;
+    if (!commitment) {
+      if (!flags.commitment) {
+        throw new ChainError(`no dataset of yours with root ${want.root} is registered, and an inclusion proof does not carry the record count`, {
+          hint: 'attest a dataset proof of it first, or pass --commitment COMMITMENT.json (written by zkai data commit --public) to register it, or --subject VERSION for a dataset registered by someone else',
+        });
+      }
+      commitment = commitmentOf(flags.commitment, await readJsonFile(flags.commitment, 'commitment'));
+      if (commitment.root !== want.root || commitment.schemaHash !== want.schemaHash) throw new InputFileError(flags.commitment, `it is the commitment of root ${commitment.root}, not of the proof's root ${want.root} (or another schema)`);
+    }
+  }
+  const made = want.kind === 'dataset'
+    ? exists
+      ? await registry.publishDatasetVersion(labelled, commitment!)
+      : await registry.registerDataset(label, commitment!)
+    : exists
+      ? await registry.publishModelVersion(labelled, want.hash)
+      : await registry.registerModel(label, want.hash);
+  return { version: made.version, subjectId: made.subjectId, label, action: exists ? 'new-version' : 'registered', gas: made.gasUsed.toString() };
+}
+
+/** The expiration time of `--expires`: an ISO date, or +SECONDS from the chain's latest block. */
+async function expirationOf(value: string | undefined, chain: ChainConnection): Promise<number | undefined> {
+  if (value === undefined) return undefined;
+  const relative = /^\+([0-9]+)$/.exec(value);
+  if (relative) {
+    const block = await chain.provider.getBlock('latest');
+    return (block?.timestamp ?? Math.floor(Date.now() / 1000)) + Number(relative[1]);
+  }
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new ZkaiError('BAD_OPTION', `--expires must be an ISO date (2027-01-31 or 2027-01-31T12:00:00Z) or +SECONDS, got "${value}"`);
+  return Math.floor(ms / 1000);
+}
+
+/** `zkai chain attest <proof.json>`. */
+export async function chainAttestCommand(
+  proofPath: string,
+  flags: ChainFlags & { nonce?: string; label?: string; expires?: string; irrevocable?: boolean; ref?: string; zkey?: string; consentRegistry?: string; purpose?: string; subject?: string; commitment?: string; registerOnly?: boolean },
+): Promise<void> {
+  const registerOnly = Boolean(flags.registerOnly);
+  const nonce = registerOnly ? undefined : nonceOption(flags.nonce);
+  const refUID = flags.ref === undefined ? undefined : bytes32Option(flags.ref, '--ref', 'an attestation uid');
+  if (Boolean(flags.consentRegistry) !== Boolean(flags.purpose)) throw new ZkaiError('BAD_OPTION', '--consent-registry NAME and --purpose PURPOSE go together: the policy registry whose root is the purpose\'s on-chain consent root');
+  if (flags.label !== undefined) labelBytes(flags.label);
+  const proof = await readAttestable(proofPath);
+  if (flags.consentRegistry && !proof.registryNames.includes(flags.consentRegistry)) {
+    throw new ZkaiError('BAD_OPTION', `--consent-registry ${flags.consentRegistry}: the proof's policy has ${proof.registryNames.length > 0 ? `registries ${proof.registryNames.join(', ')}` : 'no registries'}`);
+  }
+  const progress = (text: string) => progressLine(flags, text);
+
+  const result = await withSession(flags, async (session) => {
+    const { deployment, registry } = await deploymentOf(session);
+    const me = await session.chain.signer.getAddress();
+
+    // 1. The proof must be bound to this signer and nonce, or the registry refuses it (checked before sending anything).
+    if (nonce !== undefined) {
+      const expected = attestationContext(deployment.chainId, deployment.registry, me, nonce).toString();
+      for (const [j, chunk] of proof.chunks.entries()) {
+        const got = chunk.publicSignals.at(-1);
+        if (got === expected) continue;
+        const where = proof.chunked ? `chunk ${j} of ${proofPath}` : proofPath;
+        throw new ChainError(
+          got === '0'
+            ? `${where} was made without a context (context 0): the registry accepts only proofs bound to the attester and a nonce`
+            : `${where} is bound to context ${got}, but attesting as ${me} with nonce ${nonce} on registry ${deployment.registry} (chain ${deployment.chainId}) needs context ${expected}`,
+          {
+            hint: got === '0'
+              ? `prove again with --context ${expected} (this is the context of nonce ${nonce}; zkai chain context --nonce ${nonce}${chainFlagsText(flags)} prints it), then attest with --nonce ${nonce}`
+              : `pass the --nonce the proof's context was made with (zkai chain context --nonce NONCE${chainFlagsText(flags)} prints the context of a nonce, for this account), or prove again with --context ${expected} and attest with --nonce ${nonce}; a proof made for another account cannot be attested by this one`,
+          },
+        );
+      }
+    }
+
+    // 2. The circuit: its id is the verification key's; register it when it is new (registry owner only).
+    const keys = await keysFor(proof, flags, proofPath);
+    if (keys.vkey.nPublic !== proof.signalNames.length) {
+      throw new ZkaiError('KEY_MISMATCH', `the proving key ${keys.zkeyPath} has ${keys.vkey.nPublic} public signals, but a ${proof.kind} proof of ${proofPath} has ${proof.signalNames.length}: it is not this proof's key`);
+    }
+    const circuitId = verificationKeyId(keys.vkey);
+    const stored = (await registry.contract.getFunction('getCircuit').staticCall(circuitId)) as unknown as { verifier: string; kind: bigint; consentPurpose: string };
+    let circuit: { id: string; kind: CircuitKind; registered: boolean; verifier: string; gas?: string; verifierDeployGas?: string; consentPurpose?: string; unchecked?: string[] };
+    const wantedPurpose = flags.purpose ? purposeOf(flags.purpose) : undefined;
+    if (stored.verifier !== ZERO_ADDRESS) {
+      const storedKind = CIRCUIT_KINDS[Number(stored.kind) - 1] ?? proof.kind;
+      if (wantedPurpose !== undefined && stored.consentPurpose.toLowerCase() !== wantedPurpose) {
+        throw new ChainError(`circuit ${circuitId} is already registered ${stored.consentPurpose === ZERO32 ? 'without a consent purpose' : `with consent purpose ${stored.consentPurpose}`}: --purpose cannot change it`, { hint: 'drop --consent-registry and --purpose (a circuit is registered once)' });
+      }
+      circuit = { id: circuitId, kind: storedKind, registered: false, verifier: stored.verifier };
+    } else {
+      const owner = String(await registry.contract.getFunction('owner').staticCall());
+      if (owner.toLowerCase() !== me.toLowerCase()) {
+        throw new ChainError(`the ${proof.kind} circuit ${circuitId} of ${proofPath} is not registered, and only the registry owner ${owner} can register circuits (you are ${me})`, {
+          hint: `the owner registers it with: zkai chain attest ${proofPath} --register-only --zkey ${keys.zkeyPath}${chainFlagsText(flags)} (the proof file and its proving key are all it needs)`,
+        });
+      }
+      // The owner vouches for what the circuit's signals mean: make sure the proof is this key's before registering.
+      const first = proof.chunks[0]!;
+      if (!keys.checked) {
+        const check = await verifyProof(keys.vkey, first.proof, first.publicSignals);
+        if (!check.valid) throw new ZkaiError('KEY_MISMATCH', `${proofPath} does not verify against the proving key ${keys.zkeyPath} (${check.reason}: ${check.detail}); nothing was registered`);
+      }
+      progress(`[chain] registering the ${proof.kind} circuit ${short(circuitId)} (deploying its verifier)`);
+      const made = await registry.registerCircuit({
+        zkeyPath: keys.zkeyPath,
+        vkey: keys.vkey,
+        kind: proof.kind,
+        signalNames: proof.signalNames,
+        ...(proof.policyHash ? { policyHash: proof.policyHash } : {}),
+        ...(flags.consentRegistry && wantedPurpose ? { consent: { registryName: flags.consentRegistry, purpose: wantedPurpose } } : {}),
+      });
+      const unchecked = proof.registryNames.filter((name) => name !== flags.consentRegistry);
+      circuit = {
+        id: made.circuit,
+        kind: proof.kind,
+        registered: true,
+        verifier: made.verifier,
+        gas: made.gasUsed.toString(),
+        ...(made.verifierDeployGas === undefined ? {} : { verifierDeployGas: made.verifierDeployGas.toString() }),
+        ...(wantedPurpose ? { consentPurpose: wantedPurpose } : {}),
+        ...(unchecked.length > 0 ? { unchecked } : {}),
+      };
+    }
+    const base = { registry: deployment.registry, chainId: deployment.chainId, attester: me, circuit };
+    if (registerOnly) return { ...base, registerOnly: true as const };
+
+    // 3. The subject: a registered dataset or model version whose fields are the proof's.
+    const subject = await findOrRegisterSubject(registry, deployment, proof, flags, me);
+    if (subject.action === 'registered' || subject.action === 'new-version') progress(`[chain] ${subject.action === 'registered' ? 'registered' : 'published a new version of'} ${proof.subject.kind} "${subject.label}": version ${subject.version}`);
+
+    // 4. Attest.
+    const expirationTime = await expirationOf(flags.expires, session.chain);
+    const options = { circuit: circuit.id, subject: subject.version, nonce: nonce as string, ...(expirationTime === undefined ? {} : { expirationTime }), ...(refUID ? { refUID } : {}), revocable: !flags.irrevocable };
+    if (proof.chunked) {
+      const [, records] = (await registry.contract.getFunction('chunkProgress').staticCall(subject.version, circuit.id, me)) as unknown as [bigint, bigint];
+      if (records > 0n) {
+        progress(`[chain] dropping an unfinished chunked attestation of this dataset (${records} records accepted earlier)`);
+        await registry.resetChunks(subject.version, circuit.id);
+      }
+      const made = await registry.attestChunks(options, proof.chunks, (done, total, gas) => progress(`[chain] chunk ${done}/${total} accepted (${gas} gas)`));
+      const record = (await registry.attestations({ subject: subject.version, attester: me, fromBlock: deployment.blockNumber })).find((a) => a.uid === made.uid);
+      return { ...base, subject, nonce, uid: made.uid, gas: made.gas.reduce((a, b) => a + b, 0n).toString(), chunkGas: made.gas.map(String), txHash: record?.txHash ?? '' };
+    }
+    const made = await registry.attest(options, proof.chunks[0]!.proof, proof.chunks[0]!.publicSignals);
+    return { ...base, subject, nonce, uid: made.uid, gas: made.gasUsed.toString(), txHash: made.txHash };
+  });
+
+  const c = result.circuit;
+  const circuitLines = [
+    `  circuit      ${c.id} (${c.kind})${c.registered ? `: registered now (${c.gas} gas${c.verifierDeployGas ? `, verifier ${c.verifierDeployGas} gas` : ''})` : ', registered earlier'}`,
+    ...(c.consentPurpose ? [`               consent roots of registry ${flags.consentRegistry} are checked against purpose ${c.consentPurpose}`] : []),
+    ...(c.unchecked ? [`  note: the roots of registr${c.unchecked.length > 1 ? 'ies' : 'y'} ${c.unchecked.join(', ')} are not checked on chain (--consent-registry NAME --purpose P checks one against an on-chain consent purpose)`] : []),
+  ];
+  if ('registerOnly' in result) {
+    emit(flags, result, () => [`circuit of ${proofPath} ${c.registered ? 'registered' : 'was already registered'} on registry ${result.registry} (chain ${result.chainId})`, ...circuitLines].join('\n'));
+    return;
+  }
+  const s = result.subject;
+  emit(flags, result, () =>
+    [
+      `attested ${proofPath}: uid ${result.uid}`,
+      `  gas          ${result.gas}${'chunkGas' in result ? ` (${result.chunkGas.length} chunks: ${result.chunkGas.join(', ')})` : ''}`,
+      `  tx           ${result.txHash}`,
+      ...circuitLines,
+      `  subject      ${s.version} (${proof.subject.kind}${s.label ? ` "${s.label}"` : ''}; ${s.action === 'existing' ? 'registered earlier' : s.action === 'given' ? 'given with --subject' : s.action === 'registered' ? `registered now, ${s.gas} gas` : `new version, ${s.gas} gas`})`,
+      `  attester     ${result.attester}`,
+      `  list with: zkai${globalFlagsText(flags)} chain attestations --subject ${s.version}${chainFlagsText(flags)}`,
+    ].join('\n'),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// revoke, attestations
+
+/** `zkai chain revoke <uid>`. */
+export async function chainRevokeCommand(uid: string, flags: ChainFlags): Promise<void> {
+  const id = bytes32Option(uid, 'the uid', 'an attestation uid');
+  const result = await withSession(flags, async (session) => {
+    const { registry } = await deploymentOf(session);
+    const { gasUsed } = await registry.revoke(id);
+    return { uid: id, revoked: true, gas: gasUsed.toString() };
+  });
+  emit(flags, result, () => `revoked ${result.uid} (${result.gas} gas)`);
+}
+
+/** `zkai chain attestations`. */
+export async function chainAttestationsCommand(flags: ChainFlags & { subject?: string; attester?: string }): Promise<void> {
+  const subject = flags.subject === undefined ? undefined : bytes32Option(flags.subject, '--subject', 'a dataset or model version id');
+  if (flags.attester !== undefined && !isAddress(flags.attester)) throw new ZkaiError('BAD_OPTION', `--attester must be an address (0x and 40 hex digits), got "${flags.attester}"`);
+  const attester = flags.attester === undefined ? undefined : getAddress(flags.attester);
+  const rows = await withSession(flags, async (session) => {
+    const { deployment, registry } = await deploymentOf(session);
+    const now = (await session.chain.provider.getBlock('latest'))?.timestamp ?? Math.floor(Date.now() / 1000);
+    const records = await registry.attestations({ ...(subject ? { subject } : {}), ...(attester ? { attester } : {}), fromBlock: deployment.blockNumber });
+    const kinds = new Map<string, string>();
+    const out = [];
+    for (const a of records) {
+      if (!kinds.has(a.circuit)) {
+        const c = (await registry.contract.getFunction('getCircuit').staticCall(a.circuit)) as unknown as { kind: bigint };
+        kinds.set(a.circuit, CIRCUIT_KINDS[Number(c.kind) - 1] ?? 'unknown');
+      }
+      const status = a.revocationTime !== 0 ? 'revoked' : a.expirationTime !== 0 && a.expirationTime <= now ? 'expired' : 'valid';
+      out.push({ uid: a.uid, kind: kinds.get(a.circuit) as string, circuit: a.circuit, subject: a.subject, attester: a.attester, time: new Date(a.time * 1000).toISOString(), expirationTime: a.expirationTime, revocationTime: a.revocationTime, revocable: a.revocable, refUID: a.refUID, policyHash: a.policyHash, status, valid: a.valid, txHash: a.txHash });
+    }
+    return out;
+  });
+  emit(flags, rows, () => {
+    if (rows.length === 0) return `no attestations${subject ? ` of ${subject}` : ''}${attester ? ` by ${attester}` : ''}`;
+    const header = ['uid', 'kind', 'subject', 'attester', 'time', 'status'];
+    const table = rows.map((r) => [r.uid, r.kind, short(r.subject), short(r.attester), r.time.replace('.000Z', 'Z'), `${r.status}${r.revocable ? '' : ' (irrevocable)'}`]);
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+    const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+    return [line(header), ...table.map(line)].join('\n');
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// consent
+
+/** `zkai chain consent create`. */
+export async function chainConsentCreateCommand(flags: ChainFlags & { purpose: string; depth: string; window: string; description?: string }): Promise<void> {
+  const depth = positiveInteger(flags.depth, '--depth', 1, 24);
+  const window = positiveInteger(flags.window, '--window', 0, 2 ** 40);
+  const purpose = purposeOf(flags.purpose);
+  const result = await withSession(flags, async (session) => {
+    const { consent } = await deploymentOf(session);
+    const tx = await consent.createPurpose(purpose, { depth, rootWindow: window, ...(flags.description ? { description: flags.description } : {}) });
+    return { purpose: flags.purpose, purposeId: purpose, depth, rootWindow: window, admin: await session.chain.signer.getAddress(), gas: tx.gasUsed.toString(), txHash: tx.txHash };
+  });
+  emit(flags, result, () =>
+    [
+      `consent purpose "${result.purpose}" created: id ${result.purposeId}`,
+      `  tree depth ${depth} (up to ${2 ** depth} grants); a replaced root stays acceptable for ${window} s; admin ${result.admin}; ${result.gas} gas`,
+    ].join('\n'),
+  );
+}
+
+/** `zkai chain consent grant`: the sender (the data subject) grants consent for their id. */
+export async function chainConsentGrantCommand(flags: ChainFlags & { purpose: string; schema: string; field: string; id: string }): Promise<void> {
+  const schema = await loadSchema(flags.schema);
+  const leaf = consentLeaf(schema, flags.field, flags.id);
+  const purpose = purposeOf(flags.purpose);
+  const result = await withSession(flags, async (session) => {
+    const { consent } = await deploymentOf(session);
+    const granted = await consent.grant(purpose, leaf);
+    return { purpose: flags.purpose, purposeId: purpose, index: granted.index, leaf: leaf.toString(), root: granted.root.toString(), subject: await session.chain.signer.getAddress(), gas: granted.gasUsed.toString(), txHash: granted.txHash };
+  });
+  emit(flags, result, () =>
+    [
+      `consent granted for purpose "${result.purpose}": leaf index ${result.index} (keep it: revoking needs it)`,
+      `  leaf     ${result.leaf}`,
+      `  root     ${result.root}`,
+      `  subject  ${result.subject}; ${result.gas} gas`,
+      '  note: the leaf hashes the id without a salt; use ids with entropy (pseudonyms) in public consent trees',
+    ].join('\n'),
+  );
+}
+
+/** `zkai chain consent revoke`. */
+export async function chainConsentRevokeCommand(flags: ChainFlags & { purpose: string; index: string }): Promise<void> {
+  const index = positiveInteger(flags.index, '--index', 0, 2 ** 24 - 1);
+  const purpose = purposeOf(flags.purpose);
+  const result = await withSession(flags, async (session) => {
+    const { consent } = await deploymentOf(session);
+    const revoked = await consent.revoke(purpose, index);
+    return { purpose: flags.purpose, purposeId: purpose, index, root: revoked.root.toString(), gas: revoked.gasUsed.toString(), txHash: revoked.txHash };
+  });
+  emit(flags, result, () => `consent revoked: leaf ${result.index} of purpose "${result.purpose}"; new root ${result.root} (${result.gas} gas)`);
+}
+
+/** `zkai chain consent tree`: a purpose's tree, rebuilt from the contract's events. */
+export async function chainConsentTreeCommand(flags: ChainFlags & { purpose: string }): Promise<void> {
+  const purpose = purposeOf(flags.purpose);
+  const result = await withSession(flags, async (session) => {
+    const { consent } = await deploymentOf(session);
+    const info = await consent.purposeInfo(purpose);
+    const tree = await consent.readConsentTree(purpose);
+    return {
+      purpose: flags.purpose,
+      purposeId: purpose,
+      admin: info.admin,
+      depth: tree.depth,
+      rootWindow: info.rootWindow,
+      root: tree.root.toString(),
+      blockNumber: tree.blockNumber,
+      leaves: tree.leaves.map((leaf, index) => ({ index, leaf: leaf.toString(), subject: tree.subjects[index] ?? '', revoked: leaf === 0n })),
+    };
+  });
+  const live = result.leaves.filter((l) => !l.revoked).length;
+  emit(flags, result, () =>
+    [
+      `consent purpose "${result.purpose}" (${result.purposeId}) at block ${result.blockNumber}`,
+      `  root     ${result.root}`,
+      `  tree     depth ${result.depth}, ${result.leaves.length} leaves (${live} live, ${result.leaves.length - live} revoked); replaced roots acceptable for ${result.rootWindow} s`,
+      ...(result.leaves.length > 0 ? ['  index  status   subject                                     leaf'] : []),
+      ...result.leaves.map((l) => `  ${String(l.index).padStart(5)}  ${l.revoked ? 'revoked' : 'live   '}  ${l.subject}  ${l.revoked ? '0' : l.leaf}`),
+    ].join('\n'),
+  );
+}
