@@ -27,7 +27,7 @@ import {
   type Signer,
   type TransactionReceipt,
 } from 'ethers';
-import { poseidon2 } from 'poseidon-lite';
+import { sparseTreeLevels, zeroRoots } from '../data/registry.ts';
 import { ChainError, describeError } from '../errors.ts';
 import { compileSolidity, type CompileSolidityOptions } from './solidity-verifier.ts';
 import type { CompiledContract } from './types.ts';
@@ -239,9 +239,7 @@ export async function deployConsentRegistry(signer: Signer, poseidonAddress: str
 
 /** zeros[h]: the root of 2^h zero leaves (as `src/data/registry.ts`). */
 export function consentZeroRoots(depth: number): bigint[] {
-  const zeros = [0n];
-  for (let h = 0; h < depth; h += 1) zeros.push(poseidon2([zeros[h] as bigint, zeros[h] as bigint]));
-  return zeros;
+  return zeroRoots(depth);
 }
 
 /** A purpose's consent tree, rebuilt off chain. */
@@ -274,13 +272,7 @@ export function buildConsentTree(depth: number, leaves: readonly bigint[], subje
   if (!Number.isInteger(depth) || depth < 1 || depth > MAX_CONSENT_DEPTH) throw new RangeError(`consent tree depth must be 1..${MAX_CONSENT_DEPTH}, got ${depth}`);
   if (leaves.length > 2 ** depth) throw new RangeError(`${leaves.length} leaves do not fit a tree of depth ${depth}`);
   const zeros = consentZeroRoots(depth);
-  const levels: bigint[][] = [[...leaves]];
-  for (let h = 0; h < depth; h += 1) {
-    const below = levels[h] as bigint[];
-    const above: bigint[] = [];
-    for (let i = 0; i < below.length; i += 2) above.push(poseidon2([below[i] as bigint, below[i + 1] ?? (zeros[h] as bigint)]));
-    levels.push(above);
-  }
+  const levels = sparseTreeLevels(leaves, depth);
   const root = (levels[depth] as bigint[])[0] ?? (zeros[depth] as bigint);
   return {
     depth,

@@ -8,9 +8,8 @@
  * can be found from its leaf by trying every candidate. Use ids with entropy (random pseudonyms) for public consent
  * trees.
  */
-import { poseidon2 } from 'poseidon-lite';
 import { encodeCell, type CellValue } from './encode.ts';
-import { MAX_REGISTRY_DEPTH, RegistryError, registryColumn, registryLeaf, zeroRoots, type Registry } from './registry.ts';
+import { MAX_REGISTRY_DEPTH, RegistryError, registryColumn, registryLeaf, sparseTreeLevels, zeroRoots, type Registry } from './registry.ts';
 import { uniqueKey } from './unique.ts';
 import type { Column, Schema } from './types.ts';
 
@@ -50,13 +49,7 @@ export function consentRegistry(schema: Schema, options: { name: string; field: 
   });
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const zeros = zeroRoots(depth);
-  const levels: bigint[][] = [[...leaves]];
-  for (let h = 0; h < depth; h += 1) {
-    const below = levels[h] as bigint[];
-    const above: bigint[] = [];
-    for (let i = 0; i < below.length; i += 2) above.push(poseidon2([below[i] as bigint, below[i + 1] ?? (zeros[h] as bigint)]));
-    levels.push(above);
-  }
+  const levels = sparseTreeLevels(leaves, depth);
   const top = levels[depth] as bigint[];
   return {
     name,

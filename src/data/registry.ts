@@ -80,6 +80,22 @@ export function zeroRoots(depth: number): bigint[] {
   return zeros;
 }
 
+/**
+ * The levels of a binary Poseidon(2) tree of `depth` over `leaves` (the rest are zero leaves), from the leaves up;
+ * level h holds only its non-empty prefix (the rest are zero subtrees, `zeroRoots(depth)[h]`).
+ */
+export function sparseTreeLevels(leaves: readonly bigint[], depth: number): bigint[][] {
+  const zeros = zeroRoots(depth);
+  const levels: bigint[][] = [[...leaves]];
+  for (let h = 0; h < depth; h += 1) {
+    const below = levels[h] as bigint[];
+    const above: bigint[] = [];
+    for (let i = 0; i < below.length; i += 2) above.push(poseidon2([below[i] as bigint, below[i + 1] ?? (zeros[h] as bigint)]));
+    levels.push(above);
+  }
+  return levels;
+}
+
 /** A registry leaf: (stored key, stored next key, encoded value). */
 export function registryLeaf(storedKey: bigint, storedNext: bigint, value: bigint): bigint {
   return poseidon3([storedKey, storedNext, value]);
@@ -132,14 +148,7 @@ export function buildRegistry(schema: Schema, options: { name: string; field: st
   }
   const leaves = [registryLeaf(0n, entries.length > 0 ? entries[0]!.key + 1n : 0n, 0n)];
   entries.forEach((entry, i) => leaves.push(registryLeaf(entry.key + 1n, i + 1 < entries.length ? entries[i + 1]!.key + 1n : 0n, entry.value)));
-  const zeros = zeroRoots(depth);
-  const levels: bigint[][] = [leaves];
-  for (let h = 0; h < depth; h += 1) {
-    const below = levels[h] as bigint[];
-    const above: bigint[] = [];
-    for (let i = 0; i < below.length; i += 2) above.push(poseidon2([below[i] as bigint, below[i + 1] ?? (zeros[h] as bigint)]));
-    levels.push(above);
-  }
+  const levels = sparseTreeLevels(leaves, depth);
   return {
     name,
     field,
