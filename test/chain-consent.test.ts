@@ -10,6 +10,7 @@ import { ChainError } from '../src/errors.ts';
 import { BN254_SCALAR_FIELD } from '../src/verifier/types.ts';
 import { registryLeaf } from '../src/data/registry.ts';
 import { connectChain, type ChainConnection } from '../src/chain/anvil.ts';
+import { isAlive } from './helpers/process.ts';
 import { deployPoseidon, poseidonAbi } from '../src/chain/poseidon.ts';
 import {
   ConsentError,
@@ -36,14 +37,6 @@ async function refusal(promise: Promise<unknown>): Promise<ConsentError> {
   return error as ConsentError;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 let chain: ChainConnection;
 let poseidonAddress: string;

@@ -20,15 +20,8 @@ import {
   type DeployedVerifier,
 } from '../src/chain/index.ts';
 import { getDemoFixture } from './helpers/fixture.ts';
+import { isAlive } from './helpers/process.ts';
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('embedded anvil', () => {
   it('starts on a free port, answers JSON-RPC, and is gone after stop()', async () => {

@@ -12,7 +12,6 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
   Contract,
-  ContractFactory,
   EventLog,
   Interface,
   ZeroAddress,
@@ -30,6 +29,8 @@ import {
 import { sparseTreeLevels, zeroRoots } from '../data/registry.ts';
 import { ChainError, describeError } from '../errors.ts';
 import { compileSolidity, type CompileSolidityOptions } from './solidity-verifier.ts';
+import { deployCompiled } from './deploy-contract.ts';
+import { revertData, shortEthersMessage } from './ethers-errors.ts';
 import type { CompiledContract } from './types.ts';
 
 /** Name of the contract in `contracts/ConsentRegistry.sol`. */
@@ -109,31 +110,6 @@ function explain(name: string, a: Readonly<Record<string, unknown>>, context: Er
     default:
       return `the contract reverted with ${name}(${Object.entries(a).map(([k, v]) => `${k}=${String(v)}`).join(', ')})`;
   }
-}
-
-/** The revert data carried by an ethers error (or one it wraps), if any. */
-function revertData(error: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const e = queue.shift();
-    if (e === null || typeof e !== 'object' || seen.has(e)) continue;
-    seen.add(e);
-    const record = e as Record<string, unknown>;
-    const data = record.data;
-    if (typeof data === 'string' && isHexString(data) && data.length >= 10) return data;
-    queue.push(record.error, record.info, record.cause);
-    if (record.info && typeof record.info === 'object') queue.push((record.info as Record<string, unknown>).error);
-  }
-  return undefined;
-}
-
-/** ethers errors carry a `shortMessage` without the long request dump (as in solidity-verifier.ts). */
-function shortEthersMessage(error: unknown): string {
-  if (error && typeof error === 'object' && 'shortMessage' in error && typeof error.shortMessage === 'string') {
-    return error.shortMessage;
-  }
-  return describeError(error);
 }
 
 /**
@@ -216,18 +192,13 @@ export async function deployConsentRegistry(signer: Signer, poseidonAddress: str
   const compiled = await compileConsentRegistry();
   const iface = new Interface(compiled.abi as object[]);
   try {
-    const factory = new ContractFactory(iface, compiled.bytecode, signer);
-    const deployed = await factory.deploy(poseidonAddress);
-    const tx = deployed.deploymentTransaction();
-    const receipt = await tx?.wait();
-    if (!tx || !receipt) throw new Error('the deployment transaction has no receipt');
-    const address = await deployed.getAddress();
+    const { address, deployGas, blockNumber, txHash } = await deployCompiled(signer, compiled, [poseidonAddress]);
     return {
       address,
-      deployGas: receipt.gasUsed,
-      blockNumber: receipt.blockNumber,
-      txHash: tx.hash,
-      client: new ConsentRegistryClient(address, signer, { fromBlock: receipt.blockNumber, abi: compiled.abi }),
+      deployGas,
+      blockNumber,
+      txHash,
+      client: new ConsentRegistryClient(address, signer, { fromBlock: blockNumber, abi: compiled.abi }),
     };
   } catch (error) {
     throw toChainError(error, iface, 'deploying the consent registry');

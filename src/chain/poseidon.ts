@@ -4,6 +4,7 @@
  */
 import type { Signer } from 'ethers';
 import { ChainError, describeError } from '../errors.ts';
+import { shortEthersMessage } from './ethers-errors.ts';
 
 /** A deployed Poseidon contract. */
 export interface DeployedPoseidon {
@@ -54,12 +55,4 @@ export async function deployPoseidon(signer: Signer, nInputs = 2): Promise<Deplo
       cause: error,
     });
   }
-}
-
-/** ethers errors carry a `shortMessage` without the long request dump (as in solidity-verifier.ts). */
-function shortEthersMessage(error: unknown): string {
-  if (error && typeof error === 'object' && 'shortMessage' in error && typeof error.shortMessage === 'string') {
-    return error.shortMessage;
-  }
-  return describeError(error);
 }

@@ -4,7 +4,7 @@
 import { Interface, type InterfaceAbi } from 'ethers';
 import { ChainError } from '../errors.ts';
 import { ZKAI_VERIFIER_ERRORS } from './groth16-template.ts';
-import { revertData, shortEthersMessage } from './solidity-verifier.ts';
+import { revertData, shortEthersMessage } from './ethers-errors.ts';
 
 /** A transaction or call the registry refused, with the contract's custom error decoded. */
 export class RegistryRevertError extends ChainError {
@@ -58,7 +58,7 @@ const EXPLANATIONS: Record<string, (a: readonly unknown[]) => string> = {
  */
 export function decodeRegistryError(abi: InterfaceAbi, action: string, error: unknown): ChainError {
   if (error instanceof ChainError) return error;
-  const data = revertData(error) ?? nestedRevertData(error);
+  const data = revertData(error);
   if (data) {
     const iface = new Interface([...(abi as readonly (string | object)[]), ...ZKAI_VERIFIER_ERRORS.filter((e) => !hasError(abi, e))] as InterfaceAbi);
     try {
@@ -78,12 +78,4 @@ export function decodeRegistryError(abi: InterfaceAbi, action: string, error: un
 function hasError(abi: InterfaceAbi, fragment: string): boolean {
   const name = fragment.slice('error '.length, fragment.indexOf('('));
   return (abi as readonly unknown[]).some((f) => typeof f === 'object' && f !== null && (f as { type?: string; name?: string }).type === 'error' && (f as { name?: string }).name === name);
-}
-
-/** ethers sometimes keeps the revert data one level down (`error.info.error.data`). */
-function nestedRevertData(error: unknown): string | undefined {
-  const info = (error as { info?: { error?: { data?: unknown } } } | undefined)?.info?.error?.data;
-  if (typeof info === 'string' && info.startsWith('0x') && info.length >= 10) return info;
-  if (info && typeof info === 'object' && 'data' in info && typeof (info as { data: unknown }).data === 'string') return (info as { data: string }).data;
-  return undefined;
 }

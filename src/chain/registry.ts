@@ -5,13 +5,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { AbiCoder, Contract, ContractFactory, keccak256, type ContractTransactionReceipt, type EventLog, type Signer } from 'ethers';
+import { AbiCoder, Contract, keccak256, type ContractTransactionReceipt, type EventLog, type Signer } from 'ethers';
 import { ChainError } from '../errors.ts';
 import { CONTEXT_SIGNAL } from '../circuit/context.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
 import { verificationKeyId, type Groth16VerificationKey } from './groth16-template.ts';
 import { decodeRegistryError } from './registry-errors.ts';
+import { deployCompiled } from './deploy-contract.ts';
 import { compileSolidity, deployVerifier, readVerificationKey, shortEthersMessage, toZkaiVerifierArgs } from './solidity-verifier.ts';
 import type { CompiledContract } from './types.ts';
 
@@ -171,10 +172,8 @@ export class RegistryClient {
   static async deploy(signer: Signer, poseidon: string, consent: string): Promise<{ client: RegistryClient; gasUsed: bigint }> {
     const { abi, bytecode } = await compileRegistry();
     try {
-      const deployed = await new ContractFactory(abi as object[], bytecode, signer).deploy(poseidon, consent);
-      const receipt = await deployed.deploymentTransaction()?.wait();
-      if (!receipt) throw new Error('the deployment transaction has no receipt');
-      return { client: new RegistryClient(await deployed.getAddress(), abi, signer), gasUsed: receipt.gasUsed };
+      const { address, deployGas } = await deployCompiled(signer, { abi, bytecode }, [poseidon, consent]);
+      return { client: new RegistryClient(address, abi, signer), gasUsed: deployGas };
     } catch (error) {
       throw decodeRegistryError(abi, 'deploying the registry', error);
     }

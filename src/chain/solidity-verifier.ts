@@ -7,11 +7,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as snarkjs from 'snarkjs';
-import { Contract, ContractFactory, Interface, type BaseContract, type BaseContractMethod, type Signer } from 'ethers';
+import { Contract, Interface, type BaseContract, type BaseContractMethod, type Signer } from 'ethers';
 import { ChainError, CompileError, InputFileError, MalformedProofError, describeError } from '../errors.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { assertProofShape, assertPublicSignals } from '../verifier/verify.ts';
 import type { CompiledContract, VerifierCallArgs } from './types.ts';
+import { deployCompiled } from './deploy-contract.ts';
+import { revertData, shortEthersMessage } from './ethers-errors.ts';
+
+export { revertData, shortEthersMessage };
 import {
   ZKAI_VERIFIER_CONTRACT,
   ZKAI_VERIFY_SIGNATURE,
@@ -303,19 +307,8 @@ export async function deployVerifier(
   const compiled = typeof verifier === 'string' ? await compileVerifier(verifier, options) : verifier;
   const template: VerifierTemplate = isZkaiVerifierAbi(compiled.abi) ? 'zkai' : 'snarkjs';
   try {
-    const factory = new ContractFactory(compiled.abi as object[], compiled.bytecode, signer);
-    const deployed = await factory.deploy();
-    const tx = deployed.deploymentTransaction();
-    const receipt = await tx?.wait();
-    if (!tx || !receipt) throw new Error('the deployment transaction has no receipt');
-    const address = await deployed.getAddress();
-    return {
-      address,
-      deployGas: receipt.gasUsed,
-      contract: new Contract(address, compiled.abi as object[], signer),
-      txHash: tx.hash,
-      template,
-    };
+    const { address, deployGas, txHash } = await deployCompiled(signer, compiled);
+    return { address, deployGas, contract: new Contract(address, compiled.abi as object[], signer), txHash, template };
   } catch (error) {
     throw new ChainError(`deploying the verifier failed: ${shortEthersMessage(error)}`, { cause: error });
   }
@@ -458,14 +451,6 @@ function verifierRevertName(contract: BaseContract, error: unknown): string | un
   }
 }
 
-/** The revert data of an ethers CALL_EXCEPTION, when there is some. */
-export function revertData(error: unknown): string | undefined {
-  if (error && typeof error === 'object' && 'data' in error && typeof error.data === 'string' && error.data.startsWith('0x') && error.data.length >= 10) {
-    return error.data;
-  }
-  return undefined;
-}
-
 async function callFailure(contract: BaseContract, error: unknown): Promise<ChainError> {
   const code = await contract.getDeployedCode().catch(() => undefined);
   if (code === null) {
@@ -475,14 +460,6 @@ async function callFailure(contract: BaseContract, error: unknown): Promise<Chai
     });
   }
   return new ChainError(`verifyProof call failed: ${shortEthersMessage(error)}`, { cause: error });
-}
-
-/** ethers errors carry a `shortMessage` without the long request dump. */
-export function shortEthersMessage(error: unknown): string {
-  if (error && typeof error === 'object' && 'shortMessage' in error && typeof error.shortMessage === 'string') {
-    return error.shortMessage;
-  }
-  return describeError(error);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
