@@ -8,7 +8,9 @@ import { datasetCircuitInput } from '../src/data/circuit-gen.ts';
 import { PolicyViolationError, proveDataset, trustedRegistryRoots, verifyDatasetProof } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { evaluatePolicy, parsePolicy, PolicyError, type PolicySpec } from '../src/data/policy.ts';
-import { buildRegistry, loadRegistry, nonMembershipWitness, readIdList, registryLeaf, registryPath, RegistryError, saveRegistry, type Registry } from '../src/data/registry.ts';
+import { buildRegistry, consentRegistryFile, loadRegistry, nonMembershipWitness, readIdList, registryFile, registryLeaf, registryPath, RegistryError, saveRegistry, sparseTreeLevels, type ConsentSource, type Registry } from '../src/data/registry.ts';
+import { consentLeaf, consentRegistry, consentStatusLookup } from '../src/data/consent-tree.ts';
+import { InputFileError } from '../src/errors.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import type { EncodedRecord } from '../src/data/types.ts';
 import { uniqueKey } from '../src/data/unique.ts';
@@ -93,6 +95,92 @@ describe('registries: building and files', () => {
     const other = parseSchema({ name: 'other', columns: [{ name: 'id', type: 'string' }] });
     await saveRegistry(path, consent);
     await expect(loadRegistry(path, other)).rejects.toThrow(/made for schema hash .* not for schema "other"/);
+  });
+
+  describe('consent registry files (kind "consent": an on-chain consent tree, as zkai chain consent tree --out writes it)', () => {
+    // Leaves as the chain holds them: S1, S2 and S3 granted in that order, S2 revoked (its leaf is 0), S9 granted by
+    // someone this data holder does not know.
+    const leafOf = (id: string) => consentLeaf(schema, 'id', id);
+    const leaves = [leafOf('S1'), 0n, leafOf('S3'), leafOf('S9')];
+    const source: ConsentSource = { chainId: 31337, contract: `0x${'12'.repeat(20)}`, purpose: 'research', purposeId: `0x${'ab'.repeat(32)}`, blockNumber: 42, blockTime: 1_800_000_000, rootWindow: 3600 };
+    const made = () => consentRegistry(schema, { name: 'consent', field: 'id', depth: 3, leaves, ids: ['S3', 'S1', 'S2', 'S4'], revoked: new Map([[1, leafOf('S2')]]), source });
+    const path = join(scratch, 'consent-tree.json');
+    const edit = async (change: (file: Record<string, unknown> & { leaves: string[]; revoked: Array<{ index: number; leaf: string }> }) => void) => {
+      await saveRegistry(path, made());
+      const file = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown> & { leaves: string[]; revoked: Array<{ index: number; leaf: string }> };
+      change(file);
+      await writeFile(path, JSON.stringify(file));
+    };
+
+    it('round-trips: the same root (the tree of the chain\'s leaves), members, leaf indexes and source', async () => {
+      const registry = made();
+      await saveRegistry(path, registry);
+      const file = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+      expect(file).toMatchObject({ format: 'zkai-registry-v1', kind: 'consent', name: 'consent', depth: 3, root: registry.root, chain: source, live: 2, ids: ['S3', 'S1', 'S2', 'S4'], revoked: [{ index: 1, leaf: leafOf('S2').toString() }] });
+      expect(file.leaves).toEqual(leaves.map(String));
+      const loaded = await loadRegistry(path, schema);
+      expect(loaded.root).toBe(registry.root);
+      expect(loaded.root).toBe(sparseTreeLevels(leaves, 3)[3]![0]!.toString());
+      expect([...loaded.ids].sort()).toEqual(['S1', 'S3']);
+      expect(loaded.leafIndex).toEqual(registry.leafIndex);
+      expect(loaded.consent?.source).toEqual(source);
+      // Status by id: a member, revoked, never granted, and live but not among the data holder's ids.
+      const column = schema.columns[0]!;
+      const status = consentStatusLookup(loaded, column);
+      const value = (id: string) => encodeRecord(schema, { id, acct: 0 }, 2).values[0]!;
+      expect(status(value('S1'))).toEqual({ state: 'live', index: 0 });
+      expect(status(value('S2'))).toEqual({ state: 'revoked', index: 1 });
+      expect(status(value('S4'))).toEqual({ state: 'none' });
+      expect(status(value('S9'))).toEqual({ state: 'unlisted', index: 3 });
+      // The pre-flight judges by it: S2 (revoked) and S4 (never granted) are not members.
+      const policy = parsePolicy({ name: 'consented', rules: [], registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'consent', depth: 3 }] }, schema);
+      const report = evaluatePolicy(policy, [record('S1', 1, 2), record('S2', 2, 3), record('S3', 3, 4), record('S4', 4, 5)], [loaded]);
+      expect(report.violations.map((v) => v.row)).toEqual([3, 5]);
+    });
+
+    it('refuses a tampered root or leaf, a revoked entry whose leaf is not 0, another schema and an unknown kind, naming the file', async () => {
+      await edit((file) => {
+        file.root = '12345';
+      });
+      await expect(loadRegistry(path, schema)).rejects.toThrow(/consent-tree\.json: the consent leaves in the file give root \d+ at depth 3, but the file says 12345 \(the chain's root at block 42\): the file is corrupted or was edited/);
+      await edit((file) => {
+        file.leaves[2] = leafOf('S4').toString(); // S3's grant replaced by S4's: the root no longer matches
+      });
+      const error = await loadRegistry(path, schema).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(InputFileError);
+      expect((error as InputFileError).message).toMatch(/give root \d+ at depth 3, but the file says \d+ .*corrupted or was edited/);
+      expect((error as InputFileError).hint).toContain('zkai chain consent tree');
+      await edit((file) => {
+        file.depth = 4;
+      });
+      await expect(loadRegistry(path, schema)).rejects.toThrow(/at depth 4, but the file says/);
+      await edit((file) => {
+        file.leaves[1] = 'x';
+      });
+      await expect(loadRegistry(path, schema)).rejects.toThrow(/leaves\[1\] must be a decimal string below the BN254 scalar field, got "x"/);
+      await edit((file) => {
+        file.revoked = [{ index: 0, leaf: leafOf('S1').toString() }];
+      });
+      await expect(loadRegistry(path, schema)).rejects.toThrow(/revoked\[0\] names leaf 0 as revoked, but leaves\[0\] is \d+, not 0/);
+      await edit((file) => {
+        delete file.chain;
+      });
+      await expect(loadRegistry(path, schema)).rejects.toThrow(/a consent registry needs its "chain"/);
+      await edit((file) => {
+        file.kind = 'merkle';
+      });
+      await expect(loadRegistry(path, schema)).rejects.toThrow(/unknown registry kind "merkle"/);
+      await saveRegistry(path, made());
+      const other = parseSchema({ name: 'other', columns: [{ name: 'id', type: 'string' }] });
+      await expect(loadRegistry(path, other)).rejects.toThrow(/made for schema hash .* not for schema "other"/);
+    });
+
+    it('names bad ids by position; a consent tree has no sorted registry file', () => {
+      expect(() => consentRegistry(schema, { name: 'consent', field: 'acct', depth: 3, leaves, ids: ['5', '1001'], positions: ['ids.txt line 1', 'ids.txt line 2'] })).toThrow(/1 id\(s\) are not valid values of column acct:[\s\S]*ids\.txt line 2/);
+      expect(() => consentRegistry(schema, { name: '1bad', field: 'id', depth: 3, leaves, ids: [] })).toThrow(/registry name "1bad"/);
+      expect(() => registryFile(made())).toThrow(/is a consent tree/);
+      expect(() => consentRegistryFile(consentRegistry(schema, { name: 'consent', field: 'id', depth: 3, leaves, ids: [] }))).toThrow(/needs its source/);
+    });
   });
 
   it('reads id lists exactly: one per line or a JSON array; a blank line is an error', async () => {

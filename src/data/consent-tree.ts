@@ -8,8 +8,8 @@
  * can be found from its leaf by trying every candidate. Use ids with entropy (random pseudonyms) for public consent
  * trees.
  */
-import { encodeCell, type CellValue } from './encode.ts';
-import { MAX_REGISTRY_DEPTH, RegistryError, registryColumn, registryLeaf, sparseTreeLevels, zeroRoots, type Registry } from './registry.ts';
+import { DataError, encodeCell, type CellValue } from './encode.ts';
+import { MAX_REGISTRY_DEPTH, RegistryError, registryColumn, registryLeaf, sparseTreeLevels, zeroRoots, type ConsentSource, type Registry } from './registry.ts';
 import { uniqueKey } from './unique.ts';
 import type { Column, Schema } from './types.ts';
 
@@ -24,13 +24,37 @@ export function consentLeaf(schema: Schema, field: string, id: CellValue): bigin
   return consentLeafOf(column, encodeCell(column, id, 1, 'consent id').value);
 }
 
+/** Options of {@link consentRegistry}. */
+export interface ConsentRegistryOptions {
+  /** The registry name the policy uses. */
+  name: string;
+  /** The schema column the tree's leaves hash (usually the subject id). */
+  field: string;
+  /** The purpose's tree depth. */
+  depth: number;
+  /** The chain's leaves by index (0 where revoked). */
+  leaves: readonly bigint[];
+  /** The subject ids the data holder knows, as written in the data, in any order (repeats are ignored). */
+  ids: readonly CellValue[];
+  /** Where each id came from, for messages (default `consent id N`), e.g. `ids.txt line 3`. */
+  positions?: readonly string[];
+  /** The leaf each revoked grant had, by index (from the grant events): lets messages say "revoked". */
+  revoked?: ReadonlyMap<number, bigint>;
+  /** Where and when the leaves were read from the chain (kept in the registry file). */
+  source?: ConsentSource;
+}
+
 /**
  * A {@link Registry} over the on-chain consent tree, usable as a policy's MEMBER-OF registry: `leaves` are the chain's
  * leaves by index (0 where revoked); `ids` are the subject ids the data holder knows, in any order. Ids whose leaf is
  * not live in the tree are left out (they have not consented, or revoked). Its root equals the chain's root.
+ *
+ * @throws {RegistryError} for a bad name or depth, too many leaves, or ids that are not values of the column (every
+ *   bad id is named by its position).
  */
-export function consentRegistry(schema: Schema, options: { name: string; field: string; depth: number; leaves: readonly bigint[]; ids: readonly CellValue[] }): Registry {
+export function consentRegistry(schema: Schema, options: ConsentRegistryOptions): Registry {
   const { name, field, depth, leaves } = options;
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(name)) throw new RegistryError(`registry name "${name}" must start with a letter and hold only letters, digits, _ and - (at most 64)`);
   if (!Number.isInteger(depth) || depth < 1 || depth > MAX_REGISTRY_DEPTH) throw new RegistryError(`consent tree depth must be an integer from 1 to ${MAX_REGISTRY_DEPTH}, got ${depth}`);
   if (leaves.length > 2 ** depth) throw new RegistryError(`${leaves.length} consent leaves do not fit a tree of depth ${depth}`);
   const column = registryColumn(schema, field, `consent registry ${name}`);
@@ -39,14 +63,26 @@ export function consentRegistry(schema: Schema, options: { name: string; field: 
     if (leaf !== 0n && !position.has(leaf)) position.set(leaf, index);
   });
   const entries: Array<{ id: string; value: bigint; key: bigint; index: number }> = [];
+  const errors: DataError[] = [];
   const seen = new Set<bigint>();
   options.ids.forEach((raw, i) => {
-    const { value } = encodeCell(column, raw, i + 1, `consent id ${i + 1}`);
+    let value: bigint;
+    try {
+      value = encodeCell(column, raw, i + 1, options.positions?.[i] ?? `consent id ${i + 1}`).value;
+    } catch (error) {
+      if (!(error instanceof DataError)) throw error;
+      errors.push(error);
+      return;
+    }
     if (seen.has(value)) return;
     seen.add(value);
     const index = position.get(consentLeafOf(column, value));
     if (index !== undefined) entries.push({ id: String(raw), value, key: uniqueKey(column, value), index });
   });
+  if (errors.length > 0) {
+    const shown = errors.slice(0, 20).map((e) => `  ${e.message}`);
+    throw new RegistryError(`consent registry ${name}: ${errors.length} id(s) are not valid values of column ${field}:\n${shown.join('\n')}${errors.length > 20 ? `\n  ... and ${errors.length - 20} more` : ''}`);
+  }
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const zeros = zeroRoots(depth);
   const levels = sparseTreeLevels(leaves, depth);
@@ -62,5 +98,44 @@ export function consentRegistry(schema: Schema, options: { name: string; field: 
     keys: entries.map((e) => e.key),
     levels,
     leafIndex: entries.map((e) => e.index),
+    consent: {
+      ...(options.source ? { source: options.source } : {}),
+      givenIds: options.ids.map(String),
+      revoked: new Map(options.revoked ?? []),
+    },
+  };
+}
+
+/** Why an id is or is not a member of a consent tree registry. */
+export type ConsentStatus =
+  /** Live consent at leaf `index`, and the id is among the data holder's ids: a member. */
+  | { state: 'live'; index: number }
+  /** Live consent at leaf `index`, but the id is not among the ids the registry was made with: not a member (yet). */
+  | { state: 'unlisted'; index: number }
+  /** The subject granted consent at leaf `index` and revoked it (known from the grant's leaf). */
+  | { state: 'revoked'; index: number }
+  /** No grant of this id in the tree. */
+  | { state: 'none' };
+
+/**
+ * A lookup of the consent status of encoded ids of `column` in a consent tree registry (built once: call it per row).
+ *
+ * @throws {RegistryError} when the registry is not a consent tree.
+ */
+export function consentStatusLookup(registry: Registry, column: Column): (value: bigint) => ConsentStatus {
+  if (!registry.leafIndex) throw new RegistryError(`registry ${registry.name} is a sorted registry, not a consent tree`);
+  const live = new Map<bigint, number>();
+  (registry.levels[0] as bigint[]).forEach((leaf, index) => {
+    if (leaf !== 0n && !live.has(leaf)) live.set(leaf, index);
+  });
+  const revoked = new Map<bigint, number>();
+  for (const [index, leaf] of registry.consent?.revoked ?? []) if (!revoked.has(leaf)) revoked.set(leaf, index);
+  const members = new Set(registry.values);
+  return (value) => {
+    const leaf = consentLeafOf(column, value);
+    const index = live.get(leaf);
+    if (index !== undefined) return members.has(value) ? { state: 'live', index } : { state: 'unlisted', index };
+    const gone = revoked.get(leaf);
+    return gone === undefined ? { state: 'none' } : { state: 'revoked', index: gone };
   };
 }

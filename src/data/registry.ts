@@ -5,7 +5,9 @@ import { InputFileError, ZkaiError } from '../errors.ts';
 import { readJsonFile } from '../util/json-file.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { uniqueKey, uniqueKeyBits } from './unique.ts';
+import { consentRegistry } from './consent-tree.ts';
 import type { Column, Schema } from './types.ts';
+import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
 
 /**
  * A registry is a public set of subject ids (a consent set, an opt-out list), committed as the root of a sorted,
@@ -51,11 +53,43 @@ export interface Registry {
    * id, aligned with `keys`. Their leaves link to nothing (next = 0), so they prove membership only.
    */
   leafIndex?: number[];
+  /** For a consent tree: where it was read and what the data holder gave (see {@link ConsentDetails}). */
+  consent?: ConsentDetails;
+}
+
+/** Where and when a consent tree was read from the chain (kept in a consent registry file). */
+export interface ConsentSource {
+  chainId: number;
+  /** The ConsentRegistry contract's address. */
+  contract: string;
+  /** The purpose as it was named (a name or its 0x id), and its id. */
+  purpose: string;
+  purposeId: string;
+  /** The block whose state the leaves and root are. */
+  blockNumber: number;
+  /** Unix time of that block. */
+  blockTime: number;
+  /** Seconds a replaced root stays acceptable to the registry (the purpose's window at that block). */
+  rootWindow: number;
+}
+
+/** What a consent tree registry knows beyond its tree: its source and the data holder's ids, for messages. */
+export interface ConsentDetails {
+  source?: ConsentSource;
+  /** Every id the data holder gave, as written (also those without live consent), in the order given. */
+  givenIds: string[];
+  /**
+   * The leaf each revoked grant had, by leaf index (from the chain's grant events). It only serves to say "revoked"
+   * instead of "never granted": it does not enter the root, so a file cannot vouch for it.
+   */
+  revoked: ReadonlyMap<number, bigint>;
 }
 
 /** The public registry file: the set itself and its root (the file a registry operator publishes). */
 export interface RegistryFile {
   format: typeof REGISTRY_FORMAT;
+  /** Absent (or "sorted") for a sorted registry. */
+  kind?: 'sorted';
   name: string;
   /** The schema column whose values the registry lists, and that schema's hash (the encoding depends on it). */
   field: string;
@@ -64,6 +98,31 @@ export interface RegistryFile {
   root: string;
   size: number;
   ids: string[];
+}
+
+/**
+ * A registry file of kind "consent": a purpose's on-chain consent tree as read at one block (`zkai chain consent tree
+ * --out`), and the ids of the data holder's subjects, which are looked up in it. Its root is the chain's root at that
+ * block; loading it rebuilds the tree from `leaves` and refuses a file whose root differs.
+ */
+export interface ConsentRegistryFile {
+  format: typeof REGISTRY_FORMAT;
+  kind: 'consent';
+  name: string;
+  field: string;
+  schemaHash: string;
+  depth: number;
+  root: string;
+  /** Where the tree was read: chain, contract, purpose, block and its time, root window. */
+  chain: ConsentSource;
+  /** The chain's leaves by index (decimal), "0" where consent was revoked. */
+  leaves: string[];
+  /** The leaf each revoked grant had (from its grant event), for messages that tell "revoked" from "never granted". */
+  revoked: Array<{ index: number; leaf: string }>;
+  /** The data holder's ids, as written in the data (not public: they say whom the holder's data is about). */
+  ids: string[];
+  /** How many of `ids` have live consent in the tree. */
+  live: number;
 }
 
 /** A registry that does not fit, or a registry file that is malformed. */
@@ -247,30 +306,59 @@ export function lowLeafWitness(registry: Registry, key: bigint): { listed: boole
   return { listed, lowKey, lowNext, lowValue, ...registryPath(registry, leafIndex) };
 }
 
-/** The public registry file of a registry. */
+/** The public registry file of a sorted registry. */
 export function registryFile(registry: Registry): RegistryFile {
+  if (registry.leafIndex) throw new RegistryError(`registry ${registry.name} is a consent tree: its file is a consent registry file (consentRegistryFile)`);
   return { format: REGISTRY_FORMAT, name: registry.name, field: registry.field, schemaHash: registry.schemaHash, depth: registry.depth, root: registry.root, size: registry.ids.length, ids: registry.ids };
 }
 
-/** Write a registry file atomically. */
+/** The file of a consent tree registry (made by `consentRegistry` with a `source`). */
+export function consentRegistryFile(registry: Registry): ConsentRegistryFile {
+  const consent = registry.consent;
+  if (!registry.leafIndex || !consent?.source) throw new RegistryError(`registry ${registry.name} is not a consent tree read from a chain (it needs its source: chain, purpose, block)`);
+  return {
+    format: REGISTRY_FORMAT,
+    kind: 'consent',
+    name: registry.name,
+    field: registry.field,
+    schemaHash: registry.schemaHash,
+    depth: registry.depth,
+    root: registry.root,
+    chain: consent.source,
+    leaves: (registry.levels[0] as bigint[]).map(String),
+    revoked: [...consent.revoked].sort(([a], [b]) => a - b).map(([index, leaf]) => ({ index, leaf: leaf.toString() })),
+    ids: consent.givenIds,
+    live: registry.ids.length,
+  };
+}
+
+/** Write a registry file atomically: a sorted registry's, or a consent tree's (kind "consent"). */
 export async function saveRegistry(path: string, registry: Registry): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(registryFile(registry), null, 1)}\n`);
+  const file = registry.leafIndex ? consentRegistryFile(registry) : registryFile(registry);
+  await writeFileAtomic(path, `${JSON.stringify(file, null, 1)}\n`);
 }
 
 /**
- * Read a registry file and rebuild its tree under the schema. The root in the file must equal the rebuilt one (a
- * corrupted or hand-edited file is refused), and the file must have been made for this schema.
+ * Read a registry file and rebuild its tree under the schema: a sorted registry (`zkai data registry`) from its ids,
+ * a consent registry (kind "consent", `zkai chain consent tree --out`) from the chain's leaves it holds, with the
+ * data holder's ids looked up in them. The root in the file must equal the rebuilt one (a corrupted or hand-edited
+ * file is refused), and the file must have been made for this schema.
+ *
+ * @throws {InputFileError} naming the file and what is wrong with it.
  */
 export async function loadRegistry(path: string, schema: Schema): Promise<Registry> {
-  const file = (await readJsonFile(path, 'registry')) as Partial<RegistryFile> | null;
+  const file = (await readJsonFile(path, 'registry')) as Partial<RegistryFile> | Partial<ConsentRegistryFile> | null;
   if (typeof file !== 'object' || file === null || file.format !== REGISTRY_FORMAT) throw new InputFileError(path, `not a zkai registry (format "${REGISTRY_FORMAT}" missing); make one with zkai data registry`);
+  const kind = (file as { kind?: unknown }).kind;
+  if (kind !== undefined && kind !== 'sorted' && kind !== 'consent') throw new InputFileError(path, `unknown registry kind ${JSON.stringify(kind)} (known: "sorted", the default, and "consent")`);
   if (typeof file.name !== 'string' || typeof file.field !== 'string' || typeof file.depth !== 'number' || typeof file.root !== 'string' || !Array.isArray(file.ids)) {
-    throw new InputFileError(path, 'a registry needs name, field, depth, root and ids');
+    throw new InputFileError(path, `a ${kind === 'consent' ? 'consent ' : ''}registry needs name, field, depth, root and ids`);
   }
   if (file.schemaHash !== schema.hash) {
     throw new InputFileError(path, `the registry was made for schema hash ${String(file.schemaHash)}, not for schema "${schema.spec.name}" (hash ${schema.hash}): ids are encoded by the schema, so it cannot be used with this one`);
   }
   if (!file.ids.every((id) => typeof id === 'string')) throw new InputFileError(path, 'registry ids must be strings, as written in the data');
+  if (kind === 'consent') return loadConsentRegistry(path, schema, file as Partial<ConsentRegistryFile> & { name: string; field: string; depth: number; root: string; ids: string[] });
   let registry: Registry;
   try {
     registry = buildRegistry(schema, { name: file.name, field: file.field, depth: file.depth, ids: file.ids });
@@ -279,6 +367,41 @@ export async function loadRegistry(path: string, schema: Schema): Promise<Regist
     throw error;
   }
   if (registry.root !== file.root) throw new InputFileError(path, `the registry's ids give root ${registry.root}, but the file says ${file.root}: the file is corrupted or was edited`);
+  return registry;
+}
+
+const DECIMAL_TEXT = /^(0|[1-9][0-9]{0,77})$/;
+
+/** The consent kind of {@link loadRegistry}: the tree rebuilt from the file's leaves must have the file's root. */
+function loadConsentRegistry(path: string, schema: Schema, file: Partial<ConsentRegistryFile> & { name: string; field: string; depth: number; root: string; ids: string[] }): Registry {
+  const again = 'export it again with zkai chain consent tree --purpose PURPOSE --out FILE (and its --schema, --field, --name, --ids)';
+  if (!Array.isArray(file.leaves)) throw new InputFileError(path, 'a consent registry needs the chain\'s leaves (an array of decimal strings)');
+  const leaves: bigint[] = [];
+  for (const [index, leaf] of file.leaves.entries()) {
+    if (typeof leaf !== 'string' || !DECIMAL_TEXT.test(leaf) || BigInt(leaf) >= BN254_SCALAR_FIELD) throw new InputFileError(path, `leaves[${index}] must be a decimal string below the BN254 scalar field, got ${JSON.stringify(leaf)}`, { hint: again });
+    leaves.push(BigInt(leaf));
+  }
+  const revoked = new Map<number, bigint>();
+  for (const [i, entry] of (Array.isArray(file.revoked) ? file.revoked : []).entries()) {
+    const { index, leaf } = (entry ?? {}) as { index?: unknown; leaf?: unknown };
+    if (typeof index !== 'number' || !Number.isInteger(index) || typeof leaf !== 'string' || !DECIMAL_TEXT.test(leaf)) throw new InputFileError(path, `revoked[${i}] must be { "index": leaf index, "leaf": decimal }`, { hint: again });
+    if (leaves[index] !== 0n) throw new InputFileError(path, `revoked[${i}] names leaf ${index} as revoked, but leaves[${index}] is ${leaves[index] === undefined ? 'missing' : `${leaves[index]}, not 0`}: the file is corrupted or was edited`, { hint: again });
+    revoked.set(index, BigInt(leaf));
+  }
+  const source = file.chain;
+  if (typeof source !== 'object' || source === null || typeof source.chainId !== 'number' || typeof source.contract !== 'string' || typeof source.purposeId !== 'string' || typeof source.blockNumber !== 'number') {
+    throw new InputFileError(path, 'a consent registry needs its "chain": chainId, contract, purpose, purposeId, blockNumber, blockTime, rootWindow', { hint: again });
+  }
+  let registry: Registry;
+  try {
+    registry = consentRegistry(schema, { name: file.name, field: file.field, depth: file.depth, leaves, ids: file.ids, revoked, source });
+  } catch (error) {
+    if (error instanceof ZkaiError) throw new InputFileError(path, error.message, { hint: again });
+    throw error;
+  }
+  if (registry.root !== file.root) {
+    throw new InputFileError(path, `the consent leaves in the file give root ${registry.root} at depth ${file.depth}, but the file says ${file.root} (the chain's root at block ${source.blockNumber}): the file is corrupted or was edited`, { hint: again });
+  }
   return registry;
 }
 
