@@ -28,7 +28,9 @@ interface IConsentRoots {
 contract ZkaiRegistry {
     // ------------------------------------------------------------------------------------------------ types
 
-    /// @notice What a circuit proves. DatasetChunk circuits are attested chunk by chunk (attestChunk).
+    /// @notice What a circuit proves. DatasetChunk circuits are attested chunk by chunk (attestChunk), Accuracy
+    /// circuits too (attestAccuracyChunk): each chunk proof publishes the leaves of the test-set records it ran the
+    /// model on and how many it predicted right.
     enum Kind {
         None,
         DatasetPolicy,
@@ -40,9 +42,9 @@ contract ZkaiRegistry {
 
     /// @notice Where each meaning sits among a circuit's public signals: index + 1, or 0 when the circuit has none.
     struct Layout {
-        uint16 root; // dataset root (DatasetChunk: the first subtree root; the others follow it)
-        uint16 count;
-        uint16 policyHash;
+        uint16 root; // dataset root (DatasetChunk: the first subtree root; Accuracy: the first leaf; the others follow)
+        uint16 count; // record count (Accuracy: the number of correct predictions, right after the last leaf)
+        uint16 policyHash; // the policy hash (Accuracy: the task hash)
         uint16 schemaHash;
         uint16 modelHash; // model hash (fixed weights) or model commitment (private weights)
         uint16 consentRoot; // a consent registry root the proof checked membership against
@@ -115,13 +117,23 @@ contract ZkaiRegistry {
         uint256[] publicSignals;
     }
 
-    /// @notice Progress of a chunked dataset attestation, per (subject, circuit, attester).
+    /// @notice Progress of a chunked dataset attestation, per (subject, circuit, attester), or of an accuracy
+    /// attestation, per (model version, circuit, attester, test set).
     struct ChunkSession {
         uint32 chunks;
         uint64 records;
-        uint64 appended; // subtree roots folded into the frontier
+        uint64 appended; // subtree roots (accuracy: leaves) folded into the frontier
+        uint64 correct; // accuracy: correct predictions so far
         bytes32 statement; // running hash of the chunks' public signals
         mapping(uint256 => uint256) frontier;
+    }
+
+    /// @notice What an accuracy attestation says: the model version (its subject) predicted `correct` of the
+    /// `total` records of the test set (a dataset version) right.
+    struct AccuracyResult {
+        bytes32 testSet;
+        uint64 correct;
+        uint64 total;
     }
 
     // ------------------------------------------------------------------------------------------------ errors
@@ -167,6 +179,7 @@ contract ZkaiRegistry {
     event Revoked(bytes32 indexed subject, address indexed attester, bytes32 indexed uid);
     event ChunkAccepted(bytes32 indexed subject, address indexed attester, bytes32 indexed circuit, uint32 chunk, uint64 records);
     event ChunkSessionReset(bytes32 indexed subject, address indexed attester, bytes32 indexed circuit);
+    event AccuracyAttested(bytes32 indexed model, bytes32 indexed testSet, bytes32 indexed uid, uint64 correct, uint64 total);
 
     // ------------------------------------------------------------------------------------------------ state
 
@@ -183,6 +196,8 @@ contract ZkaiRegistry {
     mapping(bytes32 => Attestation) internal attestations;
     mapping(bytes32 => bool) public usedStatements;
     mapping(bytes32 => ChunkSession) internal sessions;
+    /// @notice The result of each accuracy attestation, by uid.
+    mapping(bytes32 => AccuracyResult) public accuracyOf;
     /// @notice zeroRoots[h]: the root of 2^h zero leaves (Poseidon(2) tree), as src/data computes it.
     uint256[MAX_DEPTH + 1] public zeroRoots;
 
@@ -229,6 +244,7 @@ contract ZkaiRegistry {
         if (keyId != id) revert VerifierKeyMismatch(id, keyId);
         uint256 n = IZkaiVerifier(verifier).PUBLIC_INPUTS();
         _checkLayout(kind, layout, n, consentPurpose);
+        if (kind == Kind.Accuracy && policyHash == 0) revert BadLayout("accuracy circuits are registered with the task hash they pin");
         Circuit storage c = circuits[id];
         c.verifier = verifier;
         c.kind = kind;
@@ -255,7 +271,9 @@ contract ZkaiRegistry {
         }
         if (kind == Kind.Inference && l.modelHash == 0) revert BadLayout("inference circuits publish the model hash");
         if (kind == Kind.Inclusion && (l.root == 0 || l.schemaHash == 0)) revert BadLayout("inclusion circuits publish root and schema hash");
-        if (kind == Kind.Accuracy) revert BadLayout("accuracy attestations are not supported on chain yet");
+        if (kind == Kind.Accuracy) {
+            if (l.root == 0 || l.count <= l.root || l.modelHash == 0 || l.policyHash == 0) revert BadLayout("accuracy circuits publish their leaves, then the correct count, the model and task hashes");
+        }
     }
 
     /// @notice A registered circuit.
@@ -366,7 +384,7 @@ contract ZkaiRegistry {
     function attest(AttestRequest calldata request) external returns (bytes32 uid) {
         Circuit storage c = circuits[request.circuit];
         if (c.verifier == address(0)) revert CircuitUnknown(request.circuit);
-        if (c.kind == Kind.DatasetChunk) revert WrongKind(request.circuit, c.kind);
+        if (c.kind == Kind.DatasetChunk || c.kind == Kind.Accuracy) revert WrongKind(request.circuit, c.kind);
         Version storage v = _subjectFor(c, request.subject);
         _checkClaims(c, v, request.publicSignals, request.nonce);
         bytes32 statement = keccak256(abi.encode(request.circuit, request.publicSignals));
@@ -407,6 +425,73 @@ contract ZkaiRegistry {
         emit Attested(request.subject, msg.sender, request.circuit, uid, request.publicSignals);
     }
 
+    /// @notice Attest a model's accuracy on a registered test set (a dataset version), proven in chunks: send the
+    /// chunk proofs in order, one call each. Each chunk is checked (context, model hash, task hash), its leaves are
+    /// folded into a Merkle frontier (slots past the last record must be empty) and its correct predictions counted;
+    /// the call that brings the last chunk stores the attestation, with its subject the model version, only if the
+    /// leaves give the test set's registered root (else RootMismatch). Returns the uid then, 0 before.
+    function attestAccuracyChunk(AttestRequest calldata request, bytes32 testSet) external returns (bytes32 uid) {
+        Circuit storage c = circuits[request.circuit];
+        if (c.verifier == address(0)) revert CircuitUnknown(request.circuit);
+        if (c.kind != Kind.Accuracy) revert WrongKind(request.circuit, c.kind);
+        Version storage m = _subjectFor(c, request.subject);
+        Version storage t = versions[testSet];
+        if (t.kind != SubjectKind.Dataset) revert SubjectKindMismatch(testSet, SubjectKind.Dataset, t.kind);
+        ChunkSession storage s = sessions[keccak256(abi.encode(request.subject, request.circuit, msg.sender, testSet))];
+        uint256[] calldata signals = request.publicSignals;
+        if (signals.length != c.publicInputs) revert PublicInputCount(c.publicInputs, signals.length);
+        _checkContextAndConsent(c, signals, request.nonce);
+        _checkField("modelHash", c.layout.modelHash, signals, m.modelHash);
+        _checkField("taskHash", c.layout.policyHash, signals, c.policyHash);
+        bytes32 statement = keccak256(abi.encode(request.circuit, signals));
+        if (usedStatements[statement]) revert ProofAlreadyUsed(statement);
+        usedStatements[statement] = true;
+        IZkaiVerifier(c.verifier).verifyProof(request.proof, signals);
+        _foldLeaves(s, signals, c.layout.root - 1, c.layout.count - c.layout.root, t.count);
+        s.correct += uint64(signals[c.layout.count - 1]);
+        s.chunks += 1;
+        s.statement = keccak256(abi.encode(s.statement, statement));
+        emit ChunkAccepted(request.subject, msg.sender, request.circuit, s.chunks - 1, s.records);
+        if (s.records < t.count) return bytes32(0);
+
+        uint256 combined = _frontierRoot(s, t.depth, 0);
+        if (combined != t.root) revert RootMismatch(combined, t.root);
+        AccuracyResult memory result = AccuracyResult({testSet: testSet, correct: s.correct, total: s.records});
+        bytes32 all = s.statement;
+        _clear(s);
+        uid = _store(request, c.policyHash, all);
+        accuracyOf[uid] = result;
+        emit Attested(request.subject, msg.sender, request.circuit, uid, signals);
+        emit AccuracyAttested(request.subject, testSet, uid, result.correct, result.total);
+    }
+
+    /// @dev Fold an accuracy chunk's leaves: the slots holding test-set records are appended, the ones past the last
+    /// record must be empty (0).
+    function _foldLeaves(ChunkSession storage s, uint256[] calldata signals, uint256 first, uint256 slots, uint256 count) internal {
+        uint256 records = s.records;
+        for (uint256 i = 0; i < slots; i++) {
+            if (records < count) {
+                _append(s, signals[first + i]);
+                records++;
+            } else if (signals[first + i] != 0) {
+                revert ChunkShape("a slot past the last record of the test set is not empty");
+            }
+        }
+        s.records = uint64(records);
+    }
+
+    /// @notice Drop the caller's accuracy chunks accepted so far for (model version, circuit, test set).
+    function resetAccuracyChunks(bytes32 subject, bytes32 circuit, bytes32 testSet) external {
+        _clear(sessions[keccak256(abi.encode(subject, circuit, msg.sender, testSet))]);
+        emit ChunkSessionReset(subject, msg.sender, circuit);
+    }
+
+    /// @notice Chunks, records and correct predictions of the attester's accuracy attestation in progress.
+    function accuracyProgress(bytes32 subject, bytes32 circuit, address attester, bytes32 testSet) external view returns (uint32 chunks, uint64 records, uint64 correct) {
+        ChunkSession storage s = sessions[keccak256(abi.encode(subject, circuit, attester, testSet))];
+        return (s.chunks, s.records, s.correct);
+    }
+
     /// @dev The checks of one chunk before its proof: returns its chunk depth, subtrees and record count.
     function _checkChunk(Circuit storage c, Version storage v, ChunkSession storage s, uint256[] calldata signals, bytes32 nonce)
         internal
@@ -442,6 +527,7 @@ contract ZkaiRegistry {
         s.chunks = 0;
         s.records = 0;
         s.appended = 0;
+        s.correct = 0;
         s.statement = bytes32(0);
     }
 
@@ -484,7 +570,7 @@ contract ZkaiRegistry {
     function _subjectFor(Circuit storage c, bytes32 id) internal view returns (Version storage v) {
         v = versions[id];
         if (v.kind == SubjectKind.None) revert SubjectUnknown(id);
-        SubjectKind want = c.kind == Kind.Inference ? SubjectKind.Model : SubjectKind.Dataset;
+        SubjectKind want = c.kind == Kind.Inference || c.kind == Kind.Accuracy ? SubjectKind.Model : SubjectKind.Dataset;
         if (v.kind != want) revert SubjectKindMismatch(id, want, v.kind);
     }
 

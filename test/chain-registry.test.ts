@@ -15,7 +15,8 @@ import { parseSchema } from '../src/data/schema.ts';
 import { inferenceSignalNames } from '../src/model/circuit-gen.ts';
 import { proveInference } from '../src/model/inference.ts';
 import { parseNativeModel } from '../src/model/native.ts';
-import { quantizeInput, quantizeModel } from '../src/model/quantize.ts';
+import { quantizeInput, quantizeModel, runQuantized } from '../src/model/quantize.ts';
+import { accuracySignalNames, proveAccuracy } from '../src/model/accuracy.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { connectChain, type ChainConnection } from '../src/chain/anvil.ts';
@@ -275,6 +276,81 @@ describe('registry: chunked datasets', () => {
     const chunked = await proveDatasetInChunks(twin, schema, policy, { chunkDepth: 1, pool, registries: [consentTree], context });
     const error = await refusal(registry.connect(alice).attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks));
     expect(error.errorName).toBe('RootMismatch');
+  }, 300_000);
+});
+
+describe('registry: accuracy attestations', () => {
+  /** A labelled test set for the tiny model: two features in [-2, 2] and a class. */
+  const testSchema = parseSchema({
+    name: 'registry-accuracy-test',
+    columns: [
+      { name: 'x0', type: 'integer', min: -2, max: 2 },
+      { name: 'x1', type: 'integer', min: -2, max: 2 },
+      { name: 'label', type: 'integer', min: 0, max: 1 },
+    ],
+  });
+  const rows = [
+    { x0: 1, x1: -1, label: 0 },
+    { x0: -2, x1: 2, label: 1 },
+    { x0: 2, x1: 1, label: 0 },
+    { x0: 0, x1: 2, label: 0 }, // predicted 1: a wrong prediction
+    { x0: -1, x1: 0, label: 1 },
+  ];
+  const testBundle = createBundle(testSchema, rows.map((r, i) => encodeRecord(testSchema, r, i + 2)));
+  const accuracyProof = async (nonce: string, bundleToProve = testBundle) =>
+    proveAccuracy(quantized, bundleToProve, testSchema, { label: 'label', samplesPerChunk: 2, pool, context: await registry.contextFor(nonce, await alice.getAddress()) });
+
+  it('rebuilds the test set root from the chunks\' leaves on chain and records the accuracy; refuses another sender, model or test set, and replays', async () => {
+    const nonce = randomNonce();
+    const proof = await accuracyProof(nonce);
+    expect(proof.chunks).toHaveLength(3); // 2 + 2 + 1 records: the last chunk's second slot is empty
+    const expected = rows.filter((r) => runQuantized(quantized, quantizeInput(quantized, [r.x0, r.x1], model)).predicted === r.label).length;
+    expect(expected).toBe(4);
+    expect(proof.correct).toBe(expected);
+
+    // An accuracy circuit is registered with the task hash it pins; without it the registry refuses it.
+    const signalNames = accuracySignalNames(2, 'fixed');
+    const zkeyPath = proof.prepared.keys.zkeyPath;
+    expect((await refusal(registry.registerCircuit({ zkeyPath, kind: 'accuracy', signalNames }))).errorName).toBe('BadLayout');
+    const circuit = (await registry.registerCircuit({ zkeyPath, kind: 'accuracy', signalNames, policyHash: proof.task.taskHash })).circuit;
+    const client = registry.connect(alice);
+    const testSet = (await client.registerDataset('accuracy-test-set', testBundle.commitment)).version;
+    const options = { circuit, subject: modelVersion, nonce };
+
+    // Another sender cannot use alice's proofs; a proof about another model does not fit this model's hash.
+    expect((await refusal(registry.connect(bob).attestAccuracy(options, testSet, proof.chunks))).errorName).toBe('ContextMismatch');
+    const otherModel = (await client.registerModel('other-classifier', '12345')).version;
+    const mismatch = await refusal(client.attestAccuracy({ ...options, subject: otherModel }, testSet, proof.chunks));
+    expect([mismatch.errorName, mismatch.args[0]]).toEqual(['FieldMismatch', 'modelHash']);
+    // The model is the subject; a dataset version is not a model, and a model version is not a test set.
+    expect((await refusal(client.attestAccuracy({ ...options, subject: testSet }, testSet, proof.chunks))).errorName).toBe('SubjectKindMismatch');
+    expect((await refusal(client.attestAccuracy(options, modelVersion, proof.chunks))).errorName).toBe('SubjectKindMismatch');
+    // Accuracy chunks do not go through attest or attestChunk.
+    expect((await refusal(client.attest(options, proof.chunks[0]!.proof, proof.chunks[0]!.publicSignals))).errorName).toBe('WrongKind');
+    expect((await refusal(client.attestChunks(options, proof.chunks))).errorName).toBe('WrongKind');
+    // A tampered correct count breaks the proof.
+    const inflated = proof.chunks[0]!.publicSignals.map((v, i) => (signalNames[i] === 'correct' ? String(BigInt(v) + 1n) : v));
+    expect((await refusal(client.attestAccuracy(options, testSet, [{ proof: proof.chunks[0]!.proof, publicSignals: inflated }]))).errorName).toBe('ProofInvalid');
+
+    const made = await client.attestAccuracy(options, testSet, proof.chunks);
+    console.info(`attestAccuracyChunk gas per chunk (2 leaves each): ${made.gas.join(', ')}`);
+    expect(made.accuracy).toEqual({ testSet, correct: expected, total: rows.length });
+    expect(await client.getAttestation(made.uid)).toMatchObject({ valid: true, circuit, subject: modelVersion, policyHash: proof.task.taskHash });
+    const listed = await registry.attestations({ subject: modelVersion });
+    expect(listed.find((a) => a.uid === made.uid)?.accuracy).toEqual({ testSet, correct: expected, total: rows.length });
+    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({ chunks: 0, records: 0, correct: 0 });
+    // Replayed, the chunks are refused.
+    expect((await refusal(client.attestAccuracy(options, testSet, proof.chunks))).errorName).toBe('ProofAlreadyUsed');
+
+    // Proofs over another test set of the same size verify chunk by chunk, but their leaves do not give the registered root.
+    const otherNonce = randomNonce();
+    const other = createBundle(testSchema, rows.map((r, i) => encodeRecord(testSchema, r, i + 2))); // other salts
+    const otherProof = await accuracyProof(otherNonce, other);
+    const wrongSet = await refusal(client.attestAccuracy({ ...options, nonce: otherNonce }, testSet, otherProof.chunks));
+    expect(wrongSet.errorName).toBe('RootMismatch');
+    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({ chunks: 2, records: 4, correct: expect.any(Number) });
+    await client.resetAccuracyChunks(modelVersion, circuit, testSet);
+    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({ chunks: 0, records: 0, correct: 0 });
   }, 300_000);
 });
 

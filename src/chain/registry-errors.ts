@@ -29,7 +29,7 @@ const EXPLANATIONS: Record<string, (a: readonly unknown[]) => string> = {
   CircuitUnknown: (a) => `no circuit ${String(a[0])} is registered`,
   VerifierKeyMismatch: (a) => `the verifier's verification key id is ${String(a[1])}, not the circuit id ${String(a[0])}`,
   BadLayout: (a) => `the circuit's signal layout is not accepted: ${String(a[0])}`,
-  WrongKind: (a) => `circuit ${String(a[0])} is a ${KIND_NAMES[Number(a[1])] ?? String(a[1])} circuit, which this call does not take (chunk circuits go through attestChunk, the others through attest)`,
+  WrongKind: (a) => `circuit ${String(a[0])} is a ${KIND_NAMES[Number(a[1])] ?? String(a[1])} circuit, which this call does not take (dataset chunk circuits go through attestChunk, accuracy circuits through attestAccuracyChunk, the others through attest)`,
   SubjectExists: (a) => `a dataset or model with id ${String(a[0])} (same owner and label) is already registered`,
   SubjectUnknown: (a) => `no dataset or model (version) ${String(a[0])} is registered`,
   NotSubjectOwner: (a) => `${String(a[1])} does not own ${String(a[0])}; its owner is ${String(a[2])}`,
@@ -47,7 +47,7 @@ const EXPLANATIONS: Record<string, (a: readonly unknown[]) => string> = {
   NotRevocable: (a) => `attestation ${String(a[0])} was made irrevocable`,
   AlreadyRevoked: (a) => `attestation ${String(a[0])} is already revoked`,
   ChunkShape: (a) => `the chunk does not fit: ${String(a[0])}`,
-  RootMismatch: (a) => `the chunks' subtree roots combine to ${String(a[0])}, not to the registered root ${String(a[1])}`,
+  RootMismatch: (a) => `the chunks' subtree roots (or leaves) combine to ${String(a[0])}, not to the registered root ${String(a[1])}`,
   ProofInvalid: () => 'the proof does not verify against the circuit\'s verification key',
   PublicInputNotInField: (a) => `public signal ${String(a[0])} is not below the BN254 scalar field`,
 };

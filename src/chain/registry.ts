@@ -22,8 +22,11 @@ export type CircuitKind = (typeof CIRCUIT_KINDS)[number];
 
 /** Where each meaning sits among a circuit's public signals: index + 1, or 0 when absent (the contract's `Layout`). */
 export interface SignalLayout {
+  /** The dataset root; a chunk circuit's first subtree root; an accuracy circuit's first leaf. */
   root: number;
+  /** The record count; an accuracy circuit's count of correct predictions (right after its last leaf). */
   count: number;
+  /** The policy hash; an accuracy circuit's task hash. */
   policyHash: number;
   schemaHash: number;
   modelHash: number;
@@ -49,9 +52,9 @@ export function layoutFromSignalNames(names: readonly string[], consentRegistry?
     return 0;
   };
   const layout: SignalLayout = {
-    root: at('root', 'root0'),
-    count: at('count'),
-    policyHash: at('policyHash'),
+    root: at('root', 'root0', 'leaf0'),
+    count: at('count', 'correct'),
+    policyHash: at('policyHash', 'taskHash'),
     schemaHash: at('schemaHash'),
     modelHash: at('modelHash', 'modelCommitment'),
     consentRoot: consentRegistry === undefined ? 0 : at(`registry.${consentRegistry}`),
@@ -129,6 +132,16 @@ export interface AttestationRecord {
   valid: boolean;
   txHash: string;
   blockNumber: number;
+  /** For an accuracy attestation (its subject is the model version): the test set and the result. */
+  accuracy?: AccuracyResult;
+}
+
+/** What an accuracy attestation records: `correct` of the test set's `total` records predicted right. */
+export interface AccuracyResult {
+  /** The test set's dataset version id. */
+  testSet: string;
+  correct: number;
+  total: number;
 }
 
 /** What {@link RegistryClient.attest} sends besides the proof. */
@@ -283,7 +296,7 @@ export class RegistryClient {
     return { subjectId: String(log.args[0]), version: String(log.args[1]), gasUsed: receipt.gasUsed };
   }
 
-  /** Attest with one proof (dataset policy, inference, inclusion). */
+  /** Attest with one proof (dataset policy, inference, inclusion); chunked and accuracy proofs have their own calls. */
   async attest(options: AttestOptions, proof: Groth16Proof, publicSignals: readonly string[]): Promise<{ uid: string; gasUsed: bigint; txHash: string }> {
     const receipt = await this.send('attest', 'attest', [this.request(options, proof, publicSignals)]);
     const log = this.event(receipt, 'Attested');
@@ -306,6 +319,41 @@ export class RegistryClient {
     }
     if (!uid) throw new ChainError(`all ${chunks.length} chunks were accepted but no attestation was made: the chunks cover fewer records than the registered count`);
     return { uid, gas };
+  }
+
+  /**
+   * Attest a model's accuracy on a registered test set (a dataset version): one transaction per accuracy chunk proof,
+   * in order; `options.subject` is the model version. The registry rebuilds the test set's root from the chunks'
+   * leaves and counts their correct predictions; the last chunk's transaction stores the attestation.
+   */
+  async attestAccuracy(
+    options: AttestOptions,
+    testSet: string,
+    chunks: ReadonlyArray<{ proof: Groth16Proof; publicSignals: readonly string[] }>,
+    onChunk?: (done: number, total: number, gasUsed: bigint) => void,
+  ): Promise<{ uid: string; gas: bigint[]; accuracy: AccuracyResult }> {
+    const gas: bigint[] = [];
+    let result: { uid: string; accuracy: AccuracyResult } | undefined;
+    for (const [j, chunk] of chunks.entries()) {
+      const receipt = await this.send(`attesting accuracy chunk ${j}`, 'attestAccuracyChunk', [this.request(options, chunk.proof, chunk.publicSignals), testSet]);
+      gas.push(receipt.gasUsed);
+      onChunk?.(j + 1, chunks.length, receipt.gasUsed);
+      const log = receipt.logs.find((l): l is EventLog => 'fragment' in l && l.fragment.name === 'AccuracyAttested');
+      if (log) result = { uid: String(log.args[2]), accuracy: { testSet: String(log.args[1]), correct: Number(log.args[3]), total: Number(log.args[4]) } };
+    }
+    if (!result) throw new ChainError(`all ${chunks.length} accuracy chunks were accepted but no attestation was made: the chunks cover fewer records than the test set's registered count`);
+    return { ...result, gas };
+  }
+
+  /** Chunks, records and correct predictions of `attester`'s accuracy attestation in progress. */
+  async accuracyProgress(subject: string, circuit: string, testSet: string, attester?: string): Promise<{ chunks: number; records: number; correct: number }> {
+    const [chunks, records, correct] = (await this.contract.getFunction('accuracyProgress').staticCall(subject, circuit, attester ?? (await this.signer.getAddress()), testSet)) as unknown as [bigint, bigint, bigint];
+    return { chunks: Number(chunks), records: Number(records), correct: Number(correct) };
+  }
+
+  /** Drop this signer's accuracy chunks accepted so far for (model version, circuit, test set). */
+  async resetAccuracyChunks(subject: string, circuit: string, testSet: string): Promise<void> {
+    await this.send('resetting accuracy chunks', 'resetAccuracyChunks', [subject, circuit, testSet]);
   }
 
   /** Drop this signer's chunks accepted so far for (subject, circuit). */
@@ -362,12 +410,17 @@ export class RegistryClient {
 
   /** Attestations read from Attested events, filtered by subject and/or attester, oldest first, with their state now. */
   async attestations(filter: { subject?: string; attester?: string; fromBlock?: number } = {}): Promise<AttestationRecord[]> {
-    const logs = (await this.contract.queryFilter(this.contract.filters.Attested!(filter.subject ?? null, filter.attester ?? null), filter.fromBlock ?? 0)) as EventLog[];
+    const fromBlock = filter.fromBlock ?? 0;
+    const logs = (await this.contract.queryFilter(this.contract.filters.Attested!(filter.subject ?? null, filter.attester ?? null), fromBlock)) as EventLog[];
+    const accuracyLogs = (await this.contract.queryFilter(this.contract.filters.AccuracyAttested!(filter.subject ?? null), fromBlock)) as EventLog[];
+    const accuracy = new Map(accuracyLogs.map((log) => [String(log.args[2]), { testSet: String(log.args[1]), correct: Number(log.args[3]), total: Number(log.args[4]) }]));
     const records: AttestationRecord[] = [];
     for (const log of logs) {
-      const state = await this.getAttestation(String(log.args[3]));
+      const uid = String(log.args[3]);
+      const state = await this.getAttestation(uid);
       if (!state) continue;
-      records.push({ ...state, publicSignals: (log.args[4] as bigint[]).map(String), txHash: log.transactionHash, blockNumber: log.blockNumber });
+      const result = accuracy.get(uid);
+      records.push({ ...state, publicSignals: (log.args[4] as bigint[]).map(String), txHash: log.transactionHash, blockNumber: log.blockNumber, ...(result ? { accuracy: result } : {}) });
     }
     return records;
   }
