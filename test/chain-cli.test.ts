@@ -1,7 +1,8 @@
 /**
  * `zkai chain` end to end through the CLI, on the embedded development chain (a REAL anvil whose state is kept in a
  * temporary --chain-dir between commands) with a REAL dataset proof: deploy, context, prove with --context, attest,
- * replay, wrong nonce, list, revoke, and the consent purpose commands.
+ * replay, wrong nonce, list, revoke, the consent purpose commands, and a dataset proven against an on-chain consent
+ * tree exported as a registry file (consent granted, proven, attested with the consent root checked; then revoked).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { purposeId } from '../src/chain/consent.ts';
 import { attestationContext } from '../src/chain/registry.ts';
 import { runCli, type CliRun } from './helpers/run-cli.ts';
 
@@ -171,5 +173,125 @@ describe('zkai chain', () => {
     const tree = json<{ root: string; depth: number; leaves: Array<{ index: number; leaf: string; revoked: boolean }> }>(await runCli(['--json', 'chain', 'consent', 'tree', '--purpose', 'research', ...on]));
     expect(tree).toMatchObject({ root: newRoot, depth: 3, leaves: [{ index: 0, leaf: '0', revoked: true }] });
     expect(existsSync(join(chainDir, 'lock'))).toBe(false);
+  });
+
+  describe('a dataset proven against the on-chain consent tree, through the CLI', () => {
+    // The policy of test/data-cli.test.ts's registry tests (so its circuit over this 2-record dataset is usually
+    // cached): every patient consented (the chain's consent tree) and none opted out (a sorted registry file).
+    const policyPath = () => join(scratch, 'consent-policy.json');
+    const consentFile = (name: string) => join(scratch, `${name}.json`);
+    const optOut = () => join(scratch, 'optout.registry.json');
+    const PURPOSE = 'study';
+    let contexts: Array<{ nonce: string; context: string }>;
+    let firstRoot: string;
+    let vkeyPath: string;
+    let commitment: { root: string; count: number };
+
+    const tree = (out: string) =>
+      runCli(['--json', 'chain', 'consent', 'tree', '--purpose', PURPOSE, '--schema', SCHEMA, '--field', 'patient_id', '--name', 'consent', '--ids', join(scratch, 'my-ids.txt'), '--out', out, ...on]);
+    const proveWith = (registry: string, out: string, context: string) =>
+      runCli(['--json', '--quiet', 'data', 'prove', '--schema', SCHEMA, '--policy', policyPath(), '--bundle', bundle, '--registry', registry, optOut(), '--out', out, '--context', context], { timeoutMs: 600_000 });
+
+    it('grants consent for the subjects, exports the tree as a registry file, proves and attests with the consent root checked', async () => {
+      await writeFile(policyPath(), JSON.stringify({
+        name: 'consented, not opted out',
+        rules: [{ field: 'age', op: 'GTE', value: 18 }],
+        registries: [
+          { kind: 'MEMBER-OF', field: 'patient_id', registry: 'consent', depth: 3 },
+          { kind: 'NOT-MEMBER-OF', field: 'patient_id', registry: 'optout', depth: 2 },
+        ],
+      }));
+      await writeFile(join(scratch, 'optout.txt'), 'P00002\nP00090\n');
+      const optout = await runCli(['--quiet', 'data', 'registry', '--schema', SCHEMA, '--field', 'patient_id', '--ids', join(scratch, 'optout.txt'), '--name', 'optout', '--depth', '2', '--out', optOut()]);
+      expect(optout.code, optout.stderr).toBe(0);
+
+      // A purpose whose replaced roots are refused at once (window 0): a proof made before a revocation is stale after it.
+      const created = await runCli(['chain', 'consent', 'create', '--purpose', PURPOSE, '--depth', '3', '--window', '0', ...on]);
+      expect(created.code, created.stderr).toBe(0);
+      for (const [index, id] of ['P00001', 'P00003'].entries()) {
+        const granted = json<{ index: number }>(await runCli(['--json', 'chain', 'consent', 'grant', '--purpose', PURPOSE, '--schema', SCHEMA, '--field', 'patient_id', '--id', id, ...on]));
+        expect(granted.index).toBe(index);
+      }
+      // The data holder's ids (P00007 never consented).
+      await writeFile(join(scratch, 'my-ids.txt'), 'P00001\nP00003\nP00007\n');
+
+      // --out needs the schema, the column and the name, checked before any chain starts.
+      const incomplete = await runCli(['chain', 'consent', 'tree', '--purpose', PURPOSE, '--out', consentFile('x'), ...on]);
+      expect(incomplete.code).toBe(1);
+      expect(incomplete.stderr).toContain('--out writes a consent registry file: it also needs --schema, --field, --name');
+      noStackTrace(incomplete.stderr);
+
+      const exported = json<{ root: string; blockNumber: number; registryFile: { out: string; root: string; ids: number; live: number; revoked: number; none: number } }>(await tree(consentFile('consent-1')));
+      expect(exported.registryFile).toMatchObject({ root: exported.root, ids: 3, live: 2, revoked: 0, none: 1 });
+      const file = JSON.parse(await readFile(consentFile('consent-1'), 'utf8')) as { kind: string; root: string; depth: number; leaves: string[]; chain: { purposeId: string; blockNumber: number; chainId: number; contract: string } };
+      expect(file).toMatchObject({ kind: 'consent', root: exported.root, depth: 3, chain: { purposeId: purposeId(PURPOSE), blockNumber: exported.blockNumber, chainId: 31337, contract: deployment.consent } });
+      expect(file.leaves).toHaveLength(2);
+      firstRoot = exported.root;
+
+      const check = await runCli(['data', 'check', '--schema', SCHEMA, '--policy', policyPath(), '--bundle', bundle, '--registry', consentFile('consent-1'), optOut()]);
+      expect(check.code, check.stdout + check.stderr).toBe(0);
+      expect(check.stdout).toMatch(/^PASS: 2 records satisfy policy/);
+
+      // Two proofs bound to two nonces: one attested now, one kept for after the revocation.
+      contexts = [];
+      for (let i = 0; i < 2; i += 1) contexts.push(json<{ nonce: string; context: string }>(await runCli(['--json', 'chain', 'context', ...on])));
+      for (const [i, { context }] of contexts.entries()) {
+        const proved = json<{ registries: Array<{ name: string; root: string }>; vkey: string; commitment: { root: string; count: number } }>(await proveWith(consentFile('consent-1'), join(scratch, `consent-proof-${i}.json`), context));
+        expect(proved.registries).toEqual([{ name: 'consent', root: firstRoot }, { name: 'optout', root: expect.stringMatching(/^\d+$/) }]);
+        vkeyPath = proved.vkey;
+        commitment = proved.commitment;
+      }
+
+      const attested = await runCli(['--json', 'chain', 'attest', join(scratch, 'consent-proof-0.json'), '--nonce', contexts[0]!.nonce, '--consent-registry', 'consent', '--purpose', PURPOSE, ...on]);
+      const result = json<{ uid: string; circuit: { registered: boolean; consentPurpose: string; unchecked: string[] } }>(attested);
+      expect(result.uid).toMatch(/^0x[0-9a-f]{64}$/);
+      expect(result.circuit).toMatchObject({ registered: true, consentPurpose: purposeId(PURPOSE), unchecked: ['optout'] });
+
+      // A verifier trusts the consent root by the file (its root is rebuilt from the chain's leaves) or by NAME=ROOT.
+      const verify = (registry: string) => runCli(['data', 'verify', '--vkey', vkeyPath, '--proof', join(scratch, 'consent-proof-0.json'), '--schema', SCHEMA, '--policy', policyPath(), '--root', commitment.root, '--count', String(commitment.count), '--registry', registry, optOut()]);
+      const byFile = await verify(consentFile('consent-1'));
+      expect(byFile.code, byFile.stdout + byFile.stderr).toBe(0);
+      expect(byFile.stdout).toMatch(new RegExp(`^OK: .* against registries consent \\(root ${firstRoot}\\)`));
+      expect((await verify(`consent=${firstRoot}`)).code).toBe(0);
+    }, 900_000);
+
+    it('after a subject revokes: the re-exported registry names the row in the pre-flight, and the older proof is refused on chain', async () => {
+      const revoked = await runCli(['chain', 'consent', 'revoke', '--purpose', PURPOSE, '--index', '1', ...on]); // P00003
+      expect(revoked.code, revoked.stderr).toBe(0);
+      const exported = json<{ root: string; blockNumber: number; registryFile: { root: string; live: number; revoked: number; none: number } }>(await tree(consentFile('consent-2')));
+      expect(exported.registryFile).toMatchObject({ live: 1, revoked: 1, none: 1 });
+      expect(exported.root).not.toBe(firstRoot);
+
+      const check = await runCli(['data', 'check', '--schema', SCHEMA, '--policy', policyPath(), '--bundle', bundle, '--registry', consentFile('consent-2'), optOut()]);
+      expect(check.code).toBe(1);
+      expect(check.stdout).toContain(`row 3: patient_id = P00003 breaks registry requirement: patient_id MEMBER-OF registry consent (not listed in registry consent of root ${exported.root}): the subject REVOKED consent (leaf 1 of purpose "${PURPOSE}" on chain 31337, tree read at block ${exported.blockNumber})`);
+      expect(check.stdout).not.toMatch(/row 2:/);
+      const checked = await runCli(['--json', 'data', 'check', '--schema', SCHEMA, '--policy', policyPath(), '--bundle', bundle, '--registry', consentFile('consent-2'), optOut()]);
+      expect(checked.code).toBe(1);
+      expect((JSON.parse(checked.stdout) as { violations: unknown[] }).violations).toMatchObject([{ row: 3, value: 'P00003', consent: { state: 'revoked', index: 1 } }]);
+
+      const refused = await proveWith(consentFile('consent-2'), join(scratch, 'consent-proof-x.json'), contexts[1]!.context);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toContain('row 3: patient_id = P00003 breaks registry requirement');
+      expect(refused.stdout).toContain('the subject REVOKED consent');
+      expect(existsSync(join(scratch, 'consent-proof-x.json'))).toBe(false);
+
+      // The proof made before the revocation carries the replaced root; with a window of 0 the registry refuses it.
+      const stale = await runCli(['chain', 'attest', join(scratch, 'consent-proof-1.json'), '--nonce', contexts[1]!.nonce, ...on]);
+      expect(stale.code).toBe(1);
+      expect(stale.stderr).toContain(`consent root ${firstRoot} is not a current or recent root of purpose ${purposeId(PURPOSE)}`);
+      noStackTrace(stale.stderr);
+    }, 600_000);
+
+    it('refuses a consent registry file whose root or leaves were edited', async () => {
+      const file = JSON.parse(await readFile(consentFile('consent-2'), 'utf8')) as { root: string; leaves: string[]; revoked: Array<{ index: number; leaf: string }> };
+      file.leaves[1] = file.revoked[0]!.leaf; // P00003's revoked consent brought back
+      file.revoked = [];
+      await writeFile(consentFile('edited'), JSON.stringify(file));
+      const check = await runCli(['data', 'check', '--schema', SCHEMA, '--policy', policyPath(), '--bundle', bundle, '--registry', consentFile('edited'), optOut()]);
+      expect(check.code).toBe(1);
+      expect(check.stderr).toMatch(/edited\.json: the consent leaves in the file give root \d+ at depth 3, but the file says \d+ \(the chain's root at block \d+\): the file is corrupted or was edited/);
+      noStackTrace(check.stderr);
+    });
   });
 });

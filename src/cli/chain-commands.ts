@@ -16,7 +16,10 @@ import { CIRCUIT_KINDS, attestationContext, labelBytes, randomNonce, type Circui
 import { readVerificationKey } from '../chain/solidity-verifier.ts';
 import { CONTEXT_SIGNAL } from '../circuit/context.ts';
 import { DATASET_SIGNAL_NAMES, registrySignalName } from '../data/circuit-gen.ts';
-import { consentLeaf } from '../data/consent-tree.ts';
+import { consentLeaf, consentRegistry, consentStatusLookup } from '../data/consent-tree.ts';
+import { encodeCell } from '../data/encode.ts';
+import { readIdList, saveRegistry } from '../data/registry.ts';
+import type { Column } from '../data/types.ts';
 import { INCLUSION_SIGNAL_NAMES } from '../data/inclusion.ts';
 import { loadSchema } from '../data/schema.ts';
 import { ChainError, InputFileError, ZkaiError } from '../errors.ts';
@@ -722,32 +725,112 @@ export async function chainConsentRevokeCommand(flags: ChainFlags & { purpose: s
   emit(flags, result, () => `consent revoked: leaf ${result.index} of purpose "${result.purpose}"; new root ${result.root} (${result.gas} gas)`);
 }
 
-/** `zkai chain consent tree`: a purpose's tree, rebuilt from the contract's events. */
-export async function chainConsentTreeCommand(flags: ChainFlags & { purpose: string }): Promise<void> {
+/** Options of `zkai chain consent tree`: with --out, a consent registry file for `zkai data check | prove --registry`. */
+export interface ConsentTreeFlags extends ChainFlags {
+  purpose: string;
+  /** Write a consent registry file here (with schema, field and name). */
+  out?: string;
+  schema?: string;
+  field?: string;
+  /** The registry name the policy uses. */
+  name?: string;
+  /** The data holder's ids: a file as `zkai data registry --ids` reads (one per line, or a JSON array). */
+  ids?: string;
+  /** Read the tree at this block (default: the latest). */
+  block?: string;
+}
+
+/**
+ * `zkai chain consent tree`: a purpose's tree, rebuilt from the contract's events. With --out it also writes a
+ * consent registry file (kind "consent": the leaves, the block and root they were read at, the data holder's ids),
+ * which `zkai data check | prove | verify --registry FILE` load like a sorted registry file.
+ */
+export async function chainConsentTreeCommand(flags: ConsentTreeFlags): Promise<void> {
   const purpose = purposeOf(flags.purpose);
+  const exporting = flags.out !== undefined;
+  const needed = (['schema', 'field', 'name'] as const).filter((option) => flags[option] === undefined).map((option) => `--${option}`);
+  if (exporting && needed.length > 0) throw new ZkaiError('BAD_OPTION', `--out writes a consent registry file: it also needs ${needed.join(', ')} (the schema, the id column the leaves hash, and the registry name the policy uses)`);
+  if (!exporting) {
+    const extra = (['schema', 'field', 'name', 'ids'] as const).filter((option) => flags[option] !== undefined).map((option) => `--${option}`);
+    if (extra.length > 0) throw new ZkaiError('BAD_OPTION', `${extra.join(', ')} only go with --out FILE (writing a consent registry file)`);
+  }
+  const block = flags.block === undefined ? undefined : positiveInteger(flags.block, '--block', 0, Number.MAX_SAFE_INTEGER);
+  // Everything that can be checked off chain is checked before the chain starts: the schema, the column, the ids.
+  const schema = exporting ? await loadSchema(flags.schema as string) : undefined;
+  const idList = exporting && flags.ids !== undefined ? await readIdList(flags.ids) : { ids: [], positions: [] };
+  const positions = idList.positions.map((p) => `${flags.ids} ${p}`);
+  if (schema) consentRegistry(schema, { name: flags.name as string, field: flags.field as string, depth: 1, leaves: [], ids: idList.ids, positions });
   const result = await withSession(flags, async (session) => {
-    const { consent } = await deploymentOf(session);
-    const info = await consent.purposeInfo(purpose);
-    const tree = await consent.readConsentTree(purpose);
+    const { deployment, consent } = await deploymentOf(session);
+    const tree = await consent.readConsentTree(purpose, block);
+    const info = await consent.purposeInfo(purpose, tree.blockNumber);
+    const blockTime = (await session.chain.provider.getBlock(tree.blockNumber))?.timestamp ?? 0;
+    // The leaf each revoked grant had: the grant events keep it (the tree holds 0 there).
+    const revoked = new Map<number, bigint>();
+    if (exporting && tree.leaves.some((leaf) => leaf === 0n)) {
+      const { grants } = await consent.consentEvents(purpose, tree.blockNumber);
+      for (const grant of grants) if (tree.leaves[grant.index] === 0n) revoked.set(grant.index, grant.leaf);
+    }
     return {
       purpose: flags.purpose,
       purposeId: purpose,
+      chainId: deployment.chainId,
+      contract: deployment.consent,
       admin: info.admin,
       depth: tree.depth,
       rootWindow: info.rootWindow,
       root: tree.root.toString(),
       blockNumber: tree.blockNumber,
+      blockTime,
       leaves: tree.leaves.map((leaf, index) => ({ index, leaf: leaf.toString(), subject: tree.subjects[index] ?? '', revoked: leaf === 0n })),
+      chainLeaves: tree.leaves,
+      revoked,
     };
   });
-  const live = result.leaves.filter((l) => !l.revoked).length;
-  emit(flags, result, () =>
+  const { chainLeaves, revoked, ...shown } = result;
+  let exported: { out: string; name: string; field: string; root: string; ids: number; live: number; revoked: number; none: number } | undefined;
+  if (schema && flags.out) {
+    const registry = consentRegistry(schema, {
+      name: flags.name as string,
+      field: flags.field as string,
+      depth: result.depth,
+      leaves: chainLeaves,
+      ids: idList.ids,
+      positions,
+      revoked,
+      source: { chainId: result.chainId, contract: result.contract, purpose: result.purpose, purposeId: result.purposeId, blockNumber: result.blockNumber, blockTime: result.blockTime, rootWindow: result.rootWindow },
+    });
+    if (registry.root !== result.root) throw new ZkaiError('INTERNAL', `the consent registry's root ${registry.root} is not the chain's root ${result.root}`);
+    await saveRegistry(flags.out, registry);
+    const column = schema.columns.find((c) => c.name === registry.field) as Column;
+    const status = consentStatusLookup(registry, column);
+    const counts = { revoked: 0, none: 0 };
+    const values = new Set<bigint>();
+    for (const id of idList.ids) {
+      const value = encodeCell(column, id, 1).value;
+      if (values.has(value)) continue;
+      values.add(value);
+      const state = status(value).state;
+      if (state === 'revoked' || state === 'none') counts[state] += 1;
+    }
+    exported = { out: flags.out, name: registry.name, field: registry.field, root: registry.root, ids: values.size, live: registry.ids.length, revoked: counts.revoked, none: counts.none };
+  }
+  const live = shown.leaves.filter((l) => !l.revoked).length;
+  emit(flags, exported ? { ...shown, registryFile: exported } : shown, () =>
     [
-      `consent purpose "${result.purpose}" (${result.purposeId}) at block ${result.blockNumber}`,
-      `  root     ${result.root}`,
-      `  tree     depth ${result.depth}, ${result.leaves.length} leaves (${live} live, ${result.leaves.length - live} revoked); replaced roots acceptable for ${result.rootWindow} s`,
-      ...(result.leaves.length > 0 ? ['  index  status   subject                                     leaf'] : []),
-      ...result.leaves.map((l) => `  ${String(l.index).padStart(5)}  ${l.revoked ? 'revoked' : 'live   '}  ${l.subject}  ${l.revoked ? '0' : l.leaf}`),
+      `consent purpose "${shown.purpose}" (${shown.purposeId}) at block ${shown.blockNumber}`,
+      `  root     ${shown.root}`,
+      `  tree     depth ${shown.depth}, ${shown.leaves.length} leaves (${live} live, ${shown.leaves.length - live} revoked); replaced roots acceptable for ${shown.rootWindow} s`,
+      ...(exported
+        ? [
+            `  registry file ${exported.out}: registry "${exported.name}" of column ${exported.field}; ${exported.ids} of your ids have live consent: ${exported.live}, revoked: ${exported.revoked}, never granted: ${exported.none}`,
+            `    use it: zkai data check | prove ... --registry ${exported.out}   (a policy's { "kind": "MEMBER-OF", "field": "${exported.field}", "registry": "${exported.name}", "depth": ${shown.depth} })`,
+            `    the root is the chain's at block ${shown.blockNumber}: the registry accepts proofs with it while it is current or replaced less than ${shown.rootWindow} s ago`,
+            ...(flags.ids ? ['    the file lists your ids: keep it private; verifiers trust the root (zkai data verify --registry NAME=ROOT)'] : ['    no --ids: no id is a member (enough for a verifier to check the root; a data holder gives its ids)']),
+          ]
+        : []),
+      ...(shown.leaves.length > 0 ? ['  index  status   subject                                     leaf'] : []),
+      ...shown.leaves.map((l) => `  ${String(l.index).padStart(5)}  ${l.revoked ? 'revoked' : 'live   '}  ${l.subject}  ${l.revoked ? '0' : l.leaf}`),
     ].join('\n'),
   );
 }

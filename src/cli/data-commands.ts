@@ -7,6 +7,8 @@ import { createBundle, loadBundle, recommit, saveBundle } from '../data/bundle.t
 import type { DatasetCommitment } from '../data/commitment.ts';
 import { policyRegistries, proveDataset, PolicyViolationError, trustedRegistryRoots, verifyDatasetProof, type DatasetProof, type RegistryRoot } from '../data/dataset-proof.ts';
 import { buildRegistry, loadRegistry, readIdList, saveRegistry, type Registry } from '../data/registry.ts';
+import { consentStatusLookup, type ConsentStatus } from '../data/consent-tree.ts';
+import { encodeCell } from '../data/encode.ts';
 import { proveDatasetInChunks, verifyChunkedDataset, type ChunkedDatasetProof } from '../data/chunked.ts';
 import { readDataset } from '../data/ingest.ts';
 import { proveInclusion, subjectColumn, verifyInclusion, type InclusionProof } from '../data/inclusion.ts';
@@ -98,17 +100,68 @@ interface ShownViolation {
   field: string;
   value: string;
   encodedValue: string | null;
+  /** For a consent tree registry: why the id is not a member (see `consentStatusLookup`). */
+  consent?: ConsentStatus & { reason: string };
 }
 
-function showViolations(report: PolicyReport, schema: Schema): ShownViolation[] {
+/**
+ * Why a row's id is not in a consent tree registry, as a sentence: revoked, never granted, or live on chain but not
+ * among the ids the registry file was made with. Also the id as written when the data holder's ids name it (a string
+ * id is otherwise shown as "(hashed)").
+ */
+function consentExplainer(registries: readonly Registry[], schema: Schema): (violation: { registry?: string; field: string; encodedValue: string | null }) => { consent: ShownViolation['consent']; id?: string } | undefined {
+  const lookups = new Map<string, { status: (value: bigint) => ConsentStatus; ids: Map<bigint, string>; where: string }>();
+  for (const registry of registries) {
+    if (!registry.leafIndex) continue;
+    const column = schema.columns.find((c) => c.name === registry.field);
+    if (!column) continue;
+    const ids = new Map<bigint, string>();
+    for (const id of registry.consent?.givenIds ?? []) {
+      try {
+        const { value } = encodeCell(column, id, 1);
+        if (!ids.has(value)) ids.set(value, id);
+      } catch {
+        // the registry was built from these ids, so they encode; nothing to name otherwise
+      }
+    }
+    const source = registry.consent?.source;
+    const where = source ? ` of purpose "${source.purpose}" on chain ${source.chainId}, tree read at block ${source.blockNumber}` : '';
+    lookups.set(registry.name, { status: consentStatusLookup(registry, column), ids, where });
+  }
+  return (violation) => {
+    const lookup = violation.registry === undefined ? undefined : lookups.get(violation.registry);
+    if (!lookup || violation.encodedValue === null) return undefined;
+    const value = BigInt(violation.encodedValue);
+    const status = lookup.status(value);
+    const reason =
+      status.state === 'revoked'
+        ? `the subject REVOKED consent (leaf ${status.index}${lookup.where})`
+        : status.state === 'none'
+          ? `the subject has NOT CONSENTED (no grant of this id${lookup.where})`
+          : status.state === 'unlisted'
+            ? `consent is live (leaf ${status.index}${lookup.where}), but the id is not among the --ids the registry file was exported with: export it again with this id`
+            : `consent is live (leaf ${status.index}${lookup.where}), but another listed id has the same key`;
+    const id = lookup.ids.get(value);
+    return { consent: { ...status, reason }, ...(id === undefined ? {} : { id }) };
+  };
+}
+
+function showViolations(report: PolicyReport, schema: Schema, registries: readonly Registry[] = []): ShownViolation[] {
+  const explain = consentExplainer(registries, schema);
   return report.violations.map((violation) => {
     const column = schema.columns.find((c) => c.name === violation.field);
-    return { ...violation, value: column ? decodeValue(column, violation.encodedValue) : (violation.encodedValue ?? 'null') };
+    const shown: ShownViolation = { ...violation, value: column ? decodeValue(column, violation.encodedValue) : (violation.encodedValue ?? 'null') };
+    const consent = explain(violation);
+    if (consent) {
+      shown.consent = consent.consent;
+      if (consent.id !== undefined) shown.value = consent.id;
+    }
+    return shown;
   });
 }
 
 function violationLine(v: ShownViolation): string {
-  return `row ${v.row}: ${v.field} = ${v.value} breaks ${v.registry ? 'registry requirement' : `rule ${v.rule}`}: ${v.ruleText}`;
+  return `row ${v.row}: ${v.field} = ${v.value} breaks ${v.registry ? 'registry requirement' : `rule ${v.rule}`}: ${v.ruleText}${v.consent ? `: ${v.consent.reason}` : ''}`;
 }
 
 /** `actual` of an aggregate, with a decimal approximation for people when it is a fraction. */
@@ -230,7 +283,7 @@ export async function dataCheckCommand(flags: GlobalFlags & { schema: string; po
   }
   const registries = policyRegistries(schema, policy, await loadRegistries(flags.registry, schema));
   const report = evaluatePolicy(policy, records, registries);
-  const violations = showViolations(report, schema);
+  const violations = showViolations(report, schema, registries);
   emit(flags, { ok: report.ok, policy: { name: policy.spec.name, hash: policy.hash }, schemaHash: schema.hash, records: records.length, violations, aggregates: report.aggregates }, () =>
     [
       `${report.ok ? 'PASS' : 'FAIL'}: ${records.length} records ${report.ok ? 'satisfy' : 'do not satisfy'} policy "${policy.spec.name}" (${policy.rules.length} rules, ${policy.aggregates.length} aggregates${policy.registries.length > 0 ? `, ${policy.registries.length} registr${policy.registries.length > 1 ? 'ies' : 'y'}` : ''})`,
@@ -270,7 +323,7 @@ export async function dataProveCommand(
       registries,
     });
   } catch (error) {
-    if (error instanceof PolicyViolationError) throw readableViolation(error, schema, policy, flags);
+    if (error instanceof PolicyViolationError) throw readableViolation(error, schema, policy, flags, registries);
     if (flags.forceViolating && error instanceof WitnessError) {
       const report = evaluatePolicy(policy, bundle.records, policyRegistries(schema, policy, registries));
       if (!report.ok) {
@@ -297,6 +350,7 @@ export async function dataProveCommand(
         `proof written to ${flags.out}: the dataset of root ${proof.commitment.root} (${proof.commitment.count} records) satisfies policy "${proof.policy.name}"`,
         `  circuit            ${prepared.circuit.info.constraints} constraints, capacity ${prepared.generated.capacity} records (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'})`,
         `  verification key   ${prepared.keys.vkeyPath}${flags.vkeyOut ? ` (copied to ${flags.vkeyOut})` : ''}`,
+        ...consentLines(registries, flags.out),
         `  time               ${seconds(elapsed)}`,
         ...contextLine(context, flags.out),
         `  verify with: zkai data verify --vkey ${vkey} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json${registryFlags(proof.registries)}`,
@@ -326,8 +380,8 @@ export async function expectedCommitment(flags: { commitment?: string; root?: st
 }
 
 /** A policy violation, with values decoded for people, as the error `data prove` reports (whole or chunked). */
-function readableViolation(error: PolicyViolationError, schema: Schema, policy: Policy, flags: { schema: string; policy: string; bundle: string }): ZkaiError {
-  const violations = showViolations(error.report, schema);
+function readableViolation(error: PolicyViolationError, schema: Schema, policy: Policy, flags: { schema: string; policy: string; bundle: string }, registries: readonly Registry[]): ZkaiError {
+  const violations = showViolations(error.report, schema, registries);
   const failed = error.report.aggregates.filter((a) => !a.ok);
   const lines = [
     ...violations.slice(0, 50).map((v) => `  ${violationLine(v)}`),
@@ -335,7 +389,19 @@ function readableViolation(error: PolicyViolationError, schema: Schema, policy: 
     ...failed.map((a) => `  aggregate ${a.text} fails: actual ${aggregateActual(a, schema)}`),
   ];
   return new ZkaiError('POLICY_VIOLATED', `the dataset does not satisfy policy "${policy.spec.name}" (${violations.length} record violation(s), ${failed.length} aggregate failure(s)); no proof was made:\n${lines.join('\n')}`, {
-    hint: `fix or remove the listed records (zkai data check --schema ${flags.schema} --policy ${flags.policy} --bundle ${flags.bundle} lists them all), then commit again`,
+    hint: `fix or remove the listed records (zkai data check --schema ${flags.schema} --policy ${flags.policy} --bundle ${flags.bundle} lists them all), then commit again${violations.some((v) => v.consent) ? '; a record whose subject has not consented or revoked consent cannot be proven against the consent tree' : ''}`,
+  });
+}
+
+/** Lines for people on the consent registries a proof was made against: where their root was read, and how to attest. */
+function consentLines(registries: readonly Registry[], proofPath: string): string[] {
+  return registries.flatMap((registry) => {
+    const source = registry.consent?.source;
+    if (!source) return [];
+    return [
+      `  consent registry   ${registry.name}: the root of purpose "${source.purpose}" on chain ${source.chainId} at block ${source.blockNumber}; the registry accepts it while it is current or replaced less than ${source.rootWindow} s ago`,
+      `                     attest with: zkai chain attest ${proofPath} --nonce NONCE --consent-registry ${registry.name} --purpose ${source.purpose}`,
+    ];
   });
 }
 
@@ -363,7 +429,7 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
     ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
     ...(progress ? { onProgress: progress } : {}),
   }).catch((error: unknown) => {
-    if (error instanceof PolicyViolationError) throw readableViolation(error, schema, policy, flags);
+    if (error instanceof PolicyViolationError) throw readableViolation(error, schema, policy, flags, registries);
     throw error;
   });
   const { prepared, ...published } = result;
@@ -377,6 +443,7 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
       [
         `chunked proof written to ${flags.out}: ${published.chunks.length} chunks of up to ${subtrees * 2 ** chunkDepth} records${subtrees > 1 ? ` (${subtrees} subtrees of ${2 ** chunkDepth})` : ''} (${prepared.circuit.info.constraints} constraints each) for ${published.commitment.count} records, in ${seconds(elapsed)}`,
         `  verification key   ${prepared.keys.vkeyPath} (the chunk circuit's)`,
+        ...consentLines(registries, flags.out),
         ...contextLine(context, flags.out),
         `  verify with: zkai data verify --vkey ${flags.vkeyOut ?? prepared.keys.vkeyPath} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json${registryFlags(published.registries)}`,
         ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),

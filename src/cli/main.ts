@@ -363,8 +363,18 @@ chainOptions(consent.command('revoke'))
   .action(run(async (_options: unknown, command: Command) => chainConsentRevokeCommand(merged(command))));
 
 chainOptions(consent.command('tree'))
-  .description('a purpose\'s current root and leaves, rebuilt from the chain\'s events')
+  .description('a purpose\'s current root and leaves, rebuilt from the chain\'s events; with --out, a consent registry file to prove a policy\'s MEMBER-OF requirement against')
   .requiredOption('--purpose <name>', 'the purpose (name or 0x id)')
+  .option('--out <file>', 'write a consent registry file (for zkai data check | prove | verify --registry FILE); needs --schema, --field, --name')
+  .option('--schema <file>', 'with --out: schema JSON (ids are encoded like the data)')
+  .option('--field <column>', 'with --out: the id column the consent leaves hash (usually the subject id)')
+  .option('--name <name>', 'with --out: the registry name the policy uses')
+  .option('--ids <file>', 'with --out: your subjects\' ids, one per line exactly as in the data or a .json array (as zkai data registry --ids); without it no id is a member')
+  .option('--block <n>', 'read the tree at this block (default: the latest)')
+  .addHelpText(
+    'after',
+    '\nProve a dataset against the on-chain consent tree:\n  zkai chain consent tree --purpose P --schema S --field patient_id --name consent --ids IDS --out consent-registry.json\n  zkai data prove --schema S --policy POLICY --bundle B --registry consent-registry.json --context CTX --out proof.json\n  zkai chain attest proof.json --nonce NONCE --consent-registry consent --purpose P',
+  )
   .action(run(async (_options: unknown, command: Command) => chainConsentTreeCommand(merged(command))));
 
 try {
