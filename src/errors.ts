@@ -97,6 +97,29 @@ export class ChainError extends ZkaiError {
   }
 }
 
+/** A field of a request body or query that an HTTP service refused, as a JSON pointer and what is wrong with it. */
+export interface FieldProblem {
+  /** JSON pointer into the part of the request named by `in`. */
+  path: string;
+  message: string;
+  /** `body` (the default), `querystring` or `params`. */
+  in?: string;
+}
+
+/**
+ * A refusal of the verification service (src/service): the HTTP status it answers with, a stable code, and the fields
+ * at fault when the request was wrong (404 unknown circuit, 400 bad field, 503 no chain configured or verifier busy).
+ */
+export class ServiceError extends ZkaiError {
+  readonly statusCode: number;
+  readonly fields: FieldProblem[];
+  constructor(statusCode: number, code: string, message: string, options: { cause?: unknown; hint?: string; fields?: FieldProblem[] } = {}) {
+    super(code, message, options);
+    this.statusCode = statusCode;
+    this.fields = options.fields ?? [];
+  }
+}
+
 /** Wrap anything thrown into a readable one-line message. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;

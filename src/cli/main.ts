@@ -16,6 +16,7 @@ import {
   chainDeployCommand,
   chainRevokeCommand,
 } from './chain-commands.ts';
+import { serveCommand } from './serve-command.ts';
 import { reportError, type GlobalFlags } from './output.ts';
 
 const program = new Command('zkai')
@@ -376,6 +377,21 @@ chainOptions(consent.command('tree'))
     '\nProve a dataset against the on-chain consent tree:\n  zkai chain consent tree --purpose P --schema S --field patient_id --name consent --ids IDS --out consent-registry.json\n  zkai data prove --schema S --policy POLICY --bundle B --registry consent-registry.json --context CTX --out proof.json\n  zkai chain attest proof.json --nonce NONCE --consent-registry consent --purpose P',
   )
   .action(run(async (_options: unknown, command: Command) => chainConsentTreeCommand(merged(command))));
+
+program
+  .command('serve')
+  .description('HTTP verification service: POST /v1/verify, GET /v1/circuits, GET /v1/attestations (with --rpc and --deployment), GET /health, GET /openapi.json')
+  .option('--port <n>', 'port to listen on (0: any free port)', '8080')
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--vkey <file...>', 'verification key files, or folders of them, whose circuits the service knows (besides the cache\'s)')
+  .option('--no-cache-keys', 'do not load the keys of the cache (--cache-dir)')
+  .option('--rpc <url>', 'JSON-RPC URL of the chain to read attestations from (with --deployment)')
+  .option('--deployment <file>', 'the zkai deployment file on that chain (zkai chain deploy writes it)')
+  .option('--body-limit <bytes>', 'largest request body accepted', String(1024 * 1024))
+  .option('--workers <n>', 'verifier worker threads (default: the core count, at most 4)')
+  .option('--timeout <ms>', 'longest a verification may take, queueing included (0: no limit)', '10000')
+  .option('--log-level <level>', 'pino log level on stdout: fatal, error, warn, info, debug (default info; warn with --quiet)')
+  .action(run(async (_options: unknown, command: Command) => serveCommand(merged(command))));
 
 try {
   await program.parseAsync(process.argv);

@@ -18,6 +18,14 @@ export interface VerificationResult {
 /** Expected public signals: by position, or by name through `signalNames`. Values are decimal strings or bigints. */
 export type ExpectedClaims = Record<number | string, string | bigint | number>;
 
+/**
+ * The pairing check itself. Default: snarkjs's `groth16.verify` in this thread; the verification service passes one
+ * that runs in a worker pool, so the checks before it stay here and the pairing leaves the event loop.
+ */
+export type PairingCheck = (vkey: VerificationKey, publicSignals: string[], proof: Groth16Proof) => Promise<boolean>;
+
+const snarkjsPairing: PairingCheck = (vkey, publicSignals, proof) => snarkjs.groth16.verify(vkey, publicSignals, proof);
+
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 
 function fieldElement(value: unknown, bound: bigint, what: string): bigint {
@@ -83,13 +91,14 @@ export function assertVerificationKey(vkey: unknown): asserts vkey is Verificati
  * (a dataset commitment, a policy hash...). Malformed input, a wrong number of public signals, a claim mismatch
  * and an invalid proof all give `{ valid: false, reason, detail }` rather than an exception.
  *
- * Uses snarkjs's cached multithreaded curve in this thread: call `releaseCurves()` before the process should exit.
+ * Uses snarkjs's cached multithreaded curve in this thread (unless `pairing` is given): call `releaseCurves()` before
+ * the process should exit.
  */
 export async function verifyProof(
   vkey: unknown,
   proof: unknown,
   publicSignals: unknown,
-  options: { expect?: ExpectedClaims; signalNames?: readonly string[] } = {},
+  options: { expect?: ExpectedClaims; signalNames?: readonly string[]; pairing?: PairingCheck } = {},
 ): Promise<VerificationResult> {
   try {
     assertVerificationKey(vkey);
@@ -131,6 +140,6 @@ export async function verifyProof(
       return { valid: false, reason: 'claim-mismatch', detail: list, mismatches };
     }
   }
-  const ok = await snarkjs.groth16.verify(vkey, publicSignals, proof);
+  const ok = await (options.pairing ?? snarkjsPairing)(vkey, publicSignals, proof);
   return ok ? { valid: true } : { valid: false, reason: 'invalid-proof', detail: 'the pairing check failed: the proof does not prove these public signals' };
 }

@@ -1,0 +1,205 @@
+/**
+ * The circuits a verification service knows: verification keys given as files or folders, and the keys in zkai's
+ * cache. Each is known by the id the chain registry uses ({@link verificationKeyId}), with its kind and the name and
+ * meaning of each public signal when they can be found: from the cache, the compiled circuit's generated source
+ * (zkai's generators write a `public signals: a, b, c` comment) or its symbol file.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { verificationKeyId, type Groth16VerificationKey } from '../chain/groth16-template.ts';
+import { InputFileError } from '../errors.ts';
+import { readJsonFile } from '../util/json-file.ts';
+import { assertVerificationKey } from '../verifier/verify.ts';
+import type { VerificationKey } from '../verifier/types.ts';
+import { describeSignals, genericSignalNames, kindFromSignalNames, type ServiceCircuitKind, type SignalDescription } from './signals.ts';
+
+/** A known circuit. */
+export interface CatalogEntry {
+  /** The registry's circuit id: SHA-256 of the key's points, 0x hex. */
+  id: string;
+  /** The compiled circuit's name (cache) or the key file's name. */
+  name: string;
+  kind: ServiceCircuitKind;
+  nPublic: number;
+  /** One name per public signal (signal0... when unknown). */
+  signalNames: string[];
+  /** Whether the names come from the circuit (true) or are placeholders (false). */
+  namesKnown: boolean;
+  /** Where the key was found. */
+  source: { type: 'file' | 'cache'; path: string };
+  /** The compiled circuit's id in zkai's cache, which zkai proof files name as `circuitId`. */
+  compiledId?: string;
+  vkey: VerificationKey;
+}
+
+/** A catalog entry as the API shows it (without the key unless asked). */
+export interface CircuitSummary {
+  id: string;
+  name: string;
+  kind: ServiceCircuitKind;
+  nPublic: number;
+  namesKnown: boolean;
+  source: 'file' | 'cache';
+  compiledId: string | null;
+  signals: SignalDescription[];
+}
+
+/** Where {@link CircuitCatalog.load} looks for keys. */
+export interface CatalogSources {
+  /** Verification key files, or folders whose `*.json` verification keys are all loaded. */
+  keys?: readonly string[];
+  /** zkai's cache folder: every key under `<cache>/keys` is loaded. */
+  cacheDir?: string;
+}
+
+/** The known circuits, by id. */
+export class CircuitCatalog {
+  private readonly entries = new Map<string, CatalogEntry>();
+
+  /** Every key found in the sources; a key file that is not a verification key is an {@link InputFileError}. */
+  static async load(sources: CatalogSources): Promise<CircuitCatalog> {
+    const catalog = new CircuitCatalog();
+    // Cache first: it knows signal names, which a bare key file with the same id then shares.
+    if (sources.cacheDir) await catalog.addCache(sources.cacheDir);
+    for (const path of sources.keys ?? []) await catalog.addPath(resolve(path));
+    return catalog;
+  }
+
+  /**
+   * Add a verification key. When the id is already known, the entry that knows its signal names is kept.
+   * @throws {InputFileError} when the key is malformed.
+   */
+  add(vkey: unknown, info: { name: string; source: CatalogEntry['source']; signalNames?: readonly string[]; compiledId?: string }): CatalogEntry {
+    try {
+      assertVerificationKey(vkey);
+    } catch (error) {
+      throw new InputFileError(info.source.path, error instanceof Error ? error.message : String(error));
+    }
+    const id = verificationKeyId(vkey as unknown as Groth16VerificationKey, info.source.path);
+    const known = info.signalNames !== undefined && info.signalNames.length === vkey.nPublic;
+    const signalNames = known ? [...(info.signalNames as string[])] : genericSignalNames(vkey.nPublic);
+    const entry: CatalogEntry = {
+      id,
+      name: info.name,
+      kind: known ? kindFromSignalNames(signalNames) : 'generic',
+      nPublic: vkey.nPublic,
+      signalNames,
+      namesKnown: known,
+      source: info.source,
+      ...(info.compiledId ? { compiledId: info.compiledId } : {}),
+      vkey,
+    };
+    const existing = this.entries.get(id);
+    if (existing?.namesKnown && !known) return existing;
+    this.entries.set(id, entry);
+    return entry;
+  }
+
+  /** The circuit with this id (any case), if known. */
+  get(id: string): CatalogEntry | undefined {
+    return this.entries.get(id.toLowerCase());
+  }
+
+  /** Keys made for the compiled circuit `compiledId` (zkai proof files name it `circuitId`). */
+  byCompiledId(compiledId: string): CatalogEntry[] {
+    return [...this.entries.values()].filter((entry) => entry.compiledId === compiledId);
+  }
+
+  /** Every known circuit, by name then id. */
+  list(): CatalogEntry[] {
+    return [...this.entries.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private async addPath(path: string): Promise<void> {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) throw new InputFileError(path, 'no such verification key file or folder');
+    if (!info.isDirectory()) {
+      this.add(await readJsonFile(path, 'verification key'), { name: basename(path).replace(/\.json$/, ''), source: { type: 'file', path } });
+      return;
+    }
+    // A folder: every JSON file that is a Groth16 verification key (proof files and others beside them are skipped).
+    for (const file of (await readdir(path)).filter((name) => name.endsWith('.json')).sort()) {
+      const json = await readJsonFile(join(path, file), 'JSON file').catch(() => undefined);
+      if (!isVerificationKey(json)) continue;
+      this.add(json, { name: file.replace(/\.json$/, ''), source: { type: 'file', path: join(path, file) } });
+    }
+  }
+
+  private async addCache(cacheDir: string): Promise<void> {
+    const keysDir = join(cacheDir, 'keys');
+    const circuitsDir = join(cacheDir, 'circuits');
+    const compiled = await readdir(circuitsDir).catch(() => [] as string[]);
+    for (const dir of (await readdir(keysDir).catch(() => [] as string[])).sort()) {
+      if (dir.startsWith('.')) continue;
+      const vkeyPath = join(keysDir, dir, 'verification_key.json');
+      const meta = (await readJsonFile(join(keysDir, dir, 'meta.json'), 'key metadata').catch(() => undefined)) as { circuitId?: unknown } | undefined;
+      if (!existsSync(vkeyPath) || typeof meta?.circuitId !== 'string') continue;
+      const compiledId = meta.circuitId;
+      const circuitDir = compiled.find((name) => name.endsWith(`-${compiledId}`));
+      const described = circuitDir ? await compiledSignalNames(join(circuitsDir, circuitDir)) : undefined;
+      const vkey = await readJsonFile(vkeyPath, 'verification key').catch(() => undefined);
+      if (!isVerificationKey(vkey)) continue;
+      this.add(vkey, {
+        name: described?.name ?? dir,
+        source: { type: 'cache', path: vkeyPath },
+        compiledId,
+        ...(described?.signalNames ? { signalNames: described.signalNames } : {}),
+      });
+    }
+  }
+}
+
+/** An entry as the API lists it. */
+export function summarize(entry: CatalogEntry): CircuitSummary {
+  return {
+    id: entry.id,
+    name: entry.name,
+    kind: entry.kind,
+    nPublic: entry.nPublic,
+    namesKnown: entry.namesKnown,
+    source: entry.source.type,
+    compiledId: entry.compiledId ?? null,
+    signals: describeSignals(entry.signalNames),
+  };
+}
+
+function isVerificationKey(value: unknown): value is VerificationKey {
+  try {
+    assertVerificationKey(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The public signal names of a compiled circuit in the cache: from the `public signals:` comment zkai's generators
+ * write into the main source, else from the symbol file (wires 1..nPublic are the public signals, outputs first).
+ */
+async function compiledSignalNames(dir: string): Promise<{ name: string; signalNames?: string[] } | undefined> {
+  const meta = (await readJsonFile(join(dir, 'meta.json'), 'circuit metadata').catch(() => undefined)) as
+    | { name?: unknown; sources?: unknown; info?: { publicInputs?: unknown; outputs?: unknown } }
+    | undefined;
+  if (typeof meta?.name !== 'string') return undefined;
+  const nPublic = Number(meta.info?.publicInputs ?? Number.NaN) + Number(meta.info?.outputs ?? Number.NaN);
+  if (!Number.isInteger(nPublic)) return { name: meta.name };
+  const main = Array.isArray(meta.sources) && typeof meta.sources[0] === 'string' ? meta.sources[0] : undefined;
+  const source = main ? await readFile(main, 'utf8').catch(() => '') : '';
+  const comment = /^\s*\/\/.*public signals: ([^\n]+)$/m.exec(source);
+  const fromComment = comment?.[1]?.split(',').map((name) => name.trim());
+  if (fromComment && fromComment.length === nPublic) return { name: meta.name, signalNames: fromComment };
+  const sym = await readFile(join(dir, `${meta.name}.sym`), 'utf8').catch(() => '');
+  const byWire = new Map<number, string>();
+  for (const line of sym.split('\n')) {
+    const [, wire, , name] = line.split(',');
+    const index = Number(wire);
+    if (name && index >= 1 && index <= nPublic && !byWire.has(index)) byWire.set(index, name.replace(/^main\./, ''));
+  }
+  if (byWire.size !== nPublic) return { name: meta.name };
+  return { name: meta.name, signalNames: Array.from({ length: nPublic }, (_, i) => byWire.get(i + 1) as string) };
+}

@@ -1,0 +1,266 @@
+/**
+ * The JSON schemas of the service: request bodies and queries (validated by fastify's ajv) and responses (documented in
+ * the OpenAPI document, which {@link buildOpenApiDocument} builds from this module).
+ */
+import { CIRCUIT_KINDS } from '../chain/registry.ts';
+import { BASE_FORMAT, SCALAR_FORMAT } from './field-formats.ts';
+import { SERVICE_CIRCUIT_KINDS } from './signals.ts';
+
+/** Proof file formats the CLI writes, which `POST /v1/verify` takes as they are. */
+export const PROOF_FILE_FORMATS = [
+  'zkai-dataset-proof-v1',
+  'zkai-chunked-dataset-proof-v1',
+  'zkai-inclusion-proof-v1',
+  'zkai-inference-proof-v1',
+  'zkai-accuracy-proof-v1',
+] as const;
+export type ProofFileFormat = (typeof PROOF_FILE_FORMATS)[number];
+
+/** Why a proof was rejected (the verifier's reasons). */
+export const REJECTION_REASONS = ['malformed', 'wrong-signal-count', 'claim-mismatch', 'invalid-proof'] as const;
+
+/** Most public signals (and chunks) a request may carry. */
+export const MAX_SIGNALS = 4096;
+
+const scalar = { type: 'string', format: SCALAR_FORMAT, maxLength: 78, description: 'decimal string below the BN254 scalar field order r' } as const;
+const base = { type: 'string', format: BASE_FORMAT, maxLength: 78, description: 'decimal string below the BN254 base field order q' } as const;
+const bytes32 = { type: 'string', pattern: '^0x[0-9a-fA-F]{64}$', description: '0x and 64 hex digits' } as const;
+const address = { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$', description: 'an EVM address: 0x and 40 hex digits' } as const;
+const count = { type: 'integer', minimum: 0, maximum: 2 ** 53 - 1 } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+
+const g1 = (length: { minItems: number; maxItems: number }) => ({ type: 'array', items: base, ...length }) as const;
+const g2 = (length: { minItems: number; maxItems: number }) => ({ type: 'array', items: { type: 'array', items: base, minItems: 2, maxItems: 2 }, ...length }) as const;
+
+/** A snarkjs Groth16 proof (`proof.json`): projective points, z = 1. */
+export const proofSchema = {
+  type: 'object',
+  description: 'a snarkjs Groth16 proof (proof.json)',
+  required: ['pi_a', 'pi_b', 'pi_c'],
+  properties: {
+    pi_a: g1({ minItems: 3, maxItems: 3 }),
+    pi_b: g2({ minItems: 3, maxItems: 3 }),
+    pi_c: g1({ minItems: 3, maxItems: 3 }),
+    protocol: { type: 'string', enum: ['groth16'] },
+    curve: { type: 'string', enum: ['bn128'] },
+  },
+} as const;
+
+/** Public signals (`public.json`). */
+export const publicSignalsSchema = { type: 'array', items: scalar, maxItems: MAX_SIGNALS, description: 'public signals (public.json), in circuit order' } as const;
+
+/** A snarkjs Groth16 verification key (`verification_key.json`). */
+export const verificationKeySchema = {
+  type: 'object',
+  description: 'a snarkjs Groth16 verification key (verification_key.json)',
+  required: ['protocol', 'curve', 'nPublic', 'vk_alpha_1', 'vk_beta_2', 'vk_gamma_2', 'vk_delta_2', 'IC'],
+  properties: {
+    protocol: { type: 'string', enum: ['groth16'] },
+    curve: { type: 'string', enum: ['bn128'] },
+    nPublic: { type: 'integer', minimum: 0, maximum: MAX_SIGNALS },
+    vk_alpha_1: g1({ minItems: 2, maxItems: 3 }),
+    vk_beta_2: g2({ minItems: 2, maxItems: 3 }),
+    vk_gamma_2: g2({ minItems: 2, maxItems: 3 }),
+    vk_delta_2: g2({ minItems: 2, maxItems: 3 }),
+    IC: { type: 'array', items: g1({ minItems: 2, maxItems: 3 }), minItems: 1, maxItems: MAX_SIGNALS + 1 },
+  },
+} as const;
+
+const commitmentSchema = {
+  type: 'object',
+  description: 'a published dataset commitment',
+  properties: { root: scalar, count, depth: { type: 'integer', minimum: 0, maximum: 64 }, schemaHash: scalar },
+} as const;
+
+/**
+ * Body of `POST /v1/verify`: a proof with its public signals (or the chunks of a chunked proof), and the circuit: an id
+ * of `GET /v1/circuits`, a verification key, or, for a zkai proof file, its own `circuitId`. A proof file written by
+ * the CLI (`zkai data prove`, `data include`, `model prove`, `model accuracy`) is such a body as it is; what the file
+ * states about its signals (root, count, policy hash, model hash, class...) is checked against them.
+ */
+export const verifyBodySchema = {
+  type: 'object',
+  properties: {
+    format: { type: 'string', enum: PROOF_FILE_FORMATS, description: 'a zkai proof file format; absent for a bare snarkjs proof' },
+    proof: proofSchema,
+    publicSignals: publicSignalsSchema,
+    chunks: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_SIGNALS,
+      description: 'the chunk proofs of a chunked dataset or accuracy proof file',
+      items: { type: 'object', required: ['proof', 'publicSignals'], properties: { index: count, proof: proofSchema, publicSignals: publicSignalsSchema } },
+    },
+    circuit: { ...bytes32, description: 'the circuit id (as GET /v1/circuits and the chain registry name it)' },
+    verificationKey: verificationKeySchema,
+    kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS, description: 'the circuit kind, when the service cannot tell' },
+    signalNames: { type: 'array', maxItems: MAX_SIGNALS, items: { type: 'string', minLength: 1, maxLength: 200 }, description: 'one name per public signal, in order (zkai names: root, count, policyHash, schemaHash, registry.NAME, context...)' },
+    expect: {
+      type: 'object',
+      description: 'claims the verifier requires: public signal name (or index) -> value',
+      maxProperties: MAX_SIGNALS,
+      propertyNames: { pattern: '^[A-Za-z0-9_.]{1,200}$' },
+      additionalProperties: scalar,
+    },
+    circuitId: { type: 'string', maxLength: 200, description: "a zkai proof file's compiled circuit id (used to find its key among the known circuits)" },
+    commitment: commitmentSchema,
+    testSet: commitmentSchema,
+    policy: { type: 'object', properties: { name: { type: 'string' }, hash: scalar } },
+    registries: { type: 'array', maxItems: MAX_SIGNALS, items: { type: 'object', required: ['name', 'root'], properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, root: scalar } } },
+    model: { type: 'object', properties: { name: { type: 'string' }, hash: scalar, commitment: scalar } },
+    visibility: { type: 'string', enum: ['hashed', 'public', 'private'] },
+    weights: { type: 'string', enum: ['fixed', 'hashed'] },
+    predicted: count,
+    inputHash: scalar,
+    input: { type: 'array', items: scalar, maxItems: MAX_SIGNALS },
+    root: scalar,
+    subjectHash: scalar,
+    schemaHash: scalar,
+    chunkDepth: { type: 'integer', minimum: 0, maximum: 64 },
+    subtreesPerChunk: { type: 'integer', minimum: 1, maximum: MAX_SIGNALS },
+    samplesPerChunk: { type: 'integer', minimum: 1, maximum: MAX_SIGNALS },
+    task: { type: 'object', properties: { taskHash: scalar } },
+  },
+} as const;
+
+const signalSchema = {
+  type: 'object',
+  required: ['index', 'name', 'meaning'],
+  properties: { index: { type: 'integer' }, name: { type: 'string' }, meaning: { type: 'string' } },
+} as const;
+
+const claimsSchema = {
+  type: ['object', 'null'],
+  description: 'what the proof claims: its public signals by name, with their meaning',
+  required: ['kind', 'values', 'signals'],
+  properties: {
+    kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS },
+    values: { type: 'object', additionalProperties: { type: 'string' } },
+    signals: { type: 'array', items: { ...signalSchema, required: [...signalSchema.required, 'value'], properties: { ...signalSchema.properties, value: { type: 'string' } } } },
+  },
+} as const;
+
+const verdictProperties = {
+  valid: { type: 'boolean' },
+  reason: { type: ['string', 'null'], enum: [...REJECTION_REASONS, null], description: 'why the proof was rejected (null when valid)' },
+  detail: { ...nullableString, description: 'the rejection in words' },
+  mismatches: {
+    type: 'array',
+    items: { type: 'object', required: ['index', 'expected', 'actual'], properties: { index: { type: 'integer' }, name: { type: 'string' }, expected: { type: 'string' }, actual: { type: 'string' } } },
+  },
+  claims: claimsSchema,
+} as const;
+
+/** Response of `POST /v1/verify`. */
+export const verifyResponseSchema = {
+  type: 'object',
+  required: ['valid', 'reason', 'detail', 'claims', 'circuit'],
+  properties: {
+    ...verdictProperties,
+    circuit: {
+      type: 'object',
+      required: ['id', 'kind', 'known'],
+      properties: { id: { type: 'string' }, kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS }, name: nullableString, known: { type: 'boolean', description: 'the key is one of the known circuits (false: given in the request)' } },
+    },
+    chunks: { type: 'array', description: 'chunked proofs: the verdict of each chunk', items: { type: 'object', required: ['index', 'valid', 'reason', 'detail', 'claims'], properties: { index: { type: 'integer' }, ...verdictProperties } } },
+    note: { type: 'string', description: 'what this verdict does not cover' },
+  },
+} as const;
+
+/** A known circuit. */
+export const circuitSummarySchema = {
+  type: 'object',
+  required: ['id', 'name', 'kind', 'nPublic', 'namesKnown', 'source', 'compiledId', 'signals'],
+  properties: {
+    id: bytes32,
+    name: { type: 'string' },
+    kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS },
+    nPublic: { type: 'integer' },
+    namesKnown: { type: 'boolean', description: 'false: the signal names are placeholders (signal0...)' },
+    source: { type: 'string', enum: ['file', 'cache'] },
+    compiledId: nullableString,
+    signals: { type: 'array', items: signalSchema },
+  },
+} as const;
+
+/** Response of `GET /v1/circuits`. */
+export const circuitListSchema = { type: 'object', required: ['circuits'], properties: { circuits: { type: 'array', items: circuitSummarySchema } } } as const;
+
+/** Response of `GET /v1/circuits/:id`: the summary and the verification key. */
+export const circuitDetailSchema = {
+  type: 'object',
+  required: [...circuitSummarySchema.required, 'verificationKey'],
+  properties: { ...circuitSummarySchema.properties, verificationKey: { type: 'object' } },
+} as const;
+
+/** Path parameters of `GET /v1/circuits/:id`. */
+export const circuitParamsSchema = { type: 'object', required: ['id'], properties: { id: bytes32 } } as const;
+
+/** Query of `GET /v1/attestations`. */
+export const attestationsQuerySchema = {
+  type: 'object',
+  properties: {
+    subject: { ...bytes32, description: 'a dataset or model version id' },
+    attester: address,
+  },
+  additionalProperties: false,
+} as const;
+
+/** One attestation as `GET /v1/attestations` lists it. */
+export const attestationSchema = {
+  type: 'object',
+  required: ['uid', 'kind', 'circuit', 'subject', 'attester', 'time', 'status', 'revoked', 'valid', 'publicSignals', 'txHash', 'blockNumber'],
+  properties: {
+    uid: bytes32,
+    kind: { type: 'string', enum: [...CIRCUIT_KINDS, 'unknown'] },
+    circuit: bytes32,
+    subject: bytes32,
+    attester: address,
+    time: { type: 'string', description: 'ISO 8601 time of the attestation block' },
+    expirationTime: { type: 'integer', description: 'unix seconds; 0: never' },
+    revocationTime: { type: 'integer', description: 'unix seconds; 0: not revoked' },
+    revocable: { type: 'boolean' },
+    refUID: bytes32,
+    policyHash: { type: 'string' },
+    status: { type: 'string', enum: ['valid', 'revoked', 'expired'] },
+    revoked: { type: 'boolean' },
+    revocationTxHash: { ...nullableString, description: 'the transaction that revoked it' },
+    valid: { type: 'boolean', description: 'unrevoked and unexpired now (the registry says)' },
+    publicSignals: { type: 'array', items: { type: 'string' } },
+    claims: claimsSchema,
+    txHash: { type: 'string' },
+    blockNumber: { type: 'integer' },
+  },
+} as const;
+
+/** Response of `GET /v1/attestations`. */
+export const attestationListSchema = {
+  type: 'object',
+  required: ['chainId', 'registry', 'attestations'],
+  properties: { chainId: { type: 'integer' }, registry: address, attestations: { type: 'array', items: attestationSchema } },
+} as const;
+
+/** Response of `GET /health`. */
+export const healthSchema = {
+  type: 'object',
+  required: ['status', 'circuits', 'verifier', 'chain'],
+  properties: {
+    status: { type: 'string', enum: ['ok'] },
+    circuits: { type: 'integer', description: 'known circuits' },
+    verifier: { type: 'object', properties: { workers: { type: 'integer' }, queued: { type: 'integer' }, completed: { type: 'integer' } } },
+    chain: { type: 'object', properties: { configured: { type: 'boolean' }, rpc: nullableString, registry: nullableString } },
+  },
+} as const;
+
+/** Every error answer: the HTTP status, a stable code, a sentence, and the fields at fault. */
+export const errorSchema = {
+  type: 'object',
+  required: ['statusCode', 'code', 'message'],
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string' },
+    message: { type: 'string' },
+    hint: { type: 'string' },
+    fields: { type: 'array', items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string', description: 'JSON pointer into the body or query' }, message: { type: 'string' } } } },
+  },
+} as const;

@@ -1,0 +1,437 @@
+/**
+ * The HTTP verification service (`zkai serve`), with real parts only: the demo circuit's real proof (one, reused), a
+ * real dataset proof file and real inference proof files as the CLI writes them, a real anvil with a real registry
+ * and attestations, the real verifier worker pool. Every route's success and error paths.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { verificationKeyId, type Groth16VerificationKey } from '../src/chain/groth16-template.ts';
+import { resolveCacheDir } from '../src/cache/cache-dir.ts';
+import { createBundle } from '../src/data/bundle.ts';
+import { proveDataset, type DatasetProof } from '../src/data/dataset-proof.ts';
+import { encodeRecord } from '../src/data/encode.ts';
+import { parsePolicy } from '../src/data/policy.ts';
+import { parseSchema } from '../src/data/schema.ts';
+import { ProverPool } from '../src/prover/pool.ts';
+import { buildOpenApiDocument, CircuitCatalog, createVerificationServer } from '../src/service/index.ts';
+import { releaseCurves } from '../src/util/curves.ts';
+import { BN254_BASE_FIELD, BN254_SCALAR_FIELD } from '../src/verifier/types.ts';
+import { attestedChain, type AttestedChain } from './helpers/chain-attestation.ts';
+import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+let demo: DemoFixture;
+let demoId: string;
+let dir: string;
+let vkeyPath: string;
+/** Knows the demo key from a file only (no signal names). */
+let fileApp: FastifyInstance;
+/** Knows the test cache's keys (names from the compiled circuits) and the chain's registry. */
+let app: FastifyInstance;
+let pool: ProverPool;
+let chain: AttestedChain;
+let datasetFile: DatasetProof;
+
+const schema = parseSchema({
+  name: 'service-test',
+  subjectId: 'id',
+  columns: [
+    { name: 'id', type: 'string', maxBytes: 16 },
+    { name: 'age', type: 'integer', min: 0, max: 120 },
+  ],
+});
+const policy = parsePolicy({ name: 'adults only', rules: [{ field: 'age', op: 'GTE', value: 18 }] }, schema);
+
+async function post(server: FastifyInstance, payload: unknown) {
+  const response = await server.inject({ method: 'POST', url: '/v1/verify', payload: payload as Record<string, unknown> });
+  return { status: response.statusCode, body: response.json() as Record<string, any> };
+}
+
+async function get(server: FastifyInstance, url: string) {
+  const response = await server.inject({ method: 'GET', url });
+  return { status: response.statusCode, body: response.json() as Record<string, any> };
+}
+
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+beforeAll(async () => {
+  demo = await getDemoFixture();
+  demoId = verificationKeyId(demo.vkey as unknown as Groth16VerificationKey);
+  dir = await mkdtemp(join(tmpdir(), 'zkai-service-'));
+  vkeyPath = join(dir, 'demo.vkey.json');
+  await writeFile(vkeyPath, JSON.stringify(demo.vkey));
+  pool = new ProverPool();
+  // A dataset proof file exactly as `zkai data prove` writes it (its circuit's key lands in the test cache).
+  const bundle = createBundle(schema, [{ id: 'p-1', age: 34 }, { id: 'p-2', age: 51 }].map((cells, i) => encodeRecord(schema, cells, i + 2)));
+  const { prepared: _prepared, report: _report, ...published } = await proveDataset(bundle, schema, policy, { pool });
+  datasetFile = clone(published);
+  chain = await attestedChain(pool);
+  fileApp = await createVerificationServer({ keys: [vkeyPath], bodyLimit: 64 * 1024, verifier: { workers: 1 } });
+  app = await createVerificationServer({ cacheDir: resolveCacheDir(), chain: { rpcUrl: chain.chain.rpcUrl, deploymentPath: chain.deploymentPath }, verifier: { workers: 1 } });
+}, 900_000);
+
+afterAll(async () => {
+  await fileApp?.close();
+  await app?.close();
+  await pool?.close();
+  await chain?.close();
+  await releaseCurves();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('GET /health and /openapi.json', () => {
+  it('answers health with the known circuits and whether a chain is configured', async () => {
+    const { status, body } = await get(fileApp, '/health');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ status: 'ok', circuits: 1, verifier: { workers: 1 }, chain: { configured: false, rpc: null } });
+    expect((await get(app, '/health')).body.chain).toMatchObject({ configured: true, rpc: chain.chain.rpcUrl, registry: chain.deployment.registry });
+  });
+
+  it('serves the OpenAPI document that is committed in docs/openapi.json', async () => {
+    const { status, body } = await get(fileApp, '/openapi.json');
+    expect(status).toBe(200);
+    const committed = JSON.parse(await readFile(join(ROOT, 'docs', 'openapi.json'), 'utf8')) as unknown;
+    expect(body).toEqual(committed);
+    expect(body).toEqual(buildOpenApiDocument());
+    expect(Object.keys(body.paths)).toEqual(['/v1/verify', '/v1/circuits', '/v1/circuits/{id}', '/v1/attestations', '/health', '/openapi.json']);
+  });
+
+  it('answers an unknown route with a JSON 404', async () => {
+    const { status, body } = await get(fileApp, '/v2/nothing');
+    expect(status).toBe(404);
+    expect(body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
+  });
+});
+
+describe('GET /v1/circuits', () => {
+  it('lists a key given as a file by its registry id, with placeholder names', async () => {
+    const { status, body } = await get(fileApp, '/v1/circuits');
+    expect(status).toBe(200);
+    expect(body.circuits).toHaveLength(1);
+    expect(body.circuits[0]).toMatchObject({ id: demoId, name: 'demo.vkey', kind: 'generic', nPublic: 3, namesKnown: false, source: 'file', compiledId: null });
+    expect(body.circuits[0].signals.map((s: { name: string }) => s.name)).toEqual(['signal0', 'signal1', 'signal2']);
+  });
+
+  it('lists the cache\'s keys with their kind and the meaning of each signal', async () => {
+    const { body } = await get(app, '/v1/circuits');
+    const byId = new Map<string, any>(body.circuits.map((c: { id: string }) => [c.id, c]));
+    const demoEntry = byId.get(demoId);
+    expect(demoEntry).toMatchObject({ kind: 'demo-range', namesKnown: true, source: 'cache', compiledId: demo.circuit.id });
+    expect(demoEntry.signals.map((s: { name: string }) => s.name)).toEqual(['commitment', 'low', 'high']);
+    const inference = byId.get(chain.circuit);
+    expect(inference).toMatchObject({ kind: 'inference', namesKnown: true });
+    expect(inference.signals.map((s: { name: string }) => s.name)).toEqual(['inputHash', 'class', 'modelHash', 'context']);
+    expect(inference.signals[1].meaning).toMatch(/class the model predicts/);
+    const dataset = body.circuits.find((c: { compiledId: string }) => c.compiledId === datasetFile.circuitId);
+    expect(dataset).toMatchObject({ kind: 'dataset-policy' });
+    expect(dataset.signals.map((s: { name: string }) => s.name)).toEqual(['root', 'count', 'policyHash', 'schemaHash', 'context']);
+  });
+
+  it('gives one circuit with its key; an unknown id is a 404 and a malformed one a 400', async () => {
+    const one = await get(fileApp, `/v1/circuits/${demoId}`);
+    expect(one.status).toBe(200);
+    expect(one.body.verificationKey).toEqual(demo.vkey);
+    expect((await get(fileApp, `/v1/circuits/${demoId.toUpperCase().replace('0X', '0x')}`)).status).toBe(200);
+    const unknown = await get(fileApp, `/v1/circuits/0x${'ab'.repeat(32)}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe('UNKNOWN_CIRCUIT');
+    const malformed = await get(fileApp, '/v1/circuits/0x1234');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.fields[0]).toMatchObject({ path: '/id', in: 'params' });
+  });
+});
+
+describe('POST /v1/verify', () => {
+  it('verifies a valid proof by circuit id and decodes its claims', async () => {
+    const { status, body } = await post(app, { proof: demo.proof, publicSignals: demo.publicSignals, circuit: demoId });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ valid: true, reason: null, detail: null, circuit: { id: demoId, kind: 'demo-range', known: true } });
+    expect(body.claims.values).toEqual({ commitment: demo.publicSignals[0], low: '18', high: '99' });
+    expect(body.claims.signals[1]).toMatchObject({ index: 1, name: 'low', value: '18' });
+  });
+
+  it('verifies against a verification key sent in the request, known or not', async () => {
+    const known = await post(fileApp, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey });
+    expect(known.body).toMatchObject({ valid: true, circuit: { id: demoId, known: true, kind: 'generic' } });
+    const empty = await createVerificationServer({ verifier: { workers: 1 }, publicDir: false });
+    try {
+      const unknown = await post(empty, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey, signalNames: ['commitment', 'low', 'high'] });
+      expect(unknown.body).toMatchObject({ valid: true, circuit: { id: demoId, known: false, name: null, kind: 'demo-range' } });
+      expect(unknown.body.claims.values.high).toBe('99');
+      const wrongId = await post(empty, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey, circuit: `0x${'00'.repeat(32)}` });
+      expect(wrongId.status).toBe(400);
+      expect(wrongId.body.fields[0].path).toBe('/circuit');
+    } finally {
+      await empty.close();
+    }
+  });
+
+  it('rejects a tampered signal with a reason, and still says what the proof claims', async () => {
+    const tampered = [...demo.publicSignals];
+    tampered[1] = '19';
+    const { status, body } = await post(fileApp, { proof: demo.proof, publicSignals: tampered, circuit: demoId });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ valid: false, reason: 'invalid-proof' });
+    expect(body.detail).toMatch(/pairing check failed/);
+    expect(body.claims.values.signal1).toBe('19');
+  });
+
+  it('rejects a proof whose claims differ from the expected ones, naming them', async () => {
+    const { body } = await post(app, { proof: demo.proof, publicSignals: demo.publicSignals, circuit: demoId, expect: { high: '100', low: '18' } });
+    expect(body).toMatchObject({ valid: false, reason: 'claim-mismatch', mismatches: [{ index: 2, name: 'high', expected: '100', actual: '99' }] });
+    expect((await post(app, { proof: demo.proof, publicSignals: demo.publicSignals, circuit: demoId, expect: { 2: '99' } })).body.valid).toBe(true);
+    const unknownName = await post(app, { proof: demo.proof, publicSignals: demo.publicSignals, circuit: demoId, expect: { root: '1' } });
+    expect(unknownName.status).toBe(400);
+    expect(unknownName.body.fields[0]).toMatchObject({ path: '/expect/root' });
+  });
+
+  it('rejects a wrong number of signals and points that are not on the curve, as verdicts (never a 500)', async () => {
+    const short = await post(fileApp, { proof: demo.proof, publicSignals: demo.publicSignals.slice(0, 2), circuit: demoId });
+    expect(short.body).toMatchObject({ valid: false, reason: 'wrong-signal-count', claims: null });
+    const offCurve = clone(demo.proof);
+    offCurve.pi_a = ['1', '1', '1'];
+    const bad = await post(fileApp, { proof: offCurve, publicSignals: demo.publicSignals, circuit: demoId });
+    expect(bad.status).toBe(200);
+    expect(bad.body.valid).toBe(false);
+    expect(['malformed', 'invalid-proof']).toContain(bad.body.reason);
+    // The pool survived: the honest proof still verifies.
+    expect((await post(fileApp, { proof: demo.proof, publicSignals: demo.publicSignals, circuit: demoId })).body.valid).toBe(true);
+  });
+
+  it('answers an unknown circuit with a 404', async () => {
+    const { status, body } = await post(fileApp, { proof: demo.proof, publicSignals: demo.publicSignals, circuit: `0x${'cd'.repeat(32)}` });
+    expect(status).toBe(404);
+    expect(body).toMatchObject({ statusCode: 404, code: 'UNKNOWN_CIRCUIT' });
+  });
+
+  it('refuses malformed JSON, wrong types, missing fields and values outside the field with a 4xx naming the field', async () => {
+    const malformed = await fileApp.inject({ method: 'POST', url: '/v1/verify', headers: { 'content-type': 'application/json' }, payload: '{"proof": {' });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json()).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/not valid JSON/) });
+
+    const numbers = await post(fileApp, { proof: demo.proof, publicSignals: [Number(demo.publicSignals[0]), 18, 99], circuit: demoId });
+    expect(numbers.status).toBe(400);
+    expect(numbers.body.fields.map((f: { path: string }) => f.path)).toEqual(['/publicSignals/0', '/publicSignals/1', '/publicSignals/2']);
+    expect(numbers.body.fields[1].message).toBe('must be string');
+
+    const notArray = await post(fileApp, { proof: demo.proof, publicSignals: 'x', circuit: demoId });
+    expect(notArray.body.fields[0]).toMatchObject({ path: '/publicSignals', message: 'must be array', in: 'body' });
+
+    const outOfField = await post(fileApp, { proof: demo.proof, publicSignals: [demo.publicSignals[0], BN254_SCALAR_FIELD.toString(), '99'], circuit: demoId });
+    expect(outOfField.status).toBe(400);
+    expect(outOfField.body.fields).toEqual([{ path: '/publicSignals/1', in: 'body', message: expect.stringMatching(/below the BN254 scalar field order r = 2188824287183927522224640574525727508854836440041603434369820418657580849561/) }]);
+    expect(outOfField.body.message).toMatch(/body\/publicSignals\/1/);
+
+    const coordinate = clone(demo.proof);
+    coordinate.pi_a[0] = BN254_BASE_FIELD.toString();
+    const badPoint = await post(fileApp, { proof: coordinate, publicSignals: demo.publicSignals, circuit: demoId });
+    expect(badPoint.status).toBe(400);
+    expect(badPoint.body.fields[0]).toMatchObject({ path: '/proof/pi_a/0', message: expect.stringMatching(/base field/) });
+
+    const negative = await post(fileApp, { proof: demo.proof, publicSignals: ['-1', '18', '99'], circuit: demoId });
+    expect(negative.body.fields[0].path).toBe('/publicSignals/0');
+
+    const noCircuit = await post(fileApp, { proof: demo.proof, publicSignals: demo.publicSignals });
+    expect(noCircuit.status).toBe(400);
+    expect(noCircuit.body.fields[0]).toMatchObject({ path: '/circuit', message: expect.stringMatching(/is required/) });
+
+    const noProof = await post(fileApp, { publicSignals: demo.publicSignals, circuit: demoId });
+    expect(noProof.body.fields[0].path).toBe('/proof');
+
+    const both = await post(fileApp, { proof: demo.proof, publicSignals: demo.publicSignals, chunks: [{ proof: demo.proof, publicSignals: demo.publicSignals }], circuit: demoId });
+    expect(both.body.fields[0].path).toBe('/chunks');
+
+    const badId = await post(fileApp, { proof: demo.proof, publicSignals: demo.publicSignals, circuit: 'demo' });
+    expect(badId.body.fields[0]).toMatchObject({ path: '/circuit', message: expect.stringMatching(/pattern/) });
+
+    const badFormat = await post(fileApp, { proof: demo.proof, publicSignals: demo.publicSignals, format: 'zkai-proof-v9', circuit: demoId });
+    expect(badFormat.body.fields.some((f: { path: string; message: string }) => f.path === '/format' && /one of "zkai-dataset-proof-v1"/.test(f.message))).toBe(true);
+
+    const text = await fileApp.inject({ method: 'POST', url: '/v1/verify', headers: { 'content-type': 'text/plain' }, payload: 'hello' });
+    expect(text.statusCode).toBe(415);
+    expect(text.json()).toMatchObject({ statusCode: 415 });
+  });
+
+  it('refuses a body over the limit with a 413', async () => {
+    const response = await fileApp.inject({ method: 'POST', url: '/v1/verify', payload: { proof: demo.proof, publicSignals: demo.publicSignals, circuit: demoId, padding: 'x'.repeat(70 * 1024) } });
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toMatchObject({ statusCode: 413, code: 'BODY_TOO_LARGE' });
+  });
+
+  it('verifies a dataset proof file as `zkai data prove` writes it, and checks what the file states', async () => {
+    const { status, body } = await post(app, datasetFile);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ valid: true, circuit: { kind: 'dataset-policy', known: true } });
+    expect(body.claims.values).toEqual({
+      root: datasetFile.commitment.root,
+      count: '2',
+      policyHash: policy.hash,
+      schemaHash: schema.hash,
+      context: '0',
+    });
+    const lying = clone(datasetFile);
+    lying.commitment.count = 3;
+    const mismatch = await post(app, lying);
+    expect(mismatch.body).toMatchObject({ valid: false, reason: 'claim-mismatch', mismatches: [{ name: 'count', expected: '3', actual: '2' }] });
+    // A file whose circuit no known key was made for.
+    const unknown = await post(fileApp, datasetFile);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.message).toMatch(datasetFile.circuitId);
+    // The verifier's own expectations, against the file's statements.
+    const conflict = await post(app, { ...datasetFile, expect: { count: '5' } });
+    expect(conflict.status).toBe(400);
+    expect(conflict.body.fields[0]).toMatchObject({ path: '/expect/count' });
+  });
+
+  it('verifies an inference proof file and decodes the predicted class and model hash', async () => {
+    const file = chain.kept.proof;
+    const { body } = await post(app, file);
+    expect(body).toMatchObject({ valid: true, circuit: { id: chain.circuit, kind: 'inference' } });
+    expect(body.claims.values).toMatchObject({ class: String(file.predicted), modelHash: file.model.hash, inputHash: file.inputHash });
+    expect(body.claims.values.context).not.toBe('0');
+    const lying = await post(app, { ...file, predicted: 1 - file.predicted });
+    expect(lying.body).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+    expect(lying.body.mismatches[0].name).toBe('class');
+  });
+
+  it('verifies a chunked body chunk by chunk', async () => {
+    const tampered = [...demo.publicSignals];
+    tampered[2] = '98';
+    const { body } = await post(app, { chunks: [{ proof: demo.proof, publicSignals: demo.publicSignals }, { proof: demo.proof, publicSignals: tampered }], circuit: demoId });
+    expect(body).toMatchObject({ valid: false, reason: 'invalid-proof', detail: expect.stringMatching(/^chunk 1:/) });
+    expect(body.chunks.map((c: { valid: boolean }) => c.valid)).toEqual([true, false]);
+    expect(body.note).toMatch(/not checked here/);
+  });
+
+  it('keeps answering /health while the worker pool verifies a burst of proofs', async () => {
+    const burst = 24;
+    let done = 0;
+    const verifications = Array.from({ length: burst }, () =>
+      post(fileApp, { proof: demo.proof, publicSignals: demo.publicSignals, circuit: demoId }).then((result) => {
+        done += 1;
+        return result;
+      }),
+    );
+    const started = performance.now();
+    const health = await get(fileApp, '/health');
+    const healthMs = performance.now() - started;
+    const doneAtHealth = done;
+    const results = await Promise.all(verifications);
+    expect(health.status).toBe(200);
+    expect(doneAtHealth).toBeLessThan(burst);
+    expect(healthMs).toBeLessThan(250);
+    expect(results.every((r) => r.status === 200 && r.body.valid === true)).toBe(true);
+  });
+
+  it('answers a 503 when a pairing check times out, and recovers', async () => {
+    const strict = await createVerificationServer({ keys: [vkeyPath], verifier: { workers: 1, timeoutMs: 1 }, publicDir: false });
+    try {
+      const { status, body } = await post(strict, { proof: demo.proof, publicSignals: demo.publicSignals, circuit: demoId });
+      expect(status).toBe(503);
+      expect(body).toMatchObject({ code: 'VERIFY_TIMEOUT' });
+      expect((await get(strict, '/health')).status).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+describe('GET /v1/attestations', () => {
+  it('answers a clear 503 when no chain is configured', async () => {
+    const { status, body } = await get(fileApp, '/v1/attestations');
+    expect(status).toBe(503);
+    expect(body).toMatchObject({ code: 'CHAIN_NOT_CONFIGURED', hint: expect.stringMatching(/--rpc URL --deployment FILE/) });
+  });
+
+  it('lists attestations from the registry with their revocation state and claims', async () => {
+    const { status, body } = await get(app, `/v1/attestations?subject=${chain.modelVersion}`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ chainId: chain.deployment.chainId, registry: chain.deployment.registry });
+    expect(body.attestations).toHaveLength(2);
+    const [kept, revoked] = body.attestations;
+    expect(kept).toMatchObject({ uid: chain.kept.uid, kind: 'inference', circuit: chain.circuit, subject: chain.modelVersion, status: 'valid', revoked: false, valid: true, revocationTxHash: null });
+    expect(kept.attester.toLowerCase()).toBe(chain.attester.toLowerCase());
+    expect(kept.publicSignals).toEqual(chain.kept.proof.publicSignals);
+    expect(kept.claims.values.class).toBe(String(chain.kept.proof.predicted));
+    expect(Date.parse(kept.time)).toBeGreaterThan(0);
+    expect(revoked).toMatchObject({ uid: chain.revoked.uid, status: 'revoked', revoked: true, valid: false });
+    expect(revoked.revocationTxHash).toMatch(/^0x[0-9a-f]{64}$/);
+  });
+
+  it('filters by attester and subject', async () => {
+    expect((await get(app, `/v1/attestations?attester=${chain.attester.toLowerCase()}`)).body.attestations).toHaveLength(2);
+    expect((await get(app, `/v1/attestations?attester=${chain.deployment.owner}`)).body.attestations).toHaveLength(0);
+    expect((await get(app, `/v1/attestations?subject=0x${'11'.repeat(32)}`)).body.attestations).toHaveLength(0);
+  });
+
+  it('refuses malformed query values with a 400 naming them', async () => {
+    const subject = await get(app, '/v1/attestations?subject=dataset');
+    expect(subject.status).toBe(400);
+    expect(subject.body.fields[0]).toMatchObject({ path: '/subject', in: 'querystring' });
+    const extra = await get(app, '/v1/attestations?owner=me');
+    expect(extra.status).toBe(400);
+    expect(extra.body.fields[0]).toMatchObject({ path: '/owner', message: 'is not a known field' });
+  });
+
+  it('answers a 503 when the node does not answer', async () => {
+    const down = await createVerificationServer({ chain: { rpcUrl: 'http://127.0.0.1:9', deploymentPath: chain.deploymentPath }, verifier: { workers: 1 }, publicDir: false });
+    try {
+      const { status, body } = await get(down, '/v1/attestations');
+      expect(status).toBe(503);
+      expect(body.code).toBe('CHAIN_UNAVAILABLE');
+    } finally {
+      await down.close();
+    }
+  });
+});
+
+describe('serving', () => {
+  it('serves a static page from its public folder, and answers real HTTP on 127.0.0.1', async () => {
+    const publicDir = join(dir, 'public');
+    await mkdir(publicDir, { recursive: true });
+    await writeFile(join(publicDir, 'index.html'), '<!doctype html><title>zkai explorer</title>');
+    const server = await createVerificationServer({ catalog: await CircuitCatalog.load({ keys: [vkeyPath] }), verifier: { workers: 1 }, publicDir });
+    try {
+      const address = await server.listen({ host: '127.0.0.1', port: 0 });
+      const page = await fetch(`${address}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/zkai explorer/);
+      const verdict = await fetch(`${address}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proof: demo.proof, publicSignals: demo.publicSignals, circuit: demoId }) });
+      expect(((await verdict.json()) as { valid: boolean }).valid).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('`zkai serve` starts on the given port with the given keys and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--host', '127.0.0.1', '--vkey', vkeyPath, '--no-cache-keys', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        const onData = (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+          if (match) resolve(match[1] as string);
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.on('exit', (code) => reject(new Error(`zkai serve exited with ${code}: ${out}`)));
+        setTimeout(() => reject(new Error(`zkai serve did not start: ${out}`)), 60_000);
+      });
+      const health = (await (await fetch(`${url}/health`)).json()) as { status: string; circuits: number };
+      expect(health).toMatchObject({ status: 'ok', circuits: 1 });
+      const circuits = (await (await fetch(`${url}/v1/circuits`)).json()) as { circuits: Array<{ id: string }> };
+      expect(circuits.circuits[0]!.id).toBe(demoId);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  });
+});
