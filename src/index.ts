@@ -49,3 +49,22 @@ export { prepareDatasetCircuit, proveDataset, verifyDatasetProof, PolicyViolatio
 export type { Schema, SchemaSpec, Column, ColumnSpec, EncodedRecord } from './data/types.ts';
 export { proveInclusion, verifyInclusion, generateInclusionCircuit, INCLUSION_SIGNAL_NAMES, type InclusionProof } from './data/inclusion.ts';
 export { leafLayout, emitRecordLeaf } from './data/leaf.ts';
+
+// The HTTP verification service (zkai serve): embed it with createVerificationServer.
+export {
+  createVerificationServer,
+  CircuitCatalog,
+  VerifierPool,
+  AttestationSource,
+  verifyRequest,
+  buildOpenApiDocument,
+  type VerificationServerOptions,
+  type CatalogEntry,
+  type CircuitSummary,
+  type VerifierPoolOptions,
+  type AttestationView,
+  type VerifyResponse,
+  type VerifyBody,
+  type Claims,
+  type ServiceCircuitKind,
+} from './service/index.ts';
