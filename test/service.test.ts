@@ -18,7 +18,10 @@ import { encodeRecord } from '../src/data/encode.ts';
 import { parsePolicy } from '../src/data/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import { ProverPool } from '../src/prover/pool.ts';
+import Fastify from 'fastify';
 import { buildOpenApiDocument, CircuitCatalog, createVerificationServer } from '../src/service/index.ts';
+import { FIELD_FORMATS } from '../src/service/field-formats.ts';
+import { attestationListSchema, circuitDetailSchema, circuitListSchema, errorSchema, healthSchema, verifyResponseSchema } from '../src/service/schemas.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { BN254_BASE_FIELD, BN254_SCALAR_FIELD } from '../src/verifier/types.ts';
 import { attestedChain, type AttestedChain } from './helpers/chain-attestation.ts';
@@ -48,13 +51,33 @@ const schema = parseSchema({
 });
 const policy = parsePolicy({ name: 'adults only', rules: [{ field: 'age', op: 'GTE', value: 18 }] }, schema);
 
+/** Every answer the tests saw, with the documented schema it must match (checked by the last test). */
+const answers: Array<{ schema: keyof typeof DOCUMENTED; url: string; body: unknown }> = [];
+const DOCUMENTED = {
+  verify: verifyResponseSchema,
+  circuits: circuitListSchema,
+  circuit: circuitDetailSchema,
+  attestations: attestationListSchema,
+  health: healthSchema,
+  error: errorSchema,
+};
+
+function record(url: string, status: number, body: unknown): void {
+  const path = url.split('?')[0] as string;
+  const schema: keyof typeof DOCUMENTED | undefined =
+    status >= 400 ? 'error' : path === '/v1/verify' ? 'verify' : path === '/v1/circuits' ? 'circuits' : path.startsWith('/v1/circuits/') ? 'circuit' : path === '/v1/attestations' ? 'attestations' : path === '/health' ? 'health' : undefined;
+  if (schema) answers.push({ schema, url, body });
+}
+
 async function post(server: FastifyInstance, payload: unknown) {
   const response = await server.inject({ method: 'POST', url: '/v1/verify', payload: payload as Record<string, unknown> });
+  record('/v1/verify', response.statusCode, response.json());
   return { status: response.statusCode, body: response.json() as Record<string, any> };
 }
 
 async function get(server: FastifyInstance, url: string) {
   const response = await server.inject({ method: 'GET', url });
+  record(url, response.statusCode, response.json());
   return { status: response.statusCode, body: response.json() as Record<string, any> };
 }
 
@@ -432,6 +455,28 @@ describe('serving', () => {
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
+    }
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('describes every answer the tests saw (each matches its documented response schema)', async () => {
+    // fastify's own ajv, with the service's formats, checks each answer as if it were a request body.
+    const checker = Fastify({ ajv: { customOptions: { coerceTypes: false, allErrors: true, formats: FIELD_FORMATS } } });
+    for (const [name, schema] of Object.entries(DOCUMENTED)) checker.post(`/${name}`, { schema: { body: schema } }, async () => ({ ok: true }));
+    try {
+      expect(new Set(answers.map((a) => a.schema))).toEqual(new Set(Object.keys(DOCUMENTED)));
+      const failures: string[] = [];
+      for (const answer of answers) {
+        const response = await checker.inject({ method: 'POST', url: `/${answer.schema}`, payload: answer.body as Record<string, unknown> });
+        if (response.statusCode !== 200) failures.push(`${answer.url} (${answer.schema}): ${(response.json() as { message: string }).message}`);
+      }
+      expect(failures).toEqual([]);
+      expect(answers.length).toBeGreaterThan(50);
+      // And the check does refuse what the document does not allow.
+      expect((await checker.inject({ method: 'POST', url: '/verify', payload: { valid: 'yes', reason: null, detail: null, claims: null, circuit: { id: demoId, kind: 'generic', known: true } } })).statusCode).toBe(400);
+    } finally {
+      await checker.close();
     }
   });
 });
