@@ -4,33 +4,12 @@
  * Each process is wrapped in GNU `/usr/bin/time -f %M` (when present) to read its peak RSS; latency is the wall time
  * from spawn to exit. The CLI does not report witness and proving time separately.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { poseidonChainInput } from './circuits/poseidon_chain.ts';
-import { errorText, progress, readChildConfig, snarkjsCliPath, writeChildResult, type ChildResult, emptyChildResult } from './common.ts';
-
-const TIME_BINARY = '/usr/bin/time';
-
-/** GNU time with `-f` and `-o`? (BusyBox or BSD time would not do.) */
-function gnuTimeAvailable(): boolean {
-  if (!existsSync(TIME_BINARY)) return false;
-  const probe = spawnSync(TIME_BINARY, ['-f', '%M', 'true'], { encoding: 'utf8' });
-  return probe.status === 0 && /^\d+\s*$/m.test(probe.stderr ?? '');
-}
-
-function run(command: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
+import { errorText, gnuTimeAvailable, progress, readChildConfig, runProcess as run, snarkjsCliPath, TIME_BINARY, writeChildResult, type ChildResult, emptyChildResult } from './common.ts';
 
 async function main(): Promise<void> {
   const config = readChildConfig();

@@ -4,16 +4,12 @@
  * revoke, consent grant and revoke), beside Semaphore's `validateProof` (verify + nullifier write + event), the nearest
  * public anchor for "verify and record". Gas comes from transaction receipts (21,000 base and calldata included).
  *
- *   tsx bench/chain.ts [--cache-dir DIR]
- *
- * Writes bench/results/chain-<timestamp>.json and bench/results/latest-chain.md, prints the table.
+ * Called by bench/main.ts (`runChainBench`); returns the `chain` section of the results file. A new row is one more
+ * `operations.push(...)`: the report and `--compare` pick it up by its `operation` text.
  */
-import os from 'node:os';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import * as snarkjs from 'snarkjs';
 import { resolveCacheDir } from '../src/cache/cache-dir.ts';
 import { compileCircuit } from '../src/circuit/compile.ts';
@@ -36,24 +32,24 @@ import { proveInference } from '../src/model/inference.ts';
 import { parseNativeModel } from '../src/model/native.ts';
 import { quantizeInput, quantizeModel } from '../src/model/quantize.ts';
 import { ProverPool } from '../src/prover/pool.ts';
-import { writeFileAtomic } from '../src/util/atomic-fs.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import type { Groth16Proof } from '../src/verifier/types.ts';
 import type { ContractTransactionResponse, Contract } from 'ethers';
+import { progress } from './common.ts';
+import type { ChainSection, OperationGasRow, VerifierGasRow } from './results.ts';
 
-const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 /** Semaphore's validateProof, measured by its maintainers (cited, not measured here). */
-const SEMAPHORE = { low: 285_577, high: 290_087 };
+export const SEMAPHORE = { low: 285_577, high: 290_087 };
 
 /** EIP-2028 calldata gas: 4 per zero byte, 16 per other byte. */
-function calldataGas(data: string): number {
+export function calldataGas(data: string): number {
   let gas = 0;
   for (let i = 2; i < data.length; i += 2) gas += data.slice(i, i + 2) === '00' ? 4 : 16;
   return gas;
 }
 
 /** The EIP-1108 floor of a Groth16 verification transaction with this calldata. */
-function floorOf(publicInputs: number, data: string): number {
+export function floorOf(publicInputs: number, data: string): number {
   return 181_000 + 6_150 * publicInputs + 21_000 + calldataGas(data);
 }
 
@@ -67,20 +63,16 @@ async function circuitWithInputs(n: number, cacheDir: string): Promise<string> {
   return path;
 }
 
-interface VerifierRow {
-  publicInputs: number;
-  zkaiGas: number;
-  zkaiFloor: number;
-  snarkjsGas: number;
-  snarkjsFloor: number;
-  estimateZkai: number;
-  estimateSnarkjs: number;
+type VerifierRow = VerifierGasRow;
+type OperationRow = OperationGasRow;
+
+export interface ChainProfile {
+  /** Public-input counts of the verifier gas table. */
+  verifierInputs: number[];
 }
 
-interface OperationRow {
-  operation: string;
-  gas: number;
-  note: string;
+export function estimateChain(profile: ChainProfile): number {
+  return 90 + profile.verifierInputs.length * 10;
 }
 
 async function sendAndMeasure(contract: Contract, args: unknown[]): Promise<{ gas: number; data: string; estimate: number }> {
@@ -92,9 +84,8 @@ async function sendAndMeasure(contract: Contract, args: unknown[]): Promise<{ ga
   return { gas: Number(receipt.gasUsed), data: tx.data, estimate };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'cache-dir': { type: 'string' } } });
-  const cacheDir = resolveCacheDir(values['cache-dir']);
+export async function runChainBench(profile: ChainProfile, options: { cacheDir?: string } = {}): Promise<ChainSection> {
+  const cacheDir = resolveCacheDir(options.cacheDir);
   const cache = { cacheDir };
   const chain = await connectChain();
   const pool = new ProverPool();
@@ -102,7 +93,8 @@ async function main(): Promise<void> {
   const operations: OperationRow[] = [];
   try {
     // 1. Verifiers: 1, 4 and 16 public inputs, both templates.
-    for (const n of [1, 4, 16]) {
+    for (const n of profile.verifierInputs) {
+      progress(`chain: verifier gas with ${n} public input(s)`);
       const circuit = await compileCircuit(await circuitWithInputs(n, cacheDir), cache);
       const keys = await setupCircuit(circuit, cache);
       const input = { pub: Array.from({ length: n }, (_, i) => String(1000 + i)), w: '7' };
@@ -112,10 +104,11 @@ async function main(): Promise<void> {
       const a = await sendAndMeasure(ours.contract, toZkaiVerifierArgs(proof, publicSignals));
       const b = await sendAndMeasure(theirs.contract, [...toVerifierCallArgs(proof, publicSignals)]);
       verifierRows.push({ publicInputs: n, zkaiGas: a.gas, zkaiFloor: floorOf(n, a.data), snarkjsGas: b.gas, snarkjsFloor: floorOf(n, b.data), estimateZkai: a.estimate, estimateSnarkjs: b.estimate });
-      if (n === 1) operations.push({ operation: 'deploy a zkai verifier (1 public input)', gas: Number(ours.deployGas), note: `snarkjs template: ${theirs.deployGas}` });
+      if (n === profile.verifierInputs[0]) operations.push({ operation: `deploy a zkai verifier (${n} public input${n === 1 ? '' : 's'})`, gas: Number(ours.deployGas), note: `snarkjs template: ${theirs.deployGas}` });
     }
     await releaseCurves();
 
+    progress('chain: deploying the registries and measuring every operation');
     // 2. The registry: a tiny dataset with a consent requirement, its chunks, and a tiny model.
     const { deployment, registry, consent } = await deployZkai(chain.signer);
     operations.push({ operation: 'deploy Poseidon(2) (circomlibjs bytecode)', gas: Number(deployment.gas.poseidon), note: '' });
@@ -151,15 +144,15 @@ async function main(): Promise<void> {
     const dataset = await registry.registerDataset('bench-dataset', bundle.commitment);
     operations.push({ operation: 'register a dataset', gas: Number(dataset.gasUsed), note: '' });
     const attested = await registry.attest({ circuit: circuit.circuit, subject: dataset.version, nonce }, single.proof, single.publicSignals);
-    operations.push({ operation: `attest a dataset policy proof (${single.publicSignals.length} public signals, consent root checked)`, gas: Number(attested.gasUsed), note: `verify floor ${181_000 + 6_150 * single.publicSignals.length}` });
+    operations.push({ operation: `attest a dataset policy proof (${single.publicSignals.length} public signals, consent root checked)`, gas: Number(attested.gasUsed), note: '', publicInputs: single.publicSignals.length });
     operations.push({ operation: 'revoke an attestation', gas: Number((await registry.revoke(attested.uid)).gasUsed), note: '' });
 
     const chunkNonce = randomNonce();
     const chunked = await proveDatasetInChunks(bundle, schema, policy, { ...cache, pool, registries, chunkDepth: 1, context: await registry.contextFor(chunkNonce, owner) });
     const chunkCircuit = await registry.registerCircuit({ zkeyPath: chunked.prepared.keys.zkeyPath, kind: 'dataset-chunk', signalNames: chunkSignalNames(policy), policyHash: policy.hash, consent: { registryName: 'consent', purpose } });
     const made = await registry.attestChunks({ circuit: chunkCircuit.circuit, subject: dataset.version, nonce: chunkNonce }, chunked.chunks);
-    operations.push({ operation: `attest a chunk (${chunked.signalNames.length} public signals, 1 subtree of 2 records)`, gas: Number(made.gas[0]), note: 'a chunk that is not the last' });
-    operations.push({ operation: 'attest the last chunk (combines the roots, stores the attestation)', gas: Number(made.gas.at(-1)), note: `${made.gas.length} chunks in all` });
+    operations.push({ operation: `attest a chunk (${chunked.signalNames.length} public signals, 1 subtree of 2 records)`, gas: Number(made.gas[0]), note: 'a chunk that is not the last', publicInputs: chunked.signalNames.length });
+    operations.push({ operation: 'attest the last chunk (combines the roots, stores the attestation)', gas: Number(made.gas.at(-1)), note: `${made.gas.length} chunks in all`, publicInputs: chunked.signalNames.length });
 
     const model = parseNativeModel({ format: 'zkai-model-v1', name: 'bench-tiny', input: { size: 2, min: -2, max: 2 }, layers: [{ type: 'dense', weights: [[1, -0.5], [-0.25, 0.75]], bias: [0.125, 0] }, { type: 'argmax' }] });
     const quantized = quantizeModel(model, 4);
@@ -169,7 +162,7 @@ async function main(): Promise<void> {
     const modelVersion = await registry.registerModel('bench-model', inference.model.hash!);
     operations.push({ operation: 'register a model', gas: Number(modelVersion.gasUsed), note: '' });
     const modelAttested = await registry.attest({ circuit: modelCircuit.circuit, subject: modelVersion.version, nonce: modelNonce }, inference.proof, inference.publicSignals);
-    operations.push({ operation: `attest an inference proof (${inference.publicSignals.length} public signals)`, gas: Number(modelAttested.gasUsed), note: `verify floor ${181_000 + 6_150 * inference.publicSignals.length}` });
+    operations.push({ operation: `attest an inference proof (${inference.publicSignals.length} public signals)`, gas: Number(modelAttested.gasUsed), note: '', publicInputs: inference.publicSignals.length });
 
     const revokeSubject = new ConsentRegistryClient(deployment.consent, await chain.provider.getSigner(1));
     operations.push({ operation: 'consent: revoke (depth 16, sibling path given)', gas: Number((await revokeSubject.revoke(wide, 0)).gasUsed), note: '' });
@@ -179,33 +172,5 @@ async function main(): Promise<void> {
     await releaseCurves();
   }
 
-  const machine = `${os.availableParallelism()} cores, Node ${process.version}, anvil (@foundry-rs/anvil)`;
-  const pct = (gas: number, floor: number) => `${(((gas / floor) - 1) * 100).toFixed(2)}%`;
-  const lines = [
-    `# zkai on-chain benchmark, ${new Date().toISOString()}`,
-    '',
-    `${machine}. Gas from transaction receipts (21,000 base and calldata included). Floor = 181,000 + 6,150 x public inputs (EIP-1108 precompiles) + 21,000 + the transaction's calldata (EIP-2028).`,
-    '',
-    '## Groth16 verifiers',
-    '',
-    '| public inputs | zkai gas | zkai floor | over floor | snarkjs gas | snarkjs floor | over floor | eth_estimateGas zkai / snarkjs |',
-    '|---|---|---|---|---|---|---|---|',
-    ...verifierRows.map((r) => `| ${r.publicInputs} | ${r.zkaiGas.toLocaleString('en')} | ${r.zkaiFloor.toLocaleString('en')} | ${pct(r.zkaiGas, r.zkaiFloor)} | ${r.snarkjsGas.toLocaleString('en')} | ${r.snarkjsFloor.toLocaleString('en')} | ${pct(r.snarkjsGas, r.snarkjsFloor)} | ${r.estimateZkai.toLocaleString('en')} / ${r.estimateSnarkjs.toLocaleString('en')} |`),
-    '',
-    `Goal (issue 5): within 3% of the floor: ${verifierRows.every((r) => r.zkaiGas <= r.zkaiFloor * 1.03) ? 'met' : '**not met**'}. The snarkjs template's estimate is far below what a verification needs, because it returns false (instead of reverting) when the pairing runs out of gas; zkai's reverts, so its estimate is enough.`,
-    '',
-    '## Registry operations',
-    '',
-    '| operation | gas | note |',
-    '|---|---|---|',
-    ...operations.map((o) => `| ${o.operation} | ${o.gas.toLocaleString('en')} | ${o.note} |`),
-    '',
-    `Anchor (cited, not measured here): Semaphore's validateProof (verify, nullifier write, event) costs ${SEMAPHORE.low.toLocaleString('en')} to ${SEMAPHORE.high.toLocaleString('en')} gas. A zkai attestation also checks the subject's registered fields and the consent root, and stores an EAS-shaped record readable by uid.`,
-  ];
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  await writeFileAtomic(join(RESULTS, `chain-${stamp}.json`), JSON.stringify({ machine, verifiers: verifierRows, operations, anchors: { semaphoreValidateProof: SEMAPHORE } }, null, 2));
-  await writeFileAtomic(join(RESULTS, 'latest-chain.md'), `${lines.join('\n')}\n`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return { verifiers: verifierRows, operations };
 }
-
-await main();

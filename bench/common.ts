@@ -2,6 +2,7 @@
  * Shared pieces of the benchmark: result types, statistics, the protocol between `bench/run.ts` and the approach
  * children (`bench/approach-*.ts`), and small helpers.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -38,6 +39,8 @@ export interface ChildConfig {
   singleProofs?: number;
   /** Pool only. */
   shape?: { workers: number; curveThreads: number };
+  /** rapidsnark only: the prover binary (`prover <zkey> <wtns> <proof.json> <public.json>`). */
+  rapidsnark?: string;
   /** A scratch folder the child may write into (CLI input/proof files). */
   workDir: string;
   /** Where the child writes its {@link ChildResult} (atomically), before it exits. */
@@ -88,9 +91,38 @@ export async function writeChildResult(config: ChildConfig, result: ChildResult)
   await writeFileAtomic(config.resultPath, JSON.stringify(result));
 }
 
-/** Progress line on stderr. */
+/** Environment variable with the run's start (ms since the epoch), so children print the same elapsed clock. */
+export const STARTED_ENV = 'ZKAI_BENCH_STARTED_AT';
+
+/** `m:ss` */
+export function clock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** Progress line on stderr, with the time elapsed since the run started. */
 export function progress(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
+  const started = Number(process.env[STARTED_ENV]);
+  const elapsed = Number.isFinite(started) && started > 0 ? (Date.now() - started) / 1000 : process.uptime();
+  process.stderr.write(`[bench ${clock(elapsed)}] ${message}\n`);
+}
+
+export function fmtDuration(totalSeconds: number): string {
+  if (totalSeconds < 90) return `${Math.round(totalSeconds)} s`;
+  return `${(totalSeconds / 60).toFixed(1)} min`;
+}
+
+/** A figure from a table of powers, extrapolated (x3 per two powers) outside it. Used for time estimates only. */
+export function byPower(table: Record<number, number>, power: number): number {
+  if (table[power] !== undefined) return table[power] as number;
+  const known = Object.keys(table).map(Number).sort((a, b) => a - b);
+  const nearest = known.reduce((best, p) => (Math.abs(p - power) < Math.abs(best - power) ? p : best), known[0] as number);
+  return (table[nearest] as number) * 3 ** ((power - nearest) / 2);
+}
+
+/** ISO 8601 basic format (no colons, valid on every file system), e.g. 20250102T030405Z. */
+export function isoStamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
 /** Bytes of a proof serialised the way `snarkjs groth16 fullprove` writes proof.json (bfj, space 1). */
@@ -152,4 +184,26 @@ export function emptyChildResult(): ChildResult {
   sample: null,
   errors: [],
 };
+}
+
+/** GNU time, used to read a child process's peak RSS. */
+export const TIME_BINARY = '/usr/bin/time';
+
+/** GNU time with `-f` and `-o`? (BusyBox or BSD time would not do.) */
+export function gnuTimeAvailable(): boolean {
+  if (!existsSync(TIME_BINARY)) return false;
+  const probe = spawnSync(TIME_BINARY, ['-f', '%M', 'true'], { encoding: 'utf8' });
+  return probe.status === 0 && /^\d+\s*$/m.test(probe.stderr ?? '');
+}
+
+/** Run a command to its end; resolves with its exit code and stderr. */
+export function runProcess(command: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
 }

@@ -1,291 +1,371 @@
 /**
- * The benchmark's result file format, its markdown rendering, and `--compare A.json B.json`.
+ * BENCHMARKS.md from a results file: tables (the machine stated beside each), charts rendered by vega (bench/charts.ts),
+ * goals with met / NOT MET, and anchors from elsewhere in separate cited columns, never mixed with measured ones.
  */
+import { dirname, relative } from 'node:path';
+import { writeFileAtomic } from '../src/util/atomic-fs.ts';
+import { CITED_PROOF_SECONDS, CITED_PTAU_SECONDS, CITED_SNARKJS_VERIFIER_GAS, CITED_VERIFY_WARM_MS, SEMAPHORE_GAS } from './anchors.ts';
+import { machineLine, writeCharts } from './charts.ts';
 import type { Stats } from './common.ts';
+import { LATENCY_GOAL, THROUGHPUT_GOAL, type BenchResults } from './results.ts';
 
-export const REPORT_SCHEMA = 'zkai-bench-v1';
-
-/** Goals of the issue: pool throughput >= 1.0x the warm multithreaded API loop; single proof <= 1.05x warm snarkjs. */
-export const THROUGHPUT_GOAL = 1.0;
-export const LATENCY_GOAL = 1.05;
-
-export interface ApproachReport {
-  /** `cli`, `api`, or `pool-w<workers>c<curveThreads>`. */
-  id: string;
-  kind: 'cli' | 'api' | 'pool';
-  label: string;
-  shape: { workers: number; curveThreads: number } | null;
-  /** The option sets that gave this shape (e.g. `default` and `{workers:2, curveThreads:2}`). */
-  shapeNames: string[];
-  isDefaultPool: boolean;
-  proofs: number;
-  failed: number;
-  wallSeconds: number;
-  proofsPerSecond: number | null;
-  /** Per-proof latency: CLI process wall time; API loop iteration; pool time in the worker (witness + prove). */
-  latencyMs: Stats | null;
-  witnessMs: Stats | null;
-  proveMs: Stats | null;
-  /** Warm single-proof latency (API: the loop's iterations; pool: sequential proofs after the batch). */
-  singleLatencyMs: Stats | null;
-  /** API: the first proof (curve build included); pool: start + one warm-up proof per worker. */
-  coldMs: number | null;
-  peakRssBytes: Stats | null;
-  proofBytes: Stats | null;
-  /** The last proof checked with `groth16.verify` against the verification key. */
-  verified: boolean | null;
-  /** The child process ended on its own after writing its result. */
-  exitedCleanly: boolean;
-  childSeconds: number;
-  workerThreads?: number;
-  coldLoadsInBatch?: number;
-  notes: string[];
-  errors: string[];
-}
-
-export interface Comparison {
-  poolId: string;
-  poolLabel: string;
-  isDefaultPool: boolean;
-  throughputVsApi: number | null;
-  throughputVsCli: number | null;
-  singleLatencyVsApi: number | null;
-  throughputGoalMet: boolean | null;
-  latencyGoalMet: boolean | null;
-}
-
-export interface CircuitReport {
-  label: string;
-  targetPower: number;
-  links: number;
-  constraints: number;
-  publicInputs: number;
-  outputs: number;
-  wires: number;
-  requiredPower: number;
-  zkeyBytes: number;
-  wasmBytes: number;
-  compile: { cached: boolean; seconds: number };
-  setup: {
-    keysCached: boolean;
-    ptauPower: number;
-    ptauFile: string;
-    ptauGeneratedThisRun: boolean;
-    ptauSeconds: number;
-    setupSeconds: number;
-    contributeSeconds: number;
-    totalSeconds: number;
-  };
-  approaches: ApproachReport[];
-  comparisons: Comparison[];
-}
-
-export interface BenchReport {
-  schema: typeof REPORT_SCHEMA;
-  profile: string;
-  startedAt: string;
-  finishedAt: string;
-  durationSeconds: number;
-  machine: {
-    cores: number;
-    availableParallelism: number;
-    model: string;
-    memoryBytes: number;
-    platform: string;
-    arch: string;
-    node: string;
-    loadAverageAtStart: number[];
-    loadAverageAtEnd: number[];
-  };
-  packages: Record<string, string>;
-  config: { cliProofs: number; apiProofs: number; poolProofs: number; singleProofs: number; powers: number[] };
-  circuits: CircuitReport[];
-  goals: { defaultPool: string; throughputMet: boolean | null; latencyMet: boolean | null; perCircuit: Array<{ circuit: string; throughputVsApi: number | null; singleLatencyVsApi: number | null }> };
-}
-
-const seconds = (ms: number | null | undefined, digits = 3) => (ms === null || ms === undefined ? '–' : (ms / 1000).toFixed(digits));
-const triple = (value: Stats | null, format: (n: number) => string) =>
-  value === null ? '–' : value.min === value.max ? format(value.median) : `${format(value.min)} / ${format(value.median)} / ${format(value.max)}`;
+const fixed = (digits: number) => (n: number) => n.toFixed(digits);
+const sec = (ms: number | null | undefined, digits = 3) => (ms === null || ms === undefined ? '–' : (ms / 1000).toFixed(digits));
+const triple = (value: Stats | null | undefined, format: (n: number) => string) =>
+  !value ? '–' : value.min === value.max ? format(value.median) : `${format(value.min)} / **${format(value.median)}** / ${format(value.max)}`;
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
-const ratio = (value: number | null) => (value === null ? '–' : `${value.toFixed(2)}x`);
-const yesNo = (value: boolean | null) => (value === null ? '–' : value ? 'yes' : '**no**');
+const ratio = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${value.toFixed(2)}x`);
+const met = (value: boolean | null) => (value === null ? 'not measured' : value ? 'met' : '**NOT MET**');
+const int = (n: number) => n.toLocaleString('en-US');
 
 function cell(text: string): string {
-  return text.replace(/\|/g, '\\|');
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-function table(header: string[], rows: string[][]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
+export function table(header: string[], rows: string[][]): string {
+  return [`| ${header.map(cell).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
 }
 
-/** The report as markdown (the same text goes to stdout and to `bench/results/latest.md`). */
-export function renderMarkdown(report: BenchReport): string {
-  const m = report.machine;
-  const lines: string[] = [];
-  lines.push(`# zkai benchmark: ${report.profile} profile, ${report.startedAt}`);
-  lines.push('');
-  lines.push(
-    `Machine: ${m.cores} cores (${m.model}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.platform}/${m.arch}, Node ${m.node}. ` +
-      `Packages: ${Object.entries(report.packages).map(([name, version]) => `${name} ${version}`).join(', ')}. ` +
-      `Load average (1 min) at start ${m.loadAverageAtStart[0]?.toFixed(2)}, at end ${m.loadAverageAtEnd[0]?.toFixed(2)}. ` +
-      `Run took ${(report.durationSeconds / 60).toFixed(1)} min.`,
-  );
-  lines.push('');
-  lines.push(
-    `Proofs per approach: CLI ${report.config.cliProofs} processes, warm API loop ${report.config.apiProofs} (+1 cold), ` +
-      `pool batch ${report.config.poolProofs} (+1 warm-up per worker) then ${report.config.singleProofs} single proofs. ` +
-      'Circuits: chains of Poseidon(2) (240 constraints each), 1 public input, 1 output.',
-  );
-  lines.push('');
-  lines.push('## Setup cost (development ptau, generated locally when not cached)');
-  lines.push('');
-  lines.push(
-    table(
-      ['circuit', 'constraints', 'ptau used', 'ptau generation s', 'groth16 setup s', 'contribution s', 'zkey MiB', 'source'],
-      report.circuits.map((c) => [
-        c.label,
-        String(c.constraints),
-        `${c.setup.ptauFile} (2^${c.setup.ptauPower})`,
-        c.setup.ptauGeneratedThisRun ? c.setup.ptauSeconds.toFixed(1) : 'cached',
-        c.setup.keysCached ? 'cached' : c.setup.setupSeconds.toFixed(1),
-        c.setup.keysCached ? 'cached' : c.setup.contributeSeconds.toFixed(1),
-        (c.zkeyBytes / 2 ** 20).toFixed(1),
-        [c.compile.cached ? 'circuit from cache' : `compiled in ${c.compile.seconds.toFixed(1)} s`, c.setup.keysCached ? 'keys from cache' : 'keys made in this run'].join(', '),
-      ]),
-    ),
-  );
-  for (const c of report.circuits) {
-    lines.push('');
-    lines.push(`## ${c.label}: ${c.constraints.toLocaleString('en-US')} constraints (${c.links} Poseidon links, ptau power ${c.requiredPower})`);
-    lines.push('');
-    lines.push(
-      table(
-        ['approach', 'proofs', 'proofs/s', 'latency s min / med / max', 'witness s (med)', 'prove s (med)', 'single proof s (med)', 'cold s', 'peak RSS MiB', 'proof.json bytes', 'verified'],
-        c.approaches.map((a) => [
-          a.label,
-          a.failed > 0 ? `${a.proofs} (+${a.failed} failed)` : String(a.proofs),
-          a.proofsPerSecond === null ? '–' : a.proofsPerSecond.toFixed(2),
-          triple(a.latencyMs, (n) => seconds(n)),
-          seconds(a.witnessMs?.median),
-          seconds(a.proveMs?.median),
-          seconds(a.singleLatencyMs?.median),
-          a.kind === 'cli' ? 'every proof' : seconds(a.coldMs, 2),
-          triple(a.peakRssBytes, mib),
-          triple(a.proofBytes, String),
-          a.verified === null ? '–' : a.verified ? 'yes' : '**NO**',
-        ]),
-      ),
-    );
-    lines.push('');
-    lines.push(
-      table(
-        ['pool shape', 'pool / warm API throughput', 'pool / CLI throughput', 'pool single / warm API single latency', `throughput goal (>= ${THROUGHPUT_GOAL.toFixed(2)}x)`, `latency goal (<= ${LATENCY_GOAL.toFixed(2)}x)`],
-        c.comparisons.map((cmp) => [
-          cmp.poolLabel,
-          ratio(cmp.throughputVsApi),
-          ratio(cmp.throughputVsCli),
-          ratio(cmp.singleLatencyVsApi),
-          yesNo(cmp.throughputGoalMet),
-          yesNo(cmp.latencyGoalMet),
-        ]),
-      ),
-    );
-    const notes = c.approaches.flatMap((a) => [
-      ...a.notes.map((note) => `${a.label}: ${note}`),
-      ...a.errors.slice(0, 3).map((error) => `${a.label}: ERROR ${error}`),
-      ...(a.exitedCleanly ? [] : [`${a.label}: the child process did not exit by itself and was killed`]),
-    ]);
-    if (notes.length > 0) {
-      lines.push('');
-      for (const note of notes) lines.push(`- ${note}`);
-    }
+export interface RenderOptions {
+  /** Relative links to the chart files, by chart file name (e.g. `proving-latency.svg` -> `bench/charts/proving-latency.svg`). */
+  chartLinks?: Map<string, string>;
+  /** The results file this was made from, as shown in the header. */
+  resultsFile?: string;
+}
+
+/** BENCHMARKS.md for a results file. */
+export function renderMarkdown(results: BenchResults, options: RenderOptions = {}): string {
+  const m = results.machine;
+  const machine = `_Machine: ${machineLine(results)}; Node ${m.node}._`;
+  const links = options.chartLinks ?? new Map<string, string>();
+  const chart = (file: string, alt: string) => (links.has(file) ? [`![${alt}](${links.get(file)})`, ''] : []);
+  const out: string[] = [];
+  const push = (...lines: string[]) => out.push(...lines);
+
+  push('# zkai benchmarks', '');
+  push(`<!-- Generated by bench/report.ts from ${options.resultsFile ?? 'a results file'}: do not edit by hand. Regenerate with \`npm run bench\` or \`tsx bench/main.ts --report-only RESULTS.json\`. -->`, '');
+  if (results.tiny) push('> **Tiny run (plumbing check): smallest sizes and one repetition. These figures are not benchmarks.**', '');
+  if (results.load.underLoad) {
+    push(`> **Measured under load:** ${results.load.note}. Absolute times are inflated and noisier than on an idle machine; ratios measured in the same run (pool vs CLI vs warm API) are less affected, but not immune.`, '');
   }
-  lines.push('');
-  lines.push('## Goals (default pool shape)');
-  lines.push('');
-  const g = report.goals;
-  lines.push(
-    `Default pool: ${g.defaultPool}. Throughput >= ${THROUGHPUT_GOAL.toFixed(2)}x the warm multithreaded API loop: ${verdict(g.throughputMet)}. ` +
-      `Single proof <= ${LATENCY_GOAL.toFixed(2)}x warm snarkjs: ${verdict(g.latencyMet)}.`,
+  push(
+    `Profile **${results.tiny ? 'tiny (plumbing check)' : results.profile}**, started ${results.startedAt}, took ${(results.durationSeconds / 60).toFixed(1)} min (estimated up front: ${(results.estimatedSeconds / 60).toFixed(1)} min). ` +
+      `Machine: ${m.availableParallelism} cores (${m.cpuModel}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.platform} ${m.release} ${m.arch}. ` +
+      `Versions: ${Object.entries(results.versions).map(([name, version]) => `${name} ${version}`).join(', ')}. Load: ${results.load.note}.`,
+    '',
   );
-  lines.push('');
-  for (const row of g.perCircuit) {
-    lines.push(`- ${row.circuit}: throughput ${ratio(row.throughputVsApi)} of warm API, single-proof latency ${ratio(row.singleLatencyVsApi)} of warm API`);
-  }
-  lines.push('');
-  lines.push(
-    'Legend: latency is per proof (CLI: one `snarkjs groth16 fullprove` process, start to exit; API: witness + prove in the warm loop, ' +
-      'where `wtns.calculate` reads and instantiates the witness wasm on every call as snarkjs does, while pool workers keep it warm; ' +
-      'pool: time in the worker, witness + prove, without queueing). Single proof: API loop median; pool: one job at a time after the batch, ' +
-      'submission to result. Cold: API first proof incl. curve build; pool start + one warm-up proof per worker. ' +
-      'Peak RSS: maxRSS of the approach\'s process (pool: includes its worker threads; CLI: per proof process, via /usr/bin/time). ' +
-      'Ratios come from the same run. Figures are min / median / max.',
+  push(
+    'How to read: every measured figure comes from this one run, on this one machine. Figures with repetitions are min / **median** / max. ' +
+      'Ratios against the anchors (snarkjs CLI, warm snarkjs API loop, rapidsnark, the EIP-1108 floor) are computed pair by pair from figures of this same run, ' +
+      'because absolute times on a shared machine drift. Columns marked **cited** hold figures from papers or other projects, never measured here; their sources are listed under [Anchors](#anchors-cited-not-measured-here).',
+    '',
   );
-  return `${lines.join('\n')}\n`;
-}
 
-function verdict(met: boolean | null): string {
-  return met === null ? 'not measured' : met ? 'MET' : 'NOT MET';
-}
+  // ---- goals ----
+  push('## Goals', '', machine, '');
+  push(results.goals.length === 0 ? 'No goal was measured in this run.' : table(['part', 'goal', 'measured in this run', 'verdict'], results.goals.map((g) => [g.part, g.goal, g.measured, met(g.met)])), '');
 
-/** `--compare A.json B.json`: what got faster or slower from A to B, approach by approach. */
-export function renderComparison(a: BenchReport, b: BenchReport, aName: string, bName: string): string {
-  const lines: string[] = [];
-  lines.push(`# zkai benchmark comparison`);
-  lines.push('');
-  lines.push(`A: ${aName} (${a.profile}, ${a.startedAt}, ${a.machine.cores} cores, Node ${a.machine.node}, snarkjs ${a.packages.snarkjs ?? '?'})`);
-  lines.push(`B: ${bName} (${b.profile}, ${b.startedAt}, ${b.machine.cores} cores, Node ${b.machine.node}, snarkjs ${b.packages.snarkjs ?? '?'})`);
-  if (a.machine.model !== b.machine.model || a.machine.cores !== b.machine.cores) lines.push('', '**Different machines: the comparison is only indicative.**');
-  lines.push('');
-  const rows: string[][] = [];
-  const change = (before: number | null | undefined, after: number | null | undefined, higherIsBetter: boolean) => {
-    if (before === null || before === undefined || after === null || after === undefined || before === 0) return { text: '–', verdict: 'n/a' };
-    const delta = after / before - 1;
-    const better = higherIsBetter ? delta > 0 : delta < 0;
-    const verdict = Math.abs(delta) < 0.03 ? 'same (within 3%)' : better ? 'faster' : 'slower';
-    return { text: `${delta >= 0 ? '+' : ''}${(delta * 100).toFixed(1)}%`, verdict };
-  };
-  const onlyIn: string[] = [];
-  for (const circuitB of b.circuits) {
-    const circuitA = a.circuits.find((c) => c.label === circuitB.label);
-    if (!circuitA) {
-      onlyIn.push(`${circuitB.label} only in B`);
-      continue;
-    }
-    for (const approachB of circuitB.approaches) {
-      const approachA = circuitA.approaches.find((x) => x.id === approachB.id);
-      if (!approachA) {
-        onlyIn.push(`${circuitB.label} ${approachB.label} only in B`);
-        continue;
-      }
-      const throughput = change(approachA.proofsPerSecond, approachB.proofsPerSecond, true);
-      const latency = change(approachA.latencyMs?.median, approachB.latencyMs?.median, false);
-      const single = change(approachA.singleLatencyMs?.median, approachB.singleLatencyMs?.median, false);
-      const rss = change(approachA.peakRssBytes?.median, approachB.peakRssBytes?.median, false);
-      rows.push([
-        circuitB.label,
-        approachB.label,
-        `${approachA.proofsPerSecond?.toFixed(2) ?? '–'} → ${approachB.proofsPerSecond?.toFixed(2) ?? '–'} (${throughput.text})`,
-        throughput.verdict,
-        `${seconds(approachA.latencyMs?.median)} → ${seconds(approachB.latencyMs?.median)} (${latency.text})`,
-        `${seconds(approachA.singleLatencyMs?.median)} → ${seconds(approachB.singleLatencyMs?.median)} (${single.text})`,
-        `${approachA.peakRssBytes ? mib(approachA.peakRssBytes.median) : '–'} → ${approachB.peakRssBytes ? mib(approachB.peakRssBytes.median) : '–'} MiB (${rss.text})`,
+  // ---- proving ----
+  const proving = results.proving;
+  push('## Proof time vs circuit size', '');
+  if (!proving) push('Not measured in this run.', '');
+  else {
+    const c0 = proving.config;
+    push(
+      `Circuits: chains of Poseidon(2) (240 constraints each, 1 public input, 1 output) sized for ptau powers ${c0.powers.map((p) => `2^${p}`).join(', ')}. ` +
+        `Per approach: snarkjs CLI ${c0.cliProofs} processes; warm API loop ${c0.apiProofs} proofs (+1 cold); each pool shape a batch of ${c0.poolProofs} (+1 warm-up per worker) then ${c0.singleProofs} single proofs` +
+        `${proving.rapidsnark.binary ? `; rapidsnark ${c0.rapidsnarkProofs} proofs` : ''}. Every approach runs in its own process. ${proving.rapidsnark.note}.`,
+      '',
+    );
+    push(...chart('proving-latency.svg', 'proof time vs circuit size'), ...chart('proving-split.svg', 'witness vs prove'));
+    for (const c of proving.circuits) {
+      const cited = CITED_PROOF_SECONDS[c.targetPower];
+      push(`### ${c.label}: ${int(c.constraints)} constraints`, '', machine, '');
+      const rows = c.approaches.map((a) => [
+        a.label,
+        a.failed > 0 ? `${a.proofs} (+${a.failed} failed)` : String(a.proofs),
+        a.proofsPerSecond === null ? '–' : a.proofsPerSecond.toFixed(2),
+        triple(a.latencyMs, (n) => sec(n)),
+        triple(a.witnessMs, (n) => sec(n)),
+        triple(a.proveMs, (n) => sec(n)),
+        sec(a.singleLatencyMs?.median),
+        a.kind === 'cli' || a.kind === 'rapidsnark' ? 'every proof' : sec(a.coldMs, 2),
+        triple(a.peakRssBytes, mib),
+        triple(a.proofBytes, String),
+        a.verified === null ? '–' : a.verified ? 'yes' : '**NO**',
+        cited ? (a.kind === 'cli' ? `${cited.cli} s` : a.kind === 'api' ? `${cited.api} s` : a.kind === 'rapidsnark' ? `${cited.rapidsnark} s` : '–') : '–',
       ]);
+      if (!proving.rapidsnark.binary) {
+        rows.push(['rapidsnark (not measured: RAPIDSNARK not set)', '–', '–', '–', '–', '–', '–', '–', '–', '–', '–', cited ? `${cited.rapidsnark} s` : '–']);
+      }
+      push(
+        table(
+          ['approach', 'proofs', 'proofs/s', 'latency s', 'witness s', 'prove s', 'single proof s (median)', 'cold s', 'peak RSS MiB', 'proof.json bytes', 'verified', `cited: field notes s/proof${cited ? ` (${int(cited.constraints)} constraints)` : ''}`],
+          rows,
+        ),
+        '',
+      );
+      const notes = c.approaches.flatMap((a) => [
+        ...a.notes.map((note) => `${a.label}: ${note}`),
+        ...a.errors.slice(0, 3).map((error) => `${a.label}: ERROR ${error}`),
+        ...(a.exitedCleanly ? [] : [`${a.label}: the child process did not exit by itself and was killed`]),
+      ]);
+      for (const note of notes) push(`- ${note}`);
+      if (notes.length > 0) push('');
     }
-    for (const approachA of circuitA.approaches) {
-      if (!circuitB.approaches.some((x) => x.id === approachA.id)) onlyIn.push(`${circuitA.label} ${approachA.label} only in A`);
+    push(
+      'Latency is per proof: CLI, one `snarkjs groth16 fullprove` process from spawn to exit (it does not split witness and prove); API, witness + prove in the warm loop ' +
+        '(snarkjs reads and instantiates the witness wasm on every call); pool, time in the worker, without queueing; rapidsnark, snarkjs witness + one native prover process. ' +
+        'Single proof: one job at a time (API: the loop). Cold: API first proof incl. curve build; pool start + one warm-up proof per worker. ' +
+        'Peak RSS: maxRSS of the approach\'s process (pool: includes its worker threads; CLI and rapidsnark: per proof process, via /usr/bin/time). ' +
+        'A Groth16 proof is 8 field elements whatever the circuit: 256 bytes as EVM calldata; proof.json is snarkjs\'s JSON of it.',
+      '',
+    );
+
+    push('## Throughput: pool vs workers vs snarkjs CLI vs warm snarkjs API', '');
+    push(`Pool shapes: ${proving.shapes.map((s) => `${s.workers} worker(s) × ${s.curveThreads} curve thread(s)${s.names.length > 1 ? ` (= ${s.names.join(' = ')})` : ''}`).join('; ')}.`, '');
+    push(...chart('proving-throughput.svg', 'throughput per approach'));
+    push(machine, '');
+    push(
+      table(
+        ['circuit', 'approach', 'proofs/s', '/ warm API throughput', '/ CLI throughput', '/ rapidsnark throughput', 'single proof / warm API', `throughput goal (>= ${THROUGHPUT_GOAL.toFixed(2)}x API)`, `latency goal (<= ${LATENCY_GOAL.toFixed(2)}x API)`],
+        proving.circuits.flatMap((c) =>
+          c.comparisons.map((cmp) => {
+            const a = c.approaches.find((x) => x.id === cmp.approachId);
+            return [
+              c.label,
+              cmp.label,
+              a?.proofsPerSecond?.toFixed(2) ?? '–',
+              ratio(cmp.throughputVsApi),
+              ratio(cmp.throughputVsCli),
+              proving.rapidsnark.binary ? ratio(cmp.throughputVsRapidsnark) : 'not measured',
+              ratio(cmp.singleLatencyVsApi),
+              a?.kind === 'pool' ? met(cmp.throughputGoalMet) : '–',
+              a?.kind === 'pool' ? met(cmp.latencyGoalMet) : '–',
+            ];
+          }),
+        ),
+      ),
+      '',
+    );
+    push(`Default pool: ${proving.goals.defaultPool}. Throughput goal: ${met(proving.goals.throughputMet)}; single-proof latency goal: ${met(proving.goals.latencyMet)}.`, '');
+    push(`Cited (not measured here): the field notes record rapidsnark at 4.7x-5.2x the speed of warm snarkjs on a 2-core machine.`, '');
+  }
+
+  // ---- setup ----
+  push('## Trusted setup cost per power', '');
+  const setup = results.setup;
+  if (!setup || setup.rows.length === 0) push('Not measured in this run.', '');
+  else {
+    push('Development ptau generated from scratch (zkai `ensureDevPtau`: new, one contribution, prepare phase 2), then the Groth16 setup (`zkey new`) and one phase-2 contribution of the largest Poseidon chain of that power. Development ptau files are for testing only; production uses a Perpetual Powers of Tau file, which needs no generation.', '');
+    push(...chart('setup-cost.svg', 'setup cost per power'));
+    push(machine, '');
+    push(
+      table(
+        ['power', 'runs', 'constraints', 'ptau: new s', 'ptau: contribute s', 'ptau: prepare phase 2 s', 'ptau total s', 'ptau MiB', 'groth16 setup s', 'contribution s', 'zkey MiB', 'cited: field notes ptau s'],
+        setup.rows.map((r) => [
+          `2^${r.power}`,
+          String(r.repetitions),
+          int(r.constraints),
+          triple(r.ptauNewS, fixed(1)),
+          triple(r.ptauContributeS, fixed(1)),
+          triple(r.ptauPrepareS, fixed(1)),
+          triple(r.ptauTotalS, fixed(1)),
+          r.ptauBytes ? (r.ptauBytes / 2 ** 20).toFixed(1) : '–',
+          triple(r.groth16SetupS, fixed(2)),
+          triple(r.contributionS, fixed(2)),
+          r.zkeyBytes ? (r.zkeyBytes / 2 ** 20).toFixed(2) : '–',
+          CITED_PTAU_SECONDS[r.power] !== undefined ? String(CITED_PTAU_SECONDS[r.power]) : '–',
+        ]),
+      ),
+      '',
+    );
+    for (const r of setup.rows) for (const e of r.errors) push(`- 2^${r.power}: ERROR ${e}`);
+  }
+
+  // ---- verify ----
+  push('## Off-chain verification', '');
+  const verify = results.verify;
+  if (!verify || verify.rows.length === 0) push('Not measured in this run.', '');
+  else {
+    push(`Warm: zkai \`verifyProof\` repeated ${verify.warmRepetitions} times in a process that has verified before. Cold: a fresh process per verification (${verify.coldRepetitions} times): the first \`verifyProof\` in it (BN254 curve build included), and the process from spawn to exit (node and the tsx loader included). The snarkjs CLI (\`snarkjs groth16 verify\`, one process per verification) is measured in the same run.`, '');
+    push(...chart('verify.svg', 'off-chain verification'));
+    push(machine, '');
+    push(
+      table(
+        ['circuit', 'public inputs', 'warm ms', 'cold ms (first in process)', 'cold process ms (start to exit)', 'snarkjs CLI ms', 'cold / warm', 'valid', 'cited: field notes warm ms'],
+        verify.rows.map((r) => [
+          `${r.circuit} (${int(r.constraints)})`,
+          String(r.publicInputs),
+          triple(r.warmMs, fixed(1)),
+          triple(r.coldMs, fixed(0)),
+          triple(r.coldProcessMs, fixed(0)),
+          triple(r.cliMs, fixed(0)),
+          ratio(r.coldMs && r.warmMs ? r.coldMs.median / r.warmMs.median : null),
+          r.valid ? 'yes' : '**NO**',
+          `about ${CITED_VERIFY_WARM_MS}`,
+        ]),
+      ),
+      '',
+    );
+    for (const r of verify.rows) for (const e of r.errors) push(`- ${r.circuit}: ERROR ${e}`);
+  }
+
+  // ---- service (placeholder) ----
+  push('## HTTP service: requests per second', '');
+  const service = results.service;
+  if (!service || service.status === 'not-built') {
+    push(`Placeholder: ${service?.note ?? 'not measured'}. The results file has a \`service\` section and this table will be filled by \`bench/service.ts\`.`, '');
+  } else {
+    push(machine, '');
+    push(table(['endpoint', 'concurrency', 'requests/s', 'latency ms'], service.rows.map((r) => [r.endpoint, String(r.concurrency), triple(r.requestsPerSecond, fixed(1)), triple(r.latencyMs, fixed(0))])), '');
+    if (service.note) push(service.note, '');
+  }
+
+  // ---- datasets ----
+  push('## Datasets', '');
+  const dataset = results.dataset;
+  if (!dataset) push('Not measured in this run.', '');
+  else {
+    push(`Example schema and policy (\`${dataset.example}\`: ${dataset.rules} rules, ${dataset.aggregates} aggregates), commitment included. Single circuits proven up to ${dataset.proveUpTo} records: the first proof in a new pool (loads the key), then warm proofs.`, '');
+    push(...chart('dataset-constraints.svg', 'constraints per record'));
+    push(machine, '');
+    push(
+      table(
+        ['records in one circuit', 'constraints', 'per record', 'ptau', 'first proof s (new pool)', 'warm proof s', 'verified'],
+        dataset.sizes.map((s) => [
+          String(s.records),
+          int(s.constraints),
+          s.perRecord.toFixed(1),
+          s.ptauPower ? `2^${s.ptauPower}` : '–',
+          s.coldProveS === undefined ? 'not proven' : s.coldProveS.toFixed(2),
+          triple(s.proveS, fixed(2)),
+          s.verified === undefined ? '–' : s.verified ? 'yes' : '**NO**',
+        ]),
+      ),
+      '',
+    );
+    const c = dataset.chunked;
+    if (c) {
+      push(machine, '');
+      push(
+        table(
+          ['rows', 'chunks x records', 'constraints per chunk', 'commit s', 'prove s', 'per chunk s', 'rows/s', 'verify s', 'verified', '10,000 rows (extrapolated)'],
+          [[int(c.rows), `${c.chunks} x ${c.recordsPerChunk} (${c.subtrees} subtree(s) of ${2 ** c.chunkDepth})`, int(c.constraintsPerChunk), c.commitSeconds.toFixed(2), c.proveSeconds.toFixed(1), triple(c.perChunkS, fixed(2)), c.rowsPerSecond.toFixed(1), c.verifySeconds.toFixed(2), c.verified ? 'yes' : '**NO**', `${c.minutesFor10k.toFixed(1)} min`]],
+        ),
+        '',
+      );
+      push(`Chunk circuit ${c.setupFromCache ? 'from the cache' : `compiled and set up in ${c.setupSeconds.toFixed(1)} s (not counted in the proof time)`}.`, '');
     }
   }
-  for (const circuitA of a.circuits) if (!b.circuits.some((c) => c.label === circuitA.label)) onlyIn.push(`${circuitA.label} only in A`);
-  lines.push(table(['circuit', 'approach', 'proofs/s A → B', 'throughput', 'median latency s A → B', 'single proof s A → B', 'peak RSS (median)'], rows));
-  lines.push('');
-  lines.push(
-    `Goals in A: throughput ${verdict(a.goals.throughputMet)}, latency ${verdict(a.goals.latencyMet)}. ` +
-      `Goals in B: throughput ${verdict(b.goals.throughputMet)}, latency ${verdict(b.goals.latencyMet)}.`,
+
+  // ---- models ----
+  push('## Models', '');
+  const models = results.models;
+  if (!models) push('Not measured in this run.', '');
+  else {
+    push(`Constraints measured by compiling each generated circuit (circom 2.2, --O2); "estimate" is the generator's own. Proof time: ${models.proofRepetitions} warm proof(s) after a first one that pays for setup. The circomlib-ml columns apply that project's cost formula to the same architecture: cited, not measured.`, '');
+    push(...chart('models-constraints.svg', 'model constraints'));
+    push(machine, '');
+    push(
+      table(
+        ['model', 'layers', 'f', 'weights', 'constraints (estimate)', 'parameters', 'per ReLU neuron', 'commitment per weight', 'prove s', 'peak RSS MiB', 'verified', 'cited: circomlib-ml formula', 'cited: circomlib-ml per ReLU neuron'],
+        models.rows.map((r) => [
+          r.model,
+          r.architecture,
+          String(r.fracBits),
+          r.weights,
+          `${int(r.constraints)} (${int(r.estimated)})`,
+          int(r.parameters),
+          r.constraintsPerReluNeuron === undefined ? '–' : String(r.constraintsPerReluNeuron),
+          r.commitmentPerWeight === undefined ? '–' : r.commitmentPerWeight.toFixed(1),
+          triple(r.proveS, fixed(2)),
+          r.peakRssMiB === undefined ? '–' : r.peakRssMiB.toFixed(0),
+          r.verified === undefined ? '–' : r.verified ? 'yes' : '**NO**',
+          r.circomlibMlFormula === undefined ? '–' : `${int(r.circomlibMlFormula)}${r.model.startsWith('mnist') ? ' (measured elsewhere: 73,416)' : ''}`,
+          r.reluNeurons > 0 ? '517' : '–',
+        ]),
+      ),
+      '',
+    );
+    if (models.calibration.length > 0) {
+      push(machine, '');
+      push(table(['model', 'f chosen', 'float accuracy', 'quantized accuracy'], models.calibration.map((c) => [c.model, String(c.fracBits), `${(c.floatAccuracy * 100).toFixed(1)}%`, `${(c.quantizedAccuracy * 100).toFixed(1)}%`])), '');
+      push('Calibration on 200 digits test images: the fewest fractional bits within 1 point of float.', '');
+    }
+  }
+
+  // ---- chain ----
+  push('## On-chain gas', '');
+  const chain = results.chain;
+  if (!chain) push('Not measured in this run.', '');
+  else {
+    push('On an embedded anvil. Gas from transaction receipts (21,000 base and calldata included). EIP-1108 floor = 181,000 + 6,150 x public inputs (precompiles) + 21,000 + the transaction\'s calldata (EIP-2028), computed for each transaction of this run.', '');
+    push(...chart('chain-gas.svg', 'verifier gas vs floor'));
+    push(machine, '');
+    push(
+      table(
+        ['public inputs', 'zkai gas', 'EIP-1108 floor', 'zkai / floor', 'snarkjs template gas', 'its floor', 'snarkjs / floor', 'eth_estimateGas zkai / snarkjs', 'cited: field notes snarkjs verifier gas'],
+        chain.verifiers.map((r) => [
+          String(r.publicInputs),
+          int(r.zkaiGas),
+          int(r.zkaiFloor),
+          `${(r.zkaiGas / r.zkaiFloor).toFixed(4)}x`,
+          int(r.snarkjsGas),
+          int(r.snarkjsFloor),
+          `${(r.snarkjsGas / r.snarkjsFloor).toFixed(4)}x`,
+          `${int(r.estimateZkai)} / ${int(r.estimateSnarkjs)}`,
+          CITED_SNARKJS_VERIFIER_GAS[r.publicInputs] !== undefined ? int(CITED_SNARKJS_VERIFIER_GAS[r.publicInputs] as number) : '–',
+        ]),
+      ),
+      '',
+    );
+    push('The snarkjs template returns false (instead of reverting) when the pairing runs out of gas, so its eth_estimateGas is far below what a verification needs; zkai\'s verifier reverts, so its estimate is enough.', '');
+    push(machine, '');
+    push(
+      table(
+        ['operation', 'gas', 'verification floor (181,000 + 6,150 x inputs + 21,000)', 'gas / floor', 'note', 'cited: Semaphore validateProof', 'gas / Semaphore (cited)'],
+        chain.operations.map((o) => {
+          const floor = o.publicInputs === undefined ? null : 181_000 + 6_150 * o.publicInputs + 21_000;
+          const verifies = o.publicInputs !== undefined;
+          return [
+            o.operation,
+            int(o.gas),
+            floor === null ? '–' : int(floor),
+            floor === null ? '–' : `${(o.gas / floor).toFixed(2)}x`,
+            o.note,
+            verifies ? `${int(SEMAPHORE_GAS.low)}-${int(SEMAPHORE_GAS.high)}` : '–',
+            verifies ? `${(o.gas / SEMAPHORE_GAS.high).toFixed(2)}x-${(o.gas / SEMAPHORE_GAS.low).toFixed(2)}x` : '–',
+          ];
+        }),
+      ),
+      '',
+    );
+    push('Semaphore\'s validateProof verifies, writes a nullifier and emits an event; a zkai attestation also checks the subject\'s registered fields and the consent root, and stores an EAS-shaped record readable by uid.', '');
+  }
+
+  // ---- anchors ----
+  push('## Anchors (cited, not measured here)', '');
+  push(table(['anchor', 'figure', 'source'], results.anchors.map((a) => [a.what, a.value, a.source])), '');
+
+  // ---- parts ----
+  push('## Parts of this run', '', machine, '');
+  push(table(['part', 'status', 'seconds', 'estimated s', 'note'], results.parts.map((p) => [p.part, p.status === 'failed' ? '**failed**' : p.status, p.seconds.toFixed(0), p.estimatedSeconds.toFixed(0), [p.note, p.error].filter(Boolean).join('; ')])), '');
+  push(
+    '## Reproduce and compare',
+    '',
+    '`npm run bench` (quick profile) or `npm run bench:full`; each run writes `bench/results/<timestamp>.json` (git-ignored: results are per machine) and regenerates this file and `bench/charts/*.svg`. ' +
+      '`npm run bench -- --compare A.json B.json` prints what got faster or slower between two runs; `tsx bench/main.ts --report-only RESULTS.json` regenerates this file from a results file without measuring.',
   );
-  if (onlyIn.length > 0) {
-    lines.push('');
-    for (const note of onlyIn) lines.push(`- ${note}`);
-  }
-  return `${lines.join('\n')}\n`;
+  return `${out.join('\n')}\n`;
+}
+
+/** Write the charts into `chartsDir` and the markdown to `markdownPath`, with relative links between them. */
+export async function writeReport(results: BenchResults, options: { markdownPath: string; chartsDir: string; resultsFile?: string }): Promise<{ markdown: string; charts: string[] }> {
+  const written = await writeCharts(results, options.chartsDir);
+  const base = dirname(options.markdownPath);
+  const chartLinks = new Map(written.map(({ chart, path }) => [chart.file, relative(base, path).split('\\').join('/')]));
+  const markdown = renderMarkdown(results, { chartLinks, ...(options.resultsFile ? { resultsFile: options.resultsFile } : {}) });
+  await writeFileAtomic(options.markdownPath, markdown);
+  return { markdown, charts: written.map((w) => w.path) };
 }
