@@ -13,7 +13,9 @@ import type { FastifyInstance } from 'fastify';
 import { verificationKeyId, type Groth16VerificationKey } from '../src/chain/groth16-template.ts';
 import { resolveCacheDir } from '../src/cache/cache-dir.ts';
 import { createBundle } from '../src/data/bundle.ts';
+import { proveDatasetInChunks, type ChunkedDatasetProof } from '../src/data/chunked.ts';
 import { proveDataset, type DatasetProof } from '../src/data/dataset-proof.ts';
+import { proveInclusion, type InclusionProof } from '../src/data/inclusion.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { parsePolicy } from '../src/data/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
@@ -40,6 +42,8 @@ let app: FastifyInstance;
 let pool: ProverPool;
 let chain: AttestedChain;
 let datasetFile: DatasetProof;
+let chunkedFile: ChunkedDatasetProof;
+let inclusionFile: InclusionProof;
 
 const schema = parseSchema({
   name: 'service-test',
@@ -94,6 +98,10 @@ beforeAll(async () => {
   const bundle = createBundle(schema, [{ id: 'p-1', age: 34 }, { id: 'p-2', age: 51 }].map((cells, i) => encodeRecord(schema, cells, i + 2)));
   const { prepared: _prepared, report: _report, ...published } = await proveDataset(bundle, schema, policy, { pool });
   datasetFile = clone(published);
+  const { prepared: _chunkCircuit, ...chunked } = await proveDatasetInChunks(bundle, schema, policy, { chunkDepth: 0, pool });
+  chunkedFile = clone(chunked);
+  const { prepared: _inclusionCircuit, vkeyPath: _inclusionKey, row: _row, ...inclusion } = await proveInclusion(bundle, schema, { subjectId: 'p-2', pool });
+  inclusionFile = clone(inclusion);
   chain = await attestedChain(pool);
   fileApp = await createVerificationServer({ keys: [vkeyPath], bodyLimit: 64 * 1024, verifier: { workers: 1 } });
   app = await createVerificationServer({ cacheDir: resolveCacheDir(), chain: { rpcUrl: chain.chain.rpcUrl, deploymentPath: chain.deploymentPath }, verifier: { workers: 1 } });
@@ -310,6 +318,25 @@ describe('POST /v1/verify', () => {
     const conflict = await post(app, { ...datasetFile, expect: { count: '5' } });
     expect(conflict.status).toBe(400);
     expect(conflict.body.fields[0]).toMatchObject({ path: '/expect/count' });
+  });
+
+  it('verifies a chunked dataset proof file chunk by chunk, and says what it leaves to zkai data verify', async () => {
+    const { body } = await post(app, chunkedFile);
+    expect(body).toMatchObject({ valid: true, claims: null, circuit: { kind: 'dataset-chunk', known: true }, note: expect.stringMatching(/zkai data verify/) });
+    expect(body.chunks).toHaveLength(2);
+    expect(body.chunks[1].claims.values).toMatchObject({ count: '1', chunkDepth: '0', chunkSubtrees: '1', policyHash: policy.hash, schemaHash: schema.hash });
+    const lying = clone(chunkedFile);
+    lying.chunkDepth = 1;
+    const refused = await post(app, lying);
+    expect(refused.body).toMatchObject({ valid: false, reason: 'claim-mismatch', detail: expect.stringMatching(/^chunk 0: chunkDepth: expected 1, proof says 0/) });
+  });
+
+  it('verifies an inclusion proof file as `zkai data include` writes it', async () => {
+    const { body } = await post(app, inclusionFile);
+    expect(body).toMatchObject({ valid: true, circuit: { kind: 'inclusion' } });
+    expect(body.claims.values).toEqual({ root: datasetFile.commitment.root, subjectHash: inclusionFile.subjectHash, schemaHash: schema.hash, context: '0' });
+    const other = await post(app, { ...inclusionFile, root: '1' });
+    expect(other.body).toMatchObject({ valid: false, reason: 'claim-mismatch', mismatches: [{ name: 'root' }] });
   });
 
   it('verifies an inference proof file and decodes the predicted class and model hash', async () => {
