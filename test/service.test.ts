@@ -246,6 +246,12 @@ describe('POST /v1/verify', () => {
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json()).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/not valid JSON/) });
 
+    for (const payload of ['null', '[]', '"proof"', '']) {
+      const odd = await fileApp.inject({ method: 'POST', url: '/v1/verify', headers: { 'content-type': 'application/json' }, payload });
+      expect(odd.statusCode, payload).toBe(400);
+      expect(odd.json()).toMatchObject({ statusCode: 400, code: 'BAD_REQUEST' });
+    }
+
     const numbers = await post(fileApp, { proof: demo.proof, publicSignals: [Number(demo.publicSignals[0]), 18, 99], circuit: demoId });
     expect(numbers.status).toBe(400);
     expect(numbers.body.fields.map((f: { path: string }) => f.path)).toEqual(['/publicSignals/0', '/publicSignals/1', '/publicSignals/2']);
