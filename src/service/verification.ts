@@ -33,6 +33,9 @@ export interface VerifyContext {
   pairing: PairingCheck;
 }
 
+/** Chunk proofs of one request checked at the same time. */
+const CHUNKS_IN_FLIGHT = 8;
+
 interface ResolvedKey {
   vkey: VerificationKey;
   id: string;
@@ -153,8 +156,12 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
     const verdict = await verifyJob(key.vkey, interpreted.jobs[0] as ProofJob, layout, expect, context.pairing);
     return { ...verdict, circuit };
   }
+  // Chunks go to the pool a few at a time: enough to keep every worker busy, never enough to fill its queue.
   const chunks: Array<ProofVerdict & { index: number }> = [];
-  for (const job of interpreted.jobs) chunks.push({ index: job.index, ...(await verifyJob(key.vkey, job, layout, expect, context.pairing)) });
+  for (let start = 0; start < interpreted.jobs.length; start += CHUNKS_IN_FLIGHT) {
+    const batch = interpreted.jobs.slice(start, start + CHUNKS_IN_FLIGHT);
+    chunks.push(...(await Promise.all(batch.map(async (job) => ({ index: job.index, ...(await verifyJob(key.vkey, job, layout, expect, context.pairing)) })))));
+  }
   const failed = chunks.find((chunk) => !chunk.valid);
   return {
     valid: failed === undefined,
