@@ -19,6 +19,7 @@ import { proveInclusion, type InclusionProof } from '../src/data/inclusion.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { parsePolicy } from '../src/data/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
+import { proveAccuracy, type AccuracyProof } from '../src/model/accuracy.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import Fastify from 'fastify';
 import { buildOpenApiDocument, CircuitCatalog, createVerificationServer } from '../src/service/index.ts';
@@ -26,7 +27,7 @@ import { FIELD_FORMATS } from '../src/service/field-formats.ts';
 import { attestationListSchema, circuitDetailSchema, circuitListSchema, errorSchema, healthSchema, verifyResponseSchema } from '../src/service/schemas.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { BN254_BASE_FIELD, BN254_SCALAR_FIELD } from '../src/verifier/types.ts';
-import { attestedChain, type AttestedChain } from './helpers/chain-attestation.ts';
+import { attestedChain, tinyModel, type AttestedChain } from './helpers/chain-attestation.ts';
 import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -44,6 +45,7 @@ let chain: AttestedChain;
 let datasetFile: DatasetProof;
 let chunkedFile: ChunkedDatasetProof;
 let inclusionFile: InclusionProof;
+let accuracyFile: AccuracyProof;
 
 const schema = parseSchema({
   name: 'service-test',
@@ -102,6 +104,19 @@ beforeAll(async () => {
   chunkedFile = clone(chunked);
   const { prepared: _inclusionCircuit, vkeyPath: _inclusionKey, row: _row, ...inclusion } = await proveInclusion(bundle, schema, { subjectId: 'p-2', pool });
   inclusionFile = clone(inclusion);
+  // An accuracy proof file as `zkai model accuracy` writes it: the tiny model on five labelled records, two per proof.
+  const testSchema = parseSchema({
+    name: 'service-accuracy-test',
+    columns: [
+      { name: 'x0', type: 'integer', min: -2, max: 2 },
+      { name: 'x1', type: 'integer', min: -2, max: 2 },
+      { name: 'label', type: 'integer', min: 0, max: 1 },
+    ],
+  });
+  const rows = [{ x0: 1, x1: -1, label: 0 }, { x0: -2, x1: 2, label: 1 }, { x0: 2, x1: 1, label: 0 }, { x0: 0, x1: 2, label: 0 }, { x0: -1, x1: 0, label: 1 }];
+  const testSet = createBundle(testSchema, rows.map((r, i) => encodeRecord(testSchema, r, i + 2)));
+  const { prepared: _accuracyCircuit, ...accuracy } = await proveAccuracy(tinyModel().quantized, testSet, testSchema, { label: 'label', samplesPerChunk: 2, pool });
+  accuracyFile = clone(accuracy);
   chain = await attestedChain(pool);
   fileApp = await createVerificationServer({ keys: [vkeyPath], bodyLimit: 64 * 1024, verifier: { workers: 1 } });
   app = await createVerificationServer({ cacheDir: resolveCacheDir(), chain: { rpcUrl: chain.chain.rpcUrl, deploymentPath: chain.deploymentPath }, verifier: { workers: 1 } });
@@ -343,6 +358,18 @@ describe('POST /v1/verify', () => {
     expect(body.claims.values).toEqual({ root: datasetFile.commitment.root, subjectHash: inclusionFile.subjectHash, schemaHash: schema.hash, context: '0' });
     const other = await post(app, { ...inclusionFile, root: '1' });
     expect(other.body).toMatchObject({ valid: false, reason: 'claim-mismatch', mismatches: [{ name: 'root' }] });
+  });
+
+  it('verifies an accuracy proof file chunk by chunk, with each chunk\'s count of correct predictions', async () => {
+    const { body } = await post(app, accuracyFile);
+    expect(body).toMatchObject({ valid: true, circuit: { kind: 'accuracy', known: true }, note: expect.stringMatching(/zkai model verify/) });
+    expect(body.chunks).toHaveLength(3);
+    const correct = body.chunks.reduce((sum: number, chunk: { claims: { values: { correct: string } } }) => sum + Number(chunk.claims.values.correct), 0);
+    expect(correct).toBe(accuracyFile.correct);
+    expect(body.chunks[0].claims.values).toMatchObject({ modelHash: accuracyFile.model.hash, taskHash: accuracyFile.task.taskHash, context: '0' });
+    expect(Object.keys(body.chunks[0].claims.values)).toEqual(['leaf0', 'leaf1', 'correct', 'modelHash', 'taskHash', 'context']);
+    const otherTask = await post(app, { ...accuracyFile, task: { ...accuracyFile.task, taskHash: '7' } });
+    expect(otherTask.body).toMatchObject({ valid: false, reason: 'claim-mismatch', detail: expect.stringMatching(/^chunk 0: taskHash: expected 7/) });
   });
 
   it('verifies an inference proof file and decodes the predicted class and model hash', async () => {
