@@ -4,6 +4,7 @@
  */
 import { resolveCacheDir } from '../cache/cache-dir.ts';
 import { ZkaiError } from '../errors.ts';
+import { CircuitCatalog } from '../service/catalog.ts';
 import { createVerificationServer } from '../service/server.ts';
 import type { GlobalFlags } from './output.ts';
 
@@ -36,9 +37,9 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     throw new ZkaiError('BAD_OPTION', '--rpc URL and --deployment FILE go together: the node to read attestations from and the zkai deployment on it (zkai chain deploy writes the file)');
   }
   const workers = flags.workers === undefined ? undefined : integer(flags.workers, '--workers', 1, 64, 1);
+  const catalog = await CircuitCatalog.load({ keys: flags.vkey ?? [], ...(flags.cacheKeys === false ? {} : { cacheDir: resolveCacheDir(flags.cacheDir) }) });
   const app = await createVerificationServer({
-    keys: flags.vkey ?? [],
-    ...(flags.cacheKeys === false ? {} : { cacheDir: resolveCacheDir(flags.cacheDir) }),
+    catalog,
     ...(flags.rpc && flags.deployment ? { chain: { rpcUrl: flags.rpc, deploymentPath: flags.deployment } } : {}),
     bodyLimit: integer(flags.bodyLimit, '--body-limit', 1024, 256 * 1024 * 1024, 1024 * 1024),
     verifier: { ...(workers === undefined ? {} : { workers }), timeoutMs: integer(flags.timeout, '--timeout', 0, 3_600_000, 10_000) },
@@ -51,8 +52,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     await app.close();
     throw new ZkaiError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`, { hint: 'choose another --port (0: any free port)' });
   }
-  const circuits = (await app.inject({ method: 'GET', url: '/health' })).json() as { circuits: number; chain: { configured: boolean } };
-  process.stderr.write(`zkai serve: listening on ${address} (${circuits.circuits} known circuit(s), chain ${circuits.chain.configured ? flags.rpc : 'not configured'}); OpenAPI at ${address}/openapi.json\n`);
+  process.stderr.write(`zkai serve: listening on ${address} (${catalog.size} known circuit(s), chain ${flags.rpc ?? 'not configured'}); OpenAPI at ${address}/openapi.json\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
