@@ -264,7 +264,7 @@ describe('zkai chain', () => {
 
       const check = await runCli(['data', 'check', '--schema', SCHEMA, '--policy', policyPath(), '--bundle', bundle, '--registry', consentFile('consent-2'), optOut()]);
       expect(check.code).toBe(1);
-      expect(check.stdout).toContain(`row 3: patient_id = P00003 breaks registry requirement: patient_id MEMBER-OF registry consent (not listed in registry consent of root ${exported.root}): the subject REVOKED consent (leaf 1 of purpose "${PURPOSE}" on chain 31337, tree read at block ${exported.blockNumber})`);
+      expect(check.stdout).toContain(`row 3: patient_id = P00003 breaks registry requirement: patient_id MEMBER-OF registry consent (not listed in registry consent of root ${exported.root}): the subject REVOKED consent: leaf 1 is revoked (purpose "${PURPOSE}" on chain 31337, tree read at block ${exported.blockNumber})`);
       expect(check.stdout).not.toMatch(/row 2:/);
       const checked = await runCli(['--json', 'data', 'check', '--schema', SCHEMA, '--policy', policyPath(), '--bundle', bundle, '--registry', consentFile('consent-2'), optOut()]);
       expect(checked.code).toBe(1);

@@ -823,7 +823,7 @@ export async function chainConsentTreeCommand(flags: ConsentTreeFlags): Promise<
       `  tree     depth ${shown.depth}, ${shown.leaves.length} leaves (${live} live, ${shown.leaves.length - live} revoked); replaced roots acceptable for ${shown.rootWindow} s`,
       ...(exported
         ? [
-            `  registry file ${exported.out}: registry "${exported.name}" of column ${exported.field}; ${exported.ids} of your ids have live consent: ${exported.live}, revoked: ${exported.revoked}, never granted: ${exported.none}`,
+            `  registry file ${exported.out}: registry "${exported.name}" of column ${exported.field}; your ${exported.ids} ids: ${exported.live} with live consent, ${exported.revoked} revoked, ${exported.none} never granted`,
             `    use it: zkai data check | prove ... --registry ${exported.out}   (a policy's { "kind": "MEMBER-OF", "field": "${exported.field}", "registry": "${exported.name}", "depth": ${shown.depth} })`,
             `    the root is the chain's at block ${shown.blockNumber}: the registry accepts proofs with it while it is current or replaced less than ${shown.rootWindow} s ago`,
             ...(flags.ids ? ['    the file lists your ids: keep it private; verifiers trust the root (zkai data verify --registry NAME=ROOT)'] : ['    no --ids: no id is a member (enough for a verifier to check the root; a data holder gives its ids)']),

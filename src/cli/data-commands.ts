@@ -125,7 +125,7 @@ function consentExplainer(registries: readonly Registry[], schema: Schema): (vio
       }
     }
     const source = registry.consent?.source;
-    const where = source ? ` of purpose "${source.purpose}" on chain ${source.chainId}, tree read at block ${source.blockNumber}` : '';
+    const where = source ? ` (purpose "${source.purpose}" on chain ${source.chainId}, tree read at block ${source.blockNumber})` : '';
     lookups.set(registry.name, { status: consentStatusLookup(registry, column), ids, where });
   }
   return (violation) => {
@@ -135,12 +135,12 @@ function consentExplainer(registries: readonly Registry[], schema: Schema): (vio
     const status = lookup.status(value);
     const reason =
       status.state === 'revoked'
-        ? `the subject REVOKED consent (leaf ${status.index}${lookup.where})`
+        ? `the subject REVOKED consent: leaf ${status.index} is revoked${lookup.where}`
         : status.state === 'none'
-          ? `the subject has NOT CONSENTED (no grant of this id${lookup.where})`
+          ? `the subject has NOT CONSENTED: no grant for this id${lookup.where}`
           : status.state === 'unlisted'
-            ? `consent is live (leaf ${status.index}${lookup.where}), but the id is not among the --ids the registry file was exported with: export it again with this id`
-            : `consent is live (leaf ${status.index}${lookup.where}), but another listed id has the same key`;
+            ? `consent is live at leaf ${status.index}${lookup.where}, but the id is not among the --ids the registry file was exported with: export it again with this id`
+            : `consent is live at leaf ${status.index}${lookup.where}, but another listed id has the same key`;
     const id = lookup.ids.get(value);
     return { consent: { ...status, reason }, ...(id === undefined ? {} : { id }) };
   };
@@ -350,7 +350,7 @@ export async function dataProveCommand(
         `proof written to ${flags.out}: the dataset of root ${proof.commitment.root} (${proof.commitment.count} records) satisfies policy "${proof.policy.name}"`,
         `  circuit            ${prepared.circuit.info.constraints} constraints, capacity ${prepared.generated.capacity} records (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'})`,
         `  verification key   ${prepared.keys.vkeyPath}${flags.vkeyOut ? ` (copied to ${flags.vkeyOut})` : ''}`,
-        ...consentLines(registries, flags.out),
+        ...consentLines(registries, flags.out, context),
         `  time               ${seconds(elapsed)}`,
         ...contextLine(context, flags.out),
         `  verify with: zkai data verify --vkey ${vkey} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json${registryFlags(proof.registries)}`,
@@ -394,13 +394,14 @@ function readableViolation(error: PolicyViolationError, schema: Schema, policy: 
 }
 
 /** Lines for people on the consent registries a proof was made against: where their root was read, and how to attest. */
-function consentLines(registries: readonly Registry[], proofPath: string): string[] {
+function consentLines(registries: readonly Registry[], proofPath: string, context: bigint | undefined): string[] {
   return registries.flatMap((registry) => {
     const source = registry.consent?.source;
     if (!source) return [];
+    const attest = `zkai chain attest ${proofPath} --nonce NONCE --consent-registry ${registry.name} --purpose ${source.purpose}`;
     return [
-      `  consent registry   ${registry.name}: the root of purpose "${source.purpose}" on chain ${source.chainId} at block ${source.blockNumber}; the registry accepts it while it is current or replaced less than ${source.rootWindow} s ago`,
-      `                     attest with: zkai chain attest ${proofPath} --nonce NONCE --consent-registry ${registry.name} --purpose ${source.purpose}`,
+      `  consent registry   ${registry.name}: the root of purpose "${source.purpose}" on chain ${source.chainId} at block ${source.blockNumber} (${new Date(source.blockTime * 1000).toISOString()}); the registry accepts it while it is current or replaced less than ${source.rootWindow} s ago`,
+      context ? `                     attest with: ${attest}` : `                     to attest it on chain, prove with --context (zkai chain context prints one), then: ${attest}`,
     ];
   });
 }
@@ -443,7 +444,7 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
       [
         `chunked proof written to ${flags.out}: ${published.chunks.length} chunks of up to ${subtrees * 2 ** chunkDepth} records${subtrees > 1 ? ` (${subtrees} subtrees of ${2 ** chunkDepth})` : ''} (${prepared.circuit.info.constraints} constraints each) for ${published.commitment.count} records, in ${seconds(elapsed)}`,
         `  verification key   ${prepared.keys.vkeyPath} (the chunk circuit's)`,
-        ...consentLines(registries, flags.out),
+        ...consentLines(registries, flags.out, context),
         ...contextLine(context, flags.out),
         `  verify with: zkai data verify --vkey ${flags.vkeyOut ?? prepared.keys.vkeyPath} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json${registryFlags(published.registries)}`,
         ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
