@@ -175,7 +175,7 @@ async function measure(options: Options, planOnly: boolean): Promise<void> {
       proving: `proof time vs size at ${profile.proving.powers.map((p) => `2^${p}`).join(', ')}: snarkjs CLI x${profile.proving.cliProofs}, warm API x${profile.proving.apiProofs}, pool shapes x${profile.proving.poolProofs}${rapid.binary ? `, rapidsnark x${profile.proving.rapidsnarkProofs}` : ' (no RAPIDSNARK: skipped)'}`,
       verify: `off-chain verify at ${profile.verify.powers.map((p) => `2^${p}`).join(', ')}: warm x${profile.verify.warmRepetitions}, cold x${profile.verify.coldRepetitions}, snarkjs CLI x${profile.verify.coldRepetitions}`,
       setup: `trusted setup from scratch at ${profile.setup.powers.map((p) => `2^${p.power} x${p.repetitions}`).join(', ')}`,
-      service: 'HTTP service requests/s: placeholder, not built yet (nothing runs)',
+      service: 'HTTP service requests/s: placeholder (bench/service.ts), not measured yet (nothing runs)',
       dataset: `dataset policy circuits at ${profile.dataset.sizes.join(', ')} records (proving up to ${profile.dataset.proveUpTo}), chunked proof of ${profile.dataset.rows} rows`,
       models: `models ${profile.models.models.join(', ')}${profile.models.mnist ? ', 784-56-10 MLP' : ''}${profile.models.mnistFull ? ' (proven, and with private weights)' : ''}, ${profile.models.proofRepetitions} timed proof(s) each`,
       chain: `gas on anvil: verifiers at ${profile.chain.verifierInputs.join(', ')} public inputs, every registry and consent operation`,
@@ -183,7 +183,7 @@ async function measure(options: Options, planOnly: boolean): Promise<void> {
     progress(`  ${part.padEnd(8)} ~${fmtDuration(estimates.get(part) ?? 0).padStart(8)}  ${detail[part]}`);
   }
   if (options.parts.includes('proving')) for (const line of provingEstimate.lines) progress(`           ${line}`);
-  progress(`estimated total: ~${fmtDuration(estimatedSeconds)}${oneTime > 0 ? ` (of which ~${fmtDuration(oneTime)} generating development ptau files once; later runs reuse them)` : ''}; estimates come from a 2-core machine`);
+  progress(`estimated total: ~${fmtDuration(estimatedSeconds)}${oneTime > 0 ? ` (of which ~${fmtDuration(oneTime)} generating development ptau files once; later runs reuse them)` : ''}; estimates come from an idle 2-core machine`);
   if (planOnly) return;
 
   const startedAt = new Date();
