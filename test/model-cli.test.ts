@@ -149,5 +149,32 @@ describe('zkai model accuracy', () => {
     const badScale = await runCli(['model', 'accuracy', '--model', model, ...range, '--bundle', bundle, '--schema', schema, '--label', 'label', '--scale', '0.1', '--out', join(scratch, 'x.json')]);
     expect(badScale.code).toBe(1);
     expect(badScale.stderr).toMatch(/column "p0" times the scale 0.1 is not a whole number at 6 fractional bits/);
-  }, 600_000);
+
+    // On chain: prove again bound to an attester's context, then attest; the registry rebuilds the test set's root
+    // from the chunks' leaves and records the result, with the model version as subject.
+    const on = ['--chain-dir', join(scratch, 'chain')];
+    const deployed = await runCli(['--json', 'chain', 'deploy', ...on]);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    const context = JSON.parse((await runCli(['--json', 'chain', 'context', ...on])).stdout) as { nonce: string; context: string };
+    const bound = join(scratch, 'accuracy-bound.json');
+    const reproved = await runCli(['--quiet', 'model', 'accuracy', '--model', model, ...range, '--bundle', bundle, '--schema', schema, '--label', 'label', '--scale', '0.0625', '--samples-per-chunk', '4', '--out', bound, '--context', context.context], { timeoutMs: 600_000 });
+    expect(reproved.code, reproved.stderr).toBe(0);
+    const unbound = await runCli(['chain', 'attest', proof, '--nonce', context.nonce, ...on]);
+    expect(unbound.code).toBe(1);
+    expect(unbound.stderr).toMatch(/was made without a context \(context 0\)/);
+    const attested = await runCli(['--json', 'chain', 'attest', bound, '--nonce', context.nonce, '--test-set-label', 'digits-test-8', ...on], { timeoutMs: 300_000 });
+    expect(attested.code, attested.stderr).toBe(0);
+    const result = JSON.parse(attested.stdout) as { uid: string; circuit: { kind: string }; subject: { version: string }; testSet: { version: string; label: string; action: string }; accuracy: { testSet: string; correct: number; total: number }; chunkGas: string[] };
+    expect(result.circuit.kind).toBe('accuracy');
+    expect(result.testSet).toMatchObject({ label: 'digits-test-8', action: 'registered' });
+    expect(result.accuracy).toEqual({ testSet: result.testSet.version, correct: file.correct, total: 8 });
+    expect(result.chunkGas).toHaveLength(2);
+    const listed = await runCli(['chain', 'attestations', '--subject', result.subject.version, ...on]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(`accuracy`);
+    expect(listed.stdout).toContain(`${file.correct}/8 correct on test set`);
+    const wrongOption = await runCli(['chain', 'attest', join(scratch, 'proof.json'), '--nonce', context.nonce, '--test-set-label', 'x', ...on]);
+    expect(wrongOption.code).toBe(1);
+    expect(wrongOption.stderr).toContain('--test-set and --test-set-label go with accuracy proofs only');
+  }, 900_000);
 });

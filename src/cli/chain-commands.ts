@@ -23,6 +23,7 @@ import type { Column } from '../data/types.ts';
 import { INCLUSION_SIGNAL_NAMES } from '../data/inclusion.ts';
 import { loadSchema } from '../data/schema.ts';
 import { ChainError, InputFileError, ZkaiError } from '../errors.ts';
+import { accuracySignalNames } from '../model/accuracy.ts';
 import { inferenceSignalNames } from '../model/circuit-gen.ts';
 import { withFileLock } from '../util/file-lock.ts';
 import { BN254_SCALAR_FIELD, type Groth16Proof } from '../verifier/types.ts';
@@ -262,6 +263,8 @@ interface AttestableProof {
   subject: { kind: 'dataset'; root: string; schemaHash: string; commitment?: DatasetCommitmentFields } | { kind: 'model'; hash: string; name: string };
   chunks: Array<{ proof: Groth16Proof; publicSignals: string[] }>;
   chunked: boolean;
+  /** Accuracy proofs: the test set's commitment (a dataset the registry must know too). */
+  testSet?: DatasetCommitmentFields;
 }
 
 function proofPart(path: string, value: unknown, where: string): { proof: Groth16Proof; publicSignals: string[] } {
@@ -359,10 +362,27 @@ async function readAttestable(path: string): Promise<AttestableProof> {
         chunked: false,
       };
     }
-    case 'zkai-accuracy-proof-v1':
-      throw new ChainError('accuracy proofs cannot be attested on chain yet: the registry does not take accuracy circuits');
+    case 'zkai-accuracy-proof-v1': {
+      const file = raw as { model?: { name?: unknown; hash?: unknown; commitment?: unknown }; weights?: unknown; testSet?: unknown; task?: { taskHash?: unknown }; samplesPerChunk?: unknown; chunks?: unknown };
+      const weights = file.weights === 'hashed' ? 'hashed' : 'fixed';
+      const samples = file.samplesPerChunk;
+      if (!Number.isSafeInteger(samples) || (samples as number) < 1 || !Array.isArray(file.chunks) || file.chunks.length === 0) throw new InputFileError(path, 'an accuracy proof needs samplesPerChunk and chunks');
+      const testSet = commitmentOf(path, file.testSet);
+      return {
+        format,
+        kind: 'accuracy',
+        compiledId,
+        signalNames: accuracySignalNames(samples as number, weights),
+        policyHash: text(file.task?.taskHash, 'task.taskHash'),
+        registryNames: [],
+        subject: { kind: 'model', hash: text(weights === 'hashed' ? file.model?.commitment : file.model?.hash, weights === 'hashed' ? 'model.commitment' : 'model.hash'), name: typeof file.model?.name === 'string' ? file.model.name : '' },
+        chunks: file.chunks.map((chunk, j) => proofPart(path, chunk, `chunk ${j}`)),
+        chunked: true,
+        testSet,
+      };
+    }
     default:
-      throw new InputFileError(path, 'not a zkai proof that can be attested (a dataset, chunked dataset, inference or inclusion proof written by zkai)');
+      throw new InputFileError(path, 'not a zkai proof that can be attested (a dataset, chunked dataset, inference, inclusion or accuracy proof written by zkai)');
   }
 }
 
@@ -492,14 +512,16 @@ async function expirationOf(value: string | undefined, chain: ChainConnection): 
 /** `zkai chain attest <proof.json>`. */
 export async function chainAttestCommand(
   proofPath: string,
-  flags: ChainFlags & { nonce?: string; label?: string; expires?: string; irrevocable?: boolean; ref?: string; zkey?: string; consentRegistry?: string; purpose?: string; subject?: string; commitment?: string; registerOnly?: boolean },
+  flags: ChainFlags & { nonce?: string; label?: string; expires?: string; irrevocable?: boolean; ref?: string; zkey?: string; consentRegistry?: string; purpose?: string; subject?: string; commitment?: string; registerOnly?: boolean; testSet?: string; testSetLabel?: string },
 ): Promise<void> {
   const registerOnly = Boolean(flags.registerOnly);
   const nonce = registerOnly ? undefined : nonceOption(flags.nonce);
   const refUID = flags.ref === undefined ? undefined : bytes32Option(flags.ref, '--ref', 'an attestation uid');
   if (Boolean(flags.consentRegistry) !== Boolean(flags.purpose)) throw new ZkaiError('BAD_OPTION', '--consent-registry NAME and --purpose PURPOSE go together: the policy registry whose root is the purpose\'s on-chain consent root');
   if (flags.label !== undefined) labelBytes(flags.label);
+  if (flags.testSetLabel !== undefined) labelBytes(flags.testSetLabel);
   const proof = await readAttestable(proofPath);
+  if (!proof.testSet && (flags.testSet !== undefined || flags.testSetLabel !== undefined)) throw new ZkaiError('BAD_OPTION', '--test-set and --test-set-label go with accuracy proofs only');
   if (flags.consentRegistry && !proof.registryNames.includes(flags.consentRegistry)) {
     throw new ZkaiError('BAD_OPTION', `--consent-registry ${flags.consentRegistry}: the proof's policy has ${proof.registryNames.length > 0 ? `registries ${proof.registryNames.join(', ')}` : 'no registries'}`);
   }
@@ -584,10 +606,25 @@ export async function chainAttestCommand(
     // 3. The subject: a registered dataset or model version whose fields are the proof's.
     const subject = await findOrRegisterSubject(registry, deployment, proof, flags, me);
     if (subject.action === 'registered' || subject.action === 'new-version') progress(`[chain] ${subject.action === 'registered' ? 'registered' : 'published a new version of'} ${proof.subject.kind} "${subject.label}": version ${subject.version}`);
+    // An accuracy proof's test set is a registered dataset too, found or registered the same way.
+    const testSet = proof.testSet
+      ? await findOrRegisterSubject(registry, deployment, { ...proof, subject: { kind: 'dataset', root: proof.testSet.root, schemaHash: proof.testSet.schemaHash, commitment: proof.testSet } }, { ...(flags.testSetLabel !== undefined ? { label: flags.testSetLabel } : {}), ...(flags.testSet !== undefined ? { subject: flags.testSet } : {}) }, me)
+      : undefined;
+    if (testSet && (testSet.action === 'registered' || testSet.action === 'new-version')) progress(`[chain] ${testSet.action === 'registered' ? 'registered' : 'published a new version of'} test set "${testSet.label}": version ${testSet.version}`);
 
     // 4. Attest.
     const expirationTime = await expirationOf(flags.expires, session.chain);
     const options = { circuit: circuit.id, subject: subject.version, nonce: nonce as string, ...(expirationTime === undefined ? {} : { expirationTime }), ...(refUID ? { refUID } : {}), revocable: !flags.irrevocable };
+    if (testSet) {
+      const pending = await registry.accuracyProgress(subject.version, circuit.id, testSet.version);
+      if (pending.records > 0) {
+        progress(`[chain] dropping an unfinished accuracy attestation of this model on this test set (${pending.records} records accepted earlier)`);
+        await registry.resetAccuracyChunks(subject.version, circuit.id, testSet.version);
+      }
+      const made = await registry.attestAccuracy(options, testSet.version, proof.chunks, (done, total, gas) => progress(`[chain] accuracy chunk ${done}/${total} accepted (${gas} gas)`));
+      const record = (await registry.attestations({ subject: subject.version, attester: me, fromBlock: deployment.blockNumber })).find((a) => a.uid === made.uid);
+      return { ...base, subject, testSet, accuracy: made.accuracy, nonce, uid: made.uid, gas: made.gas.reduce((a, b) => a + b, 0n).toString(), chunkGas: made.gas.map(String), txHash: record?.txHash ?? '' };
+    }
     if (proof.chunked) {
       const [, records] = (await registry.contract.getFunction('chunkProgress').staticCall(subject.version, circuit.id, me)) as unknown as [bigint, bigint];
       if (records > 0n) {
@@ -619,11 +656,24 @@ export async function chainAttestCommand(
       `  gas          ${result.gas}${'chunkGas' in result ? ` (${result.chunkGas.length} chunks: ${result.chunkGas.join(', ')})` : ''}`,
       `  tx           ${result.txHash}`,
       ...circuitLines,
-      `  subject      ${s.version} (${proof.subject.kind}${s.label ? ` "${s.label}"` : ''}; ${s.action === 'existing' ? 'registered earlier' : s.action === 'given' ? 'given with --subject' : s.action === 'registered' ? `registered now, ${s.gas} gas` : `new version, ${s.gas} gas`})`,
+      `  subject      ${s.version} (${proof.subject.kind}${s.label ? ` "${s.label}"` : ''}; ${subjectAction(s, '--subject')})`,
+      ...('accuracy' in result && result.testSet
+        ? [
+            `  test set     ${result.testSet.version} (dataset${result.testSet.label ? ` "${result.testSet.label}"` : ''}; ${subjectAction(result.testSet, '--test-set')})`,
+            `  accuracy     ${result.accuracy.correct} of ${result.accuracy.total} correct (${((100 * result.accuracy.correct) / result.accuracy.total).toFixed(2)}%), recorded on chain`,
+          ]
+        : []),
       `  attester     ${result.attester}`,
       `  list with: zkai${globalFlagsText(flags)} chain attestations --subject ${s.version}${chainFlagsText(flags)}`,
     ].join('\n'),
   );
+}
+
+/** How a subject version was found, for the attest report. */
+function subjectAction(s: SubjectChoice, option: string): string {
+  if (s.action === 'existing') return 'registered earlier';
+  if (s.action === 'given') return `given with ${option}`;
+  return s.action === 'registered' ? `registered now, ${s.gas} gas` : `new version, ${s.gas} gas`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -657,14 +707,22 @@ export async function chainAttestationsCommand(flags: ChainFlags & { subject?: s
         kinds.set(a.circuit, CIRCUIT_KINDS[Number(c.kind) - 1] ?? 'unknown');
       }
       const status = a.revocationTime !== 0 ? 'revoked' : a.expirationTime !== 0 && a.expirationTime <= now ? 'expired' : 'valid';
-      out.push({ uid: a.uid, kind: kinds.get(a.circuit) as string, circuit: a.circuit, subject: a.subject, attester: a.attester, time: new Date(a.time * 1000).toISOString(), expirationTime: a.expirationTime, revocationTime: a.revocationTime, revocable: a.revocable, refUID: a.refUID, policyHash: a.policyHash, status, valid: a.valid, txHash: a.txHash });
+      out.push({ uid: a.uid, kind: kinds.get(a.circuit) as string, circuit: a.circuit, subject: a.subject, attester: a.attester, time: new Date(a.time * 1000).toISOString(), expirationTime: a.expirationTime, revocationTime: a.revocationTime, revocable: a.revocable, refUID: a.refUID, policyHash: a.policyHash, status, valid: a.valid, txHash: a.txHash, ...(a.accuracy ? { accuracy: a.accuracy } : {}) });
     }
     return out;
   });
   emit(flags, rows, () => {
     if (rows.length === 0) return `no attestations${subject ? ` of ${subject}` : ''}${attester ? ` by ${attester}` : ''}`;
-    const header = ['uid', 'kind', 'subject', 'attester', 'time', 'status'];
-    const table = rows.map((r) => [r.uid, r.kind, short(r.subject), short(r.attester), r.time.replace('.000Z', 'Z'), `${r.status}${r.revocable ? '' : ' (irrevocable)'}`]);
+    const header = ['uid', 'kind', 'subject', 'attester', 'time', 'status', 'result'];
+    const table = rows.map((r) => [
+      r.uid,
+      r.kind,
+      short(r.subject),
+      short(r.attester),
+      r.time.replace('.000Z', 'Z'),
+      `${r.status}${r.revocable ? '' : ' (irrevocable)'}`,
+      r.accuracy ? `${r.accuracy.correct}/${r.accuracy.total} correct on test set ${short(r.accuracy.testSet)}` : '',
+    ]);
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
     const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
     return [line(header), ...table.map(line)].join('\n');

@@ -313,7 +313,7 @@ chainOptions(chain.command('context'))
   .action(run(async (_options: unknown, command: Command) => chainContextCommand(merged(command))));
 
 chainOptions(chain.command('attest'))
-  .argument('<proof.json>', 'a dataset (whole or chunked), inference or inclusion proof made with --context')
+  .argument('<proof.json>', 'a dataset (whole or chunked), inference, inclusion or accuracy proof made with --context')
   .description('attest a proof on the registry: registers its circuit (owner) and its dataset or model when new, then verifies it on chain')
   .option('--nonce <hex32>', 'the nonce the proof\'s context was made with (zkai chain context)')
   .option('--label <text>', 'name of the dataset or model to register (at most 31 bytes; default: the model name, or data-<schema hash>); an existing version with the proof\'s fields is reused')
@@ -326,6 +326,8 @@ chainOptions(chain.command('attest'))
   .option('--subject <version>', 'attest about this dataset or model version id instead of finding or registering one')
   .option('--commitment <file>', 'for an inclusion proof of a dataset not registered yet: its public commitment JSON (zkai data commit --public)')
   .option('--register-only', 'only register the proof\'s circuit (registry owner), do not attest')
+  .option('--test-set <version>', 'accuracy proofs: attest against this test-set (dataset) version id instead of finding or registering one')
+  .option('--test-set-label <text>', 'accuracy proofs: name of the test set to register (default: data-<schema hash>); an existing version with the same commitment is reused')
   .action(run(async (proof: string, _options: unknown, command: Command) => chainAttestCommand(proof, merged(command))));
 
 chainOptions(chain.command('revoke'))
