@@ -2,7 +2,7 @@
  * Charts of a results file as SVG: vega-lite specs compiled to vega and rendered headless in Node
  * (`new vega.View(...).toSVG()`). No SVG is written by hand.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -261,6 +261,9 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+/** Every chart file this module can write (a run without the data of one removes its stale file). */
+export const CHART_FILES = ['proving-latency.svg', 'proving-throughput.svg', 'proving-split.svg', 'setup-cost.svg', 'verify.svg', 'chain-gas.svg', 'dataset-constraints.svg', 'models-constraints.svg'];
+
 /** Render every chart into `dir`; returns the files written. */
 export async function writeCharts(results: BenchResults, dir: string): Promise<Array<{ chart: Chart; path: string }>> {
   await mkdir(dir, { recursive: true });
@@ -270,5 +273,6 @@ export async function writeCharts(results: BenchResults, dir: string): Promise<A
     await writeFileAtomic(path, `${await renderSvg(chart.spec)}\n`);
     written.push({ chart, path });
   }
+  for (const file of CHART_FILES) if (!written.some((w) => w.chart.file === file)) await rm(join(dir, file), { force: true });
   return written;
 }
