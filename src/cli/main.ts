@@ -18,12 +18,14 @@ import {
 } from './chain-commands.ts';
 import { serveCommand } from './serve-command.ts';
 import { reportError, type GlobalFlags } from './output.ts';
+import { stopProgressBars } from './progress-bar.ts';
+import { doctorCommand } from './doctor.ts';
 
 const program = new Command('zkai')
   .description('Zero-knowledge proofs about private AI data and models: compile, set up, prove, verify off-chain and on chain.')
   .option('--json', 'print results as JSON on stdout (progress stays on stderr)')
   .option('--quiet', 'no progress output')
-  .option('--debug', 'print stack traces of errors')
+  .option('--debug', 'print the stack trace of an error and of its causes')
   .option('--cache-dir <dir>', 'cache folder for circuits, ptau and keys (default: $ZKAI_CACHE_DIR, else ~/.cache/zkai)')
   .showHelpAfterError();
 
@@ -381,6 +383,11 @@ chainOptions(consent.command('tree'))
   .action(run(async (_options: unknown, command: Command) => chainConsentTreeCommand(merged(command))));
 
 program
+  .command('doctor')
+  .description('check Node, the cache folder (size, cached ptau powers, circuits, keys), circom, solc, anvil, memory and cores; says what to do about each problem (exit code 1 if a check fails)')
+  .action(run(async (_options: unknown, command: Command) => doctorCommand(merged(command))));
+
+program
   .command('serve')
   .description('HTTP verification service: POST /v1/verify, GET /v1/circuits, GET /v1/attestations (with --rpc and --deployment), GET /health, GET /openapi.json')
   .option('--port <n>', 'port to listen on (0: any free port)', '8080')
@@ -398,7 +405,8 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  process.exitCode = reportError(flags, error);
+  process.exitCode = reportError({ ...(program.opts() as GlobalFlags), ...flags }, error);
 } finally {
+  stopProgressBars();
   await releaseCurves();
 }
