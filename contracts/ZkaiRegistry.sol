@@ -8,6 +8,16 @@ interface IZkaiVerifier {
     function VERIFICATION_KEY_ID() external view returns (bytes32);
 }
 
+/// @notice The verdict on a chunked dataset's aggregates (generated per policy by src/chain/aggregate-judge.ts):
+/// judges the partials summed over all chunks, with the policy's constants inlined.
+interface IAggregateJudge {
+    /// @return failed 0 when every aggregate holds, else the index + 1 of the first that fails
+    function judge(uint256[] calldata totals, uint256 count) external pure returns (uint256 failed);
+    function POLICY_HASH() external view returns (uint256);
+    /// @notice What each partial signal is: 0 summed over chunks, 1 a chunk's first key, 2 its last key (UNIQUE).
+    function partialKinds() external view returns (uint8[] memory);
+}
+
 /// @notice circomlibjs's Poseidon(2) contract.
 interface IPoseidon2 {
     function poseidon(uint256[2] calldata inputs) external pure returns (uint256);
@@ -126,6 +136,13 @@ contract ZkaiRegistry {
         uint64 correct; // accuracy: correct predictions so far
         bytes32 statement; // running hash of the chunks' public signals
         mapping(uint256 => uint256) frontier;
+        uint256[] totals; // aggregate partials summed over the chunks (a UNIQUE last key: the latest chunk's)
+    }
+
+    /// @notice The aggregate judge of a chunk circuit whose chunks publish aggregate partials.
+    struct AggregateJudge {
+        address judge;
+        uint8[] kinds;
     }
 
     /// @notice What an accuracy attestation says: the model version (its subject) predicted `correct` of the
@@ -162,6 +179,8 @@ contract ZkaiRegistry {
     error AlreadyRevoked(bytes32 uid);
     error ChunkShape(string reason);
     error RootMismatch(uint256 combined, uint256 registered);
+    error AggregateFailed(bytes32 circuit, uint256 aggregate);
+    error KeysNotIncreasing(uint256 chunk, uint256 previousLastKey, uint256 firstKey);
 
     // ------------------------------------------------------------------------------------------------ events
 
@@ -179,6 +198,7 @@ contract ZkaiRegistry {
     event Revoked(bytes32 indexed subject, address indexed attester, bytes32 indexed uid);
     event ChunkAccepted(bytes32 indexed subject, address indexed attester, bytes32 indexed circuit, uint32 chunk, uint64 records);
     event ChunkSessionReset(bytes32 indexed subject, address indexed attester, bytes32 indexed circuit);
+    event AggregateJudgeSet(bytes32 indexed circuit, address judge);
     event AccuracyAttested(bytes32 indexed model, bytes32 indexed testSet, bytes32 indexed uid, uint64 correct, uint64 total);
 
     // ------------------------------------------------------------------------------------------------ state
@@ -196,6 +216,8 @@ contract ZkaiRegistry {
     mapping(bytes32 => Attestation) internal attestations;
     mapping(bytes32 => bool) public usedStatements;
     mapping(bytes32 => ChunkSession) internal sessions;
+    /// @notice Aggregate judges of chunk circuits, by circuit id.
+    mapping(bytes32 => AggregateJudge) internal judges;
     /// @notice The result of each accuracy attestation, by uid.
     mapping(bytes32 => AccuracyResult) public accuracyOf;
     /// @notice zeroRoots[h]: the root of 2^h zero leaves (Poseidon(2) tree), as src/data computes it.
@@ -274,6 +296,23 @@ contract ZkaiRegistry {
         if (kind == Kind.Accuracy) {
             if (l.root == 0 || l.count <= l.root || l.modelHash == 0 || l.policyHash == 0) revert BadLayout("accuracy circuits publish their leaves, then the correct count, the model and task hashes");
         }
+    }
+
+    /// @notice Give a chunk circuit whose chunks publish aggregate partials its judge (owner only, once): a contract
+    /// generated from the circuit's policy that judges the summed partials. Without one its chunks are refused.
+    function setAggregateJudge(bytes32 id, address judge) external onlyOwner {
+        Circuit storage c = circuits[id];
+        if (c.verifier == address(0)) revert CircuitUnknown(id);
+        if (c.kind != Kind.DatasetChunk) revert WrongKind(id, c.kind);
+        if (judges[id].judge != address(0)) revert CircuitExists(id);
+        if (c.policyHash == 0 || IAggregateJudge(judge).POLICY_HASH() != c.policyHash) revert BadLayout("the judge was generated for another policy");
+        judges[id] = AggregateJudge({judge: judge, kinds: IAggregateJudge(judge).partialKinds()});
+        emit AggregateJudgeSet(id, judge);
+    }
+
+    /// @notice A chunk circuit's aggregate judge and the kinds of its partials (zero address: none).
+    function getAggregateJudge(bytes32 id) external view returns (AggregateJudge memory) {
+        return judges[id];
     }
 
     /// @notice A registered circuit.
@@ -405,24 +444,38 @@ contract ZkaiRegistry {
         if (c.kind != Kind.DatasetChunk) revert WrongKind(request.circuit, c.kind);
         Version storage v = _subjectFor(c, request.subject);
         ChunkSession storage s = sessions[keccak256(abi.encode(request.subject, request.circuit, msg.sender))];
-        (uint256 depth, uint256 subtrees, uint256 records) = _checkChunk(c, v, s, request.publicSignals, request.nonce);
+        uint256 depth = _acceptChunk(request, c, v, s);
+        if (s.records < v.count) return bytes32(0);
+
+        uint256 combined = _frontierRoot(s, v.depth - depth, depth);
+        if (combined != v.root) revert RootMismatch(combined, v.root);
+        AggregateJudge storage j = judges[request.circuit];
+        if (j.kinds.length != 0) {
+            uint256 failed = IAggregateJudge(j.judge).judge(s.totals, v.count);
+            if (failed != 0) revert AggregateFailed(request.circuit, failed - 1);
+        }
+        bytes32 all = s.statement;
+        _clear(s);
+        uid = _store(request, _signal(c.layout.policyHash, request.publicSignals), all);
+        emit Attested(request.subject, msg.sender, request.circuit, uid, request.publicSignals);
+    }
+
+    /// @dev Check, verify and fold one dataset chunk into its session; returns the chunk depth.
+    function _acceptChunk(AttestRequest calldata request, Circuit storage c, Version storage v, ChunkSession storage s) internal returns (uint256 depth) {
+        AggregateJudge storage j = judges[request.circuit];
+        uint256 subtrees;
+        uint256 records;
+        (depth, subtrees, records) = _checkChunk(c, v, s, request.publicSignals, request.nonce, j.kinds.length);
         bytes32 statement = keccak256(abi.encode(request.circuit, request.publicSignals));
         if (usedStatements[statement]) revert ProofAlreadyUsed(statement);
         usedStatements[statement] = true;
         IZkaiVerifier(c.verifier).verifyProof(request.proof, request.publicSignals);
         _foldChunk(s, request.publicSignals, depth, subtrees, v.count);
+        if (j.kinds.length != 0) _addPartials(s, j.kinds, request.publicSignals, subtrees);
         s.chunks += 1;
         s.records += uint64(records);
         s.statement = keccak256(abi.encode(s.statement, statement));
         emit ChunkAccepted(request.subject, msg.sender, request.circuit, s.chunks - 1, s.records);
-        if (s.records < v.count) return bytes32(0);
-
-        uint256 combined = _frontierRoot(s, v.depth - depth, depth);
-        if (combined != v.root) revert RootMismatch(combined, v.root);
-        bytes32 all = s.statement;
-        _clear(s);
-        uid = _store(request, _signal(c.layout.policyHash, request.publicSignals), all);
-        emit Attested(request.subject, msg.sender, request.circuit, uid, request.publicSignals);
     }
 
     /// @notice Attest a model's accuracy on a registered test set (a dataset version), proven in chunks: send the
@@ -493,7 +546,7 @@ contract ZkaiRegistry {
     }
 
     /// @dev The checks of one chunk before its proof: returns its chunk depth, subtrees and record count.
-    function _checkChunk(Circuit storage c, Version storage v, ChunkSession storage s, uint256[] calldata signals, bytes32 nonce)
+    function _checkChunk(Circuit storage c, Version storage v, ChunkSession storage s, uint256[] calldata signals, bytes32 nonce, uint256 partials)
         internal
         view
         returns (uint256 depth, uint256 subtrees, uint256 records)
@@ -505,11 +558,33 @@ contract ZkaiRegistry {
         depth = signals[c.layout.chunkDepth - 1];
         subtrees = signals[c.layout.chunkSubtrees - 1];
         if (depth > v.depth) revert ChunkShape("chunk depth above the dataset's tree depth");
-        if (c.layout.count != subtrees + 1) revert ChunkShape("chunks with aggregate partials are not supported on chain");
+        if (c.layout.count != subtrees + 1 + partials) {
+            revert ChunkShape(partials == 0 ? "the chunks publish aggregate partials: the circuit needs an aggregate judge (setAggregateJudge)" : "the chunks' partials do not match the judge's");
+        }
         uint256 size = subtrees << depth;
         uint256 left = v.count - s.records;
         records = left < size ? left : size;
         _checkField("count", c.layout.count, signals, records);
+    }
+
+    /// @dev Add a chunk's aggregate partials to the session's totals; a UNIQUE chunk's first key must be above the
+    /// previous chunk's last key (each chunk proved its own keys strictly increase).
+    function _addPartials(ChunkSession storage s, uint8[] storage kinds, uint256[] calldata signals, uint256 subtrees) internal {
+        if (s.chunks == 0) {
+            delete s.totals;
+            for (uint256 p = 0; p < kinds.length; p++) s.totals.push(0);
+        }
+        for (uint256 p = 0; p < kinds.length; p++) {
+            uint256 value = signals[subtrees + p];
+            if (kinds[p] == 0) {
+                s.totals[p] += value;
+            } else if (kinds[p] == 1) {
+                // the matching last key is the next partial; it holds the previous chunk's last key
+                if (s.chunks != 0 && value <= s.totals[p + 1]) revert KeysNotIncreasing(s.chunks, s.totals[p + 1], value);
+            } else {
+                s.totals[p] = value;
+            }
+        }
     }
 
     /// @dev Fold a chunk's subtree roots that lie inside the tree; the ones past the last record must be empty.
@@ -529,6 +604,7 @@ contract ZkaiRegistry {
         s.appended = 0;
         s.correct = 0;
         s.statement = bytes32(0);
+        delete s.totals;
     }
 
     /// @notice Drop the caller's chunks accepted so far for (subject, circuit), to start again.

@@ -279,6 +279,77 @@ describe('registry: chunked datasets', () => {
   }, 300_000);
 });
 
+describe('registry: chunked datasets with aggregates', () => {
+  const aggSchema = parseSchema({
+    name: 'registry-aggregates',
+    subjectId: 'id',
+    columns: [
+      { name: 'id', type: 'integer', min: 0, max: 1000 },
+      { name: 'age', type: 'integer', min: 0, max: 120 },
+    ],
+  });
+  const aggPolicy = parsePolicy(
+    {
+      name: 'aggregates on chain',
+      rules: [{ field: 'age', op: 'GTE', value: 18 }],
+      aggregates: [
+        { kind: 'COUNT', min: 2 },
+        { kind: 'MEAN', field: 'age', min: '30', max: '75' },
+        { kind: 'SUM', field: 'age', min: 100 },
+        { kind: 'PROPORTION', where: { field: 'age', op: 'GTE', value: 40 }, min: '0.25' },
+        { kind: 'GROUP-PARITY', groupA: { field: 'age', op: 'LT', value: 40 }, groupB: { field: 'age', op: 'GTE', value: 40 }, outcome: { field: 'age', op: 'GTE', value: 30 }, maxDifference: '0.5' },
+        { kind: 'UNIQUE', field: 'id' },
+      ],
+    },
+    aggSchema,
+  );
+  const datasetOf = (rows: Array<{ id: number; age: number }>) => createBundle(aggSchema, rows.map((r, i) => encodeRecord(aggSchema, r, i + 2)));
+  const chunkedProof = async (data: DatasetBundle, nonce: string, force = false) =>
+    proveDatasetInChunks(data, aggSchema, aggPolicy, { chunkDepth: 1, pool, force, context: await registry.contextFor(nonce, await alice.getAddress()) });
+
+  it('sums the partials over the chunks on chain and attests only when the generated judge says every aggregate holds', async () => {
+    const good = datasetOf([{ id: 1, age: 34 }, { id: 2, age: 51 }, { id: 3, age: 19 }, { id: 4, age: 62 }]);
+    const nonce = randomNonce();
+    const proof = await chunkedProof(good, nonce);
+    expect(proof.chunks).toHaveLength(2);
+    const signalNames = chunkSignalNames(aggPolicy);
+    expect(signalNames.filter((n) => n.startsWith('aggregate'))).toHaveLength(11); // MEAN 2, SUM 2, PROPORTION 1, GROUP-PARITY 4, UNIQUE 2
+    // Registering such a circuit needs its policy: the judge is generated from it.
+    await expect(registry.registerCircuit({ zkeyPath: proof.prepared.keys.zkeyPath, kind: 'dataset-chunk', signalNames, policyHash: aggPolicy.hash })).rejects.toThrow(/needs its policy/);
+    const registered = await registry.registerCircuit({ zkeyPath: proof.prepared.keys.zkeyPath, kind: 'dataset-chunk', signalNames, policy: aggPolicy });
+    expect(registered.judge?.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    const circuit = registered.circuit;
+    // The judge cannot be replaced, and only the owner sets one.
+    expect((await refusal(registry.connect(alice).setAggregateJudge(circuit, registered.judge!.address))).errorName).toBe('NotOwner');
+    expect((await refusal(registry.setAggregateJudge(circuit, registered.judge!.address))).errorName).toBe('CircuitExists');
+
+    const client = registry.connect(alice);
+    const version = (await client.registerDataset('aggregates-good', good.commitment)).version;
+    const made = await client.attestChunks({ circuit, subject: version, nonce }, proof.chunks);
+    console.info(`attestChunk with 11 aggregate partials, gas per chunk: ${made.gas.join(', ')} (judge deployed and set: ${registered.judge!.gasUsed})`);
+    expect(await client.getAttestation(made.uid)).toMatchObject({ valid: true, circuit, policyHash: aggPolicy.hash });
+
+    // A dataset whose mean age is above the policy's maximum: every chunk proof verifies (chunks do not judge
+    // aggregates), but the judge refuses the totals on the last chunk.
+    const old = datasetOf([{ id: 5, age: 90 }, { id: 6, age: 95 }, { id: 7, age: 100 }, { id: 8, age: 80 }]);
+    const oldNonce = randomNonce();
+    const oldProof = await chunkedProof(old, oldNonce, true);
+    const oldVersion = (await client.registerDataset('aggregates-old', old.commitment)).version;
+    const failed = await refusal(client.attestChunks({ circuit, subject: oldVersion, nonce: oldNonce }, oldProof.chunks));
+    expect([failed.errorName, Number(failed.args[1])]).toEqual(['AggregateFailed', 1]);
+    expect(failed.message).toContain('aggregate 1 of the circuit\'s policy fails');
+
+    // A subject id repeated across the chunk boundary: each chunk's keys increase, but the second chunk's first key is
+    // not above the first chunk's last key.
+    const repeated = datasetOf([{ id: 1, age: 34 }, { id: 2, age: 51 }, { id: 2, age: 19 }, { id: 3, age: 62 }]);
+    const repeatedNonce = randomNonce();
+    const repeatedProof = await chunkedProof(repeated, repeatedNonce, true);
+    const repeatedVersion = (await client.registerDataset('aggregates-repeated', repeated.commitment)).version;
+    const duplicate = await refusal(client.attestChunks({ circuit, subject: repeatedVersion, nonce: repeatedNonce }, repeatedProof.chunks));
+    expect(duplicate.errorName).toBe('KeysNotIncreasing');
+  }, 600_000);
+});
+
 describe('registry: accuracy attestations', () => {
   /** A labelled test set for the tiny model: two features in [-2, 2] and a class. */
   const testSchema = parseSchema({

@@ -48,6 +48,8 @@ const EXPLANATIONS: Record<string, (a: readonly unknown[]) => string> = {
   AlreadyRevoked: (a) => `attestation ${String(a[0])} is already revoked`,
   ChunkShape: (a) => `the chunk does not fit: ${String(a[0])}`,
   RootMismatch: (a) => `the chunks' subtree roots (or leaves) combine to ${String(a[0])}, not to the registered root ${String(a[1])}`,
+  AggregateFailed: (a) => `aggregate ${String(a[1])} of the circuit's policy fails on the totals of all chunks: the dataset does not satisfy the policy`,
+  KeysNotIncreasing: (a) => `chunk ${String(a[0])} starts with key ${String(a[2])}, not above the previous chunk's last key ${String(a[1])}: a subject id repeats across chunks (UNIQUE)`,
   ProofInvalid: () => 'the proof does not verify against the circuit\'s verification key',
   PublicInputNotInField: (a) => `public signal ${String(a[0])} is not below the BN254 scalar field`,
 };

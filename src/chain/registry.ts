@@ -12,6 +12,8 @@ import type { Groth16Proof } from '../verifier/types.ts';
 import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
 import { verificationKeyId, type Groth16VerificationKey } from './groth16-template.ts';
 import { decodeRegistryError } from './registry-errors.ts';
+import { deployAggregateJudge, needsAggregateJudge } from './aggregate-judge.ts';
+import type { Policy } from '../data/policy.ts';
 import { deployCompiled } from './deploy-contract.ts';
 import { compileSolidity, deployVerifier, readVerificationKey, shortEthersMessage, toZkaiVerifierArgs } from './solidity-verifier.ts';
 import type { CompiledContract } from './types.ts';
@@ -226,7 +228,8 @@ export class RegistryClient {
 
   /**
    * Register a circuit (owner only): deploys zkai's verifier for the zkey unless `verifier` is given, and records its
-   * kind and what its public signals mean.
+   * kind and what its public signals mean. A dataset chunk circuit whose chunks publish aggregate partials also gets
+   * its aggregate judge, generated from `policy` and deployed.
    */
   async registerCircuit(options: {
     zkeyPath?: string;
@@ -235,9 +238,19 @@ export class RegistryClient {
     kind: CircuitKind;
     signalNames: readonly string[];
     policyHash?: string;
+    /** The circuit's policy: needed for a chunk circuit with aggregate partials (its judge is made from it). */
+    policy?: Policy;
     consent?: { registryName: string; purpose: string };
     uri?: string;
-  }): Promise<{ circuit: string; verifier: string; gasUsed: bigint; verifierDeployGas?: bigint }> {
+  }): Promise<{ circuit: string; verifier: string; gasUsed: bigint; verifierDeployGas?: bigint; judge?: { address: string; gasUsed: bigint } }> {
+    const policyHash = options.policyHash ?? options.policy?.hash;
+    if (options.policy && options.policyHash !== undefined && options.policyHash !== options.policy.hash) {
+      throw new ChainError(`policyHash ${options.policyHash} is not the hash of the policy given (${options.policy.hash})`);
+    }
+    const partials = options.signalNames.filter((name) => name.startsWith('aggregate'));
+    if (options.kind === 'dataset-chunk' && partials.length > 0 && !options.policy) {
+      throw new ChainError(`this chunk circuit publishes aggregate partials (${partials.slice(0, 3).join(', ')}${partials.length > 3 ? ', ...' : ''}): registering it needs its policy, from which its aggregate judge is made`);
+    }
     const vkey = options.vkey ?? (options.zkeyPath ? await readVerificationKey(options.zkeyPath) : undefined);
     if (!vkey) throw new ChainError('registering a circuit needs its zkey or verification key');
     if (vkey.nPublic !== options.signalNames.length) {
@@ -260,11 +273,23 @@ export class RegistryClient {
       verifier,
       kind,
       layout,
-      BigInt(options.policyHash ?? 0),
+      BigInt(policyHash ?? 0),
       options.consent?.purpose ?? ZERO32,
       options.uri ?? '',
     ]);
-    return { circuit, verifier, gasUsed: receipt.gasUsed, ...(verifierDeployGas === undefined ? {} : { verifierDeployGas }) };
+    let judge: { address: string; gasUsed: bigint } | undefined;
+    if (options.kind === 'dataset-chunk' && options.policy && needsAggregateJudge(options.policy)) {
+      const deployed = await deployAggregateJudge(this.signer, options.policy);
+      const set = await this.setAggregateJudge(circuit, deployed.address);
+      judge = { address: deployed.address, gasUsed: deployed.deployGas + set.gasUsed };
+    }
+    return { circuit, verifier, gasUsed: receipt.gasUsed, ...(verifierDeployGas === undefined ? {} : { verifierDeployGas }), ...(judge ? { judge } : {}) };
+  }
+
+  /** Give a chunk circuit its aggregate judge (owner only, once); see {@link deployAggregateJudge}. */
+  async setAggregateJudge(circuit: string, judge: string): Promise<{ gasUsed: bigint }> {
+    const receipt = await this.send('setting the aggregate judge', 'setAggregateJudge', [circuit, judge]);
+    return { gasUsed: receipt.gasUsed };
   }
 
   /** Register a dataset commitment under a label; the signer owns it. */
