@@ -4,7 +4,7 @@
  */
 import { JsonRpcProvider, Network, VoidSigner, ZeroAddress } from 'ethers';
 import { loadDeployment, type ZkaiDeployment } from '../chain/deployment.ts';
-import { CIRCUIT_KINDS, RegistryClient } from '../chain/registry.ts';
+import { CIRCUIT_KINDS, RegistryClient, type AccuracyResult } from '../chain/registry.ts';
 import { ServiceError, describeError } from '../errors.ts';
 import type { CircuitCatalog } from './catalog.ts';
 import { decodeClaims, kindFromSignalNames, type Claims } from './signals.ts';
@@ -31,6 +31,8 @@ export interface AttestationView {
   claims: Claims | null;
   txHash: string;
   blockNumber: number;
+  /** An accuracy attestation's result as the registry recorded it: `correct` of the test set's `total` records. */
+  accuracy?: AccuracyResult;
 }
 
 /** Where the registry is. */
@@ -127,6 +129,7 @@ export class AttestationSource {
           claims,
           txHash: a.txHash,
           blockNumber: a.blockNumber,
+          ...(a.accuracy ? { accuracy: { ...a.accuracy } } : {}),
         });
       }
       return views;

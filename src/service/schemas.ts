@@ -230,6 +230,12 @@ export const attestationSchema = {
     claims: claimsSchema,
     txHash: { type: 'string' },
     blockNumber: { type: 'integer' },
+    accuracy: {
+      type: 'object',
+      description: 'an accuracy attestation: correct of the test set\'s total records predicted right, as the registry recorded it',
+      required: ['testSet', 'correct', 'total'],
+      properties: { testSet: { ...bytes32, description: "the test set's dataset version id" }, correct: { type: 'integer' }, total: { type: 'integer' } },
+    },
   },
 } as const;
 
