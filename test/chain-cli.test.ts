@@ -157,6 +157,22 @@ describe('zkai chain', () => {
     expect(rows[0]).toMatchObject({ uid, kind: 'dataset-policy', subject: version, status: 'revoked', valid: false });
   });
 
+  it('attests a chunked proof of a policy with aggregates: the owner names the policy, whose judge is deployed with the circuit', async () => {
+    const context = json<{ nonce: string; context: string }>(await runCli(['--json', 'chain', 'context', ...on]));
+    const chunked = join(scratch, 'chunked.json');
+    const prove = await runCli(['--quiet', 'data', 'prove', '--schema', SCHEMA, '--policy', POLICY, '--bundle', bundle, '--out', chunked, '--chunk-depth', '0', '--context', context.context], { timeoutMs: 600_000 });
+    expect(prove.code, prove.stderr).toBe(0);
+    const withoutPolicy = await runCli(['chain', 'attest', chunked, '--nonce', context.nonce, ...on]);
+    expect(withoutPolicy.code).toBe(1);
+    expect(withoutPolicy.stderr).toMatch(/publishes aggregate partials \(\d+\): registering it needs --schema S --policy P/);
+    noStackTrace(withoutPolicy.stderr);
+    const made = await runCli(['chain', 'attest', chunked, '--nonce', context.nonce, '--schema', SCHEMA, '--policy', POLICY, ...on], { timeoutMs: 300_000 });
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/attested .*chunked\.json: uid 0x[0-9a-f]{64}/);
+    expect(made.stdout).toMatch(/aggregates judged on chain by 0x[0-9a-fA-F]{40}/);
+    expect(made.stdout).toMatch(/\(2 chunks: \d+, \d+\)/);
+  }, 600_000);
+
   it('creates a consent purpose, grants, revokes and reads its tree', async () => {
     const created = await runCli(['chain', 'consent', 'create', '--purpose', 'research', '--depth', '3', '--window', '3600', ...on]);
     expect(created.code, created.stderr).toBe(0);

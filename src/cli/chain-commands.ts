@@ -22,6 +22,7 @@ import { readIdList, saveRegistry } from '../data/registry.ts';
 import type { Column } from '../data/types.ts';
 import { INCLUSION_SIGNAL_NAMES } from '../data/inclusion.ts';
 import { loadSchema } from '../data/schema.ts';
+import { loadPolicy, type Policy } from '../data/policy.ts';
 import { ChainError, InputFileError, ZkaiError } from '../errors.ts';
 import { accuracySignalNames } from '../model/accuracy.ts';
 import { inferenceSignalNames } from '../model/circuit-gen.ts';
@@ -314,12 +315,6 @@ async function readAttestable(path: string): Promise<AttestableProof> {
       const commitment = commitmentOf(path, file.commitment);
       if (!Array.isArray(file.signalNames) || !Array.isArray(file.chunks) || file.chunks.length === 0) throw new InputFileError(path, 'a chunked proof needs signalNames and chunks');
       const signalNames = file.signalNames.map(String);
-      const partials = signalNames.filter((name) => name.startsWith('aggregate'));
-      if (partials.length > 0) {
-        throw new ChainError(`this chunked proof publishes aggregate partials (${partials.slice(0, 3).join(', ')}${partials.length > 3 ? ', ...' : ''}), which the registry does not combine on chain yet`, {
-          hint: 'attest a whole-dataset proof (zkai data prove without --chunk-depth), or chunk a policy without aggregates or UNIQUE',
-        });
-      }
       return {
         format,
         kind: 'dataset-chunk',
@@ -512,7 +507,7 @@ async function expirationOf(value: string | undefined, chain: ChainConnection): 
 /** `zkai chain attest <proof.json>`. */
 export async function chainAttestCommand(
   proofPath: string,
-  flags: ChainFlags & { nonce?: string; label?: string; expires?: string; irrevocable?: boolean; ref?: string; zkey?: string; consentRegistry?: string; purpose?: string; subject?: string; commitment?: string; registerOnly?: boolean; testSet?: string; testSetLabel?: string },
+  flags: ChainFlags & { nonce?: string; label?: string; expires?: string; irrevocable?: boolean; ref?: string; zkey?: string; consentRegistry?: string; purpose?: string; subject?: string; commitment?: string; registerOnly?: boolean; testSet?: string; testSetLabel?: string; schema?: string; policy?: string },
 ): Promise<void> {
   const registerOnly = Boolean(flags.registerOnly);
   const nonce = registerOnly ? undefined : nonceOption(flags.nonce);
@@ -558,7 +553,7 @@ export async function chainAttestCommand(
     }
     const circuitId = verificationKeyId(keys.vkey);
     const stored = (await registry.contract.getFunction('getCircuit').staticCall(circuitId)) as unknown as { verifier: string; kind: bigint; consentPurpose: string };
-    let circuit: { id: string; kind: CircuitKind; registered: boolean; verifier: string; gas?: string; verifierDeployGas?: string; consentPurpose?: string; unchecked?: string[] };
+    let circuit: { id: string; kind: CircuitKind; registered: boolean; verifier: string; gas?: string; verifierDeployGas?: string; judge?: string; consentPurpose?: string; unchecked?: string[] };
     const wantedPurpose = flags.purpose ? purposeOf(flags.purpose) : undefined;
     if (stored.verifier !== ZERO_ADDRESS) {
       const storedKind = CIRCUIT_KINDS[Number(stored.kind) - 1] ?? proof.kind;
@@ -579,8 +574,19 @@ export async function chainAttestCommand(
         const check = await verifyProof(keys.vkey, first.proof, first.publicSignals);
         if (!check.valid) throw new ZkaiError('KEY_MISMATCH', `${proofPath} does not verify against the proving key ${keys.zkeyPath} (${check.reason}: ${check.detail}); nothing was registered`);
       }
-      progress(`[chain] registering the ${proof.kind} circuit ${short(circuitId)} (deploying its verifier)`);
+      // A chunk circuit with aggregate partials gets a judge generated from its policy, which the owner names.
+      const partials = proof.signalNames.filter((name) => name.startsWith('aggregate'));
+      let policy: Policy | undefined;
+      if (proof.kind === 'dataset-chunk' && partials.length > 0) {
+        if (!flags.schema || !flags.policy) {
+          throw new ZkaiError('BAD_OPTION', `the chunk circuit of ${proofPath} publishes aggregate partials (${partials.length}): registering it needs --schema S --policy P, from which its on-chain aggregate judge is generated`);
+        }
+        policy = await loadPolicy(flags.policy, await loadSchema(flags.schema));
+        if (policy.hash !== proof.policyHash) throw new InputFileError(flags.policy, `its hash is ${policy.hash}, but ${proofPath} was proven for policy ${proof.policyHash ?? '(none)'}`);
+      }
+      progress(`[chain] registering the ${proof.kind} circuit ${short(circuitId)} (deploying its verifier${policy ? ' and its aggregate judge' : ''})`);
       const made = await registry.registerCircuit({
+        ...(policy ? { policy } : {}),
         zkeyPath: keys.zkeyPath,
         vkey: keys.vkey,
         kind: proof.kind,
@@ -596,6 +602,7 @@ export async function chainAttestCommand(
         verifier: made.verifier,
         gas: made.gasUsed.toString(),
         ...(made.verifierDeployGas === undefined ? {} : { verifierDeployGas: made.verifierDeployGas.toString() }),
+        ...(made.judge ? { judge: made.judge.address } : {}),
         ...(wantedPurpose ? { consentPurpose: wantedPurpose } : {}),
         ...(unchecked.length > 0 ? { unchecked } : {}),
       };
@@ -643,6 +650,7 @@ export async function chainAttestCommand(
   const circuitLines = [
     `  circuit      ${c.id} (${c.kind})${c.registered ? `: registered now (${c.gas} gas${c.verifierDeployGas ? `, verifier ${c.verifierDeployGas} gas` : ''})` : ', registered earlier'}`,
     ...(c.consentPurpose ? [`               consent roots of registry ${flags.consentRegistry} are checked against purpose ${c.consentPurpose}`] : []),
+    ...(c.judge ? [`               aggregates judged on chain by ${c.judge} (generated from the policy)`] : []),
     ...(c.unchecked ? [`  note: the roots of registr${c.unchecked.length > 1 ? 'ies' : 'y'} ${c.unchecked.join(', ')} are not checked on chain (--consent-registry NAME --purpose P checks one against an on-chain consent purpose)`] : []),
   ];
   if ('registerOnly' in result) {

@@ -328,6 +328,8 @@ chainOptions(chain.command('attest'))
   .option('--subject <version>', 'attest about this dataset or model version id instead of finding or registering one')
   .option('--commitment <file>', 'for an inclusion proof of a dataset not registered yet: its public commitment JSON (zkai data commit --public)')
   .option('--register-only', 'only register the proof\'s circuit (registry owner), do not attest')
+  .option('--schema <file>', 'when registering a chunk circuit whose policy has aggregates: the schema (with --policy)')
+  .option('--policy <file>', 'when registering a chunk circuit whose policy has aggregates: the policy its on-chain aggregate judge is generated from')
   .option('--test-set <version>', 'accuracy proofs: attest against this test-set (dataset) version id instead of finding or registering one')
   .option('--test-set-label <text>', 'accuracy proofs: name of the test set to register (default: data-<schema hash>); an existing version with the same commitment is reused')
   .action(run(async (proof: string, _options: unknown, command: Command) => chainAttestCommand(proof, merged(command))));
