@@ -16,7 +16,9 @@ import { verificationKeyId, type Groth16VerificationKey } from '../src/chain/gro
 import { randomNonce, RegistryClient } from '../src/chain/registry.ts';
 import { resolveCacheDir } from '../src/cache/cache-dir.ts';
 import { createBundle } from '../src/data/bundle.ts';
+import { proveDataset, type DatasetProof } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
+import { parsePolicy } from '../src/data/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import { accuracySignalNames, proveAccuracy, type AccuracyProof } from '../src/model/accuracy.ts';
 import { ProverPool } from '../src/prover/pool.ts';
@@ -34,6 +36,9 @@ const MISSING_CHROMIUM =
   '`sudo apt-get update && sudo apt-get install -y chromium` (.ci/run does this when run as root), ' +
   'or set ZKAI_SKIP_BROWSER=1 to skip the browser test.';
 const SCREENSHOT_DIR = fileURLToPath(new URL('../.cache/', import.meta.url));
+
+/** Wait for a page state: the machine may be loaded (2 shared cores), so allow far more than vitest's 1 s default. */
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 60_000, interval: 50 });
 
 if (SKIP) console.warn(`SKIPPED test/explorer.test.ts: ZKAI_SKIP_BROWSER=1 and no chromium at ${CHROMIUM}`);
 
@@ -58,6 +63,8 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
   /** The tiny model's accuracy on five labelled records (4 right), as `zkai model accuracy` writes it; attested too. */
   let accuracyFile: AccuracyProof;
   let accuracyUid: string;
+  /** A dataset policy proof file as `zkai data prove` writes it (two adults). */
+  let datasetFile: DatasetProof;
   let app: FastifyInstance;
   /** Knows the demo key from a file and has no chain. */
   let bare: FastifyInstance;
@@ -76,6 +83,19 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     const vkeyPath = join(dir, 'demo.vkey.json');
     await writeFile(vkeyPath, JSON.stringify(demo.vkey));
     pool = new ProverPool();
+    // The same dataset, schema and policy as test/service.test.ts, so the compiled circuit and its key are shared.
+    const schema = parseSchema({
+      name: 'service-test',
+      subjectId: 'id',
+      columns: [
+        { name: 'id', type: 'string', maxBytes: 16 },
+        { name: 'age', type: 'integer', min: 0, max: 120 },
+      ],
+    });
+    const policy = parsePolicy({ name: 'adults only', rules: [{ field: 'age', op: 'GTE', value: 18 }] }, schema);
+    const bundle = createBundle(schema, [{ id: 'p-1', age: 34 }, { id: 'p-2', age: 51 }].map((cells, i) => encodeRecord(schema, cells, i + 2)));
+    const { prepared: _prepared, report: _report, ...published } = await proveDataset(bundle, schema, policy, { pool });
+    datasetFile = JSON.parse(JSON.stringify(published)) as DatasetProof;
     chain = await attestedChain(pool);
     // An accuracy attestation of the same model version (the registry records `correct` of `total`).
     const registry = await RegistryClient.at(chain.deployment.registry, chain.chain.signer);
@@ -136,14 +156,14 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     await page.locator('#clear-button').click();
     await page.locator('#proof-input').fill(text);
     await page.locator('#verify-button').click();
-    await expect.poll(() => page.locator('#verify-button').isDisabled()).toBe(false);
+    await poll(() => page.locator('#verify-button').isDisabled()).toBe(false);
     await page.locator('#verdict').waitFor({ state: 'visible' });
     return { title: (await page.locator('#verdict-title').textContent()) ?? '', detail: (await page.locator('#verdict-detail').textContent()) ?? '' };
   }
 
   it('serves the page, its script and style from the service, lists the known circuits and the service state', async () => {
     expect(await page.title()).toBe('zkai attestation explorer');
-    await expect.poll(() => page.locator('#service-status').textContent()).toMatch(/known circuits?; it reads attestations from the registry/);
+    await poll(() => page.locator('#service-status').textContent()).toMatch(/known circuits?; it reads attestations from the registry/);
     const rows = page.locator('#circuits-table tbody tr');
     expect(await rows.count()).toBeGreaterThanOrEqual(2);
     const ids = await page.locator('#circuits-table code.id').allTextContents();
@@ -253,11 +273,11 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
       { name: 'proof.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(demo.proof)) },
       { name: 'public.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(demo.publicSignals)) },
     ]);
-    await expect.poll(() => page.locator('#file-status').textContent()).toMatch(/proof\.json: proof; public\.json: public signals/);
+    await poll(() => page.locator('#file-status').textContent()).toMatch(/proof\.json: proof; public\.json: public signals/);
     await page.locator(`#circuits-table tr:has(code.id:text-is("${demoId}")) button`).click();
     expect(await page.locator('#circuit-select').inputValue()).toBe(demoId);
     await page.locator('#verify-button').click();
-    await expect.poll(() => page.locator('#verdict-title').textContent()).toBe('Valid');
+    await poll(() => page.locator('#verdict-title').textContent()).toBe('Valid');
     expect(await page.locator('#verdict-body table.claims tr[data-signal="low"] code.value').textContent()).toBe('18');
     expect(await page.locator('#claims-headline').textContent()).toMatch(/lies in \[18, 99\]/);
 
@@ -266,7 +286,22 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     tampered[2] = '100';
     await page.locator('#signals-input').fill(JSON.stringify(tampered));
     await page.locator('#verify-button').click();
-    await expect.poll(() => page.locator('#verdict-title').textContent()).toBe('Invalid: invalid-proof');
+    await poll(() => page.locator('#verdict-title').textContent()).toBe('Invalid: invalid-proof');
+  });
+
+  it('shows the dataset root, record count and policy hash a dataset proof file proves', async () => {
+    const { title } = await verifyText(JSON.stringify(datasetFile));
+    expect(title).toBe('Valid');
+    const row = (name: string) => page.locator(`#verdict-body table.claims tr[data-signal="${name}"]`);
+    expect(await row('root').locator('code.value').textContent()).toBe(datasetFile.commitment.root);
+    expect(await row('root').textContent()).toMatch(/Dataset root.*Merkle root of the committed dataset/);
+    expect(await row('count').locator('code.value').textContent()).toBe('2');
+    expect(await row('policyHash').locator('code.value').textContent()).toBe(datasetFile.policy.hash);
+    expect(await page.locator('#claims-headline').textContent()).toMatch(/^A dataset of 2 records with root .* satisfies the policy/);
+    // A file that states another count is refused with the claim named.
+    const lying = await verifyText(JSON.stringify({ ...datasetFile, commitment: { ...datasetFile.commitment, count: 3 } }));
+    expect(lying.title).toBe('Invalid: claim-mismatch');
+    expect(await page.locator('#verdict-body table.mismatches tbody tr').first().textContent()).toMatch(/Record count32/);
   });
 
   it('verifies an accuracy proof file chunk by chunk and adds up the correct predictions', async () => {
@@ -291,10 +326,10 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
       return transfer;
     }, text);
     await page.locator('#drop-zone').dispatchEvent('drop', { dataTransfer });
-    await expect.poll(() => page.locator('#file-status').textContent()).toBe('Read inference-proof.json: zkai-inference-proof-v1.');
+    await poll(() => page.locator('#file-status').textContent()).toBe('Read inference-proof.json: zkai-inference-proof-v1.');
     expect(JSON.parse(await page.locator('#proof-input').inputValue())).toEqual(chain.kept.proof);
     await page.locator('#verify-button').click();
-    await expect.poll(() => page.locator('#verdict-title').textContent()).toBe('Valid');
+    await poll(() => page.locator('#verdict-title').textContent()).toBe('Valid');
   });
 
   it('says what is wrong with input it cannot send, and shows a refused request with its fields', async () => {
@@ -306,7 +341,7 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     await page.locator('#proof-input').fill(JSON.stringify(demo.proof));
     await page.locator('#signals-input').fill(JSON.stringify(demo.publicSignals));
     await page.locator('#verify-button').click();
-    await expect.poll(() => page.locator('#verdict-title').textContent()).toBe('Not checked');
+    await poll(() => page.locator('#verdict-title').textContent()).toBe('Not checked');
     expect(await page.locator('#verdict-body .fields').textContent()).toMatch(/\/circuit/);
   });
 
@@ -326,7 +361,7 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     await page.locator('#subject-input').fill(chain.modelVersion);
     await page.locator('#attestations-button').click();
     const rows = page.locator('#attestations-table > tbody > tr[data-uid]');
-    await expect.poll(() => rows.count()).toBe(3);
+    await poll(() => rows.count()).toBe(3);
     const kept = page.locator(`#attestations-table > tbody > tr[data-uid="${chain.kept.uid}"]`);
     const revoked = page.locator(`#attestations-table > tbody > tr[data-uid="${chain.revoked.uid}"]`);
     expect(await kept.locator('.badge').textContent()).toBe('valid');
@@ -352,11 +387,11 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     await page.locator('#subject-input').fill('');
     await page.locator('#attester-input').fill(chain.deployment.owner);
     await page.locator('#attestations-button').click();
-    await expect.poll(() => page.locator('#attestations-result .summary-line').textContent()).toMatch(/^0 attestations/);
+    await poll(() => page.locator('#attestations-result .summary-line').textContent()).toMatch(/^0 attestations/);
     await page.locator('#attester-input').fill('');
     await page.locator('#subject-input').fill('my-dataset');
     await page.locator('#attestations-button').click();
-    await expect.poll(() => page.locator('#attestations-result .fields').textContent()).toMatch(/\/subject/);
+    await poll(() => page.locator('#attestations-result .fields').textContent()).toMatch(/\/subject/);
   });
 
   it('says clearly when the service has no chain configured', async () => {
@@ -364,13 +399,26 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     try {
       await other.goto(`${bareUrl}/`);
       await other.locator('#circuits-table').waitFor();
-      await expect.poll(() => other.locator('#service-status').textContent()).toMatch(/1 known circuit; it has no chain configured/);
+      await poll(() => other.locator('#service-status').textContent()).toMatch(/1 known circuit; it has no chain configured/);
       await other.locator('#attestations-button').click();
       await other.locator('#no-chain').waitFor();
       expect(await other.locator('#no-chain').textContent()).toMatch(/No chain is configured.*--rpc URL --deployment FILE/s);
     } finally {
       await other.close();
     }
+  });
+
+  it('labels every form control and announces the verdict', async () => {
+    const unlabelled = await page.evaluate(() => {
+      const browser = globalThis as any;
+      return Array.from(browser.document.querySelectorAll('input, textarea, select') as ArrayLike<any>)
+        .filter((control) => control.labels.length === 0 && !control.getAttribute('aria-label'))
+        .map((control) => String(control.id));
+    });
+    expect(unlabelled).toEqual([]);
+    expect(await page.locator('#verify-live').getAttribute('aria-live')).toBe('polite');
+    expect(await page.locator('#verify-live').getAttribute('role')).toBe('status');
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
   });
 
   it('asked nothing of any host but the service, and raised no script error', () => {
