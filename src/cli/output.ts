@@ -20,7 +20,8 @@ export function emit(flags: GlobalFlags, result: unknown, human: () => string): 
 /**
  * Progress on stderr (so stdout stays clean for --json). On a terminal (not --json), the steps it knows (compile,
  * setup stages, batch and chunk proving) are progress bars (src/cli/progress-bar.ts) and the other events are lines
- * above them; otherwise every stage change is a line, then at most one line every 2 s per stage. Silent with --quiet.
+ * above them; otherwise every stage change is a line, then at most one line every 2 s per stage (events marked
+ * `transient` are only for bars). Silent with --quiet.
  * `stream` is for tests.
  */
 export function progressPrinter(flags: GlobalFlags, stream: BarStream = process.stderr): ProgressListener | undefined {
@@ -29,7 +30,7 @@ export function progressPrinter(flags: GlobalFlags, stream: BarStream = process.
   let lastStage = '';
   let lastAt = 0;
   return (event) => {
-    if (bars?.handle(event)) return;
+    if (bars?.handle(event) || event.transient) return;
     const { stage, message } = event;
     const now = Date.now();
     if (stage === lastStage && now - lastAt < 2000 && stage !== 'ptau') return;

@@ -141,6 +141,8 @@ export class ProgressBars {
       bar.bar.update(value, { detail: firstLine.slice(0, 48) });
       return true;
     }
+    // Any other event means a compile or setup step that was running is over (a proving bar keeps running).
+    for (const bar of this.open.filter((open) => open.kind !== 'prove')) this.finish(bar);
     return false;
   }
 
@@ -186,11 +188,15 @@ export class ProgressBars {
   private finish(open: OpenBar, how: 'done' | 'stopped' = 'done'): void {
     const index = this.open.indexOf(open);
     if (index >= 0) this.open.splice(index, 1);
-    const count = open.kind === 'prove' ? ` ${Math.round(open.bar.getProgress() * open.total)}/${open.total}` : '';
     const elapsed = (Date.now() - open.startedAt) / 1000;
+    const time = elapsed < 1 ? `${Math.round(elapsed * 1000)} ms` : `${elapsed.toFixed(1)} s`;
+    // A proving bar starts at the first finished proof, so its time would understate the batch: it says the count only.
+    const line = open.kind === 'prove'
+      ? `${open.label} ${Math.round(open.bar.getProgress() * open.total)}/${open.total} ${how}`
+      : `${open.label} ${how === 'done' ? `done in ${time}` : `stopped after ${time}`}`;
     open.bar.stop();
     this.multibar?.remove(open.bar);
-    this.multibar?.log(`${open.label}${count} ${how === 'done' ? 'done in' : 'stopped after'} ${elapsed < 1 ? `${Math.round(elapsed * 1000)} ms` : `${elapsed.toFixed(1)} s`}\n`);
+    this.multibar?.log(`${line}\n`);
   }
 
   private createMultibar(): MultiBar {

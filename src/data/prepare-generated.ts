@@ -13,7 +13,7 @@ export interface PrepareOptions {
 /** Compile a generated circuit (with `circuits/` on the include path) and set it up; both steps are cached. */
 export async function compileAndSetupGenerated(path: string, options: PrepareOptions = {}): Promise<{ circuit: CompiledCircuit; keys: CircuitKeys }> {
   const cache = options.cacheDir ? { cacheDir: options.cacheDir } : {};
-  const circuit = await compileCircuit(path, { ...cache, includePaths: [DATA_TEMPLATES_DIR] });
+  const circuit = await compileCircuit(path, { ...cache, includePaths: [DATA_TEMPLATES_DIR], log: (message) => options.onProgress?.({ stage: 'compile', message, transient: true }) });
   const keys = await setupCircuit(circuit, {
     ...cache,
     ...(options.ptauPath ? { ptauPath: options.ptauPath } : {}),

@@ -48,7 +48,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const say = (message: string) => options.onProgress?.({ stage: 'demo', message });
   const count = options.proofs ?? 8;
   let started = Date.now();
-  const circuit = await compileCircuit(DEMO_CIRCUIT_PATH, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
+  const circuit = await compileCircuit(DEMO_CIRCUIT_PATH, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), log: (message) => options.onProgress?.({ stage: 'compile', message, transient: true }) });
   const compileSeconds = (Date.now() - started) / 1000;
   say(`circuit ${circuit.name}: ${circuit.info.constraints} constraints${circuit.cached ? ' (cached)' : ''}`);
 

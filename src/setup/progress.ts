@@ -6,6 +6,8 @@ export interface ProgressEvent {
   stage: string;
   /** snarkjs's own message, e.g. `tauG1: fft 3 mix end: 1/8`. */
   message: string;
+  /** Only for a live display (the CLI's progress bars on a terminal); printers of plain lines skip it. */
+  transient?: boolean;
 }
 
 /** Receives progress reports and warnings. */
