@@ -524,7 +524,8 @@ async function onAttestations(event) {
   button.disabled = true;
   target.append(el('p', { className: 'muted' }, 'Reading the registry…'));
   try {
-    const answer = await request(`v1/attestations${query.size ? `?${query}` : ''}`);
+    const search = query.toString();
+    const answer = await request(`v1/attestations${search ? `?${search}` : ''}`);
     clear(target);
     if (answer.status === 503 && answer.body?.code === 'CHAIN_NOT_CONFIGURED') {
       target.append(
@@ -532,8 +533,9 @@ async function onAttestations(event) {
           'div',
           { className: 'message warning', role: 'alert', id: 'no-chain' },
           el('p', { className: 'message-title' }, 'No chain is configured'),
-          el('p', {}, `This service reads no attestations: ${String(answer.body.message ?? '')}.`),
+          el('p', {}, 'This service was started without a chain node and registry, so it cannot list attestations. Proofs can still be checked above.'),
           answer.body.hint ? el('p', { className: 'hint' }, `What to do: ${String(answer.body.hint)}`) : null,
+          el('p', { className: 'code' }, `HTTP 503 · ${String(answer.body.code)}: ${String(answer.body.message ?? '')}`),
         ),
       );
       return;
