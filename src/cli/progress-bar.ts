@@ -209,6 +209,7 @@ export class ProgressBars {
       clearOnComplete: true, // finished bars are already lines above (see finish)
       stopOnComplete: false,
       gracefulExit: false, // it would catch SIGINT and keep the process running
+      linewrap: true, // bars are cut to the terminal width instead of switching wrapping off (which a killed process would leave off)
       fps: 5,
       etaBuffer: 20,
       autopadding: true,
