@@ -52,7 +52,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     await app.close();
     throw new ZkaiError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`, { hint: 'choose another --port (0: any free port)' });
   }
-  process.stderr.write(`zkai serve: listening on ${address} (${catalog.size} known circuit(s), chain ${flags.rpc ?? 'not configured'}); OpenAPI at ${address}/openapi.json\n`);
+  process.stderr.write(`zkai serve: listening on ${address} (${catalog.size} known circuit(s), chain ${flags.rpc ?? 'not configured'}); explorer page at ${address}/; OpenAPI at ${address}/openapi.json\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
