@@ -215,7 +215,7 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
   push('## HTTP service: requests per second', '');
   const service = results.service;
   if (!service || service.status === 'not-built') {
-    push(`Placeholder: ${service?.note ?? 'not measured'}. The results file has a \`service\` section and this table will be filled by \`bench/service.ts\`.`, '');
+    push(`**Placeholder.** ${(service?.note ?? 'Not measured').replace(/\.?$/, '.')} The results file has a \`service\` section, \`--compare\` reads its rows, and this table will show requests/s per endpoint and concurrency once \`runServiceBench\` is written.`, '');
   } else {
     push(machine, '');
     push(table(['endpoint', 'concurrency', 'requests/s', 'latency ms'], service.rows.map((r) => [r.endpoint, String(r.concurrency), triple(r.requestsPerSecond, fixed(1)), triple(r.latencyMs, fixed(0))])), '');
@@ -264,12 +264,12 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
   const models = results.models;
   if (!models) push('Not measured in this run.', '');
   else {
-    push(`Constraints measured by compiling each generated circuit (circom 2.2, --O2); "estimate" is the generator's own. Proof time: ${models.proofRepetitions} warm proof(s) after a first one that pays for setup. The circomlib-ml columns apply that project's cost formula to the same architecture: cited, not measured.`, '');
+    push(`Constraints measured by compiling each generated circuit (circom 2.2, --O2); "estimate" is the generator's own. Proof time: ${models.proofRepetitions} warm proof(s) after a first one that pays for setup. Peak RSS is sampled in the benchmark's own process during the proofs (pool workers included); that process also still holds memory from the parts run before, so it is an upper bound. The circomlib-ml columns apply that project's cost formula to the same architecture: cited, not measured.`, '');
     push(...chart('models-constraints.svg', 'model constraints'));
     push(machine, '');
     push(
       table(
-        ['model', 'layers', 'f', 'weights', 'constraints (estimate)', 'parameters', 'per ReLU neuron', 'commitment per weight', 'prove s', 'peak RSS MiB', 'verified', 'cited: circomlib-ml formula', 'cited: circomlib-ml per ReLU neuron'],
+        ['model', 'layers', 'f', 'weights', 'constraints (estimate)', 'parameters', 'per ReLU neuron', 'commitment per weight', 'prove s', 'bench process peak RSS MiB', 'verified', 'cited: circomlib-ml formula', 'cited: circomlib-ml per ReLU neuron'],
         models.rows.map((r) => [
           r.model,
           r.architecture,
@@ -282,7 +282,7 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
           triple(r.proveS, fixed(2)),
           r.peakRssMiB === undefined ? '–' : r.peakRssMiB.toFixed(0),
           r.verified === undefined ? '–' : r.verified ? 'yes' : '**NO**',
-          r.circomlibMlFormula === undefined ? '–' : `${int(r.circomlibMlFormula)}${r.model.startsWith('mnist') ? ' (measured elsewhere: 73,416)' : ''}`,
+          r.circomlibMlFormula === undefined ? '–' : int(r.circomlibMlFormula),
           r.reluNeurons > 0 ? '517' : '–',
         ]),
       ),

@@ -21,7 +21,7 @@ export function estimateService(_profile: ServiceProfile): number {
 export async function runServiceBench(_profile: ServiceProfile, _options: { cacheDir: string }): Promise<ServiceSection> {
   return {
     status: 'not-built',
-    note: 'not measured yet: the HTTP service (src/service/, `zkai serve`) is being built separately; bench/service.ts is the placeholder to fill',
+    note: 'Not measured yet: the HTTP service (src/service/, `zkai serve`) is being built separately; bench/service.ts is the placeholder to fill',
     rows: [],
   };
 }

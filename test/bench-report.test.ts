@@ -162,7 +162,7 @@ describe('benchmark report', () => {
     expect(markdown).toContain('| rapidsnark (not measured: RAPIDSNARK not set) | – | – | – | – | – | – | – | – | – | – | 0.08 s |');
     expect(markdown).toContain('cited: Semaphore validateProof');
     expect(markdown).toContain('cited: circomlib-ml formula');
-    expect(markdown).toContain('Placeholder: not measured: the HTTP service');
+    expect(markdown).toContain('**Placeholder.** not measured: the HTTP service');
   });
 
   it('renders the charts with vega into SVG files', () => {
