@@ -64,6 +64,9 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
   // ---- goals ----
   push('## Goals', '', machine, '');
   push(results.goals.length === 0 ? 'No goal was measured in this run.' : table(['part', 'goal', 'measured in this run', 'verdict'], results.goals.map((g) => [g.part, g.goal, g.measured, met(g.met)])), '');
+  if (results.load.underLoad && results.goals.some((g) => g.met === false)) {
+    push('This run was measured under load (see above): a goal missed here may be the load\'s doing as much as the code\'s; check it on an idle machine before concluding either way.', '');
+  }
 
   // ---- proving ----
   const proving = results.proving;
