@@ -27,6 +27,7 @@ import { proveDataset } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { parsePolicy } from '../src/data/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
+import { accuracySignalNames, proveAccuracy } from '../src/model/accuracy.ts';
 import { inferenceSignalNames } from '../src/model/circuit-gen.ts';
 import { proveInference } from '../src/model/inference.ts';
 import { parseNativeModel } from '../src/model/native.ts';
@@ -163,6 +164,35 @@ export async function runChainBench(profile: ChainProfile, options: { cacheDir?:
     operations.push({ operation: 'register a model', gas: Number(modelVersion.gasUsed), note: '' });
     const modelAttested = await registry.attest({ circuit: modelCircuit.circuit, subject: modelVersion.version, nonce: modelNonce }, inference.proof, inference.publicSignals);
     operations.push({ operation: `attest an inference proof (${inference.publicSignals.length} public signals)`, gas: Number(modelAttested.gasUsed), note: '', publicInputs: inference.publicSignals.length });
+
+    // Accuracy: the tiny model on an 8-record labelled test set, 4 records per chunk proof.
+    const testSchema = parseSchema({ name: 'bench-accuracy', columns: [{ name: 'x0', type: 'integer', min: -2, max: 2 }, { name: 'x1', type: 'integer', min: -2, max: 2 }, { name: 'label', type: 'integer', min: 0, max: 1 }] });
+    const testRows = Array.from({ length: 8 }, (_, i) => ({ x0: (i % 5) - 2, x1: ((i * 3) % 5) - 2, label: i % 2 }));
+    const testSet = createBundle(testSchema, testRows.map((r, i) => encodeRecord(testSchema, r, i + 2)));
+    const accuracyNonce = randomNonce();
+    const accuracy = await proveAccuracy(quantized, testSet, testSchema, { ...cache, label: 'label', samplesPerChunk: 4, pool, context: await registry.contextFor(accuracyNonce, owner) });
+    const accuracyCircuit = await registry.registerCircuit({ zkeyPath: accuracy.prepared.keys.zkeyPath, kind: 'accuracy', signalNames: accuracySignalNames(4, 'fixed'), policyHash: accuracy.task.taskHash });
+    const testSetVersion = await registry.registerDataset('bench-test-set', testSet.commitment);
+    const accuracyMade = await registry.attestAccuracy({ circuit: accuracyCircuit.circuit, subject: modelVersion.version, nonce: accuracyNonce }, testSetVersion.version, accuracy.chunks);
+    const accuracySignals = accuracy.chunks[0]!.publicSignals.length;
+    operations.push({ operation: `attest an accuracy chunk (${accuracySignals} public signals, 4 test records)`, gas: Number(accuracyMade.gas[0]), note: 'a chunk that is not the last: verify, fold 4 leaves, add the count', publicInputs: accuracySignals });
+    operations.push({ operation: 'attest the last accuracy chunk (rebuilds the test set root, records the result)', gas: Number(accuracyMade.gas.at(-1)), note: `${accuracyMade.gas.length} chunks in all; ${accuracyMade.accuracy.correct} of ${accuracyMade.accuracy.total} correct`, publicInputs: accuracySignals });
+    const accuracyTotal = accuracyMade.gas.reduce((a, b) => a + b, 0n);
+    operations.push({ operation: 'accuracy attestation, per test record (all chunks / records)', gas: Math.round(Number(accuracyTotal) / testRows.length), note: `${accuracyTotal} gas for ${testRows.length} records in ${accuracyMade.gas.length} chunks` });
+
+    // Chunked dataset whose policy has aggregates: the judge generated from the policy decides on the last chunk.
+    const aggSchema = parseSchema({ name: 'bench-aggregates', subjectId: 'id', columns: [{ name: 'id', type: 'integer', min: 0, max: 1000 }, { name: 'age', type: 'integer', min: 0, max: 120 }] });
+    const aggPolicy = parsePolicy({ name: 'bench aggregates', rules: [{ field: 'age', op: 'GTE', value: 18 }], aggregates: [{ kind: 'COUNT', min: 2 }, { kind: 'MEAN', field: 'age', min: '18', max: '90' }, { kind: 'PROPORTION', where: { field: 'age', op: 'GTE', value: 21 }, min: '0.5' }, { kind: 'UNIQUE', field: 'id' }] }, aggSchema);
+    const aggBundle = createBundle(aggSchema, people.map((p, i) => encodeRecord(aggSchema, { id: i + 1, age: p.age }, i + 2)));
+    const aggNonce = randomNonce();
+    const aggProof = await proveDatasetInChunks(aggBundle, aggSchema, aggPolicy, { ...cache, pool, chunkDepth: 1, context: await registry.contextFor(aggNonce, owner) });
+    const aggCircuit = await registry.registerCircuit({ zkeyPath: aggProof.prepared.keys.zkeyPath, kind: 'dataset-chunk', signalNames: chunkSignalNames(aggPolicy), policy: aggPolicy });
+    operations.push({ operation: 'deploy and set an aggregate judge (COUNT, MEAN, PROPORTION, UNIQUE)', gas: Number(aggCircuit.judge?.gasUsed ?? 0n), note: 'once per chunk circuit with aggregates' });
+    const aggDataset = await registry.registerDataset('bench-aggregates', aggBundle.commitment);
+    const aggMade = await registry.attestChunks({ circuit: aggCircuit.circuit, subject: aggDataset.version, nonce: aggNonce }, aggProof.chunks);
+    const partials = aggProof.signalNames.filter((n) => n.startsWith('aggregate')).length;
+    operations.push({ operation: `attest a chunk with ${partials} aggregate partials (${aggProof.signalNames.length} public signals)`, gas: Number(aggMade.gas[0]), note: 'the first chunk: the totals are stored anew', publicInputs: aggProof.signalNames.length });
+    operations.push({ operation: 'attest the last chunk with aggregates (roots combined, the judge called)', gas: Number(aggMade.gas.at(-1)), note: `${aggMade.gas.length} chunks in all`, publicInputs: aggProof.signalNames.length });
 
     const revokeSubject = new ConsentRegistryClient(deployment.consent, await chain.provider.getSigner(1));
     operations.push({ operation: 'consent: revoke (depth 16, sibling path given)', gas: Number((await revokeSubject.revoke(wide, 0)).gasUsed), note: '' });
