@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,88 @@ describe('zkai CLI', () => {
     const noVkey = await runCli(['verify', '--vkey', join(scratch, 'missing.json'), '--proof', proofPath, '--public', publicPath]);
     expect(noVkey.code).toBe(1);
     expect(noVkey.stderr).toMatch(/missing\.json: cannot read the verification key: ENOENT/);
+  });
+
+  it('prove proves a batch in the pool: good inputs written and verifiable, a bad one named, exit code 1', async () => {
+    const dir = join(scratch, 'batch');
+    await mkdir(dir, { recursive: true });
+    const json = (value: unknown) => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    const good = [rangeCommitmentInput(sampleAges(21), 18, 99), rangeCommitmentInput(sampleAges(22), 18, 99)];
+    await writeFile(join(dir, 'alice.json'), json(good[0]));
+    await writeFile(join(dir, 'bob.json'), json(good[1]));
+    // A failed constraint: the ages are in [18, 99], not in [60, 99].
+    await writeFile(join(dir, 'too-old.json'), json({ ...rangeCommitmentInput(sampleAges(23), 18, 99), low: '60' }));
+    const outDir = join(scratch, 'batch-out');
+    const args = ['prove', DEMO_CIRCUIT_PATH, '-i', join(dir, 'alice.json'), '-i', join(dir, 'too-old.json'), '-i', join(dir, 'bob.json'), '--out-dir', outDir];
+    const run = await runCli(args);
+    expect(run.code, run.stderr).toBe(1);
+    // stderr is not a terminal here: plain progress lines, no bar, and the bad input named with its problem.
+    expect(run.stderr).toMatch(/^\[prove\] proved [12]\/3$/m);
+    expect(run.stderr).not.toContain('\u2588');
+    expect(run.stderr).toMatch(/too-old\.json: the input does not satisfy the circuit: .*Assert Failed/);
+    expect(run.stderr.match(/^error: /gm)).toHaveLength(1);
+    expect(run.stdout).toMatch(/2 of 3 inputs proved in .* proofs\/s/);
+    expect(run.stdout).toContain('1 failed');
+    expect(run.stdout).toContain('too-old.json');
+    expect((await readdir(outDir)).sort()).toEqual(['alice.proof.json', 'alice.public.json', 'bob.proof.json', 'bob.public.json']);
+
+    const keys = await runCli(['--json', '--quiet', 'setup', DEMO_CIRCUIT_PATH]);
+    const { vkey } = JSON.parse(keys.stdout) as { vkey: string };
+    for (const [index, name] of ['alice', 'bob'].entries()) {
+      const input = good[index]!;
+      const signals = JSON.parse(await readFile(join(outDir, `${name}.public.json`), 'utf8')) as string[];
+      expect(signals).toEqual([rangeCommitment(input.values, input.salt).toString(), '18', '99']);
+      const verify = await runCli(['verify', '--vkey', vkey, '--proof', join(outDir, `${name}.proof.json`), '--public', join(outDir, `${name}.public.json`)]);
+      expect(verify.code, verify.stderr).toBe(0);
+      expect(verify.stdout).toContain('OK: the proof is valid');
+    }
+  });
+
+  it('prove --inputs DIR --json --quiet: a machine-readable summary, errors still on stderr, no progress', async () => {
+    const dir = join(scratch, 'inputs');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'b.json'), JSON.stringify({ a: '5', b: '7' }));
+    await writeFile(join(dir, 'a.json'), JSON.stringify({ a: '3', b: '11' }));
+    await writeFile(join(dir, 'missing-b.json'), JSON.stringify({ a: '2' }));
+    await writeFile(join(dir, 'old.proof.json'), '{}'); // an earlier batch's output is not an input
+    await writeFile(join(dir, 'notes.txt'), 'not an input');
+    const outDir = join(scratch, 'inputs-out');
+    const run = await runCli(['--json', '--quiet', 'prove', testCircuit('multiplier.circom'), '--inputs', dir, '--out-dir', outDir]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).not.toContain('[prove]');
+    expect(run.stderr).toMatch(/missing-b\.json: the input does not satisfy the circuit: Not all inputs have been set/);
+    const summary = JSON.parse(run.stdout) as {
+      inputs: number; proofs: number; failed: number; proofsPerSecond: number; vkey: string;
+      written: Array<{ input: string; proof: string; public: string; publicSignals: string[] }>;
+      failures: Array<{ input: string; code: string; message: string }>;
+    };
+    expect(summary).toMatchObject({ inputs: 3, proofs: 2, failed: 1 });
+    expect(summary.proofsPerSecond).toBeGreaterThan(0);
+    expect(summary.written.map((entry) => [entry.input, entry.publicSignals])).toEqual([
+      [join(dir, 'a.json'), ['33', '3']],
+      [join(dir, 'b.json'), ['35', '5']],
+    ]);
+    expect(summary.failures).toEqual([expect.objectContaining({ input: join(dir, 'missing-b.json'), code: 'WITNESS_FAILED' })]);
+    const verify = await runCli(['verify', '--vkey', summary.vkey, '--proof', summary.written[1]!.proof, '--public', summary.written[1]!.public]);
+    expect(verify.code, verify.stderr).toBe(0);
+  });
+
+  it('prove refuses -p/--public with several inputs, and a batch without --out-dir', async () => {
+    const a = join(scratch, 'pa.json');
+    const b = join(scratch, 'pb.json');
+    await writeFile(a, JSON.stringify({ a: '1', b: '2' }));
+    await writeFile(b, JSON.stringify({ a: '3', b: '4' }));
+    const circuit = testCircuit('multiplier.circom');
+    for (const extra of [['-p', join(scratch, 'p.json')], ['--public', join(scratch, 'pub.json')]]) {
+      const run = await runCli(['prove', circuit, '-i', a, '-i', b, '--out-dir', join(scratch, 'refused'), ...extra]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('error: -p/--proof and --public name the files of one proof, but this is a batch of 2 inputs');
+      expect(run.stderr).toContain('hint: give --out-dir DIR instead');
+    }
+    const noOutDir = await runCli(['prove', circuit, '-i', a, '-i', b]);
+    expect(noOutDir.code).toBe(1);
+    expect(noOutDir.stderr).toContain('2 inputs need an output folder: --out-dir DIR');
+    await expect(readdir(join(scratch, 'refused'))).rejects.toThrow();
   });
 
   it('rejects bad options with a clear message', async () => {

@@ -1,15 +1,18 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { basename, join } from 'node:path';
 import { compileCircuit, type CompiledCircuit } from '../circuit/compile.ts';
 import { setupCircuit, type CircuitKeys } from '../setup/phase2.ts';
 import { DEV_PTAU_WARNING } from '../setup/dev-ptau.ts';
-import { ProverPool } from '../prover/pool.ts';
+import { ProverPool, type BatchProgress } from '../prover/pool.ts';
 import { verifyProof } from '../verifier/verify.ts';
 import { deployVerifier, verifyOnChain, withChain } from '../chain/index.ts';
 import { runDemo } from '../demo/run-demo.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
-import { ZkaiError } from '../errors.ts';
+import { InputFileError, ZkaiError } from '../errors.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
+import { progressBars } from './progress-bar.ts';
 import { parseExpectations, readJsonFile } from './io.ts';
 
 /** Flags shared by the commands that compile a circuit. */
@@ -89,29 +92,235 @@ export async function setupCommand(circuitPath: string, flags: SetupFlags): Prom
   );
 }
 
-/** `zkai prove`. */
-export async function proveCommand(circuitPath: string, flags: SetupFlags & { input: string; proof: string; public: string; workers?: string; timeout?: string }): Promise<void> {
-  const input = await readJsonFile(flags.input, 'circuit input');
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ZkaiError('BAD_INPUT', `${flags.input}: the circuit input must be a JSON object of signal name -> value(s)`);
+/** Flags of `zkai prove`. `input` is repeatable (`-i a.json -i b.json`); a string is one input. */
+export interface ProveFlags extends SetupFlags {
+  input?: string | string[];
+  inputs?: string;
+  outDir?: string;
+  proof?: string;
+  public?: string;
+  workers?: string;
+  timeout?: string;
+}
+
+/** `zkai prove`: one input as before (`-p`, `--public`), or a batch into `--out-dir` (several `-i`, or `--inputs DIR`). */
+export async function proveCommand(circuitPath: string, flags: ProveFlags): Promise<void> {
+  const inputPaths = await batchInputPaths(flags);
+  if (inputPaths.length === 1 && flags.inputs === undefined && flags.outDir === undefined) {
+    return proveOne(circuitPath, inputPaths[0] as string, flags);
   }
+  return proveBatch(circuitPath, inputPaths, flags);
+}
+
+function positiveIntegerOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new ZkaiError('BAD_OPTION', `${name} must be a positive integer, got "${value}"`);
+  return number;
+}
+
+function timeoutOption(value: string | undefined): number {
+  const number = Number(value ?? 0);
+  if (!Number.isInteger(number) || number < 0) throw new ZkaiError('BAD_OPTION', `--timeout must be a whole number of milliseconds (0: none), got "${value}"`);
+  return number;
+}
+
+/** The input files of `zkai prove`: every `-i`, then the *.json files of `--inputs DIR` (sorted; earlier outputs skipped). */
+async function batchInputPaths(flags: ProveFlags): Promise<string[]> {
+  const paths = flags.input === undefined ? [] : Array.isArray(flags.input) ? [...flags.input] : [flags.input];
+  if (flags.inputs !== undefined) {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(flags.inputs, { withFileTypes: true });
+    } catch (error) {
+      throw new InputFileError(flags.inputs, `cannot read the input folder: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    const names = entries
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.json') && !entry.name.endsWith('.proof.json') && !entry.name.endsWith('.public.json'))
+      .map((entry) => entry.name)
+      .sort();
+    if (names.length === 0) throw new InputFileError(flags.inputs, 'no *.json input in this folder (*.proof.json and *.public.json are outputs, not inputs)');
+    paths.push(...names.map((name) => join(flags.inputs as string, name)));
+  }
+  if (paths.length === 0) throw new ZkaiError('BAD_OPTION', 'give the circuit input: -i FILE (repeatable) or --inputs DIR');
+  return paths;
+}
+
+/** Read one circuit input file: a JSON object of signal name -> value(s). */
+async function readCircuitInput(path: string): Promise<Record<string, unknown>> {
+  const input = await readJsonFile(path, 'circuit input');
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ZkaiError('BAD_INPUT', `${path}: the circuit input must be a JSON object of signal name -> value(s)`);
+  }
+  return input as Record<string, unknown>;
+}
+
+/** One input, as zkai has always proved it: `-p/--proof` and `--public` files. */
+async function proveOne(circuitPath: string, inputPath: string, flags: ProveFlags): Promise<void> {
+  const proofPath = flags.proof ?? 'proof.json';
+  const publicPath = flags.public ?? 'public.json';
+  const input = await readCircuitInput(inputPath);
+  const workers = positiveIntegerOption('--workers', flags.workers) ?? 1;
+  const timeoutMs = timeoutOption(flags.timeout);
   const circuit = await compileFor(circuitPath, flags);
   const keys = await setupFor(circuit, flags);
-  const pool = new ProverPool({ workers: Number(flags.workers ?? 1), timeoutMs: Number(flags.timeout ?? 0) });
+  const pool = new ProverPool({ workers, timeoutMs });
   try {
-    const result = await pool.prove({ wasmPath: circuit.wasmPath, zkeyPath: keys.zkeyPath }, input as Record<string, unknown>);
-    await writeFileAtomic(flags.proof, `${JSON.stringify(result.proof, null, 1)}\n`);
-    await writeFileAtomic(flags.public, `${JSON.stringify(result.publicSignals, null, 1)}\n`);
-    emit(flags, { proof: flags.proof, public: flags.public, publicSignals: result.publicSignals, witnessMs: result.witnessMs, proveMs: result.proveMs, vkey: keys.vkeyPath }, () =>
+    const result = await pool.prove({ wasmPath: circuit.wasmPath, zkeyPath: keys.zkeyPath }, input);
+    await writeFileAtomic(proofPath, `${JSON.stringify(result.proof, null, 1)}\n`);
+    await writeFileAtomic(publicPath, `${JSON.stringify(result.publicSignals, null, 1)}\n`);
+    emit(flags, { proof: proofPath, public: publicPath, publicSignals: result.publicSignals, witnessMs: result.witnessMs, proveMs: result.proveMs, vkey: keys.vkeyPath }, () =>
       [
-        `proof written to ${flags.proof}, public signals to ${flags.public}`,
+        `proof written to ${proofPath}, public signals to ${publicPath}`,
         `  witness ${seconds(result.witnessMs / 1000)}, proof ${seconds(result.proveMs / 1000)} (first proof in a fresh worker includes loading)`,
-        `  verify with: zkai verify --vkey ${keys.vkeyPath} --proof ${flags.proof} --public ${flags.public}`,
+        `  verify with: zkai verify --vkey ${keys.vkeyPath} --proof ${proofPath} --public ${publicPath}`,
       ].join('\n'),
     );
   } finally {
     await pool.close();
   }
+}
+
+/** The name a batch gives an input's outputs: its file name without `.json`. */
+function outputName(inputPath: string): string {
+  const name = basename(inputPath);
+  return name.toLowerCase().endsWith('.json') ? name.slice(0, -'.json'.length) : name;
+}
+
+/** One input of a batch that was not proved. */
+interface BatchFailure {
+  input: string;
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+/** A failure of one input, named by its file (without repeating the path a message may already start with). */
+function batchFailure(input: string, error: unknown): BatchFailure {
+  const known = error instanceof ZkaiError ? error : undefined;
+  let message = error instanceof Error ? error.message || error.name : String(error);
+  if (message.startsWith(`${input}: `)) message = message.slice(input.length + 2);
+  const code = known?.code ?? (error as NodeJS.ErrnoException | undefined)?.code ?? 'INTERNAL';
+  return { input, code, message, ...(known?.hint ? { hint: known.hint } : {}) };
+}
+
+/**
+ * Several inputs: one pool, `pool.proveMany`, each proof written atomically to `<out-dir>/<name>.proof.json` and
+ * `<name>.public.json` as it comes. A bad input is reported (stderr, summary) and does not stop the others; the exit
+ * code is 1 when any input failed.
+ */
+async function proveBatch(circuitPath: string, inputPaths: string[], flags: ProveFlags): Promise<void> {
+  if (flags.proof !== undefined || flags.public !== undefined) {
+    throw new ZkaiError('BAD_OPTION', `-p/--proof and --public name the files of one proof, but this is a batch of ${inputPaths.length} input${inputPaths.length === 1 ? '' : 's'}`, {
+      hint: 'give --out-dir DIR instead: each input NAME.json gets DIR/NAME.proof.json and DIR/NAME.public.json',
+    });
+  }
+  const outDir = flags.outDir;
+  if (outDir === undefined) {
+    throw new ZkaiError('BAD_OPTION', `${inputPaths.length} inputs need an output folder: --out-dir DIR`, {
+      hint: 'each input NAME.json gets DIR/NAME.proof.json and DIR/NAME.public.json',
+    });
+  }
+  const byName = new Map<string, string>();
+  for (const path of inputPaths) {
+    const earlier = byName.get(outputName(path));
+    if (earlier !== undefined) {
+      throw new ZkaiError('BAD_OPTION', `${earlier} and ${path} would both write ${outputName(path)}.proof.json`, { hint: 'give each input of a batch its own file name' });
+    }
+    byName.set(outputName(path), path);
+  }
+  const workers = positiveIntegerOption('--workers', flags.workers);
+  const timeoutMs = timeoutOption(flags.timeout);
+
+  // Failures go to stderr as they happen, whatever --quiet or --json say (above the bars on a terminal).
+  const failures: BatchFailure[] = [];
+  const fail = (input: string, error: unknown, omit?: string) => {
+    const failure = batchFailure(input, error);
+    if (omit) failure.message = failure.message.replace(omit, '');
+    failures.push(failure);
+    const text = `error: ${failure.input}: ${failure.message}${failure.hint ? `\n  hint: ${failure.hint}` : ''}`;
+    const bars = progressBars(flags);
+    if (bars) bars.log(text);
+    else process.stderr.write(`${text}\n`);
+  };
+
+  const readable: Array<{ path: string; input: Record<string, unknown> }> = [];
+  for (const path of inputPaths) {
+    try {
+      readable.push({ path, input: await readCircuitInput(path) });
+    } catch (error) {
+      fail(path, error);
+    }
+  }
+  await mkdir(outDir, { recursive: true });
+
+  const circuit = readable.length > 0 ? await compileFor(circuitPath, flags) : undefined;
+  const keys = circuit ? await setupFor(circuit, flags) : undefined;
+  const written: Array<{ index: number; input: string; proof: string; public: string; publicSignals: string[]; witnessMs: number; proveMs: number }> = [];
+  let elapsedSeconds = 0;
+  let poolShape: { workers: number; curveThreads: number } | undefined;
+  if (circuit && keys) {
+    const progress = progressPrinter(flags);
+    const pool = new ProverPool({ ...(workers ? { workers } : {}), timeoutMs });
+    poolShape = { workers: pool.workers, curveThreads: pool.curveThreads };
+    let reported = 0;
+    pool.on('progress', (p: BatchProgress) => {
+      if (p.done === reported) return; // a failure: reported on its own line
+      reported = p.done;
+      progress?.({ stage: 'prove', message: `proved ${p.done}/${p.total}` });
+    });
+    const started = performance.now();
+    try {
+      const artifacts = { wasmPath: circuit.wasmPath, zkeyPath: keys.zkeyPath };
+      for await (const result of pool.proveMany(artifacts, readable.map((entry) => entry.input))) {
+        const path = readable[result.index]!.path;
+        if (!result.ok) {
+          // The circuit is the same for every input: its wasm path would only lengthen each message.
+          fail(path, result.error, ` (${circuit.wasmPath})`);
+          continue;
+        }
+        const proofPath = join(outDir, `${outputName(path)}.proof.json`);
+        const publicPath = join(outDir, `${outputName(path)}.public.json`);
+        try {
+          await writeFileAtomic(proofPath, `${JSON.stringify(result.proof, null, 1)}\n`);
+          await writeFileAtomic(publicPath, `${JSON.stringify(result.publicSignals, null, 1)}\n`);
+        } catch (error) {
+          fail(path, error);
+          continue;
+        }
+        written.push({ index: inputPaths.indexOf(path), input: path, proof: proofPath, public: publicPath, publicSignals: result.publicSignals, witnessMs: result.witnessMs, proveMs: result.proveMs });
+      }
+      elapsedSeconds = (performance.now() - started) / 1000;
+    } finally {
+      await pool.close();
+    }
+  }
+
+  written.sort((a, b) => a.index - b.index);
+  failures.sort((a, b) => inputPaths.indexOf(a.input) - inputPaths.indexOf(b.input));
+  const proofsPerSecond = elapsedSeconds > 0 ? written.length / elapsedSeconds : 0;
+  const summary = {
+    inputs: inputPaths.length,
+    proofs: written.length,
+    failed: failures.length,
+    seconds: elapsedSeconds,
+    proofsPerSecond,
+    ...(poolShape ? { workers: poolShape.workers, curveThreads: poolShape.curveThreads } : {}),
+    outDir,
+    ...(keys ? { vkey: keys.vkeyPath } : {}),
+    written: written.map(({ index: _index, ...entry }) => entry),
+    failures,
+  };
+  emit(flags, summary, () => {
+    const first = written[0];
+    return [
+      `${written.length} of ${inputPaths.length} inputs proved${elapsedSeconds > 0 ? ` in ${seconds(elapsedSeconds)} = ${proofsPerSecond.toFixed(2)} proofs/s` : ''}${poolShape ? ` (${poolShape.workers} worker${poolShape.workers === 1 ? '' : 's'} x ${poolShape.curveThreads} curve thread${poolShape.curveThreads === 1 ? '' : 's'}; the first proof includes loading)` : ''}`,
+      ...(written.length > 0 ? [`  written to ${outDir} as NAME.proof.json and NAME.public.json for each input NAME.json`] : []),
+      ...(failures.length > 0 ? [`  ${failures.length} failed (see the errors above): ${failures.map((failure) => failure.input).join(', ')}`] : []),
+      ...(first && keys ? [`  verify with: zkai verify --vkey ${keys.vkeyPath} --proof ${first.proof} --public ${first.public}`] : []),
+    ].join('\n');
+  });
+  if (failures.length > 0) process.exitCode = 1;
 }
 
 /** `zkai verify`. Sets the exit code to 1 for an invalid proof. */

@@ -66,11 +66,15 @@ setupOptions(
   program
     .command('prove')
     .argument('<circuit>', 'circom source file')
-    .description('prove an input (compiles and sets up first, from cache when possible); writes snarkjs-compatible files')
-    .requiredOption('-i, --input <file>', 'circuit input as JSON')
-    .option('-p, --proof <file>', 'where to write the proof', 'proof.json')
-    .option('--public <file>', 'where to write the public signals', 'public.json')
-    .option('--timeout <ms>', 'give up after this many milliseconds', '0'),
+    .description('prove an input, or a batch of inputs in the prover pool (compiles and sets up first, from cache when possible); writes snarkjs-compatible files')
+    .option('-i, --input <file>', 'circuit input as JSON; repeat it for a batch (-i a.json -i b.json)', (file: string, files: string[] = []) => [...files, file])
+    .option('--inputs <dir>', 'a batch: every *.json in this folder, sorted (*.proof.json and *.public.json are skipped)')
+    .option('--out-dir <dir>', 'for a batch: write NAME.proof.json and NAME.public.json here for each input NAME.json')
+    .option('-p, --proof <file>', 'where to write the proof of one input (default: proof.json)')
+    .option('--public <file>', 'where to write the public signals of one input (default: public.json)')
+    .option('--workers <n>', 'prover worker threads (default: 1 for one input, adapted to the core count for a batch)')
+    .option('--timeout <ms>', 'give up on a proof after this many milliseconds (0: no limit)', '0')
+    .addHelpText('after', '\nA batch proves every input even when some fail; each failure names its input file, and the exit code is 1 if any failed:\n  zkai prove CIRCUIT.circom --inputs inputs/ --out-dir proofs/\n  zkai prove CIRCUIT.circom -i a.json -i b.json --out-dir proofs/ --json'),
 ).action(run(async (circuit: string, _options: unknown, command: Command) => proveCommand(circuit, merged(command))));
 
 program
