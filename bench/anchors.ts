@@ -45,6 +45,17 @@ export function computeGoals(results: Omit<BenchResults, 'goals' | 'anchors'>): 
       goals.push({ part: 'proving', goal: `${row.circuit}: default pool single proof <= ${LATENCY_GOAL.toFixed(2)}x warm snarkjs`, measured: x(row.singleLatencyVsApi), met: row.singleLatencyVsApi === null ? null : row.singleLatencyVsApi <= LATENCY_GOAL });
     }
   }
+  const load = results.service?.load;
+  if (load) {
+    const under = `${load.connections} clients, ${load.requests.toLocaleString('en-US')} answers (${load.validRequests.toLocaleString('en-US')} valid, ${load.tamperedRequests.toLocaleString('en-US')} tampered proofs)`;
+    goals.push({ part: 'service', goal: 'POST /v1/verify under load: zero wrong answers (every answer checked)', measured: `${load.wrongAnswers} wrong of ${load.checked.toLocaleString('en-US')} checked; ${under}`, met: load.checked > 0 ? load.wrongAnswers === 0 : null });
+    goals.push({
+      part: 'service',
+      goal: 'POST /v1/verify under load: zero 5xx, no connection error or timeout',
+      measured: `${load.status5xx} 5xx, ${load.errors} connection error(s) (${load.timeouts} timeouts), ${load.non2xx} non-2xx in all`,
+      met: load.checked > 0 ? load.status5xx === 0 && load.errors === 0 : null,
+    });
+  }
   const dataset = results.dataset;
   if (dataset) {
     const worst = Math.max(...dataset.sizes.map((s) => s.perRecord));

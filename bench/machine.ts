@@ -32,7 +32,7 @@ export function versions(): Record<string, string> {
     node: process.version,
     zkai: (JSON.parse(readFileSync(join(REPO_DIR, 'package.json'), 'utf8')) as { version: string }).version,
   };
-  for (const name of ['snarkjs', 'ffjavascript', 'circom2', 'circomlib', 'piscina', 'ethers', 'solc', '@foundry-rs/anvil', 'onnxruntime-node', 'tsx', 'vega', 'vega-lite']) {
+  for (const name of ['snarkjs', 'ffjavascript', 'circom2', 'circomlib', 'piscina', 'ethers', 'solc', '@foundry-rs/anvil', 'onnxruntime-node', 'tsx', 'vega', 'vega-lite', 'fastify', 'autocannon']) {
     try {
       out[name] = packageVersion(name);
     } catch {

@@ -9,8 +9,8 @@
  *   tsx bench/main.ts --report-only bench/results/<timestamp>.json   regenerate BENCHMARKS.md and the charts
  *   npm run bench -- --compare A.json B.json [--threshold 0.1]        what got faster or slower
  *
- * Parts, in order: proving (bench/proving.ts), verify (verify.ts), setup (setup-cost.ts), service (service.ts,
- * placeholder), dataset (dataset.ts), models (models.ts), chain (chain.ts). Each is a module with an exported
+ * Parts, in order: proving (bench/proving.ts), verify (verify.ts), setup (setup-cost.ts), service (service.ts: the
+ * HTTP service under autocannon load), dataset (dataset.ts), models (models.ts), chain (chain.ts). Each is a module with an exported
  * function returning its section of `bench/results/<timestamp>.json`; BENCHMARKS.md and bench/charts/*.svg are then
  * regenerated from that file (bench/report.ts, bench/charts.ts).
  */
@@ -53,7 +53,7 @@ export const PROFILES: Record<'quick' | 'full' | 'tiny', Profile> = {
     proving: { powers: [10, 12, 14], cliProofs: 5, apiProofs: 20, poolProofs: 20, singleProofs: 3, rapidsnarkProofs: 10 },
     verify: { powers: [10, 14], warmRepetitions: 50, coldRepetitions: 3 },
     setup: { powers: [{ power: 8, repetitions: 2 }, { power: 10, repetitions: 2 }] },
-    service: { concurrency: [1, 2, 4], requests: 20 },
+    service: { connections: 50, durationSeconds: 10, maxRequests: 20_000, anchorVerifies: 100 },
     dataset: { sizes: [4, 16, 64], proveUpTo: 16, proveRepetitions: 2, rows: 256, chunkDepth: 0, subtrees: 36 },
     models: { models: ['digits-logreg', 'digits-mlp', 'digits-cnn'], mnist: true, mnistFull: false, proofRepetitions: 3 },
     chain: { verifierInputs: [1, 4, 16] },
@@ -62,7 +62,7 @@ export const PROFILES: Record<'quick' | 'full' | 'tiny', Profile> = {
     proving: { powers: [10, 12, 14, 16], cliProofs: 5, apiProofs: 20, poolProofs: 20, singleProofs: 3, rapidsnarkProofs: 10 },
     verify: { powers: [10, 12, 14, 16], warmRepetitions: 100, coldRepetitions: 5 },
     setup: { powers: [{ power: 8, repetitions: 3 }, { power: 10, repetitions: 3 }, { power: 12, repetitions: 2 }, { power: 14, repetitions: 1 }, { power: 16, repetitions: 1 }] },
-    service: { concurrency: [1, 2, 4, 8], requests: 50 },
+    service: { connections: 50, durationSeconds: 30, maxRequests: 60_000, anchorVerifies: 200 },
     dataset: { sizes: [4, 16, 64], proveUpTo: 64, proveRepetitions: 3, rows: 10_000, chunkDepth: 0, subtrees: 36 },
     models: { models: ['digits-logreg', 'digits-mlp', 'digits-cnn'], mnist: true, mnistFull: true, proofRepetitions: 3 },
     chain: { verifierInputs: [1, 4, 16] },
@@ -71,7 +71,7 @@ export const PROFILES: Record<'quick' | 'full' | 'tiny', Profile> = {
     proving: { powers: [10], cliProofs: 1, apiProofs: 1, poolProofs: 1, singleProofs: 1, rapidsnarkProofs: 1 },
     verify: { powers: [10], warmRepetitions: 2, coldRepetitions: 1 },
     setup: { powers: [{ power: 8, repetitions: 1 }] },
-    service: { concurrency: [1], requests: 1 },
+    service: { connections: 10, durationSeconds: 3, maxRequests: 2_000, anchorVerifies: 5 },
     dataset: { sizes: [4], proveUpTo: 4, proveRepetitions: 1, rows: 4, chunkDepth: 0, subtrees: 2 },
     models: { models: ['digits-logreg'], mnist: false, mnistFull: false, proofRepetitions: 1 },
     chain: { verifierInputs: [1] },
@@ -145,13 +145,18 @@ async function runPart(part: PartName, profile: Profile, cacheDir: string): Prom
 }
 
 /** Problems inside a part's section that make the run a failure (unverified proofs, errors). */
-function sectionProblems(results: Pick<BenchResults, 'proving' | 'verify' | 'setup' | 'dataset' | 'models'>): string[] {
+function sectionProblems(results: Pick<BenchResults, 'proving' | 'verify' | 'setup' | 'service' | 'dataset' | 'models'>): string[] {
   const problems: string[] = [];
   for (const c of results.proving?.circuits ?? []) {
     for (const a of c.approaches) if (a.errors.length > 0 || a.verified === false || a.proofs === 0) problems.push(`proving ${c.label} ${a.id}`);
   }
   for (const r of results.verify?.rows ?? []) if (!r.valid || r.errors.length > 0) problems.push(`verify ${r.circuit}`);
   for (const r of results.setup?.rows ?? []) if (r.errors.length > 0) problems.push(`setup 2^${r.power}`);
+  const load = results.service?.load;
+  if (load && (load.wrongAnswers > 0 || load.status5xx > 0 || load.errors > 0 || load.checked === 0)) {
+    problems.push(`service: ${load.wrongAnswers} wrong answer(s), ${load.status5xx} 5xx, ${load.errors} connection error(s) of ${load.checked} checked`);
+  }
+  if (results.service?.anchor && !results.service.anchor.valid) problems.push('service anchor: snarkjs did not verify the proof');
   for (const s of results.dataset?.sizes ?? []) if (s.verified === false) problems.push(`dataset ${s.records}`);
   if (results.dataset?.chunked && !results.dataset.chunked.verified) problems.push('dataset chunked');
   for (const r of results.models?.rows ?? []) if (r.verified === false) problems.push(`models ${r.model}`);
@@ -175,7 +180,7 @@ async function measure(options: Options, planOnly: boolean): Promise<void> {
       proving: `proof time vs size at ${profile.proving.powers.map((p) => `2^${p}`).join(', ')}: snarkjs CLI x${profile.proving.cliProofs}, warm API x${profile.proving.apiProofs}, pool shapes x${profile.proving.poolProofs}${rapid.binary ? `, rapidsnark x${profile.proving.rapidsnarkProofs}` : ' (no RAPIDSNARK: skipped)'}`,
       verify: `off-chain verify at ${profile.verify.powers.map((p) => `2^${p}`).join(', ')}: warm x${profile.verify.warmRepetitions}, cold x${profile.verify.coldRepetitions}, snarkjs CLI x${profile.verify.coldRepetitions}`,
       setup: `trusted setup from scratch at ${profile.setup.powers.map((p) => `2^${p.power} x${p.repetitions}`).join(', ')}`,
-      service: 'HTTP service requests/s: placeholder (bench/service.ts), not measured yet (nothing runs)',
+      service: `HTTP service under load on 127.0.0.1: ${profile.service.connections} autocannon connections posting valid and tampered 2^10 proofs to POST /v1/verify for ${profile.service.durationSeconds} s (at most ${profile.service.maxRequests} requests), every answer checked; warm snarkjs verify x${profile.service.anchorVerifies} as the anchor`,
       dataset: `dataset policy circuits at ${profile.dataset.sizes.join(', ')} records (proving up to ${profile.dataset.proveUpTo}), chunked proof of ${profile.dataset.rows} rows`,
       models: `models ${profile.models.models.join(', ')}${profile.models.mnist ? ', 784-56-10 MLP' : ''}${profile.models.mnistFull ? ' (proven, and with private weights)' : ''}, ${profile.models.proofRepetitions} timed proof(s) each`,
       chain: `gas on anvil: verifiers at ${profile.chain.verifierInputs.join(', ')} public inputs, every registry and consent operation`,

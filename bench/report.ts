@@ -214,11 +214,62 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
     for (const r of verify.rows) for (const e of r.errors) push(`- ${r.circuit}: ERROR ${e}`);
   }
 
-  // ---- service (placeholder) ----
+  // ---- service ----
   push('## HTTP service: requests per second', '');
   const service = results.service;
   if (!service || service.status === 'not-built') {
     push(`**Placeholder.** ${(service?.note ?? 'Not measured').replace(/\.?$/, '.')} The results file has a \`service\` section, \`--compare\` reads its rows, and this table will show requests/s per endpoint and concurrency once \`runServiceBench\` is written.`, '');
+  } else if (service.load) {
+    const load = service.load;
+    const anchor = service.anchor ?? null;
+    push(
+      `What is measured: the real verification service (\`createVerificationServer\`, as \`zkai serve\` runs it, ${load.verifierWorkers} verifier worker thread(s)) on 127.0.0.1, knowing the key of the ${load.circuit}. ` +
+        `autocannon opens ${load.connections} connections that post, in turn, a valid proof and the same proof with a tampered public signal to \`${load.endpoint}\`, for ${load.durationSeconds} s or ${int(load.maxRequests)} requests, whichever comes first. ` +
+        'Every answer is checked: the valid proof must answer `valid: true`, the tampered one `valid: false` with reason `invalid-proof`; any other answer that is not a 5xx counts as wrong, and 5xx are counted apart. ' +
+        `Latency is per request, from autocannon's histogram. The anchor, measured in the same run just before, is a warm \`snarkjs.groth16.verify\` loop in one process on the same proof${anchor ? ` (${anchor.verifies} verifications)` : ''}; ` +
+        'ratio = service requests/s / single-process verifications/s. The load generator runs in the benchmark\'s own process, beside the server\'s event loop, so its HTTP work is counted against the service.',
+      '',
+    );
+    push(machine, '');
+    push(
+      table(
+        ['endpoint', 'connections', 'seconds', 'answers', 'requests/s', 'requests/s per second (min / median / max)', 'latency p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'single-process verifies/s (anchor)', 'service / single process'],
+        [[
+          load.endpoint,
+          String(load.connections),
+          load.elapsedSeconds.toFixed(1),
+          int(load.requests),
+          load.requestsPerSecond.toFixed(1),
+          triple(load.perSecond, fixed(0)),
+          String(load.latencyMs.p50),
+          String(load.latencyMs.p90),
+          String(load.latencyMs.p99),
+          String(load.latencyMs.max),
+          anchor ? `${anchor.verifiesPerSecond.toFixed(1)}${anchor.warmMs ? ` (median ${anchor.warmMs.median.toFixed(1)} ms)` : ''}${anchor.valid ? '' : ' **NOT VALID**'}` : '–',
+          ratio(service.ratioToSingleProcess),
+        ]],
+      ),
+      '',
+    );
+    push(machine, '');
+    push(
+      table(
+        ['answers checked', 'to the valid proof', 'to the tampered proof', 'wrong answers', '5xx', 'non-2xx', 'connection errors (timeouts)', 'status codes'],
+        [[
+          int(load.checked),
+          int(load.validRequests),
+          int(load.tamperedRequests),
+          load.wrongAnswers === 0 ? '0' : `**${load.wrongAnswers}**`,
+          load.status5xx === 0 ? '0' : `**${load.status5xx}**`,
+          String(load.non2xx),
+          `${load.errors} (${load.timeouts})`,
+          Object.entries(load.statusCodes).map(([code, count]) => `${code}: ${int(count)}`).join(', ') || '–',
+        ]],
+      ),
+      '',
+    );
+    for (const example of load.wrongExamples) push(`- ${example}`);
+    if (load.wrongExamples.length > 0) push('');
   } else {
     push(machine, '');
     push(table(['endpoint', 'concurrency', 'requests/s', 'latency ms'], service.rows.map((r) => [r.endpoint, String(r.concurrency), triple(r.requestsPerSecond, fixed(1)), triple(r.latencyMs, fixed(0))])), '');

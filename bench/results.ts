@@ -176,13 +176,66 @@ export interface VerifySection {
   rows: VerifyRow[];
 }
 
-// ---- HTTP service (placeholder) ------------------------------------------------------------------------------------
+// ---- HTTP service under load ---------------------------------------------------------------------------------------
 
-/** Filled by bench/service.ts once src/service/ exists (requests/s at several concurrencies). */
+/**
+ * One load run of the verification service (bench/service.ts): autocannon clients on 127.0.0.1 posting valid and
+ * tampered proofs to one endpoint for a bounded time and count, every answer checked.
+ */
+export interface ServiceLoadRun {
+  endpoint: string;
+  /** The circuit whose proofs are posted, e.g. `2^10 Poseidon chain (960 constraints, 1 public input)`. */
+  circuit: string;
+  connections: number;
+  /** The bounds: the run stops at whichever comes first. */
+  durationSeconds: number;
+  maxRequests: number;
+  /** Time the load ran (autocannon's), in seconds. */
+  elapsedSeconds: number;
+  /** Answers received (any status). */
+  requests: number;
+  /** Answers to the valid proof and to the tampered one (a public signal changed). */
+  validRequests: number;
+  tamperedRequests: number;
+  /** requests / elapsedSeconds. */
+  requestsPerSecond: number;
+  /** autocannon's one-second samples of answers per second (min / median / max). */
+  perSecond: Stats | null;
+  /** Latency of every answer, ms (autocannon's histogram). */
+  latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
+  /** Connection errors (timeouts included) and timeouts. */
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  status5xx: number;
+  statusCodes: Record<string, number>;
+  /** Answers whose body was checked: every answer that arrived. */
+  checked: number;
+  /** Answers other than the expected one that are not 5xx (a 200 with the wrong verdict or reason, a 4xx). */
+  wrongAnswers: number;
+  /** A few of them, for the report. */
+  wrongExamples: string[];
+  /** The service's verifier pool (worker threads running pairing checks). */
+  verifierWorkers: number;
+}
+
+/** The anchor of the service figures: a warm `snarkjs.groth16.verify` loop in one process, same proof, same run. */
+export interface ServiceAnchor {
+  verifies: number;
+  verifiesPerSecond: number;
+  warmMs: Stats | null;
+  valid: boolean;
+}
+
+/** The HTTP service's section (older results files hold only status, note and rows). */
 export interface ServiceSection {
   status: 'not-built' | 'ok' | 'failed';
   note: string;
   rows: Array<{ endpoint: string; concurrency: number; requestsPerSecond: Stats | null; latencyMs: Stats | null }>;
+  load?: ServiceLoadRun | null;
+  anchor?: ServiceAnchor | null;
+  /** Service requests/s / single-process verifies/s. */
+  ratioToSingleProcess?: number | null;
 }
 
 // ---- datasets ------------------------------------------------------------------------------------------------------
@@ -380,6 +433,13 @@ export function flattenMetrics(results: BenchResults): Metric[] {
   for (const row of results.service?.rows ?? []) {
     out.push(...fromStats(`service/${row.endpoint}/c${row.concurrency}/rps`, `service ${row.endpoint} x${row.concurrency}: requests/s`, 'req/s', row.requestsPerSecond, 'higher'));
   }
+  const load = results.service?.load;
+  if (load) {
+    const k = `service/${load.endpoint}/c${load.connections}`;
+    out.push(...single(`${k}/p50`, `service ${load.endpoint} x${load.connections}: p50 latency`, 'ms', load.latencyMs.p50, 'lower', false));
+    out.push(...single(`${k}/p99`, `service ${load.endpoint} x${load.connections}: p99 latency`, 'ms', load.latencyMs.p99, 'lower', false));
+  }
+  out.push(...single('service/anchor/verifiesPerSecond', 'single-process snarkjs verify: verifies/s', 'proofs/s', results.service?.anchor?.verifiesPerSecond, 'higher', false));
   for (const size of results.dataset?.sizes ?? []) {
     out.push(...single(`dataset/${size.records}/constraints`, `dataset ${size.records} records: constraints`, 'constraints', size.constraints, 'lower', true));
     out.push(...fromStats(`dataset/${size.records}/prove`, `dataset ${size.records} records: prove`, 's', size.proveS));

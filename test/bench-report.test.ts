@@ -7,8 +7,9 @@ import { ANCHORS, computeGoals } from '../bench/anchors.ts';
 import { stats } from '../bench/common.ts';
 import { compareResults, renderComparison } from '../bench/compare.ts';
 import { comparisons } from '../bench/proving.ts';
-import { writeReport } from '../bench/report.ts';
-import { flattenMetrics, RESULTS_SCHEMA, type ApproachReport, type BenchResults, type CircuitReport } from '../bench/results.ts';
+import { renderMarkdown, writeReport } from '../bench/report.ts';
+import { flattenMetrics, RESULTS_SCHEMA, type ApproachReport, type BenchResults, type CircuitReport, type ServiceSection } from '../bench/results.ts';
+import { AnswerLog, checkAnswer } from '../bench/service.ts';
 
 // A small results file shaped like a real run (two circuits, three approaches each, every part present), with
 // figures chosen so that one goal is missed. No timing is measured here.
@@ -207,5 +208,92 @@ describe('benchmark compare', () => {
     expect(comparison.changes.find((c) => c.key === 'chain/verifier/1/zkai')).toMatchObject({ flagged: true, verdict: 'better' });
     expect(comparison.changes.some((c) => c.key.startsWith('proving/2^12/') && c.verdict === 'only in A')).toBe(true);
     expect(flattenMetrics(a).length).toBeGreaterThan(30);
+  });
+});
+
+/** A service section as bench/service.ts writes it: 50 connections, every answer checked. */
+function serviceSection(wrongAnswers: number, status5xx: number): ServiceSection {
+  const requests = 1040;
+  return {
+    status: 'ok',
+    note: '50 autocannon connections on 127.0.0.1',
+    rows: [{ endpoint: 'POST /v1/verify', concurrency: 50, requestsPerSecond: stats([104]), latencyMs: { n: requests, min: 40, median: 448, max: 1115 } }],
+    load: {
+      endpoint: 'POST /v1/verify',
+      circuit: '2^10 Poseidon chain (960 constraints, 1 public input)',
+      connections: 50,
+      durationSeconds: 10,
+      maxRequests: 20_000,
+      elapsedSeconds: 10,
+      requests,
+      validRequests: 520,
+      tamperedRequests: 520,
+      requestsPerSecond: 104,
+      perSecond: stats([82, 91, 143]),
+      latencyMs: { mean: 470, p50: 448, p90: 675, p99: 904, max: 1115 },
+      errors: 0,
+      timeouts: 0,
+      non2xx: wrongAnswers + status5xx,
+      status5xx,
+      statusCodes: { '200': requests - wrongAnswers - status5xx, ...(wrongAnswers ? { '400': wrongAnswers } : {}), ...(status5xx ? { '503': status5xx } : {}) },
+      checked: requests,
+      wrongAnswers,
+      wrongExamples: wrongAnswers ? ['valid proof: HTTP 400 {}'] : [],
+      verifierWorkers: 2,
+    },
+    anchor: { verifies: 100, verifiesPerSecond: 65, warmMs: stats([14, 15, 16]), valid: true },
+    ratioToSingleProcess: 104 / 65,
+  };
+}
+
+describe('benchmark report: the HTTP service under load', () => {
+  function withService(service: ServiceSection): BenchResults {
+    const { goals: _goals, anchors: _anchors, ...base } = syntheticResults();
+    const next = { ...base, service, parts: base.parts.map((p) => (p.part === 'service' ? { ...p, status: 'ok' as const, note: service.note } : p)) };
+    return { ...next, anchors: ANCHORS, goals: computeGoals(next) };
+  }
+
+  it('renders what is measured, the figures beside the single-process anchor, and the answer checks', () => {
+    const markdown = renderMarkdown(withService(serviceSection(0, 0)));
+    const section = markdown.slice(markdown.indexOf('## HTTP service'), markdown.indexOf('## Datasets'));
+    expect(section).not.toContain('Placeholder');
+    expect(section).toContain('What is measured: the real verification service');
+    expect(section).toContain('autocannon opens 50 connections');
+    expect(section).toContain('snarkjs.groth16.verify');
+    expect(section).toContain('| POST /v1/verify | 50 | 10.0 | 1,040 | 104.0 | 82 / **91** / 143 | 448 | 675 | 904 | 1115 | 65.0 (median 15.0 ms) | 1.60x |');
+    expect(section).toContain('| 1,040 | 520 | 520 | 0 | 0 | 0 | 0 (0) | 200: 1,040 |');
+    expect(section).toMatch(/_Machine: 2 cores, 8\.0 GiB[^\n]*\n\n\| endpoint \| connections/);
+    expect(markdown).toMatch(/\| service \| POST \/v1\/verify under load: zero wrong answers \(every answer checked\) \| 0 wrong of 1,040 checked[^|]*\| met \|/);
+    expect(markdown).toMatch(/\| service \| POST \/v1\/verify under load: zero 5xx, no connection error or timeout \| 0 5xx[^|]*\| met \|/);
+  });
+
+  it('marks wrong answers and 5xx as goals NOT MET, with examples', () => {
+    const markdown = renderMarkdown(withService(serviceSection(3, 2)));
+    expect(markdown).toMatch(/zero wrong answers \(every answer checked\) \| 3 wrong of 1,040 checked[^|]*\| \*\*NOT MET\*\* \|/);
+    expect(markdown).toMatch(/zero 5xx, no connection error or timeout \| 2 5xx[^|]*\| \*\*NOT MET\*\* \|/);
+    expect(markdown).toContain('| 1,040 | 520 | 520 | **3** | **2** | 5 | 0 (0) | 200: 1,035, 400: 3, 503: 2 |');
+    expect(markdown).toContain('- valid proof: HTTP 400 {}');
+  });
+
+  it('gives --compare the requests/s, the p50 / p99 latency and the anchor', () => {
+    const keys = flattenMetrics(withService(serviceSection(0, 0))).map((m) => m.key);
+    expect(keys).toEqual(expect.arrayContaining(['service/POST /v1/verify/c50/rps', 'service/POST /v1/verify/c50/p50', 'service/POST /v1/verify/c50/p99', 'service/anchor/verifiesPerSecond']));
+  });
+
+  it('checks every answer: the verdict, the reason, and 5xx apart', () => {
+    expect(checkAnswer('valid', 200, JSON.stringify({ valid: true, reason: null }))).toBeNull();
+    expect(checkAnswer('tampered', 200, JSON.stringify({ valid: false, reason: 'invalid-proof' }))).toBeNull();
+    expect(checkAnswer('valid', 200, JSON.stringify({ valid: false, reason: 'invalid-proof' }))).toMatch(/valid proof answered valid: false/);
+    expect(checkAnswer('tampered', 200, JSON.stringify({ valid: true, reason: null }))).toMatch(/tampered proof answered valid: true/);
+    expect(checkAnswer('tampered', 200, JSON.stringify({ valid: false, reason: 'malformed' }))).toMatch(/reason malformed/);
+    expect(checkAnswer('valid', 400, '{"code":"BAD_REQUEST"}')).toMatch(/HTTP 400/);
+    expect(checkAnswer('valid', 200, 'not json')).toMatch(/not JSON/);
+    const log = new AnswerLog();
+    log.record('valid', 200, JSON.stringify({ valid: true }));
+    log.record('tampered', 200, JSON.stringify({ valid: true }));
+    log.record('tampered', 503, '{"code":"VERIFIER_BUSY"}');
+    log.record('valid', 400, '{}');
+    expect(log).toMatchObject({ checked: 4, valid: 2, tampered: 2, wrong: 2, status5xx: 1 });
+    expect(log.examples).toHaveLength(3);
   });
 });
