@@ -226,7 +226,7 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
       `What is measured: the real verification service (\`createVerificationServer\`, as \`zkai serve\` runs it, ${load.verifierWorkers} verifier worker thread(s)) on 127.0.0.1, knowing the key of the ${load.circuit}. ` +
         `autocannon opens ${load.connections} connections that post, in turn, a valid proof and the same proof with a tampered public signal to \`${load.endpoint}\`, for ${load.durationSeconds} s or ${int(load.maxRequests)} requests, whichever comes first. ` +
         'Every answer is checked: the valid proof must answer `valid: true`, the tampered one `valid: false` with reason `invalid-proof`; any other answer that is not a 5xx counts as wrong, and 5xx are counted apart. ' +
-        `Latency is per request, from autocannon's histogram. The anchor, measured in the same run just before, is a warm \`snarkjs.groth16.verify\` loop in one process on the same proof${anchor ? ` (${anchor.verifies} verifications)` : ''}; ` +
+        `Latency is per request, from autocannon's histogram; each connection waits for its answer before posting again, so with ${load.connections} connections the latency is mostly time queued for a verifier worker (about connections / requests/s). The anchor, measured in the same run just before, is a warm \`snarkjs.groth16.verify\` loop in one process on the same proof${anchor ? ` (${anchor.verifies} verifications)` : ''}; ` +
         'ratio = service requests/s / single-process verifications/s. The load generator runs in the benchmark\'s own process, beside the server\'s event loop, so its HTTP work is counted against the service.',
       '',
     );
