@@ -14,8 +14,8 @@ import { parsePolicy } from '../src/data/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import { inferenceSignalNames } from '../src/model/circuit-gen.ts';
 import { proveInference } from '../src/model/inference.ts';
-import { parseNativeModel } from '../src/model/native.ts';
-import { quantizeInput, quantizeModel, runQuantized } from '../src/model/quantize.ts';
+import { runQuantized } from '../src/model/quantize.ts';
+import { tinyModel, tinyTestSet, TINY_TEST_ROWS, TINY_TEST_SCHEMA } from './helpers/chain-attestation.ts';
 import { accuracySignalNames, proveAccuracy } from '../src/model/accuracy.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import { releaseCurves } from '../src/util/curves.ts';
@@ -51,13 +51,7 @@ const ids = people.map((p) => p.id);
 const PURPOSE = purposeId('zkai-test/research');
 const ROOT_WINDOW = 3600;
 
-const model = parseNativeModel({
-  format: 'zkai-model-v1',
-  name: 'registry-tiny',
-  input: { size: 2, min: -2, max: 2 },
-  layers: [{ type: 'dense', weights: [[1, -0.5], [-0.25, 0.75]], bias: [0.125, 0] }, { type: 'argmax' }],
-});
-const quantized = quantizeModel(model, 4);
+const { quantized, input: modelInput } = tinyModel();
 
 let chain: ChainConnection;
 let pool: ProverPool;
@@ -123,7 +117,7 @@ beforeAll(async () => {
   const { registry: consentTree } = await treeRegistry();
   const chunked = await proveDatasetInChunks(bundle, schema, policy, { chunkDepth: 1, pool, registries: [consentTree] });
   chunkCircuit = (await registry.registerCircuit({ zkeyPath: chunked.prepared.keys.zkeyPath, kind: 'dataset-chunk', signalNames: chunkSignalNames(policy), policyHash: policy.hash, consent: { registryName: 'consent', purpose: PURPOSE } })).circuit;
-  const inference = await proveInference(quantized, quantizeInput(quantized, [1, -1], model), { pool, visibility: 'hashed' });
+  const inference = await proveInference(quantized, modelInput([1, -1]), { pool, visibility: 'hashed' });
   modelCircuit = (await registry.registerCircuit({ zkeyPath: inference.prepared.keys.zkeyPath, kind: 'inference', signalNames: inferenceSignalNames(quantized, 'hashed') })).circuit;
 
   const aliceRegistry = registry.connect(alice);
@@ -237,7 +231,7 @@ describe('registry: attestations with real proofs', () => {
   it('attests a model inference proof against the registered model hash', async () => {
     const nonceM = randomNonce();
     const context = await registry.contextFor(nonceM, await alice.getAddress());
-    const inference = await proveInference(quantized, quantizeInput(quantized, [0.5, 1.5], model), { pool, visibility: 'hashed', context });
+    const inference = await proveInference(quantized, modelInput([0.5, 1.5]), { pool, visibility: 'hashed', context });
     const made = await registry.connect(alice).attest({ circuit: modelCircuit, subject: modelVersion, nonce: nonceM }, inference.proof, inference.publicSignals);
     console.info(`attest (inference, ${inference.publicSignals.length} public signals): ${made.gasUsed} gas`);
     expect((await registry.attestations({ subject: modelVersion }))[0]!.publicSignals).toEqual(inference.publicSignals);
@@ -351,23 +345,9 @@ describe('registry: chunked datasets with aggregates', () => {
 });
 
 describe('registry: accuracy attestations', () => {
-  /** A labelled test set for the tiny model: two features in [-2, 2] and a class. */
-  const testSchema = parseSchema({
-    name: 'registry-accuracy-test',
-    columns: [
-      { name: 'x0', type: 'integer', min: -2, max: 2 },
-      { name: 'x1', type: 'integer', min: -2, max: 2 },
-      { name: 'label', type: 'integer', min: 0, max: 1 },
-    ],
-  });
-  const rows = [
-    { x0: 1, x1: -1, label: 0 },
-    { x0: -2, x1: 2, label: 1 },
-    { x0: 2, x1: 1, label: 0 },
-    { x0: 0, x1: 2, label: 0 }, // predicted 1: a wrong prediction
-    { x0: -1, x1: 0, label: 1 },
-  ];
-  const testBundle = createBundle(testSchema, rows.map((r, i) => encodeRecord(testSchema, r, i + 2)));
+  const testSchema = TINY_TEST_SCHEMA;
+  const rows = TINY_TEST_ROWS;
+  const testBundle = tinyTestSet();
   const accuracyProof = async (nonce: string, bundleToProve = testBundle) =>
     proveAccuracy(quantized, bundleToProve, testSchema, { label: 'label', samplesPerChunk: 2, pool, context: await registry.contextFor(nonce, await alice.getAddress()) });
 
@@ -375,7 +355,7 @@ describe('registry: accuracy attestations', () => {
     const nonce = randomNonce();
     const proof = await accuracyProof(nonce);
     expect(proof.chunks).toHaveLength(3); // 2 + 2 + 1 records: the last chunk's second slot is empty
-    const expected = rows.filter((r) => runQuantized(quantized, quantizeInput(quantized, [r.x0, r.x1], model)).predicted === r.label).length;
+    const expected = rows.filter((r) => runQuantized(quantized, modelInput([r.x0, r.x1])).predicted === r.label).length;
     expect(expected).toBe(4);
     expect(proof.correct).toBe(expected);
 
@@ -415,7 +395,7 @@ describe('registry: accuracy attestations', () => {
 
     // Proofs over another test set of the same size verify chunk by chunk, but their leaves do not give the registered root.
     const otherNonce = randomNonce();
-    const other = createBundle(testSchema, rows.map((r, i) => encodeRecord(testSchema, r, i + 2))); // other salts
+    const other = tinyTestSet(); // other salts
     const otherProof = await accuracyProof(otherNonce, other);
     const wrongSet = await refusal(client.attestAccuracy({ ...options, nonce: otherNonce }, testSet, otherProof.chunks));
     expect(wrongSet.errorName).toBe('RootMismatch');

@@ -24,7 +24,7 @@ import { accuracySignalNames, proveAccuracy, type AccuracyProof } from '../src/m
 import { ProverPool } from '../src/prover/pool.ts';
 import { createVerificationServer } from '../src/service/index.ts';
 import { releaseCurves } from '../src/util/curves.ts';
-import { attestedChain, tinyModel, type AttestedChain } from './helpers/chain-attestation.ts';
+import { attestedChain, tinyModel, tinyTestSet, TINY_TEST_SCHEMA, type AttestedChain } from './helpers/chain-attestation.ts';
 import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
 
 /** Debian's chromium; ZKAI_CHROMIUM names another chromium binary (and lets the missing-browser paths be tried). */
@@ -100,18 +100,9 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     // An accuracy attestation of the same model version (the registry records `correct` of `total`).
     const registry = await RegistryClient.at(chain.deployment.registry, chain.chain.signer);
     const alice = registry.connect(await chain.chain.provider.getSigner(1));
-    const testSchema = parseSchema({
-      name: 'service-accuracy-test',
-      columns: [
-        { name: 'x0', type: 'integer', min: -2, max: 2 },
-        { name: 'x1', type: 'integer', min: -2, max: 2 },
-        { name: 'label', type: 'integer', min: 0, max: 1 },
-      ],
-    });
-    const rows = [{ x0: 1, x1: -1, label: 0 }, { x0: -2, x1: 2, label: 1 }, { x0: 2, x1: 1, label: 0 }, { x0: 0, x1: 2, label: 0 }, { x0: -1, x1: 0, label: 1 }];
-    const testSet = createBundle(testSchema, rows.map((r, i) => encodeRecord(testSchema, r, i + 2)));
+    const testSet = tinyTestSet();
     const nonce = randomNonce();
-    const { prepared, ...accuracy } = await proveAccuracy(tinyModel().quantized, testSet, testSchema, { label: 'label', samplesPerChunk: 2, pool, context: await registry.contextFor(nonce, chain.attester) });
+    const { prepared, ...accuracy } = await proveAccuracy(tinyModel().quantized, testSet, TINY_TEST_SCHEMA, { label: 'label', samplesPerChunk: 2, pool, context: await registry.contextFor(nonce, chain.attester) });
     accuracyFile = JSON.parse(JSON.stringify(accuracy)) as AccuracyProof;
     const { circuit } = await registry.registerCircuit({ zkeyPath: prepared.keys.zkeyPath, kind: 'accuracy', signalNames: accuracySignalNames(2, 'fixed'), policyHash: accuracy.task.taskHash });
     const testSetVersion = (await alice.registerDataset('explorer-test-set', testSet.commitment)).version;

@@ -27,7 +27,7 @@ import { FIELD_FORMATS } from '../src/service/field-formats.ts';
 import { attestationListSchema, circuitDetailSchema, circuitListSchema, errorSchema, healthSchema, verifyResponseSchema } from '../src/service/schemas.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { BN254_BASE_FIELD, BN254_SCALAR_FIELD } from '../src/verifier/types.ts';
-import { attestedChain, tinyModel, type AttestedChain } from './helpers/chain-attestation.ts';
+import { attestedChain, tinyModel, tinyTestSet, TINY_TEST_SCHEMA, type AttestedChain } from './helpers/chain-attestation.ts';
 import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -105,17 +105,8 @@ beforeAll(async () => {
   const { prepared: _inclusionCircuit, vkeyPath: _inclusionKey, row: _row, ...inclusion } = await proveInclusion(bundle, schema, { subjectId: 'p-2', pool });
   inclusionFile = clone(inclusion);
   // An accuracy proof file as `zkai model accuracy` writes it: the tiny model on five labelled records, two per proof.
-  const testSchema = parseSchema({
-    name: 'service-accuracy-test',
-    columns: [
-      { name: 'x0', type: 'integer', min: -2, max: 2 },
-      { name: 'x1', type: 'integer', min: -2, max: 2 },
-      { name: 'label', type: 'integer', min: 0, max: 1 },
-    ],
-  });
-  const rows = [{ x0: 1, x1: -1, label: 0 }, { x0: -2, x1: 2, label: 1 }, { x0: 2, x1: 1, label: 0 }, { x0: 0, x1: 2, label: 0 }, { x0: -1, x1: 0, label: 1 }];
-  const testSet = createBundle(testSchema, rows.map((r, i) => encodeRecord(testSchema, r, i + 2)));
-  const { prepared: _accuracyCircuit, ...accuracy } = await proveAccuracy(tinyModel().quantized, testSet, testSchema, { label: 'label', samplesPerChunk: 2, pool });
+  const testSet = tinyTestSet();
+  const { prepared: _accuracyCircuit, ...accuracy } = await proveAccuracy(tinyModel().quantized, testSet, TINY_TEST_SCHEMA, { label: 'label', samplesPerChunk: 2, pool });
   accuracyFile = clone(accuracy);
   chain = await attestedChain(pool);
   fileApp = await createVerificationServer({ keys: [vkeyPath], bodyLimit: 64 * 1024, verifier: { workers: 1 } });

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { connectChain, type ChainConnection } from '../../src/chain/anvil.ts';
 import { deployZkai, saveDeployment, type ZkaiDeployment } from '../../src/chain/deployment.ts';
 import { randomNonce } from '../../src/chain/registry.ts';
+import { createBundle, type DatasetBundle } from '../../src/data/bundle.ts';
+import { encodeRecord } from '../../src/data/encode.ts';
+import { parseSchema } from '../../src/data/schema.ts';
 import { inferenceSignalNames } from '../../src/model/circuit-gen.ts';
 import { proveInference, type InferenceProof } from '../../src/model/inference.ts';
 import { parseNativeModel } from '../../src/model/native.ts';
@@ -25,6 +28,30 @@ export function tinyModel(): { quantized: QuantizedModel; input: (values: number
   });
   const quantized = quantizeModel(model, 4);
   return { quantized, input: (values) => quantizeInput(quantized, values, model) };
+}
+
+/** The tiny model's labelled test set: two features in [-2, 2] and a class; the model predicts 4 of its 5 records right. */
+export const TINY_TEST_ROWS = [
+  { x0: 1, x1: -1, label: 0 },
+  { x0: -2, x1: 2, label: 1 },
+  { x0: 2, x1: 1, label: 0 },
+  { x0: 0, x1: 2, label: 0 }, // predicted 1: a wrong prediction
+  { x0: -1, x1: 0, label: 1 },
+];
+
+/** The test set's schema (one schema for every test, so they share one compiled accuracy circuit). */
+export const TINY_TEST_SCHEMA = parseSchema({
+  name: 'tiny-accuracy-test',
+  columns: [
+    { name: 'x0', type: 'integer', min: -2, max: 2 },
+    { name: 'x1', type: 'integer', min: -2, max: 2 },
+    { name: 'label', type: 'integer', min: 0, max: 1 },
+  ],
+});
+
+/** A committed copy of the tiny test set (fresh salts on every call, so every call has another root). */
+export function tinyTestSet(): DatasetBundle {
+  return createBundle(TINY_TEST_SCHEMA, TINY_TEST_ROWS.map((r, i) => encodeRecord(TINY_TEST_SCHEMA, r, i + 2)));
 }
 
 /** An inference proof as `zkai model prove` writes it (without the prover's private extras). */
