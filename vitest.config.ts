@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // One development ptau for the whole suite, made before the first test (see the file).
+    globalSetup: ['test/global-setup.ts'],
     // Real proofs are CPU-bound and this project's reference machine has 2 cores: one test file at a time keeps
     // timings sane and lets files share the cached ptau and keys without racing to build them.
     fileParallelism: false,

@@ -1,16 +1,4 @@
-// Entry of each prover pool worker thread. Loads the compiled worker when there is one, otherwise registers tsx
-// (a runtime dependency) in this thread and loads the TypeScript source. Plain JavaScript on purpose: a worker
-// thread does not inherit the TypeScript loader of the thread that started it.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Entry of each prover pool worker thread: loads src/prover/worker (compiled, or its TypeScript source through tsx).
+import { loadWorkerModule } from '../util/load-worker-module.mjs';
 
-const compiled = new URL('./worker.js', import.meta.url);
-let mod;
-if (existsSync(fileURLToPath(compiled))) {
-  mod = await import(compiled.href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  mod = await import(new URL('./worker.ts', import.meta.url).href);
-}
-export default mod.default;
+export default (await loadWorkerModule(import.meta.url, 'worker')).default;

@@ -1,0 +1,24 @@
+/**
+ * vitest global setup: make sure the tests' cache holds a development ptau of power 14 before any test runs.
+ * Every circuit of the suite fits it (a cached ptau serves every smaller power), so a cold run generates one ptau
+ * (about 5 minutes on 2 cores) instead of powers 11, 13 and 14 one after another inside the first tests that need
+ * them, and no test's hook waits minutes for one. Warm runs find it and return at once.
+ */
+import { fileURLToPath } from 'node:url';
+import { ensureDevPtau } from '../src/setup/dev-ptau.ts';
+import { releaseCurves } from '../src/util/curves.ts';
+
+/** The largest power the suite's circuits need (the 2^14 chunk and model circuits). */
+const SUITE_PTAU_POWER = 14;
+
+export default async function setup(): Promise<void> {
+  // The tests' own cache, as vitest.config.ts sets ZKAI_CACHE_DIR for every test file.
+  const cacheDir = fileURLToPath(new URL('../.cache/test', import.meta.url));
+  const started = Date.now();
+  try {
+    const ptau = await ensureDevPtau(cacheDir, SUITE_PTAU_POWER);
+    if (ptau.generated) console.info(`global setup: generated the tests' development ptau 2^${ptau.power} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  } finally {
+    await releaseCurves();
+  }
+}
