@@ -5,11 +5,11 @@
  * from spawn to exit. The CLI does not report witness and proving time separately.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { poseidonChainInput } from './circuits/poseidon_chain.ts';
-import { errorText, gnuTimeAvailable, progress, readChildConfig, runProcess as run, snarkjsCliPath, TIME_BINARY, writeChildResult, type ChildResult, emptyChildResult } from './common.ts';
+import { errorText, gnuTimeAvailable, progress, readChildConfig, runProcess as run, snarkjsCliPath, TIME_BINARY, writeChildResult, type ChildResult, emptyChildResult, readSampleProof, readTimeRss } from './common.ts';
 
 async function main(): Promise<void> {
   const config = readChildConfig();
@@ -39,14 +39,9 @@ async function main(): Promise<void> {
     result.proofs += 1;
     result.latencyMs.push(ms);
     result.proofBytes.push((await stat(proofPath)).size);
-    if (useTime) {
-      const kib = Number.parseInt((await readFile(rssPath, 'utf8')).trim().split('\n').pop() ?? '', 10);
-      if (Number.isFinite(kib)) result.peakRssBytes.push(kib * 1024);
-    }
-    result.sample = {
-      proof: JSON.parse(await readFile(proofPath, 'utf8')) as unknown,
-      publicSignals: JSON.parse(await readFile(publicPath, 'utf8')) as string[],
-    };
+    const rss = useTime ? await readTimeRss(rssPath) : undefined;
+    if (rss !== undefined) result.peakRssBytes.push(rss);
+    result.sample = await readSampleProof(proofPath, publicPath);
     progress(`${config.circuitLabel} cli: proof ${index + 1}/${config.proofs} in ${(ms / 1000).toFixed(2)} s`);
   }
   result.wallMs = performance.now() - started;

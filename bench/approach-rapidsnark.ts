@@ -5,13 +5,13 @@
  * for its peak RSS. Latency = witness + prover process.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as snarkjs from 'snarkjs';
 import { releaseCurves } from '../src/util/curves.ts';
 import { poseidonChainInput } from './circuits/poseidon_chain.ts';
-import { emptyChildResult, errorText, gnuTimeAvailable, progress, readChildConfig, runProcess, TIME_BINARY, writeChildResult, type ChildResult } from './common.ts';
+import { emptyChildResult, errorText, gnuTimeAvailable, progress, readChildConfig, runProcess, TIME_BINARY, writeChildResult, type ChildResult, readSampleProof, readTimeRss } from './common.ts';
 
 async function main(): Promise<void> {
   const config = readChildConfig();
@@ -41,14 +41,9 @@ async function main(): Promise<void> {
         result.proveMs.push(t2 - t1);
         result.latencyMs.push(t2 - t0);
         result.proofBytes.push((await stat(proofPath)).size);
-        if (useTime) {
-          const kib = Number.parseInt((await readFile(rssPath, 'utf8')).trim().split('\n').pop() ?? '', 10);
-          if (Number.isFinite(kib)) result.peakRssBytes.push(kib * 1024);
-        }
-        result.sample = {
-          proof: JSON.parse(await readFile(proofPath, 'utf8')) as unknown,
-          publicSignals: JSON.parse(await readFile(publicPath, 'utf8')) as string[],
-        };
+        const rss = useTime ? await readTimeRss(rssPath) : undefined;
+        if (rss !== undefined) result.peakRssBytes.push(rss);
+        result.sample = await readSampleProof(proofPath, publicPath);
         progress(`${config.circuitLabel} rapidsnark: proof ${index + 1}/${config.proofs} in ${((t2 - t0) / 1000).toFixed(2)} s`);
       } catch (error) {
         result.failed += 1;

@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../src/util/atomic-fs.ts';
@@ -206,4 +207,15 @@ export function runProcess(command: string, args: string[]): Promise<{ code: num
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stderr }));
   });
+}
+
+/** The peak RSS in bytes that `/usr/bin/time -f %M -o FILE` wrote (its last line, in KiB), or undefined. */
+export async function readTimeRss(path: string): Promise<number | undefined> {
+  const kib = Number.parseInt((await readFile(path, 'utf8')).trim().split('\n').pop() ?? '', 10);
+  return Number.isFinite(kib) ? kib * 1024 : undefined;
+}
+
+/** A proof and its public signals as a prover process wrote them, kept as the approach's sample. */
+export async function readSampleProof(proofPath: string, publicPath: string): Promise<SampleProof> {
+  return { proof: JSON.parse(await readFile(proofPath, 'utf8')) as unknown, publicSignals: JSON.parse(await readFile(publicPath, 'utf8')) as string[] };
 }
