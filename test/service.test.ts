@@ -27,7 +27,8 @@ import { FIELD_FORMATS } from '../src/service/field-formats.ts';
 import { attestationListSchema, circuitDetailSchema, circuitListSchema, errorSchema, healthSchema, verifyResponseSchema } from '../src/service/schemas.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { BN254_BASE_FIELD, BN254_SCALAR_FIELD } from '../src/verifier/types.ts';
-import { attestedChain, tinyModel, tinyTestSet, TINY_TEST_SCHEMA, type AttestedChain } from './helpers/chain-attestation.ts';
+import { attestedChain, publishedInference, tinyModel, tinyTestSet, TINY_TEST_SCHEMA, type AttestedChain } from './helpers/chain-attestation.ts';
+import { proveInference, type InferenceProof } from '../src/model/inference.ts';
 import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -47,15 +48,27 @@ let chunkedFile: ChunkedDatasetProof;
 let inclusionFile: InclusionProof;
 let accuracyFile: AccuracyProof;
 
-const schema = parseSchema({
+const SCHEMA_SPEC = {
   name: 'service-test',
   subjectId: 'id',
   columns: [
     { name: 'id', type: 'string', maxBytes: 16 },
     { name: 'age', type: 'integer', min: 0, max: 120 },
   ],
-});
-const policy = parsePolicy({ name: 'adults only', rules: [{ field: 'age', op: 'GTE', value: 18 }] }, schema);
+};
+const POLICY_SPEC = { name: 'adults only', rules: [{ field: 'age', op: 'GTE', value: 18 }] };
+/** A policy the test data breaks (ages 34 and 51): forged proofs claim it. */
+const SENIORS_SPEC = { name: 'seniors only', rules: [{ field: 'age', op: 'GTE', value: 60 }] };
+const schema = parseSchema(SCHEMA_SPEC);
+const policy = parsePolicy(POLICY_SPEC, schema);
+const seniors = parsePolicy(SENIORS_SPEC, schema);
+
+/**
+ * Proofs a dishonest prover can make: `context` is a public input the circuit leaves free, so it can hold any value,
+ * here one that a relabelled layout would read as a count, a policy hash or a class.
+ */
+let forged: { count: DatasetProof; policy: DatasetProof; class: InferenceProof };
+let datasetVkeyPath: string;
 
 /** Every answer the tests saw, with the documented schema it must match (checked by the last test). */
 const answers: Array<{ schema: keyof typeof DOCUMENTED; url: string; body: unknown }> = [];
@@ -98,8 +111,15 @@ beforeAll(async () => {
   pool = new ProverPool();
   // A dataset proof file exactly as `zkai data prove` writes it (its circuit's key lands in the test cache).
   const bundle = createBundle(schema, [{ id: 'p-1', age: 34 }, { id: 'p-2', age: 51 }].map((cells, i) => encodeRecord(schema, cells, i + 2)));
-  const { prepared: _prepared, report: _report, ...published } = await proveDataset(bundle, schema, policy, { pool });
+  const { prepared, report: _report, ...published } = await proveDataset(bundle, schema, policy, { pool });
   datasetFile = clone(published);
+  datasetVkeyPath = prepared.keys.vkeyPath;
+  const withContext = async (context: bigint) => {
+    const { prepared: _p, report: _r, ...file } = await proveDataset(bundle, schema, policy, { pool, context });
+    return clone(file);
+  };
+  const forgedCount = await withContext(999n);
+  const forgedPolicy = await withContext(BigInt(seniors.hash));
   const { prepared: _chunkCircuit, ...chunked } = await proveDatasetInChunks(bundle, schema, policy, { chunkDepth: 0, pool });
   chunkedFile = clone(chunked);
   const { prepared: _inclusionCircuit, vkeyPath: _inclusionKey, row: _row, ...inclusion } = await proveInclusion(bundle, schema, { subjectId: 'p-2', pool });
@@ -109,6 +129,11 @@ beforeAll(async () => {
   const { prepared: _accuracyCircuit, ...accuracy } = await proveAccuracy(tinyModel().quantized, testSet, TINY_TEST_SCHEMA, { label: 'label', samplesPerChunk: 2, pool });
   accuracyFile = clone(accuracy);
   chain = await attestedChain(pool);
+  // The class the model never predicts on this input, as the context of a genuine proof.
+  const { quantized, input } = tinyModel();
+  const neverPredicted = 1 - chain.kept.proof.predicted;
+  const forgedClass = publishedInference(await proveInference(quantized, input([1, -1]), { pool, visibility: 'hashed', context: BigInt(neverPredicted) }));
+  forged = { count: forgedCount, policy: forgedPolicy, class: forgedClass };
   fileApp = await createVerificationServer({ keys: [vkeyPath], bodyLimit: 64 * 1024, verifier: { workers: 1 } });
   app = await createVerificationServer({ cacheDir: resolveCacheDir(), chain: { rpcUrl: chain.chain.rpcUrl, deploymentPath: chain.deploymentPath }, verifier: { workers: 1 } });
 }, 900_000);
@@ -198,9 +223,22 @@ describe('POST /v1/verify', () => {
     expect(known.body).toMatchObject({ valid: true, circuit: { id: demoId, known: true, kind: 'generic' } });
     const empty = await createVerificationServer({ verifier: { workers: 1 }, publicDir: false });
     try {
-      const unknown = await post(empty, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey, signalNames: ['commitment', 'low', 'high'] });
-      expect(unknown.body).toMatchObject({ valid: true, circuit: { id: demoId, known: false, name: null, kind: 'demo-range' } });
-      expect(unknown.body.claims.values.high).toBe('99');
+      // A key the service does not know: a pairing verdict, no claim decoded, and it says so.
+      const unknown = await post(empty, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey });
+      expect(unknown.body).toMatchObject({ valid: true, claims: null, claimsChecked: false, circuit: { id: demoId, known: false, name: null, kind: 'generic', namesFrom: null } });
+      expect(unknown.body.note).toMatch(/only by its verification key: "valid" means only that the pairing check passed/);
+      // The request cannot say what the signals mean: names and kinds it gives are refused, never used.
+      const named = await post(empty, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey, signalNames: ['commitment', 'low', 'high'] });
+      expect(named.status).toBe(400);
+      expect(named.body.fields[0]).toMatchObject({ path: '/signalNames', message: expect.stringMatching(/never takes a signal layout from a request/) });
+      const kinded = await post(empty, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey, kind: 'demo-range' });
+      expect(kinded.status).toBe(400);
+      expect(kinded.body.fields[0].path).toBe('/kind');
+      const byName = await post(empty, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey, expect: { high: '99' } });
+      expect(byName.status).toBe(400);
+      expect(byName.body.fields[0]).toMatchObject({ path: '/expect/high', message: expect.stringMatching(/by index/) });
+      expect((await post(empty, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey, expect: { 2: '99' } })).body.valid).toBe(true);
+      expect((await post(empty, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey, expect: { 2: '98' } })).body).toMatchObject({ valid: false, reason: 'claim-mismatch' });
       const wrongId = await post(empty, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey, circuit: `0x${'00'.repeat(32)}` });
       expect(wrongId.status).toBe(400);
       expect(wrongId.body.fields[0].path).toBe('/circuit');
@@ -216,7 +254,11 @@ describe('POST /v1/verify', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ valid: false, reason: 'invalid-proof' });
     expect(body.detail).toMatch(/pairing check failed/);
-    expect(body.claims.values.signal1).toBe('19');
+    // fileApp knows the demo key by its file alone: nothing is decoded.
+    expect(body).toMatchObject({ claims: null, claimsChecked: false });
+    const decoded = await post(app, { proof: demo.proof, publicSignals: tampered, circuit: demoId });
+    expect(decoded.body).toMatchObject({ valid: false, reason: 'invalid-proof', claimsChecked: true });
+    expect(decoded.body.claims.values.low).toBe('19');
   });
 
   it('rejects a proof whose claims differ from the expected ones, naming them', async () => {
@@ -414,6 +456,153 @@ describe('POST /v1/verify', () => {
     } finally {
       await strict.close();
     }
+  });
+});
+
+describe('forged layouts: the service decides what each signal means (issue 14)', () => {
+  it('refuses a dataset proof file whose names swap count and context (a count of 999), with or without expect', async () => {
+    const file = forged.count;
+    expect(file.publicSignals[1]).toBe('2');
+    expect(file.publicSignals[4]).toBe('999');
+    const relabelled = { ...clone(file), commitment: { ...file.commitment, count: 999 }, signalNames: ['root', 'context', 'policyHash', 'schemaHash', 'count'] };
+    const named = await post(app, relabelled);
+    expect(named.status).toBe(400);
+    expect(named.body.fields[0]).toMatchObject({ path: '/signalNames', message: expect.stringMatching(/disagree with circuit 0x[0-9a-f]+'s signals as this service knows them \(root, count, policyHash, schemaHash, context\)/) });
+    const withExpect = await post(app, { ...relabelled, expect: { count: '999' } });
+    expect(withExpect.status).toBe(400);
+    // Without the names, the file's statement is checked on the service's layout: the proof shows 2 records.
+    const { signalNames: _names, ...unnamed } = relabelled;
+    const stated = await post(app, unnamed);
+    expect(stated.body).toMatchObject({ valid: false, reason: 'claim-mismatch', mismatches: [{ name: 'count', expected: '999', actual: '2' }] });
+    const kinded = await post(app, { ...unnamed, kind: 'generic' });
+    expect(kinded.status).toBe(400);
+    expect(kinded.body.fields[0]).toMatchObject({ path: '/kind', message: expect.stringMatching(/proves dataset-policy/) });
+    // The honest reading of the same proof: 2 records, context 999.
+    const honest = await post(app, file);
+    expect(honest.body).toMatchObject({ valid: true, claimsChecked: true, circuit: { namesFrom: 'compiled-circuit' } });
+    expect(honest.body.claims.values).toMatchObject({ count: '2', context: '999' });
+  });
+
+  it('refuses a dataset proof file relabelled to claim a policy the data breaks', async () => {
+    const file = forged.policy;
+    const relabelled = { ...clone(file), policy: { name: seniors.spec.name, hash: seniors.hash }, signalNames: ['root', 'count', 'context', 'schemaHash', 'policyHash'] };
+    expect((await post(app, relabelled)).status).toBe(400);
+    expect((await post(app, { ...relabelled, expect: { policyHash: seniors.hash } })).status).toBe(400);
+    const { signalNames: _names, ...unnamed } = relabelled;
+    const stated = await post(app, unnamed);
+    expect(stated.body).toMatchObject({ valid: false, reason: 'claim-mismatch', mismatches: [{ name: 'policyHash', expected: seniors.hash, actual: policy.hash }] });
+  });
+
+  it('refuses an inference proof file relabelled to state a class the model never predicted', async () => {
+    const file = forged.class;
+    const never = 1 - chain.kept.proof.predicted;
+    expect(file.predicted).toBe(chain.kept.proof.predicted);
+    const relabelled = { ...clone(file), predicted: never, signalNames: ['inputHash', 'context', 'modelHash', 'class'] };
+    const named = await post(app, relabelled);
+    expect(named.status).toBe(400);
+    expect(named.body.fields[0].path).toBe('/signalNames');
+    expect((await post(app, { ...relabelled, expect: { class: String(never) } })).status).toBe(400);
+    const { signalNames: _names, ...unnamed } = relabelled;
+    expect((await post(app, unnamed)).body).toMatchObject({ valid: false, reason: 'claim-mismatch', mismatches: [{ name: 'class', expected: String(never) }] });
+    // A file of another statement for this circuit: refused, not read as one.
+    const asDataset = await post(app, { format: 'zkai-dataset-proof-v1', commitment: { root: file.publicSignals[0], count: never, depth: 1, schemaHash: '1' }, policy: { hash: '1' }, proof: file.proof, publicSignals: file.publicSignals, circuit: chain.circuit });
+    expect(asDataset.status).toBe(400);
+    expect(asDataset.body.fields.some((f: { message: string }) => /the file is a dataset policy proof .*, but circuit 0x[0-9a-f]+ proves inference/.test(f.message))).toBe(true);
+  });
+
+  it('answers a proof file for a circuit it knows only by its key with a pairing verdict that checks no claim, and says so', async () => {
+    const lying = { ...clone(forged.count), commitment: { ...forged.count.commitment, count: 999 } };
+    const { body } = await post(fileApp, { ...lying, verificationKey: JSON.parse(await readFile(datasetVkeyPath, 'utf8')) });
+    expect(body).toMatchObject({ valid: true, claims: null, claimsChecked: false, circuit: { known: false, namesFrom: null, kind: 'generic' } });
+    expect(body.note).toMatch(/what the proof file states: root = .*count = 999.* was not checked/);
+  });
+
+  it('refuses expect names that are not signals, such as constructor, with a 400 (never a 500)', async () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const onFile = await post(app, { ...datasetFile, expect: { [name]: '1' } });
+      expect(onFile.status, name).toBe(400);
+      expect(onFile.body.fields[0]).toMatchObject({ path: `/expect/${name}` });
+      const onKey = await post(fileApp, { proof: demo.proof, publicSignals: demo.publicSignals, circuit: demoId, expect: { [name]: '1' } });
+      expect(onKey.status, name).toBe(400);
+    }
+  });
+
+  it('caps the chunk proofs of one request and gives a request a deadline', async () => {
+    const capped = await createVerificationServer({ keys: [vkeyPath], verifier: { workers: 1 }, publicDir: false, limits: { maxChunks: 2 } });
+    try {
+      const chunk = { proof: demo.proof, publicSignals: demo.publicSignals };
+      expect((await post(capped, { chunks: [chunk, chunk], circuit: demoId })).body.valid).toBe(true);
+      const over = await post(capped, { chunks: [chunk, chunk, chunk], circuit: demoId });
+      expect(over.status).toBe(400);
+      expect(over.body.fields[0]).toMatchObject({ path: '/chunks', message: 'holds 3 chunk proofs; this service verifies at most 2 in one request' });
+    } finally {
+      await capped.close();
+    }
+    // 600 copies of one proof hold one worker for seconds; a 500 ms deadline stops the request.
+    const hurried = await createVerificationServer({ keys: [vkeyPath], verifier: { workers: 1 }, publicDir: false, limits: { deadlineMs: 500 } });
+    try {
+      const started = performance.now();
+      const late = await post(hurried, { chunks: Array.from({ length: 600 }, () => ({ proof: demo.proof, publicSignals: demo.publicSignals })), circuit: demoId });
+      expect(late.status).toBe(503);
+      expect(late.body).toMatchObject({ code: 'VERIFY_DEADLINE', message: expect.stringMatching(/longer than the service allows \(500 ms\): \d+ of 600 proof\(s\) checked/) });
+      expect(performance.now() - started).toBeLessThan(5_000);
+      // The checks already in flight finish; the service then answers the next request.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect((await post(hurried, { proof: demo.proof, publicSignals: demo.publicSignals, circuit: demoId })).body.valid).toBe(true);
+    } finally {
+      await hurried.close();
+    }
+  });
+});
+
+describe('trusted statements (zkai serve --statement)', () => {
+  async function statementFile(name: string, fields: Record<string, unknown>): Promise<string> {
+    const folder = join(dir, 'statements');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'schema.json'), JSON.stringify(SCHEMA_SPEC));
+    await writeFile(join(folder, 'policy.json'), JSON.stringify(POLICY_SPEC));
+    await writeFile(join(folder, 'seniors.json'), JSON.stringify(SENIORS_SPEC));
+    const path = join(folder, `${name}.json`);
+    await writeFile(path, JSON.stringify({ format: 'zkai-statement-v1', ...fields }));
+    return path;
+  }
+
+  it('decodes a dataset circuit known only from a statement file, and pins its policy and schema', async () => {
+    const path = await statementFile('adults', { kind: 'dataset-policy', verificationKey: datasetVkeyPath, schema: 'schema.json', policy: 'policy.json' });
+    const trusted = await createVerificationServer({ statements: [path], verifier: { workers: 1 }, publicDir: false });
+    try {
+      const listed = (await get(trusted, '/v1/circuits')).body.circuits[0];
+      expect(listed).toMatchObject({ kind: 'dataset-policy', namesKnown: true, namesFrom: 'statement', pins: { policyHash: policy.hash, schemaHash: schema.hash } });
+      const id = listed.id as string;
+      const ok = await post(trusted, { ...datasetFile, circuit: id });
+      expect(ok.body).toMatchObject({ valid: true, claimsChecked: true, circuit: { id, namesFrom: 'statement', kind: 'dataset-policy' } });
+      expect(ok.body.claims.values).toMatchObject({ count: '2', policyHash: policy.hash });
+      const otherPolicy = await post(trusted, { ...datasetFile, circuit: id, policy: { hash: seniors.hash } });
+      expect(otherPolicy.body).toMatchObject({ valid: false, reason: 'claim-mismatch', detail: expect.stringMatching(/pins/) });
+      const relabelled = await post(trusted, { ...forged.policy, circuit: id, policy: { hash: seniors.hash }, signalNames: ['root', 'count', 'context', 'schemaHash', 'policyHash'] });
+      expect(relabelled.status).toBe(400);
+    } finally {
+      await trusted.close();
+    }
+    // A statement that says this key proves another policy: a bare proof of it is refused on the pinned hash.
+    const wrong = await statementFile('seniors-statement', { kind: 'dataset-policy', verificationKey: datasetVkeyPath, schema: 'schema.json', policy: 'seniors.json' });
+    const strict = await createVerificationServer({ statements: [wrong], verifier: { workers: 1 }, publicDir: false });
+    try {
+      const id = (await get(strict, '/v1/circuits')).body.circuits[0].id as string;
+      const bare = await post(strict, { proof: datasetFile.proof, publicSignals: datasetFile.publicSignals, circuit: id });
+      expect(bare.body).toMatchObject({ valid: false, reason: 'claim-mismatch', mismatches: [{ name: 'policyHash', expected: seniors.hash, actual: policy.hash }] });
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('refuses a statement file whose key has another layout, or that is malformed, naming the file', async () => {
+    const demoKey = await statementFile('demo-as-dataset', { kind: 'dataset-policy', verificationKey: vkeyPath, schema: 'schema.json', policy: 'policy.json' });
+    await expect(CircuitCatalog.load({ statements: [demoKey] })).rejects.toThrow(/demo-as-dataset\.json: the statement describes a dataset policy proof .* with 5 public signals .* but the key .* has 3: it is not this statement's key/);
+    const noKind = await statementFile('no-kind', { verificationKey: vkeyPath });
+    await expect(CircuitCatalog.load({ statements: [noKind] })).rejects.toThrow(/no-kind\.json: "kind" must be one of/);
+    const noFrac = await statementFile('no-frac', { kind: 'inference', verificationKey: vkeyPath, model: 'model.json' });
+    await expect(CircuitCatalog.load({ statements: [noFrac] })).rejects.toThrow(/"fracBits" must be an integer from 1 to 24/);
   });
 });
 

@@ -6,6 +6,7 @@ import { resolveCacheDir } from '../cache/cache-dir.ts';
 import { ZkaiError } from '../errors.ts';
 import { CircuitCatalog } from '../service/catalog.ts';
 import { createVerificationServer } from '../service/server.ts';
+import { DEFAULT_VERIFY_LIMITS } from '../service/verification.ts';
 import type { GlobalFlags } from './output.ts';
 
 /** Options of `zkai serve`. */
@@ -13,6 +14,9 @@ export interface ServeFlags extends GlobalFlags {
   port?: string;
   host?: string;
   vkey?: string[];
+  statement?: string[];
+  maxChunks?: string;
+  verifyDeadline?: string;
   cacheKeys?: boolean;
   rpc?: string;
   deployment?: string;
@@ -37,10 +41,12 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     throw new ZkaiError('BAD_OPTION', '--rpc URL and --deployment FILE go together: the node to read attestations from and the zkai deployment on it (zkai chain deploy writes the file)');
   }
   const workers = flags.workers === undefined ? undefined : integer(flags.workers, '--workers', 1, 64, 1);
-  const catalog = await CircuitCatalog.load({ keys: flags.vkey ?? [], ...(flags.cacheKeys === false ? {} : { cacheDir: resolveCacheDir(flags.cacheDir) }) });
+  const limits = { maxChunks: integer(flags.maxChunks, '--max-chunks', 1, 1_000_000, DEFAULT_VERIFY_LIMITS.maxChunks), deadlineMs: integer(flags.verifyDeadline, '--verify-deadline', 100, 3_600_000, DEFAULT_VERIFY_LIMITS.deadlineMs) };
+  const catalog = await CircuitCatalog.load({ keys: flags.vkey ?? [], statements: flags.statement ?? [], ...(flags.cacheKeys === false ? {} : { cacheDir: resolveCacheDir(flags.cacheDir) }) });
   const app = await createVerificationServer({
     catalog,
     ...(flags.rpc && flags.deployment ? { chain: { rpcUrl: flags.rpc, deploymentPath: flags.deployment } } : {}),
+    limits,
     bodyLimit: integer(flags.bodyLimit, '--body-limit', 1024, 256 * 1024 * 1024, 1024 * 1024),
     verifier: { ...(workers === undefined ? {} : { workers }), timeoutMs: integer(flags.timeout, '--timeout', 0, 3_600_000, 10_000) },
     logger: { level: flags.logLevel ?? (flags.quiet ? 'warn' : 'info') },
@@ -52,7 +58,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     await app.close();
     throw new ZkaiError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`, { hint: 'choose another --port (0: any free port)' });
   }
-  process.stderr.write(`zkai serve: listening on ${address} (${catalog.size} known circuit(s), chain ${flags.rpc ?? 'not configured'}); explorer page at ${address}/; OpenAPI at ${address}/openapi.json\n`);
+  process.stderr.write(`zkai serve: listening on ${address} (${catalog.size} known circuit(s), ${catalog.list().filter((e) => e.namesKnown).length} with trusted statements, chain ${flags.rpc ?? 'not configured'}); explorer page at ${address}/; OpenAPI at ${address}/openapi.json\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

@@ -69,8 +69,18 @@ export function chunkPartials(policy: Policy): ChunkPartial[] {
  * several subtrees), its aggregate partials, then the public inputs (`context` last).
  */
 export function chunkSignalNames(policy: Policy, subtrees = 1): string[] {
+  return chunkLayout(chunkPartials(policy).map(partialSignalName), policy.registries.map((r) => r.name), subtrees);
+}
+
+/** Public signal name of an aggregate partial. */
+export function partialSignalName(partial: ChunkPartial): string {
+  return `aggregate${partial.aggregate}.${partial.name}`;
+}
+
+/** A chunk circuit's public signal names from its partials' names, its registries' names and its subtrees per chunk. */
+export function chunkLayout(partials: readonly string[], registries: readonly string[], subtrees: number): string[] {
   const roots = subtrees === 1 ? ['root'] : Array.from({ length: subtrees }, (_, j) => `root${j}`);
-  return [...roots, ...chunkPartials(policy).map((p) => `aggregate${p.aggregate}.${p.name}`), 'count', 'policyHash', 'schemaHash', 'chunkDepth', 'chunkSubtrees', ...policy.registries.map((r) => registrySignalName(r.name)), CONTEXT_SIGNAL];
+  return [...roots, ...partials, 'count', 'policyHash', 'schemaHash', 'chunkDepth', 'chunkSubtrees', ...registries.map(registrySignalName), CONTEXT_SIGNAL];
 }
 
 function bitLength(value: bigint): number {

@@ -12,7 +12,14 @@ import { InputFileError } from '../errors.ts';
 import { readJsonFile } from '../util/json-file.ts';
 import { assertVerificationKey } from '../verifier/verify.ts';
 import type { VerificationKey } from '../verifier/types.ts';
+import { describeStatement, loadStatementFile, statementPins, statementSignalNames, type Statement, type TrustedStatement } from '../statement/index.ts';
 import { describeSignals, genericSignalNames, kindFromSignalNames, type ServiceCircuitKind, type SignalDescription } from './signals.ts';
+
+/** The service kind of a trusted statement (a plain circuit's kind follows its signal names, as the demo's does). */
+export function serviceKindOf(statement: Statement): ServiceCircuitKind {
+  return statement.kind === 'circuit' ? kindFromSignalNames(statement.signalNames) : statement.kind;
+}
+
 
 /** A known circuit. */
 export interface CatalogEntry {
@@ -26,6 +33,13 @@ export interface CatalogEntry {
   signalNames: string[];
   /** Whether the names come from the circuit (true) or are placeholders (false). */
   namesKnown: boolean;
+  /**
+   * Where the service's knowledge of what the signals mean comes from: the compiled circuit in the service's own cache,
+   * a statement file the service was started with, or nothing (known by its key alone: pairing verdicts only).
+   */
+  namesFrom: 'compiled-circuit' | 'statement' | null;
+  /** Values every proof of this circuit must show, from a trusted statement (policy hash, model hash, task hash...). */
+  pins: Record<string, string>;
   /** Where the key was found. */
   source: { type: 'file' | 'cache'; path: string };
   /** The compiled circuit's id in zkai's cache, which zkai proof files name as `circuitId`. */
@@ -40,6 +54,8 @@ export interface CircuitSummary {
   kind: ServiceCircuitKind;
   nPublic: number;
   namesKnown: boolean;
+  namesFrom: CatalogEntry['namesFrom'];
+  pins: Record<string, string>;
   source: 'file' | 'cache';
   compiledId: string | null;
   signals: SignalDescription[];
@@ -51,6 +67,8 @@ export interface CatalogSources {
   keys?: readonly string[];
   /** zkai's cache folder: every key under `<cache>/keys` is loaded. */
   cacheDir?: string;
+  /** Statement files (see src/statement/statement-file.ts): each names a key and what the verifier trusts about it. */
+  statements?: readonly string[];
 }
 
 /** The known circuits, by id. */
@@ -63,7 +81,51 @@ export class CircuitCatalog {
     // Cache first: it knows signal names, which a bare key file with the same id then shares.
     if (sources.cacheDir) await catalog.addCache(sources.cacheDir);
     for (const path of sources.keys ?? []) await catalog.addPath(resolve(path));
+    for (const path of sources.statements ?? []) await catalog.addStatement(await loadStatementFile(path));
     return catalog;
+  }
+
+  /**
+   * Add a key with what a statement file says it proves: its layout and pinned values come from the statement. A key
+   * the cache already knows must have the same signal names, or the statement is refused.
+   *
+   * @throws {InputFileError} when the key is malformed, has another number of public signals than the statement's
+   *   layout, or contradicts the compiled circuit's names.
+   */
+  async addStatement(trusted: TrustedStatement): Promise<CatalogEntry> {
+    return this.addTrusted(trusted, await readJsonFile(trusted.verificationKeyPath, 'verification key'));
+  }
+
+  private addTrusted(trusted: TrustedStatement, vkey: unknown): CatalogEntry {
+    const names = statementSignalNames(trusted.statement);
+    try {
+      assertVerificationKey(vkey);
+    } catch (error) {
+      throw new InputFileError(trusted.verificationKeyPath, error instanceof Error ? error.message : String(error));
+    }
+    if (vkey.nPublic !== names.length) {
+      throw new InputFileError(trusted.source, `the statement describes ${describeStatement(trusted.statement)} with ${names.length} public signals (${names.join(', ')}), but the key ${trusted.verificationKeyPath} has ${vkey.nPublic}: it is not this statement's key`);
+    }
+    const id = verificationKeyId(vkey as unknown as Groth16VerificationKey, trusted.verificationKeyPath);
+    const existing = this.entries.get(id);
+    if (existing?.namesKnown && existing.signalNames.join(',') !== names.join(',')) {
+      throw new InputFileError(trusted.source, `the statement's layout (${names.join(', ')}) contradicts the compiled circuit ${existing.name} of the same key (${existing.signalNames.join(', ')})`);
+    }
+    const entry: CatalogEntry = {
+      id,
+      name: existing?.name ?? trusted.name,
+      kind: serviceKindOf(trusted.statement),
+      nPublic: vkey.nPublic,
+      signalNames: names,
+      namesKnown: true,
+      namesFrom: 'statement',
+      pins: statementPins(trusted.statement),
+      source: existing?.source ?? { type: 'file', path: trusted.verificationKeyPath },
+      ...(existing?.compiledId ? { compiledId: existing.compiledId } : {}),
+      vkey,
+    };
+    this.entries.set(id, entry);
+    return entry;
   }
 
   /**
@@ -86,12 +148,15 @@ export class CircuitCatalog {
       nPublic: vkey.nPublic,
       signalNames,
       namesKnown: known,
+      namesFrom: known ? 'compiled-circuit' : null,
+      pins: {},
       source: info.source,
       ...(info.compiledId ? { compiledId: info.compiledId } : {}),
       vkey,
     };
     const existing = this.entries.get(id);
     if (existing?.namesKnown && !known) return existing;
+    if (existing?.namesFrom === 'statement') return existing;
     this.entries.set(id, entry);
     return entry;
   }
@@ -99,6 +164,16 @@ export class CircuitCatalog {
   /** The circuit with this id (any case), if known. */
   get(id: string): CatalogEntry | undefined {
     return this.entries.get(id.toLowerCase());
+  }
+
+  /**
+   * Add what a statement says about a key already known by id (the chain registry's layout, for example); the entry
+   * is replaced by one that knows the statement's names and pins.
+   */
+  trust(id: string, trusted: Omit<TrustedStatement, 'verificationKeyPath'>): CatalogEntry | undefined {
+    const existing = this.get(id);
+    if (!existing) return undefined;
+    return this.addTrusted({ ...trusted, verificationKeyPath: existing.source.path }, existing.vkey);
   }
 
   /** Keys made for the compiled circuit `compiledId` (zkai proof files name it `circuitId`). */
@@ -162,6 +237,8 @@ export function summarize(entry: CatalogEntry): CircuitSummary {
     kind: entry.kind,
     nPublic: entry.nPublic,
     namesKnown: entry.namesKnown,
+    namesFrom: entry.namesFrom,
+    pins: entry.pins,
     source: entry.source.type,
     compiledId: entry.compiledId ?? null,
     signals: describeSignals(entry.signalNames),

@@ -1,15 +1,10 @@
 /**
- * Reading a `POST /v1/verify` body: a bare snarkjs proof and its public signals, or a proof file as the CLI writes it
- * (dataset, chunked dataset, inclusion, inference, accuracy). For a proof file this finds the signal layout its format
- * implies (the generators' own names) and what the file states about its signals, which must be what they prove.
+ * Reading a `POST /v1/verify` body: a bare snarkjs proof and its public signals (or chunks), or a proof file as the CLI
+ * writes it, parsed by the statement module's one proof-file reader. What a file states about its signals is kept as
+ * claims to check; which signal is which is never read from the body (see verification.ts).
  */
-import { CONTEXT_SIGNAL } from '../circuit/context.ts';
-import { DATASET_SIGNAL_NAMES, registrySignalName } from '../data/circuit-gen.ts';
-import { INCLUSION_SIGNAL_NAMES } from '../data/inclusion.ts';
-import { ServiceError, type FieldProblem } from '../errors.ts';
-import { accuracySignalNames } from '../model/accuracy.ts';
-import { inferenceSignalNames } from '../model/circuit-gen.ts';
-import type { ProofFileFormat } from './schemas.ts';
+import { InputFileError, ServiceError, type FieldProblem } from '../errors.ts';
+import { fileStatementShape, parseProofFile, proofParts, statedClaims, type ProofFile, type ProofFileFormat } from '../statement/index.ts';
 import type { ServiceCircuitKind } from './signals.ts';
 
 /** A verify request body, as the schema lets it through. */
@@ -20,27 +15,13 @@ export interface VerifyBody {
   chunks?: Array<{ index?: number; proof: unknown; publicSignals: string[] }>;
   circuit?: string;
   verificationKey?: unknown;
+  /** The kind the caller believes the circuit is: checked against the service's, never used. */
   kind?: ServiceCircuitKind;
+  /** The names the caller (or a chunked proof file) gives the signals: checked against the service's, never used. */
   signalNames?: string[];
   expect?: Record<string, string>;
   circuitId?: string;
-  commitment?: { root?: string; count?: number; schemaHash?: string };
-  testSet?: { root?: string; count?: number; schemaHash?: string };
-  policy?: { hash?: string };
-  registries?: Array<{ name: string; root: string }>;
-  model?: { name?: string; hash?: string; commitment?: string };
-  visibility?: 'hashed' | 'public' | 'private';
-  weights?: 'fixed' | 'hashed';
-  predicted?: number;
-  inputHash?: string;
-  input?: string[];
-  root?: string;
-  subjectHash?: string;
-  schemaHash?: string;
-  chunkDepth?: number;
-  subtreesPerChunk?: number;
-  samplesPerChunk?: number;
-  task?: { taskHash?: string };
+  [field: string]: unknown;
 }
 
 /** One proof to check. */
@@ -53,13 +34,13 @@ export interface ProofJob {
 
 /** What a body asks to verify. */
 export interface InterpretedBody {
-  format?: ProofFileFormat;
-  kind?: ServiceCircuitKind;
-  /** The layout the format implies (or the body's own `signalNames`). */
-  signalNames?: string[];
+  /** The zkai proof file the body is, when it names a format. */
+  file?: ProofFile;
+  /** Which statement the file says it proves (a sentence and its kind), to compare with the service's. */
+  shape?: ReturnType<typeof fileStatementShape>;
   /** What the file states about its signals, by signal name; every chunk of a chunked file shares these. */
   declared: Record<string, string>;
-  /** The compiled circuit id the file names. */
+  /** The compiled circuit id the file names (used to find its key, never its layout). */
   compiledId?: string;
   jobs: ProofJob[];
   chunked: boolean;
@@ -75,10 +56,34 @@ export function badRequest(fields: FieldProblem[], hint?: string): ServiceError 
   return new ServiceError(400, 'BAD_REQUEST', `the request is not valid: ${list}`, { fields, ...(hint ? { hint } : {}) });
 }
 
+const CHUNKED_FORMATS: readonly ProofFileFormat[] = ['zkai-chunked-dataset-proof-v1', 'zkai-accuracy-proof-v1'];
+
 /** Interpret a validated body; throws a 400 {@link ServiceError} naming what is missing or inconsistent. */
 export function interpretBody(body: VerifyBody): InterpretedBody {
   const hasSingle = body.proof !== undefined || body.publicSignals !== undefined;
   if (hasSingle && body.chunks !== undefined) throw missing('/chunks', 'must not come with proof and publicSignals: give one proof, or the chunks of a chunked proof');
+  if (body.format !== undefined) {
+    const chunkedFormat = CHUNKED_FORMATS.includes(body.format);
+    if (chunkedFormat !== (body.chunks !== undefined)) {
+      throw missing(chunkedFormat ? '/chunks' : '/proof', chunkedFormat ? `is required by format ${body.format}` : `is required by format ${body.format} (it has no chunks)`);
+    }
+    let file: ProofFile;
+    try {
+      file = parseProofFile(body, 'body');
+    } catch (error) {
+      if (!(error instanceof InputFileError)) throw error;
+      const [, field = '', message = error.message] = /^body: ([^:]+): (.*)$/s.exec(error.message) ?? [];
+      throw missing(`/${field.replace(/\./g, '/').replace(/\[(\d+)\]/g, '/$1')}`, `${message} (format ${body.format})`);
+    }
+    return {
+      file,
+      shape: fileStatementShape(file),
+      declared: statedClaims(file),
+      ...(file.circuitId ? { compiledId: file.circuitId } : {}),
+      jobs: proofParts(file),
+      chunked: body.chunks !== undefined,
+    };
+  }
   let jobs: ProofJob[];
   if (body.chunks !== undefined) {
     jobs = body.chunks.map((chunk, j) => ({ index: chunk.index ?? j, proof: chunk.proof, publicSignals: chunk.publicSignals }));
@@ -87,78 +92,5 @@ export function interpretBody(body: VerifyBody): InterpretedBody {
     if (body.publicSignals === undefined) throw missing('/publicSignals', 'is required (the proof\'s public signals)');
     jobs = [{ index: 0, proof: body.proof, publicSignals: body.publicSignals }];
   }
-  const chunkedFormat = body.format === 'zkai-chunked-dataset-proof-v1' || body.format === 'zkai-accuracy-proof-v1';
-  if (body.format !== undefined && chunkedFormat !== (body.chunks !== undefined)) {
-    throw missing(chunkedFormat ? '/chunks' : '/proof', chunkedFormat ? `is required by format ${body.format}` : `is required by format ${body.format} (it has no chunks)`);
-  }
-  const layout = body.format ? fileLayout(body) : { declared: {} };
-  const signalNames = body.signalNames ?? layout.signalNames;
-  return {
-    ...(body.format ? { format: body.format } : {}),
-    ...(layout.kind ? { kind: layout.kind } : {}),
-    ...(signalNames ? { signalNames } : {}),
-    declared: layout.declared,
-    ...(body.circuitId ? { compiledId: body.circuitId } : {}),
-    jobs,
-    chunked: body.chunks !== undefined,
-  };
-}
-
-function need<T>(value: T | undefined, path: string, what: string): T {
-  if (value === undefined) throw missing(path, `is required by this proof file format (${what})`);
-  return value;
-}
-
-/** The kind, layout and declared claims of a zkai proof file. */
-function fileLayout(body: VerifyBody): { kind?: ServiceCircuitKind; signalNames?: string[]; declared: Record<string, string> } {
-  const declared: Record<string, string> = {};
-  const put = (name: string, value: string | number | undefined) => {
-    if (value !== undefined) declared[name] = String(value);
-  };
-  switch (body.format) {
-    case 'zkai-dataset-proof-v1': {
-      const commitment = need(body.commitment, '/commitment', 'the dataset commitment');
-      const registries = body.registries ?? [];
-      put('root', commitment.root);
-      put('count', commitment.count);
-      put('schemaHash', commitment.schemaHash);
-      put('policyHash', body.policy?.hash);
-      for (const r of registries) put(registrySignalName(r.name), r.root);
-      return { kind: 'dataset-policy', signalNames: [...DATASET_SIGNAL_NAMES, ...registries.map((r) => registrySignalName(r.name)), CONTEXT_SIGNAL], declared };
-    }
-    case 'zkai-chunked-dataset-proof-v1': {
-      const names = need(body.signalNames, '/signalNames', 'the names of each chunk\'s public signals');
-      put('schemaHash', body.commitment?.schemaHash);
-      put('policyHash', body.policy?.hash);
-      put('chunkDepth', body.chunkDepth);
-      put('chunkSubtrees', body.chunkDepth === undefined ? undefined : (body.subtreesPerChunk ?? 1));
-      for (const r of body.registries ?? []) put(registrySignalName(r.name), r.root);
-      return { kind: 'dataset-chunk', signalNames: names, declared };
-    }
-    case 'zkai-inclusion-proof-v1':
-      put('root', body.root);
-      put('subjectHash', body.subjectHash);
-      put('schemaHash', body.schemaHash);
-      return { kind: 'inclusion', signalNames: [...INCLUSION_SIGNAL_NAMES], declared };
-    case 'zkai-inference-proof-v1': {
-      const visibility = body.visibility ?? 'hashed';
-      const weights = body.weights ?? 'fixed';
-      if (visibility === 'public' && body.input === undefined) throw missing('/input', 'is required for a public-input inference proof');
-      const names = inferenceSignalNames({ inputSize: body.input?.length ?? 0 }, visibility, weights);
-      put(weights === 'hashed' ? 'modelCommitment' : 'modelHash', weights === 'hashed' ? body.model?.commitment : body.model?.hash);
-      put('class', body.predicted);
-      if (visibility !== 'private') put('inputHash', body.inputHash);
-      if (visibility === 'public') body.input?.forEach((value, j) => put(`input${j}`, value));
-      return { kind: 'inference', signalNames: names, declared };
-    }
-    case 'zkai-accuracy-proof-v1': {
-      const weights = body.weights ?? 'fixed';
-      const samples = need(body.samplesPerChunk, '/samplesPerChunk', 'records per chunk proof');
-      put(weights === 'hashed' ? 'modelCommitment' : 'modelHash', weights === 'hashed' ? body.model?.commitment : body.model?.hash);
-      put('taskHash', body.task?.taskHash);
-      return { kind: 'accuracy', signalNames: accuracySignalNames(samples, weights), declared };
-    }
-    default:
-      return { declared };
-  }
+  return { declared: {}, ...(body.circuitId ? { compiledId: body.circuitId } : {}), jobs, chunked: body.chunks !== undefined };
 }

@@ -3,18 +3,12 @@
  * the OpenAPI document, which {@link buildOpenApiDocument} builds from this module).
  */
 import { CIRCUIT_KINDS } from '../chain/registry.ts';
+import { PROOF_FILE_FORMATS, type ProofFileFormat } from '../statement/index.ts';
 import { BASE_FORMAT, SCALAR_FORMAT } from './field-formats.ts';
 import { SERVICE_CIRCUIT_KINDS } from './signals.ts';
 
-/** Proof file formats the CLI writes, which `POST /v1/verify` takes as they are. */
-export const PROOF_FILE_FORMATS = [
-  'zkai-dataset-proof-v1',
-  'zkai-chunked-dataset-proof-v1',
-  'zkai-inclusion-proof-v1',
-  'zkai-inference-proof-v1',
-  'zkai-accuracy-proof-v1',
-] as const;
-export type ProofFileFormat = (typeof PROOF_FILE_FORMATS)[number];
+/** Proof file formats the CLI writes, which `POST /v1/verify` takes as they are (the statement module's list). */
+export { PROOF_FILE_FORMATS, type ProofFileFormat };
 
 /** Why a proof was rejected (the verifier's reasons). */
 export const REJECTION_REASONS = ['malformed', 'wrong-signal-count', 'claim-mismatch', 'invalid-proof'] as const;
@@ -93,8 +87,13 @@ export const verifyBodySchema = {
     },
     circuit: { ...bytes32, description: 'the circuit id (as GET /v1/circuits and the chain registry name it)' },
     verificationKey: verificationKeySchema,
-    kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS, description: 'the circuit kind, when the service cannot tell' },
-    signalNames: { type: 'array', maxItems: MAX_SIGNALS, items: { type: 'string', minLength: 1, maxLength: 200 }, description: 'one name per public signal, in order (zkai names: root, count, policyHash, schemaHash, registry.NAME, context...)' },
+    kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS, description: "the kind the caller believes the circuit is: checked against the service's own, never used (a disagreement is a 400)" },
+    signalNames: {
+      type: 'array',
+      maxItems: MAX_SIGNALS,
+      items: { type: 'string', minLength: 1, maxLength: 200 },
+      description: "the names the caller (or a chunked proof file) gives the public signals: checked against the layout the service derives itself, never used (a disagreement is a 400; for a circuit the service knows only by its key, a 400 too)",
+    },
     expect: {
       type: 'object',
       description: 'claims the verifier requires: public signal name (or index) -> value',
@@ -154,13 +153,24 @@ const verdictProperties = {
 /** Response of `POST /v1/verify`. */
 export const verifyResponseSchema = {
   type: 'object',
-  required: ['valid', 'reason', 'detail', 'claims', 'circuit'],
+  required: ['valid', 'reason', 'detail', 'claims', 'claimsChecked', 'circuit'],
   properties: {
     ...verdictProperties,
+    claimsChecked: {
+      type: 'boolean',
+      description:
+        'true: the service knows what each public signal of this circuit means (from its own compiled circuit or a statement file it was started with) and checked the claims on that layout; false: it knows the circuit only by its key, so `valid` means only that the pairing check passed and no claim was decoded or checked',
+    },
     circuit: {
       type: 'object',
-      required: ['id', 'kind', 'known'],
-      properties: { id: { type: 'string' }, kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS }, name: nullableString, known: { type: 'boolean', description: 'the key is one of the known circuits (false: given in the request)' } },
+      required: ['id', 'kind', 'known', 'namesFrom'],
+      properties: {
+        id: { type: 'string' },
+        kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS },
+        name: nullableString,
+        known: { type: 'boolean', description: 'the key is one of the known circuits (false: given in the request)' },
+        namesFrom: { type: ['string', 'null'], enum: ['compiled-circuit', 'statement', null], description: 'where the meaning of the signals comes from (never from the request)' },
+      },
     },
     chunks: { type: 'array', description: 'chunked proofs: the verdict of each chunk', items: { type: 'object', required: ['index', 'valid', 'reason', 'detail', 'claims'], properties: { index: { type: 'integer' }, ...verdictProperties } } },
     note: { type: 'string', description: 'what this verdict does not cover' },
@@ -170,13 +180,15 @@ export const verifyResponseSchema = {
 /** A known circuit. */
 export const circuitSummarySchema = {
   type: 'object',
-  required: ['id', 'name', 'kind', 'nPublic', 'namesKnown', 'source', 'compiledId', 'signals'],
+  required: ['id', 'name', 'kind', 'nPublic', 'namesKnown', 'namesFrom', 'pins', 'source', 'compiledId', 'signals'],
   properties: {
     id: bytes32,
     name: { type: 'string' },
     kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS },
     nPublic: { type: 'integer' },
     namesKnown: { type: 'boolean', description: 'false: the signal names are placeholders (signal0...)' },
+    namesFrom: { type: ['string', 'null'], enum: ['compiled-circuit', 'statement', null], description: "the service's source for what the signals mean: its own compiled circuit, a statement file, or none (pairing verdicts only)" },
+    pins: { type: 'object', additionalProperties: { type: 'string' }, description: 'values every proof of this circuit must show, from a trusted statement (policy hash, model hash...)' },
     source: { type: 'string', enum: ['file', 'cache'] },
     compiledId: nullableString,
     signals: { type: 'array', items: signalSchema },

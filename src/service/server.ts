@@ -17,6 +17,7 @@ import { registerAttestationRoute } from './routes/attestations.ts';
 import { registerCircuitRoutes } from './routes/circuits.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerVerifyRoute } from './routes/verify.ts';
+import type { VerifyLimits } from './verification.ts';
 import { VerifierPool, type VerifierPoolOptions } from './verifier-pool.ts';
 
 /** The folder of static files served at `/` by default (the explorer page will live there). */
@@ -30,6 +31,10 @@ export interface VerificationServerOptions {
   keys?: readonly string[];
   /** A zkai cache folder whose keys are known circuits (ignored with `catalog`). */
   cacheDir?: string;
+  /** Statement files: keys with what the service trusts they prove (ignored with `catalog`). */
+  statements?: readonly string[];
+  /** Most chunk proofs per verify request and the longest a request may take; see {@link DEFAULT_VERIFY_LIMITS}. */
+  limits?: Partial<VerifyLimits>;
   /** The registry to read attestations from; without it `GET /v1/attestations` answers 503. */
   chain?: ChainSourceOptions;
   /** The verifier pool's shape, queue and per-check timeout. */
@@ -52,7 +57,7 @@ export interface VerificationServerOptions {
  *   that is not one.
  */
 export async function createVerificationServer(options: VerificationServerOptions = {}): Promise<FastifyInstance> {
-  const catalog = options.catalog ?? (await CircuitCatalog.load({ keys: options.keys ?? [], ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) }));
+  const catalog = options.catalog ?? (await CircuitCatalog.load({ keys: options.keys ?? [], statements: options.statements ?? [], ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) }));
   const chain = options.chain ? await AttestationSource.open(options.chain) : undefined;
   const pool = new VerifierPool(options.verifier);
   const app = Fastify({
@@ -73,7 +78,7 @@ export async function createVerificationServer(options: VerificationServerOption
   app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, { hint: 'GET /openapi.json describes the routes' })));
 
   const openapi = buildOpenApiDocument();
-  registerVerifyRoute(app, { catalog, pairing: pool.pairing });
+  registerVerifyRoute(app, { catalog, pairing: pool.pairing, ...(options.limits ? { limits: options.limits } : {}) });
   registerCircuitRoutes(app, catalog);
   registerAttestationRoute(app, chain, catalog);
   registerHealthRoute(app, { catalog, pool, chain });

@@ -1,6 +1,8 @@
 /**
- * `POST /v1/verify` without HTTP: find the key, the layout and the claims to require, run zkai's verifier (its shape,
- * count and claim checks here, the pairing check in the {@link VerifierPool}), and decode what the proof claims.
+ * `POST /v1/verify` without HTTP: find the key, take the layout and the pinned values the SERVICE trusts for it (its own
+ * compiled circuit, or a statement file it was started with), refuse a request that describes the circuit otherwise,
+ * run zkai's verifier (shape, count and claim checks here, the pairing check in the {@link VerifierPool}), and decode
+ * what the proof claims. A circuit known only by its key gets a pairing verdict and no decoded claim.
  */
 import { verificationKeyId, type Groth16VerificationKey } from '../chain/groth16-template.ts';
 import { MalformedProofError, ServiceError } from '../errors.ts';
@@ -8,7 +10,7 @@ import type { VerificationKey } from '../verifier/types.ts';
 import { verifyProof, type PairingCheck, type VerificationResult } from '../verifier/verify.ts';
 import type { CatalogEntry, CircuitCatalog } from './catalog.ts';
 import { badRequest, interpretBody, type InterpretedBody, type ProofJob, type VerifyBody } from './proof-files.ts';
-import { decodeClaims, genericSignalNames, kindFromSignalNames, type Claims, type ServiceCircuitKind } from './signals.ts';
+import { decodeClaims, genericSignalNames, type Claims, type ServiceCircuitKind } from './signals.ts';
 
 /** The verdict on one proof. */
 export interface ProofVerdict {
@@ -21,16 +23,30 @@ export interface ProofVerdict {
 
 /** The answer of `POST /v1/verify`. */
 export interface VerifyResponse extends ProofVerdict {
-  circuit: { id: string; kind: ServiceCircuitKind; name: string | null; known: boolean };
+  /** Whether the claims were decoded and checked on a layout the service trusts (false: a pairing verdict only). */
+  claimsChecked: boolean;
+  circuit: { id: string; kind: ServiceCircuitKind; name: string | null; known: boolean; namesFrom: CatalogEntry['namesFrom'] };
   /** Chunked proofs: each chunk's verdict. */
   chunks?: Array<ProofVerdict & { index: number }>;
   note?: string;
 }
 
+/** Limits of one verify request. */
+export interface VerifyLimits {
+  /** Most chunk proofs one request may carry. */
+  maxChunks: number;
+  /** Longest a request may keep the verifiers busy, in ms. */
+  deadlineMs: number;
+}
+
+/** Default {@link VerifyLimits}: 2,048 chunk proofs (about 15 s of pairing checks on 2 cores), one minute. */
+export const DEFAULT_VERIFY_LIMITS: VerifyLimits = { maxChunks: 2048, deadlineMs: 60_000 };
+
 /** What {@link verifyRequest} needs. */
 export interface VerifyContext {
   catalog: CircuitCatalog;
   pairing: PairingCheck;
+  limits?: Partial<VerifyLimits>;
 }
 
 /** Chunk proofs of one request checked at the same time. */
@@ -42,6 +58,16 @@ interface ResolvedKey {
   entry?: CatalogEntry;
   /** Several cached keys of the file's compiled circuit: try each. */
   alternatives?: CatalogEntry[];
+}
+
+/** What the service trusts about a circuit: its layout, kind and pinned values, or nothing. */
+interface TrustedLayout {
+  /** One name per signal; placeholders (signal0...) when unknown. */
+  names: string[];
+  known: boolean;
+  kind: ServiceCircuitKind;
+  pins: Record<string, string>;
+  namesFrom: CatalogEntry['namesFrom'];
 }
 
 /** The key a request names: its own, a known id, or the known keys of a proof file's compiled circuit. */
@@ -72,7 +98,7 @@ function resolveKey(body: VerifyBody, interpreted: InterpretedBody, catalog: Cir
     const entries = catalog.byCompiledId(interpreted.compiledId);
     if (entries.length === 0) {
       throw new ServiceError(404, 'UNKNOWN_CIRCUIT', `no known verification key was made for the proof file's circuit ${interpreted.compiledId}`, {
-        hint: 'start the service with this circuit\'s key (zkai serve --vkey FILE, or the --cache-dir the proof was made with), or send circuit or verificationKey',
+        hint: 'start the service with this circuit\'s key and what it proves (zkai serve --statement FILE, or the --cache-dir it was compiled in), or send circuit or verificationKey',
       });
     }
     const [first] = entries as [CatalogEntry, ...CatalogEntry[]];
@@ -81,29 +107,81 @@ function resolveKey(body: VerifyBody, interpreted: InterpretedBody, catalog: Cir
   throw badRequest([{ path: '/circuit', message: 'is required: a circuit id of GET /v1/circuits (or send verificationKey)' }]);
 }
 
-/** Merge what a file declares with what the verifier requires; a conflict between the two is a 400. */
-function expectations(declared: Record<string, string>, required: Record<string, string> | undefined): Record<string, string> {
-  const merged = { ...declared };
+/** The layout the service trusts for a resolved key: the catalog's, never the request's. */
+function trustedLayout(resolved: ResolvedKey): TrustedLayout {
+  const entry = resolved.entry;
+  if (entry?.namesKnown) return { names: entry.signalNames, known: true, kind: entry.kind, pins: entry.pins, namesFrom: entry.namesFrom };
+  return { names: genericSignalNames(resolved.vkey.nPublic), known: false, kind: 'generic', pins: {}, namesFrom: null };
+}
+
+const HOW_TO_TRUST = 'start the service with what this circuit proves (zkai serve --statement FILE, or the --cache-dir of its compiled circuit) to decode and check its claims';
+
+/**
+ * Refuse a request that describes the circuit otherwise than the service does: other signal names, another kind, a
+ * proof file of another statement, or a stated claim on a signal the circuit does not have. For a circuit known only
+ * by its key, names, kinds and named claims cannot be checked, so they are refused too.
+ */
+function refuseDisagreements(body: VerifyBody, interpreted: InterpretedBody, layout: TrustedLayout, id: string): void {
+  const problems: Array<{ path: string; message: string }> = [];
+  if (body.signalNames !== undefined) {
+    if (!layout.known) problems.push({ path: '/signalNames', message: `cannot be checked: this service knows circuit ${id} only by its key and never takes a signal layout from a request; ${HOW_TO_TRUST}` });
+    else if (body.signalNames.length !== layout.names.length || body.signalNames.some((name, j) => name !== layout.names[j])) {
+      problems.push({ path: '/signalNames', message: `disagree with circuit ${id}'s signals as this service knows them (${layout.names.join(', ')}): the file was edited or made for another circuit` });
+    }
+  }
+  if (body.kind !== undefined && body.kind !== layout.kind) {
+    problems.push({ path: '/kind', message: layout.known ? `is ${body.kind}, but circuit ${id} proves ${layout.kind}` : `cannot be checked: this service knows circuit ${id} only by its key; ${HOW_TO_TRUST}` });
+  }
+  if (interpreted.shape && layout.known && interpreted.shape.kind !== 'circuit' && interpreted.shape.kind !== layout.kind) {
+    problems.push({ path: '/format', message: `the file is ${interpreted.shape.describe}, but circuit ${id} proves ${layout.kind}` });
+  }
+  if (layout.known) {
+    for (const name of Object.keys(interpreted.declared)) {
+      if (!layout.names.includes(name)) problems.push({ path: '/format', message: `the file states ${name} = ${interpreted.declared[name]}, but circuit ${id} has no signal ${name} (signals: ${layout.names.join(', ')})` });
+    }
+  }
+  for (const name of Object.keys(body.expect ?? {})) {
+    if (/^\d+$/.test(name)) {
+      if (Number(name) >= layout.names.length) problems.push({ path: `/expect/${name}`, message: `names signal ${name}, but the circuit has ${layout.names.length} public signals` });
+    } else if (!layout.known) {
+      problems.push({ path: `/expect/${name}`, message: `names a signal, but this service knows circuit ${id} only by its key: require signals by index, or ${HOW_TO_TRUST}` });
+    } else if (!layout.names.includes(name)) {
+      problems.push({ path: `/expect/${name}`, message: `names no public signal of this circuit (signals: ${layout.names.join(', ')})` });
+    }
+  }
+  if (problems.length > 0) throw badRequest(problems);
+}
+
+/**
+ * The claims to require: what the file states, what the caller requires (a conflict between the two is a 400), and
+ * the values the service's statement pins. A file or caller that contradicts a pin gets a claim-mismatch verdict.
+ */
+function expectations(declared: Record<string, string>, required: Record<string, string> | undefined, pins: Record<string, string>): { expect: Record<string, string>; pinConflict?: ProofVerdict } {
+  const merged: Record<string, string> = { ...declared };
   for (const [name, value] of Object.entries(required ?? {})) {
-    const stated = declared[name];
+    const stated = Object.hasOwn(declared, name) ? declared[name] : undefined;
     if (stated !== undefined && BigInt(stated) !== BigInt(value)) {
       throw badRequest([{ path: `/expect/${name}`, message: `is ${value}, but the proof file itself states ${name} = ${stated}` }]);
     }
     merged[name] = value;
   }
-  return merged;
+  const conflicts = Object.entries(pins).filter(([name, value]) => Object.hasOwn(merged, name) && BigInt(merged[name] as string) !== BigInt(value));
+  const expect = { ...merged, ...pins };
+  if (conflicts.length === 0) return { expect };
+  const detail = conflicts.map(([name, value]) => `the request states ${name} = ${merged[name]}, but the statement this service trusts for the circuit pins ${value}`).join('; ');
+  return { expect, pinConflict: { valid: false, reason: 'claim-mismatch', detail, claims: null } };
 }
 
-async function verifyJob(vkey: VerificationKey, job: ProofJob, layout: { names: string[]; known: boolean; kind: ServiceCircuitKind }, expect: Record<string, string>, pairing: PairingCheck): Promise<ProofVerdict> {
+async function verifyJob(vkey: VerificationKey, job: ProofJob, layout: TrustedLayout, expect: Record<string, string>, pairing: PairingCheck): Promise<ProofVerdict> {
   let result: VerificationResult;
   try {
-    result = await verifyProof(vkey, job.proof, job.publicSignals, { expect, signalNames: layout.names, pairing });
+    result = await verifyProof(vkey, job.proof, job.publicSignals, { expect, ...(layout.known ? { signalNames: layout.names } : {}), pairing });
   } catch (error) {
     if (error instanceof MalformedProofError) result = { valid: false, reason: 'malformed', detail: error.message };
     else if (error instanceof SyntaxError || error instanceof RangeError) result = { valid: false, reason: 'malformed', detail: error.message };
     else throw error;
   }
-  const decodable = layout.names.length === job.publicSignals.length;
+  const decodable = layout.known && layout.names.length === job.publicSignals.length;
   return {
     valid: result.valid,
     reason: result.reason ?? null,
@@ -113,66 +191,89 @@ async function verifyJob(vkey: VerificationKey, job: ProofJob, layout: { names: 
   };
 }
 
+function deadlineError(limits: VerifyLimits, done: number, total: number): ServiceError {
+  return new ServiceError(503, 'VERIFY_DEADLINE', `verifying this request took longer than the service allows (${limits.deadlineMs} ms): ${done} of ${total} proof(s) checked`, {
+    hint: 'send fewer chunk proofs per request, or start the service with a longer --verify-deadline',
+  });
+}
+
+/** Run `work` unless the deadline has passed; a deadline reached while it runs is a 503 too. */
+async function withinDeadline<T>(deadline: number, error: () => ServiceError, work: () => Promise<T>): Promise<T> {
+  const left = deadline - Date.now();
+  if (left <= 0) throw error();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(error()), left)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Verify the proof (or every chunk) a request body carries. Bad proofs give `valid: false` with a reason; a request
- * that names no usable key or is inconsistent throws a {@link ServiceError} (400 or 404); a busy verifier, a 503.
+ * that names no usable key, is inconsistent or describes the circuit otherwise than the service does throws a
+ * {@link ServiceError} (400 or 404); a busy verifier or a request past its deadline, a 503.
  */
 export async function verifyRequest(body: VerifyBody, context: VerifyContext): Promise<VerifyResponse> {
+  const limits: VerifyLimits = { ...DEFAULT_VERIFY_LIMITS, ...context.limits };
+  const deadline = Date.now() + limits.deadlineMs;
   const interpreted = interpretBody(body);
+  if (interpreted.jobs.length > limits.maxChunks) {
+    throw badRequest([{ path: '/chunks', message: `holds ${interpreted.jobs.length} chunk proofs; this service verifies at most ${limits.maxChunks} in one request` }], 'verify the file in parts, or start the service with a larger --max-chunks');
+  }
   let key = resolveKey(body, interpreted, context.catalog);
-  const expect = expectations(interpreted.declared, body.expect);
-  for (const name of Object.keys(body.expect ?? {})) {
-    if (/^\d+$/.test(name) && Number(name) >= key.vkey.nPublic) throw badRequest([{ path: `/expect/${name}`, message: `names signal ${name}, but the circuit has ${key.vkey.nPublic} public signals` }]);
-  }
-  const layoutOf = (resolved: ResolvedKey) => {
-    const fromRequest = interpreted.signalNames;
-    const names = fromRequest ?? (resolved.entry?.namesKnown ? resolved.entry.signalNames : undefined);
-    const known = names !== undefined;
-    const finalNames = names ?? genericSignalNames(resolved.vkey.nPublic);
-    const kind = body.kind ?? interpreted.kind ?? (known ? kindFromSignalNames(finalNames) : (resolved.entry?.kind ?? 'generic'));
-    return { names: finalNames, known, kind };
-  };
-  // A name to require that the layout does not have is the caller's mistake, not the proof's.
-  const named = layoutOf(key);
-  for (const name of Object.keys(body.expect ?? {})) {
-    if (!/^\d+$/.test(name) && !named.names.includes(name)) {
-      throw badRequest([{ path: `/expect/${name}`, message: `names no public signal of this circuit (signals: ${named.names.join(', ')})` }]);
-    }
-  }
+  refuseDisagreements(body, interpreted, trustedLayout(key), key.id);
+  const named = trustedLayout(key);
+  const { expect, pinConflict } = expectations(named.known ? interpreted.declared : {}, body.expect, named.pins);
   if (key.alternatives) {
-    // Several setups of the file's circuit are known: the proof is checked against the one it verifies with.
+    // Several setups of the file's circuit are known (one compiled circuit, so one layout): the proof is checked
+    // against the key it verifies with.
     const [firstJob] = interpreted.jobs as [ProofJob];
     for (const entry of key.alternatives) {
       const candidate: ResolvedKey = { vkey: entry.vkey, id: entry.id, entry };
-      if ((await verifyJob(candidate.vkey, firstJob, layoutOf(candidate), expect, context.pairing)).valid) {
+      const verdict = await withinDeadline(deadline, () => deadlineError(limits, 0, interpreted.jobs.length), () => verifyJob(candidate.vkey, firstJob, trustedLayout(candidate), expect, context.pairing));
+      if (verdict.valid) {
         key = candidate;
         break;
       }
     }
   }
-  const layout = layoutOf(key);
-  const circuit = { id: key.id, kind: layout.kind, name: key.entry?.name ?? null, known: key.entry !== undefined };
+  const layout = trustedLayout(key);
+  const circuit = { id: key.id, kind: layout.kind, name: key.entry?.name ?? null, known: key.entry !== undefined, namesFrom: layout.namesFrom };
+  const pairingOnly = layout.known
+    ? undefined
+    : `this service knows circuit ${key.id} only by its verification key: "valid" means only that the pairing check passed for these public signals; what they mean${Object.keys(interpreted.declared).length > 0 ? ` (and what the proof file states: ${Object.entries(interpreted.declared).slice(0, 4).map(([n, v]) => `${n} = ${v.length > 20 ? `${v.slice(0, 18)}...` : v}`).join(', ')})` : ''} was not checked. To decode and check claims, ${HOW_TO_TRUST.replace(/ to decode and check its claims$/, '')}.`;
+  if (pinConflict) {
+    return { ...pinConflict, claimsChecked: layout.known, circuit, ...(interpreted.chunked ? { chunks: [] } : {}) };
+  }
   if (!interpreted.chunked) {
-    const verdict = await verifyJob(key.vkey, interpreted.jobs[0] as ProofJob, layout, expect, context.pairing);
-    return { ...verdict, circuit };
+    const verdict = await withinDeadline(deadline, () => deadlineError(limits, 0, 1), () => verifyJob(key.vkey, interpreted.jobs[0] as ProofJob, layout, expect, context.pairing));
+    return { ...verdict, claimsChecked: layout.known, circuit, ...(pairingOnly ? { note: pairingOnly } : {}) };
   }
   // Chunks go to the pool a few at a time: enough to keep every worker busy, never enough to fill its queue.
   const chunks: Array<ProofVerdict & { index: number }> = [];
   for (let start = 0; start < interpreted.jobs.length; start += CHUNKS_IN_FLIGHT) {
     const batch = interpreted.jobs.slice(start, start + CHUNKS_IN_FLIGHT);
-    chunks.push(...(await Promise.all(batch.map(async (job) => ({ index: job.index, ...(await verifyJob(key.vkey, job, layout, expect, context.pairing)) })))));
+    const verdicts = await withinDeadline(
+      deadline,
+      () => deadlineError(limits, chunks.length, interpreted.jobs.length),
+      () => Promise.all(batch.map(async (job) => ({ index: job.index, ...(await verifyJob(key.vkey, job, layout, expect, context.pairing)) }))),
+    );
+    chunks.push(...verdicts);
   }
   const failed = chunks.find((chunk) => !chunk.valid);
+  const what =
+    layout.kind === 'accuracy'
+      ? 'each chunk proof was verified; the test set root rebuilt from the leaves, the total and the accuracy threshold are not checked here: zkai model verify does that'
+      : 'each chunk proof was verified; recombining the chunk roots into the dataset root, the record counts per chunk and the aggregates are not checked here: zkai data verify does that';
   return {
     valid: failed === undefined,
     reason: failed?.reason ?? null,
     detail: failed ? `chunk ${failed.index}: ${failed.detail ?? failed.reason}` : null,
     claims: null,
+    claimsChecked: layout.known,
     circuit,
     chunks,
-    note:
-      layout.kind === 'accuracy'
-        ? 'each chunk proof was verified; the test set root rebuilt from the leaves, the total and the accuracy threshold are not checked here: zkai model verify does that'
-        : 'each chunk proof was verified; recombining the chunk roots into the dataset root, the record counts per chunk and the aggregates are not checked here: zkai data verify does that',
+    note: pairingOnly ? `${pairingOnly} ${what}` : what,
   };
 }
