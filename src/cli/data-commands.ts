@@ -49,9 +49,105 @@ function refuseSamePath(output: string, outputOption: string, inputs: Record<str
   }
 }
 
-/** The human line of a proof bound to a context (none for context 0). */
-function contextLine(context: bigint | undefined, proofPath: string): string[] {
-  return context ? [`  context            ${context} (attest with: zkai chain attest ${proofPath} --nonce NONCE, the nonce this context was made with)`] : [];
+// ---------------------------------------------------------------------------------------------------------------
+// Hints: the commands printed for the next step (verify a proof, attest it), as text for people and as data for --json.
+
+/**
+ * A command the CLI prints for someone to run next. Placeholders (capitals, e.g. `COMMITMENT.json`) stand only for
+ * what the command that printed the hint cannot supply, chiefly the values a verifier must bring from its own trusted
+ * source (the published commitment, the registry roots it trusts); every other flag is written out with its real value.
+ */
+export interface CommandHint {
+  /** The command as one line, each word quoted for a POSIX shell where it needs it. */
+  command: string;
+  /** Its words, `zkai` first, unquoted (a placeholder is a word, or the part of a word after `=`). */
+  argv: string[];
+  /** Each placeholder and what to put in its place. */
+  placeholders: Record<string, string>;
+}
+
+/** The placeholder of a dataset's published commitment in a hint. */
+const COMMITMENT_PLACEHOLDER = 'COMMITMENT.json';
+
+/** A word as a POSIX shell reads it back unchanged: as it is when it holds only safe characters, else single-quoted. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * A hint from its words (`zkai` first) and its placeholders. Throws when a placeholder does not occur in the words,
+ * so no hint explains a placeholder it does not use.
+ */
+export function commandHint(argv: readonly string[], placeholders: Readonly<Record<string, string>> = {}): CommandHint {
+  for (const name of Object.keys(placeholders)) {
+    if (!argv.some((word) => word === name || word.endsWith(`=${name}`))) throw new ZkaiError('INTERNAL', `hint placeholder ${name} is not in the command ${argv.join(' ')}`);
+  }
+  return { command: argv.map(shellWord).join(' '), argv: [...argv], placeholders: { ...placeholders } };
+}
+
+/** The lines of a hint for people: `label: command`, then one line per placeholder saying what goes there. */
+export function hintLines(label: string, hint: CommandHint, indent = '  '): string[] {
+  return [`${indent}${label}: ${hint.command}`, ...Object.entries(hint.placeholders).map(([name, what]) => `${indent}  (${name}: ${what})`)];
+}
+
+/** The placeholder of a registry's trusted root (`CONSENT_ROOT` for registry `consent`), distinct from `taken`. */
+function rootPlaceholder(name: string, taken: ReadonlySet<string>): string {
+  const base = `${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_ROOT`;
+  let placeholder = base;
+  for (let n = 2; taken.has(placeholder); n += 1) placeholder = `${base}_${n}`;
+  return placeholder;
+}
+
+/**
+ * `zkai data verify` for a dataset proof (whole or chunked): the verifier brings the published commitment and the root
+ * of every registry the policy checks ids against (both placeholders); the rest is this proof's.
+ */
+function datasetVerifyHint(files: { vkey: string; proof: string; schema: string; policy: string }, registries: readonly RegistryRoot[], loaded: readonly Registry[]): CommandHint {
+  const placeholders: Record<string, string> = { [COMMITMENT_PLACEHOLDER]: 'the published commitment you trust, from zkai data commit --public' };
+  const registryWords: string[] = [];
+  for (const registry of registries) {
+    const placeholder = rootPlaceholder(registry.name, new Set(Object.keys(placeholders)));
+    const source = loaded.find((r) => r.name === registry.name)?.consent?.source;
+    placeholders[placeholder] = source
+      ? `the root you trust of consent purpose "${source.purpose}" on chain ${source.chainId}, from zkai chain consent tree`
+      : `the root you trust of registry "${registry.name}", as its publisher printed it with zkai data registry`;
+    registryWords.push('--registry', `${registry.name}=${placeholder}`);
+  }
+  return commandHint(
+    ['zkai', 'data', 'verify', '--vkey', files.vkey, '--proof', files.proof, '--schema', files.schema, '--policy', files.policy, '--commitment', COMMITMENT_PLACEHOLDER, ...registryWords],
+    placeholders,
+  );
+}
+
+/**
+ * `zkai chain attest` for a proof just made, with every flag it may need: the cache the proving key is in, the consent
+ * registry (its circuit is registered with it), the schema and policy a chunk circuit with aggregate partials is
+ * registered with, and for an inclusion proof the commitment that registers its dataset. NONCE is the prover's own.
+ */
+function attestHint(proofPath: string, flags: GlobalFlags, what: { registries?: readonly Registry[]; schemaAndPolicy?: { schema: string; policy: string }; commitment?: boolean }): CommandHint {
+  const consent = what.registries?.flatMap((registry) => (registry.consent?.source ? [{ name: registry.name, purpose: registry.consent.source.purpose }] : []))[0];
+  const placeholders: Record<string, string> = { NONCE: 'the nonce zkai chain context made the context with' };
+  if (what.commitment) placeholders[COMMITMENT_PLACEHOLDER] = 'your commitment file from zkai data commit --public; it registers the dataset if it is not registered yet';
+  return commandHint(
+    [
+      'zkai',
+      ...(flags.cacheDir ? ['--cache-dir', flags.cacheDir] : []),
+      'chain', 'attest', proofPath, '--nonce', 'NONCE',
+      ...(consent ? ['--consent-registry', consent.name, '--purpose', consent.purpose] : []),
+      ...(what.schemaAndPolicy ? ['--schema', what.schemaAndPolicy.schema, '--policy', what.schemaAndPolicy.policy] : []),
+      ...(what.commitment ? ['--commitment', COMMITMENT_PLACEHOLDER] : []),
+    ],
+    placeholders,
+  );
+}
+
+/**
+ * The lines on attesting a proof on chain: with a context, the context and the attest command; without one, when the
+ * proof was made against a consent registry (made to be attested), how to make an attestable proof; else none.
+ */
+function attestLines(context: bigint | undefined, hint: CommandHint, consent: boolean): string[] {
+  if (context) return [`  context            ${context}`, ...hintLines('attest with', hint)];
+  return consent ? hintLines('to attest it on chain, prove again with --context (zkai chain context prints one), then', hint) : [];
 }
 
 /** Read a dataset file, with a progress line on stderr every 1000 records (unless --quiet). */
@@ -179,11 +275,6 @@ function aggregateActual(aggregate: PolicyReport['aggregates'][number], schema: 
   return `${aggregate.actual} = ${Number.isInteger(quotient) ? quotient : quotient.toFixed(4)}`;
 }
 
-/** The `--registry NAME=ROOT` flags a verifier passes for these registries. */
-function registryFlags(registries: readonly RegistryRoot[]): string {
-  return registries.map((r) => ` --registry ${r.name}=${r.root}`).join('');
-}
-
 /** Load the registry files given with --registry (none when the option is absent). */
 async function loadRegistries(paths: readonly string[] | undefined, schema: Schema): Promise<Registry[]> {
   return Promise.all((paths ?? []).map((path) => loadRegistry(path, schema)));
@@ -262,7 +353,7 @@ export async function dataCommitCommand(flags: GlobalFlags & { schema: string; d
       `  count        ${commitment.count} (tree depth ${commitment.depth})`,
       `  schemaHash   ${commitment.schemaHash}`,
       `  bundle       ${flags.bundle} (mode 0600)`,
-      flags.public ? `  commitment   ${flags.public} (public: publish this)` : '  commitment   not written (pass --public FILE to write it)',
+      flags.public ? `  commitment   ${flags.public} (public: publish this; verifiers check proofs against it with --commitment)` : '  commitment   not written (pass --public FILE to write it)',
       `  WARNING: ${BUNDLE_PRIVATE_WARNING}`,
     ].join('\n'),
   );
@@ -342,18 +433,21 @@ export async function dataProveCommand(
   if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
   const vkey = flags.vkeyOut ?? prepared.keys.vkeyPath;
   const elapsed = (performance.now() - started) / 1000;
+  const verifyWith = datasetVerifyHint({ vkey, proof: flags.out, schema: flags.schema, policy: flags.policy }, proof.registries, registries);
+  const attestWith = attestHint(flags.out, flags, { registries });
+  const consent = registries.some((registry) => registry.consent?.source !== undefined);
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), commitment: proof.commitment, policy: proof.policy, registries: proof.registries, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, capacity: prepared.generated.capacity, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), commitment: proof.commitment, policy: proof.policy, registries: proof.registries, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, capacity: prepared.generated.capacity, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed, verifyWith, ...(context ? { attestWith } : {}) },
     () =>
       [
         `proof written to ${flags.out}: the dataset of root ${proof.commitment.root} (${proof.commitment.count} records) satisfies policy "${proof.policy.name}"`,
         `  circuit            ${prepared.circuit.info.constraints} constraints, capacity ${prepared.generated.capacity} records (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'})`,
         `  verification key   ${prepared.keys.vkeyPath}${flags.vkeyOut ? ` (copied to ${flags.vkeyOut})` : ''}`,
-        ...consentLines(registries, flags.out, context),
+        ...consentLines(registries),
         `  time               ${seconds(elapsed)}`,
-        ...contextLine(context, flags.out),
-        `  verify with: zkai data verify --vkey ${vkey} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json${registryFlags(proof.registries)}`,
+        ...attestLines(context, attestWith, consent),
+        ...hintLines('verify with', verifyWith),
         ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
       ].join('\n'),
   );
@@ -393,15 +487,13 @@ function readableViolation(error: PolicyViolationError, schema: Schema, policy: 
   });
 }
 
-/** Lines for people on the consent registries a proof was made against: where their root was read, and how to attest. */
-function consentLines(registries: readonly Registry[], proofPath: string, context: bigint | undefined): string[] {
+/** Lines for people on the consent registries a proof was made against: where their root was read. */
+function consentLines(registries: readonly Registry[]): string[] {
   return registries.flatMap((registry) => {
     const source = registry.consent?.source;
     if (!source) return [];
-    const attest = `zkai chain attest ${proofPath} --nonce NONCE --consent-registry ${registry.name} --purpose ${source.purpose}`;
     return [
       `  consent registry   ${registry.name}: the root of purpose "${source.purpose}" on chain ${source.chainId} at block ${source.blockNumber} (${new Date(source.blockTime * 1000).toISOString()}); the registry accepts it while it is current or replaced less than ${source.rootWindow} s ago`,
-      context ? `                     attest with: ${attest}` : `                     to attest it on chain, prove with --context (zkai chain context prints one), then: ${attest}`,
     ];
   });
 }
@@ -437,16 +529,20 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
   await writeFileAtomic(flags.out, `${JSON.stringify(published, bigintJson, 1)}\n`);
   if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
   const elapsed = (performance.now() - started) / 1000;
+  const verifyWith = datasetVerifyHint({ vkey: flags.vkeyOut ?? prepared.keys.vkeyPath, proof: flags.out, schema: flags.schema, policy: flags.policy }, published.registries, registries);
+  // A chunk circuit that publishes aggregate partials is registered on chain with the policy its judge is made from.
+  const attestWith = attestHint(flags.out, flags, { registries, ...(policy.aggregates.length > 0 ? { schemaAndPolicy: { schema: flags.schema, policy: flags.policy } } : {}) });
+  const consent = registries.some((registry) => registry.consent?.source !== undefined);
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, chunks: published.chunks.length, chunkDepth, subtreesPerChunk: subtrees, recordsPerChunk: subtrees * 2 ** chunkDepth, constraintsPerChunk: prepared.circuit.info.constraints, commitment: published.commitment, policy: published.policy, registries: published.registries, context: (context ?? 0n).toString(), seconds: elapsed },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), chunks: published.chunks.length, chunkDepth, subtreesPerChunk: subtrees, recordsPerChunk: subtrees * 2 ** chunkDepth, constraintsPerChunk: prepared.circuit.info.constraints, commitment: published.commitment, policy: published.policy, registries: published.registries, context: (context ?? 0n).toString(), seconds: elapsed, verifyWith, ...(context ? { attestWith } : {}) },
     () =>
       [
         `chunked proof written to ${flags.out}: ${published.chunks.length} chunks of up to ${subtrees * 2 ** chunkDepth} records${subtrees > 1 ? ` (${subtrees} subtrees of ${2 ** chunkDepth})` : ''} (${prepared.circuit.info.constraints} constraints each) for ${published.commitment.count} records, in ${seconds(elapsed)}`,
         `  verification key   ${prepared.keys.vkeyPath} (the chunk circuit's)`,
-        ...consentLines(registries, flags.out, context),
-        ...contextLine(context, flags.out),
-        `  verify with: zkai data verify --vkey ${flags.vkeyOut ?? prepared.keys.vkeyPath} --proof ${flags.out} --schema ${flags.schema} --policy ${flags.policy} --commitment COMMITMENT.json${registryFlags(published.registries)}`,
+        ...consentLines(registries),
+        ...attestLines(context, attestWith, consent),
+        ...hintLines('verify with', verifyWith),
         ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
       ].join('\n'),
   );
@@ -537,9 +633,20 @@ export async function dataIncludeCommand(
   const vkey = flags.vkeyOut ?? prepared.keys.vkeyPath;
   const elapsed = (performance.now() - started) / 1000;
   const subject = flags.subject !== undefined ? `${column.name} = ${JSON.stringify(flags.subject)}` : `${column.name} ${column.spec.type === 'string' ? `hash ${proof.subjectHash}` : `= ${decodeValue(column, proof.subjectHash)}`}`;
+  // The subject id as the verifier writes it: the one given, else the record's (a string id is kept only as its hash).
+  const decoded = column.spec.type === 'string' ? undefined : decodeValue(column, proof.subjectHash);
+  const subjectId = flags.subject ?? (decoded === undefined || decoded.includes('(encoded') ? undefined : decoded);
+  const verifyWith = commandHint(
+    ['zkai', 'data', 'verify-include', '--vkey', vkey, '--proof', flags.out, '--schema', flags.schema, '--commitment', COMMITMENT_PLACEHOLDER, '--subject', subjectId ?? 'SUBJECT_ID'],
+    {
+      [COMMITMENT_PLACEHOLDER]: 'the published commitment you trust, from zkai data commit --public',
+      ...(subjectId === undefined ? { SUBJECT_ID: `the ${column.name} you ask about, as written in the data; the proof holds only its hash` } : {}),
+    },
+  );
+  const attestWith = attestHint(flags.out, flags, { commitment: true });
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), row: recordRow, subjectColumn: column.name, root: proof.root, subjectHash: proof.subjectHash, schemaHash: proof.schemaHash, depth: proof.depth, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), row: recordRow, subjectColumn: column.name, root: proof.root, subjectHash: proof.subjectHash, schemaHash: proof.schemaHash, depth: proof.depth, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed, verifyWith, ...(context ? { attestWith } : {}) },
     () =>
       [
         `proof written to ${flags.out}: the record with ${subject} (source row ${recordRow}) is in the dataset of root ${proof.root}`,
@@ -547,8 +654,8 @@ export async function dataIncludeCommand(
         `  circuit            ${prepared.circuit.info.constraints} constraints, tree depth ${proof.depth} (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'})`,
         `  verification key   ${prepared.keys.vkeyPath}${flags.vkeyOut ? ` (copied to ${flags.vkeyOut})` : ''}`,
         `  time               ${seconds(elapsed)}`,
-        ...contextLine(context, flags.out),
-        `  verify with: zkai data verify-include --vkey ${vkey} --proof ${flags.out} --schema ${flags.schema} --commitment COMMITMENT.json --subject ${flags.subject !== undefined ? JSON.stringify(flags.subject) : 'ID'}`,
+        ...attestLines(context, attestWith, false),
+        ...hintLines('verify with', verifyWith),
         ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
       ].join('\n'),
   );
