@@ -14,6 +14,7 @@ import type { Groth16Proof } from '../verifier/types.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { progressBars } from './progress-bar.ts';
 import { parseExpectations, readJsonFile } from './io.ts';
+import { commandHint, hintLines, type CommandHint } from './data-commands.ts';
 
 /** Flags shared by the commands that compile a circuit. */
 export interface CompileFlags extends GlobalFlags {
@@ -155,6 +156,16 @@ async function readCircuitInput(path: string): Promise<Record<string, unknown>> 
   return input as Record<string, unknown>;
 }
 
+/** `zkai verify` of one proof: every value is the proof's own, so no placeholder (what the signals must be is the verifier's to say). */
+function plainVerifyHint(vkeyPath: string, proofPath: string, publicPath: string): CommandHint {
+  return commandHint(['zkai', 'verify', '--vkey', vkeyPath, '--proof', proofPath, '--public', publicPath]);
+}
+
+/** The line under a plain verify hint: it checks the signals as written, which the verifier compares with its own values. */
+function publicSignalsNote(publicPath: string): string {
+  return `    (it checks the proof for the public signals in ${publicPath} as written: compare them with the values you expect, or add --expect INDEX=VALUE)`;
+}
+
 /** One input, as zkai has always proved it: `-p/--proof` and `--public` files. */
 async function proveOne(circuitPath: string, inputPath: string, flags: ProveFlags): Promise<void> {
   const proofPath = flags.proof ?? 'proof.json';
@@ -169,11 +180,13 @@ async function proveOne(circuitPath: string, inputPath: string, flags: ProveFlag
     const result = await pool.prove({ wasmPath: circuit.wasmPath, zkeyPath: keys.zkeyPath }, input);
     await writeFileAtomic(proofPath, `${JSON.stringify(result.proof, null, 1)}\n`);
     await writeFileAtomic(publicPath, `${JSON.stringify(result.publicSignals, null, 1)}\n`);
-    emit(flags, { proof: proofPath, public: publicPath, publicSignals: result.publicSignals, witnessMs: result.witnessMs, proveMs: result.proveMs, vkey: keys.vkeyPath }, () =>
+    const verifyWith = plainVerifyHint(keys.vkeyPath, proofPath, publicPath);
+    emit(flags, { proof: proofPath, public: publicPath, publicSignals: result.publicSignals, witnessMs: result.witnessMs, proveMs: result.proveMs, vkey: keys.vkeyPath, verifyWith }, () =>
       [
         `proof written to ${proofPath}, public signals to ${publicPath}`,
         `  witness ${seconds(result.witnessMs / 1000)}, proof ${seconds(result.proveMs / 1000)} (first proof in a fresh worker includes loading)`,
-        `  verify with: zkai verify --vkey ${keys.vkeyPath} --proof ${proofPath} --public ${publicPath}`,
+        ...hintLines('verify with', verifyWith),
+        publicSignalsNote(publicPath),
       ].join('\n'),
     );
   } finally {
@@ -256,7 +269,7 @@ async function proveBatch(circuitPath: string, inputPaths: string[], flags: Prov
 
   const circuit = readable.length > 0 ? await compileFor(circuitPath, flags) : undefined;
   const keys = circuit ? await setupFor(circuit, flags) : undefined;
-  const written: Array<{ index: number; input: string; proof: string; public: string; publicSignals: string[]; witnessMs: number; proveMs: number }> = [];
+  const written: Array<{ index: number; input: string; proof: string; public: string; publicSignals: string[]; witnessMs: number; proveMs: number; verifyWith: CommandHint }> = [];
   let elapsedSeconds = 0;
   let poolShape: { workers: number; curveThreads: number } | undefined;
   if (circuit && keys) {
@@ -288,7 +301,7 @@ async function proveBatch(circuitPath: string, inputPaths: string[], flags: Prov
           fail(path, error);
           continue;
         }
-        written.push({ index: inputPaths.indexOf(path), input: path, proof: proofPath, public: publicPath, publicSignals: result.publicSignals, witnessMs: result.witnessMs, proveMs: result.proveMs });
+        written.push({ index: inputPaths.indexOf(path), input: path, proof: proofPath, public: publicPath, publicSignals: result.publicSignals, witnessMs: result.witnessMs, proveMs: result.proveMs, verifyWith: plainVerifyHint(keys.vkeyPath, proofPath, publicPath) });
       }
       elapsedSeconds = (performance.now() - started) / 1000;
     } finally {
@@ -317,7 +330,7 @@ async function proveBatch(circuitPath: string, inputPaths: string[], flags: Prov
       `${written.length} of ${inputPaths.length} inputs proved${elapsedSeconds > 0 ? ` in ${seconds(elapsedSeconds)} = ${proofsPerSecond.toFixed(2)} proofs/s` : ''}${poolShape ? ` (${poolShape.workers} worker${poolShape.workers === 1 ? '' : 's'} x ${poolShape.curveThreads} curve thread${poolShape.curveThreads === 1 ? '' : 's'}; the first proof includes loading)` : ''}`,
       ...(written.length > 0 ? [`  written to ${outDir} as NAME.proof.json and NAME.public.json for each input NAME.json`] : []),
       ...(failures.length > 0 ? [`  ${failures.length} failed (see the errors above): ${failures.map((failure) => failure.input).join(', ')}`] : []),
-      ...(first && keys ? [`  verify with: zkai verify --vkey ${keys.vkeyPath} --proof ${first.proof} --public ${first.public}`] : []),
+      ...(first ? [...hintLines(`verify with${written.length > 1 ? ' (the first proof; the others alike)' : ''}`, first.verifyWith), publicSignalsNote(first.public)] : []),
     ].join('\n');
   });
   if (failures.length > 0) process.exitCode = 1;
