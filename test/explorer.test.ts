@@ -399,6 +399,29 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     }
   });
 
+  it('says when a verdict is a pairing check only, and shows a relabelled proof file refused', async () => {
+    const other = await context.newPage();
+    try {
+      // The bare service knows the demo key from a file alone: it cannot say what the signals mean.
+      await other.goto(`${bareUrl}/`);
+      await other.locator('#circuits-table').waitFor();
+      await other.locator('#proof-input').fill(JSON.stringify(demo.proof));
+      await other.locator('#signals-input').fill(JSON.stringify(demo.publicSignals));
+      await other.locator('#circuit-select').selectOption(demoId);
+      await other.locator('#verify-button').click();
+      await poll(() => other.locator('#verdict-title').textContent()).toBe('Valid pairing, claims not checked');
+      expect(await other.locator('#verdict-detail').textContent()).toMatch(/knows the circuit only by its verification key/);
+      expect(await other.locator('#claims-not-decoded').textContent()).toMatch(/does not know what this circuit's signals mean/);
+      expect(await other.locator('#verdict').getAttribute('class')).toBe('verdict unchecked');
+    } finally {
+      await other.close();
+    }
+    // A dataset proof file whose signal names were edited (count and context swapped) is refused, the field named.
+    const relabelled = { ...datasetFile, signalNames: ['root', 'context', 'policyHash', 'schemaHash', 'count'] };
+    expect((await verifyText(JSON.stringify(relabelled))).title).toBe('Not checked');
+    expect(await page.locator('#verdict-body .fields').textContent()).toMatch(/\/signalNames.*disagree with circuit/);
+  });
+
   it('labels every form control and announces the verdict', async () => {
     const unlabelled = await page.evaluate(() => {
       const browser = globalThis as any;

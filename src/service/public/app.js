@@ -336,10 +336,14 @@ function renderVerdict(result, file) {
   const detail = $('verdict-detail');
   const body = clear($('verdict-body'));
   box.hidden = false;
-  box.className = `verdict ${result.valid ? 'valid' : 'invalid'}`;
-  title.textContent = result.valid ? 'Valid' : `Invalid: ${String(result.reason ?? 'rejected')}`;
+  box.className = `verdict ${result.valid ? (result.claimsChecked === false ? 'unchecked' : 'valid') : 'invalid'}`;
+  // A circuit the service knows only by its key: the pairing check passed, but nothing says what the signals mean.
+  const pairingOnly = result.claimsChecked === false;
+  title.textContent = result.valid ? (pairingOnly ? 'Valid pairing, claims not checked' : 'Valid') : `Invalid: ${String(result.reason ?? 'rejected')}`;
   detail.textContent = result.valid
-    ? 'The proof verifies: its public signals below are proven.'
+    ? pairingOnly
+      ? 'The pairing check passed, but this service knows the circuit only by its verification key: it does not know what the public signals mean, so no claim of this proof (or of its file) was decoded or checked.'
+      : 'The proof verifies: its public signals below are proven.'
     : String(result.detail ?? REASONS[result.reason] ?? 'the service gave no detail');
 
   const circuit = result.circuit ?? {};
@@ -374,7 +378,7 @@ function renderVerdict(result, file) {
     if (sentence) body.append(el('p', { className: 'headline', id: 'claims-headline' }, sentence));
     body.append(claimsTable(result.claims, 'Public signals, in circuit order'));
   } else if (!Array.isArray(result.chunks)) {
-    body.append(el('p', { className: 'muted' }, 'The claims could not be decoded (see the reason above).'));
+    body.append(el('p', { className: 'muted', id: 'claims-not-decoded' }, pairingOnly ? 'No claim decoded: the service does not know what this circuit\'s signals mean.' : 'The claims could not be decoded (see the reason above).'));
   }
   if (Array.isArray(result.chunks)) {
     const summary = chunkSummary(result, file);
