@@ -10,7 +10,7 @@ import { accuracyTask, generateAccuracyCircuit, proveAccuracy, taskInput, verify
 import { generateModelCircuit, inferenceInput, modelCommitment, modelHash } from '../src/model/circuit-gen.ts';
 import { runOnnxFloat } from '../src/model/float-reference.ts';
 import { importOnnxModel } from '../src/model/onnx-import.ts';
-import { calibrate } from '../src/model/calibrate.ts';
+import { calibrate, onnxFloatReference } from '../src/model/calibrate.ts';
 import { quantizeInput, quantizeModel, runFloat, runQuantized } from '../src/model/quantize.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import { checkSoundness, computeWitness } from '../src/testing/soundness.ts';
@@ -79,13 +79,37 @@ describe('models trained on the digits data set (PyTorch exports)', () => {
 });
 
 describe('calibration', () => {
-  it('picks the fewest fractional bits within 1 point of float on labelled samples, and reports the range each layer uses', async () => {
-    const { model } = await importOnnxModel(fixture('digits-mlp.onnx'), { inputRange: { min: 0, max: 1 } });
+  it('picks the fewest fractional bits at which every labelled sample keeps the float model\'s class (onnxruntime), lower only when allowed, and reports the range each layer uses', async () => {
+    const { model, report: imported } = await importOnnxModel(fixture('digits-mlp.onnx'), { inputRange: { min: 0, max: 1 } });
     const inputs = digits.pixels.slice(0, 200).map(inputsOf);
-    const report = calibrate(model, inputs, { labels: digits.labels.slice(0, 200) });
+    const labels = digits.labels.slice(0, 200);
+    const reference = await onnxFloatReference(model, inputs, fixture('digits-mlp.onnx'), imported.output);
+    expect(reference.source).toMatch(/^onnxruntime on .*digits-mlp\.onnx$/);
+    expect(imported.output).toBe('Softmax'); // onnxruntime outputs probabilities: the logits come from the import
+    expect(reference.logitsSource).toMatch(/imported float model/);
+    const report = calibrate(model, inputs, { labels, reference });
     const chosen = report.candidates.find((c) => c.fracBits === report.fracBits)!;
+    expect(report.maxDisagreement).toBe(0);
+    expect(chosen).toMatchObject({ agree: 200, agreement: 1, disagreeing: [] });
+    expect(report.disagreeing).toEqual([]);
+    // every sample keeps its class, so no accuracy is lost either (the old bar, 1 point, is implied)
+    expect(chosen.quantizedAccuracy).toBe(chosen.floatAccuracy);
     expect(chosen.floatAccuracy! - chosen.quantizedAccuracy!).toBeLessThanOrEqual(0.01);
-    for (const c of report.candidates.filter((c) => c.fracBits < report.fracBits)) expect(c.floatAccuracy! - c.quantizedAccuracy!).toBeGreaterThan(0.01);
+    const fewer = report.candidates.filter((c) => c.fracBits < report.fracBits);
+    expect(fewer.length).toBeGreaterThan(0);
+    for (const c of fewer) {
+      expect(c.disagreeing.length, `${c.fracBits} bits`).toBeGreaterThan(0);
+      expect(c.agree + c.disagreeing.length).toBe(200);
+    }
+    // the explicit bar: allowing as many disagreements as the fewest bits have picks those bits, and names the samples
+    const loosest = fewer[0]!;
+    const lenient = calibrate(model, inputs, { labels, reference, maxDisagreement: loosest.disagreeing.length });
+    expect(lenient.fracBits).toBe(loosest.fracBits);
+    expect(lenient.disagreeing).toEqual(loosest.disagreeing);
+    for (const i of lenient.disagreeing) expect(runQuantized(lenient.model, quantizeInput(lenient.model, inputs[i]!, model)).predicted).not.toBe(reference.predicted[i]);
+    // the largest logit error shrinks as the resolution grows
+    expect(report.candidates.at(-1)!.maxLogitError).toBeLessThan(report.candidates[0]!.maxLogitError);
+    expect(chosen.maxLogitError).toBeGreaterThan(0);
     // fewer fractional bits, narrower accumulators: the cost grows with f
     expect(report.candidates[0]!.rescaleBits).toBeLessThan(report.candidates.at(-1)!.rescaleBits);
     expect(report.layers).toHaveLength(2);

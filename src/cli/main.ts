@@ -222,8 +222,9 @@ rangeOptions(
     .command('inspect')
     .argument('<model>', 'native model JSON or ONNX file')
     .description('layers, quantization, constraint estimate per layer and float-vs-quantized agreement, before any setup is paid for')
-    .option('--frac-bits <n>', 'fractional bits of the fixed point, or auto (calibrate on --samples: the fewest within 1 point of float)', '8')
-    .option('--samples <file>', 'sample inputs (a JSON array, or {inputs, labels}) to calibrate on and compare float and quantized predictions')
+    .option('--frac-bits <n>', 'fractional bits of the fixed point, or auto (calibrate on --samples: the fewest at which every sample keeps the float model\'s class)', '8')
+    .option('--samples <file>', 'sample inputs (a JSON array, or {inputs, labels}) to calibrate on and compare float (onnxruntime for ONNX) and quantized predictions')
+    .option('--max-disagreement <n>', 'with --frac-bits auto: accept a setting at which up to n samples prove another class than the float model (default 0)')
     .option('--input-visibility <v>', 'estimate for an input that is hashed (default), public or private')
     .option('--weights <v>', 'estimate for weights fixed in the circuit (default) or hashed (private, committed)')
     .option('--public-input', 'same as --input-visibility public'),
@@ -250,7 +251,9 @@ rangeOptions(
     .option('--input-visibility <v>', 'hashed (default: a salted commitment is public), public (the values are public) or private (nothing about the input is public)')
     .option('--public-input', 'same as --input-visibility public')
     .option('--model-salt <file>', 'keep the weights PRIVATE: prove against the model commitment made by zkai model commit (its salt file)')
-    .option('--frac-bits <n>', 'fractional bits of the fixed point', '8')
+    .option('--frac-bits <n>', 'fractional bits of the fixed point, or auto (calibrate on --samples, as zkai model inspect does; the choice is printed, and the verifier needs it)', '8')
+    .option('--samples <file>', 'with --frac-bits auto: sample inputs (a JSON array, or {inputs, labels}) to calibrate on')
+    .option('--max-disagreement <n>', 'with --frac-bits auto: accept a setting at which up to n samples prove another class than the float model (default 0)')
     .option('--vkey-out <file>', 'also write a copy of the verification key here')
     .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
     .option('--context <decimal>', 'bind the proof to this context for zkai chain attest (zkai chain context prints it; default 0: off chain)'),

@@ -8,12 +8,13 @@ import { randomFieldSalt } from '../util/salt.ts';
 import { proveInference, verifyInference, type InferenceProof } from '../model/inference.ts';
 import { loadNativeModel, NATIVE_MODEL_FORMAT, type FloatModel } from '../model/native.ts';
 import { importOnnxModel } from '../model/onnx-import.ts';
-import { DEFAULT_FRAC_BITS, quantizeInput, quantizeModel } from '../model/quantize.ts';
-import { calibrate } from '../model/calibrate.ts';
+import { DEFAULT_FRAC_BITS, inputRounding, quantizeInput, quantizeModel, type InputRounding } from '../model/quantize.ts';
+import { calibrate, nativeFloatReference, onnxFloatReference, shortList, type CalibrationReport } from '../model/calibrate.ts';
 import { readJsonFile } from './io.ts';
 import { isAccuracyProof, verifyAccuracyFile } from './accuracy-commands.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { contextOption } from './chain-commands.ts';
+import { commandHint, hintLines } from './data-commands.ts';
 
 export function fracBitsOf(value: string | undefined): number {
   const bits = Number(value ?? DEFAULT_FRAC_BITS);
@@ -21,6 +22,7 @@ export function fracBitsOf(value: string | undefined): number {
   return bits;
 }
 
+/** The input range of an ONNX model, from --input-min and --input-max. */
 function rangeOf(flags: { inputMin?: string; inputMax?: string }): { min: number; max: number } {
   if (flags.inputMin === undefined || flags.inputMax === undefined) {
     throw new ZkaiError('BAD_OPTION', 'an ONNX model does not say what range its inputs lie in: give --input-min and --input-max (quantization derives every bit width from them)');
@@ -31,13 +33,25 @@ function rangeOf(flags: { inputMin?: string; inputMax?: string }): { min: number
   return { min, max };
 }
 
+/** A loaded model; `onnx` when it was imported from an ONNX file (its float reference is onnxruntime on that file). */
+export interface LoadedModel {
+  model: FloatModel;
+  notes: string[];
+  onnx?: { path: string; output: 'logits' | 'Softmax' | 'LogSoftmax'; inputMin: string; inputMax: string };
+}
+
 /** A model file: native JSON, or ONNX (imported on the fly; needs the input range). */
-export async function loadAnyModel(path: string, flags: { inputMin?: string; inputMax?: string }): Promise<{ model: FloatModel; notes: string[] }> {
+export async function loadAnyModel(path: string, flags: { inputMin?: string; inputMax?: string }): Promise<LoadedModel> {
   if (/\.onnx$/i.test(path)) {
     const { model, report } = await importOnnxModel(path, { inputRange: rangeOf(flags) });
-    return { model, notes: report.notes };
+    return { model, notes: report.notes, onnx: { path, output: report.output, inputMin: String(flags.inputMin), inputMax: String(flags.inputMax) } };
   }
   return { model: await loadNativeModel(path), notes: [] };
+}
+
+/** The words that name a model to a verifier: the file, its fractional bits and (ONNX) its input range. */
+export function modelFlagsFor(modelPath: string, fracBits: number, loaded: LoadedModel): string[] {
+  return ['--model', modelPath, '--frac-bits', String(fracBits), ...(loaded.onnx ? ['--input-min', loaded.onnx.inputMin, '--input-max', loaded.onnx.inputMax] : [])];
 }
 
 /** Read an input vector: a JSON array of numbers. */
@@ -79,15 +93,89 @@ async function readSamples(path: string): Promise<{ inputs: number[][]; labels?:
   return { inputs: inputs as number[][], labels: object.labels as number[] };
 }
 
+/** --max-disagreement: how many calibration samples may prove another class than the float model (default 0). */
+function maxDisagreementOf(value: string | undefined): number {
+  if (value === undefined) return 0;
+  if (!/^[0-9]+$/.test(value)) throw new ZkaiError('BAD_OPTION', `--max-disagreement must be a whole number of samples (0 or more), got "${value}"`);
+  return Number(value);
+}
+
+/**
+ * Calibration for a command: `--frac-bits auto` chooses f on the samples (refusing, unless --max-disagreement allows
+ * it, any f at which a sample changes class); a given f is only reported on. The float reference is onnxruntime on
+ * the ONNX file for an imported model, the TypeScript float model for a native one.
+ */
+async function calibrateWithFlags(loaded: LoadedModel, samples: { inputs: number[][]; labels?: number[] }, flags: { fracBits?: string; maxDisagreement?: string }): Promise<CalibrationReport> {
+  const auto = flags.fracBits === 'auto';
+  if (!auto && flags.maxDisagreement !== undefined) throw new ZkaiError('BAD_OPTION', '--max-disagreement goes with --frac-bits auto (it lowers the bar calibration chooses f by)');
+  const reference = loaded.onnx ? await onnxFloatReference(loaded.model, samples.inputs, loaded.onnx.path, loaded.onnx.output) : nativeFloatReference(loaded.model, samples.inputs);
+  return calibrate(loaded.model, samples.inputs, {
+    ...(samples.labels ? { labels: samples.labels } : {}),
+    reference,
+    ...(auto ? { maxDisagreement: maxDisagreementOf(flags.maxDisagreement) } : { candidates: [fracBitsOf(flags.fracBits)], maxDisagreement: Infinity }),
+  });
+}
+
+/** The calibration as JSON (bigints as strings). */
+function calibrationJson(calibration: CalibrationReport) {
+  const chosen = calibration.candidates.find((c) => c.fracBits === calibration.fracBits);
+  return {
+    agreement: { samples: calibration.samples, agree: chosen?.agree ?? 0, disagreeing: calibration.disagreeing },
+    calibration: {
+      fracBits: calibration.fracBits,
+      ...(calibration.maxDisagreement !== undefined ? { maxDisagreement: calibration.maxDisagreement } : {}),
+      reference: calibration.reference,
+      candidates: calibration.candidates,
+      skipped: calibration.skipped,
+      disagreeing: calibration.disagreeing,
+      layers: calibration.layers.map((l) => ({ ...l, observedMax: l.observedMax.toString(), bound: l.bound.toString() })),
+    },
+  };
+}
+
+/** A short real number for reports (logit errors, rounding errors). */
+function realText(value: number): string {
+  return value === 0 ? '0' : value >= 0.01 ? value.toFixed(4) : value.toPrecision(3);
+}
+
+/** The calibration in human lines (indented by two spaces). */
+function calibrationLines(calibration: CalibrationReport, auto: boolean): string[] {
+  const percent = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
+  const n = calibration.samples;
+  const allowed = calibration.maxDisagreement ?? 0;
+  const rule = allowed === 0 ? 'the fewest at which every sample keeps the float model\'s class' : `the fewest at which at most ${allowed} sample(s) change class, as --max-disagreement ${allowed} allows`;
+  const lines = [
+    `  calibration on ${n} samples against ${calibration.reference.source}${auto ? ` (chose ${calibration.fracBits} fractional bits: ${rule})` : ''}:`,
+    ...(calibration.reference.logitsSource !== calibration.reference.source ? [`    logits compared with ${calibration.reference.logitsSource}`] : []),
+    '    frac bits  same class as float  largest logit error  float accuracy  quantized accuracy  rescale bits',
+    ...calibration.candidates.map((c) => `    ${String(c.fracBits).padStart(9)}  ${`${c.agree} of ${n} (${percent(c.agreement)})`.padStart(20)}  ${realText(c.maxLogitError).padStart(19)}  ${percent(c.floatAccuracy).padStart(14)}  ${percent(c.quantizedAccuracy).padStart(18)}  ${String(c.rescaleBits).padStart(12)}`),
+    ...calibration.skipped.map((s) => `    ${String(s.fracBits).padStart(9)}  skipped: ${s.reason}`),
+  ];
+  if (calibration.disagreeing.length > 0) {
+    lines.push(
+      auto
+        ? `    samples proving another class than the float model at ${calibration.fracBits} bits: ${shortList(calibration.disagreeing)} (allowed by --max-disagreement ${allowed})`
+        : `    WARNING: at ${calibration.fracBits} fractional bits, samples ${shortList(calibration.disagreeing)} prove another class than the float model (a valid proof on such an input states a class the float model does not predict); --frac-bits auto chooses a setting without`,
+    );
+  }
+  lines.push(
+    '    range used per layer (largest |output| on the samples vs the worst-case bound):',
+    ...calibration.layers.map((l) => `      layer ${l.layer} ${l.label}: ${l.observedMax} of ${l.bound} (${l.headroomBits} bits of headroom)`),
+  );
+  return lines;
+}
+
 /**
  * `zkai model inspect`: layers, quantization, constraint estimate per layer, and with samples the calibration (float vs
  * quantized per fixed point, range used per layer); no setup is paid.
  */
-export async function modelInspectCommand(file: string, flags: GlobalFlags & { fracBits?: string; inputMin?: string; inputMax?: string; samples?: string; publicInput?: boolean; inputVisibility?: string; weights?: string }): Promise<void> {
-  const { model, notes } = await loadAnyModel(file, flags);
+export async function modelInspectCommand(file: string, flags: GlobalFlags & { fracBits?: string; inputMin?: string; inputMax?: string; samples?: string; maxDisagreement?: string; publicInput?: boolean; inputVisibility?: string; weights?: string }): Promise<void> {
+  const loaded = await loadAnyModel(file, flags);
+  const { model, notes } = loaded;
   const samples = flags.samples ? await readSamples(flags.samples) : undefined;
   if (flags.fracBits === 'auto' && !samples) throw new ZkaiError('BAD_OPTION', '--frac-bits auto calibrates on sample inputs: give --samples FILE');
-  const calibration = samples ? calibrate(model, samples.inputs, { ...(samples.labels ? { labels: samples.labels } : {}), ...(flags.fracBits === 'auto' ? {} : { candidates: [fracBitsOf(flags.fracBits)] }), maxDrop: flags.fracBits === 'auto' ? 0.01 : 1 }) : undefined;
+  if (flags.maxDisagreement !== undefined && flags.fracBits !== 'auto') throw new ZkaiError('BAD_OPTION', '--max-disagreement goes with --frac-bits auto (it lowers the bar calibration chooses f by)');
+  const calibration = samples ? await calibrateWithFlags(loaded, samples, flags) : undefined;
   const quantized = calibration?.model ?? quantizeModel(model, fracBitsOf(flags.fracBits));
   const visibility = inputVisibilityOf(flags);
   const weights: WeightVisibility = flags.weights === 'hashed' ? 'hashed' : 'fixed';
@@ -95,8 +183,6 @@ export async function modelInspectCommand(file: string, flags: GlobalFlags & { f
   const generated = await generateModelCircuit(quantized, visibility, { ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}), weights });
   const total = generated.estimate.reduce((sum, e) => sum + e.constraints, 0);
   const layers = quantized.layers.map((l, i) => ({ layer: i, op: l.op, label: l.label, inputs: l.inputs, outputs: l.outputs, ...(l.op === 'maxpool' ? {} : { relu: l.relu, accumulatorBits: l.accBits, weightBits: l.weightBits, parameters: l.params.length }) }));
-  const chosen = calibration?.candidates.find((c) => c.fracBits === quantized.fracBits);
-  const percent = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
   const json = {
     name: model.name,
     modelHash: generated.modelHash,
@@ -109,12 +195,7 @@ export async function modelInspectCommand(file: string, flags: GlobalFlags & { f
     estimate: generated.estimate,
     estimatedConstraints: total,
     ptauPower: Math.ceil(Math.log2(total + 8)),
-    ...(calibration
-      ? {
-          agreement: { samples: calibration.samples, agree: Math.round((chosen?.agreement ?? 0) * calibration.samples) },
-          calibration: { fracBits: calibration.fracBits, candidates: calibration.candidates, layers: calibration.layers.map((l) => ({ ...l, observedMax: l.observedMax.toString(), bound: l.bound.toString() })) },
-        }
-      : {}),
+    ...(calibration ? calibrationJson(calibration) : {}),
     notes,
   };
   emit(flags, json, () =>
@@ -125,15 +206,7 @@ export async function modelInspectCommand(file: string, flags: GlobalFlags & { f
       `  constraint estimate (input ${visibility}, weights ${weights}):`,
       ...generated.estimate.map((e) => `    ${e.layer}: ${e.constraints}`),
       `    total about ${total} (a 2^${Math.ceil(Math.log2(total + 8))} ptau)`,
-      ...(calibration
-        ? [
-            `  calibration on ${calibration.samples} samples${flags.fracBits === 'auto' ? ` (chose ${calibration.fracBits} fractional bits: the fewest within 1 point of float)` : ''}:`,
-            '    frac bits  same class as float  float accuracy  quantized accuracy  rescale bits',
-            ...calibration.candidates.map((c) => `    ${String(c.fracBits).padStart(9)}  ${percent(c.agreement).padStart(20)}  ${percent(c.floatAccuracy).padStart(14)}  ${percent(c.quantizedAccuracy).padStart(18)}  ${String(c.rescaleBits).padStart(12)}`),
-            '    range used per layer (largest |output| on the samples vs the worst-case bound):',
-            ...calibration.layers.map((l) => `      layer ${l.layer} ${l.label}: ${l.observedMax} of ${l.bound} (${l.headroomBits} bits of headroom)`),
-          ]
-        : ['  pass --samples FILE (inputs, or {inputs, labels}) to compare float and quantized, and --frac-bits auto to calibrate']),
+      ...(calibration ? calibrationLines(calibration, flags.fracBits === 'auto') : ['  pass --samples FILE (inputs, or {inputs, labels}) to compare float and quantized, and --frac-bits auto to calibrate']),
       ...notes.map((n) => `  note: ${n}`),
     ].join('\n'),
   );
@@ -164,20 +237,32 @@ export async function modelCommitCommand(flags: GlobalFlags & { model: string; o
   );
 }
 
+/** The rounding of an input as JSON: counts, the largest error, and the first indexes. */
+function roundingJson(rounding: InputRounding, size: number) {
+  return { rounded: rounding.rounded, of: size, maxError: rounding.maxError, ...(rounding.rounded > 0 ? { maxErrorIndex: rounding.maxErrorIndex } : {}), firstIndexes: rounding.indexes.slice(0, 10) };
+}
+
 /** `zkai model prove`: prove the model's prediction on an input. */
-export async function modelProveCommand(flags: GlobalFlags & { model: string; input: string; out: string; vkeyOut?: string; saltOut?: string; fracBits?: string; publicInput?: boolean; inputVisibility?: string; ptau?: string; inputMin?: string; inputMax?: string; modelSalt?: string; context?: string }): Promise<void> {
+export async function modelProveCommand(flags: GlobalFlags & { model: string; input: string; out: string; vkeyOut?: string; saltOut?: string; fracBits?: string; samples?: string; maxDisagreement?: string; publicInput?: boolean; inputVisibility?: string; ptau?: string; inputMin?: string; inputMax?: string; modelSalt?: string; context?: string }): Promise<void> {
   const context = contextOption(flags.context);
   const visibility = inputVisibilityOf(flags);
   const weights: WeightVisibility = flags.modelSalt ? 'hashed' : 'fixed';
   const committed = flags.modelSalt ? await readModelSalt(flags.modelSalt) : undefined;
   if (visibility === 'hashed' && !flags.saltOut) throw new ZkaiError('BAD_OPTION', 'a hashed input needs --salt-out FILE: the salt opens the input commitment later (keep it private); or pass --input-visibility public|private');
-  const { model } = await loadAnyModel(flags.model, flags);
-  const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
-  const input = quantizeInput(quantized, await readInputVector(flags.input), model);
+  const auto = flags.fracBits === 'auto';
+  if (auto && !flags.samples) throw new ZkaiError('BAD_OPTION', '--frac-bits auto calibrates on sample inputs: give --samples FILE');
+  if (!auto && flags.samples !== undefined) throw new ZkaiError('BAD_OPTION', '--samples goes with --frac-bits auto (model prove calibrates only to choose the fractional bits); run zkai model inspect --samples to compare a given --frac-bits');
+  const loaded = await loadAnyModel(flags.model, flags);
+  const { model } = loaded;
+  const calibration = auto ? await calibrateWithFlags(loaded, await readSamples(flags.samples as string), flags) : undefined;
+  const quantized = calibration?.model ?? quantizeModel(model, fracBitsOf(flags.fracBits));
+  const values = await readInputVector(flags.input);
+  const input = quantizeInput(quantized, values, model);
+  const rounding = inputRounding(values, quantized.fracBits);
   const progress = progressPrinter(flags);
   const started = performance.now();
   if (committed && modelCommitment(quantized, committed.salt) !== committed.commitment) {
-    throw new ZkaiError('BAD_OPTION', `${flags.modelSalt} belongs to another model (or another --frac-bits): its commitment ${committed.commitment} is not this model's`);
+    throw new ZkaiError('BAD_OPTION', `${flags.modelSalt} belongs to another model (or another --frac-bits${auto ? `: calibration chose ${quantized.fracBits}` : ''}): its commitment ${committed.commitment} is not this model's`);
   }
   const result = await proveInference(quantized, input, {
     visibility,
@@ -194,16 +279,43 @@ export async function modelProveCommand(flags: GlobalFlags & { model: string; in
   await writeFileAtomic(flags.out, `${JSON.stringify(proof, null, 1)}\n`);
   if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
   const elapsed = (performance.now() - started) / 1000;
-  emit(flags, { proof: flags.out, vkey: prepared.keys.vkeyPath, predicted: proof.predicted, weights, modelHash: proof.model.hash, modelCommitment: proof.model.commitment, inputHash: proof.inputHash, context: (context ?? 0n).toString(), constraints: prepared.circuit.info.constraints, seconds: elapsed }, () =>
-    [
-      `proof written to ${flags.out}: model "${model.name}" predicts class ${proof.predicted} on the ${visibility === 'hashed' ? `input committed as ${proof.inputHash}` : visibility === 'public' ? 'public input' : 'private input (nothing about it is published)'}`,
-      `  circuit      ${prepared.circuit.info.constraints} constraints (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'}); ${seconds(elapsed)}`,
-      weights === 'hashed' ? `  model        private weights, commitment ${proof.model.commitment} (the circuit and its keys hold no weight)` : `  model hash   ${proof.model.hash} (weights fixed in the circuit)`,
-      ...(flags.saltOut ? [`  salt         ${flags.saltOut} (PRIVATE, mode 0600: it opens the input commitment)`] : []),
-      ...(context ? [`  context      ${context} (attest with: zkai chain attest ${flags.out} --nonce NONCE, the nonce this context was made with)`] : []),
-      `  verify with: zkai model verify --vkey ${flags.vkeyOut ?? prepared.keys.vkeyPath} --proof ${flags.out} ${weights === 'hashed' ? `--model-commitment ${proof.model.commitment}` : `--model ${flags.model}`}`,
-      ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
-    ].join('\n'),
+  // Everything the verifier needs: the key, the proof, and the model as the verifier must state it (file, fractional
+  // bits, ONNX input range) or, with private weights, the published commitment (which binds the fixed point).
+  const verifyWith = commandHint(['zkai', 'model', 'verify', '--vkey', flags.vkeyOut ?? prepared.keys.vkeyPath, '--proof', flags.out, ...(weights === 'hashed' ? ['--model-commitment', proof.model.commitment as string] : modelFlagsFor(flags.model, quantized.fracBits, loaded))]);
+  const inputLine =
+    rounding.rounded > 0
+      ? `  input        ${rounding.rounded} of ${values.length} values are off the ${quantized.fracBits}-bit fixed-point grid and were ROUNDED (largest error ${realText(rounding.maxError)} at input[${rounding.maxErrorIndex}]; rounded: ${shortList(rounding.indexes, 5)}): the proof is about the rounded input`
+      : `  input        every value is on the ${quantized.fracBits}-bit fixed-point grid (nothing rounded)`;
+  emit(
+    flags,
+    {
+      proof: flags.out,
+      vkey: prepared.keys.vkeyPath,
+      predicted: proof.predicted,
+      weights,
+      fracBits: quantized.fracBits,
+      modelHash: proof.model.hash,
+      modelCommitment: proof.model.commitment,
+      inputHash: proof.inputHash,
+      inputRounding: roundingJson(rounding, values.length),
+      ...(calibration ? calibrationJson(calibration) : {}),
+      context: (context ?? 0n).toString(),
+      constraints: prepared.circuit.info.constraints,
+      seconds: elapsed,
+      verifyWith,
+    },
+    () =>
+      [
+        `proof written to ${flags.out}: model "${model.name}" predicts class ${proof.predicted} on the ${visibility === 'hashed' ? `input committed as ${proof.inputHash}` : visibility === 'public' ? 'public input' : 'private input (nothing about it is published)'}`,
+        `  circuit      ${prepared.circuit.info.constraints} constraints (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'}); ${seconds(elapsed)}`,
+        weights === 'hashed' ? `  model        private weights, commitment ${proof.model.commitment} (the circuit and its keys hold no weight)` : `  model hash   ${proof.model.hash} (weights fixed in the circuit)`,
+        `  fixed point  ${quantized.fracBits} fractional bits${calibration ? `, chosen by calibration on ${calibration.samples} samples (${calibration.disagreeing.length === 0 ? 'every one keeps the float model\'s class' : `samples ${shortList(calibration.disagreeing)} change class, as --max-disagreement allows`})` : ''}`,
+        inputLine,
+        ...(flags.saltOut ? [`  salt         ${flags.saltOut} (PRIVATE, mode 0600: it opens the input commitment)`] : []),
+        ...(context ? [`  context      ${context} (attest with: zkai chain attest ${flags.out} --nonce NONCE, the nonce this context was made with)`] : []),
+        ...hintLines('verify with', verifyWith),
+        ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
+      ].join('\n'),
   );
 }
 

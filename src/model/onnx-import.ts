@@ -14,6 +14,8 @@ export interface ImportReport {
   steps: string[];
   /** Notes such as "Softmax at the output replaced by argmax". */
   notes: string[];
+  /** What the graph outputs: raw logits, or a Softmax / LogSoftmax of them (replaced by argmax in the model). */
+  output: 'logits' | 'Softmax' | 'LogSoftmax';
 }
 
 function attribute(node: OnnxNode, name: string): OnnxAttribute | undefined {
@@ -105,6 +107,7 @@ export function importOnnxGraph(graph: OnnxGraph, options: { inputRange: { min: 
   const layers: FloatLayer[] = [];
   const steps: string[] = [];
   const notes: string[] = [];
+  let output: ImportReport['output'] = 'logits';
   let current = graph.inputs[0]!.name; // the name of the activation flowing through the chain
   let pendingScale = 1; // a constant multiplier on the current activation, folded into the next linear layer
   let pendingPad: [number, number, number, number] | undefined; // an explicit zero Pad, merged into the next window layer
@@ -316,6 +319,7 @@ export function importOnnxGraph(graph: OnnxGraph, options: { inputRange: { min: 
       case 'Softmax':
       case 'LogSoftmax':
         if (node.outputs[0] !== graph.outputs[0]?.name) throw new ModelError(`${what}: ${node.opType} is supported only at the output (where it is replaced by argmax)`);
+        output = node.opType;
         notes.push(`${node.opType} at the output was replaced by argmax: the proven output is the predicted class (${node.opType} does not change it)`);
         steps.push(`${node.name}: replaced by argmax`);
         break;
@@ -334,7 +338,7 @@ export function importOnnxGraph(graph: OnnxGraph, options: { inputRange: { min: 
     },
     graph.path,
   );
-  return { model, report: { steps, notes } };
+  return { model, report: { steps, notes, output } };
 }
 
 /** Read an ONNX file and import it (see {@link importOnnxGraph}). */

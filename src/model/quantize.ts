@@ -216,6 +216,40 @@ export function quantizeInput(model: QuantizedModel, values: readonly number[], 
   });
 }
 
+/** How an input vector lands on the fixed-point grid: which values {@link quantizeInput} rounds, and by how much. */
+export interface InputRounding {
+  /** How many values are not multiples of 2^-f (value * 2^f is not an integer), so the proven input differs. */
+  rounded: number;
+  /** Largest |round(value * 2^f) / 2^f - value| (real units; 0 when nothing is rounded). */
+  maxError: number;
+  /** Index of the value with the largest error (-1 when nothing is rounded). */
+  maxErrorIndex: number;
+  /** Indexes of the rounded values, ascending. */
+  indexes: number[];
+}
+
+/**
+ * Which input values are off the fixed-point grid at f fractional bits. Multiplying a double by 2^f is exact (short of
+ * overflow), so `value * 2^f` is an integer exactly when the value is on the grid.
+ */
+export function inputRounding(values: readonly number[], fracBits: number): InputRounding {
+  const scale = 2 ** fracBits;
+  const indexes: number[] = [];
+  let maxError = 0;
+  let maxErrorIndex = -1;
+  values.forEach((value, j) => {
+    const scaled = value * scale;
+    if (Number.isInteger(scaled)) return;
+    indexes.push(j);
+    const error = Math.abs(Math.round(scaled) / scale - value);
+    if (error > maxError || maxErrorIndex === -1) {
+      maxError = error;
+      maxErrorIndex = j;
+    }
+  });
+  return { rounded: indexes.length, maxError, maxErrorIndex, indexes };
+}
+
 /** floor(a / 2^s) for any integer a (toward minus infinity, as the circuit computes it). */
 export function floorShift(value: bigint, shift: number): bigint {
   return value >> BigInt(shift); // BigInt >> is an arithmetic shift: floor division by 2^shift
