@@ -7,6 +7,7 @@
  * Called by bench/main.ts (`runChainBench`); returns the `chain` section of the results file. A new row is one more
  * `operations.push(...)`: the report and `--compare` pick it up by its `operation` text.
  */
+import { accuracyStatement, datasetChunkStatement, datasetStatement, inferenceStatement } from '../src/statement/index.ts';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,14 +22,12 @@ import { RegistryClient, randomNonce } from '../src/chain/registry.ts';
 import { deployVerifier, toVerifierCallArgs, toZkaiVerifierArgs } from '../src/chain/solidity-verifier.ts';
 import { createBundle } from '../src/data/bundle.ts';
 import { proveDatasetInChunks } from '../src/data/chunked.ts';
-import { chunkSignalNames, datasetSignalNames } from '../src/data/circuit-gen.ts';
 import { consentLeaf, consentRegistry } from '../src/data/consent-tree.ts';
 import { proveDataset } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { parsePolicy } from '../src/data/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
-import { accuracySignalNames, proveAccuracy } from '../src/model/accuracy.ts';
-import { inferenceSignalNames } from '../src/model/circuit-gen.ts';
+import { proveAccuracy } from '../src/model/accuracy.ts';
 import { proveInference } from '../src/model/inference.ts';
 import { parseNativeModel } from '../src/model/native.ts';
 import { quantizeInput, quantizeModel } from '../src/model/quantize.ts';
@@ -140,7 +139,7 @@ export async function runChainBench(profile: ChainProfile, options: { cacheDir?:
 
     const nonce = randomNonce();
     const single = await proveDataset(bundle, schema, policy, { ...cache, pool, registries, context: await registry.contextFor(nonce, owner) });
-    const circuit = await registry.registerCircuit({ zkeyPath: single.prepared.keys.zkeyPath, kind: 'dataset-policy', signalNames: datasetSignalNames(policy), policyHash: policy.hash, consent: { registryName: 'consent', purpose } });
+    const circuit = await registry.registerCircuit({ zkeyPath: single.prepared.keys.zkeyPath, statement: datasetStatement(schema, policy), consent: { registryName: 'consent', purpose } });
     operations.push({ operation: 'register a circuit (dataset policy)', gas: Number(circuit.gasUsed), note: `plus its verifier's deployment: ${circuit.verifierDeployGas}` });
     const dataset = await registry.registerDataset('bench-dataset', bundle.commitment);
     operations.push({ operation: 'register a dataset', gas: Number(dataset.gasUsed), note: '' });
@@ -150,7 +149,7 @@ export async function runChainBench(profile: ChainProfile, options: { cacheDir?:
 
     const chunkNonce = randomNonce();
     const chunked = await proveDatasetInChunks(bundle, schema, policy, { ...cache, pool, registries, chunkDepth: 1, context: await registry.contextFor(chunkNonce, owner) });
-    const chunkCircuit = await registry.registerCircuit({ zkeyPath: chunked.prepared.keys.zkeyPath, kind: 'dataset-chunk', signalNames: chunkSignalNames(policy), policyHash: policy.hash, consent: { registryName: 'consent', purpose } });
+    const chunkCircuit = await registry.registerCircuit({ zkeyPath: chunked.prepared.keys.zkeyPath, statement: datasetChunkStatement(schema, policy, { subtrees: 1 }), consent: { registryName: 'consent', purpose } });
     const made = await registry.attestChunks({ circuit: chunkCircuit.circuit, subject: dataset.version, nonce: chunkNonce }, chunked.chunks);
     operations.push({ operation: `attest a chunk (${chunked.signalNames.length} public signals, 1 subtree of 2 records)`, gas: Number(made.gas[0]), note: 'a chunk that is not the last', publicInputs: chunked.signalNames.length });
     operations.push({ operation: 'attest the last chunk (combines the roots, stores the attestation)', gas: Number(made.gas.at(-1)), note: `${made.gas.length} chunks in all`, publicInputs: chunked.signalNames.length });
@@ -159,7 +158,7 @@ export async function runChainBench(profile: ChainProfile, options: { cacheDir?:
     const quantized = quantizeModel(model, 4);
     const modelNonce = randomNonce();
     const inference = await proveInference(quantized, quantizeInput(quantized, [1, -1], model), { ...cache, pool, visibility: 'hashed', context: await registry.contextFor(modelNonce, owner) });
-    const modelCircuit = await registry.registerCircuit({ zkeyPath: inference.prepared.keys.zkeyPath, kind: 'inference', signalNames: inferenceSignalNames(quantized, 'hashed') });
+    const modelCircuit = await registry.registerCircuit({ zkeyPath: inference.prepared.keys.zkeyPath, statement: inferenceStatement(quantized, { visibility: 'hashed', weights: 'fixed' }) });
     const modelVersion = await registry.registerModel('bench-model', inference.model.hash!);
     operations.push({ operation: 'register a model', gas: Number(modelVersion.gasUsed), note: '' });
     const modelAttested = await registry.attest({ circuit: modelCircuit.circuit, subject: modelVersion.version, nonce: modelNonce }, inference.proof, inference.publicSignals);
@@ -171,7 +170,7 @@ export async function runChainBench(profile: ChainProfile, options: { cacheDir?:
     const testSet = createBundle(testSchema, testRows.map((r, i) => encodeRecord(testSchema, r, i + 2)));
     const accuracyNonce = randomNonce();
     const accuracy = await proveAccuracy(quantized, testSet, testSchema, { ...cache, label: 'label', samplesPerChunk: 4, pool, context: await registry.contextFor(accuracyNonce, owner) });
-    const accuracyCircuit = await registry.registerCircuit({ zkeyPath: accuracy.prepared.keys.zkeyPath, kind: 'accuracy', signalNames: accuracySignalNames(4, 'fixed'), policyHash: accuracy.task.taskHash });
+    const accuracyCircuit = await registry.registerCircuit({ zkeyPath: accuracy.prepared.keys.zkeyPath, statement: accuracyStatement(undefined, accuracy.task, { weights: 'fixed', samplesPerChunk: 4 }) });
     const testSetVersion = await registry.registerDataset('bench-test-set', testSet.commitment);
     const accuracyMade = await registry.attestAccuracy({ circuit: accuracyCircuit.circuit, subject: modelVersion.version, nonce: accuracyNonce }, testSetVersion.version, accuracy.chunks);
     const accuracySignals = accuracy.chunks[0]!.publicSignals.length;
@@ -186,7 +185,7 @@ export async function runChainBench(profile: ChainProfile, options: { cacheDir?:
     const aggBundle = createBundle(aggSchema, people.map((p, i) => encodeRecord(aggSchema, { id: i + 1, age: p.age }, i + 2)));
     const aggNonce = randomNonce();
     const aggProof = await proveDatasetInChunks(aggBundle, aggSchema, aggPolicy, { ...cache, pool, chunkDepth: 1, context: await registry.contextFor(aggNonce, owner) });
-    const aggCircuit = await registry.registerCircuit({ zkeyPath: aggProof.prepared.keys.zkeyPath, kind: 'dataset-chunk', signalNames: chunkSignalNames(aggPolicy), policy: aggPolicy });
+    const aggCircuit = await registry.registerCircuit({ zkeyPath: aggProof.prepared.keys.zkeyPath, statement: datasetChunkStatement(aggSchema, aggPolicy, { subtrees: 1 }), policy: aggPolicy });
     operations.push({ operation: 'deploy and set an aggregate judge (COUNT, MEAN, PROPORTION, UNIQUE)', gas: Number(aggCircuit.judge?.gasUsed ?? 0n), note: 'once per chunk circuit with aggregates' });
     const aggDataset = await registry.registerDataset('bench-aggregates', aggBundle.commitment);
     const aggMade = await registry.attestChunks({ circuit: aggCircuit.circuit, subject: aggDataset.version, nonce: aggNonce }, aggProof.chunks);

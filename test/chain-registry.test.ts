@@ -2,6 +2,7 @@
  * The registry on a REAL anvil node with REAL proofs: circuits, datasets and models, attestations (single, chunked,
  * with consent), and every revert path the issue names.
  */
+import { accuracyStatement, datasetChunkStatement, datasetStatement, inferenceStatement, statementSignalNames } from '../src/statement/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Signer } from 'ethers';
 import { createBundle, type DatasetBundle } from '../src/data/bundle.ts';
@@ -12,7 +13,6 @@ import { PolicyViolationError, proveDataset } from '../src/data/dataset-proof.ts
 import { encodeRecord } from '../src/data/encode.ts';
 import { parsePolicy } from '../src/data/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
-import { inferenceSignalNames } from '../src/model/circuit-gen.ts';
 import { proveInference } from '../src/model/inference.ts';
 import { runQuantized } from '../src/model/quantize.ts';
 import { tinyModel, tinyTestSet, TINY_TEST_ROWS, TINY_TEST_SCHEMA } from './helpers/chain-attestation.ts';
@@ -113,12 +113,12 @@ beforeAll(async () => {
   // Circuits: a first proof of each compiles and sets up its circuit (cached), which gives the zkey to register.
   const first = await datasetProof(alice, randomNonce());
   datasetZkey = first.prepared.keys.zkeyPath;
-  datasetCircuit = (await registry.registerCircuit({ zkeyPath: datasetZkey, kind: 'dataset-policy', signalNames: datasetSignalNames(policy), policyHash: policy.hash, consent: { registryName: 'consent', purpose: PURPOSE } })).circuit;
+  datasetCircuit = (await registry.registerCircuit({ zkeyPath: datasetZkey, statement: datasetStatement(schema, policy), consent: { registryName: 'consent', purpose: PURPOSE } })).circuit;
   const { registry: consentTree } = await treeRegistry();
   const chunked = await proveDatasetInChunks(bundle, schema, policy, { chunkDepth: 1, pool, registries: [consentTree] });
-  chunkCircuit = (await registry.registerCircuit({ zkeyPath: chunked.prepared.keys.zkeyPath, kind: 'dataset-chunk', signalNames: chunkSignalNames(policy), policyHash: policy.hash, consent: { registryName: 'consent', purpose: PURPOSE } })).circuit;
+  chunkCircuit = (await registry.registerCircuit({ zkeyPath: chunked.prepared.keys.zkeyPath, statement: datasetChunkStatement(schema, policy, { subtrees: 1 }), consent: { registryName: 'consent', purpose: PURPOSE } })).circuit;
   const inference = await proveInference(quantized, modelInput([1, -1]), { pool, visibility: 'hashed' });
-  modelCircuit = (await registry.registerCircuit({ zkeyPath: inference.prepared.keys.zkeyPath, kind: 'inference', signalNames: inferenceSignalNames(quantized, 'hashed') })).circuit;
+  modelCircuit = (await registry.registerCircuit({ zkeyPath: inference.prepared.keys.zkeyPath, statement: inferenceStatement(quantized, { visibility: 'hashed', weights: 'fixed' }) })).circuit;
 
   const aliceRegistry = registry.connect(alice);
   const dataset = await aliceRegistry.registerDataset('patients-2026', bundle.commitment, 'ipfs://dataset-card');
@@ -138,7 +138,7 @@ describe('registry: circuits and subjects', () => {
     const stored = (await registry.contract.getFunction('getCircuit').staticCall(datasetCircuit)) as { verifier: string; kind: bigint; publicInputs: bigint };
     expect(stored.kind).toBe(1n);
     expect(Number(stored.publicInputs)).toBe(datasetSignalNames(policy).length);
-    const request = { zkeyPath: datasetZkey, verifier: stored.verifier, kind: 'dataset-policy' as const, signalNames: datasetSignalNames(policy), policyHash: policy.hash, consent: { registryName: 'consent', purpose: PURPOSE } };
+    const request = { zkeyPath: datasetZkey, verifier: stored.verifier, statement: datasetStatement(schema, policy), consent: { registryName: 'consent', purpose: PURPOSE } };
     expect((await refusal(registry.connect(bob).registerCircuit(request))).errorName).toBe('NotOwner');
     expect((await refusal(registry.registerCircuit(request))).errorName).toBe('CircuitExists');
   });
@@ -309,8 +309,11 @@ describe('registry: chunked datasets with aggregates', () => {
     const signalNames = chunkSignalNames(aggPolicy);
     expect(signalNames.filter((n) => n.startsWith('aggregate'))).toHaveLength(11); // MEAN 2, SUM 2, PROPORTION 1, GROUP-PARITY 4, UNIQUE 2
     // Registering such a circuit needs its policy: the judge is generated from it.
-    await expect(registry.registerCircuit({ zkeyPath: proof.prepared.keys.zkeyPath, kind: 'dataset-chunk', signalNames, policyHash: aggPolicy.hash })).rejects.toThrow(/needs its policy/);
-    const registered = await registry.registerCircuit({ zkeyPath: proof.prepared.keys.zkeyPath, kind: 'dataset-chunk', signalNames, policy: aggPolicy });
+    const statement = datasetChunkStatement(aggSchema, aggPolicy, { subtrees: 1 });
+    expect(statementSignalNames(statement)).toEqual(signalNames);
+    await expect(registry.registerCircuit({ zkeyPath: proof.prepared.keys.zkeyPath, statement })).rejects.toThrow(/needs its policy/);
+    await expect(registry.registerCircuit({ zkeyPath: proof.prepared.keys.zkeyPath, statement, policy })).rejects.toThrow(/is not the hash of the policy given/);
+    const registered = await registry.registerCircuit({ zkeyPath: proof.prepared.keys.zkeyPath, statement, policy: aggPolicy });
     expect(registered.judge?.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
     const circuit = registered.circuit;
     // The judge cannot be replaced, and only the owner sets one.
@@ -362,8 +365,9 @@ describe('registry: accuracy attestations', () => {
     // An accuracy circuit is registered with the task hash it pins; without it the registry refuses it.
     const signalNames = accuracySignalNames(2, 'fixed');
     const zkeyPath = proof.prepared.keys.zkeyPath;
-    expect((await refusal(registry.registerCircuit({ zkeyPath, kind: 'accuracy', signalNames }))).errorName).toBe('BadLayout');
-    const circuit = (await registry.registerCircuit({ zkeyPath, kind: 'accuracy', signalNames, policyHash: proof.task.taskHash })).circuit;
+    expect(statementSignalNames(accuracyStatement(undefined, undefined, { weights: 'fixed', samplesPerChunk: 2 }))).toEqual(signalNames);
+    expect((await refusal(registry.registerCircuit({ zkeyPath, statement: accuracyStatement(undefined, undefined, { weights: 'fixed', samplesPerChunk: 2 }) }))).errorName).toBe('BadLayout');
+    const circuit = (await registry.registerCircuit({ zkeyPath, statement: accuracyStatement(undefined, proof.task, { weights: 'fixed', samplesPerChunk: 2 }) })).circuit;
     const client = registry.connect(alice);
     const testSet = (await client.registerDataset('accuracy-test-set', testBundle.commitment)).version;
     const options = { circuit, subject: modelVersion, nonce };

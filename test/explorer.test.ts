@@ -4,6 +4,7 @@
  * anvil holding real attestations. Without /usr/bin/chromium this file fails and says how to install it, unless
  * ZKAI_SKIP_BROWSER=1 (then it is skipped, visibly).
  */
+import { accuracyStatement } from '../src/statement/index.ts';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,7 @@ import { proveDataset, type DatasetProof } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { parsePolicy } from '../src/data/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
-import { accuracySignalNames, proveAccuracy, type AccuracyProof } from '../src/model/accuracy.ts';
+import { proveAccuracy, type AccuracyProof } from '../src/model/accuracy.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import { createVerificationServer } from '../src/service/index.ts';
 import { releaseCurves } from '../src/util/curves.ts';
@@ -104,7 +105,7 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     const nonce = randomNonce();
     const { prepared, ...accuracy } = await proveAccuracy(tinyModel().quantized, testSet, TINY_TEST_SCHEMA, { label: 'label', samplesPerChunk: 2, pool, context: await registry.contextFor(nonce, chain.attester) });
     accuracyFile = JSON.parse(JSON.stringify(accuracy)) as AccuracyProof;
-    const { circuit } = await registry.registerCircuit({ zkeyPath: prepared.keys.zkeyPath, kind: 'accuracy', signalNames: accuracySignalNames(2, 'fixed'), policyHash: accuracy.task.taskHash });
+    const { circuit } = await registry.registerCircuit({ zkeyPath: prepared.keys.zkeyPath, statement: accuracyStatement(undefined, accuracy.task, { weights: 'fixed', samplesPerChunk: 2 }) });
     const testSetVersion = (await alice.registerDataset('explorer-test-set', testSet.commitment)).version;
     accuracyUid = (await alice.attestAccuracy({ circuit, subject: chain.modelVersion, nonce }, testSetVersion, accuracy.chunks)).uid;
     app = await createVerificationServer({ cacheDir: resolveCacheDir(), chain: { rpcUrl: chain.chain.rpcUrl, deploymentPath: chain.deploymentPath }, verifier: { workers: 1 } });

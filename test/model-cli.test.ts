@@ -56,16 +56,22 @@ describe('zkai model', () => {
     expect((await stat(salt)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(proofPath, 'utf8'))).not.toHaveProperty('salt');
 
-    const ok = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model', modelPath]);
+    const ok = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model', modelPath, '--frac-bits', '8']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(new RegExp(`^OK: the proof is valid: model .* predicts class ${proved.predicted}`));
-    const wrongClass = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model', modelPath, '--class', String((proved.predicted + 1) % 3)]);
+    // The verifier states the quantization: no default, and the proof file's word is not taken.
+    const noFracBits = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model', modelPath]);
+    expect(noFracBits.code).toBe(1);
+    expect(noFracBits.stderr).toContain('give --frac-bits N');
+    const wrongClass = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model', modelPath, '--frac-bits', '8', '--class', String((proved.predicted + 1) % 3)]);
     expect(wrongClass.code).toBe(1);
     expect(wrongClass.stdout).toMatch(/INVALID \(claim-mismatch\): class/);
     // The same network quantized differently is another model (another hash): rejected.
     const otherModel = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model', modelPath, '--frac-bits', '9']);
     expect(otherModel.code).toBe(1);
     expect(otherModel.stdout).toContain('modelHash');
+    expect(otherModel.stdout).toMatch(/^INVALID \(claim-mismatch\)/);
+    expect(otherModel.stdout).toContain('likely cause: this proof was made with --frac-bits 8, you gave 9');
   }, 600_000);
 });
 
@@ -131,7 +137,8 @@ describe('zkai model accuracy', () => {
     const file = JSON.parse(await readFile(proof, 'utf8')) as { correct: number; chunks: unknown[] };
     expect(file.chunks).toHaveLength(2);
 
-    const verify = (...extra: string[]) => runCli(['model', 'verify', '--vkey', vkey, '--proof', proof, '--commitment', commitment, '--schema', schema, '--model', model, ...range, ...extra]);
+    const task = ['--label', 'label', '--all-features', '--scale', '0.0625'];
+    const verify = (...extra: string[]) => runCli(['model', 'verify', '--vkey', vkey, '--proof', proof, '--commitment', commitment, '--schema', schema, '--model', model, ...range, ...task, ...extra]);
     const ok = await verify('--min-accuracy', '0.5');
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(new RegExp(`^OK: .* predicts the label "label" of ${file.correct} of the 8 records`));
@@ -143,6 +150,21 @@ describe('zkai model accuracy', () => {
     const otherScale = await verify('--min-accuracy', '0.5', '--scale', '0.125');
     expect(otherScale.code).toBe(1);
     expect(otherScale.stdout).toMatch(/INVALID \(claim-mismatch\).*taskHash/);
+    expect(otherScale.stdout).toContain('likely cause: the task differs (scale: you gave 0.125, the file states 0.0625)');
+    // the task comes from the verifier: each part is required
+    const partial: Array<[string[], string]> = [
+      [['--all-features', '--scale', '0.0625'], 'give --label COLUMN'],
+      [['--label', 'label', '--scale', '0.0625'], 'give --features A,B,... (the model\'s input columns, in model input order) or --all-features'],
+      [['--label', 'label', '--all-features'], 'give --scale X'],
+    ];
+    for (const [given, message] of partial) {
+      const without = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proof, '--commitment', commitment, '--schema', schema, '--model', model, ...range, ...given, '--min-accuracy', '0.5']);
+      expect(without.code, message).toBe(1);
+      expect(without.stderr, message).toContain(message);
+    }
+    const noFracBits = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proof, '--commitment', commitment, '--schema', schema, '--model', model, '--input-min', '0', '--input-max', '1', ...task, '--min-accuracy', '0.5']);
+    expect(noFracBits.code).toBe(1);
+    expect(noFracBits.stderr).toContain('give --frac-bits N');
     const missing = await verify();
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('give --min-accuracy X');

@@ -14,12 +14,13 @@ import { verificationKeyId, type Groth16VerificationKey } from './groth16-templa
 import { decodeRegistryError } from './registry-errors.ts';
 import { deployAggregateJudge, needsAggregateJudge } from './aggregate-judge.ts';
 import type { Policy } from '../data/policy.ts';
+import { describeStatement, statementPins, statementSignalNames, type Statement, type StatementKind } from '../statement/statement.ts';
 import { deployCompiled } from './deploy-contract.ts';
 import { compileSolidity, deployVerifier, readVerificationKey, shortEthersMessage, toZkaiVerifierArgs } from './solidity-verifier.ts';
 import type { CompiledContract } from './types.ts';
 
-/** What a circuit proves, as the registry's `Kind` enum. */
-export const CIRCUIT_KINDS = ['dataset-policy', 'dataset-chunk', 'inference', 'accuracy', 'inclusion'] as const;
+/** What a circuit proves, as the registry's `Kind` enum: the statement kinds the registry records, in its order. */
+export const CIRCUIT_KINDS = ['dataset-policy', 'dataset-chunk', 'inference', 'accuracy', 'inclusion'] as const satisfies readonly Exclude<StatementKind, 'circuit'>[];
 export type CircuitKind = (typeof CIRCUIT_KINDS)[number];
 
 /** Where each meaning sits among a circuit's public signals: index + 1, or 0 when absent (the contract's `Layout`). */
@@ -235,26 +236,33 @@ export class RegistryClient {
     zkeyPath?: string;
     vkey?: Groth16VerificationKey;
     verifier?: string;
-    kind: CircuitKind;
-    signalNames: readonly string[];
-    policyHash?: string;
+    /**
+     * What the circuit proves, as the owner trusts it (see src/statement): its kind, its layout and the policy or task
+     * hash it pins all come from here.
+     */
+    statement: Statement;
     /** The circuit's policy: needed for a chunk circuit with aggregate partials (its judge is made from it). */
     policy?: Policy;
     consent?: { registryName: string; purpose: string };
     uri?: string;
   }): Promise<{ circuit: string; verifier: string; gasUsed: bigint; verifierDeployGas?: bigint; judge?: { address: string; gasUsed: bigint } }> {
-    const policyHash = options.policyHash ?? options.policy?.hash;
-    if (options.policy && options.policyHash !== undefined && options.policyHash !== options.policy.hash) {
-      throw new ChainError(`policyHash ${options.policyHash} is not the hash of the policy given (${options.policy.hash})`);
+    const { statement } = options;
+    if (statement.kind === 'circuit') throw new ChainError('the registry records statements of a known kind (dataset-policy, dataset-chunk, inference, accuracy, inclusion), not plain circuits');
+    const kindName: CircuitKind = statement.kind;
+    const signalNames = statementSignalNames(statement);
+    const pins = statementPins(statement);
+    const policyHash = statement.kind === 'accuracy' ? pins.taskHash : pins.policyHash;
+    if (options.policy && policyHash !== options.policy.hash) {
+      throw new ChainError(`the statement's policy hash ${policyHash ?? '(none)'} is not the hash of the policy given (${options.policy.hash})`);
     }
-    const partials = options.signalNames.filter((name) => name.startsWith('aggregate'));
-    if (options.kind === 'dataset-chunk' && partials.length > 0 && !options.policy) {
+    const partials = signalNames.filter((name) => name.startsWith('aggregate'));
+    if (kindName === 'dataset-chunk' && partials.length > 0 && !options.policy) {
       throw new ChainError(`this chunk circuit publishes aggregate partials (${partials.slice(0, 3).join(', ')}${partials.length > 3 ? ', ...' : ''}): registering it needs its policy, from which its aggregate judge is made`);
     }
     const vkey = options.vkey ?? (options.zkeyPath ? await readVerificationKey(options.zkeyPath) : undefined);
     if (!vkey) throw new ChainError('registering a circuit needs its zkey or verification key');
-    if (vkey.nPublic !== options.signalNames.length) {
-      throw new ChainError(`the verification key has ${vkey.nPublic} public signals, but ${options.signalNames.length} signal names were given`);
+    if (vkey.nPublic !== signalNames.length) {
+      throw new ChainError(`the verification key has ${vkey.nPublic} public signals, but ${describeStatement(statement)} has ${signalNames.length} (${signalNames.join(', ')}): it is not this statement's key`);
     }
     const circuit = verificationKeyId(vkey);
     let verifier = options.verifier;
@@ -265,9 +273,8 @@ export class RegistryClient {
       verifier = deployed.address;
       verifierDeployGas = deployed.deployGas;
     }
-    const layout = layoutFromSignalNames(options.signalNames, options.consent?.registryName);
-    const kind = CIRCUIT_KINDS.indexOf(options.kind) + 1;
-    if (kind === 0) throw new ChainError(`unknown circuit kind ${options.kind}: one of ${CIRCUIT_KINDS.join(', ')}`);
+    const layout = layoutFromSignalNames(signalNames, options.consent?.registryName);
+    const kind = CIRCUIT_KINDS.indexOf(kindName) + 1;
     const receipt = await this.send('registering the circuit', 'registerCircuit', [
       circuit,
       verifier,
@@ -278,7 +285,7 @@ export class RegistryClient {
       options.uri ?? '',
     ]);
     let judge: { address: string; gasUsed: bigint } | undefined;
-    if (options.kind === 'dataset-chunk' && options.policy && needsAggregateJudge(options.policy)) {
+    if (kindName === 'dataset-chunk' && options.policy && needsAggregateJudge(options.policy)) {
       const deployed = await deployAggregateJudge(this.signer, options.policy);
       const set = await this.setAggregateJudge(circuit, deployed.address);
       judge = { address: deployed.address, gasUsed: deployed.deployGas + set.gasUsed };

@@ -3,6 +3,8 @@
  * src/chain from the command line. Without --rpc every command runs on an embedded anvil whose state is kept in the
  * cache (a local development chain), one command at a time (a file lock).
  */
+import { accuracyStatement, datasetChunkStatement, datasetStatement, describeStatement, inferenceStatement, parseProofFile, proofParts, statementSignalNames, type Statement } from '../statement/index.ts';
+import { needsAggregateJudge } from '../chain/aggregate-judge.ts';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -14,18 +16,13 @@ import { connectDeployment, deployZkai, loadDeployment, saveDeployment, type Con
 import { verificationKeyId, type Groth16VerificationKey } from '../chain/groth16-template.ts';
 import { CIRCUIT_KINDS, attestationContext, labelBytes, randomNonce, type CircuitKind, type DatasetCommitmentFields, type RegistryClient } from '../chain/registry.ts';
 import { readVerificationKey } from '../chain/solidity-verifier.ts';
-import { CONTEXT_SIGNAL } from '../circuit/context.ts';
-import { DATASET_SIGNAL_NAMES, registrySignalName } from '../data/circuit-gen.ts';
 import { consentLeaf, consentRegistry, consentStatusLookup } from '../data/consent-tree.ts';
 import { encodeCell } from '../data/encode.ts';
 import { readIdList, saveRegistry } from '../data/registry.ts';
 import type { Column } from '../data/types.ts';
-import { INCLUSION_SIGNAL_NAMES } from '../data/inclusion.ts';
 import { loadSchema } from '../data/schema.ts';
 import { loadPolicy, type Policy } from '../data/policy.ts';
 import { ChainError, InputFileError, ZkaiError } from '../errors.ts';
-import { accuracySignalNames } from '../model/accuracy.ts';
-import { inferenceSignalNames } from '../model/circuit-gen.ts';
 import { withFileLock } from '../util/file-lock.ts';
 import { BN254_SCALAR_FIELD, type Groth16Proof } from '../verifier/types.ts';
 import { verifyProof } from '../verifier/verify.ts';
@@ -257,7 +254,11 @@ interface AttestableProof {
   kind: CircuitKind;
   /** The compiled circuit's id (the key cache is searched by it). */
   compiledId: string;
-  signalNames: string[];
+  /**
+   * The statement the file describes (refined from the owner's --schema/--policy when registering a dataset circuit):
+   * only used to register a circuit that is not registered yet; a registered circuit's layout is the chain's.
+   */
+  statement: Exclude<Statement, { kind: 'circuit' }>;
   policyHash?: string;
   /** The policy's registries, in signal order (consent candidates). */
   registryNames: string[];
@@ -268,14 +269,6 @@ interface AttestableProof {
   testSet?: DatasetCommitmentFields;
 }
 
-function proofPart(path: string, value: unknown, where: string): { proof: Groth16Proof; publicSignals: string[] } {
-  const v = value as { proof?: unknown; publicSignals?: unknown } | null;
-  if (typeof v?.proof !== 'object' || v.proof === null || !Array.isArray(v.publicSignals) || v.publicSignals.some((s) => typeof s !== 'string' || !DECIMAL.test(s))) {
-    throw new InputFileError(path, `${where}: a proof object and publicSignals (decimal strings) are needed`);
-  }
-  return { proof: v.proof as Groth16Proof, publicSignals: v.publicSignals as string[] };
-}
-
 function commitmentOf(path: string, value: unknown): DatasetCommitmentFields {
   const c = value as Partial<Record<string, unknown>> | null;
   if (typeof c?.root !== 'string' || !DECIMAL.test(c.root) || typeof c.schemaHash !== 'string' || !DECIMAL.test(c.schemaHash) || !Number.isSafeInteger(c.count) || !Number.isSafeInteger(c.depth)) {
@@ -284,100 +277,79 @@ function commitmentOf(path: string, value: unknown): DatasetCommitmentFields {
   return { root: c.root, count: c.count as number, depth: c.depth as number, schemaHash: c.schemaHash };
 }
 
-/** Read a zkai proof file that can be attested. */
+/** Read a zkai proof file that can be attested (with the statement module's one proof-file reader). */
 async function readAttestable(path: string): Promise<AttestableProof> {
-  const raw = (await readJsonFile(path, 'proof')) as Record<string, unknown> | null;
-  const format = typeof raw === 'object' && raw !== null ? raw.format : undefined;
-  const text = (value: unknown, name: string) => {
-    if (typeof value !== 'string' || !DECIMAL.test(value)) throw new InputFileError(path, `"${name}" must be a decimal string`);
+  const file = parseProofFile(await readJsonFile(path, 'proof'), path);
+  const compiledId = file.circuitId ?? '';
+  const required = (value: string | undefined, name: string): string => {
+    if (value === undefined) throw new InputFileError(path, `"${name}" must be a decimal string`);
     return value;
   };
-  const compiledId = typeof raw?.circuitId === 'string' ? raw.circuitId : '';
-  switch (format) {
-    case 'zkai-dataset-proof-v1': {
-      const file = raw as { commitment?: unknown; policy?: { hash?: unknown }; registries?: Array<{ name?: unknown }> };
-      const commitment = commitmentOf(path, file.commitment);
-      const registryNames = (file.registries ?? []).map((r) => String(r.name));
-      return {
-        format,
-        kind: 'dataset-policy',
-        compiledId,
-        signalNames: [...DATASET_SIGNAL_NAMES, ...registryNames.map(registrySignalName), CONTEXT_SIGNAL],
-        policyHash: text(file.policy?.hash, 'policy.hash'),
-        registryNames,
-        subject: { kind: 'dataset', root: commitment.root, schemaHash: commitment.schemaHash, commitment },
-        chunks: [proofPart(path, raw, 'the proof')],
-        chunked: false,
-      };
-    }
+  const parts = proofParts(file);
+  switch (file.format) {
+    case 'zkai-dataset-proof-v1':
     case 'zkai-chunked-dataset-proof-v1': {
-      const file = raw as { commitment?: unknown; policy?: { hash?: unknown }; registries?: Array<{ name?: unknown }>; signalNames?: unknown; chunks?: unknown };
-      const commitment = commitmentOf(path, file.commitment);
-      if (!Array.isArray(file.signalNames) || !Array.isArray(file.chunks) || file.chunks.length === 0) throw new InputFileError(path, 'a chunked proof needs signalNames and chunks');
-      const signalNames = file.signalNames.map(String);
+      const registryNames = file.registries.map((r) => r.name);
+      const described = { schemaHash: file.commitment.schemaHash, policyHash: file.policy.hash, registries: registryNames };
+      const statement: AttestableProof['statement'] =
+        file.format === 'zkai-dataset-proof-v1'
+          ? { kind: 'dataset-policy', ...described }
+          : { kind: 'dataset-chunk', ...described, partials: [], subtrees: file.subtreesPerChunk, chunkDepth: file.chunkDepth };
       return {
-        format,
-        kind: 'dataset-chunk',
+        format: file.format,
+        kind: statement.kind,
         compiledId,
-        signalNames,
-        policyHash: text(file.policy?.hash, 'policy.hash'),
-        registryNames: (file.registries ?? []).map((r) => String(r.name)),
-        subject: { kind: 'dataset', root: commitment.root, schemaHash: commitment.schemaHash, commitment },
-        chunks: file.chunks.map((chunk, j) => proofPart(path, chunk, `chunk ${j}`)),
-        chunked: true,
+        statement,
+        policyHash: file.policy.hash,
+        registryNames,
+        subject: { kind: 'dataset', root: file.commitment.root, schemaHash: file.commitment.schemaHash, commitment: file.commitment },
+        chunks: parts,
+        chunked: file.format === 'zkai-chunked-dataset-proof-v1',
       };
     }
     case 'zkai-inference-proof-v1': {
-      const file = raw as { model?: { name?: unknown; hash?: unknown; commitment?: unknown }; visibility?: unknown; weights?: unknown; input?: unknown };
-      const weights = file.weights === 'hashed' ? 'hashed' : 'fixed';
-      const visibility = file.visibility === 'public' || file.visibility === 'private' ? file.visibility : 'hashed';
-      const hash = text(weights === 'hashed' ? file.model?.commitment : file.model?.hash, weights === 'hashed' ? 'model.commitment' : 'model.hash');
-      const inputSize = Array.isArray(file.input) ? file.input.length : 0;
+      const hash = required(file.weights === 'hashed' ? file.model.commitment : file.model.hash, file.weights === 'hashed' ? 'model.commitment' : 'model.hash');
       return {
-        format,
+        format: file.format,
         kind: 'inference',
         compiledId,
-        signalNames: inferenceSignalNames({ inputSize }, visibility, weights),
+        statement: inferenceStatement({ inputSize: file.input?.length ?? 0 }, { visibility: file.visibility, weights: file.weights }),
         registryNames: [],
-        subject: { kind: 'model', hash, name: typeof file.model?.name === 'string' ? file.model.name : '' },
-        chunks: [proofPart(path, raw, 'the proof')],
+        subject: { kind: 'model', hash, name: file.model.name ?? '' },
+        chunks: parts,
         chunked: false,
       };
     }
-    case 'zkai-inclusion-proof-v1': {
-      const file = raw as { root?: unknown; schemaHash?: unknown };
+    case 'zkai-inclusion-proof-v1':
       return {
-        format,
+        format: file.format,
         kind: 'inclusion',
         compiledId,
-        signalNames: [...INCLUSION_SIGNAL_NAMES],
+        statement: { kind: 'inclusion', schemaHash: file.schemaHash },
         registryNames: [],
-        subject: { kind: 'dataset', root: text(file.root, 'root'), schemaHash: text(file.schemaHash, 'schemaHash') },
-        chunks: [proofPart(path, raw, 'the proof')],
+        subject: { kind: 'dataset', root: file.root, schemaHash: file.schemaHash },
+        chunks: parts,
         chunked: false,
       };
-    }
     case 'zkai-accuracy-proof-v1': {
-      const file = raw as { model?: { name?: unknown; hash?: unknown; commitment?: unknown }; weights?: unknown; testSet?: unknown; task?: { taskHash?: unknown }; samplesPerChunk?: unknown; chunks?: unknown };
-      const weights = file.weights === 'hashed' ? 'hashed' : 'fixed';
-      const samples = file.samplesPerChunk;
-      if (!Number.isSafeInteger(samples) || (samples as number) < 1 || !Array.isArray(file.chunks) || file.chunks.length === 0) throw new InputFileError(path, 'an accuracy proof needs samplesPerChunk and chunks');
-      const testSet = commitmentOf(path, file.testSet);
+      const hash = required(file.weights === 'hashed' ? file.model.commitment : file.model.hash, file.weights === 'hashed' ? 'model.commitment' : 'model.hash');
       return {
-        format,
+        format: file.format,
         kind: 'accuracy',
         compiledId,
-        signalNames: accuracySignalNames(samples as number, weights),
-        policyHash: text(file.task?.taskHash, 'task.taskHash'),
+        statement: accuracyStatement(undefined, file.task, { weights: file.weights, samplesPerChunk: file.samplesPerChunk }),
+        policyHash: file.task.taskHash,
         registryNames: [],
-        subject: { kind: 'model', hash: text(weights === 'hashed' ? file.model?.commitment : file.model?.hash, weights === 'hashed' ? 'model.commitment' : 'model.hash'), name: typeof file.model?.name === 'string' ? file.model.name : '' },
-        chunks: file.chunks.map((chunk, j) => proofPart(path, chunk, `chunk ${j}`)),
+        subject: { kind: 'model', hash, name: file.model.name ?? '' },
+        chunks: parts,
         chunked: true,
-        testSet,
+        testSet: file.testSet,
       };
     }
-    default:
+    case 'plain':
       throw new InputFileError(path, 'not a zkai proof that can be attested (a dataset, chunked dataset, inference, inclusion or accuracy proof written by zkai)');
+    default:
+      return file satisfies never;
   }
 }
 
@@ -548,8 +520,9 @@ export async function chainAttestCommand(
 
     // 2. The circuit: its id is the verification key's; register it when it is new (registry owner only).
     const keys = await keysFor(proof, flags, proofPath);
-    if (keys.vkey.nPublic !== proof.signalNames.length) {
-      throw new ZkaiError('KEY_MISMATCH', `the proving key ${keys.zkeyPath} has ${keys.vkey.nPublic} public signals, but a ${proof.kind} proof of ${proofPath} has ${proof.signalNames.length}: it is not this proof's key`);
+    const signalCount = proof.chunks[0]!.publicSignals.length;
+    if (keys.vkey.nPublic !== signalCount) {
+      throw new ZkaiError('KEY_MISMATCH', `the proving key ${keys.zkeyPath} has ${keys.vkey.nPublic} public signals, but the ${proof.kind} proof of ${proofPath} has ${signalCount}: it is not this proof's key`);
     }
     const circuitId = verificationKeyId(keys.vkey);
     const stored = (await registry.contract.getFunction('getCircuit').staticCall(circuitId)) as unknown as { verifier: string; kind: bigint; consentPurpose: string };
@@ -574,24 +547,31 @@ export async function chainAttestCommand(
         const check = await verifyProof(keys.vkey, first.proof, first.publicSignals);
         if (!check.valid) throw new ZkaiError('KEY_MISMATCH', `${proofPath} does not verify against the proving key ${keys.zkeyPath} (${check.reason}: ${check.detail}); nothing was registered`);
       }
-      // A chunk circuit with aggregate partials gets a judge generated from its policy, which the owner names.
-      const partials = proof.signalNames.filter((name) => name.startsWith('aggregate'));
+      // The owner vouches for what the circuit's signals mean. For a dataset circuit the statement comes from the
+      // owner's --schema and --policy when given (a chunk circuit with aggregate partials needs them: its judge is
+      // generated from the policy); otherwise from what the proof file describes, checked against the key's count.
       let policy: Policy | undefined;
-      if (proof.kind === 'dataset-chunk' && partials.length > 0) {
-        if (!flags.schema || !flags.policy) {
-          throw new ZkaiError('BAD_OPTION', `the chunk circuit of ${proofPath} publishes aggregate partials (${partials.length}): registering it needs --schema S --policy P, from which its on-chain aggregate judge is generated`);
-        }
-        policy = await loadPolicy(flags.policy, await loadSchema(flags.schema));
+      let statement: Statement = proof.statement;
+      if ((statement.kind === 'dataset-policy' || statement.kind === 'dataset-chunk') && flags.schema && flags.policy) {
+        const schema = await loadSchema(flags.schema);
+        policy = await loadPolicy(flags.policy, schema);
         if (policy.hash !== proof.policyHash) throw new InputFileError(flags.policy, `its hash is ${policy.hash}, but ${proofPath} was proven for policy ${proof.policyHash ?? '(none)'}`);
+        if (schema.hash !== statement.schemaHash) throw new InputFileError(flags.schema, `its hash is ${schema.hash}, but ${proofPath} was proven for schema ${statement.schemaHash}`);
+        statement = statement.kind === 'dataset-policy' ? datasetStatement(schema, policy) : datasetChunkStatement(schema, policy, { subtrees: statement.subtrees, ...(statement.chunkDepth === undefined ? {} : { chunkDepth: statement.chunkDepth }) });
       }
-      progress(`[chain] registering the ${proof.kind} circuit ${short(circuitId)} (deploying its verifier${policy ? ' and its aggregate judge' : ''})`);
+      const names = statementSignalNames(statement);
+      if (names.length !== keys.vkey.nPublic) {
+        if (statement.kind === 'dataset-chunk' && !policy && keys.vkey.nPublic > names.length) {
+          throw new ZkaiError('BAD_OPTION', `the chunk circuit of ${proofPath} publishes aggregate partials (${keys.vkey.nPublic - names.length}): registering it needs --schema S --policy P, from which its layout and its on-chain aggregate judge are made`);
+        }
+        throw new ZkaiError('KEY_MISMATCH', `${proofPath} describes ${describeStatement(statement)} with ${names.length} public signals, but its key has ${keys.vkey.nPublic}: nothing was registered`);
+      }
+      progress(`[chain] registering the ${proof.kind} circuit ${short(circuitId)} (deploying its verifier${policy && needsAggregateJudge(policy) ? ' and its aggregate judge' : ''})`);
       const made = await registry.registerCircuit({
         ...(policy ? { policy } : {}),
         zkeyPath: keys.zkeyPath,
         vkey: keys.vkey,
-        kind: proof.kind,
-        signalNames: proof.signalNames,
-        ...(proof.policyHash ? { policyHash: proof.policyHash } : {}),
+        statement,
         ...(flags.consentRegistry && wantedPurpose ? { consent: { registryName: flags.consentRegistry, purpose: wantedPurpose } } : {}),
       });
       const unchecked = proof.registryNames.filter((name) => name !== flags.consentRegistry);

@@ -262,12 +262,12 @@ rangeOptions(
 rangeOptions(
   model
     .command('verify')
-    .description('verify an inference proof against the model you hold (exit code 1 if invalid)')
+    .description('verify an inference or accuracy proof against the model, quantization and task YOU state (exit code 1 if invalid); nothing that decides the verdict is taken from the proof file')
     .requiredOption('--vkey <file>', 'verification key of the model\'s circuit')
     .requiredOption('--proof <file>', 'inference proof JSON')
     .option('--model <file>', 'for fixed-weight proofs: the model you trust (native JSON or ONNX); its hash must match the proof')
     .option('--model-commitment <decimal>', 'for private-weight proofs: the published model commitment you trust')
-    .option('--frac-bits <n>', 'fractional bits the model was quantized with', '8')
+    .option('--frac-bits <n>', 'REQUIRED with --model, and for accuracy proofs: the fractional bits you expect the model quantized with (part of the model hash and of the task; no default)')
     .option('--class <n>', 'require this predicted class (default: the class the proof claims, printed)')
     .option('--input-hash <decimal>', 'require this input commitment (default: the one the proof claims)')
     .option('--input <file>', 'for a public-input proof: require this input (JSON array of numbers)')
@@ -276,9 +276,10 @@ rangeOptions(
     .option('--count <n>', 'for an accuracy proof: the test set\'s record count')
     .option('--schema <file>', 'for an accuracy proof: the test set\'s schema')
     .option('--min-accuracy <x>', 'for an accuracy proof: the lowest accuracy you accept, a fraction (0.95)')
-    .option('--label <column>', 'for an accuracy proof: require this label column (default: the one the proof names)')
-    .option('--features <columns>', 'for an accuracy proof: require these comma-separated feature columns (default: the proof\'s)')
-    .option('--scale <x>', 'for an accuracy proof: require this input scale (default: the proof\'s)'),
+    .option('--label <column>', 'for an accuracy proof (required): the label column')
+    .option('--features <columns>', 'for an accuracy proof (this or --all-features required): the comma-separated feature columns, in model input order')
+    .option('--all-features', 'for an accuracy proof: the features are every column but the label and the subject id, in schema order')
+    .option('--scale <x>', 'for an accuracy proof (required): model input = column value x scale'),
 ).action(run(async (_options: unknown, command: Command) => modelVerifyCommand(merged(command))));
 
 rangeOptions(

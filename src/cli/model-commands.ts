@@ -8,8 +8,9 @@ import { randomFieldSalt } from '../util/salt.ts';
 import { proveInference, verifyInference, type InferenceProof } from '../model/inference.ts';
 import { loadNativeModel, NATIVE_MODEL_FORMAT, type FloatModel } from '../model/native.ts';
 import { importOnnxModel } from '../model/onnx-import.ts';
-import { DEFAULT_FRAC_BITS, inputRounding, quantizeInput, quantizeModel, type InputRounding } from '../model/quantize.ts';
+import { DEFAULT_FRAC_BITS, inputRounding, quantizeInput, quantizeModel, type InputRounding, type QuantizedModel } from '../model/quantize.ts';
 import { calibrate, nativeFloatReference, onnxFloatReference, shortList, type CalibrationReport } from '../model/calibrate.ts';
+import type { VerificationResult } from '../verifier/verify.ts';
 import { readJsonFile } from './io.ts';
 import { isAccuracyProof, verifyAccuracyFile } from './accuracy-commands.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
@@ -20,6 +21,19 @@ export function fracBitsOf(value: string | undefined): number {
   const bits = Number(value ?? DEFAULT_FRAC_BITS);
   if (!/^[0-9]+$/.test(value ?? String(DEFAULT_FRAC_BITS)) || bits < 1 || bits > 24) throw new ZkaiError('BAD_OPTION', `--frac-bits must be an integer from 1 to 24, got "${value}"`);
   return bits;
+}
+
+/**
+ * The fractional bits a VERIFIER gives: required, never defaulted and never read from the proof file. They are part
+ * of the model hash (and of an accuracy task's hash), so they decide which model a proof is checked against.
+ */
+export function verifierFracBits(value: string | undefined, what: string): number {
+  if (value === undefined) {
+    throw new ZkaiError('BAD_OPTION', `give --frac-bits N: the fractional bits you expect ${what} to be quantized with`, {
+      hint: 'they are part of the model hash, so the verifier decides them (there is no default, and the proof file\'s word is not taken); `zkai model prove` and `zkai model accuracy` print them in their "verify with:" line',
+    });
+  }
+  return fracBitsOf(value);
 }
 
 /** The input range of an ONNX model, from --input-min and --input-max. */
@@ -319,9 +333,62 @@ export async function modelProveCommand(flags: GlobalFlags & { model: string; in
   );
 }
 
-/** `zkai model verify`: check an inference proof against the model the verifier holds. Exit code 1 if invalid. */
+/**
+ * The input visibility of an inference circuit, read from the verifier's key, not from the proof file: with fixed or
+ * private weights a circuit has 3 public signals for a private input, 4 for a hashed one (its commitment) and 4 + n
+ * for a public one of n values. A file that states another visibility is refused.
+ */
+function visibilityFromKey(vkey: unknown, stated: unknown): { visibility: InputVisibility; publicInputs: number } | { refused: string } {
+  const nPublic = typeof vkey === 'object' && vkey !== null ? (vkey as { nPublic?: unknown }).nPublic : undefined;
+  const statedVisibility: InputVisibility = stated === 'public' || stated === 'private' ? stated : 'hashed';
+  if (typeof nPublic !== 'number' || !Number.isInteger(nPublic) || nPublic < 3) return { visibility: statedVisibility, publicInputs: 0 }; // verifyProof refuses the key
+  const visibility: InputVisibility = nPublic === 3 ? 'private' : nPublic === 4 ? 'hashed' : 'public';
+  if (stated !== undefined && stated !== visibility) return { refused: `the file says its input is ${String(stated)}, but the verification key's circuit has ${nPublic} public signals: the layout of a ${visibility} input` };
+  return { visibility, publicInputs: visibility === 'public' ? nPublic - 4 : 0 };
+}
+
+/** The fractional bits (1 to 24) at which `model` has the model hash `hash`, if any. */
+export function fracBitsWithModelHash(model: FloatModel, hash: string): number | undefined {
+  for (let bits = 1; bits <= 24; bits++) {
+    let quantized: QuantizedModel;
+    try {
+      quantized = quantizeModel(model, bits);
+    } catch {
+      continue; // too wide at these bits: no proof can have been made with them
+    }
+    if (modelHash(quantized) === hash) return bits;
+  }
+  return undefined;
+}
+
+/**
+ * Why the proof's model hash is not the verifier's, for a person to read (diagnosis only: the verdict stays INVALID).
+ * The same model at other fractional bits is tried; an ONNX model's hash also binds the input range given.
+ */
+export function modelHashCause(loaded: LoadedModel, modelPath: string, fracBits: number, proofHash: string, bits = fracBitsWithModelHash(loaded.model, proofHash)): string {
+  if (bits !== undefined && bits !== fracBits) return `this proof was made with --frac-bits ${bits}, you gave ${fracBits}: the same model quantized with other fractional bits is another model (another hash); verify with --frac-bits ${bits} if you accept that quantization`;
+  if (loaded.onnx) return `the proof is of another model, or of ${modelPath} imported with another input range (you gave --input-min ${loaded.onnx.inputMin} --input-max ${loaded.onnx.inputMax}; the model hash binds the range, so give the one the proof was made with), at no --frac-bits from 1 to 24 is it this model`;
+  return `the proof is of another model than ${modelPath}: no --frac-bits from 1 to 24 gives the proof's model hash ${proofHash}`;
+}
+
+/** The value of a named signal among verifyProof's mismatches (what the proof says). */
+export function mismatchOf(result: Pick<VerificationResult, 'mismatches'>, name: string): string | undefined {
+  return result.mismatches?.find((m) => m.name === name)?.actual;
+}
+
+/** Print a verdict (with a likely cause when invalid) and set the exit code. */
+function emitVerdict(flags: GlobalFlags, result: VerificationResult, cause: string | undefined, extra: Record<string, unknown>, ok: () => string): void {
+  emit(flags, { ...result, ...(cause ? { likelyCause: cause } : {}), ...extra }, () => (result.valid ? ok() : [`INVALID (${result.reason}): ${result.detail}`, ...(cause ? [`  likely cause: ${cause}`] : [])].join('\n')));
+  if (!result.valid) process.exitCode = 1;
+}
+
+/**
+ * `zkai model verify`: check an inference proof against the model the verifier holds. Exit code 1 if invalid.
+ * Everything that decides the verdict comes from the verifier: the key, the model and its fractional bits (and an
+ * ONNX model's input range), or the published model commitment; the input's visibility is read from the key.
+ */
 export async function modelVerifyCommand(
-  flags: GlobalFlags & { vkey: string; proof: string; model?: string; modelCommitment?: string; fracBits?: string; class?: string; inputHash?: string; input?: string; inputMin?: string; inputMax?: string; commitment?: string; root?: string; count?: string; schema?: string; minAccuracy?: string; label?: string; features?: string; scale?: string },
+  flags: GlobalFlags & { vkey: string; proof: string; model?: string; modelCommitment?: string; fracBits?: string; class?: string; inputHash?: string; input?: string; inputMin?: string; inputMax?: string; commitment?: string; root?: string; count?: string; schema?: string; minAccuracy?: string; label?: string; features?: string; allFeatures?: boolean; scale?: string },
 ): Promise<void> {
   const [vkey, raw] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readJsonFile(flags.proof, 'inference proof')]);
   if (isAccuracyProof(raw)) return verifyAccuracyFile(flags, vkey, raw, flags.proof);
@@ -329,46 +396,60 @@ export async function modelVerifyCommand(
   if (typeof file !== 'object' || file === null || file.format !== 'zkai-inference-proof-v1') throw new InputFileError(flags.proof, 'not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1" missing)');
   if (file.weights === 'hashed') return verifyPrivateWeights(flags, vkey, file);
   if (!flags.model) throw new ZkaiError('BAD_OPTION', 'this proof has the weights fixed in its circuit: give --model FILE, the model you trust');
-  const { model } = await loadAnyModel(flags.model, flags);
-  const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
-  const visibility: InputVisibility = file.visibility === 'public' || file.visibility === 'private' ? file.visibility : 'hashed';
+  const fracBits = verifierFracBits(flags.fracBits, `the model ${flags.model}`);
+  const loaded = await loadAnyModel(flags.model, flags);
+  const { model } = loaded;
+  const quantized = quantizeModel(model, fracBits);
+  const hash = modelHash(quantized);
+  const layout = visibilityFromKey(vkey, file.visibility);
+  if ('refused' in layout) return emitVerdict(flags, { valid: false, reason: 'malformed', detail: layout.refused }, undefined, { modelHash: hash }, () => '');
+  const { visibility } = layout;
   const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);
   if (!Number.isInteger(predicted) || predicted < 0) throw new ZkaiError('BAD_OPTION', `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`);
   const input = visibility === 'public' ? (flags.input ? quantizeInput(quantized, await readInputVector(flags.input), model) : (file.input ?? []).map((v) => BigInt(v))) : undefined;
+  if (input && input.length !== quantized.inputSize) {
+    return emitVerdict(flags, { valid: false, reason: 'malformed', detail: `the ${flags.input ? `input ${flags.input}` : 'file\'s public input'} has ${input.length} values; the model takes ${quantized.inputSize}` }, undefined, { modelHash: hash }, () => '');
+  }
   const result = await verifyInference(vkey, file.proof, file.publicSignals, {
     model: quantized,
     visibility,
     predicted,
     ...(visibility === 'hashed' ? { inputHash: flags.inputHash ?? file.inputHash ?? '' } : visibility === 'public' ? { input: input ?? [] } : {}),
   });
-  emit(flags, { ...result, modelHash: modelHash(quantized), predicted, visibility }, () =>
-    result.valid
-      ? `OK: the proof is valid: model "${model.name}" (hash ${modelHash(quantized)}) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : visibility === 'public' ? `public input [${(input ?? []).join(', ')}] (fixed point, ${quantized.fracBits} fractional bits)` : 'input, which is private (the proof claims nothing about it beyond its range)'}`
-      : `INVALID (${result.reason}): ${result.detail}`,
+  const proofHash = mismatchOf(result, 'modelHash');
+  const cause = proofHash !== undefined ? modelHashCause(loaded, flags.model, fracBits, proofHash) : undefined;
+  emitVerdict(flags, result, cause, { modelHash: hash, fracBits, predicted, visibility }, () =>
+    `OK: the proof is valid: model "${model.name}" (hash ${hash}, ${fracBits} fractional bits) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : visibility === 'public' ? `public input [${(input ?? []).join(', ')}] (fixed point, ${quantized.fracBits} fractional bits)` : 'input, which is private (the proof claims nothing about it beyond its range)'}`,
   );
-  if (!result.valid) process.exitCode = 1;
 }
 
-/** `zkai model verify` for a private-weights proof: against the published model commitment. */
+/** `zkai model verify` for a private-weights proof: against the published model commitment (which binds the fixed point). */
 async function verifyPrivateWeights(flags: GlobalFlags & { modelCommitment?: string; class?: string; inputHash?: string; input?: string }, vkey: unknown, file: Partial<InferenceProof>): Promise<void> {
   if (!flags.modelCommitment || !/^[0-9]+$/.test(flags.modelCommitment)) throw new ZkaiError('BAD_OPTION', 'this proof keeps the weights private: give --model-commitment C, the published commitment you trust (zkai model commit prints it)');
   const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);
   if (!Number.isInteger(predicted) || predicted < 0) throw new ZkaiError('BAD_OPTION', `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`);
-  const visibility: InputVisibility = file.visibility === 'public' || file.visibility === 'private' ? file.visibility : 'hashed';
   if (flags.input) throw new ZkaiError('BAD_OPTION', '--input is for fixed-weight proofs (the input is quantized with the model, which a private-weights verifier does not hold); a public input is read from the proof and printed');
+  const layout = visibilityFromKey(vkey, file.visibility);
+  if ('refused' in layout) return emitVerdict(flags, { valid: false, reason: 'malformed', detail: layout.refused }, undefined, { modelCommitment: flags.modelCommitment, weights: 'hashed' }, () => '');
+  const { visibility, publicInputs } = layout;
   const input = visibility === 'public' ? (file.input ?? []).map((v) => BigInt(v)) : undefined;
+  if (input && input.length !== publicInputs) {
+    return emitVerdict(flags, { valid: false, reason: 'malformed', detail: `the file's public input has ${input.length} values; the verification key's circuit publishes ${publicInputs}` }, undefined, { modelCommitment: flags.modelCommitment, weights: 'hashed' }, () => '');
+  }
   const result = await verifyInference(vkey, file.proof, file.publicSignals, {
-    model: { inputSize: visibility === 'public' ? (input ?? []).length : 0 },
+    model: { inputSize: publicInputs },
     weights: 'hashed',
     modelCommitment: flags.modelCommitment,
     visibility,
     predicted,
     ...(visibility === 'hashed' ? { inputHash: flags.inputHash ?? file.inputHash ?? '' } : visibility === 'public' ? { input: input ?? [] } : {}),
   });
-  emit(flags, { ...result, modelCommitment: flags.modelCommitment, predicted, visibility, weights: 'hashed' }, () =>
-    result.valid
-      ? `OK: the proof is valid: the model committed as ${flags.modelCommitment} (weights private) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : visibility === 'public' ? 'public input' : 'input, which is private'}`
-      : `INVALID (${result.reason}): ${result.detail}`,
+  const proofCommitment = mismatchOf(result, 'modelCommitment');
+  const cause =
+    proofCommitment !== undefined
+      ? `the proof is about the model committed as ${proofCommitment}, not ${flags.modelCommitment}: another model, or the same one committed with other --frac-bits or another salt (a commitment binds the weights, the fixed point and the salt); take the commitment from the model owner's publication`
+      : undefined;
+  emitVerdict(flags, result, cause, { modelCommitment: flags.modelCommitment, predicted, visibility, weights: 'hashed' }, () =>
+    `OK: the proof is valid: the model committed as ${flags.modelCommitment} (weights private) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : visibility === 'public' ? 'public input' : 'input, which is private'}`,
   );
-  if (!result.valid) process.exitCode = 1;
 }

@@ -16,7 +16,7 @@ import type { ProgressListener } from '../setup/progress.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { fieldOf } from '../util/field.ts';
 import { sha256Parts } from '../util/hash.ts';
-import { verifyProof } from '../verifier/verify.ts';
+import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { architectureHeader } from './commitment.ts';
 import { emitModelBinding, emitModelCore, modelCommitment, modelHash, poseidonSponge, privateWeightsInput, type ConstraintEstimate, type WeightVisibility } from './circuit-gen.ts';
@@ -319,6 +319,9 @@ export interface AccuracyVerdict {
   valid: boolean;
   reason?: string;
   detail?: string;
+  /** For a claim mismatch: the chunk whose public signals differ from what the verifier expected, and which differ. */
+  chunk?: number;
+  mismatches?: VerificationResult['mismatches'];
   correct?: number;
   count?: number;
   accuracy?: number;
@@ -341,8 +344,13 @@ export async function verifyAccuracy(
   if (weights === 'fixed' && expected.modelHash === undefined) throw new ZkaiError('BAD_OPTION', 'an accuracy proof is verified against the model hash (fixed weights) or model commitment (private weights) the verifier trusts');
   if (!(expected.minAccuracy >= 0 && expected.minAccuracy <= 1)) throw new ZkaiError('BAD_OPTION', `the minimum accuracy must be a fraction from 0 to 1, got ${expected.minAccuracy}`);
   const { testSet } = expected;
-  const samples = proof.samplesPerChunk;
-  if (!Number.isInteger(samples) || samples < 1 || samples > 4096) return fail('malformed', `samplesPerChunk ${String(samples)} is not an integer from 1 to 4096`);
+  // The layout comes from the verifier's key: a chunk circuit of K samples has K + 4 public signals (K leaves, correct,
+  // the model hash or commitment, the task hash, the context). The file's samplesPerChunk must agree with it.
+  const nPublic = typeof vkey === 'object' && vkey !== null ? (vkey as { nPublic?: unknown }).nPublic : undefined;
+  if (typeof nPublic !== 'number' || !Number.isInteger(nPublic)) return fail('malformed', 'the verification key has no integer nPublic (not a snarkjs Groth16 key)');
+  const samples = nPublic - 4;
+  if (samples < 1 || samples > 4096) return fail('wrong-signal-count', `the verification key has ${nPublic} public signals: not an accuracy chunk circuit (K leaves + 4, K from 1 to 4096)`);
+  if (proof.samplesPerChunk !== samples) return fail('malformed', `the file says ${String(proof.samplesPerChunk)} records per chunk, but the verification key's circuit takes ${samples}`);
   if (!Array.isArray(proof.chunks)) return fail('malformed', 'the proof has no chunk list');
   const chunkCount = Math.ceil(testSet.count / samples);
   if (proof.chunks.length !== chunkCount) return fail('chunk-count', `${testSet.count} records at ${samples} per chunk need ${chunkCount} chunk proofs, the file has ${proof.chunks.length}`);
@@ -355,7 +363,7 @@ export async function verifyAccuracy(
     if (!chunk || chunk.index !== c) return fail('chunk-order', `chunk ${c} is missing or out of order`);
     const expect: Record<string, string> = { taskHash: expected.taskHash, ...(weights === 'hashed' ? { modelCommitment: expected.modelCommitment as string } : { modelHash: expected.modelHash as string }) };
     const result = await verifyProof(vkey, chunk.proof, chunk.publicSignals, { expect, signalNames: names });
-    if (!result.valid) return fail(result.reason ?? 'invalid', `chunk ${c}: ${result.detail ?? result.reason}`);
+    if (!result.valid) return { ...fail(result.reason ?? 'invalid', `chunk ${c}: ${result.detail ?? result.reason}`), chunk: c, ...(result.mismatches ? { mismatches: result.mismatches } : {}) };
     const chunkCorrect = Number(chunk.publicSignals[names.indexOf('correct')]);
     if (!Number.isSafeInteger(chunkCorrect) || chunkCorrect > samples) return fail('malformed', `chunk ${c} claims ${chunk.publicSignals[names.indexOf('correct')]} correct predictions`);
     correct += chunkCorrect;

@@ -3,6 +3,7 @@
  * inference circuit registered by the owner, the model registered by an attester, two attestations by that attester
  * (real proofs bound to their contexts), the second one revoked. Close it with `close()`.
  */
+import { inferenceStatement } from '../../src/statement/index.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,6 @@ import { randomNonce } from '../../src/chain/registry.ts';
 import { createBundle, type DatasetBundle } from '../../src/data/bundle.ts';
 import { encodeRecord } from '../../src/data/encode.ts';
 import { parseSchema } from '../../src/data/schema.ts';
-import { inferenceSignalNames } from '../../src/model/circuit-gen.ts';
 import { proveInference, type InferenceProof } from '../../src/model/inference.ts';
 import { parseNativeModel } from '../../src/model/native.ts';
 import { quantizeInput, quantizeModel, type QuantizedModel } from '../../src/model/quantize.ts';
@@ -91,7 +91,7 @@ export async function attestedChain(pool: ProverPool): Promise<AttestedChain> {
       return { nonce, result };
     };
     const first = await prove([1, -1]);
-    const { circuit } = await registry.registerCircuit({ zkeyPath: first.result.prepared.keys.zkeyPath, kind: 'inference', signalNames: inferenceSignalNames(quantized, 'hashed') });
+    const { circuit } = await registry.registerCircuit({ zkeyPath: first.result.prepared.keys.zkeyPath, statement: inferenceStatement(quantized, { visibility: 'hashed', weights: 'fixed' }) });
     const modelVersion = (await asAlice.registerModel('tiny-classifier', first.result.model.hash as string)).version;
     const kept = await asAlice.attest({ circuit, subject: modelVersion, nonce: first.nonce }, first.result.proof, first.result.publicSignals);
     const second = await prove([-1, 1]);
