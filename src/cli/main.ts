@@ -402,13 +402,16 @@ program
   .description('HTTP verification service: POST /v1/verify, GET /v1/circuits, GET /v1/attestations (with --rpc and --deployment), GET /health, GET /openapi.json')
   .option('--port <n>', 'port to listen on (0: any free port)', '8080')
   .option('--host <address>', 'address to listen on', '127.0.0.1')
-  .option('--vkey <file...>', 'verification key files, or folders of them, whose circuits the service knows (besides the cache\'s)')
+  .option('--vkey <file...>', 'verification key files, or folders of them, whose circuits the service knows by their key alone (pairing verdicts, no decoded claim)')
+  .option('--statement <file...>', 'statement files: a verification key and what you trust it proves (schema + policy, model + fractional bits, task); the service decodes and pins those circuits\' claims')
   .option('--no-cache-keys', 'do not load the keys of the cache (--cache-dir)')
   .option('--rpc <url>', 'JSON-RPC URL of the chain to read attestations from (with --deployment)')
   .option('--deployment <file>', 'the zkai deployment file on that chain (zkai chain deploy writes it)')
   .option('--body-limit <bytes>', 'largest request body accepted', String(1024 * 1024))
   .option('--workers <n>', 'verifier worker threads (default: the core count, at most 4)')
   .option('--timeout <ms>', 'longest a verification may take, queueing included (0: no limit)', '10000')
+  .option('--max-chunks <n>', 'most chunk proofs one verify request may carry', '2048')
+  .option('--verify-deadline <ms>', 'longest one verify request may keep the verifiers busy', '60000')
   .option('--log-level <level>', 'pino log level on stdout: fatal, error, warn, info, debug (default info; warn with --quiet)')
   .action(run(async (_options: unknown, command: Command) => serveCommand(merged(command))));
 
