@@ -1,4 +1,5 @@
 import { lstat, readFile } from 'node:fs/promises';
+import { parseProofFile, type ProofFile } from '../statement/index.ts';
 import { resolve } from 'node:path';
 import { InputFileError, WitnessError, ZkaiError } from '../errors.ts';
 import { DEV_PTAU_WARNING } from '../setup/dev-ptau.ts';
@@ -9,7 +10,7 @@ import { policyRegistries, proveDataset, PolicyViolationError, trustedRegistryRo
 import { buildRegistry, loadRegistry, readIdList, saveRegistry, type Registry } from '../data/registry.ts';
 import { consentStatusLookup, type ConsentStatus } from '../data/consent-tree.ts';
 import { encodeCell } from '../data/encode.ts';
-import { proveDatasetInChunks, verifyChunkedDataset, type ChunkedDatasetProof } from '../data/chunked.ts';
+import { proveDatasetInChunks, verifyChunkedDataset } from '../data/chunked.ts';
 import { readDataset } from '../data/ingest.ts';
 import { proveInclusion, subjectColumn, verifyInclusion, type InclusionProof } from '../data/inclusion.ts';
 import { evaluatePolicy, loadPolicy, registriesForPolicy, type Policy, type PolicyReport } from '../data/policy.ts';
@@ -549,12 +550,13 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
 }
 
 /** Read a zkai proof file of the given format, refusing anything else with the file named. */
-async function readProofFile<T>(path: string, format: string, what: string): Promise<Partial<T>> {
-  const file = await readJsonFile(path, what);
-  if (typeof file !== 'object' || file === null || (file as { format?: unknown }).format !== format) {
-    throw new InputFileError(path, `not a zkai ${what} (format "${format}" missing); for a bare snarkjs proof use zkai verify`);
+/** Read a proof file with the statement module's one parser, and require one of the formats a verb verifies. */
+async function readProofFile<F extends ProofFile['format']>(path: string, formats: readonly F[], what: string): Promise<Extract<ProofFile, { format: F }>> {
+  const file = parseProofFile(await readJsonFile(path, what), path);
+  if (!(formats as readonly string[]).includes(file.format)) {
+    throw new InputFileError(path, file.format === 'plain' ? `a bare snarkjs proof, not a zkai ${what}: use zkai verify` : `a ${file.format} file, not a zkai ${what} (${formats.join(' or ')})`);
   }
-  return file as Partial<T>;
+  return file as Extract<ProofFile, { format: F }>;
 }
 
 /** A rejection when the published commitment was made under another schema than the verifier's schema file. */
@@ -575,17 +577,15 @@ export async function dataVerifyCommand(
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
   const registries = await trustedRoots(flags.registry, schema, policy);
-  const [vkey, raw] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readJsonFile(flags.proof, 'dataset proof')]);
-  const chunked = (raw as { format?: unknown } | null)?.format === 'zkai-chunked-dataset-proof-v1';
+  const [vkey, file] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readProofFile(flags.proof, ['zkai-dataset-proof-v1', 'zkai-chunked-dataset-proof-v1'], 'dataset proof')]);
   let result: VerificationResult;
   const mismatch = schemaMismatch(expected.schemaHash, schema.hash, flags);
   if (mismatch) {
     result = mismatch;
-  } else if (chunked) {
-    result = await verifyChunkedDataset(vkey, raw as ChunkedDatasetProof, { root: expected.root, count: expected.count, schemaHash: schema.hash, registries }, policy);
+  } else if (file.format === 'zkai-chunked-dataset-proof-v1') {
+    result = await verifyChunkedDataset(vkey, file, { root: expected.root, count: expected.count, schemaHash: schema.hash, registries }, policy);
   } else {
-    const datasetProof = await readProofFile<DatasetProof>(flags.proof, 'zkai-dataset-proof-v1', 'dataset proof');
-    result = await verifyDatasetProof(vkey, datasetProof.proof, datasetProof.publicSignals, { root: expected.root, count: expected.count, policyHash: policy.hash, schemaHash: schema.hash, registries });
+    result = await verifyDatasetProof(vkey, file.proof, file.publicSignals, { root: expected.root, count: expected.count, policyHash: policy.hash, schemaHash: schema.hash, registries });
   }
   const against = registries.length > 0 ? `, against registr${registries.length > 1 ? 'ies' : 'y'} ${registries.map((r) => `${r.name} (root ${r.root})`).join(', ')}` : '';
   emit(flags, { ...result, root: expected.root, count: expected.count, policy: { name: policy.spec.name, hash: policy.hash }, schemaHash: schema.hash, registries }, () =>
@@ -685,7 +685,7 @@ export async function dataVerifyIncludeCommand(flags: GlobalFlags & { vkey: stri
   const column = subjectColumn(schema);
   const [vkey, inclusion] = await Promise.all([
     readJsonFile(flags.vkey, 'verification key'),
-    readProofFile<InclusionProof>(flags.proof, 'zkai-inclusion-proof-v1', 'inclusion proof'),
+    readProofFile(flags.proof, ['zkai-inclusion-proof-v1'], 'inclusion proof'),
   ]);
   let result: VerificationResult;
   const mismatch = schemaMismatch(expected.schemaHash, schema.hash, flags);

@@ -114,6 +114,13 @@ class FieldReader {
     return this.has(field) ? this.integer(field, min) : undefined;
   }
 
+  optionalPositiveNumber(field: string): number | undefined {
+    if (!this.has(field)) return undefined;
+    const v = this.value[field];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail(field, 'must be a positive number');
+    return v as number;
+  }
+
   text(field: string): string {
     const v = this.value[field];
     if (typeof v !== 'string') this.fail(field, 'must be a string');
@@ -245,7 +252,7 @@ export function parseProofFile(raw: unknown, source = 'proof file'): ProofFile {
       const task = r.object('task');
       const fracBits = model.optionalInteger('fracBits', 1);
       const label = task.optionalText('label');
-      const scale = task.optionalInteger('scale', 1);
+      const scale = task.optionalPositiveNumber('scale');
       const features = task.has('features') ? task.list('features').map(String) : undefined;
       return {
         format: known,
