@@ -6,16 +6,21 @@ import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { generateModelCircuit, modelCommitment, modelHash, type InputVisibility, type WeightVisibility } from '../model/circuit-gen.ts';
 import { randomFieldSalt } from '../util/salt.ts';
 import { proveInference, verifyInference, type InferenceProof } from '../model/inference.ts';
-import { loadNativeModel, NATIVE_MODEL_FORMAT, type FloatModel } from '../model/native.ts';
+import { NATIVE_MODEL_FORMAT, type FloatModel } from '../model/native.ts';
 import { importOnnxModel } from '../model/onnx-import.ts';
 import { DEFAULT_FRAC_BITS, inputRounding, quantizeInput, quantizeModel, type InputRounding, type QuantizedModel } from '../model/quantize.ts';
 import { calibrate, nativeFloatReference, onnxFloatReference, shortList, type CalibrationReport } from '../model/calibrate.ts';
 import type { VerificationResult } from '../verifier/verify.ts';
 import { readJsonFile } from './io.ts';
+import { isOnnxPath, loadModelFile } from '../model/load.ts';
+import { parseProofFile, type ProofFile } from '../statement/index.ts';
 import { isAccuracyProof, verifyAccuracyFile } from './accuracy-commands.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { contextOption } from './chain-commands.ts';
 import { commandHint, hintLines } from './data-commands.ts';
+
+/** A parsed inference proof file. */
+type InferenceProofFile = Extract<ProofFile, { format: 'zkai-inference-proof-v1' }>;
 
 export function fracBitsOf(value: string | undefined): number {
   const bits = Number(value ?? DEFAULT_FRAC_BITS);
@@ -56,11 +61,9 @@ export interface LoadedModel {
 
 /** A model file: native JSON, or ONNX (imported on the fly; needs the input range). */
 export async function loadAnyModel(path: string, flags: { inputMin?: string; inputMax?: string }): Promise<LoadedModel> {
-  if (/\.onnx$/i.test(path)) {
-    const { model, report } = await importOnnxModel(path, { inputRange: rangeOf(flags) });
-    return { model, notes: report.notes, onnx: { path, output: report.output, inputMin: String(flags.inputMin), inputMax: String(flags.inputMax) } };
-  }
-  return { model: await loadNativeModel(path), notes: [] };
+  if (!isOnnxPath(path)) return loadModelFile(path);
+  const { model, notes, report } = await loadModelFile(path, rangeOf(flags));
+  return { model, notes, onnx: { path, output: report!.output, inputMin: String(flags.inputMin), inputMax: String(flags.inputMax) } };
 }
 
 /** The words that name a model to a verifier: the file, its fractional bits and (ONNX) its input range. */
@@ -391,9 +394,11 @@ export async function modelVerifyCommand(
   flags: GlobalFlags & { vkey: string; proof: string; model?: string; modelCommitment?: string; fracBits?: string; class?: string; inputHash?: string; input?: string; inputMin?: string; inputMax?: string; commitment?: string; root?: string; count?: string; schema?: string; minAccuracy?: string; label?: string; features?: string; allFeatures?: boolean; scale?: string },
 ): Promise<void> {
   const [vkey, raw] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readJsonFile(flags.proof, 'inference proof')]);
-  if (isAccuracyProof(raw)) return verifyAccuracyFile(flags, vkey, raw, flags.proof);
-  const file = raw as Partial<InferenceProof>;
-  if (typeof file !== 'object' || file === null || file.format !== 'zkai-inference-proof-v1') throw new InputFileError(flags.proof, 'not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1" missing)');
+  // The one proof-file parser checks every field; what the file states is then checked against the verifier's model.
+  const parsed = parseProofFile(raw, flags.proof);
+  if (parsed.format === 'zkai-accuracy-proof-v1' && isAccuracyProof(raw)) return verifyAccuracyFile(flags, vkey, raw, flags.proof);
+  if (parsed.format !== 'zkai-inference-proof-v1') throw new InputFileError(flags.proof, `${parsed.format === 'plain' ? 'a bare snarkjs proof' : `a ${parsed.format} file`}, not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1")`);
+  const file = parsed;
   if (file.weights === 'hashed') return verifyPrivateWeights(flags, vkey, file);
   if (!flags.model) throw new ZkaiError('BAD_OPTION', 'this proof has the weights fixed in its circuit: give --model FILE, the model you trust');
   const fracBits = verifierFracBits(flags.fracBits, `the model ${flags.model}`);
@@ -424,7 +429,7 @@ export async function modelVerifyCommand(
 }
 
 /** `zkai model verify` for a private-weights proof: against the published model commitment (which binds the fixed point). */
-async function verifyPrivateWeights(flags: GlobalFlags & { modelCommitment?: string; class?: string; inputHash?: string; input?: string }, vkey: unknown, file: Partial<InferenceProof>): Promise<void> {
+async function verifyPrivateWeights(flags: GlobalFlags & { modelCommitment?: string; class?: string; inputHash?: string; input?: string }, vkey: unknown, file: InferenceProofFile): Promise<void> {
   if (!flags.modelCommitment || !/^[0-9]+$/.test(flags.modelCommitment)) throw new ZkaiError('BAD_OPTION', 'this proof keeps the weights private: give --model-commitment C, the published commitment you trust (zkai model commit prints it)');
   const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);
   if (!Number.isInteger(predicted) || predicted < 0) throw new ZkaiError('BAD_OPTION', `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`);

@@ -4,7 +4,7 @@
  */
 import { ModelError } from './errors.ts';
 import { loadNativeModel, type FloatModel } from './native.ts';
-import { importOnnxModel } from './onnx-import.ts';
+import { importOnnxModel, type ImportReport } from './onnx-import.ts';
 
 /** Whether a path names an ONNX file (by its extension). */
 export function isOnnxPath(path: string): boolean {
@@ -17,11 +17,11 @@ export function isOnnxPath(path: string): boolean {
  *
  * @throws {ModelError} for an ONNX file without an input range; the loaders' errors for unreadable or unsupported files.
  */
-export async function loadModelFile(path: string, inputRange?: { min: number; max: number }): Promise<{ model: FloatModel; notes: string[] }> {
+export async function loadModelFile(path: string, inputRange?: { min: number; max: number }): Promise<{ model: FloatModel; notes: string[]; report?: ImportReport }> {
   if (isOnnxPath(path)) {
     if (!inputRange) throw new ModelError(`${path}: an ONNX model does not say what range its inputs lie in: give its input range (--input-min and --input-max)`);
     const { model, report } = await importOnnxModel(path, { inputRange });
-    return { model, notes: report.notes };
+    return { model, notes: report.notes, report };
   }
   return { model: await loadNativeModel(path), notes: [] };
 }
