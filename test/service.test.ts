@@ -555,6 +555,32 @@ describe('forged layouts: the service decides what each signal means (issue 14)'
   });
 });
 
+describe('the chain registry as a trusted source (zkai serve --rpc --deployment)', () => {
+  it('decodes a registered circuit the service has no file for, from its registration, and refuses a relabelled file', async () => {
+    const cached = await CircuitCatalog.load({ cacheDir: resolveCacheDir() });
+    const vkey = cached.get(chain.circuit)!.vkey;
+    const onChain = await createVerificationServer({ chain: { rpcUrl: chain.chain.rpcUrl, deploymentPath: chain.deploymentPath }, verifier: { workers: 1 }, publicDir: false });
+    try {
+      const file = chain.kept.proof;
+      const { body } = await post(onChain, { ...file, verificationKey: vkey });
+      expect(body).toMatchObject({ valid: true, claimsChecked: true, circuit: { id: chain.circuit, kind: 'inference', namesFrom: 'chain-registry' } });
+      expect(body.claims.values).toMatchObject({ inputHash: file.inputHash, class: String(file.predicted), modelHash: file.model.hash });
+      const relabelled = await post(onChain, { ...file, verificationKey: vkey, predicted: 1 - file.predicted, signalNames: ['inputHash', 'context', 'modelHash', 'class'] });
+      expect(relabelled.status).toBe(400);
+      const lying = await post(onChain, { ...file, verificationKey: vkey, predicted: 1 - file.predicted });
+      expect(lying.body).toMatchObject({ valid: false, reason: 'claim-mismatch', mismatches: [{ name: 'class' }] });
+      // Learned once, the circuit is listed with where its meaning comes from.
+      const listed = (await get(onChain, `/v1/circuits/${chain.circuit}`)).body;
+      expect(listed).toMatchObject({ kind: 'inference', namesFrom: 'chain-registry', source: 'chain' });
+      // A key the registry does not know stays a pairing verdict.
+      const demoAnswer = await post(onChain, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey });
+      expect(demoAnswer.body).toMatchObject({ valid: true, claimsChecked: false, claims: null });
+    } finally {
+      await onChain.close();
+    }
+  });
+});
+
 describe('trusted statements (zkai serve --statement)', () => {
   async function statementFile(name: string, fields: Record<string, unknown>): Promise<string> {
     const folder = join(dir, 'statements');

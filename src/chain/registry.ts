@@ -76,6 +76,69 @@ export function layoutFromSignalNames(names: readonly string[], consentRegistry?
   return layout;
 }
 
+/** A circuit as the registry records it (`getCircuit`). */
+export interface RegisteredCircuit {
+  kind: CircuitKind;
+  publicInputs: number;
+  /** The policy hash (accuracy: the task hash) the circuit pins; 0 for none. */
+  policyHash: string;
+  layout: SignalLayout;
+}
+
+/**
+ * The signal names of a registered circuit, from what its owner registered (kind, signal count, layout): the positions
+ * the layout names, and those that follow from the kind's generator order (an inference circuit's class, inputs and
+ * input hash; an inclusion circuit's subject hash; an accuracy circuit's leaves). A signal whose meaning the chain does
+ * not record (a registry root other than the consent root, a chunk's partials) is `signal<i>`.
+ */
+export function signalNamesOfRegistration(circuit: RegisteredCircuit): string[] {
+  const n = circuit.publicInputs;
+  const names = Array.from({ length: n }, (_, i) => `signal${i}`);
+  const put = (position: number, name: string) => {
+    if (position >= 1 && position <= n) names[position - 1] = name;
+  };
+  const { layout } = circuit;
+  switch (circuit.kind) {
+    case 'accuracy':
+      for (let p = layout.root; layout.root > 0 && p < layout.count; p += 1) put(p, `leaf${p - layout.root}`);
+      put(layout.count, 'correct');
+      put(layout.policyHash, 'taskHash');
+      put(layout.modelHash, layout.modelHash === 1 ? 'modelCommitment' : 'modelHash');
+      break;
+    case 'inference': {
+      // Generator order: fixed weights [inputHash?, class, modelHash, inputs..., context];
+      // private weights [modelCommitment, inputHash?, class, inputs..., context].
+      const hashedWeights = layout.modelHash === 1;
+      put(layout.modelHash, hashedWeights ? 'modelCommitment' : 'modelHash');
+      const classAt = hashedWeights ? (n === 3 ? 2 : 3) : layout.modelHash - 1;
+      put(classAt, 'class');
+      if (hashedWeights ? n > 3 : classAt > 1) put(classAt - 1, 'inputHash');
+      const firstInput = hashedWeights ? classAt + 1 : layout.modelHash + 1;
+      for (let p = firstInput; p < layout.context; p += 1) put(p, `input${p - firstInput}`);
+      break;
+    }
+    case 'inclusion':
+      put(layout.root, 'root');
+      put(2, 'subjectHash');
+      put(layout.schemaHash, 'schemaHash');
+      break;
+    case 'dataset-policy':
+    case 'dataset-chunk':
+      put(layout.root, 'root');
+      put(layout.count, 'count');
+      put(layout.policyHash, 'policyHash');
+      put(layout.schemaHash, 'schemaHash');
+      put(layout.chunkDepth, 'chunkDepth');
+      put(layout.chunkSubtrees, 'chunkSubtrees');
+      put(layout.consentRoot, 'registry.consent');
+      break;
+    default:
+      return circuit.kind satisfies never;
+  }
+  put(layout.context, CONTEXT_SIGNAL);
+  return names;
+}
+
 /**
  * The context a proof must carry to be attested on `registry` (chain `chainId`) by `attester` with `nonce`:
  * keccak256(abi.encode(chainId, registry, attester, nonce)) mod r, exactly as the contract's `contextOf`.

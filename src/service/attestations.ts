@@ -4,7 +4,7 @@
  */
 import { JsonRpcProvider, Network, VoidSigner, ZeroAddress } from 'ethers';
 import { loadDeployment, type ZkaiDeployment } from '../chain/deployment.ts';
-import { CIRCUIT_KINDS, RegistryClient, type AccuracyResult } from '../chain/registry.ts';
+import { CIRCUIT_KINDS, RegistryClient, signalNamesOfRegistration, type AccuracyResult, type RegisteredCircuit, type SignalLayout } from '../chain/registry.ts';
 import { ServiceError, describeError } from '../errors.ts';
 import type { CircuitCatalog } from './catalog.ts';
 import { decodeClaims, kindFromSignalNames, type Claims } from './signals.ts';
@@ -87,6 +87,25 @@ export class AttestationSource {
     return this.client;
   }
 
+  /**
+   * The circuit registered under `id`, or undefined when the registry has none (a verifier at address zero). A node
+   * that does not answer is a 503 {@link ServiceError}.
+   */
+  async registeredCircuit(id: string): Promise<RegisteredCircuit | undefined> {
+    const registry = await this.registry();
+    let stored: { verifier: string; kind: bigint; publicInputs: bigint; policyHash: bigint; layout: Record<keyof SignalLayout, bigint> };
+    try {
+      stored = (await registry.contract.getFunction('getCircuit').staticCall(id)) as unknown as typeof stored;
+    } catch (error) {
+      throw new ServiceError(503, 'CHAIN_UNAVAILABLE', `reading circuit ${id} from the registry failed: ${describeError(error).split('\n')[0]}`, { cause: error, hint: 'retry later' });
+    }
+    const kind = CIRCUIT_KINDS[Number(stored.kind) - 1];
+    if (stored.verifier === ZeroAddress || kind === undefined) return undefined;
+    const l = stored.layout;
+    const layout: SignalLayout = { root: Number(l.root), count: Number(l.count), policyHash: Number(l.policyHash), schemaHash: Number(l.schemaHash), modelHash: Number(l.modelHash), consentRoot: Number(l.consentRoot), chunkDepth: Number(l.chunkDepth), chunkSubtrees: Number(l.chunkSubtrees), context: Number(l.context) };
+    return { kind, publicInputs: Number(stored.publicInputs), policyHash: stored.policyHash.toString(), layout };
+  }
+
   /** Attestations (oldest first) by subject and/or attester, each with its state now and, when known, its claims. */
   async list(filter: { subject?: string; attester?: string }, catalog: CircuitCatalog): Promise<AttestationView[]> {
     const registry = await this.registry();
@@ -99,19 +118,20 @@ export class AttestationSource {
       ]);
       const now = latest?.timestamp ?? Math.floor(Date.now() / 1000);
       const revokedBy = new Map(revocations.map((r) => [r.uid.toLowerCase(), r.txHash]));
-      const kinds = new Map<string, string>();
+      const circuits = new Map<string, RegisteredCircuit | undefined>();
       const views: AttestationView[] = [];
       for (const a of records) {
-        if (!kinds.has(a.circuit)) {
-          const stored = (await registry.contract.getFunction('getCircuit').staticCall(a.circuit)) as unknown as { kind: bigint };
-          kinds.set(a.circuit, CIRCUIT_KINDS[Number(stored.kind) - 1] ?? 'unknown');
-        }
+        if (!circuits.has(a.circuit)) circuits.set(a.circuit, await this.registeredCircuit(a.circuit));
+        const registered = circuits.get(a.circuit);
+        // The names of the service's own compiled circuit or statement, else those of the circuit's registration.
         const entry = catalog.get(a.circuit);
-        const claims = entry?.namesKnown && entry.nPublic === a.publicSignals.length ? decodeClaims(kindFromSignalNames(entry.signalNames), entry.signalNames, a.publicSignals) : null;
+        const names = entry?.namesKnown ? entry.signalNames : registered ? signalNamesOfRegistration(registered) : undefined;
+        const kind = registered?.kind ?? (entry?.namesKnown ? kindFromSignalNames(entry.signalNames) : undefined);
+        const claims = names && kind && names.length === a.publicSignals.length ? decodeClaims(kind, names, a.publicSignals) : null;
         const revoked = a.revocationTime !== 0;
         views.push({
           uid: a.uid,
-          kind: kinds.get(a.circuit) as string,
+          kind: registered?.kind ?? 'unknown',
           circuit: a.circuit,
           subject: a.subject,
           attester: a.attester,

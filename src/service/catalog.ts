@@ -37,11 +37,11 @@ export interface CatalogEntry {
    * Where the service's knowledge of what the signals mean comes from: the compiled circuit in the service's own cache,
    * a statement file the service was started with, or nothing (known by its key alone: pairing verdicts only).
    */
-  namesFrom: 'compiled-circuit' | 'statement' | null;
+  namesFrom: 'compiled-circuit' | 'statement' | 'chain-registry' | null;
   /** Values every proof of this circuit must show, from a trusted statement (policy hash, model hash, task hash...). */
   pins: Record<string, string>;
   /** Where the key was found. */
-  source: { type: 'file' | 'cache'; path: string };
+  source: { type: 'file' | 'cache' | 'chain'; path: string };
   /** The compiled circuit's id in zkai's cache, which zkai proof files name as `circuitId`. */
   compiledId?: string;
   vkey: VerificationKey;
@@ -56,7 +56,7 @@ export interface CircuitSummary {
   namesKnown: boolean;
   namesFrom: CatalogEntry['namesFrom'];
   pins: Record<string, string>;
-  source: 'file' | 'cache';
+  source: 'file' | 'cache' | 'chain';
   compiledId: string | null;
   signals: SignalDescription[];
 }
@@ -96,7 +96,7 @@ export class CircuitCatalog {
     return this.addTrusted(trusted, await readJsonFile(trusted.verificationKeyPath, 'verification key'));
   }
 
-  private addTrusted(trusted: TrustedStatement, vkey: unknown): CatalogEntry {
+  private addTrusted(trusted: TrustedStatement, vkey: unknown, from: { namesFrom: 'statement' | 'chain-registry'; kind?: ServiceCircuitKind; pins?: Record<string, string> } = { namesFrom: 'statement' }): CatalogEntry {
     const names = statementSignalNames(trusted.statement);
     try {
       assertVerificationKey(vkey);
@@ -114,13 +114,13 @@ export class CircuitCatalog {
     const entry: CatalogEntry = {
       id,
       name: existing?.name ?? trusted.name,
-      kind: serviceKindOf(trusted.statement),
+      kind: from.kind ?? serviceKindOf(trusted.statement),
       nPublic: vkey.nPublic,
       signalNames: names,
       namesKnown: true,
-      namesFrom: 'statement',
-      pins: statementPins(trusted.statement),
-      source: existing?.source ?? { type: 'file', path: trusted.verificationKeyPath },
+      namesFrom: from.namesFrom,
+      pins: { ...statementPins(trusted.statement), ...from.pins },
+      source: existing?.source ?? { type: from.namesFrom === 'chain-registry' ? 'chain' : 'file', path: trusted.verificationKeyPath },
       ...(existing?.compiledId ? { compiledId: existing.compiledId } : {}),
       vkey,
     };
@@ -167,13 +167,20 @@ export class CircuitCatalog {
   }
 
   /**
-   * Add what a statement says about a key already known by id (the chain registry's layout, for example); the entry
-   * is replaced by one that knows the statement's names and pins.
+   * Learn what the chain registry says a key proves: its owner registered the kind, the layout and the policy or task
+   * hash the circuit pins. The key is the catalog's, or one a request sent whose id is the registered one (the
+   * registry reads the id from the verifier, which inlines the key). A key whose names the service already knows keeps
+   * them.
    */
-  trust(id: string, trusted: Omit<TrustedStatement, 'verificationKeyPath'>): CatalogEntry | undefined {
-    const existing = this.get(id);
-    if (!existing) return undefined;
-    return this.addTrusted({ ...trusted, verificationKeyPath: existing.source.path }, existing.vkey);
+  trustRegistered(vkey: VerificationKey, registered: { kind: ServiceCircuitKind; signalNames: string[]; pins: Record<string, string>; source: string }): CatalogEntry {
+    const id = verificationKeyId(vkey as unknown as Groth16VerificationKey, registered.source);
+    const existing = this.entries.get(id);
+    if (existing?.namesKnown) return existing;
+    return this.addTrusted({ statement: { kind: 'circuit', signalNames: registered.signalNames }, verificationKeyPath: existing?.source.path ?? registered.source, name: existing?.name ?? `registered ${registered.kind} circuit`, source: registered.source }, vkey, {
+      namesFrom: 'chain-registry',
+      kind: registered.kind,
+      pins: registered.pins,
+    });
   }
 
   /** Keys made for the compiled circuit `compiledId` (zkai proof files name it `circuitId`). */

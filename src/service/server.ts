@@ -78,7 +78,12 @@ export async function createVerificationServer(options: VerificationServerOption
   app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, { hint: 'GET /openapi.json describes the routes' })));
 
   const openapi = buildOpenApiDocument();
-  registerVerifyRoute(app, { catalog, pairing: pool.pairing, ...(options.limits ? { limits: options.limits } : {}) });
+  registerVerifyRoute(app, {
+    catalog,
+    pairing: pool.pairing,
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(chain ? { registry: { registeredCircuit: (id: string) => chain.registeredCircuit(id), describe: `chain registry ${chain.deployment.registry} (chain ${chain.deployment.chainId})` } } : {}),
+  });
   registerCircuitRoutes(app, catalog);
   registerAttestationRoute(app, chain, catalog);
   registerHealthRoute(app, { catalog, pool, chain });

@@ -8,6 +8,7 @@ import { verificationKeyId, type Groth16VerificationKey } from '../chain/groth16
 import { MalformedProofError, ServiceError } from '../errors.ts';
 import type { VerificationKey } from '../verifier/types.ts';
 import { verifyProof, type PairingCheck, type VerificationResult } from '../verifier/verify.ts';
+import { signalNamesOfRegistration, type RegisteredCircuit } from '../chain/registry.ts';
 import type { CatalogEntry, CircuitCatalog } from './catalog.ts';
 import { badRequest, interpretBody, type InterpretedBody, type ProofJob, type VerifyBody } from './proof-files.ts';
 import { decodeClaims, genericSignalNames, type Claims, type ServiceCircuitKind } from './signals.ts';
@@ -47,6 +48,27 @@ export interface VerifyContext {
   catalog: CircuitCatalog;
   pairing: PairingCheck;
   limits?: Partial<VerifyLimits>;
+  /** The chain registry, which says what registered circuits prove (their owner registered kind and layout). */
+  registry?: { registeredCircuit(id: string): Promise<RegisteredCircuit | undefined>; describe: string };
+}
+
+/**
+ * For a key whose layout the service does not know, what the chain registry says (when one is configured): the
+ * catalog learns the registered kind, names and pinned policy or task hash. Returns a note when the registry could not
+ * be read (the verdict is then a pairing verdict).
+ */
+async function learnFromRegistry(key: ResolvedKey, context: VerifyContext): Promise<{ key: ResolvedKey; note?: string }> {
+  if (!context.registry || key.entry?.namesKnown) return { key };
+  let registered: RegisteredCircuit | undefined;
+  try {
+    registered = await context.registry.registeredCircuit(key.id);
+  } catch (error) {
+    return { key, note: `the chain registry could not be read (${error instanceof Error ? error.message : String(error)}), so what its registration says about this circuit was not used.` };
+  }
+  if (!registered || registered.publicInputs !== key.vkey.nPublic) return { key };
+  const pinned = registered.policyHash === '0' ? {} : { [registered.kind === 'accuracy' ? 'taskHash' : 'policyHash']: registered.policyHash };
+  const entry = context.catalog.trustRegistered(key.vkey, { kind: registered.kind, signalNames: signalNamesOfRegistration(registered), pins: pinned, source: context.registry.describe });
+  return { key: { vkey: entry.vkey, id: entry.id, entry } };
 }
 
 /** Chunk proofs of one request checked at the same time. */
@@ -114,7 +136,7 @@ function trustedLayout(resolved: ResolvedKey): TrustedLayout {
   return { names: genericSignalNames(resolved.vkey.nPublic), known: false, kind: 'generic', pins: {}, namesFrom: null };
 }
 
-const HOW_TO_TRUST = 'start the service with what this circuit proves (zkai serve --statement FILE, or the --cache-dir of its compiled circuit) to decode and check its claims';
+const HOW_TO_TRUST = 'start the service with what this circuit proves (zkai serve --statement FILE, the --cache-dir of its compiled circuit, or --rpc and --deployment of a registry where it is registered) to decode and check its claims';
 
 /**
  * Refuse a request that describes the circuit otherwise than the service does: other signal names, another kind, a
@@ -221,7 +243,8 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
   if (interpreted.jobs.length > limits.maxChunks) {
     throw badRequest([{ path: '/chunks', message: `holds ${interpreted.jobs.length} chunk proofs; this service verifies at most ${limits.maxChunks} in one request` }], 'verify the file in parts, or start the service with a larger --max-chunks');
   }
-  let key = resolveKey(body, interpreted, context.catalog);
+  const learned = await learnFromRegistry(resolveKey(body, interpreted, context.catalog), context);
+  let key = learned.key;
   refuseDisagreements(body, interpreted, trustedLayout(key), key.id);
   const named = trustedLayout(key);
   const { expect, pinConflict } = expectations(named.known ? interpreted.declared : {}, body.expect, named.pins);
@@ -242,7 +265,7 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
   const circuit = { id: key.id, kind: layout.kind, name: key.entry?.name ?? null, known: key.entry !== undefined, namesFrom: layout.namesFrom };
   const pairingOnly = layout.known
     ? undefined
-    : `this service knows circuit ${key.id} only by its verification key: "valid" means only that the pairing check passed for these public signals; what they mean${Object.keys(interpreted.declared).length > 0 ? ` (and what the proof file states: ${Object.entries(interpreted.declared).slice(0, 4).map(([n, v]) => `${n} = ${v.length > 20 ? `${v.slice(0, 18)}...` : v}`).join(', ')})` : ''} was not checked. To decode and check claims, ${HOW_TO_TRUST.replace(/ to decode and check its claims$/, '')}.`;
+    : `${learned.note ? `${learned.note} ` : ''}this service knows circuit ${key.id} only by its verification key: "valid" means only that the pairing check passed for these public signals; what they mean${Object.keys(interpreted.declared).length > 0 ? ` (and what the proof file states: ${Object.entries(interpreted.declared).slice(0, 4).map(([n, v]) => `${n} = ${v.length > 20 ? `${v.slice(0, 18)}...` : v}`).join(', ')})` : ''} was not checked. To decode and check claims, ${HOW_TO_TRUST.replace(/ to decode and check its claims$/, '')}.`;
   if (pinConflict) {
     return { ...pinConflict, claimsChecked: layout.known, circuit, ...(interpreted.chunked ? { chunks: [] } : {}) };
   }
