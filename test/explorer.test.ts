@@ -305,6 +305,11 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     expect(await page.locator('#verdict-body details.chunk summary').allTextContents()).toEqual(['Chunk 0: valid', 'Chunk 1: valid', 'Chunk 2: valid']);
     expect(await page.locator('#verdict-body .note').textContent()).toMatch(/zkai model verify/);
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'explorer-accuracy.png'), fullPage: true });
+    // The same chunks with the file's total edited (4 records: 4 of 4 would read as 100%), or one chunk repeated: refused.
+    expect((await verifyText(JSON.stringify({ ...accuracyFile, count: 4 }))).title).toBe('Invalid: claim-mismatch');
+    expect(await page.locator('#accuracy-summary').count()).toBe(0);
+    const repeated = { ...accuracyFile, chunks: [0, 1, 2].map((index) => ({ ...accuracyFile.chunks[0]!, index })) };
+    expect((await verifyText(JSON.stringify(repeated))).title).toBe('Invalid: claim-mismatch');
   });
 
   it('takes a proof file dropped on the proof box', async () => {

@@ -4,9 +4,9 @@
  * and attestations, the real verifier worker pool. Every route's success and error paths.
  */
 import { spawn } from 'node:child_process';
-import { readFile, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { copyFile, readdir, readFile, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
@@ -28,7 +28,12 @@ import { attestationListSchema, circuitDetailSchema, circuitListSchema, errorSch
 import { releaseCurves } from '../src/util/curves.ts';
 import { BN254_BASE_FIELD, BN254_SCALAR_FIELD } from '../src/verifier/types.ts';
 import { attestedChain, publishedInference, tinyModel, tinyTestSet, TINY_TEST_SCHEMA, type AttestedChain } from './helpers/chain-attestation.ts';
-import { proveInference, type InferenceProof } from '../src/model/inference.ts';
+import { prepareModelCircuit, proveInference, type InferenceProof } from '../src/model/inference.ts';
+import { inferenceInput, modelCommitment } from '../src/model/circuit-gen.ts';
+import { parseNativeModel } from '../src/model/native.ts';
+import { quantizeModel } from '../src/model/quantize.ts';
+import { devPtauFileName, listDevPtaus } from '../src/setup/dev-ptau.ts';
+import { setupCircuit } from '../src/setup/phase2.ts';
 import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -101,6 +106,14 @@ async function get(server: FastifyInstance, url: string) {
 }
 
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+/** The proving key in a cached key folder, beside its verification key. */
+async function zkeyBeside(vkeyPath: string): Promise<string> {
+  const folder = dirname(vkeyPath);
+  const zkey = (await readdir(folder)).find((name) => name.endsWith('.zkey'));
+  if (!zkey) throw new Error(`no zkey in ${folder}`);
+  return join(folder, zkey);
+}
 
 beforeAll(async () => {
   demo = await getDemoFixture();
@@ -374,9 +387,9 @@ describe('POST /v1/verify', () => {
     expect(conflict.body.fields[0]).toMatchObject({ path: '/expect/count' });
   });
 
-  it('verifies a chunked dataset proof file chunk by chunk, and says what it leaves to zkai data verify', async () => {
+  it('verifies a chunked dataset proof file chunk by chunk, and says what it leaves to the verifier', async () => {
     const { body } = await post(app, chunkedFile);
-    expect(body).toMatchObject({ valid: true, claims: null, circuit: { kind: 'dataset-chunk', known: true }, note: expect.stringMatching(/zkai data verify/) });
+    expect(body).toMatchObject({ valid: true, claims: null, circuit: { kind: 'dataset-chunk', known: true }, note: expect.stringMatching(/compare that root and count with the commitment you trust/) });
     expect(body.chunks).toHaveLength(2);
     expect(body.chunks[1].claims.values).toMatchObject({ count: '1', chunkDepth: '0', chunkSubtrees: '1', policyHash: policy.hash, schemaHash: schema.hash });
     const lying = clone(chunkedFile);
@@ -517,6 +530,38 @@ describe('forged layouts: the service decides what each signal means (issue 14)'
     expect(body.note).toMatch(/what the proof file states: root = .*count = 999.* was not checked/);
   });
 
+  it('checks a chunked file as a whole: chunks in order and once, roots and counts, leaves and the stated total', async () => {
+    // Honest files pass, and the answer says what was checked.
+    const dataset = await post(app, chunkedFile);
+    expect(dataset.body).toMatchObject({ valid: true, note: expect.stringMatching(/chunk roots combine into the root the file states/) });
+    const accuracy = await post(app, accuracyFile);
+    expect(accuracy.body).toMatchObject({ valid: true, note: expect.stringMatching(/leaves rebuild the test set root/) });
+    // One genuine chunk repeated, with totals edited to match: refused.
+    const first = accuracyFile.chunks[0]!;
+    const repeated = await post(app, { ...accuracyFile, count: 6, testSet: { ...accuracyFile.testSet, count: 6, root: '1' }, chunks: [0, 1, 2].map((index) => ({ ...first, index })) });
+    expect(repeated.body).toMatchObject({ valid: false, reason: 'claim-mismatch', detail: expect.stringMatching(/give the root .*, not the test set's 1/) });
+    const sameIndex = await post(app, { ...accuracyFile, chunks: [first, first, first] });
+    expect(sameIndex.body).toMatchObject({ valid: false, detail: 'chunk proofs must come in order, each once: position 1 holds chunk 0' });
+    const datasetRepeated = await post(app, { ...chunkedFile, commitment: { ...chunkedFile.commitment, count: 40 }, chunks: Array.from({ length: 40 }, (_, index) => ({ ...chunkedFile.chunks[0]!, index })) });
+    expect(datasetRepeated.body).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+    expect(datasetRepeated.body.detail).toMatch(/chunk 1 proves 1 records|combine to/);
+    const swapped = await post(app, { ...chunkedFile, chunks: [{ ...chunkedFile.chunks[1]!, index: 0 }, { ...chunkedFile.chunks[0]!, index: 1 }] });
+    expect(swapped.body).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+    // Genuine chunks, a stated total edited (5 records -> 4, so 4 of 4 would read as 100%): refused.
+    const fewer = await post(app, { ...accuracyFile, count: 4 });
+    expect(fewer.body).toMatchObject({ valid: false, reason: 'claim-mismatch', detail: expect.stringMatching(/states 4 records, but its test set has 5/) });
+    const moreCorrect = await post(app, { ...accuracyFile, correct: accuracyFile.correct + 1 });
+    expect(moreCorrect.body).toMatchObject({ valid: false, detail: `the file states ${accuracyFile.correct + 1} correct predictions, but its chunks prove ${accuracyFile.correct}` });
+    const otherRoot = await post(app, { ...chunkedFile, commitment: { ...chunkedFile.commitment, root: '5' } });
+    expect(otherRoot.body).toMatchObject({ valid: false, detail: expect.stringMatching(/not to the published root 5/) });
+  });
+
+  it('refuses a proof file that states one registry twice', async () => {
+    const twice = await post(app, { ...datasetFile, registries: [{ name: 'consent', root: '1' }, { name: 'consent', root: '2' }] });
+    expect(twice.status).toBe(400);
+    expect(twice.body.fields[0]).toMatchObject({ path: '/registries/1/name', message: expect.stringMatching(/"consent" is stated twice/) });
+  });
+
   it('refuses expect names that are not signals, such as constructor, with a 400 (never a 500)', async () => {
     for (const name of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
       const onFile = await post(app, { ...datasetFile, expect: { [name]: '1' } });
@@ -622,6 +667,36 @@ describe('trusted statements (zkai serve --statement)', () => {
     }
   });
 
+  it('applies the pins of the key a proof verifies with, when one compiled circuit has several setups', async () => {
+    // A cache of its own with the test ptau: two setups (beacons) of the tiny model's private-weights circuit.
+    const cacheDir = join(dir, 'two-setups');
+    await mkdir(join(cacheDir, 'ptau'), { recursive: true });
+    const [power, ptau] = [...(await listDevPtaus(resolveCacheDir())).entries()].at(-1)!;
+    await copyFile(ptau, join(cacheDir, 'ptau', devPtauFileName(power)));
+    const { quantized, input } = tinyModel();
+    const prepared = await prepareModelCircuit(quantized, 'private', { cacheDir, weights: 'hashed' });
+    await setupCircuit(prepared.circuit, { cacheDir, beacon: { hashHex: 'ab'.repeat(32), iterationsExp: 10 } });
+    const setups = (await CircuitCatalog.load({ cacheDir })).byCompiledId(prepared.circuit.id);
+    expect(setups).toHaveLength(2);
+    const second = setups[1]!;
+    // The verifier trusts the commitment of the real model on the key that comes second.
+    const path = join(cacheDir, 'statement.json');
+    await writeFile(path, JSON.stringify({ format: 'zkai-statement-v1', kind: 'inference', verificationKey: second.source.path, visibility: 'private', weights: 'hashed', modelCommitment: modelCommitment(quantized, 7n) }));
+    // A dishonest prover proves with other weights (same architecture) and its own salt, on that key.
+    const evil = quantizeModel(parseNativeModel({ format: 'zkai-model-v1', name: 'registry-tiny', input: { size: 2, min: -2, max: 2 }, layers: [{ type: 'dense', weights: [[-1, 0.5], [0.25, -0.75]], bias: [0.125, 0] }, { type: 'argmax' }] }), 4);
+    const made = await pool.prove({ wasmPath: prepared.circuit.wasmPath, zkeyPath: await zkeyBeside(second.source.path) }, inferenceInput(evil, input([1, -1]), 'private', 0n, { visibility: 'hashed', salt: 99n }));
+    const file = { format: 'zkai-inference-proof-v1', model: { name: 'registry-tiny', commitment: made.publicSignals[0] }, visibility: 'private', weights: 'hashed', predicted: Number(made.publicSignals[1]), circuitId: prepared.circuit.id, proof: made.proof, publicSignals: made.publicSignals };
+    const server = await createVerificationServer({ cacheDir, statements: [path], verifier: { workers: 1 }, publicDir: false });
+    try {
+      const byCircuitId = await post(server, file);
+      expect(byCircuitId.body).toMatchObject({ valid: false, reason: 'claim-mismatch', circuit: { id: second.id, namesFrom: 'statement' } });
+      expect(byCircuitId.body.detail).toMatch(/pins/);
+      expect((await post(server, { ...file, circuit: second.id })).body).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses a statement file whose key has another layout, or that is malformed, naming the file', async () => {
     const demoKey = await statementFile('demo-as-dataset', { kind: 'dataset-policy', verificationKey: vkeyPath, schema: 'schema.json', policy: 'policy.json' });
     await expect(CircuitCatalog.load({ statements: [demoKey] })).rejects.toThrow(/demo-as-dataset\.json: the statement describes a dataset policy proof .* with 5 public signals .* but the key .* has 3: it is not this statement's key/);
@@ -701,6 +776,8 @@ describe('serving', () => {
 
   it('`zkai serve` starts on the given port with the given keys and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--host', '127.0.0.1', '--vkey', vkeyPath, '--no-cache-keys', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Listened for from the start, so an early exit is seen (and reported) rather than awaited forever.
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -719,7 +796,6 @@ describe('serving', () => {
       const circuits = (await (await fetch(`${url}/v1/circuits`)).json()) as { circuits: Array<{ id: string }> };
       expect(circuits.circuits[0]!.id).toBe(demoId);
     } finally {
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     }

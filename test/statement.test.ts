@@ -129,6 +129,8 @@ describe('the one proof-file parser', () => {
     expect(() => parseProofFile({ format: 'zkai-inference-proof-v1', model: {}, visibility: 'public', predicted: 1, proof, publicSignals: [] }, 'i.json')).toThrow(/input: a public-input inference proof must carry its input/);
     expect(() => parseProofFile({ format: 'zkai-chunked-dataset-proof-v1', commitment: dataset.commitment, policy: { hash: '1' }, chunkDepth: 0, chunks: [] }, 'c.json')).toThrow(/chunks: must hold at least one chunk proof/);
     expect(() => parseProofFile([], 'x.json')).toThrow(/must be a JSON object/);
+    // One registry stated twice (a reader would see one root, the verifier the other).
+    expect(() => parseProofFile({ ...dataset, registries: [{ name: 'consent', root: '44' }, { name: 'consent', root: '45' }] }, 'd.json')).toThrow(/registries\[1\]\.name: "consent" is stated twice/);
     expect(() => parseProofFile({ ...dataset, visibility: 'hashed', weights: 'secret' }, 'd.json')).not.toThrow();
     expect(() => parseProofFile({ format: 'zkai-inference-proof-v1', model: {}, weights: 'secret', predicted: 1, proof, publicSignals: [] }, 'i.json')).toThrow(/weights: must be one of fixed, hashed/);
   });

@@ -186,24 +186,8 @@ export async function verifyChunkedDataset(
       totals.set(partial.aggregate, entry);
     });
   }
-  // Subtree roots are the nodes at height chunkDepth of the dataset's tree; the rest of that level is zero subtrees.
-  // The last chunk's subtrees past the records are padding: the circuit makes them zero subtrees, and they may reach
-  // past the tree's width, so they are checked and dropped.
-  const width = 2 ** (depth - chunkDepth);
-  const used = Math.ceil(expected.count / 2 ** chunkDepth);
-  const zero = zeroSubtreeRoot(chunkDepth);
-  if (chunkRoots.slice(used).some((root) => root !== zero)) {
-    return { valid: false, reason: 'claim-mismatch', detail: `a subtree past the last record is not empty` };
-  }
-  let level = [...chunkRoots.slice(0, used), ...Array<bigint>(width - used).fill(zero)];
-  while (level.length > 1) {
-    const above: bigint[] = [];
-    for (let i = 0; i < level.length; i += 2) above.push(poseidon2([level[i] as bigint, level[i + 1] as bigint]));
-    level = above;
-  }
-  if (level[0]!.toString() !== expected.root) {
-    return { valid: false, reason: 'claim-mismatch', detail: `the chunk roots combine to ${level[0]}, not to the published root ${expected.root}` };
-  }
+  const combined = combineChunkRoots(chunkRoots, expected.count, chunkDepth, expected.root);
+  if (!combined.valid) return combined;
   for (const [index, aggregate] of policy.aggregates.entries()) {
     if (aggregate.kind === 'UNIQUE') {
       // Each chunk proved its keys strictly increase; across chunks, each last key must be below the next first key.
@@ -219,6 +203,34 @@ export async function verifyChunkedDataset(
     const aggregateTotals = { kind: aggregate.kind, ...sums } as AggregateTotals;
     const verdict = aggregateVerdict(aggregate, aggregateTotals, BigInt(expected.count));
     if (!verdict.ok) return { valid: false, reason: 'claim-mismatch', detail: `aggregate ${verdict.text} fails over all chunks: actual ${verdict.actual}` };
+  }
+  return { valid: true };
+}
+
+/**
+ * Whether the subtree roots of a dataset's chunks, in order, combine into the published root of `count` records:
+ * subtree roots are the nodes at height `chunkDepth` of the dataset's tree, the rest of that level is zero subtrees,
+ * and the last chunk's subtrees past the records (padding, which may reach past the tree's width) must be zero
+ * subtrees.
+ */
+export function combineChunkRoots(chunkRoots: readonly bigint[], count: number, chunkDepth: number, root: string): VerificationResult {
+  const depth = treeDepth(count);
+  if (!Number.isInteger(chunkDepth) || chunkDepth < 0 || chunkDepth > depth) return { valid: false, reason: 'malformed', detail: `chunk depth ${String(chunkDepth)} does not fit a tree of depth ${depth}` };
+  const width = 2 ** (depth - chunkDepth);
+  const used = Math.ceil(count / 2 ** chunkDepth);
+  if (chunkRoots.length < used) return { valid: false, reason: 'claim-mismatch', detail: `${count} records need ${used} subtree roots of 2^${chunkDepth} records, the chunks give ${chunkRoots.length}` };
+  const zero = zeroSubtreeRoot(chunkDepth);
+  if (chunkRoots.slice(used).some((r) => r !== zero)) {
+    return { valid: false, reason: 'claim-mismatch', detail: `a subtree past the last record is not empty` };
+  }
+  let level = [...chunkRoots.slice(0, used), ...Array<bigint>(width - used).fill(zero)];
+  while (level.length > 1) {
+    const above: bigint[] = [];
+    for (let i = 0; i < level.length; i += 2) above.push(poseidon2([level[i] as bigint, level[i + 1] as bigint]));
+    level = above;
+  }
+  if (level[0]!.toString() !== root) {
+    return { valid: false, reason: 'claim-mismatch', detail: `the chunk roots combine to ${level[0]}, not to the published root ${root}` };
   }
   return { valid: true };
 }

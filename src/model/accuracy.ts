@@ -328,6 +328,19 @@ export interface AccuracyVerdict {
 }
 
 /**
+ * Whether the leaves of an accuracy proof's chunks, in order (each chunk's slots, 0 for an unused one), rebuild the
+ * test set's committed root; undefined when they do, else why not.
+ */
+export function testSetRootFromLeaves(leaves: readonly bigint[], testSet: Pick<DatasetCommitment, 'root' | 'depth'>): string | undefined {
+  const size = 2 ** testSet.depth;
+  const padded = leaves.length >= size ? leaves : [...leaves, ...Array<bigint>(size - leaves.length).fill(0n)];
+  if (padded.slice(size).some((leaf) => leaf !== 0n)) return 'a chunk has records past the end of the test set\'s tree';
+  const root = merkleLevels(padded.slice(0, size), testSet.depth).at(-1)![0]!;
+  if (root.toString() !== testSet.root) return `the chunks' records give the root ${root}, not the test set's ${testSet.root}: the proof is about other records`;
+  return undefined;
+}
+
+/**
  * Verify an accuracy proof against what the verifier trusts: the chunk circuit's verification key, the test set's
  * published commitment, the task (recomputed from the public schema, label, features and scale), the model (hash, or
  * commitment for private weights) and the lowest accuracy it accepts. Every chunk proof must be valid with the same
@@ -369,9 +382,8 @@ export async function verifyAccuracy(
     correct += chunkCorrect;
     for (let i = 0; i < samples; i++) leaves[c * samples + i] = BigInt(chunk.publicSignals[names.indexOf(`leaf${i}`)]!);
   }
-  if (leaves.slice(size).some((leaf) => leaf !== 0n)) return fail('root-mismatch', 'a chunk has records past the end of the test set\'s tree');
-  const root = merkleLevels(leaves.slice(0, size), testSet.depth).at(-1)![0]!;
-  if (root.toString() !== testSet.root) return fail('root-mismatch', `the chunks' records give the root ${root}, not the test set's ${testSet.root}: the proof is about other records`);
+  const rebuilt = testSetRootFromLeaves(leaves, testSet);
+  if (rebuilt) return fail('root-mismatch', rebuilt);
   const accuracy = correct / testSet.count;
   const needed = Math.ceil(expected.minAccuracy * testSet.count - 1e-9);
   if (correct < needed) return { valid: false, reason: 'below-threshold', detail: `${correct} of ${testSet.count} correct (${(accuracy * 100).toFixed(2)}%), below the required ${(expected.minAccuracy * 100).toFixed(2)}% (${needed})`, correct, count: testSet.count, accuracy };

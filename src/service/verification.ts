@@ -9,6 +9,8 @@ import { MalformedProofError, ServiceError } from '../errors.ts';
 import type { VerificationKey } from '../verifier/types.ts';
 import { verifyProof, type PairingCheck, type VerificationResult } from '../verifier/verify.ts';
 import { signalNamesOfRegistration, type RegisteredCircuit } from '../chain/registry.ts';
+import { combineChunkRoots } from '../data/chunked.ts';
+import { testSetRootFromLeaves } from '../model/accuracy.ts';
 import type { CatalogEntry, CircuitCatalog } from './catalog.ts';
 import { badRequest, interpretBody, type InterpretedBody, type ProofJob, type VerifyBody } from './proof-files.ts';
 import { decodeClaims, genericSignalNames, type Claims, type ServiceCircuitKind } from './signals.ts';
@@ -243,24 +245,27 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
   if (interpreted.jobs.length > limits.maxChunks) {
     throw badRequest([{ path: '/chunks', message: `holds ${interpreted.jobs.length} chunk proofs; this service verifies at most ${limits.maxChunks} in one request` }], 'verify the file in parts, or start the service with a larger --max-chunks');
   }
-  const learned = await learnFromRegistry(resolveKey(body, interpreted, context.catalog), context);
-  let key = learned.key;
-  refuseDisagreements(body, interpreted, trustedLayout(key), key.id);
-  const named = trustedLayout(key);
-  const { expect, pinConflict } = expectations(named.known ? interpreted.declared : {}, body.expect, named.pins);
-  if (key.alternatives) {
-    // Several setups of the file's circuit are known (one compiled circuit, so one layout): the proof is checked
-    // against the key it verifies with.
+  let resolved = resolveKey(body, interpreted, context.catalog);
+  if (resolved.alternatives) {
+    // Several setups of the file's circuit are known: the key is the one the proof verifies with, chosen by the
+    // pairing check alone; only then are the chosen key's layout, refusals and pins applied (each setup may have a
+    // statement of its own).
     const [firstJob] = interpreted.jobs as [ProofJob];
-    for (const entry of key.alternatives) {
+    for (const entry of resolved.alternatives) {
       const candidate: ResolvedKey = { vkey: entry.vkey, id: entry.id, entry };
-      const verdict = await withinDeadline(deadline, () => deadlineError(limits, 0, interpreted.jobs.length), () => verifyJob(candidate.vkey, firstJob, trustedLayout(candidate), expect, context.pairing));
+      const bare: TrustedLayout = { names: genericSignalNames(entry.vkey.nPublic), known: false, kind: 'generic', pins: {}, namesFrom: null };
+      const verdict = await withinDeadline(deadline, () => deadlineError(limits, 0, interpreted.jobs.length), () => verifyJob(candidate.vkey, firstJob, bare, {}, context.pairing));
       if (verdict.valid) {
-        key = candidate;
+        resolved = candidate;
         break;
       }
     }
   }
+  const learned = await learnFromRegistry(resolved, context);
+  const key = learned.key;
+  refuseDisagreements(body, interpreted, trustedLayout(key), key.id);
+  const named = trustedLayout(key);
+  const { expect, pinConflict } = expectations(named.known ? interpreted.declared : {}, body.expect, named.pins);
   const layout = trustedLayout(key);
   const circuit = { id: key.id, kind: layout.kind, name: key.entry?.name ?? null, known: key.entry !== undefined, namesFrom: layout.namesFrom };
   const pairingOnly = layout.known
@@ -285,18 +290,74 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
     chunks.push(...verdicts);
   }
   const failed = chunks.find((chunk) => !chunk.valid);
-  const what =
-    layout.kind === 'accuracy'
-      ? 'each chunk proof was verified; the test set root rebuilt from the leaves, the total and the accuracy threshold are not checked here: zkai model verify does that'
-      : 'each chunk proof was verified; recombining the chunk roots into the dataset root, the record counts per chunk and the aggregates are not checked here: zkai data verify does that';
+  const whole = failed === undefined && layout.known ? checkChunkedWhole(interpreted, layout) : undefined;
+  const what = chunkedNote(interpreted, layout);
   return {
-    valid: failed === undefined,
-    reason: failed?.reason ?? null,
-    detail: failed ? `chunk ${failed.index}: ${failed.detail ?? failed.reason}` : null,
+    valid: failed === undefined && (whole === undefined || whole.valid),
+    reason: failed?.reason ?? (whole && !whole.valid ? (whole.reason ?? 'claim-mismatch') : null),
+    detail: failed ? `chunk ${failed.index}: ${failed.detail ?? failed.reason}` : whole && !whole.valid ? (whole.detail ?? null) : null,
     claims: null,
     claimsChecked: layout.known,
     circuit,
     chunks,
     note: pairingOnly ? `${pairingOnly} ${what}` : what,
   };
+}
+
+/** What a verdict on chunks covers and what it leaves to the CLI. */
+function chunkedNote(interpreted: InterpretedBody, layout: TrustedLayout): string {
+  const format = interpreted.file?.format;
+  if (layout.known && format === 'zkai-chunked-dataset-proof-v1') {
+    const aggregates = layout.names.some((name) => name.startsWith('aggregate'));
+    return `each chunk proof was verified, in order, with its record count, and the chunk roots combine into the root the file states; compare that root and count with the commitment you trust. ${aggregates ? 'The aggregates need the policy: zkai data verify judges them on the summed partials.' : ''}`.trim();
+  }
+  if (layout.known && format === 'zkai-accuracy-proof-v1') {
+    return 'each chunk proof was verified, in order; the leaves rebuild the test set root the file states and the chunks\' correct predictions add up to its count of correct; whether that test set is one you trust, and the accuracy threshold, are checked by zkai model verify';
+  }
+  return layout.kind === 'accuracy'
+    ? 'each chunk proof was verified; the test set root rebuilt from the leaves, the total and the accuracy threshold are not checked here: zkai model verify does that'
+    : 'each chunk proof was verified; recombining the chunk roots into the dataset root, the record counts per chunk and the aggregates are not checked here: zkai data verify does that';
+}
+
+/**
+ * The checks of a chunked proof file as a whole, on the service's layout, once every chunk proof is valid: the chunks
+ * are in order (no repeat, none missing), a dataset's chunk roots combine into the root the file states with the
+ * record count each chunk must hold, an accuracy file's leaves rebuild its test set root and its stated count of
+ * correct predictions is the chunks' sum. Without this a file could repeat one chunk or state another total.
+ */
+function checkChunkedWhole(interpreted: InterpretedBody, layout: TrustedLayout): VerificationResult | undefined {
+  const file = interpreted.file;
+  const jobs = interpreted.jobs;
+  const misplaced = jobs.findIndex((job, j) => job.index !== j);
+  if (misplaced >= 0) return { valid: false, reason: 'claim-mismatch', detail: `chunk proofs must come in order, each once: position ${misplaced} holds chunk ${jobs[misplaced]!.index}` };
+  const signal = (job: ProofJob, name: string): bigint => BigInt(job.publicSignals[layout.names.indexOf(name)] as string);
+  if (file?.format === 'zkai-chunked-dataset-proof-v1' && layout.kind === 'dataset-chunk') {
+    const { count, root } = file.commitment;
+    const chunkDepth = file.chunkDepth;
+    const subtrees = file.subtreesPerChunk;
+    const size = subtrees * 2 ** chunkDepth;
+    const expectedChunks = Math.ceil(count / size);
+    if (count < 1 || jobs.length !== expectedChunks) return { valid: false, reason: 'claim-mismatch', detail: `${count} records in chunks of ${size} need ${expectedChunks} chunk proofs, the file has ${jobs.length}` };
+    const rootNames = subtrees === 1 ? ['root'] : Array.from({ length: subtrees }, (_, t) => `root${t}`);
+    const roots: bigint[] = [];
+    for (const [j, job] of jobs.entries()) {
+      const records = BigInt(Math.min(size, count - j * size));
+      if (signal(job, 'count') !== records) return { valid: false, reason: 'claim-mismatch', detail: `chunk ${j} proves ${signal(job, 'count')} records, but chunk ${j} of ${count} records in chunks of ${size} holds ${records}` };
+      roots.push(...rootNames.map((name) => signal(job, name)));
+    }
+    return combineChunkRoots(roots, count, chunkDepth, root);
+  }
+  if (file?.format === 'zkai-accuracy-proof-v1' && layout.kind === 'accuracy') {
+    const samples = layout.names.filter((name) => /^leaf\d+$/.test(name)).length;
+    const { testSet } = file;
+    const expectedChunks = Math.ceil(testSet.count / samples);
+    if (jobs.length !== expectedChunks) return { valid: false, reason: 'claim-mismatch', detail: `${testSet.count} test records at ${samples} per chunk need ${expectedChunks} chunk proofs, the file has ${jobs.length}` };
+    if (file.count !== testSet.count) return { valid: false, reason: 'claim-mismatch', detail: `the file states ${file.count} records, but its test set has ${testSet.count}` };
+    const leaves = jobs.flatMap((job) => Array.from({ length: samples }, (_, i) => signal(job, `leaf${i}`)));
+    const rebuilt = testSetRootFromLeaves(leaves, testSet);
+    if (rebuilt) return { valid: false, reason: 'claim-mismatch', detail: rebuilt };
+    const correct = jobs.reduce((sum, job) => sum + signal(job, 'correct'), 0n);
+    if (correct !== BigInt(file.correct)) return { valid: false, reason: 'claim-mismatch', detail: `the file states ${file.correct} correct predictions, but its chunks prove ${correct}` };
+  }
+  return undefined;
 }

@@ -177,7 +177,14 @@ class FieldReader {
   }
 
   registries(): Array<{ name: string; root: string }> {
-    return this.has('registries') ? this.items('registries').map((r) => ({ name: r.text('name'), root: r.decimal('root') })) : [];
+    const list = this.has('registries') ? this.items('registries').map((r) => ({ name: r.text('name'), root: r.decimal('root') })) : [];
+    // Each registry is one public signal: a name stated twice could show a reader one root and the verifier another.
+    const seen = new Set<string>();
+    list.forEach((r, j) => {
+      if (seen.has(r.name)) this.fail(`registries[${j}].name`, `"${r.name}" is stated twice`);
+      seen.add(r.name);
+    });
+    return list;
   }
 
   chunks(): Array<ProofPart & { index: number }> {

@@ -315,7 +315,7 @@ function chunkSummary(result, file) {
     const correct = values.reduce((sum, v) => sum + Number(v.correct ?? 0), 0);
     const first = values[0];
     const total = typeof file?.count === 'number' ? file.count : null;
-    const accuracy = total ? ` Accuracy: ${((100 * correct) / total).toFixed(1)}% (${correct} of the ${total} records the file states; the test set's size and root are checked by zkai model verify, not here).` : '';
+    const accuracy = total ? ` Accuracy: ${((100 * correct) / total).toFixed(1)}% (${correct} of the ${total} records of the test set the file states, whose root the chunks' leaves rebuild; whether that test set is one you trust, and a threshold, are checked by zkai model verify).` : '';
     return el(
       'div',
       { className: 'summary', id: 'accuracy-summary' },
@@ -381,8 +381,9 @@ function renderVerdict(result, file) {
     body.append(el('p', { className: 'muted', id: 'claims-not-decoded' }, pairingOnly ? 'No claim decoded: the service does not know what this circuit\'s signals mean.' : 'The claims could not be decoded (see the reason above).'));
   }
   if (Array.isArray(result.chunks)) {
-    const summary = chunkSummary(result, file);
-    if (summary) body.append(el('h3', {}, result.valid ? 'What it proves' : 'What it claims (not proven)'), summary);
+    // Totals only for a valid file: the service then checked the chunks as a whole (order, roots or leaves, the stated total).
+    const summary = result.valid && result.claimsChecked !== false ? chunkSummary(result, file) : null;
+    if (summary) body.append(el('h3', {}, 'What it proves'), summary);
     body.append(el('h3', {}, `Chunks (${result.chunks.length})`));
     for (const chunk of result.chunks) {
       const state = chunk.valid ? 'valid' : `invalid: ${String(chunk.reason)}`;
