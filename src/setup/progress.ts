@@ -14,17 +14,29 @@ export interface ProgressEvent {
 export type ProgressListener = (event: ProgressEvent) => void;
 
 /**
- * A snarkjs logger that forwards snarkjs's messages as progress events of one stage. snarkjs reports some failures
- * only through `logger.error`, so errors are also collected into `errors` when it is given.
+ * Every logger method snarkjs 0.7 (and the ffjavascript and r1csfile code it runs) may call. `log` is called only by
+ * the powers-of-tau accumulator (`powersoftau_new.js`), once every 100,000 points, so only powers >= 16 reach it; a
+ * logger without it crashes there with "logger.log is not a function".
  */
-export function snarkjsLogger(stage: string, listener: ProgressListener | undefined, errors?: string[]): Logger {
-  const forward = (message: string) => listener?.({ stage, message });
+export const SNARKJS_LOGGER_METHODS = ['log', 'debug', 'info', 'warn', 'error'] as const;
+
+/** A logger with every method snarkjs may call (see {@link SNARKJS_LOGGER_METHODS}). */
+export type SnarkjsLogger = Logger & Record<(typeof SNARKJS_LOGGER_METHODS)[number], (message: string) => void>;
+
+/**
+ * A snarkjs logger that forwards snarkjs's messages as progress events of one stage. It implements every method
+ * snarkjs may call ({@link SNARKJS_LOGGER_METHODS}). snarkjs reports some failures only through `logger.error`, so
+ * errors are also collected into `errors` when it is given.
+ */
+export function snarkjsLogger(stage: string, listener: ProgressListener | undefined, errors?: string[]): SnarkjsLogger {
+  const forward = (message: string) => listener?.({ stage, message: String(message) });
   return {
+    log: forward,
     debug: forward,
     info: forward,
     warn: forward,
     error: (message: string) => {
-      errors?.push(message);
+      errors?.push(String(message));
       forward(message);
     },
   };
