@@ -90,14 +90,17 @@ describe('trusted setup', () => {
     await expect(setupCircuit(circuit, { beacon: { hashHex: 'xyz', iterationsExp: 10 }, force: true })).rejects.toThrow(/beacon hash must be/);
   });
 
-  it('rejects a file posing as a Hermez ptau whose blake2b-512 does not match the published table', async () => {
+  it('labels a file posing as a Hermez ptau DEVELOPMENT (its blake2b-512 is not the published one), and refuses it when production is required', async () => {
     const circuit = await compileCircuit(testCircuit('multiplier.circom'));
     const dev = await findDevPtau(resolveCacheDir(), 2);
     const fake = join(scratch, HERMEZ_PTAU.get(8)!.fileName);
     await copyFile(dev!.path, fake);
-    const error = await setupCircuit(circuit, { ptauPath: fake }).catch((e: unknown) => e);
+    const keys = await setupCircuit(circuit, { ptauPath: fake });
+    expect(keys.ptau).toMatchObject({ trust: 'development', developmentOnly: true, hermezVerified: false });
+    expect(keys.ptau.trustReason).toMatch(/named the published powersOfTau28_hez_final_08\.ptau, but its blake2b-512 [0-9a-f]{16}\.\.\. is not the published d6a8fb3a04feb600\.\.\./);
+    const error = await setupCircuit(circuit, { ptauPath: fake, requireProductionPtau: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SetupError);
-    expect((error as Error).message).toMatch(/blake2b-512 does not match the published hash of powersOfTau28_hez_final_08\.ptau/);
+    expect((error as Error).message).toMatch(/a production ptau is required, and this one is DEVELOPMENT-ONLY: it is named the published powersOfTau28_hez_final_08\.ptau/);
   });
 
   it('rejects a ptau that is not prepared for phase 2, and a file that is not a ptau', async () => {

@@ -11,6 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveCacheDir } from '../cache/cache-dir.ts';
 import { defaultPoolShape } from '../prover/pool.ts';
+import { entryStillValid, readPtauHashCache } from '../setup/ptau-hash-cache.ts';
+import { classifyPtau, PINNED_CEREMONY_PTAU } from '../setup/ptau-trust.ts';
 import { emit, type GlobalFlags } from './output.ts';
 
 /** The outcome of one check. */
@@ -119,6 +121,53 @@ async function subfolder(cacheDir: string, name: string): Promise<{ entries: str
   }
 }
 
+/**
+ * The ptau files zkai knows: the development ones it generated (`dev-pot<power>.ptau`), other `.ptau` files in the
+ * cache folder, and every ptau whose hash it remembers (files used with --ptau). Trust is decided as setup decides it:
+ * PRODUCTION only when the file's blake2b-512 is in the pinned table of published ceremony files, DEVELOPMENT
+ * otherwise, whatever the name. A remembered file that changed since is listed as such (it is hashed again on its
+ * next use).
+ */
+async function checkPtau(cacheDir: string, entries: string[]): Promise<DoctorCheck> {
+  // Development ptau files are named dev-pot<power>.ptau (src/setup/dev-ptau.ts); other .ptau files are listed too.
+  const dev = entries.flatMap((name) => {
+    const match = /^dev-pot(\d+)\.ptau$/.exec(name);
+    return match ? [Number(match[1])] : [];
+  }).sort((a, b) => a - b);
+  const others = entries.filter((name) => name.endsWith('.ptau') && !/^dev-pot\d+\.ptau$/.test(name));
+  const files: Array<{ path: string; trust: 'production' | 'development' | 'changed since checked'; ceremonyFile?: string }> = [];
+  const problems: string[] = [];
+  for (const name of others) {
+    const path = join(cacheDir, 'ptau', name);
+    try {
+      const info = await classifyPtau(path, { cacheDir });
+      files.push({ path: info.path, trust: info.trust, ...(info.ceremony ? { ceremonyFile: info.ceremony.fileName } : {}) });
+    } catch (error) {
+      problems.push(`${name}: ${errorText(error)}`);
+    }
+  }
+  for (const [path, entry] of await readPtauHashCache(cacheDir)) {
+    if (files.some((file) => file.path === path) || /\/dev-pot\d+\.ptau$/.test(path)) continue;
+    const ceremony = PINNED_CEREMONY_PTAU.find((pinned) => pinned.blake2b512 === entry.blake2b512);
+    if (!(await entryStillValid(path, entry))) files.push({ path, trust: 'changed since checked' });
+    else files.push({ path, trust: ceremony ? 'production' : 'development', ...(ceremony ? { ceremonyFile: ceremony.fileName } : {}) });
+  }
+  const describe = (file: (typeof files)[number]) =>
+    file.trust === 'production' ? `${file.path} (PRODUCTION: ${file.ceremonyFile})` : file.trust === 'development' ? `${file.path} (DEVELOPMENT-ONLY)` : `${file.path} (changed since its hash was checked; checked again on next use)`;
+  const parts = [
+    dev.length > 0
+      ? `development ptau powers ${dev.map((p) => `2^${p}`).join(', ')} (DEVELOPMENT-ONLY; the largest serves circuits below ${(2 ** Math.max(...dev)).toLocaleString('en-US')} constraints + public signals)`
+      : 'no development ptau cached: the first setup generates one (2^14 takes about 5 min on 2 cores), or pass --ptau FILE',
+  ];
+  if (files.length > 0) parts.push(`ptau files checked by hash: ${files.map(describe).join(', ')}`);
+  if (!files.some((file) => file.trust === 'production')) parts.push('no PRODUCTION ptau (a published ceremony file whose blake2b-512 is pinned) seen yet');
+  const data = { powers: dev, others, files, pinnedCeremonyFiles: PINNED_CEREMONY_PTAU.length };
+  if (problems.length > 0) {
+    return { name: 'ptau', status: 'warn', detail: `${parts.join('; ')}; cannot check: ${problems.join('; ')}`, hint: 'remove or replace the unreadable ptau files in the cache folder', data };
+  }
+  return { name: 'ptau', status: 'ok', detail: parts.join('; '), data };
+}
+
 /** The cache folder: a writable folder (or one that can be created), its size, its circuits and keys. */
 async function checkCache(cacheDir: string): Promise<{ cache: DoctorCheck; ptau: DoctorCheck }> {
   const ptauUnknown = (why: string): DoctorCheck => ({ name: 'ptau', status: 'warn', detail: `cached ptau files not known: ${why}`, hint: 'fix the cache folder first' });
@@ -173,20 +222,7 @@ async function checkCache(cacheDir: string): Promise<{ cache: DoctorCheck; ptau:
   else if (problems.length > 0) cache = { name: 'cache', status: 'fail', detail: `${summary}; ${problems.join('; ')}`, hint: `remove what is in the way, or choose another folder with --cache-dir DIR`, data };
   else cache = { name: 'cache', status: 'ok', detail: `${summary}; writable`, data };
 
-  let ptau: DoctorCheck;
-  if ('problem' in ptauDir) ptau = ptauUnknown(ptauDir.problem);
-  else {
-    // Development ptau files are named dev-pot<power>.ptau (src/setup/dev-ptau.ts); other .ptau files are listed too.
-    const dev = ptauDir.entries.flatMap((name) => {
-      const match = /^dev-pot(\d+)\.ptau$/.exec(name);
-      return match ? [Number(match[1])] : [];
-    }).sort((a, b) => a - b);
-    const others = ptauDir.entries.filter((name) => name.endsWith('.ptau') && !/^dev-pot\d+\.ptau$/.test(name));
-    const detail = dev.length > 0
-      ? `development ptau powers ${dev.map((p) => `2^${p}`).join(', ')} (DEVELOPMENT-ONLY; the largest serves circuits below ${(2 ** Math.max(...dev)).toLocaleString('en-US')} constraints + public signals)`
-      : 'no development ptau cached: the first setup generates one (2^14 takes about 5 min on 2 cores), or pass --ptau FILE';
-    ptau = { name: 'ptau', status: 'ok', detail: `${detail}${others.length > 0 ? `; other ptau files: ${others.join(', ')}` : ''}`, data: { powers: dev, others } };
-  }
+  const ptau = 'problem' in ptauDir ? ptauUnknown(ptauDir.problem) : await checkPtau(cacheDir, ptauDir.entries);
   return { cache, ptau };
 }
 

@@ -10,10 +10,14 @@ import { rename } from 'node:fs/promises';
 import { MAX_PTAU_POWER } from './power.ts';
 import { snarkjsLogger, type ProgressListener } from './progress.ts';
 
-/** Printed whenever a development ptau is made or used. */
+/**
+ * Printed whenever a development ptau is made or used: any ptau whose blake2b-512 is not in the pinned table of
+ * published ceremony files (`ptau-trust.ts`), whatever its name or size, including the ones zkai generates.
+ */
 export const DEV_PTAU_WARNING =
-  'DEVELOPMENT-ONLY powers of tau: generated on this machine by a single party, so whoever ran it could forge proofs. ' +
-  'Never use it in production: pass --ptau with a Perpetual Powers of Tau file (for example powersOfTau28_hez_final_XX.ptau).';
+  'DEVELOPMENT-ONLY powers of tau: not a published ceremony file (its blake2b-512 is not in the pinned table), for example one ' +
+  'generated on this machine by a single party, so whoever made it could forge proofs. Never use it in production: pass ' +
+  '--ptau with a published ceremony file zkai recognises by its hash (powersOfTau28_hez_final_XX.ptau, powers 8 to 28).';
 
 const DEV_PTAU_PATTERN = /^dev-pot(\d+)\.ptau$/;
 

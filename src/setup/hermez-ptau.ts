@@ -1,17 +1,30 @@
 /**
- * blake2b-512 hashes of the Polygon Hermez "powersOfTau28_hez_final_XX.ptau" files (Perpetual Powers of Tau with
- * 54 contributions and a final beacon, prepared for phase 2).
+ * blake2b-512 hashes of the Polygon Hermez "powersOfTau28_hez_final_XX.ptau" files: the Perpetual Powers of Tau
+ * (contributions 1 to 54) with a final beacon, prepared for phase 2 and truncated to each power.
  *
- * Source: the table in the snarkjs README, section "7. Prepare phase 2"
- * (https://github.com/iden3/snarkjs#7-prepare-phase-2). Checked against two independent public copies of that
- * table when this file was written; sizes are the published file sizes in bytes.
+ * Source of the hashes: repository iden3/snarkjs, file README.md, section "7. Prepare phase 2", the table under
+ * "Prepared (phase2) Ptau files for bn128 with 54 contributions and a beacon"
+ * (https://github.com/iden3/snarkjs#7-prepare-phase-2; the same table ships in node_modules/snarkjs/README.md of
+ * snarkjs 0.7.6, which test/ptau-trust.test.ts compares with this one, hash by hash). That table lists powers 8 to 28
+ * only, so the smaller Hermez files are not pinned. The sizes (bytes) are not in that table; they agree with an
+ * independent public copy of it and are only used in messages, never to decide trust.
  */
 export interface HermezPtau {
   power: number;
   fileName: string;
   blake2b512: string;
   size: number;
+  /** Where snarkjs's README links the file. */
+  downloadUrl: string;
 }
+
+/** Where the hashes of {@link HERMEZ_PTAU} were published. */
+export const HERMEZ_PTAU_SOURCE = {
+  repository: 'iden3/snarkjs',
+  file: 'README.md',
+  section: '7. Prepare phase 2',
+  url: 'https://github.com/iden3/snarkjs#7-prepare-phase-2',
+} as const;
 
 const RAW: ReadonlyArray<[number, string, number]> = [
   [8, 'd6a8fb3a04feb600096c3b791f936a578c4e664d262e4aa24beed1b7a9a96aa5eb72864d628db247e9293384b74b36ffb52ca8d148d6e1b8b51e279fdf57b583', 378008],
@@ -38,20 +51,9 @@ const RAW: ReadonlyArray<[number, string, number]> = [
 ];
 
 /** The published Hermez ptau files, by power. */
-export const HERMEZ_PTAU: ReadonlyMap<number, HermezPtau> = new Map(
-  RAW.map(([power, blake2b512, size]) => [
-    power,
-    { power, blake2b512, size, fileName: power === 28 ? 'powersOfTau28_hez_final.ptau' : `powersOfTau28_hez_final_${String(power).padStart(2, '0')}.ptau` },
-  ]),
-);
+export const HERMEZ_PTAU: ReadonlyMap<number, HermezPtau> = new Map(RAW.map(([power, blake2b512, size]) => [power, hermezEntry(power, blake2b512, size)]));
 
-/**
- * Is this file meant to be a published Hermez ptau? Yes when its name is a Hermez name, or when its size equals the
- * published size for its power (a renamed copy). Such a file must match the published hash.
- */
-export function hermezCandidate(fileName: string, size: number, power: number): HermezPtau | undefined {
-  const byName = [...HERMEZ_PTAU.values()].find((entry) => entry.fileName === fileName);
-  if (byName) return byName;
-  const byPower = HERMEZ_PTAU.get(power);
-  return byPower && byPower.size === size ? byPower : undefined;
+function hermezEntry(power: number, blake2b512: string, size: number): HermezPtau {
+  const fileName = power === 28 ? 'powersOfTau28_hez_final.ptau' : `powersOfTau28_hez_final_${String(power).padStart(2, '0')}.ptau`;
+  return { power, blake2b512, size, fileName, downloadUrl: `https://storage.googleapis.com/zkevm/ptau/${fileName}` };
 }

@@ -8,9 +8,9 @@ import { SetupError } from '../errors.ts';
 import { publishDirectory, writeFileAtomic } from '../util/atomic-fs.ts';
 import { resolveCacheDir } from '../cache/cache-dir.ts';
 import { DEV_PTAU_WARNING, ensureDevPtau } from './dev-ptau.ts';
-import { hermezCandidate } from './hermez-ptau.ts';
 import { requiredPtauPower } from './power.ts';
-import { blake2b512File, readPtauHeader } from './ptau-file.ts';
+import { readPtauHeader } from './ptau-file.ts';
+import { classifyPtau, type PtauTrust } from './ptau-trust.ts';
 import { snarkjsLogger, type ProgressListener } from './progress.ts';
 import { sha256Parts } from '../util/hash.ts';
 
@@ -25,7 +25,29 @@ export interface SetupOptions {
   verify?: boolean;
   /** Ignore a cached key pair and set up again. */
   force?: boolean;
+  /**
+   * Refuse a DEVELOPMENT ptau (one whose blake2b-512 is not in the pinned table of published ceremony files) instead
+   * of labelling it: for keys that must be usable in production.
+   */
+  requireProductionPtau?: boolean;
   onProgress?: ProgressListener;
+}
+
+/** The ptau a key pair was made with, and how far it can be trusted. */
+export interface KeysPtau {
+  path: string;
+  power: number;
+  /** True unless {@link KeysPtau.trust} is `production`: true for every ptau not in the pinned table. */
+  developmentOnly: boolean;
+  /** True when the ptau is one of the published Hermez files (its hash matched the pinned table). */
+  hermezVerified: boolean;
+  /** `production` only when the ptau's blake2b-512 is in the pinned table of published ceremony files. */
+  trust: PtauTrust;
+  blake2b512: string;
+  /** For a production ptau: the published file it is, and where its hash was published. */
+  ceremony?: { family: string; fileName: string; source: string };
+  /** Why it is production or development, in one sentence. */
+  trustReason: string;
 }
 
 /** The proving and verification keys of a circuit. */
@@ -35,8 +57,8 @@ export interface CircuitKeys {
   zkeyPath: string;
   vkeyPath: string;
   vkey: Record<string, unknown>;
-  /** The ptau used, and whether it is a development one. */
-  ptau: { path: string; power: number; developmentOnly: boolean; hermezVerified: boolean };
+  /** The ptau used, and whether it is a production (pinned ceremony) or a development one: checked on every call. */
+  ptau: KeysPtau;
   /** The power the circuit needs, by snarkjs's rule. */
   requiredPower: number;
   /** True when the keys came from the cache. */
@@ -71,8 +93,8 @@ async function ptauFingerprint(path: string): Promise<string> {
   }
 }
 
-/** Check a user-supplied ptau: big enough, prepared for phase 2, and, for a published Hermez file, its hash. */
-async function checkUserPtau(path: string, requiredPower: number, onProgress?: ProgressListener): Promise<CircuitKeys['ptau']> {
+/** Check a user-supplied ptau before use: big enough and prepared for phase 2. Its trust is decided by its hash. */
+async function checkUserPtau(path: string, requiredPower: number): Promise<{ path: string; power: number }> {
   const header = await readPtauHeader(path);
   if (header.power < requiredPower) {
     throw new SetupError(
@@ -85,20 +107,72 @@ async function checkUserPtau(path: string, requiredPower: number, onProgress?: P
       hint: 'run `snarkjs powersoftau prepare phase2 in.ptau out.ptau`, or use a *_final ptau',
     });
   }
-  const hermez = hermezCandidate(basename(path), header.size, header.power);
-  let hermezVerified = false;
-  if (hermez) {
-    onProgress?.({ stage: 'ptau', message: `checking blake2b-512 of ${basename(path)} against the published Hermez table` });
-    const actual = await blake2b512File(path);
-    if (actual !== hermez.blake2b512) {
-      throw new SetupError(
-        `${path}: blake2b-512 does not match the published hash of ${hermez.fileName}\n  expected ${hermez.blake2b512}\n  actual   ${actual}`,
-        { hint: 'the file is corrupt or not the published one; download it again' },
-      );
-    }
-    hermezVerified = true;
+  return { path: resolve(path), power: header.power };
+}
+
+/**
+ * The trust of the ptau about to be used, from its blake2b-512 (cached by file identity): PRODUCTION only for a file
+ * in the pinned table of published ceremony files, DEVELOPMENT otherwise, said in the progress output either way.
+ */
+async function ptauWithTrust(
+  ptau: { path: string; power: number },
+  options: { cacheDir: string; requireProduction: boolean; onProgress: ProgressListener | undefined; generated?: { fresh: boolean } },
+): Promise<KeysPtau> {
+  const info = await classifyPtau(ptau.path, { cacheDir: options.cacheDir, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  const production = info.trust === 'production';
+  const result: KeysPtau = {
+    path: ptau.path,
+    power: ptau.power,
+    developmentOnly: !production,
+    hermezVerified: info.ceremony?.family === 'hermez',
+    trust: info.trust,
+    blake2b512: info.blake2b512,
+    ...(info.ceremony ? { ceremony: { family: info.ceremony.family, fileName: info.ceremony.fileName, source: info.ceremony.source } } : {}),
+    trustReason: info.reason,
+  };
+  const name = basename(ptau.path);
+  if (production) {
+    options.onProgress?.({ stage: 'ptau', message: `${name}: PRODUCTION ptau: ${info.reason}` });
+  } else if (options.requireProduction) {
+    throw new SetupError(`${ptau.path}: a production ptau is required, and this one is DEVELOPMENT-ONLY: ${info.reason}`, {
+      hint: 'use a published ceremony file zkai pins by hash: powersOfTau28_hez_final_XX.ptau (powers 8 to 28) from the snarkjs README',
+    });
+  } else if (options.generated) {
+    options.onProgress?.({ stage: 'ptau', message: `${options.generated.fresh ? 'generated' : 'using cached'} ${name}. ${DEV_PTAU_WARNING}` });
+  } else {
+    options.onProgress?.({ stage: 'ptau', message: `${name}: DEVELOPMENT-ONLY ptau: ${info.reason}. ${DEV_PTAU_WARNING}` });
   }
-  return { path: resolve(path), power: header.power, developmentOnly: false, hermezVerified };
+  return result;
+}
+
+/**
+ * Whether cached keys (found by the ptau's cheap fingerprint) were made from this very ptau. Their metadata records
+ * the ptau's blake2b-512; another hash means another file with the same size and the same first and last MiB. Keys
+ * from before the hash was recorded are reused only with a development ptau, which claims nothing, so keys labelled
+ * PRODUCTION are always made from the pinned file itself.
+ */
+async function cachedKeysMatchPtau(metaPath: string, ptau: KeysPtau): Promise<boolean> {
+  let recorded: Partial<KeysPtau> | undefined;
+  try {
+    recorded = (JSON.parse(await readFile(metaPath, 'utf8')) as KeysMeta).ptau as Partial<KeysPtau> | undefined;
+  } catch {
+    return false;
+  }
+  if (typeof recorded?.blake2b512 === 'string') return recorded.blake2b512 === ptau.blake2b512;
+  return ptau.trust === 'development';
+}
+
+/** Keep the keys' metadata in step with what the ptau is now (an older zkai, or a changed file, may have said otherwise). */
+async function refreshMetaPtau(metaPath: string, ptau: KeysPtau): Promise<void> {
+  let meta: KeysMeta;
+  try {
+    meta = JSON.parse(await readFile(metaPath, 'utf8')) as KeysMeta;
+  } catch {
+    return;
+  }
+  const recorded = meta.ptau as Partial<KeysPtau> | undefined;
+  if (recorded?.trust === ptau.trust && recorded.blake2b512 === ptau.blake2b512 && recorded.developmentOnly === ptau.developmentOnly) return;
+  await writeFileAtomic(metaPath, JSON.stringify({ ...meta, ptau }, null, 2));
 }
 
 /**
@@ -112,14 +186,20 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
   const requiredPower = requiredPtauPower(circuit.info);
   const timings = { ptauSeconds: 0, setupSeconds: 0, contributeSeconds: 0, verifySeconds: 0 };
 
-  let ptau: CircuitKeys['ptau'];
+  // The ptau's trust is decided from its hash on every call, cached keys or not.
+  let ptau: KeysPtau;
+  const trustOptions = { cacheDir, requireProduction: options.requireProductionPtau === true, onProgress };
   if (options.ptauPath) {
-    ptau = await checkUserPtau(options.ptauPath, requiredPower, onProgress);
+    ptau = await ptauWithTrust(await checkUserPtau(options.ptauPath, requiredPower), trustOptions);
   } else {
+    if (options.requireProductionPtau) {
+      throw new SetupError('a production ptau is required, and none was given', {
+        hint: 'pass --ptau with a published ceremony file zkai pins by hash: powersOfTau28_hez_final_XX.ptau (powers 8 to 28) from the snarkjs README',
+      });
+    }
     const dev = await ensureDevPtau(cacheDir, requiredPower, onProgress);
     timings.ptauSeconds = dev.seconds;
-    ptau = { path: dev.path, power: dev.power, developmentOnly: true, hermezVerified: false };
-    onProgress?.({ stage: 'ptau', message: `${dev.generated ? 'generated' : 'using cached'} ${basename(dev.path)}. ${DEV_PTAU_WARNING}` });
+    ptau = await ptauWithTrust(dev, { ...trustOptions, generated: { fresh: dev.generated } });
   }
 
   const keyId = sha256Parts([
@@ -133,8 +213,13 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
   const vkeyPath = join(dir, 'verification_key.json');
   const metaPath = join(dir, 'meta.json');
 
-  if (!options.force && existsSync(metaPath) && existsSync(zkeyPath) && existsSync(vkeyPath)) {
+  const found = !options.force && existsSync(metaPath) && existsSync(zkeyPath) && existsSync(vkeyPath);
+  // Keys cached for another file with the same fingerprint are made again (and replace them) rather than served.
+  const stale = found && !(await cachedKeysMatchPtau(metaPath, ptau));
+  if (stale) onProgress?.({ stage: 'zkey:new', message: `the cached keys in ${dir} were not made from ${basename(ptau.path)} (another blake2b-512); making them again` });
+  if (found && !stale) {
     const vkey = JSON.parse(await readFile(vkeyPath, 'utf8')) as Record<string, unknown>;
+    await refreshMetaPtau(metaPath, ptau);
     let verified = false;
     if (options.verify) {
       const started = Date.now();
@@ -190,7 +275,7 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
     }
     const meta: KeysMeta = { circuitId: circuit.id, ptau, requiredPower, ...(options.beacon ? { beacon: options.beacon } : {}), createdAt: new Date().toISOString() };
     await writeFileAtomic(join(buildDir, 'meta.json'), JSON.stringify(meta, null, 2));
-    if (options.force) await rm(dir, { recursive: true, force: true });
+    if (options.force || stale) await rm(dir, { recursive: true, force: true });
     await publishDirectory(buildDir, dir);
     const finalVkey = JSON.parse(await readFile(vkeyPath, 'utf8')) as Record<string, unknown>;
     return { dir, zkeyPath, vkeyPath, vkey: finalVkey, ptau, requiredPower, cached: false, timings, verified };
