@@ -3,6 +3,9 @@
  * registry's registrations read back as names. Pure functions: no proof is made here (the service, CLI and registry
  * tests run them on real proofs).
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chunkSignalNames, datasetSignalNames } from '../src/data/circuit-gen.ts';
 import { parsePolicy } from '../src/data/policy.ts';
@@ -21,6 +24,7 @@ import {
   statedClaims,
   statementPins,
   statementSignalNames,
+  loadStatementFile,
   STATEMENT_KINDS,
   type Statement,
 } from '../src/statement/index.ts';
@@ -133,5 +137,29 @@ describe('the one proof-file parser', () => {
     expect(() => parseProofFile({ ...dataset, registries: [{ name: 'consent', root: '44' }, { name: 'consent', root: '45' }] }, 'd.json')).toThrow(/registries\[1\]\.name: "consent" is stated twice/);
     expect(() => parseProofFile({ ...dataset, visibility: 'hashed', weights: 'secret' }, 'd.json')).not.toThrow();
     expect(() => parseProofFile({ format: 'zkai-inference-proof-v1', model: {}, weights: 'secret', predicted: 1, proof, publicSignals: [] }, 'i.json')).toThrow(/weights: must be one of fixed, hashed/);
+  });
+});
+
+describe('statement files', () => {
+  it('pin the registry roots the verifier names, and refuse a policy registry left without one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zkai-statement-'));
+    try {
+      await writeFile(join(dir, 'schema.json'), JSON.stringify(schema.spec));
+      await writeFile(join(dir, 'policy.json'), JSON.stringify(policy.spec));
+      const write = async (name: string, fields: Record<string, unknown>) => {
+        const path = join(dir, name);
+        await writeFile(path, JSON.stringify({ format: 'zkai-statement-v1', kind: 'dataset-policy', verificationKey: 'vk.json', schema: 'schema.json', policy: 'policy.json', ...fields }));
+        return path;
+      };
+      const loaded = await loadStatementFile(await write('ok.json', { registries: { consent: '111', optout: '222' } }));
+      expect(loaded.verificationKeyPath).toBe(join(dir, 'vk.json'));
+      expect(statementPins(loaded.statement)).toEqual({ policyHash: policy.hash, schemaHash: schema.hash, 'registry.consent': '111', 'registry.optout': '222' });
+      await expect(loadStatementFile(await write('missing.json', { registries: { consent: '111' } }))).rejects.toThrow(/missing\.json: "registries" does not fit the policy: .*"optout".*say which root you trust/);
+      await expect(loadStatementFile(await write('none.json', {}))).rejects.toThrow(/"registries" does not fit the policy/);
+      await expect(loadStatementFile(await write('extra.json', { registries: { consent: '1', optout: '2', other: '3' } }))).rejects.toThrow(/does not use registry "other"/);
+      await expect(loadStatementFile(await write('number.json', { registries: { consent: 1, optout: '2' } }))).rejects.toThrow(/"registries" must map each registry/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

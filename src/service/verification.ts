@@ -274,9 +274,11 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
   if (pinConflict) {
     return { ...pinConflict, claimsChecked: layout.known, circuit, ...(interpreted.chunked ? { chunks: [] } : {}) };
   }
+  const registryNote = unpinnedRegistries(layout, interpreted.jobs[0] as ProofJob);
   if (!interpreted.chunked) {
     const verdict = await withinDeadline(deadline, () => deadlineError(limits, 0, 1), () => verifyJob(key.vkey, interpreted.jobs[0] as ProofJob, layout, expect, context.pairing));
-    return { ...verdict, claimsChecked: layout.known, circuit, ...(pairingOnly ? { note: pairingOnly } : {}) };
+    const note = [pairingOnly, registryNote].filter(Boolean).join(' ');
+    return { ...verdict, claimsChecked: layout.known, circuit, ...(note ? { note } : {}) };
   }
   // Chunks go to the pool a few at a time: enough to keep every worker busy, never enough to fill its queue.
   const chunks: Array<ProofVerdict & { index: number }> = [];
@@ -300,8 +302,21 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
     claimsChecked: layout.known,
     circuit,
     chunks,
-    note: pairingOnly ? `${pairingOnly} ${what}` : what,
+    note: [pairingOnly, what, registryNote].filter(Boolean).join(' '),
   };
+}
+
+/**
+ * A note on registry roots the service does not pin: a registry root is a public input the prover chooses (it can
+ * prove "every id is in the consent list" against a list of its own), so a verdict means something only against a
+ * root the verifier trusts.
+ */
+function unpinnedRegistries(layout: TrustedLayout, job: ProofJob | undefined): string | undefined {
+  if (!layout.known) return undefined;
+  const free = layout.names.map((name, i) => ({ name, i })).filter(({ name }) => name.startsWith('registry.') && !Object.hasOwn(layout.pins, name));
+  if (free.length === 0) return undefined;
+  const list = free.map(({ name, i }) => `${name} = ${job?.publicSignals[i] ?? '?'}`).join(', ');
+  return `The registry roots (${list}) are the ones the proof was made against, chosen by the prover: compare them with the roots you trust (a statement file can pin them: "registries").`;
 }
 
 /** What a verdict on chunks covers and what it leaves to the CLI. */

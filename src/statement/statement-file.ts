@@ -12,6 +12,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { InputFileError } from '../errors.ts';
+import { trustedRegistryRoots } from '../data/dataset-proof.ts';
 import { loadPolicy } from '../data/policy.ts';
 import { loadSchema } from '../data/schema.ts';
 import { accuracyTask } from '../model/accuracy.ts';
@@ -95,10 +96,21 @@ export async function loadStatementFile(path: string): Promise<TrustedStatement>
     case 'dataset-chunk': {
       const schema = await loadSchema(file('schema'));
       const policy = await loadPolicy(file('policy'), schema);
+      // A registry root is a public input the prover chooses: the verifier names the root it trusts for each one.
+      const given = spec.registries ?? {};
+      if (typeof given !== 'object' || given === null || Array.isArray(given) || Object.values(given).some((root) => typeof root !== 'string' || !DECIMAL.test(root))) {
+        fail('registries', 'must map each registry the policy checks to the root you trust (a decimal string): {"consent": "123..."}');
+      }
+      let roots: Record<string, string>;
+      try {
+        roots = Object.fromEntries(trustedRegistryRoots(policy, new Map(Object.entries(given as Record<string, string>))).map((r) => [r.name, r.root]));
+      } catch (error) {
+        return fail('registries', `does not fit the policy: ${error instanceof Error ? error.message : String(error)}`);
+      }
       statement =
         kind === 'dataset-policy'
-          ? datasetStatement(schema, policy)
-          : datasetChunkStatement(schema, policy, { subtrees: integer('subtreesPerChunk', 1, 4096), ...(optional('chunkDepth') ? { chunkDepth: integer('chunkDepth', 0, 64) } : {}) });
+          ? datasetStatement(schema, policy, roots)
+          : datasetChunkStatement(schema, policy, { subtrees: integer('subtreesPerChunk', 1, 4096), ...(optional('chunkDepth') ? { chunkDepth: integer('chunkDepth', 0, 64) } : {}) }, roots);
       break;
     }
     case 'inclusion': {

@@ -25,6 +25,8 @@ export interface DatasetPolicyStatement {
   policyHash: string;
   /** The policy's registries, in its order (each root is a public signal). */
   registries: readonly string[];
+  /** The registry roots the verifier trusts, by registry name (pinned when given). */
+  registryRoots?: Readonly<Record<string, string>>;
 }
 
 /** One chunk of a dataset satisfies a policy's rules and publishes its subtree roots and aggregate partials. */
@@ -33,6 +35,8 @@ export interface DatasetChunkStatement {
   schemaHash: string;
   policyHash: string;
   registries: readonly string[];
+  /** The registry roots the verifier trusts, by registry name (pinned when given). */
+  registryRoots?: Readonly<Record<string, string>>;
   /** Partial names (`aggregate<i>.<name>`), from the policy's aggregates. */
   partials: readonly string[];
   /** Subtrees per chunk (public signals `root`, or `root0..root<k-1>`). */
@@ -82,17 +86,18 @@ export interface CircuitStatement {
 export type Statement = DatasetPolicyStatement | DatasetChunkStatement | InclusionStatement | InferenceStatement | AccuracyStatement | CircuitStatement;
 
 /** The statement of a whole-dataset policy circuit, from the schema and policy the verifier trusts. */
-export function datasetStatement(schema: Pick<Schema, 'hash'>, policy: Pick<Policy, 'hash' | 'registries'>): DatasetPolicyStatement {
-  return { kind: 'dataset-policy', schemaHash: schema.hash, policyHash: policy.hash, registries: policy.registries.map((r) => r.name) };
+export function datasetStatement(schema: Pick<Schema, 'hash'>, policy: Pick<Policy, 'hash' | 'registries'>, registryRoots?: Readonly<Record<string, string>>): DatasetPolicyStatement {
+  return { kind: 'dataset-policy', schemaHash: schema.hash, policyHash: policy.hash, registries: policy.registries.map((r) => r.name), ...(registryRoots ? { registryRoots } : {}) };
 }
 
 /** The statement of a dataset chunk circuit with `subtrees` subtrees per chunk (and, when known, its chunk depth). */
-export function datasetChunkStatement(schema: Pick<Schema, 'hash'>, policy: Policy, shape: { subtrees: number; chunkDepth?: number }): DatasetChunkStatement {
+export function datasetChunkStatement(schema: Pick<Schema, 'hash'>, policy: Policy, shape: { subtrees: number; chunkDepth?: number }, registryRoots?: Readonly<Record<string, string>>): DatasetChunkStatement {
   return {
     kind: 'dataset-chunk',
     schemaHash: schema.hash,
     policyHash: policy.hash,
     registries: policy.registries.map((r) => r.name),
+    ...(registryRoots ? { registryRoots } : {}),
     partials: chunkPartials(policy).map(partialSignalName),
     subtrees: shape.subtrees,
     ...(shape.chunkDepth === undefined ? {} : { chunkDepth: shape.chunkDepth }),
@@ -164,12 +169,14 @@ export function statementPins(statement: Statement): Record<string, string> {
     case 'dataset-policy':
       put('policyHash', statement.policyHash);
       put('schemaHash', statement.schemaHash);
+      for (const name of statement.registries) put(registrySignalName(name), statement.registryRoots?.[name]);
       break;
     case 'dataset-chunk':
       put('policyHash', statement.policyHash);
       put('schemaHash', statement.schemaHash);
       put('chunkDepth', statement.chunkDepth);
       put('chunkSubtrees', statement.subtrees);
+      for (const name of statement.registries) put(registrySignalName(name), statement.registryRoots?.[name]);
       break;
     case 'inclusion':
       put('schemaHash', statement.schemaHash);
