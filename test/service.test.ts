@@ -34,6 +34,7 @@ import { parseNativeModel } from '../src/model/native.ts';
 import { quantizeModel } from '../src/model/quantize.ts';
 import { devPtauFileName, listDevPtaus } from '../src/setup/dev-ptau.ts';
 import { setupCircuit } from '../src/setup/phase2.ts';
+import { compileCircuit } from '../src/circuit/compile.ts';
 import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -560,6 +561,29 @@ describe('forged layouts: the service decides what each signal means (issue 14)'
     const twice = await post(app, { ...datasetFile, registries: [{ name: 'consent', root: '1' }, { name: 'consent', root: '2' }] });
     expect(twice.status).toBe(400);
     expect(twice.body.fields[0]).toMatchObject({ path: '/registries/1/name', message: expect.stringMatching(/"consent" is stated twice/) });
+  });
+
+  it('gives no zkai kind to a circuit zkai did not make, however its signals are named', async () => {
+    // Anyone can write a circuit whose public inputs are named like an inference circuit's and constrain nothing.
+    const cacheDir = join(dir, 'rogue-cache');
+    await mkdir(join(cacheDir, 'ptau'), { recursive: true });
+    const [power, ptau] = [...(await listDevPtaus(resolveCacheDir())).entries()].at(-1)!;
+    await copyFile(ptau, join(cacheDir, 'ptau', devPtauFileName(power)));
+    const source = join(dir, 'rogue.circom');
+    await writeFile(source, ['pragma circom 2.1.0;', 'template Rogue() {', '  signal input inputHash;', '  signal input class;', '  signal input modelHash;', '  signal input context;', '  signal dummy;', '  dummy <== inputHash * class;', '}', 'component main {public [inputHash, class, modelHash, context]} = Rogue();', ''].join('\n'));
+    const circuit = await compileCircuit(source, { cacheDir });
+    const keys = await setupCircuit(circuit, { cacheDir });
+    const made = await pool.prove({ wasmPath: circuit.wasmPath, zkeyPath: keys.zkeyPath }, { inputHash: '5', class: '7', modelHash: chain.kept.proof.model.hash, context: '0' });
+    const server = await createVerificationServer({ cacheDir, verifier: { workers: 1 }, publicDir: false });
+    try {
+      const bare = await post(server, { proof: made.proof, publicSignals: made.publicSignals, circuitId: circuit.id });
+      expect(bare.body).toMatchObject({ valid: true, circuit: { kind: 'generic', namesFrom: 'compiled-circuit' } });
+      const asInference = await post(server, { format: 'zkai-inference-proof-v1', circuitId: circuit.id, model: { hash: chain.kept.proof.model.hash }, visibility: 'hashed', weights: 'fixed', predicted: 7, inputHash: '5', proof: made.proof, publicSignals: made.publicSignals });
+      expect(asInference.status).toBe(400);
+      expect(asInference.body.fields[0].message).toMatch(/the file is an inference proof .*, but circuit 0x[0-9a-f]+ proves generic/);
+    } finally {
+      await server.close();
+    }
   });
 
   it('refuses expect names that are not signals, such as constructor, with a 400 (never a 500)', async () => {
