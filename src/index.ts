@@ -68,3 +68,27 @@ export {
   type Claims,
   type ServiceCircuitKind,
 } from './service/index.ts';
+
+// Statements: what a proof means, decided by the verifier (layouts, pinned values, the proof-file parser, statement files).
+export {
+  STATEMENT_KINDS,
+  datasetStatement,
+  datasetChunkStatement,
+  inferenceStatement,
+  accuracyStatement,
+  statementSignalNames,
+  statementPins,
+  describeStatement,
+  parseProofFile,
+  proofParts,
+  statedClaims,
+  fileStatementShape,
+  PROOF_FILE_FORMATS,
+  STATEMENT_FILE_FORMAT,
+  loadStatementFile,
+  type Statement,
+  type StatementKind,
+  type ProofFile,
+  type ProofFileFormat,
+  type TrustedStatement,
+} from './statement/index.ts';
