@@ -12,6 +12,8 @@ import { requiredPtauPower } from './power.ts';
 import { readPtauHeader } from './ptau-file.ts';
 import { classifyPtau, type PtauTrust } from './ptau-trust.ts';
 import { snarkjsLogger, type ProgressListener } from './progress.ts';
+import { automaticPhase2Trust, type Phase2Trust } from './key-trust.ts';
+import type { ZkeyContribution } from './zkey-file.ts';
 import { sha256Parts } from '../util/hash.ts';
 
 /** Options of {@link setupCircuit}. */
@@ -67,6 +69,28 @@ export interface CircuitKeys {
   timings: { ptauSeconds: number; setupSeconds: number; contributeSeconds: number; verifySeconds: number };
   /** True when the zkey was checked against r1cs + ptau in this call. */
   verified: boolean;
+  /**
+   * Who made the key's phase 2 and how far it can be trusted: zkai's automatic setup is single-party and
+   * DEVELOPMENT-ONLY, like the development ptau; a ceremony key (`--zkey`) is production only with at least two
+   * contributions, a final beacon and a production ptau.
+   */
+  phase2: Phase2Trust;
+  /** For a ceremony key (`--zkey`): the key as given and its verified contribution chain. */
+  ceremony?: CeremonyKeyInfo;
+}
+
+/** A ceremony key a command proves with (`--zkey`), checked against the circuit's r1cs and the ptau. */
+export interface CeremonyKeyInfo {
+  /** The zkey as given (absolute path). */
+  zkeyPath: string;
+  /** blake2b-512 of the zkey file (hex). */
+  zkeyBlake2b512: string;
+  /** snarkjs's circuit hash (hex), as in the zkey and the ceremony transcript. */
+  circuitHash: string;
+  /** The contribution chain, in order (hashes as snarkjs prints them). */
+  contributions: ZkeyContribution[];
+  /** True when the verification key is the ceremony's file next to the zkey (NAME.vkey.json), not a copy zkai exported. */
+  vkeyFromCeremony: boolean;
 }
 
 interface KeysMeta {
@@ -74,6 +98,8 @@ interface KeysMeta {
   ptau: CircuitKeys['ptau'];
   requiredPower: number;
   beacon?: SetupOptions['beacon'];
+  /** Single-party and DEVELOPMENT for every key zkai's automatic setup makes (absent in keys of older zkai versions). */
+  phase2?: Phase2Trust;
   createdAt: string;
 }
 
@@ -94,7 +120,7 @@ async function ptauFingerprint(path: string): Promise<string> {
 }
 
 /** Check a user-supplied ptau before use: big enough and prepared for phase 2. Its trust is decided by its hash. */
-async function checkUserPtau(path: string, requiredPower: number): Promise<{ path: string; power: number }> {
+export async function checkUserPtau(path: string, requiredPower: number): Promise<{ path: string; power: number }> {
   const header = await readPtauHeader(path);
   if (header.power < requiredPower) {
     throw new SetupError(
@@ -114,7 +140,7 @@ async function checkUserPtau(path: string, requiredPower: number): Promise<{ pat
  * The trust of the ptau about to be used, from its blake2b-512 (cached by file identity): PRODUCTION only for a file
  * in the pinned table of published ceremony files, DEVELOPMENT otherwise, said in the progress output either way.
  */
-async function ptauWithTrust(
+export async function ptauWithTrust(
   ptau: { path: string; power: number },
   options: { cacheDir: string; requireProduction: boolean; onProgress: ProgressListener | undefined; generated?: { fresh: boolean } },
 ): Promise<KeysPtau> {
@@ -162,8 +188,11 @@ async function cachedKeysMatchPtau(metaPath: string, ptau: KeysPtau): Promise<bo
   return ptau.trust === 'development';
 }
 
-/** Keep the keys' metadata in step with what the ptau is now (an older zkai, or a changed file, may have said otherwise). */
-async function refreshMetaPtau(metaPath: string, ptau: KeysPtau): Promise<void> {
+/**
+ * Keep the keys' metadata in step with what the ptau is now and with the key's single-party label (an older zkai, or
+ * a changed file, may have said otherwise).
+ */
+async function refreshMeta(metaPath: string, ptau: KeysPtau, phase2: Phase2Trust): Promise<void> {
   let meta: KeysMeta;
   try {
     meta = JSON.parse(await readFile(metaPath, 'utf8')) as KeysMeta;
@@ -171,14 +200,17 @@ async function refreshMetaPtau(metaPath: string, ptau: KeysPtau): Promise<void> 
     return;
   }
   const recorded = meta.ptau as Partial<KeysPtau> | undefined;
-  if (recorded?.trust === ptau.trust && recorded.blake2b512 === ptau.blake2b512 && recorded.developmentOnly === ptau.developmentOnly) return;
-  await writeFileAtomic(metaPath, JSON.stringify({ ...meta, ptau }, null, 2));
+  const samePtau = recorded?.trust === ptau.trust && recorded.blake2b512 === ptau.blake2b512 && recorded.developmentOnly === ptau.developmentOnly;
+  if (samePtau && JSON.stringify(meta.phase2) === JSON.stringify(phase2)) return;
+  await writeFileAtomic(metaPath, JSON.stringify({ ...meta, ptau, phase2 }, null, 2));
 }
 
 /**
  * Groth16 trusted setup of a compiled circuit: pick or generate the ptau, run `zkey new`, add one contribution with
  * fresh system entropy (never a prompt), optionally a beacon, export the verification key, optionally verify the zkey
- * against r1cs + ptau. Keys are cached per (circuit, ptau, beacon) and published atomically.
+ * against r1cs + ptau. Keys are cached per (circuit, ptau, beacon) and published atomically. Such a key is made by one
+ * party, so it is labelled single-party and DEVELOPMENT-ONLY (`phase2`, in `meta.json` too) whatever the ptau; keys
+ * others can trust come from a multi-party ceremony (`ceremony.ts`).
  */
 export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptions = {}): Promise<CircuitKeys> {
   const cacheDir = resolveCacheDir(options.cacheDir);
@@ -217,16 +249,18 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
   // Keys cached for another file with the same fingerprint are made again (and replace them) rather than served.
   const stale = found && !(await cachedKeysMatchPtau(metaPath, ptau));
   if (stale) onProgress?.({ stage: 'zkey:new', message: `the cached keys in ${dir} were not made from ${basename(ptau.path)} (another blake2b-512); making them again` });
+  // One contribution, by whoever runs this: a single-party key, DEVELOPMENT-ONLY whatever the ptau.
+  const phase2 = automaticPhase2Trust({ beacon: options.beacon !== undefined, ptauTrust: ptau.trust });
   if (found && !stale) {
     const vkey = JSON.parse(await readFile(vkeyPath, 'utf8')) as Record<string, unknown>;
-    await refreshMetaPtau(metaPath, ptau);
+    await refreshMeta(metaPath, ptau, phase2);
     let verified = false;
     if (options.verify) {
       const started = Date.now();
       verified = await verifyZkey(circuit, ptau.path, zkeyPath, onProgress);
       timings.verifySeconds = (Date.now() - started) / 1000;
     }
-    return { dir, zkeyPath, vkeyPath, vkey, ptau, requiredPower, cached: true, timings, verified };
+    return { dir, zkeyPath, vkeyPath, vkey, ptau, requiredPower, cached: true, timings, verified, phase2 };
   }
 
   await mkdir(join(cacheDir, 'keys'), { recursive: true });
@@ -273,12 +307,12 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
       verified = await verifyZkey(circuit, ptau.path, builtZkey, onProgress);
       timings.verifySeconds = (Date.now() - started) / 1000;
     }
-    const meta: KeysMeta = { circuitId: circuit.id, ptau, requiredPower, ...(options.beacon ? { beacon: options.beacon } : {}), createdAt: new Date().toISOString() };
+    const meta: KeysMeta = { circuitId: circuit.id, ptau, requiredPower, ...(options.beacon ? { beacon: options.beacon } : {}), phase2, createdAt: new Date().toISOString() };
     await writeFileAtomic(join(buildDir, 'meta.json'), JSON.stringify(meta, null, 2));
     if (options.force || stale) await rm(dir, { recursive: true, force: true });
     await publishDirectory(buildDir, dir);
     const finalVkey = JSON.parse(await readFile(vkeyPath, 'utf8')) as Record<string, unknown>;
-    return { dir, zkeyPath, vkeyPath, vkey: finalVkey, ptau, requiredPower, cached: false, timings, verified };
+    return { dir, zkeyPath, vkeyPath, vkey: finalVkey, ptau, requiredPower, cached: false, timings, verified, phase2 };
   } finally {
     await rm(buildDir, { recursive: true, force: true });
   }
