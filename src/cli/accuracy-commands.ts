@@ -7,9 +7,8 @@ import { accuracyTask, proveAccuracy, verifyAccuracy, type AccuracyProof, type A
 import type { Schema } from '../data/types.ts';
 import { modelCommitment, modelHash, type WeightVisibility } from '../model/circuit-gen.ts';
 import { quantizeModel } from '../model/quantize.ts';
-import { DEV_PTAU_WARNING } from '../setup/dev-ptau.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
-import { commandHint, expectedCommitment, hintLines } from './data-commands.ts';
+import { ceremonyKeyLines, commandHint, expectedCommitment, hintLines, keyJson, keyOptions, keyWarningLines } from './data-commands.ts';
 import { fracBitsOf, fracBitsWithModelHash, loadAnyModel, mismatchOf, modelFlagsFor, modelHashCause, readModelSalt, verifierFracBits, type LoadedModel } from './model-commands.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { contextOption } from './chain-commands.ts';
@@ -37,7 +36,7 @@ const MIN_ACCURACY_PLACEHOLDER = 'MIN_ACCURACY';
 
 /** `zkai model accuracy`: prove a model's accuracy on a committed test set (the data holder's bundle). */
 export async function modelAccuracyCommand(
-  flags: GlobalFlags & { model: string; bundle: string; schema: string; label: string; features?: string; scale?: string; out: string; samplesPerChunk?: string; modelSalt?: string; fracBits?: string; inputMin?: string; inputMax?: string; vkeyOut?: string; ptau?: string; context?: string },
+  flags: GlobalFlags & { model: string; bundle: string; schema: string; label: string; features?: string; scale?: string; out: string; samplesPerChunk?: string; modelSalt?: string; fracBits?: string; inputMin?: string; inputMax?: string; vkeyOut?: string; ptau?: string; zkey?: string; context?: string },
 ): Promise<void> {
   const context = contextOption(flags.context);
   const [schema, bundle, loaded] = await Promise.all([loadSchema(flags.schema), loadBundle(flags.bundle), loadAnyModel(flags.model, flags)]);
@@ -61,7 +60,7 @@ export async function modelAccuracyCommand(
     ...(committed ? { modelSalt: committed.salt } : {}),
     ...(context !== undefined ? { context } : {}),
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
-    ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
+    ...keyOptions(flags),
     ...(progress ? { onProgress: progress } : {}),
   });
   const { prepared, ...published } = result;
@@ -86,14 +85,15 @@ export async function modelAccuracyCommand(
       [MIN_ACCURACY_PLACEHOLDER]: 'the lowest accuracy you accept, a fraction such as 0.95',
     },
   );
-  emit(flags, { verifyWith, proof: flags.out, vkey: prepared.keys.vkeyPath, correct: proof.correct, count: proof.count, accuracy, chunks: proof.chunks.length, samplesPerChunk: proof.samplesPerChunk, context: (context ?? 0n).toString(), constraints: prepared.circuit.info.constraints, seconds: elapsed }, () =>
+  emit(flags, { verifyWith, proof: flags.out, vkey: prepared.keys.vkeyPath, ...keyJson(prepared.keys), correct: proof.correct, count: proof.count, accuracy, chunks: proof.chunks.length, samplesPerChunk: proof.samplesPerChunk, context: (context ?? 0n).toString(), constraints: prepared.circuit.info.constraints, seconds: elapsed }, () =>
     [
       `accuracy proof written to ${flags.out}: model "${model.name}" predicts ${proof.correct} of ${proof.count} test records right (${(accuracy * 100).toFixed(2)}%)`,
       `  test set     root ${proof.testSet.root} (${proof.count} records), label "${proof.task.label}", ${proof.task.features.length} feature columns x ${proof.task.scale}`,
       `  proofs       ${proof.chunks.length} chunk(s) of ${proof.samplesPerChunk} records, ${prepared.circuit.info.constraints} constraints each; ${seconds(elapsed)}`,
       weights === 'hashed' ? `  model        private weights, commitment ${proof.model.commitment}` : `  model hash   ${proof.model.hash}`,
+      ...ceremonyKeyLines(prepared.keys),
       ...hintLines('verify with', verifyWith),
-      ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
+      ...keyWarningLines(prepared.keys),
     ].join('\n'),
   );
 }

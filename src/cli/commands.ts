@@ -3,7 +3,8 @@ import type { Dirent } from 'node:fs';
 import { basename, join } from 'node:path';
 import { compileCircuit, type CompiledCircuit } from '../circuit/compile.ts';
 import { setupCircuit, type CircuitKeys } from '../setup/phase2.ts';
-import { DEV_PTAU_WARNING } from '../setup/dev-ptau.ts';
+import { keysFromZkey } from '../setup/ceremony.ts';
+import { keyWarnings } from '../setup/key-trust.ts';
 import { ProverPool, type BatchProgress } from '../prover/pool.ts';
 import { verifyProof } from '../verifier/verify.ts';
 import { deployVerifier, verifyOnChain, withChain } from '../chain/index.ts';
@@ -14,7 +15,7 @@ import type { Groth16Proof } from '../verifier/types.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { progressBars } from './progress-bar.ts';
 import { parseExpectations, readJsonFile } from './io.ts';
-import { commandHint, hintLines, type CommandHint } from './data-commands.ts';
+import { ceremonyKeyLines, commandHint, hintLines, keyJson, type CommandHint } from './data-commands.ts';
 
 /** Flags shared by the commands that compile a circuit. */
 export interface CompileFlags extends GlobalFlags {
@@ -29,6 +30,8 @@ export interface SetupFlags extends CompileFlags {
   beaconIterations?: string;
   verify?: boolean;
   force?: boolean;
+  /** A ceremony's proving key (zkai ceremony) to prove with instead of the automatic setup (prove commands only). */
+  zkey?: string;
 }
 
 function optimizationLevel(value: string | undefined): 0 | 1 | 2 {
@@ -49,6 +52,16 @@ async function compileFor(circuitPath: string, flags: CompileFlags): Promise<Com
 
 async function setupFor(circuit: CompiledCircuit, flags: SetupFlags): Promise<CircuitKeys> {
   const progress = progressPrinter(flags);
+  if (flags.zkey) {
+    // A ceremony's key replaces the automatic setup: checked against this circuit's r1cs and the ptau it started from.
+    if (flags.beacon) throw new ZkaiError('BAD_OPTION', '--beacon applies to zkai\'s automatic setup; a ceremony\'s --zkey has its beacon already (zkai ceremony beacon)');
+    return keysFromZkey(circuit, flags.zkey, {
+      ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+      ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
+      ...(flags.force ? { force: true } : {}),
+      ...(progress ? { onProgress: progress } : {}),
+    });
+  }
   let beacon: { hashHex: string; iterationsExp: number } | undefined;
   if (flags.beacon) beacon = { hashHex: flags.beacon, iterationsExp: Number(flags.beaconIterations ?? 10) };
   return setupCircuit(circuit, {
@@ -81,14 +94,15 @@ export async function compileCommand(circuitPath: string, flags: CompileFlags): 
 export async function setupCommand(circuitPath: string, flags: SetupFlags): Promise<void> {
   const circuit = await compileFor(circuitPath, flags);
   const keys = await setupFor(circuit, flags);
-  emit(flags, { circuitId: circuit.id, zkey: keys.zkeyPath, vkey: keys.vkeyPath, requiredPower: keys.requiredPower, ptau: keys.ptau, cached: keys.cached, verified: keys.verified, timings: keys.timings }, () =>
+  emit(flags, { circuitId: circuit.id, zkey: keys.zkeyPath, vkey: keys.vkeyPath, requiredPower: keys.requiredPower, ptau: keys.ptau, singleParty: keys.phase2.singleParty, phase2: keys.phase2, cached: keys.cached, verified: keys.verified, timings: keys.timings }, () =>
     [
       `${circuit.name}: Groth16 keys${keys.cached ? ' (from cache)' : ''}`,
       `  proving key        ${keys.zkeyPath}`,
       `  verification key   ${keys.vkeyPath}`,
       `  ptau               ${keys.ptau.path} (power ${keys.ptau.power}; circuit needs ${keys.requiredPower})${keys.ptau.hermezVerified ? ' - Hermez hash verified' : ''}`,
       ...(keys.verified ? ['  zkey verified against r1cs + ptau'] : []),
-      ...(keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
+      `  phase 2            single party: one contribution by this machine${keys.phase2.beacon ? ', then the beacon' : ''} (DEVELOPMENT-ONLY)`,
+      ...keyWarnings(keys).map((warning) => `  WARNING: ${warning}`),
     ].join('\n'),
   );
 }
@@ -181,12 +195,14 @@ async function proveOne(circuitPath: string, inputPath: string, flags: ProveFlag
     await writeFileAtomic(proofPath, `${JSON.stringify(result.proof, null, 1)}\n`);
     await writeFileAtomic(publicPath, `${JSON.stringify(result.publicSignals, null, 1)}\n`);
     const verifyWith = plainVerifyHint(keys.vkeyPath, proofPath, publicPath);
-    emit(flags, { proof: proofPath, public: publicPath, publicSignals: result.publicSignals, witnessMs: result.witnessMs, proveMs: result.proveMs, vkey: keys.vkeyPath, verifyWith }, () =>
+    emit(flags, { proof: proofPath, public: publicPath, publicSignals: result.publicSignals, witnessMs: result.witnessMs, proveMs: result.proveMs, vkey: keys.vkeyPath, ...keyJson(keys), verifyWith }, () =>
       [
         `proof written to ${proofPath}, public signals to ${publicPath}`,
         `  witness ${seconds(result.witnessMs / 1000)}, proof ${seconds(result.proveMs / 1000)} (first proof in a fresh worker includes loading)`,
+        ...ceremonyKeyLines(keys),
         ...hintLines('verify with', verifyWith),
         publicSignalsNote(publicPath),
+        ...keyWarnings(keys).map((warning) => `  WARNING: ${warning}`),
       ].join('\n'),
     );
   } finally {
@@ -320,7 +336,7 @@ async function proveBatch(circuitPath: string, inputPaths: string[], flags: Prov
     proofsPerSecond,
     ...(poolShape ? { workers: poolShape.workers, curveThreads: poolShape.curveThreads } : {}),
     outDir,
-    ...(keys ? { vkey: keys.vkeyPath } : {}),
+    ...(keys ? { vkey: keys.vkeyPath, ...keyJson(keys) } : {}),
     written: written.map(({ index: _index, ...entry }) => entry),
     failures,
   };
@@ -330,7 +346,9 @@ async function proveBatch(circuitPath: string, inputPaths: string[], flags: Prov
       `${written.length} of ${inputPaths.length} inputs proved${elapsedSeconds > 0 ? ` in ${seconds(elapsedSeconds)} = ${proofsPerSecond.toFixed(2)} proofs/s` : ''}${poolShape ? ` (${poolShape.workers} worker${poolShape.workers === 1 ? '' : 's'} x ${poolShape.curveThreads} curve thread${poolShape.curveThreads === 1 ? '' : 's'}; the first proof includes loading)` : ''}`,
       ...(written.length > 0 ? [`  written to ${outDir} as NAME.proof.json and NAME.public.json for each input NAME.json`] : []),
       ...(failures.length > 0 ? [`  ${failures.length} failed (see the errors above): ${failures.map((failure) => failure.input).join(', ')}`] : []),
+      ...(keys ? ceremonyKeyLines(keys) : []),
       ...(first ? [...hintLines(`verify with${written.length > 1 ? ' (the first proof; the others alike)' : ''}`, first.verifyWith), publicSignalsNote(first.public)] : []),
+      ...(keys ? keyWarnings(keys).map((warning) => `  WARNING: ${warning}`) : []),
     ].join('\n');
   });
   if (failures.length > 0) process.exitCode = 1;

@@ -2,7 +2,9 @@ import { lstat, readFile } from 'node:fs/promises';
 import { parseProofFile, type ProofFile } from '../statement/index.ts';
 import { resolve } from 'node:path';
 import { InputFileError, WitnessError, ZkaiError } from '../errors.ts';
-import { DEV_PTAU_WARNING } from '../setup/dev-ptau.ts';
+import { keyWarnings, type Phase2Trust } from '../setup/key-trust.ts';
+import type { CircuitKeys } from '../setup/phase2.ts';
+import type { PrepareOptions } from '../data/prepare-generated.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { createBundle, loadBundle, recommit, saveBundle } from '../data/bundle.ts';
 import type { DatasetCommitment } from '../data/commitment.ts';
@@ -89,6 +91,36 @@ export function commandHint(argv: readonly string[], placeholders: Readonly<Reco
 /** The lines of a hint for people: `label: command`, then one line per placeholder saying what goes there. */
 export function hintLines(label: string, hint: CommandHint, indent = '  '): string[] {
   return [`${indent}${label}: ${hint.command}`, ...Object.entries(hint.placeholders).map(([name, what]) => `${indent}  (${name}: ${what})`)];
+}
+
+/** What a prove command's --json says about its key: single-party or not, its phase-2 trust, the ceremony's chain. */
+export function keyJson(keys: CircuitKeys): { singleParty: boolean; phase2: Phase2Trust; ceremony?: { zkey: string; contributions: number; vkeyFromCeremony: boolean } } {
+  return {
+    singleParty: keys.phase2.singleParty,
+    phase2: keys.phase2,
+    ...(keys.ceremony ? { ceremony: { zkey: keys.ceremony.zkeyPath, contributions: keys.ceremony.contributions.length, vkeyFromCeremony: keys.ceremony.vkeyFromCeremony } } : {}),
+  };
+}
+
+/** For a ceremony key (--zkey): a line naming it, its chain and what it was checked against. */
+export function ceremonyKeyLines(keys: CircuitKeys): string[] {
+  if (!keys.ceremony) return [];
+  const steps = keys.ceremony.contributions;
+  const names = steps.map((step) => (step.type === 'beacon' ? 'beacon' : step.name ? `"${step.name}"` : 'unnamed')).join(', ');
+  return [
+    `  ceremony key  ${keys.ceremony.zkeyPath}: ${steps.length} step${steps.length === 1 ? '' : 's'} (${names}), ${keys.verified ? 'checked now' : 'checked earlier (remembered in the cache)'} against the circuit's r1cs and ${keys.ptau.path}; key trust ${keys.phase2.trust === 'production' ? 'PRODUCTION' : 'DEVELOPMENT-ONLY'}`,
+    ...(keys.ceremony.vkeyFromCeremony ? [] : [`  verification key exported from the zkey to ${keys.vkeyPath} (no ceremony verification key next to the zkey)`]),
+  ];
+}
+
+/** The key options of a prove command: `--ptau`, and `--zkey` (a ceremony's key, checked against the circuit). */
+export function keyOptions(flags: { ptau?: string; zkey?: string }): Pick<PrepareOptions, 'ptauPath' | 'zkeyPath'> {
+  return { ...(flags.ptau ? { ptauPath: flags.ptau } : {}), ...(flags.zkey ? { zkeyPath: flags.zkey } : {}) };
+}
+
+/** The warning lines of a key (development ptau, single-party key, a ceremony key short of production). */
+export function keyWarningLines(keys: CircuitKeys): string[] {
+  return keyWarnings(keys).map((warning) => `  WARNING: ${warning}`);
 }
 
 /** The placeholder of a registry's trusted root (`CONSENT_ROOT` for registry `consent`), distinct from `taken`. */
@@ -391,7 +423,7 @@ export async function dataCheckCommand(flags: GlobalFlags & { schema: string; po
 
 /** `zkai data prove`. */
 export async function dataProveCommand(
-  flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; forceViolating?: boolean; chunkDepth?: string; registry?: string[]; context?: string },
+  flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; zkey?: string; vkeyOut?: string; forceViolating?: boolean; chunkDepth?: string; registry?: string[]; context?: string },
 ): Promise<void> {
   if (flags.chunkDepth !== undefined) return dataProveChunkedCommand(flags);
   const context = contextOption(flags.context);
@@ -406,9 +438,10 @@ export async function dataProveCommand(
   const started = performance.now();
   let result: Awaited<ReturnType<typeof proveDataset>>;
   try {
+    // proveDataset hands its options on to compileAndSetupGenerated, which takes the ceremony's key (zkeyPath).
     result = await proveDataset(bundle, schema, policy, {
       ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
-      ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
+      ...keyOptions(flags),
       ...(progress ? { onProgress: progress } : {}),
       ...(flags.forceViolating ? { force: true } : {}),
       ...(context !== undefined ? { context } : {}),
@@ -439,17 +472,18 @@ export async function dataProveCommand(
   const consent = registries.some((registry) => registry.consent?.source !== undefined);
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), commitment: proof.commitment, policy: proof.policy, registries: proof.registries, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, capacity: prepared.generated.capacity, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed, verifyWith, ...(context ? { attestWith } : {}) },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), ...keyJson(prepared.keys), commitment: proof.commitment, policy: proof.policy, registries: proof.registries, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, capacity: prepared.generated.capacity, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed, verifyWith, ...(context ? { attestWith } : {}) },
     () =>
       [
         `proof written to ${flags.out}: the dataset of root ${proof.commitment.root} (${proof.commitment.count} records) satisfies policy "${proof.policy.name}"`,
         `  circuit            ${prepared.circuit.info.constraints} constraints, capacity ${prepared.generated.capacity} records (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'})`,
         `  verification key   ${prepared.keys.vkeyPath}${flags.vkeyOut ? ` (copied to ${flags.vkeyOut})` : ''}`,
+        ...ceremonyKeyLines(prepared.keys),
         ...consentLines(registries),
         `  time               ${seconds(elapsed)}`,
         ...attestLines(context, attestWith, consent),
         ...hintLines('verify with', verifyWith),
-        ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
+        ...keyWarningLines(prepared.keys),
       ].join('\n'),
   );
 }
@@ -500,7 +534,7 @@ function consentLines(registries: readonly Registry[]): string[] {
 }
 
 /** `zkai data prove --chunk-depth N`: the dataset in chunks of 2^N records, proven in parallel in the pool. */
-async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; vkeyOut?: string; chunkDepth?: string; subtreesPerChunk?: string; registry?: string[]; context?: string }): Promise<void> {
+async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; zkey?: string; vkeyOut?: string; chunkDepth?: string; subtreesPerChunk?: string; registry?: string[]; context?: string }): Promise<void> {
   const context = contextOption(flags.context);
   refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy });
   if (flags.vkeyOut) refuseSamePath(flags.vkeyOut, '--vkey-out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy, out: flags.out });
@@ -520,7 +554,7 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
     registries,
     ...(context !== undefined ? { context } : {}),
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
-    ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
+    ...keyOptions(flags),
     ...(progress ? { onProgress: progress } : {}),
   }).catch((error: unknown) => {
     if (error instanceof PolicyViolationError) throw readableViolation(error, schema, policy, flags, registries);
@@ -536,15 +570,16 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
   const consent = registries.some((registry) => registry.consent?.source !== undefined);
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), chunks: published.chunks.length, chunkDepth, subtreesPerChunk: subtrees, recordsPerChunk: subtrees * 2 ** chunkDepth, constraintsPerChunk: prepared.circuit.info.constraints, commitment: published.commitment, policy: published.policy, registries: published.registries, context: (context ?? 0n).toString(), seconds: elapsed, verifyWith, ...(context ? { attestWith } : {}) },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), ...keyJson(prepared.keys), chunks: published.chunks.length, chunkDepth, subtreesPerChunk: subtrees, recordsPerChunk: subtrees * 2 ** chunkDepth, constraintsPerChunk: prepared.circuit.info.constraints, commitment: published.commitment, policy: published.policy, registries: published.registries, context: (context ?? 0n).toString(), seconds: elapsed, verifyWith, ...(context ? { attestWith } : {}) },
     () =>
       [
         `chunked proof written to ${flags.out}: ${published.chunks.length} chunks of up to ${subtrees * 2 ** chunkDepth} records${subtrees > 1 ? ` (${subtrees} subtrees of ${2 ** chunkDepth})` : ''} (${prepared.circuit.info.constraints} constraints each) for ${published.commitment.count} records, in ${seconds(elapsed)}`,
         `  verification key   ${prepared.keys.vkeyPath} (the chunk circuit's)`,
+        ...ceremonyKeyLines(prepared.keys),
         ...consentLines(registries),
         ...attestLines(context, attestWith, consent),
         ...hintLines('verify with', verifyWith),
-        ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
+        ...keyWarningLines(prepared.keys),
       ].join('\n'),
   );
 }
@@ -601,7 +636,7 @@ export async function dataVerifyCommand(
 
 /** `zkai data include`: prove that one record (by subject id and/or source row) is in the committed dataset. */
 export async function dataIncludeCommand(
-  flags: GlobalFlags & { schema: string; bundle: string; subject?: string; row?: string; out: string; vkeyOut?: string; ptau?: string; context?: string },
+  flags: GlobalFlags & { schema: string; bundle: string; subject?: string; row?: string; out: string; vkeyOut?: string; ptau?: string; zkey?: string; context?: string },
 ): Promise<void> {
   const context = contextOption(flags.context);
   if (flags.subject === undefined && flags.row === undefined) throw new ZkaiError('BAD_OPTION', 'say which record: give --subject ID (the subject id column\'s value) or --row N (its row number in the source file)');
@@ -618,12 +653,13 @@ export async function dataIncludeCommand(
   const bundle = await loadBundle(flags.bundle);
   progress?.({ stage: 'include', message: `${bundle.records.length} records (tree depth ${bundle.commitment.depth}): generating, compiling and setting up the inclusion circuit (cached when possible)` });
   const started = performance.now();
+  // proveInclusion hands its options on to compileAndSetupGenerated, which takes the ceremony's key (zkeyPath).
   const result = await proveInclusion(bundle, schema, {
     ...(flags.subject !== undefined ? { subjectId: flags.subject } : {}),
     ...(row !== undefined ? { row } : {}),
     ...(context !== undefined ? { context } : {}),
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
-    ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
+    ...keyOptions(flags),
     ...(progress ? { onProgress: progress } : {}),
   });
   const { prepared, vkeyPath: _vkeyPath, row: recordRow, ...published } = result;
@@ -646,17 +682,18 @@ export async function dataIncludeCommand(
   const attestWith = attestHint(flags.out, flags, { commitment: true });
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), row: recordRow, subjectColumn: column.name, root: proof.root, subjectHash: proof.subjectHash, schemaHash: proof.schemaHash, depth: proof.depth, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed, verifyWith, ...(context ? { attestWith } : {}) },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), ...keyJson(prepared.keys), row: recordRow, subjectColumn: column.name, root: proof.root, subjectHash: proof.subjectHash, schemaHash: proof.schemaHash, depth: proof.depth, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed, verifyWith, ...(context ? { attestWith } : {}) },
     () =>
       [
         `proof written to ${flags.out}: the record with ${subject} (source row ${recordRow}) is in the dataset of root ${proof.root}`,
         `  the proof reveals the root, the subject hash ${proof.subjectHash} and the schema hash; no other value, no position, no other record`,
         `  circuit            ${prepared.circuit.info.constraints} constraints, tree depth ${proof.depth} (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'})`,
         `  verification key   ${prepared.keys.vkeyPath}${flags.vkeyOut ? ` (copied to ${flags.vkeyOut})` : ''}`,
+        ...ceremonyKeyLines(prepared.keys),
         `  time               ${seconds(elapsed)}`,
         ...attestLines(context, attestWith, false),
         ...hintLines('verify with', verifyWith),
-        ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
+        ...keyWarningLines(prepared.keys),
       ].join('\n'),
   );
 }

@@ -20,6 +20,7 @@ import { serveCommand } from './serve-command.ts';
 import { reportError, type GlobalFlags } from './output.ts';
 import { stopProgressBars } from './progress-bar.ts';
 import { doctorCommand } from './doctor.ts';
+import { addCeremonyCommands, ZKEY_OPTION_HELP } from './ceremony-commands.ts';
 
 const program = new Command('zkai')
   .description('Zero-knowledge proofs about private AI data and models: compile, set up, prove, verify off-chain and on chain.')
@@ -74,6 +75,7 @@ setupOptions(
     .option('--public <file>', 'where to write the public signals of one input (default: public.json)')
     .option('--workers <n>', 'prover worker threads (default: 1 for one input, adapted to the core count for a batch)')
     .option('--timeout <ms>', 'give up on a proof after this many milliseconds (0: no limit)', '0')
+    .option('--zkey <file>', ZKEY_OPTION_HELP)
     .addHelpText('after', '\nA batch proves every input even when some fail; each failure names its input file, and the exit code is 1 if any failed:\n  zkai prove CIRCUIT.circom --inputs inputs/ --out-dir proofs/\n  zkai prove CIRCUIT.circom -i a.json -i b.json --out-dir proofs/ --json'),
 ).action(run(async (circuit: string, _options: unknown, command: Command) => proveCommand(circuit, merged(command))));
 
@@ -106,6 +108,8 @@ program
   .option('--rpc <url>', 'EVM node (default: embedded anvil)')
   .option('--ptau <file>', 'a Perpetual Powers of Tau file instead of a development one')
   .action(run(async (_options: unknown, command: Command) => demoCommand(merged(command))));
+
+addCeremonyCommands(program, { compileOptions, merged });
 
 const data = program
   .command('data')
@@ -140,6 +144,7 @@ data
   .requiredOption('--out <file>', 'where to write the dataset proof JSON')
   .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
   .option('--vkey-out <file>', 'also write a copy of the verification key here')
+  .option('--zkey <file>', `${ZKEY_OPTION_HELP}; with --chunk-depth, the chunk circuit's key`)
   .option('--chunk-depth <n>', 'prove in chunks of aligned subtrees of 2^n records, in parallel (for datasets larger than one circuit); verify takes the chunk circuit\'s key')
   .option('--subtrees-per-chunk <k>', 'with --chunk-depth: each chunk proof covers k consecutive subtrees (fills a proof better; the README lists shapes that fit a 2^14 ptau)', '1')
   .option('--context <decimal>', 'bind the proof to this context for zkai chain attest (zkai chain context prints it; default 0: off chain)')
@@ -182,6 +187,7 @@ data
   .requiredOption('--out <file>', 'where to write the inclusion proof JSON')
   .option('--vkey-out <file>', 'also write a copy of the verification key here')
   .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
+  .option('--zkey <file>', ZKEY_OPTION_HELP)
   .addHelpText(
     'after',
     '\nThe data subject verifies the proof with their own id and the published commitment:\n  zkai data verify-include --vkey VKEY.json --proof PROOF.json --schema SCHEMA.json --commitment COMMITMENT.json --subject ID',
@@ -256,6 +262,7 @@ rangeOptions(
     .option('--max-disagreement <n>', 'with --frac-bits auto: accept a setting at which up to n samples prove another class than the float model (default 0)')
     .option('--vkey-out <file>', 'also write a copy of the verification key here')
     .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
+    .option('--zkey <file>', ZKEY_OPTION_HELP)
     .option('--context <decimal>', 'bind the proof to this context for zkai chain attest (zkai chain context prints it; default 0: off chain)'),
 ).action(run(async (_options: unknown, command: Command) => modelProveCommand(merged(command))));
 
@@ -298,6 +305,7 @@ rangeOptions(
     .option('--frac-bits <n>', 'fractional bits of the fixed point', '8')
     .option('--vkey-out <file>', 'also write a copy of the verification key here')
     .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
+    .option('--zkey <file>', ZKEY_OPTION_HELP)
     .option('--context <decimal>', 'bind the proof to this context for zkai chain attest (zkai chain context prints it; default 0: off chain)'),
 ).action(run(async (_options: unknown, command: Command) => modelAccuracyCommand(merged(command))));
 

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputFileError, ZkaiError } from '../errors.ts';
-import { DEV_PTAU_WARNING } from '../setup/dev-ptau.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { generateModelCircuit, modelCommitment, modelHash, type InputVisibility, type WeightVisibility } from '../model/circuit-gen.ts';
 import { randomFieldSalt } from '../util/salt.ts';
@@ -17,7 +16,7 @@ import { parseProofFile, type ProofFile } from '../statement/index.ts';
 import { isAccuracyProof, verifyAccuracyFile } from './accuracy-commands.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { contextOption } from './chain-commands.ts';
-import { commandHint, hintLines } from './data-commands.ts';
+import { ceremonyKeyLines, commandHint, hintLines, keyJson, keyOptions, keyWarningLines } from './data-commands.ts';
 
 /** A parsed inference proof file. */
 type InferenceProofFile = Extract<ProofFile, { format: 'zkai-inference-proof-v1' }>;
@@ -260,7 +259,7 @@ function roundingJson(rounding: InputRounding, size: number) {
 }
 
 /** `zkai model prove`: prove the model's prediction on an input. */
-export async function modelProveCommand(flags: GlobalFlags & { model: string; input: string; out: string; vkeyOut?: string; saltOut?: string; fracBits?: string; samples?: string; maxDisagreement?: string; publicInput?: boolean; inputVisibility?: string; ptau?: string; inputMin?: string; inputMax?: string; modelSalt?: string; context?: string }): Promise<void> {
+export async function modelProveCommand(flags: GlobalFlags & { model: string; input: string; out: string; vkeyOut?: string; saltOut?: string; fracBits?: string; samples?: string; maxDisagreement?: string; publicInput?: boolean; inputVisibility?: string; ptau?: string; zkey?: string; inputMin?: string; inputMax?: string; modelSalt?: string; context?: string }): Promise<void> {
   const context = contextOption(flags.context);
   const visibility = inputVisibilityOf(flags);
   const weights: WeightVisibility = flags.modelSalt ? 'hashed' : 'fixed';
@@ -287,7 +286,7 @@ export async function modelProveCommand(flags: GlobalFlags & { model: string; in
     ...(committed ? { modelSalt: committed.salt } : {}),
     ...(context !== undefined ? { context } : {}),
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
-    ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
+    ...keyOptions(flags),
     ...(progress ? { onProgress: progress } : {}),
   });
   const { prepared, salt, ...published } = result;
@@ -308,6 +307,7 @@ export async function modelProveCommand(flags: GlobalFlags & { model: string; in
     {
       proof: flags.out,
       vkey: prepared.keys.vkeyPath,
+      ...keyJson(prepared.keys),
       predicted: proof.predicted,
       weights,
       fracBits: quantized.fracBits,
@@ -330,8 +330,9 @@ export async function modelProveCommand(flags: GlobalFlags & { model: string; in
         inputLine,
         ...(flags.saltOut ? [`  salt         ${flags.saltOut} (PRIVATE, mode 0600: it opens the input commitment)`] : []),
         ...(context ? [`  context      ${context} (attest with: zkai chain attest ${flags.out} --nonce NONCE, the nonce this context was made with)`] : []),
+        ...ceremonyKeyLines(prepared.keys),
         ...hintLines('verify with', verifyWith),
-        ...(prepared.keys.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
+        ...keyWarningLines(prepared.keys),
       ].join('\n'),
   );
 }

@@ -1,0 +1,317 @@
+/**
+ * `zkai ceremony init | contribute | beacon | verify | finalize`: a multi-party Groth16 phase-2 ceremony run across
+ * machines, with only files passed between them (see `src/setup/ceremony.ts`).
+ */
+import { basename, dirname, join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { compileCircuit } from '../circuit/compile.ts';
+import { readR1csInfo } from '../circuit/r1cs-info.ts';
+import { DATA_TEMPLATES_DIR } from '../data/circuit-gen.ts';
+import { ZkaiError } from '../errors.ts';
+import {
+  ceremonyBeacon,
+  ceremonyContribute,
+  ceremonyFilesOf,
+  ceremonyInit,
+  finalizeCeremony,
+  readCeremonyTranscript,
+  verifyCeremony,
+  type CeremonyCircuit,
+  type CeremonyStepResult,
+} from '../setup/ceremony.ts';
+import { DEV_PTAU_WARNING } from '../setup/dev-ptau.ts';
+import type { Phase2Trust } from '../setup/key-trust.ts';
+import type { KeysPtau } from '../setup/phase2.ts';
+import type { ZkeyContribution } from '../setup/zkey-file.ts';
+import { readJsonFile } from './io.ts';
+import { commandHint, hintLines, type CommandHint } from './data-commands.ts';
+import { emit, progressPrinter, type GlobalFlags } from './output.ts';
+
+/** Help of the `--zkey` option of every prove command. */
+export const ZKEY_OPTION_HELP =
+  'prove with this proving key from a multi-party ceremony (zkai ceremony) instead of zkai\'s automatic single-party setup; ' +
+  'give --ptau the ceremony started from: the key is checked against this command\'s circuit and that ptau (remembered in the cache)';
+
+/** Flags of the ceremony commands that read a circuit (a .circom file is compiled, an .r1cs file taken as it is). */
+export interface CeremonyCircuitFlags extends GlobalFlags {
+  optimization?: string;
+  include?: string[];
+}
+
+/**
+ * The circuit of a ceremony: an `.r1cs` file as it is (for example a generated circuit's r1cs from zkai's cache, which a
+ * prove command names when a zkey does not fit), or a `.circom` file compiled like zkai compiles it (cached; zkai's
+ * circuit templates are on the include path, as for generated circuits).
+ */
+async function ceremonyCircuitOf(path: string, flags: CeremonyCircuitFlags): Promise<CeremonyCircuit> {
+  if (path.toLowerCase().endsWith('.r1cs')) {
+    return { name: basename(path).slice(0, -'.r1cs'.length), r1csPath: resolve(path), info: await readR1csInfo(path) };
+  }
+  const level = flags.optimization ?? '2';
+  if (level !== '0' && level !== '1' && level !== '2') throw new ZkaiError('BAD_OPTION', `--O must be 0, 1 or 2, got "${level}"`);
+  const progress = progressPrinter(flags);
+  const circuit = await compileCircuit(path, {
+    ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+    optimization: Number(level) as 0 | 1 | 2,
+    includePaths: [...(flags.include ?? []), DATA_TEMPLATES_DIR],
+    ...(progress ? { log: (message: string) => progress({ stage: 'compile', message }) } : {}),
+  });
+  return { name: circuit.name, r1csPath: circuit.r1csPath, info: circuit.info };
+}
+
+/** The file name a next step could write: `0001.zkey` after `0000.zkey`, `alice_0001.zkey` after `alice.zkey`. */
+export function nextZkeyName(path: string): string {
+  const folder = dirname(path);
+  const name = basename(path);
+  const numbered = /^(.*?)(\d+)\.zkey$/i.exec(name);
+  const next = numbered ? `${numbered[1]}${String(Number(numbered[2]) + 1).padStart((numbered[2] as string).length, '0')}.zkey` : `${name.replace(/\.zkey$/i, '')}_0001.zkey`;
+  return folder === '.' ? next : join(folder, next);
+}
+
+function ptauJson(ptau: KeysPtau) {
+  return { path: ptau.path, power: ptau.power, trust: ptau.trust, blake2b512: ptau.blake2b512, trustReason: ptau.trustReason };
+}
+
+function ptauLine(ptau: KeysPtau): string {
+  return `  ptau           ${ptau.path} (power ${ptau.power}): ${ptau.trust === 'production' ? 'PRODUCTION' : 'DEVELOPMENT-ONLY'}: ${ptau.trustReason}`;
+}
+
+function stepLine(step: ZkeyContribution): string {
+  const what = step.type === 'beacon' ? `beacon${step.name ? ` "${step.name}"` : ''}` : `contribution${step.name ? ` "${step.name}"` : ''}`;
+  return `    #${step.index} ${what}: ${step.hash}${step.beacon ? ` (beacon value ${step.beacon.hash}, 2^${step.beacon.iterationsExp} iterations)` : ''}`;
+}
+
+function trustLines(phase2: Phase2Trust, ptau: KeysPtau): string[] {
+  const head =
+    phase2.trust === 'production'
+      ? `  key trust      PRODUCTION: ${phase2.contributions} secret contributions, a final beacon, a pinned ptau (trust it for a contribution of your own, or one from a party you trust)`
+      : `  key trust      DEVELOPMENT-ONLY: ${phase2.problems.join('; ')}`;
+  return [head, ...(ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : [])];
+}
+
+/** `zkai ceremony init CIRCUIT --ptau P --out 0000.zkey`. */
+export async function ceremonyInitCommand(circuitPath: string, flags: CeremonyCircuitFlags & { ptau: string; out: string; force?: boolean }): Promise<void> {
+  const progress = progressPrinter(flags);
+  const circuit = await ceremonyCircuitOf(circuitPath, flags);
+  const result = await ceremonyInit(circuit, flags.ptau, flags.out, { ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}), ...(progress ? { onProgress: progress } : {}), ...(flags.force ? { force: true } : {}) });
+  const next = commandHint(['zkai', 'ceremony', 'contribute', flags.out, nextZkeyName(flags.out), '--name', 'NAME'], { NAME: 'the first participant\'s name (recorded in the zkey and the transcript)' });
+  emit(
+    flags,
+    { zkey: flags.out, circuit: { name: circuit.name, r1cs: circuit.r1csPath, r1csBlake2b512: result.r1csBlake2b512, constraints: circuit.info.constraints }, circuitHash: result.circuitHash, requiredPower: result.requiredPower, ptau: ptauJson(result.ptau), contributions: 0, next },
+    () =>
+      [
+        `initial zkey written to ${flags.out} for circuit ${circuit.name} (${circuit.info.constraints} constraints)`,
+        `  r1cs           ${circuit.r1csPath} (blake2b-512 ${result.r1csBlake2b512.slice(0, 32)}...)`,
+        `  circuit hash   ${result.circuitHash} (snarkjs's; every zkey of this ceremony carries it)`,
+        ptauLine(result.ptau),
+        '  it holds no contribution yet, so anyone could forge proofs with it: send it to the first participant, who runs',
+        ...hintLines('next', next),
+        ...(result.ptau.developmentOnly ? [`  WARNING: ${DEV_PTAU_WARNING}`] : []),
+      ].join('\n'),
+  );
+}
+
+function stepOutput(flags: GlobalFlags, result: CeremonyStepResult, what: string): void {
+  const next = commandHint(['zkai', 'ceremony', 'contribute', result.zkeyPath, nextZkeyName(result.zkeyPath), '--name', 'NAME'], { NAME: 'the next participant\'s name' });
+  const close = commandHint(['zkai', 'ceremony', 'beacon', result.zkeyPath, 'final.zkey', '--hash', 'BEACON_HEX', '--iterations', '10'], {
+    BEACON_HEX: 'a public random value nobody knew before this step, e.g. the hash of a block mined after it (hex)',
+  });
+  const beacon = result.contribution.type === 'beacon';
+  const finalize: CommandHint = commandHint(['zkai', 'ceremony', 'finalize', result.zkeyPath, '--circuit', 'CIRCUIT', '--ptau', 'PTAU'], {
+    CIRCUIT: 'the circuit (.circom or .r1cs) the ceremony was started with',
+    PTAU: 'the ptau it was started with',
+  });
+  emit(flags, { zkey: result.zkeyPath, contribution: result.contribution, chain: result.chain, circuitHash: result.circuitHash, ...(beacon ? { finalize } : { next, close }) }, () =>
+    [
+      `${what} #${result.contribution.index}${result.contribution.name ? ` "${result.contribution.name}"` : ''} added: ${result.zkeyPath}`,
+      `  ${beacon ? 'beacon hash    ' : 'contribution hash'} ${result.contribution.hash}`,
+      ...(beacon
+        ? []
+        : ['  keep this hash: it is how you recognise your contribution in the final zkey and transcript (zkai ceremony verify --contribution HASH); your entropy was not written anywhere']),
+      '  chain so far:',
+      ...result.chain.map(stepLine),
+      ...(beacon
+        ? ['  the chain is closed; check it and write the verification key and the transcript with', ...hintLines('finalize', finalize)]
+        : ['  hand the new zkey to the next participant, or close the ceremony with a public random beacon:', ...hintLines('next', next), ...hintLines('close', close)]),
+    ].join('\n'),
+  );
+}
+
+/** `zkai ceremony contribute IN.zkey OUT.zkey --name NAME [--entropy TEXT]`. */
+export async function ceremonyContributeCommand(input: string, output: string, flags: GlobalFlags & { name: string; entropy?: string; force?: boolean }): Promise<void> {
+  const progress = progressPrinter(flags);
+  const result = await ceremonyContribute(input, output, { name: flags.name, ...(flags.entropy !== undefined ? { entropy: flags.entropy } : {}), ...(flags.force ? { force: true } : {}), ...(progress ? { onProgress: progress } : {}) });
+  stepOutput(flags, result, 'contribution');
+}
+
+/** `zkai ceremony beacon IN.zkey OUT.zkey --hash HEX --iterations N`. */
+export async function ceremonyBeaconCommand(input: string, output: string, flags: GlobalFlags & { hash: string; iterations: string; name?: string; force?: boolean }): Promise<void> {
+  const iterationsExp = Number(flags.iterations);
+  if (!/^[0-9]+$/.test(flags.iterations)) throw new ZkaiError('BAD_OPTION', `--iterations must be an integer from 10 to 63 (a power of two), got "${flags.iterations}"`);
+  const progress = progressPrinter(flags);
+  const result = await ceremonyBeacon(input, output, {
+    hashHex: flags.hash,
+    iterationsExp,
+    ...(flags.name !== undefined ? { name: flags.name } : {}),
+    ...(flags.force ? { force: true } : {}),
+    ...(progress ? { onProgress: progress } : {}),
+  });
+  stepOutput(flags, result, 'beacon');
+}
+
+/** `zkai ceremony verify ZKEY --circuit C --ptau P [--transcript T] [--vkey V] [--contribution HASH...]`. Exit code 1 if invalid. */
+export async function ceremonyVerifyCommand(
+  zkeyPath: string,
+  flags: CeremonyCircuitFlags & { circuit: string; ptau: string; transcript?: string; vkey?: string; contribution?: string[] },
+): Promise<void> {
+  const progress = progressPrinter(flags);
+  const circuit = await ceremonyCircuitOf(flags.circuit, flags);
+  const transcript = flags.transcript ? await readCeremonyTranscript(flags.transcript) : undefined;
+  const vkey = flags.vkey ? await readJsonFile(flags.vkey, 'verification key') : undefined;
+  const result = await verifyCeremony(zkeyPath, circuit, flags.ptau, {
+    ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+    ...(progress ? { onProgress: progress } : {}),
+    ...(transcript ? { transcript } : {}),
+    ...(vkey !== undefined ? { vkey } : {}),
+    ...(flags.contribution ? { requireContributions: flags.contribution } : {}),
+  });
+  const against = [
+    ...(flags.transcript ? [`the transcript ${flags.transcript}`] : []),
+    ...(flags.vkey ? [`the verification key ${flags.vkey}`] : []),
+    ...(result.checked.contributions.length > 0 ? [`your contribution${result.checked.contributions.length > 1 ? 's' : ''}`] : []),
+  ];
+  emit(
+    flags,
+    { valid: result.valid, problems: result.problems, zkey: result.zkey, circuit: result.circuit, circuitHash: result.circuitHash, ptau: ptauJson(result.ptau), contributions: result.contributions, phase2: result.phase2, singleParty: result.phase2.singleParty, checked: result.checked },
+    () =>
+      result.valid
+        ? [
+            `OK: ${zkeyPath} is a valid phase-2 chain of ${result.contributions.length} step${result.contributions.length === 1 ? '' : 's'} for ${circuit.name} (${circuit.r1csPath}) on ${basename(result.ptau.path)}${against.length > 0 ? `, and matches ${against.join(' and ')}` : ''}`,
+            `  circuit hash   ${result.circuitHash}`,
+            ptauLine(result.ptau),
+            '  chain:',
+            ...result.contributions.map(stepLine),
+            ...trustLines(result.phase2, result.ptau),
+          ].join('\n')
+        : [`INVALID: ${zkeyPath}:`, ...result.problems.map((problem) => `  - ${problem}`)].join('\n'),
+  );
+  if (!result.valid) process.exitCode = 1;
+}
+
+/** `zkai ceremony finalize ZKEY --circuit C --ptau P [--vkey-out V] [--transcript-out T]`. */
+export async function ceremonyFinalizeCommand(
+  zkeyPath: string,
+  flags: CeremonyCircuitFlags & { circuit: string; ptau: string; vkeyOut?: string; transcriptOut?: string },
+): Promise<void> {
+  const progress = progressPrinter(flags);
+  const circuit = await ceremonyCircuitOf(flags.circuit, flags);
+  const result = await finalizeCeremony(zkeyPath, circuit, flags.ptau, {
+    ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+    ...(progress ? { onProgress: progress } : {}),
+    ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}),
+    ...(flags.transcriptOut ? { transcriptOut: flags.transcriptOut } : {}),
+  });
+  const reverify = commandHint(['zkai', 'ceremony', 'verify', zkeyPath, '--circuit', flags.circuit, '--ptau', flags.ptau, '--transcript', result.transcriptPath, '--vkey', result.vkeyPath]);
+  const besideZkey = resolve(ceremonyFilesOf(zkeyPath).vkeyPath) === resolve(result.vkeyPath);
+  emit(
+    flags,
+    { zkey: zkeyPath, vkey: result.vkeyPath, transcript: result.transcriptPath, circuitHash: result.transcript.circuit.circuitHash, contributions: result.transcript.contributions, phase2: result.transcript.phase2, singleParty: result.transcript.phase2.singleParty, reverify },
+    () =>
+      [
+        `ceremony finalized: ${zkeyPath} verified against ${circuit.r1csPath} and ${basename(result.verification.ptau.path)} (${result.transcript.contributions.length} steps)`,
+        `  verification key  ${result.vkeyPath}`,
+        `  transcript        ${result.transcriptPath}`,
+        '  chain:',
+        ...result.transcript.contributions.map(stepLine),
+        ...trustLines(result.transcript.phase2, result.verification.ptau),
+        `  publish the zkey (for provers: --zkey ${zkeyPath} --ptau ${flags.ptau}), the verification key and the transcript (for verifiers)${besideZkey ? '' : `; keep the verification key next to the zkey as ${ceremonyFilesOf(zkeyPath).vkeyPath} for prove commands to name it in their hints`}`,
+        ...hintLines('anyone re-checks it with', reverify),
+      ].join('\n'),
+  );
+}
+
+/**
+ * Register `zkai ceremony` and its subcommands on the program. `compileOptions` adds the compile flags (`--O`, `-l`);
+ * `merged` merges a command's options with the global flags (as every other command does).
+ */
+export function addCeremonyCommands(program: Command, helpers: { compileOptions: (command: Command) => Command; merged: (command: Command) => GlobalFlags }): void {
+  const merged = <T>(command: Command) => helpers.merged(command) as T & GlobalFlags;
+  const ceremony = program
+    .command('ceremony')
+    .description('a multi-party phase-2 trusted setup across machines, with only files passed between them: init, contribute (each participant), beacon, verify, finalize')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'A ceremony, each step on its own machine:',
+        '  coordinator:  zkai ceremony init CIRCUIT.circom --ptau PTAU --out 0000.zkey',
+        '  participant:  zkai ceremony contribute 0000.zkey 0001.zkey --name alice     (keep the contribution hash it prints)',
+        '  participant:  zkai ceremony contribute 0001.zkey 0002.zkey --name bob',
+        '  coordinator:  zkai ceremony beacon 0002.zkey final.zkey --hash BEACON_HEX --iterations 10',
+        '  coordinator:  zkai ceremony finalize final.zkey --circuit CIRCUIT.circom --ptau PTAU   (writes final.vkey.json, final.transcript.json)',
+        '  anyone:       zkai ceremony verify final.zkey --circuit CIRCUIT.circom --ptau PTAU --transcript final.transcript.json [--contribution HASH]',
+        '  prover:       zkai prove CIRCUIT.circom -i input.json --zkey final.zkey --ptau PTAU   (also data prove, data include, model prove, model accuracy)',
+        'CIRCUIT may be an .r1cs file: a prove command given a zkey of another circuit names the r1cs of the circuit it needs.',
+      ].join('\n'),
+    );
+
+  helpers
+    .compileOptions(
+      ceremony
+        .command('init')
+        .argument('<circuit>', 'the circuit: a .circom file (compiled, cached) or an .r1cs file')
+        .description('start a ceremony: the initial zkey (no contribution yet) from the circuit and a ptau')
+        .requiredOption('--ptau <file>', 'the powers of tau to start from (a pinned published file for production: powersOfTau28_hez_final_XX.ptau)')
+        .requiredOption('--out <file>', 'where to write the initial zkey (e.g. 0000.zkey)')
+        .option('--force', 'overwrite --out if it exists'),
+    )
+    .action(async (circuit: string, _options: unknown, command: Command) => ceremonyInitCommand(circuit, merged(command)));
+
+  ceremony
+    .command('contribute')
+    .argument('<in.zkey>', 'the zkey the previous participant handed over')
+    .argument('<out.zkey>', 'where to write the zkey with your contribution, for the next participant')
+    .description('add your contribution with fresh random entropy (never a prompt); prints the contribution hash to keep')
+    .requiredOption('--name <name>', 'your name, recorded in the zkey and the transcript (1 to 64 characters)')
+    .option('--entropy <text>', 'extra text mixed into the fresh random bytes (optional: the randomness never depends on it alone)')
+    .option('--force', 'overwrite out.zkey if it exists')
+    .action(async (input: string, output: string, _options: unknown, command: Command) => ceremonyContributeCommand(input, output, merged(command)));
+
+  ceremony
+    .command('beacon')
+    .argument('<in.zkey>', 'the zkey of the last contribution')
+    .argument('<out.zkey>', 'where to write the final zkey')
+    .description('close the chain with a public random beacon nobody could predict before the last contribution')
+    .requiredOption('--hash <hex>', 'the beacon value (hex, 1 to 64 bytes), e.g. the hash of a block mined after the last contribution')
+    .addOption(new Option('--iterations <exp>', 'hash iterations as a power of two (10 to 63)').default('10'))
+    .option('--name <name>', 'the name recorded for the beacon', 'final beacon')
+    .option('--force', 'overwrite out.zkey if it exists')
+    .action(async (input: string, output: string, _options: unknown, command: Command) => ceremonyBeaconCommand(input, output, merged(command)));
+
+  helpers
+    .compileOptions(
+      ceremony
+        .command('verify')
+        .argument('<zkey>', 'the zkey to check (the final one, or any step\'s)')
+        .description('check a zkey\'s whole chain against the circuit\'s r1cs and the ptau (snarkjs zkey verify), and a transcript, a verification key and your contributions when given (exit code 1 if invalid)')
+        .requiredOption('--circuit <file>', 'the circuit: a .circom file (compiled, cached) or an .r1cs file')
+        .requiredOption('--ptau <file>', 'the ptau the ceremony started from')
+        .option('--transcript <file>', 'a transcript (zkai ceremony finalize): the zkey must hold exactly its steps, in order')
+        .option('--vkey <file>', 'a verification key that must be this zkey\'s')
+        .option('--contribution <hash...>', 'contribution hashes that must be in the chain (yours, as contribute printed it)'),
+    )
+    .action(async (zkey: string, _options: unknown, command: Command) => ceremonyVerifyCommand(zkey, merged(command)));
+
+  helpers
+    .compileOptions(
+      ceremony
+        .command('finalize')
+        .argument('<zkey>', 'the final zkey (after the beacon)')
+        .description('verify the whole chain, then write the verification key and the transcript (by default next to the zkey: NAME.vkey.json, NAME.transcript.json)')
+        .requiredOption('--circuit <file>', 'the circuit: a .circom file (compiled, cached) or an .r1cs file')
+        .requiredOption('--ptau <file>', 'the ptau the ceremony started from')
+        .option('--vkey-out <file>', 'where to write the verification key (default: NAME.vkey.json next to the zkey, where prove commands find it)')
+        .option('--transcript-out <file>', 'where to write the transcript (default: NAME.transcript.json next to the zkey)'),
+    )
+    .action(async (zkey: string, _options: unknown, command: Command) => ceremonyFinalizeCommand(zkey, merged(command)));
+}
