@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BN254_SCALAR_FIELD } from '../src/verifier/types.ts';
 import { chunkSignalNames, datasetSignalNames } from '../src/data/circuit-gen.ts';
 import { parsePolicy } from '../src/data/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
@@ -121,6 +122,10 @@ describe('the one proof-file parser', () => {
     expect(statedClaims(plain)).toEqual({});
     const inference = parseProofFile({ format: 'zkai-inference-proof-v1', model: { name: 'm', hash: '5' }, visibility: 'public', weights: 'fixed', predicted: 1, inputHash: '6', input: ['7', '8'], proof, publicSignals: [] });
     expect(statedClaims(inference)).toEqual({ modelHash: '5', class: '1', inputHash: '6', input0: '7', input1: '8' });
+    // A fixed-point input may be negative: its signal is the field element r - 16.
+    const negative = parseProofFile({ format: 'zkai-inference-proof-v1', model: { hash: '5' }, visibility: 'public', predicted: 0, inputHash: '6', input: ['-16', '3'], proof, publicSignals: [] });
+    expect(statedClaims(negative).input0).toBe((BN254_SCALAR_FIELD - 16n).toString());
+    expect(() => parseProofFile({ format: 'zkai-inference-proof-v1', model: {}, visibility: 'public', predicted: 0, input: ['1.5'], proof, publicSignals: [] }, 'i.json')).toThrow(/input\[0\]: must be an integer as a decimal string/);
     const accuracy = parseProofFile({ format: 'zkai-accuracy-proof-v1', model: { hash: '5', fracBits: 4 }, weights: 'fixed', testSet: dataset.commitment, task: { label: 'y', features: ['a'], scale: 0.0625, taskHash: '9' }, samplesPerChunk: 2, correct: 1, count: 2, chunks: [{ index: 0, proof, publicSignals: [] }] });
     expect(statedClaims(accuracy)).toEqual({ modelHash: '5', taskHash: '9' });
     expect(fileStatementShape(accuracy)).toMatchObject({ kind: 'accuracy', samplesPerChunk: 2 });

@@ -7,7 +7,7 @@
  * statement the verifier trusts.
  */
 import { InputFileError } from '../errors.ts';
-import type { InputVisibility, WeightVisibility } from '../model/circuit-gen.ts';
+import { fieldOf, type InputVisibility, type WeightVisibility } from '../model/circuit-gen.ts';
 import { registrySignalName } from '../data/circuit-gen.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import type { StatementKind } from './statement.ts';
@@ -150,6 +150,15 @@ class FieldReader {
     return v;
   }
 
+  /** Signed integers as decimal strings (a public model input in fixed point may be negative). */
+  signedIntegers(field: string): string[] {
+    const list = this.list(field);
+    list.forEach((v, j) => {
+      if (typeof v !== 'string' || !/^-?(0|[1-9][0-9]*)$/.test(v) || v.length > 79) this.fail(`${field}[${j}]`, 'must be an integer as a decimal string (a fixed-point input value)');
+    });
+    return list as string[];
+  }
+
   decimals(field: string): string[] {
     const list = this.list(field);
     list.forEach((v, j) => {
@@ -240,7 +249,7 @@ export function parseProofFile(raw: unknown, source = 'proof file'): ProofFile {
       const visibility = r.oneOf<InputVisibility>('visibility', ['hashed', 'public', 'private'], 'hashed');
       const weights = r.oneOf<WeightVisibility>('weights', ['fixed', 'hashed'], 'fixed');
       const inputHash = r.optionalDecimal('inputHash');
-      const input = r.has('input') ? r.decimals('input') : undefined;
+      const input = r.has('input') ? r.signedIntegers('input') : undefined;
       if (visibility === 'public' && input === undefined) throw new InputFileError(source, 'input: a public-input inference proof must carry its input');
       return {
         format: known,
@@ -344,7 +353,8 @@ export function statedClaims(file: ProofFile): Record<string, string> {
       put(file.weights === 'hashed' ? 'modelCommitment' : 'modelHash', file.weights === 'hashed' ? file.model.commitment : file.model.hash);
       put('class', file.predicted);
       if (file.visibility !== 'private') put('inputHash', file.inputHash);
-      if (file.visibility === 'public') file.input?.forEach((value, j) => put(`input${j}`, value));
+      // A fixed-point input value is signed; its public signal is the value in the field (a negative x is r + x).
+      if (file.visibility === 'public') file.input?.forEach((value, j) => put(`input${j}`, fieldOf(BigInt(value)).toString()));
       break;
     case 'zkai-accuracy-proof-v1':
       put(file.weights === 'hashed' ? 'modelCommitment' : 'modelHash', file.weights === 'hashed' ? file.model.commitment : file.model.hash);
