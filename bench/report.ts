@@ -345,7 +345,7 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
     if (models.calibration.length > 0) {
       push(machine, '');
       push(table(['model', 'f chosen', 'float accuracy', 'quantized accuracy'], models.calibration.map((c) => [c.model, String(c.fracBits), `${(c.floatAccuracy * 100).toFixed(1)}%`, `${(c.quantizedAccuracy * 100).toFixed(1)}%`])), '');
-      push('Calibration on 200 digits test images: the fewest fractional bits within 1 point of float.', '');
+      push('Calibration on 200 digits test images: the fewest fractional bits at which every image keeps the float model\'s class (src/model/calibrate.ts).', '');
     }
   }
 
