@@ -3,10 +3,10 @@
  * each placeholder, and run the command through a real POSIX shell (so the hint's quoting is tested too), with `zkai`
  * being this repository's CLI.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { CliRun } from './run-cli.ts';
+import { runProcess, type CliRun } from './run-cli.ts';
 
 const require = createRequire(import.meta.url);
 /** tsx's loader, given to node with --import: one process per CLI run (the tsx CLI would start a second one). */
@@ -87,31 +87,11 @@ const running = new Set<ChildProcess>();
 export function runHint(command: string, options: { timeoutMs?: number; cwd?: string } = {}): Promise<CliRun> {
   if (!command.startsWith('zkai ')) return Promise.reject(new Error(`a hint starts with "zkai ": ${command}`));
   const script = `zkai() { exec "$ZKAI_HINT_NODE" --import "$ZKAI_HINT_TSX" "$ZKAI_HINT_MAIN" "$@"; }\n${command}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', script], {
-      env: { ...process.env, ZKAI_HINT_NODE: process.execPath, ZKAI_HINT_TSX: tsxLoader, ZKAI_HINT_MAIN: cliMain },
-      cwd: options.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`hint did not finish within ${options.timeoutMs ?? 120_000} ms: ${command}\n${stderr}`));
-    }, options.timeoutMs ?? 120_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      running.delete(child);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      running.delete(child);
-      resolve({ code, stdout, stderr });
-    });
+  return runProcess('/bin/sh', ['-c', script], {
+    env: { ZKAI_HINT_NODE: process.execPath, ZKAI_HINT_TSX: tsxLoader, ZKAI_HINT_MAIN: cliMain },
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    track: running,
   });
 }
 
