@@ -20,6 +20,22 @@ export {
   type BatchProgress,
 } from './prover/pool.ts';
 export * from './verifier/index.ts';
+// Where an off-chain verifier's key comes from (its own setup, a ceremony it verified, its word), and the trust store.
+export { trustedKeySource, ownSetupKeys, EXPLICIT_KEY_DETAIL, UNTRUSTED_KEY_HINT, type KeySource, type KeySourceKind, type KeySourceOptions } from './verifier/key-source.ts';
+export {
+  readTrustStore,
+  recordVerifiedCeremonyKey,
+  isVerifiedCeremonyKey,
+  verifiedCeremonyKey,
+  recordOwnContribution,
+  isOwnContribution,
+  trustStorePath,
+  TrustStoreError,
+  TRUST_STORE_FORMAT,
+  type TrustStore,
+  type VerifiedCeremonyKey,
+  type OwnContribution,
+} from './setup/trust-store.ts';
 export {
   connectChain,
   withChain,

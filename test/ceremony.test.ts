@@ -22,6 +22,8 @@ import { ceremonyPhase2Trust, keyWarnings, SINGLE_PARTY_WARNING } from '../src/s
 import { setupCircuit } from '../src/setup/phase2.ts';
 import { blake2b512File } from '../src/setup/ptau-file.ts';
 import { readZkeyInfo, type ZkeyContribution } from '../src/setup/zkey-file.ts';
+import { isOwnContribution, isVerifiedCeremonyKey, trustStorePath } from '../src/setup/trust-store.ts';
+import { verificationKeyId, type Groth16VerificationKey } from '../src/chain/groth16-template.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { runCli, type CliRun } from './helpers/run-cli.ts';
 
@@ -157,6 +159,9 @@ describe('a ceremony across three folders (CLI)', () => {
     const { coordinator, alice, bob, carol } = folders;
     const init = await runCli(['--quiet', '--json', 'ceremony', 'init', tinyPath, '--ptau', ptau, '--out', '0000.zkey'], { cwd: coordinator });
     expect(json<{ contributions: number; ptau: { trust: string } }>(init)).toMatchObject({ contributions: 0, ptau: { trust: 'development' } });
+    // The initial zkey is a valid chain, but with no secret contribution: its key is never recorded as trusted.
+    const initial = await runCli(['--quiet', '--json', 'ceremony', 'verify', join(coordinator, '0000.zkey'), '--circuit', tinyPath, '--ptau', ptau]);
+    expect(json<{ valid: boolean; trustStore: { recorded: boolean; reason: string } }>(initial)).toMatchObject({ valid: true, trustStore: { recorded: false, reason: expect.stringContaining('no secret contribution') } });
 
     // Each participant gets the previous zkey as a file, contributes in its own folder and hands the result on.
     let previous = join(coordinator, '0000.zkey');
@@ -171,6 +176,8 @@ describe('a ceremony across three folders (CLI)', () => {
       expect(result.contribution).toMatchObject({ index: index + 1, type: 'contribution', name });
       expect(result.chain.map((c) => c.name)).toEqual(order.slice(0, index + 1).map(([n]) => n));
       hashes[name] = result.contribution.hash;
+      // Each contribution is recorded as this machine's own (the tests' cache is every participant's here).
+      expect(await isOwnContribution(undefined, result.contribution.hash)).toBe(true);
       // The entropy is never written: a participant's folder holds the zkey received and the zkey made, nothing else.
       expect((await readdir(folder)).sort()).toEqual([input, output]);
       previous = join(folder, output);
@@ -185,6 +192,8 @@ describe('a ceremony across three folders (CLI)', () => {
     expect(finalize.code, finalize.stderr).toBe(0);
     expect(finalize.stdout).toContain('ceremony finalized: final.zkey verified against');
     expect(finalize.stdout).toContain('key trust      DEVELOPMENT-ONLY: the ptau is DEVELOPMENT-ONLY');
+    expect(finalize.stdout).toContain(`trust store    recorded in ${trustStorePath()}: verify commands on this machine accept its verification key`);
+    expect(finalize.stdout).toContain('its chain holds 3 contributions made on this machine');
     finalZkey = join(coordinator, 'final.zkey');
     vkeyPath = join(coordinator, 'final.vkey.json');
     transcriptPath = join(coordinator, 'final.transcript.json');
@@ -208,6 +217,10 @@ describe('a ceremony across three folders (CLI)', () => {
     const verdict = json<{ valid: boolean; problems: string[]; singleParty: boolean; checked: { transcript: boolean; vkey: boolean; contributions: string[] } }>(verify);
     expect(verify.code, verify.stderr).toBe(0);
     expect(verdict).toMatchObject({ valid: true, problems: [], singleParty: false, checked: { transcript: true, vkey: true, contributions: [hashes.alice] } });
+    // A valid chain's key is recorded in the trust store, with the contributions made on this machine.
+    const vkeyId = verificationKeyId(JSON.parse(await readFile(vkeyPath, 'utf8')) as Groth16VerificationKey);
+    expect(json<{ trustStore: unknown }>(verify).trustStore).toEqual({ recorded: true, path: trustStorePath(), keyId: vkeyId, ownContributions: [hashes.alice, hashes.bob, hashes.carol], contributionsChecked: [hashes.alice] });
+    expect(await isVerifiedCeremonyKey(undefined, vkeyId)).toBe(true);
     const human = await runCli(['--quiet', 'ceremony', 'verify', finalZkey, '--circuit', tiny.r1csPath, '--ptau', ptau, '--transcript', transcriptPath]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/^OK: .*final\.zkey is a valid phase-2 chain of 4 steps for tiny/);
@@ -301,9 +314,26 @@ describe('a ceremony across three folders (CLI)', () => {
     const result = json<{ vkey: string; singleParty: boolean; phase2: { source: string }; ceremony: { contributions: number; vkeyFromCeremony: boolean }; verifyWith: { argv: string[] } }>(run);
     expect(result).toMatchObject({ vkey: vkeyPath, singleParty: false, phase2: { source: 'ceremony' }, ceremony: { contributions: 4, vkeyFromCeremony: true } });
     expect(result.verifyWith.argv).toEqual(['zkai', 'verify', '--vkey', vkeyPath, '--proof', proofPath, '--public', publicPath]);
+    // This machine finalized and verified the ceremony (above): its key is trusted as a verified ceremony's.
     const ok = await runCli(['verify', '--vkey', vkeyPath, '--proof', proofPath, '--public', publicPath]);
     expect(ok.code, ok.stdout).toBe(0);
-    expect(ok.stdout).toBe('OK: the proof is valid\n');
+    expect(ok.stdout).toMatch(/^OK: the proof is valid\n {2}key {10}a ceremony you verified \(circuit tiny, zkai ceremony verify on [^;]+, against its transcript; its chain holds your own contributions [0-9a-f]{16}\.\.\., [0-9a-f]{16}\.\.\., [0-9a-f]{16}\.\.\.\)\n$/);
+    // A verifier with its own cache has not verified it: refused, until it checks the ceremony (requiring alice's
+    // contribution, as alice would), after which its verify says so.
+    const fresh = join(scratch, 'verifier-cache');
+    const refused = await runCli(['--cache-dir', fresh, '--json', 'verify', '--vkey', vkeyPath, '--proof', proofPath, '--public', publicPath]);
+    expect(refused.code).toBe(1);
+    expect(json<{ error: { code: string } }>(refused).error.code).toBe('UNTRUSTED_KEY');
+    expect(refused.stdout).not.toContain('"valid"');
+    const checked = await runCli(['--cache-dir', fresh, '--quiet', 'ceremony', 'verify', finalZkey, '--circuit', tiny.r1csPath, '--ptau', ptau, '--transcript', transcriptPath, '--contribution', hashes.alice!]);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stdout).toContain(`trust store    recorded in ${trustStorePath(fresh)}`);
+    expect(checked.stdout).toContain('its chain holds the 1 contribution you required');
+    const accepted = await runCli(['--cache-dir', fresh, '--json', 'verify', '--vkey', vkeyPath, '--proof', proofPath, '--public', publicPath]);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    const keySource = json<{ valid: boolean; keySource: { source: string; detail: string } }>(accepted);
+    expect(keySource).toMatchObject({ valid: true, keySource: { source: 'verified-ceremony' } });
+    expect(keySource.keySource.detail).toContain(`its chain holds the contribution you required ${hashes.alice!.slice(0, 16)}...`);
     // The automatic setup's key of the same circuit is another key: the proof does not verify with it.
     const automatic = await setupCircuit(tiny);
     const other = await runCli(['verify', '--vkey', automatic.vkeyPath, '--proof', proofPath, '--public', publicPath]);
@@ -373,9 +403,18 @@ describe('--zkey on the generated circuits\' commands', () => {
     expect(result.singleParty).toBe(false);
     const argv = result.verifyWith.argv.slice(1).map((word) => (word === 'COMMITMENT.json' ? commitmentPath : word));
     expect(argv).toContain(ceremony.vkey);
+    // The ceremony ran through the library, which records nothing: the verifier has not checked it, so the key is
+    // refused and nothing is claimed...
+    const refused = await runCli(['--json', ...argv]);
+    expect(refused.code).toBe(1);
+    expect(json<{ error: { code: string } }>(refused).error.code).toBe('UNTRUSTED_KEY');
+    // ...until it verifies the ceremony (from the circuit's r1cs, the ptau and the transcript) on its machine.
+    const checked = await runCli(['--quiet', '--json', 'ceremony', 'verify', ceremony.zkey, '--circuit', r1csOfHint(mismatch), '--ptau', ptau, '--transcript', ceremony.transcript]);
+    expect(json<{ valid: boolean; trustStore: { recorded: boolean } }>(checked)).toMatchObject({ valid: true, trustStore: { recorded: true } });
     const verify = await runCli(argv);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toMatch(/^OK: the proof is valid/);
+    expect(verify.stdout).toMatch(/\n {2}key {10}a ceremony you verified \(circuit inclusion_[0-9a-f]+, zkai ceremony verify on .*, against its transcript; no contribution of yours was required in its chain\)\n/);
   });
 
   it('data prove (whole and chunked) and model prove refuse a key of another circuit; model prove proves with its own ceremony key', async () => {
@@ -404,8 +443,11 @@ describe('--zkey on the generated circuits\' commands', () => {
     expect(run.code, run.stderr).toBe(0);
     const result = json<{ vkey: string; verifyWith: { argv: string[] } }>(run);
     expect(result.vkey).toBe(ceremony.vkey);
-    const verify = await runCli(result.verifyWith.argv.slice(1));
+    // This ceremony ran through the library, which records nothing, and checking it again here would only repeat the
+    // data include case above: the verifier takes the key on its word (--trust-key), and the verdict says so.
+    const verify = await runCli(['--json', ...result.verifyWith.argv.slice(1), '--trust-key']);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(json<{ valid: boolean; keySource: { source: string } }>(verify)).toMatchObject({ valid: true, keySource: { source: 'explicit' } });
   });
 
   /** The coordinator folder of the CLI ceremony above (its final.zkey is the tiny circuit's). */

@@ -66,6 +66,8 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
   let accuracyUid: string;
   /** A dataset policy proof file as `zkai data prove` writes it (two adults). */
   let datasetFile: DatasetProof;
+  /** Its circuit's verification key (the bare service does not know it). */
+  let datasetVkey: unknown;
   let app: FastifyInstance;
   /** Knows the demo key from a file and has no chain. */
   let bare: FastifyInstance;
@@ -95,8 +97,9 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     });
     const policy = parsePolicy({ name: 'adults only', rules: [{ field: 'age', op: 'GTE', value: 18 }] }, schema);
     const bundle = createBundle(schema, [{ id: 'p-1', age: 34 }, { id: 'p-2', age: 51 }].map((cells, i) => encodeRecord(schema, cells, i + 2)));
-    const { prepared: _prepared, report: _report, ...published } = await proveDataset(bundle, schema, policy, { pool });
+    const { prepared: datasetCircuit, report: _report, ...published } = await proveDataset(bundle, schema, policy, { pool });
     datasetFile = JSON.parse(JSON.stringify(published)) as DatasetProof;
+    datasetVkey = datasetCircuit.keys.vkey;
     chain = await attestedChain(pool);
     // An accuracy attestation of the same model version (the registry records `correct` of `total`).
     const registry = await RegistryClient.at(chain.deployment.registry, chain.chain.signer);
@@ -418,6 +421,17 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
       await poll(() => other.locator('#verdict-title').textContent()).toBe('Valid pairing, claims not checked');
       expect(await other.locator('#verdict-detail').textContent()).toMatch(/knows the circuit only by its verification key/);
       expect(await other.locator('#claims-not-decoded').textContent()).toMatch(/does not know what this circuit's signals mean/);
+      expect(await other.locator('#verdict').getAttribute('class')).toBe('verdict unchecked');
+
+      // A verification key the service does not know, pasted with the proof: refused (UNTRUSTED_KEY), no verdict.
+      await other.locator('#circuit-select').selectOption('');
+      await other.locator('#vkey-details summary').click();
+      expect(await other.locator('#vkey-help').textContent()).toMatch(/any other key is refused \(UNTRUSTED_KEY\)/);
+      await other.locator('#vkey-input').fill(JSON.stringify(datasetVkey));
+      await other.locator('#verify-button').click();
+      await poll(() => other.locator('#verdict-detail').textContent()).toMatch(/refused the request \(HTTP 403, UNTRUSTED_KEY\)/);
+      expect(await other.locator('#verdict-title').textContent()).toBe('Not checked');
+      expect(await other.locator('#verdict-body').textContent()).toMatch(/does not know the verification key 0x[0-9a-f]{64}.*--allow-unknown-keys/s);
       expect(await other.locator('#verdict').getAttribute('class')).toBe('verdict unchecked');
     } finally {
       await other.close();

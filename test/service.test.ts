@@ -232,12 +232,25 @@ describe('POST /v1/verify', () => {
     expect(body.claims.signals[1]).toMatchObject({ index: 1, name: 'low', value: '18' });
   });
 
-  it('verifies against a verification key sent in the request, known or not', async () => {
+  it('verifies against a verification key sent in the request when it knows the key; refuses an unknown one unless --allow-unknown-keys', async () => {
     const known = await post(fileApp, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey });
     expect(known.body).toMatchObject({ valid: true, circuit: { id: demoId, known: true, kind: 'generic' } });
-    const empty = await createVerificationServer({ verifier: { workers: 1 }, publicDir: false });
+    // A key the service does not know proves nothing on its own: refused by default, before any check.
+    const strict = await createVerificationServer({ verifier: { workers: 1 }, publicDir: false });
     try {
-      // A key the service does not know: a pairing verdict, no claim decoded, and it says so.
+      const refused = await post(strict, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey });
+      expect(refused.status).toBe(403);
+      expect(refused.body).toMatchObject({ code: 'UNTRUSTED_KEY', message: expect.stringContaining(`does not know the verification key ${demoId}`), hint: expect.stringContaining('--allow-unknown-keys'), fields: [{ path: '/verificationKey' }] });
+      expect(refused.body).not.toHaveProperty('valid');
+      // Even a tampered proof gets no verdict: the key decides first.
+      const tampered = await post(strict, { proof: demo.proof, publicSignals: [demo.publicSignals[0], '17', '99'], verificationKey: demo.vkey });
+      expect(tampered.status).toBe(403);
+    } finally {
+      await strict.close();
+    }
+    const empty = await createVerificationServer({ verifier: { workers: 1 }, publicDir: false, allowUnknownKeys: true });
+    try {
+      // With --allow-unknown-keys: a pairing verdict, no claim decoded, and it says so.
       const unknown = await post(empty, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey });
       expect(unknown.body).toMatchObject({ valid: true, claims: null, claimsChecked: false, circuit: { id: demoId, known: false, name: null, kind: 'generic', namesFrom: null } });
       expect(unknown.body.note).toMatch(/only by its verification key: "valid" means only that the pairing check passed/);
@@ -526,9 +539,22 @@ describe('forged layouts: the service decides what each signal means (issue 14)'
 
   it('answers a proof file for a circuit it knows only by its key with a pairing verdict that checks no claim, and says so', async () => {
     const lying = { ...clone(forged.count), commitment: { ...forged.count.commitment, count: 999 } };
-    const { body } = await post(fileApp, { ...lying, verificationKey: JSON.parse(await readFile(datasetVkeyPath, 'utf8')) });
-    expect(body).toMatchObject({ valid: true, claims: null, claimsChecked: false, circuit: { known: false, namesFrom: null, kind: 'generic' } });
-    expect(body.note).toMatch(/what the proof file states: root = .*count = 999.* was not checked/);
+    const datasetKey = JSON.parse(await readFile(datasetVkeyPath, 'utf8')) as unknown;
+    // fileApp knows the demo key only: the dataset key sent with the file is refused.
+    const refused = await post(fileApp, { ...lying, verificationKey: datasetKey });
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('UNTRUSTED_KEY');
+    // Known by its key alone (a --vkey file): a pairing verdict; unknown with --allow-unknown-keys: the same.
+    for (const options of [{ keys: [datasetVkeyPath] }, { allowUnknownKeys: true }]) {
+      const server = await createVerificationServer({ ...options, verifier: { workers: 1 }, publicDir: false });
+      try {
+        const { body } = await post(server, { ...lying, verificationKey: datasetKey });
+        expect(body).toMatchObject({ valid: true, claims: null, claimsChecked: false, circuit: { known: 'keys' in options, namesFrom: null, kind: 'generic' } });
+        expect(body.note).toMatch(/what the proof file states: root = .*count = 999.* was not checked/);
+      } finally {
+        await server.close();
+      }
+    }
   });
 
   it('checks a chunked file as a whole: chunks in order and once, roots and counts, leaves and the stated total', async () => {
@@ -641,9 +667,10 @@ describe('the chain registry as a trusted source (zkai serve --rpc --deployment)
       // Learned once, the circuit is listed with where its meaning comes from.
       const listed = (await get(onChain, `/v1/circuits/${chain.circuit}`)).body;
       expect(listed).toMatchObject({ kind: 'inference', namesFrom: 'chain-registry', source: 'chain' });
-      // A key the registry does not know stays a pairing verdict.
+      // A key the registry does not know (nor the service) is refused.
       const demoAnswer = await post(onChain, { proof: demo.proof, publicSignals: demo.publicSignals, verificationKey: demo.vkey });
-      expect(demoAnswer.body).toMatchObject({ valid: true, claimsChecked: false, claims: null });
+      expect(demoAnswer.status).toBe(403);
+      expect(demoAnswer.body.code).toBe('UNTRUSTED_KEY');
     } finally {
       await onChain.close();
     }
@@ -799,7 +826,7 @@ describe('serving', () => {
   });
 
   it('`zkai serve` starts on the given port with the given keys and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--host', '127.0.0.1', '--vkey', vkeyPath, '--no-cache-keys', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--host', '127.0.0.1', '--vkey', vkeyPath, '--no-cache-keys', '--allow-unknown-keys', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
     // Listened for from the start, so an early exit is seen (and reported) rather than awaited forever.
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
@@ -819,6 +846,10 @@ describe('serving', () => {
       expect(health).toMatchObject({ status: 'ok', circuits: 1 });
       const circuits = (await (await fetch(`${url}/v1/circuits`)).json()) as { circuits: Array<{ id: string }> };
       expect(circuits.circuits[0]!.id).toBe(demoId);
+      // --allow-unknown-keys: a key the service does not know (the dataset's) gets a pairing verdict, not a 403.
+      const unknown = await fetch(`${url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...datasetFile, verificationKey: JSON.parse(await readFile(datasetVkeyPath, 'utf8')) }) });
+      expect(unknown.status).toBe(200);
+      expect(await unknown.json()).toMatchObject({ valid: true, claimsChecked: false, circuit: { known: false } });
     } finally {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

@@ -11,6 +11,8 @@ import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { ceremonyKeyLines, commandHint, expectedCommitment, hintLines, keyJson, keyOptions, keyWarningLines } from './data-commands.ts';
 import { fracBitsOf, fracBitsWithModelHash, loadAnyModel, mismatchOf, modelFlagsFor, modelHashCause, readModelSalt, verifierFracBits, type LoadedModel } from './model-commands.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
+import { keySourceLine, verifierKeyNote } from './verify-key.ts';
+import type { KeySource } from '../verifier/key-source.ts';
 import { contextOption } from './chain-commands.ts';
 
 function scaleOf(value: string | undefined): number | undefined {
@@ -93,6 +95,7 @@ export async function modelAccuracyCommand(
       weights === 'hashed' ? `  model        private weights, commitment ${proof.model.commitment}` : `  model hash   ${proof.model.hash}`,
       ...ceremonyKeyLines(prepared.keys),
       ...hintLines('verify with', verifyWith),
+      verifierKeyNote(prepared.keys),
       ...keyWarningLines(prepared.keys),
     ].join('\n'),
   );
@@ -179,6 +182,7 @@ export async function verifyAccuracyFile(
   vkey: unknown,
   file: AccuracyProof,
   path: string,
+  keySource: KeySource,
 ): Promise<void> {
   if (!flags.schema) throw new ZkaiError('BAD_OPTION', 'an accuracy proof is verified against the test set\'s public schema: give --schema FILE');
   if (flags.minAccuracy === undefined) throw new ZkaiError('BAD_OPTION', 'give --min-accuracy X: the lowest accuracy (a fraction, for example 0.95) you accept');
@@ -213,10 +217,13 @@ export async function verifyAccuracyFile(
   const cause = result.valid
     ? undefined
     : accuracyCause(result, { schema, schemaPath: flags.schema, fracBits, task: stated, file, ...(loaded && flags.model ? { loaded, modelPath: flags.model } : {}), ...(flags.modelCommitment !== undefined ? { modelCommitment: flags.modelCommitment } : {}) });
-  emit(flags, { ...result, ...(cause ? { likelyCause: cause } : {}), task: { ...stated, fracBits }, minAccuracy }, () =>
-    result.valid
-      ? `OK: the proof is valid: model ${name} predicts the label "${stated.label}" of ${result.correct} of the ${result.count} records of test set ${testSet.root} (${((result.accuracy ?? 0) * 100).toFixed(2)}%, at least the required ${(minAccuracy * 100).toFixed(2)}%); inputs: ${stated.features.length} columns x ${stated.scale}`
-      : [`INVALID (${result.reason}): ${result.detail}`, ...(cause ? [`  likely cause: ${cause}`] : [])].join('\n'),
+  emit(flags, { ...result, ...(cause ? { likelyCause: cause } : {}), task: { ...stated, fracBits }, minAccuracy, keySource }, () =>
+    [
+      ...(result.valid
+        ? [`OK: the proof is valid: model ${name} predicts the label "${stated.label}" of ${result.correct} of the ${result.count} records of test set ${testSet.root} (${((result.accuracy ?? 0) * 100).toFixed(2)}%, at least the required ${(minAccuracy * 100).toFixed(2)}%); inputs: ${stated.features.length} columns x ${stated.scale}`]
+        : [`INVALID (${result.reason}): ${result.detail}`, ...(cause ? [`  likely cause: ${cause}`] : [])]),
+      keySourceLine(keySource),
+    ].join('\n'),
   );
   if (!result.valid) process.exitCode = 1;
 }

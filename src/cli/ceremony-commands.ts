@@ -2,8 +2,12 @@
  * `zkai ceremony init | contribute | beacon | verify | finalize`: a multi-party Groth16 phase-2 ceremony run across
  * machines, with only files passed between them (see `src/setup/ceremony.ts`).
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
+import { resolveCacheDir } from '../cache/cache-dir.ts';
+import { verificationKeyId, type Groth16VerificationKey } from '../chain/groth16-template.ts';
 import { compileCircuit } from '../circuit/compile.ts';
 import { readR1csInfo } from '../circuit/r1cs-info.ts';
 import { DATA_TEMPLATES_DIR } from '../data/circuit-gen.ts';
@@ -23,6 +27,7 @@ import { DEV_PTAU_WARNING } from '../setup/dev-ptau.ts';
 import type { Phase2Trust } from '../setup/key-trust.ts';
 import type { KeysPtau } from '../setup/phase2.ts';
 import type { ZkeyContribution } from '../setup/zkey-file.ts';
+import { isOwnContribution, recordOwnContribution, recordVerifiedCeremonyKey, trustStorePath } from '../setup/trust-store.ts';
 import { readJsonFile } from './io.ts';
 import { commandHint, hintLines, type CommandHint } from './data-commands.ts';
 import { emit, progressPrinter, type GlobalFlags } from './output.ts';
@@ -111,7 +116,7 @@ export async function ceremonyInitCommand(circuitPath: string, flags: CeremonyCi
   );
 }
 
-function stepOutput(flags: GlobalFlags, result: CeremonyStepResult, what: string): void {
+function stepOutput(flags: GlobalFlags, result: CeremonyStepResult, what: string, recordedIn?: string): void {
   const next = commandHint(['zkai', 'ceremony', 'contribute', result.zkeyPath, nextZkeyName(result.zkeyPath), '--name', 'NAME'], { NAME: 'the next participant\'s name' });
   const close = commandHint(['zkai', 'ceremony', 'beacon', result.zkeyPath, 'final.zkey', '--hash', 'BEACON_HEX', '--iterations', '10'], {
     BEACON_HEX: 'a public random value nobody knew before this step, e.g. the hash of a block mined after it (hex)',
@@ -121,13 +126,16 @@ function stepOutput(flags: GlobalFlags, result: CeremonyStepResult, what: string
     CIRCUIT: 'the circuit (.circom or .r1cs) the ceremony was started with',
     PTAU: 'the ptau it was started with',
   });
-  emit(flags, { zkey: result.zkeyPath, contribution: result.contribution, chain: result.chain, circuitHash: result.circuitHash, ...(beacon ? { finalize } : { next, close }) }, () =>
+  emit(flags, { zkey: result.zkeyPath, contribution: result.contribution, chain: result.chain, circuitHash: result.circuitHash, ...(recordedIn ? { trustStore: recordedIn } : {}), ...(beacon ? { finalize } : { next, close }) }, () =>
     [
       `${what} #${result.contribution.index}${result.contribution.name ? ` "${result.contribution.name}"` : ''} added: ${result.zkeyPath}`,
       `  ${beacon ? 'beacon hash    ' : 'contribution hash'} ${result.contribution.hash}`,
       ...(beacon
         ? []
-        : ['  keep this hash: it is how you recognise your contribution in the final zkey and transcript (zkai ceremony verify --contribution HASH); your entropy was not written anywhere']),
+        : [
+            '  keep this hash: it is how you recognise your contribution in the final zkey and transcript (zkai ceremony verify --contribution HASH); your entropy was not written anywhere',
+            ...(recordedIn ? [`  recorded as your own contribution in ${recordedIn}: zkai ceremony verify on this machine names it in the chain`] : []),
+          ]),
       '  chain so far:',
       ...result.chain.map(stepLine),
       ...(beacon
@@ -141,7 +149,10 @@ function stepOutput(flags: GlobalFlags, result: CeremonyStepResult, what: string
 export async function ceremonyContributeCommand(input: string, output: string, flags: GlobalFlags & { name: string; entropy?: string; force?: boolean }): Promise<void> {
   const progress = progressPrinter(flags);
   const result = await ceremonyContribute(input, output, { name: flags.name, ...(flags.entropy !== undefined ? { entropy: flags.entropy } : {}), ...(flags.force ? { force: true } : {}), ...(progress ? { onProgress: progress } : {}) });
-  stepOutput(flags, result, 'contribution');
+  // This machine made this contribution: remembered, so that verifying the ceremony later (and registering its circuit)
+  // can say the chain holds a contribution of ours.
+  await recordOwnContribution(flags.cacheDir, { contributionHash: result.contribution.hash, circuit: result.circuitHash, name: result.contribution.name ?? flags.name });
+  stepOutput(flags, result, 'contribution', trustStorePath(flags.cacheDir));
 }
 
 /** `zkai ceremony beacon IN.zkey OUT.zkey --hash HEX --iterations N`. */
@@ -157,6 +168,69 @@ export async function ceremonyBeaconCommand(input: string, output: string, flags
     ...(progress ? { onProgress: progress } : {}),
   });
   stepOutput(flags, result, 'beacon');
+}
+
+/** What a ceremony command recorded in this machine's trust store about the ceremony's verification key. */
+interface TrustRecord {
+  recorded: boolean;
+  /** The trust store file. */
+  path: string;
+  /** The key's id (`verificationKeyId`), when recorded. */
+  keyId?: string;
+  /** Contributions of the chain this machine made (`zkai ceremony contribute` here). */
+  ownContributions: string[];
+  /** Contributions the verifier required (`--contribution`). */
+  contributionsChecked: string[];
+  /** Why it was not recorded. */
+  reason?: string;
+}
+
+/**
+ * Record a verified ceremony's verification key as trusted by this machine (off-chain verify commands then accept it),
+ * with the contributions of the chain this machine made itself. A chain without a secret contribution is never
+ * recorded: its toxic waste is public.
+ */
+async function recordCeremonyKey(
+  flags: GlobalFlags,
+  ceremony: { vkey: Record<string, unknown>; circuit: string; contributions: readonly ZkeyContribution[]; secretContributions: number; zkeyBlake2b512: string; transcriptPath?: string; contributionsChecked: readonly string[]; via: 'verify' | 'finalize' },
+): Promise<TrustRecord> {
+  const cacheDir = resolveCacheDir(flags.cacheDir);
+  const path = trustStorePath(cacheDir);
+  const contributionsChecked = [...ceremony.contributionsChecked];
+  if (ceremony.secretContributions === 0) {
+    return { recorded: false, path, ownContributions: [], contributionsChecked, reason: 'the chain holds no secret contribution: its toxic waste is public, so its key is not trusted' };
+  }
+  const ownContributions: string[] = [];
+  for (const step of ceremony.contributions) {
+    if (step.type === 'contribution' && (await isOwnContribution(cacheDir, step.hash))) ownContributions.push(step.hash);
+  }
+  const keyId = verificationKeyId(ceremony.vkey as unknown as Groth16VerificationKey);
+  await recordVerifiedCeremonyKey(cacheDir, {
+    vkeyId: keyId,
+    circuit: ceremony.circuit,
+    zkeyBlake2b512: ceremony.zkeyBlake2b512,
+    ...(ceremony.transcriptPath ? { transcriptSha256: createHash('sha256').update(await readFile(ceremony.transcriptPath)).digest('hex') } : {}),
+    via: ceremony.via,
+    contributionsChecked,
+    ownContributions,
+  });
+  return { recorded: true, path, keyId, ownContributions, contributionsChecked };
+}
+
+/** The lines saying what was recorded in the trust store. */
+function trustRecordLines(record: TrustRecord): string[] {
+  if (!record.recorded) return [`  trust store    not recorded: ${record.reason}`];
+  const checked = record.contributionsChecked.filter((hash) => !record.ownContributions.includes(hash));
+  const held = [
+    ...(record.ownContributions.length > 0 ? [`${record.ownContributions.length} contribution${record.ownContributions.length > 1 ? 's' : ''} made on this machine`] : []),
+    ...(checked.length > 0 ? [`the ${checked.length} contribution${checked.length > 1 ? 's' : ''} you required`] : []),
+  ];
+  return [
+    `  trust store    recorded in ${record.path}: verify commands on this machine accept its verification key (id ${record.keyId}) as a ceremony you verified`,
+    held.length > 0
+      ? `                 its chain holds ${held.join(' and ')}`
+      : '                 no contribution in its chain is yours (none made on this machine, none required with --contribution HASH): names in a chain are self-declared, so all of them may be one party\'s',
+  ];
 }
 
 /** `zkai ceremony verify ZKEY --circuit C --ptau P [--transcript T] [--vkey V] [--contribution HASH...]`. Exit code 1 if invalid. */
@@ -175,6 +249,20 @@ export async function ceremonyVerifyCommand(
     ...(vkey !== undefined ? { vkey } : {}),
     ...(flags.contribution ? { requireContributions: flags.contribution } : {}),
   });
+  // A valid chain: its verification key becomes one this machine trusts (zkai verify and the other verify commands).
+  const trust =
+    result.valid && result.verificationKey
+      ? await recordCeremonyKey(flags, {
+          vkey: result.verificationKey,
+          circuit: circuit.name,
+          contributions: result.contributions,
+          secretContributions: result.phase2.contributions,
+          zkeyBlake2b512: result.zkey.blake2b512,
+          ...(flags.transcript ? { transcriptPath: flags.transcript } : {}),
+          contributionsChecked: result.checked.contributions,
+          via: 'verify',
+        })
+      : undefined;
   const against = [
     ...(flags.transcript ? [`the transcript ${flags.transcript}`] : []),
     ...(flags.vkey ? [`the verification key ${flags.vkey}`] : []),
@@ -182,7 +270,7 @@ export async function ceremonyVerifyCommand(
   ];
   emit(
     flags,
-    { valid: result.valid, problems: result.problems, zkey: result.zkey, circuit: result.circuit, circuitHash: result.circuitHash, ptau: ptauJson(result.ptau), contributions: result.contributions, phase2: result.phase2, singleParty: result.phase2.singleParty, checked: result.checked },
+    { valid: result.valid, problems: result.problems, zkey: result.zkey, circuit: result.circuit, circuitHash: result.circuitHash, ptau: ptauJson(result.ptau), contributions: result.contributions, phase2: result.phase2, singleParty: result.phase2.singleParty, checked: result.checked, ...(trust ? { trustStore: trust } : {}) },
     () =>
       result.valid
         ? [
@@ -192,6 +280,7 @@ export async function ceremonyVerifyCommand(
             '  chain:',
             ...result.contributions.map(stepLine),
             ...trustLines(result.phase2, result.ptau),
+            ...(trust ? trustRecordLines(trust) : []),
           ].join('\n')
         : [`INVALID: ${zkeyPath}:`, ...result.problems.map((problem) => `  - ${problem}`)].join('\n'),
   );
@@ -211,11 +300,22 @@ export async function ceremonyFinalizeCommand(
     ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}),
     ...(flags.transcriptOut ? { transcriptOut: flags.transcriptOut } : {}),
   });
+  // The coordinator checked the whole chain: its verification key becomes one this machine trusts.
+  const trust = await recordCeremonyKey(flags, {
+    vkey: JSON.parse(await readFile(result.vkeyPath, 'utf8')) as Record<string, unknown>,
+    circuit: circuit.name,
+    contributions: result.transcript.contributions,
+    secretContributions: result.transcript.phase2.contributions,
+    zkeyBlake2b512: result.verification.zkey.blake2b512,
+    transcriptPath: result.transcriptPath,
+    contributionsChecked: [],
+    via: 'finalize',
+  });
   const reverify = commandHint(['zkai', 'ceremony', 'verify', zkeyPath, '--circuit', flags.circuit, '--ptau', flags.ptau, '--transcript', result.transcriptPath, '--vkey', result.vkeyPath]);
   const besideZkey = resolve(ceremonyFilesOf(zkeyPath).vkeyPath) === resolve(result.vkeyPath);
   emit(
     flags,
-    { zkey: zkeyPath, vkey: result.vkeyPath, transcript: result.transcriptPath, circuitHash: result.transcript.circuit.circuitHash, contributions: result.transcript.contributions, phase2: result.transcript.phase2, singleParty: result.transcript.phase2.singleParty, reverify },
+    { zkey: zkeyPath, vkey: result.vkeyPath, transcript: result.transcriptPath, circuitHash: result.transcript.circuit.circuitHash, contributions: result.transcript.contributions, phase2: result.transcript.phase2, singleParty: result.transcript.phase2.singleParty, trustStore: trust, reverify },
     () =>
       [
         `ceremony finalized: ${zkeyPath} verified against ${circuit.r1csPath} and ${basename(result.verification.ptau.path)} (${result.transcript.contributions.length} steps)`,
@@ -224,6 +324,7 @@ export async function ceremonyFinalizeCommand(
         '  chain:',
         ...result.transcript.contributions.map(stepLine),
         ...trustLines(result.transcript.phase2, result.verification.ptau),
+        ...trustRecordLines(trust),
         `  publish the zkey (for provers: --zkey ${zkeyPath} --ptau ${flags.ptau}), the verification key and the transcript (for verifiers)${besideZkey ? '' : `; keep the verification key next to the zkey as ${ceremonyFilesOf(zkeyPath).vkeyPath} for prove commands to name it in their hints`}`,
         ...hintLines('anyone re-checks it with', reverify),
       ].join('\n'),

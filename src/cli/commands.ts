@@ -16,6 +16,7 @@ import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { progressBars } from './progress-bar.ts';
 import { parseExpectations, readJsonFile } from './io.ts';
 import { ceremonyKeyLines, commandHint, hintLines, keyJson, type CommandHint } from './data-commands.ts';
+import { keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
 
 /** Flags shared by the commands that compile a circuit. */
 export interface CompileFlags extends GlobalFlags {
@@ -202,6 +203,7 @@ async function proveOne(circuitPath: string, inputPath: string, flags: ProveFlag
         ...ceremonyKeyLines(keys),
         ...hintLines('verify with', verifyWith),
         publicSignalsNote(publicPath),
+        verifierKeyNote(keys),
         ...keyWarnings(keys).map((warning) => `  WARNING: ${warning}`),
       ].join('\n'),
     );
@@ -347,23 +349,27 @@ async function proveBatch(circuitPath: string, inputPaths: string[], flags: Prov
       ...(written.length > 0 ? [`  written to ${outDir} as NAME.proof.json and NAME.public.json for each input NAME.json`] : []),
       ...(failures.length > 0 ? [`  ${failures.length} failed (see the errors above): ${failures.map((failure) => failure.input).join(', ')}`] : []),
       ...(keys ? ceremonyKeyLines(keys) : []),
-      ...(first ? [...hintLines(`verify with${written.length > 1 ? ' (the first proof; the others alike)' : ''}`, first.verifyWith), publicSignalsNote(first.public)] : []),
+      ...(first && keys ? [...hintLines(`verify with${written.length > 1 ? ' (the first proof; the others alike)' : ''}`, first.verifyWith), publicSignalsNote(first.public), verifierKeyNote(keys)] : []),
       ...(keys ? keyWarnings(keys).map((warning) => `  WARNING: ${warning}`) : []),
     ].join('\n');
   });
   if (failures.length > 0) process.exitCode = 1;
 }
 
-/** `zkai verify`. Sets the exit code to 1 for an invalid proof. */
-export async function verifyCommand(flags: GlobalFlags & { vkey: string; proof: string; public: string; expect?: string[] }): Promise<void> {
+/**
+ * `zkai verify`. Sets the exit code to 1 for an invalid proof. The key must be one the verifier trusts (its own setup,
+ * a ceremony it verified, or `--trust-key`): any other is refused before the proof is checked.
+ */
+export async function verifyCommand(flags: VerifyKeyFlags & { proof: string; public: string; expect?: string[] }): Promise<void> {
   const [vkey, proof, publicSignals] = await Promise.all([
     readJsonFile(flags.vkey, 'verification key'),
     readJsonFile(flags.proof, 'proof'),
     readJsonFile(flags.public, 'public signals'),
   ]);
   const expect = parseExpectations(flags.expect ?? []);
+  const keySource = await verifierKeySource(vkey, flags);
   const result = await verifyProof(vkey, proof, publicSignals, Object.keys(expect).length > 0 ? { expect } : {});
-  emit(flags, result, () => (result.valid ? 'OK: the proof is valid' : `INVALID (${result.reason}): ${result.detail}`));
+  emit(flags, { ...result, keySource }, () => [result.valid ? 'OK: the proof is valid' : `INVALID (${result.reason}): ${result.detail}`, keySourceLine(keySource)].join('\n'));
   if (!result.valid) process.exitCode = 1;
 }
 

@@ -22,6 +22,7 @@ import type { VerificationResult } from '../verifier/verify.ts';
 import { readJsonFile } from './io.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { contextOption } from './chain-commands.ts';
+import { keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
 
 const DAY_MS = 86_400_000;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
@@ -483,6 +484,7 @@ export async function dataProveCommand(
         `  time               ${seconds(elapsed)}`,
         ...attestLines(context, attestWith, consent),
         ...hintLines('verify with', verifyWith),
+        verifierKeyNote(prepared.keys),
         ...keyWarningLines(prepared.keys),
       ].join('\n'),
   );
@@ -579,6 +581,7 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
         ...consentLines(registries),
         ...attestLines(context, attestWith, consent),
         ...hintLines('verify with', verifyWith),
+        verifierKeyNote(prepared.keys),
         ...keyWarningLines(prepared.keys),
       ].join('\n'),
   );
@@ -604,15 +607,16 @@ function schemaMismatch(committed: string | undefined, actual: string, flags: { 
   };
 }
 
-/** `zkai data verify`. Sets the exit code to 1 for an invalid proof. */
+/** `zkai data verify`. Sets the exit code to 1 for an invalid proof; refuses a key the verifier does not trust (see verify-key.ts). */
 export async function dataVerifyCommand(
-  flags: GlobalFlags & { vkey: string; proof: string; schema: string; policy: string; commitment?: string; root?: string; count?: string; registry?: string[] },
+  flags: VerifyKeyFlags & { proof: string; schema: string; policy: string; commitment?: string; root?: string; count?: string; registry?: string[] },
 ): Promise<void> {
   const expected = await expectedCommitment(flags);
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
   const registries = await trustedRoots(flags.registry, schema, policy);
   const [vkey, file] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readProofFile(flags.proof, ['zkai-dataset-proof-v1', 'zkai-chunked-dataset-proof-v1'], 'dataset proof')]);
+  const keySource = await verifierKeySource(vkey, flags);
   let result: VerificationResult;
   const mismatch = schemaMismatch(expected.schemaHash, schema.hash, flags);
   if (mismatch) {
@@ -623,10 +627,13 @@ export async function dataVerifyCommand(
     result = await verifyDatasetProof(vkey, file.proof, file.publicSignals, { root: expected.root, count: expected.count, policyHash: policy.hash, schemaHash: schema.hash, registries });
   }
   const against = registries.length > 0 ? `, against registr${registries.length > 1 ? 'ies' : 'y'} ${registries.map((r) => `${r.name} (root ${r.root})`).join(', ')}` : '';
-  emit(flags, { ...result, root: expected.root, count: expected.count, policy: { name: policy.spec.name, hash: policy.hash }, schemaHash: schema.hash, registries }, () =>
-    result.valid
-      ? `OK: the proof is valid: the ${expected.count} records committed as root ${expected.root} satisfy policy "${policy.spec.name}" (schema "${schema.spec.name}")${against}`
-      : `INVALID (${result.reason}): ${result.detail}`,
+  emit(flags, { ...result, root: expected.root, count: expected.count, policy: { name: policy.spec.name, hash: policy.hash }, schemaHash: schema.hash, registries, keySource }, () =>
+    [
+      result.valid
+        ? `OK: the proof is valid: the ${expected.count} records committed as root ${expected.root} satisfy policy "${policy.spec.name}" (schema "${schema.spec.name}")${against}`
+        : `INVALID (${result.reason}): ${result.detail}`,
+      keySourceLine(keySource),
+    ].join('\n'),
   );
   if (!result.valid) process.exitCode = 1;
 }
@@ -693,6 +700,7 @@ export async function dataIncludeCommand(
         `  time               ${seconds(elapsed)}`,
         ...attestLines(context, attestWith, false),
         ...hintLines('verify with', verifyWith),
+        verifierKeyNote(prepared.keys),
         ...keyWarningLines(prepared.keys),
       ].join('\n'),
   );
@@ -715,8 +723,8 @@ async function expectedRoot(flags: { commitment?: string; root?: string }): Prom
   return { root: flags.root };
 }
 
-/** `zkai data verify-include`. Sets the exit code to 1 for an invalid proof. */
-export async function dataVerifyIncludeCommand(flags: GlobalFlags & { vkey: string; proof: string; schema: string; subject: string; commitment?: string; root?: string }): Promise<void> {
+/** `zkai data verify-include`. Sets the exit code to 1 for an invalid proof; refuses a key the verifier does not trust. */
+export async function dataVerifyIncludeCommand(flags: VerifyKeyFlags & { proof: string; schema: string; subject: string; commitment?: string; root?: string }): Promise<void> {
   const expected = await expectedRoot(flags);
   const schema = await loadSchema(flags.schema);
   const column = subjectColumn(schema);
@@ -724,6 +732,7 @@ export async function dataVerifyIncludeCommand(flags: GlobalFlags & { vkey: stri
     readJsonFile(flags.vkey, 'verification key'),
     readProofFile(flags.proof, ['zkai-inclusion-proof-v1'], 'inclusion proof'),
   ]);
+  const keySource = await verifierKeySource(vkey, flags);
   let result: VerificationResult;
   const mismatch = schemaMismatch(expected.schemaHash, schema.hash, flags);
   if (mismatch) {
@@ -732,10 +741,13 @@ export async function dataVerifyIncludeCommand(flags: GlobalFlags & { vkey: stri
     result = await verifyInclusion(vkey, inclusion.proof, inclusion.publicSignals, { root: expected.root, schema, subjectId: flags.subject });
   }
   const subject = `${column.name} = ${JSON.stringify(flags.subject)}`;
-  emit(flags, { ...result, root: expected.root, subjectColumn: column.name, subject: flags.subject, schemaHash: schema.hash }, () =>
-    result.valid
-      ? `OK: the proof is valid: a record with ${subject} is in the dataset committed as root ${expected.root} (schema "${schema.spec.name}")`
-      : `INVALID (${result.reason}): ${result.detail}`,
+  emit(flags, { ...result, root: expected.root, subjectColumn: column.name, subject: flags.subject, schemaHash: schema.hash, keySource }, () =>
+    [
+      result.valid
+        ? `OK: the proof is valid: a record with ${subject} is in the dataset committed as root ${expected.root} (schema "${schema.spec.name}")`
+        : `INVALID (${result.reason}): ${result.detail}`,
+      keySourceLine(keySource),
+    ].join('\n'),
   );
   if (!result.valid) process.exitCode = 1;
 }

@@ -17,6 +17,8 @@ import { isAccuracyProof, verifyAccuracyFile } from './accuracy-commands.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { contextOption } from './chain-commands.ts';
 import { ceremonyKeyLines, commandHint, hintLines, keyJson, keyOptions, keyWarningLines } from './data-commands.ts';
+import { keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
+import type { KeySource } from '../verifier/key-source.ts';
 
 /** A parsed inference proof file. */
 type InferenceProofFile = Extract<ProofFile, { format: 'zkai-inference-proof-v1' }>;
@@ -332,6 +334,7 @@ export async function modelProveCommand(flags: GlobalFlags & { model: string; in
         ...(context ? [`  context      ${context} (attest with: zkai chain attest ${flags.out} --nonce NONCE, the nonce this context was made with)`] : []),
         ...ceremonyKeyLines(prepared.keys),
         ...hintLines('verify with', verifyWith),
+        verifierKeyNote(prepared.keys),
         ...keyWarningLines(prepared.keys),
       ].join('\n'),
   );
@@ -380,9 +383,11 @@ export function mismatchOf(result: Pick<VerificationResult, 'mismatches'>, name:
   return result.mismatches?.find((m) => m.name === name)?.actual;
 }
 
-/** Print a verdict (with a likely cause when invalid) and set the exit code. */
-function emitVerdict(flags: GlobalFlags, result: VerificationResult, cause: string | undefined, extra: Record<string, unknown>, ok: () => string): void {
-  emit(flags, { ...result, ...(cause ? { likelyCause: cause } : {}), ...extra }, () => (result.valid ? ok() : [`INVALID (${result.reason}): ${result.detail}`, ...(cause ? [`  likely cause: ${cause}`] : [])].join('\n')));
+/** Print a verdict (with a likely cause when invalid, and where its key comes from) and set the exit code. */
+function emitVerdict(flags: GlobalFlags, keySource: KeySource, result: VerificationResult, cause: string | undefined, extra: Record<string, unknown>, ok: () => string): void {
+  emit(flags, { ...result, ...(cause ? { likelyCause: cause } : {}), ...extra, keySource }, () =>
+    [...(result.valid ? [ok()] : [`INVALID (${result.reason}): ${result.detail}`, ...(cause ? [`  likely cause: ${cause}`] : [])]), keySourceLine(keySource)].join('\n'),
+  );
   if (!result.valid) process.exitCode = 1;
 }
 
@@ -392,15 +397,18 @@ function emitVerdict(flags: GlobalFlags, result: VerificationResult, cause: stri
  * ONNX model's input range), or the published model commitment; the input's visibility is read from the key.
  */
 export async function modelVerifyCommand(
-  flags: GlobalFlags & { vkey: string; proof: string; model?: string; modelCommitment?: string; fracBits?: string; class?: string; inputHash?: string; input?: string; inputMin?: string; inputMax?: string; commitment?: string; root?: string; count?: string; schema?: string; minAccuracy?: string; label?: string; features?: string; allFeatures?: boolean; scale?: string },
+  flags: VerifyKeyFlags & { proof: string; model?: string; modelCommitment?: string; fracBits?: string; class?: string; inputHash?: string; input?: string; inputMin?: string; inputMax?: string; commitment?: string; root?: string; count?: string; schema?: string; minAccuracy?: string; label?: string; features?: string; allFeatures?: boolean; scale?: string },
 ): Promise<void> {
   const [vkey, raw] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readJsonFile(flags.proof, 'inference proof')]);
   // The one proof-file parser checks every field; what the file states is then checked against the verifier's model.
   const parsed = parseProofFile(raw, flags.proof);
-  if (parsed.format === 'zkai-accuracy-proof-v1' && isAccuracyProof(raw)) return verifyAccuracyFile(flags, vkey, raw, flags.proof);
-  if (parsed.format !== 'zkai-inference-proof-v1') throw new InputFileError(flags.proof, `${parsed.format === 'plain' ? 'a bare snarkjs proof' : `a ${parsed.format} file`}, not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1")`);
+  if (parsed.format !== 'zkai-inference-proof-v1' && parsed.format !== 'zkai-accuracy-proof-v1') throw new InputFileError(flags.proof, `${parsed.format === 'plain' ? 'a bare snarkjs proof' : `a ${parsed.format} file`}, not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1")`);
+  // The key must be one the verifier trusts before anything is checked against it.
+  const keySource = await verifierKeySource(vkey, flags);
+  if (parsed.format === 'zkai-accuracy-proof-v1' && isAccuracyProof(raw)) return verifyAccuracyFile(flags, vkey, raw, flags.proof, keySource);
+  if (parsed.format !== 'zkai-inference-proof-v1') throw new InputFileError(flags.proof, 'not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1")');
   const file = parsed;
-  if (file.weights === 'hashed') return verifyPrivateWeights(flags, vkey, file);
+  if (file.weights === 'hashed') return verifyPrivateWeights(flags, vkey, file, keySource);
   if (!flags.model) throw new ZkaiError('BAD_OPTION', 'this proof has the weights fixed in its circuit: give --model FILE, the model you trust');
   const fracBits = verifierFracBits(flags.fracBits, `the model ${flags.model}`);
   const loaded = await loadAnyModel(flags.model, flags);
@@ -408,13 +416,13 @@ export async function modelVerifyCommand(
   const quantized = quantizeModel(model, fracBits);
   const hash = modelHash(quantized);
   const layout = visibilityFromKey(vkey, file.visibility);
-  if ('refused' in layout) return emitVerdict(flags, { valid: false, reason: 'malformed', detail: layout.refused }, undefined, { modelHash: hash }, () => '');
+  if ('refused' in layout) return emitVerdict(flags, keySource, { valid: false, reason: 'malformed', detail: layout.refused }, undefined, { modelHash: hash }, () => '');
   const { visibility } = layout;
   const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);
   if (!Number.isInteger(predicted) || predicted < 0) throw new ZkaiError('BAD_OPTION', `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`);
   const input = visibility === 'public' ? (flags.input ? quantizeInput(quantized, await readInputVector(flags.input), model) : (file.input ?? []).map((v) => BigInt(v))) : undefined;
   if (input && input.length !== quantized.inputSize) {
-    return emitVerdict(flags, { valid: false, reason: 'malformed', detail: `the ${flags.input ? `input ${flags.input}` : 'file\'s public input'} has ${input.length} values; the model takes ${quantized.inputSize}` }, undefined, { modelHash: hash }, () => '');
+    return emitVerdict(flags, keySource, { valid: false, reason: 'malformed', detail: `the ${flags.input ? `input ${flags.input}` : 'file\'s public input'} has ${input.length} values; the model takes ${quantized.inputSize}` }, undefined, { modelHash: hash }, () => '');
   }
   const result = await verifyInference(vkey, file.proof, file.publicSignals, {
     model: quantized,
@@ -424,23 +432,23 @@ export async function modelVerifyCommand(
   });
   const proofHash = mismatchOf(result, 'modelHash');
   const cause = proofHash !== undefined ? modelHashCause(loaded, flags.model, fracBits, proofHash) : undefined;
-  emitVerdict(flags, result, cause, { modelHash: hash, fracBits, predicted, visibility }, () =>
+  emitVerdict(flags, keySource, result, cause, { modelHash: hash, fracBits, predicted, visibility }, () =>
     `OK: the proof is valid: model "${model.name}" (hash ${hash}, ${fracBits} fractional bits) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : visibility === 'public' ? `public input [${(input ?? []).join(', ')}] (fixed point, ${quantized.fracBits} fractional bits)` : 'input, which is private (the proof claims nothing about it beyond its range)'}`,
   );
 }
 
 /** `zkai model verify` for a private-weights proof: against the published model commitment (which binds the fixed point). */
-async function verifyPrivateWeights(flags: GlobalFlags & { modelCommitment?: string; class?: string; inputHash?: string; input?: string }, vkey: unknown, file: InferenceProofFile): Promise<void> {
+async function verifyPrivateWeights(flags: GlobalFlags & { modelCommitment?: string; class?: string; inputHash?: string; input?: string }, vkey: unknown, file: InferenceProofFile, keySource: KeySource): Promise<void> {
   if (!flags.modelCommitment || !/^[0-9]+$/.test(flags.modelCommitment)) throw new ZkaiError('BAD_OPTION', 'this proof keeps the weights private: give --model-commitment C, the published commitment you trust (zkai model commit prints it)');
   const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);
   if (!Number.isInteger(predicted) || predicted < 0) throw new ZkaiError('BAD_OPTION', `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`);
   if (flags.input) throw new ZkaiError('BAD_OPTION', '--input is for fixed-weight proofs (the input is quantized with the model, which a private-weights verifier does not hold); a public input is read from the proof and printed');
   const layout = visibilityFromKey(vkey, file.visibility);
-  if ('refused' in layout) return emitVerdict(flags, { valid: false, reason: 'malformed', detail: layout.refused }, undefined, { modelCommitment: flags.modelCommitment, weights: 'hashed' }, () => '');
+  if ('refused' in layout) return emitVerdict(flags, keySource, { valid: false, reason: 'malformed', detail: layout.refused }, undefined, { modelCommitment: flags.modelCommitment, weights: 'hashed' }, () => '');
   const { visibility, publicInputs } = layout;
   const input = visibility === 'public' ? (file.input ?? []).map((v) => BigInt(v)) : undefined;
   if (input && input.length !== publicInputs) {
-    return emitVerdict(flags, { valid: false, reason: 'malformed', detail: `the file's public input has ${input.length} values; the verification key's circuit publishes ${publicInputs}` }, undefined, { modelCommitment: flags.modelCommitment, weights: 'hashed' }, () => '');
+    return emitVerdict(flags, keySource, { valid: false, reason: 'malformed', detail: `the file's public input has ${input.length} values; the verification key's circuit publishes ${publicInputs}` }, undefined, { modelCommitment: flags.modelCommitment, weights: 'hashed' }, () => '');
   }
   const result = await verifyInference(vkey, file.proof, file.publicSignals, {
     model: { inputSize: publicInputs },
@@ -455,7 +463,7 @@ async function verifyPrivateWeights(flags: GlobalFlags & { modelCommitment?: str
     proofCommitment !== undefined
       ? `the proof is about the model committed as ${proofCommitment}, not ${flags.modelCommitment}: another model, or the same one committed with other --frac-bits or another salt (a commitment binds the weights, the fixed point and the salt); take the commitment from the model owner's publication`
       : undefined;
-  emitVerdict(flags, result, cause, { modelCommitment: flags.modelCommitment, predicted, visibility, weights: 'hashed' }, () =>
+  emitVerdict(flags, keySource, result, cause, { modelCommitment: flags.modelCommitment, predicted, visibility, weights: 'hashed' }, () =>
     `OK: the proof is valid: the model committed as ${flags.modelCommitment} (weights private) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : visibility === 'public' ? 'public input' : 'input, which is private'}`,
   );
 }

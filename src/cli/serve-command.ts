@@ -24,6 +24,7 @@ export interface ServeFlags extends GlobalFlags {
   workers?: string;
   timeout?: string;
   logLevel?: string;
+  allowUnknownKeys?: boolean;
 }
 
 function integer(value: string | undefined, option: string, min: number, max: number, fallback: number): number {
@@ -50,6 +51,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     bodyLimit: integer(flags.bodyLimit, '--body-limit', 1024, 256 * 1024 * 1024, 1024 * 1024),
     verifier: { ...(workers === undefined ? {} : { workers }), timeoutMs: integer(flags.timeout, '--timeout', 0, 3_600_000, 10_000) },
     logger: { level: flags.logLevel ?? (flags.quiet ? 'warn' : 'info') },
+    ...(flags.allowUnknownKeys ? { allowUnknownKeys: true } : {}),
   });
   let address: string;
   try {
@@ -58,7 +60,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     await app.close();
     throw new ZkaiError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`, { hint: 'choose another --port (0: any free port)' });
   }
-  process.stderr.write(`zkai serve: listening on ${address} (${catalog.size} known circuit(s), ${catalog.list().filter((e) => e.namesKnown).length} with trusted statements, chain ${flags.rpc ?? 'not configured'}); explorer page at ${address}/; OpenAPI at ${address}/openapi.json\n`);
+  process.stderr.write(`zkai serve: listening on ${address} (${catalog.size} known circuit(s), ${catalog.list().filter((e) => e.namesKnown).length} with trusted statements, chain ${flags.rpc ?? 'not configured'}; ${flags.allowUnknownKeys ? 'unknown keys get a pairing verdict' : 'unknown keys refused'}); explorer page at ${address}/; OpenAPI at ${address}/openapi.json\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

@@ -46,6 +46,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             200: json(verifyResponseSchema, 'the verdict (valid or not, with the reason) and the decoded claims'),
             400: error('malformed JSON, a wrong type, a value outside the BN254 field, or a missing field (named in `fields`)'),
+            403: error('the verification key sent is not one the service trusts (not its own compiled circuit\'s, a statement or key file\'s, nor registered on its chain): refused with UNTRUSTED_KEY unless the service was started with --allow-unknown-keys'),
             404: error('the circuit id (or the proof file\'s circuit) is not known'),
             413: error('the body is larger than the service accepts'),
             415: error('the body is not application/json'),

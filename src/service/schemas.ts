@@ -86,7 +86,11 @@ export const verifyBodySchema = {
       items: { type: 'object', required: ['proof', 'publicSignals'], properties: { index: count, proof: proofSchema, publicSignals: publicSignalsSchema } },
     },
     circuit: { ...bytes32, description: 'the circuit id (as GET /v1/circuits and the chain registry name it)' },
-    verificationKey: verificationKeySchema,
+    verificationKey: {
+      ...verificationKeySchema,
+      description:
+        'a snarkjs Groth16 verification key (verification_key.json) instead of a circuit id: used only when the service knows it (by id: its own compiled circuit, a --vkey or --statement file) or the chain registry has it registered; any other key is refused (403 UNTRUSTED_KEY) unless the service was started with --allow-unknown-keys',
+    },
     kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS, description: "the kind the caller believes the circuit is: checked against the service's own, never used (a disagreement is a 400)" },
     signalNames: {
       type: 'array',
@@ -168,7 +172,7 @@ export const verifyResponseSchema = {
         id: { type: 'string' },
         kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS },
         name: nullableString,
-        known: { type: 'boolean', description: 'the key is one of the known circuits (false: given in the request)' },
+        known: { type: 'boolean', description: 'the key is one of the known circuits (false: an unknown key given in the request, answered only by a service started with --allow-unknown-keys)' },
         namesFrom: { type: ['string', 'null'], enum: ['compiled-circuit', 'statement', 'chain-registry', null], description: 'where the meaning of the signals comes from (never from the request)' },
       },
     },

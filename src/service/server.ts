@@ -47,6 +47,11 @@ export interface VerificationServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** Static files served at `/` when the folder holds an index.html; `false` for none. Default {@link DEFAULT_PUBLIC_DIR}. */
   publicDir?: string | false;
+  /**
+   * Answer a verification key the service does not know (sent in a request, not in the catalog nor registered on the
+   * chain) with a pairing verdict that checks no claim. Default `false`: such a request is refused (403 `UNTRUSTED_KEY`).
+   */
+  allowUnknownKeys?: boolean;
 }
 
 /**
@@ -82,6 +87,7 @@ export async function createVerificationServer(options: VerificationServerOption
     catalog,
     pairing: pool.pairing,
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.allowUnknownKeys ? { allowUnknownKeys: true } : {}),
     ...(chain ? { registry: { registeredCircuit: (id: string) => chain.registeredCircuit(id), describe: `chain registry ${chain.deployment.registry} (chain ${chain.deployment.chainId})` } } : {}),
   });
   registerCircuitRoutes(app, catalog);

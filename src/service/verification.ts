@@ -52,6 +52,11 @@ export interface VerifyContext {
   limits?: Partial<VerifyLimits>;
   /** The chain registry, which says what registered circuits prove (their owner registered kind and layout). */
   registry?: { registeredCircuit(id: string): Promise<RegisteredCircuit | undefined>; describe: string };
+  /**
+   * Answer a request whose verification key the service does not know (not in its catalog, not registered on the
+   * chain) with a pairing verdict (`claimsChecked: false`) instead of refusing it with a 403 `UNTRUSTED_KEY`.
+   */
+  allowUnknownKeys?: boolean;
 }
 
 /**
@@ -136,6 +141,18 @@ function trustedLayout(resolved: ResolvedKey): TrustedLayout {
   const entry = resolved.entry;
   if (entry?.namesKnown) return { names: entry.signalNames, known: true, kind: entry.kind, pins: entry.pins, namesFrom: entry.namesFrom };
   return { names: genericSignalNames(resolved.vkey.nPublic), known: false, kind: 'generic', pins: {}, namesFrom: null };
+}
+
+/**
+ * The refusal of a key the request sent that the service knows nothing about: a key handed over with a proof proves
+ * nothing (the key of a circuit with the right public signals and no constraints verifies anything).
+ */
+function untrustedKey(id: string, registryNote: string | undefined): ServiceError {
+  const message = `this service does not know the verification key ${id} (it is not the key of one of its compiled circuits, of a statement file it was started with, nor registered on the chain it reads): a key sent with a proof proves nothing on its own, so nothing was verified`;
+  return new ServiceError(403, 'UNTRUSTED_KEY', `${message}${registryNote ? ` (${registryNote})` : ''}`, {
+    hint: 'send the circuit id of a known circuit (GET /v1/circuits), or start the service with this key and what it proves (zkai serve --statement FILE, --vkey FILE, the --cache-dir of its compiled circuit, or --rpc and --deployment of a registry where it is registered); zkai serve --allow-unknown-keys answers such a request with a pairing verdict that checks no claim',
+    fields: [{ path: '/verificationKey', message: `is not a key this service trusts (id ${id})` }],
+  });
 }
 
 const HOW_TO_TRUST = 'start the service with what this circuit proves (zkai serve --statement FILE, the --cache-dir of its compiled circuit, or --rpc and --deployment of a registry where it is registered) to decode and check its claims';
@@ -263,6 +280,7 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
   }
   const learned = await learnFromRegistry(resolved, context);
   const key = learned.key;
+  if (!key.entry && !context.allowUnknownKeys) throw untrustedKey(key.id, learned.note);
   refuseDisagreements(body, interpreted, trustedLayout(key), key.id);
   const named = trustedLayout(key);
   const { expect, pinConflict } = expectations(named.known ? interpreted.declared : {}, body.expect, named.pins);

@@ -307,6 +307,8 @@ export interface CeremonyVerification {
   phase2: Phase2Trust;
   /** What was checked besides the chain. */
   checked: { transcript: boolean; vkey: boolean; contributions: string[] };
+  /** The zkey's verification key (exported from it), when the chain is valid: what a verifier records as trusted. */
+  verificationKey?: Record<string, unknown>;
 }
 
 /** Compare a transcript with what the files are: the circuit, the ptau, the chain (same steps, in order), the zkey. */
@@ -387,9 +389,10 @@ export async function verifyCeremony(
     }
   }
   if (options.transcript) problems.push(...transcriptProblems(options.transcript, { r1csBlake2b512, ptau, info, zkeyBlake2b512 }));
-  if (options.vkey !== undefined) {
-    const own = await snarkjs.zKey.exportVerificationKey(zkeyPath);
-    if (canonicalJson(own) !== canonicalJson(options.vkey)) problems.push('the verification key given is not this zkey\'s verification key');
+  let verificationKey: Record<string, unknown> | undefined;
+  if (options.vkey !== undefined || problems.length === 0) {
+    verificationKey = (await snarkjs.zKey.exportVerificationKey(zkeyPath)) as Record<string, unknown>;
+    if (options.vkey !== undefined && canonicalJson(verificationKey) !== canonicalJson(options.vkey)) problems.push('the verification key given is not this zkey\'s verification key');
   }
   return {
     valid: problems.length === 0,
@@ -401,6 +404,7 @@ export async function verifyCeremony(
     contributions: info.contributions,
     phase2: ceremonyPhase2Trust(info.contributions, ptau.trust),
     checked: { transcript: options.transcript !== undefined, vkey: options.vkey !== undefined, contributions: required },
+    ...(problems.length === 0 && verificationKey ? { verificationKey } : {}),
   };
 }
 
