@@ -113,7 +113,8 @@ export async function runChainBench(profile: ChainProfile, options: { cacheDir?:
     const { deployment, registry, consent } = await deployZkai(chain.signer);
     operations.push({ operation: 'deploy Poseidon(2) (circomlibjs bytecode)', gas: Number(deployment.gas.poseidon), note: '' });
     operations.push({ operation: 'deploy ConsentRegistry', gas: Number(deployment.gas.consent), note: '24 zero roots computed once' });
-    operations.push({ operation: 'deploy ZkaiRegistry', gas: Number(deployment.gas.registry), note: '32 zero roots computed and stored' });
+    operations.push({ operation: 'deploy ListRegistry', gas: Number(deployment.gas.lists), note: 'curated lists (opt-out lists)' });
+    operations.push({ operation: 'deploy ZkaiRegistry', gas: Number(deployment.gas.registry), note: '32 zero roots computed and stored; deploys its registration rules' });
     const schema = parseSchema({ name: 'bench-chain', subjectId: 'id', columns: [{ name: 'id', type: 'string', maxBytes: 16 }, { name: 'age', type: 'integer', min: 0, max: 120 }] });
     const policy = parsePolicy({ name: 'bench adults who consented', rules: [{ field: 'age', op: 'GTE', value: 18 }], registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'consent', depth: 8 }] }, schema);
     const people = Array.from({ length: 4 }, (_, i) => ({ id: `subject-${i}-${(i * 7919).toString(16)}`, age: 20 + i }));

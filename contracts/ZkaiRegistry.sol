@@ -28,6 +28,12 @@ interface IConsentRoots {
     function isKnownRoot(bytes32 purpose, uint256 root) external view returns (bool);
 }
 
+/// @notice Curated lists' root histories (contracts/ListRegistry.sol).
+interface IListRoots {
+    function isKnownRoot(bytes32 list, uint256 root) external view returns (bool);
+    function curatorOf(bytes32 list) external view returns (address);
+}
+
 /// @title zkai registry: circuits, datasets and models, and attestations made with zero-knowledge proofs.
 /// @notice One deployment holds the audit trail: which circuits (verification keys) mean what, which dataset and
 /// model commitments exist (versioned by their owners), and attestations shaped like the Ethereum Attestation
@@ -61,6 +67,46 @@ contract ZkaiRegistry {
         uint16 chunkDepth;
         uint16 chunkSubtrees;
         uint16 context;
+    }
+
+    /// @notice A public signal that is a root of a curated list (an opt-out list, an allow list): each proof's value
+    /// must be a current or recent root of that list (createList, publishListRoot).
+    struct ListBinding {
+        uint16 signal; // index + 1
+        bytes32 list; // the curated list's id
+        bytes32 name; // the circuit's name for that registry (the policy's), as a short string
+    }
+
+    /// @notice How the registrant trusted the circuit's proving key.
+    enum KeyTrust {
+        None,
+        Development, // the registrant's own single-party setup: it alone could forge proofs (DEVELOPMENT-ONLY)
+        OwnContribution, // a multi-party chain ending with a beacon, holding a contribution of the registrant's own
+        VerifiedTranscript // a multi-party chain ending with a beacon, whose ceremony transcript the registrant verified
+    }
+
+    /// @notice What a circuit was made from, so that anyone can regenerate it and re-check the registration.
+    struct Provenance {
+        bytes32 source; // keccak256 of the source descriptor (generator, parameters, hashes), emitted in CircuitSource
+        uint256 schemaHash; // the schema it was generated from (0: none)
+        uint256 modelHash; // the model (fixed weights) it was generated from (0: none)
+        bytes32 transcript; // sha256 of the ceremony transcript the registrant verified (0: none)
+        KeyTrust keyTrust;
+    }
+
+    /// @notice Everything a circuit is registered with (registerCircuit).
+    struct Registration {
+        bytes32 id; // the verification key id (the verifier's VERIFICATION_KEY_ID)
+        address verifier;
+        Kind kind;
+        Layout layout;
+        uint256 policyHash; // the policy (Accuracy: the task) the circuit pins; 0: none
+        bytes32 consentPurpose;
+        ListBinding[] lists;
+        uint16[] claims; // signals that are the attested claim (a class, an input commitment): recorded, not compared
+        Provenance provenance;
+        string sourceDescriptor; // the source descriptor itself (JSON), whose keccak256 is provenance.source
+        string uri;
     }
 
     struct Circuit {
@@ -181,6 +227,10 @@ contract ZkaiRegistry {
     error RootMismatch(uint256 combined, uint256 registered);
     error AggregateFailed(bytes32 circuit, uint256 aggregate);
     error KeysNotIncreasing(uint256 chunk, uint256 previousLastKey, uint256 firstKey);
+    error UnboundSignal(uint256 index);
+    error ListUnknown(bytes32 list);
+    error StaleListRoot(bytes32 list, uint256 root);
+    error BadProvenance(string reason);
 
     // ------------------------------------------------------------------------------------------------ events
 
@@ -200,6 +250,7 @@ contract ZkaiRegistry {
     event ChunkSessionReset(bytes32 indexed subject, address indexed attester, bytes32 indexed circuit);
     event AggregateJudgeSet(bytes32 indexed circuit, address judge);
     event AccuracyAttested(bytes32 indexed model, bytes32 indexed testSet, bytes32 indexed uid, uint64 correct, uint64 total);
+    event CircuitSource(bytes32 indexed circuit, bytes32 source, bytes32 transcript, KeyTrust keyTrust, string descriptor);
 
     // ------------------------------------------------------------------------------------------------ state
 
@@ -209,8 +260,16 @@ contract ZkaiRegistry {
     address public owner;
     IPoseidon2 public immutable poseidon;
     IConsentRoots public immutable consent;
+    IListRoots public immutable lists;
+    /// @notice The registration rules (layout and binding checks), a contract of their own for the code size limit.
+    ZkaiCircuitRules public immutable rules;
 
     mapping(bytes32 => Circuit) internal circuits;
+    /// @notice Each circuit's signals bound to curated lists, and its claim signals.
+    mapping(bytes32 => ListBinding[]) internal circuitLists;
+    mapping(bytes32 => uint16[]) internal circuitClaims;
+    /// @notice What each circuit was made from and how its key was trusted.
+    mapping(bytes32 => Provenance) public provenanceOf;
     mapping(bytes32 => Subject) public subjects;
     mapping(bytes32 => Version) internal versions;
     mapping(bytes32 => Attestation) internal attestations;
@@ -230,10 +289,13 @@ contract ZkaiRegistry {
 
     /// @param poseidon_ circomlibjs's Poseidon(2) contract
     /// @param consent_ the consent registry (may be the zero address when no circuit checks consent)
-    constructor(IPoseidon2 poseidon_, IConsentRoots consent_) {
+    /// @param lists_ the curated lists (may be the zero address when no circuit checks a list)
+    constructor(IPoseidon2 poseidon_, IConsentRoots consent_, IListRoots lists_) {
         owner = msg.sender;
         poseidon = poseidon_;
         consent = consent_;
+        lists = lists_;
+        rules = new ZkaiCircuitRules();
         uint256 node = 0;
         for (uint256 h = 1; h <= MAX_DEPTH; h++) {
             node = poseidon_.poseidon([node, node]);
@@ -251,51 +313,38 @@ contract ZkaiRegistry {
     // ------------------------------------------------------------------------------------------------ circuits
 
     /// @notice Register a circuit by its verification key id. Only the owner curates circuits: a layout says what
-    /// a circuit's signals mean, and a wrong one would let proofs claim what they do not prove.
-    function registerCircuit(
-        bytes32 id,
-        address verifier,
-        Kind kind,
-        Layout calldata layout,
-        uint256 policyHash,
-        bytes32 consentPurpose,
-        string calldata uri
-    ) external onlyOwner {
-        if (circuits[id].verifier != address(0)) revert CircuitExists(id);
-        bytes32 keyId = IZkaiVerifier(verifier).VERIFICATION_KEY_ID();
-        if (keyId != id) revert VerifierKeyMismatch(id, keyId);
-        uint256 n = IZkaiVerifier(verifier).PUBLIC_INPUTS();
-        _checkLayout(kind, layout, n, consentPurpose);
-        if (kind == Kind.Accuracy && policyHash == 0) revert BadLayout("accuracy circuits are registered with the task hash they pin");
-        Circuit storage c = circuits[id];
-        c.verifier = verifier;
-        c.kind = kind;
+    /// a circuit's signals mean, and a wrong one would let proofs claim what they do not prove. Every public signal
+    /// must be bound: compared with registered state (a layout field, a consent or curated-list root, a chunk's
+    /// roots and partials, an accuracy chunk's leaves) or declared the attested claim; otherwise UnboundSignal.
+    function registerCircuit(Registration calldata r) external onlyOwner {
+        if (circuits[r.id].verifier != address(0)) revert CircuitExists(r.id);
+        bytes32 keyId = IZkaiVerifier(r.verifier).VERIFICATION_KEY_ID();
+        if (keyId != r.id) revert VerifierKeyMismatch(r.id, keyId);
+        uint256 n = IZkaiVerifier(r.verifier).PUBLIC_INPUTS();
+        if (r.consentPurpose != bytes32(0) && address(consent) == address(0)) revert BadLayout("no consent registry");
+        if (r.kind == Kind.Accuracy && r.policyHash == 0) revert BadLayout("accuracy circuits are registered with the task hash they pin");
+        uint16[] memory listSignals = new uint16[](r.lists.length);
+        for (uint256 i = 0; i < r.lists.length; i++) {
+            if (address(lists) == address(0) || lists.curatorOf(r.lists[i].list) == address(0)) revert ListUnknown(r.lists[i].list);
+            listSignals[i] = r.lists[i].signal;
+        }
+        rules.check(r.kind, r.layout, n, r.consentPurpose != bytes32(0), listSignals, r.claims);
+        if (r.provenance.keyTrust == KeyTrust.None) revert BadProvenance("say how the proving key was trusted");
+        if (keccak256(bytes(r.sourceDescriptor)) != r.provenance.source) revert BadProvenance("the source hash is not the keccak256 of the source descriptor");
+        if ((r.provenance.keyTrust == KeyTrust.VerifiedTranscript) != (r.provenance.transcript != bytes32(0))) revert BadProvenance("a transcript hash goes with a verified transcript, and only with it");
+        Circuit storage c = circuits[r.id];
+        c.verifier = r.verifier;
+        c.kind = r.kind;
         c.publicInputs = uint16(n);
-        c.policyHash = policyHash;
-        c.consentPurpose = consentPurpose;
-        c.layout = layout;
-        c.uri = uri;
-        emit CircuitRegistered(id, verifier, kind, uri);
-    }
-
-    function _checkLayout(Kind kind, Layout calldata l, uint256 n, bytes32 purpose) internal view {
-        if (kind == Kind.None) revert BadLayout("kind");
-        uint16[9] memory all = [l.root, l.count, l.policyHash, l.schemaHash, l.modelHash, l.consentRoot, l.chunkDepth, l.chunkSubtrees, l.context];
-        for (uint256 i = 0; i < all.length; i++) if (all[i] > n) revert BadLayout("index past the last public signal");
-        if (l.context == 0) revert BadLayout("no context signal: proofs could be replayed or stolen");
-        if ((l.consentRoot == 0) != (purpose == bytes32(0))) revert BadLayout("consent root and purpose go together");
-        if (l.consentRoot != 0 && address(consent) == address(0)) revert BadLayout("no consent registry");
-        if (kind == Kind.DatasetPolicy || kind == Kind.DatasetChunk) {
-            if (l.root == 0 || l.count == 0 || l.policyHash == 0 || l.schemaHash == 0) revert BadLayout("dataset circuits publish root, count, policy and schema hashes");
-        }
-        if (kind == Kind.DatasetChunk) {
-            if (l.root != 1 || l.chunkDepth == 0 || l.chunkSubtrees == 0) revert BadLayout("chunk circuits publish their subtree roots first, chunk depth and subtrees");
-        }
-        if (kind == Kind.Inference && l.modelHash == 0) revert BadLayout("inference circuits publish the model hash");
-        if (kind == Kind.Inclusion && (l.root == 0 || l.schemaHash == 0)) revert BadLayout("inclusion circuits publish root and schema hash");
-        if (kind == Kind.Accuracy) {
-            if (l.root == 0 || l.count <= l.root || l.modelHash == 0 || l.policyHash == 0) revert BadLayout("accuracy circuits publish their leaves, then the correct count, the model and task hashes");
-        }
+        c.policyHash = r.policyHash;
+        c.consentPurpose = r.consentPurpose;
+        c.layout = r.layout;
+        for (uint256 i = 0; i < r.lists.length; i++) circuitLists[r.id].push(r.lists[i]);
+        circuitClaims[r.id] = r.claims;
+        provenanceOf[r.id] = r.provenance;
+        c.uri = r.uri;
+        emit CircuitRegistered(r.id, r.verifier, r.kind, r.uri);
+        emit CircuitSource(r.id, r.provenance.source, r.provenance.transcript, r.provenance.keyTrust, r.sourceDescriptor);
     }
 
     /// @notice Give a chunk circuit whose chunks publish aggregate partials its judge (owner only, once): a contract
@@ -318,6 +367,11 @@ contract ZkaiRegistry {
     /// @notice A registered circuit.
     function getCircuit(bytes32 id) external view returns (Circuit memory) {
         return circuits[id];
+    }
+
+    /// @notice A circuit's signals bound to curated lists, and its claim signals.
+    function getCircuitBindings(bytes32 id) external view returns (ListBinding[] memory lists_, uint16[] memory claims) {
+        return (circuitLists[id], circuitClaims[id]);
     }
 
     // ------------------------------------------------------------------------------------------------ subjects
@@ -426,6 +480,7 @@ contract ZkaiRegistry {
         if (c.kind == Kind.DatasetChunk || c.kind == Kind.Accuracy) revert WrongKind(request.circuit, c.kind);
         Version storage v = _subjectFor(c, request.subject);
         _checkClaims(c, v, request.publicSignals, request.nonce);
+        _checkLists(request.circuit, request.publicSignals);
         bytes32 statement = keccak256(abi.encode(request.circuit, request.publicSignals));
         if (usedStatements[statement]) revert ProofAlreadyUsed(statement);
         usedStatements[statement] = true;
@@ -466,6 +521,7 @@ contract ZkaiRegistry {
         uint256 subtrees;
         uint256 records;
         (depth, subtrees, records) = _checkChunk(c, v, s, request.publicSignals, request.nonce, j.kinds.length);
+        _checkLists(request.circuit, request.publicSignals);
         bytes32 statement = keccak256(abi.encode(request.circuit, request.publicSignals));
         if (usedStatements[statement]) revert ProofAlreadyUsed(statement);
         usedStatements[statement] = true;
@@ -494,6 +550,7 @@ contract ZkaiRegistry {
         uint256[] calldata signals = request.publicSignals;
         if (signals.length != c.publicInputs) revert PublicInputCount(c.publicInputs, signals.length);
         _checkContextAndConsent(c, signals, request.nonce);
+        _checkLists(request.circuit, signals);
         _checkField("modelHash", c.layout.modelHash, signals, m.modelHash);
         _checkField("taskHash", c.layout.policyHash, signals, c.policyHash);
         bytes32 statement = keccak256(abi.encode(request.circuit, signals));
@@ -674,6 +731,15 @@ contract ZkaiRegistry {
         }
     }
 
+    /// @dev Each signal bound to a curated list must be a current or recent root of it.
+    function _checkLists(bytes32 id, uint256[] calldata signals) internal view {
+        ListBinding[] storage bindings = circuitLists[id];
+        for (uint256 i = 0; i < bindings.length; i++) {
+            uint256 root = signals[bindings[i].signal - 1];
+            if (!lists.isKnownRoot(bindings[i].list, root)) revert StaleListRoot(bindings[i].list, root);
+        }
+    }
+
     function _checkField(string memory name, uint16 index, uint256[] calldata signals, uint256 expected) internal pure {
         uint256 got = signals[index - 1];
         if (got != expected) revert FieldMismatch(name, expected, got);
@@ -725,5 +791,59 @@ contract ZkaiRegistry {
             else node = poseidon.poseidon([node, zeroRoots[base + level]]);
         }
         return node;
+    }
+}
+
+/// @title The rules a circuit registration must follow (deployed by ZkaiRegistry's constructor; a contract of its own
+/// so that the registry stays under the EVM's code size limit). Reverts with BadLayout or UnboundSignal.
+contract ZkaiCircuitRules {
+    error BadLayout(string reason);
+    error UnboundSignal(uint256 index);
+
+    /// @notice Check a layout for its kind and that every one of the `n` public signals is bound.
+    function check(ZkaiRegistry.Kind kind, ZkaiRegistry.Layout calldata layout, uint256 n, bool hasPurpose, uint16[] calldata listSignals, uint16[] calldata claims) external pure {
+        _checkLayout(kind, layout, n, hasPurpose);
+        _checkBound(kind, layout, n, listSignals, claims);
+    }
+
+    function _checkLayout(ZkaiRegistry.Kind kind, ZkaiRegistry.Layout calldata l, uint256 n, bool hasPurpose) internal pure {
+        if (kind == ZkaiRegistry.Kind.None) revert BadLayout("kind");
+        uint16[9] memory all = [l.root, l.count, l.policyHash, l.schemaHash, l.modelHash, l.consentRoot, l.chunkDepth, l.chunkSubtrees, l.context];
+        for (uint256 i = 0; i < all.length; i++) if (all[i] > n) revert BadLayout("index past the last public signal");
+        if (l.context == 0) revert BadLayout("no context signal: proofs could be replayed or stolen");
+        if ((l.consentRoot == 0) == hasPurpose) revert BadLayout("consent root and purpose go together");
+        if (kind == ZkaiRegistry.Kind.DatasetPolicy || kind == ZkaiRegistry.Kind.DatasetChunk) {
+            if (l.root == 0 || l.count == 0 || l.policyHash == 0 || l.schemaHash == 0) revert BadLayout("dataset circuits publish root, count, policy and schema hashes");
+        }
+        if (kind == ZkaiRegistry.Kind.DatasetChunk) {
+            if (l.root != 1 || l.chunkDepth == 0 || l.chunkSubtrees == 0) revert BadLayout("chunk circuits publish their subtree roots first, chunk depth and subtrees");
+        }
+        if (kind == ZkaiRegistry.Kind.Inference && l.modelHash == 0) revert BadLayout("inference circuits publish the model hash");
+        if (kind == ZkaiRegistry.Kind.Inclusion && (l.root == 0 || l.schemaHash == 0)) revert BadLayout("inclusion circuits publish root and schema hash");
+        if (kind == ZkaiRegistry.Kind.Accuracy) {
+            if (l.root == 0 || l.count <= l.root || l.modelHash == 0 || l.policyHash == 0) revert BadLayout("accuracy circuits publish their leaves, then the correct count, the model and task hashes");
+        }
+    }
+
+    /// @dev Every public signal is bound: a layout field, a consent or list root, a chunk's roots and partials (folded
+    /// and judged), an accuracy chunk's leaves (folded), or a declared claim.
+    function _checkBound(ZkaiRegistry.Kind kind, ZkaiRegistry.Layout calldata l, uint256 n, uint16[] calldata listSignals, uint16[] calldata claims) internal pure {
+        bool[] memory bound = new bool[](n + 1);
+        uint16[9] memory fields = [l.root, l.count, l.policyHash, l.schemaHash, l.modelHash, l.consentRoot, l.chunkDepth, l.chunkSubtrees, l.context];
+        for (uint256 i = 0; i < fields.length; i++) bound[fields[i]] = true;
+        if (kind == ZkaiRegistry.Kind.DatasetChunk || kind == ZkaiRegistry.Kind.Accuracy) {
+            for (uint256 i = l.root; i < l.count; i++) bound[i] = true;
+        }
+        for (uint256 i = 0; i < listSignals.length; i++) {
+            uint16 signal = listSignals[i];
+            if (signal == 0 || signal > n) revert BadLayout("a list root's index is past the last public signal");
+            bound[signal] = true;
+        }
+        for (uint256 i = 0; i < claims.length; i++) {
+            uint16 signal = claims[i];
+            if (signal == 0 || signal > n) revert BadLayout("a claim's index is past the last public signal");
+            bound[signal] = true;
+        }
+        for (uint256 i = 1; i <= n; i++) if (!bound[i]) revert UnboundSignal(i - 1);
     }
 }

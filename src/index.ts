@@ -8,6 +8,23 @@ export { setupCircuit, type SetupOptions, type CircuitKeys } from './setup/phase
 export { requiredPtauPower } from './setup/power.ts';
 export { ensureDevPtau, DEV_PTAU_WARNING } from './setup/dev-ptau.ts';
 export { HERMEZ_PTAU, type HermezPtau } from './setup/hermez-ptau.ts';
+export {
+  ceremonyInit,
+  ceremonyContribute,
+  ceremonyBeacon,
+  finalizeCeremony,
+  verifyCeremony,
+  readCeremonyTranscript,
+  keysFromZkey,
+  TRANSCRIPT_FORMAT,
+  type CeremonyCircuit,
+  type CeremonyTranscript,
+  type CeremonyVerification,
+  type CeremonyStepResult,
+  type CeremonyFinalizeResult,
+} from './setup/ceremony.ts';
+export { ceremonyPhase2Trust, automaticPhase2Trust, keyWarnings, SINGLE_PARTY_WARNING, type Phase2Trust } from './setup/key-trust.ts';
+export { classifyPtau, type PtauTrust } from './setup/ptau-trust.ts';
 export type { ProgressEvent, ProgressListener } from './setup/progress.ts';
 export {
   ProverPool,
@@ -48,6 +65,16 @@ export {
   type AnvilHandle,
   type DeployedVerifier,
   type OnChainVerification,
+  RegistryClient,
+  ListRegistryClient,
+  deployZkai,
+  connectDeployment,
+  registerCircuitFromSource,
+  checkRegistrationKey,
+  sourceCircuit,
+  type CircuitSource,
+  type RegistrationKey,
+  type ZkaiDeployment,
 } from './chain/index.ts';
 export { checkSoundness, assertSound, type SoundnessReport } from './testing/soundness.ts';
 export { releaseCurves } from './util/curves.ts';

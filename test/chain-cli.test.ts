@@ -123,15 +123,40 @@ describe('zkai chain', () => {
     noStackTrace(refused.stderr);
   });
 
-  it('attests: registers the circuit and the dataset, then the attestation; a replay is refused', async () => {
+  it('refuses to attest a proof of an unregistered circuit, naming the registration from source', async () => {
+    const refused = await runCli(['chain', 'attest', proofPath, '--nonce', nonce, ...on]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/the dataset-policy circuit 0x[0-9a-f]{64} of .*proof\.json is not registered on registry/);
+    expect(refused.stderr).toContain(`zkai chain register ${proofPath} --schema SCHEMA.json --policy POLICY.json`);
+    noStackTrace(refused.stderr);
+  });
+
+  it('registers the circuit from source: the owner\'s own single-party setup only with --development, recorded as DEVELOPMENT on chain', async () => {
+    const withoutFlag = await runCli(['chain', 'register', proofPath, '--schema', SCHEMA, '--policy', POLICY, ...on]);
+    expect(withoutFlag.code).toBe(1);
+    expect(withoutFlag.stderr).toContain('the proving key cannot be registered: your own automatic setup is single-party');
+    noStackTrace(withoutFlag.stderr);
+    const otherPolicy = await runCli(['chain', 'register', proofPath, '--schema', SCHEMA, '--policy', example('policy-registries.json'), '--development', ...on]);
+    expect(otherPolicy.code).toBe(1);
+    expect(otherPolicy.stderr).toMatch(/policy-registries\.json: its hash is \d+, but .*proof\.json was proven for policy \d+/);
+    const registered = json<{ registered: boolean; kind: string; keyTrust: string; circuit: string; source: { schemaHash: string; policyHash: string; depth: number } }>(
+      await runCli(['--json', 'chain', 'register', proofPath, '--schema', SCHEMA, '--policy', POLICY, '--development', ...on], { timeoutMs: 300_000 }),
+    );
+    expect(registered).toMatchObject({ registered: true, kind: 'dataset-policy', keyTrust: 'development' });
+    const proof = JSON.parse(await readFile(proofPath, 'utf8')) as { policy: { hash: string }; commitment: { schemaHash: string; depth: number } };
+    expect(registered.source).toMatchObject({ schemaHash: proof.commitment.schemaHash, policyHash: proof.policy.hash, depth: proof.commitment.depth });
+    const again = json<{ registered: boolean; circuit: string }>(await runCli(['--json', 'chain', 'register', proofPath, '--schema', SCHEMA, '--policy', POLICY, '--development', ...on]));
+    expect(again).toMatchObject({ registered: false, circuit: registered.circuit });
+  }, 300_000);
+
+  it('attests: registers the dataset, then the attestation; a replay is refused', async () => {
     const made = await runCli(['--json', 'chain', 'attest', proofPath, '--nonce', nonce, ...on]);
-    const result = json<{ uid: string; gas: string; txHash: string; circuit: { kind: string; registered: boolean }; subject: { version: string; action: string; label: string } }>(made);
+    const result = json<{ uid: string; gas: string; txHash: string; circuit: { kind: string; keyTrust: string }; subject: { version: string; action: string; label: string } }>(made);
     expect(result.uid).toMatch(/^0x[0-9a-f]{64}$/);
     expect(result.txHash).toMatch(/^0x[0-9a-f]{64}$/);
     expect(Number(result.gas)).toBeGreaterThan(100_000);
-    expect(result.circuit).toMatchObject({ kind: 'dataset-policy', registered: true });
+    expect(result.circuit).toMatchObject({ kind: 'dataset-policy', keyTrust: 'development' });
     expect(result.subject.action).toBe('registered');
-    expect(made.stderr).toContain('[chain] registering the dataset-policy circuit');
     expect(made.stderr).not.toContain('local development chain'); // the notice is for people, not with --json
     uid = result.uid;
     version = result.subject.version;
@@ -162,14 +187,17 @@ describe('zkai chain', () => {
     const chunked = join(scratch, 'chunked.json');
     const prove = await runCli(['--quiet', 'data', 'prove', '--schema', SCHEMA, '--policy', POLICY, '--bundle', bundle, '--out', chunked, '--chunk-depth', '0', '--context', context.context], { timeoutMs: 600_000 });
     expect(prove.code, prove.stderr).toBe(0);
-    const withoutPolicy = await runCli(['chain', 'attest', chunked, '--nonce', context.nonce, ...on]);
-    expect(withoutPolicy.code).toBe(1);
-    expect(withoutPolicy.stderr).toMatch(/publishes aggregate partials \(\d+\): registering it needs --schema S --policy P/);
-    noStackTrace(withoutPolicy.stderr);
-    const made = await runCli(['chain', 'attest', chunked, '--nonce', context.nonce, '--schema', SCHEMA, '--policy', POLICY, ...on], { timeoutMs: 300_000 });
+    const unregistered = await runCli(['chain', 'attest', chunked, '--nonce', context.nonce, ...on]);
+    expect(unregistered.code).toBe(1);
+    expect(unregistered.stderr).toMatch(/the dataset-chunk circuit 0x[0-9a-f]{64} of .* is not registered/);
+    noStackTrace(unregistered.stderr);
+    const registered = await runCli(['chain', 'register', chunked, '--schema', SCHEMA, '--policy', POLICY, '--development', ...on], { timeoutMs: 300_000 });
+    expect(registered.code, registered.stderr).toBe(0);
+    expect(registered.stdout).toMatch(/registered the dataset-chunk circuit 0x[0-9a-f]{64} .* from your source/);
+    expect(registered.stdout).toMatch(/aggregate judge 0x/);
+    const made = await runCli(['chain', 'attest', chunked, '--nonce', context.nonce, ...on], { timeoutMs: 300_000 });
     expect(made.code, made.stderr).toBe(0);
     expect(made.stdout).toMatch(/attested .*chunked\.json: uid 0x[0-9a-f]{64}/);
-    expect(made.stdout).toMatch(/aggregates judged on chain by 0x[0-9a-fA-F]{40}/);
     expect(made.stdout).toMatch(/\(2 chunks: \d+, \d+\)/);
   }, 600_000);
 
@@ -258,10 +286,39 @@ describe('zkai chain', () => {
         commitment = proved.commitment;
       }
 
-      const attested = await runCli(['--json', 'chain', 'attest', join(scratch, 'consent-proof-0.json'), '--nonce', contexts[0]!.nonce, '--consent-registry', 'consent', '--purpose', PURPOSE, ...on]);
-      const result = json<{ uid: string; circuit: { registered: boolean; consentPurpose: string; unchecked: string[] } }>(attested);
+      // The opt-out registry must be bound to a curated list: registering without one is refused.
+      const register = (...extra: string[]) => runCli(['--json', 'chain', 'register', join(scratch, 'consent-proof-0.json'), '--schema', SCHEMA, '--policy', policyPath(), '--development', '--consent-registry', 'consent', '--purpose', PURPOSE, ...extra, ...on], { timeoutMs: 300_000 });
+      const unbound = await register();
+      expect(unbound.code).toBe(1);
+      const unboundError = (JSON.parse(unbound.stdout) as { error: { code: string; message: string; hint: string } }).error;
+      expect(unboundError.message).toContain('the circuit\'s registry "optout" would be bound to nothing: a proof could use a list of the data holder\'s own');
+      expect(unboundError.hint).toContain('--list optout=NAME');
+      // The registry owner creates the list and names its curator; only the curator (or the owner) publishes roots.
+      const listCreated = await runCli(['chain', 'list', 'create', 'optout', '--curator', deployment.owner, '--window', '0', ...on]);
+      expect(listCreated.code, listCreated.stderr).toBe(0);
+      const optoutRoot = JSON.parse(await readFile(optOut(), 'utf8')) as { root: string };
+      const published = json<{ root: string }>(await runCli(['--json', 'chain', 'list', 'publish', 'optout', '--registry', optOut(), '--schema', SCHEMA, ...on]));
+      expect(published.root).toBe(optoutRoot.root);
+      const bound = json<{ registered: boolean; lists: Record<string, { list: string }> }>(await register('--list', 'optout'));
+      expect(bound).toMatchObject({ registered: true, lists: { optout: { list: 'optout' } } });
+
+      const attested = await runCli(['--json', 'chain', 'attest', join(scratch, 'consent-proof-0.json'), '--nonce', contexts[0]!.nonce, ...on]);
+      const result = json<{ uid: string; circuit: { kind: string } }>(attested);
       expect(result.uid).toMatch(/^0x[0-9a-f]{64}$/);
-      expect(result.circuit).toMatchObject({ registered: true, consentPurpose: purposeId(PURPOSE), unchecked: ['optout'] });
+
+      // A data holder that proves against an opt-out list of its own (without P00002, who opted out) is refused on chain.
+      await writeFile(join(scratch, 'my-optout.txt'), 'P00090\n');
+      const mine = join(scratch, 'my-optout.registry.json');
+      expect((await runCli(['--quiet', 'data', 'registry', '--schema', SCHEMA, '--field', 'patient_id', '--ids', join(scratch, 'my-optout.txt'), '--name', 'optout', '--depth', '2', '--out', mine])).code).toBe(0);
+      const own = json<{ nonce: string; context: string }>(await runCli(['--json', 'chain', 'context', ...on]));
+      const ownProof = join(scratch, 'own-optout-proof.json');
+      const provedOwn = await runCli(['--quiet', 'data', 'prove', '--schema', SCHEMA, '--policy', policyPath(), '--bundle', bundle, '--registry', consentFile('consent-1'), mine, '--out', ownProof, '--context', own.context], { timeoutMs: 600_000 });
+      expect(provedOwn.code, provedOwn.stderr).toBe(0);
+      const ownRoot = (JSON.parse(await readFile(mine, 'utf8')) as { root: string }).root;
+      const refusedOwn = await runCli(['chain', 'attest', ownProof, '--nonce', own.nonce, ...on]);
+      expect(refusedOwn.code).toBe(1);
+      expect(refusedOwn.stderr).toMatch(new RegExp(`root ${ownRoot} is not a current or recent root of curated list 0x[0-9a-f]{64}: the proof was made against a list its curator did not publish .*\\(StaleListRoot\\)`));
+      noStackTrace(refusedOwn.stderr);
 
       // A verifier trusts the consent root by the file (its root is rebuilt from the chain's leaves) or by NAME=ROOT.
       const verify = (registry: string) => runCli(['data', 'verify', '--vkey', vkeyPath, '--proof', join(scratch, 'consent-proof-0.json'), '--schema', SCHEMA, '--policy', policyPath(), '--root', commitment.root, '--count', String(commitment.count), '--registry', registry, optOut()]);

@@ -166,16 +166,18 @@ describe('printed hints run as printed, with the placeholders filled', () => {
     // --json: the hint as data, bound to a context this time (off chain, a context changes nothing for data verify).
     const bound = await runCli(['--json', '--quiet', ...args, '--context', '7'], LONG);
     expect(bound.code, bound.stderr).toBe(0);
-    const result = JSON.parse(bound.stdout) as { verifyWith: CommandHint; attestWith: CommandHint };
+    const result = JSON.parse(bound.stdout) as { verifyWith: CommandHint; attestWith: CommandHint; registerWith: CommandHint };
     expect(result.verifyWith.command).toBe(hint.command);
     expect(result.verifyWith.placeholders).toEqual(hint.placeholders);
     const filled = fillArgv(result.verifyWith.argv, { 'COMMITMENT.json': commitment });
     const verify = await runCli(filled);
     expect(verify.code, verify.stderr + verify.stdout).toBe(0);
     expect(verify.stdout).toMatch(/^OK: /);
-    // Attesting needs the nonce (the prover's own) and, to register a chunk circuit with aggregate partials, its policy.
-    expect(result.attestWith.argv).toEqual(['zkai', 'chain', 'attest', file('chunks.proof.json'), '--nonce', 'NONCE', '--schema', file('chunks-schema.json'), '--policy', file('chunks-policy.json')]);
+    // Attesting needs the nonce (the prover's own); the registry owner registers the circuit once from the schema and
+    // policy (this machine's own setup: --development).
+    expect(result.attestWith.argv).toEqual(['zkai', 'chain', 'attest', file('chunks.proof.json'), '--nonce', 'NONCE']);
     expect(Object.keys(result.attestWith.placeholders)).toEqual(['NONCE']);
+    expect(result.registerWith.argv).toEqual(['zkai', 'chain', 'register', file('chunks.proof.json'), '--schema', file('chunks-schema.json'), '--policy', file('chunks-policy.json'), '--development']);
   }, 600_000);
 
   it('data include: --subject is written out when known, a placeholder when proven by row; another subject is INVALID', async () => {

@@ -1,6 +1,6 @@
 /**
- * One zkai deployment: circomlibjs's Poseidon(2), the consent registry and the zkai registry, deployed together and
- * recorded in a small JSON file so later commands find them.
+ * One zkai deployment: circomlibjs's Poseidon(2), the consent registry, the curated lists and the zkai registry,
+ * deployed together and recorded in a small JSON file so later commands find them.
  */
 import type { Signer } from 'ethers';
 import { ChainError } from '../errors.ts';
@@ -9,6 +9,7 @@ import { readJsonFile } from '../util/json-file.ts';
 import { ConsentRegistryClient, deployConsentRegistry } from './consent.ts';
 import { deployPoseidon } from './poseidon.ts';
 import { RegistryClient } from './registry.ts';
+import { ListRegistryClient } from './lists.ts';
 
 /** Format tag of a deployment file. */
 export const DEPLOYMENT_FORMAT = 'zkai-deployment-v1';
@@ -19,13 +20,15 @@ export interface ZkaiDeployment {
   chainId: number;
   registry: string;
   consent: string;
+  /** The curated lists (contracts/ListRegistry.sol): opt-out lists and the like, whose roots their curators publish. */
+  lists: string;
   poseidon: string;
   /** The account that deployed (the registry's owner at deployment). */
   owner: string;
   /** Block of the registry's deployment: where event scans start. */
   blockNumber: number;
   /** Gas of each deployment transaction, as decimal strings. */
-  gas: { poseidon: string; consent: string; registry: string };
+  gas: { poseidon: string; consent: string; lists: string; registry: string };
 }
 
 /** A deployment and clients connected to it. */
@@ -33,6 +36,7 @@ export interface ConnectedDeployment {
   deployment: ZkaiDeployment;
   registry: RegistryClient;
   consent: ConsentRegistryClient;
+  lists: ListRegistryClient;
 }
 
 /**
@@ -46,18 +50,20 @@ export async function deployZkai(signer: Signer): Promise<ConnectedDeployment> {
   const chainId = Number((await provider.getNetwork()).chainId);
   const poseidon = await deployPoseidon(signer);
   const consent = await deployConsentRegistry(signer, poseidon.address);
-  const { client: registry, gasUsed } = await RegistryClient.deploy(signer, poseidon.address, consent.address);
+  const lists = await ListRegistryClient.deploy(signer);
+  const { client: registry, gasUsed } = await RegistryClient.deploy(signer, poseidon.address, consent.address, lists.client.address);
   const deployment: ZkaiDeployment = {
     format: DEPLOYMENT_FORMAT,
     chainId,
     registry: registry.address,
     consent: consent.address,
+    lists: lists.client.address,
     poseidon: poseidon.address,
     owner: await signer.getAddress(),
     blockNumber: await provider.getBlockNumber(),
-    gas: { poseidon: poseidon.deployGas.toString(), consent: consent.deployGas.toString(), registry: gasUsed.toString() },
+    gas: { poseidon: poseidon.deployGas.toString(), consent: consent.deployGas.toString(), lists: lists.gasUsed.toString(), registry: gasUsed.toString() },
   };
-  return { deployment, registry, consent: consent.client };
+  return { deployment, registry, consent: consent.client, lists: lists.client };
 }
 
 /**
@@ -75,7 +81,12 @@ export async function connectDeployment(deployment: ZkaiDeployment, signer: Sign
   const registry = await RegistryClient.at(deployment.registry, signer).catch((error: unknown) => {
     throw new ChainError(`the zkai registry of the deployment is not on this node (${deployment.registry})`, { cause: error, hint: 'a development node loses its contracts when restarted without its state: deploy again' });
   });
-  return { deployment, registry, consent: new ConsentRegistryClient(deployment.consent, signer, { fromBlock: Math.max(0, deployment.blockNumber - 5) }) };
+  return {
+    deployment,
+    registry,
+    consent: new ConsentRegistryClient(deployment.consent, signer, { fromBlock: Math.max(0, deployment.blockNumber - 5) }),
+    lists: await ListRegistryClient.at(deployment.lists, signer),
+  };
 }
 
 /** Write a deployment file atomically. */
@@ -92,7 +103,10 @@ export async function loadDeployment(path: string): Promise<ZkaiDeployment> {
   const json = (await readJsonFile(path, 'deployment file')) as Partial<ZkaiDeployment> | null;
   const address = /^0x[0-9a-fA-F]{40}$/;
   if (!json || json.format !== DEPLOYMENT_FORMAT || !Number.isInteger(json.chainId) || ![json.registry, json.consent, json.poseidon].every((a) => typeof a === 'string' && address.test(a))) {
-    throw new ChainError(`${path} is not a zkai deployment file (format ${DEPLOYMENT_FORMAT} with chainId and registry, consent and poseidon addresses)`);
+    throw new ChainError(`${path} is not a zkai deployment file (format ${DEPLOYMENT_FORMAT} with chainId and registry, consent, lists and poseidon addresses)`);
+  }
+  if (typeof json.lists !== 'string' || !address.test(json.lists)) {
+    throw new ChainError(`${path} is a deployment made before curated lists existed (it has no lists address): its registry cannot bind opt-out lists`, { hint: 'deploy again with zkai chain deploy' });
   }
   return json as ZkaiDeployment;
 }

@@ -68,8 +68,18 @@ export {
   compileRegistry,
   labelBytes,
   layoutFromSignalNames,
+  bindSignals,
+  canonicalDescriptor,
+  isClaimSignal,
   randomNonce,
+  KEY_TRUSTS,
+  SOURCE_FORMAT,
   type AttestOptions,
+  type CircuitProvenance,
+  type KeyTrust,
+  type ListBinding,
+  type RegisteredCircuit,
+  type RegisteredProvenance,
   type AttestationRecord,
   type CircuitKind,
   type DatasetCommitmentFields,
@@ -77,6 +87,18 @@ export {
   type SignalLayout,
 } from './registry.ts';
 export { RegistryRevertError, decodeRegistryError } from './registry-errors.ts';
+export { ListRegistryClient, compileListRegistry, listId, LIST_REGISTRY_SOURCE, type CuratedList } from './lists.ts';
+export {
+  checkRegistrationKey,
+  registerCircuitFromSource,
+  sourceCircuit,
+  type CircuitSource,
+  type RegisterFromSourceOptions,
+  type RegisteredFromSource,
+  type RegistrationKey,
+  type RegistrationKeyCheck,
+  type SourceCircuit,
+} from './register-source.ts';
 export {
   DEPLOYMENT_FORMAT,
   connectDeployment,

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { AbiCoder, Contract, keccak256, type ContractTransactionReceipt, type EventLog, type Signer } from 'ethers';
+import { AbiCoder, Contract, ZeroAddress, decodeBytes32String, encodeBytes32String, keccak256, toUtf8Bytes, type ContractTransactionReceipt, type EventLog, type Signer } from 'ethers';
 import { ChainError } from '../errors.ts';
 import { CONTEXT_SIGNAL } from '../circuit/context.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
@@ -18,6 +18,7 @@ import { describeStatement, statementPins, statementSignalNames, type Statement,
 import { deployCompiled } from './deploy-contract.ts';
 import { compileSolidity, deployVerifier, readVerificationKey, shortEthersMessage, toZkaiVerifierArgs } from './solidity-verifier.ts';
 import type { CompiledContract } from './types.ts';
+import { listId } from './lists.ts';
 
 /** What a circuit proves, as the registry's `Kind` enum: the statement kinds the registry records, in its order. */
 export const CIRCUIT_KINDS = ['dataset-policy', 'dataset-chunk', 'inference', 'accuracy', 'inclusion'] as const satisfies readonly Exclude<StatementKind, 'circuit'>[];
@@ -76,13 +77,68 @@ export function layoutFromSignalNames(names: readonly string[], consentRegistry?
   return layout;
 }
 
-/** A circuit as the registry records it (`getCircuit`). */
+/** A registry signal bound to a curated list (contracts/ListRegistry.sol) at registration. */
+export interface ListBinding {
+  /** Index + 1 of the signal. */
+  signal: number;
+  /** The list's id (keccak256 of its name). */
+  list: string;
+  /** The circuit's (policy's) name for that registry. */
+  name: string;
+}
+
+/** How the registrant trusted a circuit's proving key (the contract's `KeyTrust`). */
+export const KEY_TRUSTS = ['development', 'own-contribution', 'verified-transcript'] as const;
+export type KeyTrust = (typeof KEY_TRUSTS)[number];
+
+/** What a circuit was made from (the contract's `Provenance`, with the descriptor its `source` hashes). */
+export interface CircuitProvenance {
+  /** What the circuit was generated from: generator, parameters, schema, policy, model or task hashes (JSON). */
+  descriptor: Readonly<Record<string, unknown>>;
+  schemaHash?: string;
+  modelHash?: string;
+  keyTrust: KeyTrust;
+  /** sha256 (0x hex) of the ceremony transcript the registrant verified; only with `verified-transcript`. */
+  transcriptSha256?: string;
+}
+
+/** A registered circuit's provenance as the chain keeps it. */
+export interface RegisteredProvenance {
+  /** keccak256 of the source descriptor (emitted in full in the CircuitSource event). */
+  source: string;
+  schemaHash: string;
+  modelHash: string;
+  transcript: string;
+  keyTrust: KeyTrust | 'none';
+}
+
+/** A circuit as the registry records it (`getCircuit`, `getCircuitBindings`, `provenanceOf`). */
 export interface RegisteredCircuit {
   kind: CircuitKind;
   publicInputs: number;
   /** The policy hash (accuracy: the task hash) the circuit pins; 0 for none. */
   policyHash: string;
   layout: SignalLayout;
+  /** Registry signals bound to curated lists (absent: none read). */
+  lists?: ListBinding[];
+  /** Index + 1 of each signal that is the attested claim. */
+  claims?: number[];
+  provenance?: RegisteredProvenance;
+}
+
+/** Signals that are an attestation's claim (recorded with it, compared with nothing): a class, inputs, commitments. */
+export function isClaimSignal(name: string): boolean {
+  return name === 'class' || name === 'inputHash' || name === 'subjectHash' || /^input\d+$/.test(name);
+}
+
+/** The canonical text of a source descriptor (sorted keys, no spaces): what the chain hashes. */
+export function canonicalDescriptor(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalDescriptor).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalDescriptor(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /**
@@ -135,6 +191,7 @@ export function signalNamesOfRegistration(circuit: RegisteredCircuit): string[] 
     default:
       return circuit.kind satisfies never;
   }
+  for (const binding of circuit.lists ?? []) put(binding.signal, `registry.${binding.name}`);
   put(layout.context, CONTEXT_SIGNAL);
   return names;
 }
@@ -146,6 +203,46 @@ export function signalNamesOfRegistration(circuit: RegisteredCircuit): string[] 
 export function attestationContext(chainId: bigint | number, registry: string, attester: string, nonce: string): bigint {
   const encoded = AbiCoder.defaultAbiCoder().encode(['uint256', 'address', 'address', 'bytes32'], [chainId, registry, attester, nonce]);
   return BigInt(keccak256(encoded)) % BN254_SCALAR_FIELD;
+}
+
+/** Format tag of a circuit source descriptor. */
+export const SOURCE_FORMAT = 'zkai-circuit-source-v1';
+
+/**
+ * Bind every public signal of a statement's circuit: registry roots to the consent purpose or a curated list, the
+ * claims recorded. Throws a ChainError naming a registry without a list, or a signal bound to nothing (the contract
+ * would refuse it with UnboundSignal).
+ */
+export function bindSignals(
+  statement: Statement,
+  signalNames: readonly string[],
+  layout: SignalLayout,
+  consentRegistry: string | undefined,
+  lists: Readonly<Record<string, string>>,
+): { lists: ListBinding[]; claims: number[] } {
+  const registries = statement.kind === 'dataset-policy' || statement.kind === 'dataset-chunk' ? statement.registries : [];
+  for (const name of Object.keys(lists)) {
+    if (!registries.includes(name)) throw new ChainError(`--list ${name}=...: the circuit has no registry "${name}" (its registries: ${registries.join(', ') || 'none'})`);
+    if (name === consentRegistry) throw new ChainError(`registry "${name}" is the consent registry: it is checked against its consent purpose, not a curated list`);
+  }
+  const bindings: ListBinding[] = [];
+  for (const name of registries) {
+    if (name === consentRegistry) continue;
+    const listName = lists[name];
+    if (listName === undefined) {
+      throw new ChainError(`the circuit's registry "${name}" would be bound to nothing: a proof could use a list of the data holder's own`, {
+        hint: `bind it to a curated list the registry owner created (zkai chain list create NAME --curator ADDRESS) with --list ${name}=NAME${consentRegistry === undefined ? `, or, if it is a consent registry, --consent-registry ${name} --purpose PURPOSE` : ''}`,
+      });
+    }
+    if (Buffer.byteLength(name) > 31) throw new ChainError(`registry name "${name}" is longer than 31 bytes: the chain keeps it as a short string`);
+    bindings.push({ signal: signalNames.indexOf(`registry.${name}`) + 1, list: listId(listName), name });
+  }
+  const claims = signalNames.flatMap((name, i) => (isClaimSignal(name) ? [i + 1] : []));
+  const bound = new Set<number>([...Object.values(layout), ...bindings.map((b) => b.signal), ...claims]);
+  if (statement.kind === 'dataset-chunk' || statement.kind === 'accuracy') for (let i = layout.root; i < layout.count; i += 1) bound.add(i);
+  const loose = signalNames.filter((_, i) => !bound.has(i + 1));
+  if (loose.length > 0) throw new ChainError(`public signal${loose.length > 1 ? 's' : ''} ${loose.join(', ')} of ${describeStatement(statement)} would be bound to nothing: the registry compares ${loose.length > 1 ? 'them' : 'it'} with no registered state`);
+  return { lists: bindings, claims };
 }
 
 /** A random 32-byte nonce (0x hex). */
@@ -247,11 +344,14 @@ export class RegistryClient {
     return client;
   }
 
-  /** Deploy a registry. `consent` may be the zero address when no circuit will check consent roots. */
-  static async deploy(signer: Signer, poseidon: string, consent: string): Promise<{ client: RegistryClient; gasUsed: bigint }> {
+  /**
+   * Deploy a registry. `consent` and `lists` may be the zero address when no circuit will check consent roots or
+   * curated lists.
+   */
+  static async deploy(signer: Signer, poseidon: string, consent: string, lists: string = ZeroAddress): Promise<{ client: RegistryClient; gasUsed: bigint }> {
     const { abi, bytecode } = await compileRegistry();
     try {
-      const { address, deployGas } = await deployCompiled(signer, { abi, bytecode }, [poseidon, consent]);
+      const { address, deployGas } = await deployCompiled(signer, { abi, bytecode }, [poseidon, consent, lists]);
       return { client: new RegistryClient(address, abi, signer), gasUsed: deployGas };
     } catch (error) {
       throw decodeRegistryError(abi, 'deploying the registry', error);
@@ -292,8 +392,13 @@ export class RegistryClient {
 
   /**
    * Register a circuit (owner only): deploys zkai's verifier for the zkey unless `verifier` is given, and records its
-   * kind and what its public signals mean. A dataset chunk circuit whose chunks publish aggregate partials also gets
-   * its aggregate judge, generated from `policy` and deployed.
+   * kind, what its public signals mean and what it was made from. Every public signal must be bound: the consent
+   * registry's root to its purpose, every other registry root to a curated list (`lists`, by registry name), the
+   * claims (class, inputs, commitments) recorded. A dataset chunk circuit whose chunks publish aggregate partials also
+   * gets its aggregate judge, generated from `policy` and deployed.
+   *
+   * This call trusts its caller's key: it does not check that the key is the circuit's. Registration from source
+   * ({@link registerCircuitFromSource} in src/chain/register-source.ts, `zkai chain register`) does.
    */
   async registerCircuit(options: {
     zkeyPath?: string;
@@ -307,6 +412,10 @@ export class RegistryClient {
     /** The circuit's policy: needed for a chunk circuit with aggregate partials (its judge is made from it). */
     policy?: Policy;
     consent?: { registryName: string; purpose: string };
+    /** Curated lists (contracts/ListRegistry.sol) each registry other than consent is checked against: registry name -> list name. */
+    lists?: Readonly<Record<string, string>>;
+    /** What the circuit was made from; without it the registration says only the statement, with a development key. */
+    provenance?: CircuitProvenance;
     uri?: string;
   }): Promise<{ circuit: string; verifier: string; gasUsed: bigint; verifierDeployGas?: bigint; judge?: { address: string; gasUsed: bigint } }> {
     const { statement } = options;
@@ -337,15 +446,31 @@ export class RegistryClient {
       verifierDeployGas = deployed.deployGas;
     }
     const layout = layoutFromSignalNames(signalNames, options.consent?.registryName);
+    const { lists, claims } = bindSignals(statement, signalNames, layout, options.consent?.registryName, options.lists ?? {});
+    const provenance = options.provenance ?? { descriptor: { format: SOURCE_FORMAT, from: 'statement', statement }, keyTrust: 'development' as const };
+    const descriptor = canonicalDescriptor(provenance.descriptor);
+    if (provenance.keyTrust === 'verified-transcript' && !provenance.transcriptSha256) throw new ChainError('a verified-transcript registration names the transcript\'s sha256');
     const kind = CIRCUIT_KINDS.indexOf(kindName) + 1;
     const receipt = await this.send('registering the circuit', 'registerCircuit', [
-      circuit,
-      verifier,
-      kind,
-      layout,
-      BigInt(policyHash ?? 0),
-      options.consent?.purpose ?? ZERO32,
-      options.uri ?? '',
+      {
+        id: circuit,
+        verifier,
+        kind,
+        layout,
+        policyHash: BigInt(policyHash ?? 0),
+        consentPurpose: options.consent?.purpose ?? ZERO32,
+        lists: lists.map((b) => ({ signal: b.signal, list: b.list, name: encodeBytes32String(b.name) })),
+        claims,
+        provenance: {
+          source: keccak256(toUtf8Bytes(descriptor)),
+          schemaHash: BigInt(provenance.schemaHash ?? 0),
+          modelHash: BigInt(provenance.modelHash ?? 0),
+          transcript: provenance.keyTrust === 'verified-transcript' ? provenance.transcriptSha256 : ZERO32,
+          keyTrust: KEY_TRUSTS.indexOf(provenance.keyTrust) + 1,
+        },
+        sourceDescriptor: descriptor,
+        uri: options.uri ?? '',
+      },
     ]);
     let judge: { address: string; gasUsed: bigint } | undefined;
     if (kindName === 'dataset-chunk' && options.policy && needsAggregateJudge(options.policy)) {
@@ -354,6 +479,32 @@ export class RegistryClient {
       judge = { address: deployed.address, gasUsed: deployed.deployGas + set.gasUsed };
     }
     return { circuit, verifier, gasUsed: receipt.gasUsed, ...(verifierDeployGas === undefined ? {} : { verifierDeployGas }), ...(judge ? { judge } : {}) };
+  }
+
+  /** The circuit registered under `id` (its layout, list bindings, claims and provenance), or undefined. */
+  async registeredCircuit(id: string): Promise<RegisteredCircuit | undefined> {
+    const stored = (await this.contract.getFunction('getCircuit').staticCall(id)) as unknown as { verifier: string; kind: bigint; publicInputs: bigint; policyHash: bigint; layout: Record<keyof SignalLayout, bigint> };
+    const kind = CIRCUIT_KINDS[Number(stored.kind) - 1];
+    if (stored.verifier === ZeroAddress || kind === undefined) return undefined;
+    const [bindings, claims] = (await this.contract.getFunction('getCircuitBindings').staticCall(id)) as unknown as [Array<{ signal: bigint; list: string; name: string }>, bigint[]];
+    const p = (await this.contract.getFunction('provenanceOf').staticCall(id)) as unknown as { source: string; schemaHash: bigint; modelHash: bigint; transcript: string; keyTrust: bigint };
+    const l = stored.layout;
+    return {
+      kind,
+      publicInputs: Number(stored.publicInputs),
+      policyHash: stored.policyHash.toString(),
+      layout: { root: Number(l.root), count: Number(l.count), policyHash: Number(l.policyHash), schemaHash: Number(l.schemaHash), modelHash: Number(l.modelHash), consentRoot: Number(l.consentRoot), chunkDepth: Number(l.chunkDepth), chunkSubtrees: Number(l.chunkSubtrees), context: Number(l.context) },
+      lists: bindings.map((b) => ({ signal: Number(b.signal), list: b.list, name: decodeBytes32String(b.name) })),
+      claims: claims.map(Number),
+      provenance: { source: p.source, schemaHash: p.schemaHash.toString(), modelHash: p.modelHash.toString(), transcript: p.transcript, keyTrust: KEY_TRUSTS[Number(p.keyTrust) - 1] ?? 'none' },
+    };
+  }
+
+  /** The source descriptor a circuit was registered with (from its CircuitSource event), or undefined. */
+  async circuitSource(id: string, fromBlock = 0): Promise<Record<string, unknown> | undefined> {
+    const logs = await this.contract.queryFilter(this.contract.filters.CircuitSource!(id), fromBlock);
+    const log = logs.find((l): l is EventLog => 'args' in l);
+    return log ? (JSON.parse(String(log.args[4])) as Record<string, unknown>) : undefined;
   }
 
   /** Give a chunk circuit its aggregate judge (owner only, once); see {@link deployAggregateJudge}. */

@@ -3,8 +3,7 @@
  * src/chain from the command line. Without --rpc every command runs on an embedded anvil whose state is kept in the
  * cache (a local development chain), one command at a time (a file lock).
  */
-import { accuracyStatement, datasetChunkStatement, datasetStatement, describeStatement, inferenceStatement, parseProofFile, proofParts, statementSignalNames, type Statement } from '../statement/index.ts';
-import { needsAggregateJudge } from '../chain/aggregate-judge.ts';
+import { accuracyStatement, inferenceStatement, parseProofFile, proofParts, type Statement } from '../statement/index.ts';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -21,7 +20,6 @@ import { encodeCell } from '../data/encode.ts';
 import { readIdList, saveRegistry } from '../data/registry.ts';
 import type { Column } from '../data/types.ts';
 import { loadSchema } from '../data/schema.ts';
-import { loadPolicy, type Policy } from '../data/policy.ts';
 import { ChainError, InputFileError, ZkaiError } from '../errors.ts';
 import { withFileLock } from '../util/file-lock.ts';
 import { BN254_SCALAR_FIELD, type Groth16Proof } from '../verifier/types.ts';
@@ -38,7 +36,6 @@ export interface ChainFlags extends GlobalFlags {
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
-const ZERO32 = `0x${'0'.repeat(64)}`;
 const ZERO_ADDRESS = `0x${'0'.repeat(40)}`;
 
 /** File of the default deployment with --rpc (in the working folder). */
@@ -67,18 +64,18 @@ function bytes32Option(value: string, option: string, what: string): string {
   return value.toLowerCase();
 }
 
-function positiveInteger(value: string | undefined, option: string, min: number, max: number): number {
+export function positiveInteger(value: string | undefined, option: string, min: number, max: number): number {
   const n = Number(value);
   if (value === undefined || !/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) throw new ZkaiError('BAD_OPTION', `${option} must be an integer from ${min} to ${max}, got "${value}"`);
   return n;
 }
 
 /** A purpose given by name (hashed, as purposeId) or as its 0x id. */
-function purposeOf(value: string): string {
+export function purposeOf(value: string): string {
   return HEX32.test(value) ? value.toLowerCase() : purposeId(value);
 }
 
-const short = (hex: string) => (hex.length > 14 ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : hex);
+export const short = (hex: string) => (hex.length > 14 ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : hex);
 
 /** A label of at most 31 UTF-8 bytes, cut at a character boundary. */
 function clipLabel(text: string): string {
@@ -93,7 +90,7 @@ function clipLabel(text: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Sessions: the embedded chain (kept in the cache, locked) or a node given by --rpc.
 
-interface ChainSession {
+export interface ChainSession {
   chain: ChainConnection;
   /** The deployment file. */
   deploymentPath: string;
@@ -103,7 +100,7 @@ interface ChainSession {
 }
 
 /** The chain options to repeat in a suggested command, so it talks to the same chain and deployment. */
-function chainFlagsText(flags: ChainFlags): string {
+export function chainFlagsText(flags: ChainFlags): string {
   return [flags.rpc ? ` --rpc ${flags.rpc}` : '', flags.chainDir ? ` --chain-dir ${flags.chainDir}` : '', flags.deployment ? ` --deployment ${flags.deployment}` : ''].join('');
 }
 
@@ -117,7 +114,7 @@ function notice(flags: GlobalFlags, text: string): void {
 }
 
 /** A progress line on stderr (also with --json, as every command's progress); not with --quiet. */
-function progressLine(flags: GlobalFlags, text: string): void {
+export function progressLine(flags: GlobalFlags, text: string): void {
   if (!flags.quiet) process.stderr.write(`${text}\n`);
 }
 
@@ -131,7 +128,7 @@ function embeddedDir(flags: ChainFlags): string {
  * `<chain dir>/anvil-state.json` and writes it back when stopped; a lock on the folder keeps a second command from
  * starting a second anvil on the same state. `fresh` deletes the embedded state (and deployment) first.
  */
-async function withSession<T>(flags: ChainFlags, fn: (session: ChainSession) => Promise<T>, options: { fresh?: boolean } = {}): Promise<T> {
+export async function withSession<T>(flags: ChainFlags, fn: (session: ChainSession) => Promise<T>, options: { fresh?: boolean } = {}): Promise<T> {
   if (flags.rpc) {
     if (flags.chainDir) throw new ZkaiError('BAD_OPTION', '--chain-dir is the embedded chain\'s folder: it does not go with --rpc');
     if (options.fresh) throw new ZkaiError('BAD_OPTION', '--fresh deletes the embedded development chain: with --rpc, use --force to deploy again');
@@ -166,7 +163,7 @@ async function withSession<T>(flags: ChainFlags, fn: (session: ChainSession) => 
 }
 
 /** The session's deployment, connected; a clear error when there is none or it is not on this chain. */
-async function deploymentOf(session: ChainSession): Promise<ConnectedDeployment> {
+export async function deploymentOf(session: ChainSession): Promise<ConnectedDeployment> {
   if (!existsSync(session.deploymentPath)) {
     throw new ChainError(`no zkai deployment at ${session.deploymentPath}`, { hint: `deploy one first: zkai${globalFlagsText(session.flags)} chain deploy${chainFlagsText(session.flags)}` });
   }
@@ -202,7 +199,7 @@ export async function chainDeployCommand(flags: ChainFlags & { force?: boolean; 
     { fresh: Boolean(flags.fresh) },
   );
   const d = result.deployment;
-  const total = BigInt(d.gas.poseidon) + BigInt(d.gas.consent) + BigInt(d.gas.registry);
+  const total = BigInt(d.gas.poseidon) + BigInt(d.gas.consent) + BigInt(d.gas.lists) + BigInt(d.gas.registry);
   emit(flags, { ...result, rpc: flags.rpc ?? 'embedded', totalGas: total.toString() }, () =>
     [
       result.kept
@@ -210,6 +207,7 @@ export async function chainDeployCommand(flags: ChainFlags & { force?: boolean; 
         : `zkai deployed on chain ${d.chainId}${'replaced' in result ? ` (${result.replaced})` : ''}`,
       `  registry     ${d.registry}${result.kept ? '' : `  (${d.gas.registry} gas)`}`,
       `  consent      ${d.consent}${result.kept ? '' : `  (${d.gas.consent} gas)`}`,
+      `  lists        ${d.lists}${result.kept ? '' : `  (${d.gas.lists} gas)`}`,
       `  poseidon     ${d.poseidon}${result.kept ? '' : `  (${d.gas.poseidon} gas)`}`,
       `  owner        ${d.owner} (registers circuits)${d.owner.toLowerCase() === result.signer.toLowerCase() ? '' : `; you are ${result.signer}`}`,
       ...(result.kept ? [] : [`  gas          ${total} in all`]),
@@ -476,22 +474,34 @@ async function expirationOf(value: string | undefined, chain: ChainConnection): 
   return Math.floor(ms / 1000);
 }
 
+/** The source flags `zkai chain register` needs for a proof of this kind (placeholders for the registrant to fill). */
+function registerSourceWords(proof: AttestableProof): string {
+  switch (proof.kind) {
+    case 'dataset-policy':
+    case 'dataset-chunk':
+      return '--schema SCHEMA.json --policy POLICY.json --development';
+    case 'inclusion':
+      return '--schema SCHEMA.json --development';
+    case 'inference':
+      return '--model MODEL --frac-bits F --development';
+    case 'accuracy':
+      return '--model MODEL --frac-bits F --schema SCHEMA.json --label L --all-features --scale X --development';
+    default:
+      return proof.kind satisfies never;
+  }
+}
+
 /** `zkai chain attest <proof.json>`. */
 export async function chainAttestCommand(
   proofPath: string,
-  flags: ChainFlags & { nonce?: string; label?: string; expires?: string; irrevocable?: boolean; ref?: string; zkey?: string; consentRegistry?: string; purpose?: string; subject?: string; commitment?: string; registerOnly?: boolean; testSet?: string; testSetLabel?: string; schema?: string; policy?: string },
+  flags: ChainFlags & { nonce?: string; label?: string; expires?: string; irrevocable?: boolean; ref?: string; zkey?: string; subject?: string; commitment?: string; testSet?: string; testSetLabel?: string },
 ): Promise<void> {
-  const registerOnly = Boolean(flags.registerOnly);
-  const nonce = registerOnly ? undefined : nonceOption(flags.nonce);
+  const nonce = nonceOption(flags.nonce);
   const refUID = flags.ref === undefined ? undefined : bytes32Option(flags.ref, '--ref', 'an attestation uid');
-  if (Boolean(flags.consentRegistry) !== Boolean(flags.purpose)) throw new ZkaiError('BAD_OPTION', '--consent-registry NAME and --purpose PURPOSE go together: the policy registry whose root is the purpose\'s on-chain consent root');
   if (flags.label !== undefined) labelBytes(flags.label);
   if (flags.testSetLabel !== undefined) labelBytes(flags.testSetLabel);
   const proof = await readAttestable(proofPath);
   if (!proof.testSet && (flags.testSet !== undefined || flags.testSetLabel !== undefined)) throw new ZkaiError('BAD_OPTION', '--test-set and --test-set-label go with accuracy proofs only');
-  if (flags.consentRegistry && !proof.registryNames.includes(flags.consentRegistry)) {
-    throw new ZkaiError('BAD_OPTION', `--consent-registry ${flags.consentRegistry}: the proof's policy has ${proof.registryNames.length > 0 ? `registries ${proof.registryNames.join(', ')}` : 'no registries'}`);
-  }
   const progress = (text: string) => progressLine(flags, text);
 
   const result = await withSession(flags, async (session) => {
@@ -499,7 +509,7 @@ export async function chainAttestCommand(
     const me = await session.chain.signer.getAddress();
 
     // 1. The proof must be bound to this signer and nonce, or the registry refuses it (checked before sending anything).
-    if (nonce !== undefined) {
+    {
       const expected = attestationContext(deployment.chainId, deployment.registry, me, nonce).toString();
       for (const [j, chunk] of proof.chunks.entries()) {
         const got = chunk.publicSignals.at(-1);
@@ -518,77 +528,23 @@ export async function chainAttestCommand(
       }
     }
 
-    // 2. The circuit: its id is the verification key's; register it when it is new (registry owner only).
+    // 2. The circuit: its id is the verification key's; the registry owner registered it from its source
+    // (zkai chain register), and its registration decides what the proof's signals mean.
     const keys = await keysFor(proof, flags, proofPath);
     const signalCount = proof.chunks[0]!.publicSignals.length;
     if (keys.vkey.nPublic !== signalCount) {
       throw new ZkaiError('KEY_MISMATCH', `the proving key ${keys.zkeyPath} has ${keys.vkey.nPublic} public signals, but the ${proof.kind} proof of ${proofPath} has ${signalCount}: it is not this proof's key`);
     }
     const circuitId = verificationKeyId(keys.vkey);
-    const stored = (await registry.contract.getFunction('getCircuit').staticCall(circuitId)) as unknown as { verifier: string; kind: bigint; consentPurpose: string };
-    let circuit: { id: string; kind: CircuitKind; registered: boolean; verifier: string; gas?: string; verifierDeployGas?: string; judge?: string; consentPurpose?: string; unchecked?: string[] };
-    const wantedPurpose = flags.purpose ? purposeOf(flags.purpose) : undefined;
-    if (stored.verifier !== ZERO_ADDRESS) {
-      const storedKind = CIRCUIT_KINDS[Number(stored.kind) - 1] ?? proof.kind;
-      if (wantedPurpose !== undefined && stored.consentPurpose.toLowerCase() !== wantedPurpose) {
-        throw new ChainError(`circuit ${circuitId} is already registered ${stored.consentPurpose === ZERO32 ? 'without a consent purpose' : `with consent purpose ${stored.consentPurpose}`}: --purpose cannot change it`, { hint: 'drop --consent-registry and --purpose (a circuit is registered once)' });
-      }
-      circuit = { id: circuitId, kind: storedKind, registered: false, verifier: stored.verifier };
-    } else {
+    const stored = await registry.registeredCircuit(circuitId);
+    if (!stored) {
       const owner = String(await registry.contract.getFunction('owner').staticCall());
-      if (owner.toLowerCase() !== me.toLowerCase()) {
-        throw new ChainError(`the ${proof.kind} circuit ${circuitId} of ${proofPath} is not registered, and only the registry owner ${owner} can register circuits (you are ${me})`, {
-          hint: `the owner registers it with: zkai chain attest ${proofPath} --register-only --zkey ${keys.zkeyPath}${chainFlagsText(flags)} (the proof file and its proving key are all it needs)`,
-        });
-      }
-      // The owner vouches for what the circuit's signals mean: make sure the proof is this key's before registering.
-      const first = proof.chunks[0]!;
-      if (!keys.checked) {
-        const check = await verifyProof(keys.vkey, first.proof, first.publicSignals);
-        if (!check.valid) throw new ZkaiError('KEY_MISMATCH', `${proofPath} does not verify against the proving key ${keys.zkeyPath} (${check.reason}: ${check.detail}); nothing was registered`);
-      }
-      // The owner vouches for what the circuit's signals mean. For a dataset circuit the statement comes from the
-      // owner's --schema and --policy when given (a chunk circuit with aggregate partials needs them: its judge is
-      // generated from the policy); otherwise from what the proof file describes, checked against the key's count.
-      let policy: Policy | undefined;
-      let statement: Statement = proof.statement;
-      if ((statement.kind === 'dataset-policy' || statement.kind === 'dataset-chunk') && flags.schema && flags.policy) {
-        const schema = await loadSchema(flags.schema);
-        policy = await loadPolicy(flags.policy, schema);
-        if (policy.hash !== proof.policyHash) throw new InputFileError(flags.policy, `its hash is ${policy.hash}, but ${proofPath} was proven for policy ${proof.policyHash ?? '(none)'}`);
-        if (schema.hash !== statement.schemaHash) throw new InputFileError(flags.schema, `its hash is ${schema.hash}, but ${proofPath} was proven for schema ${statement.schemaHash}`);
-        statement = statement.kind === 'dataset-policy' ? datasetStatement(schema, policy) : datasetChunkStatement(schema, policy, { subtrees: statement.subtrees, ...(statement.chunkDepth === undefined ? {} : { chunkDepth: statement.chunkDepth }) });
-      }
-      const names = statementSignalNames(statement);
-      if (names.length !== keys.vkey.nPublic) {
-        if (statement.kind === 'dataset-chunk' && !policy && keys.vkey.nPublic > names.length) {
-          throw new ZkaiError('BAD_OPTION', `the chunk circuit of ${proofPath} publishes aggregate partials (${keys.vkey.nPublic - names.length}): registering it needs --schema S --policy P, from which its layout and its on-chain aggregate judge are made`);
-        }
-        throw new ZkaiError('KEY_MISMATCH', `${proofPath} describes ${describeStatement(statement)} with ${names.length} public signals, but its key has ${keys.vkey.nPublic}: nothing was registered`);
-      }
-      progress(`[chain] registering the ${proof.kind} circuit ${short(circuitId)} (deploying its verifier${policy && needsAggregateJudge(policy) ? ' and its aggregate judge' : ''})`);
-      const made = await registry.registerCircuit({
-        ...(policy ? { policy } : {}),
-        zkeyPath: keys.zkeyPath,
-        vkey: keys.vkey,
-        statement,
-        ...(flags.consentRegistry && wantedPurpose ? { consent: { registryName: flags.consentRegistry, purpose: wantedPurpose } } : {}),
+      throw new ChainError(`the ${proof.kind} circuit ${circuitId} of ${proofPath} is not registered on registry ${deployment.registry}`, {
+        hint: `the registry owner (${owner}${owner.toLowerCase() === me.toLowerCase() ? ', you' : ''}) registers it from its own source: zkai chain register ${proofPath} ${registerSourceWords(proof)}${chainFlagsText(flags)} (add --consent-registry NAME --purpose P and --list REGISTRY=LIST for a policy with registries)`,
       });
-      const unchecked = proof.registryNames.filter((name) => name !== flags.consentRegistry);
-      circuit = {
-        id: made.circuit,
-        kind: proof.kind,
-        registered: true,
-        verifier: made.verifier,
-        gas: made.gasUsed.toString(),
-        ...(made.verifierDeployGas === undefined ? {} : { verifierDeployGas: made.verifierDeployGas.toString() }),
-        ...(made.judge ? { judge: made.judge.address } : {}),
-        ...(wantedPurpose ? { consentPurpose: wantedPurpose } : {}),
-        ...(unchecked.length > 0 ? { unchecked } : {}),
-      };
     }
+    const circuit = { id: circuitId, kind: stored.kind, keyTrust: stored.provenance?.keyTrust ?? 'none' };
     const base = { registry: deployment.registry, chainId: deployment.chainId, attester: me, circuit };
-    if (registerOnly) return { ...base, registerOnly: true as const };
 
     // 3. The subject: a registered dataset or model version whose fields are the proof's.
     const subject = await findOrRegisterSubject(registry, deployment, proof, flags, me);
@@ -628,15 +584,8 @@ export async function chainAttestCommand(
 
   const c = result.circuit;
   const circuitLines = [
-    `  circuit      ${c.id} (${c.kind})${c.registered ? `: registered now (${c.gas} gas${c.verifierDeployGas ? `, verifier ${c.verifierDeployGas} gas` : ''})` : ', registered earlier'}`,
-    ...(c.consentPurpose ? [`               consent roots of registry ${flags.consentRegistry} are checked against purpose ${c.consentPurpose}`] : []),
-    ...(c.judge ? [`               aggregates judged on chain by ${c.judge} (generated from the policy)`] : []),
-    ...(c.unchecked ? [`  note: the roots of registr${c.unchecked.length > 1 ? 'ies' : 'y'} ${c.unchecked.join(', ')} are not checked on chain (--consent-registry NAME --purpose P checks one against an on-chain consent purpose)`] : []),
+    `  circuit      ${c.id} (${c.kind}; registered from source, key ${c.keyTrust === 'development' ? 'DEVELOPMENT (single-party)' : c.keyTrust})`,
   ];
-  if ('registerOnly' in result) {
-    emit(flags, result, () => [`circuit of ${proofPath} ${c.registered ? 'registered' : 'was already registered'} on registry ${result.registry} (chain ${result.chainId})`, ...circuitLines].join('\n'));
-    return;
-  }
   const s = result.subject;
   emit(flags, result, () =>
     [

@@ -154,12 +154,10 @@ function datasetVerifyHint(files: { vkey: string; proof: string; schema: string;
 }
 
 /**
- * `zkai chain attest` for a proof just made, with every flag it may need: the cache the proving key is in, the consent
- * registry (its circuit is registered with it), the schema and policy a chunk circuit with aggregate partials is
- * registered with, and for an inclusion proof the commitment that registers its dataset. NONCE is the prover's own.
+ * `zkai chain attest` for a proof just made: the cache the proving key is in, and for an inclusion proof the commitment
+ * that registers its dataset. NONCE is the prover's own. The circuit must be registered first ({@link registerHint}).
  */
-function attestHint(proofPath: string, flags: GlobalFlags, what: { registries?: readonly Registry[]; schemaAndPolicy?: { schema: string; policy: string }; commitment?: boolean }): CommandHint {
-  const consent = what.registries?.flatMap((registry) => (registry.consent?.source ? [{ name: registry.name, purpose: registry.consent.source.purpose }] : []))[0];
+function attestHint(proofPath: string, flags: GlobalFlags, what: { commitment?: boolean }): CommandHint {
   const placeholders: Record<string, string> = { NONCE: 'the nonce zkai chain context made the context with' };
   if (what.commitment) placeholders[COMMITMENT_PLACEHOLDER] = 'your commitment file from zkai data commit --public; it registers the dataset if it is not registered yet';
   return commandHint(
@@ -167,10 +165,27 @@ function attestHint(proofPath: string, flags: GlobalFlags, what: { registries?: 
       'zkai',
       ...(flags.cacheDir ? ['--cache-dir', flags.cacheDir] : []),
       'chain', 'attest', proofPath, '--nonce', 'NONCE',
-      ...(consent ? ['--consent-registry', consent.name, '--purpose', consent.purpose] : []),
-      ...(what.schemaAndPolicy ? ['--schema', what.schemaAndPolicy.schema, '--policy', what.schemaAndPolicy.policy] : []),
       ...(what.commitment ? ['--commitment', COMMITMENT_PLACEHOLDER] : []),
     ],
+    placeholders,
+  );
+}
+
+/**
+ * `zkai chain register` for the circuit of a proof just made, as the registry owner runs it once: from the schema and
+ * policy (regenerated on the owner's machine), the key (a ceremony's --zkey and --ptau, or --development for this
+ * machine's own single-party setup), the consent purpose of a consent registry and a curated list for every other.
+ */
+function registerHint(proofPath: string, flags: GlobalFlags, what: { schema: string; policy?: string; keys: CircuitKeys; registries?: readonly Registry[] }): CommandHint {
+  const placeholders: Record<string, string> = {};
+  const registryWords = (what.registries ?? []).flatMap((registry) => {
+    if (registry.consent?.source) return ['--consent-registry', registry.name, '--purpose', registry.consent.source.purpose];
+    placeholders[`LIST_${registry.name.toUpperCase()}`] = `the curated list (zkai chain list create) registry "${registry.name}" is checked against`;
+    return ['--list', `${registry.name}=LIST_${registry.name.toUpperCase()}`];
+  });
+  const keyWords = what.keys.phase2.source === 'ceremony' ? ['--zkey', what.keys.zkeyPath, '--ptau', what.keys.ptau.path] : ['--development'];
+  return commandHint(
+    ['zkai', ...(flags.cacheDir ? ['--cache-dir', flags.cacheDir] : []), 'chain', 'register', proofPath, '--schema', what.schema, ...(what.policy ? ['--policy', what.policy] : []), ...keyWords, ...registryWords],
     placeholders,
   );
 }
@@ -179,9 +194,10 @@ function attestHint(proofPath: string, flags: GlobalFlags, what: { registries?: 
  * The lines on attesting a proof on chain: with a context, the context and the attest command; without one, when the
  * proof was made against a consent registry (made to be attested), how to make an attestable proof; else none.
  */
-function attestLines(context: bigint | undefined, hint: CommandHint, consent: boolean): string[] {
-  if (context) return [`  context            ${context}`, ...hintLines('attest with', hint)];
-  return consent ? hintLines('to attest it on chain, prove again with --context (zkai chain context prints one), then', hint) : [];
+function attestLines(context: bigint | undefined, hint: CommandHint, consent: boolean, register?: CommandHint): string[] {
+  const registerLines = register ? hintLines('the registry owner registers the circuit once with', register) : [];
+  if (context) return [`  context            ${context}`, ...registerLines, ...hintLines('attest with', hint)];
+  return consent ? [...registerLines, ...hintLines('to attest it on chain, prove again with --context (zkai chain context prints one), then', hint)] : [];
 }
 
 /** Read a dataset file, with a progress line on stderr every 1000 records (unless --quiet). */
@@ -469,11 +485,12 @@ export async function dataProveCommand(
   const vkey = flags.vkeyOut ?? prepared.keys.vkeyPath;
   const elapsed = (performance.now() - started) / 1000;
   const verifyWith = datasetVerifyHint({ vkey, proof: flags.out, schema: flags.schema, policy: flags.policy }, proof.registries, registries);
-  const attestWith = attestHint(flags.out, flags, { registries });
+  const attestWith = attestHint(flags.out, flags, {});
+  const registerWith = registerHint(flags.out, flags, { schema: flags.schema, policy: flags.policy, keys: prepared.keys, registries });
   const consent = registries.some((registry) => registry.consent?.source !== undefined);
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), ...keyJson(prepared.keys), commitment: proof.commitment, policy: proof.policy, registries: proof.registries, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, capacity: prepared.generated.capacity, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed, verifyWith, ...(context ? { attestWith } : {}) },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), ...keyJson(prepared.keys), commitment: proof.commitment, policy: proof.policy, registries: proof.registries, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, capacity: prepared.generated.capacity, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed, verifyWith, ...(context ? { registerWith, attestWith } : {}) },
     () =>
       [
         `proof written to ${flags.out}: the dataset of root ${proof.commitment.root} (${proof.commitment.count} records) satisfies policy "${proof.policy.name}"`,
@@ -482,7 +499,7 @@ export async function dataProveCommand(
         ...ceremonyKeyLines(prepared.keys),
         ...consentLines(registries),
         `  time               ${seconds(elapsed)}`,
-        ...attestLines(context, attestWith, consent),
+        ...attestLines(context, attestWith, consent, registerWith),
         ...hintLines('verify with', verifyWith),
         verifierKeyNote(prepared.keys),
         ...keyWarningLines(prepared.keys),
@@ -567,19 +584,19 @@ async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; po
   if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
   const elapsed = (performance.now() - started) / 1000;
   const verifyWith = datasetVerifyHint({ vkey: flags.vkeyOut ?? prepared.keys.vkeyPath, proof: flags.out, schema: flags.schema, policy: flags.policy }, published.registries, registries);
-  // A chunk circuit that publishes aggregate partials is registered on chain with the policy its judge is made from.
-  const attestWith = attestHint(flags.out, flags, { registries, ...(policy.aggregates.length > 0 ? { schemaAndPolicy: { schema: flags.schema, policy: flags.policy } } : {}) });
+  const attestWith = attestHint(flags.out, flags, {});
+  const registerWith = registerHint(flags.out, flags, { schema: flags.schema, policy: flags.policy, keys: prepared.keys, registries });
   const consent = registries.some((registry) => registry.consent?.source !== undefined);
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), ...keyJson(prepared.keys), chunks: published.chunks.length, chunkDepth, subtreesPerChunk: subtrees, recordsPerChunk: subtrees * 2 ** chunkDepth, constraintsPerChunk: prepared.circuit.info.constraints, commitment: published.commitment, policy: published.policy, registries: published.registries, context: (context ?? 0n).toString(), seconds: elapsed, verifyWith, ...(context ? { attestWith } : {}) },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), ...keyJson(prepared.keys), chunks: published.chunks.length, chunkDepth, subtreesPerChunk: subtrees, recordsPerChunk: subtrees * 2 ** chunkDepth, constraintsPerChunk: prepared.circuit.info.constraints, commitment: published.commitment, policy: published.policy, registries: published.registries, context: (context ?? 0n).toString(), seconds: elapsed, verifyWith, ...(context ? { registerWith, attestWith } : {}) },
     () =>
       [
         `chunked proof written to ${flags.out}: ${published.chunks.length} chunks of up to ${subtrees * 2 ** chunkDepth} records${subtrees > 1 ? ` (${subtrees} subtrees of ${2 ** chunkDepth})` : ''} (${prepared.circuit.info.constraints} constraints each) for ${published.commitment.count} records, in ${seconds(elapsed)}`,
         `  verification key   ${prepared.keys.vkeyPath} (the chunk circuit's)`,
         ...ceremonyKeyLines(prepared.keys),
         ...consentLines(registries),
-        ...attestLines(context, attestWith, consent),
+        ...attestLines(context, attestWith, consent, registerWith),
         ...hintLines('verify with', verifyWith),
         verifierKeyNote(prepared.keys),
         ...keyWarningLines(prepared.keys),
@@ -687,9 +704,10 @@ export async function dataIncludeCommand(
     },
   );
   const attestWith = attestHint(flags.out, flags, { commitment: true });
+  const registerWith = registerHint(flags.out, flags, { schema: flags.schema, keys: prepared.keys });
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), ...keyJson(prepared.keys), row: recordRow, subjectColumn: column.name, root: proof.root, subjectHash: proof.subjectHash, schemaHash: proof.schemaHash, depth: proof.depth, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed, verifyWith, ...(context ? { attestWith } : {}) },
+    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), ...keyJson(prepared.keys), row: recordRow, subjectColumn: column.name, root: proof.root, subjectHash: proof.subjectHash, schemaHash: proof.schemaHash, depth: proof.depth, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed, verifyWith, ...(context ? { registerWith, attestWith } : {}) },
     () =>
       [
         `proof written to ${flags.out}: the record with ${subject} (source row ${recordRow}) is in the dataset of root ${proof.root}`,
@@ -698,7 +716,7 @@ export async function dataIncludeCommand(
         `  verification key   ${prepared.keys.vkeyPath}${flags.vkeyOut ? ` (copied to ${flags.vkeyOut})` : ''}`,
         ...ceremonyKeyLines(prepared.keys),
         `  time               ${seconds(elapsed)}`,
-        ...attestLines(context, attestWith, false),
+        ...attestLines(context, attestWith, false, registerWith),
         ...hintLines('verify with', verifyWith),
         verifierKeyNote(prepared.keys),
         ...keyWarningLines(prepared.keys),

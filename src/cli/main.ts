@@ -17,6 +17,7 @@ import {
   chainRevokeCommand,
 } from './chain-commands.ts';
 import { serveCommand } from './serve-command.ts';
+import { chainListCreateCommand, chainListPublishCommand, chainListShowCommand, chainRegisterCommand } from './register-commands.ts';
 import { reportError, type GlobalFlags } from './output.ts';
 import { stopProgressBars } from './progress-bar.ts';
 import { doctorCommand } from './doctor.ts';
@@ -334,25 +335,66 @@ chainOptions(chain.command('context'))
   .option('--nonce <hex32>', 'the nonce (0x and 64 hex digits; default: a random one)')
   .action(run(async (_options: unknown, command: Command) => chainContextCommand(merged(command))));
 
+chainOptions(chain.command('register'))
+  .argument('<proof.json>', 'a proof of the circuit to register (it gives the circuit\'s shape only: kind, depth, chunk shape, visibility)')
+  .description('register a circuit (registry owner), regenerated here from YOUR source (schema and policy, or model and task), with a key checked against it: a ceremony key (--zkey --ptau) holding your own contribution or with a transcript you verify (--transcript), or with --development your own single-party setup')
+  .option('--schema <file>', 'dataset, inclusion and accuracy circuits: the schema they are generated from')
+  .option('--policy <file>', 'dataset circuits: the policy they are generated from (a chunk circuit\'s aggregate judge too)')
+  .option('--depth <n>', 'inclusion circuits: the tree depth, when the proof file does not say it')
+  .option('--model <file>', 'inference and accuracy circuits: the model (native JSON or ONNX)')
+  .option('--frac-bits <n>', 'with --model: the fractional bits it is quantized with (part of the model hash; no default)')
+  .option('--input-min <x>', 'ONNX models: the lowest input value')
+  .option('--input-max <x>', 'ONNX models: the highest input value')
+  .option('--label <column>', 'accuracy circuits: the label column (part of the task)')
+  .option('--features <columns>', 'accuracy circuits: the model\'s input columns, comma-separated, in model input order')
+  .option('--all-features', 'accuracy circuits: every column but the label and the subject id, in schema order')
+  .option('--scale <x>', 'accuracy circuits: model input = column value x scale')
+  .option('--zkey <file>', 'the final zkey of the circuit\'s ceremony (zkai ceremony); checked against the circuit regenerated here and --ptau')
+  .option('--ptau <file>', 'with --zkey: the ptau its ceremony started from (a published file, or one this machine generated)')
+  .option('--transcript <file>', 'with --zkey: the ceremony transcript, verified now (needed unless the chain holds a contribution of yours)')
+  .option('--development', 'register your own automatic single-party setup (DEVELOPMENT-ONLY: you could forge proofs with it; the chain records it as such)')
+  .option('--consent-registry <name>', 'the policy registry whose root is an on-chain consent root (with --purpose)')
+  .option('--purpose <name>', 'the consent purpose (name or 0x id) that registry\'s root must be a recent root of')
+  .option('--list <registry=list...>', 'bind each other policy registry (an opt-out list) to a curated list: REGISTRY=LIST, or REGISTRY for a list of the same name')
+  .option('--uri <text>', 'where the circuit\'s source and key are published')
+  .action(run(async (proof: string, _options: unknown, command: Command) => chainRegisterCommand(proof, merged(command))));
+
 chainOptions(chain.command('attest'))
   .argument('<proof.json>', 'a dataset (whole or chunked), inference, inclusion or accuracy proof made with --context')
-  .description('attest a proof on the registry: registers its circuit (owner) and its dataset or model when new, then verifies it on chain')
+  .description('attest a proof on the registry (its circuit registered by the owner with zkai chain register): registers its dataset or model when new, then verifies it on chain')
   .option('--nonce <hex32>', 'the nonce the proof\'s context was made with (zkai chain context)')
   .option('--label <text>', 'name of the dataset or model to register (at most 31 bytes; default: the model name, or data-<schema hash>); an existing version with the proof\'s fields is reused')
   .option('--expires <when>', 'expiration: an ISO date (2027-01-31) or +SECONDS from now')
   .option('--irrevocable', 'the attestation cannot be revoked')
   .option('--ref <uid>', 'an earlier attestation this one refers to')
-  .option('--zkey <file>', 'the proving key the proof was made with (default: found in the cache by the proof\'s circuit)')
-  .option('--consent-registry <name>', 'when registering the circuit: the policy registry whose root is an on-chain consent root (with --purpose)')
-  .option('--purpose <name>', 'when registering the circuit: the consent purpose (name or 0x id) that registry\'s root must be a recent root of')
+  .option('--zkey <file>', 'the proving key the proof was made with (default: found in the cache by the proof\'s circuit); it only names the circuit, whose registration decides')
   .option('--subject <version>', 'attest about this dataset or model version id instead of finding or registering one')
   .option('--commitment <file>', 'for an inclusion proof of a dataset not registered yet: its public commitment JSON (zkai data commit --public)')
-  .option('--register-only', 'only register the proof\'s circuit (registry owner), do not attest')
-  .option('--schema <file>', 'when registering a chunk circuit whose policy has aggregates: the schema (with --policy)')
-  .option('--policy <file>', 'when registering a chunk circuit whose policy has aggregates: the policy its on-chain aggregate judge is generated from')
   .option('--test-set <version>', 'accuracy proofs: attest against this test-set (dataset) version id instead of finding or registering one')
   .option('--test-set-label <text>', 'accuracy proofs: name of the test set to register (default: data-<schema hash>); an existing version with the same commitment is reused')
   .action(run(async (proof: string, _options: unknown, command: Command) => chainAttestCommand(proof, merged(command))));
+
+const list = chain.command('list').description('curated lists (opt-out lists): the registry owner creates one and names its curator, who publishes its roots');
+
+chainOptions(list.command('create'))
+  .argument('<name>', 'the list name (its id is the keccak256 of the name)')
+  .description('create a curated list (registry owner) and name its curator')
+  .requiredOption('--curator <address>', 'the account that publishes the list\'s roots')
+  .requiredOption('--window <seconds>', 'how long a replaced root stays acceptable (0: only the current root)')
+  .action(run(async (name: string, _options: unknown, command: Command) => chainListCreateCommand(name, merged(command))));
+
+chainOptions(list.command('publish'))
+  .argument('<name>', 'the list name')
+  .description('publish a list\'s new root (its curator, or the registry owner)')
+  .option('--registry <file>', 'the registry file (zkai data registry) whose root to publish; its root is rebuilt from its ids')
+  .option('--schema <file>', 'with --registry: the schema its ids are encoded with')
+  .option('--root <decimal>', 'the root itself, instead of --registry')
+  .action(run(async (name: string, _options: unknown, command: Command) => chainListPublishCommand(name, merged(command))));
+
+chainOptions(list.command('show'))
+  .argument('<name>', 'the list name')
+  .description('a curated list: its curator, window and current root')
+  .action(run(async (name: string, _options: unknown, command: Command) => chainListShowCommand(name, merged(command))));
 
 chainOptions(chain.command('revoke'))
   .argument('<uid>', 'the attestation uid')
@@ -400,7 +442,7 @@ chainOptions(consent.command('tree'))
   .option('--block <n>', 'read the tree at this block (default: the latest)')
   .addHelpText(
     'after',
-    '\nProve a dataset against the on-chain consent tree:\n  zkai chain consent tree --purpose P --schema S --field patient_id --name consent --ids IDS --out consent-registry.json\n  zkai data prove --schema S --policy POLICY --bundle B --registry consent-registry.json --context CTX --out proof.json\n  zkai chain attest proof.json --nonce NONCE --consent-registry consent --purpose P',
+    '\nProve a dataset against the on-chain consent tree:\n  zkai chain consent tree --purpose P --schema S --field patient_id --name consent --ids IDS --out consent-registry.json\n  zkai data prove --schema S --policy POLICY --bundle B --registry consent-registry.json --context CTX --out proof.json\n  zkai chain register proof.json --schema S --policy POLICY --development --consent-registry consent --purpose P   (registry owner, once)\n  zkai chain attest proof.json --nonce NONCE',
   )
   .action(run(async (_options: unknown, command: Command) => chainConsentTreeCommand(merged(command))));
 

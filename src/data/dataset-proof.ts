@@ -1,6 +1,5 @@
 import type { CompiledCircuit } from '../circuit/compile.ts';
 import type { CircuitKeys } from '../setup/phase2.ts';
-import type { ProgressListener } from '../setup/progress.ts';
 import { ProverPool } from '../prover/pool.ts';
 import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
@@ -99,7 +98,7 @@ export async function proveDataset(
   bundle: DatasetBundle,
   schema: Schema,
   policy: Policy,
-  options: { cacheDir?: string; ptauPath?: string; onProgress?: ProgressListener; pool?: ProverPool; force?: boolean; registries?: readonly Registry[]; context?: bigint } = {},
+  options: PrepareOptions & { pool?: ProverPool; force?: boolean; registries?: readonly Registry[]; context?: bigint } = {},
 ): Promise<DatasetProof & { prepared: PreparedDatasetCircuit; report: PolicyReport }> {
   const commitment = recommit(bundle, schema);
   const registries = policyRegistries(schema, policy, options.registries ?? []);

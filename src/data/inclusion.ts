@@ -6,7 +6,6 @@ import type { CompiledCircuit } from '../circuit/compile.ts';
 import { ZkaiError } from '../errors.ts';
 import { ProverPool } from '../prover/pool.ts';
 import type { CircuitKeys } from '../setup/phase2.ts';
-import type { ProgressListener } from '../setup/progress.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { sha256Parts } from '../util/hash.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
@@ -250,7 +249,7 @@ export interface InclusionProof {
 export async function proveInclusion(
   bundle: DatasetBundle,
   schema: Schema,
-  options: RecordSelector & { cacheDir?: string; ptauPath?: string; onProgress?: ProgressListener; pool?: ProverPool; context?: bigint } = {},
+  options: RecordSelector & PrepareOptions & { pool?: ProverPool; context?: bigint } = {},
 ): Promise<InclusionProof & { vkeyPath: string; row: number; prepared: PreparedInclusionCircuit }> {
   const column = subjectColumn(schema);
   const { commitment, levels } = commitRecords(bundle.records, bundle.salts, schema);

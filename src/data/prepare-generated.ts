@@ -17,13 +17,18 @@ export interface PrepareOptions {
   onProgress?: ProgressListener;
 }
 
+/** Compile a generated circuit with `circuits/` on the include path (cached), without setting it up. */
+export async function compileGenerated(path: string, options: Pick<PrepareOptions, 'cacheDir' | 'onProgress'> = {}): Promise<CompiledCircuit> {
+  return compileCircuit(path, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), includePaths: [DATA_TEMPLATES_DIR], log: (message) => options.onProgress?.({ stage: 'compile', message, transient: true }) });
+}
+
 /**
  * Compile a generated circuit (with `circuits/` on the include path) and set it up; both steps are cached. With
  * `zkeyPath` the ceremony's key replaces the setup (see {@link keysFromZkey}).
  */
 export async function compileAndSetupGenerated(path: string, options: PrepareOptions = {}): Promise<{ circuit: CompiledCircuit; keys: CircuitKeys }> {
   const cache = options.cacheDir ? { cacheDir: options.cacheDir } : {};
-  const circuit = await compileCircuit(path, { ...cache, includePaths: [DATA_TEMPLATES_DIR], log: (message) => options.onProgress?.({ stage: 'compile', message, transient: true }) });
+  const circuit = await compileGenerated(path, options);
   const keyOptions = {
     ...cache,
     ...(options.ptauPath ? { ptauPath: options.ptauPath } : {}),

@@ -4,7 +4,7 @@
  */
 import { JsonRpcProvider, Network, VoidSigner, ZeroAddress } from 'ethers';
 import { loadDeployment, type ZkaiDeployment } from '../chain/deployment.ts';
-import { CIRCUIT_KINDS, RegistryClient, signalNamesOfRegistration, type AccuracyResult, type RegisteredCircuit, type SignalLayout } from '../chain/registry.ts';
+import { RegistryClient, signalNamesOfRegistration, type AccuracyResult, type RegisteredCircuit } from '../chain/registry.ts';
 import { ServiceError, describeError } from '../errors.ts';
 import type { CircuitCatalog } from './catalog.ts';
 import { decodeClaims, kindFromSignalNames, type Claims } from './signals.ts';
@@ -93,17 +93,11 @@ export class AttestationSource {
    */
   async registeredCircuit(id: string): Promise<RegisteredCircuit | undefined> {
     const registry = await this.registry();
-    let stored: { verifier: string; kind: bigint; publicInputs: bigint; policyHash: bigint; layout: Record<keyof SignalLayout, bigint> };
     try {
-      stored = (await registry.contract.getFunction('getCircuit').staticCall(id)) as unknown as typeof stored;
+      return await registry.registeredCircuit(id);
     } catch (error) {
       throw new ServiceError(503, 'CHAIN_UNAVAILABLE', `reading circuit ${id} from the registry failed: ${describeError(error).split('\n')[0]}`, { cause: error, hint: 'retry later' });
     }
-    const kind = CIRCUIT_KINDS[Number(stored.kind) - 1];
-    if (stored.verifier === ZeroAddress || kind === undefined) return undefined;
-    const l = stored.layout;
-    const layout: SignalLayout = { root: Number(l.root), count: Number(l.count), policyHash: Number(l.policyHash), schemaHash: Number(l.schemaHash), modelHash: Number(l.modelHash), consentRoot: Number(l.consentRoot), chunkDepth: Number(l.chunkDepth), chunkSubtrees: Number(l.chunkSubtrees), context: Number(l.context) };
-    return { kind, publicInputs: Number(stored.publicInputs), policyHash: stored.policyHash.toString(), layout };
   }
 
   /** Attestations (oldest first) by subject and/or attester, each with its state now and, when known, its claims. */

@@ -1,0 +1,302 @@
+/**
+ * Register a circuit only from its source. The registrant regenerates the circuit on its own machine from what it
+ * trusts (a schema and a policy, or a model and its quantization), compiles it, and accepts a proving key only when:
+ *
+ * - the key belongs to that r1cs and a ptau (snarkjs `zKey.verifyFromR1cs`, the whole contribution chain), and the
+ *   ptau is a PRODUCTION file (pinned hash) or one this machine generated itself;
+ * - its chain ends with a public beacon and holds a contribution of the registrant's own (recorded when it ran
+ *   `zkai ceremony contribute`) or the registrant verifies the ceremony's transcript now;
+ * - or, explicitly (`development`), the key is the registrant's own automatic single-party setup, made here: the
+ *   registration then says DEVELOPMENT on chain.
+ *
+ * A key handed over by a prover is never registered as it is: a constraint-free circuit with the right public signals
+ * would verify anything. The chain record keeps what the circuit was made from (a source descriptor and its hash, the
+ * schema, policy or model hash, the transcript hash and how the key was trusted) so anyone can re-check it.
+ */
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { CompiledCircuit } from '../circuit/compile.ts';
+import { resolveCacheDir } from '../cache/cache-dir.ts';
+import { generateDatasetCircuit } from '../data/circuit-gen.ts';
+import { generateInclusionCircuit } from '../data/inclusion.ts';
+import type { Policy } from '../data/policy.ts';
+import { compileGenerated } from '../data/prepare-generated.ts';
+import type { Schema } from '../data/types.ts';
+import { ChainError, ZkaiError } from '../errors.ts';
+import { generateAccuracyCircuit, type AccuracyTask } from '../model/accuracy.ts';
+import { generateModelCircuit, modelHash, type InputVisibility, type WeightVisibility } from '../model/circuit-gen.ts';
+import type { QuantizedModel } from '../model/quantize.ts';
+import { canonicalJson, readCeremonyTranscript, verifyCeremony, type CeremonyVerification } from '../setup/ceremony.ts';
+import { listDevPtaus } from '../setup/dev-ptau.ts';
+import { setupCircuit } from '../setup/phase2.ts';
+import { blake2b512File } from '../setup/ptau-file.ts';
+import type { ProgressListener } from '../setup/progress.ts';
+import { isOwnContribution } from '../setup/trust-store.ts';
+import { readZkeyInfo } from '../setup/zkey-file.ts';
+import { accuracyStatement, datasetChunkStatement, datasetStatement, inferenceStatement, type Statement } from '../statement/statement.ts';
+import { verificationKeyId, type Groth16VerificationKey } from './groth16-template.ts';
+import { readVerificationKey } from './solidity-verifier.ts';
+import { SOURCE_FORMAT, type CircuitProvenance, type KeyTrust, type RegistryClient } from './registry.ts';
+
+/** What a circuit is regenerated from: only what the registrant trusts. */
+export type CircuitSource =
+  | { kind: 'dataset-policy'; schema: Schema; policy: Policy; depth: number }
+  | { kind: 'dataset-chunk'; schema: Schema; policy: Policy; chunkDepth: number; subtrees: number }
+  | { kind: 'inclusion'; schema: Schema; depth: number }
+  | { kind: 'inference'; model: QuantizedModel; visibility: InputVisibility; weights: WeightVisibility }
+  | { kind: 'accuracy'; model: QuantizedModel; schema: Schema; task: AccuracyTask; samplesPerChunk: number; weights: WeightVisibility };
+
+/** Where the proving key comes from. */
+export type RegistrationKey =
+  /** zkai's automatic single-party setup on this machine: DEVELOPMENT-ONLY, and only when asked for. */
+  | { kind: 'own-setup'; ptauPath?: string }
+  /** A ceremony's final zkey, checked against the regenerated r1cs and its ptau; with the transcript to verify. */
+  | { kind: 'ceremony'; zkeyPath: string; ptauPath: string; transcriptPath?: string };
+
+/** The circuit regenerated and compiled here, with the statement it proves and its source descriptor. */
+export interface SourceCircuit {
+  compiled: CompiledCircuit;
+  statement: Statement;
+  descriptor: Record<string, unknown>;
+  schemaHash?: string;
+  modelHash?: string;
+  policy?: Policy;
+}
+
+/** How a key was judged for registration. */
+export interface RegistrationKeyCheck {
+  zkeyPath: string;
+  vkey: Groth16VerificationKey;
+  keyTrust: KeyTrust;
+  transcriptSha256?: string;
+  /** What was checked, one line each (for the command's output). */
+  checked: string[];
+  ptau: { path: string; blake2b512: string; trust: 'production' | 'own'; reason: string };
+  contributions: Array<{ type: string; name?: string; hash: string; own?: boolean }>;
+}
+
+/** Regenerate and compile the circuit of a source (cached), and describe it. */
+export async function sourceCircuit(source: CircuitSource, options: { cacheDir?: string; onProgress?: ProgressListener } = {}): Promise<SourceCircuit> {
+  const cache = options.cacheDir ? { cacheDir: options.cacheDir } : {};
+  const base = { format: SOURCE_FORMAT, kind: source.kind };
+  switch (source.kind) {
+    case 'dataset-policy': {
+      const generated = await generateDatasetCircuit(source.schema, source.policy, source.depth, cache);
+      const compiled = await compileGenerated(generated.path, options);
+      return {
+        compiled,
+        statement: datasetStatement(source.schema, source.policy),
+        descriptor: { ...base, generator: generated.id, schemaHash: source.schema.hash, policyHash: source.policy.hash, depth: source.depth, ...r1csFacts(compiled) },
+        schemaHash: source.schema.hash,
+        policy: source.policy,
+      };
+    }
+    case 'dataset-chunk': {
+      const generated = await generateDatasetCircuit(source.schema, source.policy, source.chunkDepth, { ...cache, mode: 'chunk', subtrees: source.subtrees });
+      const compiled = await compileGenerated(generated.path, options);
+      return {
+        compiled,
+        statement: datasetChunkStatement(source.schema, source.policy, { subtrees: source.subtrees, chunkDepth: source.chunkDepth }),
+        descriptor: { ...base, generator: generated.id, schemaHash: source.schema.hash, policyHash: source.policy.hash, chunkDepth: source.chunkDepth, subtrees: source.subtrees, ...r1csFacts(compiled) },
+        schemaHash: source.schema.hash,
+        policy: source.policy,
+      };
+    }
+    case 'inclusion': {
+      const generated = await generateInclusionCircuit(source.schema, source.depth, cache);
+      const compiled = await compileGenerated(generated.path, options);
+      return {
+        compiled,
+        statement: { kind: 'inclusion', schemaHash: source.schema.hash },
+        descriptor: { ...base, generator: generated.id, schemaHash: source.schema.hash, depth: source.depth, ...r1csFacts(compiled) },
+        schemaHash: source.schema.hash,
+      };
+    }
+    case 'inference': {
+      const generated = await generateModelCircuit(source.model, source.visibility, { ...cache, weights: source.weights });
+      const compiled = await compileGenerated(generated.path, options);
+      const hash = source.weights === 'fixed' ? modelHash(source.model) : undefined;
+      return {
+        compiled,
+        statement: inferenceStatement(source.model, { visibility: source.visibility, weights: source.weights }),
+        descriptor: { ...base, generator: generated.id, visibility: source.visibility, weights: source.weights, inputSize: source.model.inputSize, fracBits: source.model.fracBits, ...(hash ? { modelHash: hash } : {}), ...r1csFacts(compiled) },
+        ...(hash ? { modelHash: hash } : {}),
+      };
+    }
+    case 'accuracy': {
+      const generated = await generateAccuracyCircuit(source.model, source.schema, source.task, source.samplesPerChunk, { ...cache, weights: source.weights });
+      const compiled = await compileGenerated(generated.path, options);
+      const hash = source.weights === 'fixed' ? modelHash(source.model) : undefined;
+      return {
+        compiled,
+        statement: accuracyStatement(source.model, source.task, { weights: source.weights, samplesPerChunk: source.samplesPerChunk }),
+        descriptor: { ...base, generator: generated.id, weights: source.weights, samplesPerChunk: source.samplesPerChunk, schemaHash: source.schema.hash, taskHash: source.task.taskHash, fracBits: source.model.fracBits, ...(hash ? { modelHash: hash } : {}), ...r1csFacts(compiled) },
+        schemaHash: source.schema.hash,
+        ...(hash ? { modelHash: hash } : {}),
+      };
+    }
+    default:
+      return source satisfies never;
+  }
+}
+
+function r1csFacts(compiled: CompiledCircuit): Record<string, unknown> {
+  return { circuit: compiled.name, constraints: compiled.info.constraints, publicSignals: compiled.info.publicInputs + compiled.info.outputs };
+}
+
+/** The error every refused key gets: what failed, and the ways a registrant can get a key it may register. */
+function refused(detail: string): ZkaiError {
+  return new ZkaiError('KEY_NOT_TRUSTED', `the proving key cannot be registered: ${detail}`, {
+    hint:
+      'register a ceremony key (zkai ceremony init | contribute | beacon | finalize) with --zkey FINAL.zkey --ptau PTAU and either your own contribution in its chain ' +
+      'or --transcript TRANSCRIPT.json to verify now; or, on a development chain only, --development to register your own single-party setup',
+  });
+}
+
+/**
+ * Judge the key a circuit would be registered with, against the circuit regenerated here. Throws `KEY_NOT_TRUSTED`
+ * (a ZkaiError) naming what failed.
+ */
+export async function checkRegistrationKey(
+  circuit: CompiledCircuit,
+  key: RegistrationKey,
+  options: { cacheDir?: string; development?: boolean; onProgress?: ProgressListener } = {},
+): Promise<RegistrationKeyCheck> {
+  const cacheDir = resolveCacheDir(options.cacheDir);
+  if (key.kind === 'own-setup') {
+    if (!options.development) throw refused('your own automatic setup is single-party (you alone could forge proofs with it): registering it needs --development, and the chain will say DEVELOPMENT');
+    const keys = await setupCircuit(circuit, { cacheDir, ...(key.ptauPath ? { ptauPath: key.ptauPath } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    const info = await readZkeyInfo(keys.zkeyPath);
+    return {
+      zkeyPath: keys.zkeyPath,
+      vkey: keys.vkey as unknown as Groth16VerificationKey,
+      keyTrust: 'development',
+      checked: [`the key is your own automatic setup of the circuit regenerated here (${circuit.name}), made in ${cacheDir}: single-party, DEVELOPMENT-ONLY`],
+      ptau: { path: keys.ptau.path, blake2b512: keys.ptau.blake2b512, trust: keys.ptau.trust === 'production' ? 'production' : 'own', reason: keys.ptau.trustReason },
+      contributions: info.contributions.map((step) => ({ type: step.type, ...(step.name ? { name: step.name } : {}), hash: step.hash, own: step.type === 'contribution' })),
+    };
+  }
+  if (!existsSync(key.zkeyPath)) throw refused(`${key.zkeyPath} does not exist`);
+  const transcript = key.transcriptPath ? await readCeremonyTranscript(key.transcriptPath) : undefined;
+  const verification: CeremonyVerification = await verifyCeremony(key.zkeyPath, { name: circuit.name, r1csPath: circuit.r1csPath, info: circuit.info }, key.ptauPath, {
+    cacheDir,
+    ...(transcript ? { transcript } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  if (!verification.valid) throw refused(`it is not a key of the circuit regenerated here (${circuit.name}, ${circuit.info.constraints} constraints) with a valid chain: ${verification.problems.join('; ')}`);
+  const checked = [`the key's whole chain verifies against the r1cs regenerated here (${circuit.name}) and the ptau (snarkjs zkey verify)`];
+
+  let ptauTrust: 'production' | 'own';
+  if (verification.ptau.trust === 'production') {
+    ptauTrust = 'production';
+    checked.push(`the ptau is a published ceremony file (${verification.ptau.trustReason})`);
+  } else {
+    const own = await ownDevPtau(cacheDir, verification.ptau.blake2b512);
+    if (!own) throw refused(`the ptau ${key.ptauPath} is neither a published ceremony file (pinned hash) nor one this machine generated (${cacheDir}/ptau): whoever made it may hold its toxic waste`);
+    ptauTrust = 'own';
+    checked.push(`the ptau is one this machine generated (${own})`);
+  }
+
+  const steps = verification.contributions;
+  if (steps.at(-1)?.type !== 'beacon') throw refused('its chain does not end with a public random beacon (zkai ceremony beacon)');
+  const contributions = await Promise.all(steps.map(async (step) => ({ type: step.type, ...(step.name ? { name: step.name } : {}), hash: step.hash, ...(step.type === 'contribution' ? { own: await isOwnContribution(cacheDir, step.hash) } : {}) })));
+  const secret = contributions.filter((step) => step.type === 'contribution');
+  if (secret.length === 0) throw refused('its chain has no secret contribution: its toxic waste is public');
+  const ownStep = secret.find((step) => step.own);
+  let keyTrust: KeyTrust;
+  let transcriptSha256: string | undefined;
+  if (ownStep) {
+    keyTrust = 'own-contribution';
+    checked.push(`the chain holds your own contribution ${ownStep.hash.slice(0, 16)}... (recorded when you contributed) and ends with a beacon`);
+  } else if (transcript && key.transcriptPath) {
+    keyTrust = 'verified-transcript';
+    transcriptSha256 = `0x${createHash('sha256').update(canonicalJson(JSON.parse(await readFile(key.transcriptPath, 'utf8')))).digest('hex')}`;
+    checked.push(`the ceremony transcript ${key.transcriptPath} matches the chain step by step (${secret.length} contribution(s), then the beacon)`);
+  } else {
+    throw refused('its chain holds no contribution of yours (none of its contribution hashes is one this machine recorded with zkai ceremony contribute), and no --transcript was given to verify');
+  }
+  const vkey = (verification.verificationKey ?? (await readVerificationKey(key.zkeyPath))) as unknown as Groth16VerificationKey;
+  return {
+    zkeyPath: key.zkeyPath,
+    vkey,
+    keyTrust,
+    ...(transcriptSha256 ? { transcriptSha256 } : {}),
+    checked,
+    ptau: { path: key.ptauPath, blake2b512: verification.ptau.blake2b512, trust: ptauTrust, reason: verification.ptau.trustReason },
+    contributions,
+  };
+}
+
+/** The path of the development ptau of this cache with this blake2b-512, if any. */
+async function ownDevPtau(cacheDir: string, blake2b512: string): Promise<string | undefined> {
+  for (const path of (await listDevPtaus(cacheDir)).values()) {
+    if ((await blake2b512File(path)) === blake2b512) return path;
+  }
+  return undefined;
+}
+
+/** Options of {@link registerCircuitFromSource}. */
+export interface RegisterFromSourceOptions {
+  cacheDir?: string;
+  /** Accept the registrant's own single-party setup (the chain records DEVELOPMENT). */
+  development?: boolean;
+  consent?: { registryName: string; purpose: string };
+  /** Registry name -> curated list name, for every registry other than consent. */
+  lists?: Readonly<Record<string, string>>;
+  uri?: string;
+  onProgress?: ProgressListener;
+}
+
+/** What {@link registerCircuitFromSource} did. */
+export interface RegisteredFromSource {
+  circuit: string;
+  /** False when the circuit (this key) was registered already: nothing was sent. */
+  registered: boolean;
+  verifier?: string;
+  gasUsed?: bigint;
+  verifierDeployGas?: bigint;
+  judge?: { address: string; gasUsed: bigint };
+  statement: Statement;
+  descriptor: Record<string, unknown>;
+  key: RegistrationKeyCheck;
+}
+
+/**
+ * Regenerate a circuit from its source, check the key against it ({@link checkRegistrationKey}) and register it with
+ * its provenance (owner only).
+ */
+export async function registerCircuitFromSource(registry: RegistryClient, source: CircuitSource, key: RegistrationKey, options: RegisterFromSourceOptions = {}): Promise<RegisteredFromSource> {
+  const progress = options.onProgress ? { onProgress: options.onProgress } : {};
+  const regenerated = await sourceCircuit(source, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...progress });
+  const checked = await checkRegistrationKey(regenerated.compiled, key, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.development ? { development: true } : {}), ...progress });
+  const descriptor = {
+    ...regenerated.descriptor,
+    key: {
+      trust: checked.keyTrust,
+      ptau: { blake2b512: checked.ptau.blake2b512, trust: checked.ptau.trust },
+      contributions: checked.contributions.map((step) => ({ type: step.type, hash: step.hash, ...(step.name ? { name: step.name } : {}) })),
+    },
+  };
+  const provenance: CircuitProvenance = {
+    descriptor,
+    ...(regenerated.schemaHash ? { schemaHash: regenerated.schemaHash } : {}),
+    ...(regenerated.modelHash ? { modelHash: regenerated.modelHash } : {}),
+    keyTrust: checked.keyTrust,
+    ...(checked.transcriptSha256 ? { transcriptSha256: checked.transcriptSha256 } : {}),
+  };
+  if (regenerated.statement.kind === 'circuit') throw new ChainError('internal: a source circuit has a statement kind');
+  const id = verificationKeyId(checked.vkey);
+  if (await registry.registeredCircuit(id)) return { circuit: id, registered: false, statement: regenerated.statement, descriptor, key: checked };
+  const made = await registry.registerCircuit({
+    zkeyPath: checked.zkeyPath,
+    vkey: checked.vkey,
+    statement: regenerated.statement,
+    ...(regenerated.policy ? { policy: regenerated.policy } : {}),
+    ...(options.consent ? { consent: options.consent } : {}),
+    ...(options.lists ? { lists: options.lists } : {}),
+    provenance,
+    ...(options.uri ? { uri: options.uri } : {}),
+  });
+  return { ...made, registered: true, statement: regenerated.statement, descriptor, key: checked };
+}

@@ -1,0 +1,230 @@
+/**
+ * `zkai chain register` (a circuit, only from its source) and `zkai chain list create | publish | show` (curated lists
+ * such as opt-out lists, whose roots only their curator publishes).
+ */
+import { getAddress, isAddress } from 'ethers';
+import { ChainError, InputFileError, ZkaiError } from '../errors.ts';
+import { listId } from '../chain/lists.ts';
+import { registerCircuitFromSource, type CircuitSource, type RegistrationKey } from '../chain/register-source.ts';
+import { loadPolicy } from '../data/policy.ts';
+import { loadRegistry } from '../data/registry.ts';
+import { loadSchema } from '../data/schema.ts';
+import { accuracyTask } from '../model/accuracy.ts';
+import { quantizeModel } from '../model/quantize.ts';
+import { parseProofFile, type ProofFile } from '../statement/index.ts';
+import { chainFlagsText, deploymentOf, positiveInteger, progressLine, purposeOf, short, withSession, type ChainFlags } from './chain-commands.ts';
+import { readJsonFile } from './io.ts';
+import { loadAnyModel, verifierFracBits } from './model-commands.ts';
+import { emit } from './output.ts';
+
+/** Flags of `zkai chain register`. */
+export interface ChainRegisterFlags extends ChainFlags {
+  schema?: string;
+  policy?: string;
+  depth?: string;
+  model?: string;
+  fracBits?: string;
+  inputMin?: string;
+  inputMax?: string;
+  label?: string;
+  features?: string;
+  allFeatures?: boolean;
+  scale?: string;
+  zkey?: string;
+  ptau?: string;
+  transcript?: string;
+  development?: boolean;
+  consentRegistry?: string;
+  purpose?: string;
+  list?: string[];
+  uri?: string;
+}
+
+/** `--list NAME=LIST ...`: which curated list each of the policy's registries is checked against. */
+function listBindings(values: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values ?? []) {
+    const at = value.indexOf('=');
+    const name = at < 0 ? value : value.slice(0, at);
+    const list = at < 0 ? value : value.slice(at + 1);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || list.length === 0) throw new ZkaiError('BAD_OPTION', `--list takes REGISTRY=LIST (or REGISTRY when the list has the registry's name), got "${value}"`);
+    if (out[name] !== undefined) throw new ZkaiError('BAD_OPTION', `--list names registry "${name}" twice`);
+    out[name] = list;
+  }
+  return out;
+}
+
+function need(value: string | undefined, flag: string, why: string): string {
+  if (value === undefined) throw new ZkaiError('BAD_OPTION', `give ${flag}: ${why}`, { hint: 'registration regenerates the circuit from what YOU trust; the proof file only gives its shape' });
+  return value;
+}
+
+/** The source to regenerate the proof's circuit from: its shape from the file, everything it means from the flags. */
+async function sourceOf(file: ProofFile, path: string, flags: ChainRegisterFlags): Promise<CircuitSource> {
+  switch (file.format) {
+    case 'zkai-dataset-proof-v1':
+    case 'zkai-chunked-dataset-proof-v1': {
+      const schemaPath = need(flags.schema, '--schema FILE', 'the schema the dataset circuit is generated from');
+      const policyPath = need(flags.policy, '--policy FILE', 'the policy the dataset circuit is generated from');
+      const schema = await loadSchema(schemaPath);
+      const policy = await loadPolicy(policyPath, schema);
+      if (policy.hash !== file.policy.hash) throw new InputFileError(policyPath, `its hash is ${policy.hash}, but ${path} was proven for policy ${file.policy.hash}: this is not the circuit of that proof`);
+      if (schema.hash !== file.commitment.schemaHash) throw new InputFileError(schemaPath, `its hash is ${schema.hash}, but ${path} was proven for schema ${file.commitment.schemaHash}`);
+      return file.format === 'zkai-dataset-proof-v1'
+        ? { kind: 'dataset-policy', schema, policy, depth: file.commitment.depth }
+        : { kind: 'dataset-chunk', schema, policy, chunkDepth: file.chunkDepth, subtrees: file.subtreesPerChunk };
+    }
+    case 'zkai-inclusion-proof-v1': {
+      const schemaPath = need(flags.schema, '--schema FILE', 'the schema the inclusion circuit is generated from');
+      const schema = await loadSchema(schemaPath);
+      if (schema.hash !== file.schemaHash) throw new InputFileError(schemaPath, `its hash is ${schema.hash}, but ${path} was proven for schema ${file.schemaHash}`);
+      const depth = file.depth ?? (flags.depth === undefined ? undefined : positiveInteger(flags.depth, '--depth', 1, 30));
+      if (depth === undefined) throw new ZkaiError('BAD_OPTION', `${path} does not say its dataset's tree depth: give --depth N`);
+      return { kind: 'inclusion', schema, depth };
+    }
+    case 'zkai-inference-proof-v1': {
+      const modelPath = need(flags.model, '--model FILE', 'the model the inference circuit is generated from (fixed weights are in the circuit; a private-weights circuit needs its architecture)');
+      const fracBits = verifierFracBits(flags.fracBits, `the model ${modelPath}`);
+      const loaded = await loadAnyModel(modelPath, flags);
+      return { kind: 'inference', model: quantizeModel(loaded.model, fracBits), visibility: file.visibility, weights: file.weights };
+    }
+    case 'zkai-accuracy-proof-v1': {
+      const modelPath = need(flags.model, '--model FILE', 'the model the accuracy circuit is generated from');
+      const schemaPath = need(flags.schema, '--schema FILE', 'the test set\'s schema');
+      const label = need(flags.label, '--label COLUMN', 'the test set\'s label column (part of the task)');
+      if (flags.features === undefined && !flags.allFeatures) throw new ZkaiError('BAD_OPTION', 'give --features A,B,... or --all-features: the model\'s input columns (part of the task)');
+      const scaleText = need(flags.scale, '--scale X', 'model input = column value x X (part of the task)');
+      const scale = Number(scaleText);
+      if (!Number.isFinite(scale) || scale <= 0) throw new ZkaiError('BAD_OPTION', `--scale must be a positive number, got "${scaleText}"`);
+      const fracBits = verifierFracBits(flags.fracBits, `the model ${modelPath}`);
+      const schema = await loadSchema(schemaPath);
+      const loaded = await loadAnyModel(modelPath, flags);
+      const features = flags.features?.split(',').map((f) => f.trim()).filter((f) => f.length > 0);
+      const task = accuracyTask(schema, fracBits, { label, ...(features ? { features } : {}), scale });
+      if (task.taskHash !== file.task.taskHash) throw new ZkaiError('BAD_OPTION', `the task you state (label ${label}, scale ${scale}, ${fracBits} fractional bits) has hash ${task.taskHash}, but ${path} was proven for task ${file.task.taskHash}`);
+      return { kind: 'accuracy', model: quantizeModel(loaded.model, fracBits), schema, task, samplesPerChunk: file.samplesPerChunk, weights: file.weights };
+    }
+    case 'plain':
+      throw new InputFileError(path, 'a bare snarkjs proof says nothing about what its circuit proves: the registry registers zkai\'s dataset, inclusion, inference and accuracy circuits, regenerated from their source');
+    default:
+      return file satisfies never;
+  }
+}
+
+/** The key to register: a ceremony's (checked), or with --development the registrant's own setup. */
+function keyOf(flags: ChainRegisterFlags): RegistrationKey {
+  if (flags.zkey !== undefined) {
+    if (flags.development) throw new ZkaiError('BAD_OPTION', '--development registers your own automatic setup: it does not go with --zkey');
+    if (flags.ptau === undefined) throw new ZkaiError('BAD_OPTION', `--zkey ${flags.zkey} needs --ptau: the ptau its ceremony started from (the key is checked against it and the circuit regenerated here)`);
+    return { kind: 'ceremony', zkeyPath: flags.zkey, ptauPath: flags.ptau, ...(flags.transcript ? { transcriptPath: flags.transcript } : {}) };
+  }
+  if (flags.transcript !== undefined) throw new ZkaiError('BAD_OPTION', '--transcript goes with --zkey (the ceremony\'s final key)');
+  return { kind: 'own-setup', ...(flags.ptau ? { ptauPath: flags.ptau } : {}) };
+}
+
+/** `zkai chain register <proof.json>`: register the proof's circuit, regenerated from the registrant's own source. */
+export async function chainRegisterCommand(proofPath: string, flags: ChainRegisterFlags): Promise<void> {
+  if (Boolean(flags.consentRegistry) !== Boolean(flags.purpose)) throw new ZkaiError('BAD_OPTION', '--consent-registry NAME and --purpose PURPOSE go together: the policy registry whose root is the purpose\'s on-chain consent root');
+  const file = parseProofFile(await readJsonFile(proofPath, 'proof'), proofPath);
+  const key = keyOf(flags);
+  const lists = listBindings(flags.list);
+  const source = await sourceOf(file, proofPath, flags);
+  const progress = (text: string) => progressLine(flags, text);
+  const result = await withSession(flags, async (session) => {
+    const { deployment, registry, lists: listRegistry } = await deploymentOf(session);
+    const me = await session.chain.signer.getAddress();
+    const owner = String(await registry.contract.getFunction('owner').staticCall());
+    if (owner.toLowerCase() !== me.toLowerCase()) throw new ChainError(`only the registry owner ${owner} registers circuits (you are ${me})`);
+    for (const [name, list] of Object.entries(lists)) {
+      if (!(await listRegistry.getList(list))) throw new ChainError(`--list ${name}=${list}: there is no curated list "${list}" on this deployment`, { hint: `create it first: zkai chain list create ${list} --curator ADDRESS --window SECONDS${chainFlagsText(flags)}` });
+    }
+    progress(`[chain] regenerating the ${source.kind} circuit from your source and checking the key against it`);
+    const made = await registerCircuitFromSource(registry, source, key, {
+      ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+      ...(flags.development ? { development: true } : {}),
+      ...(flags.consentRegistry && flags.purpose ? { consent: { registryName: flags.consentRegistry, purpose: purposeOf(flags.purpose) } } : {}),
+      lists,
+      ...(flags.uri ? { uri: flags.uri } : {}),
+      onProgress: (event) => {
+        if (!event.transient) progress(`[${event.stage}] ${event.message}`);
+      },
+    });
+    return {
+      registry: deployment.registry,
+      chainId: deployment.chainId,
+      circuit: made.circuit,
+      kind: source.kind,
+      registered: made.registered,
+      ...(made.verifier ? { verifier: made.verifier } : {}),
+      ...(made.gasUsed === undefined ? {} : { gas: made.gasUsed.toString() }),
+      ...(made.verifierDeployGas === undefined ? {} : { verifierDeployGas: made.verifierDeployGas.toString() }),
+      ...(made.judge ? { judge: made.judge.address } : {}),
+      keyTrust: made.key.keyTrust,
+      ...(made.key.transcriptSha256 ? { transcriptSha256: made.key.transcriptSha256 } : {}),
+      checked: made.key.checked,
+      ptau: made.key.ptau,
+      lists: Object.fromEntries(Object.entries(lists).map(([name, list]) => [name, { list, id: listId(list) }])),
+      source: made.descriptor,
+    };
+  });
+  emit(flags, result, () =>
+    [
+      result.registered
+        ? `registered the ${result.kind} circuit ${result.circuit} on registry ${result.registry} (chain ${result.chainId}) from your source`
+        : `the ${result.kind} circuit ${result.circuit} is already registered on registry ${result.registry}: nothing sent (the key was checked all the same)`,
+      ...(result.registered ? [`  gas          ${result.gas}${result.verifierDeployGas ? ` (verifier ${result.verifierDeployGas})` : ''}${result.judge ? `; aggregate judge ${short(result.judge)}` : ''}`] : []),
+      `  key          ${result.keyTrust === 'development' ? 'DEVELOPMENT: your own single-party setup (the chain records it as such)' : result.keyTrust === 'own-contribution' ? 'a ceremony key holding your own contribution, ending with a beacon' : 'a ceremony key whose transcript you verified, ending with a beacon'}`,
+      ...result.checked.map((line) => `  checked      ${line}`),
+      ...Object.entries(result.lists).map(([name, { list }]) => `  registry     ${name}: checked against curated list "${list}"`),
+    ].join('\n'),
+  );
+}
+
+/** `zkai chain list create NAME --curator ADDRESS --window SECONDS` (registry owner). */
+export async function chainListCreateCommand(name: string, flags: ChainFlags & { curator: string; window: string }): Promise<void> {
+  if (!isAddress(flags.curator)) throw new ZkaiError('BAD_OPTION', `--curator must be an address (0x and 40 hex digits), got "${flags.curator}"`);
+  const window = positiveInteger(flags.window, '--window', 0, 10 * 365 * 24 * 3600);
+  const result = await withSession(flags, async (session) => {
+    const { deployment, lists } = await deploymentOf(session);
+    const made = await lists.createList(name, getAddress(flags.curator), window);
+    return { lists: deployment.lists, name, id: made.id, curator: getAddress(flags.curator), window, gas: made.gasUsed.toString() };
+  });
+  emit(flags, result, () => [`created curated list "${name}" (${result.id})`, `  curator      ${result.curator} (publishes its roots)`, `  window       ${window} s (how long a replaced root stays acceptable)`].join('\n'));
+}
+
+/** `zkai chain list publish NAME --registry FILE --schema S` (the list's curator): publish the file's root. */
+export async function chainListPublishCommand(name: string, flags: ChainFlags & { registry?: string; schema?: string; root?: string }): Promise<void> {
+  let root: string;
+  if (flags.registry !== undefined) {
+    if (flags.root !== undefined) throw new ZkaiError('BAD_OPTION', 'give --registry FILE or --root ROOT, not both');
+    const schemaPath = need(flags.schema, '--schema FILE', 'the registry file\'s ids are encoded with it, and its root is rebuilt from them before publishing');
+    const registry = await loadRegistry(flags.registry, await loadSchema(schemaPath));
+    if (registry.consent) throw new InputFileError(flags.registry, 'a consent registry file is read from the consent registry, not published to a curated list');
+    root = registry.root;
+  } else if (flags.root !== undefined && /^[1-9][0-9]*$/.test(flags.root)) {
+    root = flags.root;
+  } else {
+    throw new ZkaiError('BAD_OPTION', 'give --registry FILE (zkai data registry wrote it; its root is rebuilt from its ids) or --root ROOT (decimal)');
+  }
+  const result = await withSession(flags, async (session) => {
+    const { lists } = await deploymentOf(session);
+    const before = await lists.getList(name);
+    if (!before) throw new ChainError(`there is no curated list "${name}" on this deployment`, { hint: `the registry owner creates it: zkai chain list create ${name} --curator ADDRESS --window SECONDS${chainFlagsText(flags)}` });
+    const sent = await lists.publishRoot(name, root);
+    return { name, id: before.id, root, previous: before.root ?? null, gas: sent.gasUsed.toString(), txHash: sent.txHash };
+  });
+  emit(flags, result, () => [`published root ${root} of list "${name}"`, ...(result.previous ? [`  replaces     ${result.previous} (still accepted for the list's window)`] : [])].join('\n'));
+}
+
+/** `zkai chain list show NAME`. */
+export async function chainListShowCommand(name: string, flags: ChainFlags): Promise<void> {
+  const result = await withSession(flags, async (session) => {
+    const { lists } = await deploymentOf(session);
+    const list = await lists.getList(name);
+    if (!list) throw new ChainError(`there is no curated list "${name}" on this deployment`);
+    return list;
+  });
+  emit(flags, result, () =>
+    [`curated list "${result.name}" (${result.id})`, `  curator      ${result.curator}`, `  window       ${result.window} s`, `  root         ${result.root ?? '(none published yet)'}${result.updated ? ` (published ${new Date(result.updated * 1000).toISOString()})` : ''}`].join('\n'),
+  );
+}
