@@ -331,7 +331,12 @@ export async function modelProveCommand(flags: GlobalFlags & { model: string; in
         `  fixed point  ${quantized.fracBits} fractional bits${calibration ? `, chosen by calibration on ${calibration.samples} samples (${calibration.disagreeing.length === 0 ? 'every one keeps the float model\'s class' : `samples ${shortList(calibration.disagreeing)} change class, as --max-disagreement allows`})` : ''}`,
         inputLine,
         ...(flags.saltOut ? [`  salt         ${flags.saltOut} (PRIVATE, mode 0600: it opens the input commitment)`] : []),
-        ...(context ? [`  context      ${context} (attest with: zkai chain attest ${flags.out} --nonce NONCE, the nonce this context was made with)`] : []),
+        ...(context
+          ? [
+              `  context      ${context} (attest with: zkai chain attest ${flags.out} --nonce NONCE, the nonce this context was made with)`,
+              `  register     the registry owner registers this circuit once, from the model: zkai chain register ${flags.out} ${modelFlagsFor(flags.model, quantized.fracBits, loaded).join(' ')} ${prepared.keys.phase2.source === 'ceremony' ? `--zkey ${prepared.keys.zkeyPath} --ptau ${prepared.keys.ptau.path}` : '--development'}`,
+            ]
+          : []),
         ...ceremonyKeyLines(prepared.keys),
         ...hintLines('verify with', verifyWith),
         verifierKeyNote(prepared.keys),
