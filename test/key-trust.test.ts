@@ -372,5 +372,17 @@ describe('the trust store', () => {
     const run = await runCli(['--cache-dir', cache, '--json', ...verb.forged], LONG);
     expect(run.code).toBe(1);
     expect(parsed<{ error: { code: string; message: string; hint: string } }>(run).error).toMatchObject({ code: 'TRUST_STORE_CORRUPT', message: expect.stringContaining(path), hint: expect.stringContaining('will not overwrite it') });
+
+    // A contribution made while the store is corrupted: the new zkey and the hash are still given, the failure to
+    // record it is said (exit code 1), and the store is left as it is.
+    const free3 = await compileCircuit(file('free3.circom'), { cacheDir: otherCache });
+    await snarkjs.zKey.newZKey(free3.r1csPath, ptau, file('free3-0000.zkey'));
+    const contribute = await runCli(['--cache-dir', cache, '--json', '--quiet', 'ceremony', 'contribute', file('free3-0000.zkey'), file('free3-0001.zkey'), '--name', 'carol'], LONG);
+    expect(contribute.code).toBe(1);
+    const step = parsed<{ contribution: { hash: string }; trustStore: { recorded: boolean; reason: string } }>(contribute);
+    expect(step.contribution.hash).toMatch(/^[0-9a-f]{128}$/);
+    expect(step.trustStore).toMatchObject({ recorded: false, reason: expect.stringContaining(path) });
+    expect((await stat(file('free3-0001.zkey'))).size).toBeGreaterThan(0);
+    expect(await readFile(path, 'utf8')).toBe(JSON.stringify({ ...store, ownContributions: 'none' }));
   });
 });

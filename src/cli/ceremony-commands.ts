@@ -27,7 +27,7 @@ import { DEV_PTAU_WARNING } from '../setup/dev-ptau.ts';
 import type { Phase2Trust } from '../setup/key-trust.ts';
 import type { KeysPtau } from '../setup/phase2.ts';
 import type { ZkeyContribution } from '../setup/zkey-file.ts';
-import { isOwnContribution, recordOwnContribution, recordVerifiedCeremonyKey, trustStorePath } from '../setup/trust-store.ts';
+import { isOwnContribution, recordOwnContribution, recordVerifiedCeremonyKey, trustStorePath, TrustStoreError } from '../setup/trust-store.ts';
 import { readJsonFile } from './io.ts';
 import { commandHint, hintLines, type CommandHint } from './data-commands.ts';
 import { emit, progressPrinter, type GlobalFlags } from './output.ts';
@@ -116,7 +116,7 @@ export async function ceremonyInitCommand(circuitPath: string, flags: CeremonyCi
   );
 }
 
-function stepOutput(flags: GlobalFlags, result: CeremonyStepResult, what: string, recordedIn?: string): void {
+function stepOutput(flags: GlobalFlags, result: CeremonyStepResult, what: string, recorded?: { path: string; problem?: string }): void {
   const next = commandHint(['zkai', 'ceremony', 'contribute', result.zkeyPath, nextZkeyName(result.zkeyPath), '--name', 'NAME'], { NAME: 'the next participant\'s name' });
   const close = commandHint(['zkai', 'ceremony', 'beacon', result.zkeyPath, 'final.zkey', '--hash', 'BEACON_HEX', '--iterations', '10'], {
     BEACON_HEX: 'a public random value nobody knew before this step, e.g. the hash of a block mined after it (hex)',
@@ -126,7 +126,7 @@ function stepOutput(flags: GlobalFlags, result: CeremonyStepResult, what: string
     CIRCUIT: 'the circuit (.circom or .r1cs) the ceremony was started with',
     PTAU: 'the ptau it was started with',
   });
-  emit(flags, { zkey: result.zkeyPath, contribution: result.contribution, chain: result.chain, circuitHash: result.circuitHash, ...(recordedIn ? { trustStore: recordedIn } : {}), ...(beacon ? { finalize } : { next, close }) }, () =>
+  emit(flags, { zkey: result.zkeyPath, contribution: result.contribution, chain: result.chain, circuitHash: result.circuitHash, ...(recorded ? { trustStore: { path: recorded.path, recorded: recorded.problem === undefined, ...(recorded.problem ? { reason: recorded.problem } : {}) } } : {}), ...(beacon ? { finalize } : { next, close }) }, () =>
     [
       `${what} #${result.contribution.index}${result.contribution.name ? ` "${result.contribution.name}"` : ''} added: ${result.zkeyPath}`,
       `  ${beacon ? 'beacon hash    ' : 'contribution hash'} ${result.contribution.hash}`,
@@ -134,7 +134,8 @@ function stepOutput(flags: GlobalFlags, result: CeremonyStepResult, what: string
         ? []
         : [
             '  keep this hash: it is how you recognise your contribution in the final zkey and transcript (zkai ceremony verify --contribution HASH); your entropy was not written anywhere',
-            ...(recordedIn ? [`  recorded as your own contribution in ${recordedIn}: zkai ceremony verify on this machine names it in the chain`] : []),
+            ...(recorded && !recorded.problem ? [`  recorded as your own contribution in ${recorded.path}: zkai ceremony verify on this machine names it in the chain`] : []),
+            ...(recorded?.problem ? [`  WARNING: not recorded as your own contribution: ${recorded.problem}`] : []),
           ]),
       '  chain so far:',
       ...result.chain.map(stepLine),
@@ -151,8 +152,16 @@ export async function ceremonyContributeCommand(input: string, output: string, f
   const result = await ceremonyContribute(input, output, { name: flags.name, ...(flags.entropy !== undefined ? { entropy: flags.entropy } : {}), ...(flags.force ? { force: true } : {}), ...(progress ? { onProgress: progress } : {}) });
   // This machine made this contribution: remembered, so that verifying the ceremony later (and registering its circuit)
   // can say the chain holds a contribution of ours.
-  await recordOwnContribution(flags.cacheDir, { contributionHash: result.contribution.hash, circuit: result.circuitHash, name: result.contribution.name ?? flags.name });
-  stepOutput(flags, result, 'contribution', trustStorePath(flags.cacheDir));
+  // The zkey is written either way: a trust store that cannot be written is reported with the hash (exit code 1).
+  let problem: string | undefined;
+  try {
+    await recordOwnContribution(flags.cacheDir, { contributionHash: result.contribution.hash, circuit: result.circuitHash, name: result.contribution.name ?? flags.name });
+  } catch (error) {
+    if (!(error instanceof TrustStoreError)) throw error;
+    problem = `${error.message} (${error.hint ?? ''})`;
+    process.exitCode = 1;
+  }
+  stepOutput(flags, result, 'contribution', { path: trustStorePath(flags.cacheDir), ...(problem ? { problem } : {}) });
 }
 
 /** `zkai ceremony beacon IN.zkey OUT.zkey --hash HEX --iterations N`. */
@@ -201,19 +210,26 @@ async function recordCeremonyKey(
     return { recorded: false, path, ownContributions: [], contributionsChecked, reason: 'the chain holds no secret contribution: its toxic waste is public, so its key is not trusted' };
   }
   const ownContributions: string[] = [];
-  for (const step of ceremony.contributions) {
-    if (step.type === 'contribution' && (await isOwnContribution(cacheDir, step.hash))) ownContributions.push(step.hash);
-  }
   const keyId = verificationKeyId(ceremony.vkey as unknown as Groth16VerificationKey);
-  await recordVerifiedCeremonyKey(cacheDir, {
-    vkeyId: keyId,
-    circuit: ceremony.circuit,
-    zkeyBlake2b512: ceremony.zkeyBlake2b512,
-    ...(ceremony.transcriptPath ? { transcriptSha256: createHash('sha256').update(await readFile(ceremony.transcriptPath)).digest('hex') } : {}),
-    via: ceremony.via,
-    contributionsChecked,
-    ownContributions,
-  });
+  try {
+    for (const step of ceremony.contributions) {
+      if (step.type === 'contribution' && (await isOwnContribution(cacheDir, step.hash))) ownContributions.push(step.hash);
+    }
+    await recordVerifiedCeremonyKey(cacheDir, {
+      vkeyId: keyId,
+      circuit: ceremony.circuit,
+      zkeyBlake2b512: ceremony.zkeyBlake2b512,
+      ...(ceremony.transcriptPath ? { transcriptSha256: createHash('sha256').update(await readFile(ceremony.transcriptPath)).digest('hex') } : {}),
+      via: ceremony.via,
+      contributionsChecked,
+      ownContributions,
+    });
+  } catch (error) {
+    // The verdict (and finalize's files) stand; the key is not trusted here, which the output says (exit code 1).
+    if (!(error instanceof TrustStoreError)) throw error;
+    process.exitCode = 1;
+    return { recorded: false, path, keyId, ownContributions: [], contributionsChecked, reason: `${error.message} (${error.hint ?? ''})` };
+  }
   return { recorded: true, path, keyId, ownContributions, contributionsChecked };
 }
 
