@@ -9,22 +9,13 @@ import { modelCommitment, modelHash, type WeightVisibility } from '../model/circ
 import { quantizeModel } from '../model/quantize.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { ceremonyKeyLines, commandHint, expectedCommitment, hintLines, keyJson, keyOptions, keyWarningLines } from './data-commands.ts';
-import { fracBitsOf, fracBitsWithModelHash, loadAnyModel, mismatchOf, modelFlagsFor, modelHashCause, readModelSalt, verifierFracBits, type LoadedModel } from './model-commands.ts';
+import { featuresOf, fracBitsOf, fracBitsWithModelHash, loadAnyModel, mismatchOf, modelFlagsFor, modelHashCause, readModelSalt, scaleOf, verifierFracBits, verifierTask, type LoadedModel } from './model-options.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { keySourceLine, verifierKeyNote } from './verify-key.ts';
 import type { KeySource } from '../verifier/key-source.ts';
 import { contextOption } from './chain-commands.ts';
 
-function scaleOf(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const scale = Number(value);
-  if (!/^[0-9]*\.?[0-9]+(e-?[0-9]+)?$/i.test(value) || !(scale > 0)) throw new ZkaiError('BAD_OPTION', `--scale must be a positive number, got "${value}"`);
-  return scale;
-}
 
-function featuresOf(value: string | undefined): string[] | undefined {
-  return value === undefined ? undefined : value.split(',').map((name) => name.trim()).filter((name) => name.length > 0);
-}
 
 function fractionOf(value: string | undefined, flag: string): number {
   const fraction = Number(value);
@@ -101,16 +92,6 @@ export async function modelAccuracyCommand(
   );
 }
 
-/** The verifier's task flags: every one required (the task says what the accuracy means, so the verifier states it). */
-function verifierTask(flags: { label?: string; features?: string; allFeatures?: boolean; scale?: string }): { label: string; features?: string[]; scale: number } {
-  const why = 'the task (label, features, scale, fractional bits) says what the accuracy means, so the verifier states it: the proof file\'s word is not taken';
-  if (flags.label === undefined) throw new ZkaiError('BAD_OPTION', 'give --label COLUMN: the test set\'s column that holds the true class', { hint: why });
-  if (flags.features === undefined && !flags.allFeatures) throw new ZkaiError('BAD_OPTION', 'give --features A,B,... (the model\'s input columns, in model input order) or --all-features (every column but the label and the subject id, in schema order)', { hint: why });
-  if (flags.features !== undefined && flags.allFeatures) throw new ZkaiError('BAD_OPTION', '--features and --all-features contradict each other: give one');
-  if (flags.scale === undefined) throw new ZkaiError('BAD_OPTION', 'give --scale X: model input = column value x X (1 when the columns are the inputs as they are)', { hint: why });
-  const features = featuresOf(flags.features);
-  return { label: flags.label, ...(features ? { features } : {}), scale: scaleOf(flags.scale) as number };
-}
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 

@@ -17,7 +17,7 @@ import { CIRCUIT_KINDS, attestationContext, labelBytes, randomNonce, type Circui
 import { readVerificationKey } from '../chain/solidity-verifier.ts';
 import { consentLeaf, consentRegistry, consentStatusLookup } from '../data/consent-tree.ts';
 import { encodeCell } from '../data/encode.ts';
-import { readIdList, saveRegistry } from '../data/registry.ts';
+import { readIdList, saveRegistry } from '../data/registry-file.ts';
 import type { Column } from '../data/types.ts';
 import { loadSchema } from '../data/schema.ts';
 import { ChainError, InputFileError, ZkaiError } from '../errors.ts';

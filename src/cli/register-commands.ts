@@ -7,14 +7,14 @@ import { ChainError, InputFileError, ZkaiError } from '../errors.ts';
 import { listId } from '../chain/lists.ts';
 import { registerCircuitFromSource, type CircuitSource, type RegistrationKey } from '../chain/register-source.ts';
 import { loadPolicy } from '../data/policy.ts';
-import { loadRegistry } from '../data/registry.ts';
+import { loadRegistry } from '../data/registry-file.ts';
 import { loadSchema } from '../data/schema.ts';
 import { accuracyTask } from '../model/accuracy.ts';
 import { quantizeModel } from '../model/quantize.ts';
 import { parseProofFile, type ProofFile } from '../statement/index.ts';
 import { chainFlagsText, deploymentOf, positiveInteger, progressLine, purposeOf, short, withSession, type ChainFlags } from './chain-commands.ts';
 import { readJsonFile } from './io.ts';
-import { loadAnyModel, verifierFracBits } from './model-commands.ts';
+import { loadAnyModel, verifierFracBits, verifierTask } from './model-options.ts';
 import { emit } from './output.ts';
 
 /** Flags of `zkai chain register`. */
@@ -91,17 +91,12 @@ async function sourceOf(file: ProofFile, path: string, flags: ChainRegisterFlags
     case 'zkai-accuracy-proof-v1': {
       const modelPath = need(flags.model, '--model FILE', 'the model the accuracy circuit is generated from');
       const schemaPath = need(flags.schema, '--schema FILE', 'the test set\'s schema');
-      const label = need(flags.label, '--label COLUMN', 'the test set\'s label column (part of the task)');
-      if (flags.features === undefined && !flags.allFeatures) throw new ZkaiError('BAD_OPTION', 'give --features A,B,... or --all-features: the model\'s input columns (part of the task)');
-      const scaleText = need(flags.scale, '--scale X', 'model input = column value x X (part of the task)');
-      const scale = Number(scaleText);
-      if (!Number.isFinite(scale) || scale <= 0) throw new ZkaiError('BAD_OPTION', `--scale must be a positive number, got "${scaleText}"`);
+      const given = verifierTask(flags);
       const fracBits = verifierFracBits(flags.fracBits, `the model ${modelPath}`);
       const schema = await loadSchema(schemaPath);
       const loaded = await loadAnyModel(modelPath, flags);
-      const features = flags.features?.split(',').map((f) => f.trim()).filter((f) => f.length > 0);
-      const task = accuracyTask(schema, fracBits, { label, ...(features ? { features } : {}), scale });
-      if (task.taskHash !== file.task.taskHash) throw new ZkaiError('BAD_OPTION', `the task you state (label ${label}, scale ${scale}, ${fracBits} fractional bits) has hash ${task.taskHash}, but ${path} was proven for task ${file.task.taskHash}`);
+      const task = accuracyTask(schema, fracBits, given);
+      if (task.taskHash !== file.task.taskHash) throw new ZkaiError('BAD_OPTION', `the task you state (label ${given.label}, scale ${given.scale}, ${fracBits} fractional bits) has hash ${task.taskHash}, but ${path} was proven for task ${file.task.taskHash}`);
       return { kind: 'accuracy', model: quantizeModel(loaded.model, fracBits), schema, task, samplesPerChunk: file.samplesPerChunk, weights: file.weights };
     }
     case 'plain':
