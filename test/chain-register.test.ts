@@ -60,7 +60,7 @@ let viaTranscript: string;
 let chain: ChainConnection;
 let zkai: ConnectedDeployment;
 /** The ceremony: its final key (with the own registrant's contribution), the key before the beacon, the transcript. */
-const ceremony = { final: '', beforeBeacon: '', transcript: '' };
+const ceremony = { final: '', beforeBeacon: '', transcript: '', otherContribution: '' };
 
 async function refusedWith(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
   const error = await promise.then(
@@ -106,7 +106,8 @@ beforeAll(async () => {
   const mine = await ceremonyContribute(join(folder, '0000.zkey'), join(folder, '0001.zkey'), { name: 'registrant' });
   // What `zkai ceremony contribute --cache-dir OWN` records (the CLI's own test covers the recording itself).
   await recordOwnContribution(own, { contributionHash: mine.contribution.hash, circuit: compiled.name, name: 'registrant' });
-  await ceremonyContribute(join(folder, '0001.zkey'), join(folder, '0002.zkey'), { name: 'another party' });
+  const theirs = await ceremonyContribute(join(folder, '0001.zkey'), join(folder, '0002.zkey'), { name: 'another party' });
+  ceremony.otherContribution = theirs.contribution.hash;
   await ceremonyBeacon(join(folder, '0002.zkey'), join(folder, 'final.zkey'), { hashHex: 'cd'.repeat(32), iterationsExp: 10 });
   const done = await finalizeCeremony(join(folder, 'final.zkey'), circuit, ptau);
   Object.assign(ceremony, { final: join(folder, 'final.zkey'), beforeBeacon: join(folder, '0002.zkey'), transcript: done.transcriptPath });
@@ -157,7 +158,7 @@ describe('registration from source: the key is checked against the circuit regen
     const other = await sourceCircuit(source, { cacheDir: viaTranscript });
     await refusedWith(
       checkRegistrationKey(other.compiled, { kind: 'ceremony', zkeyPath: ceremony.final, ptauPath: join(viaTranscript, 'ptau', basename(testPtau)) }, { cacheDir: viaTranscript }),
-      /holds no contribution of yours .* and no --transcript was given/,
+      /holds no contribution of yours .* and no --transcript with a --contribution you trust was given/,
     );
   }, 300_000);
 
@@ -168,11 +169,22 @@ describe('registration from source: the key is checked against the circuit regen
     expect(ownCheck.ptau.trust).toBe('own');
     expect(ownCheck.contributions.filter((step) => step.own)).toHaveLength(1);
     const other = await sourceCircuit(source, { cacheDir: viaTranscript });
+    const viaPtau = join(viaTranscript, 'ptau', basename(testPtau));
+    // A transcript alone says the files agree, not who contributed: one contribution the registrant trusts is named.
+    await refusedWith(
+      checkRegistrationKey(other.compiled, { kind: 'ceremony', zkeyPath: ceremony.final, ptauPath: viaPtau, transcriptPath: ceremony.transcript }, { cacheDir: viaTranscript }),
+      /a transcript only shows that the files agree, not who contributed/,
+    );
+    await refusedWith(
+      checkRegistrationKey(other.compiled, { kind: 'ceremony', zkeyPath: ceremony.final, ptauPath: viaPtau, transcriptPath: ceremony.transcript, trustedContributions: ['ab'.repeat(64)] }, { cacheDir: viaTranscript }),
+      /the contribution you trust abababab.* is not in the key's chain/,
+    );
     const transcriptCheck = await checkRegistrationKey(
       other.compiled,
-      { kind: 'ceremony', zkeyPath: ceremony.final, ptauPath: join(viaTranscript, 'ptau', basename(testPtau)), transcriptPath: ceremony.transcript },
+      { kind: 'ceremony', zkeyPath: ceremony.final, ptauPath: viaPtau, transcriptPath: ceremony.transcript, trustedContributions: [ceremony.otherContribution] },
       { cacheDir: viaTranscript },
     );
+    expect(transcriptCheck.trustedContributions).toEqual([ceremony.otherContribution]);
     expect(transcriptCheck.keyTrust).toBe('verified-transcript');
     expect(transcriptCheck.transcriptSha256).toMatch(/^0x[0-9a-f]{64}$/);
   }, 300_000);

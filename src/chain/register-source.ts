@@ -27,7 +27,7 @@ import { ChainError, ZkaiError } from '../errors.ts';
 import { generateAccuracyCircuit, type AccuracyTask } from '../model/accuracy.ts';
 import { generateModelCircuit, modelHash, type InputVisibility, type WeightVisibility } from '../model/circuit-gen.ts';
 import type { QuantizedModel } from '../model/quantize.ts';
-import { canonicalJson, readCeremonyTranscript, verifyCeremony, type CeremonyVerification } from '../setup/ceremony.ts';
+import { canonicalJson, normalizeHash, readCeremonyTranscript, verifyCeremony, type CeremonyVerification } from '../setup/ceremony.ts';
 import { listDevPtaus } from '../setup/dev-ptau.ts';
 import { setupCircuit } from '../setup/phase2.ts';
 import { blake2b512File } from '../setup/ptau-file.ts';
@@ -38,6 +38,7 @@ import { accuracyStatement, datasetChunkStatement, datasetStatement, inferenceSt
 import { verificationKeyId, type Groth16VerificationKey } from './groth16-template.ts';
 import { readVerificationKey } from './solidity-verifier.ts';
 import { SOURCE_FORMAT, type CircuitProvenance, type KeyTrust, type RegistryClient } from './registry.ts';
+import { listId } from './lists.ts';
 
 /** What a circuit is regenerated from: only what the registrant trusts. */
 export type CircuitSource =
@@ -51,8 +52,13 @@ export type CircuitSource =
 export type RegistrationKey =
   /** zkai's automatic single-party setup on this machine: DEVELOPMENT-ONLY, and only when asked for. */
   | { kind: 'own-setup'; ptauPath?: string }
-  /** A ceremony's final zkey, checked against the regenerated r1cs and its ptau; with the transcript to verify. */
-  | { kind: 'ceremony'; zkeyPath: string; ptauPath: string; transcriptPath?: string };
+  /**
+   * A ceremony's final zkey, checked against the regenerated r1cs and its ptau. Without a contribution of the
+   * registrant's own in its chain, the transcript is verified and `trustedContributions` names at least one
+   * contribution (its hash) of a party the registrant trusts: a transcript shows that the files agree, not who
+   * contributed (its names are what each participant typed).
+   */
+  | { kind: 'ceremony'; zkeyPath: string; ptauPath: string; transcriptPath?: string; trustedContributions?: readonly string[] };
 
 /** The circuit regenerated and compiled here, with the statement it proves and its source descriptor. */
 export interface SourceCircuit {
@@ -70,6 +76,8 @@ export interface RegistrationKeyCheck {
   vkey: Groth16VerificationKey;
   keyTrust: KeyTrust;
   transcriptSha256?: string;
+  /** The contributions the registrant named as trusted (verified-transcript keys). */
+  trustedContributions?: string[];
   /** What was checked, one line each (for the command's output). */
   checked: string[];
   ptau: { path: string; blake2b512: string; trust: 'production' | 'own'; reason: string };
@@ -150,7 +158,7 @@ function refused(detail: string): ZkaiError {
   return new ZkaiError('KEY_NOT_TRUSTED', `the proving key cannot be registered: ${detail}`, {
     hint:
       'register a ceremony key (zkai ceremony init | contribute | beacon | finalize) with --zkey FINAL.zkey --ptau PTAU and either your own contribution in its chain ' +
-      'or --transcript TRANSCRIPT.json to verify now; or, on a development chain only, --development to register your own single-party setup',
+      'or --transcript TRANSCRIPT.json --contribution HASH (a contribution of a party you trust); or, on a development chain only, --development to register your own single-party setup',
   });
 }
 
@@ -206,15 +214,25 @@ export async function checkRegistrationKey(
   const ownStep = secret.find((step) => step.own);
   let keyTrust: KeyTrust;
   let transcriptSha256: string | undefined;
+  let trustedContributions: string[] | undefined;
   if (ownStep) {
     keyTrust = 'own-contribution';
     checked.push(`the chain holds your own contribution ${ownStep.hash.slice(0, 16)}... (recorded when you contributed) and ends with a beacon`);
   } else if (transcript && key.transcriptPath) {
+    const named = (key.trustedContributions ?? []).map(normalizeHash);
+    if (named.length === 0) {
+      throw refused(
+        'its chain holds no contribution of yours, and a transcript only shows that the files agree, not who contributed (its names are what each participant typed: one party can make every contribution and forge proofs): name a contribution you trust with --contribution HASH (published by a party you trust), or contribute yourself',
+      );
+    }
+    const missing = named.filter((hash) => !secret.some((step) => step.hash === hash));
+    if (missing.length > 0) throw refused(`the contribution${missing.length > 1 ? 's' : ''} you trust ${missing.map((h) => `${h.slice(0, 16)}...`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the key's chain`);
     keyTrust = 'verified-transcript';
+    trustedContributions = named;
     transcriptSha256 = `0x${createHash('sha256').update(canonicalJson(JSON.parse(await readFile(key.transcriptPath, 'utf8')))).digest('hex')}`;
-    checked.push(`the ceremony transcript ${key.transcriptPath} matches the chain step by step (${secret.length} contribution(s), then the beacon)`);
+    checked.push(`the ceremony transcript ${key.transcriptPath} matches the chain step by step (${secret.length} contribution(s), then the beacon), and the chain holds the contribution${named.length > 1 ? 's' : ''} you trust (${named.map((h) => `${h.slice(0, 16)}...`).join(', ')})`);
   } else {
-    throw refused('its chain holds no contribution of yours (none of its contribution hashes is one this machine recorded with zkai ceremony contribute), and no --transcript was given to verify');
+    throw refused('its chain holds no contribution of yours (none of its contribution hashes is one this machine recorded with zkai ceremony contribute), and no --transcript with a --contribution you trust was given');
   }
   const vkey = (verification.verificationKey ?? (await readVerificationKey(key.zkeyPath))) as unknown as Groth16VerificationKey;
   return {
@@ -222,6 +240,7 @@ export async function checkRegistrationKey(
     vkey,
     keyTrust,
     ...(transcriptSha256 ? { transcriptSha256 } : {}),
+    ...(trustedContributions ? { trustedContributions } : {}),
     checked,
     ptau: { path: key.ptauPath, blake2b512: verification.ptau.blake2b512, trust: ptauTrust, reason: verification.ptau.trustReason },
     contributions,
@@ -275,7 +294,8 @@ export async function registerCircuitFromSource(registry: RegistryClient, source
     key: {
       trust: checked.keyTrust,
       ptau: { blake2b512: checked.ptau.blake2b512, trust: checked.ptau.trust },
-      contributions: checked.contributions.map((step) => ({ type: step.type, hash: step.hash, ...(step.name ? { name: step.name } : {}) })),
+      contributions: checked.contributions.map((step) => ({ type: step.type, hash: step.hash })),
+      ...(checked.trustedContributions ? { trustedContributions: checked.trustedContributions } : {}),
     },
   };
   const provenance: CircuitProvenance = {
@@ -287,7 +307,19 @@ export async function registerCircuitFromSource(registry: RegistryClient, source
   };
   if (regenerated.statement.kind === 'circuit') throw new ChainError('internal: a source circuit has a statement kind');
   const id = verificationKeyId(checked.vkey);
-  if (await registry.registeredCircuit(id)) return { circuit: id, registered: false, statement: regenerated.statement, descriptor, key: checked };
+  const stored = await registry.registeredCircuit(id);
+  if (stored) {
+    // Registered once: say so, and refuse to report bindings the chain does not have.
+    const wantedPurpose = (options.consent?.purpose ?? `0x${'0'.repeat(64)}`).toLowerCase();
+    const wantedLists = Object.entries(options.lists ?? {}).map(([name, list]) => `${name}=${listId(list)}`).sort();
+    const storedLists = (stored.lists ?? []).map((b) => `${b.name}=${b.list}`).sort();
+    const differences = [
+      ...(stored.consentPurpose !== undefined && stored.consentPurpose.toLowerCase() !== wantedPurpose ? [`consent purpose ${stored.consentPurpose} (you asked for ${wantedPurpose})`] : []),
+      ...(storedLists.join(',') !== wantedLists.join(',') ? [`curated lists [${storedLists.join(', ') || 'none'}] (you asked for [${wantedLists.join(', ') || 'none'}])`] : []),
+    ];
+    if (differences.length > 0) throw new ChainError(`circuit ${id} is already registered with ${differences.join(' and ')}: a circuit is registered once`, { hint: 'attest with it as it is registered, or register another key (another ceremony) of the circuit with the bindings you want' });
+    return { circuit: id, registered: false, statement: regenerated.statement, descriptor, key: checked };
+  }
   const made = await registry.registerCircuit({
     zkeyPath: checked.zkeyPath,
     vkey: checked.vkey,

@@ -119,6 +119,8 @@ export interface RegisteredCircuit {
   /** The policy hash (accuracy: the task hash) the circuit pins; 0 for none. */
   policyHash: string;
   layout: SignalLayout;
+  /** The consent purpose its consent root is checked against (0x00..00: none); absent when not read. */
+  consentPurpose?: string;
   /** Registry signals bound to curated lists (absent: none read). */
   lists?: ListBinding[];
   /** Index + 1 of each signal that is the attested claim. */
@@ -483,7 +485,7 @@ export class RegistryClient {
 
   /** The circuit registered under `id` (its layout, list bindings, claims and provenance), or undefined. */
   async registeredCircuit(id: string): Promise<RegisteredCircuit | undefined> {
-    const stored = (await this.contract.getFunction('getCircuit').staticCall(id)) as unknown as { verifier: string; kind: bigint; publicInputs: bigint; policyHash: bigint; layout: Record<keyof SignalLayout, bigint> };
+    const stored = (await this.contract.getFunction('getCircuit').staticCall(id)) as unknown as { verifier: string; kind: bigint; publicInputs: bigint; policyHash: bigint; consentPurpose: string; layout: Record<keyof SignalLayout, bigint> };
     const kind = CIRCUIT_KINDS[Number(stored.kind) - 1];
     if (stored.verifier === ZeroAddress || kind === undefined) return undefined;
     const [bindings, claims] = (await this.contract.getFunction('getCircuitBindings').staticCall(id)) as unknown as [Array<{ signal: bigint; list: string; name: string }>, bigint[]];
@@ -493,6 +495,7 @@ export class RegistryClient {
       kind,
       publicInputs: Number(stored.publicInputs),
       policyHash: stored.policyHash.toString(),
+      consentPurpose: stored.consentPurpose,
       layout: { root: Number(l.root), count: Number(l.count), policyHash: Number(l.policyHash), schemaHash: Number(l.schemaHash), modelHash: Number(l.modelHash), consentRoot: Number(l.consentRoot), chunkDepth: Number(l.chunkDepth), chunkSubtrees: Number(l.chunkSubtrees), context: Number(l.context) },
       lists: bindings.map((b) => ({ signal: Number(b.signal), list: b.list, name: decodeBytes32String(b.name) })),
       claims: claims.map(Number),
@@ -504,7 +507,15 @@ export class RegistryClient {
   async circuitSource(id: string, fromBlock = 0): Promise<Record<string, unknown> | undefined> {
     const logs = await this.contract.queryFilter(this.contract.filters.CircuitSource!(id), fromBlock);
     const log = logs.find((l): l is EventLog => 'args' in l);
-    return log ? (JSON.parse(String(log.args[4])) as Record<string, unknown>) : undefined;
+    if (!log) return undefined;
+    let descriptor: unknown;
+    try {
+      descriptor = JSON.parse(String(log.args[4]));
+    } catch {
+      throw new ChainError(`circuit ${id} was registered with a source descriptor that is not JSON: it cannot be re-checked`);
+    }
+    if (descriptor === null || typeof descriptor !== 'object' || Array.isArray(descriptor)) throw new ChainError(`circuit ${id} was registered with a source descriptor that is not a JSON object: it cannot be re-checked`);
+    return descriptor as Record<string, unknown>;
   }
 
   /** Give a chunk circuit its aggregate judge (owner only, once); see {@link deployAggregateJudge}. */

@@ -33,6 +33,7 @@ export interface ChainRegisterFlags extends ChainFlags {
   zkey?: string;
   ptau?: string;
   transcript?: string;
+  contribution?: string[];
   development?: boolean;
   consentRegistry?: string;
   purpose?: string;
@@ -111,9 +112,10 @@ function keyOf(flags: ChainRegisterFlags): RegistrationKey {
   if (flags.zkey !== undefined) {
     if (flags.development) throw new ZkaiError('BAD_OPTION', '--development registers your own automatic setup: it does not go with --zkey');
     if (flags.ptau === undefined) throw new ZkaiError('BAD_OPTION', `--zkey ${flags.zkey} needs --ptau: the ptau its ceremony started from (the key is checked against it and the circuit regenerated here)`);
-    return { kind: 'ceremony', zkeyPath: flags.zkey, ptauPath: flags.ptau, ...(flags.transcript ? { transcriptPath: flags.transcript } : {}) };
+    if (flags.contribution !== undefined && flags.transcript === undefined) throw new ZkaiError('BAD_OPTION', '--contribution goes with --transcript: the ceremony transcript you verify, and a contribution in it you trust');
+    return { kind: 'ceremony', zkeyPath: flags.zkey, ptauPath: flags.ptau, ...(flags.transcript ? { transcriptPath: flags.transcript } : {}), ...(flags.contribution ? { trustedContributions: flags.contribution } : {}) };
   }
-  if (flags.transcript !== undefined) throw new ZkaiError('BAD_OPTION', '--transcript goes with --zkey (the ceremony\'s final key)');
+  if (flags.transcript !== undefined || flags.contribution !== undefined) throw new ZkaiError('BAD_OPTION', '--transcript and --contribution go with --zkey (the ceremony\'s final key)');
   return { kind: 'own-setup', ...(flags.ptau ? { ptauPath: flags.ptau } : {}) };
 }
 

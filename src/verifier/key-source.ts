@@ -12,13 +12,20 @@
  *
  * Anything else is refused with `UNTRUSTED_KEY`, before any claim is checked or reported. Keys are compared by the id
  * the chain registry uses ({@link verificationKeyId}), so a copy of a key (`--vkey-out`) is the same key.
+ *
+ * A verify verb with a statement of its own (a dataset's schema and policy, an inclusion's schema, a model and task)
+ * gives the circuit that statement generates ({@link StatementCircuit}): an own-setup key then counts only when it was
+ * made for that very circuit (same compiled circuit id), and a verified ceremony's key only when its ceremony was
+ * checked against that circuit's r1cs (same blake2b-512). Otherwise a circuit the prover handed over, set up or
+ * ceremony-verified by the verifier, would verify any claim its free public inputs state.
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { resolveCacheDir } from '../cache/cache-dir.ts';
 import { verificationKeyId, type Groth16VerificationKey } from '../chain/groth16-template.ts';
 import { ZkaiError } from '../errors.ts';
+import { blake2b512File } from '../setup/ptau-file.ts';
 import { verifiedCeremonyKey, type VerifiedCeremonyKey } from '../setup/trust-store.ts';
 
 /** Where a verification key a verifier uses comes from. */
@@ -33,6 +40,14 @@ export interface KeySource {
   keyId: string;
 }
 
+/** The circuit a verifier's own statement generates, to bind a key to it. */
+export interface StatementCircuit {
+  /** What it is generated from, for people: "schema and policy", "model (fixed weights)"... */
+  describe: string;
+  /** Write the circuit's source (cheap) and name it; compile it (cached) only when a key must be compared with it. */
+  generate(): Promise<{ name: string; compile(): Promise<{ id: string; r1csPath: string }> }>;
+}
+
 /** Options of {@link trustedKeySource}. */
 export interface KeySourceOptions {
   /** The verifier's cache folder (zkai's default cache when absent). */
@@ -41,21 +56,35 @@ export interface KeySourceOptions {
   trustKey?: boolean;
   /** Where the key was read from, for messages. */
   path?: string;
+  /** The circuit the verifier's own statement generates: keys of other circuits do not count as its own or verified. */
+  statement?: StatementCircuit;
 }
 
 /** The detail of a key taken on the verifier's word. */
 export const EXPLICIT_KEY_DETAIL = 'trusted on your word (--trust-key): not made by your setup nor by a ceremony you verified';
 
-/** The ways out of an `UNTRUSTED_KEY` refusal. */
+/** The ways out of an `UNTRUSTED_KEY` refusal (a verb without a statement of its own: `zkai verify`). */
 export const UNTRUSTED_KEY_HINT =
-  'use a key you trust: run the setup yourself from the circuit (zkai setup CIRCUIT.circom), or from the schema and policy or the model (the prove command on your machine), so your cache has the key; ' +
+  'use a key you trust: run the setup yourself from a circuit source you trust (zkai setup CIRCUIT.circom), so your cache has the key; ' +
   'or verify the ceremony that made it (zkai ceremony verify ZKEY --circuit CIRCUIT --ptau PTAU --transcript TRANSCRIPT records its key); ' +
   'or pass --trust-key if you know where this key came from (the output then says it is trusted on your word)';
+
+/** The ways out for a verb whose circuit is generated from the verifier's statement. */
+function statementHint(describe: string): string {
+  return (
+    `use a key of the circuit generated from your own ${describe}: your own setup of it (the prove command run on your machine makes it, and a prover can prove with its zkey: --zkey), ` +
+    'or a ceremony of that circuit you verified (zkai ceremony verify ZKEY --circuit R1CS --ptau PTAU --transcript TRANSCRIPT, with the r1cs zkai compiles from your files, records its key); ' +
+    'a circuit handed over by the prover does not do, even set up by you; or pass --trust-key if you know where this key came from (the output then says it is trusted on your word)'
+  );
+}
 
 /** One key folder of the automatic setup in a cache. */
 interface OwnKey {
   /** The key folder (`<cache>/keys/<name>-<id>`). */
   dir: string;
+  /** The compiled circuit's name (the folder's name without its id) and id (`meta.json`), which the key was made for. */
+  circuitName: string;
+  circuitId: string;
 }
 
 /** Per process: the automatic setup's keys of each cache folder, by id, valid while the keys folder is unchanged. */
@@ -75,7 +104,7 @@ async function scanOwnKeys(keysDir: string): Promise<Map<string, OwnKey>> {
       if (typeof meta.circuitId !== 'string') continue;
       const vkey = JSON.parse(await readFile(vkeyPath, 'utf8')) as Groth16VerificationKey;
       const id = verificationKeyId(vkey, vkeyPath);
-      if (!keys.has(id)) keys.set(id, { dir });
+      if (!keys.has(id)) keys.set(id, { dir, circuitName: basename(dir).replace(/-[0-9a-f]+$/, ''), circuitId: meta.circuitId });
     } catch {
       // Not a key folder zkai wrote (or one being replaced): not a key of this cache.
     }
@@ -113,25 +142,61 @@ function ceremonyDetail(entry: VerifiedCeremonyKey): string {
   return `a ceremony you verified (circuit ${entry.circuit}, ${how} on ${entry.recordedAt}${entry.transcriptSha256 ? ', against its transcript' : ''}; ${contributions.length > 0 ? `its chain holds ${contributions.join(' and ')}` : 'no contribution of yours was required in its chain'})`;
 }
 
+/** Whether a key made for the compiled circuit `name`/`id` is a key of the statement's circuit (compiled only if the names agree). */
+async function madeForStatement(statement: StatementCircuit, circuit: { name: string; id: string }): Promise<boolean> {
+  try {
+    const generated = await statement.generate();
+    // The compiled id covers the circuit's name: another name is another circuit, with nothing to compile.
+    if (generated.name !== circuit.name) return false;
+    return (await generated.compile()).id === circuit.id;
+  } catch {
+    return false; // a shape the generators refuse is no circuit of the statement
+  }
+}
+
+/** Whether a verified ceremony was checked against the r1cs of the statement's circuit. */
+async function ceremonyOfStatement(statement: StatementCircuit, entry: VerifiedCeremonyKey): Promise<boolean> {
+  if (!entry.r1csBlake2b512) return false; // recorded before the r1cs was: not bound to any circuit
+  try {
+    const compiled = await (await statement.generate()).compile();
+    return (await blake2b512File(compiled.r1csPath)) === entry.r1csBlake2b512;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Where a verification key comes from, in the order a verifier trusts it: its own setup, a ceremony it verified, its
- * explicit word. Call it before verifying anything.
+ * explicit word. With a `statement`, its own setup and its verified ceremonies count only for the circuit that
+ * statement generates. Call it before verifying anything.
  *
- * @throws ZkaiError `UNTRUSTED_KEY` when none applies (the hint names the three ways out); InputFileError when the key
- *   is not a Groth16 verification key; TrustStoreError when the trust store is corrupted
+ * @throws ZkaiError `UNTRUSTED_KEY` when none applies (the hint names the ways out); InputFileError when the key is
+ *   not a Groth16 verification key; TrustStoreError when the trust store is corrupted
  */
 export async function trustedKeySource(vkey: unknown, options: KeySourceOptions = {}): Promise<KeySource> {
   const source = options.path ?? 'verification key';
   const keyId = verificationKeyId(vkey as Groth16VerificationKey, source);
   const cacheDir = resolveCacheDir(options.cacheDir);
+  const statement = options.statement;
+  const against = statement ? ` of the circuit generated from your ${statement.describe}` : '';
+  const refusals: string[] = [];
   const own = (await ownSetupKeys(cacheDir)).get(keyId);
-  if (own) return { source: 'own-setup', detail: `your own setup (cache ${own.dir})`, keyId };
+  if (own) {
+    if (!statement || (await madeForStatement(statement, { name: own.circuitName, id: own.circuitId }))) {
+      return { source: 'own-setup', detail: `your own setup${against} (cache ${own.dir})`, keyId };
+    }
+    refusals.push(`it is your own setup of another circuit (${own.circuitName}, ${own.dir}), not of the circuit generated from your ${statement.describe}`);
+  }
   const ceremony = await verifiedCeremonyKey(cacheDir, keyId);
-  if (ceremony) return { source: 'verified-ceremony', detail: ceremonyDetail(ceremony), keyId };
+  if (ceremony) {
+    if (!statement || (await ceremonyOfStatement(statement, ceremony))) return { source: 'verified-ceremony', detail: ceremonyDetail(ceremony), keyId };
+    refusals.push(`its ceremony, which you verified, was ${ceremony.r1csBlake2b512 ? 'checked against another circuit' : 'recorded without its circuit\'s r1cs'} (${ceremony.circuit}), not the circuit generated from your ${statement.describe}`);
+  }
   if (options.trustKey) return { source: 'explicit', detail: EXPLICIT_KEY_DETAIL, keyId };
+  const why = refusals.length > 0 ? refusals.join('; ') : `it was not made by your own setup (cache ${cacheDir}) nor by a ceremony you verified`;
   throw new ZkaiError(
     'UNTRUSTED_KEY',
-    `${options.path ? `${options.path}: ` : ''}the verification key ${keyId} was not made by your own setup (cache ${cacheDir}) nor by a ceremony you verified: a key handed over by the prover proves nothing (a circuit with the right public signals and no constraints verifies anything), so nothing was verified`,
-    { hint: UNTRUSTED_KEY_HINT },
+    `${options.path ? `${options.path}: ` : ''}the verification key ${keyId} is not one you trust${against}: ${why}. A key handed over by the prover proves nothing (a circuit with the right public signals and no constraints verifies anything), so nothing was verified`,
+    { hint: statement ? statementHint(statement.describe) : UNTRUSTED_KEY_HINT },
   );
 }
