@@ -29,6 +29,7 @@ import { inferenceSignalNames } from '../src/model/circuit-gen.ts';
 import { proveInference } from '../src/model/inference.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import { keysFromZkey } from '../src/setup/ceremony.ts';
+import { readZkeyInfo } from '../src/setup/zkey-file.ts';
 import { findDevPtau } from '../src/setup/dev-ptau.ts';
 import { setupCircuit } from '../src/setup/phase2.ts';
 import {
@@ -270,7 +271,8 @@ describe('every CLI verify verb: a key from another setup is refused unless --tr
     expect(error.code).toBe('UNTRUSTED_KEY');
     expect(error.message).toContain(verb.foreignKey);
     expect(error.message).toContain('was not made by your own setup');
-    expect(error.hint).toMatch(/zkai setup .*zkai ceremony verify .*--trust-key/);
+    // The ways out: for a statement verb, a key of the circuit the verifier's own files generate.
+    expect(error.hint).toMatch(name === 'zkai verify' ? /zkai setup .*zkai ceremony verify .*--trust-key/ : /circuit generated from your own .*prove command .*zkai ceremony verify .*--contribution HASH.*--trust-key/);
     expect(refused.stdout).not.toMatch(/"valid"|OK:/);
     const human = await runCli(verb.forged, LONG);
     expect(human.code).toBe(1);
@@ -294,10 +296,27 @@ describe('every CLI verify verb: a key from another setup is refused unless --tr
     const ownVerdict = parsed<{ valid: boolean; keySource: { source: string; detail: string } }>(own);
     expect(ownVerdict.valid).toBe(true);
     expect(ownVerdict.keySource.source).toBe('own-setup');
-    expect(ownVerdict.keySource.detail).toMatch(new RegExp(`^your own setup \\(cache ${resolveCacheDir().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/keys/`));
+    // Bound to the circuit the verifier's own statement generates (a plain `zkai verify` has no statement: it says so).
+    expect(ownVerdict.keySource.detail).toMatch(new RegExp(`^your own setup${name === 'zkai verify' ? '' : ' of the circuit generated from your .+?'} \\(cache ${resolveCacheDir().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/keys/`));
+    if (name === 'zkai verify') expect(ownVerdict.keySource.detail).toContain('no statement ties it to a circuit here');
     // --trust-key changes nothing for a key the verifier made: it is still its own setup.
     const ownAnyway = await runCli(['--json', ...verb.honest, '--trust-key'], LONG);
     expect(parsed<{ keySource: { source: string } }>(ownAnyway).keySource.source).toBe('own-setup');
+
+    // On the machine that set up the constraint-free circuit, its key is that machine's own setup, but of a circuit
+    // handed over by the prover: a statement verb refuses it (the circuit its own statement generates is another one);
+    // a plain zkai verify, which has no statement, takes it and says so.
+    const handedOver = await runCli(['--cache-dir', otherCache, '--json', ...verb.forged], LONG);
+    if (name === 'zkai verify') {
+      expect(handedOver.code, handedOver.stderr).toBe(0);
+      expect(parsed<{ keySource: { source: string; detail: string } }>(handedOver).keySource).toMatchObject({ source: 'own-setup', detail: expect.stringContaining('it proves whatever circuit it was made for') });
+    } else {
+      expect(handedOver.code).toBe(1);
+      const refusal = parsed<{ error: { code: string; message: string; hint: string } }>(handedOver).error;
+      expect(refusal).toMatchObject({ code: 'UNTRUSTED_KEY', message: expect.stringMatching(/your own setup made it for another circuit \(free\d+, /) });
+      expect(refusal.hint).toContain('a circuit handed over by the prover does not do, even set up by you');
+      expect(handedOver.stdout).not.toContain('"valid"');
+    }
   }, 600_000);
 });
 
@@ -312,15 +331,20 @@ describe('where a key comes from (the library)', () => {
     expect(imported.dir).toMatch(/\/keys\/ceremony-free3-[0-9a-f]+$/);
     await expect(trustedKeySource(imported.vkey, { cacheDir: third })).rejects.toMatchObject({ code: 'UNTRUSTED_KEY' });
     // In the cache whose setup made it, the same key is its own setup.
-    expect(await trustedKeySource(imported.vkey, { cacheDir: otherCache })).toMatchObject({ source: 'own-setup', detail: `your own setup (cache ${theirs.dir})` });
-    // Recorded as a verified ceremony, the third cache takes it as one.
+    expect(await trustedKeySource(imported.vkey, { cacheDir: otherCache })).toMatchObject({ source: 'own-setup', detail: expect.stringContaining(`your own setup (cache ${theirs.dir})`) });
+    // Recorded as a verified ceremony with no contribution of the verifier's own or required by it in its chain: a
+    // transcript shows the files agree, not who contributed, so that is not enough.
     const keyId = verificationKeyId(imported.vkey as unknown as Groth16VerificationKey);
     expect(await isVerifiedCeremonyKey(third, keyId)).toBe(false);
     await recordVerifiedCeremonyKey(third, { vkeyId: keyId, circuit: 'free3', via: 'verify' });
     expect(await isVerifiedCeremonyKey(third, keyId)).toBe(true);
+    await expect(trustedKeySource(imported.vkey, { cacheDir: third })).rejects.toMatchObject({ code: 'UNTRUSTED_KEY', message: expect.stringContaining('no contribution of yours or one you trust') });
+    // With a contribution the verifier required, the third cache takes it as a verified ceremony.
+    const required = (await readZkeyInfo(theirs.zkeyPath)).contributions[0]!.hash;
+    await recordVerifiedCeremonyKey(third, { vkeyId: keyId, circuit: 'free3', via: 'verify', contributionsChecked: [required] });
     const source3 = await trustedKeySource(imported.vkey, { cacheDir: third });
     expect(source3).toMatchObject({ source: 'verified-ceremony', keyId });
-    expect(source3.detail).toMatch(/^a ceremony you verified \(circuit free3, zkai ceremony verify on .*; no contribution of yours was required in its chain\)$/);
+    expect(source3.detail).toMatch(/^a ceremony you verified \(circuit free3, zkai ceremony verify on .*; its chain holds the contribution you required [0-9a-f]{16}\.\.\.\); no statement ties it to a circuit here/);
     // A malformed key is refused as a file, never trusted.
     await expect(trustedKeySource({ nPublic: 1, IC: [] }, { cacheDir: third, trustKey: true, path: 'bad.json' })).rejects.toMatchObject({ code: 'BAD_INPUT_FILE', message: expect.stringMatching(/^bad\.json: /) });
   });

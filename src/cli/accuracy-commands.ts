@@ -6,13 +6,12 @@ import { InputFileError, ZkaiError } from '../errors.ts';
 import { accuracyTask, proveAccuracy, verifyAccuracy, type AccuracyProof, type AccuracyVerdict } from '../model/accuracy.ts';
 import type { Schema } from '../data/types.ts';
 import { modelCommitment, modelHash, type WeightVisibility } from '../model/circuit-gen.ts';
-import { quantizeModel } from '../model/quantize.ts';
+import { quantizeModel, type QuantizedModel } from '../model/quantize.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { ceremonyKeyLines, commandHint, expectedCommitment, hintLines, keyJson, keyOptions, keyWarningLines } from './data-commands.ts';
 import { featuresOf, fracBitsOf, fracBitsWithModelHash, loadAnyModel, mismatchOf, modelFlagsFor, modelHashCause, readModelSalt, scaleOf, verifierFracBits, verifierTask, type LoadedModel } from './model-options.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
-import { keySourceLine, verifierKeyNote } from './verify-key.ts';
-import type { KeySource } from '../verifier/key-source.ts';
+import { keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
 import { contextOption } from './chain-commands.ts';
 
 
@@ -159,11 +158,10 @@ export function accuracyCause(
  * threshold all come from the verifier; the file's statements are read only to diagnose a mismatch.
  */
 export async function verifyAccuracyFile(
-  flags: GlobalFlags & { commitment?: string; root?: string; count?: string; schema?: string; model?: string; modelCommitment?: string; minAccuracy?: string; fracBits?: string; label?: string; features?: string; allFeatures?: boolean; scale?: string; inputMin?: string; inputMax?: string },
+  flags: VerifyKeyFlags & { commitment?: string; root?: string; count?: string; schema?: string; model?: string; modelCommitment?: string; minAccuracy?: string; fracBits?: string; label?: string; features?: string; allFeatures?: boolean; scale?: string; inputMin?: string; inputMax?: string },
   vkey: unknown,
   file: AccuracyProof,
   path: string,
-  keySource: KeySource,
 ): Promise<void> {
   if (!flags.schema) throw new ZkaiError('BAD_OPTION', 'an accuracy proof is verified against the test set\'s public schema: give --schema FILE');
   if (flags.minAccuracy === undefined) throw new ZkaiError('BAD_OPTION', 'give --min-accuracy X: the lowest accuracy (a fraction, for example 0.95) you accept');
@@ -178,6 +176,7 @@ export async function verifyAccuracyFile(
   let fracBits: number;
   let name: string;
   let loaded: LoadedModel | undefined;
+  let quantized: QuantizedModel | undefined;
   if (flags.modelCommitment !== undefined) {
     if (!/^[0-9]+$/.test(flags.modelCommitment)) throw new ZkaiError('BAD_OPTION', '--model-commitment must be a decimal number');
     trusted = { modelCommitment: flags.modelCommitment };
@@ -188,12 +187,15 @@ export async function verifyAccuracyFile(
     if (!flags.model) throw new ZkaiError('BAD_OPTION', 'give --model FILE (the model you trust, weights fixed in the circuit) or --model-commitment C (private weights)');
     fracBits = verifierFracBits(flags.fracBits, `the model ${flags.model}`);
     loaded = await loadAnyModel(flags.model, flags);
-    const quantized = quantizeModel(loaded.model, fracBits);
+    quantized = quantizeModel(loaded.model, fracBits);
     trusted = { modelHash: modelHash(quantized) };
     name = `"${loaded.model.name}" (hash ${trusted.modelHash}, ${fracBits} fractional bits)`;
   }
   const task = accuracyTask(schema, fracBits, given);
   const stated = { label: task.label.name, features: task.features.map((f) => f.name), scale: task.scale };
+  // The key must be one the verifier trusts, made (fixed weights) for the circuit its model and task generate, before
+  // anything is checked; with private weights the verifier holds no architecture to generate it from.
+  const keySource = await verifierKeySource(vkey, flags, quantized ? { kind: 'accuracy', model: quantized, schema, task, samplesPerChunk: file.samplesPerChunk } : undefined);
   const result = await verifyAccuracy(vkey, file, { testSet, taskHash: task.taskHash, minAccuracy, ...trusted });
   const cause = result.valid
     ? undefined

@@ -201,7 +201,7 @@ interface TrustRecord {
  */
 async function recordCeremonyKey(
   flags: GlobalFlags,
-  ceremony: { vkey: Record<string, unknown>; circuit: string; contributions: readonly ZkeyContribution[]; secretContributions: number; zkeyBlake2b512: string; transcriptPath?: string; contributionsChecked: readonly string[]; via: 'verify' | 'finalize' },
+  ceremony: { vkey: Record<string, unknown>; circuit: string; r1csBlake2b512: string; contributions: readonly ZkeyContribution[]; secretContributions: number; zkeyBlake2b512: string; transcriptPath?: string; contributionsChecked: readonly string[]; via: 'verify' | 'finalize' },
 ): Promise<TrustRecord> {
   const cacheDir = resolveCacheDir(flags.cacheDir);
   const path = trustStorePath(cacheDir);
@@ -218,6 +218,7 @@ async function recordCeremonyKey(
     await recordVerifiedCeremonyKey(cacheDir, {
       vkeyId: keyId,
       circuit: ceremony.circuit,
+      r1csBlake2b512: ceremony.r1csBlake2b512,
       zkeyBlake2b512: ceremony.zkeyBlake2b512,
       ...(ceremony.transcriptPath ? { transcriptSha256: createHash('sha256').update(await readFile(ceremony.transcriptPath)).digest('hex') } : {}),
       via: ceremony.via,
@@ -271,6 +272,7 @@ export async function ceremonyVerifyCommand(
       ? await recordCeremonyKey(flags, {
           vkey: result.verificationKey,
           circuit: circuit.name,
+          r1csBlake2b512: result.circuit.r1csBlake2b512,
           contributions: result.contributions,
           secretContributions: result.phase2.contributions,
           zkeyBlake2b512: result.zkey.blake2b512,
@@ -320,6 +322,7 @@ export async function ceremonyFinalizeCommand(
   const trust = await recordCeremonyKey(flags, {
     vkey: JSON.parse(await readFile(result.vkeyPath, 'utf8')) as Record<string, unknown>,
     circuit: circuit.name,
+    r1csBlake2b512: result.transcript.circuit.r1csBlake2b512,
     contributions: result.transcript.contributions,
     secretContributions: result.transcript.phase2.contributions,
     zkeyBlake2b512: result.verification.zkey.blake2b512,

@@ -7,7 +7,7 @@ import type { CircuitKeys } from '../setup/phase2.ts';
 import type { PrepareOptions } from '../data/prepare-generated.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { createBundle, loadBundle, recommit, saveBundle } from '../data/bundle.ts';
-import type { DatasetCommitment } from '../data/commitment.ts';
+import { treeDepth, type DatasetCommitment } from '../data/commitment.ts';
 import { policyRegistries, proveDataset, PolicyViolationError, trustedRegistryRoots, verifyDatasetProof, type DatasetProof, type RegistryRoot } from '../data/dataset-proof.ts';
 import { buildRegistry, type Registry } from '../data/registry.ts';
 import { loadRegistry, readIdList, saveRegistry } from '../data/registry-file.ts';
@@ -634,7 +634,15 @@ export async function dataVerifyCommand(
   const policy = await loadPolicy(flags.policy, schema);
   const registries = await trustedRoots(flags.registry, schema, policy);
   const [vkey, file] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readProofFile(flags.proof, ['zkai-dataset-proof-v1', 'zkai-chunked-dataset-proof-v1'], 'dataset proof')]);
-  const keySource = await verifierKeySource(vkey, flags);
+  // The key must be one the verifier trusts, made for the circuit its own schema and policy generate (the tree depth
+  // from its count; a chunk circuit's shape from the file), before anything is checked.
+  const keySource = await verifierKeySource(
+    vkey,
+    flags,
+    file.format === 'zkai-chunked-dataset-proof-v1'
+      ? { kind: 'dataset-chunk', schema, policy, chunkDepth: file.chunkDepth, subtrees: file.subtreesPerChunk }
+      : { kind: 'dataset-policy', schema, policy, depth: treeDepth(expected.count) },
+  );
   let result: VerificationResult;
   const mismatch = schemaMismatch(expected.schemaHash, schema.hash, flags);
   if (mismatch) {
@@ -751,7 +759,10 @@ export async function dataVerifyIncludeCommand(flags: VerifyKeyFlags & { proof: 
     readJsonFile(flags.vkey, 'verification key'),
     readProofFile(flags.proof, ['zkai-inclusion-proof-v1'], 'inclusion proof'),
   ]);
-  const keySource = await verifierKeySource(vkey, flags);
+  // The key must be one the verifier trusts, made for the inclusion circuit its own schema generates (the depth from
+  // the file: another depth is another circuit, whose keys do not count; a file without one binds no key: depth 0 is
+  // no circuit).
+  const keySource = await verifierKeySource(vkey, flags, { kind: 'inclusion', schema, depth: inclusion.depth ?? 0 });
   let result: VerificationResult;
   const mismatch = schemaMismatch(expected.schemaHash, schema.hash, flags);
   if (mismatch) {

@@ -334,12 +334,11 @@ export async function modelVerifyCommand(
   // The one proof-file parser checks every field; what the file states is then checked against the verifier's model.
   const parsed = parseProofFile(raw, flags.proof);
   if (parsed.format !== 'zkai-inference-proof-v1' && parsed.format !== 'zkai-accuracy-proof-v1') throw new InputFileError(flags.proof, `${parsed.format === 'plain' ? 'a bare snarkjs proof' : `a ${parsed.format} file`}, not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1")`);
-  // The key must be one the verifier trusts before anything is checked against it.
-  const keySource = await verifierKeySource(vkey, flags);
-  if (parsed.format === 'zkai-accuracy-proof-v1' && isAccuracyProof(raw)) return verifyAccuracyFile(flags, vkey, raw, flags.proof, keySource);
+  if (parsed.format === 'zkai-accuracy-proof-v1' && isAccuracyProof(raw)) return verifyAccuracyFile(flags, vkey, raw, flags.proof);
   if (parsed.format !== 'zkai-inference-proof-v1') throw new InputFileError(flags.proof, 'not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1")');
   const file = parsed;
-  if (file.weights === 'hashed') return verifyPrivateWeights(flags, vkey, file, keySource);
+  // Private weights: the verifier holds no architecture to generate the circuit from, so its key is not bound to one.
+  if (file.weights === 'hashed') return verifyPrivateWeights(flags, vkey, file, await verifierKeySource(vkey, flags));
   if (!flags.model) throw new ZkaiError('BAD_OPTION', 'this proof has the weights fixed in its circuit: give --model FILE, the model you trust');
   const fracBits = verifierFracBits(flags.fracBits, `the model ${flags.model}`);
   const loaded = await loadAnyModel(flags.model, flags);
@@ -347,6 +346,8 @@ export async function modelVerifyCommand(
   const quantized = quantizeModel(model, fracBits);
   const hash = modelHash(quantized);
   const layout = visibilityFromKey(vkey, file.visibility);
+  // The key must be one the verifier trusts, made for the circuit its own model generates, before anything is checked.
+  const keySource = await verifierKeySource(vkey, flags, 'refused' in layout ? undefined : { kind: 'inference', model: quantized, visibility: layout.visibility });
   if ('refused' in layout) return emitVerdict(flags, keySource, { valid: false, reason: 'malformed', detail: layout.refused }, undefined, { modelHash: hash }, () => '');
   const { visibility } = layout;
   const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);

@@ -3,8 +3,17 @@
  * where it comes from is decided before anything is verified (`src/verifier/key-source.ts`), said in the output (a
  * `key` line, `keySource` in --json), and a key from nowhere the verifier trusts is refused unless `--trust-key`.
  */
+import { basename } from 'node:path';
+import { generateDatasetCircuit } from '../data/circuit-gen.ts';
+import { generateInclusionCircuit } from '../data/inclusion.ts';
+import type { Policy } from '../data/policy.ts';
+import { compileGenerated } from '../data/prepare-generated.ts';
+import type { Schema } from '../data/types.ts';
+import { generateAccuracyCircuit, type AccuracyTask } from '../model/accuracy.ts';
+import { generateModelCircuit, type InputVisibility } from '../model/circuit-gen.ts';
+import type { QuantizedModel } from '../model/quantize.ts';
 import type { CircuitKeys } from '../setup/phase2.ts';
-import { trustedKeySource, type KeySource } from '../verifier/key-source.ts';
+import { trustedKeySource, type KeySource, type StatementCircuit } from '../verifier/key-source.ts';
 import type { GlobalFlags } from './output.ts';
 
 /** Help of `--trust-key` on every verify verb. */
@@ -22,8 +31,59 @@ export interface VerifyKeyFlags extends GlobalFlags {
  *
  * @throws ZkaiError `UNTRUSTED_KEY` for any other key, before anything is verified or claimed
  */
-export function verifierKeySource(vkey: unknown, flags: VerifyKeyFlags): Promise<KeySource> {
-  return trustedKeySource(vkey, { ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}), trustKey: flags.trustKey === true, path: flags.vkey });
+export function verifierKeySource(vkey: unknown, flags: VerifyKeyFlags, statement?: VerifierStatement): Promise<KeySource> {
+  return trustedKeySource(vkey, {
+    ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+    trustKey: flags.trustKey === true,
+    path: flags.vkey,
+    ...(statement ? { statement: statementCircuit(statement, flags.cacheDir) } : {}),
+  });
+}
+
+/**
+ * What a verify verb's circuit is generated from, all of it the verifier's own (the shape, such as a chunk size, may come
+ * from the proof file: a wrong shape only names another circuit, whose keys then do not count).
+ */
+export type VerifierStatement =
+  | { kind: 'dataset-policy'; schema: Schema; policy: Policy; depth: number }
+  | { kind: 'dataset-chunk'; schema: Schema; policy: Policy; chunkDepth: number; subtrees: number }
+  | { kind: 'inclusion'; schema: Schema; depth: number }
+  | { kind: 'inference'; model: QuantizedModel; visibility: InputVisibility }
+  | { kind: 'accuracy'; model: QuantizedModel; schema: Schema; task: AccuracyTask; samplesPerChunk: number };
+
+/** The circuit a statement generates (fixed weights for models), written and compiled into the verifier's cache on demand. */
+export function statementCircuit(statement: VerifierStatement, cacheDir?: string): StatementCircuit {
+  const cache = cacheDir ? { cacheDir } : {};
+  const generate = async (): Promise<{ path: string }> => {
+    switch (statement.kind) {
+      case 'dataset-policy':
+        return generateDatasetCircuit(statement.schema, statement.policy, statement.depth, cache);
+      case 'dataset-chunk':
+        return generateDatasetCircuit(statement.schema, statement.policy, statement.chunkDepth, { ...cache, mode: 'chunk', subtrees: statement.subtrees });
+      case 'inclusion':
+        return generateInclusionCircuit(statement.schema, statement.depth, cache);
+      case 'inference':
+        return generateModelCircuit(statement.model, statement.visibility, { ...cache, weights: 'fixed' });
+      case 'accuracy':
+        return generateAccuracyCircuit(statement.model, statement.schema, statement.task, statement.samplesPerChunk, { ...cache, weights: 'fixed' });
+      default:
+        return statement satisfies never;
+    }
+  };
+  const describe = {
+    'dataset-policy': 'schema and policy',
+    'dataset-chunk': 'schema and policy (chunk circuit)',
+    inclusion: 'schema (inclusion circuit)',
+    inference: 'model and fractional bits',
+    accuracy: 'model, fractional bits and task (accuracy circuit)',
+  }[statement.kind];
+  return {
+    describe,
+    generate: async () => {
+      const { path } = await generate();
+      return { name: basename(path).replace(/\.circom$/, ''), compile: () => compileGenerated(path, cache) };
+    },
+  };
 }
 
 /** The human line of a verdict that says where its key comes from. */

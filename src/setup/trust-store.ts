@@ -32,6 +32,8 @@ export interface VerifiedCeremonyKey {
   transcriptSha256?: string;
   /** blake2b-512 (hex) of the zkey that was verified. */
   zkeyBlake2b512?: string;
+  /** blake2b-512 (hex) of the circuit's r1cs the chain was checked against: binds the key to that circuit. */
+  r1csBlake2b512?: string;
   /** The command that verified it. */
   via?: 'verify' | 'finalize';
   /** Contribution hashes the verifier required to be in the chain (`--contribution`), normalized. */
@@ -115,6 +117,7 @@ function parseStore(value: unknown, path: string): TrustStore {
       circuit: text(entry.circuit, `${at}.circuit`),
       ...(entry.transcriptSha256 !== undefined ? { transcriptSha256: matching(entry.transcriptSha256, SHA256, `${at}.transcriptSha256`, '64 lowercase hex digits') } : {}),
       ...(entry.zkeyBlake2b512 !== undefined ? { zkeyBlake2b512: matching(entry.zkeyBlake2b512, HASH512, `${at}.zkeyBlake2b512`, '128 lowercase hex digits') } : {}),
+      ...(entry.r1csBlake2b512 !== undefined ? { r1csBlake2b512: matching(entry.r1csBlake2b512, HASH512, `${at}.r1csBlake2b512`, '128 lowercase hex digits') } : {}),
       ...(entry.via !== undefined ? { via: entry.via } : {}),
       ...(entry.contributionsChecked !== undefined ? { contributionsChecked: hashes(entry.contributionsChecked, `${at}.contributionsChecked`) } : {}),
       ...(entry.ownContributions !== undefined ? { ownContributions: hashes(entry.ownContributions, `${at}.ownContributions`) } : {}),
@@ -187,13 +190,14 @@ function checkedHash(hash: string, what: string): string {
  */
 export async function recordVerifiedCeremonyKey(
   cacheDir: string | undefined,
-  entry: { vkeyId: string; circuit: string; transcriptSha256?: string; zkeyBlake2b512?: string; via?: 'verify' | 'finalize'; contributionsChecked?: readonly string[]; ownContributions?: readonly string[] },
+  entry: { vkeyId: string; circuit: string; transcriptSha256?: string; zkeyBlake2b512?: string; r1csBlake2b512?: string; via?: 'verify' | 'finalize'; contributionsChecked?: readonly string[]; ownContributions?: readonly string[] },
 ): Promise<VerifiedCeremonyKey> {
   const record: VerifiedCeremonyKey = {
     vkeyId: checkedKeyId(entry.vkeyId),
     circuit: entry.circuit,
     ...(entry.transcriptSha256 !== undefined ? { transcriptSha256: entry.transcriptSha256.toLowerCase() } : {}),
     ...(entry.zkeyBlake2b512 !== undefined ? { zkeyBlake2b512: entry.zkeyBlake2b512.toLowerCase() } : {}),
+    ...(entry.r1csBlake2b512 !== undefined ? { r1csBlake2b512: entry.r1csBlake2b512.toLowerCase() } : {}),
     ...(entry.via ? { via: entry.via } : {}),
     ...(entry.contributionsChecked && entry.contributionsChecked.length > 0 ? { contributionsChecked: entry.contributionsChecked.map((h) => checkedHash(h, 'the contribution hash')) } : {}),
     ...(entry.ownContributions && entry.ownContributions.length > 0 ? { ownContributions: entry.ownContributions.map((h) => checkedHash(h, 'the contribution hash')) } : {}),

@@ -66,14 +66,14 @@ export const EXPLICIT_KEY_DETAIL = 'trusted on your word (--trust-key): not made
 /** The ways out of an `UNTRUSTED_KEY` refusal (a verb without a statement of its own: `zkai verify`). */
 export const UNTRUSTED_KEY_HINT =
   'use a key you trust: run the setup yourself from a circuit source you trust (zkai setup CIRCUIT.circom), so your cache has the key; ' +
-  'or verify the ceremony that made it (zkai ceremony verify ZKEY --circuit CIRCUIT --ptau PTAU --transcript TRANSCRIPT records its key); ' +
+  'or verify the ceremony that made it with a contribution you trust (zkai ceremony verify ZKEY --circuit CIRCUIT --ptau PTAU --transcript TRANSCRIPT --contribution HASH records its key); ' +
   'or pass --trust-key if you know where this key came from (the output then says it is trusted on your word)';
 
 /** The ways out for a verb whose circuit is generated from the verifier's statement. */
 function statementHint(describe: string): string {
   return (
     `use a key of the circuit generated from your own ${describe}: your own setup of it (the prove command run on your machine makes it, and a prover can prove with its zkey: --zkey), ` +
-    'or a ceremony of that circuit you verified (zkai ceremony verify ZKEY --circuit R1CS --ptau PTAU --transcript TRANSCRIPT, with the r1cs zkai compiles from your files, records its key); ' +
+    'or a ceremony of that circuit you verified with a contribution you trust (zkai ceremony verify ZKEY --circuit R1CS --ptau PTAU --transcript TRANSCRIPT --contribution HASH, with the r1cs zkai compiles from your files, records its key); ' +
     'a circuit handed over by the prover does not do, even set up by you; or pass --trust-key if you know where this key came from (the output then says it is trusted on your word)'
   );
 }
@@ -167,8 +167,10 @@ async function ceremonyOfStatement(statement: StatementCircuit, entry: VerifiedC
 
 /**
  * Where a verification key comes from, in the order a verifier trusts it: its own setup, a ceremony it verified, its
- * explicit word. With a `statement`, its own setup and its verified ceremonies count only for the circuit that
- * statement generates. Call it before verifying anything.
+ * explicit word. A verified ceremony counts only when its chain holds a contribution of the verifier's own (made on
+ * this machine) or one it required (`--contribution`): a transcript shows the files agree, not who contributed. With a
+ * `statement`, its own setup and its verified ceremonies count only for the circuit that statement generates (compiled
+ * only when a candidate key must be compared with it). Call it before verifying anything.
  *
  * @throws ZkaiError `UNTRUSTED_KEY` when none applies (the hint names the ways out); InputFileError when the key is
  *   not a Groth16 verification key; TrustStoreError when the trust store is corrupted
@@ -179,24 +181,26 @@ export async function trustedKeySource(vkey: unknown, options: KeySourceOptions 
   const cacheDir = resolveCacheDir(options.cacheDir);
   const statement = options.statement;
   const against = statement ? ` of the circuit generated from your ${statement.describe}` : '';
-  const refusals: string[] = [];
+  const unbound = 'no statement ties it to a circuit here: it proves whatever circuit it was made for';
+  const why: string[] = [];
   const own = (await ownSetupKeys(cacheDir)).get(keyId);
   if (own) {
-    if (!statement || (await madeForStatement(statement, { name: own.circuitName, id: own.circuitId }))) {
-      return { source: 'own-setup', detail: `your own setup${against} (cache ${own.dir})`, keyId };
-    }
-    refusals.push(`it is your own setup of another circuit (${own.circuitName}, ${own.dir}), not of the circuit generated from your ${statement.describe}`);
+    if (!statement) return { source: 'own-setup', detail: `your own setup (cache ${own.dir}); ${unbound}`, keyId };
+    if (await madeForStatement(statement, { name: own.circuitName, id: own.circuitId })) return { source: 'own-setup', detail: `your own setup${against} (cache ${own.dir})`, keyId };
+    why.push(`your own setup made it for another circuit (${own.circuitName}, ${own.dir}), not for the circuit generated from your ${statement.describe}`);
   }
   const ceremony = await verifiedCeremonyKey(cacheDir, keyId);
   if (ceremony) {
-    if (!statement || (await ceremonyOfStatement(statement, ceremony))) return { source: 'verified-ceremony', detail: ceremonyDetail(ceremony), keyId };
-    refusals.push(`its ceremony, which you verified, was ${ceremony.r1csBlake2b512 ? 'checked against another circuit' : 'recorded without its circuit\'s r1cs'} (${ceremony.circuit}), not the circuit generated from your ${statement.describe}`);
+    const vouched = (ceremony.ownContributions?.length ?? 0) + (ceremony.contributionsChecked?.length ?? 0) > 0;
+    const sameCircuit = !statement || (await ceremonyOfStatement(statement, ceremony));
+    if (vouched && sameCircuit) return { source: 'verified-ceremony', detail: `${ceremonyDetail(ceremony)}${statement ? `; its r1cs is the circuit generated from your ${statement.describe}` : `; ${unbound}`}`, keyId };
+    if (!vouched) why.push('you verified its ceremony, but with no contribution of yours or one you trust in its chain (a transcript shows the files agree, not who contributed): verify it again with --contribution HASH');
+    if (!sameCircuit) why.push(`you verified its ceremony for another circuit (${ceremony.circuit}) than the one generated from your ${statement?.describe}`);
   }
-  if (options.trustKey) return { source: 'explicit', detail: EXPLICIT_KEY_DETAIL, keyId };
-  const why = refusals.length > 0 ? refusals.join('; ') : `it was not made by your own setup (cache ${cacheDir}) nor by a ceremony you verified`;
+  if (options.trustKey) return { source: 'explicit', detail: `${EXPLICIT_KEY_DETAIL}${why.length > 0 ? ` (${why.join('; ')})` : ''}`, keyId };
   throw new ZkaiError(
     'UNTRUSTED_KEY',
-    `${options.path ? `${options.path}: ` : ''}the verification key ${keyId} is not one you trust${against}: ${why}. A key handed over by the prover proves nothing (a circuit with the right public signals and no constraints verifies anything), so nothing was verified`,
+    `${options.path ? `${options.path}: ` : ''}the verification key ${keyId} ${why.length > 0 ? `is not one you can trust${against}: ${why.join('; ')}` : `was not made by your own setup (cache ${cacheDir}) nor by a ceremony you verified`}: a key handed over by the prover proves nothing (a circuit with the right public signals and no constraints verifies anything), so nothing was verified`,
     { hint: statement ? statementHint(statement.describe) : UNTRUSTED_KEY_HINT },
   );
 }
