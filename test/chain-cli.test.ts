@@ -147,6 +147,14 @@ describe('zkai chain', () => {
     expect(registered.source).toMatchObject({ schemaHash: proof.commitment.schemaHash, policyHash: proof.policy.hash, depth: proof.commitment.depth });
     const again = json<{ registered: boolean; circuit: string }>(await runCli(['--json', 'chain', 'register', proofPath, '--schema', SCHEMA, '--policy', POLICY, '--development', ...on]));
     expect(again).toMatchObject({ registered: false, circuit: registered.circuit });
+    // Anyone re-checks the registration from their own schema and policy.
+    const recheck = await runCli(['chain', 'check-circuit', registered.circuit, '--schema', SCHEMA, '--policy', POLICY, ...on]);
+    expect(recheck.code, recheck.stdout + recheck.stderr).toBe(0);
+    expect(recheck.stdout).toMatch(/^OK: circuit 0x[0-9a-f]{64} is what your source generates/);
+    expect(recheck.stdout).toContain('key trust    DEVELOPMENT');
+    const otherPolicy2 = await runCli(['chain', 'check-circuit', registered.circuit, '--schema', SCHEMA, '--policy', example('policy-registries.json'), ...on]);
+    expect(otherPolicy2.code).toBe(1);
+    expect(otherPolicy2.stdout).toMatch(/^MISMATCH: .*\n  - generator: the registration says/);
   }, 300_000);
 
   it('attests: registers the dataset, then the attestation; a replay is refused', async () => {

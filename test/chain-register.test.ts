@@ -21,7 +21,7 @@ import { connectChain, type ChainConnection } from '../src/chain/anvil.ts';
 import { deployZkai, type ConnectedDeployment } from '../src/chain/deployment.ts';
 import { verificationKeyId, type Groth16VerificationKey } from '../src/chain/groth16-template.ts';
 import { listId } from '../src/chain/lists.ts';
-import { checkRegistrationKey, registerCircuitFromSource, sourceCircuit, type CircuitSource } from '../src/chain/register-source.ts';
+import { checkRegistrationKey, recheckRegistration, registerCircuitFromSource, sourceCircuit, type CircuitSource } from '../src/chain/register-source.ts';
 import { decodeRegistryError, RegistryRevertError } from '../src/chain/registry-errors.ts';
 import { deployVerifier } from '../src/chain/solidity-verifier.ts';
 import { loadSchema } from '../src/data/schema.ts';
@@ -197,6 +197,17 @@ describe('registration from source: the key is checked against the circuit regen
     expect(stored!.provenance).toMatchObject({ keyTrust: 'own-contribution', schemaHash: schema.hash, modelHash: '0' });
     const descriptor = await zkai.registry.circuitSource(made.circuit);
     expect(descriptor).toMatchObject({ format: 'zkai-circuit-source-v1', kind: 'inclusion', schemaHash: schema.hash, depth: 1, key: { trust: 'own-contribution', ptau: { trust: 'own' } } });
+    // Anyone re-checks it: the circuit regenerated from their own source, the published zkey and its ptau.
+    const ptau = join(own, 'ptau', basename(testPtau));
+    const recheck = await recheckRegistration(zkai.registry, made.circuit, source, { cacheDir: viaTranscript, zkeyPath: ceremony.final, ptauPath: ptau });
+    expect(recheck).toMatchObject({ matches: true, problems: [], keyTrust: 'own-contribution' });
+    expect(recheck.checked.join('\n')).toMatch(/the zkey is the registered key/);
+    const otherDepth = await recheckRegistration(zkai.registry, made.circuit, { ...source, depth: 2 } as CircuitSource, { cacheDir: viaTranscript });
+    expect(otherDepth.matches).toBe(false);
+    expect(otherDepth.problems.join('\n')).toMatch(/depth: the registration says 1, the circuit regenerated from your source has 2/);
+    const earlierKey = await recheckRegistration(zkai.registry, made.circuit, source, { cacheDir: viaTranscript, zkeyPath: ceremony.beforeBeacon, ptauPath: ptau });
+    expect(earlierKey.matches).toBe(false);
+    expect(earlierKey.problems.join('\n')).toMatch(/not the registered circuit/);
     // The same key again: nothing is sent.
     const again = await registerCircuitFromSource(zkai.registry, source, { kind: 'ceremony', zkeyPath: ceremony.final, ptauPath: join(own, 'ptau', basename(testPtau)) }, { cacheDir: own });
     expect(again).toMatchObject({ registered: false, circuit: made.circuit });

@@ -332,3 +332,70 @@ export async function registerCircuitFromSource(registry: RegistryClient, source
   });
   return { ...made, registered: true, statement: regenerated.statement, descriptor, key: checked };
 }
+
+/** What {@link recheckRegistration} found. */
+export interface RegistrationRecheck {
+  circuit: string;
+  /** True when the circuit regenerated from the given source is the registered one (and the key checks, when given). */
+  matches: boolean;
+  /** What differs, one sentence each (empty when it matches). */
+  problems: string[];
+  /** What was checked, one line each. */
+  checked: string[];
+  /** How the registrant said it trusted the key. */
+  keyTrust: KeyTrust | 'none';
+  /** The source descriptor the circuit was registered with. */
+  descriptor: Record<string, unknown>;
+}
+
+/** The descriptor fields a regenerated circuit must share with the registered one. */
+const RECHECKED_FIELDS = ['kind', 'generator', 'circuit', 'constraints', 'publicSignals', 'schemaHash', 'policyHash', 'depth', 'chunkDepth', 'subtrees', 'visibility', 'weights', 'inputSize', 'fracBits', 'modelHash', 'taskHash', 'samplesPerChunk'] as const;
+
+/**
+ * Re-check a registration, as anyone can: regenerate the circuit from a source (the checker's own schema and policy,
+ * or model and task; the shape comes from the registered descriptor), compare it with the source descriptor the
+ * registry emitted, and with the published zkey and its ptau, check the key's whole chain against the regenerated
+ * r1cs, that it is the registered key (its id) and that its ptau and contributions are the ones registered.
+ *
+ * @throws ChainError when no circuit or no source descriptor is registered under `id`
+ */
+export async function recheckRegistration(
+  registry: RegistryClient,
+  id: string,
+  source: CircuitSource,
+  options: { zkeyPath?: string; ptauPath?: string; cacheDir?: string; fromBlock?: number; onProgress?: ProgressListener } = {},
+): Promise<RegistrationRecheck> {
+  const stored = await registry.registeredCircuit(id);
+  if (!stored) throw new ChainError(`no circuit ${id} is registered on registry ${registry.address}`);
+  const descriptor = await registry.circuitSource(id, options.fromBlock ?? 0);
+  if (!descriptor) throw new ChainError(`circuit ${id} was registered without a source descriptor (no CircuitSource event): there is nothing to re-check it against`);
+  const cache = options.cacheDir ? { cacheDir: options.cacheDir } : {};
+  const regenerated = await sourceCircuit(source, { ...cache, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  const problems: string[] = [];
+  const checked: string[] = [];
+  for (const field of RECHECKED_FIELDS) {
+    const mine = regenerated.descriptor[field];
+    const theirs = descriptor[field];
+    if (mine === undefined && theirs === undefined) continue;
+    if (JSON.stringify(mine) !== JSON.stringify(theirs)) problems.push(`${field}: the registration says ${JSON.stringify(theirs)}, the circuit regenerated from your source has ${JSON.stringify(mine)}`);
+  }
+  if (problems.length === 0) checked.push(`the circuit regenerated from your source is the registered one (${String(descriptor.circuit)}, ${String(descriptor.constraints)} constraints)`);
+  if (stored.kind !== source.kind) problems.push(`the registry records a ${stored.kind} circuit, your source makes a ${source.kind} circuit`);
+  if (options.zkeyPath) {
+    if (!options.ptauPath) throw new ZkaiError('BAD_OPTION', 'checking the published zkey needs the ptau its chain started from (--ptau)');
+    const verification = await verifyCeremony(options.zkeyPath, { name: regenerated.compiled.name, r1csPath: regenerated.compiled.r1csPath, info: regenerated.compiled.info }, options.ptauPath, cache);
+    if (!verification.valid) problems.push(`the zkey is not a valid chain for the regenerated circuit: ${verification.problems.join('; ')}`);
+    else checked.push('the zkey\'s whole chain verifies against the regenerated r1cs and the ptau (snarkjs zkey verify)');
+    const vkey = verification.verificationKey ?? (await readVerificationKey(options.zkeyPath));
+    const keyId = verificationKeyId(vkey as unknown as Groth16VerificationKey);
+    if (keyId !== id.toLowerCase()) problems.push(`the zkey's verification key is ${keyId}, not the registered circuit ${id}`);
+    else checked.push('the zkey is the registered key (same verification key id)');
+    const key = (descriptor.key ?? {}) as { ptau?: { blake2b512?: string }; contributions?: Array<{ hash?: string }> };
+    if (key.ptau?.blake2b512 !== undefined && key.ptau.blake2b512 !== verification.ptau.blake2b512) problems.push(`the ptau is not the one registered (blake2b-512 ${key.ptau.blake2b512.slice(0, 16)}...)`);
+    const registeredSteps = (key.contributions ?? []).map((step) => step.hash);
+    const steps = verification.contributions.map((step) => step.hash);
+    if (registeredSteps.length > 0 && JSON.stringify(registeredSteps) !== JSON.stringify(steps)) problems.push('the zkey\'s contributions are not the ones registered');
+    else if (registeredSteps.length > 0) checked.push(`its ${steps.length} step(s) and its ptau are the ones registered`);
+  }
+  return { circuit: id, matches: problems.length === 0, problems, checked, keyTrust: stored.provenance?.keyTrust ?? 'none', descriptor };
+}

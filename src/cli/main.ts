@@ -17,7 +17,7 @@ import {
   chainRevokeCommand,
 } from './chain-commands.ts';
 import { serveCommand } from './serve-command.ts';
-import { chainListCreateCommand, chainListPublishCommand, chainListShowCommand, chainRegisterCommand } from './register-commands.ts';
+import { chainCheckCircuitCommand, chainListCreateCommand, chainListPublishCommand, chainListShowCommand, chainRegisterCommand } from './register-commands.ts';
 import { reportError, type GlobalFlags } from './output.ts';
 import { stopProgressBars } from './progress-bar.ts';
 import { doctorCommand } from './doctor.ts';
@@ -359,6 +359,23 @@ chainOptions(chain.command('register'))
   .option('--list <registry=list...>', 'bind each other policy registry (an opt-out list) to a curated list: REGISTRY=LIST, or REGISTRY for a list of the same name')
   .option('--uri <text>', 'where the circuit\'s source and key are published')
   .action(run(async (proof: string, _options: unknown, command: Command) => chainRegisterCommand(proof, merged(command))));
+
+chainOptions(chain.command('check-circuit'))
+  .argument('<circuit-id>', 'the registered circuit (its verification key id, 0x and 64 hex digits)')
+  .description('re-check a registration, as anyone can: regenerate the circuit from YOUR source with the registered shape, compare it with the registered source descriptor, and check the published zkey (exit code 1 if it differs)')
+  .option('--schema <file>', 'dataset, inclusion and accuracy circuits: the schema you trust')
+  .option('--policy <file>', 'dataset circuits: the policy you trust')
+  .option('--model <file>', 'inference and accuracy circuits: the model you trust')
+  .option('--frac-bits <n>', 'with --model: its fractional bits (no default)')
+  .option('--input-min <x>', 'ONNX models: the lowest input value')
+  .option('--input-max <x>', 'ONNX models: the highest input value')
+  .option('--label <column>', 'accuracy circuits: the label column')
+  .option('--features <columns>', 'accuracy circuits: the model\'s input columns, in model input order')
+  .option('--all-features', 'accuracy circuits: every column but the label and the subject id')
+  .option('--scale <x>', 'accuracy circuits: model input = column value x scale')
+  .option('--zkey <file>', 'the published zkey of the circuit: checked against the regenerated r1cs and --ptau, and against the registration')
+  .option('--ptau <file>', 'with --zkey: the ptau its chain started from')
+  .action(run(async (id: string, _options: unknown, command: Command) => chainCheckCircuitCommand(id, merged(command))));
 
 chainOptions(chain.command('attest'))
   .argument('<proof.json>', 'a dataset (whole or chunked), inference, inclusion or accuracy proof made with --context')

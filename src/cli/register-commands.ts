@@ -5,7 +5,7 @@
 import { getAddress, isAddress } from 'ethers';
 import { ChainError, InputFileError, ZkaiError } from '../errors.ts';
 import { listId } from '../chain/lists.ts';
-import { registerCircuitFromSource, type CircuitSource, type RegistrationKey } from '../chain/register-source.ts';
+import { recheckRegistration, registerCircuitFromSource, type CircuitSource, type RegistrationKey } from '../chain/register-source.ts';
 import { loadPolicy } from '../data/policy.ts';
 import { loadRegistry } from '../data/registry-file.ts';
 import { loadSchema } from '../data/schema.ts';
@@ -224,4 +224,76 @@ export async function chainListShowCommand(name: string, flags: ChainFlags): Pro
   emit(flags, result, () =>
     [`curated list "${result.name}" (${result.id})`, `  curator      ${result.curator}`, `  window       ${result.window} s`, `  root         ${result.root ?? '(none published yet)'}${result.updated ? ` (published ${new Date(result.updated * 1000).toISOString()})` : ''}`].join('\n'),
   );
+}
+
+/** The source of a registered circuit from its descriptor's shape and the checker's own files. */
+async function sourceFromDescriptor(descriptor: Record<string, unknown>, flags: ChainRegisterFlags): Promise<CircuitSource> {
+  const shape = (field: string): number => {
+    const value = descriptor[field];
+    if (!Number.isSafeInteger(value)) throw new ChainError(`the registered source descriptor has no integer "${field}"`);
+    return value as number;
+  };
+  const kind = descriptor.kind;
+  switch (kind) {
+    case 'dataset-policy':
+    case 'dataset-chunk': {
+      const schema = await loadSchema(need(flags.schema, '--schema FILE', 'the schema you trust the circuit was generated from'));
+      const policy = await loadPolicy(need(flags.policy, '--policy FILE', 'the policy you trust the circuit was generated from'), schema);
+      return kind === 'dataset-policy' ? { kind, schema, policy, depth: shape('depth') } : { kind, schema, policy, chunkDepth: shape('chunkDepth'), subtrees: shape('subtrees') };
+    }
+    case 'inclusion':
+      return { kind, schema: await loadSchema(need(flags.schema, '--schema FILE', 'the schema you trust the circuit was generated from')), depth: shape('depth') };
+    case 'inference': {
+      const modelPath = need(flags.model, '--model FILE', 'the model you trust the circuit was generated from');
+      const fracBits = verifierFracBits(flags.fracBits, `the model ${modelPath}`);
+      const loaded = await loadAnyModel(modelPath, flags);
+      const visibility = descriptor.visibility;
+      const weights = descriptor.weights;
+      if ((visibility !== 'public' && visibility !== 'hashed' && visibility !== 'private') || (weights !== 'fixed' && weights !== 'hashed')) throw new ChainError('the registered source descriptor has no valid visibility and weights');
+      return { kind, model: quantizeModel(loaded.model, fracBits), visibility, weights };
+    }
+    case 'accuracy': {
+      const modelPath = need(flags.model, '--model FILE', 'the model you trust the circuit was generated from');
+      const schema = await loadSchema(need(flags.schema, '--schema FILE', 'the test set\'s schema'));
+      const given = verifierTask(flags);
+      const fracBits = verifierFracBits(flags.fracBits, `the model ${modelPath}`);
+      const loaded = await loadAnyModel(modelPath, flags);
+      const weights = descriptor.weights;
+      if (weights !== 'fixed' && weights !== 'hashed') throw new ChainError('the registered source descriptor has no valid weights');
+      return { kind, model: quantizeModel(loaded.model, fracBits), schema, task: accuracyTask(schema, fracBits, given), samplesPerChunk: shape('samplesPerChunk'), weights };
+    }
+    default:
+      throw new ChainError(`the registered source descriptor names no circuit kind zkai generates (${JSON.stringify(kind)})`);
+  }
+}
+
+/**
+ * \`zkai chain check-circuit <id>\`: anyone re-checks a registration: regenerate the circuit from your own source with
+ * the registered shape, compare it with the registered descriptor, and check the published zkey against it.
+ */
+export async function chainCheckCircuitCommand(id: string, flags: ChainRegisterFlags): Promise<void> {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw new ZkaiError('BAD_OPTION', `the circuit id must be 0x and 64 hex digits (its verification key id), got "${id}"`);
+  if (flags.zkey !== undefined && flags.ptau === undefined) throw new ZkaiError('BAD_OPTION', '--zkey needs --ptau: the ptau its chain started from');
+  const result = await withSession(flags, async (session) => {
+    const { deployment, registry } = await deploymentOf(session);
+    const descriptor = await registry.circuitSource(id, Math.max(0, deployment.blockNumber - 5));
+    if (!descriptor) throw new ChainError(`circuit ${id} has no source descriptor on registry ${deployment.registry}: it is not registered, or was registered without one`);
+    const source = await sourceFromDescriptor(descriptor, flags);
+    progressLine(flags, `[chain] regenerating the ${source.kind} circuit from your source with the registered shape`);
+    return recheckRegistration(registry, id, source, {
+      ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+      ...(flags.zkey ? { zkeyPath: flags.zkey } : {}),
+      ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
+      fromBlock: Math.max(0, deployment.blockNumber - 5),
+    });
+  });
+  emit(flags, result, () =>
+    [
+      result.matches ? `OK: circuit ${id} is what your source generates${flags.zkey ? ', and the published zkey is its registered key' : ' (give --zkey and --ptau to check the published key too)'}` : `MISMATCH: circuit ${id} is not what your source generates:`,
+      ...result.problems.map((problem) => `  - ${problem}`),
+      ...result.checked.map((line) => `  checked      ${line}`),
+      `  key trust    ${result.keyTrust === 'development' ? 'DEVELOPMENT (the registrant\'s own single-party setup)' : result.keyTrust}`,
+    ].join('\n'),
+  );
+  if (!result.matches) process.exitCode = 1;
 }
