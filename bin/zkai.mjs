@@ -1,11 +1,31 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI through tsx (a runtime dependency), so `npx zkai` works without a build step.
-import { spawnSync } from 'node:child_process';
+// The CLI runs in a child process: SIGINT, SIGTERM and SIGHUP sent to this process are passed on to it (tsx passes
+// them on to the CLI's own process), so killing `zkai` ends its work instead of leaving it running; this process
+// then ends the way the CLI did (its exit code, or the same signal).
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const tsxCli = require.resolve('tsx/cli');
 const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-const result = spawnSync(process.execPath, [tsxCli, main, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+const child = spawn(process.execPath, [tsxCli, main, ...process.argv.slice(2)], { stdio: 'inherit' });
+const forwarders = FORWARDED.map((signal) => {
+  const forward = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  process.on(signal, forward);
+  return [signal, forward];
+});
+child.on('error', (error) => {
+  process.stderr.write(`zkai: could not start the CLI (${error.message})\n`);
+  process.exit(1);
+});
+child.on('exit', (code, signal) => {
+  for (const [name, forward] of forwarders) process.off(name, forward);
+  if (signal) process.kill(process.pid, signal);
+  else process.exit(code ?? 1);
+});

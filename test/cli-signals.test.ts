@@ -1,0 +1,68 @@
+/**
+ * Killing `zkai` ends all of its work: `bin/zkai.mjs` runs the CLI in a child process (tsx) and passes SIGTERM,
+ * SIGINT and SIGHUP on to it. Before, it waited with spawnSync and forwarded nothing: a SIGTERM to `zkai` left the
+ * real work running, reparented to init. A REAL `zkai serve` is started through the bin script and its wrapper is
+ * sent SIGTERM; every process it started must be gone.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../bin/zkai.mjs', import.meta.url));
+
+/** Every descendant of a process, from /proc (Linux). */
+function descendants(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const found: number[] = [];
+  const visit = (p: number) => {
+    for (const child of parents.get(p) ?? []) {
+      found.push(child);
+      visit(child);
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe.skipIf(process.platform !== 'linux')('zkai and signals', () => {
+  it('SIGTERM to zkai ends the CLI and everything it started', async () => {
+    const wrapper = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    wrapper.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    wrapper.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => wrapper.on('exit', (code, signal) => resolve({ code, signal })));
+    const started = Date.now();
+    while (!/listening on http:/.test(output)) {
+      if (Date.now() - started > 60_000) throw new Error(`zkai serve did not start: ${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const children = descendants(wrapper.pid!);
+    expect(children.length).toBeGreaterThanOrEqual(2); // tsx, and the CLI's own process
+    wrapper.kill('SIGTERM');
+    const end = await exited;
+    expect(end.signal === 'SIGTERM' || end.code === 0 || end.code === 143).toBe(true);
+    const deadline = Date.now() + 10_000;
+    while (children.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(children.filter(alive), `still running after zkai was killed: ${children.filter(alive).join(', ')}`).toEqual([]);
+  }, 120_000);
+});
