@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { ceremonyKeyLines, commandHint, expectedCommitment, hintLines, keyJson, keyOptions, keyWarningLines } from './data-commands.ts';
 import { featuresOf, fracBitsOf, fracBitsWithModelHash, loadAnyModel, mismatchOf, modelFlagsFor, modelHashCause, readModelSalt, scaleOf, verifierFracBits, verifierTask, type LoadedModel } from './model-options.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
-import { keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
+import { checkVerdictKey, keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
 import { contextOption } from './chain-commands.ts';
 
 
@@ -200,6 +200,7 @@ export async function verifyAccuracyFile(
   const cause = result.valid
     ? undefined
     : accuracyCause(result, { schema, schemaPath: flags.schema, fracBits, task: stated, file, ...(loaded && flags.model ? { loaded, modelPath: flags.model } : {}), ...(flags.modelCommitment !== undefined ? { modelCommitment: flags.modelCommitment } : {}) });
+  checkVerdictKey(keySource, result, flags);
   emit(flags, { ...result, ...(cause ? { likelyCause: cause } : {}), task: { ...stated, fracBits }, minAccuracy, keySource }, () =>
     [
       ...(result.valid

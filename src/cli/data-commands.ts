@@ -23,7 +23,7 @@ import type { VerificationResult } from '../verifier/verify.ts';
 import { readJsonFile } from './io.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { contextOption } from './chain-commands.ts';
-import { keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
+import { checkVerdictKey, keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
 
 const DAY_MS = 86_400_000;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
@@ -653,6 +653,7 @@ export async function dataVerifyCommand(
     result = await verifyDatasetProof(vkey, file.proof, file.publicSignals, { root: expected.root, count: expected.count, policyHash: policy.hash, schemaHash: schema.hash, registries });
   }
   const against = registries.length > 0 ? `, against registr${registries.length > 1 ? 'ies' : 'y'} ${registries.map((r) => `${r.name} (root ${r.root})`).join(', ')}` : '';
+  checkVerdictKey(keySource, result, flags);
   emit(flags, { ...result, root: expected.root, count: expected.count, policy: { name: policy.spec.name, hash: policy.hash }, schemaHash: schema.hash, registries, keySource }, () =>
     [
       result.valid
@@ -771,6 +772,7 @@ export async function dataVerifyIncludeCommand(flags: VerifyKeyFlags & { proof: 
     result = await verifyInclusion(vkey, inclusion.proof, inclusion.publicSignals, { root: expected.root, schema, subjectId: flags.subject });
   }
   const subject = `${column.name} = ${JSON.stringify(flags.subject)}`;
+  checkVerdictKey(keySource, result, flags);
   emit(flags, { ...result, root: expected.root, subjectColumn: column.name, subject: flags.subject, schemaHash: schema.hash, keySource }, () =>
     [
       result.valid

@@ -18,7 +18,7 @@ import { fracBitsOf, loadAnyModel, mismatchOf, modelFlagsFor, modelHashCause, ra
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { contextOption } from './chain-commands.ts';
 import { ceremonyKeyLines, commandHint, hintLines, keyJson, keyOptions, keyWarningLines } from './data-commands.ts';
-import { keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
+import { checkVerdictKey, keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
 import type { KeySource } from '../verifier/key-source.ts';
 
 /** A parsed inference proof file. */
@@ -315,7 +315,8 @@ function visibilityFromKey(vkey: unknown, stated: unknown): { visibility: InputV
 
 
 /** Print a verdict (with a likely cause when invalid, and where its key comes from) and set the exit code. */
-function emitVerdict(flags: GlobalFlags, keySource: KeySource, result: VerificationResult, cause: string | undefined, extra: Record<string, unknown>, ok: () => string): void {
+function emitVerdict(flags: VerifyKeyFlags, keySource: KeySource, result: VerificationResult, cause: string | undefined, extra: Record<string, unknown>, ok: () => string): void {
+  checkVerdictKey(keySource, result, flags);
   emit(flags, { ...result, ...(cause ? { likelyCause: cause } : {}), ...extra, keySource }, () =>
     [...(result.valid ? [ok()] : [`INVALID (${result.reason}): ${result.detail}`, ...(cause ? [`  likely cause: ${cause}`] : [])]), keySourceLine(keySource)].join('\n'),
   );
@@ -370,7 +371,7 @@ export async function modelVerifyCommand(
 }
 
 /** `zkai model verify` for a private-weights proof: against the published model commitment (which binds the fixed point). */
-async function verifyPrivateWeights(flags: GlobalFlags & { modelCommitment?: string; class?: string; inputHash?: string; input?: string }, vkey: unknown, file: InferenceProofFile, keySource: KeySource): Promise<void> {
+async function verifyPrivateWeights(flags: VerifyKeyFlags & { modelCommitment?: string; class?: string; inputHash?: string; input?: string }, vkey: unknown, file: InferenceProofFile, keySource: KeySource): Promise<void> {
   if (!flags.modelCommitment || !/^[0-9]+$/.test(flags.modelCommitment)) throw new ZkaiError('BAD_OPTION', 'this proof keeps the weights private: give --model-commitment C, the published commitment you trust (zkai model commit prints it)');
   const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);
   if (!Number.isInteger(predicted) || predicted < 0) throw new ZkaiError('BAD_OPTION', `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`);

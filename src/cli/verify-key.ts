@@ -13,7 +13,7 @@ import { generateAccuracyCircuit, type AccuracyTask } from '../model/accuracy.ts
 import { generateModelCircuit, type InputVisibility } from '../model/circuit-gen.ts';
 import type { QuantizedModel } from '../model/quantize.ts';
 import type { CircuitKeys } from '../setup/phase2.ts';
-import { trustedKeySource, type KeySource, type StatementCircuit } from '../verifier/key-source.ts';
+import { assertBoundIfValid, trustedKeySource, type KeySource, type StatementCircuit } from '../verifier/key-source.ts';
 import type { GlobalFlags } from './output.ts';
 
 /** Help of `--trust-key` on every verify verb. */
@@ -84,6 +84,14 @@ export function statementCircuit(statement: VerifierStatement, cacheDir?: string
       return { name: basename(path).replace(/\.circom$/, ''), compile: () => compileGenerated(path, cache) };
     },
   };
+}
+
+/**
+ * Before a verdict is printed: refuse a valid one reached with a key the verifier set up (or whose ceremony it verified)
+ * for another circuit than the one its statement generates (an invalid one stands: it claims nothing).
+ */
+export function checkVerdictKey(keySource: KeySource, verdict: { valid: boolean }, flags: VerifyKeyFlags): void {
+  assertBoundIfValid(keySource, verdict, flags.vkey);
 }
 
 /** The human line of a verdict that says where its key comes from. */

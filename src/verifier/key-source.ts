@@ -38,6 +38,11 @@ export interface KeySource {
   detail: string;
   /** The key's id (`verificationKeyId`). */
   keyId: string;
+  /**
+   * `false` when the key comes from the verifier's own setup or a ceremony it verified, but was made for another circuit
+   * than the one its statement generates: such a key may only reject ({@link assertBoundIfValid}), never accept.
+   */
+  bound?: boolean;
 }
 
 /** The circuit a verifier's own statement generates, to bind a key to it. */
@@ -168,9 +173,14 @@ async function ceremonyOfStatement(statement: StatementCircuit, entry: VerifiedC
 /**
  * Where a verification key comes from, in the order a verifier trusts it: its own setup, a ceremony it verified, its
  * explicit word. A verified ceremony counts only when its chain holds a contribution of the verifier's own (made on
- * this machine) or one it required (`--contribution`): a transcript shows the files agree, not who contributed. With a
- * `statement`, its own setup and its verified ceremonies count only for the circuit that statement generates (compiled
- * only when a candidate key must be compared with it). Call it before verifying anything.
+ * this machine) or one it required (`--contribution`): a transcript shows the files agree, not who contributed. Call it
+ * before verifying anything.
+ *
+ * With a `statement`, its own setup and its verified ceremonies are compared with the circuit that statement generates
+ * (compiled only when a candidate key must be compared with it). A key of another circuit comes back with `bound:
+ * false`: the verdict may then only reject (a proof of another policy, model or task names its mismatch as usual),
+ * and {@link assertBoundIfValid} refuses a valid one, since the circuit (handed over by the prover, say) may leave its
+ * public inputs free.
  *
  * @throws ZkaiError `UNTRUSTED_KEY` when none applies (the hint names the ways out); InputFileError when the key is
  *   not a Groth16 verification key; TrustStoreError when the trust store is corrupted
@@ -183,24 +193,48 @@ export async function trustedKeySource(vkey: unknown, options: KeySourceOptions 
   const against = statement ? ` of the circuit generated from your ${statement.describe}` : '';
   const unbound = 'no statement ties it to a circuit here: it proves whatever circuit it was made for';
   const why: string[] = [];
+  let otherCircuit: KeySource | undefined;
   const own = (await ownSetupKeys(cacheDir)).get(keyId);
   if (own) {
     if (!statement) return { source: 'own-setup', detail: `your own setup (cache ${own.dir}); ${unbound}`, keyId };
-    if (await madeForStatement(statement, { name: own.circuitName, id: own.circuitId })) return { source: 'own-setup', detail: `your own setup${against} (cache ${own.dir})`, keyId };
-    why.push(`your own setup made it for another circuit (${own.circuitName}, ${own.dir}), not for the circuit generated from your ${statement.describe}`);
+    if (await madeForStatement(statement, { name: own.circuitName, id: own.circuitId })) return { source: 'own-setup', detail: `your own setup${against} (cache ${own.dir})`, keyId, bound: true };
+    const reason = `your own setup made it for another circuit (${own.circuitName}, ${own.dir}), not for the circuit generated from your ${statement.describe}`;
+    why.push(reason);
+    otherCircuit = { source: 'own-setup', detail: reason, keyId, bound: false };
   }
   const ceremony = await verifiedCeremonyKey(cacheDir, keyId);
   if (ceremony) {
     const vouched = (ceremony.ownContributions?.length ?? 0) + (ceremony.contributionsChecked?.length ?? 0) > 0;
     const sameCircuit = !statement || (await ceremonyOfStatement(statement, ceremony));
-    if (vouched && sameCircuit) return { source: 'verified-ceremony', detail: `${ceremonyDetail(ceremony)}${statement ? `; its r1cs is the circuit generated from your ${statement.describe}` : `; ${unbound}`}`, keyId };
+    if (vouched && sameCircuit) return { source: 'verified-ceremony', detail: `${ceremonyDetail(ceremony)}${statement ? `; its r1cs is the circuit generated from your ${statement.describe}` : `; ${unbound}`}`, keyId, ...(statement ? { bound: true } : {}) };
     if (!vouched) why.push('you verified its ceremony, but with no contribution of yours or one you trust in its chain (a transcript shows the files agree, not who contributed): verify it again with --contribution HASH');
-    if (!sameCircuit) why.push(`you verified its ceremony for another circuit (${ceremony.circuit}) than the one generated from your ${statement?.describe}`);
+    if (!sameCircuit) {
+      const reason = `you verified its ceremony for another circuit (${ceremony.circuit}) than the one generated from your ${statement?.describe}`;
+      why.push(reason);
+      if (vouched) otherCircuit ??= { source: 'verified-ceremony', detail: `${ceremonyDetail(ceremony)}; ${reason}`, keyId, bound: false };
+    }
   }
   if (options.trustKey) return { source: 'explicit', detail: `${EXPLICIT_KEY_DETAIL}${why.length > 0 ? ` (${why.join('; ')})` : ''}`, keyId };
+  if (otherCircuit) return otherCircuit;
   throw new ZkaiError(
     'UNTRUSTED_KEY',
     `${options.path ? `${options.path}: ` : ''}the verification key ${keyId} ${why.length > 0 ? `is not one you can trust${against}: ${why.join('; ')}` : `was not made by your own setup (cache ${cacheDir}) nor by a ceremony you verified`}: a key handed over by the prover proves nothing (a circuit with the right public signals and no constraints verifies anything), so nothing was verified`,
     { hint: statement ? statementHint(statement.describe) : UNTRUSTED_KEY_HINT },
+  );
+}
+
+/**
+ * Refuse a VALID verdict reached with a key of another circuit than the one the verifier's statement generates
+ * (`bound: false`): that circuit may leave its public inputs free, so its proofs prove nothing about the statement.
+ * An invalid verdict stands (it claims nothing).
+ *
+ * @throws ZkaiError `UNTRUSTED_KEY`
+ */
+export function assertBoundIfValid(keySource: KeySource, verdict: { valid: boolean }, path?: string): void {
+  if (!verdict.valid || keySource.bound !== false) return;
+  throw new ZkaiError(
+    'UNTRUSTED_KEY',
+    `${path ? `${path}: ` : ''}the proof verifies with the verification key ${keySource.keyId}, but ${keySource.detail}: a circuit other than the one your own files generate (one the prover handed over, say) may leave its public inputs free, so this proves nothing about your statement and no verdict is given`,
+    { hint: 'verify with the key of the circuit generated from your own files: your own setup of it, or a ceremony of it you verified with a contribution you trust; or pass --trust-key if you know where this key came from' },
   );
 }
