@@ -3,14 +3,73 @@
  * CLI) can react to the kind of failure without parsing messages. Messages say what was wrong and what to do.
  */
 
+/** The codes of zkai's errors, stable across releases: what callers and `--json` output switch on. */
+export const ERROR_CODES = [
+  'BAD_DATA',
+  'BAD_INPUT',
+  'BAD_INPUT_FILE',
+  'BAD_MODEL',
+  'BAD_ONNX_MODEL',
+  'BAD_OPTION',
+  'BAD_POLICY',
+  'BAD_REGISTRY',
+  'BAD_REQUEST',
+  'BAD_SCHEMA',
+  'BAD_SUBJECT',
+  'BUNDLE_EXISTS',
+  'BUNDLE_MISMATCH',
+  'CHAIN_FAILED',
+  'CHAIN_MISMATCH',
+  'CHAIN_NOT_CONFIGURED',
+  'CHAIN_UNAVAILABLE',
+  'CIRCUIT_REFUSED',
+  'COMPILE_FAILED',
+  'INTERNAL',
+  'IN_REGISTRY',
+  'JOB_CANCELLED',
+  'JOB_TIMEOUT',
+  'KEY_MISMATCH',
+  'KEY_NOT_FOUND',
+  'KEY_NOT_TRUSTED',
+  'LISTEN_FAILED',
+  'MALFORMED_PROOF',
+  'NOT_IN_REGISTRY',
+  'NO_SUBJECT_ID',
+  'OUTPUT_EXISTS',
+  'POLICY_TOO_WIDE',
+  'POLICY_VIOLATED',
+  'POOL_CLOSED',
+  'PROVE_FAILED',
+  'QUEUE_FULL',
+  'SETUP_FAILED',
+  'SOUNDNESS_SETUP',
+  'SUBJECT_AMBIGUOUS',
+  'SUBJECT_NOT_FOUND',
+  'SUBJECT_NULLABLE',
+  'TRUST_STORE_CORRUPT',
+  'UNKNOWN_CIRCUIT',
+  'UNSOUND_CIRCUIT',
+  'UNTRUSTED_KEY',
+  'VERIFIER_BUSY',
+  'VERIFIER_CLOSED',
+  'VERIFY_DEADLINE',
+  'VERIFY_FAILED',
+  'VERIFY_TIMEOUT',
+  'WITNESS_FAILED',
+  'ZKEY_MISMATCH',
+] as const;
+
+/** Every `code` a {@link ZkaiError} can have: one union, so a misspelt code does not compile. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 /** Base class of every error zkai throws on purpose. */
 export class ZkaiError extends Error {
   /** A stable, machine-readable code such as `COMPILE_FAILED`. */
-  readonly code: string;
+  readonly code: ErrorCode;
   /** What the user can do about it, when there is something to say. */
   readonly hint: string | undefined;
 
-  constructor(code: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; hint?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -113,7 +172,7 @@ export interface FieldProblem {
 export class ServiceError extends ZkaiError {
   readonly statusCode: number;
   readonly fields: FieldProblem[];
-  constructor(statusCode: number, code: string, message: string, options: { cause?: unknown; hint?: string; fields?: FieldProblem[] } = {}) {
+  constructor(statusCode: number, code: ErrorCode, message: string, options: { cause?: unknown; hint?: string; fields?: FieldProblem[] } = {}) {
     super(code, message, options);
     this.statusCode = statusCode;
     this.fields = options.fields ?? [];
