@@ -660,6 +660,8 @@ describe('the chain registry as a trusted source (zkai serve --rpc --deployment)
       const { body } = await post(onChain, { ...file, verificationKey: vkey });
       expect(body).toMatchObject({ valid: true, claimsChecked: true, circuit: { id: chain.circuit, kind: 'inference', namesFrom: 'chain-registry' } });
       expect(body.claims.values).toMatchObject({ inputHash: file.inputHash, class: String(file.predicted), modelHash: file.model.hash });
+      // The registration says how its key was trusted: this one (the library's default) is DEVELOPMENT, and the verdict says so.
+      expect(body.note).toContain('The chain registry records this circuit\'s key as DEVELOPMENT');
       const relabelled = await post(onChain, { ...file, verificationKey: vkey, predicted: 1 - file.predicted, signalNames: ['inputHash', 'context', 'modelHash', 'class'] });
       expect(relabelled.status).toBe(400);
       const lying = await post(onChain, { ...file, verificationKey: vkey, predicted: 1 - file.predicted });

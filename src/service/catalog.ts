@@ -11,6 +11,7 @@ import { DEMO_CIRCUIT_PATH } from '../demo/range-commitment.ts';
 import { verificationKeyId, type Groth16VerificationKey } from '../chain/groth16-template.ts';
 import { InputFileError } from '../errors.ts';
 import { readJsonFile } from '../util/json-file.ts';
+import { verifiedCeremonyKey } from '../setup/trust-store.ts';
 import { assertVerificationKey } from '../verifier/verify.ts';
 import type { VerificationKey } from '../verifier/types.ts';
 import { describeStatement, loadStatementFile, statementPins, statementSignalNames, type Statement, type TrustedStatement } from '../statement/index.ts';
@@ -222,6 +223,10 @@ export class CircuitCatalog {
     for (const dir of (await readdir(keysDir).catch(() => [] as string[])).sort()) {
       if (dir.startsWith('.')) continue;
       const vkeyPath = join(keysDir, dir, 'verification_key.json');
+      // A ceremony-* folder holds a key imported from a --zkey handed over for proving (checked against the circuit,
+      // not made here): the service trusts it only when this machine verified its ceremony with a contribution it
+      // trusts (the trust store), as the CLI's verify verbs do.
+      if (dir.startsWith('ceremony-') && !(await vouchedCeremonyKey(cacheDir, vkeyPath))) continue;
       const meta = (await readJsonFile(join(keysDir, dir, 'meta.json'), 'key metadata').catch(() => undefined)) as { circuitId?: unknown } | undefined;
       if (!existsSync(vkeyPath) || typeof meta?.circuitId !== 'string') continue;
       const compiledId = meta.circuitId;
@@ -292,4 +297,12 @@ async function compiledSignalNames(dir: string, cacheDir: string): Promise<{ nam
   }
   if (byWire.size !== nPublic) return { name: meta.name };
   return { name: meta.name, signalNames: Array.from({ length: nPublic }, (_, i) => byWire.get(i + 1) as string), zkaiCircuit };
+}
+
+/** True when the trust store records the key at `vkeyPath` as verified with a contribution this machine trusts. */
+async function vouchedCeremonyKey(cacheDir: string, vkeyPath: string): Promise<boolean> {
+  const vkey = await readJsonFile(vkeyPath, 'verification key').catch(() => undefined);
+  if (!isVerificationKey(vkey)) return false;
+  const entry = await verifiedCeremonyKey(cacheDir, verificationKeyId(vkey as unknown as Groth16VerificationKey, vkeyPath)).catch(() => undefined);
+  return entry !== undefined && (entry.ownContributions?.length ?? 0) + (entry.contributionsChecked?.length ?? 0) > 0;
 }

@@ -75,7 +75,14 @@ async function learnFromRegistry(key: ResolvedKey, context: VerifyContext): Prom
   if (!registered || registered.publicInputs !== key.vkey.nPublic) return { key };
   const pinned = registered.policyHash === '0' ? {} : { [registered.kind === 'accuracy' ? 'taskHash' : 'policyHash']: registered.policyHash };
   const entry = context.catalog.trustRegistered(key.vkey, { kind: registered.kind, signalNames: signalNamesOfRegistration(registered), pins: pinned, source: context.registry.describe });
-  return { key: { vkey: entry.vkey, id: entry.id, entry } };
+  const trust = registered.provenance?.keyTrust;
+  const note =
+    trust === 'development'
+      ? 'The chain registry records this circuit\'s key as DEVELOPMENT: its registrant\'s own single-party setup, with which the registrant could forge proofs.'
+      : trust === 'none' || trust === undefined
+        ? 'The chain registry does not say how this circuit\'s key was trusted when it was registered.'
+        : undefined;
+  return { key: { vkey: entry.vkey, id: entry.id, entry }, ...(note ? { note } : {}) };
 }
 
 /** Chunk proofs of one request checked at the same time. */
@@ -286,6 +293,8 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
   const { expect, pinConflict } = expectations(named.known ? interpreted.declared : {}, body.expect, named.pins);
   const layout = trustedLayout(key);
   const circuit = { id: key.id, kind: layout.kind, name: key.entry?.name ?? null, known: key.entry !== undefined, namesFrom: layout.namesFrom };
+  // A key learned from the chain registry: what its registration says about how the key was trusted.
+  const keyNote = layout.known ? learned.note : undefined;
   const pairingOnly = layout.known
     ? undefined
     : `${learned.note ? `${learned.note} ` : ''}this service knows circuit ${key.id} only by its verification key: "valid" means only that the pairing check passed for these public signals; what they mean${Object.keys(interpreted.declared).length > 0 ? ` (and what the proof file states: ${Object.entries(interpreted.declared).slice(0, 4).map(([n, v]) => `${n} = ${v.length > 20 ? `${v.slice(0, 18)}...` : v}`).join(', ')})` : ''} was not checked. To decode and check claims, ${HOW_TO_TRUST.replace(/ to decode and check its claims$/, '')}.`;
@@ -295,7 +304,7 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
   const registryNote = unpinnedRegistries(layout, interpreted.jobs[0] as ProofJob);
   if (!interpreted.chunked) {
     const verdict = await withinDeadline(deadline, () => deadlineError(limits, 0, 1), () => verifyJob(key.vkey, interpreted.jobs[0] as ProofJob, layout, expect, context.pairing));
-    const note = [pairingOnly, registryNote].filter(Boolean).join(' ');
+    const note = [pairingOnly, keyNote, registryNote].filter(Boolean).join(' ');
     return { ...verdict, claimsChecked: layout.known, circuit, ...(note ? { note } : {}) };
   }
   // Chunks go to the pool a few at a time: enough to keep every worker busy, never enough to fill its queue.
@@ -320,7 +329,7 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
     claimsChecked: layout.known,
     circuit,
     chunks,
-    note: [pairingOnly, what, registryNote].filter(Boolean).join(' '),
+    note: [pairingOnly, keyNote, what, registryNote].filter(Boolean).join(' '),
   };
 }
 
