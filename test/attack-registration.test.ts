@@ -3,7 +3,7 @@
  * attacked as a dishonest prover. REAL anvil, REAL keys, small circuits (the inclusion circuit of
  * examples/patients/schema.json at depth 1; a constraint-free circuit with the same four public signals).
  *
- * Holes (plain `it`s that assert the refusal; they FAIL until fixed):
+ * Holes found by this pass, now closed (each test asserts the refusal, and failed before the fix):
  * - a ceremony whose every contribution the prover made, registered with `--transcript`: the transcript only says the
  *   files agree with each other, its names are the prover's own words; the prover knows delta and forges anything;
  * - an off-chain verifier's "own setup" or "verified ceremony" key is accepted for any statement: the verify verbs do
@@ -172,7 +172,7 @@ afterAll(async () => {
 });
 
 describe('registration: keys the registrant should not trust', () => {
-  it('HOLE: refuses a ceremony whose every contribution is the prover\'s, even with its (self-consistent) transcript', async () => {
+  it('closed hole: refuses a ceremony whose every contribution is the prover\'s, even with its (self-consistent) transcript', async () => {
     const attempt = await registerCircuitFromSource(zkai.registry, source, { kind: 'ceremony', zkeyPath: prover.final, ptauPath: ownerPtau, transcriptPath: prover.transcript }, { cacheDir: owner }).then(
       (made) => ({ made, error: undefined }),
       (error: unknown) => ({ made: undefined, error: error as { code?: string; message: string } }),
@@ -225,7 +225,7 @@ describe('registration: keys the registrant should not trust', () => {
 });
 
 describe('off-chain verifiers: a trusted key is not bound to the verifier\'s statement', () => {
-  it('HOLE: data verify-include refuses a proof made with the verifier\'s own setup of a circuit the prover handed over', async () => {
+  it('closed hole: data verify-include refuses a proof made with the verifier\'s own setup of a circuit the prover handed over', async () => {
     // The verifier's machine. The prover hands over "its circuit"; the verifier follows the UNTRUSTED_KEY hint ("run the
     // setup yourself from the circuit (zkai setup CIRCUIT.circom)"), so the key is its own setup.
     const verifier = join(scratch, 'verifier-cache');
