@@ -39,24 +39,11 @@ import { readZkeyInfo } from '../src/setup/zkey-file.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import type { Groth16Proof } from '../src/verifier/types.ts';
 import { runCli } from './helpers/run-cli.ts';
+import { ROGUE_INCLUSION_CIRCUIT } from './helpers/rogue.ts';
 
 const SCHEMA = fileURLToPath(new URL('../examples/patients/schema.json', import.meta.url));
 /** snarkjs's own helpers (not exported by the package): the beacon's key is derived from its public value. */
 const SNARKJS_MISC = new URL('../node_modules/snarkjs/src/misc.js', import.meta.url).href;
-const ROGUE = [
-  'pragma circom 2.1.0;',
-  'template Rogue() {',
-  '    signal input root;',
-  '    signal input subjectHash;',
-  '    signal input schemaHash;',
-  '    signal input context;',
-  '    signal input x;',
-  '    signal square;',
-  '    square <== x * x;',
-  '}',
-  'component main {public [root, subjectHash, schemaHash, context]} = Rogue();',
-  '',
-].join('\n');
 const LONG = { timeoutMs: 300_000 };
 
 let scratch: string;
@@ -232,7 +219,7 @@ describe('off-chain verifiers: a trusted key is not bound to the verifier\'s sta
     await mkdir(join(verifier, 'ptau'), { recursive: true });
     await copyFile(testPtau, join(verifier, 'ptau', basename(testPtau)));
     const roguePath = join(scratch, 'prover-circuit.circom');
-    await writeFile(roguePath, ROGUE);
+    await writeFile(roguePath, ROGUE_INCLUSION_CIRCUIT);
     const setup = await runCli(['--cache-dir', verifier, '--json', 'setup', roguePath], LONG);
     expect(setup.code, setup.stderr).toBe(0);
     const rogueCircuit = await compileCircuit(roguePath, { cacheDir: verifier });

@@ -22,7 +22,7 @@ import { deployZkai, type ConnectedDeployment } from '../src/chain/deployment.ts
 import { verificationKeyId, type Groth16VerificationKey } from '../src/chain/groth16-template.ts';
 import { listId } from '../src/chain/lists.ts';
 import { checkRegistrationKey, recheckRegistration, registerCircuitFromSource, sourceCircuit, type CircuitSource } from '../src/chain/register-source.ts';
-import { decodeRegistryError, RegistryRevertError } from '../src/chain/registry-errors.ts';
+import { decodeRegistryError } from '../src/chain/registry-errors.ts';
 import { deployVerifier } from '../src/chain/solidity-verifier.ts';
 import { loadSchema } from '../src/data/schema.ts';
 import type { Schema } from '../src/data/types.ts';
@@ -32,22 +32,9 @@ import { setupCircuit } from '../src/setup/phase2.ts';
 import { recordOwnContribution } from '../src/setup/trust-store.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { runCli } from './helpers/run-cli.ts';
+import { registryRefusal, ROGUE_INCLUSION_CIRCUIT } from './helpers/rogue.ts';
 
 const SCHEMA = fileURLToPath(new URL('../examples/patients/schema.json', import.meta.url));
-/** Four public inputs like an inclusion proof (root, subjectHash, schemaHash, context), and nothing they must satisfy. */
-const ROGUE = [
-  'pragma circom 2.1.0;',
-  'template Rogue() {',
-  '    signal input root;',
-  '    signal input subjectHash;',
-  '    signal input schemaHash;',
-  '    signal input context;',
-  '    signal square;',
-  '    square <== root * root;',
-  '}',
-  'component main {public [root, subjectHash, schemaHash, context]} = Rogue();',
-  '',
-].join('\n');
 
 let scratch: string;
 let schema: Schema;
@@ -71,14 +58,6 @@ async function refusedWith(promise: Promise<unknown>, pattern: RegExp): Promise<
   expect((error as Error).message).toMatch(pattern);
 }
 
-async function revert(promise: Promise<unknown>): Promise<RegistryRevertError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RegistryRevertError);
-  return error as RegistryRevertError;
-}
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'zkai-chain-register-'));
@@ -125,7 +104,7 @@ afterAll(async () => {
 describe('registration from source: the key is checked against the circuit regenerated here', () => {
   it('refuses a handed-over key of a constraint-free circuit with the same public signals', async () => {
     const roguePath = join(scratch, 'rogue.circom');
-    await writeFile(roguePath, ROGUE);
+    await writeFile(roguePath, ROGUE_INCLUSION_CIRCUIT);
     const rogue = await setupCircuit(await compileCircuit(roguePath));
     expect(rogue.vkey.nPublic).toBe(4);
     const { compiled } = await sourceCircuit(source, { cacheDir: own });
@@ -234,7 +213,7 @@ describe('every public signal of a registered circuit is bound', () => {
     });
     // subjectHash (signal 1) declared neither checked nor a claim.
     const attempt = zkai.registry.contract.getFunction('registerCircuit').staticCall(registration([]));
-    const error = await revert(attempt.catch((e: unknown) => {
+    const error = await registryRefusal(attempt.catch((e: unknown) => {
       throw decodeRegistryError(zkai.registry.abi as object[], 'registering', e);
     }));
     expect(error.errorName).toBe('UnboundSignal');
@@ -245,12 +224,12 @@ describe('every public signal of a registered circuit is bound', () => {
   it('curated lists: created by the owner only, roots published by the curator only, a replaced root kept for the window', async () => {
     const alice = await chain.provider.getSigner(1);
     const bob = await chain.provider.getSigner(2);
-    expect((await revert(zkai.lists.connect(alice).createList('optout', await alice.getAddress(), 100))).errorName).toBe('NotOwner');
+    expect((await registryRefusal(zkai.lists.connect(alice).createList('optout', await alice.getAddress(), 100))).errorName).toBe('NotOwner');
     const { id } = await zkai.lists.createList('optout', await alice.getAddress(), 100);
     expect(id).toBe(listId('optout'));
-    expect((await revert(zkai.lists.createList('optout', await bob.getAddress(), 5))).errorName).toBe('ListExists');
+    expect((await registryRefusal(zkai.lists.createList('optout', await bob.getAddress(), 5))).errorName).toBe('ListExists');
     // The data holder (bob) is not the curator: it cannot publish the root of a list of its own.
-    const notCurator = await revert(zkai.lists.connect(bob).publishRoot('optout', 1234n));
+    const notCurator = await registryRefusal(zkai.lists.connect(bob).publishRoot('optout', 1234n));
     expect(notCurator.errorName).toBe('NotCurator');
     await zkai.lists.connect(alice).publishRoot('optout', 1111n);
     await zkai.lists.connect(alice).publishRoot('optout', 2222n);

@@ -23,7 +23,7 @@ import { connectChain, type ChainConnection } from '../src/chain/anvil.ts';
 import { ConsentRegistryClient, deployConsentRegistry, purposeId } from '../src/chain/consent.ts';
 import { deployPoseidon } from '../src/chain/poseidon.ts';
 import { RegistryClient, randomNonce } from '../src/chain/registry.ts';
-import { RegistryRevertError } from '../src/chain/registry-errors.ts';
+import { registryRefusal } from './helpers/rogue.ts';
 import { BN254_BASE_FIELD, type Groth16Proof } from '../src/verifier/types.ts';
 
 const schema = parseSchema({
@@ -82,14 +82,6 @@ async function datasetProof(attester: Signer, nonce: string) {
   return proveDataset(bundle, schema, policy, { pool, registries: [consentTree], context });
 }
 
-async function refusal(promise: Promise<unknown>): Promise<RegistryRevertError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RegistryRevertError);
-  return error as RegistryRevertError;
-}
 
 beforeAll(async () => {
   chain = await connectChain();
@@ -139,12 +131,12 @@ describe('registry: circuits and subjects', () => {
     expect(stored.kind).toBe(1n);
     expect(Number(stored.publicInputs)).toBe(datasetSignalNames(policy).length);
     const request = { zkeyPath: datasetZkey, verifier: stored.verifier, statement: datasetStatement(schema, policy), consent: { registryName: 'consent', purpose: PURPOSE } };
-    expect((await refusal(registry.connect(bob).registerCircuit(request))).errorName).toBe('NotOwner');
-    expect((await refusal(registry.registerCircuit(request))).errorName).toBe('CircuitExists');
+    expect((await registryRefusal(registry.connect(bob).registerCircuit(request))).errorName).toBe('NotOwner');
+    expect((await registryRefusal(registry.registerCircuit(request))).errorName).toBe('CircuitExists');
   });
 
   it('only the owner of a dataset publishes a new version, which links to the previous one', async () => {
-    const refused = await refusal(registry.connect(bob).publishDatasetVersion(datasetSubject, bundle.commitment));
+    const refused = await registryRefusal(registry.connect(bob).publishDatasetVersion(datasetSubject, bundle.commitment));
     expect(refused.errorName).toBe('NotSubjectOwner');
     expect(refused.message).toMatch(/does not own/);
     const next = await registry.connect(alice).publishDatasetVersion(datasetSubject, { ...bundle.commitment, root: '12345' }, 'ipfs://v2');
@@ -152,7 +144,7 @@ describe('registry: circuits and subjects', () => {
     expect(version.previous).toBe(datasetVersion);
     expect(version.number).toBe(2n);
     expect(version.root).toBe(12345n);
-    const duplicate = await refusal(registry.connect(alice).registerDataset('patients-2026', bundle.commitment));
+    const duplicate = await registryRefusal(registry.connect(alice).registerDataset('patients-2026', bundle.commitment));
     expect(duplicate.errorName).toBe('SubjectExists');
   });
 });
@@ -171,25 +163,25 @@ describe('registry: attestations with real proofs', () => {
     // -A is a valid curve point, so only the pairing check can tell.
     const [x, y, z] = proof.proof.pi_a;
     const bad: Groth16Proof = { ...proof.proof, pi_a: [x!, (BN254_BASE_FIELD - BigInt(y!)).toString(), z!] };
-    const error = await refusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, bad, proof.publicSignals));
+    const error = await registryRefusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, bad, proof.publicSignals));
     expect(error.errorName).toBe('ProofInvalid');
     expect(await registry.attestations({ attester: await alice.getAddress() })).toEqual([]);
   });
 
   it("refuses a proof whose signals do not equal the subject's registered fields", async () => {
     const other = await registry.connect(alice).registerDataset('another-dataset', { ...bundle.commitment, root: '777' });
-    const error = await refusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: other.version, nonce }, proof.proof, proof.publicSignals));
+    const error = await registryRefusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: other.version, nonce }, proof.proof, proof.publicSignals));
     expect(error.errorName).toBe('FieldMismatch');
     expect(error.args[0]).toBe('root');
     expect(error.message).toMatch(/the proof's root is \d+, the registered value is 777/);
-    const model = await refusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: modelVersion, nonce }, proof.proof, proof.publicSignals));
+    const model = await registryRefusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: modelVersion, nonce }, proof.proof, proof.publicSignals));
     expect(model.errorName).toBe('SubjectKindMismatch');
   });
 
   it('refuses the proof sent by another sender (it is bound to the attester), then accepts it from alice', async () => {
-    const stolen = await refusal(registry.connect(bob).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, proof.proof, proof.publicSignals));
+    const stolen = await registryRefusal(registry.connect(bob).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, proof.proof, proof.publicSignals));
     expect(stolen.errorName).toBe('ContextMismatch');
-    const otherNonce = await refusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce: randomNonce() }, proof.proof, proof.publicSignals));
+    const otherNonce = await registryRefusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce: randomNonce() }, proof.proof, proof.publicSignals));
     expect(otherNonce.errorName).toBe('ContextMismatch');
     const made = await registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, proof.proof, proof.publicSignals);
     uid = made.uid;
@@ -200,7 +192,7 @@ describe('registry: attestations with real proofs', () => {
   });
 
   it('refuses a replay of the same proof', async () => {
-    const replay = await refusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, proof.proof, proof.publicSignals));
+    const replay = await registryRefusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, proof.proof, proof.publicSignals));
     expect(replay.errorName).toBe('ProofAlreadyUsed');
   });
 
@@ -212,11 +204,11 @@ describe('registry: attestations with real proofs', () => {
   });
 
   it('lets only the attester revoke, once; a revoked attestation is no longer valid', async () => {
-    expect((await refusal(registry.connect(bob).revoke(uid))).errorName).toBe('NotAttester');
+    expect((await registryRefusal(registry.connect(bob).revoke(uid))).errorName).toBe('NotAttester');
     await registry.connect(alice).revoke(uid);
     expect(await registry.getAttestation(uid)).toMatchObject({ valid: false });
     expect((await registry.getAttestation(uid))!.revocationTime).toBeGreaterThan(0);
-    expect((await refusal(registry.connect(alice).revoke(uid))).errorName).toBe('AlreadyRevoked');
+    expect((await registryRefusal(registry.connect(alice).revoke(uid))).errorName).toBe('AlreadyRevoked');
     const revoked = await registry.revocations({ attester: await alice.getAddress() });
     expect(revoked.map((r) => r.uid)).toEqual([uid]);
   });
@@ -225,7 +217,7 @@ describe('registry: attestations with real proofs', () => {
     const fresh = randomNonce();
     const again = await datasetProof(alice, fresh);
     const made = await registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce: fresh, revocable: false }, again.proof, again.publicSignals);
-    expect((await refusal(registry.connect(alice).revoke(made.uid))).errorName).toBe('NotRevocable');
+    expect((await registryRefusal(registry.connect(alice).revoke(made.uid))).errorName).toBe('NotRevocable');
   }, 120_000);
 
   it('attests a model inference proof against the registered model hash', async () => {
@@ -235,7 +227,7 @@ describe('registry: attestations with real proofs', () => {
     const made = await registry.connect(alice).attest({ circuit: modelCircuit, subject: modelVersion, nonce: nonceM }, inference.proof, inference.publicSignals);
     console.info(`attest (inference, ${inference.publicSignals.length} public signals): ${made.gasUsed} gas`);
     expect((await registry.attestations({ subject: modelVersion }))[0]!.publicSignals).toEqual(inference.publicSignals);
-    const wrong = await refusal(registry.connect(alice).attest({ circuit: modelCircuit, subject: datasetVersion, nonce: nonceM }, inference.proof, inference.publicSignals));
+    const wrong = await registryRefusal(registry.connect(alice).attest({ circuit: modelCircuit, subject: datasetVersion, nonce: nonceM }, inference.proof, inference.publicSignals));
     expect(wrong.errorName).toBe('SubjectKindMismatch');
   }, 120_000);
 });
@@ -249,16 +241,16 @@ describe('registry: chunked datasets', () => {
     expect(chunked.chunks.length).toBe(2);
     const client = registry.connect(alice);
     // In the wrong order, the second chunk's record count is wrong (1 record expected last, 2 given first).
-    const swapped = await refusal(client.attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, [chunked.chunks[1]!, chunked.chunks[0]!]));
+    const swapped = await registryRefusal(client.attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, [chunked.chunks[1]!, chunked.chunks[0]!]));
     expect(swapped.errorName).toBe('FieldMismatch');
     expect(swapped.args[0]).toBe('count');
     // A single proof's circuit cannot be used through attestChunk, nor a chunk circuit through attest.
-    expect((await refusal(client.attest({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks[0]!.proof, chunked.chunks[0]!.publicSignals))).errorName).toBe('WrongKind');
+    expect((await registryRefusal(client.attest({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks[0]!.proof, chunked.chunks[0]!.publicSignals))).errorName).toBe('WrongKind');
     const made = await client.attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks);
     console.info(`attestChunk gas per chunk: ${made.gas.join(', ')}`);
     expect(await client.getAttestation(made.uid)).toMatchObject({ valid: true, circuit: chunkCircuit });
     // The chunks, replayed, are refused.
-    expect((await refusal(client.attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks))).errorName).toBe('ProofAlreadyUsed');
+    expect((await registryRefusal(client.attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks))).errorName).toBe('ProofAlreadyUsed');
   }, 300_000);
 
   it('refuses chunks that combine to another root than the registered one', async () => {
@@ -268,7 +260,7 @@ describe('registry: chunked datasets', () => {
     // Same count and schema, other salts: every chunk verifies, but the roots combine to another dataset's root.
     const twin = createBundle(schema, people.map((p, i) => encodeRecord(schema, p, i + 2)));
     const chunked = await proveDatasetInChunks(twin, schema, policy, { chunkDepth: 1, pool, registries: [consentTree], context });
-    const error = await refusal(registry.connect(alice).attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks));
+    const error = await registryRefusal(registry.connect(alice).attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks));
     expect(error.errorName).toBe('RootMismatch');
   }, 300_000);
 });
@@ -317,8 +309,8 @@ describe('registry: chunked datasets with aggregates', () => {
     expect(registered.judge?.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
     const circuit = registered.circuit;
     // The judge cannot be replaced, and only the owner sets one.
-    expect((await refusal(registry.connect(alice).setAggregateJudge(circuit, registered.judge!.address))).errorName).toBe('NotOwner');
-    expect((await refusal(registry.setAggregateJudge(circuit, registered.judge!.address))).errorName).toBe('CircuitExists');
+    expect((await registryRefusal(registry.connect(alice).setAggregateJudge(circuit, registered.judge!.address))).errorName).toBe('NotOwner');
+    expect((await registryRefusal(registry.setAggregateJudge(circuit, registered.judge!.address))).errorName).toBe('CircuitExists');
 
     const client = registry.connect(alice);
     const version = (await client.registerDataset('aggregates-good', good.commitment)).version;
@@ -332,7 +324,7 @@ describe('registry: chunked datasets with aggregates', () => {
     const oldNonce = randomNonce();
     const oldProof = await chunkedProof(old, oldNonce, true);
     const oldVersion = (await client.registerDataset('aggregates-old', old.commitment)).version;
-    const failed = await refusal(client.attestChunks({ circuit, subject: oldVersion, nonce: oldNonce }, oldProof.chunks));
+    const failed = await registryRefusal(client.attestChunks({ circuit, subject: oldVersion, nonce: oldNonce }, oldProof.chunks));
     expect([failed.errorName, Number(failed.args[1])]).toEqual(['AggregateFailed', 1]);
     expect(failed.message).toContain('aggregate 1 of the circuit\'s policy fails');
 
@@ -342,7 +334,7 @@ describe('registry: chunked datasets with aggregates', () => {
     const repeatedNonce = randomNonce();
     const repeatedProof = await chunkedProof(repeated, repeatedNonce, true);
     const repeatedVersion = (await client.registerDataset('aggregates-repeated', repeated.commitment)).version;
-    const duplicate = await refusal(client.attestChunks({ circuit, subject: repeatedVersion, nonce: repeatedNonce }, repeatedProof.chunks));
+    const duplicate = await registryRefusal(client.attestChunks({ circuit, subject: repeatedVersion, nonce: repeatedNonce }, repeatedProof.chunks));
     expect(duplicate.errorName).toBe('KeysNotIncreasing');
   }, 600_000);
 });
@@ -366,26 +358,26 @@ describe('registry: accuracy attestations', () => {
     const signalNames = accuracySignalNames(2, 'fixed');
     const zkeyPath = proof.prepared.keys.zkeyPath;
     expect(statementSignalNames(accuracyStatement(undefined, undefined, { weights: 'fixed', samplesPerChunk: 2 }))).toEqual(signalNames);
-    expect((await refusal(registry.registerCircuit({ zkeyPath, statement: accuracyStatement(undefined, undefined, { weights: 'fixed', samplesPerChunk: 2 }) }))).errorName).toBe('BadLayout');
+    expect((await registryRefusal(registry.registerCircuit({ zkeyPath, statement: accuracyStatement(undefined, undefined, { weights: 'fixed', samplesPerChunk: 2 }) }))).errorName).toBe('BadLayout');
     const circuit = (await registry.registerCircuit({ zkeyPath, statement: accuracyStatement(undefined, proof.task, { weights: 'fixed', samplesPerChunk: 2 }) })).circuit;
     const client = registry.connect(alice);
     const testSet = (await client.registerDataset('accuracy-test-set', testBundle.commitment)).version;
     const options = { circuit, subject: modelVersion, nonce };
 
     // Another sender cannot use alice's proofs; a proof about another model does not fit this model's hash.
-    expect((await refusal(registry.connect(bob).attestAccuracy(options, testSet, proof.chunks))).errorName).toBe('ContextMismatch');
+    expect((await registryRefusal(registry.connect(bob).attestAccuracy(options, testSet, proof.chunks))).errorName).toBe('ContextMismatch');
     const otherModel = (await client.registerModel('other-classifier', '12345')).version;
-    const mismatch = await refusal(client.attestAccuracy({ ...options, subject: otherModel }, testSet, proof.chunks));
+    const mismatch = await registryRefusal(client.attestAccuracy({ ...options, subject: otherModel }, testSet, proof.chunks));
     expect([mismatch.errorName, mismatch.args[0]]).toEqual(['FieldMismatch', 'modelHash']);
     // The model is the subject; a dataset version is not a model, and a model version is not a test set.
-    expect((await refusal(client.attestAccuracy({ ...options, subject: testSet }, testSet, proof.chunks))).errorName).toBe('SubjectKindMismatch');
-    expect((await refusal(client.attestAccuracy(options, modelVersion, proof.chunks))).errorName).toBe('SubjectKindMismatch');
+    expect((await registryRefusal(client.attestAccuracy({ ...options, subject: testSet }, testSet, proof.chunks))).errorName).toBe('SubjectKindMismatch');
+    expect((await registryRefusal(client.attestAccuracy(options, modelVersion, proof.chunks))).errorName).toBe('SubjectKindMismatch');
     // Accuracy chunks do not go through attest or attestChunk.
-    expect((await refusal(client.attest(options, proof.chunks[0]!.proof, proof.chunks[0]!.publicSignals))).errorName).toBe('WrongKind');
-    expect((await refusal(client.attestChunks(options, proof.chunks))).errorName).toBe('WrongKind');
+    expect((await registryRefusal(client.attest(options, proof.chunks[0]!.proof, proof.chunks[0]!.publicSignals))).errorName).toBe('WrongKind');
+    expect((await registryRefusal(client.attestChunks(options, proof.chunks))).errorName).toBe('WrongKind');
     // A tampered correct count breaks the proof.
     const inflated = proof.chunks[0]!.publicSignals.map((v, i) => (signalNames[i] === 'correct' ? String(BigInt(v) + 1n) : v));
-    expect((await refusal(client.attestAccuracy(options, testSet, [{ proof: proof.chunks[0]!.proof, publicSignals: inflated }]))).errorName).toBe('ProofInvalid');
+    expect((await registryRefusal(client.attestAccuracy(options, testSet, [{ proof: proof.chunks[0]!.proof, publicSignals: inflated }]))).errorName).toBe('ProofInvalid');
 
     const made = await client.attestAccuracy(options, testSet, proof.chunks);
     console.info(`attestAccuracyChunk gas per chunk (2 leaves each): ${made.gas.join(', ')}`);
@@ -395,13 +387,13 @@ describe('registry: accuracy attestations', () => {
     expect(listed.find((a) => a.uid === made.uid)?.accuracy).toEqual({ testSet, correct: expected, total: rows.length });
     expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({ chunks: 0, records: 0, correct: 0 });
     // Replayed, the chunks are refused.
-    expect((await refusal(client.attestAccuracy(options, testSet, proof.chunks))).errorName).toBe('ProofAlreadyUsed');
+    expect((await registryRefusal(client.attestAccuracy(options, testSet, proof.chunks))).errorName).toBe('ProofAlreadyUsed');
 
     // Proofs over another test set of the same size verify chunk by chunk, but their leaves do not give the registered root.
     const otherNonce = randomNonce();
     const other = tinyTestSet(); // other salts
     const otherProof = await accuracyProof(otherNonce, other);
-    const wrongSet = await refusal(client.attestAccuracy({ ...options, nonce: otherNonce }, testSet, otherProof.chunks));
+    const wrongSet = await registryRefusal(client.attestAccuracy({ ...options, nonce: otherNonce }, testSet, otherProof.chunks));
     expect(wrongSet.errorName).toBe('RootMismatch');
     expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({ chunks: 2, records: 4, correct: expect.any(Number) });
     await client.resetAccuracyChunks(modelVersion, circuit, testSet);
@@ -427,7 +419,7 @@ describe('registry: consent roots', () => {
     // Once the window has passed, a proof against the old root is refused.
     await chain.provider.send('evm_increaseTime', [ROOT_WINDOW + 1]);
     await chain.provider.send('evm_mine', []);
-    const stale = await refusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce: lateNonce }, lateProof.proof, lateProof.publicSignals));
+    const stale = await registryRefusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce: lateNonce }, lateProof.proof, lateProof.publicSignals));
     expect(stale.errorName).toBe('StaleConsentRoot');
 
     // The subject grants again (a new leaf): the dataset can be proven and attested against the new root.

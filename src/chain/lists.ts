@@ -5,10 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Contract, id as keccakText, type ContractTransactionReceipt, type Signer } from 'ethers';
+import { Contract, id as keccakText, type ContractTransactionReceipt, type InterfaceAbi, type Signer } from 'ethers';
 import { ChainError } from '../errors.ts';
 import { deployCompiled } from './deploy-contract.ts';
 import { decodeRegistryError } from './registry-errors.ts';
+import { sendEstimated } from './send-transaction.ts';
 import { compileSolidity } from './solidity-verifier.ts';
 import type { CompiledContract } from './types.ts';
 
@@ -75,18 +76,10 @@ export class ListRegistryClient {
     return new ListRegistryClient(this.address, this.abi, signer);
   }
 
-  private async send(action: string, method: string, args: unknown[]): Promise<ContractTransactionReceipt> {
-    try {
-      const fn = this.contract.getFunction(method);
-      const gasLimit = await fn.estimateGas(...args);
-      const tx = await fn.send(...args, { gasLimit: gasLimit + gasLimit / 10n });
-      const receipt = (await tx.wait()) as ContractTransactionReceipt | null;
-      if (!receipt) throw new Error('the transaction has no receipt');
-      return receipt;
-    } catch (error) {
-      throw decodeRegistryError(this.abi, action, error);
-    }
+  private send(action: string, method: string, args: unknown[]): Promise<ContractTransactionReceipt> {
+    return sendEstimated(this.contract, this.abi as InterfaceAbi, action, method, args);
   }
+
 
   /** Create a list (the owner only) and name its curator; a replaced root stays valid `windowSeconds`. */
   async createList(name: string, curator: string, windowSeconds: number): Promise<{ id: string; gasUsed: bigint }> {

@@ -5,13 +5,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { AbiCoder, Contract, ZeroAddress, decodeBytes32String, encodeBytes32String, keccak256, toUtf8Bytes, type ContractTransactionReceipt, type EventLog, type Signer } from 'ethers';
+import { AbiCoder, Contract, ZeroAddress, decodeBytes32String, encodeBytes32String, keccak256, toUtf8Bytes, type ContractTransactionReceipt, type EventLog, type InterfaceAbi, type Signer } from 'ethers';
 import { ChainError } from '../errors.ts';
 import { CONTEXT_SIGNAL } from '../circuit/context.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
 import { verificationKeyId, type Groth16VerificationKey } from './groth16-template.ts';
 import { decodeRegistryError } from './registry-errors.ts';
+import { sendEstimated } from './send-transaction.ts';
 import { deployAggregateJudge, needsAggregateJudge } from './aggregate-judge.ts';
 import type { Policy } from '../data/policy.ts';
 import { describeStatement, statementPins, statementSignalNames, type Statement, type StatementKind } from '../statement/statement.ts';
@@ -372,19 +373,10 @@ export class RegistryClient {
     return attestationContext(network.chainId, this.address, attester ?? (await this.signer.getAddress()), nonce);
   }
 
-  private async send(action: string, method: string, args: unknown[]): Promise<ContractTransactionReceipt> {
-    try {
-      const fn = this.contract.getFunction(method);
-      // Estimate first: a refusal surfaces here with its custom error, before anything is sent.
-      const gasLimit = await fn.estimateGas(...args);
-      const tx = await fn.send(...args, { gasLimit: gasLimit + gasLimit / 10n });
-      const receipt = (await tx.wait()) as ContractTransactionReceipt | null;
-      if (!receipt) throw new Error('the transaction has no receipt');
-      return receipt;
-    } catch (error) {
-      throw decodeRegistryError(this.abi, action, error);
-    }
+  private send(action: string, method: string, args: unknown[]): Promise<ContractTransactionReceipt> {
+    return sendEstimated(this.contract, this.abi as InterfaceAbi, action, method, args);
   }
+
 
   private event(receipt: ContractTransactionReceipt, name: string): EventLog {
     const log = receipt.logs.find((l): l is EventLog => 'fragment' in l && l.fragment.name === name);
