@@ -44,36 +44,14 @@ import {
 import { releaseCurves } from '../src/util/curves.ts';
 import { EXPLICIT_KEY_DETAIL, trustedKeySource } from '../src/verifier/key-source.ts';
 import type { Groth16Proof } from '../src/verifier/types.ts';
-import { getDemoFixture } from './helpers/fixture.ts';
-import { publishedInference, tinyModel, tinyTestSet, TINY_TEST_SCHEMA } from './helpers/chain-attestation.ts';
+import { getDemoFixture, ADULTS_POLICY_SPEC, SENIORS_POLICY_SPEC, SERVICE_SCHEMA_SPEC } from './helpers/fixture.ts';
+import { publishedInference, tinyModel, tinyTestSet, TINY_TEST_SCHEMA, TINY_MODEL_SPEC, TINY_SCHEMA_SPEC } from './helpers/chain-attestation.ts';
 import { runCli, type CliRun } from './helpers/run-cli.ts';
 
 /** service.test's dataset: its schema and policies (the data breaks "seniors only"). */
-const SCHEMA_SPEC = {
-  name: 'service-test',
-  subjectId: 'id',
-  columns: [
-    { name: 'id', type: 'string', maxBytes: 16 },
-    { name: 'age', type: 'integer', min: 0, max: 120 },
-  ],
-};
-const POLICY_SPEC = { name: 'adults only', rules: [{ field: 'age', op: 'GTE', value: 18 }] };
-const SENIORS_SPEC = { name: 'seniors only', rules: [{ field: 'age', op: 'GTE', value: 60 }] };
-/** The tiny model of test/helpers/chain-attestation.ts as a native model file (4 fractional bits there). */
-const TINY_MODEL_SPEC = {
-  format: 'zkai-model-v1',
-  name: 'registry-tiny',
-  input: { size: 2, min: -2, max: 2 },
-  layers: [{ type: 'dense', weights: [[1, -0.5], [-0.25, 0.75]], bias: [0.125, 0] }, { type: 'argmax' }],
-};
-const TINY_SCHEMA_SPEC = {
-  name: 'tiny-accuracy-test',
-  columns: [
-    { name: 'x0', type: 'integer', min: -2, max: 2 },
-    { name: 'x1', type: 'integer', min: -2, max: 2 },
-    { name: 'label', type: 'integer', min: 0, max: 1 },
-  ],
-};
+const SCHEMA_SPEC = SERVICE_SCHEMA_SPEC;
+const POLICY_SPEC = ADULTS_POLICY_SPEC;
+const SENIORS_SPEC = SENIORS_POLICY_SPEC;
 
 /** A circuit with `n` public inputs it does not constrain (one constraint on a private signal, so it can be set up). */
 const constraintFree = (n: number) => `pragma circom 2.1.0;\ntemplate Free(n) {\n    signal input pub[n];\n    signal input x;\n    signal y;\n    y <== x * x;\n}\ncomponent main {public [pub]} = Free(${n});\n`;

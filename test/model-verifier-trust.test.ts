@@ -11,28 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shellWord, type CommandHint } from '../src/cli/data-commands.ts';
 import { parseSchema } from '../src/data/schema.ts';
-import { TINY_TEST_ROWS, TINY_TEST_SCHEMA } from './helpers/chain-attestation.ts';
+import { TINY_TEST_ROWS, TINY_TEST_SCHEMA, TINY_MODEL_SPEC, TINY_SCHEMA_SPEC } from './helpers/chain-attestation.ts';
 import { fillArgv, fillHint, killRunningHints, parsePrintedHint, runHint, type PrintedHint } from './helpers/hints.ts';
 import { runCli, type CliRun } from './helpers/run-cli.ts';
 
 const ONNX = fileURLToPath(new URL('./fixtures/models/mlp.onnx', import.meta.url));
-
-/** The shared tiny model of test/helpers/chain-attestation.ts, as a native model file (same name: same circuits). */
-const TINY_MODEL_SPEC = {
-  format: 'zkai-model-v1',
-  name: 'registry-tiny',
-  input: { size: 2, min: -2, max: 2 },
-  layers: [{ type: 'dense', weights: [[1, -0.5], [-0.25, 0.75]], bias: [0.125, 0] }, { type: 'argmax' }],
-};
-/** The shared tiny test set's schema, as a file. */
-const TINY_SCHEMA_SPEC = {
-  name: 'tiny-accuracy-test',
-  columns: [
-    { name: 'x0', type: 'integer', min: -2, max: 2 },
-    { name: 'x1', type: 'integer', min: -2, max: 2 },
-    { name: 'label', type: 'integer', min: 0, max: 1 },
-  ],
-};
 
 /** A word of the printed command (quoted as the CLI quotes it), so a test can swap it. */
 const word = (value: string) => shellWord(value);

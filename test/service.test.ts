@@ -35,7 +35,7 @@ import { quantizeModel } from '../src/model/quantize.ts';
 import { devPtauFileName, listDevPtaus } from '../src/setup/dev-ptau.ts';
 import { setupCircuit } from '../src/setup/phase2.ts';
 import { compileCircuit } from '../src/circuit/compile.ts';
-import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
+import { getDemoFixture, type DemoFixture, ADULTS_POLICY_SPEC, SENIORS_POLICY_SPEC, SERVICE_SCHEMA_SPEC } from './helpers/fixture.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -54,17 +54,10 @@ let chunkedFile: ChunkedDatasetProof;
 let inclusionFile: InclusionProof;
 let accuracyFile: AccuracyProof;
 
-const SCHEMA_SPEC = {
-  name: 'service-test',
-  subjectId: 'id',
-  columns: [
-    { name: 'id', type: 'string', maxBytes: 16 },
-    { name: 'age', type: 'integer', min: 0, max: 120 },
-  ],
-};
-const POLICY_SPEC = { name: 'adults only', rules: [{ field: 'age', op: 'GTE', value: 18 }] };
+const SCHEMA_SPEC = SERVICE_SCHEMA_SPEC;
+const POLICY_SPEC = ADULTS_POLICY_SPEC;
 /** A policy the test data breaks (ages 34 and 51): forged proofs claim it. */
-const SENIORS_SPEC = { name: 'seniors only', rules: [{ field: 'age', op: 'GTE', value: 60 }] };
+const SENIORS_SPEC = SENIORS_POLICY_SPEC;
 const schema = parseSchema(SCHEMA_SPEC);
 const policy = parsePolicy(POLICY_SPEC, schema);
 const seniors = parsePolicy(SENIORS_SPEC, schema);

@@ -18,14 +18,17 @@ import { parseNativeModel } from '../../src/model/native.ts';
 import { quantizeInput, quantizeModel, type QuantizedModel } from '../../src/model/quantize.ts';
 import type { ProverPool } from '../../src/prover/pool.ts';
 
+/** The tiny model as a native model file's content (tests that run the CLI write it out; same name: same circuits). */
+export const TINY_MODEL_SPEC = {
+  format: 'zkai-model-v1',
+  name: 'registry-tiny',
+  input: { size: 2, min: -2, max: 2 },
+  layers: [{ type: 'dense', weights: [[1, -0.5], [-0.25, 0.75]], bias: [0.125, 0] }, { type: 'argmax' }],
+};
+
 /** A two-input, two-class model: its inference circuit is one of the cheapest statement circuits (it has a context). */
 export function tinyModel(): { quantized: QuantizedModel; input: (values: number[]) => bigint[] } {
-  const model = parseNativeModel({
-    format: 'zkai-model-v1',
-    name: 'registry-tiny',
-    input: { size: 2, min: -2, max: 2 },
-    layers: [{ type: 'dense', weights: [[1, -0.5], [-0.25, 0.75]], bias: [0.125, 0] }, { type: 'argmax' }],
-  });
+  const model = parseNativeModel(TINY_MODEL_SPEC);
   const quantized = quantizeModel(model, 4);
   return { quantized, input: (values) => quantizeInput(quantized, values, model) };
 }
@@ -40,14 +43,15 @@ export const TINY_TEST_ROWS = [
 ];
 
 /** The test set's schema (one schema for every test, so they share one compiled accuracy circuit). */
-export const TINY_TEST_SCHEMA = parseSchema({
+export const TINY_SCHEMA_SPEC = {
   name: 'tiny-accuracy-test',
   columns: [
     { name: 'x0', type: 'integer', min: -2, max: 2 },
     { name: 'x1', type: 'integer', min: -2, max: 2 },
     { name: 'label', type: 'integer', min: 0, max: 1 },
   ],
-});
+};
+export const TINY_TEST_SCHEMA = parseSchema(TINY_SCHEMA_SPEC);
 
 /** A committed copy of the tiny test set (fresh salts on every call, so every call has another root). */
 export function tinyTestSet(): DatasetBundle {

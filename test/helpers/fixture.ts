@@ -31,3 +31,17 @@ export function getDemoFixture(): Promise<DemoFixture> {
   })();
   return fixture;
 }
+
+/** A two-column dataset schema (string id, age) that service, key-trust and attack tests share, so they share circuits. */
+export const SERVICE_SCHEMA_SPEC = {
+  name: 'service-test',
+  subjectId: 'id',
+  columns: [
+    { name: 'id', type: 'string', maxBytes: 16 },
+    { name: 'age', type: 'integer', min: 0, max: 120 },
+  ],
+};
+/** A policy the shared test data (ages 34 and 51) satisfies. */
+export const ADULTS_POLICY_SPEC = { name: 'adults only', rules: [{ field: 'age', op: 'GTE', value: 18 }] };
+/** A policy the shared test data breaks: forged proofs claim it. */
+export const SENIORS_POLICY_SPEC = { name: 'seniors only', rules: [{ field: 'age', op: 'GTE', value: 60 }] };
