@@ -74,6 +74,24 @@ describe('zkai chain', () => {
     const both = await runCli(['chain', 'context', '--rpc', 'http://127.0.0.1:1', ...on]);
     expect(both.code).toBe(1);
     expect(both.stderr).toContain('--chain-dir is the embedded chain');
+    // Registration, curated lists and re-checks refuse bad options before reading any file or starting a chain.
+    const refusals: Array<[string[], string]> = [
+      [['chain', 'register', 'p.json', '--consent-registry', 'consent'], '--consent-registry NAME and --purpose PURPOSE go together'],
+      [['chain', 'register', 'p.json', '--zkey', 'final.zkey'], '--zkey final.zkey needs --ptau'],
+      [['chain', 'register', 'p.json', '--zkey', 'final.zkey', '--ptau', 'p.ptau', '--development'], '--development registers your own automatic setup: it does not go with --zkey'],
+      [['chain', 'register', 'p.json', '--contribution', 'ab'], '--transcript and --contribution go with --zkey'],
+      [['chain', 'register', 'p.json', '--development', '--list', 'opt-out=x'], '--list takes REGISTRY=LIST'],
+      [['chain', 'list', 'create', 'optout', '--curator', 'nobody', '--window', '60'], '--curator must be an address'],
+      [['chain', 'list', 'create', 'optout', '--curator', `0x${'1'.repeat(40)}`, '--window', '-1'], '--window must be an integer'],
+      [['chain', 'list', 'publish', 'optout'], 'give --registry FILE'],
+      [['chain', 'check-circuit', '0x12'], 'the circuit id must be 0x and 64 hex digits'],
+    ];
+    for (const [args, message] of refusals) {
+      const refused = await runCli([...args, ...on]);
+      expect(refused.code, args.join(' ')).toBe(1);
+      expect(refused.stderr, args.join(' ')).toContain(message);
+      noStackTrace(refused.stderr);
+    }
     expect(existsSync(chainDir)).toBe(false);
   });
 

@@ -122,9 +122,9 @@ function keyOf(flags: ChainRegisterFlags): RegistrationKey {
 /** `zkai chain register <proof.json>`: register the proof's circuit, regenerated from the registrant's own source. */
 export async function chainRegisterCommand(proofPath: string, flags: ChainRegisterFlags): Promise<void> {
   if (Boolean(flags.consentRegistry) !== Boolean(flags.purpose)) throw new ZkaiError('BAD_OPTION', '--consent-registry NAME and --purpose PURPOSE go together: the policy registry whose root is the purpose\'s on-chain consent root');
-  const file = parseProofFile(await readJsonFile(proofPath, 'proof'), proofPath);
   const key = keyOf(flags);
   const lists = listBindings(flags.list);
+  const file = parseProofFile(await readJsonFile(proofPath, 'proof'), proofPath);
   const source = await sourceOf(file, proofPath, flags);
   const progress = (text: string) => progressLine(flags, text);
   const result = await withSession(flags, async (session) => {
