@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 export const UNIT_TEST_FILES = [
   'test/statement.test.ts',
+  'test/import-cycles.test.ts',
   'test/data-ingest.test.ts',
   'test/data-bundle.test.ts',
   'test/model-onnx.test.ts',
