@@ -156,7 +156,7 @@ describe('zkai chain', () => {
     noStackTrace(withoutFlag.stderr);
     const otherPolicy = await runCli(['chain', 'register', proofPath, '--schema', SCHEMA, '--policy', example('policy-registries.json'), '--development', ...on]);
     expect(otherPolicy.code).toBe(1);
-    expect(otherPolicy.stderr).toMatch(/policy-registries\.json: its hash is \d+, but .*proof\.json was proven for policy \d+/);
+    expect(otherPolicy.stderr).toMatch(/the policy you give has hash \d+, but .*proof\.json was proven for policy \d+: this is not the circuit of that proof/);
     const registered = json<{ registered: boolean; kind: string; keyTrust: string; circuit: string; source: { schemaHash: string; policyHash: string; depth: number } }>(
       await runCli(['--json', 'chain', 'register', proofPath, '--schema', SCHEMA, '--policy', POLICY, '--development', ...on], { timeoutMs: 300_000 }),
     );

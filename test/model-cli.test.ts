@@ -190,7 +190,7 @@ describe('zkai model accuracy', () => {
     expect(JSON.parse(registered.stdout)).toMatchObject({ registered: true, kind: 'accuracy', keyTrust: 'development', source: { samplesPerChunk: 4, fracBits: 6 } });
     const otherTask = await runCli(['chain', 'register', bound, '--model', model, ...range, '--schema', schema, '--label', 'label', '--all-features', '--scale', '0.125', '--development', ...on]);
     expect(otherTask.code).toBe(1);
-    expect(otherTask.stderr).toMatch(/the task you state .* has hash \d+, but .* was proven for task \d+/);
+    expect(otherTask.stderr).toMatch(/the task you give has hash \d+, but .* was proven for task \d+/);
     const attested = await runCli(['--json', 'chain', 'attest', bound, '--nonce', context.nonce, '--test-set-label', 'digits-test-8', ...on], { timeoutMs: 300_000 });
     expect(attested.code, attested.stderr).toBe(0);
     const result = JSON.parse(attested.stdout) as { uid: string; circuit: { kind: string }; subject: { version: string }; testSet: { version: string; label: string; action: string }; accuracy: { testSet: string; correct: number; total: number }; chunkGas: string[] };

@@ -12,6 +12,7 @@ import { loadSchema } from '../data/schema.ts';
 import { accuracyTask } from '../model/accuracy.ts';
 import { quantizeModel } from '../model/quantize.ts';
 import { parseProofFile, type ProofFile } from '../statement/index.ts';
+import type { InputVisibility, WeightVisibility } from '../model/circuit-gen.ts';
 import { chainFlagsText, deploymentOf, positiveInteger, progressLine, purposeOf, short, withSession, type ChainFlags } from './chain-commands.ts';
 import { readJsonFile } from './io.ts';
 import { loadAnyModel, verifierFracBits, verifierTask } from './model-options.ts';
@@ -60,51 +61,101 @@ function need(value: string | undefined, flag: string, why: string): string {
   return value;
 }
 
+/** A circuit's shape: what the proof file or the registered descriptor says, and nothing it means. */
+type SourceShape =
+  | { kind: 'dataset-policy'; depth: number }
+  | { kind: 'dataset-chunk'; chunkDepth: number; subtrees: number }
+  | { kind: 'inclusion'; depth: number }
+  | { kind: 'inference'; visibility: InputVisibility; weights: WeightVisibility }
+  | { kind: 'accuracy'; samplesPerChunk: number; weights: WeightVisibility };
+
+/** The source of a circuit of this shape, from the files the flags name (the registrant's or checker's own). */
+async function sourceFromShape(shape: SourceShape, flags: ChainRegisterFlags): Promise<CircuitSource> {
+  const schemaOf = () => loadSchema(need(flags.schema, '--schema FILE', `the schema the ${shape.kind} circuit is generated from`));
+  const modelOf = async () => {
+    const modelPath = need(flags.model, '--model FILE', `the model the ${shape.kind} circuit is generated from (fixed weights are in the circuit; a private-weights circuit needs its architecture)`);
+    const fracBits = verifierFracBits(flags.fracBits, `the model ${modelPath}`);
+    return { fracBits, model: quantizeModel((await loadAnyModel(modelPath, flags)).model, fracBits) };
+  };
+  switch (shape.kind) {
+    case 'dataset-policy':
+    case 'dataset-chunk': {
+      const schema = await schemaOf();
+      const policy = await loadPolicy(need(flags.policy, '--policy FILE', 'the policy the dataset circuit is generated from'), schema);
+      return shape.kind === 'dataset-policy' ? { ...shape, schema, policy } : { ...shape, schema, policy };
+    }
+    case 'inclusion':
+      return { ...shape, schema: await schemaOf() };
+    case 'inference':
+      return { ...shape, model: (await modelOf()).model };
+    case 'accuracy': {
+      const given = verifierTask(flags);
+      const schema = await schemaOf();
+      const { model, fracBits } = await modelOf();
+      return { ...shape, model, schema, task: accuracyTask(schema, fracBits, given) };
+    }
+    default:
+      return shape satisfies never;
+  }
+}
+
+/** The hash a source pins and the proof's own, by name, to name a proof of another circuit. */
+function sourceHashes(source: CircuitSource): Record<string, string> {
+  switch (source.kind) {
+    case 'dataset-policy':
+    case 'dataset-chunk':
+      return { schema: source.schema.hash, policy: source.policy.hash };
+    case 'inclusion':
+      return { schema: source.schema.hash };
+    case 'inference':
+      return {};
+    case 'accuracy':
+      return { schema: source.schema.hash, task: source.task.taskHash };
+    default:
+      return source satisfies never;
+  }
+}
+
 /** The source to regenerate the proof's circuit from: its shape from the file, everything it means from the flags. */
 async function sourceOf(file: ProofFile, path: string, flags: ChainRegisterFlags): Promise<CircuitSource> {
+  let shape: SourceShape;
+  let proven: Record<string, string>;
   switch (file.format) {
     case 'zkai-dataset-proof-v1':
-    case 'zkai-chunked-dataset-proof-v1': {
-      const schemaPath = need(flags.schema, '--schema FILE', 'the schema the dataset circuit is generated from');
-      const policyPath = need(flags.policy, '--policy FILE', 'the policy the dataset circuit is generated from');
-      const schema = await loadSchema(schemaPath);
-      const policy = await loadPolicy(policyPath, schema);
-      if (policy.hash !== file.policy.hash) throw new InputFileError(policyPath, `its hash is ${policy.hash}, but ${path} was proven for policy ${file.policy.hash}: this is not the circuit of that proof`);
-      if (schema.hash !== file.commitment.schemaHash) throw new InputFileError(schemaPath, `its hash is ${schema.hash}, but ${path} was proven for schema ${file.commitment.schemaHash}`);
-      return file.format === 'zkai-dataset-proof-v1'
-        ? { kind: 'dataset-policy', schema, policy, depth: file.commitment.depth }
-        : { kind: 'dataset-chunk', schema, policy, chunkDepth: file.chunkDepth, subtrees: file.subtreesPerChunk };
-    }
+      shape = { kind: 'dataset-policy', depth: file.commitment.depth };
+      proven = { schema: file.commitment.schemaHash, policy: file.policy.hash };
+      break;
+    case 'zkai-chunked-dataset-proof-v1':
+      shape = { kind: 'dataset-chunk', chunkDepth: file.chunkDepth, subtrees: file.subtreesPerChunk };
+      proven = { schema: file.commitment.schemaHash, policy: file.policy.hash };
+      break;
     case 'zkai-inclusion-proof-v1': {
-      const schemaPath = need(flags.schema, '--schema FILE', 'the schema the inclusion circuit is generated from');
-      const schema = await loadSchema(schemaPath);
-      if (schema.hash !== file.schemaHash) throw new InputFileError(schemaPath, `its hash is ${schema.hash}, but ${path} was proven for schema ${file.schemaHash}`);
       const depth = file.depth ?? (flags.depth === undefined ? undefined : positiveInteger(flags.depth, '--depth', 1, 30));
       if (depth === undefined) throw new ZkaiError('BAD_OPTION', `${path} does not say its dataset's tree depth: give --depth N`);
-      return { kind: 'inclusion', schema, depth };
+      shape = { kind: 'inclusion', depth };
+      proven = { schema: file.schemaHash };
+      break;
     }
-    case 'zkai-inference-proof-v1': {
-      const modelPath = need(flags.model, '--model FILE', 'the model the inference circuit is generated from (fixed weights are in the circuit; a private-weights circuit needs its architecture)');
-      const fracBits = verifierFracBits(flags.fracBits, `the model ${modelPath}`);
-      const loaded = await loadAnyModel(modelPath, flags);
-      return { kind: 'inference', model: quantizeModel(loaded.model, fracBits), visibility: file.visibility, weights: file.weights };
-    }
-    case 'zkai-accuracy-proof-v1': {
-      const modelPath = need(flags.model, '--model FILE', 'the model the accuracy circuit is generated from');
-      const schemaPath = need(flags.schema, '--schema FILE', 'the test set\'s schema');
-      const given = verifierTask(flags);
-      const fracBits = verifierFracBits(flags.fracBits, `the model ${modelPath}`);
-      const schema = await loadSchema(schemaPath);
-      const loaded = await loadAnyModel(modelPath, flags);
-      const task = accuracyTask(schema, fracBits, given);
-      if (task.taskHash !== file.task.taskHash) throw new ZkaiError('BAD_OPTION', `the task you state (label ${given.label}, scale ${given.scale}, ${fracBits} fractional bits) has hash ${task.taskHash}, but ${path} was proven for task ${file.task.taskHash}`);
-      return { kind: 'accuracy', model: quantizeModel(loaded.model, fracBits), schema, task, samplesPerChunk: file.samplesPerChunk, weights: file.weights };
-    }
+    case 'zkai-inference-proof-v1':
+      shape = { kind: 'inference', visibility: file.visibility, weights: file.weights };
+      proven = {};
+      break;
+    case 'zkai-accuracy-proof-v1':
+      shape = { kind: 'accuracy', samplesPerChunk: file.samplesPerChunk, weights: file.weights };
+      proven = { schema: file.testSet.schemaHash, task: file.task.taskHash };
+      break;
     case 'plain':
       throw new InputFileError(path, 'a bare snarkjs proof says nothing about what its circuit proves: the registry registers zkai\'s dataset, inclusion, inference and accuracy circuits, regenerated from their source');
     default:
       return file satisfies never;
   }
+  const source = await sourceFromShape(shape, flags);
+  for (const [what, hash] of Object.entries(sourceHashes(source))) {
+    if (proven[what] !== undefined && proven[what] !== hash) {
+      throw new ZkaiError('BAD_OPTION', `the ${what} you give has hash ${hash}, but ${path} was proven for ${what} ${proven[what]}: this is not the circuit of that proof`);
+    }
+  }
+  return source;
 }
 
 /** The key to register: a ceremony's (checked), or with --development the registrant's own setup. */
@@ -233,35 +284,24 @@ async function sourceFromDescriptor(descriptor: Record<string, unknown>, flags: 
     if (!Number.isSafeInteger(value)) throw new ChainError(`the registered source descriptor has no integer "${field}"`);
     return value as number;
   };
+  const weights = (): WeightVisibility => {
+    if (descriptor.weights !== 'fixed' && descriptor.weights !== 'hashed') throw new ChainError('the registered source descriptor has no valid weights');
+    return descriptor.weights;
+  };
   const kind = descriptor.kind;
   switch (kind) {
     case 'dataset-policy':
-    case 'dataset-chunk': {
-      const schema = await loadSchema(need(flags.schema, '--schema FILE', 'the schema you trust the circuit was generated from'));
-      const policy = await loadPolicy(need(flags.policy, '--policy FILE', 'the policy you trust the circuit was generated from'), schema);
-      return kind === 'dataset-policy' ? { kind, schema, policy, depth: shape('depth') } : { kind, schema, policy, chunkDepth: shape('chunkDepth'), subtrees: shape('subtrees') };
-    }
     case 'inclusion':
-      return { kind, schema: await loadSchema(need(flags.schema, '--schema FILE', 'the schema you trust the circuit was generated from')), depth: shape('depth') };
+      return sourceFromShape({ kind, depth: shape('depth') }, flags);
+    case 'dataset-chunk':
+      return sourceFromShape({ kind, chunkDepth: shape('chunkDepth'), subtrees: shape('subtrees') }, flags);
     case 'inference': {
-      const modelPath = need(flags.model, '--model FILE', 'the model you trust the circuit was generated from');
-      const fracBits = verifierFracBits(flags.fracBits, `the model ${modelPath}`);
-      const loaded = await loadAnyModel(modelPath, flags);
       const visibility = descriptor.visibility;
-      const weights = descriptor.weights;
-      if ((visibility !== 'public' && visibility !== 'hashed' && visibility !== 'private') || (weights !== 'fixed' && weights !== 'hashed')) throw new ChainError('the registered source descriptor has no valid visibility and weights');
-      return { kind, model: quantizeModel(loaded.model, fracBits), visibility, weights };
+      if (visibility !== 'public' && visibility !== 'hashed' && visibility !== 'private') throw new ChainError('the registered source descriptor has no valid visibility');
+      return sourceFromShape({ kind, visibility, weights: weights() }, flags);
     }
-    case 'accuracy': {
-      const modelPath = need(flags.model, '--model FILE', 'the model you trust the circuit was generated from');
-      const schema = await loadSchema(need(flags.schema, '--schema FILE', 'the test set\'s schema'));
-      const given = verifierTask(flags);
-      const fracBits = verifierFracBits(flags.fracBits, `the model ${modelPath}`);
-      const loaded = await loadAnyModel(modelPath, flags);
-      const weights = descriptor.weights;
-      if (weights !== 'fixed' && weights !== 'hashed') throw new ChainError('the registered source descriptor has no valid weights');
-      return { kind, model: quantizeModel(loaded.model, fracBits), schema, task: accuracyTask(schema, fracBits, given), samplesPerChunk: shape('samplesPerChunk'), weights };
-    }
+    case 'accuracy':
+      return sourceFromShape({ kind, samplesPerChunk: shape('samplesPerChunk'), weights: weights() }, flags);
     default:
       throw new ChainError(`the registered source descriptor names no circuit kind zkai generates (${JSON.stringify(kind)})`);
   }
