@@ -371,6 +371,25 @@ describe('the tree stays right through interleaved grants and revocations', () =
   });
 });
 
+describe('gas headroom', () => {
+  it('sends with 10% over the estimate: a revoke whose oldRoot recurs can cost more when mined than when estimated', async () => {
+    // The contract stores block.timestamp in supersededAt[oldRoot]. When a root recurs (grant k, revoke k) the slot
+    // already holds a timestamp, and an estimate made in a pending block of that same second pays 100 gas for the write
+    // where the mined block pays 2,900: a limit of exactly the estimate ran out of gas in CI.
+    const purpose = purposeId('zkai-test:headroom');
+    await owner.createPurpose(purpose, { depth: 3, rootWindow: 0 });
+    await alice.grant(purpose, leafOf(1));
+    await alice.grant(purpose, leafOf(2));
+    await alice.revoke(purpose, 1);
+    const siblings = (await alice.readConsentTree(purpose)).pathOf(0).siblings;
+    const contract = new Contract(owner.address, (await compileConsentRegistry()).abi as object[], signers[ALICE]!);
+    const estimate = await contract.getFunction('revoke').estimateGas(purpose, 0, [...siblings]);
+    const result = await alice.revoke(purpose, 0, { siblings });
+    const sent = await chain.provider.getTransaction(result.txHash);
+    expect(sent?.gasLimit).toBe(estimate + estimate / 10n);
+  });
+});
+
 describe('root window', () => {
   it('accepts the current root and a just-replaced one, and forgets the replaced one after the window', async () => {
     const purpose = purposeId('zkai-test:window');

@@ -31,6 +31,7 @@ import { ChainError, describeError } from '../errors.ts';
 import { compileSolidity, type CompileSolidityOptions } from './solidity-verifier.ts';
 import { deployCompiled } from './deploy-contract.ts';
 import { revertData, shortEthersMessage } from './ethers-errors.ts';
+import { withGasHeadroom } from './send-transaction.ts';
 import type { CompiledContract } from './types.ts';
 
 /** Name of the contract in `contracts/ConsentRegistry.sol`. */
@@ -567,7 +568,9 @@ export class ConsentRegistryClient {
   private async send(operation: string, context: ErrorContext, method: string, args: readonly unknown[]): Promise<TransactionReceipt> {
     const contract = await this.contract();
     try {
-      const tx = (await contract.getFunction(method).send(...args)) as ContractTransactionResponse;
+      const fn = contract.getFunction(method);
+      // Estimate first (a refusal surfaces here, decoded), then send with headroom: see withGasHeadroom.
+      const tx = (await fn.send(...args, { gasLimit: withGasHeadroom(await fn.estimateGas(...args)) })) as ContractTransactionResponse;
       const receipt = await tx.wait();
       if (!receipt) throw new Error('the transaction has no receipt');
       return receipt;

@@ -7,6 +7,16 @@ import type { Contract, ContractTransactionReceipt, InterfaceAbi } from 'ethers'
 import { decodeRegistryError } from './registry-errors.ts';
 
 /**
+ * The gas limit to send with, from an estimate: 10% more. The estimate runs in a pending block whose timestamp may
+ * differ from the block that includes the transaction, and a contract's gas can depend on it (the consent registry
+ * stores `block.timestamp` in a slot that may already hold the same value: 100 gas instead of 2,900), so a limit of
+ * exactly the estimate can run out of gas.
+ */
+export function withGasHeadroom(estimate: bigint): bigint {
+  return estimate + estimate / 10n;
+}
+
+/**
  * Call `method` of `contract` with `args` as a transaction and wait for it.
  *
  * @param action what is being done, for the error message ("registering the circuit")
@@ -15,8 +25,7 @@ import { decodeRegistryError } from './registry-errors.ts';
 export async function sendEstimated(contract: Contract, abi: InterfaceAbi, action: string, method: string, args: readonly unknown[]): Promise<ContractTransactionReceipt> {
   try {
     const fn = contract.getFunction(method);
-    const gasLimit = await fn.estimateGas(...args);
-    const tx = await fn.send(...args, { gasLimit: gasLimit + gasLimit / 10n });
+    const tx = await fn.send(...args, { gasLimit: withGasHeadroom(await fn.estimateGas(...args)) });
     const receipt = (await tx.wait()) as ContractTransactionReceipt | null;
     if (!receipt) throw new Error('the transaction has no receipt');
     return receipt;
