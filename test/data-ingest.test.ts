@@ -185,7 +185,7 @@ describe('parseSchema', () => {
   it('rejects a bad subjectId and bad top-level shapes', () => {
     const columns = [{ name: 'id', type: 'string' }, { name: 'flag', type: 'boolean' }, { name: 'n', type: 'integer', min: 0, max: 9 }];
     expect(() => parseSchema({ name: 't', columns, subjectId: 'nope' })).toThrow(/"subjectId" names "nope", which is not a column/);
-    expect(() => parseSchema({ name: 't', columns, subjectId: 'flag' })).toThrow(/"subjectId" names "flag", a boolean column; a subject id must be a string or integer column/);
+    expect(() => parseSchema({ name: 't', columns, subjectId: 'flag' })).toThrow(/"subjectId" names "flag", a boolean column; a subject id must be a string, integer or address column/);
     expect(parseSchema({ name: 't', columns, subjectId: 'n' }).spec.subjectId).toBe('n');
     expect(() => parseSchema([])).toThrow(SchemaError);
     expect(() => parseSchema({ name: 't', columns: [] })).toThrow(/"columns" must be a non-empty array/);

@@ -12,12 +12,12 @@ import { policyRegistries, proveDataset, PolicyViolationError, trustedRegistryRo
 import { buildRegistry, type Registry } from '../data/registry.ts';
 import { loadRegistry, readIdList, saveRegistry } from '../data/registry-file.ts';
 import { consentStatusLookup, type ConsentStatus } from '../data/consent-tree.ts';
-import { encodeCell } from '../data/encode.ts';
+import { encodeCell, formatAddress } from '../data/encode.ts';
 import { proveDatasetInChunks, verifyChunkedDataset } from '../data/chunked.ts';
 import { readDataset } from '../data/ingest.ts';
 import { proveInclusion, subjectColumn, verifyInclusion, type InclusionProof } from '../data/inclusion.ts';
 import { evaluatePolicy, loadPolicy, registriesForPolicy, type Policy, type PolicyReport } from '../data/policy.ts';
-import { DEFAULT_DATE_MIN, formatScaledDecimal, loadSchema, parseDateDays, parseScaledDecimal } from '../data/schema.ts';
+import { ADDRESS_BITS, DEFAULT_DATE_MIN, formatScaledDecimal, loadSchema, parseDateDays, parseScaledDecimal } from '../data/schema.ts';
 import type { Column, EncodedRecord, Schema } from '../data/types.ts';
 import type { VerificationResult } from '../verifier/verify.ts';
 import { readJsonFile } from './io.ts';
@@ -210,7 +210,8 @@ async function ingest(path: string, schema: Schema, flags: GlobalFlags): Promise
 
 /**
  * A record's value as people read it: integer = encoded + min, decimal with its scale, category name, date YYYY-MM-DD,
- * boolean, `(hashed)` for strings (only their Poseidon hash is kept) and `null`.
+ * boolean, `(hashed)` for strings (only their Poseidon hash is kept), an address in its EIP-55 checksummed form and
+ * `null`.
  */
 export function decodeValue(column: Column, encoded: string | bigint | null): string {
   if (encoded === null) return 'null';
@@ -235,6 +236,8 @@ export function decodeValue(column: Column, encoded: string | bigint | null): st
       return spec.values[Number(value)] ?? `${value} (encoded, not a value of the category)`;
     case 'string':
       return '(hashed)';
+    case 'address':
+      return value >= 0n && value < 1n << BigInt(ADDRESS_BITS) ? formatAddress(value) : `${value} (encoded, not an address)`;
   }
 }
 

@@ -267,8 +267,8 @@ export async function generateDatasetCircuit(
   }
   emitContextInput((text) => out.line(text));
   // A column's sort key per record (UNIQUE, NOT-MEMBER-OF): a string id's key is the low 128 bits of its hash, read
-  // from a STRICT decomposition (Num2Bits_strict's alias check), so one hash has exactly one key. Integer keys are
-  // values already range-checked by the leaf. Emitted once per (record, column).
+  // from a STRICT decomposition (Num2Bits_strict's alias check), so one hash has exactly one key. Integer and address
+  // keys are values already range-checked by the leaf (an address to 160 bits). Emitted once per (record, column).
   const keyNames = new Map<string, string>();
   const keyOf = (record: number, column: Column): string => {
     if (column.spec.type !== 'string') return `values[${record}][${column.index}]`;

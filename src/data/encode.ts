@@ -1,6 +1,7 @@
+import { getAddress } from 'ethers';
 import { ZkaiError } from '../errors.ts';
 import { poseidonText } from './poseidon-bytes.ts';
-import { DEFAULT_DATE_MAX, DEFAULT_DATE_MIN, DEFAULT_STRING_MAX_BYTES, formatScaledDecimal, parseDateDays, parseScaledDecimal } from './schema.ts';
+import { ADDRESS_BITS, DEFAULT_DATE_MAX, DEFAULT_DATE_MIN, DEFAULT_STRING_MAX_BYTES, formatScaledDecimal, parseDateDays, parseScaledDecimal } from './schema.ts';
 import type { Column, EncodedRecord, Schema } from './types.ts';
 
 /** What a cell can hold before encoding: CSV gives strings, JSON any of these. */
@@ -116,6 +117,9 @@ function boundsOf(column: Column): Bounds {
     case 'string':
       bounds = { min: 0n, max: 0n };
       break;
+    case 'address':
+      bounds = { min: 0n, max: (1n << BigInt(ADDRESS_BITS)) - 1n };
+      break;
   }
   boundsCache.set(column, bounds);
   return bounds;
@@ -150,6 +154,9 @@ export function describeExpected(column: Column): string {
     }
     case 'string':
       text = `text of at most ${spec.maxBytes ?? DEFAULT_STRING_MAX_BYTES} UTF-8 bytes`;
+      break;
+    case 'address':
+      text = 'an account address 0x + 40 hex digits';
       break;
   }
   return column.nullable ? `${text}, or empty` : text;
@@ -260,6 +267,48 @@ function encodeCategory(values: readonly string[], raw: unknown): bigint {
   return problem(`${show(raw)} is not an allowed value`);
 }
 
+const ADDRESS_HEX_DIGITS = 40;
+const HEX_DIGIT = /^[0-9a-fA-F]$/;
+const LOWER_HEX = /^[0-9a-f]*$/;
+const UPPER_HEX = /^[0-9A-F]*$/;
+/** An address as shown in messages: whole up to 64 characters (the usual cut at 40 would hide its last digits). */
+function showAddress(text: string): string {
+  return text.length <= 64 ? JSON.stringify(text) : show(text);
+}
+
+/**
+ * Parse an Ethereum account address written as text: `0x` and exactly 40 hex digits, no surrounding space. All
+ * lowercase or all uppercase digits are taken as they are; mixed case must be the EIP-55 checksum (ethers'
+ * `getAddress`), so a mistyped digit in a checksummed address is caught. Returns the account as an unsigned 160-bit
+ * integer, or what is wrong with the text (naming it). Shared by the encoder and policy constants.
+ */
+export function parseAddress(text: string): bigint | { problem: string } {
+  const shown = showAddress(text);
+  if (SURROUNDING_SPACE.test(text)) return { problem: `${shown} has surrounding spaces` };
+  if (!text.startsWith('0x')) return { problem: `${shown} does not start with 0x` };
+  const digits = text.slice(2);
+  const bad = [...digits].find((char) => !HEX_DIGIT.test(char));
+  if (bad !== undefined) return { problem: `${shown} has ${JSON.stringify(bad)}, which is not a hex digit` };
+  if (digits.length !== ADDRESS_HEX_DIGITS) return { problem: `${shown} has ${digits.length} hex digits after 0x, not ${ADDRESS_HEX_DIGITS}` };
+  if (!LOWER_HEX.test(digits) && !UPPER_HEX.test(digits)) {
+    const checksummed = getAddress(text.toLowerCase());
+    if (checksummed !== text) return { problem: `${shown} has mixed-case digits with a bad EIP-55 checksum: expected ${checksummed} (a digit may be mistyped)` };
+  }
+  return BigInt(text);
+}
+
+/** The EIP-55 checksummed text of an encoded address (a 160-bit integer). */
+export function formatAddress(value: bigint): string {
+  if (value < 0n || value >= 1n << BigInt(ADDRESS_BITS)) throw new ZkaiError('BAD_DATA', `${value} is not an encoded address (not in [0, 2^${ADDRESS_BITS}))`);
+  return getAddress(`0x${value.toString(16).padStart(ADDRESS_HEX_DIGITS, '0')}`);
+}
+
+function encodeAddress(raw: unknown): bigint {
+  if (typeof raw !== 'string') return problem(`${kindOf(raw)} is not an account address (write it as text: 0x + 40 hex digits)`);
+  const parsed = parseAddress(raw);
+  return typeof parsed === 'bigint' ? parsed : problem(parsed.problem);
+}
+
 function encodeString(raw: unknown, maxBytes: number): bigint {
   if (typeof raw !== 'string') return problem(`${kindOf(raw)} is not text (write string values in quotes)`);
   if (LONE_SURROGATE.test(raw)) problem(`${show(raw)} contains an unpaired UTF-16 surrogate, which is not valid Unicode text`);
@@ -279,7 +328,9 @@ function encodeString(raw: unknown, maxBytes: number): bigint {
  * - date: text `YYYY-MM-DD` naming a real (proleptic Gregorian) day; encoded `days since 1970-01-01 - minDays`;
  * - boolean: JSON `true`/`false` or exactly the text `true`, `false`, `1`, `0` (not `TRUE`, `yes`, or numbers); 1 or 0;
  * - category: exact (case- and space-sensitive) match of one of `values`; encoded as its index;
- * - string: any text of at most `maxBytes` UTF-8 bytes (default 256); encoded {@link poseidonText} of it.
+ * - string: any text of at most `maxBytes` UTF-8 bytes (default 256); encoded {@link poseidonText} of it;
+ * - address: text `0x` + 40 hex digits, all lowercase, all uppercase or mixed case with a valid EIP-55 checksum (see
+ *   {@link parseAddress}); encoded as the account, an unsigned 160-bit integer.
  * Text is never trimmed: a value with leading or trailing whitespace is an error for every type but string (where
  * whitespace is data). Values of the wrong JSON type (a number for a string column, ...) are errors, never converted.
  *
@@ -313,6 +364,9 @@ export function encodeCell(column: Column, raw: CellValue, row: number, where?: 
         break;
       case 'string':
         value = encodeString(raw, spec.maxBytes ?? DEFAULT_STRING_MAX_BYTES);
+        break;
+      case 'address':
+        value = encodeAddress(raw);
         break;
     }
     return { value, isNull: false };

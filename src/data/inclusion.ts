@@ -44,7 +44,7 @@ export function subjectColumn(schema: Schema): Column {
   const name = schema.spec.subjectId;
   if (name === undefined) {
     throw new ZkaiError('NO_SUBJECT_ID', `schema "${schema.spec.name}" names no subject id column, so no record can be proven to be a subject's`, {
-      hint: 'add "subjectId": "<column>" to the schema (a string or integer column that is not nullable) and commit the dataset again',
+      hint: 'add "subjectId": "<column>" to the schema (a string, integer or address column that is not nullable) and commit the dataset again',
     });
   }
   const column = schema.columns.find((c) => c.name === name);

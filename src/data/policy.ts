@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { InputFileError, ZkaiError } from '../errors.ts';
+import { parseAddress } from './encode.ts';
 import { poseidonText } from './poseidon-bytes.ts';
 import { parseDateDays } from './schema.ts';
 import { STRING_KEY_BITS, uniqueKey } from './unique.ts';
@@ -203,6 +204,14 @@ function encodeConstant(column: Column, value: PolicyScalar, what: string): bigi
     }
     case 'string':
       return poseidonText(String(value));
+    case 'address': {
+      // Validated like a cell (0x + 40 hex digits, EIP-55 when mixed case), so a checksummed and a lowercase constant
+      // encode alike and a mistyped one is refused rather than matching nobody.
+      if (typeof value !== 'string') throw new PolicyError(`${what}: ${JSON.stringify(value)} is not an account address (write it as a string: 0x + 40 hex digits)`);
+      const parsed = parseAddress(value);
+      if (typeof parsed !== 'bigint') throw new PolicyError(`${what}: not an account address of address column ${column.name}: ${parsed.problem}`);
+      return parsed;
+    }
   }
 }
 

@@ -20,8 +20,16 @@ export class SchemaError extends ZkaiError {
   }
 }
 
-/** Non-string columns must encode into at most this many bits, so circuits can compare them with 64-bit comparators. */
+/**
+ * Ordered, category and boolean columns must encode into at most this many bits, so circuits can compare them with
+ * 64-bit comparators. Address columns ({@link ADDRESS_BITS}) are exempt: they are unordered.
+ */
 export const MAX_COLUMN_BITS = 64;
+/**
+ * Bits of an address column: an Ethereum account is an unsigned 160-bit integer. Its values are packed in the leaf
+ * like any other (a packed element holds up to PACK_BITS = 250 bits, see leaf.ts) and range-checked to 160 bits there.
+ */
+export const ADDRESS_BITS = 160;
 /** Bits reserved for a string column: its encoding is a Poseidon hash (a full field element), compared only for equality. */
 export const STRING_BITS = 253;
 /** Default maximum UTF-8 length of a string cell. */
@@ -44,6 +52,7 @@ const TYPE_KEYS: Record<ColumnSpec['type'], readonly string[]> = {
   boolean: [],
   category: ['values'],
   string: ['maxBytes'],
+  address: [],
 };
 const COMMON_KEYS = ['name', 'type', 'nullable'];
 const TOP_KEYS = ['name', 'columns', 'subjectId'];
@@ -221,6 +230,8 @@ function parseColumn(raw: unknown, position: number, source: string | undefined)
       }
       return { spec: { name, type: 'string', nullable, maxBytes: maxBytes as number }, maxEncoded: undefined };
     }
+    case 'address':
+      return { spec: { name, type: 'address', nullable }, maxEncoded: (1n << BigInt(ADDRESS_BITS)) - 1n };
   }
 }
 
@@ -229,8 +240,9 @@ function parseColumn(raw: unknown, position: number, source: string | undefined)
  *
  * Per column: `bits` is the bit length of `maxEncoded` (at least 1; {@link STRING_BITS} for strings), `maxEncoded` is
  * the largest encoded value (integer: max-min; decimal: (max-min)*10^scale; date: maxDays-minDays with defaults
- * 1970-01-01..2199-12-31; boolean: 1; category: values.length-1; string: undefined) and `ordered` is true for integer,
- * decimal and date columns. Non-string columns needing more than {@link MAX_COLUMN_BITS} bits are rejected.
+ * 1970-01-01..2199-12-31; boolean: 1; category: values.length-1; string: undefined; address: 2^160-1) and `ordered` is
+ * true for integer, decimal and date columns. Columns other than string and address needing more than
+ * {@link MAX_COLUMN_BITS} bits are rejected (an address takes {@link ADDRESS_BITS}, but is never ordered).
  *
  * Unknown keys (at the top level or in a column) are errors, so a misspelt option is never silently ignored.
  *
@@ -241,7 +253,7 @@ function parseColumn(raw: unknown, position: number, source: string | undefined)
  *   integer `min`, `max` as decimal integer strings (`"0"`, `"-5"`, no leading zeros); decimal `scale`, `min`, `max`
  *   with `min`/`max` as strings with exactly `scale` decimal places (`"10.0"`); date `min`, `max` (defaults filled in);
  *   boolean nothing more; category `values` in the given order (the order defines the encoding); string `maxBytes`
- *   (default 256 filled in).
+ *   (default 256 filled in); address nothing more (`{"name":"account","type":"address","nullable":false}`).
  * So the same schema written with other key orders, `0` vs `"0"` bounds or omitted defaults has the same hash, and any
  * change of meaning (a bound, a type, the name, the column order, nullability) changes it. `parseSchema(schema.spec)`
  * returns the same hash.
@@ -270,7 +282,9 @@ export function parseSchema(spec: unknown, source?: string): Schema {
     if (names.has(columnSpec.name)) throw new SchemaError('the name is used by more than one column', { column: columnSpec.name, source });
     names.add(columnSpec.name);
     const bits = maxEncoded === undefined ? STRING_BITS : bitLength(maxEncoded);
-    if (maxEncoded !== undefined && bits > MAX_COLUMN_BITS) {
+    // An address (160 bits) is exempt: it is unordered, so no comparator is ever built on its value (EQ, NE, IN and
+    // NIN are (in)equalities; UNIQUE and registries compare keys with LessThan(161) at most, within circomlib's 252).
+    if (maxEncoded !== undefined && bits > MAX_COLUMN_BITS && columnSpec.type !== 'address') {
       throw new SchemaError(
         `encoded values need ${bits} bits but non-string columns may use at most ${MAX_COLUMN_BITS} (max - min${columnSpec.type === 'decimal' ? ' times 10^scale' : ''} must be below 2^64); narrow the bounds${columnSpec.type === 'decimal' ? ' or lower the scale' : ''}`,
         { column: columnSpec.name, source },
@@ -294,8 +308,8 @@ export function parseSchema(spec: unknown, source?: string): Schema {
     if (typeof subjectId !== 'string') throw new SchemaError(`"subjectId" must be a column name, got ${show(subjectId)}`, { source });
     const column = columns.find((c) => c.name === subjectId);
     if (!column) throw new SchemaError(`"subjectId" names "${subjectId}", which is not a column`, { source });
-    if (column.spec.type !== 'string' && column.spec.type !== 'integer') {
-      throw new SchemaError(`"subjectId" names "${subjectId}", a ${column.spec.type} column; a subject id must be a string or integer column`, { source });
+    if (column.spec.type !== 'string' && column.spec.type !== 'integer' && column.spec.type !== 'address') {
+      throw new SchemaError(`"subjectId" names "${subjectId}", a ${column.spec.type} column; a subject id must be a string, integer or address column`, { source });
     }
     normalized.subjectId = subjectId;
   }

@@ -9,6 +9,8 @@
  * - boolean: 0 or 1
  * - category: index of the value in `values`
  * - string: Poseidon hash of its UTF-8 bytes (equality only: no order)
+ * - address: an Ethereum account (`0x` + 40 hex digits) as an unsigned 160-bit integer (equality only: no order;
+ *   160 bits, so it is packed in the leaf like any other value but never given a comparator)
  * A null is encoded as 0 with its null flag set; the null flags of a record are committed with it.
  */
 
@@ -19,7 +21,8 @@ export type ColumnType =
   | { type: 'date'; min?: string; max?: string }
   | { type: 'boolean' }
   | { type: 'category'; values: string[] }
-  | { type: 'string'; maxBytes?: number };
+  | { type: 'string'; maxBytes?: number }
+  | { type: 'address' };
 
 /** One column of a schema file. */
 export type ColumnSpec = ColumnType & {
@@ -33,7 +36,7 @@ export interface SchemaSpec {
   /** A name for people; part of the schema hash. */
   name: string;
   columns: ColumnSpec[];
-  /** Name of the column that holds the data subject's id (a string or integer column), if any. */
+  /** Name of the column that holds the data subject's id (a string, integer or address column), if any. */
   subjectId?: string;
 }
 
@@ -47,7 +50,7 @@ export interface Column {
   bits: number;
   /** Encoded values lie in [0, maxEncoded]; undefined for strings. */
   maxEncoded: bigint | undefined;
-  /** True when order comparisons (LT, BETWEEN...) make sense: not for strings, categories, booleans. */
+  /** True when order comparisons (LT, BETWEEN...) make sense: not for strings, categories, booleans, addresses. */
   ordered: boolean;
 }
 

@@ -3,9 +3,11 @@ import type { Column, EncodedRecord, Schema } from './types.ts';
 /**
  * Uniqueness of subject ids is proven by sorting: at commit, records are ordered by a key of their subject id, and
  * the circuit checks that consecutive real records have strictly increasing keys (distinct keys mean distinct ids).
- * The key of an integer id is its encoded value; the key of a string id (a 254-bit Poseidon hash) is the hash's low
- * 128 bits, read from a strict (alias-checked) decomposition in the circuit. Two distinct ids whose hashes share their
- * low 128 bits cannot be proven unique (probability about 2^-128 per pair): the pre-flight says so.
+ * The key of an integer or address id is its encoded value (an address: 160 bits, so the circuit's LessThan(160) and
+ * the registries' LessThan(161) stay within circomlib's 252-bit limit, on values the leaf range-checks to 160 bits);
+ * the key of a string id (a 254-bit Poseidon hash) is the hash's low 128 bits, read from a strict (alias-checked)
+ * decomposition in the circuit. Two distinct ids whose hashes share their low 128 bits cannot be proven unique
+ * (probability about 2^-128 per pair): the pre-flight says so.
  */
 export const STRING_KEY_BITS = 128;
 
