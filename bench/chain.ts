@@ -16,13 +16,13 @@ import { resolveCacheDir } from '../src/cache/cache-dir.ts';
 import { compileCircuit } from '../src/circuit/compile.ts';
 import { setupCircuit } from '../src/setup/phase2.ts';
 import { connectChain } from '../src/chain/anvil.ts';
-import { ConsentRegistryClient, purposeId } from '../src/chain/consent.ts';
+import { ConsentRegistryClient, purposeId, signGrant } from '../src/chain/consent.ts';
 import { deployZkai } from '../src/chain/deployment.ts';
 import { RegistryClient, randomNonce } from '../src/chain/registry.ts';
 import { deployVerifier, toVerifierCallArgs, toZkaiVerifierArgs } from '../src/chain/solidity-verifier.ts';
 import { createBundle } from '../src/data/bundle.ts';
 import { proveDatasetInChunks } from '../src/data/chunked.ts';
-import { consentLeaf, consentRegistry } from '../src/data/consent-tree.ts';
+import { consentRegistry } from '../src/data/consent-tree.ts';
 import { proveDataset } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { parsePolicy } from '../src/data/policy.ts';
@@ -34,7 +34,7 @@ import { quantizeInput, quantizeModel } from '../src/model/quantize.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import type { Groth16Proof } from '../src/verifier/types.ts';
-import type { ContractTransactionResponse, Contract } from 'ethers';
+import { Wallet, type ContractTransactionResponse, type Contract } from 'ethers';
 import { progress } from './common.ts';
 import type { ChainSection, OperationGasRow, VerifierGasRow } from './results.ts';
 
@@ -112,27 +112,29 @@ export async function runChainBench(profile: ChainProfile, options: { cacheDir?:
     // 2. The registry: a tiny dataset with a consent requirement, its chunks, and a tiny model.
     const { deployment, registry, consent } = await deployZkai(chain.signer);
     operations.push({ operation: 'deploy Poseidon(2) (circomlibjs bytecode)', gas: Number(deployment.gas.poseidon), note: '' });
+    operations.push({ operation: 'deploy Poseidon(3) (circomlibjs bytecode)', gas: Number(deployment.gas.poseidon3), note: 'consent leaves from accounts' });
     operations.push({ operation: 'deploy ConsentRegistry', gas: Number(deployment.gas.consent), note: '24 zero roots computed once' });
     operations.push({ operation: 'deploy ListRegistry', gas: Number(deployment.gas.lists), note: 'curated lists (opt-out lists)' });
     operations.push({ operation: 'deploy ZkaiRegistry', gas: Number(deployment.gas.registry), note: '32 zero roots computed and stored; deploys its registration rules' });
-    const schema = parseSchema({ name: 'bench-chain', subjectId: 'id', columns: [{ name: 'id', type: 'string', maxBytes: 16 }, { name: 'age', type: 'integer', min: 0, max: 120 }] });
+    // A subject is an account: the consent leaf is derived from it on chain, and the data's id column holds it.
+    const schema = parseSchema({ name: 'bench-chain', subjectId: 'id', columns: [{ name: 'id', type: 'address' }, { name: 'age', type: 'integer', min: 0, max: 120 }] });
     const policy = parsePolicy({ name: 'bench adults who consented', rules: [{ field: 'age', op: 'GTE', value: 18 }], registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'consent', depth: 8 }] }, schema);
-    const people = Array.from({ length: 4 }, (_, i) => ({ id: `subject-${i}-${(i * 7919).toString(16)}`, age: 20 + i }));
+    const subjects = await Promise.all([1, 2, 3, 4].map((i) => chain.provider.getSigner(i)));
+    const people = await Promise.all(subjects.map(async (signer, i) => ({ id: await signer.getAddress(), age: 20 + i })));
     // Consent trees of depth 16 (65,536 subjects) for the gas of grant and revoke; of depth 8 for the proofs (each
     // level costs about 240 constraints per record, and the bench keeps to the cached 2^14 ptau).
     const wide = purposeId('zkai-bench/wide');
     operations.push({ operation: 'consent: create purpose (depth 16)', gas: Number((await consent.createPurpose(wide, { depth: 16, rootWindow: 3600 })).gasUsed), note: '' });
     const grants: number[] = [];
-    for (const [i, person] of people.entries()) {
-      const subject = new ConsentRegistryClient(deployment.consent, await chain.provider.getSigner(1 + i));
-      grants.push(Number((await subject.grant(wide, consentLeaf(schema, 'id', person.id))).gasUsed));
-    }
-    operations.push({ operation: 'consent: grant (depth 16)', gas: Math.max(...grants), note: `${grants.length} grants, ${Math.min(...grants)} to ${Math.max(...grants)}` });
+    for (const signer of subjects) grants.push(Number((await new ConsentRegistryClient(deployment.consent, signer).grant(wide)).gasUsed));
+    operations.push({ operation: 'consent: grant (depth 16)', gas: Math.max(...grants), note: `${grants.length} grants, ${Math.min(...grants)} to ${Math.max(...grants)}; leaf derived from the sender` });
+    // A relayed grant: a fresh account that holds no ether signs (EIP-712), the deployer sends it.
+    const fresh = Wallet.createRandom();
+    const relayed = await consent.grantBySig(await signGrant(fresh, await consent.domain(), { subject: fresh.address, purpose: wide, nonce: 0n, deadline: 2n ** 40n }));
+    operations.push({ operation: 'consent: grant by relayed EIP-712 signature (depth 16)', gas: Number(relayed.gasUsed), note: 'the subject holds no ether' });
     const purpose = purposeId('zkai-bench/research');
     await consent.createPurpose(purpose, { depth: 8, rootWindow: 3600 });
-    for (const [i, person] of people.entries()) {
-      await new ConsentRegistryClient(deployment.consent, await chain.provider.getSigner(1 + i)).grant(purpose, consentLeaf(schema, 'id', person.id));
-    }
+    for (const signer of subjects) await new ConsentRegistryClient(deployment.consent, signer).grant(purpose);
     const bundle = createBundle(schema, people.map((p, i) => encodeRecord(schema, p, i + 2)));
     const tree = await consent.readConsentTree(purpose);
     const registries = [consentRegistry(schema, { name: 'consent', field: 'id', depth: 8, leaves: tree.leaves, ids: people.map((p) => p.id) })];

@@ -7,10 +7,25 @@ interface IPoseidon2 {
     function poseidon(uint256[2] calldata) external pure returns (uint256);
 }
 
+/// @notice The Poseidon(3) hash contract of circomlibjs (`poseidonContract.createCode(3)`): circomlib's `Poseidon(3)`.
+interface IPoseidon3 {
+    function poseidon(uint256[3] calldata) external pure returns (uint256);
+}
+
 /// @title ConsentRegistry
 /// @notice Public consent sets, one per purpose, each committed as the root of a fixed-depth binary Poseidon(2)
-/// Merkle tree whose leaves are opaque BN254 field elements chosen by the data subjects. A proof about private data
-/// can then show that each record's consent leaf lies under a root this contract knows (`isKnownRoot`).
+/// Merkle tree. A proof about private data can then show that each record's consent leaf lies under a root this
+/// contract knows (`isKnownRoot`).
+///
+/// Consent belongs to the subject: a data subject IS an account, and the contract derives the leaf from that account
+/// (`accountLeaf(a) = Poseidon3(a + 1, 0, a)`, exactly the leaf zkai's dataset circuits accept for a record whose
+/// consent column, of type address, holds `a`). Nobody chooses a leaf, so a data holder cannot grant consent for the
+/// accounts in its data: only the account itself (`grant`, or a signature by it that anyone relays: `grantBySig`,
+/// EIP-712) or the one delegate it named (`setDelegate`, `setDelegateBySig`) can. The same goes for revocation, and
+/// since only the subject's own leaf can be appended for it, no one else can undo a revocation. A subject holds at most
+/// one live grant per purpose. Trade-off: which account consented to which purpose is public (a salt would hide
+/// nothing: the account is in the transaction). Subjects who want unlinkable consents use a fresh account per purpose,
+/// and relayed signatures let that account hold no ether.
 ///
 /// Tree: leaf `i` is the i-th granted leaf (0 once revoked, and for never-granted positions); zero subtree roots are
 /// zeros[0] = 0, zeros[h + 1] = Poseidon(zeros[h], zeros[h]); a node is Poseidon(left, right). This is exactly the
@@ -30,7 +45,7 @@ interface IPoseidon2 {
 ///   updated too. Other frontier slots are either not ancestors of the leaf, or are overwritten by an append before
 ///   they are read again.
 contract ConsentRegistry {
-    /// @notice The BN254 scalar field order r: leaves (and siblings) must be below it.
+    /// @notice The BN254 scalar field order r: siblings must be below it (leaves are Poseidon outputs, always are).
     uint256 public constant SNARK_SCALAR_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     /// @notice Deepest tree a purpose may use (2^24 leaves).
@@ -40,6 +55,32 @@ contract ConsentRegistry {
         14744269619966411208579211824598458697587494354926760081771325075741142829156;
     /// @dev Selector of `poseidon(uint256[2])`.
     uint256 private constant POSEIDON_SELECTOR = 0x29a5f2f6;
+    /// @dev Poseidon3(1, 0, 0) with circomlib's parameters: the constructor checks the leaf hash contract against it.
+    uint256 private constant POSEIDON3_ONE_ZERO_ZERO =
+        16319005924338521988144249782199320915969277491928916027259324394544057385749;
+    /// @dev secp256k1n / 2: a signature's s above it is the malleable twin of another, and refused (EIP-2).
+    uint256 private constant HALF_CURVE_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+    /// @notice EIP-712 type of a relayed grant.
+    bytes32 public constant GRANT_TYPEHASH =
+        keccak256("Grant(address subject,bytes32 purpose,uint256 nonce,uint256 deadline)");
+    /// @notice EIP-712 type of a relayed revocation.
+    bytes32 public constant REVOKE_TYPEHASH =
+        keccak256("Revoke(address subject,bytes32 purpose,uint256 index,uint256 nonce,uint256 deadline)");
+    /// @notice EIP-712 type of a relayed delegate change (delegate 0 clears it).
+    bytes32 public constant DELEGATE_TYPEHASH =
+        keccak256("SetDelegate(address subject,address delegate,uint256 nonce,uint256 deadline)");
+    bytes32 private constant DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant NAME_HASH = keccak256("zkai ConsentRegistry");
+    bytes32 private constant VERSION_HASH = keccak256("1");
+
+    /// @notice A subject's EIP-712 signature and the time after which it is refused.
+    struct Authorization {
+        uint256 deadline;
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
+    }
 
     struct Purpose {
         address admin; // 20 bytes  \
@@ -51,6 +92,8 @@ contract ConsentRegistry {
 
     /// @notice The Poseidon(2) contract every node hash is computed with.
     IPoseidon2 public immutable poseidon;
+    /// @notice The Poseidon(3) contract leaves are computed with (`accountLeaf`).
+    IPoseidon3 public immutable poseidon3;
 
     // zeros[h] for h = 1..24 (zeros[0] = 0): immutables, see the contract's documentation.
     uint256 private immutable Z1;
@@ -89,23 +132,29 @@ contract ConsentRegistry {
     mapping(bytes32 => mapping(uint256 => uint256)) public supersededAt;
     /// @notice subject => the one address allowed to grant and revoke on their behalf (0: none).
     mapping(address => address) public delegateOf;
+    /// @notice purpose => subject => 1 + the index of the subject's live grant (0: none live).
+    mapping(bytes32 => mapping(address => uint256)) public liveGrantOf;
+    /// @notice subject => the nonce its next EIP-712 signature must carry (each accepted signature uses one).
+    mapping(address => uint256) public nonces;
 
     event PurposeCreated(bytes32 indexed purpose, address indexed admin, uint8 depth, uint32 rootWindow, string description);
     event ConsentGranted(bytes32 indexed purpose, uint256 index, uint256 leaf, address indexed subject, address by);
     event ConsentRevoked(bytes32 indexed purpose, uint256 index, address indexed subject, address by);
     /// @notice Emitted on every root change, and once on creation (oldRoot 0, newRoot the empty tree's root).
     event RootChanged(bytes32 indexed purpose, uint256 oldRoot, uint256 newRoot);
-    /// @notice Emitted by setDelegate and clearDelegate (delegate 0).
+    /// @notice Emitted by setDelegate, clearDelegate (delegate 0) and setDelegateBySig.
     event DelegateSet(address indexed subject, address delegate);
 
     error NotAContract(address account);
-    error WrongPoseidon(address hasher, uint256 poseidonZeroZero);
+    error WrongPoseidon(address hasher, uint256 checkHash);
     error PoseidonFailed();
     error PurposeExists(bytes32 purpose);
     error PurposeUnknown(bytes32 purpose);
     error BadDepth(uint8 depth);
-    error ZeroLeaf();
-    error LeafNotInField(uint256 leaf);
+    error AlreadyGranted(bytes32 purpose, address subject, uint256 index);
+    error ZeroSubject();
+    error SignatureExpired(uint256 deadline);
+    error BadSignature(address subject);
     error TreeFull(bytes32 purpose, uint8 depth);
     error NotSubjectOrDelegate(address caller, address subject);
     error ZeroDelegate();
@@ -115,10 +164,21 @@ contract ConsentRegistry {
     error BadSiblings(bytes32 purpose, uint256 index);
 
     /// @param poseidon_ a deployed circomlibjs Poseidon(2) contract; checked by hashing (0, 0).
-    constructor(IPoseidon2 poseidon_) {
+    /// @param poseidon3_ a deployed circomlibjs Poseidon(3) contract; checked by hashing (1, 0, 0).
+    constructor(IPoseidon2 poseidon_, IPoseidon3 poseidon3_) {
         address hasher = address(poseidon_);
         if (hasher.code.length == 0) revert NotAContract(hasher);
+        if (address(poseidon3_).code.length == 0) revert NotAContract(address(poseidon3_));
+        // A circomlibjs contract without this function hits INVALID (no revert data): report it as PoseidonFailed.
+        uint256 check3;
+        try poseidon3_.poseidon([uint256(1), 0, 0]) returns (uint256 h) {
+            check3 = h;
+        } catch {
+            revert PoseidonFailed();
+        }
+        if (check3 != POSEIDON3_ONE_ZERO_ZERO) revert WrongPoseidon(address(poseidon3_), check3);
         poseidon = poseidon_;
+        poseidon3 = poseidon3_;
         uint256 z = _hash(hasher, 0, 0);
         if (z != POSEIDON_ZERO_ZERO) revert WrongPoseidon(hasher, z);
         Z1 = z;
@@ -217,19 +277,41 @@ contract ConsentRegistry {
         emit DelegateSet(msg.sender, address(0));
     }
 
+    /// @notice Set (or, with delegate 0, clear) `subject`'s delegate by the subject's EIP-712 signature of
+    /// SetDelegate(subject, delegate, nonce, deadline); anyone may send it.
+    function setDelegateBySig(address subject, address delegate, Authorization calldata auth) external {
+        _useSignature(subject, keccak256(abi.encode(DELEGATE_TYPEHASH, subject, delegate, nonces[subject], auth.deadline)), auth);
+        delegateOf[subject] = delegate;
+        emit DelegateSet(subject, delegate);
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // Consent
 
-    /// @notice Grant consent: append `leaf` (a nonzero field element) with the caller as its data subject.
+    /// @notice The leaf of `subject`'s consent: Poseidon3(subject + 1, 0, subject), what a dataset circuit computes for
+    /// a record whose address column holds the subject (its registry leaf with key = value = the account).
+    function accountLeaf(address subject) public view returns (uint256) {
+        uint256 a = uint256(uint160(subject));
+        return poseidon3.poseidon([a + 1, 0, a]);
+    }
+
+    /// @notice Grant consent as the caller: append the caller's `accountLeaf`.
     /// @return index the leaf's position in the purpose's tree.
-    function grant(bytes32 purpose, uint256 leaf) external returns (uint256 index) {
-        return _grant(purpose, msg.sender, leaf);
+    function grant(bytes32 purpose) external returns (uint256 index) {
+        return _grant(purpose, msg.sender);
     }
 
     /// @notice Grant consent for `subject`; only the subject or their delegate may.
-    function grantFor(address subject, bytes32 purpose, uint256 leaf) external returns (uint256 index) {
+    function grantFor(address subject, bytes32 purpose) external returns (uint256 index) {
         if (msg.sender != subject && msg.sender != delegateOf[subject]) revert NotSubjectOrDelegate(msg.sender, subject);
-        return _grant(purpose, subject, leaf);
+        return _grant(purpose, subject);
+    }
+
+    /// @notice Grant consent for `subject` by its EIP-712 signature of Grant(subject, purpose, nonce, deadline);
+    /// anyone may send it, once (the nonce), on this chain and this contract only (the domain).
+    function grantBySig(address subject, bytes32 purpose, Authorization calldata auth) external returns (uint256 index) {
+        _useSignature(subject, keccak256(abi.encode(GRANT_TYPEHASH, subject, purpose, nonces[subject], auth.deadline)), auth);
+        return _grant(purpose, subject);
     }
 
     /// @notice Revoke consent: set leaf `index` to 0. Only its subject or their delegate may. `siblings` is the leaf's
@@ -240,6 +322,37 @@ contract ConsentRegistry {
         if (index >= count) revert UnknownIndex(purpose, index, count);
         address subject = subjectOf[purpose][index];
         if (msg.sender != subject && msg.sender != delegateOf[subject]) revert NotSubjectOrDelegate(msg.sender, subject);
+        _revoke(purpose, p, index, count, subject, siblings);
+    }
+
+    /// @notice Revoke leaf `index` by the EIP-712 signature of its subject over
+    /// Revoke(subject, purpose, index, nonce, deadline); anyone may send it, once.
+    function revokeBySig(
+        address subject,
+        bytes32 purpose,
+        uint256 index,
+        uint256[] calldata siblings,
+        Authorization calldata auth
+    ) external {
+        Purpose storage p = _known(purpose);
+        uint256 count = p.leafCount;
+        if (index >= count) revert UnknownIndex(purpose, index, count);
+        if (subjectOf[purpose][index] != subject) revert NotSubjectOrDelegate(subject, subjectOf[purpose][index]);
+        _useSignature(subject, keccak256(abi.encode(REVOKE_TYPEHASH, subject, purpose, index, nonces[subject], auth.deadline)), auth);
+        _revoke(purpose, p, index, count, subject, siblings);
+    }
+
+    /// @notice The EIP-712 domain separator (name "zkai ConsentRegistry", version "1", this chain, this contract).
+    function domainSeparator() public view returns (bytes32) {
+        return keccak256(abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, block.chainid, address(this)));
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Internals
+
+    function _revoke(bytes32 purpose, Purpose storage p, uint256 index, uint256 count, address subject, uint256[] calldata siblings)
+        private
+    {
         uint256 leaf = leafOf[purpose][index];
         if (leaf == 0) revert AlreadyRevoked(purpose, index);
         if (siblings.length != p.depth) revert BadPathLength(siblings.length, p.depth);
@@ -247,28 +360,41 @@ contract ConsentRegistry {
         (uint256 checkedRoot, uint256 newRoot) = _updatePath(_frontier[purpose], index, count, leaf, siblings);
         if (checkedRoot != oldRoot) revert BadSiblings(purpose, index);
         leafOf[purpose][index] = 0;
+        delete liveGrantOf[purpose][subject];
         _setRoot(purpose, p, oldRoot, newRoot);
         emit ConsentRevoked(purpose, index, subject, msg.sender);
     }
 
-    // ------------------------------------------------------------------------------------------------------------
-    // Internals
+    /// @dev Check `subject`'s EIP-712 signature of the struct hash and use up its nonce.
+    function _useSignature(address subject, bytes32 structHash, Authorization calldata auth) private {
+        if (subject == address(0)) revert ZeroSubject();
+        if (block.timestamp > auth.deadline) revert SignatureExpired(auth.deadline);
+        if (uint256(auth.s) > HALF_CURVE_ORDER || (auth.v != 27 && auth.v != 28)) revert BadSignature(subject);
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", domainSeparator(), structHash));
+        address signer = ecrecover(digest, auth.v, auth.r, auth.s);
+        if (signer == address(0) || signer != subject) revert BadSignature(subject);
+        unchecked {
+            ++nonces[subject];
+        }
+    }
 
     function _known(bytes32 purpose) private view returns (Purpose storage p) {
         p = _purposes[purpose];
         if (p.depth == 0) revert PurposeUnknown(purpose);
     }
 
-    function _grant(bytes32 purpose, address subject, uint256 leaf) private returns (uint256 index) {
-        if (leaf == 0) revert ZeroLeaf();
-        if (leaf >= SNARK_SCALAR_FIELD) revert LeafNotInField(leaf);
+    function _grant(bytes32 purpose, address subject) private returns (uint256 index) {
         Purpose storage p = _known(purpose);
+        uint256 live = liveGrantOf[purpose][subject];
+        if (live != 0) revert AlreadyGranted(purpose, subject, live - 1);
         uint256 depth = p.depth;
         index = p.leafCount;
         if (index >> depth != 0) revert TreeFull(purpose, uint8(depth));
+        uint256 leaf = accountLeaf(subject);
         uint256 node = _append(_frontier[purpose], index, depth, leaf);
         leafOf[purpose][index] = leaf;
         subjectOf[purpose][index] = subject;
+        liveGrantOf[purpose][subject] = index + 1;
         p.leafCount = uint32(index + 1);
         _setRoot(purpose, p, p.root, node);
         emit ConsentGranted(purpose, index, leaf, subject, msg.sender);

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { purposeId } from '../src/chain/consent.ts';
+import { Wallet } from 'ethers';
+import { accountLeaf, purposeId } from '../src/chain/consent.ts';
 import { attestationContext } from '../src/chain/registry.ts';
 import { runCli, type CliRun } from './helpers/run-cli.ts';
 
@@ -85,6 +86,13 @@ describe('zkai chain', () => {
       [['chain', 'list', 'create', 'optout', '--curator', `0x${'1'.repeat(40)}`, '--window', '-1'], '--window must be an integer'],
       [['chain', 'list', 'publish', 'optout'], 'give --registry FILE'],
       [['chain', 'check-circuit', '0x12'], 'the circuit id must be 0x and 64 hex digits'],
+      [['chain', 'consent', 'grant', '--purpose', 'p', '--for', '0x12'], '--for must be an account address'],
+      [['chain', 'consent', 'delegate'], 'give exactly one of --to ADDRESS (name a delegate) and --clear'],
+      [['chain', 'consent', 'sign', '--out', 'x.json', '--grant', '--revoke', '1', '--purpose', 'p'], 'give exactly one of --grant, --revoke INDEX, --delegate ADDRESS and --clear-delegate'],
+      [['chain', 'consent', 'sign', '--out', 'x.json', '--grant'], '--grant needs --purpose'],
+      [['chain', 'consent', 'sign', '--out', 'x.json', '--clear-delegate', '--purpose', 'p'], '--purpose does not go with a delegate change'],
+      [['chain', 'consent', 'sign', '--out', 'x.json', '--grant', '--purpose', 'p', '--valid', '0'], '--valid must be an integer from 1'],
+      [['chain', 'consent', 'relay', join(scratch, 'missing.json')], 'missing.json'],
     ];
     for (const [args, message] of refusals) {
       const refused = await runCli([...args, ...on]);
@@ -103,7 +111,7 @@ describe('zkai chain', () => {
     expect(first.stdout).toMatch(/registry +0x[0-9a-fA-F]{40} +\(\d+ gas\)/);
     expect(existsSync(join(chainDir, 'anvil-state.json'))).toBe(true);
     const file = JSON.parse(await readFile(join(chainDir, 'deployment.json'), 'utf8')) as Deployment['deployment'] & { format: string };
-    expect(file.format).toBe('zkai-deployment-v1');
+    expect(file.format).toBe('zkai-deployment-v2');
 
     // The second command starts a new anvil from the saved state: the registry is still there, so it is kept.
     const second = json<Deployment>(await runCli(['--json', 'chain', 'deploy', ...on]));
@@ -227,78 +235,137 @@ describe('zkai chain', () => {
     expect(made.stdout).toMatch(/\(2 chunks: \d+, \d+\)/);
   }, 600_000);
 
-  it('creates a consent purpose, grants, revokes and reads its tree', async () => {
+  it('consent belongs to the subject: grants and revokes its own, a delegate only when named, a signed request relayed once', async () => {
     const created = await runCli(['chain', 'consent', 'create', '--purpose', 'research', '--depth', '3', '--window', '3600', ...on]);
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toMatch(/consent purpose "research" created: id 0x[0-9a-f]{64}/);
 
-    const granted = json<{ index: number; leaf: string; root: string }>(await runCli(['--json', 'chain', 'consent', 'grant', '--purpose', 'research', '--schema', SCHEMA, '--field', 'patient_id', '--id', 'P00001', ...on]));
-    expect(granted.index).toBe(0);
+    // The signer grants as itself: the leaf is derived from its account.
+    const granted = json<{ index: number; subject: string; leaf: string; root: string }>(await runCli(['--json', 'chain', 'consent', 'grant', '--purpose', 'research', ...on]));
+    expect(granted).toMatchObject({ index: 0, subject: deployment.owner, leaf: accountLeaf(deployment.owner).toString() });
+    const again = await runCli(['chain', 'consent', 'grant', '--purpose', 'research', ...on]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`${deployment.owner} already has a live grant for purpose`);
+
+    // The attack: the data holder grants for a subject it holds in its data. Refused: it is not that subject's delegate.
+    const subject = Wallet.createRandom();
+    const forged = await runCli(['chain', 'consent', 'grant', '--purpose', 'research', '--for', subject.address, ...on]);
+    expect(forged.code).toBe(1);
+    expect(forged.stderr).toContain(`is neither ${subject.address} nor their delegate (NotSubjectOrDelegate)`);
+    noStackTrace(forged.stderr);
+
+    // The subject (an account without ether) names the holder its delegate by a signed request the holder relays.
+    const asSubject = { env: { ZKAI_PRIVATE_KEY: subject.privateKey } };
+    const delegation = join(scratch, 'delegate.json');
+    const signed = await runCli(['chain', 'consent', 'sign', '--delegate', deployment.owner, '--out', delegation, ...on], asSubject);
+    expect(signed.code, signed.stderr).toBe(0);
+    expect(signed.stdout).toContain(`naming ${deployment.owner} your delegate as ${subject.address}`);
+    const relayed = await runCli(['chain', 'consent', 'relay', delegation, ...on]);
+    expect(relayed.code, relayed.stderr).toBe(0);
+    const byDelegate = json<{ index: number; subject: string }>(await runCli(['--json', 'chain', 'consent', 'grant', '--purpose', 'research', '--for', subject.address, ...on]));
+    expect(byDelegate).toMatchObject({ index: 1, subject: subject.address });
+    // A signed request is used once.
+    const replay = await runCli(['chain', 'consent', 'relay', delegation, ...on]);
+    expect(replay.code).toBe(1);
+    expect(replay.stderr).toContain(`the signature is not ${subject.address}'s over this request`);
+    expect(replay.stderr).toContain('(BadSignature)');
+    // A request file signed for another registry is refused before anything is sent.
+    const elsewhere = JSON.parse(await readFile(delegation, 'utf8')) as { registry: string };
+    elsewhere.registry = `0x${'12'.repeat(20)}`;
+    await writeFile(join(scratch, 'elsewhere.json'), JSON.stringify(elsewhere));
+    const wrongRegistry = await runCli(['chain', 'consent', 'relay', join(scratch, 'elsewhere.json'), ...on]);
+    expect(wrongRegistry.code).toBe(1);
+    expect(wrongRegistry.stderr).toContain(`was signed for consent registry 0x${'12'.repeat(20)} on chain 31337, but this deployment's is ${deployment.consent}`);
 
     const revoked = await runCli(['chain', 'consent', 'revoke', '--purpose', 'research', '--index', '0', ...on]);
     expect(revoked.code, revoked.stderr).toBe(0);
     const newRoot = /new root (\d+)/.exec(revoked.stdout)?.[1];
     expect(newRoot).toBeDefined();
 
-    const tree = json<{ root: string; depth: number; leaves: Array<{ index: number; leaf: string; revoked: boolean }> }>(await runCli(['--json', 'chain', 'consent', 'tree', '--purpose', 'research', ...on]));
-    expect(tree).toMatchObject({ root: newRoot, depth: 3, leaves: [{ index: 0, leaf: '0', revoked: true }] });
+    const tree = json<{ root: string; depth: number; leaves: Array<{ index: number; leaf: string; subject: string; revoked: boolean }> }>(await runCli(['--json', 'chain', 'consent', 'tree', '--purpose', 'research', ...on]));
+    expect(tree).toMatchObject({
+      root: newRoot,
+      depth: 3,
+      leaves: [
+        { index: 0, leaf: '0', revoked: true },
+        { index: 1, leaf: accountLeaf(subject.address).toString(), subject: subject.address, revoked: false },
+      ],
+    });
     expect(existsSync(join(chainDir, 'lock'))).toBe(false);
   });
 
   describe('a dataset proven against the on-chain consent tree, through the CLI', () => {
-    // The policy of test/data-cli.test.ts's registry tests (so its circuit over this 2-record dataset is usually
-    // cached): every patient consented (the chain's consent tree) and none opted out (a sorted registry file).
+    // examples/consent: every participant's id is its own account (an address column). Each subject (a fresh account
+    // without ether) signs its grant; the data holder relays it. The policy: adults, every account consented (the
+    // chain's consent tree), none opted out (a curated list).
+    const CONSENT_SCHEMA = fileURLToPath(new URL('../examples/consent/schema.json', import.meta.url));
     const policyPath = () => join(scratch, 'consent-policy.json');
     const consentFile = (name: string) => join(scratch, `${name}.json`);
     const optOut = () => join(scratch, 'optout.registry.json');
+    const studyBundle = () => join(scratch, 'study.bundle.json');
     const PURPOSE = 'study';
+    /** Two participants in the data, one that consented but is not in it, one opted out and one more on a list. */
+    const [first, second, stranger, optedOut, listed] = Array.from({ length: 5 }, () => Wallet.createRandom());
     let contexts: Array<{ nonce: string; context: string }>;
     let firstRoot: string;
     let vkeyPath: string;
     let commitment: { root: string; count: number };
 
     const tree = (out: string) =>
-      runCli(['--json', 'chain', 'consent', 'tree', '--purpose', PURPOSE, '--schema', SCHEMA, '--field', 'patient_id', '--name', 'consent', '--ids', join(scratch, 'my-ids.txt'), '--out', out, ...on]);
+      runCli(['--json', 'chain', 'consent', 'tree', '--purpose', PURPOSE, '--schema', CONSENT_SCHEMA, '--field', 'account', '--name', 'consent', '--ids', join(scratch, 'my-ids.txt'), '--out', out, ...on]);
     const proveWith = (registry: string, out: string, context: string) =>
-      runCli(['--json', '--quiet', 'data', 'prove', '--schema', SCHEMA, '--policy', policyPath(), '--bundle', bundle, '--registry', registry, optOut(), '--out', out, '--context', context], { timeoutMs: 600_000 });
+      runCli(['--json', '--quiet', 'data', 'prove', '--schema', CONSENT_SCHEMA, '--policy', policyPath(), '--bundle', studyBundle(), '--registry', registry, optOut(), '--out', out, '--context', context], { timeoutMs: 600_000 });
+    /** The subject signs a request (no ether needed); the data holder (the default account) relays it. */
+    const signedBy = async (subject: { privateKey: string }, action: string[], name: string) => {
+      const file = join(scratch, `${name}.json`);
+      const signed = await runCli(['chain', 'consent', 'sign', ...action, '--out', file, ...on], { env: { ZKAI_PRIVATE_KEY: subject.privateKey } });
+      expect(signed.code, signed.stderr).toBe(0);
+      return json<{ index?: number; root?: string }>(await runCli(['--json', 'chain', 'consent', 'relay', file, ...on]));
+    };
 
     it('grants consent for the subjects, exports the tree as a registry file, proves and attests with the consent root checked', async () => {
       await writeFile(policyPath(), JSON.stringify({
-        name: 'consented, not opted out',
+        name: 'adults who consented, not opted out',
         rules: [{ field: 'age', op: 'GTE', value: 18 }],
         registries: [
-          { kind: 'MEMBER-OF', field: 'patient_id', registry: 'consent', depth: 3 },
-          { kind: 'NOT-MEMBER-OF', field: 'patient_id', registry: 'optout', depth: 2 },
+          { kind: 'MEMBER-OF', field: 'account', registry: 'consent', depth: 3 },
+          { kind: 'NOT-MEMBER-OF', field: 'account', registry: 'optout', depth: 2 },
         ],
       }));
-      await writeFile(join(scratch, 'optout.txt'), 'P00002\nP00090\n');
-      const optout = await runCli(['--quiet', 'data', 'registry', '--schema', SCHEMA, '--field', 'patient_id', '--ids', join(scratch, 'optout.txt'), '--name', 'optout', '--depth', '2', '--out', optOut()]);
+      await writeFile(join(scratch, 'study.csv'), `account,age,cohort\n${first!.address},34,A\n${second!.address},51,B\n`);
+      const committed = await runCli(['--quiet', 'data', 'commit', '--schema', CONSENT_SCHEMA, '--data', join(scratch, 'study.csv'), '--bundle', studyBundle()]);
+      expect(committed.code, committed.stderr).toBe(0);
+      await writeFile(join(scratch, 'optout.txt'), `${optedOut!.address}\n${listed!.address}\n`);
+      const optout = await runCli(['--quiet', 'data', 'registry', '--schema', CONSENT_SCHEMA, '--field', 'account', '--ids', join(scratch, 'optout.txt'), '--name', 'optout', '--depth', '2', '--out', optOut()]);
       expect(optout.code, optout.stderr).toBe(0);
 
       // A purpose whose replaced roots are refused at once (window 0): a proof made before a revocation is stale after it.
       const created = await runCli(['chain', 'consent', 'create', '--purpose', PURPOSE, '--depth', '3', '--window', '0', ...on]);
       expect(created.code, created.stderr).toBe(0);
-      for (const [index, id] of ['P00001', 'P00003'].entries()) {
-        const granted = json<{ index: number }>(await runCli(['--json', 'chain', 'consent', 'grant', '--purpose', PURPOSE, '--schema', SCHEMA, '--field', 'patient_id', '--id', id, ...on]));
-        expect(granted.index).toBe(index);
+      for (const [index, subject] of [first!, second!].entries()) {
+        expect((await signedBy(subject, ['--grant', '--purpose', PURPOSE], `grant-${index}`)).index).toBe(index);
       }
-      // The data holder's ids (P00007 never consented).
-      await writeFile(join(scratch, 'my-ids.txt'), 'P00001\nP00003\nP00007\n');
+      // The data holder's ids (the stranger never consented).
+      await writeFile(join(scratch, 'my-ids.txt'), `${first!.address}\n${second!.address}\n${stranger!.address}\n`);
 
       // --out needs the schema, the column and the name, checked before any chain starts.
       const incomplete = await runCli(['chain', 'consent', 'tree', '--purpose', PURPOSE, '--out', consentFile('x'), ...on]);
       expect(incomplete.code).toBe(1);
       expect(incomplete.stderr).toContain('--out writes a consent registry file: it also needs --schema, --field, --name');
       noStackTrace(incomplete.stderr);
+      // Only an address column can match the chain's leaves.
+      const wrongColumn = await runCli(['chain', 'consent', 'tree', '--purpose', PURPOSE, '--schema', CONSENT_SCHEMA, '--field', 'age', '--name', 'consent', '--out', consentFile('x'), ...on]);
+      expect(wrongColumn.code).toBe(1);
+      expect(wrongColumn.stderr).toContain('column age is an integer column, but on-chain consent belongs to accounts');
 
       const exported = json<{ root: string; blockNumber: number; registryFile: { out: string; root: string; ids: number; live: number; revoked: number; none: number } }>(await tree(consentFile('consent-1')));
       expect(exported.registryFile).toMatchObject({ root: exported.root, ids: 3, live: 2, revoked: 0, none: 1 });
       const file = JSON.parse(await readFile(consentFile('consent-1'), 'utf8')) as { kind: string; root: string; depth: number; leaves: string[]; chain: { purposeId: string; blockNumber: number; chainId: number; contract: string } };
       expect(file).toMatchObject({ kind: 'consent', root: exported.root, depth: 3, chain: { purposeId: purposeId(PURPOSE), blockNumber: exported.blockNumber, chainId: 31337, contract: deployment.consent } });
-      expect(file.leaves).toHaveLength(2);
+      expect(file.leaves).toEqual([accountLeaf(first!.address).toString(), accountLeaf(second!.address).toString()]);
       firstRoot = exported.root;
 
-      const check = await runCli(['data', 'check', '--schema', SCHEMA, '--policy', policyPath(), '--bundle', bundle, '--registry', consentFile('consent-1'), optOut()]);
+      const check = await runCli(['data', 'check', '--schema', CONSENT_SCHEMA, '--policy', policyPath(), '--bundle', studyBundle(), '--registry', consentFile('consent-1'), optOut()]);
       expect(check.code, check.stdout + check.stderr).toBe(0);
       expect(check.stdout).toMatch(/^PASS: 2 records satisfy policy/);
 
@@ -312,9 +379,13 @@ describe('zkai chain', () => {
         commitment = proved.commitment;
       }
 
+      // Registering with the consent purpose bound to a registry on a column that is not an address is refused.
+      const register = (...extra: string[]) => runCli(['--json', 'chain', 'register', join(scratch, 'consent-proof-0.json'), '--schema', CONSENT_SCHEMA, '--policy', policyPath(), '--development', '--purpose', PURPOSE, ...extra, ...on], { timeoutMs: 300_000 });
+      const notConsent = await register('--consent-registry', 'optout');
+      expect(notConsent.code).toBe(1);
+      expect((JSON.parse(notConsent.stdout) as { error: { message: string } }).error.message).toContain('a consent purpose can only back a MEMBER-OF requirement');
       // The opt-out registry must be bound to a curated list: registering without one is refused.
-      const register = (...extra: string[]) => runCli(['--json', 'chain', 'register', join(scratch, 'consent-proof-0.json'), '--schema', SCHEMA, '--policy', policyPath(), '--development', '--consent-registry', 'consent', '--purpose', PURPOSE, ...extra, ...on], { timeoutMs: 300_000 });
-      const unbound = await register();
+      const unbound = await register('--consent-registry', 'consent');
       expect(unbound.code).toBe(1);
       const unboundError = (JSON.parse(unbound.stdout) as { error: { code: string; message: string; hint: string } }).error;
       expect(unboundError.message).toContain('the circuit\'s registry "optout" would be bound to nothing: a proof could use a list of the data holder\'s own');
@@ -323,22 +394,22 @@ describe('zkai chain', () => {
       const listCreated = await runCli(['chain', 'list', 'create', 'optout', '--curator', deployment.owner, '--window', '0', ...on]);
       expect(listCreated.code, listCreated.stderr).toBe(0);
       const optoutRoot = JSON.parse(await readFile(optOut(), 'utf8')) as { root: string };
-      const published = json<{ root: string }>(await runCli(['--json', 'chain', 'list', 'publish', 'optout', '--registry', optOut(), '--schema', SCHEMA, ...on]));
+      const published = json<{ root: string }>(await runCli(['--json', 'chain', 'list', 'publish', 'optout', '--registry', optOut(), '--schema', CONSENT_SCHEMA, ...on]));
       expect(published.root).toBe(optoutRoot.root);
-      const bound = json<{ registered: boolean; lists: Record<string, { list: string }> }>(await register('--list', 'optout'));
+      const bound = json<{ registered: boolean; lists: Record<string, { list: string }> }>(await register('--consent-registry', 'consent', '--list', 'optout'));
       expect(bound).toMatchObject({ registered: true, lists: { optout: { list: 'optout' } } });
 
       const attested = await runCli(['--json', 'chain', 'attest', join(scratch, 'consent-proof-0.json'), '--nonce', contexts[0]!.nonce, ...on]);
       const result = json<{ uid: string; circuit: { kind: string } }>(attested);
       expect(result.uid).toMatch(/^0x[0-9a-f]{64}$/);
 
-      // A data holder that proves against an opt-out list of its own (without P00002, who opted out) is refused on chain.
-      await writeFile(join(scratch, 'my-optout.txt'), 'P00090\n');
+      // A data holder that proves against an opt-out list of its own (without the subject who opted out) is refused on chain.
+      await writeFile(join(scratch, 'my-optout.txt'), `${listed!.address}\n`);
       const mine = join(scratch, 'my-optout.registry.json');
-      expect((await runCli(['--quiet', 'data', 'registry', '--schema', SCHEMA, '--field', 'patient_id', '--ids', join(scratch, 'my-optout.txt'), '--name', 'optout', '--depth', '2', '--out', mine])).code).toBe(0);
+      expect((await runCli(['--quiet', 'data', 'registry', '--schema', CONSENT_SCHEMA, '--field', 'account', '--ids', join(scratch, 'my-optout.txt'), '--name', 'optout', '--depth', '2', '--out', mine])).code).toBe(0);
       const own = json<{ nonce: string; context: string }>(await runCli(['--json', 'chain', 'context', ...on]));
       const ownProof = join(scratch, 'own-optout-proof.json');
-      const provedOwn = await runCli(['--quiet', 'data', 'prove', '--schema', SCHEMA, '--policy', policyPath(), '--bundle', bundle, '--registry', consentFile('consent-1'), mine, '--out', ownProof, '--context', own.context], { timeoutMs: 600_000 });
+      const provedOwn = await runCli(['--quiet', 'data', 'prove', '--schema', CONSENT_SCHEMA, '--policy', policyPath(), '--bundle', studyBundle(), '--registry', consentFile('consent-1'), mine, '--out', ownProof, '--context', own.context], { timeoutMs: 600_000 });
       expect(provedOwn.code, provedOwn.stderr).toBe(0);
       const ownRoot = (JSON.parse(await readFile(mine, 'utf8')) as { root: string }).root;
       const refusedOwn = await runCli(['chain', 'attest', ownProof, '--nonce', own.nonce, ...on]);
@@ -347,31 +418,42 @@ describe('zkai chain', () => {
       noStackTrace(refusedOwn.stderr);
 
       // A verifier trusts the consent root by the file (its root is rebuilt from the chain's leaves) or by NAME=ROOT.
-      const verify = (registry: string) => runCli(['data', 'verify', '--vkey', vkeyPath, '--proof', join(scratch, 'consent-proof-0.json'), '--schema', SCHEMA, '--policy', policyPath(), '--root', commitment.root, '--count', String(commitment.count), '--registry', registry, optOut()]);
+      const verify = (registry: string) => runCli(['data', 'verify', '--vkey', vkeyPath, '--proof', join(scratch, 'consent-proof-0.json'), '--schema', CONSENT_SCHEMA, '--policy', policyPath(), '--root', commitment.root, '--count', String(commitment.count), '--registry', registry, optOut()]);
       const byFile = await verify(consentFile('consent-1'));
       expect(byFile.code, byFile.stdout + byFile.stderr).toBe(0);
       expect(byFile.stdout).toMatch(new RegExp(`^OK: .* against registries consent \\(root ${firstRoot}\\)`));
       expect((await verify(`consent=${firstRoot}`)).code).toBe(0);
     }, 900_000);
 
-    it('after a subject revokes: the re-exported registry names the row in the pre-flight, and the older proof is refused on chain', async () => {
-      const revoked = await runCli(['chain', 'consent', 'revoke', '--purpose', PURPOSE, '--index', '1', ...on]); // P00003
-      expect(revoked.code, revoked.stderr).toBe(0);
+    it('after a subject revokes (a signed request, relayed): the re-exported registry names the row in the pre-flight, and the older proof is refused on chain', async () => {
+      // The holder cannot revoke for the subject, nor grant it back afterwards; the subject's own signature revokes.
+      const holderRevokes = await runCli(['chain', 'consent', 'revoke', '--purpose', PURPOSE, '--index', '1', ...on]);
+      expect(holderRevokes.code).toBe(1);
+      expect(holderRevokes.stderr).toContain(`is neither the subject of leaf 1 (${second!.address}) nor their delegate`);
+      await signedBy(second!, ['--revoke', '1', '--purpose', PURPOSE], 'revoke-1');
+      const regrant = await runCli(['chain', 'consent', 'grant', '--purpose', PURPOSE, '--for', second!.address, ...on]);
+      expect(regrant.code).toBe(1);
+      expect(regrant.stderr).toContain('(NotSubjectOrDelegate)');
+      // Replaying the subject's old grant signature does not undo the revocation either.
+      const replayed = await runCli(['chain', 'consent', 'relay', join(scratch, 'grant-1.json'), ...on]);
+      expect(replayed.code).toBe(1);
+      expect(replayed.stderr).toContain('(BadSignature)');
+
       const exported = json<{ root: string; blockNumber: number; registryFile: { root: string; live: number; revoked: number; none: number } }>(await tree(consentFile('consent-2')));
       expect(exported.registryFile).toMatchObject({ live: 1, revoked: 1, none: 1 });
       expect(exported.root).not.toBe(firstRoot);
 
-      const check = await runCli(['data', 'check', '--schema', SCHEMA, '--policy', policyPath(), '--bundle', bundle, '--registry', consentFile('consent-2'), optOut()]);
+      const check = await runCli(['data', 'check', '--schema', CONSENT_SCHEMA, '--policy', policyPath(), '--bundle', studyBundle(), '--registry', consentFile('consent-2'), optOut()]);
       expect(check.code).toBe(1);
-      expect(check.stdout).toContain(`row 3: patient_id = P00003 breaks registry requirement: patient_id MEMBER-OF registry consent (not listed in registry consent of root ${exported.root}): the subject REVOKED consent: leaf 1 is revoked (purpose "${PURPOSE}" on chain 31337, tree read at block ${exported.blockNumber})`);
+      expect(check.stdout).toContain(`row 3: account = ${second!.address} breaks registry requirement: account MEMBER-OF registry consent (not listed in registry consent of root ${exported.root}): the subject REVOKED consent: leaf 1 is revoked (purpose "${PURPOSE}" on chain 31337, tree read at block ${exported.blockNumber})`);
       expect(check.stdout).not.toMatch(/row 2:/);
-      const checked = await runCli(['--json', 'data', 'check', '--schema', SCHEMA, '--policy', policyPath(), '--bundle', bundle, '--registry', consentFile('consent-2'), optOut()]);
+      const checked = await runCli(['--json', 'data', 'check', '--schema', CONSENT_SCHEMA, '--policy', policyPath(), '--bundle', studyBundle(), '--registry', consentFile('consent-2'), optOut()]);
       expect(checked.code).toBe(1);
-      expect((JSON.parse(checked.stdout) as { violations: unknown[] }).violations).toMatchObject([{ row: 3, value: 'P00003', consent: { state: 'revoked', index: 1 } }]);
+      expect((JSON.parse(checked.stdout) as { violations: unknown[] }).violations).toMatchObject([{ row: 3, value: second!.address, consent: { state: 'revoked', index: 1 } }]);
 
       const refused = await proveWith(consentFile('consent-2'), join(scratch, 'consent-proof-x.json'), contexts[1]!.context);
       expect(refused.code).toBe(1);
-      expect(refused.stdout).toContain('row 3: patient_id = P00003 breaks registry requirement');
+      expect(refused.stdout).toContain(`row 3: account = ${second!.address} breaks registry requirement`);
       expect(refused.stdout).toContain('the subject REVOKED consent');
       expect(existsSync(join(scratch, 'consent-proof-x.json'))).toBe(false);
 
@@ -384,10 +466,10 @@ describe('zkai chain', () => {
 
     it('refuses a consent registry file whose root or leaves were edited', async () => {
       const file = JSON.parse(await readFile(consentFile('consent-2'), 'utf8')) as { root: string; leaves: string[]; revoked: Array<{ index: number; leaf: string }> };
-      file.leaves[1] = file.revoked[0]!.leaf; // P00003's revoked consent brought back
+      file.leaves[1] = file.revoked[0]!.leaf; // the revoked consent brought back
       file.revoked = [];
       await writeFile(consentFile('edited'), JSON.stringify(file));
-      const check = await runCli(['data', 'check', '--schema', SCHEMA, '--policy', policyPath(), '--bundle', bundle, '--registry', consentFile('edited'), optOut()]);
+      const check = await runCli(['data', 'check', '--schema', CONSENT_SCHEMA, '--policy', policyPath(), '--bundle', studyBundle(), '--registry', consentFile('edited'), optOut()]);
       expect(check.code).toBe(1);
       expect(check.stderr).toMatch(/edited\.json: the consent leaves in the file give root \d+ at depth 3, but the file says \d+ \(the chain's root at block \d+\): the file is corrupted or was edited/);
       noStackTrace(check.stderr);

@@ -8,7 +8,7 @@ import type { Signer } from 'ethers';
 import { createBundle, type DatasetBundle } from '../src/data/bundle.ts';
 import { proveDatasetInChunks } from '../src/data/chunked.ts';
 import { chunkSignalNames, datasetSignalNames } from '../src/data/circuit-gen.ts';
-import { consentLeaf, consentRegistry } from '../src/data/consent-tree.ts';
+import { consentRegistry } from '../src/data/consent-tree.ts';
 import { PolicyViolationError, proveDataset } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { parsePolicy } from '../src/data/policy.ts';
@@ -30,7 +30,7 @@ const schema = parseSchema({
   name: 'registry-test',
   subjectId: 'id',
   columns: [
-    { name: 'id', type: 'string', maxBytes: 16 },
+    { name: 'id', type: 'address' },
     { name: 'age', type: 'integer', min: 0, max: 120 },
   ],
 });
@@ -42,12 +42,10 @@ const policy = parsePolicy(
   },
   schema,
 );
-const people = [
-  { id: 'pseudonym-a7f3', age: 34 },
-  { id: 'pseudonym-09c1', age: 51 },
-  { id: 'pseudonym-d2e8', age: 19 },
-];
-const ids = people.map((p) => p.id);
+/** The data subjects: each one's id in the data is its own account (dev accounts 3, 4, 5), set in beforeAll. */
+const AGES = [34, 51, 19];
+let people: Array<{ id: string; age: number }>;
+let ids: string[];
 const PURPOSE = purposeId('zkai-test/research');
 const ROOT_WINDOW = 3600;
 
@@ -90,14 +88,16 @@ beforeAll(async () => {
   alice = await chain.provider.getSigner(1);
   bob = await chain.provider.getSigner(2);
   const poseidon = await deployPoseidon(owner);
-  const deployedConsent = await deployConsentRegistry(owner, poseidon.address);
+  const deployedConsent = await deployConsentRegistry(owner, poseidon.address, (await deployPoseidon(owner, 3)).address);
   consent = deployedConsent.client;
   registry = (await RegistryClient.deploy(owner, poseidon.address, deployedConsent.address)).client;
   await consent.createPurpose(PURPOSE, { depth: 3, rootWindow: ROOT_WINDOW, description: 'research on adults' });
-  // Each data subject grants consent from their own account (accounts 3, 4, 5).
-  for (const [i, id] of ids.entries()) {
-    const subject = await chain.provider.getSigner(3 + i);
-    const granted = await new ConsentRegistryClient(deployedConsent.address, subject).grant(PURPOSE, consentLeaf(schema, 'id', id));
+  // Each data subject grants consent from their own account (accounts 3, 4, 5), which is its id in the data.
+  const subjects = await Promise.all(AGES.map((_, i) => chain.provider.getSigner(3 + i)));
+  people = await Promise.all(subjects.map(async (subject, i) => ({ id: await subject.getAddress(), age: AGES[i]! })));
+  ids = people.map((p) => p.id);
+  for (const subject of subjects) {
+    const granted = await new ConsentRegistryClient(deployedConsent.address, subject).grant(PURPOSE);
     grants.push({ index: granted.index, signer: subject });
   }
   bundle = createBundle(schema, people.map((p, i) => encodeRecord(schema, p, i + 2)));
@@ -423,7 +423,7 @@ describe('registry: consent roots', () => {
     expect(stale.errorName).toBe('StaleConsentRoot');
 
     // The subject grants again (a new leaf): the dataset can be proven and attested against the new root.
-    await new ConsentRegistryClient(consent.address, third.signer).grant(PURPOSE, consentLeaf(schema, 'id', ids[2]!));
+    await new ConsentRegistryClient(consent.address, third.signer).grant(PURPOSE);
     const renewedNonce = randomNonce();
     const renewed = await datasetProof(alice, renewedNonce);
     const made = await registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce: renewedNonce }, renewed.proof, renewed.publicSignals);

@@ -99,12 +99,24 @@ describe('registries: building and files', () => {
   });
 
   describe('consent registry files (kind "consent": an on-chain consent tree, as zkai chain consent tree --out writes it)', () => {
+    // On-chain consent belongs to accounts: the consent column is an address column holding each subject's account.
     // Leaves as the chain holds them: S1, S2 and S3 granted in that order, S2 revoked (its leaf is 0), S9 granted by
-    // someone this data holder does not know.
+    // someone this data holder does not know. Sn is the account 0x00..0n.
+    const S = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
+    const [S1, S2, S3, S4, S9] = [1, 2, 3, 4, 9].map(S) as [string, string, string, string, string];
+    const schema = parseSchema({
+      name: 'subjects with accounts',
+      subjectId: 'id',
+      columns: [
+        { name: 'id', type: 'address' },
+        { name: 'acct', type: 'integer', min: 0, max: 1000 },
+      ],
+    });
+    const record = (id: string, acct: number, row = 2): EncodedRecord => encodeRecord(schema, { id, acct }, row);
     const leafOf = (id: string) => consentLeaf(schema, 'id', id);
-    const leaves = [leafOf('S1'), 0n, leafOf('S3'), leafOf('S9')];
+    const leaves = [leafOf(S1), 0n, leafOf(S3), leafOf(S9)];
     const source: ConsentSource = { chainId: 31337, contract: `0x${'12'.repeat(20)}`, purpose: 'research', purposeId: `0x${'ab'.repeat(32)}`, blockNumber: 42, blockTime: 1_800_000_000, rootWindow: 3600 };
-    const made = () => consentRegistry(schema, { name: 'consent', field: 'id', depth: 3, leaves, ids: ['S3', 'S1', 'S2', 'S4'], revoked: new Map([[1, leafOf('S2')]]), source });
+    const made = () => consentRegistry(schema, { name: 'consent', field: 'id', depth: 3, leaves, ids: [S3, S1, S2, S4], revoked: new Map([[1, leafOf(S2)]]), source });
     const path = join(scratch, 'consent-tree.json');
     const edit = async (change: (file: Record<string, unknown> & { leaves: string[]; revoked: Array<{ index: number; leaf: string }> }) => void) => {
       await saveRegistry(path, made());
@@ -117,25 +129,25 @@ describe('registries: building and files', () => {
       const registry = made();
       await saveRegistry(path, registry);
       const file = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-      expect(file).toMatchObject({ format: 'zkai-registry-v1', kind: 'consent', name: 'consent', depth: 3, root: registry.root, chain: source, live: 2, ids: ['S3', 'S1', 'S2', 'S4'], revoked: [{ index: 1, leaf: leafOf('S2').toString() }] });
+      expect(file).toMatchObject({ format: 'zkai-registry-v1', kind: 'consent', name: 'consent', depth: 3, root: registry.root, chain: source, live: 2, ids: [S3, S1, S2, S4], revoked: [{ index: 1, leaf: leafOf(S2).toString() }] });
       expect(file.leaves).toEqual(leaves.map(String));
       const loaded = await loadRegistry(path, schema);
       expect(loaded.root).toBe(registry.root);
       expect(loaded.root).toBe(sparseTreeLevels(leaves, 3)[3]![0]!.toString());
-      expect([...loaded.ids].sort()).toEqual(['S1', 'S3']);
+      expect([...loaded.ids].sort()).toEqual([S1, S3]);
       expect(loaded.leafIndex).toEqual(registry.leafIndex);
       expect(loaded.consent?.source).toEqual(source);
       // Status by id: a member, revoked, never granted, and live but not among the data holder's ids.
       const column = schema.columns[0]!;
       const status = consentStatusLookup(loaded, column);
       const value = (id: string) => encodeRecord(schema, { id, acct: 0 }, 2).values[0]!;
-      expect(status(value('S1'))).toEqual({ state: 'live', index: 0 });
-      expect(status(value('S2'))).toEqual({ state: 'revoked', index: 1 });
-      expect(status(value('S4'))).toEqual({ state: 'none' });
-      expect(status(value('S9'))).toEqual({ state: 'unlisted', index: 3 });
+      expect(status(value(S1))).toEqual({ state: 'live', index: 0 });
+      expect(status(value(S2))).toEqual({ state: 'revoked', index: 1 });
+      expect(status(value(S4))).toEqual({ state: 'none' });
+      expect(status(value(S9))).toEqual({ state: 'unlisted', index: 3 });
       // The pre-flight judges by it: S2 (revoked) and S4 (never granted) are not members.
       const policy = parsePolicy({ name: 'consented', rules: [], registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'consent', depth: 3 }] }, schema);
-      const report = evaluatePolicy(policy, [record('S1', 1, 2), record('S2', 2, 3), record('S3', 3, 4), record('S4', 4, 5)], [loaded]);
+      const report = evaluatePolicy(policy, [record(S1, 1, 2), record(S2, 2, 3), record(S3, 3, 4), record(S4, 4, 5)], [loaded]);
       expect(report.violations.map((v) => v.row)).toEqual([3, 5]);
     });
 
@@ -145,7 +157,7 @@ describe('registries: building and files', () => {
       });
       await expect(loadRegistry(path, schema)).rejects.toThrow(/consent-tree\.json: the consent leaves in the file give root \d+ at depth 3, but the file says 12345 \(the chain's root at block 42\): the file is corrupted or was edited/);
       await edit((file) => {
-        file.leaves[2] = leafOf('S4').toString(); // S3's grant replaced by S4's: the root no longer matches
+        file.leaves[2] = leafOf(S4).toString(); // S3's grant replaced by S4's: the root no longer matches
       });
       const error = await loadRegistry(path, schema).then(() => undefined, (e: unknown) => e);
       expect(error).toBeInstanceOf(InputFileError);
@@ -160,7 +172,7 @@ describe('registries: building and files', () => {
       });
       await expect(loadRegistry(path, schema)).rejects.toThrow(/leaves\[1\] must be a decimal string below the BN254 scalar field, got "x"/);
       await edit((file) => {
-        file.revoked = [{ index: 0, leaf: leafOf('S1').toString() }];
+        file.revoked = [{ index: 0, leaf: leafOf(S1).toString() }];
       });
       await expect(loadRegistry(path, schema)).rejects.toThrow(/revoked\[0\] names leaf 0 as revoked, but leaves\[0\] is \d+, not 0/);
       await edit((file) => {
@@ -172,12 +184,27 @@ describe('registries: building and files', () => {
       });
       await expect(loadRegistry(path, schema)).rejects.toThrow(/unknown registry kind "merkle"/);
       await saveRegistry(path, made());
-      const other = parseSchema({ name: 'other', columns: [{ name: 'id', type: 'string' }] });
+      const other = parseSchema({ name: 'other', columns: [{ name: 'id', type: 'address' }] });
       await expect(loadRegistry(path, other)).rejects.toThrow(/made for schema hash .* not for schema "other"/);
     });
 
+    it('refuses any column but an address column: the contract derives leaves from accounts', () => {
+      expect(() => consentRegistry(schema, { name: 'consent', field: 'acct', depth: 3, leaves, ids: ['5'] })).toThrow(/column acct is an integer column, but on-chain consent belongs to accounts[\s\S]*must be of type "address"/);
+      const strings = parseSchema({ name: 'strings', columns: [{ name: 'id', type: 'string' }] });
+      expect(() => consentRegistry(strings, { name: 'consent', field: 'id', depth: 3, leaves, ids: [] })).toThrow(/column id is a string column/);
+      expect(() => consentLeaf(strings, 'id', 'S1')).toThrow(/must be of type "address"/);
+    });
+
+    it('the leaf of an account is the one the contract derives: Poseidon3(account + 1, 0, account)', () => {
+      const account = 0xab12n;
+      expect(leafOf(S(0xab12))).toBe(registryLeaf(account + 1n, 0n, account));
+      expect(leafOf(S(0xab12).toUpperCase().replace('0X', '0x'))).toBe(leafOf(S(0xab12)));
+    });
+
     it('names bad ids by position; a consent tree has no sorted registry file', () => {
-      expect(() => consentRegistry(schema, { name: 'consent', field: 'acct', depth: 3, leaves, ids: ['5', '1001'], positions: ['ids.txt line 1', 'ids.txt line 2'] })).toThrow(/1 id\(s\) are not valid values of column acct:[\s\S]*ids\.txt line 2/);
+      expect(() => consentRegistry(schema, { name: 'consent', field: 'id', depth: 3, leaves, ids: [S1, 'S2', `${S3} `], positions: ['ids.txt line 1', 'ids.txt line 2', 'ids.txt line 3'] })).toThrow(
+        /2 id\(s\) are not valid values of column id:[\s\S]*ids\.txt line 2[\s\S]*ids\.txt line 3/,
+      );
       expect(() => consentRegistry(schema, { name: '1bad', field: 'id', depth: 3, leaves, ids: [] })).toThrow(/registry name "1bad"/);
       expect(() => registryFile(made())).toThrow(/is a consent tree/);
       expect(() => consentRegistryFile(consentRegistry(schema, { name: 'consent', field: 'id', depth: 3, leaves, ids: [] }))).toThrow(/needs its source/);

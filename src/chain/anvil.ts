@@ -362,9 +362,9 @@ async function killAndWait(child: ChildProcess, exitPromise: Promise<void>, hasE
 /** Options of {@link connectChain}. */
 export interface ConnectChainOptions {
   /**
-   * Private key (0x-hex) of the account that signs transactions, for a node given by `rpcUrl`. Default: the
-   * `ZKAI_PRIVATE_KEY` environment variable; when neither is set, the node's first unlocked account. Ignored for the
-   * embedded anvil, whose first (funded, unlocked) dev account is always used.
+   * Private key (0x-hex) of the account that signs transactions. Default: the `ZKAI_PRIVATE_KEY` environment
+   * variable; when neither is set, the node's first unlocked account (on the embedded anvil: its first funded dev
+   * account). A key of an account without ether can still sign what needs none (a consent request to relay).
    */
   readonly privateKey?: string;
   /** Options for the embedded anvil (only used when no `rpcUrl` is given). */
@@ -410,7 +410,7 @@ export async function connectChain(rpcUrl?: string, options: ConnectChainOptions
       // Local nodes mine instantly; poll faster so tx.wait() and friends return quickly.
       ...(anvil ? { pollingInterval: 100 } : {}),
     });
-    const signer = await pickSigner(provider, url, anvil ? undefined : options.privateKey ?? process.env.ZKAI_PRIVATE_KEY);
+    const signer = await pickSigner(provider, url, options.privateKey ?? process.env.ZKAI_PRIVATE_KEY);
     let closing: Promise<void> | undefined;
     const liveProvider = provider;
     return {

@@ -4,9 +4,11 @@
  * contract's events so that revocations (which need the leaf's sibling path) and proofs can be made.
  *
  * The tree is the one of `src/data/registry.ts`: binary, Poseidon(2) nodes, fixed depth, empty leaves 0, zero subtree
- * roots zeros[0] = 0 and zeros[h + 1] = Poseidon(zeros[h], zeros[h]). A leaf is an opaque nonzero field element
- * chosen by the data subject; zkai uses `Poseidon(key + 1, 0, encodedId)`, the leaf form the dataset circuits'
- * `RegistryMember` accepts.
+ * roots zeros[0] = 0 and zeros[h + 1] = Poseidon(zeros[h], zeros[h]). A subject is an account, and the contract
+ * derives its leaf, `Poseidon3(account + 1, 0, account)` ({@link accountLeaf}): the leaf the dataset circuits'
+ * `RegistryMember` accepts for a record whose address column holds that account. Nobody chooses a leaf: only the
+ * account, its named delegate, or anyone relaying the account's EIP-712 signature ({@link signGrant},
+ * {@link signRevoke}, {@link signDelegate}) can grant or revoke.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +16,7 @@ import {
   Contract,
   EventLog,
   Interface,
+  Signature,
   ZeroAddress,
   getAddress,
   id,
@@ -25,7 +28,9 @@ import {
   type Provider,
   type Signer,
   type TransactionReceipt,
+  type TypedDataDomain,
 } from 'ethers';
+import { poseidon3 } from 'poseidon-lite';
 import { sparseTreeLevels, zeroRoots } from '../data/registry.ts';
 import { ChainError, describeError } from '../errors.ts';
 import { compileSolidity, type CompileSolidityOptions } from './solidity-verifier.ts';
@@ -82,10 +87,14 @@ function explain(name: string, a: Readonly<Record<string, unknown>>, context: Er
       return `purpose ${String(a.purpose)} does not exist (create it first)`;
     case 'BadDepth':
       return `depth ${String(a.depth)} is not in 1..${MAX_CONSENT_DEPTH}`;
-    case 'ZeroLeaf':
-      return 'a consent leaf cannot be 0 (0 marks an empty or revoked position)';
-    case 'LeafNotInField':
-      return `leaf value ${String(a.leaf)} is not below the BN254 scalar field order`;
+    case 'AlreadyGranted':
+      return `${String(a.subject)} already has a live grant for purpose ${String(a.purpose)} (${leaf(a.index)}); revoke it first to grant again`;
+    case 'ZeroSubject':
+      return 'the subject cannot be the zero address';
+    case 'SignatureExpired':
+      return `the signature's deadline ${String(a.deadline)} has passed`;
+    case 'BadSignature':
+      return `the signature is not ${String(a.subject)}'s over this request (wrong signer, purpose, index, chain, contract, or an already used nonce)`;
     case 'TreeFull':
       return `the tree of purpose ${String(a.purpose)} is full (2^${String(a.depth)} leaves)`;
     case 'NotSubjectOrDelegate':
@@ -105,7 +114,7 @@ function explain(name: string, a: Readonly<Record<string, unknown>>, context: Er
     case 'NotAContract':
       return `there is no contract at ${String(a.account)}`;
     case 'WrongPoseidon':
-      return `${String(a.hasher)} is not circomlib's Poseidon(2): it hashes (0, 0) to ${String(a.poseidonZeroZero)}`;
+      return `${String(a.hasher)} is not the circomlib Poseidon contract expected (it hashed the check input to ${String(a.checkHash)})`;
     case 'PoseidonFailed':
       return 'the call to the Poseidon contract failed';
     default:
@@ -186,14 +195,15 @@ export interface DeployedConsentRegistry {
  * @param signer a signer connected to a provider.
  * @param poseidonAddress a circomlibjs Poseidon(2) contract (see `deployPoseidon`); the constructor checks it hashes
  *   like circomlib's Poseidon.
- * @throws {ConsentError} when the constructor refuses the Poseidon address (NotAContract, WrongPoseidon).
+ * @param poseidon3Address a circomlibjs Poseidon(3) contract (`deployPoseidon(signer, 3)`), for the leaves.
+ * @throws {ConsentError} when the constructor refuses a Poseidon address (NotAContract, WrongPoseidon).
  * @throws {ChainError} when the deployment fails otherwise; a CompileError when solc fails.
  */
-export async function deployConsentRegistry(signer: Signer, poseidonAddress: string): Promise<DeployedConsentRegistry> {
+export async function deployConsentRegistry(signer: Signer, poseidonAddress: string, poseidon3Address: string): Promise<DeployedConsentRegistry> {
   const compiled = await compileConsentRegistry();
   const iface = new Interface(compiled.abi as object[]);
   try {
-    const { address, deployGas, blockNumber, txHash } = await deployCompiled(signer, compiled, [poseidonAddress]);
+    const { address, deployGas, blockNumber, txHash } = await deployCompiled(signer, compiled, [poseidonAddress, poseidon3Address]);
     return {
       address,
       deployGas,
@@ -208,6 +218,86 @@ export async function deployConsentRegistry(signer: Signer, poseidonAddress: str
 
 // ---------------------------------------------------------------------------------------------------------------
 // Trees
+
+/**
+ * The consent leaf of an account, as the contract computes it: Poseidon3(account + 1, 0, account), i.e. the registry
+ * leaf (`registryLeaf` of src/data/registry.ts) of key = value = the account, which is what a dataset circuit computes
+ * for a record whose address column holds that account.
+ */
+export function accountLeaf(account: string): bigint {
+  const a = BigInt(getAddress(account));
+  return poseidon3([a + 1n, 0n, a]);
+}
+
+/** An EIP-712 signature split as the contract takes it. */
+export interface ConsentSignature {
+  readonly v: number;
+  readonly r: string;
+  readonly s: string;
+}
+
+/** The EIP-712 domain of a consent registry on a chain: no signature made for one works on another, or elsewhere. */
+export function consentDomain(chainId: bigint | number, registry: string): TypedDataDomain {
+  return { name: 'zkai ConsentRegistry', version: '1', chainId, verifyingContract: getAddress(registry) };
+}
+
+const GRANT_TYPES = { Grant: [{ name: 'subject', type: 'address' }, { name: 'purpose', type: 'bytes32' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }] };
+const REVOKE_TYPES = {
+  Revoke: [{ name: 'subject', type: 'address' }, { name: 'purpose', type: 'bytes32' }, { name: 'index', type: 'uint256' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }],
+};
+const DELEGATE_TYPES = { SetDelegate: [{ name: 'subject', type: 'address' }, { name: 'delegate', type: 'address' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }] };
+
+/** A signed request anyone may relay: what the subject signed, and the signature. */
+export interface SignedConsentRequest<T> {
+  readonly request: T;
+  readonly signature: ConsentSignature;
+}
+
+/** What a relayed grant carries. */
+export interface GrantRequest {
+  readonly subject: string;
+  readonly purpose: string;
+  readonly nonce: bigint;
+  readonly deadline: bigint;
+}
+
+/** What a relayed revocation carries. */
+export interface RevokeRequest extends GrantRequest {
+  readonly index: number;
+}
+
+/** What a relayed delegate change carries (delegate ZeroAddress clears it). */
+export interface DelegateRequest {
+  readonly subject: string;
+  readonly delegate: string;
+  readonly nonce: bigint;
+  readonly deadline: bigint;
+}
+
+/** The contract's Authorization struct. */
+function authorization(deadline: bigint, signature: ConsentSignature): { deadline: bigint; v: number; r: string; s: string } {
+  return { deadline, v: signature.v, r: signature.r, s: signature.s };
+}
+
+function split(signature: string): ConsentSignature {
+  const sig = Signature.from(signature);
+  return { v: sig.v, r: sig.r, s: sig.s };
+}
+
+/** Sign a grant for `request.subject` (the signer must be that account) for anyone to relay with grantBySig. */
+export async function signGrant(signer: Signer, domain: TypedDataDomain, request: GrantRequest): Promise<SignedConsentRequest<GrantRequest>> {
+  return { request, signature: split(await signer.signTypedData(domain, GRANT_TYPES, { ...request })) };
+}
+
+/** Sign the revocation of leaf `request.index` for anyone to relay with revokeBySig. */
+export async function signRevoke(signer: Signer, domain: TypedDataDomain, request: RevokeRequest): Promise<SignedConsentRequest<RevokeRequest>> {
+  return { request, signature: split(await signer.signTypedData(domain, REVOKE_TYPES, { ...request })) };
+}
+
+/** Sign a delegate change for anyone to relay with setDelegateBySig. */
+export async function signDelegate(signer: Signer, domain: TypedDataDomain, request: DelegateRequest): Promise<SignedConsentRequest<DelegateRequest>> {
+  return { request, signature: split(await signer.signTypedData(domain, DELEGATE_TYPES, { ...request })) };
+}
 
 /** zeros[h]: the root of 2^h zero leaves (as `src/data/registry.ts`). */
 export function consentZeroRoots(depth: number): bigint[] {
@@ -391,13 +481,13 @@ export class ConsentRegistryClient {
   }
 
   /**
-   * Grant consent as the sender (the data subject): append `leaf`.
+   * Grant consent as the sender (the data subject): the contract appends the sender's {@link accountLeaf}.
    *
-   * @throws {ConsentError} PurposeUnknown, ZeroLeaf, LeafNotInField, TreeFull.
+   * @throws {ConsentError} PurposeUnknown, AlreadyGranted, TreeFull.
    */
-  async grant(purpose: string, leaf: bigint): Promise<GrantResult> {
+  async grant(purpose: string): Promise<GrantResult> {
     checkPurpose(purpose);
-    return this.grantResult(await this.send('grant', {}, 'grant', [purpose, leaf]));
+    return this.grantResult(await this.send('grant', {}, 'grant', [purpose]));
   }
 
   /**
@@ -405,9 +495,67 @@ export class ConsentRegistryClient {
    *
    * @throws {ConsentError} NotSubjectOrDelegate, and those of {@link ConsentRegistryClient.grant}.
    */
-  async grantFor(subject: string, purpose: string, leaf: bigint): Promise<GrantResult> {
+  async grantFor(subject: string, purpose: string): Promise<GrantResult> {
     checkPurpose(purpose);
-    return this.grantResult(await this.send('grantFor', {}, 'grantFor', [subject, purpose, leaf]));
+    return this.grantResult(await this.send('grantFor', {}, 'grantFor', [subject, purpose]));
+  }
+
+  /** The EIP-712 domain of this registry on the connected chain (what {@link signGrant} and friends sign for). */
+  async domain(): Promise<TypedDataDomain> {
+    return consentDomain((await this.provider().getNetwork()).chainId, this.address);
+  }
+
+  /** The nonce `subject`'s next signature must carry. */
+  async nonceOf(subject: string): Promise<bigint> {
+    return (await this.view('nonces', [subject])) as bigint;
+  }
+
+  /**
+   * Relay a grant the subject signed ({@link signGrant}); the sender pays the gas and may be anyone.
+   *
+   * @throws {ConsentError} BadSignature (also for a used nonce, another purpose, chain or registry), SignatureExpired,
+   *   and those of {@link ConsentRegistryClient.grant}.
+   */
+  async grantBySig(signed: SignedConsentRequest<GrantRequest>): Promise<GrantResult> {
+    const { request, signature } = signed;
+    checkPurpose(request.purpose);
+    return this.grantResult(await this.send('grantBySig', {}, 'grantBySig', [request.subject, request.purpose, authorization(request.deadline, signature)]));
+  }
+
+  /**
+   * Relay a revocation the subject signed ({@link signRevoke}). The sibling path is read as for
+   * {@link ConsentRegistryClient.revoke}.
+   *
+   * @throws {ConsentError} BadSignature, SignatureExpired, and those of {@link ConsentRegistryClient.revoke}.
+   */
+  async revokeBySig(signed: SignedConsentRequest<RevokeRequest>, options: { siblings?: readonly bigint[] } = {}): Promise<RevokeResult> {
+    const { request, signature } = signed;
+    checkPurpose(request.purpose);
+    const siblings = options.siblings ?? (await this.siblingsOf(request.purpose, request.index));
+    const receipt = await this.send('revokeBySig', { index: request.index }, 'revokeBySig', [
+      request.subject,
+      request.purpose,
+      request.index,
+      [...siblings],
+      authorization(request.deadline, signature),
+    ]);
+    return this.revokeResult(receipt);
+  }
+
+  /**
+   * Relay a delegate change the subject signed ({@link signDelegate}).
+   *
+   * @throws {ConsentError} BadSignature, SignatureExpired.
+   */
+  async setDelegateBySig(signed: SignedConsentRequest<DelegateRequest>): Promise<ConsentTx> {
+    const { request, signature } = signed;
+    return txOf(await this.send('setDelegateBySig', {}, 'setDelegateBySig', [request.subject, request.delegate, authorization(request.deadline, signature)]));
+  }
+
+  /** 1 + the index of `subject`'s live grant for `purpose`, or 0 when it has none. */
+  async liveGrantOf(purpose: string, subject: string): Promise<number> {
+    checkPurpose(purpose);
+    return Number((await this.view('liveGrantOf', [purpose, subject])) as bigint);
   }
 
   /**
@@ -434,12 +582,17 @@ export class ConsentRegistryClient {
    */
   async revoke(purpose: string, index: number, options: { siblings?: readonly bigint[] } = {}): Promise<RevokeResult> {
     checkPurpose(purpose);
-    let siblings = options.siblings;
-    if (siblings === undefined) {
-      const tree = await this.readConsentTree(purpose);
-      siblings = index >= 0 && index < 2 ** tree.depth ? tree.pathOf(index).siblings : [];
-    }
+    const siblings = options.siblings ?? (await this.siblingsOf(purpose, index));
     const receipt = await this.send('revoke', { index }, 'revoke', [purpose, index, [...siblings]]);
+    return this.revokeResult(receipt);
+  }
+
+  private async siblingsOf(purpose: string, index: number): Promise<readonly bigint[]> {
+    const tree = await this.readConsentTree(purpose);
+    return index >= 0 && index < 2 ** tree.depth ? tree.pathOf(index).siblings : [];
+  }
+
+  private async revokeResult(receipt: TransactionReceipt): Promise<RevokeResult> {
     const changed = await this.parseLogs(receipt, 'RootChanged');
     const newRoot = changed[0]?.args.newRoot as bigint | undefined;
     if (newRoot === undefined) throw new ChainError('revoke: the transaction emitted no RootChanged event');

@@ -11,8 +11,11 @@ import { deployPoseidon } from './poseidon.ts';
 import { RegistryClient } from './registry.ts';
 import { ListRegistryClient } from './lists.ts';
 
+/** A deployment file of an older zkai, whose contracts lack what this version relies on: deploy again. */
+export class OutdatedDeploymentError extends ChainError {}
+
 /** Format tag of a deployment file. */
-export const DEPLOYMENT_FORMAT = 'zkai-deployment-v1';
+export const DEPLOYMENT_FORMAT = 'zkai-deployment-v2';
 
 /** Where a zkai deployment lives. */
 export interface ZkaiDeployment {
@@ -23,12 +26,14 @@ export interface ZkaiDeployment {
   /** The curated lists (contracts/ListRegistry.sol): opt-out lists and the like, whose roots their curators publish. */
   lists: string;
   poseidon: string;
+  /** circomlibjs's Poseidon(3): the consent registry derives each subject's leaf with it. */
+  poseidon3: string;
   /** The account that deployed (the registry's owner at deployment). */
   owner: string;
   /** Block of the registry's deployment: where event scans start. */
   blockNumber: number;
   /** Gas of each deployment transaction, as decimal strings. */
-  gas: { poseidon: string; consent: string; lists: string; registry: string };
+  gas: { poseidon: string; poseidon3: string; consent: string; lists: string; registry: string };
 }
 
 /** A deployment and clients connected to it. */
@@ -49,7 +54,8 @@ export async function deployZkai(signer: Signer): Promise<ConnectedDeployment> {
   if (!provider) throw new ChainError('the signer has no provider');
   const chainId = Number((await provider.getNetwork()).chainId);
   const poseidon = await deployPoseidon(signer);
-  const consent = await deployConsentRegistry(signer, poseidon.address);
+  const poseidon3 = await deployPoseidon(signer, 3);
+  const consent = await deployConsentRegistry(signer, poseidon.address, poseidon3.address);
   const lists = await ListRegistryClient.deploy(signer);
   const { client: registry, gasUsed } = await RegistryClient.deploy(signer, poseidon.address, consent.address, lists.client.address);
   const deployment: ZkaiDeployment = {
@@ -59,9 +65,10 @@ export async function deployZkai(signer: Signer): Promise<ConnectedDeployment> {
     consent: consent.address,
     lists: lists.client.address,
     poseidon: poseidon.address,
+    poseidon3: poseidon3.address,
     owner: await signer.getAddress(),
     blockNumber: await provider.getBlockNumber(),
-    gas: { poseidon: poseidon.deployGas.toString(), consent: consent.deployGas.toString(), lists: lists.gasUsed.toString(), registry: gasUsed.toString() },
+    gas: { poseidon: poseidon.deployGas.toString(), poseidon3: poseidon3.deployGas.toString(), consent: consent.deployGas.toString(), lists: lists.gasUsed.toString(), registry: gasUsed.toString() },
   };
   return { deployment, registry, consent: consent.client, lists: lists.client };
 }
@@ -102,11 +109,14 @@ export async function saveDeployment(path: string, deployment: ZkaiDeployment): 
 export async function loadDeployment(path: string): Promise<ZkaiDeployment> {
   const json = (await readJsonFile(path, 'deployment file')) as Partial<ZkaiDeployment> | null;
   const address = /^0x[0-9a-fA-F]{40}$/;
-  if (!json || json.format !== DEPLOYMENT_FORMAT || !Number.isInteger(json.chainId) || ![json.registry, json.consent, json.poseidon].every((a) => typeof a === 'string' && address.test(a))) {
-    throw new ChainError(`${path} is not a zkai deployment file (format ${DEPLOYMENT_FORMAT} with chainId and registry, consent, lists and poseidon addresses)`);
+  if (json && (json.format as string) === 'zkai-deployment-v1') {
+    throw new OutdatedDeploymentError(`${path} is a deployment made before consent belonged to its subject (format zkai-deployment-v1): its consent registry lets anyone grant any leaf`, { hint: 'deploy again: zkai chain deploy replaces it' });
+  }
+  if (!json || json.format !== DEPLOYMENT_FORMAT || !Number.isInteger(json.chainId) || ![json.registry, json.consent, json.poseidon, json.poseidon3].every((a) => typeof a === 'string' && address.test(a))) {
+    throw new ChainError(`${path} is not a zkai deployment file (format ${DEPLOYMENT_FORMAT} with chainId and registry, consent, lists, poseidon and poseidon3 addresses)`);
   }
   if (typeof json.lists !== 'string' || !address.test(json.lists)) {
-    throw new ChainError(`${path} is a deployment made before curated lists existed (it has no lists address): its registry cannot bind opt-out lists`, { hint: 'deploy again with zkai chain deploy' });
+    throw new OutdatedDeploymentError(`${path} is a deployment made before curated lists existed (it has no lists address): its registry cannot bind opt-out lists`, { hint: 'deploy again: zkai chain deploy replaces it' });
   }
   return json as ZkaiDeployment;
 }

@@ -52,14 +52,24 @@ export {
   ConsentError,
   ConsentRegistryClient,
   MAX_CONSENT_DEPTH,
+  accountLeaf,
   buildConsentTree,
   compileConsentRegistry,
+  consentDomain,
   deployConsentRegistry,
   purposeId,
+  signDelegate,
+  signGrant,
+  signRevoke,
   type ChainConsentTree,
+  type ConsentSignature,
   type ConsentTree,
+  type DelegateRequest,
   type DeployedConsentRegistry,
+  type GrantRequest,
   type PurposeInfo,
+  type RevokeRequest,
+  type SignedConsentRequest,
 } from './consent.ts';
 export {
   CIRCUIT_KINDS,
@@ -101,6 +111,7 @@ export {
 } from './register-source.ts';
 export {
   DEPLOYMENT_FORMAT,
+  OutdatedDeploymentError,
   connectDeployment,
   deployZkai,
   loadDeployment,

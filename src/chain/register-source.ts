@@ -255,6 +255,25 @@ async function ownDevPtau(cacheDir: string, blake2b512: string): Promise<string 
   return undefined;
 }
 
+/**
+ * A registry bound to an on-chain consent purpose must be a MEMBER-OF requirement on an address column: the consent
+ * contract derives every leaf from a subject's account, so only an address column's values can be members, and a
+ * NOT-MEMBER-OF requirement against a consent tree would claim that no record consented.
+ *
+ * @throws {ChainError} naming the registry, its column and what is wrong.
+ */
+export function checkConsentRequirement(source: CircuitSource, registryName: string): void {
+  if (source.kind !== 'dataset-policy' && source.kind !== 'dataset-chunk') throw new ChainError(`--consent-registry ${registryName}: only dataset policy circuits check registries, this is a ${source.kind} circuit`);
+  const requirement = source.policy.registries.find((r) => r.name === registryName);
+  if (!requirement) throw new ChainError(`--consent-registry ${registryName}: the policy has no registry "${registryName}" (its registries: ${source.policy.registries.map((r) => r.name).join(', ') || 'none'})`);
+  if (requirement.kind !== 'MEMBER-OF') throw new ChainError(`--consent-registry ${registryName}: the policy's requirement is "${requirement.text}"; a consent purpose can only back a MEMBER-OF requirement (every record's subject consented)`);
+  if (requirement.column.spec.type !== 'address') {
+    throw new ChainError(`--consent-registry ${registryName}: the policy checks column ${requirement.column.name} (${requirement.column.spec.type}) against it, but on-chain consent leaves are derived from accounts: only an address column holding each subject's account can match them`, {
+      hint: 'give the schema an address column with each subject\'s consent account and require it MEMBER-OF the consent registry',
+    });
+  }
+}
+
 /** Options of {@link registerCircuitFromSource}. */
 export interface RegisterFromSourceOptions {
   cacheDir?: string;
@@ -286,6 +305,7 @@ export interface RegisteredFromSource {
  * its provenance (owner only).
  */
 export async function registerCircuitFromSource(registry: RegistryClient, source: CircuitSource, key: RegistrationKey, options: RegisterFromSourceOptions = {}): Promise<RegisteredFromSource> {
+  if (options.consent) checkConsentRequirement(source, options.consent.registryName);
   const progress = options.onProgress ? { onProgress: options.onProgress } : {};
   const regenerated = await sourceCircuit(source, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...progress });
   const checked = await checkRegistrationKey(regenerated.compiled, key, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.development ? { development: true } : {}), ...progress });

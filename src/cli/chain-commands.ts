@@ -11,15 +11,10 @@ import { AbiCoder, getAddress, isAddress, keccak256, type EventLog } from 'ether
 import { resolveCacheDir } from '../cache/cache-dir.ts';
 import { connectChain, type ChainConnection } from '../chain/anvil.ts';
 import { purposeId } from '../chain/consent.ts';
-import { connectDeployment, deployZkai, loadDeployment, saveDeployment, type ConnectedDeployment, type ZkaiDeployment } from '../chain/deployment.ts';
+import { OutdatedDeploymentError, connectDeployment, deployZkai, loadDeployment, saveDeployment, type ConnectedDeployment, type ZkaiDeployment } from '../chain/deployment.ts';
 import { verificationKeyId, type Groth16VerificationKey } from '../chain/groth16-template.ts';
 import { CIRCUIT_KINDS, attestationContext, labelBytes, randomNonce, type CircuitKind, type DatasetCommitmentFields, type RegistryClient } from '../chain/registry.ts';
 import { readVerificationKey } from '../chain/solidity-verifier.ts';
-import { consentLeaf, consentRegistry, consentStatusLookup } from '../data/consent-tree.ts';
-import { encodeCell } from '../data/encode.ts';
-import { readIdList, saveRegistry } from '../data/registry-file.ts';
-import type { Column } from '../data/types.ts';
-import { loadSchema } from '../data/schema.ts';
 import { ChainError, InputFileError, ZkaiError } from '../errors.ts';
 import { withFileLock } from '../util/file-lock.ts';
 import { BN254_SCALAR_FIELD, type Groth16Proof } from '../verifier/types.ts';
@@ -181,8 +176,12 @@ export async function chainDeployCommand(flags: ChainFlags & { force?: boolean; 
     async (session) => {
       const signer = await session.chain.signer.getAddress();
       let replaced: string | undefined;
-      if (existsSync(session.deploymentPath) && !flags.force) {
-        const existing = await loadDeployment(session.deploymentPath);
+      const existing = existsSync(session.deploymentPath) && !flags.force ? await loadDeployment(session.deploymentPath).catch((error: unknown) => {
+        if (!(error instanceof OutdatedDeploymentError)) throw error;
+        replaced = error.message;
+        return undefined;
+      }) : undefined;
+      if (existing) {
         if (existing.chainId !== session.chain.chainId) {
           throw new ChainError(`${session.deploymentPath} records a deployment on chain ${existing.chainId}, but this node is chain ${session.chain.chainId}; it was kept`, {
             hint: 'pass --deployment OTHER.json to record this chain\'s deployment elsewhere, or --force to replace the file',
@@ -199,7 +198,7 @@ export async function chainDeployCommand(flags: ChainFlags & { force?: boolean; 
     { fresh: Boolean(flags.fresh) },
   );
   const d = result.deployment;
-  const total = BigInt(d.gas.poseidon) + BigInt(d.gas.consent) + BigInt(d.gas.lists) + BigInt(d.gas.registry);
+  const total = BigInt(d.gas.poseidon) + BigInt(d.gas.poseidon3) + BigInt(d.gas.consent) + BigInt(d.gas.lists) + BigInt(d.gas.registry);
   emit(flags, { ...result, rpc: flags.rpc ?? 'embedded', totalGas: total.toString() }, () =>
     [
       result.kept
@@ -209,6 +208,7 @@ export async function chainDeployCommand(flags: ChainFlags & { force?: boolean; 
       `  consent      ${d.consent}${result.kept ? '' : `  (${d.gas.consent} gas)`}`,
       `  lists        ${d.lists}${result.kept ? '' : `  (${d.gas.lists} gas)`}`,
       `  poseidon     ${d.poseidon}${result.kept ? '' : `  (${d.gas.poseidon} gas)`}`,
+      `  poseidon3    ${d.poseidon3}${result.kept ? '' : `  (${d.gas.poseidon3} gas)`}`,
       `  owner        ${d.owner} (registers circuits)${d.owner.toLowerCase() === result.signer.toLowerCase() ? '' : `; you are ${result.signer}`}`,
       ...(result.kept ? [] : [`  gas          ${total} in all`]),
       `  deployment   ${result.path}`,
@@ -664,168 +664,4 @@ export async function chainAttestationsCommand(flags: ChainFlags & { subject?: s
     const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
     return [line(header), ...table.map(line)].join('\n');
   });
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// consent
-
-/** `zkai chain consent create`. */
-export async function chainConsentCreateCommand(flags: ChainFlags & { purpose: string; depth: string; window: string; description?: string }): Promise<void> {
-  const depth = positiveInteger(flags.depth, '--depth', 1, 24);
-  const window = positiveInteger(flags.window, '--window', 0, 2 ** 40);
-  const purpose = purposeOf(flags.purpose);
-  const result = await withSession(flags, async (session) => {
-    const { consent } = await deploymentOf(session);
-    const tx = await consent.createPurpose(purpose, { depth, rootWindow: window, ...(flags.description ? { description: flags.description } : {}) });
-    return { purpose: flags.purpose, purposeId: purpose, depth, rootWindow: window, admin: await session.chain.signer.getAddress(), gas: tx.gasUsed.toString(), txHash: tx.txHash };
-  });
-  emit(flags, result, () =>
-    [
-      `consent purpose "${result.purpose}" created: id ${result.purposeId}`,
-      `  tree depth ${depth} (up to ${2 ** depth} grants); a replaced root stays acceptable for ${window} s; admin ${result.admin}; ${result.gas} gas`,
-    ].join('\n'),
-  );
-}
-
-/** `zkai chain consent grant`: the sender (the data subject) grants consent for their id. */
-export async function chainConsentGrantCommand(flags: ChainFlags & { purpose: string; schema: string; field: string; id: string }): Promise<void> {
-  const schema = await loadSchema(flags.schema);
-  const leaf = consentLeaf(schema, flags.field, flags.id);
-  const purpose = purposeOf(flags.purpose);
-  const result = await withSession(flags, async (session) => {
-    const { consent } = await deploymentOf(session);
-    const granted = await consent.grant(purpose, leaf);
-    return { purpose: flags.purpose, purposeId: purpose, index: granted.index, leaf: leaf.toString(), root: granted.root.toString(), subject: await session.chain.signer.getAddress(), gas: granted.gasUsed.toString(), txHash: granted.txHash };
-  });
-  emit(flags, result, () =>
-    [
-      `consent granted for purpose "${result.purpose}": leaf index ${result.index} (keep it: revoking needs it)`,
-      `  leaf     ${result.leaf}`,
-      `  root     ${result.root}`,
-      `  subject  ${result.subject}; ${result.gas} gas`,
-      '  note: the leaf hashes the id without a salt; use ids with entropy (pseudonyms) in public consent trees',
-    ].join('\n'),
-  );
-}
-
-/** `zkai chain consent revoke`. */
-export async function chainConsentRevokeCommand(flags: ChainFlags & { purpose: string; index: string }): Promise<void> {
-  const index = positiveInteger(flags.index, '--index', 0, 2 ** 24 - 1);
-  const purpose = purposeOf(flags.purpose);
-  const result = await withSession(flags, async (session) => {
-    const { consent } = await deploymentOf(session);
-    const revoked = await consent.revoke(purpose, index);
-    return { purpose: flags.purpose, purposeId: purpose, index, root: revoked.root.toString(), gas: revoked.gasUsed.toString(), txHash: revoked.txHash };
-  });
-  emit(flags, result, () => `consent revoked: leaf ${result.index} of purpose "${result.purpose}"; new root ${result.root} (${result.gas} gas)`);
-}
-
-/** Options of `zkai chain consent tree`: with --out, a consent registry file for `zkai data check | prove --registry`. */
-export interface ConsentTreeFlags extends ChainFlags {
-  purpose: string;
-  /** Write a consent registry file here (with schema, field and name). */
-  out?: string;
-  schema?: string;
-  field?: string;
-  /** The registry name the policy uses. */
-  name?: string;
-  /** The data holder's ids: a file as `zkai data registry --ids` reads (one per line, or a JSON array). */
-  ids?: string;
-  /** Read the tree at this block (default: the latest). */
-  block?: string;
-}
-
-/**
- * `zkai chain consent tree`: a purpose's tree, rebuilt from the contract's events. With --out it also writes a
- * consent registry file (kind "consent": the leaves, the block and root they were read at, the data holder's ids),
- * which `zkai data check | prove | verify --registry FILE` load like a sorted registry file.
- */
-export async function chainConsentTreeCommand(flags: ConsentTreeFlags): Promise<void> {
-  const purpose = purposeOf(flags.purpose);
-  const exporting = flags.out !== undefined;
-  const needed = (['schema', 'field', 'name'] as const).filter((option) => flags[option] === undefined).map((option) => `--${option}`);
-  if (exporting && needed.length > 0) throw new ZkaiError('BAD_OPTION', `--out writes a consent registry file: it also needs ${needed.join(', ')} (the schema, the id column the leaves hash, and the registry name the policy uses)`);
-  if (!exporting) {
-    const extra = (['schema', 'field', 'name', 'ids'] as const).filter((option) => flags[option] !== undefined).map((option) => `--${option}`);
-    if (extra.length > 0) throw new ZkaiError('BAD_OPTION', `${extra.join(', ')} only go with --out FILE (writing a consent registry file)`);
-  }
-  const block = flags.block === undefined ? undefined : positiveInteger(flags.block, '--block', 0, Number.MAX_SAFE_INTEGER);
-  // Everything that can be checked off chain is checked before the chain starts: the schema, the column, the ids.
-  const schema = exporting ? await loadSchema(flags.schema as string) : undefined;
-  const idList = exporting && flags.ids !== undefined ? await readIdList(flags.ids) : { ids: [], positions: [] };
-  const positions = idList.positions.map((p) => `${flags.ids} ${p}`);
-  if (schema) consentRegistry(schema, { name: flags.name as string, field: flags.field as string, depth: 1, leaves: [], ids: idList.ids, positions });
-  const result = await withSession(flags, async (session) => {
-    const { deployment, consent } = await deploymentOf(session);
-    const tree = await consent.readConsentTree(purpose, block);
-    const info = await consent.purposeInfo(purpose, tree.blockNumber);
-    const blockTime = (await session.chain.provider.getBlock(tree.blockNumber))?.timestamp ?? 0;
-    // The leaf each revoked grant had: the grant events keep it (the tree holds 0 there).
-    const revoked = new Map<number, bigint>();
-    if (exporting && tree.leaves.some((leaf) => leaf === 0n)) {
-      const { grants } = await consent.consentEvents(purpose, tree.blockNumber);
-      for (const grant of grants) if (tree.leaves[grant.index] === 0n) revoked.set(grant.index, grant.leaf);
-    }
-    return {
-      purpose: flags.purpose,
-      purposeId: purpose,
-      chainId: deployment.chainId,
-      contract: deployment.consent,
-      admin: info.admin,
-      depth: tree.depth,
-      rootWindow: info.rootWindow,
-      root: tree.root.toString(),
-      blockNumber: tree.blockNumber,
-      blockTime,
-      leaves: tree.leaves.map((leaf, index) => ({ index, leaf: leaf.toString(), subject: tree.subjects[index] ?? '', revoked: leaf === 0n })),
-      chainLeaves: tree.leaves,
-      revoked,
-    };
-  });
-  const { chainLeaves, revoked, ...shown } = result;
-  let exported: { out: string; name: string; field: string; root: string; ids: number; live: number; revoked: number; none: number } | undefined;
-  if (schema && flags.out) {
-    const registry = consentRegistry(schema, {
-      name: flags.name as string,
-      field: flags.field as string,
-      depth: result.depth,
-      leaves: chainLeaves,
-      ids: idList.ids,
-      positions,
-      revoked,
-      source: { chainId: result.chainId, contract: result.contract, purpose: result.purpose, purposeId: result.purposeId, blockNumber: result.blockNumber, blockTime: result.blockTime, rootWindow: result.rootWindow },
-    });
-    if (registry.root !== result.root) throw new ZkaiError('INTERNAL', `the consent registry's root ${registry.root} is not the chain's root ${result.root}`);
-    await saveRegistry(flags.out, registry);
-    const column = schema.columns.find((c) => c.name === registry.field) as Column;
-    const status = consentStatusLookup(registry, column);
-    const counts = { revoked: 0, none: 0 };
-    const values = new Set<bigint>();
-    for (const id of idList.ids) {
-      const value = encodeCell(column, id, 1).value;
-      if (values.has(value)) continue;
-      values.add(value);
-      const state = status(value).state;
-      if (state === 'revoked' || state === 'none') counts[state] += 1;
-    }
-    exported = { out: flags.out, name: registry.name, field: registry.field, root: registry.root, ids: values.size, live: registry.ids.length, revoked: counts.revoked, none: counts.none };
-  }
-  const live = shown.leaves.filter((l) => !l.revoked).length;
-  emit(flags, exported ? { ...shown, registryFile: exported } : shown, () =>
-    [
-      `consent purpose "${shown.purpose}" (${shown.purposeId}) at block ${shown.blockNumber}`,
-      `  root     ${shown.root}`,
-      `  tree     depth ${shown.depth}, ${shown.leaves.length} leaves (${live} live, ${shown.leaves.length - live} revoked); replaced roots acceptable for ${shown.rootWindow} s`,
-      ...(exported
-        ? [
-            `  registry file ${exported.out}: registry "${exported.name}" of column ${exported.field}; your ${exported.ids} ids: ${exported.live} with live consent, ${exported.revoked} revoked, ${exported.none} never granted`,
-            `    use it: zkai data check | prove ... --registry ${exported.out}   (a policy's { "kind": "MEMBER-OF", "field": "${exported.field}", "registry": "${exported.name}", "depth": ${shown.depth} })`,
-            `    the root is the chain's at block ${shown.blockNumber}: the registry accepts proofs with it while it is current or replaced less than ${shown.rootWindow} s ago`,
-            ...(flags.ids ? ['    the file lists your ids: keep it private; verifiers trust the root (zkai data verify --registry NAME=ROOT)'] : ['    no --ids: no id is a member (enough for a verifier to check the root; a data holder gives its ids)']),
-          ]
-        : []),
-      ...(shown.leaves.length > 0 ? ['  index  status   subject                                     leaf'] : []),
-      ...shown.leaves.map((l) => `  ${String(l.index).padStart(5)}  ${l.revoked ? 'revoked' : 'live   '}  ${l.subject}  ${l.revoked ? '0' : l.leaf}`),
-    ].join('\n'),
-  );
 }

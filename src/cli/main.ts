@@ -6,12 +6,17 @@ import { dataCheckCommand, dataCommitCommand, dataIncludeCommand, dataProveComma
 import { modelCommitCommand, modelImportCommand, modelInspectCommand, modelProveCommand, modelVerifyCommand } from './model-commands.ts';
 import { modelAccuracyCommand } from './accuracy-commands.ts';
 import {
+  chainConsentCreateCommand,
+  chainConsentDelegateCommand,
+  chainConsentGrantCommand,
+  chainConsentRelayCommand,
+  chainConsentRevokeCommand,
+  chainConsentSignCommand,
+  chainConsentTreeCommand,
+} from './consent-commands.ts';
+import {
   chainAttestCommand,
   chainAttestationsCommand,
-  chainConsentCreateCommand,
-  chainConsentGrantCommand,
-  chainConsentRevokeCommand,
-  chainConsentTreeCommand,
   chainContextCommand,
   chainDeployCommand,
   chainRevokeCommand,
@@ -436,11 +441,9 @@ chainOptions(consent.command('create'))
   .action(run(async (_options: unknown, command: Command) => chainConsentCreateCommand(merged(command))));
 
 chainOptions(consent.command('grant'))
-  .description('grant consent for an id, as the data subject (the signer); prints the leaf index')
+  .description('grant consent as the signer (the data subject: an account), or with --for as the delegate that subject named; the contract derives the leaf from the subject\'s account')
   .requiredOption('--purpose <name>', 'the purpose (name or 0x id)')
-  .requiredOption('--schema <file>', 'schema JSON (the id is encoded like the data)')
-  .requiredOption('--field <column>', 'the id column')
-  .requiredOption('--id <id>', 'the subject id, written as in the data')
+  .option('--for <address>', 'grant for this subject, as the delegate it named (zkai chain consent delegate)')
   .action(run(async (_options: unknown, command: Command) => chainConsentGrantCommand(merged(command))));
 
 chainOptions(consent.command('revoke'))
@@ -449,18 +452,41 @@ chainOptions(consent.command('revoke'))
   .requiredOption('--index <n>', 'the leaf index the grant printed')
   .action(run(async (_options: unknown, command: Command) => chainConsentRevokeCommand(merged(command))));
 
+chainOptions(consent.command('delegate'))
+  .description('name the one account that may grant and revoke consent for you (the signer), or remove it')
+  .option('--to <address>', 'the delegate')
+  .option('--clear', 'remove your delegate')
+  .action(run(async (_options: unknown, command: Command) => chainConsentDelegateCommand(merged(command))));
+
+chainOptions(consent.command('sign'))
+  .description('sign a consent request as the subject (the signer), for anyone to send with relay: your account needs no ether (EIP-712; valid once, on this chain\'s consent registry only)')
+  .requiredOption('--out <file>', 'write the signed request here')
+  .option('--purpose <name>', 'the purpose (name or 0x id), with --grant or --revoke')
+  .option('--grant', 'sign a grant')
+  .option('--revoke <index>', 'sign the revocation of this leaf (yours)')
+  .option('--delegate <address>', 'sign naming this delegate')
+  .option('--clear-delegate', 'sign removing your delegate')
+  .option('--valid <seconds>', 'how long the signature stays valid (default 86400: a day)')
+  .option('--force', 'replace --out if it exists')
+  .action(run(async (_options: unknown, command: Command) => chainConsentSignCommand(merged(command))));
+
+chainOptions(consent.command('relay'))
+  .argument('<file>', 'a signed consent request (zkai chain consent sign)')
+  .description('send a consent request a subject signed (you pay the gas; the contract checks the signature, its nonce and deadline)')
+  .action(run(async (file: string, _options: unknown, command: Command) => chainConsentRelayCommand({ ...merged(command), file })));
+
 chainOptions(consent.command('tree'))
   .description('a purpose\'s current root and leaves, rebuilt from the chain\'s events; with --out, a consent registry file to prove a policy\'s MEMBER-OF requirement against')
   .requiredOption('--purpose <name>', 'the purpose (name or 0x id)')
   .option('--out <file>', 'write a consent registry file (for zkai data check | prove | verify --registry FILE); needs --schema, --field, --name')
   .option('--schema <file>', 'with --out: schema JSON (ids are encoded like the data)')
-  .option('--field <column>', 'with --out: the id column the consent leaves hash (usually the subject id)')
+  .option('--field <column>', 'with --out: the address column holding each subject\'s account (the leaves are derived from accounts)')
   .option('--name <name>', 'with --out: the registry name the policy uses')
-  .option('--ids <file>', 'with --out: your subjects\' ids, one per line exactly as in the data or a .json array (as zkai data registry --ids); without it no id is a member')
+  .option('--ids <file>', 'with --out: your subjects\' accounts, one per line exactly as in the data or a .json array (as zkai data registry --ids); without it no account is a member')
   .option('--block <n>', 'read the tree at this block (default: the latest)')
   .addHelpText(
     'after',
-    '\nProve a dataset against the on-chain consent tree:\n  zkai chain consent tree --purpose P --schema S --field patient_id --name consent --ids IDS --out consent-registry.json\n  zkai data prove --schema S --policy POLICY --bundle B --registry consent-registry.json --context CTX --out proof.json\n  zkai chain register proof.json --schema S --policy POLICY --development --consent-registry consent --purpose P   (registry owner, once)\n  zkai chain attest proof.json --nonce NONCE',
+    '\nProve a dataset against the on-chain consent tree:\n  zkai chain consent tree --purpose P --schema S --field account --name consent --ids ACCOUNTS --out consent-registry.json\n  zkai data prove --schema S --policy POLICY --bundle B --registry consent-registry.json --context CTX --out proof.json\n  zkai chain register proof.json --schema S --policy POLICY --development --consent-registry consent --purpose P   (registry owner, once)\n  zkai chain attest proof.json --nonce NONCE',
   )
   .action(run(async (_options: unknown, command: Command) => chainConsentTreeCommand(merged(command))));
 

@@ -1,12 +1,13 @@
 /**
  * Consent trees kept on chain (contracts/ConsentRegistry.sol): an append-only binary Poseidon(2) tree whose leaves are
- * `registryLeaf(key + 1, 0, encodedId)`, in the order subjects granted consent, with 0 where consent was revoked.
- * That leaf is exactly what the dataset circuits' `RegistryMember` accepts (it does not look at `next`), so a policy's
- * MEMBER-OF requirement can be proven against a recent on-chain consent root.
+ * `registryLeaf(account + 1, 0, account)`, in the order subjects granted consent, with 0 where consent was revoked.
+ * A data subject is an account, and the contract derives the leaf from it: only the account (or its delegate, or a
+ * relayed signature by it) can put it there. That leaf is exactly what the dataset circuits' `RegistryMember` accepts
+ * for a record whose **address column** holds the account (it does not look at `next`), so a policy's MEMBER-OF
+ * requirement on that column can be proven against a recent on-chain consent root.
  *
- * A consent leaf hashes the subject's id without a salt: an id with little entropy (a small number, a known format)
- * can be found from its leaf by trying every candidate. Use ids with entropy (random pseudonyms) for public consent
- * trees.
+ * What it proves: every record's account consented. Not that the account is the person behind the record: a holder
+ * can fill its data with accounts it controls (see the threat model).
  */
 import { DataError, encodeCell, type CellValue } from './encode.ts';
 import { MAX_REGISTRY_DEPTH, RegistryError, registryColumn, registryLeaf, sparseTreeLevels, zeroRoots, type ConsentSource, type Registry } from './registry.ts';
@@ -18,9 +19,25 @@ export function consentLeafOf(column: Column, value: bigint): bigint {
   return registryLeaf(uniqueKey(column, value) + 1n, 0n, value);
 }
 
-/** The consent leaf of an id written in the column's units (as in the data). */
+/**
+ * The column of an on-chain consent tree: it must be an address column (the contract's leaves are derived from
+ * accounts, so no other column's values can match them).
+ *
+ * @throws {RegistryError} naming the column and its type otherwise.
+ */
+export function consentColumn(schema: Schema, field: string, what: string): Column {
+  const column = registryColumn(schema, field, what);
+  if (column.spec.type !== 'address') {
+    throw new RegistryError(
+      `${what}: column ${field} is ${column.spec.type === 'integer' ? 'an' : 'a'} ${column.spec.type} column, but on-chain consent belongs to accounts: the contract derives each leaf from the subject's account, so the consent column must be of type "address" and hold each subject's account`,
+    );
+  }
+  return column;
+}
+
+/** The consent leaf of an account written as in the data (`0x` and 40 hex digits), in an address column. */
 export function consentLeaf(schema: Schema, field: string, id: CellValue): bigint {
-  const column = registryColumn(schema, field, 'consent');
+  const column = consentColumn(schema, field, 'consent');
   return consentLeafOf(column, encodeCell(column, id, 1, 'consent id').value);
 }
 
@@ -57,7 +74,7 @@ export function consentRegistry(schema: Schema, options: ConsentRegistryOptions)
   if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(name)) throw new RegistryError(`registry name "${name}" must start with a letter and hold only letters, digits, _ and - (at most 64)`);
   if (!Number.isInteger(depth) || depth < 1 || depth > MAX_REGISTRY_DEPTH) throw new RegistryError(`consent tree depth must be an integer from 1 to ${MAX_REGISTRY_DEPTH}, got ${depth}`);
   if (leaves.length > 2 ** depth) throw new RegistryError(`${leaves.length} consent leaves do not fit a tree of depth ${depth}`);
-  const column = registryColumn(schema, field, `consent registry ${name}`);
+  const column = consentColumn(schema, field, `consent registry ${name}`);
   const position = new Map<bigint, number>();
   leaves.forEach((leaf, index) => {
     if (leaf !== 0n && !position.has(leaf)) position.set(leaf, index);
