@@ -80,6 +80,9 @@ export const PROFILES: Record<'quick' | 'full' | 'tiny', Profile> = {
 
 const PART_ORDER: PartName[] = ['proving', 'verify', 'setup', 'service', 'dataset', 'models', 'chain'];
 
+/** Placeholder path: a partial run (--only) writes its report beside its results file. */
+const PARTIAL_REPORT = '<beside the results file>';
+
 const USAGE = `usage: tsx bench/main.ts [--profile quick|full] [--tiny] [--only PARTS] [--plan]
                          [--cache-dir DIR] [--results-dir DIR] [--markdown FILE] [--charts-dir DIR]
        tsx bench/main.ts --report-only RESULTS.json [--markdown FILE] [--charts-dir DIR]
@@ -89,7 +92,8 @@ const USAGE = `usage: tsx bench/main.ts [--profile quick|full] [--tiny] [--only 
                 full  (npm run bench:full: adds 2^16, 10,000 dataset rows, the 784-56-10 MLP proof; long)
   --tiny        every part at its smallest size with one repetition: checks the plumbing, figures mean little;
                 its report goes to the temporary folder unless --markdown is given
-  --only        comma-separated parts: ${PART_ORDER.join(', ')}
+  --only        comma-separated parts: ${PART_ORDER.join(', ')}; a partial run writes its report beside its
+                results file (bench/results/<timestamp>.md), never over BENCHMARKS.md, unless --markdown is given
   --plan        print what would run and the time estimate, then stop
   --report-only regenerate BENCHMARKS.md and the charts from a results file, without measuring
   --compare     relative change of the medians between two results files, flagged beyond --threshold`;
@@ -240,9 +244,11 @@ async function measure(options: Options, planOnly: boolean): Promise<void> {
   const results: BenchResults = { ...base, anchors: ANCHORS, goals: computeGoals(base) };
   const jsonPath = join(options.resultsDir, `${isoStamp(startedAt)}${options.tiny ? '-tiny' : ''}.json`);
   await writeFileAtomic(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
-  const report = await writeReport(results, { markdownPath: options.markdownPath, chartsDir: options.chartsDir, resultsFile: relative(REPO_DIR, jsonPath) });
+  const markdownPath = options.markdownPath === PARTIAL_REPORT ? jsonPath.replace(/\.json$/, '.md') : options.markdownPath;
+  const chartsDir = options.chartsDir === PARTIAL_REPORT ? jsonPath.replace(/\.json$/, '-charts') : options.chartsDir;
+  const report = await writeReport(results, { markdownPath, chartsDir, resultsFile: relative(REPO_DIR, jsonPath) });
   progress(`results: ${jsonPath}`);
-  progress(`report: ${options.markdownPath} and ${report.charts.length} chart(s) in ${options.chartsDir}`);
+  progress(`report: ${markdownPath} and ${report.charts.length} chart(s) in ${chartsDir}${markdownPath === options.markdownPath ? '' : ' (a partial run: BENCHMARKS.md is left as it is)'}`);
   progress(`took ${fmtDuration(results.durationSeconds)} (estimated ${fmtDuration(estimatedSeconds)}); ${results.load.note}${results.load.underLoad ? ' (MEASURED UNDER LOAD)' : ''}`);
   const failed = parts.filter((p) => p.status === 'failed').map((p) => p.part);
   const problems = sectionProblems(results);
@@ -306,6 +312,10 @@ async function main(): Promise<void> {
   const parts = values.only ? values.only.split(',').map((p) => p.trim()) : PART_ORDER;
   const unknown = parts.filter((p) => !PART_ORDER.includes(p as PartName));
   if (unknown.length > 0) throw new UsageError(`unknown part(s): ${unknown.join(', ')} (${PART_ORDER.join(', ')})`);
+  // A partial run must not replace the whole run's BENCHMARKS.md and charts: its report goes beside its results file
+  // (bench/results/<timestamp>.md and <timestamp>-charts/) unless --markdown / --charts-dir say otherwise.
+  const partial = PART_ORDER.some((p) => !parts.includes(p));
+  const partialReport = partial && !values.tiny ? { markdown: values.markdown === undefined, charts: values['charts-dir'] === undefined } : { markdown: false, charts: false };
   await measure(
     {
       profileName,
@@ -313,8 +323,8 @@ async function main(): Promise<void> {
       parts: PART_ORDER.filter((p) => parts.includes(p)),
       cacheDir: resolveCacheDir(values['cache-dir']),
       resultsDir: resolve(values['results-dir'] ?? join(BENCH_DIR, 'results')),
-      markdownPath: markdownFor(values.tiny),
-      chartsDir: chartsFor(values.tiny),
+      markdownPath: partialReport.markdown ? PARTIAL_REPORT : markdownFor(values.tiny),
+      chartsDir: partialReport.charts ? PARTIAL_REPORT : chartsFor(values.tiny),
     },
     values.plan,
   );

@@ -23,7 +23,8 @@ interface IPoseidon3 {
 /// accounts in its data: only the account itself (`grant`, or a signature by it that anyone relays: `grantBySig`,
 /// EIP-712) or the one delegate it named (`setDelegate`, `setDelegateBySig`) can. The same goes for revocation, and
 /// since only the subject's own leaf can be appended for it, no one else can undo a revocation. A subject holds at most
-/// one live grant per purpose. Trade-off: which account consented to which purpose is public (a salt would hide
+/// one live grant per purpose. A revocation, a delegate change and `cancelSignatures` use up the subject's nonce, so a
+/// signed request someone kept cannot undo them. Trade-off: which account consented to which purpose is public (a salt would hide
 /// nothing: the account is in the transaction). Subjects who want unlinkable consents use a fresh account per purpose,
 /// and relayed signatures let that account hold no ether.
 ///
@@ -50,6 +51,9 @@ contract ConsentRegistry {
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     /// @notice Deepest tree a purpose may use (2^24 leaves).
     uint8 public constant MAX_DEPTH = 24;
+    /// @notice Longest root window a purpose may have (30 days): a replaced root, e.g. one from before a revocation,
+    /// is accepted at most this long.
+    uint32 public constant MAX_ROOT_WINDOW = 30 days;
     /// @dev Poseidon(0, 0) with circomlib's parameters: the constructor checks the hash contract against it.
     uint256 private constant POSEIDON_ZERO_ZERO =
         14744269619966411208579211824598458697587494354926760081771325075741142829156;
@@ -69,6 +73,8 @@ contract ConsentRegistry {
     /// @notice EIP-712 type of a relayed delegate change (delegate 0 clears it).
     bytes32 public constant DELEGATE_TYPEHASH =
         keccak256("SetDelegate(address subject,address delegate,uint256 nonce,uint256 deadline)");
+    /// @dev How far a cancellation moves a subject's nonce (see `_cancelSignatures`).
+    uint256 private constant NONCE_JUMP = 1 << 64;
     bytes32 private constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 private constant NAME_HASH = keccak256("zkai ConsentRegistry");
@@ -144,6 +150,9 @@ contract ConsentRegistry {
     event RootChanged(bytes32 indexed purpose, uint256 oldRoot, uint256 newRoot);
     /// @notice Emitted by setDelegate, clearDelegate (delegate 0) and setDelegateBySig.
     event DelegateSet(address indexed subject, address delegate);
+    /// @notice A subject's outstanding signatures were cancelled: its nonce jumped to `nextNonce` (by 2^64), so no
+    /// signature made before, even one with a later nonce, matches it.
+    event SignaturesCancelled(address indexed subject, uint256 nextNonce);
 
     error NotAContract(address account);
     error WrongPoseidon(address hasher, uint256 checkHash);
@@ -151,6 +160,7 @@ contract ConsentRegistry {
     error PurposeExists(bytes32 purpose);
     error PurposeUnknown(bytes32 purpose);
     error BadDepth(uint8 depth);
+    error BadRootWindow(uint32 rootWindow, uint32 max);
     error AlreadyGranted(bytes32 purpose, address subject, uint256 index);
     error ZeroSubject();
     error SignatureExpired(uint256 deadline);
@@ -215,6 +225,7 @@ contract ConsentRegistry {
     /// @param rootWindow how many seconds a replaced root stays acceptable to `isKnownRoot`.
     function createPurpose(bytes32 purpose, uint8 depth, uint32 rootWindow, string calldata description) external {
         if (depth == 0 || depth > MAX_DEPTH) revert BadDepth(depth);
+        if (rootWindow > MAX_ROOT_WINDOW) revert BadRootWindow(rootWindow, MAX_ROOT_WINDOW);
         Purpose storage p = _purposes[purpose];
         if (p.depth != 0) revert PurposeExists(purpose);
         uint256 root = _zeros()[depth];
@@ -265,16 +276,24 @@ contract ConsentRegistry {
     // Delegates
 
     /// @notice Name the one address that may grant and revoke for the caller (replaces any previous delegate).
+    /// Cancels the caller's outstanding signatures (a kept SetDelegate could otherwise undo this choice).
     function setDelegate(address delegate) external {
         if (delegate == address(0)) revert ZeroDelegate();
         delegateOf[msg.sender] = delegate;
         emit DelegateSet(msg.sender, delegate);
+        _cancelSignatures(msg.sender);
     }
 
-    /// @notice Remove the caller's delegate.
+    /// @notice Remove the caller's delegate; cancels the caller's outstanding signatures.
     function clearDelegate() external {
         delete delegateOf[msg.sender];
         emit DelegateSet(msg.sender, address(0));
+        _cancelSignatures(msg.sender);
+    }
+
+    /// @notice Cancel every signature the caller made and nobody relayed yet (uses up its current nonce).
+    function cancelSignatures() external {
+        _cancelSignatures(msg.sender);
     }
 
     /// @notice Set (or, with delegate 0, clear) `subject`'s delegate by the subject's EIP-712 signature of
@@ -323,6 +342,8 @@ contract ConsentRegistry {
         address subject = subjectOf[purpose][index];
         if (msg.sender != subject && msg.sender != delegateOf[subject]) revert NotSubjectOrDelegate(msg.sender, subject);
         _revoke(purpose, p, index, count, subject, siblings);
+        // A grant the subject signed earlier and someone kept must not undo this revocation.
+        _cancelSignatures(subject);
     }
 
     /// @notice Revoke leaf `index` by the EIP-712 signature of its subject over
@@ -363,6 +384,14 @@ contract ConsentRegistry {
         delete liveGrantOf[purpose][subject];
         _setRoot(purpose, p, oldRoot, newRoot);
         emit ConsentRevoked(purpose, index, subject, msg.sender);
+    }
+
+    /// @dev Jump the subject's nonce by 2^64, not by 1: a signature made in advance with a later nonce (n + 1, n + 2,
+    /// ...) would otherwise become valid by this very cancellation.
+    function _cancelSignatures(address subject) private {
+        uint256 next = nonces[subject] + NONCE_JUMP;
+        nonces[subject] = next;
+        emit SignaturesCancelled(subject, next);
     }
 
     /// @dev Check `subject`'s EIP-712 signature of the struct hash and use up its nonce.

@@ -181,6 +181,7 @@ contract ZkaiRegistry {
         uint64 appended; // subtree roots (accuracy: leaves) folded into the frontier
         uint64 correct; // accuracy: correct predictions so far
         bytes32 statement; // running hash of the chunks' public signals
+        bytes32 roots; // hash of the first chunk's registry roots (consent, lists): every chunk must carry the same
         mapping(uint256 => uint256) frontier;
         uint256[] totals; // aggregate partials summed over the chunks (a UNIQUE last key: the latest chunk's)
     }
@@ -216,6 +217,7 @@ contract ZkaiRegistry {
     error ContextMismatch(uint256 expected, uint256 got);
     error FieldMismatch(string field, uint256 expected, uint256 got);
     error StaleConsentRoot(bytes32 purpose, uint256 root);
+    error RegistryRootsChanged(uint32 chunk);
     error ProofAlreadyUsed(bytes32 nullifier);
     error BadExpiration(uint64 expirationTime);
     error RefUnknown(bytes32 refUID);
@@ -522,6 +524,7 @@ contract ZkaiRegistry {
         uint256 records;
         (depth, subtrees, records) = _checkChunk(c, v, s, request.publicSignals, request.nonce, j.kinds.length);
         _checkLists(request.circuit, request.publicSignals);
+        _sameRoots(s, c, request.circuit, request.publicSignals);
         bytes32 statement = keccak256(abi.encode(request.circuit, request.publicSignals));
         if (usedStatements[statement]) revert ProofAlreadyUsed(statement);
         usedStatements[statement] = true;
@@ -551,6 +554,7 @@ contract ZkaiRegistry {
         if (signals.length != c.publicInputs) revert PublicInputCount(c.publicInputs, signals.length);
         _checkContextAndConsent(c, signals, request.nonce);
         _checkLists(request.circuit, signals);
+        _sameRoots(s, c, request.circuit, signals);
         _checkField("modelHash", c.layout.modelHash, signals, m.modelHash);
         _checkField("taskHash", c.layout.policyHash, signals, c.policyHash);
         bytes32 statement = keccak256(abi.encode(request.circuit, signals));
@@ -655,12 +659,23 @@ contract ZkaiRegistry {
         }
     }
 
+    /// @dev Every chunk of a session carries the first chunk's registry roots, so the last chunk's check that they are
+    /// current or recent covers the whole session (a session left open past a revocation cannot finish on old roots).
+    function _sameRoots(ChunkSession storage s, Circuit storage c, bytes32 id, uint256[] calldata signals) internal {
+        ListBinding[] storage bindings = circuitLists[id];
+        bytes32 h = keccak256(abi.encode(c.layout.consentRoot == 0 ? 0 : signals[c.layout.consentRoot - 1]));
+        for (uint256 i = 0; i < bindings.length; i++) h = keccak256(abi.encode(h, signals[bindings[i].signal - 1]));
+        if (s.chunks == 0) s.roots = h;
+        else if (s.roots != h) revert RegistryRootsChanged(s.chunks);
+    }
+
     function _clear(ChunkSession storage s) internal {
         s.chunks = 0;
         s.records = 0;
         s.appended = 0;
         s.correct = 0;
         s.statement = bytes32(0);
+        s.roots = bytes32(0);
         delete s.totals;
     }
 

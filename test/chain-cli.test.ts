@@ -92,6 +92,8 @@ describe('zkai chain', () => {
       [['chain', 'consent', 'sign', '--out', 'x.json', '--grant'], '--grant needs --purpose'],
       [['chain', 'consent', 'sign', '--out', 'x.json', '--clear-delegate', '--purpose', 'p'], '--purpose does not go with a delegate change'],
       [['chain', 'consent', 'sign', '--out', 'x.json', '--grant', '--purpose', 'p', '--valid', '0'], '--valid must be an integer from 1'],
+      [['chain', 'consent', 'sign', '--out', 'x.json', '--grant', '--purpose', 'p', '--valid', '2592001'], '--valid must be an integer from 1 to 2592000'],
+      [['chain', 'consent', 'create', '--purpose', 'p', '--depth', '3', '--window', '4294967296'], '--window must be an integer from 0 to 2592000'],
       [['chain', 'consent', 'relay', join(scratch, 'missing.json')], 'missing.json'],
     ];
     for (const [args, message] of refusals) {
@@ -267,8 +269,7 @@ describe('zkai chain', () => {
     // A signed request is used once.
     const replay = await runCli(['chain', 'consent', 'relay', delegation, ...on]);
     expect(replay.code).toBe(1);
-    expect(replay.stderr).toContain(`the signature is not ${subject.address}'s over this request`);
-    expect(replay.stderr).toContain('(BadSignature)');
+    expect(replay.stderr).toContain(`carries nonce 0 of ${subject.address}, which is used up (the next is 1): it was relayed already, or cancelled`);
     // A request file signed for another registry is refused before anything is sent.
     const elsewhere = JSON.parse(await readFile(delegation, 'utf8')) as { registry: string };
     elsewhere.registry = `0x${'12'.repeat(20)}`;
@@ -327,6 +328,7 @@ describe('zkai chain', () => {
       await writeFile(policyPath(), JSON.stringify({
         name: 'adults who consented, not opted out',
         rules: [{ field: 'age', op: 'GTE', value: 18 }],
+        aggregates: [{ kind: 'UNIQUE', field: 'account' }],
         registries: [
           { kind: 'MEMBER-OF', field: 'account', registry: 'consent', depth: 3 },
           { kind: 'NOT-MEMBER-OF', field: 'account', registry: 'optout', depth: 2 },
@@ -437,7 +439,7 @@ describe('zkai chain', () => {
       // Replaying the subject's old grant signature does not undo the revocation either.
       const replayed = await runCli(['chain', 'consent', 'relay', join(scratch, 'grant-1.json'), ...on]);
       expect(replayed.code).toBe(1);
-      expect(replayed.stderr).toContain('(BadSignature)');
+      expect(replayed.stderr).toContain('which is used up');
 
       const exported = json<{ root: string; blockNumber: number; registryFile: { root: string; live: number; revoked: number; none: number } }>(await tree(consentFile('consent-2')));
       expect(exported.registryFile).toMatchObject({ live: 1, revoked: 1, none: 1 });

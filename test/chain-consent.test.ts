@@ -550,6 +550,7 @@ describe('a data holder cannot grant consent for the accounts in its data', () =
     const AUTH = '(uint256,uint8,bytes32,bytes32)';
     expect(writers.map((f) => f.format('sighash')).sort()).toEqual(
       [
+        'cancelSignatures()',
         'clearDelegate()',
         'createPurpose(bytes32,uint8,uint32,string)',
         'grant(bytes32)',
@@ -679,7 +680,7 @@ describe('subjects and delegates', () => {
     expect(await owner.liveGrantOf(purpose, subject)).toBe(result.index + 1);
     return result;
   };
-  const revoke = async (promise: Promise<{ root: bigint }>, index: number, subject: string) => {
+  const revoke = async <T extends { root: bigint }>(promise: Promise<T>, index: number, subject: string): Promise<T> => {
     const result = await promise;
     leaves[index] = 0n;
     expect(result.root).toBe(buildConsentTree(DEPTH, leaves).root);
@@ -723,7 +724,7 @@ describe('subjects and delegates', () => {
     await revoke(owner.connect(subject).revoke(purpose, again), again, S);
   });
 
-  it('a delegate named by a relayed signature works; clearing it by signature (delegate 0) works', async () => {
+  it('a delegate named by a relayed signature works; its direct revocation uses up the subject\'s nonce; clearing it by signature (delegate 0) works', async () => {
     const subject = freshWallet(); // holds no ether: every change is relayed
     const S = subject.address;
     const delegate = clients[GRACE]!;
@@ -743,13 +744,26 @@ describe('subjects and delegates', () => {
     expect(event && 'args' in event ? [...event.args] : undefined).toEqual([S, addresses[GRACE]]);
     await refusedWith(clients[FRANK]!.setDelegateBySig(named), 'BadSignature'); // once
 
+    // S signs the clearing now (nonce 1); before it is relayed, Grace grants and revokes for S. A grant uses no nonce,
+    // a direct revocation (by the subject or its delegate) uses up the subject's, so that no request S signed before
+    // it (a kept grant) can undo it: the early clearing is void too.
+    const early = await signDelegate(subject, domain, { subject: S, delegate: ZeroAddress, nonce: 1n, deadline: await deadlineIn(3_600) });
     const { index } = await grant(delegate.grantFor(S, purpose), S, addresses[GRACE]!);
-    await revoke(delegate.revoke(purpose, index), index, S);
+    expect(await owner.nonceOf(S)).toBe(1n);
+    const revoked = await revoke(delegate.revoke(purpose, index), index, S);
+    // The nonce jumps by 2^64: even a request S signed in advance with nonce 2 stays void.
+    const jumped = 1n + 2n ** 64n;
+    expect(await owner.nonceOf(S)).toBe(jumped);
+    const [cancelled] = await contract.queryFilter(contract.filters.SignaturesCancelled!(S), revoked.blockNumber, revoked.blockNumber);
+    expect(cancelled && 'args' in cancelled ? [...cancelled.args] : undefined).toEqual([S, jumped]);
+    await refusedWith(owner.setDelegateBySig(early), 'BadSignature');
+    expect(await owner.delegateOf(S)).toBe(addresses[GRACE]);
 
-    const cleared = await signDelegate(subject, domain, { subject: S, delegate: ZeroAddress, nonce: 1n, deadline: await deadlineIn(3_600) });
+    await refusedWith(owner.setDelegateBySig(await signDelegate(subject, domain, { subject: S, delegate: ZeroAddress, nonce: 2n, deadline: await deadlineIn(3_600) })), 'BadSignature');
+    const cleared = await signDelegate(subject, domain, { subject: S, delegate: ZeroAddress, nonce: jumped, deadline: await deadlineIn(3_600) });
     await owner.setDelegateBySig(cleared);
     expect(await owner.delegateOf(S)).toBeUndefined();
-    expect(await owner.nonceOf(S)).toBe(2n);
+    expect(await owner.nonceOf(S)).toBe(jumped + 1n);
     await refusedWith(delegate.grantFor(S, purpose), 'NotSubjectOrDelegate');
     await refusedWith(delegate.revoke(purpose, index), 'NotSubjectOrDelegate');
     expect((await owner.readConsentTree(purpose)).leaves).toEqual(leaves);

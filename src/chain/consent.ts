@@ -45,6 +45,9 @@ export const CONSENT_REGISTRY_CONTRACT = 'ConsentRegistry';
 /** Deepest tree a purpose may have (the contract's `MAX_DEPTH`, and zkai's `MAX_REGISTRY_DEPTH`). */
 export const MAX_CONSENT_DEPTH = 24;
 
+/** Longest root window a purpose may have, in seconds (the contract's `MAX_ROOT_WINDOW`: 30 days). */
+export const MAX_ROOT_WINDOW = 30 * 86_400;
+
 /** Path of the contract's source, inside the package. */
 export const CONSENT_REGISTRY_SOURCE = fileURLToPath(new URL('../../contracts/ConsentRegistry.sol', import.meta.url));
 
@@ -87,6 +90,8 @@ function explain(name: string, a: Readonly<Record<string, unknown>>, context: Er
       return `purpose ${String(a.purpose)} does not exist (create it first)`;
     case 'BadDepth':
       return `depth ${String(a.depth)} is not in 1..${MAX_CONSENT_DEPTH}`;
+    case 'BadRootWindow':
+      return `a root window of ${String(a.rootWindow)} s is longer than the ${String(a.max)} s (30 days) a replaced root may stay acceptable`;
     case 'AlreadyGranted':
       return `${String(a.subject)} already has a live grant for purpose ${String(a.purpose)} (${leaf(a.index)}); revoke it first to grant again`;
     case 'ZeroSubject':
@@ -505,6 +510,14 @@ export class ConsentRegistryClient {
     return consentDomain((await this.provider().getNetwork()).chainId, this.address);
   }
 
+  /**
+   * Cancel every request the sender signed that nobody relayed yet (uses up its nonce). A revocation and a delegate
+   * change do the same by themselves.
+   */
+  async cancelSignatures(): Promise<ConsentTx> {
+    return txOf(await this.send('cancelSignatures', {}, 'cancelSignatures', []));
+  }
+
   /** The nonce `subject`'s next signature must carry. */
   async nonceOf(subject: string): Promise<bigint> {
     return (await this.view('nonces', [subject])) as bigint;
@@ -531,15 +544,9 @@ export class ConsentRegistryClient {
   async revokeBySig(signed: SignedConsentRequest<RevokeRequest>, options: { siblings?: readonly bigint[] } = {}): Promise<RevokeResult> {
     const { request, signature } = signed;
     checkPurpose(request.purpose);
-    const siblings = options.siblings ?? (await this.siblingsOf(request.purpose, request.index));
-    const receipt = await this.send('revokeBySig', { index: request.index }, 'revokeBySig', [
-      request.subject,
-      request.purpose,
-      request.index,
-      [...siblings],
-      authorization(request.deadline, signature),
-    ]);
-    return this.revokeResult(receipt);
+    return this.withFreshSiblings(request.purpose, request.index, options.siblings, async (siblings) =>
+      this.send('revokeBySig', { index: request.index }, 'revokeBySig', [request.subject, request.purpose, request.index, [...siblings], authorization(request.deadline, signature)]),
+    );
   }
 
   /**
@@ -575,16 +582,33 @@ export class ConsentRegistryClient {
   /**
    * Revoke leaf `index`, as its subject or their delegate. The sibling path is computed from the tree rebuilt from
    * events ({@link ConsentRegistryClient.readConsentTree}) unless `options.siblings` is given. If another transaction
-   * changes the tree between the read and this one, the contract refuses with BadSiblings: read again and retry.
+   * changes the tree between the read and this one, the contract refuses with BadSiblings and the client reads again
+   * and retries (a few times; with `options.siblings` given it does not). The subject's outstanding signed requests
+   * are cancelled (its nonce is used up), so a grant it signed earlier cannot undo the revocation.
    *
    * @throws {ConsentError} NotSubjectOrDelegate, AlreadyRevoked, UnknownIndex, BadSiblings, BadPathLength,
    *   PurposeUnknown.
    */
   async revoke(purpose: string, index: number, options: { siblings?: readonly bigint[] } = {}): Promise<RevokeResult> {
     checkPurpose(purpose);
-    const siblings = options.siblings ?? (await this.siblingsOf(purpose, index));
-    const receipt = await this.send('revoke', { index }, 'revoke', [purpose, index, [...siblings]]);
-    return this.revokeResult(receipt);
+    return this.withFreshSiblings(purpose, index, options.siblings, async (siblings) => this.send('revoke', { index }, 'revoke', [purpose, index, [...siblings]]));
+  }
+
+  /**
+   * Send a revocation with the given siblings, or with siblings read now; when they were read here and another
+   * transaction changed the tree in between (BadSiblings), read again and retry, a few times, so that other grants
+   * and revocations (or someone doing them on purpose) only delay a revocation.
+   */
+  private async withFreshSiblings(purpose: string, index: number, given: readonly bigint[] | undefined, send: (siblings: readonly bigint[]) => Promise<TransactionReceipt>): Promise<RevokeResult> {
+    const ATTEMPTS = 4;
+    for (let attempt = 1; ; attempt += 1) {
+      const siblings = given ?? (await this.siblingsOf(purpose, index));
+      try {
+        return await this.revokeResult(await send(siblings));
+      } catch (error) {
+        if (given !== undefined || attempt >= ATTEMPTS || !(error instanceof ConsentError) || error.errorName !== 'BadSiblings') throw error;
+      }
+    }
   }
 
   private async siblingsOf(purpose: string, index: number): Promise<readonly bigint[]> {

@@ -39,6 +39,7 @@ import { verificationKeyId, type Groth16VerificationKey } from './groth16-templa
 import { readVerificationKey } from './solidity-verifier.ts';
 import { SOURCE_FORMAT, type CircuitProvenance, type KeyTrust, type RegistryClient } from './registry.ts';
 import { listId } from './lists.ts';
+import { ConsentError, ConsentRegistryClient } from './consent.ts';
 
 /** What a circuit is regenerated from: only what the registrant trusts. */
 export type CircuitSource =
@@ -258,7 +259,8 @@ async function ownDevPtau(cacheDir: string, blake2b512: string): Promise<string 
 /**
  * A registry bound to an on-chain consent purpose must be a MEMBER-OF requirement on an address column: the consent
  * contract derives every leaf from a subject's account, so only an address column's values can be members, and a
- * NOT-MEMBER-OF requirement against a consent tree would claim that no record consented.
+ * NOT-MEMBER-OF requirement against a consent tree would claim that no record consented. The column must be the
+ * subject id with UNIQUE in the policy: otherwise one consenting account could stand on every record.
  *
  * @throws {ChainError} naming the registry, its column and what is wrong.
  */
@@ -272,6 +274,36 @@ export function checkConsentRequirement(source: CircuitSource, registryName: str
       hint: 'give the schema an address column with each subject\'s consent account and require it MEMBER-OF the consent registry',
     });
   }
+  if (!source.policy.aggregates.some((aggregate) => aggregate.kind === 'UNIQUE' && aggregate.column.name === requirement.column.name)) {
+    throw new ChainError(`--consent-registry ${registryName}: the policy does not require UNIQUE(${requirement.column.name}), so one consenting account could stand on every record`, {
+      hint: `make ${requirement.column.name} the schema's subject id and add { "kind": "UNIQUE", "field": "${requirement.column.name}" } to the policy's aggregates`,
+    });
+  }
+}
+
+/**
+ * The consent purpose a circuit is about to be bound to must exist on the registry's consent contract, with the tree
+ * depth the policy's requirement names (else no proof could ever be attested); returns its settings to show.
+ *
+ * @throws {ChainError} for an unknown purpose or another depth.
+ */
+export async function checkConsentPurpose(registry: RegistryClient, source: CircuitSource, consent: { registryName: string; purpose: string }): Promise<{ admin: string; depth: number; rootWindow: number }> {
+  const runner = registry.contract.runner;
+  if (!runner) throw new ChainError('the registry client has no provider');
+  const address = (await registry.contract.getFunction('consent').staticCall()) as string;
+  const info = await new ConsentRegistryClient(address, runner).purposeInfo(consent.purpose).catch((error: unknown) => {
+    if (error instanceof ConsentError && error.errorName === 'PurposeUnknown') {
+      throw new ChainError(`consent purpose ${consent.purpose} does not exist on the consent registry ${address}: binding a circuit to it would let whoever creates it first choose its depth and root window`, {
+        hint: 'create it first (zkai chain consent create --purpose NAME --depth D --window SECONDS), then register',
+      });
+    }
+    throw error;
+  });
+  const requirement = source.kind === 'dataset-policy' || source.kind === 'dataset-chunk' ? source.policy.registries.find((r) => r.name === consent.registryName) : undefined;
+  if (requirement && requirement.depth !== info.depth) {
+    throw new ChainError(`consent purpose ${consent.purpose} has tree depth ${info.depth}, but the policy's registry "${consent.registryName}" has depth ${requirement.depth}: no proof could be attested`);
+  }
+  return { admin: info.admin, depth: info.depth, rootWindow: info.rootWindow };
 }
 
 /** Options of {@link registerCircuitFromSource}. */
@@ -298,6 +330,8 @@ export interface RegisteredFromSource {
   statement: Statement;
   descriptor: Record<string, unknown>;
   key: RegistrationKeyCheck;
+  /** The consent purpose the circuit is bound to, as it is on chain (a purpose name belongs to its first creator). */
+  consentPurpose?: { purpose: string; registryName: string; admin: string; depth: number; rootWindow: number };
 }
 
 /**
@@ -305,7 +339,11 @@ export interface RegisteredFromSource {
  * its provenance (owner only).
  */
 export async function registerCircuitFromSource(registry: RegistryClient, source: CircuitSource, key: RegistrationKey, options: RegisterFromSourceOptions = {}): Promise<RegisteredFromSource> {
-  if (options.consent) checkConsentRequirement(source, options.consent.registryName);
+  let consentPurpose: RegisteredFromSource['consentPurpose'];
+  if (options.consent) {
+    checkConsentRequirement(source, options.consent.registryName);
+    consentPurpose = { ...options.consent, ...(await checkConsentPurpose(registry, source, options.consent)) };
+  }
   const progress = options.onProgress ? { onProgress: options.onProgress } : {};
   const regenerated = await sourceCircuit(source, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...progress });
   const checked = await checkRegistrationKey(regenerated.compiled, key, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.development ? { development: true } : {}), ...progress });
@@ -338,7 +376,7 @@ export async function registerCircuitFromSource(registry: RegistryClient, source
       ...(storedLists.join(',') !== wantedLists.join(',') ? [`curated lists [${storedLists.join(', ') || 'none'}] (you asked for [${wantedLists.join(', ') || 'none'}])`] : []),
     ];
     if (differences.length > 0) throw new ChainError(`circuit ${id} is already registered with ${differences.join(' and ')}: a circuit is registered once`, { hint: 'attest with it as it is registered, or register another key (another ceremony) of the circuit with the bindings you want' });
-    return { circuit: id, registered: false, statement: regenerated.statement, descriptor, key: checked };
+    return { circuit: id, registered: false, statement: regenerated.statement, descriptor, key: checked, ...(consentPurpose ? { consentPurpose } : {}) };
   }
   const made = await registry.registerCircuit({
     zkeyPath: checked.zkeyPath,
@@ -350,7 +388,7 @@ export async function registerCircuitFromSource(registry: RegistryClient, source
     provenance,
     ...(options.uri ? { uri: options.uri } : {}),
   });
-  return { ...made, registered: true, statement: regenerated.statement, descriptor, key: checked };
+  return { ...made, registered: true, statement: regenerated.statement, descriptor, key: checked, ...(consentPurpose ? { consentPurpose } : {}) };
 }
 
 /** What {@link recheckRegistration} found. */

@@ -39,6 +39,7 @@ const EXPLANATIONS: Record<string, (a: readonly unknown[]) => string> = {
   ContextMismatch: (a) => `the proof is bound to context ${String(a[1])}, but this sender and nonce need ${String(a[0])}: it was made for another chain, registry, attester or nonce (a replayed or taken proof)`,
   FieldMismatch: (a) => `the proof's ${String(a[0])} is ${String(a[2])}, the registered value is ${String(a[1])}`,
   StaleConsentRoot: (a) => `consent root ${String(a[1])} is not a current or recent root of purpose ${String(a[0])} (it expired or never existed)`,
+  RegistryRootsChanged: (a) => `chunk ${String(a[0])} was proven against other registry roots (consent, curated lists) than the session's first chunk: every chunk must use the same roots, so the last chunk's check covers them all (prove the chunks again against the current roots, after resetChunks)`,
   ProofAlreadyUsed: (a) => `this statement (nullifier ${String(a[0])}) was already attested: a proof is accepted once`,
   BadExpiration: (a) => `expiration time ${String(a[0])} is not in the future`,
   RefUnknown: (a) => `the referenced attestation ${String(a[0])} does not exist`,

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { ZeroAddress, getAddress, isAddress } from 'ethers';
 import {
+  MAX_ROOT_WINDOW,
   accountLeaf,
   signDelegate,
   signGrant,
@@ -31,7 +32,7 @@ import { emit } from './output.ts';
 /** `zkai chain consent create`. */
 export async function chainConsentCreateCommand(flags: ChainFlags & { purpose: string; depth: string; window: string; description?: string }): Promise<void> {
   const depth = positiveInteger(flags.depth, '--depth', 1, 24);
-  const window = positiveInteger(flags.window, '--window', 0, 2 ** 40);
+  const window = positiveInteger(flags.window, '--window', 0, MAX_ROOT_WINDOW);
   const purpose = purposeOf(flags.purpose);
   const result = await withSession(flags, async (session) => {
     const { consent } = await deploymentOf(session);
@@ -103,6 +104,17 @@ export async function chainConsentDelegateCommand(flags: ChainFlags & { to?: str
   );
 }
 
+/** `zkai chain consent cancel`: cancel every request the signer signed that nobody relayed yet. */
+export async function chainConsentCancelCommand(flags: ChainFlags): Promise<void> {
+  const result = await withSession(flags, async (session) => {
+    const { consent } = await deploymentOf(session);
+    const tx = await consent.cancelSignatures();
+    const subject = await session.chain.signer.getAddress();
+    return { subject, nextNonce: (await consent.nonceOf(subject)).toString(), gas: tx.gasUsed.toString(), txHash: tx.txHash };
+  });
+  emit(flags, result, () => `cancelled every unrelayed request ${result.subject} signed; the next signature carries nonce ${result.nextNonce} (${result.gas} gas)`);
+}
+
 /** Format tag of a signed consent request file. */
 export const CONSENT_REQUEST_FORMAT = 'zkai-consent-request-v1';
 
@@ -119,6 +131,8 @@ interface ConsentRequestFile {
 
 /** Default validity of a signed request: a day. */
 const DEFAULT_VALID_SECONDS = 86_400;
+/** Longest validity of a signed request: 30 days (a kept signature is a standing permission until then). */
+const MAX_VALID_SECONDS = 30 * 86_400;
 
 /**
  * `zkai chain consent sign`: the subject (the signer) signs a grant, a revocation or a delegate change for this chain's
@@ -135,7 +149,7 @@ export async function chainConsentSignCommand(
   if (action === 'delegate' && flags.purpose !== undefined) throw new ZkaiError('BAD_OPTION', '--purpose does not go with a delegate change (a delegate acts for every purpose)');
   const index = flags.revoke === undefined ? undefined : positiveInteger(flags.revoke, '--revoke', 0, 2 ** 24 - 1);
   const delegate = flags.delegate !== undefined ? accountOption(flags.delegate, '--delegate') : ZeroAddress;
-  const valid = positiveInteger(flags.valid ?? String(DEFAULT_VALID_SECONDS), '--valid', 1, 10 * 365 * 86_400);
+  const valid = positiveInteger(flags.valid ?? String(DEFAULT_VALID_SECONDS), '--valid', 1, MAX_VALID_SECONDS);
   if (!flags.force && existsSync(flags.out)) throw new ZkaiError('BAD_OPTION', `${flags.out} exists; pass --force to replace it`);
   const purpose = flags.purpose === undefined ? undefined : purposeOf(flags.purpose);
   const file = await withSession(flags, async (session) => {
@@ -187,9 +201,11 @@ async function readConsentRequest(path: string): Promise<ConsentRequestFile> {
   const need = json.action === 'delegate' ? ['subject', 'delegate', 'nonce', 'deadline'] : json.action === 'revoke' ? ['subject', 'purpose', 'index', 'nonce', 'deadline'] : ['subject', 'purpose', 'nonce', 'deadline'];
   for (const key of need) if (request[key] === undefined) throw bad(`"request.${key}" is missing`);
   for (const key of ['subject', 'delegate']) if (need.includes(key) && !isAddress(String(request[key]))) throw bad(`"request.${key}" must be an address`);
-  for (const key of ['nonce', 'deadline']) if (!DECIMAL_TEXT.test(String(request[key]))) throw bad(`"request.${key}" must be a decimal integer`);
+  for (const key of ['nonce', 'deadline']) {
+    if (!DECIMAL_TEXT.test(String(request[key])) || BigInt(String(request[key])) >= 2n ** 256n) throw bad(`"request.${key}" must be a decimal integer below 2^256`);
+  }
   if (need.includes('purpose') && !/^0x[0-9a-fA-F]{64}$/.test(String(request.purpose))) throw bad('"request.purpose" must be a 0x purpose id');
-  if (need.includes('index') && !Number.isSafeInteger(request.index)) throw bad('"request.index" must be an integer');
+  if (need.includes('index') && (!Number.isSafeInteger(request.index) || (request.index as number) < 0 || (request.index as number) >= 2 ** 24)) throw bad('"request.index" must be a leaf index, an integer from 0 to 2^24 - 1');
   const sig = json.signature;
   if (!sig || typeof sig !== 'object' || (sig.v !== 27 && sig.v !== 28) || !/^0x[0-9a-fA-F]{64}$/.test(String(sig.r)) || !/^0x[0-9a-fA-F]{64}$/.test(String(sig.s))) throw bad('"signature" must be { v: 27 or 28, r, s: 0x and 64 hex digits }');
   return json as ConsentRequestFile;
@@ -208,6 +224,12 @@ export async function chainConsentRelayCommand(flags: ChainFlags & { file: strin
         hint: 'relay it with the --rpc and --deployment of the chain it was signed for',
       });
     }
+    // Say plainly why the contract would refuse a used or out-of-order nonce (it only says BadSignature).
+    const subject = getAddress(String(file.request.subject));
+    const next = await consent.nonceOf(subject);
+    const given = BigInt(String(file.request.nonce));
+    if (given < next) throw new ZkaiError('BAD_OPTION', `${flags.file} carries nonce ${given} of ${subject}, which is used up (the next is ${next}): it was relayed already, or cancelled by a revocation, a delegate change or cancelSignatures`, { hint: 'the subject signs a new request: zkai chain consent sign' });
+    if (given > next) throw new ZkaiError('BAD_OPTION', `${flags.file} carries nonce ${given} of ${subject}, but the next one the registry accepts is ${next}: relay the subject's earlier signed requests first`);
     return relay(consent, file);
   });
   emit(flags, result, () =>

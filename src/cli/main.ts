@@ -6,6 +6,7 @@ import { dataCheckCommand, dataCommitCommand, dataIncludeCommand, dataProveComma
 import { modelCommitCommand, modelImportCommand, modelInspectCommand, modelProveCommand, modelVerifyCommand } from './model-commands.ts';
 import { modelAccuracyCommand } from './accuracy-commands.ts';
 import {
+  chainConsentCancelCommand,
   chainConsentCreateCommand,
   chainConsentDelegateCommand,
   chainConsentGrantCommand,
@@ -436,7 +437,7 @@ chainOptions(consent.command('create'))
   .description('create a consent purpose (you become its admin)')
   .requiredOption('--purpose <name>', 'the purpose name (its id is the keccak256 of the name)')
   .requiredOption('--depth <n>', 'tree depth, 1 to 24: up to 2^n grants')
-  .requiredOption('--window <seconds>', 'how long a replaced root stays acceptable to the registry (0: only the current root)')
+  .requiredOption('--window <seconds>', 'how long a replaced root stays acceptable to the registry (0: only the current root; at most 2592000, 30 days)')
   .option('--description <text>', 'free text, emitted in the creation event')
   .action(run(async (_options: unknown, command: Command) => chainConsentCreateCommand(merged(command))));
 
@@ -466,9 +467,13 @@ chainOptions(consent.command('sign'))
   .option('--revoke <index>', 'sign the revocation of this leaf (yours)')
   .option('--delegate <address>', 'sign naming this delegate')
   .option('--clear-delegate', 'sign removing your delegate')
-  .option('--valid <seconds>', 'how long the signature stays valid (default 86400: a day)')
+  .option('--valid <seconds>', 'how long the signature stays valid (default 86400: a day; at most 30 days)')
   .option('--force', 'replace --out if it exists')
   .action(run(async (_options: unknown, command: Command) => chainConsentSignCommand(merged(command))));
+
+chainOptions(consent.command('cancel'))
+  .description('cancel every consent request you (the signer) signed that nobody relayed yet (a revocation or a delegate change does it too)')
+  .action(run(async (_options: unknown, command: Command) => chainConsentCancelCommand(merged(command))));
 
 chainOptions(consent.command('relay'))
   .argument('<file>', 'a signed consent request (zkai chain consent sign)')

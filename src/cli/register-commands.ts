@@ -212,6 +212,7 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
       checked: made.key.checked,
       ptau: made.key.ptau,
       lists: Object.fromEntries(Object.entries(lists).map(([name, list]) => [name, { list, id: listId(list) }])),
+      ...(made.consentPurpose ? { consent: made.consentPurpose } : {}),
       source: made.descriptor,
     };
   });
@@ -224,6 +225,12 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
       `  key          ${result.keyTrust === 'development' ? 'DEVELOPMENT: your own single-party setup (the chain records it as such)' : result.keyTrust === 'own-contribution' ? 'a ceremony key holding your own contribution, ending with a beacon' : 'a ceremony key whose transcript you verified, ending with a beacon'}`,
       ...result.checked.map((line) => `  checked      ${line}`),
       ...Object.entries(result.lists).map(([name, { list }]) => `  registry     ${name}: checked against curated list "${list}"`),
+      ...(result.consent
+        ? [
+            `  registry     ${result.consent.registryName}: checked against consent purpose ${result.consent.purpose} (admin ${result.consent.admin}, depth ${result.consent.depth}, replaced roots accepted for ${result.consent.rootWindow} s)`,
+            '               a purpose name belongs to whoever created it first: check that this admin and window are the ones you meant',
+          ]
+        : []),
     ].join('\n'),
   );
 }

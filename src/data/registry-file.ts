@@ -41,7 +41,8 @@ export function consentRegistryFile(registry: Registry): ConsentRegistryFile {
 /** Write a registry file atomically: a sorted registry's, or a consent tree's (kind "consent"). */
 export async function saveRegistry(path: string, registry: Registry): Promise<void> {
   const file = registry.leafIndex ? consentRegistryFile(registry) : registryFile(registry);
-  await writeFileAtomic(path, `${JSON.stringify(file, null, 1)}\n`);
+  // Private (0600): a registry file lists ids (a consent file: the data holder's subjects); only its root is shared.
+  await writeFileAtomic(path, `${JSON.stringify(file, null, 1)}\n`, { mode: 0o600 });
 }
 
 /**
