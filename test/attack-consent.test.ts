@@ -48,24 +48,10 @@ import { releaseCurves } from '../src/util/curves.ts';
 import { witnessAccepts } from './helpers/circuits.ts';
 import { runCli, type CliRun } from './helpers/run-cli.ts';
 import { registryRefusal } from './helpers/rogue.ts';
+import { CONSENT_TEST_POLICY, CONSENT_TEST_SCHEMA } from './helpers/consent-fixtures.ts';
 
-const schema = parseSchema({
-  name: 'registry-test',
-  subjectId: 'id',
-  columns: [
-    { name: 'id', type: 'address' },
-    { name: 'age', type: 'integer', min: 0, max: 120 },
-  ],
-});
-/** test/chain-registry.test.ts's policy: adults, every record's account consented (tree depth 3). No UNIQUE. */
-const policy = parsePolicy(
-  {
-    name: 'adults who consented',
-    rules: [{ field: 'age', op: 'GTE', value: 18 }],
-    registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'consent', depth: 3 }],
-  },
-  schema,
-);
+const schema = CONSENT_TEST_SCHEMA;
+const policy = CONSENT_TEST_POLICY;
 /** The same consent requirement with UNIQUE on the account column (the subject id): what `chain register` needs. */
 const uniquePolicy = parsePolicy(
   { name: 'distinct consenting accounts', rules: [], aggregates: [{ kind: 'UNIQUE', field: 'id' }], registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'consent', depth: 3 }] },

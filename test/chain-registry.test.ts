@@ -25,23 +25,10 @@ import { deployPoseidon } from '../src/chain/poseidon.ts';
 import { RegistryClient, randomNonce } from '../src/chain/registry.ts';
 import { registryRefusal } from './helpers/rogue.ts';
 import { BN254_BASE_FIELD, type Groth16Proof } from '../src/verifier/types.ts';
+import { CONSENT_TEST_POLICY, CONSENT_TEST_SCHEMA } from './helpers/consent-fixtures.ts';
 
-const schema = parseSchema({
-  name: 'registry-test',
-  subjectId: 'id',
-  columns: [
-    { name: 'id', type: 'address' },
-    { name: 'age', type: 'integer', min: 0, max: 120 },
-  ],
-});
-const policy = parsePolicy(
-  {
-    name: 'adults who consented',
-    rules: [{ field: 'age', op: 'GTE', value: 18 }],
-    registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'consent', depth: 3 }],
-  },
-  schema,
-);
+const schema = CONSENT_TEST_SCHEMA;
+const policy = CONSENT_TEST_POLICY;
 /** The data subjects: each one's id in the data is its own account (dev accounts 3, 4, 5), set in beforeAll. */
 const AGES = [34, 51, 19];
 let people: Array<{ id: string; age: number }>;
