@@ -35,7 +35,8 @@ import { sparseTreeLevels, zeroRoots } from '../data/registry.ts';
 import { ChainError, describeError } from '../errors.ts';
 import { compileSolidity, type CompileSolidityOptions } from './solidity-verifier.ts';
 import { deployCompiled } from './deploy-contract.ts';
-import { revertData, shortEthersMessage } from './ethers-errors.ts';
+import { shortEthersMessage } from './ethers-errors.ts';
+import { decodeRevert } from './revert-decoder.ts';
 import { withGasHeadroom } from './send-transaction.ts';
 import type { CompiledContract } from './types.ts';
 
@@ -133,22 +134,8 @@ function explain(name: string, a: Readonly<Record<string, unknown>>, context: Er
  */
 function toChainError(error: unknown, iface: Interface, operation: string, context: ErrorContext = {}): ChainError {
   if (error instanceof ChainError) return error;
-  const data = revertData(error);
-  if (data !== undefined) {
-    let parsed: ReturnType<Interface['parseError']> = null;
-    try {
-      parsed = iface.parseError(data);
-    } catch {
-      parsed = null;
-    }
-    if (parsed) {
-      const args: Record<string, unknown> = {};
-      parsed.fragment.inputs.forEach((input, i) => {
-        args[input.name || `arg${i}`] = parsed.args[i] as unknown;
-      });
-      return new ConsentError(operation, parsed.name, args, explain(parsed.name, args, context), error);
-    }
-  }
+  const decoded = decodeRevert(iface, error);
+  if (decoded) return new ConsentError(operation, decoded.name, decoded.named, explain(decoded.name, decoded.named, context), error);
   return new ChainError(`${operation} failed: ${shortEthersMessage(error)}`, { cause: error });
 }
 

@@ -4,7 +4,8 @@
 import { Interface, type InterfaceAbi } from 'ethers';
 import { ChainError } from '../errors.ts';
 import { ZKAI_VERIFIER_ERRORS } from './groth16-template.ts';
-import { revertData, shortEthersMessage } from './ethers-errors.ts';
+import { shortEthersMessage } from './ethers-errors.ts';
+import { decodeRevert } from './revert-decoder.ts';
 
 /** A transaction or call the registry refused, with the contract's custom error decoded. */
 export class RegistryRevertError extends ChainError {
@@ -68,19 +69,12 @@ const EXPLANATIONS: Record<string, (a: readonly unknown[]) => string> = {
  */
 export function decodeRegistryError(abi: InterfaceAbi, action: string, error: unknown): ChainError {
   if (error instanceof ChainError) return error;
-  const data = revertData(error);
-  if (data) {
-    const iface = new Interface([...(abi as readonly (string | object)[]), ...ZKAI_VERIFIER_ERRORS.filter((e) => !hasError(abi, e))] as InterfaceAbi);
-    try {
-      const parsed = iface.parseError(data);
-      if (parsed) {
-        const explain = EXPLANATIONS[parsed.name];
-        const args = [...parsed.args];
-        return new RegistryRevertError(action, parsed.name, args, explain ? explain(args) : `${parsed.name}(${args.map(String).join(', ')})`, { cause: error });
-      }
-    } catch {
-      // not one of ours: fall through
-    }
+  const iface = new Interface([...(abi as readonly (string | object)[]), ...ZKAI_VERIFIER_ERRORS.filter((e) => !hasError(abi, e))] as InterfaceAbi);
+  const decoded = decodeRevert(iface, error);
+  if (decoded) {
+    const explain = EXPLANATIONS[decoded.name];
+    const args = [...decoded.args];
+    return new RegistryRevertError(action, decoded.name, args, explain ? explain(args) : `${decoded.name}(${args.map(String).join(', ')})`, { cause: error });
   }
   return new ChainError(`${action} failed: ${shortEthersMessage(error)}`, { cause: error });
 }

@@ -14,6 +14,7 @@ import { assertProofShape, assertPublicSignals } from '../verifier/verify.ts';
 import type { CompiledContract, VerifierCallArgs } from './types.ts';
 import { deployCompiled } from './deploy-contract.ts';
 import { revertData, shortEthersMessage } from './ethers-errors.ts';
+import { decodeRevert } from './revert-decoder.ts';
 
 export { revertData, shortEthersMessage };
 import {
@@ -441,14 +442,8 @@ async function readPublicInputCount(contract: BaseContract): Promise<number> {
 
 /** The name and arguments of a zkai verifier's custom error in a failed call, or undefined when it is not one. */
 function verifierRevertName(contract: BaseContract, error: unknown): string | undefined {
-  const data = revertData(error);
-  if (!data) return undefined;
-  try {
-    const parsed = contract.interface.parseError(data);
-    return parsed ? `${parsed.name}(${parsed.args.map(String).join(', ')})` : undefined;
-  } catch {
-    return undefined;
-  }
+  const decoded = decodeRevert(contract.interface, error);
+  return decoded ? `${decoded.name}(${decoded.args.map(String).join(', ')})` : undefined;
 }
 
 async function callFailure(contract: BaseContract, error: unknown): Promise<ChainError> {
