@@ -1,31 +1,62 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx (a runtime dependency), so `npx zkai` works without a build step.
-// The CLI runs in a child process: SIGINT, SIGTERM and SIGHUP sent to this process are passed on to it (tsx passes
-// them on to the CLI's own process), so killing `zkai` ends its work instead of leaving it running; this process
-// then ends the way the CLI did (its exit code, or the same signal).
+// Runs the CLI built in dist/ (`npm run build`, run by `npm install` in the repository and before `npm pack`) in this
+// process: no TypeScript loader, no second Node. When there is no build, or a file of src/ is newer than it (you are
+// editing zkai), or ZKAI_FROM_SOURCE=1, it runs the TypeScript sources through tsx (a runtime dependency) instead, in a
+// child process: SIGINT, SIGTERM and SIGHUP sent to this process are passed on to it (tsx passes them on to the CLI's
+// own process), so killing `zkai` ends its work instead of leaving it running; this process then ends the way the CLI
+// did (its exit code, or the same signal).
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
-const tsxCli = require.resolve('tsx/cli');
-const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const built = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const stamp = fileURLToPath(new URL('../dist/.build-stamp', import.meta.url));
+const sources = fileURLToPath(new URL('../src', import.meta.url));
 
-const child = spawn(process.execPath, [tsxCli, main, ...process.argv.slice(2)], { stdio: 'inherit' });
-const forwarders = FORWARDED.map((signal) => {
-  const forward = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-  };
-  process.on(signal, forward);
-  return [signal, forward];
-});
-child.on('error', (error) => {
-  process.stderr.write(`zkai: could not start the CLI (${error.message})\n`);
-  process.exit(1);
-});
-child.on('exit', (code, signal) => {
-  for (const [name, forward] of forwarders) process.off(name, forward);
-  if (signal) process.kill(process.pid, signal);
-  else process.exit(code ?? 1);
-});
+/** True when some file under `dir` was modified after `time` (ms). */
+function newerThan(dir, time) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory() ? newerThan(path, time) : statSync(path).mtimeMs > time) return true;
+  }
+  return false;
+}
+
+function buildIsCurrent() {
+  if (process.env.ZKAI_FROM_SOURCE === '1' || !existsSync(built) || !existsSync(stamp)) return false;
+  // An installed package has no src/ to compare with; in the repository, edited sources win over an old build.
+  return !existsSync(sources) || !newerThan(sources, statSync(stamp).mtimeMs);
+}
+
+if (buildIsCurrent()) {
+  await import(new URL('../dist/cli/main.js', import.meta.url).href);
+} else {
+  runSources();
+}
+
+function runSources() {
+  const require = createRequire(import.meta.url);
+  const tsxCli = require.resolve('tsx/cli');
+  const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+  const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+  const child = spawn(process.execPath, [tsxCli, main, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const forwarders = FORWARDED.map((signal) => {
+    const forward = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    };
+    process.on(signal, forward);
+    return [signal, forward];
+  });
+  child.on('error', (error) => {
+    process.stderr.write(`zkai: could not start the CLI (${error.message})\n`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => {
+    for (const [name, forward] of forwarders) process.off(name, forward);
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+}

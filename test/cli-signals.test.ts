@@ -1,15 +1,21 @@
 /**
- * Killing `zkai` ends all of its work: `bin/zkai.mjs` runs the CLI in a child process (tsx) and passes SIGTERM,
- * SIGINT and SIGHUP on to it. Before, it waited with spawnSync and forwarded nothing: a SIGTERM to `zkai` left the
- * real work running, reparented to init. A REAL `zkai serve` is started through the bin script and its wrapper is
- * sent SIGTERM; every process it started must be gone.
+ * Killing `zkai` ends all of its work. From the build, `bin/zkai.mjs` runs the CLI in its own process, whose signal
+ * hooks stop the anvil it started; from the sources, it runs the CLI in a child process (tsx) and passes SIGTERM,
+ * SIGINT and SIGHUP on to it (before, it waited with spawnSync and forwarded nothing: a SIGTERM to `zkai` left the real
+ * work running, reparented to init). REAL commands are started through the bin script and sent SIGTERM; every process
+ * they started must be gone.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../bin/zkai.mjs', import.meta.url));
+/** The build (npm run build; npm install runs it): the bin script runs it in its own process when it is current. */
+const BUILT = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
 /** Every descendant of a process, from /proc (Linux). */
 function descendants(pid: number): number[] {
@@ -45,8 +51,8 @@ const alive = (pid: number) => {
 };
 
 describe.skipIf(process.platform !== 'linux')('zkai and signals', () => {
-  it('SIGTERM to zkai ends the CLI and everything it started', async () => {
-    const wrapper = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  it('from the sources (tsx in a child process): SIGTERM to zkai ends the CLI and everything it started', async () => {
+    const wrapper = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZKAI_FROM_SOURCE: '1' } });
     let output = '';
     wrapper.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     wrapper.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -64,5 +70,38 @@ describe.skipIf(process.platform !== 'linux')('zkai and signals', () => {
     const deadline = Date.now() + 10_000;
     while (children.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(children.filter(alive), `still running after zkai was killed: ${children.filter(alive).join(', ')}`).toEqual([]);
+  }, 120_000);
+
+  it.skipIf(!existsSync(BUILT))('from the build (in this process): SIGTERM while it runs anvil ends zkai and anvil', async () => {
+    const chainDir = await mkdtemp(join(tmpdir(), 'zkai-signals-'));
+    try {
+      const zkai = spawn(process.execPath, [BIN, 'chain', 'deploy', '--chain-dir', chainDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => zkai.on('exit', (code, signal) => resolve({ code, signal })));
+      const isAnvil = (pid: number) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('anvil');
+        } catch {
+          return false;
+        }
+      };
+      const started = Date.now();
+      let anvil: number[] = [];
+      while (anvil.length === 0) {
+        if (Date.now() - started > 60_000) throw new Error('zkai chain deploy started no anvil within 60 s');
+        anvil = descendants(zkai.pid!).filter(isAnvil);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      // The build runs in the zkai process itself: no tsx, no second Node.
+      expect(descendants(zkai.pid!).filter((pid) => !anvil.includes(pid) && !descendants(anvil[0]!).includes(pid))).toEqual([]);
+      const children = descendants(zkai.pid!);
+      zkai.kill('SIGTERM');
+      const end = await exited;
+      expect(end.signal === 'SIGTERM' || end.code === 143 || end.code === 1).toBe(true);
+      const deadline = Date.now() + 10_000;
+      while (children.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(children.filter(alive), `still running after zkai was killed: ${children.filter(alive).join(', ')}`).toEqual([]);
+    } finally {
+      await rm(chainDir, { recursive: true, force: true });
+    }
   }, 120_000);
 });

@@ -1,33 +1,24 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { releaseCurves } from '../util/curves.ts';
-import { compileCommand, deployCommand, demoCommand, proveCommand, setupCommand, verifyCommand } from './commands.ts';
-import { dataCheckCommand, dataCommitCommand, dataIncludeCommand, dataProveCommand, dataRegistryCommand, dataVerifyCommand, dataVerifyIncludeCommand } from './data-commands.ts';
-import { modelCommitCommand, modelImportCommand, modelInspectCommand, modelProveCommand, modelVerifyCommand } from './model-commands.ts';
-import { modelAccuracyCommand } from './accuracy-commands.ts';
-import {
-  chainConsentCancelCommand,
-  chainConsentCreateCommand,
-  chainConsentDelegateCommand,
-  chainConsentGrantCommand,
-  chainConsentRelayCommand,
-  chainConsentRevokeCommand,
-  chainConsentSignCommand,
-  chainConsentTreeCommand,
-} from './consent-commands.ts';
-import {
-  chainAttestCommand,
-  chainAttestationsCommand,
-  chainContextCommand,
-  chainDeployCommand,
-  chainRevokeCommand,
-} from './chain-commands.ts';
-import { serveCommand } from './serve-command.ts';
-import { chainCheckCircuitCommand, chainListCreateCommand, chainListPublishCommand, chainListShowCommand, chainRegisterCommand } from './register-commands.ts';
 import { reportError, type GlobalFlags } from './output.ts';
 import { stopProgressBars } from './progress-bar.ts';
-import { doctorCommand } from './doctor.ts';
-import { addCeremonyCommands, ZKEY_OPTION_HELP } from './ceremony-commands.ts';
+import { addCeremonyCommands, ZKEY_OPTION_HELP } from './ceremony-cli.ts';
+
+// Command modules load when their command runs (they import snarkjs, ethers, circom...): `zkai --help` stays fast.
+const lazy = <M>(load: () => Promise<M>): (() => Promise<M>) => {
+  let loaded: Promise<M> | undefined;
+  return () => (loaded ??= load());
+};
+const commands = lazy(() => import('./commands.ts'));
+const dataCommands = lazy(() => import('./data-commands.ts'));
+const modelCommands = lazy(() => import('./model-commands.ts'));
+const accuracyCommands = lazy(() => import('./accuracy-commands.ts'));
+const consentCommands = lazy(() => import('./consent-commands.ts'));
+const chainCommands = lazy(() => import('./chain-commands.ts'));
+const serveModule = lazy(() => import('./serve-command.ts'));
+const registerCommands = lazy(() => import('./register-commands.ts'));
+const doctorModule = lazy(() => import('./doctor.ts'));
 
 const program = new Command('zkai')
   .description('Zero-knowledge proofs about private AI data and models: compile, set up, prove, verify off-chain and on chain.')
@@ -65,10 +56,10 @@ function merged<T extends object>(command: Command): T & GlobalFlags {
 }
 
 compileOptions(program.command('compile').argument('<circuit>', 'circom source file').description('compile a circuit (cached) and report its size'))
-  .action(run(async (circuit: string, _options: unknown, command: Command) => compileCommand(circuit, merged(command))));
+  .action(run(async (circuit: string, _options: unknown, command: Command) => (await commands()).compileCommand(circuit, merged(command))));
 
 setupOptions(program.command('setup').argument('<circuit>', 'circom source file').description('Groth16 trusted setup: proving and verification keys (cached)'))
-  .action(run(async (circuit: string, _options: unknown, command: Command) => setupCommand(circuit, merged(command))));
+  .action(run(async (circuit: string, _options: unknown, command: Command) => (await commands()).setupCommand(circuit, merged(command))));
 
 setupOptions(
   program
@@ -84,7 +75,7 @@ setupOptions(
     .option('--timeout <ms>', 'give up on a proof after this many milliseconds (0: no limit)', '0')
     .option('--zkey <file>', ZKEY_OPTION_HELP)
     .addHelpText('after', '\nA batch proves every input even when some fail; each failure names its input file, and the exit code is 1 if any failed:\n  zkai prove CIRCUIT.circom --inputs inputs/ --out-dir proofs/\n  zkai prove CIRCUIT.circom -i a.json -i b.json --out-dir proofs/ --json'),
-).action(run(async (circuit: string, _options: unknown, command: Command) => proveCommand(circuit, merged(command))));
+).action(run(async (circuit: string, _options: unknown, command: Command) => (await commands()).proveCommand(circuit, merged(command))));
 
 program
   .command('verify')
@@ -94,7 +85,7 @@ program
   .requiredOption('--proof <file>', 'proof.json')
   .requiredOption('--public <file>', 'public.json')
   .option('--expect <index=value...>', 'also require public signal INDEX to equal VALUE (a commitment, a policy hash)')
-  .action(run(async (_options: unknown, command: Command) => verifyCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await commands()).verifyCommand(merged(command))));
 
 setupOptions(
   program
@@ -106,7 +97,7 @@ setupOptions(
     .option('--proof <file>', 'a proof to verify on chain after deploying')
     .option('--public <file>', 'its public signals')
     .option('--out <file>', 'write the deployment record as JSON'),
-).action(run(async (_options: unknown, command: Command) => deployCommand(merged(command))));
+).action(run(async (_options: unknown, command: Command) => (await commands()).deployCommand(merged(command))));
 
 program
   .command('demo')
@@ -115,7 +106,7 @@ program
   .option('--workers <n>', 'prover worker threads (default: adapted to the core count)')
   .option('--rpc <url>', 'EVM node (default: embedded anvil)')
   .option('--ptau <file>', 'a Perpetual Powers of Tau file instead of a development one')
-  .action(run(async (_options: unknown, command: Command) => demoCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await commands()).demoCommand(merged(command))));
 
 addCeremonyCommands(program, { compileOptions, merged });
 
@@ -131,7 +122,7 @@ data
   .requiredOption('--bundle <file>', 'where to write the private bundle (records + salts; mode 0600)')
   .option('--public <file>', 'where to write the public commitment JSON {root, count, depth, schemaHash}')
   .option('--force', 'overwrite an existing bundle (its salts are lost: proofs about its root can no longer be made)')
-  .action(run(async (_options: unknown, command: Command) => dataCommitCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await dataCommands()).dataCommitCommand(merged(command))));
 
 data
   .command('check')
@@ -141,7 +132,7 @@ data
   .option('--data <file>', 'a dataset file (.csv, .json, .ndjson)')
   .option('--bundle <file>', 'a bundle written by zkai data commit')
   .option('--registry <file...>', 'registry files the policy checks ids against (zkai data registry makes them)')
-  .action(run(async (_options: unknown, command: Command) => dataCheckCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await dataCommands()).dataCheckCommand(merged(command))));
 
 data
   .command('prove')
@@ -158,7 +149,7 @@ data
   .option('--context <decimal>', 'bind the proof to this context for zkai chain attest (zkai chain context prints it; default 0: off chain)')
   .option('--registry <file...>', 'registry files the policy checks ids against (zkai data registry makes them)')
   .addOption(new Option('--force-violating', 'DANGEROUS, for demonstrations only: skip the pre-flight check to show that the circuit itself refuses a violating dataset').hideHelp())
-  .action(run(async (_options: unknown, command: Command) => dataProveCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await dataCommands()).dataProveCommand(merged(command))));
 
 data
   .command('verify')
@@ -172,7 +163,7 @@ data
   .option('--root <decimal>', 'the published root (with --count, instead of --commitment)')
   .option('--count <n>', 'the published record count')
   .option('--registry <name=root|file...>', 'for a policy with registries: the root you trust for each, as NAME=ROOT or a registry file')
-  .action(run(async (_options: unknown, command: Command) => dataVerifyCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await dataCommands()).dataVerifyCommand(merged(command))));
 
 data
   .command('registry')
@@ -183,7 +174,7 @@ data
   .requiredOption('--name <name>', 'the registry name the policy uses')
   .requiredOption('--depth <n>', 'tree depth: holds up to 2^n - 1 ids; the policy names the same depth (each level costs about 240 constraints per record)')
   .requiredOption('--out <file>', 'where to write the registry file')
-  .action(run(async (_options: unknown, command: Command) => dataRegistryCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await dataCommands()).dataRegistryCommand(merged(command))));
 
 data
   .command('include')
@@ -201,7 +192,7 @@ data
     'after',
     '\nThe data subject verifies the proof with their own id and the published commitment:\n  zkai data verify-include --vkey VKEY.json --proof PROOF.json --schema SCHEMA.json --commitment COMMITMENT.json --subject ID',
   )
-  .action(run(async (_options: unknown, command: Command) => dataIncludeCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await dataCommands()).dataIncludeCommand(merged(command))));
 
 data
   .command('verify-include')
@@ -213,7 +204,7 @@ data
   .requiredOption('--subject <id>', 'the subject id to check, written as in the data')
   .option('--commitment <file>', 'the published commitment JSON')
   .option('--root <decimal>', 'the published root (instead of --commitment)')
-  .action(run(async (_options: unknown, command: Command) => dataVerifyIncludeCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await dataCommands()).dataVerifyIncludeCommand(merged(command))));
 
 const model = program
   .command('model')
@@ -231,7 +222,7 @@ rangeOptions(
     .description('convert an ONNX model into zkai\'s native JSON model (Softmax at the output becomes argmax)')
     .requiredOption('--out <file>', 'where to write the native model JSON')
     .option('--name <name>', 'the model name (default: the ONNX graph name)'),
-).action(run(async (file: string, _options: unknown, command: Command) => modelImportCommand(file, merged(command))));
+).action(run(async (file: string, _options: unknown, command: Command) => (await modelCommands()).modelImportCommand(file, merged(command))));
 
 rangeOptions(
   model
@@ -244,7 +235,7 @@ rangeOptions(
     .option('--input-visibility <v>', 'estimate for an input that is hashed (default), public or private')
     .option('--weights <v>', 'estimate for weights fixed in the circuit (default) or hashed (private, committed)')
     .option('--public-input', 'same as --input-visibility public'),
-).action(run(async (file: string, _options: unknown, command: Command) => modelInspectCommand(file, merged(command))));
+).action(run(async (file: string, _options: unknown, command: Command) => (await modelCommands()).modelInspectCommand(file, merged(command))));
 
 rangeOptions(
   model
@@ -254,7 +245,7 @@ rangeOptions(
     .requiredOption('--out <file>', 'where to write the public commitment JSON')
     .requiredOption('--salt-out <file>', 'where to write the PRIVATE salt (mode 0600)')
     .option('--frac-bits <n>', 'fractional bits of the fixed point', '8'),
-).action(run(async (_options: unknown, command: Command) => modelCommitCommand(merged(command))));
+).action(run(async (_options: unknown, command: Command) => (await modelCommands()).modelCommitCommand(merged(command))));
 
 rangeOptions(
   model
@@ -274,7 +265,7 @@ rangeOptions(
     .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
     .option('--zkey <file>', ZKEY_OPTION_HELP)
     .option('--context <decimal>', 'bind the proof to this context for zkai chain attest (zkai chain context prints it; default 0: off chain)'),
-).action(run(async (_options: unknown, command: Command) => modelProveCommand(merged(command))));
+).action(run(async (_options: unknown, command: Command) => (await modelCommands()).modelProveCommand(merged(command))));
 
 rangeOptions(
   model
@@ -298,7 +289,7 @@ rangeOptions(
     .option('--features <columns>', 'for an accuracy proof (this or --all-features required): the comma-separated feature columns, in model input order')
     .option('--all-features', 'for an accuracy proof: the features are every column but the label and the subject id, in schema order')
     .option('--scale <x>', 'for an accuracy proof (required): model input = column value x scale'),
-).action(run(async (_options: unknown, command: Command) => modelVerifyCommand(merged(command))));
+).action(run(async (_options: unknown, command: Command) => (await modelCommands()).modelVerifyCommand(merged(command))));
 
 rangeOptions(
   model
@@ -318,7 +309,7 @@ rangeOptions(
     .option('--ptau <file>', 'a Perpetual Powers of Tau file (default: a cached or freshly generated DEVELOPMENT-ONLY ptau)')
     .option('--zkey <file>', ZKEY_OPTION_HELP)
     .option('--context <decimal>', 'bind the proof to this context for zkai chain attest (zkai chain context prints it; default 0: off chain)'),
-).action(run(async (_options: unknown, command: Command) => modelAccuracyCommand(merged(command))));
+).action(run(async (_options: unknown, command: Command) => (await accuracyCommands()).modelAccuracyCommand(merged(command))));
 
 const chain = program
   .command('chain')
@@ -334,12 +325,12 @@ chainOptions(chain.command('deploy'))
   .description('deploy the zkai registry, the consent registry and Poseidon, and record them in the deployment file (kept when already deployed on this chain)')
   .option('--force', 'deploy again even if the deployment file names a deployment on this chain')
   .option('--fresh', 'embedded chain only: delete its state first (a new, empty chain)')
-  .action(run(async (_options: unknown, command: Command) => chainDeployCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await chainCommands()).chainDeployCommand(merged(command))));
 
 chainOptions(chain.command('context'))
   .description('the context to prove with (--context) for this account, registry and a nonce; then attest with the same nonce')
   .option('--nonce <hex32>', 'the nonce (0x and 64 hex digits; default: a random one)')
-  .action(run(async (_options: unknown, command: Command) => chainContextCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await chainCommands()).chainContextCommand(merged(command))));
 
 chainOptions(chain.command('register'))
   .argument('<proof.json>', 'a proof of the circuit to register (it gives the circuit\'s shape only: kind, depth, chunk shape, visibility)')
@@ -364,7 +355,7 @@ chainOptions(chain.command('register'))
   .option('--purpose <name>', 'the consent purpose (name or 0x id) that registry\'s root must be a recent root of')
   .option('--list <registry=list...>', 'bind each other policy registry (an opt-out list) to a curated list: REGISTRY=LIST, or REGISTRY for a list of the same name')
   .option('--uri <text>', 'where the circuit\'s source and key are published')
-  .action(run(async (proof: string, _options: unknown, command: Command) => chainRegisterCommand(proof, merged(command))));
+  .action(run(async (proof: string, _options: unknown, command: Command) => (await registerCommands()).chainRegisterCommand(proof, merged(command))));
 
 chainOptions(chain.command('check-circuit'))
   .argument('<circuit-id>', 'the registered circuit (its verification key id, 0x and 64 hex digits)')
@@ -381,7 +372,7 @@ chainOptions(chain.command('check-circuit'))
   .option('--scale <x>', 'accuracy circuits: model input = column value x scale')
   .option('--zkey <file>', 'the published zkey of the circuit: checked against the regenerated r1cs and --ptau, and against the registration')
   .option('--ptau <file>', 'with --zkey: the ptau its chain started from')
-  .action(run(async (id: string, _options: unknown, command: Command) => chainCheckCircuitCommand(id, merged(command))));
+  .action(run(async (id: string, _options: unknown, command: Command) => (await registerCommands()).chainCheckCircuitCommand(id, merged(command))));
 
 chainOptions(chain.command('attest'))
   .argument('<proof.json>', 'a dataset (whole or chunked), inference, inclusion or accuracy proof made with --context')
@@ -396,7 +387,7 @@ chainOptions(chain.command('attest'))
   .option('--commitment <file>', 'for an inclusion proof of a dataset not registered yet: its public commitment JSON (zkai data commit --public)')
   .option('--test-set <version>', 'accuracy proofs: attest against this test-set (dataset) version id instead of finding or registering one')
   .option('--test-set-label <text>', 'accuracy proofs: name of the test set to register (default: data-<schema hash>); an existing version with the same commitment is reused')
-  .action(run(async (proof: string, _options: unknown, command: Command) => chainAttestCommand(proof, merged(command))));
+  .action(run(async (proof: string, _options: unknown, command: Command) => (await chainCommands()).chainAttestCommand(proof, merged(command))));
 
 const list = chain.command('list').description('curated lists (opt-out lists): the registry owner creates one and names its curator, who publishes its roots');
 
@@ -405,7 +396,7 @@ chainOptions(list.command('create'))
   .description('create a curated list (registry owner) and name its curator')
   .requiredOption('--curator <address>', 'the account that publishes the list\'s roots')
   .requiredOption('--window <seconds>', 'how long a replaced root stays acceptable (0: only the current root)')
-  .action(run(async (name: string, _options: unknown, command: Command) => chainListCreateCommand(name, merged(command))));
+  .action(run(async (name: string, _options: unknown, command: Command) => (await registerCommands()).chainListCreateCommand(name, merged(command))));
 
 chainOptions(list.command('publish'))
   .argument('<name>', 'the list name')
@@ -413,23 +404,23 @@ chainOptions(list.command('publish'))
   .option('--registry <file>', 'the registry file (zkai data registry) whose root to publish; its root is rebuilt from its ids')
   .option('--schema <file>', 'with --registry: the schema its ids are encoded with')
   .option('--root <decimal>', 'the root itself, instead of --registry')
-  .action(run(async (name: string, _options: unknown, command: Command) => chainListPublishCommand(name, merged(command))));
+  .action(run(async (name: string, _options: unknown, command: Command) => (await registerCommands()).chainListPublishCommand(name, merged(command))));
 
 chainOptions(list.command('show'))
   .argument('<name>', 'the list name')
   .description('a curated list: its curator, window and current root')
-  .action(run(async (name: string, _options: unknown, command: Command) => chainListShowCommand(name, merged(command))));
+  .action(run(async (name: string, _options: unknown, command: Command) => (await registerCommands()).chainListShowCommand(name, merged(command))));
 
 chainOptions(chain.command('revoke'))
   .argument('<uid>', 'the attestation uid')
   .description('revoke an attestation (its attester only)')
-  .action(run(async (uid: string, _options: unknown, command: Command) => chainRevokeCommand(uid, merged(command))));
+  .action(run(async (uid: string, _options: unknown, command: Command) => (await chainCommands()).chainRevokeCommand(uid, merged(command))));
 
 chainOptions(chain.command('attestations'))
   .description('list attestations (uid, circuit kind, subject, attester, time, valid/revoked/expired)')
   .option('--subject <version>', 'only those about this dataset or model version id')
   .option('--attester <address>', 'only those made by this address')
-  .action(run(async (_options: unknown, command: Command) => chainAttestationsCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await chainCommands()).chainAttestationsCommand(merged(command))));
 
 const consent = chain.command('consent').description('on-chain consent purposes: create one, grant and revoke consent, read its tree');
 
@@ -439,25 +430,25 @@ chainOptions(consent.command('create'))
   .requiredOption('--depth <n>', 'tree depth, 1 to 24: up to 2^n grants')
   .requiredOption('--window <seconds>', 'how long a replaced root stays acceptable to the registry (0: only the current root; at most 2592000, 30 days)')
   .option('--description <text>', 'free text, emitted in the creation event')
-  .action(run(async (_options: unknown, command: Command) => chainConsentCreateCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await consentCommands()).chainConsentCreateCommand(merged(command))));
 
 chainOptions(consent.command('grant'))
   .description('grant consent as the signer (the data subject: an account), or with --for as the delegate that subject named; the contract derives the leaf from the subject\'s account')
   .requiredOption('--purpose <name>', 'the purpose (name or 0x id)')
   .option('--for <address>', 'grant for this subject, as the delegate it named (zkai chain consent delegate)')
-  .action(run(async (_options: unknown, command: Command) => chainConsentGrantCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await consentCommands()).chainConsentGrantCommand(merged(command))));
 
 chainOptions(consent.command('revoke'))
   .description('revoke a grant (its subject or their delegate)')
   .requiredOption('--purpose <name>', 'the purpose (name or 0x id)')
   .requiredOption('--index <n>', 'the leaf index the grant printed')
-  .action(run(async (_options: unknown, command: Command) => chainConsentRevokeCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await consentCommands()).chainConsentRevokeCommand(merged(command))));
 
 chainOptions(consent.command('delegate'))
   .description('name the one account that may grant and revoke consent for you (the signer), or remove it')
   .option('--to <address>', 'the delegate')
   .option('--clear', 'remove your delegate')
-  .action(run(async (_options: unknown, command: Command) => chainConsentDelegateCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await consentCommands()).chainConsentDelegateCommand(merged(command))));
 
 chainOptions(consent.command('sign'))
   .description('sign a consent request as the subject (the signer), for anyone to send with relay: your account needs no ether (EIP-712; valid once, on this chain\'s consent registry only)')
@@ -469,16 +460,16 @@ chainOptions(consent.command('sign'))
   .option('--clear-delegate', 'sign removing your delegate')
   .option('--valid <seconds>', 'how long the signature stays valid (default 86400: a day; at most 30 days)')
   .option('--force', 'replace --out if it exists')
-  .action(run(async (_options: unknown, command: Command) => chainConsentSignCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await consentCommands()).chainConsentSignCommand(merged(command))));
 
 chainOptions(consent.command('cancel'))
   .description('cancel every consent request you (the signer) signed that nobody relayed yet (a revocation or a delegate change does it too)')
-  .action(run(async (_options: unknown, command: Command) => chainConsentCancelCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await consentCommands()).chainConsentCancelCommand(merged(command))));
 
 chainOptions(consent.command('relay'))
   .argument('<file>', 'a signed consent request (zkai chain consent sign)')
   .description('send a consent request a subject signed (you pay the gas; the contract checks the signature, its nonce and deadline)')
-  .action(run(async (file: string, _options: unknown, command: Command) => chainConsentRelayCommand({ ...merged(command), file })));
+  .action(run(async (file: string, _options: unknown, command: Command) => (await consentCommands()).chainConsentRelayCommand({ ...merged(command), file })));
 
 chainOptions(consent.command('tree'))
   .description('a purpose\'s current root and leaves, rebuilt from the chain\'s events; with --out, a consent registry file to prove a policy\'s MEMBER-OF requirement against')
@@ -493,12 +484,12 @@ chainOptions(consent.command('tree'))
     'after',
     '\nProve a dataset against the on-chain consent tree:\n  zkai chain consent tree --purpose P --schema S --field account --name consent --ids ACCOUNTS --out consent-registry.json\n  zkai data prove --schema S --policy POLICY --bundle B --registry consent-registry.json --context CTX --out proof.json\n  zkai chain register proof.json --schema S --policy POLICY --development --consent-registry consent --purpose P   (registry owner, once)\n  zkai chain attest proof.json --nonce NONCE',
   )
-  .action(run(async (_options: unknown, command: Command) => chainConsentTreeCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await consentCommands()).chainConsentTreeCommand(merged(command))));
 
 program
   .command('doctor')
   .description('check Node, the cache folder (size, cached ptau powers, circuits, keys), circom, solc, anvil, memory and cores; says what to do about each problem (exit code 1 if a check fails)')
-  .action(run(async (_options: unknown, command: Command) => doctorCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await doctorModule()).doctorCommand(merged(command))));
 
 program
   .command('serve')
@@ -517,7 +508,7 @@ program
   .option('--max-chunks <n>', 'most chunk proofs one verify request may carry', '2048')
   .option('--verify-deadline <ms>', 'longest one verify request may keep the verifiers busy', '60000')
   .option('--log-level <level>', 'pino log level on stdout: fatal, error, warn, info, debug (default info; warn with --quiet)')
-  .action(run(async (_options: unknown, command: Command) => serveCommand(merged(command))));
+  .action(run(async (_options: unknown, command: Command) => (await serveModule()).serveCommand(merged(command))));
 
 try {
   await program.parseAsync(process.argv);
