@@ -6,32 +6,12 @@
 // own process), so killing `zkai` ends its work instead of leaving it running; this process then ends the way the CLI
 // did (its exit code, or the same signal).
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BUILT_CLI, buildIsCurrent } from './build-state.mjs';
 
-const built = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-const stamp = fileURLToPath(new URL('../dist/.build-stamp', import.meta.url));
-const sources = fileURLToPath(new URL('../src', import.meta.url));
-
-/** True when some file under `dir` was modified after `time` (ms). */
-function newerThan(dir, time) {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory() ? newerThan(path, time) : statSync(path).mtimeMs > time) return true;
-  }
-  return false;
-}
-
-function buildIsCurrent() {
-  if (process.env.ZKAI_FROM_SOURCE === '1' || !existsSync(built) || !existsSync(stamp)) return false;
-  // An installed package has no src/ to compare with; in the repository, edited sources win over an old build.
-  return !existsSync(sources) || !newerThan(sources, statSync(stamp).mtimeMs);
-}
-
-if (buildIsCurrent()) {
-  await import(new URL('../dist/cli/main.js', import.meta.url).href);
+if (process.env.ZKAI_FROM_SOURCE !== '1' && buildIsCurrent()) {
+  await import(pathToFileURL(BUILT_CLI).href);
 } else {
   runSources();
 }

@@ -6,16 +6,16 @@
  * they started must be gone.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parentDeathWrapper } from '../src/chain/anvil.ts';
+import { ensureBuild } from './helpers/build.ts';
 
 const BIN = fileURLToPath(new URL('../bin/zkai.mjs', import.meta.url));
-/** The build (npm run build; npm install runs it): the bin script runs it in its own process when it is current. */
-const BUILT = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
 /** Every descendant of a process, from /proc (Linux). */
 function descendants(pid: number): number[] {
@@ -51,6 +51,9 @@ const alive = (pid: number) => {
 };
 
 describe.skipIf(process.platform !== 'linux')('zkai and signals', () => {
+  // The fast tier has no global setup: build here when src/ changed, so the build cases test the code as it is.
+  ensureBuild();
+
   it('from the sources (tsx in a child process): SIGTERM to zkai ends the CLI and everything it started', async () => {
     const wrapper = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZKAI_FROM_SOURCE: '1' } });
     let output = '';
@@ -72,7 +75,9 @@ describe.skipIf(process.platform !== 'linux')('zkai and signals', () => {
     expect(children.filter(alive), `still running after zkai was killed: ${children.filter(alive).join(', ')}`).toEqual([]);
   }, 120_000);
 
-  it.skipIf(!existsSync(BUILT))('from the build (in this process): SIGTERM while it runs anvil ends zkai and anvil', async () => {
+  it.each(['SIGTERM', 'SIGKILL'] as const)('from the build (in this process): %s while it runs anvil ends zkai and anvil', async (signal) => {
+    // SIGKILL cannot be caught: anvil ends by the kernel's parent-death signal (setpriv --pdeathsig, util-linux).
+    if (signal === 'SIGKILL' && parentDeathWrapper() === undefined) return;
     const chainDir = await mkdtemp(join(tmpdir(), 'zkai-signals-'));
     try {
       const zkai = spawn(process.execPath, [BIN, 'chain', 'deploy', '--chain-dir', chainDir], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -94,9 +99,9 @@ describe.skipIf(process.platform !== 'linux')('zkai and signals', () => {
       // The build runs in the zkai process itself: no tsx, no second Node.
       expect(descendants(zkai.pid!).filter((pid) => !anvil.includes(pid) && !descendants(anvil[0]!).includes(pid))).toEqual([]);
       const children = descendants(zkai.pid!);
-      zkai.kill('SIGTERM');
+      zkai.kill(signal);
       const end = await exited;
-      expect(end.signal === 'SIGTERM' || end.code === 143 || end.code === 1).toBe(true);
+      expect(end.signal === signal || end.code === 143 || end.code === 1).toBe(true);
       const deadline = Date.now() + 10_000;
       while (children.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(children.filter(alive), `still running after zkai was killed: ${children.filter(alive).join(', ')}`).toEqual([]);

@@ -3,7 +3,7 @@
  * platform packages, spawned directly (no `node bin.mjs` layer), plus a way to connect ethers to it or to any other
  * JSON-RPC node.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -94,6 +94,35 @@ function checkExecutable(binary: string): void {
       hint: process.platform === 'win32' ? undefined : `chmod +x ${binary}`,
     });
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Outlive nothing: on Linux, anvil is started through `setpriv --pdeathsig TERM` (util-linux), which execs anvil with
+// the kernel's parent-death signal set, so even a SIGKILL of zkai ends it. Elsewhere (or without setpriv) only the
+// hooks below apply, which cover every way of ending except SIGKILL.
+
+let parentDeathWrapperPath: string | null | undefined;
+
+/** The path of a `setpriv` that knows `--pdeathsig`, or undefined (checked once per process). */
+export function parentDeathWrapper(): string | undefined {
+  if (parentDeathWrapperPath === undefined) {
+    parentDeathWrapperPath = null;
+    if (process.platform === 'linux') {
+      for (const candidate of ['/usr/bin/setpriv', '/bin/setpriv']) {
+        try {
+          accessSync(candidate, fsConstants.X_OK);
+          const help = spawnSync(candidate, ['--help'], { encoding: 'utf8', timeout: 5_000 });
+          if (`${help.stdout}${help.stderr}`.includes('--pdeathsig')) {
+            parentDeathWrapperPath = candidate;
+            break;
+          }
+        } catch {
+          // not there or not runnable: try the next one
+        }
+      }
+    }
+  }
+  return parentDeathWrapperPath ?? undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -230,7 +259,10 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
   // picking a free port and binding it). Later output (one line per RPC method) is drained and discarded.
   const args = ['--host', '127.0.0.1', '--port', String(requestedPort), '--color', 'never', ...(options.extraArgs ?? [])];
   const started = Date.now();
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  // Through util-linux's setpriv when there is one: anvil then gets SIGTERM when this process dies, even by SIGKILL
+  // (which no hook of ours can catch), instead of running on, reparented to init.
+  const reaper = parentDeathWrapper();
+  const child = reaper ? spawn(reaper, ['--pdeathsig', 'TERM', '--', binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true }) : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
   track(child);
 
   const stdout = new Tail();

@@ -244,7 +244,18 @@ async function checkAnvil(): Promise<DoctorCheck> {
   try {
     const { stdout } = await run(binary, ['--version'], 15_000);
     const version = stdout.trim().split('\n')[0] ?? '';
-    return { name: 'anvil', status: 'ok', detail: `${version} (${binary})`, data: { binary, version } };
+    const { parentDeathWrapper } = await import('../chain/anvil.ts');
+    const reaper = parentDeathWrapper();
+    if (!reaper && process.platform === 'linux') {
+      return {
+        name: 'anvil',
+        status: 'warn',
+        detail: `${version} (${binary}); no setpriv with --pdeathsig: an anvil zkai started keeps running if zkai is killed with SIGKILL`,
+        hint: 'install util-linux (Debian: apt-get install util-linux), which has setpriv; other signals and normal exits stop anvil anyway',
+        data: { binary, version },
+      };
+    }
+    return { name: 'anvil', status: 'ok', detail: `${version} (${binary})${reaper ? '; ends with zkai even on SIGKILL (setpriv --pdeathsig)' : ''}`, data: { binary, version, ...(reaper ? { parentDeath: reaper } : {}) } };
   } catch (error) {
     return { name: 'anvil', status: 'warn', detail: `${binary} --version failed: ${errorText(error).split('\n')[0]}`, hint, data: { binary } };
   }
