@@ -99,7 +99,9 @@ function checkExecutable(binary: string): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Outlive nothing: on Linux, anvil is started through `setpriv --pdeathsig TERM` (util-linux), which execs anvil with
 // the kernel's parent-death signal set, so even a SIGKILL of zkai ends it. Elsewhere (or without setpriv) only the
-// hooks below apply, which cover every way of ending except SIGKILL.
+// hooks below apply, which cover every way of ending except SIGKILL. The kernel ties the signal to the thread that
+// started the child: start anvil from a thread that lives as long as you need it (the main thread; not a short-lived
+// worker thread).
 
 let parentDeathWrapperPath: string | null | undefined;
 
