@@ -75,6 +75,15 @@ export {
   type CircuitSource,
   type RegistrationKey,
   type ZkaiDeployment,
+  attestProof,
+  readAttestableProof,
+  type AttestProofOptions,
+  type AttestProofResult,
+  ConsentRegistryClient,
+  signGrant,
+  signRevoke,
+  signDelegate,
+  accountLeaf,
 } from './chain/index.ts';
 export { checkSoundness, assertSound, type SoundnessReport } from './testing/soundness.ts';
 export { releaseCurves } from './util/curves.ts';
