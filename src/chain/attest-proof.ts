@@ -78,6 +78,9 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
     return value;
   };
   const parts = proofParts(file);
+  /** A model proof's subject: the model's commitment (private weights) or its hash. */
+  const modelHashOf = (model: { weights: string; model: { commitment?: string; hash?: string } }): string =>
+    model.weights === 'hashed' ? required(model.model.commitment, 'model.commitment') : required(model.model.hash, 'model.hash');
   switch (file.format) {
     case 'zkai-dataset-proof-v1':
     case 'zkai-chunked-dataset-proof-v1': {
@@ -100,7 +103,7 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
       };
     }
     case 'zkai-inference-proof-v1': {
-      const hash = required(file.weights === 'hashed' ? file.model.commitment : file.model.hash, file.weights === 'hashed' ? 'model.commitment' : 'model.hash');
+      const hash = modelHashOf(file);
       return {
         format: file.format,
         kind: 'inference',
@@ -124,7 +127,7 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
         chunked: false,
       };
     case 'zkai-accuracy-proof-v1': {
-      const hash = required(file.weights === 'hashed' ? file.model.commitment : file.model.hash, file.weights === 'hashed' ? 'model.commitment' : 'model.hash');
+      const hash = modelHashOf(file);
       return {
         format: file.format,
         kind: 'accuracy',
