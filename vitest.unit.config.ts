@@ -13,6 +13,7 @@ export const UNIT_TEST_FILES = [
   'test/model-onnx.test.ts',
   'test/model-float-reference.test.ts',
   'test/cli-signals.test.ts',
+  'test/dev-ptau-generate.test.ts',
 ];
 
 export default defineConfig({

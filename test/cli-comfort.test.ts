@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, testCircuit } from './helpers/run-cli.ts';
 import { formatErrorStack, progressPrinter } from '../src/cli/output.ts';
-import { barsWanted, preparePhase2Fraction, progressBars, stopProgressBars } from '../src/cli/progress-bar.ts';
+import { barsWanted, progressBars, ptauWriteFraction, stopProgressBars } from '../src/cli/progress-bar.ts';
 import { satisfiesMinimum, type DoctorReport } from '../src/cli/doctor.ts';
 
 let scratch: string;
@@ -58,12 +58,12 @@ describe('progress bars (src/cli/progress-bar.ts)', () => {
     await wait(450);
     expect(tty.text()).toMatch(/compile dataset_x \|[\u2588\u2591]+\| +\d+s \| circom 2\.2\.3/);
     expect(bars.handle({ stage: 'ptau', message: 'generating a development ptau of power 12 (2^12); DEVELOPMENT-ONLY ...' })).toBe(false); // a line
-    expect(bars.handle({ stage: 'ptau:prepare', message: 'tauG2: fft 12 mix end: 3/4' })).toBe(true);
+    expect(bars.handle({ stage: 'ptau:write', message: 'lagrangeTauG2: 75%' })).toBe(true);
     await wait(450);
-    expect(tty.text()).toMatch(/ptau prepare phase 2 \(2\^12\) \|[\u2588\u2591]+\| +\d+% /);
+    expect(tty.text()).toMatch(/development ptau \(2\^12\) \|[\u2588\u2591]+\| +75% /);
     expect(bars.handle({ stage: 'prove', message: 'chunk 1/32' })).toBe(true);
     await wait(450);
-    expect(tty.text()).toContain('ptau prepare phase 2 (2^12) done in');
+    expect(tty.text()).toContain('development ptau (2^12) done in');
     expect(tty.text()).toMatch(/chunk proofs \|[\u2588\u2591]+\| 1\/32/);
     expect(bars.handle({ stage: 'prove', message: 'accuracy chunk 2/3' })).toBe(true);
     expect(bars.handle({ stage: 'prove', message: 'something else' })).toBe(false);
@@ -71,24 +71,12 @@ describe('progress bars (src/cli/progress-bar.ts)', () => {
     expect(tty.text()).toMatch(/accuracy chunks 2\/3 stopped\n/);
   });
 
-  it('the prepare-phase-2 fraction grows through the sections and ends at 1', () => {
-    const messages = [
-      'tauG1: fft 0 mix start: 0/1',
-      'tauG1: fft 11 mix end: 0/1',
-      'tauG1: fft  11  join: 5/11',
-      'tauG1: fft 12 mix end: 1/2',
-      'tauG2: fft 3 mix end: 0/1',
-      'alphaTauG1: fft 11 mix end: 0/1',
-      'betaTauG1: fft 11 join  10/11  1/1 0/1',
-    ];
-    const fractions = messages.map((m) => preparePhase2Fraction(11, m)!);
-    for (const [i, f] of fractions.entries()) {
-      expect(f, messages[i]).toBeGreaterThanOrEqual(0);
-      if (i > 0) expect(f, messages[i]).toBeGreaterThan(fractions[i - 1]!);
-    }
-    expect(fractions.at(-1)).toBeGreaterThan(0.95);
-    expect(fractions.at(-1)).toBeLessThanOrEqual(1);
-    expect(preparePhase2Fraction(11, 'Starting section: tauG2')).toBeUndefined();
+  it('reads the fraction of a development ptau from its progress messages, and nothing from other messages', () => {
+    expect(ptauWriteFraction('tauG1: 0%')).toBe(0);
+    expect(ptauWriteFraction('lagrangeTauG2: 37%')).toBeCloseTo(0.37);
+    expect(ptauWriteFraction('lagrangeBetaTauG1: 100%')).toBe(1);
+    expect(ptauWriteFraction('tauG1: fft 3 mix end: 1/8')).toBeUndefined();
+    expect(ptauWriteFraction('generating a development ptau of power 11')).toBeUndefined();
   });
 
   it('stays off when stderr is not a terminal, with --json and with --quiet: the plain lines of before, or nothing', () => {

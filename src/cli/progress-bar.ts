@@ -38,40 +38,13 @@ interface OpenBar {
   startedAt: number;
 }
 
-/** The fft sections of snarkjs's `preparePhase2`, in order; tauG1 has one level more (power + 1); the costs per point are measured (2^11 on 2 cores: tauG1 19 s, tauG2 16 s, alphaTauG1 and betaTauG1 4 s each). */
-const PREPARE_SECTIONS = [
-  { name: 'tauG1', extraLevel: 1, cost: 2.5 },
-  { name: 'tauG2', extraLevel: 0, cost: 4 },
-  { name: 'alphaTauG1', extraLevel: 0, cost: 1 },
-  { name: 'betaTauG1', extraLevel: 0, cost: 1 },
-] as const;
-
 /**
- * Fraction done (0..1) of snarkjs's `preparePhase2` for a ptau of `power`, judged from one of its messages
- * (`tauG1: fft 3 mix end: 1/8`, `tauG2: fft  5  join: 2/5`), or undefined for a message that says nothing about it.
- * Level p of a section costs about 2^p (times 3 in G2); within a level, mixing is the first half and joining the second.
+ * Fraction done (0..1) of writing a development ptau, from its progress messages (`lagrangeTauG2: 37%`, see
+ * `src/setup/dev-ptau.ts`), or undefined for a message that says nothing about it.
  */
-export function preparePhase2Fraction(power: number, message: string): number | undefined {
-  const match = /^(\w+)(?: t0)?: fft\s+(\d+)\s+(mix start|mix end|join)\D*(\d+)\/(\d+)/.exec(message);
-  if (!match) return undefined;
-  const [, section, levelText, step, iText, nText] = match as unknown as [string, string, string, string, string, string];
-  const sectionIndex = PREPARE_SECTIONS.findIndex((s) => s.name === section);
-  if (sectionIndex < 0) return undefined;
-  const level = Number(levelText);
-  const weight = (cost: number, p: number) => cost * 2 ** p;
-  let total = 0;
-  let before = 0;
-  for (const [index, s] of PREPARE_SECTIONS.entries()) {
-    for (let p = 0; p <= power + s.extraLevel; p++) {
-      total += weight(s.cost, p);
-      if (index < sectionIndex || (index === sectionIndex && p < level)) before += weight(s.cost, p);
-    }
-  }
-  const i = Number(iText);
-  const n = Math.max(1, Number(nText));
-  const within = step === 'join' ? 0.5 + (0.5 * i) / n : (0.5 * (i + (step === 'mix end' ? 1 : 0))) / n;
-  const current = weight(PREPARE_SECTIONS[sectionIndex]!.cost, level);
-  return Math.min(1, (before + within * current) / total);
+export function ptauWriteFraction(message: string): number | undefined {
+  const match = /^\w+: (\d{1,3})%$/.exec(message);
+  return match ? Math.min(1, Number(match[1]) / 100) : undefined;
 }
 
 /** Resolution of the bars that show a fraction rather than a count. */
@@ -125,18 +98,18 @@ export class ProgressBars {
       return true;
     }
 
-    // The trusted setup: snarkjs's own stages (ptau:new, ptau:contribute, ptau:prepare, zkey:new, ...). Preparing
-    // phase 2 of a development ptau (the minutes-long part) gets a real fraction; the other stages show their step.
+    // The trusted setup: writing a development ptau (ptau:write) gets a real fraction; snarkjs's own stages
+    // (zkey:new, zkey:contribute, ...) show their step.
     if (/^(ptau|zkey):/.test(stage)) {
-      const measured = stage === 'ptau:prepare' && this.ptauPower !== undefined;
+      const measured = stage === 'ptau:write';
       let bar = this.latest('setup') ?? this.latest('setup-step');
       if (!bar || bar.key !== stage) {
-        const label = stage === 'ptau:prepare' ? 'ptau prepare phase 2' : stage.replace(':', ' ');
+        const label = stage === 'ptau:write' ? 'development ptau' : stage.replace(':', ' ');
         const sized = this.ptauPower !== undefined && stage.startsWith('ptau') ? `${label} (2^${this.ptauPower})` : label;
         bar = this.start(measured ? 'setup' : 'setup-step', stage, FRACTION_TOTAL, { label: sized, detail: '' });
       }
       const firstLine = message.split('\n')[0]!.trim().replace(/:\s*$/, '');
-      const fraction = measured ? preparePhase2Fraction(this.ptauPower!, firstLine) : undefined;
+      const fraction = measured ? ptauWriteFraction(firstLine) : undefined;
       const value = Math.max(bar.bar.getProgress() * FRACTION_TOTAL, fraction === undefined ? 0 : Math.round(fraction * FRACTION_TOTAL));
       bar.bar.update(value, { detail: firstLine.slice(0, 48) });
       return true;
