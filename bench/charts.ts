@@ -125,9 +125,10 @@ export function buildCharts(results: BenchResults): Chart[] {
   const setup = (results.setup?.rows ?? []).flatMap((r) =>
     (
       [
-        ['ptau: new', r.ptauNewS],
-        ['ptau: contribute', r.ptauContributeS],
-        ['ptau: prepare phase 2', r.ptauPrepareS],
+        ['zkai development ptau', r.ptauTotalS],
+        ['snarkjs ptau new (anchor)', r.ptauNewS],
+        ['snarkjs contribute (anchor)', r.ptauContributeS],
+        ['snarkjs prepare phase 2 (anchor)', r.ptauPrepareS],
         ['groth16 setup', r.groth16SetupS],
         ['phase-2 contribution', r.contributionS],
       ] as const

@@ -39,7 +39,10 @@ const REPO_DIR = dirname(BENCH_DIR);
 // Rough figures measured on a 2-core machine (see the field notes), used only for the up-front time estimate.
 const EST_API_S: Record<number, number> = { 10: 0.2, 12: 0.46, 14: 1.34, 16: 4.36 };
 const EST_CLI_S: Record<number, number> = { 10: 0.7, 12: 0.9, 14: 1.83, 16: 5.37 };
-export const EST_PTAU_S: Record<number, number> = { 8: 5, 10: 23, 12: 75, 14: 320, 16: 1320 };
+/** Seconds to generate a development ptau (zkai's direct writer), for the run's duration estimate. */
+export const EST_PTAU_S: Record<number, number> = { 8: 2, 10: 6, 12: 22, 14: 80, 16: 320 };
+/** Seconds of snarkjs's own new + contribute + prepare phase 2 (the setup section's anchor). */
+export const EST_SNARKJS_PTAU_S: Record<number, number> = { 8: 5, 10: 23, 12: 75, 14: 320, 16: 1320 };
 export const EST_SETUP_S: Record<number, number> = { 8: 1, 10: 4, 12: 8, 14: 20, 16: 70 };
 const EST_COMPILE_S: Record<number, number> = { 10: 2, 12: 3, 14: 6, 16: 30 };
 const CHILD_START_S = 2;

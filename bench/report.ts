@@ -160,12 +160,12 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
   const setup = results.setup;
   if (!setup || setup.rows.length === 0) push('Not measured in this run.', '');
   else {
-    push('Development ptau generated from scratch (zkai `ensureDevPtau`: new, one contribution, prepare phase 2), then the Groth16 setup (`zkey new`) and one phase-2 contribution of the largest Poseidon chain of that power. Development ptau files are for testing only; production uses a Perpetual Powers of Tau file, which needs no generation.', '');
+    push('Development ptau generated from scratch by zkai (`ensureDevPtau`, every point written directly from known secrets), beside the anchor it replaced, snarkjs\'s own new, one contribution and prepare phase 2 (once per power, same run), then the Groth16 setup (`zkey new`) and one phase-2 contribution of the largest Poseidon chain of that power. Development ptau files are for testing only; production uses a Perpetual Powers of Tau file, which needs no generation.', '');
     push(...chart('setup-cost.svg', 'setup cost per power'));
     push(machine, '');
     push(
       table(
-        ['power', 'runs', 'constraints', 'ptau: new s', 'ptau: contribute s', 'ptau: prepare phase 2 s', 'ptau total s', 'ptau MiB', 'groth16 setup s', 'contribution s', 'zkey MiB', 'cited: field notes ptau s'],
+        ['power', 'runs', 'constraints', 'snarkjs ptau new s', 'snarkjs contribute s', 'snarkjs prepare phase 2 s', 'zkai ptau s', 'ptau MiB', 'groth16 setup s', 'contribution s', 'zkey MiB', 'cited: field notes ptau s'],
         setup.rows.map((r) => [
           `2^${r.power}`,
           String(r.repetitions),

@@ -136,9 +136,11 @@ export interface SetupRow {
   repetitions: number;
   /** The Poseidon-chain circuit set up with the generated ptau (the largest of that power). */
   constraints: number;
+  /** The anchor, snarkjs's own steps (`powersoftau new`, one contribution, `prepare phase2`), once per power. */
   ptauNewS: Stats | null;
   ptauContributeS: Stats | null;
   ptauPrepareS: Stats | null;
+  /** zkai's development ptau (`ensureDevPtau`), every repetition (before 2026-12-07: snarkjs's three steps). */
   ptauTotalS: Stats | null;
   ptauBytes: number;
   groth16SetupS: Stats | null;
