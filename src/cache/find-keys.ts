@@ -1,10 +1,11 @@
 /**
  * Where the cache keeps proving keys, read back: `<cache>/keys/<circuit name>-<key id>/` holds `meta.json` (naming the
- * compiled circuit's id), the zkey and `verification_key.json` (written by src/setup/phase2.ts).
+ * compiled circuit's id), the zkey and `verification_key.json` (written by src/setup/phase2.ts; paths in ./layout.ts).
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CacheLayout, isBuildDir, keyFiles } from './layout.ts';
 
 /** A set of keys of the cache. */
 export interface CachedKeys {
@@ -15,7 +16,7 @@ export interface CachedKeys {
 
 /** The cache's folder of keys. */
 export function keysDir(cacheDir: string): string {
-  return join(cacheDir, 'keys');
+  return new CacheLayout(cacheDir).keysDir;
 }
 
 /**
@@ -26,12 +27,12 @@ export async function findKeys(cacheDir: string, circuitId: string): Promise<Cac
   const root = keysDir(cacheDir);
   const found: CachedKeys[] = [];
   for (const name of await readdir(root).catch(() => [] as string[])) {
-    if (name.startsWith('.')) continue;
+    if (isBuildDir(name)) continue;
     const dir = join(root, name);
-    const meta = (await readFile(join(dir, 'meta.json'), 'utf8').then(JSON.parse, () => undefined)) as { circuitId?: unknown } | undefined;
+    const { metaPath, vkeyPath } = keyFiles(dir);
+    const meta = (await readFile(metaPath, 'utf8').then(JSON.parse, () => undefined)) as { circuitId?: unknown } | undefined;
     if (meta?.circuitId !== circuitId) continue;
     const zkey = (await readdir(dir).catch(() => [] as string[])).find((file) => file.endsWith('.zkey'));
-    const vkeyPath = join(dir, 'verification_key.json');
     if (zkey && existsSync(vkeyPath)) found.push({ dir, zkeyPath: join(dir, zkey), vkeyPath });
   }
   return found;

@@ -3,7 +3,9 @@
  *
  * ```
  * <cache>/circuits/<name>-<id>/              a compiled circuit (src/circuit/compile.ts); built in circuits/.build-<name>-*
+ *     <name>.r1cs, <name>_js/<name>.wasm, <name>.sym, meta.json
  * <cache>/keys/<name>-<keyId>/               keys of zkai's own setup (src/setup/phase2.ts); built in keys/.build-<name>-*
+ *     <name>.zkey, verification_key.json, meta.json (naming the circuit id)
  * <cache>/keys/ceremony-<name>-<hash>/       a ceremony's keys taken with --zkey (src/setup/ceremony.ts); keys/.build-ceremony-<name>-*
  * <cache>/ptau/dev-potNN.ptau                development ptau files by power (src/setup/dev-ptau.ts)
  * <cache>/ptau/blake2b512-cache.json         ptau hashes by file identity (src/setup/ptau-hash-cache.ts)
@@ -36,9 +38,34 @@ export function isCeremonyKeyDir(folderName: string): boolean {
   return folderName.startsWith(CEREMONY_PREFIX);
 }
 
+/** The circuit name of a folder of `circuits/` or `keys/` (`<name>-<hex id>`): the folder name without its id. */
+export function circuitNameOfDir(folderName: string): string {
+  return folderName.replace(/-[0-9a-f]+$/, '');
+}
+
 /** Whether a folder name of `circuits/` or `keys/` is one being built (or another hidden entry) rather than a result. */
 export function isBuildDir(folderName: string): boolean {
   return folderName.startsWith('.');
+}
+
+/** `meta.json` of a result folder of the cache: a compiled circuit or a set of keys (published or being built). */
+export function metaPathOf(dir: string): string {
+  return join(dir, 'meta.json');
+}
+
+/** The files of a compiled circuit's folder (published or being built): r1cs, witness wasm, symbols, metadata. */
+export function circuitFiles(dir: string, name: string): { r1csPath: string; wasmPath: string; symPath: string; metaPath: string } {
+  return { r1csPath: join(dir, `${name}.r1cs`), wasmPath: join(dir, `${name}_js`, `${name}.wasm`), symPath: join(dir, `${name}.sym`), metaPath: metaPathOf(dir) };
+}
+
+/** The files every folder of keys holds (published or being built): the verification key and the metadata. */
+export function keyFiles(dir: string): { vkeyPath: string; metaPath: string } {
+  return { vkeyPath: join(dir, 'verification_key.json'), metaPath: metaPathOf(dir) };
+}
+
+/** The proving key zkai's own setup writes into its folder of keys (a ceremony's zkey stays where it was given). */
+export function ownZkeyPath(dir: string, circuitName: string): string {
+  return join(dir, `${circuitName}.zkey`);
 }
 
 /** The paths of one cache folder. Building one touches nothing on disk. */

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { CompileError } from '../errors.ts';
 import { publishDirectory, writeFileAtomic } from '../util/atomic-fs.ts';
 import { sha256Parts } from '../util/hash.ts';
-import { resolveCacheDir } from '../cache/cache-dir.ts';
+import { cacheLayout, circuitFiles } from '../cache/layout.ts';
 import { CIRCOM2_PACKAGE_VERSION, circomVersion, runCircom } from './circom-runner.ts';
 import { readR1csInfo, type CircuitInfo } from './r1cs-info.ts';
 import { collectSources, defaultIncludePaths } from './sources.ts';
@@ -58,7 +58,7 @@ interface CompileMeta {
  * r1cs or wasm is an error too, whatever circom's exit code said.
  */
 export async function compileCircuit(sourcePath: string, options: CompileOptions = {}): Promise<CompiledCircuit> {
-  const cacheDir = resolveCacheDir(options.cacheDir);
+  const cache = cacheLayout(options.cacheDir);
   const optimization = options.optimization ?? 2;
   const includePaths = [...(options.includePaths ?? []), ...defaultIncludePaths()];
   const sources = await collectSources(sourcePath, includePaths);
@@ -72,13 +72,8 @@ export async function compileCircuit(sourcePath: string, options: CompileOptions
     name,
     ...sources.flatMap((source, index) => [index === 0 ? 'main' : basename(source.path), source.content]),
   ]).slice(0, 24);
-  const dir = join(cacheDir, 'circuits', `${name}-${id}`);
-  const artifacts = (root: string) => ({
-    r1csPath: join(root, `${name}.r1cs`),
-    wasmPath: join(root, `${name}_js`, `${name}.wasm`),
-    symPath: join(root, `${name}.sym`),
-    metaPath: join(root, 'meta.json'),
-  });
+  const dir = cache.circuitDir(name, id);
+  const artifacts = (root: string) => circuitFiles(root, name);
 
   const final = artifacts(dir);
   if (!options.force && existsSync(final.metaPath) && existsSync(final.r1csPath) && existsSync(final.wasmPath)) {
@@ -88,8 +83,8 @@ export async function compileCircuit(sourcePath: string, options: CompileOptions
   }
 
   options.log?.(`compile: ${name} with circom ${compilerVersion} (--O${optimization})`);
-  await mkdir(join(cacheDir, 'circuits'), { recursive: true });
-  const buildDir = await mkdtemp(join(cacheDir, 'circuits', `.build-${name}-`));
+  await mkdir(cache.circuitsDir, { recursive: true });
+  const buildDir = await mkdtemp(cache.circuitBuildPrefix(name));
   try {
     const run = await runCircom([
       sources[0]?.path as string,

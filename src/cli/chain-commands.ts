@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { getAddress, isAddress } from 'ethers';
-import { resolveCacheDir } from '../cache/cache-dir.ts';
+import { cacheLayout } from '../cache/layout.ts';
 import { connectChain, type ChainConnection } from '../chain/anvil.ts';
 import { purposeId } from '../chain/consent.ts';
 import { OutdatedDeploymentError, connectDeployment, deployZkai, loadDeployment, saveDeployment, type ConnectedDeployment } from '../chain/deployment.ts';
@@ -101,7 +101,7 @@ export function progressLine(flags: GlobalFlags, text: string): void {
 
 /** Where the embedded chain keeps its state and deployment. */
 function embeddedDir(flags: ChainFlags): string {
-  return resolve(flags.chainDir ?? join(resolveCacheDir(flags.cacheDir), 'chain', 'embedded'));
+  return resolve(flags.chainDir ?? cacheLayout(flags.cacheDir).embeddedChainDir);
 }
 
 /**

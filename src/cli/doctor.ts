@@ -7,9 +7,9 @@ import { execFile } from 'node:child_process';
 import { constants as fsConstants, existsSync, readFileSync } from 'node:fs';
 import { access, lstat, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveCacheDir } from '../cache/cache-dir.ts';
+import { CacheLayout, cacheLayout, devPtauPower, isBuildDir } from '../cache/layout.ts';
 import { defaultPoolShape } from '../prover/pool.ts';
 import { entryStillValid, readPtauHashCache } from '../setup/ptau-hash-cache.ts';
 import { classifyPtau, PINNED_CEREMONY_PTAU } from '../setup/ptau-trust.ts';
@@ -109,13 +109,12 @@ async function folderSize(dir: string): Promise<{ bytes: number; files: number }
 }
 
 /** Entries of a cache sub-folder (`circuits`, `keys`, `ptau`), or an error text when it is not a readable folder. */
-async function subfolder(cacheDir: string, name: string): Promise<{ entries: string[] } | { problem: string }> {
-  const path = join(cacheDir, name);
+async function subfolder(path: string): Promise<{ entries: string[] } | { problem: string }> {
   if (!existsSync(path)) return { entries: [] };
   const info = await stat(path);
   if (!info.isDirectory()) return { problem: `${path} is a file, not a folder` };
   try {
-    return { entries: (await readdir(path)).filter((entry) => !entry.startsWith('.')) };
+    return { entries: (await readdir(path)).filter((entry) => !isBuildDir(entry)) };
   } catch (error) {
     return { problem: `${path}: ${errorText(error)}` };
   }
@@ -128,17 +127,18 @@ async function subfolder(cacheDir: string, name: string): Promise<{ entries: str
  * otherwise, whatever the name. A remembered file that changed since is listed as such (it is hashed again on its
  * next use).
  */
-async function checkPtau(cacheDir: string, entries: string[]): Promise<DoctorCheck> {
-  // Development ptau files are named dev-pot<power>.ptau (src/setup/dev-ptau.ts); other .ptau files are listed too.
+async function checkPtau(layout: CacheLayout, entries: string[]): Promise<DoctorCheck> {
+  const cacheDir = layout.dir;
+  // Development ptau files are named dev-pot<power>.ptau (src/cache/layout.ts); other .ptau files are listed too.
   const dev = entries.flatMap((name) => {
-    const match = /^dev-pot(\d+)\.ptau$/.exec(name);
-    return match ? [Number(match[1])] : [];
+    const power = devPtauPower(name);
+    return power === undefined ? [] : [power];
   }).sort((a, b) => a - b);
-  const others = entries.filter((name) => name.endsWith('.ptau') && !/^dev-pot\d+\.ptau$/.test(name));
+  const others = entries.filter((name) => name.endsWith('.ptau') && devPtauPower(name) === undefined);
   const files: Array<{ path: string; trust: 'production' | 'development' | 'changed since checked'; ceremonyFile?: string }> = [];
   const problems: string[] = [];
   for (const name of others) {
-    const path = join(cacheDir, 'ptau', name);
+    const path = join(layout.ptauDir, name);
     try {
       const info = await classifyPtau(path, { cacheDir });
       files.push({ path: info.path, trust: info.trust, ...(info.ceremony ? { ceremonyFile: info.ceremony.fileName } : {}) });
@@ -147,7 +147,7 @@ async function checkPtau(cacheDir: string, entries: string[]): Promise<DoctorChe
     }
   }
   for (const [path, entry] of await readPtauHashCache(cacheDir)) {
-    if (files.some((file) => file.path === path) || /\/dev-pot\d+\.ptau$/.test(path)) continue;
+    if (files.some((file) => file.path === path) || devPtauPower(basename(path)) !== undefined) continue;
     const ceremony = PINNED_CEREMONY_PTAU.find((pinned) => pinned.blake2b512 === entry.blake2b512);
     if (!(await entryStillValid(path, entry))) files.push({ path, trust: 'changed since checked' });
     else files.push({ path, trust: ceremony ? 'production' : 'development', ...(ceremony ? { ceremonyFile: ceremony.fileName } : {}) });
@@ -169,7 +169,8 @@ async function checkPtau(cacheDir: string, entries: string[]): Promise<DoctorChe
 }
 
 /** The cache folder: a writable folder (or one that can be created), its size, its circuits and keys. */
-async function checkCache(cacheDir: string): Promise<{ cache: DoctorCheck; ptau: DoctorCheck }> {
+async function checkCache(layout: CacheLayout): Promise<{ cache: DoctorCheck; ptau: DoctorCheck }> {
+  const cacheDir = layout.dir;
   const ptauUnknown = (why: string): DoctorCheck => ({ name: 'ptau', status: 'warn', detail: `cached ptau files not known: ${why}`, hint: 'fix the cache folder first' });
   const fix = `remove or rename it, or choose another folder with --cache-dir DIR (or $ZKAI_CACHE_DIR)`;
   let info;
@@ -204,14 +205,14 @@ async function checkCache(cacheDir: string): Promise<{ cache: DoctorCheck; ptau:
   let writable = true;
   let writeProblem = '';
   try {
-    const probe = await mkdtemp(join(cacheDir, '.doctor-'));
+    const probe = await mkdtemp(layout.doctorProbePrefix);
     await rm(probe, { recursive: true, force: true });
   } catch (error) {
     writable = false;
     writeProblem = errorText(error);
   }
   const size = await folderSize(cacheDir).catch(() => undefined);
-  const [circuits, keys, ptauDir] = await Promise.all([subfolder(cacheDir, 'circuits'), subfolder(cacheDir, 'keys'), subfolder(cacheDir, 'ptau')]);
+  const [circuits, keys, ptauDir] = await Promise.all([subfolder(layout.circuitsDir), subfolder(layout.keysDir), subfolder(layout.ptauDir)]);
   const problems = [circuits, keys, ptauDir].flatMap((part) => ('problem' in part ? [part.problem] : []));
   const circuitCount = 'entries' in circuits ? circuits.entries.length : undefined;
   const keyCount = 'entries' in keys ? keys.entries.length : undefined;
@@ -222,7 +223,7 @@ async function checkCache(cacheDir: string): Promise<{ cache: DoctorCheck; ptau:
   else if (problems.length > 0) cache = { name: 'cache', status: 'fail', detail: `${summary}; ${problems.join('; ')}`, hint: `remove what is in the way, or choose another folder with --cache-dir DIR`, data };
   else cache = { name: 'cache', status: 'ok', detail: `${summary}; writable`, data };
 
-  const ptau = 'problem' in ptauDir ? ptauUnknown(ptauDir.problem) : await checkPtau(cacheDir, ptauDir.entries);
+  const ptau = 'problem' in ptauDir ? ptauUnknown(ptauDir.problem) : await checkPtau(layout, ptauDir.entries);
   return { cache, ptau };
 }
 
@@ -310,10 +311,11 @@ function checkChromium(): DoctorCheck {
 
 /** Run every check. */
 export async function runDoctor(options: { cacheDir?: string } = {}): Promise<DoctorReport> {
-  const cacheDir = resolveCacheDir(options.cacheDir);
+  const layout = cacheLayout(options.cacheDir);
+  const cacheDir = layout.dir;
   const [node, cacheChecks, anvil, solc, circom] = await Promise.all([
     Promise.resolve(checkNode()),
-    checkCache(cacheDir).catch((error: unknown): { cache: DoctorCheck; ptau: DoctorCheck } => ({
+    checkCache(layout).catch((error: unknown): { cache: DoctorCheck; ptau: DoctorCheck } => ({
       cache: { name: 'cache', status: 'fail', detail: `${cacheDir}: ${errorText(error)}`, hint: 'choose another folder with --cache-dir DIR', data: { dir: cacheDir } },
       ptau: { name: 'ptau', status: 'warn', detail: 'cached ptau files not known: the cache folder cannot be read', hint: 'fix the cache folder first' },
     })),

@@ -22,6 +22,7 @@ import * as snarkjs from 'snarkjs';
 import type { CompiledCircuit } from '../circuit/compile.ts';
 import type { CircuitInfo } from '../circuit/r1cs-info.ts';
 import { resolveCacheDir } from '../cache/cache-dir.ts';
+import { cacheLayout, keyFiles } from '../cache/layout.ts';
 import { InputFileError, SetupError, ZkaiError } from '../errors.ts';
 import { publishDirectory, siblingTempPath, writeFileAtomic } from '../util/atomic-fs.ts';
 import { sha256Parts } from '../util/hash.ts';
@@ -589,16 +590,15 @@ export async function keysFromZkey(
     });
   }
   if (!existsSync(zkeyPath)) throw new InputFileError(zkeyPath, 'no such proving key', { hint: 'give the final zkey of the ceremony (zkai ceremony beacon wrote it)' });
-  const cacheDir = resolveCacheDir(options.cacheDir);
+  const cache = cacheLayout(options.cacheDir);
   const requiredPower = requiredPtauPower(circuit.info);
   const ptau = await ceremonyPtau(circuit, options.ptauPath, options);
   const info = await readZkeyInfo(zkeyPath);
   const mismatch = sizeMismatch(info, circuit);
   if (mismatch) throw zkeyMismatchError(zkeyPath, circuit, mismatch);
   const zkeyBlake2b512 = await blake2b512File(zkeyPath);
-  const dir = join(cacheDir, 'keys', `ceremony-${circuit.name}-${sha256Parts(['zkai-ceremony-keys-v1', circuit.id, zkeyBlake2b512, ptau.blake2b512]).slice(0, 24)}`);
-  const metaPath = join(dir, 'meta.json');
-  const exportedPath = join(dir, 'verification_key.json');
+  const dir = cache.ceremonyKeyDir(circuit.name, sha256Parts(['zkai-ceremony-keys-v1', circuit.id, zkeyBlake2b512, ptau.blake2b512]).slice(0, 24));
+  const { metaPath, vkeyPath: exportedPath } = keyFiles(dir);
   const cached = !options.force && existsSync(metaPath) && existsSync(exportedPath);
   let verifySeconds = 0;
   if (!cached) {
@@ -621,11 +621,12 @@ export async function keysFromZkey(
       ceremony: { zkeyPath: resolve(zkeyPath), zkeyBlake2b512, circuitHash: info.circuitHash, contributions: info.contributions },
       verifiedAt: new Date().toISOString(),
     };
-    await mkdir(join(cacheDir, 'keys'), { recursive: true });
-    const buildDir = await mkdtemp(join(cacheDir, 'keys', `.build-ceremony-${circuit.name}-`));
+    await mkdir(cache.keysDir, { recursive: true });
+    const buildDir = await mkdtemp(cache.ceremonyKeyBuildPrefix(circuit.name));
     try {
-      await writeFileAtomic(join(buildDir, 'verification_key.json'), JSON.stringify(vkey, null, 2));
-      await writeFileAtomic(join(buildDir, 'meta.json'), JSON.stringify(meta, null, 2));
+      const built = keyFiles(buildDir);
+      await writeFileAtomic(built.vkeyPath, JSON.stringify(vkey, null, 2));
+      await writeFileAtomic(built.metaPath, JSON.stringify(meta, null, 2));
       if (options.force) await rm(dir, { recursive: true, force: true });
       await publishDirectory(buildDir, dir);
     } finally {

@@ -6,7 +6,7 @@ import * as snarkjs from 'snarkjs';
 import type { CompiledCircuit } from '../circuit/compile.ts';
 import { SetupError } from '../errors.ts';
 import { publishDirectory, writeFileAtomic } from '../util/atomic-fs.ts';
-import { resolveCacheDir } from '../cache/cache-dir.ts';
+import { cacheLayout, keyFiles, ownZkeyPath } from '../cache/layout.ts';
 import { DEV_PTAU_WARNING, ensureDevPtau } from './dev-ptau.ts';
 import { requiredPtauPower } from './power.ts';
 import { readPtauHeader } from './ptau-file.ts';
@@ -213,14 +213,14 @@ async function refreshMeta(metaPath: string, ptau: KeysPtau, phase2: Phase2Trust
  * others can trust come from a multi-party ceremony (`ceremony.ts`).
  */
 export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptions = {}): Promise<CircuitKeys> {
-  const cacheDir = resolveCacheDir(options.cacheDir);
+  const cache = cacheLayout(options.cacheDir);
   const onProgress = options.onProgress;
   const requiredPower = requiredPtauPower(circuit.info);
   const timings = { ptauSeconds: 0, setupSeconds: 0, contributeSeconds: 0, verifySeconds: 0 };
 
   // The ptau's trust is decided from its hash on every call, cached keys or not.
   let ptau: KeysPtau;
-  const trustOptions = { cacheDir, requireProduction: options.requireProductionPtau === true, onProgress };
+  const trustOptions = { cacheDir: cache.dir, requireProduction: options.requireProductionPtau === true, onProgress };
   if (options.ptauPath) {
     ptau = await ptauWithTrust(await checkUserPtau(options.ptauPath, requiredPower), trustOptions);
   } else {
@@ -229,7 +229,7 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
         hint: 'pass --ptau with a published ceremony file zkai pins by hash: powersOfTau28_hez_final_XX.ptau (powers 8 to 28) from the snarkjs README',
       });
     }
-    const dev = await ensureDevPtau(cacheDir, requiredPower, onProgress);
+    const dev = await ensureDevPtau(cache.dir, requiredPower, onProgress);
     timings.ptauSeconds = dev.seconds;
     ptau = await ptauWithTrust(dev, { ...trustOptions, generated: { fresh: dev.generated } });
   }
@@ -240,10 +240,9 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
     await ptauFingerprint(ptau.path),
     JSON.stringify(options.beacon ?? null),
   ]).slice(0, 24);
-  const dir = join(cacheDir, 'keys', `${circuit.name}-${keyId}`);
-  const zkeyPath = join(dir, `${circuit.name}.zkey`);
-  const vkeyPath = join(dir, 'verification_key.json');
-  const metaPath = join(dir, 'meta.json');
+  const dir = cache.keyDir(circuit.name, keyId);
+  const zkeyPath = ownZkeyPath(dir, circuit.name);
+  const { vkeyPath, metaPath } = keyFiles(dir);
 
   const found = !options.force && existsSync(metaPath) && existsSync(zkeyPath) && existsSync(vkeyPath);
   // Keys cached for another file with the same fingerprint are made again (and replace them) rather than served.
@@ -263,12 +262,13 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
     return { dir, zkeyPath, vkeyPath, vkey, ptau, requiredPower, cached: true, timings, verified, phase2 };
   }
 
-  await mkdir(join(cacheDir, 'keys'), { recursive: true });
-  const buildDir = await mkdtemp(join(cacheDir, 'keys', `.build-${circuit.name}-`));
+  await mkdir(cache.keysDir, { recursive: true });
+  const buildDir = await mkdtemp(cache.keyBuildPrefix(circuit.name));
+  const built = keyFiles(buildDir);
   try {
     const zkey0 = join(buildDir, 'circuit_0000.zkey');
     const zkey1 = join(buildDir, 'circuit_0001.zkey');
-    const builtZkey = join(buildDir, `${circuit.name}.zkey`);
+    const builtZkey = ownZkeyPath(buildDir, circuit.name);
     let started = Date.now();
     // snarkjs's newZKey reports some failures (ptau too small or unprepared, curve mismatch) only by logging an
     // error and returning -1, so both the return value and the logged errors are checked.
@@ -300,7 +300,7 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
     await rm(zkey0, { force: true });
     await rm(zkey1, { force: true });
     const vkey = await snarkjs.zKey.exportVerificationKey(builtZkey);
-    await writeFileAtomic(join(buildDir, 'verification_key.json'), JSON.stringify(vkey, null, 2));
+    await writeFileAtomic(built.vkeyPath, JSON.stringify(vkey, null, 2));
     let verified = false;
     if (options.verify) {
       started = Date.now();
@@ -308,7 +308,7 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
       timings.verifySeconds = (Date.now() - started) / 1000;
     }
     const meta: KeysMeta = { circuitId: circuit.id, ptau, requiredPower, ...(options.beacon ? { beacon: options.beacon } : {}), phase2, createdAt: new Date().toISOString() };
-    await writeFileAtomic(join(buildDir, 'meta.json'), JSON.stringify(meta, null, 2));
+    await writeFileAtomic(built.metaPath, JSON.stringify(meta, null, 2));
     if (options.force || stale) await rm(dir, { recursive: true, force: true });
     await publishDirectory(buildDir, dir);
     const finalVkey = JSON.parse(await readFile(vkeyPath, 'utf8')) as Record<string, unknown>;

@@ -12,7 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { CacheLayout } from '../cache/layout.ts';
 import { SetupError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { withFileLock } from '../util/file-lock.ts';
@@ -46,7 +46,7 @@ const MAX_ENTRIES = 256;
 
 /** Where the hash cache of a zkai cache folder lives. */
 export function ptauHashCachePath(cacheDir: string): string {
-  return join(cacheDir, 'ptau', 'blake2b512-cache.json');
+  return new CacheLayout(cacheDir).ptauHashCachePath;
 }
 
 /** The identity of a file as it is now (see {@link FileIdentity}). */

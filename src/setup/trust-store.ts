@@ -12,8 +12,7 @@
  * Whoever can write the cache folder can already replace the keys in it, so this file adds no new way in.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { resolveCacheDir } from '../cache/cache-dir.ts';
+import { cacheLayout } from '../cache/layout.ts';
 import { ZkaiError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { withFileLock } from '../util/file-lock.ts';
@@ -77,7 +76,7 @@ export class TrustStoreError extends ZkaiError {
 
 /** Where the trust store of a cache folder lives. */
 export function trustStorePath(cacheDir?: string): string {
-  return join(resolveCacheDir(cacheDir), 'trust', 'trust-store.json');
+  return cacheLayout(cacheDir).trustStorePath;
 }
 
 const KEY_ID = /^0x[0-9a-f]{64}$/;

@@ -21,8 +21,8 @@
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { resolveCacheDir } from '../cache/cache-dir.ts';
+import { join } from 'node:path';
+import { cacheLayout, circuitNameOfDir, isBuildDir, isCeremonyKeyDir, keyFiles } from '../cache/layout.ts';
 import { verificationKeyId, type Groth16VerificationKey } from '../chain/groth16-template.ts';
 import { ZkaiError } from '../errors.ts';
 import { blake2b512File } from '../setup/ptau-file.ts';
@@ -100,16 +100,16 @@ async function scanOwnKeys(keysDir: string): Promise<Map<string, OwnKey>> {
   const names = await readdir(keysDir).catch(() => [] as string[]);
   for (const name of names.sort()) {
     // Folders being built, and keys imported from a ceremony's --zkey (checked against the circuit, not made here).
-    if (name.startsWith('.') || name.startsWith('ceremony-')) continue;
+    if (isBuildDir(name) || isCeremonyKeyDir(name)) continue;
     const dir = join(keysDir, name);
-    const vkeyPath = join(dir, 'verification_key.json');
-    if (!existsSync(join(dir, 'meta.json')) || !existsSync(vkeyPath)) continue;
+    const { vkeyPath, metaPath } = keyFiles(dir);
+    if (!existsSync(metaPath) || !existsSync(vkeyPath)) continue;
     try {
-      const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as { circuitId?: unknown };
+      const meta = JSON.parse(await readFile(metaPath, 'utf8')) as { circuitId?: unknown };
       if (typeof meta.circuitId !== 'string') continue;
       const vkey = JSON.parse(await readFile(vkeyPath, 'utf8')) as Groth16VerificationKey;
       const id = verificationKeyId(vkey, vkeyPath);
-      if (!keys.has(id)) keys.set(id, { dir, circuitName: basename(dir).replace(/-[0-9a-f]+$/, ''), circuitId: meta.circuitId });
+      if (!keys.has(id)) keys.set(id, { dir, circuitName: circuitNameOfDir(name), circuitId: meta.circuitId });
     } catch {
       // Not a key folder zkai wrote (or one being replaced): not a key of this cache.
     }
@@ -122,7 +122,7 @@ async function scanOwnKeys(keysDir: string): Promise<Map<string, OwnKey>> {
  * process while the keys folder does not change (a new or replaced key folder changes it).
  */
 export async function ownSetupKeys(cacheDir?: string): Promise<Map<string, OwnKey>> {
-  const keysDir = join(resolveCacheDir(cacheDir), 'keys');
+  const keysDir = cacheLayout(cacheDir).keysDir;
   const mtimeMs = (await stat(keysDir).catch(() => undefined))?.mtimeMs ?? -1;
   const known = scans.get(keysDir);
   if (known && known.mtimeMs === mtimeMs) return known.keys;
@@ -188,7 +188,7 @@ async function ceremonyOfStatement(statement: StatementCircuit, entry: VerifiedC
 export async function trustedKeySource(vkey: unknown, options: KeySourceOptions = {}): Promise<KeySource> {
   const source = options.path ?? 'verification key';
   const keyId = verificationKeyId(vkey as Groth16VerificationKey, source);
-  const cacheDir = resolveCacheDir(options.cacheDir);
+  const cacheDir = cacheLayout(options.cacheDir).dir;
   const statement = options.statement;
   const against = statement ? ` of the circuit generated from your ${statement.describe}` : '';
   const unbound = 'no statement ties it to a circuit here: it proves whatever circuit it was made for';
