@@ -6,7 +6,8 @@ import { createBundle, loadBundle, recommit, saveBundle } from '../src/data/bund
 import { encodeRecord } from '../src/data/encode.ts';
 import { loadPolicy, parsePolicy } from '../src/data/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
-import { commitRecords, merkleLevels, recordLeaf } from '../src/data/commitment.ts';
+import { merkleLevels } from '../src/crypto/merkle.ts';
+import { commitRecords, recordLeaf } from '../src/data/commitment.ts';
 import { poseidon2 } from 'poseidon-lite';
 
 let scratch: string;

@@ -11,7 +11,7 @@ import { commitRecords } from '../src/data/commitment.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { findRecord, generateInclusionCircuit, inclusionCircuitInput, proveInclusion, subjectHashOf, verifyInclusion } from '../src/data/inclusion.ts';
 import { readDataset } from '../src/data/ingest.ts';
-import { poseidonText } from '../src/data/poseidon-bytes.ts';
+import { poseidonText } from '../src/crypto/poseidon-bytes.ts';
 import { loadSchema, parseSchema } from '../src/data/schema.ts';
 import type { EncodedRecord, Schema, SchemaSpec } from '../src/data/types.ts';
 import { ZkaiError } from '../src/errors.ts';

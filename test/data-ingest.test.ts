@@ -7,7 +7,7 @@ import { generatePatientsCsv } from '../examples/patients/generate.ts';
 import { InputFileError } from '../src/errors.ts';
 import { DataError, DatasetErrors, encodeCell, encodeRecord } from '../src/data/encode.ts';
 import { readDataset } from '../src/data/ingest.ts';
-import { poseidonBytes, poseidonText } from '../src/data/poseidon-bytes.ts';
+import { poseidonBytes, poseidonText } from '../src/crypto/poseidon-bytes.ts';
 import { loadSchema, parseSchema, SchemaError } from '../src/data/schema.ts';
 import type { Column, Schema } from '../src/data/types.ts';
 

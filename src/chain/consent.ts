@@ -3,12 +3,12 @@
  * transactions, decodes its custom errors into {@link ConsentError}, and rebuilds each purpose's Merkle tree from the
  * contract's events so that revocations (which need the leaf's sibling path) and proofs can be made.
  *
- * The tree is the one of `src/data/registry.ts`: binary, Poseidon(2) nodes, fixed depth, empty leaves 0, zero subtree
- * roots zeros[0] = 0 and zeros[h + 1] = Poseidon(zeros[h], zeros[h]). A subject is an account, and the contract
- * derives its leaf, `Poseidon3(account + 1, 0, account)` ({@link accountLeaf}): the leaf the dataset circuits'
- * `RegistryMember` accepts for a record whose address column holds that account. Nobody chooses a leaf: only the
- * account, its named delegate, or anyone relaying the account's EIP-712 signature ({@link signGrant},
- * {@link signRevoke}, {@link signDelegate}) can grant or revoke.
+ * The tree is zkai's one Merkle tree (`src/crypto/merkle.ts`, also the registries'): binary, Poseidon(2) nodes, fixed
+ * depth, empty leaves 0, zero subtree roots zeros[0] = 0 and zeros[h + 1] = Poseidon(zeros[h], zeros[h]). A subject is
+ * an account, and the contract derives its leaf, `Poseidon3(account + 1, 0, account)` ({@link accountLeaf}): the leaf
+ * the dataset circuits' `RegistryMember` accepts for a record whose address column holds that account. Nobody chooses
+ * a leaf: only the account, its named delegate, or anyone relaying the account's EIP-712 signature
+ * ({@link signGrant}, {@link signRevoke}, {@link signDelegate}) can grant or revoke.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,7 @@ import {
   type TypedDataDomain,
 } from 'ethers';
 import { poseidon3 } from 'poseidon-lite';
-import { sparseTreeLevels, zeroRoots } from '../data/registry.ts';
+import { merklePath, merkleRoot, sparseTreeLevels, zeroRoots, type MerklePath } from '../crypto/merkle.ts';
 import { ChainError, describeError } from '../errors.ts';
 import { compileSolidity, type CompileSolidityOptions } from './solidity-verifier.ts';
 import { deployCompiled } from './deploy-contract.ts';
@@ -291,7 +291,7 @@ export async function signDelegate(signer: Signer, domain: TypedDataDomain, requ
   return { request, signature: split(await signer.signTypedData(domain, DELEGATE_TYPES, { ...request })) };
 }
 
-/** zeros[h]: the root of 2^h zero leaves (as `src/data/registry.ts`). */
+/** zeros[h]: the root of 2^h zero leaves (`zeroRoots` of `src/crypto/merkle.ts`). */
 export function consentZeroRoots(depth: number): bigint[] {
   return zeroRoots(depth);
 }
@@ -306,8 +306,12 @@ export interface ConsentTree {
   readonly root: bigint;
   /** Levels from the leaves up; level h holds only its non-empty prefix (the rest are zero subtrees). */
   readonly levels: bigint[][];
-  /** Sibling path and position bits (least significant first) of leaf `index`, as `registryPath`. */
-  pathOf(index: number): { siblings: bigint[]; bits: number[] };
+  /**
+   * Sibling path and position bits (least significant first) of leaf `index`, as `registryPath`.
+   *
+   * @throws {RangeError} when `index` is not an integer in [0, 2^depth).
+   */
+  pathOf(index: number): MerklePath;
 }
 
 /** A consent tree read from the chain, with the block it was read at. */
@@ -325,26 +329,14 @@ export interface ChainConsentTree extends ConsentTree {
 export function buildConsentTree(depth: number, leaves: readonly bigint[], subjects: readonly string[] = []): ConsentTree {
   if (!Number.isInteger(depth) || depth < 1 || depth > MAX_CONSENT_DEPTH) throw new RangeError(`consent tree depth must be 1..${MAX_CONSENT_DEPTH}, got ${depth}`);
   if (leaves.length > 2 ** depth) throw new RangeError(`${leaves.length} leaves do not fit a tree of depth ${depth}`);
-  const zeros = consentZeroRoots(depth);
   const levels = sparseTreeLevels(leaves, depth);
-  const root = (levels[depth] as bigint[])[0] ?? (zeros[depth] as bigint);
   return {
     depth,
     leaves: [...leaves],
     subjects: [...subjects],
-    root,
+    root: merkleRoot(levels),
     levels,
-    pathOf(index: number) {
-      if (!Number.isInteger(index) || index < 0 || index >= 2 ** depth) throw new RangeError(`leaf index ${index} is outside a tree of depth ${depth}`);
-      const siblings: bigint[] = [];
-      const bits: number[] = [];
-      for (let h = 0; h < depth; h += 1) {
-        const position = Math.floor(index / 2 ** h);
-        siblings.push((levels[h] as bigint[])[position ^ 1] ?? (zeros[h] as bigint));
-        bits.push(position & 1);
-      }
-      return { siblings, bits };
-    },
+    pathOf: (index: number) => merklePath(levels, index),
   };
 }
 

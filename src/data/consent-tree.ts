@@ -10,7 +10,8 @@
  * can fill its data with accounts it controls (see the threat model).
  */
 import { DataError, encodeCell, type CellValue } from './encode.ts';
-import { MAX_REGISTRY_DEPTH, RegistryError, registryColumn, registryLeaf, sparseTreeLevels, zeroRoots, type ConsentSource, type Registry } from './registry.ts';
+import { merkleRoot, sparseTreeLevels } from '../crypto/merkle.ts';
+import { MAX_REGISTRY_DEPTH, RegistryError, registryColumn, registryLeaf, type ConsentSource, type Registry } from './registry.ts';
 import { uniqueKey } from './unique.ts';
 import type { Column, Schema } from './types.ts';
 
@@ -101,15 +102,13 @@ export function consentRegistry(schema: Schema, options: ConsentRegistryOptions)
     throw new RegistryError(`consent registry ${name}: ${errors.length} id(s) are not valid values of column ${field}:\n${shown.join('\n')}${errors.length > 20 ? `\n  ... and ${errors.length - 20} more` : ''}`);
   }
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const zeros = zeroRoots(depth);
   const levels = sparseTreeLevels(leaves, depth);
-  const top = levels[depth] as bigint[];
   return {
     name,
     field,
     schemaHash: schema.hash,
     depth,
-    root: (top[0] ?? (zeros[depth] as bigint)).toString(),
+    root: merkleRoot(levels).toString(),
     ids: entries.map((e) => e.id),
     values: entries.map((e) => e.value),
     keys: entries.map((e) => e.key),

@@ -1,6 +1,6 @@
 import { getAddress } from 'ethers';
 import { ZkaiError } from '../errors.ts';
-import { poseidonText } from './poseidon-bytes.ts';
+import { poseidonText } from '../crypto/poseidon-bytes.ts';
 import { ADDRESS_BITS, DEFAULT_DATE_MAX, DEFAULT_DATE_MIN, DEFAULT_STRING_MAX_BYTES, formatScaledDecimal, parseDateDays, parseScaledDecimal } from './schema.ts';
 import type { Column, EncodedRecord, Schema } from './types.ts';
 

@@ -6,7 +6,8 @@ import type { CircuitKeys } from '../setup/phase2.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
 import type { DatasetBundle } from './bundle.ts';
-import { commitRecords, merklePath } from './commitment.ts';
+import { merklePath } from '../crypto/merkle.ts';
+import { commitRecords } from './commitment.ts';
 import { emitRecordLeaf } from './leaf.ts';
 import { compileAndSetupGenerated, type PrepareOptions } from './prepare-generated.ts';
 import { DataError, encodeCell } from './encode.ts';
@@ -192,7 +193,7 @@ export function inclusionCircuitInput(schema: Schema, levels: readonly bigint[][
     values: record.values,
     isNull: record.nulls.map((isNull) => (isNull ? 1 : 0)),
     index,
-    siblings: merklePath(levels, index),
+    siblings: merklePath(levels, index).siblings,
     context: NO_CONTEXT,
   };
 }

@@ -1,4 +1,4 @@
-import { poseidon } from './poseidon-n.ts';
+import { poseidon } from '../crypto/poseidon.ts';
 import { ZkaiError } from '../errors.ts';
 import type { Column, EncodedRecord } from './types.ts';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputFileError, ZkaiError } from '../errors.ts';
 import { parseAddress } from './encode.ts';
-import { poseidonText } from './poseidon-bytes.ts';
+import { poseidonText } from '../crypto/poseidon-bytes.ts';
 import { parseDateDays } from './schema.ts';
 import { STRING_KEY_BITS, uniqueKey } from './unique.ts';
 import { MAX_REGISTRY_DEPTH, registryHas, registryHasKey, RegistryError, type Registry } from './registry.ts';

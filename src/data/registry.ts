@@ -1,4 +1,5 @@
-import { poseidon2, poseidon3 } from 'poseidon-lite';
+import { poseidon3 } from 'poseidon-lite';
+import { merklePath, merkleRoot, sparseTreeLevels, type MerklePath } from '../crypto/merkle.ts';
 import { DataError, encodeCell, type CellValue } from './encode.ts';
 import { ZkaiError } from '../errors.ts';
 import { uniqueKey, uniqueKeyBits } from './unique.ts';
@@ -127,29 +128,6 @@ export class RegistryError extends ZkaiError {
   }
 }
 
-/** Roots of all-zero subtrees: zeros[h] is the root of 2^h zero leaves. */
-export function zeroRoots(depth: number): bigint[] {
-  const zeros = [0n];
-  for (let h = 0; h < depth; h += 1) zeros.push(poseidon2([zeros[h] as bigint, zeros[h] as bigint]));
-  return zeros;
-}
-
-/**
- * The levels of a binary Poseidon(2) tree of `depth` over `leaves` (the rest are zero leaves), from the leaves up;
- * level h holds only its non-empty prefix (the rest are zero subtrees, `zeroRoots(depth)[h]`).
- */
-export function sparseTreeLevels(leaves: readonly bigint[], depth: number): bigint[][] {
-  const zeros = zeroRoots(depth);
-  const levels: bigint[][] = [[...leaves]];
-  for (let h = 0; h < depth; h += 1) {
-    const below = levels[h] as bigint[];
-    const above: bigint[] = [];
-    for (let i = 0; i < below.length; i += 2) above.push(poseidon2([below[i] as bigint, below[i + 1] ?? (zeros[h] as bigint)]));
-    levels.push(above);
-  }
-  return levels;
-}
-
 /** A registry leaf: (stored key, stored next key, encoded value). */
 export function registryLeaf(storedKey: bigint, storedNext: bigint, value: bigint): bigint {
   return poseidon3([storedKey, storedNext, value]);
@@ -208,7 +186,7 @@ export function buildRegistry(schema: Schema, options: { name: string; field: st
     field,
     schemaHash: schema.hash,
     depth,
-    root: (levels[depth] as bigint[])[0]!.toString(),
+    root: merkleRoot(levels).toString(),
     ids: entries.map((e) => e.id),
     values: entries.map((e) => e.value),
     keys: entries.map((e) => e.key),
@@ -217,16 +195,8 @@ export function buildRegistry(schema: Schema, options: { name: string; field: st
 }
 
 /** The sibling path and position bits (least significant first) of leaf `index` of a registry tree. */
-export function registryPath(registry: Registry, index: number): { siblings: bigint[]; bits: number[] } {
-  const zeros = zeroRoots(registry.depth);
-  const siblings: bigint[] = [];
-  const bits: number[] = [];
-  for (let h = 0; h < registry.depth; h += 1) {
-    const position = index >> h;
-    siblings.push((registry.levels[h] as bigint[])[position ^ 1] ?? (zeros[h] as bigint));
-    bits.push(position & 1);
-  }
-  return { siblings, bits };
+export function registryPath(registry: Registry, index: number): MerklePath {
+  return merklePath(registry.levels, index);
 }
 
 /** Position of a key among the registry's sorted keys, or -1. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { InputFileError, ZkaiError } from '../errors.ts';
-import { poseidonText } from './poseidon-bytes.ts';
+import { poseidonText } from '../crypto/poseidon-bytes.ts';
 import type { Column, ColumnSpec, Schema, SchemaSpec } from './types.ts';
 
 /** A schema file is malformed. The message names the column (when there is one) and the problem. */

@@ -1,7 +1,8 @@
 import type { CompiledCircuit } from '../circuit/compile.ts';
 import { CircomLines, generatedId, generatedSource, writeGeneratedSource } from '../circuit/generated-source.ts';
 import { recommit, type DatasetBundle } from '../data/bundle.ts';
-import { merkleLevels, type DatasetCommitment } from '../data/commitment.ts';
+import { merkleLevels } from '../crypto/merkle.ts';
+import type { DatasetCommitment } from '../data/commitment.ts';
 import { emitRecordLeaf, leafChunks, leafLayout } from '../data/leaf.ts';
 import { compileAndSetupGenerated, type PrepareOptions } from '../data/prepare-generated.ts';
 import { parseScaledDecimal } from '../data/schema.ts';

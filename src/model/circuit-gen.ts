@@ -1,5 +1,5 @@
 import { CircomLines, generatedId, generatedSource, writeGeneratedSource } from '../circuit/generated-source.ts';
-import { poseidon } from '../data/poseidon-n.ts';
+import { poseidon } from '../crypto/poseidon.ts';
 import { fieldOf } from '../util/field.ts';
 import { ModelError } from './errors.ts';
 import { linearLayers, type QuantizedModel } from './quantize.ts';
