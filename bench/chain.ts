@@ -18,7 +18,7 @@ import { setupCircuit } from '../src/setup/phase2.ts';
 import { connectChain } from '../src/chain/anvil.ts';
 import { ConsentRegistryClient, purposeId, signGrant } from '../src/chain/consent.ts';
 import { deployZkai } from '../src/chain/deployment.ts';
-import { RegistryClient, randomNonce } from '../src/chain/registry.ts';
+import { randomNonce } from '../src/chain/registry.ts';
 import { deployVerifier, toVerifierCallArgs, toZkaiVerifierArgs } from '../src/chain/solidity-verifier.ts';
 import { createBundle } from '../src/data/bundle.ts';
 import { proveDatasetInChunks } from '../src/data/chunked.ts';

@@ -182,7 +182,7 @@ describe('zkai chain', () => {
     expect(recheck.stdout).toContain('key trust    DEVELOPMENT');
     const otherPolicy2 = await runCli(['chain', 'check-circuit', registered.circuit, '--schema', SCHEMA, '--policy', example('policy-registries.json'), ...on]);
     expect(otherPolicy2.code).toBe(1);
-    expect(otherPolicy2.stdout).toMatch(/^MISMATCH: .*\n  - generator: the registration says/);
+    expect(otherPolicy2.stdout).toMatch(/^MISMATCH: .*\n {2}- generator: the registration says/);
   }, 300_000);
 
   it('attests: registers the dataset, then the attestation; a replay is refused', async () => {

@@ -49,6 +49,7 @@ export interface CircomRun {
   output: string;
 }
 
+// eslint-disable-next-line no-control-regex -- the escape character is what this pattern is for
 const ANSI_PATTERN = /\u001b\[[0-9;]*m/g;
 
 /**

@@ -64,7 +64,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const inputs = Array.from({ length: count }, (_, index) => rangeCommitmentInput(sampleAges(index + 1), 18, 99));
   const pool = new ProverPool(options.workers ? { workers: options.workers } : {});
   const proofs: Array<PoolProof | undefined> = new Array(count);
-  let provingSeconds = 0;
+  let provingSeconds: number;
   try {
     pool.on('progress', (p: { done: number; total: number }) => say(`proved ${p.done}/${p.total}`));
     started = Date.now();

@@ -80,13 +80,6 @@ export const DEFAULT_CALIBRATION_CANDIDATES: readonly number[] = [4, 5, 6, 7, 8,
 const bitLength = (v: bigint) => (v <= 0n ? 0 : v.toString(2).length);
 const abs = (v: bigint) => (v < 0n ? -v : v);
 
-function argmax(values: readonly number[]): number {
-  let best = 0;
-  values.forEach((value, k) => {
-    if (value > values[best]!) best = k;
-  });
-  return best;
-}
 
 /** Refuse samples of the wrong length before any model runs on them. */
 function checkSamples(model: FloatModel, samples: readonly (readonly number[])[]): void {

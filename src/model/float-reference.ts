@@ -206,7 +206,8 @@ export async function runOnnxFloat(
     try {
       await session.release();
     } catch (error) {
-      // Do not hide the error that is already on its way out.
+      // Do not hide the error that is already on its way out; report a failed release only after a success.
+      // eslint-disable-next-line no-unsafe-finally -- thrown only when nothing else is on its way out
       if (!failed) throw modelError(`${path}: ONNX Runtime failed to release the model: ${errorText(error)}`, undefined, error);
     }
   }
