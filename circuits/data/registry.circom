@@ -3,33 +3,13 @@ pragma circom 2.1.0;
 include "circomlib/circuits/poseidon.circom";
 include "circomlib/circuits/comparators.circom";
 include "circomlib/circuits/bitify.circom";
+include "../lib/merkle.circom";
 
 // Registry membership and non-membership, against the sorted, indexed Merkle tree built by src/data/registry.ts:
 //   leaf 0 = Poseidon(0, k1 + 1, 0) (sentinel), leaf i = Poseidon(ki + 1, k(i+1) + 1 or 0 when last, vi), rest 0.
 // Keys are stored plus one so that 0 means "none"; keys of a registry over a column of keyBits bits lie in
-// [0, 2^keyBits), so stored keys lie in [0, 2^keyBits].
-
-// Root of a binary Poseidon(2) tree from a leaf and its path. bits[i] = 1 when the node at height i is a right child.
-template MerklePathRoot(depth) {
-    signal input leaf;
-    signal input siblings[depth];
-    signal input bits[depth];
-    signal output root;
-    component hashes[depth];
-    signal level[depth + 1];
-    signal left[depth];
-    level[0] <== leaf;
-    for (var i = 0; i < depth; i++) {
-        bits[i] * (bits[i] - 1) === 0;
-        // left = bits ? sibling : node; the right input is the other one of the pair.
-        left[i] <== level[i] + bits[i] * (siblings[i] - level[i]);
-        hashes[i] = Poseidon(2);
-        hashes[i].inputs[0] <== left[i];
-        hashes[i].inputs[1] <== level[i] + siblings[i] - left[i];
-        level[i + 1] <== hashes[i].out;
-    }
-    root <== level[depth];
-}
+// [0, 2^keyBits), so stored keys lie in [0, 2^keyBits]. A leaf's path is checked by MerklePathRoot of
+// circuits/lib/merkle.circom (the prover gives the position bits; that template constrains each to 0 or 1).
 
 // When enabled: value is listed in the registry of this root. The prover names its leaf's stored key and next key;
 // the leaf (key, next, value) must lie under the root, and key != 0 (only the sentinel has key 0, and it holds 0).
