@@ -1,10 +1,5 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveCacheDir } from '../cache/cache-dir.ts';
-import { writeFileAtomic } from '../util/atomic-fs.ts';
-import { sha256Parts } from '../util/hash.ts';
+import { CircomLines, generatedId, generatedSource, writeGeneratedSource } from '../circuit/generated-source.ts';
 import { emitRecordLeaf } from './leaf.ts';
 import { ZkaiError } from '../errors.ts';
 import { uniqueKey, uniqueKeyBits } from './unique.ts';
@@ -17,7 +12,7 @@ import { CONTEXT_SIGNAL, NO_CONTEXT, emitContextInput } from '../circuit/context
 export const DATA_TEMPLATES_DIR = fileURLToPath(new URL('../../circuits', import.meta.url));
 
 /** Bumped whenever the generated code changes meaning, so cached circuits are regenerated. */
-const GENERATOR_VERSION = 'zkai-dataset-circuit-v7';
+const GENERATOR_VERSION = 'zkai-dataset-circuit-v8';
 
 /** What the generated circuit's first public signals mean, in order (registry roots and `context` follow). */
 export const DATASET_SIGNAL_NAMES = ['root', 'count', 'policyHash', 'schemaHash'] as const;
@@ -91,99 +86,105 @@ function clamp(value: bigint, low: bigint, high: bigint): bigint {
   return value < low ? low : value > high ? high : value;
 }
 
-/** Generates circom code; keeps a counter for unique component names. */
-class Emitter {
-  readonly lines: string[] = [];
-  private next = 0;
-  name(prefix: string): string {
-    this.next += 1;
-    return `${prefix}${this.next}`;
-  }
-  line(text = ''): void {
-    this.lines.push(text ? `    ${text}` : '');
+/**
+ * The satisfaction signals of one record template's predicates, each emitted once: a predicate that a rule and an
+ * aggregate share (a rule's `when` and a PROPORTION's `where`, say) costs its comparator once per record.
+ */
+class PredicateSignals {
+  private readonly known = new Map<string, string>();
+  constructor(private readonly out: CircomLines) {}
+
+  /** The signal that is 1 when the record satisfies `predicate`, else 0; `name` names it when it is new. */
+  holds(predicate: Predicate, name: string): string {
+    const key = `${predicate.column.index}:${predicate.op}:${predicate.constants.join(',')}`;
+    const known = this.known.get(key);
+    if (known) return known;
+    emitPredicate(this.out, predicate, name);
+    this.known.set(key, name);
+    return name;
   }
 }
 
 /**
- * Emit the satisfaction signal of a predicate for record i: 1 when it holds, else 0, exactly as
- * `predicateHolds` in policy.ts computes it. Returns the signal expression name.
+ * Emit into a record template the signal `name`: 1 when the record satisfies the predicate, else 0, exactly as
+ * `predicateHolds` in policy.ts computes it. The template's `values`, `isNull` and `notNull` are the record's.
  */
-function emitPredicate(out: Emitter, predicate: Predicate, record: number): string {
+function emitPredicate(out: CircomLines, predicate: Predicate, name: string): void {
   const k = predicate.column.index;
-  const v = `values[${record}][${k}]`;
-  const notNull = `notNull[${record}][${k}]`;
+  const v = `values[${k}]`;
+  const notNull = `notNull[${k}]`;
   const bits = predicate.column.bits;
   const top = 1n << BigInt(bits);
-  const s = out.name('sat');
+  const s = name;
   out.line(`signal ${s};`);
-  const lessThan = (bound: bigint): string => {
-    const name = out.name('lt');
-    out.line(`component ${name} = LessThanConst(${bits}, ${clamp(bound, 0n, top)});`);
-    out.line(`${name}.value <== ${v};`);
-    return `${name}.out`;
+  const lessThan = (bound: bigint, suffix: string): string => {
+    const component = `${name}${suffix}`;
+    out.line(`component ${component} = LessThanConst(${bits}, ${clamp(bound, 0n, top)});`);
+    out.line(`${component}.value <== ${v};`);
+    return `${component}.out`;
   };
   const equals = (constant: bigint): string => {
-    const name = out.name('eq');
-    out.line(`component ${name} = IsEqual();`);
-    out.line(`${name}.in[0] <== ${v};`);
-    out.line(`${name}.in[1] <== ${constant};`);
-    return `${name}.out`;
+    const component = `${name}Eq`;
+    out.line(`component ${component} = IsEqual();`);
+    out.line(`${component}.in[0] <== ${v};`);
+    out.line(`${component}.in[1] <== ${constant};`);
+    return `${component}.out`;
   };
   const [a, b] = predicate.constants as [bigint, bigint];
   switch (predicate.op) {
     case 'ABSENT':
-      out.line(`${s} <== isNull[${record}][${k}];`);
-      return s;
+      out.line(`${s} <== isNull[${k}];`);
+      return;
     case 'NOT-NULL':
       out.line(`${s} <== ${notNull};`);
-      return s;
+      return;
     case 'EQ':
       out.line(`${s} <== ${equals(a)} * ${notNull};`);
-      return s;
+      return;
     case 'NE':
       out.line(`${s} <== (1 - ${equals(a)}) * ${notNull};`);
-      return s;
+      return;
     case 'LT':
-      out.line(`${s} <== ${lessThan(a)} * ${notNull};`);
-      return s;
+      out.line(`${s} <== ${lessThan(a, 'Lt')} * ${notNull};`);
+      return;
     case 'LTE':
-      out.line(`${s} <== ${lessThan(a + 1n)} * ${notNull};`);
-      return s;
+      out.line(`${s} <== ${lessThan(a + 1n, 'Lt')} * ${notNull};`);
+      return;
     case 'GT':
-      out.line(`${s} <== (1 - ${lessThan(a + 1n)}) * ${notNull};`);
-      return s;
+      out.line(`${s} <== (1 - ${lessThan(a + 1n, 'Lt')}) * ${notNull};`);
+      return;
     case 'GTE':
-      out.line(`${s} <== (1 - ${lessThan(a)}) * ${notNull};`);
-      return s;
+      out.line(`${s} <== (1 - ${lessThan(a, 'Lt')}) * ${notNull};`);
+      return;
     case 'BETWEEN':
     case 'NOT-BETWEEN': {
-      const inside = out.name('in');
+      const inside = `${name}Inside`;
       out.line(`signal ${inside};`);
-      out.line(`${inside} <== (1 - ${lessThan(a)}) * ${lessThan(b + 1n)};`);
+      out.line(`${inside} <== (1 - ${lessThan(a, 'BelowMin')}) * ${lessThan(b + 1n, 'UpToMax')};`);
       out.line(`${s} <== ${predicate.op === 'BETWEEN' ? inside : `(1 - ${inside})`} * ${notNull};`);
-      return s;
+      return;
     }
     case 'IN':
     case 'NIN': {
       // The list is a compile-time constant of exact length: no padding can fake a match.
       let product = `(${v} - ${predicate.constants[0]})`;
-      for (const constant of predicate.constants.slice(1)) {
-        const step = out.name('prod');
+      predicate.constants.slice(1).forEach((constant, position) => {
+        const step = `${name}Product${position + 1}`;
         out.line(`signal ${step};`);
         out.line(`${step} <== ${product} * (${v} - ${constant});`);
         product = step;
-      }
-      const zero = out.name('member');
+      });
+      const zero = `${name}Listed`;
       out.line(`component ${zero} = IsZeroOf();`);
       out.line(`${zero}.in <== ${product};`);
       out.line(`${s} <== ${predicate.op === 'IN' ? `${zero}.out` : `(1 - ${zero}.out)`} * ${notNull};`);
-      return s;
+      return;
     }
   }
 }
 
 /** Emit `lhs >= 0` for an integer expression bounded by 2^bits in absolute value. */
-function emitNonNegative(out: Emitter, expression: string, bits: number): void {
+function emitNonNegative(out: CircomLines, expression: string, bits: number): void {
   // The check is sound only while every honest value is below 2^bits and every negative one wraps far above it.
   if (bits > 250) throw new ZkaiError('POLICY_TOO_WIDE', `an aggregate check needs ${bits} bits, more than the 250 a sound check allows: use smaller bounds, fewer decimals or a column with a smaller minimum`);
   const name = out.name('nonneg');
@@ -191,7 +192,7 @@ function emitNonNegative(out: Emitter, expression: string, bits: number): void {
   out.line(`${name}.in <== ${expression};`);
 }
 
-function emitFractionBounds(out: Emitter, value: string, weight: string, min: Fraction | undefined, max: Fraction | undefined, bits: number): void {
+function emitFractionBounds(out: CircomLines, value: string, weight: string, min: Fraction | undefined, max: Fraction | undefined, bits: number): void {
   // min <= value / weight <= max  <=>  value * min.den - min.num * weight >= 0  and  max.num * weight - value * max.den >= 0
   if (min) emitNonNegative(out, `${value} * ${min.den} - (${min.num}) * ${weight}`, bits + bitLength(min.den) + bitLength(min.num < 0n ? -min.num : min.num) + 2);
   if (max) emitNonNegative(out, `(${max.num}) * ${weight} - ${value} * ${max.den}`, bits + bitLength(max.den) + bitLength(max.num < 0n ? -max.num : max.num) + 2);
@@ -208,10 +209,149 @@ export interface GeneratedDatasetCircuit {
   source: string;
 }
 
+/** The record template's name: policy-specific, so a reader of the generated file sees whose record it checks. */
+function recordTemplateName(policy: Policy): string {
+  return `Record_${policy.spec.name.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 48)}`;
+}
+
+/** A column's sort key's expression inside the record template (UNIQUE, NOT-MEMBER-OF), emitted once per column. */
+function sortKeys(out: CircomLines): (column: Column) => string {
+  const names = new Map<number, string>();
+  return (column) => {
+    // A string id's key is the low 128 bits of its hash, read from a STRICT decomposition (Num2Bits_strict's alias
+    // check), so one hash has exactly one key. Integer and address keys are values the leaf range-checks already.
+    if (column.spec.type !== 'string') return `values[${column.index}]`;
+    const known = names.get(column.index);
+    if (known) return known;
+    const name = `sortKey${column.index}`;
+    out.line(`component ${name}Bits = Num2Bits_strict();`);
+    out.line(`${name}Bits.in <== values[${column.index}];`);
+    out.line(`var ${name} = 0;`);
+    out.line(`for (var b = 0; b < ${uniqueKeyBits(column)}; b++) { ${name} += ${name}Bits.out[b] * (1 << b); }`);
+    names.set(column.index, name);
+    return name;
+  };
+}
+
+/** The columns whose per-record terms SUM and MEAN add up (each column once). */
+function summedColumns(policy: Policy): number[] {
+  return [...new Set(policy.aggregates.flatMap((a) => (a.kind === 'SUM' || a.kind === 'MEAN' ? [a.column.index] : [])))];
+}
+
+/**
+ * The policy's record template: one record's field checks, its leaf (which range-checks every non-string value, as
+ * every comparator requires), every rule and registry requirement (enforced when `active`), and the per-record terms
+ * the aggregates add up. Its output `leaf` is 0 for a padding record.
+ */
+function recordTemplate(schema: Schema, policy: Policy): string[] {
+  const out = new CircomLines();
+  const columns = schema.columns;
+  const width = columns.length;
+  const predicates = new PredicateSignals(out);
+  const keyOf = sortKeys(out);
+  const registries = policy.registries;
+  out.line(`signal input active; // 1 for a real record, 0 for padding`);
+  out.line(`signal input salt;`);
+  out.line(`signal input values[${width}]; // ${columns.map((c) => c.name).join(', ')}`);
+  out.line(`signal input isNull[${width}];`);
+  if (registries.length > 0) out.line(`signal input registryRoot[${registries.length}];`);
+  for (const r of registries) {
+    const j = r.index;
+    out.line(`signal input registry${j}Key;`);
+    out.line(`signal input registry${j}Next;`);
+    if (r.kind === 'NOT-MEMBER-OF') out.line(`signal input registry${j}Value;`);
+    out.line(`signal input registry${j}Siblings[${r.depth}];`);
+    out.line(`signal input registry${j}Bits[${r.depth}];`);
+  }
+  out.line(`signal output leaf;`);
+  const summed = summedColumns(policy);
+  for (const k of summed) out.line(`signal output present${k}; // real and ${columns[k]?.name} not null`);
+  for (const k of summed) out.line(`signal output term${k}; // ${columns[k]?.name} when present, else 0`);
+  const keyed = [...new Set(policy.aggregates.flatMap((a) => (a.kind === 'UNIQUE' ? [a.column.index] : [])))];
+  for (const k of keyed) out.line(`signal output key${k}; // ${columns[k]?.name}'s sort key`);
+  policy.aggregates.forEach((aggregate, a) => {
+    if (aggregate.kind === 'PROPORTION') out.line(`signal output aggregate${a}Matched;`);
+    if (aggregate.kind === 'GROUP-PARITY') for (const part of ['InA', 'InB', 'HitA', 'HitB']) out.line(`signal output aggregate${a}${part};`);
+  });
+  out.line();
+  out.line(`signal notNull[${width}];`);
+  out.line(`component fields[${width}];`);
+  out.line(`for (var k = 0; k < ${width}; k++) {`);
+  out.line(`    fields[k] = FieldValue();`);
+  out.line(`    fields[k].value <== values[k];`);
+  out.line(`    fields[k].isNull <== isNull[k];`);
+  out.line(`    notNull[k] <== 1 - isNull[k];`);
+  out.line(`}`);
+  // Not nullable: no record, real or padding, may hold a null here (padding records are all zeros anyway).
+  for (const column of columns) if (!column.nullable) out.line(`isNull[${column.index}] === 0; // ${column.name} is not nullable`);
+  out.line();
+  // The leaf; this also range-checks every non-string value to its bit width, which every comparator relies on.
+  const leafHash = emitRecordLeaf(out.line, 'leaf', columns, { salt: 'salt', value: (k) => `values[${k}]`, isNull: (k) => `isNull[${k}]` });
+  out.line(`leaf <== active * ${leafHash};`);
+  for (const rule of policy.rules) {
+    out.line();
+    out.line(`// rule ${rule.index}: ${rule.text.replace(/\n/g, ' ')}`);
+    const sat = predicates.holds(rule.predicate, `rule${rule.index}`);
+    let applies = 'active';
+    if (rule.when) {
+      const when = predicates.holds(rule.when, `rule${rule.index}When`);
+      applies = `rule${rule.index}Applies`;
+      out.line(`signal ${applies} <== active * ${when};`);
+    }
+    out.line(`${applies} * (1 - ${sat}) === 0;`);
+  }
+  for (const r of registries) {
+    const j = r.index;
+    const check = `registry${j}`;
+    out.line();
+    out.line(`// ${r.text}`);
+    if (r.kind === 'MEMBER-OF') {
+      out.line(`component ${check} = RegistryMember(${r.depth});`);
+      out.line(`${check}.value <== values[${r.column.index}];`);
+      out.line(`${check}.key <== registry${j}Key;`);
+      out.line(`${check}.next <== registry${j}Next;`);
+    } else {
+      out.line(`component ${check} = RegistryNonMember(${r.depth}, ${uniqueKeyBits(r.column)});`);
+      out.line(`${check}.key <== ${keyOf(r.column)};`);
+      out.line(`${check}.lowKey <== registry${j}Key;`);
+      out.line(`${check}.lowNext <== registry${j}Next;`);
+      out.line(`${check}.lowValue <== registry${j}Value;`);
+    }
+    out.line(`${check}.enabled <== active;`);
+    out.line(`${check}.root <== registryRoot[${j}];`);
+    out.line(`${check}.siblings <== registry${j}Siblings;`);
+    out.line(`${check}.bits <== registry${j}Bits;`);
+  }
+  if (summed.length > 0 || keyed.length > 0 || policy.aggregates.some((a) => a.kind === 'PROPORTION' || a.kind === 'GROUP-PARITY')) {
+    out.line();
+    out.line(`// the terms the aggregates add up over the records`);
+  }
+  for (const k of summed) {
+    out.line(`present${k} <== active * notNull[${k}];`);
+    out.line(`term${k} <== present${k} * values[${k}];`);
+  }
+  for (const k of keyed) out.line(`key${k} <== ${keyOf(columns[k] as Column)};`);
+  policy.aggregates.forEach((aggregate, a) => {
+    if (aggregate.kind === 'PROPORTION') {
+      out.line(`aggregate${a}Matched <== active * ${predicates.holds(aggregate.where, `aggregate${a}Where`)};`);
+    } else if (aggregate.kind === 'GROUP-PARITY') {
+      const inA = predicates.holds(aggregate.groupA, `aggregate${a}GroupA`);
+      const inB = predicates.holds(aggregate.groupB, `aggregate${a}GroupB`);
+      const outcome = predicates.holds(aggregate.outcome, `aggregate${a}Outcome`);
+      out.line(`aggregate${a}InA <== active * ${inA};`);
+      out.line(`aggregate${a}InB <== active * ${inB};`);
+      out.line(`aggregate${a}HitA <== aggregate${a}InA * ${outcome};`);
+      out.line(`aggregate${a}HitB <== aggregate${a}InB * ${outcome};`);
+    }
+  });
+  return [`// One record of policy "${policy.spec.name.replace(/\n/g, ' ')}": what every record of the dataset must satisfy.`, `template ${recordTemplateName(policy)}() {`, ...out.lines, '}'];
+}
+
 /**
  * Generate the circom main component that proves "the dataset with public root R and count N, encoded with the
- * schema of hash S, satisfies the policy of hash P", for datasets of up to 2^depth records. Written (atomically)
- * into the cache, named by a hash of everything it depends on.
+ * schema of hash S, satisfies the policy of hash P", for datasets of up to 2^depth records. The policy's record
+ * template is instantiated once per record in a circom loop, so the source grows with the policy, not the records.
+ * Written (atomically) into the cache, named by a hash of everything it depends on.
  */
 export async function generateDatasetCircuit(
   schema: Schema,
@@ -227,10 +367,9 @@ export async function generateDatasetCircuit(
   const partials = chunk ? chunkPartials(policy) : [];
   const partialIndex = (aggregate: number, name: ChunkPartial['name']) => partials.findIndex((p) => p.aggregate === aggregate && p.name === name);
   const capacity = subtrees * 2 ** depth;
-  const columns = schema.columns;
-  const width = columns.length;
-  const out = new Emitter();
-  const id = sha256Parts([GENERATOR_VERSION, schema.hash, policy.hash, String(depth), mode, String(subtrees)]).slice(0, 20);
+  const width = schema.columns.length;
+  const out = new CircomLines();
+  const id = generatedId(GENERATOR_VERSION, [schema.hash, policy.hash, String(depth), mode, String(subtrees)]);
 
   out.line(`signal input count;`);
   out.line(`signal input policyHash;`);
@@ -265,112 +404,53 @@ export async function generateDatasetCircuit(
       out.line(`signal input registry${j}Bits[${capacity}][${r.depth}];`);
     }
   }
-  emitContextInput((text) => out.line(text));
-  // A column's sort key per record (UNIQUE, NOT-MEMBER-OF): a string id's key is the low 128 bits of its hash, read
-  // from a STRICT decomposition (Num2Bits_strict's alias check), so one hash has exactly one key. Integer and address
-  // keys are values already range-checked by the leaf (an address to 160 bits). Emitted once per (record, column).
-  const keyNames = new Map<string, string>();
-  const keyOf = (record: number, column: Column): string => {
-    if (column.spec.type !== 'string') return `values[${record}][${column.index}]`;
-    const id = `${record}:${column.index}`;
-    const known = keyNames.get(id);
-    if (known) return known;
-    const name = `key${column.index}Record${record}`;
-    out.line(`component ${name}Bits = Num2Bits_strict();`);
-    out.line(`${name}Bits.in <== values[${record}][${column.index}];`);
-    out.line(`var ${name} = 0;`);
-    out.line(`for (var b = 0; b < ${uniqueKeyBits(column)}; b++) { ${name} += ${name}Bits.out[b] * (1 << b); }`);
-    keyNames.set(id, name);
-    return name;
-  };
+  emitContextInput(out.line);
   out.line();
   out.line(`component active = ActivePrefix(${capacity});`);
   out.line(`active.count <== count;`);
-  out.line(`signal notNull[${capacity}][${width}];`);
-  // present[k][i] = record i is real and its column k is not null: only for the columns SUM and MEAN add up.
-  const summed = [...new Set(policy.aggregates.flatMap((a) => (a.kind === 'SUM' || a.kind === 'MEAN' ? [a.column.index] : [])))];
-  for (const k of summed) out.line(`signal presentCol${k}[${capacity}];`);
-  out.line(`component fields[${capacity}][${width}];`);
-
-  out.line(`signal leaf[${capacity}];`);
-  for (let record = 0; record < capacity; record += 1) {
-    out.line();
-    out.line(`// record ${record}`);
-    for (const column of columns) {
-      const k = column.index;
-      out.line(`fields[${record}][${k}] = FieldValue();`);
-      out.line(`fields[${record}][${k}].value <== values[${record}][${k}];`);
-      out.line(`fields[${record}][${k}].isNull <== isNull[${record}][${k}];`);
-      out.line(`notNull[${record}][${k}] <== 1 - isNull[${record}][${k}];`);
-      if (summed.includes(k)) out.line(`presentCol${k}[${record}] <== active.active[${record}] * notNull[${record}][${k}];`);
-      // Not nullable: no record, real or padding, may hold a null here (padding records are all zeros anyway).
-      if (!column.nullable) out.line(`isNull[${record}][${k}] === 0; // ${column.name} is not nullable`);
-    }
-    // The leaf; this also range-checks every non-string value to its bit width, which every comparator relies on.
-    const leafOut = emitRecordLeaf((text) => out.line(text), `record${record}Leaf`, columns, {
-      salt: `salt[${record}]`,
-      value: (k) => `values[${record}][${k}]`,
-      isNull: (k) => `isNull[${record}][${k}]`,
-    });
-    out.line(`leaf[${record}] <== active.active[${record}] * ${leafOut};`);
-
-    for (const rule of policy.rules) {
-      out.line(`// rule ${rule.index}: ${rule.text.replace(/\n/g, ' ')}`);
-      const sat = emitPredicate(out, rule.predicate, record);
-      let applies = `active.active[${record}]`;
-      if (rule.when) {
-        const when = emitPredicate(out, rule.when, record);
-        const scoped = out.name('applies');
-        out.line(`signal ${scoped};`);
-        out.line(`${scoped} <== ${applies} * ${when};`);
-        applies = scoped;
-      }
-      out.line(`${applies} * (1 - ${sat}) === 0;`);
-    }
-    for (const r of registries) {
-      const j = r.index;
-      const check = `registry${j}Record${record}`;
-      out.line(`// ${r.text}`);
-      if (r.kind === 'MEMBER-OF') {
-        out.line(`component ${check} = RegistryMember(${r.depth});`);
-        out.line(`${check}.value <== values[${record}][${r.column.index}];`);
-        out.line(`${check}.key <== registry${j}Key[${record}];`);
-        out.line(`${check}.next <== registry${j}Next[${record}];`);
-      } else {
-        out.line(`component ${check} = RegistryNonMember(${r.depth}, ${uniqueKeyBits(r.column)});`);
-        out.line(`${check}.key <== ${keyOf(record, r.column)};`);
-        out.line(`${check}.lowKey <== registry${j}Key[${record}];`);
-        out.line(`${check}.lowNext <== registry${j}Next[${record}];`);
-        out.line(`${check}.lowValue <== registry${j}Value[${record}];`);
-      }
-      out.line(`${check}.enabled <== active.active[${record}];`);
-      out.line(`${check}.root <== registryRoot[${j}];`);
-      out.line(`for (var l = 0; l < ${r.depth}; l++) { ${check}.siblings[l] <== registry${j}Siblings[${record}][l]; ${check}.bits[l] <== registry${j}Bits[${record}][l]; }`);
-    }
+  out.line(`component records[${capacity}];`);
+  out.line(`for (var i = 0; i < ${capacity}; i++) {`);
+  out.line(`    records[i] = ${recordTemplateName(policy)}();`);
+  out.line(`    records[i].active <== active.active[i];`);
+  out.line(`    records[i].salt <== salt[i];`);
+  out.line(`    records[i].values <== values[i];`);
+  out.line(`    records[i].isNull <== isNull[i];`);
+  if (registries.length > 0) out.line(`    records[i].registryRoot <== registryRoot;`);
+  for (const r of registries) {
+    const j = r.index;
+    out.line(`    records[i].registry${j}Key <== registry${j}Key[i];`);
+    out.line(`    records[i].registry${j}Next <== registry${j}Next[i];`);
+    if (r.kind === 'NOT-MEMBER-OF') out.line(`    records[i].registry${j}Value <== registry${j}Value[i];`);
+    out.line(`    records[i].registry${j}Siblings <== registry${j}Siblings[i];`);
+    out.line(`    records[i].registry${j}Bits <== registry${j}Bits[i];`);
   }
+  out.line(`}`);
 
   out.line();
   if (subtrees === 1) {
     out.line(`component tree = MerkleRoot(${depth});`);
-    out.line(`for (var i = 0; i < ${capacity}; i++) { tree.leaves[i] <== leaf[i]; }`);
+    out.line(`for (var i = 0; i < ${capacity}; i++) { tree.leaves[i] <== records[i].leaf; }`);
     out.line(`root <== tree.root;`);
   } else if (depth === 0) {
     out.line(`// subtrees of one record: each root is the record's leaf`);
-    out.line(`for (var j = 0; j < ${subtrees}; j++) { roots[j] <== leaf[j]; }`);
+    out.line(`for (var j = 0; j < ${subtrees}; j++) { roots[j] <== records[j].leaf; }`);
   } else {
     out.line(`component trees[${subtrees}];`);
     out.line(`for (var j = 0; j < ${subtrees}; j++) {`);
     out.line(`    trees[j] = MerkleRoot(${depth});`);
-    out.line(`    for (var i = 0; i < ${2 ** depth}; i++) { trees[j].leaves[i] <== leaf[j * ${2 ** depth} + i]; }`);
+    out.line(`    for (var i = 0; i < ${2 ** depth}; i++) { trees[j].leaves[i] <== records[j * ${2 ** depth} + i].leaf; }`);
     out.line(`    roots[j] <== trees[j].root;`);
     out.line(`}`);
   }
 
   const capacityBits = bitLength(BigInt(capacity - 1)) || 1;
   const countBits = capacityBits + 2;
+  /** `var name = sum over records of records[i].term;` */
+  const total = (name: string, term: string) => out.line(`var ${name} = 0; for (var i = 0; i < ${capacity}; i++) { ${name} += records[i].${term}; }`);
   policy.aggregates.forEach((aggregate: Aggregate, index) => {
     out.line();
     out.line(`// aggregate ${index}: ${aggregate.text}`);
+    const label = `aggregate${index}`;
     switch (aggregate.kind) {
       case 'COUNT':
         if (chunk) break; // the verifier sums the chunks' public counts
@@ -380,13 +460,10 @@ export async function generateDatasetCircuit(
       case 'SUM':
       case 'MEAN': {
         const k = aggregate.column.index;
-        const sum = out.name('sum');
-        const m = out.name('present');
-        out.line(`signal ${sum}Terms[${capacity}];`);
-        out.line(`for (var i = 0; i < ${capacity}; i++) { ${sum}Terms[i] <== presentCol${k}[i] * values[i][${k}]; }`);
-        out.line(`var ${sum} = 0;`);
-        out.line(`var ${m} = 0;`);
-        out.line(`for (var i = 0; i < ${capacity}; i++) { ${sum} += ${sum}Terms[i]; ${m} += presentCol${k}[i]; }`);
+        const sum = `${label}Sum`;
+        const m = `${label}Present`;
+        total(sum, `term${k}`);
+        total(m, `present${k}`);
         if (chunk) {
           out.line(`partials[${partialIndex(index, 'encodedSum')}] <== ${sum};`);
           out.line(`partials[${partialIndex(index, 'present')}] <== ${m};`);
@@ -406,17 +483,8 @@ export async function generateDatasetCircuit(
         break;
       }
       case 'PROPORTION': {
-        const matched = out.name('matched');
-        out.line(`var ${matched} = 0;`);
-        const terms: string[] = [];
-        for (let record = 0; record < capacity; record += 1) {
-          const sat = emitPredicate(out, aggregate.where, record);
-          const term = out.name('counted');
-          out.line(`signal ${term};`);
-          out.line(`${term} <== active.active[${record}] * ${sat};`);
-          terms.push(term);
-        }
-        out.line(`${matched} = ${terms.join(' + ')};`);
+        const matched = `${label}Matched`;
+        total(matched, matched);
         if (chunk) {
           out.line(`partials[${partialIndex(index, 'matched')}] <== ${matched};`);
           break;
@@ -427,30 +495,8 @@ export async function generateDatasetCircuit(
       case 'GROUP-PARITY': {
         // |kA/nA - kB/nB| <= num/den  <=>  num*nA*nB - den*(kA*nB - kB*nA) >= 0 and num*nA*nB + den*(kA*nB - kB*nA) >= 0,
         // with nA, nB >= 1. Counts are below 2^(depth+1), so every product stays far below the field modulus.
-        const label = out.name('parity');
-        const sums = { nA: [] as string[], kA: [] as string[], nB: [] as string[], kB: [] as string[] };
-        for (let record = 0; record < capacity; record += 1) {
-          const a = emitPredicate(out, aggregate.groupA, record);
-          const b = emitPredicate(out, aggregate.groupB, record);
-          const o = emitPredicate(out, aggregate.outcome, record);
-          const inA = out.name('inA');
-          const inB = out.name('inB');
-          const hitA = out.name('hitA');
-          const hitB = out.name('hitB');
-          out.line(`signal ${inA};`);
-          out.line(`signal ${inB};`);
-          out.line(`signal ${hitA};`);
-          out.line(`signal ${hitB};`);
-          out.line(`${inA} <== active.active[${record}] * ${a};`);
-          out.line(`${inB} <== active.active[${record}] * ${b};`);
-          out.line(`${hitA} <== ${inA} * ${o};`);
-          out.line(`${hitB} <== ${inB} * ${o};`);
-          sums.nA.push(inA);
-          sums.nB.push(inB);
-          sums.kA.push(hitA);
-          sums.kB.push(hitB);
-        }
-        for (const [key, terms] of Object.entries(sums)) out.line(`var ${label}${key} = ${terms.join(' + ')};`);
+        const parts = { nA: 'InA', kA: 'HitA', nB: 'InB', kB: 'HitB' } as const;
+        for (const [key, part] of Object.entries(parts)) total(`${label}${key}`, `${label}${part}`);
         if (chunk) {
           for (const key of ['nA', 'kA', 'nB', 'kB'] as const) out.line(`partials[${partialIndex(index, key)}] <== ${label}${key};`);
           break;
@@ -468,52 +514,46 @@ export async function generateDatasetCircuit(
       }
       case 'UNIQUE': {
         // Records are committed sorted by their id key; consecutive real records must have strictly increasing keys.
-        const label = out.name('unique');
-        const keyBits = uniqueKeyBits(aggregate.column);
-        const keys: string[] = [];
-        for (let record = 0; record < capacity; record += 1) keys.push(keyOf(record, aggregate.column));
-        for (let record = 1; record < capacity; record += 1) {
-          out.line(`component ${label}Lt${record} = LessThan(${keyBits});`);
-          out.line(`${label}Lt${record}.in[0] <== ${keys[record - 1]};`);
-          out.line(`${label}Lt${record}.in[1] <== ${keys[record]};`);
-          out.line(`active.active[${record}] * (1 - ${label}Lt${record}.out) === 0;`);
+        const key = `key${aggregate.column.index}`;
+        if (capacity > 1) {
+          out.line(`component ${label}Increasing[${capacity - 1}];`);
+          out.line(`for (var i = 1; i < ${capacity}; i++) {`);
+          out.line(`    ${label}Increasing[i - 1] = LessThan(${uniqueKeyBits(aggregate.column)});`);
+          out.line(`    ${label}Increasing[i - 1].in[0] <== records[i - 1].${key};`);
+          out.line(`    ${label}Increasing[i - 1].in[1] <== records[i].${key};`);
+          out.line(`    active.active[i] * (1 - ${label}Increasing[i - 1].out) === 0;`);
+          out.line(`}`);
         }
         if (chunk) {
-          // The verifier checks that each chunk's last key is below the next chunk's first key.
-          out.line(`partials[${partialIndex(index, 'firstKey')}] <== ${keys[0]};`);
-          const ends: string[] = [];
-          for (let record = 0; record < capacity; record += 1) {
-            const next = record + 1 < capacity ? `active.active[${record + 1}]` : '0';
-            out.line(`signal ${label}End${record} <== (active.active[${record}] - ${next}) * ${keys[record]};`);
-            ends.push(`${label}End${record}`);
-          }
-          out.line(`partials[${partialIndex(index, 'lastKey')}] <== ${ends.join(' + ')};`);
+          // The verifier checks that each chunk's last key is below the next chunk's first key. The last real
+          // record is the one whose successor is padding (or the last of all).
+          out.line(`partials[${partialIndex(index, 'firstKey')}] <== records[0].${key};`);
+          out.line(`signal ${label}End[${capacity}];`);
+          out.line(`for (var i = 0; i < ${capacity - 1}; i++) { ${label}End[i] <== (active.active[i] - active.active[i + 1]) * records[i].${key}; }`);
+          out.line(`${label}End[${capacity - 1}] <== active.active[${capacity - 1}] * records[${capacity - 1}].${key};`);
+          out.line(`var ${label}Last = 0; for (var i = 0; i < ${capacity}; i++) { ${label}Last += ${label}End[i]; }`);
+          out.line(`partials[${partialIndex(index, 'lastKey')}] <== ${label}Last;`);
         }
         break;
       }
     }
   });
 
-  const source = [
-    'pragma circom 2.1.0;',
-    '',
-    `// GENERATED by zkai (${GENERATOR_VERSION}) - do not edit.`,
-    `// schema "${schema.spec.name}" (hash ${schema.hash})`,
-    `// policy "${policy.spec.name.replace(/\n/g, ' ')}" (hash ${policy.hash})`,
-    `// ${chunk ? 'chunk of' : 'capacity'} ${capacity} records (${chunk ? `${subtrees} subtree(s) of ` : ''}tree depth ${depth}); public signals: ${(chunk ? chunkSignalNames(policy, subtrees) : datasetSignalNames(policy)).join(', ')}`,
-    'include "data/dataset.circom";',
-    ...(registries.length > 0 ? ['include "data/registry.circom";'] : []),
-    '',
-    'template DatasetPolicy() {',
-    ...out.lines,
-    '}',
-    '',
-    `component main {public [count, policyHash, schemaHash${chunk ? ', chunkDepth, chunkSubtrees' : ''}${registries.length > 0 ? ', registryRoot' : ''}, context]} = DatasetPolicy();`,
-    '',
-  ].join('\n');
-  const path = join(resolveCacheDir(options.cacheDir), 'generated', `dataset_${chunk ? 'chunk_' : ''}${id}.circom`);
+  const source = generatedSource({
+    version: GENERATOR_VERSION,
+    comments: [
+      `schema "${schema.spec.name}" (hash ${schema.hash})`,
+      `policy "${policy.spec.name.replace(/\n/g, ' ')}" (hash ${policy.hash})`,
+      `${chunk ? 'chunk of' : 'capacity'} ${capacity} records (${chunk ? `${subtrees} subtree(s) of ` : ''}tree depth ${depth}); public signals: ${(chunk ? chunkSignalNames(policy, subtrees) : datasetSignalNames(policy)).join(', ')}`,
+    ],
+    includes: ['data/dataset.circom', ...(registries.length > 0 ? ['data/registry.circom'] : [])],
+    before: recordTemplate(schema, policy),
+    template: 'DatasetPolicy',
+    body: out.lines,
+    publicInputs: ['count', 'policyHash', 'schemaHash', ...(chunk ? ['chunkDepth', 'chunkSubtrees'] : []), ...(registries.length > 0 ? ['registryRoot'] : []), 'context'],
+  });
   // Rewritten whenever the generated code differs, so a generator change can never reuse a stale file.
-  if (!existsSync(path) || (await readFile(path, 'utf8')) !== source) await writeFileAtomic(path, source);
+  const path = await writeGeneratedSource(`dataset_${chunk ? 'chunk_' : ''}${id}`, source, options.cacheDir ? { cacheDir: options.cacheDir } : {});
   return { id, path, capacity, depth, subtrees, source };
 }
 
