@@ -4,7 +4,7 @@
  * TypeScript loader, verify a real proof with it (and see a tampered one refused), and run `npx zkai --help`.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,11 @@ describe('the packed package', () => {
     );
     const { stdout } = await run(process.execPath, ['check.mjs'], { cwd: app, timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '' } });
     expect(JSON.parse(stdout.trim().split('\n').at(-1) as string)).toEqual({ good: true, tampered: false });
+    // The same through the verifier's own entry point, which loads no chain, data, model or service code.
+    const source = await readFile(join(app, 'check.mjs'), 'utf8');
+    await writeFile(join(app, 'check-verifier.mjs'), source.replace("from 'zkai';", "from 'zkai/verifier';"));
+    const alone = await run(process.execPath, ['check-verifier.mjs'], { cwd: app, timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '' } });
+    expect(JSON.parse(alone.stdout.trim().split('\n').at(-1) as string)).toEqual({ good: true, tampered: false });
   }, 300_000);
 
   it('runs `npx zkai --help` from the build', async () => {
