@@ -14,6 +14,7 @@ export const UNIT_TEST_FILES = [
   'test/model-float-reference.test.ts',
   'test/cli-signals.test.ts',
   'test/dev-ptau-generate.test.ts',
+  'test/cache-layout.test.ts',
 ];
 
 export default defineConfig({

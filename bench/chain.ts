@@ -8,9 +8,6 @@
  * `operations.push(...)`: the report and `--compare` pick it up by its `operation` text.
  */
 import { accuracyStatement, datasetChunkStatement, datasetStatement, inferenceStatement } from '../src/statement/index.ts';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import * as snarkjs from 'snarkjs';
 import { resolveCacheDir } from '../src/cache/cache-dir.ts';
 import { compileCircuit } from '../src/circuit/compile.ts';
@@ -19,13 +16,14 @@ import { connectChain } from '../src/chain/anvil.ts';
 import { ConsentRegistryClient, purposeId, signGrant } from '../src/chain/consent.ts';
 import { deployZkai } from '../src/chain/deployment.ts';
 import { randomNonce } from '../src/chain/registry.ts';
+import { writeGeneratedSource } from '../src/circuit/generated-source.ts';
 import { deployVerifier, toVerifierCallArgs, toZkaiVerifierArgs } from '../src/chain/solidity-verifier.ts';
 import { createBundle } from '../src/data/bundle.ts';
 import { proveDatasetInChunks } from '../src/data/chunked.ts';
 import { consentRegistry } from '../src/data/consent-tree.ts';
 import { proveDataset } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
-import { parsePolicy } from '../src/data/policy.ts';
+import { parsePolicy } from '../src/policy/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import { proveAccuracy } from '../src/model/accuracy.ts';
 import { proveInference } from '../src/model/inference.ts';
@@ -55,12 +53,8 @@ export function floorOf(publicInputs: number, data: string): number {
 
 /** A circuit with exactly n public inputs (each bound by one constraint). */
 async function circuitWithInputs(n: number, cacheDir: string): Promise<string> {
-  const dir = join(cacheDir, 'generated');
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, `bench_public_${n}.circom`);
   const source = `pragma circom 2.1.0;\n// zkai bench: ${n} public inputs\ntemplate PublicInputs(n) {\n    signal input pub[n];\n    signal input w;\n    signal product[n];\n    for (var i = 0; i < n; i++) { product[i] <== pub[i] * w; }\n}\ncomponent main {public [pub]} = PublicInputs(${n});\n`;
-  if (!existsSync(path) || (await readFile(path, 'utf8')) !== source) await writeFile(path, source);
-  return path;
+  return writeGeneratedSource(`bench_public_${n}`, source, { cacheDir });
 }
 
 type VerifierRow = VerifierGasRow;
