@@ -21,7 +21,7 @@ import { prepareChunkCircuit, proveDatasetInChunks, verifyChunkedDataset } from 
 import { prepareDatasetCircuit, proveDataset, verifyDatasetProof } from '../src/data/dataset-proof.ts';
 import { DATA_TEMPLATES_DIR, generateDatasetCircuit } from '../src/data/circuit-gen.ts';
 import { readDataset } from '../src/data/ingest.ts';
-import { loadPolicy } from '../src/data/policy.ts';
+import { loadPolicy } from '../src/policy/policy.ts';
 import { loadSchema } from '../src/data/schema.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import { releaseCurves } from '../src/util/curves.ts';

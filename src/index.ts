@@ -95,7 +95,7 @@ export { readDataset, DataError, DatasetErrors } from './data/ingest.ts';
 export { encodeRecord, encodeCell } from './data/encode.ts';
 export { commitRecords, recordLeaf, treeDepth, type DatasetCommitment } from './data/commitment.ts';
 export { createBundle, saveBundle, loadBundle, recommit, type DatasetBundle } from './data/bundle.ts';
-export { parsePolicy, loadPolicy, evaluatePolicy, PolicyError, type Policy, type PolicySpec, type PolicyReport } from './data/policy.ts';
+export { parsePolicy, loadPolicy, evaluatePolicy, PolicyError, type Policy, type PolicySpec, type PolicyReport } from './policy/policy.ts';
 export { generateDatasetCircuit, datasetCircuitInput, DATASET_SIGNAL_NAMES } from './data/circuit-gen.ts';
 export { prepareDatasetCircuit, proveDataset, verifyDatasetProof, PolicyViolationError, type DatasetProof } from './data/dataset-proof.ts';
 export type { Schema, SchemaSpec, Column, ColumnSpec, EncodedRecord } from './data/types.ts';

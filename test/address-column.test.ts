@@ -9,7 +9,7 @@ import { createBundle } from '../src/data/bundle.ts';
 import { datasetCircuitInput } from '../src/data/circuit-gen.ts';
 import { DataError, encodeCell, encodeRecord, formatAddress, parseAddress } from '../src/data/encode.ts';
 import { leafLayout, PACK_BITS, recordLeaf } from '../src/data/leaf.ts';
-import { evaluatePolicy, parsePolicy, PolicyError, type PolicySpec } from '../src/data/policy.ts';
+import { evaluatePolicy, parsePolicy, PolicyError, type PolicySpec } from '../src/policy/policy.ts';
 import { ADDRESS_BITS, parseSchema, SchemaError } from '../src/data/schema.ts';
 import type { Column, EncodedRecord } from '../src/data/types.ts';
 import { uniqueKey, uniqueKeyBits } from '../src/data/unique.ts';

@@ -35,7 +35,7 @@ import { DATA_TEMPLATES_DIR, generateDatasetCircuit } from '../src/data/circuit-
 import { consentRegistry } from '../src/data/consent-tree.ts';
 import type { PreparedDatasetCircuit } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
-import { evaluatePolicy, parsePolicy, PolicyError } from '../src/data/policy.ts';
+import { evaluatePolicy, parsePolicy, PolicyError } from '../src/policy/policy.ts';
 import { saveRegistry } from '../src/data/registry-file.ts';
 import { buildRegistry, type Registry } from '../src/data/registry.ts';
 import { parseSchema } from '../src/data/schema.ts';

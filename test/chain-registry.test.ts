@@ -11,7 +11,7 @@ import { chunkSignalNames, datasetSignalNames } from '../src/data/circuit-gen.ts
 import { consentRegistry } from '../src/data/consent-tree.ts';
 import { PolicyViolationError, proveDataset } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
-import { parsePolicy } from '../src/data/policy.ts';
+import { parsePolicy } from '../src/policy/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import { proveInference } from '../src/model/inference.ts';
 import { runQuantized } from '../src/model/quantize.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBundle, loadBundle, recommit, saveBundle } from '../src/data/bundle.ts';
 import { encodeRecord } from '../src/data/encode.ts';
-import { loadPolicy, parsePolicy } from '../src/data/policy.ts';
+import { loadPolicy, parsePolicy } from '../src/policy/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import { merkleLevels } from '../src/crypto/merkle.ts';
 import { commitRecords, recordLeaf } from '../src/data/commitment.ts';

@@ -3,7 +3,7 @@ import { createBundle, type DatasetBundle } from '../src/data/bundle.ts';
 import { chunkCircuitInput, expectedChunkRoots, prepareChunkCircuit, proveDatasetInChunks, verifyChunkedDataset, zeroSubtreeRoot, type ChunkedDatasetProof } from '../src/data/chunked.ts';
 import { PolicyViolationError, verifyDatasetProof } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
-import { parsePolicy, type Policy } from '../src/data/policy.ts';
+import { parsePolicy, type Policy } from '../src/policy/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import { checkSoundness } from '../src/testing/soundness.ts';

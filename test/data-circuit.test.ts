@@ -8,7 +8,7 @@ import { createBundle } from '../src/data/bundle.ts';
 import { datasetCircuitInput, generateDatasetCircuit } from '../src/data/circuit-gen.ts';
 import { PolicyViolationError, proveDataset, verifyDatasetProof } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
-import { evaluatePolicy, parsePolicy, PolicyError, type Policy, type PolicySpec } from '../src/data/policy.ts';
+import { evaluatePolicy, parsePolicy, PolicyError, type Policy, type PolicySpec } from '../src/policy/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import type { EncodedRecord } from '../src/data/types.ts';
 import { WitnessError } from '../src/errors.ts';

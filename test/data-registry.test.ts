@@ -7,7 +7,7 @@ import { verifyChunkedDataset, proveDatasetInChunks } from '../src/data/chunked.
 import { datasetCircuitInput } from '../src/data/circuit-gen.ts';
 import { PolicyViolationError, proveDataset, trustedRegistryRoots, verifyDatasetProof } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
-import { evaluatePolicy, parsePolicy, PolicyError, type PolicySpec } from '../src/data/policy.ts';
+import { evaluatePolicy, parsePolicy, PolicyError, type PolicySpec } from '../src/policy/policy.ts';
 import { sparseTreeLevels } from '../src/crypto/merkle.ts';
 import { buildRegistry, nonMembershipWitness, registryLeaf, registryPath, RegistryError, type ConsentSource, type Registry } from '../src/data/registry.ts';
 import { consentRegistryFile, loadRegistry, readIdList, registryFile, saveRegistry } from '../src/data/registry-file.ts';

@@ -4,7 +4,7 @@ import { createBundle } from '../src/data/bundle.ts';
 import { proveDatasetInChunks, verifyChunkedDataset } from '../src/data/chunked.ts';
 import { DATA_TEMPLATES_DIR, datasetCircuitInput, generateDatasetCircuit } from '../src/data/circuit-gen.ts';
 import { encodeRecord } from '../src/data/encode.ts';
-import { evaluatePolicy, parsePolicy, PolicyError, type Policy } from '../src/data/policy.ts';
+import { evaluatePolicy, parsePolicy, PolicyError, type Policy } from '../src/policy/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import type { EncodedRecord, Schema } from '../src/data/types.ts';
 import { uniqueKey } from '../src/data/unique.ts';

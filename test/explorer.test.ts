@@ -19,7 +19,7 @@ import { resolveCacheDir } from '../src/cache/cache-dir.ts';
 import { createBundle } from '../src/data/bundle.ts';
 import { proveDataset, type DatasetProof } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
-import { parsePolicy } from '../src/data/policy.ts';
+import { parsePolicy } from '../src/policy/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import { proveAccuracy, type AccuracyProof } from '../src/model/accuracy.ts';
 import { ProverPool } from '../src/prover/pool.ts';

@@ -22,7 +22,7 @@ import { DATASET_SIGNAL_NAMES } from '../src/data/circuit-gen.ts';
 import { proveDataset } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { proveInclusion } from '../src/data/inclusion.ts';
-import { parsePolicy } from '../src/data/policy.ts';
+import { parsePolicy } from '../src/policy/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import { proveAccuracy } from '../src/model/accuracy.ts';
 import { inferenceSignalNames } from '../src/model/circuit-gen.ts';

@@ -17,7 +17,7 @@ import { proveDatasetInChunks, type ChunkedDatasetProof } from '../src/data/chun
 import { proveDataset, type DatasetProof } from '../src/data/dataset-proof.ts';
 import { proveInclusion, type InclusionProof } from '../src/data/inclusion.ts';
 import { encodeRecord } from '../src/data/encode.ts';
-import { parsePolicy } from '../src/data/policy.ts';
+import { parsePolicy } from '../src/policy/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import { proveAccuracy, type AccuracyProof } from '../src/model/accuracy.ts';
 import { ProverPool } from '../src/prover/pool.ts';

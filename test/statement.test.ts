@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BN254_SCALAR_FIELD } from '../src/verifier/types.ts';
 import { chunkSignalNames, datasetSignalNames } from '../src/data/circuit-gen.ts';
-import { parsePolicy } from '../src/data/policy.ts';
+import { parsePolicy } from '../src/policy/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import { accuracySignalNames } from '../src/model/accuracy.ts';
 import { inferenceSignalNames } from '../src/model/circuit-gen.ts';

@@ -1,128 +1,14 @@
 /**
- * The aggregate judge of a chunked dataset policy: a small Solidity contract, generated from the policy with its
- * constants inlined, that the registry calls on the last chunk with the aggregate partials summed over every chunk.
- * It computes exactly what `aggregateVerdict` (src/data/policy.ts) computes in TypeScript, with the same
- * cross-multiplied comparisons, in checked int256 arithmetic (an overflow reverts: refused, never accepted).
- * UNIQUE is judged by the registry itself, chunk by chunk (each chunk's first key above the previous chunk's last).
+ * Deploys a chunked dataset policy's aggregate judge, the Solidity contract src/policy/judge.ts generates from the
+ * policy, which the registry calls on the last chunk of a chunked dataset proof.
  */
 import type { Signer } from 'ethers';
 import { ChainError } from '../errors.ts';
-import { chunkPartials } from '../data/circuit-gen.ts';
-import type { Aggregate, Fraction, Policy } from '../data/policy.ts';
+import { AGGREGATE_JUDGE_CONTRACT, generateAggregateJudge, needsAggregateJudge } from '../policy/judge.ts';
+import type { Policy } from '../policy/policy.ts';
 import { deployCompiled } from './deploy-contract.ts';
 import { shortEthersMessage } from './ethers-errors.ts';
 import { compileSolidity } from './solidity-verifier.ts';
-
-/** The contract's name in the generated source. */
-export const AGGREGATE_JUDGE_CONTRACT = 'ZkaiAggregateJudge';
-
-/** What a partial signal is to the registry: summed over chunks, a chunk's first key, or its last key (UNIQUE). */
-export const PARTIAL_KIND = { sum: 0, firstKey: 1, lastKey: 2 } as const;
-
-/** The registry's kind code of each of the policy's chunk partials, in signal order. */
-export function partialKinds(policy: Policy): number[] {
-  return chunkPartials(policy).map((p) => (p.name === 'firstKey' ? PARTIAL_KIND.firstKey : p.name === 'lastKey' ? PARTIAL_KIND.lastKey : PARTIAL_KIND.sum));
-}
-
-/** Does a chunk circuit of this policy publish partials (and so need a judge on chain)? */
-export function needsAggregateJudge(policy: Policy): boolean {
-  return chunkPartials(policy).length > 0;
-}
-
-const literal = (value: bigint) => `int256(${value})`;
-
-/** `min <= value / weight <= max`, cross-multiplied (weight > 0), as `withinFraction` in policy.ts. */
-function withinFraction(value: string, weight: string, min: Fraction | undefined, max: Fraction | undefined): string {
-  const parts: string[] = [];
-  if (min) parts.push(`${value} * ${literal(min.den)} >= ${literal(min.num)} * ${weight}`);
-  if (max) parts.push(`${value} * ${literal(max.den)} <= ${literal(max.num)} * ${weight}`);
-  return parts.length === 0 ? 'true' : parts.join(' && ');
-}
-
-function bounds(value: string, min: bigint | undefined, max: bigint | undefined): string {
-  const parts: string[] = [];
-  if (min !== undefined) parts.push(`${value} >= ${literal(min)}`);
-  if (max !== undefined) parts.push(`${value} <= ${literal(max)}`);
-  return parts.length === 0 ? 'true' : parts.join(' && ');
-}
-
-/** The Solidity statements that judge one aggregate; `t(name)` reads its summed partial. */
-function judgeStatements(aggregate: Aggregate, index: number, t: (name: string) => string): string[] {
-  const fail = `return ${index + 1};`;
-  const comment = `// aggregate ${index}: ${aggregate.text.replace(/[\r\n]/g, ' ')}`;
-  switch (aggregate.kind) {
-    case 'COUNT':
-      return [comment, `if (!(${bounds('c', aggregate.min, aggregate.max)})) ${fail}`];
-    case 'SUM':
-    case 'MEAN': {
-      const sum = `(${t('encodedSum')} + ${t('present')} * ${literal(aggregate.offset)})`;
-      if (aggregate.kind === 'SUM') return [comment, `if (!(${bounds(sum, aggregate.min, aggregate.max)})) ${fail}`];
-      return [comment, `{`, `    int256 m = ${t('present')};`, `    int256 sum = ${sum};`, `    if (!(m > 0 && ${withinFraction('sum', 'm', aggregate.min, aggregate.max)})) ${fail}`, `}`];
-    }
-    case 'PROPORTION':
-      return [comment, `if (!(${withinFraction(t('matched'), 'c', aggregate.min, aggregate.max)})) ${fail}`];
-    case 'GROUP-PARITY': {
-      const { num, den } = aggregate.maxDifference;
-      return [
-        comment,
-        `{`,
-        `    int256 nA = ${t('nA')};`,
-        `    int256 nB = ${t('nB')};`,
-        `    int256 difference = ${t('kA')} * nB - ${t('kB')} * nA;`,
-        `    if (difference < 0) difference = -difference;`,
-        `    if (!(nA > 0 && nB > 0 && difference * ${literal(den)} <= ${literal(num)} * nA * nB)) ${fail}`,
-        `}`,
-      ];
-    }
-    case 'UNIQUE':
-      return [comment, '// judged by the registry chunk by chunk: each first key above the previous chunk\'s last key'];
-  }
-}
-
-/** The judge's Solidity source for a policy (MIT, like the registry). */
-export function generateAggregateJudge(policy: Policy): string {
-  const partials = chunkPartials(policy);
-  const body = policy.aggregates.flatMap((aggregate, index) =>
-    judgeStatements(aggregate, index, (name) => {
-      const position = partials.findIndex((p) => p.aggregate === index && p.name === name);
-      if (position < 0) throw new ChainError(`internal: aggregate ${index} has no partial ${name}`);
-      return `_i(totals[${position}])`;
-    }),
-  );
-  const kinds = partialKinds(policy);
-  return [
-    '// SPDX-License-Identifier: MIT',
-    '// Generated by zkai (src/chain/aggregate-judge.ts) from a dataset policy. Do not edit.',
-    'pragma solidity ^0.8.20;',
-    '',
-    `/// @title The aggregate judge of policy "${policy.spec.name.replace(/[\r\n"]/g, ' ')}"`,
-    '/// @notice Judges the aggregate partials of a chunked dataset proof, summed over its chunks, as zkai\'s TypeScript does.',
-    `contract ${AGGREGATE_JUDGE_CONTRACT} {`,
-    `    uint256 public constant POLICY_HASH = ${policy.hash};`,
-    '',
-    '    /// @notice What each partial signal is: 0 summed over chunks, 1 a chunk\'s first key, 2 its last key.',
-    '    function partialKinds() external pure returns (uint8[] memory kinds) {',
-    `        kinds = new uint8[](${kinds.length});`,
-    ...kinds.map((kind, p) => `        kinds[${p}] = ${kind};`),
-    '    }',
-    '',
-    '    /// @return failed 0 when every aggregate holds, else the index + 1 of the first that fails',
-    '    function judge(uint256[] calldata totals, uint256 count) external pure returns (uint256 failed) {',
-    `        require(totals.length == ${kinds.length}, "partials");`,
-    '        int256 c = _i(count);',
-    ...body.map((line) => `        ${line}`),
-    '        return 0;',
-    '    }',
-    '',
-    '    /// @dev A total as int256; totals of honest proofs are far below 2^200.',
-    '    function _i(uint256 value) private pure returns (int256) {',
-    '        require(value < 2 ** 200, "total out of range");',
-    '        return int256(value);',
-    '    }',
-    '}',
-    '',
-  ].join('\n');
-}
 
 /** A deployed aggregate judge. */
 export interface DeployedAggregateJudge {

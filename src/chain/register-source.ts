@@ -20,7 +20,7 @@ import type { CompiledCircuit } from '../circuit/compile.ts';
 import { resolveCacheDir } from '../cache/cache-dir.ts';
 import { generateDatasetCircuit } from '../data/circuit-gen.ts';
 import { generateInclusionCircuit } from '../data/inclusion.ts';
-import type { Policy } from '../data/policy.ts';
+import type { Policy } from '../policy/policy.ts';
 import { compileGenerated } from '../data/prepare-generated.ts';
 import type { Schema } from '../data/types.ts';
 import { ChainError, ZkaiError } from '../errors.ts';

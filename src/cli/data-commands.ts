@@ -16,7 +16,7 @@ import { encodeCell, formatAddress } from '../data/encode.ts';
 import { proveDatasetInChunks, verifyChunkedDataset } from '../data/chunked.ts';
 import { readDataset } from '../data/ingest.ts';
 import { proveInclusion, subjectColumn, verifyInclusion, type InclusionProof } from '../data/inclusion.ts';
-import { evaluatePolicy, loadPolicy, registriesForPolicy, type Policy, type PolicyReport } from '../data/policy.ts';
+import { evaluatePolicy, loadPolicy, registriesForPolicy, type Policy, type PolicyReport } from '../policy/policy.ts';
 import { ADDRESS_BITS, DEFAULT_DATE_MIN, formatScaledDecimal, loadSchema, parseDateDays, parseScaledDecimal } from '../data/schema.ts';
 import type { Column, EncodedRecord, Schema } from '../data/types.ts';
 import type { VerificationResult } from '../verifier/verify.ts';

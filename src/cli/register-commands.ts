@@ -6,7 +6,7 @@ import { getAddress, isAddress } from 'ethers';
 import { ChainError, InputFileError, ZkaiError } from '../errors.ts';
 import { listId } from '../chain/lists.ts';
 import { recheckRegistration, registerCircuitFromSource, type CircuitSource, type RegistrationKey } from '../chain/register-source.ts';
-import { loadPolicy } from '../data/policy.ts';
+import { loadPolicy } from '../policy/policy.ts';
 import { loadRegistry } from '../data/registry-file.ts';
 import { loadSchema } from '../data/schema.ts';
 import { accuracyTask } from '../model/accuracy.ts';

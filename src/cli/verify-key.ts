@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { generateDatasetCircuit } from '../data/circuit-gen.ts';
 import { generateInclusionCircuit } from '../data/inclusion.ts';
-import type { Policy } from '../data/policy.ts';
+import type { Policy } from '../policy/policy.ts';
 import { compileGenerated } from '../data/prepare-generated.ts';
 import type { Schema } from '../data/types.ts';
 import { generateAccuracyCircuit, type AccuracyTask } from '../model/accuracy.ts';

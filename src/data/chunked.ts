@@ -6,11 +6,12 @@ import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { recommit, type DatasetBundle } from './bundle.ts';
 import { CONTEXT_SIGNAL, NO_CONTEXT } from '../circuit/context.ts';
-import { chunkPartials, chunkSignalNames, datasetCircuitInput, generateDatasetCircuit, registrySignalName } from './circuit-gen.ts';
+import { chunkSignalNames, datasetCircuitInput, generateDatasetCircuit, registrySignalName } from './circuit-gen.ts';
 import { commitRecords, treeDepth, type DatasetCommitment } from './commitment.ts';
 import { PolicyViolationError, policyRegistries, type PreparedDatasetCircuit, type RegistryRoot } from './dataset-proof.ts';
 import type { Registry } from './registry.ts';
-import { aggregateVerdict, evaluatePolicy, type AggregateTotals, type Policy } from './policy.ts';
+import { evaluatePolicy, type Policy } from '../policy/policy.ts';
+import { chunkPartials, judgeChunkPartials } from '../policy/chunks.ts';
 import { compileAndSetupGenerated, type PrepareOptions } from './prepare-generated.ts';
 import type { Schema } from './types.ts';
 
@@ -158,9 +159,8 @@ export async function verifyChunkedDataset(
     return { valid: false, reason: 'claim-mismatch', detail: `${expected.count} records in chunks of ${size} need ${chunkCount} chunk proofs, got ${Array.isArray(file.chunks) ? file.chunks.length : 'none'}` };
   }
   const names = chunkSignalNames(policy, subtrees);
-  const partials = chunkPartials(policy);
-  const totals = new Map<number, Record<string, bigint>>();
-  const boundaries = new Map<number, Array<{ first: bigint; last: bigint }>>();
+  const partialCount = chunkPartials(policy).length;
+  const partials: bigint[][] = [];
   const chunkRoots: bigint[] = [];
   for (let j = 0; j < chunkCount; j += 1) {
     const chunk = file.chunks[j]!;
@@ -172,38 +172,12 @@ export async function verifyChunkedDataset(
     });
     if (!result.valid) return { ...result, detail: `chunk ${j}: ${result.detail ?? result.reason}` };
     for (let t = 0; t < subtrees; t += 1) chunkRoots.push(BigInt(chunk.publicSignals[t] as string));
-    partials.forEach((partial, position) => {
-      const value = BigInt(chunk.publicSignals[subtrees + position] as string);
-      if (partial.name === 'firstKey' || partial.name === 'lastKey') {
-        const list = boundaries.get(partial.aggregate) ?? [];
-        if (partial.name === 'firstKey') list.push({ first: value, last: value });
-        else list[list.length - 1]!.last = value;
-        boundaries.set(partial.aggregate, list);
-        return;
-      }
-      const entry = totals.get(partial.aggregate) ?? {};
-      entry[partial.name] = (entry[partial.name] ?? 0n) + value;
-      totals.set(partial.aggregate, entry);
-    });
+    partials.push(chunk.publicSignals.slice(subtrees, subtrees + partialCount).map((value) => BigInt(value)));
   }
   const combined = combineChunkRoots(chunkRoots, expected.count, chunkDepth, expected.root);
   if (!combined.valid) return combined;
-  for (const [index, aggregate] of policy.aggregates.entries()) {
-    if (aggregate.kind === 'UNIQUE') {
-      // Each chunk proved its keys strictly increase; across chunks, each last key must be below the next first key.
-      const list = boundaries.get(index) ?? [];
-      for (let j = 1; j < list.length; j += 1) {
-        if (!(list[j - 1]!.last < list[j]!.first)) {
-          return { valid: false, reason: 'claim-mismatch', detail: `aggregate ${aggregate.text} fails over all chunks: chunk ${j - 1} ends with a key not below the first key of chunk ${j}` };
-        }
-      }
-      continue;
-    }
-    const sums = totals.get(index) ?? {};
-    const aggregateTotals = { kind: aggregate.kind, ...sums } as AggregateTotals;
-    const verdict = aggregateVerdict(aggregate, aggregateTotals, BigInt(expected.count));
-    if (!verdict.ok) return { valid: false, reason: 'claim-mismatch', detail: `aggregate ${verdict.text} fails over all chunks: actual ${verdict.actual}` };
-  }
+  const judged = judgeChunkPartials(policy, partials, BigInt(expected.count));
+  if (!judged.ok) return { valid: false, reason: 'claim-mismatch', detail: judged.detail };
   return { valid: true };
 }
 

@@ -3,7 +3,9 @@ import { CircomLines, generatedId, generatedSource, writeGeneratedSource } from 
 import { emitRecordLeaf } from './leaf.ts';
 import { ZkaiError } from '../errors.ts';
 import { uniqueKey, uniqueKeyBits } from './unique.ts';
-import type { Aggregate, Fraction, Policy, Predicate } from './policy.ts';
+import type { Policy } from '../policy/policy.ts';
+import { emitAggregates, emitRecordPolicy } from '../policy/circom.ts';
+import { chunkPartials, partialSignalName } from '../policy/chunks.ts';
 import type { Column, Schema } from './types.ts';
 import { lowLeafWitness, membershipWitness, registryHas, type Registry } from './registry.ts';
 import { CONTEXT_SIGNAL, NO_CONTEXT, emitContextInput } from '../circuit/context.ts';
@@ -34,31 +36,6 @@ export function datasetSignalNames(policy: Policy): string[] {
  */
 export type DatasetCircuitMode = 'whole' | 'chunk';
 
-/** One public partial of a chunk circuit: which aggregate it belongs to and what it counts. */
-export interface ChunkPartial {
-  aggregate: number;
-  name: 'encodedSum' | 'present' | 'matched' | 'nA' | 'kA' | 'nB' | 'kB' | 'firstKey' | 'lastKey';
-}
-
-/** The partials a chunk circuit outputs, in order (after `root`). */
-export function chunkPartials(policy: Policy): ChunkPartial[] {
-  return policy.aggregates.flatMap((aggregate, index): ChunkPartial[] => {
-    switch (aggregate.kind) {
-      case 'COUNT':
-        return [];
-      case 'SUM':
-      case 'MEAN':
-        return [{ aggregate: index, name: 'encodedSum' }, { aggregate: index, name: 'present' }];
-      case 'PROPORTION':
-        return [{ aggregate: index, name: 'matched' }];
-      case 'GROUP-PARITY':
-        return (['nA', 'kA', 'nB', 'kB'] as const).map((name) => ({ aggregate: index, name }));
-      case 'UNIQUE':
-        return [{ aggregate: index, name: 'firstKey' }, { aggregate: index, name: 'lastKey' }];
-    }
-  });
-}
-
 /**
  * Names of a chunk circuit's public signals, in order: its subtree root (`root`, or `root0`... when a chunk holds
  * several subtrees), its aggregate partials, then the public inputs (`context` last).
@@ -67,135 +44,10 @@ export function chunkSignalNames(policy: Policy, subtrees = 1): string[] {
   return chunkLayout(chunkPartials(policy).map(partialSignalName), policy.registries.map((r) => r.name), subtrees);
 }
 
-/** Public signal name of an aggregate partial. */
-export function partialSignalName(partial: ChunkPartial): string {
-  return `aggregate${partial.aggregate}.${partial.name}`;
-}
-
 /** A chunk circuit's public signal names from its partials' names, its registries' names and its subtrees per chunk. */
 export function chunkLayout(partials: readonly string[], registries: readonly string[], subtrees: number): string[] {
   const roots = subtrees === 1 ? ['root'] : Array.from({ length: subtrees }, (_, j) => `root${j}`);
   return [...roots, ...partials, 'count', 'policyHash', 'schemaHash', 'chunkDepth', 'chunkSubtrees', ...registries.map(registrySignalName), CONTEXT_SIGNAL];
-}
-
-function bitLength(value: bigint): number {
-  return value <= 0n ? 0 : value.toString(2).length;
-}
-
-function clamp(value: bigint, low: bigint, high: bigint): bigint {
-  return value < low ? low : value > high ? high : value;
-}
-
-/**
- * The satisfaction signals of one record template's predicates, each emitted once: a predicate that a rule and an
- * aggregate share (a rule's `when` and a PROPORTION's `where`, say) costs its comparator once per record.
- */
-class PredicateSignals {
-  private readonly known = new Map<string, string>();
-  constructor(private readonly out: CircomLines) {}
-
-  /** The signal that is 1 when the record satisfies `predicate`, else 0; `name` names it when it is new. */
-  holds(predicate: Predicate, name: string): string {
-    const key = `${predicate.column.index}:${predicate.op}:${predicate.constants.join(',')}`;
-    const known = this.known.get(key);
-    if (known) return known;
-    emitPredicate(this.out, predicate, name);
-    this.known.set(key, name);
-    return name;
-  }
-}
-
-/**
- * Emit into a record template the signal `name`: 1 when the record satisfies the predicate, else 0, exactly as
- * `predicateHolds` in policy.ts computes it. The template's `values`, `isNull` and `notNull` are the record's.
- */
-function emitPredicate(out: CircomLines, predicate: Predicate, name: string): void {
-  const k = predicate.column.index;
-  const v = `values[${k}]`;
-  const notNull = `notNull[${k}]`;
-  const bits = predicate.column.bits;
-  const top = 1n << BigInt(bits);
-  const s = name;
-  out.line(`signal ${s};`);
-  const lessThan = (bound: bigint, suffix: string): string => {
-    const component = `${name}${suffix}`;
-    out.line(`component ${component} = LessThanConst(${bits}, ${clamp(bound, 0n, top)});`);
-    out.line(`${component}.value <== ${v};`);
-    return `${component}.out`;
-  };
-  const equals = (constant: bigint): string => {
-    const component = `${name}Eq`;
-    out.line(`component ${component} = IsEqual();`);
-    out.line(`${component}.in[0] <== ${v};`);
-    out.line(`${component}.in[1] <== ${constant};`);
-    return `${component}.out`;
-  };
-  const [a, b] = predicate.constants as [bigint, bigint];
-  switch (predicate.op) {
-    case 'ABSENT':
-      out.line(`${s} <== isNull[${k}];`);
-      return;
-    case 'NOT-NULL':
-      out.line(`${s} <== ${notNull};`);
-      return;
-    case 'EQ':
-      out.line(`${s} <== ${equals(a)} * ${notNull};`);
-      return;
-    case 'NE':
-      out.line(`${s} <== (1 - ${equals(a)}) * ${notNull};`);
-      return;
-    case 'LT':
-      out.line(`${s} <== ${lessThan(a, 'Lt')} * ${notNull};`);
-      return;
-    case 'LTE':
-      out.line(`${s} <== ${lessThan(a + 1n, 'Lt')} * ${notNull};`);
-      return;
-    case 'GT':
-      out.line(`${s} <== (1 - ${lessThan(a + 1n, 'Lt')}) * ${notNull};`);
-      return;
-    case 'GTE':
-      out.line(`${s} <== (1 - ${lessThan(a, 'Lt')}) * ${notNull};`);
-      return;
-    case 'BETWEEN':
-    case 'NOT-BETWEEN': {
-      const inside = `${name}Inside`;
-      out.line(`signal ${inside};`);
-      out.line(`${inside} <== (1 - ${lessThan(a, 'BelowMin')}) * ${lessThan(b + 1n, 'UpToMax')};`);
-      out.line(`${s} <== ${predicate.op === 'BETWEEN' ? inside : `(1 - ${inside})`} * ${notNull};`);
-      return;
-    }
-    case 'IN':
-    case 'NIN': {
-      // The list is a compile-time constant of exact length: no padding can fake a match.
-      let product = `(${v} - ${predicate.constants[0]})`;
-      predicate.constants.slice(1).forEach((constant, position) => {
-        const step = `${name}Product${position + 1}`;
-        out.line(`signal ${step};`);
-        out.line(`${step} <== ${product} * (${v} - ${constant});`);
-        product = step;
-      });
-      const zero = `${name}Listed`;
-      out.line(`component ${zero} = IsZeroOf();`);
-      out.line(`${zero}.in <== ${product};`);
-      out.line(`${s} <== ${predicate.op === 'IN' ? `${zero}.out` : `(1 - ${zero}.out)`} * ${notNull};`);
-      return;
-    }
-  }
-}
-
-/** Emit `lhs >= 0` for an integer expression bounded by 2^bits in absolute value. */
-function emitNonNegative(out: CircomLines, expression: string, bits: number): void {
-  // The check is sound only while every honest value is below 2^bits and every negative one wraps far above it.
-  if (bits > 250) throw new ZkaiError('POLICY_TOO_WIDE', `an aggregate check needs ${bits} bits, more than the 250 a sound check allows: use smaller bounds, fewer decimals or a column with a smaller minimum`);
-  const name = out.name('nonneg');
-  out.line(`component ${name} = NonNegative(${bits});`);
-  out.line(`${name}.in <== ${expression};`);
-}
-
-function emitFractionBounds(out: CircomLines, value: string, weight: string, min: Fraction | undefined, max: Fraction | undefined, bits: number): void {
-  // min <= value / weight <= max  <=>  value * min.den - min.num * weight >= 0  and  max.num * weight - value * max.den >= 0
-  if (min) emitNonNegative(out, `${value} * ${min.den} - (${min.num}) * ${weight}`, bits + bitLength(min.den) + bitLength(min.num < 0n ? -min.num : min.num) + 2);
-  if (max) emitNonNegative(out, `(${max.num}) * ${weight} - ${value} * ${max.den}`, bits + bitLength(max.den) + bitLength(max.num < 0n ? -max.num : max.num) + 2);
 }
 
 /** The generated circuit for a (schema, policy, capacity): its source and where it was written. */
@@ -233,21 +85,15 @@ function sortKeys(out: CircomLines): (column: Column) => string {
   };
 }
 
-/** The columns whose per-record terms SUM and MEAN add up (each column once). */
-function summedColumns(policy: Policy): number[] {
-  return [...new Set(policy.aggregates.flatMap((a) => (a.kind === 'SUM' || a.kind === 'MEAN' ? [a.column.index] : [])))];
-}
-
 /**
  * The policy's record template: one record's field checks, its leaf (which range-checks every non-string value, as
- * every comparator requires), every rule and registry requirement (enforced when `active`), and the per-record terms
- * the aggregates add up. Its output `leaf` is 0 for a padding record.
+ * every comparator requires), every registry requirement (enforced when `active`), and the policy's part (every rule,
+ * the per-record outputs the aggregates add up: src/policy/circom.ts). Its output `leaf` is 0 for a padding record.
  */
 function recordTemplate(schema: Schema, policy: Policy): string[] {
   const out = new CircomLines();
   const columns = schema.columns;
   const width = columns.length;
-  const predicates = new PredicateSignals(out);
   const keyOf = sortKeys(out);
   const registries = policy.registries;
   out.line(`signal input active; // 1 for a real record, 0 for padding`);
@@ -264,15 +110,6 @@ function recordTemplate(schema: Schema, policy: Policy): string[] {
     out.line(`signal input registry${j}Bits[${r.depth}];`);
   }
   out.line(`signal output leaf;`);
-  const summed = summedColumns(policy);
-  for (const k of summed) out.line(`signal output present${k}; // real and ${columns[k]?.name} not null`);
-  for (const k of summed) out.line(`signal output term${k}; // ${columns[k]?.name} when present, else 0`);
-  const keyed = [...new Set(policy.aggregates.flatMap((a) => (a.kind === 'UNIQUE' ? [a.column.index] : [])))];
-  for (const k of keyed) out.line(`signal output key${k}; // ${columns[k]?.name}'s sort key`);
-  policy.aggregates.forEach((aggregate, a) => {
-    if (aggregate.kind === 'PROPORTION') out.line(`signal output aggregate${a}Matched;`);
-    if (aggregate.kind === 'GROUP-PARITY') for (const part of ['InA', 'InB', 'HitA', 'HitB']) out.line(`signal output aggregate${a}${part};`);
-  });
   out.line();
   out.line(`signal notNull[${width}];`);
   out.line(`component fields[${width}];`);
@@ -288,18 +125,6 @@ function recordTemplate(schema: Schema, policy: Policy): string[] {
   // The leaf; this also range-checks every non-string value to its bit width, which every comparator relies on.
   const leafHash = emitRecordLeaf(out.line, 'leaf', columns, { salt: 'salt', value: (k) => `values[${k}]`, isNull: (k) => `isNull[${k}]` });
   out.line(`leaf <== active * ${leafHash};`);
-  for (const rule of policy.rules) {
-    out.line();
-    out.line(`// rule ${rule.index}: ${rule.text.replace(/\n/g, ' ')}`);
-    const sat = predicates.holds(rule.predicate, `rule${rule.index}`);
-    let applies = 'active';
-    if (rule.when) {
-      const when = predicates.holds(rule.when, `rule${rule.index}When`);
-      applies = `rule${rule.index}Applies`;
-      out.line(`signal ${applies} <== active * ${when};`);
-    }
-    out.line(`${applies} * (1 - ${sat}) === 0;`);
-  }
   for (const r of registries) {
     const j = r.index;
     const check = `registry${j}`;
@@ -322,28 +147,7 @@ function recordTemplate(schema: Schema, policy: Policy): string[] {
     out.line(`${check}.siblings <== registry${j}Siblings;`);
     out.line(`${check}.bits <== registry${j}Bits;`);
   }
-  if (summed.length > 0 || keyed.length > 0 || policy.aggregates.some((a) => a.kind === 'PROPORTION' || a.kind === 'GROUP-PARITY')) {
-    out.line();
-    out.line(`// the terms the aggregates add up over the records`);
-  }
-  for (const k of summed) {
-    out.line(`present${k} <== active * notNull[${k}];`);
-    out.line(`term${k} <== present${k} * values[${k}];`);
-  }
-  for (const k of keyed) out.line(`key${k} <== ${keyOf(columns[k] as Column)};`);
-  policy.aggregates.forEach((aggregate, a) => {
-    if (aggregate.kind === 'PROPORTION') {
-      out.line(`aggregate${a}Matched <== active * ${predicates.holds(aggregate.where, `aggregate${a}Where`)};`);
-    } else if (aggregate.kind === 'GROUP-PARITY') {
-      const inA = predicates.holds(aggregate.groupA, `aggregate${a}GroupA`);
-      const inB = predicates.holds(aggregate.groupB, `aggregate${a}GroupB`);
-      const outcome = predicates.holds(aggregate.outcome, `aggregate${a}Outcome`);
-      out.line(`aggregate${a}InA <== active * ${inA};`);
-      out.line(`aggregate${a}InB <== active * ${inB};`);
-      out.line(`aggregate${a}HitA <== aggregate${a}InA * ${outcome};`);
-      out.line(`aggregate${a}HitB <== aggregate${a}InB * ${outcome};`);
-    }
-  });
+  emitRecordPolicy(out, policy, keyOf);
   return [`// One record of policy "${policy.spec.name.replace(/\n/g, ' ')}": what every record of the dataset must satisfy.`, `template ${recordTemplateName(policy)}() {`, ...out.lines, '}'];
 }
 
@@ -365,7 +169,6 @@ export async function generateDatasetCircuit(
   if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > 4096) throw new ZkaiError('BAD_OPTION', `subtrees per chunk must be an integer from 1 to 4096, got ${subtrees}`);
   if (!Number.isInteger(depth) || depth < (chunk ? 0 : 1) || depth > 30) throw new ZkaiError('BAD_OPTION', `tree depth ${depth} is out of range`);
   const partials = chunk ? chunkPartials(policy) : [];
-  const partialIndex = (aggregate: number, name: ChunkPartial['name']) => partials.findIndex((p) => p.aggregate === aggregate && p.name === name);
   const capacity = subtrees * 2 ** depth;
   const width = schema.columns.length;
   const out = new CircomLines();
@@ -378,7 +181,7 @@ export async function generateDatasetCircuit(
   out.line(`signal input values[${capacity}][${width}];`);
   out.line(`signal input isNull[${capacity}][${width}];`);
   out.line(subtrees === 1 ? `signal output root;` : `signal output roots[${subtrees}]; // one per aligned subtree of ${2 ** depth} records`);
-  if (partials.length > 0) out.line(`signal output partials[${partials.length}]; // ${partials.map((p) => `aggregate${p.aggregate}.${p.name}`).join(', ')}`);
+  if (partials.length > 0) out.line(`signal output partials[${partials.length}]; // ${partials.map(partialSignalName).join(', ')}`);
   out.line();
   out.line(`// The public hashes are fixed by this circuit: a proof with its key always claims exactly this policy and schema.`);
   out.line(`policyHash === ${policy.hash};`);
@@ -443,101 +246,7 @@ export async function generateDatasetCircuit(
     out.line(`}`);
   }
 
-  const capacityBits = bitLength(BigInt(capacity - 1)) || 1;
-  const countBits = capacityBits + 2;
-  /** `var name = sum over records of records[i].term;` */
-  const total = (name: string, term: string) => out.line(`var ${name} = 0; for (var i = 0; i < ${capacity}; i++) { ${name} += records[i].${term}; }`);
-  policy.aggregates.forEach((aggregate: Aggregate, index) => {
-    out.line();
-    out.line(`// aggregate ${index}: ${aggregate.text}`);
-    const label = `aggregate${index}`;
-    switch (aggregate.kind) {
-      case 'COUNT':
-        if (chunk) break; // the verifier sums the chunks' public counts
-        if (aggregate.min !== undefined) emitNonNegative(out, `count - ${aggregate.min}`, countBits + bitLength(aggregate.min));
-        if (aggregate.max !== undefined) emitNonNegative(out, `${aggregate.max} - count`, countBits + bitLength(aggregate.max));
-        break;
-      case 'SUM':
-      case 'MEAN': {
-        const k = aggregate.column.index;
-        const sum = `${label}Sum`;
-        const m = `${label}Present`;
-        total(sum, `term${k}`);
-        total(m, `present${k}`);
-        if (chunk) {
-          out.line(`partials[${partialIndex(index, 'encodedSum')}] <== ${sum};`);
-          out.line(`partials[${partialIndex(index, 'present')}] <== ${m};`);
-          break;
-        }
-        const offset = aggregate.offset;
-        const actual = `(${sum} + ${m} * (${offset}))`;
-        const magnitude = aggregate.column.bits + capacityBits + bitLength(offset < 0n ? -offset : offset) + 2;
-        if (aggregate.kind === 'SUM') {
-          const bound = (x: bigint) => bitLength(x < 0n ? -x : x);
-          if (aggregate.min !== undefined) emitNonNegative(out, `${actual} - (${aggregate.min})`, Math.max(magnitude, bound(aggregate.min)) + 2);
-          if (aggregate.max !== undefined) emitNonNegative(out, `(${aggregate.max}) - ${actual}`, Math.max(magnitude, bound(aggregate.max)) + 2);
-        } else {
-          emitNonNegative(out, `${m} - 1`, countBits); // a mean of no values fails
-          emitFractionBounds(out, actual, m, aggregate.min, aggregate.max, magnitude);
-        }
-        break;
-      }
-      case 'PROPORTION': {
-        const matched = `${label}Matched`;
-        total(matched, matched);
-        if (chunk) {
-          out.line(`partials[${partialIndex(index, 'matched')}] <== ${matched};`);
-          break;
-        }
-        emitFractionBounds(out, matched, 'count', aggregate.min, aggregate.max, countBits);
-        break;
-      }
-      case 'GROUP-PARITY': {
-        // |kA/nA - kB/nB| <= num/den  <=>  num*nA*nB - den*(kA*nB - kB*nA) >= 0 and num*nA*nB + den*(kA*nB - kB*nA) >= 0,
-        // with nA, nB >= 1. Counts are below 2^(depth+1), so every product stays far below the field modulus.
-        const parts = { nA: 'InA', kA: 'HitA', nB: 'InB', kB: 'HitB' } as const;
-        for (const [key, part] of Object.entries(parts)) total(`${label}${key}`, `${label}${part}`);
-        if (chunk) {
-          for (const key of ['nA', 'kA', 'nB', 'kB'] as const) out.line(`partials[${partialIndex(index, key)}] <== ${label}${key};`);
-          break;
-        }
-        out.line(`signal ${label}Cross1 <== ${label}kA * ${label}nB;`);
-        out.line(`signal ${label}Cross2 <== ${label}kB * ${label}nA;`);
-        out.line(`signal ${label}Both <== ${label}nA * ${label}nB;`);
-        emitNonNegative(out, `${label}nA - 1`, countBits);
-        emitNonNegative(out, `${label}nB - 1`, countBits);
-        const { num, den } = aggregate.maxDifference;
-        const bits = 2 * countBits + bitLength(num) + bitLength(den) + 2;
-        emitNonNegative(out, `${num} * ${label}Both - ${den} * (${label}Cross1 - ${label}Cross2)`, bits);
-        emitNonNegative(out, `${num} * ${label}Both + ${den} * (${label}Cross1 - ${label}Cross2)`, bits);
-        break;
-      }
-      case 'UNIQUE': {
-        // Records are committed sorted by their id key; consecutive real records must have strictly increasing keys.
-        const key = `key${aggregate.column.index}`;
-        if (capacity > 1) {
-          out.line(`component ${label}Increasing[${capacity - 1}];`);
-          out.line(`for (var i = 1; i < ${capacity}; i++) {`);
-          out.line(`    ${label}Increasing[i - 1] = LessThan(${uniqueKeyBits(aggregate.column)});`);
-          out.line(`    ${label}Increasing[i - 1].in[0] <== records[i - 1].${key};`);
-          out.line(`    ${label}Increasing[i - 1].in[1] <== records[i].${key};`);
-          out.line(`    active.active[i] * (1 - ${label}Increasing[i - 1].out) === 0;`);
-          out.line(`}`);
-        }
-        if (chunk) {
-          // The verifier checks that each chunk's last key is below the next chunk's first key. The last real
-          // record is the one whose successor is padding (or the last of all).
-          out.line(`partials[${partialIndex(index, 'firstKey')}] <== records[0].${key};`);
-          out.line(`signal ${label}End[${capacity}];`);
-          out.line(`for (var i = 0; i < ${capacity - 1}; i++) { ${label}End[i] <== (active.active[i] - active.active[i + 1]) * records[i].${key}; }`);
-          out.line(`${label}End[${capacity - 1}] <== active.active[${capacity - 1}] * records[${capacity - 1}].${key};`);
-          out.line(`var ${label}Last = 0; for (var i = 0; i < ${capacity}; i++) { ${label}Last += ${label}End[i]; }`);
-          out.line(`partials[${partialIndex(index, 'lastKey')}] <== ${label}Last;`);
-        }
-        break;
-      }
-    }
-  });
+  emitAggregates(out, policy, { capacity, chunk });
 
   const source = generatedSource({
     version: GENERATOR_VERSION,

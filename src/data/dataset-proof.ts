@@ -9,7 +9,7 @@ import { DATASET_SIGNAL_NAMES, datasetCircuitInput, registrySignalName, generate
 import { recommit, type DatasetBundle } from './bundle.ts';
 import { CONTEXT_SIGNAL, NO_CONTEXT } from '../circuit/context.ts';
 import type { DatasetCommitment } from './commitment.ts';
-import { evaluatePolicy, registriesForPolicy, type Policy, type PolicyReport } from './policy.ts';
+import { evaluatePolicy, registriesForPolicy, type Policy, type PolicyReport } from '../policy/policy.ts';
 import { RegistryError, type Registry } from './registry.ts';
 import type { Schema } from './types.ts';
 

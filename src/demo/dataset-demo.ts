@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { createBundle } from '../data/bundle.ts';
 import { proveDatasetInChunks, verifyChunkedDataset } from '../data/chunked.ts';
 import { readDataset } from '../data/ingest.ts';
-import { evaluatePolicy, loadPolicy } from '../data/policy.ts';
+import { evaluatePolicy, loadPolicy } from '../policy/policy.ts';
 import { loadSchema } from '../data/schema.ts';
 import type { ProgressListener } from '../setup/progress.ts';
 

@@ -13,7 +13,7 @@
 import { dirname, resolve } from 'node:path';
 import { InputFileError } from '../errors.ts';
 import { trustedRegistryRoots } from '../data/dataset-proof.ts';
-import { loadPolicy } from '../data/policy.ts';
+import { loadPolicy } from '../policy/policy.ts';
 import { loadSchema } from '../data/schema.ts';
 import { accuracyTask } from '../model/accuracy.ts';
 import type { InputVisibility, WeightVisibility } from '../model/circuit-gen.ts';

@@ -6,9 +6,10 @@
  * by a prover as `count` or `class`.
  */
 import { CONTEXT_SIGNAL } from '../circuit/context.ts';
-import { chunkLayout, chunkPartials, DATASET_SIGNAL_NAMES, partialSignalName, registrySignalName } from '../data/circuit-gen.ts';
+import { chunkLayout, DATASET_SIGNAL_NAMES, registrySignalName } from '../data/circuit-gen.ts';
+import { chunkPartials, partialSignalName } from '../policy/chunks.ts';
 import { INCLUSION_SIGNAL_NAMES } from '../data/inclusion.ts';
-import type { Policy } from '../data/policy.ts';
+import type { Policy } from '../policy/policy.ts';
 import type { Schema } from '../data/types.ts';
 import { accuracySignalNames, type AccuracyTask } from '../model/accuracy.ts';
 import { inferenceSignalNames, modelHash, type InputVisibility, type WeightVisibility } from '../model/circuit-gen.ts';

@@ -1,6 +1,6 @@
 import { compileCircuit, type CompiledCircuit } from '../../src/circuit/compile.ts';
 import { DATA_TEMPLATES_DIR, generateDatasetCircuit } from '../../src/data/circuit-gen.ts';
-import { parsePolicy, type Policy, type PolicySpec } from '../../src/data/policy.ts';
+import { parsePolicy, type Policy, type PolicySpec } from '../../src/policy/policy.ts';
 import type { Schema } from '../../src/data/types.ts';
 import { WitnessError } from '../../src/errors.ts';
 import { computeWitness } from '../../src/testing/soundness.ts';

@@ -3,7 +3,7 @@
  * column) and a policy that every record's account consented on chain (tree depth 3). Shared so that the tests
  * compile and set up one circuit (cached) rather than one each.
  */
-import { parsePolicy } from '../../src/data/policy.ts';
+import { parsePolicy } from '../../src/policy/policy.ts';
 import { parseSchema } from '../../src/data/schema.ts';
 
 /** Subject id `id` (an account) and an age. */

@@ -1,0 +1,453 @@
+/**
+ * Every aggregate kind of a policy in one table, {@link AGGREGATES}: for each kind, how it is parsed from a policy
+ * file, evaluated in TypeScript (totals and verdict), emitted in circom (its per-record terms in the record template,
+ * its check or its chunk partials in the main template), combined over the partials of chunk proofs, and judged in
+ * Solidity on chain. The table's type has one entry per kind, each typed by its kind, so a new aggregate is one
+ * entry the compiler checks; nothing else switches on the kind.
+ *
+ * All implementations use the same cross-multiplied integer arithmetic (no division), so the pre-flight, the
+ * circuit, the chunk verifier and the on-chain judge agree on every dataset.
+ */
+import type { CircomLines } from '../circuit/generated-source.ts';
+import type { Column, EncodedRecord, Schema } from '../data/types.ts';
+import { STRING_KEY_BITS, uniqueKey, uniqueKeyBits } from '../data/unique.ts';
+import { bitLength, emitFractionBounds, emitNonNegative, RECORD_OUTPUT } from './emit.ts';
+import type { Aggregate, AggregateSpec, Fraction, Predicate } from './policy.ts';
+import { columnScale, describe, findColumn, fractionBound, parseDecimal, parsePredicate, PolicyError, predicateHolds, scalarText, scaledConstant, withinFraction } from './predicate.ts';
+
+/** The kinds of aggregate a policy may bound. */
+export type AggregateKind = Aggregate['kind'];
+
+/** The validated aggregate of one kind. */
+export type AggregateOf<K extends AggregateKind> = Extract<Aggregate, { kind: K }>;
+
+/** What each kind's verdict needs, summed over records (or over the partials of chunk proofs). */
+export interface AggregateTotalsByKind {
+  /** COUNT needs only the record count. */
+  COUNT: Record<never, never>;
+  /** The sum of encoded values and the number of non-null values. */
+  SUM: { encodedSum: bigint; present: bigint };
+  MEAN: { encodedSum: bigint; present: bigint };
+  /** The number of matching records. */
+  PROPORTION: { matched: bigint };
+  /** Group sizes and outcome counts. */
+  'GROUP-PARITY': { nA: bigint; kA: bigint; nB: bigint; kB: bigint };
+  /** Whether the keys strictly increase record after record, and the first pair of rows that break it. */
+  UNIQUE: { increasing: boolean; problem?: string };
+}
+
+/** The totals of one kind, tagged with it. */
+export type TotalsOf<K extends AggregateKind> = { kind: K } & AggregateTotalsByKind[K];
+
+/** The totals of any aggregate. */
+export type AggregateTotals = { [K in AggregateKind]: TotalsOf<K> }[AggregateKind];
+
+/** The name of a chunk partial: a total summed over chunks, or a chunk's first or last key (UNIQUE). */
+export type PartialName = 'encodedSum' | 'present' | 'matched' | 'nA' | 'kA' | 'nB' | 'kB' | 'firstKey' | 'lastKey';
+
+/** How a partial combines over chunks: summed, or compared across chunk boundaries (a chunk's first / last key). */
+export type PartialCombine = 'sum' | 'firstKey' | 'lastKey';
+
+/** A verdict: does the aggregate hold, and its actual value for people. */
+export interface AggregateVerdict {
+  ok: boolean;
+  actual: string;
+}
+
+/** Records as the totals read them (a `row`, when present, names records in UNIQUE's problems). */
+export type TotalsRecord = Pick<EncodedRecord, 'values' | 'nulls'> & { row?: number };
+
+/** What the record template offers an aggregate's per-record part. */
+export interface RecordEmitContext {
+  readonly out: CircomLines;
+  /** `aggregate<index>`, the prefix of the aggregate's own signals. */
+  readonly label: string;
+  /** The record's satisfaction signal of a predicate (emitted once per template). */
+  holds(predicate: Predicate, name: string): string;
+  /** Output the column's {@link RECORD_OUTPUT} present and term signals (once per template). */
+  columnTerms(column: Column): void;
+  /** Output the column's {@link RECORD_OUTPUT} sort key (once per template). */
+  sortKey(column: Column): void;
+}
+
+/** What the main template offers an aggregate's dataset-wide part. */
+export interface CircuitEmitContext {
+  readonly out: CircomLines;
+  readonly label: string;
+  readonly capacity: number;
+  /** Bits of the largest record index. */
+  readonly capacityBits: number;
+  /** Bits that bound any count of records (with room for the checks' arithmetic). */
+  readonly countBits: number;
+  /** Chunk mode: output the partials instead of checking the bounds. */
+  readonly chunk: boolean;
+  /** Emit `var <name> = sum over records of records[i].<output>;` and return the name. */
+  total(name: string, output: string): string;
+  /** The output signal of this aggregate's partial `name` (chunk mode). */
+  partial(name: PartialName): string;
+}
+
+/** One aggregate kind, everywhere it is implemented. */
+export interface AggregateDefinition<K extends AggregateKind> {
+  /** The keys its object in a policy file may have. */
+  readonly keys: readonly string[];
+  /** Validate its object of a policy file against the schema (`what` names it in errors). */
+  parse(spec: Extract<AggregateSpec, { kind: K }>, schema: Schema, what: string): AggregateOf<K>;
+  /** Its totals over real records: what the pre-flight evaluates. */
+  totals(aggregate: AggregateOf<K>, records: readonly TotalsRecord[]): TotalsOf<K>;
+  /** Its verdict from its totals and the record count: the arithmetic of the whole-dataset circuit. */
+  verdict(aggregate: AggregateOf<K>, totals: TotalsOf<K>, count: bigint): AggregateVerdict;
+  /** The public partials a chunk circuit outputs for it, in order, and how each combines over chunks. */
+  readonly partials: ReadonlyArray<{ readonly name: PartialName; readonly combine: PartialCombine }>;
+  /** Its verdict over all chunks, from each chunk's partials (in {@link partials} order); `actual` explains a failure. */
+  chunkVerdict(aggregate: AggregateOf<K>, chunks: ReadonlyArray<readonly bigint[]>, count: bigint): AggregateVerdict;
+  /** Its per-record part of the record template: the outputs the dataset-wide part adds up. */
+  emitRecord(aggregate: AggregateOf<K>, context: RecordEmitContext): void;
+  /** Its dataset-wide part: the bound checks (whole mode) or the partial outputs (chunk mode). */
+  emitCircuit(aggregate: AggregateOf<K>, context: CircuitEmitContext): void;
+  /** Solidity statements that judge it from its summed partials (`total`) and `c`, the count; `fail` returns its failure. */
+  judge(aggregate: AggregateOf<K>, total: (name: PartialName) => string, fail: string): string[];
+}
+
+/** Column sums of the chunks' partials. */
+function summed(chunks: ReadonlyArray<readonly bigint[]>, width: number): bigint[] {
+  return Array.from({ length: width }, (_, i) => chunks.reduce((sum, chunk) => sum + (chunk[i] ?? 0n), 0n));
+}
+
+/** A summed kind's verdict over chunks: its totals are the summed partials. */
+function summedVerdict(verdict: AggregateVerdict): AggregateVerdict {
+  return verdict.ok ? verdict : { ok: false, actual: `actual ${verdict.actual}` };
+}
+
+const solidityInt = (value: bigint) => `int256(${value})`;
+
+/** `min <= value / weight <= max`, cross-multiplied (weight > 0), in Solidity, as {@link withinFraction}. */
+function solidityWithinFraction(value: string, weight: string, min: Fraction | undefined, max: Fraction | undefined): string {
+  const parts: string[] = [];
+  if (min) parts.push(`${value} * ${solidityInt(min.den)} >= ${solidityInt(min.num)} * ${weight}`);
+  if (max) parts.push(`${value} * ${solidityInt(max.den)} <= ${solidityInt(max.num)} * ${weight}`);
+  return parts.length === 0 ? 'true' : parts.join(' && ');
+}
+
+/** `min <= value <= max` in Solidity. */
+function solidityBounds(value: string, min: bigint | undefined, max: bigint | undefined): string {
+  const parts: string[] = [];
+  if (min !== undefined) parts.push(`${value} >= ${solidityInt(min)}`);
+  if (max !== undefined) parts.push(`${value} <= ${solidityInt(max)}`);
+  return parts.length === 0 ? 'true' : parts.join(' && ');
+}
+
+const within = (value: bigint, min: bigint | undefined, max: bigint | undefined) => (min === undefined || value >= min) && (max === undefined || value <= max);
+
+/** A SUM or MEAN aggregate's column, validated. */
+function summedColumn(schema: Schema, spec: { kind: 'SUM' | 'MEAN'; field: string }, what: string): Column {
+  const column = findColumn(schema, spec.field, what);
+  if (!column.ordered) throw new PolicyError(`${what}: ${spec.kind} needs a numeric or date column; ${column.name} is ${column.spec.type}`);
+  return column;
+}
+
+/** The sum of a column's encoded values over the records where it is not null, and how many those are. */
+function columnTotals(column: Column, records: readonly TotalsRecord[]): { encodedSum: bigint; present: bigint } {
+  const present = records.filter((record) => !record.nulls[column.index]);
+  return { encodedSum: present.reduce((total, record) => total + (record.values[column.index] as bigint), 0n), present: BigInt(present.length) };
+}
+
+/** SUM and MEAN add up the record template's terms of their column; returns the sum's and the count's expressions. */
+function emitColumnTotals(aggregate: AggregateOf<'SUM' | 'MEAN'>, context: CircuitEmitContext): { sum: string; present: string; actual: string; magnitude: number } | undefined {
+  const k = aggregate.column.index;
+  const sum = context.total(`${context.label}Sum`, RECORD_OUTPUT.term(k));
+  const present = context.total(`${context.label}Present`, RECORD_OUTPUT.present(k));
+  if (context.chunk) {
+    context.out.line(`${context.partial('encodedSum')} <== ${sum};`);
+    context.out.line(`${context.partial('present')} <== ${present};`);
+    return undefined;
+  }
+  const offset = aggregate.offset;
+  return {
+    sum,
+    present,
+    actual: `(${sum} + ${present} * (${offset}))`,
+    magnitude: aggregate.column.bits + context.capacityBits + bitLength(offset < 0n ? -offset : offset) + 2,
+  };
+}
+
+const SUMMED_PARTIALS = [
+  { name: 'encodedSum', combine: 'sum' },
+  { name: 'present', combine: 'sum' },
+] as const;
+
+/**
+ * The aggregate kinds. Adding one: its policy-file type to `AggregateSpec` and its validated type to `Aggregate`
+ * (policy.ts), its totals to {@link AggregateTotalsByKind}, and its entry here; the compiler asks for every piece.
+ */
+export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K> } = {
+  COUNT: {
+    keys: ['kind', 'min', 'max'],
+    parse(spec, _schema, what) {
+      const bound = (v: number | undefined, key: string) => {
+        if (v === undefined) return undefined;
+        if (!Number.isSafeInteger(v) || v < 0) throw new PolicyError(`${what}: COUNT ${key} must be a non-negative integer`);
+        return BigInt(v);
+      };
+      return { kind: 'COUNT', min: bound(spec.min, 'min'), max: bound(spec.max, 'max'), text: `COUNT in [${spec.min ?? ''}, ${spec.max ?? ''}]` };
+    },
+    totals: () => ({ kind: 'COUNT' }),
+    verdict: (aggregate, _totals, count) => ({ ok: within(count, aggregate.min, aggregate.max), actual: count.toString() }),
+    partials: [],
+    // The verifier sums the chunks' public counts.
+    chunkVerdict: (aggregate, _chunks, count) => summedVerdict(AGGREGATES.COUNT.verdict(aggregate, { kind: 'COUNT' }, count)),
+    emitRecord: () => {},
+    emitCircuit(aggregate, { out, chunk, countBits }) {
+      if (chunk) return; // the verifier sums the chunks' public counts
+      if (aggregate.min !== undefined) emitNonNegative(out, `count - ${aggregate.min}`, countBits + bitLength(aggregate.min));
+      if (aggregate.max !== undefined) emitNonNegative(out, `${aggregate.max} - count`, countBits + bitLength(aggregate.max));
+    },
+    judge: (aggregate, _total, fail) => [`if (!(${solidityBounds('c', aggregate.min, aggregate.max)})) ${fail}`],
+  },
+
+  SUM: {
+    keys: ['kind', 'field', 'min', 'max'],
+    parse(spec, schema, what) {
+      const column = summedColumn(schema, spec, what);
+      const bound = (v: string | number | boolean | undefined, key: string) => (v === undefined ? undefined : scaledConstant(column, v, `${what} ${key}`));
+      const text = `SUM(${column.name}) in [${scalarText(spec.min ?? '')}, ${scalarText(spec.max ?? '')}]`;
+      return { kind: 'SUM', column, offset: columnScale(column).offset, min: bound(spec.min, 'min'), max: bound(spec.max, 'max'), text };
+    },
+    totals: (aggregate, records) => ({ kind: 'SUM', ...columnTotals(aggregate.column, records) }),
+    verdict(aggregate, totals) {
+      const sum = totals.encodedSum + totals.present * aggregate.offset;
+      return { ok: within(sum, aggregate.min, aggregate.max), actual: `${sum} (scaled units)` };
+    },
+    partials: SUMMED_PARTIALS,
+    chunkVerdict(aggregate, chunks, count) {
+      const [encodedSum, present] = summed(chunks, 2) as [bigint, bigint];
+      return summedVerdict(AGGREGATES.SUM.verdict(aggregate, { kind: 'SUM', encodedSum, present }, count));
+    },
+    emitRecord: (aggregate, context) => context.columnTerms(aggregate.column),
+    emitCircuit(aggregate, context) {
+      const totals = emitColumnTotals(aggregate, context);
+      if (!totals) return;
+      const bound = (x: bigint) => bitLength(x < 0n ? -x : x);
+      if (aggregate.min !== undefined) emitNonNegative(context.out, `${totals.actual} - (${aggregate.min})`, Math.max(totals.magnitude, bound(aggregate.min)) + 2);
+      if (aggregate.max !== undefined) emitNonNegative(context.out, `(${aggregate.max}) - ${totals.actual}`, Math.max(totals.magnitude, bound(aggregate.max)) + 2);
+    },
+    judge: (aggregate, total, fail) => [`if (!(${solidityBounds(`(${total('encodedSum')} + ${total('present')} * ${solidityInt(aggregate.offset)})`, aggregate.min, aggregate.max)})) ${fail}`],
+  },
+
+  MEAN: {
+    keys: ['kind', 'field', 'min', 'max'],
+    parse(spec, schema, what) {
+      const column = summedColumn(schema, spec, what);
+      const { offset, scale } = columnScale(column);
+      const scaled = (v: string | number | boolean | undefined, key: string): Fraction | undefined => {
+        const f = fractionBound(v, `${what} ${key}`);
+        return f && { num: f.num * scale, den: f.den };
+      };
+      const text = `MEAN(${column.name}) in [${scalarText(spec.min ?? '')}, ${scalarText(spec.max ?? '')}]`;
+      return { kind: 'MEAN', column, offset, min: scaled(spec.min, 'min'), max: scaled(spec.max, 'max'), text };
+    },
+    totals: (aggregate, records) => ({ kind: 'MEAN', ...columnTotals(aggregate.column, records) }),
+    verdict(aggregate, totals) {
+      const sum = totals.encodedSum + totals.present * aggregate.offset;
+      const m = totals.present;
+      return { ok: m > 0n && withinFraction(sum, m, aggregate.min, aggregate.max), actual: m > 0n ? `${sum}/${m} (scaled units)` : 'no values' };
+    },
+    partials: SUMMED_PARTIALS,
+    chunkVerdict(aggregate, chunks, count) {
+      const [encodedSum, present] = summed(chunks, 2) as [bigint, bigint];
+      return summedVerdict(AGGREGATES.MEAN.verdict(aggregate, { kind: 'MEAN', encodedSum, present }, count));
+    },
+    emitRecord: (aggregate, context) => context.columnTerms(aggregate.column),
+    emitCircuit(aggregate, context) {
+      const totals = emitColumnTotals(aggregate, context);
+      if (!totals) return;
+      emitNonNegative(context.out, `${totals.present} - 1`, context.countBits); // a mean of no values fails
+      emitFractionBounds(context.out, totals.actual, totals.present, aggregate.min, aggregate.max, totals.magnitude);
+    },
+    judge: (aggregate, total, fail) => [
+      `{`,
+      `    int256 m = ${total('present')};`,
+      `    int256 sum = (${total('encodedSum')} + ${total('present')} * ${solidityInt(aggregate.offset)});`,
+      `    if (!(m > 0 && ${solidityWithinFraction('sum', 'm', aggregate.min, aggregate.max)})) ${fail}`,
+      `}`,
+    ],
+  },
+
+  PROPORTION: {
+    keys: ['kind', 'where', 'min', 'max'],
+    parse(spec, schema, what) {
+      const where = parsePredicate(schema, spec.where, `${what}.where`);
+      const min = fractionBound(spec.min, `${what} min`);
+      const max = fractionBound(spec.max, `${what} max`);
+      for (const f of [min, max]) if (f && (f.num < 0n || f.num > f.den)) throw new PolicyError(`${what}: a proportion bound must lie in [0, 1]`);
+      return { kind: 'PROPORTION', where, min, max, text: `PROPORTION(${describe(spec.where)}) in [${spec.min ?? ''}, ${spec.max ?? ''}]` };
+    },
+    totals: (aggregate, records) => ({ kind: 'PROPORTION', matched: BigInt(records.filter((record) => predicateHolds(aggregate.where, record)).length) }),
+    verdict: (aggregate, totals, count) => ({ ok: withinFraction(totals.matched, count, aggregate.min, aggregate.max), actual: `${totals.matched}/${count}` }),
+    partials: [{ name: 'matched', combine: 'sum' }],
+    chunkVerdict(aggregate, chunks, count) {
+      const [matched] = summed(chunks, 1) as [bigint];
+      return summedVerdict(AGGREGATES.PROPORTION.verdict(aggregate, { kind: 'PROPORTION', matched }, count));
+    },
+    emitRecord(aggregate, { out, label, holds }) {
+      out.line(`signal output ${label}Matched <== active * ${holds(aggregate.where, `${label}Where`)};`);
+    },
+    emitCircuit(aggregate, context) {
+      const matched = context.total(`${context.label}Matched`, `${context.label}Matched`);
+      if (context.chunk) context.out.line(`${context.partial('matched')} <== ${matched};`);
+      else emitFractionBounds(context.out, matched, 'count', aggregate.min, aggregate.max, context.countBits);
+    },
+    judge: (aggregate, total, fail) => [`if (!(${solidityWithinFraction(total('matched'), 'c', aggregate.min, aggregate.max)})) ${fail}`],
+  },
+
+  'GROUP-PARITY': {
+    keys: ['kind', 'groupA', 'groupB', 'outcome', 'maxDifference'],
+    parse(spec, schema, what) {
+      const groupA = parsePredicate(schema, spec.groupA, `${what}.groupA`);
+      const groupB = parsePredicate(schema, spec.groupB, `${what}.groupB`);
+      const outcome = parsePredicate(schema, spec.outcome, `${what}.outcome`);
+      if (spec.maxDifference === undefined) throw new PolicyError(`${what}: GROUP-PARITY needs maxDifference`);
+      const maxDifference = parseDecimal(scalarText(spec.maxDifference), `${what} maxDifference`);
+      if (maxDifference.num < 0n || maxDifference.num > maxDifference.den) throw new PolicyError(`${what}: maxDifference must lie in [0, 1]`);
+      const text = `GROUP-PARITY(rate of ${describe(spec.outcome)} in ${describe(spec.groupA)} vs ${describe(spec.groupB)}) differs by at most ${scalarText(spec.maxDifference)}`;
+      return { kind: 'GROUP-PARITY', groupA, groupB, outcome, maxDifference, text };
+    },
+    totals(aggregate, records) {
+      const inA = records.filter((record) => predicateHolds(aggregate.groupA, record));
+      const inB = records.filter((record) => predicateHolds(aggregate.groupB, record));
+      const hits = (among: readonly TotalsRecord[]) => BigInt(among.filter((record) => predicateHolds(aggregate.outcome, record)).length);
+      return { kind: 'GROUP-PARITY', nA: BigInt(inA.length), kA: hits(inA), nB: BigInt(inB.length), kB: hits(inB) };
+    },
+    verdict(aggregate, { nA, kA, nB, kB }) {
+      const difference = kA * nB - kB * nA;
+      const magnitude = difference < 0n ? -difference : difference;
+      const { num, den } = aggregate.maxDifference;
+      return { ok: nA > 0n && nB > 0n && magnitude * den <= num * nA * nB, actual: `${kA}/${nA} vs ${kB}/${nB}` };
+    },
+    partials: [
+      { name: 'nA', combine: 'sum' },
+      { name: 'kA', combine: 'sum' },
+      { name: 'nB', combine: 'sum' },
+      { name: 'kB', combine: 'sum' },
+    ],
+    chunkVerdict(aggregate, chunks, count) {
+      const [nA, kA, nB, kB] = summed(chunks, 4) as [bigint, bigint, bigint, bigint];
+      return summedVerdict(AGGREGATES['GROUP-PARITY'].verdict(aggregate, { kind: 'GROUP-PARITY', nA, kA, nB, kB }, count));
+    },
+    emitRecord(aggregate, { out, label, holds }) {
+      const inA = holds(aggregate.groupA, `${label}GroupA`);
+      const inB = holds(aggregate.groupB, `${label}GroupB`);
+      const outcome = holds(aggregate.outcome, `${label}Outcome`);
+      out.line(`signal output ${label}InA <== active * ${inA};`);
+      out.line(`signal output ${label}InB <== active * ${inB};`);
+      out.line(`signal output ${label}HitA <== ${label}InA * ${outcome};`);
+      out.line(`signal output ${label}HitB <== ${label}InB * ${outcome};`);
+    },
+    emitCircuit(aggregate, { out, label, chunk, countBits, total, partial }) {
+      // |kA/nA - kB/nB| <= num/den  <=>  num*nA*nB - den*(kA*nB - kB*nA) >= 0 and num*nA*nB + den*(kA*nB - kB*nA) >= 0,
+      // with nA, nB >= 1. Counts are below 2^(depth+1), so every product stays far below the field modulus.
+      const nA = total(`${label}nA`, `${label}InA`);
+      const kA = total(`${label}kA`, `${label}HitA`);
+      const nB = total(`${label}nB`, `${label}InB`);
+      const kB = total(`${label}kB`, `${label}HitB`);
+      if (chunk) {
+        for (const [name, value] of [['nA', nA], ['kA', kA], ['nB', nB], ['kB', kB]] as const) out.line(`${partial(name)} <== ${value};`);
+        return;
+      }
+      out.line(`signal ${label}Cross1 <== ${kA} * ${nB};`);
+      out.line(`signal ${label}Cross2 <== ${kB} * ${nA};`);
+      out.line(`signal ${label}Both <== ${nA} * ${nB};`);
+      emitNonNegative(out, `${nA} - 1`, countBits);
+      emitNonNegative(out, `${nB} - 1`, countBits);
+      const { num, den } = aggregate.maxDifference;
+      const bits = 2 * countBits + bitLength(num) + bitLength(den) + 2;
+      emitNonNegative(out, `${num} * ${label}Both - ${den} * (${label}Cross1 - ${label}Cross2)`, bits);
+      emitNonNegative(out, `${num} * ${label}Both + ${den} * (${label}Cross1 - ${label}Cross2)`, bits);
+    },
+    judge(aggregate, total, fail) {
+      const { num, den } = aggregate.maxDifference;
+      return [
+        `{`,
+        `    int256 nA = ${total('nA')};`,
+        `    int256 nB = ${total('nB')};`,
+        `    int256 difference = ${total('kA')} * nB - ${total('kB')} * nA;`,
+        `    if (difference < 0) difference = -difference;`,
+        `    if (!(nA > 0 && nB > 0 && difference * ${solidityInt(den)} <= ${solidityInt(num)} * nA * nB)) ${fail}`,
+        `}`,
+      ];
+    },
+  },
+
+  UNIQUE: {
+    keys: ['kind', 'field'],
+    parse(spec, schema, what) {
+      const column = findColumn(schema, spec.field, what);
+      if (schema.spec.subjectId !== column.name) {
+        throw new PolicyError(`${what}: UNIQUE applies to the schema's subject id column (records are committed sorted by it); ${column.name} is not it${schema.spec.subjectId ? ` (it is ${schema.spec.subjectId})` : ' (the schema names none)'}`);
+      }
+      if (column.nullable) throw new PolicyError(`${what}: UNIQUE needs a column that is not nullable; ${column.name} is nullable`);
+      return { kind: 'UNIQUE', column, text: `UNIQUE(${column.name})` };
+    },
+    totals(aggregate, records) {
+      const index = aggregate.column.index;
+      for (let i = 1; i < records.length; i += 1) {
+        const before = records[i - 1]!;
+        const after = records[i]!;
+        const a = uniqueKey(aggregate.column, before.values[index] as bigint);
+        const b = uniqueKey(aggregate.column, after.values[index] as bigint);
+        if (a < b) continue;
+        const rows = `rows ${before.row ?? '?'} and ${after.row ?? '?'}`;
+        if (before.values[index] === after.values[index]) return { kind: 'UNIQUE', increasing: false, problem: `the same ${aggregate.column.name} at ${rows}` };
+        if (a === b) return { kind: 'UNIQUE', increasing: false, problem: `${rows} have different ids whose hashes share their low ${STRING_KEY_BITS} bits: uniqueness cannot be proven` };
+        return { kind: 'UNIQUE', increasing: false, problem: `records are not committed in subject id order (${rows}): commit the dataset again with this version` };
+      }
+      return { kind: 'UNIQUE', increasing: true };
+    },
+    verdict: (_aggregate, totals) => ({ ok: totals.increasing, actual: totals.increasing ? 'all distinct' : (totals.problem ?? 'not distinct') }),
+    partials: [
+      { name: 'firstKey', combine: 'firstKey' },
+      { name: 'lastKey', combine: 'lastKey' },
+    ],
+    chunkVerdict(_aggregate, chunks) {
+      // Each chunk proved its keys strictly increase; across chunks, each last key must be below the next first key.
+      for (let j = 1; j < chunks.length; j += 1) {
+        if (!((chunks[j - 1]![1] as bigint) < (chunks[j]![0] as bigint))) return { ok: false, actual: `chunk ${j - 1} ends with a key not below the first key of chunk ${j}` };
+      }
+      return { ok: true, actual: 'all distinct' };
+    },
+    emitRecord: (aggregate, context) => context.sortKey(aggregate.column),
+    emitCircuit(aggregate, { out, label, capacity, chunk, partial }) {
+      // Records are committed sorted by their id key; consecutive real records must have strictly increasing keys.
+      const key = RECORD_OUTPUT.key(aggregate.column.index);
+      if (capacity > 1) {
+        out.line(`component ${label}Increasing[${capacity - 1}];`);
+        out.line(`for (var i = 1; i < ${capacity}; i++) {`);
+        out.line(`    ${label}Increasing[i - 1] = LessThan(${uniqueKeyBits(aggregate.column)});`);
+        out.line(`    ${label}Increasing[i - 1].in[0] <== records[i - 1].${key};`);
+        out.line(`    ${label}Increasing[i - 1].in[1] <== records[i].${key};`);
+        out.line(`    active.active[i] * (1 - ${label}Increasing[i - 1].out) === 0;`);
+        out.line(`}`);
+      }
+      if (!chunk) return;
+      // The verifier checks that each chunk's last key is below the next chunk's first key. The last real record is
+      // the one whose successor is padding (or the last of all).
+      out.line(`${partial('firstKey')} <== records[0].${key};`);
+      out.line(`signal ${label}End[${capacity}];`);
+      out.line(`for (var i = 0; i < ${capacity - 1}; i++) { ${label}End[i] <== (active.active[i] - active.active[i + 1]) * records[i].${key}; }`);
+      out.line(`${label}End[${capacity - 1}] <== active.active[${capacity - 1}] * records[${capacity - 1}].${key};`);
+      out.line(`var ${label}Last = 0; for (var i = 0; i < ${capacity}; i++) { ${label}Last += ${label}End[i]; }`);
+      out.line(`${partial('lastKey')} <== ${label}Last;`);
+    },
+    judge: () => ["// judged by the registry chunk by chunk: each first key above the previous chunk's last key"],
+  },
+};
+
+/** The table's entry of a kind, typed by it. */
+export function aggregateDefinition<K extends AggregateKind>(kind: K): AggregateDefinition<K> {
+  return AGGREGATES[kind];
+}
+
+/** Is `kind` an aggregate kind the table knows? */
+export function isAggregateKind(kind: unknown): kind is AggregateKind {
+  return typeof kind === 'string' && Object.hasOwn(AGGREGATES, kind);
+}
