@@ -10,8 +10,9 @@ import { quantizeModel, type QuantizedModel } from '../model/quantize.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { ceremonyKeyLines, commandHint, expectedCommitment, hintLines, keyJson, keyOptions, keyWarningLines } from './data-commands.ts';
 import { featuresOf, fracBitsOf, fracBitsWithModelHash, loadAnyModel, mismatchOf, modelFlagsFor, modelHashCause, readModelSalt, scaleOf, verifierFracBits, verifierTask, type LoadedModel } from './model-options.ts';
-import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
-import { checkVerdictKey, keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
+import { emit, progressPrinter, seconds } from './output.ts';
+import { checkVerdictKey, keySourceLine, verifierKeyNote, verifierKeySource } from './verify-key.ts';
+import type { ModelAccuracyFlags, ModelVerifyFlags } from './groups/model.ts';
 import { contextOption } from './chain-commands.ts';
 
 
@@ -27,9 +28,7 @@ const TEST_SET_PLACEHOLDER = 'TEST_SET_COMMITMENT.json';
 const MIN_ACCURACY_PLACEHOLDER = 'MIN_ACCURACY';
 
 /** `zkai model accuracy`: prove a model's accuracy on a committed test set (the data holder's bundle). */
-export async function modelAccuracyCommand(
-  flags: GlobalFlags & { model: string; bundle: string; schema: string; label: string; features?: string; scale?: string; out: string; samplesPerChunk?: string; modelSalt?: string; fracBits?: string; inputMin?: string; inputMax?: string; vkeyOut?: string; ptau?: string; zkey?: string; context?: string },
-): Promise<void> {
+export async function modelAccuracyCommand(flags: ModelAccuracyFlags): Promise<void> {
   const context = contextOption(flags.context);
   const [schema, bundle, loaded] = await Promise.all([loadSchema(flags.schema), loadBundle(flags.bundle), loadAnyModel(flags.model, flags)]);
   const { model } = loaded;
@@ -157,12 +156,7 @@ export function accuracyCause(
  * the model (file and fractional bits, or commitment and fractional bits), the task (label, features, scale) and the
  * threshold all come from the verifier; the file's statements are read only to diagnose a mismatch.
  */
-export async function verifyAccuracyFile(
-  flags: VerifyKeyFlags & { commitment?: string; root?: string; count?: string; schema?: string; model?: string; modelCommitment?: string; minAccuracy?: string; fracBits?: string; label?: string; features?: string; allFeatures?: boolean; scale?: string; inputMin?: string; inputMax?: string },
-  vkey: unknown,
-  file: AccuracyProof,
-  path: string,
-): Promise<void> {
+export async function verifyAccuracyFile(flags: ModelVerifyFlags, vkey: unknown, file: AccuracyProof, path: string): Promise<void> {
   if (!flags.schema) throw new ZkaiError('BAD_OPTION', 'an accuracy proof is verified against the test set\'s public schema: give --schema FILE');
   if (flags.minAccuracy === undefined) throw new ZkaiError('BAD_OPTION', 'give --min-accuracy X: the lowest accuracy (a fraction, for example 0.95) you accept');
   const minAccuracy = fractionOf(flags.minAccuracy, '--min-accuracy');

@@ -30,13 +30,11 @@ import { isOwnContribution, recordOwnContribution, recordVerifiedCeremonyKey, tr
 import { readJsonFile } from './io.ts';
 import { commandHint, hintLines, type CommandHint } from './data-commands.ts';
 import { emit, progressPrinter, type GlobalFlags } from './output.ts';
+import type { CeremonyBeaconFlags, CeremonyContributeFlags, CeremonyFinalizeFlags, CeremonyInitFlags, CeremonyVerifyFlags } from './groups/ceremony.ts';
 
 
 /** Flags of the ceremony commands that read a circuit (a .circom file is compiled, an .r1cs file taken as it is). */
-export interface CeremonyCircuitFlags extends GlobalFlags {
-  optimization?: string;
-  include?: string[];
-}
+type CeremonyCircuitFlags = Pick<CeremonyInitFlags & CeremonyVerifyFlags & CeremonyFinalizeFlags, keyof GlobalFlags | 'optimization' | 'include'>;
 
 /**
  * The circuit of a ceremony: an `.r1cs` file as it is (for example a generated circuit's r1cs from zkai's cache, which a
@@ -90,7 +88,7 @@ function trustLines(phase2: Phase2Trust, ptau: KeysPtau): string[] {
 }
 
 /** `zkai ceremony init CIRCUIT --ptau P --out 0000.zkey`. */
-export async function ceremonyInitCommand(circuitPath: string, flags: CeremonyCircuitFlags & { ptau: string; out: string; force?: boolean }): Promise<void> {
+export async function ceremonyInitCommand(circuitPath: string, flags: CeremonyInitFlags): Promise<void> {
   const progress = progressPrinter(flags);
   const circuit = await ceremonyCircuitOf(circuitPath, flags);
   const result = await ceremonyInit(circuit, flags.ptau, flags.out, { ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}), ...(progress ? { onProgress: progress } : {}), ...(flags.force ? { force: true } : {}) });
@@ -142,7 +140,7 @@ function stepOutput(flags: GlobalFlags, result: CeremonyStepResult, what: string
 }
 
 /** `zkai ceremony contribute IN.zkey OUT.zkey --name NAME [--entropy TEXT]`. */
-export async function ceremonyContributeCommand(input: string, output: string, flags: GlobalFlags & { name: string; entropy?: string; force?: boolean }): Promise<void> {
+export async function ceremonyContributeCommand(input: string, output: string, flags: CeremonyContributeFlags): Promise<void> {
   const progress = progressPrinter(flags);
   const result = await ceremonyContribute(input, output, { name: flags.name, ...(flags.entropy !== undefined ? { entropy: flags.entropy } : {}), ...(flags.force ? { force: true } : {}), ...(progress ? { onProgress: progress } : {}) });
   // This machine made this contribution: remembered, so that verifying the ceremony later (and registering its circuit)
@@ -160,7 +158,7 @@ export async function ceremonyContributeCommand(input: string, output: string, f
 }
 
 /** `zkai ceremony beacon IN.zkey OUT.zkey --hash HEX --iterations N`. */
-export async function ceremonyBeaconCommand(input: string, output: string, flags: GlobalFlags & { hash: string; iterations: string; name?: string; force?: boolean }): Promise<void> {
+export async function ceremonyBeaconCommand(input: string, output: string, flags: CeremonyBeaconFlags): Promise<void> {
   const iterationsExp = Number(flags.iterations);
   if (!/^[0-9]+$/.test(flags.iterations)) throw new ZkaiError('BAD_OPTION', `--iterations must be an integer from 10 to 63 (a power of two), got "${flags.iterations}"`);
   const progress = progressPrinter(flags);
@@ -246,10 +244,7 @@ function trustRecordLines(record: TrustRecord): string[] {
 }
 
 /** `zkai ceremony verify ZKEY --circuit C --ptau P [--transcript T] [--vkey V] [--contribution HASH...]`. Exit code 1 if invalid. */
-export async function ceremonyVerifyCommand(
-  zkeyPath: string,
-  flags: CeremonyCircuitFlags & { circuit: string; ptau: string; transcript?: string; vkey?: string; contribution?: string[] },
-): Promise<void> {
+export async function ceremonyVerifyCommand(zkeyPath: string, flags: CeremonyVerifyFlags): Promise<void> {
   const progress = progressPrinter(flags);
   const circuit = await ceremonyCircuitOf(flags.circuit, flags);
   const transcript = flags.transcript ? await readCeremonyTranscript(flags.transcript) : undefined;
@@ -301,10 +296,7 @@ export async function ceremonyVerifyCommand(
 }
 
 /** `zkai ceremony finalize ZKEY --circuit C --ptau P [--vkey-out V] [--transcript-out T]`. */
-export async function ceremonyFinalizeCommand(
-  zkeyPath: string,
-  flags: CeremonyCircuitFlags & { circuit: string; ptau: string; vkeyOut?: string; transcriptOut?: string },
-): Promise<void> {
+export async function ceremonyFinalizeCommand(zkeyPath: string, flags: CeremonyFinalizeFlags): Promise<void> {
   const progress = progressPrinter(flags);
   const circuit = await ceremonyCircuitOf(flags.circuit, flags);
   const result = await finalizeCeremony(zkeyPath, circuit, flags.ptau, {

@@ -17,13 +17,10 @@ import { ChainError, ZkaiError } from '../errors.ts';
 import { withFileLock } from '../util/file-lock.ts';
 import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
 import { emit, type GlobalFlags } from './output.ts';
+import type { ChainAttestationsFlags, ChainAttestFlags, ChainContextFlags, ChainDeployFlags, ChainOptionFlags, ChainRevokeFlags } from './groups/chain.ts';
 
-/** Options every `zkai chain` subcommand takes. */
-export interface ChainFlags extends GlobalFlags {
-  rpc?: string;
-  deployment?: string;
-  chainDir?: string;
-}
+/** Options every `zkai chain` subcommand takes (`groups/chain.ts` declares them). */
+export type ChainFlags = ChainOptionFlags;
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
@@ -156,7 +153,7 @@ export async function deploymentOf(session: ChainSession): Promise<ConnectedDepl
 // deploy
 
 /** `zkai chain deploy`. */
-export async function chainDeployCommand(flags: ChainFlags & { force?: boolean; fresh?: boolean }): Promise<void> {
+export async function chainDeployCommand(flags: ChainDeployFlags): Promise<void> {
   const result = await withSession(
     flags,
     async (session) => {
@@ -207,7 +204,7 @@ export async function chainDeployCommand(flags: ChainFlags & { force?: boolean; 
 // context
 
 /** `zkai chain context`. */
-export async function chainContextCommand(flags: ChainFlags & { nonce?: string }): Promise<void> {
+export async function chainContextCommand(flags: ChainContextFlags): Promise<void> {
   const nonce = flags.nonce === undefined ? randomNonce() : nonceOption(flags.nonce);
   const result = await withSession(flags, async (session) => {
     const { deployment } = await deploymentOf(session);
@@ -263,10 +260,7 @@ function registerSourceWords(proof: AttestableProof): string {
 }
 
 /** `zkai chain attest <proof.json>`. */
-export async function chainAttestCommand(
-  proofPath: string,
-  flags: ChainFlags & { nonce?: string; label?: string; expires?: string; irrevocable?: boolean; ref?: string; zkey?: string; subject?: string; commitment?: string; testSet?: string; testSetLabel?: string },
-): Promise<void> {
+export async function chainAttestCommand(proofPath: string, flags: ChainAttestFlags): Promise<void> {
   const nonce = nonceOption(flags.nonce);
   const refUID = flags.ref === undefined ? undefined : bytes32Option(flags.ref, '--ref', 'an attestation uid');
   if (flags.label !== undefined) labelBytes(flags.label);
@@ -330,7 +324,7 @@ function subjectAction(s: SubjectChoice, option: string): string {
 // revoke, attestations
 
 /** `zkai chain revoke <uid>`. */
-export async function chainRevokeCommand(uid: string, flags: ChainFlags): Promise<void> {
+export async function chainRevokeCommand(uid: string, flags: ChainRevokeFlags): Promise<void> {
   const id = bytes32Option(uid, 'the uid', 'an attestation uid');
   const result = await withSession(flags, async (session) => {
     const { registry } = await deploymentOf(session);
@@ -341,7 +335,7 @@ export async function chainRevokeCommand(uid: string, flags: ChainFlags): Promis
 }
 
 /** `zkai chain attestations`. */
-export async function chainAttestationsCommand(flags: ChainFlags & { subject?: string; attester?: string }): Promise<void> {
+export async function chainAttestationsCommand(flags: ChainAttestationsFlags): Promise<void> {
   const subject = flags.subject === undefined ? undefined : bytes32Option(flags.subject, '--subject', 'a dataset or model version id');
   if (flags.attester !== undefined && !isAddress(flags.attester)) throw new ZkaiError('BAD_OPTION', `--attester must be an address (0x and 40 hex digits), got "${flags.attester}"`);
   const attester = flags.attester === undefined ? undefined : getAddress(flags.attester);

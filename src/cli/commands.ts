@@ -16,24 +16,14 @@ import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { progressBars } from './progress-bar.ts';
 import { parseExpectations, readJsonFile } from './io.ts';
 import { ceremonyKeyLines, commandHint, hintLines, keyJson, type CommandHint } from './data-commands.ts';
-import { keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
+import { keySourceLine, verifierKeyNote, verifierKeySource } from './verify-key.ts';
+import type { CompileCommandFlags, DemoCommandFlags, DeployCommandFlags, ProveCommandFlags, SetupCommandFlags, VerifyCommandFlags } from './groups/core.ts';
 
-/** Flags shared by the commands that compile a circuit. */
-export interface CompileFlags extends GlobalFlags {
-  optimization?: string;
-  include?: string[];
-}
+/** Flags shared by the commands that compile a circuit (`--O` reaches the action as `optimization` too). */
+type CompileFlags = Pick<CompileCommandFlags, keyof GlobalFlags | 'optimization' | 'include'>;
 
-/** Flags shared by the commands that set a circuit up. */
-export interface SetupFlags extends CompileFlags {
-  ptau?: string;
-  beacon?: string;
-  beaconIterations?: string;
-  verify?: boolean;
-  force?: boolean;
-  /** A ceremony's proving key (zkai ceremony) to prove with instead of the automatic setup (prove commands only). */
-  zkey?: string;
-}
+/** Flags shared by the commands that set a circuit up; `zkey`: a ceremony's proving key (prove and deploy). */
+type SetupFlags = CompileFlags & Pick<SetupCommandFlags, 'ptau' | 'beacon' | 'beaconIterations' | 'verify' | 'force'> & Partial<Pick<ProveCommandFlags, 'zkey'>>;
 
 function optimizationLevel(value: string | undefined): 0 | 1 | 2 {
   if (value === undefined) return 2;
@@ -76,7 +66,7 @@ async function setupFor(circuit: CompiledCircuit, flags: SetupFlags): Promise<Ci
 }
 
 /** `zkai compile`. */
-export async function compileCommand(circuitPath: string, flags: CompileFlags): Promise<void> {
+export async function compileCommand(circuitPath: string, flags: CompileCommandFlags): Promise<void> {
   const circuit = await compileFor(circuitPath, flags);
   emit(flags, { id: circuit.id, name: circuit.name, dir: circuit.dir, r1cs: circuit.r1csPath, wasm: circuit.wasmPath, cached: circuit.cached, compiler: circuit.compilerVersion, ...circuit.info }, () =>
     [
@@ -92,7 +82,7 @@ export async function compileCommand(circuitPath: string, flags: CompileFlags): 
 }
 
 /** `zkai setup`. */
-export async function setupCommand(circuitPath: string, flags: SetupFlags): Promise<void> {
+export async function setupCommand(circuitPath: string, flags: SetupCommandFlags): Promise<void> {
   const circuit = await compileFor(circuitPath, flags);
   const keys = await setupFor(circuit, flags);
   emit(flags, { circuitId: circuit.id, zkey: keys.zkeyPath, vkey: keys.vkeyPath, requiredPower: keys.requiredPower, ptau: keys.ptau, singleParty: keys.phase2.singleParty, phase2: keys.phase2, cached: keys.cached, verified: keys.verified, timings: keys.timings }, () =>
@@ -108,19 +98,8 @@ export async function setupCommand(circuitPath: string, flags: SetupFlags): Prom
   );
 }
 
-/** Flags of `zkai prove`. `input` is repeatable (`-i a.json -i b.json`); a string is one input. */
-export interface ProveFlags extends SetupFlags {
-  input?: string | string[];
-  inputs?: string;
-  outDir?: string;
-  proof?: string;
-  public?: string;
-  workers?: string;
-  timeout?: string;
-}
-
 /** `zkai prove`: one input as before (`-p`, `--public`), or a batch into `--out-dir` (several `-i`, or `--inputs DIR`). */
-export async function proveCommand(circuitPath: string, flags: ProveFlags): Promise<void> {
+export async function proveCommand(circuitPath: string, flags: ProveCommandFlags): Promise<void> {
   const inputPaths = await batchInputPaths(flags);
   if (inputPaths.length === 1 && flags.inputs === undefined && flags.outDir === undefined) {
     return proveOne(circuitPath, inputPaths[0] as string, flags);
@@ -142,7 +121,7 @@ function timeoutOption(value: string | undefined): number {
 }
 
 /** The input files of `zkai prove`: every `-i`, then the *.json files of `--inputs DIR` (sorted; earlier outputs skipped). */
-async function batchInputPaths(flags: ProveFlags): Promise<string[]> {
+async function batchInputPaths(flags: ProveCommandFlags): Promise<string[]> {
   const paths = flags.input === undefined ? [] : Array.isArray(flags.input) ? [...flags.input] : [flags.input];
   if (flags.inputs !== undefined) {
     let entries: Dirent[];
@@ -182,7 +161,7 @@ function publicSignalsNote(publicPath: string): string {
 }
 
 /** One input, as zkai has always proved it: `-p/--proof` and `--public` files. */
-async function proveOne(circuitPath: string, inputPath: string, flags: ProveFlags): Promise<void> {
+async function proveOne(circuitPath: string, inputPath: string, flags: ProveCommandFlags): Promise<void> {
   const proofPath = flags.proof ?? 'proof.json';
   const publicPath = flags.public ?? 'public.json';
   const input = await readCircuitInput(inputPath);
@@ -240,7 +219,7 @@ function batchFailure(input: string, error: unknown): BatchFailure {
  * `<name>.public.json` as it comes. A bad input is reported (stderr, summary) and does not stop the others; the exit
  * code is 1 when any input failed.
  */
-async function proveBatch(circuitPath: string, inputPaths: string[], flags: ProveFlags): Promise<void> {
+async function proveBatch(circuitPath: string, inputPaths: string[], flags: ProveCommandFlags): Promise<void> {
   if (flags.proof !== undefined || flags.public !== undefined) {
     throw new ZkaiError('BAD_OPTION', `-p/--proof and --public name the files of one proof, but this is a batch of ${inputPaths.length} input${inputPaths.length === 1 ? '' : 's'}`, {
       hint: 'give --out-dir DIR instead: each input NAME.json gets DIR/NAME.proof.json and DIR/NAME.public.json',
@@ -360,7 +339,7 @@ async function proveBatch(circuitPath: string, inputPaths: string[], flags: Prov
  * `zkai verify`. Sets the exit code to 1 for an invalid proof. The key must be one the verifier trusts (its own setup,
  * a ceremony it verified, or `--trust-key`): any other is refused before the proof is checked.
  */
-export async function verifyCommand(flags: VerifyKeyFlags & { proof: string; public: string; expect?: string[] }): Promise<void> {
+export async function verifyCommand(flags: VerifyCommandFlags): Promise<void> {
   const [vkey, proof, publicSignals] = await Promise.all([
     readJsonFile(flags.vkey, 'verification key'),
     readJsonFile(flags.proof, 'proof'),
@@ -374,9 +353,7 @@ export async function verifyCommand(flags: VerifyKeyFlags & { proof: string; pub
 }
 
 /** `zkai deploy`. */
-export async function deployCommand(
-  flags: SetupFlags & { circuit?: string; zkey?: string; rpc?: string; proof?: string; public?: string; out?: string },
-): Promise<void> {
+export async function deployCommand(flags: DeployCommandFlags): Promise<void> {
   let zkeyPath = flags.zkey;
   if (!zkeyPath) {
     if (!flags.circuit) throw new ZkaiError('BAD_OPTION', 'give --circuit FILE.circom or --zkey FILE.zkey');
@@ -408,7 +385,7 @@ export async function deployCommand(
 }
 
 /** `zkai demo`. */
-export async function demoCommand(flags: GlobalFlags & { proofs?: string; workers?: string; rpc?: string; ptau?: string }): Promise<void> {
+export async function demoCommand(flags: DemoCommandFlags): Promise<void> {
   const progress = progressPrinter(flags);
   const proofs = Number(flags.proofs ?? 8);
   if (!Number.isInteger(proofs) || proofs < 1 || proofs > 1000) throw new ZkaiError('BAD_OPTION', `--proofs must be an integer from 1 to 1000, got "${flags.proofs}"`);

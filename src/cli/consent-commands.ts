@@ -25,12 +25,13 @@ import type { Column } from '../data/types.ts';
 import { loadSchema } from '../data/schema.ts';
 import { InputFileError, ZkaiError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
-import { deploymentOf, positiveInteger, purposeOf, withSession, type ChainFlags } from './chain-commands.ts';
+import { deploymentOf, positiveInteger, purposeOf, withSession } from './chain-commands.ts';
 import { readJsonFile } from './io.ts';
 import { emit } from './output.ts';
+import type { ConsentCancelFlags, ConsentCreateFlags, ConsentDelegateFlags, ConsentGrantFlags, ConsentRelayFlags, ConsentRevokeFlags, ConsentSignFlags, ConsentTreeFlags } from './groups/chain.ts';
 
 /** `zkai chain consent create`. */
-export async function chainConsentCreateCommand(flags: ChainFlags & { purpose: string; depth: string; window: string; description?: string }): Promise<void> {
+export async function chainConsentCreateCommand(flags: ConsentCreateFlags): Promise<void> {
   const depth = positiveInteger(flags.depth, '--depth', 1, 24);
   const window = positiveInteger(flags.window, '--window', 0, MAX_ROOT_WINDOW);
   const purpose = purposeOf(flags.purpose);
@@ -57,7 +58,7 @@ function accountOption(value: string, option: string): string {
  * `zkai chain consent grant`: the signer grants consent as itself, or with --for as the delegate that SUBJECT named.
  * The contract derives the leaf from the subject's account: nobody can grant for an account it does not control.
  */
-export async function chainConsentGrantCommand(flags: ChainFlags & { purpose: string; for?: string }): Promise<void> {
+export async function chainConsentGrantCommand(flags: ConsentGrantFlags): Promise<void> {
   const purpose = purposeOf(flags.purpose);
   const subjectFlag = flags.for === undefined ? undefined : accountOption(flags.for, '--for');
   const result = await withSession(flags, async (session) => {
@@ -79,7 +80,7 @@ export async function chainConsentGrantCommand(flags: ChainFlags & { purpose: st
 }
 
 /** `zkai chain consent revoke`: the leaf's subject, or its delegate, takes consent back. */
-export async function chainConsentRevokeCommand(flags: ChainFlags & { purpose: string; index: string }): Promise<void> {
+export async function chainConsentRevokeCommand(flags: ConsentRevokeFlags): Promise<void> {
   const index = positiveInteger(flags.index, '--index', 0, 2 ** 24 - 1);
   const purpose = purposeOf(flags.purpose);
   const result = await withSession(flags, async (session) => {
@@ -91,7 +92,7 @@ export async function chainConsentRevokeCommand(flags: ChainFlags & { purpose: s
 }
 
 /** `zkai chain consent delegate --to ADDRESS | --clear`: name (or remove) the one account that may act for the signer. */
-export async function chainConsentDelegateCommand(flags: ChainFlags & { to?: string; clear?: boolean }): Promise<void> {
+export async function chainConsentDelegateCommand(flags: ConsentDelegateFlags): Promise<void> {
   if ((flags.to === undefined) === (flags.clear !== true)) throw new ZkaiError('BAD_OPTION', 'give exactly one of --to ADDRESS (name a delegate) and --clear (remove yours)');
   const delegate = flags.to === undefined ? undefined : accountOption(flags.to, '--to');
   const result = await withSession(flags, async (session) => {
@@ -105,7 +106,7 @@ export async function chainConsentDelegateCommand(flags: ChainFlags & { to?: str
 }
 
 /** `zkai chain consent cancel`: cancel every request the signer signed that nobody relayed yet. */
-export async function chainConsentCancelCommand(flags: ChainFlags): Promise<void> {
+export async function chainConsentCancelCommand(flags: ConsentCancelFlags): Promise<void> {
   const result = await withSession(flags, async (session) => {
     const { consent } = await deploymentOf(session);
     const tx = await consent.cancelSignatures();
@@ -139,9 +140,7 @@ const MAX_VALID_SECONDS = 30 * 86_400;
  * consent registry and writes it to a file; anyone can send it with `relay`, so the subject's account needs no ether.
  * It is valid once (its nonce) and until its deadline.
  */
-export async function chainConsentSignCommand(
-  flags: ChainFlags & { purpose?: string; grant?: boolean; revoke?: string; delegate?: string; clearDelegate?: boolean; valid?: string; out: string; force?: boolean },
-): Promise<void> {
+export async function chainConsentSignCommand(flags: ConsentSignFlags): Promise<void> {
   const chosen = [flags.grant === true, flags.revoke !== undefined, flags.delegate !== undefined, flags.clearDelegate === true].filter(Boolean).length;
   if (chosen !== 1) throw new ZkaiError('BAD_OPTION', 'give exactly one of --grant, --revoke INDEX, --delegate ADDRESS and --clear-delegate');
   const action: ConsentRequestFile['action'] = flags.grant ? 'grant' : flags.revoke !== undefined ? 'revoke' : 'delegate';
@@ -215,7 +214,7 @@ async function readConsentRequest(path: string): Promise<ConsentRequestFile> {
  * `zkai chain consent relay FILE`: send a signed consent request (anyone may, paying the gas). The contract checks the
  * subject's signature, its nonce (once), its deadline, and that it was made for this chain and this registry.
  */
-export async function chainConsentRelayCommand(flags: ChainFlags & { file: string }): Promise<void> {
+export async function chainConsentRelayCommand(flags: ConsentRelayFlags & { file: string }): Promise<void> {
   const file = await readConsentRequest(flags.file);
   const result = await withSession(flags, async (session) => {
     const { deployment, consent } = await deploymentOf(session);
@@ -256,21 +255,6 @@ async function relay(consent: ConsentRegistryClient, file: ConsentRequestFile): 
       return { action: 'delegate change', subject, gas: tx.gasUsed.toString(), txHash: tx.txHash };
     }
   }
-}
-
-/** Options of `zkai chain consent tree`: with --out, a consent registry file for `zkai data check | prove --registry`. */
-export interface ConsentTreeFlags extends ChainFlags {
-  purpose: string;
-  /** Write a consent registry file here (with schema, field and name). */
-  out?: string;
-  schema?: string;
-  field?: string;
-  /** The registry name the policy uses. */
-  name?: string;
-  /** The data holder's ids: a file as `zkai data registry --ids` reads (one per line, or a JSON array). */
-  ids?: string;
-  /** Read the tree at this block (default: the latest). */
-  block?: string;
 }
 
 /**

@@ -23,7 +23,8 @@ import type { VerificationResult } from '../verifier/verify.ts';
 import { readJsonFile } from './io.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { contextOption } from './chain-commands.ts';
-import { checkVerdictKey, keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
+import { checkVerdictKey, keySourceLine, verifierKeyNote, verifierKeySource } from './verify-key.ts';
+import type { DataCheckFlags, DataCommitFlags, DataIncludeFlags, DataProveFlags, DataRegistryFlags, DataVerifyFlags, DataVerifyIncludeFlags } from './groups/data.ts';
 
 const DAY_MS = 86_400_000;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
@@ -363,7 +364,7 @@ async function trustedRoots(values: readonly string[] | undefined, schema: Schem
 // ---------------------------------------------------------------------------------------------------------------
 
 /** `zkai data registry`: build a registry file from a list of ids. */
-export async function dataRegistryCommand(flags: GlobalFlags & { schema: string; field: string; ids: string; name: string; depth: string; out: string }): Promise<void> {
+export async function dataRegistryCommand(flags: DataRegistryFlags): Promise<void> {
   refuseSamePath(flags.out, '--out', { ids: flags.ids, schema: flags.schema });
   const depth = Number(flags.depth);
   if (!/^[1-9][0-9]*$/.test(flags.depth) || !Number.isSafeInteger(depth)) throw new ZkaiError('BAD_OPTION', `--depth must be a positive integer, got "${flags.depth}"`);
@@ -382,7 +383,7 @@ export async function dataRegistryCommand(flags: GlobalFlags & { schema: string;
 }
 
 /** `zkai data commit`. */
-export async function dataCommitCommand(flags: GlobalFlags & { schema: string; data: string; bundle: string; public?: string; force?: boolean }): Promise<void> {
+export async function dataCommitCommand(flags: DataCommitFlags): Promise<void> {
   refuseSamePath(flags.bundle, '--bundle', { data: flags.data, schema: flags.schema });
   if (flags.public) refuseSamePath(flags.public, '--public', { data: flags.data, schema: flags.schema, bundle: flags.bundle });
   const refuseExisting = async () => {
@@ -414,7 +415,7 @@ export async function dataCommitCommand(flags: GlobalFlags & { schema: string; d
 }
 
 /** `zkai data check`. Sets the exit code to 1 when the dataset does not satisfy the policy. */
-export async function dataCheckCommand(flags: GlobalFlags & { schema: string; policy: string; data?: string; bundle?: string; registry?: string[] }): Promise<void> {
+export async function dataCheckCommand(flags: DataCheckFlags): Promise<void> {
   if (Boolean(flags.data) === Boolean(flags.bundle)) throw new ZkaiError('BAD_OPTION', 'give exactly one of --data FILE and --bundle FILE');
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
@@ -443,9 +444,7 @@ export async function dataCheckCommand(flags: GlobalFlags & { schema: string; po
 }
 
 /** `zkai data prove`. */
-export async function dataProveCommand(
-  flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; zkey?: string; vkeyOut?: string; forceViolating?: boolean; chunkDepth?: string; registry?: string[]; context?: string },
-): Promise<void> {
+export async function dataProveCommand(flags: DataProveFlags): Promise<void> {
   if (flags.chunkDepth !== undefined) return dataProveChunkedCommand(flags);
   const context = contextOption(flags.context);
   refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy });
@@ -557,7 +556,7 @@ function consentLines(registries: readonly Registry[]): string[] {
 }
 
 /** `zkai data prove --chunk-depth N`: the dataset in chunks of 2^N records, proven in parallel in the pool. */
-async function dataProveChunkedCommand(flags: GlobalFlags & { schema: string; policy: string; bundle: string; out: string; ptau?: string; zkey?: string; vkeyOut?: string; chunkDepth?: string; subtreesPerChunk?: string; registry?: string[]; context?: string }): Promise<void> {
+async function dataProveChunkedCommand(flags: DataProveFlags): Promise<void> {
   const context = contextOption(flags.context);
   refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy });
   if (flags.vkeyOut) refuseSamePath(flags.vkeyOut, '--vkey-out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy, out: flags.out });
@@ -629,9 +628,7 @@ function schemaMismatch(committed: string | undefined, actual: string, flags: { 
 }
 
 /** `zkai data verify`. Sets the exit code to 1 for an invalid proof; refuses a key the verifier does not trust (see verify-key.ts). */
-export async function dataVerifyCommand(
-  flags: VerifyKeyFlags & { proof: string; schema: string; policy: string; commitment?: string; root?: string; count?: string; registry?: string[] },
-): Promise<void> {
+export async function dataVerifyCommand(flags: DataVerifyFlags): Promise<void> {
   const expected = await expectedCommitment(flags);
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
@@ -672,9 +669,7 @@ export async function dataVerifyCommand(
 // Record inclusion: "was my record used?"
 
 /** `zkai data include`: prove that one record (by subject id and/or source row) is in the committed dataset. */
-export async function dataIncludeCommand(
-  flags: GlobalFlags & { schema: string; bundle: string; subject?: string; row?: string; out: string; vkeyOut?: string; ptau?: string; zkey?: string; context?: string },
-): Promise<void> {
+export async function dataIncludeCommand(flags: DataIncludeFlags): Promise<void> {
   const context = contextOption(flags.context);
   if (flags.subject === undefined && flags.row === undefined) throw new ZkaiError('BAD_OPTION', 'say which record: give --subject ID (the subject id column\'s value) or --row N (its row number in the source file)');
   let row: number | undefined;
@@ -755,7 +750,7 @@ async function expectedRoot(flags: { commitment?: string; root?: string }): Prom
 }
 
 /** `zkai data verify-include`. Sets the exit code to 1 for an invalid proof; refuses a key the verifier does not trust. */
-export async function dataVerifyIncludeCommand(flags: VerifyKeyFlags & { proof: string; schema: string; subject: string; commitment?: string; root?: string }): Promise<void> {
+export async function dataVerifyIncludeCommand(flags: DataVerifyIncludeFlags): Promise<void> {
   const expected = await expectedRoot(flags);
   const schema = await loadSchema(flags.schema);
   const column = subjectColumn(schema);

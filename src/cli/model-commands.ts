@@ -14,11 +14,17 @@ import { readJsonFile } from './io.ts';
 import { parseProofFile, type ProofFile } from '../statement/index.ts';
 import { isAccuracyProof, verifyAccuracyFile } from './accuracy-commands.ts';
 import { fracBitsOf, loadAnyModel, mismatchOf, modelFlagsFor, modelHashCause, rangeOf, readModelSalt, verifierFracBits, type LoadedModel } from './model-options.ts';
-import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
+import { emit, progressPrinter, seconds } from './output.ts';
 import { contextOption } from './chain-commands.ts';
 import { ceremonyKeyLines, commandHint, hintLines, keyJson, keyOptions, keyWarningLines } from './data-commands.ts';
 import { checkVerdictKey, keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
 import type { KeySource } from '../verifier/key-source.ts';
+import type { ModelCommitFlags, ModelImportFlags, ModelInspectFlags, ModelProveFlags, ModelVerifyFlags } from './groups/model.ts';
+
+/** Flags `zkai model inspect` and `zkai model prove` both have: the input's visibility. */
+type VisibilityFlags = Pick<ModelInspectFlags, 'publicInput' | 'inputVisibility'> & Pick<ModelProveFlags, 'publicInput' | 'inputVisibility'>;
+/** Flags `zkai model inspect` and `zkai model prove` both have: calibration of the fractional bits. */
+type CalibrationFlags = Pick<ModelInspectFlags, 'fracBits' | 'maxDisagreement'> & Pick<ModelProveFlags, 'fracBits' | 'maxDisagreement'>;
 
 /** A parsed inference proof file. */
 type InferenceProofFile = Extract<ProofFile, { format: 'zkai-inference-proof-v1' }>;
@@ -37,7 +43,7 @@ async function readInputVector(path: string): Promise<number[]> {
 }
 
 /** `zkai model import`: ONNX -> native JSON model. */
-export async function modelImportCommand(file: string, flags: GlobalFlags & { out: string; inputMin?: string; inputMax?: string; name?: string }): Promise<void> {
+export async function modelImportCommand(file: string, flags: ModelImportFlags): Promise<void> {
   if (resolve(file) === resolve(flags.out)) throw new ZkaiError('BAD_OPTION', `--out ${flags.out} is the ONNX file itself`);
   const { model, report } = await importOnnxModel(file, { inputRange: rangeOf(flags), ...(flags.name ? { name: flags.name } : {}) });
   await writeFileAtomic(flags.out, `${JSON.stringify({ format: NATIVE_MODEL_FORMAT, ...model }, null, 1)}\n`);
@@ -47,7 +53,7 @@ export async function modelImportCommand(file: string, flags: GlobalFlags & { ou
 }
 
 /** The input visibility from --input-visibility (or the older --public-input). */
-export function inputVisibilityOf(flags: { publicInput?: boolean; inputVisibility?: string }): InputVisibility {
+export function inputVisibilityOf(flags: VisibilityFlags): InputVisibility {
   if (flags.inputVisibility !== undefined) {
     if (!['hashed', 'public', 'private'].includes(flags.inputVisibility)) throw new ZkaiError('BAD_OPTION', `--input-visibility must be hashed, public or private, got "${flags.inputVisibility}"`);
     if (flags.publicInput && flags.inputVisibility !== 'public') throw new ZkaiError('BAD_OPTION', '--public-input contradicts --input-visibility');
@@ -80,7 +86,7 @@ function maxDisagreementOf(value: string | undefined): number {
  * it, any f at which a sample changes class); a given f is only reported on. The float reference is onnxruntime on
  * the ONNX file for an imported model, the TypeScript float model for a native one.
  */
-async function calibrateWithFlags(loaded: LoadedModel, samples: { inputs: number[][]; labels?: number[] }, flags: { fracBits?: string; maxDisagreement?: string }): Promise<CalibrationReport> {
+async function calibrateWithFlags(loaded: LoadedModel, samples: { inputs: number[][]; labels?: number[] }, flags: CalibrationFlags): Promise<CalibrationReport> {
   const auto = flags.fracBits === 'auto';
   if (!auto && flags.maxDisagreement !== undefined) throw new ZkaiError('BAD_OPTION', '--max-disagreement goes with --frac-bits auto (it lowers the bar calibration chooses f by)');
   const reference = loaded.onnx ? await onnxFloatReference(loaded.model, samples.inputs, loaded.onnx.path, loaded.onnx.output) : nativeFloatReference(loaded.model, samples.inputs);
@@ -144,7 +150,7 @@ function calibrationLines(calibration: CalibrationReport, auto: boolean): string
  * `zkai model inspect`: layers, quantization, constraint estimate per layer, and with samples the calibration (float vs
  * quantized per fixed point, range used per layer); no setup is paid.
  */
-export async function modelInspectCommand(file: string, flags: GlobalFlags & { fracBits?: string; inputMin?: string; inputMax?: string; samples?: string; maxDisagreement?: string; publicInput?: boolean; inputVisibility?: string; weights?: string }): Promise<void> {
+export async function modelInspectCommand(file: string, flags: ModelInspectFlags): Promise<void> {
   const loaded = await loadAnyModel(file, flags);
   const { model, notes } = loaded;
   const samples = flags.samples ? await readSamples(flags.samples) : undefined;
@@ -189,7 +195,7 @@ export async function modelInspectCommand(file: string, flags: GlobalFlags & { f
 
 
 /** `zkai model commit`: the public commitment to a model's weights (for private-weight proofs), and its private salt. */
-export async function modelCommitCommand(flags: GlobalFlags & { model: string; out: string; saltOut: string; fracBits?: string; inputMin?: string; inputMax?: string }): Promise<void> {
+export async function modelCommitCommand(flags: ModelCommitFlags): Promise<void> {
   if (resolve(flags.out) === resolve(flags.saltOut)) throw new ZkaiError('BAD_OPTION', '--out and --salt-out must be different files (the salt is private, the commitment public)');
   const { model } = await loadAnyModel(flags.model, flags);
   const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
@@ -212,7 +218,7 @@ function roundingJson(rounding: InputRounding, size: number) {
 }
 
 /** `zkai model prove`: prove the model's prediction on an input. */
-export async function modelProveCommand(flags: GlobalFlags & { model: string; input: string; out: string; vkeyOut?: string; saltOut?: string; fracBits?: string; samples?: string; maxDisagreement?: string; publicInput?: boolean; inputVisibility?: string; ptau?: string; zkey?: string; inputMin?: string; inputMax?: string; modelSalt?: string; context?: string }): Promise<void> {
+export async function modelProveCommand(flags: ModelProveFlags): Promise<void> {
   const context = contextOption(flags.context);
   const visibility = inputVisibilityOf(flags);
   const weights: WeightVisibility = flags.modelSalt ? 'hashed' : 'fixed';
@@ -327,9 +333,7 @@ function emitVerdict(flags: VerifyKeyFlags, keySource: KeySource, result: Verifi
  * Everything that decides the verdict comes from the verifier: the key, the model and its fractional bits (and an
  * ONNX model's input range), or the published model commitment; the input's visibility is read from the key.
  */
-export async function modelVerifyCommand(
-  flags: VerifyKeyFlags & { proof: string; model?: string; modelCommitment?: string; fracBits?: string; class?: string; inputHash?: string; input?: string; inputMin?: string; inputMax?: string; commitment?: string; root?: string; count?: string; schema?: string; minAccuracy?: string; label?: string; features?: string; allFeatures?: boolean; scale?: string },
-): Promise<void> {
+export async function modelVerifyCommand(flags: ModelVerifyFlags): Promise<void> {
   const [vkey, raw] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readJsonFile(flags.proof, 'inference proof')]);
   // The one proof-file parser checks every field; what the file states is then checked against the verifier's model.
   const parsed = parseProofFile(raw, flags.proof);
@@ -370,7 +374,7 @@ export async function modelVerifyCommand(
 }
 
 /** `zkai model verify` for a private-weights proof: against the published model commitment (which binds the fixed point). */
-async function verifyPrivateWeights(flags: VerifyKeyFlags & { modelCommitment?: string; class?: string; inputHash?: string; input?: string }, vkey: unknown, file: InferenceProofFile, keySource: KeySource): Promise<void> {
+async function verifyPrivateWeights(flags: ModelVerifyFlags, vkey: unknown, file: InferenceProofFile, keySource: KeySource): Promise<void> {
   if (!flags.modelCommitment || !/^[0-9]+$/.test(flags.modelCommitment)) throw new ZkaiError('BAD_OPTION', 'this proof keeps the weights private: give --model-commitment C, the published commitment you trust (zkai model commit prints it)');
   const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);
   if (!Number.isInteger(predicted) || predicted < 0) throw new ZkaiError('BAD_OPTION', `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`);

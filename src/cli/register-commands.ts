@@ -13,34 +13,15 @@ import { accuracyTask } from '../model/accuracy.ts';
 import { quantizeModel } from '../model/quantize.ts';
 import { parseProofFile, type ProofFile } from '../statement/index.ts';
 import type { InputVisibility, WeightVisibility } from '../model/circuit-gen.ts';
-import { chainFlagsText, deploymentOf, positiveInteger, progressLine, purposeOf, short, withSession, type ChainFlags } from './chain-commands.ts';
+import { chainFlagsText, deploymentOf, positiveInteger, progressLine, purposeOf, short, withSession } from './chain-commands.ts';
 import { readJsonFile } from './io.ts';
 import { loadAnyModel, verifierFracBits, verifierTask } from './model-options.ts';
 import { emit } from './output.ts';
+import type { ChainCheckCircuitFlags, ChainListCreateFlags, ChainListPublishFlags, ChainListShowFlags, ChainRegisterFlags } from './groups/chain.ts';
 
-/** Flags of `zkai chain register`. */
-export interface ChainRegisterFlags extends ChainFlags {
-  schema?: string;
-  policy?: string;
-  depth?: string;
-  model?: string;
-  fracBits?: string;
-  inputMin?: string;
-  inputMax?: string;
-  label?: string;
-  features?: string;
-  allFeatures?: boolean;
-  scale?: string;
-  zkey?: string;
-  ptau?: string;
-  transcript?: string;
-  contribution?: string[];
-  development?: boolean;
-  consentRegistry?: string;
-  purpose?: string;
-  list?: string[];
-  uri?: string;
-}
+/** The source flags `zkai chain register` and `zkai chain check-circuit` both have (each declares them). */
+type SourceKeys = 'schema' | 'policy' | 'model' | 'fracBits' | 'inputMin' | 'inputMax' | 'label' | 'features' | 'allFeatures' | 'scale';
+type SourceFlags = Pick<ChainRegisterFlags, SourceKeys> & Pick<ChainCheckCircuitFlags, SourceKeys>;
 
 /** `--list NAME=LIST ...`: which curated list each of the policy's registries is checked against. */
 function listBindings(values: readonly string[] | undefined): Record<string, string> {
@@ -70,7 +51,7 @@ type SourceShape =
   | { kind: 'accuracy'; samplesPerChunk: number; weights: WeightVisibility };
 
 /** The source of a circuit of this shape, from the files the flags name (the registrant's or checker's own). */
-async function sourceFromShape(shape: SourceShape, flags: ChainRegisterFlags): Promise<CircuitSource> {
+async function sourceFromShape(shape: SourceShape, flags: SourceFlags): Promise<CircuitSource> {
   const schemaOf = () => loadSchema(need(flags.schema, '--schema FILE', `the schema the ${shape.kind} circuit is generated from`));
   const modelOf = async () => {
     const modelPath = need(flags.model, '--model FILE', `the model the ${shape.kind} circuit is generated from (fixed weights are in the circuit; a private-weights circuit needs its architecture)`);
@@ -236,7 +217,7 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
 }
 
 /** `zkai chain list create NAME --curator ADDRESS --window SECONDS` (registry owner). */
-export async function chainListCreateCommand(name: string, flags: ChainFlags & { curator: string; window: string }): Promise<void> {
+export async function chainListCreateCommand(name: string, flags: ChainListCreateFlags): Promise<void> {
   if (!isAddress(flags.curator)) throw new ZkaiError('BAD_OPTION', `--curator must be an address (0x and 40 hex digits), got "${flags.curator}"`);
   const window = positiveInteger(flags.window, '--window', 0, 10 * 365 * 24 * 3600);
   const result = await withSession(flags, async (session) => {
@@ -248,7 +229,7 @@ export async function chainListCreateCommand(name: string, flags: ChainFlags & {
 }
 
 /** `zkai chain list publish NAME --registry FILE --schema S` (the list's curator): publish the file's root. */
-export async function chainListPublishCommand(name: string, flags: ChainFlags & { registry?: string; schema?: string; root?: string }): Promise<void> {
+export async function chainListPublishCommand(name: string, flags: ChainListPublishFlags): Promise<void> {
   let root: string;
   if (flags.registry !== undefined) {
     if (flags.root !== undefined) throw new ZkaiError('BAD_OPTION', 'give --registry FILE or --root ROOT, not both');
@@ -272,7 +253,7 @@ export async function chainListPublishCommand(name: string, flags: ChainFlags & 
 }
 
 /** `zkai chain list show NAME`. */
-export async function chainListShowCommand(name: string, flags: ChainFlags): Promise<void> {
+export async function chainListShowCommand(name: string, flags: ChainListShowFlags): Promise<void> {
   const result = await withSession(flags, async (session) => {
     const { lists } = await deploymentOf(session);
     const list = await lists.getList(name);
@@ -285,7 +266,7 @@ export async function chainListShowCommand(name: string, flags: ChainFlags): Pro
 }
 
 /** The source of a registered circuit from its descriptor's shape and the checker's own files. */
-async function sourceFromDescriptor(descriptor: Record<string, unknown>, flags: ChainRegisterFlags): Promise<CircuitSource> {
+async function sourceFromDescriptor(descriptor: Record<string, unknown>, flags: SourceFlags): Promise<CircuitSource> {
   const shape = (field: string): number => {
     const value = descriptor[field];
     if (!Number.isSafeInteger(value)) throw new ChainError(`the registered source descriptor has no integer "${field}"`);
@@ -318,7 +299,7 @@ async function sourceFromDescriptor(descriptor: Record<string, unknown>, flags: 
  * \`zkai chain check-circuit <id>\`: anyone re-checks a registration: regenerate the circuit from your own source with
  * the registered shape, compare it with the registered descriptor, and check the published zkey against it.
  */
-export async function chainCheckCircuitCommand(id: string, flags: ChainRegisterFlags): Promise<void> {
+export async function chainCheckCircuitCommand(id: string, flags: ChainCheckCircuitFlags): Promise<void> {
   if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw new ZkaiError('BAD_OPTION', `the circuit id must be 0x and 64 hex digits (its verification key id), got "${id}"`);
   if (flags.zkey !== undefined && flags.ptau === undefined) throw new ZkaiError('BAD_OPTION', '--zkey needs --ptau: the ptau its chain started from');
   const result = await withSession(flags, async (session) => {

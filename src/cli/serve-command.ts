@@ -7,25 +7,7 @@ import { ZkaiError } from '../errors.ts';
 import { CircuitCatalog } from '../service/catalog.ts';
 import { createVerificationServer } from '../service/server.ts';
 import { DEFAULT_VERIFY_LIMITS } from '../service/verification.ts';
-import type { GlobalFlags } from './output.ts';
-
-/** Options of `zkai serve`. */
-export interface ServeFlags extends GlobalFlags {
-  port?: string;
-  host?: string;
-  vkey?: string[];
-  statement?: string[];
-  maxChunks?: string;
-  verifyDeadline?: string;
-  cacheKeys?: boolean;
-  rpc?: string;
-  deployment?: string;
-  bodyLimit?: string;
-  workers?: string;
-  timeout?: string;
-  logLevel?: string;
-  allowUnknownKeys?: boolean;
-}
+import type { ServeFlags } from './groups/serve.ts';
 
 function integer(value: string | undefined, option: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
