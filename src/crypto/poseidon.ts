@@ -14,3 +14,24 @@ export function poseidon(inputs: bigint[]): bigint {
   return hash(inputs);
 }
 
+/**
+ * How a Poseidon sponge splits `elementCount` elements into calls (indices of the elements): the first call takes up to
+ * 16, each later call takes the previous output and up to 15 more. Record leaves, model hashes and commitments, task
+ * hashes and the circuits that recompute them all chunk this way.
+ */
+export function spongeChunks(elementCount: number): number[][] {
+  if (!Number.isInteger(elementCount) || elementCount < 1) throw new ZkaiError('BAD_INPUT', `a Poseidon sponge hashes at least one element, got ${elementCount}`);
+  const chunks: number[][] = [Array.from({ length: Math.min(16, elementCount) }, (_, i) => i)];
+  for (let start = 16; start < elementCount; start += 15) chunks.push(Array.from({ length: Math.min(15, elementCount - start) }, (_, i) => start + i));
+  return chunks;
+}
+
+/** Poseidon sponge over one or more field elements, chunked by {@link spongeChunks}. */
+export function poseidonSponge(elements: readonly bigint[]): bigint {
+  let accumulator: bigint | undefined;
+  for (const chunk of spongeChunks(elements.length)) {
+    const inputs = chunk.map((index) => elements[index] as bigint);
+    accumulator = poseidon(accumulator === undefined ? inputs : [accumulator, ...inputs]);
+  }
+  return accumulator as bigint;
+}

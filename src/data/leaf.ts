@@ -1,4 +1,4 @@
-import { poseidon } from '../crypto/poseidon.ts';
+import { poseidonSponge, spongeChunks } from '../crypto/poseidon.ts';
 import { ZkaiError } from '../errors.ts';
 import type { Column, EncodedRecord } from './types.ts';
 
@@ -51,16 +51,8 @@ export function leafLayout(columns: readonly Column[]): LeafElement[] {
   return elements;
 }
 
-/** How the elements are split into Poseidon calls: the first takes up to 16, each further one up to 15 more. */
-export function leafChunks(elementCount: number): number[][] {
-  const chunks: number[][] = [];
-  const first = Math.min(16, elementCount);
-  chunks.push(Array.from({ length: first }, (_, i) => i));
-  for (let start = first; start < elementCount; start += 15) {
-    chunks.push(Array.from({ length: Math.min(15, elementCount - start) }, (_, i) => start + i));
-  }
-  return chunks;
-}
+/** How a record's leaf elements are split into Poseidon calls (the sponge's chunks, {@link spongeChunks}). */
+export const leafChunks = spongeChunks;
 
 /** The Merkle leaf of a record: a salted Poseidon sponge over its packed null flags and values, and its strings. */
 export function recordLeaf(columns: readonly Column[], record: Pick<EncodedRecord, 'values' | 'nulls'>, salt: bigint): bigint {
@@ -76,12 +68,7 @@ export function recordLeaf(columns: readonly Column[], record: Pick<EncodedRecor
       return packed + (value << BigInt(part.shift));
     }, 0n);
   });
-  let accumulator: bigint | undefined;
-  for (const chunk of leafChunks(elements.length)) {
-    const inputs = chunk.map((index) => elements[index] as bigint);
-    accumulator = poseidon(accumulator === undefined ? inputs : [accumulator, ...inputs]);
-  }
-  return accumulator as bigint;
+  return poseidonSponge(elements);
 }
 
 /** How generated code names a record's signals. */

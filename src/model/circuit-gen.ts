@@ -1,5 +1,5 @@
 import { CircomLines, generatedId, generatedSource, writeGeneratedSource } from '../circuit/generated-source.ts';
-import { poseidon } from '../crypto/poseidon.ts';
+import { poseidonSponge as spongeOfFieldElements, spongeChunks } from '../crypto/poseidon.ts';
 import { fieldOf } from '../util/field.ts';
 import { ModelError } from './errors.ts';
 import { linearLayers, type QuantizedModel } from './quantize.ts';
@@ -20,12 +20,9 @@ export type InputVisibility = 'hashed' | 'public' | 'private';
 
 export { fieldOf } from '../util/field.ts';
 
-/** Poseidon sponge over any number of field elements: Poseidon of the first 16, then [previous, next 15]... */
+/** Poseidon sponge over any number of integers, each taken modulo the field (negative biases included). */
 export function poseidonSponge(elements: readonly bigint[]): bigint {
-  if (elements.length === 0) throw new ModelError('nothing to hash');
-  let acc = poseidon(elements.slice(0, 16).map(fieldOf));
-  for (let start = 16; start < elements.length; start += 15) acc = poseidon([acc, ...elements.slice(start, start + 15).map(fieldOf)]);
-  return acc;
+  return spongeOfFieldElements(elements.map(fieldOf));
 }
 
 /**
@@ -73,8 +70,7 @@ export function modelCommitment(model: QuantizedModel, salt: bigint): string {
 /** Emit a Poseidon sponge over the given element expressions; returns the expression of its output. */
 export function emitSponge(line: (text?: string) => void, prefix: string, elements: readonly string[]): { out: string; calls: number } {
   // The same chunks as poseidonSponge: the first 16 elements, then [previous output, next 15]...
-  const chunks: string[][] = [elements.slice(0, 16)];
-  for (let start = 16; start < elements.length; start += 15) chunks.push(elements.slice(start, start + 15));
+  const chunks = spongeChunks(elements.length).map((chunk) => chunk.map((index) => elements[index] as string));
   let acc = '';
   chunks.forEach((chunk, call) => {
     const inputs = call === 0 ? chunk : [acc, ...chunk];
