@@ -10,6 +10,10 @@ import type { FloatModel } from '../model/native.ts';
 import { DEFAULT_FRAC_BITS, quantizeModel, type QuantizedModel } from '../model/quantize.ts';
 import type { VerificationResult } from '../verifier/verify.ts';
 import { readJsonFile } from './io.ts';
+import type { ModelProveFlags, ModelVerifyFlags } from './groups/model.ts';
+
+/** An ONNX model's input range flags (every model command, and chain register and check-circuit, declare them). */
+type RangeFlags = Pick<ModelProveFlags, 'inputMin' | 'inputMax'>;
 
 export function fracBitsOf(value: string | undefined): number {
   const bits = Number(value ?? DEFAULT_FRAC_BITS);
@@ -31,7 +35,7 @@ export function verifierFracBits(value: string | undefined, what: string): numbe
 }
 
 /** The input range of an ONNX model, from --input-min and --input-max. */
-export function rangeOf(flags: { inputMin?: string; inputMax?: string }): { min: number; max: number } {
+export function rangeOf(flags: RangeFlags): { min: number; max: number } {
   if (flags.inputMin === undefined || flags.inputMax === undefined) {
     throw new ZkaiError('BAD_OPTION', 'an ONNX model does not say what range its inputs lie in: give --input-min and --input-max (quantization derives every bit width from them)');
   }
@@ -49,7 +53,7 @@ export interface LoadedModel {
 }
 
 /** A model file: native JSON, or ONNX (imported on the fly; needs the input range). */
-export async function loadAnyModel(path: string, flags: { inputMin?: string; inputMax?: string }): Promise<LoadedModel> {
+export async function loadAnyModel(path: string, flags: RangeFlags): Promise<LoadedModel> {
   if (!isOnnxPath(path)) return loadModelFile(path);
   const { model, notes, report } = await loadModelFile(path, rangeOf(flags));
   return { model, notes, onnx: { path, output: report!.output, inputMin: String(flags.inputMin), inputMax: String(flags.inputMax) } };
@@ -108,7 +112,7 @@ export function featuresOf(value: string | undefined): string[] | undefined {
 }
 
 /** The verifier's task flags: every one required (the task says what the accuracy means, so the verifier states it). */
-export function verifierTask(flags: { label?: string; features?: string; allFeatures?: boolean; scale?: string }): { label: string; features?: string[]; scale: number } {
+export function verifierTask(flags: Pick<ModelVerifyFlags, 'label' | 'features' | 'allFeatures' | 'scale'>): { label: string; features?: string[]; scale: number } {
   const why = 'the task (label, features, scale, fractional bits) says what the accuracy means, so the verifier states it: the proof file\'s word is not taken';
   if (flags.label === undefined) throw new ZkaiError('BAD_OPTION', 'give --label COLUMN: the test set\'s column that holds the true class', { hint: why });
   if (flags.features === undefined && !flags.allFeatures) throw new ZkaiError('BAD_OPTION', 'give --features A,B,... (the model\'s input columns, in model input order) or --all-features (every column but the label and the subject id, in schema order)', { hint: why });
