@@ -6,7 +6,7 @@
  * Single-circuit proofs are timed for sizes up to `proveUpTo` records (64 records need a 2^16 ptau, 256 a 2^18 and
  * 1,024 a 2^20 one: pass a Perpetual Powers of Tau file as `ptauPath`, or wait for a development one to be generated).
  *
- * The default chunk shape, 36 single-record subtrees per proof (15,757 constraints), is the fullest that fits a 2^14
+ * The default chunk shape, 36 single-record subtrees per proof (15,686 constraints), is the fullest that fits a 2^14
  * ptau for the example policy; `chunkDepth 4, subtrees 1` is the shape of 16-record subtrees.
  *
  * Called by bench/main.ts; returns the `dataset` section of the results file.

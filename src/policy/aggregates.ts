@@ -171,10 +171,27 @@ function emitColumnTotals(aggregate: AggregateOf<'SUM' | 'MEAN'>, context: Circu
   };
 }
 
-const SUMMED_PARTIALS = [
-  { name: 'encodedSum', combine: 'sum' },
-  { name: 'present', combine: 'sum' },
-] as const;
+/** What SUM and MEAN share: their keys, totals over records, partials and verdict over chunks, record outputs. */
+function columnSumKind<K extends 'SUM' | 'MEAN'>(kind: K): Pick<AggregateDefinition<K>, 'keys' | 'totals' | 'partials' | 'chunkVerdict' | 'emitRecord'> {
+  return {
+    keys: ['kind', 'field', 'min', 'max'],
+    totals: (aggregate, records) => ({ kind, ...columnTotals(columnOf(aggregate), records) }) as TotalsOf<K>,
+    partials: [
+      { name: 'encodedSum', combine: 'sum' },
+      { name: 'present', combine: 'sum' },
+    ],
+    chunkVerdict(aggregate, chunks, count) {
+      const [encodedSum, present] = summed(chunks, 2) as [bigint, bigint];
+      return summedVerdict(aggregateDefinition(kind).verdict(aggregate, { kind, encodedSum, present } as TotalsOf<K>, count));
+    },
+    emitRecord: (aggregate, context) => context.columnTerms(columnOf(aggregate)),
+  };
+}
+
+/** The column of a SUM or MEAN (TypeScript does not narrow `AggregateOf<K>` for a generic K). */
+function columnOf(aggregate: AggregateOf<'SUM' | 'MEAN'>): Column {
+  return aggregate.column;
+}
 
 /**
  * The aggregate kinds. Adding one: its policy-file type to `AggregateSpec` and its validated type to `Aggregate`
@@ -206,24 +223,17 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
   },
 
   SUM: {
-    keys: ['kind', 'field', 'min', 'max'],
+    ...columnSumKind('SUM'),
     parse(spec, schema, what) {
       const column = summedColumn(schema, spec, what);
       const bound = (v: string | number | boolean | undefined, key: string) => (v === undefined ? undefined : scaledConstant(column, v, `${what} ${key}`));
       const text = `SUM(${column.name}) in [${scalarText(spec.min ?? '')}, ${scalarText(spec.max ?? '')}]`;
       return { kind: 'SUM', column, offset: columnScale(column).offset, min: bound(spec.min, 'min'), max: bound(spec.max, 'max'), text };
     },
-    totals: (aggregate, records) => ({ kind: 'SUM', ...columnTotals(aggregate.column, records) }),
     verdict(aggregate, totals) {
       const sum = totals.encodedSum + totals.present * aggregate.offset;
       return { ok: within(sum, aggregate.min, aggregate.max), actual: `${sum} (scaled units)` };
     },
-    partials: SUMMED_PARTIALS,
-    chunkVerdict(aggregate, chunks, count) {
-      const [encodedSum, present] = summed(chunks, 2) as [bigint, bigint];
-      return summedVerdict(AGGREGATES.SUM.verdict(aggregate, { kind: 'SUM', encodedSum, present }, count));
-    },
-    emitRecord: (aggregate, context) => context.columnTerms(aggregate.column),
     emitCircuit(aggregate, context) {
       const totals = emitColumnTotals(aggregate, context);
       if (!totals) return;
@@ -235,7 +245,7 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
   },
 
   MEAN: {
-    keys: ['kind', 'field', 'min', 'max'],
+    ...columnSumKind('MEAN'),
     parse(spec, schema, what) {
       const column = summedColumn(schema, spec, what);
       const { offset, scale } = columnScale(column);
@@ -246,18 +256,11 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       const text = `MEAN(${column.name}) in [${scalarText(spec.min ?? '')}, ${scalarText(spec.max ?? '')}]`;
       return { kind: 'MEAN', column, offset, min: scaled(spec.min, 'min'), max: scaled(spec.max, 'max'), text };
     },
-    totals: (aggregate, records) => ({ kind: 'MEAN', ...columnTotals(aggregate.column, records) }),
     verdict(aggregate, totals) {
       const sum = totals.encodedSum + totals.present * aggregate.offset;
       const m = totals.present;
       return { ok: m > 0n && withinFraction(sum, m, aggregate.min, aggregate.max), actual: m > 0n ? `${sum}/${m} (scaled units)` : 'no values' };
     },
-    partials: SUMMED_PARTIALS,
-    chunkVerdict(aggregate, chunks, count) {
-      const [encodedSum, present] = summed(chunks, 2) as [bigint, bigint];
-      return summedVerdict(AGGREGATES.MEAN.verdict(aggregate, { kind: 'MEAN', encodedSum, present }, count));
-    },
-    emitRecord: (aggregate, context) => context.columnTerms(aggregate.column),
     emitCircuit(aggregate, context) {
       const totals = emitColumnTotals(aggregate, context);
       if (!totals) return;
