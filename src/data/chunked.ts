@@ -1,4 +1,4 @@
-import { poseidon2 } from 'poseidon-lite';
+import { merkleRoot, sparseTreeLevels, zeroRoots } from '../crypto/merkle.ts';
 import { ZkaiError } from '../errors.ts';
 import { ProverPool } from '../prover/pool.ts';
 import type { ProgressListener } from '../setup/progress.ts';
@@ -39,9 +39,7 @@ export const MAX_SUBTREES_PER_CHUNK = 4096;
 
 /** Root of a subtree of 2^height zero leaves (the tree's padding). */
 export function zeroSubtreeRoot(height: number): bigint {
-  let node = 0n;
-  for (let level = 0; level < height; level += 1) node = poseidon2([node, node]);
-  return node;
+  return zeroRoots(height)[height] as bigint;
 }
 
 /** The input of a chunk circuit: its records (at most subtrees * 2^chunkDepth), their salts, and its pinned shape. */
@@ -197,14 +195,11 @@ export function combineChunkRoots(chunkRoots: readonly bigint[], count: number, 
   if (chunkRoots.slice(used).some((r) => r !== zero)) {
     return { valid: false, reason: 'claim-mismatch', detail: `a subtree past the last record is not empty` };
   }
-  let level = [...chunkRoots.slice(0, used), ...Array<bigint>(width - used).fill(zero)];
-  while (level.length > 1) {
-    const above: bigint[] = [];
-    for (let i = 0; i < level.length; i += 2) above.push(poseidon2([level[i] as bigint, level[i + 1] as bigint]));
-    level = above;
-  }
-  if (level[0]!.toString() !== root) {
-    return { valid: false, reason: 'claim-mismatch', detail: `the chunk roots combine to ${level[0]}, not to the published root ${root}` };
+  // The subtree roots, padded with empty subtrees to the full width, are the leaves of the tree above them.
+  const subtrees = [...chunkRoots.slice(0, used), ...Array<bigint>(width - used).fill(zero)];
+  const combined = merkleRoot(sparseTreeLevels(subtrees, depth - chunkDepth));
+  if (combined.toString() !== root) {
+    return { valid: false, reason: 'claim-mismatch', detail: `the chunk roots combine to ${combined}, not to the published root ${root}` };
   }
   return { valid: true };
 }
