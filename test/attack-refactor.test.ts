@@ -188,7 +188,7 @@ describe('refactor 2: circuits/lib/merkle.circom', () => {
   });
 });
 
-describe('FINDING: free text of a schema reaches the generated circom unescaped', () => {
+describe('regression: free text (names, rule constants) cannot become circom code', () => {
   // The schema's name is written into the generated circuit's header as `// schema "<name>" ...` with no escaping
   // (circuit-gen.ts generatedSource comments; the policy name and rule texts get .replace(/\n/g, ' '), the schema
   // name does not). A newline in it ends the line comment: "\n/*" opens a block comment that swallows the includes and
@@ -196,29 +196,36 @@ describe('FINDING: free text of a schema reaches the generated circom unescaped'
   // comments too). What follows "*/" is code: it re-includes the library and defines a record template with the same
   // name and interface that computes the honest leaf and checks no rule. The policy hash and schema hash are those of
   // the files; the circuit built from them accepts a dataset that breaks the policy, with the committed root.
-  // Expected to fail (it.fails) until generated sources refuse or escape line breaks in every piece of free text.
-  it.fails('a schema name with a newline cannot turn off the policy rules of its dataset circuit', async () => {
-    const spec = { ...schema.spec, name: 'attack-refactor\n/*' };
-    let accepted = false;
-    try {
-      const evil = parseSchema(spec);
-      const leafLines: string[] = [];
-      const leafHash = emitRecordLeaf((text) => leafLines.push(text), 'leaf', evil.columns, { salt: 'salt', value: (k) => `values[${k}]`, isNull: (k) => `isNull[${k}]` });
-      const payload = [
-        '*/ include "data/dataset.circom";',
-        `template Record_adults_only() { signal input active; signal input salt; signal input values[3]; signal input isNull[3]; signal output leaf; ${leafLines.join(' ')} leaf <== active * ${leafHash}; }`,
-        'template Swallowed() { signal input active; signal input values[3]; signal input isNull[3]; signal notNull[3];',
-      ].join(' ');
-      const policy = parsePolicy({ name: 'adults only', rules: [{ field: 'id', op: 'NE', value: payload }, { field: 'x', op: 'GTE', value: 18 }] }, evil);
-      const children = [encodeRecord(evil, { id: 'kid-1', x: 10, c: 'a' }, 2), encodeRecord(evil, { id: 'kid-2', x: 7, c: 'b' }, 3)];
-      expect(evaluatePolicy(policy, children).ok).toBe(false); // the pre-flight sees the violation
-      const generated = await generateDatasetCircuit(evil, policy, 1);
-      const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
-      const witness = await computeWitness(circuit.wasmPath, datasetCircuitInput(children, [11n, 12n], evil, policy, 1));
-      accepted = witness[1] === BigInt(commitRecords(children, [11n, 12n], evil).commitment.root);
-    } catch {
-      accepted = false; // refused anywhere (schema, generator, compiler, witness): the attack failed
-    }
-    expect(accepted, 'the circuit accepted two records with x < 18 under a policy requiring x >= 18, with their committed root').toBe(false);
+  // Found by this file's first version: a schema named "attack-refactor\n/*" opened a block comment in the generated
+  // source that a rule's constant closed, replacing the record template with one that checks nothing (the records
+  // broke the policy, the witness was accepted with their committed root). Names with line breaks are now refused,
+  // and every piece of free text written into a comment is made one line (src/util/text.ts commentText).
+  it('a schema or policy name with a line break is refused, naming the character', () => {
+    expect(() => parseSchema({ ...schema.spec, name: 'attack-refactor\n/*' })).toThrow(/"name" must be one line of text: it holds the control character U\+000A at position 15/);
+    expect(() => parseSchema({ ...schema.spec, name: 'a\u2028b' })).toThrow(/U\+2028/);
+    expect(() => parsePolicy({ name: 'adults\r\nonly', rules: [] }, schema)).toThrow(/policy's "name" must be one line of text: it holds the control character U\+000D at position 6/);
+  });
+
+  it('line breaks in rule constants stay inside their comments: the injected template is inert and the rules still hold', async () => {
+    const leafLines: string[] = [];
+    const leafHash = emitRecordLeaf((text) => leafLines.push(text), 'leaf', schema.columns, { salt: 'salt', value: (k) => `values[${k}]`, isNull: (k) => `isNull[${k}]` });
+    const payload = [
+      '*/ include "data/dataset.circom";',
+      `template Record_adults_only() { signal input active; signal input salt; signal input values[3]; signal input isNull[3]; signal output leaf; ${leafLines.join(' ')} leaf <== active * ${leafHash}; }`,
+      'template Swallowed() { signal input active; signal input values[3]; signal input isNull[3]; signal notNull[3];',
+    ].join(' ');
+    // The first constant would open a block comment on a line of its own, the second would close it and inject code.
+    const policy = parsePolicy({ name: 'adults only', rules: [{ field: 'id', op: 'NE', value: '\n/*' }, { field: 'id', op: 'NE', value: `\n${payload}` }, { field: 'x', op: 'GTE', value: 18 }] }, schema);
+    const children = [encodeRecord(schema, { id: 'kid-1', x: 10, c: 'a' }, 2), encodeRecord(schema, { id: 'kid-2', x: 7, c: 'b' }, 3)];
+    expect(evaluatePolicy(policy, children).ok).toBe(false); // the pre-flight sees the violation
+    const generated = await generateDatasetCircuit(schema, policy, 1);
+    const source = await readFile(generated.path, 'utf8');
+    expect(source.split('\n').filter((line) => line.trimStart().startsWith('*/') || line.trimStart().startsWith('/*'))).toEqual([]);
+    const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
+    await expect(computeWitness(circuit.wasmPath, datasetCircuitInput(children, [11n, 12n], schema, policy, 1))).rejects.toThrow();
+    // The same records with x >= 18 pass: the circuit is whole, not merely broken.
+    const adults = [encodeRecord(schema, { id: 'adult-1', x: 30, c: 'a' }, 2), encodeRecord(schema, { id: 'adult-2', x: 40, c: 'b' }, 3)];
+    const witness = await computeWitness(circuit.wasmPath, datasetCircuitInput(adults, [11n, 12n], schema, policy, 1));
+    expect(witness[1]).toBe(BigInt(commitRecords(adults, [11n, 12n], schema).commitment.root));
   });
 });

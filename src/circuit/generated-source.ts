@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { cacheLayout } from '../cache/layout.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { sha256Parts } from '../util/hash.ts';
+import { commentText } from '../util/text.ts';
 
 /**
  * The header line of every generated source. The service's catalog recognises zkai's circuits by it
@@ -41,6 +42,11 @@ export class CircomLines {
     this.lines.push(text ? `    ${text}` : '');
   };
 
+  /** Add a `//` comment line holding free text ({@link commentText}). */
+  comment(text: string): void {
+    this.line(`// ${commentText(text)}`);
+  }
+
   /** A name not given before by this writer: `prefix` followed by a counter (`lt1`, `eq2`, ...). */
   name(prefix: string): string {
     this.next += 1;
@@ -72,7 +78,7 @@ export function generatedSource(parts: GeneratedSourceParts): string {
     'pragma circom 2.1.0;',
     '',
     generatedHeader(parts.version),
-    ...parts.comments.map((comment) => `// ${comment}`),
+    ...parts.comments.map((comment) => `// ${commentText(comment)}`),
     ...parts.includes.map((file) => `include "${file}";`),
     '',
     ...(parts.before && parts.before.length > 0 ? [...parts.before, ''] : []),

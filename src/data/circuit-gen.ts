@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { CircomLines, generatedId, generatedSource, writeGeneratedSource } from '../circuit/generated-source.ts';
+import { commentText } from '../util/text.ts';
 import { emitRecordLeaf } from './leaf.ts';
 import { ZkaiError } from '../errors.ts';
 import { uniqueKey, uniqueKeyBits } from './unique.ts';
@@ -129,7 +130,7 @@ function recordTemplate(schema: Schema, policy: Policy): string[] {
     const j = r.index;
     const check = `registry${j}`;
     out.line();
-    out.line(`// ${r.text}`);
+    out.comment(r.text);
     if (r.kind === 'MEMBER-OF') {
       out.line(`component ${check} = RegistryMember(${r.depth});`);
       out.line(`${check}.value <== values[${r.column.index}];`);
@@ -148,7 +149,7 @@ function recordTemplate(schema: Schema, policy: Policy): string[] {
     out.line(`${check}.bits <== registry${j}Bits;`);
   }
   emitRecordPolicy(out, policy, keyOf);
-  return [`// One record of policy "${policy.spec.name.replace(/\n/g, ' ')}": what every record of the dataset must satisfy.`, `template ${recordTemplateName(policy)}() {`, ...out.lines, '}'];
+  return [`// ${commentText(`One record of policy "${policy.spec.name}": what every record of the dataset must satisfy.`)}`, `template ${recordTemplateName(policy)}() {`, ...out.lines, '}'];
 }
 
 /**
@@ -252,7 +253,7 @@ export async function generateDatasetCircuit(
     version: GENERATOR_VERSION,
     comments: [
       `schema "${schema.spec.name}" (hash ${schema.hash})`,
-      `policy "${policy.spec.name.replace(/\n/g, ' ')}" (hash ${policy.hash})`,
+      `policy "${policy.spec.name}" (hash ${policy.hash})`,
       `${chunk ? 'chunk of' : 'capacity'} ${capacity} records (${chunk ? `${subtrees} subtree(s) of ` : ''}tree depth ${depth}); public signals: ${(chunk ? chunkSignalNames(policy, subtrees) : datasetSignalNames(policy)).join(', ')}`,
     ],
     includes: ['data/dataset.circom', ...(registries.length > 0 ? ['data/registry.circom'] : [])],

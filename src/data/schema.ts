@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputFileError, ZkaiError } from '../errors.ts';
 import { poseidonText } from '../crypto/poseidon-bytes.ts';
+import { lineBreakingCharacter } from '../util/text.ts';
 import type { Column, ColumnSpec, Schema, SchemaSpec } from './types.ts';
 
 /** A schema file is malformed. The message names the column (when there is one) and the problem. */
@@ -270,6 +271,8 @@ export function parseSchema(spec: unknown, source?: string): Schema {
   if (typeof spec.name !== 'string' || spec.name === '') {
     throw new SchemaError(`"name" must be a non-empty string, got ${show(spec.name)}`, { source });
   }
+  const breaking = lineBreakingCharacter(spec.name);
+  if (breaking) throw new SchemaError(`"name" must be one line of text: it holds the control character ${breaking.codePoint} at position ${breaking.index}`, { source });
   if (!Array.isArray(spec.columns) || spec.columns.length === 0) {
     throw new SchemaError(`"columns" must be a non-empty array of columns, got ${show(spec.columns)}`, { source });
   }

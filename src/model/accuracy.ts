@@ -199,7 +199,7 @@ export async function generateAccuracyCircuit(model: QuantizedModel, schema: Sch
   const id = generatedId(GENERATOR_VERSION, [hidden ? architectureHeader(model).join(',') : modelHash(model), weights, task.taskHash, String(samples)]);
   const source = generatedSource({
     version: GENERATOR_VERSION,
-    comments: [`accuracy of model "${model.name.replace(/\n/g, ' ')}" (${hidden ? 'private weights' : `hash ${modelHash(model)}`}) on ${samples} test records per proof; public signals: ${accuracySignalNames(samples, weights).join(', ')}`],
+    comments: [`accuracy of model "${model.name}" (${hidden ? 'private weights' : `hash ${modelHash(model)}`}) on ${samples} test records per proof; public signals: ${accuracySignalNames(samples, weights).join(', ')}`],
     includes: ['ml/gadgets.circom', 'circomlib/circuits/poseidon.circom', 'circomlib/circuits/comparators.circom'],
     before: core.lines,
     template: 'AccuracyChunk',

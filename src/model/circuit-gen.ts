@@ -317,8 +317,8 @@ export async function generateModelCircuit(model: QuantizedModel, visibility: In
     version: GENERATOR_VERSION,
     comments: [
       hidden
-        ? `architecture of model "${model.name.replace(/\n/g, ' ')}", private weights, input ${visibility}; public signals: ${inferenceSignalNames(model, visibility, weights).join(', ')}`
-        : `model "${model.name.replace(/\n/g, ' ')}" (hash ${hash}), input ${visibility}; public signals: ${inferenceSignalNames(model, visibility).join(', ')}`,
+        ? `architecture of model "${model.name}", private weights, input ${visibility}; public signals: ${inferenceSignalNames(model, visibility, weights).join(', ')}`
+        : `model "${model.name}" (hash ${hash}), input ${visibility}; public signals: ${inferenceSignalNames(model, visibility).join(', ')}`,
     ],
     includes: ['ml/gadgets.circom', 'circomlib/circuits/poseidon.circom'],
     before: core.lines,

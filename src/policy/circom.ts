@@ -15,7 +15,7 @@ import type { Policy } from './policy.ts';
 function commentAggregate(out: CircomLines, text: string, index: number): number {
   const start = out.lines.length;
   out.line();
-  out.line(`// aggregate ${index}: ${text.replace(/\n/g, ' ')}`);
+  out.comment(`aggregate ${index}: ${text}`);
   return start;
 }
 
@@ -33,7 +33,7 @@ export function emitRecordPolicy(out: CircomLines, policy: Policy, sortKey: (col
   const predicates = new PredicateSignals(out);
   for (const rule of policy.rules) {
     out.line();
-    out.line(`// rule ${rule.index}: ${rule.text.replace(/\n/g, ' ')}`);
+    out.comment(`rule ${rule.index}: ${rule.text}`);
     const sat = predicates.holds(rule.predicate, `rule${rule.index}`);
     let applies = 'active';
     if (rule.when) {

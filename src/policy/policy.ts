@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputFileError, ZkaiError } from '../errors.ts';
 import { poseidonText } from '../crypto/poseidon-bytes.ts';
+import { lineBreakingCharacter } from '../util/text.ts';
 import { MAX_REGISTRY_DEPTH, registryHas, registryHasKey, RegistryError, type Registry } from '../data/registry.ts';
 import type { Column, EncodedRecord, Schema } from '../data/types.ts';
 import { AGGREGATES, aggregateDefinition, isAggregateKind, type AggregateKind, type AggregateOf, type AggregateVerdict, type TotalsOf, type TotalsRecord } from './aggregates.ts';
@@ -156,6 +157,8 @@ export function parsePolicy(raw: unknown, schema: Schema): Policy {
   const spec = raw as PolicySpec;
   onlyKeys(spec, ['name', 'rules', 'aggregates', 'registries'], 'policy');
   if (typeof spec.name !== 'string' || spec.name.length === 0) throw new PolicyError('a policy needs a non-empty "name"');
+  const breaking = lineBreakingCharacter(spec.name);
+  if (breaking) throw new PolicyError(`the policy's "name" must be one line of text: it holds the control character ${breaking.codePoint} at position ${breaking.index}`);
   if (!Array.isArray(spec.rules)) throw new PolicyError('a policy needs a "rules" list (it may be empty)');
   const rules = spec.rules.map((rule, index): Rule => ({
     index,
