@@ -9,7 +9,16 @@ import { performance } from 'node:perf_hooks';
 import * as snarkjs from 'snarkjs';
 import { releaseCurves } from '../src/util/curves.ts';
 import { poseidonChainInput } from './circuits/poseidon_chain.ts';
-import { errorText, peakRssBytes, progress, proofJsonBytes, readChildConfig, writeChildResult, type ChildResult, emptyChildResult } from './common.ts';
+import {
+  errorText,
+  peakRssBytes,
+  progress,
+  proofJsonBytes,
+  readChildConfig,
+  writeChildResult,
+  type ChildResult,
+  emptyChildResult,
+} from './common.ts';
 
 async function proveOnce(zkey: Uint8Array, wasmPath: string, input: Record<string, unknown>) {
   const started = performance.now();
@@ -19,7 +28,13 @@ async function proveOnce(zkey: Uint8Array, wasmPath: string, input: Record<strin
   if (!wtns.data) throw new Error('wtns.calculate wrote no witness');
   const { proof, publicSignals } = await snarkjs.groth16.prove(zkey, wtns.data);
   const done = performance.now();
-  return { proof, publicSignals, witnessMs: witnessDone - started, proveMs: done - witnessDone, totalMs: done - started };
+  return {
+    proof,
+    publicSignals,
+    witnessMs: witnessDone - started,
+    proveMs: done - witnessDone,
+    totalMs: done - started,
+  };
 }
 
 async function main(): Promise<void> {
@@ -42,7 +57,9 @@ async function main(): Promise<void> {
         result.proveMs.push(one.proveMs);
         result.proofBytes.push(proofJsonBytes(one.proof));
         result.sample = { proof: one.proof, publicSignals: one.publicSignals };
-        progress(`${config.circuitLabel} api: proof ${index + 1}/${config.proofs} in ${(one.totalMs / 1000).toFixed(2)} s`);
+        progress(
+          `${config.circuitLabel} api: proof ${index + 1}/${config.proofs} in ${(one.totalMs / 1000).toFixed(2)} s`,
+        );
       } catch (error) {
         result.failed += 1;
         result.errors.push(`proof ${index}: ${errorText(error)}`);

@@ -9,7 +9,20 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { poseidonChainInput } from './circuits/poseidon_chain.ts';
-import { errorText, gnuTimeAvailable, progress, readChildConfig, runProcess as run, snarkjsCliPath, TIME_BINARY, writeChildResult, type ChildResult, emptyChildResult, readSampleProof, readTimeRss } from './common.ts';
+import {
+  errorText,
+  gnuTimeAvailable,
+  progress,
+  readChildConfig,
+  runProcess as run,
+  snarkjsCliPath,
+  TIME_BINARY,
+  writeChildResult,
+  type ChildResult,
+  emptyChildResult,
+  readSampleProof,
+  readTimeRss,
+} from './common.ts';
 
 async function main(): Promise<void> {
   const config = readChildConfig();

@@ -8,7 +8,16 @@ import { performance } from 'node:perf_hooks';
 import { ProverPool } from '../src/prover/pool.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { poseidonChainInput } from './circuits/poseidon_chain.ts';
-import { errorText, peakRssBytes, progress, proofJsonBytes, readChildConfig, writeChildResult, type ChildResult, emptyChildResult } from './common.ts';
+import {
+  errorText,
+  peakRssBytes,
+  progress,
+  proofJsonBytes,
+  readChildConfig,
+  writeChildResult,
+  type ChildResult,
+  emptyChildResult,
+} from './common.ts';
 
 async function main(): Promise<void> {
   const config = readChildConfig();
@@ -27,7 +36,9 @@ async function main(): Promise<void> {
     result.coldMs = performance.now() - startedPool;
     const warmThreads = new Set(warmups.map((proof) => proof.workerThreadId));
     if (warmThreads.size < shape.workers) {
-      result.notes.push(`warm-up reached ${warmThreads.size} of ${shape.workers} workers; the rest loaded during the batch`);
+      result.notes.push(
+        `warm-up reached ${warmThreads.size} of ${shape.workers} workers; the rest loaded during the batch`,
+      );
     }
     progress(`${tag}: started and warmed up in ${(result.coldMs / 1000).toFixed(2)} s`);
 
@@ -49,7 +60,9 @@ async function main(): Promise<void> {
       result.sample = { proof: item.proof, publicSignals: item.publicSignals };
       threads.add(item.workerThreadId);
       if (item.loadMs > 0) coldLoads += 1;
-      progress(`${tag}: batch ${result.proofs + result.failed}/${config.proofs} (worker ${item.workerThreadId}, ${((item.witnessMs + item.proveMs) / 1000).toFixed(2)} s)`);
+      progress(
+        `${tag}: batch ${result.proofs + result.failed}/${config.proofs} (worker ${item.workerThreadId}, ${((item.witnessMs + item.proveMs) / 1000).toFixed(2)} s)`,
+      );
     }
     result.wallMs = performance.now() - started;
     result.workerThreads = threads.size;

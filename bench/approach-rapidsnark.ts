@@ -11,7 +11,19 @@ import { performance } from 'node:perf_hooks';
 import * as snarkjs from 'snarkjs';
 import { releaseCurves } from '../src/util/curves.ts';
 import { poseidonChainInput } from './circuits/poseidon_chain.ts';
-import { emptyChildResult, errorText, gnuTimeAvailable, progress, readChildConfig, runProcess, TIME_BINARY, writeChildResult, type ChildResult, readSampleProof, readTimeRss } from './common.ts';
+import {
+  emptyChildResult,
+  errorText,
+  gnuTimeAvailable,
+  progress,
+  readChildConfig,
+  runProcess,
+  TIME_BINARY,
+  writeChildResult,
+  type ChildResult,
+  readSampleProof,
+  readTimeRss,
+} from './common.ts';
 
 async function main(): Promise<void> {
   const config = readChildConfig();
@@ -33,9 +45,12 @@ async function main(): Promise<void> {
         await snarkjs.wtns.calculate(poseidonChainInput(index), config.wasmPath, wtnsPath);
         const t1 = performance.now();
         const args = [config.zkeyPath, wtnsPath, proofPath, publicPath];
-        const outcome = useTime ? await runProcess(TIME_BINARY, ['-f', '%M', '-o', rssPath, binary, ...args]) : await runProcess(binary, args);
+        const outcome = useTime
+          ? await runProcess(TIME_BINARY, ['-f', '%M', '-o', rssPath, binary, ...args])
+          : await runProcess(binary, args);
         const t2 = performance.now();
-        if (outcome.code !== 0 || !existsSync(proofPath)) throw new Error(`rapidsnark exited with ${outcome.code}: ${outcome.stderr.trim().slice(-300)}`);
+        if (outcome.code !== 0 || !existsSync(proofPath))
+          throw new Error(`rapidsnark exited with ${outcome.code}: ${outcome.stderr.trim().slice(-300)}`);
         result.proofs += 1;
         result.witnessMs.push(t1 - t0);
         result.proveMs.push(t2 - t1);
@@ -44,7 +59,9 @@ async function main(): Promise<void> {
         const rss = useTime ? await readTimeRss(rssPath) : undefined;
         if (rss !== undefined) result.peakRssBytes.push(rss);
         result.sample = await readSampleProof(proofPath, publicPath);
-        progress(`${config.circuitLabel} rapidsnark: proof ${index + 1}/${config.proofs} in ${((t2 - t0) / 1000).toFixed(2)} s`);
+        progress(
+          `${config.circuitLabel} rapidsnark: proof ${index + 1}/${config.proofs} in ${((t2 - t0) / 1000).toFixed(2)} s`,
+        );
       } catch (error) {
         result.failed += 1;
         result.errors.push(`proof ${index}: ${errorText(error)}`);

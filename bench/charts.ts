@@ -47,7 +47,16 @@ export function buildCharts(results: BenchResults): Chart[] {
   const circuits = results.proving?.circuits ?? [];
 
   const latency = circuits.flatMap((c) =>
-    c.approaches.filter((a) => a.latencyMs).map((a) => ({ constraints: c.constraints, circuit: c.label, approach: shortApproach(a), median: a.latencyMs!.median / 1000, min: a.latencyMs!.min / 1000, max: a.latencyMs!.max / 1000 })),
+    c.approaches
+      .filter((a) => a.latencyMs)
+      .map((a) => ({
+        constraints: c.constraints,
+        circuit: c.label,
+        approach: shortApproach(a),
+        median: a.latencyMs!.median / 1000,
+        min: a.latencyMs!.min / 1000,
+        max: a.latencyMs!.max / 1000,
+      })),
   );
   if (latency.length > 0) {
     charts.push({
@@ -59,11 +68,21 @@ export function buildCharts(results: BenchResults): Chart[] {
         height: 300,
         data: { values: latency },
         encoding: {
-          x: { field: 'constraints', type: 'quantitative', scale: { type: 'log', domain: logDomain(latency.map((d) => d.constraints)), nice: false }, title: 'constraints' },
+          x: {
+            field: 'constraints',
+            type: 'quantitative',
+            scale: { type: 'log', domain: logDomain(latency.map((d) => d.constraints)), nice: false },
+            title: 'constraints',
+          },
           color: { field: 'approach', type: 'nominal', title: null },
         },
         layer: [
-          { mark: { type: 'line', point: true }, encoding: { y: { field: 'median', type: 'quantitative', scale: { type: 'log' }, title: 'seconds per proof' } } },
+          {
+            mark: { type: 'line', point: true },
+            encoding: {
+              y: { field: 'median', type: 'quantitative', scale: { type: 'log' }, title: 'seconds per proof' },
+            },
+          },
           { mark: { type: 'rule' }, encoding: { y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } } },
         ],
       } as TopLevelSpec,
@@ -71,7 +90,13 @@ export function buildCharts(results: BenchResults): Chart[] {
   }
 
   const throughput = circuits.flatMap((c) =>
-    c.approaches.filter((a) => a.proofsPerSecond !== null).map((a) => ({ circuit: `${c.label} (${c.constraints.toLocaleString('en-US')})`, approach: shortApproach(a), proofsPerSecond: a.proofsPerSecond })),
+    c.approaches
+      .filter((a) => a.proofsPerSecond !== null)
+      .map((a) => ({
+        circuit: `${c.label} (${c.constraints.toLocaleString('en-US')})`,
+        approach: shortApproach(a),
+        proofsPerSecond: a.proofsPerSecond,
+      })),
   );
   if (throughput.length > 0) {
     charts.push({
@@ -106,7 +131,7 @@ export function buildCharts(results: BenchResults): Chart[] {
       file: 'proving-split.svg',
       title: 'Witness vs prove',
       spec: {
-        ...base('Where a proof\'s time goes: witness vs Groth16 prove (medians)', sub),
+        ...base("Where a proof's time goes: witness vs Groth16 prove (medians)", sub),
         data: { values: split },
         width: { step: 36 },
         height: 240,
@@ -223,14 +248,33 @@ export function buildCharts(results: BenchResults): Chart[] {
         width: 420,
         height: 240,
         layer: [
-          { data: { values: perRecord }, mark: { type: 'line', point: true }, encoding: { x: { field: 'records', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'records in one circuit' }, y: { field: 'perRecord', type: 'quantitative', title: 'constraints per record', scale: { zero: false } } } },
-          { data: { values: [{ goal: 700 }] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'firebrick' }, encoding: { y: { field: 'goal', type: 'quantitative' } } },
+          {
+            data: { values: perRecord },
+            mark: { type: 'line', point: true },
+            encoding: {
+              x: {
+                field: 'records',
+                type: 'quantitative',
+                scale: { type: 'log', base: 2 },
+                title: 'records in one circuit',
+              },
+              y: { field: 'perRecord', type: 'quantitative', title: 'constraints per record', scale: { zero: false } },
+            },
+          },
+          {
+            data: { values: [{ goal: 700 }] },
+            mark: { type: 'rule', strokeDash: [4, 4], color: 'firebrick' },
+            encoding: { y: { field: 'goal', type: 'quantitative' } },
+          },
         ],
       } as TopLevelSpec,
     });
   }
 
-  const models = (results.models?.rows ?? []).map((r) => ({ model: `${r.model} (${r.weights} weights)`, constraints: r.constraints }));
+  const models = (results.models?.rows ?? []).map((r) => ({
+    model: `${r.model} (${r.weights} weights)`,
+    constraints: r.constraints,
+  }));
   if (models.length > 0) {
     charts.push({
       file: 'models-constraints.svg',
@@ -263,7 +307,16 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 /** Every chart file this module can write (a run without the data of one removes its stale file). */
-export const CHART_FILES = ['proving-latency.svg', 'proving-throughput.svg', 'proving-split.svg', 'setup-cost.svg', 'verify.svg', 'chain-gas.svg', 'dataset-constraints.svg', 'models-constraints.svg'];
+export const CHART_FILES = [
+  'proving-latency.svg',
+  'proving-throughput.svg',
+  'proving-split.svg',
+  'setup-cost.svg',
+  'verify.svg',
+  'chain-gas.svg',
+  'dataset-constraints.svg',
+  'models-constraints.svg',
+];
 
 /** Render every chart into `dir`; returns the files written. */
 export async function writeCharts(results: BenchResults, dir: string): Promise<Array<{ chart: Chart; path: string }>> {
@@ -274,6 +327,7 @@ export async function writeCharts(results: BenchResults, dir: string): Promise<A
     await writeFileAtomic(path, `${await renderSvg(chart.spec)}\n`);
     written.push({ chart, path });
   }
-  for (const file of CHART_FILES) if (!written.some((w) => w.chart.file === file)) await rm(join(dir, file), { force: true });
+  for (const file of CHART_FILES)
+    if (!written.some((w) => w.chart.file === file)) await rm(join(dir, file), { force: true });
   return written;
 }

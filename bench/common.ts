@@ -22,7 +22,8 @@ export function stats(values: readonly number[]): Stats | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  const median =
+    sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
   return { n: sorted.length, min: sorted[0] as number, median, max: sorted[sorted.length - 1] as number };
 }
 
@@ -116,14 +117,22 @@ export function fmtDuration(totalSeconds: number): string {
 /** A figure from a table of powers, extrapolated (x3 per two powers) outside it. Used for time estimates only. */
 export function byPower(table: Record<number, number>, power: number): number {
   if (table[power] !== undefined) return table[power] as number;
-  const known = Object.keys(table).map(Number).sort((a, b) => a - b);
-  const nearest = known.reduce((best, p) => (Math.abs(p - power) < Math.abs(best - power) ? p : best), known[0] as number);
+  const known = Object.keys(table)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const nearest = known.reduce(
+    (best, p) => (Math.abs(p - power) < Math.abs(best - power) ? p : best),
+    known[0] as number,
+  );
   return (table[nearest] as number) * 3 ** ((power - nearest) / 2);
 }
 
 /** ISO 8601 basic format (no colons, valid on every file system), e.g. 20250102T030405Z. */
 export function isoStamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Bytes of a proof serialised the way `snarkjs groth16 fullprove` writes proof.json (bfj, space 1). */
@@ -147,7 +156,8 @@ export function packageRoot(name: string): string {
   let dir = dirname(require.resolve(name));
   for (;;) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name) return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name)
+      return dir;
     const parent = dirname(dir);
     if (parent === dir) throw new Error(`cannot find the package.json of ${name}`);
     dir = parent;
@@ -171,20 +181,20 @@ export function tsxCliPath(): string {
 /** A result with nothing measured yet, for an approach child to fill in. */
 export function emptyChildResult(): ChildResult {
   return {
-  proofs: 0,
-  failed: 0,
-  wallMs: 0,
-  latencyMs: [],
-  witnessMs: [],
-  proveMs: [],
-  singleLatencyMs: [],
-  coldMs: null,
-  peakRssBytes: [],
-  proofBytes: [],
-  notes: [],
-  sample: null,
-  errors: [],
-};
+    proofs: 0,
+    failed: 0,
+    wallMs: 0,
+    latencyMs: [],
+    witnessMs: [],
+    proveMs: [],
+    singleLatencyMs: [],
+    coldMs: null,
+    peakRssBytes: [],
+    proofBytes: [],
+    notes: [],
+    sample: null,
+    errors: [],
+  };
 }
 
 /** GNU time, used to read a child process's peak RSS. */
@@ -217,5 +227,8 @@ export async function readTimeRss(path: string): Promise<number | undefined> {
 
 /** A proof and its public signals as a prover process wrote them, kept as the approach's sample. */
 export async function readSampleProof(proofPath: string, publicPath: string): Promise<SampleProof> {
-  return { proof: JSON.parse(await readFile(proofPath, 'utf8')) as unknown, publicSignals: JSON.parse(await readFile(publicPath, 'utf8')) as string[] };
+  return {
+    proof: JSON.parse(await readFile(proofPath, 'utf8')) as unknown,
+    publicSignals: JSON.parse(await readFile(publicPath, 'utf8')) as string[],
+  };
 }

@@ -48,33 +48,78 @@ export function compareResults(a: BenchResults, b: BenchResults, options: { thre
     const x = ma.get(key) ?? null;
     const y = mb.get(key) ?? null;
     const any = (x ?? y) as Metric;
-    if (!x || !y) return { key, label: any.label, unit: any.unit, a: x, b: y, change: null, verdict: x ? 'only in A' : 'only in B', flagged: false };
+    if (!x || !y)
+      return {
+        key,
+        label: any.label,
+        unit: any.unit,
+        a: x,
+        b: y,
+        change: null,
+        verdict: x ? 'only in A' : 'only in B',
+        flagged: false,
+      };
     const change = x.median === 0 ? (y.median === 0 ? 0 : Number.POSITIVE_INFINITY) : y.median / x.median - 1;
     const flagged = x.exact ? change !== 0 : Math.abs(change) > threshold;
     const improved = x.better === 'lower' ? change < 0 : change > 0;
     const timing = TIME_UNITS.has(x.unit);
-    const verdict: Verdict = !flagged ? (change === 0 ? 'same' : 'noise') : improved ? (timing ? 'faster' : 'better') : timing ? 'slower' : 'worse';
+    const verdict: Verdict = !flagged
+      ? change === 0
+        ? 'same'
+        : 'noise'
+      : improved
+        ? timing
+          ? 'faster'
+          : 'better'
+        : timing
+          ? 'slower'
+          : 'worse';
     return { key, label: x.label, unit: x.unit, a: x, b: y, change, verdict, flagged };
   });
-  return { threshold, sameMachine: a.machine.cpuModel === b.machine.cpuModel && a.machine.availableParallelism === b.machine.availableParallelism && a.machine.memoryBytes === b.machine.memoryBytes, changes };
+  return {
+    threshold,
+    sameMachine:
+      a.machine.cpuModel === b.machine.cpuModel &&
+      a.machine.availableParallelism === b.machine.availableParallelism &&
+      a.machine.memoryBytes === b.machine.memoryBytes,
+    changes,
+  };
 }
 
-const fmt = (value: number) => (Math.abs(value) >= 1000 ? Math.round(value).toLocaleString('en-US') : Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(3));
+const fmt = (value: number) =>
+  Math.abs(value) >= 1000
+    ? Math.round(value).toLocaleString('en-US')
+    : Math.abs(value) >= 10
+      ? value.toFixed(1)
+      : value.toFixed(3);
 
 /** The comparison as text: flagged changes first (slowest first), then a count of the rest. */
-export function renderComparison(a: BenchResults, b: BenchResults, aName: string, bName: string, comparison: Comparison): string {
+export function renderComparison(
+  a: BenchResults,
+  b: BenchResults,
+  aName: string,
+  bName: string,
+  comparison: Comparison,
+): string {
   const lines: string[] = [];
-  const describe = (r: BenchResults) => `${r.profile}${r.tiny ? ' (tiny)' : ''}, ${r.startedAt}, ${r.machine.availableParallelism} cores, ${r.machine.cpuModel}, Node ${r.machine.node}, snarkjs ${r.versions.snarkjs ?? '?'}${r.load.underLoad ? ', UNDER LOAD' : ''}`;
+  const describe = (r: BenchResults) =>
+    `${r.profile}${r.tiny ? ' (tiny)' : ''}, ${r.startedAt}, ${r.machine.availableParallelism} cores, ${r.machine.cpuModel}, Node ${r.machine.node}, snarkjs ${r.versions.snarkjs ?? '?'}${r.load.underLoad ? ', UNDER LOAD' : ''}`;
   lines.push(`A: ${aName} (${describe(a)})`);
   lines.push(`B: ${bName} (${describe(b)})`);
   if (!comparison.sameMachine) lines.push('Different machines: the comparison is only indicative.');
-  lines.push(`Noise threshold: ${(comparison.threshold * 100).toFixed(0)}% change of the median (gas and constraints: any change).`);
+  lines.push(
+    `Noise threshold: ${(comparison.threshold * 100).toFixed(0)}% change of the median (gas and constraints: any change).`,
+  );
   lines.push('');
-  const flagged = comparison.changes.filter((c) => c.flagged).sort((x, y) => Math.abs(y.change ?? 0) - Math.abs(x.change ?? 0));
+  const flagged = comparison.changes
+    .filter((c) => c.flagged)
+    .sort((x, y) => Math.abs(y.change ?? 0) - Math.abs(x.change ?? 0));
   if (flagged.length === 0) lines.push('No change beyond the threshold.');
   for (const c of flagged) {
     const pct = c.change === null ? '' : `${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(1)}%`;
-    lines.push(`${c.verdict.toUpperCase().padEnd(7)} ${pct.padStart(8)}  ${c.label}: ${fmt(c.a!.median)} -> ${fmt(c.b!.median)} ${c.unit}`);
+    lines.push(
+      `${c.verdict.toUpperCase().padEnd(7)} ${pct.padStart(8)}  ${c.label}: ${fmt(c.a!.median)} -> ${fmt(c.b!.median)} ${c.unit}`,
+    );
   }
   const noise = comparison.changes.filter((c) => !c.flagged && (c.verdict === 'noise' || c.verdict === 'same')).length;
   const onlyA = comparison.changes.filter((c) => c.verdict === 'only in A');
@@ -86,14 +131,23 @@ export function renderComparison(a: BenchResults, b: BenchResults, aName: string
 
 export async function loadResults(path: string): Promise<BenchResults> {
   const results = JSON.parse(await readFile(path, 'utf8')) as BenchResults;
-  if (results.schema !== RESULTS_SCHEMA) throw new Error(`${path} is not a zkai benchmark results file (${RESULTS_SCHEMA}); older per-part files cannot be compared`);
+  if (results.schema !== RESULTS_SCHEMA)
+    throw new Error(
+      `${path} is not a zkai benchmark results file (${RESULTS_SCHEMA}); older per-part files cannot be compared`,
+    );
   return results;
 }
 
 /** `--compare A B`: prints the comparison; exit code 0 (a slowdown is information, not a failure). */
 export async function compareFiles(aPath: string, bPath: string, threshold?: number): Promise<string> {
   const [a, b] = await Promise.all([loadResults(aPath), loadResults(bPath)]);
-  return renderComparison(a, b, basename(aPath), basename(bPath), compareResults(a, b, threshold === undefined ? {} : { threshold }));
+  return renderComparison(
+    a,
+    b,
+    basename(aPath),
+    basename(bPath),
+    compareResults(a, b, threshold === undefined ? {} : { threshold }),
+  );
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -47,12 +47,17 @@ export interface DatasetProfile {
 /** Rough seconds on 2 cores (compile + proofs; setup cached). */
 export function estimateDataset(profile: DatasetProfile): number {
   const compile = profile.sizes.reduce((sum, size) => sum + 3 + size * 0.4, 0);
-  const single = profile.sizes.filter((size) => size <= profile.proveUpTo).reduce((sum, size) => sum + (1 + profile.proveRepetitions) * (0.5 + size * 0.08), 0);
+  const single = profile.sizes
+    .filter((size) => size <= profile.proveUpTo)
+    .reduce((sum, size) => sum + (1 + profile.proveRepetitions) * (0.5 + size * 0.08), 0);
   const chunked = profile.rows > 0 ? 20 + profile.rows / 15 : 0;
   return compile + single + chunked;
 }
 
-export async function runDatasetBench(profile: DatasetProfile, options: { cacheDir?: string; ptauPath?: string } = {}): Promise<DatasetSection> {
+export async function runDatasetBench(
+  profile: DatasetProfile,
+  options: { cacheDir?: string; ptauPath?: string } = {},
+): Promise<DatasetSection> {
   const { rows, chunkDepth, subtrees } = profile;
   const perChunk = subtrees * 2 ** chunkDepth;
   const cache = options.cacheDir ? { cacheDir: options.cacheDir } : {};
@@ -77,10 +82,17 @@ export async function runDatasetBench(profile: DatasetProfile, options: { cacheD
     const generated = await generateDatasetCircuit(schema, policy, depth, cache);
     const started = performance.now();
     const circuit = await compileCircuit(generated.path, { ...cache, includePaths: [DATA_TEMPLATES_DIR] });
-    const size: DatasetSizeRow = { records: 2 ** depth, constraints: circuit.info.constraints, perRecord: circuit.info.constraints / 2 ** depth, compileSeconds: circuit.cached ? 0 : (performance.now() - started) / 1000 };
+    const size: DatasetSizeRow = {
+      records: 2 ** depth,
+      constraints: circuit.info.constraints,
+      perRecord: circuit.info.constraints / 2 ** depth,
+      compileSeconds: circuit.cached ? 0 : (performance.now() - started) / 1000,
+    };
     sizes.push(size);
     if (2 ** depth > proveUpTo) continue;
-    progress(`dataset: proving ${2 ** depth} records in one circuit, 1 + ${profile.proveRepetitions} times (setup cached after the first run)`);
+    progress(
+      `dataset: proving ${2 ** depth} records in one circuit, 1 + ${profile.proveRepetitions} times (setup cached after the first run)`,
+    );
     const bundle = createBundle(schema, singleRecords.slice(0, 2 ** depth));
     const setupStarted = performance.now();
     const prepared = await prepareDatasetCircuit(schema, policy, depth, { ...cache, ...ptau });
@@ -95,7 +107,14 @@ export async function runDatasetBench(profile: DatasetProfile, options: { cacheD
         const seconds = (performance.now() - proveStarted) / 1000;
         if (rep === 0) size.coldProveS = seconds;
         else warm.push(seconds);
-        const valid = (await verifyDatasetProof(prepared.keys.vkey, proof.proof, proof.publicSignals, { root: bundle.commitment.root, count: bundle.commitment.count, policyHash: policy.hash, schemaHash: schema.hash })).valid;
+        const valid = (
+          await verifyDatasetProof(prepared.keys.vkey, proof.proof, proof.publicSignals, {
+            root: bundle.commitment.root,
+            count: bundle.commitment.count,
+            policyHash: policy.hash,
+            schemaHash: schema.hash,
+          })
+        ).valid;
         size.verified = (size.verified ?? true) && valid;
       }
       size.proveS = stats(warm);
@@ -118,7 +137,9 @@ export async function runDatasetBench(profile: DatasetProfile, options: { cacheD
         started = performance.now();
         const prepared = await prepareChunkCircuit(schema, policy, chunkDepth, { ...cache, subtrees });
         const setupSeconds = (performance.now() - started) / 1000;
-        progress(`dataset: proving ${rows} rows in chunks of ${perChunk} (${subtrees} subtree(s) of ${2 ** chunkDepth})`);
+        progress(
+          `dataset: proving ${rows} rows in chunks of ${perChunk} (${subtrees} subtree(s) of ${2 ** chunkDepth})`,
+        );
         started = performance.now();
         const chunkTimes: number[] = [];
         let last = started;
@@ -136,7 +157,12 @@ export async function runDatasetBench(profile: DatasetProfile, options: { cacheD
         });
         const proveSeconds = (performance.now() - started) / 1000;
         started = performance.now();
-        const verdict = await verifyChunkedDataset(proof.prepared.keys.vkey, proof, { root: bundle.commitment.root, count: rows, schemaHash: schema.hash }, policy);
+        const verdict = await verifyChunkedDataset(
+          proof.prepared.keys.vkey,
+          proof,
+          { root: bundle.commitment.root, count: rows, schemaHash: schema.hash },
+          policy,
+        );
         const rowsPerSecond = rows / proveSeconds;
         chunked = {
           rows,
@@ -163,5 +189,12 @@ export async function runDatasetBench(profile: DatasetProfile, options: { cacheD
     }
   }
   await releaseCurves();
-  return { example: 'examples/patients', rules: policy.rules.length, aggregates: policy.aggregates.length, sizes, proveUpTo, chunked };
+  return {
+    example: 'examples/patients',
+    rules: policy.rules.length,
+    aggregates: policy.aggregates.length,
+    sizes,
+    proveUpTo,
+    chunked,
+  };
 }

@@ -32,7 +32,22 @@ export function versions(): Record<string, string> {
     node: process.version,
     zkai: (JSON.parse(readFileSync(join(REPO_DIR, 'package.json'), 'utf8')) as { version: string }).version,
   };
-  for (const name of ['snarkjs', 'ffjavascript', 'circom2', 'circomlib', 'piscina', 'ethers', 'solc', '@foundry-rs/anvil', 'onnxruntime-node', 'tsx', 'vega', 'vega-lite', 'fastify', 'autocannon']) {
+  for (const name of [
+    'snarkjs',
+    'ffjavascript',
+    'circom2',
+    'circomlib',
+    'piscina',
+    'ethers',
+    'solc',
+    '@foundry-rs/anvil',
+    'onnxruntime-node',
+    'tsx',
+    'vega',
+    'vega-lite',
+    'fastify',
+    'autocannon',
+  ]) {
     try {
       out[name] = packageVersion(name);
     } catch {
@@ -83,7 +98,8 @@ export function watchLoad(): { finish(): LoadReport } {
         otherCpuShare = Math.max(0, Math.min(1, other / (wall * cores)));
       }
       const busyAtStart = (loadAverageAtStart[0] ?? 0) > cores * 0.5;
-      const underLoad = (otherCpuShare !== null && otherCpuShare > UNDER_LOAD_SHARE) || (otherCpuShare === null && busyAtStart);
+      const underLoad =
+        (otherCpuShare !== null && otherCpuShare > UNDER_LOAD_SHARE) || (otherCpuShare === null && busyAtStart);
       const note =
         otherCpuShare === null
           ? `other work not measurable here (no /proc); load average at start ${loadAverageAtStart[0]?.toFixed(2)}`

@@ -50,21 +50,58 @@ export interface Profile {
 
 export const PROFILES: Record<'quick' | 'full' | 'tiny', Profile> = {
   quick: {
-    proving: { powers: [10, 12, 14], cliProofs: 5, apiProofs: 20, poolProofs: 20, singleProofs: 3, rapidsnarkProofs: 10 },
+    proving: {
+      powers: [10, 12, 14],
+      cliProofs: 5,
+      apiProofs: 20,
+      poolProofs: 20,
+      singleProofs: 3,
+      rapidsnarkProofs: 10,
+    },
     verify: { powers: [10, 14], warmRepetitions: 50, coldRepetitions: 3 },
-    setup: { powers: [{ power: 8, repetitions: 2 }, { power: 10, repetitions: 2 }] },
+    setup: {
+      powers: [
+        { power: 8, repetitions: 2 },
+        { power: 10, repetitions: 2 },
+      ],
+    },
     service: { connections: 50, durationSeconds: 10, maxRequests: 20_000, anchorVerifies: 100 },
     dataset: { sizes: [4, 16, 64], proveUpTo: 16, proveRepetitions: 2, rows: 256, chunkDepth: 0, subtrees: 36 },
-    models: { models: ['digits-logreg', 'digits-mlp', 'digits-cnn'], mnist: true, mnistFull: false, proofRepetitions: 3 },
+    models: {
+      models: ['digits-logreg', 'digits-mlp', 'digits-cnn'],
+      mnist: true,
+      mnistFull: false,
+      proofRepetitions: 3,
+    },
     chain: { verifierInputs: [1, 4, 16] },
   },
   full: {
-    proving: { powers: [10, 12, 14, 16], cliProofs: 5, apiProofs: 20, poolProofs: 20, singleProofs: 3, rapidsnarkProofs: 10 },
+    proving: {
+      powers: [10, 12, 14, 16],
+      cliProofs: 5,
+      apiProofs: 20,
+      poolProofs: 20,
+      singleProofs: 3,
+      rapidsnarkProofs: 10,
+    },
     verify: { powers: [10, 12, 14, 16], warmRepetitions: 100, coldRepetitions: 5 },
-    setup: { powers: [{ power: 8, repetitions: 3 }, { power: 10, repetitions: 3 }, { power: 12, repetitions: 2 }, { power: 14, repetitions: 1 }, { power: 16, repetitions: 1 }] },
+    setup: {
+      powers: [
+        { power: 8, repetitions: 3 },
+        { power: 10, repetitions: 3 },
+        { power: 12, repetitions: 2 },
+        { power: 14, repetitions: 1 },
+        { power: 16, repetitions: 1 },
+      ],
+    },
     service: { connections: 50, durationSeconds: 30, maxRequests: 60_000, anchorVerifies: 200 },
     dataset: { sizes: [4, 16, 64], proveUpTo: 64, proveRepetitions: 3, rows: 10_000, chunkDepth: 0, subtrees: 36 },
-    models: { models: ['digits-logreg', 'digits-mlp', 'digits-cnn'], mnist: true, mnistFull: true, proofRepetitions: 3 },
+    models: {
+      models: ['digits-logreg', 'digits-mlp', 'digits-cnn'],
+      mnist: true,
+      mnistFull: true,
+      proofRepetitions: 3,
+    },
     chain: { verifierInputs: [1, 4, 16] },
   },
   tiny: {
@@ -129,7 +166,11 @@ function partEstimate(part: PartName, profile: Profile, provingSeconds: number):
   }
 }
 
-async function runPart(part: PartName, profile: Profile, cacheDir: string): Promise<Partial<Pick<BenchResults, 'proving' | 'verify' | 'setup' | 'service' | 'dataset' | 'models' | 'chain'>>> {
+async function runPart(
+  part: PartName,
+  profile: Profile,
+  cacheDir: string,
+): Promise<Partial<Pick<BenchResults, 'proving' | 'verify' | 'setup' | 'service' | 'dataset' | 'models' | 'chain'>>> {
   switch (part) {
     case 'proving':
       return { proving: await runProvingBench(profile.proving, { cacheDir }) };
@@ -149,18 +190,24 @@ async function runPart(part: PartName, profile: Profile, cacheDir: string): Prom
 }
 
 /** Problems inside a part's section that make the run a failure (unverified proofs, errors). */
-function sectionProblems(results: Pick<BenchResults, 'proving' | 'verify' | 'setup' | 'service' | 'dataset' | 'models'>): string[] {
+function sectionProblems(
+  results: Pick<BenchResults, 'proving' | 'verify' | 'setup' | 'service' | 'dataset' | 'models'>,
+): string[] {
   const problems: string[] = [];
   for (const c of results.proving?.circuits ?? []) {
-    for (const a of c.approaches) if (a.errors.length > 0 || a.verified === false || a.proofs === 0) problems.push(`proving ${c.label} ${a.id}`);
+    for (const a of c.approaches)
+      if (a.errors.length > 0 || a.verified === false || a.proofs === 0) problems.push(`proving ${c.label} ${a.id}`);
   }
   for (const r of results.verify?.rows ?? []) if (!r.valid || r.errors.length > 0) problems.push(`verify ${r.circuit}`);
   for (const r of results.setup?.rows ?? []) if (r.errors.length > 0) problems.push(`setup 2^${r.power}`);
   const load = results.service?.load;
   if (load && (load.wrongAnswers > 0 || load.status5xx > 0 || load.errors > 0 || load.checked === 0)) {
-    problems.push(`service: ${load.wrongAnswers} wrong answer(s), ${load.status5xx} 5xx, ${load.errors} connection error(s) of ${load.checked} checked`);
+    problems.push(
+      `service: ${load.wrongAnswers} wrong answer(s), ${load.status5xx} 5xx, ${load.errors} connection error(s) of ${load.checked} checked`,
+    );
   }
-  if (results.service?.anchor && !results.service.anchor.valid) problems.push('service anchor: snarkjs did not verify the proof');
+  if (results.service?.anchor && !results.service.anchor.valid)
+    problems.push('service anchor: snarkjs did not verify the proof');
   for (const s of results.dataset?.sizes ?? []) if (s.verified === false) problems.push(`dataset ${s.records}`);
   if (results.dataset?.chunked && !results.dataset.chunked.verified) problems.push('dataset chunked');
   for (const r of results.models?.rows ?? []) if (r.verified === false) problems.push(`models ${r.model}`);
@@ -177,7 +224,9 @@ async function measure(options: Options, planOnly: boolean): Promise<void> {
   const estimatedSeconds = [...estimates.values()].reduce((a, b) => a + b, 0) + oneTime;
   const m = machineInfo();
 
-  progress(`zkai benchmark, profile ${options.profileName}${options.tiny ? ' (TINY: smallest sizes, one repetition)' : ''}, on ${cores} cores (${m.cpuModel}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB; cache ${options.cacheDir}`);
+  progress(
+    `zkai benchmark, profile ${options.profileName}${options.tiny ? ' (TINY: smallest sizes, one repetition)' : ''}, on ${cores} cores (${m.cpuModel}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB; cache ${options.cacheDir}`,
+  );
   progress('will run:');
   for (const part of options.parts) {
     const detail: Record<PartName, string> = {
@@ -192,7 +241,9 @@ async function measure(options: Options, planOnly: boolean): Promise<void> {
     progress(`  ${part.padEnd(8)} ~${fmtDuration(estimates.get(part) ?? 0).padStart(8)}  ${detail[part]}`);
   }
   if (options.parts.includes('proving')) for (const line of provingEstimate.lines) progress(`           ${line}`);
-  progress(`estimated total: ~${fmtDuration(estimatedSeconds)}${oneTime > 0 ? ` (of which ~${fmtDuration(oneTime)} generating development ptau files once; later runs reuse them)` : ''}; estimates come from an idle 2-core machine`);
+  progress(
+    `estimated total: ~${fmtDuration(estimatedSeconds)}${oneTime > 0 ? ` (of which ~${fmtDuration(oneTime)} generating development ptau files once; later runs reuse them)` : ''}; estimates come from an idle 2-core machine`,
+  );
   if (planOnly) return;
 
   const startedAt = new Date();
@@ -203,22 +254,37 @@ async function measure(options: Options, planOnly: boolean): Promise<void> {
   for (const [index, part] of options.parts.entries()) {
     const estimate = estimates.get(part) ?? 0;
     const elapsed = (Date.now() - startedAt.getTime()) / 1000;
-    progress(`== part ${index + 1}/${options.parts.length}: ${part} (estimated ~${fmtDuration(estimate)}; ${clock(elapsed)} elapsed of ~${clock(estimatedSeconds)})`);
+    progress(
+      `== part ${index + 1}/${options.parts.length}: ${part} (estimated ~${fmtDuration(estimate)}; ${clock(elapsed)} elapsed of ~${clock(estimatedSeconds)})`,
+    );
     const started = Date.now();
     try {
       const section = await runPart(part, profile, options.cacheDir);
       Object.assign(sections, section);
-      const status: PartStatus = { part, status: part === 'service' && sections.service?.status === 'not-built' ? 'not-built' : 'ok', seconds: (Date.now() - started) / 1000, estimatedSeconds: estimate };
+      const status: PartStatus = {
+        part,
+        status: part === 'service' && sections.service?.status === 'not-built' ? 'not-built' : 'ok',
+        seconds: (Date.now() - started) / 1000,
+        estimatedSeconds: estimate,
+      };
       if (part === 'service' && sections.service) status.note = sections.service.note;
       parts.push(status);
     } catch (error) {
       progress(`${part} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      parts.push({ part, status: 'failed', seconds: (Date.now() - started) / 1000, estimatedSeconds: estimate, error: errorText(error) });
+      parts.push({
+        part,
+        status: 'failed',
+        seconds: (Date.now() - started) / 1000,
+        estimatedSeconds: estimate,
+        error: errorText(error),
+      });
     } finally {
       await releaseCurves().catch(() => undefined);
     }
   }
-  for (const part of PART_ORDER) if (!options.parts.includes(part)) parts.push({ part, status: 'skipped', seconds: 0, estimatedSeconds: 0, note: 'not selected (--only)' });
+  for (const part of PART_ORDER)
+    if (!options.parts.includes(part))
+      parts.push({ part, status: 'skipped', seconds: 0, estimatedSeconds: 0, note: 'not selected (--only)' });
 
   const finishedAt = new Date();
   const base: Omit<BenchResults, 'goals' | 'anchors'> = {
@@ -244,12 +310,17 @@ async function measure(options: Options, planOnly: boolean): Promise<void> {
   const results: BenchResults = { ...base, anchors: ANCHORS, goals: computeGoals(base) };
   const jsonPath = join(options.resultsDir, `${isoStamp(startedAt)}${options.tiny ? '-tiny' : ''}.json`);
   await writeFileAtomic(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
-  const markdownPath = options.markdownPath === PARTIAL_REPORT ? jsonPath.replace(/\.json$/, '.md') : options.markdownPath;
+  const markdownPath =
+    options.markdownPath === PARTIAL_REPORT ? jsonPath.replace(/\.json$/, '.md') : options.markdownPath;
   const chartsDir = options.chartsDir === PARTIAL_REPORT ? jsonPath.replace(/\.json$/, '-charts') : options.chartsDir;
   const report = await writeReport(results, { markdownPath, chartsDir, resultsFile: relative(REPO_DIR, jsonPath) });
   progress(`results: ${jsonPath}`);
-  progress(`report: ${markdownPath} and ${report.charts.length} chart(s) in ${chartsDir}${markdownPath === options.markdownPath ? '' : ' (a partial run: BENCHMARKS.md is left as it is)'}`);
-  progress(`took ${fmtDuration(results.durationSeconds)} (estimated ${fmtDuration(estimatedSeconds)}); ${results.load.note}${results.load.underLoad ? ' (MEASURED UNDER LOAD)' : ''}`);
+  progress(
+    `report: ${markdownPath} and ${report.charts.length} chart(s) in ${chartsDir}${markdownPath === options.markdownPath ? '' : ' (a partial run: BENCHMARKS.md is left as it is)'}`,
+  );
+  progress(
+    `took ${fmtDuration(results.durationSeconds)} (estimated ${fmtDuration(estimatedSeconds)}); ${results.load.note}${results.load.underLoad ? ' (MEASURED UNDER LOAD)' : ''}`,
+  );
   const failed = parts.filter((p) => p.status === 'failed').map((p) => p.part);
   const problems = sectionProblems(results);
   for (const goal of results.goals) if (goal.met === false) progress(`goal NOT MET: ${goal.goal}: ${goal.measured}`);
@@ -290,32 +361,45 @@ async function main(): Promise<void> {
   if (values.compare) {
     if (positionals.length !== 2) throw new UsageError(`--compare needs two results files\n${USAGE}`);
     const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
-    if (threshold !== undefined && !(threshold >= 0)) throw new UsageError('--threshold must be a non-negative number (0.1 = 10%)');
+    if (threshold !== undefined && !(threshold >= 0))
+      throw new UsageError('--threshold must be a non-negative number (0.1 = 10%)');
     process.stdout.write(await compareFiles(positionals[0] as string, positionals[1] as string, threshold));
     return;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}\n${USAGE}`);
   const tinyDir = join(os.tmpdir(), 'zkai-bench-tiny');
-  const markdownFor = (tiny: boolean) => resolve(values.markdown ?? (tiny ? join(tinyDir, 'BENCHMARKS.md') : join(REPO_DIR, 'BENCHMARKS.md')));
-  const chartsFor = (tiny: boolean) => resolve(values['charts-dir'] ?? (tiny ? join(tinyDir, 'charts') : join(BENCH_DIR, 'charts')));
+  const markdownFor = (tiny: boolean) =>
+    resolve(values.markdown ?? (tiny ? join(tinyDir, 'BENCHMARKS.md') : join(REPO_DIR, 'BENCHMARKS.md')));
+  const chartsFor = (tiny: boolean) =>
+    resolve(values['charts-dir'] ?? (tiny ? join(tinyDir, 'charts') : join(BENCH_DIR, 'charts')));
 
   if (values['report-only']) {
     const path = resolve(values['report-only']);
     const results = await loadResults(path);
-    const report = await writeReport(results, { markdownPath: markdownFor(results.tiny), chartsDir: chartsFor(results.tiny), resultsFile: relative(REPO_DIR, path) });
-    process.stderr.write(`[bench] report: ${markdownFor(results.tiny)} and ${report.charts.length} chart(s) in ${chartsFor(results.tiny)}\n`);
+    const report = await writeReport(results, {
+      markdownPath: markdownFor(results.tiny),
+      chartsDir: chartsFor(results.tiny),
+      resultsFile: relative(REPO_DIR, path),
+    });
+    process.stderr.write(
+      `[bench] report: ${markdownFor(results.tiny)} and ${report.charts.length} chart(s) in ${chartsFor(results.tiny)}\n`,
+    );
     return;
   }
 
   const profileName = values.profile;
-  if (profileName !== 'quick' && profileName !== 'full') throw new UsageError(`unknown profile "${profileName}" (quick, full; --tiny for a plumbing check)\n${USAGE}`);
+  if (profileName !== 'quick' && profileName !== 'full')
+    throw new UsageError(`unknown profile "${profileName}" (quick, full; --tiny for a plumbing check)\n${USAGE}`);
   const parts = values.only ? values.only.split(',').map((p) => p.trim()) : PART_ORDER;
   const unknown = parts.filter((p) => !PART_ORDER.includes(p as PartName));
   if (unknown.length > 0) throw new UsageError(`unknown part(s): ${unknown.join(', ')} (${PART_ORDER.join(', ')})`);
   // A partial run must not replace the whole run's BENCHMARKS.md and charts: its report goes beside its results file
   // (bench/results/<timestamp>.md and <timestamp>-charts/) unless --markdown / --charts-dir say otherwise.
   const partial = PART_ORDER.some((p) => !parts.includes(p));
-  const partialReport = partial && !values.tiny ? { markdown: values.markdown === undefined, charts: values['charts-dir'] === undefined } : { markdown: false, charts: false };
+  const partialReport =
+    partial && !values.tiny
+      ? { markdown: values.markdown === undefined, charts: values['charts-dir'] === undefined }
+      : { markdown: false, charts: false };
   await measure(
     {
       profileName,

@@ -38,8 +38,17 @@ function mnistShapedMlp(): FloatModel {
     state = (state * 1103515245 + 12345) % 2 ** 31;
     return state / 2 ** 31 - 0.5;
   };
-  const dense = (inputs: number, outputs: number, spread: number) => ({ type: 'dense' as const, weights: Array.from({ length: outputs }, () => Array.from({ length: inputs }, () => random() * spread)), bias: Array.from({ length: outputs }, () => random() * 0.1) });
-  return parseNativeModel({ format: 'zkai-model-v1', name: 'mnist-784-56-10', input: { size: 784, min: 0, max: 255 / 256, shape: [1, 28, 28] }, layers: [dense(784, 56, 0.2), { type: 'relu' }, dense(56, 10, 0.5), { type: 'argmax' }] });
+  const dense = (inputs: number, outputs: number, spread: number) => ({
+    type: 'dense' as const,
+    weights: Array.from({ length: outputs }, () => Array.from({ length: inputs }, () => random() * spread)),
+    bias: Array.from({ length: outputs }, () => random() * 0.1),
+  });
+  return parseNativeModel({
+    format: 'zkai-model-v1',
+    name: 'mnist-784-56-10',
+    input: { size: 784, min: 0, max: 255 / 256, shape: [1, 28, 28] },
+    layers: [dense(784, 56, 0.2), { type: 'relu' }, dense(56, 10, 0.5), { type: 'argmax' }],
+  });
 }
 
 export interface ModelsProfile {
@@ -54,10 +63,21 @@ export interface ModelsProfile {
 }
 
 export function estimateModels(profile: ModelsProfile): number {
-  return profile.models.length * (15 + (1 + profile.proofRepetitions) * 1.5) + (profile.models.includes('digits-mlp') ? 30 : 0) + (profile.mnist ? 40 : 0) + (profile.mnistFull ? 900 : 0);
+  return (
+    profile.models.length * (15 + (1 + profile.proofRepetitions) * 1.5) +
+    (profile.models.includes('digits-mlp') ? 30 : 0) +
+    (profile.mnist ? 40 : 0) +
+    (profile.mnistFull ? 900 : 0)
+  );
 }
 
-async function measure(name: string, model: QuantizedModel, visibility: InputVisibility, weights: WeightVisibility, cache: { cacheDir?: string }): Promise<ModelRow> {
+async function measure(
+  name: string,
+  model: QuantizedModel,
+  visibility: InputVisibility,
+  weights: WeightVisibility,
+  cache: { cacheDir?: string },
+): Promise<ModelRow> {
   progress(`models: compiling ${name} (input ${visibility}, weights ${weights})`);
   const generated = await generateModelCircuit(model, visibility, { ...cache, weights });
   const started = performance.now();
@@ -77,13 +97,21 @@ async function measure(name: string, model: QuantizedModel, visibility: InputVis
     reluNeurons,
     constraintsPerReluNeuron: linear.find((l) => l.relu) ? linear.find((l) => l.relu)!.accBits + 1 : undefined,
     // circomlib-ml: every weight x input product is a constraint (weights are signals), plus 517 per ReLU neuron
-    circomlibMlFormula: dense ? linear.reduce((sum, l) => sum + l.outputs * l.inputs, 0) + reluNeurons * CIRCOMLIB_ML.reluPerNeuron : undefined,
+    circomlibMlFormula: dense
+      ? linear.reduce((sum, l) => sum + l.outputs * l.inputs, 0) + reluNeurons * CIRCOMLIB_ML.reluPerNeuron
+      : undefined,
     compileSeconds: circuit.cached ? 0 : (performance.now() - started) / 1000,
     layers: generated.estimate,
   };
 }
 
-async function timeProof(row: ModelRow, model: QuantizedModel, input: bigint[], repetitions: number, cache: { cacheDir?: string }): Promise<void> {
+async function timeProof(
+  row: ModelRow,
+  model: QuantizedModel,
+  input: bigint[],
+  repetitions: number,
+  cache: { cacheDir?: string },
+): Promise<void> {
   progress(`models: proving ${row.model}, 1 + ${repetitions} times (setup cached after the first run)`);
   const visibility = row.visibility as InputVisibility;
   const pool = new ProverPool();
@@ -101,7 +129,13 @@ async function timeProof(row: ModelRow, model: QuantizedModel, input: bigint[], 
       const started = performance.now();
       const proof = await proveInference(model, input, { ...cache, visibility, pool });
       times.push((performance.now() - started) / 1000);
-      verified &&= (await verifyInference(proof.prepared.keys.vkey, proof.proof, proof.publicSignals, { model, visibility, predicted: proof.predicted })).valid;
+      verified &&= (
+        await verifyInference(proof.prepared.keys.vkey, proof.proof, proof.publicSignals, {
+          model,
+          visibility,
+          predicted: proof.predicted,
+        })
+      ).valid;
     }
     row.proveS = stats(times);
     row.peakRssMiB = peak / 2 ** 20;
@@ -112,10 +146,17 @@ async function timeProof(row: ModelRow, model: QuantizedModel, input: bigint[], 
   }
 }
 
-export async function runModelsBench(profile: ModelsProfile, options: { cacheDir?: string } = {}): Promise<ModelsSection> {
+export async function runModelsBench(
+  profile: ModelsProfile,
+  options: { cacheDir?: string } = {},
+): Promise<ModelsSection> {
   const cache = options.cacheDir ? { cacheDir: options.cacheDir } : {};
   const repetitions = Math.max(1, profile.proofRepetitions);
-  const digits = JSON.parse(await readFile(join(FIXTURES, 'digits-test.json'), 'utf8')) as { scale: number; pixels: number[][]; labels: number[] };
+  const digits = JSON.parse(await readFile(join(FIXTURES, 'digits-test.json'), 'utf8')) as {
+    scale: number;
+    pixels: number[][];
+    labels: number[];
+  };
   const inputs = digits.pixels.slice(0, 200).map((pixels) => pixels.map((p) => p * digits.scale));
   const rows: ModelRow[] = [];
   const calibration: ModelsSection['calibration'] = [];
@@ -124,14 +165,22 @@ export async function runModelsBench(profile: ModelsProfile, options: { cacheDir
     const { model } = await importOnnxModel(join(FIXTURES, `${name}.onnx`), { inputRange: { min: 0, max: 1 } });
     const report = calibrate(model, inputs, { labels: digits.labels.slice(0, 200) });
     const chosen = report.candidates.find((c) => c.fracBits === report.fracBits)!;
-    calibration.push({ model: name, fracBits: report.fracBits, floatAccuracy: chosen.floatAccuracy!, quantizedAccuracy: chosen.quantizedAccuracy! });
+    calibration.push({
+      model: name,
+      fracBits: report.fracBits,
+      floatAccuracy: chosen.floatAccuracy!,
+      quantizedAccuracy: chosen.quantizedAccuracy!,
+    });
     const quantized = report.model;
     const row = await measure(name, quantized, 'private', 'fixed', cache);
     rows.push(row);
     await timeProof(row, quantized, quantizeInput(quantized, inputs[0]!, model), repetitions, cache);
     if (name === 'digits-mlp') {
       const hashed = await measure(name, quantized, 'private', 'hashed', cache);
-      const products = linearLayers(quantized).reduce((sum, l) => sum + l.terms.reduce((s, t) => s + t.length / 2, 0), 0);
+      const products = linearLayers(quantized).reduce(
+        (sum, l) => sum + l.terms.reduce((s, t) => s + t.length / 2, 0),
+        0,
+      );
       hashed.commitmentPerWeight = (hashed.constraints - row.constraints - products) / hashed.parameters;
       rows.push(hashed);
     }
@@ -143,9 +192,22 @@ export async function runModelsBench(profile: ModelsProfile, options: { cacheDir
     const mnistRow = await measure('mnist-784-56-10 (random weights)', mnistQuantized, 'private', 'fixed', cache);
     rows.push(mnistRow);
     if (profile.mnistFull) {
-      await timeProof(mnistRow, mnistQuantized, quantizeInput(mnistQuantized, Array.from({ length: 784 }, (_, j) => ((j * 37) % 256) / 256), mnist), repetitions, cache);
+      await timeProof(
+        mnistRow,
+        mnistQuantized,
+        quantizeInput(
+          mnistQuantized,
+          Array.from({ length: 784 }, (_, j) => ((j * 37) % 256) / 256),
+          mnist,
+        ),
+        repetitions,
+        cache,
+      );
       const hashed = await measure('mnist-784-56-10 (random weights)', mnistQuantized, 'private', 'hashed', cache);
-      const products = linearLayers(mnistQuantized).reduce((sum, l) => sum + l.terms.reduce((s, t) => s + t.length / 2, 0), 0);
+      const products = linearLayers(mnistQuantized).reduce(
+        (sum, l) => sum + l.terms.reduce((s, t) => s + t.length / 2, 0),
+        0,
+      );
       hashed.commitmentPerWeight = (hashed.constraints - mnistRow.constraints - products) / hashed.parameters;
       rows.push(hashed);
     }

@@ -21,8 +21,24 @@ import { requiredPtauPower } from '../src/setup/power.ts';
 import type { ProgressEvent } from '../src/setup/progress.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { linksForPower, writePoseidonChain, CONSTRAINTS_PER_LINK } from './circuits/poseidon_chain.ts';
-import { byPower, errorText, fmtDuration, progress, stats, tsxCliPath, type ChildConfig, type ChildResult } from './common.ts';
-import { LATENCY_GOAL, THROUGHPUT_GOAL, type ApproachReport, type CircuitReport, type Comparison, type ProvingSection } from './results.ts';
+import {
+  byPower,
+  errorText,
+  fmtDuration,
+  progress,
+  stats,
+  tsxCliPath,
+  type ChildConfig,
+  type ChildResult,
+} from './common.ts';
+import {
+  LATENCY_GOAL,
+  THROUGHPUT_GOAL,
+  type ApproachReport,
+  type CircuitReport,
+  type Comparison,
+  type ProvingSection,
+} from './results.ts';
 
 export interface ProvingProfile {
   powers: number[];
@@ -64,7 +80,11 @@ export function poolShapes(cores: number): PoolShapeSpec[] {
   for (let w = 1; w < cores; w *= 2) counts.push(w);
   counts.push(cores);
   const candidates = [
-    { name: `default (new ProverPool(): workers ${defaults.workers}, curveThreads ${defaults.curveThreads})`, ...defaults, isDefault: true },
+    {
+      name: `default (new ProverPool(): workers ${defaults.workers}, curveThreads ${defaults.curveThreads})`,
+      ...defaults,
+      isDefault: true,
+    },
     ...counts.map((workers) => {
       const curveThreads = Math.max(1, Math.floor(cores / workers));
       return { name: `{workers: ${workers}, curveThreads: ${curveThreads}}`, workers, curveThreads, isDefault: false };
@@ -72,9 +92,17 @@ export function poolShapes(cores: number): PoolShapeSpec[] {
   ];
   const shapes: PoolShapeSpec[] = [];
   for (const candidate of candidates) {
-    const same = shapes.find((shape) => shape.workers === candidate.workers && shape.curveThreads === candidate.curveThreads);
+    const same = shapes.find(
+      (shape) => shape.workers === candidate.workers && shape.curveThreads === candidate.curveThreads,
+    );
     if (same) same.names.push(candidate.name);
-    else shapes.push({ workers: candidate.workers, curveThreads: candidate.curveThreads, names: [candidate.name], isDefault: candidate.isDefault });
+    else
+      shapes.push({
+        workers: candidate.workers,
+        curveThreads: candidate.curveThreads,
+        names: [candidate.name],
+        isDefault: candidate.isDefault,
+      });
   }
   return shapes;
 }
@@ -86,18 +114,30 @@ function poolLabel(shape: { workers: number; curveThreads: number; isDefault: bo
 /** The rapidsnark binary named by `RAPIDSNARK`, or why there is none. */
 export function rapidsnarkBinary(env: NodeJS.ProcessEnv = process.env): { binary: string | null; note: string } {
   const value = env.RAPIDSNARK;
-  if (!value) return { binary: null, note: 'RAPIDSNARK is not set: rapidsnark not measured (set it to the path of a rapidsnark `prover` binary to add the column)' };
+  if (!value)
+    return {
+      binary: null,
+      note: 'RAPIDSNARK is not set: rapidsnark not measured (set it to the path of a rapidsnark `prover` binary to add the column)',
+    };
   try {
     accessSync(value, fsConstants.X_OK);
     if (!statSync(value).isFile()) throw new Error('not a file');
   } catch {
     return { binary: null, note: `RAPIDSNARK=${value} is not an executable file: rapidsnark not measured` };
   }
-  return { binary: value, note: `rapidsnark binary ${value}; witness by snarkjs (wtns file), proof by one rapidsnark process per proof` };
+  return {
+    binary: value,
+    note: `rapidsnark binary ${value}; witness by snarkjs (wtns file), proof by one rapidsnark process per proof`,
+  };
 }
 
 /** Seconds the proving part should take (the ptau files it still has to generate are counted apart). */
-export async function estimateProving(profile: ProvingProfile, cacheDir: string, cores: number, rapidsnark: boolean): Promise<{ seconds: number; ptauSeconds: number; lines: string[] }> {
+export async function estimateProving(
+  profile: ProvingProfile,
+  cacheDir: string,
+  cores: number,
+  rapidsnark: boolean,
+): Promise<{ seconds: number; ptauSeconds: number; lines: string[] }> {
   const shapes = poolShapes(cores);
   let seconds = 0;
   let ptauSeconds = 0;
@@ -106,10 +146,19 @@ export async function estimateProving(profile: ProvingProfile, cacheDir: string,
     const cached = await findDevPtau(cacheDir, power);
     const api = byPower(EST_API_S, power);
     const proving =
-      CHILD_START_S + profile.cliProofs * byPower(EST_CLI_S, power) +
-      CHILD_START_S + (profile.apiProofs + 1) * api +
+      CHILD_START_S +
+      profile.cliProofs * byPower(EST_CLI_S, power) +
+      CHILD_START_S +
+      (profile.apiProofs + 1) * api +
       (rapidsnark ? CHILD_START_S + profile.rapidsnarkProofs * api * 0.5 : 0) +
-      shapes.reduce((sum, s) => sum + CHILD_START_S + (profile.poolProofs + s.workers) * api + profile.singleProofs * api * (s.curveThreads < cores ? cores / s.curveThreads : 1), 0);
+      shapes.reduce(
+        (sum, s) =>
+          sum +
+          CHILD_START_S +
+          (profile.poolProofs + s.workers) * api +
+          profile.singleProofs * api * (s.curveThreads < cores ? cores / s.curveThreads : 1),
+        0,
+      );
     const ptau = cached ? 0 : byPower(EST_PTAU_S, power);
     const prep = byPower(EST_SETUP_S, power) + byPower(EST_COMPILE_S, power);
     seconds += proving + prep;
@@ -156,7 +205,9 @@ export async function preparePoseidonChain(power: number, cacheDir: string): Pro
   const required = requiredPtauPower(circuit.info);
   if (required !== power) progress(`${label}: WARNING: expected ptau power ${power}, the circuit needs ${required}`);
   const keys = await setupCircuit(circuit, { cacheDir, onProgress: setupProgress(label) });
-  progress(`${label}: ${circuit.info.constraints} constraints, circuit ${circuit.cached ? 'cached' : `compiled in ${compileSeconds.toFixed(1)} s`}, keys ${keys.cached ? 'cached' : 'made'} (${basename(keys.ptau.path)})`);
+  progress(
+    `${label}: ${circuit.info.constraints} constraints, circuit ${circuit.cached ? 'cached' : `compiled in ${compileSeconds.toFixed(1)} s`}, keys ${keys.cached ? 'cached' : 'made'} (${basename(keys.ptau.path)})`,
+  );
   return { label, power, links, circuit, keys, compileSeconds };
 }
 
@@ -230,12 +281,16 @@ function approachReport(
     childSeconds: outcome.seconds,
     ...(r?.workerThreads !== undefined ? { workerThreads: r.workerThreads } : {}),
     ...(r?.coldLoadsInBatch !== undefined ? { coldLoadsInBatch: r.coldLoadsInBatch } : {}),
-    notes: [...(r?.notes ?? []), ...(r?.coldLoadsInBatch ? [`${r.coldLoadsInBatch} batch proof(s) paid a circuit load`] : [])],
+    notes: [
+      ...(r?.notes ?? []),
+      ...(r?.coldLoadsInBatch ? [`${r.coldLoadsInBatch} batch proof(s) paid a circuit load`] : []),
+    ],
     errors: [...(outcome.problem ? [outcome.problem] : []), ...(r?.errors ?? [])],
   };
 }
 
-const div = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null || b === 0 ? null : a / b);
+const div = (a: number | null | undefined, b: number | null | undefined) =>
+  a == null || b == null || b === 0 ? null : a / b;
 
 /** Ratios of every approach (but the anchors themselves) against the CLI, the warm API loop and rapidsnark. */
 export function comparisons(approaches: ApproachReport[]): Comparison[] {
@@ -268,11 +323,16 @@ function allMet(values: Array<boolean | null>): boolean | null {
 }
 
 /** Run the proving part. */
-export async function runProvingBench(profile: ProvingProfile, options: { cacheDir: string; cores?: number; env?: NodeJS.ProcessEnv }): Promise<ProvingSection> {
+export async function runProvingBench(
+  profile: ProvingProfile,
+  options: { cacheDir: string; cores?: number; env?: NodeJS.ProcessEnv },
+): Promise<ProvingSection> {
   const cores = options.cores ?? os.availableParallelism();
   const shapes = poolShapes(cores);
   const rapidsnark = rapidsnarkBinary(options.env);
-  progress(`proving: pool shapes (${cores} cores): ${shapes.map((s) => `${s.workers}×${s.curveThreads} = ${s.names.join(' = ')}`).join('; ')}`);
+  progress(
+    `proving: pool shapes (${cores} cores): ${shapes.map((s) => `${s.workers}×${s.curveThreads} = ${s.names.join(' = ')}`).join('; ')}`,
+  );
   progress(`proving: ${rapidsnark.note}`);
 
   const prepared: PreparedChain[] = [];
@@ -288,27 +348,74 @@ export async function runProvingBench(profile: ProvingProfile, options: { cacheD
   try {
     for (const item of prepared) {
       const api = byPower(EST_API_S, item.power);
-      const base = { circuitLabel: item.label, wasmPath: item.circuit.wasmPath, zkeyPath: item.keys.zkeyPath, links: item.links };
-      const runs: Array<{ script: string; config: ChildConfig; budget: number; meta: Parameters<typeof approachReport>[0] }> = [
+      const base = {
+        circuitLabel: item.label,
+        wasmPath: item.circuit.wasmPath,
+        zkeyPath: item.keys.zkeyPath,
+        links: item.links,
+      };
+      const runs: Array<{
+        script: string;
+        config: ChildConfig;
+        budget: number;
+        meta: Parameters<typeof approachReport>[0];
+      }> = [
         {
           script: 'approach-cli.ts',
-          config: { ...base, proofs: profile.cliProofs, workDir: join(scratch, `${item.power}-cli`), resultPath: join(scratch, `${item.power}-cli.json`) },
+          config: {
+            ...base,
+            proofs: profile.cliProofs,
+            workDir: join(scratch, `${item.power}-cli`),
+            resultPath: join(scratch, `${item.power}-cli.json`),
+          },
           budget: 120 + profile.cliProofs * byPower(EST_CLI_S, item.power) * 6,
-          meta: { id: 'cli', kind: 'cli', label: 'snarkjs CLI fullprove (process per proof)', shape: null, shapeNames: [], isDefaultPool: false },
+          meta: {
+            id: 'cli',
+            kind: 'cli',
+            label: 'snarkjs CLI fullprove (process per proof)',
+            shape: null,
+            shapeNames: [],
+            isDefaultPool: false,
+          },
         },
         {
           script: 'approach-api.ts',
-          config: { ...base, proofs: profile.apiProofs, workDir: join(scratch, `${item.power}-api`), resultPath: join(scratch, `${item.power}-api.json`) },
+          config: {
+            ...base,
+            proofs: profile.apiProofs,
+            workDir: join(scratch, `${item.power}-api`),
+            resultPath: join(scratch, `${item.power}-api.json`),
+          },
           budget: 120 + (profile.apiProofs + 1) * api * 6,
-          meta: { id: 'api', kind: 'api', label: 'snarkjs API warm loop (multithreaded)', shape: null, shapeNames: [], isDefaultPool: false },
+          meta: {
+            id: 'api',
+            kind: 'api',
+            label: 'snarkjs API warm loop (multithreaded)',
+            shape: null,
+            shapeNames: [],
+            isDefaultPool: false,
+          },
         },
         ...(rapidsnark.binary
           ? [
               {
                 script: 'approach-rapidsnark.ts',
-                config: { ...base, proofs: profile.rapidsnarkProofs, rapidsnark: rapidsnark.binary, workDir: join(scratch, `${item.power}-rapidsnark`), resultPath: join(scratch, `${item.power}-rapidsnark.json`) },
+                config: {
+                  ...base,
+                  proofs: profile.rapidsnarkProofs,
+                  rapidsnark: rapidsnark.binary,
+                  workDir: join(scratch, `${item.power}-rapidsnark`),
+                  resultPath: join(scratch, `${item.power}-rapidsnark.json`),
+                },
                 budget: 120 + profile.rapidsnarkProofs * api * 6,
-                meta: { id: 'rapidsnark', kind: 'rapidsnark' as const, label: 'rapidsnark (snarkjs witness + native prover process)', shape: null, shapeNames: [], isDefaultPool: false },
+                meta: {
+                  id: 'rapidsnark',
+                  kind: 'rapidsnark' as const,
+                  label: 'rapidsnark (snarkjs witness + native prover process)',
+                  shape: null,
+                  shapeNames: [],
+                  isDefaultPool: false,
+                },
               },
             ]
           : []),
@@ -322,7 +429,12 @@ export async function runProvingBench(profile: ProvingProfile, options: { cacheD
             workDir: join(scratch, `${item.power}-pool`),
             resultPath: join(scratch, `${item.power}-pool-w${shape.workers}c${shape.curveThreads}.json`),
           },
-          budget: 120 + (profile.poolProofs + profile.singleProofs + shape.workers) * api * 6 * Math.max(1, cores / shape.curveThreads),
+          budget:
+            120 +
+            (profile.poolProofs + profile.singleProofs + shape.workers) *
+              api *
+              6 *
+              Math.max(1, cores / shape.curveThreads),
           meta: {
             id: `pool-w${shape.workers}c${shape.curveThreads}`,
             kind: 'pool' as const,
@@ -384,7 +496,10 @@ export async function runProvingBench(profile: ProvingProfile, options: { cacheD
   }
 
   const defaultShape = shapes.find((s) => s.isDefault) as PoolShapeSpec;
-  const defaultRows = circuitReports.map((c) => ({ circuit: c.label, comparison: c.comparisons.find((x) => x.isDefaultPool) }));
+  const defaultRows = circuitReports.map((c) => ({
+    circuit: c.label,
+    comparison: c.comparisons.find((x) => x.isDefaultPool),
+  }));
   return {
     config: { ...profile },
     shapes,

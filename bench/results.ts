@@ -117,7 +117,14 @@ export interface CircuitReport {
 }
 
 export interface ProvingSection {
-  config: { powers: number[]; cliProofs: number; apiProofs: number; poolProofs: number; singleProofs: number; rapidsnarkProofs: number };
+  config: {
+    powers: number[];
+    cliProofs: number;
+    apiProofs: number;
+    poolProofs: number;
+    singleProofs: number;
+    rapidsnarkProofs: number;
+  };
   shapes: Array<{ workers: number; curveThreads: number; names: string[]; isDefault: boolean }>;
   circuits: CircuitReport[];
   rapidsnark: { binary: string | null; note: string };
@@ -394,12 +401,37 @@ export interface Metric {
   exact: boolean;
 }
 
-function fromStats(key: string, label: string, unit: string, value: Stats | null | undefined, better: 'lower' | 'higher' = 'lower', scale = 1): Metric[] {
+function fromStats(
+  key: string,
+  label: string,
+  unit: string,
+  value: Stats | null | undefined,
+  better: 'lower' | 'higher' = 'lower',
+  scale = 1,
+): Metric[] {
   if (!value) return [];
-  return [{ key, label, unit, min: value.min * scale, median: value.median * scale, max: value.max * scale, better, exact: false }];
+  return [
+    {
+      key,
+      label,
+      unit,
+      min: value.min * scale,
+      median: value.median * scale,
+      max: value.max * scale,
+      better,
+      exact: false,
+    },
+  ];
 }
 
-function single(key: string, label: string, unit: string, value: number | null | undefined, better: 'lower' | 'higher', exact: boolean): Metric[] {
+function single(
+  key: string,
+  label: string,
+  unit: string,
+  value: number | null | undefined,
+  better: 'lower' | 'higher',
+  exact: boolean,
+): Metric[] {
   if (value === null || value === undefined || !Number.isFinite(value)) return [];
   return [{ key, label, unit, min: value, median: value, max: value, better, exact }];
 }
@@ -433,32 +465,119 @@ export function flattenMetrics(results: BenchResults): Metric[] {
     out.push(...fromStats(`${k}/cli`, `${row.circuit} snarkjs CLI verify`, 'ms', row.cliMs));
   }
   for (const row of results.service?.rows ?? []) {
-    out.push(...fromStats(`service/${row.endpoint}/c${row.concurrency}/rps`, `service ${row.endpoint} x${row.concurrency}: requests/s`, 'req/s', row.requestsPerSecond, 'higher'));
+    out.push(
+      ...fromStats(
+        `service/${row.endpoint}/c${row.concurrency}/rps`,
+        `service ${row.endpoint} x${row.concurrency}: requests/s`,
+        'req/s',
+        row.requestsPerSecond,
+        'higher',
+      ),
+    );
   }
   const load = results.service?.load;
   if (load) {
     const k = `service/${load.endpoint}/c${load.connections}`;
-    out.push(...single(`${k}/p50`, `service ${load.endpoint} x${load.connections}: p50 latency`, 'ms', load.latencyMs.p50, 'lower', false));
-    out.push(...single(`${k}/p99`, `service ${load.endpoint} x${load.connections}: p99 latency`, 'ms', load.latencyMs.p99, 'lower', false));
+    out.push(
+      ...single(
+        `${k}/p50`,
+        `service ${load.endpoint} x${load.connections}: p50 latency`,
+        'ms',
+        load.latencyMs.p50,
+        'lower',
+        false,
+      ),
+    );
+    out.push(
+      ...single(
+        `${k}/p99`,
+        `service ${load.endpoint} x${load.connections}: p99 latency`,
+        'ms',
+        load.latencyMs.p99,
+        'lower',
+        false,
+      ),
+    );
   }
-  out.push(...single('service/anchor/verifiesPerSecond', 'single-process snarkjs verify: verifies/s', 'proofs/s', results.service?.anchor?.verifiesPerSecond, 'higher', false));
+  out.push(
+    ...single(
+      'service/anchor/verifiesPerSecond',
+      'single-process snarkjs verify: verifies/s',
+      'proofs/s',
+      results.service?.anchor?.verifiesPerSecond,
+      'higher',
+      false,
+    ),
+  );
   for (const size of results.dataset?.sizes ?? []) {
-    out.push(...single(`dataset/${size.records}/constraints`, `dataset ${size.records} records: constraints`, 'constraints', size.constraints, 'lower', true));
+    out.push(
+      ...single(
+        `dataset/${size.records}/constraints`,
+        `dataset ${size.records} records: constraints`,
+        'constraints',
+        size.constraints,
+        'lower',
+        true,
+      ),
+    );
     out.push(...fromStats(`dataset/${size.records}/prove`, `dataset ${size.records} records: prove`, 's', size.proveS));
   }
   const chunked = results.dataset?.chunked;
   if (chunked) {
-    out.push(...single(`dataset/chunked/${chunked.recordsPerChunk}/rowsPerSecond`, `dataset chunked (${chunked.recordsPerChunk}/chunk): rows/s`, 'rows/s', chunked.rowsPerSecond, 'higher', false));
-    out.push(...fromStats(`dataset/chunked/${chunked.recordsPerChunk}/perChunk`, `dataset chunked (${chunked.recordsPerChunk}/chunk): per chunk`, 's', chunked.perChunkS));
+    out.push(
+      ...single(
+        `dataset/chunked/${chunked.recordsPerChunk}/rowsPerSecond`,
+        `dataset chunked (${chunked.recordsPerChunk}/chunk): rows/s`,
+        'rows/s',
+        chunked.rowsPerSecond,
+        'higher',
+        false,
+      ),
+    );
+    out.push(
+      ...fromStats(
+        `dataset/chunked/${chunked.recordsPerChunk}/perChunk`,
+        `dataset chunked (${chunked.recordsPerChunk}/chunk): per chunk`,
+        's',
+        chunked.perChunkS,
+      ),
+    );
   }
   for (const row of results.models?.rows ?? []) {
     const k = `models/${row.model}/${row.visibility}/${row.weights}`;
-    out.push(...single(`${k}/constraints`, `${row.model} (${row.weights} weights): constraints`, 'constraints', row.constraints, 'lower', true));
+    out.push(
+      ...single(
+        `${k}/constraints`,
+        `${row.model} (${row.weights} weights): constraints`,
+        'constraints',
+        row.constraints,
+        'lower',
+        true,
+      ),
+    );
     out.push(...fromStats(`${k}/prove`, `${row.model} (${row.weights} weights): prove`, 's', row.proveS));
   }
   for (const row of results.chain?.verifiers ?? []) {
-    out.push(...single(`chain/verifier/${row.publicInputs}/zkai`, `zkai verifier, ${row.publicInputs} public inputs: gas`, 'gas', row.zkaiGas, 'lower', true));
-    out.push(...single(`chain/verifier/${row.publicInputs}/snarkjs`, `snarkjs verifier, ${row.publicInputs} public inputs: gas`, 'gas', row.snarkjsGas, 'lower', true));
+    out.push(
+      ...single(
+        `chain/verifier/${row.publicInputs}/zkai`,
+        `zkai verifier, ${row.publicInputs} public inputs: gas`,
+        'gas',
+        row.zkaiGas,
+        'lower',
+        true,
+      ),
+    );
+    out.push(
+      ...single(
+        `chain/verifier/${row.publicInputs}/snarkjs`,
+        `snarkjs verifier, ${row.publicInputs} public inputs: gas`,
+        'gas',
+        row.snarkjsGas,
+        'lower',
+        true,
+      ),
+    );
   }
   for (const row of results.chain?.operations ?? []) {
     out.push(...single(`chain/op/${row.operation}`, `${row.operation}: gas`, 'gas', row.gas, 'lower', true));

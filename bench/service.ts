@@ -66,7 +66,8 @@ export function checkAnswer(kind: ProofKind, status: number, body: string): stri
   } catch {
     return `${kind} proof: HTTP 200 with a body that is not JSON: ${body.slice(0, 160)}`;
   }
-  if (kind === 'valid' && answer.valid !== true) return `valid proof answered valid: ${String(answer.valid)}, reason ${String(answer.reason)}`;
+  if (kind === 'valid' && answer.valid !== true)
+    return `valid proof answered valid: ${String(answer.valid)}, reason ${String(answer.reason)}`;
   if (kind === 'tampered' && (answer.valid !== false || answer.reason !== 'invalid-proof')) {
     return `tampered proof answered valid: ${String(answer.valid)}, reason ${String(answer.reason)} (expected false, invalid-proof)`;
   }
@@ -86,7 +87,8 @@ export class AnswerLog {
     this.checked += 1;
     if (kind === 'valid') this.valid += 1;
     else this.tampered += 1;
-    const problem = status >= 500 ? `${kind} proof: HTTP ${status} ${body.slice(0, 160)}` : checkAnswer(kind, status, body);
+    const problem =
+      status >= 500 ? `${kind} proof: HTTP ${status} ${body.slice(0, 160)}` : checkAnswer(kind, status, body);
     if (status >= 500) this.status5xx += 1;
     else if (problem) this.wrong += 1;
     if (problem && this.examples.length < EXAMPLES) this.examples.push(problem);
@@ -94,7 +96,12 @@ export class AnswerLog {
 }
 
 /** The single-process anchor: warm `snarkjs.groth16.verify` on the same proof (the first call builds the curve). */
-async function measureAnchor(vkey: unknown, proof: unknown, publicSignals: string[], repetitions: number): Promise<ServiceAnchor> {
+async function measureAnchor(
+  vkey: unknown,
+  proof: unknown,
+  publicSignals: string[],
+  repetitions: number,
+): Promise<ServiceAnchor> {
   let valid = await snarkjs.groth16.verify(vkey as never, publicSignals, proof as never);
   const times: number[] = [];
   const started = performance.now();
@@ -125,13 +132,19 @@ export async function runServiceBench(profile: ServiceProfile, options: { cacheD
   const circuit = `${prepared.label} Poseidon chain (${prepared.circuit.info.constraints.toLocaleString('en-US')} constraints, ${prepared.circuit.info.publicInputs} public input)`;
   const vkey = prepared.keys.vkey;
   const id = verificationKeyId(vkey as unknown as Groth16VerificationKey);
-  const { proof, publicSignals } = await snarkjs.groth16.fullProve(poseidonChainInput(0), prepared.circuit.wasmPath, prepared.keys.zkeyPath);
+  const { proof, publicSignals } = await snarkjs.groth16.fullProve(
+    poseidonChainInput(0),
+    prepared.circuit.wasmPath,
+    prepared.keys.zkeyPath,
+  );
   const tampered = [...publicSignals];
   tampered[0] = ((BigInt(publicSignals[0] as string) + 1n) % BN254_SCALAR_FIELD).toString();
 
   const anchor = await measureAnchor(vkey, proof, publicSignals, profile.anchorVerifies);
   await releaseCurves();
-  progress(`service: anchor, warm snarkjs.groth16.verify in one process: ${anchor.verifiesPerSecond.toFixed(1)} verifies/s (median ${anchor.warmMs?.median.toFixed(1)} ms over ${anchor.verifies})`);
+  progress(
+    `service: anchor, warm snarkjs.groth16.verify in one process: ${anchor.verifiesPerSecond.toFixed(1)} verifies/s (median ${anchor.warmMs?.median.toFixed(1)} ms over ${anchor.verifies})`,
+  );
 
   const scratch = await mkdtemp(join(os.tmpdir(), 'zkai-bench-service-'));
   let app: Awaited<ReturnType<typeof createVerificationServer>> | undefined;
@@ -154,14 +167,20 @@ export async function runServiceBench(profile: ServiceProfile, options: { cacheD
     const warmup = await Promise.all(
       Array.from({ length: Math.max(2, verifierWorkers * 2) }, async (_, i) => {
         const kind = i % 2 === 0 ? 'valid' : 'tampered';
-        const response = await fetch(`${url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[kind] });
+        const response = await fetch(`${url}/v1/verify`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: bodies[kind],
+        });
         return checkAnswer(kind, response.status, await response.text());
       }),
     );
     const warmupProblem = warmup.find((p) => p !== null);
     if (warmupProblem) throw new Error(`the service answered wrongly before the load: ${warmupProblem}`);
 
-    progress(`service: ${profile.connections} connections posting valid and tampered proofs to ${url}/v1/verify for ${profile.durationSeconds} s (at most ${profile.maxRequests} requests); ${verifierWorkers} verifier worker(s)`);
+    progress(
+      `service: ${profile.connections} connections posting valid and tampered proofs to ${url}/v1/verify for ${profile.durationSeconds} s (at most ${profile.maxRequests} requests); ${verifierWorkers} verifier worker(s)`,
+    );
     const log = new AnswerLog();
     const request = (kind: ProofKind): autocannon.Request => ({
       method: 'POST',
@@ -186,7 +205,15 @@ export async function runServiceBench(profile: ServiceProfile, options: { cacheD
     const statusCodes: Record<string, number> = {};
     for (const [code, entry] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = entry.count ?? 0;
     const requests = Object.values(statusCodes).reduce((a, b) => a + b, 0);
-    const perSecond = result.requests.total > 0 ? { n: Math.round(result.duration), min: result.requests.min, median: result.requests.p50, max: result.requests.max } : null;
+    const perSecond =
+      result.requests.total > 0
+        ? {
+            n: Math.round(result.duration),
+            min: result.requests.min,
+            median: result.requests.p50,
+            max: result.requests.max,
+          }
+        : null;
     const load: ServiceLoadRun = {
       endpoint: ENDPOINT,
       circuit,
@@ -199,7 +226,13 @@ export async function runServiceBench(profile: ServiceProfile, options: { cacheD
       tamperedRequests: log.tampered,
       requestsPerSecond: result.duration > 0 ? requests / result.duration : 0,
       perSecond,
-      latencyMs: { mean: result.latency.mean, p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+      latencyMs: {
+        mean: result.latency.mean,
+        p50: result.latency.p50,
+        p90: result.latency.p90,
+        p99: result.latency.p99,
+        max: result.latency.max,
+      },
       errors: result.errors,
       timeouts: result.timeouts,
       non2xx: result.non2xx,
@@ -210,7 +243,8 @@ export async function runServiceBench(profile: ServiceProfile, options: { cacheD
       wrongExamples: log.examples,
       verifierWorkers,
     };
-    if (log.status5xx !== load.status5xx) load.wrongExamples.push(`autocannon counted ${load.status5xx} 5xx, the body check ${log.status5xx}`);
+    if (log.status5xx !== load.status5xx)
+      load.wrongExamples.push(`autocannon counted ${load.status5xx} 5xx, the body check ${log.status5xx}`);
     const ratio = anchor.verifiesPerSecond > 0 ? load.requestsPerSecond / anchor.verifiesPerSecond : null;
     progress(
       `service: ${requests} answers in ${load.elapsedSeconds.toFixed(1)} s: ${load.requestsPerSecond.toFixed(1)} req/s (${ratio === null ? '–' : ratio.toFixed(2)}x the single-process verify rate), ` +
@@ -219,7 +253,19 @@ export async function runServiceBench(profile: ServiceProfile, options: { cacheD
     return {
       status: 'ok',
       note: `${profile.connections} autocannon connections on ${HOST} (in the benchmark's process) posting, in turn, a valid ${prepared.label} proof and the same proof with a tampered public signal; every answer checked`,
-      rows: [{ endpoint: ENDPOINT, concurrency: profile.connections, requestsPerSecond: { n: 1, min: load.requestsPerSecond, median: load.requestsPerSecond, max: load.requestsPerSecond }, latencyMs: { n: requests, min: result.latency.min, median: result.latency.p50, max: result.latency.max } }],
+      rows: [
+        {
+          endpoint: ENDPOINT,
+          concurrency: profile.connections,
+          requestsPerSecond: {
+            n: 1,
+            min: load.requestsPerSecond,
+            median: load.requestsPerSecond,
+            max: load.requestsPerSecond,
+          },
+          latencyMs: { n: requests, min: result.latency.min, median: result.latency.p50, max: result.latency.max },
+        },
+      ],
       load,
       anchor,
       ratioToSingleProcess: ratio,

@@ -24,14 +24,40 @@ export interface SetupProfile {
 }
 
 export function estimateSetup(profile: SetupProfile): number {
-  return profile.powers.reduce((sum, { power, repetitions }) => sum + byPower(EST_SNARKJS_PTAU_S, power) + repetitions * (byPower(EST_PTAU_S, power) + byPower(EST_SETUP_S, power) + 2), 0);
+  return profile.powers.reduce(
+    (sum, { power, repetitions }) =>
+      sum +
+      byPower(EST_SNARKJS_PTAU_S, power) +
+      repetitions * (byPower(EST_PTAU_S, power) + byPower(EST_SETUP_S, power) + 2),
+    0,
+  );
 }
 
 export async function runSetupBench(profile: SetupProfile, options: { cacheDir: string }): Promise<SetupSection> {
   const rows: SetupRow[] = [];
   for (const { power, repetitions } of profile.powers) {
-    const samples = { new: [] as number[], contribute: [] as number[], prepare: [] as number[], total: [] as number[], setup: [] as number[], contribution: [] as number[] };
-    const row: SetupRow = { power, repetitions, constraints: 0, ptauNewS: null, ptauContributeS: null, ptauPrepareS: null, ptauTotalS: null, ptauBytes: 0, groth16SetupS: null, contributionS: null, zkeyBytes: 0, errors: [] };
+    const samples = {
+      new: [] as number[],
+      contribute: [] as number[],
+      prepare: [] as number[],
+      total: [] as number[],
+      setup: [] as number[],
+      contribution: [] as number[],
+    };
+    const row: SetupRow = {
+      power,
+      repetitions,
+      constraints: 0,
+      ptauNewS: null,
+      ptauContributeS: null,
+      ptauPrepareS: null,
+      ptauTotalS: null,
+      ptauBytes: 0,
+      groth16SetupS: null,
+      contributionS: null,
+      zkeyBytes: 0,
+      errors: [],
+    };
     const source = await writePoseidonChain(join(options.cacheDir, 'bench-circuits'), linksForPower(power));
     const circuit = await compileCircuit(source, { cacheDir: options.cacheDir });
     row.constraints = circuit.info.constraints;
@@ -51,7 +77,9 @@ export async function runSetupBench(profile: SetupProfile, options: { cacheDir: 
         }
         samples.total.push((ended - started) / 1000);
         row.ptauBytes = (await stat(ptau.path)).size;
-        progress(`setup 2^${power}: ptau in ${((ended - started) / 1000).toFixed(1)} s; groth16 setup of ${circuit.info.constraints} constraints`);
+        progress(
+          `setup 2^${power}: ptau in ${((ended - started) / 1000).toFixed(1)} s; groth16 setup of ${circuit.info.constraints} constraints`,
+        );
         const keys = await setupCircuit(circuit, { cacheDir: scratch });
         samples.setup.push(keys.timings.setupSeconds);
         samples.contribution.push(keys.timings.contributeSeconds);
@@ -76,7 +104,10 @@ export async function runSetupBench(profile: SetupProfile, options: { cacheDir: 
 }
 
 /** snarkjs's own development ptau path, timed per step (the anchor zkai's direct writer is compared with). */
-async function snarkjsPtauSeconds(scratch: string, power: number): Promise<{ new: number; contribute: number; prepare: number }> {
+async function snarkjsPtauSeconds(
+  scratch: string,
+  power: number,
+): Promise<{ new: number; contribute: number; prepare: number }> {
   const curve = await snarkjs.curves.getCurveFromName('bn128');
   const files = [0, 1, 2].map((step) => join(scratch, `anchor-${step}.ptau`)) as [string, string, string];
   const t0 = Date.now();

@@ -12,7 +12,11 @@ import { verifyProof } from '../src/verifier/verify.ts';
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: tsx bench/verify-child.ts <dir>');
 const read = async (name: string) => JSON.parse(await readFile(join(dir, name), 'utf8')) as unknown;
-const [vkey, proof, publicSignals] = await Promise.all([read('verification_key.json'), read('proof.json'), read('public.json')]);
+const [vkey, proof, publicSignals] = await Promise.all([
+  read('verification_key.json'),
+  read('proof.json'),
+  read('public.json'),
+]);
 const started = performance.now();
 const verdict = await verifyProof(vkey, proof, publicSignals);
 const verifyMs = performance.now() - started;

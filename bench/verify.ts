@@ -47,10 +47,24 @@ export async function runVerifyBench(profile: VerifyProfile, options: { cacheDir
   const rows: VerifyRow[] = [];
   for (const power of profile.powers) {
     const prepared = await preparePoseidonChain(power, options.cacheDir);
-    const row: VerifyRow = { circuit: prepared.label, constraints: prepared.circuit.info.constraints, publicInputs: prepared.circuit.info.publicInputs, warmMs: null, coldMs: null, coldProcessMs: null, cliMs: null, valid: true, errors: [] };
+    const row: VerifyRow = {
+      circuit: prepared.label,
+      constraints: prepared.circuit.info.constraints,
+      publicInputs: prepared.circuit.info.publicInputs,
+      warmMs: null,
+      coldMs: null,
+      coldProcessMs: null,
+      cliMs: null,
+      valid: true,
+      errors: [],
+    };
     const scratch = await mkdtemp(join(os.tmpdir(), 'zkai-bench-verify-'));
     try {
-      const { proof, publicSignals } = await snarkjs.groth16.fullProve(poseidonChainInput(0), prepared.circuit.wasmPath, prepared.keys.zkeyPath);
+      const { proof, publicSignals } = await snarkjs.groth16.fullProve(
+        poseidonChainInput(0),
+        prepared.circuit.wasmPath,
+        prepared.keys.zkeyPath,
+      );
       const vkey = prepared.keys.vkey;
       await Promise.all([
         writeFile(join(scratch, 'verification_key.json'), JSON.stringify(vkey)),
@@ -76,18 +90,31 @@ export async function runVerifyBench(profile: VerifyProfile, options: { cacheDir
       for (let i = 0; i < profile.coldRepetitions; i += 1) {
         const child = await timedProcess([tsxCliPath(), join(BENCH_DIR, 'verify-child.ts'), scratch]);
         if (child.code !== 0) throw new Error(`verify-child exited with ${child.code}: ${child.stderr.slice(-300)}`);
-        const result = JSON.parse(await readFile(join(scratch, 'result.json'), 'utf8')) as { verifyMs: number; valid: boolean };
+        const result = JSON.parse(await readFile(join(scratch, 'result.json'), 'utf8')) as {
+          verifyMs: number;
+          valid: boolean;
+        };
         cold.push(result.verifyMs);
         coldProcess.push(child.ms);
         row.valid &&= result.valid;
-        const viaCli = await timedProcess([snarkjsCliPath(), 'groth16', 'verify', join(scratch, 'verification_key.json'), join(scratch, 'public.json'), join(scratch, 'proof.json')]);
-        if (viaCli.code !== 0) throw new Error(`snarkjs groth16 verify exited with ${viaCli.code}: ${viaCli.stderr.slice(-300)}`);
+        const viaCli = await timedProcess([
+          snarkjsCliPath(),
+          'groth16',
+          'verify',
+          join(scratch, 'verification_key.json'),
+          join(scratch, 'public.json'),
+          join(scratch, 'proof.json'),
+        ]);
+        if (viaCli.code !== 0)
+          throw new Error(`snarkjs groth16 verify exited with ${viaCli.code}: ${viaCli.stderr.slice(-300)}`);
         cli.push(viaCli.ms);
       }
       row.coldMs = stats(cold);
       row.coldProcessMs = stats(coldProcess);
       row.cliMs = stats(cli);
-      progress(`verify ${prepared.label}: cold median ${row.coldMs?.median.toFixed(0)} ms in process, ${row.coldProcessMs?.median.toFixed(0)} ms as a process; snarkjs CLI ${row.cliMs?.median.toFixed(0)} ms`);
+      progress(
+        `verify ${prepared.label}: cold median ${row.coldMs?.median.toFixed(0)} ms in process, ${row.coldProcessMs?.median.toFixed(0)} ms as a process; snarkjs CLI ${row.cliMs?.median.toFixed(0)} ms`,
+      );
     } catch (error) {
       row.errors.push(errorText(error));
       progress(`verify ${prepared.label}: failed: ${errorText(error)}`);

@@ -17,7 +17,9 @@ const require = createRequire(import.meta.url);
 
 rmSync(temp, { recursive: true, force: true });
 const tsc = require.resolve('typescript/bin/tsc');
-const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', temp], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', temp], {
+  stdio: 'inherit',
+});
 if (result.status !== 0) {
   rmSync(temp, { recursive: true, force: true });
   process.stderr.write('zkai build: tsc failed; dist/ was left as it was\n');
@@ -36,4 +38,6 @@ copyAssets(src);
 writeFileSync(join(temp, '.build-stamp'), `${new Date().toISOString()}\n`);
 if (existsSync(out)) rmSync(out, { recursive: true, force: true });
 renameSync(temp, out);
-process.stdout.write(`zkai build: ${relative(root, out)}/ (JavaScript, declarations and assets of ${relative(root, src)}/)\n`);
+process.stdout.write(
+  `zkai build: ${relative(root, out)}/ (JavaScript, declarations and assets of ${relative(root, src)}/)\n`,
+);

@@ -172,7 +172,12 @@ export interface FieldProblem {
 export class ServiceError extends ZkaiError {
   readonly statusCode: number;
   readonly fields: FieldProblem[];
-  constructor(statusCode: number, code: ErrorCode, message: string, options: { cause?: unknown; hint?: string; fields?: FieldProblem[] } = {}) {
+  constructor(
+    statusCode: number,
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; hint?: string; fields?: FieldProblem[] } = {},
+  ) {
     super(code, message, options);
     this.statusCode = statusCode;
     this.fields = options.fields ?? [];

@@ -23,7 +23,13 @@ export {
   type CeremonyStepResult,
   type CeremonyFinalizeResult,
 } from './setup/ceremony.ts';
-export { ceremonyPhase2Trust, automaticPhase2Trust, keyWarnings, SINGLE_PARTY_WARNING, type Phase2Trust } from './setup/key-trust.ts';
+export {
+  ceremonyPhase2Trust,
+  automaticPhase2Trust,
+  keyWarnings,
+  SINGLE_PARTY_WARNING,
+  type Phase2Trust,
+} from './setup/key-trust.ts';
 export { classifyPtau, type PtauTrust } from './setup/ptau-trust.ts';
 export type { ProgressEvent, ProgressListener } from './setup/progress.ts';
 export {
@@ -38,7 +44,15 @@ export {
 } from './prover/pool.ts';
 export * from './verifier/index.ts';
 // Where an off-chain verifier's key comes from (its own setup, a ceremony it verified, its word), and the trust store.
-export { trustedKeySource, ownSetupKeys, EXPLICIT_KEY_DETAIL, UNTRUSTED_KEY_HINT, type KeySource, type KeySourceKind, type KeySourceOptions } from './verifier/key-source.ts';
+export {
+  trustedKeySource,
+  ownSetupKeys,
+  EXPLICIT_KEY_DETAIL,
+  UNTRUSTED_KEY_HINT,
+  type KeySource,
+  type KeySourceKind,
+  type KeySourceOptions,
+} from './verifier/key-source.ts';
 export {
   readTrustStore,
   recordVerifiedCeremonyKey,
@@ -95,11 +109,31 @@ export { readDataset, DataError, DatasetErrors } from './data/ingest.ts';
 export { encodeRecord, encodeCell } from './data/encode.ts';
 export { commitRecords, recordLeaf, treeDepth, type DatasetCommitment } from './data/commitment.ts';
 export { createBundle, saveBundle, loadBundle, recommit, type DatasetBundle } from './data/bundle.ts';
-export { parsePolicy, loadPolicy, evaluatePolicy, PolicyError, type Policy, type PolicySpec, type PolicyReport } from './policy/policy.ts';
+export {
+  parsePolicy,
+  loadPolicy,
+  evaluatePolicy,
+  PolicyError,
+  type Policy,
+  type PolicySpec,
+  type PolicyReport,
+} from './policy/policy.ts';
 export { generateDatasetCircuit, datasetCircuitInput, DATASET_SIGNAL_NAMES } from './data/circuit-gen.ts';
-export { prepareDatasetCircuit, proveDataset, verifyDatasetProof, PolicyViolationError, type DatasetProof } from './data/dataset-proof.ts';
+export {
+  prepareDatasetCircuit,
+  proveDataset,
+  verifyDatasetProof,
+  PolicyViolationError,
+  type DatasetProof,
+} from './data/dataset-proof.ts';
 export type { Schema, SchemaSpec, Column, ColumnSpec, EncodedRecord } from './data/types.ts';
-export { proveInclusion, verifyInclusion, generateInclusionCircuit, INCLUSION_SIGNAL_NAMES, type InclusionProof } from './data/inclusion.ts';
+export {
+  proveInclusion,
+  verifyInclusion,
+  generateInclusionCircuit,
+  INCLUSION_SIGNAL_NAMES,
+  type InclusionProof,
+} from './data/inclusion.ts';
 export { leafLayout, emitRecordLeaf } from './data/leaf.ts';
 
 // The HTTP verification service (zkai serve): embed it with createVerificationServer.

@@ -22,7 +22,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Wallet, ZeroAddress, id, keccak256, toQuantity, toUtf8Bytes, type HDNodeWallet, type Signer } from 'ethers';
 import { connectChain, type ChainConnection } from '../src/chain/anvil.ts';
-import { ConsentError, ConsentRegistryClient, MAX_ROOT_WINDOW, purposeId, signDelegate, signGrant, type ConsentSignature } from '../src/chain/consent.ts';
+import {
+  ConsentError,
+  ConsentRegistryClient,
+  MAX_ROOT_WINDOW,
+  purposeId,
+  signDelegate,
+  signGrant,
+  type ConsentSignature,
+} from '../src/chain/consent.ts';
 import { deployCompiled } from '../src/chain/deploy-contract.ts';
 import { deployZkai, saveDeployment, type ZkaiDeployment } from '../src/chain/deployment.ts';
 import { checkConsentPurpose, checkConsentRequirement, type CircuitSource } from '../src/chain/register-source.ts';
@@ -54,7 +62,12 @@ const schema = CONSENT_TEST_SCHEMA;
 const policy = CONSENT_TEST_POLICY;
 /** The same consent requirement with UNIQUE on the account column (the subject id): what `chain register` needs. */
 const uniquePolicy = parsePolicy(
-  { name: 'distinct consenting accounts', rules: [], aggregates: [{ kind: 'UNIQUE', field: 'id' }], registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'consent', depth: 3 }] },
+  {
+    name: 'distinct consenting accounts',
+    rules: [],
+    aggregates: [{ kind: 'UNIQUE', field: 'id' }],
+    registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'consent', depth: 3 }],
+  },
   schema,
 );
 const CHUNK_DEPTH = 1;
@@ -135,7 +148,12 @@ async function consentRefusal(promise: Promise<unknown>, name: string): Promise<
 }
 
 async function signedGrantOf(wallet: HDNodeWallet, purpose: string, valid = 86_400) {
-  return signGrant(wallet, await consent.domain(), { subject: wallet.address, purpose, nonce: await consent.nonceOf(wallet.address), deadline: BigInt((await now()) + valid) });
+  return signGrant(wallet, await consent.domain(), {
+    subject: wallet.address,
+    purpose,
+    nonce: await consent.nonceOf(wallet.address),
+    deadline: BigInt((await now()) + valid),
+  });
 }
 
 /** The consent registry of the tree at `purpose` now, with the holder's ids. */
@@ -178,21 +196,44 @@ describe('a false "every record\'s subject consented" in the circuit (witness le
     await consent.createPurpose(purpose, { depth: 3, rootWindow: 3600 });
     subjects = await Promise.all([fundedWallet(), fundedWallet()]);
     for (const subject of subjects) await consent.connect(subject).grant(purpose);
-    tree = await consentTreeRegistry(purpose, subjects.map((s) => s.address));
+    tree = await consentTreeRegistry(
+      purpose,
+      subjects.map((s) => s.address),
+    );
   });
 
-  const input = (recs: EncodedRecord[], registries: readonly Registry[]): Record<string, unknown> => ({ ...chunkCircuitInput(recs, recs.map((_, i) => BigInt(100 + i)), schema, policy, CHUNK_DEPTH, registries), context: 7n });
+  const input = (recs: EncodedRecord[], registries: readonly Registry[]): Record<string, unknown> => ({
+    ...chunkCircuitInput(
+      recs,
+      recs.map((_, i) => BigInt(100 + i)),
+      schema,
+      policy,
+      CHUNK_DEPTH,
+      registries,
+    ),
+    context: 7n,
+  });
 
-  it('held: an honest chunk passes; a record of an account that never granted fails, even with a granted leaf\'s key, next and path', async () => {
-    const honest = records([{ id: subjects[0]!.address, age: 30 }, { id: subjects[1]!.address, age: 40 }]);
+  it("held: an honest chunk passes; a record of an account that never granted fails, even with a granted leaf's key, next and path", async () => {
+    const honest = records([
+      { id: subjects[0]!.address, age: 30 },
+      { id: subjects[1]!.address, age: 40 },
+    ]);
     expect(await witnessAccepts(chunkCircuit.circuit, input(honest, [tree]))).toBe(true);
 
     // The stranger never granted. The prover reuses subject 0's key (a + 1), next (0), siblings and bits: the circuit
     // hashes Poseidon3(a + 1, 0, stranger), which is no leaf of the tree.
     const stranger = Wallet.createRandom().address;
-    const forged = input(records([{ id: stranger, age: 30 }, { id: subjects[1]!.address, age: 40 }]), [tree]) as Record<string, unknown[]>;
+    const forged = input(
+      records([
+        { id: stranger, age: 30 },
+        { id: subjects[1]!.address, age: 40 },
+      ]),
+      [tree],
+    ) as Record<string, unknown[]>;
     const real = input(honest, [tree]) as Record<string, unknown[]>;
-    for (const key of ['registry0Key', 'registry0Next', 'registry0Siblings', 'registry0Bits']) forged[key] = real[key]!.map((v) => v);
+    for (const key of ['registry0Key', 'registry0Next', 'registry0Siblings', 'registry0Bits'])
+      forged[key] = real[key]!.map((v) => v);
     expect(evaluatePolicy(policy, records([{ id: stranger, age: 30 }]), [tree]).ok).toBe(false);
     expect(await witnessAccepts(chunkCircuit.circuit, forged)).toBe(false);
   });
@@ -205,27 +246,70 @@ describe('a false "every record\'s subject consented" in the circuit (witness le
     await consentRefusal(consent.grantFor(ZeroAddress, purpose), 'NotSubjectOrDelegate');
     // A nullable consent column is refused by the policy parser (MEMBER-OF needs a column that is not nullable).
     const nullable = parseSchema({ name: 'n', columns: [{ name: 'id', type: 'address', nullable: true }] });
-    expect(() => parsePolicy({ name: 'p', rules: [], registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'consent', depth: 3 }] }, nullable)).toThrow(PolicyError);
+    expect(() =>
+      parsePolicy(
+        { name: 'p', rules: [], registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'consent', depth: 3 }] },
+        nullable,
+      ),
+    ).toThrow(PolicyError);
   });
 
   it('refused: one consenting account on every record: `chain register` binds a purpose only to a UNIQUE account column (checkConsentRequirement)', async () => {
     // Why: two different people's records, both labelled with subject 0's (public) account, pass a policy without
     // UNIQUE, so "every record's subject consented" would hold with a single consent.
-    const same = records([{ id: subjects[0]!.address, age: 30 }, { id: subjects[0]!.address, age: 55 }]);
+    const same = records([
+      { id: subjects[0]!.address, age: 30 },
+      { id: subjects[0]!.address, age: 55 },
+    ]);
     expect(evaluatePolicy(policy, same, [tree]).ok).toBe(true);
     expect(await witnessAccepts(chunkCircuit.circuit, input(same, [tree]))).toBe(true);
     // Refused at registration, chunked or not; accepted with UNIQUE on the account column, which refuses the records.
-    for (const source of [{ kind: 'dataset-chunk', schema, policy, chunkDepth: CHUNK_DEPTH, subtrees: 1 }, { kind: 'dataset-policy', schema, policy, depth: 2 }] as const) {
-      chainRefusal(() => checkConsentRequirement(source, 'consent'), 'the policy does not require UNIQUE(id), so one consenting account could stand on every record');
+    for (const source of [
+      { kind: 'dataset-chunk', schema, policy, chunkDepth: CHUNK_DEPTH, subtrees: 1 },
+      { kind: 'dataset-policy', schema, policy, depth: 2 },
+    ] as const) {
+      chainRefusal(
+        () => checkConsentRequirement(source, 'consent'),
+        'the policy does not require UNIQUE(id), so one consenting account could stand on every record',
+      );
     }
-    expect(() => checkConsentRequirement({ kind: 'dataset-policy', schema, policy: uniquePolicy, depth: 2 }, 'consent')).not.toThrow();
+    expect(() =>
+      checkConsentRequirement({ kind: 'dataset-policy', schema, policy: uniquePolicy, depth: 2 }, 'consent'),
+    ).not.toThrow();
     expect(evaluatePolicy(uniquePolicy, same, [tree]).ok).toBe(false);
     // Held too: an opt-out (NOT-MEMBER-OF) and a column that is not an account cannot be bound to a consent purpose.
-    const optOut = parsePolicy({ name: 'o', rules: [], aggregates: [{ kind: 'UNIQUE', field: 'id' }], registries: [{ kind: 'NOT-MEMBER-OF', field: 'id', registry: 'consent', depth: 3 }] }, schema);
-    chainRefusal(() => checkConsentRequirement({ kind: 'dataset-policy', schema, policy: optOut, depth: 2 }, 'consent'), 'a consent purpose can only back a MEMBER-OF requirement');
-    const numbered = parseSchema({ name: 'numbered', subjectId: 'num', columns: [{ name: 'num', type: 'integer', min: 0, max: 1000 }] });
-    const byNumber = parsePolicy({ name: 'n', rules: [], aggregates: [{ kind: 'UNIQUE', field: 'num' }], registries: [{ kind: 'MEMBER-OF', field: 'num', registry: 'consent', depth: 3 }] }, numbered);
-    chainRefusal(() => checkConsentRequirement({ kind: 'dataset-policy', schema: numbered, policy: byNumber, depth: 2 }, 'consent'), 'only an address column holding each subject\'s account can match them');
+    const optOut = parsePolicy(
+      {
+        name: 'o',
+        rules: [],
+        aggregates: [{ kind: 'UNIQUE', field: 'id' }],
+        registries: [{ kind: 'NOT-MEMBER-OF', field: 'id', registry: 'consent', depth: 3 }],
+      },
+      schema,
+    );
+    chainRefusal(
+      () => checkConsentRequirement({ kind: 'dataset-policy', schema, policy: optOut, depth: 2 }, 'consent'),
+      'a consent purpose can only back a MEMBER-OF requirement',
+    );
+    const numbered = parseSchema({
+      name: 'numbered',
+      subjectId: 'num',
+      columns: [{ name: 'num', type: 'integer', min: 0, max: 1000 }],
+    });
+    const byNumber = parsePolicy(
+      {
+        name: 'n',
+        rules: [],
+        aggregates: [{ kind: 'UNIQUE', field: 'num' }],
+        registries: [{ kind: 'MEMBER-OF', field: 'num', registry: 'consent', depth: 3 }],
+      },
+      numbered,
+    );
+    chainRefusal(
+      () =>
+        checkConsentRequirement({ kind: 'dataset-policy', schema: numbered, policy: byNumber, depth: 2 }, 'consent'),
+      "only an address column holding each subject's account can match them",
+    );
   });
 });
 
@@ -240,15 +324,25 @@ describe('a chunked session left open across a revocation', () => {
     const ids = people.map((p) => p.id);
     const bundle: DatasetBundle = createBundle(schema, records(people));
 
-    const { circuit } = await registry.registerCircuit({ zkeyPath: chunkCircuit.keys.zkeyPath, statement: datasetChunkStatement(schema, policy, { subtrees: 1 }), consent: { registryName: 'consent', purpose } });
+    const { circuit } = await registry.registerCircuit({
+      zkeyPath: chunkCircuit.keys.zkeyPath,
+      statement: datasetChunkStatement(schema, policy, { subtrees: 1 }),
+      consent: { registryName: 'consent', purpose },
+    });
     const asHolder = registry.connect(holder);
     const { version } = await asHolder.registerDataset('attack-chunks', bundle.commitment);
-    const progress = async () => Array.from(await asHolder.contract.getFunction('chunkProgress').staticCall(version, circuit, holderAddress));
+    const progress = async () =>
+      Array.from(await asHolder.contract.getFunction('chunkProgress').staticCall(version, circuit, holderAddress));
 
     // All three consented: prove both chunks, attest chunk 0 only (the session stays open).
     const nonce = randomNonce();
     const before = await consentTreeRegistry(purpose, ids);
-    const proof = await proveDatasetInChunks(bundle, schema, policy, { chunkDepth: CHUNK_DEPTH, pool, registries: [before], context: await registry.contextFor(nonce, holderAddress) });
+    const proof = await proveDatasetInChunks(bundle, schema, policy, {
+      chunkDepth: CHUNK_DEPTH,
+      pool,
+      registries: [before],
+      context: await registry.contextFor(nonce, holderAddress),
+    });
     expect(proof.chunks).toHaveLength(2);
     const first = await settle(asHolder.attestChunks({ circuit, subject: version, nonce }, [proof.chunks[0]!]));
     expect(first.ok).toBe(false); // "no attestation was made": chunk 0 accepted, the session waits for chunk 1
@@ -262,15 +356,32 @@ describe('a chunked session left open across a revocation', () => {
     await warp(10 * WINDOW);
 
     // The old chunk 1 proof (pre-revocation root) is refused.
-    expect((await registryRefusal(asHolder.attestChunks({ circuit, subject: version, nonce }, [proof.chunks[1]!]))).errorName).toBe('StaleConsentRoot');
+    expect(
+      (await registryRefusal(asHolder.attestChunks({ circuit, subject: version, nonce }, [proof.chunks[1]!])))
+        .errorName,
+    ).toBe('StaleConsentRoot');
     // So is a proof against the holder's own copy of the tree with the revoked leaf put back (the pre-revocation root).
-    const forgedTree = consentRegistry(schema, { name: 'consent', field: 'id', depth: 3, leaves: (await consent.readConsentTree(purpose)).leaves.map((l, i) => (i === index ? before.levels[0]![index]! : l)), ids });
+    const forgedTree = consentRegistry(schema, {
+      name: 'consent',
+      field: 'id',
+      depth: 3,
+      leaves: (await consent.readConsentTree(purpose)).leaves.map((l, i) =>
+        i === index ? before.levels[0]![index]! : l,
+      ),
+      ids,
+    });
     const forgedNonce = randomNonce();
     const forgedChunk = await pool.prove(
       { wasmPath: chunkCircuit.circuit.wasmPath, zkeyPath: chunkCircuit.keys.zkeyPath },
-      { ...chunkCircuitInput(bundle.records.slice(2), bundle.salts.slice(2), schema, policy, CHUNK_DEPTH, [forgedTree]), context: await registry.contextFor(forgedNonce, holderAddress) },
+      {
+        ...chunkCircuitInput(bundle.records.slice(2), bundle.salts.slice(2), schema, policy, CHUNK_DEPTH, [forgedTree]),
+        context: await registry.contextFor(forgedNonce, holderAddress),
+      },
     );
-    expect((await registryRefusal(asHolder.attestChunks({ circuit, subject: version, nonce: forgedNonce }, [forgedChunk]))).errorName).toBe('StaleConsentRoot');
+    expect(
+      (await registryRefusal(asHolder.attestChunks({ circuit, subject: version, nonce: forgedNonce }, [forgedChunk])))
+        .errorName,
+    ).toBe('StaleConsentRoot');
 
     // The attack: prove only the last chunk (it does not hold the revoked subject) against the current root, and
     // finish the session opened before the revocation. Every chunk must carry the first chunk's roots.
@@ -278,10 +389,15 @@ describe('a chunked session left open across a revocation', () => {
     const lastNonce = randomNonce();
     const last = await pool.prove(
       { wasmPath: chunkCircuit.circuit.wasmPath, zkeyPath: chunkCircuit.keys.zkeyPath },
-      { ...chunkCircuitInput(bundle.records.slice(2), bundle.salts.slice(2), schema, policy, CHUNK_DEPTH, [after]), context: await registry.contextFor(lastNonce, holderAddress) },
+      {
+        ...chunkCircuitInput(bundle.records.slice(2), bundle.salts.slice(2), schema, policy, CHUNK_DEPTH, [after]),
+        context: await registry.contextFor(lastNonce, holderAddress),
+      },
     );
     expect(await consent.isKnownRoot(purpose, BigInt(after.root))).toBe(true);
-    const changed = await registryRefusal(asHolder.attestChunks({ circuit, subject: version, nonce: lastNonce }, [last]));
+    const changed = await registryRefusal(
+      asHolder.attestChunks({ circuit, subject: version, nonce: lastNonce }, [last]),
+    );
     expect(changed.errorName).toBe('RegistryRootsChanged');
     expect(changed.args).toEqual([1n]);
     expect(changed.message).toContain('chunk 1 was proven against other registry roots');
@@ -294,10 +410,16 @@ describe('undoing a revocation', () => {
   it('refused: a root window of years (a revoked subject "consented" for proofs long after): createPurpose caps it at 30 days', async () => {
     // Anyone may create a purpose id first (see the next test); whoever does cannot choose more than 30 days.
     const squatter = consent.connect(await fundedWallet());
-    const long = await consentRefusal(squatter.createPurpose(purposeId('zkai-attack/window-years'), { depth: 3, rootWindow: UINT32_MAX }), 'BadRootWindow');
+    const long = await consentRefusal(
+      squatter.createPurpose(purposeId('zkai-attack/window-years'), { depth: 3, rootWindow: UINT32_MAX }),
+      'BadRootWindow',
+    );
     expect(long.args).toEqual({ rootWindow: BigInt(UINT32_MAX), max: BigInt(MAX_ROOT_WINDOW) });
     expect(long.message).toContain('longer than the 2592000 s (30 days)');
-    await consentRefusal(squatter.createPurpose(purposeId('zkai-attack/window-years'), { depth: 3, rootWindow: MAX_ROOT_WINDOW + 1 }), 'BadRootWindow');
+    await consentRefusal(
+      squatter.createPurpose(purposeId('zkai-attack/window-years'), { depth: 3, rootWindow: MAX_ROOT_WINDOW + 1 }),
+      'BadRootWindow',
+    );
     expect(await (await consent.contract()).getFunction('MAX_ROOT_WINDOW').staticCall()).toBe(BigInt(MAX_ROOT_WINDOW));
 
     // 30 days is accepted, and a root holding a revoked grant is forgotten 30 days after the revocation.
@@ -316,11 +438,15 @@ describe('undoing a revocation', () => {
     const source: CircuitSource = { kind: 'dataset-policy', schema, policy: uniquePolicy, depth: 2 };
     const unknownPurpose = purposeId('zkai-attack/not-created-yet');
     await consentRefusal(consent.purposeInfo(unknownPurpose), 'PurposeUnknown');
-    const unknown = await settle(checkConsentPurpose(registry, source, { registryName: 'consent', purpose: unknownPurpose }));
+    const unknown = await settle(
+      checkConsentPurpose(registry, source, { registryName: 'consent', purpose: unknownPurpose }),
+    );
     expect(unknown.ok).toBe(false);
     if (!unknown.ok) {
       expect(unknown.error).toBeInstanceOf(ChainError);
-      expect((unknown.error as Error).message).toContain(`consent purpose ${unknownPurpose} does not exist on the consent registry ${deployment.consent}`);
+      expect((unknown.error as Error).message).toContain(
+        `consent purpose ${unknownPurpose} does not exist on the consent registry ${deployment.consent}`,
+      );
     }
     // Created, but with another depth than the policy's requirement (3): no proof could ever be attested.
     const deeper = purposeId('zkai-attack/depth-4');
@@ -329,14 +455,20 @@ describe('undoing a revocation', () => {
     expect(mismatch.ok).toBe(false);
     if (!mismatch.ok) {
       expect(mismatch.error).toBeInstanceOf(ChainError);
-      expect((mismatch.error as Error).message).toContain('has tree depth 4, but the policy\'s registry "consent" has depth 3: no proof could be attested');
+      expect((mismatch.error as Error).message).toContain(
+        'has tree depth 4, but the policy\'s registry "consent" has depth 3: no proof could be attested',
+      );
     }
     // The right depth: accepted, with the purpose's admin and window (a squatter's: a purpose name belongs to its
     // first creator, within the 30-day cap).
     const squatter = await fundedWallet();
     const squatted = purposeId('zkai-attack/squatted');
     await consent.connect(squatter).createPurpose(squatted, { depth: 3, rootWindow: MAX_ROOT_WINDOW });
-    expect(await checkConsentPurpose(registry, source, { registryName: 'consent', purpose: squatted })).toEqual({ admin: squatter.address, depth: 3, rootWindow: MAX_ROOT_WINDOW });
+    expect(await checkConsentPurpose(registry, source, { registryName: 'consent', purpose: squatted })).toEqual({
+      admin: squatter.address,
+      depth: 3,
+      rootWindow: MAX_ROOT_WINDOW,
+    });
 
     // Limitation (documented): ZkaiRegistry.registerCircuit itself accepts a purpose that does not exist; only the
     // owner's `chain register` (registerCircuitFromSource) runs the check above.
@@ -358,19 +490,35 @@ describe('undoing a revocation', () => {
       id: id('zkai-attack/mock-key'),
       verifier: verifier.address,
       kind: 1, // DatasetPolicy
-      layout: { root: 1, count: 2, policyHash: 3, schemaHash: 4, modelHash: 0, consentRoot: 5, chunkDepth: 0, chunkSubtrees: 0, context: 6 },
+      layout: {
+        root: 1,
+        count: 2,
+        policyHash: 3,
+        schemaHash: 4,
+        modelHash: 0,
+        consentRoot: 5,
+        chunkDepth: 0,
+        chunkSubtrees: 0,
+        context: 6,
+      },
       policyHash: 1n,
       consentPurpose: unknownPurpose,
       lists: [],
       claims: [],
-      provenance: { source: keccak256(toUtf8Bytes(descriptor)), schemaHash: 0n, modelHash: 0n, transcript: `0x${'0'.repeat(64)}`, keyTrust: 1 },
+      provenance: {
+        source: keccak256(toUtf8Bytes(descriptor)),
+        schemaHash: 0n,
+        modelHash: 0n,
+        transcript: `0x${'0'.repeat(64)}`,
+        keyTrust: 1,
+      },
       sourceDescriptor: descriptor,
       uri: '',
     };
     expect((await settle(registry.contract.getFunction('registerCircuit').staticCall(registration))).ok).toBe(true);
   });
 
-  it('refused: a signed grant the holder kept, relayed after the subject\'s (or its delegate\'s) direct revocation (the revocation uses up the nonce)', async () => {
+  it("refused: a signed grant the holder kept, relayed after the subject's (or its delegate's) direct revocation (the revocation uses up the nonce)", async () => {
     const purpose = purposeId('zkai-attack/kept-signature');
     await consent.createPurpose(purpose, { depth: 3, rootWindow: 0 });
     const subject = await fundedWallet();
@@ -382,8 +530,15 @@ describe('undoing a revocation', () => {
     const revoked = await consent.connect(subject).revoke(purpose, own.index);
     expect(await consent.nonceOf(subject.address)).toBe(kept.request.nonce + 2n ** 64n);
     const contract = await consent.contract();
-    const [cancelled] = await contract.queryFilter(contract.filters.SignaturesCancelled!(subject.address), revoked.blockNumber, revoked.blockNumber);
-    expect(cancelled && 'args' in cancelled ? [...cancelled.args] : undefined).toEqual([subject.address, kept.request.nonce + 2n ** 64n]);
+    const [cancelled] = await contract.queryFilter(
+      contract.filters.SignaturesCancelled!(subject.address),
+      revoked.blockNumber,
+      revoked.blockNumber,
+    );
+    expect(cancelled && 'args' in cancelled ? [...cancelled.args] : undefined).toEqual([
+      subject.address,
+      kept.request.nonce + 2n ** 64n,
+    ]);
     await consentRefusal(consent.connect(holder).grantBySig(kept), 'BadSignature');
     expect(await consent.liveGrantOf(purpose, subject.address)).toBe(0);
 
@@ -397,9 +552,15 @@ describe('undoing a revocation', () => {
     expect(await consent.liveGrantOf(purpose, subject.address)).toBe(0);
   });
 
-  it('refused: a signed delegate change the holder kept, relayed after the subject\'s clearDelegate or setDelegate (the change uses up the nonce)', async () => {
+  it("refused: a signed delegate change the holder kept, relayed after the subject's clearDelegate or setDelegate (the change uses up the nonce)", async () => {
     const subject = await fundedWallet();
-    const keep = async () => signDelegate(subject, await consent.domain(), { subject: subject.address, delegate: holderAddress, nonce: await consent.nonceOf(subject.address), deadline: BigInt((await now()) + 86_400) });
+    const keep = async () =>
+      signDelegate(subject, await consent.domain(), {
+        subject: subject.address,
+        delegate: holderAddress,
+        nonce: await consent.nonceOf(subject.address),
+        deadline: BigInt((await now()) + 86_400),
+      });
     const kept = await keep();
     await consent.connect(subject).clearDelegate(); // "I do not want any delegate"
     await consentRefusal(consent.connect(holder).setDelegateBySig(kept), 'BadSignature');
@@ -433,7 +594,12 @@ describe('undoing a revocation', () => {
     await consent.createPurpose(purpose, { depth: 3, rootWindow: 0 });
     const subject = await fundedWallet();
     const ahead = async (steps: bigint) =>
-      signGrant(subject, await consent.domain(), { subject: subject.address, purpose, nonce: (await consent.nonceOf(subject.address)) + steps, deadline: BigInt((await now()) + 86_400) });
+      signGrant(subject, await consent.domain(), {
+        subject: subject.address,
+        purpose,
+        nonce: (await consent.nonceOf(subject.address)) + steps,
+        deadline: BigInt((await now()) + 86_400),
+      });
     const keptNext = await ahead(1n);
     const keptLater = await ahead(5n);
     const own = await consent.connect(subject).grant(purpose);
@@ -446,7 +612,7 @@ describe('undoing a revocation', () => {
     expect(await consent.liveGrantOf(purpose, subject.address)).toBe(0);
   });
 
-  it('held: the delegate cannot change or chain the subject\'s delegation; signatures cannot change type; bad v, r, s and subject 0 are refused', async () => {
+  it("held: the delegate cannot change or chain the subject's delegation; signatures cannot change type; bad v, r, s and subject 0 are refused", async () => {
     const purpose = purposeId('zkai-attack/delegates');
     await consent.createPurpose(purpose, { depth: 3, rootWindow: 0 });
     const subject = await fundedWallet();
@@ -458,18 +624,38 @@ describe('undoing a revocation', () => {
     expect(await consent.delegateOf(subject.address)).toBe(delegate.address);
     await consentRefusal(consent.connect(friend).grantFor(subject.address, purpose), 'NotSubjectOrDelegate');
     // The delegate cannot sign a delegate change for the subject.
-    const byDelegate = await signDelegate(delegate, await consent.domain(), { subject: subject.address, delegate: friend.address, nonce: await consent.nonceOf(subject.address), deadline: BigInt((await now()) + 600) });
+    const byDelegate = await signDelegate(delegate, await consent.domain(), {
+      subject: subject.address,
+      delegate: friend.address,
+      nonce: await consent.nonceOf(subject.address),
+      deadline: BigInt((await now()) + 600),
+    });
     await consentRefusal(consent.setDelegateBySig(byDelegate), 'BadSignature');
 
     // A grant signature is not a delegate change (same nonce, same deadline, other type hash).
     const grant = await signedGrantOf(subject, purpose);
-    await consentRefusal(consent.setDelegateBySig({ request: { subject: subject.address, delegate: holderAddress, nonce: grant.request.nonce, deadline: grant.request.deadline }, signature: grant.signature }), 'BadSignature');
+    await consentRefusal(
+      consent.setDelegateBySig({
+        request: {
+          subject: subject.address,
+          delegate: holderAddress,
+          nonce: grant.request.nonce,
+          deadline: grant.request.deadline,
+        },
+        signature: grant.signature,
+      }),
+      'BadSignature',
+    );
     // v other than 27/28, r = 0, s = 0: refused; the subject 0 is refused before any recovery.
-    const bad = (signature: Partial<ConsentSignature>) => consent.grantBySig({ request: grant.request, signature: { ...grant.signature, ...signature } });
+    const bad = (signature: Partial<ConsentSignature>) =>
+      consent.grantBySig({ request: grant.request, signature: { ...grant.signature, ...signature } });
     for (const v of [0, 1, 29]) await consentRefusal(bad({ v }), 'BadSignature');
     await consentRefusal(bad({ r: `0x${'0'.repeat(64)}` }), 'BadSignature');
     await consentRefusal(bad({ s: `0x${'0'.repeat(64)}` }), 'BadSignature');
-    await consentRefusal(consent.grantBySig({ request: { ...grant.request, subject: ZeroAddress }, signature: grant.signature }), 'ZeroSubject');
+    await consentRefusal(
+      consent.grantBySig({ request: { ...grant.request, subject: ZeroAddress }, signature: grant.signature }),
+      'ZeroSubject',
+    );
     // The untouched signature still works, once (its nonce is then used).
     await consent.grantBySig(grant);
     await consentRefusal(consent.grantBySig(grant), 'BadSignature');
@@ -493,7 +679,10 @@ describe('availability', () => {
       const revoked = await griefer.revoke(cycled, granted.index);
       const sybil = await consent.connect(await fundedWallet()).grant(sybils);
       expect(sybil.index).toBe(granted.index);
-      expect(granted.gasUsed + revoked.gasUsed, `leaf ${i}: cycling ${granted.gasUsed} + ${revoked.gasUsed}, a Sybil account ${sybil.gasUsed} + ${TRANSFER_GAS}`).toBeGreaterThan(sybil.gasUsed + TRANSFER_GAS);
+      expect(
+        granted.gasUsed + revoked.gasUsed,
+        `leaf ${i}: cycling ${granted.gasUsed} + ${revoked.gasUsed}, a Sybil account ${sybil.gasUsed} + ${TRANSFER_GAS}`,
+      ).toBeGreaterThan(sybil.gasUsed + TRANSFER_GAS);
     }
     await consentRefusal(consent.connect(await fundedWallet()).grant(cycled), 'TreeFull');
     await consentRefusal(consent.connect(await fundedWallet()).grant(sybils), 'TreeFull');
@@ -541,7 +730,10 @@ describe('what the public learns', () => {
     const generated = await generateDatasetCircuit(schema, uniquePolicy, 0, { mode: 'chunk', subtrees: 1 });
     const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
     const recs = records([{ id: subject.address, age: 40 }]);
-    const witness = await computeWitness(circuit.wasmPath, { ...chunkCircuitInput(recs, [5n], schema, uniquePolicy, 0, [tree]), context: 1n });
+    const witness = await computeWitness(circuit.wasmPath, {
+      ...chunkCircuitInput(recs, [5n], schema, uniquePolicy, 0, [tree]),
+      context: 1n,
+    });
     const publicSignals = witness.slice(1, 1 + circuit.info.outputs + circuit.info.publicInputs);
     // The first and the last key of a one-record chunk: the account, twice.
     expect(publicSignals.filter((signal) => signal === BigInt(subject.address))).toHaveLength(2);
@@ -565,13 +757,25 @@ describe('what the public learns', () => {
         depth: 3,
         leaves: tree.leaves,
         ids: [subject.address, Wallet.createRandom().address],
-        source: { chainId: deployment.chainId, contract: deployment.consent, purpose: 'zkai-attack/file-mode', purposeId: purpose, blockNumber: tree.blockNumber, blockTime: await now(), rootWindow: 0 },
+        source: {
+          chainId: deployment.chainId,
+          contract: deployment.consent,
+          purpose: 'zkai-attack/file-mode',
+          purposeId: purpose,
+          blockNumber: tree.blockNumber,
+          blockTime: await now(),
+          rootWindow: 0,
+        },
       }),
     );
     const sortedFile = join(scratch, 'optout-registry.json');
-    await saveRegistry(sortedFile, buildRegistry(schema, { name: 'optout', field: 'id', depth: 2, ids: [Wallet.createRandom().address] }));
+    await saveRegistry(
+      sortedFile,
+      buildRegistry(schema, { name: 'optout', field: 'id', depth: 2, ids: [Wallet.createRandom().address] }),
+    );
     // Like bundles (src/data/bundle.ts): these files name which accounts are in the holder's data.
-    for (const file of [consentFile, sortedFile]) expect(((await stat(file)).mode & 0o777).toString(8), file).toBe('600');
+    for (const file of [consentFile, sortedFile])
+      expect(((await stat(file)).mode & 0o777).toString(8), file).toBe('600');
   });
 });
 
@@ -580,12 +784,27 @@ describe('the CLI with tampered or out-of-range input', () => {
     const purpose = purposeId('zkai-attack/cli');
     await consent.createPurpose(purpose, { depth: 3, rootWindow: 0 });
     const subject = await fundedWallet();
-    const signed = await signGrant(subject, await consent.domain(), { subject: subject.address, purpose, nonce: 0n, deadline: BigInt((await now()) + 600) });
+    const signed = await signGrant(subject, await consent.domain(), {
+      subject: subject.address,
+      purpose,
+      nonce: 0n,
+      deadline: BigInt((await now()) + 600),
+    });
     // The subject regrets its signed request: nonce 0 is used up.
     await consent.connect(subject).cancelSignatures();
     const requestFile = (name: string, action: string, request: Record<string, unknown>) => {
       const path = join(scratch, name);
-      return writeFile(path, JSON.stringify({ format: 'zkai-consent-request-v1', action, chainId: deployment.chainId, registry: deployment.consent, request, signature: signed.signature })).then(() => path);
+      return writeFile(
+        path,
+        JSON.stringify({
+          format: 'zkai-consent-request-v1',
+          action,
+          chainId: deployment.chainId,
+          registry: deployment.consent,
+          request,
+          signature: signed.signature,
+        }),
+      ).then(() => path);
     };
     const base = { subject: subject.address, purpose, nonce: '0', deadline: signed.request.deadline.toString() };
     const files = {
@@ -598,7 +817,18 @@ describe('the CLI with tampered or out-of-range input', () => {
     };
     const on = ['--rpc', chain.rpcUrl, '--deployment', deploymentPath];
     const [window, negativeIndex, hugeIndex, hugeNonce, hugeDeadline, usedNonce, futureNonce] = await Promise.all([
-      runCli(['chain', 'consent', 'create', '--purpose', 'zkai-attack/cli-window', '--depth', '3', '--window', String(2 ** 32), ...on]),
+      runCli([
+        'chain',
+        'consent',
+        'create',
+        '--purpose',
+        'zkai-attack/cli-window',
+        '--depth',
+        '3',
+        '--window',
+        String(2 ** 32),
+        ...on,
+      ]),
       ...Object.values(files).map((file) => runCli(['chain', 'consent', 'relay', file, ...on])),
     ]);
     const runs = { window, negativeIndex, hugeIndex, hugeNonce, hugeDeadline, usedNonce, futureNonce };
@@ -607,11 +837,24 @@ describe('the CLI with tampered or out-of-range input', () => {
       noStackTrace(run!);
     }
     expect.soft(window!.stderr).toContain('--window must be an integer from 0 to 2592000, got "4294967296"');
-    for (const run of [negativeIndex, hugeIndex]) expect.soft(run!.stderr).toContain('not a signed consent request: "request.index" must be a leaf index, an integer from 0 to 2^24 - 1');
-    expect.soft(hugeNonce!.stderr).toContain('not a signed consent request: "request.nonce" must be a decimal integer below 2^256');
-    expect.soft(hugeDeadline!.stderr).toContain('not a signed consent request: "request.deadline" must be a decimal integer below 2^256');
-    expect.soft(usedNonce!.stderr).toContain(`carries nonce 0 of ${subject.address}, which is used up (the next is 18446744073709551616)`);
-    expect.soft(futureNonce!.stderr).toContain(`carries nonce ${2n ** 64n + 5n} of ${subject.address}, but the next one the registry accepts is ${2n ** 64n}: relay the subject's earlier signed requests first`);
+    for (const run of [negativeIndex, hugeIndex])
+      expect
+        .soft(run!.stderr)
+        .toContain('not a signed consent request: "request.index" must be a leaf index, an integer from 0 to 2^24 - 1');
+    expect
+      .soft(hugeNonce!.stderr)
+      .toContain('not a signed consent request: "request.nonce" must be a decimal integer below 2^256');
+    expect
+      .soft(hugeDeadline!.stderr)
+      .toContain('not a signed consent request: "request.deadline" must be a decimal integer below 2^256');
+    expect
+      .soft(usedNonce!.stderr)
+      .toContain(`carries nonce 0 of ${subject.address}, which is used up (the next is 18446744073709551616)`);
+    expect
+      .soft(futureNonce!.stderr)
+      .toContain(
+        `carries nonce ${2n ** 64n + 5n} of ${subject.address}, but the next one the registry accepts is ${2n ** 64n}: relay the subject's earlier signed requests first`,
+      );
     // Nothing was created or granted.
     await consentRefusal(consent.purposeInfo(purposeId('zkai-attack/cli-window')), 'PurposeUnknown');
     expect(await consent.liveGrantOf(purpose, subject.address)).toBe(0);

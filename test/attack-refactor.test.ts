@@ -49,7 +49,8 @@ const schema = parseSchema({
     { name: 'c', type: 'category', values: ['a', 'b'] },
   ],
 });
-const row = (id: string, x: number | null, c: 'a' | 'b', line = 2): EncodedRecord => encodeRecord(schema, { id, x, c }, line);
+const row = (id: string, x: number | null, c: 'a' | 'b', line = 2): EncodedRecord =>
+  encodeRecord(schema, { id, x, c }, line);
 /**
  * Whole-dataset circuits of this schema compiled with --O1: circom's --O2 substitutes linear signals away (an
  * ActivePrefix flag, a record's `present`), so only at --O1 is every signal a witness wire that can be tampered with.
@@ -63,7 +64,10 @@ function circuitFor(spec: PolicySpec, depth = 1): Promise<{ circuit: CompiledCir
     entry = (async () => {
       const policy = parsePolicy(spec, schema);
       const generated = await generateDatasetCircuit(schema, policy, depth);
-      return { circuit: await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR], optimization: 1 }), policy };
+      return {
+        circuit: await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR], optimization: 1 }),
+        policy,
+      };
     })();
     compiled.set(key, entry);
   }
@@ -84,10 +88,23 @@ const shared: PolicySpec = {
  * Compute the honest witness of `input`, set each named signal to `value(honest)` (default honest + 1), and return
  * how many constraints the tampered witness breaks (0: the constraints do not pin those signals together).
  */
-async function brokenAfterTampering(circuit: CompiledCircuit, input: Record<string, unknown>, tamper: Record<string, (honest: bigint) => bigint>): Promise<number> {
-  const [r1cs, witness, symbols] = await Promise.all([readR1cs(circuit.r1csPath), computeWitness(circuit.wasmPath, input), readFile(circuit.symPath, 'utf8')]);
+async function brokenAfterTampering(
+  circuit: CompiledCircuit,
+  input: Record<string, unknown>,
+  tamper: Record<string, (honest: bigint) => bigint>,
+): Promise<number> {
+  const [r1cs, witness, symbols] = await Promise.all([
+    readR1cs(circuit.r1csPath),
+    computeWitness(circuit.wasmPath, input),
+    readFile(circuit.symPath, 'utf8'),
+  ]);
   expect(violatedConstraints(r1cs, witness)).toEqual([]);
-  const wires = new Map(symbols.split('\n').map((line) => line.split(',')).map((cells) => [cells[3], Number(cells[1])] as const));
+  const wires = new Map(
+    symbols
+      .split('\n')
+      .map((line) => line.split(','))
+      .map((cells) => [cells[3], Number(cells[1])] as const),
+  );
   for (const [name, value] of Object.entries(tamper)) {
     const wire = wires.get(name);
     if (wire === undefined || wire < 0) throw new Error(`signal ${name} is not a witness wire (${String(wire)})`);
@@ -122,7 +139,9 @@ describe('refactor 1: the record template in a loop', () => {
     expect(await brokenAfterTampering(circuit, input, { 'main.records[0].rule0When': flip })).toBeGreaterThan(0);
     // Record 1 out of scope: pulling it in would raise the matched count without the rule applying.
     expect(await brokenAfterTampering(circuit, input, { 'main.records[1].rule0When': flip })).toBeGreaterThan(0);
-    expect(await brokenAfterTampering(circuit, input, { 'main.records[1].aggregate0Matched': plusOne })).toBeGreaterThan(0);
+    expect(
+      await brokenAfterTampering(circuit, input, { 'main.records[1].aggregate0Matched': plusOne }),
+    ).toBeGreaterThan(0);
     // Null handling, input level: x null with c = b breaks the rule (GTE on null is false) in both.
     const nullInScope = [row('p1', 20, 'b'), row('p2', null, 'b', 3)];
     expect(evaluatePolicy(policy, nullInScope).ok).toBe(false);
@@ -145,9 +164,16 @@ describe('refactor 1: the record template in a loop', () => {
     // Count the null x into the MEAN, or drop the real one, or move value between the two records' terms.
     expect(await brokenAfterTampering(circuit, input, { 'main.records[1].present1': plusOne })).toBeGreaterThan(0);
     expect(await brokenAfterTampering(circuit, input, { 'main.records[0].present1': flip })).toBeGreaterThan(0);
-    expect(await brokenAfterTampering(circuit, input, { 'main.records[0].term1': (v) => v - 5n, 'main.records[1].term1': (v) => v + 5n })).toBeGreaterThan(0);
+    expect(
+      await brokenAfterTampering(circuit, input, {
+        'main.records[0].term1': (v) => v - 5n,
+        'main.records[1].term1': (v) => v + 5n,
+      }),
+    ).toBeGreaterThan(0);
     // A field-wrapped term (a "negative" value that keeps the sum in the field) is refused the same way.
-    expect(await brokenAfterTampering(circuit, input, { 'main.records[0].term1': (v) => v + P - 1n })).toBeGreaterThan(0);
+    expect(await brokenAfterTampering(circuit, input, { 'main.records[0].term1': (v) => v + P - 1n })).toBeGreaterThan(
+      0,
+    );
   });
 });
 
@@ -163,11 +189,27 @@ describe('refactor 2: circuits/lib/merkle.circom', () => {
     const bit = mod((leafA - fake) * inverse(sibling - fake));
     expect(bit > 1n).toBe(true);
 
-    const unchecked = await compileTestCircuit('attack_unchecked_bits', ['pragma circom 2.1.0;', 'include "lib/merkle.circom";', 'component main = MerklePathRootUncheckedBits(1);', ''].join('\n'));
+    const unchecked = await compileTestCircuit(
+      'attack_unchecked_bits',
+      [
+        'pragma circom 2.1.0;',
+        'include "lib/merkle.circom";',
+        'component main = MerklePathRootUncheckedBits(1);',
+        '',
+      ].join('\n'),
+    );
     const forged = await computeWitness(unchecked.wasmPath, { leaf: fake, siblings: [sibling], bits: [bit] });
     expect(forged[1]).toBe(root); // the danger the template's comment names: without the bit check, the root matches
 
-    const member = await compileTestCircuit('attack_registry_member', ['pragma circom 2.1.0;', 'include "data/registry.circom";', 'component main {public [root]} = RegistryMember(1);', ''].join('\n'));
+    const member = await compileTestCircuit(
+      'attack_registry_member',
+      [
+        'pragma circom 2.1.0;',
+        'include "data/registry.circom";',
+        'component main {public [root]} = RegistryMember(1);',
+        '',
+      ].join('\n'),
+    );
     const attack = { enabled: 1, root, value: 99n, key: 100n, next: 0n, siblings: [sibling], bits: [bit] };
     expect(await witnessAccepts(member, attack)).toBe(false);
     // The honest membership of 5 passes, so the refusal above is the bit check, not a broken circuit.
@@ -178,7 +220,12 @@ describe('refactor 2: circuits/lib/merkle.circom', () => {
     const leaves = [11n, 22n, 33n];
     const levels = merkleLevels(leaves, 2);
     const root = merkleRoot(levels);
-    const circuit = await compileTestCircuit('attack_inclusion_index', ['pragma circom 2.1.0;', 'include "data/inclusion.circom";', 'component main = InclusionPathRoot(2);', ''].join('\n'));
+    const circuit = await compileTestCircuit(
+      'attack_inclusion_index',
+      ['pragma circom 2.1.0;', 'include "data/inclusion.circom";', 'component main = InclusionPathRoot(2);', ''].join(
+        '\n',
+      ),
+    );
     const path = merklePath(levels, 1);
     const honest = { leaf: 22n, index: 1, siblings: path.siblings };
     expect((await computeWitness(circuit.wasmPath, honest))[1]).toBe(root);
@@ -201,30 +248,58 @@ describe('regression: free text (names, rule constants) cannot become circom cod
   // broke the policy, the witness was accepted with their committed root). Names with line breaks are now refused,
   // and every piece of free text written into a comment is made one line (src/util/text.ts commentText).
   it('a schema or policy name with a line break is refused, naming the character', () => {
-    expect(() => parseSchema({ ...schema.spec, name: 'attack-refactor\n/*' })).toThrow(/"name" must be one line of text: it holds the control character U\+000A at position 15/);
+    expect(() => parseSchema({ ...schema.spec, name: 'attack-refactor\n/*' })).toThrow(
+      /"name" must be one line of text: it holds the control character U\+000A at position 15/,
+    );
     expect(() => parseSchema({ ...schema.spec, name: 'a\u2028b' })).toThrow(/U\+2028/);
-    expect(() => parsePolicy({ name: 'adults\r\nonly', rules: [] }, schema)).toThrow(/policy's "name" must be one line of text: it holds the control character U\+000D at position 6/);
+    expect(() => parsePolicy({ name: 'adults\r\nonly', rules: [] }, schema)).toThrow(
+      /policy's "name" must be one line of text: it holds the control character U\+000D at position 6/,
+    );
   });
 
   it('line breaks in rule constants stay inside their comments: the injected template is inert and the rules still hold', async () => {
     const leafLines: string[] = [];
-    const leafHash = emitRecordLeaf((text) => leafLines.push(text), 'leaf', schema.columns, { salt: 'salt', value: (k) => `values[${k}]`, isNull: (k) => `isNull[${k}]` });
+    const leafHash = emitRecordLeaf((text) => leafLines.push(text), 'leaf', schema.columns, {
+      salt: 'salt',
+      value: (k) => `values[${k}]`,
+      isNull: (k) => `isNull[${k}]`,
+    });
     const payload = [
       '*/ include "data/dataset.circom";',
       `template Record_adults_only() { signal input active; signal input salt; signal input values[3]; signal input isNull[3]; signal output leaf; ${leafLines.join(' ')} leaf <== active * ${leafHash}; }`,
       'template Swallowed() { signal input active; signal input values[3]; signal input isNull[3]; signal notNull[3];',
     ].join(' ');
     // The first constant would open a block comment on a line of its own, the second would close it and inject code.
-    const policy = parsePolicy({ name: 'adults only', rules: [{ field: 'id', op: 'NE', value: '\n/*' }, { field: 'id', op: 'NE', value: `\n${payload}` }, { field: 'x', op: 'GTE', value: 18 }] }, schema);
-    const children = [encodeRecord(schema, { id: 'kid-1', x: 10, c: 'a' }, 2), encodeRecord(schema, { id: 'kid-2', x: 7, c: 'b' }, 3)];
+    const policy = parsePolicy(
+      {
+        name: 'adults only',
+        rules: [
+          { field: 'id', op: 'NE', value: '\n/*' },
+          { field: 'id', op: 'NE', value: `\n${payload}` },
+          { field: 'x', op: 'GTE', value: 18 },
+        ],
+      },
+      schema,
+    );
+    const children = [
+      encodeRecord(schema, { id: 'kid-1', x: 10, c: 'a' }, 2),
+      encodeRecord(schema, { id: 'kid-2', x: 7, c: 'b' }, 3),
+    ];
     expect(evaluatePolicy(policy, children).ok).toBe(false); // the pre-flight sees the violation
     const generated = await generateDatasetCircuit(schema, policy, 1);
     const source = await readFile(generated.path, 'utf8');
-    expect(source.split('\n').filter((line) => line.trimStart().startsWith('*/') || line.trimStart().startsWith('/*'))).toEqual([]);
+    expect(
+      source.split('\n').filter((line) => line.trimStart().startsWith('*/') || line.trimStart().startsWith('/*')),
+    ).toEqual([]);
     const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
-    await expect(computeWitness(circuit.wasmPath, datasetCircuitInput(children, [11n, 12n], schema, policy, 1))).rejects.toThrow();
+    await expect(
+      computeWitness(circuit.wasmPath, datasetCircuitInput(children, [11n, 12n], schema, policy, 1)),
+    ).rejects.toThrow();
     // The same records with x >= 18 pass: the circuit is whole, not merely broken.
-    const adults = [encodeRecord(schema, { id: 'adult-1', x: 30, c: 'a' }, 2), encodeRecord(schema, { id: 'adult-2', x: 40, c: 'b' }, 3)];
+    const adults = [
+      encodeRecord(schema, { id: 'adult-1', x: 30, c: 'a' }, 2),
+      encodeRecord(schema, { id: 'adult-2', x: 40, c: 'b' }, 3),
+    ];
     const witness = await computeWitness(circuit.wasmPath, datasetCircuitInput(adults, [11n, 12n], schema, policy, 1));
     expect(witness[1]).toBe(BigInt(commitRecords(adults, [11n, 12n], schema).commitment.root));
   });

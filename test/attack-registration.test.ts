@@ -25,14 +25,25 @@ import { resolveCacheDir } from '../src/cache/cache-dir.ts';
 import { compileCircuit } from '../src/circuit/compile.ts';
 import { connectChain, type ChainConnection } from '../src/chain/anvil.ts';
 import { deployZkai, type ConnectedDeployment } from '../src/chain/deployment.ts';
-import { checkRegistrationKey, registerCircuitFromSource, sourceCircuit, type CircuitSource } from '../src/chain/register-source.ts';
+import {
+  checkRegistrationKey,
+  registerCircuitFromSource,
+  sourceCircuit,
+  type CircuitSource,
+} from '../src/chain/register-source.ts';
 import { toZkaiVerifierArgs } from '../src/chain/solidity-verifier.ts';
 import { createBundle } from '../src/data/bundle.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { proveInclusion } from '../src/data/inclusion.ts';
 import { loadSchema, parseSchema } from '../src/data/schema.ts';
 import type { Schema } from '../src/data/types.ts';
-import { ceremonyBeacon, ceremonyContribute, ceremonyInit, finalizeCeremony, type CeremonyCircuit } from '../src/setup/ceremony.ts';
+import {
+  ceremonyBeacon,
+  ceremonyContribute,
+  ceremonyInit,
+  finalizeCeremony,
+  type CeremonyCircuit,
+} from '../src/setup/ceremony.ts';
 import { findDevPtau } from '../src/setup/dev-ptau.ts';
 import { setupCircuit } from '../src/setup/phase2.ts';
 import { readZkeyInfo } from '../src/setup/zkey-file.ts';
@@ -57,13 +68,23 @@ let circuit: CeremonyCircuit;
 let chain: ChainConnection;
 let zkai: ConnectedDeployment;
 /** The prover's ceremony: every contribution made by the prover, under two invented names, with known entropy. */
-const prover = { final: '', transcript: '', afterBeacon: '', secrets: [] as Uint8Array[], beacon: { hash: 'ab'.repeat(32), iterationsExp: 10 } };
+const prover = {
+  final: '',
+  transcript: '',
+  afterBeacon: '',
+  secrets: [] as Uint8Array[],
+  beacon: { hash: 'ab'.repeat(32), iterationsExp: 10 },
+};
 /** An honest ceremony of the same circuit (another chain): its transcript. */
 const honest = { transcript: '' };
 
 /** The parts of ffjavascript's BN254 curve used here (field elements and points as its byte arrays). */
 interface Curve {
-  Fr: { fromRng(rng: unknown): Uint8Array; mul(a: Uint8Array, b: Uint8Array): Uint8Array; inv(a: Uint8Array): Uint8Array };
+  Fr: {
+    fromRng(rng: unknown): Uint8Array;
+    mul(a: Uint8Array, b: Uint8Array): Uint8Array;
+    inv(a: Uint8Array): Uint8Array;
+  };
   G1: {
     fromObject(p: bigint[]): Uint8Array;
     add(a: Uint8Array, b: Uint8Array): Uint8Array;
@@ -76,7 +97,9 @@ interface Curve {
 }
 let curve: Curve;
 /** ffjavascript's ChaCha (snarkjs's rng), through snarkjs's own copy of ffjavascript. */
-const { ChaCha } = createRequire(createRequire(import.meta.url).resolve('snarkjs'))('ffjavascript') as { ChaCha: new (seed: number[]) => unknown };
+const { ChaCha } = createRequire(createRequire(import.meta.url).resolve('snarkjs'))('ffjavascript') as {
+  ChaCha: new (seed: number[]) => unknown;
+};
 
 /**
  * snarkjs zkey contribute with the process's randomness pinned to zeros, so the "prover" knows its secret: the
@@ -90,7 +113,11 @@ async function knownContribution(inPath: string, outPath: string, name: string, 
   } finally {
     (nodeCrypto as { randomFillSync: unknown }).randomFillSync = original;
   }
-  const hash = nodeCrypto.createHash('blake2b512').update(Buffer.alloc(64)).update(Buffer.from(entropy, 'utf8')).digest();
+  const hash = nodeCrypto
+    .createHash('blake2b512')
+    .update(Buffer.alloc(64))
+    .update(Buffer.from(entropy, 'utf8'))
+    .digest();
   const seed = Array.from({ length: 8 }, (_, i) => hash.readUInt32BE(i * 4));
   return curve.Fr.fromRng(new ChaCha(seed));
 }
@@ -118,7 +145,7 @@ beforeAll(async () => {
   schema = await loadSchema(SCHEMA);
   source = { kind: 'inclusion', schema, depth: 1 };
   const found = await findDevPtau(resolveCacheDir(), 3);
-  if (!found) throw new Error('the tests\' development ptau is missing (test/global-setup.ts makes it)');
+  if (!found) throw new Error("the tests' development ptau is missing (test/global-setup.ts makes it)");
   testPtau = found.path;
   owner = join(scratch, 'owner-cache');
   await mkdir(join(owner, 'ptau'), { recursive: true });
@@ -133,7 +160,10 @@ beforeAll(async () => {
   await ceremonyInit(circuit, ownerPtau, join(p, '0000.zkey'));
   prover.secrets.push(await knownContribution(join(p, '0000.zkey'), join(p, '0001.zkey'), 'alice', 'prover entropy 1'));
   prover.secrets.push(await knownContribution(join(p, '0001.zkey'), join(p, '0002.zkey'), 'bob', 'prover entropy 2'));
-  await ceremonyBeacon(join(p, '0002.zkey'), join(p, 'final.zkey'), { hashHex: prover.beacon.hash, iterationsExp: prover.beacon.iterationsExp });
+  await ceremonyBeacon(join(p, '0002.zkey'), join(p, 'final.zkey'), {
+    hashHex: prover.beacon.hash,
+    iterationsExp: prover.beacon.iterationsExp,
+  });
   const done = await finalizeCeremony(join(p, 'final.zkey'), circuit, ownerPtau);
   Object.assign(prover, { final: join(p, 'final.zkey'), transcript: done.transcriptPath });
   // A contribution after the beacon (the chain no longer ends with one).
@@ -159,16 +189,26 @@ afterAll(async () => {
 });
 
 describe('registration: keys the registrant should not trust', () => {
-  it('closed hole: refuses a ceremony whose every contribution is the prover\'s, even with its (self-consistent) transcript', async () => {
-    const attempt = await registerCircuitFromSource(zkai.registry, source, { kind: 'ceremony', zkeyPath: prover.final, ptauPath: ownerPtau, transcriptPath: prover.transcript }, { cacheDir: owner }).then(
+  it("closed hole: refuses a ceremony whose every contribution is the prover's, even with its (self-consistent) transcript", async () => {
+    const attempt = await registerCircuitFromSource(
+      zkai.registry,
+      source,
+      { kind: 'ceremony', zkeyPath: prover.final, ptauPath: ownerPtau, transcriptPath: prover.transcript },
+      { cacheDir: owner },
+    ).then(
       (made) => ({ made, error: undefined }),
       (error: unknown) => ({ made: undefined, error: error as { code?: string; message: string } }),
     );
     if (attempt.made) {
       // Today: registered on chain as "verified-transcript". What it is worth: the prover knows delta (its two secrets
       // and the public beacon's key), so it forges a proof of ANY public signals, which the chain's verifier accepts.
-      const misc = (await import(SNARKJS_MISC)) as { rngFromBeaconParams(hash: Uint8Array, exp: number): Promise<unknown>; hex2ByteArray(hex: string): Uint8Array };
-      const beaconKey = curve.Fr.fromRng(await misc.rngFromBeaconParams(misc.hex2ByteArray(prover.beacon.hash), prover.beacon.iterationsExp)) 
+      const misc = (await import(SNARKJS_MISC)) as {
+        rngFromBeaconParams(hash: Uint8Array, exp: number): Promise<unknown>;
+        hex2ByteArray(hex: string): Uint8Array;
+      };
+      const beaconKey = curve.Fr.fromRng(
+        await misc.rngFromBeaconParams(misc.hex2ByteArray(prover.beacon.hash), prover.beacon.iterationsExp),
+      );
       const delta = [...prover.secrets, beaconKey].reduce((acc, k) => curve.Fr.mul(acc, k));
       const info = await readZkeyInfo(prover.final);
       expect(info.contributions.map((s) => s.type)).toEqual(['contribution', 'contribution', 'beacon']);
@@ -180,29 +220,48 @@ describe('registration: keys the registrant should not trust', () => {
       expect(stored?.provenance?.keyTrust).toBe('verified-transcript');
       const [proofArgs, signalArgs] = toZkaiVerifierArgs(forged, lie, 4);
       const { Contract } = await import('ethers');
-      const onChain = new Contract(attempt.made.verifier!, ['function verifyProof(uint256[8] proof, uint256[] publicSignals) view'], chain.signer);
+      const onChain = new Contract(
+        attempt.made.verifier!,
+        ['function verifyProof(uint256[8] proof, uint256[] publicSignals) view'],
+        chain.signer,
+      );
       await onChain.getFunction('verifyProof').staticCall(proofArgs, signalArgs); // does not revert: the forged proof verifies on chain
     }
-    expect(attempt.error?.code, 'a prover-only ceremony key was registered (verified-transcript), and its prover forges proofs that the registered verifier accepts').toBe('KEY_NOT_TRUSTED');
+    expect(
+      attempt.error?.code,
+      'a prover-only ceremony key was registered (verified-transcript), and its prover forges proofs that the registered verifier accepts',
+    ).toBe('KEY_NOT_TRUSTED');
   }, 600_000);
 
   it('held: a chain with a contribution after the beacon is refused', async () => {
-    const error = await checkRegistrationKey((await sourceCircuit(source, { cacheDir: owner })).compiled, { kind: 'ceremony', zkeyPath: prover.afterBeacon, ptauPath: ownerPtau, transcriptPath: prover.transcript }, { cacheDir: owner }).then(
+    const error = await checkRegistrationKey(
+      (await sourceCircuit(source, { cacheDir: owner })).compiled,
+      { kind: 'ceremony', zkeyPath: prover.afterBeacon, ptauPath: ownerPtau, transcriptPath: prover.transcript },
+      { cacheDir: owner },
+    ).then(
       () => undefined,
       (e: unknown) => e as { code?: string; message: string },
     );
     expect(error?.code).toBe('KEY_NOT_TRUSTED');
     // The transcript lists fewer steps than the zkey holds: refused before the beacon rule is even reached.
     expect(error?.message).toMatch(/step\(s\) the transcript does not list|does not end with a public random beacon/);
-    const noTranscript = await checkRegistrationKey((await sourceCircuit(source, { cacheDir: owner })).compiled, { kind: 'ceremony', zkeyPath: prover.afterBeacon, ptauPath: ownerPtau }, { cacheDir: owner }).then(
+    const noTranscript = await checkRegistrationKey(
+      (await sourceCircuit(source, { cacheDir: owner })).compiled,
+      { kind: 'ceremony', zkeyPath: prover.afterBeacon, ptauPath: ownerPtau },
+      { cacheDir: owner },
+    ).then(
       () => undefined,
       (e: unknown) => e as { code?: string; message: string },
     );
     expect(noTranscript?.message).toMatch(/does not end with a public random beacon/);
   }, 300_000);
 
-  it('held: the transcript of another ceremony of the same circuit does not vouch for the prover\'s zkey', async () => {
-    const error = await checkRegistrationKey((await sourceCircuit(source, { cacheDir: owner })).compiled, { kind: 'ceremony', zkeyPath: prover.final, ptauPath: ownerPtau, transcriptPath: honest.transcript }, { cacheDir: owner }).then(
+  it("held: the transcript of another ceremony of the same circuit does not vouch for the prover's zkey", async () => {
+    const error = await checkRegistrationKey(
+      (await sourceCircuit(source, { cacheDir: owner })).compiled,
+      { kind: 'ceremony', zkeyPath: prover.final, ptauPath: ownerPtau, transcriptPath: honest.transcript },
+      { cacheDir: owner },
+    ).then(
       () => undefined,
       (e: unknown) => e as { code?: string; message: string },
     );
@@ -211,8 +270,8 @@ describe('registration: keys the registrant should not trust', () => {
   }, 300_000);
 });
 
-describe('off-chain verifiers: a trusted key is not bound to the verifier\'s statement', () => {
-  it('closed hole: data verify-include refuses a proof made with the verifier\'s own setup of a circuit the prover handed over', async () => {
+describe("off-chain verifiers: a trusted key is not bound to the verifier's statement", () => {
+  it("closed hole: data verify-include refuses a proof made with the verifier's own setup of a circuit the prover handed over", async () => {
     // The verifier's machine. The prover hands over "its circuit"; the verifier follows the UNTRUSTED_KEY hint ("run the
     // setup yourself from the circuit (zkai setup CIRCUIT.circom)"), so the key is its own setup.
     const verifier = join(scratch, 'verifier-cache');
@@ -227,23 +286,64 @@ describe('off-chain verifiers: a trusted key is not bound to the verifier\'s sta
     await writeFile(join(scratch, 'rogue.vkey.json'), JSON.stringify(rogue.vkey));
 
     // A dataset of two patients-like records (service-test schema); the prover claims "p-9" is in it. It is not.
-    const spec = { name: 'attack-test', subjectId: 'id', columns: [{ name: 'id', type: 'string', maxBytes: 16 }, { name: 'age', type: 'integer', min: 0, max: 120 }] };
+    const spec = {
+      name: 'attack-test',
+      subjectId: 'id',
+      columns: [
+        { name: 'id', type: 'string', maxBytes: 16 },
+        { name: 'age', type: 'integer', min: 0, max: 120 },
+      ],
+    };
     const small = parseSchema(spec);
     await writeFile(join(scratch, 'schema.json'), JSON.stringify(spec));
-    const bundle = createBundle(small, [{ id: 'p-1', age: 34 }, { id: 'p-2', age: 51 }].map((cells, i) => encodeRecord(small, cells, i + 2)));
+    const bundle = createBundle(
+      small,
+      [
+        { id: 'p-1', age: 34 },
+        { id: 'p-2', age: 51 },
+      ].map((cells, i) => encodeRecord(small, cells, i + 2)),
+    );
     await writeFile(join(scratch, 'commitment.json'), JSON.stringify(bundle.commitment));
-    const { prepared: _prepared, vkeyPath: _vkeyPath, row: _row, ...honestFile } = await proveInclusion(bundle, small, { subjectId: 'p-2' });
+    const {
+      prepared: _prepared,
+      vkeyPath: _vkeyPath,
+      row: _row,
+      ...honestFile
+    } = await proveInclusion(bundle, small, { subjectId: 'p-2' });
     const outsider = encodeRecord(small, { id: 'p-9', age: 1 }, 2).values[0]!.toString();
     const signals = [...honestFile.publicSignals];
     signals[1] = outsider;
     // Forged with the circuit's proving key (not a secret: for a circuit that leaves its public inputs free, the
     // verification key and the public ptau's Lagrange points suffice).
-    const { proof, publicSignals } = await snarkjs.groth16.fullProve({ root: signals[0], subjectHash: signals[1], schemaHash: signals[2], context: signals[3], x: 3 }, rogueCircuit.wasmPath, rogue.zkeyPath);
+    const { proof, publicSignals } = await snarkjs.groth16.fullProve(
+      { root: signals[0], subjectHash: signals[1], schemaHash: signals[2], context: signals[3], x: 3 },
+      rogueCircuit.wasmPath,
+      rogue.zkeyPath,
+    );
     expect(publicSignals).toEqual(signals);
-    await writeFile(join(scratch, 'forged-inclusion.json'), JSON.stringify({ ...honestFile, subjectHash: outsider, publicSignals: signals, proof }));
+    await writeFile(
+      join(scratch, 'forged-inclusion.json'),
+      JSON.stringify({ ...honestFile, subjectHash: outsider, publicSignals: signals, proof }),
+    );
 
     const run = await runCli(
-      ['--cache-dir', verifier, '--json', 'data', 'verify-include', '--vkey', join(scratch, 'rogue.vkey.json'), '--proof', join(scratch, 'forged-inclusion.json'), '--schema', join(scratch, 'schema.json'), '--commitment', join(scratch, 'commitment.json'), '--subject', 'p-9'],
+      [
+        '--cache-dir',
+        verifier,
+        '--json',
+        'data',
+        'verify-include',
+        '--vkey',
+        join(scratch, 'rogue.vkey.json'),
+        '--proof',
+        join(scratch, 'forged-inclusion.json'),
+        '--schema',
+        join(scratch, 'schema.json'),
+        '--commitment',
+        join(scratch, 'commitment.json'),
+        '--subject',
+        'p-9',
+      ],
       LONG,
     );
     // Today: exit 0, {"valid": true, keySource: own-setup}: "a record with id p-9 is in the dataset", which is false.

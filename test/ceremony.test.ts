@@ -16,7 +16,14 @@ import { resolveCacheDir } from '../src/cache/cache-dir.ts';
 import { compileCircuit, type CompiledCircuit } from '../src/circuit/compile.ts';
 import { readR1csInfo } from '../src/circuit/r1cs-info.ts';
 import { InputFileError } from '../src/errors.ts';
-import { ceremonyBeacon, ceremonyContribute, ceremonyInit, finalizeCeremony, readCeremonyTranscript, type CeremonyTranscript } from '../src/setup/ceremony.ts';
+import {
+  ceremonyBeacon,
+  ceremonyContribute,
+  ceremonyInit,
+  finalizeCeremony,
+  readCeremonyTranscript,
+  type CeremonyTranscript,
+} from '../src/setup/ceremony.ts';
 import { findDevPtau } from '../src/setup/dev-ptau.ts';
 import { ceremonyPhase2Trust, keyWarnings, SINGLE_PARTY_WARNING } from '../src/setup/key-trust.ts';
 import { setupCircuit } from '../src/setup/phase2.ts';
@@ -33,9 +40,11 @@ const SCHEMA = example('schema.json');
 const MLP_ONNX = fileURLToPath(new URL('./fixtures/models/mlp.onnx', import.meta.url));
 
 /** A two-constraint circuit, a twin of the same size with another constant, and a circuit of another size. */
-const TINY = 'pragma circom 2.1.0;\ntemplate Tiny() {\n    signal input a;\n    signal input b;\n    signal output c;\n    signal d;\n    d <== a * b;\n    c <== d * a + 3;\n}\ncomponent main {public [a]} = Tiny();\n';
+const TINY =
+  'pragma circom 2.1.0;\ntemplate Tiny() {\n    signal input a;\n    signal input b;\n    signal output c;\n    signal d;\n    d <== a * b;\n    c <== d * a + 3;\n}\ncomponent main {public [a]} = Tiny();\n';
 const TWIN = TINY.replace('d * a + 3', 'd * a + 4').replaceAll('Tiny', 'Twin');
-const OTHER = 'pragma circom 2.1.0;\ntemplate Other() {\n    signal input a;\n    signal output c;\n    signal s;\n    s <== a * a;\n    c <== s * s;\n}\ncomponent main = Other();\n';
+const OTHER =
+  'pragma circom 2.1.0;\ntemplate Other() {\n    signal input a;\n    signal output c;\n    signal s;\n    s <== a * a;\n    c <== s * s;\n}\ncomponent main = Other();\n';
 
 let scratch: string;
 let ptau: string;
@@ -69,14 +78,21 @@ async function contributionTranscriptOffset(zkeyPath: string, index: number): Pr
 }
 
 /** A whole ceremony run with the library in one folder: init, two contributions, a beacon, finalize. */
-async function quickCeremony(r1csPath: string, name: string, folder: string): Promise<{ zkey: string; vkey: string; transcript: string }> {
+async function quickCeremony(
+  r1csPath: string,
+  name: string,
+  folder: string,
+): Promise<{ zkey: string; vkey: string; transcript: string }> {
   await mkdir(folder, { recursive: true });
   const info = await readR1csInfo(r1csPath);
   const circuit = { name, r1csPath, info };
   await ceremonyInit(circuit, ptau, join(folder, '0000.zkey'));
   await ceremonyContribute(join(folder, '0000.zkey'), join(folder, '0001.zkey'), { name: 'alice' });
   await ceremonyContribute(join(folder, '0001.zkey'), join(folder, '0002.zkey'), { name: 'bob' });
-  await ceremonyBeacon(join(folder, '0002.zkey'), join(folder, 'final.zkey'), { hashHex: 'ab'.repeat(32), iterationsExp: 10 });
+  await ceremonyBeacon(join(folder, '0002.zkey'), join(folder, 'final.zkey'), {
+    hashHex: 'ab'.repeat(32),
+    iterationsExp: 10,
+  });
   const done = await finalizeCeremony(join(folder, 'final.zkey'), circuit, ptau);
   return { zkey: join(folder, 'final.zkey'), vkey: done.vkeyPath, transcript: done.transcriptPath };
 }
@@ -84,7 +100,7 @@ async function quickCeremony(r1csPath: string, name: string, folder: string): Pr
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'zkai-ceremony-'));
   const found = await findDevPtau(resolveCacheDir(), 3);
-  if (!found) throw new Error('the tests\' development ptau is missing (test/global-setup.ts makes it)');
+  if (!found) throw new Error("the tests' development ptau is missing (test/global-setup.ts makes it)");
   ptau = found.path;
   tinyPath = join(scratch, 'tiny.circom');
   await writeFile(tinyPath, TINY);
@@ -103,12 +119,29 @@ describe('reading a zkey and labelling keys', () => {
     const dir = join(scratch, 'read');
     await mkdir(dir);
     await snarkjs.zKey.newZKey(tiny.r1csPath, ptau, join(dir, '0.zkey'));
-    const first = (await snarkjs.zKey.contribute(join(dir, '0.zkey'), join(dir, '1.zkey'), 'first', 'some entropy')) as Uint8Array;
-    const beacon = (await snarkjs.zKey.beacon(join(dir, '1.zkey'), join(dir, '2.zkey'), 'the beacon', '0a0b0c', 11)) as Uint8Array;
+    const first = (await snarkjs.zKey.contribute(
+      join(dir, '0.zkey'),
+      join(dir, '1.zkey'),
+      'first',
+      'some entropy',
+    )) as Uint8Array;
+    const beacon = (await snarkjs.zKey.beacon(
+      join(dir, '1.zkey'),
+      join(dir, '2.zkey'),
+      'the beacon',
+      '0a0b0c',
+      11,
+    )) as Uint8Array;
     const info = await readZkeyInfo(join(dir, '2.zkey'));
     expect(info.contributions).toEqual([
       { index: 1, type: 'contribution', name: 'first', hash: Buffer.from(first).toString('hex') },
-      { index: 2, type: 'beacon', name: 'the beacon', hash: Buffer.from(beacon).toString('hex'), beacon: { hash: '0a0b0c', iterationsExp: 11 } },
+      {
+        index: 2,
+        type: 'beacon',
+        name: 'the beacon',
+        hash: Buffer.from(beacon).toString('hex'),
+        beacon: { hash: '0a0b0c', iterationsExp: 11 },
+      },
     ]);
     expect(info).toMatchObject({ nVars: tiny.info.wires, nPublic: 2, domainSize: 8 });
     expect((await readZkeyInfo(join(dir, '0.zkey'))).contributions).toEqual([]);
@@ -116,12 +149,25 @@ describe('reading a zkey and labelling keys', () => {
   });
 
   it('a ceremony key is production only with two contributions, a final beacon and a production ptau', () => {
-    const step = (index: number, type: ZkeyContribution['type']): ZkeyContribution => ({ index, type, hash: String(index).repeat(128) });
+    const step = (index: number, type: ZkeyContribution['type']): ZkeyContribution => ({
+      index,
+      type,
+      hash: String(index).repeat(128),
+    });
     const full = [step(1, 'contribution'), step(2, 'contribution'), step(3, 'beacon')];
-    expect(ceremonyPhase2Trust(full, 'production')).toMatchObject({ trust: 'production', singleParty: false, problems: [] });
+    expect(ceremonyPhase2Trust(full, 'production')).toMatchObject({
+      trust: 'production',
+      singleParty: false,
+      problems: [],
+    });
     expect(ceremonyPhase2Trust(full, 'development')).toMatchObject({ trust: 'development', singleParty: false });
-    expect(ceremonyPhase2Trust([step(1, 'contribution'), step(2, 'beacon')], 'production')).toMatchObject({ trust: 'development', singleParty: true });
-    expect(ceremonyPhase2Trust(full.slice(0, 2), 'production').problems).toEqual(['the chain does not end with a public random beacon (zkai ceremony beacon)']);
+    expect(ceremonyPhase2Trust([step(1, 'contribution'), step(2, 'beacon')], 'production')).toMatchObject({
+      trust: 'development',
+      singleParty: true,
+    });
+    expect(ceremonyPhase2Trust(full.slice(0, 2), 'production').problems).toEqual([
+      'the chain does not end with a public random beacon (zkai ceremony beacon)',
+    ]);
     expect(ceremonyPhase2Trust([step(1, 'beacon')], 'production').problems[0]).toMatch(/no secret contribution/);
     const production = { ptau: { developmentOnly: false }, phase2: ceremonyPhase2Trust(full, 'production') };
     expect(keyWarnings(production)).toEqual([]);
@@ -129,14 +175,23 @@ describe('reading a zkey and labelling keys', () => {
 
   it('keys of the automatic setup are single-party DEVELOPMENT: in the keys, meta.json, the setup output and --json', async () => {
     const keys = await setupCircuit(tiny);
-    expect(keys.phase2).toMatchObject({ source: 'automatic', singleParty: true, trust: 'development', contributions: 1 });
+    expect(keys.phase2).toMatchObject({
+      source: 'automatic',
+      singleParty: true,
+      trust: 'development',
+      contributions: 1,
+    });
     expect(keyWarnings(keys)).toContain(SINGLE_PARTY_WARNING);
-    const meta = JSON.parse(await readFile(join(keys.dir, 'meta.json'), 'utf8')) as { phase2?: { singleParty: boolean } };
+    const meta = JSON.parse(await readFile(join(keys.dir, 'meta.json'), 'utf8')) as {
+      phase2?: { singleParty: boolean };
+    };
     expect(meta.phase2?.singleParty).toBe(true);
     const human = await runCli(['--quiet', 'setup', tinyPath]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toContain(`WARNING: ${SINGLE_PARTY_WARNING}`);
-    const machine = json<{ singleParty: boolean; phase2: { trust: string } }>(await runCli(['--quiet', '--json', 'setup', tinyPath]));
+    const machine = json<{ singleParty: boolean; phase2: { trust: string } }>(
+      await runCli(['--quiet', '--json', 'setup', tinyPath]),
+    );
     expect(machine).toMatchObject({ singleParty: true, phase2: { trust: 'development' } });
   });
 });
@@ -157,20 +212,56 @@ describe('a ceremony across three folders (CLI)', () => {
 
   it('init, three contributors each in their own folder, a beacon and finalize; the transcript re-verifies', async () => {
     const { coordinator, alice, bob, carol } = folders;
-    const init = await runCli(['--quiet', '--json', 'ceremony', 'init', tinyPath, '--ptau', ptau, '--out', '0000.zkey'], { cwd: coordinator });
-    expect(json<{ contributions: number; ptau: { trust: string } }>(init)).toMatchObject({ contributions: 0, ptau: { trust: 'development' } });
+    const init = await runCli(
+      ['--quiet', '--json', 'ceremony', 'init', tinyPath, '--ptau', ptau, '--out', '0000.zkey'],
+      { cwd: coordinator },
+    );
+    expect(json<{ contributions: number; ptau: { trust: string } }>(init)).toMatchObject({
+      contributions: 0,
+      ptau: { trust: 'development' },
+    });
     // The initial zkey is a valid chain, but with no secret contribution: its key is never recorded as trusted.
-    const initial = await runCli(['--quiet', '--json', 'ceremony', 'verify', join(coordinator, '0000.zkey'), '--circuit', tinyPath, '--ptau', ptau]);
-    expect(json<{ valid: boolean; trustStore: { recorded: boolean; reason: string } }>(initial)).toMatchObject({ valid: true, trustStore: { recorded: false, reason: expect.stringContaining('no secret contribution') } });
+    const initial = await runCli([
+      '--quiet',
+      '--json',
+      'ceremony',
+      'verify',
+      join(coordinator, '0000.zkey'),
+      '--circuit',
+      tinyPath,
+      '--ptau',
+      ptau,
+    ]);
+    expect(json<{ valid: boolean; trustStore: { recorded: boolean; reason: string } }>(initial)).toMatchObject({
+      valid: true,
+      trustStore: { recorded: false, reason: expect.stringContaining('no secret contribution') },
+    });
 
     // Each participant gets the previous zkey as a file, contributes in its own folder and hands the result on.
     let previous = join(coordinator, '0000.zkey');
-    const order: Array<[string, string]> = [['alice', alice], ['bob', bob], ['carol', carol]];
+    const order: Array<[string, string]> = [
+      ['alice', alice],
+      ['bob', bob],
+      ['carol', carol],
+    ];
     for (const [index, [name, folder]] of order.entries()) {
       const input = `000${index}.zkey`;
       const output = `000${index + 1}.zkey`;
       await copyFile(previous, join(folder, input));
-      const step = await runCli(['--quiet', '--json', 'ceremony', 'contribute', input, output, '--name', name, ...(name === 'bob' ? ['--entropy', 'bob types something'] : [])], { cwd: folder });
+      const step = await runCli(
+        [
+          '--quiet',
+          '--json',
+          'ceremony',
+          'contribute',
+          input,
+          output,
+          '--name',
+          name,
+          ...(name === 'bob' ? ['--entropy', 'bob types something'] : []),
+        ],
+        { cwd: folder },
+      );
       const result = json<{ contribution: ZkeyContribution; chain: ZkeyContribution[] }>(step);
       expect(step.code, step.stderr).toBe(0);
       expect(result.contribution).toMatchObject({ index: index + 1, type: 'contribution', name });
@@ -185,14 +276,37 @@ describe('a ceremony across three folders (CLI)', () => {
     expect(new Set(Object.values(hashes)).size).toBe(3);
 
     await copyFile(previous, join(coordinator, '0003.zkey'));
-    const beacon = await runCli(['--quiet', '--json', 'ceremony', 'beacon', '0003.zkey', 'final.zkey', '--hash', '0x' + 'cd'.repeat(32), '--iterations', '10'], { cwd: coordinator });
-    expect(json<{ contribution: ZkeyContribution }>(beacon).contribution).toMatchObject({ index: 4, type: 'beacon', beacon: { hash: 'cd'.repeat(32), iterationsExp: 10 } });
+    const beacon = await runCli(
+      [
+        '--quiet',
+        '--json',
+        'ceremony',
+        'beacon',
+        '0003.zkey',
+        'final.zkey',
+        '--hash',
+        '0x' + 'cd'.repeat(32),
+        '--iterations',
+        '10',
+      ],
+      { cwd: coordinator },
+    );
+    expect(json<{ contribution: ZkeyContribution }>(beacon).contribution).toMatchObject({
+      index: 4,
+      type: 'beacon',
+      beacon: { hash: 'cd'.repeat(32), iterationsExp: 10 },
+    });
 
-    const finalize = await runCli(['--quiet', 'ceremony', 'finalize', 'final.zkey', '--circuit', tinyPath, '--ptau', ptau], { cwd: coordinator });
+    const finalize = await runCli(
+      ['--quiet', 'ceremony', 'finalize', 'final.zkey', '--circuit', tinyPath, '--ptau', ptau],
+      { cwd: coordinator },
+    );
     expect(finalize.code, finalize.stderr).toBe(0);
     expect(finalize.stdout).toContain('ceremony finalized: final.zkey verified against');
     expect(finalize.stdout).toContain('key trust      DEVELOPMENT-ONLY: the ptau is DEVELOPMENT-ONLY');
-    expect(finalize.stdout).toContain(`trust store    recorded in ${trustStorePath()}: verify commands on this machine accept its verification key`);
+    expect(finalize.stdout).toContain(
+      `trust store    recorded in ${trustStorePath()}: verify commands on this machine accept its verification key`,
+    );
     expect(finalize.stdout).toContain('its chain holds 3 contributions made on this machine');
     finalZkey = join(coordinator, 'final.zkey');
     vkeyPath = join(coordinator, 'final.vkey.json');
@@ -205,23 +319,75 @@ describe('a ceremony across three folders (CLI)', () => {
       ['carol', hashes.carol],
       ['final beacon', (await readZkeyInfo(finalZkey)).contributions[3]!.hash],
     ]);
-    expect(transcript.contributions[3]).toMatchObject({ type: 'beacon', beacon: { hash: 'cd'.repeat(32), iterationsExp: 10 } });
+    expect(transcript.contributions[3]).toMatchObject({
+      type: 'beacon',
+      beacon: { hash: 'cd'.repeat(32), iterationsExp: 10 },
+    });
     expect(transcript.circuit.r1csBlake2b512).toBe(await blake2b512File(tiny.r1csPath));
     expect(transcript.ptau.blake2b512).toBe(await blake2b512File(ptau));
     expect(transcript.zkey.blake2b512).toBe(await blake2b512File(finalZkey));
-    expect(transcript.phase2).toMatchObject({ contributions: 3, beacon: true, singleParty: false, trust: 'development', problems: ['the ptau is DEVELOPMENT-ONLY (not a pinned published ceremony file)'] });
+    expect(transcript.phase2).toMatchObject({
+      contributions: 3,
+      beacon: true,
+      singleParty: false,
+      trust: 'development',
+      problems: ['the ptau is DEVELOPMENT-ONLY (not a pinned published ceremony file)'],
+    });
     expect(JSON.parse(await readFile(vkeyPath, 'utf8'))).toEqual(await snarkjs.zKey.exportVerificationKey(finalZkey));
 
     // Anyone re-verifies from the source, the ptau, the transcript and the verification key; alice finds her hash.
-    const verify = await runCli(['--quiet', '--json', 'ceremony', 'verify', finalZkey, '--circuit', tinyPath, '--ptau', ptau, '--transcript', transcriptPath, '--vkey', vkeyPath, '--contribution', hashes.alice!]);
-    const verdict = json<{ valid: boolean; problems: string[]; singleParty: boolean; checked: { transcript: boolean; vkey: boolean; contributions: string[] } }>(verify);
+    const verify = await runCli([
+      '--quiet',
+      '--json',
+      'ceremony',
+      'verify',
+      finalZkey,
+      '--circuit',
+      tinyPath,
+      '--ptau',
+      ptau,
+      '--transcript',
+      transcriptPath,
+      '--vkey',
+      vkeyPath,
+      '--contribution',
+      hashes.alice!,
+    ]);
+    const verdict = json<{
+      valid: boolean;
+      problems: string[];
+      singleParty: boolean;
+      checked: { transcript: boolean; vkey: boolean; contributions: string[] };
+    }>(verify);
     expect(verify.code, verify.stderr).toBe(0);
-    expect(verdict).toMatchObject({ valid: true, problems: [], singleParty: false, checked: { transcript: true, vkey: true, contributions: [hashes.alice] } });
+    expect(verdict).toMatchObject({
+      valid: true,
+      problems: [],
+      singleParty: false,
+      checked: { transcript: true, vkey: true, contributions: [hashes.alice] },
+    });
     // A valid chain's key is recorded in the trust store, with the contributions made on this machine.
     const vkeyId = verificationKeyId(JSON.parse(await readFile(vkeyPath, 'utf8')) as Groth16VerificationKey);
-    expect(json<{ trustStore: unknown }>(verify).trustStore).toEqual({ recorded: true, path: trustStorePath(), keyId: vkeyId, ownContributions: [hashes.alice, hashes.bob, hashes.carol], contributionsChecked: [hashes.alice] });
+    expect(json<{ trustStore: unknown }>(verify).trustStore).toEqual({
+      recorded: true,
+      path: trustStorePath(),
+      keyId: vkeyId,
+      ownContributions: [hashes.alice, hashes.bob, hashes.carol],
+      contributionsChecked: [hashes.alice],
+    });
     expect(await isVerifiedCeremonyKey(undefined, vkeyId)).toBe(true);
-    const human = await runCli(['--quiet', 'ceremony', 'verify', finalZkey, '--circuit', tiny.r1csPath, '--ptau', ptau, '--transcript', transcriptPath]);
+    const human = await runCli([
+      '--quiet',
+      'ceremony',
+      'verify',
+      finalZkey,
+      '--circuit',
+      tiny.r1csPath,
+      '--ptau',
+      ptau,
+      '--transcript',
+      transcriptPath,
+    ]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/^OK: .*final\.zkey is a valid phase-2 chain of 4 steps for tiny/);
     expect(human.stdout).toContain(`#2 contribution "bob": ${hashes.bob}`);
@@ -230,8 +396,23 @@ describe('a ceremony across three folders (CLI)', () => {
 
   it('a zkey of an earlier step passed off as final, and a chain that skipped a contributor, are detected', async () => {
     // Carol's zkey (before the beacon) and bob's (before carol) against the final transcript.
-    for (const [zkey, missing] of [[join(folders.carol, '0003.zkey'), 'beacon'], [join(folders.bob, '0002.zkey'), '"carol"']] as const) {
-      const run = await runCli(['--quiet', '--json', 'ceremony', 'verify', zkey, '--circuit', tinyPath, '--ptau', ptau, '--transcript', transcriptPath]);
+    for (const [zkey, missing] of [
+      [join(folders.carol, '0003.zkey'), 'beacon'],
+      [join(folders.bob, '0002.zkey'), '"carol"'],
+    ] as const) {
+      const run = await runCli([
+        '--quiet',
+        '--json',
+        'ceremony',
+        'verify',
+        zkey,
+        '--circuit',
+        tinyPath,
+        '--ptau',
+        ptau,
+        '--transcript',
+        transcriptPath,
+      ]);
       expect(run.code).toBe(1);
       const verdict = json<{ valid: boolean; problems: string[] }>(run);
       expect(verdict.valid).toBe(false);
@@ -241,11 +422,35 @@ describe('a ceremony across three folders (CLI)', () => {
     // A coordinator who skips bob and carol: alice's zkey straight to the beacon. The chain itself is valid...
     const skipped = join(folders.coordinator, 'skipped.zkey');
     await ceremonyBeacon(join(folders.alice, '0001.zkey'), skipped, { hashHex: 'cd'.repeat(32), iterationsExp: 10 });
-    const alone = await runCli(['--quiet', '--json', 'ceremony', 'verify', skipped, '--circuit', tinyPath, '--ptau', ptau]);
+    const alone = await runCli([
+      '--quiet',
+      '--json',
+      'ceremony',
+      'verify',
+      skipped,
+      '--circuit',
+      tinyPath,
+      '--ptau',
+      ptau,
+    ]);
     expect(alone.code, alone.stdout).toBe(0);
     expect(json<{ singleParty: boolean }>(alone).singleParty).toBe(true);
     // ...but it is not the transcript's, and bob does not find his contribution in it.
-    const against = await runCli(['--quiet', '--json', 'ceremony', 'verify', skipped, '--circuit', tinyPath, '--ptau', ptau, '--transcript', transcriptPath, '--contribution', hashes.bob!]);
+    const against = await runCli([
+      '--quiet',
+      '--json',
+      'ceremony',
+      'verify',
+      skipped,
+      '--circuit',
+      tinyPath,
+      '--ptau',
+      ptau,
+      '--transcript',
+      transcriptPath,
+      '--contribution',
+      hashes.bob!,
+    ]);
     expect(against.code).toBe(1);
     const problems = json<{ problems: string[] }>(against).problems.join('\n');
     expect(problems).toContain(`the contribution ${hashes.bob!.slice(0, 16)}... is not in the zkey's chain`);
@@ -258,25 +463,72 @@ describe('a ceremony across three folders (CLI)', () => {
     const claimed = structuredClone(transcript);
     claimed.contributions[2]!.hash = 'ee'.repeat(64);
     await writeFile(join(scratch, 'claimed.transcript.json'), JSON.stringify(claimed));
-    const run = await runCli(['--quiet', '--json', 'ceremony', 'verify', finalZkey, '--circuit', tinyPath, '--ptau', ptau, '--transcript', join(scratch, 'claimed.transcript.json')]);
+    const run = await runCli([
+      '--quiet',
+      '--json',
+      'ceremony',
+      'verify',
+      finalZkey,
+      '--circuit',
+      tinyPath,
+      '--ptau',
+      ptau,
+      '--transcript',
+      join(scratch, 'claimed.transcript.json'),
+    ]);
     expect(run.code).toBe(1);
-    expect(json<{ problems: string[] }>(run).problems).toEqual([expect.stringMatching(/^step #3: the transcript lists #3 contribution "carol" eeeeeeeeeeeeeeee\.\.\., the zkey holds #3 contribution "carol" /)]);
+    expect(json<{ problems: string[] }>(run).problems).toEqual([
+      expect.stringMatching(
+        /^step #3: the transcript lists #3 contribution "carol" eeeeeeeeeeeeeeee\.\.\., the zkey holds #3 contribution "carol" /,
+      ),
+    ]);
     // A transcript that renames a contributor, and one that lists a contribution too many.
     const renamed = structuredClone(transcript);
     renamed.contributions[0]!.name = 'mallory';
     const longer = structuredClone(transcript);
     longer.contributions.push({ index: 5, type: 'contribution', name: 'dave', hash: 'dd'.repeat(64) });
-    for (const [name, forged, pattern] of [['renamed', renamed, /step #1: the transcript lists #1 contribution "mallory"/], ['longer', longer, /holds only 4 of the transcript's 5 steps/]] as const) {
+    for (const [name, forged, pattern] of [
+      ['renamed', renamed, /step #1: the transcript lists #1 contribution "mallory"/],
+      ['longer', longer, /holds only 4 of the transcript's 5 steps/],
+    ] as const) {
       await writeFile(join(scratch, `${name}.transcript.json`), JSON.stringify(forged));
-      const result = await runCli(['--quiet', '--json', 'ceremony', 'verify', finalZkey, '--circuit', tinyPath, '--ptau', ptau, '--transcript', join(scratch, `${name}.transcript.json`)]);
+      const result = await runCli([
+        '--quiet',
+        '--json',
+        'ceremony',
+        'verify',
+        finalZkey,
+        '--circuit',
+        tinyPath,
+        '--ptau',
+        ptau,
+        '--transcript',
+        join(scratch, `${name}.transcript.json`),
+      ]);
       expect(result.code).toBe(1);
       expect(json<{ problems: string[] }>(result).problems.join('\n')).toMatch(pattern);
     }
     // A transcript that is not one: the file and the field are named.
-    await writeFile(join(scratch, 'bad.transcript.json'), JSON.stringify({ ...transcript, contributions: [{ ...transcript.contributions[0], hash: 'xyz' }] }));
-    const bad = await runCli(['--quiet', 'ceremony', 'verify', finalZkey, '--circuit', tinyPath, '--ptau', ptau, '--transcript', join(scratch, 'bad.transcript.json')]);
+    await writeFile(
+      join(scratch, 'bad.transcript.json'),
+      JSON.stringify({ ...transcript, contributions: [{ ...transcript.contributions[0], hash: 'xyz' }] }),
+    );
+    const bad = await runCli([
+      '--quiet',
+      'ceremony',
+      'verify',
+      finalZkey,
+      '--circuit',
+      tinyPath,
+      '--ptau',
+      ptau,
+      '--transcript',
+      join(scratch, 'bad.transcript.json'),
+    ]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain("bad.transcript.json: the ceremony transcript's contributions[0].hash must be a blake2b-512 hash");
+    expect(bad.stderr).toContain(
+      "bad.transcript.json: the ceremony transcript's contributions[0].hash must be a blake2b-512 hash",
+    );
 
     // A chain that breaks: bob's recorded transcript hash altered in the final zkey. snarkjs reports it with
     // console.log, which must not leak into --json.
@@ -292,77 +544,235 @@ describe('a ceremony across three folders (CLI)', () => {
     } finally {
       await handle.close();
     }
-    const chain = await runCli(['--quiet', '--json', 'ceremony', 'verify', broken, '--circuit', tinyPath, '--ptau', ptau]);
+    const chain = await runCli([
+      '--quiet',
+      '--json',
+      'ceremony',
+      'verify',
+      broken,
+      '--circuit',
+      tinyPath,
+      '--ptau',
+      ptau,
+    ]);
     expect(chain.code).toBe(1);
     const verdict = json<{ valid: boolean; problems: string[] }>(chain);
     expect(verdict.valid).toBe(false);
-    expect(verdict.problems.join('\n')).toMatch(/does not verify against the r1cs and the ptau .*INVALID\(1\): Inconsistent transcript/);
-    const finalizeBroken = await runCli(['--quiet', 'ceremony', 'finalize', broken, '--circuit', tinyPath, '--ptau', ptau, '--transcript-out', join(scratch, 'broken.transcript.json')]);
+    expect(verdict.problems.join('\n')).toMatch(
+      /does not verify against the r1cs and the ptau .*INVALID\(1\): Inconsistent transcript/,
+    );
+    const finalizeBroken = await runCli([
+      '--quiet',
+      'ceremony',
+      'finalize',
+      broken,
+      '--circuit',
+      tinyPath,
+      '--ptau',
+      ptau,
+      '--transcript-out',
+      join(scratch, 'broken.transcript.json'),
+    ]);
     expect(finalizeBroken.code).toBe(1);
     expect(finalizeBroken.stderr).toContain('the ceremony does not verify, nothing was written');
     await expect(readFile(join(scratch, 'broken.transcript.json'))).rejects.toThrow();
-    const prove = await runCli(['--quiet', 'prove', tinyPath, '-i', join(scratch, 'input.json'), '--zkey', broken, '--ptau', ptau, '-p', join(scratch, 'x.json'), '--public', join(scratch, 'y.json')]);
+    const prove = await runCli([
+      '--quiet',
+      'prove',
+      tinyPath,
+      '-i',
+      join(scratch, 'input.json'),
+      '--zkey',
+      broken,
+      '--ptau',
+      ptau,
+      '-p',
+      join(scratch, 'x.json'),
+      '--public',
+      join(scratch, 'y.json'),
+    ]);
     expect(prove.code).toBe(1);
     expect(prove.stderr).toMatch(/broken\.zkey: the proving key does not verify against/);
   });
 
-  it('zkai prove --zkey proves with the ceremony key; the proof verifies with the ceremony\'s verification key, not with another', async () => {
+  it("zkai prove --zkey proves with the ceremony key; the proof verifies with the ceremony's verification key, not with another", async () => {
     const proofPath = join(scratch, 'proof.json');
     const publicPath = join(scratch, 'public.json');
-    const run = await runCli(['--quiet', '--json', 'prove', tinyPath, '-i', join(scratch, 'input.json'), '--zkey', finalZkey, '--ptau', ptau, '-p', proofPath, '--public', publicPath]);
+    const run = await runCli([
+      '--quiet',
+      '--json',
+      'prove',
+      tinyPath,
+      '-i',
+      join(scratch, 'input.json'),
+      '--zkey',
+      finalZkey,
+      '--ptau',
+      ptau,
+      '-p',
+      proofPath,
+      '--public',
+      publicPath,
+    ]);
     expect(run.code, run.stderr).toBe(0);
-    const result = json<{ vkey: string; singleParty: boolean; phase2: { source: string }; ceremony: { contributions: number; vkeyFromCeremony: boolean }; verifyWith: { argv: string[] } }>(run);
-    expect(result).toMatchObject({ vkey: vkeyPath, singleParty: false, phase2: { source: 'ceremony' }, ceremony: { contributions: 4, vkeyFromCeremony: true } });
-    expect(result.verifyWith.argv).toEqual(['zkai', 'verify', '--vkey', vkeyPath, '--proof', proofPath, '--public', publicPath]);
+    const result = json<{
+      vkey: string;
+      singleParty: boolean;
+      phase2: { source: string };
+      ceremony: { contributions: number; vkeyFromCeremony: boolean };
+      verifyWith: { argv: string[] };
+    }>(run);
+    expect(result).toMatchObject({
+      vkey: vkeyPath,
+      singleParty: false,
+      phase2: { source: 'ceremony' },
+      ceremony: { contributions: 4, vkeyFromCeremony: true },
+    });
+    expect(result.verifyWith.argv).toEqual([
+      'zkai',
+      'verify',
+      '--vkey',
+      vkeyPath,
+      '--proof',
+      proofPath,
+      '--public',
+      publicPath,
+    ]);
     // This machine finalized and verified the ceremony (above): its key is trusted as a verified ceremony's.
     const ok = await runCli(['verify', '--vkey', vkeyPath, '--proof', proofPath, '--public', publicPath]);
     expect(ok.code, ok.stdout).toBe(0);
-    expect(ok.stdout).toMatch(/^OK: the proof is valid\n {2}key {10}a ceremony you verified \(circuit tiny, zkai ceremony verify on [^;]+, against its transcript; its chain holds your own contributions [0-9a-f]{16}\.\.\., [0-9a-f]{16}\.\.\., [0-9a-f]{16}\.\.\.\); no statement ties it to a circuit here: it proves whatever circuit it was made for\n$/);
+    expect(ok.stdout).toMatch(
+      /^OK: the proof is valid\n {2}key {10}a ceremony you verified \(circuit tiny, zkai ceremony verify on [^;]+, against its transcript; its chain holds your own contributions [0-9a-f]{16}\.\.\., [0-9a-f]{16}\.\.\., [0-9a-f]{16}\.\.\.\); no statement ties it to a circuit here: it proves whatever circuit it was made for\n$/,
+    );
     // A verifier with its own cache has not verified it: refused, until it checks the ceremony (requiring alice's
     // contribution, as alice would), after which its verify says so.
     const fresh = join(scratch, 'verifier-cache');
-    const refused = await runCli(['--cache-dir', fresh, '--json', 'verify', '--vkey', vkeyPath, '--proof', proofPath, '--public', publicPath]);
+    const refused = await runCli([
+      '--cache-dir',
+      fresh,
+      '--json',
+      'verify',
+      '--vkey',
+      vkeyPath,
+      '--proof',
+      proofPath,
+      '--public',
+      publicPath,
+    ]);
     expect(refused.code).toBe(1);
     expect(json<{ error: { code: string } }>(refused).error.code).toBe('UNTRUSTED_KEY');
     expect(refused.stdout).not.toContain('"valid"');
-    const checked = await runCli(['--cache-dir', fresh, '--quiet', 'ceremony', 'verify', finalZkey, '--circuit', tiny.r1csPath, '--ptau', ptau, '--transcript', transcriptPath, '--contribution', hashes.alice!]);
+    const checked = await runCli([
+      '--cache-dir',
+      fresh,
+      '--quiet',
+      'ceremony',
+      'verify',
+      finalZkey,
+      '--circuit',
+      tiny.r1csPath,
+      '--ptau',
+      ptau,
+      '--transcript',
+      transcriptPath,
+      '--contribution',
+      hashes.alice!,
+    ]);
     expect(checked.code, checked.stderr).toBe(0);
     expect(checked.stdout).toContain(`trust store    recorded in ${trustStorePath(fresh)}`);
     expect(checked.stdout).toContain('its chain holds the 1 contribution you required');
-    const accepted = await runCli(['--cache-dir', fresh, '--json', 'verify', '--vkey', vkeyPath, '--proof', proofPath, '--public', publicPath]);
+    const accepted = await runCli([
+      '--cache-dir',
+      fresh,
+      '--json',
+      'verify',
+      '--vkey',
+      vkeyPath,
+      '--proof',
+      proofPath,
+      '--public',
+      publicPath,
+    ]);
     expect(accepted.code, accepted.stderr).toBe(0);
     const keySource = json<{ valid: boolean; keySource: { source: string; detail: string } }>(accepted);
     expect(keySource).toMatchObject({ valid: true, keySource: { source: 'verified-ceremony' } });
-    expect(keySource.keySource.detail).toContain(`its chain holds the contribution you required ${hashes.alice!.slice(0, 16)}...`);
+    expect(keySource.keySource.detail).toContain(
+      `its chain holds the contribution you required ${hashes.alice!.slice(0, 16)}...`,
+    );
     // The automatic setup's key of the same circuit is another key: the proof does not verify with it.
     const automatic = await setupCircuit(tiny);
     const other = await runCli(['verify', '--vkey', automatic.vkeyPath, '--proof', proofPath, '--public', publicPath]);
     expect(other.code).toBe(1);
     // The human output names the ceremony key; the second run uses the check remembered in the cache.
-    const again = await runCli(['--quiet', 'prove', tinyPath, '-i', join(scratch, 'input.json'), '--zkey', finalZkey, '--ptau', ptau, '-p', proofPath, '--public', publicPath]);
+    const again = await runCli([
+      '--quiet',
+      'prove',
+      tinyPath,
+      '-i',
+      join(scratch, 'input.json'),
+      '--zkey',
+      finalZkey,
+      '--ptau',
+      ptau,
+      '-p',
+      proofPath,
+      '--public',
+      publicPath,
+    ]);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/ceremony key {2}.*final\.zkey: 4 steps \("alice", "bob", "carol", beacon\), checked earlier \(remembered in the cache\)/);
+    expect(again.stdout).toMatch(
+      /ceremony key {2}.*final\.zkey: 4 steps \("alice", "bob", "carol", beacon\), checked earlier \(remembered in the cache\)/,
+    );
     expect(again.stdout).not.toContain(SINGLE_PARTY_WARNING);
     // --zkey without the ptau to check it against is refused.
-    const noPtau = await runCli(['--quiet', 'prove', tinyPath, '-i', join(scratch, 'input.json'), '--zkey', finalZkey, '-p', proofPath, '--public', publicPath]);
+    const noPtau = await runCli([
+      '--quiet',
+      'prove',
+      tinyPath,
+      '-i',
+      join(scratch, 'input.json'),
+      '--zkey',
+      finalZkey,
+      '-p',
+      proofPath,
+      '--public',
+      publicPath,
+    ]);
     expect(noPtau.code).toBe(1);
     expect(noPtau.stderr).toContain('needs --ptau: the ptau the ceremony started from');
   });
 
   it('a zkey of another circuit is refused: of another size at once, of the same size by the full check', async () => {
     for (const circuit of ['other.circom', 'twin.circom']) {
-      const run = await runCli(['--quiet', '--json', 'prove', join(scratch, circuit), '-i', join(scratch, 'input.json'), '--zkey', finalZkey, '--ptau', ptau, '-p', join(scratch, 'x.json'), '--public', join(scratch, 'y.json')]);
+      const run = await runCli([
+        '--quiet',
+        '--json',
+        'prove',
+        join(scratch, circuit),
+        '-i',
+        join(scratch, 'input.json'),
+        '--zkey',
+        finalZkey,
+        '--ptau',
+        ptau,
+        '-p',
+        join(scratch, 'x.json'),
+        '--public',
+        join(scratch, 'y.json'),
+      ]);
       expect(run.code).toBe(1);
       const { error } = json<{ error: { code: string; message: string; hint: string } }>(run);
       expect(error.code).toBe('ZKEY_MISMATCH');
       expect(error.message).toContain('this proving key is not for the circuit this command proves with');
-      expect(error.message).toMatch(circuit === 'other.circom' ? /it has \d+ wires, the circuit has \d+/ : /Circuit does not match/);
+      expect(error.message).toMatch(
+        circuit === 'other.circom' ? /it has \d+ wires, the circuit has \d+/ : /Circuit does not match/,
+      );
       expect(error.hint).toMatch(/zkai ceremony init \S+\.r1cs --ptau PTAU --out 0000\.zkey/);
     }
   });
 });
 
-describe('--zkey on the generated circuits\' commands', () => {
+describe("--zkey on the generated circuits' commands", () => {
   let bundlePath: string;
   let commitmentPath: string;
 
@@ -372,7 +782,19 @@ describe('--zkey on the generated circuits\' commands', () => {
     await writeFile(data, `${lines.slice(0, 4).join('\n')}\n`);
     bundlePath = join(scratch, 'three.bundle.json');
     commitmentPath = join(scratch, 'three.commitment.json');
-    const commit = await runCli(['--quiet', 'data', 'commit', '--schema', SCHEMA, '--data', data, '--bundle', bundlePath, '--public', commitmentPath]);
+    const commit = await runCli([
+      '--quiet',
+      'data',
+      'commit',
+      '--schema',
+      SCHEMA,
+      '--data',
+      data,
+      '--bundle',
+      bundlePath,
+      '--public',
+      commitmentPath,
+    ]);
     expect(commit.code, commit.stderr).toBe(0);
   }, 600_000);
 
@@ -385,18 +807,78 @@ describe('--zkey on the generated circuits\' commands', () => {
     return match[1] as string;
   }
 
-  it('data include: a wrong key names the circuit; its own ceremony key proves, and the hint verifies with the ceremony\'s key', async () => {
-    const wrong = await runCli(['--quiet', '--json', 'data', 'include', '--schema', SCHEMA, '--bundle', bundlePath, '--subject', 'P00002', '--out', join(scratch, 'inc.json'), '--zkey', tiny.wasmPath, '--ptau', ptau], LONG);
+  it("data include: a wrong key names the circuit; its own ceremony key proves, and the hint verifies with the ceremony's key", async () => {
+    const wrong = await runCli(
+      [
+        '--quiet',
+        '--json',
+        'data',
+        'include',
+        '--schema',
+        SCHEMA,
+        '--bundle',
+        bundlePath,
+        '--subject',
+        'P00002',
+        '--out',
+        join(scratch, 'inc.json'),
+        '--zkey',
+        tiny.wasmPath,
+        '--ptau',
+        ptau,
+      ],
+      LONG,
+    );
     expect(wrong.code).toBe(1); // not a zkey at all
     expect(json<{ error: { message: string } }>(wrong).error.message).toContain('not a zkey file');
     const folder = join(scratch, 'inclusion-ceremony');
     const tinyKey = join(folders(), 'final.zkey');
-    const mismatch = await runCli(['--quiet', '--json', 'data', 'include', '--schema', SCHEMA, '--bundle', bundlePath, '--subject', 'P00002', '--out', join(scratch, 'inc.json'), '--zkey', tinyKey, '--ptau', ptau], LONG);
+    const mismatch = await runCli(
+      [
+        '--quiet',
+        '--json',
+        'data',
+        'include',
+        '--schema',
+        SCHEMA,
+        '--bundle',
+        bundlePath,
+        '--subject',
+        'P00002',
+        '--out',
+        join(scratch, 'inc.json'),
+        '--zkey',
+        tinyKey,
+        '--ptau',
+        ptau,
+      ],
+      LONG,
+    );
     expect(mismatch.code).toBe(1);
     const ceremony = await quickCeremony(r1csOfHint(mismatch), 'inclusion', folder);
 
     const proofPath = join(scratch, 'inc.json');
-    const run = await runCli(['--quiet', '--json', 'data', 'include', '--schema', SCHEMA, '--bundle', bundlePath, '--subject', 'P00002', '--out', proofPath, '--zkey', ceremony.zkey, '--ptau', ptau], LONG);
+    const run = await runCli(
+      [
+        '--quiet',
+        '--json',
+        'data',
+        'include',
+        '--schema',
+        SCHEMA,
+        '--bundle',
+        bundlePath,
+        '--subject',
+        'P00002',
+        '--out',
+        proofPath,
+        '--zkey',
+        ceremony.zkey,
+        '--ptau',
+        ptau,
+      ],
+      LONG,
+    );
     expect(run.code, run.stderr).toBe(0);
     const result = json<{ vkey: string; singleParty: boolean; verifyWith: { argv: string[] } }>(run);
     expect(result.vkey).toBe(ceremony.vkey);
@@ -411,32 +893,121 @@ describe('--zkey on the generated circuits\' commands', () => {
     // ...until it verifies the ceremony (from the circuit's r1cs, the ptau and the transcript, requiring a contribution
     // it trusts: alice's, as alice would) on its machine.
     const alice = (await readZkeyInfo(ceremony.zkey)).contributions[0]!.hash;
-    const checked = await runCli(['--quiet', '--json', 'ceremony', 'verify', ceremony.zkey, '--circuit', r1csOfHint(mismatch), '--ptau', ptau, '--transcript', ceremony.transcript, '--contribution', alice]);
-    expect(json<{ valid: boolean; trustStore: { recorded: boolean } }>(checked)).toMatchObject({ valid: true, trustStore: { recorded: true } });
+    const checked = await runCli([
+      '--quiet',
+      '--json',
+      'ceremony',
+      'verify',
+      ceremony.zkey,
+      '--circuit',
+      r1csOfHint(mismatch),
+      '--ptau',
+      ptau,
+      '--transcript',
+      ceremony.transcript,
+      '--contribution',
+      alice,
+    ]);
+    expect(json<{ valid: boolean; trustStore: { recorded: boolean } }>(checked)).toMatchObject({
+      valid: true,
+      trustStore: { recorded: true },
+    });
     const verify = await runCli(argv);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toMatch(/^OK: the proof is valid/);
-    expect(verify.stdout).toMatch(/\n {2}key {10}a ceremony you verified \(circuit inclusion_[0-9a-f]+, zkai ceremony verify on .*, against its transcript; its chain holds the contribution you required [0-9a-f]{16}\.\.\.\); its r1cs is the circuit generated from your schema \(inclusion circuit\)\n/);
+    expect(verify.stdout).toMatch(
+      /\n {2}key {10}a ceremony you verified \(circuit inclusion_[0-9a-f]+, zkai ceremony verify on .*, against its transcript; its chain holds the contribution you required [0-9a-f]{16}\.\.\.\); its r1cs is the circuit generated from your schema \(inclusion circuit\)\n/,
+    );
   });
 
   it('data prove (whole and chunked) and model prove refuse a key of another circuit; model prove proves with its own ceremony key', async () => {
     const tinyKey = join(folders(), 'final.zkey');
     const policy = join(scratch, 'adults.json');
     await writeFile(policy, JSON.stringify({ name: 'adults', rules: [{ field: 'age', op: 'GTE', value: 18 }] }));
-    const whole = await runCli(['--quiet', '--json', 'data', 'prove', '--schema', SCHEMA, '--policy', policy, '--bundle', bundlePath, '--out', join(scratch, 'd.json'), '--zkey', tinyKey, '--ptau', ptau], LONG);
+    const whole = await runCli(
+      [
+        '--quiet',
+        '--json',
+        'data',
+        'prove',
+        '--schema',
+        SCHEMA,
+        '--policy',
+        policy,
+        '--bundle',
+        bundlePath,
+        '--out',
+        join(scratch, 'd.json'),
+        '--zkey',
+        tinyKey,
+        '--ptau',
+        ptau,
+      ],
+      LONG,
+    );
     expect(whole.code, whole.stderr).toBe(1);
     r1csOfHint(whole);
-    const chunked = await runCli(['--quiet', '--json', 'data', 'prove', '--schema', SCHEMA, '--policy', policy, '--bundle', bundlePath, '--chunk-depth', '1', '--out', join(scratch, 'c.json'), '--zkey', tinyKey, '--ptau', ptau], LONG);
+    const chunked = await runCli(
+      [
+        '--quiet',
+        '--json',
+        'data',
+        'prove',
+        '--schema',
+        SCHEMA,
+        '--policy',
+        policy,
+        '--bundle',
+        bundlePath,
+        '--chunk-depth',
+        '1',
+        '--out',
+        join(scratch, 'c.json'),
+        '--zkey',
+        tinyKey,
+        '--ptau',
+        ptau,
+      ],
+      LONG,
+    );
     expect(chunked.code, chunked.stderr).toBe(1);
     expect(r1csOfHint(chunked)).not.toBe(r1csOfHint(whole)); // the chunk circuit is another circuit
 
     const model = join(scratch, 'mlp.json');
-    const imported = await runCli(['--quiet', 'model', 'import', MLP_ONNX, '--input-min', '-2', '--input-max', '2', '--out', model]);
+    const imported = await runCli([
+      '--quiet',
+      'model',
+      'import',
+      MLP_ONNX,
+      '--input-min',
+      '-2',
+      '--input-max',
+      '2',
+      '--out',
+      model,
+    ]);
     expect(imported.code, imported.stderr).toBe(0);
     const input = join(scratch, 'mlp-input.json');
     // Non-negative values: a public-input proof with a negative input does not parse in model verify today (not a key matter).
     await writeFile(input, JSON.stringify([1, 0, 0.5, 2]));
-    const proveArgs = (zkey: string, out: string) => ['--quiet', '--json', 'model', 'prove', '--model', model, '--input', input, '--input-visibility', 'public', '--out', out, '--zkey', zkey, '--ptau', ptau];
+    const proveArgs = (zkey: string, out: string) => [
+      '--quiet',
+      '--json',
+      'model',
+      'prove',
+      '--model',
+      model,
+      '--input',
+      input,
+      '--input-visibility',
+      'public',
+      '--out',
+      out,
+      '--zkey',
+      zkey,
+      '--ptau',
+      ptau,
+    ];
     const refused = await runCli(proveArgs(tinyKey, join(scratch, 'm.json')), LONG);
     expect(refused.code).toBe(1);
     const ceremony = await quickCeremony(r1csOfHint(refused), 'model', join(scratch, 'model-ceremony'));
@@ -449,7 +1020,10 @@ describe('--zkey on the generated circuits\' commands', () => {
     // data include case above: the verifier takes the key on its word (--trust-key), and the verdict says so.
     const verify = await runCli(['--json', ...result.verifyWith.argv.slice(1), '--trust-key']);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
-    expect(json<{ valid: boolean; keySource: { source: string } }>(verify)).toMatchObject({ valid: true, keySource: { source: 'explicit' } });
+    expect(json<{ valid: boolean; keySource: { source: string } }>(verify)).toMatchObject({
+      valid: true,
+      keySource: { source: 'explicit' },
+    });
   });
 
   /** The coordinator folder of the CLI ceremony above (its final.zkey is the tiny circuit's). */

@@ -121,7 +121,12 @@ beforeAll(async () => {
   signers = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => chain.provider.getSigner(i)));
   addresses = await Promise.all(signers.map((s) => s.getAddress()));
   clients = signers.map((s) => owner.connect(s));
-  [alice, bob, carol, mallory] = clients as [ConsentRegistryClient, ConsentRegistryClient, ConsentRegistryClient, ConsentRegistryClient];
+  [alice, bob, carol, mallory] = clients as [
+    ConsentRegistryClient,
+    ConsentRegistryClient,
+    ConsentRegistryClient,
+    ConsentRegistryClient,
+  ];
 }, 120_000);
 
 afterAll(async () => {
@@ -227,19 +232,30 @@ describe('ConsentRegistry deployment', () => {
   });
 
   it('refuses a Poseidon(2) address without code (NotAContract)', async () => {
-    const error = await refusedWith(deployConsentRegistry(chain.signer, addresses[MALLORY]!, poseidon3Address), 'NotAContract');
+    const error = await refusedWith(
+      deployConsentRegistry(chain.signer, addresses[MALLORY]!, poseidon3Address),
+      'NotAContract',
+    );
     expect(error.message).toContain(`there is no contract at ${addresses[MALLORY]}`);
   });
 
   it('refuses a Poseidon3 address without code (NotAContract)', async () => {
-    const error = await refusedWith(deployConsentRegistry(chain.signer, poseidonAddress, addresses[MALLORY]!), 'NotAContract');
+    const error = await refusedWith(
+      deployConsentRegistry(chain.signer, poseidonAddress, addresses[MALLORY]!),
+      'NotAContract',
+    );
     expect(error.args).toEqual({ account: addresses[MALLORY] });
-    expect(error.message).toBe(`deploying the consent registry refused: there is no contract at ${addresses[MALLORY]} (NotAContract)`);
+    expect(error.message).toBe(
+      `deploying the consent registry refused: there is no contract at ${addresses[MALLORY]} (NotAContract)`,
+    );
   });
 
   it('refuses a contract that is not Poseidon(2) (PoseidonFailed)', async () => {
     // Poseidon(3) has no poseidon(uint256[2]) function: the constructor's first node hash fails.
-    const error = await refusedWith(deployConsentRegistry(chain.signer, poseidon3Address, poseidon3Address), 'PoseidonFailed');
+    const error = await refusedWith(
+      deployConsentRegistry(chain.signer, poseidon3Address, poseidon3Address),
+      'PoseidonFailed',
+    );
     expect(error.message).toContain('the call to the Poseidon contract failed');
   });
 
@@ -250,7 +266,9 @@ describe('ConsentRegistry deployment', () => {
     for (const wrong of [poseidonAddress, poseidon4Address]) {
       const error = await refusal(deployConsentRegistry(chain.signer, poseidonAddress, wrong));
       expect(error.errorName).toBe('PoseidonFailed');
-      expect(error.message).toBe('deploying the consent registry refused: the call to the Poseidon contract failed (PoseidonFailed)');
+      expect(error.message).toBe(
+        'deploying the consent registry refused: the call to the Poseidon contract failed (PoseidonFailed)',
+      );
     }
   });
 
@@ -262,12 +280,20 @@ describe('ConsentRegistry deployment', () => {
     const { address } = await deployCompiled(chain.signer, fake);
     const error = await refusedWith(deployConsentRegistry(chain.signer, poseidonAddress, address), 'WrongPoseidon');
     expect(error.args).toEqual({ hasher: address, checkHash: 42n });
-    expect(error.message).toContain(`${address} is not the circomlib Poseidon contract expected (it hashed the check input to 42)`);
+    expect(error.message).toContain(
+      `${address} is not the circomlib Poseidon contract expected (it hashed the check input to 42)`,
+    );
   });
 });
 
-describe('accountLeaf: the contract derives a subject\'s leaf from its account', () => {
-  const accounts = () => [ZeroAddress, '0x' + 'ff'.repeat(20), addresses[ALICE]!, addresses[MALLORY]!, freshWallet().address];
+describe("accountLeaf: the contract derives a subject's leaf from its account", () => {
+  const accounts = () => [
+    ZeroAddress,
+    '0x' + 'ff'.repeat(20),
+    addresses[ALICE]!,
+    addresses[MALLORY]!,
+    freshWallet().address,
+  ];
 
   it('Poseidon3(a + 1, 0, a), the same in TypeScript and on chain', async () => {
     const contract = await owner.contract();
@@ -284,7 +310,11 @@ describe('accountLeaf: the contract derives a subject\'s leaf from its account',
   });
 
   it('is the consent leaf the data side computes for a record whose address column holds the account', () => {
-    const schema = parseSchema({ name: 'subjects', columns: [{ name: 'subject', type: 'address' }], subjectId: 'subject' });
+    const schema = parseSchema({
+      name: 'subjects',
+      columns: [{ name: 'subject', type: 'address' }],
+      subjectId: 'subject',
+    });
     for (const account of accounts()) {
       expect(consentLeaf(schema, 'subject', account.toLowerCase())).toBe(accountLeaf(account));
     }
@@ -297,7 +327,13 @@ describe('purposes', () => {
   it('creates a purpose once, with the caller as admin and the empty tree as root', async () => {
     await alice.createPurpose(purpose, { depth: 8, rootWindow: 60, description: 'a purpose' });
     const info = await owner.purposeInfo(purpose);
-    expect(info).toEqual({ admin: addresses[ALICE], depth: 8, rootWindow: 60, leafCount: 0, root: consentZeroRoots(8)[8] });
+    expect(info).toEqual({
+      admin: addresses[ALICE],
+      depth: 8,
+      rootWindow: 60,
+      leafCount: 0,
+      root: consentZeroRoots(8)[8],
+    });
     expect(await owner.currentRoot(purpose)).toBe(consentZeroRoots(8)[8]);
     expect(await owner.isKnownRoot(purpose, consentZeroRoots(8)[8]!)).toBe(true);
 
@@ -309,7 +345,13 @@ describe('purposes', () => {
   it('emits PurposeCreated with the description', async () => {
     const contract = await owner.contract();
     const [event] = await contract.queryFilter(contract.filters.PurposeCreated!(purpose));
-    expect(event && 'args' in event ? [...event.args] : undefined).toEqual([purpose, addresses[ALICE], 8n, 60n, 'a purpose']);
+    expect(event && 'args' in event ? [...event.args] : undefined).toEqual([
+      purpose,
+      addresses[ALICE],
+      8n,
+      60n,
+      'a purpose',
+    ]);
   });
 
   it('refuses depths outside 1..24 and unknown purposes', async () => {
@@ -351,7 +393,7 @@ describe('grants, delegates and revocations', () => {
     await owner.createPurpose(purpose, { depth: DEPTH, rootWindow: 3_600, description: 'grants' });
   });
 
-  it('a subject grants its own account\'s leaf: the chain root equals the TypeScript tree root', async () => {
+  it("a subject grants its own account's leaf: the chain root equals the TypeScript tree root", async () => {
     const before = await owner.currentRoot(purpose);
     for (const who of [ALICE, BOB, DAVE]) {
       const result = await clients[who]!.grant(purpose);
@@ -394,14 +436,16 @@ describe('grants, delegates and revocations', () => {
     const rootBefore = await owner.currentRoot(purpose);
     const refused = await refusedWith(mallory.grantFor(addresses[GRACE]!, purpose), 'NotSubjectOrDelegate');
     expect(refused.args).toEqual({ caller: addresses[MALLORY], subject: addresses[GRACE] });
-    expect(refused.message).toBe(`grantFor refused: ${addresses[MALLORY]} is neither ${addresses[GRACE]} nor their delegate (NotSubjectOrDelegate)`);
+    expect(refused.message).toBe(
+      `grantFor refused: ${addresses[MALLORY]} is neither ${addresses[GRACE]} nor their delegate (NotSubjectOrDelegate)`,
+    );
     // Grace has no delegate: Erin's delegate may not grant for her.
     await refusedWith(carol.grantFor(addresses[GRACE]!, purpose), 'NotSubjectOrDelegate');
     expect(await owner.currentRoot(purpose)).toBe(rootBefore);
     await refusedWith(alice.setDelegate(ZeroAddress), 'ZeroDelegate');
   });
 
-  it('revoke by the subject sets the leaf to 0; by the delegate too; each frees the subject\'s live grant', async () => {
+  it("revoke by the subject sets the leaf to 0; by the delegate too; each frees the subject's live grant", async () => {
     const byAlice = await alice.revoke(purpose, 0);
     expected.leaves[0] = 0n;
     expected.revokedBy.set(0, addresses[ALICE]!);
@@ -467,7 +511,9 @@ describe('grants, delegates and revocations', () => {
 
   it('reads back the events and rebuilds the tree from them', async () => {
     const { grants, revokes } = await owner.consentEvents(purpose);
-    expect(grants.map((g) => [g.index, g.subject, g.by])).toEqual(expected.subjects.map((s, i) => [i, s, expected.by[i]]));
+    expect(grants.map((g) => [g.index, g.subject, g.by])).toEqual(
+      expected.subjects.map((s, i) => [i, s, expected.by[i]]),
+    );
     expect(grants.map((g) => g.leaf)).toEqual(expected.granted);
     expect(revokes.map((e) => [e.index, e.subject, e.by])).toEqual([
       [0, addresses[ALICE], expected.revokedBy.get(0)],
@@ -493,7 +539,9 @@ describe('grants, delegates and revocations', () => {
   });
 
   it('a client that starts scanning after the first grants notices missing events', async () => {
-    const late = new ConsentRegistryClient(owner.address, chain.provider, { fromBlock: await chain.provider.getBlockNumber() });
+    const late = new ConsentRegistryClient(owner.address, chain.provider, {
+      fromBlock: await chain.provider.getBlockNumber(),
+    });
     await expect(late.readConsentTree(purpose)).rejects.toThrow(/no ConsentGranted event for leaf 0/);
   });
 });
@@ -521,17 +569,26 @@ describe('a data holder cannot grant consent for the accounts in its data', () =
 
   it('signing for an account with its own key: BadSignature', async () => {
     for (const subject of subjects) {
-      const forged = await signGrant(signers[MALLORY]!, await owner.domain(), { subject, purpose, nonce: 0n, deadline: await deadlineIn(3_600) });
+      const forged = await signGrant(signers[MALLORY]!, await owner.domain(), {
+        subject,
+        purpose,
+        nonce: 0n,
+        deadline: await deadlineIn(3_600),
+      });
       const error = await refusedWith(mallory.grantBySig(forged), 'BadSignature');
       expect(error.args).toEqual({ subject });
     }
     expect((await owner.purposeInfo(purpose)).leafCount).toBe(0);
   });
 
-  it('grant by the holder appends the holder\'s own leaf, never a subject\'s', async () => {
+  it("grant by the holder appends the holder's own leaf, never a subject's", async () => {
     const result = await mallory.grant(purpose);
     const event = await grantedLeaf(purpose, result.txHash);
-    expect(event).toEqual({ leaf: accountLeaf(addresses[MALLORY]!), subject: addresses[MALLORY], by: addresses[MALLORY] });
+    expect(event).toEqual({
+      leaf: accountLeaf(addresses[MALLORY]!),
+      subject: addresses[MALLORY],
+      by: addresses[MALLORY],
+    });
     for (const subject of subjects) {
       expect(event.leaf).not.toBe(accountLeaf(subject));
       expect(await owner.liveGrantOf(purpose, subject)).toBe(0);
@@ -543,7 +600,7 @@ describe('a data holder cannot grant consent for the accounts in its data', () =
     expect(tree.subjects).toEqual([addresses[MALLORY]]);
   });
 
-  it('no function takes a leaf: the ABI\'s state-changing functions are exactly these, and the old grant(bytes32,uint256) is gone', async () => {
+  it("no function takes a leaf: the ABI's state-changing functions are exactly these, and the old grant(bytes32,uint256) is gone", async () => {
     const iface = new Interface((await compileConsentRegistry()).abi as object[]);
     const functions = iface.fragments.filter((f): f is FunctionFragment => FunctionFragment.isFragment(f));
     const writers = functions.filter((f) => f.stateMutability !== 'view' && f.stateMutability !== 'pure');
@@ -565,14 +622,18 @@ describe('a data holder cannot grant consent for the accounts in its data', () =
     for (const f of writers) expect(f.inputs.map((input) => input.name)).not.toContain('leaf');
     for (const f of writers.filter((w) => w.name.startsWith('grant'))) {
       // Nothing a caller passes to a grant can become a leaf: no integer argument at all (the struct is a signature).
-      expect(f.inputs.filter((input) => input.baseType !== 'tuple').map((input) => input.type)).not.toContain('uint256');
+      expect(f.inputs.filter((input) => input.baseType !== 'tuple').map((input) => input.type)).not.toContain(
+        'uint256',
+      );
     }
     expect(iface.getFunction('grant(bytes32,uint256)')).toBeNull();
     expect(iface.getFunction('grantFor(address,bytes32,uint256)')).toBeNull();
     const errors = iface.fragments.filter((f): f is ErrorFragment => ErrorFragment.isFragment(f)).map((f) => f.name);
     expect(errors).not.toContain('ZeroLeaf');
     expect(errors).not.toContain('LeafNotInField');
-    expect(errors).toEqual(expect.arrayContaining(['AlreadyGranted', 'BadSignature', 'SignatureExpired', 'NotSubjectOrDelegate']));
+    expect(errors).toEqual(
+      expect.arrayContaining(['AlreadyGranted', 'BadSignature', 'SignatureExpired', 'NotSubjectOrDelegate']),
+    );
 
     // The old selector, called raw with a chosen leaf, is refused by the deployed code (no fallback takes it).
     const old = new Interface(['function grant(bytes32 purpose, uint256 leaf) returns (uint256)']);
@@ -671,7 +732,11 @@ describe('subjects and delegates', () => {
   const purpose = purposeId('zkai-test:delegates');
   const DEPTH = 4;
   const leaves: bigint[] = [];
-  const grant = async (promise: Promise<{ index: number; root: bigint; txHash: string }>, subject: string, by: string) => {
+  const grant = async (
+    promise: Promise<{ index: number; root: bigint; txHash: string }>,
+    subject: string,
+    by: string,
+  ) => {
     const result = await promise;
     expect(result.index).toBe(leaves.length);
     leaves.push(accountLeaf(subject));
@@ -680,7 +745,11 @@ describe('subjects and delegates', () => {
     expect(await owner.liveGrantOf(purpose, subject)).toBe(result.index + 1);
     return result;
   };
-  const revoke = async <T extends { root: bigint }>(promise: Promise<T>, index: number, subject: string): Promise<T> => {
+  const revoke = async <T extends { root: bigint }>(
+    promise: Promise<T>,
+    index: number,
+    subject: string,
+  ): Promise<T> => {
     const result = await promise;
     leaves[index] = 0n;
     expect(result.root).toBe(buildConsentTree(DEPTH, leaves).root);
@@ -724,18 +793,28 @@ describe('subjects and delegates', () => {
     await revoke(owner.connect(subject).revoke(purpose, again), again, S);
   });
 
-  it('a delegate named by a relayed signature works; its direct revocation uses up the subject\'s nonce; clearing it by signature (delegate 0) works', async () => {
+  it("a delegate named by a relayed signature works; its direct revocation uses up the subject's nonce; clearing it by signature (delegate 0) works", async () => {
     const subject = freshWallet(); // holds no ether: every change is relayed
     const S = subject.address;
     const delegate = clients[GRACE]!;
     const domain = await owner.domain();
 
     // Grace signing "Grace is S's delegate" herself is not S's signature.
-    const selfNamed = await signDelegate(signers[GRACE]!, domain, { subject: S, delegate: addresses[GRACE]!, nonce: 0n, deadline: await deadlineIn(3_600) });
+    const selfNamed = await signDelegate(signers[GRACE]!, domain, {
+      subject: S,
+      delegate: addresses[GRACE]!,
+      nonce: 0n,
+      deadline: await deadlineIn(3_600),
+    });
     await refusedWith(clients[FRANK]!.setDelegateBySig(selfNamed), 'BadSignature');
     expect(await owner.delegateOf(S)).toBeUndefined();
 
-    const named = await signDelegate(subject, domain, { subject: S, delegate: addresses[GRACE]!, nonce: 0n, deadline: await deadlineIn(3_600) });
+    const named = await signDelegate(subject, domain, {
+      subject: S,
+      delegate: addresses[GRACE]!,
+      nonce: 0n,
+      deadline: await deadlineIn(3_600),
+    });
     const set = await clients[FRANK]!.setDelegateBySig(named); // anyone relays
     expect(await owner.delegateOf(S)).toBe(addresses[GRACE]);
     expect(await owner.nonceOf(S)).toBe(1n);
@@ -747,20 +826,44 @@ describe('subjects and delegates', () => {
     // S signs the clearing now (nonce 1); before it is relayed, Grace grants and revokes for S. A grant uses no nonce,
     // a direct revocation (by the subject or its delegate) uses up the subject's, so that no request S signed before
     // it (a kept grant) can undo it: the early clearing is void too.
-    const early = await signDelegate(subject, domain, { subject: S, delegate: ZeroAddress, nonce: 1n, deadline: await deadlineIn(3_600) });
+    const early = await signDelegate(subject, domain, {
+      subject: S,
+      delegate: ZeroAddress,
+      nonce: 1n,
+      deadline: await deadlineIn(3_600),
+    });
     const { index } = await grant(delegate.grantFor(S, purpose), S, addresses[GRACE]!);
     expect(await owner.nonceOf(S)).toBe(1n);
     const revoked = await revoke(delegate.revoke(purpose, index), index, S);
     // The nonce jumps by 2^64: even a request S signed in advance with nonce 2 stays void.
     const jumped = 1n + 2n ** 64n;
     expect(await owner.nonceOf(S)).toBe(jumped);
-    const [cancelled] = await contract.queryFilter(contract.filters.SignaturesCancelled!(S), revoked.blockNumber, revoked.blockNumber);
+    const [cancelled] = await contract.queryFilter(
+      contract.filters.SignaturesCancelled!(S),
+      revoked.blockNumber,
+      revoked.blockNumber,
+    );
     expect(cancelled && 'args' in cancelled ? [...cancelled.args] : undefined).toEqual([S, jumped]);
     await refusedWith(owner.setDelegateBySig(early), 'BadSignature');
     expect(await owner.delegateOf(S)).toBe(addresses[GRACE]);
 
-    await refusedWith(owner.setDelegateBySig(await signDelegate(subject, domain, { subject: S, delegate: ZeroAddress, nonce: 2n, deadline: await deadlineIn(3_600) })), 'BadSignature');
-    const cleared = await signDelegate(subject, domain, { subject: S, delegate: ZeroAddress, nonce: jumped, deadline: await deadlineIn(3_600) });
+    await refusedWith(
+      owner.setDelegateBySig(
+        await signDelegate(subject, domain, {
+          subject: S,
+          delegate: ZeroAddress,
+          nonce: 2n,
+          deadline: await deadlineIn(3_600),
+        }),
+      ),
+      'BadSignature',
+    );
+    const cleared = await signDelegate(subject, domain, {
+      subject: S,
+      delegate: ZeroAddress,
+      nonce: jumped,
+      deadline: await deadlineIn(3_600),
+    });
     await owner.setDelegateBySig(cleared);
     expect(await owner.delegateOf(S)).toBeUndefined();
     expect(await owner.nonceOf(S)).toBe(jumped + 1n);
@@ -790,22 +893,33 @@ describe('relayed signatures (EIP-712)', () => {
     const contract = await owner.contract();
     const domain = await owner.domain();
     expect(domain).toEqual(consentDomain(chainId, owner.address));
-    expect(domain).toMatchObject({ name: 'zkai ConsentRegistry', version: '1', chainId: BigInt(chain.chainId), verifyingContract: owner.address });
+    expect(domain).toMatchObject({
+      name: 'zkai ConsentRegistry',
+      version: '1',
+      chainId: BigInt(chain.chainId),
+      verifyingContract: owner.address,
+    });
     expect(await contract.getFunction('domainSeparator').staticCall()).toBe(TypedDataEncoder.hashDomain(domain));
     expect(await contract.getFunction('GRANT_TYPEHASH').staticCall()).toBe(id(GRANT_TYPE));
     expect(await contract.getFunction('REVOKE_TYPEHASH').staticCall()).toBe(id(REVOKE_TYPE));
     expect(await contract.getFunction('DELEGATE_TYPEHASH').staticCall()).toBe(id(DELEGATE_TYPE));
     expect(TypedDataEncoder.from(GRANT_TYPES).encodeType('Grant')).toBe(GRANT_TYPE);
     // The second registry has a domain of its own.
-    expect(await (await other.contract()).getFunction('domainSeparator').staticCall()).not.toBe(TypedDataEncoder.hashDomain(domain));
+    expect(await (await other.contract()).getFunction('domainSeparator').staticCall()).not.toBe(
+      TypedDataEncoder.hashDomain(domain),
+    );
   });
 
-  it('anyone relays a subject\'s signed grant and revocation; the subject pays nothing; each uses one nonce', async () => {
+  it("anyone relays a subject's signed grant and revocation; the subject pays nothing; each uses one nonce", async () => {
     const subject = freshWallet();
     const S = subject.address;
     expect(await owner.nonceOf(S)).toBe(0n);
     const granted = await bob.grantBySig(await signedGrant(subject, purposeA));
-    expect(await grantedLeaf(purposeA, granted.txHash)).toEqual({ leaf: accountLeaf(S), subject: S, by: addresses[BOB] });
+    expect(await grantedLeaf(purposeA, granted.txHash)).toEqual({
+      leaf: accountLeaf(S),
+      subject: S,
+      by: addresses[BOB],
+    });
     expect(await owner.nonceOf(S)).toBe(1n);
     expect(await owner.liveGrantOf(purposeA, S)).toBe(granted.index + 1);
     const revoked = await carol.revokeBySig(await signedRevoke(subject, purposeA, granted.index));
@@ -835,7 +949,10 @@ describe('relayed signatures (EIP-712)', () => {
   it('is bound to the purpose: a grant signed for A, relayed for B, is refused', async () => {
     const subject = freshWallet();
     const forA = await signedGrant(subject, purposeA);
-    await refusedWith(owner.grantBySig({ request: { ...forA.request, purpose: purposeB }, signature: forA.signature }), 'BadSignature');
+    await refusedWith(
+      owner.grantBySig({ request: { ...forA.request, purpose: purposeB }, signature: forA.signature }),
+      'BadSignature',
+    );
     expect(await owner.liveGrantOf(purposeB, subject.address)).toBe(0);
     expect(await owner.nonceOf(subject.address)).toBe(0n);
     await owner.grantBySig(forA); // as signed, it works
@@ -873,12 +990,20 @@ describe('relayed signatures (EIP-712)', () => {
     const S = subject.address;
     const domain = await owner.domain();
     const past = await deadlineIn(-1);
-    const late = await refusedWith(owner.grantBySig(await signGrant(subject, domain, { subject: S, purpose: purposeA, nonce: 0n, deadline: past })), 'SignatureExpired');
+    const late = await refusedWith(
+      owner.grantBySig(await signGrant(subject, domain, { subject: S, purpose: purposeA, nonce: 0n, deadline: past })),
+      'SignatureExpired',
+    );
     expect(late.args).toEqual({ deadline: past });
 
     const deadline = await deadlineIn(60);
     const waiting = await signGrant(subject, domain, { subject: S, purpose: purposeA, nonce: 0n, deadline });
-    const waitingDelegate = await signDelegate(subject, domain, { subject: S, delegate: addresses[GRACE]!, nonce: 0n, deadline });
+    const waitingDelegate = await signDelegate(subject, domain, {
+      subject: S,
+      delegate: addresses[GRACE]!,
+      nonce: 0n,
+      deadline,
+    });
     await chain.provider.send('evm_increaseTime', [120]);
     await chain.provider.send('evm_mine', []);
     expect((await refusedWith(owner.grantBySig(waiting), 'SignatureExpired')).args).toEqual({ deadline });
@@ -888,18 +1013,27 @@ describe('relayed signatures (EIP-712)', () => {
     // A revocation too: granted now, its revocation signed with a deadline that then passes.
     const { index } = await owner.grantBySig(await signedGrant(subject, purposeA));
     const revokeDeadline = await deadlineIn(30);
-    const revoke = await signRevoke(subject, domain, { subject: S, purpose: purposeA, index, nonce: 1n, deadline: revokeDeadline });
+    const revoke = await signRevoke(subject, domain, {
+      subject: S,
+      purpose: purposeA,
+      index,
+      nonce: 1n,
+      deadline: revokeDeadline,
+    });
     await chain.provider.send('evm_increaseTime', [60]);
     await chain.provider.send('evm_mine', []);
     await refusedWith(owner.revokeBySig(revoke), 'SignatureExpired');
     expect(await owner.liveGrantOf(purposeA, S)).toBe(index + 1);
   });
 
-  it('is the subject\'s: a signature by another key is refused (BadSignature)', async () => {
+  it("is the subject's: a signature by another key is refused (BadSignature)", async () => {
     const subject = freshWallet();
     const impostor = freshWallet();
     const request = { subject: subject.address, purpose: purposeA, nonce: 0n, deadline: await deadlineIn(3_600) };
-    const error = await refusedWith(owner.grantBySig(await signGrant(impostor, await owner.domain(), request)), 'BadSignature');
+    const error = await refusedWith(
+      owner.grantBySig(await signGrant(impostor, await owner.domain(), request)),
+      'BadSignature',
+    );
     expect(error.args).toEqual({ subject: subject.address });
     // The impostor's signature is good for the impostor.
     await owner.grantBySig(await signGrant(impostor, await owner.domain(), { ...request, subject: impostor.address }));
@@ -917,7 +1051,10 @@ describe('relayed signatures (EIP-712)', () => {
     const digest = TypedDataEncoder.hash(await owner.domain(), GRANT_TYPES, { ...signed.request });
     const recovered = await chain.provider.call({
       to: '0x0000000000000000000000000000000000000001',
-      data: AbiCoder.defaultAbiCoder().encode(['bytes32', 'uint8', 'bytes32', 'bytes32'], [digest, twin.v, twin.r, twin.s]),
+      data: AbiCoder.defaultAbiCoder().encode(
+        ['bytes32', 'uint8', 'bytes32', 'bytes32'],
+        [digest, twin.v, twin.r, twin.s],
+      ),
     });
     expect(getAddress(`0x${recovered.slice(-40)}`)).toBe(subject.address);
     expect(recovered).toBe(zeroPadValue(subject.address.toLowerCase(), 32));
@@ -925,13 +1062,16 @@ describe('relayed signatures (EIP-712)', () => {
     const error = await refusedWith(owner.grantBySig({ request: signed.request, signature: twin }), 'BadSignature');
     expect(error.args).toEqual({ subject: subject.address });
     // v outside {27, 28} too.
-    await refusedWith(owner.grantBySig({ request: signed.request, signature: { ...signed.signature, v: v - 27 } }), 'BadSignature');
+    await refusedWith(
+      owner.grantBySig({ request: signed.request, signature: { ...signed.signature, v: v - 27 } }),
+      'BadSignature',
+    );
     expect(Signature.from({ r: sigR, s, v }).s).toBe(s); // the original is canonical
     await owner.grantBySig(signed); // and accepted
     expect(await owner.liveGrantOf(purposeA, subject.address)).toBeGreaterThan(0);
   });
 
-  it('revokeBySig: a signature for another index is refused (BadSignature); naming a subject not the leaf\'s (NotSubjectOrDelegate)', async () => {
+  it("revokeBySig: a signature for another index is refused (BadSignature); naming a subject not the leaf's (NotSubjectOrDelegate)", async () => {
     const first = freshWallet();
     const second = freshWallet();
     // First grants, revokes, grants again: it is the subject of two leaves, the older revoked.
@@ -943,10 +1083,16 @@ describe('relayed signatures (EIP-712)', () => {
 
     // A signature to revoke leaf `old`, relayed as a revocation of `live`.
     const forOld = await signedRevoke(first, purposeA, old);
-    const wrongIndex = await refusedWith(bob.revokeBySig({ request: { ...forOld.request, index: live }, signature: forOld.signature }), 'BadSignature');
+    const wrongIndex = await refusedWith(
+      bob.revokeBySig({ request: { ...forOld.request, index: live }, signature: forOld.signature }),
+      'BadSignature',
+    );
     expect(wrongIndex.args).toEqual({ subject: first.address });
     // First's own valid signature over Revoke(first, others): leaf `others` is not first's.
-    const notTheirs = await refusedWith(bob.revokeBySig(await signedRevoke(first, purposeA, others)), 'NotSubjectOrDelegate');
+    const notTheirs = await refusedWith(
+      bob.revokeBySig(await signedRevoke(first, purposeA, others)),
+      'NotSubjectOrDelegate',
+    );
     expect(notTheirs.args).toEqual({ caller: first.address, subject: second.address });
     expect(notTheirs.message).toBe(
       `revokeBySig refused: ${first.address} is neither the subject of leaf ${others} (${second.address}) nor their delegate (NotSubjectOrDelegate)`,
@@ -977,7 +1123,12 @@ describe('error messages of the subject-consent errors', () => {
 
     const subject = freshWallet();
     const domain = await owner.domain();
-    const forged = await signGrant(freshWallet(), domain, { subject: subject.address, purpose, nonce: 0n, deadline: await deadlineIn(3_600) });
+    const forged = await signGrant(freshWallet(), domain, {
+      subject: subject.address,
+      purpose,
+      nonce: 0n,
+      deadline: await deadlineIn(3_600),
+    });
     expect((await refusedWith(owner.grantBySig(forged), 'BadSignature')).message).toBe(
       `grantBySig refused: the signature is not ${subject.address}'s over this request (wrong signer, purpose, index, chain, contract, or an already used nonce) (BadSignature)`,
     );
@@ -988,8 +1139,15 @@ describe('error messages of the subject-consent errors', () => {
       `grantBySig refused: the signature's deadline ${deadline} has passed (SignatureExpired)`,
     );
 
-    const nobody = await signGrant(subject, domain, { subject: ZeroAddress, purpose, nonce: 0n, deadline: await deadlineIn(3_600) });
-    expect((await refusedWith(owner.grantBySig(nobody), 'ZeroSubject')).message).toBe('grantBySig refused: the subject cannot be the zero address (ZeroSubject)');
+    const nobody = await signGrant(subject, domain, {
+      subject: ZeroAddress,
+      purpose,
+      nonce: 0n,
+      deadline: await deadlineIn(3_600),
+    });
+    expect((await refusedWith(owner.grantBySig(nobody), 'ZeroSubject')).message).toBe(
+      'grantBySig refused: the subject cannot be the zero address (ZeroSubject)',
+    );
   });
 });
 
@@ -1008,9 +1166,24 @@ describe('the tree stays right through interleaved grants and revocations', () =
     // adds more.
     type Op = ['grant'] | ['revoke', number] | ['regrant', number];
     const script: Op[] = [
-      ['grant'], ['grant'], ['grant'], ['grant'], ['grant'], ['grant'],
-      ['revoke', 4], ['revoke', 1], ['grant'], ['regrant', 4], ['revoke', 7], ['grant'], ['revoke', 8],
-      ['revoke', 5], ['regrant', 1], ['revoke', 6], ['grant'], ['grant'],
+      ['grant'],
+      ['grant'],
+      ['grant'],
+      ['grant'],
+      ['grant'],
+      ['grant'],
+      ['revoke', 4],
+      ['revoke', 1],
+      ['grant'],
+      ['regrant', 4],
+      ['revoke', 7],
+      ['grant'],
+      ['revoke', 8],
+      ['revoke', 5],
+      ['regrant', 1],
+      ['revoke', 6],
+      ['grant'],
+      ['grant'],
     ];
     let seed = 12345;
     const random = () => {
@@ -1022,7 +1195,9 @@ describe('the tree stays right through interleaved grants and revocations', () =
     /** Revoked leaves whose subject has no live grant: they may grant again. */
     const regrantable = () => leaves.flatMap((leaf, i) => (leaf === 0n && !liveSubjects().has(subjects[i]) ? [i] : []));
     const grantAs = async (wallet: HDNodeWallet) => {
-      const result = funded.has(wallet) ? await owner.connect(wallet).grant(purpose) : await mallory.grantBySig(await signedGrant(wallet, purpose));
+      const result = funded.has(wallet)
+        ? await owner.connect(wallet).grant(purpose)
+        : await mallory.grantBySig(await signedGrant(wallet, purpose));
       expect(result.index).toBe(leaves.length);
       leaves.push(accountLeaf(wallet.address));
       subjects.push(wallet);
@@ -1051,7 +1226,8 @@ describe('the tree stays right through interleaved grants and revocations', () =
       const candidates = live();
       const again = regrantable();
       const roll = random();
-      if (roll < 0.4 && candidates.length > 0) await step(['revoke', candidates[Math.floor(random() * candidates.length)]!]);
+      if (roll < 0.4 && candidates.length > 0)
+        await step(['revoke', candidates[Math.floor(random() * candidates.length)]!]);
       else if (roll < 0.55 && again.length > 0) await step(['regrant', again[Math.floor(random() * again.length)]!]);
       else await step(['grant']);
     }
@@ -1093,7 +1269,9 @@ describe('gas headroom', () => {
     const signed = await signedGrant(subject, purpose);
     const contract = new Contract(owner.address, (await compileConsentRegistry()).abi as object[], chain.signer);
     const { deadline } = signed.request;
-    const estimate = await contract.getFunction('grantBySig').estimateGas(subject.address, purpose, { deadline, ...signed.signature });
+    const estimate = await contract
+      .getFunction('grantBySig')
+      .estimateGas(subject.address, purpose, { deadline, ...signed.signature });
     const result = await owner.grantBySig(signed);
     expect((await chain.provider.getTransaction(result.txHash))?.gasLimit).toBe(estimate + estimate / 10n);
   });
@@ -1155,7 +1333,8 @@ describe('gas', () => {
       `deploy Poseidon(3): ${poseidon3DeployGas}`,
       `deploy ConsentRegistry: ${registryDeployGas}`,
     ];
-    const range = (values: bigint[]) => `${values.reduce((a, b) => (a < b ? a : b))}..${values.reduce((a, b) => (a > b ? a : b))}`;
+    const range = (values: bigint[]) =>
+      `${values.reduce((a, b) => (a < b ? a : b))}..${values.reduce((a, b) => (a > b ? a : b))}`;
     for (const depth of [16, 24]) {
       const purpose = purposeId(`zkai-test:gas-${depth}`);
       const created = await owner.createPurpose(purpose, { depth, rootWindow: 3_600 });

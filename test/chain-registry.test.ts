@@ -2,7 +2,13 @@
  * The registry on a REAL anvil node with REAL proofs: circuits, datasets and models, attestations (single, chunked,
  * with consent), and every revert path the issue names.
  */
-import { accuracyStatement, datasetChunkStatement, datasetStatement, inferenceStatement, statementSignalNames } from '../src/statement/index.ts';
+import {
+  accuracyStatement,
+  datasetChunkStatement,
+  datasetStatement,
+  inferenceStatement,
+  statementSignalNames,
+} from '../src/statement/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Signer } from 'ethers';
 import { createBundle, type DatasetBundle } from '../src/data/bundle.ts';
@@ -58,7 +64,10 @@ const grants: Array<{ index: number; signer: Signer }> = [];
 
 async function treeRegistry() {
   const tree = await consent.readConsentTree(PURPOSE);
-  return { tree, registry: consentRegistry(schema, { name: 'consent', field: 'id', depth: 3, leaves: tree.leaves, ids }) };
+  return {
+    tree,
+    registry: consentRegistry(schema, { name: 'consent', field: 'id', depth: 3, leaves: tree.leaves, ids }),
+  };
 }
 
 async function datasetProof(attester: Signer, nonce: string) {
@@ -67,7 +76,6 @@ async function datasetProof(attester: Signer, nonce: string) {
   return proveDataset(bundle, schema, policy, { pool, registries: [consentTree], context });
 }
 
-
 beforeAll(async () => {
   chain = await connectChain();
   pool = new ProverPool();
@@ -75,7 +83,11 @@ beforeAll(async () => {
   alice = await chain.provider.getSigner(1);
   bob = await chain.provider.getSigner(2);
   const poseidon = await deployPoseidon(owner);
-  const deployedConsent = await deployConsentRegistry(owner, poseidon.address, (await deployPoseidon(owner, 3)).address);
+  const deployedConsent = await deployConsentRegistry(
+    owner,
+    poseidon.address,
+    (await deployPoseidon(owner, 3)).address,
+  );
   consent = deployedConsent.client;
   registry = (await RegistryClient.deploy(owner, poseidon.address, deployedConsent.address)).client;
   await consent.createPurpose(PURPOSE, { depth: 3, rootWindow: ROOT_WINDOW, description: 'research on adults' });
@@ -87,23 +99,48 @@ beforeAll(async () => {
     const granted = await new ConsentRegistryClient(deployedConsent.address, subject).grant(PURPOSE);
     grants.push({ index: granted.index, signer: subject });
   }
-  bundle = createBundle(schema, people.map((p, i) => encodeRecord(schema, p, i + 2)));
+  bundle = createBundle(
+    schema,
+    people.map((p, i) => encodeRecord(schema, p, i + 2)),
+  );
 
   // Circuits: a first proof of each compiles and sets up its circuit (cached), which gives the zkey to register.
   const first = await datasetProof(alice, randomNonce());
   datasetZkey = first.prepared.keys.zkeyPath;
-  datasetCircuit = (await registry.registerCircuit({ zkeyPath: datasetZkey, statement: datasetStatement(schema, policy), consent: { registryName: 'consent', purpose: PURPOSE } })).circuit;
+  datasetCircuit = (
+    await registry.registerCircuit({
+      zkeyPath: datasetZkey,
+      statement: datasetStatement(schema, policy),
+      consent: { registryName: 'consent', purpose: PURPOSE },
+    })
+  ).circuit;
   const { registry: consentTree } = await treeRegistry();
-  const chunked = await proveDatasetInChunks(bundle, schema, policy, { chunkDepth: 1, pool, registries: [consentTree] });
-  chunkCircuit = (await registry.registerCircuit({ zkeyPath: chunked.prepared.keys.zkeyPath, statement: datasetChunkStatement(schema, policy, { subtrees: 1 }), consent: { registryName: 'consent', purpose: PURPOSE } })).circuit;
+  const chunked = await proveDatasetInChunks(bundle, schema, policy, {
+    chunkDepth: 1,
+    pool,
+    registries: [consentTree],
+  });
+  chunkCircuit = (
+    await registry.registerCircuit({
+      zkeyPath: chunked.prepared.keys.zkeyPath,
+      statement: datasetChunkStatement(schema, policy, { subtrees: 1 }),
+      consent: { registryName: 'consent', purpose: PURPOSE },
+    })
+  ).circuit;
   const inference = await proveInference(quantized, modelInput([1, -1]), { pool, visibility: 'hashed' });
-  modelCircuit = (await registry.registerCircuit({ zkeyPath: inference.prepared.keys.zkeyPath, statement: inferenceStatement(quantized, { visibility: 'hashed', weights: 'fixed' }) })).circuit;
+  modelCircuit = (
+    await registry.registerCircuit({
+      zkeyPath: inference.prepared.keys.zkeyPath,
+      statement: inferenceStatement(quantized, { visibility: 'hashed', weights: 'fixed' }),
+    })
+  ).circuit;
 
   const aliceRegistry = registry.connect(alice);
   const dataset = await aliceRegistry.registerDataset('patients-2026', bundle.commitment, 'ipfs://dataset-card');
   datasetSubject = dataset.subjectId;
   datasetVersion = dataset.version;
-  modelVersion = (await aliceRegistry.registerModel('tiny-classifier', inference.model.hash!, 'ipfs://model-card')).version;
+  modelVersion = (await aliceRegistry.registerModel('tiny-classifier', inference.model.hash!, 'ipfs://model-card'))
+    .version;
 }, 900_000);
 
 afterAll(async () => {
@@ -114,24 +151,43 @@ afterAll(async () => {
 
 describe('registry: circuits and subjects', () => {
   it('only the owner registers circuits, once', async () => {
-    const stored = (await registry.contract.getFunction('getCircuit').staticCall(datasetCircuit)) as { verifier: string; kind: bigint; publicInputs: bigint };
+    const stored = (await registry.contract.getFunction('getCircuit').staticCall(datasetCircuit)) as {
+      verifier: string;
+      kind: bigint;
+      publicInputs: bigint;
+    };
     expect(stored.kind).toBe(1n);
     expect(Number(stored.publicInputs)).toBe(datasetSignalNames(policy).length);
-    const request = { zkeyPath: datasetZkey, verifier: stored.verifier, statement: datasetStatement(schema, policy), consent: { registryName: 'consent', purpose: PURPOSE } };
+    const request = {
+      zkeyPath: datasetZkey,
+      verifier: stored.verifier,
+      statement: datasetStatement(schema, policy),
+      consent: { registryName: 'consent', purpose: PURPOSE },
+    };
     expect((await registryRefusal(registry.connect(bob).registerCircuit(request))).errorName).toBe('NotOwner');
     expect((await registryRefusal(registry.registerCircuit(request))).errorName).toBe('CircuitExists');
   });
 
   it('only the owner of a dataset publishes a new version, which links to the previous one', async () => {
-    const refused = await registryRefusal(registry.connect(bob).publishDatasetVersion(datasetSubject, bundle.commitment));
+    const refused = await registryRefusal(
+      registry.connect(bob).publishDatasetVersion(datasetSubject, bundle.commitment),
+    );
     expect(refused.errorName).toBe('NotSubjectOwner');
     expect(refused.message).toMatch(/does not own/);
-    const next = await registry.connect(alice).publishDatasetVersion(datasetSubject, { ...bundle.commitment, root: '12345' }, 'ipfs://v2');
-    const version = (await registry.contract.getFunction('getVersion').staticCall(next.version)) as { previous: string; number: bigint; root: bigint };
+    const next = await registry
+      .connect(alice)
+      .publishDatasetVersion(datasetSubject, { ...bundle.commitment, root: '12345' }, 'ipfs://v2');
+    const version = (await registry.contract.getFunction('getVersion').staticCall(next.version)) as {
+      previous: string;
+      number: bigint;
+      root: bigint;
+    };
     expect(version.previous).toBe(datasetVersion);
     expect(version.number).toBe(2n);
     expect(version.root).toBe(12345n);
-    const duplicate = await registryRefusal(registry.connect(alice).registerDataset('patients-2026', bundle.commitment));
+    const duplicate = await registryRefusal(
+      registry.connect(alice).registerDataset('patients-2026', bundle.commitment),
+    );
     expect(duplicate.errorName).toBe('SubjectExists');
   });
 });
@@ -150,36 +206,75 @@ describe('registry: attestations with real proofs', () => {
     // -A is a valid curve point, so only the pairing check can tell.
     const [x, y, z] = proof.proof.pi_a;
     const bad: Groth16Proof = { ...proof.proof, pi_a: [x!, (BN254_BASE_FIELD - BigInt(y!)).toString(), z!] };
-    const error = await registryRefusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, bad, proof.publicSignals));
+    const error = await registryRefusal(
+      registry
+        .connect(alice)
+        .attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, bad, proof.publicSignals),
+    );
     expect(error.errorName).toBe('ProofInvalid');
     expect(await registry.attestations({ attester: await alice.getAddress() })).toEqual([]);
   });
 
   it("refuses a proof whose signals do not equal the subject's registered fields", async () => {
-    const other = await registry.connect(alice).registerDataset('another-dataset', { ...bundle.commitment, root: '777' });
-    const error = await registryRefusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: other.version, nonce }, proof.proof, proof.publicSignals));
+    const other = await registry
+      .connect(alice)
+      .registerDataset('another-dataset', { ...bundle.commitment, root: '777' });
+    const error = await registryRefusal(
+      registry
+        .connect(alice)
+        .attest({ circuit: datasetCircuit, subject: other.version, nonce }, proof.proof, proof.publicSignals),
+    );
     expect(error.errorName).toBe('FieldMismatch');
     expect(error.args[0]).toBe('root');
     expect(error.message).toMatch(/the proof's root is \d+, the registered value is 777/);
-    const model = await registryRefusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: modelVersion, nonce }, proof.proof, proof.publicSignals));
+    const model = await registryRefusal(
+      registry
+        .connect(alice)
+        .attest({ circuit: datasetCircuit, subject: modelVersion, nonce }, proof.proof, proof.publicSignals),
+    );
     expect(model.errorName).toBe('SubjectKindMismatch');
   });
 
   it('refuses the proof sent by another sender (it is bound to the attester), then accepts it from alice', async () => {
-    const stolen = await registryRefusal(registry.connect(bob).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, proof.proof, proof.publicSignals));
+    const stolen = await registryRefusal(
+      registry
+        .connect(bob)
+        .attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, proof.proof, proof.publicSignals),
+    );
     expect(stolen.errorName).toBe('ContextMismatch');
-    const otherNonce = await registryRefusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce: randomNonce() }, proof.proof, proof.publicSignals));
+    const otherNonce = await registryRefusal(
+      registry
+        .connect(alice)
+        .attest(
+          { circuit: datasetCircuit, subject: datasetVersion, nonce: randomNonce() },
+          proof.proof,
+          proof.publicSignals,
+        ),
+    );
     expect(otherNonce.errorName).toBe('ContextMismatch');
-    const made = await registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, proof.proof, proof.publicSignals);
+    const made = await registry
+      .connect(alice)
+      .attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, proof.proof, proof.publicSignals);
     uid = made.uid;
     console.info(`attest (dataset policy, ${proof.publicSignals.length} public signals): ${made.gasUsed} gas`);
     const stored = await registry.getAttestation(uid);
-    expect(stored).toMatchObject({ circuit: datasetCircuit, subject: datasetVersion, attester: await alice.getAddress(), revocable: true, valid: true, revocationTime: 0 });
+    expect(stored).toMatchObject({
+      circuit: datasetCircuit,
+      subject: datasetVersion,
+      attester: await alice.getAddress(),
+      revocable: true,
+      valid: true,
+      revocationTime: 0,
+    });
     expect(BigInt(stored!.policyHash)).toBe(BigInt(policy.hash));
   });
 
   it('refuses a replay of the same proof', async () => {
-    const replay = await registryRefusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, proof.proof, proof.publicSignals));
+    const replay = await registryRefusal(
+      registry
+        .connect(alice)
+        .attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, proof.proof, proof.publicSignals),
+    );
     expect(replay.errorName).toBe('ProofAlreadyUsed');
   });
 
@@ -203,7 +298,13 @@ describe('registry: attestations with real proofs', () => {
   it('refuses to revoke an irrevocable attestation', async () => {
     const fresh = randomNonce();
     const again = await datasetProof(alice, fresh);
-    const made = await registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce: fresh, revocable: false }, again.proof, again.publicSignals);
+    const made = await registry
+      .connect(alice)
+      .attest(
+        { circuit: datasetCircuit, subject: datasetVersion, nonce: fresh, revocable: false },
+        again.proof,
+        again.publicSignals,
+      );
     expect((await registryRefusal(registry.connect(alice).revoke(made.uid))).errorName).toBe('NotRevocable');
   }, 120_000);
 
@@ -211,10 +312,24 @@ describe('registry: attestations with real proofs', () => {
     const nonceM = randomNonce();
     const context = await registry.contextFor(nonceM, await alice.getAddress());
     const inference = await proveInference(quantized, modelInput([0.5, 1.5]), { pool, visibility: 'hashed', context });
-    const made = await registry.connect(alice).attest({ circuit: modelCircuit, subject: modelVersion, nonce: nonceM }, inference.proof, inference.publicSignals);
+    const made = await registry
+      .connect(alice)
+      .attest(
+        { circuit: modelCircuit, subject: modelVersion, nonce: nonceM },
+        inference.proof,
+        inference.publicSignals,
+      );
     console.info(`attest (inference, ${inference.publicSignals.length} public signals): ${made.gasUsed} gas`);
     expect((await registry.attestations({ subject: modelVersion }))[0]!.publicSignals).toEqual(inference.publicSignals);
-    const wrong = await registryRefusal(registry.connect(alice).attest({ circuit: modelCircuit, subject: datasetVersion, nonce: nonceM }, inference.proof, inference.publicSignals));
+    const wrong = await registryRefusal(
+      registry
+        .connect(alice)
+        .attest(
+          { circuit: modelCircuit, subject: datasetVersion, nonce: nonceM },
+          inference.proof,
+          inference.publicSignals,
+        ),
+    );
     expect(wrong.errorName).toBe('SubjectKindMismatch');
   }, 120_000);
 });
@@ -224,20 +339,46 @@ describe('registry: chunked datasets', () => {
     const nonce = randomNonce();
     const { registry: consentTree } = await treeRegistry();
     const context = await registry.contextFor(nonce, await alice.getAddress());
-    const chunked = await proveDatasetInChunks(bundle, schema, policy, { chunkDepth: 1, pool, registries: [consentTree], context });
+    const chunked = await proveDatasetInChunks(bundle, schema, policy, {
+      chunkDepth: 1,
+      pool,
+      registries: [consentTree],
+      context,
+    });
     expect(chunked.chunks.length).toBe(2);
     const client = registry.connect(alice);
     // In the wrong order, the second chunk's record count is wrong (1 record expected last, 2 given first).
-    const swapped = await registryRefusal(client.attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, [chunked.chunks[1]!, chunked.chunks[0]!]));
+    const swapped = await registryRefusal(
+      client.attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, [
+        chunked.chunks[1]!,
+        chunked.chunks[0]!,
+      ]),
+    );
     expect(swapped.errorName).toBe('FieldMismatch');
     expect(swapped.args[0]).toBe('count');
     // A single proof's circuit cannot be used through attestChunk, nor a chunk circuit through attest.
-    expect((await registryRefusal(client.attest({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks[0]!.proof, chunked.chunks[0]!.publicSignals))).errorName).toBe('WrongKind');
+    expect(
+      (
+        await registryRefusal(
+          client.attest(
+            { circuit: chunkCircuit, subject: datasetVersion, nonce },
+            chunked.chunks[0]!.proof,
+            chunked.chunks[0]!.publicSignals,
+          ),
+        )
+      ).errorName,
+    ).toBe('WrongKind');
     const made = await client.attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks);
     console.info(`attestChunk gas per chunk: ${made.gas.join(', ')}`);
     expect(await client.getAttestation(made.uid)).toMatchObject({ valid: true, circuit: chunkCircuit });
     // The chunks, replayed, are refused.
-    expect((await registryRefusal(client.attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks))).errorName).toBe('ProofAlreadyUsed');
+    expect(
+      (
+        await registryRefusal(
+          client.attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks),
+        )
+      ).errorName,
+    ).toBe('ProofAlreadyUsed');
   }, 300_000);
 
   it('refuses chunks that combine to another root than the registered one', async () => {
@@ -245,9 +386,19 @@ describe('registry: chunked datasets', () => {
     const { registry: consentTree } = await treeRegistry();
     const context = await registry.contextFor(nonce, await alice.getAddress());
     // Same count and schema, other salts: every chunk verifies, but the roots combine to another dataset's root.
-    const twin = createBundle(schema, people.map((p, i) => encodeRecord(schema, p, i + 2)));
-    const chunked = await proveDatasetInChunks(twin, schema, policy, { chunkDepth: 1, pool, registries: [consentTree], context });
-    const error = await registryRefusal(registry.connect(alice).attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks));
+    const twin = createBundle(
+      schema,
+      people.map((p, i) => encodeRecord(schema, p, i + 2)),
+    );
+    const chunked = await proveDatasetInChunks(twin, schema, policy, {
+      chunkDepth: 1,
+      pool,
+      registries: [consentTree],
+      context,
+    });
+    const error = await registryRefusal(
+      registry.connect(alice).attestChunks({ circuit: chunkCircuit, subject: datasetVersion, nonce }, chunked.chunks),
+    );
     expect(error.errorName).toBe('RootMismatch');
   }, 300_000);
 });
@@ -270,18 +421,38 @@ describe('registry: chunked datasets with aggregates', () => {
         { kind: 'MEAN', field: 'age', min: '30', max: '75' },
         { kind: 'SUM', field: 'age', min: 100 },
         { kind: 'PROPORTION', where: { field: 'age', op: 'GTE', value: 40 }, min: '0.25' },
-        { kind: 'GROUP-PARITY', groupA: { field: 'age', op: 'LT', value: 40 }, groupB: { field: 'age', op: 'GTE', value: 40 }, outcome: { field: 'age', op: 'GTE', value: 30 }, maxDifference: '0.5' },
+        {
+          kind: 'GROUP-PARITY',
+          groupA: { field: 'age', op: 'LT', value: 40 },
+          groupB: { field: 'age', op: 'GTE', value: 40 },
+          outcome: { field: 'age', op: 'GTE', value: 30 },
+          maxDifference: '0.5',
+        },
         { kind: 'UNIQUE', field: 'id' },
       ],
     },
     aggSchema,
   );
-  const datasetOf = (rows: Array<{ id: number; age: number }>) => createBundle(aggSchema, rows.map((r, i) => encodeRecord(aggSchema, r, i + 2)));
+  const datasetOf = (rows: Array<{ id: number; age: number }>) =>
+    createBundle(
+      aggSchema,
+      rows.map((r, i) => encodeRecord(aggSchema, r, i + 2)),
+    );
   const chunkedProof = async (data: DatasetBundle, nonce: string, force = false) =>
-    proveDatasetInChunks(data, aggSchema, aggPolicy, { chunkDepth: 1, pool, force, context: await registry.contextFor(nonce, await alice.getAddress()) });
+    proveDatasetInChunks(data, aggSchema, aggPolicy, {
+      chunkDepth: 1,
+      pool,
+      force,
+      context: await registry.contextFor(nonce, await alice.getAddress()),
+    });
 
   it('sums the partials over the chunks on chain and attests only when the generated judge says every aggregate holds', async () => {
-    const good = datasetOf([{ id: 1, age: 34 }, { id: 2, age: 51 }, { id: 3, age: 19 }, { id: 4, age: 62 }]);
+    const good = datasetOf([
+      { id: 1, age: 34 },
+      { id: 2, age: 51 },
+      { id: 3, age: 19 },
+      { id: 4, age: 62 },
+    ]);
     const nonce = randomNonce();
     const proof = await chunkedProof(good, nonce);
     expect(proof.chunks).toHaveLength(2);
@@ -290,38 +461,66 @@ describe('registry: chunked datasets with aggregates', () => {
     // Registering such a circuit needs its policy: the judge is generated from it.
     const statement = datasetChunkStatement(aggSchema, aggPolicy, { subtrees: 1 });
     expect(statementSignalNames(statement)).toEqual(signalNames);
-    await expect(registry.registerCircuit({ zkeyPath: proof.prepared.keys.zkeyPath, statement })).rejects.toThrow(/needs its policy/);
-    await expect(registry.registerCircuit({ zkeyPath: proof.prepared.keys.zkeyPath, statement, policy })).rejects.toThrow(/is not the hash of the policy given/);
-    const registered = await registry.registerCircuit({ zkeyPath: proof.prepared.keys.zkeyPath, statement, policy: aggPolicy });
+    await expect(registry.registerCircuit({ zkeyPath: proof.prepared.keys.zkeyPath, statement })).rejects.toThrow(
+      /needs its policy/,
+    );
+    await expect(
+      registry.registerCircuit({ zkeyPath: proof.prepared.keys.zkeyPath, statement, policy }),
+    ).rejects.toThrow(/is not the hash of the policy given/);
+    const registered = await registry.registerCircuit({
+      zkeyPath: proof.prepared.keys.zkeyPath,
+      statement,
+      policy: aggPolicy,
+    });
     expect(registered.judge?.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
     const circuit = registered.circuit;
     // The judge cannot be replaced, and only the owner sets one.
-    expect((await registryRefusal(registry.connect(alice).setAggregateJudge(circuit, registered.judge!.address))).errorName).toBe('NotOwner');
-    expect((await registryRefusal(registry.setAggregateJudge(circuit, registered.judge!.address))).errorName).toBe('CircuitExists');
+    expect(
+      (await registryRefusal(registry.connect(alice).setAggregateJudge(circuit, registered.judge!.address))).errorName,
+    ).toBe('NotOwner');
+    expect((await registryRefusal(registry.setAggregateJudge(circuit, registered.judge!.address))).errorName).toBe(
+      'CircuitExists',
+    );
 
     const client = registry.connect(alice);
     const version = (await client.registerDataset('aggregates-good', good.commitment)).version;
     const made = await client.attestChunks({ circuit, subject: version, nonce }, proof.chunks);
-    console.info(`attestChunk with 11 aggregate partials, gas per chunk: ${made.gas.join(', ')} (judge deployed and set: ${registered.judge!.gasUsed})`);
+    console.info(
+      `attestChunk with 11 aggregate partials, gas per chunk: ${made.gas.join(', ')} (judge deployed and set: ${registered.judge!.gasUsed})`,
+    );
     expect(await client.getAttestation(made.uid)).toMatchObject({ valid: true, circuit, policyHash: aggPolicy.hash });
 
     // A dataset whose mean age is above the policy's maximum: every chunk proof verifies (chunks do not judge
     // aggregates), but the judge refuses the totals on the last chunk.
-    const old = datasetOf([{ id: 5, age: 90 }, { id: 6, age: 95 }, { id: 7, age: 100 }, { id: 8, age: 80 }]);
+    const old = datasetOf([
+      { id: 5, age: 90 },
+      { id: 6, age: 95 },
+      { id: 7, age: 100 },
+      { id: 8, age: 80 },
+    ]);
     const oldNonce = randomNonce();
     const oldProof = await chunkedProof(old, oldNonce, true);
     const oldVersion = (await client.registerDataset('aggregates-old', old.commitment)).version;
-    const failed = await registryRefusal(client.attestChunks({ circuit, subject: oldVersion, nonce: oldNonce }, oldProof.chunks));
+    const failed = await registryRefusal(
+      client.attestChunks({ circuit, subject: oldVersion, nonce: oldNonce }, oldProof.chunks),
+    );
     expect([failed.errorName, Number(failed.args[1])]).toEqual(['AggregateFailed', 1]);
-    expect(failed.message).toContain('aggregate 1 of the circuit\'s policy fails');
+    expect(failed.message).toContain("aggregate 1 of the circuit's policy fails");
 
     // A subject id repeated across the chunk boundary: each chunk's keys increase, but the second chunk's first key is
     // not above the first chunk's last key.
-    const repeated = datasetOf([{ id: 1, age: 34 }, { id: 2, age: 51 }, { id: 2, age: 19 }, { id: 3, age: 62 }]);
+    const repeated = datasetOf([
+      { id: 1, age: 34 },
+      { id: 2, age: 51 },
+      { id: 2, age: 19 },
+      { id: 3, age: 62 },
+    ]);
     const repeatedNonce = randomNonce();
     const repeatedProof = await chunkedProof(repeated, repeatedNonce, true);
     const repeatedVersion = (await client.registerDataset('aggregates-repeated', repeated.commitment)).version;
-    const duplicate = await registryRefusal(client.attestChunks({ circuit, subject: repeatedVersion, nonce: repeatedNonce }, repeatedProof.chunks));
+    const duplicate = await registryRefusal(
+      client.attestChunks({ circuit, subject: repeatedVersion, nonce: repeatedNonce }, repeatedProof.chunks),
+    );
     expect(duplicate.errorName).toBe('KeysNotIncreasing');
   }, 600_000);
 });
@@ -331,9 +530,14 @@ describe('registry: accuracy attestations', () => {
   const rows = TINY_TEST_ROWS;
   const testBundle = tinyTestSet();
   const accuracyProof = async (nonce: string, bundleToProve = testBundle) =>
-    proveAccuracy(quantized, bundleToProve, testSchema, { label: 'label', samplesPerChunk: 2, pool, context: await registry.contextFor(nonce, await alice.getAddress()) });
+    proveAccuracy(quantized, bundleToProve, testSchema, {
+      label: 'label',
+      samplesPerChunk: 2,
+      pool,
+      context: await registry.contextFor(nonce, await alice.getAddress()),
+    });
 
-  it('rebuilds the test set root from the chunks\' leaves on chain and records the accuracy; refuses another sender, model or test set, and replays', async () => {
+  it("rebuilds the test set root from the chunks' leaves on chain and records the accuracy; refuses another sender, model or test set, and replays", async () => {
     const nonce = randomNonce();
     const proof = await accuracyProof(nonce);
     expect(proof.chunks).toHaveLength(3); // 2 + 2 + 1 records: the last chunk's second slot is empty
@@ -344,47 +548,106 @@ describe('registry: accuracy attestations', () => {
     // An accuracy circuit is registered with the task hash it pins; without it the registry refuses it.
     const signalNames = accuracySignalNames(2, 'fixed');
     const zkeyPath = proof.prepared.keys.zkeyPath;
-    expect(statementSignalNames(accuracyStatement(undefined, undefined, { weights: 'fixed', samplesPerChunk: 2 }))).toEqual(signalNames);
-    expect((await registryRefusal(registry.registerCircuit({ zkeyPath, statement: accuracyStatement(undefined, undefined, { weights: 'fixed', samplesPerChunk: 2 }) }))).errorName).toBe('BadLayout');
-    const circuit = (await registry.registerCircuit({ zkeyPath, statement: accuracyStatement(undefined, proof.task, { weights: 'fixed', samplesPerChunk: 2 }) })).circuit;
+    expect(
+      statementSignalNames(accuracyStatement(undefined, undefined, { weights: 'fixed', samplesPerChunk: 2 })),
+    ).toEqual(signalNames);
+    expect(
+      (
+        await registryRefusal(
+          registry.registerCircuit({
+            zkeyPath,
+            statement: accuracyStatement(undefined, undefined, { weights: 'fixed', samplesPerChunk: 2 }),
+          }),
+        )
+      ).errorName,
+    ).toBe('BadLayout');
+    const circuit = (
+      await registry.registerCircuit({
+        zkeyPath,
+        statement: accuracyStatement(undefined, proof.task, { weights: 'fixed', samplesPerChunk: 2 }),
+      })
+    ).circuit;
     const client = registry.connect(alice);
     const testSet = (await client.registerDataset('accuracy-test-set', testBundle.commitment)).version;
     const options = { circuit, subject: modelVersion, nonce };
 
     // Another sender cannot use alice's proofs; a proof about another model does not fit this model's hash.
-    expect((await registryRefusal(registry.connect(bob).attestAccuracy(options, testSet, proof.chunks))).errorName).toBe('ContextMismatch');
+    expect(
+      (await registryRefusal(registry.connect(bob).attestAccuracy(options, testSet, proof.chunks))).errorName,
+    ).toBe('ContextMismatch');
     const otherModel = (await client.registerModel('other-classifier', '12345')).version;
-    const mismatch = await registryRefusal(client.attestAccuracy({ ...options, subject: otherModel }, testSet, proof.chunks));
+    const mismatch = await registryRefusal(
+      client.attestAccuracy({ ...options, subject: otherModel }, testSet, proof.chunks),
+    );
     expect([mismatch.errorName, mismatch.args[0]]).toEqual(['FieldMismatch', 'modelHash']);
     // The model is the subject; a dataset version is not a model, and a model version is not a test set.
-    expect((await registryRefusal(client.attestAccuracy({ ...options, subject: testSet }, testSet, proof.chunks))).errorName).toBe('SubjectKindMismatch');
-    expect((await registryRefusal(client.attestAccuracy(options, modelVersion, proof.chunks))).errorName).toBe('SubjectKindMismatch');
+    expect(
+      (await registryRefusal(client.attestAccuracy({ ...options, subject: testSet }, testSet, proof.chunks))).errorName,
+    ).toBe('SubjectKindMismatch');
+    expect((await registryRefusal(client.attestAccuracy(options, modelVersion, proof.chunks))).errorName).toBe(
+      'SubjectKindMismatch',
+    );
     // Accuracy chunks do not go through attest or attestChunk.
-    expect((await registryRefusal(client.attest(options, proof.chunks[0]!.proof, proof.chunks[0]!.publicSignals))).errorName).toBe('WrongKind');
+    expect(
+      (await registryRefusal(client.attest(options, proof.chunks[0]!.proof, proof.chunks[0]!.publicSignals))).errorName,
+    ).toBe('WrongKind');
     expect((await registryRefusal(client.attestChunks(options, proof.chunks))).errorName).toBe('WrongKind');
     // A tampered correct count breaks the proof.
-    const inflated = proof.chunks[0]!.publicSignals.map((v, i) => (signalNames[i] === 'correct' ? String(BigInt(v) + 1n) : v));
-    expect((await registryRefusal(client.attestAccuracy(options, testSet, [{ proof: proof.chunks[0]!.proof, publicSignals: inflated }]))).errorName).toBe('ProofInvalid');
+    const inflated = proof.chunks[0]!.publicSignals.map((v, i) =>
+      signalNames[i] === 'correct' ? String(BigInt(v) + 1n) : v,
+    );
+    expect(
+      (
+        await registryRefusal(
+          client.attestAccuracy(options, testSet, [{ proof: proof.chunks[0]!.proof, publicSignals: inflated }]),
+        )
+      ).errorName,
+    ).toBe('ProofInvalid');
 
     const made = await client.attestAccuracy(options, testSet, proof.chunks);
     console.info(`attestAccuracyChunk gas per chunk (2 leaves each): ${made.gas.join(', ')}`);
     expect(made.accuracy).toEqual({ testSet, correct: expected, total: rows.length });
-    expect(await client.getAttestation(made.uid)).toMatchObject({ valid: true, circuit, subject: modelVersion, policyHash: proof.task.taskHash });
+    expect(await client.getAttestation(made.uid)).toMatchObject({
+      valid: true,
+      circuit,
+      subject: modelVersion,
+      policyHash: proof.task.taskHash,
+    });
     const listed = await registry.attestations({ subject: modelVersion });
-    expect(listed.find((a) => a.uid === made.uid)?.accuracy).toEqual({ testSet, correct: expected, total: rows.length });
-    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({ chunks: 0, records: 0, correct: 0 });
+    expect(listed.find((a) => a.uid === made.uid)?.accuracy).toEqual({
+      testSet,
+      correct: expected,
+      total: rows.length,
+    });
+    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({
+      chunks: 0,
+      records: 0,
+      correct: 0,
+    });
     // Replayed, the chunks are refused.
-    expect((await registryRefusal(client.attestAccuracy(options, testSet, proof.chunks))).errorName).toBe('ProofAlreadyUsed');
+    expect((await registryRefusal(client.attestAccuracy(options, testSet, proof.chunks))).errorName).toBe(
+      'ProofAlreadyUsed',
+    );
 
     // Proofs over another test set of the same size verify chunk by chunk, but their leaves do not give the registered root.
     const otherNonce = randomNonce();
     const other = tinyTestSet(); // other salts
     const otherProof = await accuracyProof(otherNonce, other);
-    const wrongSet = await registryRefusal(client.attestAccuracy({ ...options, nonce: otherNonce }, testSet, otherProof.chunks));
+    const wrongSet = await registryRefusal(
+      client.attestAccuracy({ ...options, nonce: otherNonce }, testSet, otherProof.chunks),
+    );
     expect(wrongSet.errorName).toBe('RootMismatch');
-    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({ chunks: 2, records: 4, correct: expect.any(Number) });
+    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({
+      chunks: 2,
+      records: 4,
+      correct: expect.any(Number),
+    });
     await client.resetAccuracyChunks(modelVersion, circuit, testSet);
-    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({ chunks: 0, records: 0, correct: 0 });
+    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({
+      chunks: 0,
+      records: 0,
+      correct: 0,
+    });
   }, 300_000);
 });
 
@@ -397,7 +660,17 @@ describe('registry: consent roots', () => {
     // The third subject revokes consent: the root changes; the old one stays acceptable for the window.
     const third = grants[2]!;
     await new ConsentRegistryClient(consent.address, third.signer).revoke(PURPOSE, third.index);
-    expect((await registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce }, recentProof.proof, recentProof.publicSignals)).uid).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(
+      (
+        await registry
+          .connect(alice)
+          .attest(
+            { circuit: datasetCircuit, subject: datasetVersion, nonce },
+            recentProof.proof,
+            recentProof.publicSignals,
+          )
+      ).uid,
+    ).toMatch(/^0x[0-9a-f]{64}$/);
 
     // Against the new root the dataset cannot be proven: it still holds the subject who revoked.
     const refused = await datasetProof(alice, randomNonce()).catch((e: unknown) => e);
@@ -406,14 +679,28 @@ describe('registry: consent roots', () => {
     // Once the window has passed, a proof against the old root is refused.
     await chain.provider.send('evm_increaseTime', [ROOT_WINDOW + 1]);
     await chain.provider.send('evm_mine', []);
-    const stale = await registryRefusal(registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce: lateNonce }, lateProof.proof, lateProof.publicSignals));
+    const stale = await registryRefusal(
+      registry
+        .connect(alice)
+        .attest(
+          { circuit: datasetCircuit, subject: datasetVersion, nonce: lateNonce },
+          lateProof.proof,
+          lateProof.publicSignals,
+        ),
+    );
     expect(stale.errorName).toBe('StaleConsentRoot');
 
     // The subject grants again (a new leaf): the dataset can be proven and attested against the new root.
     await new ConsentRegistryClient(consent.address, third.signer).grant(PURPOSE);
     const renewedNonce = randomNonce();
     const renewed = await datasetProof(alice, renewedNonce);
-    const made = await registry.connect(alice).attest({ circuit: datasetCircuit, subject: datasetVersion, nonce: renewedNonce }, renewed.proof, renewed.publicSignals);
+    const made = await registry
+      .connect(alice)
+      .attest(
+        { circuit: datasetCircuit, subject: datasetVersion, nonce: renewedNonce },
+        renewed.proof,
+        renewed.publicSignals,
+      );
     expect(await registry.getAttestation(made.uid)).toMatchObject({ valid: true });
   }, 300_000);
 });

@@ -22,7 +22,6 @@ import {
 import { getDemoFixture } from './helpers/fixture.ts';
 import { isAlive } from './helpers/process.ts';
 
-
 describe('embedded anvil', () => {
   it('starts on a free port, answers JSON-RPC, and is gone after stop()', async () => {
     const started = performance.now();
@@ -56,7 +55,8 @@ describe('embedded anvil', () => {
 
 describe('compileSolidity', () => {
   it("surfaces solc's formatted error messages", async () => {
-    const source = 'pragma solidity ^0.8.0;\ncontract Broken {\n  function f() public pure returns (uint) { return x; }\n}\n';
+    const source =
+      'pragma solidity ^0.8.0;\ncontract Broken {\n  function f() public pure returns (uint) { return x; }\n}\n';
     const error = await compileSolidity(source, 'Broken').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CompileError);
     const message = (error as Error).message;
@@ -226,7 +226,9 @@ describe("zkai's reverting verifier against snarkjs's template", () => {
     // A bad proof cannot be estimated at all: it reverts at any gas.
     const bad = [...fixture.publicSignals];
     bad[1] = (BigInt(bad[1]!) + 1n).toString();
-    await expect(ours.contract.getFunction('verifyProof').estimateGas(...toZkaiVerifierArgs(fixture.proof, bad))).rejects.toThrow();
+    await expect(
+      ours.contract.getFunction('verifyProof').estimateGas(...toZkaiVerifierArgs(fixture.proof, bad)),
+    ).rejects.toThrow();
   }, 60_000);
 
   it("the snarkjs template's estimate is far too low and a transaction with it 'succeeds' without verifying", async () => {
@@ -248,7 +250,9 @@ describe("zkai's reverting verifier against snarkjs's template", () => {
     const n = fixture.publicSignals.length;
     const floor = 181_000 + 6_150 * n + 21_000 + calldataGas(tx!.data);
     const used = Number(result.gasUsed);
-    console.info(`zkai verifier: ${used} gas for ${n} public inputs; floor ${floor} (+${((used / floor - 1) * 100).toFixed(2)}%)`);
+    console.info(
+      `zkai verifier: ${used} gas for ${n} public inputs; floor ${floor} (+${((used / floor - 1) * 100).toFixed(2)}%)`,
+    );
     expect(used).toBeGreaterThanOrEqual(floor - 200); // the precompiles alone cost the floor
     expect(used).toBeLessThanOrEqual(floor * 1.03);
     expect(result.estimatedGas).toBeGreaterThanOrEqual(result.gasUsed!);
@@ -260,11 +264,17 @@ describe("zkai's reverting verifier against snarkjs's template", () => {
     const outOfField = [...signals];
     outOfField[2] = BN254_SCALAR_FIELD + outOfField[2]!; // the same value modulo r: a reducing verifier would accept it
     const error = await verify.staticCall(proof, outOfField).catch((e: unknown) => e);
-    expect(ours.contract.interface.parseError((error as { data: string }).data)?.signature).toBe('PublicInputNotInField(uint256)');
+    expect(ours.contract.interface.parseError((error as { data: string }).data)?.signature).toBe(
+      'PublicInputNotInField(uint256)',
+    );
     expect(ours.contract.interface.parseError((error as { data: string }).data)?.args[0]).toBe(2n);
     const count = await verify.staticCall(proof, signals.slice(1)).catch((e: unknown) => e);
     const parsed = ours.contract.interface.parseError((count as { data: string }).data);
-    expect([parsed?.name, ...(parsed?.args ?? [])]).toEqual(['PublicInputCount', BigInt(signals.length), BigInt(signals.length - 1)]);
+    expect([parsed?.name, ...(parsed?.args ?? [])]).toEqual([
+      'PublicInputCount',
+      BigInt(signals.length),
+      BigInt(signals.length - 1),
+    ]);
     // A proof point at or above the base field is refused (A.y is negated in the contract, so it is checked there).
     const bigY = [...proof];
     bigY[1] = bigY[1]! + BN254_BASE_FIELD;

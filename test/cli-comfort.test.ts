@@ -54,10 +54,14 @@ describe('progress bars (src/cli/progress-bar.ts)', () => {
   it('draws chunk, accuracy and setup bars, with a measured fraction while a development ptau is prepared', async () => {
     const tty = captureStream(true);
     const bars = progressBars({}, tty)!;
-    expect(bars.handle({ stage: 'compile', message: 'compile: dataset_x with circom 2.2.3 (--O2)', transient: true })).toBe(true);
+    expect(
+      bars.handle({ stage: 'compile', message: 'compile: dataset_x with circom 2.2.3 (--O2)', transient: true }),
+    ).toBe(true);
     await wait(450);
     expect(tty.text()).toMatch(/compile dataset_x \|[\u2588\u2591]+\| +\d+s \| circom 2\.2\.3/);
-    expect(bars.handle({ stage: 'ptau', message: 'generating a development ptau of power 12 (2^12); DEVELOPMENT-ONLY ...' })).toBe(false); // a line
+    expect(
+      bars.handle({ stage: 'ptau', message: 'generating a development ptau of power 12 (2^12); DEVELOPMENT-ONLY ...' }),
+    ).toBe(false); // a line
     expect(bars.handle({ stage: 'ptau:write', message: 'lagrangeTauG2: 75%' })).toBe(true);
     await wait(450);
     expect(tty.text()).toMatch(/development ptau \(2\^12\) \|[\u2588\u2591]+\| +75% /);
@@ -116,7 +120,17 @@ describe('zkai doctor', () => {
     const run = await runCli(['--json', '--cache-dir', cacheDir(), 'doctor']);
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as DoctorReport;
-    expect(report.checks.map((check) => check.name)).toEqual(['node', 'cache', 'ptau', 'circom', 'solc', 'anvil', 'memory', 'cores', 'chromium']);
+    expect(report.checks.map((check) => check.name)).toEqual([
+      'node',
+      'cache',
+      'ptau',
+      'circom',
+      'solc',
+      'anvil',
+      'memory',
+      'cores',
+      'chromium',
+    ]);
     for (const check of report.checks) {
       expect(['ok', 'warn', 'fail'], check.name).toContain(check.status);
       expect(check.detail.length, check.name).toBeGreaterThan(0);
@@ -125,7 +139,10 @@ describe('zkai doctor', () => {
     expect(report.ok).toBe(true);
     const byName = Object.fromEntries(report.checks.map((check) => [check.name, check]));
     expect(byName.node!.status).toBe('ok');
-    expect(byName.cache).toMatchObject({ status: 'ok', data: { dir: cacheDir(), writable: true, circuits: 1, keys: 1 } });
+    expect(byName.cache).toMatchObject({
+      status: 'ok',
+      data: { dir: cacheDir(), writable: true, circuits: 1, keys: 1 },
+    });
     expect(byName.cache!.data!.bytes as number).toBeGreaterThan(1000);
     expect(byName.ptau).toMatchObject({ status: 'ok', data: { powers: [2] } });
     expect(byName.ptau!.detail).toContain('2^2');
@@ -187,7 +204,16 @@ describe('errors', () => {
     const blocker = join(scratch, 'blocker');
     await writeFile(blocker, 'a file where a folder should be');
     const out = join(blocker, 'bundle.json');
-    const run = await runCli(['data', 'commit', '--schema', 'examples/patients/schema.json', '--data', 'examples/patients/patients.csv', '--bundle', out]);
+    const run = await runCli([
+      'data',
+      'commit',
+      '--schema',
+      'examples/patients/schema.json',
+      '--data',
+      'examples/patients/patients.csv',
+      '--bundle',
+      out,
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`error: ${out}: a part of the path is a file, not a folder`);
     expect(run.stderr).not.toContain('looks like a bug');

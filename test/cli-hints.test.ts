@@ -39,7 +39,20 @@ async function subset(name: string, rows: number[]): Promise<string> {
 async function commit(name: string, data: string, schema = SCHEMA): Promise<{ bundle: string; commitment: string }> {
   const bundle = file(`${name}.bundle.json`);
   const commitment = file(`${name}.commitment.json`);
-  const run = await runCli(['--quiet', 'data', 'commit', '--schema', schema, '--data', data, '--bundle', bundle, '--public', commitment, '--force']);
+  const run = await runCli([
+    '--quiet',
+    'data',
+    'commit',
+    '--schema',
+    schema,
+    '--data',
+    data,
+    '--bundle',
+    bundle,
+    '--public',
+    commitment,
+    '--force',
+  ]);
   expect(run.code, run.stderr).toBe(0);
   expect(run.stdout).toContain('publish this');
   return { bundle, commitment };
@@ -68,7 +81,19 @@ afterAll(async () => {
 
 describe('hints as data', () => {
   it('quotes every word a shell would change, so sh reads the words back unchanged', () => {
-    const words = ['plain/path.json', "it's a folder/p.json", 'a b', '$HOME', '`x`', 'a"b', '*', '~', '', 'x=1', 'P00002'];
+    const words = [
+      'plain/path.json',
+      "it's a folder/p.json",
+      'a b',
+      '$HOME',
+      '`x`',
+      'a"b',
+      '*',
+      '~',
+      '',
+      'x=1',
+      'P00002',
+    ];
     const printed = words.map(shellWord).join(' ');
     expect(printed.startsWith("plain/path.json 'it'\\''s a folder/p.json'")).toBe(true);
     const echoed = spawnSync('/bin/sh', ['-c', `printf '%s\\n' ${printed}`], { encoding: 'utf8' });
@@ -77,9 +102,16 @@ describe('hints as data', () => {
   });
 
   it('refuses a placeholder the command does not use', () => {
-    expect(commandHint(['zkai', 'data', 'verify', '--commitment', 'COMMITMENT.json'], { 'COMMITMENT.json': 'x' }).placeholders).toEqual({ 'COMMITMENT.json': 'x' });
-    expect(commandHint(['zkai', 'data', 'verify', '--registry', 'consent=CONSENT_ROOT'], { CONSENT_ROOT: 'x' }).argv).toHaveLength(5);
-    expect(() => commandHint(['zkai', 'data', 'verify'], { 'COMMITMENT.json': 'x' })).toThrow(/COMMITMENT\.json is not in the command/);
+    expect(
+      commandHint(['zkai', 'data', 'verify', '--commitment', 'COMMITMENT.json'], { 'COMMITMENT.json': 'x' })
+        .placeholders,
+    ).toEqual({ 'COMMITMENT.json': 'x' });
+    expect(
+      commandHint(['zkai', 'data', 'verify', '--registry', 'consent=CONSENT_ROOT'], { CONSENT_ROOT: 'x' }).argv,
+    ).toHaveLength(5);
+    expect(() => commandHint(['zkai', 'data', 'verify'], { 'COMMITMENT.json': 'x' })).toThrow(
+      /COMMITMENT\.json is not in the command/,
+    );
   });
 });
 
@@ -88,10 +120,15 @@ describe('printed hints run as printed, with the placeholders filled', () => {
     // Rows 1 and 3 with the example policy: data-cli's whole-proof circuit (capacity 2).
     const data = await subset('two.csv', [1, 3]);
     const { bundle, commitment } = await commit('two', data);
-    const prove = await runCli(['data', 'prove', '--schema', SCHEMA, '--policy', POLICY, '--bundle', bundle, '--out', file('two.proof.json')], LONG);
+    const prove = await runCli(
+      ['data', 'prove', '--schema', SCHEMA, '--policy', POLICY, '--bundle', bundle, '--out', file('two.proof.json')],
+      LONG,
+    );
     expect(prove.code, prove.stderr).toBe(0);
     const hint = parsePrintedHint(prove.stdout);
-    expect(hint.command).toMatch(/^zkai data verify --vkey \S+ --proof '.*it'\\''s a folder\/two\.proof\.json' --schema \S+ --policy \S+ --commitment COMMITMENT\.json$/);
+    expect(hint.command).toMatch(
+      /^zkai data verify --vkey \S+ --proof '.*it'\\''s a folder\/two\.proof\.json' --schema \S+ --policy \S+ --commitment COMMITMENT\.json$/,
+    );
     expect(hint.placeholders).toEqual({ 'COMMITMENT.json': expect.stringContaining('zkai data commit --public') });
     expect(prove.stdout).not.toContain('attest with'); // no context: nothing to attest
 
@@ -105,57 +142,127 @@ describe('printed hints run as printed, with the placeholders filled', () => {
   it('data prove with registries: each registry root is a placeholder next to the commitment; a wrong root is INVALID', async () => {
     // data-cli's registry policy and registries (2 records, consent depth 3, opt-out depth 2).
     const policy = file('registry-policy.json');
-    await writeFile(policy, JSON.stringify({
-      name: 'consented, not opted out',
-      rules: [{ field: 'age', op: 'GTE', value: 18 }],
-      registries: [
-        { kind: 'MEMBER-OF', field: 'patient_id', registry: 'consent', depth: 3 },
-        { kind: 'NOT-MEMBER-OF', field: 'patient_id', registry: 'optout', depth: 2 },
-      ],
-    }));
+    await writeFile(
+      policy,
+      JSON.stringify({
+        name: 'consented, not opted out',
+        rules: [{ field: 'age', op: 'GTE', value: 18 }],
+        registries: [
+          { kind: 'MEMBER-OF', field: 'patient_id', registry: 'consent', depth: 3 },
+          { kind: 'NOT-MEMBER-OF', field: 'patient_id', registry: 'optout', depth: 2 },
+        ],
+      }),
+    );
     const roots: Record<string, string> = {};
-    for (const [name, ids, depth] of [['consent', ['P00001', 'P00003', 'P00005'], 3], ['optout', ['P00002', 'P00090'], 2]] as const) {
+    for (const [name, ids, depth] of [
+      ['consent', ['P00001', 'P00003', 'P00005'], 3],
+      ['optout', ['P00002', 'P00090'], 2],
+    ] as const) {
       await writeFile(file(`${name}.txt`), `${ids.join('\n')}\n`);
-      const built = await runCli(['--json', 'data', 'registry', '--schema', SCHEMA, '--field', 'patient_id', '--ids', file(`${name}.txt`), '--name', name, '--depth', String(depth), '--out', file(`${name}.registry.json`)]);
+      const built = await runCli([
+        '--json',
+        'data',
+        'registry',
+        '--schema',
+        SCHEMA,
+        '--field',
+        'patient_id',
+        '--ids',
+        file(`${name}.txt`),
+        '--name',
+        name,
+        '--depth',
+        String(depth),
+        '--out',
+        file(`${name}.registry.json`),
+      ]);
       expect(built.code, built.stderr).toBe(0);
       roots[name] = (JSON.parse(built.stdout) as { root: string }).root;
     }
     const { bundle, commitment } = await commit('registry', await subset('registry.csv', [1, 3]));
-    const prove = await runCli(['data', 'prove', '--schema', SCHEMA, '--policy', policy, '--bundle', bundle, '--registry', file('consent.registry.json'), file('optout.registry.json'), '--out', file('registry.proof.json'), '--vkey-out', file('registry.vkey.json')], LONG);
+    const prove = await runCli(
+      [
+        'data',
+        'prove',
+        '--schema',
+        SCHEMA,
+        '--policy',
+        policy,
+        '--bundle',
+        bundle,
+        '--registry',
+        file('consent.registry.json'),
+        file('optout.registry.json'),
+        '--out',
+        file('registry.proof.json'),
+        '--vkey-out',
+        file('registry.vkey.json'),
+      ],
+      LONG,
+    );
     expect(prove.code, prove.stderr).toBe(0);
     const hint = parsePrintedHint(prove.stdout);
-    expect(hint.command).toMatch(/ --commitment COMMITMENT\.json --registry consent=CONSENT_ROOT --registry optout=OPTOUT_ROOT$/);
+    expect(hint.command).toMatch(
+      / --commitment COMMITMENT\.json --registry consent=CONSENT_ROOT --registry optout=OPTOUT_ROOT$/,
+    );
     expect(hint.command).not.toContain(roots.consent); // the prover's root is not the verifier's to copy
     expect(Object.keys(hint.placeholders).sort()).toEqual(['COMMITMENT.json', 'CONSENT_ROOT', 'OPTOUT_ROOT']);
     expect(hint.placeholders.CONSENT_ROOT).toContain('registry "consent"');
 
-    const ok = await expectVerdict(fillHint(hint, { 'COMMITMENT.json': commitment, CONSENT_ROOT: roots.consent!, OPTOUT_ROOT: roots.optout! }), 'OK');
+    const ok = await expectVerdict(
+      fillHint(hint, { 'COMMITMENT.json': commitment, CONSENT_ROOT: roots.consent!, OPTOUT_ROOT: roots.optout! }),
+      'OK',
+    );
     expect(ok).toMatch(/against registries consent \(root \d+\), optout/);
-    const swapped = await expectVerdict(fillHint(hint, { 'COMMITMENT.json': commitment, CONSENT_ROOT: roots.consent!, OPTOUT_ROOT: roots.consent! }), 'INVALID');
+    const swapped = await expectVerdict(
+      fillHint(hint, { 'COMMITMENT.json': commitment, CONSENT_ROOT: roots.consent!, OPTOUT_ROOT: roots.consent! }),
+      'INVALID',
+    );
     expect(swapped).toContain('registry.optout');
   }, 600_000);
 
   it('data prove --chunk-depth: the same verify hint, as text and as --json data; with --context, the attest hint names its flags', async () => {
     // data-chunked's CLI case: its schema, policy (with aggregates), five records, chunk depth 1.
-    await writeFile(file('chunks-schema.json'), JSON.stringify({
-      name: 'chunks',
-      columns: [
-        { name: 'x', type: 'integer', min: 0, max: 100 },
-        { name: 'c', type: 'category', values: ['a', 'b'] },
-      ],
-    }));
-    await writeFile(file('chunks-policy.json'), JSON.stringify({
-      name: 'chunked policy',
-      rules: [{ field: 'x', op: 'GTE', value: 10 }],
-      aggregates: [
-        { kind: 'COUNT', min: 5, max: 5 },
-        { kind: 'MEAN', field: 'x', min: '45', max: '55' },
-        { kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'a' }, min: '0.2', max: '0.8' },
-      ],
-    }));
+    await writeFile(
+      file('chunks-schema.json'),
+      JSON.stringify({
+        name: 'chunks',
+        columns: [
+          { name: 'x', type: 'integer', min: 0, max: 100 },
+          { name: 'c', type: 'category', values: ['a', 'b'] },
+        ],
+      }),
+    );
+    await writeFile(
+      file('chunks-policy.json'),
+      JSON.stringify({
+        name: 'chunked policy',
+        rules: [{ field: 'x', op: 'GTE', value: 10 }],
+        aggregates: [
+          { kind: 'COUNT', min: 5, max: 5 },
+          { kind: 'MEAN', field: 'x', min: '45', max: '55' },
+          { kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'a' }, min: '0.2', max: '0.8' },
+        ],
+      }),
+    );
     await writeFile(file('chunks.csv'), 'x,c\r\n10,a\r\n20,b\r\n90,a\r\n80,b\r\n50,a\r\n');
     const { bundle, commitment } = await commit('chunks', file('chunks.csv'), file('chunks-schema.json'));
-    const args = ['data', 'prove', '--schema', file('chunks-schema.json'), '--policy', file('chunks-policy.json'), '--bundle', bundle, '--out', file('chunks.proof.json'), '--vkey-out', file('chunks.vkey.json'), '--chunk-depth', '1'];
+    const args = [
+      'data',
+      'prove',
+      '--schema',
+      file('chunks-schema.json'),
+      '--policy',
+      file('chunks-policy.json'),
+      '--bundle',
+      bundle,
+      '--out',
+      file('chunks.proof.json'),
+      '--vkey-out',
+      file('chunks.vkey.json'),
+      '--chunk-depth',
+      '1',
+    ];
     const prove = await runCli(args, LONG);
     expect(prove.code, prove.stderr).toBe(0);
     const hint = parsePrintedHint(prove.stdout);
@@ -166,7 +273,11 @@ describe('printed hints run as printed, with the placeholders filled', () => {
     // --json: the hint as data, bound to a context this time (off chain, a context changes nothing for data verify).
     const bound = await runCli(['--json', '--quiet', ...args, '--context', '7'], LONG);
     expect(bound.code, bound.stderr).toBe(0);
-    const result = JSON.parse(bound.stdout) as { verifyWith: CommandHint; attestWith: CommandHint; registerWith: CommandHint };
+    const result = JSON.parse(bound.stdout) as {
+      verifyWith: CommandHint;
+      attestWith: CommandHint;
+      registerWith: CommandHint;
+    };
     expect(result.verifyWith.command).toBe(hint.command);
     expect(result.verifyWith.placeholders).toEqual(hint.placeholders);
     const filled = fillArgv(result.verifyWith.argv, { 'COMMITMENT.json': commitment });
@@ -177,21 +288,50 @@ describe('printed hints run as printed, with the placeholders filled', () => {
     // policy (this machine's own setup: --development).
     expect(result.attestWith.argv).toEqual(['zkai', 'chain', 'attest', file('chunks.proof.json'), '--nonce', 'NONCE']);
     expect(Object.keys(result.attestWith.placeholders)).toEqual(['NONCE']);
-    expect(result.registerWith.argv).toEqual(['zkai', 'chain', 'register', file('chunks.proof.json'), '--schema', file('chunks-schema.json'), '--policy', file('chunks-policy.json'), '--development']);
+    expect(result.registerWith.argv).toEqual([
+      'zkai',
+      'chain',
+      'register',
+      file('chunks.proof.json'),
+      '--schema',
+      file('chunks-schema.json'),
+      '--policy',
+      file('chunks-policy.json'),
+      '--development',
+    ]);
   }, 600_000);
 
   it('data include: --subject is written out when known, a placeholder when proven by row; another subject is INVALID', async () => {
     // data-inclusion's CLI case: the first three patients (tree depth 2).
     const { bundle, commitment } = await commit('three', await subset('three.csv', [1, 2, 3]));
-    const bySubject = await runCli(['data', 'include', '--schema', SCHEMA, '--bundle', bundle, '--subject', 'P00002', '--out', file('p2.proof.json')], LONG);
+    const bySubject = await runCli(
+      [
+        'data',
+        'include',
+        '--schema',
+        SCHEMA,
+        '--bundle',
+        bundle,
+        '--subject',
+        'P00002',
+        '--out',
+        file('p2.proof.json'),
+      ],
+      LONG,
+    );
     expect(bySubject.code, bySubject.stderr).toBe(0);
     const subjectHint = parsePrintedHint(bySubject.stdout);
-    expect(subjectHint.command).toMatch(/^zkai data verify-include --vkey \S+ --proof '.*p2\.proof\.json' --schema \S+ --commitment COMMITMENT\.json --subject P00002$/);
+    expect(subjectHint.command).toMatch(
+      /^zkai data verify-include --vkey \S+ --proof '.*p2\.proof\.json' --schema \S+ --commitment COMMITMENT\.json --subject P00002$/,
+    );
     expect(Object.keys(subjectHint.placeholders)).toEqual(['COMMITMENT.json']);
     await expectVerdict(fillHint(subjectHint, { 'COMMITMENT.json': commitment }), 'OK');
 
     // By row: a string id is kept only as its hash, so the verifier brings the id it asks about.
-    const byRow = await runCli(['data', 'include', '--schema', SCHEMA, '--bundle', bundle, '--row', '4', '--out', file('row4.proof.json')], LONG);
+    const byRow = await runCli(
+      ['data', 'include', '--schema', SCHEMA, '--bundle', bundle, '--row', '4', '--out', file('row4.proof.json')],
+      LONG,
+    );
     expect(byRow.code, byRow.stderr).toBe(0);
     const rowHint = parsePrintedHint(byRow.stdout);
     expect(rowHint.command).toMatch(/ --commitment COMMITMENT\.json --subject SUBJECT_ID$/);
@@ -204,11 +344,25 @@ describe('printed hints run as printed, with the placeholders filled', () => {
   it('zkai prove (one input, and a batch as text and --json): no placeholder, the hint verifies the proof', async () => {
     const input = file('ages.json');
     await writeFile(input, json(rangeCommitmentInput(sampleAges(9), 18, 99)));
-    const one = await runCli(['prove', DEMO_CIRCUIT_PATH, '--input', input, '--proof', file('ages.proof.json'), '--public', file('ages.public.json')], LONG);
+    const one = await runCli(
+      [
+        'prove',
+        DEMO_CIRCUIT_PATH,
+        '--input',
+        input,
+        '--proof',
+        file('ages.proof.json'),
+        '--public',
+        file('ages.public.json'),
+      ],
+      LONG,
+    );
     expect(one.code, one.stderr).toBe(0);
     const hint = parsePrintedHint(one.stdout);
     expect(hint.placeholders).toEqual({});
-    expect(hint.command).toMatch(/^zkai verify --vkey \S+ --proof '.*ages\.proof\.json' --public '.*ages\.public\.json'$/);
+    expect(hint.command).toMatch(
+      /^zkai verify --vkey \S+ --proof '.*ages\.proof\.json' --public '.*ages\.public\.json'$/,
+    );
     expect(one.stdout).toContain('--expect INDEX=VALUE'); // the signals are the prover's word until the verifier checks them
     await expectVerdict(fillHint(hint, {}), 'OK');
 
@@ -216,20 +370,33 @@ describe('printed hints run as printed, with the placeholders filled', () => {
     await mkdir(inputs);
     await writeFile(join(inputs, 'a.json'), JSON.stringify({ a: '3', b: '11' }));
     await writeFile(join(inputs, 'b.json'), JSON.stringify({ a: '5', b: '7' }));
-    const batch = await runCli(['prove', testCircuit('multiplier.circom'), '--inputs', inputs, '--out-dir', file('out')], LONG);
+    const batch = await runCli(
+      ['prove', testCircuit('multiplier.circom'), '--inputs', inputs, '--out-dir', file('out')],
+      LONG,
+    );
     expect(batch.code, batch.stderr).toBe(0);
     const batchHint = parsePrintedHint(batch.stdout);
     expect(batchHint.command).toContain(shellWord(join(file('out'), 'a.proof.json')));
     await expectVerdict(fillHint(batchHint, {}), 'OK');
 
-    const asJson = await runCli(['--json', '--quiet', 'prove', testCircuit('multiplier.circom'), '--inputs', inputs, '--out-dir', file('out')], LONG);
+    const asJson = await runCli(
+      ['--json', '--quiet', 'prove', testCircuit('multiplier.circom'), '--inputs', inputs, '--out-dir', file('out')],
+      LONG,
+    );
     expect(asJson.code, asJson.stderr).toBe(0);
-    const written = (JSON.parse(asJson.stdout) as { written: Array<{ proof: string; verifyWith: CommandHint }> }).written;
+    const written = (JSON.parse(asJson.stdout) as { written: Array<{ proof: string; verifyWith: CommandHint }> })
+      .written;
     expect(written.map((entry) => entry.verifyWith.argv.includes(entry.proof))).toEqual([true, true]);
     // The second proof's hint, with its public signals swapped for the first proof's: the pairing check fails.
     const second = written[1]!.verifyWith;
     expect(second.placeholders).toEqual({});
     await expectVerdict(second.command, 'OK');
-    await expectVerdict(second.command.replace(shellWord(join(file('out'), 'b.public.json')), shellWord(join(file('out'), 'a.public.json'))), 'INVALID');
+    await expectVerdict(
+      second.command.replace(
+        shellWord(join(file('out'), 'b.public.json')),
+        shellWord(join(file('out'), 'a.public.json')),
+      ),
+      'INVALID',
+    );
   }, 600_000);
 });

@@ -6,7 +6,13 @@
 import { Command, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
 import type { DataProveFlags } from '../src/cli/groups/data.ts';
-import { addCommand, type ArgumentsOf, type FlagsOf, type GroupContext, type OptionsOf } from '../src/cli/groups/spec.ts';
+import {
+  addCommand,
+  type ArgumentsOf,
+  type FlagsOf,
+  type GroupContext,
+  type OptionsOf,
+} from '../src/cli/groups/spec.ts';
 import { COMPILE_OPTIONS } from '../src/cli/groups/shared.ts';
 import type { GlobalFlags } from '../src/cli/output.ts';
 
@@ -15,14 +21,21 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ?
 
 const SAMPLE = {
   name: 'sample',
-  arguments: [['<a>', 'first'], ['<b>', 'second']],
+  arguments: [
+    ['<a>', 'first'],
+    ['<b>', 'second'],
+  ],
   description: 'a sample command',
   options: [
     { flags: '--vkey-out <file>', help: 'a value', required: true },
     { flags: '--registry <file...>', help: 'several values' },
     { flags: '--force', help: 'a switch' },
     { flags: '--no-cache-keys', help: 'a negated switch' },
-    { flags: '-i, --input <file>', help: 'repeatable', parse: (file: string, files: string[] = []) => [...files, file] },
+    {
+      flags: '-i, --input <file>',
+      help: 'repeatable',
+      parse: (file: string, files: string[] = []) => [...files, file],
+    },
     { flags: '--level <n>', help: 'with a default', default: '8' },
     { flags: '--maybe [value]', help: 'an optional value' },
     ...COMPILE_OPTIONS,
@@ -33,11 +46,27 @@ const SAMPLE = {
 const typeChecks: [
   Equal<
     Show<OptionsOf<typeof SAMPLE.options>>,
-    { vkeyOut: string; registry?: string[]; force?: true; cacheKeys: boolean; input?: string[]; level: string; maybe?: string | true; O: '0' | '1' | '2'; include?: string[] }
+    {
+      vkeyOut: string;
+      registry?: string[];
+      force?: true;
+      cacheKeys: boolean;
+      input?: string[];
+      level: string;
+      maybe?: string | true;
+      O: '0' | '1' | '2';
+      include?: string[];
+    }
   >,
-  Equal<Show<FlagsOf<typeof SAMPLE>>, Show<OptionsOf<typeof SAMPLE.options> & { optimization: '0' | '1' | '2' } & GlobalFlags>>,
+  Equal<
+    Show<FlagsOf<typeof SAMPLE>>,
+    Show<OptionsOf<typeof SAMPLE.options> & { optimization: '0' | '1' | '2' } & GlobalFlags>
+  >,
   Equal<ArgumentsOf<typeof SAMPLE>, [string, string]>,
-  Equal<Pick<DataProveFlags, 'subtreesPerChunk' | 'forceViolating' | 'registry'>, { subtreesPerChunk: string; forceViolating?: true; registry?: string[] }>,
+  Equal<
+    Pick<DataProveFlags, 'subtreesPerChunk' | 'forceViolating' | 'registry'>,
+    { subtreesPerChunk: string; forceViolating?: true; registry?: string[] }
+  >,
 ] = [true, true, true, true];
 // @ts-expect-error the option is --vkey-out: there is no vkey_out
 export const renamed = (flags: DataProveFlags) => flags.vkey_out;
@@ -71,7 +100,25 @@ describe('CLI option tables', () => {
       .option('-l, --include <dir...>', 'extra include folders (circomlib is always included)');
     const help = (program: Command) => program.commands[0]!.helpInformation();
     expect(help(fromTable)).toBe(help(byHand));
-    await fromTable.parseAsync(['node', 'zkai', 'sample', 'x', 'y', '--vkey-out', 'v.json', '-i', 'a.json', '-i', 'b.json', '--no-cache-keys', '--maybe']);
-    expect(received).toEqual([{ vkeyOut: 'v.json', input: ['a.json', 'b.json'], cacheKeys: false, level: '8', maybe: true, O: '2' }, 'x', 'y']);
+    await fromTable.parseAsync([
+      'node',
+      'zkai',
+      'sample',
+      'x',
+      'y',
+      '--vkey-out',
+      'v.json',
+      '-i',
+      'a.json',
+      '-i',
+      'b.json',
+      '--no-cache-keys',
+      '--maybe',
+    ]);
+    expect(received).toEqual([
+      { vkeyOut: 'v.json', input: ['a.json', 'b.json'], cacheKeys: false, level: '8', maybe: true, O: '2' },
+      'x',
+      'y',
+    ]);
   });
 });

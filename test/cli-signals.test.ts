@@ -55,11 +55,16 @@ describe.skipIf(process.platform !== 'linux')('zkai and signals', () => {
   ensureBuild();
 
   it('from the sources (tsx in a child process): SIGTERM to zkai ends the CLI and everything it started', async () => {
-    const wrapper = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZKAI_FROM_SOURCE: '1' } });
+    const wrapper = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ZKAI_FROM_SOURCE: '1' },
+    });
     let output = '';
     wrapper.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     wrapper.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => wrapper.on('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      wrapper.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     const started = Date.now();
     while (!/listening on http:/.test(output)) {
       if (Date.now() - started > 60_000) throw new Error(`zkai serve did not start: ${output}`);
@@ -72,41 +77,56 @@ describe.skipIf(process.platform !== 'linux')('zkai and signals', () => {
     expect(end.signal === 'SIGTERM' || end.code === 0 || end.code === 143).toBe(true);
     const deadline = Date.now() + 10_000;
     while (children.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(children.filter(alive), `still running after zkai was killed: ${children.filter(alive).join(', ')}`).toEqual([]);
+    expect(children.filter(alive), `still running after zkai was killed: ${children.filter(alive).join(', ')}`).toEqual(
+      [],
+    );
   }, 120_000);
 
-  it.each(['SIGTERM', 'SIGKILL'] as const)('from the build (in this process): %s while it runs anvil ends zkai and anvil', async (signal) => {
-    // SIGKILL cannot be caught: anvil ends by the kernel's parent-death signal (setpriv --pdeathsig, util-linux).
-    if (signal === 'SIGKILL' && parentDeathWrapper() === undefined) return;
-    const chainDir = await mkdtemp(join(tmpdir(), 'zkai-signals-'));
-    try {
-      const zkai = spawn(process.execPath, [BIN, 'chain', 'deploy', '--chain-dir', chainDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => zkai.on('exit', (code, signal) => resolve({ code, signal })));
-      const isAnvil = (pid: number) => {
-        try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('anvil');
-        } catch {
-          return false;
+  it.each(['SIGTERM', 'SIGKILL'] as const)(
+    'from the build (in this process): %s while it runs anvil ends zkai and anvil',
+    async (signal) => {
+      // SIGKILL cannot be caught: anvil ends by the kernel's parent-death signal (setpriv --pdeathsig, util-linux).
+      if (signal === 'SIGKILL' && parentDeathWrapper() === undefined) return;
+      const chainDir = await mkdtemp(join(tmpdir(), 'zkai-signals-'));
+      try {
+        const zkai = spawn(process.execPath, [BIN, 'chain', 'deploy', '--chain-dir', chainDir], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+          zkai.on('exit', (code, signal) => resolve({ code, signal })),
+        );
+        const isAnvil = (pid: number) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('anvil');
+          } catch {
+            return false;
+          }
+        };
+        const started = Date.now();
+        let anvil: number[] = [];
+        while (anvil.length === 0) {
+          if (Date.now() - started > 60_000) throw new Error('zkai chain deploy started no anvil within 60 s');
+          anvil = descendants(zkai.pid!).filter(isAnvil);
+          await new Promise((resolve) => setTimeout(resolve, 50));
         }
-      };
-      const started = Date.now();
-      let anvil: number[] = [];
-      while (anvil.length === 0) {
-        if (Date.now() - started > 60_000) throw new Error('zkai chain deploy started no anvil within 60 s');
-        anvil = descendants(zkai.pid!).filter(isAnvil);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        // The build runs in the zkai process itself: no tsx, no second Node.
+        expect(
+          descendants(zkai.pid!).filter((pid) => !anvil.includes(pid) && !descendants(anvil[0]!).includes(pid)),
+        ).toEqual([]);
+        const children = descendants(zkai.pid!);
+        zkai.kill(signal);
+        const end = await exited;
+        expect(end.signal === signal || end.code === 143 || end.code === 1).toBe(true);
+        const deadline = Date.now() + 10_000;
+        while (children.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(
+          children.filter(alive),
+          `still running after zkai was killed: ${children.filter(alive).join(', ')}`,
+        ).toEqual([]);
+      } finally {
+        await rm(chainDir, { recursive: true, force: true });
       }
-      // The build runs in the zkai process itself: no tsx, no second Node.
-      expect(descendants(zkai.pid!).filter((pid) => !anvil.includes(pid) && !descendants(anvil[0]!).includes(pid))).toEqual([]);
-      const children = descendants(zkai.pid!);
-      zkai.kill(signal);
-      const end = await exited;
-      expect(end.signal === signal || end.code === 143 || end.code === 1).toBe(true);
-      const deadline = Date.now() + 10_000;
-      while (children.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(children.filter(alive), `still running after zkai was killed: ${children.filter(alive).join(', ')}`).toEqual([]);
-    } finally {
-      await rm(chainDir, { recursive: true, force: true });
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 });

@@ -28,8 +28,10 @@ describe('compile', () => {
     expect(circuit.info.wires).toBeGreaterThan(circuit.info.constraints - 100);
   });
 
-  it('surfaces circom\'s own error message for a circuit that does not compile', async () => {
-    const error = await compileCircuit(testCircuit('non_quadratic.circom'), { cacheDir: scratch }).catch((e: unknown) => e);
+  it("surfaces circom's own error message for a circuit that does not compile", async () => {
+    const error = await compileCircuit(testCircuit('non_quadratic.circom'), { cacheDir: scratch }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CompileError);
     const message = (error as CompileError).message;
     expect(message).toContain('Non quadratic constraints are not allowed');
@@ -42,7 +44,9 @@ describe('compile', () => {
   });
 
   it('names a missing include before running the compiler', async () => {
-    const error = await compileCircuit(testCircuit('missing_include.circom'), { cacheDir: scratch }).catch((e: unknown) => e);
+    const error = await compileCircuit(testCircuit('missing_include.circom'), { cacheDir: scratch }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CompileError);
     expect((error as Error).message).toContain('include "no/such/file.circom" not found');
   });
@@ -78,7 +82,10 @@ describe('compile', () => {
     );
     const runs = await Promise.all([runTs(script), runTs(script)]);
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
-    const [a, b] = runs.map((run) => JSON.parse(run.stdout.trim().split('\n').pop() as string) as { id: string; r1cs: string; constraints: number });
+    const [a, b] = runs.map(
+      (run) =>
+        JSON.parse(run.stdout.trim().split('\n').pop() as string) as { id: string; r1cs: string; constraints: number },
+    );
     expect(a!.id).toBe(b!.id);
     const circuitsDir = join(dir, 'circuits');
     const entries = await readdir(circuitsDir);

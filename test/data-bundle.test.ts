@@ -29,7 +29,10 @@ const schema = parseSchema({
 
 describe('dataset bundle', () => {
   it('round-trips exactly, is private from its creation, and recommits to the same root', async () => {
-    const records = [encodeRecord(schema, { label: '1n', when_day: '0050-06-01' }, 2), encodeRecord(schema, { label: '2n', when_day: '2024-02-29' }, 3)];
+    const records = [
+      encodeRecord(schema, { label: '1n', when_day: '0050-06-01' }, 2),
+      encodeRecord(schema, { label: '2n', when_day: '2024-02-29' }, 3),
+    ];
     const bundle = createBundle(schema, records);
     const path = join(scratch, 'b.json');
     await saveBundle(path, bundle);
@@ -69,10 +72,22 @@ describe('dataset bundle', () => {
 
 describe('policy strictness', () => {
   it('refuses misspelled keys instead of silently weakening the policy', () => {
-    expect(() => parsePolicy({ name: 'p', rules: [{ field: 'label', op: 'EQ', value: '1n', wehn: {} }] }, schema)).toThrow(/unknown key "wehn"/);
-    expect(() => parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'COUNT', mn: 10 }] }, schema)).toThrow(/unknown key "mn"/);
+    expect(() =>
+      parsePolicy({ name: 'p', rules: [{ field: 'label', op: 'EQ', value: '1n', wehn: {} }] }, schema),
+    ).toThrow(/unknown key "wehn"/);
+    expect(() => parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'COUNT', mn: 10 }] }, schema)).toThrow(
+      /unknown key "mn"/,
+    );
     expect(() => parsePolicy({ name: 'p', rules: [], extra: 1 }, schema)).toThrow(/policy: unknown key "extra"/);
-    expect(() => parsePolicy({ name: 'p', rules: [{ field: 'label', op: 'EQ', value: '1n', when: { field: 'label', op: 'EQ', value: '2n', when: {} } }] }, schema)).toThrow(/unknown key "when"/);
+    expect(() =>
+      parsePolicy(
+        {
+          name: 'p',
+          rules: [{ field: 'label', op: 'EQ', value: '1n', when: { field: 'label', op: 'EQ', value: '2n', when: {} } }],
+        },
+        schema,
+      ),
+    ).toThrow(/unknown key "when"/);
   });
 
   it('reads dates before the year 100 like the schema does, and tells a JSON syntax error from a missing file', async () => {

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBundle, type DatasetBundle } from '../src/data/bundle.ts';
-import { chunkCircuitInput, expectedChunkRoots, prepareChunkCircuit, proveDatasetInChunks, verifyChunkedDataset, zeroSubtreeRoot, type ChunkedDatasetProof } from '../src/data/chunked.ts';
+import {
+  chunkCircuitInput,
+  expectedChunkRoots,
+  prepareChunkCircuit,
+  proveDatasetInChunks,
+  verifyChunkedDataset,
+  zeroSubtreeRoot,
+  type ChunkedDatasetProof,
+} from '../src/data/chunked.ts';
 import { PolicyViolationError, verifyDatasetProof } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { parsePolicy, type Policy } from '../src/policy/policy.ts';
@@ -34,7 +42,10 @@ const policy: Policy = parsePolicy(
   schema,
 );
 const bundleOf = (xs: number[]): DatasetBundle =>
-  createBundle(schema, xs.map((x, i) => encodeRecord(schema, { x, c: i % 2 === 0 ? 'a' : 'b' }, i + 2)));
+  createBundle(
+    schema,
+    xs.map((x, i) => encodeRecord(schema, { x, c: i % 2 === 0 ? 'a' : 'b' }, i + 2)),
+  );
 
 let pool: ProverPool;
 let good: DatasetBundle;
@@ -44,7 +55,11 @@ beforeAll(async () => {
   // Per chunk of 2: means 15, 85, 50 - only the whole dataset (mean 50) is within [45, 55].
   good = bundleOf([10, 20, 90, 80, 50]);
   const progress: number[] = [];
-  proof = await proveDatasetInChunks(good, schema, policy, { chunkDepth: 1, pool, onChunk: (done) => progress.push(done) });
+  proof = await proveDatasetInChunks(good, schema, policy, {
+    chunkDepth: 1,
+    pool,
+    onChunk: (done) => progress.push(done),
+  });
   expect(progress).toEqual([1, 2, 3]);
 });
 afterAll(async () => {
@@ -59,23 +74,48 @@ describe('chunked dataset proofs', () => {
     expect(good.commitment.depth).toBe(3);
     expect(proof.chunks.map((c) => c.index)).toEqual([0, 1, 2]);
     expect(proof.chunks.map((c) => BigInt(c.publicSignals[0]!))).toEqual(expectedChunkRoots(good, schema, 1));
-    expect(proof.signalNames).toEqual(['root', 'aggregate1.encodedSum', 'aggregate1.present', 'aggregate2.matched', 'count', 'policyHash', 'schemaHash', 'chunkDepth', 'chunkSubtrees', 'context']);
+    expect(proof.signalNames).toEqual([
+      'root',
+      'aggregate1.encodedSum',
+      'aggregate1.present',
+      'aggregate2.matched',
+      'count',
+      'policyHash',
+      'schemaHash',
+      'chunkDepth',
+      'chunkSubtrees',
+      'context',
+    ]);
     expect(await verifyChunkedDataset(proof.prepared.keys.vkey, proof, expected(), policy)).toEqual({ valid: true });
     // A chunk proof is not a whole-dataset proof: its first signals look alike, but the layout has more of them.
-    const asWhole = await verifyDatasetProof(proof.prepared.keys.vkey, proof.chunks[0]!.proof, proof.chunks[0]!.publicSignals, { root: proof.chunks[0]!.publicSignals[0]!, count: 2, policyHash: policy.hash, schemaHash: schema.hash });
+    const asWhole = await verifyDatasetProof(
+      proof.prepared.keys.vkey,
+      proof.chunks[0]!.proof,
+      proof.chunks[0]!.publicSignals,
+      { root: proof.chunks[0]!.publicSignals[0]!, count: 2, policyHash: policy.hash, schemaHash: schema.hash },
+    );
     expect(asWhole).toMatchObject({ valid: false, reason: 'wrong-signal-count' });
     // Malformed files are rejected, not thrown on.
-    expect(await verifyChunkedDataset(proof.prepared.keys.vkey, { ...proof, chunks: [null as never] }, expected(), policy)).toMatchObject({ valid: false, reason: 'malformed' });
+    expect(
+      await verifyChunkedDataset(proof.prepared.keys.vkey, { ...proof, chunks: [null as never] }, expected(), policy),
+    ).toMatchObject({ valid: false, reason: 'malformed' });
   });
 
   it('rejects reordered, missing or foreign chunks, and another root or count', async () => {
     const vkey = proof.prepared.keys.vkey;
     const swapped = { ...proof, chunks: [proof.chunks[1]!, proof.chunks[0]!, proof.chunks[2]!] };
     expect((await verifyChunkedDataset(vkey, swapped, expected(), policy)).detail).toMatch(/out of order/);
-    const relabelled = { ...proof, chunks: [{ ...proof.chunks[1]!, index: 0 }, { ...proof.chunks[0]!, index: 1 }, proof.chunks[2]!] };
-    expect((await verifyChunkedDataset(vkey, relabelled, expected(), policy)).detail).toMatch(/do not|not to the published root|combine/);
+    const relabelled = {
+      ...proof,
+      chunks: [{ ...proof.chunks[1]!, index: 0 }, { ...proof.chunks[0]!, index: 1 }, proof.chunks[2]!],
+    };
+    expect((await verifyChunkedDataset(vkey, relabelled, expected(), policy)).detail).toMatch(
+      /do not|not to the published root|combine/,
+    );
     const missing = { ...proof, chunks: proof.chunks.slice(0, 2) };
-    expect((await verifyChunkedDataset(vkey, missing, expected(), policy)).detail).toMatch(/need 3 chunk proofs, got 2/);
+    expect((await verifyChunkedDataset(vkey, missing, expected(), policy)).detail).toMatch(
+      /need 3 chunk proofs, got 2/,
+    );
     const other = await proveDatasetInChunks(bundleOf([10, 20, 90, 80, 50]), schema, policy, { chunkDepth: 1, pool });
     const foreign = { ...proof, chunks: [other.chunks[0]!, proof.chunks[1]!, proof.chunks[2]!] };
     expect((await verifyChunkedDataset(vkey, foreign, expected(), policy)).detail).toMatch(/not to the published root/);
@@ -83,23 +123,45 @@ describe('chunked dataset proofs', () => {
     // The chunk size is pinned by the circuit: a file claiming another one is refused.
     const otherSize = await verifyChunkedDataset(vkey, { ...proof, chunkDepth: 2 }, expected(), policy);
     expect(otherSize.valid).toBe(false);
-    const tampered = { ...proof, chunks: [{ ...proof.chunks[0]!, publicSignals: ['1', ...proof.chunks[0]!.publicSignals.slice(1)] }, proof.chunks[1]!, proof.chunks[2]!] };
-    expect(await verifyChunkedDataset(vkey, tampered, expected(), policy)).toMatchObject({ valid: false, reason: 'invalid-proof' });
+    const tampered = {
+      ...proof,
+      chunks: [
+        { ...proof.chunks[0]!, publicSignals: ['1', ...proof.chunks[0]!.publicSignals.slice(1)] },
+        proof.chunks[1]!,
+        proof.chunks[2]!,
+      ],
+    };
+    expect(await verifyChunkedDataset(vkey, tampered, expected(), policy)).toMatchObject({
+      valid: false,
+      reason: 'invalid-proof',
+    });
   });
 
   it('judges aggregates over all chunks: a dataset whose chunks prove but whose mean is out of bounds is rejected', async () => {
     const low = bundleOf([10, 20, 30, 20, 10]);
-    await expect(proveDatasetInChunks(low, schema, policy, { chunkDepth: 1, pool })).rejects.toBeInstanceOf(PolicyViolationError);
+    await expect(proveDatasetInChunks(low, schema, policy, { chunkDepth: 1, pool })).rejects.toBeInstanceOf(
+      PolicyViolationError,
+    );
     const forced = await proveDatasetInChunks(low, schema, policy, { chunkDepth: 1, pool, force: true });
-    const verdict = await verifyChunkedDataset(forced.prepared.keys.vkey, forced, { root: low.commitment.root, count: 5, schemaHash: schema.hash }, policy);
+    const verdict = await verifyChunkedDataset(
+      forced.prepared.keys.vkey,
+      forced,
+      { root: low.commitment.root, count: 5, schemaHash: schema.hash },
+      policy,
+    );
     expect(verdict).toMatchObject({ valid: false, reason: 'claim-mismatch' });
     expect(verdict.detail).toMatch(/MEAN\(x\).*fails over all chunks: actual 90\/5/);
   });
 
   it('a chunk with a violating record cannot be proven, and the chunk circuit pins every signal', async () => {
     const bad = bundleOf([10, 5, 90, 80, 50]);
-    await expect(proveDatasetInChunks(bad, schema, policy, { chunkDepth: 1, pool, force: true })).rejects.toThrow(/chunk 0 \(records 1 to 2\).*does not satisfy the circuit/);
-    const report = await checkSoundness(proof.prepared.circuit, chunkCircuitInput(good.records.slice(0, 2), good.salts.slice(0, 2), schema, policy, 1));
+    await expect(proveDatasetInChunks(bad, schema, policy, { chunkDepth: 1, pool, force: true })).rejects.toThrow(
+      /chunk 0 \(records 1 to 2\).*does not satisfy the circuit/,
+    );
+    const report = await checkSoundness(
+      proof.prepared.circuit,
+      chunkCircuitInput(good.records.slice(0, 2), good.salts.slice(0, 2), schema, policy, 1),
+    );
     expect(report.unpinned).toEqual([]);
   });
 
@@ -109,22 +171,38 @@ describe('chunked dataset proofs', () => {
     const singles = await proveDatasetInChunks(good, schema, policy, { chunkDepth: 0, subtreesPerChunk: 3, pool });
     expect(singles.chunks).toHaveLength(2);
     expect(singles.signalNames.slice(0, 3)).toEqual(['root0', 'root1', 'root2']);
-    expect(singles.chunks[0]!.publicSignals.slice(0, 3).map(BigInt)).toEqual(expectedChunkRoots(good, schema, 0).slice(0, 3));
+    expect(singles.chunks[0]!.publicSignals.slice(0, 3).map(BigInt)).toEqual(
+      expectedChunkRoots(good, schema, 0).slice(0, 3),
+    );
     expect(await verifyChunkedDataset(vkeyOf(singles), singles, expected(), policy)).toEqual({ valid: true });
     // 5 records as 2 chunks of 2 pairs
     const pairs = await proveDatasetInChunks(good, schema, policy, { chunkDepth: 1, subtreesPerChunk: 2, pool });
     expect(pairs.chunks).toHaveLength(2);
     expect(await verifyChunkedDataset(vkeyOf(pairs), pairs, expected(), policy)).toEqual({ valid: true });
     // The subtree count is pinned by the circuit: a file claiming another one is refused.
-    expect((await verifyChunkedDataset(vkeyOf(pairs), { ...pairs, subtreesPerChunk: 1 }, expected(), policy)).valid).toBe(false);
-    expect((await verifyChunkedDataset(vkeyOf(singles), { ...singles, subtreesPerChunk: 5, chunks: singles.chunks.slice(0, 1) }, expected(), policy)).valid).toBe(false);
+    expect(
+      (await verifyChunkedDataset(vkeyOf(pairs), { ...pairs, subtreesPerChunk: 1 }, expected(), policy)).valid,
+    ).toBe(false);
+    expect(
+      (
+        await verifyChunkedDataset(
+          vkeyOf(singles),
+          { ...singles, subtreesPerChunk: 5, chunks: singles.chunks.slice(0, 1) },
+          expected(),
+          policy,
+        )
+      ).valid,
+    ).toBe(false);
     // Swapping two subtree roots inside a chunk breaks the proof; the aggregates still need every chunk.
     const first = singles.chunks[0]!;
     const swapped = [first.publicSignals[1]!, first.publicSignals[0]!, ...first.publicSignals.slice(2)];
     const reordered = { ...singles, chunks: [{ ...first, publicSignals: swapped }, singles.chunks[1]!] };
     expect(await verifyChunkedDataset(vkeyOf(singles), reordered, expected(), policy)).toMatchObject({ valid: false });
     // Soundness of a multi-subtree chunk circuit.
-    const report = await checkSoundness(singles.prepared.circuit, chunkCircuitInput(good.records.slice(3), good.salts.slice(3), schema, policy, 0, [], 3));
+    const report = await checkSoundness(
+      singles.prepared.circuit,
+      chunkCircuitInput(good.records.slice(3), good.salts.slice(3), schema, policy, 0, [], 3),
+    );
     expect(report.unpinned).toEqual([]);
   });
 
@@ -142,19 +220,72 @@ describe('zkai data prove --chunk-depth', () => {
       await writeFile(join(dir, 'policy.json'), JSON.stringify(policy.spec));
       await writeFile(join(dir, 'data.csv'), 'x,c\r\n10,a\r\n20,b\r\n90,a\r\n80,b\r\n50,a\r\n');
       const files = (name: string) => join(dir, name);
-      const commit = await runCli(['data', 'commit', '--schema', files('schema.json'), '--data', files('data.csv'), '--bundle', files('b.json'), '--public', files('c.json')]);
+      const commit = await runCli([
+        'data',
+        'commit',
+        '--schema',
+        files('schema.json'),
+        '--data',
+        files('data.csv'),
+        '--bundle',
+        files('b.json'),
+        '--public',
+        files('c.json'),
+      ]);
       expect(commit.code, commit.stderr).toBe(0);
-      const prove = await runCli(['--json', 'data', 'prove', '--schema', files('schema.json'), '--policy', files('policy.json'), '--bundle', files('b.json'), '--out', files('p.json'), '--vkey-out', files('vk.json'), '--chunk-depth', '1']);
+      const prove = await runCli([
+        '--json',
+        'data',
+        'prove',
+        '--schema',
+        files('schema.json'),
+        '--policy',
+        files('policy.json'),
+        '--bundle',
+        files('b.json'),
+        '--out',
+        files('p.json'),
+        '--vkey-out',
+        files('vk.json'),
+        '--chunk-depth',
+        '1',
+      ]);
       expect(prove.code, prove.stderr).toBe(0);
       expect(JSON.parse(prove.stdout)).toMatchObject({ chunks: 3, chunkDepth: 1 });
-      expect(JSON.parse(await readFile(files('p.json'), 'utf8'))).toMatchObject({ format: 'zkai-chunked-dataset-proof-v1' });
-      const verifyArgs = ['data', 'verify', '--vkey', files('vk.json'), '--proof', files('p.json'), '--schema', files('schema.json'), '--policy', files('policy.json')];
+      expect(JSON.parse(await readFile(files('p.json'), 'utf8'))).toMatchObject({
+        format: 'zkai-chunked-dataset-proof-v1',
+      });
+      const verifyArgs = [
+        'data',
+        'verify',
+        '--vkey',
+        files('vk.json'),
+        '--proof',
+        files('p.json'),
+        '--schema',
+        files('schema.json'),
+        '--policy',
+        files('policy.json'),
+      ];
       const ok = await runCli([...verifyArgs, '--commitment', files('c.json')]);
       expect(ok.code, ok.stderr + ok.stdout).toBe(0);
       const { root } = JSON.parse(await readFile(files('c.json'), 'utf8')) as { root: string };
       const wrong = await runCli([...verifyArgs, '--root', root, '--count', '4']);
       expect(wrong.code).toBe(1);
-      const badDepth = await runCli(['data', 'prove', '--schema', files('schema.json'), '--policy', files('policy.json'), '--bundle', files('b.json'), '--out', files('q.json'), '--chunk-depth', 'x']);
+      const badDepth = await runCli([
+        'data',
+        'prove',
+        '--schema',
+        files('schema.json'),
+        '--policy',
+        files('policy.json'),
+        '--bundle',
+        files('b.json'),
+        '--out',
+        files('q.json'),
+        '--chunk-depth',
+        'x',
+      ]);
       expect(badDepth.code).toBe(1);
       expect(badDepth.stderr).toContain('--chunk-depth must be an integer');
     } finally {

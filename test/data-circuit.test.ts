@@ -38,7 +38,13 @@ const record = (cells: Cells, row = 2): EncodedRecord =>
 const circuitFor = datasetCircuits(schema);
 
 /** Does the circuit accept this dataset? (witness generation checks every constraint) */
-async function circuitAccepts(circuit: CompiledCircuit, policy: Policy, records: EncodedRecord[], salts = records.map((_, i) => BigInt(i + 7)), depth = 1): Promise<boolean> {
+async function circuitAccepts(
+  circuit: CompiledCircuit,
+  policy: Policy,
+  records: EncodedRecord[],
+  salts = records.map((_, i) => BigInt(i + 7)),
+  depth = 1,
+): Promise<boolean> {
   try {
     await computeWitness(circuit.wasmPath, datasetCircuitInput(records, salts, schema, policy, depth));
     return true;
@@ -54,7 +60,16 @@ async function expectAgreement(spec: PolicySpec, cases: Array<[EncodedRecord[], 
   for (const [records, expected] of cases) {
     const described = JSON.stringify(records.map((r) => r.values.map(String).concat(r.nulls.map(String))));
     expect(evaluatePolicy(policy, records).ok, `pre-flight on ${described}`).toBe(expected);
-    expect(await circuitAccepts(circuit, policy, records, records.map((_, i) => BigInt(i + 7)), depth), `circuit on ${described}`).toBe(expected);
+    expect(
+      await circuitAccepts(
+        circuit,
+        policy,
+        records,
+        records.map((_, i) => BigInt(i + 7)),
+        depth,
+      ),
+      `circuit on ${described}`,
+    ).toBe(expected);
   }
 }
 
@@ -63,17 +78,43 @@ const one = (cells: Cells) => [record(cells)];
 
 describe('dataset policy circuits agree with the TypeScript pre-flight', () => {
   it('EQ and NE, including null and a constant the column cannot hold', async () => {
-    await expectAgreement(rule({ field: 'x', op: 'EQ', value: 18 }), [[one({ x: 18 }), true], [one({ x: 17 }), false], [one({ x: null }), false]]);
-    await expectAgreement(rule({ field: 'x', op: 'NE', value: 18 }), [[one({ x: 19 }), true], [one({ x: 18 }), false], [one({ x: null }), false]]);
+    await expectAgreement(rule({ field: 'x', op: 'EQ', value: 18 }), [
+      [one({ x: 18 }), true],
+      [one({ x: 17 }), false],
+      [one({ x: null }), false],
+    ]);
+    await expectAgreement(rule({ field: 'x', op: 'NE', value: 18 }), [
+      [one({ x: 19 }), true],
+      [one({ x: 18 }), false],
+      [one({ x: null }), false],
+    ]);
     await expectAgreement(rule({ field: 'x', op: 'EQ', value: 150 }), [[one({ x: 100 }), false]]);
   });
 
   it('LT, LTE, GT, GTE at their boundaries, and constants outside the column range', async () => {
-    await expectAgreement(rule({ field: 'x', op: 'LT', value: 18 }), [[one({ x: 17 }), true], [one({ x: 18 }), false], [one({ x: 0 }), true]]);
-    await expectAgreement(rule({ field: 'x', op: 'LTE', value: 18 }), [[one({ x: 18 }), true], [one({ x: 19 }), false]]);
-    await expectAgreement(rule({ field: 'x', op: 'GT', value: 18 }), [[one({ x: 19 }), true], [one({ x: 18 }), false], [one({ x: null }), false]]);
-    await expectAgreement(rule({ field: 'x', op: 'GTE', value: 18 }), [[one({ x: 18 }), true], [one({ x: 17 }), false], [one({ x: 100 }), true]]);
-    await expectAgreement(rule({ field: 'x', op: 'LT', value: 500 }), [[one({ x: 100 }), true], [one({ x: null }), false]]);
+    await expectAgreement(rule({ field: 'x', op: 'LT', value: 18 }), [
+      [one({ x: 17 }), true],
+      [one({ x: 18 }), false],
+      [one({ x: 0 }), true],
+    ]);
+    await expectAgreement(rule({ field: 'x', op: 'LTE', value: 18 }), [
+      [one({ x: 18 }), true],
+      [one({ x: 19 }), false],
+    ]);
+    await expectAgreement(rule({ field: 'x', op: 'GT', value: 18 }), [
+      [one({ x: 19 }), true],
+      [one({ x: 18 }), false],
+      [one({ x: null }), false],
+    ]);
+    await expectAgreement(rule({ field: 'x', op: 'GTE', value: 18 }), [
+      [one({ x: 18 }), true],
+      [one({ x: 17 }), false],
+      [one({ x: 100 }), true],
+    ]);
+    await expectAgreement(rule({ field: 'x', op: 'LT', value: 500 }), [
+      [one({ x: 100 }), true],
+      [one({ x: null }), false],
+    ]);
     await expectAgreement(rule({ field: 'x', op: 'GTE', value: -3 }), [[one({ x: 0 }), true]]);
   });
 
@@ -85,42 +126,84 @@ describe('dataset policy circuits agree with the TypeScript pre-flight', () => {
       [one({ d: '2.26' }), false],
       [one({ d: null }), false],
     ]);
-    await expectAgreement(rule({ field: 'd', op: 'NOT-BETWEEN', min: '-1.50', max: '2.25' }), [[one({ d: '-1.51' }), true], [one({ d: '0.00' }), false], [one({ d: '5.00' }), true]]);
+    await expectAgreement(rule({ field: 'd', op: 'NOT-BETWEEN', min: '-1.50', max: '2.25' }), [
+      [one({ d: '-1.51' }), true],
+      [one({ d: '0.00' }), false],
+      [one({ d: '5.00' }), true],
+    ]);
   });
 
   it('IN and NIN with a one-element list: the zero-encoded value never matches by padding', async () => {
-    await expectAgreement(rule({ field: 'c', op: 'IN', values: ['b'] }), [[one({ c: 'b' }), true], [one({ c: 'a' }), false], [one({ c: 'c' }), false]]);
-    await expectAgreement(rule({ field: 'c', op: 'NIN', values: ['a'] }), [[one({ c: 'a' }), false], [one({ c: 'b' }), true]]);
-    await expectAgreement(rule({ field: 's', op: 'IN', values: ['alice', 'carol'] }), [[one({ s: 'carol' }), true], [one({ s: 'bob' }), false], [one({ s: null }), false]]);
+    await expectAgreement(rule({ field: 'c', op: 'IN', values: ['b'] }), [
+      [one({ c: 'b' }), true],
+      [one({ c: 'a' }), false],
+      [one({ c: 'c' }), false],
+    ]);
+    await expectAgreement(rule({ field: 'c', op: 'NIN', values: ['a'] }), [
+      [one({ c: 'a' }), false],
+      [one({ c: 'b' }), true],
+    ]);
+    await expectAgreement(rule({ field: 's', op: 'IN', values: ['alice', 'carol'] }), [
+      [one({ s: 'carol' }), true],
+      [one({ s: 'bob' }), false],
+      [one({ s: null }), false],
+    ]);
   });
 
   it('NOT-NULL, ABSENT, and a rule that applies only where another predicate holds', async () => {
-    await expectAgreement(rule({ field: 's', op: 'ABSENT' }), [[one({ s: null }), true], [one({ s: 'x' }), false]]);
-    await expectAgreement(rule({ field: 'x', op: 'NOT-NULL' }), [[one({ x: 0 }), true], [one({ x: null }), false]]);
+    await expectAgreement(rule({ field: 's', op: 'ABSENT' }), [
+      [one({ s: null }), true],
+      [one({ s: 'x' }), false],
+    ]);
+    await expectAgreement(rule({ field: 'x', op: 'NOT-NULL' }), [
+      [one({ x: 0 }), true],
+      [one({ x: null }), false],
+    ]);
     const conditional = rule({ when: { field: 'c', op: 'EQ', value: 'b' }, field: 'x', op: 'GTE', value: 18 });
-    await expectAgreement(conditional, [[one({ c: 'b', x: 18 }), true], [one({ c: 'b', x: 17 }), false], [one({ c: 'a', x: 5 }), true], [one({ c: 'a', x: null }), true]]);
+    await expectAgreement(conditional, [
+      [one({ c: 'b', x: 18 }), true],
+      [one({ c: 'b', x: 17 }), false],
+      [one({ c: 'a', x: 5 }), true],
+      [one({ c: 'a', x: null }), true],
+    ]);
   });
 
   it('aggregates at their exact bounds: COUNT, SUM with a negative offset, MEAN with nulls, PROPORTION', async () => {
-    await expectAgreement({ name: 'count', rules: [], aggregates: [{ kind: 'COUNT', min: 2, max: 2 }] }, [[[record({}), record({})], true], [one({}), false]]);
-    await expectAgreement({ name: 'sum', rules: [], aggregates: [{ kind: 'SUM', field: 'd', min: '-4.00', max: '0.00' }] }, [
-      [[record({ d: '-5.00' }), record({ d: '1.00' })], true],
-      [[record({ d: '-5.00' }), record({ d: '0.99' })], false],
-      [[record({ d: '-5.00' }), record({ d: '5.00' })], true],
-      [[record({ d: '0.01' }), record({ d: null })], false], // 0.01 > max 0.00; the null adds nothing
+    await expectAgreement({ name: 'count', rules: [], aggregates: [{ kind: 'COUNT', min: 2, max: 2 }] }, [
+      [[record({}), record({})], true],
+      [one({}), false],
     ]);
-    await expectAgreement({ name: 'mean', rules: [], aggregates: [{ kind: 'MEAN', field: 'x', min: '20', max: '30' }] }, [
-      [[record({ x: 20 }), record({ x: 20 })], true],
-      [[record({ x: 19 }), record({ x: 20 })], false],
-      [[record({ x: 30 }), record({ x: 31 })], false],
-      [[record({ x: 20 }), record({ x: null })], true],
-      [[record({ x: null }), record({ x: null })], false],
-    ]);
-    await expectAgreement({ name: 'proportion', rules: [], aggregates: [{ kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'b' }, min: '0.5', max: '0.5' }] }, [
-      [[record({ c: 'a' }), record({ c: 'b' })], true],
-      [[record({ c: 'b' }), record({ c: 'b' })], false],
-      [[record({ c: 'a' }), record({ c: 'a' })], false],
-    ]);
+    await expectAgreement(
+      { name: 'sum', rules: [], aggregates: [{ kind: 'SUM', field: 'd', min: '-4.00', max: '0.00' }] },
+      [
+        [[record({ d: '-5.00' }), record({ d: '1.00' })], true],
+        [[record({ d: '-5.00' }), record({ d: '0.99' })], false],
+        [[record({ d: '-5.00' }), record({ d: '5.00' })], true],
+        [[record({ d: '0.01' }), record({ d: null })], false], // 0.01 > max 0.00; the null adds nothing
+      ],
+    );
+    await expectAgreement(
+      { name: 'mean', rules: [], aggregates: [{ kind: 'MEAN', field: 'x', min: '20', max: '30' }] },
+      [
+        [[record({ x: 20 }), record({ x: 20 })], true],
+        [[record({ x: 19 }), record({ x: 20 })], false],
+        [[record({ x: 30 }), record({ x: 31 })], false],
+        [[record({ x: 20 }), record({ x: null })], true],
+        [[record({ x: null }), record({ x: null })], false],
+      ],
+    );
+    await expectAgreement(
+      {
+        name: 'proportion',
+        rules: [],
+        aggregates: [{ kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'b' }, min: '0.5', max: '0.5' }],
+      },
+      [
+        [[record({ c: 'a' }), record({ c: 'b' })], true],
+        [[record({ c: 'b' }), record({ c: 'b' })], false],
+        [[record({ c: 'a' }), record({ c: 'a' })], false],
+      ],
+    );
   });
 });
 
@@ -129,7 +212,15 @@ describe('group parity (bias check)', () => {
     const spec: PolicySpec = {
       name: 'parity',
       rules: [],
-      aggregates: [{ kind: 'GROUP-PARITY', groupA: { field: 'c', op: 'EQ', value: 'a' }, groupB: { field: 'c', op: 'EQ', value: 'b' }, outcome: { field: 'x', op: 'GTE', value: 50 }, maxDifference: '0.5' }],
+      aggregates: [
+        {
+          kind: 'GROUP-PARITY',
+          groupA: { field: 'c', op: 'EQ', value: 'a' },
+          groupB: { field: 'c', op: 'EQ', value: 'b' },
+          outcome: { field: 'x', op: 'GTE', value: 50 },
+          maxDifference: '0.5',
+        },
+      ],
     };
     const r = (c: string, x: number) => record({ c, x });
     await expectAgreement(
@@ -153,7 +244,11 @@ describe('padding and commitment', () => {
   it('padding records are excluded whatever they hold, and the root is the one of the real records', async () => {
     const { circuit, policy } = await circuitFor(spec);
     const real = [record({ x: 30 })];
-    const input = datasetCircuitInput(real, [11n], schema, policy, 1) as { values: bigint[][]; isNull: number[][]; salt: bigint[] };
+    const input = datasetCircuitInput(real, [11n], schema, policy, 1) as {
+      values: bigint[][];
+      isNull: number[][];
+      salt: bigint[];
+    };
     input.values[1] = [5n, 0n, 0n, 0n]; // a violating padding record: must not matter
     input.salt[1] = 999n;
     const witness = await computeWitness(circuit.wasmPath, input);
@@ -166,7 +261,10 @@ describe('padding and commitment', () => {
     const salts = [11n, 12n];
     const committed = commitRecords(records, salts, schema).commitment.root;
     expect(await circuitAccepts(circuit, policy, records, salts)).toBe(false);
-    const cheat = datasetCircuitInput([records[0]!], [11n], schema, policy, 1) as { values: bigint[][]; salt: bigint[] };
+    const cheat = datasetCircuitInput([records[0]!], [11n], schema, policy, 1) as {
+      values: bigint[][];
+      salt: bigint[];
+    };
     cheat.values[1] = records[1]!.values;
     cheat.salt[1] = 12n;
     const witness = await computeWitness(circuit.wasmPath, cheat);
@@ -189,12 +287,20 @@ describe('padding and commitment', () => {
     const { circuit, policy } = await circuitFor(rule({ field: 'x', op: 'NOT-NULL' }));
     const honest = [record({ x: 100, c: 'c' })];
     expect(await circuitAccepts(circuit, policy, honest, [3n])).toBe(true);
-    for (const [column, value] of [[0, 101n], [0, 127n], [1, 3n]] as const) {
+    for (const [column, value] of [
+      [0, 101n],
+      [0, 127n],
+      [1, 3n],
+    ] as const) {
       const input = datasetCircuitInput(honest, [3n], schema, policy, 1) as { values: bigint[][] };
       input.values[0]![column] = value;
-      await expect(computeWitness(circuit.wasmPath, input), `column ${column} = ${value}`).rejects.toBeInstanceOf(WitnessError);
+      await expect(computeWitness(circuit.wasmPath, input), `column ${column} = ${value}`).rejects.toBeInstanceOf(
+        WitnessError,
+      );
     }
-    expect(() => recordLeaf(schema.columns, { values: [127n, 0n, 0n, 0n], nulls: [false, false, true, true] }, 1n)).toThrow(/outside \[0, 100\]/);
+    expect(() =>
+      recordLeaf(schema.columns, { values: [127n, 0n, 0n, 0n], nulls: [false, false, true, true] }, 1n),
+    ).toThrow(/outside \[0, 100\]/);
   });
 
   it('a leaf can never be a tree node: a one-element packing gets a domain tag', () => {
@@ -213,7 +319,10 @@ describe('padding and commitment', () => {
         { field: 'c', op: 'IN', values: ['a', 'b'] },
         { when: { field: 'c', op: 'EQ', value: 'b' }, field: 'd', op: 'NOT-NULL' },
       ],
-      aggregates: [{ kind: 'MEAN', field: 'x', min: '20', max: '80' }, { kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'a' }, min: '0.1', max: '1' }],
+      aggregates: [
+        { kind: 'MEAN', field: 'x', min: '20', max: '80' },
+        { kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'a' }, min: '0.1', max: '1' },
+      ],
     });
     const records = [record({ x: 30, c: 'a' }), record({ x: 40, c: 'b', d: '1.00' })];
     const report = await checkSoundness(circuit, datasetCircuitInput(records, [1n, 2n], schema, policy, 1));
@@ -237,18 +346,74 @@ describe('generated files', () => {
 
 describe('policy language', () => {
   it('rejects what does not fit the schema, with the rule and field named', () => {
-    expect(() => parsePolicy(rule({ field: 'age', op: 'GTE', value: 1 }), schema)).toThrow(/rules\[0\].*field "age" is not a column/);
-    expect(() => parsePolicy(rule({ field: 'c', op: 'LT', value: 'b' }), schema)).toThrow(/LT needs an ordered column.*category/);
-    expect(() => parsePolicy(rule({ field: 'c', op: 'EQ', value: 'z' }), schema)).toThrow(/"z" is not a value of category column c/);
-    expect(() => parsePolicy(rule({ field: 'd', op: 'GT', value: '1.005' }), schema)).toThrow(/more decimals than column d holds/);
+    expect(() => parsePolicy(rule({ field: 'age', op: 'GTE', value: 1 }), schema)).toThrow(
+      /rules\[0\].*field "age" is not a column/,
+    );
+    expect(() => parsePolicy(rule({ field: 'c', op: 'LT', value: 'b' }), schema)).toThrow(
+      /LT needs an ordered column.*category/,
+    );
+    expect(() => parsePolicy(rule({ field: 'c', op: 'EQ', value: 'z' }), schema)).toThrow(
+      /"z" is not a value of category column c/,
+    );
+    expect(() => parsePolicy(rule({ field: 'd', op: 'GT', value: '1.005' }), schema)).toThrow(
+      /more decimals than column d holds/,
+    );
     expect(() => parsePolicy(rule({ field: 'x', op: 'LIKE', value: 1 }), schema)).toThrow(PolicyError);
     expect(() => parsePolicy(rule({ field: 'x', op: 'BETWEEN', min: 9, max: 3 }), schema)).toThrow(/min is above max/);
     // Constants the circuit would reduce modulo the field, and bounds too wide for a sound check, are refused.
-    expect(() => parsePolicy(rule({ field: 'x', op: 'IN', values: ['21888242871839275222246405745257275088548364400416034343698204186575808495622'] }), schema)).toThrow(/more than 30 digits|too large/);
-    expect(() => parsePolicy(rule({ field: 'x', op: 'EQ', value: `1${'0'.repeat(70)}` }), schema)).toThrow(/more than 30 digits/);
-    expect(() => parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'a' }, min: `0.5${'0'.repeat(80)}` }] }, schema)).toThrow(/more than 30 digits/);
-    expect(() => parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'a' }, min: '1.5' }] }, schema)).toThrow(/\[0, 1\]/);
-    expect(() => parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'GROUP-PARITY', groupA: { field: 'c', op: 'EQ', value: 'a' }, groupB: { field: 'c', op: 'EQ', value: 'b' }, outcome: { field: 'x', op: 'NOT-NULL' }, maxDifference: '2' }] }, schema)).toThrow(/maxDifference must lie in \[0, 1\]/);
+    expect(() =>
+      parsePolicy(
+        rule({
+          field: 'x',
+          op: 'IN',
+          values: ['21888242871839275222246405745257275088548364400416034343698204186575808495622'],
+        }),
+        schema,
+      ),
+    ).toThrow(/more than 30 digits|too large/);
+    expect(() => parsePolicy(rule({ field: 'x', op: 'EQ', value: `1${'0'.repeat(70)}` }), schema)).toThrow(
+      /more than 30 digits/,
+    );
+    expect(() =>
+      parsePolicy(
+        {
+          name: 'p',
+          rules: [],
+          aggregates: [
+            { kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'a' }, min: `0.5${'0'.repeat(80)}` },
+          ],
+        },
+        schema,
+      ),
+    ).toThrow(/more than 30 digits/);
+    expect(() =>
+      parsePolicy(
+        {
+          name: 'p',
+          rules: [],
+          aggregates: [{ kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'a' }, min: '1.5' }],
+        },
+        schema,
+      ),
+    ).toThrow(/\[0, 1\]/);
+    expect(() =>
+      parsePolicy(
+        {
+          name: 'p',
+          rules: [],
+          aggregates: [
+            {
+              kind: 'GROUP-PARITY',
+              groupA: { field: 'c', op: 'EQ', value: 'a' },
+              groupB: { field: 'c', op: 'EQ', value: 'b' },
+              outcome: { field: 'x', op: 'NOT-NULL' },
+              maxDifference: '2',
+            },
+          ],
+        },
+        schema,
+      ),
+    ).toThrow(/maxDifference must lie in \[0, 1\]/);
   });
 
   it('hashes the canonical policy: spelling variants agree, a changed bound does not', () => {
@@ -262,7 +427,13 @@ describe('policy language', () => {
 
 describe('dataset proof, end to end', () => {
   it('refuses a violating dataset with row-level errors; proves a compliant one whose claims verify', async () => {
-    const policySpec: PolicySpec = { name: 'adults', rules: [{ field: 'x', op: 'GTE', value: 18 }, { field: 's', op: 'ABSENT' }] };
+    const policySpec: PolicySpec = {
+      name: 'adults',
+      rules: [
+        { field: 'x', op: 'GTE', value: 18 },
+        { field: 's', op: 'ABSENT' },
+      ],
+    };
     const policy = parsePolicy(policySpec, schema);
     const bad = createBundle(schema, [record({ x: 30 }, 2), record({ x: 12 }, 3)]);
     const refused = await proveDataset(bad, schema, policy).catch((e: unknown) => e);
@@ -273,12 +444,20 @@ describe('dataset proof, end to end', () => {
     const result = await proveDataset(good, schema, policy);
     expect(result.publicSignals).toEqual([good.commitment.root, '2', policy.hash, schema.hash, '0']); // context 0: off chain
     const expected = { root: good.commitment.root, count: 2, policyHash: policy.hash, schemaHash: schema.hash };
-    expect(await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, expected)).toEqual({ valid: true });
+    expect(await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, expected)).toEqual({
+      valid: true,
+    });
     const otherPolicy = parsePolicy({ ...policySpec, name: 'adults, relaxed' }, schema);
-    const mismatch = await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, { ...expected, policyHash: otherPolicy.hash });
+    const mismatch = await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, {
+      ...expected,
+      policyHash: otherPolicy.hash,
+    });
     expect(mismatch).toMatchObject({ valid: false, reason: 'claim-mismatch' });
     expect(mismatch.detail).toContain('policyHash');
-    const otherRoot = await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, { ...expected, root: bad.commitment.root });
+    const otherRoot = await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, {
+      ...expected,
+      root: bad.commitment.root,
+    });
     expect(otherRoot.valid).toBe(false);
   });
 });

@@ -9,7 +9,14 @@ import { createBundle, type DatasetBundle } from '../src/data/bundle.ts';
 import { DATA_TEMPLATES_DIR } from '../src/data/circuit-gen.ts';
 import { commitRecords } from '../src/data/commitment.ts';
 import { encodeRecord } from '../src/data/encode.ts';
-import { findRecord, generateInclusionCircuit, inclusionCircuitInput, proveInclusion, subjectHashOf, verifyInclusion } from '../src/data/inclusion.ts';
+import {
+  findRecord,
+  generateInclusionCircuit,
+  inclusionCircuitInput,
+  proveInclusion,
+  subjectHashOf,
+  verifyInclusion,
+} from '../src/data/inclusion.ts';
 import { readDataset } from '../src/data/ingest.ts';
 import { poseidonText } from '../src/crypto/poseidon-bytes.ts';
 import { loadSchema, parseSchema } from '../src/data/schema.ts';
@@ -49,7 +56,9 @@ function circuitFor(target: Schema, depth: number): Promise<CompiledCircuit> {
   const key = `${target.hash}/${depth}`;
   let entry = compiled.get(key);
   if (!entry) {
-    entry = generateInclusionCircuit(target, depth).then((generated) => compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] }));
+    entry = generateInclusionCircuit(target, depth).then((generated) =>
+      compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] }),
+    );
     compiled.set(key, entry);
   }
   return entry;
@@ -58,17 +67,32 @@ function circuitFor(target: Schema, depth: number): Promise<CompiledCircuit> {
 const accepts = witnessAccepts;
 
 const SALTS = [101n, 202n, 303n];
-type Input = { root: bigint; subjectHash: bigint; schemaHash: string; salt: bigint; values: bigint[]; isNull: number[]; index: number; siblings: bigint[] };
+type Input = {
+  root: bigint;
+  subjectHash: bigint;
+  schemaHash: string;
+  salt: bigint;
+  values: bigint[];
+  isNull: number[];
+  index: number;
+  siblings: bigint[];
+};
 /** An honest input for record `index` of `three` under fixed salts, as a fresh mutable copy. */
 function honest(index: number): { input: Input; levels: bigint[][] } {
   const { levels } = commitRecords(three, SALTS, schema);
   const record = three[index]!;
   const input = inclusionCircuitInput(schema, levels, index, record, SALTS[index]!) as Input;
-  return { input: { ...input, values: [...input.values], isNull: [...input.isNull], siblings: [...input.siblings] }, levels };
+  return {
+    input: { ...input, values: [...input.values], isNull: [...input.isNull], siblings: [...input.siblings] },
+    levels,
+  };
 }
 
 const errorOf = async (promise: Promise<unknown>): Promise<ZkaiError> => {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ZkaiError);
   return error as ZkaiError;
 };
@@ -79,7 +103,11 @@ describe('inclusion circuit', () => {
     for (let index = 0; index < three.length; index += 1) {
       const { input, levels } = honest(index);
       const witness = await computeWitness(circuit.wasmPath, input);
-      expect(witness.slice(1, 4)).toEqual([levels.at(-1)![0], BigInt(poseidonText(`P0000${index + 1}`)), BigInt(schema.hash)]);
+      expect(witness.slice(1, 4)).toEqual([
+        levels.at(-1)![0],
+        BigInt(poseidonText(`P0000${index + 1}`)),
+        BigInt(schema.hash),
+      ]);
     }
     expect(circuit.info.publicInputs).toBe(4); // root, subjectHash, schemaHash, context
     expect(circuit.info.outputs).toBe(0);
@@ -95,7 +123,7 @@ describe('inclusion circuit', () => {
     const tamperings: Array<[string, (input: Input, levels: bigint[][]) => void]> = [
       ['a sibling changed', (input) => (input.siblings[0] = input.siblings[0]! + 1n)],
       ['the top sibling changed', (input) => (input.siblings[1] = input.siblings[1]! + 1n)],
-      ['the path of another leaf (leaf 2\'s)', (input, levels) => (input.siblings = [levels[0]![3]!, levels[1]![0]!])],
+      ["the path of another leaf (leaf 2's)", (input, levels) => (input.siblings = [levels[0]![3]!, levels[1]![0]!])],
       ['another index with the right path', (input) => (input.index = 0)],
       ['an index beyond the tree (aliasing 1 + 2^depth)', (input) => (input.index = 1 + 4)],
       ['a wrong salt', (input) => (input.salt += 1n)],
@@ -103,10 +131,13 @@ describe('inclusion circuit', () => {
       ['a tampered null flag (name not null)', (input) => (input.isNull[6] = 0)],
       ['a non-boolean null flag', (input) => (input.isNull[6] = 2)],
       ['another subject hash', (input) => (input.subjectHash = BigInt(poseidonText('P00001')))],
-      ['another subject id in the record and the claim', (input) => {
-        input.values[0] = BigInt(poseidonText('P00001'));
-        input.subjectHash = input.values[0];
-      }],
+      [
+        'another subject id in the record and the claim',
+        (input) => {
+          input.values[0] = BigInt(poseidonText('P00001'));
+          input.subjectHash = input.values[0];
+        },
+      ],
       ['another schema hash', (input) => (input.schemaHash = '42')],
       ['another root', (input) => (input.root = other.at(-1)![0]!)],
     ];
@@ -125,7 +156,10 @@ describe('inclusion circuit', () => {
     const { levels } = commitRecords(three, SALTS, schema);
     expect(levels[0]![3]).toBe(0n);
     const zeros = { values: three[0]!.values.map(() => 0n), nulls: three[0]!.nulls.map(() => false) };
-    for (const [record, salt] of [[three[0]!, SALTS[0]!], [zeros, 0n]] as const) {
+    for (const [record, salt] of [
+      [three[0]!, SALTS[0]!],
+      [zeros, 0n],
+    ] as const) {
       expect(await accepts(circuit, inclusionCircuitInput(schema, levels, 3, record, salt))).toBe(false);
     }
   });
@@ -138,17 +172,24 @@ describe('inclusion circuit', () => {
     expect(report.benignHints).toEqual([]);
   });
 
-  it('recomputes a wide record\'s leaf in several Poseidon calls, as recordLeaf does (17 elements: 16 + 1)', async () => {
+  it("recomputes a wide record's leaf in several Poseidon calls, as recordLeaf does (17 elements: 16 + 1)", async () => {
     const spec: SchemaSpec = {
       name: 'wide',
       subjectId: 'id',
       columns: [
         { name: 'id', type: 'integer', min: 1000, max: 9999 },
-        ...Array.from({ length: 14 }, (_, i) => ({ name: `c${i}`, type: 'integer' as const, min: 0, max: 255, nullable: i === 13 })),
+        ...Array.from({ length: 14 }, (_, i) => ({
+          name: `c${i}`,
+          type: 'integer' as const,
+          min: 0,
+          max: 255,
+          nullable: i === 13,
+        })),
       ],
     };
     const wide = parseSchema(spec);
-    const cells = (id: number, c13: number | null) => Object.fromEntries([['id', id], ...Array.from({ length: 14 }, (_, i) => [`c${i}`, i === 13 ? c13 : i * 7])]);
+    const cells = (id: number, c13: number | null) =>
+      Object.fromEntries([['id', id], ...Array.from({ length: 14 }, (_, i) => [`c${i}`, i === 13 ? c13 : i * 7])]);
     const records = [encodeRecord(wide, cells(1234, 5), 2), encodeRecord(wide, cells(4321, null), 3)];
     const { levels } = commitRecords(records, [7n, 8n], wide);
     const circuit = await circuitFor(wide, 1);
@@ -157,7 +198,9 @@ describe('inclusion circuit', () => {
       const input = inclusionCircuitInput(wide, levels, index, records[index]!, [7n, 8n][index]!);
       expect((input as Input).subjectHash).toBe(BigInt(subjectHashOf(wide, [1234, 4321][index]!)));
       expect(await accepts(circuit, input)).toBe(true);
-      expect(await accepts(circuit, { ...input, values: (input as Input).values.map((v, k) => (k === 14 ? v + 1n : v)) })).toBe(false);
+      expect(
+        await accepts(circuit, { ...input, values: (input as Input).values.map((v, k) => (k === 14 ? v + 1n : v)) }),
+      ).toBe(false);
     }
   });
 });
@@ -171,36 +214,89 @@ describe('proveInclusion and verifyInclusion', () => {
     const result = await proveInclusion(bundle, schema, { subjectId: 'P00002', pool });
     const seconds = (performance.now() - started) / 1000;
     const subjectHash = poseidonText('P00002').toString();
-    expect(result).toMatchObject({ format: 'zkai-inclusion-proof-v1', root: bundle.commitment.root, subjectHash, schemaHash: schema.hash, depth: 2, row: 3, subjectColumn: 'patient_id' });
+    expect(result).toMatchObject({
+      format: 'zkai-inclusion-proof-v1',
+      root: bundle.commitment.root,
+      subjectHash,
+      schemaHash: schema.hash,
+      depth: 2,
+      row: 3,
+      subjectColumn: 'patient_id',
+    });
     expect(result.publicSignals).toEqual([bundle.commitment.root, subjectHash, schema.hash, '0']);
     expect(existsSync(result.vkeyPath)).toBe(true);
     expect(result.prepared.circuit.info.constraints).toBe(868); // 867 + the context binding
-    console.log(`inclusion proof (depth 2, ${result.prepared.circuit.info.constraints} constraints, keys ${result.prepared.keys.cached ? 'cached' : 'set up now'}): ${seconds.toFixed(1)} s`);
+    console.log(
+      `inclusion proof (depth 2, ${result.prepared.circuit.info.constraints} constraints, keys ${result.prepared.keys.cached ? 'cached' : 'set up now'}): ${seconds.toFixed(1)} s`,
+    );
     const vkey = JSON.parse(await readFile(result.vkeyPath, 'utf8')) as unknown;
 
-    expect(await verifyInclusion(vkey, result.proof, result.publicSignals, { root: bundle.commitment.root, schema, subjectId: 'P00002' })).toEqual({ valid: true });
-    expect(await verifyInclusion(vkey, result.proof, result.publicSignals, { root: bundle.commitment.root, subjectHash, schemaHash: schema.hash })).toEqual({ valid: true });
+    expect(
+      await verifyInclusion(vkey, result.proof, result.publicSignals, {
+        root: bundle.commitment.root,
+        schema,
+        subjectId: 'P00002',
+      }),
+    ).toEqual({ valid: true });
+    expect(
+      await verifyInclusion(vkey, result.proof, result.publicSignals, {
+        root: bundle.commitment.root,
+        subjectHash,
+        schemaHash: schema.hash,
+      }),
+    ).toEqual({ valid: true });
 
     // The same records under fresh salts: another root, which this proof says nothing about.
     const otherRoot = createBundle(schema, three).commitment.root;
-    const wrongRoot = await verifyInclusion(vkey, result.proof, result.publicSignals, { root: otherRoot, schema, subjectId: 'P00002' });
+    const wrongRoot = await verifyInclusion(vkey, result.proof, result.publicSignals, {
+      root: otherRoot,
+      schema,
+      subjectId: 'P00002',
+    });
     expect(wrongRoot).toMatchObject({ valid: false, reason: 'claim-mismatch', mismatches: [{ name: 'root' }] });
-    const wrongSubject = await verifyInclusion(vkey, result.proof, result.publicSignals, { root: bundle.commitment.root, schema, subjectId: 'P00001' });
-    expect(wrongSubject).toMatchObject({ valid: false, reason: 'claim-mismatch', mismatches: [{ name: 'subjectHash' }] });
-    const wrongSchema = await verifyInclusion(vkey, result.proof, result.publicSignals, { root: bundle.commitment.root, schema, subjectId: 'P00002', schemaHash: '42' });
+    const wrongSubject = await verifyInclusion(vkey, result.proof, result.publicSignals, {
+      root: bundle.commitment.root,
+      schema,
+      subjectId: 'P00001',
+    });
+    expect(wrongSubject).toMatchObject({
+      valid: false,
+      reason: 'claim-mismatch',
+      mismatches: [{ name: 'subjectHash' }],
+    });
+    const wrongSchema = await verifyInclusion(vkey, result.proof, result.publicSignals, {
+      root: bundle.commitment.root,
+      schema,
+      subjectId: 'P00002',
+      schemaHash: '42',
+    });
     expect(wrongSchema).toMatchObject({ valid: false, reason: 'claim-mismatch' });
 
     // Edited public signals that match what the verifier expects: the pairing check refuses them.
     const forged = [otherRoot, subjectHash, schema.hash, '0'];
-    expect(await verifyInclusion(vkey, result.proof, forged, { root: otherRoot, schema, subjectId: 'P00002' })).toMatchObject({ valid: false, reason: 'invalid-proof' });
+    expect(
+      await verifyInclusion(vkey, result.proof, forged, { root: otherRoot, schema, subjectId: 'P00002' }),
+    ).toMatchObject({ valid: false, reason: 'invalid-proof' });
     const forgedSubject = [bundle.commitment.root, poseidonText('P00001').toString(), schema.hash, '0'];
-    expect(await verifyInclusion(vkey, result.proof, forgedSubject, { root: bundle.commitment.root, schema, subjectId: 'P00001' })).toMatchObject({ valid: false, reason: 'invalid-proof' });
+    expect(
+      await verifyInclusion(vkey, result.proof, forgedSubject, {
+        root: bundle.commitment.root,
+        schema,
+        subjectId: 'P00001',
+      }),
+    ).toMatchObject({ valid: false, reason: 'invalid-proof' });
 
     // By source row: the same (cached) circuit and keys.
     const byRow = await proveInclusion(bundle, schema, { row: 4, pool });
     expect(byRow.publicSignals).toEqual([bundle.commitment.root, poseidonText('P00003').toString(), schema.hash, '0']);
     expect(byRow.prepared.keys.cached).toBe(true);
-    expect(await verifyInclusion(vkey, byRow.proof, byRow.publicSignals, { root: bundle.commitment.root, schema, subjectId: 'P00003' })).toEqual({ valid: true });
+    expect(
+      await verifyInclusion(vkey, byRow.proof, byRow.publicSignals, {
+        root: bundle.commitment.root,
+        schema,
+        subjectId: 'P00003',
+      }),
+    ).toEqual({ valid: true });
   }, 600_000);
 
   it('gives clear errors for an absent, ambiguous or malformed subject, a schema without a usable subject id, an altered bundle', async () => {
@@ -208,8 +304,12 @@ describe('proveInclusion and verifyInclusion', () => {
     const absent = await errorOf(proveInclusion(bundle, schema, { subjectId: 'P99999', pool }));
     expect(absent.code).toBe('SUBJECT_NOT_FOUND');
     expect(absent.message).toMatch(/no record of the dataset \(3 records\) has patient_id = "P99999"/);
-    expect((await errorOf(proveInclusion(bundle, schema, { row: 9, pool }))).message).toMatch(/no record .* has source row 9/);
-    expect((await errorOf(proveInclusion(bundle, schema, { subjectId: 'P00001', row: 3, pool }))).code).toBe('SUBJECT_NOT_FOUND');
+    expect((await errorOf(proveInclusion(bundle, schema, { row: 9, pool }))).message).toMatch(
+      /no record .* has source row 9/,
+    );
+    expect((await errorOf(proveInclusion(bundle, schema, { subjectId: 'P00001', row: 3, pool }))).code).toBe(
+      'SUBJECT_NOT_FOUND',
+    );
     expect((await errorOf(proveInclusion(bundle, schema, { pool }))).code).toBe('BAD_OPTION');
 
     const twice = [...three, { ...three[0]!, row: 5 }];
@@ -226,20 +326,33 @@ describe('proveInclusion and verifyInclusion', () => {
     expect(findRecord(twice, schema, { subjectId: 'P00001', row: 5 })).toBe(3);
 
     const noSubject = parseSchema({ ...schema.spec, subjectId: undefined });
-    expect((await errorOf(proveInclusion(createBundle(noSubject, three), noSubject, { subjectId: 'P00001', pool }))).code).toBe('NO_SUBJECT_ID');
-    const nullable = parseSchema({ ...schema.spec, columns: schema.spec.columns.map((c) => (c.name === 'patient_id' ? { ...c, nullable: true } : c)) });
-    const nullableError = await errorOf(proveInclusion(createBundle(nullable, three), nullable, { subjectId: 'P00001', pool }));
+    expect(
+      (await errorOf(proveInclusion(createBundle(noSubject, three), noSubject, { subjectId: 'P00001', pool }))).code,
+    ).toBe('NO_SUBJECT_ID');
+    const nullable = parseSchema({
+      ...schema.spec,
+      columns: schema.spec.columns.map((c) => (c.name === 'patient_id' ? { ...c, nullable: true } : c)),
+    });
+    const nullableError = await errorOf(
+      proveInclusion(createBundle(nullable, three), nullable, { subjectId: 'P00001', pool }),
+    );
     expect(nullableError.code).toBe('SUBJECT_NULLABLE');
     expect(nullableError.message).toContain('"patient_id"');
 
-    const integerIds = parseSchema({ name: 'ids', subjectId: 'id', columns: [{ name: 'id', type: 'integer', min: 1, max: 100 }] });
+    const integerIds = parseSchema({
+      name: 'ids',
+      subjectId: 'id',
+      columns: [{ name: 'id', type: 'integer', min: 1, max: 100 }],
+    });
     expect(subjectHashOf(integerIds, '42')).toBe('41');
     expect(subjectHashOf(integerIds, 42n)).toBe('41');
     expect(() => subjectHashOf(integerIds, 'abc')).toThrow(/subject id "abc" is not a value of column "id"/);
     expect(() => subjectHashOf(integerIds, 101)).toThrow(ZkaiError);
 
     const altered = { ...bundle, salts: [...bundle.salts.slice(0, 2), bundle.salts[2]! + 1n] };
-    expect((await errorOf(proveInclusion(altered, schema, { subjectId: 'P00001', pool }))).code).toBe('BUNDLE_MISMATCH');
+    expect((await errorOf(proveInclusion(altered, schema, { subjectId: 'P00001', pool }))).code).toBe(
+      'BUNDLE_MISMATCH',
+    );
   });
 });
 
@@ -263,48 +376,183 @@ describe('zkai data include / verify-include', () => {
     await writeFile(data, `${lines.slice(0, 4).join('\n')}\n`);
     const bundlePath = join(scratch, 'three.bundle.json');
     const commitmentPath = join(scratch, 'three.commitment.json');
-    const commit = await runCli(['--quiet', 'data', 'commit', '--schema', SCHEMA, '--data', data, '--bundle', bundlePath, '--public', commitmentPath]);
+    const commit = await runCli([
+      '--quiet',
+      'data',
+      'commit',
+      '--schema',
+      SCHEMA,
+      '--data',
+      data,
+      '--bundle',
+      bundlePath,
+      '--public',
+      commitmentPath,
+    ]);
     expect(commit.code, commit.stderr).toBe(0);
     const commitment = JSON.parse(await readFile(commitmentPath, 'utf8')) as { root: string; depth: number };
     expect(commitment.depth).toBe(2);
 
     const proofPath = join(scratch, 'p2.proof.json');
     const vkeyPath = join(scratch, 'inclusion.vkey.json');
-    const include = await runCli(['data', 'include', '--schema', SCHEMA, '--bundle', bundlePath, '--subject', 'P00002', '--out', proofPath, '--vkey-out', vkeyPath], { timeoutMs: 600_000 });
+    const include = await runCli(
+      [
+        'data',
+        'include',
+        '--schema',
+        SCHEMA,
+        '--bundle',
+        bundlePath,
+        '--subject',
+        'P00002',
+        '--out',
+        proofPath,
+        '--vkey-out',
+        vkeyPath,
+      ],
+      { timeoutMs: 600_000 },
+    );
     expect(include.code, include.stderr).toBe(0);
-    expect(include.stdout).toMatch(/^proof written to .*p2\.proof\.json: the record with patient_id = "P00002" \(source row 3\) is in the dataset of root \d+/);
+    expect(include.stdout).toMatch(
+      /^proof written to .*p2\.proof\.json: the record with patient_id = "P00002" \(source row 3\) is in the dataset of root \d+/,
+    );
     expect(include.stdout).toContain('868 constraints, tree depth 2'); // 867 + the context binding
     expect(include.stdout).toContain('zkai data verify-include --vkey');
     const proofText = await readFile(proofPath, 'utf8');
     const proof = JSON.parse(proofText) as Record<string, unknown>;
-    expect(Object.keys(proof).sort()).toEqual(['circuitId', 'depth', 'format', 'proof', 'publicSignals', 'root', 'schemaHash', 'subjectColumn', 'subjectHash']);
-    expect(proof).toMatchObject({ format: 'zkai-inclusion-proof-v1', root: commitment.root, subjectHash: poseidonText('P00002').toString() });
+    expect(Object.keys(proof).sort()).toEqual([
+      'circuitId',
+      'depth',
+      'format',
+      'proof',
+      'publicSignals',
+      'root',
+      'schemaHash',
+      'subjectColumn',
+      'subjectHash',
+    ]);
+    expect(proof).toMatchObject({
+      format: 'zkai-inclusion-proof-v1',
+      root: commitment.root,
+      subjectHash: poseidonText('P00002').toString(),
+    });
     // Nothing private: no id in clear, no salt, no row.
     const bundleJson = JSON.parse(await readFile(bundlePath, 'utf8')) as { salts: string[] };
     expect(proofText).not.toMatch(/P0000\d/);
     for (const salt of bundleJson.salts) expect(proofText).not.toContain(salt);
     expect(proofText).not.toContain('"row"');
 
-    const verify = await runCli(['data', 'verify-include', '--vkey', vkeyPath, '--proof', proofPath, '--schema', SCHEMA, '--commitment', commitmentPath, '--subject', 'P00002']);
+    const verify = await runCli([
+      'data',
+      'verify-include',
+      '--vkey',
+      vkeyPath,
+      '--proof',
+      proofPath,
+      '--schema',
+      SCHEMA,
+      '--commitment',
+      commitmentPath,
+      '--subject',
+      'P00002',
+    ]);
     expect(verify.code, verify.stderr).toBe(0);
-    expect(verify.stdout).toMatch(/^OK: the proof is valid: a record with patient_id = "P00002" is in the dataset committed as root \d+/);
+    expect(verify.stdout).toMatch(
+      /^OK: the proof is valid: a record with patient_id = "P00002" is in the dataset committed as root \d+/,
+    );
 
-    const otherSubject = await runCli(['data', 'verify-include', '--vkey', vkeyPath, '--proof', proofPath, '--schema', SCHEMA, '--commitment', commitmentPath, '--subject', 'P00001']);
+    const otherSubject = await runCli([
+      'data',
+      'verify-include',
+      '--vkey',
+      vkeyPath,
+      '--proof',
+      proofPath,
+      '--schema',
+      SCHEMA,
+      '--commitment',
+      commitmentPath,
+      '--subject',
+      'P00001',
+    ]);
     expect(otherSubject.code).toBe(1);
     expect(otherSubject.stdout).toMatch(/^INVALID \(claim-mismatch\): subjectHash: expected \d+, proof says \d+/);
-    const otherRoot = await runCli(['--json', 'data', 'verify-include', '--vkey', vkeyPath, '--proof', proofPath, '--schema', SCHEMA, '--root', '12345', '--subject', 'P00002']);
+    const otherRoot = await runCli([
+      '--json',
+      'data',
+      'verify-include',
+      '--vkey',
+      vkeyPath,
+      '--proof',
+      proofPath,
+      '--schema',
+      SCHEMA,
+      '--root',
+      '12345',
+      '--subject',
+      'P00002',
+    ]);
     expect(otherRoot.code).toBe(1);
-    expect(JSON.parse(otherRoot.stdout)).toMatchObject({ valid: false, reason: 'claim-mismatch', mismatches: [{ name: 'root', expected: '12345', actual: commitment.root }] });
+    expect(JSON.parse(otherRoot.stdout)).toMatchObject({
+      valid: false,
+      reason: 'claim-mismatch',
+      mismatches: [{ name: 'root', expected: '12345', actual: commitment.root }],
+    });
 
     const rowProof = join(scratch, 'row4.proof.json');
-    const byRow = await runCli(['--json', '--quiet', 'data', 'include', '--schema', SCHEMA, '--bundle', bundlePath, '--row', '4', '--out', rowProof], { timeoutMs: 600_000 });
+    const byRow = await runCli(
+      [
+        '--json',
+        '--quiet',
+        'data',
+        'include',
+        '--schema',
+        SCHEMA,
+        '--bundle',
+        bundlePath,
+        '--row',
+        '4',
+        '--out',
+        rowProof,
+      ],
+      { timeoutMs: 600_000 },
+    );
     expect(byRow.code, byRow.stderr).toBe(0);
-    expect(JSON.parse(byRow.stdout)).toMatchObject({ row: 4, subjectHash: poseidonText('P00003').toString(), depth: 2, constraints: 868 });
-    const verifyRow = await runCli(['data', 'verify-include', '--vkey', vkeyPath, '--proof', rowProof, '--schema', SCHEMA, '--commitment', commitmentPath, '--subject', 'P00003']);
+    expect(JSON.parse(byRow.stdout)).toMatchObject({
+      row: 4,
+      subjectHash: poseidonText('P00003').toString(),
+      depth: 2,
+      constraints: 868,
+    });
+    const verifyRow = await runCli([
+      'data',
+      'verify-include',
+      '--vkey',
+      vkeyPath,
+      '--proof',
+      rowProof,
+      '--schema',
+      SCHEMA,
+      '--commitment',
+      commitmentPath,
+      '--subject',
+      'P00003',
+    ]);
     expect(verifyRow.code, verifyRow.stderr).toBe(0);
 
     const absentOut = join(scratch, 'absent.proof.json');
-    const absent = await runCli(['data', 'include', '--schema', SCHEMA, '--bundle', bundlePath, '--subject', 'P99999', '--out', absentOut]);
+    const absent = await runCli([
+      'data',
+      'include',
+      '--schema',
+      SCHEMA,
+      '--bundle',
+      bundlePath,
+      '--subject',
+      'P99999',
+      '--out',
+      absentOut,
+    ]);
     expect(absent.code).toBe(1);
     expect(absent.stderr).toMatch(/error: no record of the dataset \(3 records\) has patient_id = "P99999"/);
     noStackTrace(absent.stderr);

@@ -110,18 +110,21 @@ describe('poseidonBytes', () => {
 
 describe('parseSchema', () => {
   it('computes bits, maxEncoded and ordered for every type', () => {
-    const schema = schemaOf([
-      { name: 'id', type: 'string' },
-      { name: 'age', type: 'integer', min: 0, max: 120 },
-      { name: 'delta', type: 'integer', min: '-5', max: '5' },
-      { name: 'bmi', type: 'decimal', scale: 1, min: '10.0', max: '80.0' },
-      { name: 'day', type: 'date' },
-      { name: 'day2', type: 'date', min: '2000-01-01', max: '2000-12-31' },
-      { name: 'flag', type: 'boolean' },
-      { name: 'kind', type: 'category', values: ['a', 'b', 'c'] },
-      { name: 'only', type: 'category', values: ['x'] },
-      { name: 'fixed', type: 'integer', min: 7, max: 7 },
-    ], { subjectId: 'id' });
+    const schema = schemaOf(
+      [
+        { name: 'id', type: 'string' },
+        { name: 'age', type: 'integer', min: 0, max: 120 },
+        { name: 'delta', type: 'integer', min: '-5', max: '5' },
+        { name: 'bmi', type: 'decimal', scale: 1, min: '10.0', max: '80.0' },
+        { name: 'day', type: 'date' },
+        { name: 'day2', type: 'date', min: '2000-01-01', max: '2000-12-31' },
+        { name: 'flag', type: 'boolean' },
+        { name: 'kind', type: 'category', values: ['a', 'b', 'c'] },
+        { name: 'only', type: 'category', values: ['x'] },
+        { name: 'fixed', type: 'integer', min: 7, max: 7 },
+      ],
+      { subjectId: 'id' },
+    );
     const byName = Object.fromEntries(schema.columns.map((c) => [c.name, c]));
     expect(schema.columns.map((c) => c.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(byName.id).toMatchObject({ bits: 253, maxEncoded: undefined, ordered: false, nullable: false });
@@ -142,37 +145,118 @@ describe('parseSchema', () => {
     expect(column({ type: 'integer', min: '0', max: (2n ** 64n - 1n).toString() }).bits).toBe(64);
     const error = catchError(() => column({ type: 'integer', min: '0', max: (2n ** 64n).toString() }));
     expect(error).toBeInstanceOf(SchemaError);
-    expect((error as Error).message).toMatch(/column "c": encoded values need 65 bits but non-string columns may use at most 64/);
+    expect((error as Error).message).toMatch(
+      /column "c": encoded values need 65 bits but non-string columns may use at most 64/,
+    );
     expect(() => column({ type: 'decimal', scale: 18, min: '0', max: '100' })).toThrow(/needs? 67 bits|need 67 bits/);
   });
 
   const bad: Array<[string, unknown, RegExp]> = [
-    ['duplicate names', [{ name: 'a', type: 'boolean' }, { name: 'a', type: 'boolean' }], /column "a": the name is used by more than one column/],
+    [
+      'duplicate names',
+      [
+        { name: 'a', type: 'boolean' },
+        { name: 'a', type: 'boolean' },
+      ],
+      /column "a": the name is used by more than one column/,
+    ],
     ['unknown type', [{ name: 'a', type: 'float' }], /column "a": unknown type "float"/],
     ['integer min > max', [{ name: 'a', type: 'integer', min: 5, max: 3 }], /column "a": min 5 is greater than max 3/],
-    ['integer bound not an integer', [{ name: 'a', type: 'integer', min: 1.5, max: 3 }], /column "a": min 1.5 is not an integer/],
-    ['integer bound text', [{ name: 'a', type: 'integer', min: 0, max: '12abc' }], /column "a": max "12abc" is not an integer/],
-    ['integer bound unsafe', [{ name: 'a', type: 'integer', min: 0, max: 2 ** 60 }], /column "a": max .* is beyond 2\^53/],
+    [
+      'integer bound not an integer',
+      [{ name: 'a', type: 'integer', min: 1.5, max: 3 }],
+      /column "a": min 1.5 is not an integer/,
+    ],
+    [
+      'integer bound text',
+      [{ name: 'a', type: 'integer', min: 0, max: '12abc' }],
+      /column "a": max "12abc" is not an integer/,
+    ],
+    [
+      'integer bound unsafe',
+      [{ name: 'a', type: 'integer', min: 0, max: 2 ** 60 }],
+      /column "a": max .* is beyond 2\^53/,
+    ],
     ['integer bound missing', [{ name: 'a', type: 'integer', min: 0 }], /column "a": "max" is required/],
-    ['decimal scale too big', [{ name: 'a', type: 'decimal', scale: 19, min: '0', max: '1' }], /column "a": scale 19 must be an integer from 0 to 18/],
+    [
+      'decimal scale too big',
+      [{ name: 'a', type: 'decimal', scale: 19, min: '0', max: '1' }],
+      /column "a": scale 19 must be an integer from 0 to 18/,
+    ],
     ['decimal scale negative', [{ name: 'a', type: 'decimal', scale: -1, min: '0', max: '1' }], /column "a": scale -1/],
-    ['decimal scale fractional', [{ name: 'a', type: 'decimal', scale: 1.5, min: '0', max: '1' }], /column "a": scale 1.5/],
-    ['decimal bound with too many places', [{ name: 'a', type: 'decimal', scale: 1, min: '10.55', max: '80.0' }], /column "a": min "10.55" has 2 decimal places but the scale is 1/],
-    ['decimal bound exponent', [{ name: 'a', type: 'decimal', scale: 1, min: '0', max: '1e3' }], /column "a": max "1e3" is not an exact decimal/],
-    ['decimal bound number', [{ name: 'a', type: 'decimal', scale: 1, min: 10.5, max: '80.0' }], /column "a": min 10.5 must be a string/],
-    ['decimal min > max', [{ name: 'a', type: 'decimal', scale: 2, min: '1.5', max: '1.25' }], /column "a": min 1.50 is greater than max 1.25/],
-    ['date not a calendar date', [{ name: 'a', type: 'date', min: '2023-02-30' }], /column "a": min "2023-02-30" is not a calendar date/],
-    ['date wrong format', [{ name: 'a', type: 'date', max: '2023/01/01' }], /column "a": max "2023\/01\/01" is not a date in YYYY-MM-DD form/],
-    ['date min after default max', [{ name: 'a', type: 'date', min: '2200-01-01' }], /column "a": min 2200-01-01 is after max 2199-12-31/],
+    [
+      'decimal scale fractional',
+      [{ name: 'a', type: 'decimal', scale: 1.5, min: '0', max: '1' }],
+      /column "a": scale 1.5/,
+    ],
+    [
+      'decimal bound with too many places',
+      [{ name: 'a', type: 'decimal', scale: 1, min: '10.55', max: '80.0' }],
+      /column "a": min "10.55" has 2 decimal places but the scale is 1/,
+    ],
+    [
+      'decimal bound exponent',
+      [{ name: 'a', type: 'decimal', scale: 1, min: '0', max: '1e3' }],
+      /column "a": max "1e3" is not an exact decimal/,
+    ],
+    [
+      'decimal bound number',
+      [{ name: 'a', type: 'decimal', scale: 1, min: 10.5, max: '80.0' }],
+      /column "a": min 10.5 must be a string/,
+    ],
+    [
+      'decimal min > max',
+      [{ name: 'a', type: 'decimal', scale: 2, min: '1.5', max: '1.25' }],
+      /column "a": min 1.50 is greater than max 1.25/,
+    ],
+    [
+      'date not a calendar date',
+      [{ name: 'a', type: 'date', min: '2023-02-30' }],
+      /column "a": min "2023-02-30" is not a calendar date/,
+    ],
+    [
+      'date wrong format',
+      [{ name: 'a', type: 'date', max: '2023/01/01' }],
+      /column "a": max "2023\/01\/01" is not a date in YYYY-MM-DD form/,
+    ],
+    [
+      'date min after default max',
+      [{ name: 'a', type: 'date', min: '2200-01-01' }],
+      /column "a": min 2200-01-01 is after max 2199-12-31/,
+    ],
     ['category empty', [{ name: 'a', type: 'category', values: [] }], /column "a": "values" is empty/],
-    ['category duplicate', [{ name: 'a', type: 'category', values: ['x', 'y', 'x'] }], /column "a": category value "x" appears more than once/],
-    ['category empty string', [{ name: 'a', type: 'category', values: ['x', ''] }], /column "a": category value "" is empty/],
-    ['category non-string', [{ name: 'a', type: 'category', values: ['x', 1] }], /column "a": category value 1 is not a string/],
-    ['string maxBytes zero', [{ name: 'a', type: 'string', maxBytes: 0 }], /column "a": maxBytes 0 must be a positive integer/],
+    [
+      'category duplicate',
+      [{ name: 'a', type: 'category', values: ['x', 'y', 'x'] }],
+      /column "a": category value "x" appears more than once/,
+    ],
+    [
+      'category empty string',
+      [{ name: 'a', type: 'category', values: ['x', ''] }],
+      /column "a": category value "" is empty/,
+    ],
+    [
+      'category non-string',
+      [{ name: 'a', type: 'category', values: ['x', 1] }],
+      /column "a": category value 1 is not a string/,
+    ],
+    [
+      'string maxBytes zero',
+      [{ name: 'a', type: 'string', maxBytes: 0 }],
+      /column "a": maxBytes 0 must be a positive integer/,
+    ],
     ['column name with space', [{ name: 'first name', type: 'boolean' }], /column "first name": the name must match/],
     ['column name starting with digit', [{ name: '1st', type: 'boolean' }], /column "1st": the name must match/],
-    ['unknown column key', [{ name: 'a', type: 'integer', min: 0, maximum: 3, max: 4 }], /column "a": unknown key "maximum"/],
-    ['nullable not boolean', [{ name: 'a', type: 'boolean', nullable: 'yes' }], /column "a": "nullable" must be true or false/],
+    [
+      'unknown column key',
+      [{ name: 'a', type: 'integer', min: 0, maximum: 3, max: 4 }],
+      /column "a": unknown key "maximum"/,
+    ],
+    [
+      'nullable not boolean',
+      [{ name: 'a', type: 'boolean', nullable: 'yes' }],
+      /column "a": "nullable" must be true or false/,
+    ],
     ['column without name', [{ type: 'boolean' }], /column #1 has no "name"/],
   ];
   it.each(bad)('rejects %s', (_label, columns, pattern) => {
@@ -183,15 +267,25 @@ describe('parseSchema', () => {
   });
 
   it('rejects a bad subjectId and bad top-level shapes', () => {
-    const columns = [{ name: 'id', type: 'string' }, { name: 'flag', type: 'boolean' }, { name: 'n', type: 'integer', min: 0, max: 9 }];
-    expect(() => parseSchema({ name: 't', columns, subjectId: 'nope' })).toThrow(/"subjectId" names "nope", which is not a column/);
-    expect(() => parseSchema({ name: 't', columns, subjectId: 'flag' })).toThrow(/"subjectId" names "flag", a boolean column; a subject id must be a string, integer or address column/);
+    const columns = [
+      { name: 'id', type: 'string' },
+      { name: 'flag', type: 'boolean' },
+      { name: 'n', type: 'integer', min: 0, max: 9 },
+    ];
+    expect(() => parseSchema({ name: 't', columns, subjectId: 'nope' })).toThrow(
+      /"subjectId" names "nope", which is not a column/,
+    );
+    expect(() => parseSchema({ name: 't', columns, subjectId: 'flag' })).toThrow(
+      /"subjectId" names "flag", a boolean column; a subject id must be a string, integer or address column/,
+    );
     expect(parseSchema({ name: 't', columns, subjectId: 'n' }).spec.subjectId).toBe('n');
     expect(() => parseSchema([])).toThrow(SchemaError);
     expect(() => parseSchema({ name: 't', columns: [] })).toThrow(/"columns" must be a non-empty array/);
     expect(() => parseSchema({ columns })).toThrow(/"name" must be a non-empty string/);
     expect(() => parseSchema({ name: 't', columns, extra: 1 })).toThrow(/unknown key "extra"/);
-    expect(() => parseSchema({ name: 't', columns: [{ name: 'x', type: 'float' }] }, 'my/schema.json')).toThrow(/^my\/schema\.json: column "x": unknown type/);
+    expect(() => parseSchema({ name: 't', columns: [{ name: 'x', type: 'float' }] }, 'my/schema.json')).toThrow(
+      /^my\/schema\.json: column "x": unknown type/,
+    );
   });
 
   describe('hash', () => {
@@ -234,10 +328,10 @@ describe('parseSchema', () => {
       expect(parseSchema(equivalent).hash).toBe(base.hash);
       expect(parseSchema(base.spec).hash).toBe(base.hash);
       expect(JSON.stringify(base.spec)).toBe(
-        '{"name":"patients","columns":[{"name":"id","type":"string","nullable":false,"maxBytes":256},'
-        + '{"name":"age","type":"integer","nullable":false,"min":"0","max":"120"},'
-        + '{"name":"bmi","type":"decimal","nullable":true,"scale":1,"min":"10.0","max":"80.0"},'
-        + '{"name":"day","type":"date","nullable":false,"min":"1970-01-01","max":"2199-12-31"}],"subjectId":"id"}',
+        '{"name":"patients","columns":[{"name":"id","type":"string","nullable":false,"maxBytes":256},' +
+          '{"name":"age","type":"integer","nullable":false,"min":"0","max":"120"},' +
+          '{"name":"bmi","type":"decimal","nullable":true,"scale":1,"min":"10.0","max":"80.0"},' +
+          '{"name":"day","type":"date","nullable":false,"min":"1970-01-01","max":"2199-12-31"}],"subjectId":"id"}',
       );
       expect(base.hash).toBe(poseidonText(JSON.stringify(base.spec)).toString());
     });
@@ -249,13 +343,27 @@ describe('parseSchema', () => {
         return parseSchema(copy).hash;
       };
       const hashes = [
-        variant((s) => { s.columns[1].max = 121; }),
-        variant((s) => { s.columns[2].min = '10.1'; }),
-        variant((s) => { s.columns[2].nullable = false; }),
-        variant((s) => { s.name = 'patients2'; }),
-        variant((s) => { delete s.subjectId; }),
-        variant((s) => { s.columns.reverse(); }),
-        variant((s) => { s.columns[3].max = '2100-01-01'; }),
+        variant((s) => {
+          s.columns[1].max = 121;
+        }),
+        variant((s) => {
+          s.columns[2].min = '10.1';
+        }),
+        variant((s) => {
+          s.columns[2].nullable = false;
+        }),
+        variant((s) => {
+          s.name = 'patients2';
+        }),
+        variant((s) => {
+          delete s.subjectId;
+        }),
+        variant((s) => {
+          s.columns.reverse();
+        }),
+        variant((s) => {
+          s.columns[3].max = '2100-01-01';
+        }),
       ];
       for (const hash of hashes) expect(hash).not.toBe(base.hash);
       expect(new Set(hashes).size).toBe(hashes.length);
@@ -271,7 +379,10 @@ describe('parseSchema', () => {
     const notJson = await catchAsync(loadSchema(broken));
     expect(notJson).toBeInstanceOf(InputFileError);
     expect((notJson as Error).message).toContain(`${broken}: the schema is not valid JSON`);
-    const invalid = await fixture('json', JSON.stringify({ name: 'x', columns: [{ name: 'a', type: 'integer', min: 3, max: 1 }] }));
+    const invalid = await fixture(
+      'json',
+      JSON.stringify({ name: 'x', columns: [{ name: 'a', type: 'integer', min: 3, max: 1 }] }),
+    );
     const badSchema = await catchAsync(loadSchema(invalid));
     expect(badSchema).toBeInstanceOf(SchemaError);
     expect((badSchema as Error).message).toBe(`${invalid}: column "a": min 3 is greater than max 1`);
@@ -367,7 +478,14 @@ describe('encodeCell', () => {
   });
 
   it('boolean: true/false and the exact strings true, false, 1, 0', () => {
-    for (const [raw, value] of [[true, 1n], [false, 0n], ['true', 1n], ['false', 0n], ['1', 1n], ['0', 0n]] as const) {
+    for (const [raw, value] of [
+      [true, 1n],
+      [false, 0n],
+      ['true', 1n],
+      ['false', 0n],
+      ['1', 1n],
+      ['0', 0n],
+    ] as const) {
       expect(ok(flag, raw)).toEqual({ value, isNull: false });
     }
     for (const raw of ['TRUE', 'yes', 'True', '2']) expect(fail(flag, raw).message).toContain('is not a boolean');
@@ -407,7 +525,9 @@ describe('encodeCell', () => {
     for (const raw of ['', null, undefined]) {
       expect(ok(text, raw)).toEqual({ value: 0n, isNull: true });
       const error = fail(age, raw, 9);
-      expect(error.message).toBe('row 9, column "c": the value is empty but the column is not nullable (expected an integer in [0, 120])');
+      expect(error.message).toBe(
+        'row 9, column "c": the value is empty but the column is not nullable (expected an integer in [0, 120])',
+      );
     }
     const nullableAge = column({ type: 'integer', min: 5, max: 10, nullable: true });
     expect(ok(nullableAge, '')).toEqual({ value: 0n, isNull: true });
@@ -452,19 +572,26 @@ describe('readDataset: CSV', () => {
   ]);
 
   it('reads BOM, CRLF, quoted commas/quotes/newlines, any header order; rows are physical lines', async () => {
-    const path = await fixture('csv', [
-      '\uFEFFage,id,note', // line 1
-      '30,p1,"Ann\r\nLee"', // lines 2-3
-      '31,"p,2","say ""hi"""', // line 4
-      '', // line 5 (skipped)
-      '', // line 6 (skipped)
-      '32,p3,', // line 7
-      '33,"multi\nline\nid",""', // lines 8-10 (LF inside quotes of a CRLF file)
-      '34,p5,x', // line 11
-    ].join('\r\n') + '\r\n');
+    const path = await fixture(
+      'csv',
+      [
+        '\uFEFFage,id,note', // line 1
+        '30,p1,"Ann\r\nLee"', // lines 2-3
+        '31,"p,2","say ""hi"""', // line 4
+        '', // line 5 (skipped)
+        '', // line 6 (skipped)
+        '32,p3,', // line 7
+        '33,"multi\nline\nid",""', // lines 8-10 (LF inside quotes of a CRLF file)
+        '34,p5,x', // line 11
+      ].join('\r\n') + '\r\n',
+    );
     const records = await readDataset(path, schema);
     expect(records.map((r) => r.row)).toEqual([2, 4, 7, 8, 11]);
-    expect(records[0]).toEqual({ row: 2, values: [poseidonText('p1'), 30n, poseidonText('Ann\r\nLee')], nulls: [false, false, false] });
+    expect(records[0]).toEqual({
+      row: 2,
+      values: [poseidonText('p1'), 30n, poseidonText('Ann\r\nLee')],
+      nulls: [false, false, false],
+    });
     expect(records[1]!.values).toEqual([poseidonText('p,2'), 31n, poseidonText('say "hi"')]);
     expect(records[2]!.nulls).toEqual([false, false, true]);
     expect(records[3]!.values[0]).toBe(poseidonText('multi\nline\nid'));
@@ -482,7 +609,10 @@ describe('readDataset: CSV', () => {
 
   it('reads LF files, mixed line ends and a missing final newline', async () => {
     const lf = await fixture('csv', 'id,age,note\np1,1,\np2,2,');
-    expect((await readDataset(lf, schema)).map((r) => [r.row, r.values[1]])).toEqual([[2, 1n], [3, 2n]]);
+    expect((await readDataset(lf, schema)).map((r) => [r.row, r.values[1]])).toEqual([
+      [2, 1n],
+      [3, 2n],
+    ]);
     const mixed = await fixture('csv', 'id,age,note\np1,1,\r\np2,2,\np3,3,x\r\n');
     const records = await readDataset(mixed, schema);
     expect(records.map((r) => r.values[1])).toEqual([1n, 2n, 3n]);
@@ -494,8 +624,13 @@ describe('readDataset: CSV', () => {
     const error = await datasetErrors(readDataset(path, schema));
     expect(error.total).toBe(1);
     expect(error.errors[0]!.row).toBe(3);
-    expect(error.message).toContain('row 3: every cell is empty: an empty row is a record of nulls, but columns "id", "age" are not nullable');
-    const allNullable = schemaOf([{ name: 'a', type: 'integer', min: 0, max: 9, nullable: true }, { name: 'b', type: 'boolean', nullable: true }]);
+    expect(error.message).toContain(
+      'row 3: every cell is empty: an empty row is a record of nulls, but columns "id", "age" are not nullable',
+    );
+    const allNullable = schemaOf([
+      { name: 'a', type: 'integer', min: 0, max: 9, nullable: true },
+      { name: 'b', type: 'boolean', nullable: true },
+    ]);
     const nulls = await readDataset(await fixture('csv', 'a,b\n1,true\n,\n'), allNullable);
     expect(nulls).toEqual([
       { row: 2, values: [1n, 1n], nulls: [false, false] },
@@ -506,18 +641,25 @@ describe('readDataset: CSV', () => {
   it('reports rows with the wrong number of cells', async () => {
     const path = await fixture('csv', 'id,age,note\np1,1\np2,2,,\np3,3,\n');
     const error = await datasetErrors(readDataset(path, schema));
-    expect(error.errors.map((e) => e.message)).toEqual(['row 2: has 2 cells but the header has 3', 'row 3: has 4 cells but the header has 3']);
+    expect(error.errors.map((e) => e.message)).toEqual([
+      'row 2: has 2 cells but the header has 3',
+      'row 3: has 4 cells but the header has 3',
+    ]);
   });
 
   it('requires a header naming exactly the schema columns', async () => {
     const wrong = await fixture('csv', 'id,Age,note,extra\np1,1,,\n');
     const error = await datasetErrors(readDataset(wrong, schema));
     expect(error.total).toBe(1);
-    expect(error.message).toContain('row 1: the header does not match the schema: missing column "age"; unknown columns "Age", "extra"');
+    expect(error.message).toContain(
+      'row 1: the header does not match the schema: missing column "age"; unknown columns "Age", "extra"',
+    );
     const repeated = await fixture('csv', 'id,age,note,age\n');
     expect((await datasetErrors(readDataset(repeated, schema))).message).toContain('repeated column "age"');
     const noHeader = await fixture('csv', 'p1,1,\n');
-    expect((await datasetErrors(readDataset(noHeader, schema))).message).toContain('missing columns "id", "age", "note"');
+    expect((await datasetErrors(readDataset(noHeader, schema))).message).toContain(
+      'missing columns "id", "age", "note"',
+    );
     const empty = await fixture('csv', '');
     expect((await datasetErrors(readDataset(empty, schema))).message).toContain('the file is empty');
     const headerOnly = await fixture('csv', 'note,age,id\r\n');
@@ -536,9 +678,16 @@ describe('readDataset: CSV', () => {
     const quote = await datasetErrors(readDataset(unclosed, schema));
     expect(quote.message).toContain('row 4: a quoted field is never closed');
     const stray = await fixture('csv', 'id,age,note\np1,1,\np2,2,ab"c\n');
-    expect((await datasetErrors(readDataset(stray, schema))).message).toContain('row 3: a quote appears inside an unquoted field');
-    const latin1 = await fixture('csv', Buffer.concat([Buffer.from('id,age,note\np1,1,\np2,2,caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
-    expect((await datasetErrors(readDataset(latin1, schema))).message).toContain('row 3: the line is not valid UTF-8 text');
+    expect((await datasetErrors(readDataset(stray, schema))).message).toContain(
+      'row 3: a quote appears inside an unquoted field',
+    );
+    const latin1 = await fixture(
+      'csv',
+      Buffer.concat([Buffer.from('id,age,note\np1,1,\np2,2,caf'), Buffer.from([0xe9]), Buffer.from('\n')]),
+    );
+    expect((await datasetErrors(readDataset(latin1, schema))).message).toContain(
+      'row 3: the line is not valid UTF-8 text',
+    );
   });
 
   it('collects all errors, lists the first 50 with their rows and counts the rest', async () => {
@@ -553,7 +702,9 @@ describe('readDataset: CSV', () => {
     expect(listed[0]).toBe(`${path}: 60 problems in the data (the first 50 are listed):`);
     expect(listed[1]).toBe('  row 2, column "age": "x" is not an integer (expected an integer in [0, 120])');
     expect(listed[2]).toContain('row 4, column "age"');
-    expect(error.errors.map((e) => e.row)).toEqual(Array.from({ length: 30 }, (_, i) => 2 + 2 * i).concat(Array.from({ length: 20 }, (_, i) => 62 + i)));
+    expect(error.errors.map((e) => e.row)).toEqual(
+      Array.from({ length: 30 }, (_, i) => 2 + 2 * i).concat(Array.from({ length: 20 }, (_, i) => 62 + i)),
+    );
     expect(listed.at(-1)).toBe('  ... and 10 more');
     expect(error.row).toBe(2);
     const limited = await datasetErrors(readDataset(path, schema, { maxErrors: 3 }));
@@ -570,7 +721,13 @@ describe('readDataset: JSON and NDJSON', () => {
   ]);
 
   it('reads a JSON array of records; rows are index + 1', async () => {
-    const path = await fixture('json', JSON.stringify([{ id: 'a', bmi: 25.5, ok: true }, { ok: null, bmi: '10', id: 'b' }]));
+    const path = await fixture(
+      'json',
+      JSON.stringify([
+        { id: 'a', bmi: 25.5, ok: true },
+        { ok: null, bmi: '10', id: 'b' },
+      ]),
+    );
     expect(await readDataset(path, schema)).toEqual([
       { row: 1, values: [poseidonText('a'), 155n, 1n], nulls: [false, false, false] },
       { row: 2, values: [poseidonText('b'), 0n, 0n], nulls: [false, false, true] },
@@ -578,7 +735,8 @@ describe('readDataset: JSON and NDJSON', () => {
   });
 
   it('reports JSON errors with the array index', async () => {
-    const items = '[{"id":"a","bmi":1e21,"ok":true}, 7, {"id":"c","bmi":"20.0"}, {"id":"d","bmi":"20.0","ok":false,"x":1}, [1]]';
+    const items =
+      '[{"id":"a","bmi":1e21,"ok":true}, 7, {"id":"c","bmi":"20.0"}, {"id":"d","bmi":"20.0","ok":false,"x":1}, [1]]';
     const error = await datasetErrors(readDataset(await fixture('json', items), schema));
     expect(error.errors.map((e) => e.message)).toEqual([
       'index 0, column "bmi": 1e+21 is not an exact decimal (write digits with an optional "." part, e.g. "12.5") (expected a decimal with at most 1 decimal place in [10.0, 80.0])',
@@ -598,11 +756,17 @@ describe('readDataset: JSON and NDJSON', () => {
   it('reads NDJSON with blank lines; rows are physical lines', async () => {
     const path = await fixture('ndjson', '{"id":"a","bmi":"11.5","ok":"1"}\r\n\r\n   \n{"id":"b","bmi":12,"ok":""}\n');
     const records = await readDataset(path, schema);
-    expect(records.map((r) => [r.row, r.values[1], r.nulls[2]])).toEqual([[1, 15n, false], [4, 20n, true]]);
+    expect(records.map((r) => [r.row, r.values[1], r.nulls[2]])).toEqual([
+      [1, 15n, false],
+      [4, 20n, true],
+    ]);
   });
 
   it('reports NDJSON errors with their line', async () => {
-    const path = await fixture('jsonl', '{"id":"a","bmi":"11.5","ok":true}\n\n{"id":"b","bmi":"11.55","ok":true}\nnot json\n[1,2]\n{"id":"c","bmi":"11.5","ok":"yes"}\n');
+    const path = await fixture(
+      'jsonl',
+      '{"id":"a","bmi":"11.5","ok":true}\n\n{"id":"b","bmi":"11.55","ok":true}\nnot json\n[1,2]\n{"id":"c","bmi":"11.5","ok":"yes"}\n',
+    );
     const error = await datasetErrors(readDataset(path, schema));
     expect(error.errors.map((e) => e.row)).toEqual([3, 4, 5, 6]);
     expect(error.errors[0]!.message).toContain('row 3, column "bmi": "11.55" has 2 decimal places');
@@ -624,10 +788,15 @@ describe('readDataset: JSON and NDJSON', () => {
   });
 
   it('reports progress', async () => {
-    const numbers = schemaOf([{ name: 'bmi', type: 'decimal', scale: 1, min: '10.0', max: '80.0' }, { name: 'ok', type: 'boolean', nullable: true }]);
+    const numbers = schemaOf([
+      { name: 'bmi', type: 'decimal', scale: 1, min: '10.0', max: '80.0' },
+      { name: 'ok', type: 'boolean', nullable: true },
+    ]);
     const rows = Array.from({ length: 2500 }, () => ({ bmi: '20.0', ok: null }));
     const seen: number[] = [];
-    const records = await readDataset(await fixture('json', JSON.stringify(rows)), numbers, { onProgress: (n) => seen.push(n) });
+    const records = await readDataset(await fixture('json', JSON.stringify(rows)), numbers, {
+      onProgress: (n) => seen.push(n),
+    });
     expect(records).toHaveLength(2500);
     expect(seen).toEqual([1000, 2000, 2500]);
   });

@@ -5,12 +5,31 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createBundle } from '../src/data/bundle.ts';
 import { verifyChunkedDataset, proveDatasetInChunks } from '../src/data/chunked.ts';
 import { datasetCircuitInput } from '../src/data/circuit-gen.ts';
-import { PolicyViolationError, proveDataset, trustedRegistryRoots, verifyDatasetProof } from '../src/data/dataset-proof.ts';
+import {
+  PolicyViolationError,
+  proveDataset,
+  trustedRegistryRoots,
+  verifyDatasetProof,
+} from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { evaluatePolicy, parsePolicy, PolicyError, type PolicySpec } from '../src/policy/policy.ts';
 import { sparseTreeLevels } from '../src/crypto/merkle.ts';
-import { buildRegistry, nonMembershipWitness, registryLeaf, registryPath, RegistryError, type ConsentSource, type Registry } from '../src/data/registry.ts';
-import { consentRegistryFile, loadRegistry, readIdList, registryFile, saveRegistry } from '../src/data/registry-file.ts';
+import {
+  buildRegistry,
+  nonMembershipWitness,
+  registryLeaf,
+  registryPath,
+  RegistryError,
+  type ConsentSource,
+  type Registry,
+} from '../src/data/registry.ts';
+import {
+  consentRegistryFile,
+  loadRegistry,
+  readIdList,
+  registryFile,
+  saveRegistry,
+} from '../src/data/registry-file.ts';
 import { consentLeaf, consentRegistry, consentStatusLookup } from '../src/data/consent-tree.ts';
 import { InputFileError } from '../src/errors.ts';
 import { parseSchema } from '../src/data/schema.ts';
@@ -67,7 +86,12 @@ const accepts = witnessAccepts;
 
 describe('registries: building and files', () => {
   it('sorts ids by key, links each leaf to the next key, and gives one root whatever the input order', () => {
-    const shuffled = buildRegistry(schema, { name: 'consent', field: 'id', depth: 3, ids: ['S4', 'S2', 'S5', 'S1', 'S3'] });
+    const shuffled = buildRegistry(schema, {
+      name: 'consent',
+      field: 'id',
+      depth: 3,
+      ids: ['S4', 'S2', 'S5', 'S1', 'S3'],
+    });
     expect(shuffled.root).toBe(consent.root);
     for (let i = 1; i < consent.keys.length; i += 1) expect(consent.keys[i - 1]! < consent.keys[i]!).toBe(true);
     // leaf 0 is the sentinel (0, first key + 1, 0); leaf 1 holds the smallest key and links to the next one
@@ -78,11 +102,19 @@ describe('registries: building and files', () => {
   });
 
   it('refuses duplicates, invalid ids, a full tree and a bad name, naming the entry', () => {
-    expect(() => buildRegistry(schema, { name: 'c', field: 'id', depth: 3, ids: ['S1', 'S2', 'S1'] })).toThrow(/"S1" is listed twice \(entry 1 and entry 3\)|"S1" is listed twice \(entry 3 and entry 1\)/);
-    expect(() => buildRegistry(schema, { name: 'c', field: 'acct', depth: 3, ids: ['5', '1001', 'x'] })).toThrow(/2 id\(s\) are not valid values of column acct[\s\S]*1001[\s\S]*"x"/);
-    expect(() => buildRegistry(schema, { name: 'c', field: 'id', depth: 2, ids: ['a', 'b', 'c', 'd'] })).toThrow(/4 ids do not fit a tree of depth 2 \(at most 3\)/);
+    expect(() => buildRegistry(schema, { name: 'c', field: 'id', depth: 3, ids: ['S1', 'S2', 'S1'] })).toThrow(
+      /"S1" is listed twice \(entry 1 and entry 3\)|"S1" is listed twice \(entry 3 and entry 1\)/,
+    );
+    expect(() => buildRegistry(schema, { name: 'c', field: 'acct', depth: 3, ids: ['5', '1001', 'x'] })).toThrow(
+      /2 id\(s\) are not valid values of column acct[\s\S]*1001[\s\S]*"x"/,
+    );
+    expect(() => buildRegistry(schema, { name: 'c', field: 'id', depth: 2, ids: ['a', 'b', 'c', 'd'] })).toThrow(
+      /4 ids do not fit a tree of depth 2 \(at most 3\)/,
+    );
     expect(() => buildRegistry(schema, { name: '1bad', field: 'id', depth: 2, ids: [] })).toThrow(RegistryError);
-    expect(() => buildRegistry(schema, { name: 'c', field: 'nope', depth: 2, ids: [] })).toThrow(/"nope" is not a column/);
+    expect(() => buildRegistry(schema, { name: 'c', field: 'nope', depth: 2, ids: [] })).toThrow(
+      /"nope" is not a column/,
+    );
   });
 
   it('round-trips through its file; an edited file or another schema is refused', async () => {
@@ -93,7 +125,9 @@ describe('registries: building and files', () => {
     const file = JSON.parse(await readFile(path, 'utf8')) as { ids: string[] };
     file.ids[0] = 'S9';
     await writeFile(path, JSON.stringify(file));
-    await expect(loadRegistry(path, schema)).rejects.toThrow(/give root .* but the file says .*corrupted or was edited/);
+    await expect(loadRegistry(path, schema)).rejects.toThrow(
+      /give root .* but the file says .*corrupted or was edited/,
+    );
     const other = parseSchema({ name: 'other', columns: [{ name: 'id', type: 'string' }] });
     await saveRegistry(path, consent);
     await expect(loadRegistry(path, other)).rejects.toThrow(/made for schema hash .* not for schema "other"/);
@@ -116,21 +150,55 @@ describe('registries: building and files', () => {
     const record = (id: string, acct: number, row = 2): EncodedRecord => encodeRecord(schema, { id, acct }, row);
     const leafOf = (id: string) => consentLeaf(schema, 'id', id);
     const leaves = [leafOf(S1), 0n, leafOf(S3), leafOf(S9)];
-    const source: ConsentSource = { chainId: 31337, contract: `0x${'12'.repeat(20)}`, purpose: 'research', purposeId: `0x${'ab'.repeat(32)}`, blockNumber: 42, blockTime: 1_800_000_000, rootWindow: 3600 };
-    const made = () => consentRegistry(schema, { name: 'consent', field: 'id', depth: 3, leaves, ids: [S3, S1, S2, S4], revoked: new Map([[1, leafOf(S2)]]), source });
+    const source: ConsentSource = {
+      chainId: 31337,
+      contract: `0x${'12'.repeat(20)}`,
+      purpose: 'research',
+      purposeId: `0x${'ab'.repeat(32)}`,
+      blockNumber: 42,
+      blockTime: 1_800_000_000,
+      rootWindow: 3600,
+    };
+    const made = () =>
+      consentRegistry(schema, {
+        name: 'consent',
+        field: 'id',
+        depth: 3,
+        leaves,
+        ids: [S3, S1, S2, S4],
+        revoked: new Map([[1, leafOf(S2)]]),
+        source,
+      });
     const path = join(scratch, 'consent-tree.json');
-    const edit = async (change: (file: Record<string, unknown> & { leaves: string[]; revoked: Array<{ index: number; leaf: string }> }) => void) => {
+    const edit = async (
+      change: (
+        file: Record<string, unknown> & { leaves: string[]; revoked: Array<{ index: number; leaf: string }> },
+      ) => void,
+    ) => {
       await saveRegistry(path, made());
-      const file = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown> & { leaves: string[]; revoked: Array<{ index: number; leaf: string }> };
+      const file = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown> & {
+        leaves: string[];
+        revoked: Array<{ index: number; leaf: string }>;
+      };
       change(file);
       await writeFile(path, JSON.stringify(file));
     };
 
-    it('round-trips: the same root (the tree of the chain\'s leaves), members, leaf indexes and source', async () => {
+    it("round-trips: the same root (the tree of the chain's leaves), members, leaf indexes and source", async () => {
       const registry = made();
       await saveRegistry(path, registry);
       const file = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-      expect(file).toMatchObject({ format: 'zkai-registry-v1', kind: 'consent', name: 'consent', depth: 3, root: registry.root, chain: source, live: 2, ids: [S3, S1, S2, S4], revoked: [{ index: 1, leaf: leafOf(S2).toString() }] });
+      expect(file).toMatchObject({
+        format: 'zkai-registry-v1',
+        kind: 'consent',
+        name: 'consent',
+        depth: 3,
+        root: registry.root,
+        chain: source,
+        live: 2,
+        ids: [S3, S1, S2, S4],
+        revoked: [{ index: 1, leaf: leafOf(S2).toString() }],
+      });
       expect(file.leaves).toEqual(leaves.map(String));
       const loaded = await loadRegistry(path, schema);
       expect(loaded.root).toBe(registry.root);
@@ -147,8 +215,19 @@ describe('registries: building and files', () => {
       expect(status(value(S4))).toEqual({ state: 'none' });
       expect(status(value(S9))).toEqual({ state: 'unlisted', index: 3 });
       // The pre-flight judges by it: S2 (revoked) and S4 (never granted) are not members.
-      const policy = parsePolicy({ name: 'consented', rules: [], registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'consent', depth: 3 }] }, schema);
-      const report = evaluatePolicy(policy, [record(S1, 1, 2), record(S2, 2, 3), record(S3, 3, 4), record(S4, 4, 5)], [loaded]);
+      const policy = parsePolicy(
+        {
+          name: 'consented',
+          rules: [],
+          registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'consent', depth: 3 }],
+        },
+        schema,
+      );
+      const report = evaluatePolicy(
+        policy,
+        [record(S1, 1, 2), record(S2, 2, 3), record(S3, 3, 4), record(S4, 4, 5)],
+        [loaded],
+      );
       expect(report.violations.map((v) => v.row)).toEqual([3, 5]);
     });
 
@@ -156,13 +235,20 @@ describe('registries: building and files', () => {
       await edit((file) => {
         file.root = '12345';
       });
-      await expect(loadRegistry(path, schema)).rejects.toThrow(/consent-tree\.json: the consent leaves in the file give root \d+ at depth 3, but the file says 12345 \(the chain's root at block 42\): the file is corrupted or was edited/);
+      await expect(loadRegistry(path, schema)).rejects.toThrow(
+        /consent-tree\.json: the consent leaves in the file give root \d+ at depth 3, but the file says 12345 \(the chain's root at block 42\): the file is corrupted or was edited/,
+      );
       await edit((file) => {
         file.leaves[2] = leafOf(S4).toString(); // S3's grant replaced by S4's: the root no longer matches
       });
-      const error = await loadRegistry(path, schema).then(() => undefined, (e: unknown) => e);
+      const error = await loadRegistry(path, schema).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(InputFileError);
-      expect((error as InputFileError).message).toMatch(/give root \d+ at depth 3, but the file says \d+ .*corrupted or was edited/);
+      expect((error as InputFileError).message).toMatch(
+        /give root \d+ at depth 3, but the file says \d+ .*corrupted or was edited/,
+      );
       expect((error as InputFileError).hint).toContain('zkai chain consent tree');
       await edit((file) => {
         file.depth = 4;
@@ -171,11 +257,15 @@ describe('registries: building and files', () => {
       await edit((file) => {
         file.leaves[1] = 'x';
       });
-      await expect(loadRegistry(path, schema)).rejects.toThrow(/leaves\[1\] must be a decimal string below the BN254 scalar field, got "x"/);
+      await expect(loadRegistry(path, schema)).rejects.toThrow(
+        /leaves\[1\] must be a decimal string below the BN254 scalar field, got "x"/,
+      );
       await edit((file) => {
         file.revoked = [{ index: 0, leaf: leafOf(S1).toString() }];
       });
-      await expect(loadRegistry(path, schema)).rejects.toThrow(/revoked\[0\] names leaf 0 as revoked, but leaves\[0\] is \d+, not 0/);
+      await expect(loadRegistry(path, schema)).rejects.toThrow(
+        /revoked\[0\] names leaf 0 as revoked, but leaves\[0\] is \d+, not 0/,
+      );
       await edit((file) => {
         delete file.chain;
       });
@@ -190,9 +280,13 @@ describe('registries: building and files', () => {
     });
 
     it('refuses any column but an address column: the contract derives leaves from accounts', () => {
-      expect(() => consentRegistry(schema, { name: 'consent', field: 'acct', depth: 3, leaves, ids: ['5'] })).toThrow(/column acct is an integer column, but on-chain consent belongs to accounts[\s\S]*must be of type "address"/);
+      expect(() => consentRegistry(schema, { name: 'consent', field: 'acct', depth: 3, leaves, ids: ['5'] })).toThrow(
+        /column acct is an integer column, but on-chain consent belongs to accounts[\s\S]*must be of type "address"/,
+      );
       const strings = parseSchema({ name: 'strings', columns: [{ name: 'id', type: 'string' }] });
-      expect(() => consentRegistry(strings, { name: 'consent', field: 'id', depth: 3, leaves, ids: [] })).toThrow(/column id is a string column/);
+      expect(() => consentRegistry(strings, { name: 'consent', field: 'id', depth: 3, leaves, ids: [] })).toThrow(
+        /column id is a string column/,
+      );
       expect(() => consentLeaf(strings, 'id', 'S1')).toThrow(/must be of type "address"/);
     });
 
@@ -203,12 +297,23 @@ describe('registries: building and files', () => {
     });
 
     it('names bad ids by position; a consent tree has no sorted registry file', () => {
-      expect(() => consentRegistry(schema, { name: 'consent', field: 'id', depth: 3, leaves, ids: [S1, 'S2', `${S3} `], positions: ['ids.txt line 1', 'ids.txt line 2', 'ids.txt line 3'] })).toThrow(
-        /2 id\(s\) are not valid values of column id:[\s\S]*ids\.txt line 2[\s\S]*ids\.txt line 3/,
+      expect(() =>
+        consentRegistry(schema, {
+          name: 'consent',
+          field: 'id',
+          depth: 3,
+          leaves,
+          ids: [S1, 'S2', `${S3} `],
+          positions: ['ids.txt line 1', 'ids.txt line 2', 'ids.txt line 3'],
+        }),
+      ).toThrow(/2 id\(s\) are not valid values of column id:[\s\S]*ids\.txt line 2[\s\S]*ids\.txt line 3/);
+      expect(() => consentRegistry(schema, { name: '1bad', field: 'id', depth: 3, leaves, ids: [] })).toThrow(
+        /registry name "1bad"/,
       );
-      expect(() => consentRegistry(schema, { name: '1bad', field: 'id', depth: 3, leaves, ids: [] })).toThrow(/registry name "1bad"/);
       expect(() => registryFile(made())).toThrow(/is a consent tree/);
-      expect(() => consentRegistryFile(consentRegistry(schema, { name: 'consent', field: 'id', depth: 3, leaves, ids: [] }))).toThrow(/needs its source/);
+      expect(() =>
+        consentRegistryFile(consentRegistry(schema, { name: 'consent', field: 'id', depth: 3, leaves, ids: [] })),
+      ).toThrow(/needs its source/);
     });
   });
 
@@ -228,19 +333,47 @@ describe('registries in policies', () => {
   it('validates requirements: kind, depth, nullable column, unknown keys, one name per requirement', () => {
     const nullable = parseSchema({ name: 'n', columns: [{ name: 'id', type: 'string', nullable: true }] });
     const base = { name: 'p', rules: [] };
-    expect(() => parsePolicy({ ...base, registries: [{ kind: 'IN-SET', field: 'id', registry: 'c', depth: 3 }] }, schema)).toThrow(/kind must be MEMBER-OF or NOT-MEMBER-OF/);
-    expect(() => parsePolicy({ ...base, registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'c', depth: 0 }] }, schema)).toThrow(/"depth" must be an integer from 1 to 24/);
-    expect(() => parsePolicy({ ...base, registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'c', depth: 3, when: {} }] } as never, schema)).toThrow(/unknown key "when"/);
-    expect(() => parsePolicy({ ...base, registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'c', depth: 3 }] }, nullable)).toThrow(/not nullable; id is nullable/);
-    expect(() => parsePolicy({ ...base, registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'c', depth: 3 }, { kind: 'NOT-MEMBER-OF', field: 'acct', registry: 'c', depth: 3 }] }, schema)).toThrow(/"c" is named twice/);
+    expect(() =>
+      parsePolicy({ ...base, registries: [{ kind: 'IN-SET', field: 'id', registry: 'c', depth: 3 }] }, schema),
+    ).toThrow(/kind must be MEMBER-OF or NOT-MEMBER-OF/);
+    expect(() =>
+      parsePolicy({ ...base, registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'c', depth: 0 }] }, schema),
+    ).toThrow(/"depth" must be an integer from 1 to 24/);
+    expect(() =>
+      parsePolicy(
+        { ...base, registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'c', depth: 3, when: {} }] } as never,
+        schema,
+      ),
+    ).toThrow(/unknown key "when"/);
+    expect(() =>
+      parsePolicy({ ...base, registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'c', depth: 3 }] }, nullable),
+    ).toThrow(/not nullable; id is nullable/);
+    expect(() =>
+      parsePolicy(
+        {
+          ...base,
+          registries: [
+            { kind: 'MEMBER-OF', field: 'id', registry: 'c', depth: 3 },
+            { kind: 'NOT-MEMBER-OF', field: 'acct', registry: 'c', depth: 3 },
+          ],
+        },
+        schema,
+      ),
+    ).toThrow(/"c" is named twice/);
     expect(() => parsePolicy(policySpec, schema)).not.toThrow(PolicyError);
   });
 
   it('binds the requirements in the policy hash; an empty list hashes like none', () => {
     const none = parsePolicy({ name: 'p', rules: [] }, schema).hash;
     expect(parsePolicy({ name: 'p', rules: [], registries: [] }, schema).hash).toBe(none);
-    const a = parsePolicy({ name: 'p', rules: [], registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'c', depth: 3 }] }, schema).hash;
-    const b = parsePolicy({ name: 'p', rules: [], registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'c', depth: 4 }] }, schema).hash;
+    const a = parsePolicy(
+      { name: 'p', rules: [], registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'c', depth: 3 }] },
+      schema,
+    ).hash;
+    const b = parsePolicy(
+      { name: 'p', rules: [], registries: [{ kind: 'MEMBER-OF', field: 'id', registry: 'c', depth: 4 }] },
+      schema,
+    ).hash;
     expect(new Set([none, a, b]).size).toBe(3);
   });
 
@@ -249,10 +382,16 @@ describe('registries in policies', () => {
     const records = [record('S1', 1, 2), record('S8', 2, 3), record('S6', 3, 4)];
     const report = evaluatePolicy(policy, records, [consent, optOut]);
     expect(report.ok).toBe(false);
-    expect(report.violations.map((v) => [v.row, v.registry])).toEqual([[3, 'consent'], [4, 'consent'], [4, 'optout']]);
+    expect(report.violations.map((v) => [v.row, v.registry])).toEqual([
+      [3, 'consent'],
+      [4, 'consent'],
+      [4, 'optout'],
+    ]);
     expect(report.violations[0]!.ruleText).toMatch(/id MEMBER-OF registry consent \(not listed in registry consent/);
     expect(() => evaluatePolicy(policy, records, [consent])).toThrow(/needs registry "optout"/);
-    expect(() => evaluatePolicy(policy, records, [consent, optOut, accounts])).toThrow(/does not use registry "accounts"/);
+    expect(() => evaluatePolicy(policy, records, [consent, optOut, accounts])).toThrow(
+      /does not use registry "accounts"/,
+    );
     const wrongDepth = buildRegistry(schema, { name: 'optout', field: 'id', depth: 4, ids: ['S6'] });
     expect(() => evaluatePolicy(policy, records, [consent, wrongDepth])).toThrow(/has depth 4, but the policy says 3/);
   });
@@ -264,35 +403,80 @@ describe('registry circuits agree with the pre-flight, and refuse the known trap
     for (const [records, expected] of list) {
       const what = records.map((r) => `${r.values[1]}`).join(',');
       expect(evaluatePolicy(policy, records, registries).ok, `pre-flight ${what}`).toBe(expected);
-      expect(await accepts(circuit, datasetCircuitInput(records, records.map((_, i) => BigInt(i + 3)), schema, policy, 1, registries)), `circuit ${what}`).toBe(expected);
+      expect(
+        await accepts(
+          circuit,
+          datasetCircuitInput(
+            records,
+            records.map((_, i) => BigInt(i + 3)),
+            schema,
+            policy,
+            1,
+            registries,
+          ),
+        ),
+        `circuit ${what}`,
+      ).toBe(expected);
     }
   };
 
   it('string ids: member of consent, not in the opt-out list (below, between, above every listed key)', async () => {
     // Which consent ids fall below, between and above the opt-out keys depends on their hashes: cover all of them.
     const records = ['S1', 'S2', 'S3', 'S4', 'S5'].map((id, i) => record(id, i));
-    await cases(policySpec, [consent, optOut], [
-      ...records.map((r): [EncodedRecord[], boolean] => [[r], true]),
-      [[records[0]!, records[4]!], true],
-      [[record('S6', 1)], false], // opted out, and not consented
-      [[record('S1', 1), record('S9', 1)], false], // S9 not consented
-    ]);
+    await cases(
+      policySpec,
+      [consent, optOut],
+      [
+        ...records.map((r): [EncodedRecord[], boolean] => [[r], true]),
+        [[records[0]!, records[4]!], true],
+        [[record('S6', 1)], false], // opted out, and not consented
+        [[record('S1', 1), record('S9', 1)], false], // S9 not consented
+      ],
+    );
     await cases(policySpec, [consent, emptyOptOut], [[[record('S2', 1)], true]]);
     const both = buildRegistry(schema, { name: 'optout', field: 'id', depth: 3, ids: ['S3', 'S6'] });
-    await cases(policySpec, [consent, both], [[[record('S3', 1)], false], [[record('S2', 1)], true]]);
+    await cases(
+      policySpec,
+      [consent, both],
+      [
+        [[record('S3', 1)], false],
+        [[record('S2', 1)], true],
+      ],
+    );
   });
 
   it('integer ids at the edges of the column: 0 (the sentinel value), the maximum, and their neighbours', async () => {
-    await cases(integerSpec, [accounts, blocked], [
-      [[record('S1', 5)], true],
-      [[record('S1', 700), record('S2', 9)], true],
-      [[record('S1', 6)], false], // not an account
-      [[record('S1', 40)], false], // an account? no, and blocked
-    ]);
+    await cases(
+      integerSpec,
+      [accounts, blocked],
+      [
+        [[record('S1', 5)], true],
+        [[record('S1', 700), record('S2', 9)], true],
+        [[record('S1', 6)], false], // not an account
+        [[record('S1', 40)], false], // an account? no, and blocked
+      ],
+    );
     const all = buildRegistry(schema, { name: 'accounts', field: 'acct', depth: 2, ids: ['0', '1', '999'] });
-    await cases(integerSpec, [all, blocked], [[[record('S1', 1)], true], [[record('S1', 999)], true], [[record('S1', 0)], false], [[record('S1', 1), record('S2', 1000)], false]]);
+    await cases(
+      integerSpec,
+      [all, blocked],
+      [
+        [[record('S1', 1)], true],
+        [[record('S1', 999)], true],
+        [[record('S1', 0)], false],
+        [[record('S1', 1), record('S2', 1000)], false],
+      ],
+    );
     const none = buildRegistry(schema, { name: 'blocked', field: 'acct', depth: 2, ids: ['1'] });
-    await cases(integerSpec, [all, none], [[[record('S1', 0)], true], [[record('S1', 999)], true], [[record('S1', 1)], false]]);
+    await cases(
+      integerSpec,
+      [all, none],
+      [
+        [[record('S1', 0)], true],
+        [[record('S1', 999)], true],
+        [[record('S1', 1)], false],
+      ],
+    );
   });
 
   it('non-membership of a present value cannot be proven with any leaf: its predecessor, its own leaf, or a forged one', async () => {
@@ -314,13 +498,22 @@ describe('registry circuits agree with the pre-flight, and refuse the known trap
     // 1. the leaf just before it: next key = its key + 1, not above it
     const before = registryPath(both, at);
     const lowBefore = at === 0 ? 0n : both.keys[at - 1]! + 1n;
-    expect(await accepts(circuit, withLeaf({ key: lowBefore, next: keyPlusOne, value: at === 0 ? 0n : both.values[at - 1]!, ...before }))).toBe(false);
+    expect(
+      await accepts(
+        circuit,
+        withLeaf({ key: lowBefore, next: keyPlusOne, value: at === 0 ? 0n : both.values[at - 1]!, ...before }),
+      ),
+    ).toBe(false);
     // 2. its own leaf: key = its key + 1, not below it
     const own = registryPath(both, at + 1);
     const ownNext = at + 1 < both.keys.length ? both.keys[at + 1]! + 1n : 0n;
-    expect(await accepts(circuit, withLeaf({ key: keyPlusOne, next: ownNext, value: present.values[0]!, ...own }))).toBe(false);
+    expect(
+      await accepts(circuit, withLeaf({ key: keyPlusOne, next: ownNext, value: present.values[0]!, ...own })),
+    ).toBe(false);
     // 3. a forged leaf that brackets it (low < key + 1 < next), on the predecessor's path: not under the root
-    expect(await accepts(circuit, withLeaf({ key: lowBefore, next: keyPlusOne + 1n, value: 0n, ...before }))).toBe(false);
+    expect(await accepts(circuit, withLeaf({ key: lowBefore, next: keyPlusOne + 1n, value: 0n, ...before }))).toBe(
+      false,
+    );
     // 4. the forged leaf that says "no key above" (next = 0)
     expect(await accepts(circuit, withLeaf({ key: lowBefore, next: 0n, value: 0n, ...before }))).toBe(false);
     // ...while an absent value next to it is excluded by the same leaves
@@ -336,14 +529,28 @@ describe('registry circuits agree with the pre-flight, and refuse the known trap
     const honest = datasetCircuitInput([zero], [3n], schema, policy, 1, [accounts, blocked]);
     expect(await accepts(circuit, honest)).toBe(false);
     const sentinel = registryPath(accounts, 0);
-    const viaSentinel = { ...honest, registry0Key: [0n, 0n], registry0Next: [accounts.keys[0]! + 1n, 0n], registry0Siblings: [sentinel.siblings, [0n, 0n]], registry0Bits: [sentinel.bits, [0, 0]] };
+    const viaSentinel = {
+      ...honest,
+      registry0Key: [0n, 0n],
+      registry0Next: [accounts.keys[0]! + 1n, 0n],
+      registry0Siblings: [sentinel.siblings, [0n, 0n]],
+      registry0Bits: [sentinel.bits, [0, 0]],
+    };
     // the sentinel leaf (0, k1 + 1, 0) really is under the root: only the key != 0 constraint stops this
     expect(registryLeaf(0n, accounts.keys[0]! + 1n, 0n)).toBe(accounts.levels[0]![0]);
-    expect(await accepts(circuit, { ...viaSentinel, registry1Key: honest.registry1Key, registry1Next: honest.registry1Next })).toBe(false);
+    expect(
+      await accepts(circuit, {
+        ...viaSentinel,
+        registry1Key: honest.registry1Key,
+        registry1Next: honest.registry1Next,
+      }),
+    ).toBe(false);
     // the same dataset with acct 0 listed as an account is accepted through its own leaf
     const withZero = buildRegistry(schema, { name: 'accounts', field: 'acct', depth: 2, ids: ['0', '5'] });
     const unblocked = buildRegistry(schema, { name: 'blocked', field: 'acct', depth: 2, ids: ['40'] });
-    expect(await accepts(circuit, datasetCircuitInput([zero], [3n], schema, policy, 1, [withZero, unblocked]))).toBe(true);
+    expect(await accepts(circuit, datasetCircuitInput([zero], [3n], schema, policy, 1, [withZero, unblocked]))).toBe(
+      true,
+    );
   });
 
   it('padding records are not checked against registries, and every signal is pinned (soundness helper)', async () => {
@@ -364,38 +571,99 @@ describe('registry proofs, end to end', () => {
     const refused = await proveDataset(bad, schema, policy, { registries: [consent, optOut] }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(PolicyViolationError);
     expect((refused as Error).message).toMatch(/row 3: id = \d+ \(encoded\) breaks registry requirement/);
-    await expect(proveDataset(bad, schema, policy, { registries: [consent] })).rejects.toThrow(/needs registry "optout"/);
+    await expect(proveDataset(bad, schema, policy, { registries: [consent] })).rejects.toThrow(
+      /needs registry "optout"/,
+    );
 
     const good = createBundle(schema, [record('S1', 1, 2), record('S4', 2, 3)]);
     const result = await proveDataset(good, schema, policy, { registries: [optOut, consent] });
-    expect(result.registries).toEqual([{ name: 'consent', root: consent.root }, { name: 'optout', root: optOut.root }]);
-    expect(result.publicSignals).toEqual([good.commitment.root, '2', policy.hash, schema.hash, consent.root, optOut.root, '0']); // context 0: an off-chain proof
-    const trusted = trustedRegistryRoots(policy, new Map([['consent', consent.root], ['optout', optOut.root]]));
-    const expected = { root: good.commitment.root, count: 2, policyHash: policy.hash, schemaHash: schema.hash, registries: trusted };
-    expect(await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, expected)).toEqual({ valid: true });
+    expect(result.registries).toEqual([
+      { name: 'consent', root: consent.root },
+      { name: 'optout', root: optOut.root },
+    ]);
+    expect(result.publicSignals).toEqual([
+      good.commitment.root,
+      '2',
+      policy.hash,
+      schema.hash,
+      consent.root,
+      optOut.root,
+      '0',
+    ]); // context 0: an off-chain proof
+    const trusted = trustedRegistryRoots(
+      policy,
+      new Map([
+        ['consent', consent.root],
+        ['optout', optOut.root],
+      ]),
+    );
+    const expected = {
+      root: good.commitment.root,
+      count: 2,
+      policyHash: policy.hash,
+      schemaHash: schema.hash,
+      registries: trusted,
+    };
+    expect(await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, expected)).toEqual({
+      valid: true,
+    });
     // A verifier that trusts another opt-out root (a newer list) rejects the proof.
     const newer = buildRegistry(schema, { name: 'optout', field: 'id', depth: 3, ids: ['S6', 'S7', 'S4'] });
-    const stale = await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, { ...expected, registries: trustedRegistryRoots(policy, new Map([['consent', consent.root], ['optout', newer.root]])) });
+    const stale = await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, {
+      ...expected,
+      registries: trustedRegistryRoots(
+        policy,
+        new Map([
+          ['consent', consent.root],
+          ['optout', newer.root],
+        ]),
+      ),
+    });
     expect(stale).toMatchObject({ valid: false, reason: 'claim-mismatch' });
     expect(stale.detail).toContain('registry.optout');
-    expect(() => trustedRegistryRoots(policy, new Map([['consent', consent.root]]))).toThrow(/checks registry "optout": say which root you trust/);
+    expect(() => trustedRegistryRoots(policy, new Map([['consent', consent.root]]))).toThrow(
+      /checks registry "optout": say which root you trust/,
+    );
     // A caller that forgets the registries does not get a valid result with the roots unchecked.
     const { registries: _omitted, ...withoutRegistries } = expected;
-    expect(await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, withoutRegistries)).toMatchObject({ valid: false, reason: 'wrong-signal-count' });
+    expect(
+      await verifyDatasetProof(result.prepared.keys.vkey, result.proof, result.publicSignals, withoutRegistries),
+    ).toMatchObject({ valid: false, reason: 'wrong-signal-count' });
   }, 600_000); // the first run generates a 2^13 development ptau (about 2 minutes)
 
   it('chunked: every chunk proof carries the registry roots, and the verifier checks them', async () => {
     const policy = parsePolicy(policySpec, schema);
-    const bundle = createBundle(schema, ['S1', 'S2', 'S3', 'S4', 'S5'].map((id, i) => record(id, i, i + 2)));
+    const bundle = createBundle(
+      schema,
+      ['S1', 'S2', 'S3', 'S4', 'S5'].map((id, i) => record(id, i, i + 2)),
+    );
     const result = await proveDatasetInChunks(bundle, schema, policy, { chunkDepth: 1, registries: [consent, optOut] });
     expect(result.chunks).toHaveLength(3);
-    const roots = trustedRegistryRoots(policy, new Map([['consent', consent.root], ['optout', optOut.root]]));
+    const roots = trustedRegistryRoots(
+      policy,
+      new Map([
+        ['consent', consent.root],
+        ['optout', optOut.root],
+      ]),
+    );
     const expected = { root: bundle.commitment.root, count: 5, schemaHash: schema.hash, registries: roots };
     expect(await verifyChunkedDataset(result.prepared.keys.vkey, result, expected, policy)).toEqual({ valid: true });
-    const other = buildRegistry(schema, { name: 'consent', field: 'id', depth: 3, ids: ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'] });
-    const rejected = await verifyChunkedDataset(result.prepared.keys.vkey, result, { ...expected, registries: [{ name: 'consent', root: other.root }, roots[1]!] }, policy);
+    const other = buildRegistry(schema, {
+      name: 'consent',
+      field: 'id',
+      depth: 3,
+      ids: ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'],
+    });
+    const rejected = await verifyChunkedDataset(
+      result.prepared.keys.vkey,
+      result,
+      { ...expected, registries: [{ name: 'consent', root: other.root }, roots[1]!] },
+      policy,
+    );
     expect(rejected).toMatchObject({ valid: false, reason: 'claim-mismatch' });
     expect(rejected.detail).toMatch(/chunk 0/);
-    expect(await verifyChunkedDataset(result.prepared.keys.vkey, result, { ...expected, registries: [] }, policy)).toMatchObject({ valid: false, reason: 'malformed' });
+    expect(
+      await verifyChunkedDataset(result.prepared.keys.vkey, result, { ...expected, registries: [] }, policy),
+    ).toMatchObject({ valid: false, reason: 'malformed' });
   }, 600_000);
 });

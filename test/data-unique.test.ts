@@ -16,17 +16,42 @@ afterAll(async () => {
   await releaseCurves();
 });
 
-const intSchema = parseSchema({ name: 'int ids', subjectId: 'id', columns: [{ name: 'id', type: 'integer', min: 0, max: 1000 }, { name: 'x', type: 'integer', min: 0, max: 9 }] });
-const strSchema = parseSchema({ name: 'string ids', subjectId: 'id', columns: [{ name: 'id', type: 'string' }, { name: 'x', type: 'integer', min: 0, max: 9 }] });
-const uniquePolicy = (schema: Schema): Policy => parsePolicy({ name: 'unique ids', rules: [], aggregates: [{ kind: 'UNIQUE', field: 'id' }] }, schema);
-const rec = (schema: Schema, id: number | string, row: number): EncodedRecord => encodeRecord(schema, { id, x: 1 }, row);
+const intSchema = parseSchema({
+  name: 'int ids',
+  subjectId: 'id',
+  columns: [
+    { name: 'id', type: 'integer', min: 0, max: 1000 },
+    { name: 'x', type: 'integer', min: 0, max: 9 },
+  ],
+});
+const strSchema = parseSchema({
+  name: 'string ids',
+  subjectId: 'id',
+  columns: [
+    { name: 'id', type: 'string' },
+    { name: 'x', type: 'integer', min: 0, max: 9 },
+  ],
+});
+const uniquePolicy = (schema: Schema): Policy =>
+  parsePolicy({ name: 'unique ids', rules: [], aggregates: [{ kind: 'UNIQUE', field: 'id' }] }, schema);
+const rec = (schema: Schema, id: number | string, row: number): EncodedRecord =>
+  encodeRecord(schema, { id, x: 1 }, row);
 
 async function accepts(schema: Schema, records: EncodedRecord[], depth = 2): Promise<boolean> {
   const policy = uniquePolicy(schema);
   const generated = await generateDatasetCircuit(schema, policy, depth);
   const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
   try {
-    await computeWitness(circuit.wasmPath, datasetCircuitInput(records, records.map((_, i) => BigInt(i + 1)), schema, policy, depth));
+    await computeWitness(
+      circuit.wasmPath,
+      datasetCircuitInput(
+        records,
+        records.map((_, i) => BigInt(i + 1)),
+        schema,
+        policy,
+        depth,
+      ),
+    );
     return true;
   } catch (error) {
     if (error instanceof WitnessError) return false;
@@ -36,7 +61,10 @@ async function accepts(schema: Schema, records: EncodedRecord[], depth = 2): Pro
 
 describe('UNIQUE subject ids', () => {
   it('commits records sorted by their id key', () => {
-    const bundle = createBundle(strSchema, ['P3', 'P1', 'P2'].map((id, i) => rec(strSchema, id, i + 2)));
+    const bundle = createBundle(
+      strSchema,
+      ['P3', 'P1', 'P2'].map((id, i) => rec(strSchema, id, i + 2)),
+    );
     const keys = bundle.records.map((r) => uniqueKey(strSchema.columns[0]!, r.values[0]!));
     expect([...keys].sort((a, b) => (a < b ? -1 : 1))).toEqual(keys);
     expect(bundle.records.map((r) => r.row).sort()).toEqual([2, 3, 4]);
@@ -44,10 +72,18 @@ describe('UNIQUE subject ids', () => {
 
   it('integer ids: distinct sorted ids prove; a duplicate or an unsorted pair is refused by pre-flight and circuit', async () => {
     const policy = uniquePolicy(intSchema);
-    const distinct = createBundle(intSchema, [rec(intSchema, 7, 2), rec(intSchema, 3, 3), rec(intSchema, 500, 4)]).records;
+    const distinct = createBundle(intSchema, [
+      rec(intSchema, 7, 2),
+      rec(intSchema, 3, 3),
+      rec(intSchema, 500, 4),
+    ]).records;
     expect(evaluatePolicy(policy, distinct).ok).toBe(true);
     expect(await accepts(intSchema, distinct)).toBe(true);
-    const duplicate = createBundle(intSchema, [rec(intSchema, 7, 2), rec(intSchema, 3, 3), rec(intSchema, 7, 4)]).records;
+    const duplicate = createBundle(intSchema, [
+      rec(intSchema, 7, 2),
+      rec(intSchema, 3, 3),
+      rec(intSchema, 7, 4),
+    ]).records;
     const report = evaluatePolicy(policy, duplicate);
     expect(report.ok).toBe(false);
     expect(report.aggregates[0]!.actual).toMatch(/the same id at rows (2 and 4|4 and 2)/);
@@ -58,9 +94,15 @@ describe('UNIQUE subject ids', () => {
   });
 
   it('string ids: the strict decomposition of the hash gives the key; duplicates are refused', async () => {
-    const distinct = createBundle(strSchema, ['alice', 'bob', 'carol'].map((id, i) => rec(strSchema, id, i + 2))).records;
+    const distinct = createBundle(
+      strSchema,
+      ['alice', 'bob', 'carol'].map((id, i) => rec(strSchema, id, i + 2)),
+    ).records;
     expect(await accepts(strSchema, distinct)).toBe(true);
-    const duplicate = createBundle(strSchema, ['alice', 'bob', 'alice'].map((id, i) => rec(strSchema, id, i + 2))).records;
+    const duplicate = createBundle(
+      strSchema,
+      ['alice', 'bob', 'alice'].map((id, i) => rec(strSchema, id, i + 2)),
+    ).records;
     expect(evaluatePolicy(uniquePolicy(strSchema), duplicate).ok).toBe(false);
     expect(await accepts(strSchema, duplicate)).toBe(false);
     // Padding records (all zeros) after the real ones do not count.
@@ -71,25 +113,50 @@ describe('UNIQUE subject ids', () => {
     const policy = uniquePolicy(strSchema);
     const generated = await generateDatasetCircuit(strSchema, policy, 1);
     const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
-    const records = createBundle(strSchema, ['alice', 'bob'].map((id, i) => rec(strSchema, id, i + 2))).records;
+    const records = createBundle(
+      strSchema,
+      ['alice', 'bob'].map((id, i) => rec(strSchema, id, i + 2)),
+    ).records;
     const report = await checkSoundness(circuit, datasetCircuitInput(records, [1n, 2n], strSchema, policy, 1));
     expect(report.unpinned).toEqual([]);
   });
 
   it('UNIQUE only on the non-nullable subject id column', () => {
-    expect(() => parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'UNIQUE', field: 'x' }] }, intSchema)).toThrow(PolicyError);
-    expect(() => parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'UNIQUE', field: 'x' }] }, intSchema)).toThrow(/subject id column/);
+    expect(() =>
+      parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'UNIQUE', field: 'x' }] }, intSchema),
+    ).toThrow(PolicyError);
+    expect(() =>
+      parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'UNIQUE', field: 'x' }] }, intSchema),
+    ).toThrow(/subject id column/);
   });
 
   it('chunked: each chunk proves its own order, and the verifier refuses a duplicate across a chunk boundary', async () => {
     const policy = uniquePolicy(intSchema);
-    const good = createBundle(intSchema, [1, 2, 3, 4, 5].map((id, i) => rec(intSchema, id, i + 2)));
+    const good = createBundle(
+      intSchema,
+      [1, 2, 3, 4, 5].map((id, i) => rec(intSchema, id, i + 2)),
+    );
     const proof = await proveDatasetInChunks(good, intSchema, policy, { chunkDepth: 1 });
-    expect(await verifyChunkedDataset(proof.prepared.keys.vkey, proof, { root: good.commitment.root, count: 5, schemaHash: intSchema.hash }, policy)).toEqual({ valid: true });
+    expect(
+      await verifyChunkedDataset(
+        proof.prepared.keys.vkey,
+        proof,
+        { root: good.commitment.root, count: 5, schemaHash: intSchema.hash },
+        policy,
+      ),
+    ).toEqual({ valid: true });
     // ids 1, 2 | 2, 3 | 4: each chunk is strictly increasing, the whole is not.
-    const bad = createBundle(intSchema, [1, 2, 2, 3, 4].map((id, i) => rec(intSchema, id, i + 2)));
+    const bad = createBundle(
+      intSchema,
+      [1, 2, 2, 3, 4].map((id, i) => rec(intSchema, id, i + 2)),
+    );
     const forced = await proveDatasetInChunks(bad, intSchema, policy, { chunkDepth: 1, force: true });
-    const verdict = await verifyChunkedDataset(forced.prepared.keys.vkey, forced, { root: bad.commitment.root, count: 5, schemaHash: intSchema.hash }, policy);
+    const verdict = await verifyChunkedDataset(
+      forced.prepared.keys.vkey,
+      forced,
+      { root: bad.commitment.root, count: 5, schemaHash: intSchema.hash },
+      policy,
+    );
     expect(verdict).toMatchObject({ valid: false, reason: 'claim-mismatch' });
     expect(verdict.detail).toMatch(/UNIQUE\(id\).*chunk 0 ends with a key not below the first key of chunk 1/);
   });

@@ -20,7 +20,11 @@ describe('demo: the whole spine', () => {
     // EIP-1108 floor for 3 public inputs: 181,000 + 3 x 6,150, plus the 21,000 transaction base.
     expect(Number(summary.onChain.verifyGas)).toBeGreaterThan(181_000 + 3 * 6_150 + 21_000);
     // The dataset part: the patients example, committed, checked, proven in chunks, verified.
-    expect(summary.dataset).toMatchObject({ records: 64, preflightOk: true, verification: { valid: true, otherRootRejected: true } });
+    expect(summary.dataset).toMatchObject({
+      records: 64,
+      preflightOk: true,
+      verification: { valid: true, otherRootRejected: true },
+    });
     expect(summary.dataset.violation).toMatchObject({ row: expect.any(Number), field: 'age', rule: 'age GTE 18' });
     expect(summary.dataset.proving.chunks).toBe(32);
     expect(summary.dataset.proving.constraintsPerChunk).toBeLessThan(2048);

@@ -41,20 +41,23 @@ function sections(file: Buffer): Map<number, [number, number]> {
 }
 
 describe('development ptau written from known secrets', () => {
-  it.each([1, 3, 5])('power %i: snarkjs prepare phase2 over our monomial sections gives our file byte for byte', async (power) => {
-    const ours = join(scratch, `ours-${power}.ptau`);
-    const progress: number[] = [];
-    await writeDevPtau(ours, power, { onProgress: (_section, fraction) => progress.push(fraction) });
-    expect(progress.at(-1)).toBe(1);
-    expect(progress.every((value, index) => index === 0 || value >= (progress[index - 1] ?? 0))).toBe(true);
+  it.each([1, 3, 5])(
+    'power %i: snarkjs prepare phase2 over our monomial sections gives our file byte for byte',
+    async (power) => {
+      const ours = join(scratch, `ours-${power}.ptau`);
+      const progress: number[] = [];
+      await writeDevPtau(ours, power, { onProgress: (_section, fraction) => progress.push(fraction) });
+      expect(progress.at(-1)).toBe(1);
+      expect(progress.every((value, index) => index === 0 || value >= (progress[index - 1] ?? 0))).toBe(true);
 
-    const theirs = join(scratch, `theirs-${power}.ptau`);
-    await snarkjs.powersOfTau.preparePhase2(ours, theirs);
-    const [a, b] = await Promise.all([readFile(ours), readFile(theirs)]);
-    expect(a.length).toBe(b.length);
-    expect(a.equals(b)).toBe(true);
-    expect(await readPtauHeader(ours)).toMatchObject({ power, ceremonyPower: power, preparedForPhase2: true });
-  });
+      const theirs = join(scratch, `theirs-${power}.ptau`);
+      await snarkjs.powersOfTau.preparePhase2(ours, theirs);
+      const [a, b] = await Promise.all([readFile(ours), readFile(theirs)]);
+      expect(a.length).toBe(b.length);
+      expect(a.equals(b)).toBe(true);
+      expect(await readPtauHeader(ours)).toMatchObject({ power, ceremonyPower: power, preparedForPhase2: true });
+    },
+  );
 
   it('holds powers of one tau, and alpha and beta times them (pairing checks on the monomial sections)', async () => {
     const power = 3;
@@ -63,8 +66,18 @@ describe('development ptau written from known secrets', () => {
     await writeDevPtau(path, power, { secrets });
     const file = await readFile(path);
     const at = sections(file);
-    type Group = { fromRprLEM(buffer: Uint8Array, offset: number): unknown; neg(point: unknown): unknown; g: unknown; timesScalar(point: unknown, scalar: bigint): unknown; eq(a: unknown, b: unknown): boolean };
-    const curve = (await snarkjs.curves.getCurveFromName('bn128')) as unknown as { G1: Group; G2: Group; pairingEq(...points: unknown[]): Promise<boolean> };
+    type Group = {
+      fromRprLEM(buffer: Uint8Array, offset: number): unknown;
+      neg(point: unknown): unknown;
+      g: unknown;
+      timesScalar(point: unknown, scalar: bigint): unknown;
+      eq(a: unknown, b: unknown): boolean;
+    };
+    const curve = (await snarkjs.curves.getCurveFromName('bn128')) as unknown as {
+      G1: Group;
+      G2: Group;
+      pairingEq(...points: unknown[]): Promise<boolean>;
+    };
     const g1 = (id: number, index: number) => curve.G1.fromRprLEM(file, (at.get(id)?.[0] ?? NaN) + index * 64);
     const g2 = (id: number, index: number) => curve.G2.fromRprLEM(file, (at.get(id)?.[0] ?? NaN) + index * 128);
     // The secrets went where they belong (a direct check, possible only because this test chose them).

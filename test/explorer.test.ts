@@ -25,7 +25,13 @@ import { proveAccuracy, type AccuracyProof } from '../src/model/accuracy.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import { createVerificationServer } from '../src/service/index.ts';
 import { releaseCurves } from '../src/util/curves.ts';
-import { attestedChain, tinyModel, tinyTestSet, TINY_TEST_SCHEMA, type AttestedChain } from './helpers/chain-attestation.ts';
+import {
+  attestedChain,
+  tinyModel,
+  tinyTestSet,
+  TINY_TEST_SCHEMA,
+  type AttestedChain,
+} from './helpers/chain-attestation.ts';
 import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
 
 /** Debian's chromium; ZKAI_CHROMIUM names another chromium binary (and lets the missing-browser paths be tried). */
@@ -96,8 +102,18 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
       ],
     });
     const policy = parsePolicy({ name: 'adults only', rules: [{ field: 'age', op: 'GTE', value: 18 }] }, schema);
-    const bundle = createBundle(schema, [{ id: 'p-1', age: 34 }, { id: 'p-2', age: 51 }].map((cells, i) => encodeRecord(schema, cells, i + 2)));
-    const { prepared: datasetCircuit, report: _report, ...published } = await proveDataset(bundle, schema, policy, { pool });
+    const bundle = createBundle(
+      schema,
+      [
+        { id: 'p-1', age: 34 },
+        { id: 'p-2', age: 51 },
+      ].map((cells, i) => encodeRecord(schema, cells, i + 2)),
+    );
+    const {
+      prepared: datasetCircuit,
+      report: _report,
+      ...published
+    } = await proveDataset(bundle, schema, policy, { pool });
     datasetFile = JSON.parse(JSON.stringify(published)) as DatasetProof;
     datasetVkey = datasetCircuit.keys.vkey;
     chain = await attestedChain(pool);
@@ -106,12 +122,26 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     const alice = registry.connect(await chain.chain.provider.getSigner(1));
     const testSet = tinyTestSet();
     const nonce = randomNonce();
-    const { prepared, ...accuracy } = await proveAccuracy(tinyModel().quantized, testSet, TINY_TEST_SCHEMA, { label: 'label', samplesPerChunk: 2, pool, context: await registry.contextFor(nonce, chain.attester) });
+    const { prepared, ...accuracy } = await proveAccuracy(tinyModel().quantized, testSet, TINY_TEST_SCHEMA, {
+      label: 'label',
+      samplesPerChunk: 2,
+      pool,
+      context: await registry.contextFor(nonce, chain.attester),
+    });
     accuracyFile = JSON.parse(JSON.stringify(accuracy)) as AccuracyProof;
-    const { circuit } = await registry.registerCircuit({ zkeyPath: prepared.keys.zkeyPath, statement: accuracyStatement(undefined, accuracy.task, { weights: 'fixed', samplesPerChunk: 2 }) });
+    const { circuit } = await registry.registerCircuit({
+      zkeyPath: prepared.keys.zkeyPath,
+      statement: accuracyStatement(undefined, accuracy.task, { weights: 'fixed', samplesPerChunk: 2 }),
+    });
     const testSetVersion = (await alice.registerDataset('explorer-test-set', testSet.commitment)).version;
-    accuracyUid = (await alice.attestAccuracy({ circuit, subject: chain.modelVersion, nonce }, testSetVersion, accuracy.chunks)).uid;
-    app = await createVerificationServer({ cacheDir: resolveCacheDir(), chain: { rpcUrl: chain.chain.rpcUrl, deploymentPath: chain.deploymentPath }, verifier: { workers: 1 } });
+    accuracyUid = (
+      await alice.attestAccuracy({ circuit, subject: chain.modelVersion, nonce }, testSetVersion, accuracy.chunks)
+    ).uid;
+    app = await createVerificationServer({
+      cacheDir: resolveCacheDir(),
+      chain: { rpcUrl: chain.chain.rpcUrl, deploymentPath: chain.deploymentPath },
+      verifier: { workers: 1 },
+    });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
     bare = await createVerificationServer({ keys: [vkeyPath], verifier: { workers: 1 } });
     bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
@@ -121,7 +151,16 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1280, height: 900 },
       deviceScaleFactor: 1,
     });
@@ -132,9 +171,15 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
       if (message.type() === 'error') consoleErrors.push(message.text());
     });
     await page.goto(`${url}/`);
-    await page.locator('#circuits-table').waitFor().catch((error: unknown) => {
-      throw new Error(`the page did not list the circuits (script errors: ${JSON.stringify(pageErrors)}; console errors: ${JSON.stringify(consoleErrors)})`, { cause: error });
-    });
+    await page
+      .locator('#circuits-table')
+      .waitFor()
+      .catch((error: unknown) => {
+        throw new Error(
+          `the page did not list the circuits (script errors: ${JSON.stringify(pageErrors)}; console errors: ${JSON.stringify(consoleErrors)})`,
+          { cause: error },
+        );
+      });
   }, 900_000);
 
   afterAll(async () => {
@@ -153,19 +198,26 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     await page.locator('#verify-button').click();
     await poll(() => page.locator('#verify-button').isDisabled()).toBe(false);
     await page.locator('#verdict').waitFor({ state: 'visible' });
-    return { title: (await page.locator('#verdict-title').textContent()) ?? '', detail: (await page.locator('#verdict-detail').textContent()) ?? '' };
+    return {
+      title: (await page.locator('#verdict-title').textContent()) ?? '',
+      detail: (await page.locator('#verdict-detail').textContent()) ?? '',
+    };
   }
 
   it('serves the page, its script and style from the service, lists the known circuits and the service state', async () => {
     expect(await page.title()).toBe('zkai attestation explorer');
-    await poll(() => page.locator('#service-status').textContent()).toMatch(/known circuits?; it reads attestations from the registry/);
+    await poll(() => page.locator('#service-status').textContent()).toMatch(
+      /known circuits?; it reads attestations from the registry/,
+    );
     const rows = page.locator('#circuits-table tbody tr');
     expect(await rows.count()).toBeGreaterThanOrEqual(2);
     const ids = await page.locator('#circuits-table code.id').allTextContents();
     expect(ids).toContain(demoId);
     expect(ids).toContain(chain.circuit);
     // The circuit picker holds the same circuits.
-    const options = await page.locator('#circuit-select option').evaluateAll((nodes) => nodes.map((n) => (n as unknown as { value: string }).value));
+    const options = await page
+      .locator('#circuit-select option')
+      .evaluateAll((nodes) => nodes.map((n) => (n as unknown as { value: string }).value));
     expect(options).toContain(demoId);
   });
 
@@ -175,13 +227,18 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     expect(title).toBe('Valid');
     expect(detail).toMatch(/proof verifies/);
     expect(await page.locator('#verdict').getAttribute('class')).toMatch(/\bvalid\b/);
-    const claim = (name: string) => page.locator(`#verdict-body table.claims tr[data-signal="${name}"] code.value`).textContent();
+    const claim = (name: string) =>
+      page.locator(`#verdict-body table.claims tr[data-signal="${name}"] code.value`).textContent();
     expect(await claim('class')).toBe(String(file.predicted));
     expect(await claim('modelHash')).toBe(file.model.hash);
     expect(await claim('inputHash')).toBe(file.inputHash);
     // Each signal comes with its meaning, and the headline says what is claimed.
-    expect(await page.locator('#verdict-body table.claims tr[data-signal="class"]').textContent()).toMatch(/the class the model predicts/);
-    expect(await page.locator('#claims-headline').textContent()).toMatch(new RegExp(`predicts class ${file.predicted}`));
+    expect(await page.locator('#verdict-body table.claims tr[data-signal="class"]').textContent()).toMatch(
+      /the class the model predicts/,
+    );
+    expect(await page.locator('#claims-headline').textContent()).toMatch(
+      new RegExp(`predicts class ${file.predicted}`),
+    );
     expect(await page.locator('#verify-live').textContent()).toBe('Valid');
   });
 
@@ -219,7 +276,12 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
           canvas.height = image.height;
           const g = canvas.getContext('2d');
           g.drawImage(image, 0, 0);
-          const pixels: Uint8ClampedArray = g.getImageData(Math.round(rect.x), Math.round(rect.y), Math.max(1, Math.round(rect.width)), Math.max(1, Math.round(rect.height))).data;
+          const pixels: Uint8ClampedArray = g.getImageData(
+            Math.round(rect.x),
+            Math.round(rect.y),
+            Math.max(1, Math.round(rect.width)),
+            Math.max(1, Math.round(rect.height)),
+          ).data;
           let green = 0;
           let white = 0;
           for (let i = 0; i < pixels.length; i += 4) {
@@ -251,12 +313,16 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     expect(detail).toMatch(/pairing check failed/);
     expect(await page.locator('#verdict').getAttribute('class')).toMatch(/\binvalid\b/);
     // It still says what the proof claims.
-    expect(await page.locator('#verdict-body table.claims tr[data-signal="class"] code.value').textContent()).toBe(String(other));
+    expect(await page.locator('#verdict-body table.claims tr[data-signal="class"] code.value').textContent()).toBe(
+      String(other),
+    );
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'explorer-invalid.png'), fullPage: true });
   });
 
   it('names the mismatched claim of a file that states another class than it proves', async () => {
-    const { title } = await verifyText(JSON.stringify({ ...chain.kept.proof, predicted: 1 - chain.kept.proof.predicted }));
+    const { title } = await verifyText(
+      JSON.stringify({ ...chain.kept.proof, predicted: 1 - chain.kept.proof.predicted }),
+    );
     expect(title).toBe('Invalid: claim-mismatch');
     const row = await page.locator('#verdict-body table.mismatches tbody tr').first().textContent();
     expect(row).toMatch(/Predicted class/);
@@ -268,7 +334,9 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
       { name: 'proof.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(demo.proof)) },
       { name: 'public.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(demo.publicSignals)) },
     ]);
-    await poll(() => page.locator('#file-status').textContent()).toMatch(/proof\.json: proof; public\.json: public signals/);
+    await poll(() => page.locator('#file-status').textContent()).toMatch(
+      /proof\.json: proof; public\.json: public signals/,
+    );
     await page.locator(`#circuits-table tr:has(code.id:text-is("${demoId}")) button`).click();
     expect(await page.locator('#circuit-select').inputValue()).toBe(demoId);
     await page.locator('#verify-button').click();
@@ -292,11 +360,17 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     expect(await row('root').textContent()).toMatch(/Dataset root.*Merkle root of the committed dataset/);
     expect(await row('count').locator('code.value').textContent()).toBe('2');
     expect(await row('policyHash').locator('code.value').textContent()).toBe(datasetFile.policy.hash);
-    expect(await page.locator('#claims-headline').textContent()).toMatch(/^A dataset of 2 records with root .* satisfies the policy/);
+    expect(await page.locator('#claims-headline').textContent()).toMatch(
+      /^A dataset of 2 records with root .* satisfies the policy/,
+    );
     // A file that states another count is refused with the claim named.
-    const lying = await verifyText(JSON.stringify({ ...datasetFile, commitment: { ...datasetFile.commitment, count: 3 } }));
+    const lying = await verifyText(
+      JSON.stringify({ ...datasetFile, commitment: { ...datasetFile.commitment, count: 3 } }),
+    );
     expect(lying.title).toBe('Invalid: claim-mismatch');
-    expect(await page.locator('#verdict-body table.mismatches tbody tr').first().textContent()).toMatch(/Record count32/);
+    expect(await page.locator('#verdict-body table.mismatches tbody tr').first().textContent()).toMatch(
+      /Record count32/,
+    );
   });
 
   it('verifies an accuracy proof file chunk by chunk and adds up the correct predictions', async () => {
@@ -305,7 +379,11 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     expect(accuracyFile.correct).toBe(4);
     expect(await page.locator('#accuracy-summary [data-claim="correct"]').textContent()).toBe('4');
     expect(await page.locator('#accuracy-summary [data-claim="accuracy"]').textContent()).toBe('80.0%');
-    expect(await page.locator('#verdict-body details.chunk summary').allTextContents()).toEqual(['Chunk 0: valid', 'Chunk 1: valid', 'Chunk 2: valid']);
+    expect(await page.locator('#verdict-body details.chunk summary').allTextContents()).toEqual([
+      'Chunk 0: valid',
+      'Chunk 1: valid',
+      'Chunk 2: valid',
+    ]);
     expect(await page.locator('#verdict-body .note').textContent()).toMatch(/zkai model verify/);
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'explorer-accuracy.png'), fullPage: true });
     // The same chunks with the file's total edited (4 records: 4 of 4 would read as 100%), or one chunk repeated: refused.
@@ -326,7 +404,9 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
       return transfer;
     }, text);
     await page.locator('#drop-zone').dispatchEvent('drop', { dataTransfer });
-    await poll(() => page.locator('#file-status').textContent()).toBe('Read inference-proof.json: zkai-inference-proof-v1.');
+    await poll(() => page.locator('#file-status').textContent()).toBe(
+      'Read inference-proof.json: zkai-inference-proof-v1.',
+    );
     expect(JSON.parse(await page.locator('#proof-input').inputValue())).toEqual(chain.kept.proof);
     await page.locator('#verify-button').click();
     await poll(() => page.locator('#verdict-title').textContent()).toBe('Valid');
@@ -346,12 +426,17 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
   });
 
   it('never renders text from a proof file or the server as HTML', async () => {
-    const hostile = { ...chain.kept.proof, circuitId: '<img src=x onerror="window.__owned=1"><b id="injected">bold</b>' };
+    const hostile = {
+      ...chain.kept.proof,
+      circuitId: '<img src=x onerror="window.__owned=1"><b id="injected">bold</b>',
+    };
     const { title, detail } = await verifyText(JSON.stringify(hostile));
     expect(title).toBe('Not checked');
     expect(detail).toMatch(/HTTP 404, UNKNOWN_CIRCUIT/);
     // The service's 404 quotes the circuit id: it is shown as the text it is.
-    expect(await page.locator('#verdict-body .message').textContent()).toContain('<img src=x onerror="window.__owned=1"><b id="injected">bold</b>');
+    expect(await page.locator('#verdict-body .message').textContent()).toContain(
+      '<img src=x onerror="window.__owned=1"><b id="injected">bold</b>',
+    );
     expect(await page.locator('#injected').count()).toBe(0);
     expect(await page.locator('#verdict img').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as unknown as { __owned?: number }).__owned)).toBeUndefined();
@@ -370,7 +455,9 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     expect(await kept.locator('td').nth(2).textContent()).toBe('model inference');
     expect(await kept.locator('td').nth(4).textContent()).toBe(`class ${chain.kept.proof.predicted}`);
     expect(Date.parse((await kept.locator('time').getAttribute('datetime')) ?? '')).toBeGreaterThan(0);
-    expect(await page.locator('#attestations-result .summary-line').textContent()).toMatch(new RegExp(`3 attestations on chain ${chain.deployment.chainId}`));
+    expect(await page.locator('#attestations-result .summary-line').textContent()).toMatch(
+      new RegExp(`3 attestations on chain ${chain.deployment.chainId}`),
+    );
     // The accuracy attestation, with the result the registry recorded.
     const accuracy = page.locator(`#attestations-table > tbody > tr[data-uid="${accuracyUid}"]`);
     expect(await accuracy.locator('td').nth(2).textContent()).toBe('model accuracy');
@@ -379,7 +466,9 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     const details = page.locator(`#attestations-table tr[data-details-of="${chain.revoked.uid}"]`);
     await details.locator('summary').click();
     expect(await details.locator('.attestation-details').textContent()).toMatch(/Revoked by0x[0-9a-f]{64}/);
-    expect(await details.locator('table.claims tr[data-signal="class"] code.value').textContent()).toBe(String(chain.revoked.proof.predicted));
+    expect(await details.locator('table.claims tr[data-signal="class"] code.value').textContent()).toBe(
+      String(chain.revoked.proof.predicted),
+    );
     await page.locator('#attestations-heading').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'explorer-attestations.png'), fullPage: true });
 
@@ -399,10 +488,14 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     try {
       await other.goto(`${bareUrl}/`);
       await other.locator('#circuits-table').waitFor();
-      await poll(() => other.locator('#service-status').textContent()).toMatch(/1 known circuit; it has no chain configured/);
+      await poll(() => other.locator('#service-status').textContent()).toMatch(
+        /1 known circuit; it has no chain configured/,
+      );
       await other.locator('#attestations-button').click();
       await other.locator('#no-chain').waitFor();
-      expect(await other.locator('#no-chain').textContent()).toMatch(/No chain is configured.*--rpc URL --deployment FILE/s);
+      expect(await other.locator('#no-chain').textContent()).toMatch(
+        /No chain is configured.*--rpc URL --deployment FILE/s,
+      );
     } finally {
       await other.close();
     }
@@ -419,8 +512,12 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
       await other.locator('#circuit-select').selectOption(demoId);
       await other.locator('#verify-button').click();
       await poll(() => other.locator('#verdict-title').textContent()).toBe('Valid pairing, claims not checked');
-      expect(await other.locator('#verdict-detail').textContent()).toMatch(/knows the circuit only by its verification key/);
-      expect(await other.locator('#claims-not-decoded').textContent()).toMatch(/does not know what this circuit's signals mean/);
+      expect(await other.locator('#verdict-detail').textContent()).toMatch(
+        /knows the circuit only by its verification key/,
+      );
+      expect(await other.locator('#claims-not-decoded').textContent()).toMatch(
+        /does not know what this circuit's signals mean/,
+      );
       expect(await other.locator('#verdict').getAttribute('class')).toBe('verdict unchecked');
 
       // A verification key the service does not know, pasted with the proof: refused (UNTRUSTED_KEY), no verdict.
@@ -429,9 +526,13 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
       expect(await other.locator('#vkey-help').textContent()).toMatch(/any other key is refused \(UNTRUSTED_KEY\)/);
       await other.locator('#vkey-input').fill(JSON.stringify(datasetVkey));
       await other.locator('#verify-button').click();
-      await poll(() => other.locator('#verdict-detail').textContent()).toMatch(/refused the request \(HTTP 403, UNTRUSTED_KEY\)/);
+      await poll(() => other.locator('#verdict-detail').textContent()).toMatch(
+        /refused the request \(HTTP 403, UNTRUSTED_KEY\)/,
+      );
       expect(await other.locator('#verdict-title').textContent()).toBe('Not checked');
-      expect(await other.locator('#verdict-body').textContent()).toMatch(/does not know the verification key 0x[0-9a-f]{64}.*--allow-unknown-keys/s);
+      expect(await other.locator('#verdict-body').textContent()).toMatch(
+        /does not know the verification key 0x[0-9a-f]{64}.*--allow-unknown-keys/s,
+      );
       expect(await other.locator('#verdict').getAttribute('class')).toBe('verdict unchecked');
     } finally {
       await other.close();
@@ -456,12 +557,18 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
   });
 
   it('asked nothing of any host but the service, and raised no script error', () => {
-    const foreign = requests.filter((r) => !r.startsWith(`${url}/`) && !r.startsWith(`${bareUrl}/`) && !r.startsWith('data:'));
+    const foreign = requests.filter(
+      (r) => !r.startsWith(`${url}/`) && !r.startsWith(`${bareUrl}/`) && !r.startsWith('data:'),
+    );
     expect(foreign).toEqual([]);
     expect(requests).toContain(`${url}/app.js`);
     expect(requests).toContain(`${url}/style.css`);
     expect(pageErrors).toEqual([]);
     // Answers such as 400 or 404 are reported by chromium as failed loads; nothing else (no CSP refusal) is expected.
-    expect(consoleErrors.filter((text) => !/Failed to load resource: the server responded with a status of (400|404|503)/.test(text))).toEqual([]);
+    expect(
+      consoleErrors.filter(
+        (text) => !/Failed to load resource: the server responded with a status of (400|404|503)/.test(text),
+      ),
+    ).toEqual([]);
   });
 });

@@ -21,7 +21,10 @@ export default async function setup(): Promise<void> {
   const started = Date.now();
   try {
     const ptau = await ensureDevPtau(cacheDir, SUITE_PTAU_POWER);
-    if (ptau.generated) console.info(`global setup: generated the tests' development ptau 2^${ptau.power} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    if (ptau.generated)
+      console.info(
+        `global setup: generated the tests' development ptau 2^${ptau.power} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      );
   } finally {
     await releaseCurves();
   }

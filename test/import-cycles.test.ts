@@ -28,7 +28,14 @@ function valueImports(path: string): string[] {
     if (!specifier) continue;
     // `import { type A, type B } from` loads nothing either.
     const names = match[2] ?? '';
-    if (/^\{[^}]*\}$/.test(names.trim()) && names.replace(/[{}]/g, '').split(',').every((n) => n.trim() === '' || n.trim().startsWith('type '))) continue;
+    if (
+      /^\{[^}]*\}$/.test(names.trim()) &&
+      names
+        .replace(/[{}]/g, '')
+        .split(',')
+        .every((n) => n.trim() === '' || n.trim().startsWith('type '))
+    )
+      continue;
     found.push(normalize(join(dirname(path), specifier)));
   }
   return found;
@@ -81,6 +88,15 @@ describe('src/ modules', () => {
   });
 
   it('the check finds a cycle when there is one', () => {
-    expect(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual([['a', 'b', 'c']]);
+    expect(
+      cycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+          ['d', ['a']],
+        ]),
+      ),
+    ).toEqual([['a', 'b', 'c']]);
   });
 });

@@ -6,7 +6,13 @@ import { createBundle } from '../src/data/bundle.ts';
 import { DATA_TEMPLATES_DIR } from '../src/data/circuit-gen.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import type { EncodedRecord } from '../src/data/types.ts';
-import { accuracyTask, generateAccuracyCircuit, proveAccuracy, taskInput, verifyAccuracy } from '../src/model/accuracy.ts';
+import {
+  accuracyTask,
+  generateAccuracyCircuit,
+  proveAccuracy,
+  taskInput,
+  verifyAccuracy,
+} from '../src/model/accuracy.ts';
 import { generateModelCircuit, inferenceInput, modelCommitment, modelHash } from '../src/model/circuit-gen.ts';
 import { runOnnxFloat } from '../src/model/float-reference.ts';
 import { importOnnxModel } from '../src/model/onnx-import.ts';
@@ -34,10 +40,17 @@ const inputsOf = (pixels: number[]) => pixels.map((p) => p * digits.scale);
 /** The test set's schema: 64 pixel columns in [0, 16] and the label. */
 const schema = parseSchema({
   name: 'digits-test',
-  columns: [...Array.from({ length: 64 }, (_, j) => ({ name: `p${j}`, type: 'integer', min: 0, max: 16 })), { name: 'label', type: 'integer', min: 0, max: 9 }],
+  columns: [
+    ...Array.from({ length: 64 }, (_, j) => ({ name: `p${j}`, type: 'integer', min: 0, max: 16 })),
+    { name: 'label', type: 'integer', min: 0, max: 9 },
+  ],
 });
 const records = (from: number, count: number): EncodedRecord[] =>
-  digits.pixels.slice(from, from + count).map((pixels, i) => ({ row: from + i + 2, values: [...pixels.map(BigInt), BigInt(digits.labels[from + i]!)], nulls: Array<boolean>(65).fill(false) }));
+  digits.pixels.slice(from, from + count).map((pixels, i) => ({
+    row: from + i + 2,
+    values: [...pixels.map(BigInt), BigInt(digits.labels[from + i]!)],
+    nulls: Array<boolean>(65).fill(false),
+  }));
 
 describe('models trained on the digits data set (PyTorch exports)', () => {
   for (const name of MODELS) {
@@ -51,7 +64,8 @@ describe('models trained on the digits data set (PyTorch exports)', () => {
         const float = runFloat(model, input).predicted;
         expect(float, `sample ${i}`).toBe(digits.models[name]!.predicted[i]);
         if (float === digits.labels[i]) floatCorrect += 1;
-        if (runQuantized(quantized, quantizeInput(quantized, input, model)).predicted === digits.labels[i]) quantizedCorrect += 1;
+        if (runQuantized(quantized, quantizeInput(quantized, input, model)).predicted === digits.labels[i])
+          quantizedCorrect += 1;
       });
       expect(floatCorrect / 400).toBeCloseTo(digits.models[name]!.floatAccuracy, 10);
       expect(floatCorrect / 400).toBeGreaterThan(0.95);
@@ -79,8 +93,10 @@ describe('models trained on the digits data set (PyTorch exports)', () => {
 });
 
 describe('calibration', () => {
-  it('picks the fewest fractional bits at which every labelled sample keeps the float model\'s class (onnxruntime), lower only when allowed, and reports the range each layer uses', async () => {
-    const { model, report: imported } = await importOnnxModel(fixture('digits-mlp.onnx'), { inputRange: { min: 0, max: 1 } });
+  it("picks the fewest fractional bits at which every labelled sample keeps the float model's class (onnxruntime), lower only when allowed, and reports the range each layer uses", async () => {
+    const { model, report: imported } = await importOnnxModel(fixture('digits-mlp.onnx'), {
+      inputRange: { min: 0, max: 1 },
+    });
     const inputs = digits.pixels.slice(0, 200).map(inputsOf);
     const labels = digits.labels.slice(0, 200);
     const reference = await onnxFloatReference(model, inputs, fixture('digits-mlp.onnx'), imported.output);
@@ -106,7 +122,10 @@ describe('calibration', () => {
     const lenient = calibrate(model, inputs, { labels, reference, maxDisagreement: loosest.disagreeing.length });
     expect(lenient.fracBits).toBe(loosest.fracBits);
     expect(lenient.disagreeing).toEqual(loosest.disagreeing);
-    for (const i of lenient.disagreeing) expect(runQuantized(lenient.model, quantizeInput(lenient.model, inputs[i]!, model)).predicted).not.toBe(reference.predicted[i]);
+    for (const i of lenient.disagreeing)
+      expect(runQuantized(lenient.model, quantizeInput(lenient.model, inputs[i]!, model)).predicted).not.toBe(
+        reference.predicted[i],
+      );
     // the largest logit error shrinks as the resolution grows
     expect(report.candidates.at(-1)!.maxLogitError).toBeLessThan(report.candidates[0]!.maxLogitError);
     expect(chosen.maxLogitError).toBeGreaterThan(0);
@@ -122,14 +141,18 @@ describe('calibration', () => {
 });
 
 describe('accuracy attestation over a committed test set', () => {
-  it('the task maps encoded pixels to the model\'s fixed point exactly, and refuses a scale that does not', () => {
+  it("the task maps encoded pixels to the model's fixed point exactly, and refuses a scale that does not", () => {
     const task = accuracyTask(schema, 6, { label: 'label', scale: 0.0625 });
     expect(task.features).toHaveLength(64);
     expect(task.features[0]).toMatchObject({ name: 'p0', multiplier: 4n, offset: 0n }); // 1/16 at 6 fractional bits
     expect(taskInput(task, [...Array<bigint>(64).fill(16n), 3n])[5]).toBe(64n); // pixel 16 -> 1.0
-    expect(() => accuracyTask(schema, 6, { label: 'label', scale: 0.1 })).toThrow(/not a whole number at 6 fractional bits/);
+    expect(() => accuracyTask(schema, 6, { label: 'label', scale: 0.1 })).toThrow(
+      /not a whole number at 6 fractional bits/,
+    );
     expect(() => accuracyTask(schema, 6, { label: 'nope' })).toThrow(/label column "nope" is not in the schema/);
-    expect(accuracyTask(schema, 6, { label: 'label', scale: 0.0625 }).taskHash).not.toBe(accuracyTask(schema, 6, { label: 'label', scale: 0.125 }).taskHash);
+    expect(accuracyTask(schema, 6, { label: 'label', scale: 0.0625 }).taskHash).not.toBe(
+      accuracyTask(schema, 6, { label: 'label', scale: 0.125 }).taskHash,
+    );
   });
 
   it('proves accuracy in chunks in the pool; the verifier rebuilds the test set root; every cheat is refused; the chunk circuit is sound', async () => {
@@ -139,25 +162,59 @@ describe('accuracy attestation over a committed test set', () => {
     const task = accuracyTask(schema, 6, { label: 'label', scale: 0.0625 });
     const pool = new ProverPool({ workers: 1 });
     try {
-      const proof = await proveAccuracy(quantized, bundle, schema, { label: 'label', scale: 0.0625, samplesPerChunk: 4, pool });
+      const proof = await proveAccuracy(quantized, bundle, schema, {
+        label: 'label',
+        scale: 0.0625,
+        samplesPerChunk: 4,
+        pool,
+      });
       expect(proof.chunks).toHaveLength(3); // 4 + 4 + 2 records, the last chunk with two inactive slots
-      const expectedCorrect = bundle.records.filter((r) => BigInt(runQuantized(quantized, taskInput(task, r.values)).predicted) === r.values[64]).length;
+      const expectedCorrect = bundle.records.filter(
+        (r) => BigInt(runQuantized(quantized, taskInput(task, r.values)).predicted) === r.values[64],
+      ).length;
       expect(proof.correct).toBe(expectedCorrect);
       const vkey = proof.prepared.keys.vkey;
       const trusted = { testSet: bundle.commitment, taskHash: task.taskHash, modelHash: modelHash(quantized) };
-      expect(await verifyAccuracy(vkey, proof, { ...trusted, minAccuracy: 0.8 })).toEqual({ valid: true, correct: expectedCorrect, count: 10, accuracy: expectedCorrect / 10 });
+      expect(await verifyAccuracy(vkey, proof, { ...trusted, minAccuracy: 0.8 })).toEqual({
+        valid: true,
+        correct: expectedCorrect,
+        count: 10,
+        accuracy: expectedCorrect / 10,
+      });
       // a threshold above what was achieved
-      expect(await verifyAccuracy(vkey, proof, { ...trusted, minAccuracy: (expectedCorrect + 1) / 10 })).toMatchObject({ valid: false, reason: 'below-threshold' });
+      expect(await verifyAccuracy(vkey, proof, { ...trusted, minAccuracy: (expectedCorrect + 1) / 10 })).toMatchObject({
+        valid: false,
+        reason: 'below-threshold',
+      });
       // another test set (same size, other records): the leaves do not rebuild its root
       const other = createBundle(schema, records(10, 10));
-      expect(await verifyAccuracy(vkey, proof, { ...trusted, testSet: other.commitment, minAccuracy: 0 })).toMatchObject({ valid: false, reason: 'root-mismatch' });
+      expect(
+        await verifyAccuracy(vkey, proof, { ...trusted, testSet: other.commitment, minAccuracy: 0 }),
+      ).toMatchObject({ valid: false, reason: 'root-mismatch' });
       // another model, another task
-      expect(await verifyAccuracy(vkey, proof, { ...trusted, modelHash: modelHash(quantizeModel(model, 7)), minAccuracy: 0 })).toMatchObject({ valid: false, reason: 'claim-mismatch' });
-      expect(await verifyAccuracy(vkey, proof, { ...trusted, taskHash: accuracyTask(schema, 6, { label: 'label', scale: 0.125 }).taskHash, minAccuracy: 0 })).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+      expect(
+        await verifyAccuracy(vkey, proof, {
+          ...trusted,
+          modelHash: modelHash(quantizeModel(model, 7)),
+          minAccuracy: 0,
+        }),
+      ).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+      expect(
+        await verifyAccuracy(vkey, proof, {
+          ...trusted,
+          taskHash: accuracyTask(schema, 6, { label: 'label', scale: 0.125 }).taskHash,
+          minAccuracy: 0,
+        }),
+      ).toMatchObject({ valid: false, reason: 'claim-mismatch' });
       // a dropped chunk (the records it held would go unchecked) and swapped chunks
-      expect(await verifyAccuracy(vkey, { ...proof, chunks: proof.chunks.slice(0, 2) }, { ...trusted, minAccuracy: 0 })).toMatchObject({ valid: false, reason: 'chunk-count' });
+      expect(
+        await verifyAccuracy(vkey, { ...proof, chunks: proof.chunks.slice(0, 2) }, { ...trusted, minAccuracy: 0 }),
+      ).toMatchObject({ valid: false, reason: 'chunk-count' });
       const swapped = [proof.chunks[1]!, proof.chunks[0]!, proof.chunks[2]!].map((c, index) => ({ ...c, index }));
-      expect(await verifyAccuracy(vkey, { ...proof, chunks: swapped }, { ...trusted, minAccuracy: 0 })).toMatchObject({ valid: false, reason: 'root-mismatch' });
+      expect(await verifyAccuracy(vkey, { ...proof, chunks: swapped }, { ...trusted, minAccuracy: 0 })).toMatchObject({
+        valid: false,
+        reason: 'root-mismatch',
+      });
       // a chunk proven over the same records with the first one left out (marked inactive) cannot rebuild the root
       const generated = await generateAccuracyCircuit(quantized, schema, task, 4);
       const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
@@ -185,12 +242,22 @@ describe('accuracy attestation over a committed test set', () => {
     const quantized = quantizeModel(model, 6);
     const bundle = createBundle(schema, records(20, 6));
     const task = accuracyTask(schema, 6, { label: 'label', scale: 0.0625 });
-    const proof = await proveAccuracy(quantized, bundle, schema, { label: 'label', scale: 0.0625, samplesPerChunk: 3, weights: 'hashed', modelSalt: 77n });
+    const proof = await proveAccuracy(quantized, bundle, schema, {
+      label: 'label',
+      scale: 0.0625,
+      samplesPerChunk: 3,
+      weights: 'hashed',
+      modelSalt: 77n,
+    });
     expect(proof.model.hash).toBeUndefined();
     expect(proof.model.commitment).toBe(modelCommitment(quantized, 77n));
     const vkey = proof.prepared.keys.vkey;
     const trusted = { testSet: bundle.commitment, taskHash: task.taskHash, minAccuracy: 0.5 };
-    expect(await verifyAccuracy(vkey, proof, { ...trusted, modelCommitment: modelCommitment(quantized, 77n) })).toMatchObject({ valid: true, count: 6 });
-    expect(await verifyAccuracy(vkey, proof, { ...trusted, modelCommitment: modelCommitment(quantized, 78n) })).toMatchObject({ valid: false, reason: 'claim-mismatch' });
+    expect(
+      await verifyAccuracy(vkey, proof, { ...trusted, modelCommitment: modelCommitment(quantized, 77n) }),
+    ).toMatchObject({ valid: true, count: 6 });
+    expect(
+      await verifyAccuracy(vkey, proof, { ...trusted, modelCommitment: modelCommitment(quantized, 78n) }),
+    ).toMatchObject({ valid: false, reason: 'claim-mismatch' });
   }, 600_000);
 });

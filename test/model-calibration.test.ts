@@ -20,7 +20,17 @@ const BOUNDARY_SPEC = {
   format: 'zkai-model-v1',
   name: 'calibration-boundary',
   input: { size: 2, min: -2, max: 2 },
-  layers: [{ type: 'dense', weights: [[1, 0], [0, 1]], bias: [0, 0] }, { type: 'argmax' }],
+  layers: [
+    {
+      type: 'dense',
+      weights: [
+        [1, 0],
+        [0, 1],
+      ],
+      bias: [0, 0],
+    },
+    { type: 'argmax' },
+  ],
 };
 const boundary = parseNativeModel(BOUNDARY_SPEC);
 const SAMPLES: number[][] = [
@@ -46,7 +56,9 @@ describe('calibration counts agreement with the float model per sample', () => {
     for (const bits of [4, 5, 6, 7, 8]) {
       const quantized = quantizeModel(boundary, bits);
       SAMPLES.forEach((sample, i) => {
-        const flips = runQuantized(quantized, quantizeInput(quantized, sample, boundary)).predicted !== runFloat(boundary, sample).predicted;
+        const flips =
+          runQuantized(quantized, quantizeInput(quantized, sample, boundary)).predicted !==
+          runFloat(boundary, sample).predicted;
         expect(flips, `sample ${i} at ${bits} bits`).toBe(i === FLIPPED && (bits === 4 || bits === 6));
       });
     }
@@ -61,7 +73,13 @@ describe('calibration counts agreement with the float model per sample', () => {
     expect(strict.reference.source).toBe('the float model (TypeScript)');
     const at = (bits: number) => strict.candidates.find((c) => c.fracBits === bits)!;
     // the accuracy-based rule would have taken 4 bits: accuracy drops 5 points there, agreement loses sample 19
-    expect(at(4)).toMatchObject({ agree: 19, agreement: 19 / 20, disagreeing: [FLIPPED], floatAccuracy: 1, quantizedAccuracy: 19 / 20 });
+    expect(at(4)).toMatchObject({
+      agree: 19,
+      agreement: 19 / 20,
+      disagreeing: [FLIPPED],
+      floatAccuracy: 1,
+      quantizedAccuracy: 19 / 20,
+    });
     expect(at(6)).toMatchObject({ agree: 19, disagreeing: [FLIPPED] });
     expect(at(5)).toMatchObject({ agree: 20, agreement: 1, disagreeing: [] });
     // largest logit error in real units: at 4 bits 0.29 becomes 5/16 (0.0225 off); at 5 bits 0.3 becomes 10/32 (0.0125)
@@ -81,7 +99,9 @@ describe('calibration counts agreement with the float model per sample', () => {
       refusal = error;
     }
     expect(refusal).toBeInstanceOf(ModelError);
-    expect((refusal as ModelError).message).toMatch(/no fixed point from 4 to 6 fractional bits keeps the float model's class on every one of the 20 samples .*best: 4 bits, 19 of 20 agree, samples 19 prove another class/);
+    expect((refusal as ModelError).message).toMatch(
+      /no fixed point from 4 to 6 fractional bits keeps the float model's class on every one of the 20 samples .*best: 4 bits, 19 of 20 agree, samples 19 prove another class/,
+    );
     expect((refusal as ModelError).hint).toContain('--max-disagreement N');
     expect(calibrate(boundary, SAMPLES, { candidates: [4, 6], maxDisagreement: 1 }).fracBits).toBe(4);
     expect(() => calibrate(boundary, SAMPLES, { maxDisagreement: -1 })).toThrow(/non-negative integer/);
@@ -90,7 +110,9 @@ describe('calibration counts agreement with the float model per sample', () => {
 
   it('compares with onnxruntime on the ONNX file: its classes, and its logits when the graph outputs logits', async () => {
     const path = fileURLToPath(new URL('./fixtures/models/digits-cnn.onnx', import.meta.url));
-    const digits = JSON.parse(await readFile(fileURLToPath(new URL('./fixtures/models/digits-test.json', import.meta.url)), 'utf8')) as { scale: number; pixels: number[][] };
+    const digits = JSON.parse(
+      await readFile(fileURLToPath(new URL('./fixtures/models/digits-test.json', import.meta.url)), 'utf8'),
+    ) as { scale: number; pixels: number[][] };
     const inputs = digits.pixels.slice(0, 30).map((pixels) => pixels.map((p) => p * digits.scale));
     const { model, report } = await importOnnxModel(path, { inputRange: { min: 0, max: 1 } });
     expect(report.output).toBe('logits');
@@ -115,9 +137,21 @@ describe('calibration counts agreement with the float model per sample', () => {
     interface Inspect {
       fracBits: number;
       agreement: { samples: number; agree: number; disagreeing: number[] };
-      calibration: { maxDisagreement?: number; candidates: Array<{ fracBits: number; agree: number; disagreeing: number[]; maxLogitError: number }> };
+      calibration: {
+        maxDisagreement?: number;
+        candidates: Array<{ fracBits: number; agree: number; disagreeing: number[]; maxLogitError: number }>;
+      };
     }
-    const strict = await runCli(['--json', 'model', 'inspect', modelPath, '--samples', samplesPath, '--frac-bits', 'auto']);
+    const strict = await runCli([
+      '--json',
+      'model',
+      'inspect',
+      modelPath,
+      '--samples',
+      samplesPath,
+      '--frac-bits',
+      'auto',
+    ]);
     expect(strict.code, strict.stderr).toBe(0);
     const strictReport = JSON.parse(strict.stdout) as Inspect;
     expect(strictReport.fracBits).toBe(5);
@@ -125,21 +159,57 @@ describe('calibration counts agreement with the float model per sample', () => {
     expect(strictReport.calibration.maxDisagreement).toBe(0);
     expect(strictReport.calibration.candidates[0]).toMatchObject({ fracBits: 4, agree: 19, disagreeing: [FLIPPED] });
 
-    const lenient = await runCli(['model', 'inspect', modelPath, '--samples', samplesPath, '--frac-bits', 'auto', '--max-disagreement', '1']);
+    const lenient = await runCli([
+      'model',
+      'inspect',
+      modelPath,
+      '--samples',
+      samplesPath,
+      '--frac-bits',
+      'auto',
+      '--max-disagreement',
+      '1',
+    ]);
     expect(lenient.code, lenient.stderr).toBe(0);
     expect(lenient.stdout).toContain('4 fractional bits');
-    expect(lenient.stdout).toContain('chose 4 fractional bits: the fewest at which at most 1 sample(s) change class, as --max-disagreement 1 allows');
-    expect(lenient.stdout).toContain('samples proving another class than the float model at 4 bits: 19 (allowed by --max-disagreement 1)');
+    expect(lenient.stdout).toContain(
+      'chose 4 fractional bits: the fewest at which at most 1 sample(s) change class, as --max-disagreement 1 allows',
+    );
+    expect(lenient.stdout).toContain(
+      'samples proving another class than the float model at 4 bits: 19 (allowed by --max-disagreement 1)',
+    );
     expect(lenient.stdout).toMatch(/\n\s+4\s+19 of 20 \(95\.0%\)\s+0\.0225\s/);
 
     const given = await runCli(['model', 'inspect', modelPath, '--samples', samplesPath, '--frac-bits', '6']);
     expect(given.code, given.stderr).toBe(0);
-    expect(given.stdout).toContain('WARNING: at 6 fractional bits, samples 19 prove another class than the float model');
+    expect(given.stdout).toContain(
+      'WARNING: at 6 fractional bits, samples 19 prove another class than the float model',
+    );
 
-    const misplaced = await runCli(['model', 'inspect', modelPath, '--samples', samplesPath, '--frac-bits', '6', '--max-disagreement', '1']);
+    const misplaced = await runCli([
+      'model',
+      'inspect',
+      modelPath,
+      '--samples',
+      samplesPath,
+      '--frac-bits',
+      '6',
+      '--max-disagreement',
+      '1',
+    ]);
     expect(misplaced.code).toBe(1);
     expect(misplaced.stderr).toContain('--max-disagreement goes with --frac-bits auto');
-    const bad = await runCli(['model', 'inspect', modelPath, '--samples', samplesPath, '--frac-bits', 'auto', '--max-disagreement', 'some']);
+    const bad = await runCli([
+      'model',
+      'inspect',
+      modelPath,
+      '--samples',
+      samplesPath,
+      '--frac-bits',
+      'auto',
+      '--max-disagreement',
+      'some',
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--max-disagreement must be a whole number of samples');
   });
@@ -147,10 +217,32 @@ describe('calibration counts agreement with the float model per sample', () => {
   it('an ONNX model is calibrated against onnxruntime on the file itself', async () => {
     const onnx = fileURLToPath(new URL('./fixtures/models/mlp.onnx', import.meta.url));
     const samplesPath = join(scratch, 'mlp-samples.json');
-    await writeFile(samplesPath, JSON.stringify([[0, 0, 0, 0], [1, -1, 0.5, 2], [-2, 2, -0.25, 0.75]]));
-    const inspect = await runCli(['--json', 'model', 'inspect', onnx, '--input-min', '-2', '--input-max', '2', '--samples', samplesPath, '--frac-bits', 'auto']);
+    await writeFile(
+      samplesPath,
+      JSON.stringify([
+        [0, 0, 0, 0],
+        [1, -1, 0.5, 2],
+        [-2, 2, -0.25, 0.75],
+      ]),
+    );
+    const inspect = await runCli([
+      '--json',
+      'model',
+      'inspect',
+      onnx,
+      '--input-min',
+      '-2',
+      '--input-max',
+      '2',
+      '--samples',
+      samplesPath,
+      '--frac-bits',
+      'auto',
+    ]);
     expect(inspect.code, inspect.stderr).toBe(0);
-    const report = JSON.parse(inspect.stdout) as { calibration: { reference: { source: string; logitsSource: string } } };
+    const report = JSON.parse(inspect.stdout) as {
+      calibration: { reference: { source: string; logitsSource: string } };
+    };
     expect(report.calibration.reference.source).toBe(`onnxruntime on ${onnx}`);
     expect(report.calibration.reference.logitsSource).toContain('the ONNX output is Softmax, not logits');
   });
@@ -158,7 +250,12 @@ describe('calibration counts agreement with the float model per sample', () => {
 
 describe('inputRounding', () => {
   it('counts the values off the fixed-point grid and the largest error', () => {
-    expect(inputRounding([0.3, 1, 0.5, -0.1], 4)).toEqual({ rounded: 2, maxError: Math.abs(-2 / 16 + 0.1), maxErrorIndex: 3, indexes: [0, 3] });
+    expect(inputRounding([0.3, 1, 0.5, -0.1], 4)).toEqual({
+      rounded: 2,
+      maxError: Math.abs(-2 / 16 + 0.1),
+      maxErrorIndex: 3,
+      indexes: [0, 3],
+    });
     expect(inputRounding([0.25, -1.5, 2], 2)).toEqual({ rounded: 0, maxError: 0, maxErrorIndex: -1, indexes: [] });
   });
 });

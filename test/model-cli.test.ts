@@ -22,17 +22,31 @@ describe('zkai model', () => {
     expect(imported.code, imported.stderr).toBe(0);
     expect(imported.stdout).toMatch(/dense 4->8, relu, dense 8->3, argmax/);
     expect(imported.stdout).toMatch(/note: Softmax at the output was replaced by argmax/);
-    expect(JSON.parse(await readFile(out, 'utf8'))).toMatchObject({ format: 'zkai-model-v1', input: { size: 4, min: -2, max: 2 } });
+    expect(JSON.parse(await readFile(out, 'utf8'))).toMatchObject({
+      format: 'zkai-model-v1',
+      input: { size: 4, min: -2, max: 2 },
+    });
 
     const noRange = await runCli(['model', 'import', ONNX, '--out', join(scratch, 'x.json')]);
     expect(noRange.code).toBe(1);
     expect(noRange.stderr).toContain('give --input-min and --input-max');
 
     const samples = join(scratch, 'samples.json');
-    await writeFile(samples, JSON.stringify([[0, 0, 0, 0], [1, -1, 0.5, 2], [-2, 2, -0.25, 0.75]]));
+    await writeFile(
+      samples,
+      JSON.stringify([
+        [0, 0, 0, 0],
+        [1, -1, 0.5, 2],
+        [-2, 2, -0.25, 0.75],
+      ]),
+    );
     const inspect = await runCli(['--json', 'model', 'inspect', out, '--samples', samples]);
     expect(inspect.code, inspect.stderr).toBe(0);
-    const report = JSON.parse(inspect.stdout) as { layers: unknown[]; estimatedConstraints: number; agreement: { samples: number; agree: number } };
+    const report = JSON.parse(inspect.stdout) as {
+      layers: unknown[];
+      estimatedConstraints: number;
+      agreement: { samples: number; agree: number };
+    };
     expect(report.layers).toHaveLength(2);
     expect(report.estimatedConstraints).toBeGreaterThan(100);
     expect(report.agreement.samples).toBe(3);
@@ -50,24 +64,76 @@ describe('zkai model', () => {
     expect(missingSalt.stderr).toContain('--salt-out');
     expect(existsSync(proofPath)).toBe(false);
 
-    const prove = await runCli(['--json', 'model', 'prove', '--model', modelPath, '--input', input, '--out', proofPath, '--vkey-out', vkey, '--salt-out', salt], { timeoutMs: 600_000 });
+    const prove = await runCli(
+      [
+        '--json',
+        'model',
+        'prove',
+        '--model',
+        modelPath,
+        '--input',
+        input,
+        '--out',
+        proofPath,
+        '--vkey-out',
+        vkey,
+        '--salt-out',
+        salt,
+      ],
+      { timeoutMs: 600_000 },
+    );
     expect(prove.code, prove.stderr).toBe(0);
     const proved = JSON.parse(prove.stdout) as { predicted: number; inputHash: string };
     expect((await stat(salt)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(proofPath, 'utf8'))).not.toHaveProperty('salt');
 
-    const ok = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model', modelPath, '--frac-bits', '8']);
+    const ok = await runCli([
+      'model',
+      'verify',
+      '--vkey',
+      vkey,
+      '--proof',
+      proofPath,
+      '--model',
+      modelPath,
+      '--frac-bits',
+      '8',
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(new RegExp(`^OK: the proof is valid: model .* predicts class ${proved.predicted}`));
     // The verifier states the quantization: no default, and the proof file's word is not taken.
     const noFracBits = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model', modelPath]);
     expect(noFracBits.code).toBe(1);
     expect(noFracBits.stderr).toContain('give --frac-bits N');
-    const wrongClass = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model', modelPath, '--frac-bits', '8', '--class', String((proved.predicted + 1) % 3)]);
+    const wrongClass = await runCli([
+      'model',
+      'verify',
+      '--vkey',
+      vkey,
+      '--proof',
+      proofPath,
+      '--model',
+      modelPath,
+      '--frac-bits',
+      '8',
+      '--class',
+      String((proved.predicted + 1) % 3),
+    ]);
     expect(wrongClass.code).toBe(1);
     expect(wrongClass.stdout).toMatch(/INVALID \(claim-mismatch\): class/);
     // The same network quantized differently is another model (another hash): rejected.
-    const otherModel = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model', modelPath, '--frac-bits', '9']);
+    const otherModel = await runCli([
+      'model',
+      'verify',
+      '--vkey',
+      vkey,
+      '--proof',
+      proofPath,
+      '--model',
+      modelPath,
+      '--frac-bits',
+      '9',
+    ]);
     expect(otherModel.code).toBe(1);
     expect(otherModel.stdout).toContain('modelHash');
     expect(otherModel.stdout).toMatch(/^INVALID \(claim-mismatch\)/);
@@ -78,10 +144,23 @@ describe('zkai model', () => {
 describe('zkai model with private weights', () => {
   it('commit writes a public commitment and a private salt; prove with --model-salt; verify against the commitment only', async () => {
     const modelPath = join(scratch, 'mlp.json');
-    if (!existsSync(modelPath)) expect((await runCli(['model', 'import', ONNX, '--input-min', '-2', '--input-max', '2', '--out', modelPath])).code).toBe(0);
+    if (!existsSync(modelPath))
+      expect(
+        (await runCli(['model', 'import', ONNX, '--input-min', '-2', '--input-max', '2', '--out', modelPath])).code,
+      ).toBe(0);
     const commitmentPath = join(scratch, 'commitment.json');
     const modelSalt = join(scratch, 'model-salt.json');
-    const commit = await runCli(['--json', 'model', 'commit', '--model', modelPath, '--out', commitmentPath, '--salt-out', modelSalt]);
+    const commit = await runCli([
+      '--json',
+      'model',
+      'commit',
+      '--model',
+      modelPath,
+      '--out',
+      commitmentPath,
+      '--salt-out',
+      modelSalt,
+    ]);
     expect(commit.code, commit.stderr).toBe(0);
     const { modelCommitment } = JSON.parse(commit.stdout) as { modelCommitment: string };
     expect((await stat(modelSalt)).mode & 0o777).toBe(0o600);
@@ -91,10 +170,37 @@ describe('zkai model with private weights', () => {
     await writeFile(input, JSON.stringify([0.5, 0.5, -1, 1]));
     const proofPath = join(scratch, 'private.proof.json');
     const vkey = join(scratch, 'private.vkey.json');
-    const prove = await runCli(['model', 'prove', '--model', modelPath, '--input', input, '--model-salt', modelSalt, '--salt-out', join(scratch, 'input-salt.json'), '--out', proofPath, '--vkey-out', vkey], { timeoutMs: 600_000 });
+    const prove = await runCli(
+      [
+        'model',
+        'prove',
+        '--model',
+        modelPath,
+        '--input',
+        input,
+        '--model-salt',
+        modelSalt,
+        '--salt-out',
+        join(scratch, 'input-salt.json'),
+        '--out',
+        proofPath,
+        '--vkey-out',
+        vkey,
+      ],
+      { timeoutMs: 600_000 },
+    );
     expect(prove.code, prove.stderr).toBe(0);
     expect(prove.stdout).toContain('private weights');
-    const ok = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model-commitment', modelCommitment]);
+    const ok = await runCli([
+      'model',
+      'verify',
+      '--vkey',
+      vkey,
+      '--proof',
+      proofPath,
+      '--model-commitment',
+      modelCommitment,
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^OK: .*weights private/);
     const other = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proofPath, '--model-commitment', '123']);
@@ -108,7 +214,20 @@ describe('zkai model with private weights', () => {
     const native = JSON.parse(await readFile(modelPath, 'utf8')) as { layers: Array<{ bias?: number[] }> };
     native.layers[0]!.bias = native.layers[0]!.bias!.map((b) => b + 0.5);
     await writeFile(otherModel, JSON.stringify(native));
-    const mismatch = await runCli(['model', 'prove', '--model', otherModel, '--input', input, '--model-salt', modelSalt, '--salt-out', join(scratch, 'x.json'), '--out', join(scratch, 'x.proof.json')]);
+    const mismatch = await runCli([
+      'model',
+      'prove',
+      '--model',
+      otherModel,
+      '--input',
+      input,
+      '--model-salt',
+      modelSalt,
+      '--salt-out',
+      join(scratch, 'x.json'),
+      '--out',
+      join(scratch, 'x.proof.json'),
+    ]);
     expect(mismatch.code).toBe(1);
     expect(mismatch.stderr).toContain('belongs to another model');
   }, 600_000);
@@ -125,20 +244,71 @@ describe('zkai model accuracy', () => {
     const schema = join(examples, 'schema.json');
     const bundle = join(scratch, 'digits.bundle.json');
     const commitment = join(scratch, 'digits.commitment.json');
-    const committed = await runCli(['data', 'commit', '--schema', schema, '--data', data, '--bundle', bundle, '--public', commitment]);
+    const committed = await runCli([
+      'data',
+      'commit',
+      '--schema',
+      schema,
+      '--data',
+      data,
+      '--bundle',
+      bundle,
+      '--public',
+      commitment,
+    ]);
     expect(committed.code, committed.stderr).toBe(0);
 
     const proof = join(scratch, 'accuracy.json');
     const vkey = join(scratch, 'accuracy.vkey.json');
     const range = ['--input-min', '0', '--input-max', '1', '--frac-bits', '6'];
-    const proved = await runCli(['model', 'accuracy', '--model', model, ...range, '--bundle', bundle, '--schema', schema, '--label', 'label', '--scale', '0.0625', '--samples-per-chunk', '4', '--out', proof, '--vkey-out', vkey], { timeoutMs: 600_000 });
+    const proved = await runCli(
+      [
+        'model',
+        'accuracy',
+        '--model',
+        model,
+        ...range,
+        '--bundle',
+        bundle,
+        '--schema',
+        schema,
+        '--label',
+        'label',
+        '--scale',
+        '0.0625',
+        '--samples-per-chunk',
+        '4',
+        '--out',
+        proof,
+        '--vkey-out',
+        vkey,
+      ],
+      { timeoutMs: 600_000 },
+    );
     expect(proved.code, proved.stderr).toBe(0);
     expect(proved.stdout).toMatch(/predicts \d of 8 test records right/);
     const file = JSON.parse(await readFile(proof, 'utf8')) as { correct: number; chunks: unknown[] };
     expect(file.chunks).toHaveLength(2);
 
     const task = ['--label', 'label', '--all-features', '--scale', '0.0625'];
-    const verify = (...extra: string[]) => runCli(['model', 'verify', '--vkey', vkey, '--proof', proof, '--commitment', commitment, '--schema', schema, '--model', model, ...range, ...task, ...extra]);
+    const verify = (...extra: string[]) =>
+      runCli([
+        'model',
+        'verify',
+        '--vkey',
+        vkey,
+        '--proof',
+        proof,
+        '--commitment',
+        commitment,
+        '--schema',
+        schema,
+        '--model',
+        model,
+        ...range,
+        ...task,
+        ...extra,
+      ]);
     const ok = await verify('--min-accuracy', '0.5');
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(new RegExp(`^OK: .* predicts the label "label" of ${file.correct} of the 8 records`));
@@ -150,25 +320,83 @@ describe('zkai model accuracy', () => {
     const otherScale = await verify('--min-accuracy', '0.5', '--scale', '0.125');
     expect(otherScale.code).toBe(1);
     expect(otherScale.stdout).toMatch(/INVALID \(claim-mismatch\).*taskHash/);
-    expect(otherScale.stdout).toContain('likely cause: the task differs (scale: you gave 0.125, the file states 0.0625)');
+    expect(otherScale.stdout).toContain(
+      'likely cause: the task differs (scale: you gave 0.125, the file states 0.0625)',
+    );
     // the task comes from the verifier: each part is required
     const partial: Array<[string[], string]> = [
       [['--all-features', '--scale', '0.0625'], 'give --label COLUMN'],
-      [['--label', 'label', '--scale', '0.0625'], 'give --features A,B,... (the model\'s input columns, in model input order) or --all-features'],
+      [
+        ['--label', 'label', '--scale', '0.0625'],
+        "give --features A,B,... (the model's input columns, in model input order) or --all-features",
+      ],
       [['--label', 'label', '--all-features'], 'give --scale X'],
     ];
     for (const [given, message] of partial) {
-      const without = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proof, '--commitment', commitment, '--schema', schema, '--model', model, ...range, ...given, '--min-accuracy', '0.5']);
+      const without = await runCli([
+        'model',
+        'verify',
+        '--vkey',
+        vkey,
+        '--proof',
+        proof,
+        '--commitment',
+        commitment,
+        '--schema',
+        schema,
+        '--model',
+        model,
+        ...range,
+        ...given,
+        '--min-accuracy',
+        '0.5',
+      ]);
       expect(without.code, message).toBe(1);
       expect(without.stderr, message).toContain(message);
     }
-    const noFracBits = await runCli(['model', 'verify', '--vkey', vkey, '--proof', proof, '--commitment', commitment, '--schema', schema, '--model', model, '--input-min', '0', '--input-max', '1', ...task, '--min-accuracy', '0.5']);
+    const noFracBits = await runCli([
+      'model',
+      'verify',
+      '--vkey',
+      vkey,
+      '--proof',
+      proof,
+      '--commitment',
+      commitment,
+      '--schema',
+      schema,
+      '--model',
+      model,
+      '--input-min',
+      '0',
+      '--input-max',
+      '1',
+      ...task,
+      '--min-accuracy',
+      '0.5',
+    ]);
     expect(noFracBits.code).toBe(1);
     expect(noFracBits.stderr).toContain('give --frac-bits N');
     const missing = await verify();
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('give --min-accuracy X');
-    const badScale = await runCli(['model', 'accuracy', '--model', model, ...range, '--bundle', bundle, '--schema', schema, '--label', 'label', '--scale', '0.1', '--out', join(scratch, 'x.json')]);
+    const badScale = await runCli([
+      'model',
+      'accuracy',
+      '--model',
+      model,
+      ...range,
+      '--bundle',
+      bundle,
+      '--schema',
+      schema,
+      '--label',
+      'label',
+      '--scale',
+      '0.1',
+      '--out',
+      join(scratch, 'x.json'),
+    ]);
     expect(badScale.code).toBe(1);
     expect(badScale.stderr).toMatch(/column "p0" times the scale 0.1 is not a whole number at 6 fractional bits/);
 
@@ -177,23 +405,101 @@ describe('zkai model accuracy', () => {
     const on = ['--chain-dir', join(scratch, 'chain')];
     const deployed = await runCli(['--json', 'chain', 'deploy', ...on]);
     expect(deployed.code, deployed.stderr).toBe(0);
-    const context = JSON.parse((await runCli(['--json', 'chain', 'context', ...on])).stdout) as { nonce: string; context: string };
+    const context = JSON.parse((await runCli(['--json', 'chain', 'context', ...on])).stdout) as {
+      nonce: string;
+      context: string;
+    };
     const bound = join(scratch, 'accuracy-bound.json');
-    const reproved = await runCli(['--quiet', 'model', 'accuracy', '--model', model, ...range, '--bundle', bundle, '--schema', schema, '--label', 'label', '--scale', '0.0625', '--samples-per-chunk', '4', '--out', bound, '--context', context.context], { timeoutMs: 600_000 });
+    const reproved = await runCli(
+      [
+        '--quiet',
+        'model',
+        'accuracy',
+        '--model',
+        model,
+        ...range,
+        '--bundle',
+        bundle,
+        '--schema',
+        schema,
+        '--label',
+        'label',
+        '--scale',
+        '0.0625',
+        '--samples-per-chunk',
+        '4',
+        '--out',
+        bound,
+        '--context',
+        context.context,
+      ],
+      { timeoutMs: 600_000 },
+    );
     expect(reproved.code, reproved.stderr).toBe(0);
     const unbound = await runCli(['chain', 'attest', proof, '--nonce', context.nonce, ...on]);
     expect(unbound.code).toBe(1);
     expect(unbound.stderr).toMatch(/was made without a context \(context 0\)/);
     // The registry owner registers the accuracy circuit from its own model and task (its own setup: --development).
-    const registered = await runCli(['--json', 'chain', 'register', bound, '--model', model, ...range, '--schema', schema, '--label', 'label', '--all-features', '--scale', '0.0625', '--development', ...on], { timeoutMs: 300_000 });
+    const registered = await runCli(
+      [
+        '--json',
+        'chain',
+        'register',
+        bound,
+        '--model',
+        model,
+        ...range,
+        '--schema',
+        schema,
+        '--label',
+        'label',
+        '--all-features',
+        '--scale',
+        '0.0625',
+        '--development',
+        ...on,
+      ],
+      { timeoutMs: 300_000 },
+    );
     expect(registered.code, registered.stdout + registered.stderr).toBe(0);
-    expect(JSON.parse(registered.stdout)).toMatchObject({ registered: true, kind: 'accuracy', keyTrust: 'development', source: { samplesPerChunk: 4, fracBits: 6 } });
-    const otherTask = await runCli(['chain', 'register', bound, '--model', model, ...range, '--schema', schema, '--label', 'label', '--all-features', '--scale', '0.125', '--development', ...on]);
+    expect(JSON.parse(registered.stdout)).toMatchObject({
+      registered: true,
+      kind: 'accuracy',
+      keyTrust: 'development',
+      source: { samplesPerChunk: 4, fracBits: 6 },
+    });
+    const otherTask = await runCli([
+      'chain',
+      'register',
+      bound,
+      '--model',
+      model,
+      ...range,
+      '--schema',
+      schema,
+      '--label',
+      'label',
+      '--all-features',
+      '--scale',
+      '0.125',
+      '--development',
+      ...on,
+    ]);
     expect(otherTask.code).toBe(1);
     expect(otherTask.stderr).toMatch(/the task you give has hash \d+, but .* was proven for task \d+/);
-    const attested = await runCli(['--json', 'chain', 'attest', bound, '--nonce', context.nonce, '--test-set-label', 'digits-test-8', ...on], { timeoutMs: 300_000 });
+    const attested = await runCli(
+      ['--json', 'chain', 'attest', bound, '--nonce', context.nonce, '--test-set-label', 'digits-test-8', ...on],
+      { timeoutMs: 300_000 },
+    );
     expect(attested.code, attested.stderr).toBe(0);
-    const result = JSON.parse(attested.stdout) as { uid: string; circuit: { kind: string }; subject: { version: string }; testSet: { version: string; label: string; action: string }; accuracy: { testSet: string; correct: number; total: number }; chunkGas: string[] };
+    const result = JSON.parse(attested.stdout) as {
+      uid: string;
+      circuit: { kind: string };
+      subject: { version: string };
+      testSet: { version: string; label: string; action: string };
+      accuracy: { testSet: string; correct: number; total: number };
+      chunkGas: string[];
+    };
     expect(result.circuit.kind).toBe('accuracy');
     expect(result.testSet).toMatchObject({ label: 'digits-test-8', action: 'registered' });
     expect(result.accuracy).toEqual({ testSet: result.testSet.version, correct: file.correct, total: 8 });
@@ -202,7 +508,16 @@ describe('zkai model accuracy', () => {
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toContain(`accuracy`);
     expect(listed.stdout).toContain(`${file.correct}/8 correct on test set`);
-    const wrongOption = await runCli(['chain', 'attest', join(scratch, 'proof.json'), '--nonce', context.nonce, '--test-set-label', 'x', ...on]);
+    const wrongOption = await runCli([
+      'chain',
+      'attest',
+      join(scratch, 'proof.json'),
+      '--nonce',
+      context.nonce,
+      '--test-set-label',
+      'x',
+      ...on,
+    ]);
     expect(wrongOption.code).toBe(1);
     expect(wrongOption.stderr).toContain('--test-set and --test-set-label go with accuracy proofs only');
   }, 900_000);

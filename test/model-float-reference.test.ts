@@ -18,7 +18,8 @@ interface Expected {
 /** A nested array of numbers (as PyTorch's `tolist()` writes a tensor), flattened row-major. */
 function flatten(value: unknown): number[] {
   if (typeof value === 'number') return [value];
-  if (!Array.isArray(value)) throw new Error(`expected numbers or nested arrays of numbers, got ${JSON.stringify(value)}`);
+  if (!Array.isArray(value))
+    throw new Error(`expected numbers or nested arrays of numbers, got ${JSON.stringify(value)}`);
   return value.flatMap((item: unknown) => flatten(item));
 }
 
@@ -54,7 +55,9 @@ describe('runOnnxFloat', () => {
       // The shape the model declares...
       const results = await runOnnxFloat(join(MODELS_DIR, `${name}.onnx`), inputs);
       // ...and the one the caller gives give the same outputs.
-      const withShape = await runOnnxFloat(join(MODELS_DIR, `${name}.onnx`), inputs, { inputShape: expected.inputShape });
+      const withShape = await runOnnxFloat(join(MODELS_DIR, `${name}.onnx`), inputs, {
+        inputShape: expected.inputShape,
+      });
       expect(withShape).toEqual(results);
 
       expect(results).toHaveLength(expected.samples.length);
@@ -62,7 +65,9 @@ describe('runOnnxFloat', () => {
         const want = flatten(expected.samples[index]?.output);
         expect(result.output).toHaveLength(want.length);
         result.output.forEach((value, j) => {
-          expect(Math.abs(value - (want[j] as number)), `${name} sample ${index} output ${j}`).toBeLessThanOrEqual(TOLERANCE);
+          expect(Math.abs(value - (want[j] as number)), `${name} sample ${index} output ${j}`).toBeLessThanOrEqual(
+            TOLERANCE,
+          );
         });
         expect(result.predicted).toBe(argmax(want));
       });
@@ -75,13 +80,20 @@ describe('runOnnxFloat', () => {
 
   it('refuses an input of the wrong length with a ModelError naming its index', async () => {
     const path = join(MODELS_DIR, 'mlp.onnx');
-    const error = await rejection(runOnnxFloat(path, [[0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3]]));
+    const error = await rejection(
+      runOnnxFloat(path, [
+        [0.1, 0.2, 0.3, 0.4],
+        [0.1, 0.2, 0.3],
+      ]),
+    );
     expect(error).toBeInstanceOf(ModelError);
     expect((error as ModelError).code).toBe('BAD_MODEL');
     expect((error as ModelError).message).toContain(path);
     expect((error as ModelError).message).toMatch(/input 1 has 3 values.*\[1, 4\] takes 4/);
 
-    const shaped = await rejection(runOnnxFloat(join(MODELS_DIR, 'cnn.onnx'), [new Array<number>(36).fill(0)], { inputShape: [1, 1, 6, 5] }));
+    const shaped = await rejection(
+      runOnnxFloat(join(MODELS_DIR, 'cnn.onnx'), [new Array<number>(36).fill(0)], { inputShape: [1, 1, 6, 5] }),
+    );
     expect(shaped).toBeInstanceOf(ModelError);
     expect((shaped as ModelError).message).toMatch(/input 0 has 36 values.*\[1, 1, 6, 5\] takes 30/);
   });
@@ -89,7 +101,16 @@ describe('runOnnxFloat', () => {
   it('wraps an ONNX Runtime failure on an input into a ModelError naming the file and the input index', async () => {
     const path = join(MODELS_DIR, 'mlp.onnx');
     // The right number of values for the given shape, but a shape the model does not accept.
-    const error = await rejection(runOnnxFloat(path, [[1, 2, 3, 4], [1, 2, 3, 4, 5]], { inputShape: [1, 5] }));
+    const error = await rejection(
+      runOnnxFloat(
+        path,
+        [
+          [1, 2, 3, 4],
+          [1, 2, 3, 4, 5],
+        ],
+        { inputShape: [1, 5] },
+      ),
+    );
     expect(error).toBeInstanceOf(ModelError);
     expect((error as ModelError).message).toContain(path);
     expect((error as ModelError).message).toContain('input 0 has 4 values');
@@ -120,7 +141,12 @@ describe('runOnnxFloat', () => {
   it('refuses a bad inputShape and non-finite input values', async () => {
     const path = join(MODELS_DIR, 'mlp.onnx');
     await expect(runOnnxFloat(path, [[1, 2, 3, 4]], { inputShape: [1, 0, 4] })).rejects.toThrow(ModelError);
-    const error = await rejection(runOnnxFloat(path, [[1, 2, 3, 4], [1, Number.NaN, 3, 4]]));
+    const error = await rejection(
+      runOnnxFloat(path, [
+        [1, 2, 3, 4],
+        [1, Number.NaN, 3, 4],
+      ]),
+    );
     expect(error).toBeInstanceOf(ModelError);
     expect((error as ModelError).message).toContain('input 1 has a non-finite value at position 1');
   });

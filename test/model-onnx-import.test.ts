@@ -17,7 +17,8 @@ const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/models/${nam
 interface Expected {
   samples: Array<{ input: unknown; output: unknown }>;
 }
-const expectedOf = async (name: string) => JSON.parse(await readFile(fixture(`${name}.expected.json`), 'utf8')) as Expected;
+const expectedOf = async (name: string) =>
+  JSON.parse(await readFile(fixture(`${name}.expected.json`), 'utf8')) as Expected;
 const flat = (value: unknown): number[] => (Array.isArray(value) ? value.flatMap(flat) : [value as number]);
 const softmax = (logits: number[]) => {
   const top = Math.max(...logits);
@@ -50,9 +51,15 @@ describe('ONNX import (PyTorch exports)', () => {
   });
 
   it('lists every unsupported operator with its node name', async () => {
-    const failure = (promise: Promise<unknown>) => promise.then(() => new Error('no error'), (e: unknown) => e as Error);
+    const failure = (promise: Promise<unknown>) =>
+      promise.then(
+        () => new Error('no error'),
+        (e: unknown) => e as Error,
+      );
     const refused = await failure(importOnnxModel(fixture('unsupported.onnx'), { inputRange: range }));
-    expect(refused.message).toMatch(/2 node\(s\) use operators zkai cannot import yet:\n {2}\/sigmoid\/Sigmoid: Sigmoid\n {2}\/tanh\/Tanh: Tanh/);
+    expect(refused.message).toMatch(
+      /2 node\(s\) use operators zkai cannot import yet:\n {2}\/sigmoid\/Sigmoid: Sigmoid\n {2}\/tanh\/Tanh: Tanh/,
+    );
     expect(refused.message).not.toMatch(/Gemm/);
   });
 
@@ -108,19 +115,33 @@ describe('ONNX import (PyTorch exports)', () => {
         if (spec.op === 'maxpool') return spec.nonNegative ? out : out - spec.inputBound;
         return spec.relu ? out : out - (1n << BigInt(spec.accBits - 1 - quantized.fracBits));
       };
-      const samples = (await expectedOf(name)).samples.map((s) => flat(s.input).map((v) => Math.max(-4, Math.min(4, v))));
+      const samples = (await expectedOf(name)).samples.map((s) =>
+        flat(s.input).map((v) => Math.max(-4, Math.min(4, v))),
+      );
       // more inputs than the three fixture samples: shifted and mirrored copies
-      const inputs = [...samples, ...samples.map((x) => x.map((v) => -v)), ...samples.map((x) => x.map((v, i) => x[(i + 7) % x.length]! * 0.5 + v * 0.25))];
+      const inputs = [
+        ...samples,
+        ...samples.map((x) => x.map((v) => -v)),
+        ...samples.map((x) => x.map((v, i) => x[(i + 7) % x.length]! * 0.5 + v * 0.25)),
+      ];
       for (const values of inputs) {
         const input = quantizeInput(quantized, values, model);
         const witness = await computeWitness(circuit.wasmPath, inferenceInput(quantized, input, 'private'));
         const reference = runQuantized(quantized, input);
         expect(Number(witness[1])).toBe(reference.predicted);
         quantized.layers.forEach((layer, l) => {
-          if (kept[l]) expect(Array.from({ length: layer.outputs }, (_, k) => activation(witness, l, k)), `layer ${l} (${layer.label})`).toEqual(reference.layers[l]);
+          if (kept[l])
+            expect(
+              Array.from({ length: layer.outputs }, (_, k) => activation(witness, l, k)),
+              `layer ${l} (${layer.label})`,
+            ).toEqual(reference.layers[l]);
         });
       }
-      const report = await checkSoundness(circuit, inferenceInput(quantized, quantizeInput(quantized, samples[0]!, model), 'private'), { maxSignals: 1500 });
+      const report = await checkSoundness(
+        circuit,
+        inferenceInput(quantized, quantizeInput(quantized, samples[0]!, model), 'private'),
+        { maxSignals: 1500 },
+      );
       expect(report.unpinned).toEqual([]);
     });
   }
@@ -132,14 +153,26 @@ describe('ONNX import (PyTorch exports)', () => {
     expect(generated.source).toMatch(/signal input w0\[18\];/); // 2 kernels of 1x3x3, not one weight per output
     const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
     for (const sample of (await expectedOf('cnn')).samples) {
-      const input = quantizeInput(quantized, flat(sample.input).map((v) => Math.max(-4, Math.min(4, v))), model);
+      const input = quantizeInput(
+        quantized,
+        flat(sample.input).map((v) => Math.max(-4, Math.min(4, v))),
+        model,
+      );
       const circuitInput = inferenceInput(quantized, input, 'hashed', 5n, { visibility: 'hashed', salt: 6n });
       const witness = await computeWitness(circuit.wasmPath, circuitInput);
       expect(witness[1]).toBe(BigInt(modelCommitment(quantized, 6n)));
       expect(Number(witness[3])).toBe(runQuantized(quantized, input).predicted);
     }
-    const input = quantizeInput(quantized, flat((await expectedOf('cnn')).samples[0]!.input).map((v) => Math.max(-4, Math.min(4, v))), model);
-    const report = await checkSoundness(circuit, inferenceInput(quantized, input, 'hashed', 5n, { visibility: 'hashed', salt: 6n }), { maxSignals: 1500 });
+    const input = quantizeInput(
+      quantized,
+      flat((await expectedOf('cnn')).samples[0]!.input).map((v) => Math.max(-4, Math.min(4, v))),
+      model,
+    );
+    const report = await checkSoundness(
+      circuit,
+      inferenceInput(quantized, input, 'hashed', 5n, { visibility: 'hashed', salt: 6n }),
+      { maxSignals: 1500 },
+    );
     expect(report.unpinned).toEqual([]);
   });
 });

@@ -124,10 +124,15 @@ describe('readOnnxModel on the PyTorch fixtures', () => {
     const values = (name: string) => initializer(model, name).data as number[];
     const gemm = (x: number[], weight: string, bias: string, outputs: number) =>
       Array.from({ length: outputs }, (_, row) =>
-        x.reduce((sum, value, column) => sum + value * (values(weight)[row * x.length + column] as number), values(bias)[row] as number),
+        x.reduce(
+          (sum, value, column) => sum + value * (values(weight)[row * x.length + column] as number),
+          values(bias)[row] as number,
+        ),
       );
     for (const sample of (expected.get('mlp') as Expected).samples) {
-      const hidden = gemm((sample.input as number[][])[0] as number[], 'fc1.weight', 'fc1.bias', 8).map((v) => Math.max(0, v));
+      const hidden = gemm((sample.input as number[][])[0] as number[], 'fc1.weight', 'fc1.bias', 8).map((v) =>
+        Math.max(0, v),
+      );
       const logits = gemm(hidden, 'fc2.weight', 'fc2.bias', 3);
       const exps = logits.map((v) => Math.exp(v - Math.max(...logits)));
       const total = exps.reduce((a, b) => a + b, 0);
@@ -317,7 +322,8 @@ describe('parseOnnxModel on hand-built models', () => {
     return out;
   };
   const tag = (field: number, wireType: number): number[] => varint(BigInt(field * 8 + wireType));
-  const concat = (...parts: Array<ArrayLike<number>>): Uint8Array => Uint8Array.from(parts.flatMap((part) => Array.from(part)));
+  const concat = (...parts: Array<ArrayLike<number>>): Uint8Array =>
+    Uint8Array.from(parts.flatMap((part) => Array.from(part)));
   /** A length-delimited field. */
   const record = (field: number, payload: ArrayLike<number> | string): Uint8Array => {
     const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
@@ -343,7 +349,11 @@ describe('parseOnnxModel on hand-built models', () => {
             name: 'value',
             type: AttributeType.TENSOR,
             // fromObject reads int64 values given as decimal strings exactly (as long.js Longs).
-            t: onnx.TensorProto.fromObject({ dims: [2], dataType: DataType.INT64, int64Data: ['9223372036854775807', '-1'] }),
+            t: onnx.TensorProto.fromObject({
+              dims: [2],
+              dataType: DataType.INT64,
+              int64Data: ['9223372036854775807', '-1'],
+            }),
           },
         ],
       },
@@ -418,13 +428,23 @@ describe('parseOnnxModel on hand-built models', () => {
           {
             name: 'value',
             type: AttributeType.TENSOR,
-            t: onnx.TensorProto.fromObject({ dims: [2], dataType: DataType.UINT64, uint64Data: ['18446744073709551615', '0'] }),
+            t: onnx.TensorProto.fromObject({
+              dims: [2],
+              dataType: DataType.UINT64,
+              uint64Data: ['18446744073709551615', '0'],
+            }),
           },
         ],
       },
     ]);
     // TensorProto: name (8), data_type (2), then packed dims (1) and data (4: float32, 7: int64 varints).
-    const packedFloats = concat(record(8, 'p'), tag(2, 0), varint(1n), record(1, varint(2n)), record(4, new Uint8Array(new Float32Array([1.5, -2]).buffer)));
+    const packedFloats = concat(
+      record(8, 'p'),
+      tag(2, 0),
+      varint(1n),
+      record(1, varint(2n)),
+      record(4, new Uint8Array(new Float32Array([1.5, -2]).buffer)),
+    );
     const packedInt64s = concat(
       record(8, 'q'),
       tag(2, 0),
@@ -438,14 +458,22 @@ describe('parseOnnxModel on hand-built models', () => {
       record(5, packedInt64s),
       record(16, 'a GraphProto field newer than ONNX 1.10.2'),
     );
-    const bytes = concat(onnx.ModelProto.encode(rest).finish(), record(7, graphBytes), record(26, [8, 1]), tag(27, 0), varint(-1n));
+    const bytes = concat(
+      onnx.ModelProto.encode(rest).finish(),
+      record(7, graphBytes),
+      record(26, [8, 1]),
+      tag(27, 0),
+      varint(-1n),
+    );
     const parsed = parseOnnxModel(bytes, 'packed.onnx');
     expect(parsed.initializers).toEqual([
       { name: 'w', dims: [2], dataType: 'float', data: [1, 2] },
       { name: 'p', dims: [2], dataType: 'float', data: [1.5, -2] },
       { name: 'q', dims: [3], dataType: 'int64', data: [-1n, 5n, -9223372036854775808n] },
     ]);
-    expect(parsed.constants).toEqual([{ name: 'u_out', dims: [2], dataType: 'uint64', data: [18446744073709551615n, 0n] }]);
+    expect(parsed.constants).toEqual([
+      { name: 'u_out', dims: [2], dataType: 'uint64', data: [18446744073709551615n, 0n] },
+    ]);
     expect(parsed.irVersion).toBe(8);
     expect(parsed.opset).toBe(13);
   });
@@ -462,7 +490,9 @@ describe('parseOnnxModel on hand-built models', () => {
     );
 
     // A second graph: protobuf merges the two, protobufjs would keep the last.
-    const split = await onnxError(() => parseOnnxModel(concat(good, record(7, onnx.GraphProto.encode({ name: 'other' }).finish())), 'split.onnx'));
+    const split = await onnxError(() =>
+      parseOnnxModel(concat(good, record(7, onnx.GraphProto.encode({ name: 'other' }).finish())), 'split.onnx'),
+    );
     expect(split.reason).toBe('malformed');
     expect(split.message).toMatch(/ModelProto\.graph \(field 7\) at offset \d+ repeats a singular message field/);
 
@@ -477,7 +507,12 @@ describe('parseOnnxModel on hand-built models', () => {
 
     // An attribute type that AttributeType does not list counts as none (proto2 enums are closed).
     const oddAttribute = model(w, [
-      { name: 'k', opType: 'Constant', output: ['k'], attribute: [{ name: 'value_int', type: 64 as OnnxSchema.AttributeProto.AttributeType, i: 1 }] },
+      {
+        name: 'k',
+        opType: 'Constant',
+        output: ['k'],
+        attribute: [{ name: 'value_int', type: 64 as OnnxSchema.AttributeProto.AttributeType, i: 1 }],
+      },
     ]);
     const odd = await onnxError(() => parseOnnxModel(oddAttribute, 'odd.onnx'));
     expect(odd.reason).toBe('malformed');

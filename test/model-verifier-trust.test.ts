@@ -55,9 +55,33 @@ describe('zkai model prove: the printed hint names every flag the verifier needs
     await writeFile(input, JSON.stringify([0.3, -1, 0.5, 2])); // 0.3 is off the 8-bit grid (76.8 / 256)
     const proof = join(dir, 'inference.json');
     const vkey = join(dir, 'inference.vkey.json');
-    const proved = await runCli(['model', 'prove', '--model', ONNX, '--input-min', '-2', '--input-max', '2', '--frac-bits', '8', '--input', input, '--out', proof, '--vkey-out', vkey, '--salt-out', join(dir, 'salt.json')], { timeoutMs: 600_000 });
+    const proved = await runCli(
+      [
+        'model',
+        'prove',
+        '--model',
+        ONNX,
+        '--input-min',
+        '-2',
+        '--input-max',
+        '2',
+        '--frac-bits',
+        '8',
+        '--input',
+        input,
+        '--out',
+        proof,
+        '--vkey-out',
+        vkey,
+        '--salt-out',
+        join(dir, 'salt.json'),
+      ],
+      { timeoutMs: 600_000 },
+    );
     expect(proved.code, proved.stderr).toBe(0);
-    expect(proved.stdout).toMatch(/input {8}1 of 4 values are off the 8-bit fixed-point grid and were ROUNDED \(largest error 0\.000781 at input\[0\]; rounded: 0\): the proof is about the rounded input/);
+    expect(proved.stdout).toMatch(
+      /input {8}1 of 4 values are off the 8-bit fixed-point grid and were ROUNDED \(largest error 0\.000781 at input\[0\]; rounded: 0\): the proof is about the rounded input/,
+    );
 
     const hint = parsePrintedHint(proved.stdout);
     expect(hasFlag(hint, '--frac-bits', '8'), hint.command).toBe(true);
@@ -80,7 +104,11 @@ describe('zkai model prove: the printed hint names every flag the verifier needs
     expect(noBits.stderr).toContain('the verifier decides them');
     const otherBits = await run(swap(command, ' --frac-bits 8', ' --frac-bits 6'), { json: true });
     expect(otherBits.code).toBe(1);
-    expect(JSON.parse(otherBits.stdout)).toMatchObject({ valid: false, reason: 'claim-mismatch', likelyCause: expect.stringContaining('this proof was made with --frac-bits 8, you gave 6') });
+    expect(JSON.parse(otherBits.stdout)).toMatchObject({
+      valid: false,
+      reason: 'claim-mismatch',
+      likelyCause: expect.stringContaining('this proof was made with --frac-bits 8, you gave 6'),
+    });
     const otherRange = await run(swap(command, ' --input-max 2', ' --input-max 3'));
     expect(otherRange.code).toBe(1);
     expect(otherRange.stdout).toMatch(/^INVALID \(claim-mismatch\): modelHash/);
@@ -90,14 +118,57 @@ describe('zkai model prove: the printed hint names every flag the verifier needs
     expect(noRange.stderr).toContain('give --input-min and --input-max');
 
     // --json reports the rounding, and the same hint as data
-    const json = await runCli(['--json', '--quiet', 'model', 'prove', '--model', ONNX, '--input-min', '-2', '--input-max', '2', '--frac-bits', '8', '--input', input, '--out', join(dir, 'inference2.json'), '--input-visibility', 'private'], { timeoutMs: 600_000 });
+    const json = await runCli(
+      [
+        '--json',
+        '--quiet',
+        'model',
+        'prove',
+        '--model',
+        ONNX,
+        '--input-min',
+        '-2',
+        '--input-max',
+        '2',
+        '--frac-bits',
+        '8',
+        '--input',
+        input,
+        '--out',
+        join(dir, 'inference2.json'),
+        '--input-visibility',
+        'private',
+      ],
+      { timeoutMs: 600_000 },
+    );
     expect(json.code, json.stderr).toBe(0);
     const result = JSON.parse(json.stdout) as { inputRounding: unknown; verifyWith: CommandHint; fracBits: number };
-    expect(result.inputRounding).toEqual({ rounded: 1, of: 4, maxError: Math.abs(77 / 256 - 0.3), maxErrorIndex: 0, firstIndexes: [0] });
+    expect(result.inputRounding).toEqual({
+      rounded: 1,
+      of: 4,
+      maxError: Math.abs(77 / 256 - 0.3),
+      maxErrorIndex: 0,
+      firstIndexes: [0],
+    });
     expect(result.fracBits).toBe(8);
     expect(result.verifyWith.placeholders).toEqual({});
     const argv = fillArgv(result.verifyWith.argv, {});
-    expect(argv).toEqual(['model', 'verify', '--vkey', expect.any(String), '--proof', join(dir, 'inference2.json'), '--model', ONNX, '--frac-bits', '8', '--input-min', '-2', '--input-max', '2']);
+    expect(argv).toEqual([
+      'model',
+      'verify',
+      '--vkey',
+      expect.any(String),
+      '--proof',
+      join(dir, 'inference2.json'),
+      '--model',
+      ONNX,
+      '--frac-bits',
+      '8',
+      '--input-min',
+      '-2',
+      '--input-max',
+      '2',
+    ]);
     const fromJson = await runCli(argv);
     expect(fromJson.code, fromJson.stderr).toBe(0);
     expect(fromJson.stdout).toMatch(/^OK: .*on the input, which is private/);
@@ -110,14 +181,31 @@ describe('zkai model prove: the printed hint names every flag the verifier needs
     file.visibility = 'private';
     const relabelled = join(dir, 'relabelled.json');
     await writeFile(relabelled, JSON.stringify(file));
-    const refused = await runCli(['model', 'verify', '--vkey', vkey, '--proof', relabelled, '--model', ONNX, '--input-min', '-2', '--input-max', '2', '--frac-bits', '8']);
+    const refused = await runCli([
+      'model',
+      'verify',
+      '--vkey',
+      vkey,
+      '--proof',
+      relabelled,
+      '--model',
+      ONNX,
+      '--input-min',
+      '-2',
+      '--input-max',
+      '2',
+      '--frac-bits',
+      '8',
+    ]);
     expect(refused.code).toBe(1);
-    expect(refused.stdout).toContain("INVALID (malformed): the file says its input is private, but the verification key's circuit has 4 public signals: the layout of a hashed input");
+    expect(refused.stdout).toContain(
+      "INVALID (malformed): the file says its input is private, but the verification key's circuit has 4 public signals: the layout of a hashed input",
+    );
   });
 });
 
 describe('zkai model accuracy: the printed hint names the task and the quantization, with placeholders the verifier fills', () => {
-  it('runs as printed once TEST_SET_COMMITMENT.json and MIN_ACCURACY are filled; a verifier\'s other task or bits are named', async () => {
+  it("runs as printed once TEST_SET_COMMITMENT.json and MIN_ACCURACY are filled; a verifier's other task or bits are named", async () => {
     const model = join(dir, 'tiny.json');
     const schema = join(dir, 'tiny-schema.json');
     const data = join(dir, 'tiny.csv');
@@ -127,12 +215,45 @@ describe('zkai model accuracy: the printed hint names the task and the quantizat
     await writeFile(data, `x0,x1,label\n${TINY_TEST_ROWS.map((r) => `${r.x0},${r.x1},${r.label}`).join('\n')}\n`);
     const bundle = join(dir, 'tiny.bundle.json');
     const commitment = join(dir, 'tiny.commitment.json');
-    const committed = await runCli(['data', 'commit', '--schema', schema, '--data', data, '--bundle', bundle, '--public', commitment]);
+    const committed = await runCli([
+      'data',
+      'commit',
+      '--schema',
+      schema,
+      '--data',
+      data,
+      '--bundle',
+      bundle,
+      '--public',
+      commitment,
+    ]);
     expect(committed.code, committed.stderr).toBe(0);
 
     const proof = join(dir, 'accuracy.json');
     const vkey = join(dir, 'accuracy.vkey.json');
-    const proved = await runCli(['model', 'accuracy', '--model', model, '--frac-bits', '4', '--bundle', bundle, '--schema', schema, '--label', 'label', '--samples-per-chunk', '2', '--out', proof, '--vkey-out', vkey], { timeoutMs: 600_000 });
+    const proved = await runCli(
+      [
+        'model',
+        'accuracy',
+        '--model',
+        model,
+        '--frac-bits',
+        '4',
+        '--bundle',
+        bundle,
+        '--schema',
+        schema,
+        '--label',
+        'label',
+        '--samples-per-chunk',
+        '2',
+        '--out',
+        proof,
+        '--vkey-out',
+        vkey,
+      ],
+      { timeoutMs: 600_000 },
+    );
     expect(proved.code, proved.stderr).toBe(0);
     expect(proved.stdout).toContain('predicts 4 of 5 test records right');
 
@@ -150,7 +271,9 @@ describe('zkai model accuracy: the printed hint names the task and the quantizat
     const command = fillHint(hint, trueValues);
     const ok = await run(command);
     expect(ok.code, `${command}\n${ok.stdout}\n${ok.stderr}`).toBe(0);
-    expect(ok.stdout).toMatch(/^OK: the proof is valid: model "registry-tiny" .* predicts the label "label" of 4 of the 5 records/);
+    expect(ok.stdout).toMatch(
+      /^OK: the proof is valid: model "registry-tiny" .* predicts the label "label" of 4 of the 5 records/,
+    );
     const tooHigh = await run(fillHint(hint, { ...trueValues, MIN_ACCURACY: '0.9' }));
     expect(tooHigh.code).toBe(1);
     expect(tooHigh.stdout).toMatch(/^INVALID \(below-threshold\)/);
@@ -160,11 +283,19 @@ describe('zkai model accuracy: the printed hint names the task and the quantizat
     expect(otherBits.code).toBe(1);
     expect(otherBits.stdout).toMatch(/^INVALID \(claim-mismatch\)/);
     expect(otherBits.stdout).toContain('likely cause: this proof was made with --frac-bits 4, you gave 5');
-    expect(otherBits.stdout).toContain("your task (label, features, scale) is the proof's at --frac-bits 4: only the fractional bits differ");
+    expect(otherBits.stdout).toContain(
+      "your task (label, features, scale) is the proof's at --frac-bits 4: only the fractional bits differ",
+    );
     // another task: the differing part is named, and the verdict stays INVALID
     const otherFeatures = await run(swap(command, ' --all-features', ' --features x1,x0'), { json: true });
     expect(otherFeatures.code).toBe(1);
-    expect(JSON.parse(otherFeatures.stdout)).toMatchObject({ valid: false, reason: 'claim-mismatch', likelyCause: expect.stringContaining("features: you gave x1,x0, the file states x0,x1); the task the file states is the proof's") });
+    expect(JSON.parse(otherFeatures.stdout)).toMatchObject({
+      valid: false,
+      reason: 'claim-mismatch',
+      likelyCause: expect.stringContaining(
+        "features: you gave x1,x0, the file states x0,x1); the task the file states is the proof's",
+      ),
+    });
     const otherScale = await run(swap(command, ' --scale 1', ' --scale 0.5'));
     expect(otherScale.code).toBe(1);
     expect(otherScale.stdout).toContain('scale: you gave 0.5, the file states 1');
@@ -180,11 +311,18 @@ describe('zkai model accuracy: the printed hint names the task and the quantizat
     const lyingScale = await run(swap(lyingCommand, ' --scale 1', ' --scale 0.5'));
     expect(lyingScale.code).toBe(1);
     // (scale 0.5 at 5 bits gives the proof's task hash, but the model hash pins the bits at 4: no false lead)
-    expect(lyingScale.stdout).toContain("likely cause: the task you gave is the one the file states, but the proof's task hash is neither");
+    expect(lyingScale.stdout).toContain(
+      "likely cause: the task you gave is the one the file states, but the proof's task hash is neither",
+    );
     expect(lyingScale.stdout).not.toContain('--frac-bits 5');
 
     // every part of the task, and the bits, are required from the verifier
-    for (const [part, message] of [[' --label label', 'give --label COLUMN'], [' --scale 1', 'give --scale X'], [' --frac-bits 4', 'give --frac-bits N'], [' --all-features', 'or --all-features']] as const) {
+    for (const [part, message] of [
+      [' --label label', 'give --label COLUMN'],
+      [' --scale 1', 'give --scale X'],
+      [' --frac-bits 4', 'give --frac-bits N'],
+      [' --all-features', 'or --all-features'],
+    ] as const) {
       const without = await run(swap(command, part, ''));
       expect(without.code, part).toBe(1);
       expect(without.stderr, part).toContain(message);

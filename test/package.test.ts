@@ -15,7 +15,13 @@ import { getDemoFixture } from './helpers/fixture.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const npm = (args: string[], cwd: string) => run('npm', args, { cwd, timeout: 600_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' } });
+const npm = (args: string[], cwd: string) =>
+  run('npm', args, {
+    cwd,
+    timeout: 600_000,
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' },
+  });
 
 let scratch: string;
 let app: string;
@@ -27,8 +33,14 @@ beforeAll(async () => {
   expect(tarball, 'npm pack wrote no tarball').toBeDefined();
   app = join(scratch, 'app');
   await run('mkdir', [app]);
-  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'zkai-package-check', private: true, type: 'module' }));
-  await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', join(scratch, tarball as string)], app);
+  await writeFile(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'zkai-package-check', private: true, type: 'module' }),
+  );
+  await npm(
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', join(scratch, tarball as string)],
+    app,
+  );
 }, 900_000);
 
 afterAll(async () => {
@@ -47,7 +59,10 @@ describe('the packed package', () => {
 
   it('is imported from a plain .mjs file without any TypeScript loader and verifies a real proof', async () => {
     const fixture = await getDemoFixture();
-    await writeFile(join(app, 'proof.json'), JSON.stringify({ vkey: fixture.vkey, proof: fixture.proof, publicSignals: fixture.publicSignals }));
+    await writeFile(
+      join(app, 'proof.json'),
+      JSON.stringify({ vkey: fixture.vkey, proof: fixture.proof, publicSignals: fixture.publicSignals }),
+    );
     await writeFile(
       join(app, 'check.mjs'),
       [
@@ -60,12 +75,20 @@ describe('the packed package', () => {
         'console.log(JSON.stringify({ good: good.valid, tampered: tampered.valid }));',
       ].join('\n'),
     );
-    const { stdout } = await run(process.execPath, ['check.mjs'], { cwd: app, timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '' } });
+    const { stdout } = await run(process.execPath, ['check.mjs'], {
+      cwd: app,
+      timeout: 120_000,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     expect(JSON.parse(stdout.trim().split('\n').at(-1) as string)).toEqual({ good: true, tampered: false });
     // The same through the verifier's own entry point, which loads no chain, data, model or service code.
     const source = await readFile(join(app, 'check.mjs'), 'utf8');
     await writeFile(join(app, 'check-verifier.mjs'), source.replace("from 'zkai';", "from 'zkai/verifier';"));
-    const alone = await run(process.execPath, ['check-verifier.mjs'], { cwd: app, timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '' } });
+    const alone = await run(process.execPath, ['check-verifier.mjs'], {
+      cwd: app,
+      timeout: 120_000,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     expect(JSON.parse(alone.stdout.trim().split('\n').at(-1) as string)).toEqual({ good: true, tampered: false });
   }, 300_000);
 

@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProverPool, defaultPoolShape, type ProvingArtifacts } from '../src/prover/pool.ts';
 import { verifyProof } from '../src/verifier/verify.ts';
 import { rangeCommitment, rangeCommitmentInput, sampleAges, DEMO_SIGNAL_NAMES } from '../src/demo/range-commitment.ts';
-import { JobCancelledError, JobTimeoutError, PoolClosedError, ProveError, QueueFullError, WitnessError } from '../src/errors.ts';
+import {
+  JobCancelledError,
+  JobTimeoutError,
+  PoolClosedError,
+  ProveError,
+  QueueFullError,
+  WitnessError,
+} from '../src/errors.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
 import { runTs } from './helpers/run-cli.ts';
@@ -89,8 +96,11 @@ describe('prover pool', () => {
     await expect(pool.prove(artifacts, {}, { fault: 'throw' })).rejects.toBeInstanceOf(ProveError);
     const died = await pool.prove(artifacts, {}, { fault: 'exit' }).catch((e: unknown) => e);
     expect(died).toBeInstanceOf(ProveError);
-    const after = await Promise.all([1, 2, 3].map((seed) => pool.prove(artifacts, rangeCommitmentInput(sampleAges(seed), 18, 99) as never)));
-    for (const proof of after) expect((await verifyProof(demo.vkey, proof.proof, proof.publicSignals)).valid).toBe(true);
+    const after = await Promise.all(
+      [1, 2, 3].map((seed) => pool.prove(artifacts, rangeCommitmentInput(sampleAges(seed), 18, 99) as never)),
+    );
+    for (const proof of after)
+      expect((await verifyProof(demo.vkey, proof.proof, proof.publicSignals)).valid).toBe(true);
   });
 
   it('refuses jobs beyond its queue with QueueFullError', async () => {

@@ -5,7 +5,21 @@
  * development generation at 2^16 and above: snarkjs's accumulator calls `logger.log` every 100,000 points.
  */
 import { appendFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, open, readFile, readdir, realpath, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  mkdir,
+  mkdtemp,
+  open,
+  readFile,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,7 +45,10 @@ const require = createRequire(import.meta.url);
 async function packageRoot(name: string): Promise<string> {
   let dir = dirname(require.resolve(name));
   for (;;) {
-    const manifest = await readFile(join(dir, 'package.json'), 'utf8').then((text) => JSON.parse(text) as { name?: string }, () => undefined);
+    const manifest = await readFile(join(dir, 'package.json'), 'utf8').then(
+      (text) => JSON.parse(text) as { name?: string },
+      () => undefined,
+    );
     if (manifest?.name === name) return dir;
     if (dirname(dir) === dir) throw new Error(`no package.json of ${name} above ${require.resolve(name)}`);
     dir = dirname(dir);
@@ -75,7 +92,16 @@ async function flipByte(file: string, offset: number): Promise<void> {
 
 /** A pinned table holding one made-up ceremony file with this hash (only tests can pass a table). */
 function tableWith(blake2b512: string): CeremonyPtau[] {
-  return [{ family: 'hermez', ceremony: 'a test ceremony', fileName: 'test_ceremony_14.ptau', power: 14, blake2b512, source: 'this test' }];
+  return [
+    {
+      family: 'hermez',
+      ceremony: 'a test ceremony',
+      fileName: 'test_ceremony_14.ptau',
+      power: 14,
+      blake2b512,
+      source: 'this test',
+    },
+  ];
 }
 
 describe('regression: a development ptau renamed like a ceremony file', () => {
@@ -89,21 +115,36 @@ describe('regression: a development ptau renamed like a ceremony file', () => {
       await copyFile(devPtau, renamed);
       const events: ProgressEvent[] = [];
       // A cache of its own, so the keys (and their metadata) are made here with this ptau.
-      const keys = await setupCircuit(circuit, { cacheDir: join(dir, 'cache'), ptauPath: renamed, onProgress: (event) => events.push(event) });
+      const keys = await setupCircuit(circuit, {
+        cacheDir: join(dir, 'cache'),
+        ptauPath: renamed,
+        onProgress: (event) => events.push(event),
+      });
       expect(keys.cached).toBe(false);
       expect(keys.ptau.developmentOnly).toBe(true);
       expect(keys.ptau.hermezVerified).toBe(false);
       expect(keys.ptau.trust).toBe('development');
       expect(keys.ptau.ceremony).toBeUndefined();
       expect(keys.ptau.blake2b512).toBe(await blake2b512File(devPtau));
-      const meta = JSON.parse(await readFile(join(keys.dir, 'meta.json'), 'utf8')) as { ptau: { developmentOnly: boolean; trust: string; trustReason: string } };
+      const meta = JSON.parse(await readFile(join(keys.dir, 'meta.json'), 'utf8')) as {
+        ptau: { developmentOnly: boolean; trust: string; trustReason: string };
+      };
       expect(meta.ptau).toMatchObject({ developmentOnly: true, trust: 'development' });
-      const said = events.filter((event) => event.stage === 'ptau').map((event) => event.message).join('\n');
+      const said = events
+        .filter((event) => event.stage === 'ptau')
+        .map((event) => event.message)
+        .join('\n');
       expect(said).toMatch(/DEVELOPMENT-ONLY/);
       expect(said).toContain(DEV_PTAU_WARNING);
       // The reason names what the file pretends to be.
-      if (name.startsWith('powersOfTau28')) expect(keys.ptau.trustReason).toMatch(/named the published powersOfTau28_hez_final_12\.ptau, but its blake2b-512 [0-9a-f]{16}\.\.\. is not the published ded2694169b7b08e\.\.\./);
-      else if (name.startsWith('ppot')) expect(keys.ptau.trustReason).toMatch(/named like a PSE Perpetual Powers of Tau file, but PSE publishes no hash/);
+      if (name.startsWith('powersOfTau28'))
+        expect(keys.ptau.trustReason).toMatch(
+          /named the published powersOfTau28_hez_final_12\.ptau, but its blake2b-512 [0-9a-f]{16}\.\.\. is not the published ded2694169b7b08e\.\.\./,
+        );
+      else if (name.startsWith('ppot'))
+        expect(keys.ptau.trustReason).toMatch(
+          /named like a PSE Perpetual Powers of Tau file, but PSE publishes no hash/,
+        );
       else expect(keys.ptau.trustReason).toMatch(/is not in zkai's pinned table of published ceremony files/);
     });
   }
@@ -113,12 +154,20 @@ describe('regression: a development ptau renamed like a ceremony file', () => {
     const dir = await folder('required');
     const renamed = join(dir, 'powersOfTau28_hez_final_14.ptau');
     await copyFile(devPtau, renamed);
-    const error = await setupCircuit(circuit, { cacheDir: join(dir, 'cache'), ptauPath: renamed, requireProductionPtau: true }).catch((e: unknown) => e);
+    const error = await setupCircuit(circuit, {
+      cacheDir: join(dir, 'cache'),
+      ptauPath: renamed,
+      requireProductionPtau: true,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SetupError);
-    expect((error as Error).message).toMatch(/a production ptau is required, and this one is DEVELOPMENT-ONLY: it is named the published powersOfTau28_hez_final_14\.ptau, but its blake2b-512/);
+    expect((error as Error).message).toMatch(
+      /a production ptau is required, and this one is DEVELOPMENT-ONLY: it is named the published powersOfTau28_hez_final_14\.ptau, but its blake2b-512/,
+    );
     expect((error as SetupError).hint).toMatch(/powersOfTau28_hez_final_XX\.ptau/);
     // Without --ptau there is nothing production to use: refused before any generation.
-    await expect(setupCircuit(circuit, { cacheDir: join(dir, 'cache'), requireProductionPtau: true })).rejects.toThrow(/a production ptau is required, and none was given/);
+    await expect(setupCircuit(circuit, { cacheDir: join(dir, 'cache'), requireProductionPtau: true })).rejects.toThrow(
+      /a production ptau is required, and none was given/,
+    );
   });
 
   it('the CLI says DEVELOPMENT for it, in the human output and in --json', async () => {
@@ -126,14 +175,24 @@ describe('regression: a development ptau renamed like a ceremony file', () => {
     const renamed = join(dir, 'powersOfTau28_hez_final_12.ptau');
     await copyFile(devPtau, renamed);
     const cache = join(dir, 'cache');
-    const human = await runCli(['--cache-dir', cache, 'setup', testCircuit('multiplier.circom'), '--ptau', renamed], { timeoutMs: 300_000 });
+    const human = await runCli(['--cache-dir', cache, 'setup', testCircuit('multiplier.circom'), '--ptau', renamed], {
+      timeoutMs: 300_000,
+    });
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toContain(`WARNING: ${DEV_PTAU_WARNING}`);
     expect(human.stdout).not.toContain('Hermez hash verified');
-    expect(human.stderr).toMatch(/\[ptau\] powersOfTau28_hez_final_12\.ptau: DEVELOPMENT-ONLY ptau: it is named the published powersOfTau28_hez_final_12\.ptau/);
-    const json = await runCli(['--json', '--cache-dir', cache, 'setup', testCircuit('multiplier.circom'), '--ptau', renamed], { timeoutMs: 300_000 });
+    expect(human.stderr).toMatch(
+      /\[ptau\] powersOfTau28_hez_final_12\.ptau: DEVELOPMENT-ONLY ptau: it is named the published powersOfTau28_hez_final_12\.ptau/,
+    );
+    const json = await runCli(
+      ['--json', '--cache-dir', cache, 'setup', testCircuit('multiplier.circom'), '--ptau', renamed],
+      { timeoutMs: 300_000 },
+    );
     expect(json.code, json.stderr).toBe(0);
-    const out = JSON.parse(json.stdout) as { cached: boolean; ptau: { trust: string; developmentOnly: boolean; hermezVerified: boolean } };
+    const out = JSON.parse(json.stdout) as {
+      cached: boolean;
+      ptau: { trust: string; developmentOnly: boolean; hermezVerified: boolean };
+    };
     expect(out.cached).toBe(true);
     expect(out.ptau).toMatchObject({ trust: 'development', developmentOnly: true, hermezVerified: false });
     // The second run found the hash in the cache: it did not hash the file again.
@@ -170,7 +229,11 @@ describe('the pinned table', () => {
   it('is the Hermez table of the snarkjs README, hash by hash, with its source next to it', async () => {
     // The README that ships with the installed snarkjs: rows "| 12 | 4k | [powersOfTau28_hez_final_12.ptau](url) | hash |".
     const readme = await readFile(join(await packageRoot('snarkjs'), 'README.md'), 'utf8');
-    const rows = [...readme.matchAll(/\|\s*(\d+)\s*\|[^|\n]*\|\s*\[(powersOfTau28_hez_final(?:_\d+)?\.ptau)\]\(([^)]+)\)\s*\|\s*([0-9a-f]{128})\s*\|/g)];
+    const rows = [
+      ...readme.matchAll(
+        /\|\s*(\d+)\s*\|[^|\n]*\|\s*\[(powersOfTau28_hez_final(?:_\d+)?\.ptau)\]\(([^)]+)\)\s*\|\s*([0-9a-f]{128})\s*\|/g,
+      ),
+    ];
     expect(rows).toHaveLength(21);
     for (const [, power, fileName, url, hash] of rows) {
       const pinned = HERMEZ_PTAU.get(Number(power));
@@ -194,8 +257,14 @@ describe('the pinned table', () => {
     const table = tableWith(await blake2b512File(devPtau));
     const cacheDir = join(dir, 'cache');
     const production = await classifyPtau(file, { cacheDir, table });
-    expect(production).toMatchObject({ trust: 'production', ceremony: { fileName: 'test_ceremony_14.ptau' }, hashedNow: true });
-    expect(production.reason).toMatch(/its blake2b-512 is that of the published test_ceremony_14\.ptau \(a test ceremony; hash published in this test\)/);
+    expect(production).toMatchObject({
+      trust: 'production',
+      ceremony: { fileName: 'test_ceremony_14.ptau' },
+      hashedNow: true,
+    });
+    expect(production.reason).toMatch(
+      /its blake2b-512 is that of the published test_ceremony_14\.ptau \(a test ceremony; hash published in this test\)/,
+    );
     // One byte flipped in the middle, in place, with the modification time put back: still hashed again, now DEVELOPMENT.
     const before = await stat(file);
     await flipByte(file, Math.floor(before.size / 2));
@@ -227,9 +296,15 @@ describe('the hash cache (checked on every use, hashed once per file version)', 
     await symlink(file, link);
     expect(await cachedBlake2b512(link, { cacheDir })).toMatchObject({ path: file, hashedNow: false });
     // The cache is one JSON file in zkai's cache folder, keyed by real path, with the file's identity.
-    const cache = JSON.parse(await readFile(ptauHashCachePath(cacheDir), 'utf8')) as { version: number; entries: Record<string, { blake2b512: string; identity: Record<string, string> }> };
+    const cache = JSON.parse(await readFile(ptauHashCachePath(cacheDir), 'utf8')) as {
+      version: number;
+      entries: Record<string, { blake2b512: string; identity: Record<string, string> }>;
+    };
     expect(cache.version).toBe(1);
-    expect(cache.entries[file]).toMatchObject({ blake2b512: expected, identity: { size: String((await stat(file)).size) } });
+    expect(cache.entries[file]).toMatchObject({
+      blake2b512: expected,
+      identity: { size: String((await stat(file)).size) },
+    });
     expect(Object.keys(cache.entries[file]!.identity).sort()).toEqual(['ctimeNs', 'dev', 'ino', 'mtimeNs', 'size']);
     // Replaced by another file of the same size and times (a new inode): hashed again.
     const other = join(dir, 'other.ptau');
@@ -256,14 +331,19 @@ describe('the hash cache (checked on every use, hashed once per file version)', 
     // Keys metadata written by an older zkai, which called every user ptau production.
     const metaPath = join(first.dir, 'meta.json');
     const meta = JSON.parse(await readFile(metaPath, 'utf8')) as Record<string, unknown>;
-    await writeFile(metaPath, JSON.stringify({ ...meta, ptau: { path: file, power: 14, developmentOnly: false, hermezVerified: false } }));
+    await writeFile(
+      metaPath,
+      JSON.stringify({ ...meta, ptau: { path: file, power: 14, developmentOnly: false, hermezVerified: false } }),
+    );
     const events: ProgressEvent[] = [];
     const again = await setupCircuit(circuit, { cacheDir, ptauPath: file, onProgress: (event) => events.push(event) });
     expect(again.cached).toBe(true);
     expect(again.ptau).toMatchObject({ trust: 'development', developmentOnly: true });
     expect(events.map((event) => event.message).join('\n')).not.toMatch(/checking pot14_final\.ptau: blake2b-512/);
     expect(events.map((event) => event.message).join('\n')).toMatch(/pot14_final\.ptau: DEVELOPMENT-ONLY ptau/);
-    expect(JSON.parse(await readFile(metaPath, 'utf8'))).toMatchObject({ ptau: { trust: 'development', developmentOnly: true } });
+    expect(JSON.parse(await readFile(metaPath, 'utf8'))).toMatchObject({
+      ptau: { trust: 'development', developmentOnly: true },
+    });
   });
 
   it('does not serve keys made from another ptau that only shares its fingerprint (size, first and last MiB)', async () => {
@@ -283,7 +363,9 @@ describe('the hash cache (checked on every use, hashed once per file version)', 
     expect(second.dir).toBe(first.dir);
     expect(second.cached).toBe(false);
     expect(second.ptau.blake2b512).not.toBe(first.ptau.blake2b512);
-    expect(JSON.parse(await readFile(join(second.dir, 'meta.json'), 'utf8'))).toMatchObject({ ptau: { path: b, blake2b512: second.ptau.blake2b512 } });
+    expect(JSON.parse(await readFile(join(second.dir, 'meta.json'), 'utf8'))).toMatchObject({
+      ptau: { path: b, blake2b512: second.ptau.blake2b512 },
+    });
     expect((await setupCircuit(circuit, { cacheDir, ptauPath: b })).cached).toBe(true);
   });
 
@@ -310,7 +392,10 @@ describe('the hash cache (checked on every use, hashed once per file version)', 
     const dir = await folder('cache-moving');
     const file = join(dir, 'growing.ptau');
     await writeFile(file, 'first part ');
-    const error = await cachedBlake2b512(file, { cacheDir: join(dir, 'cache'), onHashing: () => appendFileSync(file, 'more bytes') }).catch((e: unknown) => e);
+    const error = await cachedBlake2b512(file, {
+      cacheDir: join(dir, 'cache'),
+      onHashing: () => appendFileSync(file, 'more bytes'),
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SetupError);
     expect((error as Error).message).toMatch(/growing\.ptau: the ptau changed while zkai was hashing it/);
     expect(await readPtauHashCache(join(dir, 'cache'))).toEqual(new Map());
@@ -325,7 +410,8 @@ describe('development generation at 2^16 and above', () => {
       const root = join(await packageRoot(pkg), 'src');
       for (const name of await readdir(root, { recursive: true })) {
         if (!name.endsWith('.js')) continue;
-        for (const match of (await readFile(join(root, name), 'utf8')).matchAll(/\blogger\.([A-Za-z_]+)\s*\(/g)) called.add(match[1]!);
+        for (const match of (await readFile(join(root, name), 'utf8')).matchAll(/\blogger\.([A-Za-z_]+)\s*\(/g))
+          called.add(match[1]!);
       }
     }
     expect(called.has('log')).toBe(true); // powersoftau_new.js, every 100,000 points
@@ -333,7 +419,10 @@ describe('development generation at 2^16 and above', () => {
     // Each method forwards its message as a progress event; errors are also collected.
     const events: ProgressEvent[] = [];
     const errors: string[] = [];
-    const logger = snarkjsLogger('ptau:new', (event) => events.push(event), errors) as unknown as Record<string, (message: string) => void>;
+    const logger = snarkjsLogger('ptau:new', (event) => events.push(event), errors) as unknown as Record<
+      string,
+      (message: string) => void
+    >;
     for (const method of called) logger[method]!(`via ${method}`);
     expect(events).toEqual([...called].map((method) => ({ stage: 'ptau:new', message: `via ${method}` })));
     expect(errors).toEqual(called.has('error') ? ['via error'] : []);
@@ -349,7 +438,12 @@ describe('development generation at 2^16 and above', () => {
     const events: ProgressEvent[] = [];
     const curve = await snarkjs.curves.getCurveFromName('bn128');
     const file = join(scratch, 'accumulator16.ptau');
-    await snarkjs.powersOfTau.newAccumulator(curve, 16, file, snarkjsLogger('ptau:new', (event) => events.push(event)));
+    await snarkjs.powersOfTau.newAccumulator(
+      curve,
+      16,
+      file,
+      snarkjsLogger('ptau:new', (event) => events.push(event)),
+    );
     expect(events).toContainEqual({ stage: 'ptau:new', message: 'tauG1: 100000' });
     await rm(file, { force: true });
   });

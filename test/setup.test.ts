@@ -24,7 +24,8 @@ afterAll(async () => {
 });
 
 describe('ptau power rule (snarkjs zkey_new: floor(log2(constraints + public inputs + outputs)) + 1)', () => {
-  const power = (constraints: number, publicInputs = 0, outputs = 0) => requiredPtauPower({ constraints, publicInputs, outputs });
+  const power = (constraints: number, publicInputs = 0, outputs = 0) =>
+    requiredPtauPower({ constraints, publicInputs, outputs });
   it('is exact at the boundaries', () => {
     expect(power(0)).toBe(1);
     expect(power(1)).toBe(1);
@@ -85,9 +86,15 @@ describe('trusted setup', () => {
 
   it('applies a beacon when asked and the result still verifies', async () => {
     const circuit = await compileCircuit(testCircuit('multiplier.circom'));
-    const keys = await setupCircuit(circuit, { beacon: { hashHex: '0102030405060708090a0b0c0d0e0f10', iterationsExp: 10 }, verify: true, force: true });
+    const keys = await setupCircuit(circuit, {
+      beacon: { hashHex: '0102030405060708090a0b0c0d0e0f10', iterationsExp: 10 },
+      verify: true,
+      force: true,
+    });
     expect(keys.verified).toBe(true);
-    await expect(setupCircuit(circuit, { beacon: { hashHex: 'xyz', iterationsExp: 10 }, force: true })).rejects.toThrow(/beacon hash must be/);
+    await expect(setupCircuit(circuit, { beacon: { hashHex: 'xyz', iterationsExp: 10 }, force: true })).rejects.toThrow(
+      /beacon hash must be/,
+    );
   });
 
   it('labels a file posing as a Hermez ptau DEVELOPMENT (its blake2b-512 is not the published one), and refuses it when production is required', async () => {
@@ -97,10 +104,14 @@ describe('trusted setup', () => {
     await copyFile(dev!.path, fake);
     const keys = await setupCircuit(circuit, { ptauPath: fake });
     expect(keys.ptau).toMatchObject({ trust: 'development', developmentOnly: true, hermezVerified: false });
-    expect(keys.ptau.trustReason).toMatch(/named the published powersOfTau28_hez_final_08\.ptau, but its blake2b-512 [0-9a-f]{16}\.\.\. is not the published d6a8fb3a04feb600\.\.\./);
+    expect(keys.ptau.trustReason).toMatch(
+      /named the published powersOfTau28_hez_final_08\.ptau, but its blake2b-512 [0-9a-f]{16}\.\.\. is not the published d6a8fb3a04feb600\.\.\./,
+    );
     const error = await setupCircuit(circuit, { ptauPath: fake, requireProductionPtau: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SetupError);
-    expect((error as Error).message).toMatch(/a production ptau is required, and this one is DEVELOPMENT-ONLY: it is named the published powersOfTau28_hez_final_08\.ptau/);
+    expect((error as Error).message).toMatch(
+      /a production ptau is required, and this one is DEVELOPMENT-ONLY: it is named the published powersOfTau28_hez_final_08\.ptau/,
+    );
   });
 
   it('rejects a ptau that is not prepared for phase 2, and a file that is not a ptau', async () => {
@@ -111,7 +122,9 @@ describe('trusted setup', () => {
     expect((await readPtauHeader(raw)).preparedForPhase2).toBe(false);
     await expect(setupCircuit(circuit, { ptauPath: raw })).rejects.toThrow(/not prepared for phase 2/);
     await expect(setupCircuit(circuit, { ptauPath: circuit.r1csPath })).rejects.toThrow(/not a ptau file/);
-    await expect(setupCircuit(circuit, { ptauPath: join(scratch, 'absent.ptau') })).rejects.toThrow(/ptau file not found/);
+    await expect(setupCircuit(circuit, { ptauPath: join(scratch, 'absent.ptau') })).rejects.toThrow(
+      /ptau file not found/,
+    );
   });
 
   it('publishes the table it checks against, with a hash for every power from 8 to 28', () => {

@@ -22,7 +22,10 @@ afterAll(async () => {
 
 const require = createRequire(import.meta.url);
 const { WitnessCalculatorBuilder } = require('circom_runtime') as {
-  WitnessCalculatorBuilder: (code: Uint8Array, o: unknown) => Promise<{ calculateWTNSBin(input: unknown, s: boolean): Promise<Uint8Array> }>;
+  WitnessCalculatorBuilder: (
+    code: Uint8Array,
+    o: unknown,
+  ) => Promise<{ calculateWTNSBin(input: unknown, s: boolean): Promise<Uint8Array> }>;
 };
 
 /** Overwrite wire `wire` of a .wtns buffer (section 2 holds n8-byte little-endian values) with `value`. */

@@ -30,12 +30,22 @@ import {
   type Statement,
 } from '../src/statement/index.ts';
 
-const schema = parseSchema({ name: 'statement-test', subjectId: 'id', columns: [{ name: 'id', type: 'string', maxBytes: 16 }, { name: 'age', type: 'integer', min: 0, max: 120 }] });
+const schema = parseSchema({
+  name: 'statement-test',
+  subjectId: 'id',
+  columns: [
+    { name: 'id', type: 'string', maxBytes: 16 },
+    { name: 'age', type: 'integer', min: 0, max: 120 },
+  ],
+});
 const policy = parsePolicy(
   {
     name: 'adults with consent',
     rules: [{ field: 'age', op: 'GTE', value: 18 }],
-    aggregates: [{ kind: 'MEAN', field: 'age', max: 90 }, { kind: 'UNIQUE', field: 'id' }],
+    aggregates: [
+      { kind: 'MEAN', field: 'age', max: 90 },
+      { kind: 'UNIQUE', field: 'id' },
+    ],
     registries: [
       { registry: 'consent', kind: 'MEMBER-OF', field: 'id', depth: 4 },
       { registry: 'optout', kind: 'NOT-MEMBER-OF', field: 'id', depth: 4 },
@@ -43,46 +53,99 @@ const policy = parsePolicy(
   },
   schema,
 );
-const proof = { pi_a: ['1', '2', '1'], pi_b: [['1', '2'], ['3', '4'], ['1', '0']], pi_c: ['1', '2', '1'], protocol: 'groth16', curve: 'bn128' };
+const proof = {
+  pi_a: ['1', '2', '1'],
+  pi_b: [
+    ['1', '2'],
+    ['3', '4'],
+    ['1', '0'],
+  ],
+  pi_c: ['1', '2', '1'],
+  protocol: 'groth16',
+  curve: 'bn128',
+};
 
 describe('layouts come from statements', () => {
   it('gives each kind the layout its generator writes', () => {
     expect(statementSignalNames(datasetStatement(schema, policy))).toEqual(datasetSignalNames(policy));
-    for (const subtrees of [1, 3]) expect(statementSignalNames(datasetChunkStatement(schema, policy, { subtrees }))).toEqual(chunkSignalNames(policy, subtrees));
+    for (const subtrees of [1, 3])
+      expect(statementSignalNames(datasetChunkStatement(schema, policy, { subtrees }))).toEqual(
+        chunkSignalNames(policy, subtrees),
+      );
     for (const visibility of ['hashed', 'public', 'private'] as const) {
       for (const weights of ['fixed', 'hashed'] as const) {
-        expect(statementSignalNames(inferenceStatement({ inputSize: 3 }, { visibility, weights, modelCommitment: '5' }))).toEqual(inferenceSignalNames({ inputSize: 3 }, visibility, weights));
+        expect(
+          statementSignalNames(inferenceStatement({ inputSize: 3 }, { visibility, weights, modelCommitment: '5' })),
+        ).toEqual(inferenceSignalNames({ inputSize: 3 }, visibility, weights));
       }
     }
-    for (const weights of ['fixed', 'hashed'] as const) expect(statementSignalNames(accuracyStatement(undefined, undefined, { weights, samplesPerChunk: 4 }))).toEqual(accuracySignalNames(4, weights));
+    for (const weights of ['fixed', 'hashed'] as const)
+      expect(statementSignalNames(accuracyStatement(undefined, undefined, { weights, samplesPerChunk: 4 }))).toEqual(
+        accuracySignalNames(4, weights),
+      );
     expect(statementSignalNames({ kind: 'inclusion' })).toEqual(['root', 'subjectHash', 'schemaHash', 'context']);
     expect(statementSignalNames({ kind: 'circuit', signalNames: ['a', 'b'] })).toEqual(['a', 'b']);
-    expect(STATEMENT_KINDS).toEqual(['dataset-policy', 'dataset-chunk', 'inference', 'accuracy', 'inclusion', 'circuit']);
+    expect(STATEMENT_KINDS).toEqual([
+      'dataset-policy',
+      'dataset-chunk',
+      'inference',
+      'accuracy',
+      'inclusion',
+      'circuit',
+    ]);
   });
 
   it('pins what the verifier trusts: policy and schema hashes, chunk shape, model hash or commitment, task hash', () => {
-    expect(statementPins(datasetStatement(schema, policy))).toEqual({ policyHash: policy.hash, schemaHash: schema.hash });
-    expect(statementPins(datasetChunkStatement(schema, policy, { subtrees: 2, chunkDepth: 1 }))).toEqual({ policyHash: policy.hash, schemaHash: schema.hash, chunkDepth: '1', chunkSubtrees: '2' });
-    expect(statementPins(inferenceStatement({ inputSize: 0 }, { visibility: 'hashed', weights: 'hashed', modelCommitment: '77' }))).toEqual({ modelCommitment: '77' });
-    expect(statementPins(accuracyStatement(undefined, { taskHash: '9' }, { weights: 'hashed', samplesPerChunk: 2, modelCommitment: '8' }))).toEqual({ taskHash: '9', modelCommitment: '8' });
+    expect(statementPins(datasetStatement(schema, policy))).toEqual({
+      policyHash: policy.hash,
+      schemaHash: schema.hash,
+    });
+    expect(statementPins(datasetChunkStatement(schema, policy, { subtrees: 2, chunkDepth: 1 }))).toEqual({
+      policyHash: policy.hash,
+      schemaHash: schema.hash,
+      chunkDepth: '1',
+      chunkSubtrees: '2',
+    });
+    expect(
+      statementPins(
+        inferenceStatement({ inputSize: 0 }, { visibility: 'hashed', weights: 'hashed', modelCommitment: '77' }),
+      ),
+    ).toEqual({ modelCommitment: '77' });
+    expect(
+      statementPins(
+        accuracyStatement(
+          undefined,
+          { taskHash: '9' },
+          { weights: 'hashed', samplesPerChunk: 2, modelCommitment: '8' },
+        ),
+      ),
+    ).toEqual({ taskHash: '9', modelCommitment: '8' });
     expect(statementPins({ kind: 'inclusion' })).toEqual({});
   });
 });
 
-describe('the chain registry\'s registration read back as names', () => {
+describe("the chain registry's registration read back as names", () => {
   const cases: Array<[CircuitKind, Statement, string?]> = [
     ['dataset-policy', datasetStatement(schema, policy), 'consent'],
     ['dataset-chunk', datasetChunkStatement(schema, policy, { subtrees: 2 }), 'consent'],
     ['inclusion', { kind: 'inclusion' }],
     ...(['hashed', 'public', 'private'] as const).flatMap((visibility) =>
-      (['fixed', 'hashed'] as const).map((weights): [CircuitKind, Statement] => ['inference', inferenceStatement({ inputSize: 3 }, { visibility, weights, modelCommitment: '1' })]),
+      (['fixed', 'hashed'] as const).map((weights): [CircuitKind, Statement] => [
+        'inference',
+        inferenceStatement({ inputSize: 3 }, { visibility, weights, modelCommitment: '1' }),
+      ]),
     ),
     ['accuracy', accuracyStatement(undefined, undefined, { weights: 'fixed', samplesPerChunk: 3 })],
     ['accuracy', accuracyStatement(undefined, undefined, { weights: 'hashed', samplesPerChunk: 3 })],
   ];
   it.each(cases)('names every signal of a %s circuit the registry knows the meaning of', (kind, statement, consent) => {
     const names = statementSignalNames(statement);
-    const registered = signalNamesOfRegistration({ kind, publicInputs: names.length, policyHash: '0', layout: layoutFromSignalNames(names, consent) });
+    const registered = signalNamesOfRegistration({
+      kind,
+      publicInputs: names.length,
+      policyHash: '0',
+      layout: layoutFromSignalNames(names, consent),
+    });
     expect(registered).toHaveLength(names.length);
     registered.forEach((name, i) => {
       const original = names[i] as string;
@@ -94,7 +157,17 @@ describe('the chain registry\'s registration read back as names', () => {
       }
     });
     // The fields a verdict rests on are always named.
-    for (const crucial of ['class', 'count', 'correct', 'policyHash', 'taskHash', 'modelHash', 'modelCommitment', 'subjectHash', 'context']) {
+    for (const crucial of [
+      'class',
+      'count',
+      'correct',
+      'policyHash',
+      'taskHash',
+      'modelHash',
+      'modelCommitment',
+      'subjectHash',
+      'context',
+    ]) {
       if (names.includes(crucial)) expect(registered).toContain(crucial);
     }
   });
@@ -114,34 +187,120 @@ describe('the one proof-file parser', () => {
   it('reads each format into its tagged variant, with what the file states by signal name', () => {
     const file = parseProofFile(dataset, 'd.json');
     expect(file.format).toBe('zkai-dataset-proof-v1');
-    expect(statedClaims(file)).toEqual({ root: '11', count: '2', schemaHash: '22', policyHash: '33', 'registry.consent': '44' });
+    expect(statedClaims(file)).toEqual({
+      root: '11',
+      count: '2',
+      schemaHash: '22',
+      policyHash: '33',
+      'registry.consent': '44',
+    });
     expect(fileStatementShape(file)).toMatchObject({ kind: 'dataset-policy', registries: ['consent'] });
     expect(proofParts(file)).toHaveLength(1);
     const plain = parseProofFile({ proof, publicSignals: ['1'] });
     expect(plain.format).toBe('plain');
     expect(statedClaims(plain)).toEqual({});
-    const inference = parseProofFile({ format: 'zkai-inference-proof-v1', model: { name: 'm', hash: '5' }, visibility: 'public', weights: 'fixed', predicted: 1, inputHash: '6', input: ['7', '8'], proof, publicSignals: [] });
+    const inference = parseProofFile({
+      format: 'zkai-inference-proof-v1',
+      model: { name: 'm', hash: '5' },
+      visibility: 'public',
+      weights: 'fixed',
+      predicted: 1,
+      inputHash: '6',
+      input: ['7', '8'],
+      proof,
+      publicSignals: [],
+    });
     expect(statedClaims(inference)).toEqual({ modelHash: '5', class: '1', inputHash: '6', input0: '7', input1: '8' });
     // A fixed-point input may be negative: its signal is the field element r - 16.
-    const negative = parseProofFile({ format: 'zkai-inference-proof-v1', model: { hash: '5' }, visibility: 'public', predicted: 0, inputHash: '6', input: ['-16', '3'], proof, publicSignals: [] });
+    const negative = parseProofFile({
+      format: 'zkai-inference-proof-v1',
+      model: { hash: '5' },
+      visibility: 'public',
+      predicted: 0,
+      inputHash: '6',
+      input: ['-16', '3'],
+      proof,
+      publicSignals: [],
+    });
     expect(statedClaims(negative).input0).toBe((BN254_SCALAR_FIELD - 16n).toString());
-    expect(() => parseProofFile({ format: 'zkai-inference-proof-v1', model: {}, visibility: 'public', predicted: 0, input: ['1.5'], proof, publicSignals: [] }, 'i.json')).toThrow(/input\[0\]: must be an integer as a decimal string/);
-    const accuracy = parseProofFile({ format: 'zkai-accuracy-proof-v1', model: { hash: '5', fracBits: 4 }, weights: 'fixed', testSet: dataset.commitment, task: { label: 'y', features: ['a'], scale: 0.0625, taskHash: '9' }, samplesPerChunk: 2, correct: 1, count: 2, chunks: [{ index: 0, proof, publicSignals: [] }] });
+    expect(() =>
+      parseProofFile(
+        {
+          format: 'zkai-inference-proof-v1',
+          model: {},
+          visibility: 'public',
+          predicted: 0,
+          input: ['1.5'],
+          proof,
+          publicSignals: [],
+        },
+        'i.json',
+      ),
+    ).toThrow(/input\[0\]: must be an integer as a decimal string/);
+    const accuracy = parseProofFile({
+      format: 'zkai-accuracy-proof-v1',
+      model: { hash: '5', fracBits: 4 },
+      weights: 'fixed',
+      testSet: dataset.commitment,
+      task: { label: 'y', features: ['a'], scale: 0.0625, taskHash: '9' },
+      samplesPerChunk: 2,
+      correct: 1,
+      count: 2,
+      chunks: [{ index: 0, proof, publicSignals: [] }],
+    });
     expect(statedClaims(accuracy)).toEqual({ modelHash: '5', taskHash: '9' });
     expect(fileStatementShape(accuracy)).toMatchObject({ kind: 'accuracy', samplesPerChunk: 2 });
   });
 
   it('names the file and the field at fault', () => {
-    expect(() => parseProofFile({ ...dataset, commitment: { ...dataset.commitment, count: '2' } }, 'd.json')).toThrow(/^d\.json: commitment\.count: must be an integer of at least 0$/);
-    expect(() => parseProofFile({ ...dataset, publicSignals: ['1', 2] }, 'd.json')).toThrow(/publicSignals\[1\]: must be a decimal string/);
-    expect(() => parseProofFile({ ...dataset, format: 'zkai-proof-v9' }, 'd.json')).toThrow(/format "zkai-proof-v9" is not a zkai proof file format/);
-    expect(() => parseProofFile({ format: 'zkai-inference-proof-v1', model: {}, visibility: 'public', predicted: 1, proof, publicSignals: [] }, 'i.json')).toThrow(/input: a public-input inference proof must carry its input/);
-    expect(() => parseProofFile({ format: 'zkai-chunked-dataset-proof-v1', commitment: dataset.commitment, policy: { hash: '1' }, chunkDepth: 0, chunks: [] }, 'c.json')).toThrow(/chunks: must hold at least one chunk proof/);
+    expect(() => parseProofFile({ ...dataset, commitment: { ...dataset.commitment, count: '2' } }, 'd.json')).toThrow(
+      /^d\.json: commitment\.count: must be an integer of at least 0$/,
+    );
+    expect(() => parseProofFile({ ...dataset, publicSignals: ['1', 2] }, 'd.json')).toThrow(
+      /publicSignals\[1\]: must be a decimal string/,
+    );
+    expect(() => parseProofFile({ ...dataset, format: 'zkai-proof-v9' }, 'd.json')).toThrow(
+      /format "zkai-proof-v9" is not a zkai proof file format/,
+    );
+    expect(() =>
+      parseProofFile(
+        { format: 'zkai-inference-proof-v1', model: {}, visibility: 'public', predicted: 1, proof, publicSignals: [] },
+        'i.json',
+      ),
+    ).toThrow(/input: a public-input inference proof must carry its input/);
+    expect(() =>
+      parseProofFile(
+        {
+          format: 'zkai-chunked-dataset-proof-v1',
+          commitment: dataset.commitment,
+          policy: { hash: '1' },
+          chunkDepth: 0,
+          chunks: [],
+        },
+        'c.json',
+      ),
+    ).toThrow(/chunks: must hold at least one chunk proof/);
     expect(() => parseProofFile([], 'x.json')).toThrow(/must be a JSON object/);
     // One registry stated twice (a reader would see one root, the verifier the other).
-    expect(() => parseProofFile({ ...dataset, registries: [{ name: 'consent', root: '44' }, { name: 'consent', root: '45' }] }, 'd.json')).toThrow(/registries\[1\]\.name: "consent" is stated twice/);
+    expect(() =>
+      parseProofFile(
+        {
+          ...dataset,
+          registries: [
+            { name: 'consent', root: '44' },
+            { name: 'consent', root: '45' },
+          ],
+        },
+        'd.json',
+      ),
+    ).toThrow(/registries\[1\]\.name: "consent" is stated twice/);
     expect(() => parseProofFile({ ...dataset, visibility: 'hashed', weights: 'secret' }, 'd.json')).not.toThrow();
-    expect(() => parseProofFile({ format: 'zkai-inference-proof-v1', model: {}, weights: 'secret', predicted: 1, proof, publicSignals: [] }, 'i.json')).toThrow(/weights: must be one of fixed, hashed/);
+    expect(() =>
+      parseProofFile(
+        { format: 'zkai-inference-proof-v1', model: {}, weights: 'secret', predicted: 1, proof, publicSignals: [] },
+        'i.json',
+      ),
+    ).toThrow(/weights: must be one of fixed, hashed/);
   });
 });
 
@@ -153,16 +312,39 @@ describe('statement files', () => {
       await writeFile(join(dir, 'policy.json'), JSON.stringify(policy.spec));
       const write = async (name: string, fields: Record<string, unknown>) => {
         const path = join(dir, name);
-        await writeFile(path, JSON.stringify({ format: 'zkai-statement-v1', kind: 'dataset-policy', verificationKey: 'vk.json', schema: 'schema.json', policy: 'policy.json', ...fields }));
+        await writeFile(
+          path,
+          JSON.stringify({
+            format: 'zkai-statement-v1',
+            kind: 'dataset-policy',
+            verificationKey: 'vk.json',
+            schema: 'schema.json',
+            policy: 'policy.json',
+            ...fields,
+          }),
+        );
         return path;
       };
       const loaded = await loadStatementFile(await write('ok.json', { registries: { consent: '111', optout: '222' } }));
       expect(loaded.verificationKeyPath).toBe(join(dir, 'vk.json'));
-      expect(statementPins(loaded.statement)).toEqual({ policyHash: policy.hash, schemaHash: schema.hash, 'registry.consent': '111', 'registry.optout': '222' });
-      await expect(loadStatementFile(await write('missing.json', { registries: { consent: '111' } }))).rejects.toThrow(/missing\.json: "registries" does not fit the policy: .*"optout".*say which root you trust/);
-      await expect(loadStatementFile(await write('none.json', {}))).rejects.toThrow(/"registries" does not fit the policy/);
-      await expect(loadStatementFile(await write('extra.json', { registries: { consent: '1', optout: '2', other: '3' } }))).rejects.toThrow(/does not use registry "other"/);
-      await expect(loadStatementFile(await write('number.json', { registries: { consent: 1, optout: '2' } }))).rejects.toThrow(/"registries" must map each registry/);
+      expect(statementPins(loaded.statement)).toEqual({
+        policyHash: policy.hash,
+        schemaHash: schema.hash,
+        'registry.consent': '111',
+        'registry.optout': '222',
+      });
+      await expect(loadStatementFile(await write('missing.json', { registries: { consent: '111' } }))).rejects.toThrow(
+        /missing\.json: "registries" does not fit the policy: .*"optout".*say which root you trust/,
+      );
+      await expect(loadStatementFile(await write('none.json', {}))).rejects.toThrow(
+        /"registries" does not fit the policy/,
+      );
+      await expect(
+        loadStatementFile(await write('extra.json', { registries: { consent: '1', optout: '2', other: '3' } })),
+      ).rejects.toThrow(/does not use registry "other"/);
+      await expect(
+        loadStatementFile(await write('number.json', { registries: { consent: 1, optout: '2' } })),
+      ).rejects.toThrow(/"registries" must map each registry/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -26,16 +26,25 @@ describe('off-chain verifier', () => {
   it('accepts a proof made by snarkjs itself (snarkjs -> zkai) and checks the claimed commitment', async () => {
     const commitment = rangeCommitment(demo.input.values, demo.input.salt);
     expect(demo.publicSignals).toEqual([commitment.toString(), '18', '99']);
-    const result = await verifyProof(demo.vkey, demo.proof, demo.publicSignals, { expect: { commitment, low: 18n, high: 99n }, signalNames: DEMO_SIGNAL_NAMES });
+    const result = await verifyProof(demo.vkey, demo.proof, demo.publicSignals, {
+      expect: { commitment, low: 18n, high: 99n },
+      signalNames: DEMO_SIGNAL_NAMES,
+    });
     expect(result).toEqual({ valid: true });
   });
 
   it('reports a claim mismatch with the signal that differs', async () => {
-    const result = await verifyProof(demo.vkey, demo.proof, demo.publicSignals, { expect: { commitment: 12345n }, signalNames: DEMO_SIGNAL_NAMES });
+    const result = await verifyProof(demo.vkey, demo.proof, demo.publicSignals, {
+      expect: { commitment: 12345n },
+      signalNames: DEMO_SIGNAL_NAMES,
+    });
     expect(result.valid).toBe(false);
     expect(result.reason).toBe('claim-mismatch');
     expect(result.mismatches?.[0]).toMatchObject({ index: 0, name: 'commitment', expected: '12345' });
-    const unknown = await verifyProof(demo.vkey, demo.proof, demo.publicSignals, { expect: { policyHash: 1n }, signalNames: DEMO_SIGNAL_NAMES });
+    const unknown = await verifyProof(demo.vkey, demo.proof, demo.publicSignals, {
+      expect: { policyHash: 1n },
+      signalNames: DEMO_SIGNAL_NAMES,
+    });
     expect(unknown.detail).toContain('names no public signal');
   });
 
@@ -44,7 +53,10 @@ describe('off-chain verifier', () => {
     widened[2] = '100';
     expect(await verifyProof(demo.vkey, demo.proof, widened)).toMatchObject({ valid: false, reason: 'invalid-proof' });
     const swapped = { ...demo.proof, pi_a: demo.proof.pi_c, pi_c: demo.proof.pi_a };
-    expect(await verifyProof(demo.vkey, swapped, demo.publicSignals)).toMatchObject({ valid: false, reason: 'invalid-proof' });
+    expect(await verifyProof(demo.vkey, swapped, demo.publicSignals)).toMatchObject({
+      valid: false,
+      reason: 'invalid-proof',
+    });
   });
 
   it('rejects malformed input with a specific reason, never an exception', async () => {
@@ -58,8 +70,14 @@ describe('off-chain verifier', () => {
     expect(r2.detail).toContain('proof.pi_b');
     const r3 = await verifyProof(demo.vkey, { ...demo.proof, pi_a: ['0x12', '1', '1'] }, demo.publicSignals);
     expect(r3.detail).toContain('proof.pi_a[0] must be a decimal string');
-    expect(await verifyProof(demo.vkey, demo.proof, demo.publicSignals.slice(0, 2))).toMatchObject({ valid: false, reason: 'wrong-signal-count' });
-    expect(await verifyProof({ protocol: 'plonk' }, demo.proof, demo.publicSignals)).toMatchObject({ valid: false, reason: 'malformed' });
+    expect(await verifyProof(demo.vkey, demo.proof, demo.publicSignals.slice(0, 2))).toMatchObject({
+      valid: false,
+      reason: 'wrong-signal-count',
+    });
+    expect(await verifyProof({ protocol: 'plonk' }, demo.proof, demo.publicSignals)).toMatchObject({
+      valid: false,
+      reason: 'malformed',
+    });
     expect(await verifyProof(demo.vkey, null, demo.publicSignals)).toMatchObject({ valid: false, reason: 'malformed' });
   });
 });
@@ -68,16 +86,33 @@ describe('snarkjs interoperability', () => {
   it('a proof made by the zkai pool verifies with `snarkjs groth16 verify` (zkai -> snarkjs)', async () => {
     const pool = new ProverPool({ workers: 1 });
     try {
-      const result = await pool.prove({ wasmPath: demo.circuit.wasmPath, zkeyPath: demo.zkeyPath }, rangeCommitmentInput(sampleAges(7), 18, 99) as never);
+      const result = await pool.prove(
+        { wasmPath: demo.circuit.wasmPath, zkeyPath: demo.zkeyPath },
+        rangeCommitmentInput(sampleAges(7), 18, 99) as never,
+      );
       await writeFile(join(scratch, 'proof.json'), JSON.stringify(result.proof));
       await writeFile(join(scratch, 'public.json'), JSON.stringify(result.publicSignals));
-      const ok = await runNode([snarkjsCliPath(), 'groth16', 'verify', demo.keys.vkeyPath, join(scratch, 'public.json'), join(scratch, 'proof.json')]);
+      const ok = await runNode([
+        snarkjsCliPath(),
+        'groth16',
+        'verify',
+        demo.keys.vkeyPath,
+        join(scratch, 'public.json'),
+        join(scratch, 'proof.json'),
+      ]);
       expect(ok.code, ok.stdout + ok.stderr).toBe(0);
       expect(ok.stdout).toContain('OK');
       const tampered = [...result.publicSignals];
       tampered[0] = '1';
       await writeFile(join(scratch, 'public-bad.json'), JSON.stringify(tampered));
-      const bad = await runNode([snarkjsCliPath(), 'groth16', 'verify', demo.keys.vkeyPath, join(scratch, 'public-bad.json'), join(scratch, 'proof.json')]);
+      const bad = await runNode([
+        snarkjsCliPath(),
+        'groth16',
+        'verify',
+        demo.keys.vkeyPath,
+        join(scratch, 'public-bad.json'),
+        join(scratch, 'proof.json'),
+      ]);
       expect(bad.stdout + bad.stderr).toContain('Invalid proof');
     } finally {
       await pool.close();

@@ -30,7 +30,8 @@ export async function findKeys(cacheDir: string, circuitId: string): Promise<Cac
     if (isBuildDir(name)) continue;
     const dir = join(root, name);
     const { metaPath, vkeyPath } = keyFiles(dir);
-    const meta = (await readFile(metaPath, 'utf8').then(JSON.parse, () => undefined)) as { circuitId?: unknown } | undefined;
+    const meta = (await readFile(metaPath, 'utf8').then(JSON.parse, () => undefined)) as
+      { circuitId?: unknown } | undefined;
     if (meta?.circuitId !== circuitId) continue;
     const zkey = (await readdir(dir).catch(() => [] as string[])).find((file) => file.endsWith('.zkey'));
     if (zkey && existsSync(vkeyPath)) found.push({ dir, zkeyPath: join(dir, zkey), vkeyPath });

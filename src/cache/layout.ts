@@ -54,8 +54,16 @@ export function metaPathOf(dir: string): string {
 }
 
 /** The files of a compiled circuit's folder (published or being built): r1cs, witness wasm, symbols, metadata. */
-export function circuitFiles(dir: string, name: string): { r1csPath: string; wasmPath: string; symPath: string; metaPath: string } {
-  return { r1csPath: join(dir, `${name}.r1cs`), wasmPath: join(dir, `${name}_js`, `${name}.wasm`), symPath: join(dir, `${name}.sym`), metaPath: metaPathOf(dir) };
+export function circuitFiles(
+  dir: string,
+  name: string,
+): { r1csPath: string; wasmPath: string; symPath: string; metaPath: string } {
+  return {
+    r1csPath: join(dir, `${name}.r1cs`),
+    wasmPath: join(dir, `${name}_js`, `${name}.wasm`),
+    symPath: join(dir, `${name}.sym`),
+    metaPath: metaPathOf(dir),
+  };
 }
 
 /** The files every folder of keys holds (published or being built): the verification key and the metadata. */

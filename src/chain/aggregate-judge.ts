@@ -18,12 +18,16 @@ export interface DeployedAggregateJudge {
 
 /** Generate, compile and deploy the judge of `policy`. */
 export async function deployAggregateJudge(signer: Signer, policy: Policy): Promise<DeployedAggregateJudge> {
-  if (!needsAggregateJudge(policy)) throw new ChainError(`policy "${policy.spec.name}" has no aggregate partials in chunk proofs: it needs no judge`);
+  if (!needsAggregateJudge(policy))
+    throw new ChainError(`policy "${policy.spec.name}" has no aggregate partials in chunk proofs: it needs no judge`);
   const compiled = await compileSolidity(generateAggregateJudge(policy), AGGREGATE_JUDGE_CONTRACT);
   try {
     const { address, deployGas } = await deployCompiled(signer, compiled);
     return { address, deployGas };
   } catch (error) {
-    throw new ChainError(`deploying the aggregate judge of policy "${policy.spec.name}" failed: ${shortEthersMessage(error)}`, { cause: error });
+    throw new ChainError(
+      `deploying the aggregate judge of policy "${policy.spec.name}" failed: ${shortEthersMessage(error)}`,
+      { cause: error },
+    );
   }
 }

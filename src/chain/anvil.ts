@@ -213,8 +213,7 @@ export async function rpcRequest(
     throw new ChainError(`${method} to ${rpcUrl} failed: ${reason}`, { cause: error });
   }
   const body = (await response.json().catch(() => undefined)) as
-    | { result?: unknown; error?: { code?: number; message?: string } }
-    | undefined;
+    { result?: unknown; error?: { code?: number; message?: string } } | undefined;
   if (!response.ok || body === undefined) {
     throw new ChainError(`${method} to ${rpcUrl} failed: HTTP ${response.status} ${response.statusText}`);
   }
@@ -259,12 +258,25 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
 
   // Without --quiet anvil prints "Listening on 127.0.0.1:<port>", which is how port 0 is read back (no race between
   // picking a free port and binding it). Later output (one line per RPC method) is drained and discarded.
-  const args = ['--host', '127.0.0.1', '--port', String(requestedPort), '--color', 'never', ...(options.extraArgs ?? [])];
+  const args = [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(requestedPort),
+    '--color',
+    'never',
+    ...(options.extraArgs ?? []),
+  ];
   const started = Date.now();
   // Through util-linux's setpriv when there is one: anvil then gets SIGTERM when this process dies, even by SIGKILL
   // (which no hook of ours can catch), instead of running on, reparented to init.
   const reaper = parentDeathWrapper();
-  const child = reaper ? spawn(reaper, ['--pdeathsig', 'TERM', '--', binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true }) : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const child = reaper
+    ? spawn(reaper, ['--pdeathsig', 'TERM', '--', binary, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        windowsHide: true,
+      })
+    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
   track(child);
 
   const stdout = new Tail();

@@ -9,13 +9,25 @@ import { resolve } from 'node:path';
 import { resolveCacheDir } from '../cache/cache-dir.ts';
 import { findKeys } from '../cache/find-keys.ts';
 import { ChainError, InputFileError, ZkaiError } from '../errors.ts';
-import { accuracyStatement, inferenceStatement, parseProofFile, proofParts, type Statement } from '../statement/index.ts';
+import {
+  accuracyStatement,
+  inferenceStatement,
+  parseProofFile,
+  proofParts,
+  type Statement,
+} from '../statement/index.ts';
 import { readJsonFile } from '../util/json-file.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { verifyProof } from '../verifier/verify.ts';
 import type { ConnectedDeployment, ZkaiDeployment } from './deployment.ts';
 import { verificationKeyId, type Groth16VerificationKey } from './groth16-template.ts';
-import { attestationContext, labelBytes, type CircuitKind, type DatasetCommitmentFields, type RegistryClient } from './registry.ts';
+import {
+  attestationContext,
+  labelBytes,
+  type CircuitKind,
+  type DatasetCommitmentFields,
+  type RegistryClient,
+} from './registry.ts';
 import { readVerificationKey } from './solidity-verifier.ts';
 
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
@@ -32,7 +44,8 @@ function clipLabel(text: string): string {
 }
 
 function bytes32Option(value: string, option: string, what: string): string {
-  if (!HEX32.test(value)) throw new ZkaiError('BAD_OPTION', `${option} must be ${what}: 0x followed by 64 hex digits, got "${value}"`);
+  if (!HEX32.test(value))
+    throw new ZkaiError('BAD_OPTION', `${option} must be ${what}: 0x followed by 64 hex digits, got "${value}"`);
   return value.toLowerCase();
 }
 
@@ -50,7 +63,9 @@ export interface AttestableProof {
   policyHash?: string;
   /** The policy's registries, in signal order (consent candidates). */
   registryNames: string[];
-  subject: { kind: 'dataset'; root: string; schemaHash: string; commitment?: DatasetCommitmentFields } | { kind: 'model'; hash: string; name: string };
+  subject:
+    | { kind: 'dataset'; root: string; schemaHash: string; commitment?: DatasetCommitmentFields }
+    | { kind: 'model'; hash: string; name: string };
   chunks: Array<{ proof: Groth16Proof; publicSignals: string[] }>;
   chunked: boolean;
   /** Accuracy proofs: the test set's commitment (a dataset the registry must know too). */
@@ -59,7 +74,14 @@ export interface AttestableProof {
 
 function commitmentOf(path: string, value: unknown): DatasetCommitmentFields {
   const c = value as Partial<Record<string, unknown>> | null;
-  if (typeof c?.root !== 'string' || !DECIMAL.test(c.root) || typeof c.schemaHash !== 'string' || !DECIMAL.test(c.schemaHash) || !Number.isSafeInteger(c.count) || !Number.isSafeInteger(c.depth)) {
+  if (
+    typeof c?.root !== 'string' ||
+    !DECIMAL.test(c.root) ||
+    typeof c.schemaHash !== 'string' ||
+    !DECIMAL.test(c.schemaHash) ||
+    !Number.isSafeInteger(c.count) ||
+    !Number.isSafeInteger(c.depth)
+  ) {
     throw new InputFileError(path, 'the commitment must be {root, count, depth, schemaHash}');
   }
   return { root: c.root, count: c.count as number, depth: c.depth as number, schemaHash: c.schemaHash };
@@ -80,16 +102,28 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
   const parts = proofParts(file);
   /** A model proof's subject: the model's commitment (private weights) or its hash. */
   const modelHashOf = (model: { weights: string; model: { commitment?: string; hash?: string } }): string =>
-    model.weights === 'hashed' ? required(model.model.commitment, 'model.commitment') : required(model.model.hash, 'model.hash');
+    model.weights === 'hashed'
+      ? required(model.model.commitment, 'model.commitment')
+      : required(model.model.hash, 'model.hash');
   switch (file.format) {
     case 'zkai-dataset-proof-v1':
     case 'zkai-chunked-dataset-proof-v1': {
       const registryNames = file.registries.map((r) => r.name);
-      const described = { schemaHash: file.commitment.schemaHash, policyHash: file.policy.hash, registries: registryNames };
+      const described = {
+        schemaHash: file.commitment.schemaHash,
+        policyHash: file.policy.hash,
+        registries: registryNames,
+      };
       const statement: AttestableProof['statement'] =
         file.format === 'zkai-dataset-proof-v1'
           ? { kind: 'dataset-policy', ...described }
-          : { kind: 'dataset-chunk', ...described, partials: [], subtrees: file.subtreesPerChunk, chunkDepth: file.chunkDepth };
+          : {
+              kind: 'dataset-chunk',
+              ...described,
+              partials: [],
+              subtrees: file.subtreesPerChunk,
+              chunkDepth: file.chunkDepth,
+            };
       return {
         format: file.format,
         kind: statement.kind,
@@ -97,7 +131,12 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
         statement,
         policyHash: file.policy.hash,
         registryNames,
-        subject: { kind: 'dataset', root: file.commitment.root, schemaHash: file.commitment.schemaHash, commitment: file.commitment },
+        subject: {
+          kind: 'dataset',
+          root: file.commitment.root,
+          schemaHash: file.commitment.schemaHash,
+          commitment: file.commitment,
+        },
         chunks: parts,
         chunked: file.format === 'zkai-chunked-dataset-proof-v1',
       };
@@ -108,7 +147,10 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
         format: file.format,
         kind: 'inference',
         compiledId,
-        statement: inferenceStatement({ inputSize: file.input?.length ?? 0 }, { visibility: file.visibility, weights: file.weights }),
+        statement: inferenceStatement(
+          { inputSize: file.input?.length ?? 0 },
+          { visibility: file.visibility, weights: file.weights },
+        ),
         registryNames: [],
         subject: { kind: 'model', hash, name: file.model.name ?? '' },
         chunks: parts,
@@ -132,7 +174,10 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
         format: file.format,
         kind: 'accuracy',
         compiledId,
-        statement: accuracyStatement(undefined, file.task, { weights: file.weights, samplesPerChunk: file.samplesPerChunk }),
+        statement: accuracyStatement(undefined, file.task, {
+          weights: file.weights,
+          samplesPerChunk: file.samplesPerChunk,
+        }),
         policyHash: file.task.taskHash,
         registryNames: [],
         subject: { kind: 'model', hash, name: file.model.name ?? '' },
@@ -142,7 +187,10 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
       };
     }
     case 'plain':
-      throw new InputFileError(path, 'not a zkai proof that can be attested (a dataset, chunked dataset, inference, inclusion or accuracy proof written by zkai)');
+      throw new InputFileError(
+        path,
+        'not a zkai proof that can be attested (a dataset, chunked dataset, inference, inclusion or accuracy proof written by zkai)',
+      );
     default:
       return file satisfies never;
   }
@@ -150,28 +198,48 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
 
 /** The default label of a proof's subject: the model name, or `data-` and the start of the schema hash. */
 function defaultLabel(proof: AttestableProof): string {
-  if (proof.subject.kind === 'model') return clipLabel(proof.subject.name) || `model-${proof.subject.hash.slice(0, 20)}`;
+  if (proof.subject.kind === 'model')
+    return clipLabel(proof.subject.name) || `model-${proof.subject.hash.slice(0, 20)}`;
   return `data-${proof.subject.schemaHash.slice(0, 20)}`;
 }
 
 /** The proving key (and its verification key) the proof was made with: `zkey`, else the one in the cache. */
-async function keysFor(proof: AttestableProof, options: { zkey?: string; cacheDir?: string }, proofPath: string): Promise<{ zkeyPath: string; vkey: Groth16VerificationKey; checked: boolean }> {
+async function keysFor(
+  proof: AttestableProof,
+  options: { zkey?: string; cacheDir?: string },
+  proofPath: string,
+): Promise<{ zkeyPath: string; vkey: Groth16VerificationKey; checked: boolean }> {
   const first = proof.chunks[0]!;
-  if (options.zkey) return { zkeyPath: resolve(options.zkey), vkey: await readVerificationKey(options.zkey), checked: false };
+  if (options.zkey)
+    return { zkeyPath: resolve(options.zkey), vkey: await readVerificationKey(options.zkey), checked: false };
   const cacheDir = resolveCacheDir(options.cacheDir);
   const candidates = proof.compiledId ? await findKeys(cacheDir, proof.compiledId) : [];
   if (candidates.length === 0) {
-    throw new ZkaiError('KEY_NOT_FOUND', `no proving key for the circuit of ${proofPath} (circuit ${proof.compiledId || 'unnamed'}) in the cache ${cacheDir}`, {
-      hint: 'pass --zkey FILE, the proving key the proof was made with (or the --cache-dir it was proven with)',
-    });
+    throw new ZkaiError(
+      'KEY_NOT_FOUND',
+      `no proving key for the circuit of ${proofPath} (circuit ${proof.compiledId || 'unnamed'}) in the cache ${cacheDir}`,
+      {
+        hint: 'pass --zkey FILE, the proving key the proof was made with (or the --cache-dir it was proven with)',
+      },
+    );
   }
-  const keys = await Promise.all(candidates.map(async (c) => ({ ...c, vkey: (await readJsonFile(c.vkeyPath, 'verification key')) as Groth16VerificationKey })));
+  const keys = await Promise.all(
+    candidates.map(async (c) => ({
+      ...c,
+      vkey: (await readJsonFile(c.vkeyPath, 'verification key')) as Groth16VerificationKey,
+    })),
+  );
   if (keys.length === 1) return { zkeyPath: keys[0]!.zkeyPath, vkey: keys[0]!.vkey, checked: false };
   // Several setups of one circuit (other ptau or beacon): the proof verifies against one of them.
   for (const key of keys) {
-    if ((await verifyProof(key.vkey, first.proof, first.publicSignals)).valid) return { zkeyPath: key.zkeyPath, vkey: key.vkey, checked: true };
+    if ((await verifyProof(key.vkey, first.proof, first.publicSignals)).valid)
+      return { zkeyPath: key.zkeyPath, vkey: key.vkey, checked: true };
   }
-  throw new ZkaiError('KEY_NOT_FOUND', `${proofPath} does not verify against any of the ${keys.length} proving keys of its circuit in the cache`, { hint: 'pass --zkey FILE, the proving key the proof was made with' });
+  throw new ZkaiError(
+    'KEY_NOT_FOUND',
+    `${proofPath} does not verify against any of the ${keys.length} proving keys of its circuit in the cache`,
+    { hint: 'pass --zkey FILE, the proving key the proof was made with' },
+  );
 }
 
 /** Which registered version a proof's subject (or test set) is, and how it was found. */
@@ -184,64 +252,123 @@ export interface SubjectChoice {
 }
 
 /** The version a proof's subject is, found among the signer's registered datasets or models, or registered now. */
-async function findOrRegisterSubject(registry: RegistryClient, deployment: ZkaiDeployment, proof: AttestableProof, flags: { label?: string; commitment?: string; subject?: string }, me: string): Promise<SubjectChoice> {
+async function findOrRegisterSubject(
+  registry: RegistryClient,
+  deployment: ZkaiDeployment,
+  proof: AttestableProof,
+  flags: { label?: string; commitment?: string; subject?: string },
+  me: string,
+): Promise<SubjectChoice> {
   const contract = registry.contract;
-  if (flags.subject) return { version: bytes32Option(flags.subject, '--subject', 'a dataset or model version id'), subjectId: '', label: '', action: 'given' };
+  if (flags.subject)
+    return {
+      version: bytes32Option(flags.subject, '--subject', 'a dataset or model version id'),
+      subjectId: '',
+      label: '',
+      action: 'given',
+    };
   const want = proof.subject;
   const kindCode = want.kind === 'dataset' ? 1n : 2n;
   const label = flags.label ?? defaultLabel(proof);
   const labelHex = labelBytes(label);
   const labelled = keccak256(AbiCoder.defaultAbiCoder().encode(['address', 'bytes32'], [me, labelHex]));
-  const matches = (v: { kind: bigint; root: bigint; count: bigint; depth: bigint; schemaHash: bigint; modelHash: bigint }) => {
+  const matches = (v: {
+    kind: bigint;
+    root: bigint;
+    count: bigint;
+    depth: bigint;
+    schemaHash: bigint;
+    modelHash: bigint;
+  }) => {
     if (v.kind !== kindCode) return false;
     if (want.kind === 'model') return v.modelHash === BigInt(want.hash);
     if (v.root !== BigInt(want.root) || v.schemaHash !== BigInt(want.schemaHash)) return false;
-    return want.commitment === undefined || (v.count === BigInt(want.commitment.count) && v.depth === BigInt(want.commitment.depth));
+    return (
+      want.commitment === undefined ||
+      (v.count === BigInt(want.commitment.count) && v.depth === BigInt(want.commitment.depth))
+    );
   };
   // The signer's subjects (all of them, or the one of --label), newest version first.
   let owned: string[];
   if (flags.label !== undefined) {
     owned = [labelled];
   } else {
-    const logs = (await contract.queryFilter(contract.filters.SubjectRegistered!(null, me), deployment.blockNumber)) as EventLog[];
+    const logs = (await contract.queryFilter(
+      contract.filters.SubjectRegistered!(null, me),
+      deployment.blockNumber,
+    )) as EventLog[];
     owned = [...new Set(logs.map((log) => String(log.args[0])))];
   }
   for (const subjectId of owned) {
-    const s = (await contract.getFunction('subjects').staticCall(subjectId)) as unknown as [string, bigint, bigint, string];
+    const s = (await contract.getFunction('subjects').staticCall(subjectId)) as unknown as [
+      string,
+      bigint,
+      bigint,
+      string,
+    ];
     if (s[0].toLowerCase() !== me.toLowerCase() || s[1] !== kindCode) continue;
     for (let number = Number(s[2]); number >= 1; number -= 1) {
       const id = keccak256(AbiCoder.defaultAbiCoder().encode(['bytes32', 'uint256'], [subjectId, number]));
-      const v = (await contract.getFunction('getVersion').staticCall(id)) as unknown as { kind: bigint; root: bigint; count: bigint; depth: bigint; schemaHash: bigint; modelHash: bigint };
+      const v = (await contract.getFunction('getVersion').staticCall(id)) as unknown as {
+        kind: bigint;
+        root: bigint;
+        count: bigint;
+        depth: bigint;
+        schemaHash: bigint;
+        modelHash: bigint;
+      };
       if (matches(v)) return { version: id, subjectId, label: subjectId === labelled ? label : '', action: 'existing' };
     }
   }
   // None: register it under the label (a new version when the label is taken by this signer's same kind of subject).
-  const s = (await contract.getFunction('subjects').staticCall(labelled)) as unknown as [string, bigint, bigint, string];
+  const s = (await contract.getFunction('subjects').staticCall(labelled)) as unknown as [
+    string,
+    bigint,
+    bigint,
+    string,
+  ];
   const exists = s[0] !== ZeroAddress;
   if (exists && s[1] !== kindCode) {
-    throw new ChainError(`your label "${label}" already names a ${s[1] === 1n ? 'dataset' : 'model'}, not a ${want.kind}`, { hint: 'pass another --label' });
+    throw new ChainError(
+      `your label "${label}" already names a ${s[1] === 1n ? 'dataset' : 'model'}, not a ${want.kind}`,
+      { hint: 'pass another --label' },
+    );
   }
   let commitment: DatasetCommitmentFields | undefined;
   if (want.kind === 'dataset') {
     commitment = want.commitment;
     if (!commitment) {
       if (!flags.commitment) {
-        throw new ChainError(`no dataset of yours with root ${want.root} is registered, and an inclusion proof does not carry the record count`, {
-          hint: 'attest a dataset proof of it first, or pass --commitment COMMITMENT.json (written by zkai data commit --public) to register it, or --subject VERSION for a dataset registered by someone else',
-        });
+        throw new ChainError(
+          `no dataset of yours with root ${want.root} is registered, and an inclusion proof does not carry the record count`,
+          {
+            hint: 'attest a dataset proof of it first, or pass --commitment COMMITMENT.json (written by zkai data commit --public) to register it, or --subject VERSION for a dataset registered by someone else',
+          },
+        );
       }
       commitment = commitmentOf(flags.commitment, await readJsonFile(flags.commitment, 'commitment'));
-      if (commitment.root !== want.root || commitment.schemaHash !== want.schemaHash) throw new InputFileError(flags.commitment, `it is the commitment of root ${commitment.root}, not of the proof's root ${want.root} (or another schema)`);
+      if (commitment.root !== want.root || commitment.schemaHash !== want.schemaHash)
+        throw new InputFileError(
+          flags.commitment,
+          `it is the commitment of root ${commitment.root}, not of the proof's root ${want.root} (or another schema)`,
+        );
     }
   }
-  const made = want.kind === 'dataset'
-    ? exists
-      ? await registry.publishDatasetVersion(labelled, commitment!)
-      : await registry.registerDataset(label, commitment!)
-    : exists
-      ? await registry.publishModelVersion(labelled, want.hash)
-      : await registry.registerModel(label, want.hash);
-  return { version: made.version, subjectId: made.subjectId, label, action: exists ? 'new-version' : 'registered', gas: made.gasUsed.toString() };
+  const made =
+    want.kind === 'dataset'
+      ? exists
+        ? await registry.publishDatasetVersion(labelled, commitment!)
+        : await registry.registerDataset(label, commitment!)
+      : exists
+        ? await registry.publishModelVersion(labelled, want.hash)
+        : await registry.registerModel(label, want.hash);
+  return {
+    version: made.version,
+    subjectId: made.subjectId,
+    label,
+    action: exists ? 'new-version' : 'registered',
+    gas: made.gasUsed.toString(),
+  };
 }
 
 /** Options of {@link attestProof}. */
@@ -284,7 +411,11 @@ export type AttestProofResult = {
   uid: string;
   gas: string;
   txHash: string;
-} & ({ chunkGas?: undefined } | { chunkGas: string[] }) & ({ testSet?: undefined; accuracy?: undefined } | { testSet: SubjectChoice; accuracy: { correct: number; total: number } });
+} & ({ chunkGas?: undefined } | { chunkGas: string[] }) &
+  (
+    | { testSet?: undefined; accuracy?: undefined }
+    | { testSet: SubjectChoice; accuracy: { correct: number; total: number } }
+  );
 
 /**
  * Attest `proof` (read with {@link readAttestableProof} from `proofPath`) on the deployment's registry, as `me` (the
@@ -294,7 +425,13 @@ export type AttestProofResult = {
  *   be found or registered; the registry's refusals as RegistryRevertError.
  * @throws {ZkaiError} KEY_NOT_FOUND, KEY_MISMATCH for the proving key.
  */
-export async function attestProof(connected: ConnectedDeployment, me: string, proof: AttestableProof, proofPath: string, options: AttestProofOptions): Promise<AttestProofResult> {
+export async function attestProof(
+  connected: ConnectedDeployment,
+  me: string,
+  proof: AttestableProof,
+  proofPath: string,
+  options: AttestProofOptions,
+): Promise<AttestProofResult> {
   const { deployment, registry } = connected;
   const nonce = options.nonce;
   const hintFlags = options.hintFlags ?? '';
@@ -312,9 +449,10 @@ export async function attestProof(connected: ConnectedDeployment, me: string, pr
           ? `${where} was made without a context (context 0): the registry accepts only proofs bound to the attester and a nonce`
           : `${where} is bound to context ${got}, but attesting as ${me} with nonce ${nonce} on registry ${deployment.registry} (chain ${deployment.chainId}) needs context ${expected}`,
         {
-          hint: got === '0'
-            ? `prove again with --context ${expected} (this is the context of nonce ${nonce}; zkai chain context --nonce ${nonce}${hintFlags} prints it), then attest with --nonce ${nonce}`
-            : `pass the --nonce the proof's context was made with (zkai chain context --nonce NONCE${hintFlags} prints the context of a nonce, for this account), or prove again with --context ${expected} and attest with --nonce ${nonce}; a proof made for another account cannot be attested by this one`,
+          hint:
+            got === '0'
+              ? `prove again with --context ${expected} (this is the context of nonce ${nonce}; zkai chain context --nonce ${nonce}${hintFlags} prints it), then attest with --nonce ${nonce}`
+              : `pass the --nonce the proof's context was made with (zkai chain context --nonce NONCE${hintFlags} prints the context of a nonce, for this account), or prove again with --context ${expected} and attest with --nonce ${nonce}; a proof made for another account cannot be attested by this one`,
         },
       );
     }
@@ -325,49 +463,117 @@ export async function attestProof(connected: ConnectedDeployment, me: string, pr
   const keys = await keysFor(proof, options, proofPath);
   const signalCount = proof.chunks[0]!.publicSignals.length;
   if (keys.vkey.nPublic !== signalCount) {
-    throw new ZkaiError('KEY_MISMATCH', `the proving key ${keys.zkeyPath} has ${keys.vkey.nPublic} public signals, but the ${proof.kind} proof of ${proofPath} has ${signalCount}: it is not this proof's key`);
+    throw new ZkaiError(
+      'KEY_MISMATCH',
+      `the proving key ${keys.zkeyPath} has ${keys.vkey.nPublic} public signals, but the ${proof.kind} proof of ${proofPath} has ${signalCount}: it is not this proof's key`,
+    );
   }
   const circuitId = verificationKeyId(keys.vkey);
   const stored = await registry.registeredCircuit(circuitId);
   if (!stored) {
     const owner = String(await registry.contract.getFunction('owner').staticCall());
-    throw new ChainError(`the ${proof.kind} circuit ${circuitId} of ${proofPath} is not registered on registry ${deployment.registry}`, {
-      hint: `the registry owner (${owner}${owner.toLowerCase() === me.toLowerCase() ? ', you' : ''}) registers it from its own source: zkai chain register ${proofPath} ${options.registerWords ?? '--schema SCHEMA.json --policy POLICY.json --development'}${hintFlags} (add --consent-registry NAME --purpose P and --list REGISTRY=LIST for a policy with registries)`,
-    });
+    throw new ChainError(
+      `the ${proof.kind} circuit ${circuitId} of ${proofPath} is not registered on registry ${deployment.registry}`,
+      {
+        hint: `the registry owner (${owner}${owner.toLowerCase() === me.toLowerCase() ? ', you' : ''}) registers it from its own source: zkai chain register ${proofPath} ${options.registerWords ?? '--schema SCHEMA.json --policy POLICY.json --development'}${hintFlags} (add --consent-registry NAME --purpose P and --list REGISTRY=LIST for a policy with registries)`,
+      },
+    );
   }
   const circuit = { id: circuitId, kind: stored.kind, keyTrust: stored.provenance?.keyTrust ?? 'none' };
   const base = { registry: deployment.registry, chainId: deployment.chainId, attester: me, circuit };
 
   // 3. The subject: a registered dataset or model version whose fields are the proof's.
   const subject = await findOrRegisterSubject(registry, deployment, proof, options, me);
-  if (subject.action === 'registered' || subject.action === 'new-version') progress(`[chain] ${subject.action === 'registered' ? 'registered' : 'published a new version of'} ${proof.subject.kind} "${subject.label}": version ${subject.version}`);
+  if (subject.action === 'registered' || subject.action === 'new-version')
+    progress(
+      `[chain] ${subject.action === 'registered' ? 'registered' : 'published a new version of'} ${proof.subject.kind} "${subject.label}": version ${subject.version}`,
+    );
   // An accuracy proof's test set is a registered dataset too, found or registered the same way.
   const testSet = proof.testSet
-    ? await findOrRegisterSubject(registry, deployment, { ...proof, subject: { kind: 'dataset', root: proof.testSet.root, schemaHash: proof.testSet.schemaHash, commitment: proof.testSet } }, { ...(options.testSetLabel !== undefined ? { label: options.testSetLabel } : {}), ...(options.testSet !== undefined ? { subject: options.testSet } : {}) }, me)
+    ? await findOrRegisterSubject(
+        registry,
+        deployment,
+        {
+          ...proof,
+          subject: {
+            kind: 'dataset',
+            root: proof.testSet.root,
+            schemaHash: proof.testSet.schemaHash,
+            commitment: proof.testSet,
+          },
+        },
+        {
+          ...(options.testSetLabel !== undefined ? { label: options.testSetLabel } : {}),
+          ...(options.testSet !== undefined ? { subject: options.testSet } : {}),
+        },
+        me,
+      )
     : undefined;
-  if (testSet && (testSet.action === 'registered' || testSet.action === 'new-version')) progress(`[chain] ${testSet.action === 'registered' ? 'registered' : 'published a new version of'} test set "${testSet.label}": version ${testSet.version}`);
+  if (testSet && (testSet.action === 'registered' || testSet.action === 'new-version'))
+    progress(
+      `[chain] ${testSet.action === 'registered' ? 'registered' : 'published a new version of'} test set "${testSet.label}": version ${testSet.version}`,
+    );
 
   // 4. Attest.
-  const request = { circuit: circuit.id, subject: subject.version, nonce, ...(options.expirationTime === undefined ? {} : { expirationTime: options.expirationTime }), ...(options.refUID ? { refUID: options.refUID } : {}), revocable: options.revocable ?? true };
+  const request = {
+    circuit: circuit.id,
+    subject: subject.version,
+    nonce,
+    ...(options.expirationTime === undefined ? {} : { expirationTime: options.expirationTime }),
+    ...(options.refUID ? { refUID: options.refUID } : {}),
+    revocable: options.revocable ?? true,
+  };
   if (testSet) {
     const pending = await registry.accuracyProgress(subject.version, circuit.id, testSet.version);
     if (pending.records > 0) {
-      progress(`[chain] dropping an unfinished accuracy attestation of this model on this test set (${pending.records} records accepted earlier)`);
+      progress(
+        `[chain] dropping an unfinished accuracy attestation of this model on this test set (${pending.records} records accepted earlier)`,
+      );
       await registry.resetAccuracyChunks(subject.version, circuit.id, testSet.version);
     }
-    const made = await registry.attestAccuracy(request, testSet.version, proof.chunks, (done, total, gas) => progress(`[chain] accuracy chunk ${done}/${total} accepted (${gas} gas)`));
-    const record = (await registry.attestations({ subject: subject.version, attester: me, fromBlock: deployment.blockNumber })).find((a) => a.uid === made.uid);
-    return { ...base, subject, testSet, accuracy: made.accuracy, nonce, uid: made.uid, gas: made.gas.reduce((a, b) => a + b, 0n).toString(), chunkGas: made.gas.map(String), txHash: record?.txHash ?? '' };
+    const made = await registry.attestAccuracy(request, testSet.version, proof.chunks, (done, total, gas) =>
+      progress(`[chain] accuracy chunk ${done}/${total} accepted (${gas} gas)`),
+    );
+    const record = (
+      await registry.attestations({ subject: subject.version, attester: me, fromBlock: deployment.blockNumber })
+    ).find((a) => a.uid === made.uid);
+    return {
+      ...base,
+      subject,
+      testSet,
+      accuracy: made.accuracy,
+      nonce,
+      uid: made.uid,
+      gas: made.gas.reduce((a, b) => a + b, 0n).toString(),
+      chunkGas: made.gas.map(String),
+      txHash: record?.txHash ?? '',
+    };
   }
   if (proof.chunked) {
-    const [, records] = (await registry.contract.getFunction('chunkProgress').staticCall(subject.version, circuit.id, me)) as unknown as [bigint, bigint];
+    const [, records] = (await registry.contract
+      .getFunction('chunkProgress')
+      .staticCall(subject.version, circuit.id, me)) as unknown as [bigint, bigint];
     if (records > 0n) {
-      progress(`[chain] dropping an unfinished chunked attestation of this dataset (${records} records accepted earlier)`);
+      progress(
+        `[chain] dropping an unfinished chunked attestation of this dataset (${records} records accepted earlier)`,
+      );
       await registry.resetChunks(subject.version, circuit.id);
     }
-    const made = await registry.attestChunks(request, proof.chunks, (done, total, gas) => progress(`[chain] chunk ${done}/${total} accepted (${gas} gas)`));
-    const record = (await registry.attestations({ subject: subject.version, attester: me, fromBlock: deployment.blockNumber })).find((a) => a.uid === made.uid);
-    return { ...base, subject, nonce, uid: made.uid, gas: made.gas.reduce((a, b) => a + b, 0n).toString(), chunkGas: made.gas.map(String), txHash: record?.txHash ?? '' };
+    const made = await registry.attestChunks(request, proof.chunks, (done, total, gas) =>
+      progress(`[chain] chunk ${done}/${total} accepted (${gas} gas)`),
+    );
+    const record = (
+      await registry.attestations({ subject: subject.version, attester: me, fromBlock: deployment.blockNumber })
+    ).find((a) => a.uid === made.uid);
+    return {
+      ...base,
+      subject,
+      nonce,
+      uid: made.uid,
+      gas: made.gas.reduce((a, b) => a + b, 0n).toString(),
+      chunkGas: made.gas.map(String),
+      txHash: record?.txHash ?? '',
+    };
   }
   const made = await registry.attest(request, proof.chunks[0]!.proof, proof.chunks[0]!.publicSignals);
   return { ...base, subject, nonce, uid: made.uid, gas: made.gasUsed.toString(), txHash: made.txHash };

@@ -68,7 +68,13 @@ export class ConsentError extends ChainError {
   /** The client operation that was refused, e.g. `revoke`. */
   readonly operation: string;
 
-  constructor(operation: string, errorName: string, args: Readonly<Record<string, unknown>>, message: string, cause?: unknown) {
+  constructor(
+    operation: string,
+    errorName: string,
+    args: Readonly<Record<string, unknown>>,
+    message: string,
+    cause?: unknown,
+  ) {
     super(`${operation} refused: ${message} (${errorName})`, cause === undefined ? {} : { cause });
     this.errorName = errorName;
     this.args = args;
@@ -124,7 +130,9 @@ function explain(name: string, a: Readonly<Record<string, unknown>>, context: Er
     case 'PoseidonFailed':
       return 'the call to the Poseidon contract failed';
     default:
-      return `the contract reverted with ${name}(${Object.entries(a).map(([k, v]) => `${k}=${String(v)}`).join(', ')})`;
+      return `the contract reverted with ${name}(${Object.entries(a)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(', ')})`;
   }
 }
 
@@ -135,7 +143,14 @@ function explain(name: string, a: Readonly<Record<string, unknown>>, context: Er
 function toChainError(error: unknown, iface: Interface, operation: string, context: ErrorContext = {}): ChainError {
   if (error instanceof ChainError) return error;
   const decoded = decodeRevert(iface, error);
-  if (decoded) return new ConsentError(operation, decoded.name, decoded.named, explain(decoded.name, decoded.named, context), error);
+  if (decoded)
+    return new ConsentError(
+      operation,
+      decoded.name,
+      decoded.named,
+      explain(decoded.name, decoded.named, context),
+      error,
+    );
   return new ChainError(`${operation} failed: ${shortEthersMessage(error)}`, { cause: error });
 }
 
@@ -157,7 +172,10 @@ export function compileConsentRegistry(options?: CompileSolidityOptions): Promis
     try {
       source = await readFile(CONSENT_REGISTRY_SOURCE, 'utf8');
     } catch (error) {
-      throw new ChainError(`cannot read the consent registry source ${CONSENT_REGISTRY_SOURCE}: ${describeError(error)}`, { cause: error });
+      throw new ChainError(
+        `cannot read the consent registry source ${CONSENT_REGISTRY_SOURCE}: ${describeError(error)}`,
+        { cause: error },
+      );
     }
     return compileSolidity(source, CONSENT_REGISTRY_CONTRACT, options);
   };
@@ -191,11 +209,18 @@ export interface DeployedConsentRegistry {
  * @throws {ConsentError} when the constructor refuses a Poseidon address (NotAContract, WrongPoseidon).
  * @throws {ChainError} when the deployment fails otherwise; a CompileError when solc fails.
  */
-export async function deployConsentRegistry(signer: Signer, poseidonAddress: string, poseidon3Address: string): Promise<DeployedConsentRegistry> {
+export async function deployConsentRegistry(
+  signer: Signer,
+  poseidonAddress: string,
+  poseidon3Address: string,
+): Promise<DeployedConsentRegistry> {
   const compiled = await compileConsentRegistry();
   const iface = new Interface(compiled.abi as object[]);
   try {
-    const { address, deployGas, blockNumber, txHash } = await deployCompiled(signer, compiled, [poseidonAddress, poseidon3Address]);
+    const { address, deployGas, blockNumber, txHash } = await deployCompiled(signer, compiled, [
+      poseidonAddress,
+      poseidon3Address,
+    ]);
     return {
       address,
       deployGas,
@@ -233,11 +258,31 @@ export function consentDomain(chainId: bigint | number, registry: string): Typed
   return { name: 'zkai ConsentRegistry', version: '1', chainId, verifyingContract: getAddress(registry) };
 }
 
-const GRANT_TYPES = { Grant: [{ name: 'subject', type: 'address' }, { name: 'purpose', type: 'bytes32' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }] };
-const REVOKE_TYPES = {
-  Revoke: [{ name: 'subject', type: 'address' }, { name: 'purpose', type: 'bytes32' }, { name: 'index', type: 'uint256' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }],
+const GRANT_TYPES = {
+  Grant: [
+    { name: 'subject', type: 'address' },
+    { name: 'purpose', type: 'bytes32' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'deadline', type: 'uint256' },
+  ],
 };
-const DELEGATE_TYPES = { SetDelegate: [{ name: 'subject', type: 'address' }, { name: 'delegate', type: 'address' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }] };
+const REVOKE_TYPES = {
+  Revoke: [
+    { name: 'subject', type: 'address' },
+    { name: 'purpose', type: 'bytes32' },
+    { name: 'index', type: 'uint256' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'deadline', type: 'uint256' },
+  ],
+};
+const DELEGATE_TYPES = {
+  SetDelegate: [
+    { name: 'subject', type: 'address' },
+    { name: 'delegate', type: 'address' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'deadline', type: 'uint256' },
+  ],
+};
 
 /** A signed request anyone may relay: what the subject signed, and the signature. */
 export interface SignedConsentRequest<T> {
@@ -267,7 +312,10 @@ export interface DelegateRequest {
 }
 
 /** The contract's Authorization struct. */
-function authorization(deadline: bigint, signature: ConsentSignature): { deadline: bigint; v: number; r: string; s: string } {
+function authorization(
+  deadline: bigint,
+  signature: ConsentSignature,
+): { deadline: bigint; v: number; r: string; s: string } {
   return { deadline, v: signature.v, r: signature.r, s: signature.s };
 }
 
@@ -277,17 +325,29 @@ function split(signature: string): ConsentSignature {
 }
 
 /** Sign a grant for `request.subject` (the signer must be that account) for anyone to relay with grantBySig. */
-export async function signGrant(signer: Signer, domain: TypedDataDomain, request: GrantRequest): Promise<SignedConsentRequest<GrantRequest>> {
+export async function signGrant(
+  signer: Signer,
+  domain: TypedDataDomain,
+  request: GrantRequest,
+): Promise<SignedConsentRequest<GrantRequest>> {
   return { request, signature: split(await signer.signTypedData(domain, GRANT_TYPES, { ...request })) };
 }
 
 /** Sign the revocation of leaf `request.index` for anyone to relay with revokeBySig. */
-export async function signRevoke(signer: Signer, domain: TypedDataDomain, request: RevokeRequest): Promise<SignedConsentRequest<RevokeRequest>> {
+export async function signRevoke(
+  signer: Signer,
+  domain: TypedDataDomain,
+  request: RevokeRequest,
+): Promise<SignedConsentRequest<RevokeRequest>> {
   return { request, signature: split(await signer.signTypedData(domain, REVOKE_TYPES, { ...request })) };
 }
 
 /** Sign a delegate change for anyone to relay with setDelegateBySig. */
-export async function signDelegate(signer: Signer, domain: TypedDataDomain, request: DelegateRequest): Promise<SignedConsentRequest<DelegateRequest>> {
+export async function signDelegate(
+  signer: Signer,
+  domain: TypedDataDomain,
+  request: DelegateRequest,
+): Promise<SignedConsentRequest<DelegateRequest>> {
   return { request, signature: split(await signer.signTypedData(domain, DELEGATE_TYPES, { ...request })) };
 }
 
@@ -326,8 +386,13 @@ export interface ChainConsentTree extends ConsentTree {
  *
  * @throws {RangeError} when the depth is not in 1..24 or there are more than 2^depth leaves.
  */
-export function buildConsentTree(depth: number, leaves: readonly bigint[], subjects: readonly string[] = []): ConsentTree {
-  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_CONSENT_DEPTH) throw new RangeError(`consent tree depth must be 1..${MAX_CONSENT_DEPTH}, got ${depth}`);
+export function buildConsentTree(
+  depth: number,
+  leaves: readonly bigint[],
+  subjects: readonly string[] = [],
+): ConsentTree {
+  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_CONSENT_DEPTH)
+    throw new RangeError(`consent tree depth must be 1..${MAX_CONSENT_DEPTH}, got ${depth}`);
   if (leaves.length > 2 ** depth) throw new RangeError(`${leaves.length} leaves do not fit a tree of depth ${depth}`);
   const levels = sparseTreeLevels(leaves, depth);
   return {
@@ -444,12 +509,16 @@ export class ConsentRegistryClient {
 
   /** The same registry, acting as `signer`. */
   connect(signer: ContractRunner): ConsentRegistryClient {
-    return new ConsentRegistryClient(this.address, signer, { fromBlock: this.fromBlock, ...(this.abi ? { abi: this.abi } : {}) });
+    return new ConsentRegistryClient(this.address, signer, {
+      fromBlock: this.fromBlock,
+      ...(this.abi ? { abi: this.abi } : {}),
+    });
   }
 
   /** The ethers contract (ABI from the compiled source, compiled once per process if not given). */
   contract(): Promise<Contract> {
-    this.contractPromise ??= (async () => new Contract(this.address, (this.abi ?? (await compileConsentRegistry()).abi) as object[], this.runner))();
+    this.contractPromise ??= (async () =>
+      new Contract(this.address, (this.abi ?? (await compileConsentRegistry()).abi) as object[], this.runner))();
     return this.contractPromise;
   }
 
@@ -460,7 +529,12 @@ export class ConsentRegistryClient {
    */
   async createPurpose(purpose: string, options: CreatePurposeOptions): Promise<ConsentTx> {
     checkPurpose(purpose);
-    const receipt = await this.send('createPurpose', {}, 'createPurpose', [purpose, options.depth, options.rootWindow, options.description ?? '']);
+    const receipt = await this.send('createPurpose', {}, 'createPurpose', [
+      purpose,
+      options.depth,
+      options.rootWindow,
+      options.description ?? '',
+    ]);
     return txOf(receipt);
   }
 
@@ -511,7 +585,13 @@ export class ConsentRegistryClient {
   async grantBySig(signed: SignedConsentRequest<GrantRequest>): Promise<GrantResult> {
     const { request, signature } = signed;
     checkPurpose(request.purpose);
-    return this.grantResult(await this.send('grantBySig', {}, 'grantBySig', [request.subject, request.purpose, authorization(request.deadline, signature)]));
+    return this.grantResult(
+      await this.send('grantBySig', {}, 'grantBySig', [
+        request.subject,
+        request.purpose,
+        authorization(request.deadline, signature),
+      ]),
+    );
   }
 
   /**
@@ -520,11 +600,20 @@ export class ConsentRegistryClient {
    *
    * @throws {ConsentError} BadSignature, SignatureExpired, and those of {@link ConsentRegistryClient.revoke}.
    */
-  async revokeBySig(signed: SignedConsentRequest<RevokeRequest>, options: { siblings?: readonly bigint[] } = {}): Promise<RevokeResult> {
+  async revokeBySig(
+    signed: SignedConsentRequest<RevokeRequest>,
+    options: { siblings?: readonly bigint[] } = {},
+  ): Promise<RevokeResult> {
     const { request, signature } = signed;
     checkPurpose(request.purpose);
     return this.withFreshSiblings(request.purpose, request.index, options.siblings, async (siblings) =>
-      this.send('revokeBySig', { index: request.index }, 'revokeBySig', [request.subject, request.purpose, request.index, [...siblings], authorization(request.deadline, signature)]),
+      this.send('revokeBySig', { index: request.index }, 'revokeBySig', [
+        request.subject,
+        request.purpose,
+        request.index,
+        [...siblings],
+        authorization(request.deadline, signature),
+      ]),
     );
   }
 
@@ -535,7 +624,13 @@ export class ConsentRegistryClient {
    */
   async setDelegateBySig(signed: SignedConsentRequest<DelegateRequest>): Promise<ConsentTx> {
     const { request, signature } = signed;
-    return txOf(await this.send('setDelegateBySig', {}, 'setDelegateBySig', [request.subject, request.delegate, authorization(request.deadline, signature)]));
+    return txOf(
+      await this.send('setDelegateBySig', {}, 'setDelegateBySig', [
+        request.subject,
+        request.delegate,
+        authorization(request.deadline, signature),
+      ]),
+    );
   }
 
   /** 1 + the index of `subject`'s live grant for `purpose`, or 0 when it has none. */
@@ -570,7 +665,9 @@ export class ConsentRegistryClient {
    */
   async revoke(purpose: string, index: number, options: { siblings?: readonly bigint[] } = {}): Promise<RevokeResult> {
     checkPurpose(purpose);
-    return this.withFreshSiblings(purpose, index, options.siblings, async (siblings) => this.send('revoke', { index }, 'revoke', [purpose, index, [...siblings]]));
+    return this.withFreshSiblings(purpose, index, options.siblings, async (siblings) =>
+      this.send('revoke', { index }, 'revoke', [purpose, index, [...siblings]]),
+    );
   }
 
   /**
@@ -578,14 +675,25 @@ export class ConsentRegistryClient {
    * transaction changed the tree in between (BadSiblings), read again and retry, a few times, so that other grants
    * and revocations (or someone doing them on purpose) only delay a revocation.
    */
-  private async withFreshSiblings(purpose: string, index: number, given: readonly bigint[] | undefined, send: (siblings: readonly bigint[]) => Promise<TransactionReceipt>): Promise<RevokeResult> {
+  private async withFreshSiblings(
+    purpose: string,
+    index: number,
+    given: readonly bigint[] | undefined,
+    send: (siblings: readonly bigint[]) => Promise<TransactionReceipt>,
+  ): Promise<RevokeResult> {
     const ATTEMPTS = 4;
     for (let attempt = 1; ; attempt += 1) {
       const siblings = given ?? (await this.siblingsOf(purpose, index));
       try {
         return await this.revokeResult(await send(siblings));
       } catch (error) {
-        if (given !== undefined || attempt >= ATTEMPTS || !(error instanceof ConsentError) || error.errorName !== 'BadSiblings') throw error;
+        if (
+          given !== undefined ||
+          attempt >= ATTEMPTS ||
+          !(error instanceof ConsentError) ||
+          error.errorName !== 'BadSiblings'
+        )
+          throw error;
       }
     }
   }
@@ -625,7 +733,13 @@ export class ConsentRegistryClient {
    */
   async purposeInfo(purpose: string, blockTag?: BlockTag): Promise<PurposeInfo> {
     checkPurpose(purpose);
-    const [admin, depth, rootWindow, leafCount, root] = (await this.view('purposeInfo', [purpose], blockTag)) as [string, bigint, bigint, bigint, bigint];
+    const [admin, depth, rootWindow, leafCount, root] = (await this.view('purposeInfo', [purpose], blockTag)) as [
+      string,
+      bigint,
+      bigint,
+      bigint,
+      bigint,
+    ];
     return { admin, depth: Number(depth), rootWindow: Number(rootWindow), leafCount: Number(leafCount), root };
   }
 
@@ -636,7 +750,10 @@ export class ConsentRegistryClient {
   }
 
   /** The purpose's grant and revoke events, in chain order, from {@link ConsentRegistryClient.fromBlock} to `toBlock`. */
-  async consentEvents(purpose: string, toBlock: BlockTag = 'latest'): Promise<{ grants: GrantEvent[]; revokes: RevokeEvent[] }> {
+  async consentEvents(
+    purpose: string,
+    toBlock: BlockTag = 'latest',
+  ): Promise<{ grants: GrantEvent[]; revokes: RevokeEvent[] }> {
     checkPurpose(purpose);
     const contract = await this.contract();
     let granted: Array<EventLog | Log>;
@@ -647,21 +764,25 @@ export class ConsentRegistryClient {
     } catch (error) {
       throw toChainError(error, contract.interface, 'reading consent events');
     }
-    const grants = granted.filter((e): e is EventLog => e instanceof EventLog).map((e) => ({
-      index: Number(e.args.index as bigint),
-      leaf: e.args.leaf as bigint,
-      subject: e.args.subject as string,
-      by: e.args.by as string,
-      blockNumber: e.blockNumber,
-      txHash: e.transactionHash,
-    }));
-    const revokes = revoked.filter((e): e is EventLog => e instanceof EventLog).map((e) => ({
-      index: Number(e.args.index as bigint),
-      subject: e.args.subject as string,
-      by: e.args.by as string,
-      blockNumber: e.blockNumber,
-      txHash: e.transactionHash,
-    }));
+    const grants = granted
+      .filter((e): e is EventLog => e instanceof EventLog)
+      .map((e) => ({
+        index: Number(e.args.index as bigint),
+        leaf: e.args.leaf as bigint,
+        subject: e.args.subject as string,
+        by: e.args.by as string,
+        blockNumber: e.blockNumber,
+        txHash: e.transactionHash,
+      }));
+    const revokes = revoked
+      .filter((e): e is EventLog => e instanceof EventLog)
+      .map((e) => ({
+        index: Number(e.args.index as bigint),
+        subject: e.args.subject as string,
+        by: e.args.by as string,
+        blockNumber: e.blockNumber,
+        txHash: e.transactionHash,
+      }));
     return { grants, revokes };
   }
 
@@ -682,24 +803,32 @@ export class ConsentRegistryClient {
     const subjects: string[] = new Array<string>(info.leafCount).fill(ZeroAddress);
     for (const grant of grants) {
       if (grant.index >= info.leafCount || leaves[grant.index] !== undefined) {
-        throw new ChainError(`purpose ${purpose}: unexpected ConsentGranted event for leaf ${grant.index} (the purpose has ${info.leafCount} leaves)`);
+        throw new ChainError(
+          `purpose ${purpose}: unexpected ConsentGranted event for leaf ${grant.index} (the purpose has ${info.leafCount} leaves)`,
+        );
       }
       leaves[grant.index] = grant.leaf;
       subjects[grant.index] = grant.subject;
     }
     const missing = leaves.findIndex((leaf) => leaf === undefined);
     if (missing >= 0) {
-      throw new ChainError(`purpose ${purpose}: no ConsentGranted event for leaf ${missing} between blocks ${this.fromBlock} and ${block}`, {
-        hint: 'give the client the registry deployment block as fromBlock (or an earlier one)',
-      });
+      throw new ChainError(
+        `purpose ${purpose}: no ConsentGranted event for leaf ${missing} between blocks ${this.fromBlock} and ${block}`,
+        {
+          hint: 'give the client the registry deployment block as fromBlock (or an earlier one)',
+        },
+      );
     }
     for (const revoke of revokes) {
-      if (revoke.index >= info.leafCount) throw new ChainError(`purpose ${purpose}: ConsentRevoked event for unknown leaf ${revoke.index}`);
+      if (revoke.index >= info.leafCount)
+        throw new ChainError(`purpose ${purpose}: ConsentRevoked event for unknown leaf ${revoke.index}`);
       leaves[revoke.index] = 0n;
     }
     const tree = buildConsentTree(info.depth, leaves as bigint[], subjects);
     if (tree.root !== info.root) {
-      throw new ChainError(`purpose ${purpose}: the tree rebuilt from events has root ${tree.root}, but the contract's root at block ${block} is ${info.root}`);
+      throw new ChainError(
+        `purpose ${purpose}: the tree rebuilt from events has root ${tree.root}, but the contract's root at block ${block} is ${info.root}`,
+      );
     }
     return { ...tree, purpose, blockNumber: block };
   }
@@ -708,7 +837,8 @@ export class ConsentRegistryClient {
 
   private provider(): Provider {
     const provider = this.runner.provider;
-    if (!provider) throw new ChainError('the consent registry client has no provider (connect it to a signer or provider)');
+    if (!provider)
+      throw new ChainError('the consent registry client has no provider (connect it to a signer or provider)');
     return provider;
   }
 
@@ -721,12 +851,19 @@ export class ConsentRegistryClient {
     }
   }
 
-  private async send(operation: string, context: ErrorContext, method: string, args: readonly unknown[]): Promise<TransactionReceipt> {
+  private async send(
+    operation: string,
+    context: ErrorContext,
+    method: string,
+    args: readonly unknown[],
+  ): Promise<TransactionReceipt> {
     const contract = await this.contract();
     try {
       const fn = contract.getFunction(method);
       // Estimate first (a refusal surfaces here, decoded), then send with headroom: see withGasHeadroom.
-      const tx = (await fn.send(...args, { gasLimit: withGasHeadroom(await fn.estimateGas(...args)) })) as ContractTransactionResponse;
+      const tx = (await fn.send(...args, {
+        gasLimit: withGasHeadroom(await fn.estimateGas(...args)),
+      })) as ContractTransactionResponse;
       const receipt = await tx.wait();
       if (!receipt) throw new Error('the transaction has no receipt');
       return receipt;
@@ -748,7 +885,8 @@ export class ConsentRegistryClient {
   private async grantResult(receipt: TransactionReceipt): Promise<GrantResult> {
     const [granted] = await this.parseLogs(receipt, 'ConsentGranted');
     const [changed] = await this.parseLogs(receipt, 'RootChanged');
-    if (!granted || !changed) throw new ChainError('grant: the transaction emitted no ConsentGranted/RootChanged event');
+    if (!granted || !changed)
+      throw new ChainError('grant: the transaction emitted no ConsentGranted/RootChanged event');
     return { ...txOf(receipt), index: Number(granted.args.index as bigint), root: changed.args.newRoot as bigint };
   }
 }

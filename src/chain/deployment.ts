@@ -57,7 +57,12 @@ export async function deployZkai(signer: Signer): Promise<ConnectedDeployment> {
   const poseidon3 = await deployPoseidon(signer, 3);
   const consent = await deployConsentRegistry(signer, poseidon.address, poseidon3.address);
   const lists = await ListRegistryClient.deploy(signer);
-  const { client: registry, gasUsed } = await RegistryClient.deploy(signer, poseidon.address, consent.address, lists.client.address);
+  const { client: registry, gasUsed } = await RegistryClient.deploy(
+    signer,
+    poseidon.address,
+    consent.address,
+    lists.client.address,
+  );
   const deployment: ZkaiDeployment = {
     format: DEPLOYMENT_FORMAT,
     chainId,
@@ -68,7 +73,13 @@ export async function deployZkai(signer: Signer): Promise<ConnectedDeployment> {
     poseidon3: poseidon3.address,
     owner: await signer.getAddress(),
     blockNumber: await provider.getBlockNumber(),
-    gas: { poseidon: poseidon.deployGas.toString(), poseidon3: poseidon3.deployGas.toString(), consent: consent.deployGas.toString(), lists: lists.gasUsed.toString(), registry: gasUsed.toString() },
+    gas: {
+      poseidon: poseidon.deployGas.toString(),
+      poseidon3: poseidon3.deployGas.toString(),
+      consent: consent.deployGas.toString(),
+      lists: lists.gasUsed.toString(),
+      registry: gasUsed.toString(),
+    },
   };
   return { deployment, registry, consent: consent.client, lists: lists.client };
 }
@@ -83,15 +94,22 @@ export async function connectDeployment(deployment: ZkaiDeployment, signer: Sign
   if (!provider) throw new ChainError('the signer has no provider');
   const chainId = Number((await provider.getNetwork()).chainId);
   if (chainId !== deployment.chainId) {
-    throw new ChainError(`the deployment was made on chain ${deployment.chainId}, but the node is chain ${chainId}`, { hint: 'pass the --rpc of the chain it was deployed on, or deploy again' });
+    throw new ChainError(`the deployment was made on chain ${deployment.chainId}, but the node is chain ${chainId}`, {
+      hint: 'pass the --rpc of the chain it was deployed on, or deploy again',
+    });
   }
   const registry = await RegistryClient.at(deployment.registry, signer).catch((error: unknown) => {
-    throw new ChainError(`the zkai registry of the deployment is not on this node (${deployment.registry})`, { cause: error, hint: 'a development node loses its contracts when restarted without its state: deploy again' });
+    throw new ChainError(`the zkai registry of the deployment is not on this node (${deployment.registry})`, {
+      cause: error,
+      hint: 'a development node loses its contracts when restarted without its state: deploy again',
+    });
   });
   return {
     deployment,
     registry,
-    consent: new ConsentRegistryClient(deployment.consent, signer, { fromBlock: Math.max(0, deployment.blockNumber - 5) }),
+    consent: new ConsentRegistryClient(deployment.consent, signer, {
+      fromBlock: Math.max(0, deployment.blockNumber - 5),
+    }),
     lists: await ListRegistryClient.at(deployment.lists, signer),
   };
 }
@@ -110,13 +128,26 @@ export async function loadDeployment(path: string): Promise<ZkaiDeployment> {
   const json = (await readJsonFile(path, 'deployment file')) as Partial<ZkaiDeployment> | null;
   const address = /^0x[0-9a-fA-F]{40}$/;
   if (json && (json.format as string) === 'zkai-deployment-v1') {
-    throw new OutdatedDeploymentError(`${path} is a deployment made before consent belonged to its subject (format zkai-deployment-v1): its consent registry lets anyone grant any leaf`, { hint: 'deploy again: zkai chain deploy replaces it' });
+    throw new OutdatedDeploymentError(
+      `${path} is a deployment made before consent belonged to its subject (format zkai-deployment-v1): its consent registry lets anyone grant any leaf`,
+      { hint: 'deploy again: zkai chain deploy replaces it' },
+    );
   }
-  if (!json || json.format !== DEPLOYMENT_FORMAT || !Number.isInteger(json.chainId) || ![json.registry, json.consent, json.poseidon, json.poseidon3].every((a) => typeof a === 'string' && address.test(a))) {
-    throw new ChainError(`${path} is not a zkai deployment file (format ${DEPLOYMENT_FORMAT} with chainId and registry, consent, lists, poseidon and poseidon3 addresses)`);
+  if (
+    !json ||
+    json.format !== DEPLOYMENT_FORMAT ||
+    !Number.isInteger(json.chainId) ||
+    ![json.registry, json.consent, json.poseidon, json.poseidon3].every((a) => typeof a === 'string' && address.test(a))
+  ) {
+    throw new ChainError(
+      `${path} is not a zkai deployment file (format ${DEPLOYMENT_FORMAT} with chainId and registry, consent, lists, poseidon and poseidon3 addresses)`,
+    );
   }
   if (typeof json.lists !== 'string' || !address.test(json.lists)) {
-    throw new OutdatedDeploymentError(`${path} is a deployment made before curated lists existed (it has no lists address): its registry cannot bind opt-out lists`, { hint: 'deploy again: zkai chain deploy replaces it' });
+    throw new OutdatedDeploymentError(
+      `${path} is a deployment made before curated lists existed (it has no lists address): its registry cannot bind opt-out lists`,
+      { hint: 'deploy again: zkai chain deploy replaces it' },
+    );
   }
   return json as ZkaiDeployment;
 }

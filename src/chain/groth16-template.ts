@@ -55,18 +55,27 @@ function field(value: unknown, modulus: bigint, what: string, source: string): b
 }
 
 function g1(point: readonly string[] | undefined, what: string, source: string): [bigint, bigint] {
-  if (!Array.isArray(point) || point.length < 2) throw new InputFileError(source, `verification key ${what} is not a G1 point`);
+  if (!Array.isArray(point) || point.length < 2)
+    throw new InputFileError(source, `verification key ${what} is not a G1 point`);
   if (point.length > 2 && point[2] !== '1') throw new InputFileError(source, `verification key ${what} is not affine`);
-  return [field(point[0], BN254_BASE_FIELD, `${what}.x`, source), field(point[1], BN254_BASE_FIELD, `${what}.y`, source)];
+  return [
+    field(point[0], BN254_BASE_FIELD, `${what}.x`, source),
+    field(point[1], BN254_BASE_FIELD, `${what}.y`, source),
+  ];
 }
 
 /** A G2 point in the precompile's order: x.c1, x.c0, y.c1, y.c0. */
-function g2(point: readonly (readonly string[])[] | undefined, what: string, source: string): [bigint, bigint, bigint, bigint] {
+function g2(
+  point: readonly (readonly string[])[] | undefined,
+  what: string,
+  source: string,
+): [bigint, bigint, bigint, bigint] {
   const [x, y, z] = Array.isArray(point) ? point : [];
   if (!Array.isArray(x) || !Array.isArray(y) || x.length !== 2 || y.length !== 2) {
     throw new InputFileError(source, `verification key ${what} is not a G2 point`);
   }
-  if (z !== undefined && (z[0] !== '1' || z[1] !== '0')) throw new InputFileError(source, `verification key ${what} is not affine`);
+  if (z !== undefined && (z[0] !== '1' || z[1] !== '0'))
+    throw new InputFileError(source, `verification key ${what} is not affine`);
   const f = (v: string | undefined, part: string) => field(v, BN254_BASE_FIELD, `${what}.${part}`, source);
   return [f(x[1], 'x.c1'), f(x[0], 'x.c0'), f(y[1], 'y.c1'), f(y[0], 'y.c0')];
 }
@@ -95,17 +104,25 @@ interface ParsedKey {
 }
 
 function parseKey(vkey: Groth16VerificationKey, source: string): ParsedKey {
-  if (vkey === null || typeof vkey !== 'object') throw new InputFileError(source, 'the verification key is not a JSON object');
+  if (vkey === null || typeof vkey !== 'object')
+    throw new InputFileError(source, 'the verification key is not a JSON object');
   if (vkey.protocol !== undefined && vkey.protocol !== 'groth16') {
     throw new InputFileError(source, `the verification key is for ${String(vkey.protocol)}, not groth16`);
   }
   if (vkey.curve !== undefined && vkey.curve !== 'bn128') {
-    throw new InputFileError(source, `the verification key is on curve ${String(vkey.curve)}; only bn128 (BN254) has EVM precompiles`);
+    throw new InputFileError(
+      source,
+      `the verification key is on curve ${String(vkey.curve)}; only bn128 (BN254) has EVM precompiles`,
+    );
   }
   const nPublic = vkey.nPublic;
-  if (!Number.isInteger(nPublic) || nPublic < 0) throw new InputFileError(source, 'verification key nPublic is not a non-negative integer');
+  if (!Number.isInteger(nPublic) || nPublic < 0)
+    throw new InputFileError(source, 'verification key nPublic is not a non-negative integer');
   if (!Array.isArray(vkey.IC) || vkey.IC.length !== nPublic + 1) {
-    throw new InputFileError(source, `verification key has ${Array.isArray(vkey.IC) ? vkey.IC.length : 'no'} IC points; nPublic = ${nPublic} needs ${nPublic + 1}`);
+    throw new InputFileError(
+      source,
+      `verification key has ${Array.isArray(vkey.IC) ? vkey.IC.length : 'no'} IC points; nPublic = ${nPublic} needs ${nPublic + 1}`,
+    );
   }
   return {
     nPublic,
@@ -135,7 +152,8 @@ function vkeyWords(vkey: Groth16VerificationKey, source: string): bigint[] {
 export function generateGroth16Verifier(vkey: Groth16VerificationKey, options: Groth16TemplateOptions = {}): string {
   const source = options.source ?? 'verification key';
   const name = options.contractName ?? ZKAI_VERIFIER_CONTRACT;
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InputFileError(source, `contract name ${JSON.stringify(name)} is not a Solidity identifier`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new InputFileError(source, `contract name ${JSON.stringify(name)} is not a Solidity identifier`);
   const key = parseKey(vkey, source);
   const id = verificationKeyId(vkey, source);
   const n = key.nPublic;
@@ -166,7 +184,11 @@ export function generateGroth16Verifier(vkey: Groth16VerificationKey, options: G
   const constant = (cname: string, value: bigint) => add(`    uint256 internal constant ${cname} = ${hex(value)};`);
   constant('ALPHA_X', key.alpha[0]);
   constant('ALPHA_Y', key.alpha[1]);
-  for (const [label, point] of [['BETA', key.beta], ['GAMMA', key.gamma], ['DELTA', key.delta]] as const) {
+  for (const [label, point] of [
+    ['BETA', key.beta],
+    ['GAMMA', key.gamma],
+    ['DELTA', key.delta],
+  ] as const) {
     constant(`${label}_X1`, point[0]);
     constant(`${label}_X0`, point[1]);
     constant(`${label}_Y1`, point[2]);
@@ -179,7 +201,7 @@ export function generateGroth16Verifier(vkey: Groth16VerificationKey, options: G
   add();
   add('    /// @notice Verify a Groth16 proof; reverts with a custom error unless it verifies.');
   add('    /// @param proof [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y]');
-  add('    /// @param publicSignals the public signals, in the circuit\'s order');
+  add("    /// @param publicSignals the public signals, in the circuit's order");
   add('    function verifyProof(uint256[8] calldata proof, uint256[] calldata publicSignals) external view {');
   add(`        if (publicSignals.length != ${n}) revert PublicInputCount(${n}, publicSignals.length);`);
   add('        assembly ("memory-safe") {');

@@ -97,7 +97,14 @@ export {
   type SignalLayout,
 } from './registry.ts';
 export { RegistryRevertError, decodeRegistryError } from './registry-errors.ts';
-export { attestProof, readAttestableProof, type AttestableProof, type AttestProofOptions, type AttestProofResult, type SubjectChoice } from './attest-proof.ts';
+export {
+  attestProof,
+  readAttestableProof,
+  type AttestableProof,
+  type AttestProofOptions,
+  type AttestProofResult,
+  type SubjectChoice,
+} from './attest-proof.ts';
 export { findKeys, keysDir, type CachedKeys } from '../cache/find-keys.ts';
 export { ListRegistryClient, compileListRegistry, listId, LIST_REGISTRY_SOURCE, type CuratedList } from './lists.ts';
 export {

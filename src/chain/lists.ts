@@ -80,10 +80,10 @@ export class ListRegistryClient {
     return sendEstimated(this.contract, this.abi as InterfaceAbi, action, method, args);
   }
 
-
   /** Create a list (the owner only) and name its curator; a replaced root stays valid `windowSeconds`. */
   async createList(name: string, curator: string, windowSeconds: number): Promise<{ id: string; gasUsed: bigint }> {
-    if (!Number.isInteger(windowSeconds) || windowSeconds < 0) throw new ChainError(`the window must be a whole number of seconds, got ${windowSeconds}`);
+    if (!Number.isInteger(windowSeconds) || windowSeconds < 0)
+      throw new ChainError(`the window must be a whole number of seconds, got ${windowSeconds}`);
     const receipt = await this.send(`creating list "${name}"`, 'createList', [name, curator, windowSeconds]);
     return { id: listId(name), gasUsed: receipt.gasUsed };
   }
@@ -108,7 +108,13 @@ export class ListRegistryClient {
   /** A list by name, or undefined when there is none. */
   async getList(name: string): Promise<CuratedList | undefined> {
     const id = listId(name);
-    const raw = (await this.contract.getFunction('getList').staticCall(id)) as unknown as { curator: string; window: bigint; updated: bigint; root: bigint; name: string };
+    const raw = (await this.contract.getFunction('getList').staticCall(id)) as unknown as {
+      curator: string;
+      window: bigint;
+      updated: bigint;
+      root: bigint;
+      name: string;
+    };
     if (/^0x0{40}$/i.test(raw.curator)) return undefined;
     return {
       id,

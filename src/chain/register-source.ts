@@ -27,14 +27,26 @@ import { ChainError, ZkaiError } from '../errors.ts';
 import { generateAccuracyCircuit, type AccuracyTask } from '../model/accuracy.ts';
 import { generateModelCircuit, modelHash, type InputVisibility, type WeightVisibility } from '../model/circuit-gen.ts';
 import type { QuantizedModel } from '../model/quantize.ts';
-import { canonicalJson, normalizeHash, readCeremonyTranscript, verifyCeremony, type CeremonyVerification } from '../setup/ceremony.ts';
+import {
+  canonicalJson,
+  normalizeHash,
+  readCeremonyTranscript,
+  verifyCeremony,
+  type CeremonyVerification,
+} from '../setup/ceremony.ts';
 import { listDevPtaus } from '../setup/dev-ptau.ts';
 import { setupCircuit } from '../setup/phase2.ts';
 import { blake2b512File } from '../setup/ptau-file.ts';
 import type { ProgressListener } from '../setup/progress.ts';
 import { isOwnContribution } from '../setup/trust-store.ts';
 import { readZkeyInfo } from '../setup/zkey-file.ts';
-import { accuracyStatement, datasetChunkStatement, datasetStatement, inferenceStatement, type Statement } from '../statement/statement.ts';
+import {
+  accuracyStatement,
+  datasetChunkStatement,
+  datasetStatement,
+  inferenceStatement,
+  type Statement,
+} from '../statement/statement.ts';
 import { verificationKeyId, type Groth16VerificationKey } from './groth16-template.ts';
 import { readVerificationKey } from './solidity-verifier.ts';
 import { SOURCE_FORMAT, type CircuitProvenance, type KeyTrust, type RegistryClient } from './registry.ts';
@@ -47,7 +59,14 @@ export type CircuitSource =
   | { kind: 'dataset-chunk'; schema: Schema; policy: Policy; chunkDepth: number; subtrees: number }
   | { kind: 'inclusion'; schema: Schema; depth: number }
   | { kind: 'inference'; model: QuantizedModel; visibility: InputVisibility; weights: WeightVisibility }
-  | { kind: 'accuracy'; model: QuantizedModel; schema: Schema; task: AccuracyTask; samplesPerChunk: number; weights: WeightVisibility };
+  | {
+      kind: 'accuracy';
+      model: QuantizedModel;
+      schema: Schema;
+      task: AccuracyTask;
+      samplesPerChunk: number;
+      weights: WeightVisibility;
+    };
 
 /** Where the proving key comes from. */
 export type RegistrationKey =
@@ -59,7 +78,13 @@ export type RegistrationKey =
    * contribution (its hash) of a party the registrant trusts: a transcript shows that the files agree, not who
    * contributed (its names are what each participant typed).
    */
-  | { kind: 'ceremony'; zkeyPath: string; ptauPath: string; transcriptPath?: string; trustedContributions?: readonly string[] };
+  | {
+      kind: 'ceremony';
+      zkeyPath: string;
+      ptauPath: string;
+      transcriptPath?: string;
+      trustedContributions?: readonly string[];
+    };
 
 /** The circuit regenerated and compiled here, with the statement it proves and its source descriptor. */
 export interface SourceCircuit {
@@ -86,7 +111,10 @@ export interface RegistrationKeyCheck {
 }
 
 /** Regenerate and compile the circuit of a source (cached), and describe it. */
-export async function sourceCircuit(source: CircuitSource, options: { cacheDir?: string; onProgress?: ProgressListener } = {}): Promise<SourceCircuit> {
+export async function sourceCircuit(
+  source: CircuitSource,
+  options: { cacheDir?: string; onProgress?: ProgressListener } = {},
+): Promise<SourceCircuit> {
   const cache = options.cacheDir ? { cacheDir: options.cacheDir } : {};
   const base = { format: SOURCE_FORMAT, kind: source.kind };
   switch (source.kind) {
@@ -96,18 +124,40 @@ export async function sourceCircuit(source: CircuitSource, options: { cacheDir?:
       return {
         compiled,
         statement: datasetStatement(source.schema, source.policy),
-        descriptor: { ...base, generator: generated.id, schemaHash: source.schema.hash, policyHash: source.policy.hash, depth: source.depth, ...r1csFacts(compiled) },
+        descriptor: {
+          ...base,
+          generator: generated.id,
+          schemaHash: source.schema.hash,
+          policyHash: source.policy.hash,
+          depth: source.depth,
+          ...r1csFacts(compiled),
+        },
         schemaHash: source.schema.hash,
         policy: source.policy,
       };
     }
     case 'dataset-chunk': {
-      const generated = await generateDatasetCircuit(source.schema, source.policy, source.chunkDepth, { ...cache, mode: 'chunk', subtrees: source.subtrees });
+      const generated = await generateDatasetCircuit(source.schema, source.policy, source.chunkDepth, {
+        ...cache,
+        mode: 'chunk',
+        subtrees: source.subtrees,
+      });
       const compiled = await compileGenerated(generated.path, options);
       return {
         compiled,
-        statement: datasetChunkStatement(source.schema, source.policy, { subtrees: source.subtrees, chunkDepth: source.chunkDepth }),
-        descriptor: { ...base, generator: generated.id, schemaHash: source.schema.hash, policyHash: source.policy.hash, chunkDepth: source.chunkDepth, subtrees: source.subtrees, ...r1csFacts(compiled) },
+        statement: datasetChunkStatement(source.schema, source.policy, {
+          subtrees: source.subtrees,
+          chunkDepth: source.chunkDepth,
+        }),
+        descriptor: {
+          ...base,
+          generator: generated.id,
+          schemaHash: source.schema.hash,
+          policyHash: source.policy.hash,
+          chunkDepth: source.chunkDepth,
+          subtrees: source.subtrees,
+          ...r1csFacts(compiled),
+        },
         schemaHash: source.schema.hash,
         policy: source.policy,
       };
@@ -118,29 +168,66 @@ export async function sourceCircuit(source: CircuitSource, options: { cacheDir?:
       return {
         compiled,
         statement: { kind: 'inclusion', schemaHash: source.schema.hash },
-        descriptor: { ...base, generator: generated.id, schemaHash: source.schema.hash, depth: source.depth, ...r1csFacts(compiled) },
+        descriptor: {
+          ...base,
+          generator: generated.id,
+          schemaHash: source.schema.hash,
+          depth: source.depth,
+          ...r1csFacts(compiled),
+        },
         schemaHash: source.schema.hash,
       };
     }
     case 'inference': {
-      const generated = await generateModelCircuit(source.model, source.visibility, { ...cache, weights: source.weights });
+      const generated = await generateModelCircuit(source.model, source.visibility, {
+        ...cache,
+        weights: source.weights,
+      });
       const compiled = await compileGenerated(generated.path, options);
       const hash = source.weights === 'fixed' ? modelHash(source.model) : undefined;
       return {
         compiled,
         statement: inferenceStatement(source.model, { visibility: source.visibility, weights: source.weights }),
-        descriptor: { ...base, generator: generated.id, visibility: source.visibility, weights: source.weights, inputSize: source.model.inputSize, fracBits: source.model.fracBits, ...(hash ? { modelHash: hash } : {}), ...r1csFacts(compiled) },
+        descriptor: {
+          ...base,
+          generator: generated.id,
+          visibility: source.visibility,
+          weights: source.weights,
+          inputSize: source.model.inputSize,
+          fracBits: source.model.fracBits,
+          ...(hash ? { modelHash: hash } : {}),
+          ...r1csFacts(compiled),
+        },
         ...(hash ? { modelHash: hash } : {}),
       };
     }
     case 'accuracy': {
-      const generated = await generateAccuracyCircuit(source.model, source.schema, source.task, source.samplesPerChunk, { ...cache, weights: source.weights });
+      const generated = await generateAccuracyCircuit(
+        source.model,
+        source.schema,
+        source.task,
+        source.samplesPerChunk,
+        { ...cache, weights: source.weights },
+      );
       const compiled = await compileGenerated(generated.path, options);
       const hash = source.weights === 'fixed' ? modelHash(source.model) : undefined;
       return {
         compiled,
-        statement: accuracyStatement(source.model, source.task, { weights: source.weights, samplesPerChunk: source.samplesPerChunk }),
-        descriptor: { ...base, generator: generated.id, weights: source.weights, samplesPerChunk: source.samplesPerChunk, schemaHash: source.schema.hash, taskHash: source.task.taskHash, fracBits: source.model.fracBits, ...(hash ? { modelHash: hash } : {}), ...r1csFacts(compiled) },
+        statement: accuracyStatement(source.model, source.task, {
+          weights: source.weights,
+          samplesPerChunk: source.samplesPerChunk,
+        }),
+        descriptor: {
+          ...base,
+          generator: generated.id,
+          weights: source.weights,
+          samplesPerChunk: source.samplesPerChunk,
+          schemaHash: source.schema.hash,
+          taskHash: source.task.taskHash,
+          fracBits: source.model.fracBits,
+          ...(hash ? { modelHash: hash } : {}),
+          ...r1csFacts(compiled),
+        },
         schemaHash: source.schema.hash,
         ...(hash ? { modelHash: hash } : {}),
       };
@@ -151,7 +238,11 @@ export async function sourceCircuit(source: CircuitSource, options: { cacheDir?:
 }
 
 function r1csFacts(compiled: CompiledCircuit): Record<string, unknown> {
-  return { circuit: compiled.name, constraints: compiled.info.constraints, publicSignals: compiled.info.publicInputs + compiled.info.outputs };
+  return {
+    circuit: compiled.name,
+    constraints: compiled.info.constraints,
+    publicSignals: compiled.info.publicInputs + compiled.info.outputs,
+  };
 }
 
 /** The error every refused key gets: what failed, and the ways a registrant can get a key it may register. */
@@ -174,27 +265,56 @@ export async function checkRegistrationKey(
 ): Promise<RegistrationKeyCheck> {
   const cacheDir = resolveCacheDir(options.cacheDir);
   if (key.kind === 'own-setup') {
-    if (!options.development) throw refused('your own automatic setup is single-party (you alone could forge proofs with it): registering it needs --development, and the chain will say DEVELOPMENT');
-    const keys = await setupCircuit(circuit, { cacheDir, ...(key.ptauPath ? { ptauPath: key.ptauPath } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    if (!options.development)
+      throw refused(
+        'your own automatic setup is single-party (you alone could forge proofs with it): registering it needs --development, and the chain will say DEVELOPMENT',
+      );
+    const keys = await setupCircuit(circuit, {
+      cacheDir,
+      ...(key.ptauPath ? { ptauPath: key.ptauPath } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
     const info = await readZkeyInfo(keys.zkeyPath);
     return {
       zkeyPath: keys.zkeyPath,
       vkey: keys.vkey as unknown as Groth16VerificationKey,
       keyTrust: 'development',
-      checked: [`the key is your own automatic setup of the circuit regenerated here (${circuit.name}), made in ${cacheDir}: single-party, DEVELOPMENT-ONLY`],
-      ptau: { path: keys.ptau.path, blake2b512: keys.ptau.blake2b512, trust: keys.ptau.trust === 'production' ? 'production' : 'own', reason: keys.ptau.trustReason },
-      contributions: info.contributions.map((step) => ({ type: step.type, ...(step.name ? { name: step.name } : {}), hash: step.hash, own: step.type === 'contribution' })),
+      checked: [
+        `the key is your own automatic setup of the circuit regenerated here (${circuit.name}), made in ${cacheDir}: single-party, DEVELOPMENT-ONLY`,
+      ],
+      ptau: {
+        path: keys.ptau.path,
+        blake2b512: keys.ptau.blake2b512,
+        trust: keys.ptau.trust === 'production' ? 'production' : 'own',
+        reason: keys.ptau.trustReason,
+      },
+      contributions: info.contributions.map((step) => ({
+        type: step.type,
+        ...(step.name ? { name: step.name } : {}),
+        hash: step.hash,
+        own: step.type === 'contribution',
+      })),
     };
   }
   if (!existsSync(key.zkeyPath)) throw refused(`${key.zkeyPath} does not exist`);
   const transcript = key.transcriptPath ? await readCeremonyTranscript(key.transcriptPath) : undefined;
-  const verification: CeremonyVerification = await verifyCeremony(key.zkeyPath, { name: circuit.name, r1csPath: circuit.r1csPath, info: circuit.info }, key.ptauPath, {
-    cacheDir,
-    ...(transcript ? { transcript } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
-  if (!verification.valid) throw refused(`it is not a key of the circuit regenerated here (${circuit.name}, ${circuit.info.constraints} constraints) with a valid chain: ${verification.problems.join('; ')}`);
-  const checked = [`the key's whole chain verifies against the r1cs regenerated here (${circuit.name}) and the ptau (snarkjs zkey verify)`];
+  const verification: CeremonyVerification = await verifyCeremony(
+    key.zkeyPath,
+    { name: circuit.name, r1csPath: circuit.r1csPath, info: circuit.info },
+    key.ptauPath,
+    {
+      cacheDir,
+      ...(transcript ? { transcript } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    },
+  );
+  if (!verification.valid)
+    throw refused(
+      `it is not a key of the circuit regenerated here (${circuit.name}, ${circuit.info.constraints} constraints) with a valid chain: ${verification.problems.join('; ')}`,
+    );
+  const checked = [
+    `the key's whole chain verifies against the r1cs regenerated here (${circuit.name}) and the ptau (snarkjs zkey verify)`,
+  ];
 
   let ptauTrust: 'production' | 'own';
   if (verification.ptau.trust === 'production') {
@@ -202,14 +322,25 @@ export async function checkRegistrationKey(
     checked.push(`the ptau is a published ceremony file (${verification.ptau.trustReason})`);
   } else {
     const own = await ownDevPtau(cacheDir, verification.ptau.blake2b512);
-    if (!own) throw refused(`the ptau ${key.ptauPath} is neither a published ceremony file (pinned hash) nor one this machine generated (${cacheDir}/ptau): whoever made it may hold its toxic waste`);
+    if (!own)
+      throw refused(
+        `the ptau ${key.ptauPath} is neither a published ceremony file (pinned hash) nor one this machine generated (${cacheDir}/ptau): whoever made it may hold its toxic waste`,
+      );
     ptauTrust = 'own';
     checked.push(`the ptau is one this machine generated (${own})`);
   }
 
   const steps = verification.contributions;
-  if (steps.at(-1)?.type !== 'beacon') throw refused('its chain does not end with a public random beacon (zkai ceremony beacon)');
-  const contributions = await Promise.all(steps.map(async (step) => ({ type: step.type, ...(step.name ? { name: step.name } : {}), hash: step.hash, ...(step.type === 'contribution' ? { own: await isOwnContribution(cacheDir, step.hash) } : {}) })));
+  if (steps.at(-1)?.type !== 'beacon')
+    throw refused('its chain does not end with a public random beacon (zkai ceremony beacon)');
+  const contributions = await Promise.all(
+    steps.map(async (step) => ({
+      type: step.type,
+      ...(step.name ? { name: step.name } : {}),
+      hash: step.hash,
+      ...(step.type === 'contribution' ? { own: await isOwnContribution(cacheDir, step.hash) } : {}),
+    })),
+  );
   const secret = contributions.filter((step) => step.type === 'contribution');
   if (secret.length === 0) throw refused('its chain has no secret contribution: its toxic waste is public');
   const ownStep = secret.find((step) => step.own);
@@ -218,7 +349,9 @@ export async function checkRegistrationKey(
   let trustedContributions: string[] | undefined;
   if (ownStep) {
     keyTrust = 'own-contribution';
-    checked.push(`the chain holds your own contribution ${ownStep.hash.slice(0, 16)}... (recorded when you contributed) and ends with a beacon`);
+    checked.push(
+      `the chain holds your own contribution ${ownStep.hash.slice(0, 16)}... (recorded when you contributed) and ends with a beacon`,
+    );
   } else if (transcript && key.transcriptPath) {
     const named = (key.trustedContributions ?? []).map(normalizeHash);
     if (named.length === 0) {
@@ -227,15 +360,25 @@ export async function checkRegistrationKey(
       );
     }
     const missing = named.filter((hash) => !secret.some((step) => step.hash === hash));
-    if (missing.length > 0) throw refused(`the contribution${missing.length > 1 ? 's' : ''} you trust ${missing.map((h) => `${h.slice(0, 16)}...`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the key's chain`);
+    if (missing.length > 0)
+      throw refused(
+        `the contribution${missing.length > 1 ? 's' : ''} you trust ${missing.map((h) => `${h.slice(0, 16)}...`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the key's chain`,
+      );
     keyTrust = 'verified-transcript';
     trustedContributions = named;
-    transcriptSha256 = `0x${createHash('sha256').update(canonicalJson(JSON.parse(await readFile(key.transcriptPath, 'utf8')))).digest('hex')}`;
-    checked.push(`the ceremony transcript ${key.transcriptPath} matches the chain step by step (${secret.length} contribution(s), then the beacon), and the chain holds the contribution${named.length > 1 ? 's' : ''} you trust (${named.map((h) => `${h.slice(0, 16)}...`).join(', ')})`);
+    transcriptSha256 = `0x${createHash('sha256')
+      .update(canonicalJson(JSON.parse(await readFile(key.transcriptPath, 'utf8'))))
+      .digest('hex')}`;
+    checked.push(
+      `the ceremony transcript ${key.transcriptPath} matches the chain step by step (${secret.length} contribution(s), then the beacon), and the chain holds the contribution${named.length > 1 ? 's' : ''} you trust (${named.map((h) => `${h.slice(0, 16)}...`).join(', ')})`,
+    );
   } else {
-    throw refused('its chain holds no contribution of yours (none of its contribution hashes is one this machine recorded with zkai ceremony contribute), and no --transcript with a --contribution you trust was given');
+    throw refused(
+      'its chain holds no contribution of yours (none of its contribution hashes is one this machine recorded with zkai ceremony contribute), and no --transcript with a --contribution you trust was given',
+    );
   }
-  const vkey = (verification.verificationKey ?? (await readVerificationKey(key.zkeyPath))) as unknown as Groth16VerificationKey;
+  const vkey = (verification.verificationKey ??
+    (await readVerificationKey(key.zkeyPath))) as unknown as Groth16VerificationKey;
   return {
     zkeyPath: key.zkeyPath,
     vkey,
@@ -243,7 +386,12 @@ export async function checkRegistrationKey(
     ...(transcriptSha256 ? { transcriptSha256 } : {}),
     ...(trustedContributions ? { trustedContributions } : {}),
     checked,
-    ptau: { path: key.ptauPath, blake2b512: verification.ptau.blake2b512, trust: ptauTrust, reason: verification.ptau.trustReason },
+    ptau: {
+      path: key.ptauPath,
+      blake2b512: verification.ptau.blake2b512,
+      trust: ptauTrust,
+      reason: verification.ptau.trustReason,
+    },
     contributions,
   };
 }
@@ -265,19 +413,38 @@ async function ownDevPtau(cacheDir: string, blake2b512: string): Promise<string 
  * @throws {ChainError} naming the registry, its column and what is wrong.
  */
 export function checkConsentRequirement(source: CircuitSource, registryName: string): void {
-  if (source.kind !== 'dataset-policy' && source.kind !== 'dataset-chunk') throw new ChainError(`--consent-registry ${registryName}: only dataset policy circuits check registries, this is a ${source.kind} circuit`);
+  if (source.kind !== 'dataset-policy' && source.kind !== 'dataset-chunk')
+    throw new ChainError(
+      `--consent-registry ${registryName}: only dataset policy circuits check registries, this is a ${source.kind} circuit`,
+    );
   const requirement = source.policy.registries.find((r) => r.name === registryName);
-  if (!requirement) throw new ChainError(`--consent-registry ${registryName}: the policy has no registry "${registryName}" (its registries: ${source.policy.registries.map((r) => r.name).join(', ') || 'none'})`);
-  if (requirement.kind !== 'MEMBER-OF') throw new ChainError(`--consent-registry ${registryName}: the policy's requirement is "${requirement.text}"; a consent purpose can only back a MEMBER-OF requirement (every record's subject consented)`);
+  if (!requirement)
+    throw new ChainError(
+      `--consent-registry ${registryName}: the policy has no registry "${registryName}" (its registries: ${source.policy.registries.map((r) => r.name).join(', ') || 'none'})`,
+    );
+  if (requirement.kind !== 'MEMBER-OF')
+    throw new ChainError(
+      `--consent-registry ${registryName}: the policy's requirement is "${requirement.text}"; a consent purpose can only back a MEMBER-OF requirement (every record's subject consented)`,
+    );
   if (requirement.column.spec.type !== 'address') {
-    throw new ChainError(`--consent-registry ${registryName}: the policy checks column ${requirement.column.name} (${requirement.column.spec.type}) against it, but on-chain consent leaves are derived from accounts: only an address column holding each subject's account can match them`, {
-      hint: 'give the schema an address column with each subject\'s consent account and require it MEMBER-OF the consent registry',
-    });
+    throw new ChainError(
+      `--consent-registry ${registryName}: the policy checks column ${requirement.column.name} (${requirement.column.spec.type}) against it, but on-chain consent leaves are derived from accounts: only an address column holding each subject's account can match them`,
+      {
+        hint: "give the schema an address column with each subject's consent account and require it MEMBER-OF the consent registry",
+      },
+    );
   }
-  if (!source.policy.aggregates.some((aggregate) => aggregate.kind === 'UNIQUE' && aggregate.column.name === requirement.column.name)) {
-    throw new ChainError(`--consent-registry ${registryName}: the policy does not require UNIQUE(${requirement.column.name}), so one consenting account could stand on every record`, {
-      hint: `make ${requirement.column.name} the schema's subject id and add { "kind": "UNIQUE", "field": "${requirement.column.name}" } to the policy's aggregates`,
-    });
+  if (
+    !source.policy.aggregates.some(
+      (aggregate) => aggregate.kind === 'UNIQUE' && aggregate.column.name === requirement.column.name,
+    )
+  ) {
+    throw new ChainError(
+      `--consent-registry ${registryName}: the policy does not require UNIQUE(${requirement.column.name}), so one consenting account could stand on every record`,
+      {
+        hint: `make ${requirement.column.name} the schema's subject id and add { "kind": "UNIQUE", "field": "${requirement.column.name}" } to the policy's aggregates`,
+      },
+    );
   }
 }
 
@@ -287,21 +454,33 @@ export function checkConsentRequirement(source: CircuitSource, registryName: str
  *
  * @throws {ChainError} for an unknown purpose or another depth.
  */
-export async function checkConsentPurpose(registry: RegistryClient, source: CircuitSource, consent: { registryName: string; purpose: string }): Promise<{ admin: string; depth: number; rootWindow: number }> {
+export async function checkConsentPurpose(
+  registry: RegistryClient,
+  source: CircuitSource,
+  consent: { registryName: string; purpose: string },
+): Promise<{ admin: string; depth: number; rootWindow: number }> {
   const runner = registry.contract.runner;
   if (!runner) throw new ChainError('the registry client has no provider');
   const address = (await registry.contract.getFunction('consent').staticCall()) as string;
   const info = await new ConsentRegistryClient(address, runner).purposeInfo(consent.purpose).catch((error: unknown) => {
     if (error instanceof ConsentError && error.errorName === 'PurposeUnknown') {
-      throw new ChainError(`consent purpose ${consent.purpose} does not exist on the consent registry ${address}: binding a circuit to it would let whoever creates it first choose its depth and root window`, {
-        hint: 'create it first (zkai chain consent create --purpose NAME --depth D --window SECONDS), then register',
-      });
+      throw new ChainError(
+        `consent purpose ${consent.purpose} does not exist on the consent registry ${address}: binding a circuit to it would let whoever creates it first choose its depth and root window`,
+        {
+          hint: 'create it first (zkai chain consent create --purpose NAME --depth D --window SECONDS), then register',
+        },
+      );
     }
     throw error;
   });
-  const requirement = source.kind === 'dataset-policy' || source.kind === 'dataset-chunk' ? source.policy.registries.find((r) => r.name === consent.registryName) : undefined;
+  const requirement =
+    source.kind === 'dataset-policy' || source.kind === 'dataset-chunk'
+      ? source.policy.registries.find((r) => r.name === consent.registryName)
+      : undefined;
   if (requirement && requirement.depth !== info.depth) {
-    throw new ChainError(`consent purpose ${consent.purpose} has tree depth ${info.depth}, but the policy's registry "${consent.registryName}" has depth ${requirement.depth}: no proof could be attested`);
+    throw new ChainError(
+      `consent purpose ${consent.purpose} has tree depth ${info.depth}, but the policy's registry "${consent.registryName}" has depth ${requirement.depth}: no proof could be attested`,
+    );
   }
   return { admin: info.admin, depth: info.depth, rootWindow: info.rootWindow };
 }
@@ -338,15 +517,27 @@ export interface RegisteredFromSource {
  * Regenerate a circuit from its source, check the key against it ({@link checkRegistrationKey}) and register it with
  * its provenance (owner only).
  */
-export async function registerCircuitFromSource(registry: RegistryClient, source: CircuitSource, key: RegistrationKey, options: RegisterFromSourceOptions = {}): Promise<RegisteredFromSource> {
+export async function registerCircuitFromSource(
+  registry: RegistryClient,
+  source: CircuitSource,
+  key: RegistrationKey,
+  options: RegisterFromSourceOptions = {},
+): Promise<RegisteredFromSource> {
   let consentPurpose: RegisteredFromSource['consentPurpose'];
   if (options.consent) {
     checkConsentRequirement(source, options.consent.registryName);
     consentPurpose = { ...options.consent, ...(await checkConsentPurpose(registry, source, options.consent)) };
   }
   const progress = options.onProgress ? { onProgress: options.onProgress } : {};
-  const regenerated = await sourceCircuit(source, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...progress });
-  const checked = await checkRegistrationKey(regenerated.compiled, key, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.development ? { development: true } : {}), ...progress });
+  const regenerated = await sourceCircuit(source, {
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    ...progress,
+  });
+  const checked = await checkRegistrationKey(regenerated.compiled, key, {
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    ...(options.development ? { development: true } : {}),
+    ...progress,
+  });
   const descriptor = {
     ...regenerated.descriptor,
     key: {
@@ -369,14 +560,33 @@ export async function registerCircuitFromSource(registry: RegistryClient, source
   if (stored) {
     // Registered once: say so, and refuse to report bindings the chain does not have.
     const wantedPurpose = (options.consent?.purpose ?? `0x${'0'.repeat(64)}`).toLowerCase();
-    const wantedLists = Object.entries(options.lists ?? {}).map(([name, list]) => `${name}=${listId(list)}`).sort();
+    const wantedLists = Object.entries(options.lists ?? {})
+      .map(([name, list]) => `${name}=${listId(list)}`)
+      .sort();
     const storedLists = (stored.lists ?? []).map((b) => `${b.name}=${b.list}`).sort();
     const differences = [
-      ...(stored.consentPurpose !== undefined && stored.consentPurpose.toLowerCase() !== wantedPurpose ? [`consent purpose ${stored.consentPurpose} (you asked for ${wantedPurpose})`] : []),
-      ...(storedLists.join(',') !== wantedLists.join(',') ? [`curated lists [${storedLists.join(', ') || 'none'}] (you asked for [${wantedLists.join(', ') || 'none'}])`] : []),
+      ...(stored.consentPurpose !== undefined && stored.consentPurpose.toLowerCase() !== wantedPurpose
+        ? [`consent purpose ${stored.consentPurpose} (you asked for ${wantedPurpose})`]
+        : []),
+      ...(storedLists.join(',') !== wantedLists.join(',')
+        ? [`curated lists [${storedLists.join(', ') || 'none'}] (you asked for [${wantedLists.join(', ') || 'none'}])`]
+        : []),
     ];
-    if (differences.length > 0) throw new ChainError(`circuit ${id} is already registered with ${differences.join(' and ')}: a circuit is registered once`, { hint: 'attest with it as it is registered, or register another key (another ceremony) of the circuit with the bindings you want' });
-    return { circuit: id, registered: false, statement: regenerated.statement, descriptor, key: checked, ...(consentPurpose ? { consentPurpose } : {}) };
+    if (differences.length > 0)
+      throw new ChainError(
+        `circuit ${id} is already registered with ${differences.join(' and ')}: a circuit is registered once`,
+        {
+          hint: 'attest with it as it is registered, or register another key (another ceremony) of the circuit with the bindings you want',
+        },
+      );
+    return {
+      circuit: id,
+      registered: false,
+      statement: regenerated.statement,
+      descriptor,
+      key: checked,
+      ...(consentPurpose ? { consentPurpose } : {}),
+    };
   }
   const made = await registry.registerCircuit({
     zkeyPath: checked.zkeyPath,
@@ -388,7 +598,14 @@ export async function registerCircuitFromSource(registry: RegistryClient, source
     provenance,
     ...(options.uri ? { uri: options.uri } : {}),
   });
-  return { ...made, registered: true, statement: regenerated.statement, descriptor, key: checked, ...(consentPurpose ? { consentPurpose } : {}) };
+  return {
+    ...made,
+    registered: true,
+    statement: regenerated.statement,
+    descriptor,
+    key: checked,
+    ...(consentPurpose ? { consentPurpose } : {}),
+  };
 }
 
 /** What {@link recheckRegistration} found. */
@@ -407,7 +624,25 @@ export interface RegistrationRecheck {
 }
 
 /** The descriptor fields a regenerated circuit must share with the registered one. */
-const RECHECKED_FIELDS = ['kind', 'generator', 'circuit', 'constraints', 'publicSignals', 'schemaHash', 'policyHash', 'depth', 'chunkDepth', 'subtrees', 'visibility', 'weights', 'inputSize', 'fracBits', 'modelHash', 'taskHash', 'samplesPerChunk'] as const;
+const RECHECKED_FIELDS = [
+  'kind',
+  'generator',
+  'circuit',
+  'constraints',
+  'publicSignals',
+  'schemaHash',
+  'policyHash',
+  'depth',
+  'chunkDepth',
+  'subtrees',
+  'visibility',
+  'weights',
+  'inputSize',
+  'fracBits',
+  'modelHash',
+  'taskHash',
+  'samplesPerChunk',
+] as const;
 
 /**
  * Re-check a registration, as anyone can: regenerate the circuit from a source (the checker's own schema and policy,
@@ -421,39 +656,77 @@ export async function recheckRegistration(
   registry: RegistryClient,
   id: string,
   source: CircuitSource,
-  options: { zkeyPath?: string; ptauPath?: string; cacheDir?: string; fromBlock?: number; onProgress?: ProgressListener } = {},
+  options: {
+    zkeyPath?: string;
+    ptauPath?: string;
+    cacheDir?: string;
+    fromBlock?: number;
+    onProgress?: ProgressListener;
+  } = {},
 ): Promise<RegistrationRecheck> {
   const stored = await registry.registeredCircuit(id);
   if (!stored) throw new ChainError(`no circuit ${id} is registered on registry ${registry.address}`);
   const descriptor = await registry.circuitSource(id, options.fromBlock ?? 0);
-  if (!descriptor) throw new ChainError(`circuit ${id} was registered without a source descriptor (no CircuitSource event): there is nothing to re-check it against`);
+  if (!descriptor)
+    throw new ChainError(
+      `circuit ${id} was registered without a source descriptor (no CircuitSource event): there is nothing to re-check it against`,
+    );
   const cache = options.cacheDir ? { cacheDir: options.cacheDir } : {};
-  const regenerated = await sourceCircuit(source, { ...cache, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  const regenerated = await sourceCircuit(source, {
+    ...cache,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
   const problems: string[] = [];
   const checked: string[] = [];
   for (const field of RECHECKED_FIELDS) {
     const mine = regenerated.descriptor[field];
     const theirs = descriptor[field];
     if (mine === undefined && theirs === undefined) continue;
-    if (JSON.stringify(mine) !== JSON.stringify(theirs)) problems.push(`${field}: the registration says ${JSON.stringify(theirs)}, the circuit regenerated from your source has ${JSON.stringify(mine)}`);
+    if (JSON.stringify(mine) !== JSON.stringify(theirs))
+      problems.push(
+        `${field}: the registration says ${JSON.stringify(theirs)}, the circuit regenerated from your source has ${JSON.stringify(mine)}`,
+      );
   }
-  if (problems.length === 0) checked.push(`the circuit regenerated from your source is the registered one (${String(descriptor.circuit)}, ${String(descriptor.constraints)} constraints)`);
-  if (stored.kind !== source.kind) problems.push(`the registry records a ${stored.kind} circuit, your source makes a ${source.kind} circuit`);
+  if (problems.length === 0)
+    checked.push(
+      `the circuit regenerated from your source is the registered one (${String(descriptor.circuit)}, ${String(descriptor.constraints)} constraints)`,
+    );
+  if (stored.kind !== source.kind)
+    problems.push(`the registry records a ${stored.kind} circuit, your source makes a ${source.kind} circuit`);
   if (options.zkeyPath) {
-    if (!options.ptauPath) throw new ZkaiError('BAD_OPTION', 'checking the published zkey needs the ptau its chain started from (--ptau)');
-    const verification = await verifyCeremony(options.zkeyPath, { name: regenerated.compiled.name, r1csPath: regenerated.compiled.r1csPath, info: regenerated.compiled.info }, options.ptauPath, cache);
-    if (!verification.valid) problems.push(`the zkey is not a valid chain for the regenerated circuit: ${verification.problems.join('; ')}`);
-    else checked.push('the zkey\'s whole chain verifies against the regenerated r1cs and the ptau (snarkjs zkey verify)');
+    if (!options.ptauPath)
+      throw new ZkaiError('BAD_OPTION', 'checking the published zkey needs the ptau its chain started from (--ptau)');
+    const verification = await verifyCeremony(
+      options.zkeyPath,
+      { name: regenerated.compiled.name, r1csPath: regenerated.compiled.r1csPath, info: regenerated.compiled.info },
+      options.ptauPath,
+      cache,
+    );
+    if (!verification.valid)
+      problems.push(`the zkey is not a valid chain for the regenerated circuit: ${verification.problems.join('; ')}`);
+    else
+      checked.push("the zkey's whole chain verifies against the regenerated r1cs and the ptau (snarkjs zkey verify)");
     const vkey = verification.verificationKey ?? (await readVerificationKey(options.zkeyPath));
     const keyId = verificationKeyId(vkey as unknown as Groth16VerificationKey);
-    if (keyId !== id.toLowerCase()) problems.push(`the zkey's verification key is ${keyId}, not the registered circuit ${id}`);
+    if (keyId !== id.toLowerCase())
+      problems.push(`the zkey's verification key is ${keyId}, not the registered circuit ${id}`);
     else checked.push('the zkey is the registered key (same verification key id)');
     const key = (descriptor.key ?? {}) as { ptau?: { blake2b512?: string }; contributions?: Array<{ hash?: string }> };
-    if (key.ptau?.blake2b512 !== undefined && key.ptau.blake2b512 !== verification.ptau.blake2b512) problems.push(`the ptau is not the one registered (blake2b-512 ${key.ptau.blake2b512.slice(0, 16)}...)`);
+    if (key.ptau?.blake2b512 !== undefined && key.ptau.blake2b512 !== verification.ptau.blake2b512)
+      problems.push(`the ptau is not the one registered (blake2b-512 ${key.ptau.blake2b512.slice(0, 16)}...)`);
     const registeredSteps = (key.contributions ?? []).map((step) => step.hash);
     const steps = verification.contributions.map((step) => step.hash);
-    if (registeredSteps.length > 0 && JSON.stringify(registeredSteps) !== JSON.stringify(steps)) problems.push('the zkey\'s contributions are not the ones registered');
-    else if (registeredSteps.length > 0) checked.push(`its ${steps.length} step(s) and its ptau are the ones registered`);
+    if (registeredSteps.length > 0 && JSON.stringify(registeredSteps) !== JSON.stringify(steps))
+      problems.push("the zkey's contributions are not the ones registered");
+    else if (registeredSteps.length > 0)
+      checked.push(`its ${steps.length} step(s) and its ptau are the ones registered`);
   }
-  return { circuit: id, matches: problems.length === 0, problems, checked, keyTrust: stored.provenance?.keyTrust ?? 'none', descriptor };
+  return {
+    circuit: id,
+    matches: problems.length === 0,
+    problems,
+    checked,
+    keyTrust: stored.provenance?.keyTrust ?? 'none',
+    descriptor,
+  };
 }

@@ -22,7 +22,13 @@ export function withGasHeadroom(estimate: bigint): bigint {
  * @param action what is being done, for the error message ("registering the circuit")
  * @throws {RegistryRevertError} with the custom error in words when the contract refuses; ChainError otherwise
  */
-export async function sendEstimated(contract: Contract, abi: InterfaceAbi, action: string, method: string, args: readonly unknown[]): Promise<ContractTransactionReceipt> {
+export async function sendEstimated(
+  contract: Contract,
+  abi: InterfaceAbi,
+  action: string,
+  method: string,
+  args: readonly unknown[],
+): Promise<ContractTransactionReceipt> {
   try {
     const fn = contract.getFunction(method);
     const tx = await fn.send(...args, { gasLimit: withGasHeadroom(await fn.estimateGas(...args)) });

@@ -268,9 +268,13 @@ export interface DeployVerifierOptions extends CompileSolidityOptions {
 export async function readVerificationKey(zkeyPath: string): Promise<Groth16VerificationKey> {
   await checkZkeyMagic(zkeyPath);
   try {
-    return (await withTransientCurve(() => snarkjs.zKey.exportVerificationKey(zkeyPath))) as unknown as Groth16VerificationKey;
+    return (await withTransientCurve(() =>
+      snarkjs.zKey.exportVerificationKey(zkeyPath),
+    )) as unknown as Groth16VerificationKey;
   } catch (error) {
-    throw new InputFileError(zkeyPath, `snarkjs could not read the verification key: ${describeError(error)}`, { cause: error });
+    throw new InputFileError(zkeyPath, `snarkjs could not read the verification key: ${describeError(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -285,7 +289,11 @@ export async function compileVerifier(
 ): Promise<CompiledContract & { template: VerifierTemplate }> {
   const template = options.template ?? 'zkai';
   if (template === 'snarkjs') {
-    const compiled = await compileSolidity(await generateSolidityVerifier(zkeyPath), GROTH16_VERIFIER_CONTRACT, options);
+    const compiled = await compileSolidity(
+      await generateSolidityVerifier(zkeyPath),
+      GROTH16_VERIFIER_CONTRACT,
+      options,
+    );
     return { ...compiled, template };
   }
   const source = generateGroth16Verifier(await readVerificationKey(zkeyPath), { source: zkeyPath });
@@ -393,9 +401,10 @@ export async function verifyOnChain(
     args = toZkaiVerifierArgs(proof, publicSignals, expected);
   } else {
     const signalsParam = verifyProof.fragment.inputs[3];
-    const expected = signalsParam && signalsParam.arrayLength !== null && signalsParam.arrayLength >= 0
-      ? signalsParam.arrayLength
-      : undefined;
+    const expected =
+      signalsParam && signalsParam.arrayLength !== null && signalsParam.arrayLength >= 0
+        ? signalsParam.arrayLength
+        : undefined;
     args = [...toVerifierCallArgs(proof, publicSignals, expected)];
   }
 
@@ -419,10 +428,17 @@ export async function verifyOnChain(
   let estimatedGas: bigint | undefined;
   try {
     if (zkai) estimatedGas = options.gasLimit ?? (await verifyProof.estimateGas(...args));
-    const tx = await verifyProof.send(...args, { gasLimit: estimatedGas ?? options.gasLimit ?? DEFAULT_VERIFY_GAS_LIMIT });
+    const tx = await verifyProof.send(...args, {
+      gasLimit: estimatedGas ?? options.gasLimit ?? DEFAULT_VERIFY_GAS_LIMIT,
+    });
     const receipt = await tx.wait();
     if (!receipt) throw new Error('the transaction has no receipt');
-    return { valid, gasUsed: receipt.gasUsed, txHash: receipt.hash, ...(zkai && !options.gasLimit ? { estimatedGas } : {}) };
+    return {
+      valid,
+      gasUsed: receipt.gasUsed,
+      txHash: receipt.hash,
+      ...(zkai && !options.gasLimit ? { estimatedGas } : {}),
+    };
   } catch (error) {
     throw new ChainError(`the verifyProof transaction (sent to measure gas) failed: ${shortEthersMessage(error)}`, {
       cause: error,
@@ -464,12 +480,16 @@ async function callFailure(contract: BaseContract, error: unknown): Promise<Chai
 function assertAffine(proof: Groth16Proof): void {
   for (const name of ['pi_a', 'pi_c'] as const) {
     if (proof[name][2] !== '1') {
-      throw new MalformedProofError(`proof.${name} is not in affine form: its z coordinate is ${proof[name][2]}, not 1`);
+      throw new MalformedProofError(
+        `proof.${name} is not in affine form: its z coordinate is ${proof[name][2]}, not 1`,
+      );
     }
   }
   const z = proof.pi_b[2];
   if (z?.[0] !== '1' || z[1] !== '0') {
-    throw new MalformedProofError(`proof.pi_b is not in affine form: its z coordinate is [${z?.join(', ')}], not [1, 0]`);
+    throw new MalformedProofError(
+      `proof.pi_b is not in affine form: its z coordinate is [${z?.join(', ')}], not [1, 0]`,
+    );
   }
 }
 

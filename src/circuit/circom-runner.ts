@@ -31,7 +31,9 @@ export const CIRCOM2_PACKAGE_VERSION: string = (
 ).version;
 
 /** The global WebAssembly object (typed locally: this project's TypeScript lib has no DOM). */
-const wasmRuntime = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
+const wasmRuntime = (
+  globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }
+).WebAssembly;
 
 let compiledCompiler: Promise<WebAssembly.Module> | undefined;
 

@@ -95,7 +95,11 @@ export function generatedSource(parts: GeneratedSourceParts): string {
  * Write a generated source into the cache's generated folder as `<baseName>.circom` and return its path. Written
  * atomically, and rewritten whenever the file differs, so a generator change can never reuse a stale file.
  */
-export async function writeGeneratedSource(baseName: string, source: string, options: { cacheDir?: string } = {}): Promise<string> {
+export async function writeGeneratedSource(
+  baseName: string,
+  source: string,
+  options: { cacheDir?: string } = {},
+): Promise<string> {
   const path = cacheLayout(options.cacheDir).generatedSourcePath(baseName);
   if (!existsSync(path) || (await readFile(path, 'utf8')) !== source) await writeFileAtomic(path, source);
   return path;

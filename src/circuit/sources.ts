@@ -21,7 +21,9 @@ const INCLUDE_PATTERN = /^\s*include\s+"([^"]+)"\s*;/gm;
 
 /** Resolve an include the way circom does: relative to the including file first, then each `-l` path in order. */
 function resolveInclude(name: string, fromFile: string, includePaths: readonly string[]): string | undefined {
-  const candidates = isAbsolute(name) ? [name] : [join(dirname(fromFile), name), ...includePaths.map((dir) => join(dir, name))];
+  const candidates = isAbsolute(name)
+    ? [name]
+    : [join(dirname(fromFile), name), ...includePaths.map((dir) => join(dir, name))];
   return candidates.find((candidate) => existsSync(candidate));
 }
 
@@ -45,7 +47,9 @@ export async function collectSources(mainFile: string, includePaths: readonly st
       const name = match[1] as string;
       const found = resolveInclude(name, file, includePaths);
       if (!found) {
-        throw new CompileError(`${file}: include "${name}" not found (looked next to the file and in: ${includePaths.join(', ')})`);
+        throw new CompileError(
+          `${file}: include "${name}" not found (looked next to the file and in: ${includePaths.join(', ')})`,
+        );
       }
       pending.push(resolve(found));
     }

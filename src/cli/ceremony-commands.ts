@@ -26,15 +26,29 @@ import { DEV_PTAU_WARNING } from '../setup/dev-ptau.ts';
 import type { Phase2Trust } from '../setup/key-trust.ts';
 import type { KeysPtau } from '../setup/phase2.ts';
 import type { ZkeyContribution } from '../setup/zkey-file.ts';
-import { isOwnContribution, recordOwnContribution, recordVerifiedCeremonyKey, trustStorePath, TrustStoreError } from '../setup/trust-store.ts';
+import {
+  isOwnContribution,
+  recordOwnContribution,
+  recordVerifiedCeremonyKey,
+  trustStorePath,
+  TrustStoreError,
+} from '../setup/trust-store.ts';
 import { readJsonFile } from './io.ts';
 import { commandHint, hintLines, type CommandHint } from './data-commands.ts';
 import { emit, progressPrinter, type GlobalFlags } from './output.ts';
-import type { CeremonyBeaconFlags, CeremonyContributeFlags, CeremonyFinalizeFlags, CeremonyInitFlags, CeremonyVerifyFlags } from './groups/ceremony.ts';
-
+import type {
+  CeremonyBeaconFlags,
+  CeremonyContributeFlags,
+  CeremonyFinalizeFlags,
+  CeremonyInitFlags,
+  CeremonyVerifyFlags,
+} from './groups/ceremony.ts';
 
 /** Flags of the ceremony commands that read a circuit (a .circom file is compiled, an .r1cs file taken as it is). */
-type CeremonyCircuitFlags = Pick<CeremonyInitFlags & CeremonyVerifyFlags & CeremonyFinalizeFlags, keyof GlobalFlags | 'optimization' | 'include'>;
+type CeremonyCircuitFlags = Pick<
+  CeremonyInitFlags & CeremonyVerifyFlags & CeremonyFinalizeFlags,
+  keyof GlobalFlags | 'optimization' | 'include'
+>;
 
 /**
  * The circuit of a ceremony: an `.r1cs` file as it is (for example a generated circuit's r1cs from zkai's cache, which a
@@ -46,7 +60,8 @@ async function ceremonyCircuitOf(path: string, flags: CeremonyCircuitFlags): Pro
     return { name: basename(path).slice(0, -'.r1cs'.length), r1csPath: resolve(path), info: await readR1csInfo(path) };
   }
   const level = flags.optimization ?? '2';
-  if (level !== '0' && level !== '1' && level !== '2') throw new ZkaiError('BAD_OPTION', `--O must be 0, 1 or 2, got "${level}"`);
+  if (level !== '0' && level !== '1' && level !== '2')
+    throw new ZkaiError('BAD_OPTION', `--O must be 0, 1 or 2, got "${level}"`);
   const progress = progressPrinter(flags);
   const circuit = await compileCircuit(path, {
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
@@ -62,12 +77,20 @@ export function nextZkeyName(path: string): string {
   const folder = dirname(path);
   const name = basename(path);
   const numbered = /^(.*?)(\d+)\.zkey$/i.exec(name);
-  const next = numbered ? `${numbered[1]}${String(Number(numbered[2]) + 1).padStart((numbered[2] as string).length, '0')}.zkey` : `${name.replace(/\.zkey$/i, '')}_0001.zkey`;
+  const next = numbered
+    ? `${numbered[1]}${String(Number(numbered[2]) + 1).padStart((numbered[2] as string).length, '0')}.zkey`
+    : `${name.replace(/\.zkey$/i, '')}_0001.zkey`;
   return folder === '.' ? next : join(folder, next);
 }
 
 function ptauJson(ptau: KeysPtau) {
-  return { path: ptau.path, power: ptau.power, trust: ptau.trust, blake2b512: ptau.blake2b512, trustReason: ptau.trustReason };
+  return {
+    path: ptau.path,
+    power: ptau.power,
+    trust: ptau.trust,
+    blake2b512: ptau.blake2b512,
+    trustReason: ptau.trustReason,
+  };
 }
 
 function ptauLine(ptau: KeysPtau): string {
@@ -75,7 +98,10 @@ function ptauLine(ptau: KeysPtau): string {
 }
 
 function stepLine(step: ZkeyContribution): string {
-  const what = step.type === 'beacon' ? `beacon${step.name ? ` "${step.name}"` : ''}` : `contribution${step.name ? ` "${step.name}"` : ''}`;
+  const what =
+    step.type === 'beacon'
+      ? `beacon${step.name ? ` "${step.name}"` : ''}`
+      : `contribution${step.name ? ` "${step.name}"` : ''}`;
   return `    #${step.index} ${what}: ${step.hash}${step.beacon ? ` (beacon value ${step.beacon.hash}, 2^${step.beacon.iterationsExp} iterations)` : ''}`;
 }
 
@@ -91,11 +117,30 @@ function trustLines(phase2: Phase2Trust, ptau: KeysPtau): string[] {
 export async function ceremonyInitCommand(circuitPath: string, flags: CeremonyInitFlags): Promise<void> {
   const progress = progressPrinter(flags);
   const circuit = await ceremonyCircuitOf(circuitPath, flags);
-  const result = await ceremonyInit(circuit, flags.ptau, flags.out, { ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}), ...(progress ? { onProgress: progress } : {}), ...(flags.force ? { force: true } : {}) });
-  const next = commandHint(['zkai', 'ceremony', 'contribute', flags.out, nextZkeyName(flags.out), '--name', 'NAME'], { NAME: 'the first participant\'s name (recorded in the zkey and the transcript)' });
+  const result = await ceremonyInit(circuit, flags.ptau, flags.out, {
+    ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+    ...(progress ? { onProgress: progress } : {}),
+    ...(flags.force ? { force: true } : {}),
+  });
+  const next = commandHint(['zkai', 'ceremony', 'contribute', flags.out, nextZkeyName(flags.out), '--name', 'NAME'], {
+    NAME: "the first participant's name (recorded in the zkey and the transcript)",
+  });
   emit(
     flags,
-    { zkey: flags.out, circuit: { name: circuit.name, r1cs: circuit.r1csPath, r1csBlake2b512: result.r1csBlake2b512, constraints: circuit.info.constraints }, circuitHash: result.circuitHash, requiredPower: result.requiredPower, ptau: ptauJson(result.ptau), contributions: 0, next },
+    {
+      zkey: flags.out,
+      circuit: {
+        name: circuit.name,
+        r1cs: circuit.r1csPath,
+        r1csBlake2b512: result.r1csBlake2b512,
+        constraints: circuit.info.constraints,
+      },
+      circuitHash: result.circuitHash,
+      requiredPower: result.requiredPower,
+      ptau: ptauJson(result.ptau),
+      contributions: 0,
+      next,
+    },
     () =>
       [
         `initial zkey written to ${flags.out} for circuit ${circuit.name} (${circuit.info.constraints} constraints)`,
@@ -109,46 +154,102 @@ export async function ceremonyInitCommand(circuitPath: string, flags: CeremonyIn
   );
 }
 
-function stepOutput(flags: GlobalFlags, result: CeremonyStepResult, what: string, recorded?: { path: string; problem?: string }): void {
-  const next = commandHint(['zkai', 'ceremony', 'contribute', result.zkeyPath, nextZkeyName(result.zkeyPath), '--name', 'NAME'], { NAME: 'the next participant\'s name' });
-  const close = commandHint(['zkai', 'ceremony', 'beacon', result.zkeyPath, 'final.zkey', '--hash', 'BEACON_HEX', '--iterations', '10'], {
-    BEACON_HEX: 'a public random value nobody knew before this step, e.g. the hash of a block mined after it (hex)',
-  });
+function stepOutput(
+  flags: GlobalFlags,
+  result: CeremonyStepResult,
+  what: string,
+  recorded?: { path: string; problem?: string },
+): void {
+  const next = commandHint(
+    ['zkai', 'ceremony', 'contribute', result.zkeyPath, nextZkeyName(result.zkeyPath), '--name', 'NAME'],
+    { NAME: "the next participant's name" },
+  );
+  const close = commandHint(
+    ['zkai', 'ceremony', 'beacon', result.zkeyPath, 'final.zkey', '--hash', 'BEACON_HEX', '--iterations', '10'],
+    {
+      BEACON_HEX: 'a public random value nobody knew before this step, e.g. the hash of a block mined after it (hex)',
+    },
+  );
   const beacon = result.contribution.type === 'beacon';
-  const finalize: CommandHint = commandHint(['zkai', 'ceremony', 'finalize', result.zkeyPath, '--circuit', 'CIRCUIT', '--ptau', 'PTAU'], {
-    CIRCUIT: 'the circuit (.circom or .r1cs) the ceremony was started with',
-    PTAU: 'the ptau it was started with',
-  });
-  emit(flags, { zkey: result.zkeyPath, contribution: result.contribution, chain: result.chain, circuitHash: result.circuitHash, ...(recorded ? { trustStore: { path: recorded.path, recorded: recorded.problem === undefined, ...(recorded.problem ? { reason: recorded.problem } : {}) } } : {}), ...(beacon ? { finalize } : { next, close }) }, () =>
-    [
-      `${what} #${result.contribution.index}${result.contribution.name ? ` "${result.contribution.name}"` : ''} added: ${result.zkeyPath}`,
-      `  ${beacon ? 'beacon hash    ' : 'contribution hash'} ${result.contribution.hash}`,
-      ...(beacon
-        ? []
-        : [
-            '  keep this hash: it is how you recognise your contribution in the final zkey and transcript (zkai ceremony verify --contribution HASH); your entropy was not written anywhere',
-            ...(recorded && !recorded.problem ? [`  recorded as your own contribution in ${recorded.path}: zkai ceremony verify on this machine names it in the chain`] : []),
-            ...(recorded?.problem ? [`  WARNING: not recorded as your own contribution: ${recorded.problem}`] : []),
-          ]),
-      '  chain so far:',
-      ...result.chain.map(stepLine),
-      ...(beacon
-        ? ['  the chain is closed; check it and write the verification key and the transcript with', ...hintLines('finalize', finalize)]
-        : ['  hand the new zkey to the next participant, or close the ceremony with a public random beacon:', ...hintLines('next', next), ...hintLines('close', close)]),
-    ].join('\n'),
+  const finalize: CommandHint = commandHint(
+    ['zkai', 'ceremony', 'finalize', result.zkeyPath, '--circuit', 'CIRCUIT', '--ptau', 'PTAU'],
+    {
+      CIRCUIT: 'the circuit (.circom or .r1cs) the ceremony was started with',
+      PTAU: 'the ptau it was started with',
+    },
+  );
+  emit(
+    flags,
+    {
+      zkey: result.zkeyPath,
+      contribution: result.contribution,
+      chain: result.chain,
+      circuitHash: result.circuitHash,
+      ...(recorded
+        ? {
+            trustStore: {
+              path: recorded.path,
+              recorded: recorded.problem === undefined,
+              ...(recorded.problem ? { reason: recorded.problem } : {}),
+            },
+          }
+        : {}),
+      ...(beacon ? { finalize } : { next, close }),
+    },
+    () =>
+      [
+        `${what} #${result.contribution.index}${result.contribution.name ? ` "${result.contribution.name}"` : ''} added: ${result.zkeyPath}`,
+        `  ${beacon ? 'beacon hash    ' : 'contribution hash'} ${result.contribution.hash}`,
+        ...(beacon
+          ? []
+          : [
+              '  keep this hash: it is how you recognise your contribution in the final zkey and transcript (zkai ceremony verify --contribution HASH); your entropy was not written anywhere',
+              ...(recorded && !recorded.problem
+                ? [
+                    `  recorded as your own contribution in ${recorded.path}: zkai ceremony verify on this machine names it in the chain`,
+                  ]
+                : []),
+              ...(recorded?.problem ? [`  WARNING: not recorded as your own contribution: ${recorded.problem}`] : []),
+            ]),
+        '  chain so far:',
+        ...result.chain.map(stepLine),
+        ...(beacon
+          ? [
+              '  the chain is closed; check it and write the verification key and the transcript with',
+              ...hintLines('finalize', finalize),
+            ]
+          : [
+              '  hand the new zkey to the next participant, or close the ceremony with a public random beacon:',
+              ...hintLines('next', next),
+              ...hintLines('close', close),
+            ]),
+      ].join('\n'),
   );
 }
 
 /** `zkai ceremony contribute IN.zkey OUT.zkey --name NAME [--entropy TEXT]`. */
-export async function ceremonyContributeCommand(input: string, output: string, flags: CeremonyContributeFlags): Promise<void> {
+export async function ceremonyContributeCommand(
+  input: string,
+  output: string,
+  flags: CeremonyContributeFlags,
+): Promise<void> {
   const progress = progressPrinter(flags);
-  const result = await ceremonyContribute(input, output, { name: flags.name, ...(flags.entropy !== undefined ? { entropy: flags.entropy } : {}), ...(flags.force ? { force: true } : {}), ...(progress ? { onProgress: progress } : {}) });
+  const result = await ceremonyContribute(input, output, {
+    name: flags.name,
+    ...(flags.entropy !== undefined ? { entropy: flags.entropy } : {}),
+    ...(flags.force ? { force: true } : {}),
+    ...(progress ? { onProgress: progress } : {}),
+  });
   // This machine made this contribution: remembered, so that verifying the ceremony later (and registering its circuit)
   // can say the chain holds a contribution of ours.
   // The zkey is written either way: a trust store that cannot be written is reported with the hash (exit code 1).
   let problem: string | undefined;
   try {
-    await recordOwnContribution(flags.cacheDir, { contributionHash: result.contribution.hash, circuit: result.circuitHash, name: result.contribution.name ?? flags.name });
+    await recordOwnContribution(flags.cacheDir, {
+      contributionHash: result.contribution.hash,
+      circuit: result.circuitHash,
+      name: result.contribution.name ?? flags.name,
+    });
   } catch (error) {
     if (!(error instanceof TrustStoreError)) throw error;
     problem = `${error.message} (${error.hint ?? ''})`;
@@ -160,7 +261,11 @@ export async function ceremonyContributeCommand(input: string, output: string, f
 /** `zkai ceremony beacon IN.zkey OUT.zkey --hash HEX --iterations N`. */
 export async function ceremonyBeaconCommand(input: string, output: string, flags: CeremonyBeaconFlags): Promise<void> {
   const iterationsExp = Number(flags.iterations);
-  if (!/^[0-9]+$/.test(flags.iterations)) throw new ZkaiError('BAD_OPTION', `--iterations must be an integer from 10 to 63 (a power of two), got "${flags.iterations}"`);
+  if (!/^[0-9]+$/.test(flags.iterations))
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `--iterations must be an integer from 10 to 63 (a power of two), got "${flags.iterations}"`,
+    );
   const progress = progressPrinter(flags);
   const result = await ceremonyBeacon(input, output, {
     hashHex: flags.hash,
@@ -194,26 +299,49 @@ interface TrustRecord {
  */
 async function recordCeremonyKey(
   flags: GlobalFlags,
-  ceremony: { vkey: Record<string, unknown>; circuit: string; r1csBlake2b512: string; contributions: readonly ZkeyContribution[]; secretContributions: number; zkeyBlake2b512: string; transcriptPath?: string; contributionsChecked: readonly string[]; via: 'verify' | 'finalize' },
+  ceremony: {
+    vkey: Record<string, unknown>;
+    circuit: string;
+    r1csBlake2b512: string;
+    contributions: readonly ZkeyContribution[];
+    secretContributions: number;
+    zkeyBlake2b512: string;
+    transcriptPath?: string;
+    contributionsChecked: readonly string[];
+    via: 'verify' | 'finalize';
+  },
 ): Promise<TrustRecord> {
   const cacheDir = resolveCacheDir(flags.cacheDir);
   const path = trustStorePath(cacheDir);
   const contributionsChecked = [...ceremony.contributionsChecked];
   if (ceremony.secretContributions === 0) {
-    return { recorded: false, path, ownContributions: [], contributionsChecked, reason: 'the chain holds no secret contribution: its toxic waste is public, so its key is not trusted' };
+    return {
+      recorded: false,
+      path,
+      ownContributions: [],
+      contributionsChecked,
+      reason: 'the chain holds no secret contribution: its toxic waste is public, so its key is not trusted',
+    };
   }
   const ownContributions: string[] = [];
   const keyId = verificationKeyId(ceremony.vkey as unknown as Groth16VerificationKey);
   try {
     for (const step of ceremony.contributions) {
-      if (step.type === 'contribution' && (await isOwnContribution(cacheDir, step.hash))) ownContributions.push(step.hash);
+      if (step.type === 'contribution' && (await isOwnContribution(cacheDir, step.hash)))
+        ownContributions.push(step.hash);
     }
     await recordVerifiedCeremonyKey(cacheDir, {
       vkeyId: keyId,
       circuit: ceremony.circuit,
       r1csBlake2b512: ceremony.r1csBlake2b512,
       zkeyBlake2b512: ceremony.zkeyBlake2b512,
-      ...(ceremony.transcriptPath ? { transcriptSha256: createHash('sha256').update(await readFile(ceremony.transcriptPath)).digest('hex') } : {}),
+      ...(ceremony.transcriptPath
+        ? {
+            transcriptSha256: createHash('sha256')
+              .update(await readFile(ceremony.transcriptPath))
+              .digest('hex'),
+          }
+        : {}),
       via: ceremony.via,
       contributionsChecked,
       ownContributions,
@@ -222,7 +350,14 @@ async function recordCeremonyKey(
     // The verdict (and finalize's files) stand; the key is not trusted here, which the output says (exit code 1).
     if (!(error instanceof TrustStoreError)) throw error;
     process.exitCode = 1;
-    return { recorded: false, path, keyId, ownContributions: [], contributionsChecked, reason: `${error.message} (${error.hint ?? ''})` };
+    return {
+      recorded: false,
+      path,
+      keyId,
+      ownContributions: [],
+      contributionsChecked,
+      reason: `${error.message} (${error.hint ?? ''})`,
+    };
   }
   return { recorded: true, path, keyId, ownContributions, contributionsChecked };
 }
@@ -232,14 +367,18 @@ function trustRecordLines(record: TrustRecord): string[] {
   if (!record.recorded) return [`  trust store    not recorded: ${record.reason}`];
   const checked = record.contributionsChecked.filter((hash) => !record.ownContributions.includes(hash));
   const held = [
-    ...(record.ownContributions.length > 0 ? [`${record.ownContributions.length} contribution${record.ownContributions.length > 1 ? 's' : ''} made on this machine`] : []),
+    ...(record.ownContributions.length > 0
+      ? [
+          `${record.ownContributions.length} contribution${record.ownContributions.length > 1 ? 's' : ''} made on this machine`,
+        ]
+      : []),
     ...(checked.length > 0 ? [`the ${checked.length} contribution${checked.length > 1 ? 's' : ''} you required`] : []),
   ];
   return [
     `  trust store    recorded in ${record.path}: verify commands on this machine accept its verification key (id ${record.keyId}) as a ceremony you verified`,
     held.length > 0
       ? `                 its chain holds ${held.join(' and ')}`
-      : '                 no contribution in its chain is yours (none made on this machine, none required with --contribution HASH): names in a chain are self-declared, so all of them may be one party\'s',
+      : "                 no contribution in its chain is yours (none made on this machine, none required with --contribution HASH): names in a chain are self-declared, so all of them may be one party's",
   ];
 }
 
@@ -274,11 +413,25 @@ export async function ceremonyVerifyCommand(zkeyPath: string, flags: CeremonyVer
   const against = [
     ...(flags.transcript ? [`the transcript ${flags.transcript}`] : []),
     ...(flags.vkey ? [`the verification key ${flags.vkey}`] : []),
-    ...(result.checked.contributions.length > 0 ? [`your contribution${result.checked.contributions.length > 1 ? 's' : ''}`] : []),
+    ...(result.checked.contributions.length > 0
+      ? [`your contribution${result.checked.contributions.length > 1 ? 's' : ''}`]
+      : []),
   ];
   emit(
     flags,
-    { valid: result.valid, problems: result.problems, zkey: result.zkey, circuit: result.circuit, circuitHash: result.circuitHash, ptau: ptauJson(result.ptau), contributions: result.contributions, phase2: result.phase2, singleParty: result.phase2.singleParty, checked: result.checked, ...(trust ? { trustStore: trust } : {}) },
+    {
+      valid: result.valid,
+      problems: result.problems,
+      zkey: result.zkey,
+      circuit: result.circuit,
+      circuitHash: result.circuitHash,
+      ptau: ptauJson(result.ptau),
+      contributions: result.contributions,
+      phase2: result.phase2,
+      singleParty: result.phase2.singleParty,
+      checked: result.checked,
+      ...(trust ? { trustStore: trust } : {}),
+    },
     () =>
       result.valid
         ? [
@@ -317,11 +470,34 @@ export async function ceremonyFinalizeCommand(zkeyPath: string, flags: CeremonyF
     contributionsChecked: [],
     via: 'finalize',
   });
-  const reverify = commandHint(['zkai', 'ceremony', 'verify', zkeyPath, '--circuit', flags.circuit, '--ptau', flags.ptau, '--transcript', result.transcriptPath, '--vkey', result.vkeyPath]);
+  const reverify = commandHint([
+    'zkai',
+    'ceremony',
+    'verify',
+    zkeyPath,
+    '--circuit',
+    flags.circuit,
+    '--ptau',
+    flags.ptau,
+    '--transcript',
+    result.transcriptPath,
+    '--vkey',
+    result.vkeyPath,
+  ]);
   const besideZkey = resolve(ceremonyFilesOf(zkeyPath).vkeyPath) === resolve(result.vkeyPath);
   emit(
     flags,
-    { zkey: zkeyPath, vkey: result.vkeyPath, transcript: result.transcriptPath, circuitHash: result.transcript.circuit.circuitHash, contributions: result.transcript.contributions, phase2: result.transcript.phase2, singleParty: result.transcript.phase2.singleParty, trustStore: trust, reverify },
+    {
+      zkey: zkeyPath,
+      vkey: result.vkeyPath,
+      transcript: result.transcriptPath,
+      circuitHash: result.transcript.circuit.circuitHash,
+      contributions: result.transcript.contributions,
+      phase2: result.transcript.phase2,
+      singleParty: result.transcript.phase2.singleParty,
+      trustStore: trust,
+      reverify,
+    },
     () =>
       [
         `ceremony finalized: ${zkeyPath} verified against ${circuit.r1csPath} and ${basename(result.verification.ptau.path)} (${result.transcript.contributions.length} steps)`,

@@ -10,14 +10,28 @@ import { getAddress, isAddress } from 'ethers';
 import { cacheLayout } from '../cache/layout.ts';
 import { connectChain, type ChainConnection } from '../chain/anvil.ts';
 import { purposeId } from '../chain/consent.ts';
-import { OutdatedDeploymentError, connectDeployment, deployZkai, loadDeployment, saveDeployment, type ConnectedDeployment } from '../chain/deployment.ts';
+import {
+  OutdatedDeploymentError,
+  connectDeployment,
+  deployZkai,
+  loadDeployment,
+  saveDeployment,
+  type ConnectedDeployment,
+} from '../chain/deployment.ts';
 import { attestProof, readAttestableProof, type AttestableProof, type SubjectChoice } from '../chain/attest-proof.ts';
 import { CIRCUIT_KINDS, attestationContext, labelBytes, randomNonce } from '../chain/registry.ts';
 import { ChainError, ZkaiError } from '../errors.ts';
 import { withFileLock } from '../util/file-lock.ts';
 import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
 import { emit, type GlobalFlags } from './output.ts';
-import type { ChainAttestationsFlags, ChainAttestFlags, ChainContextFlags, ChainDeployFlags, ChainOptionFlags, ChainRevokeFlags } from './groups/chain.ts';
+import type {
+  ChainAttestationsFlags,
+  ChainAttestFlags,
+  ChainContextFlags,
+  ChainDeployFlags,
+  ChainOptionFlags,
+  ChainRevokeFlags,
+} from './groups/chain.ts';
 
 /** Options every `zkai chain` subcommand takes (`groups/chain.ts` declares them). */
 export type ChainFlags = ChainOptionFlags;
@@ -34,26 +48,41 @@ export const RPC_DEPLOYMENT_FILE = 'zkai-deployment.json';
  */
 export function contextOption(value: string | undefined): bigint | undefined {
   if (value === undefined) return undefined;
-  if (!DECIMAL.test(value)) throw new ZkaiError('BAD_OPTION', `--context must be a decimal number (zkai chain context prints it), got "${value}"`);
+  if (!DECIMAL.test(value))
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `--context must be a decimal number (zkai chain context prints it), got "${value}"`,
+    );
   const context = BigInt(value);
-  if (context >= BN254_SCALAR_FIELD) throw new ZkaiError('BAD_OPTION', `--context ${value} is not below the BN254 scalar field order ${BN254_SCALAR_FIELD}: it is not a context zkai chain context prints`);
+  if (context >= BN254_SCALAR_FIELD)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `--context ${value} is not below the BN254 scalar field order ${BN254_SCALAR_FIELD}: it is not a context zkai chain context prints`,
+    );
   return context;
 }
 
 function nonceOption(value: string | undefined, option = '--nonce'): string {
-  if (value === undefined) throw new ZkaiError('BAD_OPTION', `give ${option} 0x<64 hex digits>: the nonce the proof's context was made with (zkai chain context prints both)`);
-  if (!HEX32.test(value)) throw new ZkaiError('BAD_OPTION', `${option} must be 0x followed by 64 hex digits, got "${value}"`);
+  if (value === undefined)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `give ${option} 0x<64 hex digits>: the nonce the proof's context was made with (zkai chain context prints both)`,
+    );
+  if (!HEX32.test(value))
+    throw new ZkaiError('BAD_OPTION', `${option} must be 0x followed by 64 hex digits, got "${value}"`);
   return value.toLowerCase();
 }
 
 function bytes32Option(value: string, option: string, what: string): string {
-  if (!HEX32.test(value)) throw new ZkaiError('BAD_OPTION', `${option} must be ${what}: 0x followed by 64 hex digits, got "${value}"`);
+  if (!HEX32.test(value))
+    throw new ZkaiError('BAD_OPTION', `${option} must be ${what}: 0x followed by 64 hex digits, got "${value}"`);
   return value.toLowerCase();
 }
 
 export function positiveInteger(value: string | undefined, option: string, min: number, max: number): number {
   const n = Number(value);
-  if (value === undefined || !/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) throw new ZkaiError('BAD_OPTION', `${option} must be an integer from ${min} to ${max}, got "${value}"`);
+  if (value === undefined || !/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max)
+    throw new ZkaiError('BAD_OPTION', `${option} must be an integer from ${min} to ${max}, got "${value}"`);
   return n;
 }
 
@@ -63,7 +92,6 @@ export function purposeOf(value: string): string {
 }
 
 export const short = (hex: string) => (hex.length > 14 ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : hex);
-
 
 // ---------------------------------------------------------------------------------------------------------------
 // Sessions: the embedded chain (kept in the cache, locked) or a node given by --rpc.
@@ -79,7 +107,11 @@ export interface ChainSession {
 
 /** The chain options to repeat in a suggested command, so it talks to the same chain and deployment. */
 export function chainFlagsText(flags: ChainFlags): string {
-  return [flags.rpc ? ` --rpc ${flags.rpc}` : '', flags.chainDir ? ` --chain-dir ${flags.chainDir}` : '', flags.deployment ? ` --deployment ${flags.deployment}` : ''].join('');
+  return [
+    flags.rpc ? ` --rpc ${flags.rpc}` : '',
+    flags.chainDir ? ` --chain-dir ${flags.chainDir}` : '',
+    flags.deployment ? ` --deployment ${flags.deployment}` : '',
+  ].join('');
 }
 
 function globalFlagsText(flags: GlobalFlags): string {
@@ -106,10 +138,19 @@ function embeddedDir(flags: ChainFlags): string {
  * `<chain dir>/anvil-state.json` and writes it back when stopped; a lock on the folder keeps a second command from
  * starting a second anvil on the same state. `fresh` deletes the embedded state (and deployment) first.
  */
-export async function withSession<T>(flags: ChainFlags, fn: (session: ChainSession) => Promise<T>, options: { fresh?: boolean } = {}): Promise<T> {
+export async function withSession<T>(
+  flags: ChainFlags,
+  fn: (session: ChainSession) => Promise<T>,
+  options: { fresh?: boolean } = {},
+): Promise<T> {
   if (flags.rpc) {
-    if (flags.chainDir) throw new ZkaiError('BAD_OPTION', '--chain-dir is the embedded chain\'s folder: it does not go with --rpc');
-    if (options.fresh) throw new ZkaiError('BAD_OPTION', '--fresh deletes the embedded development chain: with --rpc, use --force to deploy again');
+    if (flags.chainDir)
+      throw new ZkaiError('BAD_OPTION', "--chain-dir is the embedded chain's folder: it does not go with --rpc");
+    if (options.fresh)
+      throw new ZkaiError(
+        'BAD_OPTION',
+        '--fresh deletes the embedded development chain: with --rpc, use --force to deploy again',
+      );
     const chain = await connectChain(flags.rpc);
     try {
       return await fn({ chain, deploymentPath: resolve(flags.deployment ?? RPC_DEPLOYMENT_FILE), flags });
@@ -128,7 +169,10 @@ export async function withSession<T>(flags: ChainFlags, fn: (session: ChainSessi
         await rm(statePath, { force: true });
         await rm(deploymentPath, { force: true });
       }
-      notice(flags, `note: local development chain (embedded anvil, state kept in ${dir}); for a real chain: zkai chain deploy --rpc URL`);
+      notice(
+        flags,
+        `note: local development chain (embedded anvil, state kept in ${dir}); for a real chain: zkai chain deploy --rpc URL`,
+      );
       const chain = await connectChain(undefined, { anvil: { extraArgs: ['--state', statePath] } });
       try {
         return await fn({ chain, deploymentPath, chainDir: dir, flags });
@@ -143,7 +187,9 @@ export async function withSession<T>(flags: ChainFlags, fn: (session: ChainSessi
 /** The session's deployment, connected; a clear error when there is none or it is not on this chain. */
 export async function deploymentOf(session: ChainSession): Promise<ConnectedDeployment> {
   if (!existsSync(session.deploymentPath)) {
-    throw new ChainError(`no zkai deployment at ${session.deploymentPath}`, { hint: `deploy one first: zkai${globalFlagsText(session.flags)} chain deploy${chainFlagsText(session.flags)}` });
+    throw new ChainError(`no zkai deployment at ${session.deploymentPath}`, {
+      hint: `deploy one first: zkai${globalFlagsText(session.flags)} chain deploy${chainFlagsText(session.flags)}`,
+    });
   }
   const deployment = await loadDeployment(session.deploymentPath);
   return connectDeployment(deployment, session.chain.signer);
@@ -159,16 +205,22 @@ export async function chainDeployCommand(flags: ChainDeployFlags): Promise<void>
     async (session) => {
       const signer = await session.chain.signer.getAddress();
       let replaced: string | undefined;
-      const existing = existsSync(session.deploymentPath) && !flags.force ? await loadDeployment(session.deploymentPath).catch((error: unknown) => {
-        if (!(error instanceof OutdatedDeploymentError)) throw error;
-        replaced = error.message;
-        return undefined;
-      }) : undefined;
+      const existing =
+        existsSync(session.deploymentPath) && !flags.force
+          ? await loadDeployment(session.deploymentPath).catch((error: unknown) => {
+              if (!(error instanceof OutdatedDeploymentError)) throw error;
+              replaced = error.message;
+              return undefined;
+            })
+          : undefined;
       if (existing) {
         if (existing.chainId !== session.chain.chainId) {
-          throw new ChainError(`${session.deploymentPath} records a deployment on chain ${existing.chainId}, but this node is chain ${session.chain.chainId}; it was kept`, {
-            hint: 'pass --deployment OTHER.json to record this chain\'s deployment elsewhere, or --force to replace the file',
-          });
+          throw new ChainError(
+            `${session.deploymentPath} records a deployment on chain ${existing.chainId}, but this node is chain ${session.chain.chainId}; it was kept`,
+            {
+              hint: "pass --deployment OTHER.json to record this chain's deployment elsewhere, or --force to replace the file",
+            },
+          );
         }
         const code = await session.chain.provider.getCode(existing.registry);
         if (code && code !== '0x') return { kept: true, deployment: existing, path: session.deploymentPath, signer };
@@ -181,7 +233,12 @@ export async function chainDeployCommand(flags: ChainDeployFlags): Promise<void>
     { fresh: Boolean(flags.fresh) },
   );
   const d = result.deployment;
-  const total = BigInt(d.gas.poseidon) + BigInt(d.gas.poseidon3) + BigInt(d.gas.consent) + BigInt(d.gas.lists) + BigInt(d.gas.registry);
+  const total =
+    BigInt(d.gas.poseidon) +
+    BigInt(d.gas.poseidon3) +
+    BigInt(d.gas.consent) +
+    BigInt(d.gas.lists) +
+    BigInt(d.gas.registry);
   emit(flags, { ...result, rpc: flags.rpc ?? 'embedded', totalGas: total.toString() }, () =>
     [
       result.kept
@@ -209,7 +266,13 @@ export async function chainContextCommand(flags: ChainContextFlags): Promise<voi
   const result = await withSession(flags, async (session) => {
     const { deployment } = await deploymentOf(session);
     const attester = await session.chain.signer.getAddress();
-    return { nonce, context: attestationContext(deployment.chainId, deployment.registry, attester, nonce).toString(), attester, registry: deployment.registry, chainId: deployment.chainId };
+    return {
+      nonce,
+      context: attestationContext(deployment.chainId, deployment.registry, attester, nonce).toString(),
+      attester,
+      registry: deployment.registry,
+      chainId: deployment.chainId,
+    };
   });
   const chain = chainFlagsText(flags);
   const global = globalFlagsText(flags);
@@ -238,7 +301,11 @@ async function expirationOf(value: string | undefined, chain: ChainConnection): 
     return (block?.timestamp ?? Math.floor(Date.now() / 1000)) + Number(relative[1]);
   }
   const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
-  if (!Number.isFinite(ms)) throw new ZkaiError('BAD_OPTION', `--expires must be an ISO date (2027-01-31 or 2027-01-31T12:00:00Z) or +SECONDS, got "${value}"`);
+  if (!Number.isFinite(ms))
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `--expires must be an ISO date (2027-01-31 or 2027-01-31T12:00:00Z) or +SECONDS, got "${value}"`,
+    );
   return Math.floor(ms / 1000);
 }
 
@@ -266,7 +333,8 @@ export async function chainAttestCommand(proofPath: string, flags: ChainAttestFl
   if (flags.label !== undefined) labelBytes(flags.label);
   if (flags.testSetLabel !== undefined) labelBytes(flags.testSetLabel);
   const proof = await readAttestableProof(proofPath);
-  if (!proof.testSet && (flags.testSet !== undefined || flags.testSetLabel !== undefined)) throw new ZkaiError('BAD_OPTION', '--test-set and --test-set-label go with accuracy proofs only');
+  if (!proof.testSet && (flags.testSet !== undefined || flags.testSetLabel !== undefined))
+    throw new ZkaiError('BAD_OPTION', '--test-set and --test-set-label go with accuracy proofs only');
   const progress = (text: string) => progressLine(flags, text);
 
   const result = await withSession(flags, async (session) => {
@@ -336,27 +404,55 @@ export async function chainRevokeCommand(uid: string, flags: ChainRevokeFlags): 
 
 /** `zkai chain attestations`. */
 export async function chainAttestationsCommand(flags: ChainAttestationsFlags): Promise<void> {
-  const subject = flags.subject === undefined ? undefined : bytes32Option(flags.subject, '--subject', 'a dataset or model version id');
-  if (flags.attester !== undefined && !isAddress(flags.attester)) throw new ZkaiError('BAD_OPTION', `--attester must be an address (0x and 40 hex digits), got "${flags.attester}"`);
+  const subject =
+    flags.subject === undefined
+      ? undefined
+      : bytes32Option(flags.subject, '--subject', 'a dataset or model version id');
+  if (flags.attester !== undefined && !isAddress(flags.attester))
+    throw new ZkaiError('BAD_OPTION', `--attester must be an address (0x and 40 hex digits), got "${flags.attester}"`);
   const attester = flags.attester === undefined ? undefined : getAddress(flags.attester);
   const rows = await withSession(flags, async (session) => {
     const { deployment, registry } = await deploymentOf(session);
     const now = (await session.chain.provider.getBlock('latest'))?.timestamp ?? Math.floor(Date.now() / 1000);
-    const records = await registry.attestations({ ...(subject ? { subject } : {}), ...(attester ? { attester } : {}), fromBlock: deployment.blockNumber });
+    const records = await registry.attestations({
+      ...(subject ? { subject } : {}),
+      ...(attester ? { attester } : {}),
+      fromBlock: deployment.blockNumber,
+    });
     const kinds = new Map<string, string>();
     const out = [];
     for (const a of records) {
       if (!kinds.has(a.circuit)) {
-        const c = (await registry.contract.getFunction('getCircuit').staticCall(a.circuit)) as unknown as { kind: bigint };
+        const c = (await registry.contract.getFunction('getCircuit').staticCall(a.circuit)) as unknown as {
+          kind: bigint;
+        };
         kinds.set(a.circuit, CIRCUIT_KINDS[Number(c.kind) - 1] ?? 'unknown');
       }
-      const status = a.revocationTime !== 0 ? 'revoked' : a.expirationTime !== 0 && a.expirationTime <= now ? 'expired' : 'valid';
-      out.push({ uid: a.uid, kind: kinds.get(a.circuit) as string, circuit: a.circuit, subject: a.subject, attester: a.attester, time: new Date(a.time * 1000).toISOString(), expirationTime: a.expirationTime, revocationTime: a.revocationTime, revocable: a.revocable, refUID: a.refUID, policyHash: a.policyHash, status, valid: a.valid, txHash: a.txHash, ...(a.accuracy ? { accuracy: a.accuracy } : {}) });
+      const status =
+        a.revocationTime !== 0 ? 'revoked' : a.expirationTime !== 0 && a.expirationTime <= now ? 'expired' : 'valid';
+      out.push({
+        uid: a.uid,
+        kind: kinds.get(a.circuit) as string,
+        circuit: a.circuit,
+        subject: a.subject,
+        attester: a.attester,
+        time: new Date(a.time * 1000).toISOString(),
+        expirationTime: a.expirationTime,
+        revocationTime: a.revocationTime,
+        revocable: a.revocable,
+        refUID: a.refUID,
+        policyHash: a.policyHash,
+        status,
+        valid: a.valid,
+        txHash: a.txHash,
+        ...(a.accuracy ? { accuracy: a.accuracy } : {}),
+      });
     }
     return out;
   });
   emit(flags, rows, () => {
-    if (rows.length === 0) return `no attestations${subject ? ` of ${subject}` : ''}${attester ? ` by ${attester}` : ''}`;
+    if (rows.length === 0)
+      return `no attestations${subject ? ` of ${subject}` : ''}${attester ? ` by ${attester}` : ''}`;
     const header = ['uid', 'kind', 'subject', 'attester', 'time', 'status', 'result'];
     const table = rows.map((r) => [
       r.uid,
@@ -368,7 +464,11 @@ export async function chainAttestationsCommand(flags: ChainAttestationsFlags): P
       r.accuracy ? `${r.accuracy.correct}/${r.accuracy.total} correct on test set ${short(r.accuracy.testSet)}` : '',
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-    const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+    const line = (cells: string[]) =>
+      cells
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd();
     return [line(header), ...table.map(line)].join('\n');
   });
 }

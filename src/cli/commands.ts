@@ -17,13 +17,22 @@ import { progressBars } from './progress-bar.ts';
 import { parseExpectations, readJsonFile } from './io.ts';
 import { ceremonyKeyLines, commandHint, hintLines, keyJson, type CommandHint } from './data-commands.ts';
 import { keySourceLine, verifierKeyNote, verifierKeySource } from './verify-key.ts';
-import type { CompileCommandFlags, DemoCommandFlags, DeployCommandFlags, ProveCommandFlags, SetupCommandFlags, VerifyCommandFlags } from './groups/core.ts';
+import type {
+  CompileCommandFlags,
+  DemoCommandFlags,
+  DeployCommandFlags,
+  ProveCommandFlags,
+  SetupCommandFlags,
+  VerifyCommandFlags,
+} from './groups/core.ts';
 
 /** Flags shared by the commands that compile a circuit (`--O` reaches the action as `optimization` too). */
 type CompileFlags = Pick<CompileCommandFlags, keyof GlobalFlags | 'optimization' | 'include'>;
 
 /** Flags shared by the commands that set a circuit up; `zkey`: a ceremony's proving key (prove and deploy). */
-type SetupFlags = CompileFlags & Pick<SetupCommandFlags, 'ptau' | 'beacon' | 'beaconIterations' | 'verify' | 'force'> & Partial<Pick<ProveCommandFlags, 'zkey'>>;
+type SetupFlags = CompileFlags &
+  Pick<SetupCommandFlags, 'ptau' | 'beacon' | 'beaconIterations' | 'verify' | 'force'> &
+  Partial<Pick<ProveCommandFlags, 'zkey'>>;
 
 function optimizationLevel(value: string | undefined): 0 | 1 | 2 {
   if (value === undefined) return 2;
@@ -45,7 +54,11 @@ async function setupFor(circuit: CompiledCircuit, flags: SetupFlags): Promise<Ci
   const progress = progressPrinter(flags);
   if (flags.zkey) {
     // A ceremony's key replaces the automatic setup: checked against this circuit's r1cs and the ptau it started from.
-    if (flags.beacon) throw new ZkaiError('BAD_OPTION', '--beacon applies to zkai\'s automatic setup; a ceremony\'s --zkey has its beacon already (zkai ceremony beacon)');
+    if (flags.beacon)
+      throw new ZkaiError(
+        'BAD_OPTION',
+        "--beacon applies to zkai's automatic setup; a ceremony's --zkey has its beacon already (zkai ceremony beacon)",
+      );
     return keysFromZkey(circuit, flags.zkey, {
       ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
       ...(flags.ptau ? { ptauPath: flags.ptau } : {}),
@@ -68,16 +81,28 @@ async function setupFor(circuit: CompiledCircuit, flags: SetupFlags): Promise<Ci
 /** `zkai compile`. */
 export async function compileCommand(circuitPath: string, flags: CompileCommandFlags): Promise<void> {
   const circuit = await compileFor(circuitPath, flags);
-  emit(flags, { id: circuit.id, name: circuit.name, dir: circuit.dir, r1cs: circuit.r1csPath, wasm: circuit.wasmPath, cached: circuit.cached, compiler: circuit.compilerVersion, ...circuit.info }, () =>
-    [
-      `${circuit.name}  (circom ${circuit.compilerVersion}${circuit.cached ? ', from cache' : ''})`,
-      `  constraints     ${circuit.info.constraints}`,
-      `  public inputs   ${circuit.info.publicInputs}`,
-      `  private inputs  ${circuit.info.privateInputs}`,
-      `  outputs         ${circuit.info.outputs}`,
-      `  wires           ${circuit.info.wires}`,
-      `  artifacts       ${circuit.dir}`,
-    ].join('\n'),
+  emit(
+    flags,
+    {
+      id: circuit.id,
+      name: circuit.name,
+      dir: circuit.dir,
+      r1cs: circuit.r1csPath,
+      wasm: circuit.wasmPath,
+      cached: circuit.cached,
+      compiler: circuit.compilerVersion,
+      ...circuit.info,
+    },
+    () =>
+      [
+        `${circuit.name}  (circom ${circuit.compilerVersion}${circuit.cached ? ', from cache' : ''})`,
+        `  constraints     ${circuit.info.constraints}`,
+        `  public inputs   ${circuit.info.publicInputs}`,
+        `  private inputs  ${circuit.info.privateInputs}`,
+        `  outputs         ${circuit.info.outputs}`,
+        `  wires           ${circuit.info.wires}`,
+        `  artifacts       ${circuit.dir}`,
+      ].join('\n'),
   );
 }
 
@@ -85,16 +110,30 @@ export async function compileCommand(circuitPath: string, flags: CompileCommandF
 export async function setupCommand(circuitPath: string, flags: SetupCommandFlags): Promise<void> {
   const circuit = await compileFor(circuitPath, flags);
   const keys = await setupFor(circuit, flags);
-  emit(flags, { circuitId: circuit.id, zkey: keys.zkeyPath, vkey: keys.vkeyPath, requiredPower: keys.requiredPower, ptau: keys.ptau, singleParty: keys.phase2.singleParty, phase2: keys.phase2, cached: keys.cached, verified: keys.verified, timings: keys.timings }, () =>
-    [
-      `${circuit.name}: Groth16 keys${keys.cached ? ' (from cache)' : ''}`,
-      `  proving key        ${keys.zkeyPath}`,
-      `  verification key   ${keys.vkeyPath}`,
-      `  ptau               ${keys.ptau.path} (power ${keys.ptau.power}; circuit needs ${keys.requiredPower})${keys.ptau.hermezVerified ? ' - Hermez hash verified' : ''}`,
-      ...(keys.verified ? ['  zkey verified against r1cs + ptau'] : []),
-      `  phase 2            single party: one contribution by this machine${keys.phase2.beacon ? ', then the beacon' : ''} (DEVELOPMENT-ONLY)`,
-      ...keyWarnings(keys).map((warning) => `  WARNING: ${warning}`),
-    ].join('\n'),
+  emit(
+    flags,
+    {
+      circuitId: circuit.id,
+      zkey: keys.zkeyPath,
+      vkey: keys.vkeyPath,
+      requiredPower: keys.requiredPower,
+      ptau: keys.ptau,
+      singleParty: keys.phase2.singleParty,
+      phase2: keys.phase2,
+      cached: keys.cached,
+      verified: keys.verified,
+      timings: keys.timings,
+    },
+    () =>
+      [
+        `${circuit.name}: Groth16 keys${keys.cached ? ' (from cache)' : ''}`,
+        `  proving key        ${keys.zkeyPath}`,
+        `  verification key   ${keys.vkeyPath}`,
+        `  ptau               ${keys.ptau.path} (power ${keys.ptau.power}; circuit needs ${keys.requiredPower})${keys.ptau.hermezVerified ? ' - Hermez hash verified' : ''}`,
+        ...(keys.verified ? ['  zkey verified against r1cs + ptau'] : []),
+        `  phase 2            single party: one contribution by this machine${keys.phase2.beacon ? ', then the beacon' : ''} (DEVELOPMENT-ONLY)`,
+        ...keyWarnings(keys).map((warning) => `  WARNING: ${warning}`),
+      ].join('\n'),
   );
 }
 
@@ -110,13 +149,15 @@ export async function proveCommand(circuitPath: string, flags: ProveCommandFlags
 function positiveIntegerOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new ZkaiError('BAD_OPTION', `${name} must be a positive integer, got "${value}"`);
+  if (!Number.isInteger(number) || number < 1)
+    throw new ZkaiError('BAD_OPTION', `${name} must be a positive integer, got "${value}"`);
   return number;
 }
 
 function timeoutOption(value: string | undefined): number {
   const number = Number(value ?? 0);
-  if (!Number.isInteger(number) || number < 0) throw new ZkaiError('BAD_OPTION', `--timeout must be a whole number of milliseconds (0: none), got "${value}"`);
+  if (!Number.isInteger(number) || number < 0)
+    throw new ZkaiError('BAD_OPTION', `--timeout must be a whole number of milliseconds (0: none), got "${value}"`);
   return number;
 }
 
@@ -128,16 +169,30 @@ async function batchInputPaths(flags: ProveCommandFlags): Promise<string[]> {
     try {
       entries = await readdir(flags.inputs, { withFileTypes: true });
     } catch (error) {
-      throw new InputFileError(flags.inputs, `cannot read the input folder: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new InputFileError(
+        flags.inputs,
+        `cannot read the input folder: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
     }
     const names = entries
-      .filter((entry) => entry.isFile() && entry.name.endsWith('.json') && !entry.name.endsWith('.proof.json') && !entry.name.endsWith('.public.json'))
+      .filter(
+        (entry) =>
+          entry.isFile() &&
+          entry.name.endsWith('.json') &&
+          !entry.name.endsWith('.proof.json') &&
+          !entry.name.endsWith('.public.json'),
+      )
       .map((entry) => entry.name)
       .sort();
-    if (names.length === 0) throw new InputFileError(flags.inputs, 'no *.json input in this folder (*.proof.json and *.public.json are outputs, not inputs)');
+    if (names.length === 0)
+      throw new InputFileError(
+        flags.inputs,
+        'no *.json input in this folder (*.proof.json and *.public.json are outputs, not inputs)',
+      );
     paths.push(...names.map((name) => join(flags.inputs as string, name)));
   }
-  if (paths.length === 0) throw new ZkaiError('BAD_OPTION', 'give the circuit input: -i FILE (repeatable) or --inputs DIR');
+  if (paths.length === 0)
+    throw new ZkaiError('BAD_OPTION', 'give the circuit input: -i FILE (repeatable) or --inputs DIR');
   return paths;
 }
 
@@ -175,16 +230,28 @@ async function proveOne(circuitPath: string, inputPath: string, flags: ProveComm
     await writeFileAtomic(proofPath, `${JSON.stringify(result.proof, null, 1)}\n`);
     await writeFileAtomic(publicPath, `${JSON.stringify(result.publicSignals, null, 1)}\n`);
     const verifyWith = plainVerifyHint(keys.vkeyPath, proofPath, publicPath);
-    emit(flags, { proof: proofPath, public: publicPath, publicSignals: result.publicSignals, witnessMs: result.witnessMs, proveMs: result.proveMs, vkey: keys.vkeyPath, ...keyJson(keys), verifyWith }, () =>
-      [
-        `proof written to ${proofPath}, public signals to ${publicPath}`,
-        `  witness ${seconds(result.witnessMs / 1000)}, proof ${seconds(result.proveMs / 1000)} (first proof in a fresh worker includes loading)`,
-        ...ceremonyKeyLines(keys),
-        ...hintLines('verify with', verifyWith),
-        publicSignalsNote(publicPath),
-        verifierKeyNote(keys),
-        ...keyWarnings(keys).map((warning) => `  WARNING: ${warning}`),
-      ].join('\n'),
+    emit(
+      flags,
+      {
+        proof: proofPath,
+        public: publicPath,
+        publicSignals: result.publicSignals,
+        witnessMs: result.witnessMs,
+        proveMs: result.proveMs,
+        vkey: keys.vkeyPath,
+        ...keyJson(keys),
+        verifyWith,
+      },
+      () =>
+        [
+          `proof written to ${proofPath}, public signals to ${publicPath}`,
+          `  witness ${seconds(result.witnessMs / 1000)}, proof ${seconds(result.proveMs / 1000)} (first proof in a fresh worker includes loading)`,
+          ...ceremonyKeyLines(keys),
+          ...hintLines('verify with', verifyWith),
+          publicSignalsNote(publicPath),
+          verifierKeyNote(keys),
+          ...keyWarnings(keys).map((warning) => `  WARNING: ${warning}`),
+        ].join('\n'),
     );
   } finally {
     await pool.close();
@@ -221,9 +288,13 @@ function batchFailure(input: string, error: unknown): BatchFailure {
  */
 async function proveBatch(circuitPath: string, inputPaths: string[], flags: ProveCommandFlags): Promise<void> {
   if (flags.proof !== undefined || flags.public !== undefined) {
-    throw new ZkaiError('BAD_OPTION', `-p/--proof and --public name the files of one proof, but this is a batch of ${inputPaths.length} input${inputPaths.length === 1 ? '' : 's'}`, {
-      hint: 'give --out-dir DIR instead: each input NAME.json gets DIR/NAME.proof.json and DIR/NAME.public.json',
-    });
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `-p/--proof and --public name the files of one proof, but this is a batch of ${inputPaths.length} input${inputPaths.length === 1 ? '' : 's'}`,
+      {
+        hint: 'give --out-dir DIR instead: each input NAME.json gets DIR/NAME.proof.json and DIR/NAME.public.json',
+      },
+    );
   }
   const outDir = flags.outDir;
   if (outDir === undefined) {
@@ -235,7 +306,9 @@ async function proveBatch(circuitPath: string, inputPaths: string[], flags: Prov
   for (const path of inputPaths) {
     const earlier = byName.get(outputName(path));
     if (earlier !== undefined) {
-      throw new ZkaiError('BAD_OPTION', `${earlier} and ${path} would both write ${outputName(path)}.proof.json`, { hint: 'give each input of a batch its own file name' });
+      throw new ZkaiError('BAD_OPTION', `${earlier} and ${path} would both write ${outputName(path)}.proof.json`, {
+        hint: 'give each input of a batch its own file name',
+      });
     }
     byName.set(outputName(path), path);
   }
@@ -266,7 +339,16 @@ async function proveBatch(circuitPath: string, inputPaths: string[], flags: Prov
 
   const circuit = readable.length > 0 ? await compileFor(circuitPath, flags) : undefined;
   const keys = circuit ? await setupFor(circuit, flags) : undefined;
-  const written: Array<{ index: number; input: string; proof: string; public: string; publicSignals: string[]; witnessMs: number; proveMs: number; verifyWith: CommandHint }> = [];
+  const written: Array<{
+    index: number;
+    input: string;
+    proof: string;
+    public: string;
+    publicSignals: string[];
+    witnessMs: number;
+    proveMs: number;
+    verifyWith: CommandHint;
+  }> = [];
   let elapsedSeconds = 0;
   let poolShape: { workers: number; curveThreads: number } | undefined;
   if (circuit && keys) {
@@ -282,7 +364,10 @@ async function proveBatch(circuitPath: string, inputPaths: string[], flags: Prov
     const started = performance.now();
     try {
       const artifacts = { wasmPath: circuit.wasmPath, zkeyPath: keys.zkeyPath };
-      for await (const result of pool.proveMany(artifacts, readable.map((entry) => entry.input))) {
+      for await (const result of pool.proveMany(
+        artifacts,
+        readable.map((entry) => entry.input),
+      )) {
         const path = readable[result.index]!.path;
         if (!result.ok) {
           // The circuit is the same for every input: its wasm path would only lengthen each message.
@@ -298,7 +383,16 @@ async function proveBatch(circuitPath: string, inputPaths: string[], flags: Prov
           fail(path, error);
           continue;
         }
-        written.push({ index: inputPaths.indexOf(path), input: path, proof: proofPath, public: publicPath, publicSignals: result.publicSignals, witnessMs: result.witnessMs, proveMs: result.proveMs, verifyWith: plainVerifyHint(keys.vkeyPath, proofPath, publicPath) });
+        written.push({
+          index: inputPaths.indexOf(path),
+          input: path,
+          proof: proofPath,
+          public: publicPath,
+          publicSignals: result.publicSignals,
+          witnessMs: result.witnessMs,
+          proveMs: result.proveMs,
+          verifyWith: plainVerifyHint(keys.vkeyPath, proofPath, publicPath),
+        });
       }
       elapsedSeconds = (performance.now() - started) / 1000;
     } finally {
@@ -325,10 +419,23 @@ async function proveBatch(circuitPath: string, inputPaths: string[], flags: Prov
     const first = written[0];
     return [
       `${written.length} of ${inputPaths.length} inputs proved${elapsedSeconds > 0 ? ` in ${seconds(elapsedSeconds)} = ${proofsPerSecond.toFixed(2)} proofs/s` : ''}${poolShape ? ` (${poolShape.workers} worker${poolShape.workers === 1 ? '' : 's'} x ${poolShape.curveThreads} curve thread${poolShape.curveThreads === 1 ? '' : 's'}; the first proof includes loading)` : ''}`,
-      ...(written.length > 0 ? [`  written to ${outDir} as NAME.proof.json and NAME.public.json for each input NAME.json`] : []),
-      ...(failures.length > 0 ? [`  ${failures.length} failed (see the errors above): ${failures.map((failure) => failure.input).join(', ')}`] : []),
+      ...(written.length > 0
+        ? [`  written to ${outDir} as NAME.proof.json and NAME.public.json for each input NAME.json`]
+        : []),
+      ...(failures.length > 0
+        ? [`  ${failures.length} failed (see the errors above): ${failures.map((failure) => failure.input).join(', ')}`]
+        : []),
       ...(keys ? ceremonyKeyLines(keys) : []),
-      ...(first && keys ? [...hintLines(`verify with${written.length > 1 ? ' (the first proof; the others alike)' : ''}`, first.verifyWith), publicSignalsNote(first.public), verifierKeyNote(keys)] : []),
+      ...(first && keys
+        ? [
+            ...hintLines(
+              `verify with${written.length > 1 ? ' (the first proof; the others alike)' : ''}`,
+              first.verifyWith,
+            ),
+            publicSignalsNote(first.public),
+            verifierKeyNote(keys),
+          ]
+        : []),
       ...(keys ? keyWarnings(keys).map((warning) => `  WARNING: ${warning}`) : []),
     ].join('\n');
   });
@@ -348,7 +455,12 @@ export async function verifyCommand(flags: VerifyCommandFlags): Promise<void> {
   const expect = parseExpectations(flags.expect ?? []);
   const keySource = await verifierKeySource(vkey, flags);
   const result = await verifyProof(vkey, proof, publicSignals, Object.keys(expect).length > 0 ? { expect } : {});
-  emit(flags, { ...result, keySource }, () => [result.valid ? 'OK: the proof is valid' : `INVALID (${result.reason}): ${result.detail}`, keySourceLine(keySource)].join('\n'));
+  emit(flags, { ...result, keySource }, () =>
+    [
+      result.valid ? 'OK: the proof is valid' : `INVALID (${result.reason}): ${result.detail}`,
+      keySourceLine(keySource),
+    ].join('\n'),
+  );
   if (!result.valid) process.exitCode = 1;
 }
 
@@ -359,13 +471,20 @@ export async function deployCommand(flags: DeployCommandFlags): Promise<void> {
     if (!flags.circuit) throw new ZkaiError('BAD_OPTION', 'give --circuit FILE.circom or --zkey FILE.zkey');
     zkeyPath = (await setupFor(await compileFor(flags.circuit, flags), flags)).zkeyPath;
   }
-  if (Boolean(flags.proof) !== Boolean(flags.public)) throw new ZkaiError('BAD_OPTION', '--proof and --public go together');
-  const proofPair = flags.proof && flags.public
-    ? { proof: (await readJsonFile(flags.proof, 'proof')) as Groth16Proof, publicSignals: (await readJsonFile(flags.public, 'public signals')) as string[] }
-    : undefined;
+  if (Boolean(flags.proof) !== Boolean(flags.public))
+    throw new ZkaiError('BAD_OPTION', '--proof and --public go together');
+  const proofPair =
+    flags.proof && flags.public
+      ? {
+          proof: (await readJsonFile(flags.proof, 'proof')) as Groth16Proof,
+          publicSignals: (await readJsonFile(flags.public, 'public signals')) as string[],
+        }
+      : undefined;
   const result = await withChain(flags.rpc, async (chain) => {
     const deployed = await deployVerifier(chain.signer, zkeyPath);
-    const check = proofPair ? await verifyOnChain(deployed.contract, proofPair.proof, proofPair.publicSignals) : undefined;
+    const check = proofPair
+      ? await verifyOnChain(deployed.contract, proofPair.proof, proofPair.publicSignals)
+      : undefined;
     return {
       rpc: chain.anvil ? 'embedded anvil (stopped after this command)' : chain.rpcUrl,
       chainId: chain.chainId,
@@ -378,7 +497,9 @@ export async function deployCommand(flags: DeployCommandFlags): Promise<void> {
   emit(flags, result, () =>
     [
       `verifier deployed at ${result.address} on ${result.rpc} (chain ${result.chainId}), ${result.deployGas} gas`,
-      ...('proofValid' in result ? [`  proof on chain: ${result.proofValid ? 'valid' : 'INVALID'}, ${result.verifyGas} gas`] : []),
+      ...('proofValid' in result
+        ? [`  proof on chain: ${result.proofValid ? 'valid' : 'INVALID'}, ${result.verifyGas} gas`]
+        : []),
     ].join('\n'),
   );
   if ('proofValid' in result && !result.proofValid) process.exitCode = 1;
@@ -388,7 +509,8 @@ export async function deployCommand(flags: DeployCommandFlags): Promise<void> {
 export async function demoCommand(flags: DemoCommandFlags): Promise<void> {
   const progress = progressPrinter(flags);
   const proofs = Number(flags.proofs ?? 8);
-  if (!Number.isInteger(proofs) || proofs < 1 || proofs > 1000) throw new ZkaiError('BAD_OPTION', `--proofs must be an integer from 1 to 1000, got "${flags.proofs}"`);
+  if (!Number.isInteger(proofs) || proofs < 1 || proofs > 1000)
+    throw new ZkaiError('BAD_OPTION', `--proofs must be an integer from 1 to 1000, got "${flags.proofs}"`);
   const summary = await runDemo({
     proofs,
     ...(flags.workers ? { workers: Number(flags.workers) } : {}),
@@ -404,7 +526,7 @@ export async function demoCommand(flags: DemoCommandFlags): Promise<void> {
       'zkai demo: 16 private ages, each proven to lie in [18, 99], bound to a public salted Poseidon commitment',
       `  circuit      ${s.circuit.constraints} constraints, ${s.circuit.publicSignals} public signals${s.circuit.compiledFromCache ? ' (compiled earlier, from cache)' : ` (compiled in ${seconds(s.circuit.compileSeconds)})`}`,
       `  setup        ${s.setup.fromCache ? 'keys from cache' : `${seconds(s.setup.seconds)}`}; ptau power ${s.setup.ptauPower}${s.setup.developmentPtau ? ' (DEVELOPMENT-ONLY ptau)' : ''}${s.setup.ptauSeconds > 0 ? `, generated in ${seconds(s.setup.ptauSeconds)}` : ''}`,
-      `  proving      ${s.proving.proofs} proofs in ${seconds(s.proving.seconds)} = ${s.proving.proofsPerSecond.toFixed(2)} proofs/s (${s.proving.workers} worker${s.proving.workers === 1 ? "" : "s"} x ${s.proving.curveThreads} curve threads; median witness ${s.proving.medianWitnessMs.toFixed(0)} ms, prove ${s.proving.medianProveMs.toFixed(0)} ms)`,
+      `  proving      ${s.proving.proofs} proofs in ${seconds(s.proving.seconds)} = ${s.proving.proofsPerSecond.toFixed(2)} proofs/s (${s.proving.workers} worker${s.proving.workers === 1 ? '' : 's'} x ${s.proving.curveThreads} curve threads; median witness ${s.proving.medianWitnessMs.toFixed(0)} ms, prove ${s.proving.medianProveMs.toFixed(0)} ms)`,
       `  off-chain    ${s.offChain.verified}/${s.proving.proofs} valid with their commitments checked; tampered public signal rejected: ${s.offChain.tamperedRejected ? 'yes' : 'NO'}; median verify ${s.offChain.medianVerifyMs.toFixed(0)} ms`,
       `  on-chain     ${s.onChain.rpc}: verifier at ${s.onChain.verifierAddress}; proof ${s.onChain.valid ? 'valid' : 'INVALID'} (${s.onChain.verifyGas} gas); tampered rejected: ${s.onChain.tamperedRejected ? 'yes' : 'NO'}`,
       '',
@@ -417,6 +539,13 @@ export async function demoCommand(flags: DemoCommandFlags): Promise<void> {
     ].join('\n');
   });
   const d = summary.dataset;
-  if (!summary.offChain.allValid || !summary.onChain.valid || !summary.offChain.tamperedRejected || !summary.onChain.tamperedRejected) process.exitCode = 1;
-  if (!d.preflightOk || !d.violation || !d.verification.valid || !d.verification.otherRootRejected) process.exitCode = 1;
+  if (
+    !summary.offChain.allValid ||
+    !summary.onChain.valid ||
+    !summary.offChain.tamperedRejected ||
+    !summary.onChain.tamperedRejected
+  )
+    process.exitCode = 1;
+  if (!d.preflightOk || !d.violation || !d.verification.valid || !d.verification.otherRootRejected)
+    process.exitCode = 1;
 }

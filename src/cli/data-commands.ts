@@ -8,7 +8,15 @@ import type { PrepareOptions } from '../data/prepare-generated.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 import { createBundle, loadBundle, recommit, saveBundle } from '../data/bundle.ts';
 import { treeDepth, type DatasetCommitment } from '../data/commitment.ts';
-import { policyRegistries, proveDataset, PolicyViolationError, trustedRegistryRoots, verifyDatasetProof, type DatasetProof, type RegistryRoot } from '../data/dataset-proof.ts';
+import {
+  policyRegistries,
+  proveDataset,
+  PolicyViolationError,
+  trustedRegistryRoots,
+  verifyDatasetProof,
+  type DatasetProof,
+  type RegistryRoot,
+} from '../data/dataset-proof.ts';
 import { buildRegistry, type Registry } from '../data/registry.ts';
 import { loadRegistry, readIdList, saveRegistry } from '../data/registry-file.ts';
 import { consentStatusLookup, type ConsentStatus } from '../data/consent-tree.ts';
@@ -17,14 +25,29 @@ import { proveDatasetInChunks, verifyChunkedDataset } from '../data/chunked.ts';
 import { readDataset } from '../data/ingest.ts';
 import { proveInclusion, subjectColumn, verifyInclusion, type InclusionProof } from '../data/inclusion.ts';
 import { evaluatePolicy, loadPolicy, registriesForPolicy, type Policy, type PolicyReport } from '../policy/policy.ts';
-import { ADDRESS_BITS, DEFAULT_DATE_MIN, formatScaledDecimal, loadSchema, parseDateDays, parseScaledDecimal } from '../data/schema.ts';
+import {
+  ADDRESS_BITS,
+  DEFAULT_DATE_MIN,
+  formatScaledDecimal,
+  loadSchema,
+  parseDateDays,
+  parseScaledDecimal,
+} from '../data/schema.ts';
 import type { Column, EncodedRecord, Schema } from '../data/types.ts';
 import type { VerificationResult } from '../verifier/verify.ts';
 import { readJsonFile } from './io.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { contextOption } from './chain-commands.ts';
 import { checkVerdictKey, keySourceLine, verifierKeyNote, verifierKeySource } from './verify-key.ts';
-import type { DataCheckFlags, DataCommitFlags, DataIncludeFlags, DataProveFlags, DataRegistryFlags, DataVerifyFlags, DataVerifyIncludeFlags } from './groups/data.ts';
+import type {
+  DataCheckFlags,
+  DataCommitFlags,
+  DataIncludeFlags,
+  DataProveFlags,
+  DataRegistryFlags,
+  DataVerifyFlags,
+  DataVerifyIncludeFlags,
+} from './groups/data.ts';
 
 const DAY_MS = 86_400_000;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
@@ -50,7 +73,10 @@ async function exists(path: string): Promise<boolean> {
 function refuseSamePath(output: string, outputOption: string, inputs: Record<string, string | undefined>): void {
   for (const [option, input] of Object.entries(inputs)) {
     if (input !== undefined && resolve(input) === resolve(output)) {
-      throw new ZkaiError('BAD_OPTION', `${outputOption} ${output} is also the ${option} file: writing it would destroy that input`);
+      throw new ZkaiError(
+        'BAD_OPTION',
+        `${outputOption} ${output} is also the ${option} file: writing it would destroy that input`,
+      );
     }
   }
 }
@@ -86,22 +112,38 @@ export function shellWord(word: string): string {
  */
 export function commandHint(argv: readonly string[], placeholders: Readonly<Record<string, string>> = {}): CommandHint {
   for (const name of Object.keys(placeholders)) {
-    if (!argv.some((word) => word === name || word.endsWith(`=${name}`))) throw new ZkaiError('INTERNAL', `hint placeholder ${name} is not in the command ${argv.join(' ')}`);
+    if (!argv.some((word) => word === name || word.endsWith(`=${name}`)))
+      throw new ZkaiError('INTERNAL', `hint placeholder ${name} is not in the command ${argv.join(' ')}`);
   }
   return { command: argv.map(shellWord).join(' '), argv: [...argv], placeholders: { ...placeholders } };
 }
 
 /** The lines of a hint for people: `label: command`, then one line per placeholder saying what goes there. */
 export function hintLines(label: string, hint: CommandHint, indent = '  '): string[] {
-  return [`${indent}${label}: ${hint.command}`, ...Object.entries(hint.placeholders).map(([name, what]) => `${indent}  (${name}: ${what})`)];
+  return [
+    `${indent}${label}: ${hint.command}`,
+    ...Object.entries(hint.placeholders).map(([name, what]) => `${indent}  (${name}: ${what})`),
+  ];
 }
 
 /** What a prove command's --json says about its key: single-party or not, its phase-2 trust, the ceremony's chain. */
-export function keyJson(keys: CircuitKeys): { singleParty: boolean; phase2: Phase2Trust; ceremony?: { zkey: string; contributions: number; vkeyFromCeremony: boolean } } {
+export function keyJson(keys: CircuitKeys): {
+  singleParty: boolean;
+  phase2: Phase2Trust;
+  ceremony?: { zkey: string; contributions: number; vkeyFromCeremony: boolean };
+} {
   return {
     singleParty: keys.phase2.singleParty,
     phase2: keys.phase2,
-    ...(keys.ceremony ? { ceremony: { zkey: keys.ceremony.zkeyPath, contributions: keys.ceremony.contributions.length, vkeyFromCeremony: keys.ceremony.vkeyFromCeremony } } : {}),
+    ...(keys.ceremony
+      ? {
+          ceremony: {
+            zkey: keys.ceremony.zkeyPath,
+            contributions: keys.ceremony.contributions.length,
+            vkeyFromCeremony: keys.ceremony.vkeyFromCeremony,
+          },
+        }
+      : {}),
   };
 }
 
@@ -109,10 +151,16 @@ export function keyJson(keys: CircuitKeys): { singleParty: boolean; phase2: Phas
 export function ceremonyKeyLines(keys: CircuitKeys): string[] {
   if (!keys.ceremony) return [];
   const steps = keys.ceremony.contributions;
-  const names = steps.map((step) => (step.type === 'beacon' ? 'beacon' : step.name ? `"${step.name}"` : 'unnamed')).join(', ');
+  const names = steps
+    .map((step) => (step.type === 'beacon' ? 'beacon' : step.name ? `"${step.name}"` : 'unnamed'))
+    .join(', ');
   return [
     `  ceremony key  ${keys.ceremony.zkeyPath}: ${steps.length} step${steps.length === 1 ? '' : 's'} (${names}), ${keys.verified ? 'checked now' : 'checked earlier (remembered in the cache)'} against the circuit's r1cs and ${keys.ptau.path}; key trust ${keys.phase2.trust === 'production' ? 'PRODUCTION' : 'DEVELOPMENT-ONLY'}`,
-    ...(keys.ceremony.vkeyFromCeremony ? [] : [`  verification key exported from the zkey to ${keys.vkeyPath} (no ceremony verification key next to the zkey)`]),
+    ...(keys.ceremony.vkeyFromCeremony
+      ? []
+      : [
+          `  verification key exported from the zkey to ${keys.vkeyPath} (no ceremony verification key next to the zkey)`,
+        ]),
   ];
 }
 
@@ -138,8 +186,14 @@ function rootPlaceholder(name: string, taken: ReadonlySet<string>): string {
  * `zkai data verify` for a dataset proof (whole or chunked): the verifier brings the published commitment and the root
  * of every registry the policy checks ids against (both placeholders); the rest is this proof's.
  */
-function datasetVerifyHint(files: { vkey: string; proof: string; schema: string; policy: string }, registries: readonly RegistryRoot[], loaded: readonly Registry[]): CommandHint {
-  const placeholders: Record<string, string> = { [COMMITMENT_PLACEHOLDER]: 'the published commitment you trust, from zkai data commit --public' };
+function datasetVerifyHint(
+  files: { vkey: string; proof: string; schema: string; policy: string },
+  registries: readonly RegistryRoot[],
+  loaded: readonly Registry[],
+): CommandHint {
+  const placeholders: Record<string, string> = {
+    [COMMITMENT_PLACEHOLDER]: 'the published commitment you trust, from zkai data commit --public',
+  };
   const registryWords: string[] = [];
   for (const registry of registries) {
     const placeholder = rootPlaceholder(registry.name, new Set(Object.keys(placeholders)));
@@ -150,7 +204,22 @@ function datasetVerifyHint(files: { vkey: string; proof: string; schema: string;
     registryWords.push('--registry', `${registry.name}=${placeholder}`);
   }
   return commandHint(
-    ['zkai', 'data', 'verify', '--vkey', files.vkey, '--proof', files.proof, '--schema', files.schema, '--policy', files.policy, '--commitment', COMMITMENT_PLACEHOLDER, ...registryWords],
+    [
+      'zkai',
+      'data',
+      'verify',
+      '--vkey',
+      files.vkey,
+      '--proof',
+      files.proof,
+      '--schema',
+      files.schema,
+      '--policy',
+      files.policy,
+      '--commitment',
+      COMMITMENT_PLACEHOLDER,
+      ...registryWords,
+    ],
     placeholders,
   );
 }
@@ -161,12 +230,18 @@ function datasetVerifyHint(files: { vkey: string; proof: string; schema: string;
  */
 function attestHint(proofPath: string, flags: GlobalFlags, what: { commitment?: boolean }): CommandHint {
   const placeholders: Record<string, string> = { NONCE: 'the nonce zkai chain context made the context with' };
-  if (what.commitment) placeholders[COMMITMENT_PLACEHOLDER] = 'your commitment file from zkai data commit --public; it registers the dataset if it is not registered yet';
+  if (what.commitment)
+    placeholders[COMMITMENT_PLACEHOLDER] =
+      'your commitment file from zkai data commit --public; it registers the dataset if it is not registered yet';
   return commandHint(
     [
       'zkai',
       ...(flags.cacheDir ? ['--cache-dir', flags.cacheDir] : []),
-      'chain', 'attest', proofPath, '--nonce', 'NONCE',
+      'chain',
+      'attest',
+      proofPath,
+      '--nonce',
+      'NONCE',
       ...(what.commitment ? ['--commitment', COMMITMENT_PLACEHOLDER] : []),
     ],
     placeholders,
@@ -178,16 +253,36 @@ function attestHint(proofPath: string, flags: GlobalFlags, what: { commitment?: 
  * policy (regenerated on the owner's machine), the key (a ceremony's --zkey and --ptau, or --development for this
  * machine's own single-party setup), the consent purpose of a consent registry and a curated list for every other.
  */
-function registerHint(proofPath: string, flags: GlobalFlags, what: { schema: string; policy?: string; keys: CircuitKeys; registries?: readonly Registry[] }): CommandHint {
+function registerHint(
+  proofPath: string,
+  flags: GlobalFlags,
+  what: { schema: string; policy?: string; keys: CircuitKeys; registries?: readonly Registry[] },
+): CommandHint {
   const placeholders: Record<string, string> = {};
   const registryWords = (what.registries ?? []).flatMap((registry) => {
-    if (registry.consent?.source) return ['--consent-registry', registry.name, '--purpose', registry.consent.source.purpose];
-    placeholders[`LIST_${registry.name.toUpperCase()}`] = `the curated list (zkai chain list create) registry "${registry.name}" is checked against`;
+    if (registry.consent?.source)
+      return ['--consent-registry', registry.name, '--purpose', registry.consent.source.purpose];
+    placeholders[`LIST_${registry.name.toUpperCase()}`] =
+      `the curated list (zkai chain list create) registry "${registry.name}" is checked against`;
     return ['--list', `${registry.name}=LIST_${registry.name.toUpperCase()}`];
   });
-  const keyWords = what.keys.phase2.source === 'ceremony' ? ['--zkey', what.keys.zkeyPath, '--ptau', what.keys.ptau.path] : ['--development'];
+  const keyWords =
+    what.keys.phase2.source === 'ceremony'
+      ? ['--zkey', what.keys.zkeyPath, '--ptau', what.keys.ptau.path]
+      : ['--development'];
   return commandHint(
-    ['zkai', ...(flags.cacheDir ? ['--cache-dir', flags.cacheDir] : []), 'chain', 'register', proofPath, '--schema', what.schema, ...(what.policy ? ['--policy', what.policy] : []), ...keyWords, ...registryWords],
+    [
+      'zkai',
+      ...(flags.cacheDir ? ['--cache-dir', flags.cacheDir] : []),
+      'chain',
+      'register',
+      proofPath,
+      '--schema',
+      what.schema,
+      ...(what.policy ? ['--policy', what.policy] : []),
+      ...keyWords,
+      ...registryWords,
+    ],
     placeholders,
   );
 }
@@ -196,16 +291,28 @@ function registerHint(proofPath: string, flags: GlobalFlags, what: { schema: str
  * The lines on attesting a proof on chain: with a context, the context and the attest command; without one, when the
  * proof was made against a consent registry (made to be attested), how to make an attestable proof; else none.
  */
-function attestLines(context: bigint | undefined, hint: CommandHint, consent: boolean, register?: CommandHint): string[] {
+function attestLines(
+  context: bigint | undefined,
+  hint: CommandHint,
+  consent: boolean,
+  register?: CommandHint,
+): string[] {
   const registerLines = register ? hintLines('the registry owner registers the circuit once with', register) : [];
   if (context) return [`  context            ${context}`, ...registerLines, ...hintLines('attest with', hint)];
-  return consent ? [...registerLines, ...hintLines('to attest it on chain, prove again with --context (zkai chain context prints one), then', hint)] : [];
+  return consent
+    ? [
+        ...registerLines,
+        ...hintLines('to attest it on chain, prove again with --context (zkai chain context prints one), then', hint),
+      ]
+    : [];
 }
 
 /** Read a dataset file, with a progress line on stderr every 1000 records (unless --quiet). */
 async function ingest(path: string, schema: Schema, flags: GlobalFlags): Promise<EncodedRecord[]> {
   return readDataset(path, schema, {
-    ...(flags.quiet ? {} : { onProgress: (rows: number) => process.stderr.write(`[ingest] ${rows} records read from ${path}\n`) }),
+    ...(flags.quiet
+      ? {}
+      : { onProgress: (rows: number) => process.stderr.write(`[ingest] ${rows} records read from ${path}\n`) }),
   });
 }
 
@@ -229,7 +336,9 @@ export function decodeValue(column: Column, encoded: string | bigint | null): st
       const minDays = parseDateDays(spec.min ?? DEFAULT_DATE_MIN);
       if (typeof minDays !== 'number') return `${value} (encoded)`;
       const time = (Number(value) + minDays) * DAY_MS;
-      return Number.isFinite(time) && Math.abs(time) <= 8.64e15 ? new Date(time).toISOString().slice(0, 10) : `${value} (encoded)`;
+      return Number.isFinite(time) && Math.abs(time) <= 8.64e15
+        ? new Date(time).toISOString().slice(0, 10)
+        : `${value} (encoded)`;
     }
     case 'boolean':
       return value === 1n ? 'true' : value === 0n ? 'false' : `${value} (encoded)`;
@@ -238,7 +347,9 @@ export function decodeValue(column: Column, encoded: string | bigint | null): st
     case 'string':
       return '(hashed)';
     case 'address':
-      return value >= 0n && value < 1n << BigInt(ADDRESS_BITS) ? formatAddress(value) : `${value} (encoded, not an address)`;
+      return value >= 0n && value < 1n << BigInt(ADDRESS_BITS)
+        ? formatAddress(value)
+        : `${value} (encoded, not an address)`;
   }
 }
 
@@ -260,8 +371,18 @@ interface ShownViolation {
  * among the ids the registry file was made with. Also the id as written when the data holder's ids name it (a string
  * id is otherwise shown as "(hashed)").
  */
-function consentExplainer(registries: readonly Registry[], schema: Schema): (violation: { registry?: string; field: string; encodedValue: string | null }) => { consent: ShownViolation['consent']; id?: string } | undefined {
-  const lookups = new Map<string, { status: (value: bigint) => ConsentStatus; ids: Map<bigint, string>; where: string }>();
+function consentExplainer(
+  registries: readonly Registry[],
+  schema: Schema,
+): (violation: {
+  registry?: string;
+  field: string;
+  encodedValue: string | null;
+}) => { consent: ShownViolation['consent']; id?: string } | undefined {
+  const lookups = new Map<
+    string,
+    { status: (value: bigint) => ConsentStatus; ids: Map<bigint, string>; where: string }
+  >();
   for (const registry of registries) {
     if (!registry.leafIndex) continue;
     const column = schema.columns.find((c) => c.name === registry.field);
@@ -276,7 +397,9 @@ function consentExplainer(registries: readonly Registry[], schema: Schema): (vio
       }
     }
     const source = registry.consent?.source;
-    const where = source ? ` (purpose "${source.purpose}" on chain ${source.chainId}, tree read at block ${source.blockNumber})` : '';
+    const where = source
+      ? ` (purpose "${source.purpose}" on chain ${source.chainId}, tree read at block ${source.blockNumber})`
+      : '';
     lookups.set(registry.name, { status: consentStatusLookup(registry, column), ids, where });
   }
   return (violation) => {
@@ -301,7 +424,10 @@ function showViolations(report: PolicyReport, schema: Schema, registries: readon
   const explain = consentExplainer(registries, schema);
   return report.violations.map((violation) => {
     const column = schema.columns.find((c) => c.name === violation.field);
-    const shown: ShownViolation = { ...violation, value: column ? decodeValue(column, violation.encodedValue) : (violation.encodedValue ?? 'null') };
+    const shown: ShownViolation = {
+      ...violation,
+      value: column ? decodeValue(column, violation.encodedValue) : (violation.encodedValue ?? 'null'),
+    };
     const consent = explain(violation);
     if (consent) {
       shown.consent = consent.consent;
@@ -339,7 +465,11 @@ async function loadRegistries(paths: readonly string[] | undefined, schema: Sche
  * The registry roots a verifier trusts, from `--registry NAME=ROOT` or `--registry FILE` (a registry file, whose
  * root is recomputed from its ids), in the policy's order.
  */
-async function trustedRoots(values: readonly string[] | undefined, schema: Schema, policy: Policy): Promise<RegistryRoot[]> {
+async function trustedRoots(
+  values: readonly string[] | undefined,
+  schema: Schema,
+  policy: Policy,
+): Promise<RegistryRoot[]> {
   const given = new Map<string, string>();
   for (const value of values ?? []) {
     const match = /^([A-Za-z][A-Za-z0-9_-]{0,63})=(.*)$/.exec(value);
@@ -352,7 +482,9 @@ async function trustedRoots(values: readonly string[] | undefined, schema: Schem
     } else {
       const registry = await loadRegistry(value, schema);
       // The file must be a registry of the column and depth the policy names, or its root checks something else.
-      registriesForPolicy({ ...policy, registries: policy.registries.filter((r) => r.name === registry.name) }, [registry]);
+      registriesForPolicy({ ...policy, registries: policy.registries.filter((r) => r.name === registry.name) }, [
+        registry,
+      ]);
       [name, root] = [registry.name, registry.root];
     }
     if (given.has(name)) throw new ZkaiError('BAD_OPTION', `--registry: registry "${name}" is given twice`);
@@ -367,25 +499,44 @@ async function trustedRoots(values: readonly string[] | undefined, schema: Schem
 export async function dataRegistryCommand(flags: DataRegistryFlags): Promise<void> {
   refuseSamePath(flags.out, '--out', { ids: flags.ids, schema: flags.schema });
   const depth = Number(flags.depth);
-  if (!/^[1-9][0-9]*$/.test(flags.depth) || !Number.isSafeInteger(depth)) throw new ZkaiError('BAD_OPTION', `--depth must be a positive integer, got "${flags.depth}"`);
+  if (!/^[1-9][0-9]*$/.test(flags.depth) || !Number.isSafeInteger(depth))
+    throw new ZkaiError('BAD_OPTION', `--depth must be a positive integer, got "${flags.depth}"`);
   const schema = await loadSchema(flags.schema);
   const { ids, positions } = await readIdList(flags.ids);
-  const registry = buildRegistry(schema, { name: flags.name, field: flags.field, depth, ids, positions: positions.map((p) => `${flags.ids} ${p}`) });
+  const registry = buildRegistry(schema, {
+    name: flags.name,
+    field: flags.field,
+    depth,
+    ids,
+    positions: positions.map((p) => `${flags.ids} ${p}`),
+  });
   await saveRegistry(flags.out, registry);
-  emit(flags, { name: registry.name, field: registry.field, depth: registry.depth, size: registry.ids.length, root: registry.root, schemaHash: registry.schemaHash, out: flags.out }, () =>
-    [
-      `registry "${registry.name}": ${registry.ids.length} ids of column ${registry.field}, tree depth ${registry.depth} (room for ${2 ** registry.depth - 1})`,
-      `  root         ${registry.root}`,
-      `  file         ${flags.out} (it lists the ids: share it with provers; verifiers need only the root)`,
-      `  in a policy: { "kind": "MEMBER-OF" or "NOT-MEMBER-OF", "field": "${registry.field}", "registry": "${registry.name}", "depth": ${registry.depth} }`,
-    ].join('\n'),
+  emit(
+    flags,
+    {
+      name: registry.name,
+      field: registry.field,
+      depth: registry.depth,
+      size: registry.ids.length,
+      root: registry.root,
+      schemaHash: registry.schemaHash,
+      out: flags.out,
+    },
+    () =>
+      [
+        `registry "${registry.name}": ${registry.ids.length} ids of column ${registry.field}, tree depth ${registry.depth} (room for ${2 ** registry.depth - 1})`,
+        `  root         ${registry.root}`,
+        `  file         ${flags.out} (it lists the ids: share it with provers; verifiers need only the root)`,
+        `  in a policy: { "kind": "MEMBER-OF" or "NOT-MEMBER-OF", "field": "${registry.field}", "registry": "${registry.name}", "depth": ${registry.depth} }`,
+      ].join('\n'),
   );
 }
 
 /** `zkai data commit`. */
 export async function dataCommitCommand(flags: DataCommitFlags): Promise<void> {
   refuseSamePath(flags.bundle, '--bundle', { data: flags.data, schema: flags.schema });
-  if (flags.public) refuseSamePath(flags.public, '--public', { data: flags.data, schema: flags.schema, bundle: flags.bundle });
+  if (flags.public)
+    refuseSamePath(flags.public, '--public', { data: flags.data, schema: flags.schema, bundle: flags.bundle });
   const refuseExisting = async () => {
     if (!flags.force && (await exists(flags.bundle))) {
       throw new ZkaiError('BUNDLE_EXISTS', `${flags.bundle} already exists; it was not overwritten`, {
@@ -399,24 +550,41 @@ export async function dataCommitCommand(flags: DataCommitFlags): Promise<void> {
   const bundle = createBundle(schema, records);
   await refuseExisting(); // again: ingestion can take a while
   await saveBundle(flags.bundle, bundle);
-  const commitment: DatasetCommitment = { root: bundle.commitment.root, count: bundle.commitment.count, depth: bundle.commitment.depth, schemaHash: bundle.commitment.schemaHash };
+  const commitment: DatasetCommitment = {
+    root: bundle.commitment.root,
+    count: bundle.commitment.count,
+    depth: bundle.commitment.depth,
+    schemaHash: bundle.commitment.schemaHash,
+  };
   if (flags.public) await writeFileAtomic(flags.public, `${JSON.stringify(commitment, null, 2)}\n`);
-  emit(flags, { ...commitment, schema: schema.spec.name, bundle: flags.bundle, ...(flags.public ? { public: flags.public } : {}), warning: BUNDLE_PRIVATE_WARNING }, () =>
-    [
-      `committed ${commitment.count} records of schema "${schema.spec.name}"`,
-      `  root         ${commitment.root}`,
-      `  count        ${commitment.count} (tree depth ${commitment.depth})`,
-      `  schemaHash   ${commitment.schemaHash}`,
-      `  bundle       ${flags.bundle} (mode 0600)`,
-      flags.public ? `  commitment   ${flags.public} (public: publish this; verifiers check proofs against it with --commitment)` : '  commitment   not written (pass --public FILE to write it)',
-      `  WARNING: ${BUNDLE_PRIVATE_WARNING}`,
-    ].join('\n'),
+  emit(
+    flags,
+    {
+      ...commitment,
+      schema: schema.spec.name,
+      bundle: flags.bundle,
+      ...(flags.public ? { public: flags.public } : {}),
+      warning: BUNDLE_PRIVATE_WARNING,
+    },
+    () =>
+      [
+        `committed ${commitment.count} records of schema "${schema.spec.name}"`,
+        `  root         ${commitment.root}`,
+        `  count        ${commitment.count} (tree depth ${commitment.depth})`,
+        `  schemaHash   ${commitment.schemaHash}`,
+        `  bundle       ${flags.bundle} (mode 0600)`,
+        flags.public
+          ? `  commitment   ${flags.public} (public: publish this; verifiers check proofs against it with --commitment)`
+          : '  commitment   not written (pass --public FILE to write it)',
+        `  WARNING: ${BUNDLE_PRIVATE_WARNING}`,
+      ].join('\n'),
   );
 }
 
 /** `zkai data check`. Sets the exit code to 1 when the dataset does not satisfy the policy. */
 export async function dataCheckCommand(flags: DataCheckFlags): Promise<void> {
-  if (Boolean(flags.data) === Boolean(flags.bundle)) throw new ZkaiError('BAD_OPTION', 'give exactly one of --data FILE and --bundle FILE');
+  if (Boolean(flags.data) === Boolean(flags.bundle))
+    throw new ZkaiError('BAD_OPTION', 'give exactly one of --data FILE and --bundle FILE');
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
   let records: EncodedRecord[];
@@ -430,15 +598,27 @@ export async function dataCheckCommand(flags: DataCheckFlags): Promise<void> {
   const registries = policyRegistries(schema, policy, await loadRegistries(flags.registry, schema));
   const report = evaluatePolicy(policy, records, registries);
   const violations = showViolations(report, schema, registries);
-  emit(flags, { ok: report.ok, policy: { name: policy.spec.name, hash: policy.hash }, schemaHash: schema.hash, records: records.length, violations, aggregates: report.aggregates }, () =>
-    [
-      `${report.ok ? 'PASS' : 'FAIL'}: ${records.length} records ${report.ok ? 'satisfy' : 'do not satisfy'} policy "${policy.spec.name}" (${policy.rules.length} rules, ${policy.aggregates.length} aggregates${policy.registries.length > 0 ? `, ${policy.registries.length} registr${policy.registries.length > 1 ? 'ies' : 'y'}` : ''})`,
-      `  record violations: ${violations.length}`,
-      ...violations.map((v) => `    ${violationLine(v)}`),
-      ...(report.aggregates.length > 0 ? ['  aggregates:'] : []),
-      ...report.aggregates.map((a) => `    ${a.ok ? 'ok  ' : 'FAIL'}  ${a.text}: actual ${aggregateActual(a, schema)}`),
-      ...(report.ok ? [] : ['  no proof can be made for this dataset until it satisfies the policy']),
-    ].join('\n'),
+  emit(
+    flags,
+    {
+      ok: report.ok,
+      policy: { name: policy.spec.name, hash: policy.hash },
+      schemaHash: schema.hash,
+      records: records.length,
+      violations,
+      aggregates: report.aggregates,
+    },
+    () =>
+      [
+        `${report.ok ? 'PASS' : 'FAIL'}: ${records.length} records ${report.ok ? 'satisfy' : 'do not satisfy'} policy "${policy.spec.name}" (${policy.rules.length} rules, ${policy.aggregates.length} aggregates${policy.registries.length > 0 ? `, ${policy.registries.length} registr${policy.registries.length > 1 ? 'ies' : 'y'}` : ''})`,
+        `  record violations: ${violations.length}`,
+        ...violations.map((v) => `    ${violationLine(v)}`),
+        ...(report.aggregates.length > 0 ? ['  aggregates:'] : []),
+        ...report.aggregates.map(
+          (a) => `    ${a.ok ? 'ok  ' : 'FAIL'}  ${a.text}: actual ${aggregateActual(a, schema)}`,
+        ),
+        ...(report.ok ? [] : ['  no proof can be made for this dataset until it satisfies the policy']),
+      ].join('\n'),
   );
   if (!report.ok) process.exitCode = 1;
 }
@@ -448,13 +628,22 @@ export async function dataProveCommand(flags: DataProveFlags): Promise<void> {
   if (flags.chunkDepth !== undefined) return dataProveChunkedCommand(flags);
   const context = contextOption(flags.context);
   refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy });
-  if (flags.vkeyOut) refuseSamePath(flags.vkeyOut, '--vkey-out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy, out: flags.out });
+  if (flags.vkeyOut)
+    refuseSamePath(flags.vkeyOut, '--vkey-out', {
+      bundle: flags.bundle,
+      schema: flags.schema,
+      policy: flags.policy,
+      out: flags.out,
+    });
   const progress = progressPrinter(flags);
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
   const bundle = await loadBundle(flags.bundle);
   const registries = await loadRegistries(flags.registry, schema);
-  progress?.({ stage: 'prove', message: `${bundle.records.length} records, policy "${policy.spec.name}": checking the policy, then generating, compiling and setting up the circuit (cached when possible)` });
+  progress?.({
+    stage: 'prove',
+    message: `${bundle.records.length} records, policy "${policy.spec.name}": checking the policy, then generating, compiling and setting up the circuit (cached when possible)`,
+  });
   const started = performance.now();
   let result: Awaited<ReturnType<typeof proveDataset>>;
   try {
@@ -472,7 +661,10 @@ export async function dataProveCommand(flags: DataProveFlags): Promise<void> {
     if (flags.forceViolating && error instanceof WitnessError) {
       const report = evaluatePolicy(policy, bundle.records, policyRegistries(schema, policy, registries));
       if (!report.ok) {
-        throw new ZkaiError('CIRCUIT_REFUSED', `--force-violating: the circuit refused the violating dataset, as it must (${report.violations.length} record violation(s), ${report.aggregates.filter((a) => !a.ok).length} aggregate failure(s)); no proof was written.\n  ${error.message}`);
+        throw new ZkaiError(
+          'CIRCUIT_REFUSED',
+          `--force-violating: the circuit refused the violating dataset, as it must (${report.violations.length} record violation(s), ${report.aggregates.filter((a) => !a.ok).length} aggregate failure(s)); no proof was written.\n  ${error.message}`,
+        );
       }
     }
     throw error;
@@ -480,20 +672,48 @@ export async function dataProveCommand(flags: DataProveFlags): Promise<void> {
   const { prepared, report, ...published } = result;
   if (!report.ok) {
     // Only with --force-violating: the circuit should have refused. Never publish such a proof.
-    throw new ZkaiError('INTERNAL', 'SOUNDNESS BUG: the circuit accepted a dataset that violates the policy; the proof was not written');
+    throw new ZkaiError(
+      'INTERNAL',
+      'SOUNDNESS BUG: the circuit accepted a dataset that violates the policy; the proof was not written',
+    );
   }
   const proof: DatasetProof = published;
   await writeFileAtomic(flags.out, `${JSON.stringify(proof, bigintJson, 1)}\n`);
   if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
   const vkey = flags.vkeyOut ?? prepared.keys.vkeyPath;
   const elapsed = (performance.now() - started) / 1000;
-  const verifyWith = datasetVerifyHint({ vkey, proof: flags.out, schema: flags.schema, policy: flags.policy }, proof.registries, registries);
+  const verifyWith = datasetVerifyHint(
+    { vkey, proof: flags.out, schema: flags.schema, policy: flags.policy },
+    proof.registries,
+    registries,
+  );
   const attestWith = attestHint(flags.out, flags, {});
-  const registerWith = registerHint(flags.out, flags, { schema: flags.schema, policy: flags.policy, keys: prepared.keys, registries });
+  const registerWith = registerHint(flags.out, flags, {
+    schema: flags.schema,
+    policy: flags.policy,
+    keys: prepared.keys,
+    registries,
+  });
   const consent = registries.some((registry) => registry.consent?.source !== undefined);
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), ...keyJson(prepared.keys), commitment: proof.commitment, policy: proof.policy, registries: proof.registries, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, capacity: prepared.generated.capacity, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed, verifyWith, ...(context ? { registerWith, attestWith } : {}) },
+    {
+      proof: flags.out,
+      vkey: prepared.keys.vkeyPath,
+      ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}),
+      ...keyJson(prepared.keys),
+      commitment: proof.commitment,
+      policy: proof.policy,
+      registries: proof.registries,
+      context: (context ?? 0n).toString(),
+      circuitId: proof.circuitId,
+      constraints: prepared.circuit.info.constraints,
+      capacity: prepared.generated.capacity,
+      developmentPtau: prepared.keys.ptau.developmentOnly,
+      seconds: elapsed,
+      verifyWith,
+      ...(context ? { registerWith, attestWith } : {}),
+    },
     () =>
       [
         `proof written to ${flags.out}: the dataset of root ${proof.commitment.root} (${proof.commitment.count} records) satisfies policy "${proof.policy.name}"`,
@@ -511,27 +731,48 @@ export async function dataProveCommand(flags: DataProveFlags): Promise<void> {
 }
 
 /** The published dataset commitment a verifier trusts: a commitment file, or --root and --count. */
-export async function expectedCommitment(flags: { commitment?: string; root?: string; count?: string }): Promise<{ root: string; count: number; schemaHash?: string }> {
+export async function expectedCommitment(flags: {
+  commitment?: string;
+  root?: string;
+  count?: string;
+}): Promise<{ root: string; count: number; schemaHash?: string }> {
   if (flags.commitment) {
-    if (flags.root !== undefined || flags.count !== undefined) throw new ZkaiError('BAD_OPTION', 'give either --commitment FILE or --root R --count N, not both');
+    if (flags.root !== undefined || flags.count !== undefined)
+      throw new ZkaiError('BAD_OPTION', 'give either --commitment FILE or --root R --count N, not both');
     const path = flags.commitment;
     const c = await readJsonFile(path, 'commitment');
-    if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new InputFileError(path, 'a commitment must be a JSON object {root, count, depth, schemaHash}');
+    if (typeof c !== 'object' || c === null || Array.isArray(c))
+      throw new InputFileError(path, 'a commitment must be a JSON object {root, count, depth, schemaHash}');
     const { root, count, schemaHash } = c as Partial<Record<string, unknown>>;
-    if (typeof root !== 'string' || !DECIMAL.test(root)) throw new InputFileError(path, '"root" must be a decimal string');
-    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) throw new InputFileError(path, '"count" must be a positive integer');
-    if (typeof schemaHash !== 'string' || !DECIMAL.test(schemaHash)) throw new InputFileError(path, '"schemaHash" must be a decimal string');
+    if (typeof root !== 'string' || !DECIMAL.test(root))
+      throw new InputFileError(path, '"root" must be a decimal string');
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1)
+      throw new InputFileError(path, '"count" must be a positive integer');
+    if (typeof schemaHash !== 'string' || !DECIMAL.test(schemaHash))
+      throw new InputFileError(path, '"schemaHash" must be a decimal string');
     return { root, count, schemaHash };
   }
-  if (flags.root === undefined || flags.count === undefined) throw new ZkaiError('BAD_OPTION', 'give the published commitment: --commitment FILE, or both --root R and --count N');
-  if (!DECIMAL.test(flags.root)) throw new ZkaiError('BAD_OPTION', `--root must be a decimal number, got "${flags.root}"`);
+  if (flags.root === undefined || flags.count === undefined)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      'give the published commitment: --commitment FILE, or both --root R and --count N',
+    );
+  if (!DECIMAL.test(flags.root))
+    throw new ZkaiError('BAD_OPTION', `--root must be a decimal number, got "${flags.root}"`);
   const count = Number(flags.count);
-  if (!/^[1-9][0-9]*$/.test(flags.count) || !Number.isSafeInteger(count)) throw new ZkaiError('BAD_OPTION', `--count must be a positive integer, got "${flags.count}"`);
+  if (!/^[1-9][0-9]*$/.test(flags.count) || !Number.isSafeInteger(count))
+    throw new ZkaiError('BAD_OPTION', `--count must be a positive integer, got "${flags.count}"`);
   return { root: flags.root, count };
 }
 
 /** A policy violation, with values decoded for people, as the error `data prove` reports (whole or chunked). */
-function readableViolation(error: PolicyViolationError, schema: Schema, policy: Policy, flags: { schema: string; policy: string; bundle: string }, registries: readonly Registry[]): ZkaiError {
+function readableViolation(
+  error: PolicyViolationError,
+  schema: Schema,
+  policy: Policy,
+  flags: { schema: string; policy: string; bundle: string },
+  registries: readonly Registry[],
+): ZkaiError {
   const violations = showViolations(error.report, schema, registries);
   const failed = error.report.aggregates.filter((a) => !a.ok);
   const lines = [
@@ -539,9 +780,13 @@ function readableViolation(error: PolicyViolationError, schema: Schema, policy: 
     ...(violations.length > 50 ? [`  ... and ${violations.length - 50} more`] : []),
     ...failed.map((a) => `  aggregate ${a.text} fails: actual ${aggregateActual(a, schema)}`),
   ];
-  return new ZkaiError('POLICY_VIOLATED', `the dataset does not satisfy policy "${policy.spec.name}" (${violations.length} record violation(s), ${failed.length} aggregate failure(s)); no proof was made:\n${lines.join('\n')}`, {
-    hint: `fix or remove the listed records (zkai data check --schema ${flags.schema} --policy ${flags.policy} --bundle ${flags.bundle} lists them all), then commit again${violations.some((v) => v.consent) ? '; a record whose subject has not consented or revoked consent cannot be proven against the consent tree' : ''}`,
-  });
+  return new ZkaiError(
+    'POLICY_VIOLATED',
+    `the dataset does not satisfy policy "${policy.spec.name}" (${violations.length} record violation(s), ${failed.length} aggregate failure(s)); no proof was made:\n${lines.join('\n')}`,
+    {
+      hint: `fix or remove the listed records (zkai data check --schema ${flags.schema} --policy ${flags.policy} --bundle ${flags.bundle} lists them all), then commit again${violations.some((v) => v.consent) ? '; a record whose subject has not consented or revoked consent cannot be proven against the consent tree' : ''}`,
+    },
+  );
 }
 
 /** Lines for people on the consent registries a proof was made against: where their root was read. */
@@ -559,11 +804,22 @@ function consentLines(registries: readonly Registry[]): string[] {
 async function dataProveChunkedCommand(flags: DataProveFlags): Promise<void> {
   const context = contextOption(flags.context);
   refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy });
-  if (flags.vkeyOut) refuseSamePath(flags.vkeyOut, '--vkey-out', { bundle: flags.bundle, schema: flags.schema, policy: flags.policy, out: flags.out });
+  if (flags.vkeyOut)
+    refuseSamePath(flags.vkeyOut, '--vkey-out', {
+      bundle: flags.bundle,
+      schema: flags.schema,
+      policy: flags.policy,
+      out: flags.out,
+    });
   const chunkDepth = Number(flags.chunkDepth);
-  if (!/^[0-9]+$/.test(flags.chunkDepth ?? '') || chunkDepth > 20) throw new ZkaiError('BAD_OPTION', `--chunk-depth must be an integer from 0 to 20, got "${flags.chunkDepth}"`);
+  if (!/^[0-9]+$/.test(flags.chunkDepth ?? '') || chunkDepth > 20)
+    throw new ZkaiError('BAD_OPTION', `--chunk-depth must be an integer from 0 to 20, got "${flags.chunkDepth}"`);
   const subtrees = Number(flags.subtreesPerChunk ?? '1');
-  if (!/^[1-9][0-9]*$/.test(flags.subtreesPerChunk ?? '1') || subtrees > 4096) throw new ZkaiError('BAD_OPTION', `--subtrees-per-chunk must be an integer from 1 to 4096, got "${flags.subtreesPerChunk}"`);
+  if (!/^[1-9][0-9]*$/.test(flags.subtreesPerChunk ?? '1') || subtrees > 4096)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `--subtrees-per-chunk must be an integer from 1 to 4096, got "${flags.subtreesPerChunk}"`,
+    );
   const progress = progressPrinter(flags);
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
@@ -586,13 +842,39 @@ async function dataProveChunkedCommand(flags: DataProveFlags): Promise<void> {
   await writeFileAtomic(flags.out, `${JSON.stringify(published, bigintJson, 1)}\n`);
   if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
   const elapsed = (performance.now() - started) / 1000;
-  const verifyWith = datasetVerifyHint({ vkey: flags.vkeyOut ?? prepared.keys.vkeyPath, proof: flags.out, schema: flags.schema, policy: flags.policy }, published.registries, registries);
+  const verifyWith = datasetVerifyHint(
+    { vkey: flags.vkeyOut ?? prepared.keys.vkeyPath, proof: flags.out, schema: flags.schema, policy: flags.policy },
+    published.registries,
+    registries,
+  );
   const attestWith = attestHint(flags.out, flags, {});
-  const registerWith = registerHint(flags.out, flags, { schema: flags.schema, policy: flags.policy, keys: prepared.keys, registries });
+  const registerWith = registerHint(flags.out, flags, {
+    schema: flags.schema,
+    policy: flags.policy,
+    keys: prepared.keys,
+    registries,
+  });
   const consent = registries.some((registry) => registry.consent?.source !== undefined);
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), ...keyJson(prepared.keys), chunks: published.chunks.length, chunkDepth, subtreesPerChunk: subtrees, recordsPerChunk: subtrees * 2 ** chunkDepth, constraintsPerChunk: prepared.circuit.info.constraints, commitment: published.commitment, policy: published.policy, registries: published.registries, context: (context ?? 0n).toString(), seconds: elapsed, verifyWith, ...(context ? { registerWith, attestWith } : {}) },
+    {
+      proof: flags.out,
+      vkey: prepared.keys.vkeyPath,
+      ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}),
+      ...keyJson(prepared.keys),
+      chunks: published.chunks.length,
+      chunkDepth,
+      subtreesPerChunk: subtrees,
+      recordsPerChunk: subtrees * 2 ** chunkDepth,
+      constraintsPerChunk: prepared.circuit.info.constraints,
+      commitment: published.commitment,
+      policy: published.policy,
+      registries: published.registries,
+      context: (context ?? 0n).toString(),
+      seconds: elapsed,
+      verifyWith,
+      ...(context ? { registerWith, attestWith } : {}),
+    },
     () =>
       [
         `chunked proof written to ${flags.out}: ${published.chunks.length} chunks of up to ${subtrees * 2 ** chunkDepth} records${subtrees > 1 ? ` (${subtrees} subtrees of ${2 ** chunkDepth})` : ''} (${prepared.circuit.info.constraints} constraints each) for ${published.commitment.count} records, in ${seconds(elapsed)}`,
@@ -609,16 +891,29 @@ async function dataProveChunkedCommand(flags: DataProveFlags): Promise<void> {
 
 /** Read a zkai proof file of the given format, refusing anything else with the file named. */
 /** Read a proof file with the statement module's one parser, and require one of the formats a verb verifies. */
-async function readProofFile<F extends ProofFile['format']>(path: string, formats: readonly F[], what: string): Promise<Extract<ProofFile, { format: F }>> {
+async function readProofFile<F extends ProofFile['format']>(
+  path: string,
+  formats: readonly F[],
+  what: string,
+): Promise<Extract<ProofFile, { format: F }>> {
   const file = parseProofFile(await readJsonFile(path, what), path);
   if (!(formats as readonly string[]).includes(file.format)) {
-    throw new InputFileError(path, file.format === 'plain' ? `a bare snarkjs proof, not a zkai ${what}: use zkai verify` : `a ${file.format} file, not a zkai ${what} (${formats.join(' or ')})`);
+    throw new InputFileError(
+      path,
+      file.format === 'plain'
+        ? `a bare snarkjs proof, not a zkai ${what}: use zkai verify`
+        : `a ${file.format} file, not a zkai ${what} (${formats.join(' or ')})`,
+    );
   }
   return file as Extract<ProofFile, { format: F }>;
 }
 
 /** A rejection when the published commitment was made under another schema than the verifier's schema file. */
-function schemaMismatch(committed: string | undefined, actual: string, flags: { commitment?: string; schema: string }): VerificationResult | undefined {
+function schemaMismatch(
+  committed: string | undefined,
+  actual: string,
+  flags: { commitment?: string; schema: string },
+): VerificationResult | undefined {
   if (committed === undefined || committed === actual) return undefined;
   return {
     valid: false,
@@ -633,7 +928,10 @@ export async function dataVerifyCommand(flags: DataVerifyFlags): Promise<void> {
   const schema = await loadSchema(flags.schema);
   const policy = await loadPolicy(flags.policy, schema);
   const registries = await trustedRoots(flags.registry, schema, policy);
-  const [vkey, file] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readProofFile(flags.proof, ['zkai-dataset-proof-v1', 'zkai-chunked-dataset-proof-v1'], 'dataset proof')]);
+  const [vkey, file] = await Promise.all([
+    readJsonFile(flags.vkey, 'verification key'),
+    readProofFile(flags.proof, ['zkai-dataset-proof-v1', 'zkai-chunked-dataset-proof-v1'], 'dataset proof'),
+  ]);
   // The key must be one the verifier trusts, made for the circuit its own schema and policy generate (the tree depth
   // from its count; a chunk circuit's shape from the file), before anything is checked.
   const keySource = await verifierKeySource(
@@ -648,19 +946,44 @@ export async function dataVerifyCommand(flags: DataVerifyFlags): Promise<void> {
   if (mismatch) {
     result = mismatch;
   } else if (file.format === 'zkai-chunked-dataset-proof-v1') {
-    result = await verifyChunkedDataset(vkey, file, { root: expected.root, count: expected.count, schemaHash: schema.hash, registries }, policy);
+    result = await verifyChunkedDataset(
+      vkey,
+      file,
+      { root: expected.root, count: expected.count, schemaHash: schema.hash, registries },
+      policy,
+    );
   } else {
-    result = await verifyDatasetProof(vkey, file.proof, file.publicSignals, { root: expected.root, count: expected.count, policyHash: policy.hash, schemaHash: schema.hash, registries });
+    result = await verifyDatasetProof(vkey, file.proof, file.publicSignals, {
+      root: expected.root,
+      count: expected.count,
+      policyHash: policy.hash,
+      schemaHash: schema.hash,
+      registries,
+    });
   }
-  const against = registries.length > 0 ? `, against registr${registries.length > 1 ? 'ies' : 'y'} ${registries.map((r) => `${r.name} (root ${r.root})`).join(', ')}` : '';
+  const against =
+    registries.length > 0
+      ? `, against registr${registries.length > 1 ? 'ies' : 'y'} ${registries.map((r) => `${r.name} (root ${r.root})`).join(', ')}`
+      : '';
   checkVerdictKey(keySource, result, flags);
-  emit(flags, { ...result, root: expected.root, count: expected.count, policy: { name: policy.spec.name, hash: policy.hash }, schemaHash: schema.hash, registries, keySource }, () =>
-    [
-      result.valid
-        ? `OK: the proof is valid: the ${expected.count} records committed as root ${expected.root} satisfy policy "${policy.spec.name}" (schema "${schema.spec.name}")${against}`
-        : `INVALID (${result.reason}): ${result.detail}`,
-      keySourceLine(keySource),
-    ].join('\n'),
+  emit(
+    flags,
+    {
+      ...result,
+      root: expected.root,
+      count: expected.count,
+      policy: { name: policy.spec.name, hash: policy.hash },
+      schemaHash: schema.hash,
+      registries,
+      keySource,
+    },
+    () =>
+      [
+        result.valid
+          ? `OK: the proof is valid: the ${expected.count} records committed as root ${expected.root} satisfy policy "${policy.spec.name}" (schema "${schema.spec.name}")${against}`
+          : `INVALID (${result.reason}): ${result.detail}`,
+        keySourceLine(keySource),
+      ].join('\n'),
   );
   if (!result.valid) process.exitCode = 1;
 }
@@ -671,19 +994,31 @@ export async function dataVerifyCommand(flags: DataVerifyFlags): Promise<void> {
 /** `zkai data include`: prove that one record (by subject id and/or source row) is in the committed dataset. */
 export async function dataIncludeCommand(flags: DataIncludeFlags): Promise<void> {
   const context = contextOption(flags.context);
-  if (flags.subject === undefined && flags.row === undefined) throw new ZkaiError('BAD_OPTION', 'say which record: give --subject ID (the subject id column\'s value) or --row N (its row number in the source file)');
+  if (flags.subject === undefined && flags.row === undefined)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      "say which record: give --subject ID (the subject id column's value) or --row N (its row number in the source file)",
+    );
   let row: number | undefined;
   if (flags.row !== undefined) {
     row = Number(flags.row);
-    if (!/^[1-9][0-9]*$/.test(flags.row) || !Number.isSafeInteger(row)) throw new ZkaiError('BAD_OPTION', `--row must be a positive integer (a row number of the source file), got "${flags.row}"`);
+    if (!/^[1-9][0-9]*$/.test(flags.row) || !Number.isSafeInteger(row))
+      throw new ZkaiError(
+        'BAD_OPTION',
+        `--row must be a positive integer (a row number of the source file), got "${flags.row}"`,
+      );
   }
   refuseSamePath(flags.out, '--out', { bundle: flags.bundle, schema: flags.schema });
-  if (flags.vkeyOut) refuseSamePath(flags.vkeyOut, '--vkey-out', { bundle: flags.bundle, schema: flags.schema, out: flags.out });
+  if (flags.vkeyOut)
+    refuseSamePath(flags.vkeyOut, '--vkey-out', { bundle: flags.bundle, schema: flags.schema, out: flags.out });
   const progress = progressPrinter(flags);
   const schema = await loadSchema(flags.schema);
   const column = subjectColumn(schema);
   const bundle = await loadBundle(flags.bundle);
-  progress?.({ stage: 'include', message: `${bundle.records.length} records (tree depth ${bundle.commitment.depth}): generating, compiling and setting up the inclusion circuit (cached when possible)` });
+  progress?.({
+    stage: 'include',
+    message: `${bundle.records.length} records (tree depth ${bundle.commitment.depth}): generating, compiling and setting up the inclusion circuit (cached when possible)`,
+  });
   const started = performance.now();
   // proveInclusion hands its options on to compileAndSetupGenerated, which takes the ceremony's key (zkeyPath).
   const result = await proveInclusion(bundle, schema, {
@@ -700,22 +1035,59 @@ export async function dataIncludeCommand(flags: DataIncludeFlags): Promise<void>
   if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
   const vkey = flags.vkeyOut ?? prepared.keys.vkeyPath;
   const elapsed = (performance.now() - started) / 1000;
-  const subject = flags.subject !== undefined ? `${column.name} = ${JSON.stringify(flags.subject)}` : `${column.name} ${column.spec.type === 'string' ? `hash ${proof.subjectHash}` : `= ${decodeValue(column, proof.subjectHash)}`}`;
+  const subject =
+    flags.subject !== undefined
+      ? `${column.name} = ${JSON.stringify(flags.subject)}`
+      : `${column.name} ${column.spec.type === 'string' ? `hash ${proof.subjectHash}` : `= ${decodeValue(column, proof.subjectHash)}`}`;
   // The subject id as the verifier writes it: the one given, else the record's (a string id is kept only as its hash).
   const decoded = column.spec.type === 'string' ? undefined : decodeValue(column, proof.subjectHash);
   const subjectId = flags.subject ?? (decoded === undefined || decoded.includes('(encoded') ? undefined : decoded);
   const verifyWith = commandHint(
-    ['zkai', 'data', 'verify-include', '--vkey', vkey, '--proof', flags.out, '--schema', flags.schema, '--commitment', COMMITMENT_PLACEHOLDER, '--subject', subjectId ?? 'SUBJECT_ID'],
+    [
+      'zkai',
+      'data',
+      'verify-include',
+      '--vkey',
+      vkey,
+      '--proof',
+      flags.out,
+      '--schema',
+      flags.schema,
+      '--commitment',
+      COMMITMENT_PLACEHOLDER,
+      '--subject',
+      subjectId ?? 'SUBJECT_ID',
+    ],
     {
       [COMMITMENT_PLACEHOLDER]: 'the published commitment you trust, from zkai data commit --public',
-      ...(subjectId === undefined ? { SUBJECT_ID: `the ${column.name} you ask about, as written in the data; the proof holds only its hash` } : {}),
+      ...(subjectId === undefined
+        ? { SUBJECT_ID: `the ${column.name} you ask about, as written in the data; the proof holds only its hash` }
+        : {}),
     },
   );
   const attestWith = attestHint(flags.out, flags, { commitment: true });
   const registerWith = registerHint(flags.out, flags, { schema: flags.schema, keys: prepared.keys });
   emit(
     flags,
-    { proof: flags.out, vkey: prepared.keys.vkeyPath, ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}), ...keyJson(prepared.keys), row: recordRow, subjectColumn: column.name, root: proof.root, subjectHash: proof.subjectHash, schemaHash: proof.schemaHash, depth: proof.depth, context: (context ?? 0n).toString(), circuitId: proof.circuitId, constraints: prepared.circuit.info.constraints, developmentPtau: prepared.keys.ptau.developmentOnly, seconds: elapsed, verifyWith, ...(context ? { registerWith, attestWith } : {}) },
+    {
+      proof: flags.out,
+      vkey: prepared.keys.vkeyPath,
+      ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}),
+      ...keyJson(prepared.keys),
+      row: recordRow,
+      subjectColumn: column.name,
+      root: proof.root,
+      subjectHash: proof.subjectHash,
+      schemaHash: proof.schemaHash,
+      depth: proof.depth,
+      context: (context ?? 0n).toString(),
+      circuitId: proof.circuitId,
+      constraints: prepared.circuit.info.constraints,
+      developmentPtau: prepared.keys.ptau.developmentOnly,
+      seconds: elapsed,
+      verifyWith,
+      ...(context ? { registerWith, attestWith } : {}),
+    },
     () =>
       [
         `proof written to ${flags.out}: the record with ${subject} (source row ${recordRow}) is in the dataset of root ${proof.root}`,
@@ -733,19 +1105,28 @@ export async function dataIncludeCommand(flags: DataIncludeFlags): Promise<void>
 }
 
 /** The published root (and schema hash, from a commitment file) an inclusion proof is checked against. */
-async function expectedRoot(flags: { commitment?: string; root?: string }): Promise<{ root: string; schemaHash?: string }> {
+async function expectedRoot(flags: {
+  commitment?: string;
+  root?: string;
+}): Promise<{ root: string; schemaHash?: string }> {
   if (flags.commitment !== undefined) {
-    if (flags.root !== undefined) throw new ZkaiError('BAD_OPTION', 'give either --commitment FILE or --root R, not both');
+    if (flags.root !== undefined)
+      throw new ZkaiError('BAD_OPTION', 'give either --commitment FILE or --root R, not both');
     const path = flags.commitment;
     const c = await readJsonFile(path, 'commitment');
-    if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new InputFileError(path, 'a commitment must be a JSON object {root, count, depth, schemaHash}');
+    if (typeof c !== 'object' || c === null || Array.isArray(c))
+      throw new InputFileError(path, 'a commitment must be a JSON object {root, count, depth, schemaHash}');
     const { root, schemaHash } = c as Partial<Record<string, unknown>>;
-    if (typeof root !== 'string' || !DECIMAL.test(root)) throw new InputFileError(path, '"root" must be a decimal string');
-    if (typeof schemaHash !== 'string' || !DECIMAL.test(schemaHash)) throw new InputFileError(path, '"schemaHash" must be a decimal string');
+    if (typeof root !== 'string' || !DECIMAL.test(root))
+      throw new InputFileError(path, '"root" must be a decimal string');
+    if (typeof schemaHash !== 'string' || !DECIMAL.test(schemaHash))
+      throw new InputFileError(path, '"schemaHash" must be a decimal string');
     return { root, schemaHash };
   }
-  if (flags.root === undefined) throw new ZkaiError('BAD_OPTION', 'give the published commitment: --commitment FILE, or --root R');
-  if (!DECIMAL.test(flags.root)) throw new ZkaiError('BAD_OPTION', `--root must be a decimal number, got "${flags.root}"`);
+  if (flags.root === undefined)
+    throw new ZkaiError('BAD_OPTION', 'give the published commitment: --commitment FILE, or --root R');
+  if (!DECIMAL.test(flags.root))
+    throw new ZkaiError('BAD_OPTION', `--root must be a decimal number, got "${flags.root}"`);
   return { root: flags.root };
 }
 
@@ -767,17 +1148,31 @@ export async function dataVerifyIncludeCommand(flags: DataVerifyIncludeFlags): P
   if (mismatch) {
     result = mismatch;
   } else {
-    result = await verifyInclusion(vkey, inclusion.proof, inclusion.publicSignals, { root: expected.root, schema, subjectId: flags.subject });
+    result = await verifyInclusion(vkey, inclusion.proof, inclusion.publicSignals, {
+      root: expected.root,
+      schema,
+      subjectId: flags.subject,
+    });
   }
   const subject = `${column.name} = ${JSON.stringify(flags.subject)}`;
   checkVerdictKey(keySource, result, flags);
-  emit(flags, { ...result, root: expected.root, subjectColumn: column.name, subject: flags.subject, schemaHash: schema.hash, keySource }, () =>
-    [
-      result.valid
-        ? `OK: the proof is valid: a record with ${subject} is in the dataset committed as root ${expected.root} (schema "${schema.spec.name}")`
-        : `INVALID (${result.reason}): ${result.detail}`,
-      keySourceLine(keySource),
-    ].join('\n'),
+  emit(
+    flags,
+    {
+      ...result,
+      root: expected.root,
+      subjectColumn: column.name,
+      subject: flags.subject,
+      schemaHash: schema.hash,
+      keySource,
+    },
+    () =>
+      [
+        result.valid
+          ? `OK: the proof is valid: a record with ${subject} is in the dataset committed as root ${expected.root} (schema "${schema.spec.name}")`
+          : `INVALID (${result.reason}): ${result.detail}`,
+        keySourceLine(keySource),
+      ].join('\n'),
   );
   if (!result.valid) process.exitCode = 1;
 }

@@ -79,14 +79,39 @@ function checkNode(): DoctorCheck {
   try {
     range = (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { engines?: { node?: string } }).engines?.node;
   } catch (error) {
-    return { name: 'node', status: 'warn', detail: `Node ${version}; cannot read ${PACKAGE_JSON}: ${errorText(error)}`, hint: 'reinstall zkai', data: { version } };
+    return {
+      name: 'node',
+      status: 'warn',
+      detail: `Node ${version}; cannot read ${PACKAGE_JSON}: ${errorText(error)}`,
+      hint: 'reinstall zkai',
+      data: { version },
+    };
   }
-  if (!range) return { name: 'node', status: 'ok', detail: `Node ${version} (package.json names no engine range)`, data: { version } };
+  if (!range)
+    return {
+      name: 'node',
+      status: 'ok',
+      detail: `Node ${version} (package.json names no engine range)`,
+      data: { version },
+    };
   const fits = satisfiesMinimum(version, range);
-  if (fits === undefined) return { name: 'node', status: 'warn', detail: `Node ${version}; cannot interpret the engine range "${range}"`, hint: `check by hand that Node ${version} satisfies ${range}`, data: { version, required: range } };
+  if (fits === undefined)
+    return {
+      name: 'node',
+      status: 'warn',
+      detail: `Node ${version}; cannot interpret the engine range "${range}"`,
+      hint: `check by hand that Node ${version} satisfies ${range}`,
+      data: { version, required: range },
+    };
   return fits
     ? { name: 'node', status: 'ok', detail: `Node ${version} (needs ${range})`, data: { version, required: range } }
-    : { name: 'node', status: 'fail', detail: `Node ${version} is older than zkai needs (${range})`, hint: `install Node ${range.replace(/^\s*>=\s*/, '')} or newer (for example with nvm: nvm install 20)`, data: { version, required: range } };
+    : {
+        name: 'node',
+        status: 'fail',
+        detail: `Node ${version} is older than zkai needs (${range})`,
+        hint: `install Node ${range.replace(/^\s*>=\s*/, '')} or newer (for example with nvm: nvm install 20)`,
+        data: { version, required: range },
+      };
 }
 
 /** Total size in bytes and number of files under a folder (symbolic links are not followed). */
@@ -130,18 +155,28 @@ async function subfolder(path: string): Promise<{ entries: string[] } | { proble
 async function checkPtau(layout: CacheLayout, entries: string[]): Promise<DoctorCheck> {
   const cacheDir = layout.dir;
   // Development ptau files are named dev-pot<power>.ptau (src/cache/layout.ts); other .ptau files are listed too.
-  const dev = entries.flatMap((name) => {
-    const power = devPtauPower(name);
-    return power === undefined ? [] : [power];
-  }).sort((a, b) => a - b);
+  const dev = entries
+    .flatMap((name) => {
+      const power = devPtauPower(name);
+      return power === undefined ? [] : [power];
+    })
+    .sort((a, b) => a - b);
   const others = entries.filter((name) => name.endsWith('.ptau') && devPtauPower(name) === undefined);
-  const files: Array<{ path: string; trust: 'production' | 'development' | 'changed since checked'; ceremonyFile?: string }> = [];
+  const files: Array<{
+    path: string;
+    trust: 'production' | 'development' | 'changed since checked';
+    ceremonyFile?: string;
+  }> = [];
   const problems: string[] = [];
   for (const name of others) {
     const path = join(layout.ptauDir, name);
     try {
       const info = await classifyPtau(path, { cacheDir });
-      files.push({ path: info.path, trust: info.trust, ...(info.ceremony ? { ceremonyFile: info.ceremony.fileName } : {}) });
+      files.push({
+        path: info.path,
+        trust: info.trust,
+        ...(info.ceremony ? { ceremonyFile: info.ceremony.fileName } : {}),
+      });
     } catch (error) {
       problems.push(`${name}: ${errorText(error)}`);
     }
@@ -150,20 +185,36 @@ async function checkPtau(layout: CacheLayout, entries: string[]): Promise<Doctor
     if (files.some((file) => file.path === path) || devPtauPower(basename(path)) !== undefined) continue;
     const ceremony = PINNED_CEREMONY_PTAU.find((pinned) => pinned.blake2b512 === entry.blake2b512);
     if (!(await entryStillValid(path, entry))) files.push({ path, trust: 'changed since checked' });
-    else files.push({ path, trust: ceremony ? 'production' : 'development', ...(ceremony ? { ceremonyFile: ceremony.fileName } : {}) });
+    else
+      files.push({
+        path,
+        trust: ceremony ? 'production' : 'development',
+        ...(ceremony ? { ceremonyFile: ceremony.fileName } : {}),
+      });
   }
   const describe = (file: (typeof files)[number]) =>
-    file.trust === 'production' ? `${file.path} (PRODUCTION: ${file.ceremonyFile})` : file.trust === 'development' ? `${file.path} (DEVELOPMENT-ONLY)` : `${file.path} (changed since its hash was checked; checked again on next use)`;
+    file.trust === 'production'
+      ? `${file.path} (PRODUCTION: ${file.ceremonyFile})`
+      : file.trust === 'development'
+        ? `${file.path} (DEVELOPMENT-ONLY)`
+        : `${file.path} (changed since its hash was checked; checked again on next use)`;
   const parts = [
     dev.length > 0
       ? `development ptau powers ${dev.map((p) => `2^${p}`).join(', ')} (DEVELOPMENT-ONLY; the largest serves circuits below ${(2 ** Math.max(...dev)).toLocaleString('en-US')} constraints + public signals)`
       : 'no development ptau cached: the first setup generates one (2^14 takes about 5 min on 2 cores), or pass --ptau FILE',
   ];
   if (files.length > 0) parts.push(`ptau files checked by hash: ${files.map(describe).join(', ')}`);
-  if (!files.some((file) => file.trust === 'production')) parts.push('no PRODUCTION ptau (a published ceremony file whose blake2b-512 is pinned) seen yet');
+  if (!files.some((file) => file.trust === 'production'))
+    parts.push('no PRODUCTION ptau (a published ceremony file whose blake2b-512 is pinned) seen yet');
   const data = { powers: dev, others, files, pinnedCeremonyFiles: PINNED_CEREMONY_PTAU.length };
   if (problems.length > 0) {
-    return { name: 'ptau', status: 'warn', detail: `${parts.join('; ')}; cannot check: ${problems.join('; ')}`, hint: 'remove or replace the unreadable ptau files in the cache folder', data };
+    return {
+      name: 'ptau',
+      status: 'warn',
+      detail: `${parts.join('; ')}; cannot check: ${problems.join('; ')}`,
+      hint: 'remove or replace the unreadable ptau files in the cache folder',
+      data,
+    };
   }
   return { name: 'ptau', status: 'ok', detail: parts.join('; '), data };
 }
@@ -171,15 +222,26 @@ async function checkPtau(layout: CacheLayout, entries: string[]): Promise<Doctor
 /** The cache folder: a writable folder (or one that can be created), its size, its circuits and keys. */
 async function checkCache(layout: CacheLayout): Promise<{ cache: DoctorCheck; ptau: DoctorCheck }> {
   const cacheDir = layout.dir;
-  const ptauUnknown = (why: string): DoctorCheck => ({ name: 'ptau', status: 'warn', detail: `cached ptau files not known: ${why}`, hint: 'fix the cache folder first' });
+  const ptauUnknown = (why: string): DoctorCheck => ({
+    name: 'ptau',
+    status: 'warn',
+    detail: `cached ptau files not known: ${why}`,
+    hint: 'fix the cache folder first',
+  });
   const fix = `remove or rename it, or choose another folder with --cache-dir DIR (or $ZKAI_CACHE_DIR)`;
   let info;
   try {
     info = await stat(cacheDir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      const why = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a part of this path is a file, not a folder' : errorText(error);
-      return { cache: { name: 'cache', status: 'fail', detail: `${cacheDir}: ${why}`, hint: fix, data: { dir: cacheDir } }, ptau: ptauUnknown('the cache folder cannot be read') };
+      const why =
+        (error as NodeJS.ErrnoException).code === 'ENOTDIR'
+          ? 'a part of this path is a file, not a folder'
+          : errorText(error);
+      return {
+        cache: { name: 'cache', status: 'fail', detail: `${cacheDir}: ${why}`, hint: fix, data: { dir: cacheDir } },
+        ptau: ptauUnknown('the cache folder cannot be read'),
+      };
     }
   }
   if (!info) {
@@ -187,17 +249,45 @@ async function checkCache(layout: CacheLayout): Promise<{ cache: DoctorCheck; pt
     let parent = dirname(cacheDir);
     while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
     const parentInfo = await stat(parent);
-    const writable = parentInfo.isDirectory() && (await access(parent, fsConstants.W_OK).then(() => true, () => false));
+    const writable =
+      parentInfo.isDirectory() &&
+      (await access(parent, fsConstants.W_OK).then(
+        () => true,
+        () => false,
+      ));
     return {
       cache: writable
-        ? { name: 'cache', status: 'ok', detail: `${cacheDir} does not exist yet; zkai creates it on first use`, data: { dir: cacheDir, exists: false, writable: true, bytes: 0, circuits: 0, keys: 0 } }
-        : { name: 'cache', status: 'fail', detail: `${cacheDir} does not exist and ${parent} is ${parentInfo.isDirectory() ? 'not writable' : 'a file, not a folder'}`, hint: `choose another folder with --cache-dir DIR (or $ZKAI_CACHE_DIR), or make ${parent} writable`, data: { dir: cacheDir, exists: false, writable: false } },
-      ptau: { name: 'ptau', status: 'ok', detail: 'none cached yet: the first setup generates a development ptau (2^14 takes about 5 min on 2 cores), or pass --ptau FILE', data: { powers: [] } },
+        ? {
+            name: 'cache',
+            status: 'ok',
+            detail: `${cacheDir} does not exist yet; zkai creates it on first use`,
+            data: { dir: cacheDir, exists: false, writable: true, bytes: 0, circuits: 0, keys: 0 },
+          }
+        : {
+            name: 'cache',
+            status: 'fail',
+            detail: `${cacheDir} does not exist and ${parent} is ${parentInfo.isDirectory() ? 'not writable' : 'a file, not a folder'}`,
+            hint: `choose another folder with --cache-dir DIR (or $ZKAI_CACHE_DIR), or make ${parent} writable`,
+            data: { dir: cacheDir, exists: false, writable: false },
+          },
+      ptau: {
+        name: 'ptau',
+        status: 'ok',
+        detail:
+          'none cached yet: the first setup generates a development ptau (2^14 takes about 5 min on 2 cores), or pass --ptau FILE',
+        data: { powers: [] },
+      },
     };
   }
   if (!info.isDirectory()) {
     return {
-      cache: { name: 'cache', status: 'fail', detail: `${cacheDir} is a file, not a folder`, hint: fix, data: { dir: cacheDir, exists: true, writable: false } },
+      cache: {
+        name: 'cache',
+        status: 'fail',
+        detail: `${cacheDir} is a file, not a folder`,
+        hint: fix,
+        data: { dir: cacheDir, exists: true, writable: false },
+      },
       ptau: ptauUnknown(`${cacheDir} is not a folder`),
     };
   }
@@ -212,15 +302,41 @@ async function checkCache(layout: CacheLayout): Promise<{ cache: DoctorCheck; pt
     writeProblem = errorText(error);
   }
   const size = await folderSize(cacheDir).catch(() => undefined);
-  const [circuits, keys, ptauDir] = await Promise.all([subfolder(layout.circuitsDir), subfolder(layout.keysDir), subfolder(layout.ptauDir)]);
+  const [circuits, keys, ptauDir] = await Promise.all([
+    subfolder(layout.circuitsDir),
+    subfolder(layout.keysDir),
+    subfolder(layout.ptauDir),
+  ]);
   const problems = [circuits, keys, ptauDir].flatMap((part) => ('problem' in part ? [part.problem] : []));
   const circuitCount = 'entries' in circuits ? circuits.entries.length : undefined;
   const keyCount = 'entries' in keys ? keys.entries.length : undefined;
-  const data = { dir: cacheDir, exists: true, writable, bytes: size?.bytes ?? null, files: size?.files ?? null, circuits: circuitCount ?? null, keys: keyCount ?? null };
+  const data = {
+    dir: cacheDir,
+    exists: true,
+    writable,
+    bytes: size?.bytes ?? null,
+    files: size?.files ?? null,
+    circuits: circuitCount ?? null,
+    keys: keyCount ?? null,
+  };
   const summary = `${cacheDir}: ${size ? formatBytes(size.bytes) : 'size unknown'}, ${circuitCount ?? '?'} compiled circuit(s), ${keyCount ?? '?'} key set(s)`;
   let cache: DoctorCheck;
-  if (!writable) cache = { name: 'cache', status: 'fail', detail: `${summary}; not writable (${writeProblem})`, hint: `make it writable (chmod u+w ${cacheDir}) or choose another folder with --cache-dir DIR`, data };
-  else if (problems.length > 0) cache = { name: 'cache', status: 'fail', detail: `${summary}; ${problems.join('; ')}`, hint: `remove what is in the way, or choose another folder with --cache-dir DIR`, data };
+  if (!writable)
+    cache = {
+      name: 'cache',
+      status: 'fail',
+      detail: `${summary}; not writable (${writeProblem})`,
+      hint: `make it writable (chmod u+w ${cacheDir}) or choose another folder with --cache-dir DIR`,
+      data,
+    };
+  else if (problems.length > 0)
+    cache = {
+      name: 'cache',
+      status: 'fail',
+      detail: `${summary}; ${problems.join('; ')}`,
+      hint: `remove what is in the way, or choose another folder with --cache-dir DIR`,
+      data,
+    };
   else cache = { name: 'cache', status: 'ok', detail: `${summary}; writable`, data };
 
   const ptau = 'problem' in ptauDir ? ptauUnknown(ptauDir.problem) : await checkPtau(layout, ptauDir.entries);
@@ -229,12 +345,15 @@ async function checkCache(layout: CacheLayout): Promise<{ cache: DoctorCheck; pt
 
 function run(file: string, args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => (error ? reject(Object.assign(error, { stderr })) : resolve({ stdout, stderr })));
+    execFile(file, args, { timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) =>
+      error ? reject(Object.assign(error, { stderr })) : resolve({ stdout, stderr }),
+    );
   });
 }
 
 async function checkAnvil(): Promise<DoctorCheck> {
-  const hint = 'the embedded chain (zkai deploy, zkai chain ..., the demo) needs it: run `npm install` (without --omit=optional), or give those commands --rpc URL of a running node';
+  const hint =
+    'the embedded chain (zkai deploy, zkai chain ..., the demo) needs it: run `npm install` (without --omit=optional), or give those commands --rpc URL of a running node';
   let binary: string;
   try {
     const { resolveAnvilBinary } = await import('../chain/anvil.ts');
@@ -256,9 +375,20 @@ async function checkAnvil(): Promise<DoctorCheck> {
         data: { binary, version },
       };
     }
-    return { name: 'anvil', status: 'ok', detail: `${version} (${binary})${reaper ? '; ends with zkai even on SIGKILL (setpriv --pdeathsig)' : ''}`, data: { binary, version, ...(reaper ? { parentDeath: reaper } : {}) } };
+    return {
+      name: 'anvil',
+      status: 'ok',
+      detail: `${version} (${binary})${reaper ? '; ends with zkai even on SIGKILL (setpriv --pdeathsig)' : ''}`,
+      data: { binary, version, ...(reaper ? { parentDeath: reaper } : {}) },
+    };
   } catch (error) {
-    return { name: 'anvil', status: 'warn', detail: `${binary} --version failed: ${errorText(error).split('\n')[0]}`, hint, data: { binary } };
+    return {
+      name: 'anvil',
+      status: 'warn',
+      detail: `${binary} --version failed: ${errorText(error).split('\n')[0]}`,
+      hint,
+      data: { binary },
+    };
   }
 }
 
@@ -268,7 +398,12 @@ async function checkSolc(): Promise<DoctorCheck> {
     const version = await solcVersion();
     return { name: 'solc', status: 'ok', detail: `solc ${version} loads`, data: { version } };
   } catch (error) {
-    return { name: 'solc', status: 'warn', detail: `solc does not load: ${errorText(error)}`, hint: 'Solidity verifiers and the registry contracts need it: run `npm install` again' };
+    return {
+      name: 'solc',
+      status: 'warn',
+      detail: `solc does not load: ${errorText(error)}`,
+      hint: 'Solidity verifiers and the registry contracts need it: run `npm install` again',
+    };
   }
 }
 
@@ -276,37 +411,79 @@ async function checkCircom(): Promise<DoctorCheck> {
   try {
     const { circomVersion, CIRCOM2_PACKAGE_VERSION } = await import('../circuit/circom-runner.ts');
     const version = await circomVersion();
-    return { name: 'circom', status: 'ok', detail: `circom ${version} runs (circom2 ${CIRCOM2_PACKAGE_VERSION}, WebAssembly)`, data: { version, package: CIRCOM2_PACKAGE_VERSION } };
+    return {
+      name: 'circom',
+      status: 'ok',
+      detail: `circom ${version} runs (circom2 ${CIRCOM2_PACKAGE_VERSION}, WebAssembly)`,
+      data: { version, package: CIRCOM2_PACKAGE_VERSION },
+    };
   } catch (error) {
-    return { name: 'circom', status: 'fail', detail: `the circom2 compiler does not load: ${errorText(error)}`, hint: 'nothing can be compiled without it: run `npm install` again (circom2 is a dependency)' };
+    return {
+      name: 'circom',
+      status: 'fail',
+      detail: `the circom2 compiler does not load: ${errorText(error)}`,
+      hint: 'nothing can be compiled without it: run `npm install` again (circom2 is a dependency)',
+    };
   }
 }
 
 /** Free memory and cores against what the default prover pool will use. */
-export function checkResources(freeBytes = os.freemem(), totalBytes = os.totalmem(), cores = os.availableParallelism()): DoctorCheck[] {
+export function checkResources(
+  freeBytes = os.freemem(),
+  totalBytes = os.totalmem(),
+  cores = os.availableParallelism(),
+): DoctorCheck[] {
   const shape = defaultPoolShape(cores);
   const needed = shape.workers * WITNESS_CALCULATOR_BYTES;
   const memoryData = { freeBytes, totalBytes, workers: shape.workers, neededBytes: needed };
-  const memory: DoctorCheck = freeBytes >= needed
-    ? { name: 'memory', status: 'ok', detail: `${formatBytes(freeBytes)} free of ${formatBytes(totalBytes)}; the default pool (${shape.workers} worker${shape.workers === 1 ? '' : 's'}) reserves about ${formatBytes(needed)} for witness calculators`, data: memoryData }
-    : {
-        name: 'memory',
-        status: 'warn',
-        detail: `${formatBytes(freeBytes)} free of ${formatBytes(totalBytes)}, below the ${formatBytes(needed)} the default pool (${shape.workers} worker${shape.workers === 1 ? '' : 's'}) reserves for witness calculators (about 2 GiB each)`,
-        hint: `close other programs, or prove with fewer workers (--workers 1 for zkai demo); large circuits may fail with out-of-memory errors`,
-        data: memoryData,
-      };
+  const memory: DoctorCheck =
+    freeBytes >= needed
+      ? {
+          name: 'memory',
+          status: 'ok',
+          detail: `${formatBytes(freeBytes)} free of ${formatBytes(totalBytes)}; the default pool (${shape.workers} worker${shape.workers === 1 ? '' : 's'}) reserves about ${formatBytes(needed)} for witness calculators`,
+          data: memoryData,
+        }
+      : {
+          name: 'memory',
+          status: 'warn',
+          detail: `${formatBytes(freeBytes)} free of ${formatBytes(totalBytes)}, below the ${formatBytes(needed)} the default pool (${shape.workers} worker${shape.workers === 1 ? '' : 's'}) reserves for witness calculators (about 2 GiB each)`,
+          hint: `close other programs, or prove with fewer workers (--workers 1 for zkai demo); large circuits may fail with out-of-memory errors`,
+          data: memoryData,
+        };
   const coreData = { cores, workers: shape.workers, curveThreads: shape.curveThreads };
-  const coreCheck: DoctorCheck = cores >= 2
-    ? { name: 'cores', status: 'ok', detail: `${cores} cores: the prover pool runs ${shape.workers} worker${shape.workers === 1 ? '' : 's'} x ${shape.curveThreads} curve threads`, data: coreData }
-    : { name: 'cores', status: 'warn', detail: `${cores} core: proofs and a development ptau take about twice as long as on the 2-core reference machine`, hint: 'use a machine with more cores for big datasets, or pass --ptau with a published ptau file instead of generating one', data: coreData };
+  const coreCheck: DoctorCheck =
+    cores >= 2
+      ? {
+          name: 'cores',
+          status: 'ok',
+          detail: `${cores} cores: the prover pool runs ${shape.workers} worker${shape.workers === 1 ? '' : 's'} x ${shape.curveThreads} curve threads`,
+          data: coreData,
+        }
+      : {
+          name: 'cores',
+          status: 'warn',
+          detail: `${cores} core: proofs and a development ptau take about twice as long as on the 2-core reference machine`,
+          hint: 'use a machine with more cores for big datasets, or pass --ptau with a published ptau file instead of generating one',
+          data: coreData,
+        };
   return [memory, coreCheck];
 }
 
 function checkChromium(): DoctorCheck {
   return existsSync(CHROMIUM)
-    ? { name: 'chromium', status: 'ok', detail: `${CHROMIUM} (for the explorer page's browser test)`, data: { path: CHROMIUM } }
-    : { name: 'chromium', status: 'warn', detail: `optional: ${CHROMIUM} not found; only the explorer page's browser test needs it`, hint: 'on Debian: apt-get install chromium (no other browser download is used)' };
+    ? {
+        name: 'chromium',
+        status: 'ok',
+        detail: `${CHROMIUM} (for the explorer page's browser test)`,
+        data: { path: CHROMIUM },
+      }
+    : {
+        name: 'chromium',
+        status: 'warn',
+        detail: `optional: ${CHROMIUM} not found; only the explorer page's browser test needs it`,
+        hint: 'on Debian: apt-get install chromium (no other browser download is used)',
+      };
 }
 
 /** Run every check. */
@@ -316,8 +493,19 @@ export async function runDoctor(options: { cacheDir?: string } = {}): Promise<Do
   const [node, cacheChecks, anvil, solc, circom] = await Promise.all([
     Promise.resolve(checkNode()),
     checkCache(layout).catch((error: unknown): { cache: DoctorCheck; ptau: DoctorCheck } => ({
-      cache: { name: 'cache', status: 'fail', detail: `${cacheDir}: ${errorText(error)}`, hint: 'choose another folder with --cache-dir DIR', data: { dir: cacheDir } },
-      ptau: { name: 'ptau', status: 'warn', detail: 'cached ptau files not known: the cache folder cannot be read', hint: 'fix the cache folder first' },
+      cache: {
+        name: 'cache',
+        status: 'fail',
+        detail: `${cacheDir}: ${errorText(error)}`,
+        hint: 'choose another folder with --cache-dir DIR',
+        data: { dir: cacheDir },
+      },
+      ptau: {
+        name: 'ptau',
+        status: 'warn',
+        detail: 'cached ptau files not known: the cache folder cannot be read',
+        hint: 'fix the cache folder first',
+      },
     })),
     checkAnvil(),
     checkSolc(),
@@ -337,7 +525,10 @@ export function formatDoctorReport(report: DoctorReport): string {
     lines.push(`  ${check.name.padEnd(nameWidth)}  ${check.status.toUpperCase().padEnd(4)}  ${check.detail}`);
     if (check.hint && check.status !== 'ok') lines.push(`  ${' '.repeat(nameWidth)}        -> ${check.hint}`);
   }
-  lines.push('', `${report.counts.ok} ok, ${report.counts.warn} warning${report.counts.warn === 1 ? '' : 's'}, ${report.counts.fail} failed`);
+  lines.push(
+    '',
+    `${report.counts.ok} ok, ${report.counts.warn} warning${report.counts.warn === 1 ? '' : 's'}, ${report.counts.fail} failed`,
+  );
   return lines.join('\n');
 }
 

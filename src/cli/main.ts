@@ -18,11 +18,16 @@ import { register as registerDoctor } from './groups/doctor.ts';
 import { register as registerServe } from './groups/serve.ts';
 
 const program = new Command('zkai')
-  .description('Zero-knowledge proofs about private AI data and models: compile, set up, prove, verify off-chain and on chain.')
+  .description(
+    'Zero-knowledge proofs about private AI data and models: compile, set up, prove, verify off-chain and on chain.',
+  )
   .option('--json', 'print results as JSON on stdout (progress stays on stderr)')
   .option('--quiet', 'no progress output')
   .option('--debug', 'print the stack trace of an error and of its causes')
-  .option('--cache-dir <dir>', 'cache folder for circuits, ptau and keys (default: $ZKAI_CACHE_DIR, else ~/.cache/zkai)')
+  .option(
+    '--cache-dir <dir>',
+    'cache folder for circuits, ptau and keys (default: $ZKAI_CACHE_DIR, else ~/.cache/zkai)',
+  )
   .showHelpAfterError();
 
 /** The flags of the command that runs (its own and the global ones), for the error report too. */

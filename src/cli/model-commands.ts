@@ -2,61 +2,114 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputFileError, ZkaiError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
-import { generateModelCircuit, modelCommitment, modelHash, type InputVisibility, type WeightVisibility } from '../model/circuit-gen.ts';
+import {
+  generateModelCircuit,
+  modelCommitment,
+  modelHash,
+  type InputVisibility,
+  type WeightVisibility,
+} from '../model/circuit-gen.ts';
 import { randomFieldSalt } from '../util/salt.ts';
 import { proveInference, verifyInference, type InferenceProof } from '../model/inference.ts';
 import { NATIVE_MODEL_FORMAT } from '../model/native.ts';
 import { importOnnxModel } from '../model/onnx-import.ts';
 import { inputRounding, quantizeInput, quantizeModel, type InputRounding } from '../model/quantize.ts';
-import { calibrate, nativeFloatReference, onnxFloatReference, shortList, type CalibrationReport } from '../model/calibrate.ts';
+import {
+  calibrate,
+  nativeFloatReference,
+  onnxFloatReference,
+  shortList,
+  type CalibrationReport,
+} from '../model/calibrate.ts';
 import type { VerificationResult } from '../verifier/verify.ts';
 import { readJsonFile } from './io.ts';
 import { parseProofFile, type ProofFile } from '../statement/index.ts';
 import { isAccuracyProof, verifyAccuracyFile } from './accuracy-commands.ts';
-import { fracBitsOf, loadAnyModel, mismatchOf, modelFlagsFor, modelHashCause, rangeOf, readModelSalt, verifierFracBits, type LoadedModel } from './model-options.ts';
+import {
+  fracBitsOf,
+  loadAnyModel,
+  mismatchOf,
+  modelFlagsFor,
+  modelHashCause,
+  rangeOf,
+  readModelSalt,
+  verifierFracBits,
+  type LoadedModel,
+} from './model-options.ts';
 import { emit, progressPrinter, seconds } from './output.ts';
 import { contextOption } from './chain-commands.ts';
 import { ceremonyKeyLines, commandHint, hintLines, keyJson, keyOptions, keyWarningLines } from './data-commands.ts';
-import { checkVerdictKey, keySourceLine, verifierKeyNote, verifierKeySource, type VerifyKeyFlags } from './verify-key.ts';
+import {
+  checkVerdictKey,
+  keySourceLine,
+  verifierKeyNote,
+  verifierKeySource,
+  type VerifyKeyFlags,
+} from './verify-key.ts';
 import type { KeySource } from '../verifier/key-source.ts';
-import type { ModelCommitFlags, ModelImportFlags, ModelInspectFlags, ModelProveFlags, ModelVerifyFlags } from './groups/model.ts';
+import type {
+  ModelCommitFlags,
+  ModelImportFlags,
+  ModelInspectFlags,
+  ModelProveFlags,
+  ModelVerifyFlags,
+} from './groups/model.ts';
 
 /** Flags `zkai model inspect` and `zkai model prove` both have: the input's visibility. */
-type VisibilityFlags = Pick<ModelInspectFlags, 'publicInput' | 'inputVisibility'> & Pick<ModelProveFlags, 'publicInput' | 'inputVisibility'>;
+type VisibilityFlags = Pick<ModelInspectFlags, 'publicInput' | 'inputVisibility'> &
+  Pick<ModelProveFlags, 'publicInput' | 'inputVisibility'>;
 /** Flags `zkai model inspect` and `zkai model prove` both have: calibration of the fractional bits. */
-type CalibrationFlags = Pick<ModelInspectFlags, 'fracBits' | 'maxDisagreement'> & Pick<ModelProveFlags, 'fracBits' | 'maxDisagreement'>;
+type CalibrationFlags = Pick<ModelInspectFlags, 'fracBits' | 'maxDisagreement'> &
+  Pick<ModelProveFlags, 'fracBits' | 'maxDisagreement'>;
 
 /** A parsed inference proof file. */
 type InferenceProofFile = Extract<ProofFile, { format: 'zkai-inference-proof-v1' }>;
 
-
-
-
-
-
-
 /** Read an input vector: a JSON array of numbers. */
 async function readInputVector(path: string): Promise<number[]> {
   const raw = await readJsonFile(path, 'input');
-  if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'number')) throw new InputFileError(path, 'an input must be a JSON array of numbers');
+  if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'number'))
+    throw new InputFileError(path, 'an input must be a JSON array of numbers');
   return raw as number[];
 }
 
 /** `zkai model import`: ONNX -> native JSON model. */
 export async function modelImportCommand(file: string, flags: ModelImportFlags): Promise<void> {
-  if (resolve(file) === resolve(flags.out)) throw new ZkaiError('BAD_OPTION', `--out ${flags.out} is the ONNX file itself`);
-  const { model, report } = await importOnnxModel(file, { inputRange: rangeOf(flags), ...(flags.name ? { name: flags.name } : {}) });
+  if (resolve(file) === resolve(flags.out))
+    throw new ZkaiError('BAD_OPTION', `--out ${flags.out} is the ONNX file itself`);
+  const { model, report } = await importOnnxModel(file, {
+    inputRange: rangeOf(flags),
+    ...(flags.name ? { name: flags.name } : {}),
+  });
   await writeFileAtomic(flags.out, `${JSON.stringify({ format: NATIVE_MODEL_FORMAT, ...model }, null, 1)}\n`);
-  emit(flags, { out: flags.out, name: model.name, layers: model.layers.map((l) => l.type), steps: report.steps, notes: report.notes }, () =>
-    [`imported ${file} as ${flags.out}: ${model.layers.map((l) => (l.type === 'dense' ? `dense ${l.weights[0]!.length}->${l.weights.length}` : l.type === 'conv' ? `conv ${l.kernel.join('x')}->${l.outChannels}` : l.type)).join(', ')}`, ...report.steps.map((s) => `  ${s}`), ...report.notes.map((n) => `  note: ${n}`)].join('\n'),
+  emit(
+    flags,
+    {
+      out: flags.out,
+      name: model.name,
+      layers: model.layers.map((l) => l.type),
+      steps: report.steps,
+      notes: report.notes,
+    },
+    () =>
+      [
+        `imported ${file} as ${flags.out}: ${model.layers.map((l) => (l.type === 'dense' ? `dense ${l.weights[0]!.length}->${l.weights.length}` : l.type === 'conv' ? `conv ${l.kernel.join('x')}->${l.outChannels}` : l.type)).join(', ')}`,
+        ...report.steps.map((s) => `  ${s}`),
+        ...report.notes.map((n) => `  note: ${n}`),
+      ].join('\n'),
   );
 }
 
 /** The input visibility from --input-visibility (or the older --public-input). */
 export function inputVisibilityOf(flags: VisibilityFlags): InputVisibility {
   if (flags.inputVisibility !== undefined) {
-    if (!['hashed', 'public', 'private'].includes(flags.inputVisibility)) throw new ZkaiError('BAD_OPTION', `--input-visibility must be hashed, public or private, got "${flags.inputVisibility}"`);
-    if (flags.publicInput && flags.inputVisibility !== 'public') throw new ZkaiError('BAD_OPTION', '--public-input contradicts --input-visibility');
+    if (!['hashed', 'public', 'private'].includes(flags.inputVisibility))
+      throw new ZkaiError(
+        'BAD_OPTION',
+        `--input-visibility must be hashed, public or private, got "${flags.inputVisibility}"`,
+      );
+    if (flags.publicInput && flags.inputVisibility !== 'public')
+      throw new ZkaiError('BAD_OPTION', '--public-input contradicts --input-visibility');
     return flags.inputVisibility as InputVisibility;
   }
   return flags.publicInput ? 'public' : 'hashed';
@@ -66,18 +119,35 @@ export function inputVisibilityOf(flags: VisibilityFlags): InputVisibility {
 async function readSamples(path: string): Promise<{ inputs: number[][]; labels?: number[] }> {
   const raw = await readJsonFile(path, 'samples');
   const shape = 'samples must be a JSON array of inputs (arrays of numbers), or {"inputs": [...], "labels": [...]}';
-  const object = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as { inputs?: unknown; labels?: unknown }) : undefined;
+  const object =
+    typeof raw === 'object' && raw !== null && !Array.isArray(raw)
+      ? (raw as { inputs?: unknown; labels?: unknown })
+      : undefined;
   const inputs = object ? object.inputs : raw;
-  if (!Array.isArray(inputs) || inputs.length === 0 || inputs.some((s) => !Array.isArray(s) || s.some((v: unknown) => typeof v !== 'number'))) throw new InputFileError(path, shape);
+  if (
+    !Array.isArray(inputs) ||
+    inputs.length === 0 ||
+    inputs.some((s) => !Array.isArray(s) || s.some((v: unknown) => typeof v !== 'number'))
+  )
+    throw new InputFileError(path, shape);
   if (object?.labels === undefined) return { inputs: inputs as number[][] };
-  if (!Array.isArray(object.labels) || object.labels.length !== inputs.length || object.labels.some((l) => !Number.isInteger(l))) throw new InputFileError(path, `"labels" must be one integer class per input (${inputs.length})`);
+  if (
+    !Array.isArray(object.labels) ||
+    object.labels.length !== inputs.length ||
+    object.labels.some((l) => !Number.isInteger(l))
+  )
+    throw new InputFileError(path, `"labels" must be one integer class per input (${inputs.length})`);
   return { inputs: inputs as number[][], labels: object.labels as number[] };
 }
 
 /** --max-disagreement: how many calibration samples may prove another class than the float model (default 0). */
 function maxDisagreementOf(value: string | undefined): number {
   if (value === undefined) return 0;
-  if (!/^[0-9]+$/.test(value)) throw new ZkaiError('BAD_OPTION', `--max-disagreement must be a whole number of samples (0 or more), got "${value}"`);
+  if (!/^[0-9]+$/.test(value))
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `--max-disagreement must be a whole number of samples (0 or more), got "${value}"`,
+    );
   return Number(value);
 }
 
@@ -86,14 +156,26 @@ function maxDisagreementOf(value: string | undefined): number {
  * it, any f at which a sample changes class); a given f is only reported on. The float reference is onnxruntime on
  * the ONNX file for an imported model, the TypeScript float model for a native one.
  */
-async function calibrateWithFlags(loaded: LoadedModel, samples: { inputs: number[][]; labels?: number[] }, flags: CalibrationFlags): Promise<CalibrationReport> {
+async function calibrateWithFlags(
+  loaded: LoadedModel,
+  samples: { inputs: number[][]; labels?: number[] },
+  flags: CalibrationFlags,
+): Promise<CalibrationReport> {
   const auto = flags.fracBits === 'auto';
-  if (!auto && flags.maxDisagreement !== undefined) throw new ZkaiError('BAD_OPTION', '--max-disagreement goes with --frac-bits auto (it lowers the bar calibration chooses f by)');
-  const reference = loaded.onnx ? await onnxFloatReference(loaded.model, samples.inputs, loaded.onnx.path, loaded.onnx.output) : nativeFloatReference(loaded.model, samples.inputs);
+  if (!auto && flags.maxDisagreement !== undefined)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      '--max-disagreement goes with --frac-bits auto (it lowers the bar calibration chooses f by)',
+    );
+  const reference = loaded.onnx
+    ? await onnxFloatReference(loaded.model, samples.inputs, loaded.onnx.path, loaded.onnx.output)
+    : nativeFloatReference(loaded.model, samples.inputs);
   return calibrate(loaded.model, samples.inputs, {
     ...(samples.labels ? { labels: samples.labels } : {}),
     reference,
-    ...(auto ? { maxDisagreement: maxDisagreementOf(flags.maxDisagreement) } : { candidates: [fracBitsOf(flags.fracBits)], maxDisagreement: Infinity }),
+    ...(auto
+      ? { maxDisagreement: maxDisagreementOf(flags.maxDisagreement) }
+      : { candidates: [fracBitsOf(flags.fracBits)], maxDisagreement: Infinity }),
   });
 }
 
@@ -109,7 +191,11 @@ function calibrationJson(calibration: CalibrationReport) {
       candidates: calibration.candidates,
       skipped: calibration.skipped,
       disagreeing: calibration.disagreeing,
-      layers: calibration.layers.map((l) => ({ ...l, observedMax: l.observedMax.toString(), bound: l.bound.toString() })),
+      layers: calibration.layers.map((l) => ({
+        ...l,
+        observedMax: l.observedMax.toString(),
+        bound: l.bound.toString(),
+      })),
     },
   };
 }
@@ -124,12 +210,20 @@ function calibrationLines(calibration: CalibrationReport, auto: boolean): string
   const percent = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
   const n = calibration.samples;
   const allowed = calibration.maxDisagreement ?? 0;
-  const rule = allowed === 0 ? 'the fewest at which every sample keeps the float model\'s class' : `the fewest at which at most ${allowed} sample(s) change class, as --max-disagreement ${allowed} allows`;
+  const rule =
+    allowed === 0
+      ? "the fewest at which every sample keeps the float model's class"
+      : `the fewest at which at most ${allowed} sample(s) change class, as --max-disagreement ${allowed} allows`;
   const lines = [
     `  calibration on ${n} samples against ${calibration.reference.source}${auto ? ` (chose ${calibration.fracBits} fractional bits: ${rule})` : ''}:`,
-    ...(calibration.reference.logitsSource !== calibration.reference.source ? [`    logits compared with ${calibration.reference.logitsSource}`] : []),
+    ...(calibration.reference.logitsSource !== calibration.reference.source
+      ? [`    logits compared with ${calibration.reference.logitsSource}`]
+      : []),
     '    frac bits  same class as float  largest logit error  float accuracy  quantized accuracy  rescale bits',
-    ...calibration.candidates.map((c) => `    ${String(c.fracBits).padStart(9)}  ${`${c.agree} of ${n} (${percent(c.agreement)})`.padStart(20)}  ${realText(c.maxLogitError).padStart(19)}  ${percent(c.floatAccuracy).padStart(14)}  ${percent(c.quantizedAccuracy).padStart(18)}  ${String(c.rescaleBits).padStart(12)}`),
+    ...calibration.candidates.map(
+      (c) =>
+        `    ${String(c.fracBits).padStart(9)}  ${`${c.agree} of ${n} (${percent(c.agreement)})`.padStart(20)}  ${realText(c.maxLogitError).padStart(19)}  ${percent(c.floatAccuracy).padStart(14)}  ${percent(c.quantizedAccuracy).padStart(18)}  ${String(c.rescaleBits).padStart(12)}`,
+    ),
     ...calibration.skipped.map((s) => `    ${String(s.fracBits).padStart(9)}  skipped: ${s.reason}`),
   ];
   if (calibration.disagreeing.length > 0) {
@@ -141,7 +235,9 @@ function calibrationLines(calibration: CalibrationReport, auto: boolean): string
   }
   lines.push(
     '    range used per layer (largest |output| on the samples vs the worst-case bound):',
-    ...calibration.layers.map((l) => `      layer ${l.layer} ${l.label}: ${l.observedMax} of ${l.bound} (${l.headroomBits} bits of headroom)`),
+    ...calibration.layers.map(
+      (l) => `      layer ${l.layer} ${l.label}: ${l.observedMax} of ${l.bound} (${l.headroomBits} bits of headroom)`,
+    ),
   );
   return lines;
 }
@@ -154,16 +250,34 @@ export async function modelInspectCommand(file: string, flags: ModelInspectFlags
   const loaded = await loadAnyModel(file, flags);
   const { model, notes } = loaded;
   const samples = flags.samples ? await readSamples(flags.samples) : undefined;
-  if (flags.fracBits === 'auto' && !samples) throw new ZkaiError('BAD_OPTION', '--frac-bits auto calibrates on sample inputs: give --samples FILE');
-  if (flags.maxDisagreement !== undefined && flags.fracBits !== 'auto') throw new ZkaiError('BAD_OPTION', '--max-disagreement goes with --frac-bits auto (it lowers the bar calibration chooses f by)');
+  if (flags.fracBits === 'auto' && !samples)
+    throw new ZkaiError('BAD_OPTION', '--frac-bits auto calibrates on sample inputs: give --samples FILE');
+  if (flags.maxDisagreement !== undefined && flags.fracBits !== 'auto')
+    throw new ZkaiError(
+      'BAD_OPTION',
+      '--max-disagreement goes with --frac-bits auto (it lowers the bar calibration chooses f by)',
+    );
   const calibration = samples ? await calibrateWithFlags(loaded, samples, flags) : undefined;
   const quantized = calibration?.model ?? quantizeModel(model, fracBitsOf(flags.fracBits));
   const visibility = inputVisibilityOf(flags);
   const weights: WeightVisibility = flags.weights === 'hashed' ? 'hashed' : 'fixed';
-  if (flags.weights !== undefined && !['fixed', 'hashed'].includes(flags.weights)) throw new ZkaiError('BAD_OPTION', `--weights must be fixed or hashed, got "${flags.weights}"`);
-  const generated = await generateModelCircuit(quantized, visibility, { ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}), weights });
+  if (flags.weights !== undefined && !['fixed', 'hashed'].includes(flags.weights))
+    throw new ZkaiError('BAD_OPTION', `--weights must be fixed or hashed, got "${flags.weights}"`);
+  const generated = await generateModelCircuit(quantized, visibility, {
+    ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+    weights,
+  });
   const total = generated.estimate.reduce((sum, e) => sum + e.constraints, 0);
-  const layers = quantized.layers.map((l, i) => ({ layer: i, op: l.op, label: l.label, inputs: l.inputs, outputs: l.outputs, ...(l.op === 'maxpool' ? {} : { relu: l.relu, accumulatorBits: l.accBits, weightBits: l.weightBits, parameters: l.params.length }) }));
+  const layers = quantized.layers.map((l, i) => ({
+    layer: i,
+    op: l.op,
+    label: l.label,
+    inputs: l.inputs,
+    outputs: l.outputs,
+    ...(l.op === 'maxpool'
+      ? {}
+      : { relu: l.relu, accumulatorBits: l.accBits, weightBits: l.weightBits, parameters: l.params.length }),
+  }));
   const json = {
     name: model.name,
     modelHash: generated.modelHash,
@@ -183,26 +297,43 @@ export async function modelInspectCommand(file: string, flags: ModelInspectFlags
     [
       `model "${model.name}": ${model.input.size} inputs${model.input.shape ? ` (${model.input.shape.join('x')})` : ''} in [${model.input.min}, ${model.input.max}], ${quantized.fracBits} fractional bits (inputs checked in [${quantized.inputMin}, ${quantized.inputMax}], ${quantized.inputBits} bits)`,
       `  model hash   ${generated.modelHash}`,
-      ...layers.map((l) => `  layer ${l.layer}    ${l.label}${l.relu ? ' + ReLU' : ''}${l.accumulatorBits !== undefined ? `, accumulator ${l.accumulatorBits} bits, weights ${l.weightBits} bits` : ''}`),
+      ...layers.map(
+        (l) =>
+          `  layer ${l.layer}    ${l.label}${l.relu ? ' + ReLU' : ''}${l.accumulatorBits !== undefined ? `, accumulator ${l.accumulatorBits} bits, weights ${l.weightBits} bits` : ''}`,
+      ),
       `  constraint estimate (input ${visibility}, weights ${weights}):`,
       ...generated.estimate.map((e) => `    ${e.layer}: ${e.constraints}`),
       `    total about ${total} (a 2^${Math.ceil(Math.log2(total + 8))} ptau)`,
-      ...(calibration ? calibrationLines(calibration, flags.fracBits === 'auto') : ['  pass --samples FILE (inputs, or {inputs, labels}) to compare float and quantized, and --frac-bits auto to calibrate']),
+      ...(calibration
+        ? calibrationLines(calibration, flags.fracBits === 'auto')
+        : [
+            '  pass --samples FILE (inputs, or {inputs, labels}) to compare float and quantized, and --frac-bits auto to calibrate',
+          ]),
       ...notes.map((n) => `  note: ${n}`),
     ].join('\n'),
   );
 }
 
-
 /** `zkai model commit`: the public commitment to a model's weights (for private-weight proofs), and its private salt. */
 export async function modelCommitCommand(flags: ModelCommitFlags): Promise<void> {
-  if (resolve(flags.out) === resolve(flags.saltOut)) throw new ZkaiError('BAD_OPTION', '--out and --salt-out must be different files (the salt is private, the commitment public)');
+  if (resolve(flags.out) === resolve(flags.saltOut))
+    throw new ZkaiError(
+      'BAD_OPTION',
+      '--out and --salt-out must be different files (the salt is private, the commitment public)',
+    );
   const { model } = await loadAnyModel(flags.model, flags);
   const quantized = quantizeModel(model, fracBitsOf(flags.fracBits));
   const salt = randomFieldSalt();
   const commitment = modelCommitment(quantized, salt);
-  await writeFileAtomic(flags.saltOut, `${JSON.stringify({ salt: salt.toString(), modelCommitment: commitment }, null, 1)}\n`, { mode: 0o600 });
-  await writeFileAtomic(flags.out, `${JSON.stringify({ name: model.name, fracBits: quantized.fracBits, inputSize: quantized.inputSize, modelCommitment: commitment }, null, 1)}\n`);
+  await writeFileAtomic(
+    flags.saltOut,
+    `${JSON.stringify({ salt: salt.toString(), modelCommitment: commitment }, null, 1)}\n`,
+    { mode: 0o600 },
+  );
+  await writeFileAtomic(
+    flags.out,
+    `${JSON.stringify({ name: model.name, fracBits: quantized.fracBits, inputSize: quantized.inputSize, modelCommitment: commitment }, null, 1)}\n`,
+  );
   emit(flags, { modelCommitment: commitment, out: flags.out, saltOut: flags.saltOut }, () =>
     [
       `model "${model.name}" committed: ${commitment}`,
@@ -214,7 +345,13 @@ export async function modelCommitCommand(flags: ModelCommitFlags): Promise<void>
 
 /** The rounding of an input as JSON: counts, the largest error, and the first indexes. */
 function roundingJson(rounding: InputRounding, size: number) {
-  return { rounded: rounding.rounded, of: size, maxError: rounding.maxError, ...(rounding.rounded > 0 ? { maxErrorIndex: rounding.maxErrorIndex } : {}), firstIndexes: rounding.indexes.slice(0, 10) };
+  return {
+    rounded: rounding.rounded,
+    of: size,
+    maxError: rounding.maxError,
+    ...(rounding.rounded > 0 ? { maxErrorIndex: rounding.maxErrorIndex } : {}),
+    firstIndexes: rounding.indexes.slice(0, 10),
+  };
 }
 
 /** `zkai model prove`: prove the model's prediction on an input. */
@@ -223,13 +360,24 @@ export async function modelProveCommand(flags: ModelProveFlags): Promise<void> {
   const visibility = inputVisibilityOf(flags);
   const weights: WeightVisibility = flags.modelSalt ? 'hashed' : 'fixed';
   const committed = flags.modelSalt ? await readModelSalt(flags.modelSalt) : undefined;
-  if (visibility === 'hashed' && !flags.saltOut) throw new ZkaiError('BAD_OPTION', 'a hashed input needs --salt-out FILE: the salt opens the input commitment later (keep it private); or pass --input-visibility public|private');
+  if (visibility === 'hashed' && !flags.saltOut)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      'a hashed input needs --salt-out FILE: the salt opens the input commitment later (keep it private); or pass --input-visibility public|private',
+    );
   const auto = flags.fracBits === 'auto';
-  if (auto && !flags.samples) throw new ZkaiError('BAD_OPTION', '--frac-bits auto calibrates on sample inputs: give --samples FILE');
-  if (!auto && flags.samples !== undefined) throw new ZkaiError('BAD_OPTION', '--samples goes with --frac-bits auto (model prove calibrates only to choose the fractional bits); run zkai model inspect --samples to compare a given --frac-bits');
+  if (auto && !flags.samples)
+    throw new ZkaiError('BAD_OPTION', '--frac-bits auto calibrates on sample inputs: give --samples FILE');
+  if (!auto && flags.samples !== undefined)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      '--samples goes with --frac-bits auto (model prove calibrates only to choose the fractional bits); run zkai model inspect --samples to compare a given --frac-bits',
+    );
   const loaded = await loadAnyModel(flags.model, flags);
   const { model } = loaded;
-  const calibration = auto ? await calibrateWithFlags(loaded, await readSamples(flags.samples as string), flags) : undefined;
+  const calibration = auto
+    ? await calibrateWithFlags(loaded, await readSamples(flags.samples as string), flags)
+    : undefined;
   const quantized = calibration?.model ?? quantizeModel(model, fracBitsOf(flags.fracBits));
   const values = await readInputVector(flags.input);
   const input = quantizeInput(quantized, values, model);
@@ -237,7 +385,10 @@ export async function modelProveCommand(flags: ModelProveFlags): Promise<void> {
   const progress = progressPrinter(flags);
   const started = performance.now();
   if (committed && modelCommitment(quantized, committed.salt) !== committed.commitment) {
-    throw new ZkaiError('BAD_OPTION', `${flags.modelSalt} belongs to another model (or another --frac-bits${auto ? `: calibration chose ${quantized.fracBits}` : ''}): its commitment ${committed.commitment} is not this model's`);
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `${flags.modelSalt} belongs to another model (or another --frac-bits${auto ? `: calibration chose ${quantized.fracBits}` : ''}): its commitment ${committed.commitment} is not this model's`,
+    );
   }
   const result = await proveInference(quantized, input, {
     visibility,
@@ -250,13 +401,29 @@ export async function modelProveCommand(flags: ModelProveFlags): Promise<void> {
   });
   const { prepared, salt, ...published } = result;
   const proof: InferenceProof = published;
-  if (salt !== undefined && flags.saltOut) await writeFileAtomic(flags.saltOut, `${JSON.stringify({ salt: salt.toString(), inputHash: proof.inputHash }, null, 1)}\n`, { mode: 0o600 });
+  if (salt !== undefined && flags.saltOut)
+    await writeFileAtomic(
+      flags.saltOut,
+      `${JSON.stringify({ salt: salt.toString(), inputHash: proof.inputHash }, null, 1)}\n`,
+      { mode: 0o600 },
+    );
   await writeFileAtomic(flags.out, `${JSON.stringify(proof, null, 1)}\n`);
   if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, await readFile(prepared.keys.vkeyPath));
   const elapsed = (performance.now() - started) / 1000;
   // Everything the verifier needs: the key, the proof, and the model as the verifier must state it (file, fractional
   // bits, ONNX input range) or, with private weights, the published commitment (which binds the fixed point).
-  const verifyWith = commandHint(['zkai', 'model', 'verify', '--vkey', flags.vkeyOut ?? prepared.keys.vkeyPath, '--proof', flags.out, ...(weights === 'hashed' ? ['--model-commitment', proof.model.commitment as string] : modelFlagsFor(flags.model, quantized.fracBits, loaded))]);
+  const verifyWith = commandHint([
+    'zkai',
+    'model',
+    'verify',
+    '--vkey',
+    flags.vkeyOut ?? prepared.keys.vkeyPath,
+    '--proof',
+    flags.out,
+    ...(weights === 'hashed'
+      ? ['--model-commitment', proof.model.commitment as string]
+      : modelFlagsFor(flags.model, quantized.fracBits, loaded)),
+  ]);
   const inputLine =
     rounding.rounded > 0
       ? `  input        ${rounding.rounded} of ${values.length} values are off the ${quantized.fracBits}-bit fixed-point grid and were ROUNDED (largest error ${realText(rounding.maxError)} at input[${rounding.maxErrorIndex}]; rounded: ${shortList(rounding.indexes, 5)}): the proof is about the rounded input`
@@ -284,10 +451,14 @@ export async function modelProveCommand(flags: ModelProveFlags): Promise<void> {
       [
         `proof written to ${flags.out}: model "${model.name}" predicts class ${proof.predicted} on the ${visibility === 'hashed' ? `input committed as ${proof.inputHash}` : visibility === 'public' ? 'public input' : 'private input (nothing about it is published)'}`,
         `  circuit      ${prepared.circuit.info.constraints} constraints (${prepared.circuit.cached ? 'compiled earlier' : 'compiled now'}, keys ${prepared.keys.cached ? 'from cache' : 'set up now'}); ${seconds(elapsed)}`,
-        weights === 'hashed' ? `  model        private weights, commitment ${proof.model.commitment} (the circuit and its keys hold no weight)` : `  model hash   ${proof.model.hash} (weights fixed in the circuit)`,
-        `  fixed point  ${quantized.fracBits} fractional bits${calibration ? `, chosen by calibration on ${calibration.samples} samples (${calibration.disagreeing.length === 0 ? 'every one keeps the float model\'s class' : `samples ${shortList(calibration.disagreeing)} change class, as --max-disagreement allows`})` : ''}`,
+        weights === 'hashed'
+          ? `  model        private weights, commitment ${proof.model.commitment} (the circuit and its keys hold no weight)`
+          : `  model hash   ${proof.model.hash} (weights fixed in the circuit)`,
+        `  fixed point  ${quantized.fracBits} fractional bits${calibration ? `, chosen by calibration on ${calibration.samples} samples (${calibration.disagreeing.length === 0 ? "every one keeps the float model's class" : `samples ${shortList(calibration.disagreeing)} change class, as --max-disagreement allows`})` : ''}`,
         inputLine,
-        ...(flags.saltOut ? [`  salt         ${flags.saltOut} (PRIVATE, mode 0600: it opens the input commitment)`] : []),
+        ...(flags.saltOut
+          ? [`  salt         ${flags.saltOut} (PRIVATE, mode 0600: it opens the input commitment)`]
+          : []),
         ...(context
           ? [
               `  context      ${context} (attest with: zkai chain attest ${flags.out} --nonce NONCE, the nonce this context was made with)`,
@@ -307,23 +478,39 @@ export async function modelProveCommand(flags: ModelProveFlags): Promise<void> {
  * private weights a circuit has 3 public signals for a private input, 4 for a hashed one (its commitment) and 4 + n
  * for a public one of n values. A file that states another visibility is refused.
  */
-function visibilityFromKey(vkey: unknown, stated: unknown): { visibility: InputVisibility; publicInputs: number } | { refused: string } {
+function visibilityFromKey(
+  vkey: unknown,
+  stated: unknown,
+): { visibility: InputVisibility; publicInputs: number } | { refused: string } {
   const nPublic = typeof vkey === 'object' && vkey !== null ? (vkey as { nPublic?: unknown }).nPublic : undefined;
   const statedVisibility: InputVisibility = stated === 'public' || stated === 'private' ? stated : 'hashed';
-  if (typeof nPublic !== 'number' || !Number.isInteger(nPublic) || nPublic < 3) return { visibility: statedVisibility, publicInputs: 0 }; // verifyProof refuses the key
+  if (typeof nPublic !== 'number' || !Number.isInteger(nPublic) || nPublic < 3)
+    return { visibility: statedVisibility, publicInputs: 0 }; // verifyProof refuses the key
   const visibility: InputVisibility = nPublic === 3 ? 'private' : nPublic === 4 ? 'hashed' : 'public';
-  if (stated !== undefined && stated !== visibility) return { refused: `the file says its input is ${String(stated)}, but the verification key's circuit has ${nPublic} public signals: the layout of a ${visibility} input` };
+  if (stated !== undefined && stated !== visibility)
+    return {
+      refused: `the file says its input is ${String(stated)}, but the verification key's circuit has ${nPublic} public signals: the layout of a ${visibility} input`,
+    };
   return { visibility, publicInputs: visibility === 'public' ? nPublic - 4 : 0 };
 }
 
-
-
-
 /** Print a verdict (with a likely cause when invalid, and where its key comes from) and set the exit code. */
-function emitVerdict(flags: VerifyKeyFlags, keySource: KeySource, result: VerificationResult, cause: string | undefined, extra: Record<string, unknown>, ok: () => string): void {
+function emitVerdict(
+  flags: VerifyKeyFlags,
+  keySource: KeySource,
+  result: VerificationResult,
+  cause: string | undefined,
+  extra: Record<string, unknown>,
+  ok: () => string,
+): void {
   checkVerdictKey(keySource, result, flags);
   emit(flags, { ...result, ...(cause ? { likelyCause: cause } : {}), ...extra, keySource }, () =>
-    [...(result.valid ? [ok()] : [`INVALID (${result.reason}): ${result.detail}`, ...(cause ? [`  likely cause: ${cause}`] : [])]), keySourceLine(keySource)].join('\n'),
+    [
+      ...(result.valid
+        ? [ok()]
+        : [`INVALID (${result.reason}): ${result.detail}`, ...(cause ? [`  likely cause: ${cause}`] : [])]),
+      keySourceLine(keySource),
+    ].join('\n'),
   );
   if (!result.valid) process.exitCode = 1;
 }
@@ -334,16 +521,32 @@ function emitVerdict(flags: VerifyKeyFlags, keySource: KeySource, result: Verifi
  * ONNX model's input range), or the published model commitment; the input's visibility is read from the key.
  */
 export async function modelVerifyCommand(flags: ModelVerifyFlags): Promise<void> {
-  const [vkey, raw] = await Promise.all([readJsonFile(flags.vkey, 'verification key'), readJsonFile(flags.proof, 'inference proof')]);
+  const [vkey, raw] = await Promise.all([
+    readJsonFile(flags.vkey, 'verification key'),
+    readJsonFile(flags.proof, 'inference proof'),
+  ]);
   // The one proof-file parser checks every field; what the file states is then checked against the verifier's model.
   const parsed = parseProofFile(raw, flags.proof);
-  if (parsed.format !== 'zkai-inference-proof-v1' && parsed.format !== 'zkai-accuracy-proof-v1') throw new InputFileError(flags.proof, `${parsed.format === 'plain' ? 'a bare snarkjs proof' : `a ${parsed.format} file`}, not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1")`);
-  if (parsed.format === 'zkai-accuracy-proof-v1' && isAccuracyProof(raw)) return verifyAccuracyFile(flags, vkey, raw, flags.proof);
-  if (parsed.format !== 'zkai-inference-proof-v1') throw new InputFileError(flags.proof, 'not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1")');
+  if (parsed.format !== 'zkai-inference-proof-v1' && parsed.format !== 'zkai-accuracy-proof-v1')
+    throw new InputFileError(
+      flags.proof,
+      `${parsed.format === 'plain' ? 'a bare snarkjs proof' : `a ${parsed.format} file`}, not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1")`,
+    );
+  if (parsed.format === 'zkai-accuracy-proof-v1' && isAccuracyProof(raw))
+    return verifyAccuracyFile(flags, vkey, raw, flags.proof);
+  if (parsed.format !== 'zkai-inference-proof-v1')
+    throw new InputFileError(
+      flags.proof,
+      'not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1")',
+    );
   const file = parsed;
   // Private weights: the verifier holds no architecture to generate the circuit from, so its key is not bound to one.
   if (file.weights === 'hashed') return verifyPrivateWeights(flags, vkey, file, await verifierKeySource(vkey, flags));
-  if (!flags.model) throw new ZkaiError('BAD_OPTION', 'this proof has the weights fixed in its circuit: give --model FILE, the model you trust');
+  if (!flags.model)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      'this proof has the weights fixed in its circuit: give --model FILE, the model you trust',
+    );
   const fracBits = verifierFracBits(flags.fracBits, `the model ${flags.model}`);
   const loaded = await loadAnyModel(flags.model, flags);
   const { model } = loaded;
@@ -351,40 +554,118 @@ export async function modelVerifyCommand(flags: ModelVerifyFlags): Promise<void>
   const hash = modelHash(quantized);
   const layout = visibilityFromKey(vkey, file.visibility);
   // The key must be one the verifier trusts, made for the circuit its own model generates, before anything is checked.
-  const keySource = await verifierKeySource(vkey, flags, 'refused' in layout ? undefined : { kind: 'inference', model: quantized, visibility: layout.visibility });
-  if ('refused' in layout) return emitVerdict(flags, keySource, { valid: false, reason: 'malformed', detail: layout.refused }, undefined, { modelHash: hash }, () => '');
+  const keySource = await verifierKeySource(
+    vkey,
+    flags,
+    'refused' in layout ? undefined : { kind: 'inference', model: quantized, visibility: layout.visibility },
+  );
+  if ('refused' in layout)
+    return emitVerdict(
+      flags,
+      keySource,
+      { valid: false, reason: 'malformed', detail: layout.refused },
+      undefined,
+      { modelHash: hash },
+      () => '',
+    );
   const { visibility } = layout;
   const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);
-  if (!Number.isInteger(predicted) || predicted < 0) throw new ZkaiError('BAD_OPTION', `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`);
-  const input = visibility === 'public' ? (flags.input ? quantizeInput(quantized, await readInputVector(flags.input), model) : (file.input ?? []).map((v) => BigInt(v))) : undefined;
+  if (!Number.isInteger(predicted) || predicted < 0)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`,
+    );
+  const input =
+    visibility === 'public'
+      ? flags.input
+        ? quantizeInput(quantized, await readInputVector(flags.input), model)
+        : (file.input ?? []).map((v) => BigInt(v))
+      : undefined;
   if (input && input.length !== quantized.inputSize) {
-    return emitVerdict(flags, keySource, { valid: false, reason: 'malformed', detail: `the ${flags.input ? `input ${flags.input}` : 'file\'s public input'} has ${input.length} values; the model takes ${quantized.inputSize}` }, undefined, { modelHash: hash }, () => '');
+    return emitVerdict(
+      flags,
+      keySource,
+      {
+        valid: false,
+        reason: 'malformed',
+        detail: `the ${flags.input ? `input ${flags.input}` : "file's public input"} has ${input.length} values; the model takes ${quantized.inputSize}`,
+      },
+      undefined,
+      { modelHash: hash },
+      () => '',
+    );
   }
   const result = await verifyInference(vkey, file.proof, file.publicSignals, {
     model: quantized,
     visibility,
     predicted,
-    ...(visibility === 'hashed' ? { inputHash: flags.inputHash ?? file.inputHash ?? '' } : visibility === 'public' ? { input: input ?? [] } : {}),
+    ...(visibility === 'hashed'
+      ? { inputHash: flags.inputHash ?? file.inputHash ?? '' }
+      : visibility === 'public'
+        ? { input: input ?? [] }
+        : {}),
   });
   const proofHash = mismatchOf(result, 'modelHash');
   const cause = proofHash !== undefined ? modelHashCause(loaded, flags.model, fracBits, proofHash) : undefined;
-  emitVerdict(flags, keySource, result, cause, { modelHash: hash, fracBits, predicted, visibility }, () =>
-    `OK: the proof is valid: model "${model.name}" (hash ${hash}, ${fracBits} fractional bits) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : visibility === 'public' ? `public input [${(input ?? []).join(', ')}] (fixed point, ${quantized.fracBits} fractional bits)` : 'input, which is private (the proof claims nothing about it beyond its range)'}`,
+  emitVerdict(
+    flags,
+    keySource,
+    result,
+    cause,
+    { modelHash: hash, fracBits, predicted, visibility },
+    () =>
+      `OK: the proof is valid: model "${model.name}" (hash ${hash}, ${fracBits} fractional bits) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : visibility === 'public' ? `public input [${(input ?? []).join(', ')}] (fixed point, ${quantized.fracBits} fractional bits)` : 'input, which is private (the proof claims nothing about it beyond its range)'}`,
   );
 }
 
 /** `zkai model verify` for a private-weights proof: against the published model commitment (which binds the fixed point). */
-async function verifyPrivateWeights(flags: ModelVerifyFlags, vkey: unknown, file: InferenceProofFile, keySource: KeySource): Promise<void> {
-  if (!flags.modelCommitment || !/^[0-9]+$/.test(flags.modelCommitment)) throw new ZkaiError('BAD_OPTION', 'this proof keeps the weights private: give --model-commitment C, the published commitment you trust (zkai model commit prints it)');
+async function verifyPrivateWeights(
+  flags: ModelVerifyFlags,
+  vkey: unknown,
+  file: InferenceProofFile,
+  keySource: KeySource,
+): Promise<void> {
+  if (!flags.modelCommitment || !/^[0-9]+$/.test(flags.modelCommitment))
+    throw new ZkaiError(
+      'BAD_OPTION',
+      'this proof keeps the weights private: give --model-commitment C, the published commitment you trust (zkai model commit prints it)',
+    );
   const predicted = flags.class !== undefined ? Number(flags.class) : Number(file.predicted);
-  if (!Number.isInteger(predicted) || predicted < 0) throw new ZkaiError('BAD_OPTION', `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`);
-  if (flags.input) throw new ZkaiError('BAD_OPTION', '--input is for fixed-weight proofs (the input is quantized with the model, which a private-weights verifier does not hold); a public input is read from the proof and printed');
+  if (!Number.isInteger(predicted) || predicted < 0)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `the class must be a non-negative integer, got "${flags.class ?? file.predicted}"`,
+    );
+  if (flags.input)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      '--input is for fixed-weight proofs (the input is quantized with the model, which a private-weights verifier does not hold); a public input is read from the proof and printed',
+    );
   const layout = visibilityFromKey(vkey, file.visibility);
-  if ('refused' in layout) return emitVerdict(flags, keySource, { valid: false, reason: 'malformed', detail: layout.refused }, undefined, { modelCommitment: flags.modelCommitment, weights: 'hashed' }, () => '');
+  if ('refused' in layout)
+    return emitVerdict(
+      flags,
+      keySource,
+      { valid: false, reason: 'malformed', detail: layout.refused },
+      undefined,
+      { modelCommitment: flags.modelCommitment, weights: 'hashed' },
+      () => '',
+    );
   const { visibility, publicInputs } = layout;
   const input = visibility === 'public' ? (file.input ?? []).map((v) => BigInt(v)) : undefined;
   if (input && input.length !== publicInputs) {
-    return emitVerdict(flags, keySource, { valid: false, reason: 'malformed', detail: `the file's public input has ${input.length} values; the verification key's circuit publishes ${publicInputs}` }, undefined, { modelCommitment: flags.modelCommitment, weights: 'hashed' }, () => '');
+    return emitVerdict(
+      flags,
+      keySource,
+      {
+        valid: false,
+        reason: 'malformed',
+        detail: `the file's public input has ${input.length} values; the verification key's circuit publishes ${publicInputs}`,
+      },
+      undefined,
+      { modelCommitment: flags.modelCommitment, weights: 'hashed' },
+      () => '',
+    );
   }
   const result = await verifyInference(vkey, file.proof, file.publicSignals, {
     model: { inputSize: publicInputs },
@@ -392,14 +673,24 @@ async function verifyPrivateWeights(flags: ModelVerifyFlags, vkey: unknown, file
     modelCommitment: flags.modelCommitment,
     visibility,
     predicted,
-    ...(visibility === 'hashed' ? { inputHash: flags.inputHash ?? file.inputHash ?? '' } : visibility === 'public' ? { input: input ?? [] } : {}),
+    ...(visibility === 'hashed'
+      ? { inputHash: flags.inputHash ?? file.inputHash ?? '' }
+      : visibility === 'public'
+        ? { input: input ?? [] }
+        : {}),
   });
   const proofCommitment = mismatchOf(result, 'modelCommitment');
   const cause =
     proofCommitment !== undefined
       ? `the proof is about the model committed as ${proofCommitment}, not ${flags.modelCommitment}: another model, or the same one committed with other --frac-bits or another salt (a commitment binds the weights, the fixed point and the salt); take the commitment from the model owner's publication`
       : undefined;
-  emitVerdict(flags, keySource, result, cause, { modelCommitment: flags.modelCommitment, predicted, visibility, weights: 'hashed' }, () =>
-    `OK: the proof is valid: the model committed as ${flags.modelCommitment} (weights private) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : visibility === 'public' ? 'public input' : 'input, which is private'}`,
+  emitVerdict(
+    flags,
+    keySource,
+    result,
+    cause,
+    { modelCommitment: flags.modelCommitment, predicted, visibility, weights: 'hashed' },
+    () =>
+      `OK: the proof is valid: the model committed as ${flags.modelCommitment} (weights private) predicts class ${predicted} on the ${visibility === 'hashed' ? `input committed as ${flags.inputHash ?? file.inputHash}` : visibility === 'public' ? 'public input' : 'input, which is private'}`,
   );
 }

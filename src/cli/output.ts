@@ -13,7 +13,10 @@ export interface GlobalFlags {
 /** Print a command's result: JSON on stdout with --json, otherwise the human text. */
 export function emit(flags: GlobalFlags, result: unknown, human: () => string): void {
   stopProgressBars(); // the result comes after the last bar, not through it
-  if (flags.json) process.stdout.write(`${JSON.stringify(result, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)}\n`);
+  if (flags.json)
+    process.stdout.write(
+      `${JSON.stringify(result, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)}\n`,
+    );
   else process.stdout.write(`${human()}\n`);
 }
 
@@ -44,12 +47,24 @@ export function progressPrinter(flags: GlobalFlags, stream: BarStream = process.
 /** What a file-system error code means, and what to do about it. */
 const SYSTEM_ERRORS: Record<string, { what: string; hint: string }> = {
   ENOENT: { what: 'no such file or folder', hint: 'check the path (relative paths start from the current folder)' },
-  EACCES: { what: 'permission denied', hint: 'check the permissions of the file and its folder, or choose another path' },
-  EPERM: { what: 'operation not permitted', hint: 'check the permissions of the file and its folder, or choose another path' },
+  EACCES: {
+    what: 'permission denied',
+    hint: 'check the permissions of the file and its folder, or choose another path',
+  },
+  EPERM: {
+    what: 'operation not permitted',
+    hint: 'check the permissions of the file and its folder, or choose another path',
+  },
   EISDIR: { what: 'is a folder, not a file', hint: 'give the path of a file' },
-  ENOTDIR: { what: 'a part of the path is a file, not a folder', hint: 'check the path; for the cache, zkai doctor checks the cache folder' },
+  ENOTDIR: {
+    what: 'a part of the path is a file, not a folder',
+    hint: 'check the path; for the cache, zkai doctor checks the cache folder',
+  },
   EEXIST: { what: 'already exists', hint: 'remove it or choose another path' },
-  ENOSPC: { what: 'no space left on the device', hint: 'free some space (zkai doctor shows the cache size) or use --cache-dir on another disk' },
+  ENOSPC: {
+    what: 'no space left on the device',
+    hint: 'free some space (zkai doctor shows the cache size) or use --cache-dir on another disk',
+  },
   EROFS: { what: 'read-only file system', hint: 'choose a writable path (or --cache-dir)' },
 };
 
@@ -66,7 +81,11 @@ function systemError(error: unknown): { message: string; hint: string } | undefi
 export function formatErrorStack(error: unknown): string {
   const parts: string[] = [];
   const seen = new Set<unknown>();
-  for (let current: unknown = error; current !== undefined && current !== null && !seen.has(current); current = (current as { cause?: unknown }).cause) {
+  for (
+    let current: unknown = error;
+    current !== undefined && current !== null && !seen.has(current);
+    current = (current as { cause?: unknown }).cause
+  ) {
     seen.add(current);
     const text = current instanceof Error ? (current.stack ?? `${current.name}: ${current.message}`) : String(current);
     parts.push(parts.length === 0 ? text : `caused by: ${text}`);
@@ -95,7 +114,8 @@ export function reportError(flags: GlobalFlags, error: unknown): number {
   } else {
     process.stderr.write(`error: ${message}\n`);
     if (hint) process.stderr.write(`hint: ${hint}\n`);
-    if (!known && !system && !flags.debug) process.stderr.write('(this looks like a bug in zkai; run again with --debug for the stack trace)\n');
+    if (!known && !system && !flags.debug)
+      process.stderr.write('(this looks like a bug in zkai; run again with --debug for the stack trace)\n');
   }
   if (flags.debug) process.stderr.write(`${formatErrorStack(error)}\n`);
   return 1;

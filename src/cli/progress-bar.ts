@@ -83,9 +83,10 @@ export class ProgressBars {
       const total = Number(totalText);
       const done = Number(doneText);
       const current = this.latest('prove');
-      const bar = current && current.key === label && current.total === total && current.bar.getProgress() * total <= done
-        ? current
-        : this.start('prove', label, total, { label, detail: `${total} ${total === 1 ? 'proof' : 'proofs'}` });
+      const bar =
+        current && current.key === label && current.total === total && current.bar.getProgress() * total <= done
+          ? current
+          : this.start('prove', label, total, { label, detail: `${total} ${total === 1 ? 'proof' : 'proofs'}` });
       bar.bar.update(done);
       if (done >= total) this.finish(bar);
       return true;
@@ -94,7 +95,10 @@ export class ProgressBars {
     // Compiling: one opaque circom run, so the bar shows the elapsed time until the next step begins.
     const compiling = /^compile: (\S+) with circom (\S+)/.exec(message);
     if (stage === 'compile' && compiling) {
-      this.start('compile', `compile ${compiling[1]}`, 1, { label: `compile ${compiling[1]}`, detail: `circom ${compiling[2]}` });
+      this.start('compile', `compile ${compiling[1]}`, 1, {
+        label: `compile ${compiling[1]}`,
+        detail: `circom ${compiling[2]}`,
+      });
       return true;
     }
 
@@ -105,12 +109,16 @@ export class ProgressBars {
       let bar = this.latest('setup') ?? this.latest('setup-step');
       if (!bar || bar.key !== stage) {
         const label = stage === 'ptau:write' ? 'development ptau' : stage.replace(':', ' ');
-        const sized = this.ptauPower !== undefined && stage.startsWith('ptau') ? `${label} (2^${this.ptauPower})` : label;
+        const sized =
+          this.ptauPower !== undefined && stage.startsWith('ptau') ? `${label} (2^${this.ptauPower})` : label;
         bar = this.start(measured ? 'setup' : 'setup-step', stage, FRACTION_TOTAL, { label: sized, detail: '' });
       }
       const firstLine = message.split('\n')[0]!.trim().replace(/:\s*$/, '');
       const fraction = measured ? ptauWriteFraction(firstLine) : undefined;
-      const value = Math.max(bar.bar.getProgress() * FRACTION_TOTAL, fraction === undefined ? 0 : Math.round(fraction * FRACTION_TOTAL));
+      const value = Math.max(
+        bar.bar.getProgress() * FRACTION_TOTAL,
+        fraction === undefined ? 0 : Math.round(fraction * FRACTION_TOTAL),
+      );
       bar.bar.update(value, { detail: firstLine.slice(0, 48) });
       return true;
     }
@@ -145,11 +153,12 @@ export class ProgressBars {
   private start(kind: BarKind, key: string, total: number, payload: Payload): OpenBar {
     for (const bar of this.open.splice(0)) this.finish(bar);
     this.multibar ??= this.createMultibar();
-    const format = kind === 'prove'
-      ? '{label} |{bar}| {value}/{total} | {duration_formatted} elapsed, ETA {eta_formatted}'
-      : kind === 'setup'
-        ? '{label} |{bar}| {percentage}% | {duration_formatted} | {detail}'
-        : '{label} |{bar}| {duration_formatted} | {detail}';
+    const format =
+      kind === 'prove'
+        ? '{label} |{bar}| {value}/{total} | {duration_formatted} elapsed, ETA {eta_formatted}'
+        : kind === 'setup'
+          ? '{label} |{bar}| {percentage}% | {duration_formatted} | {detail}'
+          : '{label} |{bar}| {duration_formatted} | {detail}';
     const bar = this.multibar.create(total, 0, payload, { format });
     const open = { kind, key, label: payload.label, bar, total, startedAt: Date.now() };
     this.open.push(open);
@@ -164,9 +173,10 @@ export class ProgressBars {
     const elapsed = (Date.now() - open.startedAt) / 1000;
     const time = elapsed < 1 ? `${Math.round(elapsed * 1000)} ms` : `${elapsed.toFixed(1)} s`;
     // A proving bar starts at the first finished proof, so its time would understate the batch: it says the count only.
-    const line = open.kind === 'prove'
-      ? `${open.label} ${Math.round(open.bar.getProgress() * open.total)}/${open.total} ${how}`
-      : `${open.label} ${how === 'done' ? `done in ${time}` : `stopped after ${time}`}`;
+    const line =
+      open.kind === 'prove'
+        ? `${open.label} ${Math.round(open.bar.getProgress() * open.total)}/${open.total} ${how}`
+        : `${open.label} ${how === 'done' ? `done in ${time}` : `stopped after ${time}`}`;
     open.bar.stop();
     this.multibar?.remove(open.bar);
     this.multibar?.log(`${line}\n`);
@@ -197,7 +207,10 @@ const shared = new WeakMap<object, ProgressBars>();
  * The bars of this run on `stream` (one set per stream, shared by every listener of the command), or undefined when
  * bars are not wanted (not a TTY, `--json`, `--quiet`).
  */
-export function progressBars(flags: { json?: boolean; quiet?: boolean }, stream: BarStream = process.stderr): ProgressBars | undefined {
+export function progressBars(
+  flags: { json?: boolean; quiet?: boolean },
+  stream: BarStream = process.stderr,
+): ProgressBars | undefined {
   if (!barsWanted(flags, stream)) return undefined;
   let bars = shared.get(stream);
   if (!bars || bars.done) {

@@ -5,7 +5,12 @@
 import { getAddress, isAddress } from 'ethers';
 import { ChainError, InputFileError, ZkaiError } from '../errors.ts';
 import { listId } from '../chain/lists.ts';
-import { recheckRegistration, registerCircuitFromSource, type CircuitSource, type RegistrationKey } from '../chain/register-source.ts';
+import {
+  recheckRegistration,
+  registerCircuitFromSource,
+  type CircuitSource,
+  type RegistrationKey,
+} from '../chain/register-source.ts';
 import { loadPolicy } from '../policy/policy.ts';
 import { loadRegistry } from '../data/registry-file.ts';
 import { loadSchema } from '../data/schema.ts';
@@ -13,14 +18,29 @@ import { accuracyTask } from '../model/accuracy.ts';
 import { quantizeModel } from '../model/quantize.ts';
 import { parseProofFile, type ProofFile } from '../statement/index.ts';
 import type { InputVisibility, WeightVisibility } from '../model/circuit-gen.ts';
-import { chainFlagsText, deploymentOf, positiveInteger, progressLine, purposeOf, short, withSession } from './chain-commands.ts';
+import {
+  chainFlagsText,
+  deploymentOf,
+  positiveInteger,
+  progressLine,
+  purposeOf,
+  short,
+  withSession,
+} from './chain-commands.ts';
 import { readJsonFile } from './io.ts';
 import { loadAnyModel, verifierFracBits, verifierTask } from './model-options.ts';
 import { emit } from './output.ts';
-import type { ChainCheckCircuitFlags, ChainListCreateFlags, ChainListPublishFlags, ChainListShowFlags, ChainRegisterFlags } from './groups/chain.ts';
+import type {
+  ChainCheckCircuitFlags,
+  ChainListCreateFlags,
+  ChainListPublishFlags,
+  ChainListShowFlags,
+  ChainRegisterFlags,
+} from './groups/chain.ts';
 
 /** The source flags `zkai chain register` and `zkai chain check-circuit` both have (each declares them). */
-type SourceKeys = 'schema' | 'policy' | 'model' | 'fracBits' | 'inputMin' | 'inputMax' | 'label' | 'features' | 'allFeatures' | 'scale';
+type SourceKeys =
+  'schema' | 'policy' | 'model' | 'fracBits' | 'inputMin' | 'inputMax' | 'label' | 'features' | 'allFeatures' | 'scale';
 type SourceFlags = Pick<ChainRegisterFlags, SourceKeys> & Pick<ChainCheckCircuitFlags, SourceKeys>;
 
 /** `--list NAME=LIST ...`: which curated list each of the policy's registries is checked against. */
@@ -30,7 +50,11 @@ function listBindings(values: readonly string[] | undefined): Record<string, str
     const at = value.indexOf('=');
     const name = at < 0 ? value : value.slice(0, at);
     const list = at < 0 ? value : value.slice(at + 1);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || list.length === 0) throw new ZkaiError('BAD_OPTION', `--list takes REGISTRY=LIST (or REGISTRY when the list has the registry's name), got "${value}"`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || list.length === 0)
+      throw new ZkaiError(
+        'BAD_OPTION',
+        `--list takes REGISTRY=LIST (or REGISTRY when the list has the registry's name), got "${value}"`,
+      );
     if (out[name] !== undefined) throw new ZkaiError('BAD_OPTION', `--list names registry "${name}" twice`);
     out[name] = list;
   }
@@ -38,7 +62,10 @@ function listBindings(values: readonly string[] | undefined): Record<string, str
 }
 
 function need(value: string | undefined, flag: string, why: string): string {
-  if (value === undefined) throw new ZkaiError('BAD_OPTION', `give ${flag}: ${why}`, { hint: 'registration regenerates the circuit from what YOU trust; the proof file only gives its shape' });
+  if (value === undefined)
+    throw new ZkaiError('BAD_OPTION', `give ${flag}: ${why}`, {
+      hint: 'registration regenerates the circuit from what YOU trust; the proof file only gives its shape',
+    });
   return value;
 }
 
@@ -52,9 +79,14 @@ type SourceShape =
 
 /** The source of a circuit of this shape, from the files the flags name (the registrant's or checker's own). */
 async function sourceFromShape(shape: SourceShape, flags: SourceFlags): Promise<CircuitSource> {
-  const schemaOf = () => loadSchema(need(flags.schema, '--schema FILE', `the schema the ${shape.kind} circuit is generated from`));
+  const schemaOf = () =>
+    loadSchema(need(flags.schema, '--schema FILE', `the schema the ${shape.kind} circuit is generated from`));
   const modelOf = async () => {
-    const modelPath = need(flags.model, '--model FILE', `the model the ${shape.kind} circuit is generated from (fixed weights are in the circuit; a private-weights circuit needs its architecture)`);
+    const modelPath = need(
+      flags.model,
+      '--model FILE',
+      `the model the ${shape.kind} circuit is generated from (fixed weights are in the circuit; a private-weights circuit needs its architecture)`,
+    );
     const fracBits = verifierFracBits(flags.fracBits, `the model ${modelPath}`);
     return { fracBits, model: quantizeModel((await loadAnyModel(modelPath, flags)).model, fracBits) };
   };
@@ -62,7 +94,10 @@ async function sourceFromShape(shape: SourceShape, flags: SourceFlags): Promise<
     case 'dataset-policy':
     case 'dataset-chunk': {
       const schema = await schemaOf();
-      const policy = await loadPolicy(need(flags.policy, '--policy FILE', 'the policy the dataset circuit is generated from'), schema);
+      const policy = await loadPolicy(
+        need(flags.policy, '--policy FILE', 'the policy the dataset circuit is generated from'),
+        schema,
+      );
       return shape.kind === 'dataset-policy' ? { ...shape, schema, policy } : { ...shape, schema, policy };
     }
     case 'inclusion':
@@ -111,8 +146,10 @@ async function sourceOf(file: ProofFile, path: string, flags: ChainRegisterFlags
       proven = { schema: file.commitment.schemaHash, policy: file.policy.hash };
       break;
     case 'zkai-inclusion-proof-v1': {
-      const depth = file.depth ?? (flags.depth === undefined ? undefined : positiveInteger(flags.depth, '--depth', 1, 30));
-      if (depth === undefined) throw new ZkaiError('BAD_OPTION', `${path} does not say its dataset's tree depth: give --depth N`);
+      const depth =
+        file.depth ?? (flags.depth === undefined ? undefined : positiveInteger(flags.depth, '--depth', 1, 30));
+      if (depth === undefined)
+        throw new ZkaiError('BAD_OPTION', `${path} does not say its dataset's tree depth: give --depth N`);
       shape = { kind: 'inclusion', depth };
       proven = { schema: file.schemaHash };
       break;
@@ -126,14 +163,20 @@ async function sourceOf(file: ProofFile, path: string, flags: ChainRegisterFlags
       proven = { schema: file.testSet.schemaHash, task: file.task.taskHash };
       break;
     case 'plain':
-      throw new InputFileError(path, 'a bare snarkjs proof says nothing about what its circuit proves: the registry registers zkai\'s dataset, inclusion, inference and accuracy circuits, regenerated from their source');
+      throw new InputFileError(
+        path,
+        "a bare snarkjs proof says nothing about what its circuit proves: the registry registers zkai's dataset, inclusion, inference and accuracy circuits, regenerated from their source",
+      );
     default:
       return file satisfies never;
   }
   const source = await sourceFromShape(shape, flags);
   for (const [what, hash] of Object.entries(sourceHashes(source))) {
     if (proven[what] !== undefined && proven[what] !== hash) {
-      throw new ZkaiError('BAD_OPTION', `the ${what} you give has hash ${hash}, but ${path} was proven for ${what} ${proven[what]}: this is not the circuit of that proof`);
+      throw new ZkaiError(
+        'BAD_OPTION',
+        `the ${what} you give has hash ${hash}, but ${path} was proven for ${what} ${proven[what]}: this is not the circuit of that proof`,
+      );
     }
   }
   return source;
@@ -142,18 +185,38 @@ async function sourceOf(file: ProofFile, path: string, flags: ChainRegisterFlags
 /** The key to register: a ceremony's (checked), or with --development the registrant's own setup. */
 function keyOf(flags: ChainRegisterFlags): RegistrationKey {
   if (flags.zkey !== undefined) {
-    if (flags.development) throw new ZkaiError('BAD_OPTION', '--development registers your own automatic setup: it does not go with --zkey');
-    if (flags.ptau === undefined) throw new ZkaiError('BAD_OPTION', `--zkey ${flags.zkey} needs --ptau: the ptau its ceremony started from (the key is checked against it and the circuit regenerated here)`);
-    if (flags.contribution !== undefined && flags.transcript === undefined) throw new ZkaiError('BAD_OPTION', '--contribution goes with --transcript: the ceremony transcript you verify, and a contribution in it you trust');
-    return { kind: 'ceremony', zkeyPath: flags.zkey, ptauPath: flags.ptau, ...(flags.transcript ? { transcriptPath: flags.transcript } : {}), ...(flags.contribution ? { trustedContributions: flags.contribution } : {}) };
+    if (flags.development)
+      throw new ZkaiError('BAD_OPTION', '--development registers your own automatic setup: it does not go with --zkey');
+    if (flags.ptau === undefined)
+      throw new ZkaiError(
+        'BAD_OPTION',
+        `--zkey ${flags.zkey} needs --ptau: the ptau its ceremony started from (the key is checked against it and the circuit regenerated here)`,
+      );
+    if (flags.contribution !== undefined && flags.transcript === undefined)
+      throw new ZkaiError(
+        'BAD_OPTION',
+        '--contribution goes with --transcript: the ceremony transcript you verify, and a contribution in it you trust',
+      );
+    return {
+      kind: 'ceremony',
+      zkeyPath: flags.zkey,
+      ptauPath: flags.ptau,
+      ...(flags.transcript ? { transcriptPath: flags.transcript } : {}),
+      ...(flags.contribution ? { trustedContributions: flags.contribution } : {}),
+    };
   }
-  if (flags.transcript !== undefined || flags.contribution !== undefined) throw new ZkaiError('BAD_OPTION', '--transcript and --contribution go with --zkey (the ceremony\'s final key)');
+  if (flags.transcript !== undefined || flags.contribution !== undefined)
+    throw new ZkaiError('BAD_OPTION', "--transcript and --contribution go with --zkey (the ceremony's final key)");
   return { kind: 'own-setup', ...(flags.ptau ? { ptauPath: flags.ptau } : {}) };
 }
 
 /** `zkai chain register <proof.json>`: register the proof's circuit, regenerated from the registrant's own source. */
 export async function chainRegisterCommand(proofPath: string, flags: ChainRegisterFlags): Promise<void> {
-  if (Boolean(flags.consentRegistry) !== Boolean(flags.purpose)) throw new ZkaiError('BAD_OPTION', '--consent-registry NAME and --purpose PURPOSE go together: the policy registry whose root is the purpose\'s on-chain consent root');
+  if (Boolean(flags.consentRegistry) !== Boolean(flags.purpose))
+    throw new ZkaiError(
+      'BAD_OPTION',
+      "--consent-registry NAME and --purpose PURPOSE go together: the policy registry whose root is the purpose's on-chain consent root",
+    );
   const key = keyOf(flags);
   const lists = listBindings(flags.list);
   const file = parseProofFile(await readJsonFile(proofPath, 'proof'), proofPath);
@@ -163,15 +226,21 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
     const { deployment, registry, lists: listRegistry } = await deploymentOf(session);
     const me = await session.chain.signer.getAddress();
     const owner = String(await registry.contract.getFunction('owner').staticCall());
-    if (owner.toLowerCase() !== me.toLowerCase()) throw new ChainError(`only the registry owner ${owner} registers circuits (you are ${me})`);
+    if (owner.toLowerCase() !== me.toLowerCase())
+      throw new ChainError(`only the registry owner ${owner} registers circuits (you are ${me})`);
     for (const [name, list] of Object.entries(lists)) {
-      if (!(await listRegistry.getList(list))) throw new ChainError(`--list ${name}=${list}: there is no curated list "${list}" on this deployment`, { hint: `create it first: zkai chain list create ${list} --curator ADDRESS --window SECONDS${chainFlagsText(flags)}` });
+      if (!(await listRegistry.getList(list)))
+        throw new ChainError(`--list ${name}=${list}: there is no curated list "${list}" on this deployment`, {
+          hint: `create it first: zkai chain list create ${list} --curator ADDRESS --window SECONDS${chainFlagsText(flags)}`,
+        });
     }
     progress(`[chain] regenerating the ${source.kind} circuit from your source and checking the key against it`);
     const made = await registerCircuitFromSource(registry, source, key, {
       ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
       ...(flags.development ? { development: true } : {}),
-      ...(flags.consentRegistry && flags.purpose ? { consent: { registryName: flags.consentRegistry, purpose: purposeOf(flags.purpose) } } : {}),
+      ...(flags.consentRegistry && flags.purpose
+        ? { consent: { registryName: flags.consentRegistry, purpose: purposeOf(flags.purpose) } }
+        : {}),
       lists,
       ...(flags.uri ? { uri: flags.uri } : {}),
       onProgress: (event) => {
@@ -202,10 +271,16 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
       result.registered
         ? `registered the ${result.kind} circuit ${result.circuit} on registry ${result.registry} (chain ${result.chainId}) from your source`
         : `the ${result.kind} circuit ${result.circuit} is already registered on registry ${result.registry}: nothing sent (the key was checked all the same)`,
-      ...(result.registered ? [`  gas          ${result.gas}${result.verifierDeployGas ? ` (verifier ${result.verifierDeployGas})` : ''}${result.judge ? `; aggregate judge ${short(result.judge)}` : ''}`] : []),
+      ...(result.registered
+        ? [
+            `  gas          ${result.gas}${result.verifierDeployGas ? ` (verifier ${result.verifierDeployGas})` : ''}${result.judge ? `; aggregate judge ${short(result.judge)}` : ''}`,
+          ]
+        : []),
       `  key          ${result.keyTrust === 'development' ? 'DEVELOPMENT: your own single-party setup (the chain records it as such)' : result.keyTrust === 'own-contribution' ? 'a ceremony key holding your own contribution, ending with a beacon' : 'a ceremony key whose transcript you verified, ending with a beacon'}`,
       ...result.checked.map((line) => `  checked      ${line}`),
-      ...Object.entries(result.lists).map(([name, { list }]) => `  registry     ${name}: checked against curated list "${list}"`),
+      ...Object.entries(result.lists).map(
+        ([name, { list }]) => `  registry     ${name}: checked against curated list "${list}"`,
+      ),
       ...(result.consent
         ? [
             `  registry     ${result.consent.registryName}: checked against consent purpose ${result.consent.purpose} (admin ${result.consent.admin}, depth ${result.consent.depth}, replaced roots accepted for ${result.consent.rootWindow} s)`,
@@ -218,14 +293,28 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
 
 /** `zkai chain list create NAME --curator ADDRESS --window SECONDS` (registry owner). */
 export async function chainListCreateCommand(name: string, flags: ChainListCreateFlags): Promise<void> {
-  if (!isAddress(flags.curator)) throw new ZkaiError('BAD_OPTION', `--curator must be an address (0x and 40 hex digits), got "${flags.curator}"`);
+  if (!isAddress(flags.curator))
+    throw new ZkaiError('BAD_OPTION', `--curator must be an address (0x and 40 hex digits), got "${flags.curator}"`);
   const window = positiveInteger(flags.window, '--window', 0, 10 * 365 * 24 * 3600);
   const result = await withSession(flags, async (session) => {
     const { deployment, lists } = await deploymentOf(session);
     const made = await lists.createList(name, getAddress(flags.curator), window);
-    return { lists: deployment.lists, name, id: made.id, curator: getAddress(flags.curator), window, gas: made.gasUsed.toString() };
+    return {
+      lists: deployment.lists,
+      name,
+      id: made.id,
+      curator: getAddress(flags.curator),
+      window,
+      gas: made.gasUsed.toString(),
+    };
   });
-  emit(flags, result, () => [`created curated list "${name}" (${result.id})`, `  curator      ${result.curator} (publishes its roots)`, `  window       ${window} s (how long a replaced root stays acceptable)`].join('\n'));
+  emit(flags, result, () =>
+    [
+      `created curated list "${name}" (${result.id})`,
+      `  curator      ${result.curator} (publishes its roots)`,
+      `  window       ${window} s (how long a replaced root stays acceptable)`,
+    ].join('\n'),
+  );
 }
 
 /** `zkai chain list publish NAME --registry FILE --schema S` (the list's curator): publish the file's root. */
@@ -233,23 +322,49 @@ export async function chainListPublishCommand(name: string, flags: ChainListPubl
   let root: string;
   if (flags.registry !== undefined) {
     if (flags.root !== undefined) throw new ZkaiError('BAD_OPTION', 'give --registry FILE or --root ROOT, not both');
-    const schemaPath = need(flags.schema, '--schema FILE', 'the registry file\'s ids are encoded with it, and its root is rebuilt from them before publishing');
+    const schemaPath = need(
+      flags.schema,
+      '--schema FILE',
+      "the registry file's ids are encoded with it, and its root is rebuilt from them before publishing",
+    );
     const registry = await loadRegistry(flags.registry, await loadSchema(schemaPath));
-    if (registry.consent) throw new InputFileError(flags.registry, 'a consent registry file is read from the consent registry, not published to a curated list');
+    if (registry.consent)
+      throw new InputFileError(
+        flags.registry,
+        'a consent registry file is read from the consent registry, not published to a curated list',
+      );
     root = registry.root;
   } else if (flags.root !== undefined && /^[1-9][0-9]*$/.test(flags.root)) {
     root = flags.root;
   } else {
-    throw new ZkaiError('BAD_OPTION', 'give --registry FILE (zkai data registry wrote it; its root is rebuilt from its ids) or --root ROOT (decimal)');
+    throw new ZkaiError(
+      'BAD_OPTION',
+      'give --registry FILE (zkai data registry wrote it; its root is rebuilt from its ids) or --root ROOT (decimal)',
+    );
   }
   const result = await withSession(flags, async (session) => {
     const { lists } = await deploymentOf(session);
     const before = await lists.getList(name);
-    if (!before) throw new ChainError(`there is no curated list "${name}" on this deployment`, { hint: `the registry owner creates it: zkai chain list create ${name} --curator ADDRESS --window SECONDS${chainFlagsText(flags)}` });
+    if (!before)
+      throw new ChainError(`there is no curated list "${name}" on this deployment`, {
+        hint: `the registry owner creates it: zkai chain list create ${name} --curator ADDRESS --window SECONDS${chainFlagsText(flags)}`,
+      });
     const sent = await lists.publishRoot(name, root);
-    return { name, id: before.id, root, previous: before.root ?? null, gas: sent.gasUsed.toString(), txHash: sent.txHash };
+    return {
+      name,
+      id: before.id,
+      root,
+      previous: before.root ?? null,
+      gas: sent.gasUsed.toString(),
+      txHash: sent.txHash,
+    };
   });
-  emit(flags, result, () => [`published root ${root} of list "${name}"`, ...(result.previous ? [`  replaces     ${result.previous} (still accepted for the list's window)`] : [])].join('\n'));
+  emit(flags, result, () =>
+    [
+      `published root ${root} of list "${name}"`,
+      ...(result.previous ? [`  replaces     ${result.previous} (still accepted for the list's window)`] : []),
+    ].join('\n'),
+  );
 }
 
 /** `zkai chain list show NAME`. */
@@ -261,7 +376,12 @@ export async function chainListShowCommand(name: string, flags: ChainListShowFla
     return list;
   });
   emit(flags, result, () =>
-    [`curated list "${result.name}" (${result.id})`, `  curator      ${result.curator}`, `  window       ${result.window} s`, `  root         ${result.root ?? '(none published yet)'}${result.updated ? ` (published ${new Date(result.updated * 1000).toISOString()})` : ''}`].join('\n'),
+    [
+      `curated list "${result.name}" (${result.id})`,
+      `  curator      ${result.curator}`,
+      `  window       ${result.window} s`,
+      `  root         ${result.root ?? '(none published yet)'}${result.updated ? ` (published ${new Date(result.updated * 1000).toISOString()})` : ''}`,
+    ].join('\n'),
   );
 }
 
@@ -269,11 +389,13 @@ export async function chainListShowCommand(name: string, flags: ChainListShowFla
 async function sourceFromDescriptor(descriptor: Record<string, unknown>, flags: SourceFlags): Promise<CircuitSource> {
   const shape = (field: string): number => {
     const value = descriptor[field];
-    if (!Number.isSafeInteger(value)) throw new ChainError(`the registered source descriptor has no integer "${field}"`);
+    if (!Number.isSafeInteger(value))
+      throw new ChainError(`the registered source descriptor has no integer "${field}"`);
     return value as number;
   };
   const weights = (): WeightVisibility => {
-    if (descriptor.weights !== 'fixed' && descriptor.weights !== 'hashed') throw new ChainError('the registered source descriptor has no valid weights');
+    if (descriptor.weights !== 'fixed' && descriptor.weights !== 'hashed')
+      throw new ChainError('the registered source descriptor has no valid weights');
     return descriptor.weights;
   };
   const kind = descriptor.kind;
@@ -285,13 +407,16 @@ async function sourceFromDescriptor(descriptor: Record<string, unknown>, flags: 
       return sourceFromShape({ kind, chunkDepth: shape('chunkDepth'), subtrees: shape('subtrees') }, flags);
     case 'inference': {
       const visibility = descriptor.visibility;
-      if (visibility !== 'public' && visibility !== 'hashed' && visibility !== 'private') throw new ChainError('the registered source descriptor has no valid visibility');
+      if (visibility !== 'public' && visibility !== 'hashed' && visibility !== 'private')
+        throw new ChainError('the registered source descriptor has no valid visibility');
       return sourceFromShape({ kind, visibility, weights: weights() }, flags);
     }
     case 'accuracy':
       return sourceFromShape({ kind, samplesPerChunk: shape('samplesPerChunk'), weights: weights() }, flags);
     default:
-      throw new ChainError(`the registered source descriptor names no circuit kind zkai generates (${JSON.stringify(kind)})`);
+      throw new ChainError(
+        `the registered source descriptor names no circuit kind zkai generates (${JSON.stringify(kind)})`,
+      );
   }
 }
 
@@ -300,12 +425,20 @@ async function sourceFromDescriptor(descriptor: Record<string, unknown>, flags: 
  * the registered shape, compare it with the registered descriptor, and check the published zkey against it.
  */
 export async function chainCheckCircuitCommand(id: string, flags: ChainCheckCircuitFlags): Promise<void> {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw new ZkaiError('BAD_OPTION', `the circuit id must be 0x and 64 hex digits (its verification key id), got "${id}"`);
-  if (flags.zkey !== undefined && flags.ptau === undefined) throw new ZkaiError('BAD_OPTION', '--zkey needs --ptau: the ptau its chain started from');
+  if (!/^0x[0-9a-fA-F]{64}$/.test(id))
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `the circuit id must be 0x and 64 hex digits (its verification key id), got "${id}"`,
+    );
+  if (flags.zkey !== undefined && flags.ptau === undefined)
+    throw new ZkaiError('BAD_OPTION', '--zkey needs --ptau: the ptau its chain started from');
   const result = await withSession(flags, async (session) => {
     const { deployment, registry } = await deploymentOf(session);
     const descriptor = await registry.circuitSource(id, Math.max(0, deployment.blockNumber - 5));
-    if (!descriptor) throw new ChainError(`circuit ${id} has no source descriptor on registry ${deployment.registry}: it is not registered, or was registered without one`);
+    if (!descriptor)
+      throw new ChainError(
+        `circuit ${id} has no source descriptor on registry ${deployment.registry}: it is not registered, or was registered without one`,
+      );
     const source = await sourceFromDescriptor(descriptor, flags);
     progressLine(flags, `[chain] regenerating the ${source.kind} circuit from your source with the registered shape`);
     return recheckRegistration(registry, id, source, {
@@ -317,10 +450,12 @@ export async function chainCheckCircuitCommand(id: string, flags: ChainCheckCirc
   });
   emit(flags, result, () =>
     [
-      result.matches ? `OK: circuit ${id} is what your source generates${flags.zkey ? ', and the published zkey is its registered key' : ' (give --zkey and --ptau to check the published key too)'}` : `MISMATCH: circuit ${id} is not what your source generates:`,
+      result.matches
+        ? `OK: circuit ${id} is what your source generates${flags.zkey ? ', and the published zkey is its registered key' : ' (give --zkey and --ptau to check the published key too)'}`
+        : `MISMATCH: circuit ${id} is not what your source generates:`,
       ...result.problems.map((problem) => `  - ${problem}`),
       ...result.checked.map((line) => `  checked      ${line}`),
-      `  key trust    ${result.keyTrust === 'development' ? 'DEVELOPMENT (the registrant\'s own single-party setup)' : result.keyTrust}`,
+      `  key trust    ${result.keyTrust === 'development' ? "DEVELOPMENT (the registrant's own single-party setup)" : result.keyTrust}`,
     ].join('\n'),
   );
   if (!result.matches) process.exitCode = 1;

@@ -12,7 +12,8 @@ import type { ServeFlags } from './groups/serve.ts';
 function integer(value: string | undefined, option: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) throw new ZkaiError('BAD_OPTION', `${option} must be an integer from ${min} to ${max}, got "${value}"`);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max)
+    throw new ZkaiError('BAD_OPTION', `${option} must be an integer from ${min} to ${max}, got "${value}"`);
   return n;
 }
 
@@ -21,17 +22,30 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   const port = integer(flags.port, '--port', 0, 65_535, 8080);
   const host = flags.host ?? '127.0.0.1';
   if (Boolean(flags.rpc) !== Boolean(flags.deployment)) {
-    throw new ZkaiError('BAD_OPTION', '--rpc URL and --deployment FILE go together: the node to read attestations from and the zkai deployment on it (zkai chain deploy writes the file)');
+    throw new ZkaiError(
+      'BAD_OPTION',
+      '--rpc URL and --deployment FILE go together: the node to read attestations from and the zkai deployment on it (zkai chain deploy writes the file)',
+    );
   }
   const workers = flags.workers === undefined ? undefined : integer(flags.workers, '--workers', 1, 64, 1);
-  const limits = { maxChunks: integer(flags.maxChunks, '--max-chunks', 1, 1_000_000, DEFAULT_VERIFY_LIMITS.maxChunks), deadlineMs: integer(flags.verifyDeadline, '--verify-deadline', 100, 3_600_000, DEFAULT_VERIFY_LIMITS.deadlineMs) };
-  const catalog = await CircuitCatalog.load({ keys: flags.vkey ?? [], statements: flags.statement ?? [], ...(flags.cacheKeys === false ? {} : { cacheDir: resolveCacheDir(flags.cacheDir) }) });
+  const limits = {
+    maxChunks: integer(flags.maxChunks, '--max-chunks', 1, 1_000_000, DEFAULT_VERIFY_LIMITS.maxChunks),
+    deadlineMs: integer(flags.verifyDeadline, '--verify-deadline', 100, 3_600_000, DEFAULT_VERIFY_LIMITS.deadlineMs),
+  };
+  const catalog = await CircuitCatalog.load({
+    keys: flags.vkey ?? [],
+    statements: flags.statement ?? [],
+    ...(flags.cacheKeys === false ? {} : { cacheDir: resolveCacheDir(flags.cacheDir) }),
+  });
   const app = await createVerificationServer({
     catalog,
     ...(flags.rpc && flags.deployment ? { chain: { rpcUrl: flags.rpc, deploymentPath: flags.deployment } } : {}),
     limits,
     bodyLimit: integer(flags.bodyLimit, '--body-limit', 1024, 256 * 1024 * 1024, 1024 * 1024),
-    verifier: { ...(workers === undefined ? {} : { workers }), timeoutMs: integer(flags.timeout, '--timeout', 0, 3_600_000, 10_000) },
+    verifier: {
+      ...(workers === undefined ? {} : { workers }),
+      timeoutMs: integer(flags.timeout, '--timeout', 0, 3_600_000, 10_000),
+    },
     logger: { level: flags.logLevel ?? (flags.quiet ? 'warn' : 'info') },
     ...(flags.allowUnknownKeys ? { allowUnknownKeys: true } : {}),
   });
@@ -40,9 +54,15 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     address = await app.listen({ host, port });
   } catch (error) {
     await app.close();
-    throw new ZkaiError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`, { hint: 'choose another --port (0: any free port)' });
+    throw new ZkaiError(
+      'LISTEN_FAILED',
+      `cannot listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`,
+      { hint: 'choose another --port (0: any free port)' },
+    );
   }
-  process.stderr.write(`zkai serve: listening on ${address} (${catalog.size} known circuit(s), ${catalog.list().filter((e) => e.namesKnown).length} with trusted statements, chain ${flags.rpc ?? 'not configured'}; ${flags.allowUnknownKeys ? 'unknown keys get a pairing verdict' : 'unknown keys refused'}); explorer page at ${address}/; OpenAPI at ${address}/openapi.json\n`);
+  process.stderr.write(
+    `zkai serve: listening on ${address} (${catalog.size} known circuit(s), ${catalog.list().filter((e) => e.namesKnown).length} with trusted statements, chain ${flags.rpc ?? 'not configured'}; ${flags.allowUnknownKeys ? 'unknown keys get a pairing verdict' : 'unknown keys refused'}); explorer page at ${address}/; OpenAPI at ${address}/openapi.json\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

@@ -17,7 +17,8 @@ import { assertBoundIfValid, trustedKeySource, type KeySource, type StatementCir
 import type { GlobalFlags } from './output.ts';
 
 /** Help of `--trust-key` on every verify verb. */
-export const TRUST_KEY_OPTION_HELP = 'trust this verification key although it was not made by your own setup nor by a ceremony you verified (the output says so)';
+export const TRUST_KEY_OPTION_HELP =
+  'trust this verification key although it was not made by your own setup nor by a ceremony you verified (the output says so)';
 
 /** Flags every verify verb has. */
 export interface VerifyKeyFlags extends GlobalFlags {
@@ -31,7 +32,11 @@ export interface VerifyKeyFlags extends GlobalFlags {
  *
  * @throws ZkaiError `UNTRUSTED_KEY` for any other key, before anything is verified or claimed
  */
-export function verifierKeySource(vkey: unknown, flags: VerifyKeyFlags, statement?: VerifierStatement): Promise<KeySource> {
+export function verifierKeySource(
+  vkey: unknown,
+  flags: VerifyKeyFlags,
+  statement?: VerifierStatement,
+): Promise<KeySource> {
   return trustedKeySource(vkey, {
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
     trustKey: flags.trustKey === true,
@@ -59,13 +64,20 @@ export function statementCircuit(statement: VerifierStatement, cacheDir?: string
       case 'dataset-policy':
         return generateDatasetCircuit(statement.schema, statement.policy, statement.depth, cache);
       case 'dataset-chunk':
-        return generateDatasetCircuit(statement.schema, statement.policy, statement.chunkDepth, { ...cache, mode: 'chunk', subtrees: statement.subtrees });
+        return generateDatasetCircuit(statement.schema, statement.policy, statement.chunkDepth, {
+          ...cache,
+          mode: 'chunk',
+          subtrees: statement.subtrees,
+        });
       case 'inclusion':
         return generateInclusionCircuit(statement.schema, statement.depth, cache);
       case 'inference':
         return generateModelCircuit(statement.model, statement.visibility, { ...cache, weights: 'fixed' });
       case 'accuracy':
-        return generateAccuracyCircuit(statement.model, statement.schema, statement.task, statement.samplesPerChunk, { ...cache, weights: 'fixed' });
+        return generateAccuracyCircuit(statement.model, statement.schema, statement.task, statement.samplesPerChunk, {
+          ...cache,
+          weights: 'fixed',
+        });
       default:
         return statement satisfies never;
     }
@@ -106,5 +118,5 @@ export function keySourceLine(source: KeySource): string {
 export function verifierKeyNote(keys: Pick<CircuitKeys, 'ceremony'>): string {
   return keys.ceremony
     ? '    (a verifier on another machine accepts this ceremony key once it has checked the ceremony with zkai ceremony verify, which records the key, or with --trust-key)'
-    : '    (this key is your own single-party setup: a verifier on another machine accepts it only with --trust-key, on your word; for a key it can check, prove with a ceremony\'s --zkey)';
+    : "    (this key is your own single-party setup: a verifier on another machine accepts it only with --trust-key, on your word; for a key it can check, prove with a ceremony's --zkey)";
 }

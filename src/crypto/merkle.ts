@@ -41,13 +41,15 @@ export function merkleDepth(count: number): number {
  * @throws {ZkaiError} BAD_INPUT when there are more than 2^depth leaves.
  */
 export function sparseTreeLevels(leaves: readonly bigint[], depth: number): bigint[][] {
-  if (leaves.length > 2 ** depth) throw new ZkaiError('BAD_INPUT', `${leaves.length} leaves do not fit a tree of depth ${depth}`);
+  if (leaves.length > 2 ** depth)
+    throw new ZkaiError('BAD_INPUT', `${leaves.length} leaves do not fit a tree of depth ${depth}`);
   const zeros = zeroRoots(depth);
   const levels: bigint[][] = [[...leaves]];
   for (let h = 0; h < depth; h += 1) {
     const below = levels[h] as bigint[];
     const above: bigint[] = [];
-    for (let i = 0; i < below.length; i += 2) above.push(poseidon2([below[i] as bigint, below[i + 1] ?? (zeros[h] as bigint)]));
+    for (let i = 0; i < below.length; i += 2)
+      above.push(poseidon2([below[i] as bigint, below[i + 1] ?? (zeros[h] as bigint)]));
     levels.push(above);
   }
   return levels;
@@ -80,7 +82,8 @@ export function merkleRoot(levels: readonly (readonly bigint[])[]): bigint {
  */
 export function merklePath(levels: readonly (readonly bigint[])[], index: number): MerklePath {
   const depth = levels.length - 1;
-  if (!Number.isInteger(index) || index < 0 || index >= 2 ** depth) throw new RangeError(`leaf index ${index} is outside a tree of depth ${depth}`);
+  if (!Number.isInteger(index) || index < 0 || index >= 2 ** depth)
+    throw new RangeError(`leaf index ${index} is outside a tree of depth ${depth}`);
   const zeros = zeroRoots(depth);
   const siblings: bigint[] = [];
   const bits: number[] = [];

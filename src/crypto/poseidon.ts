@@ -1,10 +1,41 @@
 /** circomlib-compatible Poseidon of 1 to 16 field elements, from poseidon-lite. */
-import { poseidon2, poseidon1, poseidon3, poseidon4, poseidon5, poseidon6, poseidon7, poseidon8, poseidon9, poseidon10, poseidon11, poseidon12, poseidon13, poseidon14, poseidon15, poseidon16 } from 'poseidon-lite';
+import {
+  poseidon2,
+  poseidon1,
+  poseidon3,
+  poseidon4,
+  poseidon5,
+  poseidon6,
+  poseidon7,
+  poseidon8,
+  poseidon9,
+  poseidon10,
+  poseidon11,
+  poseidon12,
+  poseidon13,
+  poseidon14,
+  poseidon15,
+  poseidon16,
+} from 'poseidon-lite';
 import { ZkaiError } from '../errors.ts';
 
 const POSEIDON: ReadonlyArray<(inputs: bigint[]) => bigint> = [
-  poseidon1, poseidon2, poseidon3, poseidon4, poseidon5, poseidon6, poseidon7, poseidon8,
-  poseidon9, poseidon10, poseidon11, poseidon12, poseidon13, poseidon14, poseidon15, poseidon16,
+  poseidon1,
+  poseidon2,
+  poseidon3,
+  poseidon4,
+  poseidon5,
+  poseidon6,
+  poseidon7,
+  poseidon8,
+  poseidon9,
+  poseidon10,
+  poseidon11,
+  poseidon12,
+  poseidon13,
+  poseidon14,
+  poseidon15,
+  poseidon16,
 ];
 
 /** Poseidon of 1 to 16 field elements (circomlib's `Poseidon(n)`). */
@@ -20,9 +51,11 @@ export function poseidon(inputs: bigint[]): bigint {
  * hashes and the circuits that recompute them all chunk this way.
  */
 export function spongeChunks(elementCount: number): number[][] {
-  if (!Number.isInteger(elementCount) || elementCount < 1) throw new ZkaiError('BAD_INPUT', `a Poseidon sponge hashes at least one element, got ${elementCount}`);
+  if (!Number.isInteger(elementCount) || elementCount < 1)
+    throw new ZkaiError('BAD_INPUT', `a Poseidon sponge hashes at least one element, got ${elementCount}`);
   const chunks: number[][] = [Array.from({ length: Math.min(16, elementCount) }, (_, i) => i)];
-  for (let start = 16; start < elementCount; start += 15) chunks.push(Array.from({ length: Math.min(15, elementCount - start) }, (_, i) => start + i));
+  for (let start = 16; start < elementCount; start += 15)
+    chunks.push(Array.from({ length: Math.min(15, elementCount - start) }, (_, i) => start + i));
   return chunks;
 }
 

@@ -32,7 +32,10 @@ export function createBundle(schema: Schema, input: EncodedRecord[]): DatasetBun
 export function recommit(bundle: DatasetBundle, schema: Schema): DatasetCommitment {
   const { commitment } = commitRecords(bundle.records, bundle.salts, schema);
   if (commitment.root !== bundle.commitment.root || commitment.schemaHash !== bundle.commitment.schemaHash) {
-    throw new ZkaiError('BUNDLE_MISMATCH', 'the bundle\'s records and salts do not give its stored commitment: the bundle was altered or the schema differs');
+    throw new ZkaiError(
+      'BUNDLE_MISMATCH',
+      "the bundle's records and salts do not give its stored commitment: the bundle was altered or the schema differs",
+    );
   }
   return commitment;
 }
@@ -66,10 +69,14 @@ export async function loadBundle(path: string): Promise<DatasetBundle> {
   try {
     parsed = JSON.parse(await readFile(path, 'utf8')) as unknown;
   } catch (error) {
-    throw new InputFileError(path, `not a readable dataset bundle: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InputFileError(
+      path,
+      `not a readable dataset bundle: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const raw = parsed as { format?: unknown; salts?: unknown; records?: unknown };
-  if (raw?.format !== 'zkai-dataset-bundle-v1') throw new InputFileError(path, 'not a zkai dataset bundle (format field missing or unknown)');
+  if (raw?.format !== 'zkai-dataset-bundle-v1')
+    throw new InputFileError(path, 'not a zkai dataset bundle (format field missing or unknown)');
   if (!Array.isArray(raw.records)) throw new InputFileError(path, 'the bundle has no records list');
   const records = raw.records.map((record: { values?: unknown }, index: number) => ({
     ...(record as object),

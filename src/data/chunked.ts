@@ -8,7 +8,12 @@ import { recommit, type DatasetBundle } from './bundle.ts';
 import { CONTEXT_SIGNAL, NO_CONTEXT } from '../circuit/context.ts';
 import { chunkSignalNames, datasetCircuitInput, generateDatasetCircuit, registrySignalName } from './circuit-gen.ts';
 import { commitRecords, treeDepth, type DatasetCommitment } from './commitment.ts';
-import { PolicyViolationError, policyRegistries, type PreparedDatasetCircuit, type RegistryRoot } from './dataset-proof.ts';
+import {
+  PolicyViolationError,
+  policyRegistries,
+  type PreparedDatasetCircuit,
+  type RegistryRoot,
+} from './dataset-proof.ts';
 import type { Registry } from './registry.ts';
 import { evaluatePolicy, type Policy } from '../policy/policy.ts';
 import { chunkPartials, judgeChunkPartials } from '../policy/chunks.ts';
@@ -52,12 +57,25 @@ export function chunkCircuitInput(
   registries: readonly Registry[] = [],
   subtrees = 1,
 ): Record<string, unknown> {
-  return { ...datasetCircuitInput(records, salts, schema, policy, chunkDepth, registries, subtrees * 2 ** chunkDepth), chunkDepth, chunkSubtrees: subtrees };
+  return {
+    ...datasetCircuitInput(records, salts, schema, policy, chunkDepth, registries, subtrees * 2 ** chunkDepth),
+    chunkDepth,
+    chunkSubtrees: subtrees,
+  };
 }
 
 /** Generate (chunk mode), compile and set up the chunk circuit of (schema, policy, chunkDepth, subtrees); all cached. */
-export async function prepareChunkCircuit(schema: Schema, policy: Policy, chunkDepth: number, options: PrepareOptions & { subtrees?: number } = {}): Promise<PreparedDatasetCircuit> {
-  const generated = await generateDatasetCircuit(schema, policy, chunkDepth, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), mode: 'chunk', subtrees: options.subtrees ?? 1 });
+export async function prepareChunkCircuit(
+  schema: Schema,
+  policy: Policy,
+  chunkDepth: number,
+  options: PrepareOptions & { subtrees?: number } = {},
+): Promise<PreparedDatasetCircuit> {
+  const generated = await generateDatasetCircuit(schema, policy, chunkDepth, {
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    mode: 'chunk',
+    subtrees: options.subtrees ?? 1,
+  });
   return { generated, ...(await compileAndSetupGenerated(generated.path, options)) };
 }
 
@@ -72,16 +90,30 @@ export async function proveDatasetInChunks(
   bundle: DatasetBundle,
   schema: Schema,
   policy: Policy,
-  options: PrepareOptions & { chunkDepth: number; subtreesPerChunk?: number; pool?: ProverPool; force?: boolean; registries?: readonly Registry[]; onChunk?: (done: number, total: number) => void; context?: bigint },
+  options: PrepareOptions & {
+    chunkDepth: number;
+    subtreesPerChunk?: number;
+    pool?: ProverPool;
+    force?: boolean;
+    registries?: readonly Registry[];
+    onChunk?: (done: number, total: number) => void;
+    context?: bigint;
+  },
 ): Promise<ChunkedDatasetProof & { prepared: PreparedDatasetCircuit }> {
   const { chunkDepth } = options;
   const subtrees = options.subtreesPerChunk ?? 1;
   const commitment = recommit(bundle, schema);
   if (!Number.isInteger(chunkDepth) || chunkDepth < 0 || chunkDepth > commitment.depth) {
-    throw new ZkaiError('BAD_OPTION', `chunk depth must be an integer from 0 to the dataset's tree depth ${commitment.depth}, got ${chunkDepth}`);
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `chunk depth must be an integer from 0 to the dataset's tree depth ${commitment.depth}, got ${chunkDepth}`,
+    );
   }
   if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > MAX_SUBTREES_PER_CHUNK) {
-    throw new ZkaiError('BAD_OPTION', `subtrees per chunk must be an integer from 1 to ${MAX_SUBTREES_PER_CHUNK}, got ${subtrees}`);
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `subtrees per chunk must be an integer from 1 to ${MAX_SUBTREES_PER_CHUNK}, got ${subtrees}`,
+    );
   }
   const registries = policyRegistries(schema, policy, options.registries ?? []);
   const report = evaluatePolicy(policy, bundle.records, registries);
@@ -91,18 +123,40 @@ export async function proveDatasetInChunks(
   const chunkCount = Math.ceil(bundle.records.length / size);
   const inputs = Array.from({ length: chunkCount }, (_, j) => {
     const records = bundle.records.slice(j * size, (j + 1) * size);
-    return { ...chunkCircuitInput(records, bundle.salts.slice(j * size, (j + 1) * size), schema, policy, chunkDepth, registries, subtrees), context: options.context ?? NO_CONTEXT };
+    return {
+      ...chunkCircuitInput(
+        records,
+        bundle.salts.slice(j * size, (j + 1) * size),
+        schema,
+        policy,
+        chunkDepth,
+        registries,
+        subtrees,
+      ),
+      context: options.context ?? NO_CONTEXT,
+    };
   });
   const pool = options.pool ?? new ProverPool();
   const chunks: ChunkedDatasetProof['chunks'] = [];
   try {
     let done = 0;
-    for await (const result of pool.proveMany({ wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath }, inputs)) {
-      if (!result.ok) throw new ZkaiError(result.error.code, `chunk ${result.index} (records ${result.index * size + 1} to ${Math.min((result.index + 1) * size, bundle.records.length)}): ${result.error.message}`, { cause: result.error });
+    for await (const result of pool.proveMany(
+      { wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath },
+      inputs,
+    )) {
+      if (!result.ok)
+        throw new ZkaiError(
+          result.error.code,
+          `chunk ${result.index} (records ${result.index * size + 1} to ${Math.min((result.index + 1) * size, bundle.records.length)}): ${result.error.message}`,
+          { cause: result.error },
+        );
       chunks.push({ index: result.index, proof: result.proof, publicSignals: result.publicSignals });
       done += 1;
       options.onChunk?.(done, chunkCount);
-      (options.onProgress as ProgressListener | undefined)?.({ stage: 'prove', message: `chunk ${done}/${chunkCount}` });
+      (options.onProgress as ProgressListener | undefined)?.({
+        stage: 'prove',
+        message: `chunk ${done}/${chunkCount}`,
+      });
     }
   } finally {
     if (!options.pool) await pool.close();
@@ -135,26 +189,53 @@ export async function verifyChunkedDataset(
   policy: Policy,
 ): Promise<VerificationResult> {
   const registries = expected.registries ?? [];
-  if (registries.length !== policy.registries.length || registries.some((r, j) => r.name !== policy.registries[j]!.name)) {
-    return { valid: false, reason: 'malformed', detail: `the policy checks registries [${policy.registries.map((r) => r.name).join(', ')}], but roots were given for [${registries.map((r) => r.name).join(', ')}]` };
+  if (
+    registries.length !== policy.registries.length ||
+    registries.some((r, j) => r.name !== policy.registries[j]!.name)
+  ) {
+    return {
+      valid: false,
+      reason: 'malformed',
+      detail: `the policy checks registries [${policy.registries.map((r) => r.name).join(', ')}], but roots were given for [${registries.map((r) => r.name).join(', ')}]`,
+    };
   }
   const { chunkDepth } = file;
   const subtrees = file.subtreesPerChunk ?? 1;
-  if (!Number.isSafeInteger(expected.count) || expected.count < 1) return { valid: false, reason: 'malformed', detail: `the published count must be a positive integer, got ${String(expected.count)}` };
-  if (!Array.isArray(file.chunks) || file.chunks.some((chunk) => typeof chunk !== 'object' || chunk === null || !Array.isArray(chunk.publicSignals))) {
+  if (!Number.isSafeInteger(expected.count) || expected.count < 1)
+    return {
+      valid: false,
+      reason: 'malformed',
+      detail: `the published count must be a positive integer, got ${String(expected.count)}`,
+    };
+  if (
+    !Array.isArray(file.chunks) ||
+    file.chunks.some((chunk) => typeof chunk !== 'object' || chunk === null || !Array.isArray(chunk.publicSignals))
+  ) {
     return { valid: false, reason: 'malformed', detail: 'chunks must be a list of {index, proof, publicSignals}' };
   }
   const depth = treeDepth(expected.count);
   if (!Number.isInteger(chunkDepth) || chunkDepth < 0 || chunkDepth > depth) {
-    return { valid: false, reason: 'malformed', detail: `chunk depth ${String(chunkDepth)} does not fit a tree of depth ${depth}` };
+    return {
+      valid: false,
+      reason: 'malformed',
+      detail: `chunk depth ${String(chunkDepth)} does not fit a tree of depth ${depth}`,
+    };
   }
   if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > MAX_SUBTREES_PER_CHUNK) {
-    return { valid: false, reason: 'malformed', detail: `subtrees per chunk ${String(subtrees)} is not an integer from 1 to ${MAX_SUBTREES_PER_CHUNK}` };
+    return {
+      valid: false,
+      reason: 'malformed',
+      detail: `subtrees per chunk ${String(subtrees)} is not an integer from 1 to ${MAX_SUBTREES_PER_CHUNK}`,
+    };
   }
   const size = subtrees * 2 ** chunkDepth;
   const chunkCount = Math.ceil(expected.count / size);
   if (!Array.isArray(file.chunks) || file.chunks.length !== chunkCount) {
-    return { valid: false, reason: 'claim-mismatch', detail: `${expected.count} records in chunks of ${size} need ${chunkCount} chunk proofs, got ${Array.isArray(file.chunks) ? file.chunks.length : 'none'}` };
+    return {
+      valid: false,
+      reason: 'claim-mismatch',
+      detail: `${expected.count} records in chunks of ${size} need ${chunkCount} chunk proofs, got ${Array.isArray(file.chunks) ? file.chunks.length : 'none'}`,
+    };
   }
   const names = chunkSignalNames(policy, subtrees);
   const partialCount = chunkPartials(policy).length;
@@ -162,10 +243,23 @@ export async function verifyChunkedDataset(
   const chunkRoots: bigint[] = [];
   for (let j = 0; j < chunkCount; j += 1) {
     const chunk = file.chunks[j]!;
-    if (chunk.index !== j) return { valid: false, reason: 'claim-mismatch', detail: `chunk proofs are out of order: position ${j} holds chunk ${chunk.index}` };
+    if (chunk.index !== j)
+      return {
+        valid: false,
+        reason: 'claim-mismatch',
+        detail: `chunk proofs are out of order: position ${j} holds chunk ${chunk.index}`,
+      };
     const recordsInChunk = Math.min(size, expected.count - j * size);
     const result = await verifyProof(vkey, chunk.proof, chunk.publicSignals, {
-      expect: { count: recordsInChunk, policyHash: policy.hash, schemaHash: expected.schemaHash, chunkDepth, chunkSubtrees: subtrees, ...Object.fromEntries(registries.map((r) => [registrySignalName(r.name), r.root])), ...(expected.context === undefined ? {} : { [CONTEXT_SIGNAL]: expected.context }) },
+      expect: {
+        count: recordsInChunk,
+        policyHash: policy.hash,
+        schemaHash: expected.schemaHash,
+        chunkDepth,
+        chunkSubtrees: subtrees,
+        ...Object.fromEntries(registries.map((r) => [registrySignalName(r.name), r.root])),
+        ...(expected.context === undefined ? {} : { [CONTEXT_SIGNAL]: expected.context }),
+      },
       signalNames: names,
     });
     if (!result.valid) return { ...result, detail: `chunk ${j}: ${result.detail ?? result.reason}` };
@@ -185,12 +279,27 @@ export async function verifyChunkedDataset(
  * and the last chunk's subtrees past the records (padding, which may reach past the tree's width) must be zero
  * subtrees.
  */
-export function combineChunkRoots(chunkRoots: readonly bigint[], count: number, chunkDepth: number, root: string): VerificationResult {
+export function combineChunkRoots(
+  chunkRoots: readonly bigint[],
+  count: number,
+  chunkDepth: number,
+  root: string,
+): VerificationResult {
   const depth = treeDepth(count);
-  if (!Number.isInteger(chunkDepth) || chunkDepth < 0 || chunkDepth > depth) return { valid: false, reason: 'malformed', detail: `chunk depth ${String(chunkDepth)} does not fit a tree of depth ${depth}` };
+  if (!Number.isInteger(chunkDepth) || chunkDepth < 0 || chunkDepth > depth)
+    return {
+      valid: false,
+      reason: 'malformed',
+      detail: `chunk depth ${String(chunkDepth)} does not fit a tree of depth ${depth}`,
+    };
   const width = 2 ** (depth - chunkDepth);
   const used = Math.ceil(count / 2 ** chunkDepth);
-  if (chunkRoots.length < used) return { valid: false, reason: 'claim-mismatch', detail: `${count} records need ${used} subtree roots of 2^${chunkDepth} records, the chunks give ${chunkRoots.length}` };
+  if (chunkRoots.length < used)
+    return {
+      valid: false,
+      reason: 'claim-mismatch',
+      detail: `${count} records need ${used} subtree roots of 2^${chunkDepth} records, the chunks give ${chunkRoots.length}`,
+    };
   const zero = zeroSubtreeRoot(chunkDepth);
   if (chunkRoots.slice(used).some((r) => r !== zero)) {
     return { valid: false, reason: 'claim-mismatch', detail: `a subtree past the last record is not empty` };
@@ -199,7 +308,11 @@ export function combineChunkRoots(chunkRoots: readonly bigint[], count: number, 
   const subtrees = [...chunkRoots.slice(0, used), ...Array<bigint>(width - used).fill(zero)];
   const combined = merkleRoot(sparseTreeLevels(subtrees, depth - chunkDepth));
   if (combined.toString() !== root) {
-    return { valid: false, reason: 'claim-mismatch', detail: `the chunk roots combine to ${combined}, not to the published root ${root}` };
+    return {
+      valid: false,
+      reason: 'claim-mismatch',
+      detail: `the chunk roots combine to ${combined}, not to the published root ${root}`,
+    };
   }
   return { valid: true };
 }

@@ -42,13 +42,27 @@ export type DatasetCircuitMode = 'whole' | 'chunk';
  * several subtrees), its aggregate partials, then the public inputs (`context` last).
  */
 export function chunkSignalNames(policy: Policy, subtrees = 1): string[] {
-  return chunkLayout(chunkPartials(policy).map(partialSignalName), policy.registries.map((r) => r.name), subtrees);
+  return chunkLayout(
+    chunkPartials(policy).map(partialSignalName),
+    policy.registries.map((r) => r.name),
+    subtrees,
+  );
 }
 
 /** A chunk circuit's public signal names from its partials' names, its registries' names and its subtrees per chunk. */
 export function chunkLayout(partials: readonly string[], registries: readonly string[], subtrees: number): string[] {
   const roots = subtrees === 1 ? ['root'] : Array.from({ length: subtrees }, (_, j) => `root${j}`);
-  return [...roots, ...partials, 'count', 'policyHash', 'schemaHash', 'chunkDepth', 'chunkSubtrees', ...registries.map(registrySignalName), CONTEXT_SIGNAL];
+  return [
+    ...roots,
+    ...partials,
+    'count',
+    'policyHash',
+    'schemaHash',
+    'chunkDepth',
+    'chunkSubtrees',
+    ...registries.map(registrySignalName),
+    CONTEXT_SIGNAL,
+  ];
 }
 
 /** The generated circuit for a (schema, policy, capacity): its source and where it was written. */
@@ -64,7 +78,10 @@ export interface GeneratedDatasetCircuit {
 
 /** The record template's name: policy-specific, so a reader of the generated file sees whose record it checks. */
 function recordTemplateName(policy: Policy): string {
-  return `Record_${policy.spec.name.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 48)}`;
+  return `Record_${policy.spec.name
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 48)}`;
 }
 
 /** A column's sort key's expression inside the record template (UNIQUE, NOT-MEMBER-OF), emitted once per column. */
@@ -121,10 +138,15 @@ function recordTemplate(schema: Schema, policy: Policy): string[] {
   out.line(`    notNull[k] <== 1 - isNull[k];`);
   out.line(`}`);
   // Not nullable: no record, real or padding, may hold a null here (padding records are all zeros anyway).
-  for (const column of columns) if (!column.nullable) out.line(`isNull[${column.index}] === 0; // ${column.name} is not nullable`);
+  for (const column of columns)
+    if (!column.nullable) out.line(`isNull[${column.index}] === 0; // ${column.name} is not nullable`);
   out.line();
   // The leaf; this also range-checks every non-string value to its bit width, which every comparator relies on.
-  const leafHash = emitRecordLeaf(out.line, 'leaf', columns, { salt: 'salt', value: (k) => `values[${k}]`, isNull: (k) => `isNull[${k}]` });
+  const leafHash = emitRecordLeaf(out.line, 'leaf', columns, {
+    salt: 'salt',
+    value: (k) => `values[${k}]`,
+    isNull: (k) => `isNull[${k}]`,
+  });
   out.line(`leaf <== active * ${leafHash};`);
   for (const r of registries) {
     const j = r.index;
@@ -149,7 +171,12 @@ function recordTemplate(schema: Schema, policy: Policy): string[] {
     out.line(`${check}.bits <== registry${j}Bits;`);
   }
   emitRecordPolicy(out, policy, keyOf);
-  return [`// ${commentText(`One record of policy "${policy.spec.name}": what every record of the dataset must satisfy.`)}`, `template ${recordTemplateName(policy)}() {`, ...out.lines, '}'];
+  return [
+    `// ${commentText(`One record of policy "${policy.spec.name}": what every record of the dataset must satisfy.`)}`,
+    `template ${recordTemplateName(policy)}() {`,
+    ...out.lines,
+    '}',
+  ];
 }
 
 /**
@@ -167,8 +194,10 @@ export async function generateDatasetCircuit(
   const mode = options.mode ?? 'whole';
   const chunk = mode === 'chunk';
   const subtrees = chunk ? (options.subtrees ?? 1) : 1;
-  if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > 4096) throw new ZkaiError('BAD_OPTION', `subtrees per chunk must be an integer from 1 to 4096, got ${subtrees}`);
-  if (!Number.isInteger(depth) || depth < (chunk ? 0 : 1) || depth > 30) throw new ZkaiError('BAD_OPTION', `tree depth ${depth} is out of range`);
+  if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > 4096)
+    throw new ZkaiError('BAD_OPTION', `subtrees per chunk must be an integer from 1 to 4096, got ${subtrees}`);
+  if (!Number.isInteger(depth) || depth < (chunk ? 0 : 1) || depth > 30)
+    throw new ZkaiError('BAD_OPTION', `tree depth ${depth} is out of range`);
   const partials = chunk ? chunkPartials(policy) : [];
   const capacity = subtrees * 2 ** depth;
   const width = schema.columns.length;
@@ -181,10 +210,17 @@ export async function generateDatasetCircuit(
   out.line(`signal input salt[${capacity}];`);
   out.line(`signal input values[${capacity}][${width}];`);
   out.line(`signal input isNull[${capacity}][${width}];`);
-  out.line(subtrees === 1 ? `signal output root;` : `signal output roots[${subtrees}]; // one per aligned subtree of ${2 ** depth} records`);
-  if (partials.length > 0) out.line(`signal output partials[${partials.length}]; // ${partials.map(partialSignalName).join(', ')}`);
+  out.line(
+    subtrees === 1
+      ? `signal output root;`
+      : `signal output roots[${subtrees}]; // one per aligned subtree of ${2 ** depth} records`,
+  );
+  if (partials.length > 0)
+    out.line(`signal output partials[${partials.length}]; // ${partials.map(partialSignalName).join(', ')}`);
   out.line();
-  out.line(`// The public hashes are fixed by this circuit: a proof with its key always claims exactly this policy and schema.`);
+  out.line(
+    `// The public hashes are fixed by this circuit: a proof with its key always claims exactly this policy and schema.`,
+  );
   out.line(`policyHash === ${policy.hash};`);
   out.line(`schemaHash === ${schema.hash};`);
   if (chunk) {
@@ -196,8 +232,12 @@ export async function generateDatasetCircuit(
   }
   const registries = policy.registries;
   if (registries.length > 0) {
-    out.line(`// Registry roots (public, checked by the verifier against the roots it trusts), and per record the registry leaf`);
-    out.line(`// that proves membership (its key and next key) or non-membership (the "low" leaf: key, next key, value).`);
+    out.line(
+      `// Registry roots (public, checked by the verifier against the roots it trusts), and per record the registry leaf`,
+    );
+    out.line(
+      `// that proves membership (its key and next key) or non-membership (the "low" leaf: key, next key, value).`,
+    );
     out.line(`signal input registryRoot[${registries.length}]; // ${registries.map((r) => r.text).join('; ')}`);
     for (const r of registries) {
       const j = r.index;
@@ -242,7 +282,9 @@ export async function generateDatasetCircuit(
     out.line(`component trees[${subtrees}];`);
     out.line(`for (var j = 0; j < ${subtrees}; j++) {`);
     out.line(`    trees[j] = MerkleRoot(${depth});`);
-    out.line(`    for (var i = 0; i < ${2 ** depth}; i++) { trees[j].leaves[i] <== records[j * ${2 ** depth} + i].leaf; }`);
+    out.line(
+      `    for (var i = 0; i < ${2 ** depth}; i++) { trees[j].leaves[i] <== records[j * ${2 ** depth} + i].leaf; }`,
+    );
     out.line(`    roots[j] <== trees[j].root;`);
     out.line(`}`);
   }
@@ -260,10 +302,21 @@ export async function generateDatasetCircuit(
     before: recordTemplate(schema, policy),
     template: 'DatasetPolicy',
     body: out.lines,
-    publicInputs: ['count', 'policyHash', 'schemaHash', ...(chunk ? ['chunkDepth', 'chunkSubtrees'] : []), ...(registries.length > 0 ? ['registryRoot'] : []), 'context'],
+    publicInputs: [
+      'count',
+      'policyHash',
+      'schemaHash',
+      ...(chunk ? ['chunkDepth', 'chunkSubtrees'] : []),
+      ...(registries.length > 0 ? ['registryRoot'] : []),
+      'context',
+    ],
   });
   // Rewritten whenever the generated code differs, so a generator change can never reuse a stale file.
-  const path = await writeGeneratedSource(`dataset_${chunk ? 'chunk_' : ''}${id}`, source, options.cacheDir ? { cacheDir: options.cacheDir } : {});
+  const path = await writeGeneratedSource(
+    `dataset_${chunk ? 'chunk_' : ''}${id}`,
+    source,
+    options.cacheDir ? { cacheDir: options.cacheDir } : {},
+  );
   return { id, path, capacity, depth, subtrees, source };
 }
 
@@ -292,7 +345,13 @@ function registryInputs(
     const bits: Array<Array<bigint | number>> = [];
     for (let i = 0; i < capacity; i += 1) {
       const record = records[i];
-      let witness: { key: bigint; next: bigint; value: bigint; siblings: Array<bigint | number>; bits: Array<bigint | number> } = { key: 0n, next: 0n, value: 0n, siblings: zeros(), bits: zeros() };
+      let witness: {
+        key: bigint;
+        next: bigint;
+        value: bigint;
+        siblings: Array<bigint | number>;
+        bits: Array<bigint | number>;
+      } = { key: 0n, next: 0n, value: 0n, siblings: zeros(), bits: zeros() };
       if (record) {
         const v = record.values[requirement.column.index] as bigint;
         if (requirement.kind === 'MEMBER-OF') {
@@ -342,8 +401,14 @@ export function datasetCircuitInput(
     policyHash: policy.hash,
     schemaHash: schema.hash,
     salt: pad(salts, 0n),
-    values: pad(records.map((r) => r.values), Array<bigint>(width).fill(0n)),
-    isNull: pad(records.map((r) => r.nulls.map((n) => (n ? 1 : 0))), Array<number>(width).fill(0)),
+    values: pad(
+      records.map((r) => r.values),
+      Array<bigint>(width).fill(0n),
+    ),
+    isNull: pad(
+      records.map((r) => r.nulls.map((n) => (n ? 1 : 0))),
+      Array<number>(width).fill(0),
+    ),
     ...registryInputs(records, policy, registries, capacity),
     context: NO_CONTEXT,
   };

@@ -10,7 +10,8 @@ export { randomFieldSalt as randomRecordSalt } from '../util/salt.ts';
 
 /** Depth of the tree for a dataset of `count` records: at least 1, and 2^depth >= count. */
 export function treeDepth(count: number): number {
-  if (!Number.isInteger(count) || count < 1) throw new ZkaiError('BAD_INPUT', `a dataset needs at least one record, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new ZkaiError('BAD_INPUT', `a dataset needs at least one record, got ${count}`);
   return merkleDepth(count);
 }
 
@@ -27,11 +28,20 @@ export interface DatasetCommitment {
 }
 
 /** Commit to encoded records with the given salts (one per record), under their schema. */
-export function commitRecords(records: readonly EncodedRecord[], salts: readonly bigint[], schema: Pick<Schema, 'columns' | 'hash'>): { commitment: DatasetCommitment; leaves: bigint[]; levels: bigint[][] } {
-  if (salts.length !== records.length) throw new ZkaiError('BAD_INPUT', `${records.length} records but ${salts.length} salts`);
+export function commitRecords(
+  records: readonly EncodedRecord[],
+  salts: readonly bigint[],
+  schema: Pick<Schema, 'columns' | 'hash'>,
+): { commitment: DatasetCommitment; leaves: bigint[]; levels: bigint[][] } {
+  if (salts.length !== records.length)
+    throw new ZkaiError('BAD_INPUT', `${records.length} records but ${salts.length} salts`);
   const schemaHash = schema.hash;
   const leaves = records.map((record, index) => recordLeaf(schema.columns, record, salts[index] as bigint));
   const depth = treeDepth(records.length);
   const levels = merkleLevels(leaves, depth);
-  return { commitment: { root: merkleRoot(levels).toString(), count: records.length, depth, schemaHash }, leaves, levels };
+  return {
+    commitment: { root: merkleRoot(levels).toString(), count: records.length, depth, schemaHash },
+    leaves,
+    levels,
+  };
 }

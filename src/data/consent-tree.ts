@@ -11,7 +11,14 @@
  */
 import { DataError, encodeCell, type CellValue } from './encode.ts';
 import { merkleRoot, sparseTreeLevels } from '../crypto/merkle.ts';
-import { MAX_REGISTRY_DEPTH, RegistryError, registryColumn, registryLeaf, type ConsentSource, type Registry } from './registry.ts';
+import {
+  MAX_REGISTRY_DEPTH,
+  RegistryError,
+  registryColumn,
+  registryLeaf,
+  type ConsentSource,
+  type Registry,
+} from './registry.ts';
 import { uniqueKey } from './unique.ts';
 import type { Column, Schema } from './types.ts';
 
@@ -72,9 +79,14 @@ export interface ConsentRegistryOptions {
  */
 export function consentRegistry(schema: Schema, options: ConsentRegistryOptions): Registry {
   const { name, field, depth, leaves } = options;
-  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(name)) throw new RegistryError(`registry name "${name}" must start with a letter and hold only letters, digits, _ and - (at most 64)`);
-  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_REGISTRY_DEPTH) throw new RegistryError(`consent tree depth must be an integer from 1 to ${MAX_REGISTRY_DEPTH}, got ${depth}`);
-  if (leaves.length > 2 ** depth) throw new RegistryError(`${leaves.length} consent leaves do not fit a tree of depth ${depth}`);
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(name))
+    throw new RegistryError(
+      `registry name "${name}" must start with a letter and hold only letters, digits, _ and - (at most 64)`,
+    );
+  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_REGISTRY_DEPTH)
+    throw new RegistryError(`consent tree depth must be an integer from 1 to ${MAX_REGISTRY_DEPTH}, got ${depth}`);
+  if (leaves.length > 2 ** depth)
+    throw new RegistryError(`${leaves.length} consent leaves do not fit a tree of depth ${depth}`);
   const column = consentColumn(schema, field, `consent registry ${name}`);
   const position = new Map<bigint, number>();
   leaves.forEach((leaf, index) => {
@@ -99,7 +111,9 @@ export function consentRegistry(schema: Schema, options: ConsentRegistryOptions)
   });
   if (errors.length > 0) {
     const shown = errors.slice(0, 20).map((e) => `  ${e.message}`);
-    throw new RegistryError(`consent registry ${name}: ${errors.length} id(s) are not valid values of column ${field}:\n${shown.join('\n')}${errors.length > 20 ? `\n  ... and ${errors.length - 20} more` : ''}`);
+    throw new RegistryError(
+      `consent registry ${name}: ${errors.length} id(s) are not valid values of column ${field}:\n${shown.join('\n')}${errors.length > 20 ? `\n  ... and ${errors.length - 20} more` : ''}`,
+    );
   }
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const levels = sparseTreeLevels(leaves, depth);
@@ -139,7 +153,8 @@ export type ConsentStatus =
  * @throws {RegistryError} when the registry is not a consent tree.
  */
 export function consentStatusLookup(registry: Registry, column: Column): (value: bigint) => ConsentStatus {
-  if (!registry.leafIndex) throw new RegistryError(`registry ${registry.name} is a sorted registry, not a consent tree`);
+  if (!registry.leafIndex)
+    throw new RegistryError(`registry ${registry.name} is a sorted registry, not a consent tree`);
   const live = new Map<bigint, number>();
   (registry.levels[0] as bigint[]).forEach((leaf, index) => {
     if (leaf !== 0n && !live.has(leaf)) live.set(leaf, index);

@@ -5,7 +5,13 @@ import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { ZkaiError } from '../errors.ts';
 import { compileAndSetupGenerated, type PrepareOptions } from './prepare-generated.ts';
-import { DATASET_SIGNAL_NAMES, datasetCircuitInput, registrySignalName, generateDatasetCircuit, type GeneratedDatasetCircuit } from './circuit-gen.ts';
+import {
+  DATASET_SIGNAL_NAMES,
+  datasetCircuitInput,
+  registrySignalName,
+  generateDatasetCircuit,
+  type GeneratedDatasetCircuit,
+} from './circuit-gen.ts';
 import { recommit, type DatasetBundle } from './bundle.ts';
 import { CONTEXT_SIGNAL, NO_CONTEXT } from '../circuit/context.ts';
 import type { DatasetCommitment } from './commitment.ts';
@@ -17,12 +23,23 @@ import type { Schema } from './types.ts';
 export class PolicyViolationError extends ZkaiError {
   readonly report: PolicyReport;
   constructor(report: PolicyReport) {
-    const lines = report.violations.slice(0, 20).map((v) => `  row ${v.row}: ${v.field} = ${v.encodedValue ?? 'null'} (encoded) breaks ${v.registry ? 'registry requirement' : `rule ${v.rule}`}: ${v.ruleText}`);
+    const lines = report.violations
+      .slice(0, 20)
+      .map(
+        (v) =>
+          `  row ${v.row}: ${v.field} = ${v.encodedValue ?? 'null'} (encoded) breaks ${v.registry ? 'registry requirement' : `rule ${v.rule}`}: ${v.ruleText}`,
+      );
     const more = report.violations.length > 20 ? [`  ... and ${report.violations.length - 20} more`] : [];
-    const aggregates = report.aggregates.filter((a) => !a.ok).map((a) => `  aggregate ${a.text} fails: actual ${a.actual}`);
-    super('POLICY_VIOLATED', `the dataset does not satisfy the policy (${report.violations.length} record violation(s), ${aggregates.length} aggregate failure(s)):\n${[...lines, ...more, ...aggregates].join('\n')}`, {
-      hint: 'fix or remove the listed records; no proof is made for a violating dataset',
-    });
+    const aggregates = report.aggregates
+      .filter((a) => !a.ok)
+      .map((a) => `  aggregate ${a.text} fails: actual ${a.actual}`);
+    super(
+      'POLICY_VIOLATED',
+      `the dataset does not satisfy the policy (${report.violations.length} record violation(s), ${aggregates.length} aggregate failure(s)):\n${[...lines, ...more, ...aggregates].join('\n')}`,
+      {
+        hint: 'fix or remove the listed records; no proof is made for a violating dataset',
+      },
+    );
     this.report = report;
   }
 }
@@ -41,7 +58,12 @@ export async function prepareDatasetCircuit(
   depth: number,
   options: PrepareOptions = {},
 ): Promise<PreparedDatasetCircuit> {
-  const generated = await generateDatasetCircuit(schema, policy, depth, options.cacheDir ? { cacheDir: options.cacheDir } : {});
+  const generated = await generateDatasetCircuit(
+    schema,
+    policy,
+    depth,
+    options.cacheDir ? { cacheDir: options.cacheDir } : {},
+  );
   return { generated, ...(await compileAndSetupGenerated(generated.path, options)) };
 }
 
@@ -70,7 +92,10 @@ export interface RegistryRoot {
 export function policyRegistries(schema: Schema, policy: Policy, registries: readonly Registry[]): Registry[] {
   const ordered = registriesForPolicy(policy, registries);
   for (const registry of ordered) {
-    if (registry.schemaHash !== schema.hash) throw new RegistryError(`registry "${registry.name}" was made for schema hash ${registry.schemaHash}, not for schema "${schema.spec.name}" (hash ${schema.hash})`);
+    if (registry.schemaHash !== schema.hash)
+      throw new RegistryError(
+        `registry "${registry.name}" was made for schema hash ${registry.schemaHash}, not for schema "${schema.spec.name}" (hash ${schema.hash})`,
+      );
   }
   return ordered;
 }
@@ -82,10 +107,16 @@ export function policyRegistries(schema: Schema, policy: Policy, registries: rea
 export function trustedRegistryRoots(policy: Policy, given: ReadonlyMap<string, string>): RegistryRoot[] {
   const missing = policy.registries.filter((r) => !given.has(r.name)).map((r) => r.name);
   if (missing.length > 0) {
-    throw new RegistryError(`policy "${policy.spec.name}" checks registr${missing.length > 1 ? 'ies' : 'y'} ${missing.map((m) => `"${m}"`).join(', ')}: say which root${missing.length > 1 ? 's' : ''} you trust`, 'pass --registry NAME=ROOT (or the registry file) for each');
+    throw new RegistryError(
+      `policy "${policy.spec.name}" checks registr${missing.length > 1 ? 'ies' : 'y'} ${missing.map((m) => `"${m}"`).join(', ')}: say which root${missing.length > 1 ? 's' : ''} you trust`,
+      'pass --registry NAME=ROOT (or the registry file) for each',
+    );
   }
   const unused = [...given.keys()].filter((name) => !policy.registries.some((r) => r.name === name));
-  if (unused.length > 0) throw new RegistryError(`policy "${policy.spec.name}" does not use registr${unused.length > 1 ? 'ies' : 'y'} ${unused.map((m) => `"${m}"`).join(', ')}`);
+  if (unused.length > 0)
+    throw new RegistryError(
+      `policy "${policy.spec.name}" does not use registr${unused.length > 1 ? 'ies' : 'y'} ${unused.map((m) => `"${m}"`).join(', ')}`,
+    );
   return policy.registries.map((r) => ({ name: r.name, root: given.get(r.name) as string }));
 }
 
@@ -98,18 +129,27 @@ export async function proveDataset(
   bundle: DatasetBundle,
   schema: Schema,
   policy: Policy,
-  options: PrepareOptions & { pool?: ProverPool; force?: boolean; registries?: readonly Registry[]; context?: bigint } = {},
+  options: PrepareOptions & {
+    pool?: ProverPool;
+    force?: boolean;
+    registries?: readonly Registry[];
+    context?: bigint;
+  } = {},
 ): Promise<DatasetProof & { prepared: PreparedDatasetCircuit; report: PolicyReport }> {
   const commitment = recommit(bundle, schema);
   const registries = policyRegistries(schema, policy, options.registries ?? []);
   const report = evaluatePolicy(policy, bundle.records, registries);
   if (!report.ok && !options.force) throw new PolicyViolationError(report);
   const prepared = await prepareDatasetCircuit(schema, policy, commitment.depth, options);
-  const input = { ...datasetCircuitInput(bundle.records, bundle.salts, schema, policy, commitment.depth, registries), context: options.context ?? NO_CONTEXT };
+  const input = {
+    ...datasetCircuitInput(bundle.records, bundle.salts, schema, policy, commitment.depth, registries),
+    context: options.context ?? NO_CONTEXT,
+  };
   const pool = options.pool ?? new ProverPool({ workers: 1 });
   try {
     const result = await pool.prove({ wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath }, input);
-    if (result.publicSignals[0] !== commitment.root) throw new ZkaiError('INTERNAL', 'the circuit computed another dataset root than the TypeScript commitment');
+    if (result.publicSignals[0] !== commitment.root)
+      throw new ZkaiError('INTERNAL', 'the circuit computed another dataset root than the TypeScript commitment');
     return {
       format: 'zkai-dataset-proof-v1',
       commitment,
@@ -135,7 +175,14 @@ export async function verifyDatasetProof(
   vkey: unknown,
   proof: unknown,
   publicSignals: unknown,
-  expected: { root: string; count: number; policyHash: string; schemaHash: string; registries?: readonly RegistryRoot[]; context?: bigint },
+  expected: {
+    root: string;
+    count: number;
+    policyHash: string;
+    schemaHash: string;
+    registries?: readonly RegistryRoot[];
+    context?: bigint;
+  },
 ): Promise<VerificationResult> {
   const registries = expected.registries ?? [];
   return verifyProof(vkey, proof, publicSignals, {

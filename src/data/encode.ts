@@ -1,7 +1,15 @@
 import { getAddress } from 'ethers';
 import { ZkaiError } from '../errors.ts';
 import { poseidonText } from '../crypto/poseidon-bytes.ts';
-import { ADDRESS_BITS, DEFAULT_DATE_MAX, DEFAULT_DATE_MIN, DEFAULT_STRING_MAX_BYTES, formatScaledDecimal, parseDateDays, parseScaledDecimal } from './schema.ts';
+import {
+  ADDRESS_BITS,
+  DEFAULT_DATE_MAX,
+  DEFAULT_DATE_MIN,
+  DEFAULT_STRING_MAX_BYTES,
+  formatScaledDecimal,
+  parseDateDays,
+  parseScaledDecimal,
+} from './schema.ts';
 import type { Column, EncodedRecord, Schema } from './types.ts';
 
 /** What a cell can hold before encoding: CSV gives strings, JSON any of these. */
@@ -38,10 +46,16 @@ export class DataError extends ZkaiError {
 
   constructor(details: DataErrorDetails, options: { message?: string; hint?: string; cause?: unknown } = {}) {
     const where = details.where ?? (details.row === undefined ? undefined : `row ${details.row}`);
-    const location = [where, details.column === undefined ? undefined : `column "${details.column}"`].filter((part) => part !== undefined).join(', ');
-    const message = options.message
-      ?? `${location === '' ? '' : `${location}: `}${details.problem}${details.expected === undefined ? '' : ` (expected ${details.expected})`}`;
-    super('BAD_DATA', message, { ...(options.hint === undefined ? {} : { hint: options.hint }), ...(options.cause === undefined ? {} : { cause: options.cause }) });
+    const location = [where, details.column === undefined ? undefined : `column "${details.column}"`]
+      .filter((part) => part !== undefined)
+      .join(', ');
+    const message =
+      options.message ??
+      `${location === '' ? '' : `${location}: `}${details.problem}${details.expected === undefined ? '' : ` (expected ${details.expected})`}`;
+    super('BAD_DATA', message, {
+      ...(options.hint === undefined ? {} : { hint: options.hint }),
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
     this.row = details.row;
     this.column = details.column;
     this.value = details.value;
@@ -67,8 +81,18 @@ export class DatasetErrors extends DataError {
     const lines = errors.map((error) => `  ${error.message}`);
     if (more > 0) lines.push(`  ... and ${more} more`);
     super(
-      { row: first?.row, where: first?.where, column: first?.column, value: first?.value, expected: first?.expected, problem: first?.problem ?? 'no problems' },
-      { message: [header, ...lines].join('\n'), hint: 'fix the listed values: zkai never drops, rounds or coerces a value' },
+      {
+        row: first?.row,
+        where: first?.where,
+        column: first?.column,
+        value: first?.value,
+        expected: first?.expected,
+        problem: first?.problem ?? 'no problems',
+      },
+      {
+        message: [header, ...lines].join('\n'),
+        hint: 'fix the listed values: zkai never drops, rounds or coerces a value',
+      },
     );
     this.errors = errors;
     this.total = total;
@@ -97,14 +121,19 @@ function boundsOf(column: Column): Bounds {
     case 'decimal': {
       const min = parseScaledDecimal(spec.min, spec.scale);
       const max = parseScaledDecimal(spec.max, spec.scale);
-      if (typeof min !== 'bigint' || typeof max !== 'bigint') throw new ZkaiError('BAD_SCHEMA', `column "${column.name}": bad decimal bounds; build columns with parseSchema`);
+      if (typeof min !== 'bigint' || typeof max !== 'bigint')
+        throw new ZkaiError(
+          'BAD_SCHEMA',
+          `column "${column.name}": bad decimal bounds; build columns with parseSchema`,
+        );
       bounds = { min, max };
       break;
     }
     case 'date': {
       const min = parseDateDays(spec.min ?? DEFAULT_DATE_MIN);
       const max = parseDateDays(spec.max ?? DEFAULT_DATE_MAX);
-      if (typeof min !== 'number' || typeof max !== 'number') throw new ZkaiError('BAD_SCHEMA', `column "${column.name}": bad date bounds; build columns with parseSchema`);
+      if (typeof min !== 'number' || typeof max !== 'number')
+        throw new ZkaiError('BAD_SCHEMA', `column "${column.name}": bad date bounds; build columns with parseSchema`);
       bounds = { min: BigInt(min), max: BigInt(max) };
       break;
     }
@@ -147,7 +176,10 @@ export function describeExpected(column: Column): string {
       text = 'true, false, "true", "false", "1" or "0"';
       break;
     case 'category': {
-      const listed = spec.values.slice(0, MAX_LISTED_VALUES).map((value) => JSON.stringify(value)).join(', ');
+      const listed = spec.values
+        .slice(0, MAX_LISTED_VALUES)
+        .map((value) => JSON.stringify(value))
+        .join(', ');
       const more = spec.values.length - MAX_LISTED_VALUES;
       text = `one of ${listed}${more > 0 ? ` and ${more} more` : ''}`;
       break;
@@ -212,7 +244,8 @@ function encodeInteger(column: Column, raw: unknown): bigint {
   const bounds = boundsOf(column);
   if (typeof raw === 'number') {
     if (!Number.isFinite(raw) || !Number.isInteger(raw)) problem(`${show(raw)} is not an integer`);
-    if (!Number.isSafeInteger(raw)) problem(`${show(raw)} is beyond 2^53, where JSON numbers are not exact; write it as a string of digits`);
+    if (!Number.isSafeInteger(raw))
+      problem(`${show(raw)} is beyond 2^53, where JSON numbers are not exact; write it as a string of digits`);
     return inRange(BigInt(raw), bounds, show(raw));
   }
   if (typeof raw !== 'string') return problem(`${kindOf(raw)} is not an integer`);
@@ -233,9 +266,12 @@ function encodeDecimal(column: Column, raw: unknown, scale: number): bigint {
     return problem(`${kindOf(raw)} is not a decimal`);
   }
   const parsed = parseScaledDecimal(text, scale);
-  if (parsed === 'format') problem(`${show(raw)} is not an exact decimal (write digits with an optional "." part, e.g. "12.5")`);
+  if (parsed === 'format')
+    problem(`${show(raw)} is not an exact decimal (write digits with an optional "." part, e.g. "12.5")`);
   if (typeof parsed === 'object') {
-    problem(`${show(raw)} has ${parsed.places} decimal places but the column allows ${scale} (values are never rounded)`);
+    problem(
+      `${show(raw)} has ${parsed.places} decimal places but the column allows ${scale} (values are never rounded)`,
+    );
   }
   return inRange(parsed, boundsOf(column), show(raw));
 }
@@ -289,29 +325,36 @@ export function parseAddress(text: string): bigint | { problem: string } {
   const digits = text.slice(2);
   const bad = [...digits].find((char) => !HEX_DIGIT.test(char));
   if (bad !== undefined) return { problem: `${shown} has ${JSON.stringify(bad)}, which is not a hex digit` };
-  if (digits.length !== ADDRESS_HEX_DIGITS) return { problem: `${shown} has ${digits.length} hex digits after 0x, not ${ADDRESS_HEX_DIGITS}` };
+  if (digits.length !== ADDRESS_HEX_DIGITS)
+    return { problem: `${shown} has ${digits.length} hex digits after 0x, not ${ADDRESS_HEX_DIGITS}` };
   if (!LOWER_HEX.test(digits) && !UPPER_HEX.test(digits)) {
     const checksummed = getAddress(text.toLowerCase());
-    if (checksummed !== text) return { problem: `${shown} has mixed-case digits with a bad EIP-55 checksum: expected ${checksummed} (a digit may be mistyped)` };
+    if (checksummed !== text)
+      return {
+        problem: `${shown} has mixed-case digits with a bad EIP-55 checksum: expected ${checksummed} (a digit may be mistyped)`,
+      };
   }
   return BigInt(text);
 }
 
 /** The EIP-55 checksummed text of an encoded address (a 160-bit integer). */
 export function formatAddress(value: bigint): string {
-  if (value < 0n || value >= 1n << BigInt(ADDRESS_BITS)) throw new ZkaiError('BAD_DATA', `${value} is not an encoded address (not in [0, 2^${ADDRESS_BITS}))`);
+  if (value < 0n || value >= 1n << BigInt(ADDRESS_BITS))
+    throw new ZkaiError('BAD_DATA', `${value} is not an encoded address (not in [0, 2^${ADDRESS_BITS}))`);
   return getAddress(`0x${value.toString(16).padStart(ADDRESS_HEX_DIGITS, '0')}`);
 }
 
 function encodeAddress(raw: unknown): bigint {
-  if (typeof raw !== 'string') return problem(`${kindOf(raw)} is not an account address (write it as text: 0x + 40 hex digits)`);
+  if (typeof raw !== 'string')
+    return problem(`${kindOf(raw)} is not an account address (write it as text: 0x + 40 hex digits)`);
   const parsed = parseAddress(raw);
   return typeof parsed === 'bigint' ? parsed : problem(parsed.problem);
 }
 
 function encodeString(raw: unknown, maxBytes: number): bigint {
   if (typeof raw !== 'string') return problem(`${kindOf(raw)} is not text (write string values in quotes)`);
-  if (LONE_SURROGATE.test(raw)) problem(`${show(raw)} contains an unpaired UTF-16 surrogate, which is not valid Unicode text`);
+  if (LONE_SURROGATE.test(raw))
+    problem(`${show(raw)} contains an unpaired UTF-16 surrogate, which is not valid Unicode text`);
   const bytes = new TextEncoder().encode(raw);
   if (bytes.length > maxBytes) problem(`${show(raw)} is ${bytes.length} UTF-8 bytes long, more than ${maxBytes}`);
   return poseidonText(raw);
@@ -338,10 +381,22 @@ function encodeString(raw: unknown, maxBytes: number): bigint {
  * @param where how the location is written in messages, instead of `row <row>` (JSON uses `index <i>`)
  * @throws DataError (code `BAD_DATA`) with `row`, `column`, `value` and `expected`
  */
-export function encodeCell(column: Column, raw: CellValue, row: number, where?: string): { value: bigint; isNull: boolean } {
+export function encodeCell(
+  column: Column,
+  raw: CellValue,
+  row: number,
+  where?: string,
+): { value: bigint; isNull: boolean } {
   if (raw === null || raw === undefined || raw === '') {
     if (column.nullable) return { value: 0n, isNull: true };
-    throw new DataError({ row, where, column: column.name, value: raw, expected: describeExpected(column), problem: 'the value is empty but the column is not nullable' });
+    throw new DataError({
+      row,
+      where,
+      column: column.name,
+      value: raw,
+      expected: describeExpected(column),
+      problem: 'the value is empty but the column is not nullable',
+    });
   }
   try {
     const spec = column.spec;
@@ -372,7 +427,14 @@ export function encodeCell(column: Column, raw: CellValue, row: number, where?: 
     return { value, isNull: false };
   } catch (error) {
     if (!(error instanceof CellProblem)) throw error;
-    throw new DataError({ row, where, column: column.name, value: raw, expected: describeExpected(column), problem: error.problem });
+    throw new DataError({
+      row,
+      where,
+      column: column.name,
+      value: raw,
+      expected: describeExpected(column),
+      problem: error.problem,
+    });
   }
 }
 
@@ -381,12 +443,23 @@ export function encodeCell(column: Column, raw: CellValue, row: number, where?: 
  * stopping at the first. A row whose cells are all empty, in a schema with non-nullable columns, gives one error
  * naming those columns rather than one per column. Returns the record only when there were no problems.
  */
-export function encodeRow(schema: Schema, raws: readonly unknown[], row: number, where?: string): { record: EncodedRecord | undefined; errors: DataError[] } {
+export function encodeRow(
+  schema: Schema,
+  raws: readonly unknown[],
+  row: number,
+  where?: string,
+): { record: EncodedRecord | undefined; errors: DataError[] } {
   const errors: DataError[] = [];
   if (raws.every((raw) => raw === '' || raw === null || raw === undefined)) {
     const required = schema.columns.filter((column) => !column.nullable).map((column) => `"${column.name}"`);
     if (required.length > 0) {
-      errors.push(new DataError({ row, where, problem: `every cell is empty: an empty row is a record of nulls, but ${required.length === 1 ? 'column' : 'columns'} ${required.join(', ')} ${required.length === 1 ? 'is' : 'are'} not nullable` }));
+      errors.push(
+        new DataError({
+          row,
+          where,
+          problem: `every cell is empty: an empty row is a record of nulls, but ${required.length === 1 ? 'column' : 'columns'} ${required.join(', ')} ${required.length === 1 ? 'is' : 'are'} not nullable`,
+        }),
+      );
       return { record: undefined, errors };
     }
   }
@@ -410,24 +483,43 @@ export function encodeRow(schema: Schema, raws: readonly unknown[], row: number,
  * missing from the object are errors naming them (a missing key is not a null: write `null` or `""` for that).
  * Returns the problems instead of throwing; see {@link encodeRecord} for the throwing form.
  */
-export function checkRecord(schema: Schema, cells: Record<string, unknown>, row: number, where?: string): { record: EncodedRecord | undefined; errors: DataError[] } {
+export function checkRecord(
+  schema: Schema,
+  cells: Record<string, unknown>,
+  row: number,
+  where?: string,
+): { record: EncodedRecord | undefined; errors: DataError[] } {
   const errors: DataError[] = [];
   const known = new Set(schema.columns.map((column) => column.name));
   for (const key of Object.keys(cells)) {
-    if (!known.has(key)) errors.push(new DataError({ row, where, column: key, problem: 'is not a column of the schema' }));
+    if (!known.has(key))
+      errors.push(new DataError({ row, where, column: key, problem: 'is not a column of the schema' }));
   }
   for (const column of schema.columns) {
-    if (!Object.hasOwn(cells, column.name)) errors.push(new DataError({ row, where, column: column.name, problem: 'is missing (write null or "" for an empty value)' }));
+    if (!Object.hasOwn(cells, column.name))
+      errors.push(
+        new DataError({ row, where, column: column.name, problem: 'is missing (write null or "" for an empty value)' }),
+      );
   }
   if (errors.length > 0) return { record: undefined, errors };
-  return encodeRow(schema, schema.columns.map((column) => cells[column.name]), row, where);
+  return encodeRow(
+    schema,
+    schema.columns.map((column) => cells[column.name]),
+    row,
+    where,
+  );
 }
 
 /**
  * Encode one record given as an object keyed by column name (see {@link encodeCell} for the rules).
  * @throws DataError for a single problem, {@link DatasetErrors} (a DataError) listing all of them when there are several
  */
-export function encodeRecord(schema: Schema, cells: Record<string, unknown>, row: number, where?: string): EncodedRecord {
+export function encodeRecord(
+  schema: Schema,
+  cells: Record<string, unknown>,
+  row: number,
+  where?: string,
+): EncodedRecord {
   const { record, errors } = checkRecord(schema, cells, row, where);
   if (record) return record;
   if (errors.length === 1) throw errors[0]!;

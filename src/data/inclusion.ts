@@ -39,16 +39,25 @@ const MAX_DEPTH = 32;
 export function subjectColumn(schema: Schema): Column {
   const name = schema.spec.subjectId;
   if (name === undefined) {
-    throw new ZkaiError('NO_SUBJECT_ID', `schema "${schema.spec.name}" names no subject id column, so no record can be proven to be a subject's`, {
-      hint: 'add "subjectId": "<column>" to the schema (a string, integer or address column that is not nullable) and commit the dataset again',
-    });
+    throw new ZkaiError(
+      'NO_SUBJECT_ID',
+      `schema "${schema.spec.name}" names no subject id column, so no record can be proven to be a subject's`,
+      {
+        hint: 'add "subjectId": "<column>" to the schema (a string, integer or address column that is not nullable) and commit the dataset again',
+      },
+    );
   }
   const column = schema.columns.find((c) => c.name === name);
-  if (!column) throw new ZkaiError('BAD_SCHEMA', `the subject id "${name}" of schema "${schema.spec.name}" is not a column`);
+  if (!column)
+    throw new ZkaiError('BAD_SCHEMA', `the subject id "${name}" of schema "${schema.spec.name}" is not a column`);
   if (column.nullable) {
-    throw new ZkaiError('SUBJECT_NULLABLE', `the subject id column "${name}" of schema "${schema.spec.name}" is nullable: records without an id would all share the subject id 0`, {
-      hint: `make "${name}" not nullable (drop "nullable": true) and commit the dataset again`,
-    });
+    throw new ZkaiError(
+      'SUBJECT_NULLABLE',
+      `the subject id column "${name}" of schema "${schema.spec.name}" is nullable: records without an id would all share the subject id 0`,
+      {
+        hint: `make "${name}" not nullable (drop "nullable": true) and commit the dataset again`,
+      },
+    );
   }
   return column;
 }
@@ -64,7 +73,10 @@ export function subjectHashOf(schema: Schema, subjectId: string | bigint | numbe
     return encodeCell(column, raw, 0).value.toString();
   } catch (error) {
     if (!(error instanceof DataError)) throw error;
-    throw new ZkaiError('BAD_SUBJECT', `subject id ${JSON.stringify(raw)} is not a value of column "${column.name}": ${error.problem}${error.expected ? ` (expected ${error.expected})` : ''}`);
+    throw new ZkaiError(
+      'BAD_SUBJECT',
+      `subject id ${JSON.stringify(raw)} is not a value of column "${column.name}": ${error.problem}${error.expected ? ` (expected ${error.expected})` : ''}`,
+    );
   }
 }
 
@@ -79,7 +91,10 @@ export interface RecordSelector {
 export function findRecord(records: readonly EncodedRecord[], schema: Schema, selector: RecordSelector): number {
   const column = subjectColumn(schema);
   if (selector.subjectId === undefined && selector.row === undefined) {
-    throw new ZkaiError('BAD_OPTION', `say which record: give the subject id (column "${column.name}") or the source row number`);
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `say which record: give the subject id (column "${column.name}") or the source row number`,
+    );
   }
   if (selector.row !== undefined && (!Number.isSafeInteger(selector.row) || selector.row < 1)) {
     throw new ZkaiError('BAD_OPTION', `a row number is a positive integer, got ${selector.row}`);
@@ -94,15 +109,27 @@ export function findRecord(records: readonly EncodedRecord[], schema: Schema, se
   const who = [
     selector.subjectId === undefined ? undefined : `${column.name} = ${JSON.stringify(String(selector.subjectId))}`,
     selector.row === undefined ? undefined : `source row ${selector.row}`,
-  ].filter(Boolean).join(' at ');
+  ]
+    .filter(Boolean)
+    .join(' at ');
   if (matches.length === 0) {
-    throw new ZkaiError('SUBJECT_NOT_FOUND', `no record of the dataset (${records.length} records) has ${who}: there is nothing to prove`, {
-      hint: selector.subjectId === undefined ? undefined : `the id must be written exactly as in the data (ids are case- and space-sensitive)`,
-    });
+    throw new ZkaiError(
+      'SUBJECT_NOT_FOUND',
+      `no record of the dataset (${records.length} records) has ${who}: there is nothing to prove`,
+      {
+        hint:
+          selector.subjectId === undefined
+            ? undefined
+            : `the id must be written exactly as in the data (ids are case- and space-sensitive)`,
+      },
+    );
   }
   if (matches.length > 1) {
     const rows = matches.map((index) => records[index]!.row);
-    throw new ZkaiError('SUBJECT_AMBIGUOUS', `${matches.length} records have ${who} (source rows ${rows.join(', ')}): say which one with the row number as well`);
+    throw new ZkaiError(
+      'SUBJECT_AMBIGUOUS',
+      `${matches.length} records have ${who} (source rows ${rows.join(', ')}): say which one with the row number as well`,
+    );
   }
   return matches[0]!;
 }
@@ -121,8 +148,13 @@ export interface GeneratedInclusionCircuit {
  * into the cache, named by a hash of everything it depends on. The leaf is recomputed by the shared
  * {@link emitRecordLeaf}, the definition commitRecords uses.
  */
-export async function generateInclusionCircuit(schema: Schema, depth: number, options: { cacheDir?: string } = {}): Promise<GeneratedInclusionCircuit> {
-  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH) throw new ZkaiError('BAD_INPUT', `tree depth must be an integer in [1, ${MAX_DEPTH}], got ${depth}`);
+export async function generateInclusionCircuit(
+  schema: Schema,
+  depth: number,
+  options: { cacheDir?: string } = {},
+): Promise<GeneratedInclusionCircuit> {
+  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH)
+    throw new ZkaiError('BAD_INPUT', `tree depth must be an integer in [1, ${MAX_DEPTH}], got ${depth}`);
   const subject = subjectColumn(schema);
   const width = schema.columns.length;
   const id = generatedId(GENERATOR_VERSION, [schema.hash, String(depth)]);
@@ -149,15 +181,25 @@ export async function generateInclusionCircuit(schema: Schema, depth: number, op
   line('    fields[k].isNull <== isNull[k];');
   line('}');
   line();
-  line(`// The public subject hash is the record's own subject id (column ${subject.index}, "${subject.name}"), which is never null.`);
+  line(
+    `// The public subject hash is the record's own subject id (column ${subject.index}, "${subject.name}"), which is never null.`,
+  );
   line(`isNull[${subject.index}] === 0;`);
   line(`subjectHash === values[${subject.index}];`);
   line();
-  line('// The leaf, exactly as recordLeaf computes it (src/data/leaf.ts). This range-checks every packed value, which');
+  line(
+    '// The leaf, exactly as recordLeaf computes it (src/data/leaf.ts). This range-checks every packed value, which',
+  );
   line('// makes the packing injective: no other values give the same leaf.');
-  const leafOut = emitRecordLeaf(line, 'leaf', schema.columns, { salt: 'salt', value: (k) => `values[${k}]`, isNull: (k) => `isNull[${k}]` });
+  const leafOut = emitRecordLeaf(line, 'leaf', schema.columns, {
+    salt: 'salt',
+    value: (k) => `values[${k}]`,
+    isNull: (k) => `isNull[${k}]`,
+  });
   line();
-  line('// The path from that leaf (a Poseidon output, so never the zero leaf of a padding position) must reach the root.');
+  line(
+    '// The path from that leaf (a Poseidon output, so never the zero leaf of a padding position) must reach the root.',
+  );
   line(`component path = InclusionPathRoot(${depth});`);
   line(`path.leaf <== ${leafOut};`);
   line('path.index <== index;');
@@ -183,7 +225,13 @@ export async function generateInclusionCircuit(schema: Schema, depth: number, op
  * The circuit input proving that leaf `index` of the tree `levels` (from commitRecords) holds `record` with `salt`.
  * Nothing is checked here: a wrong record, salt or index gives an input the circuit refuses.
  */
-export function inclusionCircuitInput(schema: Schema, levels: readonly bigint[][], index: number, record: Pick<EncodedRecord, 'values' | 'nulls'>, salt: bigint): Record<string, unknown> {
+export function inclusionCircuitInput(
+  schema: Schema,
+  levels: readonly bigint[][],
+  index: number,
+  record: Pick<EncodedRecord, 'values' | 'nulls'>,
+  salt: bigint,
+): Record<string, unknown> {
   const subject = subjectColumn(schema);
   return {
     root: (levels.at(-1) as bigint[])[0],
@@ -211,7 +259,11 @@ export async function prepareInclusionCircuit(
   depth: number,
   options: PrepareOptions = {},
 ): Promise<PreparedInclusionCircuit> {
-  const generated = await generateInclusionCircuit(schema, depth, options.cacheDir ? { cacheDir: options.cacheDir } : {});
+  const generated = await generateInclusionCircuit(
+    schema,
+    depth,
+    options.cacheDir ? { cacheDir: options.cacheDir } : {},
+  );
   return { generated, ...(await compileAndSetupGenerated(generated.path, options)) };
 }
 
@@ -242,8 +294,15 @@ export async function proveInclusion(
 ): Promise<InclusionProof & { vkeyPath: string; row: number; prepared: PreparedInclusionCircuit }> {
   const column = subjectColumn(schema);
   const { commitment, levels } = commitRecords(bundle.records, bundle.salts, schema);
-  if (commitment.root !== bundle.commitment.root || commitment.schemaHash !== bundle.commitment.schemaHash || commitment.depth !== bundle.commitment.depth) {
-    throw new ZkaiError('BUNDLE_MISMATCH', 'the bundle\'s records and salts do not give its stored commitment: the bundle was altered or the schema differs');
+  if (
+    commitment.root !== bundle.commitment.root ||
+    commitment.schemaHash !== bundle.commitment.schemaHash ||
+    commitment.depth !== bundle.commitment.depth
+  ) {
+    throw new ZkaiError(
+      'BUNDLE_MISMATCH',
+      "the bundle's records and salts do not give its stored commitment: the bundle was altered or the schema differs",
+    );
   }
   const index = findRecord(bundle.records, schema, options);
   const record = bundle.records[index]!;
@@ -256,7 +315,10 @@ export async function proveInclusion(
     const result = await pool.prove({ wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath }, input);
     const expected = [commitment.root, subjectHash, schema.hash, context.toString()];
     if (result.publicSignals.join() !== expected.join()) {
-      throw new ZkaiError('INTERNAL', `the inclusion circuit's public signals [${result.publicSignals.join(', ')}] are not [root, subjectHash, schemaHash, context] = [${expected.join(', ')}]`);
+      throw new ZkaiError(
+        'INTERNAL',
+        `the inclusion circuit's public signals [${result.publicSignals.join(', ')}] are not [root, subjectHash, schemaHash, context] = [${expected.join(', ')}]`,
+      );
     }
     return {
       format: 'zkai-inclusion-proof-v1',
@@ -280,14 +342,25 @@ export async function proveInclusion(
 /** What the verifier of an inclusion proof trusts: the published root and schema, and the subject's id (or its hash). */
 export type InclusionExpectation =
   | { root: string | bigint; subjectHash: string | bigint; schemaHash: string | bigint; context?: bigint }
-  | { root: string | bigint; subjectId: string | bigint | number; schema: Schema; schemaHash?: string | bigint; context?: bigint };
+  | {
+      root: string | bigint;
+      subjectId: string | bigint | number;
+      schema: Schema;
+      schemaHash?: string | bigint;
+      context?: bigint;
+    };
 
 /**
  * Verify an inclusion proof against the verification key of the inclusion circuit, the published root and schema
  * hash, and the subject (its id, encoded with the schema, or its subject hash). Every claim is checked before the
  * pairing check; a bad proof gives `{ valid: false, reason }`, never an exception.
  */
-export async function verifyInclusion(vkey: unknown, proof: unknown, publicSignals: unknown, expected: InclusionExpectation): Promise<VerificationResult> {
+export async function verifyInclusion(
+  vkey: unknown,
+  proof: unknown,
+  publicSignals: unknown,
+  expected: InclusionExpectation,
+): Promise<VerificationResult> {
   let subjectHash: string;
   let schemaHash: string;
   if ('schema' in expected) {
@@ -305,7 +378,12 @@ export async function verifyInclusion(vkey: unknown, proof: unknown, publicSigna
     schemaHash = BigInt(expected.schemaHash).toString();
   }
   return verifyProof(vkey, proof, publicSignals, {
-    expect: { root: expected.root, subjectHash, schemaHash, ...(expected.context === undefined ? {} : { [CONTEXT_SIGNAL]: expected.context }) },
+    expect: {
+      root: expected.root,
+      subjectHash,
+      schemaHash,
+      ...(expected.context === undefined ? {} : { [CONTEXT_SIGNAL]: expected.context }),
+    },
     signalNames: INCLUSION_SIGNAL_NAMES,
   });
 }

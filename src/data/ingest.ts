@@ -27,7 +27,12 @@ export interface ReadDatasetOptions {
 export const DEFAULT_MAX_ERRORS = 50;
 export const PROGRESS_EVERY = 1000;
 
-const EXTENSIONS: Record<string, DataFormat> = { '.csv': 'csv', '.json': 'json', '.ndjson': 'ndjson', '.jsonl': 'ndjson' };
+const EXTENSIONS: Record<string, DataFormat> = {
+  '.csv': 'csv',
+  '.json': 'json',
+  '.ndjson': 'ndjson',
+  '.jsonl': 'ndjson',
+};
 
 /** The format a file name implies, or undefined. */
 export function formatFromPath(path: string): DataFormat | undefined {
@@ -75,10 +80,17 @@ class FatalDataError extends Error {
  * @throws InputFileError (code `BAD_INPUT_FILE`) when the file is missing or its format cannot be told
  * @throws DatasetErrors (code `BAD_DATA`) listing the problems
  */
-export async function readDataset(path: string, schema: Schema, options: ReadDatasetOptions = {}): Promise<EncodedRecord[]> {
+export async function readDataset(
+  path: string,
+  schema: Schema,
+  options: ReadDatasetOptions = {},
+): Promise<EncodedRecord[]> {
   const format = options.format ?? formatFromPath(path);
   if (format === undefined) {
-    throw new InputFileError(path, `cannot tell the data format from the file name; name it .csv, .json, .ndjson or .jsonl, or pass the format (csv, json or ndjson)`);
+    throw new InputFileError(
+      path,
+      `cannot tell the data format from the file name; name it .csv, .json, .ndjson or .jsonl, or pass the format (csv, json or ndjson)`,
+    );
   }
   try {
     const info = await stat(path);
@@ -86,7 +98,11 @@ export async function readDataset(path: string, schema: Schema, options: ReadDat
   } catch (error) {
     if (error instanceof InputFileError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputFileError(path, code === 'ENOENT' ? 'no such data file' : `cannot read the data file (${(error as Error).message})`, { cause: error });
+    throw new InputFileError(
+      path,
+      code === 'ENOENT' ? 'no such data file' : `cannot read the data file (${(error as Error).message})`,
+      { cause: error },
+    );
   }
   const log = new ErrorLog(options.maxErrors ?? DEFAULT_MAX_ERRORS);
   const records: EncodedRecord[] = [];
@@ -147,7 +163,10 @@ class LineSplitter {
   private emit(bytes: Buffer): void {
     const line = this.line++;
     const content = bytes.length > 0 && bytes[bytes.length - 1] === CARRIAGE_RETURN ? bytes.subarray(0, -1) : bytes;
-    if (!isUtf8(content)) throw new FatalDataError(new DataError({ row: line, problem: 'the line is not valid UTF-8 text (save the file as UTF-8)' }));
+    if (!isUtf8(content))
+      throw new FatalDataError(
+        new DataError({ row: line, problem: 'the line is not valid UTF-8 text (save the file as UTF-8)' }),
+      );
     this.onLine(content, line);
   }
 }
@@ -220,9 +239,12 @@ function countNewlines(cells: readonly string[]): number {
 
 const CSV_PROBLEMS: Partial<Record<string, string>> = {
   CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed (the rest of the file would be inside it)',
-  INVALID_OPENING_QUOTE: 'a quote appears inside an unquoted field; quote the whole field and double the quotes inside it ("")',
-  CSV_INVALID_CLOSING_QUOTE: 'a closing quote is followed by other characters; quote the whole field and double the quotes inside it ("")',
-  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'a closing quote is followed by other characters; quote the whole field and double the quotes inside it ("")',
+  INVALID_OPENING_QUOTE:
+    'a quote appears inside an unquoted field; quote the whole field and double the quotes inside it ("")',
+  CSV_INVALID_CLOSING_QUOTE:
+    'a closing quote is followed by other characters; quote the whole field and double the quotes inside it ("")',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE:
+    'a closing quote is followed by other characters; quote the whole field and double the quotes inside it ("")',
 };
 
 function checkHeader(header: readonly string[], schema: Schema, line: number): number[] {
@@ -236,12 +258,16 @@ function checkHeader(header: readonly string[], schema: Schema, line: number): n
     const parts = [
       missing.length > 0 ? `missing column${missing.length === 1 ? '' : 's'} ${quote(missing)}` : undefined,
       extra.length > 0 ? `unknown column${extra.length === 1 ? '' : 's'} ${quote(extra)}` : undefined,
-      duplicates.length > 0 ? `repeated column${duplicates.length === 1 ? '' : 's'} ${quote([...new Set(duplicates)])}` : undefined,
+      duplicates.length > 0
+        ? `repeated column${duplicates.length === 1 ? '' : 's'} ${quote([...new Set(duplicates)])}`
+        : undefined,
     ].filter((part) => part !== undefined);
-    throw new FatalDataError(new DataError({
-      row: line,
-      problem: `the header does not match the schema: ${parts.join('; ')} (the first line must name the columns ${quote(names)}, in any order)`,
-    }));
+    throw new FatalDataError(
+      new DataError({
+        row: line,
+        problem: `the header does not match the schema: ${parts.join('; ')} (the first line must name the columns ${quote(names)}, in any order)`,
+      }),
+    );
   }
   return names.map((name) => header.indexOf(name));
 }
@@ -285,9 +311,23 @@ async function readCsv(path: string, schema: Schema, accept: Accept): Promise<vo
       if (order === undefined) {
         order = checkHeader(cells, schema, line);
       } else if (cells.length !== order.length) {
-        accept({ record: undefined, errors: [new DataError({ row: line, problem: `has ${cells.length} cell${cells.length === 1 ? '' : 's'} but the header has ${order.length}` })] });
+        accept({
+          record: undefined,
+          errors: [
+            new DataError({
+              row: line,
+              problem: `has ${cells.length} cell${cells.length === 1 ? '' : 's'} but the header has ${order.length}`,
+            }),
+          ],
+        });
       } else {
-        accept(encodeRow(schema, order.map((position) => cells[position]), line));
+        accept(
+          encodeRow(
+            schema,
+            order.map((position) => cells[position]),
+            line,
+          ),
+        );
       }
       return undefined;
     },
@@ -307,7 +347,9 @@ async function readCsv(path: string, schema: Schema, accept: Accept): Promise<vo
     throw error;
   }
   if (order === undefined) {
-    throw new FatalDataError(new DataError({ problem: 'the file is empty: a CSV needs a header line naming the columns' }));
+    throw new FatalDataError(
+      new DataError({ problem: 'the file is empty: a CSV needs a header line naming the columns' }),
+    );
   }
 }
 
@@ -347,15 +389,31 @@ async function readJson(path: string, schema: Schema, accept: Accept): Promise<v
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new FatalDataError(new DataError({ problem: `the file is not valid JSON: ${describeJsonError(error, text)}` }, { cause: error }));
+    throw new FatalDataError(
+      new DataError({ problem: `the file is not valid JSON: ${describeJsonError(error, text)}` }, { cause: error }),
+    );
   }
   if (!Array.isArray(json)) {
-    throw new FatalDataError(new DataError({ problem: `the file holds ${jsonKind(json)}, expected an array of records (objects keyed by column name)` }));
+    throw new FatalDataError(
+      new DataError({
+        problem: `the file holds ${jsonKind(json)}, expected an array of records (objects keyed by column name)`,
+      }),
+    );
   }
   json.forEach((item: unknown, index) => {
     const where = `index ${index}`;
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-      accept({ record: undefined, errors: [new DataError({ row: index + 1, where, value: item, problem: `is ${jsonKind(item)}, expected a record (an object keyed by column name)` })] });
+      accept({
+        record: undefined,
+        errors: [
+          new DataError({
+            row: index + 1,
+            where,
+            value: item,
+            problem: `is ${jsonKind(item)}, expected a record (an object keyed by column name)`,
+          }),
+        ],
+      });
       return;
     }
     accept(checkRecord(schema, item as Record<string, unknown>, index + 1, where));
@@ -371,11 +429,23 @@ async function readNdjson(path: string, schema: Schema, accept: Accept): Promise
     try {
       item = JSON.parse(text);
     } catch (error) {
-      accept({ record: undefined, errors: [new DataError({ row: line, problem: `the line is not valid JSON: ${(error as Error).message}` })] });
+      accept({
+        record: undefined,
+        errors: [new DataError({ row: line, problem: `the line is not valid JSON: ${(error as Error).message}` })],
+      });
       return;
     }
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-      accept({ record: undefined, errors: [new DataError({ row: line, value: item, problem: `is ${jsonKind(item)}, expected a record (an object keyed by column name)` })] });
+      accept({
+        record: undefined,
+        errors: [
+          new DataError({
+            row: line,
+            value: item,
+            problem: `is ${jsonKind(item)}, expected a record (an object keyed by column name)`,
+          }),
+        ],
+      });
       return;
     }
     accept(checkRecord(schema, item as Record<string, unknown>, line));

@@ -18,10 +18,12 @@ import type { Column, EncodedRecord } from './types.ts';
 export const PACK_BITS = 250;
 
 /** One part of a packed element: the null flags, or a column's value; `shift` is its bit offset. */
-export type PackedPart = { kind: 'nulls'; width: number; shift: number } | { kind: 'value'; column: number; bits: number; shift: number };
+export type PackedPart =
+  { kind: 'nulls'; width: number; shift: number } | { kind: 'value'; column: number; bits: number; shift: number };
 
 /** One leaf element. */
-export type LeafElement = { kind: 'salt' } | { kind: 'packed'; parts: PackedPart[] } | { kind: 'string'; column: number } | { kind: 'tag' };
+export type LeafElement =
+  { kind: 'salt' } | { kind: 'packed'; parts: PackedPart[] } | { kind: 'string'; column: number } | { kind: 'tag' };
 
 /**
  * A constant element added when a record would otherwise hash as Poseidon(2)(salt, packed): the function of a tree
@@ -31,7 +33,8 @@ export const LEAF_TAG = 1n;
 
 /** The leaf layout of a schema's columns. */
 export function leafLayout(columns: readonly Column[]): LeafElement[] {
-  if (columns.length > PACK_BITS) throw new ZkaiError('BAD_SCHEMA', `a record may have at most ${PACK_BITS} columns, got ${columns.length}`);
+  if (columns.length > PACK_BITS)
+    throw new ZkaiError('BAD_SCHEMA', `a record may have at most ${PACK_BITS} columns, got ${columns.length}`);
   const elements: LeafElement[] = [{ kind: 'salt' }];
   let current: PackedPart[] = [{ kind: 'nulls', width: columns.length, shift: 0 }];
   let used = columns.length;
@@ -46,7 +49,8 @@ export function leafLayout(columns: readonly Column[]): LeafElement[] {
     used += column.bits;
   }
   elements.push({ kind: 'packed', parts: current });
-  for (const column of columns) if (column.spec.type === 'string') elements.push({ kind: 'string', column: column.index });
+  for (const column of columns)
+    if (column.spec.type === 'string') elements.push({ kind: 'string', column: column.index });
   if (elements.length === 2) elements.push({ kind: 'tag' });
   return elements;
 }
@@ -55,16 +59,27 @@ export function leafLayout(columns: readonly Column[]): LeafElement[] {
 export const leafChunks = spongeChunks;
 
 /** The Merkle leaf of a record: a salted Poseidon sponge over its packed null flags and values, and its strings. */
-export function recordLeaf(columns: readonly Column[], record: Pick<EncodedRecord, 'values' | 'nulls'>, salt: bigint): bigint {
+export function recordLeaf(
+  columns: readonly Column[],
+  record: Pick<EncodedRecord, 'values' | 'nulls'>,
+  salt: bigint,
+): bigint {
   const elements = leafLayout(columns).map((element): bigint => {
     if (element.kind === 'salt') return salt;
     if (element.kind === 'tag') return LEAF_TAG;
     if (element.kind === 'string') return record.values[element.column] as bigint;
     return element.parts.reduce((packed, part) => {
-      if (part.kind === 'nulls') return packed + record.nulls.reduce((bits, isNull, index) => (isNull ? bits | (1n << BigInt(index)) : bits), 0n);
+      if (part.kind === 'nulls')
+        return (
+          packed + record.nulls.reduce((bits, isNull, index) => (isNull ? bits | (1n << BigInt(index)) : bits), 0n)
+        );
       const value = record.values[part.column] as bigint;
       const max = columns[part.column]?.maxEncoded ?? (1n << BigInt(part.bits)) - 1n;
-      if (value < 0n || value > max) throw new ZkaiError('BAD_DATA', `encoded value ${value} of column ${columns[part.column]?.name ?? part.column} is outside [0, ${max}]`);
+      if (value < 0n || value > max)
+        throw new ZkaiError(
+          'BAD_DATA',
+          `encoded value ${value} of column ${columns[part.column]?.name ?? part.column} is outside [0, ${max}]`,
+        );
       return packed + (value << BigInt(part.shift));
     }, 0n);
   });
@@ -83,7 +98,12 @@ export interface LeafSignals {
  * (which packing and every comparator of the caller rely on), the packed elements as linear expressions, and the
  * Poseidon calls. The caller constrains each null flag to be boolean (FieldValue). Returns the leaf's expression.
  */
-export function emitRecordLeaf(line: (text: string) => void, prefix: string, columns: readonly Column[], signals: LeafSignals): string {
+export function emitRecordLeaf(
+  line: (text: string) => void,
+  prefix: string,
+  columns: readonly Column[],
+  signals: LeafSignals,
+): string {
   const layout = leafLayout(columns);
   const expressions = layout.map((element): string => {
     if (element.kind === 'salt') return signals.salt;
@@ -91,7 +111,8 @@ export function emitRecordLeaf(line: (text: string) => void, prefix: string, col
     if (element.kind === 'string') return signals.value(element.column);
     return element.parts
       .map((part) => {
-        if (part.kind === 'nulls') return columns.map((c) => `${signals.isNull(c.index)} * ${1n << BigInt(c.index)}`).join(' + ');
+        if (part.kind === 'nulls')
+          return columns.map((c) => `${signals.isNull(c.index)} * ${1n << BigInt(c.index)}`).join(' + ');
         return `${signals.value(part.column)} * ${1n << BigInt(part.shift)}`;
       })
       .join(' + ');

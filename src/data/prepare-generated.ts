@@ -18,15 +18,25 @@ export interface PrepareOptions {
 }
 
 /** Compile a generated circuit with `circuits/` on the include path (cached), without setting it up. */
-export async function compileGenerated(path: string, options: Pick<PrepareOptions, 'cacheDir' | 'onProgress'> = {}): Promise<CompiledCircuit> {
-  return compileCircuit(path, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), includePaths: [DATA_TEMPLATES_DIR], log: (message) => options.onProgress?.({ stage: 'compile', message, transient: true }) });
+export async function compileGenerated(
+  path: string,
+  options: Pick<PrepareOptions, 'cacheDir' | 'onProgress'> = {},
+): Promise<CompiledCircuit> {
+  return compileCircuit(path, {
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    includePaths: [DATA_TEMPLATES_DIR],
+    log: (message) => options.onProgress?.({ stage: 'compile', message, transient: true }),
+  });
 }
 
 /**
  * Compile a generated circuit (with `circuits/` on the include path) and set it up; both steps are cached. With
  * `zkeyPath` the ceremony's key replaces the setup (see {@link keysFromZkey}).
  */
-export async function compileAndSetupGenerated(path: string, options: PrepareOptions = {}): Promise<{ circuit: CompiledCircuit; keys: CircuitKeys }> {
+export async function compileAndSetupGenerated(
+  path: string,
+  options: PrepareOptions = {},
+): Promise<{ circuit: CompiledCircuit; keys: CircuitKeys }> {
   const cache = options.cacheDir ? { cacheDir: options.cacheDir } : {};
   const circuit = await compileGenerated(path, options);
   const keyOptions = {
@@ -34,6 +44,8 @@ export async function compileAndSetupGenerated(path: string, options: PrepareOpt
     ...(options.ptauPath ? { ptauPath: options.ptauPath } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   };
-  const keys = options.zkeyPath ? await keysFromZkey(circuit, options.zkeyPath, keyOptions) : await setupCircuit(circuit, keyOptions);
+  const keys = options.zkeyPath
+    ? await keysFromZkey(circuit, options.zkeyPath, keyOptions)
+    : await setupCircuit(circuit, keyOptions);
   return { circuit, keys };
 }

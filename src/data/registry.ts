@@ -136,8 +136,14 @@ export function registryLeaf(storedKey: bigint, storedNext: bigint, value: bigin
 /** The column a registry lists: it must exist and not be nullable. */
 export function registryColumn(schema: Schema, field: string, what = 'registry'): Column {
   const column = schema.columns.find((c) => c.name === field);
-  if (!column) throw new RegistryError(`${what}: "${field}" is not a column of schema "${schema.spec.name}" (columns: ${schema.columns.map((c) => c.name).join(', ')})`);
-  if (column.nullable) throw new RegistryError(`${what}: column ${field} is nullable; a registry needs a column whose records always hold a value`);
+  if (!column)
+    throw new RegistryError(
+      `${what}: "${field}" is not a column of schema "${schema.spec.name}" (columns: ${schema.columns.map((c) => c.name).join(', ')})`,
+    );
+  if (column.nullable)
+    throw new RegistryError(
+      `${what}: column ${field} is nullable; a registry needs a column whose records always hold a value`,
+    );
   return column;
 }
 
@@ -146,14 +152,24 @@ export function registryColumn(schema: Schema, field: string, what = 'registry')
  * is encoded and checked like a data cell; a duplicate is an error naming both positions. `positions` names where
  * each id came from in messages (default `entry N`).
  */
-export function buildRegistry(schema: Schema, options: { name: string; field: string; depth: number; ids: readonly CellValue[]; positions?: readonly string[] }): Registry {
+export function buildRegistry(
+  schema: Schema,
+  options: { name: string; field: string; depth: number; ids: readonly CellValue[]; positions?: readonly string[] },
+): Registry {
   const { name, field, depth } = options;
-  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(name)) throw new RegistryError(`registry name "${name}" must start with a letter and hold only letters, digits, _ and - (at most 64)`);
-  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_REGISTRY_DEPTH) throw new RegistryError(`registry depth must be an integer from 1 to ${MAX_REGISTRY_DEPTH}, got ${depth}`);
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(name))
+    throw new RegistryError(
+      `registry name "${name}" must start with a letter and hold only letters, digits, _ and - (at most 64)`,
+    );
+  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_REGISTRY_DEPTH)
+    throw new RegistryError(`registry depth must be an integer from 1 to ${MAX_REGISTRY_DEPTH}, got ${depth}`);
   const column = registryColumn(schema, field, `registry ${name}`);
   const capacity = 2 ** depth - 1; // leaf 0 is the sentinel
   if (options.ids.length > capacity) {
-    throw new RegistryError(`registry ${name}: ${options.ids.length} ids do not fit a tree of depth ${depth} (at most ${capacity})`, `use depth ${Math.ceil(Math.log2(options.ids.length + 1))} or more; each level costs about 240 constraints per record in a proof`);
+    throw new RegistryError(
+      `registry ${name}: ${options.ids.length} ids do not fit a tree of depth ${depth} (at most ${capacity})`,
+      `use depth ${Math.ceil(Math.log2(options.ids.length + 1))} or more; each level costs about 240 constraints per record in a proof`,
+    );
   }
   const errors: DataError[] = [];
   const entries: Array<{ id: string; value: bigint; key: bigint; position: string }> = [];
@@ -169,17 +185,26 @@ export function buildRegistry(schema: Schema, options: { name: string; field: st
   });
   if (errors.length > 0) {
     const shown = errors.slice(0, 20).map((e) => `  ${e.message}`);
-    throw new RegistryError(`registry ${name}: ${errors.length} id(s) are not valid values of column ${field}:\n${shown.join('\n')}${errors.length > 20 ? `\n  ... and ${errors.length - 20} more` : ''}`);
+    throw new RegistryError(
+      `registry ${name}: ${errors.length} id(s) are not valid values of column ${field}:\n${shown.join('\n')}${errors.length > 20 ? `\n  ... and ${errors.length - 20} more` : ''}`,
+    );
   }
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   for (let i = 1; i < entries.length; i += 1) {
     const [before, here] = [entries[i - 1]!, entries[i]!];
     if (before.key !== here.key) continue;
-    if (before.value === here.value) throw new RegistryError(`registry ${name}: id ${JSON.stringify(here.id)} is listed twice (${before.position} and ${here.position})`);
-    throw new RegistryError(`registry ${name}: ids ${JSON.stringify(before.id)} and ${JSON.stringify(here.id)} have the same ${uniqueKeyBits(column)}-bit key (a hash collision of probability about 2^-128): they cannot both be listed`);
+    if (before.value === here.value)
+      throw new RegistryError(
+        `registry ${name}: id ${JSON.stringify(here.id)} is listed twice (${before.position} and ${here.position})`,
+      );
+    throw new RegistryError(
+      `registry ${name}: ids ${JSON.stringify(before.id)} and ${JSON.stringify(here.id)} have the same ${uniqueKeyBits(column)}-bit key (a hash collision of probability about 2^-128): they cannot both be listed`,
+    );
   }
   const leaves = [registryLeaf(0n, entries.length > 0 ? entries[0]!.key + 1n : 0n, 0n)];
-  entries.forEach((entry, i) => leaves.push(registryLeaf(entry.key + 1n, i + 1 < entries.length ? entries[i + 1]!.key + 1n : 0n, entry.value)));
+  entries.forEach((entry, i) =>
+    leaves.push(registryLeaf(entry.key + 1n, i + 1 < entries.length ? entries[i + 1]!.key + 1n : 0n, entry.value)),
+  );
   const levels = sparseTreeLevels(leaves, depth);
   return {
     name,
@@ -230,10 +255,19 @@ export function registryHasKey(registry: Registry, column: Column, value: bigint
 }
 
 /** Witness of membership of an encoded value: its leaf's link and path. Throws when the value is not listed. */
-export function membershipWitness(registry: Registry, column: Column, value: bigint): { key: bigint; next: bigint; siblings: bigint[]; bits: number[] } {
+export function membershipWitness(
+  registry: Registry,
+  column: Column,
+  value: bigint,
+): { key: bigint; next: bigint; siblings: bigint[]; bits: number[] } {
   const index = registryIndexOf(registry, column, value);
   if (index < 0) throw new ZkaiError('NOT_IN_REGISTRY', `the value is not in registry ${registry.name}`);
-  if (registry.leafIndex) return { key: (registry.keys[index] as bigint) + 1n, next: 0n, ...registryPath(registry, registry.leafIndex[index] as number) };
+  if (registry.leafIndex)
+    return {
+      key: (registry.keys[index] as bigint) + 1n,
+      next: 0n,
+      ...registryPath(registry, registry.leafIndex[index] as number),
+    };
   const next = index + 1 < registry.keys.length ? (registry.keys[index + 1] as bigint) + 1n : 0n;
   return { key: (registry.keys[index] as bigint) + 1n, next, ...registryPath(registry, index + 1) };
 }
@@ -242,7 +276,11 @@ export function membershipWitness(registry: Registry, column: Column, value: big
  * Witness of non-membership of an encoded value: the leaf whose key is the largest below the value's key (the
  * sentinel when there is none), and its path. Throws when the value's key is listed.
  */
-export function nonMembershipWitness(registry: Registry, column: Column, value: bigint): { lowKey: bigint; lowNext: bigint; lowValue: bigint; siblings: bigint[]; bits: number[] } {
+export function nonMembershipWitness(
+  registry: Registry,
+  column: Column,
+  value: bigint,
+): { lowKey: bigint; lowNext: bigint; lowValue: bigint; siblings: bigint[]; bits: number[] } {
   const witness = lowLeafWitness(registry, uniqueKey(column, value));
   if (witness.listed) throw new ZkaiError('IN_REGISTRY', `the value is in registry ${registry.name}`);
   return witness;
@@ -253,8 +291,14 @@ export function nonMembershipWitness(registry: Registry, column: Column, value: 
  * itself is listed. For a listed key this is its predecessor, whose next key is key + 1: the circuit refuses it, which
  * is what a forced proof of a listed value must show.
  */
-export function lowLeafWitness(registry: Registry, key: bigint): { listed: boolean; lowKey: bigint; lowNext: bigint; lowValue: bigint; siblings: bigint[]; bits: number[] } {
-  if (registry.leafIndex) throw new RegistryError(`registry ${registry.name} is a consent tree in insertion order: it proves membership only, not absence (use a sorted registry file for NOT-MEMBER-OF)`);
+export function lowLeafWitness(
+  registry: Registry,
+  key: bigint,
+): { listed: boolean; lowKey: bigint; lowNext: bigint; lowValue: bigint; siblings: bigint[]; bits: number[] } {
+  if (registry.leafIndex)
+    throw new RegistryError(
+      `registry ${registry.name} is a consent tree in insertion order: it proves membership only, not absence (use a sorted registry file for NOT-MEMBER-OF)`,
+    );
   // count of keys below `key` = position of the low leaf (leaf 0 is the sentinel)
   let low = 0;
   let high = registry.keys.length;

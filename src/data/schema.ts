@@ -132,16 +132,24 @@ function show(value: unknown): string {
 }
 
 /** Validates one column and returns its normalized spec (fixed key order, defaults filled in) and its numbers. */
-function parseColumn(raw: unknown, position: number, source: string | undefined): { spec: ColumnSpec; maxEncoded: bigint | undefined } {
+function parseColumn(
+  raw: unknown,
+  position: number,
+  source: string | undefined,
+): { spec: ColumnSpec; maxEncoded: bigint | undefined } {
   if (!isRecord(raw)) throw new SchemaError(`column #${position + 1} is ${show(raw)}, expected an object`, { source });
   const name = raw.name;
   if (typeof name !== 'string') {
-    throw new SchemaError(`column #${position + 1} has ${name === undefined ? 'no "name"' : `the name ${show(name)}, which is not a string`}`, { source });
+    throw new SchemaError(
+      `column #${position + 1} has ${name === undefined ? 'no "name"' : `the name ${show(name)}, which is not a string`}`,
+      { source },
+    );
   }
   const fail = (message: string, hint?: string): never => {
     throw new SchemaError(message, { column: name, source, ...(hint === undefined ? {} : { hint }) });
   };
-  if (!COLUMN_NAME.test(name)) fail('the name must match [A-Za-z_][A-Za-z0-9_]* (letters, digits and _, not starting with a digit)');
+  if (!COLUMN_NAME.test(name))
+    fail('the name must match [A-Za-z_][A-Za-z0-9_]* (letters, digits and _, not starting with a digit)');
   const type = raw.type;
   if (typeof type !== 'string' || !Object.hasOwn(TYPE_KEYS, type)) {
     fail(`unknown type ${show(type)} (expected one of ${Object.keys(TYPE_KEYS).join(', ')})`);
@@ -151,7 +159,8 @@ function parseColumn(raw: unknown, position: number, source: string | undefined)
   for (const key of Object.keys(raw)) {
     if (!allowed.includes(key)) fail(`unknown key "${key}" (${columnType} columns take ${allowed.join(', ')})`);
   }
-  if (raw.nullable !== undefined && typeof raw.nullable !== 'boolean') fail(`"nullable" must be true or false, got ${show(raw.nullable)}`);
+  if (raw.nullable !== undefined && typeof raw.nullable !== 'boolean')
+    fail(`"nullable" must be true or false, got ${show(raw.nullable)}`);
   const nullable = raw.nullable === true;
   switch (columnType) {
     case 'integer': {
@@ -160,7 +169,8 @@ function parseColumn(raw: unknown, position: number, source: string | undefined)
         if (value === undefined) return fail(`"${key}" is required for integer columns`);
         if (typeof value === 'number') {
           if (!Number.isInteger(value)) return fail(`${key} ${value} is not an integer`);
-          if (!Number.isSafeInteger(value)) return fail(`${key} ${value} is beyond 2^53; write it as a string of digits`);
+          if (!Number.isSafeInteger(value))
+            return fail(`${key} ${value} is beyond 2^53; write it as a string of digits`);
           return BigInt(value);
         }
         if (typeof value === 'string' && INTEGER_TEXT.test(value)) return BigInt(value);
@@ -174,24 +184,40 @@ function parseColumn(raw: unknown, position: number, source: string | undefined)
     case 'decimal': {
       const scale = raw.scale;
       if (typeof scale !== 'number' || !Number.isInteger(scale) || scale < 0 || scale > MAX_DECIMAL_SCALE) {
-        return fail(`scale ${show(scale)} must be an integer from 0 to ${MAX_DECIMAL_SCALE} (digits after the decimal point)`);
+        return fail(
+          `scale ${show(scale)} must be an integer from 0 to ${MAX_DECIMAL_SCALE} (digits after the decimal point)`,
+        );
       }
       const bound = (key: 'min' | 'max'): bigint => {
         const value = raw[key];
         if (value === undefined) return fail(`"${key}" is required for decimal columns`);
         if (typeof value !== 'string') {
-          return fail(`${key} ${show(value)} must be a string such as "10.5" (decimal bounds are written as exact text)`);
+          return fail(
+            `${key} ${show(value)} must be a string such as "10.5" (decimal bounds are written as exact text)`,
+          );
         }
         const parsed = parseScaledDecimal(value, scale);
-        if (parsed === 'format') return fail(`${key} ${show(value)} is not an exact decimal (expected digits with an optional "." part, e.g. "-10.25")`);
-        if (typeof parsed === 'object') return fail(`${key} ${show(value)} has ${parsed.places} decimal places but the scale is ${scale}`);
+        if (parsed === 'format')
+          return fail(
+            `${key} ${show(value)} is not an exact decimal (expected digits with an optional "." part, e.g. "-10.25")`,
+          );
+        if (typeof parsed === 'object')
+          return fail(`${key} ${show(value)} has ${parsed.places} decimal places but the scale is ${scale}`);
         return parsed;
       };
       const min = bound('min');
       const max = bound('max');
-      if (min > max) fail(`min ${formatScaledDecimal(min, scale)} is greater than max ${formatScaledDecimal(max, scale)}`);
+      if (min > max)
+        fail(`min ${formatScaledDecimal(min, scale)} is greater than max ${formatScaledDecimal(max, scale)}`);
       return {
-        spec: { name, type: 'decimal', nullable, scale, min: formatScaledDecimal(min, scale), max: formatScaledDecimal(max, scale) },
+        spec: {
+          name,
+          type: 'decimal',
+          nullable,
+          scale,
+          min: formatScaledDecimal(min, scale),
+          max: formatScaledDecimal(max, scale),
+        },
         maxEncoded: max - min,
       };
     }
@@ -207,7 +233,10 @@ function parseColumn(raw: unknown, position: number, source: string | undefined)
       const min = bound('min', DEFAULT_DATE_MIN);
       const max = bound('max', DEFAULT_DATE_MAX);
       if (min.days > max.days) fail(`min ${min.text} is after max ${max.text}`);
-      return { spec: { name, type: 'date', nullable, min: min.text, max: max.text }, maxEncoded: BigInt(max.days - min.days) };
+      return {
+        spec: { name, type: 'date', nullable, min: min.text, max: max.text },
+        maxEncoded: BigInt(max.days - min.days),
+      };
     }
     case 'boolean':
       return { spec: { name, type: 'boolean', nullable }, maxEncoded: 1n };
@@ -222,7 +251,10 @@ function parseColumn(raw: unknown, position: number, source: string | undefined)
         if (seen.has(value)) fail(`category value ${show(value)} appears more than once`);
         seen.add(value);
       }
-      return { spec: { name, type: 'category', nullable, values: [...(values as string[])] }, maxEncoded: BigInt(values.length - 1) };
+      return {
+        spec: { name, type: 'category', nullable, values: [...(values as string[])] },
+        maxEncoded: BigInt(values.length - 1),
+      };
     }
     case 'string': {
       const maxBytes = raw.maxBytes ?? DEFAULT_STRING_MAX_BYTES;
@@ -266,13 +298,18 @@ function parseColumn(raw: unknown, position: number, source: string | undefined)
 export function parseSchema(spec: unknown, source?: string): Schema {
   if (!isRecord(spec)) throw new SchemaError(`a schema must be a JSON object, got ${show(spec)}`, { source });
   for (const key of Object.keys(spec)) {
-    if (!TOP_KEYS.includes(key)) throw new SchemaError(`unknown key "${key}" (a schema takes ${TOP_KEYS.join(', ')})`, { source });
+    if (!TOP_KEYS.includes(key))
+      throw new SchemaError(`unknown key "${key}" (a schema takes ${TOP_KEYS.join(', ')})`, { source });
   }
   if (typeof spec.name !== 'string' || spec.name === '') {
     throw new SchemaError(`"name" must be a non-empty string, got ${show(spec.name)}`, { source });
   }
   const breaking = lineBreakingCharacter(spec.name);
-  if (breaking) throw new SchemaError(`"name" must be one line of text: it holds the control character ${breaking.codePoint} at position ${breaking.index}`, { source });
+  if (breaking)
+    throw new SchemaError(
+      `"name" must be one line of text: it holds the control character ${breaking.codePoint} at position ${breaking.index}`,
+      { source },
+    );
   if (!Array.isArray(spec.columns) || spec.columns.length === 0) {
     throw new SchemaError(`"columns" must be a non-empty array of columns, got ${show(spec.columns)}`, { source });
   }
@@ -282,7 +319,8 @@ export function parseSchema(spec: unknown, source?: string): Schema {
   const names = new Set<string>();
   spec.columns.forEach((raw, index) => {
     const { spec: columnSpec, maxEncoded } = parseColumn(raw, index, source);
-    if (names.has(columnSpec.name)) throw new SchemaError('the name is used by more than one column', { column: columnSpec.name, source });
+    if (names.has(columnSpec.name))
+      throw new SchemaError('the name is used by more than one column', { column: columnSpec.name, source });
     names.add(columnSpec.name);
     const bits = maxEncoded === undefined ? STRING_BITS : bitLength(maxEncoded);
     // An address (160 bits) is exempt: it is unordered, so no comparator is ever built on its value (EQ, NE, IN and
@@ -308,11 +346,15 @@ export function parseSchema(spec: unknown, source?: string): Schema {
   const normalized: SchemaSpec = { name: spec.name, columns: columnSpecs };
   if (spec.subjectId !== undefined) {
     const subjectId = spec.subjectId;
-    if (typeof subjectId !== 'string') throw new SchemaError(`"subjectId" must be a column name, got ${show(subjectId)}`, { source });
+    if (typeof subjectId !== 'string')
+      throw new SchemaError(`"subjectId" must be a column name, got ${show(subjectId)}`, { source });
     const column = columns.find((c) => c.name === subjectId);
     if (!column) throw new SchemaError(`"subjectId" names "${subjectId}", which is not a column`, { source });
     if (column.spec.type !== 'string' && column.spec.type !== 'integer' && column.spec.type !== 'address') {
-      throw new SchemaError(`"subjectId" names "${subjectId}", a ${column.spec.type} column; a subject id must be a string, integer or address column`, { source });
+      throw new SchemaError(
+        `"subjectId" names "${subjectId}", a ${column.spec.type} column; a subject id must be a string, integer or address column`,
+        { source },
+      );
     }
     normalized.subjectId = subjectId;
   }
@@ -335,7 +377,12 @@ export async function loadSchema(path: string): Promise<Schema> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such schema file' : code === 'EISDIR' ? 'is a directory, not a schema file' : `cannot read the schema file (${(error as Error).message})`;
+    const reason =
+      code === 'ENOENT'
+        ? 'no such schema file'
+        : code === 'EISDIR'
+          ? 'is a directory, not a schema file'
+          : `cannot read the schema file (${(error as Error).message})`;
     throw new InputFileError(path, reason, { cause: error });
   }
   let json: unknown;

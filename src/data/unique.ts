@@ -23,14 +23,17 @@ export function uniqueKeyBits(column: Column): number {
 
 /** The schema's subject id column, if it has one. */
 export function subjectIdColumn(schema: Schema): Column | undefined {
-  return schema.spec.subjectId === undefined ? undefined : schema.columns.find((column) => column.name === schema.spec.subjectId);
+  return schema.spec.subjectId === undefined
+    ? undefined
+    : schema.columns.find((column) => column.name === schema.spec.subjectId);
 }
 
 /** Records ordered by their subject id key (stable); unchanged when the schema has no subject id. */
 export function sortBySubject(schema: Schema, records: readonly EncodedRecord[]): EncodedRecord[] {
   const column = subjectIdColumn(schema);
   if (!column) return [...records];
-  const key = (record: EncodedRecord) => (record.nulls[column.index] ? -1n : uniqueKey(column, record.values[column.index] as bigint));
+  const key = (record: EncodedRecord) =>
+    record.nulls[column.index] ? -1n : uniqueKey(column, record.values[column.index] as bigint);
   return [...records].sort((a, b) => {
     const ka = key(a);
     const kb = key(b);

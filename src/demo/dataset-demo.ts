@@ -34,7 +34,9 @@ export interface DatasetDemoSummary {
  * run the policy's pre-flight (and show it catching an under-age patient in a modified copy), prove the policy in
  * chunks in the prover pool, and verify the chunked proof against the public commitment only.
  */
-export async function runDatasetDemo(options: { cacheDir?: string; ptauPath?: string; onProgress?: ProgressListener } = {}): Promise<DatasetDemoSummary> {
+export async function runDatasetDemo(
+  options: { cacheDir?: string; ptauPath?: string; onProgress?: ProgressListener } = {},
+): Promise<DatasetDemoSummary> {
   const say = (message: string) => options.onProgress?.({ stage: 'demo', message });
   const schema = await loadSchema(PATIENTS_EXAMPLE.schema);
   const policy = await loadPolicy(PATIENTS_EXAMPLE.policy, schema);
@@ -46,7 +48,9 @@ export async function runDatasetDemo(options: { cacheDir?: string; ptauPath?: st
   const age = schema.columns.find((column) => column.name === 'age');
   const minimumAge = age?.spec.type === 'integer' ? Number(age.spec.min) : 0;
   const underAge = bundle.records.map((record, index) =>
-    index === 2 && age ? { ...record, values: record.values.map((value, k) => (k === age.index ? BigInt(17 - minimumAge) : value)) } : record,
+    index === 2 && age
+      ? { ...record, values: record.values.map((value, k) => (k === age.index ? BigInt(17 - minimumAge) : value)) }
+      : record,
   );
   const caught = evaluatePolicy(policy, underAge).violations[0];
 
@@ -60,17 +64,32 @@ export async function runDatasetDemo(options: { cacheDir?: string; ptauPath?: st
   const provingSeconds = (performance.now() - started) / 1000;
   const expected = { root: bundle.commitment.root, count: bundle.commitment.count, schemaHash: schema.hash };
   const verdict = await verifyChunkedDataset(proof.prepared.keys.vkey, proof, expected, policy);
-  const otherRoot = await verifyChunkedDataset(proof.prepared.keys.vkey, proof, { ...expected, root: createBundle(schema, records).commitment.root }, policy);
+  const otherRoot = await verifyChunkedDataset(
+    proof.prepared.keys.vkey,
+    proof,
+    { ...expected, root: createBundle(schema, records).commitment.root },
+    policy,
+  );
   say(`dataset: ${proof.chunks.length} chunk proofs verified: ${verdict.valid}`);
 
   return {
     records: records.length,
     schema: schema.spec.name,
     root: bundle.commitment.root,
-    policy: { name: policy.spec.name, hash: policy.hash, rules: policy.rules.length, aggregates: policy.aggregates.length },
+    policy: {
+      name: policy.spec.name,
+      hash: policy.hash,
+      rules: policy.rules.length,
+      aggregates: policy.aggregates.length,
+    },
     preflightOk: report.ok,
     violation: caught && { row: caught.row, field: caught.field, rule: caught.ruleText },
-    proving: { chunks: proof.chunks.length, chunkDepth: DEMO_CHUNK_DEPTH, constraintsPerChunk: proof.prepared.circuit.info.constraints, seconds: provingSeconds },
+    proving: {
+      chunks: proof.chunks.length,
+      chunkDepth: DEMO_CHUNK_DEPTH,
+      constraintsPerChunk: proof.prepared.circuit.info.constraints,
+      seconds: provingSeconds,
+    },
     verification: { valid: verdict.valid, otherRootRejected: !otherRoot.valid },
   };
 }

@@ -27,7 +27,8 @@ export { randomFieldSalt as randomSalt } from '../util/salt.ts';
 
 /** The commitment the circuit computes: Poseidon(salt, Poseidon(values)). */
 export function rangeCommitment(values: readonly bigint[], salt: bigint): bigint {
-  if (values.length !== DEMO_LIST_LENGTH) throw new ZkaiError('BAD_INPUT', `the demo takes exactly ${DEMO_LIST_LENGTH} values, got ${values.length}`);
+  if (values.length !== DEMO_LIST_LENGTH)
+    throw new ZkaiError('BAD_INPUT', `the demo takes exactly ${DEMO_LIST_LENGTH} values, got ${values.length}`);
   if (salt < 0n || salt >= BN254_SCALAR_FIELD) throw new ZkaiError('BAD_INPUT', 'salt must be a field element');
   return poseidon2([salt, poseidon16(values as bigint[])]);
 }
@@ -36,16 +37,24 @@ export function rangeCommitment(values: readonly bigint[], salt: bigint): bigint
  * Build a demo input, checking every value on the way so a bad value gets a clear error here rather than a failed
  * constraint in the circuit.
  */
-export function rangeCommitmentInput(values: readonly (bigint | number)[], low: bigint | number, high: bigint | number, salt = randomFieldSalt()): RangeCommitmentInput {
+export function rangeCommitmentInput(
+  values: readonly (bigint | number)[],
+  low: bigint | number,
+  high: bigint | number,
+  salt = randomFieldSalt(),
+): RangeCommitmentInput {
   const limit = 1n << BigInt(DEMO_VALUE_BITS);
   const lo = BigInt(low);
   const hi = BigInt(high);
   if (lo < 0n || lo >= limit) throw new ZkaiError('BAD_INPUT', `low must be in [0, 2^${DEMO_VALUE_BITS}), got ${lo}`);
-  if (hi < lo || hi - lo >= limit) throw new ZkaiError('BAD_INPUT', `high must be in [low, low + 2^${DEMO_VALUE_BITS}), got low=${lo} high=${hi}`);
-  if (values.length !== DEMO_LIST_LENGTH) throw new ZkaiError('BAD_INPUT', `the demo takes exactly ${DEMO_LIST_LENGTH} values, got ${values.length}`);
+  if (hi < lo || hi - lo >= limit)
+    throw new ZkaiError('BAD_INPUT', `high must be in [low, low + 2^${DEMO_VALUE_BITS}), got low=${lo} high=${hi}`);
+  if (values.length !== DEMO_LIST_LENGTH)
+    throw new ZkaiError('BAD_INPUT', `the demo takes exactly ${DEMO_LIST_LENGTH} values, got ${values.length}`);
   const list = values.map((value, index) => {
     const v = BigInt(value);
-    if (v < lo || v > hi) throw new ZkaiError('BAD_INPUT', `value #${index} = ${v} is outside the range [${lo}, ${hi}]`);
+    if (v < lo || v > hi)
+      throw new ZkaiError('BAD_INPUT', `value #${index} = ${v} is outside the range [${lo}, ${hi}]`);
     return v;
   });
   return { values: list, salt, low: lo, high: hi };

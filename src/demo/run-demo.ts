@@ -7,7 +7,13 @@ import type { VerificationKey } from '../verifier/types.ts';
 import { deployVerifier, verifyOnChain, withChain } from '../chain/index.ts';
 import { ProveError } from '../errors.ts';
 import { runDatasetDemo, type DatasetDemoSummary } from './dataset-demo.ts';
-import { DEMO_CIRCUIT_PATH, DEMO_SIGNAL_NAMES, rangeCommitment, rangeCommitmentInput, sampleAges } from './range-commitment.ts';
+import {
+  DEMO_CIRCUIT_PATH,
+  DEMO_SIGNAL_NAMES,
+  rangeCommitment,
+  rangeCommitmentInput,
+  sampleAges,
+} from './range-commitment.ts';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -24,11 +30,32 @@ export interface DemoOptions {
 
 /** What the demo measured. */
 export interface DemoSummary {
-  circuit: { name: string; constraints: number; publicSignals: number; compiledFromCache: boolean; compileSeconds: number };
+  circuit: {
+    name: string;
+    constraints: number;
+    publicSignals: number;
+    compiledFromCache: boolean;
+    compileSeconds: number;
+  };
   setup: { fromCache: boolean; seconds: number; ptauPower: number; developmentPtau: boolean; ptauSeconds: number };
-  proving: { proofs: number; workers: number; curveThreads: number; seconds: number; proofsPerSecond: number; medianWitnessMs: number; medianProveMs: number };
+  proving: {
+    proofs: number;
+    workers: number;
+    curveThreads: number;
+    seconds: number;
+    proofsPerSecond: number;
+    medianWitnessMs: number;
+    medianProveMs: number;
+  };
   offChain: { allValid: boolean; verified: number; tamperedRejected: boolean; medianVerifyMs: number };
-  onChain: { rpc: string; verifierAddress: string; valid: boolean; tamperedRejected: boolean; verifyGas: string; deployGas: string };
+  onChain: {
+    rpc: string;
+    verifierAddress: string;
+    valid: boolean;
+    tamperedRejected: boolean;
+    verifyGas: string;
+    deployGas: string;
+  };
   /** The data holder's part: the patients example committed, checked, proven in chunks and verified. */
   dataset: DatasetDemoSummary;
 }
@@ -48,7 +75,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const say = (message: string) => options.onProgress?.({ stage: 'demo', message });
   const count = options.proofs ?? 8;
   let started = Date.now();
-  const circuit = await compileCircuit(DEMO_CIRCUIT_PATH, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), log: (message) => options.onProgress?.({ stage: 'compile', message, transient: true }) });
+  const circuit = await compileCircuit(DEMO_CIRCUIT_PATH, {
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    log: (message) => options.onProgress?.({ stage: 'compile', message, transient: true }),
+  });
   const compileSeconds = (Date.now() - started) / 1000;
   say(`circuit ${circuit.name}: ${circuit.info.constraints} constraints${circuit.cached ? ' (cached)' : ''}`);
 
@@ -68,7 +98,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   try {
     pool.on('progress', (p: { done: number; total: number }) => say(`proved ${p.done}/${p.total}`));
     started = Date.now();
-    for await (const result of pool.proveMany({ wasmPath: circuit.wasmPath, zkeyPath: keys.zkeyPath }, inputs as never)) {
+    for await (const result of pool.proveMany(
+      { wasmPath: circuit.wasmPath, zkeyPath: keys.zkeyPath },
+      inputs as never,
+    )) {
       if (!result.ok) throw result.error;
       proofs[result.index] = result;
     }
@@ -85,7 +118,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     const input = inputs[index]!;
     const expect = { commitment: rangeCommitment(input.values, input.salt), low: input.low, high: input.high };
     const at = performance.now();
-    const result = await verifyProof(vkey, proof.proof, proof.publicSignals, { expect, signalNames: DEMO_SIGNAL_NAMES });
+    const result = await verifyProof(vkey, proof.proof, proof.publicSignals, {
+      expect,
+      signalNames: DEMO_SIGNAL_NAMES,
+    });
     verifyTimes.push(performance.now() - at);
     if (result.valid) verified += 1;
   }
@@ -124,7 +160,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       compiledFromCache: circuit.cached,
       compileSeconds,
     },
-    setup: { fromCache: keys.cached, seconds: setupSeconds, ptauPower: keys.ptau.power, developmentPtau: keys.ptau.developmentOnly, ptauSeconds: keys.timings.ptauSeconds },
+    setup: {
+      fromCache: keys.cached,
+      seconds: setupSeconds,
+      ptauPower: keys.ptau.power,
+      developmentPtau: keys.ptau.developmentOnly,
+      ptauSeconds: keys.timings.ptauSeconds,
+    },
     proving: {
       proofs: count,
       workers: pool.workers,
@@ -134,9 +176,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       medianWitnessMs: median(proofs.map((p) => p?.witnessMs ?? 0)),
       medianProveMs: median(proofs.map((p) => p?.proveMs ?? 0)),
     },
-    offChain: { allValid: verified === count, verified, tamperedRejected: !tamperedOffChain.valid, medianVerifyMs: median(verifyTimes) },
+    offChain: {
+      allValid: verified === count,
+      verified,
+      tamperedRejected: !tamperedOffChain.valid,
+      medianVerifyMs: median(verifyTimes),
+    },
     onChain,
     dataset,
   };
 }
-

@@ -15,7 +15,16 @@ import { fieldOf } from '../util/field.ts';
 import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { architectureHeader } from './commitment.ts';
-import { emitModelBinding, emitModelCore, modelCommitment, modelHash, poseidonSponge, privateWeightsInput, type ConstraintEstimate, type WeightVisibility } from './circuit-gen.ts';
+import {
+  emitModelBinding,
+  emitModelCore,
+  modelCommitment,
+  modelHash,
+  poseidonSponge,
+  privateWeightsInput,
+  type ConstraintEstimate,
+  type WeightVisibility,
+} from './circuit-gen.ts';
 import { ModelError } from './errors.ts';
 import { runQuantized, type QuantizedModel } from './quantize.ts';
 import { CONTEXT_SIGNAL, NO_CONTEXT, emitContextInput } from '../circuit/context.ts';
@@ -60,7 +69,9 @@ function decimalParts(text: string | number): { numerator: bigint; places: numbe
 
 /** scale * 2^f as an exact rational numerator / 10^places (the scale is given as decimal text). */
 function scaledUnit(scale: number, fracBits: number): { numerator: bigint; places: number } {
-  const { numerator, places } = decimalParts(scale.toString().includes('e') ? scale.toFixed(20).replace(/0+$/, '') : scale);
+  const { numerator, places } = decimalParts(
+    scale.toString().includes('e') ? scale.toFixed(20).replace(/0+$/, '') : scale,
+  );
   return { numerator: numerator * (1n << BigInt(fracBits)), places };
 }
 
@@ -74,18 +85,34 @@ function exactDivide(numerator: bigint, denominatorPower: number, what: string):
  * The accuracy task of a test-set schema for a model at f fractional bits. Features default to every column except
  * the label and the subject id, in schema order.
  */
-export function accuracyTask(schema: Schema, fracBits: number, options: { label: string; features?: readonly string[]; scale?: number }): AccuracyTask {
+export function accuracyTask(
+  schema: Schema,
+  fracBits: number,
+  options: { label: string; features?: readonly string[]; scale?: number },
+): AccuracyTask {
   const scale = options.scale ?? 1;
-  if (!Number.isFinite(scale) || scale <= 0) throw new ModelError(`the input scale must be a positive number, got ${scale}`);
+  if (!Number.isFinite(scale) || scale <= 0)
+    throw new ModelError(`the input scale must be a positive number, got ${scale}`);
   const byName = new Map(schema.columns.map((c) => [c.name, c]));
   const nullable = schema.columns.filter((c) => c.nullable);
-  if (nullable.length > 0) throw new ModelError(`a test set's columns must not be nullable: ${nullable.map((c) => c.name).join(', ')}`, 'mark the columns "nullable": false in the schema (a model input cannot be null)');
+  if (nullable.length > 0)
+    throw new ModelError(
+      `a test set's columns must not be nullable: ${nullable.map((c) => c.name).join(', ')}`,
+      'mark the columns "nullable": false in the schema (a model input cannot be null)',
+    );
   const label = byName.get(options.label);
-  if (!label) throw new ModelError(`the label column "${options.label}" is not in the schema (columns: ${schema.columns.map((c) => c.name).join(', ')})`);
+  if (!label)
+    throw new ModelError(
+      `the label column "${options.label}" is not in the schema (columns: ${schema.columns.map((c) => c.name).join(', ')})`,
+    );
   if (!(label.spec.type === 'category' || (label.spec.type === 'integer' && BigInt(label.spec.min) === 0n))) {
-    throw new ModelError(`the label column "${label.name}" must be an integer column with minimum 0 (class k is the value k) or a category column (class k is its k-th value); it is ${label.spec.type}`);
+    throw new ModelError(
+      `the label column "${label.name}" must be an integer column with minimum 0 (class k is the value k) or a category column (class k is its k-th value); it is ${label.spec.type}`,
+    );
   }
-  const names = options.features ?? schema.columns.filter((c) => c !== label && c.name !== schema.spec.subjectId).map((c) => c.name);
+  const names =
+    options.features ??
+    schema.columns.filter((c) => c !== label && c.name !== schema.spec.subjectId).map((c) => c.name);
   const unit = scaledUnit(scale, fracBits);
   const features = names.map((name) => {
     const column: Column | undefined = byName.get(name);
@@ -104,26 +131,42 @@ export function accuracyTask(schema: Schema, fracBits: number, options: { label:
     } else if (spec.type === 'boolean') {
       places = 0;
       min = { numerator: 0n, places: 0 };
-    } else throw new ModelError(`the feature column "${name}" is ${spec.type}: model inputs must be integer, decimal or boolean columns`);
+    } else
+      throw new ModelError(
+        `the feature column "${name}" is ${spec.type}: model inputs must be integer, decimal or boolean columns`,
+      );
     const hint = `column "${name}" times the scale ${scale} is not a whole number at ${fracBits} fractional bits: choose a scale (or --frac-bits) that makes it one`;
     const multiplier = exactDivide(unit.numerator, unit.places + places, hint);
     const offset = exactDivide(unit.numerator * min.numerator, unit.places + min.places, hint);
     return { name, column: column.index, multiplier, offset };
   });
-  const taskHash = poseidonSponge([TASK_TAG, BigInt(schema.hash), BigInt(label.index), BigInt(features.length), ...features.flatMap((f) => [BigInt(f.column), fieldOf(f.multiplier), fieldOf(f.offset)])]).toString();
+  const taskHash = poseidonSponge([
+    TASK_TAG,
+    BigInt(schema.hash),
+    BigInt(label.index),
+    BigInt(features.length),
+    ...features.flatMap((f) => [BigInt(f.column), fieldOf(f.multiplier), fieldOf(f.offset)]),
+  ]).toString();
   return { label: { name: label.name, column: label.index }, features, scale, fracBits, taskHash };
 }
 
 /** Check that every feature maps into the model's checked input range (then the circuit need not re-check it). */
 function checkTaskFitsModel(task: AccuracyTask, schema: Schema, model: QuantizedModel): void {
-  if (task.fracBits !== model.fracBits) throw new ModelError(`the task was made for ${task.fracBits} fractional bits, the model has ${model.fracBits}`);
-  if (task.features.length !== model.inputSize) throw new ModelError(`the task has ${task.features.length} feature columns (${task.features.map((f) => f.name).join(', ')}); the model takes ${model.inputSize} inputs`);
+  if (task.fracBits !== model.fracBits)
+    throw new ModelError(`the task was made for ${task.fracBits} fractional bits, the model has ${model.fracBits}`);
+  if (task.features.length !== model.inputSize)
+    throw new ModelError(
+      `the task has ${task.features.length} feature columns (${task.features.map((f) => f.name).join(', ')}); the model takes ${model.inputSize} inputs`,
+    );
   for (const feature of task.features) {
     const max = schema.columns[feature.column]!.maxEncoded as bigint;
     const low = feature.offset;
     const high = max * feature.multiplier + feature.offset;
     if (low < model.inputMin || high > model.inputMax) {
-      throw new ModelError(`column "${feature.name}" maps to [${low}, ${high}] (fixed point), outside the model's input range [${model.inputMin}, ${model.inputMax}]`, 'widen the model\'s input range, or change the scale');
+      throw new ModelError(
+        `column "${feature.name}" maps to [${low}, ${high}] (fixed point), outside the model's input range [${model.inputMin}, ${model.inputMax}]`,
+        "widen the model's input range, or change the scale",
+      );
     }
   }
 }
@@ -136,7 +179,9 @@ export function taskInput(task: AccuracyTask, values: readonly bigint[]): bigint
 /** What a chunk circuit's public signals mean, in order. */
 export function accuracySignalNames(samples: number, weights: WeightVisibility): string[] {
   const leaves = Array.from({ length: samples }, (_, i) => `leaf${i}`);
-  return weights === 'hashed' ? ['modelCommitment', ...leaves, 'correct', 'taskHash', CONTEXT_SIGNAL] : [...leaves, 'correct', 'modelHash', 'taskHash', CONTEXT_SIGNAL];
+  return weights === 'hashed'
+    ? ['modelCommitment', ...leaves, 'correct', 'taskHash', CONTEXT_SIGNAL]
+    : [...leaves, 'correct', 'modelHash', 'taskHash', CONTEXT_SIGNAL];
 }
 
 const GENERATOR_VERSION = 'zkai-accuracy-circuit-v2';
@@ -151,17 +196,27 @@ export interface GeneratedAccuracyCircuit {
 
 /** Estimated constraints of one sample (leaf, model, comparison): to choose how many samples fill a proof. */
 export function accuracySampleCost(model: QuantizedModel, schema: Schema, weights: WeightVisibility): number {
-  const core = emitModelCore(model, weights, { checkInputRange: false }).estimate.reduce((sum, e) => sum + e.constraints, 0);
+  const core = emitModelCore(model, weights, { checkInputRange: false }).estimate.reduce(
+    (sum, e) => sum + e.constraints,
+    0,
+  );
   const rangeBits = schema.columns.reduce((sum, c) => sum + (c.spec.type === 'string' ? 0 : 2 * c.bits), 0);
   return core + rangeBits + leafChunks(leafLayout(schema.columns).length).length * 300 + 6;
 }
 
 /** Generate the accuracy chunk circuit for K samples per proof. */
-export async function generateAccuracyCircuit(model: QuantizedModel, schema: Schema, task: AccuracyTask, samples: number, options: { weights?: WeightVisibility; cacheDir?: string } = {}): Promise<GeneratedAccuracyCircuit> {
+export async function generateAccuracyCircuit(
+  model: QuantizedModel,
+  schema: Schema,
+  task: AccuracyTask,
+  samples: number,
+  options: { weights?: WeightVisibility; cacheDir?: string } = {},
+): Promise<GeneratedAccuracyCircuit> {
   const weights = options.weights ?? 'fixed';
   const hidden = weights === 'hashed';
   checkTaskFitsModel(task, schema, model);
-  if (!Number.isInteger(samples) || samples < 1 || samples > 4096) throw new ModelError(`samples per chunk must be an integer from 1 to 4096, got ${samples}`);
+  if (!Number.isInteger(samples) || samples < 1 || samples > 4096)
+    throw new ModelError(`samples per chunk must be an integer from 1 to 4096, got ${samples}`);
   const columns = schema.columns.length;
   const { lines, line } = new CircomLines();
   const { wire, estimate } = emitModelBinding(model, weights, line);
@@ -180,10 +235,16 @@ export async function generateAccuracyCircuit(model: QuantizedModel, schema: Sch
     line();
     line(`// sample ${i}`);
     line(`active[${i}] * (active[${i}] - 1) === 0;`);
-    const leaf = emitRecordLeaf((text) => line(text), `rec${i}_`, schema.columns, { salt: `s[${i}]`, value: (c) => `v[${i}][${c}]`, isNull: () => '0' });
+    const leaf = emitRecordLeaf((text) => line(text), `rec${i}_`, schema.columns, {
+      salt: `s[${i}]`,
+      value: (c) => `v[${i}][${c}]`,
+      isNull: () => '0',
+    });
     line(`leaf[${i}] <== active[${i}] * ${leaf};`);
     line(`core[${i}] = ModelCore();`);
-    task.features.forEach((f, j) => line(`core[${i}].x[${j}] <== v[${i}][${f.column}] * ${fieldOf(f.multiplier)} + ${fieldOf(f.offset)};`));
+    task.features.forEach((f, j) =>
+      line(`core[${i}].x[${j}] <== v[${i}][${f.column}] * ${fieldOf(f.multiplier)} + ${fieldOf(f.offset)};`),
+    );
     wire?.(`core[${i}]`);
     line(`same[${i}] = IsEqual();`);
     line(`same[${i}].in[0] <== core[${i}].class;`);
@@ -194,12 +255,22 @@ export async function generateAccuracyCircuit(model: QuantizedModel, schema: Sch
   line(`for (var i = 0; i < ${samples}; i++) { total += hit[i]; }`);
   line(`correct <== total;`);
   const perSample = accuracySampleCost(model, schema, weights);
-  estimate.push({ layer: `${samples} samples (leaf, model, comparison) x about ${perSample}`, constraints: samples * perSample });
+  estimate.push({
+    layer: `${samples} samples (leaf, model, comparison) x about ${perSample}`,
+    constraints: samples * perSample,
+  });
   const core = emitModelCore(model, weights, { checkInputRange: false });
-  const id = generatedId(GENERATOR_VERSION, [hidden ? architectureHeader(model).join(',') : modelHash(model), weights, task.taskHash, String(samples)]);
+  const id = generatedId(GENERATOR_VERSION, [
+    hidden ? architectureHeader(model).join(',') : modelHash(model),
+    weights,
+    task.taskHash,
+    String(samples),
+  ]);
   const source = generatedSource({
     version: GENERATOR_VERSION,
-    comments: [`accuracy of model "${model.name}" (${hidden ? 'private weights' : `hash ${modelHash(model)}`}) on ${samples} test records per proof; public signals: ${accuracySignalNames(samples, weights).join(', ')}`],
+    comments: [
+      `accuracy of model "${model.name}" (${hidden ? 'private weights' : `hash ${modelHash(model)}`}) on ${samples} test records per proof; public signals: ${accuracySignalNames(samples, weights).join(', ')}`,
+    ],
     includes: ['ml/gadgets.circom', 'circomlib/circuits/poseidon.circom', 'circomlib/circuits/comparators.circom'],
     before: core.lines,
     template: 'AccuracyChunk',
@@ -227,7 +298,12 @@ export interface AccuracyProof {
 }
 
 /** Samples per proof that fill a 2^14 domain (at least 1, at most the test set). */
-export function defaultSamplesPerChunk(model: QuantizedModel, schema: Schema, weights: WeightVisibility, count: number): number {
+export function defaultSamplesPerChunk(
+  model: QuantizedModel,
+  schema: Schema,
+  weights: WeightVisibility,
+  count: number,
+): number {
   const perSample = accuracySampleCost(model, schema, weights);
   const fixed = weights === 'hashed' ? 20_000 : 0;
   return Math.max(1, Math.min(count, Math.floor((16_000 - fixed) / perSample)));
@@ -241,25 +317,52 @@ export async function proveAccuracy(
   model: QuantizedModel,
   bundle: DatasetBundle,
   schema: Schema,
-  options: PrepareOptions & { label: string; features?: readonly string[]; scale?: number; samplesPerChunk?: number; weights?: WeightVisibility; modelSalt?: bigint; pool?: ProverPool; onChunk?: (done: number, total: number) => void; context?: bigint },
+  options: PrepareOptions & {
+    label: string;
+    features?: readonly string[];
+    scale?: number;
+    samplesPerChunk?: number;
+    weights?: WeightVisibility;
+    modelSalt?: bigint;
+    pool?: ProverPool;
+    onChunk?: (done: number, total: number) => void;
+    context?: bigint;
+  },
 ): Promise<AccuracyProof & { prepared: { circuit: CompiledCircuit; keys: CircuitKeys } }> {
   const weights = options.weights ?? 'fixed';
-  if (weights === 'hashed' && options.modelSalt === undefined) throw new ZkaiError('BAD_OPTION', 'private weights are proven against a published model commitment: give the modelSalt it was made with');
+  if (weights === 'hashed' && options.modelSalt === undefined)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      'private weights are proven against a published model commitment: give the modelSalt it was made with',
+    );
   const testSet = recommit(bundle, schema);
-  const task = accuracyTask(schema, model.fracBits, { label: options.label, ...(options.features ? { features: options.features } : {}), ...(options.scale !== undefined ? { scale: options.scale } : {}) });
+  const task = accuracyTask(schema, model.fracBits, {
+    label: options.label,
+    ...(options.features ? { features: options.features } : {}),
+    ...(options.scale !== undefined ? { scale: options.scale } : {}),
+  });
   const count = bundle.records.length;
   const samples = options.samplesPerChunk ?? defaultSamplesPerChunk(model, schema, weights, count);
-  const generated = await generateAccuracyCircuit(model, schema, task, samples, { weights, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
-  const expected = bundle.records.filter((record) => BigInt(runQuantized(model, taskInput(task, record.values)).predicted) === record.values[task.label.column]).length;
+  const generated = await generateAccuracyCircuit(model, schema, task, samples, {
+    weights,
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+  });
+  const expected = bundle.records.filter(
+    (record) =>
+      BigInt(runQuantized(model, taskInput(task, record.values)).predicted) === record.values[task.label.column],
+  ).length;
   const prepared = await compileAndSetupGenerated(generated.path, options);
-  const weightInput = weights === 'hashed' ? privateWeightsInput(model, options.modelSalt as bigint) : { modelHash: modelHash(model) };
+  const weightInput =
+    weights === 'hashed' ? privateWeightsInput(model, options.modelSalt as bigint) : { modelHash: modelHash(model) };
   const chunkCount = Math.ceil(count / samples);
   const inputs = Array.from({ length: chunkCount }, (_, c) => {
     const slots = Array.from({ length: samples }, (_, i) => c * samples + i);
     return {
       ...weightInput,
       taskHash: task.taskHash,
-      v: slots.map((r) => (r < count ? bundle.records[r]!.values : Array<bigint>(schema.columns.length).fill(0n)).map(String)),
+      v: slots.map((r) =>
+        (r < count ? bundle.records[r]!.values : Array<bigint>(schema.columns.length).fill(0n)).map(String),
+      ),
       s: slots.map((r) => (r < count ? bundle.salts[r]! : 0n).toString()),
       active: slots.map((r) => (r < count ? '1' : '0')),
       context: (options.context ?? NO_CONTEXT).toString(),
@@ -271,25 +374,52 @@ export async function proveAccuracy(
   let correct = 0;
   try {
     let done = 0;
-    for await (const result of pool.proveMany({ wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath }, inputs)) {
-      if (!result.ok) throw new ZkaiError(result.error.code, `accuracy chunk ${result.index} (records ${result.index * samples + 1} to ${Math.min((result.index + 1) * samples, count)}): ${result.error.message}`, { cause: result.error });
+    for await (const result of pool.proveMany(
+      { wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath },
+      inputs,
+    )) {
+      if (!result.ok)
+        throw new ZkaiError(
+          result.error.code,
+          `accuracy chunk ${result.index} (records ${result.index * samples + 1} to ${Math.min((result.index + 1) * samples, count)}): ${result.error.message}`,
+          { cause: result.error },
+        );
       chunks.push({ index: result.index, proof: result.proof, publicSignals: result.publicSignals });
       correct += Number(result.publicSignals[names.indexOf('correct')]);
       done += 1;
       options.onChunk?.(done, chunkCount);
-      (options.onProgress as ProgressListener | undefined)?.({ stage: 'prove', message: `accuracy chunk ${done}/${chunkCount}` });
+      (options.onProgress as ProgressListener | undefined)?.({
+        stage: 'prove',
+        message: `accuracy chunk ${done}/${chunkCount}`,
+      });
     }
   } finally {
     if (!options.pool) await pool.close();
   }
-  if (correct !== expected) throw new ZkaiError('INTERNAL', `the proofs count ${correct} correct predictions, the integer reference ${expected}`);
+  if (correct !== expected)
+    throw new ZkaiError(
+      'INTERNAL',
+      `the proofs count ${correct} correct predictions, the integer reference ${expected}`,
+    );
   chunks.sort((a, b) => a.index - b.index);
   return {
     format: 'zkai-accuracy-proof-v1',
-    model: weights === 'hashed' ? { name: model.name, commitment: modelCommitment(model, options.modelSalt as bigint), fracBits: model.fracBits } : { name: model.name, hash: modelHash(model), fracBits: model.fracBits },
+    model:
+      weights === 'hashed'
+        ? {
+            name: model.name,
+            commitment: modelCommitment(model, options.modelSalt as bigint),
+            fracBits: model.fracBits,
+          }
+        : { name: model.name, hash: modelHash(model), fracBits: model.fracBits },
     weights,
     testSet,
-    task: { label: task.label.name, features: task.features.map((f) => f.name), scale: task.scale, taskHash: task.taskHash },
+    task: {
+      label: task.label.name,
+      features: task.features.map((f) => f.name),
+      scale: task.scale,
+      taskHash: task.taskHash,
+    },
     samplesPerChunk: samples,
     correct,
     count,
@@ -316,12 +446,16 @@ export interface AccuracyVerdict {
  * Whether the leaves of an accuracy proof's chunks, in order (each chunk's slots, 0 for an unused one), rebuild the
  * test set's committed root; undefined when they do, else why not.
  */
-export function testSetRootFromLeaves(leaves: readonly bigint[], testSet: Pick<DatasetCommitment, 'root' | 'depth'>): string | undefined {
+export function testSetRootFromLeaves(
+  leaves: readonly bigint[],
+  testSet: Pick<DatasetCommitment, 'root' | 'depth'>,
+): string | undefined {
   const size = 2 ** testSet.depth;
   const padded = leaves.length >= size ? leaves : [...leaves, ...Array<bigint>(size - leaves.length).fill(0n)];
-  if (padded.slice(size).some((leaf) => leaf !== 0n)) return 'a chunk has records past the end of the test set\'s tree';
+  if (padded.slice(size).some((leaf) => leaf !== 0n)) return "a chunk has records past the end of the test set's tree";
   const root = merkleLevels(padded.slice(0, size), testSet.depth).at(-1)![0]!;
-  if (root.toString() !== testSet.root) return `the chunks' records give the root ${root}, not the test set's ${testSet.root}: the proof is about other records`;
+  if (root.toString() !== testSet.root)
+    return `the chunks' records give the root ${root}, not the test set's ${testSet.root}: the proof is about other records`;
   return undefined;
 }
 
@@ -335,23 +469,50 @@ export function testSetRootFromLeaves(leaves: readonly bigint[], testSet: Pick<D
 export async function verifyAccuracy(
   vkey: unknown,
   proof: AccuracyProof,
-  expected: { testSet: DatasetCommitment; taskHash: string; modelHash?: string; modelCommitment?: string; minAccuracy: number },
+  expected: {
+    testSet: DatasetCommitment;
+    taskHash: string;
+    modelHash?: string;
+    modelCommitment?: string;
+    minAccuracy: number;
+  },
 ): Promise<AccuracyVerdict> {
   const fail = (reason: string, detail: string): AccuracyVerdict => ({ valid: false, reason, detail });
   const weights: WeightVisibility = expected.modelCommitment !== undefined ? 'hashed' : 'fixed';
-  if (weights === 'fixed' && expected.modelHash === undefined) throw new ZkaiError('BAD_OPTION', 'an accuracy proof is verified against the model hash (fixed weights) or model commitment (private weights) the verifier trusts');
-  if (!(expected.minAccuracy >= 0 && expected.minAccuracy <= 1)) throw new ZkaiError('BAD_OPTION', `the minimum accuracy must be a fraction from 0 to 1, got ${expected.minAccuracy}`);
+  if (weights === 'fixed' && expected.modelHash === undefined)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      'an accuracy proof is verified against the model hash (fixed weights) or model commitment (private weights) the verifier trusts',
+    );
+  if (!(expected.minAccuracy >= 0 && expected.minAccuracy <= 1))
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `the minimum accuracy must be a fraction from 0 to 1, got ${expected.minAccuracy}`,
+    );
   const { testSet } = expected;
   // The layout comes from the verifier's key: a chunk circuit of K samples has K + 4 public signals (K leaves, correct,
   // the model hash or commitment, the task hash, the context). The file's samplesPerChunk must agree with it.
   const nPublic = typeof vkey === 'object' && vkey !== null ? (vkey as { nPublic?: unknown }).nPublic : undefined;
-  if (typeof nPublic !== 'number' || !Number.isInteger(nPublic)) return fail('malformed', 'the verification key has no integer nPublic (not a snarkjs Groth16 key)');
+  if (typeof nPublic !== 'number' || !Number.isInteger(nPublic))
+    return fail('malformed', 'the verification key has no integer nPublic (not a snarkjs Groth16 key)');
   const samples = nPublic - 4;
-  if (samples < 1 || samples > 4096) return fail('wrong-signal-count', `the verification key has ${nPublic} public signals: not an accuracy chunk circuit (K leaves + 4, K from 1 to 4096)`);
-  if (proof.samplesPerChunk !== samples) return fail('malformed', `the file says ${String(proof.samplesPerChunk)} records per chunk, but the verification key's circuit takes ${samples}`);
+  if (samples < 1 || samples > 4096)
+    return fail(
+      'wrong-signal-count',
+      `the verification key has ${nPublic} public signals: not an accuracy chunk circuit (K leaves + 4, K from 1 to 4096)`,
+    );
+  if (proof.samplesPerChunk !== samples)
+    return fail(
+      'malformed',
+      `the file says ${String(proof.samplesPerChunk)} records per chunk, but the verification key's circuit takes ${samples}`,
+    );
   if (!Array.isArray(proof.chunks)) return fail('malformed', 'the proof has no chunk list');
   const chunkCount = Math.ceil(testSet.count / samples);
-  if (proof.chunks.length !== chunkCount) return fail('chunk-count', `${testSet.count} records at ${samples} per chunk need ${chunkCount} chunk proofs, the file has ${proof.chunks.length}`);
+  if (proof.chunks.length !== chunkCount)
+    return fail(
+      'chunk-count',
+      `${testSet.count} records at ${samples} per chunk need ${chunkCount} chunk proofs, the file has ${proof.chunks.length}`,
+    );
   const names = accuracySignalNames(samples, weights);
   const size = 2 ** testSet.depth;
   const leaves: bigint[] = Array<bigint>(Math.max(size, chunkCount * samples)).fill(0n);
@@ -359,11 +520,25 @@ export async function verifyAccuracy(
   for (let c = 0; c < chunkCount; c++) {
     const chunk = proof.chunks[c];
     if (!chunk || chunk.index !== c) return fail('chunk-order', `chunk ${c} is missing or out of order`);
-    const expect: Record<string, string> = { taskHash: expected.taskHash, ...(weights === 'hashed' ? { modelCommitment: expected.modelCommitment as string } : { modelHash: expected.modelHash as string }) };
+    const expect: Record<string, string> = {
+      taskHash: expected.taskHash,
+      ...(weights === 'hashed'
+        ? { modelCommitment: expected.modelCommitment as string }
+        : { modelHash: expected.modelHash as string }),
+    };
     const result = await verifyProof(vkey, chunk.proof, chunk.publicSignals, { expect, signalNames: names });
-    if (!result.valid) return { ...fail(result.reason ?? 'invalid', `chunk ${c}: ${result.detail ?? result.reason}`), chunk: c, ...(result.mismatches ? { mismatches: result.mismatches } : {}) };
+    if (!result.valid)
+      return {
+        ...fail(result.reason ?? 'invalid', `chunk ${c}: ${result.detail ?? result.reason}`),
+        chunk: c,
+        ...(result.mismatches ? { mismatches: result.mismatches } : {}),
+      };
     const chunkCorrect = Number(chunk.publicSignals[names.indexOf('correct')]);
-    if (!Number.isSafeInteger(chunkCorrect) || chunkCorrect > samples) return fail('malformed', `chunk ${c} claims ${chunk.publicSignals[names.indexOf('correct')]} correct predictions`);
+    if (!Number.isSafeInteger(chunkCorrect) || chunkCorrect > samples)
+      return fail(
+        'malformed',
+        `chunk ${c} claims ${chunk.publicSignals[names.indexOf('correct')]} correct predictions`,
+      );
     correct += chunkCorrect;
     for (let i = 0; i < samples; i++) leaves[c * samples + i] = BigInt(chunk.publicSignals[names.indexOf(`leaf${i}`)]!);
   }
@@ -371,6 +546,14 @@ export async function verifyAccuracy(
   if (rebuilt) return fail('root-mismatch', rebuilt);
   const accuracy = correct / testSet.count;
   const needed = Math.ceil(expected.minAccuracy * testSet.count - 1e-9);
-  if (correct < needed) return { valid: false, reason: 'below-threshold', detail: `${correct} of ${testSet.count} correct (${(accuracy * 100).toFixed(2)}%), below the required ${(expected.minAccuracy * 100).toFixed(2)}% (${needed})`, correct, count: testSet.count, accuracy };
+  if (correct < needed)
+    return {
+      valid: false,
+      reason: 'below-threshold',
+      detail: `${correct} of ${testSet.count} correct (${(accuracy * 100).toFixed(2)}%), below the required ${(expected.minAccuracy * 100).toFixed(2)}% (${needed})`,
+      correct,
+      count: testSet.count,
+      accuracy,
+    };
   return { valid: true, correct, count: testSet.count, accuracy };
 }

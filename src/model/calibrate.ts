@@ -80,11 +80,11 @@ export const DEFAULT_CALIBRATION_CANDIDATES: readonly number[] = [4, 5, 6, 7, 8,
 const bitLength = (v: bigint) => (v <= 0n ? 0 : v.toString(2).length);
 const abs = (v: bigint) => (v < 0n ? -v : v);
 
-
 /** Refuse samples of the wrong length before any model runs on them. */
 function checkSamples(model: FloatModel, samples: readonly (readonly number[])[]): void {
   samples.forEach((sample, i) => {
-    if (sample.length !== model.input.size) throw new ModelError(`calibration sample ${i} has ${sample.length} values; the model takes ${model.input.size}`);
+    if (sample.length !== model.input.size)
+      throw new ModelError(`calibration sample ${i} has ${sample.length} values; the model takes ${model.input.size}`);
   });
 }
 
@@ -106,11 +106,22 @@ export function nativeFloatReference(model: FloatModel, samples: readonly (reado
  * @param output what the graph's output is (the import report's `output`)
  * @throws {ModelError} when ONNX Runtime cannot run the file on the samples (see runOnnxFloat)
  */
-export async function onnxFloatReference(model: FloatModel, samples: readonly (readonly number[])[], onnxPath: string, output: 'logits' | 'Softmax' | 'LogSoftmax'): Promise<FloatReference> {
+export async function onnxFloatReference(
+  model: FloatModel,
+  samples: readonly (readonly number[])[],
+  onnxPath: string,
+  output: 'logits' | 'Softmax' | 'LogSoftmax',
+): Promise<FloatReference> {
   checkSamples(model, samples);
   const results = await runOnnxFloat(onnxPath, samples);
   const source = `onnxruntime on ${onnxPath}`;
-  if (output === 'logits') return { source, logitsSource: source, predicted: results.map((r) => r.predicted), logits: results.map((r) => r.output) };
+  if (output === 'logits')
+    return {
+      source,
+      logitsSource: source,
+      predicted: results.map((r) => r.predicted),
+      logits: results.map((r) => r.output),
+    };
   return {
     source,
     logitsSource: `the imported float model (the ONNX output is ${output}, not logits)`,
@@ -134,18 +145,29 @@ export async function onnxFloatReference(model: FloatModel, samples: readonly (r
 export function calibrate(
   model: FloatModel,
   samples: readonly (readonly number[])[],
-  options: { labels?: readonly number[]; candidates?: readonly number[]; maxDisagreement?: number; reference?: FloatReference } = {},
+  options: {
+    labels?: readonly number[];
+    candidates?: readonly number[];
+    maxDisagreement?: number;
+    reference?: FloatReference;
+  } = {},
 ): CalibrationReport {
   if (samples.length === 0) throw new ModelError('calibration needs at least one sample input');
   const labels = options.labels;
-  if (labels && labels.length !== samples.length) throw new ModelError(`${samples.length} samples but ${labels.length} labels`);
+  if (labels && labels.length !== samples.length)
+    throw new ModelError(`${samples.length} samples but ${labels.length} labels`);
   checkSamples(model, samples);
   const maxDisagreement = options.maxDisagreement ?? 0;
-  if (!(maxDisagreement === Infinity || (Number.isInteger(maxDisagreement) && maxDisagreement >= 0))) throw new ModelError(`the most samples allowed to change class must be a non-negative integer, got ${maxDisagreement}`);
+  if (!(maxDisagreement === Infinity || (Number.isInteger(maxDisagreement) && maxDisagreement >= 0)))
+    throw new ModelError(
+      `the most samples allowed to change class must be a non-negative integer, got ${maxDisagreement}`,
+    );
   const candidateBits = options.candidates ?? DEFAULT_CALIBRATION_CANDIDATES;
-  if (candidateBits.length === 0) throw new ModelError('calibration needs at least one candidate number of fractional bits');
+  if (candidateBits.length === 0)
+    throw new ModelError('calibration needs at least one candidate number of fractional bits');
   const reference = options.reference ?? nativeFloatReference(model, samples);
-  if (reference.predicted.length !== samples.length || reference.logits.length !== samples.length) throw new ModelError(`the float reference has ${reference.predicted.length} results for ${samples.length} samples`);
+  if (reference.predicted.length !== samples.length || reference.logits.length !== samples.length)
+    throw new ModelError(`the float reference has ${reference.predicted.length} results for ${samples.length} samples`);
   const floatCorrect = labels ? reference.predicted.filter((p, i) => p === labels[i]).length : 0;
   const candidates: CalibrationCandidate[] = [];
   const skipped: CalibrationReport['skipped'] = [];
@@ -168,12 +190,18 @@ export function calibrate(
       if (run.predicted !== reference.predicted[i]) disagreeing.push(i);
       if (labels && run.predicted === labels[i]) correct += 1;
       const floatLogits = reference.logits[i]!;
-      if (floatLogits.length !== run.logits.length) throw new ModelError(`sample ${i}: the float reference gives ${floatLogits.length} outputs, the quantized model ${run.logits.length} logits`);
+      if (floatLogits.length !== run.logits.length)
+        throw new ModelError(
+          `sample ${i}: the float reference gives ${floatLogits.length} outputs, the quantized model ${run.logits.length} logits`,
+        );
       run.logits.forEach((q, k) => {
         maxLogitError = Math.max(maxLogitError, Math.abs(Number(q) / 2 ** fracBits - floatLogits[k]!));
       });
     });
-    const rescaleBits = quantized.layers.reduce((sum, layer) => sum + (layer.op === 'maxpool' ? 0 : layer.outputs * layer.accBits), 0);
+    const rescaleBits = quantized.layers.reduce(
+      (sum, layer) => sum + (layer.op === 'maxpool' ? 0 : layer.outputs * layer.accBits),
+      0,
+    );
     const agree = samples.length - disagreeing.length;
     const candidate: CalibrationCandidate = {
       fracBits,
@@ -191,9 +219,15 @@ export function calibrate(
     }
   }
   if (!chosen || !chosenCandidate) {
-    if (candidates.length === 0) throw new ModelError(`no candidate number of fractional bits can be quantized: ${skipped.map((s) => `${s.fracBits}: ${s.reason}`).join('; ')}`);
+    if (candidates.length === 0)
+      throw new ModelError(
+        `no candidate number of fractional bits can be quantized: ${skipped.map((s) => `${s.fracBits}: ${s.reason}`).join('; ')}`,
+      );
     const best = candidates.reduce((a, b) => (b.agree > a.agree ? b : a));
-    const bar = maxDisagreement === 0 ? `keeps the float model's class on every one of the ${samples.length} samples` : `keeps the float model's class on all but at most ${maxDisagreement} of the ${samples.length} samples`;
+    const bar =
+      maxDisagreement === 0
+        ? `keeps the float model's class on every one of the ${samples.length} samples`
+        : `keeps the float model's class on all but at most ${maxDisagreement} of the ${samples.length} samples`;
     throw new ModelError(
       `no fixed point from ${candidateBits[0]} to ${candidateBits.at(-1)} fractional bits ${bar} (float reference: ${reference.source}); best: ${best.fracBits} bits, ${best.agree} of ${samples.length} agree, samples ${shortList(best.disagreeing)} prove another class`,
       `a proof at such a setting could state a class the float model does not predict; allow it explicitly with --max-disagreement N (the most samples that may change class), try more fractional bits, or check the samples and the input range`,
@@ -207,7 +241,8 @@ export function calibrate(
     });
   }
   const layers = best.layers.map((layer, l): CalibrationLayer => {
-    const bound = layer.op === 'maxpool' ? layer.inputBound : 1n << BigInt(Math.max(layer.accBits - 1 - best.fracBits, 0));
+    const bound =
+      layer.op === 'maxpool' ? layer.inputBound : 1n << BigInt(Math.max(layer.accBits - 1 - best.fracBits, 0));
     return {
       layer: l,
       label: layer.label,

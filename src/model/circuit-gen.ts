@@ -31,8 +31,18 @@ export function poseidonSponge(elements: readonly bigint[]): bigint {
  * weights the circuit pins it as a public input, so a proof states which model it is about.
  */
 export function modelHash(model: QuantizedModel): string {
-  const elements: bigint[] = [BigInt(0x7a6b61696d34) /* "zkaim4" */, BigInt(model.fracBits), BigInt(model.inputSize), BigInt(model.inputBits), model.inputMin, model.inputMax, BigInt(model.layers.length), ...layerArchitecture(model)];
-  for (const layer of linearLayers(model)) elements.push(BigInt(layer.params.length), ...layer.params, BigInt(layer.bias.length), ...layer.bias);
+  const elements: bigint[] = [
+    BigInt(0x7a6b61696d34) /* "zkaim4" */,
+    BigInt(model.fracBits),
+    BigInt(model.inputSize),
+    BigInt(model.inputBits),
+    model.inputMin,
+    model.inputMax,
+    BigInt(model.layers.length),
+    ...layerArchitecture(model),
+  ];
+  for (const layer of linearLayers(model))
+    elements.push(BigInt(layer.params.length), ...layer.params, BigInt(layer.bias.length), ...layer.bias);
   return poseidonSponge(elements).toString();
 }
 
@@ -56,10 +66,16 @@ export function inputCommitment(input: readonly bigint[], salt: bigint): string 
 export type WeightVisibility = 'fixed' | 'hashed';
 
 /** What a generated model circuit's public signals mean, in order. */
-export function inferenceSignalNames(model: Pick<QuantizedModel, 'inputSize'>, visibility: InputVisibility, weights: WeightVisibility = 'fixed'): string[] {
+export function inferenceSignalNames(
+  model: Pick<QuantizedModel, 'inputSize'>,
+  visibility: InputVisibility,
+  weights: WeightVisibility = 'fixed',
+): string[] {
   const inputs = visibility === 'public' ? Array.from({ length: model.inputSize }, (_, j) => `input${j}`) : [];
   const inputHash = visibility === 'private' ? [] : ['inputHash'];
-  return weights === 'hashed' ? ['modelCommitment', ...inputHash, 'class', ...inputs, CONTEXT_SIGNAL] : [...inputHash, 'class', 'modelHash', ...inputs, CONTEXT_SIGNAL];
+  return weights === 'hashed'
+    ? ['modelCommitment', ...inputHash, 'class', ...inputs, CONTEXT_SIGNAL]
+    : [...inputHash, 'class', 'modelHash', ...inputs, CONTEXT_SIGNAL];
 }
 
 /** The salted commitment to private weights (see commitment.ts). */
@@ -68,7 +84,11 @@ export function modelCommitment(model: QuantizedModel, salt: bigint): string {
 }
 
 /** Emit a Poseidon sponge over the given element expressions; returns the expression of its output. */
-export function emitSponge(line: (text?: string) => void, prefix: string, elements: readonly string[]): { out: string; calls: number } {
+export function emitSponge(
+  line: (text?: string) => void,
+  prefix: string,
+  elements: readonly string[],
+): { out: string; calls: number } {
   // The same chunks as poseidonSponge: the first 16 elements, then [previous output, next 15]...
   const chunks = spongeChunks(elements.length).map((chunk) => chunk.map((index) => elements[index] as string));
   let acc = '';
@@ -99,7 +119,11 @@ function bitsFor(bound: bigint): number {
  * With `checkInputRange`, every input is checked to lie in the model's range (one `Num2Bits(inputBits)` of
  * x - inputMin); a caller that derives x from already range-checked values within that range may skip it.
  */
-export function emitModelCore(model: QuantizedModel, weights: WeightVisibility, options: { checkInputRange: boolean }): { lines: string[]; estimate: ConstraintEstimate } {
+export function emitModelCore(
+  model: QuantizedModel,
+  weights: WeightVisibility,
+  options: { checkInputRange: boolean },
+): { lines: string[]; estimate: ConstraintEstimate } {
   const hidden = weights === 'hashed';
   const f = model.fracBits;
   const { lines, line } = new CircomLines();
@@ -115,10 +139,17 @@ export function emitModelCore(model: QuantizedModel, weights: WeightVisibility, 
   line(`signal output class;`);
   if (options.checkInputRange) {
     line();
-    line(`// inputs are signed fixed point (${f} fractional bits) in [${model.inputMin}, ${model.inputMax}]: x - inputMin has ${model.inputBits} bits`);
+    line(
+      `// inputs are signed fixed point (${f} fractional bits) in [${model.inputMin}, ${model.inputMax}]: x - inputMin has ${model.inputBits} bits`,
+    );
     line(`component inputRange[${model.inputSize}];`);
-    line(`for (var j = 0; j < ${model.inputSize}; j++) { inputRange[j] = Num2Bits(${model.inputBits}); inputRange[j].in <== x[j] - (${model.inputMin}); }`);
-    estimate.push({ layer: `input range checks (${model.inputSize} x ${model.inputBits} bits)`, constraints: model.inputSize * model.inputBits });
+    line(
+      `for (var j = 0; j < ${model.inputSize}; j++) { inputRange[j] = Num2Bits(${model.inputBits}); inputRange[j].in <== x[j] - (${model.inputMin}); }`,
+    );
+    estimate.push({
+      layer: `input range checks (${model.inputSize} x ${model.inputBits} bits)`,
+      constraints: model.inputSize * model.inputBits,
+    });
   }
   // The current layer's outputs as circom expressions: value(i) for an index (a number, or a loop variable).
   let value: (i: string | number) => string = (i) => `x[${i}]`;
@@ -131,21 +162,28 @@ export function emitModelCore(model: QuantizedModel, weights: WeightVisibility, 
       const offset = layer.nonNegative ? 0n : layer.inputBound;
       const bits = bitsFor(offset + layer.inputBound);
       const shifted = (v: string) => (offset === 0n ? v : `${v} + ${offset}`);
-      line(`// layer ${index}: ${layer.label}; values ${layer.nonNegative ? 'in [0' : `in [-${layer.inputBound}`}, ${layer.inputBound}], compared in ${bits} bits`);
+      line(
+        `// layer ${index}: ${layer.label}; values ${layer.nonNegative ? 'in [0' : `in [-${layer.inputBound}`}, ${layer.inputBound}], compared in ${bits} bits`,
+      );
       line(`component ${name}[${layer.outputs}];`);
       layer.windows.forEach((window, k) => {
         line(`${name}[${k}] = MaxOf(${window.length}, ${bits});`);
         window.forEach((i, t) => line(`${name}[${k}].in[${t}] <== ${shifted(value(i))};`));
       });
       const perWindow = layer.windows[0]!.length;
-      estimate.push({ layer: `${layer.label} (${layer.outputs} windows x ${perWindow * (bits + 2)})`, constraints: layer.windows.reduce((sum, w) => sum + w.length * (bits + 2), 0) });
+      estimate.push({
+        layer: `${layer.label} (${layer.outputs} windows x ${perWindow * (bits + 2)})`,
+        constraints: layer.windows.reduce((sum, w) => sum + w.length * (bits + 2), 0),
+      });
       value = offset === 0n ? (k) => `${name}[${k}].out` : (k) => `(${name}[${k}].out - ${offset})`;
       return;
     }
     const B = layer.accBits;
     const privateParams = hidden && !layer.structural;
     const gadget = layer.relu ? 'RescaleRelu' : 'RescaleShifted';
-    line(`// layer ${index}: ${layer.label}${layer.relu ? ' + ReLU' : ''}, accumulator ${B} bits${privateParams ? ', private weights' : ''}`);
+    line(
+      `// layer ${index}: ${layer.label}${layer.relu ? ' + ReLU' : ''}, accumulator ${B} bits${privateParams ? ', private weights' : ''}`,
+    );
     const totalTerms = layer.terms.reduce((sum, row) => sum + row.length / 2, 0);
     if (privateParams) line(`signal p${index}[${totalTerms}]; // weight x input products`);
     line(`component ${name}[${layer.outputs}];`);
@@ -153,8 +191,18 @@ export function emitModelCore(model: QuantizedModel, weights: WeightVisibility, 
       // Dense: loops over the weight matrix (a few statements whatever its size; circom unrolls them).
       const n = layer.inputs;
       if (!privateParams) {
-        functions.push(`function ${name}Weights() {`, `    var w[${layer.outputs}][${n}] = [${Array.from({ length: layer.outputs }, (_, k) => `[${layer.params.slice(k * n, (k + 1) * n).join(',')}]`).join(',')}];`, '    return w;', '}');
-        functions.push(`function ${name}Bias() {`, `    var b[${layer.outputs}] = [${Array.from({ length: layer.outputs }, (_, k) => (layer.biasOf[k]! >= 0 ? layer.bias[layer.biasOf[k]!]! : 0n)).join(',')}];`, '    return b;', '}');
+        functions.push(
+          `function ${name}Weights() {`,
+          `    var w[${layer.outputs}][${n}] = [${Array.from({ length: layer.outputs }, (_, k) => `[${layer.params.slice(k * n, (k + 1) * n).join(',')}]`).join(',')}];`,
+          '    return w;',
+          '}',
+        );
+        functions.push(
+          `function ${name}Bias() {`,
+          `    var b[${layer.outputs}] = [${Array.from({ length: layer.outputs }, (_, k) => (layer.biasOf[k]! >= 0 ? layer.bias[layer.biasOf[k]!]! : 0n)).join(',')}];`,
+          '    return b;',
+          '}',
+        );
         line(`var ${name}W[${layer.outputs}][${n}] = ${name}Weights();`);
         line(`var ${name}B[${layer.outputs}] = ${name}Bias();`);
       }
@@ -188,8 +236,12 @@ export function emitModelCore(model: QuantizedModel, weights: WeightVisibility, 
         line(`${name}[${k}].in <== ${terms.length > 0 ? terms.join(' + ') : '0'};`);
       });
     }
-    if (privateParams) estimate.push({ layer: `${layer.label}: ${totalTerms} weight x input products`, constraints: totalTerms });
-    estimate.push({ layer: `${layer.label} rescale${layer.relu ? ' + ReLU' : ''} (${layer.outputs} x ${layer.relu ? B + 1 : B})`, constraints: layer.outputs * (layer.relu ? B + 1 : B) });
+    if (privateParams)
+      estimate.push({ layer: `${layer.label}: ${totalTerms} weight x input products`, constraints: totalTerms });
+    estimate.push({
+      layer: `${layer.label} rescale${layer.relu ? ' + ReLU' : ''} (${layer.outputs} x ${layer.relu ? B + 1 : B})`,
+      constraints: layer.outputs * (layer.relu ? B + 1 : B),
+    });
     const offset = 1n << BigInt(Math.max(B - 1 - f, 0));
     value = layer.relu ? (k) => `${name}[${k}].out` : (k) => `(${name}[${k}].out - ${offset})`;
     if (index === model.layers.length - 1) {
@@ -210,7 +262,10 @@ export function emitModelCore(model: QuantizedModel, weights: WeightVisibility, 
  * Emit, inside a main template, the private weights' signals, their range checks and the public `modelCommitment`
  * they are bound to. Returns how to wire them into a `ModelCore` component.
  */
-export function emitPrivateWeights(model: QuantizedModel, line: (text?: string) => void): { wire: (component: string) => void; estimate: ConstraintEstimate } {
+export function emitPrivateWeights(
+  model: QuantizedModel,
+  line: (text?: string) => void,
+): { wire: (component: string) => void; estimate: ConstraintEstimate } {
   const estimate: ConstraintEstimate = [];
   const weighted = weightedLayers(model);
   line(`// private weights and biases, bound to the public modelCommitment`);
@@ -223,34 +278,56 @@ export function emitPrivateWeights(model: QuantizedModel, line: (text?: string) 
   line(`// every private weight and bias is range-checked to its width (its bits also pack it into the commitment)`);
   for (const { layer, index } of weighted) {
     line(`component w${index}Bits[${layer.params.length}];`);
-    line(`for (var i = 0; i < ${layer.params.length}; i++) { w${index}Bits[i] = Num2Bits(${layer.weightBits}); w${index}Bits[i].in <== w${index}[i] + ${1n << BigInt(layer.weightBits - 1)}; }`);
+    line(
+      `for (var i = 0; i < ${layer.params.length}; i++) { w${index}Bits[i] = Num2Bits(${layer.weightBits}); w${index}Bits[i].in <== w${index}[i] + ${1n << BigInt(layer.weightBits - 1)}; }`,
+    );
     if (layer.bias.length > 0) {
       line(`component b${index}Bits[${layer.bias.length}];`);
-      line(`for (var i = 0; i < ${layer.bias.length}; i++) { b${index}Bits[i] = Num2Bits(${layer.biasBits}); b${index}Bits[i].in <== b${index}[i] + ${1n << BigInt(layer.biasBits - 1)}; }`);
+      line(
+        `for (var i = 0; i < ${layer.bias.length}; i++) { b${index}Bits[i] = Num2Bits(${layer.biasBits}); b${index}Bits[i].in <== b${index}[i] + ${1n << BigInt(layer.biasBits - 1)}; }`,
+      );
     }
-    estimate.push({ layer: `${layer.label}: range checks of ${layer.params.length} weights and ${layer.bias.length} biases`, constraints: layer.params.length * (layer.weightBits + 1) + layer.bias.length * (layer.biasBits + 1) });
+    estimate.push({
+      layer: `${layer.label}: range checks of ${layer.params.length} weights and ${layer.bias.length} biases`,
+      constraints: layer.params.length * (layer.weightBits + 1) + layer.bias.length * (layer.biasBits + 1),
+    });
   }
   // modelCommitment = Poseidon sponge over [modelSalt, header..., packed...], as modelCommitment() computes it; each
   // packed element is a linear combination of the weights' range-check bits (value + 2^(W-1), W bits each).
   const { items, elements } = packLayout(model);
-  const packed: Array<Array<{ bits: string; width: number; shift: number }>> = Array.from({ length: elements }, () => []);
-  for (const item of items) packed[item.element]!.push({ bits: item.kind === 'weight' ? `w${item.layer}Bits[${item.index}]` : `b${item.layer}Bits[${item.index}]`, width: item.bits, shift: item.shift });
+  const packed: Array<Array<{ bits: string; width: number; shift: number }>> = Array.from(
+    { length: elements },
+    () => [],
+  );
+  for (const item of items)
+    packed[item.element]!.push({
+      bits: item.kind === 'weight' ? `w${item.layer}Bits[${item.index}]` : `b${item.layer}Bits[${item.index}]`,
+      width: item.bits,
+      shift: item.shift,
+    });
   line(`// the model commitment`);
   const names: string[] = [];
   packed.forEach((parts, e) => {
     line(`var packed${e} = 0;`);
-    for (const part of parts) line(`for (var i = 0; i < ${part.width}; i++) { packed${e} += ${part.bits}.out[i] * (1 << (i + ${part.shift})); }`);
+    for (const part of parts)
+      line(
+        `for (var i = 0; i < ${part.width}; i++) { packed${e} += ${part.bits}.out[i] * (1 << (i + ${part.shift})); }`,
+      );
     names.push(`packed${e}`);
   });
   const sponge = emitSponge(line, 'modelSponge', ['modelSalt', ...architectureHeader(model).map(String), ...names]);
   line(`modelCommitment <== ${sponge.out};`);
-  estimate.push({ layer: `model commitment (${sponge.calls} Poseidon calls over ${elements} packed elements)`, constraints: sponge.calls * poseidonCost(16) });
+  estimate.push({
+    layer: `model commitment (${sponge.calls} Poseidon calls over ${elements} packed elements)`,
+    constraints: sponge.calls * poseidonCost(16),
+  });
   return {
     estimate,
     wire: (component) => {
       for (const { layer, index } of weighted) {
         line(`for (var i = 0; i < ${layer.params.length}; i++) { ${component}.w${index}[i] <== w${index}[i]; }`);
-        if (layer.bias.length > 0) line(`for (var i = 0; i < ${layer.bias.length}; i++) { ${component}.b${index}[i] <== b${index}[i]; }`);
+        if (layer.bias.length > 0)
+          line(`for (var i = 0; i < ${layer.bias.length}; i++) { ${component}.b${index}[i] <== b${index}[i]; }`);
       }
     },
   };
@@ -261,7 +338,11 @@ export function emitPrivateWeights(model: QuantizedModel, line: (text?: string) 
  * hash; with private weights the weights themselves, range-checked and committed (see emitPrivateWeights). Returns how
  * to wire private weights into a `ModelCore` (nothing to wire for fixed weights).
  */
-export function emitModelBinding(model: QuantizedModel, weights: WeightVisibility, line: (text?: string) => void): { wire?: (component: string) => void; estimate: ConstraintEstimate } {
+export function emitModelBinding(
+  model: QuantizedModel,
+  weights: WeightVisibility,
+  line: (text?: string) => void,
+): { wire?: (component: string) => void; estimate: ConstraintEstimate } {
   if (weights === 'hashed') return emitPrivateWeights(model, line);
   line(`signal input modelHash;`);
   line(`modelHash === ${modelHash(model)}; // weights are fixed in this circuit: a proof always names this model`);
@@ -283,7 +364,11 @@ export interface GeneratedModelCircuit {
  * class c on an input that is public, committed as inputHash, or private". With fixed weights every linear layer is a
  * linear combination (no constraints); each neuron costs one fused rescale(+ReLU) gadget of about B constraints.
  */
-export async function generateModelCircuit(model: QuantizedModel, visibility: InputVisibility, options: { cacheDir?: string; weights?: WeightVisibility } = {}): Promise<GeneratedModelCircuit> {
+export async function generateModelCircuit(
+  model: QuantizedModel,
+  visibility: InputVisibility,
+  options: { cacheDir?: string; weights?: WeightVisibility } = {},
+): Promise<GeneratedModelCircuit> {
   const weights = options.weights ?? 'fixed';
   const hidden = weights === 'hashed';
   const hash = modelHash(model);
@@ -305,9 +390,17 @@ export async function generateModelCircuit(model: QuantizedModel, visibility: In
     // Poseidon sponge over [salt, tag, length, x...], as inputCommitment computes it.
     line();
     line(`// inputHash = Poseidon sponge over [salt, tag, length, x...]`);
-    const sponge = emitSponge(line, 'inputSponge', ['salt', INPUT_TAG.toString(), String(model.inputSize), ...Array.from({ length: model.inputSize }, (_, j) => `x[${j}]`)]);
+    const sponge = emitSponge(line, 'inputSponge', [
+      'salt',
+      INPUT_TAG.toString(),
+      String(model.inputSize),
+      ...Array.from({ length: model.inputSize }, (_, j) => `x[${j}]`),
+    ]);
     line(`inputHash <== ${sponge.out};`);
-    estimate.push({ layer: `input commitment (${sponge.calls} Poseidon calls)`, constraints: sponge.calls * poseidonCost(16) });
+    estimate.push({
+      layer: `input commitment (${sponge.calls} Poseidon calls)`,
+      constraints: sponge.calls * poseidonCost(16),
+    });
   }
   const core = emitModelCore(model, weights, { checkInputRange: true });
   estimate.unshift(...core.estimate);
@@ -335,15 +428,29 @@ export function privateWeightsInput(model: QuantizedModel, salt: bigint): Record
   const field = (v: bigint) => fieldOf(v).toString();
   return {
     modelSalt: salt.toString(),
-    ...Object.fromEntries(weightedLayers(model).flatMap(({ layer, index }) => [[`w${index}`, layer.params.map(field)], ...(layer.bias.length > 0 ? [[`b${index}`, layer.bias.map(field)]] : [])])),
+    ...Object.fromEntries(
+      weightedLayers(model).flatMap(({ layer, index }) => [
+        [`w${index}`, layer.params.map(field)],
+        ...(layer.bias.length > 0 ? [[`b${index}`, layer.bias.map(field)]] : []),
+      ]),
+    ),
   };
 }
 
 /** The circuit input for one inference; with hashed weights, the weights, biases and the model salt too. */
-export function inferenceInput(model: QuantizedModel, input: readonly bigint[], visibility: InputVisibility, salt?: bigint, weights: { visibility: WeightVisibility; salt?: bigint } = { visibility: 'fixed' }): Record<string, unknown> {
-  if (input.length !== model.inputSize) throw new ModelError(`the input has ${input.length} values; the model takes ${model.inputSize}`);
+export function inferenceInput(
+  model: QuantizedModel,
+  input: readonly bigint[],
+  visibility: InputVisibility,
+  salt?: bigint,
+  weights: { visibility: WeightVisibility; salt?: bigint } = { visibility: 'fixed' },
+): Record<string, unknown> {
+  if (input.length !== model.inputSize)
+    throw new ModelError(`the input has ${input.length} values; the model takes ${model.inputSize}`);
   return {
-    ...(weights.visibility === 'hashed' ? privateWeightsInput(model, weights.salt ?? 0n) : { modelHash: modelHash(model) }),
+    ...(weights.visibility === 'hashed'
+      ? privateWeightsInput(model, weights.salt ?? 0n)
+      : { modelHash: modelHash(model) }),
     x: input.map((v) => fieldOf(v).toString()),
     ...(visibility === 'private' ? {} : { salt: (salt ?? 0n).toString() }),
     context: NO_CONTEXT,

@@ -28,7 +28,9 @@ export interface PackedItem {
 
 /** The layers whose parameters are private weights when weights are hashed (linear layers that are not pooling). */
 export function weightedLayers(model: QuantizedModel): Array<{ layer: QuantizedLinear; index: number }> {
-  return model.layers.flatMap((layer, index) => (layer.op !== 'maxpool' && !layer.structural ? [{ layer, index }] : []));
+  return model.layers.flatMap((layer, index) =>
+    layer.op !== 'maxpool' && !layer.structural ? [{ layer, index }] : [],
+  );
 }
 
 /** Where every weight and bias is packed: items in order (layer by layer, parameters in order, then biases). */
@@ -55,13 +57,25 @@ export function packLayout(model: QuantizedModel): { items: PackedItem[]; elemen
 /** Every layer's shape, widths and ReLU flag as numbers: what a circuit depends on besides the weights' values. */
 export function layerArchitecture(model: QuantizedModel): bigint[] {
   return model.layers.flatMap((layer) =>
-    (layer.op === 'maxpool' ? layer.arch : [...layer.arch, layer.relu ? 1 : 0, layer.accBits, layer.weightBits, layer.biasBits]).map((v) => BigInt(v)),
+    (layer.op === 'maxpool'
+      ? layer.arch
+      : [...layer.arch, layer.relu ? 1 : 0, layer.accBits, layer.weightBits, layer.biasBits]
+    ).map((v) => BigInt(v)),
   );
 }
 
 /** The header: everything about the architecture the circuit depends on, as field elements. */
 export function architectureHeader(model: QuantizedModel): bigint[] {
-  return [BigInt(0x7a6b61696d33) /* "zkaim3" */, BigInt(model.fracBits), BigInt(model.inputSize), BigInt(model.inputBits), fieldOf(model.inputMin), fieldOf(model.inputMax), BigInt(model.layers.length), ...layerArchitecture(model)];
+  return [
+    BigInt(0x7a6b61696d33) /* "zkaim3" */,
+    BigInt(model.fracBits),
+    BigInt(model.inputSize),
+    BigInt(model.inputBits),
+    fieldOf(model.inputMin),
+    fieldOf(model.inputMax),
+    BigInt(model.layers.length),
+    ...layerArchitecture(model),
+  ];
 }
 
 /** The packed field elements of the model's weights and biases. */

@@ -68,14 +68,20 @@ async function loadOnnxRuntime(): Promise<OnnxRuntime> {
   }
   // Node gives a CommonJS module's exports as named exports when it can detect them, and always as `default`.
   if (isOnnxRuntime(loaded)) return loaded;
-  const fallback = typeof loaded === 'object' && loaded !== null ? (loaded as { default?: unknown }).default : undefined;
+  const fallback =
+    typeof loaded === 'object' && loaded !== null ? (loaded as { default?: unknown }).default : undefined;
   if (isOnnxRuntime(fallback)) return fallback;
-  throw new ModelError('onnxruntime-node loaded but does not export InferenceSession and Tensor', 'reinstall dependencies with `npm ci`');
+  throw new ModelError(
+    'onnxruntime-node loaded but does not export InferenceSession and Tensor',
+    'reinstall dependencies with `npm ci`',
+  );
 }
 
 function checkShape(shape: readonly number[], path: string): number[] {
   if (shape.length === 0 || !shape.every((dim) => Number.isInteger(dim) && dim >= 1)) {
-    throw new ModelError(`${path}: inputShape must be a non-empty list of positive integers, got ${JSON.stringify(shape)}`);
+    throw new ModelError(
+      `${path}: inputShape must be a non-empty list of positive integers, got ${JSON.stringify(shape)}`,
+    );
   }
   return [...shape];
 }
@@ -92,7 +98,9 @@ async function declaredInputShape(path: string, inputName: string): Promise<numb
   const input = graph.inputs.find((value) => value.name === inputName);
   if (input === undefined) throw new ModelError(`${path}: the model declares no input named '${inputName}'`, passShape);
   if (input.elementType !== 'float') {
-    throw new ModelError(`${path}: input '${inputName}' is of type ${input.elementType}; the float reference feeds float32 inputs only`);
+    throw new ModelError(
+      `${path}: input '${inputName}' is of type ${input.elementType}; the float reference feeds float32 inputs only`,
+    );
   }
   const declared: readonly OnnxDim[] | null = input.shape;
   if (declared === null || declared.length === 0) {
@@ -101,7 +109,10 @@ async function declaredInputShape(path: string, inputName: string): Promise<numb
   return declared.map((dim, axis) => {
     if (typeof dim === 'number' && dim >= 1) return dim;
     if (axis === 0) return 1;
-    throw new ModelError(`${path}: dimension ${axis} of input '${inputName}' is not fixed (${JSON.stringify(dim)})`, passShape);
+    throw new ModelError(
+      `${path}: dimension ${axis} of input '${inputName}' is not fixed (${JSON.stringify(dim)})`,
+      passShape,
+    );
   });
 }
 
@@ -109,9 +120,12 @@ async function declaredInputShape(path: string, inputName: string): Promise<numb
 function outputValues(tensor: Tensor, path: string, outputName: string, index: number): number[] {
   const data = tensor.data;
   if (tensor.type === 'string' || tensor.type === 'float16' || Array.isArray(data)) {
-    throw new ModelError(`${path}: output '${outputName}' for input ${index} is of type ${tensor.type}, not a number type the float reference reads`);
+    throw new ModelError(
+      `${path}: output '${outputName}' for input ${index} is of type ${tensor.type}, not a number type the float reference reads`,
+    );
   }
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, (value) => Number(value));
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array)
+    return Array.from(data, (value) => Number(value));
   return Array.from(data);
 }
 
@@ -166,12 +180,17 @@ export async function runOnnxFloat(
   let failed = false;
   try {
     if (session.inputNames.length !== 1) {
-      throw new ModelError(`${path}: the float reference runs models with exactly one input; this one has ${session.inputNames.length} (${session.inputNames.join(', ')})`);
+      throw new ModelError(
+        `${path}: the float reference runs models with exactly one input; this one has ${session.inputNames.length} (${session.inputNames.join(', ')})`,
+      );
     }
     const inputName = session.inputNames[0] as string;
     const outputName = session.outputNames[0];
     if (outputName === undefined) throw new ModelError(`${path}: the model has no outputs`);
-    const shape = options.inputShape === undefined ? await declaredInputShape(path, inputName) : checkShape(options.inputShape, path);
+    const shape =
+      options.inputShape === undefined
+        ? await declaredInputShape(path, inputName)
+        : checkShape(options.inputShape, path);
     const size = shape.reduce((product, dim) => product * dim, 1);
 
     inputs.forEach((input, index) => {
@@ -181,19 +200,25 @@ export async function runOnnxFloat(
         );
       }
       const bad = input.findIndex((value) => typeof value !== 'number' || !Number.isFinite(value));
-      if (bad !== -1) throw new ModelError(`${path}: input ${index} has a non-finite value at position ${bad}: ${String(input[bad])}`);
+      if (bad !== -1)
+        throw new ModelError(
+          `${path}: input ${index} has a non-finite value at position ${bad}: ${String(input[bad])}`,
+        );
     });
 
     const results: FloatReferenceResult[] = [];
     for (const [index, input] of inputs.entries()) {
       let outputs: InferenceSession.OnnxValueMapType;
       try {
-        outputs = await session.run({ [inputName]: new ort.Tensor('float32', Float32Array.from(input), shape) }, [outputName]);
+        outputs = await session.run({ [inputName]: new ort.Tensor('float32', Float32Array.from(input), shape) }, [
+          outputName,
+        ]);
       } catch (error) {
         throw modelError(`${path}: ONNX Runtime failed on input ${index}: ${errorText(error)}`, undefined, error);
       }
       const tensor = outputs[outputName];
-      if (tensor === undefined) throw new ModelError(`${path}: ONNX Runtime returned no output '${outputName}' for input ${index}`);
+      if (tensor === undefined)
+        throw new ModelError(`${path}: ONNX Runtime returned no output '${outputName}' for input ${index}`);
       const output = outputValues(tensor, path, outputName, index);
       if (output.length === 0) throw new ModelError(`${path}: output '${outputName}' for input ${index} is empty`);
       results.push({ output, predicted: argmax(output) });
@@ -207,8 +232,10 @@ export async function runOnnxFloat(
       await session.release();
     } catch (error) {
       // Do not hide the error that is already on its way out; report a failed release only after a success.
-      // eslint-disable-next-line no-unsafe-finally -- thrown only when nothing else is on its way out
-      if (!failed) throw modelError(`${path}: ONNX Runtime failed to release the model: ${errorText(error)}`, undefined, error);
+      if (!failed) {
+        // eslint-disable-next-line no-unsafe-finally -- thrown only when nothing else is on its way out
+        throw modelError(`${path}: ONNX Runtime failed to release the model: ${errorText(error)}`, undefined, error);
+      }
     }
   }
 }

@@ -6,7 +6,18 @@ import { ZkaiError } from '../errors.ts';
 import { randomFieldSalt } from '../util/salt.ts';
 import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
-import { fieldOf, generateModelCircuit, inferenceInput, inferenceSignalNames, inputCommitment, modelCommitment, modelHash, type GeneratedModelCircuit, type InputVisibility, type WeightVisibility } from './circuit-gen.ts';
+import {
+  fieldOf,
+  generateModelCircuit,
+  inferenceInput,
+  inferenceSignalNames,
+  inputCommitment,
+  modelCommitment,
+  modelHash,
+  type GeneratedModelCircuit,
+  type InputVisibility,
+  type WeightVisibility,
+} from './circuit-gen.ts';
 import { runQuantized, type QuantizedModel } from './quantize.ts';
 import { CONTEXT_SIGNAL, NO_CONTEXT } from '../circuit/context.ts';
 
@@ -18,8 +29,15 @@ export interface PreparedModelCircuit {
 }
 
 /** Generate, compile and set up the inference circuit of a quantized model for an input and a weight visibility. */
-export async function prepareModelCircuit(model: QuantizedModel, visibility: InputVisibility, options: PrepareOptions & { weights?: WeightVisibility } = {}): Promise<PreparedModelCircuit> {
-  const generated = await generateModelCircuit(model, visibility, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), weights: options.weights ?? 'fixed' });
+export async function prepareModelCircuit(
+  model: QuantizedModel,
+  visibility: InputVisibility,
+  options: PrepareOptions & { weights?: WeightVisibility } = {},
+): Promise<PreparedModelCircuit> {
+  const generated = await generateModelCircuit(model, visibility, {
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    weights: options.weights ?? 'fixed',
+  });
   return { generated, ...(await compileAndSetupGenerated(generated.path, options)) };
 }
 
@@ -49,24 +67,54 @@ export interface InferenceProof {
 export async function proveInference(
   model: QuantizedModel,
   input: readonly bigint[],
-  options: PrepareOptions & { visibility?: InputVisibility; salt?: bigint; weights?: WeightVisibility; modelSalt?: bigint; pool?: ProverPool; context?: bigint } = {},
+  options: PrepareOptions & {
+    visibility?: InputVisibility;
+    salt?: bigint;
+    weights?: WeightVisibility;
+    modelSalt?: bigint;
+    pool?: ProverPool;
+    context?: bigint;
+  } = {},
 ): Promise<InferenceProof & { prepared: PreparedModelCircuit; salt?: bigint }> {
   const visibility = options.visibility ?? 'hashed';
   const weights = options.weights ?? 'fixed';
-  if (weights === 'hashed' && options.modelSalt === undefined) throw new ZkaiError('BAD_OPTION', 'private (hashed) weights are proven against a published model commitment: give the modelSalt it was made with (see modelCommitment)');
+  if (weights === 'hashed' && options.modelSalt === undefined)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      'private (hashed) weights are proven against a published model commitment: give the modelSalt it was made with (see modelCommitment)',
+    );
   const reference = runQuantized(model, input);
   const prepared = await prepareModelCircuit(model, visibility, { ...options, weights });
   const salt = visibility === 'hashed' ? (options.salt ?? randomFieldSalt()) : 0n;
   const pool = options.pool ?? new ProverPool({ workers: 1 });
   try {
-    const circuitInput = { ...inferenceInput(model, input, visibility, salt, weights === 'hashed' ? { visibility: 'hashed', salt: options.modelSalt as bigint } : { visibility: 'fixed' }), context: options.context ?? NO_CONTEXT };
-    const result = await pool.prove({ wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath }, circuitInput);
+    const circuitInput = {
+      ...inferenceInput(
+        model,
+        input,
+        visibility,
+        salt,
+        weights === 'hashed' ? { visibility: 'hashed', salt: options.modelSalt as bigint } : { visibility: 'fixed' },
+      ),
+      context: options.context ?? NO_CONTEXT,
+    };
+    const result = await pool.prove(
+      { wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath },
+      circuitInput,
+    );
     const names = inferenceSignalNames(model, visibility, weights);
     const predicted = Number(result.publicSignals[names.indexOf('class')]);
-    if (predicted !== reference.predicted) throw new ZkaiError('INTERNAL', `the circuit predicted class ${predicted}, the integer reference ${reference.predicted}`);
+    if (predicted !== reference.predicted)
+      throw new ZkaiError(
+        'INTERNAL',
+        `the circuit predicted class ${predicted}, the integer reference ${reference.predicted}`,
+      );
     return {
       format: 'zkai-inference-proof-v1',
-      model: weights === 'hashed' ? { name: model.name, commitment: modelCommitment(model, options.modelSalt as bigint) } : { name: model.name, hash: modelHash(model) },
+      model:
+        weights === 'hashed'
+          ? { name: model.name, commitment: modelCommitment(model, options.modelSalt as bigint) }
+          : { name: model.name, hash: modelHash(model) },
       visibility,
       weights,
       predicted,
@@ -109,21 +157,38 @@ export async function verifyInference(
   const expect: Record<string, string | number | bigint> = { class: expected.predicted };
   if (expected.context !== undefined) expect[CONTEXT_SIGNAL] = expected.context;
   if (weights === 'hashed') {
-    if (expected.modelCommitment === undefined) throw new ZkaiError('BAD_OPTION', 'a private-weights proof is verified against the model commitment the verifier trusts');
+    if (expected.modelCommitment === undefined)
+      throw new ZkaiError(
+        'BAD_OPTION',
+        'a private-weights proof is verified against the model commitment the verifier trusts',
+      );
     expect.modelCommitment = expected.modelCommitment;
   } else {
     const hash = 'layers' in expected.model ? modelHash(expected.model) : expected.model.hash;
-    if (hash === undefined) throw new ZkaiError('BAD_OPTION', 'a fixed-weights proof is verified against the model (or its hash) the verifier trusts');
+    if (hash === undefined)
+      throw new ZkaiError(
+        'BAD_OPTION',
+        'a fixed-weights proof is verified against the model (or its hash) the verifier trusts',
+      );
     expect.modelHash = hash;
   }
   if (expected.visibility === 'private') {
     // nothing about the input is public
   } else if (expected.visibility === 'hashed') {
-    if (expected.inputHash === undefined) throw new ZkaiError('BAD_OPTION', 'a hashed-input proof is verified against the input commitment (inputHash) the verifier expects');
+    if (expected.inputHash === undefined)
+      throw new ZkaiError(
+        'BAD_OPTION',
+        'a hashed-input proof is verified against the input commitment (inputHash) the verifier expects',
+      );
     expect.inputHash = expected.inputHash;
   } else {
-    if (!expected.input) throw new ZkaiError('BAD_OPTION', 'a public-input proof is verified against the input the verifier expects');
-    if (expected.input.length !== expected.model.inputSize) throw new ZkaiError('BAD_OPTION', `the expected input has ${expected.input.length} values; the model takes ${expected.model.inputSize}`);
+    if (!expected.input)
+      throw new ZkaiError('BAD_OPTION', 'a public-input proof is verified against the input the verifier expects');
+    if (expected.input.length !== expected.model.inputSize)
+      throw new ZkaiError(
+        'BAD_OPTION',
+        `the expected input has ${expected.input.length} values; the model takes ${expected.model.inputSize}`,
+      );
     expect.inputHash = inputCommitment(expected.input, 0n);
     expected.input.forEach((value, j) => {
       expect[`input${j}`] = fieldOf(value);

@@ -27,12 +27,22 @@ export function windowOutput(input: Shape3, spec: WindowSpec, what: string): [nu
   const [kh, kw] = spec.kernel;
   const [sh, sw] = spec.stride;
   const [top, left, bottom, right] = spec.pads;
-  if (![kh, kw, sh, sw].every((v) => Number.isInteger(v) && v >= 1)) throw new ModelError(`${what}: kernel and stride must be positive integers, got kernel [${kh}, ${kw}], stride [${sh}, ${sw}]`);
-  if (![top, left, bottom, right].every((v) => Number.isInteger(v) && v >= 0)) throw new ModelError(`${what}: pads must be non-negative integers, got [${spec.pads.join(', ')}]`);
-  if (top >= kh || bottom >= kh || left >= kw || right >= kw) throw new ModelError(`${what}: padding [${spec.pads.join(', ')}] must be smaller than the kernel [${kh}, ${kw}] (a window would see only padding)`);
+  if (![kh, kw, sh, sw].every((v) => Number.isInteger(v) && v >= 1))
+    throw new ModelError(
+      `${what}: kernel and stride must be positive integers, got kernel [${kh}, ${kw}], stride [${sh}, ${sw}]`,
+    );
+  if (![top, left, bottom, right].every((v) => Number.isInteger(v) && v >= 0))
+    throw new ModelError(`${what}: pads must be non-negative integers, got [${spec.pads.join(', ')}]`);
+  if (top >= kh || bottom >= kh || left >= kw || right >= kw)
+    throw new ModelError(
+      `${what}: padding [${spec.pads.join(', ')}] must be smaller than the kernel [${kh}, ${kw}] (a window would see only padding)`,
+    );
   const outH = Math.floor((height + top + bottom - kh) / sh) + 1;
   const outW = Math.floor((width + left + right - kw) / sw) + 1;
-  if (outH < 1 || outW < 1) throw new ModelError(`${what}: a ${kh}x${kw} window does not fit a ${height}x${width} input with pads [${spec.pads.join(', ')}]`);
+  if (outH < 1 || outW < 1)
+    throw new ModelError(
+      `${what}: a ${kh}x${kw} window does not fit a ${height}x${width} input with pads [${spec.pads.join(', ')}]`,
+    );
   return [outH, outW];
 }
 
@@ -75,7 +85,11 @@ export function denseTerms(outputs: number, inputs: number): Int32Array[] {
 }
 
 /** A convolution's terms: output (o, y, x) takes kernel[o][c][ky][kx] (parameter ((o*C + c)*kh + ky)*kw + kx) times its input. */
-export function convTerms(input: Shape3, outChannels: number, spec: WindowSpec): { terms: Int32Array[]; outShape: Shape3 } {
+export function convTerms(
+  input: Shape3,
+  outChannels: number,
+  spec: WindowSpec,
+): { terms: Int32Array[]; outShape: Shape3 } {
   const [channels] = input;
   const [outH, outW] = windowOutput(input, spec, 'conv');
   const perKernel = spec.kernel[0] * spec.kernel[1];
@@ -101,7 +115,11 @@ export function convTerms(input: Shape3, outChannels: number, spec: WindowSpec):
  * when padding counts (count_include_pad = 1, or padding that came from an explicit zero Pad), else the number of
  * positions inside the input. `params[p]` is 1 / divisor, one parameter per distinct divisor.
  */
-export function averagePoolTerms(input: Shape3, spec: WindowSpec, countIncludePad: boolean): { terms: Int32Array[]; divisors: number[]; outShape: Shape3 } {
+export function averagePoolTerms(
+  input: Shape3,
+  spec: WindowSpec,
+  countIncludePad: boolean,
+): { terms: Int32Array[]; divisors: number[]; outShape: Shape3 } {
   const [channels] = input;
   const [outH, outW] = windowOutput(input, spec, 'average pooling');
   const divisors: number[] = [];
@@ -128,7 +146,8 @@ export function maxPoolWindows(input: Shape3, spec: WindowSpec): { windows: Int3
   const windows: Int32Array[] = [];
   for (let c = 0; c < channels; c++) {
     for (let oy = 0; oy < outH; oy++) {
-      for (let ox = 0; ox < outW; ox++) windows.push(Int32Array.from(windowPositions(input, spec, c, oy, ox).filter((p) => p >= 0)));
+      for (let ox = 0; ox < outW; ox++)
+        windows.push(Int32Array.from(windowPositions(input, spec, c, oy, ox).filter((p) => p >= 0)));
     }
   }
   return { windows, outShape: [channels, outH, outW] };

@@ -17,9 +17,15 @@ export function isOnnxPath(path: string): boolean {
  *
  * @throws {ModelError} for an ONNX file without an input range; the loaders' errors for unreadable or unsupported files.
  */
-export async function loadModelFile(path: string, inputRange?: { min: number; max: number }): Promise<{ model: FloatModel; notes: string[]; report?: ImportReport }> {
+export async function loadModelFile(
+  path: string,
+  inputRange?: { min: number; max: number },
+): Promise<{ model: FloatModel; notes: string[]; report?: ImportReport }> {
   if (isOnnxPath(path)) {
-    if (!inputRange) throw new ModelError(`${path}: an ONNX model does not say what range its inputs lie in: give its input range (--input-min and --input-max)`);
+    if (!inputRange)
+      throw new ModelError(
+        `${path}: an ONNX model does not say what range its inputs lie in: give its input range (--input-min and --input-max)`,
+      );
     const { model, report } = await importOnnxModel(path, { inputRange });
     return { model, notes: report.notes, report };
   }

@@ -122,17 +122,7 @@ const DATA_TYPES: ReadonlyArray<OnnxDataType | undefined> = [
 
 /** Element types whose data this reader decodes to `number`. */
 export type OnnxNumberDataType =
-  | 'float'
-  | 'double'
-  | 'float16'
-  | 'bfloat16'
-  | 'int8'
-  | 'uint8'
-  | 'int16'
-  | 'uint16'
-  | 'int32'
-  | 'uint32'
-  | 'bool';
+  'float' | 'double' | 'float16' | 'bfloat16' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'bool';
 
 interface OnnxTensorBase {
   /** The tensor's name (for a Constant node: its output's name). */
@@ -285,7 +275,8 @@ export function parseOnnxModel(bytes: Uint8Array, path: string): OnnxGraph {
   const constants: OnnxTensor[] = [];
   const nodes = (graph.node ?? []).map((node, index) => {
     const decoded = decodeNode(node, index, fail);
-    if (decoded.opType === 'Constant' && isDefaultDomain(decoded.domain)) constants.push(resolveConstant(decoded, fail));
+    if (decoded.opType === 'Constant' && isDefaultDomain(decoded.domain))
+      constants.push(resolveConstant(decoded, fail));
     return decoded;
   });
   checkTopologicalOrder(nodes, [...graphInputs.map((value) => value.name ?? ''), ...initializerNames], outputs, fail);
@@ -327,8 +318,11 @@ export function listUnsupportedOps(
 ): Array<{ node: string; opType: string; domain: string }> {
   const unsupported: Array<{ node: string; opType: string; domain: string }> = [];
   graph.nodes.forEach((node, index) => {
-    const ok = isDefaultDomain(node.domain) ? supported.has(node.opType) : supported.has(`${node.domain}:${node.opType}`);
-    if (!ok) unsupported.push({ node: node.name === '' ? `#${index}` : node.name, opType: node.opType, domain: node.domain });
+    const ok = isDefaultDomain(node.domain)
+      ? supported.has(node.opType)
+      : supported.has(`${node.domain}:${node.opType}`);
+    if (!ok)
+      unsupported.push({ node: node.name === '' ? `#${index}` : node.name, opType: node.opType, domain: node.domain });
   });
   return unsupported;
 }
@@ -345,7 +339,10 @@ function decodeValueInfo(value: ValueInfoProto, role: string, fail: Fail): OnnxV
   if (typeCase !== 'tensorType' || tensorType === null || tensorType === undefined) {
     const kind = typeCase === undefined ? 'has no type' : `is a ${typeCase.replace(/Type$/, '')}, not a tensor`;
     // No type at all is a damaged model; a type with none of the kinds this schema knows may be a newer kind.
-    return fail(value.type === null || value.type === undefined ? 'malformed' : 'unsupported', `${role} '${name}' ${kind}`);
+    return fail(
+      value.type === null || value.type === undefined ? 'malformed' : 'unsupported',
+      `${role} '${name}' ${kind}`,
+    );
   }
   const elemType = tensorType.elemType ?? 0;
   const elementType = DATA_TYPES[elemType];
@@ -406,10 +403,14 @@ function decodeAttribute(attribute: AttributeProto, where: string, fail: Fail): 
     case AttributeType.STRINGS:
       return { type: 'strings', value: (attribute.strings ?? []).map(text) };
     case AttributeType.TENSOR:
-      if (attribute.t === null || attribute.t === undefined) return fail('malformed', `${where} is a tensor attribute without a tensor`);
+      if (attribute.t === null || attribute.t === undefined)
+        return fail('malformed', `${where} is a tensor attribute without a tensor`);
       return { type: 'tensor', value: decodeTensor(attribute.t, attribute.t.name ?? '', where, fail) };
     case AttributeType.TENSORS:
-      return { type: 'tensors', value: (attribute.tensors ?? []).map((tensor) => decodeTensor(tensor, tensor.name ?? '', where, fail)) };
+      return {
+        type: 'tensors',
+        value: (attribute.tensors ?? []).map((tensor) => decodeTensor(tensor, tensor.name ?? '', where, fail)),
+      };
     case AttributeType.UNDEFINED:
       return fail('malformed', `${where} has no type`);
     default:
@@ -438,13 +439,22 @@ function resolveConstant(node: OnnxNode, fail: Fail): OnnxTensor {
         ? { name, dims: [attribute.value.length], dataType: 'float', data: attribute.value }
         : wrongType();
     case 'value_int':
-      return attribute.type === 'int' ? { name, dims: [], dataType: 'int64', data: [BigInt(attribute.value)] } : wrongType();
+      return attribute.type === 'int'
+        ? { name, dims: [], dataType: 'int64', data: [BigInt(attribute.value)] }
+        : wrongType();
     case 'value_ints':
       return attribute.type === 'ints'
-        ? { name, dims: [attribute.value.length], dataType: 'int64', data: attribute.value.map((value) => BigInt(value)) }
+        ? {
+            name,
+            dims: [attribute.value.length],
+            dataType: 'int64',
+            data: attribute.value.map((value) => BigInt(value)),
+          }
         : wrongType();
     case 'value_string':
-      return attribute.type === 'string' ? { name, dims: [], dataType: 'string', data: [attribute.value] } : wrongType();
+      return attribute.type === 'string'
+        ? { name, dims: [], dataType: 'string', data: [attribute.value] }
+        : wrongType();
     case 'value_strings':
       return attribute.type === 'strings'
         ? { name, dims: [attribute.value.length], dataType: 'string', data: attribute.value }
@@ -509,7 +519,8 @@ function decodeTensor(tensor: TensorProto, name: string, where: string, fail: Fa
   const dims = (tensor.dims ?? []).map((dim) => toSafeNumber(int64(dim, dimWhat, fail), dimWhat, fail));
   if (dims.some((dim) => dim < 0)) return fail('malformed', `${where} has a negative dimension (${dims.join('x')})`);
   const count = dims.reduce((product, dim) => product * dim, 1);
-  const raw = tensor.rawData !== null && tensor.rawData !== undefined && tensor.rawData.length > 0 ? tensor.rawData : undefined;
+  const raw =
+    tensor.rawData !== null && tensor.rawData !== undefined && tensor.rawData.length > 0 ? tensor.rawData : undefined;
 
   const checkCount = (length: number): void => {
     if (length !== count) fail('malformed', `${where} has ${length} values for shape [${dims.join(', ')}] (${count})`);
@@ -517,7 +528,10 @@ function decodeTensor(tensor: TensorProto, name: string, where: string, fail: Fa
   const rawView = (size: number): DataView => {
     const bytes = raw as Uint8Array;
     if (bytes.length !== count * size) {
-      fail('malformed', `${where} has ${bytes.length} bytes of raw data; shape [${dims.join(', ')}] of ${dataType} needs ${count * size}`);
+      fail(
+        'malformed',
+        `${where} has ${bytes.length} bytes of raw data; shape [${dims.join(', ')}] of ${dataType} needs ${count * size}`,
+      );
     }
     return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
@@ -536,7 +550,9 @@ function decodeTensor(tensor: TensorProto, name: string, where: string, fail: Fa
     case 'uint64': {
       const data =
         raw !== undefined
-          ? readRaw(8, (view, offset) => (dataType === 'int64' ? view.getBigInt64(offset, true) : view.getBigUint64(offset, true)))
+          ? readRaw(8, (view, offset) =>
+              dataType === 'int64' ? view.getBigInt64(offset, true) : view.getBigUint64(offset, true),
+            )
           : (dataType === 'int64' ? (tensor.int64Data ?? []) : (tensor.uint64Data ?? [])).map((value) =>
               int64(value, `a value of ${where}`, fail),
             );
@@ -555,7 +571,8 @@ function decodeTensor(tensor: TensorProto, name: string, where: string, fail: Fa
     case 'uint32':
     case 'bool': {
       const size = BYTES_PER_ELEMENT[dataType] as number;
-      const data = raw !== undefined ? readRaw(size, rawReader(dataType)) : typedFieldData(tensor, dataType, where, fail);
+      const data =
+        raw !== undefined ? readRaw(size, rawReader(dataType)) : typedFieldData(tensor, dataType, where, fail);
       checkCount(data.length);
       return { name, dims, dataType, data };
     }
@@ -662,7 +679,6 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-
 /**
  * The fields of the messages in ONNX 1.10.2's `onnx.proto` (the schema onnx-proto compiles), by message and field
  * number, as `name:type`: a scalar type (read by protobufjs as that type), `string`, `bytes`, or a message of this
@@ -671,50 +687,105 @@ function describe(error: unknown): string {
  */
 const WIRE_SCHEMA: Readonly<Record<string, Readonly<Record<number, string>>>> = {
   ModelProto: {
-    1: 'ir_version:int64', 2: 'producer_name:string', 3: 'producer_version:string', 4: 'domain:string',
-    5: 'model_version:int64', 6: 'doc_string:string', 7: 'graph:GraphProto', 8: 'opset_import:OperatorSetIdProto[]',
-    14: 'metadata_props:StringStringEntryProto[]', 20: 'training_info:TrainingInfoProto[]', 25: 'functions:FunctionProto[]',
+    1: 'ir_version:int64',
+    2: 'producer_name:string',
+    3: 'producer_version:string',
+    4: 'domain:string',
+    5: 'model_version:int64',
+    6: 'doc_string:string',
+    7: 'graph:GraphProto',
+    8: 'opset_import:OperatorSetIdProto[]',
+    14: 'metadata_props:StringStringEntryProto[]',
+    20: 'training_info:TrainingInfoProto[]',
+    25: 'functions:FunctionProto[]',
   },
   OperatorSetIdProto: { 1: 'domain:string', 2: 'version:int64' },
   StringStringEntryProto: { 1: 'key:string', 2: 'value:string' },
   TrainingInfoProto: {
-    1: 'initialization:GraphProto', 2: 'algorithm:GraphProto',
-    3: 'initialization_binding:StringStringEntryProto[]', 4: 'update_binding:StringStringEntryProto[]',
+    1: 'initialization:GraphProto',
+    2: 'algorithm:GraphProto',
+    3: 'initialization_binding:StringStringEntryProto[]',
+    4: 'update_binding:StringStringEntryProto[]',
   },
   FunctionProto: {
-    1: 'name:string', 4: 'input:string[]', 5: 'output:string[]', 6: 'attribute:string[]', 7: 'node:NodeProto[]',
-    8: 'doc_string:string', 9: 'opset_import:OperatorSetIdProto[]', 10: 'domain:string',
+    1: 'name:string',
+    4: 'input:string[]',
+    5: 'output:string[]',
+    6: 'attribute:string[]',
+    7: 'node:NodeProto[]',
+    8: 'doc_string:string',
+    9: 'opset_import:OperatorSetIdProto[]',
+    10: 'domain:string',
   },
   GraphProto: {
-    1: 'node:NodeProto[]', 2: 'name:string', 5: 'initializer:TensorProto[]', 10: 'doc_string:string',
-    11: 'input:ValueInfoProto[]', 12: 'output:ValueInfoProto[]', 13: 'value_info:ValueInfoProto[]',
-    14: 'quantization_annotation:TensorAnnotation[]', 15: 'sparse_initializer:SparseTensorProto[]',
+    1: 'node:NodeProto[]',
+    2: 'name:string',
+    5: 'initializer:TensorProto[]',
+    10: 'doc_string:string',
+    11: 'input:ValueInfoProto[]',
+    12: 'output:ValueInfoProto[]',
+    13: 'value_info:ValueInfoProto[]',
+    14: 'quantization_annotation:TensorAnnotation[]',
+    15: 'sparse_initializer:SparseTensorProto[]',
   },
   TensorAnnotation: { 1: 'tensor_name:string', 2: 'quant_parameter_tensor_names:StringStringEntryProto[]' },
   NodeProto: {
-    1: 'input:string[]', 2: 'output:string[]', 3: 'name:string', 4: 'op_type:string', 5: 'attribute:AttributeProto[]',
-    6: 'doc_string:string', 7: 'domain:string',
+    1: 'input:string[]',
+    2: 'output:string[]',
+    3: 'name:string',
+    4: 'op_type:string',
+    5: 'attribute:AttributeProto[]',
+    6: 'doc_string:string',
+    7: 'domain:string',
   },
   AttributeProto: {
-    1: 'name:string', 2: 'f:float', 3: 'i:int64', 4: 's:bytes', 5: 't:TensorProto', 6: 'g:GraphProto',
-    7: 'floats:float[]', 8: 'ints:int64[]', 9: 'strings:bytes[]', 10: 'tensors:TensorProto[]', 11: 'graphs:GraphProto[]',
-    13: 'doc_string:string', 14: 'tp:TypeProto', 15: 'type_protos:TypeProto[]', 20: 'type:int32',
-    21: 'ref_attr_name:string', 22: 'sparse_tensor:SparseTensorProto', 23: 'sparse_tensors:SparseTensorProto[]',
+    1: 'name:string',
+    2: 'f:float',
+    3: 'i:int64',
+    4: 's:bytes',
+    5: 't:TensorProto',
+    6: 'g:GraphProto',
+    7: 'floats:float[]',
+    8: 'ints:int64[]',
+    9: 'strings:bytes[]',
+    10: 'tensors:TensorProto[]',
+    11: 'graphs:GraphProto[]',
+    13: 'doc_string:string',
+    14: 'tp:TypeProto',
+    15: 'type_protos:TypeProto[]',
+    20: 'type:int32',
+    21: 'ref_attr_name:string',
+    22: 'sparse_tensor:SparseTensorProto',
+    23: 'sparse_tensors:SparseTensorProto[]',
   },
   ValueInfoProto: { 1: 'name:string', 2: 'type:TypeProto', 3: 'doc_string:string' },
   TensorProto: {
-    1: 'dims:int64[]', 2: 'data_type:int32', 3: 'segment:TensorProto.Segment', 4: 'float_data:float[]',
-    5: 'int32_data:int32[]', 6: 'string_data:bytes[]', 7: 'int64_data:int64[]', 8: 'name:string', 9: 'raw_data:bytes',
-    10: 'double_data:double[]', 11: 'uint64_data:uint64[]', 12: 'doc_string:string',
-    13: 'external_data:StringStringEntryProto[]', 14: 'data_location:int32',
+    1: 'dims:int64[]',
+    2: 'data_type:int32',
+    3: 'segment:TensorProto.Segment',
+    4: 'float_data:float[]',
+    5: 'int32_data:int32[]',
+    6: 'string_data:bytes[]',
+    7: 'int64_data:int64[]',
+    8: 'name:string',
+    9: 'raw_data:bytes',
+    10: 'double_data:double[]',
+    11: 'uint64_data:uint64[]',
+    12: 'doc_string:string',
+    13: 'external_data:StringStringEntryProto[]',
+    14: 'data_location:int32',
   },
   'TensorProto.Segment': { 1: 'begin:int64', 2: 'end:int64' },
   SparseTensorProto: { 1: 'values:TensorProto', 2: 'indices:TensorProto', 3: 'dims:int64[]' },
   TensorShapeProto: { 1: 'dim:TensorShapeProto.Dimension[]' },
   'TensorShapeProto.Dimension': { 1: 'dim_value:int64|', 2: 'dim_param:string|', 3: 'denotation:string' },
   TypeProto: {
-    1: 'tensor_type:TypeProto.Tensor|', 4: 'sequence_type:TypeProto.Sequence|', 5: 'map_type:TypeProto.Map|',
-    6: 'denotation:string', 8: 'sparse_tensor_type:TypeProto.SparseTensor|', 9: 'optional_type:TypeProto.Optional|',
+    1: 'tensor_type:TypeProto.Tensor|',
+    4: 'sequence_type:TypeProto.Sequence|',
+    5: 'map_type:TypeProto.Map|',
+    6: 'denotation:string',
+    8: 'sparse_tensor_type:TypeProto.SparseTensor|',
+    9: 'optional_type:TypeProto.Optional|',
   },
   'TypeProto.Tensor': { 1: 'elem_type:int32', 2: 'shape:TensorShapeProto' },
   'TypeProto.Sequence': { 1: 'elem_type:TypeProto' },
@@ -760,7 +831,9 @@ class WireFormatError extends Error {}
 function checkWireFormat(bytes: Uint8Array, type: string): void {
   const overrun = (end: number, at: number): never => {
     throw new WireFormatError(
-      end === bytes.length ? 'premature EOF' : `field data at offset ${at} runs past the end of its message (at offset ${end})`,
+      end === bytes.length
+        ? 'premature EOF'
+        : `field data at offset ${at} runs past the end of its message (at offset ${end})`,
     );
   };
   /** The position after the varint at `pos`; varints are at most 10 bytes. */
@@ -799,7 +872,14 @@ function checkWireFormat(bytes: Uint8Array, type: string): void {
     return scalar === 'int32' ? varint32End(pos, end, true) : varintEnd(pos, end);
   };
   /** Skip an unknown field's value; `fieldNumber` closes a group. */
-  const skipUnknown = (wireType: number, fieldNumber: number, pos: number, end: number, depth: number, tagAt: number): number => {
+  const skipUnknown = (
+    wireType: number,
+    fieldNumber: number,
+    pos: number,
+    end: number,
+    depth: number,
+    tagAt: number,
+  ): number => {
     switch (wireType) {
       case VARINT:
         return varintEnd(pos, end);
@@ -812,13 +892,15 @@ function checkWireFormat(bytes: Uint8Array, type: string): void {
         return span(next, length, end);
       }
       case START_GROUP: {
-        if (depth >= MAX_NESTING) throw new WireFormatError(`groups nested more than ${MAX_NESTING} deep at offset ${tagAt}`);
-        for (let at = pos; ; ) {
+        if (depth >= MAX_NESTING)
+          throw new WireFormatError(`groups nested more than ${MAX_NESTING} deep at offset ${tagAt}`);
+        for (let at = pos; ;) {
           const innerTagAt = at;
           const [tag, next] = uint32(at, end);
           if (tag >>> 3 === 0) throw new WireFormatError(`invalid field number 0 at offset ${innerTagAt}`);
           if ((tag & 7) === END_GROUP) {
-            if (tag >>> 3 !== fieldNumber) throw new WireFormatError(`mismatched end-group tag at offset ${innerTagAt}`);
+            if (tag >>> 3 !== fieldNumber)
+              throw new WireFormatError(`mismatched end-group tag at offset ${innerTagAt}`);
             return next;
           }
           at = skipUnknown(tag & 7, tag >>> 3, next, end, depth + 1, innerTagAt);
@@ -831,7 +913,8 @@ function checkWireFormat(bytes: Uint8Array, type: string): void {
     }
   };
   const checkMessage = (messageType: string, start: number, end: number, depth: number): void => {
-    if (depth > MAX_NESTING) throw new WireFormatError(`messages nested more than ${MAX_NESTING} deep at offset ${start}`);
+    if (depth > MAX_NESTING)
+      throw new WireFormatError(`messages nested more than ${MAX_NESTING} deep at offset ${start}`);
     const fields = WIRE_SCHEMA[messageType] ?? {};
     /** Singular message fields and oneof members already seen in this message. */
     const seen = new Set<string>();
@@ -856,7 +939,9 @@ function checkWireFormat(bytes: Uint8Array, type: string): void {
       if (oneof || (isMessage && !repeated)) {
         const slot = oneof ? '|' : name;
         if (seen.has(slot)) {
-          throw new WireFormatError(`${field} at offset ${tagAt} repeats ${oneof ? 'a oneof' : 'a singular message field'}`);
+          throw new WireFormatError(
+            `${field} at offset ${tagAt} repeats ${oneof ? 'a oneof' : 'a singular message field'}`,
+          );
         }
         seen.add(slot);
       }
@@ -868,10 +953,11 @@ function checkWireFormat(bytes: Uint8Array, type: string): void {
         const payloadEnd = span(payload, length, end);
         if (scalarWireType === FIXED32 || scalarWireType === FIXED64) {
           const size = scalarWireType === FIXED32 ? 4 : 8;
-          if (length % size !== 0) throw new WireFormatError(`${field} at offset ${tagAt}: packed data is not whole values`);
+          if (length % size !== 0)
+            throw new WireFormatError(`${field} at offset ${tagAt}: packed data is not whole values`);
         } else if (scalarWireType === VARINT) {
           // Packed varints: the last one must end exactly at the record's end.
-          for (let at = payload; at < payloadEnd; ) at = skipScalar(VARINT, fieldType, at, payloadEnd);
+          for (let at = payload; at < payloadEnd;) at = skipScalar(VARINT, fieldType, at, payloadEnd);
         } else if (isMessage) {
           checkMessage(fieldType, payload, payloadEnd, depth + 1);
         }

@@ -1,6 +1,16 @@
 import { ModelError } from './errors.ts';
 import type { FloatLayer, FloatModel } from './native.ts';
-import { applySparseExact, applySparseFloat, averagePoolTerms, convTerms, denseTerms, maxPoolWindows, maxTerms, type Shape3, type SparseLinear } from './layers.ts';
+import {
+  applySparseExact,
+  applySparseFloat,
+  averagePoolTerms,
+  convTerms,
+  denseTerms,
+  maxPoolWindows,
+  maxTerms,
+  type Shape3,
+  type SparseLinear,
+} from './layers.ts';
 
 /**
  * Power-of-two fixed point. A real number r is the integer round(r * 2^f). Inputs and weights share f fractional bits;
@@ -92,7 +102,8 @@ const magnitude = (v: bigint) => (v < 0n ? -v : v);
 /** round(r * 2^bits) as a bigint, refusing values too large to represent exactly. */
 export function toFixed(value: number, bits: number): bigint {
   const scaled = Math.round(value * 2 ** bits);
-  if (!Number.isSafeInteger(scaled)) throw new ModelError(`the value ${value} at ${bits} fractional bits exceeds 2^53: use fewer fractional bits`);
+  if (!Number.isSafeInteger(scaled))
+    throw new ModelError(`the value ${value} at ${bits} fractional bits exceeds 2^53: use fewer fractional bits`);
   return BigInt(scaled);
 }
 
@@ -115,7 +126,14 @@ export function lowerLinear(layer: Extract<FloatLayer, { type: 'dense' | 'conv' 
     return {
       op: 'dense',
       label: `dense ${inputs} -> ${outputs}`,
-      sparse: { inputs, outputs, terms: denseTerms(outputs, inputs), params: layer.weights.flat(), bias: [...layer.bias], biasOf: Int32Array.from({ length: outputs }, (_, k) => k) },
+      sparse: {
+        inputs,
+        outputs,
+        terms: denseTerms(outputs, inputs),
+        params: layer.weights.flat(),
+        bias: [...layer.bias],
+        biasOf: Int32Array.from({ length: outputs }, (_, k) => k),
+      },
       structural: false,
       arch: [1, inputs, outputs],
     };
@@ -129,7 +147,14 @@ export function lowerLinear(layer: Extract<FloatLayer, { type: 'dense' | 'conv' 
     return {
       op: 'conv',
       label: `conv ${shapeText(layer.input)} -> ${shapeText(outShape)}, kernel ${layer.kernel.join('x')}${layer.stride.some((s) => s !== 1) ? `, stride ${layer.stride.join('x')}` : ''}${layer.pads.some((p) => p !== 0) ? `, pads ${layer.pads.join(',')}` : ''}`,
-      sparse: { inputs, outputs: terms.length, terms, params: layer.weights.flat(3), bias: [...layer.bias], biasOf: Int32Array.from({ length: terms.length }, (_, k) => Math.floor(k / perChannel)) },
+      sparse: {
+        inputs,
+        outputs: terms.length,
+        terms,
+        params: layer.weights.flat(3),
+        bias: [...layer.bias],
+        biasOf: Int32Array.from({ length: terms.length }, (_, k) => Math.floor(k / perChannel)),
+      },
       structural: false,
       arch: [2, ...layer.input, layer.outChannels, ...window],
     };
@@ -138,7 +163,14 @@ export function lowerLinear(layer: Extract<FloatLayer, { type: 'dense' | 'conv' 
   return {
     op: 'avgpool',
     label: `avgpool ${shapeText(layer.input)} -> ${shapeText(outShape)}, window ${layer.kernel.join('x')}`,
-    sparse: { inputs, outputs: terms.length, terms, params: divisors.map((d) => 1 / d), bias: [], biasOf: new Int32Array(terms.length).fill(-1) },
+    sparse: {
+      inputs,
+      outputs: terms.length,
+      terms,
+      params: divisors.map((d) => 1 / d),
+      bias: [],
+      biasOf: new Int32Array(terms.length).fill(-1),
+    },
     structural: true,
     arch: [3, ...layer.input, ...window, layer.countIncludePad ? 1 : 0],
   };
@@ -149,7 +181,8 @@ export function lowerLinear(layer: Extract<FloatLayer, { type: 'dense' | 'conv' 
  * the input range the circuit checks (see {@link QuantizedLinear}).
  */
 export function quantizeModel(model: FloatModel, fracBits = DEFAULT_FRAC_BITS): QuantizedModel {
-  if (!Number.isInteger(fracBits) || fracBits < 1 || fracBits > 24) throw new ModelError(`fractional bits must be an integer from 1 to 24, got ${fracBits}`);
+  if (!Number.isInteger(fracBits) || fracBits < 1 || fracBits > 24)
+    throw new ModelError(`fractional bits must be an integer from 1 to 24, got ${fracBits}`);
   // The declared range, widened to 2^inputBits values so ONE decomposition checks it: upward for a non-negative range
   // (which stays non-negative), evenly on both sides otherwise (a smaller largest |input|).
   const declaredMin = toFixed(model.input.min, fracBits);
@@ -167,7 +200,16 @@ export function quantizeModel(model: FloatModel, fracBits = DEFAULT_FRAC_BITS): 
     if (layer.type === 'maxpool') {
       const { windows, outShape } = maxPoolWindows(layer.input, layer);
       const inputs = layer.input[0] * layer.input[1] * layer.input[2];
-      layers.push({ op: 'maxpool', label: `maxpool ${shapeText(layer.input)} -> ${shapeText(outShape)}, window ${layer.kernel.join('x')}`, inputs, outputs: windows.length, windows, inputBound: bound, nonNegative, arch: [4, ...layer.input, ...layer.kernel, ...layer.stride, ...layer.pads] });
+      layers.push({
+        op: 'maxpool',
+        label: `maxpool ${shapeText(layer.input)} -> ${shapeText(outShape)}, window ${layer.kernel.join('x')}`,
+        inputs,
+        outputs: windows.length,
+        windows,
+        inputBound: bound,
+        nonNegative,
+        arch: [4, ...layer.input, ...layer.kernel, ...layer.stride, ...layer.pads],
+      });
       return;
     }
     const lowered = lowerLinear(layer);
@@ -180,24 +222,49 @@ export function quantizeModel(model: FloatModel, fracBits = DEFAULT_FRAC_BITS): 
     let worst: bigint;
     if (lowered.structural) {
       // architecture constants: the exact largest sum of |param| over an output's terms
-      worst = sparse.terms.reduce((max, row) => {
-        let sum = 0n;
-        for (let t = 1; t < row.length; t += 2) sum += magnitude(params[row[t]!]!);
-        return sum > max ? sum : max;
-      }, 0n) * bound;
+      worst =
+        sparse.terms.reduce((max, row) => {
+          let sum = 0n;
+          for (let t = 1; t < row.length; t += 2) sum += magnitude(params[row[t]!]!);
+          return sum > max ? sum : max;
+        }, 0n) * bound;
     } else {
       // |acc + bias| <= T * 2^(W-1) * bound + 2^(Wb-1), for ANY weights of these widths
-      worst = BigInt(maxTerms(sparse.terms)) * (1n << BigInt(weightBits - 1)) * bound + (bias.length > 0 ? 1n << BigInt(biasBits - 1) : 0n);
+      worst =
+        BigInt(maxTerms(sparse.terms)) * (1n << BigInt(weightBits - 1)) * bound +
+        (bias.length > 0 ? 1n << BigInt(biasBits - 1) : 0n);
     }
     const accBits = Math.max(bitLength(worst) + 1, fracBits + 1);
-    if (accBits > MAX_ACC_BITS) throw new ModelError(`layer ${index} (${lowered.label}) needs a ${accBits}-bit accumulator (more than ${MAX_ACC_BITS}): narrow the input range or use fewer fractional bits`);
-    layers.push({ op: lowered.op, label: lowered.label, inputs: sparse.inputs, outputs: sparse.outputs, terms: sparse.terms, params, bias, biasOf: sparse.biasOf, structural: lowered.structural, relu, accBits, weightBits, biasBits, inputBound: bound, arch: lowered.arch });
+    if (accBits > MAX_ACC_BITS)
+      throw new ModelError(
+        `layer ${index} (${lowered.label}) needs a ${accBits}-bit accumulator (more than ${MAX_ACC_BITS}): narrow the input range or use fewer fractional bits`,
+      );
+    layers.push({
+      op: lowered.op,
+      label: lowered.label,
+      inputs: sparse.inputs,
+      outputs: sparse.outputs,
+      terms: sparse.terms,
+      params,
+      bias,
+      biasOf: sparse.biasOf,
+      structural: lowered.structural,
+      relu,
+      accBits,
+      weightBits,
+      biasBits,
+      inputBound: bound,
+      arch: lowered.arch,
+    });
     // floor(v / 2^f) for |v| < 2^(B-1) lies in [-2^(B-1-f), 2^(B-1-f)); after ReLU in [0, 2^(B-1-f)).
     bound = 1n << BigInt(Math.max(accBits - 1 - fracBits, 0));
     nonNegative = relu;
   });
   const last = layers.at(-1);
-  if (!last || last.op !== 'dense' || last.relu) throw new ModelError(`${model.name}: the last layer must be a dense layer without ReLU (its outputs are the logits argmax reads)`);
+  if (!last || last.op !== 'dense' || last.relu)
+    throw new ModelError(
+      `${model.name}: the last layer must be a dense layer without ReLU (its outputs are the logits argmax reads)`,
+    );
   return { name: model.name, fracBits, inputSize: model.input.size, inputMin, inputMax, inputBound, inputBits, layers };
 }
 
@@ -208,10 +275,15 @@ export function linearLayers(model: QuantizedModel): QuantizedLinear[] {
 
 /** Quantize an input vector (floats) to the model's fixed point, refusing values outside its declared range. */
 export function quantizeInput(model: QuantizedModel, values: readonly number[], floatModel: FloatModel): bigint[] {
-  if (values.length !== model.inputSize) throw new ModelError(`the input has ${values.length} values; the model takes ${model.inputSize}`);
+  if (values.length !== model.inputSize)
+    throw new ModelError(`the input has ${values.length} values; the model takes ${model.inputSize}`);
   return values.map((value, j) => {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new ModelError(`input[${j}] must be a finite number, got ${JSON.stringify(value)}`);
-    if (value < floatModel.input.min || value > floatModel.input.max) throw new ModelError(`input[${j}] = ${value} is outside the model's input range [${floatModel.input.min}, ${floatModel.input.max}]`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new ModelError(`input[${j}] must be a finite number, got ${JSON.stringify(value)}`);
+    if (value < floatModel.input.min || value > floatModel.input.max)
+      throw new ModelError(
+        `input[${j}] = ${value} is outside the model's input range [${floatModel.input.min}, ${floatModel.input.max}]`,
+      );
     return toFixed(value, model.fracBits);
   });
 }
@@ -268,16 +340,20 @@ export interface ReferenceResult {
  * max pooling takes the largest value of each window; the class is the first index of the largest logit.
  */
 export function runQuantized(model: QuantizedModel, input: readonly bigint[]): ReferenceResult {
-  if (input.length !== model.inputSize) throw new ModelError(`the input has ${input.length} values; the model takes ${model.inputSize}`);
+  if (input.length !== model.inputSize)
+    throw new ModelError(`the input has ${input.length} values; the model takes ${model.inputSize}`);
   input.forEach((x, j) => {
-    if (x < model.inputMin || x > model.inputMax) throw new ModelError(`input[${j}] = ${x} (fixed point) is outside [${model.inputMin}, ${model.inputMax}]`);
+    if (x < model.inputMin || x > model.inputMax)
+      throw new ModelError(`input[${j}] = ${x} (fixed point) is outside [${model.inputMin}, ${model.inputMax}]`);
   });
   const outputs: bigint[][] = [];
   let current = [...input];
   for (const layer of model.layers) {
     if (layer.op === 'maxpool') {
       const values = current;
-      current = layer.windows.map((window) => window.reduce((max, i) => (values[i]! > max ? values[i]! : max), values[window[0]!]!));
+      current = layer.windows.map((window) =>
+        window.reduce((max, i) => (values[i]! > max ? values[i]! : max), values[window[0]!]!),
+      );
     } else {
       current = applySparseExact(layer, current).map((acc) => {
         const out = floorShift(acc, model.fracBits);
@@ -305,7 +381,9 @@ export function runFloat(model: FloatModel, input: readonly number[]): { logits:
     if (layer.type === 'relu') current = current.map((v) => Math.max(0, v));
     else if (layer.type === 'maxpool') {
       const values = current;
-      current = maxPoolWindows(layer.input, layer).windows.map((window) => Math.max(...Array.from(window, (i) => values[i]!)));
+      current = maxPoolWindows(layer.input, layer).windows.map((window) =>
+        Math.max(...Array.from(window, (i) => values[i]!)),
+      );
     } else if (layer.type !== 'argmax') current = applySparseFloat(lowerLinear(layer).sparse, current);
   }
   return { logits: current, predicted: argmaxOf(current) };

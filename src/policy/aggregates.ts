@@ -13,7 +13,19 @@ import type { Column, EncodedRecord, Schema } from '../data/types.ts';
 import { STRING_KEY_BITS, uniqueKey, uniqueKeyBits } from '../data/unique.ts';
 import { bitLength, emitFractionBounds, emitNonNegative, RECORD_OUTPUT } from './emit.ts';
 import type { Aggregate, AggregateSpec, Fraction, Predicate } from './policy.ts';
-import { columnScale, describe, findColumn, fractionBound, parseDecimal, parsePredicate, PolicyError, predicateHolds, scalarText, scaledConstant, withinFraction } from './predicate.ts';
+import {
+  columnScale,
+  describe,
+  findColumn,
+  fractionBound,
+  parseDecimal,
+  parsePredicate,
+  PolicyError,
+  predicateHolds,
+  scalarText,
+  scaledConstant,
+  withinFraction,
+} from './predicate.ts';
 
 /** The kinds of aggregate a policy may bound. */
 export type AggregateKind = Aggregate['kind'];
@@ -122,7 +134,12 @@ function summedVerdict(verdict: AggregateVerdict): AggregateVerdict {
 const solidityInt = (value: bigint) => `int256(${value})`;
 
 /** `min <= value / weight <= max`, cross-multiplied (weight > 0), in Solidity, as {@link withinFraction}. */
-function solidityWithinFraction(value: string, weight: string, min: Fraction | undefined, max: Fraction | undefined): string {
+function solidityWithinFraction(
+  value: string,
+  weight: string,
+  min: Fraction | undefined,
+  max: Fraction | undefined,
+): string {
   const parts: string[] = [];
   if (min) parts.push(`${value} * ${solidityInt(min.den)} >= ${solidityInt(min.num)} * ${weight}`);
   if (max) parts.push(`${value} * ${solidityInt(max.den)} <= ${solidityInt(max.num)} * ${weight}`);
@@ -137,23 +154,33 @@ function solidityBounds(value: string, min: bigint | undefined, max: bigint | un
   return parts.length === 0 ? 'true' : parts.join(' && ');
 }
 
-const within = (value: bigint, min: bigint | undefined, max: bigint | undefined) => (min === undefined || value >= min) && (max === undefined || value <= max);
+const within = (value: bigint, min: bigint | undefined, max: bigint | undefined) =>
+  (min === undefined || value >= min) && (max === undefined || value <= max);
 
 /** A SUM or MEAN aggregate's column, validated. */
 function summedColumn(schema: Schema, spec: { kind: 'SUM' | 'MEAN'; field: string }, what: string): Column {
   const column = findColumn(schema, spec.field, what);
-  if (!column.ordered) throw new PolicyError(`${what}: ${spec.kind} needs a numeric or date column; ${column.name} is ${column.spec.type}`);
+  if (!column.ordered)
+    throw new PolicyError(
+      `${what}: ${spec.kind} needs a numeric or date column; ${column.name} is ${column.spec.type}`,
+    );
   return column;
 }
 
 /** The sum of a column's encoded values over the records where it is not null, and how many those are. */
 function columnTotals(column: Column, records: readonly TotalsRecord[]): { encodedSum: bigint; present: bigint } {
   const present = records.filter((record) => !record.nulls[column.index]);
-  return { encodedSum: present.reduce((total, record) => total + (record.values[column.index] as bigint), 0n), present: BigInt(present.length) };
+  return {
+    encodedSum: present.reduce((total, record) => total + (record.values[column.index] as bigint), 0n),
+    present: BigInt(present.length),
+  };
 }
 
 /** SUM and MEAN add up the record template's terms of their column; returns the sum's and the count's expressions. */
-function emitColumnTotals(aggregate: AggregateOf<'SUM' | 'MEAN'>, context: CircuitEmitContext): { sum: string; present: string; actual: string; magnitude: number } | undefined {
+function emitColumnTotals(
+  aggregate: AggregateOf<'SUM' | 'MEAN'>,
+  context: CircuitEmitContext,
+): { sum: string; present: string; actual: string; magnitude: number } | undefined {
   const k = aggregate.column.index;
   const sum = context.total(`${context.label}Sum`, RECORD_OUTPUT.term(k));
   const present = context.total(`${context.label}Present`, RECORD_OUTPUT.present(k));
@@ -172,7 +199,9 @@ function emitColumnTotals(aggregate: AggregateOf<'SUM' | 'MEAN'>, context: Circu
 }
 
 /** What SUM and MEAN share: their keys, totals over records, partials and verdict over chunks, record outputs. */
-function columnSumKind<K extends 'SUM' | 'MEAN'>(kind: K): Pick<AggregateDefinition<K>, 'keys' | 'totals' | 'partials' | 'chunkVerdict' | 'emitRecord'> {
+function columnSumKind<K extends 'SUM' | 'MEAN'>(
+  kind: K,
+): Pick<AggregateDefinition<K>, 'keys' | 'totals' | 'partials' | 'chunkVerdict' | 'emitRecord'> {
   return {
     keys: ['kind', 'field', 'min', 'max'],
     totals: (aggregate, records) => ({ kind, ...columnTotals(columnOf(aggregate), records) }) as TotalsOf<K>,
@@ -182,7 +211,9 @@ function columnSumKind<K extends 'SUM' | 'MEAN'>(kind: K): Pick<AggregateDefinit
     ],
     chunkVerdict(aggregate, chunks, count) {
       const [encodedSum, present] = summed(chunks, 2) as [bigint, bigint];
-      return summedVerdict(aggregateDefinition(kind).verdict(aggregate, { kind, encodedSum, present } as TotalsOf<K>, count));
+      return summedVerdict(
+        aggregateDefinition(kind).verdict(aggregate, { kind, encodedSum, present } as TotalsOf<K>, count),
+      );
     },
     emitRecord: (aggregate, context) => context.columnTerms(columnOf(aggregate)),
   };
@@ -203,21 +234,33 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
     parse(spec, _schema, what) {
       const bound = (v: number | undefined, key: string) => {
         if (v === undefined) return undefined;
-        if (!Number.isSafeInteger(v) || v < 0) throw new PolicyError(`${what}: COUNT ${key} must be a non-negative integer`);
+        if (!Number.isSafeInteger(v) || v < 0)
+          throw new PolicyError(`${what}: COUNT ${key} must be a non-negative integer`);
         return BigInt(v);
       };
-      return { kind: 'COUNT', min: bound(spec.min, 'min'), max: bound(spec.max, 'max'), text: `COUNT in [${spec.min ?? ''}, ${spec.max ?? ''}]` };
+      return {
+        kind: 'COUNT',
+        min: bound(spec.min, 'min'),
+        max: bound(spec.max, 'max'),
+        text: `COUNT in [${spec.min ?? ''}, ${spec.max ?? ''}]`,
+      };
     },
     totals: () => ({ kind: 'COUNT' }),
-    verdict: (aggregate, _totals, count) => ({ ok: within(count, aggregate.min, aggregate.max), actual: count.toString() }),
+    verdict: (aggregate, _totals, count) => ({
+      ok: within(count, aggregate.min, aggregate.max),
+      actual: count.toString(),
+    }),
     partials: [],
     // The verifier sums the chunks' public counts.
-    chunkVerdict: (aggregate, _chunks, count) => summedVerdict(AGGREGATES.COUNT.verdict(aggregate, { kind: 'COUNT' }, count)),
+    chunkVerdict: (aggregate, _chunks, count) =>
+      summedVerdict(AGGREGATES.COUNT.verdict(aggregate, { kind: 'COUNT' }, count)),
     emitRecord: () => {},
     emitCircuit(aggregate, { out, chunk, countBits }) {
       if (chunk) return; // the verifier sums the chunks' public counts
-      if (aggregate.min !== undefined) emitNonNegative(out, `count - ${aggregate.min}`, countBits + bitLength(aggregate.min));
-      if (aggregate.max !== undefined) emitNonNegative(out, `${aggregate.max} - count`, countBits + bitLength(aggregate.max));
+      if (aggregate.min !== undefined)
+        emitNonNegative(out, `count - ${aggregate.min}`, countBits + bitLength(aggregate.min));
+      if (aggregate.max !== undefined)
+        emitNonNegative(out, `${aggregate.max} - count`, countBits + bitLength(aggregate.max));
     },
     judge: (aggregate, _total, fail) => [`if (!(${solidityBounds('c', aggregate.min, aggregate.max)})) ${fail}`],
   },
@@ -226,9 +269,17 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
     ...columnSumKind('SUM'),
     parse(spec, schema, what) {
       const column = summedColumn(schema, spec, what);
-      const bound = (v: string | number | boolean | undefined, key: string) => (v === undefined ? undefined : scaledConstant(column, v, `${what} ${key}`));
+      const bound = (v: string | number | boolean | undefined, key: string) =>
+        v === undefined ? undefined : scaledConstant(column, v, `${what} ${key}`);
       const text = `SUM(${column.name}) in [${scalarText(spec.min ?? '')}, ${scalarText(spec.max ?? '')}]`;
-      return { kind: 'SUM', column, offset: columnScale(column).offset, min: bound(spec.min, 'min'), max: bound(spec.max, 'max'), text };
+      return {
+        kind: 'SUM',
+        column,
+        offset: columnScale(column).offset,
+        min: bound(spec.min, 'min'),
+        max: bound(spec.max, 'max'),
+        text,
+      };
     },
     verdict(aggregate, totals) {
       const sum = totals.encodedSum + totals.present * aggregate.offset;
@@ -238,10 +289,22 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       const totals = emitColumnTotals(aggregate, context);
       if (!totals) return;
       const bound = (x: bigint) => bitLength(x < 0n ? -x : x);
-      if (aggregate.min !== undefined) emitNonNegative(context.out, `${totals.actual} - (${aggregate.min})`, Math.max(totals.magnitude, bound(aggregate.min)) + 2);
-      if (aggregate.max !== undefined) emitNonNegative(context.out, `(${aggregate.max}) - ${totals.actual}`, Math.max(totals.magnitude, bound(aggregate.max)) + 2);
+      if (aggregate.min !== undefined)
+        emitNonNegative(
+          context.out,
+          `${totals.actual} - (${aggregate.min})`,
+          Math.max(totals.magnitude, bound(aggregate.min)) + 2,
+        );
+      if (aggregate.max !== undefined)
+        emitNonNegative(
+          context.out,
+          `(${aggregate.max}) - ${totals.actual}`,
+          Math.max(totals.magnitude, bound(aggregate.max)) + 2,
+        );
     },
-    judge: (aggregate, total, fail) => [`if (!(${solidityBounds(`(${total('encodedSum')} + ${total('present')} * ${solidityInt(aggregate.offset)})`, aggregate.min, aggregate.max)})) ${fail}`],
+    judge: (aggregate, total, fail) => [
+      `if (!(${solidityBounds(`(${total('encodedSum')} + ${total('present')} * ${solidityInt(aggregate.offset)})`, aggregate.min, aggregate.max)})) ${fail}`,
+    ],
   },
 
   MEAN: {
@@ -259,7 +322,10 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
     verdict(aggregate, totals) {
       const sum = totals.encodedSum + totals.present * aggregate.offset;
       const m = totals.present;
-      return { ok: m > 0n && withinFraction(sum, m, aggregate.min, aggregate.max), actual: m > 0n ? `${sum}/${m} (scaled units)` : 'no values' };
+      return {
+        ok: m > 0n && withinFraction(sum, m, aggregate.min, aggregate.max),
+        actual: m > 0n ? `${sum}/${m} (scaled units)` : 'no values',
+      };
     },
     emitCircuit(aggregate, context) {
       const totals = emitColumnTotals(aggregate, context);
@@ -282,11 +348,24 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       const where = parsePredicate(schema, spec.where, `${what}.where`);
       const min = fractionBound(spec.min, `${what} min`);
       const max = fractionBound(spec.max, `${what} max`);
-      for (const f of [min, max]) if (f && (f.num < 0n || f.num > f.den)) throw new PolicyError(`${what}: a proportion bound must lie in [0, 1]`);
-      return { kind: 'PROPORTION', where, min, max, text: `PROPORTION(${describe(spec.where)}) in [${spec.min ?? ''}, ${spec.max ?? ''}]` };
+      for (const f of [min, max])
+        if (f && (f.num < 0n || f.num > f.den)) throw new PolicyError(`${what}: a proportion bound must lie in [0, 1]`);
+      return {
+        kind: 'PROPORTION',
+        where,
+        min,
+        max,
+        text: `PROPORTION(${describe(spec.where)}) in [${spec.min ?? ''}, ${spec.max ?? ''}]`,
+      };
     },
-    totals: (aggregate, records) => ({ kind: 'PROPORTION', matched: BigInt(records.filter((record) => predicateHolds(aggregate.where, record)).length) }),
-    verdict: (aggregate, totals, count) => ({ ok: withinFraction(totals.matched, count, aggregate.min, aggregate.max), actual: `${totals.matched}/${count}` }),
+    totals: (aggregate, records) => ({
+      kind: 'PROPORTION',
+      matched: BigInt(records.filter((record) => predicateHolds(aggregate.where, record)).length),
+    }),
+    verdict: (aggregate, totals, count) => ({
+      ok: withinFraction(totals.matched, count, aggregate.min, aggregate.max),
+      actual: `${totals.matched}/${count}`,
+    }),
     partials: [{ name: 'matched', combine: 'sum' }],
     chunkVerdict(aggregate, chunks, count) {
       const [matched] = summed(chunks, 1) as [bigint];
@@ -300,7 +379,9 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       if (context.chunk) context.out.line(`${context.partial('matched')} <== ${matched};`);
       else emitFractionBounds(context.out, matched, 'count', aggregate.min, aggregate.max, context.countBits);
     },
-    judge: (aggregate, total, fail) => [`if (!(${solidityWithinFraction(total('matched'), 'c', aggregate.min, aggregate.max)})) ${fail}`],
+    judge: (aggregate, total, fail) => [
+      `if (!(${solidityWithinFraction(total('matched'), 'c', aggregate.min, aggregate.max)})) ${fail}`,
+    ],
   },
 
   'GROUP-PARITY': {
@@ -311,14 +392,16 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       const outcome = parsePredicate(schema, spec.outcome, `${what}.outcome`);
       if (spec.maxDifference === undefined) throw new PolicyError(`${what}: GROUP-PARITY needs maxDifference`);
       const maxDifference = parseDecimal(scalarText(spec.maxDifference), `${what} maxDifference`);
-      if (maxDifference.num < 0n || maxDifference.num > maxDifference.den) throw new PolicyError(`${what}: maxDifference must lie in [0, 1]`);
+      if (maxDifference.num < 0n || maxDifference.num > maxDifference.den)
+        throw new PolicyError(`${what}: maxDifference must lie in [0, 1]`);
       const text = `GROUP-PARITY(rate of ${describe(spec.outcome)} in ${describe(spec.groupA)} vs ${describe(spec.groupB)}) differs by at most ${scalarText(spec.maxDifference)}`;
       return { kind: 'GROUP-PARITY', groupA, groupB, outcome, maxDifference, text };
     },
     totals(aggregate, records) {
       const inA = records.filter((record) => predicateHolds(aggregate.groupA, record));
       const inB = records.filter((record) => predicateHolds(aggregate.groupB, record));
-      const hits = (among: readonly TotalsRecord[]) => BigInt(among.filter((record) => predicateHolds(aggregate.outcome, record)).length);
+      const hits = (among: readonly TotalsRecord[]) =>
+        BigInt(among.filter((record) => predicateHolds(aggregate.outcome, record)).length);
       return { kind: 'GROUP-PARITY', nA: BigInt(inA.length), kA: hits(inA), nB: BigInt(inB.length), kB: hits(inB) };
     },
     verdict(aggregate, { nA, kA, nB, kB }) {
@@ -335,7 +418,9 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
     ],
     chunkVerdict(aggregate, chunks, count) {
       const [nA, kA, nB, kB] = summed(chunks, 4) as [bigint, bigint, bigint, bigint];
-      return summedVerdict(AGGREGATES['GROUP-PARITY'].verdict(aggregate, { kind: 'GROUP-PARITY', nA, kA, nB, kB }, count));
+      return summedVerdict(
+        AGGREGATES['GROUP-PARITY'].verdict(aggregate, { kind: 'GROUP-PARITY', nA, kA, nB, kB }, count),
+      );
     },
     emitRecord(aggregate, { out, label, holds }) {
       const inA = holds(aggregate.groupA, `${label}GroupA`);
@@ -354,7 +439,13 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       const nB = total(`${label}nB`, `${label}InB`);
       const kB = total(`${label}kB`, `${label}HitB`);
       if (chunk) {
-        for (const [name, value] of [['nA', nA], ['kA', kA], ['nB', nB], ['kB', kB]] as const) out.line(`${partial(name)} <== ${value};`);
+        for (const [name, value] of [
+          ['nA', nA],
+          ['kA', kA],
+          ['nB', nB],
+          ['kB', kB],
+        ] as const)
+          out.line(`${partial(name)} <== ${value};`);
         return;
       }
       out.line(`signal ${label}Cross1 <== ${kA} * ${nB};`);
@@ -386,9 +477,12 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
     parse(spec, schema, what) {
       const column = findColumn(schema, spec.field, what);
       if (schema.spec.subjectId !== column.name) {
-        throw new PolicyError(`${what}: UNIQUE applies to the schema's subject id column (records are committed sorted by it); ${column.name} is not it${schema.spec.subjectId ? ` (it is ${schema.spec.subjectId})` : ' (the schema names none)'}`);
+        throw new PolicyError(
+          `${what}: UNIQUE applies to the schema's subject id column (records are committed sorted by it); ${column.name} is not it${schema.spec.subjectId ? ` (it is ${schema.spec.subjectId})` : ' (the schema names none)'}`,
+        );
       }
-      if (column.nullable) throw new PolicyError(`${what}: UNIQUE needs a column that is not nullable; ${column.name} is nullable`);
+      if (column.nullable)
+        throw new PolicyError(`${what}: UNIQUE needs a column that is not nullable; ${column.name} is nullable`);
       return { kind: 'UNIQUE', column, text: `UNIQUE(${column.name})` };
     },
     totals(aggregate, records) {
@@ -400,13 +494,26 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
         const b = uniqueKey(aggregate.column, after.values[index] as bigint);
         if (a < b) continue;
         const rows = `rows ${before.row ?? '?'} and ${after.row ?? '?'}`;
-        if (before.values[index] === after.values[index]) return { kind: 'UNIQUE', increasing: false, problem: `the same ${aggregate.column.name} at ${rows}` };
-        if (a === b) return { kind: 'UNIQUE', increasing: false, problem: `${rows} have different ids whose hashes share their low ${STRING_KEY_BITS} bits: uniqueness cannot be proven` };
-        return { kind: 'UNIQUE', increasing: false, problem: `records are not committed in subject id order (${rows}): commit the dataset again with this version` };
+        if (before.values[index] === after.values[index])
+          return { kind: 'UNIQUE', increasing: false, problem: `the same ${aggregate.column.name} at ${rows}` };
+        if (a === b)
+          return {
+            kind: 'UNIQUE',
+            increasing: false,
+            problem: `${rows} have different ids whose hashes share their low ${STRING_KEY_BITS} bits: uniqueness cannot be proven`,
+          };
+        return {
+          kind: 'UNIQUE',
+          increasing: false,
+          problem: `records are not committed in subject id order (${rows}): commit the dataset again with this version`,
+        };
       }
       return { kind: 'UNIQUE', increasing: true };
     },
-    verdict: (_aggregate, totals) => ({ ok: totals.increasing, actual: totals.increasing ? 'all distinct' : (totals.problem ?? 'not distinct') }),
+    verdict: (_aggregate, totals) => ({
+      ok: totals.increasing,
+      actual: totals.increasing ? 'all distinct' : (totals.problem ?? 'not distinct'),
+    }),
     partials: [
       { name: 'firstKey', combine: 'firstKey' },
       { name: 'lastKey', combine: 'lastKey' },
@@ -414,7 +521,8 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
     chunkVerdict(_aggregate, chunks) {
       // Each chunk proved its keys strictly increase; across chunks, each last key must be below the next first key.
       for (let j = 1; j < chunks.length; j += 1) {
-        if (!((chunks[j - 1]![1] as bigint) < (chunks[j]![0] as bigint))) return { ok: false, actual: `chunk ${j - 1} ends with a key not below the first key of chunk ${j}` };
+        if (!((chunks[j - 1]![1] as bigint) < (chunks[j]![0] as bigint)))
+          return { ok: false, actual: `chunk ${j - 1} ends with a key not below the first key of chunk ${j}` };
       }
       return { ok: true, actual: 'all distinct' };
     },
@@ -436,7 +544,9 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       // the one whose successor is padding (or the last of all).
       out.line(`${partial('firstKey')} <== records[0].${key};`);
       out.line(`signal ${label}End[${capacity}];`);
-      out.line(`for (var i = 0; i < ${capacity - 1}; i++) { ${label}End[i] <== (active.active[i] - active.active[i + 1]) * records[i].${key}; }`);
+      out.line(
+        `for (var i = 0; i < ${capacity - 1}; i++) { ${label}End[i] <== (active.active[i] - active.active[i + 1]) * records[i].${key}; }`,
+      );
       out.line(`${label}End[${capacity - 1}] <== active.active[${capacity - 1}] * records[${capacity - 1}].${key};`);
       out.line(`var ${label}Last = 0; for (var i = 0; i < ${capacity}; i++) { ${label}Last += ${label}End[i]; }`);
       out.line(`${partial('lastKey')} <== ${label}Last;`);

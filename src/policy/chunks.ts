@@ -14,7 +14,9 @@ export interface ChunkPartial {
 
 /** The partials a chunk circuit outputs, in order (after its subtree roots). */
 export function chunkPartials(policy: Policy): ChunkPartial[] {
-  return policy.aggregates.flatMap((aggregate, index) => aggregateDefinition(aggregate.kind).partials.map(({ name, combine }) => ({ aggregate: index, name, combine })));
+  return policy.aggregates.flatMap((aggregate, index) =>
+    aggregateDefinition(aggregate.kind).partials.map(({ name, combine }) => ({ aggregate: index, name, combine })),
+  );
 }
 
 /** Public signal name of an aggregate partial. */
@@ -27,13 +29,18 @@ export function partialSignalName(partial: Pick<ChunkPartial, 'aggregate' | 'nam
  * {@link chunkPartials}, in order, one list per chunk in chunk order): the summed ones as the whole-dataset circuit
  * would, UNIQUE's keys across chunk boundaries. Returns the first failure's explanation.
  */
-export function judgeChunkPartials(policy: Policy, chunks: ReadonlyArray<readonly bigint[]>, count: bigint): { ok: true } | { ok: false; detail: string } {
+export function judgeChunkPartials(
+  policy: Policy,
+  chunks: ReadonlyArray<readonly bigint[]>,
+  count: bigint,
+): { ok: true } | { ok: false; detail: string } {
   const partials = chunkPartials(policy);
   for (const [index, aggregate] of policy.aggregates.entries()) {
     const positions = partials.flatMap((partial, position) => (partial.aggregate === index ? [position] : []));
     const own = chunks.map((values) => positions.map((position) => values[position] as bigint));
     const verdict = aggregateDefinition(aggregate.kind).chunkVerdict(aggregate, own, count);
-    if (!verdict.ok) return { ok: false, detail: `aggregate ${aggregate.text} fails over all chunks: ${verdict.actual}` };
+    if (!verdict.ok)
+      return { ok: false, detail: `aggregate ${aggregate.text} fails over all chunks: ${verdict.actual}` };
   }
   return { ok: true };
 }

@@ -61,7 +61,9 @@ export function emitRecordPolicy(out: CircomLines, policy: Policy, sortKey: (col
       sortKey(column) {
         if (keysOf.has(column.index)) return;
         keysOf.add(column.index);
-        out.line(`signal output ${RECORD_OUTPUT.key(column.index)} <== ${sortKey(column)}; // ${column.name}'s sort key`);
+        out.line(
+          `signal output ${RECORD_OUTPUT.key(column.index)} <== ${sortKey(column)}; // ${column.name}'s sort key`,
+        );
       },
     });
     dropIfEmpty(out, start);

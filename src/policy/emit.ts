@@ -125,15 +125,36 @@ export function emitPredicate(out: CircomLines, predicate: Predicate, name: stri
 /** Emit `lhs >= 0` for an integer expression bounded by 2^bits in absolute value. */
 export function emitNonNegative(out: CircomLines, expression: string, bits: number): void {
   // The check is sound only while every honest value is below 2^bits and every negative one wraps far above it.
-  if (bits > 250) throw new ZkaiError('POLICY_TOO_WIDE', `an aggregate check needs ${bits} bits, more than the 250 a sound check allows: use smaller bounds, fewer decimals or a column with a smaller minimum`);
+  if (bits > 250)
+    throw new ZkaiError(
+      'POLICY_TOO_WIDE',
+      `an aggregate check needs ${bits} bits, more than the 250 a sound check allows: use smaller bounds, fewer decimals or a column with a smaller minimum`,
+    );
   const name = out.name('nonneg');
   out.line(`component ${name} = NonNegative(${bits});`);
   out.line(`${name}.in <== ${expression};`);
 }
 
 /** Emit `min <= value / weight <= max`, cross-multiplied, for a weight > 0 and a value bounded by 2^bits. */
-export function emitFractionBounds(out: CircomLines, value: string, weight: string, min: Fraction | undefined, max: Fraction | undefined, bits: number): void {
+export function emitFractionBounds(
+  out: CircomLines,
+  value: string,
+  weight: string,
+  min: Fraction | undefined,
+  max: Fraction | undefined,
+  bits: number,
+): void {
   // min <= value / weight <= max  <=>  value * min.den - min.num * weight >= 0  and  max.num * weight - value * max.den >= 0
-  if (min) emitNonNegative(out, `${value} * ${min.den} - (${min.num}) * ${weight}`, bits + bitLength(min.den) + bitLength(min.num < 0n ? -min.num : min.num) + 2);
-  if (max) emitNonNegative(out, `(${max.num}) * ${weight} - ${value} * ${max.den}`, bits + bitLength(max.den) + bitLength(max.num < 0n ? -max.num : max.num) + 2);
+  if (min)
+    emitNonNegative(
+      out,
+      `${value} * ${min.den} - (${min.num}) * ${weight}`,
+      bits + bitLength(min.den) + bitLength(min.num < 0n ? -min.num : min.num) + 2,
+    );
+  if (max)
+    emitNonNegative(
+      out,
+      `(${max.num}) * ${weight} - ${value} * ${max.den}`,
+      bits + bitLength(max.den) + bitLength(max.num < 0n ? -max.num : max.num) + 2,
+    );
 }

@@ -10,8 +10,26 @@ import { poseidonText } from '../crypto/poseidon-bytes.ts';
 import { lineBreakingCharacter } from '../util/text.ts';
 import { MAX_REGISTRY_DEPTH, registryHas, registryHasKey, RegistryError, type Registry } from '../data/registry.ts';
 import type { Column, EncodedRecord, Schema } from '../data/types.ts';
-import { AGGREGATES, aggregateDefinition, isAggregateKind, type AggregateKind, type AggregateOf, type AggregateVerdict, type TotalsOf, type TotalsRecord } from './aggregates.ts';
-import { describe, findColumn, normalizeOp, onlyKeys, parsePredicate, PolicyError, predicateHolds, scalarText } from './predicate.ts';
+import {
+  AGGREGATES,
+  aggregateDefinition,
+  isAggregateKind,
+  type AggregateKind,
+  type AggregateOf,
+  type AggregateVerdict,
+  type TotalsOf,
+  type TotalsRecord,
+} from './aggregates.ts';
+import {
+  describe,
+  findColumn,
+  normalizeOp,
+  onlyKeys,
+  parsePredicate,
+  PolicyError,
+  predicateHolds,
+  scalarText,
+} from './predicate.ts';
 
 export { columnScale, MAX_POLICY_DIGITS, PolicyError, predicateHolds } from './predicate.ts';
 export type { AggregateTotals } from './aggregates.ts';
@@ -20,7 +38,8 @@ export type { AggregateTotals } from './aggregates.ts';
 export type PolicyScalar = string | number | boolean;
 
 /** Comparison operators. Every one but NOT-NULL and ABSENT is false for a null value. */
-export type Operator = 'EQ' | 'NE' | 'LT' | 'LTE' | 'GT' | 'GTE' | 'BETWEEN' | 'NOT-BETWEEN' | 'IN' | 'NIN' | 'NOT-NULL' | 'ABSENT';
+export type Operator =
+  'EQ' | 'NE' | 'LT' | 'LTE' | 'GT' | 'GTE' | 'BETWEEN' | 'NOT-BETWEEN' | 'IN' | 'NIN' | 'NOT-NULL' | 'ABSENT';
 
 /** A predicate on one field of a record, as written in a policy file. */
 export interface PredicateSpec {
@@ -41,7 +60,13 @@ export type AggregateSpec =
   | { kind: 'SUM'; field: string; min?: PolicyScalar; max?: PolicyScalar }
   | { kind: 'MEAN'; field: string; min?: PolicyScalar; max?: PolicyScalar }
   | { kind: 'PROPORTION'; where: PredicateSpec; min?: string | number; max?: string | number }
-  | { kind: 'GROUP-PARITY'; groupA: PredicateSpec; groupB: PredicateSpec; outcome: PredicateSpec; maxDifference: string | number }
+  | {
+      kind: 'GROUP-PARITY';
+      groupA: PredicateSpec;
+      groupB: PredicateSpec;
+      outcome: PredicateSpec;
+      maxDifference: string | number;
+    }
   | { kind: 'UNIQUE'; field: string };
 
 /**
@@ -105,7 +130,14 @@ export type Aggregate =
   | { kind: 'MEAN'; column: Column; offset: bigint; min: Fraction | undefined; max: Fraction | undefined; text: string }
   | { kind: 'PROPORTION'; where: Predicate; min: Fraction | undefined; max: Fraction | undefined; text: string }
   /** |rate of outcome in A - rate of outcome in B| <= maxDifference; both groups must have records. */
-  | { kind: 'GROUP-PARITY'; groupA: Predicate; groupB: Predicate; outcome: Predicate; maxDifference: Fraction; text: string }
+  | {
+      kind: 'GROUP-PARITY';
+      groupA: Predicate;
+      groupB: Predicate;
+      outcome: Predicate;
+      maxDifference: Fraction;
+      text: string;
+    }
   /** Every real record has a distinct subject id (the schema's subjectId column). */
   | { kind: 'UNIQUE'; column: Column; text: string };
 
@@ -140,25 +172,46 @@ export function canonicalPolicy(spec: PolicySpec): string {
         kind,
         ...('field' in aggregate ? { field: aggregate.field } : {}),
         ...('where' in aggregate ? { where: predicate(aggregate.where) } : {}),
-        ...('groupA' in aggregate ? { groupA: predicate(aggregate.groupA), groupB: predicate(aggregate.groupB), outcome: predicate(aggregate.outcome), maxDifference: scalarText(aggregate.maxDifference) } : {}),
+        ...('groupA' in aggregate
+          ? {
+              groupA: predicate(aggregate.groupA),
+              groupB: predicate(aggregate.groupB),
+              outcome: predicate(aggregate.outcome),
+              maxDifference: scalarText(aggregate.maxDifference),
+            }
+          : {}),
         ...('min' in aggregate && aggregate.min !== undefined ? { min: scalarText(aggregate.min) } : {}),
         ...('max' in aggregate && aggregate.max !== undefined ? { max: scalarText(aggregate.max) } : {}),
       };
     }),
     // Only present when used, so the hashes of policies without registries did not change when they were added.
-    ...(spec.registries && spec.registries.length > 0 ? { registries: spec.registries.map((r) => ({ kind: r.kind, field: r.field, registry: r.registry, depth: r.depth })) } : {}),
+    ...(spec.registries && spec.registries.length > 0
+      ? {
+          registries: spec.registries.map((r) => ({
+            kind: r.kind,
+            field: r.field,
+            registry: r.registry,
+            depth: r.depth,
+          })),
+        }
+      : {}),
   };
   return JSON.stringify(canonical);
 }
 
 /** Validate a policy against a schema: every field exists, every operator fits its column, every constant encodes. */
 export function parsePolicy(raw: unknown, schema: Schema): Policy {
-  if (typeof raw !== 'object' || raw === null) throw new PolicyError('a policy must be a JSON object with name and rules');
+  if (typeof raw !== 'object' || raw === null)
+    throw new PolicyError('a policy must be a JSON object with name and rules');
   const spec = raw as PolicySpec;
   onlyKeys(spec, ['name', 'rules', 'aggregates', 'registries'], 'policy');
-  if (typeof spec.name !== 'string' || spec.name.length === 0) throw new PolicyError('a policy needs a non-empty "name"');
+  if (typeof spec.name !== 'string' || spec.name.length === 0)
+    throw new PolicyError('a policy needs a non-empty "name"');
   const breaking = lineBreakingCharacter(spec.name);
-  if (breaking) throw new PolicyError(`the policy's "name" must be one line of text: it holds the control character ${breaking.codePoint} at position ${breaking.index}`);
+  if (breaking)
+    throw new PolicyError(
+      `the policy's "name" must be one line of text: it holds the control character ${breaking.codePoint} at position ${breaking.index}`,
+    );
   if (!Array.isArray(spec.rules)) throw new PolicyError('a policy needs a "rules" list (it may be empty)');
   const rules = spec.rules.map((rule, index): Rule => ({
     index,
@@ -168,30 +221,56 @@ export function parsePolicy(raw: unknown, schema: Schema): Policy {
   }));
   const aggregates = (spec.aggregates ?? []).map((aggregate, index): Aggregate => {
     const what = `aggregates[${index}]`;
-    if (typeof aggregate !== 'object' || aggregate === null) throw new PolicyError(`${what}: must be an object with a kind`);
+    if (typeof aggregate !== 'object' || aggregate === null)
+      throw new PolicyError(`${what}: must be an object with a kind`);
     const kind: unknown = aggregate.kind;
-    if (!isAggregateKind(kind)) throw new PolicyError(`${what}: unknown aggregate kind ${JSON.stringify(kind)} (known: ${Object.keys(AGGREGATES).join(', ')})`);
+    if (!isAggregateKind(kind))
+      throw new PolicyError(
+        `${what}: unknown aggregate kind ${JSON.stringify(kind)} (known: ${Object.keys(AGGREGATES).join(', ')})`,
+      );
     return parseAggregate(aggregate as Extract<AggregateSpec, { kind: typeof kind }>, schema, what);
   });
-  if (spec.registries !== undefined && !Array.isArray(spec.registries)) throw new PolicyError('"registries" must be a list');
+  if (spec.registries !== undefined && !Array.isArray(spec.registries))
+    throw new PolicyError('"registries" must be a list');
   const registries = (spec.registries ?? []).map((requirement, index): RegistryRequirement => {
     const what = `registries[${index}]`;
-    if (typeof requirement !== 'object' || requirement === null) throw new PolicyError(`${what}: must be an object {kind, field, registry, depth}`);
+    if (typeof requirement !== 'object' || requirement === null)
+      throw new PolicyError(`${what}: must be an object {kind, field, registry, depth}`);
     onlyKeys(requirement, ['kind', 'field', 'registry', 'depth'], what);
-    if (requirement.kind !== 'MEMBER-OF' && requirement.kind !== 'NOT-MEMBER-OF') throw new PolicyError(`${what}: kind must be MEMBER-OF or NOT-MEMBER-OF, got ${JSON.stringify(requirement.kind)}`);
+    if (requirement.kind !== 'MEMBER-OF' && requirement.kind !== 'NOT-MEMBER-OF')
+      throw new PolicyError(
+        `${what}: kind must be MEMBER-OF or NOT-MEMBER-OF, got ${JSON.stringify(requirement.kind)}`,
+      );
     if (typeof requirement.registry !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(requirement.registry)) {
-      throw new PolicyError(`${what}: "registry" must be a name starting with a letter (letters, digits, _ and -, at most 64), got ${JSON.stringify(requirement.registry)}`);
+      throw new PolicyError(
+        `${what}: "registry" must be a name starting with a letter (letters, digits, _ and -, at most 64), got ${JSON.stringify(requirement.registry)}`,
+      );
     }
     if (!Number.isInteger(requirement.depth) || requirement.depth < 1 || requirement.depth > MAX_REGISTRY_DEPTH) {
-      throw new PolicyError(`${what}: "depth" must be an integer from 1 to ${MAX_REGISTRY_DEPTH} (the registry holds up to 2^depth - 1 ids), got ${JSON.stringify(requirement.depth)}`);
+      throw new PolicyError(
+        `${what}: "depth" must be an integer from 1 to ${MAX_REGISTRY_DEPTH} (the registry holds up to 2^depth - 1 ids), got ${JSON.stringify(requirement.depth)}`,
+      );
     }
     const column = findColumn(schema, requirement.field, what);
-    if (column.nullable) throw new PolicyError(`${what}: ${requirement.kind} needs a column that is not nullable; ${column.name} is nullable`);
-    return { index, kind: requirement.kind, column, name: requirement.registry, depth: requirement.depth, text: `${column.name} ${requirement.kind} registry ${requirement.registry}` };
+    if (column.nullable)
+      throw new PolicyError(
+        `${what}: ${requirement.kind} needs a column that is not nullable; ${column.name} is nullable`,
+      );
+    return {
+      index,
+      kind: requirement.kind,
+      column,
+      name: requirement.registry,
+      depth: requirement.depth,
+      text: `${column.name} ${requirement.kind} registry ${requirement.registry}`,
+    };
   });
   const names = registries.map((r) => r.name);
   const repeated = names.find((name, i) => names.indexOf(name) !== i);
-  if (repeated) throw new PolicyError(`registries: registry "${repeated}" is named twice; each requirement needs its own registry name`);
+  if (repeated)
+    throw new PolicyError(
+      `registries: registry "${repeated}" is named twice; each requirement needs its own registry name`,
+    );
   return { spec, rules, aggregates, registries, hash: poseidonText(canonicalPolicy(spec)).toString() };
 }
 
@@ -207,7 +286,10 @@ export async function loadPolicy(path: string, schema: Schema): Promise<Policy> 
   try {
     raw = JSON.parse(text) as unknown;
   } catch (error) {
-    throw new InputFileError(path, `the policy is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InputFileError(
+      path,
+      `the policy is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   try {
     return parsePolicy(raw, schema);
@@ -241,7 +323,11 @@ export interface PolicyReport {
  * Evaluate a policy on encoded records in TypeScript, exactly as the circuit will: every violating record and rule
  * (by row), and every aggregate with its actual value. A dataset with `ok: false` must not be proven.
  */
-export function evaluatePolicy(policy: Policy, records: readonly EncodedRecord[], registries: readonly Registry[] = []): PolicyReport {
+export function evaluatePolicy(
+  policy: Policy,
+  records: readonly EncodedRecord[],
+  registries: readonly Registry[] = [],
+): PolicyReport {
   const ordered = registriesForPolicy(policy, registries);
   const violations: RuleViolation[] = [];
   for (const record of records) {
@@ -261,7 +347,10 @@ export function evaluatePolicy(policy: Policy, records: readonly EncodedRecord[]
       const registry = ordered[j] as Registry;
       const value = record.values[requirement.column.index] as bigint;
       // NOT-MEMBER-OF is judged by key, as the circuit does: an id sharing its key with a listed one cannot be excluded.
-      const listed = requirement.kind === 'MEMBER-OF' ? registryHas(registry, requirement.column, value) : registryHasKey(registry, requirement.column, value);
+      const listed =
+        requirement.kind === 'MEMBER-OF'
+          ? registryHas(registry, requirement.column, value)
+          : registryHasKey(registry, requirement.column, value);
       if (listed === (requirement.kind === 'MEMBER-OF')) return;
       violations.push({
         row: record.row,
@@ -273,7 +362,9 @@ export function evaluatePolicy(policy: Policy, records: readonly EncodedRecord[]
       });
     });
   }
-  const aggregates = policy.aggregates.map((aggregate) => aggregateVerdict(aggregate, aggregateTotals(aggregate, records), BigInt(records.length)));
+  const aggregates = policy.aggregates.map((aggregate) =>
+    aggregateVerdict(aggregate, aggregateTotals(aggregate, records), BigInt(records.length)),
+  );
   return { ok: violations.length === 0 && aggregates.every((a) => a.ok), violations, aggregates };
 }
 
@@ -285,32 +376,58 @@ export function registriesForPolicy(policy: Policy, registries: readonly Registr
   const byName = new Map(registries.map((registry) => [registry.name, registry]));
   const missing = policy.registries.filter((r) => !byName.has(r.name)).map((r) => r.name);
   if (missing.length > 0) {
-    throw new RegistryError(`policy "${policy.spec.name}" needs registr${missing.length > 1 ? 'ies' : 'y'} ${missing.map((m) => `"${m}"`).join(', ')}`, 'pass each registry file (zkai data registry makes one): --registry FILE');
+    throw new RegistryError(
+      `policy "${policy.spec.name}" needs registr${missing.length > 1 ? 'ies' : 'y'} ${missing.map((m) => `"${m}"`).join(', ')}`,
+      'pass each registry file (zkai data registry makes one): --registry FILE',
+    );
   }
-  const unused = registries.filter((registry) => !policy.registries.some((r) => r.name === registry.name)).map((r) => r.name);
-  if (unused.length > 0) throw new RegistryError(`policy "${policy.spec.name}" does not use registr${unused.length > 1 ? 'ies' : 'y'} ${unused.map((m) => `"${m}"`).join(', ')} (it uses: ${policy.registries.map((r) => r.name).join(', ') || 'none'})`);
+  const unused = registries
+    .filter((registry) => !policy.registries.some((r) => r.name === registry.name))
+    .map((r) => r.name);
+  if (unused.length > 0)
+    throw new RegistryError(
+      `policy "${policy.spec.name}" does not use registr${unused.length > 1 ? 'ies' : 'y'} ${unused.map((m) => `"${m}"`).join(', ')} (it uses: ${policy.registries.map((r) => r.name).join(', ') || 'none'})`,
+    );
   return policy.registries.map((requirement) => {
     const registry = byName.get(requirement.name) as Registry;
-    if (registry.field !== requirement.column.name) throw new RegistryError(`registry "${registry.name}" lists column ${registry.field}, but the policy checks ${requirement.column.name} against it`);
-    if (registry.depth !== requirement.depth) throw new RegistryError(`registry "${registry.name}" has depth ${registry.depth}, but the policy says ${requirement.depth}: the circuit is shaped by the policy's depth`);
+    if (registry.field !== requirement.column.name)
+      throw new RegistryError(
+        `registry "${registry.name}" lists column ${registry.field}, but the policy checks ${requirement.column.name} against it`,
+      );
+    if (registry.depth !== requirement.depth)
+      throw new RegistryError(
+        `registry "${registry.name}" has depth ${registry.depth}, but the policy says ${requirement.depth}: the circuit is shaped by the policy's depth`,
+      );
     return registry;
   });
 }
 
 /** Validate one aggregate of a policy file with its kind's entry of the table. */
-function parseAggregate<K extends AggregateKind>(spec: Extract<AggregateSpec, { kind: K }>, schema: Schema, what: string): AggregateOf<K> {
+function parseAggregate<K extends AggregateKind>(
+  spec: Extract<AggregateSpec, { kind: K }>,
+  schema: Schema,
+  what: string,
+): AggregateOf<K> {
   const definition = aggregateDefinition<K>(spec.kind);
   onlyKeys(spec, definition.keys, `${what} (${spec.kind})`);
   return definition.parse(spec, schema, what);
 }
 
 /** The totals of an aggregate over records (real records only). */
-export function aggregateTotals<K extends AggregateKind>(aggregate: AggregateOf<K>, records: readonly TotalsRecord[]): TotalsOf<K> {
+export function aggregateTotals<K extends AggregateKind>(
+  aggregate: AggregateOf<K>,
+  records: readonly TotalsRecord[],
+): TotalsOf<K> {
   return aggregateDefinition<K>(aggregate.kind as K).totals(aggregate, records);
 }
 
 /** Judge an aggregate from its totals and the record count: the same arithmetic as the whole-dataset circuit. */
-export function aggregateVerdict<K extends AggregateKind>(aggregate: AggregateOf<K>, totals: TotalsOf<K>, count: bigint): { text: string } & AggregateVerdict {
-  if (totals.kind !== aggregate.kind) throw new ZkaiError('INTERNAL', `totals of kind ${totals.kind} for ${aggregate.kind}`);
+export function aggregateVerdict<K extends AggregateKind>(
+  aggregate: AggregateOf<K>,
+  totals: TotalsOf<K>,
+  count: bigint,
+): { text: string } & AggregateVerdict {
+  if (totals.kind !== aggregate.kind)
+    throw new ZkaiError('INTERNAL', `totals of kind ${totals.kind} for ${aggregate.kind}`);
   return { text: aggregate.text, ...aggregateDefinition<K>(aggregate.kind as K).verdict(aggregate, totals, count) };
 }

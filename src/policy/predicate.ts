@@ -17,7 +17,20 @@ export class PolicyError extends ZkaiError {
   }
 }
 
-const OPERATORS: ReadonlySet<string> = new Set(['EQ', 'NE', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'NOT-BETWEEN', 'IN', 'NIN', 'NOT-NULL', 'ABSENT']);
+const OPERATORS: ReadonlySet<string> = new Set([
+  'EQ',
+  'NE',
+  'LT',
+  'LTE',
+  'GT',
+  'GTE',
+  'BETWEEN',
+  'NOT-BETWEEN',
+  'IN',
+  'NIN',
+  'NOT-NULL',
+  'ABSENT',
+]);
 const ORDERED_OPS: ReadonlySet<string> = new Set(['LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'NOT-BETWEEN']);
 
 /** Most digits a policy number may have: keeps every cross-multiplied check far below the field modulus. */
@@ -27,7 +40,8 @@ export const MAX_POLICY_DIGITS = 30;
 export function parseDecimal(text: string, what: string): Fraction {
   const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text.trim());
   if (!match) throw new PolicyError(`${what}: "${text}" is not a decimal number`);
-  if ((match[2]?.length ?? 0) + (match[3]?.length ?? 0) > MAX_POLICY_DIGITS) throw new PolicyError(`${what}: "${text}" has more than ${MAX_POLICY_DIGITS} digits`);
+  if ((match[2]?.length ?? 0) + (match[3]?.length ?? 0) > MAX_POLICY_DIGITS)
+    throw new PolicyError(`${what}: "${text}" has more than ${MAX_POLICY_DIGITS} digits`);
   const places = match[3]?.length ?? 0;
   const digits = BigInt(`${match[2]}${match[3] ?? ''}`);
   return { num: match[1] ? -digits : digits, den: 10n ** BigInt(places) };
@@ -48,7 +62,10 @@ function daysOf(text: string, what: string): bigint {
 /** Refuse keys a policy object may not have: a misspelled key ("wehn", "mn") must not silently weaken a policy. */
 export function onlyKeys(value: object, allowed: readonly string[], what: string): void {
   const unknown = Object.keys(value).filter((key) => !allowed.includes(key));
-  if (unknown.length > 0) throw new PolicyError(`${what}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (allowed: ${allowed.join(', ')})`);
+  if (unknown.length > 0)
+    throw new PolicyError(
+      `${what}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (allowed: ${allowed.join(', ')})`,
+    );
 }
 
 const PREDICATE_KEYS = ['field', 'op', 'value', 'min', 'max', 'values'] as const;
@@ -81,7 +98,8 @@ export function scaledConstant(column: Column, value: PolicyScalar, what: string
   const fraction = parseDecimal(scalarText(value), what);
   const scale = spec.type === 'decimal' ? 10n ** BigInt(spec.scale) : 1n;
   const scaled = fraction.num * scale;
-  if (scaled % fraction.den !== 0n) throw new PolicyError(`${what}: ${scalarText(value)} has more decimals than column ${column.name} holds`);
+  if (scaled % fraction.den !== 0n)
+    throw new PolicyError(`${what}: ${scalarText(value)} has more decimals than column ${column.name} holds`);
   return scaled / fraction.den;
 }
 
@@ -99,7 +117,10 @@ function encodeConstant(column: Column, value: PolicyScalar, what: string): bigi
       throw new PolicyError(`${what}: ${JSON.stringify(value)} is not a boolean`);
     case 'category': {
       const index = spec.values.indexOf(String(value));
-      if (index < 0) throw new PolicyError(`${what}: "${String(value)}" is not a value of category column ${column.name} (${spec.values.join(', ')})`);
+      if (index < 0)
+        throw new PolicyError(
+          `${what}: "${String(value)}" is not a value of category column ${column.name} (${spec.values.join(', ')})`,
+        );
       return BigInt(index);
     }
     case 'string':
@@ -107,9 +128,13 @@ function encodeConstant(column: Column, value: PolicyScalar, what: string): bigi
     case 'address': {
       // Validated like a cell (0x + 40 hex digits, EIP-55 when mixed case), so a checksummed and a lowercase constant
       // encode alike and a mistyped one is refused rather than matching nobody.
-      if (typeof value !== 'string') throw new PolicyError(`${what}: ${JSON.stringify(value)} is not an account address (write it as a string: 0x + 40 hex digits)`);
+      if (typeof value !== 'string')
+        throw new PolicyError(
+          `${what}: ${JSON.stringify(value)} is not an account address (write it as a string: 0x + 40 hex digits)`,
+        );
       const parsed = parseAddress(value);
-      if (typeof parsed !== 'bigint') throw new PolicyError(`${what}: not an account address of address column ${column.name}: ${parsed.problem}`);
+      if (typeof parsed !== 'bigint')
+        throw new PolicyError(`${what}: not an account address of address column ${column.name}: ${parsed.problem}`);
       return parsed;
     }
   }
@@ -118,14 +143,18 @@ function encodeConstant(column: Column, value: PolicyScalar, what: string): bigi
 /** The schema's column named `field`, or a {@link PolicyError} naming the columns there are. */
 export function findColumn(schema: Schema, field: unknown, what: string): Column {
   const column = schema.columns.find((candidate) => candidate.name === field);
-  if (!column) throw new PolicyError(`${what}: field ${JSON.stringify(field)} is not a column of schema "${schema.spec.name}" (${schema.columns.map((c) => c.name).join(', ')})`);
+  if (!column)
+    throw new PolicyError(
+      `${what}: field ${JSON.stringify(field)} is not a column of schema "${schema.spec.name}" (${schema.columns.map((c) => c.name).join(', ')})`,
+    );
   return column;
 }
 
 /** An operator as the canonical policy writes it (upper case, `-` for `_`); unknown ones are refused. */
 export function normalizeOp(op: unknown): Operator {
   const text = String(op).toUpperCase().replace(/_/g, '-');
-  if (!OPERATORS.has(text)) throw new PolicyError(`unknown operator ${JSON.stringify(op)} (known: ${[...OPERATORS].join(', ')})`);
+  if (!OPERATORS.has(text))
+    throw new PolicyError(`unknown operator ${JSON.stringify(op)} (known: ${[...OPERATORS].join(', ')})`);
   return text as Operator;
 }
 
@@ -140,7 +169,10 @@ function parsePredicateUnchecked(schema: Schema, spec: PredicateSpec, what: stri
   const column = findColumn(schema, spec.field, what);
   const op = normalizeOp(spec.op);
   const label = `${what} (${column.name} ${op})`;
-  if (ORDERED_OPS.has(op) && !column.ordered) throw new PolicyError(`${label}: ${op} needs an ordered column (integer, decimal, date); ${column.name} is ${column.spec.type}`);
+  if (ORDERED_OPS.has(op) && !column.ordered)
+    throw new PolicyError(
+      `${label}: ${op} needs an ordered column (integer, decimal, date); ${column.name} is ${column.spec.type}`,
+    );
   const need = (key: 'value' | 'min' | 'max'): PolicyScalar => {
     const value = spec[key];
     if (value === undefined || value === null) throw new PolicyError(`${label}: "${key}" is required`);
@@ -159,7 +191,8 @@ function parsePredicateUnchecked(schema: Schema, spec: PredicateSpec, what: stri
     }
     case 'IN':
     case 'NIN': {
-      if (!Array.isArray(spec.values) || spec.values.length === 0) throw new PolicyError(`${label}: "values" must be a non-empty list`);
+      if (!Array.isArray(spec.values) || spec.values.length === 0)
+        throw new PolicyError(`${label}: "values" must be a non-empty list`);
       const encoded = spec.values.map((value, index) => encodeConstant(column, value, `${label} values[${index}]`));
       return { column, op, constants: [...new Set(encoded)] };
     }
@@ -173,7 +206,10 @@ const CONSTANT_LIMIT = 1n << 200n;
 function checkConstants(predicate: Predicate, what: string): Predicate {
   if (predicate.column.spec.type === 'string') return predicate;
   for (const constant of predicate.constants) {
-    if (constant >= CONSTANT_LIMIT || constant <= -CONSTANT_LIMIT) throw new PolicyError(`${what}: a constant of ${predicate.column.name} is too large (its encoding exceeds 2^200)`);
+    if (constant >= CONSTANT_LIMIT || constant <= -CONSTANT_LIMIT)
+      throw new PolicyError(
+        `${what}: a constant of ${predicate.column.name} is too large (its encoding exceeds 2^200)`,
+      );
   }
   return predicate;
 }
@@ -182,7 +218,8 @@ function checkConstants(predicate: Predicate, what: string): Predicate {
 export function describe(spec: PredicateSpec): string {
   const op = String(spec.op).toUpperCase();
   if (spec.values) return `${spec.field} ${op} [${spec.values.map(scalarText).join(', ')}]`;
-  if (spec.min !== undefined || spec.max !== undefined) return `${spec.field} ${op} [${scalarText(spec.min ?? '')}, ${scalarText(spec.max ?? '')}]`;
+  if (spec.min !== undefined || spec.max !== undefined)
+    return `${spec.field} ${op} [${scalarText(spec.min ?? '')}, ${scalarText(spec.max ?? '')}]`;
   if (spec.value !== undefined) return `${spec.field} ${op} ${scalarText(spec.value)}`;
   return `${spec.field} ${op}`;
 }
@@ -226,7 +263,12 @@ export function predicateHolds(predicate: Predicate, record: Pick<EncodedRecord,
 }
 
 /** `min <= value / weight <= max`, cross-multiplied (weight > 0): the arithmetic the circuits and the judge repeat. */
-export function withinFraction(value: bigint, weight: bigint, min: Fraction | undefined, max: Fraction | undefined): boolean {
+export function withinFraction(
+  value: bigint,
+  weight: bigint,
+  min: Fraction | undefined,
+  max: Fraction | undefined,
+): boolean {
   // min <= value / weight <= max, cross-multiplied (weight > 0)
   return (!min || value * min.den >= min.num * weight) && (!max || value * max.den <= max.num * weight);
 }

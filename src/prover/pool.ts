@@ -63,9 +63,7 @@ export interface PoolProof {
 }
 
 /** One result of {@link ProverPool.proveMany}: a proof, or the error of that one input. */
-export type BatchResult =
-  | ({ index: number; ok: true } & PoolProof)
-  | { index: number; ok: false; error: ZkaiError };
+export type BatchResult = ({ index: number; ok: true } & PoolProof) | { index: number; ok: false; error: ZkaiError };
 
 /** Progress of a batch. */
 export interface BatchProgress {
@@ -143,7 +141,11 @@ export class ProverPool extends EventEmitter {
    * fit the circuit, {@link QueueFullError}, {@link JobTimeoutError}, {@link JobCancelledError}, or
    * {@link ProveError} (including a worker that died).
    */
-  async prove(circuit: ProvingArtifacts, input: Record<string, unknown>, options: ProveOptions = {}): Promise<PoolProof> {
+  async prove(
+    circuit: ProvingArtifacts,
+    input: Record<string, unknown>,
+    options: ProveOptions = {},
+  ): Promise<PoolProof> {
     if (this.closed) throw new PoolClosedError();
     if (options.fault && !this.allowFaultInjection) throw new ProveError('fault injection is disabled for this pool');
     if (options.signal?.aborted) throw new JobCancelledError(options.signal.reason);
@@ -154,7 +156,12 @@ export class ProverPool extends EventEmitter {
     const timer = timeoutMs > 0 ? setTimeout(() => ((timedOut = true), controller.abort()), timeoutMs) : undefined;
     const onAbort = () => controller.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    const task: ProveTask = { wasmPath: circuit.wasmPath, zkeyPath: circuit.zkeyPath, input, ...(options.fault ? { fault: options.fault } : {}) };
+    const task: ProveTask = {
+      wasmPath: circuit.wasmPath,
+      zkeyPath: circuit.zkeyPath,
+      input,
+      ...(options.fault ? { fault: options.fault } : {}),
+    };
     const submitted = performance.now();
     let reply: ProveReply;
     try {
@@ -172,9 +179,12 @@ export class ProverPool extends EventEmitter {
     }
     if (!reply.ok) {
       if (reply.kind === 'witness') {
-        throw new WitnessError(`the input does not satisfy the circuit (${circuit.wasmPath}): ${reply.message.trim()}`, {
-          hint: 'check the input signal names, array lengths and value ranges against the circuit',
-        });
+        throw new WitnessError(
+          `the input does not satisfy the circuit (${circuit.wasmPath}): ${reply.message.trim()}`,
+          {
+            hint: 'check the input signal names, array lengths and value ranges against the circuit',
+          },
+        );
       }
       if (reply.kind === 'load') throw new ProveError(`could not load the circuit into a worker: ${reply.message}`);
       throw new ProveError(`proving failed: ${reply.message}`);
@@ -212,14 +222,20 @@ export class ProverPool extends EventEmitter {
         const index = next;
         next += 1;
         running += 1;
-        this.prove(circuit, inputs[index] as Record<string, unknown>, options).then(
-          (proof) => settled.push({ index, ok: true, ...proof }),
-          (error: unknown) =>
-            settled.push({ index, ok: false, error: error instanceof ZkaiError ? error : new ProveError(String(error), { cause: error }) }),
-        ).finally(() => {
-          running -= 1;
-          wake?.();
-        });
+        this.prove(circuit, inputs[index] as Record<string, unknown>, options)
+          .then(
+            (proof) => settled.push({ index, ok: true, ...proof }),
+            (error: unknown) =>
+              settled.push({
+                index,
+                ok: false,
+                error: error instanceof ZkaiError ? error : new ProveError(String(error), { cause: error }),
+              }),
+          )
+          .finally(() => {
+            running -= 1;
+            wake?.();
+          });
       }
     };
     launch();
@@ -246,6 +262,7 @@ export class ProverPool extends EventEmitter {
 }
 
 function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new ZkaiError('BAD_OPTION', `${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new ZkaiError('BAD_OPTION', `${name} must be a positive integer, got ${value}`);
   return value;
 }

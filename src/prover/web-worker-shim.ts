@@ -18,7 +18,8 @@ export function installWebWorkerShim(): NodeJS.Require {
   const snarkjsMain = require.resolve('snarkjs');
   const ffjavascriptMain = createRequire(snarkjsMain).resolve('ffjavascript');
   const webWorkerPath = createRequire(ffjavascriptMain).resolve('web-worker');
-  if ((require.cache[webWorkerPath]?.exports as { zkaiShim?: boolean } | undefined)?.zkaiShim) return createRequire(snarkjsMain);
+  if ((require.cache[webWorkerPath]?.exports as { zkaiShim?: boolean } | undefined)?.zkaiShim)
+    return createRequire(snarkjsMain);
 
   class WebWorkerShim {
     static readonly zkaiShim = true;
@@ -26,7 +27,9 @@ export function installWebWorkerShim(): NodeJS.Require {
     readonly #listeners: MessageListener[] = [];
 
     constructor(url: string | URL, options: { name?: string; type?: string } = {}) {
-      this.#thread = new ThreadWorker(webWorkerPath, { workerData: { mod: String(url), name: options.name, type: options.type } });
+      this.#thread = new ThreadWorker(webWorkerPath, {
+        workerData: { mod: String(url), name: options.name, type: options.type },
+      });
       this.#thread.on('message', (data: unknown) => {
         for (const listener of this.#listeners) listener({ data });
       });

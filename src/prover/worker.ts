@@ -26,12 +26,19 @@ interface WitnessCalculator {
 }
 interface SnarkjsCjs {
   groth16: {
-    prove(zkey: Uint8Array, wtns: Uint8Array, logger?: unknown, options?: { singleThread?: boolean }): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+    prove(
+      zkey: Uint8Array,
+      wtns: Uint8Array,
+      logger?: unknown,
+      options?: { singleThread?: boolean },
+    ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
   };
 }
 
 const ffjavascript = requireSnarkjs('ffjavascript') as Ffjavascript;
-const circomRuntime = requireSnarkjs('circom_runtime') as { WitnessCalculatorBuilder: (code: Uint8Array, options: unknown) => Promise<WitnessCalculator> };
+const circomRuntime = requireSnarkjs('circom_runtime') as {
+  WitnessCalculatorBuilder: (code: Uint8Array, options: unknown) => Promise<WitnessCalculator>;
+};
 const snarkjs = requireSnarkjs('snarkjs') as SnarkjsCjs;
 
 // One curve per worker, built once. snarkjs asks ffjavascript for a curve on every proof; in single-thread mode
@@ -111,7 +118,9 @@ export default async function prove(task: ProveTask): Promise<ProveReply> {
   }
   const witnessDone = performance.now();
   try {
-    const { proof, publicSignals } = await snarkjs.groth16.prove(loaded.circuit.zkey, witness, undefined, { singleThread: config.curveThreads <= 1 });
+    const { proof, publicSignals } = await snarkjs.groth16.prove(loaded.circuit.zkey, witness, undefined, {
+      singleThread: config.curveThreads <= 1,
+    });
     return {
       ok: true,
       proof,

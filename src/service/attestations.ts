@@ -4,7 +4,12 @@
  */
 import { JsonRpcProvider, Network, VoidSigner, ZeroAddress } from 'ethers';
 import { loadDeployment, type ZkaiDeployment } from '../chain/deployment.ts';
-import { RegistryClient, signalNamesOfRegistration, type AccuracyResult, type RegisteredCircuit } from '../chain/registry.ts';
+import {
+  RegistryClient,
+  signalNamesOfRegistration,
+  type AccuracyResult,
+  type RegisteredCircuit,
+} from '../chain/registry.ts';
 import { ServiceError, describeError } from '../errors.ts';
 import type { CircuitCatalog } from './catalog.ts';
 import { decodeClaims, kindFromSignalNames, type Claims } from './signals.ts';
@@ -71,15 +76,30 @@ export class AttestationSource {
       try {
         chainId = Number(BigInt((await this.provider.send('eth_chainId', [])) as string));
       } catch (error) {
-        throw new ServiceError(503, 'CHAIN_UNAVAILABLE', `the chain node at ${this.rpcUrl} does not answer: ${describeError(error).split('\n')[0]}`, { cause: error, hint: 'retry later' });
+        throw new ServiceError(
+          503,
+          'CHAIN_UNAVAILABLE',
+          `the chain node at ${this.rpcUrl} does not answer: ${describeError(error).split('\n')[0]}`,
+          { cause: error, hint: 'retry later' },
+        );
       }
       if (chainId !== this.deployment.chainId) {
-        throw new ServiceError(503, 'CHAIN_MISMATCH', `the deployment was made on chain ${this.deployment.chainId}, but the node at ${this.rpcUrl} is chain ${chainId}`, { hint: 'start the service with the --rpc of the deployment\'s chain' });
+        throw new ServiceError(
+          503,
+          'CHAIN_MISMATCH',
+          `the deployment was made on chain ${this.deployment.chainId}, but the node at ${this.rpcUrl} is chain ${chainId}`,
+          { hint: "start the service with the --rpc of the deployment's chain" },
+        );
       }
       try {
         return await RegistryClient.at(this.deployment.registry, new VoidSigner(ZeroAddress, this.provider));
       } catch (error) {
-        throw new ServiceError(503, 'CHAIN_UNAVAILABLE', `the zkai registry ${this.deployment.registry} is not on the node at ${this.rpcUrl}: ${describeError(error)}`, { cause: error });
+        throw new ServiceError(
+          503,
+          'CHAIN_UNAVAILABLE',
+          `the zkai registry ${this.deployment.registry} is not on the node at ${this.rpcUrl}: ${describeError(error)}`,
+          { cause: error },
+        );
       }
     })();
     // A failure is not remembered: the next request tries again.
@@ -96,7 +116,12 @@ export class AttestationSource {
     try {
       return await registry.registeredCircuit(id);
     } catch (error) {
-      throw new ServiceError(503, 'CHAIN_UNAVAILABLE', `reading circuit ${id} from the registry failed: ${describeError(error).split('\n')[0]}`, { cause: error, hint: 'retry later' });
+      throw new ServiceError(
+        503,
+        'CHAIN_UNAVAILABLE',
+        `reading circuit ${id} from the registry failed: ${describeError(error).split('\n')[0]}`,
+        { cause: error, hint: 'retry later' },
+      );
     }
   }
 
@@ -119,9 +144,14 @@ export class AttestationSource {
         const registered = circuits.get(a.circuit);
         // The names of the service's own compiled circuit or statement, else those of the circuit's registration.
         const entry = catalog.get(a.circuit);
-        const names = entry?.namesKnown ? entry.signalNames : registered ? signalNamesOfRegistration(registered) : undefined;
+        const names = entry?.namesKnown
+          ? entry.signalNames
+          : registered
+            ? signalNamesOfRegistration(registered)
+            : undefined;
         const kind = registered?.kind ?? (entry?.namesKnown ? kindFromSignalNames(entry.signalNames) : undefined);
-        const claims = names && kind && names.length === a.publicSignals.length ? decodeClaims(kind, names, a.publicSignals) : null;
+        const claims =
+          names && kind && names.length === a.publicSignals.length ? decodeClaims(kind, names, a.publicSignals) : null;
         const revoked = a.revocationTime !== 0;
         views.push({
           uid: a.uid,
@@ -150,7 +180,12 @@ export class AttestationSource {
     } catch (error) {
       if (error instanceof ServiceError) throw error;
       this.client = undefined;
-      throw new ServiceError(503, 'CHAIN_UNAVAILABLE', `reading attestations from ${this.rpcUrl} failed: ${describeError(error).split('\n')[0]}`, { cause: error });
+      throw new ServiceError(
+        503,
+        'CHAIN_UNAVAILABLE',
+        `reading attestations from ${this.rpcUrl} failed: ${describeError(error).split('\n')[0]}`,
+        { cause: error },
+      );
     }
   }
 

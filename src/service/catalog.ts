@@ -16,14 +16,26 @@ import { readJsonFile } from '../util/json-file.ts';
 import { verifiedCeremonyKey } from '../setup/trust-store.ts';
 import { assertVerificationKey } from '../verifier/verify.ts';
 import type { VerificationKey } from '../verifier/types.ts';
-import { describeStatement, loadStatementFile, statementPins, statementSignalNames, type Statement, type TrustedStatement } from '../statement/index.ts';
-import { describeSignals, genericSignalNames, kindFromSignalNames, type ServiceCircuitKind, type SignalDescription } from './signals.ts';
+import {
+  describeStatement,
+  loadStatementFile,
+  statementPins,
+  statementSignalNames,
+  type Statement,
+  type TrustedStatement,
+} from '../statement/index.ts';
+import {
+  describeSignals,
+  genericSignalNames,
+  kindFromSignalNames,
+  type ServiceCircuitKind,
+  type SignalDescription,
+} from './signals.ts';
 
 /** The service kind of a trusted statement (a plain circuit's kind follows its signal names, as the demo's does). */
 export function serviceKindOf(statement: Statement): ServiceCircuitKind {
   return statement.kind === 'circuit' ? kindFromSignalNames(statement.signalNames) : statement.kind;
 }
-
 
 /** A known circuit. */
 export interface CatalogEntry {
@@ -100,7 +112,13 @@ export class CircuitCatalog {
     return this.addTrusted(trusted, await readJsonFile(trusted.verificationKeyPath, 'verification key'));
   }
 
-  private addTrusted(trusted: TrustedStatement, vkey: unknown, from: { namesFrom: 'statement' | 'chain-registry'; kind?: ServiceCircuitKind; pins?: Record<string, string> } = { namesFrom: 'statement' }): CatalogEntry {
+  private addTrusted(
+    trusted: TrustedStatement,
+    vkey: unknown,
+    from: { namesFrom: 'statement' | 'chain-registry'; kind?: ServiceCircuitKind; pins?: Record<string, string> } = {
+      namesFrom: 'statement',
+    },
+  ): CatalogEntry {
     const names = statementSignalNames(trusted.statement);
     try {
       assertVerificationKey(vkey);
@@ -108,12 +126,18 @@ export class CircuitCatalog {
       throw new InputFileError(trusted.verificationKeyPath, error instanceof Error ? error.message : String(error));
     }
     if (vkey.nPublic !== names.length) {
-      throw new InputFileError(trusted.source, `the statement describes ${describeStatement(trusted.statement)} with ${names.length} public signals (${names.join(', ')}), but the key ${trusted.verificationKeyPath} has ${vkey.nPublic}: it is not this statement's key`);
+      throw new InputFileError(
+        trusted.source,
+        `the statement describes ${describeStatement(trusted.statement)} with ${names.length} public signals (${names.join(', ')}), but the key ${trusted.verificationKeyPath} has ${vkey.nPublic}: it is not this statement's key`,
+      );
     }
     const id = verificationKeyId(vkey as unknown as Groth16VerificationKey, trusted.verificationKeyPath);
     const existing = this.entries.get(id);
     if (existing?.namesKnown && existing.signalNames.join(',') !== names.join(',')) {
-      throw new InputFileError(trusted.source, `the statement's layout (${names.join(', ')}) contradicts the compiled circuit ${existing.name} of the same key (${existing.signalNames.join(', ')})`);
+      throw new InputFileError(
+        trusted.source,
+        `the statement's layout (${names.join(', ')}) contradicts the compiled circuit ${existing.name} of the same key (${existing.signalNames.join(', ')})`,
+      );
     }
     const entry: CatalogEntry = {
       id,
@@ -124,7 +148,10 @@ export class CircuitCatalog {
       namesKnown: true,
       namesFrom: from.namesFrom,
       pins: { ...statementPins(trusted.statement), ...from.pins },
-      source: existing?.source ?? { type: from.namesFrom === 'chain-registry' ? 'chain' : 'file', path: trusted.verificationKeyPath },
+      source: existing?.source ?? {
+        type: from.namesFrom === 'chain-registry' ? 'chain' : 'file',
+        path: trusted.verificationKeyPath,
+      },
       ...(existing?.compiledId ? { compiledId: existing.compiledId } : {}),
       vkey,
     };
@@ -136,7 +163,16 @@ export class CircuitCatalog {
    * Add a verification key. When the id is already known, the entry that knows its signal names is kept.
    * @throws {InputFileError} when the key is malformed.
    */
-  add(vkey: unknown, info: { name: string; source: CatalogEntry['source']; signalNames?: readonly string[]; compiledId?: string; zkaiCircuit?: boolean }): CatalogEntry {
+  add(
+    vkey: unknown,
+    info: {
+      name: string;
+      source: CatalogEntry['source'];
+      signalNames?: readonly string[];
+      compiledId?: string;
+      zkaiCircuit?: boolean;
+    },
+  ): CatalogEntry {
     try {
       assertVerificationKey(vkey);
     } catch (error) {
@@ -178,15 +214,27 @@ export class CircuitCatalog {
    * registry reads the id from the verifier, which inlines the key). A key whose names the service already knows keeps
    * them.
    */
-  trustRegistered(vkey: VerificationKey, registered: { kind: ServiceCircuitKind; signalNames: string[]; pins: Record<string, string>; source: string }): CatalogEntry {
+  trustRegistered(
+    vkey: VerificationKey,
+    registered: { kind: ServiceCircuitKind; signalNames: string[]; pins: Record<string, string>; source: string },
+  ): CatalogEntry {
     const id = verificationKeyId(vkey as unknown as Groth16VerificationKey, registered.source);
     const existing = this.entries.get(id);
     if (existing?.namesKnown) return existing;
-    return this.addTrusted({ statement: { kind: 'circuit', signalNames: registered.signalNames }, verificationKeyPath: existing?.source.path ?? registered.source, name: existing?.name ?? `registered ${registered.kind} circuit`, source: registered.source }, vkey, {
-      namesFrom: 'chain-registry',
-      kind: registered.kind,
-      pins: registered.pins,
-    });
+    return this.addTrusted(
+      {
+        statement: { kind: 'circuit', signalNames: registered.signalNames },
+        verificationKeyPath: existing?.source.path ?? registered.source,
+        name: existing?.name ?? `registered ${registered.kind} circuit`,
+        source: registered.source,
+      },
+      vkey,
+      {
+        namesFrom: 'chain-registry',
+        kind: registered.kind,
+        pins: registered.pins,
+      },
+    );
   }
 
   /** Keys made for the compiled circuit `compiledId` (zkai proof files name it `circuitId`). */
@@ -207,7 +255,10 @@ export class CircuitCatalog {
     const info = await stat(path).catch(() => undefined);
     if (!info) throw new InputFileError(path, 'no such verification key file or folder');
     if (!info.isDirectory()) {
-      this.add(await readJsonFile(path, 'verification key'), { name: basename(path).replace(/\.json$/, ''), source: { type: 'file', path } });
+      this.add(await readJsonFile(path, 'verification key'), {
+        name: basename(path).replace(/\.json$/, ''),
+        source: { type: 'file', path },
+      });
       return;
     }
     // A folder: every JSON file that is a Groth16 verification key (proof files and others beside them are skipped).
@@ -228,7 +279,8 @@ export class CircuitCatalog {
       // not made here): the service trusts it only when this machine verified its ceremony with a contribution it
       // trusts (the trust store), as the CLI's verify verbs do.
       if (isCeremonyKeyDir(dir) && !(await vouchedCeremonyKey(cacheDir, vkeyPath))) continue;
-      const meta = (await readJsonFile(metaPath, 'key metadata').catch(() => undefined)) as { circuitId?: unknown } | undefined;
+      const meta = (await readJsonFile(metaPath, 'key metadata').catch(() => undefined)) as
+        { circuitId?: unknown } | undefined;
       if (!existsSync(vkeyPath) || typeof meta?.circuitId !== 'string') continue;
       const compiledId = meta.circuitId;
       const circuitDir = compiled.find((name) => name.endsWith(`-${compiledId}`));
@@ -275,17 +327,21 @@ function isVerificationKey(value: unknown): value is VerificationKey {
  * The public signal names of a compiled circuit in the cache: from the `public signals:` comment zkai's generators
  * write into the main source, else from the symbol file (wires 1..nPublic are the public signals, outputs first).
  */
-async function compiledSignalNames(dir: string, cache: CacheLayout): Promise<{ name: string; signalNames?: string[]; zkaiCircuit?: boolean } | undefined> {
+async function compiledSignalNames(
+  dir: string,
+  cache: CacheLayout,
+): Promise<{ name: string; signalNames?: string[]; zkaiCircuit?: boolean } | undefined> {
   const meta = (await readJsonFile(metaPathOf(dir), 'circuit metadata').catch(() => undefined)) as
-    | { name?: unknown; sources?: unknown; info?: { publicInputs?: unknown; outputs?: unknown } }
-    | undefined;
+    { name?: unknown; sources?: unknown; info?: { publicInputs?: unknown; outputs?: unknown } } | undefined;
   if (typeof meta?.name !== 'string') return undefined;
   const nPublic = Number(meta.info?.publicInputs ?? Number.NaN) + Number(meta.info?.outputs ?? Number.NaN);
   if (!Number.isInteger(nPublic)) return { name: meta.name };
   const main = Array.isArray(meta.sources) && typeof meta.sources[0] === 'string' ? meta.sources[0] : undefined;
   const source = main ? await readFile(main, 'utf8').catch(() => '') : '';
   // Made by zkai: a generator's output in the cache's generated folder (with its header), or the built-in demo circuit.
-  const zkaiCircuit = main !== undefined && ((cache.isGeneratedSource(main) && GENERATED_HEADER_PATTERN.test(source)) || resolve(main) === DEMO_CIRCUIT_PATH);
+  const zkaiCircuit =
+    main !== undefined &&
+    ((cache.isGeneratedSource(main) && GENERATED_HEADER_PATTERN.test(source)) || resolve(main) === DEMO_CIRCUIT_PATH);
   const comment = /^\s*\/\/.*public signals: ([^\n]+)$/m.exec(source);
   const fromComment = comment?.[1]?.split(',').map((name) => name.trim());
   if (fromComment && fromComment.length === nPublic) return { name: meta.name, signalNames: fromComment, zkaiCircuit };
@@ -297,13 +353,20 @@ async function compiledSignalNames(dir: string, cache: CacheLayout): Promise<{ n
     if (name && index >= 1 && index <= nPublic && !byWire.has(index)) byWire.set(index, name.replace(/^main\./, ''));
   }
   if (byWire.size !== nPublic) return { name: meta.name };
-  return { name: meta.name, signalNames: Array.from({ length: nPublic }, (_, i) => byWire.get(i + 1) as string), zkaiCircuit };
+  return {
+    name: meta.name,
+    signalNames: Array.from({ length: nPublic }, (_, i) => byWire.get(i + 1) as string),
+    zkaiCircuit,
+  };
 }
 
 /** True when the trust store records the key at `vkeyPath` as verified with a contribution this machine trusts. */
 async function vouchedCeremonyKey(cacheDir: string, vkeyPath: string): Promise<boolean> {
   const vkey = await readJsonFile(vkeyPath, 'verification key').catch(() => undefined);
   if (!isVerificationKey(vkey)) return false;
-  const entry = await verifiedCeremonyKey(cacheDir, verificationKeyId(vkey as unknown as Groth16VerificationKey, vkeyPath)).catch(() => undefined);
+  const entry = await verifiedCeremonyKey(
+    cacheDir,
+    verificationKeyId(vkey as unknown as Groth16VerificationKey, vkeyPath),
+  ).catch(() => undefined);
   return entry !== undefined && (entry.ownContributions?.length ?? 0) + (entry.contributionsChecked?.length ?? 0) > 0;
 }

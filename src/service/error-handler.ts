@@ -39,12 +39,27 @@ export function fieldProblem(error: AjvError, location: string): FieldProblem {
 }
 
 /** The error body. */
-export function errorBody(statusCode: number, code: string, message: string, extra: { hint?: string; fields?: FieldProblem[] } = {}) {
-  return { statusCode, code, message, ...(extra.hint ? { hint: extra.hint } : {}), ...(extra.fields && extra.fields.length > 0 ? { fields: extra.fields } : {}) };
+export function errorBody(
+  statusCode: number,
+  code: string,
+  message: string,
+  extra: { hint?: string; fields?: FieldProblem[] } = {},
+) {
+  return {
+    statusCode,
+    code,
+    message,
+    ...(extra.hint ? { hint: extra.hint } : {}),
+    ...(extra.fields && extra.fields.length > 0 ? { fields: extra.fields } : {}),
+  };
 }
 
 /** fastify's error handler for the service. */
-export function handleError(error: FastifyError | ServiceError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function handleError(
+  error: FastifyError | ServiceError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
   const fastifyError = error as FastifyError & { validation?: AjvError[]; validationContext?: string };
   if (fastifyError.validation) {
     const location = fastifyError.validationContext ?? 'body';
@@ -56,14 +71,31 @@ export function handleError(error: FastifyError | ServiceError | Error, request:
   if (error instanceof ServiceError) {
     if (error.statusCode >= 500) request.log.warn({ code: error.code }, error.message);
     if (error.statusCode === 503) void reply.header('retry-after', '1');
-    return reply.code(error.statusCode).send(errorBody(error.statusCode, error.code, error.message, { ...(error.hint ? { hint: error.hint } : {}), fields: error.fields }));
+    return reply.code(error.statusCode).send(
+      errorBody(error.statusCode, error.code, error.message, {
+        ...(error.hint ? { hint: error.hint } : {}),
+        fields: error.fields,
+      }),
+    );
   }
   const status = typeof fastifyError.statusCode === 'number' ? fastifyError.statusCode : 500;
   if (status >= 400 && status < 500) {
-    const code = fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'BODY_TOO_LARGE' : fastifyError.code?.startsWith('FST_ERR_CTP_INVALID_MEDIA_TYPE') ? 'UNSUPPORTED_MEDIA_TYPE' : status === 400 ? 'BAD_REQUEST' : (fastifyError.code ?? 'BAD_REQUEST');
-    const message = error instanceof SyntaxError || fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? `the body is not valid JSON: ${error.message}` : error.message;
+    const code =
+      fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? 'BODY_TOO_LARGE'
+        : fastifyError.code?.startsWith('FST_ERR_CTP_INVALID_MEDIA_TYPE')
+          ? 'UNSUPPORTED_MEDIA_TYPE'
+          : status === 400
+            ? 'BAD_REQUEST'
+            : (fastifyError.code ?? 'BAD_REQUEST');
+    const message =
+      error instanceof SyntaxError || fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
+        ? `the body is not valid JSON: ${error.message}`
+        : error.message;
     return reply.code(status).send(errorBody(status, code, message));
   }
   request.log.error({ err: error }, 'internal error');
-  return reply.code(500).send(errorBody(500, 'INTERNAL', 'the service failed to answer this request; the error is in its log'));
+  return reply
+    .code(500)
+    .send(errorBody(500, 'INTERNAL', 'the service failed to answer this request; the error is in its log'));
 }

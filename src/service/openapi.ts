@@ -45,9 +45,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           requestBody: { required: true, content: { 'application/json': { schema: verifyBodySchema } } },
           responses: {
             200: json(verifyResponseSchema, 'the verdict (valid or not, with the reason) and the decoded claims'),
-            400: error('malformed JSON, a wrong type, a value outside the BN254 field, or a missing field (named in `fields`)'),
-            403: error('the verification key sent is not one the service trusts (not its own compiled circuit\'s, a statement or key file\'s, nor registered on its chain): refused with UNTRUSTED_KEY unless the service was started with --allow-unknown-keys'),
-            404: error('the circuit id (or the proof file\'s circuit) is not known'),
+            400: error(
+              'malformed JSON, a wrong type, a value outside the BN254 field, or a missing field (named in `fields`)',
+            ),
+            403: error(
+              "the verification key sent is not one the service trusts (not its own compiled circuit's, a statement or key file's, nor registered on its chain): refused with UNTRUSTED_KEY unless the service was started with --allow-unknown-keys",
+            ),
+            404: error("the circuit id (or the proof file's circuit) is not known"),
             413: error('the body is larger than the service accepts'),
             415: error('the body is not application/json'),
             503: error('the verifier is busy or timed out: retry later'),
@@ -65,15 +69,33 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         get: {
           operationId: 'getCircuit',
           summary: 'One known circuit and its verification key',
-          parameters: [{ name: 'id', in: 'path', required: true, description: 'the circuit id, as the chain registry names it', schema: circuitParamsSchema.properties.id }],
-          responses: { 200: json(circuitDetailSchema, 'the circuit'), 400: error('the id is not 0x and 64 hex digits'), 404: error('no known circuit has this id') },
+          parameters: [
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              description: 'the circuit id, as the chain registry names it',
+              schema: circuitParamsSchema.properties.id,
+            },
+          ],
+          responses: {
+            200: json(circuitDetailSchema, 'the circuit'),
+            400: error('the id is not 0x and 64 hex digits'),
+            404: error('no known circuit has this id'),
+          },
         },
       },
       '/v1/attestations': {
         get: {
           operationId: 'listAttestations',
           summary: 'Attestations from the zkai registry on chain, with their revocation state',
-          parameters: Object.entries(attestationsQuerySchema.properties).map(([name, schema]) => ({ name, in: 'query', required: false, description: schema.description, schema })),
+          parameters: Object.entries(attestationsQuerySchema.properties).map(([name, schema]) => ({
+            name,
+            in: 'query',
+            required: false,
+            description: schema.description,
+            schema,
+          })),
           responses: {
             200: json(attestationListSchema, 'the attestations, oldest first'),
             400: error('a query value of the wrong form'),
@@ -82,10 +104,18 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         },
       },
       '/health': {
-        get: { operationId: 'health', summary: 'Liveness, known circuits, verifier queue', responses: { 200: json(healthSchema, 'the service is up') } },
+        get: {
+          operationId: 'health',
+          summary: 'Liveness, known circuits, verifier queue',
+          responses: { 200: json(healthSchema, 'the service is up') },
+        },
       },
       '/openapi.json': {
-        get: { operationId: 'openapi', summary: 'This document', responses: { 200: { description: 'the OpenAPI document', content: { 'application/json': {} } } } },
+        get: {
+          operationId: 'openapi',
+          summary: 'This document',
+          responses: { 200: { description: 'the OpenAPI document', content: { 'application/json': {} } } },
+        },
       },
     },
     components: { schemas: { Error: errorSchema } },

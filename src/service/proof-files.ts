@@ -4,7 +4,14 @@
  * claims to check; which signal is which is never read from the body (see verification.ts).
  */
 import { InputFileError, ServiceError, type FieldProblem } from '../errors.ts';
-import { fileStatementShape, parseProofFile, proofParts, statedClaims, type ProofFile, type ProofFileFormat } from '../statement/index.ts';
+import {
+  fileStatementShape,
+  parseProofFile,
+  proofParts,
+  statedClaims,
+  type ProofFile,
+  type ProofFileFormat,
+} from '../statement/index.ts';
 import type { ServiceCircuitKind } from './signals.ts';
 
 /** A verify request body, as the schema lets it through. */
@@ -53,7 +60,10 @@ function missing(path: string, message: string): ServiceError {
 /** A 400 naming the fields at fault. */
 export function badRequest(fields: FieldProblem[], hint?: string): ServiceError {
   const list = fields.map((f) => `${f.path || '(body)'} ${f.message}`).join('; ');
-  return new ServiceError(400, 'BAD_REQUEST', `the request is not valid: ${list}`, { fields, ...(hint ? { hint } : {}) });
+  return new ServiceError(400, 'BAD_REQUEST', `the request is not valid: ${list}`, {
+    fields,
+    ...(hint ? { hint } : {}),
+  });
 }
 
 const CHUNKED_FORMATS: readonly ProofFileFormat[] = ['zkai-chunked-dataset-proof-v1', 'zkai-accuracy-proof-v1'];
@@ -61,11 +71,20 @@ const CHUNKED_FORMATS: readonly ProofFileFormat[] = ['zkai-chunked-dataset-proof
 /** Interpret a validated body; throws a 400 {@link ServiceError} naming what is missing or inconsistent. */
 export function interpretBody(body: VerifyBody): InterpretedBody {
   const hasSingle = body.proof !== undefined || body.publicSignals !== undefined;
-  if (hasSingle && body.chunks !== undefined) throw missing('/chunks', 'must not come with proof and publicSignals: give one proof, or the chunks of a chunked proof');
+  if (hasSingle && body.chunks !== undefined)
+    throw missing(
+      '/chunks',
+      'must not come with proof and publicSignals: give one proof, or the chunks of a chunked proof',
+    );
   if (body.format !== undefined) {
     const chunkedFormat = CHUNKED_FORMATS.includes(body.format);
     if (chunkedFormat !== (body.chunks !== undefined)) {
-      throw missing(chunkedFormat ? '/chunks' : '/proof', chunkedFormat ? `is required by format ${body.format}` : `is required by format ${body.format} (it has no chunks)`);
+      throw missing(
+        chunkedFormat ? '/chunks' : '/proof',
+        chunkedFormat
+          ? `is required by format ${body.format}`
+          : `is required by format ${body.format} (it has no chunks)`,
+      );
     }
     let file: ProofFile;
     try {
@@ -86,11 +105,21 @@ export function interpretBody(body: VerifyBody): InterpretedBody {
   }
   let jobs: ProofJob[];
   if (body.chunks !== undefined) {
-    jobs = body.chunks.map((chunk, j) => ({ index: chunk.index ?? j, proof: chunk.proof, publicSignals: chunk.publicSignals }));
+    jobs = body.chunks.map((chunk, j) => ({
+      index: chunk.index ?? j,
+      proof: chunk.proof,
+      publicSignals: chunk.publicSignals,
+    }));
   } else {
-    if (body.proof === undefined) throw missing('/proof', 'is required (a snarkjs Groth16 proof), or chunks for a chunked proof');
-    if (body.publicSignals === undefined) throw missing('/publicSignals', 'is required (the proof\'s public signals)');
+    if (body.proof === undefined)
+      throw missing('/proof', 'is required (a snarkjs Groth16 proof), or chunks for a chunked proof');
+    if (body.publicSignals === undefined) throw missing('/publicSignals', "is required (the proof's public signals)");
     jobs = [{ index: 0, proof: body.proof, publicSignals: body.publicSignals }];
   }
-  return { declared: {}, ...(body.circuitId ? { compiledId: body.circuitId } : {}), jobs, chunked: body.chunks !== undefined };
+  return {
+    declared: {},
+    ...(body.circuitId ? { compiledId: body.circuitId } : {}),
+    jobs,
+    chunked: body.chunks !== undefined,
+  };
 }

@@ -16,15 +16,30 @@ export const REJECTION_REASONS = ['malformed', 'wrong-signal-count', 'claim-mism
 /** Most public signals (and chunks) a request may carry. */
 export const MAX_SIGNALS = 4096;
 
-const scalar = { type: 'string', format: SCALAR_FORMAT, maxLength: 78, description: 'decimal string below the BN254 scalar field order r' } as const;
-const base = { type: 'string', format: BASE_FORMAT, maxLength: 78, description: 'decimal string below the BN254 base field order q' } as const;
+const scalar = {
+  type: 'string',
+  format: SCALAR_FORMAT,
+  maxLength: 78,
+  description: 'decimal string below the BN254 scalar field order r',
+} as const;
+const base = {
+  type: 'string',
+  format: BASE_FORMAT,
+  maxLength: 78,
+  description: 'decimal string below the BN254 base field order q',
+} as const;
 const bytes32 = { type: 'string', pattern: '^0x[0-9a-fA-F]{64}$', description: '0x and 64 hex digits' } as const;
-const address = { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$', description: 'an EVM address: 0x and 40 hex digits' } as const;
+const address = {
+  type: 'string',
+  pattern: '^0x[0-9a-fA-F]{40}$',
+  description: 'an EVM address: 0x and 40 hex digits',
+} as const;
 const count = { type: 'integer', minimum: 0, maximum: 2 ** 53 - 1 } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 
 const g1 = (length: { minItems: number; maxItems: number }) => ({ type: 'array', items: base, ...length }) as const;
-const g2 = (length: { minItems: number; maxItems: number }) => ({ type: 'array', items: { type: 'array', items: base, minItems: 2, maxItems: 2 }, ...length }) as const;
+const g2 = (length: { minItems: number; maxItems: number }) =>
+  ({ type: 'array', items: { type: 'array', items: base, minItems: 2, maxItems: 2 }, ...length }) as const;
 
 /** A snarkjs Groth16 proof (`proof.json`): projective points, z = 1. */
 export const proofSchema = {
@@ -41,7 +56,12 @@ export const proofSchema = {
 } as const;
 
 /** Public signals (`public.json`). */
-export const publicSignalsSchema = { type: 'array', items: scalar, maxItems: MAX_SIGNALS, description: 'public signals (public.json), in circuit order' } as const;
+export const publicSignalsSchema = {
+  type: 'array',
+  items: scalar,
+  maxItems: MAX_SIGNALS,
+  description: 'public signals (public.json), in circuit order',
+} as const;
 
 /** A snarkjs Groth16 verification key (`verification_key.json`). */
 export const verificationKeySchema = {
@@ -75,7 +95,11 @@ const commitmentSchema = {
 export const verifyBodySchema = {
   type: 'object',
   properties: {
-    format: { type: 'string', enum: PROOF_FILE_FORMATS, description: 'a zkai proof file format; absent for a bare snarkjs proof' },
+    format: {
+      type: 'string',
+      enum: PROOF_FILE_FORMATS,
+      description: 'a zkai proof file format; absent for a bare snarkjs proof',
+    },
     proof: proofSchema,
     publicSignals: publicSignalsSchema,
     chunks: {
@@ -83,7 +107,11 @@ export const verifyBodySchema = {
       minItems: 1,
       maxItems: MAX_SIGNALS,
       description: 'the chunk proofs of a chunked dataset or accuracy proof file',
-      items: { type: 'object', required: ['proof', 'publicSignals'], properties: { index: count, proof: proofSchema, publicSignals: publicSignalsSchema } },
+      items: {
+        type: 'object',
+        required: ['proof', 'publicSignals'],
+        properties: { index: count, proof: proofSchema, publicSignals: publicSignalsSchema },
+      },
     },
     circuit: { ...bytes32, description: 'the circuit id (as GET /v1/circuits and the chain registry name it)' },
     verificationKey: {
@@ -91,12 +119,18 @@ export const verifyBodySchema = {
       description:
         'a snarkjs Groth16 verification key (verification_key.json) instead of a circuit id: used only when the service knows it (by id: its own compiled circuit, a --vkey or --statement file) or the chain registry has it registered; any other key is refused (403 UNTRUSTED_KEY) unless the service was started with --allow-unknown-keys',
     },
-    kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS, description: "the kind the caller believes the circuit is: checked against the service's own, never used (a disagreement is a 400)" },
+    kind: {
+      type: 'string',
+      enum: SERVICE_CIRCUIT_KINDS,
+      description:
+        "the kind the caller believes the circuit is: checked against the service's own, never used (a disagreement is a 400)",
+    },
     signalNames: {
       type: 'array',
       maxItems: MAX_SIGNALS,
       items: { type: 'string', minLength: 1, maxLength: 200 },
-      description: "the names the caller (or a chunked proof file) gives the public signals: checked against the layout the service derives itself, never used (a disagreement is a 400; for a circuit the service knows only by its key, a 400 too)",
+      description:
+        'the names the caller (or a chunked proof file) gives the public signals: checked against the layout the service derives itself, never used (a disagreement is a 400; for a circuit the service knows only by its key, a 400 too)',
     },
     expect: {
       type: 'object',
@@ -105,11 +139,23 @@ export const verifyBodySchema = {
       propertyNames: { pattern: '^[A-Za-z0-9_.]{1,200}$' },
       additionalProperties: scalar,
     },
-    circuitId: { type: 'string', maxLength: 200, description: "a zkai proof file's compiled circuit id (used to find its key among the known circuits)" },
+    circuitId: {
+      type: 'string',
+      maxLength: 200,
+      description: "a zkai proof file's compiled circuit id (used to find its key among the known circuits)",
+    },
     commitment: commitmentSchema,
     testSet: commitmentSchema,
     policy: { type: 'object', properties: { name: { type: 'string' }, hash: scalar } },
-    registries: { type: 'array', maxItems: MAX_SIGNALS, items: { type: 'object', required: ['name', 'root'], properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, root: scalar } } },
+    registries: {
+      type: 'array',
+      maxItems: MAX_SIGNALS,
+      items: {
+        type: 'object',
+        required: ['name', 'root'],
+        properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, root: scalar },
+      },
+    },
     model: { type: 'object', properties: { name: { type: 'string' }, hash: scalar, commitment: scalar } },
     visibility: { type: 'string', enum: ['hashed', 'public', 'private'] },
     weights: { type: 'string', enum: ['fixed', 'hashed'] },
@@ -139,17 +185,37 @@ const claimsSchema = {
   properties: {
     kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS },
     values: { type: 'object', additionalProperties: { type: 'string' } },
-    signals: { type: 'array', items: { ...signalSchema, required: [...signalSchema.required, 'value'], properties: { ...signalSchema.properties, value: { type: 'string' } } } },
+    signals: {
+      type: 'array',
+      items: {
+        ...signalSchema,
+        required: [...signalSchema.required, 'value'],
+        properties: { ...signalSchema.properties, value: { type: 'string' } },
+      },
+    },
   },
 } as const;
 
 const verdictProperties = {
   valid: { type: 'boolean' },
-  reason: { type: ['string', 'null'], enum: [...REJECTION_REASONS, null], description: 'why the proof was rejected (null when valid)' },
+  reason: {
+    type: ['string', 'null'],
+    enum: [...REJECTION_REASONS, null],
+    description: 'why the proof was rejected (null when valid)',
+  },
   detail: { ...nullableString, description: 'the rejection in words' },
   mismatches: {
     type: 'array',
-    items: { type: 'object', required: ['index', 'expected', 'actual'], properties: { index: { type: 'integer' }, name: { type: 'string' }, expected: { type: 'string' }, actual: { type: 'string' } } },
+    items: {
+      type: 'object',
+      required: ['index', 'expected', 'actual'],
+      properties: {
+        index: { type: 'integer' },
+        name: { type: 'string' },
+        expected: { type: 'string' },
+        actual: { type: 'string' },
+      },
+    },
   },
   claims: claimsSchema,
 } as const;
@@ -172,11 +238,27 @@ export const verifyResponseSchema = {
         id: { type: 'string' },
         kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS },
         name: nullableString,
-        known: { type: 'boolean', description: 'the key is one of the known circuits (false: an unknown key given in the request, answered only by a service started with --allow-unknown-keys)' },
-        namesFrom: { type: ['string', 'null'], enum: ['compiled-circuit', 'statement', 'chain-registry', null], description: 'where the meaning of the signals comes from (never from the request)' },
+        known: {
+          type: 'boolean',
+          description:
+            'the key is one of the known circuits (false: an unknown key given in the request, answered only by a service started with --allow-unknown-keys)',
+        },
+        namesFrom: {
+          type: ['string', 'null'],
+          enum: ['compiled-circuit', 'statement', 'chain-registry', null],
+          description: 'where the meaning of the signals comes from (never from the request)',
+        },
       },
     },
-    chunks: { type: 'array', description: 'chunked proofs: the verdict of each chunk', items: { type: 'object', required: ['index', 'valid', 'reason', 'detail', 'claims'], properties: { index: { type: 'integer' }, ...verdictProperties } } },
+    chunks: {
+      type: 'array',
+      description: 'chunked proofs: the verdict of each chunk',
+      items: {
+        type: 'object',
+        required: ['index', 'valid', 'reason', 'detail', 'claims'],
+        properties: { index: { type: 'integer' }, ...verdictProperties },
+      },
+    },
     note: { type: 'string', description: 'what this verdict does not cover' },
   },
 } as const;
@@ -191,16 +273,35 @@ export const circuitSummarySchema = {
     kind: { type: 'string', enum: SERVICE_CIRCUIT_KINDS },
     nPublic: { type: 'integer' },
     namesKnown: { type: 'boolean', description: 'false: the signal names are placeholders (signal0...)' },
-    namesFrom: { type: ['string', 'null'], enum: ['compiled-circuit', 'statement', 'chain-registry', null], description: "the service's source for what the signals mean: its own compiled circuit, a statement file, the chain registry's registration, or none (pairing verdicts only)" },
-    pins: { type: 'object', additionalProperties: { type: 'string' }, description: 'values every proof of this circuit must show, from a trusted statement (policy hash, model hash...)' },
-    source: { type: 'string', enum: ['file', 'cache', 'chain'], description: 'where the key came from: a file, the cache, or the chain registry (a key a request sent whose id is registered)' },
+    namesFrom: {
+      type: ['string', 'null'],
+      enum: ['compiled-circuit', 'statement', 'chain-registry', null],
+      description:
+        "the service's source for what the signals mean: its own compiled circuit, a statement file, the chain registry's registration, or none (pairing verdicts only)",
+    },
+    pins: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        'values every proof of this circuit must show, from a trusted statement (policy hash, model hash...)',
+    },
+    source: {
+      type: 'string',
+      enum: ['file', 'cache', 'chain'],
+      description:
+        'where the key came from: a file, the cache, or the chain registry (a key a request sent whose id is registered)',
+    },
     compiledId: nullableString,
     signals: { type: 'array', items: signalSchema },
   },
 } as const;
 
 /** Response of `GET /v1/circuits`. */
-export const circuitListSchema = { type: 'object', required: ['circuits'], properties: { circuits: { type: 'array', items: circuitSummarySchema } } } as const;
+export const circuitListSchema = {
+  type: 'object',
+  required: ['circuits'],
+  properties: { circuits: { type: 'array', items: circuitSummarySchema } },
+} as const;
 
 /** Response of `GET /v1/circuits/:id`: the summary and the verification key. */
 export const circuitDetailSchema = {
@@ -225,7 +326,20 @@ export const attestationsQuerySchema = {
 /** One attestation as `GET /v1/attestations` lists it. */
 export const attestationSchema = {
   type: 'object',
-  required: ['uid', 'kind', 'circuit', 'subject', 'attester', 'time', 'status', 'revoked', 'valid', 'publicSignals', 'txHash', 'blockNumber'],
+  required: [
+    'uid',
+    'kind',
+    'circuit',
+    'subject',
+    'attester',
+    'time',
+    'status',
+    'revoked',
+    'valid',
+    'publicSignals',
+    'txHash',
+    'blockNumber',
+  ],
   properties: {
     uid: bytes32,
     kind: { type: 'string', enum: [...CIRCUIT_KINDS, 'unknown'] },
@@ -248,9 +362,14 @@ export const attestationSchema = {
     blockNumber: { type: 'integer' },
     accuracy: {
       type: 'object',
-      description: 'an accuracy attestation: correct of the test set\'s total records predicted right, as the registry recorded it',
+      description:
+        "an accuracy attestation: correct of the test set's total records predicted right, as the registry recorded it",
       required: ['testSet', 'correct', 'total'],
-      properties: { testSet: { ...bytes32, description: "the test set's dataset version id" }, correct: { type: 'integer' }, total: { type: 'integer' } },
+      properties: {
+        testSet: { ...bytes32, description: "the test set's dataset version id" },
+        correct: { type: 'integer' },
+        total: { type: 'integer' },
+      },
     },
   },
 } as const;
@@ -259,7 +378,11 @@ export const attestationSchema = {
 export const attestationListSchema = {
   type: 'object',
   required: ['chainId', 'registry', 'attestations'],
-  properties: { chainId: { type: 'integer' }, registry: address, attestations: { type: 'array', items: attestationSchema } },
+  properties: {
+    chainId: { type: 'integer' },
+    registry: address,
+    attestations: { type: 'array', items: attestationSchema },
+  },
 } as const;
 
 /** Response of `GET /health`. */
@@ -269,8 +392,14 @@ export const healthSchema = {
   properties: {
     status: { type: 'string', enum: ['ok'] },
     circuits: { type: 'integer', description: 'known circuits' },
-    verifier: { type: 'object', properties: { workers: { type: 'integer' }, queued: { type: 'integer' }, completed: { type: 'integer' } } },
-    chain: { type: 'object', properties: { configured: { type: 'boolean' }, rpc: nullableString, registry: nullableString } },
+    verifier: {
+      type: 'object',
+      properties: { workers: { type: 'integer' }, queued: { type: 'integer' }, completed: { type: 'integer' } },
+    },
+    chain: {
+      type: 'object',
+      properties: { configured: { type: 'boolean' }, rpc: nullableString, registry: nullableString },
+    },
   },
 } as const;
 
@@ -283,6 +412,16 @@ export const errorSchema = {
     code: { type: 'string' },
     message: { type: 'string' },
     hint: { type: 'string' },
-    fields: { type: 'array', items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string', description: 'JSON pointer into the body or query' }, message: { type: 'string' } } } },
+    fields: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['path', 'message'],
+        properties: {
+          path: { type: 'string', description: 'JSON pointer into the body or query' },
+          message: { type: 'string' },
+        },
+      },
+    },
   },
 } as const;

@@ -62,7 +62,13 @@ export interface VerificationServerOptions {
  *   that is not one.
  */
 export async function createVerificationServer(options: VerificationServerOptions = {}): Promise<FastifyInstance> {
-  const catalog = options.catalog ?? (await CircuitCatalog.load({ keys: options.keys ?? [], statements: options.statements ?? [], ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) }));
+  const catalog =
+    options.catalog ??
+    (await CircuitCatalog.load({
+      keys: options.keys ?? [],
+      statements: options.statements ?? [],
+      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    }));
   const chain = options.chain ? await AttestationSource.open(options.chain) : undefined;
   const pool = new VerifierPool(options.verifier);
   const app = Fastify({
@@ -71,7 +77,15 @@ export async function createVerificationServer(options: VerificationServerOption
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     connectionTimeout: options.requestTimeoutMs ?? 30_000,
     // Wrong types are refused, never coerced; nothing is silently dropped; formats check field ranges.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: true, formats: FIELD_FORMATS } },
+    ajv: {
+      customOptions: {
+        coerceTypes: false,
+        removeAdditional: false,
+        useDefaults: false,
+        allErrors: true,
+        formats: FIELD_FORMATS,
+      },
+    },
   });
   app.addHook('onClose', async () => {
     await pool.close();
@@ -80,7 +94,13 @@ export async function createVerificationServer(options: VerificationServerOption
   // Bodies are JSON only: anything else is a 415, not a string the schema then refuses.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, { hint: 'GET /openapi.json describes the routes' })));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(
+      errorBody(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, {
+        hint: 'GET /openapi.json describes the routes',
+      }),
+    ),
+  );
 
   const openapi = buildOpenApiDocument();
   registerVerifyRoute(app, {
@@ -88,7 +108,14 @@ export async function createVerificationServer(options: VerificationServerOption
     pairing: pool.pairing,
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.allowUnknownKeys ? { allowUnknownKeys: true } : {}),
-    ...(chain ? { registry: { registeredCircuit: (id: string) => chain.registeredCircuit(id), describe: `chain registry ${chain.deployment.registry} (chain ${chain.deployment.chainId})` } } : {}),
+    ...(chain
+      ? {
+          registry: {
+            registeredCircuit: (id: string) => chain.registeredCircuit(id),
+            describe: `chain registry ${chain.deployment.registry} (chain ${chain.deployment.chainId})`,
+          },
+        }
+      : {}),
   });
   registerCircuitRoutes(app, catalog);
   registerAttestationRoute(app, chain, catalog);

@@ -36,7 +36,8 @@ export function kindFromSignalNames(names: readonly string[]): ServiceCircuitKin
   if (has('policyHash')) return 'dataset-policy';
   if (has('taskHash')) return 'accuracy';
   if (has('class')) return 'inference';
-  if (names.length === DEMO_SIGNAL_NAMES.length && DEMO_SIGNAL_NAMES.every((name, i) => names[i] === name)) return 'demo-range';
+  if (names.length === DEMO_SIGNAL_NAMES.length && DEMO_SIGNAL_NAMES.every((name, i) => names[i] === name))
+    return 'demo-range';
   return 'generic';
 }
 
@@ -54,7 +55,8 @@ const FIXED: Record<string, string> = {
   modelCommitment: "salted commitment to the model's private weights",
   correct: 'number of test records in this chunk the model predicts correctly',
   taskHash: 'hash of the accuracy task: schema, label column, feature columns and their scaling',
-  [CONTEXT_SIGNAL]: 'context the proof is bound to: keccak(chain id, registry, attester, nonce) mod r for an on-chain attestation, 0 off chain',
+  [CONTEXT_SIGNAL]:
+    'context the proof is bound to: keccak(chain id, registry, attester, nonce) mod r for an on-chain attestation, 0 off chain',
   commitment: 'demo circuit: Poseidon(salt, Poseidon(values)), the commitment to the private list',
   low: 'demo circuit: lowest value allowed in the list',
   high: 'demo circuit: highest value allowed in the list',
@@ -67,13 +69,16 @@ export function signalMeaning(name: string): string {
   let match = /^root(\d+)$/.exec(name);
   if (match) return `root of subtree ${match[1]} of this chunk (a node of the committed dataset's tree)`;
   match = /^registry\.(.+)$/.exec(name);
-  if (match) return `root of the registry "${match[1]}" the policy checks ids against (a consent set or an opt-out list)`;
+  if (match)
+    return `root of the registry "${match[1]}" the policy checks ids against (a consent set or an opt-out list)`;
   match = /^aggregate(\d+)\.(.+)$/.exec(name);
-  if (match) return `partial "${match[2]}" of aggregate ${match[1]} over this chunk's records (the verifier sums the chunks)`;
+  if (match)
+    return `partial "${match[2]}" of aggregate ${match[1]} over this chunk's records (the verifier sums the chunks)`;
   match = /^input(\d+)$/.exec(name);
   if (match) return `public model input ${match[1]} (fixed point)`;
   match = /^leaf(\d+)$/.exec(name);
-  if (match) return `leaf of test record ${match[1]} of this chunk (0 for an unused slot); the leaves rebuild the test set's root`;
+  if (match)
+    return `leaf of test record ${match[1]} of this chunk (0 for an unused slot); the leaves rebuild the test set's root`;
   match = /^signal(\d+)$/.exec(name);
   if (match) return `public signal ${match[1]}; its meaning is not known to this service (give signalNames)`;
   return `public signal "${name}"`;
@@ -90,7 +95,11 @@ export function describeSignals(names: readonly string[]): SignalDescription[] {
 }
 
 /** The claims of a proof's public signals under a layout (one name per signal). */
-export function decodeClaims(kind: ServiceCircuitKind, names: readonly string[], publicSignals: readonly string[]): Claims {
+export function decodeClaims(
+  kind: ServiceCircuitKind,
+  names: readonly string[],
+  publicSignals: readonly string[],
+): Claims {
   const signals = describeSignals(names).map((signal) => ({ ...signal, value: publicSignals[signal.index] ?? '' }));
   return { kind, values: Object.fromEntries(signals.map((s) => [s.name, s.value])), signals };
 }

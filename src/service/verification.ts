@@ -28,7 +28,13 @@ export interface ProofVerdict {
 export interface VerifyResponse extends ProofVerdict {
   /** Whether the claims were decoded and checked on a layout the service trusts (false: a pairing verdict only). */
   claimsChecked: boolean;
-  circuit: { id: string; kind: ServiceCircuitKind; name: string | null; known: boolean; namesFrom: CatalogEntry['namesFrom'] };
+  circuit: {
+    id: string;
+    kind: ServiceCircuitKind;
+    name: string | null;
+    known: boolean;
+    namesFrom: CatalogEntry['namesFrom'];
+  };
   /** Chunked proofs: each chunk's verdict. */
   chunks?: Array<ProofVerdict & { index: number }>;
   note?: string;
@@ -64,23 +70,37 @@ export interface VerifyContext {
  * catalog learns the registered kind, names and pinned policy or task hash. Returns a note when the registry could not
  * be read (the verdict is then a pairing verdict).
  */
-async function learnFromRegistry(key: ResolvedKey, context: VerifyContext): Promise<{ key: ResolvedKey; note?: string }> {
+async function learnFromRegistry(
+  key: ResolvedKey,
+  context: VerifyContext,
+): Promise<{ key: ResolvedKey; note?: string }> {
   if (!context.registry || key.entry?.namesKnown) return { key };
   let registered: RegisteredCircuit | undefined;
   try {
     registered = await context.registry.registeredCircuit(key.id);
   } catch (error) {
-    return { key, note: `the chain registry could not be read (${error instanceof Error ? error.message : String(error)}), so what its registration says about this circuit was not used.` };
+    return {
+      key,
+      note: `the chain registry could not be read (${error instanceof Error ? error.message : String(error)}), so what its registration says about this circuit was not used.`,
+    };
   }
   if (!registered || registered.publicInputs !== key.vkey.nPublic) return { key };
-  const pinned = registered.policyHash === '0' ? {} : { [registered.kind === 'accuracy' ? 'taskHash' : 'policyHash']: registered.policyHash };
-  const entry = context.catalog.trustRegistered(key.vkey, { kind: registered.kind, signalNames: signalNamesOfRegistration(registered), pins: pinned, source: context.registry.describe });
+  const pinned =
+    registered.policyHash === '0'
+      ? {}
+      : { [registered.kind === 'accuracy' ? 'taskHash' : 'policyHash']: registered.policyHash };
+  const entry = context.catalog.trustRegistered(key.vkey, {
+    kind: registered.kind,
+    signalNames: signalNamesOfRegistration(registered),
+    pins: pinned,
+    source: context.registry.describe,
+  });
   const trust = registered.provenance?.keyTrust;
   const note =
     trust === 'development'
-      ? 'The chain registry records this circuit\'s key as DEVELOPMENT: its registrant\'s own single-party setup, with which the registrant could forge proofs.'
+      ? "The chain registry records this circuit's key as DEVELOPMENT: its registrant's own single-party setup, with which the registrant could forge proofs."
       : trust === 'none' || trust === undefined
-        ? 'The chain registry does not say how this circuit\'s key was trusted when it was registered.'
+        ? "The chain registry does not say how this circuit's key was trusted when it was registered."
         : undefined;
   return { key: { vkey: entry.vkey, id: entry.id, entry }, ...(note ? { note } : {}) };
 }
@@ -113,40 +133,63 @@ function resolveKey(body: VerifyBody, interpreted: InterpretedBody, catalog: Cir
     try {
       id = verificationKeyId(body.verificationKey as Groth16VerificationKey, 'verificationKey');
     } catch (error) {
-      throw badRequest([{ path: '/verificationKey', message: error instanceof Error ? error.message.replace(/^verificationKey: /, '') : String(error) }]);
+      throw badRequest([
+        {
+          path: '/verificationKey',
+          message: error instanceof Error ? error.message.replace(/^verificationKey: /, '') : String(error),
+        },
+      ]);
     }
     const vkey = body.verificationKey as VerificationKey;
-    if (vkey.IC.length !== vkey.nPublic + 1) throw badRequest([{ path: '/verificationKey/IC', message: `must hold nPublic + 1 = ${vkey.nPublic + 1} points, has ${vkey.IC.length}` }]);
+    if (vkey.IC.length !== vkey.nPublic + 1)
+      throw badRequest([
+        {
+          path: '/verificationKey/IC',
+          message: `must hold nPublic + 1 = ${vkey.nPublic + 1} points, has ${vkey.IC.length}`,
+        },
+      ]);
     const entry = catalog.get(id);
     if (body.circuit !== undefined && body.circuit.toLowerCase() !== id) {
-      throw badRequest([{ path: '/circuit', message: `is ${body.circuit}, but the verificationKey given has id ${id}` }]);
+      throw badRequest([
+        { path: '/circuit', message: `is ${body.circuit}, but the verificationKey given has id ${id}` },
+      ]);
     }
     return { vkey, id, ...(entry ? { entry } : {}) };
   }
   if (body.circuit !== undefined) {
     const entry = catalog.get(body.circuit);
     if (!entry) {
-      throw new ServiceError(404, 'UNKNOWN_CIRCUIT', `no known circuit has id ${body.circuit}`, { hint: 'GET /v1/circuits lists the known circuits; or send the verificationKey itself' });
+      throw new ServiceError(404, 'UNKNOWN_CIRCUIT', `no known circuit has id ${body.circuit}`, {
+        hint: 'GET /v1/circuits lists the known circuits; or send the verificationKey itself',
+      });
     }
     return { vkey: entry.vkey, id: entry.id, entry };
   }
   if (interpreted.compiledId !== undefined) {
     const entries = catalog.byCompiledId(interpreted.compiledId);
     if (entries.length === 0) {
-      throw new ServiceError(404, 'UNKNOWN_CIRCUIT', `no known verification key was made for the proof file's circuit ${interpreted.compiledId}`, {
-        hint: 'start the service with this circuit\'s key and what it proves (zkai serve --statement FILE, or the --cache-dir it was compiled in), or send circuit or verificationKey',
-      });
+      throw new ServiceError(
+        404,
+        'UNKNOWN_CIRCUIT',
+        `no known verification key was made for the proof file's circuit ${interpreted.compiledId}`,
+        {
+          hint: "start the service with this circuit's key and what it proves (zkai serve --statement FILE, or the --cache-dir it was compiled in), or send circuit or verificationKey",
+        },
+      );
     }
     const [first] = entries as [CatalogEntry, ...CatalogEntry[]];
     return { vkey: first.vkey, id: first.id, entry: first, ...(entries.length > 1 ? { alternatives: entries } : {}) };
   }
-  throw badRequest([{ path: '/circuit', message: 'is required: a circuit id of GET /v1/circuits (or send verificationKey)' }]);
+  throw badRequest([
+    { path: '/circuit', message: 'is required: a circuit id of GET /v1/circuits (or send verificationKey)' },
+  ]);
 }
 
 /** The layout the service trusts for a resolved key: the catalog's, never the request's. */
 function trustedLayout(resolved: ResolvedKey): TrustedLayout {
   const entry = resolved.entry;
-  if (entry?.namesKnown) return { names: entry.signalNames, known: true, kind: entry.kind, pins: entry.pins, namesFrom: entry.namesFrom };
+  if (entry?.namesKnown)
+    return { names: entry.signalNames, known: true, kind: entry.kind, pins: entry.pins, namesFrom: entry.namesFrom };
   return { names: genericSignalNames(resolved.vkey.nPublic), known: false, kind: 'generic', pins: {}, namesFrom: null };
 }
 
@@ -162,7 +205,8 @@ function untrustedKey(id: string, registryNote: string | undefined): ServiceErro
   });
 }
 
-const HOW_TO_TRUST = 'start the service with what this circuit proves (zkai serve --statement FILE, the --cache-dir of its compiled circuit, or --rpc and --deployment of a registry where it is registered) to decode and check its claims';
+const HOW_TO_TRUST =
+  'start the service with what this circuit proves (zkai serve --statement FILE, the --cache-dir of its compiled circuit, or --rpc and --deployment of a registry where it is registered) to decode and check its claims';
 
 /**
  * Refuse a request that describes the circuit otherwise than the service does: other signal names, another kind, a
@@ -172,29 +216,66 @@ const HOW_TO_TRUST = 'start the service with what this circuit proves (zkai serv
 function refuseDisagreements(body: VerifyBody, interpreted: InterpretedBody, layout: TrustedLayout, id: string): void {
   const problems: Array<{ path: string; message: string }> = [];
   if (body.signalNames !== undefined) {
-    if (!layout.known) problems.push({ path: '/signalNames', message: `cannot be checked: this service knows circuit ${id} only by its key and never takes a signal layout from a request; ${HOW_TO_TRUST}` });
-    else if (body.signalNames.length !== layout.names.length || body.signalNames.some((name, j) => name !== layout.names[j])) {
-      problems.push({ path: '/signalNames', message: `disagree with circuit ${id}'s signals as this service knows them (${layout.names.join(', ')}): the file was edited or made for another circuit` });
+    if (!layout.known)
+      problems.push({
+        path: '/signalNames',
+        message: `cannot be checked: this service knows circuit ${id} only by its key and never takes a signal layout from a request; ${HOW_TO_TRUST}`,
+      });
+    else if (
+      body.signalNames.length !== layout.names.length ||
+      body.signalNames.some((name, j) => name !== layout.names[j])
+    ) {
+      problems.push({
+        path: '/signalNames',
+        message: `disagree with circuit ${id}'s signals as this service knows them (${layout.names.join(', ')}): the file was edited or made for another circuit`,
+      });
     }
   }
   if (body.kind !== undefined && body.kind !== layout.kind) {
-    problems.push({ path: '/kind', message: layout.known ? `is ${body.kind}, but circuit ${id} proves ${layout.kind}` : `cannot be checked: this service knows circuit ${id} only by its key; ${HOW_TO_TRUST}` });
+    problems.push({
+      path: '/kind',
+      message: layout.known
+        ? `is ${body.kind}, but circuit ${id} proves ${layout.kind}`
+        : `cannot be checked: this service knows circuit ${id} only by its key; ${HOW_TO_TRUST}`,
+    });
   }
-  if (interpreted.shape && layout.known && interpreted.shape.kind !== 'circuit' && interpreted.shape.kind !== layout.kind) {
-    problems.push({ path: '/format', message: `the file is ${interpreted.shape.describe}, but circuit ${id} proves ${layout.kind}` });
+  if (
+    interpreted.shape &&
+    layout.known &&
+    interpreted.shape.kind !== 'circuit' &&
+    interpreted.shape.kind !== layout.kind
+  ) {
+    problems.push({
+      path: '/format',
+      message: `the file is ${interpreted.shape.describe}, but circuit ${id} proves ${layout.kind}`,
+    });
   }
   if (layout.known) {
     for (const name of Object.keys(interpreted.declared)) {
-      if (!layout.names.includes(name)) problems.push({ path: '/format', message: `the file states ${name} = ${interpreted.declared[name]}, but circuit ${id} has no signal ${name} (signals: ${layout.names.join(', ')})` });
+      if (!layout.names.includes(name))
+        problems.push({
+          path: '/format',
+          message: `the file states ${name} = ${interpreted.declared[name]}, but circuit ${id} has no signal ${name} (signals: ${layout.names.join(', ')})`,
+        });
     }
   }
   for (const name of Object.keys(body.expect ?? {})) {
     if (/^\d+$/.test(name)) {
-      if (Number(name) >= layout.names.length) problems.push({ path: `/expect/${name}`, message: `names signal ${name}, but the circuit has ${layout.names.length} public signals` });
+      if (Number(name) >= layout.names.length)
+        problems.push({
+          path: `/expect/${name}`,
+          message: `names signal ${name}, but the circuit has ${layout.names.length} public signals`,
+        });
     } else if (!layout.known) {
-      problems.push({ path: `/expect/${name}`, message: `names a signal, but this service knows circuit ${id} only by its key: require signals by index, or ${HOW_TO_TRUST}` });
+      problems.push({
+        path: `/expect/${name}`,
+        message: `names a signal, but this service knows circuit ${id} only by its key: require signals by index, or ${HOW_TO_TRUST}`,
+      });
     } else if (!layout.names.includes(name)) {
-      problems.push({ path: `/expect/${name}`, message: `names no public signal of this circuit (signals: ${layout.names.join(', ')})` });
+      problems.push({
+        path: `/expect/${name}`,
+        message: `names no public signal of this circuit (signals: ${layout.names.join(', ')})`,
+      });
     }
   }
   if (problems.length > 0) throw badRequest(problems);
@@ -204,29 +285,53 @@ function refuseDisagreements(body: VerifyBody, interpreted: InterpretedBody, lay
  * The claims to require: what the file states, what the caller requires (a conflict between the two is a 400), and
  * the values the service's statement pins. A file or caller that contradicts a pin gets a claim-mismatch verdict.
  */
-function expectations(declared: Record<string, string>, required: Record<string, string> | undefined, pins: Record<string, string>): { expect: Record<string, string>; pinConflict?: ProofVerdict } {
+function expectations(
+  declared: Record<string, string>,
+  required: Record<string, string> | undefined,
+  pins: Record<string, string>,
+): { expect: Record<string, string>; pinConflict?: ProofVerdict } {
   const merged: Record<string, string> = { ...declared };
   for (const [name, value] of Object.entries(required ?? {})) {
     const stated = Object.hasOwn(declared, name) ? declared[name] : undefined;
     if (stated !== undefined && BigInt(stated) !== BigInt(value)) {
-      throw badRequest([{ path: `/expect/${name}`, message: `is ${value}, but the proof file itself states ${name} = ${stated}` }]);
+      throw badRequest([
+        { path: `/expect/${name}`, message: `is ${value}, but the proof file itself states ${name} = ${stated}` },
+      ]);
     }
     merged[name] = value;
   }
-  const conflicts = Object.entries(pins).filter(([name, value]) => Object.hasOwn(merged, name) && BigInt(merged[name] as string) !== BigInt(value));
+  const conflicts = Object.entries(pins).filter(
+    ([name, value]) => Object.hasOwn(merged, name) && BigInt(merged[name] as string) !== BigInt(value),
+  );
   const expect = { ...merged, ...pins };
   if (conflicts.length === 0) return { expect };
-  const detail = conflicts.map(([name, value]) => `the request states ${name} = ${merged[name]}, but the statement this service trusts for the circuit pins ${value}`).join('; ');
+  const detail = conflicts
+    .map(
+      ([name, value]) =>
+        `the request states ${name} = ${merged[name]}, but the statement this service trusts for the circuit pins ${value}`,
+    )
+    .join('; ');
   return { expect, pinConflict: { valid: false, reason: 'claim-mismatch', detail, claims: null } };
 }
 
-async function verifyJob(vkey: VerificationKey, job: ProofJob, layout: TrustedLayout, expect: Record<string, string>, pairing: PairingCheck): Promise<ProofVerdict> {
+async function verifyJob(
+  vkey: VerificationKey,
+  job: ProofJob,
+  layout: TrustedLayout,
+  expect: Record<string, string>,
+  pairing: PairingCheck,
+): Promise<ProofVerdict> {
   let result: VerificationResult;
   try {
-    result = await verifyProof(vkey, job.proof, job.publicSignals, { expect, ...(layout.known ? { signalNames: layout.names } : {}), pairing });
+    result = await verifyProof(vkey, job.proof, job.publicSignals, {
+      expect,
+      ...(layout.known ? { signalNames: layout.names } : {}),
+      pairing,
+    });
   } catch (error) {
     if (error instanceof MalformedProofError) result = { valid: false, reason: 'malformed', detail: error.message };
-    else if (error instanceof SyntaxError || error instanceof RangeError) result = { valid: false, reason: 'malformed', detail: error.message };
+    else if (error instanceof SyntaxError || error instanceof RangeError)
+      result = { valid: false, reason: 'malformed', detail: error.message };
     else throw error;
   }
   const decodable = layout.known && layout.names.length === job.publicSignals.length;
@@ -240,9 +345,14 @@ async function verifyJob(vkey: VerificationKey, job: ProofJob, layout: TrustedLa
 }
 
 function deadlineError(limits: VerifyLimits, done: number, total: number): ServiceError {
-  return new ServiceError(503, 'VERIFY_DEADLINE', `verifying this request took longer than the service allows (${limits.deadlineMs} ms): ${done} of ${total} proof(s) checked`, {
-    hint: 'send fewer chunk proofs per request, or start the service with a longer --verify-deadline',
-  });
+  return new ServiceError(
+    503,
+    'VERIFY_DEADLINE',
+    `verifying this request took longer than the service allows (${limits.deadlineMs} ms): ${done} of ${total} proof(s) checked`,
+    {
+      hint: 'send fewer chunk proofs per request, or start the service with a longer --verify-deadline',
+    },
+  );
 }
 
 /** Run `work` unless the deadline has passed; a deadline reached while it runs is a 503 too. */
@@ -251,7 +361,10 @@ async function withinDeadline<T>(deadline: number, error: () => ServiceError, wo
   if (left <= 0) throw error();
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([work(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(error()), left)))]);
+    return await Promise.race([
+      work(),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(error()), left))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -267,7 +380,15 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
   const deadline = Date.now() + limits.deadlineMs;
   const interpreted = interpretBody(body);
   if (interpreted.jobs.length > limits.maxChunks) {
-    throw badRequest([{ path: '/chunks', message: `holds ${interpreted.jobs.length} chunk proofs; this service verifies at most ${limits.maxChunks} in one request` }], 'verify the file in parts, or start the service with a larger --max-chunks');
+    throw badRequest(
+      [
+        {
+          path: '/chunks',
+          message: `holds ${interpreted.jobs.length} chunk proofs; this service verifies at most ${limits.maxChunks} in one request`,
+        },
+      ],
+      'verify the file in parts, or start the service with a larger --max-chunks',
+    );
   }
   let resolved = resolveKey(body, interpreted, context.catalog);
   if (resolved.alternatives) {
@@ -277,8 +398,18 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
     const [firstJob] = interpreted.jobs as [ProofJob];
     for (const entry of resolved.alternatives) {
       const candidate: ResolvedKey = { vkey: entry.vkey, id: entry.id, entry };
-      const bare: TrustedLayout = { names: genericSignalNames(entry.vkey.nPublic), known: false, kind: 'generic', pins: {}, namesFrom: null };
-      const verdict = await withinDeadline(deadline, () => deadlineError(limits, 0, interpreted.jobs.length), () => verifyJob(candidate.vkey, firstJob, bare, {}, context.pairing));
+      const bare: TrustedLayout = {
+        names: genericSignalNames(entry.vkey.nPublic),
+        known: false,
+        kind: 'generic',
+        pins: {},
+        namesFrom: null,
+      };
+      const verdict = await withinDeadline(
+        deadline,
+        () => deadlineError(limits, 0, interpreted.jobs.length),
+        () => verifyJob(candidate.vkey, firstJob, bare, {}, context.pairing),
+      );
       if (verdict.valid) {
         resolved = candidate;
         break;
@@ -292,18 +423,35 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
   const named = trustedLayout(key);
   const { expect, pinConflict } = expectations(named.known ? interpreted.declared : {}, body.expect, named.pins);
   const layout = trustedLayout(key);
-  const circuit = { id: key.id, kind: layout.kind, name: key.entry?.name ?? null, known: key.entry !== undefined, namesFrom: layout.namesFrom };
+  const circuit = {
+    id: key.id,
+    kind: layout.kind,
+    name: key.entry?.name ?? null,
+    known: key.entry !== undefined,
+    namesFrom: layout.namesFrom,
+  };
   // A key learned from the chain registry: what its registration says about how the key was trusted.
   const keyNote = layout.known ? learned.note : undefined;
   const pairingOnly = layout.known
     ? undefined
-    : `${learned.note ? `${learned.note} ` : ''}this service knows circuit ${key.id} only by its verification key: "valid" means only that the pairing check passed for these public signals; what they mean${Object.keys(interpreted.declared).length > 0 ? ` (and what the proof file states: ${Object.entries(interpreted.declared).slice(0, 4).map(([n, v]) => `${n} = ${v.length > 20 ? `${v.slice(0, 18)}...` : v}`).join(', ')})` : ''} was not checked. To decode and check claims, ${HOW_TO_TRUST.replace(/ to decode and check its claims$/, '')}.`;
+    : `${learned.note ? `${learned.note} ` : ''}this service knows circuit ${key.id} only by its verification key: "valid" means only that the pairing check passed for these public signals; what they mean${
+        Object.keys(interpreted.declared).length > 0
+          ? ` (and what the proof file states: ${Object.entries(interpreted.declared)
+              .slice(0, 4)
+              .map(([n, v]) => `${n} = ${v.length > 20 ? `${v.slice(0, 18)}...` : v}`)
+              .join(', ')})`
+          : ''
+      } was not checked. To decode and check claims, ${HOW_TO_TRUST.replace(/ to decode and check its claims$/, '')}.`;
   if (pinConflict) {
     return { ...pinConflict, claimsChecked: layout.known, circuit, ...(interpreted.chunked ? { chunks: [] } : {}) };
   }
   const registryNote = unpinnedRegistries(layout, interpreted.jobs[0] as ProofJob);
   if (!interpreted.chunked) {
-    const verdict = await withinDeadline(deadline, () => deadlineError(limits, 0, 1), () => verifyJob(key.vkey, interpreted.jobs[0] as ProofJob, layout, expect, context.pairing));
+    const verdict = await withinDeadline(
+      deadline,
+      () => deadlineError(limits, 0, 1),
+      () => verifyJob(key.vkey, interpreted.jobs[0] as ProofJob, layout, expect, context.pairing),
+    );
     const note = [pairingOnly, keyNote, registryNote].filter(Boolean).join(' ');
     return { ...verdict, claimsChecked: layout.known, circuit, ...(note ? { note } : {}) };
   }
@@ -314,7 +462,13 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
     const verdicts = await withinDeadline(
       deadline,
       () => deadlineError(limits, chunks.length, interpreted.jobs.length),
-      () => Promise.all(batch.map(async (job) => ({ index: job.index, ...(await verifyJob(key.vkey, job, layout, expect, context.pairing)) }))),
+      () =>
+        Promise.all(
+          batch.map(async (job) => ({
+            index: job.index,
+            ...(await verifyJob(key.vkey, job, layout, expect, context.pairing)),
+          })),
+        ),
     );
     chunks.push(...verdicts);
   }
@@ -324,7 +478,11 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
   return {
     valid: failed === undefined && (whole === undefined || whole.valid),
     reason: failed?.reason ?? (whole && !whole.valid ? (whole.reason ?? 'claim-mismatch') : null),
-    detail: failed ? `chunk ${failed.index}: ${failed.detail ?? failed.reason}` : whole && !whole.valid ? (whole.detail ?? null) : null,
+    detail: failed
+      ? `chunk ${failed.index}: ${failed.detail ?? failed.reason}`
+      : whole && !whole.valid
+        ? (whole.detail ?? null)
+        : null,
     claims: null,
     claimsChecked: layout.known,
     circuit,
@@ -340,7 +498,9 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
  */
 function unpinnedRegistries(layout: TrustedLayout, job: ProofJob | undefined): string | undefined {
   if (!layout.known) return undefined;
-  const free = layout.names.map((name, i) => ({ name, i })).filter(({ name }) => name.startsWith('registry.') && !Object.hasOwn(layout.pins, name));
+  const free = layout.names
+    .map((name, i) => ({ name, i }))
+    .filter(({ name }) => name.startsWith('registry.') && !Object.hasOwn(layout.pins, name));
   if (free.length === 0) return undefined;
   const list = free.map(({ name, i }) => `${name} = ${job?.publicSignals[i] ?? '?'}`).join(', ');
   return `The registry roots (${list}) are the ones the proof was made against, chosen by the prover: compare them with the roots you trust (a statement file can pin them: "registries").`;
@@ -354,7 +514,7 @@ function chunkedNote(interpreted: InterpretedBody, layout: TrustedLayout): strin
     return `each chunk proof was verified, in order, with its record count, and the chunk roots combine into the root the file states; compare that root and count with the commitment you trust. ${aggregates ? 'The aggregates need the policy: zkai data verify judges them on the summed partials.' : ''}`.trim();
   }
   if (layout.known && format === 'zkai-accuracy-proof-v1') {
-    return 'each chunk proof was verified, in order; the leaves rebuild the test set root the file states and the chunks\' correct predictions add up to its count of correct; whether that test set is one you trust, and the accuracy threshold, are checked by zkai model verify';
+    return "each chunk proof was verified, in order; the leaves rebuild the test set root the file states and the chunks' correct predictions add up to its count of correct; whether that test set is one you trust, and the accuracy threshold, are checked by zkai model verify";
   }
   return layout.kind === 'accuracy'
     ? 'each chunk proof was verified; the test set root rebuilt from the leaves, the total and the accuracy threshold are not checked here: zkai model verify does that'
@@ -371,20 +531,36 @@ function checkChunkedWhole(interpreted: InterpretedBody, layout: TrustedLayout):
   const file = interpreted.file;
   const jobs = interpreted.jobs;
   const misplaced = jobs.findIndex((job, j) => job.index !== j);
-  if (misplaced >= 0) return { valid: false, reason: 'claim-mismatch', detail: `chunk proofs must come in order, each once: position ${misplaced} holds chunk ${jobs[misplaced]!.index}` };
-  const signal = (job: ProofJob, name: string): bigint => BigInt(job.publicSignals[layout.names.indexOf(name)] as string);
+  if (misplaced >= 0)
+    return {
+      valid: false,
+      reason: 'claim-mismatch',
+      detail: `chunk proofs must come in order, each once: position ${misplaced} holds chunk ${jobs[misplaced]!.index}`,
+    };
+  const signal = (job: ProofJob, name: string): bigint =>
+    BigInt(job.publicSignals[layout.names.indexOf(name)] as string);
   if (file?.format === 'zkai-chunked-dataset-proof-v1' && layout.kind === 'dataset-chunk') {
     const { count, root } = file.commitment;
     const chunkDepth = file.chunkDepth;
     const subtrees = file.subtreesPerChunk;
     const size = subtrees * 2 ** chunkDepth;
     const expectedChunks = Math.ceil(count / size);
-    if (count < 1 || jobs.length !== expectedChunks) return { valid: false, reason: 'claim-mismatch', detail: `${count} records in chunks of ${size} need ${expectedChunks} chunk proofs, the file has ${jobs.length}` };
+    if (count < 1 || jobs.length !== expectedChunks)
+      return {
+        valid: false,
+        reason: 'claim-mismatch',
+        detail: `${count} records in chunks of ${size} need ${expectedChunks} chunk proofs, the file has ${jobs.length}`,
+      };
     const rootNames = subtrees === 1 ? ['root'] : Array.from({ length: subtrees }, (_, t) => `root${t}`);
     const roots: bigint[] = [];
     for (const [j, job] of jobs.entries()) {
       const records = BigInt(Math.min(size, count - j * size));
-      if (signal(job, 'count') !== records) return { valid: false, reason: 'claim-mismatch', detail: `chunk ${j} proves ${signal(job, 'count')} records, but chunk ${j} of ${count} records in chunks of ${size} holds ${records}` };
+      if (signal(job, 'count') !== records)
+        return {
+          valid: false,
+          reason: 'claim-mismatch',
+          detail: `chunk ${j} proves ${signal(job, 'count')} records, but chunk ${j} of ${count} records in chunks of ${size} holds ${records}`,
+        };
       roots.push(...rootNames.map((name) => signal(job, name)));
     }
     return combineChunkRoots(roots, count, chunkDepth, root);
@@ -393,13 +569,28 @@ function checkChunkedWhole(interpreted: InterpretedBody, layout: TrustedLayout):
     const samples = layout.names.filter((name) => /^leaf\d+$/.test(name)).length;
     const { testSet } = file;
     const expectedChunks = Math.ceil(testSet.count / samples);
-    if (jobs.length !== expectedChunks) return { valid: false, reason: 'claim-mismatch', detail: `${testSet.count} test records at ${samples} per chunk need ${expectedChunks} chunk proofs, the file has ${jobs.length}` };
-    if (file.count !== testSet.count) return { valid: false, reason: 'claim-mismatch', detail: `the file states ${file.count} records, but its test set has ${testSet.count}` };
+    if (jobs.length !== expectedChunks)
+      return {
+        valid: false,
+        reason: 'claim-mismatch',
+        detail: `${testSet.count} test records at ${samples} per chunk need ${expectedChunks} chunk proofs, the file has ${jobs.length}`,
+      };
+    if (file.count !== testSet.count)
+      return {
+        valid: false,
+        reason: 'claim-mismatch',
+        detail: `the file states ${file.count} records, but its test set has ${testSet.count}`,
+      };
     const leaves = jobs.flatMap((job) => Array.from({ length: samples }, (_, i) => signal(job, `leaf${i}`)));
     const rebuilt = testSetRootFromLeaves(leaves, testSet);
     if (rebuilt) return { valid: false, reason: 'claim-mismatch', detail: rebuilt };
     const correct = jobs.reduce((sum, job) => sum + signal(job, 'correct'), 0n);
-    if (correct !== BigInt(file.correct)) return { valid: false, reason: 'claim-mismatch', detail: `the file states ${file.correct} correct predictions, but its chunks prove ${correct}` };
+    if (correct !== BigInt(file.correct))
+      return {
+        valid: false,
+        reason: 'claim-mismatch',
+        detail: `the file states ${file.correct} correct predictions, but its chunks prove ${correct}`,
+      };
   }
   return undefined;
 }

@@ -32,7 +32,8 @@ export class VerifierPool {
     this.workers = positiveInteger('workers', options.workers ?? Math.max(1, Math.min(4, os.availableParallelism())));
     this.maxQueue = positiveInteger('maxQueue', options.maxQueue ?? 256);
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    if (!Number.isInteger(this.timeoutMs) || this.timeoutMs < 0) throw new ZkaiError('BAD_OPTION', `timeoutMs must be a non-negative integer, got ${this.timeoutMs}`);
+    if (!Number.isInteger(this.timeoutMs) || this.timeoutMs < 0)
+      throw new ZkaiError('BAD_OPTION', `timeoutMs must be a non-negative integer, got ${this.timeoutMs}`);
     this.piscina = new Piscina({
       filename: WORKER_ENTRY.href,
       minThreads: this.workers,
@@ -58,18 +59,26 @@ export class VerifierPool {
    * The pairing check of one proof, in a worker. Resolves with the verdict; throws {@link MalformedProofError} when
    * snarkjs cannot read the proof's points, and {@link ServiceError} 503 when the pool is busy, timed out or closed.
    */
-  readonly pairing: PairingCheck = async (vkey: VerificationKey, publicSignals: string[], proof: Groth16Proof): Promise<boolean> => {
+  readonly pairing: PairingCheck = async (
+    vkey: VerificationKey,
+    publicSignals: string[],
+    proof: Groth16Proof,
+  ): Promise<boolean> => {
     if (this.closed) throw new ServiceError(503, 'VERIFIER_CLOSED', 'the verifier pool is shutting down');
     if (this.piscina.queueSize >= this.maxQueue) throw busy(this.maxQueue);
     const controller = new AbortController();
     let timedOut = false;
-    const timer = this.timeoutMs > 0 ? setTimeout(() => ((timedOut = true), controller.abort()), this.timeoutMs) : undefined;
+    const timer =
+      this.timeoutMs > 0 ? setTimeout(() => ((timedOut = true), controller.abort()), this.timeoutMs) : undefined;
     const task: PairingTask = { vkey, publicSignals, proof };
     let reply: PairingReply;
     try {
       reply = (await this.piscina.run(task, { signal: controller.signal })) as PairingReply;
     } catch (error) {
-      if (timedOut) throw new ServiceError(503, 'VERIFY_TIMEOUT', `the pairing check did not finish within ${this.timeoutMs} ms`, { hint: 'retry later; the server is overloaded' });
+      if (timedOut)
+        throw new ServiceError(503, 'VERIFY_TIMEOUT', `the pairing check did not finish within ${this.timeoutMs} ms`, {
+          hint: 'retry later; the server is overloaded',
+        });
       const text = error instanceof Error ? error.message : String(error);
       if (/queue is at limit/i.test(text)) throw busy(this.maxQueue);
       if (this.closed) throw new ServiceError(503, 'VERIFIER_CLOSED', 'the verifier pool is shutting down');
@@ -77,7 +86,10 @@ export class VerifierPool {
     } finally {
       if (timer) clearTimeout(timer);
     }
-    if (!reply.ok) throw new MalformedProofError(`the proof's points cannot be read as BN254 curve points (snarkjs: ${reply.message})`);
+    if (!reply.ok)
+      throw new MalformedProofError(
+        `the proof's points cannot be read as BN254 curve points (snarkjs: ${reply.message})`,
+      );
     return reply.valid;
   };
 
@@ -90,10 +102,13 @@ export class VerifierPool {
 }
 
 function busy(limit: number): ServiceError {
-  return new ServiceError(503, 'VERIFIER_BUSY', `the verifier queue is full (${limit} checks waiting)`, { hint: 'retry later' });
+  return new ServiceError(503, 'VERIFIER_BUSY', `the verifier queue is full (${limit} checks waiting)`, {
+    hint: 'retry later',
+  });
 }
 
 function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new ZkaiError('BAD_OPTION', `${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new ZkaiError('BAD_OPTION', `${name} must be a positive integer, got ${value}`);
   return value;
 }

@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import * as snarkjs from 'snarkjs';
 import type { CompiledCircuit } from '../circuit/compile.ts';
 import type { CircuitInfo } from '../circuit/r1cs-info.ts';
@@ -82,7 +82,9 @@ export interface CeremonyTranscript {
 /** Refuse an output that exists (a ceremony file lost is a step to redo), unless `force`. */
 function refuseExisting(path: string, force: boolean | undefined, what: string): void {
   if (!force && existsSync(path)) {
-    throw new ZkaiError('OUTPUT_EXISTS', `${path} already exists; it was not overwritten`, { hint: `write the ${what} to another path, or pass --force to replace it` });
+    throw new ZkaiError('OUTPUT_EXISTS', `${path} already exists; it was not overwritten`, {
+      hint: `write the ${what} to another path, or pass --force to replace it`,
+    });
   }
 }
 
@@ -113,7 +115,9 @@ async function ceremonyPtau(circuit: CeremonyCircuit, ptauPath: string, options:
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, entry: unknown) =>
     entry !== null && typeof entry === 'object' && !Array.isArray(entry)
-      ? Object.fromEntries(Object.entries(entry as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(entry as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : entry,
   );
 }
@@ -157,19 +161,36 @@ export interface CeremonyInitResult {
  * @param outPath where to write the initial zkey (refused when it exists, unless `force`)
  * @throws SetupError when snarkjs refuses the r1cs or the ptau
  */
-export async function ceremonyInit(circuit: CeremonyCircuit, ptauPath: string, outPath: string, options: CeremonyOptions & { force?: boolean } = {}): Promise<CeremonyInitResult> {
+export async function ceremonyInit(
+  circuit: CeremonyCircuit,
+  ptauPath: string,
+  outPath: string,
+  options: CeremonyOptions & { force?: boolean } = {},
+): Promise<CeremonyInitResult> {
   refuseExisting(outPath, options.force, 'initial zkey');
   const ptau = await ceremonyPtau(circuit, ptauPath, options);
   const errors: string[] = [];
   let circuitHash = '';
   await writeThroughTemp(outPath, async (temp) => {
-    const created = await snarkjs.zKey.newZKey(circuit.r1csPath, ptau.path, temp, snarkjsLogger('ceremony:init', options.onProgress, errors)).catch((error: unknown) => {
-      throw new SetupError(`zkey new of ${circuit.r1csPath} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    });
-    if (created === -1) throw new SetupError(`zkey new of ${circuit.r1csPath} failed: ${errors.join('; ') || 'snarkjs wrote no zkey'}`);
+    const created = await snarkjs.zKey
+      .newZKey(circuit.r1csPath, ptau.path, temp, snarkjsLogger('ceremony:init', options.onProgress, errors))
+      .catch((error: unknown) => {
+        throw new SetupError(
+          `zkey new of ${circuit.r1csPath} failed: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      });
+    if (created === -1)
+      throw new SetupError(`zkey new of ${circuit.r1csPath} failed: ${errors.join('; ') || 'snarkjs wrote no zkey'}`);
     circuitHash = snarkjsHashHex(created);
   });
-  return { zkeyPath: outPath, circuitHash, r1csBlake2b512: await blake2b512File(circuit.r1csPath), ptau, requiredPower: requiredPtauPower(circuit.info) };
+  return {
+    zkeyPath: outPath,
+    circuitHash,
+    r1csBlake2b512: await blake2b512File(circuit.r1csPath),
+    ptau,
+    requiredPower: requiredPtauPower(circuit.info),
+  };
 }
 
 /** What a contribution or a beacon made. */
@@ -186,15 +207,24 @@ export interface CeremonyStepResult {
 async function checkedStep(before: ZkeyInfo, outPath: string, reported: unknown): Promise<CeremonyStepResult> {
   const after = await readZkeyInfo(outPath);
   const added = after.contributions.at(-1);
-  const same = after.contributions.length === before.contributions.length + 1 && before.contributions.every((step, i) => step.hash === after.contributions[i]?.hash);
+  const same =
+    after.contributions.length === before.contributions.length + 1 &&
+    before.contributions.every((step, i) => step.hash === after.contributions[i]?.hash);
   if (!added || !same || added.hash !== snarkjsHashHex(reported) || after.circuitHash !== before.circuitHash) {
-    throw new ZkaiError('INTERNAL', `${outPath}: the new zkey's chain is not the old chain plus the step snarkjs reported (${snarkjsHashHex(reported)})`);
+    throw new ZkaiError(
+      'INTERNAL',
+      `${outPath}: the new zkey's chain is not the old chain plus the step snarkjs reported (${snarkjsHashHex(reported)})`,
+    );
   }
   return { zkeyPath: outPath, contribution: added, chain: after.contributions, circuitHash: after.circuitHash };
 }
 
 function checkDistinct(inPath: string, outPath: string): void {
-  if (resolve(inPath) === resolve(outPath)) throw new ZkaiError('BAD_OPTION', `the output ${outPath} is the input zkey: write the new zkey to another file (each step keeps its own)`);
+  if (resolve(inPath) === resolve(outPath))
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `the output ${outPath} is the input zkey: write the new zkey to another file (each step keeps its own)`,
+    );
 }
 
 /**
@@ -213,14 +243,24 @@ export async function ceremonyContribute(
   options: { name: string; entropy?: string; force?: boolean; onProgress?: ProgressListener },
 ): Promise<CeremonyStepResult> {
   const name = options.name.trim();
-  if (name.length < 1 || name.length > 64) throw new ZkaiError('BAD_OPTION', `the contributor name must be 1 to 64 characters, got ${JSON.stringify(options.name)}`);
+  if (name.length < 1 || name.length > 64)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `the contributor name must be 1 to 64 characters, got ${JSON.stringify(options.name)}`,
+    );
   checkDistinct(inPath, outPath);
   refuseExisting(outPath, options.force, 'new zkey');
   const before = await readZkeyInfo(inPath);
   const entropy = `${randomBytes(64).toString('hex')}${options.entropy ?? ''}`;
   let reported: unknown;
   await writeThroughTemp(outPath, async (temp) => {
-    reported = await snarkjs.zKey.contribute(inPath, temp, name, entropy, snarkjsLogger('ceremony:contribute', options.onProgress));
+    reported = await snarkjs.zKey.contribute(
+      inPath,
+      temp,
+      name,
+      entropy,
+      snarkjsLogger('ceremony:contribute', options.onProgress),
+    );
   });
   return checkedStep(before, outPath, reported);
 }
@@ -240,10 +280,17 @@ export async function ceremonyBeacon(
 ): Promise<CeremonyStepResult> {
   const hex = options.hashHex.replace(/^0x/i, '');
   if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length % 2 !== 0 || hex.length > 128) {
-    throw new ZkaiError('BAD_OPTION', `the beacon must be an even number of hex digits, 1 to 64 bytes, got "${options.hashHex}"`, { hint: 'use a public random value nobody knew before the last contribution, e.g. a future block hash' });
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `the beacon must be an even number of hex digits, 1 to 64 bytes, got "${options.hashHex}"`,
+      { hint: 'use a public random value nobody knew before the last contribution, e.g. a future block hash' },
+    );
   }
   if (!Number.isInteger(options.iterationsExp) || options.iterationsExp < 10 || options.iterationsExp > 63) {
-    throw new ZkaiError('BAD_OPTION', `the beacon iterations exponent must be an integer from 10 to 63, got ${options.iterationsExp}`);
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `the beacon iterations exponent must be an integer from 10 to 63, got ${options.iterationsExp}`,
+    );
   }
   checkDistinct(inPath, outPath);
   refuseExisting(outPath, options.force, 'final zkey');
@@ -251,8 +298,16 @@ export async function ceremonyBeacon(
   const errors: string[] = [];
   let reported: unknown;
   await writeThroughTemp(outPath, async (temp) => {
-    reported = await snarkjs.zKey.beacon(inPath, temp, options.name ?? 'final beacon', hex.toLowerCase(), options.iterationsExp, snarkjsLogger('ceremony:beacon', options.onProgress, errors));
-    if (reported === false) throw new SetupError(`applying the beacon failed: ${errors.join('; ') || 'snarkjs refused it'}`);
+    reported = await snarkjs.zKey.beacon(
+      inPath,
+      temp,
+      options.name ?? 'final beacon',
+      hex.toLowerCase(),
+      options.iterationsExp,
+      snarkjsLogger('ceremony:beacon', options.onProgress, errors),
+    );
+    if (reported === false)
+      throw new SetupError(`applying the beacon failed: ${errors.join('; ') || 'snarkjs refused it'}`);
   });
   return checkedStep(before, outPath, reported);
 }
@@ -265,14 +320,24 @@ export async function ceremonyBeacon(
  * snarkjs reports some failures with `console.log` (which would corrupt `--json` output) and others with the logger:
  * both are collected as the reasons.
  */
-async function verifyChain(r1csPath: string, ptauPath: string, zkeyPath: string, onProgress?: ProgressListener): Promise<{ ok: boolean; errors: string[] }> {
+async function verifyChain(
+  r1csPath: string,
+  ptauPath: string,
+  zkeyPath: string,
+  onProgress?: ProgressListener,
+): Promise<{ ok: boolean; errors: string[] }> {
   const errors: string[] = [];
   const original = console.log;
   console.log = (...args: unknown[]) => {
     errors.push(args.map(String).join(' '));
   };
   try {
-    const ok = await snarkjs.zKey.verifyFromR1cs(r1csPath, ptauPath, zkeyPath, snarkjsLogger('ceremony:verify', onProgress, errors));
+    const ok = await snarkjs.zKey.verifyFromR1cs(
+      r1csPath,
+      ptauPath,
+      zkeyPath,
+      snarkjsLogger('ceremony:verify', onProgress, errors),
+    );
     return { ok: ok === true, errors };
   } catch (error) {
     return { ok: false, errors: [...errors, error instanceof Error ? error.message : String(error)] };
@@ -288,7 +353,9 @@ function sizeMismatch(info: ZkeyInfo, circuit: CeremonyCircuit): string | undefi
   const differences = [
     ...(info.nVars !== circuit.info.wires ? [`${info.nVars} wires, the circuit has ${circuit.info.wires}`] : []),
     ...(info.nPublic !== nPublic ? [`${info.nPublic} public signals, the circuit has ${nPublic}`] : []),
-    ...(info.domainSize !== domainSize ? [`domain 2^${Math.log2(info.domainSize)}, the circuit needs 2^${Math.log2(domainSize)}`] : []),
+    ...(info.domainSize !== domainSize
+      ? [`domain 2^${Math.log2(info.domainSize)}, the circuit needs 2^${Math.log2(domainSize)}`]
+      : []),
   ];
   return differences.length > 0 ? `the zkey is of another circuit: it has ${differences.join('; ')}` : undefined;
 }
@@ -313,16 +380,25 @@ export interface CeremonyVerification {
 }
 
 /** Compare a transcript with what the files are: the circuit, the ptau, the chain (same steps, in order), the zkey. */
-function transcriptProblems(transcript: CeremonyTranscript, actual: { r1csBlake2b512: string; ptau: KeysPtau; info: ZkeyInfo; zkeyBlake2b512: string }): string[] {
+function transcriptProblems(
+  transcript: CeremonyTranscript,
+  actual: { r1csBlake2b512: string; ptau: KeysPtau; info: ZkeyInfo; zkeyBlake2b512: string },
+): string[] {
   const problems: string[] = [];
   if (transcript.circuit.r1csBlake2b512 !== actual.r1csBlake2b512) {
-    problems.push(`the transcript is of another circuit: it records r1cs blake2b-512 ${short(transcript.circuit.r1csBlake2b512)}, the circuit given has ${short(actual.r1csBlake2b512)}`);
+    problems.push(
+      `the transcript is of another circuit: it records r1cs blake2b-512 ${short(transcript.circuit.r1csBlake2b512)}, the circuit given has ${short(actual.r1csBlake2b512)}`,
+    );
   }
   if (transcript.ptau.blake2b512 !== actual.ptau.blake2b512) {
-    problems.push(`the transcript names another ptau: blake2b-512 ${short(transcript.ptau.blake2b512)} (${transcript.ptau.fileName}), the ptau given has ${short(actual.ptau.blake2b512)}`);
+    problems.push(
+      `the transcript names another ptau: blake2b-512 ${short(transcript.ptau.blake2b512)} (${transcript.ptau.fileName}), the ptau given has ${short(actual.ptau.blake2b512)}`,
+    );
   }
   if (transcript.circuit.circuitHash !== actual.info.circuitHash) {
-    problems.push(`the transcript records circuit hash ${short(transcript.circuit.circuitHash)}, the zkey has ${short(actual.info.circuitHash)}`);
+    problems.push(
+      `the transcript records circuit hash ${short(transcript.circuit.circuitHash)}, the zkey has ${short(actual.info.circuitHash)}`,
+    );
   }
   const listed = transcript.contributions;
   const held = actual.info.contributions;
@@ -337,7 +413,9 @@ function transcriptProblems(transcript: CeremonyTranscript, actual: { r1csBlake2
       want.beacon?.hash === got.beacon?.hash &&
       want.beacon?.iterationsExp === got.beacon?.iterationsExp;
     if (!same) {
-      problems.push(`step #${i + 1}: the transcript lists ${describeStep(want)}${want.beacon ? ` (beacon ${want.beacon.hash}, 2^${want.beacon.iterationsExp})` : ''}, the zkey holds ${describeStep(got)}${got.beacon ? ` (beacon ${got.beacon.hash}, 2^${got.beacon.iterationsExp})` : ''}`);
+      problems.push(
+        `step #${i + 1}: the transcript lists ${describeStep(want)}${want.beacon ? ` (beacon ${want.beacon.hash}, 2^${want.beacon.iterationsExp})` : ''}, the zkey holds ${describeStep(got)}${got.beacon ? ` (beacon ${got.beacon.hash}, 2^${got.beacon.iterationsExp})` : ''}`,
+      );
       break;
     }
     prefix = i + 1;
@@ -349,11 +427,15 @@ function transcriptProblems(transcript: CeremonyTranscript, actual: { r1csBlake2
         `the zkey holds only ${held.length} of the transcript's ${listed.length} steps: it stops ${last ? `after ${describeStep(last)}` : 'before the first contribution'}, so it is the zkey of an earlier step, not the final one (missing: ${listed.slice(held.length).map(describeStep).join(', ')})`,
       );
     } else if (held.length > listed.length) {
-      problems.push(`the zkey holds ${held.length - listed.length} step(s) the transcript does not list: ${held.slice(listed.length).map(describeStep).join(', ')}`);
+      problems.push(
+        `the zkey holds ${held.length - listed.length} step(s) the transcript does not list: ${held.slice(listed.length).map(describeStep).join(', ')}`,
+      );
     }
   }
   if (problems.length === 0 && transcript.zkey.blake2b512 !== actual.zkeyBlake2b512) {
-    problems.push(`the transcript records the final zkey's blake2b-512 ${short(transcript.zkey.blake2b512)}, the zkey given has ${short(actual.zkeyBlake2b512)}`);
+    problems.push(
+      `the transcript records the final zkey's blake2b-512 ${short(transcript.zkey.blake2b512)}, the zkey given has ${short(actual.zkeyBlake2b512)}`,
+    );
   }
   return problems;
 }
@@ -368,32 +450,46 @@ export async function verifyCeremony(
   zkeyPath: string,
   circuit: CeremonyCircuit,
   ptauPath: string,
-  options: CeremonyOptions & { transcript?: CeremonyTranscript; vkey?: unknown; requireContributions?: readonly string[] } = {},
+  options: CeremonyOptions & {
+    transcript?: CeremonyTranscript;
+    vkey?: unknown;
+    requireContributions?: readonly string[];
+  } = {},
 ): Promise<CeremonyVerification> {
   const ptau = await ceremonyPtau(circuit, ptauPath, options);
   const info = await readZkeyInfo(zkeyPath);
-  const [zkeyBlake2b512, r1csBlake2b512] = await Promise.all([blake2b512File(zkeyPath), blake2b512File(circuit.r1csPath)]);
+  const [zkeyBlake2b512, r1csBlake2b512] = await Promise.all([
+    blake2b512File(zkeyPath),
+    blake2b512File(circuit.r1csPath),
+  ]);
   const problems: string[] = [];
   const mismatch = sizeMismatch(info, circuit);
   if (mismatch) {
     problems.push(`${mismatch} (${circuit.r1csPath})`);
   } else {
     const chain = await verifyChain(circuit.r1csPath, ptau.path, zkeyPath, options.onProgress);
-    if (!chain.ok) problems.push(`the zkey does not verify against the r1cs and the ptau (snarkjs zkey verify): ${chain.errors.join('; ') || 'no reason given'}`);
+    if (!chain.ok)
+      problems.push(
+        `the zkey does not verify against the r1cs and the ptau (snarkjs zkey verify): ${chain.errors.join('; ') || 'no reason given'}`,
+      );
   }
   const required = (options.requireContributions ?? []).map(normalizeHash);
   for (const hash of required) {
     if (!/^[0-9a-f]{128}$/.test(hash)) {
       problems.push(`the contribution hash "${hash}" is not 128 hex digits (snarkjs's blake2b-512)`);
     } else if (!info.contributions.some((step) => step.type === 'contribution' && step.hash === hash)) {
-      problems.push(`the contribution ${short(hash)} is not in the zkey's chain (${info.contributions.map(describeStep).join(', ') || 'no contribution'})`);
+      problems.push(
+        `the contribution ${short(hash)} is not in the zkey's chain (${info.contributions.map(describeStep).join(', ') || 'no contribution'})`,
+      );
     }
   }
-  if (options.transcript) problems.push(...transcriptProblems(options.transcript, { r1csBlake2b512, ptau, info, zkeyBlake2b512 }));
+  if (options.transcript)
+    problems.push(...transcriptProblems(options.transcript, { r1csBlake2b512, ptau, info, zkeyBlake2b512 }));
   let verificationKey: Record<string, unknown> | undefined;
   if (options.vkey !== undefined || problems.length === 0) {
     verificationKey = (await snarkjs.zKey.exportVerificationKey(zkeyPath)) as Record<string, unknown>;
-    if (options.vkey !== undefined && canonicalJson(verificationKey) !== canonicalJson(options.vkey)) problems.push('the verification key given is not this zkey\'s verification key');
+    if (options.vkey !== undefined && canonicalJson(verificationKey) !== canonicalJson(options.vkey))
+      problems.push("the verification key given is not this zkey's verification key");
   }
   return {
     valid: problems.length === 0,
@@ -404,7 +500,11 @@ export async function verifyCeremony(
     ptau,
     contributions: info.contributions,
     phase2: ceremonyPhase2Trust(info.contributions, ptau.trust),
-    checked: { transcript: options.transcript !== undefined, vkey: options.vkey !== undefined, contributions: required },
+    checked: {
+      transcript: options.transcript !== undefined,
+      vkey: options.vkey !== undefined,
+      contributions: required,
+    },
     ...(problems.length === 0 && verificationKey ? { verificationKey } : {}),
   };
 }
@@ -433,21 +533,34 @@ export async function finalizeCeremony(
   const defaults = ceremonyFilesOf(zkeyPath);
   const vkeyPath = options.vkeyOut ?? defaults.vkeyPath;
   const transcriptPath = options.transcriptOut ?? defaults.transcriptPath;
-  for (const [path, option] of [[vkeyPath, 'verification key'], [transcriptPath, 'transcript']] as const) {
-    if (resolve(path) === resolve(zkeyPath) || resolve(path) === resolve(circuit.r1csPath) || resolve(path) === resolve(ptauPath)) {
+  for (const [path, option] of [
+    [vkeyPath, 'verification key'],
+    [transcriptPath, 'transcript'],
+  ] as const) {
+    if (
+      resolve(path) === resolve(zkeyPath) ||
+      resolve(path) === resolve(circuit.r1csPath) ||
+      resolve(path) === resolve(ptauPath)
+    ) {
       throw new ZkaiError('BAD_OPTION', `the ${option} would overwrite an input: ${path}`);
     }
   }
   const verification = await verifyCeremony(zkeyPath, circuit, ptauPath, options);
   if (!verification.valid) {
-    throw new SetupError(`${zkeyPath}: the ceremony does not verify, nothing was written: ${verification.problems.join('; ')}`, {
-      hint: `check each step with zkai ceremony verify ZKEY --circuit ${circuit.r1csPath} --ptau ${ptauPath}, from the first zkey on, to find where the chain breaks`,
-    });
+    throw new SetupError(
+      `${zkeyPath}: the ceremony does not verify, nothing was written: ${verification.problems.join('; ')}`,
+      {
+        hint: `check each step with zkai ceremony verify ZKEY --circuit ${circuit.r1csPath} --ptau ${ptauPath}, from the first zkey on, to find where the chain breaks`,
+      },
+    );
   }
   if (verification.phase2.contributions === 0) {
-    throw new SetupError(`${zkeyPath}: the chain holds no secret contribution, so its toxic waste is public and anyone could forge proofs; nothing was written`, {
-      hint: 'have at least two participants run zkai ceremony contribute (each on their own machine), then zkai ceremony beacon',
-    });
+    throw new SetupError(
+      `${zkeyPath}: the chain holds no secret contribution, so its toxic waste is public and anyone could forge proofs; nothing was written`,
+      {
+        hint: 'have at least two participants run zkai ceremony contribute (each on their own machine), then zkai ceremony beacon',
+      },
+    );
   }
   const vkey = await snarkjs.zKey.exportVerificationKey(zkeyPath);
   const transcript: CeremonyTranscript = {
@@ -460,7 +573,13 @@ export async function finalizeCeremony(
       wires: circuit.info.wires,
       circuitHash: verification.circuitHash,
     },
-    ptau: { fileName: basename(verification.ptau.path), power: verification.ptau.power, blake2b512: verification.ptau.blake2b512, trust: verification.ptau.trust, trustReason: verification.ptau.trustReason },
+    ptau: {
+      fileName: basename(verification.ptau.path),
+      power: verification.ptau.power,
+      blake2b512: verification.ptau.blake2b512,
+      trust: verification.ptau.trust,
+      trustReason: verification.ptau.trustReason,
+    },
     contributions: verification.contributions,
     zkey: { fileName: basename(zkeyPath), blake2b512: verification.zkey.blake2b512 },
     verificationKey: { fileName: basename(vkeyPath), canonicalJsonSha256: sha256Parts([canonicalJson(vkey)]) },
@@ -485,13 +604,17 @@ const HEX512 = /^[0-9a-f]{128}$/;
  */
 export async function readCeremonyTranscript(path: string): Promise<CeremonyTranscript> {
   const value = await readJsonFile(path, 'ceremony transcript');
-  const bad = (field: string, expected: string) => new InputFileError(path, `the ceremony transcript's ${field} must be ${expected}`, { hint: 'use the transcript zkai ceremony finalize wrote, unchanged' });
+  const bad = (field: string, expected: string) =>
+    new InputFileError(path, `the ceremony transcript's ${field} must be ${expected}`, {
+      hint: 'use the transcript zkai ceremony finalize wrote, unchanged',
+    });
   const object = (input: unknown, field: string): Record<string, unknown> => {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw bad(field, 'an object');
     return input as Record<string, unknown>;
   };
   const hex = (input: unknown, field: string): string => {
-    if (typeof input !== 'string' || !HEX512.test(input)) throw bad(field, 'a blake2b-512 hash (128 lowercase hex digits)');
+    if (typeof input !== 'string' || !HEX512.test(input))
+      throw bad(field, 'a blake2b-512 hash (128 lowercase hex digits)');
     return input;
   };
   const text = (input: unknown, field: string): string => {
@@ -512,11 +635,13 @@ export async function readCeremonyTranscript(path: string): Promise<CeremonyTran
   const contributions = root.contributions.map((entry: unknown, i): ZkeyContribution => {
     const step = object(entry, `contributions[${i}]`);
     if (step.index !== i + 1) throw bad(`contributions[${i}].index`, `${i + 1} (steps are listed in order from 1)`);
-    if (step.type !== 'contribution' && step.type !== 'beacon') throw bad(`contributions[${i}].type`, '"contribution" or "beacon"');
+    if (step.type !== 'contribution' && step.type !== 'beacon')
+      throw bad(`contributions[${i}].type`, '"contribution" or "beacon"');
     let beacon: ZkeyContribution['beacon'];
     if (step.type === 'beacon') {
       const b = object(step.beacon, `contributions[${i}].beacon`);
-      if (typeof b.hash !== 'string' || !/^([0-9a-f]{2})+$/.test(b.hash)) throw bad(`contributions[${i}].beacon.hash`, 'lowercase hex');
+      if (typeof b.hash !== 'string' || !/^([0-9a-f]{2})+$/.test(b.hash))
+        throw bad(`contributions[${i}].beacon.hash`, 'lowercase hex');
       beacon = { hash: b.hash, iterationsExp: count(b.iterationsExp, `contributions[${i}].beacon.iterationsExp`) };
     }
     return {
@@ -539,10 +664,19 @@ export async function readCeremonyTranscript(path: string): Promise<CeremonyTran
       wires: count(circuit.wires, 'circuit.wires'),
       circuitHash: hex(circuit.circuitHash, 'circuit.circuitHash'),
     },
-    ptau: { fileName: text(ptau.fileName, 'ptau.fileName'), power: count(ptau.power, 'ptau.power'), blake2b512: hex(ptau.blake2b512, 'ptau.blake2b512'), trust, trustReason: text(ptau.trustReason, 'ptau.trustReason') },
+    ptau: {
+      fileName: text(ptau.fileName, 'ptau.fileName'),
+      power: count(ptau.power, 'ptau.power'),
+      blake2b512: hex(ptau.blake2b512, 'ptau.blake2b512'),
+      trust,
+      trustReason: text(ptau.trustReason, 'ptau.trustReason'),
+    },
     contributions,
     zkey: { fileName: text(zkey.fileName, 'zkey.fileName'), blake2b512: hex(zkey.blake2b512, 'zkey.blake2b512') },
-    verificationKey: { fileName: text(vkey.fileName, 'verificationKey.fileName'), canonicalJsonSha256: text(vkey.canonicalJsonSha256, 'verificationKey.canonicalJsonSha256') },
+    verificationKey: {
+      fileName: text(vkey.fileName, 'verificationKey.fileName'),
+      canonicalJsonSha256: text(vkey.canonicalJsonSha256, 'verificationKey.canonicalJsonSha256'),
+    },
     phase2: root.phase2 as Phase2Trust,
     verifiedWith: typeof root.verifiedWith === 'string' ? root.verifiedWith : '',
     createdAt: typeof root.createdAt === 'string' ? root.createdAt : '',
@@ -563,9 +697,13 @@ interface CeremonyKeysMeta {
 
 /** The error for a zkey that is not the compiled circuit's, with the command that starts a ceremony for it. */
 function zkeyMismatchError(zkeyPath: string, circuit: CompiledCircuit, detail: string): ZkaiError {
-  return new ZkaiError('ZKEY_MISMATCH', `${zkeyPath}: this proving key is not for the circuit this command proves with (${circuit.name}, ${circuit.info.constraints} constraints, ${circuit.r1csPath}): ${detail}`, {
-    hint: `each circuit needs its own ceremony (chunked and accuracy proofs use their chunk circuit): zkai ceremony init ${circuit.r1csPath} --ptau PTAU --out 0000.zkey, then contribute, beacon and finalize`,
-  });
+  return new ZkaiError(
+    'ZKEY_MISMATCH',
+    `${zkeyPath}: this proving key is not for the circuit this command proves with (${circuit.name}, ${circuit.info.constraints} constraints, ${circuit.r1csPath}): ${detail}`,
+    {
+      hint: `each circuit needs its own ceremony (chunked and accuracy proofs use their chunk circuit): zkai ceremony init ${circuit.r1csPath} --ptau PTAU --out 0000.zkey, then contribute, beacon and finalize`,
+    },
+  );
 }
 
 /**
@@ -586,10 +724,13 @@ export async function keysFromZkey(
 ): Promise<CircuitKeys> {
   if (!options.ptauPath) {
     throw new ZkaiError('BAD_OPTION', `--zkey ${zkeyPath} needs --ptau: the ptau the ceremony started from`, {
-      hint: 'zkai checks the proving key against this circuit\'s r1cs and that ptau (snarkjs zkey verify) before proving with it; the check is remembered in the cache',
+      hint: "zkai checks the proving key against this circuit's r1cs and that ptau (snarkjs zkey verify) before proving with it; the check is remembered in the cache",
     });
   }
-  if (!existsSync(zkeyPath)) throw new InputFileError(zkeyPath, 'no such proving key', { hint: 'give the final zkey of the ceremony (zkai ceremony beacon wrote it)' });
+  if (!existsSync(zkeyPath))
+    throw new InputFileError(zkeyPath, 'no such proving key', {
+      hint: 'give the final zkey of the ceremony (zkai ceremony beacon wrote it)',
+    });
   const cache = cacheLayout(options.cacheDir);
   const requiredPower = requiredPtauPower(circuit.info);
   const ptau = await ceremonyPtau(circuit, options.ptauPath, options);
@@ -597,19 +738,29 @@ export async function keysFromZkey(
   const mismatch = sizeMismatch(info, circuit);
   if (mismatch) throw zkeyMismatchError(zkeyPath, circuit, mismatch);
   const zkeyBlake2b512 = await blake2b512File(zkeyPath);
-  const dir = cache.ceremonyKeyDir(circuit.name, sha256Parts(['zkai-ceremony-keys-v1', circuit.id, zkeyBlake2b512, ptau.blake2b512]).slice(0, 24));
+  const dir = cache.ceremonyKeyDir(
+    circuit.name,
+    sha256Parts(['zkai-ceremony-keys-v1', circuit.id, zkeyBlake2b512, ptau.blake2b512]).slice(0, 24),
+  );
   const { metaPath, vkeyPath: exportedPath } = keyFiles(dir);
   const cached = !options.force && existsSync(metaPath) && existsSync(exportedPath);
   let verifySeconds = 0;
   if (!cached) {
     const started = Date.now();
-    options.onProgress?.({ stage: 'ceremony:verify', message: `checking ${basename(zkeyPath)} against ${circuit.name}'s r1cs and ${basename(ptau.path)} (snarkjs zkey verify)` });
+    options.onProgress?.({
+      stage: 'ceremony:verify',
+      message: `checking ${basename(zkeyPath)} against ${circuit.name}'s r1cs and ${basename(ptau.path)} (snarkjs zkey verify)`,
+    });
     const chain = await verifyChain(circuit.r1csPath, ptau.path, zkeyPath, options.onProgress);
     if (!chain.ok) {
-      if (chain.errors.some((error) => /Circuit does not match|Different circuit parameters/.test(error))) throw zkeyMismatchError(zkeyPath, circuit, `snarkjs: ${chain.errors.join('; ')}`);
-      throw new SetupError(`${zkeyPath}: the proving key does not verify against ${circuit.r1csPath} and ${ptau.path}: ${chain.errors.join('; ') || 'snarkjs zkey verify failed'}`, {
-        hint: 'give the ceremony\'s final zkey and the ptau it started from; zkai ceremony verify finds where a chain breaks',
-      });
+      if (chain.errors.some((error) => /Circuit does not match|Different circuit parameters/.test(error)))
+        throw zkeyMismatchError(zkeyPath, circuit, `snarkjs: ${chain.errors.join('; ')}`);
+      throw new SetupError(
+        `${zkeyPath}: the proving key does not verify against ${circuit.r1csPath} and ${ptau.path}: ${chain.errors.join('; ') || 'snarkjs zkey verify failed'}`,
+        {
+          hint: "give the ceremony's final zkey and the ptau it started from; zkai ceremony verify finds where a chain breaks",
+        },
+      );
     }
     verifySeconds = (Date.now() - started) / 1000;
     const vkey = await snarkjs.zKey.exportVerificationKey(zkeyPath);
@@ -618,7 +769,12 @@ export async function keysFromZkey(
       ptau,
       requiredPower,
       phase2: ceremonyPhase2Trust(info.contributions, ptau.trust),
-      ceremony: { zkeyPath: resolve(zkeyPath), zkeyBlake2b512, circuitHash: info.circuitHash, contributions: info.contributions },
+      ceremony: {
+        zkeyPath: resolve(zkeyPath),
+        zkeyBlake2b512,
+        circuitHash: info.circuitHash,
+        contributions: info.contributions,
+      },
       verifiedAt: new Date().toISOString(),
     };
     await mkdir(cache.keysDir, { recursive: true });
@@ -639,12 +795,18 @@ export async function keysFromZkey(
   let vkeyFromCeremony = false;
   const beside = ceremonyFilesOf(zkeyPath).vkeyPath;
   if (existsSync(beside)) {
-    const theirs = await readFile(beside, 'utf8').then((text) => JSON.parse(text) as unknown, () => undefined);
+    const theirs = await readFile(beside, 'utf8').then(
+      (text) => JSON.parse(text) as unknown,
+      () => undefined,
+    );
     if (theirs !== undefined && canonicalJson(theirs) === canonicalJson(exported)) {
       vkeyPath = beside; // as the zkey was given, so hints read like the command that was run
       vkeyFromCeremony = true;
     } else {
-      options.onProgress?.({ stage: 'ceremony:verify', message: `${beside} is not ${basename(zkeyPath)}'s verification key: using the one exported from the zkey (${exportedPath})` });
+      options.onProgress?.({
+        stage: 'ceremony:verify',
+        message: `${beside} is not ${basename(zkeyPath)}'s verification key: using the one exported from the zkey (${exportedPath})`,
+      });
     }
   }
   const phase2 = ceremonyPhase2Trust(info.contributions, ptau.trust);
@@ -659,6 +821,12 @@ export async function keysFromZkey(
     timings: { ptauSeconds: 0, setupSeconds: 0, contributeSeconds: 0, verifySeconds },
     verified: !cached,
     phase2,
-    ceremony: { zkeyPath: resolve(zkeyPath), zkeyBlake2b512, circuitHash: info.circuitHash, contributions: info.contributions, vkeyFromCeremony },
+    ceremony: {
+      zkeyPath: resolve(zkeyPath),
+      zkeyBlake2b512,
+      circuitHash: info.circuitHash,
+      contributions: info.contributions,
+      vkeyFromCeremony,
+    },
   };
 }

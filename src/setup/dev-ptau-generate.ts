@@ -21,7 +21,13 @@ interface CurveGroup {
   /** The generator, affine, in the library's Montgomery little-endian form (what ptau files store). */
   readonly oneAffine: Uint8Array;
   /** Every point of `points` (affine) times `first * inc^i`, on the curve's worker threads; affine output. */
-  batchApplyKey(points: Uint8Array, first: Uint8Array, inc: Uint8Array, inType?: 'affine', outType?: 'affine'): Promise<Uint8Array>;
+  batchApplyKey(
+    points: Uint8Array,
+    first: Uint8Array,
+    inc: Uint8Array,
+    inType?: 'affine',
+    outType?: 'affine',
+  ): Promise<Uint8Array>;
 }
 
 /** The scalar field operations used here (elements are 32-byte Montgomery buffers). */
@@ -100,7 +106,12 @@ function geometricScalars(Fr: ScalarField, first: Uint8Array, ratio: Uint8Array,
 }
 
 /** `generator * scalars[i]` for each scalar, in batches on the curve's threads; affine points. */
-async function multiplesOfGenerator(Fr: ScalarField, group: CurveGroup, scalars: Uint8Array, pointBytes: number): Promise<Uint8Array> {
+async function multiplesOfGenerator(
+  Fr: ScalarField,
+  group: CurveGroup,
+  scalars: Uint8Array,
+  pointBytes: number,
+): Promise<Uint8Array> {
   const count = scalars.length / Fr.n8;
   const out = new Uint8Array(count * pointBytes);
   const single = group.oneAffine;
@@ -118,7 +129,13 @@ async function multiplesOfGenerator(Fr: ScalarField, group: CurveGroup, scalars:
 }
 
 /** `generator * first * ratio^i` for i < count: one batched call (a geometric sequence is what the library does fast). */
-async function geometricMultiples(group: CurveGroup, first: Uint8Array, ratio: Uint8Array, count: number, pointBytes: number): Promise<Uint8Array> {
+async function geometricMultiples(
+  group: CurveGroup,
+  first: Uint8Array,
+  ratio: Uint8Array,
+  count: number,
+  pointBytes: number,
+): Promise<Uint8Array> {
   const generators = new Uint8Array(count * pointBytes);
   for (let index = 0; index < count; index += 1) generators.set(group.oneAffine, index * pointBytes);
   return group.batchApplyKey(generators, first, ratio, 'affine', 'affine');
@@ -179,7 +196,11 @@ function littleEndian(value: bigint, length: number): Uint8Array {
  * Writes a prepared development ptau of `power` to `path` (which must not be read by anyone until it is complete:
  * callers write to a temporary name and rename). `secrets` default to fresh random ones; they are not kept.
  */
-export async function writeDevPtau(path: string, power: number, options: { secrets?: DevPtauSecrets; onProgress?: DevPtauProgress } = {}): Promise<void> {
+export async function writeDevPtau(
+  path: string,
+  power: number,
+  options: { secrets?: DevPtauSecrets; onProgress?: DevPtauProgress } = {},
+): Promise<void> {
   const curve = (await snarkjs.curves.getCurveFromName('bn128')) as unknown as Bn254;
   const { Fr, G1, G2 } = curve;
   const secrets = options.secrets ?? freshDevPtauSecrets(curve.r);
@@ -232,7 +253,8 @@ export async function writeDevPtau(path: string, power: number, options: { secre
     // level, the inverse FFT of (tau^0 .. tau^(2n-2), 0), which `zkey new` reads to build the H query.
     const powersOfTau = geometricScalars(Fr, Fr.one, tau, 2 * n);
     powersOfTau.set(Fr.zero, (2 * n - 1) * Fr.n8);
-    const lagrangeScalars = async (level: number): Promise<Uint8Array> => Fr.ifft(powersOfTau.slice(0, 2 ** level * Fr.n8));
+    const lagrangeScalars = async (level: number): Promise<Uint8Array> =>
+      Fr.ifft(powersOfTau.slice(0, 2 ** level * Fr.n8));
     const levels = (top: number): number[] => Array.from({ length: top + 1 }, (_, level) => level);
 
     const lagrangeG1Levels: Uint8Array[] = [];

@@ -34,7 +34,10 @@ export async function listDevPtaus(cacheDir: string): Promise<Map<number, string
 }
 
 /** The smallest cached development ptau whose power is at least `power`, if any. */
-export async function findDevPtau(cacheDir: string, power: number): Promise<{ path: string; power: number } | undefined> {
+export async function findDevPtau(
+  cacheDir: string,
+  power: number,
+): Promise<{ path: string; power: number } | undefined> {
   const cached = [...(await listDevPtaus(cacheDir)).entries()].filter(([p]) => p >= power).sort(([a], [b]) => a - b);
   const first = cached[0];
   return first ? { power: first[0], path: first[1] } : undefined;
@@ -67,7 +70,10 @@ export async function ensureDevPtau(
       const started = Date.now();
       const stageFinal = siblingTempPath(target);
       try {
-        onProgress?.({ stage: 'ptau', message: `generating a development ptau of power ${power} (2^${power}); ${DEV_PTAU_WARNING}` });
+        onProgress?.({
+          stage: 'ptau',
+          message: `generating a development ptau of power ${power} (2^${power}); ${DEV_PTAU_WARNING}`,
+        });
         let reported = -1;
         await writeDevPtau(stageFinal, power, {
           onProgress: (section, fraction) => {
@@ -83,6 +89,9 @@ export async function ensureDevPtau(
         await rm(stageFinal, { force: true });
       }
     },
-    { onWait: (pid) => onProgress?.({ stage: 'ptau', message: `waiting for process ${pid}, which is generating the same ptau` }) },
+    {
+      onWait: (pid) =>
+        onProgress?.({ stage: 'ptau', message: `waiting for process ${pid}, which is generating the same ptau` }),
+    },
   );
 }

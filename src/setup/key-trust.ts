@@ -28,7 +28,7 @@ export interface Phase2Trust {
 
 /** Printed with every key zkai's automatic setup made: one party made it, so that party could forge proofs. */
 export const SINGLE_PARTY_WARNING =
-  'DEVELOPMENT-ONLY proving key: made by a single party (zkai\'s automatic setup: one phase-2 contribution, by whoever ran it), ' +
+  "DEVELOPMENT-ONLY proving key: made by a single party (zkai's automatic setup: one phase-2 contribution, by whoever ran it), " +
   'who could forge proofs with it. For keys others can trust, run a multi-party ceremony (zkai ceremony init | contribute | beacon | finalize) ' +
   'and prove with --zkey.';
 
@@ -43,7 +43,7 @@ export function automaticPhase2Trust(options: { beacon: boolean; ptauTrust: Ptau
     singleParty: true,
     trust: 'development',
     problems: [
-      'made by zkai\'s automatic setup: a single phase-2 contribution by whoever ran it',
+      "made by zkai's automatic setup: a single phase-2 contribution by whoever ran it",
       ...(options.ptauTrust === 'production' ? [] : [PTAU_PROBLEM]),
     ],
   };
@@ -57,11 +57,20 @@ export function ceremonyPhase2Trust(chain: readonly ZkeyContribution[], ptauTrus
   const contributions = chain.filter((step) => step.type === 'contribution').length;
   const beacon = chain.at(-1)?.type === 'beacon';
   const problems: string[] = [];
-  if (contributions === 0) problems.push('no secret contribution: the key\'s toxic waste is public, anyone can forge proofs');
-  else if (contributions === 1) problems.push('a single secret contribution: its contributor alone could forge proofs (at least two are needed)');
+  if (contributions === 0)
+    problems.push("no secret contribution: the key's toxic waste is public, anyone can forge proofs");
+  else if (contributions === 1)
+    problems.push('a single secret contribution: its contributor alone could forge proofs (at least two are needed)');
   if (!beacon) problems.push('the chain does not end with a public random beacon (zkai ceremony beacon)');
   if (ptauTrust !== 'production') problems.push(PTAU_PROBLEM);
-  return { source: 'ceremony', contributions, beacon, singleParty: contributions < 2, trust: problems.length === 0 ? 'production' : 'development', problems };
+  return {
+    source: 'ceremony',
+    contributions,
+    beacon,
+    singleParty: contributions < 2,
+    trust: problems.length === 0 ? 'production' : 'development',
+    problems,
+  };
 }
 
 /**

@@ -125,7 +125,9 @@ export async function checkUserPtau(path: string, requiredPower: number): Promis
   if (header.power < requiredPower) {
     throw new SetupError(
       `${path}: the ptau has power ${header.power} but this circuit needs ${requiredPower} (floor(log2(constraints + public inputs + outputs)) + 1)`,
-      { hint: `use a ptau of power ${requiredPower} or more, e.g. powersOfTau28_hez_final_${String(requiredPower).padStart(2, '0')}.ptau` },
+      {
+        hint: `use a ptau of power ${requiredPower} or more, e.g. powersOfTau28_hez_final_${String(requiredPower).padStart(2, '0')}.ptau`,
+      },
     );
   }
   if (!header.preparedForPhase2) {
@@ -142,9 +144,17 @@ export async function checkUserPtau(path: string, requiredPower: number): Promis
  */
 export async function ptauWithTrust(
   ptau: { path: string; power: number },
-  options: { cacheDir: string; requireProduction: boolean; onProgress: ProgressListener | undefined; generated?: { fresh: boolean } },
+  options: {
+    cacheDir: string;
+    requireProduction: boolean;
+    onProgress: ProgressListener | undefined;
+    generated?: { fresh: boolean };
+  },
 ): Promise<KeysPtau> {
-  const info = await classifyPtau(ptau.path, { cacheDir: options.cacheDir, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  const info = await classifyPtau(ptau.path, {
+    cacheDir: options.cacheDir,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
   const production = info.trust === 'production';
   const result: KeysPtau = {
     path: ptau.path,
@@ -153,20 +163,31 @@ export async function ptauWithTrust(
     hermezVerified: info.ceremony?.family === 'hermez',
     trust: info.trust,
     blake2b512: info.blake2b512,
-    ...(info.ceremony ? { ceremony: { family: info.ceremony.family, fileName: info.ceremony.fileName, source: info.ceremony.source } } : {}),
+    ...(info.ceremony
+      ? { ceremony: { family: info.ceremony.family, fileName: info.ceremony.fileName, source: info.ceremony.source } }
+      : {}),
     trustReason: info.reason,
   };
   const name = basename(ptau.path);
   if (production) {
     options.onProgress?.({ stage: 'ptau', message: `${name}: PRODUCTION ptau: ${info.reason}` });
   } else if (options.requireProduction) {
-    throw new SetupError(`${ptau.path}: a production ptau is required, and this one is DEVELOPMENT-ONLY: ${info.reason}`, {
-      hint: 'use a published ceremony file zkai pins by hash: powersOfTau28_hez_final_XX.ptau (powers 8 to 28) from the snarkjs README',
-    });
+    throw new SetupError(
+      `${ptau.path}: a production ptau is required, and this one is DEVELOPMENT-ONLY: ${info.reason}`,
+      {
+        hint: 'use a published ceremony file zkai pins by hash: powersOfTau28_hez_final_XX.ptau (powers 8 to 28) from the snarkjs README',
+      },
+    );
   } else if (options.generated) {
-    options.onProgress?.({ stage: 'ptau', message: `${options.generated.fresh ? 'generated' : 'using cached'} ${name}. ${DEV_PTAU_WARNING}` });
+    options.onProgress?.({
+      stage: 'ptau',
+      message: `${options.generated.fresh ? 'generated' : 'using cached'} ${name}. ${DEV_PTAU_WARNING}`,
+    });
   } else {
-    options.onProgress?.({ stage: 'ptau', message: `${name}: DEVELOPMENT-ONLY ptau: ${info.reason}. ${DEV_PTAU_WARNING}` });
+    options.onProgress?.({
+      stage: 'ptau',
+      message: `${name}: DEVELOPMENT-ONLY ptau: ${info.reason}. ${DEV_PTAU_WARNING}`,
+    });
   }
   return result;
 }
@@ -200,7 +221,10 @@ async function refreshMeta(metaPath: string, ptau: KeysPtau, phase2: Phase2Trust
     return;
   }
   const recorded = meta.ptau as Partial<KeysPtau> | undefined;
-  const samePtau = recorded?.trust === ptau.trust && recorded.blake2b512 === ptau.blake2b512 && recorded.developmentOnly === ptau.developmentOnly;
+  const samePtau =
+    recorded?.trust === ptau.trust &&
+    recorded.blake2b512 === ptau.blake2b512 &&
+    recorded.developmentOnly === ptau.developmentOnly;
   if (samePtau && JSON.stringify(meta.phase2) === JSON.stringify(phase2)) return;
   await writeFileAtomic(metaPath, JSON.stringify({ ...meta, ptau, phase2 }, null, 2));
 }
@@ -247,7 +271,11 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
   const found = !options.force && existsSync(metaPath) && existsSync(zkeyPath) && existsSync(vkeyPath);
   // Keys cached for another file with the same fingerprint are made again (and replace them) rather than served.
   const stale = found && !(await cachedKeysMatchPtau(metaPath, ptau));
-  if (stale) onProgress?.({ stage: 'zkey:new', message: `the cached keys in ${dir} were not made from ${basename(ptau.path)} (another blake2b-512); making them again` });
+  if (stale)
+    onProgress?.({
+      stage: 'zkey:new',
+      message: `the cached keys in ${dir} were not made from ${basename(ptau.path)} (another blake2b-512); making them again`,
+    });
   // One contribution, by whoever runs this: a single-party key, DEVELOPMENT-ONLY whatever the ptau.
   const phase2 = automaticPhase2Trust({ beacon: options.beacon !== undefined, ptauTrust: ptau.trust });
   if (found && !stale) {
@@ -276,14 +304,25 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
     const created = await snarkjs.zKey
       .newZKey(circuit.r1csPath, ptau.path, zkey0, snarkjsLogger('zkey:new', onProgress, newZkeyErrors))
       .catch((error: unknown) => {
-        throw new SetupError(`groth16 setup of ${circuit.name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new SetupError(
+          `groth16 setup of ${circuit.name} failed: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
       });
     if (created === -1 || !existsSync(zkey0)) {
-      throw new SetupError(`groth16 setup of ${circuit.name} failed: ${newZkeyErrors.join('; ') || 'snarkjs zkey new wrote no zkey'}`);
+      throw new SetupError(
+        `groth16 setup of ${circuit.name} failed: ${newZkeyErrors.join('; ') || 'snarkjs zkey new wrote no zkey'}`,
+      );
     }
     timings.setupSeconds = (Date.now() - started) / 1000;
     started = Date.now();
-    await snarkjs.zKey.contribute(zkey0, options.beacon ? zkey1 : builtZkey, 'zkai phase-2 contribution', randomBytes(64).toString('hex'), snarkjsLogger('zkey:contribute', onProgress));
+    await snarkjs.zKey.contribute(
+      zkey0,
+      options.beacon ? zkey1 : builtZkey,
+      'zkai phase-2 contribution',
+      randomBytes(64).toString('hex'),
+      snarkjsLogger('zkey:contribute', onProgress),
+    );
     if (options.beacon) {
       const { hashHex, iterationsExp } = options.beacon;
       if (!/^[0-9a-fA-F]+$/.test(hashHex) || hashHex.length % 2 !== 0 || hashHex.length > 128) {
@@ -293,8 +332,16 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
         throw new SetupError(`beacon iterations exponent must be an integer from 10 to 63, got ${iterationsExp}`);
       }
       const beaconErrors: string[] = [];
-      const applied = await snarkjs.zKey.beacon(zkey1, builtZkey, 'zkai final beacon', hashHex, iterationsExp, snarkjsLogger('zkey:beacon', onProgress, beaconErrors));
-      if (applied === false || !existsSync(builtZkey)) throw new SetupError(`applying the beacon failed: ${beaconErrors.join('; ') || 'no zkey written'}`);
+      const applied = await snarkjs.zKey.beacon(
+        zkey1,
+        builtZkey,
+        'zkai final beacon',
+        hashHex,
+        iterationsExp,
+        snarkjsLogger('zkey:beacon', onProgress, beaconErrors),
+      );
+      if (applied === false || !existsSync(builtZkey))
+        throw new SetupError(`applying the beacon failed: ${beaconErrors.join('; ') || 'no zkey written'}`);
     }
     timings.contributeSeconds = (Date.now() - started) / 1000;
     await rm(zkey0, { force: true });
@@ -307,7 +354,14 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
       verified = await verifyZkey(circuit, ptau.path, builtZkey, onProgress);
       timings.verifySeconds = (Date.now() - started) / 1000;
     }
-    const meta: KeysMeta = { circuitId: circuit.id, ptau, requiredPower, ...(options.beacon ? { beacon: options.beacon } : {}), phase2, createdAt: new Date().toISOString() };
+    const meta: KeysMeta = {
+      circuitId: circuit.id,
+      ptau,
+      requiredPower,
+      ...(options.beacon ? { beacon: options.beacon } : {}),
+      phase2,
+      createdAt: new Date().toISOString(),
+    };
     await writeFileAtomic(built.metaPath, JSON.stringify(meta, null, 2));
     if (options.force || stale) await rm(dir, { recursive: true, force: true });
     await publishDirectory(buildDir, dir);
@@ -319,8 +373,18 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
 }
 
 /** snarkjs `zkey verify`: the zkey belongs to this r1cs and ptau and all its contributions check. Throws if not. */
-async function verifyZkey(circuit: CompiledCircuit, ptauPath: string, zkeyPath: string, onProgress?: ProgressListener): Promise<boolean> {
-  const ok = await snarkjs.zKey.verifyFromR1cs(circuit.r1csPath, ptauPath, zkeyPath, snarkjsLogger('zkey:verify', onProgress));
+async function verifyZkey(
+  circuit: CompiledCircuit,
+  ptauPath: string,
+  zkeyPath: string,
+  onProgress?: ProgressListener,
+): Promise<boolean> {
+  const ok = await snarkjs.zKey.verifyFromR1cs(
+    circuit.r1csPath,
+    ptauPath,
+    zkeyPath,
+    snarkjsLogger('zkey:verify', onProgress),
+  );
   if (!ok) throw new SetupError(`${zkeyPath}: the zkey does not verify against ${circuit.r1csPath} and ${ptauPath}`);
   return true;
 }

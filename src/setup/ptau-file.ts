@@ -45,7 +45,8 @@ export async function readPtauHeader(path: string): Promise<PtauHeader> {
       }
       position += 12 + size;
     }
-    if (position > info.size) throw new InputFileError(path, `ptau file is truncated (${info.size} of ${position} bytes)`);
+    if (position > info.size)
+      throw new InputFileError(path, `ptau file is truncated (${info.size} of ${position} bytes)`);
     if (power < 0) throw new InputFileError(path, 'ptau file has no header section');
     return { power, ceremonyPower, preparedForPhase2: sections.has(12), size: info.size };
   } finally {

@@ -52,7 +52,13 @@ export function ptauHashCachePath(cacheDir: string): string {
 /** The identity of a file as it is now (see {@link FileIdentity}). */
 export async function fileIdentity(path: string): Promise<FileIdentity> {
   const info = await stat(path, { bigint: true });
-  return { dev: String(info.dev), ino: String(info.ino), size: String(info.size), mtimeNs: String(info.mtimeNs), ctimeNs: String(info.ctimeNs) };
+  return {
+    dev: String(info.dev),
+    ino: String(info.ino),
+    size: String(info.size),
+    mtimeNs: String(info.mtimeNs),
+    ctimeNs: String(info.ctimeNs),
+  };
 }
 
 function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
@@ -83,7 +89,8 @@ export async function readPtauHashCache(cacheDir: string): Promise<Map<string, P
     return entries;
   }
   const raw = (parsed as Partial<HashCacheFile> | null)?.entries;
-  if ((parsed as Partial<HashCacheFile> | null)?.version !== 1 || typeof raw !== 'object' || raw === null) return entries;
+  if ((parsed as Partial<HashCacheFile> | null)?.version !== 1 || typeof raw !== 'object' || raw === null)
+    return entries;
   for (const [file, entry] of Object.entries(raw)) if (isEntry(entry)) entries.set(file, entry);
   return entries;
 }
@@ -96,7 +103,9 @@ async function rememberHash(cacheDir: string, file: string, entry: PtauHashEntry
     entries.set(file, entry);
     // Forget files that are gone, then the oldest beyond the limit.
     for (const known of [...entries.keys()]) if (!existsSync(known)) entries.delete(known);
-    const kept = [...entries.entries()].sort(([, a], [, b]) => a.hashedAt.localeCompare(b.hashedAt)).slice(-MAX_ENTRIES);
+    const kept = [...entries.entries()]
+      .sort(([, a], [, b]) => a.hashedAt.localeCompare(b.hashedAt))
+      .slice(-MAX_ENTRIES);
     const content: HashCacheFile = { version: 1, entries: Object.fromEntries(kept) };
     await writeFileAtomic(path, `${JSON.stringify(content, null, 2)}\n`);
   });
@@ -118,11 +127,15 @@ export interface CachedHash {
  * hashed now (streamed) and remembered. A file that changes while it is being hashed (a copy still in progress) is
  * refused rather than remembered with a hash of mixed content.
  */
-export async function cachedBlake2b512(path: string, options: { cacheDir: string; onHashing?: (path: string, bytes: number) => void }): Promise<CachedHash> {
+export async function cachedBlake2b512(
+  path: string,
+  options: { cacheDir: string; onHashing?: (path: string, bytes: number) => void },
+): Promise<CachedHash> {
   const file = await realpath(path);
   const before = await fileIdentity(file);
   const known = (await readPtauHashCache(options.cacheDir)).get(file);
-  if (known && sameIdentity(known.identity, before)) return { path: file, blake2b512: known.blake2b512, hashedNow: false };
+  if (known && sameIdentity(known.identity, before))
+    return { path: file, blake2b512: known.blake2b512, hashedNow: false };
   options.onHashing?.(file, Number(before.size));
   const blake2b512 = await blake2b512File(file);
   const after = await fileIdentity(file);
@@ -135,7 +148,12 @@ export async function cachedBlake2b512(path: string, options: { cacheDir: string
     await rememberHash(options.cacheDir, file, { identity: before, blake2b512, hashedAt: new Date().toISOString() });
     return { path: file, blake2b512, hashedNow: true };
   } catch (error) {
-    return { path: file, blake2b512, hashedNow: true, cacheProblem: error instanceof Error ? error.message : String(error) };
+    return {
+      path: file,
+      blake2b512,
+      hashedNow: true,
+      cacheProblem: error instanceof Error ? error.message : String(error),
+    };
   }
 }
 

@@ -100,9 +100,16 @@ export async function classifyPtau(
   const hashed = await cachedBlake2b512(path, {
     cacheDir: options.cacheDir,
     onHashing: (file, bytes) =>
-      options.onProgress?.({ stage: 'ptau', message: `checking ${basename(file)}: blake2b-512 of ${(bytes / 2 ** 20).toFixed(1)} MiB against the pinned table of published ceremony files` }),
+      options.onProgress?.({
+        stage: 'ptau',
+        message: `checking ${basename(file)}: blake2b-512 of ${(bytes / 2 ** 20).toFixed(1)} MiB against the pinned table of published ceremony files`,
+      }),
   });
-  if (hashed.cacheProblem) options.onProgress?.({ stage: 'ptau', message: `the ptau hash could not be cached (it will be computed again next time): ${hashed.cacheProblem}` });
+  if (hashed.cacheProblem)
+    options.onProgress?.({
+      stage: 'ptau',
+      message: `the ptau hash could not be cached (it will be computed again next time): ${hashed.cacheProblem}`,
+    });
   const { blake2b512, hashedNow } = hashed;
   const name = basename(path);
   const ceremony = table.find((entry) => entry.blake2b512 === blake2b512);

@@ -89,8 +89,10 @@ function emptyStore(): TrustStore {
 
 /** Check a parsed file field by field; the first problem is named with its place. */
 function parseStore(value: unknown, path: string): TrustStore {
-  const bad = (where: string, expected: string) => new TrustStoreError(path, `not a zkai trust store: ${where} must be ${expected}`);
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const bad = (where: string, expected: string) =>
+    new TrustStoreError(path, `not a zkai trust store: ${where} must be ${expected}`);
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObject(value)) throw bad('the top level', 'an object');
   if (value.format !== TRUST_STORE_FORMAT) throw bad('format', `"${TRUST_STORE_FORMAT}"`);
   if (!Array.isArray(value.ceremonyKeys)) throw bad('ceremonyKeys', 'a list');
@@ -110,16 +112,38 @@ function parseStore(value: unknown, path: string): TrustStore {
   const ceremonyKeys = value.ceremonyKeys.map((entry: unknown, i): VerifiedCeremonyKey => {
     const at = `ceremonyKeys[${i}]`;
     if (!isObject(entry)) throw bad(at, 'an object');
-    if (entry.via !== undefined && entry.via !== 'verify' && entry.via !== 'finalize') throw bad(`${at}.via`, '"verify" or "finalize"');
+    if (entry.via !== undefined && entry.via !== 'verify' && entry.via !== 'finalize')
+      throw bad(`${at}.via`, '"verify" or "finalize"');
     return {
       vkeyId: matching(entry.vkeyId, KEY_ID, `${at}.vkeyId`, 'a verification key id (0x and 64 lowercase hex digits)'),
       circuit: text(entry.circuit, `${at}.circuit`),
-      ...(entry.transcriptSha256 !== undefined ? { transcriptSha256: matching(entry.transcriptSha256, SHA256, `${at}.transcriptSha256`, '64 lowercase hex digits') } : {}),
-      ...(entry.zkeyBlake2b512 !== undefined ? { zkeyBlake2b512: matching(entry.zkeyBlake2b512, HASH512, `${at}.zkeyBlake2b512`, '128 lowercase hex digits') } : {}),
-      ...(entry.r1csBlake2b512 !== undefined ? { r1csBlake2b512: matching(entry.r1csBlake2b512, HASH512, `${at}.r1csBlake2b512`, '128 lowercase hex digits') } : {}),
+      ...(entry.transcriptSha256 !== undefined
+        ? {
+            transcriptSha256: matching(
+              entry.transcriptSha256,
+              SHA256,
+              `${at}.transcriptSha256`,
+              '64 lowercase hex digits',
+            ),
+          }
+        : {}),
+      ...(entry.zkeyBlake2b512 !== undefined
+        ? {
+            zkeyBlake2b512: matching(entry.zkeyBlake2b512, HASH512, `${at}.zkeyBlake2b512`, '128 lowercase hex digits'),
+          }
+        : {}),
+      ...(entry.r1csBlake2b512 !== undefined
+        ? {
+            r1csBlake2b512: matching(entry.r1csBlake2b512, HASH512, `${at}.r1csBlake2b512`, '128 lowercase hex digits'),
+          }
+        : {}),
       ...(entry.via !== undefined ? { via: entry.via } : {}),
-      ...(entry.contributionsChecked !== undefined ? { contributionsChecked: hashes(entry.contributionsChecked, `${at}.contributionsChecked`) } : {}),
-      ...(entry.ownContributions !== undefined ? { ownContributions: hashes(entry.ownContributions, `${at}.ownContributions`) } : {}),
+      ...(entry.contributionsChecked !== undefined
+        ? { contributionsChecked: hashes(entry.contributionsChecked, `${at}.contributionsChecked`) }
+        : {}),
+      ...(entry.ownContributions !== undefined
+        ? { ownContributions: hashes(entry.ownContributions, `${at}.ownContributions`) }
+        : {}),
       recordedAt: text(entry.recordedAt, `${at}.recordedAt`),
     };
   });
@@ -148,13 +172,21 @@ export async function readTrustStore(cacheDir?: string): Promise<TrustStore> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyStore();
-    throw new TrustStoreError(path, `cannot read the trust store: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    throw new TrustStoreError(
+      path,
+      `cannot read the trust store: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      { cause: error },
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text) as unknown;
   } catch (error) {
-    throw new TrustStoreError(path, `the trust store is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new TrustStoreError(
+      path,
+      `the trust store is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   return parseStore(parsed, path);
 }
@@ -171,13 +203,18 @@ async function updateStore(cacheDir: string | undefined, change: (store: TrustSt
 
 function checkedKeyId(vkeyId: string): string {
   const id = vkeyId.toLowerCase();
-  if (!KEY_ID.test(id)) throw new ZkaiError('INTERNAL', `not a verification key id: "${vkeyId}" (0x and 64 hex digits, from verificationKeyId)`);
+  if (!KEY_ID.test(id))
+    throw new ZkaiError(
+      'INTERNAL',
+      `not a verification key id: "${vkeyId}" (0x and 64 hex digits, from verificationKeyId)`,
+    );
   return id;
 }
 
 function checkedHash(hash: string, what: string): string {
   const normalized = normalizeHash(hash);
-  if (!HASH512.test(normalized)) throw new ZkaiError('BAD_OPTION', `${what} "${hash}" is not 128 hex digits (snarkjs's blake2b-512)`);
+  if (!HASH512.test(normalized))
+    throw new ZkaiError('BAD_OPTION', `${what} "${hash}" is not 128 hex digits (snarkjs's blake2b-512)`);
   return normalized;
 }
 
@@ -189,7 +226,16 @@ function checkedHash(hash: string, what: string): string {
  */
 export async function recordVerifiedCeremonyKey(
   cacheDir: string | undefined,
-  entry: { vkeyId: string; circuit: string; transcriptSha256?: string; zkeyBlake2b512?: string; r1csBlake2b512?: string; via?: 'verify' | 'finalize'; contributionsChecked?: readonly string[]; ownContributions?: readonly string[] },
+  entry: {
+    vkeyId: string;
+    circuit: string;
+    transcriptSha256?: string;
+    zkeyBlake2b512?: string;
+    r1csBlake2b512?: string;
+    via?: 'verify' | 'finalize';
+    contributionsChecked?: readonly string[];
+    ownContributions?: readonly string[];
+  },
 ): Promise<VerifiedCeremonyKey> {
   const record: VerifiedCeremonyKey = {
     vkeyId: checkedKeyId(entry.vkeyId),
@@ -198,8 +244,12 @@ export async function recordVerifiedCeremonyKey(
     ...(entry.zkeyBlake2b512 !== undefined ? { zkeyBlake2b512: entry.zkeyBlake2b512.toLowerCase() } : {}),
     ...(entry.r1csBlake2b512 !== undefined ? { r1csBlake2b512: entry.r1csBlake2b512.toLowerCase() } : {}),
     ...(entry.via ? { via: entry.via } : {}),
-    ...(entry.contributionsChecked && entry.contributionsChecked.length > 0 ? { contributionsChecked: entry.contributionsChecked.map((h) => checkedHash(h, 'the contribution hash')) } : {}),
-    ...(entry.ownContributions && entry.ownContributions.length > 0 ? { ownContributions: entry.ownContributions.map((h) => checkedHash(h, 'the contribution hash')) } : {}),
+    ...(entry.contributionsChecked && entry.contributionsChecked.length > 0
+      ? { contributionsChecked: entry.contributionsChecked.map((h) => checkedHash(h, 'the contribution hash')) }
+      : {}),
+    ...(entry.ownContributions && entry.ownContributions.length > 0
+      ? { ownContributions: entry.ownContributions.map((h) => checkedHash(h, 'the contribution hash')) }
+      : {}),
     recordedAt: new Date().toISOString(),
   };
   await updateStore(cacheDir, (store) => {
@@ -209,7 +259,10 @@ export async function recordVerifiedCeremonyKey(
 }
 
 /** The record of a verification key whose ceremony this machine verified, if any. */
-export async function verifiedCeremonyKey(cacheDir: string | undefined, vkeyId: string): Promise<VerifiedCeremonyKey | undefined> {
+export async function verifiedCeremonyKey(
+  cacheDir: string | undefined,
+  vkeyId: string,
+): Promise<VerifiedCeremonyKey | undefined> {
   const id = vkeyId.toLowerCase();
   return (await readTrustStore(cacheDir)).ceremonyKeys.find((entry) => entry.vkeyId === id);
 }
@@ -229,8 +282,16 @@ export async function isVerifiedCeremonyKey(cacheDir: string | undefined, vkeyId
  *
  * @throws TrustStoreError when the existing store is corrupted (it is left as it is)
  */
-export async function recordOwnContribution(cacheDir: string | undefined, entry: { contributionHash: string; circuit: string; name: string; at?: string }): Promise<OwnContribution> {
-  const record: OwnContribution = { contributionHash: checkedHash(entry.contributionHash, 'the contribution hash'), circuit: entry.circuit, name: entry.name, at: entry.at ?? new Date().toISOString() };
+export async function recordOwnContribution(
+  cacheDir: string | undefined,
+  entry: { contributionHash: string; circuit: string; name: string; at?: string },
+): Promise<OwnContribution> {
+  const record: OwnContribution = {
+    contributionHash: checkedHash(entry.contributionHash, 'the contribution hash'),
+    circuit: entry.circuit,
+    name: entry.name,
+    at: entry.at ?? new Date().toISOString(),
+  };
   let kept = record;
   await updateStore(cacheDir, (store) => {
     const known = store.ownContributions.find((c) => c.contributionHash === record.contributionHash);

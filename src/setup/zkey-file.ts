@@ -75,13 +75,30 @@ function readLittleEndian(buffer: Buffer, offset: number, length: number): bigin
  */
 export async function readZkeyInfo(path: string): Promise<ZkeyInfo> {
   const handle = await open(path, 'r').catch((error: unknown) => {
-    throw new InputFileError(path, `cannot open the zkey: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    throw new InputFileError(path, `cannot open the zkey: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      cause: error,
+    });
   });
-  let raw: { nVars: number; nPublic: number; domainSize: number; circuitHash: string; entries: Array<{ points: Buffer; transcript: Buffer; type: number; name?: string; beacon?: { hash: string; iterationsExp: number } }> };
+  let raw: {
+    nVars: number;
+    nPublic: number;
+    domainSize: number;
+    circuitHash: string;
+    entries: Array<{
+      points: Buffer;
+      transcript: Buffer;
+      type: number;
+      name?: string;
+      beacon?: { hash: string; iterationsExp: number };
+    }>;
+  };
   try {
     const { size: fileSize } = await handle.stat();
     const head = await readExactly(handle, path, 0, 12);
-    if (head.toString('latin1', 0, 4) !== 'zkey') throw new InputFileError(path, 'not a zkey file (bad magic)', { hint: 'give a proving key written by zkai ceremony or snarkjs zkey new/contribute/beacon' });
+    if (head.toString('latin1', 0, 4) !== 'zkey')
+      throw new InputFileError(path, 'not a zkey file (bad magic)', {
+        hint: 'give a proving key written by zkai ceremony or snarkjs zkey new/contribute/beacon',
+      });
     const sectionCount = head.readUInt32LE(8);
     const sections = new Map<number, Section>();
     let position = 12;
@@ -92,16 +109,19 @@ export async function readZkeyInfo(path: string): Promise<ZkeyInfo> {
       if (!sections.has(type)) sections.set(type, { start: position + 12, size });
       position += 12 + size;
     }
-    if (position > fileSize) throw new InputFileError(path, `the zkey file is truncated (${fileSize} of ${position} bytes)`);
+    if (position > fileSize)
+      throw new InputFileError(path, `the zkey file is truncated (${fileSize} of ${position} bytes)`);
     const protocolSection = sections.get(1);
     const header = sections.get(2);
     const mpc = sections.get(10);
-    if (!protocolSection || !header || !mpc) throw new InputFileError(path, 'the zkey lacks its header or its contributions section (sections 1, 2 and 10)');
+    if (!protocolSection || !header || !mpc)
+      throw new InputFileError(path, 'the zkey lacks its header or its contributions section (sections 1, 2 and 10)');
     const protocol = (await readExactly(handle, path, protocolSection.start, 4)).readUInt32LE(0);
     if (protocol !== 1) throw new InputFileError(path, `not a Groth16 zkey (protocol ${protocol}; Groth16 is 1)`);
     const headerBytes = await readExactly(handle, path, header.start, Math.min(header.size, 4 + 64 + 4 + 64 + 12));
     const n8q = headerBytes.readUInt32LE(0);
-    if (n8q !== 32 || readLittleEndian(headerBytes, 4, n8q) !== BN254_Q) throw new InputFileError(path, 'the zkey is not over the BN254 curve (the only curve zkai uses)');
+    if (n8q !== 32 || readLittleEndian(headerBytes, 4, n8q) !== BN254_Q)
+      throw new InputFileError(path, 'the zkey is not over the BN254 curve (the only curve zkai uses)');
     const n8r = headerBytes.readUInt32LE(4 + n8q);
     const at = 4 + n8q + 4 + n8r;
     const nVars = headerBytes.readUInt32LE(at);
@@ -117,7 +137,8 @@ export async function readZkeyInfo(path: string): Promise<ZkeyInfo> {
     const entries: (typeof raw)['entries'] = [];
     const pointsLength = 3 * G1_BYTES + G2_BYTES;
     for (let index = 0; index < count; index += 1) {
-      if (offset + pointsLength + 64 + 8 > body.length) throw malformed(`contribution ${index + 1} of ${count} is cut short`);
+      if (offset + pointsLength + 64 + 8 > body.length)
+        throw malformed(`contribution ${index + 1} of ${count} is cut short`);
       const points = body.subarray(offset, offset + pointsLength);
       offset += pointsLength;
       const transcript = body.subarray(offset, offset + 64);
@@ -148,7 +169,8 @@ export async function readZkeyInfo(path: string): Promise<ZkeyInfo> {
       }
       if (offset !== end) throw malformed(`the parameters of contribution ${index + 1} overrun their length`);
       if (type === 1) {
-        if (beaconHash === undefined || iterationsExp === undefined) throw malformed(`beacon ${index + 1} lacks its hash or iterations`);
+        if (beaconHash === undefined || iterationsExp === undefined)
+          throw malformed(`beacon ${index + 1} lacks its hash or iterations`);
         entry.beacon = { hash: beaconHash, iterationsExp };
       } else if (type !== 0) {
         throw malformed(`contribution ${index + 1} has an unknown type ${type}`);
@@ -167,8 +189,17 @@ export async function readZkeyInfo(path: string): Promise<ZkeyInfo> {
     const curve = (await snarkjs.curves.getCurveFromName('bn128')) as unknown as UncompressingCurve;
     for (const [index, entry] of raw.entries.entries()) {
       const input = new Uint8Array(3 * G1_BYTES + G2_BYTES + 64);
-      for (let g = 0; g < 3; g += 1) curve.G1.toRprUncompressed(input, g * G1_BYTES, new Uint8Array(entry.points.subarray(g * G1_BYTES, (g + 1) * G1_BYTES)));
-      curve.G2.toRprUncompressed(input, 3 * G1_BYTES, new Uint8Array(entry.points.subarray(3 * G1_BYTES, 3 * G1_BYTES + G2_BYTES)));
+      for (let g = 0; g < 3; g += 1)
+        curve.G1.toRprUncompressed(
+          input,
+          g * G1_BYTES,
+          new Uint8Array(entry.points.subarray(g * G1_BYTES, (g + 1) * G1_BYTES)),
+        );
+      curve.G2.toRprUncompressed(
+        input,
+        3 * G1_BYTES,
+        new Uint8Array(entry.points.subarray(3 * G1_BYTES, 3 * G1_BYTES + G2_BYTES)),
+      );
       input.set(entry.transcript, 3 * G1_BYTES + G2_BYTES);
       contributions.push({
         index: index + 1,
@@ -179,7 +210,14 @@ export async function readZkeyInfo(path: string): Promise<ZkeyInfo> {
       });
     }
   }
-  return { path, nVars: raw.nVars, nPublic: raw.nPublic, domainSize: raw.domainSize, circuitHash: raw.circuitHash, contributions };
+  return {
+    path,
+    nVars: raw.nVars,
+    nPublic: raw.nPublic,
+    domainSize: raw.domainSize,
+    circuitHash: raw.circuitHash,
+    contributions,
+  };
 }
 
 /** A hash snarkjs returns (`zKey.contribute`, `zKey.beacon`, `zKey.newZKey`) as one hex string. */

@@ -43,7 +43,13 @@ interface Common {
 
 /** A parsed proof file. `plain` is a bare snarkjs proof with its public signals. */
 export type ProofFile =
-  | (Common & ProofPart & { format: 'zkai-dataset-proof-v1'; commitment: CommitmentFields; policy: { name?: string; hash: string }; registries: Array<{ name: string; root: string }> })
+  | (Common &
+      ProofPart & {
+        format: 'zkai-dataset-proof-v1';
+        commitment: CommitmentFields;
+        policy: { name?: string; hash: string };
+        registries: Array<{ name: string; root: string }>;
+      })
   | (Common & {
       format: 'zkai-chunked-dataset-proof-v1';
       commitment: CommitmentFields;
@@ -53,16 +59,25 @@ export type ProofFile =
       subtreesPerChunk: number;
       chunks: Array<ProofPart & { index: number }>;
     })
-  | (Common & ProofPart & { format: 'zkai-inclusion-proof-v1'; subjectColumn?: string; root: string; subjectHash: string; schemaHash: string; depth?: number })
-  | (Common & ProofPart & {
-      format: 'zkai-inference-proof-v1';
-      model: { name?: string; hash?: string; commitment?: string };
-      visibility: InputVisibility;
-      weights: WeightVisibility;
-      predicted: number;
-      inputHash?: string;
-      input?: string[];
-    })
+  | (Common &
+      ProofPart & {
+        format: 'zkai-inclusion-proof-v1';
+        subjectColumn?: string;
+        root: string;
+        subjectHash: string;
+        schemaHash: string;
+        depth?: number;
+      })
+  | (Common &
+      ProofPart & {
+        format: 'zkai-inference-proof-v1';
+        model: { name?: string; hash?: string; commitment?: string };
+        visibility: InputVisibility;
+        weights: WeightVisibility;
+        predicted: number;
+        inputHash?: string;
+        input?: string[];
+      })
   | (Common & {
       format: 'zkai-accuracy-proof-v1';
       model: { name?: string; hash?: string; commitment?: string; fracBits?: number };
@@ -134,7 +149,8 @@ class FieldReader {
   oneOf<T extends string>(field: string, allowed: readonly T[], fallback: T): T {
     const v = this.value[field];
     if (v === undefined) return fallback;
-    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) this.fail(field, `must be one of ${allowed.join(', ')}`);
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v))
+      this.fail(field, `must be one of ${allowed.join(', ')}`);
     return v as T;
   }
 
@@ -154,7 +170,8 @@ class FieldReader {
   signedIntegers(field: string): string[] {
     const list = this.list(field);
     list.forEach((v, j) => {
-      if (typeof v !== 'string' || !/^-?(0|[1-9][0-9]*)$/.test(v) || v.length > 79) this.fail(`${field}[${j}]`, 'must be an integer as a decimal string (a fixed-point input value)');
+      if (typeof v !== 'string' || !/^-?(0|[1-9][0-9]*)$/.test(v) || v.length > 79)
+        this.fail(`${field}[${j}]`, 'must be an integer as a decimal string (a fixed-point input value)');
     });
     return list as string[];
   }
@@ -162,7 +179,8 @@ class FieldReader {
   decimals(field: string): string[] {
     const list = this.list(field);
     list.forEach((v, j) => {
-      if (typeof v !== 'string' || !DECIMAL.test(v) || v.length > 78) this.fail(`${field}[${j}]`, 'must be a decimal string');
+      if (typeof v !== 'string' || !DECIMAL.test(v) || v.length > 78)
+        this.fail(`${field}[${j}]`, 'must be a decimal string');
     });
     return list as string[];
   }
@@ -176,17 +194,25 @@ class FieldReader {
 
   part(): ProofPart {
     const proof = this.value.proof;
-    if (typeof proof !== 'object' || proof === null || Array.isArray(proof)) this.fail('proof', 'must be a snarkjs Groth16 proof object');
+    if (typeof proof !== 'object' || proof === null || Array.isArray(proof))
+      this.fail('proof', 'must be a snarkjs Groth16 proof object');
     return { proof: proof as Groth16Proof, publicSignals: this.decimals('publicSignals') };
   }
 
   commitment(field: string): CommitmentFields {
     const c = this.object(field);
-    return { root: c.decimal('root'), count: c.integer('count', 0), depth: c.integer('depth', 0), schemaHash: c.decimal('schemaHash') };
+    return {
+      root: c.decimal('root'),
+      count: c.integer('count', 0),
+      depth: c.integer('depth', 0),
+      schemaHash: c.decimal('schemaHash'),
+    };
   }
 
   registries(): Array<{ name: string; root: string }> {
-    const list = this.has('registries') ? this.items('registries').map((r) => ({ name: r.text('name'), root: r.decimal('root') })) : [];
+    const list = this.has('registries')
+      ? this.items('registries').map((r) => ({ name: r.text('name'), root: r.decimal('root') }))
+      : [];
     // Each registry is one public signal: a name stated twice could show a reader one root and the verifier another.
     const seen = new Set<string>();
     list.forEach((r, j) => {
@@ -213,18 +239,29 @@ class FieldReader {
  * format needs, with its type. Throws an {@link InputFileError} naming `source` and the field at fault.
  */
 export function parseProofFile(raw: unknown, source = 'proof file'): ProofFile {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InputFileError(source, 'a proof file must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new InputFileError(source, 'a proof file must be a JSON object');
   const r = new FieldReader(source, raw as Record<string, unknown>, '');
   const format = (raw as { format?: unknown }).format;
   if (format === undefined) return { format: 'plain', ...r.part() };
   if (typeof format !== 'string' || !(PROOF_FILE_FORMATS as readonly string[]).includes(format)) {
-    throw new InputFileError(source, `format "${String(format)}" is not a zkai proof file format (${PROOF_FILE_FORMATS.join(', ')})`);
+    throw new InputFileError(
+      source,
+      `format "${String(format)}" is not a zkai proof file format (${PROOF_FILE_FORMATS.join(', ')})`,
+    );
   }
   const known = format as ProofFileFormat;
   switch (known) {
     case 'zkai-dataset-proof-v1': {
       const policy = r.object('policy');
-      return { format: known, ...r.circuitId(), commitment: r.commitment('commitment'), policy: { ...optionalName(policy), hash: policy.decimal('hash') }, registries: r.registries(), ...r.part() };
+      return {
+        format: known,
+        ...r.circuitId(),
+        commitment: r.commitment('commitment'),
+        policy: { ...optionalName(policy), hash: policy.decimal('hash') },
+        registries: r.registries(),
+        ...r.part(),
+      };
     }
     case 'zkai-chunked-dataset-proof-v1': {
       const policy = r.object('policy');
@@ -242,7 +279,16 @@ export function parseProofFile(raw: unknown, source = 'proof file'): ProofFile {
     case 'zkai-inclusion-proof-v1': {
       const subjectColumn = r.optionalText('subjectColumn');
       const depth = r.optionalInteger('depth');
-      return { format: known, ...r.circuitId(), ...(subjectColumn === undefined ? {} : { subjectColumn }), root: r.decimal('root'), subjectHash: r.decimal('subjectHash'), schemaHash: r.decimal('schemaHash'), ...(depth === undefined ? {} : { depth }), ...r.part() };
+      return {
+        format: known,
+        ...r.circuitId(),
+        ...(subjectColumn === undefined ? {} : { subjectColumn }),
+        root: r.decimal('root'),
+        subjectHash: r.decimal('subjectHash'),
+        schemaHash: r.decimal('schemaHash'),
+        ...(depth === undefined ? {} : { depth }),
+        ...r.part(),
+      };
     }
     case 'zkai-inference-proof-v1': {
       const model = r.object('model');
@@ -250,7 +296,8 @@ export function parseProofFile(raw: unknown, source = 'proof file'): ProofFile {
       const weights = r.oneOf<WeightVisibility>('weights', ['fixed', 'hashed'], 'fixed');
       const inputHash = r.optionalDecimal('inputHash');
       const input = r.has('input') ? r.signedIntegers('input') : undefined;
-      if (visibility === 'public' && input === undefined) throw new InputFileError(source, 'input: a public-input inference proof must carry its input');
+      if (visibility === 'public' && input === undefined)
+        throw new InputFileError(source, 'input: a public-input inference proof must carry its input');
       return {
         format: known,
         ...r.circuitId(),
@@ -276,7 +323,12 @@ export function parseProofFile(raw: unknown, source = 'proof file'): ProofFile {
         model: { ...modelFields(model), ...(fracBits === undefined ? {} : { fracBits }) },
         weights: r.oneOf<WeightVisibility>('weights', ['fixed', 'hashed'], 'fixed'),
         testSet: r.commitment('testSet'),
-        task: { ...(label === undefined ? {} : { label }), ...(features === undefined ? {} : { features }), ...(scale === undefined ? {} : { scale }), taskHash: task.decimal('taskHash') },
+        task: {
+          ...(label === undefined ? {} : { label }),
+          ...(features === undefined ? {} : { features }),
+          ...(scale === undefined ? {} : { scale }),
+          taskHash: task.decimal('taskHash'),
+        },
         samplesPerChunk: r.integer('samplesPerChunk', 1),
         correct: r.integer('correct'),
         count: r.integer('count', 1),
@@ -296,7 +348,11 @@ function optionalName(reader: FieldReader): { name?: string } {
 function modelFields(model: FieldReader): { name?: string; hash?: string; commitment?: string } {
   const hash = model.optionalDecimal('hash');
   const commitment = model.optionalDecimal('commitment');
-  return { ...optionalName(model), ...(hash === undefined ? {} : { hash }), ...(commitment === undefined ? {} : { commitment }) };
+  return {
+    ...optionalName(model),
+    ...(hash === undefined ? {} : { hash }),
+    ...(commitment === undefined ? {} : { commitment }),
+  };
 }
 
 /** The proofs a file carries, with their chunk index (0 for a single proof). */
@@ -350,14 +406,21 @@ export function statedClaims(file: ProofFile): Record<string, string> {
       put('schemaHash', file.schemaHash);
       break;
     case 'zkai-inference-proof-v1':
-      put(file.weights === 'hashed' ? 'modelCommitment' : 'modelHash', file.weights === 'hashed' ? file.model.commitment : file.model.hash);
+      put(
+        file.weights === 'hashed' ? 'modelCommitment' : 'modelHash',
+        file.weights === 'hashed' ? file.model.commitment : file.model.hash,
+      );
       put('class', file.predicted);
       if (file.visibility !== 'private') put('inputHash', file.inputHash);
       // A fixed-point input value is signed; its public signal is the value in the field (a negative x is r + x).
-      if (file.visibility === 'public') file.input?.forEach((value, j) => put(`input${j}`, fieldOf(BigInt(value)).toString()));
+      if (file.visibility === 'public')
+        file.input?.forEach((value, j) => put(`input${j}`, fieldOf(BigInt(value)).toString()));
       break;
     case 'zkai-accuracy-proof-v1':
-      put(file.weights === 'hashed' ? 'modelCommitment' : 'modelHash', file.weights === 'hashed' ? file.model.commitment : file.model.hash);
+      put(
+        file.weights === 'hashed' ? 'modelCommitment' : 'modelHash',
+        file.weights === 'hashed' ? file.model.commitment : file.model.hash,
+      );
       put('taskHash', file.task.taskHash);
       break;
     case 'plain':
@@ -372,18 +435,47 @@ export function statedClaims(file: ProofFile): Record<string, string> {
  * The statement kind a file describes and the shape it says its circuit has: the prover's description, only ever
  * compared with the verifier's statement (a disagreement is a reason to refuse the file), never used as a layout.
  */
-export function fileStatementShape(file: ProofFile): { kind: StatementKind; describe: string; registries?: string[]; subtrees?: number; visibility?: InputVisibility; weights?: WeightVisibility; samplesPerChunk?: number; inputSize?: number } {
+export function fileStatementShape(file: ProofFile): {
+  kind: StatementKind;
+  describe: string;
+  registries?: string[];
+  subtrees?: number;
+  visibility?: InputVisibility;
+  weights?: WeightVisibility;
+  samplesPerChunk?: number;
+  inputSize?: number;
+} {
   switch (file.format) {
     case 'zkai-dataset-proof-v1':
-      return { kind: 'dataset-policy', describe: `a dataset policy proof with registries [${file.registries.map((r) => r.name).join(', ')}]`, registries: file.registries.map((r) => r.name) };
+      return {
+        kind: 'dataset-policy',
+        describe: `a dataset policy proof with registries [${file.registries.map((r) => r.name).join(', ')}]`,
+        registries: file.registries.map((r) => r.name),
+      };
     case 'zkai-chunked-dataset-proof-v1':
-      return { kind: 'dataset-chunk', describe: `a chunked dataset proof with ${file.subtreesPerChunk} subtree(s) per chunk`, registries: file.registries.map((r) => r.name), subtrees: file.subtreesPerChunk };
+      return {
+        kind: 'dataset-chunk',
+        describe: `a chunked dataset proof with ${file.subtreesPerChunk} subtree(s) per chunk`,
+        registries: file.registries.map((r) => r.name),
+        subtrees: file.subtreesPerChunk,
+      };
     case 'zkai-inclusion-proof-v1':
       return { kind: 'inclusion', describe: 'an inclusion proof' };
     case 'zkai-inference-proof-v1':
-      return { kind: 'inference', describe: `an inference proof (input ${file.visibility}, weights ${file.weights})`, visibility: file.visibility, weights: file.weights, inputSize: file.input?.length ?? 0 };
+      return {
+        kind: 'inference',
+        describe: `an inference proof (input ${file.visibility}, weights ${file.weights})`,
+        visibility: file.visibility,
+        weights: file.weights,
+        inputSize: file.input?.length ?? 0,
+      };
     case 'zkai-accuracy-proof-v1':
-      return { kind: 'accuracy', describe: `an accuracy proof (${file.samplesPerChunk} records per chunk, weights ${file.weights})`, weights: file.weights, samplesPerChunk: file.samplesPerChunk };
+      return {
+        kind: 'accuracy',
+        describe: `an accuracy proof (${file.samplesPerChunk} records per chunk, weights ${file.weights})`,
+        weights: file.weights,
+        samplesPerChunk: file.samplesPerChunk,
+      };
     case 'plain':
       return { kind: 'circuit', describe: 'a bare snarkjs proof' };
     default:

@@ -20,7 +20,13 @@ import type { InputVisibility, WeightVisibility } from '../model/circuit-gen.ts'
 import { isOnnxPath, loadModelFile } from '../model/load.ts';
 import { quantizeModel } from '../model/quantize.ts';
 import { readJsonFile } from '../util/json-file.ts';
-import { accuracyStatement, datasetChunkStatement, datasetStatement, inferenceStatement, type Statement } from './statement.ts';
+import {
+  accuracyStatement,
+  datasetChunkStatement,
+  datasetStatement,
+  inferenceStatement,
+  type Statement,
+} from './statement.ts';
 
 /** The format tag of a statement file. */
 export const STATEMENT_FILE_FORMAT = 'zkai-statement-v1';
@@ -45,22 +51,27 @@ const DECIMAL = /^(0|[1-9][0-9]*)$/;
 export async function loadStatementFile(path: string): Promise<TrustedStatement> {
   const source = resolve(path);
   const raw = await readJsonFile(source, 'statement file');
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InputFileError(source, 'a statement file is a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new InputFileError(source, 'a statement file is a JSON object');
   const spec = raw as Record<string, unknown>;
   const fail = (field: string, message: string): never => {
-    throw new InputFileError(source, `"${field}" ${message}`, { hint: `a statement file is {"format": "${STATEMENT_FILE_FORMAT}", "kind": ..., "verificationKey": FILE, ...} (see docs/architecture.md, "Statements")` });
+    throw new InputFileError(source, `"${field}" ${message}`, {
+      hint: `a statement file is {"format": "${STATEMENT_FILE_FORMAT}", "kind": ..., "verificationKey": FILE, ...} (see docs/architecture.md, "Statements")`,
+    });
   };
   if (spec.format !== STATEMENT_FILE_FORMAT) fail('format', `must be "${STATEMENT_FILE_FORMAT}"`);
   const here = dirname(source);
   const file = (field: string): string => {
     const v = spec[field];
-    if (typeof v !== 'string' || v.length === 0) return fail(field, 'must name a file (relative to the statement file)');
+    if (typeof v !== 'string' || v.length === 0)
+      return fail(field, 'must name a file (relative to the statement file)');
     return resolve(here, v);
   };
   const optional = (field: string) => spec[field] !== undefined;
   const integer = (field: string, min: number, max: number): number => {
     const v = spec[field];
-    if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max) return fail(field, `must be an integer from ${min} to ${max}`);
+    if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max)
+      return fail(field, `must be an integer from ${min} to ${max}`);
     return v as number;
   };
   const number = (field: string): number => {
@@ -71,7 +82,8 @@ export async function loadStatementFile(path: string): Promise<TrustedStatement>
   const choice = <T extends string>(field: string, allowed: readonly T[], fallback: T): T => {
     const v = spec[field];
     if (v === undefined) return fallback;
-    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) return fail(field, `must be one of ${allowed.join(', ')}`);
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v))
+      return fail(field, `must be one of ${allowed.join(', ')}`);
     return v as T;
   };
   const decimal = (field: string): string => {
@@ -80,7 +92,10 @@ export async function loadStatementFile(path: string): Promise<TrustedStatement>
     return v;
   };
   const verificationKeyPath = file('verificationKey');
-  const name = typeof spec.name === 'string' && spec.name.length > 0 ? spec.name : source.replace(/^.*\//, '').replace(/\.json$/, '');
+  const name =
+    typeof spec.name === 'string' && spec.name.length > 0
+      ? spec.name
+      : source.replace(/^.*\//, '').replace(/\.json$/, '');
   /** The verifier's model at the verifier's fractional bits (and, for ONNX, input range). */
   const quantized = async () => {
     const modelPath = file('model');
@@ -98,19 +113,40 @@ export async function loadStatementFile(path: string): Promise<TrustedStatement>
       const policy = await loadPolicy(file('policy'), schema);
       // A registry root is a public input the prover chooses: the verifier names the root it trusts for each one.
       const given = spec.registries ?? {};
-      if (typeof given !== 'object' || given === null || Array.isArray(given) || Object.values(given).some((root) => typeof root !== 'string' || !DECIMAL.test(root))) {
-        fail('registries', 'must map each registry the policy checks to the root you trust (a decimal string): {"consent": "123..."}');
+      if (
+        typeof given !== 'object' ||
+        given === null ||
+        Array.isArray(given) ||
+        Object.values(given).some((root) => typeof root !== 'string' || !DECIMAL.test(root))
+      ) {
+        fail(
+          'registries',
+          'must map each registry the policy checks to the root you trust (a decimal string): {"consent": "123..."}',
+        );
       }
       let roots: Record<string, string>;
       try {
-        roots = Object.fromEntries(trustedRegistryRoots(policy, new Map(Object.entries(given as Record<string, string>))).map((r) => [r.name, r.root]));
+        roots = Object.fromEntries(
+          trustedRegistryRoots(policy, new Map(Object.entries(given as Record<string, string>))).map((r) => [
+            r.name,
+            r.root,
+          ]),
+        );
       } catch (error) {
         return fail('registries', `does not fit the policy: ${error instanceof Error ? error.message : String(error)}`);
       }
       statement =
         kind === 'dataset-policy'
           ? datasetStatement(schema, policy, roots)
-          : datasetChunkStatement(schema, policy, { subtrees: integer('subtreesPerChunk', 1, 4096), ...(optional('chunkDepth') ? { chunkDepth: integer('chunkDepth', 0, 64) } : {}) }, roots);
+          : datasetChunkStatement(
+              schema,
+              policy,
+              {
+                subtrees: integer('subtreesPerChunk', 1, 4096),
+                ...(optional('chunkDepth') ? { chunkDepth: integer('chunkDepth', 0, 64) } : {}),
+              },
+              roots,
+            );
       break;
     }
     case 'inclusion': {
@@ -125,7 +161,10 @@ export async function loadStatementFile(path: string): Promise<TrustedStatement>
         statement = inferenceStatement(await quantized(), { visibility, weights });
       } else {
         const inputSize = visibility === 'public' ? integer('inputSize', 1, 1 << 20) : 0;
-        statement = inferenceStatement({ inputSize }, { visibility, weights, modelCommitment: decimal('modelCommitment') });
+        statement = inferenceStatement(
+          { inputSize },
+          { visibility, weights, modelCommitment: decimal('modelCommitment') },
+        );
       }
       break;
     }
@@ -137,9 +176,18 @@ export async function loadStatementFile(path: string): Promise<TrustedStatement>
       const label = spec.label;
       if (typeof label !== 'string') fail('label', 'must name the label column');
       const features = spec.features;
-      if (features !== undefined && (!Array.isArray(features) || features.some((f) => typeof f !== 'string'))) fail('features', 'must be a list of column names');
-      const task = accuracyTask(schema, fracBits, { label: label as string, ...(features ? { features: features as string[] } : {}), ...(optional('scale') ? { scale: number('scale') } : {}) });
-      statement = accuracyStatement(model, task, { weights, samplesPerChunk: integer('samplesPerChunk', 1, 4096), ...(weights === 'hashed' ? { modelCommitment: decimal('modelCommitment') } : {}) });
+      if (features !== undefined && (!Array.isArray(features) || features.some((f) => typeof f !== 'string')))
+        fail('features', 'must be a list of column names');
+      const task = accuracyTask(schema, fracBits, {
+        label: label as string,
+        ...(features ? { features: features as string[] } : {}),
+        ...(optional('scale') ? { scale: number('scale') } : {}),
+      });
+      statement = accuracyStatement(model, task, {
+        weights,
+        samplesPerChunk: integer('samplesPerChunk', 1, 4096),
+        ...(weights === 'hashed' ? { modelCommitment: decimal('modelCommitment') } : {}),
+      });
       break;
     }
     default:

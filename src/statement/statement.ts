@@ -16,7 +16,14 @@ import { inferenceSignalNames, modelHash, type InputVisibility, type WeightVisib
 import type { QuantizedModel } from '../model/quantize.ts';
 
 /** The kinds of statement zkai proves; the first five are also the chain registry's circuit kinds, in its order. */
-export const STATEMENT_KINDS = ['dataset-policy', 'dataset-chunk', 'inference', 'accuracy', 'inclusion', 'circuit'] as const;
+export const STATEMENT_KINDS = [
+  'dataset-policy',
+  'dataset-chunk',
+  'inference',
+  'accuracy',
+  'inclusion',
+  'circuit',
+] as const;
 export type StatementKind = (typeof STATEMENT_KINDS)[number];
 
 /** A whole dataset satisfies a policy: `root, count, policyHash, schemaHash, registry.<name>..., context`. */
@@ -84,15 +91,36 @@ export interface CircuitStatement {
 }
 
 /** What a verifier trusts about a circuit. */
-export type Statement = DatasetPolicyStatement | DatasetChunkStatement | InclusionStatement | InferenceStatement | AccuracyStatement | CircuitStatement;
+export type Statement =
+  | DatasetPolicyStatement
+  | DatasetChunkStatement
+  | InclusionStatement
+  | InferenceStatement
+  | AccuracyStatement
+  | CircuitStatement;
 
 /** The statement of a whole-dataset policy circuit, from the schema and policy the verifier trusts. */
-export function datasetStatement(schema: Pick<Schema, 'hash'>, policy: Pick<Policy, 'hash' | 'registries'>, registryRoots?: Readonly<Record<string, string>>): DatasetPolicyStatement {
-  return { kind: 'dataset-policy', schemaHash: schema.hash, policyHash: policy.hash, registries: policy.registries.map((r) => r.name), ...(registryRoots ? { registryRoots } : {}) };
+export function datasetStatement(
+  schema: Pick<Schema, 'hash'>,
+  policy: Pick<Policy, 'hash' | 'registries'>,
+  registryRoots?: Readonly<Record<string, string>>,
+): DatasetPolicyStatement {
+  return {
+    kind: 'dataset-policy',
+    schemaHash: schema.hash,
+    policyHash: policy.hash,
+    registries: policy.registries.map((r) => r.name),
+    ...(registryRoots ? { registryRoots } : {}),
+  };
 }
 
 /** The statement of a dataset chunk circuit with `subtrees` subtrees per chunk (and, when known, its chunk depth). */
-export function datasetChunkStatement(schema: Pick<Schema, 'hash'>, policy: Policy, shape: { subtrees: number; chunkDepth?: number }, registryRoots?: Readonly<Record<string, string>>): DatasetChunkStatement {
+export function datasetChunkStatement(
+  schema: Pick<Schema, 'hash'>,
+  policy: Policy,
+  shape: { subtrees: number; chunkDepth?: number },
+  registryRoots?: Readonly<Record<string, string>>,
+): DatasetChunkStatement {
   return {
     kind: 'dataset-chunk',
     schemaHash: schema.hash,
@@ -117,7 +145,9 @@ export function inferenceStatement(
     weights: options.weights,
     inputSize: model.inputSize,
     ...(fixed ? { modelHash: modelHash(model) } : {}),
-    ...(options.weights === 'hashed' && options.modelCommitment !== undefined ? { modelCommitment: options.modelCommitment } : {}),
+    ...(options.weights === 'hashed' && options.modelCommitment !== undefined
+      ? { modelCommitment: options.modelCommitment }
+      : {}),
   };
 }
 
@@ -133,7 +163,9 @@ export function accuracyStatement(
     samplesPerChunk: options.samplesPerChunk,
     ...(task ? { taskHash: task.taskHash } : {}),
     ...(options.weights === 'fixed' && model ? { modelHash: modelHash(model) } : {}),
-    ...(options.weights === 'hashed' && options.modelCommitment !== undefined ? { modelCommitment: options.modelCommitment } : {}),
+    ...(options.weights === 'hashed' && options.modelCommitment !== undefined
+      ? { modelCommitment: options.modelCommitment }
+      : {}),
   };
 }
 
@@ -201,7 +233,8 @@ export function statementPins(statement: Statement): Record<string, string> {
 
 /** A sentence naming a statement, for messages: "a dataset-chunk statement (policy 123..., 4 subtrees per chunk)". */
 export function describeStatement(statement: Statement): string {
-  const short = (value: string | undefined) => (value === undefined ? 'unknown' : value.length > 14 ? `${value.slice(0, 12)}...` : value);
+  const short = (value: string | undefined) =>
+    value === undefined ? 'unknown' : value.length > 14 ? `${value.slice(0, 12)}...` : value;
   switch (statement.kind) {
     case 'dataset-policy':
       return `a dataset policy proof (policy hash ${short(statement.policyHash)}, ${statement.registries.length} registr${statement.registries.length === 1 ? 'y' : 'ies'})`;

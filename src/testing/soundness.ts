@@ -6,7 +6,10 @@ import { withoutWitnessErrorEcho } from '../util/quiet-witness.ts';
 
 const require = createRequire(import.meta.url);
 const { WitnessCalculatorBuilder } = require('circom_runtime') as {
-  WitnessCalculatorBuilder: (code: Uint8Array, options: unknown) => Promise<{ calculateWitness(input: unknown, sanityCheck: boolean): Promise<bigint[]> }>;
+  WitnessCalculatorBuilder: (
+    code: Uint8Array,
+    options: unknown,
+  ) => Promise<{ calculateWitness(input: unknown, sanityCheck: boolean): Promise<bigint[]> }>;
 };
 
 /** A compiled circuit, as far as the soundness check needs it. */
@@ -82,7 +85,9 @@ export async function computeWitness(wasmPath: string, input: Record<string, unk
   try {
     return await withoutWitnessErrorEcho(() => calculator.calculateWitness(input, true));
   } catch (error) {
-    throw new WitnessError(`witness computation failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new WitnessError(`witness computation failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -100,13 +105,28 @@ export async function computeWitness(wasmPath: string, input: Record<string, unk
  * `out <== 2 * secret`) is then reported as free, which it is: any `out` has a `secret`. Read such a report with the
  * source at hand, or check that circuit compiled with `optimization: 1`.
  */
-export async function checkSoundness(circuit: SoundnessCircuit, input: Record<string, unknown>, options: SoundnessOptions = {}): Promise<SoundnessReport> {
-  const [r1cs, witness, names] = await Promise.all([readR1cs(circuit.r1csPath), computeWitness(circuit.wasmPath, input), readSymbols(circuit.symPath)]);
+export async function checkSoundness(
+  circuit: SoundnessCircuit,
+  input: Record<string, unknown>,
+  options: SoundnessOptions = {},
+): Promise<SoundnessReport> {
+  const [r1cs, witness, names] = await Promise.all([
+    readR1cs(circuit.r1csPath),
+    computeWitness(circuit.wasmPath, input),
+    readSymbols(circuit.symPath),
+  ]);
   if (witness.length !== r1cs.wires) {
-    throw new ZkaiError('SOUNDNESS_SETUP', `witness has ${witness.length} wires but the r1cs has ${r1cs.wires}: wasm and r1cs are from different builds`);
+    throw new ZkaiError(
+      'SOUNDNESS_SETUP',
+      `witness has ${witness.length} wires but the r1cs has ${r1cs.wires}: wasm and r1cs are from different builds`,
+    );
   }
   const broken = violatedConstraints(r1cs, witness);
-  if (broken.length > 0) throw new ZkaiError('SOUNDNESS_SETUP', `the honest witness already violates ${broken.length} constraint(s), first #${broken[0]}`);
+  if (broken.length > 0)
+    throw new ZkaiError(
+      'SOUNDNESS_SETUP',
+      `the honest witness already violates ${broken.length} constraint(s), first #${broken[0]}`,
+    );
 
   const candidates = candidateWires(r1cs);
   const chosen = sampleWires(candidates, r1cs.outputs, options.maxSignals);
@@ -123,7 +143,9 @@ export async function checkSoundness(circuit: SoundnessCircuit, input: Record<st
       if (tampered === honest) continue;
       tried += 1;
       witness[wire] = tampered;
-      const stillHolds = (touching.get(wire) ?? []).every((index) => constraintHolds(r1cs.constraints[index]!, witness, r1cs.prime));
+      const stillHolds = (touching.get(wire) ?? []).every((index) =>
+        constraintHolds(r1cs.constraints[index]!, witness, r1cs.prime),
+      );
       witness[wire] = honest;
       if (stillHolds) {
         const name = names.get(wire) ?? `wire ${wire}`;
@@ -133,14 +155,21 @@ export async function checkSoundness(circuit: SoundnessCircuit, input: Record<st
       }
     }
   }
-  return { checkedSignals: chosen.length, candidateSignals: candidates.length, tamperingsTried: tried, unpinned, benignHints };
+  return {
+    checkedSignals: chosen.length,
+    candidateSignals: candidates.length,
+    tamperingsTried: tried,
+    unpinned,
+    benignHints,
+  };
 }
 
 /** Output wires (1..outputs) and intermediate wires (after all inputs). */
 function candidateWires(r1cs: R1cs): number[] {
   const wires: number[] = [];
   for (let wire = 1; wire <= r1cs.outputs; wire += 1) wires.push(wire);
-  for (let wire = 1 + r1cs.outputs + r1cs.publicInputs + r1cs.privateInputs; wire < r1cs.wires; wire += 1) wires.push(wire);
+  for (let wire = 1 + r1cs.outputs + r1cs.publicInputs + r1cs.privateInputs; wire < r1cs.wires; wire += 1)
+    wires.push(wire);
   return wires;
 }
 
@@ -168,11 +197,21 @@ function constraintsByWire(r1cs: R1cs): Map<number, number[]> {
 }
 
 /** {@link checkSoundness}, throwing a readable error that names every unpinned signal. */
-export async function assertSound(circuit: SoundnessCircuit, input: Record<string, unknown>, options: SoundnessOptions = {}): Promise<SoundnessReport> {
+export async function assertSound(
+  circuit: SoundnessCircuit,
+  input: Record<string, unknown>,
+  options: SoundnessOptions = {},
+): Promise<SoundnessReport> {
   const report = await checkSoundness(circuit, input, options);
   if (report.unpinned.length > 0) {
-    const list = report.unpinned.slice(0, 20).map((signal) => `  ${signal.name} (wire ${signal.wire}): ${signal.honest} -> ${signal.tampered}`).join('\n');
-    throw new ZkaiError('UNSOUND_CIRCUIT', `${report.unpinned.length} signal(s) can be changed without breaking any constraint:\n${list}`);
+    const list = report.unpinned
+      .slice(0, 20)
+      .map((signal) => `  ${signal.name} (wire ${signal.wire}): ${signal.honest} -> ${signal.tampered}`)
+      .join('\n');
+    throw new ZkaiError(
+      'UNSOUND_CIRCUIT',
+      `${report.unpinned.length} signal(s) can be changed without breaking any constraint:\n${list}`,
+    );
   }
   return report;
 }

@@ -9,8 +9,20 @@ declare module 'snarkjs' {
   export type FileRef = string | { type: 'mem'; data?: Uint8Array };
   export type Groth16Proof = import('../verifier/types.ts').Groth16Proof;
   export const groth16: {
-    prove(zkey: FileRef | Uint8Array, witness: FileRef | Uint8Array, logger?: Logger, options?: { singleThread?: boolean }): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
-    fullProve(input: unknown, wasm: FileRef, zkey: FileRef, logger?: Logger, wtnsOptions?: unknown, proverOptions?: { singleThread?: boolean }): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+    prove(
+      zkey: FileRef | Uint8Array,
+      witness: FileRef | Uint8Array,
+      logger?: Logger,
+      options?: { singleThread?: boolean },
+    ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+    fullProve(
+      input: unknown,
+      wasm: FileRef,
+      zkey: FileRef,
+      logger?: Logger,
+      wtnsOptions?: unknown,
+      proverOptions?: { singleThread?: boolean },
+    ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
     verify(vkey: unknown, publicSignals: unknown, proof: unknown, logger?: Logger): Promise<boolean>;
     exportSolidityCallData(proof: unknown, publicSignals: unknown): Promise<string>;
   };
@@ -23,7 +35,14 @@ declare module 'snarkjs' {
   export const zKey: {
     newZKey(r1cs: string, ptau: string, zkey: string, logger?: Logger): Promise<unknown>;
     contribute(oldZkey: string, newZkey: string, name: string, entropy: string, logger?: Logger): Promise<unknown>;
-    beacon(oldZkey: string, newZkey: string, name: string, beaconHash: string, numIterationsExp: number, logger?: Logger): Promise<unknown>;
+    beacon(
+      oldZkey: string,
+      newZkey: string,
+      name: string,
+      beaconHash: string,
+      numIterationsExp: number,
+      logger?: Logger,
+    ): Promise<unknown>;
     exportVerificationKey(zkey: string | Uint8Array, logger?: Logger): Promise<Record<string, unknown>>;
     verifyFromR1cs(r1cs: string, ptau: string, zkey: string, logger?: Logger): Promise<boolean>;
     exportSolidityVerifier(zkey: string, templates: Record<string, string>, logger?: Logger): Promise<string>;

@@ -11,7 +11,11 @@ export function siblingTempPath(path: string): string {
  * Write a file atomically: readers see either the old file or the complete new one, never a partial write.
  * The data goes to a temporary sibling which is then renamed over `path`. `mode` applies from the file's creation.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: { mode?: number } = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = siblingTempPath(path);
   try {

@@ -5,7 +5,10 @@
  * {@link releaseCurves} when it is done.
  */
 export async function releaseCurves(): Promise<void> {
-  const holder = globalThis as { curve_bn128?: { terminate(): Promise<void> } | null; curve_bls12381?: { terminate(): Promise<void> } | null };
+  const holder = globalThis as {
+    curve_bn128?: { terminate(): Promise<void> } | null;
+    curve_bls12381?: { terminate(): Promise<void> } | null;
+  };
   const curves = [holder.curve_bn128, holder.curve_bls12381];
   holder.curve_bn128 = null;
   holder.curve_bls12381 = null;

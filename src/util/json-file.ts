@@ -11,11 +11,17 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new InputFileError(path, `cannot read the ${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new InputFileError(
+      path,
+      `cannot read the ${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new InputFileError(path, `the ${what} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InputFileError(
+      path,
+      `the ${what} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

@@ -16,5 +16,7 @@ export function commentText(text: string): string {
 /** The first control character or line separator of `text`, for errors that refuse such names, or undefined. */
 export function lineBreakingCharacter(text: string): { index: number; codePoint: string } | undefined {
   const match = new RegExp(BREAKS_A_LINE.source, 'u').exec(text);
-  return match ? { index: match.index, codePoint: `U+${match[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` } : undefined;
+  return match
+    ? { index: match.index, codePoint: `U+${match[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` }
+    : undefined;
 }

@@ -66,7 +66,8 @@ export interface KeySourceOptions {
 }
 
 /** The detail of a key taken on the verifier's word. */
-export const EXPLICIT_KEY_DETAIL = 'trusted on your word (--trust-key): not made by your setup nor by a ceremony you verified';
+export const EXPLICIT_KEY_DETAIL =
+  'trusted on your word (--trust-key): not made by your setup nor by a ceremony you verified';
 
 /** The ways out of an `UNTRUSTED_KEY` refusal (a verb without a statement of its own: `zkai verify`). */
 export const UNTRUSTED_KEY_HINT =
@@ -142,7 +143,9 @@ function ceremonyDetail(entry: VerifiedCeremonyKey): string {
   const checked = (entry.contributionsChecked ?? []).filter((hash) => !yours.includes(hash));
   const contributions = [
     ...(yours.length > 0 ? [`your own contribution${yours.length > 1 ? 's' : ''} ${yours.map(short).join(', ')}`] : []),
-    ...(checked.length > 0 ? [`the contribution${checked.length > 1 ? 's' : ''} you required ${checked.map(short).join(', ')}`] : []),
+    ...(checked.length > 0
+      ? [`the contribution${checked.length > 1 ? 's' : ''} you required ${checked.map(short).join(', ')}`]
+      : []),
   ];
   return `a ceremony you verified (circuit ${entry.circuit}, ${how} on ${entry.recordedAt}${entry.transcriptSha256 ? ', against its transcript' : ''}; ${contributions.length > 0 ? `its chain holds ${contributions.join(' and ')}` : 'no contribution of yours was required in its chain'})`;
 }
@@ -197,7 +200,8 @@ export async function trustedKeySource(vkey: unknown, options: KeySourceOptions 
   const own = (await ownSetupKeys(cacheDir)).get(keyId);
   if (own) {
     if (!statement) return { source: 'own-setup', detail: `your own setup (cache ${own.dir}); ${unbound}`, keyId };
-    if (await madeForStatement(statement, { name: own.circuitName, id: own.circuitId })) return { source: 'own-setup', detail: `your own setup${against} (cache ${own.dir})`, keyId, bound: true };
+    if (await madeForStatement(statement, { name: own.circuitName, id: own.circuitId }))
+      return { source: 'own-setup', detail: `your own setup${against} (cache ${own.dir})`, keyId, bound: true };
     const reason = `your own setup made it for another circuit (${own.circuitName}, ${own.dir}), not for the circuit generated from your ${statement.describe}`;
     why.push(reason);
     otherCircuit = { source: 'own-setup', detail: reason, keyId, bound: false };
@@ -206,15 +210,35 @@ export async function trustedKeySource(vkey: unknown, options: KeySourceOptions 
   if (ceremony) {
     const vouched = (ceremony.ownContributions?.length ?? 0) + (ceremony.contributionsChecked?.length ?? 0) > 0;
     const sameCircuit = !statement || (await ceremonyOfStatement(statement, ceremony));
-    if (vouched && sameCircuit) return { source: 'verified-ceremony', detail: `${ceremonyDetail(ceremony)}${statement ? `; its r1cs is the circuit generated from your ${statement.describe}` : `; ${unbound}`}`, keyId, ...(statement ? { bound: true } : {}) };
-    if (!vouched) why.push('you verified its ceremony, but with no contribution of yours or one you trust in its chain (a transcript shows the files agree, not who contributed): verify it again with --contribution HASH');
+    if (vouched && sameCircuit)
+      return {
+        source: 'verified-ceremony',
+        detail: `${ceremonyDetail(ceremony)}${statement ? `; its r1cs is the circuit generated from your ${statement.describe}` : `; ${unbound}`}`,
+        keyId,
+        ...(statement ? { bound: true } : {}),
+      };
+    if (!vouched)
+      why.push(
+        'you verified its ceremony, but with no contribution of yours or one you trust in its chain (a transcript shows the files agree, not who contributed): verify it again with --contribution HASH',
+      );
     if (!sameCircuit) {
       const reason = `you verified its ceremony for another circuit (${ceremony.circuit}) than the one generated from your ${statement?.describe}`;
       why.push(reason);
-      if (vouched) otherCircuit ??= { source: 'verified-ceremony', detail: `${ceremonyDetail(ceremony)}; ${reason}`, keyId, bound: false };
+      if (vouched)
+        otherCircuit ??= {
+          source: 'verified-ceremony',
+          detail: `${ceremonyDetail(ceremony)}; ${reason}`,
+          keyId,
+          bound: false,
+        };
     }
   }
-  if (options.trustKey) return { source: 'explicit', detail: `${EXPLICIT_KEY_DETAIL}${why.length > 0 ? ` (${why.join('; ')})` : ''}`, keyId };
+  if (options.trustKey)
+    return {
+      source: 'explicit',
+      detail: `${EXPLICIT_KEY_DETAIL}${why.length > 0 ? ` (${why.join('; ')})` : ''}`,
+      keyId,
+    };
   if (otherCircuit) return otherCircuit;
   throw new ZkaiError(
     'UNTRUSTED_KEY',
@@ -235,6 +259,8 @@ export function assertBoundIfValid(keySource: KeySource, verdict: { valid: boole
   throw new ZkaiError(
     'UNTRUSTED_KEY',
     `${path ? `${path}: ` : ''}the proof verifies with the verification key ${keySource.keyId}, but ${keySource.detail}: a circuit other than the one your own files generate (one the prover handed over, say) may leave its public inputs free, so this proves nothing about your statement and no verdict is given`,
-    { hint: 'verify with the key of the circuit generated from your own files: your own setup of it, or a ceremony of it you verified with a contribution you trust; or pass --trust-key if you know where this key came from' },
+    {
+      hint: 'verify with the key of the circuit generated from your own files: your own setup of it, or a ceremony of it you verified with a contribution you trust; or pass --trust-key if you know where this key came from',
+    },
   );
 }

@@ -39,12 +39,17 @@ function fieldElement(value: unknown, bound: bigint, what: string): bigint {
 
 function point(value: unknown, length: number, what: string, shape: 'G1' | 'G2'): void {
   if (!Array.isArray(value) || value.length !== length) {
-    throw new MalformedProofError(`${what} must be an array of ${length} ${shape === 'G1' ? 'coordinates' : 'coordinate pairs'}`);
+    throw new MalformedProofError(
+      `${what} must be an array of ${length} ${shape === 'G1' ? 'coordinates' : 'coordinate pairs'}`,
+    );
   }
   value.forEach((entry: unknown, index) => {
     if (shape === 'G2') {
-      if (!Array.isArray(entry) || entry.length !== 2) throw new MalformedProofError(`${what}[${index}] must be a pair of decimal strings`);
-      entry.forEach((coordinate: unknown, inner) => fieldElement(coordinate, BN254_BASE_FIELD, `${what}[${index}][${inner}]`));
+      if (!Array.isArray(entry) || entry.length !== 2)
+        throw new MalformedProofError(`${what}[${index}] must be a pair of decimal strings`);
+      entry.forEach((coordinate: unknown, inner) =>
+        fieldElement(coordinate, BN254_BASE_FIELD, `${what}[${index}][${inner}]`),
+      );
     } else {
       fieldElement(entry, BN254_BASE_FIELD, `${what}[${index}]`);
     }
@@ -56,7 +61,8 @@ function point(value: unknown, length: number, what: string, shape: 'G1' | 'G2')
  * Throws {@link MalformedProofError} naming the first bad field.
  */
 export function assertProofShape(proof: unknown): asserts proof is Groth16Proof {
-  if (typeof proof !== 'object' || proof === null) throw new MalformedProofError('proof must be a JSON object with pi_a, pi_b, pi_c');
+  if (typeof proof !== 'object' || proof === null)
+    throw new MalformedProofError('proof must be a JSON object with pi_a, pi_b, pi_c');
   const candidate = proof as Record<string, unknown>;
   if (candidate.protocol !== undefined && candidate.protocol !== 'groth16') {
     throw new MalformedProofError(`proof.protocol is "${String(candidate.protocol)}", expected "groth16"`);
@@ -71,17 +77,27 @@ export function assertProofShape(proof: unknown): asserts proof is Groth16Proof 
 
 /** Check public signals: an array of decimal strings, each below the BN254 scalar field modulus. */
 export function assertPublicSignals(publicSignals: unknown): asserts publicSignals is string[] {
-  if (!Array.isArray(publicSignals)) throw new MalformedProofError('public signals must be an array of decimal strings');
-  publicSignals.forEach((signal: unknown, index) => fieldElement(signal, BN254_SCALAR_FIELD, `publicSignals[${index}]`));
+  if (!Array.isArray(publicSignals))
+    throw new MalformedProofError('public signals must be an array of decimal strings');
+  publicSignals.forEach((signal: unknown, index) =>
+    fieldElement(signal, BN254_SCALAR_FIELD, `publicSignals[${index}]`),
+  );
 }
 
 /** Check the parts of a verification key that verification relies on. */
 export function assertVerificationKey(vkey: unknown): asserts vkey is VerificationKey {
-  if (typeof vkey !== 'object' || vkey === null) throw new MalformedProofError('verification key must be a JSON object');
+  if (typeof vkey !== 'object' || vkey === null)
+    throw new MalformedProofError('verification key must be a JSON object');
   const candidate = vkey as Record<string, unknown>;
-  if (candidate.protocol !== 'groth16') throw new MalformedProofError(`verification key protocol is "${String(candidate.protocol)}", expected "groth16"`);
-  if (candidate.curve !== 'bn128') throw new MalformedProofError(`verification key curve is "${String(candidate.curve)}", expected "bn128"`);
-  if (!Number.isInteger(candidate.nPublic) || !Array.isArray(candidate.IC) || candidate.IC.length !== (candidate.nPublic as number) + 1) {
+  if (candidate.protocol !== 'groth16')
+    throw new MalformedProofError(`verification key protocol is "${String(candidate.protocol)}", expected "groth16"`);
+  if (candidate.curve !== 'bn128')
+    throw new MalformedProofError(`verification key curve is "${String(candidate.curve)}", expected "bn128"`);
+  if (
+    !Number.isInteger(candidate.nPublic) ||
+    !Array.isArray(candidate.IC) ||
+    candidate.IC.length !== (candidate.nPublic as number) + 1
+  ) {
     throw new MalformedProofError('verification key is inconsistent: IC must have nPublic + 1 points');
   }
 }
@@ -133,13 +149,27 @@ export async function verifyProof(
       }
       const expected = BigInt(expectedValue).toString();
       const actual = publicSignals[index] as string;
-      if (expected !== actual) mismatches.push({ index, ...(options.signalNames?.[index] ? { name: options.signalNames[index] } : {}), expected, actual });
+      if (expected !== actual)
+        mismatches.push({
+          index,
+          ...(options.signalNames?.[index] ? { name: options.signalNames[index] } : {}),
+          expected,
+          actual,
+        });
     }
     if (mismatches.length > 0) {
-      const list = mismatches.map((m) => `${m.name ?? `signal ${m.index}`}: expected ${m.expected}, proof says ${m.actual}`).join('; ');
+      const list = mismatches
+        .map((m) => `${m.name ?? `signal ${m.index}`}: expected ${m.expected}, proof says ${m.actual}`)
+        .join('; ');
       return { valid: false, reason: 'claim-mismatch', detail: list, mismatches };
     }
   }
   const ok = await (options.pairing ?? snarkjsPairing)(vkey, publicSignals, proof);
-  return ok ? { valid: true } : { valid: false, reason: 'invalid-proof', detail: 'the pairing check failed: the proof does not prove these public signals' };
+  return ok
+    ? { valid: true }
+    : {
+        valid: false,
+        reason: 'invalid-proof',
+        detail: 'the pairing check failed: the proof does not prove these public signals',
+      };
 }

@@ -23,7 +23,17 @@ export const TINY_MODEL_SPEC = {
   format: 'zkai-model-v1',
   name: 'registry-tiny',
   input: { size: 2, min: -2, max: 2 },
-  layers: [{ type: 'dense', weights: [[1, -0.5], [-0.25, 0.75]], bias: [0.125, 0] }, { type: 'argmax' }],
+  layers: [
+    {
+      type: 'dense',
+      weights: [
+        [1, -0.5],
+        [-0.25, 0.75],
+      ],
+      bias: [0.125, 0],
+    },
+    { type: 'argmax' },
+  ],
 };
 
 /** A two-input, two-class model: its inference circuit is one of the cheapest statement circuits (it has a context). */
@@ -55,7 +65,10 @@ export const TINY_TEST_SCHEMA = parseSchema(TINY_SCHEMA_SPEC);
 
 /** A committed copy of the tiny test set (fresh salts on every call, so every call has another root). */
 export function tinyTestSet(): DatasetBundle {
-  return createBundle(TINY_TEST_SCHEMA, TINY_TEST_ROWS.map((r, i) => encodeRecord(TINY_TEST_SCHEMA, r, i + 2)));
+  return createBundle(
+    TINY_TEST_SCHEMA,
+    TINY_TEST_ROWS.map((r, i) => encodeRecord(TINY_TEST_SCHEMA, r, i + 2)),
+  );
 }
 
 /** An inference proof as `zkai model prove` writes it (without the prover's private extras). */
@@ -91,15 +104,30 @@ export async function attestedChain(pool: ProverPool): Promise<AttestedChain> {
     const { quantized, input } = tinyModel();
     const prove = async (values: number[]) => {
       const nonce = randomNonce();
-      const result = await proveInference(quantized, input(values), { pool, visibility: 'hashed', context: await registry.contextFor(nonce, attester) });
+      const result = await proveInference(quantized, input(values), {
+        pool,
+        visibility: 'hashed',
+        context: await registry.contextFor(nonce, attester),
+      });
       return { nonce, result };
     };
     const first = await prove([1, -1]);
-    const { circuit } = await registry.registerCircuit({ zkeyPath: first.result.prepared.keys.zkeyPath, statement: inferenceStatement(quantized, { visibility: 'hashed', weights: 'fixed' }) });
+    const { circuit } = await registry.registerCircuit({
+      zkeyPath: first.result.prepared.keys.zkeyPath,
+      statement: inferenceStatement(quantized, { visibility: 'hashed', weights: 'fixed' }),
+    });
     const modelVersion = (await asAlice.registerModel('tiny-classifier', first.result.model.hash as string)).version;
-    const kept = await asAlice.attest({ circuit, subject: modelVersion, nonce: first.nonce }, first.result.proof, first.result.publicSignals);
+    const kept = await asAlice.attest(
+      { circuit, subject: modelVersion, nonce: first.nonce },
+      first.result.proof,
+      first.result.publicSignals,
+    );
     const second = await prove([-1, 1]);
-    const revoked = await asAlice.attest({ circuit, subject: modelVersion, nonce: second.nonce }, second.result.proof, second.result.publicSignals);
+    const revoked = await asAlice.attest(
+      { circuit, subject: modelVersion, nonce: second.nonce },
+      second.result.proof,
+      second.result.publicSignals,
+    );
     await asAlice.revoke(revoked.uid);
     return {
       chain,

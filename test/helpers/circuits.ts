@@ -17,7 +17,9 @@ export async function witnessAccepts(circuit: CompiledCircuit, input: Record<str
 }
 
 /** A per-test-file cache of compiled (not set up) whole-dataset policy circuits of one schema, by policy and depth. */
-export function datasetCircuits(schema: Schema): (spec: PolicySpec, depth?: number) => Promise<{ circuit: CompiledCircuit; policy: Policy }> {
+export function datasetCircuits(
+  schema: Schema,
+): (spec: PolicySpec, depth?: number) => Promise<{ circuit: CompiledCircuit; policy: Policy }> {
   const circuits = new Map<string, Promise<{ circuit: CompiledCircuit; policy: Policy }>>();
   return (spec, depth = 1) => {
     const key = `${depth}:${JSON.stringify(spec)}`;

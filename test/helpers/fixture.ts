@@ -1,7 +1,12 @@
 import * as snarkjs from 'snarkjs';
 import { compileCircuit, type CompiledCircuit } from '../../src/circuit/compile.ts';
 import { setupCircuit, type CircuitKeys } from '../../src/setup/phase2.ts';
-import { DEMO_CIRCUIT_PATH, rangeCommitmentInput, sampleAges, type RangeCommitmentInput } from '../../src/demo/range-commitment.ts';
+import {
+  DEMO_CIRCUIT_PATH,
+  rangeCommitmentInput,
+  sampleAges,
+  type RangeCommitmentInput,
+} from '../../src/demo/range-commitment.ts';
 import type { Groth16Proof, VerificationKey } from '../../src/verifier/types.ts';
 
 /** The demo circuit compiled and set up (in the test cache), with one proof made by plain snarkjs. */
@@ -27,7 +32,15 @@ export function getDemoFixture(): Promise<DemoFixture> {
     const keys = await setupCircuit(circuit);
     const input = rangeCommitmentInput(sampleAges(1), 18, 99, 123456789n);
     const { proof, publicSignals } = await snarkjs.groth16.fullProve(input, circuit.wasmPath, keys.zkeyPath);
-    return { circuit, keys, zkeyPath: keys.zkeyPath, vkey: keys.vkey as VerificationKey, input, proof: proof as Groth16Proof, publicSignals };
+    return {
+      circuit,
+      keys,
+      zkeyPath: keys.zkeyPath,
+      vkey: keys.vkey as VerificationKey,
+      input,
+      proof: proof as Groth16Proof,
+      publicSignals,
+    };
   })();
   return fixture;
 }

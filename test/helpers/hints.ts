@@ -56,11 +56,15 @@ const placeholderPattern = (name: string) => new RegExp(`(?<=^|[\\s=])${escapeRe
 export function fillHint(hint: PrintedHint, values: Record<string, string>): string {
   const names = Object.keys(hint.placeholders).sort();
   const given = Object.keys(values).sort();
-  if (names.join() !== given.join()) throw new Error(`the hint's placeholders are [${names.join(', ')}], values were given for [${given.join(', ')}]: ${hint.command}`);
+  if (names.join() !== given.join())
+    throw new Error(
+      `the hint's placeholders are [${names.join(', ')}], values were given for [${given.join(', ')}]: ${hint.command}`,
+    );
   let command = hint.command;
   for (const name of names) {
     const pattern = placeholderPattern(name);
-    if (!pattern.test(command)) throw new Error(`placeholder ${name} is explained but not in the command: ${hint.command}`);
+    if (!pattern.test(command))
+      throw new Error(`placeholder ${name} is explained but not in the command: ${hint.command}`);
     command = command.replace(placeholderPattern(name), () => quote(values[name]!));
   }
   return command;

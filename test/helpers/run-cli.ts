@@ -25,7 +25,11 @@ export interface RunOptions {
 /** Run a program to completion, collecting its output (killed after `timeoutMs`, which fails the run). */
 export function runProcess(file: string, args: string[], options: RunOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, {
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     options.track?.add(child);
     let stdout = '';
     let stderr = '';
@@ -33,7 +37,11 @@ export function runProcess(file: string, args: string[], options: RunOptions = {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`process did not exit within ${options.timeoutMs ?? 120_000} ms: ${file} ${args.join(' ')}\n${stderr}`));
+      reject(
+        new Error(
+          `process did not exit within ${options.timeoutMs ?? 120_000} ms: ${file} ${args.join(' ')}\n${stderr}`,
+        ),
+      );
     }, options.timeoutMs ?? 120_000);
     child.on('error', (error) => {
       clearTimeout(timer);
@@ -54,12 +62,19 @@ export function runNode(args: string[], options: RunOptions = {}): Promise<CliRu
 }
 
 /** Run the zkai CLI (`src/cli/main.ts` through tsx) in a child process. */
-export function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliRun> {
   return runNode([tsxCli, cliMain, ...args], options);
 }
 
 /** Run a TypeScript file through tsx in a child process. */
-export function runTs(file: string, args: string[] = [], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+export function runTs(
+  file: string,
+  args: string[] = [],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
   return runNode([tsxCli, file, ...args], options);
 }
 

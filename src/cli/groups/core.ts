@@ -37,14 +37,28 @@ export type SetupCommandFlags = FlagsOf<typeof SETUP>;
 export const PROVE = {
   name: 'prove',
   arguments: CIRCUIT,
-  description: 'prove an input, or a batch of inputs in the prover pool (compiles and sets up first, from cache when possible); writes snarkjs-compatible files',
+  description:
+    'prove an input, or a batch of inputs in the prover pool (compiles and sets up first, from cache when possible); writes snarkjs-compatible files',
   options: [
-    { flags: '-i, --input <file>', help: 'circuit input as JSON; repeat it for a batch (-i a.json -i b.json)', parse: (file: string, files: string[] = []) => [...files, file] },
-    { flags: '--inputs <dir>', help: 'a batch: every *.json in this folder, sorted (*.proof.json and *.public.json are skipped)' },
-    { flags: '--out-dir <dir>', help: 'for a batch: write NAME.proof.json and NAME.public.json here for each input NAME.json' },
+    {
+      flags: '-i, --input <file>',
+      help: 'circuit input as JSON; repeat it for a batch (-i a.json -i b.json)',
+      parse: (file: string, files: string[] = []) => [...files, file],
+    },
+    {
+      flags: '--inputs <dir>',
+      help: 'a batch: every *.json in this folder, sorted (*.proof.json and *.public.json are skipped)',
+    },
+    {
+      flags: '--out-dir <dir>',
+      help: 'for a batch: write NAME.proof.json and NAME.public.json here for each input NAME.json',
+    },
     { flags: '-p, --proof <file>', help: 'where to write the proof of one input (default: proof.json)' },
     { flags: '--public <file>', help: 'where to write the public signals of one input (default: public.json)' },
-    { flags: '--workers <n>', help: 'prover worker threads (default: 1 for one input, adapted to the core count for a batch)' },
+    {
+      flags: '--workers <n>',
+      help: 'prover worker threads (default: 1 for one input, adapted to the core count for a batch)',
+    },
     { flags: '--timeout <ms>', help: 'give up on a proof after this many milliseconds (0: no limit)', default: '0' },
     ZKEY,
     ...SETUP_OPTIONS,
@@ -62,18 +76,25 @@ export const VERIFY = {
     TRUST_KEY,
     { flags: '--proof <file>', help: 'proof.json', required: true },
     { flags: '--public <file>', help: 'public.json', required: true },
-    { flags: '--expect <index=value...>', help: 'also require public signal INDEX to equal VALUE (a commitment, a policy hash)' },
+    {
+      flags: '--expect <index=value...>',
+      help: 'also require public signal INDEX to equal VALUE (a commitment, a policy hash)',
+    },
   ],
 } as const satisfies CommandSpec;
 export type VerifyCommandFlags = FlagsOf<typeof VERIFY>;
 
 export const DEPLOY = {
   name: 'deploy',
-  description: 'deploy a Solidity verifier for a circuit (embedded anvil unless --rpc), optionally checking a proof on chain',
+  description:
+    'deploy a Solidity verifier for a circuit (embedded anvil unless --rpc), optionally checking a proof on chain',
   options: [
     { flags: '--circuit <file>', help: 'circom source file (compiled and set up from cache when possible)' },
     { flags: '--zkey <file>', help: 'an existing proving key instead of --circuit' },
-    { flags: '--rpc <url>', help: 'JSON-RPC URL of an EVM node (default: start anvil on 127.0.0.1 and stop it afterwards); signer from ZKAI_PRIVATE_KEY or the node\'s first account' },
+    {
+      flags: '--rpc <url>',
+      help: "JSON-RPC URL of an EVM node (default: start anvil on 127.0.0.1 and stop it afterwards); signer from ZKAI_PRIVATE_KEY or the node's first account",
+    },
     { flags: '--proof <file>', help: 'a proof to verify on chain after deploying' },
     { flags: '--public <file>', help: 'its public signals' },
     { flags: '--out <file>', help: 'write the deployment record as JSON' },
@@ -84,7 +105,8 @@ export type DeployCommandFlags = FlagsOf<typeof DEPLOY>;
 
 export const DEMO = {
   name: 'demo',
-  description: 'the whole pipeline on a built-in circuit: compile, setup, a batch of pooled proofs, off-chain and on-chain verification',
+  description:
+    'the whole pipeline on a built-in circuit: compile, setup, a batch of pooled proofs, off-chain and on-chain verification',
   options: [
     { flags: '--proofs <n>', help: 'proofs in the batch', default: '8' },
     { flags: '--workers <n>', help: 'prover worker threads (default: adapted to the core count)' },

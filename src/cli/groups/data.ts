@@ -7,7 +7,10 @@ import { addCommand, lazy, type CommandSpec, type FlagsOf, type GroupContext } f
 import { CONTEXT, PTAU, TRUST_KEY, VKEY_OUT, ZKEY, ZKEY_OPTION_HELP } from './shared.ts';
 
 const SCHEMA = { flags: '--schema <file>', help: 'schema JSON', required: true } as const;
-const REGISTRY_FILES = { flags: '--registry <file...>', help: 'registry files the policy checks ids against (zkai data registry makes them)' } as const;
+const REGISTRY_FILES = {
+  flags: '--registry <file...>',
+  help: 'registry files the policy checks ids against (zkai data registry makes them)',
+} as const;
 
 export const DATA_COMMIT = {
   name: 'commit',
@@ -15,16 +18,24 @@ export const DATA_COMMIT = {
   options: [
     SCHEMA,
     { flags: '--data <file>', help: 'the dataset: .csv, .json or .ndjson', required: true },
-    { flags: '--bundle <file>', help: 'where to write the private bundle (records + salts; mode 0600)', required: true },
+    {
+      flags: '--bundle <file>',
+      help: 'where to write the private bundle (records + salts; mode 0600)',
+      required: true,
+    },
     { flags: '--public <file>', help: 'where to write the public commitment JSON {root, count, depth, schemaHash}' },
-    { flags: '--force', help: 'overwrite an existing bundle (its salts are lost: proofs about its root can no longer be made)' },
+    {
+      flags: '--force',
+      help: 'overwrite an existing bundle (its salts are lost: proofs about its root can no longer be made)',
+    },
   ],
 } as const satisfies CommandSpec;
 export type DataCommitFlags = FlagsOf<typeof DATA_COMMIT>;
 
 export const DATA_CHECK = {
   name: 'check',
-  description: 'pre-flight: evaluate a policy on a dataset or a bundle and list every violation (exit code 1 if it fails)',
+  description:
+    'pre-flight: evaluate a policy on a dataset or a bundle and list every violation (exit code 1 if it fails)',
   options: [
     SCHEMA,
     { flags: '--policy <file>', help: 'policy JSON', required: true },
@@ -37,7 +48,8 @@ export type DataCheckFlags = FlagsOf<typeof DATA_CHECK>;
 
 export const DATA_PROVE = {
   name: 'prove',
-  description: 'prove that a committed dataset satisfies a policy (generates, compiles and sets up its circuit, cached)',
+  description:
+    'prove that a committed dataset satisfies a policy (generates, compiles and sets up its circuit, cached)',
   options: [
     SCHEMA,
     { flags: '--policy <file>', help: 'policy JSON', required: true },
@@ -46,18 +58,30 @@ export const DATA_PROVE = {
     PTAU,
     VKEY_OUT,
     { flags: '--zkey <file>', help: `${ZKEY_OPTION_HELP}; with --chunk-depth, the chunk circuit's key` },
-    { flags: '--chunk-depth <n>', help: 'prove in chunks of aligned subtrees of 2^n records, in parallel (for datasets larger than one circuit); verify takes the chunk circuit\'s key' },
-    { flags: '--subtrees-per-chunk <k>', help: 'with --chunk-depth: each chunk proof covers k consecutive subtrees (fills a proof better; the README lists shapes that fit a 2^14 ptau)', default: '1' },
+    {
+      flags: '--chunk-depth <n>',
+      help: "prove in chunks of aligned subtrees of 2^n records, in parallel (for datasets larger than one circuit); verify takes the chunk circuit's key",
+    },
+    {
+      flags: '--subtrees-per-chunk <k>',
+      help: 'with --chunk-depth: each chunk proof covers k consecutive subtrees (fills a proof better; the README lists shapes that fit a 2^14 ptau)',
+      default: '1',
+    },
     CONTEXT,
     REGISTRY_FILES,
-    { flags: '--force-violating', help: 'DANGEROUS, for demonstrations only: skip the pre-flight check to show that the circuit itself refuses a violating dataset', hidden: true },
+    {
+      flags: '--force-violating',
+      help: 'DANGEROUS, for demonstrations only: skip the pre-flight check to show that the circuit itself refuses a violating dataset',
+      hidden: true,
+    },
   ],
 } as const satisfies CommandSpec;
 export type DataProveFlags = FlagsOf<typeof DATA_PROVE>;
 
 export const DATA_VERIFY = {
   name: 'verify',
-  description: 'verify a dataset proof against the schema, the policy and the published commitment you trust (exit code 1 if invalid)',
+  description:
+    'verify a dataset proof against the schema, the policy and the published commitment you trust (exit code 1 if invalid)',
   options: [
     { flags: '--vkey <file>', help: 'verification key of the policy circuit', required: true },
     TRUST_KEY,
@@ -67,20 +91,32 @@ export const DATA_VERIFY = {
     { flags: '--commitment <file>', help: 'the published commitment JSON' },
     { flags: '--root <decimal>', help: 'the published root (with --count, instead of --commitment)' },
     { flags: '--count <n>', help: 'the published record count' },
-    { flags: '--registry <name=root|file...>', help: 'for a policy with registries: the root you trust for each, as NAME=ROOT or a registry file' },
+    {
+      flags: '--registry <name=root|file...>',
+      help: 'for a policy with registries: the root you trust for each, as NAME=ROOT or a registry file',
+    },
   ],
 } as const satisfies CommandSpec;
 export type DataVerifyFlags = FlagsOf<typeof DATA_VERIFY>;
 
 export const DATA_REGISTRY = {
   name: 'registry',
-  description: 'build a registry (a consent set, an opt-out list) from a list of ids: writes the registry file and prints its root, which verifiers trust',
+  description:
+    'build a registry (a consent set, an opt-out list) from a list of ids: writes the registry file and prints its root, which verifiers trust',
   options: [
     { flags: '--schema <file>', help: 'schema JSON (ids are encoded like the data)', required: true },
-    { flags: '--field <column>', help: 'the column whose values the registry lists (usually the subject id)', required: true },
+    {
+      flags: '--field <column>',
+      help: 'the column whose values the registry lists (usually the subject id)',
+      required: true,
+    },
     { flags: '--ids <file>', help: 'the ids: one per line exactly as in the data, or a .json array', required: true },
     { flags: '--name <name>', help: 'the registry name the policy uses', required: true },
-    { flags: '--depth <n>', help: 'tree depth: holds up to 2^n - 1 ids; the policy names the same depth (each level costs about 240 constraints per record)', required: true },
+    {
+      flags: '--depth <n>',
+      help: 'tree depth: holds up to 2^n - 1 ids; the policy names the same depth (each level costs about 240 constraints per record)',
+      required: true,
+    },
     { flags: '--out <file>', help: 'where to write the registry file', required: true },
   ],
 } as const satisfies CommandSpec;
@@ -88,12 +124,16 @@ export type DataRegistryFlags = FlagsOf<typeof DATA_REGISTRY>;
 
 export const DATA_INCLUDE = {
   name: 'include',
-  description: 'prove that one record is in the committed dataset (public: root, subject hash, schema hash; nothing else), for a data subject asking "was my record used?"',
+  description:
+    'prove that one record is in the committed dataset (public: root, subject hash, schema hash; nothing else), for a data subject asking "was my record used?"',
   options: [
     { flags: '--schema <file>', help: 'schema JSON (it must name a non-nullable "subjectId" column)', required: true },
     { flags: '--bundle <file>', help: 'the private bundle written by zkai data commit', required: true },
-    { flags: '--subject <id>', help: 'the record\'s subject id, written as in the data' },
-    { flags: '--row <n>', help: 'the record\'s row number in the source file (alone, or with --subject when several records share the id)' },
+    { flags: '--subject <id>', help: "the record's subject id, written as in the data" },
+    {
+      flags: '--row <n>',
+      help: "the record's row number in the source file (alone, or with --subject when several records share the id)",
+    },
     CONTEXT,
     { flags: '--out <file>', help: 'where to write the inclusion proof JSON', required: true },
     VKEY_OUT,
@@ -107,7 +147,8 @@ export type DataIncludeFlags = FlagsOf<typeof DATA_INCLUDE>;
 
 export const DATA_VERIFY_INCLUDE = {
   name: 'verify-include',
-  description: 'verify an inclusion proof: a record with this subject id is in the dataset of the published commitment (exit code 1 if invalid)',
+  description:
+    'verify an inclusion proof: a record with this subject id is in the dataset of the published commitment (exit code 1 if invalid)',
   options: [
     { flags: '--vkey <file>', help: 'verification key of the inclusion circuit', required: true },
     TRUST_KEY,
@@ -126,7 +167,9 @@ const actions = lazy(() => import('../data-commands.ts'));
 export function register(program: Command, context: GroupContext): void {
   const data = program
     .command('data')
-    .description('private datasets: commit (public root + private bundle), check against a policy, prove the policy holds, verify such a proof, prove one record is included (include, verify-include)');
+    .description(
+      'private datasets: commit (public root + private bundle), check against a policy, prove the policy holds, verify such a proof, prove one record is included (include, verify-include)',
+    );
   addCommand(data, DATA_COMMIT, context, async (flags) => (await actions()).dataCommitCommand(flags));
   addCommand(data, DATA_CHECK, context, async (flags) => (await actions()).dataCheckCommand(flags));
   addCommand(data, DATA_PROVE, context, async (flags) => (await actions()).dataProveCommand(flags));

@@ -4,7 +4,8 @@ import { addCommand, lazy, type CommandSpec, type FlagsOf, type GroupContext } f
 
 export const DOCTOR = {
   name: 'doctor',
-  description: 'check Node, the cache folder (size, cached ptau powers, circuits, keys), circom, solc, anvil, memory and cores; says what to do about each problem (exit code 1 if a check fails)',
+  description:
+    'check Node, the cache folder (size, cached ptau powers, circuits, keys), circom, solc, anvil, memory and cores; says what to do about each problem (exit code 1 if a check fails)',
   options: [],
 } as const satisfies CommandSpec;
 /** `zkai doctor` has the global flags only. */

@@ -44,7 +44,11 @@ export interface CommandSpec {
 }
 
 type Camel<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<Camel<Tail>>}` : S;
-type LongName<F extends string> = F extends `${string}--${infer Rest}` ? (Rest extends `${infer Name} ${string}` ? Name : Rest) : never;
+type LongName<F extends string> = F extends `${string}--${infer Rest}`
+  ? Rest extends `${infer Name} ${string}`
+    ? Name
+    : Rest
+  : never;
 type Negated<F extends string> = LongName<F> extends `no-${string}` ? true : false;
 type KeyOf<F extends string> = LongName<F> extends `no-${infer Name}` ? Camel<Name> : Camel<LongName<F>>;
 type ValueOf<S extends OptionSpec> = S extends { parse: (...args: never[]) => infer R }
@@ -73,10 +77,16 @@ export type OptionsOf<Specs extends readonly OptionSpec[]> = {
 type Optimization<O> = O extends { O: infer Level } ? { optimization: Level } : unknown;
 
 /** What a command's action receives: its options (typed from its spec) and the global flags. */
-export type FlagsOf<S extends CommandSpec> = OptionsOf<S['options']> & Optimization<OptionsOf<S['options']>> & GlobalFlags;
+export type FlagsOf<S extends CommandSpec> = OptionsOf<S['options']> &
+  Optimization<OptionsOf<S['options']>> &
+  GlobalFlags;
 
 /** The positional arguments of a command, one string each. */
-export type ArgumentsOf<S extends CommandSpec> = S extends { arguments: infer A extends readonly (readonly [string, string])[] } ? { -readonly [K in keyof A]: string } : [];
+export type ArgumentsOf<S extends CommandSpec> = S extends {
+  arguments: infer A extends readonly (readonly [string, string])[];
+}
+  ? { -readonly [K in keyof A]: string }
+  : [];
 
 /** What a group's `register` needs from the program. */
 export interface GroupContext {
@@ -104,7 +114,12 @@ export function addOptions(command: Command, options: readonly OptionSpec[]): Co
  * Register the command `spec` declares under `parent`. `action` receives the options typed from the same spec (with
  * the global flags) and the positional arguments; it should import its heavy module lazily (`lazy`).
  */
-export function addCommand<const S extends CommandSpec>(parent: Command, spec: S, context: GroupContext, action: (flags: FlagsOf<S>, ...args: ArgumentsOf<S>) => Promise<void>): Command {
+export function addCommand<const S extends CommandSpec>(
+  parent: Command,
+  spec: S,
+  context: GroupContext,
+  action: (flags: FlagsOf<S>, ...args: ArgumentsOf<S>) => Promise<void>,
+): Command {
   const command = parent.command(spec.name);
   for (const [name, help] of spec.arguments ?? []) command.argument(name, help);
   command.description(spec.description);

@@ -78,7 +78,7 @@ function label(name) {
 
 const REASONS = {
   malformed: 'the proof is malformed (a point or a value is not what a Groth16 proof holds)',
-  'wrong-signal-count': 'the number of public signals is not the circuit\'s',
+  'wrong-signal-count': "the number of public signals is not the circuit's",
   'claim-mismatch': 'what the proof proves is not what is stated or expected',
   'invalid-proof': 'the pairing check failed: this proof does not prove these public signals with this key',
 };
@@ -101,7 +101,14 @@ async function request(path, init) {
   try {
     response = await fetch(path, { ...init, headers: { accept: 'application/json', ...(init?.headers ?? {}) } });
   } catch (error) {
-    return { ok: false, status: 0, body: { code: 'NETWORK', message: `the service did not answer: ${error instanceof Error ? error.message : String(error)}` } };
+    return {
+      ok: false,
+      status: 0,
+      body: {
+        code: 'NETWORK',
+        message: `the service did not answer: ${error instanceof Error ? error.message : String(error)}`,
+      },
+    };
   }
   let body = null;
   try {
@@ -123,7 +130,11 @@ function errorBox(answer, title) {
     el('p', {}, String(body.message ?? 'no message')),
     body.hint ? el('p', { className: 'hint' }, `What to do: ${String(body.hint)}`) : null,
     fields.length
-      ? el('ul', { className: 'fields' }, fields.map((f) => el('li', {}, el('code', {}, String(f.path || '(body)')), ' ', String(f.message ?? ''))))
+      ? el(
+          'ul',
+          { className: 'fields' },
+          fields.map((f) => el('li', {}, el('code', {}, String(f.path || '(body)')), ' ', String(f.message ?? ''))),
+        )
       : null,
     el('p', { className: 'code' }, `HTTP ${answer.status || 'no answer'}${body.code ? ` · ${String(body.code)}` : ''}`),
   );
@@ -143,7 +154,9 @@ async function loadHealth() {
     return;
   }
   const h = answer.body;
-  const chain = h.chain?.configured ? `reads attestations from the registry ${String(h.chain.registry)}` : 'has no chain configured (attestations cannot be listed)';
+  const chain = h.chain?.configured
+    ? `reads attestations from the registry ${String(h.chain.registry)}`
+    : 'has no chain configured (attestations cannot be listed)';
   status.textContent = `Service ok: ${Number(h.circuits)} known circuit${Number(h.circuits) === 1 ? '' : 's'}; it ${chain}.`;
 }
 
@@ -161,18 +174,38 @@ async function loadCircuits() {
   const chosen = select.value;
   select.replaceChildren(el('option', { value: '' }, 'From the proof file'));
   for (const c of circuits) {
-    select.append(el('option', { value: String(c.id) }, `${String(c.name)} (${kindName(c.kind)}, ${Number(c.nPublic)} public signals) ${short(c.id)}`));
+    select.append(
+      el(
+        'option',
+        { value: String(c.id) },
+        `${String(c.name)} (${kindName(c.kind)}, ${Number(c.nPublic)} public signals) ${short(c.id)}`,
+      ),
+    );
   }
   if (circuits.some((c) => c.id === chosen)) select.value = chosen;
   if (circuits.length === 0) {
-    target.append(el('p', { className: 'message' }, 'This service knows no circuit: start it with --vkey KEY.json or a cache folder holding keys.'));
+    target.append(
+      el(
+        'p',
+        { className: 'message' },
+        'This service knows no circuit: start it with --vkey KEY.json or a cache folder holding keys.',
+      ),
+    );
     return;
   }
   const table = el(
     'table',
     { id: 'circuits-table' },
     el('caption', {}, `${circuits.length} known circuit${circuits.length === 1 ? '' : 's'}`),
-    el('thead', {}, el('tr', {}, ['Name', 'Kind', 'Public signals', 'Circuit id', ''].map((h) => el('th', { scope: 'col' }, h)))),
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        ['Name', 'Kind', 'Public signals', 'Circuit id', ''].map((h) => el('th', { scope: 'col' }, h)),
+      ),
+    ),
   );
   const tbody = el('tbody');
   for (const c of circuits) {
@@ -181,7 +214,12 @@ async function loadCircuits() {
       el(
         'tr',
         {},
-        el('td', {}, String(c.name), c.namesKnown ? null : el('span', { className: 'muted' }, ' (signal names unknown)')),
+        el(
+          'td',
+          {},
+          String(c.name),
+          c.namesKnown ? null : el('span', { className: 'muted' }, ' (signal names unknown)'),
+        ),
         el('td', {}, kindName(c.kind)),
         el(
           'td',
@@ -190,11 +228,28 @@ async function loadCircuits() {
             'details',
             {},
             el('summary', {}, `${Number(c.nPublic)} signal${Number(c.nPublic) === 1 ? '' : 's'}`),
-            el('ol', { start: '0', className: 'signal-list' }, signals.map((s) => el('li', {}, el('code', {}, String(s.name)), ': ', String(s.meaning)))),
+            el(
+              'ol',
+              { start: '0', className: 'signal-list' },
+              signals.map((s) => el('li', {}, el('code', {}, String(s.name)), ': ', String(s.meaning))),
+            ),
           ),
         ),
         el('td', {}, el('code', { className: 'id' }, String(c.id))),
-        el('td', {}, el('button', { type: 'button', className: 'secondary small', 'aria-label': `Use circuit ${String(c.name)} for a bare proof`, onclick: () => useCircuit(String(c.id)) }, 'Use')),
+        el(
+          'td',
+          {},
+          el(
+            'button',
+            {
+              type: 'button',
+              className: 'secondary small',
+              'aria-label': `Use circuit ${String(c.name)} for a bare proof`,
+              onclick: () => useCircuit(String(c.id)),
+            },
+            'Use',
+          ),
+        ),
       ),
     );
   }
@@ -232,9 +287,16 @@ function buildBody() {
   const parsed = parseJson(proofText, 'The proof');
   if (parsed.error) return parsed;
   const value = parsed.value;
-  if (Array.isArray(value)) return { error: 'This looks like public signals (an array), not a proof: put it in the public signals box, and the proof (proof.json) in the proof box.' };
+  if (Array.isArray(value))
+    return {
+      error:
+        'This looks like public signals (an array), not a proof: put it in the public signals box, and the proof (proof.json) in the proof box.',
+    };
   if (!isObject(value)) return { error: 'The proof must be a JSON object: a proof file or a snarkjs proof.json.' };
-  if ('vk_alpha_1' in value) return { error: 'This is a verification key, not a proof: put it under "Use a verification key", or pick its circuit.' };
+  if ('vk_alpha_1' in value)
+    return {
+      error: 'This is a verification key, not a proof: put it under "Use a verification key", or pick its circuit.',
+    };
   let body;
   if ('format' in value || 'chunks' in value || 'proof' in value) {
     body = { ...value };
@@ -244,10 +306,14 @@ function buildBody() {
     return { error: 'This JSON is neither a zkai proof file (it has no "format") nor a snarkjs proof (no "pi_a").' };
   }
   if (body.publicSignals === undefined && body.chunks === undefined) {
-    if (!signalsText) return { error: 'A bare snarkjs proof needs its public signals (public.json): paste them in the public signals box.' };
+    if (!signalsText)
+      return {
+        error: 'A bare snarkjs proof needs its public signals (public.json): paste them in the public signals box.',
+      };
     const signals = parseJson(signalsText, 'The public signals');
     if (signals.error) return signals;
-    if (!Array.isArray(signals.value)) return { error: 'The public signals must be a JSON array of decimal strings (public.json).' };
+    if (!Array.isArray(signals.value))
+      return { error: 'The public signals must be a JSON array of decimal strings (public.json).' };
     body.publicSignals = signals.value;
   }
   if (circuit) body.circuit = circuit;
@@ -269,7 +335,15 @@ function claimsTable(claims, caption) {
       'table',
       { className: 'claims' },
       el('caption', {}, caption),
-      el('thead', {}, el('tr', {}, ['#', 'Claim', 'Value', 'Meaning'].map((h) => el('th', { scope: 'col' }, h)))),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ['#', 'Claim', 'Value', 'Meaning'].map((h) => el('th', { scope: 'col' }, h)),
+        ),
+      ),
       el(
         'tbody',
         {},
@@ -278,7 +352,13 @@ function claimsTable(claims, caption) {
             'tr',
             { 'data-signal': String(s.name) },
             el('td', {}, String(s.index)),
-            el('th', { scope: 'row' }, label(String(s.name)), el('br'), el('code', { className: 'muted' }, String(s.name))),
+            el(
+              'th',
+              { scope: 'row' },
+              label(String(s.name)),
+              el('br'),
+              el('code', { className: 'muted' }, String(s.name)),
+            ),
             el('td', {}, el('code', { className: 'value' }, String(s.value))),
             el('td', {}, String(s.meaning)),
           ),
@@ -315,17 +395,42 @@ function chunkSummary(result, file) {
     const correct = values.reduce((sum, v) => sum + Number(v.correct ?? 0), 0);
     const first = values[0];
     const total = typeof file?.count === 'number' ? file.count : null;
-    const accuracy = total ? ` Accuracy: ${((100 * correct) / total).toFixed(1)}% (${correct} of the ${total} records of the test set the file states, whose root the chunks' leaves rebuild; whether that test set is one you trust, and a threshold, are checked by zkai model verify).` : '';
+    const accuracy = total
+      ? ` Accuracy: ${((100 * correct) / total).toFixed(1)}% (${correct} of the ${total} records of the test set the file states, whose root the chunks' leaves rebuild; whether that test set is one you trust, and a threshold, are checked by zkai model verify).`
+      : '';
     return el(
       'div',
       { className: 'summary', id: 'accuracy-summary' },
-      el('p', {}, `The chunks prove ${correct} correct prediction${correct === 1 ? '' : 's'} of the model ${short(first.modelHash ?? first.modelCommitment)} on the task ${short(first.taskHash)}.${accuracy}`),
-      el('dl', {}, el('dt', {}, 'Correct predictions (sum of the chunks)'), el('dd', { 'data-claim': 'correct' }, String(correct)), total ? [el('dt', {}, 'Accuracy'), el('dd', { 'data-claim': 'accuracy' }, `${((100 * correct) / total).toFixed(1)}%`)] : null),
+      el(
+        'p',
+        {},
+        `The chunks prove ${correct} correct prediction${correct === 1 ? '' : 's'} of the model ${short(first.modelHash ?? first.modelCommitment)} on the task ${short(first.taskHash)}.${accuracy}`,
+      ),
+      el(
+        'dl',
+        {},
+        el('dt', {}, 'Correct predictions (sum of the chunks)'),
+        el('dd', { 'data-claim': 'correct' }, String(correct)),
+        total
+          ? [
+              el('dt', {}, 'Accuracy'),
+              el('dd', { 'data-claim': 'accuracy' }, `${((100 * correct) / total).toFixed(1)}%`),
+            ]
+          : null,
+      ),
     );
   }
   if (result.circuit?.kind === 'dataset-chunk' && values.length) {
     const count = values.reduce((sum, v) => sum + Number(v.count ?? 0), 0);
-    return el('div', { className: 'summary' }, el('p', {}, `The ${chunks.length} chunks prove ${count} records satisfying the policy ${short(values[0].policyHash)}.`));
+    return el(
+      'div',
+      { className: 'summary' },
+      el(
+        'p',
+        {},
+        `The ${chunks.length} chunks prove ${count} records satisfying the policy ${short(values[0].policyHash)}.`,
+      ),
+    );
   }
   return null;
 }
@@ -339,7 +444,11 @@ function renderVerdict(result, file) {
   box.className = `verdict ${result.valid ? (result.claimsChecked === false ? 'unchecked' : 'valid') : 'invalid'}`;
   // A circuit the service knows only by its key: the pairing check passed, but nothing says what the signals mean.
   const pairingOnly = result.claimsChecked === false;
-  title.textContent = result.valid ? (pairingOnly ? 'Valid pairing, claims not checked' : 'Valid') : `Invalid: ${String(result.reason ?? 'rejected')}`;
+  title.textContent = result.valid
+    ? pairingOnly
+      ? 'Valid pairing, claims not checked'
+      : 'Valid'
+    : `Invalid: ${String(result.reason ?? 'rejected')}`;
   detail.textContent = result.valid
     ? pairingOnly
       ? 'The pairing check passed, but this service knows the circuit only by its verification key: it does not know what the public signals mean, so no claim of this proof (or of its file) was decoded or checked.'
@@ -352,7 +461,11 @@ function renderVerdict(result, file) {
       'dl',
       { className: 'circuit-info' },
       el('dt', {}, 'Circuit'),
-      el('dd', {}, `${circuit.name ? String(circuit.name) : 'unnamed'} · ${kindName(circuit.kind)}${circuit.known ? '' : ' · key given in the request'}`),
+      el(
+        'dd',
+        {},
+        `${circuit.name ? String(circuit.name) : 'unnamed'} · ${kindName(circuit.kind)}${circuit.known ? '' : ' · key given in the request'}`,
+      ),
       el('dt', {}, 'Circuit id'),
       el('dd', {}, el('code', { className: 'id' }, String(circuit.id ?? ''))),
     ),
@@ -366,8 +479,28 @@ function renderVerdict(result, file) {
         el(
           'table',
           { className: 'mismatches' },
-          el('thead', {}, el('tr', {}, ['Claim', 'Stated or expected', 'Proven by the signals'].map((h) => el('th', { scope: 'col' }, h)))),
-          el('tbody', {}, result.mismatches.map((m) => el('tr', {}, el('th', { scope: 'row' }, label(String(m.name ?? `signal ${m.index}`))), el('td', {}, el('code', { className: 'value' }, String(m.expected))), el('td', {}, el('code', { className: 'value' }, String(m.actual)))))),
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              ['Claim', 'Stated or expected', 'Proven by the signals'].map((h) => el('th', { scope: 'col' }, h)),
+            ),
+          ),
+          el(
+            'tbody',
+            {},
+            result.mismatches.map((m) =>
+              el(
+                'tr',
+                {},
+                el('th', { scope: 'row' }, label(String(m.name ?? `signal ${m.index}`))),
+                el('td', {}, el('code', { className: 'value' }, String(m.expected))),
+                el('td', {}, el('code', { className: 'value' }, String(m.actual))),
+              ),
+            ),
+          ),
         ),
       ),
     );
@@ -378,7 +511,15 @@ function renderVerdict(result, file) {
     if (sentence) body.append(el('p', { className: 'headline', id: 'claims-headline' }, sentence));
     body.append(claimsTable(result.claims, 'Public signals, in circuit order'));
   } else if (!Array.isArray(result.chunks)) {
-    body.append(el('p', { className: 'muted', id: 'claims-not-decoded' }, pairingOnly ? 'No claim decoded: the service does not know what this circuit\'s signals mean.' : 'The claims could not be decoded (see the reason above).'));
+    body.append(
+      el(
+        'p',
+        { className: 'muted', id: 'claims-not-decoded' },
+        pairingOnly
+          ? "No claim decoded: the service does not know what this circuit's signals mean."
+          : 'The claims could not be decoded (see the reason above).',
+      ),
+    );
   }
   if (Array.isArray(result.chunks)) {
     // Totals only for a valid file: the service then checked the chunks as a whole (order, roots or leaves, the stated total).
@@ -398,7 +539,8 @@ function renderVerdict(result, file) {
       );
     }
   }
-  if (result.note) body.append(el('p', { className: 'note' }, el('strong', {}, 'Not covered here: '), String(result.note)));
+  if (result.note)
+    body.append(el('p', { className: 'note' }, el('strong', {}, 'Not covered here: '), String(result.note)));
   $('verify-live').textContent = title.textContent;
   box.focus({ preventScroll: true });
   box.scrollIntoView({ block: 'nearest' });
@@ -409,7 +551,9 @@ function renderNotChecked(message, answer) {
   box.hidden = false;
   box.className = 'verdict unchecked';
   $('verdict-title').textContent = 'Not checked';
-  $('verdict-detail').textContent = answer ? `The service refused the request (HTTP ${answer.status || 'no answer'}${answer.body?.code ? `, ${String(answer.body.code)}` : ''}):` : message;
+  $('verdict-detail').textContent = answer
+    ? `The service refused the request (HTTP ${answer.status || 'no answer'}${answer.body?.code ? `, ${String(answer.body.code)}` : ''}):`
+    : message;
   const body = clear($('verdict-body'));
   if (answer) body.append(errorBox(answer, 'The service refused the request'));
   $('verify-live').textContent = `Not checked: ${message}`;
@@ -427,7 +571,11 @@ async function onVerify(event) {
   button.textContent = 'Verifying…';
   $('verdict').setAttribute('aria-busy', 'true');
   try {
-    const answer = await request('v1/verify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(built.body) });
+    const answer = await request('v1/verify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(built.body),
+    });
     if (answer.ok && answer.body && typeof answer.body.valid === 'boolean') renderVerdict(answer.body, built.body);
     else renderNotChecked(String(answer.body?.message ?? `the service answered HTTP ${answer.status}`), answer);
   } finally {
@@ -538,19 +686,40 @@ async function onAttestations(event) {
           'div',
           { className: 'message warning', role: 'alert', id: 'no-chain' },
           el('p', { className: 'message-title' }, 'No chain is configured'),
-          el('p', {}, 'This service was started without a chain node and registry, so it cannot list attestations. Proofs can still be checked above.'),
+          el(
+            'p',
+            {},
+            'This service was started without a chain node and registry, so it cannot list attestations. Proofs can still be checked above.',
+          ),
           answer.body.hint ? el('p', { className: 'hint' }, `What to do: ${String(answer.body.hint)}`) : null,
-          el('p', { className: 'code' }, `HTTP 503 · ${String(answer.body.code)}: ${String(answer.body.message ?? '')}`),
+          el(
+            'p',
+            { className: 'code' },
+            `HTTP 503 · ${String(answer.body.code)}: ${String(answer.body.message ?? '')}`,
+          ),
         ),
       );
       return;
     }
     if (!answer.ok) {
-      target.append(errorBox(answer, answer.status === 503 ? 'The chain cannot be read right now' : 'The attestations could not be listed'));
+      target.append(
+        errorBox(
+          answer,
+          answer.status === 503 ? 'The chain cannot be read right now' : 'The attestations could not be listed',
+        ),
+      );
       return;
     }
     const list = Array.isArray(answer.body.attestations) ? answer.body.attestations : [];
-    target.append(el('p', { className: 'summary-line' }, `${list.length} attestation${list.length === 1 ? '' : 's'} on chain ${Number(answer.body.chainId)}, registry `, el('code', {}, String(answer.body.registry)), '.'));
+    target.append(
+      el(
+        'p',
+        { className: 'summary-line' },
+        `${list.length} attestation${list.length === 1 ? '' : 's'} on chain ${Number(answer.body.chainId)}, registry `,
+        el('code', {}, String(answer.body.registry)),
+        '.',
+      ),
+    );
     if (!list.length) return;
     const tbody = el('tbody');
     for (const a of list) {
@@ -562,7 +731,11 @@ async function onAttestations(event) {
           el('td', {}, el('time', { datetime: String(a.time) }, new Date(String(a.time)).toLocaleString())),
           el('td', {}, el('code', { className: 'id' }, String(a.attester))),
           el('td', {}, kindName(a.kind)),
-          el('td', {}, el('span', { className: `badge ${STATUS_TEXT[status] ? status : 'other'}` }, STATUS_TEXT[status] ?? status)),
+          el(
+            'td',
+            {},
+            el('span', { className: `badge ${STATUS_TEXT[status] ? status : 'other'}` }, STATUS_TEXT[status] ?? status),
+          ),
           el('td', {}, attestationResult(a)),
         ),
         // The details span the whole table, below their attestation.
@@ -587,11 +760,29 @@ async function onAttestations(event) {
                 el('dd', {}, el('code', { className: 'id' }, String(a.circuit))),
                 el('dt', {}, 'Transaction'),
                 el('dd', {}, el('code', { className: 'id' }, String(a.txHash)), ` (block ${Number(a.blockNumber)})`),
-                a.revocationTxHash ? [el('dt', {}, 'Revoked by'), el('dd', {}, el('code', { className: 'id' }, String(a.revocationTxHash)))] : null,
-                Number(a.expirationTime) ? [el('dt', {}, 'Expires'), el('dd', {}, new Date(Number(a.expirationTime) * 1000).toLocaleString())] : null,
-                a.accuracy ? [el('dt', {}, 'Test set version'), el('dd', {}, el('code', { className: 'id' }, String(a.accuracy.testSet)))] : null,
+                a.revocationTxHash
+                  ? [
+                      el('dt', {}, 'Revoked by'),
+                      el('dd', {}, el('code', { className: 'id' }, String(a.revocationTxHash))),
+                    ]
+                  : null,
+                Number(a.expirationTime)
+                  ? [el('dt', {}, 'Expires'), el('dd', {}, new Date(Number(a.expirationTime) * 1000).toLocaleString())]
+                  : null,
+                a.accuracy
+                  ? [
+                      el('dt', {}, 'Test set version'),
+                      el('dd', {}, el('code', { className: 'id' }, String(a.accuracy.testSet))),
+                    ]
+                  : null,
               ),
-              a.claims ? claimsTable(a.claims, 'What it claims (public signals)') : el('p', { className: 'muted' }, 'The circuit is not one this service knows, so the public signals are not decoded.'),
+              a.claims
+                ? claimsTable(a.claims, 'What it claims (public signals)')
+                : el(
+                    'p',
+                    { className: 'muted' },
+                    'The circuit is not one this service knows, so the public signals are not decoded.',
+                  ),
             ),
           ),
         ),
@@ -605,7 +796,15 @@ async function onAttestations(event) {
           'table',
           { id: 'attestations-table' },
           el('caption', {}, 'Attestations, oldest first'),
-          el('thead', {}, el('tr', {}, ['Time', 'Attester', 'Kind', 'Status', 'Result'].map((h) => el('th', { scope: 'col' }, h)))),
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              ['Time', 'Attester', 'Kind', 'Status', 'Result'].map((h) => el('th', { scope: 'col' }, h)),
+            ),
+          ),
           tbody,
         ),
       ),
