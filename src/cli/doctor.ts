@@ -201,7 +201,7 @@ async function checkPtau(layout: CacheLayout, entries: string[]): Promise<Doctor
   const parts = [
     dev.length > 0
       ? `development ptau powers ${dev.map((p) => `2^${p}`).join(', ')} (DEVELOPMENT-ONLY; the largest serves circuits below ${(2 ** Math.max(...dev)).toLocaleString('en-US')} constraints + public signals)`
-      : 'no development ptau cached: the first setup generates one (2^14 takes about 5 min on 2 cores), or pass --ptau FILE',
+      : 'no development ptau cached: the first setup generates one (2^14 takes about 1.5 min on 2 cores), or pass --ptau FILE',
   ];
   if (files.length > 0) parts.push(`ptau files checked by hash: ${files.map(describe).join(', ')}`);
   if (!files.some((file) => file.trust === 'production'))
@@ -274,7 +274,7 @@ async function checkCache(layout: CacheLayout): Promise<{ cache: DoctorCheck; pt
         name: 'ptau',
         status: 'ok',
         detail:
-          'none cached yet: the first setup generates a development ptau (2^14 takes about 5 min on 2 cores), or pass --ptau FILE',
+          'none cached yet: the first setup generates a development ptau (2^14 takes about 1.5 min on 2 cores), or pass --ptau FILE',
         data: { powers: [] },
       },
     };
