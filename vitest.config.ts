@@ -6,9 +6,13 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // One development ptau for the whole suite, made before the first test (see the file).
     globalSetup: ['test/global-setup.ts'],
-    // Real proofs are CPU-bound and this project's reference machine has 2 cores: one test file at a time keeps
-    // timings sane and lets files share the cached ptau and keys without racing to build them.
-    fileParallelism: false,
+    // Two test files at a time (the reference machine has 2 cores): much of a file's time is one-threaded (circom
+    // compiles, CLI processes starting, anvil round trips), so a second file fills the other core. Files share the
+    // cache safely: compiled circuits and keys are published atomically (the first wins, see src/util/atomic-fs.ts),
+    // the development ptau under a lock; the global setup makes the ptau before any file starts.
+    fileParallelism: true,
+    maxWorkers: 2,
+    minWorkers: 1,
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 600_000,
