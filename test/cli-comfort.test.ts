@@ -197,7 +197,7 @@ describe('errors', () => {
     expect(debug.code).toBe(1);
     expect(debug.stderr).toContain(`error: ${missing}: cannot read the verification key: ENOENT`);
     expect(debug.stderr).toMatch(/InputFileError: .*missing-vkey\.json/);
-    expect(debug.stderr).toMatch(/\n\s+at .*json-file\.ts/);
+    expect(debug.stderr).toMatch(/\n\s+at .*json-file\.(ts|js)/); // the build (dist/) or the sources
   });
 
   it('a file-system error names the path and the fix, not "a bug in zkai"', async () => {
