@@ -2,6 +2,9 @@
  * On-chain verification against a REAL anvil node (no mocks): start/stop of the embedded node, solc diagnostics, and
  * a snarkjs Groth16 verifier deployed and exercised with valid, tampered and malformed proofs.
  */
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as snarkjs from 'snarkjs';
 import { ChainError, CompileError, MalformedProofError } from '../src/errors.ts';
@@ -72,6 +75,45 @@ describe('compileSolidity', () => {
     );
     expect(abi).toEqual([expect.objectContaining({ name: 'f', type: 'function' })]);
     expect(bytecode).toMatch(/^0x[0-9a-f]+$/);
+  }, 60_000);
+
+  it('keeps the output in the cache by content: a hit returns it, a damaged entry is compiled again, errors are not kept', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'zkai-solc-cache-'));
+    try {
+      const source =
+        'pragma solidity ^0.8.0;\ncontract Kept { function g() external pure returns (uint) { return 7; } }\n';
+      const first = await compileSolidity(source, 'Kept', { cacheDir });
+      const entries = await readdir(join(cacheDir, 'solidity'));
+      expect(entries).toHaveLength(1);
+      const entry = join(cacheDir, 'solidity', entries[0]!);
+      expect(JSON.parse(await readFile(entry, 'utf8'))).toEqual(first);
+
+      // A hit is what the entry says (proved by editing it: the edited bytecode comes back).
+      const edited = { ...first, bytecode: '0x6000' };
+      await writeFile(entry, JSON.stringify(edited));
+      expect(await compileSolidity(source, 'Kept', { cacheDir })).toEqual(edited);
+
+      // Another source, other settings: other entries.
+      await compileSolidity(source.replace('return 7', 'return 8'), 'Kept', { cacheDir });
+      await compileSolidity(source, 'Kept', { cacheDir, optimizerRuns: 1 });
+      expect(await readdir(join(cacheDir, 'solidity'))).toHaveLength(3);
+
+      // A damaged entry (truncated, or bytecode that is not hex) is a miss: compiled again and rewritten.
+      for (const damage of ['{"abi":[', JSON.stringify({ abi: [], bytecode: 'nothex' })]) {
+        await writeFile(entry, damage);
+        expect(await compileSolidity(source, 'Kept', { cacheDir })).toEqual(first);
+        expect(JSON.parse(await readFile(entry, 'utf8'))).toEqual(first);
+      }
+
+      // solc's errors are reported every time and never kept; cacheDir: false keeps nothing.
+      const broken =
+        'pragma solidity ^0.8.0;\ncontract Broken2 { function f() public pure returns (uint) { return y; } }\n';
+      await expect(compileSolidity(broken, 'Broken2', { cacheDir })).rejects.toThrow(CompileError);
+      await compileSolidity(source.replace('return 7', 'return 9'), 'Kept', { cacheDir: false });
+      expect(await readdir(join(cacheDir, 'solidity'))).toHaveLength(3);
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
 

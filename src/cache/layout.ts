@@ -10,6 +10,7 @@
  * <cache>/ptau/dev-potNN.ptau                development ptau files by power (src/setup/dev-ptau.ts)
  * <cache>/ptau/blake2b512-cache.json         ptau hashes by file identity (src/setup/ptau-hash-cache.ts)
  * <cache>/generated/<base>.circom            generated circuit sources (src/circuit/generated-source.ts)
+ * <cache>/solidity/<sha256>.json             solc's output (abi, bytecode) by hash of solc's version and input
  * <cache>/chain/embedded/                    the embedded development chain's state and deployment
  * <cache>/trust/trust-store.json             keys and contributions this machine trusts (src/setup/trust-store.ts)
  * ```
@@ -153,6 +154,16 @@ export class CacheLayout {
   /** Whether `path` lies inside the generated sources folder (both compared resolved). */
   isGeneratedSource(path: string): boolean {
     return resolve(path).startsWith(resolve(this.generatedDir) + sep);
+  }
+
+  /** Compiled Solidity contracts (src/chain/solidity-cache.ts). */
+  get solidityDir(): string {
+    return join(this.dir, 'solidity');
+  }
+
+  /** One compiled contract, by the hex SHA-256 of solc's version and standard-JSON input. */
+  compiledSolidityPath(inputHash: string): string {
+    return join(this.solidityDir, `${inputHash}.json`);
   }
 
   /** The embedded development chain's state and deployment (the default of `--chain-dir`). */

@@ -15,6 +15,7 @@ import type { CompiledContract, VerifierCallArgs } from './types.ts';
 import { deployCompiled } from './deploy-contract.ts';
 import { revertData, shortEthersMessage } from './ethers-errors.ts';
 import { decodeRevert } from './revert-decoder.ts';
+import { compiledSolidityPath, keepCompiledSolidity, readCompiledSolidity } from './solidity-cache.ts';
 
 export { revertData, shortEthersMessage };
 import {
@@ -162,6 +163,11 @@ export interface CompileSolidityOptions {
   readonly optimizerRuns?: number;
   /** EVM version to target, e.g. `'cancun'` for a chain without Prague. Default: solc's default. */
   readonly evmVersion?: string;
+  /**
+   * The cache folder where the output is kept by content (see src/chain/solidity-cache.ts). Default: the one
+   * `$ZKAI_CACHE_DIR` or the default names. `false`: compile and keep nothing.
+   */
+  readonly cacheDir?: string | false;
 }
 
 interface SolcOutput {
@@ -190,7 +196,8 @@ export async function solcVersion(): Promise<string> {
 /**
  * Compile one Solidity source with the bundled solc (npm, wasm; standard-JSON input, optimizer on) and return one
  * contract of it. Warnings are ignored. solc runs synchronously: the event loop is blocked during the compilation
- * (about a second for a verifier).
+ * (about a second for a verifier). The output is kept in the cache folder by content (solc's version and the whole
+ * input), so the same source compiles once per machine and later calls do not load solc at all.
  *
  * @param source Solidity source text (no imports).
  * @param contractName the contract to return, e.g. `Groth16Verifier`.
@@ -202,9 +209,8 @@ export async function compileSolidity(
   contractName: string,
   options: CompileSolidityOptions = {},
 ): Promise<CompiledContract> {
-  const solc = await loadSolc();
   const fileName = `${contractName}.sol`;
-  const input = {
+  const input = JSON.stringify({
     language: 'Solidity',
     sources: { [fileName]: { content: source } },
     settings: {
@@ -212,10 +218,21 @@ export async function compileSolidity(
       ...(options.evmVersion ? { evmVersion: options.evmVersion } : {}),
       outputSelection: { [fileName]: { [contractName]: ['abi', 'evm.bytecode.object'] } },
     },
-  };
+  });
+  const keptAt = options.cacheDir === false ? undefined : compiledSolidityPath(input, options.cacheDir);
+  const kept = keptAt === undefined ? undefined : await readCompiledSolidity(keptAt);
+  if (kept) return kept;
+  const compiled = await runSolc(input, fileName, contractName);
+  if (keptAt !== undefined) await keepCompiledSolidity(keptAt, compiled);
+  return compiled;
+}
+
+/** Compile a standard-JSON input with the bundled solc and return its one contract `contractName` of `fileName`. */
+async function runSolc(input: string, fileName: string, contractName: string): Promise<CompiledContract> {
+  const solc = await loadSolc();
   let output: SolcOutput;
   try {
-    output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
+    output = JSON.parse(solc.compile(input)) as SolcOutput;
   } catch (error) {
     throw new SolidityCompileError(`solc ${solc.version()} failed to run: ${describeError(error)}`, []);
   }
