@@ -28,6 +28,19 @@ describe('compile', () => {
     expect(circuit.info.wires).toBeGreaterThan(circuit.info.constraints - 100);
   });
 
+  it('compiles a circuit once when two compilations of it run at the same time: the second waits and reuses it', async () => {
+    const cacheDir = join(scratch, 'concurrent-in-process');
+    const logs: string[][] = [[], []];
+    const both = await Promise.all(
+      logs.map((log) => compileCircuit(testCircuit('multiplier.circom'), { cacheDir, log: (line) => log.push(line) })),
+    );
+    expect(both.map((circuit) => circuit.cached).sort()).toEqual([false, true]);
+    expect(both[0]!.dir).toBe(both[1]!.dir);
+    expect(logs.flat().filter((line) => line.includes('waiting for process'))).toHaveLength(1);
+    // Nothing is left behind: no lock, no build folder.
+    expect((await readdir(join(cacheDir, 'circuits'))).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+
   it("surfaces circom's own error message for a circuit that does not compile", async () => {
     const error = await compileCircuit(testCircuit('non_quadratic.circom'), { cacheDir: scratch }).catch(
       (e: unknown) => e,
@@ -70,7 +83,7 @@ describe('compile', () => {
     expect(other.id).not.toBe(changed.id);
   });
 
-  it('two processes building the same circuit at once both succeed with one intact artifact', async () => {
+  it('two processes building the same circuit at once both succeed with one intact artifact, compiled once', async () => {
     const dir = join(scratch, 'concurrent');
     const script = join(scratch, 'build.mts');
     const compileModule = new URL('../src/circuit/compile.ts', import.meta.url).href;
@@ -78,15 +91,22 @@ describe('compile', () => {
       script,
       `import { compileCircuit } from ${JSON.stringify(compileModule)};\n` +
         `const c = await compileCircuit(${JSON.stringify(DEMO_CIRCUIT_PATH)}, { cacheDir: ${JSON.stringify(dir)} });\n` +
-        `console.log(JSON.stringify({ id: c.id, r1cs: c.r1csPath, constraints: c.info.constraints }));\n`,
+        `console.log(JSON.stringify({ id: c.id, r1cs: c.r1csPath, constraints: c.info.constraints, cached: c.cached }));\n`,
     );
     const runs = await Promise.all([runTs(script), runTs(script)]);
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
     const [a, b] = runs.map(
       (run) =>
-        JSON.parse(run.stdout.trim().split('\n').pop() as string) as { id: string; r1cs: string; constraints: number },
+        JSON.parse(run.stdout.trim().split('\n').pop() as string) as {
+          id: string;
+          r1cs: string;
+          constraints: number;
+          cached: boolean;
+        },
     );
     expect(a!.id).toBe(b!.id);
+    // The second process waited for the first one's lock and reused its result instead of compiling it again.
+    expect([a!.cached, b!.cached].sort()).toEqual([false, true]);
     const circuitsDir = join(dir, 'circuits');
     const entries = await readdir(circuitsDir);
     expect(entries.filter((name) => name.startsWith('.build'))).toEqual([]);

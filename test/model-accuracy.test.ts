@@ -37,14 +37,13 @@ const digits = JSON.parse(await readFile(fixture('digits-test.json'), 'utf8')) a
 const MODELS = ['digits-logreg', 'digits-mlp', 'digits-cnn'] as const;
 const inputsOf = (pixels: number[]) => pixels.map((p) => p * digits.scale);
 
-/** The test set's schema: 64 pixel columns in [0, 16] and the label. */
-const schema = parseSchema({
-  name: 'digits-test',
-  columns: [
-    ...Array.from({ length: 64 }, (_, j) => ({ name: `p${j}`, type: 'integer', min: 0, max: 16 })),
-    { name: 'label', type: 'integer', min: 0, max: 9 },
-  ],
-});
+/**
+ * The test set's schema (examples/digits/schema.json: 64 pixel columns in [0, 16] and the label), the one the CLI tests
+ * use, so the accuracy circuit and keys of the same model and chunk size are made once for the whole suite.
+ */
+const schema = parseSchema(
+  JSON.parse(await readFile(fileURLToPath(new URL('../examples/digits/schema.json', import.meta.url)), 'utf8')),
+);
 const records = (from: number, count: number): EncodedRecord[] =>
   digits.pixels.slice(from, from + count).map((pixels, i) => ({
     row: from + i + 2,

@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as snarkjs from 'snarkjs';
@@ -73,6 +73,26 @@ describe('trusted setup', () => {
     expect(again.cached).toBe(true);
     expect(again.zkeyPath).toBe(keys.zkeyPath);
     expect(again.vkey).toEqual(keys.vkey);
+  });
+
+  it('sets up keys once when two setups of one circuit run at the same time: the second waits and reuses them', async () => {
+    const cacheDir = join(scratch, 'concurrent');
+    const circuit = await compileCircuit(testCircuit('multiplier.circom'), { cacheDir });
+    const waits: string[] = [];
+    const both = await Promise.all(
+      [0, 1].map(() =>
+        setupCircuit(circuit, {
+          cacheDir,
+          onProgress: (event) => {
+            if (event.message?.includes('waiting for process')) waits.push(event.message);
+          },
+        }),
+      ),
+    );
+    expect(both.map((keys) => keys.cached).sort()).toEqual([false, true]);
+    expect(both[0]!.zkeyPath).toBe(both[1]!.zkeyPath);
+    expect(waits).toHaveLength(1);
+    expect((await readdir(join(cacheDir, 'keys'))).filter((name) => name.startsWith('.'))).toEqual([]);
   });
 
   it('reuses a larger cached development ptau instead of generating a smaller one', async () => {

@@ -3,6 +3,7 @@
  *
  * ```
  * <cache>/circuits/<name>-<id>/              a compiled circuit (src/circuit/compile.ts); built in circuits/.build-<name>-*
+ *                                            under the lock circuits/.lock-<name>-<id> (keys/ likewise)
  *     <name>.r1cs, <name>_js/<name>.wasm, <name>.sym, meta.json
  * <cache>/keys/<name>-<keyId>/               keys of zkai's own setup (src/setup/phase2.ts); built in keys/.build-<name>-*
  *     <name>.zkey, verification_key.json, meta.json (naming the circuit id)
@@ -96,6 +97,11 @@ export class CacheLayout {
     return join(this.circuitsDir, `${name}-${id}`);
   }
 
+  /** The lock a process holds while it compiles this circuit, so another one waits for it rather than compiling too. */
+  circuitLockPath(name: string, id: string): string {
+    return join(this.circuitsDir, `.lock-${name}-${id}`);
+  }
+
   /** Prefix for `mkdtemp` of a circuit being compiled (renamed to {@link circuitDir} when done). */
   circuitBuildPrefix(name: string): string {
     return join(this.circuitsDir, `.build-${name}-`);
@@ -109,6 +115,11 @@ export class CacheLayout {
   /** Keys of zkai's own setup, by circuit name and key id (circuit id + ptau fingerprint + beacon). */
   keyDir(name: string, keyId: string): string {
     return join(this.keysDir, `${name}-${keyId}`);
+  }
+
+  /** The lock a process holds while it sets up these keys, so another one waits for them rather than making its own. */
+  keyLockPath(name: string, keyId: string): string {
+    return join(this.keysDir, `.lock-${name}-${keyId}`);
   }
 
   /** Prefix for `mkdtemp` of keys being set up (renamed to {@link keyDir} when done). */

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CompileError } from '../errors.ts';
 import { publishDirectory, writeFileAtomic } from '../util/atomic-fs.ts';
+import { withFileLock } from '../util/file-lock.ts';
 import { sha256Parts } from '../util/hash.ts';
 import { cacheLayout, circuitFiles } from '../cache/layout.ts';
 import { CIRCOM2_PACKAGE_VERSION, circomVersion, runCircom } from './circom-runner.ts';
@@ -76,39 +77,50 @@ export async function compileCircuit(sourcePath: string, options: CompileOptions
   const artifacts = (root: string) => circuitFiles(root, name);
 
   const final = artifacts(dir);
-  if (!options.force && existsSync(final.metaPath) && existsSync(final.r1csPath) && existsSync(final.wasmPath)) {
+  const cached = async (): Promise<CompiledCircuit | undefined> => {
+    if (options.force || !existsSync(final.metaPath) || !existsSync(final.r1csPath) || !existsSync(final.wasmPath))
+      return undefined;
     const meta = JSON.parse(await readFile(final.metaPath, 'utf8')) as CompileMeta;
     options.log?.(`compile: ${name} reused from cache (${dir})`);
     return { id, name, dir, ...final, info: meta.info, compilerVersion, cached: true, compilerOutput: '' };
-  }
+  };
+  // Another process compiling the same circuit holds the lock: wait for its result rather than compiling it twice.
+  return (
+    (await cached()) ??
+    withFileLock(cache.circuitLockPath(name, id), async () => (await cached()) ?? build(), {
+      onWait: (pid) => options.log?.(`compile: waiting for process ${pid}, which compiles ${name} (${id})`),
+    })
+  );
 
-  options.log?.(`compile: ${name} with circom ${compilerVersion} (--O${optimization})`);
-  await mkdir(cache.circuitsDir, { recursive: true });
-  const buildDir = await mkdtemp(cache.circuitBuildPrefix(name));
-  try {
-    const run = await runCircom([
-      sources[0]?.path as string,
-      '--r1cs',
-      '--wasm',
-      '--sym',
-      `--O${optimization}`,
-      '-o',
-      buildDir,
-      ...includePaths.flatMap((path) => ['-l', path]),
-    ]);
-    const built = artifacts(buildDir);
-    const wroteAll = existsSync(built.r1csPath) && existsSync(built.wasmPath);
-    if (run.exitCode !== 0 || !wroteAll || /previous errors were found/.test(run.output)) {
-      const reason = run.exitCode !== 0 ? `circom exited with code ${run.exitCode}` : 'circom wrote no r1cs/wasm';
-      throw new CompileError(`compiling ${sourcePath} failed (${reason}):\n${run.output.trim()}`);
+  async function build(): Promise<CompiledCircuit> {
+    options.log?.(`compile: ${name} with circom ${compilerVersion} (--O${optimization})`);
+    await mkdir(cache.circuitsDir, { recursive: true });
+    const buildDir = await mkdtemp(cache.circuitBuildPrefix(name));
+    try {
+      const run = await runCircom([
+        sources[0]?.path as string,
+        '--r1cs',
+        '--wasm',
+        '--sym',
+        `--O${optimization}`,
+        '-o',
+        buildDir,
+        ...includePaths.flatMap((path) => ['-l', path]),
+      ]);
+      const built = artifacts(buildDir);
+      const wroteAll = existsSync(built.r1csPath) && existsSync(built.wasmPath);
+      if (run.exitCode !== 0 || !wroteAll || /previous errors were found/.test(run.output)) {
+        const reason = run.exitCode !== 0 ? `circom exited with code ${run.exitCode}` : 'circom wrote no r1cs/wasm';
+        throw new CompileError(`compiling ${sourcePath} failed (${reason}):\n${run.output.trim()}`);
+      }
+      const info = await readR1csInfo(built.r1csPath);
+      const meta: CompileMeta = { id, name, info, compilerVersion, sources: sources.map((source) => source.path) };
+      await writeFileAtomic(built.metaPath, JSON.stringify(meta, null, 2));
+      if (options.force) await rm(dir, { recursive: true, force: true });
+      await publishDirectory(buildDir, dir);
+      return { id, name, dir, ...final, info, compilerVersion, cached: false, compilerOutput: run.output };
+    } finally {
+      await rm(buildDir, { recursive: true, force: true });
     }
-    const info = await readR1csInfo(built.r1csPath);
-    const meta: CompileMeta = { id, name, info, compilerVersion, sources: sources.map((source) => source.path) };
-    await writeFileAtomic(built.metaPath, JSON.stringify(meta, null, 2));
-    if (options.force) await rm(dir, { recursive: true, force: true });
-    await publishDirectory(buildDir, dir);
-    return { id, name, dir, ...final, info, compilerVersion, cached: false, compilerOutput: run.output };
-  } finally {
-    await rm(buildDir, { recursive: true, force: true });
   }
 }

@@ -5,6 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import * as snarkjs from 'snarkjs';
 import type { CompiledCircuit } from '../circuit/compile.ts';
 import { SetupError } from '../errors.ts';
+import { withFileLock } from '../util/file-lock.ts';
 import { publishDirectory, writeFileAtomic } from '../util/atomic-fs.ts';
 import { cacheLayout, keyFiles, ownZkeyPath } from '../cache/layout.ts';
 import { DEV_PTAU_WARNING, ensureDevPtau } from './dev-ptau.ts';
@@ -268,17 +269,22 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
   const zkeyPath = ownZkeyPath(dir, circuit.name);
   const { vkeyPath, metaPath } = keyFiles(dir);
 
-  const found = !options.force && existsSync(metaPath) && existsSync(zkeyPath) && existsSync(vkeyPath);
-  // Keys cached for another file with the same fingerprint are made again (and replace them) rather than served.
-  const stale = found && !(await cachedKeysMatchPtau(metaPath, ptau));
-  if (stale)
-    onProgress?.({
-      stage: 'zkey:new',
-      message: `the cached keys in ${dir} were not made from ${basename(ptau.path)} (another blake2b-512); making them again`,
-    });
   // One contribution, by whoever runs this: a single-party key, DEVELOPMENT-ONLY whatever the ptau.
   const phase2 = automaticPhase2Trust({ beacon: options.beacon !== undefined, ptauTrust: ptau.trust });
-  if (found && !stale) {
+  let stale = false;
+  /** The cached keys when they are there and were made from this very ptau (checked by hash); undefined otherwise. */
+  const cached = async (): Promise<CircuitKeys | undefined> => {
+    if (options.force || !existsSync(metaPath) || !existsSync(zkeyPath) || !existsSync(vkeyPath)) return undefined;
+    // Keys cached for another file with the same fingerprint are made again (and replace them) rather than served.
+    if (!(await cachedKeysMatchPtau(metaPath, ptau))) {
+      if (!stale)
+        onProgress?.({
+          stage: 'zkey:new',
+          message: `the cached keys in ${dir} were not made from ${basename(ptau.path)} (another blake2b-512); making them again`,
+        });
+      stale = true;
+      return undefined;
+    }
     const vkey = JSON.parse(await readFile(vkeyPath, 'utf8')) as Record<string, unknown>;
     await refreshMeta(metaPath, ptau, phase2);
     let verified = false;
@@ -288,87 +294,108 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
       timings.verifySeconds = (Date.now() - started) / 1000;
     }
     return { dir, zkeyPath, vkeyPath, vkey, ptau, requiredPower, cached: true, timings, verified, phase2 };
-  }
+  };
+  // Another process setting up the same keys holds the lock: wait for them rather than making a second set.
+  return (
+    (await cached()) ??
+    withFileLock(cache.keyLockPath(circuit.name, keyId), async () => (await cached()) ?? build(), {
+      onWait: (pid) =>
+        onProgress?.({ stage: 'zkey:new', message: `waiting for process ${pid}, which sets up the same keys` }),
+    })
+  );
 
-  await mkdir(cache.keysDir, { recursive: true });
-  const buildDir = await mkdtemp(cache.keyBuildPrefix(circuit.name));
-  const built = keyFiles(buildDir);
-  try {
-    const zkey0 = join(buildDir, 'circuit_0000.zkey');
-    const zkey1 = join(buildDir, 'circuit_0001.zkey');
-    const builtZkey = ownZkeyPath(buildDir, circuit.name);
-    let started = Date.now();
-    // snarkjs's newZKey reports some failures (ptau too small or unprepared, curve mismatch) only by logging an
-    // error and returning -1, so both the return value and the logged errors are checked.
-    const newZkeyErrors: string[] = [];
-    const created = await snarkjs.zKey
-      .newZKey(circuit.r1csPath, ptau.path, zkey0, snarkjsLogger('zkey:new', onProgress, newZkeyErrors))
-      .catch((error: unknown) => {
+  async function build(): Promise<CircuitKeys> {
+    await mkdir(cache.keysDir, { recursive: true });
+    const buildDir = await mkdtemp(cache.keyBuildPrefix(circuit.name));
+    const built = keyFiles(buildDir);
+    try {
+      const zkey0 = join(buildDir, 'circuit_0000.zkey');
+      const zkey1 = join(buildDir, 'circuit_0001.zkey');
+      const builtZkey = ownZkeyPath(buildDir, circuit.name);
+      let started = Date.now();
+      // snarkjs's newZKey reports some failures (ptau too small or unprepared, curve mismatch) only by logging an
+      // error and returning -1, so both the return value and the logged errors are checked.
+      const newZkeyErrors: string[] = [];
+      const created = await snarkjs.zKey
+        .newZKey(circuit.r1csPath, ptau.path, zkey0, snarkjsLogger('zkey:new', onProgress, newZkeyErrors))
+        .catch((error: unknown) => {
+          throw new SetupError(
+            `groth16 setup of ${circuit.name} failed: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
+        });
+      if (created === -1 || !existsSync(zkey0)) {
         throw new SetupError(
-          `groth16 setup of ${circuit.name} failed: ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error },
+          `groth16 setup of ${circuit.name} failed: ${newZkeyErrors.join('; ') || 'snarkjs zkey new wrote no zkey'}`,
         );
-      });
-    if (created === -1 || !existsSync(zkey0)) {
-      throw new SetupError(
-        `groth16 setup of ${circuit.name} failed: ${newZkeyErrors.join('; ') || 'snarkjs zkey new wrote no zkey'}`,
-      );
-    }
-    timings.setupSeconds = (Date.now() - started) / 1000;
-    started = Date.now();
-    await snarkjs.zKey.contribute(
-      zkey0,
-      options.beacon ? zkey1 : builtZkey,
-      'zkai phase-2 contribution',
-      randomBytes(64).toString('hex'),
-      snarkjsLogger('zkey:contribute', onProgress),
-    );
-    if (options.beacon) {
-      const { hashHex, iterationsExp } = options.beacon;
-      if (!/^[0-9a-fA-F]+$/.test(hashHex) || hashHex.length % 2 !== 0 || hashHex.length > 128) {
-        throw new SetupError(`beacon hash must be an even-length hex string of at most 64 bytes, got "${hashHex}"`);
       }
-      if (!Number.isInteger(iterationsExp) || iterationsExp < 10 || iterationsExp > 63) {
-        throw new SetupError(`beacon iterations exponent must be an integer from 10 to 63, got ${iterationsExp}`);
-      }
-      const beaconErrors: string[] = [];
-      const applied = await snarkjs.zKey.beacon(
-        zkey1,
-        builtZkey,
-        'zkai final beacon',
-        hashHex,
-        iterationsExp,
-        snarkjsLogger('zkey:beacon', onProgress, beaconErrors),
-      );
-      if (applied === false || !existsSync(builtZkey))
-        throw new SetupError(`applying the beacon failed: ${beaconErrors.join('; ') || 'no zkey written'}`);
-    }
-    timings.contributeSeconds = (Date.now() - started) / 1000;
-    await rm(zkey0, { force: true });
-    await rm(zkey1, { force: true });
-    const vkey = await snarkjs.zKey.exportVerificationKey(builtZkey);
-    await writeFileAtomic(built.vkeyPath, JSON.stringify(vkey, null, 2));
-    let verified = false;
-    if (options.verify) {
+      timings.setupSeconds = (Date.now() - started) / 1000;
       started = Date.now();
-      verified = await verifyZkey(circuit, ptau.path, builtZkey, onProgress);
-      timings.verifySeconds = (Date.now() - started) / 1000;
+      await snarkjs.zKey.contribute(
+        zkey0,
+        options.beacon ? zkey1 : builtZkey,
+        'zkai phase-2 contribution',
+        randomBytes(64).toString('hex'),
+        snarkjsLogger('zkey:contribute', onProgress),
+      );
+      if (options.beacon) {
+        const { hashHex, iterationsExp } = options.beacon;
+        if (!/^[0-9a-fA-F]+$/.test(hashHex) || hashHex.length % 2 !== 0 || hashHex.length > 128) {
+          throw new SetupError(`beacon hash must be an even-length hex string of at most 64 bytes, got "${hashHex}"`);
+        }
+        if (!Number.isInteger(iterationsExp) || iterationsExp < 10 || iterationsExp > 63) {
+          throw new SetupError(`beacon iterations exponent must be an integer from 10 to 63, got ${iterationsExp}`);
+        }
+        const beaconErrors: string[] = [];
+        const applied = await snarkjs.zKey.beacon(
+          zkey1,
+          builtZkey,
+          'zkai final beacon',
+          hashHex,
+          iterationsExp,
+          snarkjsLogger('zkey:beacon', onProgress, beaconErrors),
+        );
+        if (applied === false || !existsSync(builtZkey))
+          throw new SetupError(`applying the beacon failed: ${beaconErrors.join('; ') || 'no zkey written'}`);
+      }
+      timings.contributeSeconds = (Date.now() - started) / 1000;
+      await rm(zkey0, { force: true });
+      await rm(zkey1, { force: true });
+      const vkey = await snarkjs.zKey.exportVerificationKey(builtZkey);
+      await writeFileAtomic(built.vkeyPath, JSON.stringify(vkey, null, 2));
+      let verified = false;
+      if (options.verify) {
+        started = Date.now();
+        verified = await verifyZkey(circuit, ptau.path, builtZkey, onProgress);
+        timings.verifySeconds = (Date.now() - started) / 1000;
+      }
+      const meta: KeysMeta = {
+        circuitId: circuit.id,
+        ptau,
+        requiredPower,
+        ...(options.beacon ? { beacon: options.beacon } : {}),
+        phase2,
+        createdAt: new Date().toISOString(),
+      };
+      await writeFileAtomic(built.metaPath, JSON.stringify(meta, null, 2));
+      if (options.force || stale) await rm(dir, { recursive: true, force: true });
+      await publishDirectory(buildDir, dir);
+      const finalVkey = JSON.parse(await readFile(vkeyPath, 'utf8')) as Record<string, unknown>;
+      return {
+        dir,
+        zkeyPath,
+        vkeyPath,
+        vkey: finalVkey,
+        ptau,
+        requiredPower,
+        cached: false,
+        timings,
+        verified,
+        phase2,
+      };
+    } finally {
+      await rm(buildDir, { recursive: true, force: true });
     }
-    const meta: KeysMeta = {
-      circuitId: circuit.id,
-      ptau,
-      requiredPower,
-      ...(options.beacon ? { beacon: options.beacon } : {}),
-      phase2,
-      createdAt: new Date().toISOString(),
-    };
-    await writeFileAtomic(built.metaPath, JSON.stringify(meta, null, 2));
-    if (options.force || stale) await rm(dir, { recursive: true, force: true });
-    await publishDirectory(buildDir, dir);
-    const finalVkey = JSON.parse(await readFile(vkeyPath, 'utf8')) as Record<string, unknown>;
-    return { dir, zkeyPath, vkeyPath, vkey: finalVkey, ptau, requiredPower, cached: false, timings, verified, phase2 };
-  } finally {
-    await rm(buildDir, { recursive: true, force: true });
   }
 }
 
