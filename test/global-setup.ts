@@ -1,6 +1,6 @@
 /**
  * vitest global setup: build dist/ when it is not current (see helpers/build.ts), and make sure the tests' cache holds
- * a development ptau of power 14 before any test runs.
+ * a development ptau of power 13 before any test runs.
  * Every circuit of the suite fits it (a cached ptau serves every smaller power), so a cold run generates one ptau
  * (about 1.5 minutes on 2 cores) instead of powers 11, 13 and 14 one after another inside the first tests that need
  * them, and no test's hook waits minutes for one. Warm runs find it and return at once.
@@ -10,8 +10,11 @@ import { ensureDevPtau } from '../src/setup/dev-ptau.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { ensureBuild } from './helpers/build.ts';
 
-/** The largest power the suite's circuits need (the 2^14 chunk and model circuits). */
-const SUITE_PTAU_POWER = 14;
+/**
+ * The largest power the suite's circuits need (the 2^13 dataset chunk and accuracy circuits). Tests keep their
+ * circuits under 8,192 constraints: a 2^14 development ptau takes twice as long to make, and every key on it too.
+ */
+const SUITE_PTAU_POWER = 13;
 
 export default async function setup(): Promise<void> {
   // The CLI tests run bin/zkai.mjs, which runs dist/ when it is current: build it first (seconds) when src/ changed.

@@ -237,7 +237,7 @@ describe('zkai model accuracy', () => {
   it('a data holder commits a test set; the model provider proves its accuracy; a verifier checks it against the commitment and a threshold', async () => {
     const examples = fileURLToPath(new URL('../examples/digits/', import.meta.url));
     const model = fileURLToPath(new URL('./fixtures/models/digits-mlp.onnx', import.meta.url));
-    // the first 8 records of the example test set
+    // the first 8 records of the example test set, 3 per chunk proof (the chunk circuit test/model-accuracy.test.ts uses)
     const csv = (await readFile(join(examples, 'test-set.csv'), 'utf8')).split('\n').slice(0, 9).join('\n');
     const data = join(scratch, 'digits.csv');
     await writeFile(data, `${csv}\n`);
@@ -277,7 +277,7 @@ describe('zkai model accuracy', () => {
         '--scale',
         '0.0625',
         '--samples-per-chunk',
-        '4',
+        '3',
         '--out',
         proof,
         '--vkey-out',
@@ -288,7 +288,7 @@ describe('zkai model accuracy', () => {
     expect(proved.code, proved.stderr).toBe(0);
     expect(proved.stdout).toMatch(/predicts \d of 8 test records right/);
     const file = JSON.parse(await readFile(proof, 'utf8')) as { correct: number; chunks: unknown[] };
-    expect(file.chunks).toHaveLength(2);
+    expect(file.chunks).toHaveLength(3); // 3 + 3 + 2
 
     const task = ['--label', 'label', '--all-features', '--scale', '0.0625'];
     const verify = (...extra: string[]) =>
@@ -427,7 +427,7 @@ describe('zkai model accuracy', () => {
         '--scale',
         '0.0625',
         '--samples-per-chunk',
-        '4',
+        '3',
         '--out',
         bound,
         '--context',
@@ -466,7 +466,7 @@ describe('zkai model accuracy', () => {
       registered: true,
       kind: 'accuracy',
       keyTrust: 'development',
-      source: { samplesPerChunk: 4, fracBits: 6 },
+      source: { samplesPerChunk: 3, fracBits: 6 },
     });
     const otherTask = await runCli([
       'chain',
@@ -503,7 +503,7 @@ describe('zkai model accuracy', () => {
     expect(result.circuit.kind).toBe('accuracy');
     expect(result.testSet).toMatchObject({ label: 'digits-test-8', action: 'registered' });
     expect(result.accuracy).toEqual({ testSet: result.testSet.version, correct: file.correct, total: 8 });
-    expect(result.chunkGas).toHaveLength(2);
+    expect(result.chunkGas).toHaveLength(3);
     const listed = await runCli(['chain', 'attestations', '--subject', result.subject.version, ...on]);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toContain(`accuracy`);

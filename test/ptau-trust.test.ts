@@ -59,7 +59,7 @@ async function packageRoot(name: string): Promise<string> {
 const FIXED_TIME = 1_700_000_000;
 
 let scratch: string;
-/** A development ptau of the tests' cache (the 2^14 one global setup makes, or a smaller one already cached). */
+/** A development ptau of the tests' cache (the one global setup makes, or a smaller one already cached). */
 let devPtau: string;
 beforeAll(async () => {
   // The real path: the hash cache keys files by real path.
