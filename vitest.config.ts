@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import ColdDurationSequencer from './test/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -11,6 +12,8 @@ export default defineConfig({
     // cache safely: compiled circuits and keys are published atomically (the first wins, see src/util/atomic-fs.ts),
     // the development ptau under a lock; the global setup makes the ptau before any file starts.
     fileParallelism: true,
+    // Longest files first, by their time in a cold run, so both workers finish together (see the file).
+    sequence: { sequencer: ColdDurationSequencer },
     maxWorkers: 2,
     minWorkers: 1,
     pool: 'forks',
