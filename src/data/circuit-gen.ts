@@ -4,6 +4,7 @@ import { commentText } from '../util/text.ts';
 import { emitRecordLeaf } from './leaf.ts';
 import { ZkaiError } from '../errors.ts';
 import { uniqueKey, uniqueKeyBits } from './unique.ts';
+import { emitSponge } from '../crypto/poseidon-circom.ts';
 import type { Policy } from '../policy/policy.ts';
 import { emitAggregates, emitRecordPolicy } from '../policy/circom.ts';
 import { chunkPartials, partialSignalName } from '../policy/chunks.ts';
@@ -15,7 +16,7 @@ import { CONTEXT_SIGNAL, NO_CONTEXT, emitContextInput } from '../circuit/context
 export const DATA_TEMPLATES_DIR = fileURLToPath(new URL('../../circuits', import.meta.url));
 
 /** Bumped whenever the generated code changes meaning, so cached circuits are regenerated. */
-const GENERATOR_VERSION = 'zkai-dataset-circuit-v8';
+const GENERATOR_VERSION = 'zkai-dataset-circuit-v9';
 
 /** What the generated circuit's first public signals mean, in order (registry roots and `context` follow). */
 export const DATASET_SIGNAL_NAMES = ['root', 'count', 'policyHash', 'schemaHash'] as const;
@@ -35,7 +36,19 @@ export function datasetSignalNames(policy: Policy): string[] {
  * the records of one chunk (an aligned subtree of the dataset's tree) and outputs the chunk's aggregate partials,
  * which the verifier sums over all chunks and judges (see chunked.ts).
  */
-export type DatasetCircuitMode = 'whole' | 'chunk';
+export type DatasetCircuitMode = 'whole' | 'chunk' | 'committed-chunk';
+
+/**
+ * Names of a committed chunk circuit's public signals (`committed-chunk` mode, issue 18): as {@link chunkSignalNames}
+ * with one salted commitment to the partials (see aggregation-gen.ts) in place of the partials.
+ */
+export function committedChunkSignalNames(policy: Policy, subtrees = 1): string[] {
+  return chunkLayout(
+    chunkPartials(policy).length > 0 ? ['commitment'] : [],
+    policy.registries.map((r) => r.name),
+    subtrees,
+  );
+}
 
 /**
  * Names of a chunk circuit's public signals, in order: its subtree root (`root`, or `root0`... when a chunk holds
@@ -192,7 +205,8 @@ export async function generateDatasetCircuit(
   options: { cacheDir?: string; mode?: DatasetCircuitMode; subtrees?: number } = {},
 ): Promise<GeneratedDatasetCircuit> {
   const mode = options.mode ?? 'whole';
-  const chunk = mode === 'chunk';
+  const chunk = mode !== 'whole';
+  const committed = mode === 'committed-chunk';
   const subtrees = chunk ? (options.subtrees ?? 1) : 1;
   if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > 4096)
     throw new ZkaiError('BAD_OPTION', `subtrees per chunk must be an integer from 1 to 4096, got ${subtrees}`);
@@ -215,8 +229,13 @@ export async function generateDatasetCircuit(
       ? `signal output root;`
       : `signal output roots[${subtrees}]; // one per aligned subtree of ${2 ** depth} records`,
   );
-  if (partials.length > 0)
+  if (partials.length > 0 && committed) {
+    out.line(`signal partials[${partials.length}]; // private: ${partials.map(partialSignalName).join(', ')}`);
+    out.line(`signal input chunkSalt; // private, fresh for every proof`);
+    out.line(`signal output commitment; // sponge(partials..., chunkSalt)`);
+  } else if (partials.length > 0) {
     out.line(`signal output partials[${partials.length}]; // ${partials.map(partialSignalName).join(', ')}`);
+  }
   out.line();
   out.line(
     `// The public hashes are fixed by this circuit: a proof with its key always claims exactly this policy and schema.`,
@@ -290,13 +309,19 @@ export async function generateDatasetCircuit(
   }
 
   emitAggregates(out, policy, { capacity, chunk });
+  if (partials.length > 0 && committed) {
+    out.line();
+    out.comment(`the salted commitment to the partials, which an aggregation circuit opens privately`);
+    const sponge = emitSponge(out.line, 'commitmentHash', [...partials.map((_, k) => `partials[${k}]`), 'chunkSalt']);
+    out.line(`commitment <== ${sponge.out};`);
+  }
 
   const source = generatedSource({
     version: GENERATOR_VERSION,
     comments: [
       `schema "${schema.spec.name}" (hash ${schema.hash})`,
       `policy "${policy.spec.name}" (hash ${policy.hash})`,
-      `${chunk ? 'chunk of' : 'capacity'} ${capacity} records (${chunk ? `${subtrees} subtree(s) of ` : ''}tree depth ${depth}); public signals: ${(chunk ? chunkSignalNames(policy, subtrees) : datasetSignalNames(policy)).join(', ')}`,
+      `${chunk ? 'chunk of' : 'capacity'} ${capacity} records (${chunk ? `${subtrees} subtree(s) of ` : ''}tree depth ${depth}); public signals: ${(committed ? committedChunkSignalNames(policy, subtrees) : chunk ? chunkSignalNames(policy, subtrees) : datasetSignalNames(policy)).join(', ')}`,
     ],
     includes: ['data/dataset.circom', ...(registries.length > 0 ? ['data/registry.circom'] : [])],
     before: recordTemplate(schema, policy),
@@ -313,7 +338,7 @@ export async function generateDatasetCircuit(
   });
   // Rewritten whenever the generated code differs, so a generator change can never reuse a stale file.
   const path = await writeGeneratedSource(
-    `dataset_${chunk ? 'chunk_' : ''}${id}`,
+    `dataset_${committed ? 'committed_' : chunk ? 'chunk_' : ''}${id}`,
     source,
     options.cacheDir ? { cacheDir: options.cacheDir } : {},
   );

@@ -1,5 +1,6 @@
 import { CircomLines, generatedId, generatedSource, writeGeneratedSource } from '../circuit/generated-source.ts';
-import { poseidonSponge as spongeOfFieldElements, spongeChunks } from '../crypto/poseidon.ts';
+import { poseidonSponge as spongeOfFieldElements } from '../crypto/poseidon.ts';
+import { emitSponge } from '../crypto/poseidon-circom.ts';
 import { fieldOf } from '../util/field.ts';
 import { ModelError } from './errors.ts';
 import { linearLayers, type QuantizedModel } from './quantize.ts';
@@ -81,25 +82,6 @@ export function inferenceSignalNames(
 /** The salted commitment to private weights (see commitment.ts). */
 export function modelCommitment(model: QuantizedModel, salt: bigint): string {
   return poseidonSponge([salt, ...architectureHeader(model), ...packedWeights(model)]).toString();
-}
-
-/** Emit a Poseidon sponge over the given element expressions; returns the expression of its output. */
-export function emitSponge(
-  line: (text?: string) => void,
-  prefix: string,
-  elements: readonly string[],
-): { out: string; calls: number } {
-  // The same chunks as poseidonSponge: the first 16 elements, then [previous output, next 15]...
-  const chunks = spongeChunks(elements.length).map((chunk) => chunk.map((index) => elements[index] as string));
-  let acc = '';
-  chunks.forEach((chunk, call) => {
-    const inputs = call === 0 ? chunk : [acc, ...chunk];
-    const component = `${prefix}${call}`;
-    line(`component ${component} = Poseidon(${inputs.length});`);
-    inputs.forEach((element, i) => line(`${component}.inputs[${i}] <== ${element};`));
-    acc = `${component}.out`;
-  });
-  return { out: acc, calls: chunks.length };
 }
 
 /** Constraints the generator expects, per layer (before compiling): for `inspect` and reports. */

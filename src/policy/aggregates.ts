@@ -82,22 +82,34 @@ export interface RecordEmitContext {
   sortKey(column: Column): void;
 }
 
-/** What the main template offers an aggregate's dataset-wide part. */
-export interface CircuitEmitContext {
+/** What the main template offers an aggregate's part over the circuit's records. */
+export interface RecordsEmitContext {
   readonly out: CircomLines;
   readonly label: string;
   readonly capacity: number;
-  /** Bits of the largest record index. */
-  readonly capacityBits: number;
-  /** Bits that bound any count of records (with room for the checks' arithmetic). */
-  readonly countBits: number;
-  /** Chunk mode: output the partials instead of checking the bounds. */
+  /** Chunk mode: the partials are wanted (UNIQUE's first and last key cost constraints only then). */
   readonly chunk: boolean;
   /** Emit `var <name> = sum over records of records[i].<output>;` and return the name. */
   total(name: string, output: string): string;
-  /** The output signal of this aggregate's partial `name` (chunk mode). */
-  partial(name: PartialName): string;
 }
+
+/**
+ * What an aggregate's verdict reads: the totals of its partials, summed over a whole dataset's records or over the
+ * opened partials of its chunks, and the bit bounds the checks' arithmetic needs. `count` is a signal of the template.
+ */
+export interface VerdictEmitContext {
+  readonly out: CircomLines;
+  readonly label: string;
+  /** Bits of the largest record index the totals cover. */
+  readonly capacityBits: number;
+  /** Bits that bound any count of records (with room for the checks' arithmetic). */
+  readonly countBits: number;
+  /** The expression of the total of one of its partials. */
+  total(name: PartialName): string;
+}
+
+/** The expressions of an aggregate's partials over a circuit's records (only those a chunk circuit outputs). */
+export type PartialExpressions = Partial<Record<PartialName, string>>;
 
 /** One aggregate kind, everywhere it is implemented. */
 export interface AggregateDefinition<K extends AggregateKind> {
@@ -115,8 +127,13 @@ export interface AggregateDefinition<K extends AggregateKind> {
   chunkVerdict(aggregate: AggregateOf<K>, chunks: ReadonlyArray<readonly bigint[]>, count: bigint): AggregateVerdict;
   /** Its per-record part of the record template: the outputs the dataset-wide part adds up. */
   emitRecord(aggregate: AggregateOf<K>, context: RecordEmitContext): void;
-  /** Its dataset-wide part: the bound checks (whole mode) or the partial outputs (chunk mode). */
-  emitCircuit(aggregate: AggregateOf<K>, context: CircuitEmitContext): void;
+  /**
+   * Its part over a circuit's records: the sums of the record outputs (and UNIQUE's order check); returns the
+   * expression of each of its {@link partials}, which a chunk circuit outputs and a whole-dataset circuit judges.
+   */
+  emitOverRecords(aggregate: AggregateOf<K>, context: RecordsEmitContext): PartialExpressions;
+  /** Its bound checks on the totals of its partials (UNIQUE has none: its order is checked over records and chunks). */
+  emitVerdict(aggregate: AggregateOf<K>, context: VerdictEmitContext): void;
   /** Solidity statements that judge it from its summed partials (`total`) and `c`, the count; `fail` returns its failure. */
   judge(aggregate: AggregateOf<K>, total: (name: PartialName) => string, fail: string): string[];
 }
@@ -168,7 +185,7 @@ function summedColumn(schema: Schema, spec: { kind: 'SUM' | 'MEAN'; field: strin
 }
 
 /** The sum of a column's encoded values over the records where it is not null, and how many those are. */
-function columnTotals(column: Column, records: readonly TotalsRecord[]): { encodedSum: bigint; present: bigint } {
+function columnValueTotals(column: Column, records: readonly TotalsRecord[]): { encodedSum: bigint; present: bigint } {
   const present = records.filter((record) => !record.nulls[column.index]);
   return {
     encodedSum: present.reduce((total, record) => total + (record.values[column.index] as bigint), 0n),
@@ -176,24 +193,16 @@ function columnTotals(column: Column, records: readonly TotalsRecord[]): { encod
   };
 }
 
-/** SUM and MEAN add up the record template's terms of their column; returns the sum's and the count's expressions. */
-function emitColumnTotals(
+/** SUM and MEAN's totals as a verdict reads them: the count of values, the decoded sum, and a bound on its bits. */
+function columnTotals(
   aggregate: AggregateOf<'SUM' | 'MEAN'>,
-  context: CircuitEmitContext,
-): { sum: string; present: string; actual: string; magnitude: number } | undefined {
-  const k = aggregate.column.index;
-  const sum = context.total(`${context.label}Sum`, RECORD_OUTPUT.term(k));
-  const present = context.total(`${context.label}Present`, RECORD_OUTPUT.present(k));
-  if (context.chunk) {
-    context.out.line(`${context.partial('encodedSum')} <== ${sum};`);
-    context.out.line(`${context.partial('present')} <== ${present};`);
-    return undefined;
-  }
+  context: VerdictEmitContext,
+): { present: string; actual: string; magnitude: number } {
   const offset = aggregate.offset;
+  const present = context.total('present');
   return {
-    sum,
     present,
-    actual: `(${sum} + ${present} * (${offset}))`,
+    actual: `(${context.total('encodedSum')} + ${present} * (${offset}))`,
     magnitude: aggregate.column.bits + context.capacityBits + bitLength(offset < 0n ? -offset : offset) + 2,
   };
 }
@@ -201,10 +210,10 @@ function emitColumnTotals(
 /** What SUM and MEAN share: their keys, totals over records, partials and verdict over chunks, record outputs. */
 function columnSumKind<K extends 'SUM' | 'MEAN'>(
   kind: K,
-): Pick<AggregateDefinition<K>, 'keys' | 'totals' | 'partials' | 'chunkVerdict' | 'emitRecord'> {
+): Pick<AggregateDefinition<K>, 'keys' | 'totals' | 'partials' | 'chunkVerdict' | 'emitRecord' | 'emitOverRecords'> {
   return {
     keys: ['kind', 'field', 'min', 'max'],
-    totals: (aggregate, records) => ({ kind, ...columnTotals(columnOf(aggregate), records) }) as TotalsOf<K>,
+    totals: (aggregate, records) => ({ kind, ...columnValueTotals(columnOf(aggregate), records) }) as TotalsOf<K>,
     partials: [
       { name: 'encodedSum', combine: 'sum' },
       { name: 'present', combine: 'sum' },
@@ -216,6 +225,13 @@ function columnSumKind<K extends 'SUM' | 'MEAN'>(
       );
     },
     emitRecord: (aggregate, context) => context.columnTerms(columnOf(aggregate)),
+    emitOverRecords(aggregate, { label, total }) {
+      const k = columnOf(aggregate).index;
+      return {
+        encodedSum: total(`${label}Sum`, RECORD_OUTPUT.term(k)),
+        present: total(`${label}Present`, RECORD_OUTPUT.present(k)),
+      };
+    },
   };
 }
 
@@ -255,8 +271,8 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
     chunkVerdict: (aggregate, _chunks, count) =>
       summedVerdict(AGGREGATES.COUNT.verdict(aggregate, { kind: 'COUNT' }, count)),
     emitRecord: () => {},
-    emitCircuit(aggregate, { out, chunk, countBits }) {
-      if (chunk) return; // the verifier sums the chunks' public counts
+    emitOverRecords: () => ({}),
+    emitVerdict(aggregate, { out, countBits }) {
       if (aggregate.min !== undefined)
         emitNonNegative(out, `count - ${aggregate.min}`, countBits + bitLength(aggregate.min));
       if (aggregate.max !== undefined)
@@ -285,9 +301,8 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       const sum = totals.encodedSum + totals.present * aggregate.offset;
       return { ok: within(sum, aggregate.min, aggregate.max), actual: `${sum} (scaled units)` };
     },
-    emitCircuit(aggregate, context) {
-      const totals = emitColumnTotals(aggregate, context);
-      if (!totals) return;
+    emitVerdict(aggregate, context) {
+      const totals = columnTotals(aggregate, context);
       const bound = (x: bigint) => bitLength(x < 0n ? -x : x);
       if (aggregate.min !== undefined)
         emitNonNegative(
@@ -327,9 +342,8 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
         actual: m > 0n ? `${sum}/${m} (scaled units)` : 'no values',
       };
     },
-    emitCircuit(aggregate, context) {
-      const totals = emitColumnTotals(aggregate, context);
-      if (!totals) return;
+    emitVerdict(aggregate, context) {
+      const totals = columnTotals(aggregate, context);
       emitNonNegative(context.out, `${totals.present} - 1`, context.countBits); // a mean of no values fails
       emitFractionBounds(context.out, totals.actual, totals.present, aggregate.min, aggregate.max, totals.magnitude);
     },
@@ -374,10 +388,9 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
     emitRecord(aggregate, { out, label, holds }) {
       out.line(`signal output ${label}Matched <== active * ${holds(aggregate.where, `${label}Where`)};`);
     },
-    emitCircuit(aggregate, context) {
-      const matched = context.total(`${context.label}Matched`, `${context.label}Matched`);
-      if (context.chunk) context.out.line(`${context.partial('matched')} <== ${matched};`);
-      else emitFractionBounds(context.out, matched, 'count', aggregate.min, aggregate.max, context.countBits);
+    emitOverRecords: (_aggregate, { label, total }) => ({ matched: total(`${label}Matched`, `${label}Matched`) }),
+    emitVerdict(aggregate, { out, total, countBits }) {
+      emitFractionBounds(out, total('matched'), 'count', aggregate.min, aggregate.max, countBits);
     },
     judge: (aggregate, total, fail) => [
       `if (!(${solidityWithinFraction(total('matched'), 'c', aggregate.min, aggregate.max)})) ${fail}`,
@@ -431,23 +444,16 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       out.line(`signal output ${label}HitA <== ${label}InA * ${outcome};`);
       out.line(`signal output ${label}HitB <== ${label}InB * ${outcome};`);
     },
-    emitCircuit(aggregate, { out, label, chunk, countBits, total, partial }) {
+    emitOverRecords: (_aggregate, { label, total }) => ({
+      nA: total(`${label}nA`, `${label}InA`),
+      kA: total(`${label}kA`, `${label}HitA`),
+      nB: total(`${label}nB`, `${label}InB`),
+      kB: total(`${label}kB`, `${label}HitB`),
+    }),
+    emitVerdict(aggregate, { out, label, countBits, total }) {
       // |kA/nA - kB/nB| <= num/den  <=>  num*nA*nB - den*(kA*nB - kB*nA) >= 0 and num*nA*nB + den*(kA*nB - kB*nA) >= 0,
       // with nA, nB >= 1. Counts are below 2^(depth+1), so every product stays far below the field modulus.
-      const nA = total(`${label}nA`, `${label}InA`);
-      const kA = total(`${label}kA`, `${label}HitA`);
-      const nB = total(`${label}nB`, `${label}InB`);
-      const kB = total(`${label}kB`, `${label}HitB`);
-      if (chunk) {
-        for (const [name, value] of [
-          ['nA', nA],
-          ['kA', kA],
-          ['nB', nB],
-          ['kB', kB],
-        ] as const)
-          out.line(`${partial(name)} <== ${value};`);
-        return;
-      }
+      const [nA, kA, nB, kB] = [total('nA'), total('kA'), total('nB'), total('kB')];
       out.line(`signal ${label}Cross1 <== ${kA} * ${nB};`);
       out.line(`signal ${label}Cross2 <== ${kB} * ${nA};`);
       out.line(`signal ${label}Both <== ${nA} * ${nB};`);
@@ -527,7 +533,7 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       return { ok: true, actual: 'all distinct' };
     },
     emitRecord: (aggregate, context) => context.sortKey(aggregate.column),
-    emitCircuit(aggregate, { out, label, capacity, chunk, partial }) {
+    emitOverRecords(aggregate, { out, label, capacity, chunk }) {
       // Records are committed sorted by their id key; consecutive real records must have strictly increasing keys.
       const key = RECORD_OUTPUT.key(aggregate.column.index);
       if (capacity > 1) {
@@ -539,18 +545,19 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
         out.line(`    active.active[i] * (1 - ${label}Increasing[i - 1].out) === 0;`);
         out.line(`}`);
       }
-      if (!chunk) return;
+      if (!chunk) return {};
       // The verifier checks that each chunk's last key is below the next chunk's first key. The last real record is
       // the one whose successor is padding (or the last of all).
-      out.line(`${partial('firstKey')} <== records[0].${key};`);
       out.line(`signal ${label}End[${capacity}];`);
       out.line(
         `for (var i = 0; i < ${capacity - 1}; i++) { ${label}End[i] <== (active.active[i] - active.active[i + 1]) * records[i].${key}; }`,
       );
       out.line(`${label}End[${capacity - 1}] <== active.active[${capacity - 1}] * records[${capacity - 1}].${key};`);
       out.line(`var ${label}Last = 0; for (var i = 0; i < ${capacity}; i++) { ${label}Last += ${label}End[i]; }`);
-      out.line(`${partial('lastKey')} <== ${label}Last;`);
+      return { firstKey: `records[0].${key}`, lastKey: `${label}Last` };
     },
+    // Its order is checked over the records of a circuit, and across chunks where their keys meet.
+    emitVerdict: () => {},
     judge: () => ["// judged by the registry chunk by chunk: each first key above the previous chunk's last key"],
   },
 };

@@ -2,8 +2,10 @@
  * A policy's chunk partials: what a chunk circuit publishes for each aggregate (in the order of the aggregate table's
  * entries) and how the verifier combines them over every chunk of a dataset into the aggregate's verdict.
  */
-import { aggregateDefinition, type PartialCombine, type PartialName } from './aggregates.ts';
-import type { Policy } from './policy.ts';
+import { uniqueKey } from '../data/unique.ts';
+import { ZkaiError } from '../errors.ts';
+import { aggregateDefinition, type PartialCombine, type PartialName, type TotalsRecord } from './aggregates.ts';
+import { aggregateTotals, type Policy } from './policy.ts';
 
 /** One public partial of a chunk circuit: which aggregate it belongs to, what it counts, how it combines over chunks. */
 export interface ChunkPartial {
@@ -43,4 +45,26 @@ export function judgeChunkPartials(
       return { ok: false, detail: `aggregate ${aggregate.text} fails over all chunks: ${verdict.actual}` };
   }
   return { ok: true };
+}
+
+/**
+ * The values of a policy's partials over one chunk's real records, in {@link chunkPartials} order: what its chunk
+ * circuit computes (the summed ones from the pre-flight's totals, UNIQUE's keys of the first and last record).
+ */
+export function chunkPartialValues(policy: Policy, records: readonly TotalsRecord[]): bigint[] {
+  if (records.length === 0) throw new ZkaiError('INTERNAL', 'a chunk holds at least one record');
+  return policy.aggregates.flatMap((aggregate) => {
+    if (aggregate.kind === 'UNIQUE') {
+      const index = aggregate.column.index;
+      const keyOf = (record: TotalsRecord) => uniqueKey(aggregate.column, record.values[index] as bigint);
+      return [keyOf(records[0]!), keyOf(records[records.length - 1]!)];
+    }
+    // The summed kinds' totals are named like their partials (encodedSum, present, matched, nA...).
+    const totals: Record<string, unknown> = aggregateTotals(aggregate, records);
+    return aggregateDefinition(aggregate.kind).partials.map(({ name }) => {
+      const value = totals[name];
+      if (typeof value !== 'bigint') throw new ZkaiError('INTERNAL', `${aggregate.kind} totals have no ${name}`);
+      return value;
+    });
+  });
 }

@@ -71,31 +71,40 @@ export function emitRecordPolicy(out: CircomLines, policy: Policy, sortKey: (col
 }
 
 /**
- * Emit, in the main template, each aggregate's check over all records (`records[i]` are the record templates, `count`
- * and `active` the main template's), or in a chunk circuit its partials into the output array `partials`.
+ * Emit, in the main template, each aggregate's part over the records (`records[i]` are the record templates, `count`
+ * and `active` the main template's), then its check on the totals, or in a chunk circuit its partials into the array
+ * `partials` (in {@link chunkPartials} order).
  */
 export function emitAggregates(out: CircomLines, policy: Policy, shape: { capacity: number; chunk: boolean }): void {
   const partials = shape.chunk ? chunkPartials(policy) : [];
   const capacityBits = bitLength(BigInt(shape.capacity - 1)) || 1;
   policy.aggregates.forEach((aggregate, index) => {
     const start = commentAggregate(out, aggregate.text, index);
-    aggregateDefinition(aggregate.kind).emitCircuit(aggregate, {
+    const label = `aggregate${index}`;
+    const definition = aggregateDefinition(aggregate.kind);
+    const expressions = definition.emitOverRecords(aggregate, {
       out,
-      label: `aggregate${index}`,
+      label,
       capacity: shape.capacity,
-      capacityBits,
-      countBits: capacityBits + 2,
       chunk: shape.chunk,
       total(name, output) {
         out.line(`var ${name} = 0; for (var i = 0; i < ${shape.capacity}; i++) { ${name} += records[i].${output}; }`);
         return name;
       },
-      partial(name: PartialName) {
-        const position = partials.findIndex((p) => p.aggregate === index && p.name === name);
-        if (position < 0) throw new ZkaiError('INTERNAL', `aggregate ${index} has no partial ${name}`);
-        return `partials[${position}]`;
-      },
     });
+    const total = (name: PartialName): string => {
+      const expression = expressions[name];
+      if (expression === undefined) throw new ZkaiError('INTERNAL', `aggregate ${index} has no total ${name}`);
+      return expression;
+    };
+    if (shape.chunk) {
+      for (const partial of definition.partials) {
+        const position = partials.findIndex((p) => p.aggregate === index && p.name === partial.name);
+        out.line(`partials[${position}] <== ${total(partial.name)};`);
+      }
+    } else {
+      definition.emitVerdict(aggregate, { out, label, capacityBits, countBits: capacityBits + 2, total });
+    }
     dropIfEmpty(out, start);
   });
 }
