@@ -15,6 +15,7 @@ export const UNIT_TEST_FILES = [
   'test/cli-signals.test.ts',
   'test/dev-ptau-generate.test.ts',
   'test/cache-layout.test.ts',
+  'test/file-lock.test.ts',
 ];
 
 export default defineConfig({

@@ -4,7 +4,9 @@
  * the same declaration, and loads its action module only when one of its commands runs, so `zkai --help` stays fast)
  * and error reporting.
  */
+import { resolve } from 'node:path';
 import { Command } from 'commander';
+import { CACHE_DIR_ENV } from '../cache/cache-dir.ts';
 import { releaseCurves } from '../util/curves.ts';
 import { reportError, type GlobalFlags } from './output.ts';
 import { stopProgressBars } from './progress-bar.ts';
@@ -37,6 +39,9 @@ const context: GroupContext = {
     const local = command.opts();
     const optimization = local.O as string | undefined;
     flags = { ...(program.opts() as GlobalFlags), ...local, ...(optimization ? { optimization } : {}) };
+    // Everything that falls back to the default cache (compiled Solidity, the pool's workers) uses --cache-dir too:
+    // one folder holds every artifact a command trusts.
+    if (flags.cacheDir) process.env[CACHE_DIR_ENV] = resolve(flags.cacheDir);
     return flags;
   },
 };

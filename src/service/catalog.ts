@@ -271,7 +271,8 @@ export class CircuitCatalog {
 
   private async addCache(cacheDir: string): Promise<void> {
     const cache = new CacheLayout(cacheDir);
-    const compiled = await readdir(cache.circuitsDir).catch(() => [] as string[]);
+    // Compiled circuits only: not a build in progress nor its lock (`.lock-<name>-<id>` ends with the id too).
+    const compiled = (await readdir(cache.circuitsDir).catch(() => [] as string[])).filter((name) => !isBuildDir(name));
     for (const dir of (await readdir(cache.keysDir).catch(() => [] as string[])).sort()) {
       if (isBuildDir(dir)) continue;
       const { vkeyPath, metaPath } = keyFiles(join(cache.keysDir, dir));

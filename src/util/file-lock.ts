@@ -1,6 +1,9 @@
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
+
+/** The locks this process holds now (by path), so a lock file naming our pid that we do not hold is known stale. */
+const heldHere = new Set<string>();
 
 /** Is a process with this pid alive on this machine? */
 function processAlive(pid: number): boolean {
@@ -28,13 +31,27 @@ export async function withFileLock<T>(
   for (;;) {
     try {
       const handle = await open(lockPath, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
+      // Marked held before our pid is in the file, so no waiter of this process ever reads our pid unmarked.
+      heldHere.add(resolve(lockPath));
+      try {
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+      } catch (error) {
+        heldHere.delete(resolve(lockPath));
+        await handle.close().catch(() => undefined);
+        await rm(lockPath, { force: true });
+        throw error;
+      }
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
-      if (Number.isFinite(holder) && holder > 0 && !processAlive(holder)) {
+      // Stale: its holder is dead, names no process, or is this process without holding it (a lock left by an
+      // earlier process that had our pid, as in a container where every run is pid 1).
+      const stale =
+        Number.isFinite(holder) &&
+        (holder <= 0 || (holder === process.pid ? !heldHere.has(resolve(lockPath)) : !processAlive(holder)));
+      if (stale) {
         await rm(lockPath, { force: true });
         continue;
       }
@@ -47,12 +64,13 @@ export async function withFileLock<T>(
         told = true;
         options.onWait(holder);
       }
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      await new Promise((wake) => setTimeout(wake, pollMs));
     }
   }
   try {
     return await task();
   } finally {
+    heldHere.delete(resolve(lockPath));
     await rm(lockPath, { force: true });
   }
 }
