@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -227,4 +227,20 @@ describe('errors', () => {
     expect(text).toMatch(/^Error: outer problem\n\s+at /);
     expect(text).toMatch(/caused by: TypeError: inner problem\n\s+at /);
   });
+});
+
+describe('--cache-dir', () => {
+  it('holds everything a command caches, the compiled Solidity of a chain command included', async () => {
+    const cacheDir = join(scratch, 'own-cache');
+    const deployed = await runCli(['--cache-dir', cacheDir, '--quiet', 'chain', 'deploy'], { timeoutMs: 120_000 });
+    expect(deployed.code, deployed.stderr).toBe(0);
+    // The embedded chain's state and the contracts solc compiled for it, both in the folder named.
+    expect((await readdir(join(cacheDir, 'chain', 'embedded'))).sort()).toEqual([
+      'anvil-state.json',
+      'deployment.json',
+    ]);
+    expect((await readdir(join(cacheDir, 'solidity'))).filter((name) => name.endsWith('.json')).length).toBeGreaterThan(
+      0,
+    );
+  }, 120_000);
 });
