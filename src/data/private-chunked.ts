@@ -1,0 +1,393 @@
+/**
+ * Private chunked dataset proofs (issue 18; the statement is in docs/design/private-chunks.md): every chunk proof
+ * publishes its subtree roots and one salted commitment to its partials; a tree of aggregation proofs opens the
+ * commitments privately and the root proves every aggregate's verdict. Nothing derived from records is public except
+ * the commitment (root, count) and the verdict.
+ *
+ * Not wired into the CLI and the registry yet (they still use chunked.ts); this module is the off-chain core.
+ */
+import { randomBytes } from 'node:crypto';
+import { ZkaiError } from '../errors.ts';
+import { ProverPool, type BatchResult } from '../prover/pool.ts';
+import type { Groth16Proof } from '../verifier/types.ts';
+import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
+import { CONTEXT_SIGNAL, NO_CONTEXT } from '../circuit/context.ts';
+import { chunkPartials, chunkPartialValues } from '../policy/chunks.ts';
+import { evaluatePolicy, type Policy } from '../policy/policy.ts';
+import {
+  aggregationSignalNames,
+  childrenDigest,
+  generateAggregationCircuit,
+  MAX_FAN_IN,
+  type AggregationLevel,
+} from './aggregation-gen.ts';
+import { recommit, type DatasetBundle } from './bundle.ts';
+import { chunkCircuitInput, combineChunkRoots, MAX_SUBTREES_PER_CHUNK } from './chunked.ts';
+import { committedChunkSignalNames, generateDatasetCircuit, registrySignalName } from './circuit-gen.ts';
+import { treeDepth, type DatasetCommitment } from './commitment.ts';
+import { PolicyViolationError, policyRegistries, type RegistryRoot } from './dataset-proof.ts';
+import { compileAndSetupGenerated, type PrepareOptions } from './prepare-generated.ts';
+import type { Registry } from './registry.ts';
+import type { Schema } from './types.ts';
+import type { CompiledCircuit } from '../circuit/compile.ts';
+import type { CircuitKeys } from '../setup/phase2.ts';
+import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
+
+/**
+ * Children per aggregation proof by default: a node of the example policy is about 5,800 constraints (a 2^13 ptau),
+ * with UNIQUE 12,900 (2^14). The fan-in is the verifier's choice, like its keys: a file never sets it.
+ */
+export const AGGREGATION_FAN_IN = 16;
+
+/** One proof and its public signals. */
+export interface PublishedProof {
+  proof: Groth16Proof;
+  publicSignals: string[];
+}
+
+/** A dataset proven in chunks whose partials stay private. */
+export interface PrivateChunkedDatasetProof {
+  format: 'zkai-chunked-dataset-proof-v2';
+  commitment: DatasetCommitment;
+  policy: { name: string; hash: string };
+  chunkDepth: number;
+  subtreesPerChunk: number;
+  registries: RegistryRoot[];
+  chunks: Array<PublishedProof & { index: number }>;
+  /** The aggregation proofs, level by level from the chunks up; the last level holds the root alone. */
+  aggregation: PublishedProof[][];
+}
+
+/** The three circuits of a private chunked proof, compiled and set up. */
+export interface PreparedPrivateChunks {
+  chunk: { circuit: CompiledCircuit; keys: CircuitKeys };
+  node: { circuit: CompiledCircuit; keys: CircuitKeys };
+  root: { circuit: CompiledCircuit; keys: CircuitKeys };
+}
+
+/** The verification keys a verifier trusts for the three circuits (derived from its own schema and policy). */
+export interface PrivateChunkKeys {
+  chunk: unknown;
+  node: unknown;
+  root: unknown;
+}
+
+/** The sizes of the aggregation levels over `chunks` chunks: ceil(n / F) per level until one proof is left. */
+export function aggregationShape(chunks: number, fanIn = AGGREGATION_FAN_IN): number[] {
+  if (!Number.isSafeInteger(chunks) || chunks < 1) throw new ZkaiError('INTERNAL', `no chunks to aggregate`);
+  if (!Number.isInteger(fanIn) || fanIn < 2 || fanIn > MAX_FAN_IN)
+    throw new ZkaiError('BAD_OPTION', `an aggregation proof takes 2 to ${MAX_FAN_IN} children, got ${fanIn}`);
+  const levels: number[] = [];
+  let children = chunks;
+  do {
+    children = Math.ceil(children / fanIn);
+    levels.push(children);
+  } while (children > 1);
+  return levels;
+}
+
+/** A fresh salt: 31 random bytes from the operating system's CSPRNG (below the scalar field). */
+function freshSalt(): bigint {
+  const salt = BigInt(`0x${randomBytes(31).toString('hex')}`);
+  if (salt >= BN254_SCALAR_FIELD) throw new ZkaiError('INTERNAL', 'a 248-bit salt is below the field');
+  return salt;
+}
+
+/** The partials of several consecutive children combined as a node does: sums summed, outer keys kept. */
+function combinePartials(policy: Policy, children: ReadonlyArray<readonly bigint[]>): bigint[] {
+  return chunkPartials(policy).map((partial, k) => {
+    switch (partial.combine) {
+      case 'sum':
+        return children.reduce((total, child) => total + (child[k] as bigint), 0n);
+      case 'firstKey':
+        return children[0]![k] as bigint;
+      case 'lastKey':
+        return children[children.length - 1]![k] as bigint;
+    }
+  });
+}
+
+/** Generate, compile and set up the committed chunk circuit and the node and root circuits; all cached. */
+export async function preparePrivateChunks(
+  schema: Schema,
+  policy: Policy,
+  chunkDepth: number,
+  subtrees: number,
+  options: PrepareOptions & { fanIn?: number } = {},
+): Promise<PreparedPrivateChunks> {
+  const fanIn = options.fanIn ?? AGGREGATION_FAN_IN;
+  const cache = options.cacheDir ? { cacheDir: options.cacheDir } : {};
+  const generated = await generateDatasetCircuit(schema, policy, chunkDepth, {
+    ...cache,
+    mode: 'committed-chunk',
+    subtrees,
+  });
+  const aggregation = (level: AggregationLevel) =>
+    generateAggregationCircuit(schema, policy, { ...cache, level, fanIn });
+  const { zkeyPath: _ceremonyKey, fanIn: _fanIn, ...own } = options;
+  return {
+    chunk: await compileAndSetupGenerated(generated.path, options),
+    node: await compileAndSetupGenerated((await aggregation('node')).path, own),
+    root: await compileAndSetupGenerated((await aggregation('root')).path, own),
+  };
+}
+
+/** Collect a batch's proofs in input order, or throw the first failure with `what` naming the input. */
+async function proveAll(
+  pool: ProverPool,
+  prepared: { circuit: CompiledCircuit; keys: CircuitKeys },
+  inputs: ReadonlyArray<Record<string, unknown>>,
+  what: (index: number) => string,
+): Promise<PublishedProof[]> {
+  const proofs: PublishedProof[] = [];
+  for await (const result of pool.proveMany(
+    { wasmPath: prepared.circuit.wasmPath, zkeyPath: prepared.keys.zkeyPath },
+    inputs,
+  ) as AsyncGenerator<BatchResult>) {
+    if (!result.ok)
+      throw new ZkaiError(result.error.code, `${what(result.index)}: ${result.error.message}`, {
+        cause: result.error,
+      });
+    proofs[result.index] = { proof: result.proof, publicSignals: result.publicSignals };
+  }
+  return proofs;
+}
+
+/**
+ * Prove a committed dataset in chunks whose partials stay private: the chunk proofs (each with a fresh salt), then the
+ * aggregation proofs level by level, all in the prover pool. The salts are drawn here and never leave this call. The
+ * policy is evaluated first: a violating dataset gets a row-level report and no proof.
+ */
+export async function provePrivateChunks(
+  bundle: DatasetBundle,
+  schema: Schema,
+  policy: Policy,
+  options: PrepareOptions & {
+    chunkDepth: number;
+    subtreesPerChunk?: number;
+    pool?: ProverPool;
+    registries?: readonly Registry[];
+    context?: bigint;
+    /** Children per aggregation proof (default {@link AGGREGATION_FAN_IN}); the verifier must use the same. */
+    fanIn?: number;
+  },
+): Promise<PrivateChunkedDatasetProof & { prepared: PreparedPrivateChunks }> {
+  const fanIn = options.fanIn ?? AGGREGATION_FAN_IN;
+  const { chunkDepth } = options;
+  const subtrees = options.subtreesPerChunk ?? 1;
+  const commitment = recommit(bundle, schema);
+  if (!Number.isInteger(chunkDepth) || chunkDepth < 0 || chunkDepth > commitment.depth)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `chunk depth must be an integer from 0 to the dataset's tree depth ${commitment.depth}, got ${chunkDepth}`,
+    );
+  if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > MAX_SUBTREES_PER_CHUNK)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `subtrees per chunk must be an integer from 1 to ${MAX_SUBTREES_PER_CHUNK}, got ${subtrees}`,
+    );
+  if (chunkPartials(policy).length === 0)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `policy "${policy.spec.name}" has no aggregate over records: its chunk proofs need no aggregation`,
+    );
+  const registries = policyRegistries(schema, policy, options.registries ?? []);
+  const report = evaluatePolicy(policy, bundle.records, registries);
+  if (!report.ok) throw new PolicyViolationError(report);
+  const prepared = await preparePrivateChunks(schema, policy, chunkDepth, subtrees, options);
+  const size = subtrees * 2 ** chunkDepth;
+  const chunkCount = Math.ceil(bundle.records.length / size);
+  let children = Array.from({ length: chunkCount }, (_, j) => {
+    const records = bundle.records.slice(j * size, (j + 1) * size);
+    return { partials: chunkPartialValues(policy, records), salt: freshSalt() };
+  });
+  const pool = options.pool ?? new ProverPool();
+  try {
+    const chunkInputs = children.map((child, j) => ({
+      ...chunkCircuitInput(
+        bundle.records.slice(j * size, (j + 1) * size),
+        bundle.salts.slice(j * size, (j + 1) * size),
+        schema,
+        policy,
+        chunkDepth,
+        registries,
+        subtrees,
+      ),
+      context: options.context ?? NO_CONTEXT,
+      chunkSalt: child.salt,
+    }));
+    const chunks = (
+      await proveAll(
+        pool,
+        prepared.chunk,
+        chunkInputs,
+        (j) => `chunk ${j} (records ${j * size + 1} to ${Math.min((j + 1) * size, bundle.records.length)})`,
+      )
+    ).map((proof, index) => ({ index, ...proof }));
+
+    const aggregation: PublishedProof[][] = [];
+    for (const [level, width] of aggregationShape(chunkCount, fanIn).entries()) {
+      const isRoot = width === 1 && children.length <= fanIn;
+      const groups = Array.from({ length: width }, (_, g) => children.slice(g * fanIn, (g + 1) * fanIn));
+      const parents = groups.map((group) => ({
+        partials: combinePartials(
+          policy,
+          group.map((child) => child.partials),
+        ),
+        salt: freshSalt(),
+      }));
+      const inputs = groups.map((group, g) => ({
+        ...(isRoot ? { count: bundle.records.length } : { nodeSalt: parents[g]!.salt }),
+        slots: group.length,
+        policyHash: policy.hash,
+        partials: Array.from({ length: fanIn }, (_, j) => group[j]?.partials ?? chunkPartials(policy).map(() => 0n)),
+        salt: Array.from({ length: fanIn }, (_, j) => group[j]?.salt ?? 0n),
+      }));
+      aggregation.push(
+        await proveAll(
+          pool,
+          isRoot ? prepared.root : prepared.node,
+          inputs,
+          (g) => `aggregation level ${level} proof ${g}`,
+        ),
+      );
+      children = parents;
+    }
+    return {
+      format: 'zkai-chunked-dataset-proof-v2',
+      commitment,
+      policy: { name: policy.spec.name, hash: policy.hash },
+      chunkDepth,
+      subtreesPerChunk: subtrees,
+      registries: registries.map((r) => ({ name: r.name, root: r.root })),
+      chunks,
+      aggregation,
+      prepared,
+    };
+  } finally {
+    if (!options.pool) await pool.close();
+  }
+}
+
+/**
+ * Verify a private chunked dataset proof against what the verifier trusts: the three verification keys (from its own
+ * schema and policy), the published commitment, the policy and the schema. Checks every chunk proof (its count,
+ * shape, hashes, registry roots and context), recombines the subtree roots into the published root, and walks the
+ * aggregation tree the verifier derives from the chunk count: every proof's digest must be that of its children's
+ * published commitments, and the root proof (with the published count) must verify. The file decides nothing.
+ */
+export async function verifyPrivateChunks(
+  keys: PrivateChunkKeys,
+  file: Pick<PrivateChunkedDatasetProof, 'format' | 'chunkDepth' | 'subtreesPerChunk' | 'chunks' | 'aggregation'>,
+  expected: { root: string; count: number; schemaHash: string; registries?: readonly RegistryRoot[]; context?: bigint },
+  policy: Policy,
+  options: { fanIn?: number } = {},
+): Promise<VerificationResult> {
+  const fanIn = options.fanIn ?? AGGREGATION_FAN_IN;
+  if (file.format !== 'zkai-chunked-dataset-proof-v2')
+    return {
+      valid: false,
+      reason: 'malformed',
+      detail: `this file's chunk proofs are not of the private format (${String(file.format)}): prove again with this version`,
+    };
+  const registries = expected.registries ?? [];
+  if (
+    registries.length !== policy.registries.length ||
+    registries.some((r, j) => r.name !== policy.registries[j]!.name)
+  )
+    return { valid: false, reason: 'malformed', detail: 'the registry roots given do not match the policy' };
+  const { chunkDepth } = file;
+  const subtrees = file.subtreesPerChunk;
+  if (!Number.isSafeInteger(expected.count) || expected.count < 1)
+    return { valid: false, reason: 'malformed', detail: `the published count must be a positive integer` };
+  const depth = treeDepth(expected.count);
+  if (!Number.isInteger(chunkDepth) || chunkDepth < 0 || chunkDepth > depth)
+    return { valid: false, reason: 'malformed', detail: `chunk depth ${String(chunkDepth)} does not fit the tree` };
+  if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > MAX_SUBTREES_PER_CHUNK)
+    return { valid: false, reason: 'malformed', detail: `subtrees per chunk ${String(subtrees)} is out of range` };
+  const size = subtrees * 2 ** chunkDepth;
+  const chunkCount = Math.ceil(expected.count / size);
+  if (!Array.isArray(file.chunks) || file.chunks.length !== chunkCount)
+    return {
+      valid: false,
+      reason: 'claim-mismatch',
+      detail: `${expected.count} records in chunks of ${size} need ${chunkCount} chunk proofs`,
+    };
+  const names = committedChunkSignalNames(policy, subtrees);
+  const commitmentAt = names.indexOf('commitment');
+  const chunkRoots: bigint[] = [];
+  let commitments: bigint[] = [];
+  for (let j = 0; j < chunkCount; j += 1) {
+    const chunk = file.chunks[j]!;
+    if (chunk?.index !== j)
+      return { valid: false, reason: 'claim-mismatch', detail: `chunk proofs are out of order at position ${j}` };
+    const result = await verifyProof(keys.chunk, chunk.proof, chunk.publicSignals, {
+      expect: {
+        count: Math.min(size, expected.count - j * size),
+        policyHash: policy.hash,
+        schemaHash: expected.schemaHash,
+        chunkDepth,
+        chunkSubtrees: subtrees,
+        ...Object.fromEntries(registries.map((r) => [registrySignalName(r.name), r.root])),
+        ...(expected.context === undefined ? {} : { [CONTEXT_SIGNAL]: expected.context }),
+      },
+      signalNames: names,
+    });
+    if (!result.valid) return { ...result, detail: `chunk ${j}: ${result.detail ?? result.reason}` };
+    for (let t = 0; t < subtrees; t += 1) chunkRoots.push(BigInt(chunk.publicSignals[t]!));
+    commitments.push(BigInt(chunk.publicSignals[commitmentAt]!));
+  }
+  const combined = combineChunkRoots(chunkRoots, expected.count, chunkDepth, expected.root);
+  if (!combined.valid) return combined;
+
+  const shape = aggregationShape(chunkCount, fanIn);
+  if (!Array.isArray(file.aggregation) || file.aggregation.length !== shape.length)
+    return {
+      valid: false,
+      reason: 'claim-mismatch',
+      detail: `${chunkCount} chunks need ${shape.length} aggregation level(s), got ${Array.isArray(file.aggregation) ? file.aggregation.length : 'none'}`,
+    };
+  for (const [level, width] of shape.entries()) {
+    const proofs = file.aggregation[level]!;
+    if (!Array.isArray(proofs) || proofs.length !== width)
+      return { valid: false, reason: 'claim-mismatch', detail: `aggregation level ${level} needs ${width} proofs` };
+    const isRoot = level === shape.length - 1;
+    const parents: bigint[] = [];
+    for (let g = 0; g < width; g += 1) {
+      const group = commitments.slice(g * fanIn, (g + 1) * fanIn);
+      const what: AggregationLevel = isRoot ? 'root' : 'node';
+      const result = await verifyProof(isRoot ? keys.root : keys.node, proofs[g]!.proof, proofs[g]!.publicSignals, {
+        expect: {
+          digest: childrenDigest(group, fanIn),
+          slots: group.length,
+          policyHash: policy.hash,
+          ...(isRoot ? { count: expected.count } : {}),
+        },
+        signalNames: aggregationSignalNames(what),
+      });
+      if (!result.valid)
+        return { ...result, detail: `aggregation level ${level} proof ${g}: ${result.detail ?? result.reason}` };
+      if (!isRoot) parents.push(BigInt(proofs[g]!.publicSignals[1]!));
+    }
+    commitments = parents;
+  }
+  return { valid: true };
+}
+
+/** What an outsider can read in a private chunked proof file: the public signals, by name (for tests and audits). */
+export function publishedSignals(
+  file: Pick<PrivateChunkedDatasetProof, 'chunks' | 'aggregation' | 'subtreesPerChunk'>,
+  policy: Policy,
+): Array<Record<string, string>> {
+  const chunkNames = committedChunkSignalNames(policy, file.subtreesPerChunk);
+  const named = (names: string[], signals: readonly string[]) =>
+    Object.fromEntries(names.map((name, i) => [name, signals[i] ?? '']));
+  return [
+    ...file.chunks.map((chunk) => named(chunkNames, chunk.publicSignals)),
+    ...file.aggregation.flatMap((level, l) =>
+      level.map((proof) =>
+        named(aggregationSignalNames(l === file.aggregation.length - 1 ? 'root' : 'node'), proof.publicSignals),
+      ),
+    ),
+  ];
+}
