@@ -15,7 +15,9 @@ export {
 } from './anvil.ts';
 export {
   ZKAI_VERIFIER_CONTRACT,
+  ZKAI_MAX_BATCH,
   ZKAI_VERIFIER_ERRORS,
+  ZKAI_VERIFY_BATCH_SIGNATURE,
   ZKAI_VERIFY_SIGNATURE,
   generateGroth16Verifier,
   verificationKeyId,
@@ -45,6 +47,13 @@ export {
   type SolcDiagnostic,
   type VerifyOnChainOptions,
 } from './solidity-verifier.ts';
+export {
+  toZkaiBatchArgs,
+  verifyBatchOnChain,
+  type BatchProof,
+  type OnChainBatchVerification,
+  type VerifyBatchOnChainOptions,
+} from './batch-verify.ts';
 export type { CompiledContract, VerifierCallArgs } from './types.ts';
 export { deployPoseidon, poseidonAbi, type DeployedPoseidon } from './poseidon.ts';
 export {
