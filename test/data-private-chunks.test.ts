@@ -173,6 +173,14 @@ describe('private chunked dataset proof', () => {
     // Another dataset's root (same policy): refused by its digest and count.
     expect(await verify({ ...again })).toEqual({ valid: true });
     await refused({ format: 'zkai-chunked-dataset-proof-v1' as never }, /prove again/);
+    // Damaged files get a verdict, not an exception.
+    await refused({ aggregation: [[null as never, file.aggregation[0]![1]!], file.aggregation[1]!] }, /level 0/);
+    await refused({ aggregation: [null as never, file.aggregation[1]!] }, /aggregation must be a list/);
+    const rulesOnly = parsePolicy({ name: 'rules only', rules: [{ field: 'age', op: 'GTE', value: 18 }] }, schema);
+    expect(await verifyPrivateChunks(keys, file, expected(), rulesOnly, { fanIn: FAN_IN })).toMatchObject({
+      valid: false,
+      reason: 'malformed',
+    });
   }, 600_000);
 
   it('a dataset whose aggregate fails gets no proof: the pre-flight names it', async () => {

@@ -176,18 +176,28 @@ export async function proveDatasetInChunks(
   };
 }
 
+/** What the verifier expects of a chunked dataset: the published commitment, the schema, the registries, the context. */
+export interface ChunkedExpectation {
+  root: string;
+  count: number;
+  schemaHash: string;
+  registries?: readonly RegistryRoot[];
+  context?: bigint;
+}
+
 /**
- * Verify a chunked dataset proof against what the verifier trusts: the chunk circuit's verification key, the published
- * commitment, the policy and the schema. Checks: one proof per non-empty chunk, in order; every chunk proof valid with
- * the policy and schema hashes and its expected record count (full chunks, then the remainder); the chunk roots,
- * completed with zero subtrees, give the published root; every aggregate holds on the summed partials.
+ * The checks every chunked format shares: one proof per non-empty chunk, in order, each valid under `vkey` with the
+ * policy and schema hashes, its expected record count (full chunks, then the remainder), the chunk shape, the trusted
+ * registry roots and the context; then the chunk roots, completed with zero subtrees, give the published root.
+ * Returns each chunk's public signals (named by `signalNames`) when all of that holds.
  */
-export async function verifyChunkedDataset(
+export async function verifyChunkProofs(
   vkey: unknown,
   file: Pick<ChunkedDatasetProof, 'chunkDepth' | 'chunks' | 'subtreesPerChunk'>,
-  expected: { root: string; count: number; schemaHash: string; registries?: readonly RegistryRoot[]; context?: bigint },
+  expected: ChunkedExpectation,
   policy: Policy,
-): Promise<VerificationResult> {
+  signalNames: readonly string[],
+): Promise<{ valid: true; signals: string[][] } | (VerificationResult & { valid: false })> {
   const registries = expected.registries ?? [];
   if (
     registries.length !== policy.registries.length ||
@@ -237,9 +247,7 @@ export async function verifyChunkedDataset(
       detail: `${expected.count} records in chunks of ${size} need ${chunkCount} chunk proofs, got ${Array.isArray(file.chunks) ? file.chunks.length : 'none'}`,
     };
   }
-  const names = chunkSignalNames(policy, subtrees);
-  const partialCount = chunkPartials(policy).length;
-  const partials: bigint[][] = [];
+  const signals: string[][] = [];
   const chunkRoots: bigint[] = [];
   for (let j = 0; j < chunkCount; j += 1) {
     const chunk = file.chunks[j]!;
@@ -260,14 +268,35 @@ export async function verifyChunkedDataset(
         ...Object.fromEntries(registries.map((r) => [registrySignalName(r.name), r.root])),
         ...(expected.context === undefined ? {} : { [CONTEXT_SIGNAL]: expected.context }),
       },
-      signalNames: names,
+      signalNames,
     });
-    if (!result.valid) return { ...result, detail: `chunk ${j}: ${result.detail ?? result.reason}` };
+    if (!result.valid) return { ...result, valid: false, detail: `chunk ${j}: ${result.detail ?? result.reason}` };
     for (let t = 0; t < subtrees; t += 1) chunkRoots.push(BigInt(chunk.publicSignals[t] as string));
-    partials.push(chunk.publicSignals.slice(subtrees, subtrees + partialCount).map((value) => BigInt(value)));
+    signals.push(chunk.publicSignals);
   }
   const combined = combineChunkRoots(chunkRoots, expected.count, chunkDepth, expected.root);
-  if (!combined.valid) return combined;
+  if (!combined.valid) return { ...combined, valid: false };
+  return { valid: true, signals };
+}
+
+/**
+ * Verify a chunked dataset proof against what the verifier trusts: the chunk circuit's verification key, the published
+ * commitment, the policy and the schema. The checks of {@link verifyChunkProofs}, then every aggregate holds on the
+ * summed partials.
+ */
+export async function verifyChunkedDataset(
+  vkey: unknown,
+  file: Pick<ChunkedDatasetProof, 'chunkDepth' | 'chunks' | 'subtreesPerChunk'>,
+  expected: ChunkedExpectation,
+  policy: Policy,
+): Promise<VerificationResult> {
+  const subtrees = file.subtreesPerChunk ?? 1;
+  const checked = await verifyChunkProofs(vkey, file, expected, policy, chunkSignalNames(policy, subtrees));
+  if (!checked.valid) return checked;
+  const partialCount = chunkPartials(policy).length;
+  const partials = checked.signals.map((signals) =>
+    signals.slice(subtrees, subtrees + partialCount).map((value) => BigInt(value)),
+  );
   const judged = judgeChunkPartials(policy, partials, BigInt(expected.count));
   if (!judged.ok) return { valid: false, reason: 'claim-mismatch', detail: judged.detail };
   return { valid: true };

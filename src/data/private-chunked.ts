@@ -11,7 +11,7 @@ import { ZkaiError } from '../errors.ts';
 import { ProverPool, type BatchResult } from '../prover/pool.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
-import { CONTEXT_SIGNAL, NO_CONTEXT } from '../circuit/context.ts';
+import { NO_CONTEXT } from '../circuit/context.ts';
 import { chunkPartials, chunkPartialValues } from '../policy/chunks.ts';
 import { evaluatePolicy, type Policy } from '../policy/policy.ts';
 import {
@@ -22,9 +22,9 @@ import {
   type AggregationLevel,
 } from './aggregation-gen.ts';
 import { recommit, type DatasetBundle } from './bundle.ts';
-import { chunkCircuitInput, combineChunkRoots, MAX_SUBTREES_PER_CHUNK } from './chunked.ts';
-import { committedChunkSignalNames, generateDatasetCircuit, registrySignalName } from './circuit-gen.ts';
-import { treeDepth, type DatasetCommitment } from './commitment.ts';
+import { chunkCircuitInput, MAX_SUBTREES_PER_CHUNK, verifyChunkProofs, type ChunkedExpectation } from './chunked.ts';
+import { committedChunkSignalNames, generateDatasetCircuit } from './circuit-gen.ts';
+import type { DatasetCommitment } from './commitment.ts';
 import { PolicyViolationError, policyRegistries, type RegistryRoot } from './dataset-proof.ts';
 import { compileAndSetupGenerated, type PrepareOptions } from './prepare-generated.ts';
 import type { Registry } from './registry.ts';
@@ -279,7 +279,7 @@ export async function provePrivateChunks(
 export async function verifyPrivateChunks(
   keys: PrivateChunkKeys,
   file: Pick<PrivateChunkedDatasetProof, 'format' | 'chunkDepth' | 'subtreesPerChunk' | 'chunks' | 'aggregation'>,
-  expected: { root: string; count: number; schemaHash: string; registries?: readonly RegistryRoot[]; context?: bigint },
+  expected: ChunkedExpectation,
   policy: Policy,
   options: { fanIn?: number } = {},
 ): Promise<VerificationResult> {
@@ -290,55 +290,25 @@ export async function verifyPrivateChunks(
       reason: 'malformed',
       detail: `this file's chunk proofs are not of the private format (${String(file.format)}): prove again with this version`,
     };
-  const registries = expected.registries ?? [];
-  if (
-    registries.length !== policy.registries.length ||
-    registries.some((r, j) => r.name !== policy.registries[j]!.name)
-  )
-    return { valid: false, reason: 'malformed', detail: 'the registry roots given do not match the policy' };
-  const { chunkDepth } = file;
-  const subtrees = file.subtreesPerChunk;
-  if (!Number.isSafeInteger(expected.count) || expected.count < 1)
-    return { valid: false, reason: 'malformed', detail: `the published count must be a positive integer` };
-  const depth = treeDepth(expected.count);
-  if (!Number.isInteger(chunkDepth) || chunkDepth < 0 || chunkDepth > depth)
-    return { valid: false, reason: 'malformed', detail: `chunk depth ${String(chunkDepth)} does not fit the tree` };
-  if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > MAX_SUBTREES_PER_CHUNK)
-    return { valid: false, reason: 'malformed', detail: `subtrees per chunk ${String(subtrees)} is out of range` };
-  const size = subtrees * 2 ** chunkDepth;
-  const chunkCount = Math.ceil(expected.count / size);
-  if (!Array.isArray(file.chunks) || file.chunks.length !== chunkCount)
+  if (chunkPartials(policy).length === 0)
     return {
       valid: false,
-      reason: 'claim-mismatch',
-      detail: `${expected.count} records in chunks of ${size} need ${chunkCount} chunk proofs`,
+      reason: 'malformed',
+      detail: `policy "${policy.spec.name}" has no aggregate over records: it has no private chunked proofs`,
     };
-  const names = committedChunkSignalNames(policy, subtrees);
-  const commitmentAt = names.indexOf('commitment');
-  const chunkRoots: bigint[] = [];
-  let commitments: bigint[] = [];
-  for (let j = 0; j < chunkCount; j += 1) {
-    const chunk = file.chunks[j]!;
-    if (chunk?.index !== j)
-      return { valid: false, reason: 'claim-mismatch', detail: `chunk proofs are out of order at position ${j}` };
-    const result = await verifyProof(keys.chunk, chunk.proof, chunk.publicSignals, {
-      expect: {
-        count: Math.min(size, expected.count - j * size),
-        policyHash: policy.hash,
-        schemaHash: expected.schemaHash,
-        chunkDepth,
-        chunkSubtrees: subtrees,
-        ...Object.fromEntries(registries.map((r) => [registrySignalName(r.name), r.root])),
-        ...(expected.context === undefined ? {} : { [CONTEXT_SIGNAL]: expected.context }),
-      },
-      signalNames: names,
-    });
-    if (!result.valid) return { ...result, detail: `chunk ${j}: ${result.detail ?? result.reason}` };
-    for (let t = 0; t < subtrees; t += 1) chunkRoots.push(BigInt(chunk.publicSignals[t]!));
-    commitments.push(BigInt(chunk.publicSignals[commitmentAt]!));
-  }
-  const combined = combineChunkRoots(chunkRoots, expected.count, chunkDepth, expected.root);
-  if (!combined.valid) return combined;
+  if (!Array.isArray(file.aggregation) || file.aggregation.some((level) => !Array.isArray(level)))
+    return { valid: false, reason: 'malformed', detail: 'aggregation must be a list of levels, each a list of proofs' };
+  const checked = await verifyChunkProofs(
+    keys.chunk,
+    file,
+    expected,
+    policy,
+    committedChunkSignalNames(policy, file.subtreesPerChunk),
+  );
+  if (!checked.valid) return checked;
+  const commitmentAt = committedChunkSignalNames(policy, file.subtreesPerChunk).indexOf('commitment');
+  let commitments = checked.signals.map((signals) => BigInt(signals[commitmentAt]!));
+  const chunkCount = commitments.length;
 
   const shape = aggregationShape(chunkCount, fanIn);
   if (!Array.isArray(file.aggregation) || file.aggregation.length !== shape.length)
@@ -349,7 +319,10 @@ export async function verifyPrivateChunks(
     };
   for (const [level, width] of shape.entries()) {
     const proofs = file.aggregation[level]!;
-    if (!Array.isArray(proofs) || proofs.length !== width)
+    if (
+      proofs.length !== width ||
+      proofs.some((p) => typeof p !== 'object' || p === null || !Array.isArray(p.publicSignals))
+    )
       return { valid: false, reason: 'claim-mismatch', detail: `aggregation level ${level} needs ${width} proofs` };
     const isRoot = level === shape.length - 1;
     const parents: bigint[] = [];
