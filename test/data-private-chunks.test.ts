@@ -25,7 +25,7 @@ const schema = parseSchema({
   name: 'private-chunks-test',
   subjectId: 'id',
   columns: [
-    { name: 'id', type: 'string', maxBytes: 16 },
+    { name: 'id', type: 'integer', min: 0, max: 1000000 },
     { name: 'age', type: 'integer', min: 0, max: 120 },
     { name: 'group', type: 'category', values: ['a', 'b'] },
   ],
@@ -57,11 +57,7 @@ const bundleOf = (count: number, offset = 0): DatasetBundle =>
   createBundle(
     schema,
     Array.from({ length: count }, (_, i) =>
-      encodeRecord(
-        schema,
-        { id: `s-${String(i + offset).padStart(3, '0')}`, age: 18 + ((i * 7) % 60), group: i % 3 === 0 ? 'a' : 'b' },
-        i + 2,
-      ),
+      encodeRecord(schema, { id: 1000 + i + offset, age: 18 + ((i * 7) % 60), group: i % 3 === 0 ? 'a' : 'b' }, i + 2),
     ),
   );
 
@@ -186,7 +182,7 @@ describe('private chunked dataset proof', () => {
   it('a dataset whose aggregate fails gets no proof: the pre-flight names it', async () => {
     const skewed = createBundle(
       schema,
-      Array.from({ length: 8 }, (_, i) => encodeRecord(schema, { id: `t-${i}`, age: 30, group: 'b' }, i + 2)),
+      Array.from({ length: 8 }, (_, i) => encodeRecord(schema, { id: 5000 + i, age: 30, group: 'b' }, i + 2)),
     );
     await expect(provePrivateChunks(skewed, schema, policy, { chunkDepth: 1, pool, fanIn: FAN_IN })).rejects.toThrow(
       /PROPORTION/,

@@ -2,8 +2,8 @@
  * The order test files start in: longest first, by their measured time in a cold run (test/cold-durations.json), so
  * that the two workers end together instead of one of them running a long file alone at the end (vitest's default
  * order in a fresh clone, where it has no timings yet, is by file size). A file the table does not know yet starts
- * first, as vitest does with unknown files. Refresh the table with `node scripts/cold-durations.mjs REPORT.json`
- * after a `.ci/run` (its JSON report is `.cache/vitest-report.json`).
+ * first, as vitest does with unknown files. Refresh the table with `node scripts/cold-durations.mjs RUN.log "which run"`
+ * after a `.ci/run`, from its output.
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
