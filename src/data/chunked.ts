@@ -64,6 +64,44 @@ export function chunkCircuitInput(
   };
 }
 
+/** Refuse a chunk shape that does not fit a dataset tree of depth `treeDepth` (a chunked proof's options). */
+export function checkChunkShape(chunkDepth: number, subtrees: number, treeDepth: number): void {
+  if (!Number.isInteger(chunkDepth) || chunkDepth < 0 || chunkDepth > treeDepth) {
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `chunk depth must be an integer from 0 to the dataset's tree depth ${treeDepth}, got ${chunkDepth}`,
+    );
+  }
+  if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > MAX_SUBTREES_PER_CHUNK) {
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `subtrees per chunk must be an integer from 1 to ${MAX_SUBTREES_PER_CHUNK}, got ${subtrees}`,
+    );
+  }
+}
+
+/** Every chunk's circuit input (records, salts, registry witnesses, pinned shape, context), in chunk order. */
+export function chunkInputs(
+  bundle: DatasetBundle,
+  schema: Schema,
+  policy: Policy,
+  shape: { chunkDepth: number; subtrees: number; registries: readonly Registry[]; context: bigint | undefined },
+): Array<Record<string, unknown>> {
+  const size = shape.subtrees * 2 ** shape.chunkDepth;
+  return Array.from({ length: Math.ceil(bundle.records.length / size) }, (_, j) => ({
+    ...chunkCircuitInput(
+      bundle.records.slice(j * size, (j + 1) * size),
+      bundle.salts.slice(j * size, (j + 1) * size),
+      schema,
+      policy,
+      shape.chunkDepth,
+      shape.registries,
+      shape.subtrees,
+    ),
+    context: shape.context ?? NO_CONTEXT,
+  }));
+}
+
 /** Generate (chunk mode), compile and set up the chunk circuit of (schema, policy, chunkDepth, subtrees); all cached. */
 export async function prepareChunkCircuit(
   schema: Schema,
@@ -103,39 +141,14 @@ export async function proveDatasetInChunks(
   const { chunkDepth } = options;
   const subtrees = options.subtreesPerChunk ?? 1;
   const commitment = recommit(bundle, schema);
-  if (!Number.isInteger(chunkDepth) || chunkDepth < 0 || chunkDepth > commitment.depth) {
-    throw new ZkaiError(
-      'BAD_OPTION',
-      `chunk depth must be an integer from 0 to the dataset's tree depth ${commitment.depth}, got ${chunkDepth}`,
-    );
-  }
-  if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > MAX_SUBTREES_PER_CHUNK) {
-    throw new ZkaiError(
-      'BAD_OPTION',
-      `subtrees per chunk must be an integer from 1 to ${MAX_SUBTREES_PER_CHUNK}, got ${subtrees}`,
-    );
-  }
+  checkChunkShape(chunkDepth, subtrees, commitment.depth);
   const registries = policyRegistries(schema, policy, options.registries ?? []);
   const report = evaluatePolicy(policy, bundle.records, registries);
   if (!report.ok && !options.force) throw new PolicyViolationError(report);
   const prepared = await prepareChunkCircuit(schema, policy, chunkDepth, { ...options, subtrees });
   const size = subtrees * 2 ** chunkDepth;
-  const chunkCount = Math.ceil(bundle.records.length / size);
-  const inputs = Array.from({ length: chunkCount }, (_, j) => {
-    const records = bundle.records.slice(j * size, (j + 1) * size);
-    return {
-      ...chunkCircuitInput(
-        records,
-        bundle.salts.slice(j * size, (j + 1) * size),
-        schema,
-        policy,
-        chunkDepth,
-        registries,
-        subtrees,
-      ),
-      context: options.context ?? NO_CONTEXT,
-    };
-  });
+  const inputs = chunkInputs(bundle, schema, policy, { chunkDepth, subtrees, registries, context: options.context });
+  const chunkCount = inputs.length;
   const pool = options.pool ?? new ProverPool();
   const chunks: ChunkedDatasetProof['chunks'] = [];
   try {

@@ -11,7 +11,6 @@ import { ZkaiError } from '../errors.ts';
 import { ProverPool, type BatchResult } from '../prover/pool.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
-import { NO_CONTEXT } from '../circuit/context.ts';
 import { chunkPartials, chunkPartialValues } from '../policy/chunks.ts';
 import { evaluatePolicy, type Policy } from '../policy/policy.ts';
 import {
@@ -22,7 +21,7 @@ import {
   type AggregationLevel,
 } from './aggregation-gen.ts';
 import { recommit, type DatasetBundle } from './bundle.ts';
-import { chunkCircuitInput, MAX_SUBTREES_PER_CHUNK, verifyChunkProofs, type ChunkedExpectation } from './chunked.ts';
+import { checkChunkShape, chunkInputs, verifyChunkProofs, type ChunkedExpectation } from './chunked.ts';
 import { committedChunkSignalNames, generateDatasetCircuit } from './circuit-gen.ts';
 import type { DatasetCommitment } from './commitment.ts';
 import { PolicyViolationError, policyRegistries, type RegistryRoot } from './dataset-proof.ts';
@@ -176,16 +175,7 @@ export async function provePrivateChunks(
   const { chunkDepth } = options;
   const subtrees = options.subtreesPerChunk ?? 1;
   const commitment = recommit(bundle, schema);
-  if (!Number.isInteger(chunkDepth) || chunkDepth < 0 || chunkDepth > commitment.depth)
-    throw new ZkaiError(
-      'BAD_OPTION',
-      `chunk depth must be an integer from 0 to the dataset's tree depth ${commitment.depth}, got ${chunkDepth}`,
-    );
-  if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > MAX_SUBTREES_PER_CHUNK)
-    throw new ZkaiError(
-      'BAD_OPTION',
-      `subtrees per chunk must be an integer from 1 to ${MAX_SUBTREES_PER_CHUNK}, got ${subtrees}`,
-    );
+  checkChunkShape(chunkDepth, subtrees, commitment.depth);
   if (chunkPartials(policy).length === 0)
     throw new ZkaiError(
       'BAD_OPTION',
@@ -203,24 +193,17 @@ export async function provePrivateChunks(
   });
   const pool = options.pool ?? new ProverPool();
   try {
-    const chunkInputs = children.map((child, j) => ({
-      ...chunkCircuitInput(
-        bundle.records.slice(j * size, (j + 1) * size),
-        bundle.salts.slice(j * size, (j + 1) * size),
-        schema,
-        policy,
-        chunkDepth,
-        registries,
-        subtrees,
-      ),
-      context: options.context ?? NO_CONTEXT,
-      chunkSalt: child.salt,
-    }));
+    const inputs = chunkInputs(bundle, schema, policy, {
+      chunkDepth,
+      subtrees,
+      registries,
+      context: options.context,
+    }).map((input, j) => ({ ...input, chunkSalt: children[j]!.salt }));
     const chunks = (
       await proveAll(
         pool,
         prepared.chunk,
-        chunkInputs,
+        inputs,
         (j) => `chunk ${j} (records ${j * size + 1} to ${Math.min((j + 1) * size, bundle.records.length)})`,
       )
     ).map((proof, index) => ({ index, ...proof }));
