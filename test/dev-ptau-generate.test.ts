@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDevPtauSecrets, writeDevPtau } from '../src/setup/dev-ptau-generate.ts';
+import { createFixedBaseMultiplier } from '../src/setup/fixed-base.ts';
 import { readPtauHeader } from '../src/setup/ptau-file.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 
@@ -97,5 +98,51 @@ describe('development ptau written from known secrets', () => {
     }
     // A different tau in one point is caught by the same check.
     expect(await curve.pairingEq(g1(2, 2), curve.G2.g, curve.G1.neg(g1(2, 0)), tauG2)).toBe(false);
+  });
+});
+
+describe('fixed-base multiplication (the arithmetic of the development ptau writer)', () => {
+  it('matches the library double-and-add on G1 and G2, for edge scalars and random ones', async () => {
+    type Group = {
+      g: Uint8Array;
+      timesScalar(point: Uint8Array, scalar: bigint): Uint8Array;
+      toAffine(point: Uint8Array): Uint8Array;
+      eq(a: Uint8Array, b: Uint8Array): boolean;
+      zeroAffine: Uint8Array;
+    };
+    const curve = (await snarkjs.curves.getCurveFromName('bn128')) as unknown as {
+      G1: Group;
+      G2: Group;
+      Fr: { e(value: bigint): Uint8Array; n8: number };
+    };
+    const scalars = [
+      0n,
+      1n,
+      2n,
+      255n,
+      256n,
+      BN254_ORDER - 1n,
+      (1n << 248n) - 1n, // every byte 0xff but the top one
+      0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00n,
+      ...Array.from({ length: 40 }, () => freshDevPtauSecrets(BN254_ORDER).tau),
+    ];
+    const packed = new Uint8Array(scalars.length * 32);
+    scalars.forEach((scalar, index) => packed.set(curve.Fr.e(scalar), index * 32));
+    const multiplier = await createFixedBaseMultiplier();
+    for (const [name, pointBytes] of [
+      ['G1', 64],
+      ['G2', 128],
+    ] as const) {
+      const group = curve[name];
+      const points = multiplier.multiplyGenerator(name, packed);
+      expect(points.length).toBe(scalars.length * pointBytes);
+      scalars.forEach((scalar, index) => {
+        const ours = points.subarray(index * pointBytes, (index + 1) * pointBytes);
+        const expected = scalar === 0n ? group.zeroAffine : group.toAffine(group.timesScalar(group.g, scalar));
+        expect(Buffer.from(ours).equals(Buffer.from(expected)), `${name} times ${scalar}`).toBe(true);
+      });
+    }
+    // A scalar that is not a whole number of field elements is refused.
+    expect(() => multiplier.multiplyGenerator('G1', new Uint8Array(31))).toThrow(/32-byte/);
   });
 });

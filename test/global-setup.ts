@@ -2,7 +2,7 @@
  * vitest global setup: build dist/ when it is not current (see helpers/build.ts), and make sure the tests' cache holds
  * a development ptau of power 13 before any test runs.
  * Every circuit of the suite fits it (a cached ptau serves every smaller power), so a cold run generates one ptau
- * (about 1.5 minutes on 2 cores) instead of powers 11, 13 and 14 one after another inside the first tests that need
+ * (about 7 s) instead of powers 11, 13 and 14 one after another inside the first tests that need
  * them, and no test's hook waits minutes for one. Warm runs find it and return at once.
  */
 import { fileURLToPath } from 'node:url';

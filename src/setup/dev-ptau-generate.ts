@@ -6,7 +6,8 @@
  * Why not snarkjs's three steps: `prepare phase2` turns each section into Lagrange form with an inverse FFT over
  * curve points, one scalar multiplication per butterfly, which takes about 5 minutes for 2^14 on 2 cores. When the
  * secret tau is known, every point of the file is a known scalar times a generator: the Lagrange scalars come from an
- * inverse FFT over the scalar field (milliseconds) and each point costs one scalar multiplication. The trust is the
+ * inverse FFT over the scalar field (milliseconds) and each point is a fixed-base multiplication (`fixed-base.ts`, at
+ * most 32 additions from a table of the generator's multiples). The trust is the
  * same as snarkjs's single-party path, where one process also holds tau in memory: DEVELOPMENT-ONLY either way.
  *
  * What the file does not hold: a contribution record (section 7 says 0 contributions), because no ceremony took
@@ -15,20 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import * as snarkjs from 'snarkjs';
-
-/** The few operations of an ffjavascript group (G1 or G2) that this module uses. */
-interface CurveGroup {
-  /** The generator, affine, in the library's Montgomery little-endian form (what ptau files store). */
-  readonly oneAffine: Uint8Array;
-  /** Every point of `points` (affine) times `first * inc^i`, on the curve's worker threads; affine output. */
-  batchApplyKey(
-    points: Uint8Array,
-    first: Uint8Array,
-    inc: Uint8Array,
-    inType?: 'affine',
-    outType?: 'affine',
-  ): Promise<Uint8Array>;
-}
+import { createFixedBaseMultiplier, type FixedBaseGroup } from './fixed-base.ts';
 
 /** The scalar field operations used here (elements are 32-byte Montgomery buffers). */
 interface ScalarField {
@@ -46,8 +34,6 @@ interface Bn254 {
   readonly q: bigint;
   readonly r: bigint;
   readonly Fr: ScalarField;
-  readonly G1: CurveGroup;
-  readonly G2: CurveGroup;
 }
 
 /** Sections of a ptau file (snarkjs `powersoftau_new.js` and `powersoftau_preparephase2.js`). */
@@ -68,8 +54,6 @@ type SectionId = (typeof Section)[keyof typeof Section];
 
 const G1_AFFINE_BYTES = 64;
 const G2_AFFINE_BYTES = 128;
-/** Points sent to the curve's worker threads per call when every point has its own scalar. */
-const POINTS_PER_BATCH = 256;
 
 /** The secrets of a development ptau. Exposed only so the format test can reproduce snarkjs's sections. */
 export interface DevPtauSecrets {
@@ -105,40 +89,12 @@ function geometricScalars(Fr: ScalarField, first: Uint8Array, ratio: Uint8Array,
   return out;
 }
 
-/** `generator * scalars[i]` for each scalar, in batches on the curve's threads; affine points. */
-async function multiplesOfGenerator(
-  Fr: ScalarField,
-  group: CurveGroup,
-  scalars: Uint8Array,
-  pointBytes: number,
-): Promise<Uint8Array> {
-  const count = scalars.length / Fr.n8;
-  const out = new Uint8Array(count * pointBytes);
-  const single = group.oneAffine;
-  for (let start = 0; start < count; start += POINTS_PER_BATCH) {
-    const end = Math.min(count, start + POINTS_PER_BATCH);
-    const products = await Promise.all(
-      Array.from({ length: end - start }, (_, offset) => {
-        const scalar = scalars.subarray((start + offset) * Fr.n8, (start + offset + 1) * Fr.n8);
-        return group.batchApplyKey(single, scalar, Fr.one, 'affine', 'affine');
-      }),
-    );
-    products.forEach((point, offset) => out.set(point, (start + offset) * pointBytes));
-  }
+/** Every scalar of `scalars` times `factor`. */
+function scaledScalars(Fr: ScalarField, scalars: Uint8Array, factor: Uint8Array): Uint8Array {
+  const out = new Uint8Array(scalars.length);
+  for (let offset = 0; offset < scalars.length; offset += Fr.n8)
+    out.set(Fr.mul(scalars.subarray(offset, offset + Fr.n8), factor), offset);
   return out;
-}
-
-/** `generator * first * ratio^i` for i < count: one batched call (a geometric sequence is what the library does fast). */
-async function geometricMultiples(
-  group: CurveGroup,
-  first: Uint8Array,
-  ratio: Uint8Array,
-  count: number,
-  pointBytes: number,
-): Promise<Uint8Array> {
-  const generators = new Uint8Array(count * pointBytes);
-  for (let index = 0; index < count; index += 1) generators.set(group.oneAffine, index * pointBytes);
-  return group.batchApplyKey(generators, first, ratio, 'affine', 'affine');
 }
 
 /** Writes sections one after another, each as `id (u32) | size (u64) | bytes`, after the `ptau` file header. */
@@ -202,7 +158,8 @@ export async function writeDevPtau(
   options: { secrets?: DevPtauSecrets; onProgress?: DevPtauProgress } = {},
 ): Promise<void> {
   const curve = (await snarkjs.curves.getCurveFromName('bn128')) as unknown as Bn254;
-  const { Fr, G1, G2 } = curve;
+  const { Fr } = curve;
+  const multiplier = await createFixedBaseMultiplier();
   const secrets = options.secrets ?? freshDevPtauSecrets(curve.r);
   const tau = Fr.e(secrets.tau);
   const alpha = Fr.e(secrets.alpha);
@@ -219,6 +176,9 @@ export async function writeDevPtau(
     done += points;
     options.onProgress?.(section, Math.min(1, done / total));
   };
+  /** `generator * first * ratio^i` for i < count. */
+  const geometric = (group: FixedBaseGroup, first: Uint8Array, ratio: Uint8Array, count: number): Uint8Array =>
+    multiplier.multiplyGenerator(group, geometricScalars(Fr, first, ratio, count));
 
   const handle = await open(path, 'w', 0o644);
   try {
@@ -231,21 +191,18 @@ export async function writeDevPtau(
     view.setUint32(40, power, true); // ceremony power
     await writer.section(Section.Header, header.length, [header]);
 
-    const tauG1 = await geometricMultiples(G1, Fr.one, tau, 2 * n - 1, G1_AFFINE_BYTES);
-    advance('tauG1', 2 * n - 1);
-    await writer.section(Section.TauG1, tauG1.length, [tauG1]);
-    const tauG2 = await geometricMultiples(G2, Fr.one, tau, n, G2_AFFINE_BYTES);
-    advance('tauG2', n);
-    await writer.section(Section.TauG2, tauG2.length, [tauG2]);
-    const alphaTauG1 = await geometricMultiples(G1, alpha, tau, n, G1_AFFINE_BYTES);
-    advance('alphaTauG1', n);
-    await writer.section(Section.AlphaTauG1, alphaTauG1.length, [alphaTauG1]);
-    const betaTauG1 = await geometricMultiples(G1, beta, tau, n, G1_AFFINE_BYTES);
-    advance('betaTauG1', n);
-    await writer.section(Section.BetaTauG1, betaTauG1.length, [betaTauG1]);
-    const betaG2 = await geometricMultiples(G2, beta, Fr.one, 1, G2_AFFINE_BYTES);
-    advance('betaG2', 1);
-    await writer.section(Section.BetaG2, betaG2.length, [betaG2]);
+    const monomials = [
+      [Section.TauG1, 'tauG1', 'G1', Fr.one, tau, 2 * n - 1],
+      [Section.TauG2, 'tauG2', 'G2', Fr.one, tau, n],
+      [Section.AlphaTauG1, 'alphaTauG1', 'G1', alpha, tau, n],
+      [Section.BetaTauG1, 'betaTauG1', 'G1', beta, tau, n],
+      [Section.BetaG2, 'betaG2', 'G2', beta, Fr.one, 1],
+    ] as const;
+    for (const [id, name, group, first, ratio, count] of monomials) {
+      const points = geometric(group, first, ratio, count);
+      advance(name, count);
+      await writer.section(id, points.length, [points]);
+    }
     await writer.section(Section.Contributions, 4, [new Uint8Array(4)]); // no contribution record: see the file comment
 
     // Lagrange sections: level p holds L_i(tau) * G for the domain of size 2^p, that is the inverse FFT of the
@@ -253,41 +210,27 @@ export async function writeDevPtau(
     // level, the inverse FFT of (tau^0 .. tau^(2n-2), 0), which `zkey new` reads to build the H query.
     const powersOfTau = geometricScalars(Fr, Fr.one, tau, 2 * n);
     powersOfTau.set(Fr.zero, (2 * n - 1) * Fr.n8);
-    const lagrangeScalars = async (level: number): Promise<Uint8Array> =>
-      Fr.ifft(powersOfTau.slice(0, 2 ** level * Fr.n8));
-    const levels = (top: number): number[] => Array.from({ length: top + 1 }, (_, level) => level);
+    const lagrangeScalars: Uint8Array[] = [];
+    for (let level = 0; level <= power + 1; level += 1)
+      lagrangeScalars.push(await Fr.ifft(powersOfTau.slice(0, 2 ** level * Fr.n8)));
 
-    const lagrangeG1Levels: Uint8Array[] = [];
-    async function* lagrangeTauG1(): AsyncGenerator<Uint8Array> {
-      for (const level of levels(power + 1)) {
-        const points = await multiplesOfGenerator(Fr, G1, await lagrangeScalars(level), G1_AFFINE_BYTES);
-        if (level <= power) lagrangeG1Levels.push(points);
-        advance('lagrangeTauG1', 2 ** level);
-        yield points;
-      }
-    }
-    await writer.section(Section.LagrangeTauG1, (2 * lagrangePoints + 1) * G1_AFFINE_BYTES, lagrangeTauG1());
-
-    async function* lagrangeTauG2(): AsyncGenerator<Uint8Array> {
-      for (const level of levels(power)) {
-        yield await multiplesOfGenerator(Fr, G2, await lagrangeScalars(level), G2_AFFINE_BYTES);
-        advance('lagrangeTauG2', 2 ** level);
-      }
-    }
-    await writer.section(Section.LagrangeTauG2, lagrangePoints * G2_AFFINE_BYTES, lagrangeTauG2());
-
-    // alpha * L_i(tau) * G and beta * L_i(tau) * G: the tauG1 Lagrange points times a constant, one batched call each.
-    for (const [id, factor, name] of [
-      [Section.LagrangeAlphaTauG1, alpha, 'lagrangeAlphaTauG1'],
-      [Section.LagrangeBetaTauG1, beta, 'lagrangeBetaTauG1'],
-    ] as const) {
-      async function* scaled(): AsyncGenerator<Uint8Array> {
-        for (const points of lagrangeG1Levels) {
-          yield await G1.batchApplyKey(points, factor, Fr.one, 'affine', 'affine');
-          advance(name, points.length / G1_AFFINE_BYTES);
+    const lagrangeSections = [
+      [Section.LagrangeTauG1, 'lagrangeTauG1', 'G1', Fr.one, power + 1],
+      [Section.LagrangeTauG2, 'lagrangeTauG2', 'G2', Fr.one, power],
+      [Section.LagrangeAlphaTauG1, 'lagrangeAlphaTauG1', 'G1', alpha, power],
+      [Section.LagrangeBetaTauG1, 'lagrangeBetaTauG1', 'G1', beta, power],
+    ] as const;
+    for (const [id, name, group, factor, top] of lagrangeSections) {
+      const pointBytes = group === 'G1' ? G1_AFFINE_BYTES : G2_AFFINE_BYTES;
+      const count = 2 ** (top + 1) - 1;
+      function* levels(): Generator<Uint8Array> {
+        for (const scalars of lagrangeScalars.slice(0, top + 1)) {
+          const scaled = factor === Fr.one ? scalars : scaledScalars(Fr, scalars, factor);
+          yield multiplier.multiplyGenerator(group, scaled);
+          advance(name, scalars.length / Fr.n8);
         }
       }
-      await writer.section(id, lagrangePoints * G1_AFFINE_BYTES, scaled());
+      await writer.section(id, count * pointBytes, levels());
     }
   } finally {
     await handle.close();
