@@ -11,14 +11,25 @@ const CHECKS = [
 
 const bin = (name) => new URL(`../node_modules/.bin/${name}`, import.meta.url).pathname;
 
+const children = new Set();
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.on(signal, () => {
+    for (const child of children) child.kill(signal);
+    process.exitCode = 1;
+  });
+
 const run = ([label, name, args]) =>
   new Promise((resolve) => {
     const child = spawn(bin(name), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     child.on('error', (error) => resolve({ label, code: 1, output: `${error.message}\n` }));
-    child.on('close', (code, signal) => resolve({ label, code: code ?? (signal ? 1 : 0), output }));
+    child.on('close', (code, signal) => {
+      children.delete(child);
+      resolve({ label, code: code ?? (signal ? 1 : 0), output });
+    });
   });
 
 const started = Date.now();
@@ -31,4 +42,4 @@ const failed = results.filter((result) => result.code !== 0);
 console.log(
   `checks: ${failed.length === 0 ? 'type check, lint and format passed' : `${failed.length} failed`} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
 );
-process.exitCode = failed.length === 0 ? 0 : 1;
+process.exitCode = failed.length === 0 && process.exitCode !== 1 ? 0 : 1;
