@@ -379,6 +379,7 @@ describe('zkai chain', () => {
         chunked,
         '--chunk-depth',
         '0',
+        '--public-partials', // the registry does not take private chunked proofs yet
         '--context',
         context.context,
       ],

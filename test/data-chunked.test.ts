@@ -251,27 +251,95 @@ describe('zkai data prove --chunk-depth', () => {
         '1',
       ]);
       expect(prove.code, prove.stderr).toBe(0);
-      expect(JSON.parse(prove.stdout)).toMatchObject({ chunks: 3, chunkDepth: 1 });
-      expect(JSON.parse(await readFile(files('p.json'), 'utf8'))).toMatchObject({
-        format: 'zkai-chunked-dataset-proof-v1',
+      // A policy with aggregates: private chunks (the chunk proofs publish a salted commitment, a root proof judges).
+      expect(JSON.parse(prove.stdout)).toMatchObject({
+        format: 'zkai-chunked-dataset-proof-v2',
+        chunks: 3,
+        chunkDepth: 1,
+        aggregationProofs: 1,
+        vkey: files('vk.json'),
       });
-      const verifyArgs = [
+      const written = JSON.parse(await readFile(files('p.json'), 'utf8')) as { format: string };
+      expect(written.format).toBe('zkai-chunked-dataset-proof-v2');
+      const keySet = JSON.parse(await readFile(files('vk.json'), 'utf8')) as Record<string, unknown>;
+      expect(keySet).toMatchObject({ format: 'zkai-private-chunk-keys-v1', chunk: expect.any(Object) });
+      expect(keySet.node).toBeUndefined(); // 3 chunks: the root takes them directly, no node level
+      const verifyArgs = (vkey: string, proof: string) => [
         'data',
         'verify',
         '--vkey',
-        files('vk.json'),
+        vkey,
         '--proof',
-        files('p.json'),
+        proof,
         '--schema',
         files('schema.json'),
         '--policy',
         files('policy.json'),
       ];
-      const ok = await runCli([...verifyArgs, '--commitment', files('c.json')]);
+      const ok = await runCli([...verifyArgs(files('vk.json'), files('p.json')), '--commitment', files('c.json')]);
       expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+      expect(ok.stdout).toMatch(/^OK: .*3 chunk proofs and 1 aggregation proof checked/);
+      expect(ok.stdout).toMatch(
+        /^ {2}chunk key {4}your own setup of the circuit generated from your schema and policy/m,
+      );
+      expect(ok.stdout).toMatch(
+        /^ {2}root key {5}your own setup of the circuit generated from your schema and policy/m,
+      );
       const { root } = JSON.parse(await readFile(files('c.json'), 'utf8')) as { root: string };
-      const wrong = await runCli([...verifyArgs, '--root', root, '--count', '4']);
+      const wrong = await runCli([...verifyArgs(files('vk.json'), files('p.json')), '--root', root, '--count', '4']);
       expect(wrong.code).toBe(1);
+
+      // A key set whose root key is another circuit's (here the chunk key): that key is not bound to the root circuit
+      // the verifier's schema and policy generate, and the proof does not verify with it either.
+      await writeFile(files('swapped.json'), JSON.stringify({ ...keySet, root: keySet.chunk }));
+      const swapped = await runCli([
+        ...verifyArgs(files('swapped.json'), files('p.json')),
+        '--commitment',
+        files('c.json'),
+      ]);
+      expect(swapped.code).toBe(1);
+      expect(swapped.stdout).toMatch(/root key {5}your own setup made it for another circuit/);
+      // One key where three are needed, and a key set for a file of the earlier format, are refused by name.
+      await writeFile(files('chunk-key.json'), JSON.stringify(keySet.chunk));
+      const single = await runCli([
+        ...verifyArgs(files('chunk-key.json'), files('p.json')),
+        '--commitment',
+        files('c.json'),
+      ]);
+      expect(single.code).toBe(1);
+      expect(single.stderr).toContain('a single verification key, but');
+
+      // --public-partials: the earlier format (its chunk proofs publish the partials), verified with the chunk key.
+      const open = await runCli([
+        'data',
+        'prove',
+        '--schema',
+        files('schema.json'),
+        '--policy',
+        files('policy.json'),
+        '--bundle',
+        files('b.json'),
+        '--out',
+        files('p1.json'),
+        '--vkey-out',
+        files('vk1.json'),
+        '--chunk-depth',
+        '1',
+        '--public-partials',
+      ]);
+      expect(open.code, open.stderr).toBe(0);
+      expect(JSON.parse(await readFile(files('p1.json'), 'utf8'))).toMatchObject({
+        format: 'zkai-chunked-dataset-proof-v1',
+      });
+      const openOk = await runCli([
+        ...verifyArgs(files('vk1.json'), files('p1.json')),
+        '--commitment',
+        files('c.json'),
+      ]);
+      expect(openOk.code, openOk.stderr + openOk.stdout).toBe(0);
+      const mixed = await runCli([...verifyArgs(files('vk.json'), files('p1.json')), '--commitment', files('c.json')]);
+      expect(mixed.code).toBe(1);
+      expect(mixed.stderr).toContain('a key set of private chunked proofs, but');
       const badDepth = await runCli([
         'data',
         'prove',

@@ -84,7 +84,7 @@ beforeAll(async () => {
     fanIn: FAN_IN,
   });
   file = JSON.parse(JSON.stringify(published)) as PrivateChunkedDatasetProof;
-  keys = { chunk: prepared.chunk.keys.vkey, node: prepared.node.keys.vkey, root: prepared.root.keys.vkey };
+  keys = { chunk: prepared.chunk.keys.vkey, node: prepared.node?.keys.vkey, root: prepared.root.keys.vkey };
 }, 900_000);
 
 afterAll(async () => {

@@ -177,6 +177,16 @@ export class CacheLayout {
     return join(this.solidityDir, `${inputHash}.json`);
   }
 
+  /** Key sets of private chunked proofs (the chunk, node and root verification keys in one file; `src/data/private-chunk-keys.ts`). */
+  get keySetsDir(): string {
+    return join(this.dir, 'key-sets');
+  }
+
+  /** One key set, by the hex SHA-256 of its content. */
+  keySetPath(contentHash: string): string {
+    return join(this.keySetsDir, `${contentHash}.json`);
+  }
+
   /** The embedded development chain's state and deployment (the default of `--chain-dir`). */
   get embeddedChainDir(): string {
     return join(this.dir, 'chain', 'embedded');

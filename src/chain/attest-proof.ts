@@ -29,6 +29,7 @@ import {
   type RegistryClient,
 } from './registry.ts';
 import { readVerificationKey } from './solidity-verifier.ts';
+import { PRIVATE_CHUNKS_NOT_ON_CHAIN } from '../data/private-chunked.ts';
 
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
@@ -186,6 +187,8 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
         testSet: file.testSet,
       };
     }
+    case 'zkai-chunked-dataset-proof-v2':
+      throw new InputFileError(path, PRIVATE_CHUNKS_NOT_ON_CHAIN);
     case 'plain':
       throw new InputFileError(
         path,

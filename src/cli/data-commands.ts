@@ -6,7 +6,7 @@ import { keyWarnings, type Phase2Trust } from '../setup/key-trust.ts';
 import type { CircuitKeys } from '../setup/phase2.ts';
 import type { PrepareOptions } from '../data/prepare-generated.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
-import { createBundle, loadBundle, recommit, saveBundle } from '../data/bundle.ts';
+import { createBundle, loadBundle, recommit, saveBundle, type DatasetBundle } from '../data/bundle.ts';
 import { treeDepth, type DatasetCommitment } from '../data/commitment.ts';
 import {
   policyRegistries,
@@ -22,6 +22,17 @@ import { loadRegistry, readIdList, saveRegistry } from '../data/registry-file.ts
 import { consentStatusLookup, type ConsentStatus } from '../data/consent-tree.ts';
 import { encodeCell, formatAddress } from '../data/encode.ts';
 import { proveDatasetInChunks, verifyChunkedDataset } from '../data/chunked.ts';
+import {
+  cacheKeySet,
+  isPrivateChunkKeySet,
+  parsePrivateChunkKeySet,
+  PRIVATE_CHUNK_CIRCUITS,
+  privateChunkKeySet,
+  keySetText,
+  type PrivateChunkCircuit,
+} from '../data/private-chunk-keys.ts';
+import { AGGREGATION_FAN_IN, provePrivateChunks, verifyPrivateChunks } from '../data/private-chunked.ts';
+import { chunkPartials } from '../policy/chunks.ts';
 import { readDataset } from '../data/ingest.ts';
 import { proveInclusion, subjectColumn, verifyInclusion, type InclusionProof } from '../data/inclusion.ts';
 import { evaluatePolicy, loadPolicy, registriesForPolicy, type Policy, type PolicyReport } from '../policy/policy.ts';
@@ -38,7 +49,14 @@ import type { VerificationResult } from '../verifier/verify.ts';
 import { readJsonFile } from './io.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
 import { contextOption } from './chain-commands.ts';
-import { checkVerdictKey, keySourceLine, verifierKeyNote, verifierKeySource } from './verify-key.ts';
+import {
+  checkVerdictKey,
+  keySourceLine,
+  verifierKeyNote,
+  verifierKeySource,
+  type VerifierStatement,
+} from './verify-key.ts';
+import type { KeySource } from '../verifier/key-source.ts';
 import type {
   DataCheckFlags,
   DataCommitFlags,
@@ -825,6 +843,8 @@ async function dataProveChunkedCommand(flags: DataProveFlags): Promise<void> {
   const policy = await loadPolicy(flags.policy, schema);
   const bundle = await loadBundle(flags.bundle);
   const registries = await loadRegistries(flags.registry, schema);
+  if (chunkPartials(policy).length > 0 && flags.publicPartials !== true)
+    return dataProvePrivateChunksCommand(flags, { schema, policy, bundle, registries, context, chunkDepth, subtrees });
   const started = performance.now();
   const result = await proveDatasetInChunks(bundle, schema, policy, {
     chunkDepth,
@@ -889,6 +909,109 @@ async function dataProveChunkedCommand(flags: DataProveFlags): Promise<void> {
   );
 }
 
+/** What both chunked prove paths have read and checked. */
+interface LoadedChunkedProve {
+  schema: Schema;
+  policy: Policy;
+  bundle: DatasetBundle;
+  registries: Registry[];
+  context: bigint | undefined;
+  chunkDepth: number;
+  subtrees: number;
+}
+
+/**
+ * `zkai data prove --chunk-depth N` for a policy with aggregates or UNIQUE: chunk proofs that publish one salted
+ * commitment to their partials, and aggregation proofs up to a root that judges the whole dataset
+ * (`src/data/private-chunked.ts`). Writes the proof and the key set its verifier needs (chunk, node and root keys).
+ */
+async function dataProvePrivateChunksCommand(flags: DataProveFlags, loaded: LoadedChunkedProve): Promise<void> {
+  const { schema, policy, bundle, registries, context, chunkDepth, subtrees } = loaded;
+  const progress = progressPrinter(flags);
+  const started = performance.now();
+  const result = await provePrivateChunks(bundle, schema, policy, {
+    chunkDepth,
+    subtreesPerChunk: subtrees,
+    registries,
+    ...(context !== undefined ? { context } : {}),
+    ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+    ...keyOptions(flags),
+    ...(progress ? { onProgress: progress } : {}),
+  }).catch((error: unknown) => {
+    if (error instanceof PolicyViolationError) throw readableViolation(error, schema, policy, flags, registries);
+    throw error;
+  });
+  const { prepared, ...published } = result;
+  const keySet = await privateChunkKeySet(prepared);
+  await writeFileAtomic(flags.out, `${JSON.stringify(published, bigintJson, 1)}\n`);
+  const keySetPath = flags.vkeyOut ?? (await cacheKeySet(keySet, flags.cacheDir));
+  if (flags.vkeyOut) await writeFileAtomic(flags.vkeyOut, keySetText(keySet));
+  const elapsed = (performance.now() - started) / 1000;
+  const verifyWith = datasetVerifyHint(
+    { vkey: keySetPath, proof: flags.out, schema: flags.schema, policy: flags.policy },
+    published.registries,
+    registries,
+  );
+  const aggregationProofs = published.aggregation.reduce((sum, level) => sum + level.length, 0);
+  const size = subtrees * 2 ** chunkDepth;
+  const circuits = PRIVATE_CHUNK_CIRCUITS.flatMap((c) => {
+    const entry = prepared[c];
+    return entry ? [[c, entry] as const] : [];
+  });
+  // The same warning for several keys (they share the ptau and the automatic setup) is printed once, naming them.
+  const warnings = new Map<string, PrivateChunkCircuit[]>();
+  for (const [c, entry] of circuits)
+    for (const warning of keyWarnings(entry.keys)) warnings.set(warning, [...(warnings.get(warning) ?? []), c]);
+  emit(
+    flags,
+    {
+      proof: flags.out,
+      format: published.format,
+      vkey: keySetPath,
+      keys: Object.fromEntries(circuits.map(([c, entry]) => [c, entry.keys.vkeyPath])),
+      ...(flags.vkeyOut ? { vkeyOut: flags.vkeyOut } : {}),
+      ...keyJson(prepared.chunk.keys),
+      chunks: published.chunks.length,
+      aggregationProofs,
+      aggregationLevels: published.aggregation.length,
+      fanIn: AGGREGATION_FAN_IN,
+      chunkDepth,
+      subtreesPerChunk: subtrees,
+      recordsPerChunk: size,
+      constraintsPerChunk: prepared.chunk.circuit.info.constraints,
+      constraints: Object.fromEntries(circuits.map(([c, entry]) => [c, entry.circuit.info.constraints])),
+      commitment: published.commitment,
+      policy: published.policy,
+      registries: published.registries,
+      context: (context ?? 0n).toString(),
+      seconds: elapsed,
+      verifyWith,
+    },
+    () =>
+      [
+        `private chunked proof written to ${flags.out}: ${published.chunks.length} chunks of up to ${size} records${subtrees > 1 ? ` (${subtrees} subtrees of ${2 ** chunkDepth})` : ''} (${prepared.chunk.circuit.info.constraints} constraints each) and ${aggregationProofs} aggregation proof${aggregationProofs === 1 ? '' : 's'} (${prepared.node ? `${prepared.node.circuit.info.constraints} constraints per node, ` : ''}${prepared.root.circuit.info.constraints} for the root) for ${published.commitment.count} records, in ${seconds(elapsed)}`,
+        `  published     the commitment, the policy's verdict and each chunk's subtree roots and salted commitment; no chunk's partials or keys`,
+        `  key set       ${keySetPath} (the verification keys of the ${circuits
+          .map(([c]) => c)
+          .join(circuits.length > 2 ? ', ' : ' and ')
+          .replace(/, (?=[^,]*$)/, ' and ')} circuits)`,
+        ...ceremonyKeyLines(prepared.chunk.keys),
+        ...consentLines(registries),
+        ...(context
+          ? [
+              `  on chain      zkai chain attest does not take private chunked proofs yet; to attest on chain today, prove with --public-partials (its chunk proofs publish per-chunk partials)`,
+            ]
+          : []),
+        ...hintLines('verify with', verifyWith),
+        verifierKeyNote(prepared.chunk.keys),
+        ...[...warnings].map(
+          ([warning, keys]) =>
+            `  WARNING (${keys.length === circuits.length ? 'every key' : `${keys.join(' and ')} key${keys.length > 1 ? 's' : ''}`}): ${warning}`,
+        ),
+      ].join('\n'),
+  );
+}
+
 /** Read a zkai proof file of the given format, refusing anything else with the file named. */
 /** Read a proof file with the statement module's one parser, and require one of the formats a verb verifies. */
 async function readProofFile<F extends ProofFile['format']>(
@@ -930,8 +1053,19 @@ export async function dataVerifyCommand(flags: DataVerifyFlags): Promise<void> {
   const registries = await trustedRoots(flags.registry, schema, policy);
   const [vkey, file] = await Promise.all([
     readJsonFile(flags.vkey, 'verification key'),
-    readProofFile(flags.proof, ['zkai-dataset-proof-v1', 'zkai-chunked-dataset-proof-v1'], 'dataset proof'),
+    readProofFile(
+      flags.proof,
+      ['zkai-dataset-proof-v1', 'zkai-chunked-dataset-proof-v1', 'zkai-chunked-dataset-proof-v2'],
+      'dataset proof',
+    ),
   ]);
+  if (file.format === 'zkai-chunked-dataset-proof-v2')
+    return verifyPrivateChunksCommand(flags, { expected, schema, policy, registries, keySet: vkey, file });
+  if (isPrivateChunkKeySet(vkey))
+    throw new InputFileError(
+      flags.vkey,
+      `a key set of private chunked proofs, but ${flags.proof} is a ${file.format} file: give the verification key of its circuit`,
+    );
   // The key must be one the verifier trusts, made for the circuit its own schema and policy generate (the tree depth
   // from its count; a chunk circuit's shape from the file), before anything is checked.
   const keySource = await verifierKeySource(
@@ -983,6 +1117,92 @@ export async function dataVerifyCommand(flags: DataVerifyFlags): Promise<void> {
           ? `OK: the proof is valid: the ${expected.count} records committed as root ${expected.root} satisfy policy "${policy.spec.name}" (schema "${schema.spec.name}")${against}`
           : `INVALID (${result.reason}): ${result.detail}`,
         keySourceLine(keySource),
+      ].join('\n'),
+  );
+  if (!result.valid) process.exitCode = 1;
+}
+
+/**
+ * `zkai data verify` of a private chunked proof: each of the three keys of the key set must be one the verifier trusts,
+ * made for the circuit its own schema, policy and fan-in generate (the chunk shape from the file: a wrong shape only
+ * names another circuit); then every chunk proof, the recombined root and the aggregation tree the verifier derives
+ * from the count are checked (`verifyPrivateChunks`).
+ */
+async function verifyPrivateChunksCommand(
+  flags: DataVerifyFlags,
+  loaded: {
+    expected: { root: string; count: number; schemaHash?: string };
+    schema: Schema;
+    policy: Policy;
+    registries: RegistryRoot[];
+    keySet: unknown;
+    file: Extract<ProofFile, { format: 'zkai-chunked-dataset-proof-v2' }>;
+  },
+): Promise<void> {
+  const { expected, schema, policy, registries, file } = loaded;
+  if (!isPrivateChunkKeySet(loaded.keySet))
+    throw new InputFileError(
+      flags.vkey,
+      `a single verification key, but ${flags.proof} is a private chunked proof, checked with three keys: give the key set data prove wrote (--vkey-out; its output names it), which holds the chunk, aggregation node and root keys`,
+    );
+  const keySet = parsePrivateChunkKeySet(loaded.keySet, flags.vkey);
+  const statements = {
+    chunk: {
+      kind: 'dataset-committed-chunk',
+      schema,
+      policy,
+      chunkDepth: file.chunkDepth,
+      subtrees: file.subtreesPerChunk,
+    },
+    node: { kind: 'dataset-aggregation', schema, policy, level: 'node', fanIn: AGGREGATION_FAN_IN },
+    root: { kind: 'dataset-aggregation', schema, policy, level: 'root', fanIn: AGGREGATION_FAN_IN },
+  } as const satisfies Record<PrivateChunkCircuit, VerifierStatement>;
+  // The node key only when the set has one (a proof of at most fanIn chunks has no node level; verifyPrivateChunks
+  // refuses a tree that needs one without it).
+  const present = PRIVATE_CHUNK_CIRCUITS.filter((circuit) => keySet[circuit] !== undefined);
+  const keySources: Partial<Record<PrivateChunkCircuit, KeySource>> = {};
+  for (const circuit of present)
+    keySources[circuit] = await verifierKeySource(
+      keySet[circuit],
+      { ...flags, vkey: `${flags.vkey} (${circuit} key)` },
+      statements[circuit],
+    );
+  const mismatch = schemaMismatch(expected.schemaHash, schema.hash, flags);
+  const result: VerificationResult =
+    mismatch ??
+    (await verifyPrivateChunks(
+      keySet,
+      file,
+      { root: expected.root, count: expected.count, schemaHash: schema.hash, registries },
+      policy,
+    ));
+  for (const circuit of present)
+    checkVerdictKey(keySources[circuit]!, result, { ...flags, vkey: `${flags.vkey} (${circuit} key)` });
+  const against =
+    registries.length > 0
+      ? `, against registr${registries.length > 1 ? 'ies' : 'y'} ${registries.map((r) => `${r.name} (root ${r.root})`).join(', ')}`
+      : '';
+  emit(
+    flags,
+    {
+      ...result,
+      root: expected.root,
+      count: expected.count,
+      policy: { name: policy.spec.name, hash: policy.hash },
+      schemaHash: schema.hash,
+      registries,
+      format: file.format,
+      keySource: keySources.chunk,
+      keySources,
+    },
+    () =>
+      [
+        result.valid
+          ? `OK: the proof is valid: the ${expected.count} records committed as root ${expected.root} satisfy policy "${policy.spec.name}" (schema "${schema.spec.name}")${against}; ${file.chunks.length} chunk proof${file.chunks.length === 1 ? '' : 's'} and ${file.aggregation.flat().length} aggregation proof${file.aggregation.flat().length === 1 ? '' : 's'} checked, and they publish no chunk's partials`
+          : `INVALID (${result.reason}): ${result.detail}`,
+        ...present.map((circuit) =>
+          keySourceLine(keySources[circuit]!).replace(/^ {2}key {10}/, `  ${`${circuit} key`.padEnd(13)}`),
+        ),
       ].join('\n'),
   );
   if (!result.valid) process.exitCode = 1;

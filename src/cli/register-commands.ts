@@ -37,6 +37,7 @@ import type {
   ChainListShowFlags,
   ChainRegisterFlags,
 } from './groups/chain.ts';
+import { PRIVATE_CHUNKS_NOT_ON_CHAIN } from '../data/private-chunked.ts';
 
 /** The source flags `zkai chain register` and `zkai chain check-circuit` both have (each declares them). */
 type SourceKeys =
@@ -162,6 +163,8 @@ async function sourceOf(file: ProofFile, path: string, flags: ChainRegisterFlags
       shape = { kind: 'accuracy', samplesPerChunk: file.samplesPerChunk, weights: file.weights };
       proven = { schema: file.testSet.schemaHash, task: file.task.taskHash };
       break;
+    case 'zkai-chunked-dataset-proof-v2':
+      throw new InputFileError(path, PRIVATE_CHUNKS_NOT_ON_CHAIN);
     case 'plain':
       throw new InputFileError(
         path,

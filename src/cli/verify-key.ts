@@ -4,6 +4,7 @@
  * `key` line, `keySource` in --json), and a key from nowhere the verifier trusts is refused unless `--trust-key`.
  */
 import { basename } from 'node:path';
+import { generateAggregationCircuit, type AggregationLevel } from '../data/aggregation-gen.ts';
 import { generateDatasetCircuit } from '../data/circuit-gen.ts';
 import { generateInclusionCircuit } from '../data/inclusion.ts';
 import type { Policy } from '../policy/policy.ts';
@@ -52,6 +53,8 @@ export function verifierKeySource(
 export type VerifierStatement =
   | { kind: 'dataset-policy'; schema: Schema; policy: Policy; depth: number }
   | { kind: 'dataset-chunk'; schema: Schema; policy: Policy; chunkDepth: number; subtrees: number }
+  | { kind: 'dataset-committed-chunk'; schema: Schema; policy: Policy; chunkDepth: number; subtrees: number }
+  | { kind: 'dataset-aggregation'; schema: Schema; policy: Policy; level: AggregationLevel; fanIn: number }
   | { kind: 'inclusion'; schema: Schema; depth: number }
   | { kind: 'inference'; model: QuantizedModel; visibility: InputVisibility }
   | { kind: 'accuracy'; model: QuantizedModel; schema: Schema; task: AccuracyTask; samplesPerChunk: number };
@@ -69,6 +72,18 @@ export function statementCircuit(statement: VerifierStatement, cacheDir?: string
           mode: 'chunk',
           subtrees: statement.subtrees,
         });
+      case 'dataset-committed-chunk':
+        return generateDatasetCircuit(statement.schema, statement.policy, statement.chunkDepth, {
+          ...cache,
+          mode: 'committed-chunk',
+          subtrees: statement.subtrees,
+        });
+      case 'dataset-aggregation':
+        return generateAggregationCircuit(statement.schema, statement.policy, {
+          ...cache,
+          level: statement.level,
+          fanIn: statement.fanIn,
+        });
       case 'inclusion':
         return generateInclusionCircuit(statement.schema, statement.depth, cache);
       case 'inference':
@@ -85,6 +100,11 @@ export function statementCircuit(statement: VerifierStatement, cacheDir?: string
   const describe = {
     'dataset-policy': 'schema and policy',
     'dataset-chunk': 'schema and policy (chunk circuit)',
+    'dataset-committed-chunk': 'schema and policy (private chunk circuit)',
+    'dataset-aggregation':
+      statement.kind === 'dataset-aggregation'
+        ? `schema and policy (aggregation ${statement.level} circuit, ${statement.fanIn} children)`
+        : '',
     inclusion: 'schema (inclusion circuit)',
     inference: 'model and fractional bits',
     accuracy: 'model, fractional bits and task (accuracy circuit)',

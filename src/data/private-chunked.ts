@@ -38,6 +38,13 @@ import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
  */
 export const AGGREGATION_FAN_IN = 16;
 
+/**
+ * Why a private chunked proof cannot go on chain yet (the registry still judges aggregates from published partials;
+ * issue 18 brings batched attestation of chunk and aggregation proofs).
+ */
+export const PRIVATE_CHUNKS_NOT_ON_CHAIN =
+  'a private chunked dataset proof (zkai-chunked-dataset-proof-v2): the on-chain registry does not take these yet (it judges aggregates from partials that these proofs keep private); verify it off chain with zkai data verify, or, to attest on chain today, prove again with --public-partials (its chunk proofs publish per-chunk partials)';
+
 /** One proof and its public signals. */
 export interface PublishedProof {
   proof: Groth16Proof;
@@ -60,14 +67,18 @@ export interface PrivateChunkedDatasetProof {
 /** The three circuits of a private chunked proof, compiled and set up. */
 export interface PreparedPrivateChunks {
   chunk: { circuit: CompiledCircuit; keys: CircuitKeys };
-  node: { circuit: CompiledCircuit; keys: CircuitKeys };
+  /** Absent when the tree has no node level (at most `fanIn` chunks: the root takes them directly). */
+  node?: { circuit: CompiledCircuit; keys: CircuitKeys };
   root: { circuit: CompiledCircuit; keys: CircuitKeys };
 }
 
-/** The verification keys a verifier trusts for the three circuits (derived from its own schema and policy). */
+/**
+ * The verification keys a verifier trusts for the three circuits (derived from its own schema and policy). The node
+ * key is needed only when the tree the verifier derives from the count has a node level.
+ */
 export interface PrivateChunkKeys {
   chunk: unknown;
-  node: unknown;
+  node?: unknown;
   root: unknown;
 }
 
@@ -106,13 +117,16 @@ function combinePartials(policy: Policy, children: ReadonlyArray<readonly bigint
   });
 }
 
-/** Generate, compile and set up the committed chunk circuit and the node and root circuits; all cached. */
+/**
+ * Generate, compile and set up the committed chunk circuit and the root circuit, and the node circuit unless `withNode`
+ * is false (a tree of at most `fanIn` chunks has no node level); all cached.
+ */
 export async function preparePrivateChunks(
   schema: Schema,
   policy: Policy,
   chunkDepth: number,
   subtrees: number,
-  options: PrepareOptions & { fanIn?: number } = {},
+  options: PrepareOptions & { fanIn?: number; withNode?: boolean } = {},
 ): Promise<PreparedPrivateChunks> {
   const fanIn = options.fanIn ?? AGGREGATION_FAN_IN;
   const cache = options.cacheDir ? { cacheDir: options.cacheDir } : {};
@@ -123,12 +137,20 @@ export async function preparePrivateChunks(
   });
   const aggregation = (level: AggregationLevel) =>
     generateAggregationCircuit(schema, policy, { ...cache, level, fanIn });
-  const { zkeyPath: _ceremonyKey, fanIn: _fanIn, ...own } = options;
-  return {
-    chunk: await compileAndSetupGenerated(generated.path, options),
-    node: await compileAndSetupGenerated((await aggregation('node')).path, own),
-    root: await compileAndSetupGenerated((await aggregation('root')).path, own),
-  };
+  const { zkeyPath: _ceremonyKey, fanIn: _fanIn, withNode = true, ...own } = options;
+  const chunk = await compileAndSetupGenerated(generated.path, {
+    ...own,
+    ...(options.zkeyPath ? { zkeyPath: options.zkeyPath } : {}),
+  });
+  const node = withNode ? await compileAndSetupGenerated((await aggregation('node')).path, own) : undefined;
+  const root = await compileAndSetupGenerated((await aggregation('root')).path, own);
+  return { chunk, ...(node ? { node } : {}), root };
+}
+
+/** The node circuit, which a tree with a node level was prepared with. */
+function requireNode<T>(node: T | undefined): T {
+  if (node === undefined) throw new ZkaiError('INTERNAL', 'the aggregation tree has a node level but no node circuit');
+  return node;
 }
 
 /** Collect a batch's proofs in input order, or throw the first failure with `what` naming the input. */
@@ -137,6 +159,7 @@ async function proveAll(
   prepared: { circuit: CompiledCircuit; keys: CircuitKeys },
   inputs: ReadonlyArray<Record<string, unknown>>,
   what: (index: number) => string,
+  onProof?: () => void,
 ): Promise<PublishedProof[]> {
   const proofs: PublishedProof[] = [];
   for await (const result of pool.proveMany(
@@ -148,6 +171,7 @@ async function proveAll(
         cause: result.error,
       });
     proofs[result.index] = { proof: result.proof, publicSignals: result.publicSignals };
+    onProof?.();
   }
   return proofs;
 }
@@ -184,9 +208,22 @@ export async function provePrivateChunks(
   const registries = policyRegistries(schema, policy, options.registries ?? []);
   const report = evaluatePolicy(policy, bundle.records, registries);
   if (!report.ok) throw new PolicyViolationError(report);
-  const prepared = await preparePrivateChunks(schema, policy, chunkDepth, subtrees, options);
   const size = subtrees * 2 ** chunkDepth;
   const chunkCount = Math.ceil(bundle.records.length / size);
+  const shape = aggregationShape(chunkCount, fanIn);
+  const prepared = await preparePrivateChunks(schema, policy, chunkDepth, subtrees, {
+    ...options,
+    withNode: shape.length > 1,
+  });
+  const totalProofs = chunkCount + shape.reduce((sum, width) => sum + width, 0);
+  let proven = 0;
+  const onProof = (): void => {
+    proven += 1;
+    options.onProgress?.({
+      stage: 'prove',
+      message: `proof ${proven}/${totalProofs} (${chunkCount} chunks, ${totalProofs - chunkCount} aggregation)`,
+    });
+  };
   let children = Array.from({ length: chunkCount }, (_, j) => {
     const records = bundle.records.slice(j * size, (j + 1) * size);
     return { partials: chunkPartialValues(policy, records), salt: freshSalt() };
@@ -205,11 +242,12 @@ export async function provePrivateChunks(
         prepared.chunk,
         inputs,
         (j) => `chunk ${j} (records ${j * size + 1} to ${Math.min((j + 1) * size, bundle.records.length)})`,
+        onProof,
       )
     ).map((proof, index) => ({ index, ...proof }));
 
     const aggregation: PublishedProof[][] = [];
-    for (const [level, width] of aggregationShape(chunkCount, fanIn).entries()) {
+    for (const [level, width] of shape.entries()) {
       const isRoot = width === 1 && children.length <= fanIn;
       const groups = Array.from({ length: width }, (_, g) => children.slice(g * fanIn, (g + 1) * fanIn));
       const parents = groups.map((group) => ({
@@ -229,9 +267,10 @@ export async function provePrivateChunks(
       aggregation.push(
         await proveAll(
           pool,
-          isRoot ? prepared.root : prepared.node,
+          isRoot ? prepared.root : requireNode(prepared.node),
           inputs,
           (g) => `aggregation level ${level} proof ${g}`,
+          onProof,
         ),
       );
       children = parents;
@@ -294,6 +333,12 @@ export async function verifyPrivateChunks(
   const chunkCount = commitments.length;
 
   const shape = aggregationShape(chunkCount, fanIn);
+  if (shape.length > 1 && keys.node === undefined)
+    return {
+      valid: false,
+      reason: 'malformed',
+      detail: `${chunkCount} chunks need aggregation nodes (more than ${fanIn} children), and the keys hold no node key`,
+    };
   if (!Array.isArray(file.aggregation) || file.aggregation.length !== shape.length)
     return {
       valid: false,
@@ -312,15 +357,20 @@ export async function verifyPrivateChunks(
     for (let g = 0; g < width; g += 1) {
       const group = commitments.slice(g * fanIn, (g + 1) * fanIn);
       const what: AggregationLevel = isRoot ? 'root' : 'node';
-      const result = await verifyProof(isRoot ? keys.root : keys.node, proofs[g]!.proof, proofs[g]!.publicSignals, {
-        expect: {
-          digest: childrenDigest(group, fanIn),
-          slots: group.length,
-          policyHash: policy.hash,
-          ...(isRoot ? { count: expected.count } : {}),
+      const result = await verifyProof(
+        isRoot ? keys.root : requireNode(keys.node),
+        proofs[g]!.proof,
+        proofs[g]!.publicSignals,
+        {
+          expect: {
+            digest: childrenDigest(group, fanIn),
+            slots: group.length,
+            policyHash: policy.hash,
+            ...(isRoot ? { count: expected.count } : {}),
+          },
+          signalNames: aggregationSignalNames(what),
         },
-        signalNames: aggregationSignalNames(what),
-      });
+      );
       if (!result.valid)
         return { ...result, detail: `aggregation level ${level} proof ${g}: ${result.detail ?? result.reason}` };
       if (!isRoot) parents.push(BigInt(proofs[g]!.publicSignals[1]!));

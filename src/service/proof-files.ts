@@ -76,6 +76,11 @@ export function interpretBody(body: VerifyBody): InterpretedBody {
       '/chunks',
       'must not come with proof and publicSignals: give one proof, or the chunks of a chunked proof',
     );
+  if (body.format === 'zkai-chunked-dataset-proof-v2')
+    throw missing(
+      '/format',
+      'is a private chunked dataset proof (zkai-chunked-dataset-proof-v2), which this service does not verify yet: verify it with zkai data verify',
+    );
   if (body.format !== undefined) {
     const chunkedFormat = CHUNKED_FORMATS.includes(body.format);
     if (chunkedFormat !== (body.chunks !== undefined)) {

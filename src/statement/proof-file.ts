@@ -16,6 +16,7 @@ import type { StatementKind } from './statement.ts';
 export const PROOF_FILE_FORMATS = [
   'zkai-dataset-proof-v1',
   'zkai-chunked-dataset-proof-v1',
+  'zkai-chunked-dataset-proof-v2',
   'zkai-inclusion-proof-v1',
   'zkai-inference-proof-v1',
   'zkai-accuracy-proof-v1',
@@ -58,6 +59,18 @@ export type ProofFile =
       chunkDepth: number;
       subtreesPerChunk: number;
       chunks: Array<ProofPart & { index: number }>;
+    })
+  | (Common & {
+      /** Private chunks (issue 18): chunk proofs publish a salted commitment to their partials; aggregation proofs judge. */
+      format: 'zkai-chunked-dataset-proof-v2';
+      commitment: CommitmentFields;
+      policy: { name?: string; hash: string };
+      registries: Array<{ name: string; root: string }>;
+      chunkDepth: number;
+      subtreesPerChunk: number;
+      chunks: Array<ProofPart & { index: number }>;
+      /** Aggregation proofs level by level from the chunks up; the last level holds the root alone. */
+      aggregation: ProofPart[][];
     })
   | (Common &
       ProofPart & {
@@ -276,6 +289,30 @@ export function parseProofFile(raw: unknown, source = 'proof file'): ProofFile {
         chunks: r.chunks(),
       };
     }
+    case 'zkai-chunked-dataset-proof-v2': {
+      const policy = r.object('policy');
+      const aggregation = r.list('aggregation').map((level, l) => {
+        if (!Array.isArray(level) || level.length === 0)
+          throw new InputFileError(source, `aggregation[${l}]: must be a non-empty list of proofs`);
+        return level.map((proof, g) => {
+          if (typeof proof !== 'object' || proof === null || Array.isArray(proof))
+            throw new InputFileError(source, `aggregation[${l}][${g}]: must be an object`);
+          return new FieldReader(source, proof as Record<string, unknown>, `aggregation[${l}][${g}].`).part();
+        });
+      });
+      if (aggregation.length === 0) throw new InputFileError(source, 'aggregation: must hold at least the root proof');
+      return {
+        format: known,
+        ...r.circuitId(),
+        commitment: r.commitment('commitment'),
+        policy: { ...optionalName(policy), hash: policy.decimal('hash') },
+        registries: r.registries(),
+        chunkDepth: r.integer('chunkDepth'),
+        subtreesPerChunk: r.optionalInteger('subtreesPerChunk', 1) ?? 1,
+        chunks: r.chunks(),
+        aggregation,
+      };
+    }
     case 'zkai-inclusion-proof-v1': {
       const subjectColumn = r.optionalText('subjectColumn');
       const depth = r.optionalInteger('depth');
@@ -361,6 +398,12 @@ export function proofParts(file: ProofFile): Array<ProofPart & { index: number }
     case 'zkai-chunked-dataset-proof-v1':
     case 'zkai-accuracy-proof-v1':
       return file.chunks;
+    case 'zkai-chunked-dataset-proof-v2':
+      // The chunk proofs, then the aggregation proofs numbered after them, level by level.
+      return [
+        ...file.chunks,
+        ...file.aggregation.flat().map((part, k) => ({ ...part, index: file.chunks.length + k })),
+      ];
     case 'zkai-dataset-proof-v1':
     case 'zkai-inclusion-proof-v1':
     case 'zkai-inference-proof-v1':
@@ -373,7 +416,11 @@ export function proofParts(file: ProofFile): Array<ProofPart & { index: number }
 
 /** Whether a file holds chunk proofs. */
 export function isChunkedFile(file: ProofFile): boolean {
-  return file.format === 'zkai-chunked-dataset-proof-v1' || file.format === 'zkai-accuracy-proof-v1';
+  return (
+    file.format === 'zkai-chunked-dataset-proof-v1' ||
+    file.format === 'zkai-chunked-dataset-proof-v2' ||
+    file.format === 'zkai-accuracy-proof-v1'
+  );
 }
 
 /**
@@ -394,6 +441,7 @@ export function statedClaims(file: ProofFile): Record<string, string> {
       for (const r of file.registries) put(registrySignalName(r.name), r.root);
       break;
     case 'zkai-chunked-dataset-proof-v1':
+    case 'zkai-chunked-dataset-proof-v2':
       put('schemaHash', file.commitment.schemaHash);
       put('policyHash', file.policy.hash);
       put('chunkDepth', file.chunkDepth);
@@ -456,6 +504,13 @@ export function fileStatementShape(file: ProofFile): {
       return {
         kind: 'dataset-chunk',
         describe: `a chunked dataset proof with ${file.subtreesPerChunk} subtree(s) per chunk`,
+        registries: file.registries.map((r) => r.name),
+        subtrees: file.subtreesPerChunk,
+      };
+    case 'zkai-chunked-dataset-proof-v2':
+      return {
+        kind: 'dataset-chunk',
+        describe: `a private chunked dataset proof with ${file.subtreesPerChunk} subtree(s) per chunk`,
         registries: file.registries.map((r) => r.name),
         subtrees: file.subtreesPerChunk,
       };

@@ -60,12 +60,16 @@ export const DATA_PROVE = {
     { flags: '--zkey <file>', help: `${ZKEY_OPTION_HELP}; with --chunk-depth, the chunk circuit's key` },
     {
       flags: '--chunk-depth <n>',
-      help: "prove in chunks of aligned subtrees of 2^n records, in parallel (for datasets larger than one circuit); verify takes the chunk circuit's key",
+      help: "prove in chunks of aligned subtrees of 2^n records, in parallel (for datasets larger than one circuit); with aggregates or UNIQUE, chunk proofs publish only a salted commitment to their partials and aggregation proofs judge the policy; verify takes the key set it writes (--vkey-out)",
     },
     {
       flags: '--subtrees-per-chunk <k>',
       help: 'with --chunk-depth: each chunk proof covers k consecutive subtrees (fills a proof better; the README lists shapes that fit a 2^14 ptau)',
       default: '1',
+    },
+    {
+      flags: '--public-partials',
+      help: "with --chunk-depth: write the earlier chunked format, whose chunk proofs publish each chunk's aggregate partials and UNIQUE boundary keys (per-chunk statistics, and ids can be confirmed by guessing); needed today only for zkai chain attest, which does not take private chunked proofs yet",
     },
     CONTEXT,
     REGISTRY_FILES,
@@ -83,7 +87,11 @@ export const DATA_VERIFY = {
   description:
     'verify a dataset proof against the schema, the policy and the published commitment you trust (exit code 1 if invalid)',
   options: [
-    { flags: '--vkey <file>', help: 'verification key of the policy circuit', required: true },
+    {
+      flags: '--vkey <file>',
+      help: "verification key of the policy circuit (a private chunked proof: the key set data prove wrote, the chunk, aggregation node and root keys)",
+      required: true,
+    },
     TRUST_KEY,
     { flags: '--proof <file>', help: 'dataset proof JSON written by zkai data prove', required: true },
     SCHEMA,
