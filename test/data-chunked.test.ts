@@ -337,6 +337,8 @@ describe('zkai data prove --chunk-depth', () => {
         files('c.json'),
       ]);
       expect(openOk.code, openOk.stderr + openOk.stdout).toBe(0);
+      expect(openOk.stdout).toContain("its chunk proofs publish each chunk's aggregate partials");
+      expect(ok.stdout).not.toContain('publish each chunk');
       const mixed = await runCli([...verifyArgs(files('vk.json'), files('p1.json')), '--commitment', files('c.json')]);
       expect(mixed.code).toBe(1);
       expect(mixed.stderr).toContain('a key set of private chunked proofs, but');

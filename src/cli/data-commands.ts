@@ -1100,6 +1100,8 @@ export async function dataVerifyCommand(flags: DataVerifyFlags): Promise<void> {
       ? `, against registr${registries.length > 1 ? 'ies' : 'y'} ${registries.map((r) => `${r.name} (root ${r.root})`).join(', ')}`
       : '';
   checkVerdictKey(keySource, result, flags);
+  // The earlier chunked format (--public-partials) publishes every chunk's partials: say so beside the verdict.
+  const publicPartials = file.format === 'zkai-chunked-dataset-proof-v1' && chunkPartials(policy).length > 0;
   emit(
     flags,
     {
@@ -1110,6 +1112,7 @@ export async function dataVerifyCommand(flags: DataVerifyFlags): Promise<void> {
       schemaHash: schema.hash,
       registries,
       keySource,
+      ...(publicPartials ? { publicPartials: true } : {}),
     },
     () =>
       [
@@ -1117,6 +1120,11 @@ export async function dataVerifyCommand(flags: DataVerifyFlags): Promise<void> {
           ? `OK: the proof is valid: the ${expected.count} records committed as root ${expected.root} satisfy policy "${policy.spec.name}" (schema "${schema.spec.name}")${against}`
           : `INVALID (${result.reason}): ${result.detail}`,
         keySourceLine(keySource),
+        ...(publicPartials
+          ? [
+              "  note         its chunk proofs publish each chunk's aggregate partials (the earlier format, made with --public-partials): anyone holding the file reads per-chunk statistics",
+            ]
+          : []),
       ].join('\n'),
   );
   if (!result.valid) process.exitCode = 1;
