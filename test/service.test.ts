@@ -612,6 +612,20 @@ describe('POST /v1/verify', () => {
       ),
     ).toBe(true);
 
+    // A private chunked dataset proof is verified by zkai data verify (its key set binds three circuits): the service
+    // refuses it by name rather than checking part of it.
+    const privateChunks = await post(fileApp, {
+      format: 'zkai-chunked-dataset-proof-v2',
+      chunks: [{ proof: demo.proof, publicSignals: demo.publicSignals }],
+      aggregation: [[{ proof: demo.proof, publicSignals: demo.publicSignals }]],
+      circuit: demoId,
+    });
+    expect(privateChunks.status).toBe(400);
+    expect(privateChunks.body.fields[0]).toMatchObject({
+      path: '/format',
+      message: expect.stringContaining('verify it with zkai data verify'),
+    });
+
     const text = await fileApp.inject({
       method: 'POST',
       url: '/v1/verify',

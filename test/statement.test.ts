@@ -14,6 +14,7 @@ import { parseSchema } from '../src/data/schema.ts';
 import { accuracySignalNames } from '../src/model/accuracy.ts';
 import { inferenceSignalNames } from '../src/model/circuit-gen.ts';
 import { layoutFromSignalNames, signalNamesOfRegistration, type CircuitKind } from '../src/chain/registry.ts';
+import { readAttestableProof } from '../src/chain/attest-proof.ts';
 import {
   accuracyStatement,
   datasetChunkStatement,
@@ -301,6 +302,45 @@ describe('the one proof-file parser', () => {
         'i.json',
       ),
     ).toThrow(/weights: must be one of fixed, hashed/);
+  });
+
+  it('reads a private chunked proof (v2) with its aggregation levels, and the chain refuses it by name', async () => {
+    const part = { proof, publicSignals: ['1', '2'] };
+    const privateChunks = {
+      format: 'zkai-chunked-dataset-proof-v2',
+      commitment: dataset.commitment,
+      policy: { name: 'p', hash: '33' },
+      registries: [],
+      chunkDepth: 1,
+      subtreesPerChunk: 2,
+      chunks: [
+        { index: 0, ...part },
+        { index: 1, ...part },
+      ],
+      aggregation: [[part]],
+    };
+    const file = parseProofFile(privateChunks, 'v2.json');
+    expect(file.format).toBe('zkai-chunked-dataset-proof-v2');
+    expect(statedClaims(file)).toEqual({ schemaHash: '22', policyHash: '33', chunkDepth: '1', chunkSubtrees: '2' });
+    expect(fileStatementShape(file)).toMatchObject({ kind: 'dataset-chunk', subtrees: 2 });
+    expect(proofParts(file).map((p) => p.index)).toEqual([0, 1, 2]); // the root proof after the chunks
+    expect(() => parseProofFile({ ...privateChunks, aggregation: [] }, 'v2.json')).toThrow(
+      /aggregation: must hold at least the root proof/,
+    );
+    expect(() => parseProofFile({ ...privateChunks, aggregation: [[]] }, 'v2.json')).toThrow(
+      /aggregation\[0\]: must be a non-empty list of proofs/,
+    );
+    expect(() => parseProofFile({ ...privateChunks, aggregation: [[{ proof }]] }, 'v2.json')).toThrow(
+      /aggregation\[0\]\[0\]\.publicSignals: must be a list/,
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'zkai-v2-'));
+    try {
+      const path = join(dir, 'v2.json');
+      await writeFile(path, JSON.stringify(privateChunks));
+      await expect(readAttestableProof(path)).rejects.toThrow(/the on-chain registry does not take these yet/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
