@@ -28,7 +28,10 @@ describe('demo: the whole spine', () => {
     expect(summary.dataset.violation).toMatchObject({ row: expect.any(Number), field: 'age', rule: 'age GTE 18' });
     expect(summary.dataset.proving.chunks).toBe(32);
     expect(summary.dataset.proving.constraintsPerChunk).toBeLessThan(2048);
-  });
+    // Private chunks: 32 chunk commitments opened by 2 aggregation nodes of 16, and the root that judges the policy.
+    expect(summary.dataset.proving.aggregationProofs).toBe(3);
+    expect(summary.dataset.proving.constraintsOfRoot).toBeLessThan(8192);
+  }, 600_000); // cold: compiles and sets up the spine circuit, the chunk circuit, a node and the root
 
   it('`zkai demo` runs from the command line, reuses every cache, and exits by itself', async () => {
     const run = await runCli(['demo', '--proofs', '2'], { timeoutMs: 180_000 });
@@ -39,5 +42,6 @@ describe('demo: the whole spine', () => {
     expect(run.stdout).toMatch(/proof valid \(\d+ gas\)/);
     expect(run.stdout).toMatch(/dataset: 64 private patient records/);
     expect(run.stdout).toMatch(/verification valid against the public commitment/);
+    expect(run.stdout).toMatch(/32 chunk proofs of 2 records \(\d+ constraints each\) and 3 aggregation proofs/);
   });
 });

@@ -533,7 +533,8 @@ export async function demoCommand(flags: DemoCommandFlags): Promise<void> {
       `dataset: ${s.dataset.records} private patient records (examples/patients) proven to satisfy policy "${s.dataset.policy.name}" (${s.dataset.policy.rules} rules, ${s.dataset.policy.aggregates} aggregates)`,
       `  commitment   root ${s.dataset.root} (the records and their salts stay private)`,
       `  pre-flight   ${s.dataset.preflightOk ? 'pass' : 'FAIL'}; on a copy with one patient aged 17 it reports: ${s.dataset.violation ? `row ${s.dataset.violation.row}: ${s.dataset.violation.field} breaks ${s.dataset.violation.rule}` : 'NOTHING (unexpected)'}`,
-      `  proving      ${s.dataset.proving.chunks} chunk proofs of ${2 ** s.dataset.proving.chunkDepth} records (${s.dataset.proving.constraintsPerChunk} constraints each) in ${seconds(s.dataset.proving.seconds)}`,
+      `  proving      ${s.dataset.proving.chunks} chunk proofs of ${2 ** s.dataset.proving.chunkDepth} records (${s.dataset.proving.constraintsPerChunk} constraints each) and ${s.dataset.proving.aggregationProofs} aggregation proofs (${s.dataset.proving.constraintsPerNode === undefined ? '' : `nodes of ${s.dataset.proving.constraintsPerNode} constraints, `}the root ${s.dataset.proving.constraintsOfRoot}) in ${seconds(s.dataset.proving.seconds)}`,
+      `  published    the commitment and the verdict: each chunk proof shows its subtree roots and a salted commitment to its partials, never the partials`,
       `  verification ${s.dataset.verification.valid ? 'valid' : 'INVALID'} against the public commitment and policy hash ${s.dataset.policy.hash.slice(0, 16)}...; against another root: ${s.dataset.verification.otherRootRejected ? 'rejected' : 'NOT rejected'}`,
       '  more: README "Datasets" (zkai data commit | check | prove | verify | registry | include)',
     ].join('\n');

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { createBundle } from '../data/bundle.ts';
-import { proveDatasetInChunks, verifyChunkedDataset } from '../data/chunked.ts';
+import { provePrivateChunks, verifyPrivateChunks } from '../data/private-chunked.ts';
 import { readDataset } from '../data/ingest.ts';
 import { evaluatePolicy, loadPolicy } from '../policy/policy.ts';
 import { loadSchema } from '../data/schema.ts';
@@ -13,7 +13,10 @@ export const PATIENTS_EXAMPLE = {
   data: fileURLToPath(new URL('../../examples/patients/patients.csv', import.meta.url)),
 };
 
-/** Chunks of 2 records: about 1,100 constraints each, so the development ptau of the spine demo (2^12) serves both parts. */
+/**
+ * Chunks of 2 records: about 1,100 constraints each; 32 chunks make a tree of 2 aggregation nodes and a root (about
+ * 5,900 constraints each, a 2^13 development ptau).
+ */
 export const DEMO_CHUNK_DEPTH = 1;
 
 /** What the dataset part of the demo showed. */
@@ -25,14 +28,24 @@ export interface DatasetDemoSummary {
   preflightOk: boolean;
   /** A copy of the data with one patient made 17 years old: what the pre-flight says about it. */
   violation: { row: number; field: string; rule: string } | undefined;
-  proving: { chunks: number; chunkDepth: number; constraintsPerChunk: number; seconds: number };
+  proving: {
+    chunks: number;
+    chunkDepth: number;
+    constraintsPerChunk: number;
+    /** Aggregation proofs (nodes and root) and the constraints of a node and of the root. */
+    aggregationProofs: number;
+    constraintsPerNode: number | undefined;
+    constraintsOfRoot: number;
+    seconds: number;
+  };
   verification: { valid: boolean; otherRootRejected: boolean };
 }
 
 /**
  * The data holder's path on the patients example: commit the 64 records with fresh salts (the bundle stays in memory),
  * run the policy's pre-flight (and show it catching an under-age patient in a modified copy), prove the policy in
- * chunks in the prover pool, and verify the chunked proof against the public commitment only.
+ * private chunks in the prover pool (chunk proofs publish salted commitments to their partials; aggregation proofs judge
+ * the policy), and verify the proof against the public commitment only.
  */
 export async function runDatasetDemo(
   options: { cacheDir?: string; ptauPath?: string; onProgress?: ProgressListener } = {},
@@ -55,22 +68,28 @@ export async function runDatasetDemo(
   const caught = evaluatePolicy(policy, underAge).violations[0];
 
   const started = performance.now();
-  const proof = await proveDatasetInChunks(bundle, schema, policy, {
+  const proof = await provePrivateChunks(bundle, schema, policy, {
     chunkDepth: DEMO_CHUNK_DEPTH,
     ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
     ...(options.ptauPath ? { ptauPath: options.ptauPath } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const provingSeconds = (performance.now() - started) / 1000;
+  const { prepared } = proof;
+  // The demo's own setup made these keys from its own schema and policy: they are the verifier's here.
+  const keys = { chunk: prepared.chunk.keys.vkey, node: prepared.node?.keys.vkey, root: prepared.root.keys.vkey };
   const expected = { root: bundle.commitment.root, count: bundle.commitment.count, schemaHash: schema.hash };
-  const verdict = await verifyChunkedDataset(proof.prepared.keys.vkey, proof, expected, policy);
-  const otherRoot = await verifyChunkedDataset(
-    proof.prepared.keys.vkey,
+  const verdict = await verifyPrivateChunks(keys, proof, expected, policy);
+  const otherRoot = await verifyPrivateChunks(
+    keys,
     proof,
     { ...expected, root: createBundle(schema, records).commitment.root },
     policy,
   );
-  say(`dataset: ${proof.chunks.length} chunk proofs verified: ${verdict.valid}`);
+  const aggregationProofs = proof.aggregation.reduce((sum, level) => sum + level.length, 0);
+  say(
+    `dataset: ${proof.chunks.length} chunk proofs and ${aggregationProofs} aggregation proofs verified: ${verdict.valid}`,
+  );
 
   return {
     records: records.length,
@@ -87,7 +106,10 @@ export async function runDatasetDemo(
     proving: {
       chunks: proof.chunks.length,
       chunkDepth: DEMO_CHUNK_DEPTH,
-      constraintsPerChunk: proof.prepared.circuit.info.constraints,
+      constraintsPerChunk: prepared.chunk.circuit.info.constraints,
+      aggregationProofs,
+      constraintsPerNode: prepared.node?.circuit.info.constraints,
+      constraintsOfRoot: prepared.root.circuit.info.constraints,
       seconds: provingSeconds,
     },
     verification: { valid: verdict.valid, otherRootRejected: !otherRoot.valid },
