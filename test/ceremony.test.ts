@@ -800,8 +800,8 @@ describe("--zkey on the generated circuits' commands", () => {
 
   /** The r1cs a refused --zkey names in its hint (the circuit the command needs a ceremony for). */
   function r1csOfHint(run: CliRun): string {
-    const { error } = json<{ error: { code: string; hint: string } }>(run);
-    expect(error.code).toBe('ZKEY_MISMATCH');
+    const { error } = json<{ error: { code: string; hint: string; message: string } }>(run);
+    expect(error.code, error.message).toBe('ZKEY_MISMATCH');
     const match = /zkai ceremony init (\S+\.r1cs) /.exec(error.hint);
     if (!match) throw new Error(`no r1cs in the hint: ${error.hint}`);
     return match[1] as string;
@@ -972,6 +972,46 @@ describe("--zkey on the generated circuits' commands", () => {
     );
     expect(chunked.code, chunked.stderr).toBe(1);
     expect(r1csOfHint(chunked)).not.toBe(r1csOfHint(whole)); // the chunk circuit is another circuit
+
+    // Private chunks (a policy with an aggregate): the root circuit's ceremony key is checked against the root
+    // circuit, whose r1cs the refusal names; the aggregation keys belong to private chunks only.
+    const counted = join(scratch, 'adults-counted.json');
+    await writeFile(
+      counted,
+      JSON.stringify({
+        name: 'adults counted',
+        rules: [{ field: 'age', op: 'GTE', value: 18 }],
+        aggregates: [{ kind: 'MEAN', field: 'age', min: '18', max: '120' }],
+      }),
+    );
+    const privateArgs = (...extra: string[]) => [
+      '--quiet',
+      '--json',
+      'data',
+      'prove',
+      '--schema',
+      SCHEMA,
+      '--policy',
+      counted,
+      '--bundle',
+      bundlePath,
+      '--chunk-depth',
+      '1',
+      '--out',
+      join(scratch, 'pc.json'),
+      '--ptau',
+      ptau,
+      ...extra,
+    ];
+    const root = await runCli(privateArgs('--root-zkey', tinyKey), LONG);
+    expect(root.code, root.stderr).toBe(1);
+    expect(r1csOfHint(root)).toMatch(/dataset_root_[0-9a-f]+\.r1cs$/);
+    const open = await runCli(privateArgs('--public-partials', '--node-zkey', tinyKey), LONG);
+    expect(open.code).toBe(1);
+    expect(json<{ error: { code: string; message: string } }>(open).error).toMatchObject({
+      code: 'BAD_OPTION',
+      message: expect.stringContaining('--node-zkey and --root-zkey are the keys of private chunked proofs'),
+    });
 
     const model = join(scratch, 'mlp.json');
     const imported = await runCli([

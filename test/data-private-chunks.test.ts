@@ -172,6 +172,9 @@ describe('private chunked dataset proof', () => {
     // Damaged files get a verdict, not an exception.
     await refused({ aggregation: [[null as never, file.aggregation[0]![1]!], file.aggregation[1]!] }, /level 0/);
     await refused({ aggregation: [null as never, file.aggregation[1]!] }, /aggregation must be a list/);
+    // A shape far out of bounds is refused before anything is built from it (10^9 subtrees once ran out of memory).
+    await refused({ subtreesPerChunk: 1e9 }, /subtrees per chunk 1000000000 is not an integer from 1 to 4096/);
+    await refused({ chunkDepth: 1e308 }, /chunk depth 1e\+308 does not fit/);
     const rulesOnly = parsePolicy({ name: 'rules only', rules: [{ field: 'age', op: 'GTE', value: 18 }] }, schema);
     expect(await verifyPrivateChunks(keys, file, expected(), rulesOnly, { fanIn: FAN_IN })).toMatchObject({
       valid: false,

@@ -15,6 +15,8 @@ import { accuracySignalNames } from '../src/model/accuracy.ts';
 import { inferenceSignalNames } from '../src/model/circuit-gen.ts';
 import { layoutFromSignalNames, signalNamesOfRegistration, type CircuitKind } from '../src/chain/registry.ts';
 import { readAttestableProof } from '../src/chain/attest-proof.ts';
+import { isPrivateChunkCircuitName } from '../src/data/private-chunk-keys.ts';
+import { kindFromSignalNames } from '../src/service/signals.ts';
 import {
   accuracyStatement,
   datasetChunkStatement,
@@ -324,6 +326,22 @@ describe('the one proof-file parser', () => {
     expect(statedClaims(file)).toEqual({ schemaHash: '22', policyHash: '33', chunkDepth: '1', chunkSubtrees: '2' });
     expect(fileStatementShape(file)).toMatchObject({ kind: 'dataset-chunk', subtrees: 2 });
     expect(proofParts(file).map((p) => p.index)).toEqual([0, 1, 2]); // the root proof after the chunks
+    // Shapes out of bounds are refused by the parser (a verifier builds one signal name per subtree).
+    expect(() => parseProofFile({ ...privateChunks, subtreesPerChunk: 1e9 }, 'v2.json')).toThrow(
+      /subtreesPerChunk: must be an integer from 1 to 4096/,
+    );
+    expect(() => parseProofFile({ ...privateChunks, chunkDepth: 31 }, 'v2.json')).toThrow(
+      /chunkDepth: must be an integer from 0 to 30/,
+    );
+    // The circuits of private chunks are verified together, never alone: the service skips them by name, and an
+    // aggregation circuit (policyHash, no dataset root) is not taken for a dataset policy circuit.
+    expect(isPrivateChunkCircuitName('dataset_root_22b33d204e008098277d')).toBe(true);
+    expect(isPrivateChunkCircuitName('dataset_node_22b33d204e008098277d')).toBe(true);
+    expect(isPrivateChunkCircuitName('dataset_committed_2a649b2899f8eba53fab')).toBe(true);
+    expect(isPrivateChunkCircuitName('dataset_chunk_2a649b2899f8eba53fab')).toBe(false);
+    expect(isPrivateChunkCircuitName('dataset_2a649b2899f8eba53fab')).toBe(false);
+    expect(kindFromSignalNames(['digest', 'count', 'slots', 'policyHash'])).not.toBe('dataset-policy');
+    expect(kindFromSignalNames(datasetSignalNames(policy))).toBe('dataset-policy');
     expect(() => parseProofFile({ ...privateChunks, aggregation: [] }, 'v2.json')).toThrow(
       /aggregation: must hold at least the root proof/,
     );

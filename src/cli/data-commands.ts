@@ -843,7 +843,13 @@ async function dataProveChunkedCommand(flags: DataProveFlags): Promise<void> {
   const policy = await loadPolicy(flags.policy, schema);
   const bundle = await loadBundle(flags.bundle);
   const registries = await loadRegistries(flags.registry, schema);
-  if (chunkPartials(policy).length > 0 && flags.publicPartials !== true)
+  const privateChunks = chunkPartials(policy).length > 0 && flags.publicPartials !== true;
+  if (!privateChunks && (flags.nodeZkey !== undefined || flags.rootZkey !== undefined))
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `--node-zkey and --root-zkey are the keys of private chunked proofs' aggregation circuits, which ${flags.publicPartials ? '--public-partials' : `policy "${policy.spec.name}" (no aggregate over record values, no UNIQUE)`} does not use`,
+    );
+  if (privateChunks)
     return dataProvePrivateChunksCommand(flags, { schema, policy, bundle, registries, context, chunkDepth, subtrees });
   const started = performance.now();
   const result = await proveDatasetInChunks(bundle, schema, policy, {
@@ -936,6 +942,8 @@ async function dataProvePrivateChunksCommand(flags: DataProveFlags, loaded: Load
     ...(context !== undefined ? { context } : {}),
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
     ...keyOptions(flags),
+    ...(flags.nodeZkey ? { nodeZkeyPath: flags.nodeZkey } : {}),
+    ...(flags.rootZkey ? { rootZkeyPath: flags.rootZkey } : {}),
     ...(progress ? { onProgress: progress } : {}),
   }).catch((error: unknown) => {
     if (error instanceof PolicyViolationError) throw readableViolation(error, schema, policy, flags, registries);
@@ -995,7 +1003,9 @@ async function dataProvePrivateChunksCommand(flags: DataProveFlags, loaded: Load
           .map(([c]) => c)
           .join(circuits.length > 2 ? ', ' : ' and ')
           .replace(/, (?=[^,]*$)/, ' and ')} circuits)`,
-        ...ceremonyKeyLines(prepared.chunk.keys),
+        ...circuits.flatMap(([c, entry]) =>
+          ceremonyKeyLines(entry.keys).map((line) => line.replace(/^ {2}ceremony key {2}/, `  ${c} ceremony key `)),
+        ),
         ...consentLines(registries),
         ...(context
           ? [
@@ -1003,7 +1013,8 @@ async function dataProvePrivateChunksCommand(flags: DataProveFlags, loaded: Load
             ]
           : []),
         ...hintLines('verify with', verifyWith),
-        verifierKeyNote(prepared.chunk.keys),
+        // The single-party note unless every key came from a ceremony.
+        verifierKeyNote(circuits.every(([, entry]) => entry.keys.ceremony) ? prepared.chunk.keys : {}),
         ...[...warnings].map(
           ([warning, keys]) =>
             `  WARNING (${keys.length === circuits.length ? 'every key' : `${keys.join(' and ')} key${keys.length > 1 ? 's' : ''}`}): ${warning}`,

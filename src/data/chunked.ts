@@ -6,7 +6,13 @@ import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { recommit, type DatasetBundle } from './bundle.ts';
 import { CONTEXT_SIGNAL, NO_CONTEXT } from '../circuit/context.ts';
-import { chunkSignalNames, datasetCircuitInput, generateDatasetCircuit, registrySignalName } from './circuit-gen.ts';
+import {
+  chunkSignalNames,
+  datasetCircuitInput,
+  generateDatasetCircuit,
+  MAX_SUBTREES_PER_CHUNK,
+  registrySignalName,
+} from './circuit-gen.ts';
 import { commitRecords, treeDepth, type DatasetCommitment } from './commitment.ts';
 import {
   PolicyViolationError,
@@ -40,7 +46,6 @@ export interface ChunkedDatasetProof {
 }
 
 /** Most subtrees one chunk circuit may prove. */
-export const MAX_SUBTREES_PER_CHUNK = 4096;
 
 /** Root of a subtree of 2^height zero leaves (the tree's padding). */
 export function zeroSubtreeRoot(height: number): bigint {
@@ -209,7 +214,8 @@ export async function verifyChunkProofs(
   file: Pick<ChunkedDatasetProof, 'chunkDepth' | 'chunks' | 'subtreesPerChunk'>,
   expected: ChunkedExpectation,
   policy: Policy,
-  signalNames: readonly string[],
+  /** The chunk circuit's signal names for a shape, called only once the shape is within bounds (a file sets it). */
+  signalNamesOf: (subtrees: number) => readonly string[],
 ): Promise<{ valid: true; signals: string[][] } | (VerificationResult & { valid: false })> {
   const registries = expected.registries ?? [];
   if (
@@ -251,6 +257,7 @@ export async function verifyChunkProofs(
       detail: `subtrees per chunk ${String(subtrees)} is not an integer from 1 to ${MAX_SUBTREES_PER_CHUNK}`,
     };
   }
+  const signalNames = signalNamesOf(subtrees);
   const size = subtrees * 2 ** chunkDepth;
   const chunkCount = Math.ceil(expected.count / size);
   if (!Array.isArray(file.chunks) || file.chunks.length !== chunkCount) {
@@ -304,7 +311,7 @@ export async function verifyChunkedDataset(
   policy: Policy,
 ): Promise<VerificationResult> {
   const subtrees = file.subtreesPerChunk ?? 1;
-  const checked = await verifyChunkProofs(vkey, file, expected, policy, chunkSignalNames(policy, subtrees));
+  const checked = await verifyChunkProofs(vkey, file, expected, policy, (shape) => chunkSignalNames(policy, shape));
   if (!checked.valid) return checked;
   const partialCount = chunkPartials(policy).length;
   const partials = checked.signals.map((signals) =>

@@ -12,6 +12,9 @@ import type { Column, Schema } from './types.ts';
 import { lowLeafWitness, membershipWitness, registryHas, type Registry } from './registry.ts';
 import { CONTEXT_SIGNAL, NO_CONTEXT, emitContextInput } from '../circuit/context.ts';
 
+/** The most aligned subtrees one chunk proof may cover (`--subtrees-per-chunk`). */
+export const MAX_SUBTREES_PER_CHUNK = 4096;
+
 /** Folder that holds `data/dataset.circom`, for the compiler's include path. */
 export const DATA_TEMPLATES_DIR = fileURLToPath(new URL('../../circuits', import.meta.url));
 
@@ -208,8 +211,11 @@ export async function generateDatasetCircuit(
   const chunk = mode !== 'whole';
   const committed = mode === 'committed-chunk';
   const subtrees = chunk ? (options.subtrees ?? 1) : 1;
-  if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > 4096)
-    throw new ZkaiError('BAD_OPTION', `subtrees per chunk must be an integer from 1 to 4096, got ${subtrees}`);
+  if (!Number.isInteger(subtrees) || subtrees < 1 || subtrees > MAX_SUBTREES_PER_CHUNK)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `subtrees per chunk must be an integer from 1 to ${MAX_SUBTREES_PER_CHUNK}, got ${subtrees}`,
+    );
   if (!Number.isInteger(depth) || depth < (chunk ? 0 : 1) || depth > 30)
     throw new ZkaiError('BAD_OPTION', `tree depth ${depth} is out of range`);
   const partials = chunk ? chunkPartials(policy) : [];

@@ -30,6 +30,16 @@ export interface PrivateChunkKeySet {
   root: unknown;
 }
 
+/**
+ * Whether a compiled circuit's name is one of a private chunked proof's circuits (`dataset_committed_*` from
+ * `generateDatasetCircuit`'s committed-chunk mode, `dataset_node_*` and `dataset_root_*` from
+ * `generateAggregationCircuit`). Their proofs mean something only together, inside a private chunked proof file: a
+ * root proof alone states a verdict over partials nobody opened, so verifiers of single proofs (the service) skip them.
+ */
+export function isPrivateChunkCircuitName(name: string): boolean {
+  return /^dataset_(committed|node|root)_[0-9a-f]+$/.test(name);
+}
+
 /** Whether a JSON value is a key set (by its format tag; a plain verification key has none). */
 export function isPrivateChunkKeySet(value: unknown): boolean {
   return typeof value === 'object' && value !== null && (value as { format?: unknown }).format !== undefined;

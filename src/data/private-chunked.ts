@@ -64,6 +64,16 @@ export interface PrivateChunkedDatasetProof {
   aggregation: PublishedProof[][];
 }
 
+/**
+ * Ceremony proving keys for the aggregation circuits (`zkeyPath` of {@link PrepareOptions} is the chunk circuit's);
+ * each is checked against its circuit's r1cs like any ceremony key. Without one, that circuit gets zkai's automatic
+ * single-party setup.
+ */
+export interface CeremonyKeysOfTree {
+  nodeZkeyPath?: string;
+  rootZkeyPath?: string;
+}
+
 /** The three circuits of a private chunked proof, compiled and set up. */
 export interface PreparedPrivateChunks {
   chunk: { circuit: CompiledCircuit; keys: CircuitKeys };
@@ -126,7 +136,7 @@ export async function preparePrivateChunks(
   policy: Policy,
   chunkDepth: number,
   subtrees: number,
-  options: PrepareOptions & { fanIn?: number; withNode?: boolean } = {},
+  options: PrepareOptions & CeremonyKeysOfTree & { fanIn?: number; withNode?: boolean } = {},
 ): Promise<PreparedPrivateChunks> {
   const fanIn = options.fanIn ?? AGGREGATION_FAN_IN;
   const cache = options.cacheDir ? { cacheDir: options.cacheDir } : {};
@@ -137,13 +147,27 @@ export async function preparePrivateChunks(
   });
   const aggregation = (level: AggregationLevel) =>
     generateAggregationCircuit(schema, policy, { ...cache, level, fanIn });
-  const { zkeyPath: _ceremonyKey, fanIn: _fanIn, withNode = true, ...own } = options;
-  const chunk = await compileAndSetupGenerated(generated.path, {
-    ...own,
-    ...(options.zkeyPath ? { zkeyPath: options.zkeyPath } : {}),
-  });
-  const node = withNode ? await compileAndSetupGenerated((await aggregation('node')).path, own) : undefined;
-  const root = await compileAndSetupGenerated((await aggregation('root')).path, own);
+  const { zkeyPath, nodeZkeyPath, rootZkeyPath, fanIn: _fanIn, withNode = true, ...own } = options;
+  type Prepared = { circuit: CompiledCircuit; keys: CircuitKeys };
+  const jobs: Array<{ circuit: 'chunk' | 'node' | 'root'; key: string | undefined; path: () => Promise<string> }> = [
+    { circuit: 'chunk', key: zkeyPath, path: () => Promise.resolve(generated.path) },
+    // A node key the caller gave is checked and used even when this tree needs no node level.
+    ...(withNode || nodeZkeyPath
+      ? [{ circuit: 'node' as const, key: nodeZkeyPath, path: async () => (await aggregation('node')).path }]
+      : []),
+    { circuit: 'root', key: rootZkeyPath, path: async () => (await aggregation('root')).path },
+  ];
+  // Ceremony keys first: a key of another circuit is refused before minutes go into the other circuits' setups.
+  jobs.sort((a, b) => Number(b.key !== undefined) - Number(a.key !== undefined));
+  const done = new Map<string, Prepared>();
+  for (const job of jobs)
+    done.set(
+      job.circuit,
+      await compileAndSetupGenerated(await job.path(), { ...own, ...(job.key ? { zkeyPath: job.key } : {}) }),
+    );
+  const chunk = done.get('chunk')!;
+  const node = done.get('node');
+  const root = done.get('root')!;
   return { chunk, ...(node ? { node } : {}), root };
 }
 
@@ -185,15 +209,16 @@ export async function provePrivateChunks(
   bundle: DatasetBundle,
   schema: Schema,
   policy: Policy,
-  options: PrepareOptions & {
-    chunkDepth: number;
-    subtreesPerChunk?: number;
-    pool?: ProverPool;
-    registries?: readonly Registry[];
-    context?: bigint;
-    /** Children per aggregation proof (default {@link AGGREGATION_FAN_IN}); the verifier must use the same. */
-    fanIn?: number;
-  },
+  options: PrepareOptions &
+    CeremonyKeysOfTree & {
+      chunkDepth: number;
+      subtreesPerChunk?: number;
+      pool?: ProverPool;
+      registries?: readonly Registry[];
+      context?: bigint;
+      /** Children per aggregation proof (default {@link AGGREGATION_FAN_IN}); the verifier must use the same. */
+      fanIn?: number;
+    },
 ): Promise<PrivateChunkedDatasetProof & { prepared: PreparedPrivateChunks }> {
   const fanIn = options.fanIn ?? AGGREGATION_FAN_IN;
   const { chunkDepth } = options;
@@ -320,12 +345,8 @@ export async function verifyPrivateChunks(
     };
   if (!Array.isArray(file.aggregation) || file.aggregation.some((level) => !Array.isArray(level)))
     return { valid: false, reason: 'malformed', detail: 'aggregation must be a list of levels, each a list of proofs' };
-  const checked = await verifyChunkProofs(
-    keys.chunk,
-    file,
-    expected,
-    policy,
-    committedChunkSignalNames(policy, file.subtreesPerChunk),
+  const checked = await verifyChunkProofs(keys.chunk, file, expected, policy, (subtrees) =>
+    committedChunkSignalNames(policy, subtrees),
   );
   if (!checked.valid) return checked;
   const commitmentAt = committedChunkSignalNames(policy, file.subtreesPerChunk).indexOf('commitment');

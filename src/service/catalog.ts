@@ -7,7 +7,16 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { CacheLayout, circuitFiles, isBuildDir, isCeremonyKeyDir, keyFiles, metaPathOf } from '../cache/layout.ts';
+import {
+  CacheLayout,
+  circuitFiles,
+  circuitNameOfDir,
+  isBuildDir,
+  isCeremonyKeyDir,
+  keyFiles,
+  metaPathOf,
+} from '../cache/layout.ts';
+import { isPrivateChunkCircuitName } from '../data/private-chunk-keys.ts';
 import { GENERATED_HEADER_PATTERN } from '../circuit/generated-source.ts';
 import { DEMO_CIRCUIT_PATH } from '../demo/range-commitment.ts';
 import { verificationKeyId, type Groth16VerificationKey } from '../chain/groth16-template.ts';
@@ -288,6 +297,8 @@ export class CircuitCatalog {
       const described = circuitDir ? await compiledSignalNames(join(cache.circuitsDir, circuitDir), cache) : undefined;
       const vkey = await readJsonFile(vkeyPath, 'verification key').catch(() => undefined);
       if (!isVerificationKey(vkey)) continue;
+      // The circuits of private chunked proofs are verified together by zkai data verify, never one proof at a time.
+      if (isPrivateChunkCircuitName(described?.name ?? circuitNameOfDir(dir))) continue;
       this.add(vkey, {
         name: described?.name ?? dir,
         source: { type: 'cache', path: vkeyPath },

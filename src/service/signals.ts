@@ -33,7 +33,8 @@ export function kindFromSignalNames(names: readonly string[]): ServiceCircuitKin
   const has = (name: string) => names.includes(name);
   if (has('subjectHash')) return 'inclusion';
   if (has('chunkDepth')) return 'dataset-chunk';
-  if (has('policyHash')) return 'dataset-policy';
+  // A dataset root with the policy: an aggregation circuit of private chunks also has a policyHash, but no root.
+  if (has('policyHash') && has('root')) return 'dataset-policy';
   if (has('taskHash')) return 'accuracy';
   if (has('class')) return 'inference';
   if (names.length === DEMO_SIGNAL_NAMES.length && DEMO_SIGNAL_NAMES.every((name, i) => names[i] === name))

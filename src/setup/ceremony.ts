@@ -701,7 +701,7 @@ function zkeyMismatchError(zkeyPath: string, circuit: CompiledCircuit, detail: s
     'ZKEY_MISMATCH',
     `${zkeyPath}: this proving key is not for the circuit this command proves with (${circuit.name}, ${circuit.info.constraints} constraints, ${circuit.r1csPath}): ${detail}`,
     {
-      hint: `each circuit needs its own ceremony (chunked and accuracy proofs use their chunk circuit): zkai ceremony init ${circuit.r1csPath} --ptau PTAU --out 0000.zkey, then contribute, beacon and finalize`,
+      hint: `each circuit needs its own ceremony (chunked and accuracy proofs use their chunk circuit; private chunked proofs also their aggregation node and root circuits, --node-zkey and --root-zkey): zkai ceremony init ${circuit.r1csPath} --ptau PTAU --out 0000.zkey, then contribute, beacon and finalize`,
     },
   );
 }
@@ -733,10 +733,11 @@ export async function keysFromZkey(
     });
   const cache = cacheLayout(options.cacheDir);
   const requiredPower = requiredPtauPower(circuit.info);
-  const ptau = await ceremonyPtau(circuit, options.ptauPath, options);
+  // A key of another circuit first (its header says so at once): that is the mistake to name, whatever the ptau.
   const info = await readZkeyInfo(zkeyPath);
   const mismatch = sizeMismatch(info, circuit);
   if (mismatch) throw zkeyMismatchError(zkeyPath, circuit, mismatch);
+  const ptau = await ceremonyPtau(circuit, options.ptauPath, options);
   const zkeyBlake2b512 = await blake2b512File(zkeyPath);
   const dir = cache.ceremonyKeyDir(
     circuit.name,

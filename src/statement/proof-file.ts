@@ -8,7 +8,7 @@
  */
 import { InputFileError } from '../errors.ts';
 import { fieldOf, type InputVisibility, type WeightVisibility } from '../model/circuit-gen.ts';
-import { registrySignalName } from '../data/circuit-gen.ts';
+import { MAX_SUBTREES_PER_CHUNK, registrySignalName } from '../data/circuit-gen.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import type { StatementKind } from './statement.ts';
 
@@ -105,6 +105,8 @@ export type ProofFile =
   | (Common & ProofPart & { format: 'plain' });
 
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
+/** zkai's dataset trees are at most 30 levels deep (a chunk's depth is below its tree's). */
+const MAX_TREE_DEPTH = 30;
 
 /** Reads fields of one JSON object, each failure an {@link InputFileError} naming the file and the field. */
 class FieldReader {
@@ -132,14 +134,15 @@ class FieldReader {
     return this.has(field) ? this.decimal(field) : undefined;
   }
 
-  integer(field: string, min = 0): number {
+  integer(field: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
     const v = this.value[field];
     if (!Number.isSafeInteger(v) || (v as number) < min) this.fail(field, `must be an integer of at least ${min}`);
+    if ((v as number) > max) this.fail(field, `must be an integer from ${min} to ${max}`);
     return v as number;
   }
 
-  optionalInteger(field: string, min = 0): number | undefined {
-    return this.has(field) ? this.integer(field, min) : undefined;
+  optionalInteger(field: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+    return this.has(field) ? this.integer(field, min, max) : undefined;
   }
 
   optionalPositiveNumber(field: string): number | undefined {
@@ -284,8 +287,8 @@ export function parseProofFile(raw: unknown, source = 'proof file'): ProofFile {
         commitment: r.commitment('commitment'),
         policy: { ...optionalName(policy), hash: policy.decimal('hash') },
         registries: r.registries(),
-        chunkDepth: r.integer('chunkDepth'),
-        subtreesPerChunk: r.optionalInteger('subtreesPerChunk', 1) ?? 1,
+        chunkDepth: r.integer('chunkDepth', 0, MAX_TREE_DEPTH),
+        subtreesPerChunk: r.optionalInteger('subtreesPerChunk', 1, MAX_SUBTREES_PER_CHUNK) ?? 1,
         chunks: r.chunks(),
       };
     }
@@ -307,8 +310,8 @@ export function parseProofFile(raw: unknown, source = 'proof file'): ProofFile {
         commitment: r.commitment('commitment'),
         policy: { ...optionalName(policy), hash: policy.decimal('hash') },
         registries: r.registries(),
-        chunkDepth: r.integer('chunkDepth'),
-        subtreesPerChunk: r.optionalInteger('subtreesPerChunk', 1) ?? 1,
+        chunkDepth: r.integer('chunkDepth', 0, MAX_TREE_DEPTH),
+        subtreesPerChunk: r.optionalInteger('subtreesPerChunk', 1, MAX_SUBTREES_PER_CHUNK) ?? 1,
         chunks: r.chunks(),
         aggregation,
       };

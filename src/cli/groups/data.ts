@@ -60,12 +60,20 @@ export const DATA_PROVE = {
     { flags: '--zkey <file>', help: `${ZKEY_OPTION_HELP}; with --chunk-depth, the chunk circuit's key` },
     {
       flags: '--chunk-depth <n>',
-      help: "prove in chunks of aligned subtrees of 2^n records, in parallel (for datasets larger than one circuit); with aggregates or UNIQUE, chunk proofs publish only a salted commitment to their partials and aggregation proofs judge the policy; verify takes the key set it writes (--vkey-out)",
+      help: 'prove in chunks of aligned subtrees of 2^n records, in parallel (for datasets larger than one circuit); with aggregates or UNIQUE, chunk proofs publish only a salted commitment to their partials and aggregation proofs judge the policy; verify takes the key set it writes (--vkey-out)',
     },
     {
       flags: '--subtrees-per-chunk <k>',
       help: 'with --chunk-depth: each chunk proof covers k consecutive subtrees (fills a proof better; the README lists shapes that fit a 2^14 ptau)',
       default: '1',
+    },
+    {
+      flags: '--node-zkey <file>',
+      help: "with --chunk-depth, private chunks: a ceremony's proving key for the aggregation node circuit (otherwise zkai's single-party setup makes it)",
+    },
+    {
+      flags: '--root-zkey <file>',
+      help: "with --chunk-depth, private chunks: a ceremony's proving key for the aggregation root circuit (otherwise zkai's single-party setup makes it)",
     },
     {
       flags: '--public-partials',
@@ -89,7 +97,7 @@ export const DATA_VERIFY = {
   options: [
     {
       flags: '--vkey <file>',
-      help: "verification key of the policy circuit (a private chunked proof: the key set data prove wrote, the chunk, aggregation node and root keys)",
+      help: 'verification key of the policy circuit (a private chunked proof: the key set data prove wrote, the chunk, aggregation node and root keys)',
       required: true,
     },
     TRUST_KEY,
