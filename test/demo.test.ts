@@ -26,10 +26,10 @@ describe('demo: the whole spine', () => {
       verification: { valid: true, otherRootRejected: true },
     });
     expect(summary.dataset.violation).toMatchObject({ row: expect.any(Number), field: 'age', rule: 'age GTE 18' });
-    expect(summary.dataset.proving.chunks).toBe(32);
-    expect(summary.dataset.proving.constraintsPerChunk).toBeLessThan(2048);
-    // Private chunks: 32 chunk commitments opened by 2 aggregation nodes of 16, and the root that judges the policy.
-    expect(summary.dataset.proving.aggregationProofs).toBe(3);
+    expect(summary.dataset.proving.chunks).toBe(16);
+    expect(summary.dataset.proving.constraintsPerChunk).toBeLessThan(4096);
+    // Private chunks: 16 chunk commitments opened by the root proof, which judges the policy.
+    expect(summary.dataset.proving.aggregationProofs).toBe(1);
     expect(summary.dataset.proving.constraintsOfRoot).toBeLessThan(8192);
   }, 600_000); // cold: compiles and sets up the spine circuit, the chunk circuit, a node and the root
 
@@ -42,6 +42,6 @@ describe('demo: the whole spine', () => {
     expect(run.stdout).toMatch(/proof valid \(\d+ gas\)/);
     expect(run.stdout).toMatch(/dataset: 64 private patient records/);
     expect(run.stdout).toMatch(/verification valid against the public commitment/);
-    expect(run.stdout).toMatch(/32 chunk proofs of 2 records \(\d+ constraints each\) and 3 aggregation proofs/);
+    expect(run.stdout).toMatch(/16 chunk proofs of 4 records \(\d+ constraints each\) and 1 aggregation proof /);
   });
 });
