@@ -1042,6 +1042,31 @@ async function readProofFile<F extends ProofFile['format']>(
   return file as Extract<ProofFile, { format: F }>;
 }
 
+/** ", against registry NAME (root R), ..." for a verdict line, or nothing without registries. */
+function againstRegistries(registries: readonly RegistryRoot[]): string {
+  return registries.length > 0
+    ? `, against registr${registries.length > 1 ? 'ies' : 'y'} ${registries.map((r) => `${r.name} (root ${r.root})`).join(', ')}`
+    : '';
+}
+
+/** The --json fields every dataset verdict has: the verdict and what it was checked against. */
+function datasetVerdictJson(
+  result: VerificationResult,
+  expected: { root: string; count: number },
+  policy: Policy,
+  schema: Schema,
+  registries: readonly RegistryRoot[],
+): Record<string, unknown> {
+  return {
+    ...result,
+    root: expected.root,
+    count: expected.count,
+    policy: { name: policy.spec.name, hash: policy.hash },
+    schemaHash: schema.hash,
+    registries,
+  };
+}
+
 /** A rejection when the published commitment was made under another schema than the verifier's schema file. */
 function schemaMismatch(
   committed: string | undefined,
@@ -1106,22 +1131,14 @@ export async function dataVerifyCommand(flags: DataVerifyFlags): Promise<void> {
       registries,
     });
   }
-  const against =
-    registries.length > 0
-      ? `, against registr${registries.length > 1 ? 'ies' : 'y'} ${registries.map((r) => `${r.name} (root ${r.root})`).join(', ')}`
-      : '';
+  const against = againstRegistries(registries);
   checkVerdictKey(keySource, result, flags);
   // The earlier chunked format (--public-partials) publishes every chunk's partials: say so beside the verdict.
   const publicPartials = file.format === 'zkai-chunked-dataset-proof-v1' && chunkPartials(policy).length > 0;
   emit(
     flags,
     {
-      ...result,
-      root: expected.root,
-      count: expected.count,
-      policy: { name: policy.spec.name, hash: policy.hash },
-      schemaHash: schema.hash,
-      registries,
+      ...datasetVerdictJson(result, expected, policy, schema, registries),
       keySource,
       ...(publicPartials ? { publicPartials: true } : {}),
     },
@@ -1197,19 +1214,11 @@ async function verifyPrivateChunksCommand(
     ));
   for (const circuit of present)
     checkVerdictKey(keySources[circuit]!, result, { ...flags, vkey: `${flags.vkey} (${circuit} key)` });
-  const against =
-    registries.length > 0
-      ? `, against registr${registries.length > 1 ? 'ies' : 'y'} ${registries.map((r) => `${r.name} (root ${r.root})`).join(', ')}`
-      : '';
+  const against = againstRegistries(registries);
   emit(
     flags,
     {
-      ...result,
-      root: expected.root,
-      count: expected.count,
-      policy: { name: policy.spec.name, hash: policy.hash },
-      schemaHash: schema.hash,
-      registries,
+      ...datasetVerdictJson(result, expected, policy, schema, registries),
       format: file.format,
       keySource: keySources.chunk,
       keySources,
