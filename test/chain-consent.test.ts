@@ -1259,7 +1259,11 @@ describe('gas headroom', () => {
     const estimate = await contract.getFunction('revoke').estimateGas(purpose, 0, [...siblings]);
     const result = await alice.revoke(purpose, 0, { siblings });
     const sent = await chain.provider.getTransaction(result.txHash);
-    expect(sent?.gasLimit).toBe(estimate + estimate / 10n);
+    // The library estimates again when it sends, which may fall in another second than this estimate: the write then
+    // costs 2,800 gas more or less (it failed in CI when it did). Its limit is its own estimate plus 10% either way.
+    const withHeadroom = [estimate - 2_800n, estimate, estimate + 2_800n].map((e) => e + e / 10n);
+    expect(withHeadroom).toContain(sent?.gasLimit);
+    expect(sent!.gasLimit).toBeGreaterThan(estimate); // never the bare estimate that ran out of gas
   });
 
   it('relayed transactions get the same headroom', async () => {
