@@ -852,15 +852,12 @@ async function dataProveChunkedCommand(flags: DataProveFlags): Promise<void> {
   if (privateChunks)
     return dataProvePrivateChunksCommand(flags, { schema, policy, bundle, registries, context, chunkDepth, subtrees });
   const started = performance.now();
-  const result = await proveDatasetInChunks(bundle, schema, policy, {
-    chunkDepth,
-    subtreesPerChunk: subtrees,
-    registries,
-    ...(context !== undefined ? { context } : {}),
-    ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
-    ...keyOptions(flags),
-    ...(progress ? { onProgress: progress } : {}),
-  }).catch((error: unknown) => {
+  const result = await proveDatasetInChunks(
+    bundle,
+    schema,
+    policy,
+    chunkedProveOptions(flags, { registries, context, chunkDepth, subtrees }, progress),
+  ).catch((error: unknown) => {
     if (error instanceof PolicyViolationError) throw readableViolation(error, schema, policy, flags, registries);
     throw error;
   });
@@ -926,6 +923,23 @@ interface LoadedChunkedProve {
   subtrees: number;
 }
 
+/** The options both chunked provers take from the command line: shape, registries, context, cache, keys, progress. */
+function chunkedProveOptions(
+  flags: DataProveFlags,
+  loaded: Pick<LoadedChunkedProve, 'registries' | 'context' | 'chunkDepth' | 'subtrees'>,
+  progress: ReturnType<typeof progressPrinter>,
+): PrepareOptions & { chunkDepth: number; subtreesPerChunk: number; registries: Registry[]; context?: bigint } {
+  return {
+    chunkDepth: loaded.chunkDepth,
+    subtreesPerChunk: loaded.subtrees,
+    registries: loaded.registries,
+    ...(loaded.context !== undefined ? { context: loaded.context } : {}),
+    ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+    ...keyOptions(flags),
+    ...(progress ? { onProgress: progress } : {}),
+  };
+}
+
 /**
  * `zkai data prove --chunk-depth N` for a policy with aggregates or UNIQUE: chunk proofs that publish one salted
  * commitment to their partials, and aggregation proofs up to a root that judges the whole dataset
@@ -936,15 +950,9 @@ async function dataProvePrivateChunksCommand(flags: DataProveFlags, loaded: Load
   const progress = progressPrinter(flags);
   const started = performance.now();
   const result = await provePrivateChunks(bundle, schema, policy, {
-    chunkDepth,
-    subtreesPerChunk: subtrees,
-    registries,
-    ...(context !== undefined ? { context } : {}),
-    ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
-    ...keyOptions(flags),
+    ...chunkedProveOptions(flags, loaded, progress),
     ...(flags.nodeZkey ? { nodeZkeyPath: flags.nodeZkey } : {}),
     ...(flags.rootZkey ? { rootZkeyPath: flags.rootZkey } : {}),
-    ...(progress ? { onProgress: progress } : {}),
   }).catch((error: unknown) => {
     if (error instanceof PolicyViolationError) throw readableViolation(error, schema, policy, flags, registries);
     throw error;

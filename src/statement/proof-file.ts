@@ -42,6 +42,16 @@ interface Common {
   circuitId?: string;
 }
 
+/** What both chunked dataset formats carry. */
+interface ChunkedDatasetFields {
+  commitment: CommitmentFields;
+  policy: { name?: string; hash: string };
+  registries: Array<{ name: string; root: string }>;
+  chunkDepth: number;
+  subtreesPerChunk: number;
+  chunks: Array<ProofPart & { index: number }>;
+}
+
 /** A parsed proof file. `plain` is a bare snarkjs proof with its public signals. */
 export type ProofFile =
   | (Common &
@@ -51,27 +61,14 @@ export type ProofFile =
         policy: { name?: string; hash: string };
         registries: Array<{ name: string; root: string }>;
       })
-  | (Common & {
-      format: 'zkai-chunked-dataset-proof-v1';
-      commitment: CommitmentFields;
-      policy: { name?: string; hash: string };
-      registries: Array<{ name: string; root: string }>;
-      chunkDepth: number;
-      subtreesPerChunk: number;
-      chunks: Array<ProofPart & { index: number }>;
-    })
-  | (Common & {
-      /** Private chunks (issue 18): chunk proofs publish a salted commitment to their partials; aggregation proofs judge. */
-      format: 'zkai-chunked-dataset-proof-v2';
-      commitment: CommitmentFields;
-      policy: { name?: string; hash: string };
-      registries: Array<{ name: string; root: string }>;
-      chunkDepth: number;
-      subtreesPerChunk: number;
-      chunks: Array<ProofPart & { index: number }>;
-      /** Aggregation proofs level by level from the chunks up; the last level holds the root alone. */
-      aggregation: ProofPart[][];
-    })
+  | (Common & ChunkedDatasetFields & { format: 'zkai-chunked-dataset-proof-v1' })
+  | (Common &
+      ChunkedDatasetFields & {
+        /** Private chunks (issue 18): chunk proofs publish a salted commitment to their partials; aggregation proofs judge. */
+        format: 'zkai-chunked-dataset-proof-v2';
+        /** Aggregation proofs level by level from the chunks up; the last level holds the root alone. */
+        aggregation: ProofPart[][];
+      })
   | (Common &
       ProofPart & {
         format: 'zkai-inclusion-proof-v1';
@@ -244,6 +241,19 @@ class FieldReader {
     return chunks.map((chunk, j) => ({ index: chunk.has('index') ? chunk.integer('index') : j, ...chunk.part() }));
   }
 
+  /** The fields both chunked dataset formats carry, the chunk shape within zkai's bounds. */
+  chunkedDataset(): ChunkedDatasetFields {
+    const policy = this.object('policy');
+    return {
+      commitment: this.commitment('commitment'),
+      policy: { ...optionalName(policy), hash: policy.decimal('hash') },
+      registries: this.registries(),
+      chunkDepth: this.integer('chunkDepth', 0, MAX_TREE_DEPTH),
+      subtreesPerChunk: this.optionalInteger('subtreesPerChunk', 1, MAX_SUBTREES_PER_CHUNK) ?? 1,
+      chunks: this.chunks(),
+    };
+  }
+
   circuitId(): { circuitId?: string } {
     const id = this.optionalText('circuitId');
     return id === undefined ? {} : { circuitId: id };
@@ -279,21 +289,9 @@ export function parseProofFile(raw: unknown, source = 'proof file'): ProofFile {
         ...r.part(),
       };
     }
-    case 'zkai-chunked-dataset-proof-v1': {
-      const policy = r.object('policy');
-      return {
-        format: known,
-        ...r.circuitId(),
-        commitment: r.commitment('commitment'),
-        policy: { ...optionalName(policy), hash: policy.decimal('hash') },
-        registries: r.registries(),
-        chunkDepth: r.integer('chunkDepth', 0, MAX_TREE_DEPTH),
-        subtreesPerChunk: r.optionalInteger('subtreesPerChunk', 1, MAX_SUBTREES_PER_CHUNK) ?? 1,
-        chunks: r.chunks(),
-      };
-    }
+    case 'zkai-chunked-dataset-proof-v1':
+      return { format: known, ...r.circuitId(), ...r.chunkedDataset() };
     case 'zkai-chunked-dataset-proof-v2': {
-      const policy = r.object('policy');
       const aggregation = r.list('aggregation').map((level, l) => {
         if (!Array.isArray(level) || level.length === 0)
           throw new InputFileError(source, `aggregation[${l}]: must be a non-empty list of proofs`);
@@ -304,17 +302,7 @@ export function parseProofFile(raw: unknown, source = 'proof file'): ProofFile {
         });
       });
       if (aggregation.length === 0) throw new InputFileError(source, 'aggregation: must hold at least the root proof');
-      return {
-        format: known,
-        ...r.circuitId(),
-        commitment: r.commitment('commitment'),
-        policy: { ...optionalName(policy), hash: policy.decimal('hash') },
-        registries: r.registries(),
-        chunkDepth: r.integer('chunkDepth', 0, MAX_TREE_DEPTH),
-        subtreesPerChunk: r.optionalInteger('subtreesPerChunk', 1, MAX_SUBTREES_PER_CHUNK) ?? 1,
-        chunks: r.chunks(),
-        aggregation,
-      };
+      return { format: known, ...r.circuitId(), ...r.chunkedDataset(), aggregation };
     }
     case 'zkai-inclusion-proof-v1': {
       const subjectColumn = r.optionalText('subjectColumn');
