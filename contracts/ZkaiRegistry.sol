@@ -4,6 +4,8 @@ pragma solidity ^0.8.20;
 /// @notice zkai's generated Groth16 verifiers (src/chain/groth16-template.ts): revert unless the proof verifies.
 interface IZkaiVerifier {
     function verifyProof(uint256[8] calldata proof, uint256[] calldata publicSignals) external view;
+    /// @notice k proofs of the key at once (k + 3 pairings), signals flat: proof i's at i * PUBLIC_INPUTS.
+    function verifyProofs(uint256[8][] calldata proofs, uint256[] calldata publicSignals) external view;
     function PUBLIC_INPUTS() external view returns (uint256);
     function VERIFICATION_KEY_ID() external view returns (bytes32);
 }
@@ -44,16 +46,19 @@ interface IListRoots {
 contract ZkaiRegistry {
     // ------------------------------------------------------------------------------------------------ types
 
-    /// @notice What a circuit proves. DatasetChunk circuits are attested chunk by chunk (attestChunk), Accuracy
-    /// circuits too (attestAccuracyChunk): each chunk proof publishes the leaves of the test-set records it ran the
-    /// model on and how many it predicted right.
+    /// @notice What a circuit proves. DatasetChunk circuits are attested chunk by chunk (attestChunk), or all at
+    /// once with their aggregation proofs when their chunks publish a salted commitment to their partials
+    /// (attestPrivateChunks); Accuracy circuits chunk by chunk too (attestAccuracyChunk): each chunk proof publishes
+    /// the leaves of the test-set records it ran the model on and how many it predicted right. DatasetAggregation
+    /// circuits (a node or the root of a private chunked proof) are only ever checked inside attestPrivateChunks.
     enum Kind {
         None,
         DatasetPolicy,
         DatasetChunk,
         Inference,
         Accuracy,
-        Inclusion
+        Inclusion,
+        DatasetAggregation
     }
 
     /// @notice Where each meaning sits among a circuit's public signals: index + 1, or 0 when the circuit has none.
@@ -233,6 +238,7 @@ contract ZkaiRegistry {
     error ListUnknown(bytes32 list);
     error StaleListRoot(bytes32 list, uint256 root);
     error BadProvenance(string reason);
+    error NoAggregation(bytes32 circuit);
 
     // ------------------------------------------------------------------------------------------------ events
 
@@ -265,6 +271,9 @@ contract ZkaiRegistry {
     IListRoots public immutable lists;
     /// @notice The registration rules (layout and binding checks), a contract of their own for the code size limit.
     ZkaiCircuitRules public immutable rules;
+    /// @notice Attests private chunked dataset proofs (a contract of its own, for the code size limit): it checks them
+    /// and records their attestations here (recordPrivateChunks).
+    ZkaiPrivateChunks public immutable privateChunks;
 
     mapping(bytes32 => Circuit) internal circuits;
     /// @notice Each circuit's signals bound to curated lists, and its claim signals.
@@ -278,7 +287,7 @@ contract ZkaiRegistry {
     mapping(bytes32 => bool) public usedStatements;
     mapping(bytes32 => ChunkSession) internal sessions;
     /// @notice Aggregate judges of chunk circuits, by circuit id.
-    mapping(bytes32 => AggregateJudge) internal judges;
+    mapping(bytes32 => AggregateJudge) public judges;
     /// @notice The result of each accuracy attestation, by uid.
     mapping(bytes32 => AccuracyResult) public accuracyOf;
     /// @notice zeroRoots[h]: the root of 2^h zero leaves (Poseidon(2) tree), as src/data computes it.
@@ -298,6 +307,7 @@ contract ZkaiRegistry {
         consent = consent_;
         lists = lists_;
         rules = new ZkaiCircuitRules();
+        privateChunks = new ZkaiPrivateChunks(this, poseidon_, consent_, lists_);
         uint256 node = 0;
         for (uint256 h = 1; h <= MAX_DEPTH; h++) {
             node = poseidon_.poseidon([node, node]);
@@ -332,8 +342,8 @@ contract ZkaiRegistry {
         }
         rules.check(r.kind, r.layout, n, r.consentPurpose != bytes32(0), listSignals, r.claims);
         if (r.provenance.keyTrust == KeyTrust.None) revert BadProvenance("say how the proving key was trusted");
-        if (keccak256(bytes(r.sourceDescriptor)) != r.provenance.source) revert BadProvenance("the source hash is not the keccak256 of the source descriptor");
-        if ((r.provenance.keyTrust == KeyTrust.VerifiedTranscript) != (r.provenance.transcript != bytes32(0))) revert BadProvenance("a transcript hash goes with a verified transcript, and only with it");
+        if (keccak256(bytes(r.sourceDescriptor)) != r.provenance.source) revert BadProvenance("the source hash is not keccak256(sourceDescriptor)");
+        if ((r.provenance.keyTrust == KeyTrust.VerifiedTranscript) != (r.provenance.transcript != bytes32(0))) revert BadProvenance("a transcript hash goes with a verified transcript only");
         Circuit storage c = circuits[r.id];
         c.verifier = r.verifier;
         c.kind = r.kind;
@@ -359,11 +369,6 @@ contract ZkaiRegistry {
         if (c.policyHash == 0 || IAggregateJudge(judge).POLICY_HASH() != c.policyHash) revert BadLayout("the judge was generated for another policy");
         judges[id] = AggregateJudge({judge: judge, kinds: IAggregateJudge(judge).partialKinds()});
         emit AggregateJudgeSet(id, judge);
-    }
-
-    /// @notice A chunk circuit's aggregate judge and the kinds of its partials (zero address: none).
-    function getAggregateJudge(bytes32 id) external view returns (AggregateJudge memory) {
-        return judges[id];
     }
 
     /// @notice A registered circuit.
@@ -479,7 +484,7 @@ contract ZkaiRegistry {
     function attest(AttestRequest calldata request) external returns (bytes32 uid) {
         Circuit storage c = circuits[request.circuit];
         if (c.verifier == address(0)) revert CircuitUnknown(request.circuit);
-        if (c.kind == Kind.DatasetChunk || c.kind == Kind.Accuracy) revert WrongKind(request.circuit, c.kind);
+        if (c.kind == Kind.DatasetChunk || c.kind == Kind.Accuracy || c.kind == Kind.DatasetAggregation) revert WrongKind(request.circuit, c.kind);
         Version storage v = _subjectFor(c, request.subject);
         _checkClaims(c, v, request.publicSignals, request.nonce);
         _checkLists(request.circuit, request.publicSignals);
@@ -535,6 +540,28 @@ contract ZkaiRegistry {
         s.records += uint64(records);
         s.statement = keccak256(abi.encode(s.statement, statement));
         emit ChunkAccepted(request.subject, msg.sender, request.circuit, s.chunks - 1, s.records);
+    }
+
+    /// @notice Record the attestation of a private chunked dataset proof that ZkaiPrivateChunks checked (only it
+    /// calls this, with the attestation's attester, circuit, subject, expiry, reference, revocability and statement,
+    /// the hash of every signal): the statement is accepted once.
+    function recordPrivateChunks(address attester, bytes32 circuit, bytes32 subject, uint64 expirationTime, bytes32 refUID, bool revocable, bytes32 statement, uint256[] calldata signals)
+        external
+        returns (bytes32 uid)
+    {
+        if (msg.sender != address(privateChunks)) revert NotOwner(msg.sender, address(privateChunks));
+        usedStatements[statement] = true; // ZkaiPrivateChunks checked it was not used
+        Attestation memory a;
+        a.circuit = circuit;
+        a.subject = subject;
+        a.attester = attester;
+        a.expirationTime = expirationTime;
+        a.refUID = refUID;
+        a.revocable = revocable;
+        a.policyHash = circuits[circuit].policyHash;
+        a.statement = statement;
+        uid = _storeAttestation(a);
+        emit Attested(subject, attester, circuit, uid, signals);
     }
 
     /// @notice Attest a model's accuracy on a registered test set (a dataset version), proven in chunks: send the
@@ -620,7 +647,7 @@ contract ZkaiRegistry {
         subtrees = signals[c.layout.chunkSubtrees - 1];
         if (depth > v.depth) revert ChunkShape("chunk depth above the dataset's tree depth");
         if (c.layout.count != subtrees + 1 + partials) {
-            revert ChunkShape(partials == 0 ? "the chunks publish aggregate partials: the circuit needs an aggregate judge (setAggregateJudge)" : "the chunks' partials do not match the judge's");
+            revert ChunkShape(partials == 0 ? "the chunks publish partials: set a judge (a commitment: ZkaiPrivateChunks)" : "the chunks' partials do not match the judge's");
         }
         uint256 size = subtrees << depth;
         uint256 left = v.count - s.records;
@@ -765,22 +792,26 @@ contract ZkaiRegistry {
     }
 
     function _store(AttestRequest calldata request, uint256 policyHash, bytes32 statement) internal returns (bytes32 uid) {
-        if (request.expirationTime != 0 && request.expirationTime <= block.timestamp) revert BadExpiration(request.expirationTime);
-        if (request.refUID != bytes32(0) && attestations[request.refUID].uid == bytes32(0)) revert RefUnknown(request.refUID);
-        uid = keccak256(abi.encode(request.circuit, request.subject, msg.sender, block.timestamp, statement));
-        attestations[uid] = Attestation({
-            uid: uid,
-            circuit: request.circuit,
-            subject: request.subject,
-            attester: msg.sender,
-            time: uint64(block.timestamp),
-            expirationTime: request.expirationTime,
-            revocationTime: 0,
-            refUID: request.refUID,
-            revocable: request.revocable,
-            policyHash: policyHash,
-            statement: statement
-        });
+        Attestation memory a;
+        a.circuit = request.circuit;
+        a.subject = request.subject;
+        a.attester = msg.sender;
+        a.expirationTime = request.expirationTime;
+        a.refUID = request.refUID;
+        a.revocable = request.revocable;
+        a.policyHash = policyHash;
+        a.statement = statement;
+        return _storeAttestation(a);
+    }
+
+    /// @dev Store an attestation (its uid and time set here) after checking its expiry and reference.
+    function _storeAttestation(Attestation memory a) internal returns (bytes32 uid) {
+        if (a.expirationTime != 0 && a.expirationTime <= block.timestamp) revert BadExpiration(a.expirationTime);
+        if (a.refUID != bytes32(0) && attestations[a.refUID].uid == bytes32(0)) revert RefUnknown(a.refUID);
+        uid = keccak256(abi.encode(a.circuit, a.subject, a.attester, block.timestamp, a.statement));
+        a.uid = uid;
+        a.time = uint64(block.timestamp);
+        attestations[uid] = a;
     }
 
     /// @dev Append a node at the frontier's level 0; completed pairs are hashed upwards.
@@ -825,6 +856,11 @@ contract ZkaiCircuitRules {
         if (kind == ZkaiRegistry.Kind.None) revert BadLayout("kind");
         uint16[9] memory all = [l.root, l.count, l.policyHash, l.schemaHash, l.modelHash, l.consentRoot, l.chunkDepth, l.chunkSubtrees, l.context];
         for (uint256 i = 0; i < all.length; i++) if (all[i] > n) revert BadLayout("index past the last public signal");
+        if (kind == ZkaiRegistry.Kind.DatasetAggregation) {
+            // Bound to their chunks through the children's commitments; the chunks carry the context.
+            if (l.policyHash != 3 || l.count > 1 || l.root != 0 || l.context != 0 || hasPurpose) revert BadLayout("aggregation circuits publish [commitment or count, slots, policyHash, children...]");
+            return;
+        }
         if (l.context == 0) revert BadLayout("no context signal: proofs could be replayed or stolen");
         if ((l.consentRoot == 0) == hasPurpose) revert BadLayout("consent root and purpose go together");
         if (kind == ZkaiRegistry.Kind.DatasetPolicy || kind == ZkaiRegistry.Kind.DatasetChunk) {
@@ -843,6 +879,7 @@ contract ZkaiCircuitRules {
     /// @dev Every public signal is bound: a layout field, a consent or list root, a chunk's roots and partials (folded
     /// and judged), an accuracy chunk's leaves (folded), or a declared claim.
     function _checkBound(ZkaiRegistry.Kind kind, ZkaiRegistry.Layout calldata l, uint256 n, uint16[] calldata listSignals, uint16[] calldata claims) internal pure {
+        if (kind == ZkaiRegistry.Kind.DatasetAggregation) return; // every signal is compared by attestPrivateChunks
         bool[] memory bound = new bool[](n + 1);
         uint16[9] memory fields = [l.root, l.count, l.policyHash, l.schemaHash, l.modelHash, l.consentRoot, l.chunkDepth, l.chunkSubtrees, l.context];
         for (uint256 i = 0; i < fields.length; i++) bound[fields[i]] = true;
@@ -860,5 +897,294 @@ contract ZkaiCircuitRules {
             bound[signal] = true;
         }
         for (uint256 i = 1; i <= n; i++) if (!bound[i]) revert UnboundSignal(i - 1);
+    }
+}
+
+/// @title Private chunked dataset proofs (issue 18) for ZkaiRegistry: the aggregation circuits of chunk circuits, and
+/// attestation of a whole proof in one transaction. A contract of its own (deployed by the registry's constructor,
+/// which it reads and records attestations in) so that the registry stays under the EVM's code size limit.
+contract ZkaiPrivateChunks {
+    /// @notice The aggregation circuits of a chunk circuit whose chunks publish a salted commitment to their partials
+    /// (setAggregation). Their public signals: [commitment (node) or count (root), slots, policyHash, child0...].
+    struct Aggregation {
+        bytes32 node; // 0: none (then at most fanIn chunks)
+        bytes32 root;
+        uint16 fanIn;
+    }
+
+    /// @notice A private chunked dataset proof, attested in one call: every chunk proof, every node proof (level by
+    /// level from the chunks up, the tree derived here from the chunk count and the fan-in) and the root proof; each
+    /// set's signals flat, proof i's at i * its circuit's public inputs.
+    struct PrivateChunksRequest {
+        bytes32 circuit; // the chunk circuit
+        bytes32 subject;
+        uint64 expirationTime;
+        bytes32 refUID;
+        bool revocable;
+        bytes32 nonce;
+        uint256[8][] chunkProofs;
+        uint256[] chunkSignals;
+        uint256[8][] nodeProofs;
+        uint256[] nodeSignals;
+        uint256[8] rootProof;
+        uint256[] rootSignals;
+    }
+
+    /// @dev What the registry says of the chunk circuit and the dataset version, read once per attestation.
+    struct Trusted {
+        ZkaiRegistry.Circuit circuit;
+        ZkaiRegistry.Version version;
+        ZkaiRegistry.ListBinding[] lists;
+        uint256 context;
+    }
+
+    /// @dev The dataset tree folded from the chunks' subtree roots, in memory.
+    struct Fold {
+        uint256[] frontier;
+        uint256 appended;
+        uint256 records;
+        uint256 depth;
+        bytes32 roots;
+    }
+
+    // The registry's errors (same signatures, so the registry's ABI decodes them).
+    error NotOwner(address caller, address owner);
+    error CircuitExists(bytes32 circuit);
+    error CircuitUnknown(bytes32 circuit);
+    error BadLayout(string reason);
+    error WrongKind(bytes32 circuit, ZkaiRegistry.Kind kind);
+    error SubjectUnknown(bytes32 id);
+    error SubjectKindMismatch(bytes32 subject, ZkaiRegistry.SubjectKind expected, ZkaiRegistry.SubjectKind actual);
+    error PublicInputCount(uint256 expected, uint256 got);
+    error ContextMismatch(uint256 expected, uint256 got);
+    error FieldMismatch(string field, uint256 expected, uint256 got);
+    error StaleConsentRoot(bytes32 purpose, uint256 root);
+    error RegistryRootsChanged(uint32 chunk);
+    error ProofAlreadyUsed(bytes32 nullifier);
+    error ChunkShape(string reason);
+    error RootMismatch(uint256 combined, uint256 registered);
+    error StaleListRoot(bytes32 list, uint256 root);
+    error NoAggregation(bytes32 circuit);
+
+    event AggregationSet(bytes32 indexed circuit, bytes32 node, bytes32 root, uint16 fanIn);
+
+    /// @dev The most proofs one verifyProofs call of zkai's verifiers takes (their MAX_BATCH).
+    uint256 internal constant MAX_BATCH = 128;
+
+    ZkaiRegistry public immutable registry;
+    IPoseidon2 public immutable poseidon;
+    IConsentRoots public immutable consent;
+    IListRoots public immutable lists;
+    /// @notice Aggregation circuits of chunk circuits, by chunk circuit id.
+    mapping(bytes32 => Aggregation) public aggregations;
+
+    constructor(ZkaiRegistry registry_, IPoseidon2 poseidon_, IConsentRoots consent_, IListRoots lists_) {
+        registry = registry_;
+        poseidon = poseidon_;
+        consent = consent_;
+        lists = lists_;
+    }
+
+    /// @notice Give a chunk circuit whose chunks publish a salted commitment to their partials its aggregation
+    /// circuits (the registry's owner only, once): the root, which proves every aggregate's verdict (its layout's count
+    /// is signal 1), and the node, which stacks `fanIn` commitments into one (layout count 0; 0 for none). All pin the
+    /// chunk circuit's policy.
+    function setAggregation(bytes32 chunk, bytes32 node, bytes32 root, uint16 fanIn) external {
+        address owner = registry.owner();
+        if (msg.sender != owner) revert NotOwner(msg.sender, owner);
+        ZkaiRegistry.Circuit memory c = _circuit(chunk);
+        if (c.kind != ZkaiRegistry.Kind.DatasetChunk) revert WrongKind(chunk, c.kind);
+        if (aggregations[chunk].root != bytes32(0) || registry.judges(chunk) != address(0)) revert CircuitExists(chunk);
+        if (fanIn < 2 || fanIn > MAX_BATCH) revert BadLayout("an aggregation circuit takes 2 to 128 children");
+        _checkAggregationCircuit(root, c.policyHash, fanIn, 1);
+        if (node != bytes32(0)) _checkAggregationCircuit(node, c.policyHash, fanIn, 0);
+        aggregations[chunk] = Aggregation({node: node, root: root, fanIn: fanIn});
+        emit AggregationSet(chunk, node, root, fanIn);
+    }
+
+    function _checkAggregationCircuit(bytes32 id, uint256 policyHash, uint256 fanIn, uint16 count) internal view {
+        ZkaiRegistry.Circuit memory a = _circuit(id);
+        if (a.kind != ZkaiRegistry.Kind.DatasetAggregation) revert WrongKind(id, a.kind);
+        if (a.publicInputs != 3 + fanIn) revert PublicInputCount(3 + fanIn, a.publicInputs);
+        if (a.layout.count != count) revert BadLayout(count == 1 ? "the root publishes the count first" : "a node publishes its commitment first");
+        if (policyHash == 0 || a.policyHash != policyHash) revert BadLayout("the aggregation circuits pin another policy than the chunk circuit");
+    }
+
+    function _circuit(bytes32 id) internal view returns (ZkaiRegistry.Circuit memory c) {
+        c = registry.getCircuit(id);
+        if (c.verifier == address(0)) revert CircuitUnknown(id);
+    }
+
+    /// @notice Attest a dataset proven in private chunks in one call (the attester is the sender): the chunk proofs
+    /// publish their subtree roots and a salted commitment to their partials, nodes stack the commitments and the root
+    /// proves every aggregate's verdict on them. Checks each chunk like the registry's attestChunk (context, schema,
+    /// policy, consent root, record count, the same registry roots), folds the subtree roots and compares them with the
+    /// registered root, walks the aggregation tree derived here from the chunk count and the registered fan-in (each
+    /// proof's public children must be the commitments of its children, in order, 0 past them; the root's count the
+    /// registered count), verifies the chunk proofs and the node proofs in batches (verifyProofs) and the root proof,
+    /// then records the attestation in the registry, whose statement (the hash of every signal) is accepted once.
+    function attestPrivateChunks(PrivateChunksRequest calldata r) external returns (bytes32 uid) {
+        Aggregation memory a = aggregations[r.circuit];
+        Trusted memory t = _trusted(r);
+        if (a.root == bytes32(0)) revert NoAggregation(r.circuit);
+        bytes32 statement = keccak256(abi.encode(r.circuit, r.chunkSignals, r.nodeSignals, r.rootSignals));
+        if (registry.usedStatements(statement)) revert ProofAlreadyUsed(statement);
+
+        uint256[] memory commitments = _acceptChunks(r, t);
+        commitments = _acceptNodes(r, a, commitments, t.circuit.policyHash);
+        uint256 fanIn = a.fanIn;
+        if (r.rootSignals.length != 3 + fanIn) revert PublicInputCount(3 + fanIn, r.rootSignals.length);
+        if (r.rootSignals[0] != t.version.count) revert FieldMismatch("count", t.version.count, r.rootSignals[0]);
+        _checkChildren(r.rootSignals, commitments, 0, fanIn, t.circuit.policyHash);
+        IZkaiVerifier(_circuit(a.root).verifier).verifyProof(r.rootProof, r.rootSignals);
+
+        uid = registry.recordPrivateChunks(msg.sender, r.circuit, r.subject, r.expirationTime, r.refUID, r.revocable, statement, r.rootSignals);
+    }
+
+    /// @dev The chunk circuit (a DatasetChunk circuit), the dataset version, the lists and the attester's context.
+    function _trusted(PrivateChunksRequest calldata r) internal view returns (Trusted memory t) {
+        t.circuit = _circuit(r.circuit);
+        if (t.circuit.kind != ZkaiRegistry.Kind.DatasetChunk) revert WrongKind(r.circuit, t.circuit.kind);
+        t.version = registry.getVersion(r.subject);
+        if (t.version.kind == ZkaiRegistry.SubjectKind.None) revert SubjectUnknown(r.subject);
+        if (t.version.kind != ZkaiRegistry.SubjectKind.Dataset) revert SubjectKindMismatch(r.subject, ZkaiRegistry.SubjectKind.Dataset, t.version.kind);
+        (t.lists, ) = registry.getCircuitBindings(r.circuit);
+        t.context = registry.contextOf(msg.sender, r.nonce);
+    }
+
+    /// @dev Check every chunk, fold their subtree roots into the registered root, verify the chunk proofs in batches;
+    /// returns the chunks' commitments in order.
+    function _acceptChunks(PrivateChunksRequest calldata r, Trusted memory t) internal view returns (uint256[] memory commitments) {
+        uint256 n = t.circuit.publicInputs;
+        uint256 k = r.chunkProofs.length;
+        if (k == 0 || r.chunkSignals.length != k * n) revert PublicInputCount(k * n, r.chunkSignals.length);
+        commitments = new uint256[](k);
+        Fold memory f = Fold({frontier: new uint256[](33), appended: 0, records: 0, depth: 0, roots: bytes32(0)});
+        for (uint256 j = 0; j < k; j++) commitments[j] = _acceptChunk(t, r.chunkSignals[j * n:(j + 1) * n], j, f);
+        if (f.records != t.version.count) revert ChunkShape("the chunks do not cover the dataset's records");
+        uint256 combined = _foldedRoot(f, t.version.depth - f.depth);
+        if (combined != t.version.root) revert RootMismatch(combined, t.version.root);
+        for (uint256 i = 0; i < k; i += MAX_BATCH) {
+            uint256 end = i + MAX_BATCH < k ? i + MAX_BATCH : k;
+            IZkaiVerifier(t.circuit.verifier).verifyProofs(r.chunkProofs[i:end], r.chunkSignals[i * n:end * n]);
+        }
+    }
+
+    /// @dev One chunk: its checks, its registry roots (the first chunk's checked, the others' equal to them), its
+    /// subtree roots folded (the ones past the last record must be empty); returns its commitment.
+    function _acceptChunk(Trusted memory t, uint256[] calldata signals, uint256 j, Fold memory f) internal view returns (uint256) {
+        uint256 subtrees = _checkChunk(t, signals, f);
+        _sameRoots(t, signals, j, f);
+        uint256 used = (t.version.count + (uint256(1) << f.depth) - 1) >> f.depth; // subtrees holding records
+        uint256 zero = registry.zeroRoots(f.depth);
+        for (uint256 s = 0; s < subtrees; s++) {
+            if (j * subtrees + s < used) _append(f, signals[s]);
+            else if (signals[s] != zero) revert ChunkShape("a subtree past the last record is not empty");
+        }
+        return signals[subtrees];
+    }
+
+    /// @dev A chunk's context, schema and policy hashes, shape and record count (the records before it are f.records);
+    /// records its depth and records in f; returns its subtrees.
+    function _checkChunk(Trusted memory t, uint256[] calldata s, Fold memory f) internal pure returns (uint256 subtrees) {
+        ZkaiRegistry.Layout memory l = t.circuit.layout;
+        if (s[l.context - 1] != t.context) revert ContextMismatch(t.context, s[l.context - 1]);
+        if (s[l.schemaHash - 1] != t.version.schemaHash) revert FieldMismatch("schemaHash", t.version.schemaHash, s[l.schemaHash - 1]);
+        if (s[l.policyHash - 1] != t.circuit.policyHash) revert FieldMismatch("policyHash", t.circuit.policyHash, s[l.policyHash - 1]);
+        uint256 depth = s[l.chunkDepth - 1];
+        subtrees = s[l.chunkSubtrees - 1];
+        if (depth > t.version.depth) revert ChunkShape("chunk depth above the dataset's tree depth");
+        if (l.count != subtrees + 2) revert ChunkShape("a private chunk publishes its subtree roots, its commitment, then its count");
+        if (f.records >= t.version.count) revert ChunkShape("more chunks than the dataset's records need");
+        uint256 left = t.version.count - f.records;
+        uint256 records = left < (subtrees << depth) ? left : subtrees << depth;
+        if (s[l.count - 1] != records) revert FieldMismatch("count", records, s[l.count - 1]);
+        f.depth = depth;
+        f.records += records;
+    }
+
+    /// @dev The first chunk's consent and list roots must be current or recent; every other chunk's must equal them.
+    function _sameRoots(Trusted memory t, uint256[] calldata s, uint256 j, Fold memory f) internal view {
+        uint16 at = t.circuit.layout.consentRoot;
+        bytes32 h = keccak256(abi.encode(at == 0 ? 0 : s[at - 1]));
+        for (uint256 i = 0; i < t.lists.length; i++) h = keccak256(abi.encode(h, s[t.lists[i].signal - 1]));
+        if (j != 0) {
+            if (h != f.roots) revert RegistryRootsChanged(uint32(j));
+            return;
+        }
+        f.roots = h;
+        if (at != 0 && !consent.isKnownRoot(t.circuit.consentPurpose, s[at - 1])) revert StaleConsentRoot(t.circuit.consentPurpose, s[at - 1]);
+        for (uint256 i = 0; i < t.lists.length; i++) {
+            uint256 root = s[t.lists[i].signal - 1];
+            if (!lists.isKnownRoot(t.lists[i].list, root)) revert StaleListRoot(t.lists[i].list, root);
+        }
+    }
+
+    /// @dev Walk the node levels (each proof's children, slots and policy checked), verify the node proofs in batches;
+    /// returns the commitments the root's children must be.
+    function _acceptNodes(PrivateChunksRequest calldata r, Aggregation memory a, uint256[] memory children, uint256 policyHash) internal view returns (uint256[] memory) {
+        uint256 fanIn = a.fanIn;
+        uint256 n = 3 + fanIn;
+        uint256 total = 0;
+        for (uint256 width = children.length; width > fanIn; ) {
+            width = (width + fanIn - 1) / fanIn;
+            total += width;
+        }
+        if (r.nodeProofs.length != total || r.nodeSignals.length != total * n) revert ChunkShape("the node proofs are not those of the aggregation tree of the chunks");
+        if (total == 0) return children;
+        if (a.node == bytes32(0)) revert NoAggregation(r.circuit);
+        uint256 done = 0;
+        while (children.length > fanIn) {
+            uint256[] memory parents = new uint256[]((children.length + fanIn - 1) / fanIn);
+            for (uint256 g = 0; g < parents.length; g++) {
+                uint256[] calldata signals = r.nodeSignals[(done + g) * n:(done + g + 1) * n];
+                _checkChildren(signals, children, g * fanIn, fanIn, policyHash);
+                parents[g] = signals[0];
+            }
+            done += parents.length;
+            children = parents;
+        }
+        address verifier = _circuit(a.node).verifier;
+        for (uint256 i = 0; i < total; i += MAX_BATCH) {
+            uint256 end = i + MAX_BATCH < total ? i + MAX_BATCH : total;
+            IZkaiVerifier(verifier).verifyProofs(r.nodeProofs[i:end], r.nodeSignals[i * n:end * n]);
+        }
+        return children;
+    }
+
+    /// @dev An aggregation proof's slots, policy and public children: the commitments from `offset` on, 0 past them.
+    function _checkChildren(uint256[] calldata signals, uint256[] memory children, uint256 offset, uint256 fanIn, uint256 policyHash) internal pure {
+        uint256 count = children.length - offset < fanIn ? children.length - offset : fanIn;
+        if (signals[1] != count) revert FieldMismatch("slots", count, signals[1]);
+        if (signals[2] != policyHash) revert FieldMismatch("policyHash", policyHash, signals[2]);
+        for (uint256 i = 0; i < fanIn; i++) {
+            uint256 want = i < count ? children[offset + i] : 0;
+            if (signals[3 + i] != want) revert FieldMismatch("child", want, signals[3 + i]);
+        }
+    }
+
+    /// @dev Append a node of height f.depth at the frontier's level 0; completed pairs are hashed upwards.
+    function _append(Fold memory f, uint256 node) internal view {
+        uint256 index = f.appended;
+        uint256 level = 0;
+        while (index & 1 == 1) {
+            node = poseidon.poseidon([f.frontier[level], node]);
+            index >>= 1;
+            level++;
+        }
+        f.frontier[level] = node;
+        f.appended += 1;
+    }
+
+    /// @dev Root of a tree of `height` levels above the appended nodes (height f.depth), completed with zero subtrees.
+    function _foldedRoot(Fold memory f, uint256 height) internal view returns (uint256) {
+        uint256 size = f.appended;
+        if (size == (uint256(1) << height)) return f.frontier[height];
+        uint256 node = registry.zeroRoots(f.depth);
+        for (uint256 level = 0; level < height; level++) {
+            if ((size >> level) & 1 == 1) node = poseidon.poseidon([f.frontier[level], node]);
+            else node = poseidon.poseidon([node, registry.zeroRoots(f.depth + level)]);
+        }
+        return node;
     }
 }

@@ -163,6 +163,8 @@ export {
   STATEMENT_KINDS,
   datasetStatement,
   datasetChunkStatement,
+  committedChunkStatement,
+  datasetAggregationStatement,
   inferenceStatement,
   accuracyStatement,
   statementSignalNames,

@@ -10,7 +10,7 @@ import { chunkCircuitInput } from '../src/data/chunked.ts';
 import { DATA_TEMPLATES_DIR, committedChunkSignalNames, generateDatasetCircuit } from '../src/data/circuit-gen.ts';
 import {
   aggregationSignalNames,
-  childrenDigest,
+  childSlots,
   generateAggregationCircuit,
   partialsCommitment,
   type AggregationLevel,
@@ -109,6 +109,7 @@ function aggregationInput(
     ...(level === 'root' ? { count: bundle.records.length } : { nodeSalt: '4242' }),
     slots: children.length,
     policyHash: policy.hash,
+    child: slots.map((child) => String(child ? partialsCommitment(child.partials, child.salt) : 0n)),
     partials: slots.map((child) => (child ? child.partials : Array<bigint>(m).fill(0n)).map(String)),
     salt: slots.map((child) => String(child?.salt ?? 0n)),
     ...extra,
@@ -161,14 +162,15 @@ describe('committed chunk circuit', () => {
 });
 
 describe('aggregation root', () => {
-  it('accepts honest chunks, publishes the digest of their commitments, and is sound', async () => {
+  it('accepts honest chunks whose commitments are its public children, and is sound', async () => {
     const circuit = await aggregation('root', 4);
-    expect(circuit.info.outputs + circuit.info.publicInputs).toBe(aggregationSignalNames('root').length);
+    expect(circuit.info.outputs + circuit.info.publicInputs).toBe(aggregationSignalNames('root', 4).length);
     for (const size of [2, 3, 8]) {
       const chunks = chunksOf(size);
       const witness = await computeWitness(circuit.wasmPath, aggregationInput('root', 4, chunks));
-      expect(witness[1]).toBe(
-        childrenDigest(
+      // The public signals: count, slots, policyHash, then the four children's commitments (0 past the chunks).
+      expect(witness.slice(4, 8)).toEqual(
+        childSlots(
           chunks.map((c) => partialsCommitment(c.partials, c.salt)),
           4,
         ),
@@ -178,17 +180,22 @@ describe('aggregation root', () => {
     expect(report.unpinned).toEqual([]);
   }, 300_000);
 
-  it('an opening to other partials gives another digest; unused slots must be empty; slots in 1..fanIn', async () => {
+  it('a commitment opened to other partials is refused; unused slots must be empty; slots in 1..fanIn', async () => {
     const circuit = await aggregation('root', 4);
     const chunks = chunksOf(3);
-    const honest = (await computeWitness(circuit.wasmPath, aggregationInput('root', 4, chunks)))[1];
-    // Shift one matched record from chunk 0 to chunk 1: every total is the same, the digest is not.
+    const honest = aggregationInput('root', 4, chunks);
+    expect(await accepts(circuit, honest)).toBe(true);
+    // Shift one matched record from chunk 0 to chunk 1: every total is the same, but the chunks' published
+    // commitments do not open to these partials.
     const matched = chunkPartials(policy).findIndex((p) => p.name === 'matched');
     const moved = chunks.map((c) => ({ ...c, partials: [...c.partials] }));
     moved[0]!.partials[matched]! -= 1n;
     moved[1]!.partials[matched]! += 1n;
-    const forged = (await computeWitness(circuit.wasmPath, aggregationInput('root', 4, moved)))[1];
-    expect(forged).not.toBe(honest);
+    expect(await accepts(circuit, { ...aggregationInput('root', 4, moved), child: honest.child })).toBe(false);
+    // A child's commitment left out of the public children (0 in a used slot), or one put in an unused slot.
+    const children = honest.child as string[];
+    expect(await accepts(circuit, { ...honest, child: ['0', ...children.slice(1)] })).toBe(false);
+    expect(await accepts(circuit, { ...honest, child: [...children.slice(0, 3), children[0]] })).toBe(false);
     // A fourth, unused slot holding partials: refused.
     const input = aggregationInput('root', 4, chunks);
     const partials = input.partials as string[][];
@@ -265,13 +272,8 @@ describe('aggregation node', () => {
         policy,
         pair.flatMap((c) => c.records),
       );
-      expect(witness[1]).toBe(
-        childrenDigest(
-          pair.map((c) => partialsCommitment(c.partials, c.salt)),
-          2,
-        ),
-      );
-      expect(witness[2]).toBe(partialsCommitment(combined, BigInt(77 + j)));
+      expect(witness[1]).toBe(partialsCommitment(combined, BigInt(77 + j)));
+      expect(witness.slice(4, 6)).toEqual(pair.map((c) => partialsCommitment(c.partials, c.salt)));
       nodes.push({ partials: combined, salt: BigInt(77 + j) });
     }
     expect(await accepts(root, aggregationInput('root', 4, nodes))).toBe(true);

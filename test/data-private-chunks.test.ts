@@ -14,52 +14,23 @@ import {
   type PrivateChunkedDatasetProof,
   type PrivateChunkKeys,
 } from '../src/data/private-chunked.ts';
-import { parseSchema } from '../src/data/schema.ts';
 import { uniqueKey } from '../src/data/unique.ts';
 import { chunkPartialValues } from '../src/policy/chunks.ts';
 import { parsePolicy } from '../src/policy/policy.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import { releaseCurves } from '../src/util/curves.ts';
+import {
+  PRIVATE_CHUNKS_FAN_IN,
+  PRIVATE_CHUNKS_POLICY,
+  PRIVATE_CHUNKS_SCHEMA,
+  privateChunksBundle,
+} from './helpers/private-chunks-fixture.ts';
 
-const schema = parseSchema({
-  name: 'private-chunks-test',
-  subjectId: 'id',
-  columns: [
-    { name: 'id', type: 'integer', min: 0, max: 1000000 },
-    { name: 'age', type: 'integer', min: 0, max: 120 },
-    { name: 'group', type: 'category', values: ['a', 'b'] },
-  ],
-});
-const policy = parsePolicy(
-  {
-    name: 'adults, balanced groups, distinct ids',
-    rules: [{ field: 'age', op: 'GTE', value: 18 }],
-    aggregates: [
-      { kind: 'MEAN', field: 'age', min: '18', max: '90' },
-      { kind: 'PROPORTION', where: { field: 'group', op: 'EQ', value: 'a' }, min: '0.2', max: '0.8' },
-      {
-        kind: 'GROUP-PARITY',
-        groupA: { field: 'group', op: 'EQ', value: 'a' },
-        groupB: { field: 'group', op: 'EQ', value: 'b' },
-        outcome: { field: 'age', op: 'GTE', value: 50 },
-        maxDifference: '0.9',
-      },
-      { kind: 'UNIQUE', field: 'id' },
-    ],
-  },
-  schema,
-);
-/** A small fan-in keeps the node and root circuits in the suite's 2^13 ptau and gives a tree of two levels. */
-const FAN_IN = 4;
+const schema = PRIVATE_CHUNKS_SCHEMA;
+const policy = PRIVATE_CHUNKS_POLICY;
+const FAN_IN = PRIVATE_CHUNKS_FAN_IN;
 const RECORDS = 20;
-
-const bundleOf = (count: number, offset = 0): DatasetBundle =>
-  createBundle(
-    schema,
-    Array.from({ length: count }, (_, i) =>
-      encodeRecord(schema, { id: 1000 + i + offset, age: 18 + ((i * 7) % 60), group: i % 3 === 0 ? 'a' : 'b' }, i + 2),
-    ),
-  );
+const bundleOf = privateChunksBundle;
 
 let pool: ProverPool;
 let bundle: DatasetBundle;
@@ -116,7 +87,7 @@ describe('private chunked dataset proof', () => {
     // Small numbers are public anyway (record counts per chunk, slots, the chunk shape): what must not appear is a
     // value that only the records give.
     const publicValues = new Set(['0', '1', '2', '3', '4', String(RECORDS), policy.hash, schema.hash]);
-    const signals = publishedSignals(file, policy);
+    const signals = publishedSignals(file, policy, FAN_IN);
     const names = new Set(signals.flatMap((s) => Object.keys(s)));
     expect([...names].sort()).toEqual(
       [
@@ -125,7 +96,10 @@ describe('private chunked dataset proof', () => {
         'commitment',
         'context',
         'count',
-        'digest',
+        'child0',
+        'child1',
+        'child2',
+        'child3',
         'policyHash',
         'root0',
         'root1',
@@ -166,7 +140,7 @@ describe('private chunked dataset proof', () => {
     await refused({ aggregation: [again.aggregation[0]!, ...file.aggregation.slice(1)] }, /aggregation level 0/);
     await refused({ aggregation: file.aggregation.slice(1) }, /need 2 aggregation level/);
     await refused({ aggregation: [file.aggregation[0]!, again.aggregation[1]!] }, /level 1/);
-    // Another dataset's root (same policy): refused by its digest and count.
+    // Another dataset's root (same policy): refused by its children and count.
     expect(await verify({ ...again })).toEqual({ valid: true });
     await refused({ format: 'zkai-chunked-dataset-proof-v1' as never }, /prove again/);
     // Damaged files get a verdict, not an exception.

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BN254_SCALAR_FIELD } from '../src/verifier/types.ts';
-import { chunkSignalNames, datasetSignalNames } from '../src/data/circuit-gen.ts';
+import { aggregationSignalNames } from '../src/data/aggregation-gen.ts';
+import { chunkSignalNames, committedChunkSignalNames, datasetSignalNames } from '../src/data/circuit-gen.ts';
 import { parsePolicy } from '../src/policy/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import { accuracySignalNames } from '../src/model/accuracy.ts';
@@ -20,6 +21,8 @@ import { kindFromSignalNames } from '../src/service/signals.ts';
 import {
   accuracyStatement,
   datasetChunkStatement,
+  committedChunkStatement,
+  datasetAggregationStatement,
   datasetStatement,
   fileStatementShape,
   inferenceStatement,
@@ -88,12 +91,25 @@ describe('layouts come from statements', () => {
       );
     expect(statementSignalNames({ kind: 'inclusion' })).toEqual(['root', 'subjectHash', 'schemaHash', 'context']);
     expect(statementSignalNames({ kind: 'circuit', signalNames: ['a', 'b'] })).toEqual(['a', 'b']);
+    expect(statementSignalNames(datasetAggregationStatement(policy, 'node', 2))).toEqual([
+      'commitment',
+      'slots',
+      'policyHash',
+      'child0',
+      'child1',
+    ]);
+    expect(statementSignalNames(datasetAggregationStatement(policy, 'root', 2))[0]).toBe('count');
+    expect(statementSignalNames(committedChunkStatement(schema, policy, { subtrees: 1 }))).toEqual(
+      committedChunkSignalNames(policy),
+    );
+    // The registry's Kind enum follows this order (contracts/ZkaiRegistry.sol): new kinds go before 'circuit'.
     expect(STATEMENT_KINDS).toEqual([
       'dataset-policy',
       'dataset-chunk',
       'inference',
       'accuracy',
       'inclusion',
+      'dataset-aggregation',
       'circuit',
     ]);
   });
@@ -340,7 +356,7 @@ describe('the one proof-file parser', () => {
     expect(isPrivateChunkCircuitName('dataset_committed_2a649b2899f8eba53fab')).toBe(true);
     expect(isPrivateChunkCircuitName('dataset_chunk_2a649b2899f8eba53fab')).toBe(false);
     expect(isPrivateChunkCircuitName('dataset_2a649b2899f8eba53fab')).toBe(false);
-    expect(kindFromSignalNames(['digest', 'count', 'slots', 'policyHash'])).not.toBe('dataset-policy');
+    expect(kindFromSignalNames(aggregationSignalNames('root', 4))).not.toBe('dataset-policy');
     expect(kindFromSignalNames(datasetSignalNames(policy))).toBe('dataset-policy');
     expect(() => parseProofFile({ ...privateChunks, aggregation: [] }, 'v2.json')).toThrow(
       /aggregation: must hold at least the root proof/,

@@ -6,6 +6,7 @@ import { ChainError } from '../errors.ts';
 import { ZKAI_VERIFIER_ERRORS } from './groth16-template.ts';
 import { shortEthersMessage } from './ethers-errors.ts';
 import { decodeRevert } from './revert-decoder.ts';
+import { STATEMENT_KINDS } from '../statement/statement.ts';
 
 /** A transaction or call the registry refused, with the contract's custom error decoded. */
 export class RegistryRevertError extends ChainError {
@@ -26,7 +27,8 @@ export class RegistryRevertError extends ChainError {
   }
 }
 
-const KIND_NAMES = ['none', 'dataset-policy', 'dataset-chunk', 'inference', 'accuracy', 'inclusion'];
+/** The registry's Kind enum by value: every statement kind but a plain circuit, in its order. */
+const KIND_NAMES = ['none', ...STATEMENT_KINDS.filter((kind) => kind !== 'circuit')];
 const SUBJECT_KIND_NAMES = ['none', 'dataset', 'model'];
 
 /** One sentence per custom error; `a` holds the decoded arguments. */
@@ -38,7 +40,7 @@ const EXPLANATIONS: Record<string, (a: readonly unknown[]) => string> = {
     `the verifier's verification key id is ${String(a[1])}, not the circuit id ${String(a[0])}`,
   BadLayout: (a) => `the circuit's signal layout is not accepted: ${String(a[0])}`,
   WrongKind: (a) =>
-    `circuit ${String(a[0])} is a ${KIND_NAMES[Number(a[1])] ?? String(a[1])} circuit, which this call does not take (dataset chunk circuits go through attestChunk, accuracy circuits through attestAccuracyChunk, the others through attest)`,
+    `circuit ${String(a[0])} is a ${KIND_NAMES[Number(a[1])] ?? String(a[1])} circuit, which this call does not take (dataset chunk circuits go through attestChunk or, with their aggregation proofs, attestPrivateChunks; accuracy circuits through attestAccuracyChunk; aggregation circuits only with their chunks; the others through attest)`,
   SubjectExists: (a) => `a dataset or model with id ${String(a[0])} (same owner and label) is already registered`,
   SubjectUnknown: (a) => `no dataset or model (version) ${String(a[0])} is registered`,
   NotSubjectOwner: (a) => `${String(a[1])} does not own ${String(a[0])}; its owner is ${String(a[2])}`,
@@ -74,10 +76,13 @@ const EXPLANATIONS: Record<string, (a: readonly unknown[]) => string> = {
   StaleListRoot: (a) =>
     `root ${String(a[1])} is not a current or recent root of curated list ${String(a[0])}: the proof was made against a list its curator did not publish (or a root that expired)`,
   BadProvenance: (a) => `the circuit's provenance is not accepted: ${String(a[0])}`,
+  NoAggregation: (a) =>
+    `the chunk circuit ${String(a[0])} has no aggregation circuits for this tree (the registry owner sets them with setAggregation, from the same schema and policy)`,
   ListExists: (a) => `a curated list ${String(a[0])} already exists`,
   NotCurator: (a) => `${String(a[1])} is not the curator of list ${String(a[0])} (${String(a[2])} is) nor the owner`,
   BadList: (a) => `the list is not accepted: ${String(a[0])}`,
-  ProofInvalid: () => "the proof does not verify against the circuit's verification key",
+  ProofInvalid: () =>
+    "the proof does not verify against the circuit's verification key (in a batch: one of the batch's proofs does not)",
   PublicInputNotInField: (a) => `public signal ${String(a[0])} is not below the BN254 scalar field`,
 };
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import {
   AbiCoder,
   Contract,
+  Interface,
   ZeroAddress,
   decodeBytes32String,
   encodeBytes32String,
@@ -53,6 +54,7 @@ export const CIRCUIT_KINDS = [
   'inference',
   'accuracy',
   'inclusion',
+  'dataset-aggregation',
 ] as const satisfies readonly Exclude<StatementKind, 'circuit'>[];
 export type CircuitKind = (typeof CIRCUIT_KINDS)[number];
 
@@ -77,9 +79,15 @@ export interface SignalLayout {
  *
  * @param consentRegistry the name of the policy registry whose root is a consent root the chain checks (its signal
  *   is `registry.<name>`), if any.
+ * @param contextFree the circuit has no `context` signal by design (an aggregation circuit: the chunk proofs its
+ *   children come from carry the context).
  * @throws {ChainError} when a named consent registry is not among the signals, or there is no `context` signal.
  */
-export function layoutFromSignalNames(names: readonly string[], consentRegistry?: string): SignalLayout {
+export function layoutFromSignalNames(
+  names: readonly string[],
+  consentRegistry?: string,
+  contextFree = false,
+): SignalLayout {
   const at = (...candidates: string[]) => {
     for (const name of candidates) {
       const index = names.indexOf(name);
@@ -103,7 +111,7 @@ export function layoutFromSignalNames(names: readonly string[], consentRegistry?
       `the circuit has no public signal registry.${consentRegistry}: signals are ${names.join(', ')}`,
     );
   }
-  if (layout.context === 0) {
+  if (layout.context === 0 && !contextFree) {
     throw new ChainError(
       `the circuit has no public "${CONTEXT_SIGNAL}" signal, so its proofs could be replayed or taken by another sender`,
       {
@@ -229,6 +237,13 @@ export function signalNamesOfRegistration(circuit: RegisteredCircuit): string[] 
       put(layout.chunkSubtrees, 'chunkSubtrees');
       put(layout.consentRoot, 'registry.consent');
       break;
+    case 'dataset-aggregation':
+      // [commitment (node) or count (root), slots, policyHash, child0...]
+      put(1, layout.count === 1 ? 'count' : 'commitment');
+      put(2, 'slots');
+      put(layout.policyHash, 'policyHash');
+      for (let p = 4; p <= n; p += 1) put(p, `child${p - 4}`);
+      return names;
     default:
       return circuit.kind satisfies never;
   }
@@ -299,6 +314,8 @@ export function bindSignals(
   }
   const claims = signalNames.flatMap((name, i) => (isClaimSignal(name) ? [i + 1] : []));
   const bound = new Set<number>([...Object.values(layout), ...bindings.map((b) => b.signal), ...claims]);
+  // An aggregation proof's signals are all compared by the registry's attestPrivateChunks.
+  if (statement.kind === 'dataset-aggregation') for (let i = 1; i <= signalNames.length; i += 1) bound.add(i);
   if (statement.kind === 'dataset-chunk' || statement.kind === 'accuracy')
     for (let i = layout.root; i < layout.count; i += 1) bound.add(i);
   const loose = signalNames.filter((_, i) => !bound.has(i + 1));
@@ -314,15 +331,24 @@ export function randomNonce(): string {
   return `0x${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')}`;
 }
 
-let compiled: Promise<CompiledContract> | undefined;
+const compiled = new Map<string, Promise<CompiledContract>>();
 
-/** Compile `contracts/ZkaiRegistry.sol` (once per process). */
-export function compileRegistry(): Promise<CompiledContract> {
-  compiled ??= (async () => {
-    const path = fileURLToPath(new URL('../../contracts/ZkaiRegistry.sol', import.meta.url));
-    return compileSolidity(await readFile(path, 'utf8'), 'ZkaiRegistry');
-  })();
-  return compiled;
+/**
+ * Compile a contract of `contracts/ZkaiRegistry.sol` (once per process): the registry, or `ZkaiPrivateChunks`, the
+ * contract of its own that attests private chunked proofs (the registry deploys it; see its `privateChunks`).
+ */
+export function compileRegistry(
+  contract: 'ZkaiRegistry' | 'ZkaiPrivateChunks' = 'ZkaiRegistry',
+): Promise<CompiledContract> {
+  let made = compiled.get(contract);
+  if (!made) {
+    made = (async () => {
+      const path = fileURLToPath(new URL('../../contracts/ZkaiRegistry.sol', import.meta.url));
+      return compileSolidity(await readFile(path, 'utf8'), contract);
+    })();
+    compiled.set(contract, made);
+  }
+  return made;
 }
 
 /** A registered dataset or model version. */
@@ -523,7 +549,11 @@ export class RegistryClient {
       verifier = deployed.address;
       verifierDeployGas = deployed.deployGas;
     }
-    const layout = layoutFromSignalNames(signalNames, options.consent?.registryName);
+    const layout = layoutFromSignalNames(
+      signalNames,
+      options.consent?.registryName,
+      kindName === 'dataset-aggregation',
+    );
     const { lists, claims } = bindSignals(
       statement,
       signalNames,
@@ -653,6 +683,47 @@ export class RegistryClient {
     return { gasUsed: receipt.gasUsed };
   }
 
+  /**
+   * The registry's ZkaiPrivateChunks contract (deployed by its constructor), which sets aggregation circuits and
+   * attests private chunked proofs, as this signer. Its errors are the registry's (same signatures).
+   */
+  private async privateChunks(): Promise<Contract> {
+    const address = String(await this.contract.getFunction('privateChunks').staticCall());
+    const { abi } = await compileRegistry('ZkaiPrivateChunks');
+    return new Contract(address, abi as object[], this.signer);
+  }
+
+  /**
+   * Give a chunk circuit whose chunks publish a salted commitment to their partials its aggregation circuits (the
+   * registry owner only, once): the root (registered as a `dataset-aggregation` statement of level root) and, for
+   * datasets of more than `fanIn` chunks, the node.
+   */
+  async setAggregation(
+    circuit: string,
+    aggregation: { node?: string; root: string; fanIn: number },
+  ): Promise<{ gasUsed: bigint }> {
+    const receipt = await sendEstimated(
+      await this.privateChunks(),
+      this.abi as InterfaceAbi,
+      'setting the aggregation circuits',
+      'setAggregation',
+      [circuit, aggregation.node ?? ZERO32, aggregation.root, aggregation.fanIn],
+    );
+    return { gasUsed: receipt.gasUsed };
+  }
+
+  /** The aggregation circuits of a chunk circuit, or undefined when it has none. */
+  async aggregationOf(circuit: string): Promise<{ node?: string; root: string; fanIn: number } | undefined> {
+    const module = await this.privateChunks();
+    const [node, root, fanIn] = (await module.getFunction('aggregations').staticCall(circuit)) as unknown as [
+      string,
+      string,
+      bigint,
+    ];
+    if (root === ZERO32) return undefined;
+    return { ...(node === ZERO32 ? {} : { node }), root, fanIn: Number(fanIn) };
+  }
+
   /** Register a dataset commitment under a label; the signer owns it. */
   async registerDataset(label: string, commitment: DatasetCommitmentFields, uri = ''): Promise<RegisteredVersion> {
     const receipt = await this.send('registering the dataset', 'registerDataset', [
@@ -744,6 +815,65 @@ export class RegistryClient {
         `all ${chunks.length} chunks were accepted but no attestation was made: the chunks cover fewer records than the registered count`,
       );
     return { uid, gas };
+  }
+
+  /**
+   * Attest a dataset proven in private chunks (zkai-chunked-dataset-proof-v2) in one transaction: its chunk proofs,
+   * its aggregation proofs level by level (the nodes, then the root alone), against the chunk circuit `options.circuit`
+   * whose aggregation circuits the owner set. The registry checks every chunk and every link of the tree, folds the
+   * subtree roots into the registered root, and verifies the proofs of each key in batches.
+   */
+  async attestPrivateChunks(
+    options: AttestOptions,
+    chunks: ReadonlyArray<{ proof: Groth16Proof; publicSignals: readonly string[] }>,
+    aggregation: ReadonlyArray<ReadonlyArray<{ proof: Groth16Proof; publicSignals: readonly string[] }>>,
+  ): Promise<{ uid: string; gasUsed: bigint; txHash: string }> {
+    const root = aggregation[aggregation.length - 1];
+    if (chunks.length === 0 || root?.length !== 1)
+      throw new ChainError('a private chunked proof has chunk proofs and one root proof at the top of its aggregation');
+    const flat = (proofs: ReadonlyArray<{ proof: Groth16Proof; publicSignals: readonly string[] }>) => {
+      const words: bigint[][] = [];
+      const signals: bigint[] = [];
+      for (const item of proofs) {
+        const [proof, publicSignals] = toZkaiVerifierArgs(item.proof, item.publicSignals);
+        words.push(proof);
+        signals.push(...publicSignals);
+      }
+      return [words, signals] as const;
+    };
+    const [chunkProofs, chunkSignals] = flat(chunks);
+    const [nodeProofs, nodeSignals] = flat(aggregation.slice(0, -1).flat());
+    const [rootProof, rootSignals] = toZkaiVerifierArgs(root[0]!.proof, root[0]!.publicSignals);
+    const receipt = await sendEstimated(
+      await this.privateChunks(),
+      this.abi as InterfaceAbi,
+      'attesting the private chunked proof',
+      'attestPrivateChunks',
+      [
+        {
+          circuit: options.circuit,
+          subject: options.subject,
+          expirationTime: options.expirationTime ?? 0,
+          refUID: options.refUID ?? ZERO32,
+          revocable: options.revocable ?? true,
+          nonce: options.nonce,
+          chunkProofs,
+          chunkSignals,
+          nodeProofs,
+          nodeSignals,
+          rootProof,
+          rootSignals,
+        },
+      ],
+    );
+    // The registry emitted Attested within the call (the receipt's logs are not parsed with its ABI).
+    const registry = new Interface(this.abi as InterfaceAbi);
+    const attested = receipt.logs
+      .filter((log) => log.address.toLowerCase() === this.address.toLowerCase())
+      .map((log) => registry.parseLog(log))
+      .find((parsed) => parsed?.name === 'Attested');
+    if (!attested) throw new ChainError(`the transaction ${receipt.hash} emitted no Attested event`);
+    return { uid: String(attested.args[3]), gasUsed: receipt.gasUsed, txHash: receipt.hash };
   }
 
   /**

@@ -321,6 +321,8 @@ function registerSourceWords(proof: AttestableProof): string {
       return '--model MODEL --frac-bits F --development';
     case 'accuracy':
       return '--model MODEL --frac-bits F --schema SCHEMA.json --label L --all-features --scale X --development';
+    case 'dataset-aggregation':
+      throw new ZkaiError('INTERNAL', 'an aggregation proof is attested with its chunk proofs, not on its own');
     default:
       return proof.kind satisfies never;
   }

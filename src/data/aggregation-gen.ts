@@ -3,15 +3,21 @@
  * A chunk circuit in `committed-chunk` mode publishes one salted commitment to its partials instead of the partials;
  * these circuits open up to `fanIn` such commitments privately:
  *
- * - a **node** publishes the digest of its children's commitments and one salted commitment of the same form to their
- *   combined partials (sums summed, the first child's first key, the last real child's last key), so nodes stack;
- * - the **root** publishes the digest of its children's commitments and proves every aggregate's verdict on the
+ * - a **node** takes its children's commitments as public inputs and publishes one salted commitment of the same form
+ *   to their combined partials (sums summed, the first child's first key, the last real child's last key), so nodes
+ *   stack;
+ * - the **root** takes its children's commitments as public inputs and proves every aggregate's verdict on the
  *   combined partials with the same emitters as the whole-dataset circuit, with `count` public.
+ *
+ * The children's commitments are public inputs rather than hashed into one digest so that a verifier links a proof to
+ * its children by comparing numbers: off chain that is the same, on chain it spares a Poseidon of `fanIn` inputs per
+ * proof (the registry has no Poseidon but the 2-input one, at about 30,000 gas a call), and a public input of a
+ * batch-verified proof costs about 30 gas (see groth16-template.ts).
  *
  * Both check UNIQUE where children meet: each real child's first key is above the previous child's last key, both
  * range-checked to the key's bits before the comparison. A commitment is `sponge(partials..., salt)` in the order of
  * {@link chunkPartials}; an unused slot (past `slots`, which the verifier sets to the number of children) has all
- * partials 0 and the commitment 0 in the digest.
+ * partials 0 and its public commitment 0.
  */
 import { aggregateDefinition, type PartialName } from '../policy/aggregates.ts';
 import { chunkPartials, partialSignalName, type ChunkPartial } from '../policy/chunks.ts';
@@ -24,7 +30,7 @@ import type { Schema } from './types.ts';
 import { uniqueKeyBits } from './unique.ts';
 
 /** Bumped whenever the generated code changes. */
-const AGGREGATION_GENERATOR_VERSION = 'zkai-aggregation-circuit-v1';
+const AGGREGATION_GENERATOR_VERSION = 'zkai-aggregation-circuit-v2';
 
 /** The most children an aggregation circuit may take. */
 export const MAX_FAN_IN = 64;
@@ -52,18 +58,23 @@ export function partialsCommitment(partials: readonly bigint[], salt: bigint): b
   return poseidonSponge([...partials, salt]);
 }
 
-/** The digest of up to `fanIn` children's commitments, unused slots 0: what a node or the root publishes. */
-export function childrenDigest(commitments: readonly bigint[], fanIn: number): bigint {
+/** The public `child0`... inputs of an aggregation proof over these children's commitments: unused slots 0. */
+export function childSlots(commitments: readonly bigint[], fanIn: number): bigint[] {
   if (commitments.length < 1 || commitments.length > fanIn)
     throw new ZkaiError('INTERNAL', `an aggregation circuit takes 1 to ${fanIn} children, got ${commitments.length}`);
-  return poseidonSponge([...commitments, ...Array<bigint>(fanIn - commitments.length).fill(0n)]);
+  return [...commitments, ...Array<bigint>(fanIn - commitments.length).fill(0n)];
+}
+
+/** The names of an aggregation proof's public children's commitments: `child0`, `child1`... */
+export function childSignalNames(fanIn: number): string[] {
+  return Array.from({ length: fanIn }, (_, j) => `child${j}`);
 }
 
 /** Public signal names of an aggregation circuit, in order (outputs first, then the public inputs). */
-export function aggregationSignalNames(level: AggregationLevel): string[] {
+export function aggregationSignalNames(level: AggregationLevel, fanIn: number): string[] {
   return level === 'node'
-    ? ['digest', 'commitment', 'slots', 'policyHash']
-    : ['digest', 'count', 'slots', 'policyHash'];
+    ? ['commitment', 'slots', 'policyHash', ...childSignalNames(fanIn)]
+    : ['count', 'slots', 'policyHash', ...childSignalNames(fanIn)];
 }
 
 /** The bits that bound a partial's honest value over a whole dataset: counts, encoded sums and keys. */
@@ -116,9 +127,9 @@ export async function generateAggregationCircuit(
   out.line(`signal input slots; // children in use, a prefix of the ${fanIn} slots (set by the verifier)`);
   out.line(`signal input policyHash;`);
   out.line(`policyHash === ${policy.hash};`);
+  out.line(`signal input child[${fanIn}]; // the children's commitments, 0 past slots (set by the verifier)`);
   out.line(`signal input partials[${fanIn}][${m}]; // ${partials.map(partialSignalName).join(', ')}`);
   out.line(`signal input salt[${fanIn}];`);
-  out.line(`signal output digest;`);
   if (level === 'node') {
     out.line(`signal input nodeSalt;`);
     out.line(`signal output commitment;`);
@@ -126,24 +137,17 @@ export async function generateAggregationCircuit(
   out.line();
   out.line(`component used = ActivePrefix(${fanIn});`);
   out.line(`used.count <== slots;`);
-  out.comment(`each used child's commitment; an unused slot holds no partials and counts as 0 in the digest`);
-  out.line(`signal childCommitment[${fanIn}];`);
+  out.comment(`each used child opens its public commitment; an unused slot holds no partials and a commitment of 0`);
   for (let j = 0; j < fanIn; j += 1) {
     const sponge = emitSponge(out.line, `child${j}Hash`, [
       ...Array.from({ length: m }, (_, k) => `partials[${j}][${k}]`),
       `salt[${j}]`,
     ]);
-    out.line(`childCommitment[${j}] <== used.active[${j}] * ${sponge.out};`);
+    out.line(`child[${j}] === used.active[${j}] * ${sponge.out};`);
   }
   out.line(`for (var j = 0; j < ${fanIn}; j++) {`);
   out.line(`    for (var k = 0; k < ${m}; k++) { (1 - used.active[j]) * partials[j][k] === 0; }`);
   out.line(`}`);
-  const digest = emitSponge(
-    out.line,
-    'digestHash',
-    Array.from({ length: fanIn }, (_, j) => `childCommitment[${j}]`),
-  );
-  out.line(`digest <== ${digest.out};`);
 
   // The combined partials: sums summed and range-checked; the first child's first key; the last used child's last key.
   out.line();
@@ -231,12 +235,12 @@ export async function generateAggregationCircuit(
     comments: [
       `schema "${schema.spec.name}" (hash ${schema.hash})`,
       `policy "${policy.spec.name}" (hash ${policy.hash})`,
-      `aggregation ${level} over up to ${fanIn} children; public signals: ${aggregationSignalNames(level).join(', ')}`,
+      `aggregation ${level} over up to ${fanIn} children; public signals: ${aggregationSignalNames(level, fanIn).join(', ')}`,
     ],
     includes: ['data/dataset.circom'],
     template: level === 'node' ? 'AggregationNode' : 'AggregationRoot',
     body: out.lines,
-    publicInputs: level === 'node' ? ['slots', 'policyHash'] : ['count', 'slots', 'policyHash'],
+    publicInputs: level === 'node' ? ['slots', 'policyHash', 'child'] : ['count', 'slots', 'policyHash', 'child'],
   });
   const path = await writeGeneratedSource(
     `dataset_${level}_${id}`,

@@ -15,7 +15,9 @@ import { chunkPartials, chunkPartialValues } from '../policy/chunks.ts';
 import { evaluatePolicy, type Policy } from '../policy/policy.ts';
 import {
   aggregationSignalNames,
-  childrenDigest,
+  childSignalNames,
+  childSlots,
+  partialsCommitment,
   generateAggregationCircuit,
   MAX_FAN_IN,
   type AggregationLevel,
@@ -249,10 +251,14 @@ export async function provePrivateChunks(
       message: `proof ${proven}/${totalProofs} (${chunkCount} chunks, ${totalProofs - chunkCount} aggregation)`,
     });
   };
-  let children = Array.from({ length: chunkCount }, (_, j) => {
-    const records = bundle.records.slice(j * size, (j + 1) * size);
-    return { partials: chunkPartialValues(policy, records), salt: freshSalt() };
-  });
+  /** A child of the aggregation tree: its partials, its salt and the commitment its proof publishes. */
+  const committed = (partials: bigint[]) => {
+    const salt = freshSalt();
+    return { partials, salt, commitment: partialsCommitment(partials, salt) };
+  };
+  let children = Array.from({ length: chunkCount }, (_, j) =>
+    committed(chunkPartialValues(policy, bundle.records.slice(j * size, (j + 1) * size))),
+  );
   const pool = options.pool ?? new ProverPool();
   try {
     const inputs = chunkInputs(bundle, schema, policy, {
@@ -275,17 +281,22 @@ export async function provePrivateChunks(
     for (const [level, width] of shape.entries()) {
       const isRoot = width === 1 && children.length <= fanIn;
       const groups = Array.from({ length: width }, (_, g) => children.slice(g * fanIn, (g + 1) * fanIn));
-      const parents = groups.map((group) => ({
-        partials: combinePartials(
-          policy,
-          group.map((child) => child.partials),
+      const parents = groups.map((group) =>
+        committed(
+          combinePartials(
+            policy,
+            group.map((child) => child.partials),
+          ),
         ),
-        salt: freshSalt(),
-      }));
+      );
       const inputs = groups.map((group, g) => ({
         ...(isRoot ? { count: bundle.records.length } : { nodeSalt: parents[g]!.salt }),
         slots: group.length,
         policyHash: policy.hash,
+        child: childSlots(
+          group.map((child) => child.commitment),
+          fanIn,
+        ),
         partials: Array.from({ length: fanIn }, (_, j) => group[j]?.partials ?? chunkPartials(policy).map(() => 0n)),
         salt: Array.from({ length: fanIn }, (_, j) => group[j]?.salt ?? 0n),
       }));
@@ -320,7 +331,7 @@ export async function provePrivateChunks(
  * Verify a private chunked dataset proof against what the verifier trusts: the three verification keys (from its own
  * schema and policy), the published commitment, the policy and the schema. Checks every chunk proof (its count,
  * shape, hashes, registry roots and context), recombines the subtree roots into the published root, and walks the
- * aggregation tree the verifier derives from the chunk count: every proof's digest must be that of its children's
+ * aggregation tree the verifier derives from the chunk count: every proof's public children must be its children's
  * published commitments, and the root proof (with the published count) must verify. The file decides nothing.
  */
 export async function verifyPrivateChunks(
@@ -384,17 +395,17 @@ export async function verifyPrivateChunks(
         proofs[g]!.publicSignals,
         {
           expect: {
-            digest: childrenDigest(group, fanIn),
+            ...Object.fromEntries(childSlots(group, fanIn).map((c, j) => [childSignalNames(fanIn)[j], c])),
             slots: group.length,
             policyHash: policy.hash,
             ...(isRoot ? { count: expected.count } : {}),
           },
-          signalNames: aggregationSignalNames(what),
+          signalNames: aggregationSignalNames(what, fanIn),
         },
       );
       if (!result.valid)
         return { ...result, detail: `aggregation level ${level} proof ${g}: ${result.detail ?? result.reason}` };
-      if (!isRoot) parents.push(BigInt(proofs[g]!.publicSignals[1]!));
+      if (!isRoot) parents.push(BigInt(proofs[g]!.publicSignals[0]!));
     }
     commitments = parents;
   }
@@ -405,6 +416,7 @@ export async function verifyPrivateChunks(
 export function publishedSignals(
   file: Pick<PrivateChunkedDatasetProof, 'chunks' | 'aggregation' | 'subtreesPerChunk'>,
   policy: Policy,
+  fanIn = AGGREGATION_FAN_IN,
 ): Array<Record<string, string>> {
   const chunkNames = committedChunkSignalNames(policy, file.subtreesPerChunk);
   const named = (names: string[], signals: readonly string[]) =>
@@ -413,7 +425,7 @@ export function publishedSignals(
     ...file.chunks.map((chunk) => named(chunkNames, chunk.publicSignals)),
     ...file.aggregation.flatMap((level, l) =>
       level.map((proof) =>
-        named(aggregationSignalNames(l === file.aggregation.length - 1 ? 'root' : 'node'), proof.publicSignals),
+        named(aggregationSignalNames(l === file.aggregation.length - 1 ? 'root' : 'node', fanIn), proof.publicSignals),
       ),
     ),
   ];

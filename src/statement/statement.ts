@@ -6,6 +6,7 @@
  * by a prover as `count` or `class`.
  */
 import { CONTEXT_SIGNAL } from '../circuit/context.ts';
+import { aggregationSignalNames, type AggregationLevel } from '../data/aggregation-gen.ts';
 import { chunkLayout, DATASET_SIGNAL_NAMES, registrySignalName } from '../data/circuit-gen.ts';
 import { chunkPartials, partialSignalName } from '../policy/chunks.ts';
 import { INCLUSION_SIGNAL_NAMES } from '../data/inclusion.ts';
@@ -15,13 +16,14 @@ import { accuracySignalNames, type AccuracyTask } from '../model/accuracy.ts';
 import { inferenceSignalNames, modelHash, type InputVisibility, type WeightVisibility } from '../model/circuit-gen.ts';
 import type { QuantizedModel } from '../model/quantize.ts';
 
-/** The kinds of statement zkai proves; the first five are also the chain registry's circuit kinds, in its order. */
+/** The kinds of statement zkai proves; all but `circuit` are also the chain registry's circuit kinds, in its order. */
 export const STATEMENT_KINDS = [
   'dataset-policy',
   'dataset-chunk',
   'inference',
   'accuracy',
   'inclusion',
+  'dataset-aggregation',
   'circuit',
 ] as const;
 export type StatementKind = (typeof STATEMENT_KINDS)[number];
@@ -51,6 +53,18 @@ export interface DatasetChunkStatement {
   subtrees: number;
   /** The chunk depth the circuit pins, when the verifier knows it. */
   chunkDepth?: number;
+}
+
+/**
+ * A node or the root of a private chunked proof's aggregation tree (issue 18, src/data/aggregation-gen.ts): `commitment`
+ * (node) or `count` (root), `slots`, `policyHash`, then `child0`... (its children's commitments). No context: the chunk
+ * proofs the children's commitments come from carry it.
+ */
+export interface DatasetAggregationStatement {
+  kind: 'dataset-aggregation';
+  policyHash: string;
+  level: AggregationLevel;
+  fanIn: number;
 }
 
 /** One record is in a committed dataset: `root, subjectHash, schemaHash, context`. */
@@ -97,6 +111,7 @@ export type Statement =
   | InclusionStatement
   | InferenceStatement
   | AccuracyStatement
+  | DatasetAggregationStatement
   | CircuitStatement;
 
 /** The statement of a whole-dataset policy circuit, from the schema and policy the verifier trusts. */
@@ -131,6 +146,28 @@ export function datasetChunkStatement(
     subtrees: shape.subtrees,
     ...(shape.chunkDepth === undefined ? {} : { chunkDepth: shape.chunkDepth }),
   };
+}
+
+/**
+ * The statement of a private chunked proof's chunk circuit (`committed-chunk` mode): a dataset-chunk statement whose
+ * only "partial" is the salted commitment to the partials.
+ */
+export function committedChunkStatement(
+  schema: Pick<Schema, 'hash'>,
+  policy: Policy,
+  shape: { subtrees: number; chunkDepth?: number },
+  registryRoots?: Readonly<Record<string, string>>,
+): DatasetChunkStatement {
+  return { ...datasetChunkStatement(schema, policy, shape, registryRoots), partials: ['commitment'] };
+}
+
+/** The statement of a private chunked proof's aggregation circuit (a node or the root) over `fanIn` children. */
+export function datasetAggregationStatement(
+  policy: Pick<Policy, 'hash'>,
+  level: AggregationLevel,
+  fanIn: number,
+): DatasetAggregationStatement {
+  return { kind: 'dataset-aggregation', policyHash: policy.hash, level, fanIn };
 }
 
 /** The statement of an inference circuit of a model the verifier holds (fixed weights) or knows by commitment. */
@@ -182,6 +219,8 @@ export function statementSignalNames(statement: Statement): string[] {
       return inferenceSignalNames({ inputSize: statement.inputSize }, statement.visibility, statement.weights);
     case 'accuracy':
       return accuracySignalNames(statement.samplesPerChunk, statement.weights);
+    case 'dataset-aggregation':
+      return aggregationSignalNames(statement.level, statement.fanIn);
     case 'circuit':
       return [...statement.signalNames];
     default:
@@ -223,6 +262,9 @@ export function statementPins(statement: Statement): Record<string, string> {
       put('modelHash', statement.weights === 'fixed' ? statement.modelHash : undefined);
       put('modelCommitment', statement.weights === 'hashed' ? statement.modelCommitment : undefined);
       break;
+    case 'dataset-aggregation':
+      put('policyHash', statement.policyHash);
+      break;
     case 'circuit':
       break;
     default:
@@ -246,6 +288,8 @@ export function describeStatement(statement: Statement): string {
       return `an inference proof (input ${statement.visibility}, weights ${statement.weights})`;
     case 'accuracy':
       return `an accuracy proof (${statement.samplesPerChunk} records per chunk, weights ${statement.weights})`;
+    case 'dataset-aggregation':
+      return `a private chunked proof's aggregation ${statement.level} (policy hash ${short(statement.policyHash)}, ${statement.fanIn} children)`;
     case 'circuit':
       return `a circuit proof (${statement.signalNames.length} public signals)`;
     default:

@@ -1,0 +1,170 @@
+/**
+ * Private chunked dataset proofs on chain (issue 18): REAL chunk, node and root proofs attested on a REAL anvil in one
+ * transaction (`attestPrivateChunks`). The registry checks every chunk like a chunk of today's chunked proofs, folds
+ * their subtree roots into the registered root, walks the aggregation tree it derives from the chunk count and the
+ * registered fan-in, and verifies each key's proofs in batches. Every way of cutting, mixing or replaying the proofs is
+ * refused; the gas comes from the receipt.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ZeroAddress, type Signer } from 'ethers';
+import { connectChain, type ChainConnection } from '../src/chain/anvil.ts';
+import { deployPoseidon } from '../src/chain/poseidon.ts';
+import { RegistryClient, randomNonce } from '../src/chain/registry.ts';
+import type { DatasetBundle } from '../src/data/bundle.ts';
+import { provePrivateChunks, type PublishedProof } from '../src/data/private-chunked.ts';
+import { ProverPool } from '../src/prover/pool.ts';
+import { committedChunkStatement, datasetAggregationStatement } from '../src/statement/index.ts';
+import { releaseCurves } from '../src/util/curves.ts';
+import {
+  PRIVATE_CHUNKS_FAN_IN as FAN_IN,
+  PRIVATE_CHUNKS_POLICY as policy,
+  PRIVATE_CHUNKS_SCHEMA as schema,
+  PRIVATE_CHUNKS_SHAPE as SHAPE,
+  privateChunksBundle,
+} from './helpers/private-chunks-fixture.ts';
+import { registryRefusal } from './helpers/rogue.ts';
+
+let chain: ChainConnection;
+let pool: ProverPool;
+let owner: Signer;
+let alice: Signer; // the data holder, who attests
+let registry: RegistryClient;
+let bundle: DatasetBundle;
+let circuit: string;
+let version: string;
+let nonce: string;
+let proof: Awaited<ReturnType<typeof provePrivateChunks>>;
+let circuits: { chunk: string; node: string; root: string };
+
+const proveFor = async (data: DatasetBundle, forNonce: string) =>
+  provePrivateChunks(data, schema, policy, {
+    ...SHAPE,
+    pool,
+    fanIn: FAN_IN,
+    context: await registry.contextFor(forNonce, await alice.getAddress()),
+  });
+
+beforeAll(async () => {
+  chain = await connectChain();
+  pool = new ProverPool({ workers: 1 });
+  owner = chain.signer;
+  alice = await chain.provider.getSigner(1);
+  const poseidon = await deployPoseidon(owner);
+  registry = (await RegistryClient.deploy(owner, poseidon.address, ZeroAddress)).client;
+  bundle = privateChunksBundle(20);
+  nonce = randomNonce();
+  proof = await proveFor(bundle, nonce);
+  const { prepared } = proof;
+  const register = async (zkeyPath: string, statement: Parameters<RegistryClient['registerCircuit']>[0]['statement']) =>
+    (await registry.registerCircuit({ zkeyPath, statement })).circuit;
+  circuits = {
+    chunk: await register(
+      prepared.chunk.keys.zkeyPath,
+      committedChunkStatement(schema, policy, { subtrees: SHAPE.subtreesPerChunk }),
+    ),
+    node: await register(prepared.node!.keys.zkeyPath, datasetAggregationStatement(policy, 'node', FAN_IN)),
+    root: await register(prepared.root.keys.zkeyPath, datasetAggregationStatement(policy, 'root', FAN_IN)),
+  };
+  circuit = circuits.chunk;
+  version = (await registry.connect(alice).registerDataset('private-chunks', bundle.commitment)).version;
+}, 900_000);
+
+afterAll(async () => {
+  await pool?.close();
+  await chain?.close();
+  await releaseCurves();
+});
+
+describe('registry: private chunked datasets', () => {
+  it('takes the aggregation circuits from the owner only, once, each in its role', async () => {
+    const set = { node: circuits.node, root: circuits.root, fanIn: FAN_IN };
+    expect((await registryRefusal(registry.connect(alice).setAggregation(circuit, set))).errorName).toBe('NotOwner');
+    // The node passed off as the root (it publishes a commitment where the root publishes the count), another fan-in.
+    const swapped = await registryRefusal(
+      registry.setAggregation(circuit, { node: circuits.root, root: circuits.node, fanIn: FAN_IN }),
+    );
+    expect(swapped.errorName).toBe('BadLayout');
+    expect((await registryRefusal(registry.setAggregation(circuit, { ...set, fanIn: 8 }))).errorName).toBe(
+      'PublicInputCount',
+    );
+    // Before its aggregation circuits are set, the chunk circuit's proofs are refused.
+    const early = await registryRefusal(
+      registry
+        .connect(alice)
+        .attestPrivateChunks({ circuit, subject: version, nonce }, proof.chunks, proof.aggregation),
+    );
+    expect(early.errorName).toBe('NoAggregation');
+    await registry.setAggregation(circuit, set);
+    expect(await registry.aggregationOf(circuit)).toEqual(set);
+    expect((await registryRefusal(registry.setAggregation(circuit, set))).errorName).toBe('CircuitExists');
+    // An aggregation circuit is not attested on its own, and the chunks are not attested one by one.
+    const root = proof.aggregation[proof.aggregation.length - 1]![0]!;
+    const alone = await registryRefusal(
+      registry
+        .connect(alice)
+        .attest({ circuit: circuits.root, subject: version, nonce }, root.proof, root.publicSignals),
+    );
+    expect(alone.errorName).toBe('WrongKind');
+    const chunkByChunk = await registryRefusal(
+      registry.connect(alice).attestChunks({ circuit, subject: version, nonce }, proof.chunks.slice(0, 1)),
+    );
+    expect(chunkByChunk.message).toContain('ZkaiPrivateChunks');
+  }, 300_000);
+
+  it('refuses a cut, reordered, duplicated or foreign tree, and another sender, before anything is stored', async () => {
+    const client = registry.connect(alice);
+    const request = { circuit, subject: version, nonce };
+    const { chunks, aggregation } = proof;
+    const refused = async (
+      changed: { chunks?: typeof chunks; aggregation?: PublishedProof[][] },
+      error: string,
+      from: RegistryClient = client,
+    ) => {
+      const refusal = await registryRefusal(
+        from.attestPrivateChunks(request, changed.chunks ?? chunks, changed.aggregation ?? aggregation),
+      );
+      expect(refusal.errorName, refusal.message).toBe(error);
+      return refusal;
+    };
+    // 20 records in chunks of 4: five chunk proofs, two nodes, one root.
+    expect([chunks.length, ...aggregation.map((level) => level.length)]).toEqual([5, 2, 1]);
+    await refused({}, 'ContextMismatch', registry.connect(await chain.provider.getSigner(2)));
+    await refused({ chunks: chunks.slice(0, -1) }, 'ChunkShape');
+    await refused({ chunks: [chunks[0]!, ...chunks] }, 'ChunkShape'); // one chunk too many
+    await refused({ chunks: [chunks[0]!, chunks[0]!, ...chunks.slice(2)] }, 'RootMismatch');
+    await refused({ chunks: [chunks[1]!, chunks[0]!, ...chunks.slice(2)] }, 'RootMismatch');
+    await refused({ aggregation: [[aggregation[0]![1]!, aggregation[0]![0]!], aggregation[1]!] }, 'FieldMismatch');
+    await refused({ aggregation: [aggregation[1]!] }, 'ChunkShape'); // the node level left out
+    // The same records proven again (other salts): each of its proofs is valid, none links to this tree.
+    const again = await proveFor(bundle, nonce);
+    await refused({ chunks: [again.chunks[0]!, ...chunks.slice(1)] }, 'FieldMismatch');
+    await refused({ aggregation: [aggregation[0]!, again.aggregation[1]!] }, 'FieldMismatch');
+    // A proof whose points were changed: the batch does not verify.
+    const [first, ...rest] = chunks;
+    const forged = { ...first!, proof: { ...first!.proof, pi_a: again.chunks[0]!.proof.pi_a } };
+    await refused({ chunks: [forged, ...rest] }, 'ProofInvalid');
+    const rootProof = aggregation[1]![0]!;
+    const forgedRoot = { ...rootProof, proof: { ...rootProof.proof, pi_c: again.aggregation[1]![0]!.proof.pi_c } };
+    await refused({ aggregation: [aggregation[0]!, [forgedRoot]] }, 'ProofInvalid');
+  }, 600_000);
+
+  it('attests 20 records (5 chunk proofs, 2 node proofs, the root proof) in one transaction, once', async () => {
+    const client = registry.connect(alice);
+    const made = await client.attestPrivateChunks(
+      { circuit, subject: version, nonce },
+      proof.chunks,
+      proof.aggregation,
+    );
+    console.info(`attestPrivateChunks: 20 records, 5 chunks, 3 aggregation proofs: ${made.gasUsed} gas`);
+    expect(await client.getAttestation(made.uid)).toMatchObject({
+      valid: true,
+      circuit,
+      subject: version,
+      policyHash: policy.hash,
+    });
+    const replay = await registryRefusal(
+      client.attestPrivateChunks({ circuit, subject: version, nonce }, proof.chunks, proof.aggregation),
+    );
+    expect(replay.errorName).toBe('ProofAlreadyUsed');
+  }, 300_000);
+});
