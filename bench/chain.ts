@@ -38,6 +38,7 @@ import { ProverPool } from '../src/prover/pool.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import type { Groth16Proof } from '../src/verifier/types.ts';
 import { Wallet, type ContractTransactionResponse, type Contract } from 'ethers';
+import { privateChunksGas, type PrivateChunksProfile } from './chain-private-chunks.ts';
 import { progress } from './common.ts';
 import type { ChainSection, OperationGasRow, VerifierGasRow } from './results.ts';
 
@@ -68,10 +69,13 @@ type OperationRow = OperationGasRow;
 export interface ChainProfile {
   /** Public-input counts of the verifier gas table. */
   verifierInputs: number[];
+  /** The private chunked dataset attested (bench/chain-private-chunks.ts). */
+  privateChunks: PrivateChunksProfile;
 }
 
 export function estimateChain(profile: ChainProfile): number {
-  return 90 + profile.verifierInputs.length * 10;
+  const privateChunks = 60 + profile.privateChunks.rows * 0.5 * (profile.privateChunks.compareV1 ? 2 : 1);
+  return 90 + profile.verifierInputs.length * 10 + Math.round(privateChunks);
 }
 
 async function sendAndMeasure(
@@ -446,6 +450,8 @@ export async function runChainBench(profile: ChainProfile, options: { cacheDir?:
       note: `${aggMade.gas.length} chunks in all`,
       publicInputs: aggProof.signalNames.length,
     });
+
+    operations.push(...(await privateChunksGas(profile.privateChunks, { registry, pool, owner, cacheDir })));
 
     const revokeSubject = new ConsentRegistryClient(deployment.consent, await chain.provider.getSigner(1));
     operations.push({
