@@ -50,7 +50,8 @@ contract ZkaiRegistry {
     /// once with their aggregation proofs when their chunks publish a salted commitment to their partials
     /// (attestPrivateChunks); Accuracy circuits chunk by chunk too (attestAccuracyChunk): each chunk proof publishes
     /// the leaves of the test-set records it ran the model on and how many it predicted right. DatasetAggregation
-    /// circuits (a node or the root of a private chunked proof) are only ever checked inside attestPrivateChunks.
+    /// circuits (a node or the root of a private chunked proof) and DatasetPrivateChunk circuits (its chunks, which
+    /// publish a salted commitment to their partials) are only ever checked inside ZkaiPrivateChunks.
     enum Kind {
         None,
         DatasetPolicy,
@@ -58,7 +59,8 @@ contract ZkaiRegistry {
         Inference,
         Accuracy,
         Inclusion,
-        DatasetAggregation
+        DatasetAggregation,
+        DatasetPrivateChunk
     }
 
     /// @notice Where each meaning sits among a circuit's public signals: index + 1, or 0 when the circuit has none.
@@ -484,7 +486,7 @@ contract ZkaiRegistry {
     function attest(AttestRequest calldata request) external returns (bytes32 uid) {
         Circuit storage c = circuits[request.circuit];
         if (c.verifier == address(0)) revert CircuitUnknown(request.circuit);
-        if (c.kind == Kind.DatasetChunk || c.kind == Kind.Accuracy || c.kind == Kind.DatasetAggregation) revert WrongKind(request.circuit, c.kind);
+        if (c.kind != Kind.DatasetPolicy && c.kind != Kind.Inference && c.kind != Kind.Inclusion) revert WrongKind(request.circuit, c.kind);
         Version storage v = _subjectFor(c, request.subject);
         _checkClaims(c, v, request.publicSignals, request.nonce);
         _checkLists(request.circuit, request.publicSignals);
@@ -647,7 +649,7 @@ contract ZkaiRegistry {
         subtrees = signals[c.layout.chunkSubtrees - 1];
         if (depth > v.depth) revert ChunkShape("chunk depth above the dataset's tree depth");
         if (c.layout.count != subtrees + 1 + partials) {
-            revert ChunkShape(partials == 0 ? "the chunks publish partials: set a judge (a commitment: ZkaiPrivateChunks)" : "the chunks' partials do not match the judge's");
+            revert ChunkShape(partials == 0 ? "the chunks publish aggregate partials: set the aggregate judge" : "the chunks' partials do not match the judge's");
         }
         uint256 size = subtrees << depth;
         uint256 left = v.count - s.records;
@@ -863,10 +865,11 @@ contract ZkaiCircuitRules {
         }
         if (l.context == 0) revert BadLayout("no context signal: proofs could be replayed or stolen");
         if ((l.consentRoot == 0) == hasPurpose) revert BadLayout("consent root and purpose go together");
-        if (kind == ZkaiRegistry.Kind.DatasetPolicy || kind == ZkaiRegistry.Kind.DatasetChunk) {
+        bool chunk = kind == ZkaiRegistry.Kind.DatasetChunk || kind == ZkaiRegistry.Kind.DatasetPrivateChunk;
+        if (kind == ZkaiRegistry.Kind.DatasetPolicy || chunk) {
             if (l.root == 0 || l.count == 0 || l.policyHash == 0 || l.schemaHash == 0) revert BadLayout("dataset circuits publish root, count, policy and schema hashes");
         }
-        if (kind == ZkaiRegistry.Kind.DatasetChunk) {
+        if (chunk) {
             if (l.root != 1 || l.chunkDepth == 0 || l.chunkSubtrees == 0) revert BadLayout("chunk circuits publish their subtree roots first, chunk depth and subtrees");
         }
         if (kind == ZkaiRegistry.Kind.Inference && l.modelHash == 0) revert BadLayout("inference circuits publish the model hash");
@@ -883,7 +886,7 @@ contract ZkaiCircuitRules {
         bool[] memory bound = new bool[](n + 1);
         uint16[9] memory fields = [l.root, l.count, l.policyHash, l.schemaHash, l.modelHash, l.consentRoot, l.chunkDepth, l.chunkSubtrees, l.context];
         for (uint256 i = 0; i < fields.length; i++) bound[fields[i]] = true;
-        if (kind == ZkaiRegistry.Kind.DatasetChunk || kind == ZkaiRegistry.Kind.Accuracy) {
+        if (kind == ZkaiRegistry.Kind.DatasetChunk || kind == ZkaiRegistry.Kind.DatasetPrivateChunk || kind == ZkaiRegistry.Kind.Accuracy) {
             for (uint256 i = l.root; i < l.count; i++) bound[i] = true;
         }
         for (uint256 i = 0; i < listSignals.length; i++) {
@@ -987,14 +990,16 @@ contract ZkaiPrivateChunks {
 
     /// @notice Give a chunk circuit whose chunks publish a salted commitment to their partials its aggregation
     /// circuits (the registry's owner only, once): the root, which proves every aggregate's verdict (its layout's count
-    /// is signal 1), and the node, which stacks `fanIn` commitments into one (layout count 0; 0 for none). All pin the
+    /// is signal 1), and the node, which stacks `fanIn` commitments into one (layout count 0; 0 for none, in which case
+    /// a later call with the same root and fan-in may add one, for datasets of more than `fanIn` chunks). All pin the
     /// chunk circuit's policy.
     function setAggregation(bytes32 chunk, bytes32 node, bytes32 root, uint16 fanIn) external {
         address owner = registry.owner();
         if (msg.sender != owner) revert NotOwner(msg.sender, owner);
         ZkaiRegistry.Circuit memory c = _circuit(chunk);
-        if (c.kind != ZkaiRegistry.Kind.DatasetChunk) revert WrongKind(chunk, c.kind);
-        if (aggregations[chunk].root != bytes32(0) || registry.judges(chunk) != address(0)) revert CircuitExists(chunk);
+        if (c.kind != ZkaiRegistry.Kind.DatasetPrivateChunk) revert WrongKind(chunk, c.kind);
+        Aggregation memory set = aggregations[chunk];
+        if (set.root != bytes32(0) && (set.node != bytes32(0) || node == bytes32(0) || set.root != root || set.fanIn != fanIn)) revert CircuitExists(chunk);
         if (fanIn < 2 || fanIn > MAX_BATCH) revert BadLayout("an aggregation circuit takes 2 to 128 children");
         _checkAggregationCircuit(root, c.policyHash, fanIn, 1);
         if (node != bytes32(0)) _checkAggregationCircuit(node, c.policyHash, fanIn, 0);
@@ -1027,7 +1032,9 @@ contract ZkaiPrivateChunks {
         Aggregation memory a = aggregations[r.circuit];
         Trusted memory t = _trusted(r);
         if (a.root == bytes32(0)) revert NoAggregation(r.circuit);
-        bytes32 statement = keccak256(abi.encode(r.circuit, r.chunkSignals, r.nodeSignals, r.rootSignals));
+        // The chunk signals fix the context, the subtree roots and every commitment: proofs of the tree above them,
+        // salted afresh, are not a new statement.
+        bytes32 statement = keccak256(abi.encode(r.circuit, r.chunkSignals));
         if (registry.usedStatements(statement)) revert ProofAlreadyUsed(statement);
 
         uint256[] memory commitments = _acceptChunks(r, t);
@@ -1038,13 +1045,13 @@ contract ZkaiPrivateChunks {
         _checkChildren(r.rootSignals, commitments, 0, fanIn, t.circuit.policyHash);
         IZkaiVerifier(_circuit(a.root).verifier).verifyProof(r.rootProof, r.rootSignals);
 
-        uid = registry.recordPrivateChunks(msg.sender, r.circuit, r.subject, r.expirationTime, r.refUID, r.revocable, statement, r.rootSignals);
+        uid = registry.recordPrivateChunks(msg.sender, r.circuit, r.subject, r.expirationTime, r.refUID, r.revocable, statement, r.chunkSignals[0:t.circuit.publicInputs]);
     }
 
     /// @dev The chunk circuit (a DatasetChunk circuit), the dataset version, the lists and the attester's context.
     function _trusted(PrivateChunksRequest calldata r) internal view returns (Trusted memory t) {
         t.circuit = _circuit(r.circuit);
-        if (t.circuit.kind != ZkaiRegistry.Kind.DatasetChunk) revert WrongKind(r.circuit, t.circuit.kind);
+        if (t.circuit.kind != ZkaiRegistry.Kind.DatasetPrivateChunk) revert WrongKind(r.circuit, t.circuit.kind);
         t.version = registry.getVersion(r.subject);
         if (t.version.kind == ZkaiRegistry.SubjectKind.None) revert SubjectUnknown(r.subject);
         if (t.version.kind != ZkaiRegistry.SubjectKind.Dataset) revert SubjectKindMismatch(r.subject, ZkaiRegistry.SubjectKind.Dataset, t.version.kind);

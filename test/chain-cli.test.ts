@@ -361,7 +361,7 @@ describe('zkai chain', () => {
     expect(rows[0]).toMatchObject({ uid, kind: 'dataset-policy', subject: version, status: 'revoked', valid: false });
   });
 
-  it('attests a chunked proof of a policy with aggregates: the owner names the policy, whose judge is deployed with the circuit', async () => {
+  it('attests a private chunked proof of a policy with aggregates: the owner registers its chunk, node and root circuits from the policy', async () => {
     const context = json<{ nonce: string; context: string }>(await runCli(['--json', 'chain', 'context', ...on]));
     const chunked = join(scratch, 'chunked.json');
     const prove = await runCli(
@@ -379,7 +379,6 @@ describe('zkai chain', () => {
         chunked,
         '--chunk-depth',
         '0',
-        '--public-partials', // the registry does not take private chunked proofs yet
         '--context',
         context.context,
       ],
@@ -388,19 +387,31 @@ describe('zkai chain', () => {
     expect(prove.code, prove.stderr).toBe(0);
     const unregistered = await runCli(['chain', 'attest', chunked, '--nonce', context.nonce, ...on]);
     expect(unregistered.code).toBe(1);
-    expect(unregistered.stderr).toMatch(/the dataset-chunk circuit 0x[0-9a-f]{64} of .* is not registered/);
+    expect(unregistered.stderr).toMatch(/the dataset-private-chunk circuit 0x[0-9a-f]{64} of .* is not registered/);
     noStackTrace(unregistered.stderr);
     const registered = await runCli(
       ['chain', 'register', chunked, '--schema', SCHEMA, '--policy', POLICY, '--development', ...on],
       { timeoutMs: 300_000 },
     );
     expect(registered.code, registered.stderr).toBe(0);
-    expect(registered.stdout).toMatch(/registered the dataset-chunk circuit 0x[0-9a-f]{64} .* from your source/);
-    expect(registered.stdout).toMatch(/aggregate judge 0x/);
+    expect(registered.stdout).toMatch(
+      /registered the dataset-private-chunk circuit 0x[0-9a-f]{64} .* from your source/,
+    );
+    expect(registered.stdout).toMatch(
+      /aggregation {2}root 0x[0-9a-f]{64}, node none \(a proof of more than 16 chunks registers it\) \(fan-in 16\): set \(\d+ gas\)/,
+    );
     const made = await runCli(['chain', 'attest', chunked, '--nonce', context.nonce, ...on], { timeoutMs: 300_000 });
     expect(made.code, made.stderr).toBe(0);
     expect(made.stdout).toMatch(/attested .*chunked\.json: uid 0x[0-9a-f]{64}/);
-    expect(made.stdout).toMatch(/\(2 chunks: \d+, \d+\)/);
+    expect(made.stdout).toMatch(/\(2 chunk proofs and 1 aggregation proof in one transaction\)/);
+    // Registering again sends nothing: the three circuits and their aggregation are there.
+    const again = await runCli(
+      ['chain', 'register', chunked, '--schema', SCHEMA, '--policy', POLICY, '--development', ...on],
+      { timeoutMs: 300_000 },
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/is already registered/);
+    expect(again.stdout).toMatch(/: set already/);
   }, 600_000);
 
   it('consent belongs to the subject: grants and revokes its own, a delegate only when named, a signed request relayed once', async () => {

@@ -94,9 +94,20 @@ describe('registry: private chunked datasets', () => {
         .attestPrivateChunks({ circuit, subject: version, nonce }, proof.chunks, proof.aggregation),
     );
     expect(early.errorName).toBe('NoAggregation');
+    // Set without a node (a small dataset's proofs need none): a tree with a node level is refused, until the owner
+    // adds the node (the one change allowed once set).
+    await registry.setAggregation(circuit, { root: circuits.root, fanIn: FAN_IN });
+    const noNode = await registryRefusal(
+      registry
+        .connect(alice)
+        .attestPrivateChunks({ circuit, subject: version, nonce }, proof.chunks, proof.aggregation),
+    );
+    expect(noNode.errorName).toBe('NoAggregation');
     await registry.setAggregation(circuit, set);
     expect(await registry.aggregationOf(circuit)).toEqual(set);
     expect((await registryRefusal(registry.setAggregation(circuit, set))).errorName).toBe('CircuitExists');
+    const otherRoot = { ...set, root: circuits.node, node: circuits.root };
+    expect((await registryRefusal(registry.setAggregation(circuit, otherRoot))).errorName).toBe('CircuitExists');
     // An aggregation circuit is not attested on its own, and the chunks are not attested one by one.
     const root = proof.aggregation[proof.aggregation.length - 1]![0]!;
     const alone = await registryRefusal(
@@ -105,10 +116,15 @@ describe('registry: private chunked datasets', () => {
         .attest({ circuit: circuits.root, subject: version, nonce }, root.proof, root.publicSignals),
     );
     expect(alone.errorName).toBe('WrongKind');
+    // A private chunk circuit is a kind of its own: not attested chunk by chunk, and no aggregate judge can be set on
+    // it (one could read a one-partial policy's commitment as its partial: found by attacking this code).
     const chunkByChunk = await registryRefusal(
       registry.connect(alice).attestChunks({ circuit, subject: version, nonce }, proof.chunks.slice(0, 1)),
     );
-    expect(chunkByChunk.message).toContain('ZkaiPrivateChunks');
+    expect(chunkByChunk.errorName).toBe('WrongKind');
+    expect((await registryRefusal(registry.setAggregateJudge(circuit, await owner.getAddress()))).errorName).toBe(
+      'WrongKind',
+    );
   }, 300_000);
 
   it('refuses a cut, reordered, duplicated or foreign tree, and another sender, before anything is stored', async () => {
@@ -166,5 +182,12 @@ describe('registry: private chunked datasets', () => {
       client.attestPrivateChunks({ circuit, subject: version, nonce }, proof.chunks, proof.aggregation),
     );
     expect(replay.errorName).toBe('ProofAlreadyUsed');
+    // The statement is the chunk proofs': any other tree over the same chunks is the same statement (aggregation
+    // proofs salted afresh once made a second attestation of the same chunk proofs: found by attacking this code).
+    const again = await proveFor(bundle, nonce);
+    const resalted = await registryRefusal(
+      client.attestPrivateChunks({ circuit, subject: version, nonce }, proof.chunks, again.aggregation),
+    );
+    expect(resalted.errorName).toBe('ProofAlreadyUsed');
   }, 300_000);
 });

@@ -110,6 +110,7 @@ describe('layouts come from statements', () => {
       'accuracy',
       'inclusion',
       'dataset-aggregation',
+      'dataset-private-chunk',
       'circuit',
     ]);
   });
@@ -371,7 +372,15 @@ describe('the one proof-file parser', () => {
     try {
       const path = join(dir, 'v2.json');
       await writeFile(path, JSON.stringify(privateChunks));
-      await expect(readAttestableProof(path)).rejects.toThrow(/the on-chain registry does not take these yet/);
+      // chain attest takes it: the chunk proofs apart from the aggregation proofs, as a committed chunk statement.
+      const attestable = await readAttestableProof(path);
+      expect(attestable.chunks).toHaveLength(2);
+      expect(attestable.aggregation?.map((level) => level.length)).toEqual([1]);
+      expect(attestable.statement).toMatchObject({
+        kind: 'dataset-private-chunk',
+        partials: ['commitment'],
+        subtrees: 2,
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

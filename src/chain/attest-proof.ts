@@ -29,7 +29,6 @@ import {
   type RegistryClient,
 } from './registry.ts';
 import { readVerificationKey } from './solidity-verifier.ts';
-import { PRIVATE_CHUNKS_NOT_ON_CHAIN } from '../data/private-chunked.ts';
 
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
@@ -69,6 +68,11 @@ export interface AttestableProof {
     | { kind: 'model'; hash: string; name: string };
   chunks: Array<{ proof: Groth16Proof; publicSignals: string[] }>;
   chunked: boolean;
+  /**
+   * A private chunked proof's aggregation proofs, level by level (the root alone last): attested with its chunks in
+   * one transaction by the registry's ZkaiPrivateChunks.
+   */
+  aggregation?: Array<Array<{ proof: Groth16Proof; publicSignals: string[] }>>;
   /** Accuracy proofs: the test set's commitment (a dataset the registry must know too). */
   testSet?: DatasetCommitmentFields;
 }
@@ -187,8 +191,38 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
         testSet: file.testSet,
       };
     }
-    case 'zkai-chunked-dataset-proof-v2':
-      throw new InputFileError(path, PRIVATE_CHUNKS_NOT_ON_CHAIN);
+    case 'zkai-chunked-dataset-proof-v2': {
+      const registryNames = file.registries.map((r) => r.name);
+      const statement: AttestableProof['statement'] = {
+        kind: 'dataset-private-chunk',
+        schemaHash: file.commitment.schemaHash,
+        policyHash: file.policy.hash,
+        registries: registryNames,
+        partials: ['commitment'],
+        subtrees: file.subtreesPerChunk,
+        chunkDepth: file.chunkDepth,
+      };
+      return {
+        format: file.format,
+        kind: statement.kind,
+        compiledId,
+        statement,
+        policyHash: file.policy.hash,
+        registryNames,
+        subject: {
+          kind: 'dataset',
+          root: file.commitment.root,
+          schemaHash: file.commitment.schemaHash,
+          commitment: file.commitment,
+        },
+        // proofParts lists the aggregation proofs after the chunks: here they go apart.
+        chunks: file.chunks.map((chunk) => ({ proof: chunk.proof, publicSignals: chunk.publicSignals })),
+        chunked: true,
+        aggregation: file.aggregation.map((level) =>
+          level.map((p) => ({ proof: p.proof, publicSignals: p.publicSignals })),
+        ),
+      };
+    }
     case 'plain':
       throw new InputFileError(
         path,
@@ -551,6 +585,23 @@ export async function attestProof(
       chunkGas: made.gas.map(String),
       txHash: record?.txHash ?? '',
     };
+  }
+  if (proof.aggregation) {
+    const aggregation = await registry.aggregationOf(circuit.id);
+    if (!aggregation) {
+      const owner = String(await registry.contract.getFunction('owner').staticCall());
+      throw new ChainError(
+        `the private chunk circuit ${circuit.id} of ${proofPath} is registered, but not its aggregation circuits`,
+        {
+          hint: `the registry owner (${owner}) registers them from the same source: zkai chain register ${proofPath} ${options.registerWords ?? '--schema SCHEMA.json --policy POLICY.json --development'}${hintFlags}`,
+        },
+      );
+    }
+    progress(
+      `[chain] attesting ${proof.chunks.length} chunk proofs and ${proof.aggregation.flat().length} aggregation proof(s) in one transaction`,
+    );
+    const made = await registry.attestPrivateChunks(request, proof.chunks, proof.aggregation);
+    return { ...base, subject, nonce, uid: made.uid, gas: made.gasUsed.toString(), txHash: made.txHash };
   }
   if (proof.chunked) {
     const [, records] = (await registry.contract

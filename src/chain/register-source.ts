@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { CompiledCircuit } from '../circuit/compile.ts';
 import { resolveCacheDir } from '../cache/cache-dir.ts';
+import { generateAggregationCircuit, type AggregationLevel } from '../data/aggregation-gen.ts';
 import { generateDatasetCircuit } from '../data/circuit-gen.ts';
 import { generateInclusionCircuit } from '../data/inclusion.ts';
 import type { Policy } from '../policy/policy.ts';
@@ -42,6 +43,8 @@ import { isOwnContribution } from '../setup/trust-store.ts';
 import { readZkeyInfo } from '../setup/zkey-file.ts';
 import {
   accuracyStatement,
+  committedChunkStatement,
+  datasetAggregationStatement,
   datasetChunkStatement,
   datasetStatement,
   inferenceStatement,
@@ -56,7 +59,16 @@ import { ConsentError, ConsentRegistryClient } from './consent.ts';
 /** What a circuit is regenerated from: only what the registrant trusts. */
 export type CircuitSource =
   | { kind: 'dataset-policy'; schema: Schema; policy: Policy; depth: number }
-  | { kind: 'dataset-chunk'; schema: Schema; policy: Policy; chunkDepth: number; subtrees: number }
+  | {
+      kind: 'dataset-chunk';
+      schema: Schema;
+      policy: Policy;
+      chunkDepth: number;
+      subtrees: number;
+      /** A private chunk circuit (`committed-chunk` mode: one salted commitment to its partials). */
+      committed?: boolean;
+    }
+  | { kind: 'dataset-aggregation'; schema: Schema; policy: Policy; level: AggregationLevel; fanIn: number }
   | { kind: 'inclusion'; schema: Schema; depth: number }
   | { kind: 'inference'; model: QuantizedModel; visibility: InputVisibility; weights: WeightVisibility }
   | {
@@ -139,16 +151,16 @@ export async function sourceCircuit(
     case 'dataset-chunk': {
       const generated = await generateDatasetCircuit(source.schema, source.policy, source.chunkDepth, {
         ...cache,
-        mode: 'chunk',
+        mode: source.committed ? 'committed-chunk' : 'chunk',
         subtrees: source.subtrees,
       });
       const compiled = await compileGenerated(generated.path, options);
+      const shape = { subtrees: source.subtrees, chunkDepth: source.chunkDepth };
       return {
         compiled,
-        statement: datasetChunkStatement(source.schema, source.policy, {
-          subtrees: source.subtrees,
-          chunkDepth: source.chunkDepth,
-        }),
+        statement: source.committed
+          ? committedChunkStatement(source.schema, source.policy, shape)
+          : datasetChunkStatement(source.schema, source.policy, shape),
         descriptor: {
           ...base,
           generator: generated.id,
@@ -156,6 +168,30 @@ export async function sourceCircuit(
           policyHash: source.policy.hash,
           chunkDepth: source.chunkDepth,
           subtrees: source.subtrees,
+          ...(source.committed ? { committed: true } : {}),
+          ...r1csFacts(compiled),
+        },
+        schemaHash: source.schema.hash,
+        policy: source.policy,
+      };
+    }
+    case 'dataset-aggregation': {
+      const generated = await generateAggregationCircuit(source.schema, source.policy, {
+        ...cache,
+        level: source.level,
+        fanIn: source.fanIn,
+      });
+      const compiled = await compileGenerated(generated.path, options);
+      return {
+        compiled,
+        statement: datasetAggregationStatement(source.policy, source.level, source.fanIn),
+        descriptor: {
+          ...base,
+          generator: generated.id,
+          schemaHash: source.schema.hash,
+          policyHash: source.policy.hash,
+          level: source.level,
+          fanIn: source.fanIn,
           ...r1csFacts(compiled),
         },
         schemaHash: source.schema.hash,
@@ -608,6 +644,90 @@ export async function registerCircuitFromSource(
   };
 }
 
+/** What {@link registerPrivateChunksFromSource} did. */
+export interface RegisteredPrivateChunks {
+  chunk: RegisteredFromSource;
+  root: RegisteredFromSource;
+  fanIn: number;
+  /** False when the chunk circuit had these aggregation circuits already: nothing was sent. */
+  aggregationSet: boolean;
+  /** Registered only when asked for (`withNode`) or when the chain has one already. */
+  node?: RegisteredFromSource;
+  aggregationGas?: bigint;
+}
+
+/**
+ * Register the three circuits of a private chunked proof (issue 18) from their source, each regenerated here and its
+ * key checked like any registration: the chunk circuit (`committed-chunk` mode, with the consent and list bindings),
+ * the root over `fanIn` children and, with `withNode` (a proof of more than `fanIn` chunks), the aggregation node;
+ * then give the chunk circuit its aggregation circuits (ZkaiPrivateChunks.setAggregation: once, except that a node
+ * may be added later to an aggregation set without one). Keys: the registrant's own setup (`development`); ceremony
+ * keys for the three circuits are not taken yet.
+ *
+ * @throws {ZkaiError} BAD_OPTION for a ceremony key.
+ * @throws {ChainError} when the chunk circuit already has other aggregation circuits.
+ */
+export async function registerPrivateChunksFromSource(
+  registry: RegistryClient,
+  source: {
+    schema: Schema;
+    policy: Policy;
+    chunkDepth: number;
+    subtrees: number;
+    fanIn: number;
+    withNode: boolean;
+  },
+  key: RegistrationKey,
+  options: RegisterFromSourceOptions = {},
+): Promise<RegisteredPrivateChunks> {
+  if (key.kind === 'ceremony')
+    throw new ZkaiError(
+      'BAD_OPTION',
+      "registering a private chunked proof's circuits takes your own setup of each (--development) for now: a ceremony key for each of the chunk, node and root circuits is not supported yet",
+    );
+  const { schema, policy, fanIn } = source;
+  const chunk = await registerCircuitFromSource(
+    registry,
+    {
+      kind: 'dataset-chunk',
+      schema,
+      policy,
+      chunkDepth: source.chunkDepth,
+      subtrees: source.subtrees,
+      committed: true,
+    },
+    key,
+    options,
+  );
+  const { consent: _consent, lists: _lists, ...unbound } = options;
+  const aggregationCircuit = (level: AggregationLevel) =>
+    registerCircuitFromSource(registry, { kind: 'dataset-aggregation', schema, policy, level, fanIn }, key, unbound);
+  const root = await aggregationCircuit('root');
+  const existing = await registry.aggregationOf(chunk.circuit);
+  const node = source.withNode || existing?.node !== undefined ? await aggregationCircuit('node') : undefined;
+  if (existing) {
+    const other =
+      existing.root !== root.circuit ||
+      existing.fanIn !== fanIn ||
+      (existing.node !== undefined && existing.node !== node?.circuit);
+    if (other)
+      throw new ChainError(
+        `the chunk circuit ${chunk.circuit} already has other aggregation circuits (root ${existing.root}, node ${existing.node ?? 'none'}, fan-in ${existing.fanIn}): they are set once`,
+        {
+          hint: 'prove with the fan-in and keys of the registered aggregation circuits, or register another key of the chunk circuit',
+        },
+      );
+    if (existing.node !== undefined || node === undefined)
+      return { chunk, root, ...(node ? { node } : {}), fanIn, aggregationSet: false };
+  }
+  const set = await registry.setAggregation(chunk.circuit, {
+    ...(node ? { node: node.circuit } : {}),
+    root: root.circuit,
+    fanIn,
+  });
+  return { chunk, root, ...(node ? { node } : {}), fanIn, aggregationSet: true, aggregationGas: set.gasUsed };
+}
+
 /** What {@link recheckRegistration} found. */
 export interface RegistrationRecheck {
   circuit: string;
@@ -642,6 +762,9 @@ const RECHECKED_FIELDS = [
   'modelHash',
   'taskHash',
   'samplesPerChunk',
+  'committed',
+  'level',
+  'fanIn',
 ] as const;
 
 /**
@@ -691,8 +814,10 @@ export async function recheckRegistration(
     checked.push(
       `the circuit regenerated from your source is the registered one (${String(descriptor.circuit)}, ${String(descriptor.constraints)} constraints)`,
     );
-  if (stored.kind !== source.kind)
-    problems.push(`the registry records a ${stored.kind} circuit, your source makes a ${source.kind} circuit`);
+  if (stored.kind !== regenerated.statement.kind)
+    problems.push(
+      `the registry records a ${stored.kind} circuit, your source makes a ${regenerated.statement.kind} circuit`,
+    );
   if (options.zkeyPath) {
     if (!options.ptauPath)
       throw new ZkaiError('BAD_OPTION', 'checking the published zkey needs the ptau its chain started from (--ptau)');

@@ -55,6 +55,7 @@ export const CIRCUIT_KINDS = [
   'accuracy',
   'inclusion',
   'dataset-aggregation',
+  'dataset-private-chunk',
 ] as const satisfies readonly Exclude<StatementKind, 'circuit'>[];
 export type CircuitKind = (typeof CIRCUIT_KINDS)[number];
 
@@ -229,6 +230,7 @@ export function signalNamesOfRegistration(circuit: RegisteredCircuit): string[] 
       break;
     case 'dataset-policy':
     case 'dataset-chunk':
+    case 'dataset-private-chunk':
       put(layout.root, 'root');
       put(layout.count, 'count');
       put(layout.policyHash, 'policyHash');
@@ -285,7 +287,11 @@ export function bindSignals(
   lists: Readonly<Record<string, string>>,
 ): { lists: ListBinding[]; claims: number[] } {
   const registries =
-    statement.kind === 'dataset-policy' || statement.kind === 'dataset-chunk' ? statement.registries : [];
+    statement.kind === 'dataset-policy' ||
+    statement.kind === 'dataset-chunk' ||
+    statement.kind === 'dataset-private-chunk'
+      ? statement.registries
+      : [];
   for (const name of Object.keys(lists)) {
     if (!registries.includes(name))
       throw new ChainError(
@@ -316,7 +322,7 @@ export function bindSignals(
   const bound = new Set<number>([...Object.values(layout), ...bindings.map((b) => b.signal), ...claims]);
   // An aggregation proof's signals are all compared by the registry's attestPrivateChunks.
   if (statement.kind === 'dataset-aggregation') for (let i = 1; i <= signalNames.length; i += 1) bound.add(i);
-  if (statement.kind === 'dataset-chunk' || statement.kind === 'accuracy')
+  if (statement.kind === 'dataset-chunk' || statement.kind === 'dataset-private-chunk' || statement.kind === 'accuracy')
     for (let i = layout.root; i < layout.count; i += 1) bound.add(i);
   const loose = signalNames.filter((_, i) => !bound.has(i + 1));
   if (loose.length > 0)
@@ -591,7 +597,8 @@ export class RegistryClient {
       },
     ]);
     let judge: { address: string; gasUsed: bigint } | undefined;
-    if (kindName === 'dataset-chunk' && options.policy && needsAggregateJudge(options.policy)) {
+    // Only a chunk circuit that publishes its partials has a judge (a private chunk circuit publishes a commitment).
+    if (kindName === 'dataset-chunk' && partials.length > 0 && options.policy && needsAggregateJudge(options.policy)) {
       const deployed = await deployAggregateJudge(this.signer, options.policy);
       const set = await this.setAggregateJudge(circuit, deployed.address);
       judge = { address: deployed.address, gasUsed: deployed.deployGas + set.gasUsed };

@@ -314,6 +314,7 @@ function registerSourceWords(proof: AttestableProof): string {
   switch (proof.kind) {
     case 'dataset-policy':
     case 'dataset-chunk':
+    case 'dataset-private-chunk':
       return '--schema SCHEMA.json --policy POLICY.json --development';
     case 'inclusion':
       return '--schema SCHEMA.json --development';
@@ -367,7 +368,7 @@ export async function chainAttestCommand(proofPath: string, flags: ChainAttestFl
   emit(flags, result, () =>
     [
       `attested ${proofPath}: uid ${result.uid}`,
-      `  gas          ${result.gas}${result.chunkGas ? ` (${result.chunkGas.length} chunks: ${result.chunkGas.join(', ')})` : ''}`,
+      `  gas          ${result.gas}${result.chunkGas ? ` (${result.chunkGas.length} chunks: ${result.chunkGas.join(', ')})` : proof.aggregation ? ` (${proof.chunks.length} chunk proofs and ${proof.aggregation.flat().length} aggregation proof${proof.aggregation.flat().length === 1 ? '' : 's'} in one transaction)` : ''}`,
       `  tx           ${result.txHash}`,
       ...circuitLines,
       `  subject      ${s.version} (${proof.subject.kind}${s.label ? ` "${s.label}"` : ''}; ${subjectAction(s, '--subject')})`,

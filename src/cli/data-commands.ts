@@ -970,6 +970,16 @@ async function dataProvePrivateChunksCommand(flags: DataProveFlags, loaded: Load
   );
   const aggregationProofs = published.aggregation.reduce((sum, level) => sum + level.length, 0);
   const size = subtrees * 2 ** chunkDepth;
+  // On chain: the registry owner registers the chunk, node and root circuits once (own setups: --development; ceremony
+  // keys for the three are not taken by zkai chain register yet), then the prover attests with its nonce.
+  const attestWith = attestHint(flags.out, flags, {});
+  const registerWith = registerHint(flags.out, flags, {
+    schema: flags.schema,
+    policy: flags.policy,
+    keys: prepared.chunk.keys,
+    registries,
+  });
+  const consent = registries.some((registry) => registry.consent?.source !== undefined);
   const circuits = PRIVATE_CHUNK_CIRCUITS.flatMap((c) => {
     const entry = prepared[c];
     return entry ? [[c, entry] as const] : [];
@@ -1002,6 +1012,7 @@ async function dataProvePrivateChunksCommand(flags: DataProveFlags, loaded: Load
       context: (context ?? 0n).toString(),
       seconds: elapsed,
       verifyWith,
+      ...(context ? { registerWith, attestWith } : {}),
     },
     () =>
       [
@@ -1015,11 +1026,7 @@ async function dataProvePrivateChunksCommand(flags: DataProveFlags, loaded: Load
           ceremonyKeyLines(entry.keys).map((line) => line.replace(/^ {2}ceremony key {2}/, `  ${c} ceremony key `)),
         ),
         ...consentLines(registries),
-        ...(context
-          ? [
-              `  on chain      zkai chain attest does not take private chunked proofs yet; to attest on chain today, prove with --public-partials (its chunk proofs publish per-chunk partials)`,
-            ]
-          : []),
+        ...attestLines(context, attestWith, consent, registerWith),
         ...hintLines('verify with', verifyWith),
         // The single-party note unless every key came from a ceremony.
         verifierKeyNote(circuits.every(([, entry]) => entry.keys.ceremony) ? prepared.chunk.keys : {}),

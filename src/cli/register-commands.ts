@@ -8,9 +8,12 @@ import { listId } from '../chain/lists.ts';
 import {
   recheckRegistration,
   registerCircuitFromSource,
+  registerPrivateChunksFromSource,
   type CircuitSource,
+  type RegisteredFromSource,
   type RegistrationKey,
 } from '../chain/register-source.ts';
+import type { ProgressEvent } from '../setup/progress.ts';
 import { loadPolicy } from '../policy/policy.ts';
 import { loadRegistry } from '../data/registry-file.ts';
 import { loadSchema } from '../data/schema.ts';
@@ -37,7 +40,8 @@ import type {
   ChainListShowFlags,
   ChainRegisterFlags,
 } from './groups/chain.ts';
-import { PRIVATE_CHUNKS_NOT_ON_CHAIN } from '../data/private-chunked.ts';
+import type { AggregationLevel } from '../data/aggregation-gen.ts';
+import { AGGREGATION_FAN_IN } from '../data/private-chunked.ts';
 
 /** The source flags `zkai chain register` and `zkai chain check-circuit` both have (each declares them). */
 type SourceKeys =
@@ -73,7 +77,8 @@ function need(value: string | undefined, flag: string, why: string): string {
 /** A circuit's shape: what the proof file or the registered descriptor says, and nothing it means. */
 type SourceShape =
   | { kind: 'dataset-policy'; depth: number }
-  | { kind: 'dataset-chunk'; chunkDepth: number; subtrees: number }
+  | { kind: 'dataset-chunk'; chunkDepth: number; subtrees: number; committed?: boolean }
+  | { kind: 'dataset-aggregation'; level: AggregationLevel; fanIn: number }
   | { kind: 'inclusion'; depth: number }
   | { kind: 'inference'; visibility: InputVisibility; weights: WeightVisibility }
   | { kind: 'accuracy'; samplesPerChunk: number; weights: WeightVisibility };
@@ -91,16 +96,22 @@ async function sourceFromShape(shape: SourceShape, flags: SourceFlags): Promise<
     const fracBits = verifierFracBits(flags.fracBits, `the model ${modelPath}`);
     return { fracBits, model: quantizeModel((await loadAnyModel(modelPath, flags)).model, fracBits) };
   };
+  /** The schema and the policy a dataset circuit is generated from. */
+  const datasetOf = async () => {
+    const schema = await schemaOf();
+    const policy = await loadPolicy(
+      need(flags.policy, '--policy FILE', 'the policy the dataset circuit is generated from'),
+      schema,
+    );
+    return { schema, policy };
+  };
   switch (shape.kind) {
     case 'dataset-policy':
-    case 'dataset-chunk': {
-      const schema = await schemaOf();
-      const policy = await loadPolicy(
-        need(flags.policy, '--policy FILE', 'the policy the dataset circuit is generated from'),
-        schema,
-      );
-      return shape.kind === 'dataset-policy' ? { ...shape, schema, policy } : { ...shape, schema, policy };
-    }
+      return { ...shape, ...(await datasetOf()) };
+    case 'dataset-chunk':
+      return { ...shape, ...(await datasetOf()) };
+    case 'dataset-aggregation':
+      return { ...shape, ...(await datasetOf()) };
     case 'inclusion':
       return { ...shape, schema: await schemaOf() };
     case 'inference':
@@ -121,6 +132,7 @@ function sourceHashes(source: CircuitSource): Record<string, string> {
   switch (source.kind) {
     case 'dataset-policy':
     case 'dataset-chunk':
+    case 'dataset-aggregation':
       return { schema: source.schema.hash, policy: source.policy.hash };
     case 'inclusion':
       return { schema: source.schema.hash };
@@ -164,7 +176,10 @@ async function sourceOf(file: ProofFile, path: string, flags: ChainRegisterFlags
       proven = { schema: file.testSet.schemaHash, task: file.task.taskHash };
       break;
     case 'zkai-chunked-dataset-proof-v2':
-      throw new InputFileError(path, PRIVATE_CHUNKS_NOT_ON_CHAIN);
+      // Three circuits (registerPrivateChunks); here, the chunk circuit's source.
+      shape = { kind: 'dataset-chunk', chunkDepth: file.chunkDepth, subtrees: file.subtreesPerChunk, committed: true };
+      proven = { schema: file.commitment.schemaHash, policy: file.policy.hash };
+      break;
     case 'plain':
       throw new InputFileError(
         path,
@@ -237,8 +252,7 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
           hint: `create it first: zkai chain list create ${list} --curator ADDRESS --window SECONDS${chainFlagsText(flags)}`,
         });
     }
-    progress(`[chain] regenerating the ${source.kind} circuit from your source and checking the key against it`);
-    const made = await registerCircuitFromSource(registry, source, key, {
+    const options = {
       ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
       ...(flags.development ? { development: true } : {}),
       ...(flags.consentRegistry && flags.purpose
@@ -246,15 +260,39 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
         : {}),
       lists,
       ...(flags.uri ? { uri: flags.uri } : {}),
-      onProgress: (event) => {
+      onProgress: (event: ProgressEvent) => {
         if (!event.transient) progress(`[${event.stage}] ${event.message}`);
       },
-    });
+    };
+    let made: RegisteredFromSource;
+    let aggregation: { node?: string; root: string; fanIn: number; set: boolean; gas?: string } | undefined;
+    if (file.format === 'zkai-chunked-dataset-proof-v2' && source.kind === 'dataset-chunk') {
+      progress(
+        '[chain] regenerating the private chunk, node and root circuits from your source and checking their keys',
+      );
+      const three = await registerPrivateChunksFromSource(
+        registry,
+        { ...source, fanIn: AGGREGATION_FAN_IN, withNode: file.aggregation.length > 1 },
+        key,
+        options,
+      );
+      made = three.chunk;
+      aggregation = {
+        ...(three.node ? { node: three.node.circuit } : {}),
+        root: three.root.circuit,
+        fanIn: three.fanIn,
+        set: three.aggregationSet,
+        ...(three.aggregationGas === undefined ? {} : { gas: three.aggregationGas.toString() }),
+      };
+    } else {
+      progress(`[chain] regenerating the ${source.kind} circuit from your source and checking the key against it`);
+      made = await registerCircuitFromSource(registry, source, key, options);
+    }
     return {
       registry: deployment.registry,
       chainId: deployment.chainId,
       circuit: made.circuit,
-      kind: source.kind,
+      kind: made.statement.kind,
       registered: made.registered,
       ...(made.verifier ? { verifier: made.verifier } : {}),
       ...(made.gasUsed === undefined ? {} : { gas: made.gasUsed.toString() }),
@@ -267,6 +305,7 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
       lists: Object.fromEntries(Object.entries(lists).map(([name, list]) => [name, { list, id: listId(list) }])),
       ...(made.consentPurpose ? { consent: made.consentPurpose } : {}),
       source: made.descriptor,
+      ...(aggregation ? { aggregation } : {}),
     };
   });
   emit(flags, result, () =>
@@ -277,6 +316,11 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
       ...(result.registered
         ? [
             `  gas          ${result.gas}${result.verifierDeployGas ? ` (verifier ${result.verifierDeployGas})` : ''}${result.judge ? `; aggregate judge ${short(result.judge)}` : ''}`,
+          ]
+        : []),
+      ...(result.aggregation
+        ? [
+            `  aggregation  root ${result.aggregation.root}, node ${result.aggregation.node ?? `none (a proof of more than ${result.aggregation.fanIn} chunks registers it)`} (fan-in ${result.aggregation.fanIn})${result.aggregation.set ? `: set (${result.aggregation.gas} gas)` : ': set already'}`,
           ]
         : []),
       `  key          ${result.keyTrust === 'development' ? 'DEVELOPMENT: your own single-party setup (the chain records it as such)' : result.keyTrust === 'own-contribution' ? 'a ceremony key holding your own contribution, ending with a beacon' : 'a ceremony key whose transcript you verified, ending with a beacon'}`,
@@ -407,7 +451,21 @@ async function sourceFromDescriptor(descriptor: Record<string, unknown>, flags: 
     case 'inclusion':
       return sourceFromShape({ kind, depth: shape('depth') }, flags);
     case 'dataset-chunk':
-      return sourceFromShape({ kind, chunkDepth: shape('chunkDepth'), subtrees: shape('subtrees') }, flags);
+      return sourceFromShape(
+        {
+          kind,
+          chunkDepth: shape('chunkDepth'),
+          subtrees: shape('subtrees'),
+          ...(descriptor.committed === true ? { committed: true } : {}),
+        },
+        flags,
+      );
+    case 'dataset-aggregation': {
+      const level = descriptor.level;
+      if (level !== 'node' && level !== 'root')
+        throw new ChainError('the registered source descriptor has no valid aggregation level');
+      return sourceFromShape({ kind, level, fanIn: shape('fanIn') }, flags);
+    }
     case 'inference': {
       const visibility = descriptor.visibility;
       if (visibility !== 'public' && visibility !== 'hashed' && visibility !== 'private')

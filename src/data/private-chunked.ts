@@ -40,13 +40,6 @@ import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
  */
 export const AGGREGATION_FAN_IN = 16;
 
-/**
- * Why a private chunked proof cannot go on chain yet (the registry still judges aggregates from published partials;
- * issue 18 brings batched attestation of chunk and aggregation proofs).
- */
-export const PRIVATE_CHUNKS_NOT_ON_CHAIN =
-  'a private chunked dataset proof (zkai-chunked-dataset-proof-v2): the on-chain registry does not take these yet (it judges aggregates from partials that these proofs keep private); verify it off chain with zkai data verify, or, to attest on chain today, prove again with --public-partials (its chunk proofs publish per-chunk partials)';
-
 /** One proof and its public signals. */
 export interface PublishedProof {
   proof: Groth16Proof;
@@ -56,6 +49,8 @@ export interface PublishedProof {
 /** A dataset proven in chunks whose partials stay private. */
 export interface PrivateChunkedDatasetProof {
   format: 'zkai-chunked-dataset-proof-v2';
+  /** The chunk circuit's compiled id (its keys are found in the cache by it, as for the other proof files). */
+  circuitId?: string;
   commitment: DatasetCommitment;
   policy: { name: string; hash: string };
   chunkDepth: number;
@@ -313,6 +308,7 @@ export async function provePrivateChunks(
     }
     return {
       format: 'zkai-chunked-dataset-proof-v2',
+      circuitId: prepared.chunk.circuit.id,
       commitment,
       policy: { name: policy.spec.name, hash: policy.hash },
       chunkDepth,

@@ -24,6 +24,7 @@ export const STATEMENT_KINDS = [
   'accuracy',
   'inclusion',
   'dataset-aggregation',
+  'dataset-private-chunk',
   'circuit',
 ] as const;
 export type StatementKind = (typeof STATEMENT_KINDS)[number];
@@ -53,6 +54,15 @@ export interface DatasetChunkStatement {
   subtrees: number;
   /** The chunk depth the circuit pins, when the verifier knows it. */
   chunkDepth?: number;
+}
+
+/**
+ * One chunk of a private chunked proof (issue 18, `committed-chunk` mode): a dataset chunk whose only "partial" is the
+ * salted commitment to its partials. A kind of its own so that nothing takes it for a chunk that publishes partials
+ * (the registry attests it only with its aggregation proofs, in ZkaiPrivateChunks).
+ */
+export interface DatasetPrivateChunkStatement extends Omit<DatasetChunkStatement, 'kind'> {
+  kind: 'dataset-private-chunk';
 }
 
 /**
@@ -112,6 +122,7 @@ export type Statement =
   | InferenceStatement
   | AccuracyStatement
   | DatasetAggregationStatement
+  | DatasetPrivateChunkStatement
   | CircuitStatement;
 
 /** The statement of a whole-dataset policy circuit, from the schema and policy the verifier trusts. */
@@ -157,8 +168,12 @@ export function committedChunkStatement(
   policy: Policy,
   shape: { subtrees: number; chunkDepth?: number },
   registryRoots?: Readonly<Record<string, string>>,
-): DatasetChunkStatement {
-  return { ...datasetChunkStatement(schema, policy, shape, registryRoots), partials: ['commitment'] };
+): DatasetPrivateChunkStatement {
+  return {
+    ...datasetChunkStatement(schema, policy, shape, registryRoots),
+    kind: 'dataset-private-chunk',
+    partials: ['commitment'],
+  };
 }
 
 /** The statement of a private chunked proof's aggregation circuit (a node or the root) over `fanIn` children. */
@@ -212,6 +227,7 @@ export function statementSignalNames(statement: Statement): string[] {
     case 'dataset-policy':
       return [...DATASET_SIGNAL_NAMES, ...statement.registries.map(registrySignalName), CONTEXT_SIGNAL];
     case 'dataset-chunk':
+    case 'dataset-private-chunk':
       return chunkLayout(statement.partials, statement.registries, statement.subtrees);
     case 'inclusion':
       return [...INCLUSION_SIGNAL_NAMES];
@@ -244,6 +260,7 @@ export function statementPins(statement: Statement): Record<string, string> {
       for (const name of statement.registries) put(registrySignalName(name), statement.registryRoots?.[name]);
       break;
     case 'dataset-chunk':
+    case 'dataset-private-chunk':
       put('policyHash', statement.policyHash);
       put('schemaHash', statement.schemaHash);
       put('chunkDepth', statement.chunkDepth);
@@ -288,6 +305,8 @@ export function describeStatement(statement: Statement): string {
       return `an inference proof (input ${statement.visibility}, weights ${statement.weights})`;
     case 'accuracy':
       return `an accuracy proof (${statement.samplesPerChunk} records per chunk, weights ${statement.weights})`;
+    case 'dataset-private-chunk':
+      return `a private chunk proof (policy hash ${short(statement.policyHash)}, ${statement.subtrees} subtree(s) per chunk)`;
     case 'dataset-aggregation':
       return `a private chunked proof's aggregation ${statement.level} (policy hash ${short(statement.policyHash)}, ${statement.fanIn} children)`;
     case 'circuit':

@@ -77,7 +77,7 @@ export const DATA_PROVE = {
     },
     {
       flags: '--public-partials',
-      help: "with --chunk-depth: write the earlier chunked format, whose chunk proofs publish each chunk's aggregate partials and UNIQUE boundary keys (per-chunk statistics, and ids can be confirmed by guessing); needed today only for zkai chain attest, which does not take private chunked proofs yet",
+      help: "with --chunk-depth: write the earlier chunked format, whose chunk proofs publish each chunk's aggregate partials and UNIQUE boundary keys (per-chunk statistics, and ids can be confirmed by guessing); kept for registries deployed before private chunks, to be removed",
     },
     CONTEXT,
     REGISTRY_FILES,
