@@ -14,6 +14,7 @@ import {
   inferenceStatement,
   parseProofFile,
   proofParts,
+  type ProofFile,
   type Statement,
 } from '../statement/index.ts';
 import { readJsonFile } from '../util/json-file.ts';
@@ -112,40 +113,9 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
       : required(model.model.hash, 'model.hash');
   switch (file.format) {
     case 'zkai-dataset-proof-v1':
-    case 'zkai-chunked-dataset-proof-v1': {
-      const registryNames = file.registries.map((r) => r.name);
-      const described = {
-        schemaHash: file.commitment.schemaHash,
-        policyHash: file.policy.hash,
-        registries: registryNames,
-      };
-      const statement: AttestableProof['statement'] =
-        file.format === 'zkai-dataset-proof-v1'
-          ? { kind: 'dataset-policy', ...described }
-          : {
-              kind: 'dataset-chunk',
-              ...described,
-              partials: [],
-              subtrees: file.subtreesPerChunk,
-              chunkDepth: file.chunkDepth,
-            };
-      return {
-        format: file.format,
-        kind: statement.kind,
-        compiledId,
-        statement,
-        policyHash: file.policy.hash,
-        registryNames,
-        subject: {
-          kind: 'dataset',
-          root: file.commitment.root,
-          schemaHash: file.commitment.schemaHash,
-          commitment: file.commitment,
-        },
-        chunks: parts,
-        chunked: file.format === 'zkai-chunked-dataset-proof-v1',
-      };
-    }
+    case 'zkai-chunked-dataset-proof-v1':
+    case 'zkai-chunked-dataset-proof-v2':
+      return attestableDataset(file, compiledId, parts);
     case 'zkai-inference-proof-v1': {
       const hash = modelHashOf(file);
       return {
@@ -191,38 +161,6 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
         testSet: file.testSet,
       };
     }
-    case 'zkai-chunked-dataset-proof-v2': {
-      const registryNames = file.registries.map((r) => r.name);
-      const statement: AttestableProof['statement'] = {
-        kind: 'dataset-private-chunk',
-        schemaHash: file.commitment.schemaHash,
-        policyHash: file.policy.hash,
-        registries: registryNames,
-        partials: ['commitment'],
-        subtrees: file.subtreesPerChunk,
-        chunkDepth: file.chunkDepth,
-      };
-      return {
-        format: file.format,
-        kind: statement.kind,
-        compiledId,
-        statement,
-        policyHash: file.policy.hash,
-        registryNames,
-        subject: {
-          kind: 'dataset',
-          root: file.commitment.root,
-          schemaHash: file.commitment.schemaHash,
-          commitment: file.commitment,
-        },
-        // proofParts lists the aggregation proofs after the chunks: here they go apart.
-        chunks: file.chunks.map((chunk) => ({ proof: chunk.proof, publicSignals: chunk.publicSignals })),
-        chunked: true,
-        aggregation: file.aggregation.map((level) =>
-          level.map((p) => ({ proof: p.proof, publicSignals: p.publicSignals })),
-        ),
-      };
-    }
     case 'plain':
       throw new InputFileError(
         path,
@@ -231,6 +169,55 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
     default:
       return file satisfies never;
   }
+}
+
+/** A dataset proof file (whole, chunked, or private chunks with their aggregation proofs) as something to attest. */
+function attestableDataset(
+  file: Extract<
+    ProofFile,
+    { format: 'zkai-dataset-proof-v1' | 'zkai-chunked-dataset-proof-v1' | 'zkai-chunked-dataset-proof-v2' }
+  >,
+  compiledId: string,
+  parts: AttestableProof['chunks'],
+): AttestableProof {
+  const registryNames = file.registries.map((r) => r.name);
+  const described = { schemaHash: file.commitment.schemaHash, policyHash: file.policy.hash, registries: registryNames };
+  const shape = (partials: string[]) => ({
+    ...described,
+    partials,
+    subtrees: file.format === 'zkai-dataset-proof-v1' ? 1 : file.subtreesPerChunk,
+    chunkDepth: file.format === 'zkai-dataset-proof-v1' ? 0 : file.chunkDepth,
+  });
+  const statement: AttestableProof['statement'] =
+    file.format === 'zkai-dataset-proof-v1'
+      ? { kind: 'dataset-policy', ...described }
+      : file.format === 'zkai-chunked-dataset-proof-v1'
+        ? { kind: 'dataset-chunk', ...shape([]) }
+        : { kind: 'dataset-private-chunk', ...shape(['commitment']) };
+  const onlyProof = (p: { proof: Groth16Proof; publicSignals: string[] }) => ({
+    proof: p.proof,
+    publicSignals: p.publicSignals,
+  });
+  return {
+    format: file.format,
+    kind: statement.kind,
+    compiledId,
+    statement,
+    policyHash: file.policy.hash,
+    registryNames,
+    subject: {
+      kind: 'dataset',
+      root: file.commitment.root,
+      schemaHash: file.commitment.schemaHash,
+      commitment: file.commitment,
+    },
+    // proofParts lists a private chunked proof's aggregation proofs after its chunks: here they go apart.
+    chunks: file.format === 'zkai-chunked-dataset-proof-v2' ? file.chunks.map(onlyProof) : parts,
+    chunked: file.format !== 'zkai-dataset-proof-v1',
+    ...(file.format === 'zkai-chunked-dataset-proof-v2'
+      ? { aggregation: file.aggregation.map((level) => level.map(onlyProof)) }
+      : {}),
+  };
 }
 
 /** The default label of a proof's subject: the model name, or `data-` and the start of the schema hash. */

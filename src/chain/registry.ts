@@ -417,6 +417,18 @@ export interface AttestOptions {
 
 const ZERO32 = `0x${'0'.repeat(64)}`;
 
+/** The fields every attestation request starts with (the contract's AttestRequest and PrivateChunksRequest). */
+function requestHeader(options: AttestOptions) {
+  return {
+    circuit: options.circuit,
+    subject: options.subject,
+    expirationTime: options.expirationTime ?? 0,
+    refUID: options.refUID ?? ZERO32,
+    revocable: options.revocable ?? true,
+    nonce: options.nonce,
+  };
+}
+
 /** A connection to a deployed ZkaiRegistry, as one signer. */
 export class RegistryClient {
   readonly contract: Contract;
@@ -858,12 +870,7 @@ export class RegistryClient {
       'attestPrivateChunks',
       [
         {
-          circuit: options.circuit,
-          subject: options.subject,
-          expirationTime: options.expirationTime ?? 0,
-          refUID: options.refUID ?? ZERO32,
-          revocable: options.revocable ?? true,
-          nonce: options.nonce,
+          ...requestHeader(options),
           chunkProofs,
           chunkSignals,
           nodeProofs,
@@ -946,16 +953,7 @@ export class RegistryClient {
 
   private request(options: AttestOptions, proof: Groth16Proof, publicSignals: readonly string[]): unknown {
     const [proofWords, signals] = toZkaiVerifierArgs(proof, publicSignals);
-    return {
-      circuit: options.circuit,
-      subject: options.subject,
-      expirationTime: options.expirationTime ?? 0,
-      refUID: options.refUID ?? ZERO32,
-      revocable: options.revocable ?? true,
-      nonce: options.nonce,
-      proof: proofWords,
-      publicSignals: signals,
-    };
+    return { ...requestHeader(options), proof: proofWords, publicSignals: signals };
   }
 
   /** Revoke an attestation (its attester only). */
