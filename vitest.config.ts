@@ -7,15 +7,16 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // One development ptau for the whole suite, made before the first test (see the file).
     globalSetup: ['test/global-setup.ts'],
-    // Three test files at a time on the 2-core reference machine: much of a file's time is one-threaded or waiting
-    // (circom compiles, CLI processes starting, anvil round trips, a pool's worker loading), and two files kept the
-    // cores 84% busy; cold runs of the same tree took 948 s with three workers and 988 s with two. Files share the
+    // Four test files at a time on the 2-core reference machine: much of a file's time is one-threaded or waiting
+    // (circom compiles, CLI processes starting, anvil round trips, a pool's worker loading, another file's lock on a
+    // circuit both set up), and two files kept the cores 84% busy; cold runs of the same tree took 948 s with three
+    // workers and 988 s with two; four: see the run 20 line in test/cold-durations.json's history (git log). Files share the
     // cache safely: compiled circuits and keys are published atomically (the first wins, see src/util/atomic-fs.ts),
     // the development ptau under a lock; the global setup makes the ptau before any file starts.
     fileParallelism: true,
     // Longest files first, by their time in a cold run, so the workers finish together (see the file).
     sequence: { sequencer: ColdDurationSequencer },
-    maxWorkers: 3,
+    maxWorkers: 4,
     minWorkers: 1,
     pool: 'forks',
     testTimeout: 120_000,

@@ -36,6 +36,10 @@ let nonce: string;
 let proof: Awaited<ReturnType<typeof provePrivateChunks>>;
 let circuits: { chunk: string; node: string; root: string };
 
+/** The same records proven again for the same nonce (other salts): valid proofs that link to no other tree. */
+let again: Awaited<ReturnType<typeof provePrivateChunks>> | undefined;
+const provenAgain = async () => (again ??= await proveFor(bundle, nonce));
+
 const proveFor = async (data: DatasetBundle, forNonce: string) =>
   provePrivateChunks(data, schema, policy, {
     ...SHAPE,
@@ -152,7 +156,7 @@ describe('registry: private chunked datasets', () => {
     await refused({ aggregation: [[aggregation[0]![1]!, aggregation[0]![0]!], aggregation[1]!] }, 'FieldMismatch');
     await refused({ aggregation: [aggregation[1]!] }, 'ChunkShape'); // the node level left out
     // The same records proven again (other salts): each of its proofs is valid, none links to this tree.
-    const again = await proveFor(bundle, nonce);
+    const again = await provenAgain();
     await refused({ chunks: [again.chunks[0]!, ...chunks.slice(1)] }, 'FieldMismatch');
     await refused({ aggregation: [aggregation[0]!, again.aggregation[1]!] }, 'FieldMismatch');
     // A proof whose points were changed: the batch does not verify.
@@ -184,7 +188,7 @@ describe('registry: private chunked datasets', () => {
     expect(replay.errorName).toBe('ProofAlreadyUsed');
     // The statement is the chunk proofs': any other tree over the same chunks is the same statement (aggregation
     // proofs salted afresh once made a second attestation of the same chunk proofs: found by attacking this code).
-    const again = await proveFor(bundle, nonce);
+    const again = await provenAgain();
     const resalted = await registryRefusal(
       client.attestPrivateChunks({ circuit, subject: version, nonce }, proof.chunks, again.aggregation),
     );
