@@ -10,7 +10,7 @@ export default defineConfig({
     // Four test files at a time on the 2-core reference machine: much of a file's time is one-threaded or waiting
     // (circom compiles, CLI processes starting, anvil round trips, a pool's worker loading, another file's lock on a
     // circuit both set up), and two files kept the cores 84% busy; cold runs of the same tree took 948 s with three
-    // workers and 988 s with two; four: see the run 20 line in test/cold-durations.json's history (git log). Files share the
+    // workers and 988 s with two; a later tree took 949 s with four against 985 s with three (fresh-clone runs 20 and 19). Files share the
     // cache safely: compiled circuits and keys are published atomically (the first wins, see src/util/atomic-fs.ts),
     // the development ptau under a lock; the global setup makes the ptau before any file starts.
     fileParallelism: true,
