@@ -1,8 +1,8 @@
 /**
  * Gas of attesting a private chunked dataset proof (issue 18) on the embedded anvil, for synthetic patients under the
  * example schema and policy: the whole proof in one transaction (`ZkaiPrivateChunks.attestPrivateChunks`), in total and
- * per record; with `compareV1`, the same records as today's chunked proofs whose chunks publish their partials
- * (`attestChunk`, one transaction per chunk, the aggregate judge on the last), beside it. Called by bench/chain.ts.
+ * per record. (The chunked format before it, whose chunks published their partials and were judged on chain, cost
+ * 4,884,112 gas for the same 344 records in run 20261207T105614Z; it was removed.) Called by bench/chain.ts.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,13 +12,12 @@ import { generatePatientsCsv } from '../examples/patients/generate.ts';
 import type { RegistryClient } from '../src/chain/registry.ts';
 import { randomNonce } from '../src/chain/registry.ts';
 import { createBundle } from '../src/data/bundle.ts';
-import { proveDatasetInChunks } from '../src/data/chunked.ts';
 import { readDataset } from '../src/data/ingest.ts';
 import { AGGREGATION_FAN_IN, provePrivateChunks } from '../src/data/private-chunked.ts';
 import { loadSchema } from '../src/data/schema.ts';
 import { loadPolicy } from '../src/policy/policy.ts';
 import type { ProverPool } from '../src/prover/pool.ts';
-import { committedChunkStatement, datasetAggregationStatement, datasetChunkStatement } from '../src/statement/index.ts';
+import { committedChunkStatement, datasetAggregationStatement } from '../src/statement/index.ts';
 import { progress } from './common.ts';
 import type { OperationGasRow } from './results.ts';
 
@@ -28,8 +27,6 @@ export interface PrivateChunksProfile {
   rows: number;
   /** Records per chunk: 2^chunkDepth (one aligned subtree per chunk, one Poseidon fold per chunk on chain). */
   chunkDepth: number;
-  /** Also attest the same records as v1 chunked proofs (public partials, the aggregate judge) for comparison. */
-  compareV1: boolean;
 }
 
 const example = (name: string) => fileURLToPath(new URL(`../examples/patients/${name}`, import.meta.url));
@@ -93,32 +90,6 @@ export async function privateChunksGas(
       gas: Math.round(Number(made.gasUsed) / profile.rows),
       note: `${made.gasUsed} gas / ${profile.rows} records`,
     });
-
-    if (profile.compareV1) {
-      progress(`chain: the same ${profile.rows} patients as v1 chunked proofs (public partials)`);
-      const v1Nonce = randomNonce();
-      const v1 = await proveDatasetInChunks(bundle, schema, policy, {
-        cacheDir,
-        pool,
-        chunkDepth: profile.chunkDepth,
-        context: await registry.contextFor(v1Nonce, owner),
-      });
-      const v1Circuit = await registry.registerCircuit({
-        zkeyPath: v1.prepared.keys.zkeyPath,
-        statement: datasetChunkStatement(schema, policy, { subtrees: 1 }),
-        policy,
-      });
-      const v1Made = await registry.attestChunks(
-        { circuit: v1Circuit.circuit, subject: dataset.version, nonce: v1Nonce },
-        v1.chunks,
-      );
-      const v1Total = v1Made.gas.reduce((a, b) => a + b, 0n);
-      rows.push({
-        operation: `the same dataset as v1 chunked proofs (public partials, aggregate judge; ${v1Made.gas.length} transactions)`,
-        gas: Number(v1Total),
-        note: `${Math.round(Number(v1Total) / profile.rows)} gas per record; the judge's deployment not included`,
-      });
-    }
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -74,7 +74,7 @@ export interface ChainProfile {
 }
 
 export function estimateChain(profile: ChainProfile): number {
-  const privateChunks = 60 + profile.privateChunks.rows * 0.5 * (profile.privateChunks.compareV1 ? 2 : 1);
+  const privateChunks = 60 + profile.privateChunks.rows * 0.5;
   return 90 + profile.verifierInputs.length * 10 + Math.round(privateChunks);
 }
 
@@ -387,68 +387,6 @@ export async function runChainBench(profile: ChainProfile, options: { cacheDir?:
       operation: 'accuracy attestation, per test record (all chunks / records)',
       gas: Math.round(Number(accuracyTotal) / testRows.length),
       note: `${accuracyTotal} gas for ${testRows.length} records in ${accuracyMade.gas.length} chunks`,
-    });
-
-    // Chunked dataset whose policy has aggregates: the judge generated from the policy decides on the last chunk.
-    const aggSchema = parseSchema({
-      name: 'bench-aggregates',
-      subjectId: 'id',
-      columns: [
-        { name: 'id', type: 'integer', min: 0, max: 1000 },
-        { name: 'age', type: 'integer', min: 0, max: 120 },
-      ],
-    });
-    const aggPolicy = parsePolicy(
-      {
-        name: 'bench aggregates',
-        rules: [{ field: 'age', op: 'GTE', value: 18 }],
-        aggregates: [
-          { kind: 'COUNT', min: 2 },
-          { kind: 'MEAN', field: 'age', min: '18', max: '90' },
-          { kind: 'PROPORTION', where: { field: 'age', op: 'GTE', value: 21 }, min: '0.5' },
-          { kind: 'UNIQUE', field: 'id' },
-        ],
-      },
-      aggSchema,
-    );
-    const aggBundle = createBundle(
-      aggSchema,
-      people.map((p, i) => encodeRecord(aggSchema, { id: i + 1, age: p.age }, i + 2)),
-    );
-    const aggNonce = randomNonce();
-    const aggProof = await proveDatasetInChunks(aggBundle, aggSchema, aggPolicy, {
-      ...cache,
-      pool,
-      chunkDepth: 1,
-      context: await registry.contextFor(aggNonce, owner),
-    });
-    const aggCircuit = await registry.registerCircuit({
-      zkeyPath: aggProof.prepared.keys.zkeyPath,
-      statement: datasetChunkStatement(aggSchema, aggPolicy, { subtrees: 1 }),
-      policy: aggPolicy,
-    });
-    operations.push({
-      operation: 'deploy and set an aggregate judge (COUNT, MEAN, PROPORTION, UNIQUE)',
-      gas: Number(aggCircuit.judge?.gasUsed ?? 0n),
-      note: 'once per chunk circuit with aggregates',
-    });
-    const aggDataset = await registry.registerDataset('bench-aggregates', aggBundle.commitment);
-    const aggMade = await registry.attestChunks(
-      { circuit: aggCircuit.circuit, subject: aggDataset.version, nonce: aggNonce },
-      aggProof.chunks,
-    );
-    const partials = aggProof.signalNames.filter((n) => n.startsWith('aggregate')).length;
-    operations.push({
-      operation: `attest a chunk with ${partials} aggregate partials (${aggProof.signalNames.length} public signals)`,
-      gas: Number(aggMade.gas[0]),
-      note: 'the first chunk: the totals are stored anew',
-      publicInputs: aggProof.signalNames.length,
-    });
-    operations.push({
-      operation: 'attest the last chunk with aggregates (roots combined, the judge called)',
-      gas: Number(aggMade.gas.at(-1)),
-      note: `${aggMade.gas.length} chunks in all`,
-      publicInputs: aggProof.signalNames.length,
     });
 
     operations.push(...(await privateChunksGas(profile.privateChunks, { registry, pool, owner, cacheDir })));

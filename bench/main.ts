@@ -73,7 +73,7 @@ export const PROFILES: Record<'quick' | 'full' | 'tiny', Profile> = {
       mnistFull: false,
       proofRepetitions: 3,
     },
-    chain: { verifierInputs: [1, 4, 16], privateChunks: { rows: 344, chunkDepth: 5, compareV1: false } },
+    chain: { verifierInputs: [1, 4, 16], privateChunks: { rows: 344, chunkDepth: 5 } },
   },
   full: {
     proving: {
@@ -102,7 +102,7 @@ export const PROFILES: Record<'quick' | 'full' | 'tiny', Profile> = {
       mnistFull: true,
       proofRepetitions: 3,
     },
-    chain: { verifierInputs: [1, 4, 16], privateChunks: { rows: 344, chunkDepth: 5, compareV1: true } },
+    chain: { verifierInputs: [1, 4, 16], privateChunks: { rows: 344, chunkDepth: 5 } },
   },
   tiny: {
     proving: { powers: [10], cliProofs: 1, apiProofs: 1, poolProofs: 1, singleProofs: 1, rapidsnarkProofs: 1 },
@@ -111,7 +111,7 @@ export const PROFILES: Record<'quick' | 'full' | 'tiny', Profile> = {
     service: { connections: 10, durationSeconds: 3, maxRequests: 2_000, anchorVerifies: 5 },
     dataset: { sizes: [4], proveUpTo: 4, proveRepetitions: 1, rows: 4, chunkDepth: 0, subtrees: 2 },
     models: { models: ['digits-logreg'], mnist: false, mnistFull: false, proofRepetitions: 1 },
-    chain: { verifierInputs: [1], privateChunks: { rows: 8, chunkDepth: 1, compareV1: false } },
+    chain: { verifierInputs: [1], privateChunks: { rows: 8, chunkDepth: 1 } },
   },
 };
 

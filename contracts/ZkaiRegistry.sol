@@ -10,16 +10,6 @@ interface IZkaiVerifier {
     function VERIFICATION_KEY_ID() external view returns (bytes32);
 }
 
-/// @notice The verdict on a chunked dataset's aggregates (generated per policy by src/chain/aggregate-judge.ts):
-/// judges the partials summed over all chunks, with the policy's constants inlined.
-interface IAggregateJudge {
-    /// @return failed 0 when every aggregate holds, else the index + 1 of the first that fails
-    function judge(uint256[] calldata totals, uint256 count) external pure returns (uint256 failed);
-    function POLICY_HASH() external view returns (uint256);
-    /// @notice What each partial signal is: 0 summed over chunks, 1 a chunk's first key, 2 its last key (UNIQUE).
-    function partialKinds() external view returns (uint8[] memory);
-}
-
 /// @notice circomlibjs's Poseidon(2) contract.
 interface IPoseidon2 {
     function poseidon(uint256[2] calldata inputs) external pure returns (uint256);
@@ -46,9 +36,8 @@ interface IListRoots {
 contract ZkaiRegistry {
     // ------------------------------------------------------------------------------------------------ types
 
-    /// @notice What a circuit proves. DatasetChunk circuits are attested chunk by chunk (attestChunk), or all at
-    /// once with their aggregation proofs when their chunks publish a salted commitment to their partials
-    /// (attestPrivateChunks); Accuracy circuits chunk by chunk too (attestAccuracyChunk): each chunk proof publishes
+    /// @notice What a circuit proves. DatasetChunk circuits (of policies with no aggregate over records: they publish
+    /// their subtree roots and record count only) are attested chunk by chunk (attestChunk); Accuracy circuits chunk by chunk too (attestAccuracyChunk): each chunk proof publishes
     /// the leaves of the test-set records it ran the model on and how many it predicted right. DatasetAggregation
     /// circuits (a node or the root of a private chunked proof) and DatasetPrivateChunk circuits (its chunks, which
     /// publish a salted commitment to their partials) are only ever checked inside ZkaiPrivateChunks.
@@ -190,13 +179,6 @@ contract ZkaiRegistry {
         bytes32 statement; // running hash of the chunks' public signals
         bytes32 roots; // hash of the first chunk's registry roots (consent, lists): every chunk must carry the same
         mapping(uint256 => uint256) frontier;
-        uint256[] totals; // aggregate partials summed over the chunks (a UNIQUE last key: the latest chunk's)
-    }
-
-    /// @notice The aggregate judge of a chunk circuit whose chunks publish aggregate partials.
-    struct AggregateJudge {
-        address judge;
-        uint8[] kinds;
     }
 
     /// @notice What an accuracy attestation says: the model version (its subject) predicted `correct` of the
@@ -234,8 +216,6 @@ contract ZkaiRegistry {
     error AlreadyRevoked(bytes32 uid);
     error ChunkShape(string reason);
     error RootMismatch(uint256 combined, uint256 registered);
-    error AggregateFailed(bytes32 circuit, uint256 aggregate);
-    error KeysNotIncreasing(uint256 chunk, uint256 previousLastKey, uint256 firstKey);
     error UnboundSignal(uint256 index);
     error ListUnknown(bytes32 list);
     error StaleListRoot(bytes32 list, uint256 root);
@@ -258,7 +238,6 @@ contract ZkaiRegistry {
     event Revoked(bytes32 indexed subject, address indexed attester, bytes32 indexed uid);
     event ChunkAccepted(bytes32 indexed subject, address indexed attester, bytes32 indexed circuit, uint32 chunk, uint64 records);
     event ChunkSessionReset(bytes32 indexed subject, address indexed attester, bytes32 indexed circuit);
-    event AggregateJudgeSet(bytes32 indexed circuit, address judge);
     event AccuracyAttested(bytes32 indexed model, bytes32 indexed testSet, bytes32 indexed uid, uint64 correct, uint64 total);
     event CircuitSource(bytes32 indexed circuit, bytes32 source, bytes32 transcript, KeyTrust keyTrust, string descriptor);
 
@@ -288,8 +267,6 @@ contract ZkaiRegistry {
     mapping(bytes32 => Attestation) internal attestations;
     mapping(bytes32 => bool) public usedStatements;
     mapping(bytes32 => ChunkSession) internal sessions;
-    /// @notice Aggregate judges of chunk circuits, by circuit id.
-    mapping(bytes32 => AggregateJudge) public judges;
     /// @notice The result of each accuracy attestation, by uid.
     mapping(bytes32 => AccuracyResult) public accuracyOf;
     /// @notice zeroRoots[h]: the root of 2^h zero leaves (Poseidon(2) tree), as src/data computes it.
@@ -329,7 +306,7 @@ contract ZkaiRegistry {
     /// @notice Register a circuit by its verification key id. Only the owner curates circuits: a layout says what
     /// a circuit's signals mean, and a wrong one would let proofs claim what they do not prove. Every public signal
     /// must be bound: compared with registered state (a layout field, a consent or curated-list root, a chunk's
-    /// roots and partials, an accuracy chunk's leaves) or declared the attested claim; otherwise UnboundSignal.
+    /// roots (a private chunk's commitment), an accuracy chunk's leaves) or declared the attested claim; otherwise UnboundSignal.
     function registerCircuit(Registration calldata r) external onlyOwner {
         if (circuits[r.id].verifier != address(0)) revert CircuitExists(r.id);
         bytes32 keyId = IZkaiVerifier(r.verifier).VERIFICATION_KEY_ID();
@@ -359,18 +336,6 @@ contract ZkaiRegistry {
         c.uri = r.uri;
         emit CircuitRegistered(r.id, r.verifier, r.kind, r.uri);
         emit CircuitSource(r.id, r.provenance.source, r.provenance.transcript, r.provenance.keyTrust, r.sourceDescriptor);
-    }
-
-    /// @notice Give a chunk circuit whose chunks publish aggregate partials its judge (owner only, once): a contract
-    /// generated from the circuit's policy that judges the summed partials. Without one its chunks are refused.
-    function setAggregateJudge(bytes32 id, address judge) external onlyOwner {
-        Circuit storage c = circuits[id];
-        if (c.verifier == address(0)) revert CircuitUnknown(id);
-        if (c.kind != Kind.DatasetChunk) revert WrongKind(id, c.kind);
-        if (judges[id].judge != address(0)) revert CircuitExists(id);
-        if (c.policyHash == 0 || IAggregateJudge(judge).POLICY_HASH() != c.policyHash) revert BadLayout("the judge was generated for another policy");
-        judges[id] = AggregateJudge({judge: judge, kinds: IAggregateJudge(judge).partialKinds()});
-        emit AggregateJudgeSet(id, judge);
     }
 
     /// @notice A registered circuit.
@@ -513,11 +478,6 @@ contract ZkaiRegistry {
 
         uint256 combined = _frontierRoot(s, v.depth - depth, depth);
         if (combined != v.root) revert RootMismatch(combined, v.root);
-        AggregateJudge storage j = judges[request.circuit];
-        if (j.kinds.length != 0) {
-            uint256 failed = IAggregateJudge(j.judge).judge(s.totals, v.count);
-            if (failed != 0) revert AggregateFailed(request.circuit, failed - 1);
-        }
         bytes32 all = s.statement;
         _clear(s);
         uid = _store(request, _signal(c.layout.policyHash, request.publicSignals), all);
@@ -526,10 +486,9 @@ contract ZkaiRegistry {
 
     /// @dev Check, verify and fold one dataset chunk into its session; returns the chunk depth.
     function _acceptChunk(AttestRequest calldata request, Circuit storage c, Version storage v, ChunkSession storage s) internal returns (uint256 depth) {
-        AggregateJudge storage j = judges[request.circuit];
         uint256 subtrees;
         uint256 records;
-        (depth, subtrees, records) = _checkChunk(c, v, s, request.publicSignals, request.nonce, j.kinds.length);
+        (depth, subtrees, records) = _checkChunk(c, v, s, request.publicSignals, request.nonce);
         _checkLists(request.circuit, request.publicSignals);
         _sameRoots(s, c, request.circuit, request.publicSignals);
         bytes32 statement = keccak256(abi.encode(request.circuit, request.publicSignals));
@@ -537,7 +496,6 @@ contract ZkaiRegistry {
         usedStatements[statement] = true;
         IZkaiVerifier(c.verifier).verifyProof(request.proof, request.publicSignals);
         _foldChunk(s, request.publicSignals, depth, subtrees, v.count);
-        if (j.kinds.length != 0) _addPartials(s, j.kinds, request.publicSignals, subtrees);
         s.chunks += 1;
         s.records += uint64(records);
         s.statement = keccak256(abi.encode(s.statement, statement));
@@ -636,7 +594,7 @@ contract ZkaiRegistry {
     }
 
     /// @dev The checks of one chunk before its proof: returns its chunk depth, subtrees and record count.
-    function _checkChunk(Circuit storage c, Version storage v, ChunkSession storage s, uint256[] calldata signals, bytes32 nonce, uint256 partials)
+    function _checkChunk(Circuit storage c, Version storage v, ChunkSession storage s, uint256[] calldata signals, bytes32 nonce)
         internal
         view
         returns (uint256 depth, uint256 subtrees, uint256 records)
@@ -648,33 +606,13 @@ contract ZkaiRegistry {
         depth = signals[c.layout.chunkDepth - 1];
         subtrees = signals[c.layout.chunkSubtrees - 1];
         if (depth > v.depth) revert ChunkShape("chunk depth above the dataset's tree depth");
-        if (c.layout.count != subtrees + 1 + partials) {
-            revert ChunkShape(partials == 0 ? "the chunks publish aggregate partials: set the aggregate judge" : "the chunks' partials do not match the judge's");
-        }
+        // A chunk publishes its subtree roots, then its count: chunks that published aggregate partials between them
+        // (the format before private chunks) are refused, as they disclose per-chunk statistics.
+        if (c.layout.count != subtrees + 1) revert ChunkShape("the chunks publish aggregate partials: prove again as private chunks");
         uint256 size = subtrees << depth;
         uint256 left = v.count - s.records;
         records = left < size ? left : size;
         _checkField("count", c.layout.count, signals, records);
-    }
-
-    /// @dev Add a chunk's aggregate partials to the session's totals; a UNIQUE chunk's first key must be above the
-    /// previous chunk's last key (each chunk proved its own keys strictly increase).
-    function _addPartials(ChunkSession storage s, uint8[] storage kinds, uint256[] calldata signals, uint256 subtrees) internal {
-        if (s.chunks == 0) {
-            delete s.totals;
-            for (uint256 p = 0; p < kinds.length; p++) s.totals.push(0);
-        }
-        for (uint256 p = 0; p < kinds.length; p++) {
-            uint256 value = signals[subtrees + p];
-            if (kinds[p] == 0) {
-                s.totals[p] += value;
-            } else if (kinds[p] == 1) {
-                // the matching last key is the next partial; it holds the previous chunk's last key
-                if (s.chunks != 0 && value <= s.totals[p + 1]) revert KeysNotIncreasing(s.chunks, s.totals[p + 1], value);
-            } else {
-                s.totals[p] = value;
-            }
-        }
     }
 
     /// @dev Fold a chunk's subtree roots that lie inside the tree; the ones past the last record must be empty.
@@ -705,7 +643,6 @@ contract ZkaiRegistry {
         s.correct = 0;
         s.statement = bytes32(0);
         s.roots = bytes32(0);
-        delete s.totals;
     }
 
     /// @notice Drop the caller's chunks accepted so far for (subject, circuit), to start again.
@@ -879,8 +816,8 @@ contract ZkaiCircuitRules {
         }
     }
 
-    /// @dev Every public signal is bound: a layout field, a consent or list root, a chunk's roots and partials (folded
-    /// and judged), an accuracy chunk's leaves (folded), or a declared claim.
+    /// @dev Every public signal is bound: a layout field, a consent or list root, a chunk's roots (folded; a private
+    /// chunk's commitment, checked by ZkaiPrivateChunks), an accuracy chunk's leaves (folded), or a declared claim.
     function _checkBound(ZkaiRegistry.Kind kind, ZkaiRegistry.Layout calldata l, uint256 n, uint16[] calldata listSignals, uint16[] calldata claims) internal pure {
         if (kind == ZkaiRegistry.Kind.DatasetAggregation) return; // every signal is compared by attestPrivateChunks
         bool[] memory bound = new bool[](n + 1);

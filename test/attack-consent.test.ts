@@ -717,26 +717,31 @@ describe('availability', () => {
 });
 
 describe('what the public learns', () => {
-  it('known leak (documented: docs/threat-model.md, "Known leak of chunked proofs with aggregates"): a chunk proof with UNIQUE on the account column publishes the accounts', async () => {
-    // The threat model says of consent: "Not public: which dataset holds which account ... except through chunked
-    // proofs with UNIQUE, whose boundary keys are accounts". UNIQUE on the consent column is what makes N records need
-    // N consents, and each chunk publishes its first and last key: for an address column, the account itself. This
-    // pins that the leak is exactly as documented; when chunk partials are hidden, this test and the threat model change.
+  it('held (was a known leak): a private chunk proof with UNIQUE on the account column publishes no account; chunk circuits that published their boundary keys are no longer generated', async () => {
+    // UNIQUE on the consent column is what makes N records need N consents. The chunked format before private chunks
+    // published each chunk's first and last key: for an address column, the account itself. A private chunk commits
+    // to its keys with a fresh salt instead, and its aggregation proof compares them privately.
     const purpose = purposeId('zkai-attack/unique');
     await consent.createPurpose(purpose, { depth: 3, rootWindow: 0 });
     const subject = await fundedWallet();
     await consent.connect(subject).grant(purpose);
     const tree = await consentTreeRegistry(purpose, [subject.address]);
-    const generated = await generateDatasetCircuit(schema, uniquePolicy, 0, { mode: 'chunk', subtrees: 1 });
+    await expect(generateDatasetCircuit(schema, uniquePolicy, 0, { mode: 'chunk', subtrees: 1 })).rejects.toThrow(
+      /commit to their partials/,
+    );
+    const generated = await generateDatasetCircuit(schema, uniquePolicy, 0, { mode: 'committed-chunk', subtrees: 1 });
     const circuit = await compileCircuit(generated.path, { includePaths: [DATA_TEMPLATES_DIR] });
     const recs = records([{ id: subject.address, age: 40 }]);
     const witness = await computeWitness(circuit.wasmPath, {
       ...chunkCircuitInput(recs, [5n], schema, uniquePolicy, 0, [tree]),
+      chunkSalt: 77n,
       context: 1n,
     });
     const publicSignals = witness.slice(1, 1 + circuit.info.outputs + circuit.info.publicInputs);
-    // The first and the last key of a one-record chunk: the account, twice.
-    expect(publicSignals.filter((signal) => signal === BigInt(subject.address))).toHaveLength(2);
+    const account = BigInt(subject.address);
+    expect(witness).toContain(account); // the account is in the witness (private)...
+    expect(publicSignals).not.toContain(account); // ...but not among the public signals
+    expect(publicSignals.some((signal) => (signal & ((1n << 160n) - 1n)) === account)).toBe(false);
   });
 
   it('refused: registry files (consent and sorted) readable by everyone: saveRegistry writes them 0600, also over a readable file', async () => {

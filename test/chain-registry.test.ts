@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Signer } from 'ethers';
 import { createBundle, type DatasetBundle } from '../src/data/bundle.ts';
 import { proveDatasetInChunks } from '../src/data/chunked.ts';
-import { chunkSignalNames, datasetSignalNames } from '../src/data/circuit-gen.ts';
+import { datasetSignalNames, generateDatasetCircuit } from '../src/data/circuit-gen.ts';
 import { consentRegistry } from '../src/data/consent-tree.ts';
 import { PolicyViolationError, proveDataset } from '../src/data/dataset-proof.ts';
 import { encodeRecord } from '../src/data/encode.ts';
@@ -403,7 +403,7 @@ describe('registry: chunked datasets', () => {
   }, 300_000);
 });
 
-describe('registry: chunked datasets with aggregates', () => {
+describe('registry: chunks that would publish aggregate partials', () => {
   const aggSchema = parseSchema({
     name: 'registry-aggregates',
     subjectId: 'id',
@@ -433,96 +433,26 @@ describe('registry: chunked datasets with aggregates', () => {
     },
     aggSchema,
   );
-  const datasetOf = (rows: Array<{ id: number; age: number }>) =>
+  const datasetOf = () =>
     createBundle(
       aggSchema,
-      rows.map((r, i) => encodeRecord(aggSchema, r, i + 2)),
+      [34, 51].map((age, i) => encodeRecord(aggSchema, { id: i + 1, age }, i + 2)),
     );
-  const chunkedProof = async (data: DatasetBundle, nonce: string, force = false) =>
-    proveDatasetInChunks(data, aggSchema, aggPolicy, {
-      chunkDepth: 1,
-      pool,
-      force,
-      context: await registry.contextFor(nonce, await alice.getAddress()),
-    });
-
-  it('sums the partials over the chunks on chain and attests only when the generated judge says every aggregate holds', async () => {
-    const good = datasetOf([
-      { id: 1, age: 34 },
-      { id: 2, age: 51 },
-      { id: 3, age: 19 },
-      { id: 4, age: 62 },
-    ]);
-    const nonce = randomNonce();
-    const proof = await chunkedProof(good, nonce);
-    expect(proof.chunks).toHaveLength(2);
-    const signalNames = chunkSignalNames(aggPolicy);
-    expect(signalNames.filter((n) => n.startsWith('aggregate'))).toHaveLength(11); // MEAN 2, SUM 2, PROPORTION 1, GROUP-PARITY 4, UNIQUE 2
-    // Registering such a circuit needs its policy: the judge is generated from it.
+  it('are refused: the generator makes no such circuit and the registry client registers none (prove as private chunks)', async () => {
+    // The chunked format before private chunks published each chunk's partials (per-chunk statistics); a policy with
+    // aggregates now has committed chunks only.
     const statement = datasetChunkStatement(aggSchema, aggPolicy, { subtrees: 1 });
-    expect(statementSignalNames(statement)).toEqual(signalNames);
-    await expect(registry.registerCircuit({ zkeyPath: proof.prepared.keys.zkeyPath, statement })).rejects.toThrow(
-      /needs its policy/,
+    expect(statementSignalNames(statement).filter((n) => n.startsWith('aggregate'))).toHaveLength(11);
+    await expect(registry.registerCircuit({ statement, verifier: await alice.getAddress() })).rejects.toThrow(
+      /disclose per-chunk statistics: the registry no longer accepts such chunks\. Prove the dataset again as private chunks/,
     );
-    await expect(
-      registry.registerCircuit({ zkeyPath: proof.prepared.keys.zkeyPath, statement, policy }),
-    ).rejects.toThrow(/is not the hash of the policy given/);
-    const registered = await registry.registerCircuit({
-      zkeyPath: proof.prepared.keys.zkeyPath,
-      statement,
-      policy: aggPolicy,
-    });
-    expect(registered.judge?.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
-    const circuit = registered.circuit;
-    // The judge cannot be replaced, and only the owner sets one.
-    expect(
-      (await registryRefusal(registry.connect(alice).setAggregateJudge(circuit, registered.judge!.address))).errorName,
-    ).toBe('NotOwner');
-    expect((await registryRefusal(registry.setAggregateJudge(circuit, registered.judge!.address))).errorName).toBe(
-      'CircuitExists',
+    await expect(generateDatasetCircuit(aggSchema, aggPolicy, 1, { mode: 'chunk' })).rejects.toThrow(
+      /commit to their partials \(committed-chunk mode\), they never publish them/,
     );
-
-    const client = registry.connect(alice);
-    const version = (await client.registerDataset('aggregates-good', good.commitment)).version;
-    const made = await client.attestChunks({ circuit, subject: version, nonce }, proof.chunks);
-    console.info(
-      `attestChunk with 11 aggregate partials, gas per chunk: ${made.gas.join(', ')} (judge deployed and set: ${registered.judge!.gasUsed})`,
+    await expect(proveDatasetInChunks(datasetOf(), aggSchema, aggPolicy, { chunkDepth: 1 })).rejects.toThrow(
+      /prove its chunks privately/,
     );
-    expect(await client.getAttestation(made.uid)).toMatchObject({ valid: true, circuit, policyHash: aggPolicy.hash });
-
-    // A dataset whose mean age is above the policy's maximum: every chunk proof verifies (chunks do not judge
-    // aggregates), but the judge refuses the totals on the last chunk.
-    const old = datasetOf([
-      { id: 5, age: 90 },
-      { id: 6, age: 95 },
-      { id: 7, age: 100 },
-      { id: 8, age: 80 },
-    ]);
-    const oldNonce = randomNonce();
-    const oldProof = await chunkedProof(old, oldNonce, true);
-    const oldVersion = (await client.registerDataset('aggregates-old', old.commitment)).version;
-    const failed = await registryRefusal(
-      client.attestChunks({ circuit, subject: oldVersion, nonce: oldNonce }, oldProof.chunks),
-    );
-    expect([failed.errorName, Number(failed.args[1])]).toEqual(['AggregateFailed', 1]);
-    expect(failed.message).toContain("aggregate 1 of the circuit's policy fails");
-
-    // A subject id repeated across the chunk boundary: each chunk's keys increase, but the second chunk's first key is
-    // not above the first chunk's last key.
-    const repeated = datasetOf([
-      { id: 1, age: 34 },
-      { id: 2, age: 51 },
-      { id: 2, age: 19 },
-      { id: 3, age: 62 },
-    ]);
-    const repeatedNonce = randomNonce();
-    const repeatedProof = await chunkedProof(repeated, repeatedNonce, true);
-    const repeatedVersion = (await client.registerDataset('aggregates-repeated', repeated.commitment)).version;
-    const duplicate = await registryRefusal(
-      client.attestChunks({ circuit, subject: repeatedVersion, nonce: repeatedNonce }, repeatedProof.chunks),
-    );
-    expect(duplicate.errorName).toBe('KeysNotIncreasing');
-  }, 600_000);
+  });
 });
 
 describe('registry: accuracy attestations', () => {

@@ -270,9 +270,8 @@ describe('printed hints run as printed, with the placeholders filled', () => {
     expect(hint.placeholders).toEqual({ 'COMMITMENT.json': expect.any(String) });
     await expectVerdict(fillHint(hint, { 'COMMITMENT.json': commitment }), 'OK');
 
-    // --json: the hint as data, bound to a context this time (off chain, a context changes nothing for data verify), in
-    // the earlier format that chain attest takes today (--public-partials: the verify hint is the same command).
-    const bound = await runCli(['--json', '--quiet', ...args, '--public-partials', '--context', '7'], LONG);
+    // --json: the hint as data, bound to a context this time (off chain, a context changes nothing for data verify).
+    const bound = await runCli(['--json', '--quiet', ...args, '--context', '7'], LONG);
     expect(bound.code, bound.stderr).toBe(0);
     const result = JSON.parse(bound.stdout) as {
       verifyWith: CommandHint;

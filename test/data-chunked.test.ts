@@ -14,6 +14,7 @@ import { encodeRecord } from '../src/data/encode.ts';
 import { parsePolicy, type Policy } from '../src/policy/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import { ProverPool } from '../src/prover/pool.ts';
+import { parseProofFile } from '../src/statement/index.ts';
 import { checkSoundness } from '../src/testing/soundness.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { poseidon2 } from 'poseidon-lite';
@@ -29,7 +30,21 @@ const schema = parseSchema({
     { name: 'c', type: 'category', values: ['a', 'b'] },
   ],
 });
+/**
+ * Chunked proofs of this format are for policies with no aggregate over records (the chunks publish their roots and
+ * counts only); the CLI part below proves {@link aggregatePolicy} as private chunks.
+ */
 const policy: Policy = parsePolicy(
+  {
+    name: 'chunked rules',
+    rules: [
+      { field: 'x', op: 'GTE', value: 10 },
+      { field: 'c', op: 'IN', values: ['a', 'b'] },
+    ],
+  },
+  schema,
+);
+const aggregatePolicy: Policy = parsePolicy(
   {
     name: 'chunked policy',
     rules: [{ field: 'x', op: 'GTE', value: 10 }],
@@ -52,7 +67,7 @@ let good: DatasetBundle;
 let proof: ChunkedDatasetProof & { prepared: Awaited<ReturnType<typeof prepareChunkCircuit>> };
 beforeAll(async () => {
   pool = new ProverPool();
-  // Per chunk of 2: means 15, 85, 50 - only the whole dataset (mean 50) is within [45, 55].
+  // Per chunk of 2: means 15, 85, 50 - only the whole dataset (mean 50) is within aggregatePolicy's [45, 55].
   good = bundleOf([10, 20, 90, 80, 50]);
   const progress: number[] = [];
   proof = await proveDatasetInChunks(good, schema, policy, {
@@ -76,9 +91,6 @@ describe('chunked dataset proofs', () => {
     expect(proof.chunks.map((c) => BigInt(c.publicSignals[0]!))).toEqual(expectedChunkRoots(good, schema, 1));
     expect(proof.signalNames).toEqual([
       'root',
-      'aggregate1.encodedSum',
-      'aggregate1.present',
-      'aggregate2.matched',
       'count',
       'policyHash',
       'schemaHash',
@@ -137,24 +149,32 @@ describe('chunked dataset proofs', () => {
     });
   });
 
-  it('judges aggregates over all chunks: a dataset whose chunks prove but whose mean is out of bounds is rejected', async () => {
-    const low = bundleOf([10, 20, 30, 20, 10]);
-    await expect(proveDatasetInChunks(low, schema, policy, { chunkDepth: 1, pool })).rejects.toBeInstanceOf(
-      PolicyViolationError,
+  it('a policy with aggregates has no chunks of this format: proving is refused, and a file of the earlier format (published partials) is refused with "prove again"', async () => {
+    await expect(proveDatasetInChunks(good, schema, aggregatePolicy, { chunkDepth: 1, pool })).rejects.toThrow(
+      /has aggregates over records or UNIQUE: prove its chunks privately/,
     );
-    const forced = await proveDatasetInChunks(low, schema, policy, { chunkDepth: 1, pool, force: true });
-    const verdict = await verifyChunkedDataset(
-      forced.prepared.keys.vkey,
-      forced,
-      { root: low.commitment.root, count: 5, schemaHash: schema.hash },
-      policy,
+    // The verifier's policy decides: a file of this format checked against a policy with aggregates is refused
+    // whatever it holds (here valid chunk proofs of another policy).
+    const refused = await verifyChunkedDataset(proof.prepared.keys.vkey, proof, expected(), aggregatePolicy);
+    expect(refused).toMatchObject({ valid: false, reason: 'malformed' });
+    expect(refused.detail).toMatch(/no longer accepted: prove again with this version/);
+    // Every reader refuses a file whose signal names show published partials.
+    const old = {
+      ...proof,
+      prepared: undefined,
+      signalNames: ['root', 'aggregate1.encodedSum', ...proof.signalNames.slice(1)],
+    };
+    expect(() => parseProofFile(JSON.parse(JSON.stringify(old)), 'old.json')).toThrow(
+      /old\.json.*publish every chunk's aggregate partials.*prove again with this version/,
     );
-    expect(verdict).toMatchObject({ valid: false, reason: 'claim-mismatch' });
-    expect(verdict.detail).toMatch(/MEAN\(x\).*fails over all chunks: actual 90\/5/);
   });
 
   it('a chunk with a violating record cannot be proven, and the chunk circuit pins every signal', async () => {
     const bad = bundleOf([10, 5, 90, 80, 50]);
+    // The pre-flight refuses it with a row-level report before any proof; forced, the circuit refuses it.
+    await expect(proveDatasetInChunks(bad, schema, policy, { chunkDepth: 1, pool })).rejects.toBeInstanceOf(
+      PolicyViolationError,
+    );
     await expect(proveDatasetInChunks(bad, schema, policy, { chunkDepth: 1, pool, force: true })).rejects.toThrow(
       /chunk 0 \(records 1 to 2\).*does not satisfy the circuit/,
     );
@@ -193,7 +213,7 @@ describe('chunked dataset proofs', () => {
         )
       ).valid,
     ).toBe(false);
-    // Swapping two subtree roots inside a chunk breaks the proof; the aggregates still need every chunk.
+    // Swapping two subtree roots inside a chunk breaks the proof.
     const first = singles.chunks[0]!;
     const swapped = [first.publicSignals[1]!, first.publicSignals[0]!, ...first.publicSignals.slice(2)];
     const reordered = { ...singles, chunks: [{ ...first, publicSignals: swapped }, singles.chunks[1]!] };
@@ -217,7 +237,7 @@ describe('zkai data prove --chunk-depth', () => {
     const dir = await mkdtemp(join(tmpdir(), 'zkai-chunk-cli-'));
     try {
       await writeFile(join(dir, 'schema.json'), JSON.stringify(schema.spec));
-      await writeFile(join(dir, 'policy.json'), JSON.stringify(policy.spec));
+      await writeFile(join(dir, 'policy.json'), JSON.stringify(aggregatePolicy.spec));
       await writeFile(join(dir, 'data.csv'), 'x,c\r\n10,a\r\n20,b\r\n90,a\r\n80,b\r\n50,a\r\n');
       const files = (name: string) => join(dir, name);
       const commit = await runCli([
@@ -309,39 +329,17 @@ describe('zkai data prove --chunk-depth', () => {
       expect(single.code).toBe(1);
       expect(single.stderr).toContain('a single verification key, but');
 
-      // --public-partials: the earlier format (its chunk proofs publish the partials), verified with the chunk key.
-      const open = await runCli([
-        'data',
-        'prove',
-        '--schema',
-        files('schema.json'),
-        '--policy',
-        files('policy.json'),
-        '--bundle',
-        files('b.json'),
-        '--out',
-        files('p1.json'),
-        '--vkey-out',
-        files('vk1.json'),
-        '--chunk-depth',
-        '1',
-        '--public-partials',
-      ]);
-      expect(open.code, open.stderr).toBe(0);
-      expect(JSON.parse(await readFile(files('p1.json'), 'utf8'))).toMatchObject({
-        format: 'zkai-chunked-dataset-proof-v1',
-      });
-      const openOk = await runCli([
-        ...verifyArgs(files('vk1.json'), files('p1.json')),
-        '--commitment',
-        files('c.json'),
-      ]);
-      expect(openOk.code, openOk.stderr + openOk.stdout).toBe(0);
-      expect(openOk.stdout).toContain("its chunk proofs publish each chunk's aggregate partials");
+      // A file of the chunked format before private chunks (its chunk proofs published the partials) is refused by
+      // name, with what to do.
+      const oldFormat = {
+        ...JSON.parse(JSON.stringify({ ...proof, prepared: undefined })),
+        signalNames: ['root', 'aggregate1.encodedSum', 'count'],
+      } as Record<string, unknown>;
+      await writeFile(files('p1.json'), JSON.stringify(oldFormat));
+      const old = await runCli([...verifyArgs(files('vk.json'), files('p1.json')), '--commitment', files('c.json')]);
+      expect(old.code).toBe(1);
+      expect(old.stderr).toMatch(/p1\.json.*no longer accepted: prove again with this version/);
       expect(ok.stdout).not.toContain('publish each chunk');
-      const mixed = await runCli([...verifyArgs(files('vk.json'), files('p1.json')), '--commitment', files('c.json')]);
-      expect(mixed.code).toBe(1);
-      expect(mixed.stderr).toContain('a key set of private chunked proofs, but');
       const badDepth = await runCli([
         'data',
         'prove',

@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileCircuit } from '../src/circuit/compile.ts';
 import { createBundle } from '../src/data/bundle.ts';
-import { proveDatasetInChunks, verifyChunkedDataset } from '../src/data/chunked.ts';
 import { DATA_TEMPLATES_DIR, datasetCircuitInput, generateDatasetCircuit } from '../src/data/circuit-gen.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { evaluatePolicy, parsePolicy, PolicyError, type Policy } from '../src/policy/policy.ts';
@@ -130,34 +129,6 @@ describe('UNIQUE subject ids', () => {
     ).toThrow(/subject id column/);
   });
 
-  it('chunked: each chunk proves its own order, and the verifier refuses a duplicate across a chunk boundary', async () => {
-    const policy = uniquePolicy(intSchema);
-    const good = createBundle(
-      intSchema,
-      [1, 2, 3, 4, 5].map((id, i) => rec(intSchema, id, i + 2)),
-    );
-    const proof = await proveDatasetInChunks(good, intSchema, policy, { chunkDepth: 1 });
-    expect(
-      await verifyChunkedDataset(
-        proof.prepared.keys.vkey,
-        proof,
-        { root: good.commitment.root, count: 5, schemaHash: intSchema.hash },
-        policy,
-      ),
-    ).toEqual({ valid: true });
-    // ids 1, 2 | 2, 3 | 4: each chunk is strictly increasing, the whole is not.
-    const bad = createBundle(
-      intSchema,
-      [1, 2, 2, 3, 4].map((id, i) => rec(intSchema, id, i + 2)),
-    );
-    const forced = await proveDatasetInChunks(bad, intSchema, policy, { chunkDepth: 1, force: true });
-    const verdict = await verifyChunkedDataset(
-      forced.prepared.keys.vkey,
-      forced,
-      { root: bad.commitment.root, count: 5, schemaHash: intSchema.hash },
-      policy,
-    );
-    expect(verdict).toMatchObject({ valid: false, reason: 'claim-mismatch' });
-    expect(verdict.detail).toMatch(/UNIQUE\(id\).*chunk 0 ends with a key not below the first key of chunk 1/);
-  });
+  // Chunked: each private chunk proves its own order, and its aggregation proof the order where chunks meet
+  // (test/data-aggregation.test.ts, 'UNIQUE where chunks meet').
 });

@@ -541,7 +541,6 @@ export interface RegisteredFromSource {
   verifier?: string;
   gasUsed?: bigint;
   verifierDeployGas?: bigint;
-  judge?: { address: string; gasUsed: bigint };
   statement: Statement;
   descriptor: Record<string, unknown>;
   key: RegistrationKeyCheck;

@@ -65,12 +65,8 @@ const EXPLANATIONS: Record<string, (a: readonly unknown[]) => string> = {
   ChunkShape: (a) => `the chunk does not fit: ${String(a[0])}`,
   RootMismatch: (a) =>
     `the chunks' subtree roots (or leaves) combine to ${String(a[0])}, not to the registered root ${String(a[1])}`,
-  AggregateFailed: (a) =>
-    `aggregate ${String(a[1])} of the circuit's policy fails on the totals of all chunks: the dataset does not satisfy the policy`,
-  KeysNotIncreasing: (a) =>
-    `chunk ${String(a[0])} starts with key ${String(a[2])}, not above the previous chunk's last key ${String(a[1])}: a subject id repeats across chunks (UNIQUE)`,
   UnboundSignal: (a) =>
-    `public signal ${String(a[0])} is bound to nothing: it is neither compared with registered state (a layout field, a consent or curated-list root, a chunk's roots or partials) nor declared the attested claim, so a prover could set it to anything`,
+    `public signal ${String(a[0])} is bound to nothing: it is neither compared with registered state (a layout field, a consent or curated-list root, a chunk's roots or commitment) nor declared the attested claim, so a prover could set it to anything`,
   ListUnknown: (a) =>
     `no curated list ${String(a[0])} exists (the registry owner creates lists: zkai chain list create)`,
   StaleListRoot: (a) =>

@@ -26,8 +26,6 @@ import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
 import { verificationKeyId, type Groth16VerificationKey } from './groth16-template.ts';
 import { decodeRegistryError } from './registry-errors.ts';
 import { sendEstimated } from './send-transaction.ts';
-import { deployAggregateJudge } from './aggregate-judge.ts';
-import { needsAggregateJudge } from '../policy/judge.ts';
 import type { Policy } from '../policy/policy.ts';
 import {
   describeStatement,
@@ -500,8 +498,8 @@ export class RegistryClient {
    * Register a circuit (owner only): deploys zkai's verifier for the zkey unless `verifier` is given, and records its
    * kind, what its public signals mean and what it was made from. Every public signal must be bound: the consent
    * registry's root to its purpose, every other registry root to a curated list (`lists`, by registry name), the
-   * claims (class, inputs, commitments) recorded. A dataset chunk circuit whose chunks publish aggregate partials also
-   * gets its aggregate judge, generated from `policy` and deployed.
+   * claims (class, inputs, commitments) recorded. A dataset chunk circuit that publishes aggregate partials (the format
+   * before private chunks, which discloses per-chunk statistics) is refused.
    *
    * This call trusts its caller's key: it does not check that the key is the circuit's. Registration from source
    * ({@link registerCircuitFromSource} in src/chain/register-source.ts, `zkai chain register`) does.
@@ -515,7 +513,7 @@ export class RegistryClient {
      * hash it pins all come from here.
      */
     statement: Statement;
-    /** The circuit's policy: needed for a chunk circuit with aggregate partials (its judge is made from it). */
+    /** The circuit's policy, when the caller has it: its hash must be the statement's. */
     policy?: Policy;
     consent?: { registryName: string; purpose: string };
     /** Curated lists (contracts/ListRegistry.sol) each registry other than consent is checked against: registry name -> list name. */
@@ -528,7 +526,6 @@ export class RegistryClient {
     verifier: string;
     gasUsed: bigint;
     verifierDeployGas?: bigint;
-    judge?: { address: string; gasUsed: bigint };
   }> {
     const { statement } = options;
     if (statement.kind === 'circuit')
@@ -545,9 +542,9 @@ export class RegistryClient {
       );
     }
     const partials = signalNames.filter((name) => name.startsWith('aggregate'));
-    if (kindName === 'dataset-chunk' && partials.length > 0 && !options.policy) {
+    if (kindName === 'dataset-chunk' && partials.length > 0) {
       throw new ChainError(
-        `this chunk circuit publishes aggregate partials (${partials.slice(0, 3).join(', ')}${partials.length > 3 ? ', ...' : ''}): registering it needs its policy, from which its aggregate judge is made`,
+        `this chunk circuit publishes aggregate partials (${partials.slice(0, 3).join(', ')}${partials.length > 3 ? ', ...' : ''}), which disclose per-chunk statistics: the registry no longer accepts such chunks. Prove the dataset again as private chunks (zkai data prove --chunk-depth N) and register those (zkai chain register)`,
       );
     }
     const vkey = options.vkey ?? (options.zkeyPath ? await readVerificationKey(options.zkeyPath) : undefined);
@@ -608,19 +605,11 @@ export class RegistryClient {
         uri: options.uri ?? '',
       },
     ]);
-    let judge: { address: string; gasUsed: bigint } | undefined;
-    // Only a chunk circuit that publishes its partials has a judge (a private chunk circuit publishes a commitment).
-    if (kindName === 'dataset-chunk' && partials.length > 0 && options.policy && needsAggregateJudge(options.policy)) {
-      const deployed = await deployAggregateJudge(this.signer, options.policy);
-      const set = await this.setAggregateJudge(circuit, deployed.address);
-      judge = { address: deployed.address, gasUsed: deployed.deployGas + set.gasUsed };
-    }
     return {
       circuit,
       verifier,
       gasUsed: receipt.gasUsed,
       ...(verifierDeployGas === undefined ? {} : { verifierDeployGas }),
-      ...(judge ? { judge } : {}),
     };
   }
 
@@ -694,12 +683,6 @@ export class RegistryClient {
         `circuit ${id} was registered with a source descriptor that is not a JSON object: it cannot be re-checked`,
       );
     return descriptor as Record<string, unknown>;
-  }
-
-  /** Give a chunk circuit its aggregate judge (owner only, once); see {@link deployAggregateJudge}. */
-  async setAggregateJudge(circuit: string, judge: string): Promise<{ gasUsed: bigint }> {
-    const receipt = await this.send('setting the aggregate judge', 'setAggregateJudge', [circuit, judge]);
-    return { gasUsed: receipt.gasUsed };
   }
 
   /**

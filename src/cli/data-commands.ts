@@ -21,7 +21,7 @@ import { buildRegistry, type Registry } from '../data/registry.ts';
 import { loadRegistry, readIdList, saveRegistry } from '../data/registry-file.ts';
 import { consentStatusLookup, type ConsentStatus } from '../data/consent-tree.ts';
 import { encodeCell, formatAddress } from '../data/encode.ts';
-import { proveDatasetInChunks, verifyChunkedDataset } from '../data/chunked.ts';
+import { proveDatasetInChunks, publicPartialsRefusal, verifyChunkedDataset } from '../data/chunked.ts';
 import {
   cacheKeySet,
   isPrivateChunkKeySet,
@@ -843,11 +843,11 @@ async function dataProveChunkedCommand(flags: DataProveFlags): Promise<void> {
   const policy = await loadPolicy(flags.policy, schema);
   const bundle = await loadBundle(flags.bundle);
   const registries = await loadRegistries(flags.registry, schema);
-  const privateChunks = chunkPartials(policy).length > 0 && flags.publicPartials !== true;
+  const privateChunks = chunkPartials(policy).length > 0;
   if (!privateChunks && (flags.nodeZkey !== undefined || flags.rootZkey !== undefined))
     throw new ZkaiError(
       'BAD_OPTION',
-      `--node-zkey and --root-zkey are the keys of private chunked proofs' aggregation circuits, which ${flags.publicPartials ? '--public-partials' : `policy "${policy.spec.name}" (no aggregate over record values, no UNIQUE)`} does not use`,
+      `--node-zkey and --root-zkey are the keys of private chunked proofs' aggregation circuits, which policy "${policy.spec.name}" (no aggregate over record values, no UNIQUE) does not use`,
     );
   if (privateChunks)
     return dataProvePrivateChunksCommand(flags, { schema, policy, bundle, registries, context, chunkDepth, subtrees });
@@ -1117,6 +1117,9 @@ export async function dataVerifyCommand(flags: DataVerifyFlags): Promise<void> {
       flags.vkey,
       `a key set of private chunked proofs, but ${flags.proof} is a ${file.format} file: give the verification key of its circuit`,
     );
+  // A chunked file of the earlier format made for a policy with aggregates published every chunk's partials.
+  const refusal = file.format === 'zkai-chunked-dataset-proof-v1' ? publicPartialsRefusal(policy) : undefined;
+  if (refusal) throw new InputFileError(flags.proof, refusal);
   // The key must be one the verifier trusts, made for the circuit its own schema and policy generate (the tree depth
   // from its count; a chunk circuit's shape from the file), before anything is checked.
   const keySource = await verifierKeySource(
@@ -1148,27 +1151,13 @@ export async function dataVerifyCommand(flags: DataVerifyFlags): Promise<void> {
   }
   const against = againstRegistries(registries);
   checkVerdictKey(keySource, result, flags);
-  // The earlier chunked format (--public-partials) publishes every chunk's partials: say so beside the verdict.
-  const publicPartials = file.format === 'zkai-chunked-dataset-proof-v1' && chunkPartials(policy).length > 0;
-  emit(
-    flags,
-    {
-      ...datasetVerdictJson(result, expected, policy, schema, registries),
-      keySource,
-      ...(publicPartials ? { publicPartials: true } : {}),
-    },
-    () =>
-      [
-        result.valid
-          ? `OK: the proof is valid: the ${expected.count} records committed as root ${expected.root} satisfy policy "${policy.spec.name}" (schema "${schema.spec.name}")${against}`
-          : `INVALID (${result.reason}): ${result.detail}`,
-        keySourceLine(keySource),
-        ...(publicPartials
-          ? [
-              "  note         its chunk proofs publish each chunk's aggregate partials (the earlier format, made with --public-partials): anyone holding the file reads per-chunk statistics",
-            ]
-          : []),
-      ].join('\n'),
+  emit(flags, { ...datasetVerdictJson(result, expected, policy, schema, registries), keySource }, () =>
+    [
+      result.valid
+        ? `OK: the proof is valid: the ${expected.count} records committed as root ${expected.root} satisfy policy "${policy.spec.name}" (schema "${schema.spec.name}")${against}`
+        : `INVALID (${result.reason}): ${result.detail}`,
+      keySourceLine(keySource),
+    ].join('\n'),
   );
   if (!result.valid) process.exitCode = 1;
 }

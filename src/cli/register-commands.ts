@@ -27,7 +27,6 @@ import {
   positiveInteger,
   progressLine,
   purposeOf,
-  short,
   withSession,
 } from './chain-commands.ts';
 import { readJsonFile } from './io.ts';
@@ -297,7 +296,6 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
       ...(made.verifier ? { verifier: made.verifier } : {}),
       ...(made.gasUsed === undefined ? {} : { gas: made.gasUsed.toString() }),
       ...(made.verifierDeployGas === undefined ? {} : { verifierDeployGas: made.verifierDeployGas.toString() }),
-      ...(made.judge ? { judge: made.judge.address } : {}),
       keyTrust: made.key.keyTrust,
       ...(made.key.transcriptSha256 ? { transcriptSha256: made.key.transcriptSha256 } : {}),
       checked: made.key.checked,
@@ -314,9 +312,7 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
         ? `registered the ${result.kind} circuit ${result.circuit} on registry ${result.registry} (chain ${result.chainId}) from your source`
         : `the ${result.kind} circuit ${result.circuit} is already registered on registry ${result.registry}: nothing sent (the key was checked all the same)`,
       ...(result.registered
-        ? [
-            `  gas          ${result.gas}${result.verifierDeployGas ? ` (verifier ${result.verifierDeployGas})` : ''}${result.judge ? `; aggregate judge ${short(result.judge)}` : ''}`,
-          ]
+        ? [`  gas          ${result.gas}${result.verifierDeployGas ? ` (verifier ${result.verifierDeployGas})` : ''}`]
         : []),
       ...(result.aggregation
         ? [

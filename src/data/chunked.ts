@@ -22,13 +22,16 @@ import {
 } from './dataset-proof.ts';
 import type { Registry } from './registry.ts';
 import { evaluatePolicy, type Policy } from '../policy/policy.ts';
-import { chunkPartials, judgeChunkPartials } from '../policy/chunks.ts';
+import { chunkPartials } from '../policy/chunks.ts';
 import { compileAndSetupGenerated, type PrepareOptions } from './prepare-generated.ts';
 import type { Schema } from './types.ts';
 
 /**
  * A dataset proven in chunks: one proof per non-empty chunk. A chunk is `subtreesPerChunk` consecutive aligned subtrees
- * of 2^chunkDepth records each, so its subtree roots are nodes of the committed tree.
+ * of 2^chunkDepth records each, so its subtree roots are nodes of the committed tree. This format is for policies with
+ * no aggregate over records and no UNIQUE: its chunks publish their subtree roots and record counts only. A policy with
+ * aggregates is proven in private chunks (private-chunked.ts); files of this format made for one (with per-chunk
+ * aggregate partials, before private chunks existed) are refused by {@link verifyChunkedDataset}.
  */
 export interface ChunkedDatasetProof {
   format: 'zkai-chunked-dataset-proof-v1';
@@ -124,8 +127,9 @@ export async function prepareChunkCircuit(
 
 /**
  * Prove a committed dataset in chunks of 2^chunkDepth records, all chunks in parallel in the prover pool, with
- * progress. Each chunk proof shows every rule for its records and publishes its subtree root, its record count and
- * its aggregate partials; {@link verifyChunkedDataset} combines them. The policy is evaluated first, as for a single
+ * progress, for a policy with no aggregate over records and no UNIQUE (others: {@link provePrivateChunks}). Each chunk
+ * proof shows every rule for its records and publishes its subtree root and its record count;
+ * {@link verifyChunkedDataset} combines them. The policy is evaluated first, as for a single
  * proof: a violating dataset gets a row-level report and no proof (unless `force`, which exists for tests that show
  * the verifier refuses such a dataset).
  */
@@ -145,6 +149,7 @@ export async function proveDatasetInChunks(
 ): Promise<ChunkedDatasetProof & { prepared: PreparedDatasetCircuit }> {
   const { chunkDepth } = options;
   const subtrees = options.subtreesPerChunk ?? 1;
+  refusePublicPartials(policy);
   const commitment = recommit(bundle, schema);
   checkChunkShape(chunkDepth, subtrees, commitment.depth);
   const registries = policyRegistries(schema, policy, options.registries ?? []);
@@ -300,9 +305,27 @@ export async function verifyChunkProofs(
 }
 
 /**
+ * Why a chunked proof of this format made for `policy` is refused, when it is: a policy with aggregates over records
+ * or UNIQUE is proven in private chunks, and this format's chunks published its per-chunk partials.
+ */
+export function publicPartialsRefusal(policy: Policy): string | undefined {
+  if (chunkPartials(policy).length === 0) return undefined;
+  return `policy "${policy.spec.name}" has aggregates over records or UNIQUE: chunked proofs of it are private chunks (format zkai-chunked-dataset-proof-v2). This file is of the earlier format, whose chunk proofs publish every chunk's aggregate partials (per-chunk statistics anyone holding the file can read); it is no longer accepted: prove again with this version (zkai data prove --chunk-depth N)`;
+}
+
+/** Refuse to prove chunks that would publish a policy's partials (see {@link publicPartialsRefusal}). */
+function refusePublicPartials(policy: Policy): void {
+  if (chunkPartials(policy).length > 0)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `policy "${policy.spec.name}" has aggregates over records or UNIQUE: prove its chunks privately (provePrivateChunks in private-chunked.ts), whose chunk proofs publish a salted commitment to their partials`,
+    );
+}
+
+/**
  * Verify a chunked dataset proof against what the verifier trusts: the chunk circuit's verification key, the published
- * commitment, the policy and the schema. The checks of {@link verifyChunkProofs}, then every aggregate holds on the
- * summed partials.
+ * commitment, the policy and the schema: the checks of {@link verifyChunkProofs}. A policy with aggregates over records
+ * or UNIQUE has no proofs of this format ({@link publicPartialsRefusal}): the verifier's policy decides, not the file.
  */
 export async function verifyChunkedDataset(
   vkey: unknown,
@@ -310,16 +333,10 @@ export async function verifyChunkedDataset(
   expected: ChunkedExpectation,
   policy: Policy,
 ): Promise<VerificationResult> {
-  const subtrees = file.subtreesPerChunk ?? 1;
+  const refusal = publicPartialsRefusal(policy);
+  if (refusal) return { valid: false, reason: 'malformed', detail: refusal };
   const checked = await verifyChunkProofs(vkey, file, expected, policy, (shape) => chunkSignalNames(policy, shape));
-  if (!checked.valid) return checked;
-  const partialCount = chunkPartials(policy).length;
-  const partials = checked.signals.map((signals) =>
-    signals.slice(subtrees, subtrees + partialCount).map((value) => BigInt(value)),
-  );
-  const judged = judgeChunkPartials(policy, partials, BigInt(expected.count));
-  if (!judged.ok) return { valid: false, reason: 'claim-mismatch', detail: judged.detail };
-  return { valid: true };
+  return checked.valid ? { valid: true } : checked;
 }
 
 /**

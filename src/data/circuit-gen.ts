@@ -36,8 +36,9 @@ export function datasetSignalNames(policy: Policy): string[] {
 
 /**
  * Whole: the circuit checks every rule and every aggregate of the dataset. Chunk: the circuit checks every rule for
- * the records of one chunk (an aligned subtree of the dataset's tree) and outputs the chunk's aggregate partials,
- * which the verifier sums over all chunks and judges (see chunked.ts).
+ * the records of one chunk (aligned subtrees of the dataset's tree), for a policy with no aggregate over records and
+ * no UNIQUE (see chunked.ts). Committed chunk: the same, and it commits, salted, to the chunk's aggregate partials,
+ * which aggregation proofs open, sum and judge (see private-chunked.ts and aggregation-gen.ts).
  */
 export type DatasetCircuitMode = 'whole' | 'chunk' | 'committed-chunk';
 
@@ -219,6 +220,12 @@ export async function generateDatasetCircuit(
   if (!Number.isInteger(depth) || depth < (chunk ? 0 : 1) || depth > 30)
     throw new ZkaiError('BAD_OPTION', `tree depth ${depth} is out of range`);
   const partials = chunk ? chunkPartials(policy) : [];
+  // A chunk circuit that published its partials disclosed per-chunk statistics (issue 18): such chunks commit to them.
+  if (partials.length > 0 && !committed)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `policy "${policy.spec.name}" has aggregates over records or UNIQUE: its chunk circuits commit to their partials (committed-chunk mode), they never publish them`,
+    );
   const capacity = subtrees * 2 ** depth;
   const width = schema.columns.length;
   const out = new CircomLines();
@@ -235,12 +242,10 @@ export async function generateDatasetCircuit(
       ? `signal output root;`
       : `signal output roots[${subtrees}]; // one per aligned subtree of ${2 ** depth} records`,
   );
-  if (partials.length > 0 && committed) {
+  if (partials.length > 0) {
     out.line(`signal partials[${partials.length}]; // private: ${partials.map(partialSignalName).join(', ')}`);
     out.line(`signal input chunkSalt; // private, fresh for every proof`);
     out.line(`signal output commitment; // sponge(partials..., chunkSalt)`);
-  } else if (partials.length > 0) {
-    out.line(`signal output partials[${partials.length}]; // ${partials.map(partialSignalName).join(', ')}`);
   }
   out.line();
   out.line(
@@ -315,7 +320,7 @@ export async function generateDatasetCircuit(
   }
 
   emitAggregates(out, policy, { capacity, chunk });
-  if (partials.length > 0 && committed) {
+  if (partials.length > 0) {
     out.line();
     out.comment(`the salted commitment to the partials, which an aggregation circuit opens privately`);
     const sponge = emitSponge(out.line, 'commitmentHash', [...partials.map((_, k) => `partials[${k}]`), 'chunkSalt']);

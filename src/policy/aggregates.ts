@@ -1,12 +1,12 @@
 /**
  * Every aggregate kind of a policy in one table, {@link AGGREGATES}: for each kind, how it is parsed from a policy
  * file, evaluated in TypeScript (totals and verdict), emitted in circom (its per-record terms in the record template,
- * its check or its chunk partials in the main template), combined over the partials of chunk proofs, and judged in
- * Solidity on chain. The table's type has one entry per kind, each typed by its kind, so a new aggregate is one
+ * its check or its chunk partials in the main template); aggregation-gen.ts sums the partials of private chunks
+ * and judges them with the same emitters. The table's type has one entry per kind, each typed by its kind, so a new aggregate is one
  * entry the compiler checks; nothing else switches on the kind.
  *
  * All implementations use the same cross-multiplied integer arithmetic (no division), so the pre-flight, the
- * circuit, the chunk verifier and the on-chain judge agree on every dataset.
+ * circuit and the aggregation proofs agree on every dataset.
  */
 import type { CircomLines } from '../circuit/generated-source.ts';
 import type { Column, EncodedRecord, Schema } from '../data/types.ts';
@@ -123,8 +123,6 @@ export interface AggregateDefinition<K extends AggregateKind> {
   verdict(aggregate: AggregateOf<K>, totals: TotalsOf<K>, count: bigint): AggregateVerdict;
   /** The public partials a chunk circuit outputs for it, in order, and how each combines over chunks. */
   readonly partials: ReadonlyArray<{ readonly name: PartialName; readonly combine: PartialCombine }>;
-  /** Its verdict over all chunks, from each chunk's partials (in {@link partials} order); `actual` explains a failure. */
-  chunkVerdict(aggregate: AggregateOf<K>, chunks: ReadonlyArray<readonly bigint[]>, count: bigint): AggregateVerdict;
   /** Its per-record part of the record template: the outputs the dataset-wide part adds up. */
   emitRecord(aggregate: AggregateOf<K>, context: RecordEmitContext): void;
   /**
@@ -134,41 +132,6 @@ export interface AggregateDefinition<K extends AggregateKind> {
   emitOverRecords(aggregate: AggregateOf<K>, context: RecordsEmitContext): PartialExpressions;
   /** Its bound checks on the totals of its partials (UNIQUE has none: its order is checked over records and chunks). */
   emitVerdict(aggregate: AggregateOf<K>, context: VerdictEmitContext): void;
-  /** Solidity statements that judge it from its summed partials (`total`) and `c`, the count; `fail` returns its failure. */
-  judge(aggregate: AggregateOf<K>, total: (name: PartialName) => string, fail: string): string[];
-}
-
-/** Column sums of the chunks' partials. */
-function summed(chunks: ReadonlyArray<readonly bigint[]>, width: number): bigint[] {
-  return Array.from({ length: width }, (_, i) => chunks.reduce((sum, chunk) => sum + (chunk[i] ?? 0n), 0n));
-}
-
-/** A summed kind's verdict over chunks: its totals are the summed partials. */
-function summedVerdict(verdict: AggregateVerdict): AggregateVerdict {
-  return verdict.ok ? verdict : { ok: false, actual: `actual ${verdict.actual}` };
-}
-
-const solidityInt = (value: bigint) => `int256(${value})`;
-
-/** `min <= value / weight <= max`, cross-multiplied (weight > 0), in Solidity, as {@link withinFraction}. */
-function solidityWithinFraction(
-  value: string,
-  weight: string,
-  min: Fraction | undefined,
-  max: Fraction | undefined,
-): string {
-  const parts: string[] = [];
-  if (min) parts.push(`${value} * ${solidityInt(min.den)} >= ${solidityInt(min.num)} * ${weight}`);
-  if (max) parts.push(`${value} * ${solidityInt(max.den)} <= ${solidityInt(max.num)} * ${weight}`);
-  return parts.length === 0 ? 'true' : parts.join(' && ');
-}
-
-/** `min <= value <= max` in Solidity. */
-function solidityBounds(value: string, min: bigint | undefined, max: bigint | undefined): string {
-  const parts: string[] = [];
-  if (min !== undefined) parts.push(`${value} >= ${solidityInt(min)}`);
-  if (max !== undefined) parts.push(`${value} <= ${solidityInt(max)}`);
-  return parts.length === 0 ? 'true' : parts.join(' && ');
 }
 
 const within = (value: bigint, min: bigint | undefined, max: bigint | undefined) =>
@@ -210,7 +173,7 @@ function columnTotals(
 /** What SUM and MEAN share: their keys, totals over records, partials and verdict over chunks, record outputs. */
 function columnSumKind<K extends 'SUM' | 'MEAN'>(
   kind: K,
-): Pick<AggregateDefinition<K>, 'keys' | 'totals' | 'partials' | 'chunkVerdict' | 'emitRecord' | 'emitOverRecords'> {
+): Pick<AggregateDefinition<K>, 'keys' | 'totals' | 'partials' | 'emitRecord' | 'emitOverRecords'> {
   return {
     keys: ['kind', 'field', 'min', 'max'],
     totals: (aggregate, records) => ({ kind, ...columnValueTotals(columnOf(aggregate), records) }) as TotalsOf<K>,
@@ -218,12 +181,6 @@ function columnSumKind<K extends 'SUM' | 'MEAN'>(
       { name: 'encodedSum', combine: 'sum' },
       { name: 'present', combine: 'sum' },
     ],
-    chunkVerdict(aggregate, chunks, count) {
-      const [encodedSum, present] = summed(chunks, 2) as [bigint, bigint];
-      return summedVerdict(
-        aggregateDefinition(kind).verdict(aggregate, { kind, encodedSum, present } as TotalsOf<K>, count),
-      );
-    },
     emitRecord: (aggregate, context) => context.columnTerms(columnOf(aggregate)),
     emitOverRecords(aggregate, { label, total }) {
       const k = columnOf(aggregate).index;
@@ -267,9 +224,6 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       actual: count.toString(),
     }),
     partials: [],
-    // The verifier sums the chunks' public counts.
-    chunkVerdict: (aggregate, _chunks, count) =>
-      summedVerdict(AGGREGATES.COUNT.verdict(aggregate, { kind: 'COUNT' }, count)),
     emitRecord: () => {},
     emitOverRecords: () => ({}),
     emitVerdict(aggregate, { out, countBits }) {
@@ -278,7 +232,6 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       if (aggregate.max !== undefined)
         emitNonNegative(out, `${aggregate.max} - count`, countBits + bitLength(aggregate.max));
     },
-    judge: (aggregate, _total, fail) => [`if (!(${solidityBounds('c', aggregate.min, aggregate.max)})) ${fail}`],
   },
 
   SUM: {
@@ -317,9 +270,6 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
           Math.max(totals.magnitude, bound(aggregate.max)) + 2,
         );
     },
-    judge: (aggregate, total, fail) => [
-      `if (!(${solidityBounds(`(${total('encodedSum')} + ${total('present')} * ${solidityInt(aggregate.offset)})`, aggregate.min, aggregate.max)})) ${fail}`,
-    ],
   },
 
   MEAN: {
@@ -347,13 +297,6 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       emitNonNegative(context.out, `${totals.present} - 1`, context.countBits); // a mean of no values fails
       emitFractionBounds(context.out, totals.actual, totals.present, aggregate.min, aggregate.max, totals.magnitude);
     },
-    judge: (aggregate, total, fail) => [
-      `{`,
-      `    int256 m = ${total('present')};`,
-      `    int256 sum = (${total('encodedSum')} + ${total('present')} * ${solidityInt(aggregate.offset)});`,
-      `    if (!(m > 0 && ${solidityWithinFraction('sum', 'm', aggregate.min, aggregate.max)})) ${fail}`,
-      `}`,
-    ],
   },
 
   PROPORTION: {
@@ -381,10 +324,6 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       actual: `${totals.matched}/${count}`,
     }),
     partials: [{ name: 'matched', combine: 'sum' }],
-    chunkVerdict(aggregate, chunks, count) {
-      const [matched] = summed(chunks, 1) as [bigint];
-      return summedVerdict(AGGREGATES.PROPORTION.verdict(aggregate, { kind: 'PROPORTION', matched }, count));
-    },
     emitRecord(aggregate, { out, label, holds }) {
       out.line(`signal output ${label}Matched <== active * ${holds(aggregate.where, `${label}Where`)};`);
     },
@@ -392,9 +331,6 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
     emitVerdict(aggregate, { out, total, countBits }) {
       emitFractionBounds(out, total('matched'), 'count', aggregate.min, aggregate.max, countBits);
     },
-    judge: (aggregate, total, fail) => [
-      `if (!(${solidityWithinFraction(total('matched'), 'c', aggregate.min, aggregate.max)})) ${fail}`,
-    ],
   },
 
   'GROUP-PARITY': {
@@ -429,12 +365,6 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       { name: 'nB', combine: 'sum' },
       { name: 'kB', combine: 'sum' },
     ],
-    chunkVerdict(aggregate, chunks, count) {
-      const [nA, kA, nB, kB] = summed(chunks, 4) as [bigint, bigint, bigint, bigint];
-      return summedVerdict(
-        AGGREGATES['GROUP-PARITY'].verdict(aggregate, { kind: 'GROUP-PARITY', nA, kA, nB, kB }, count),
-      );
-    },
     emitRecord(aggregate, { out, label, holds }) {
       const inA = holds(aggregate.groupA, `${label}GroupA`);
       const inB = holds(aggregate.groupB, `${label}GroupB`);
@@ -463,18 +393,6 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       const bits = 2 * countBits + bitLength(num) + bitLength(den) + 2;
       emitNonNegative(out, `${num} * ${label}Both - ${den} * (${label}Cross1 - ${label}Cross2)`, bits);
       emitNonNegative(out, `${num} * ${label}Both + ${den} * (${label}Cross1 - ${label}Cross2)`, bits);
-    },
-    judge(aggregate, total, fail) {
-      const { num, den } = aggregate.maxDifference;
-      return [
-        `{`,
-        `    int256 nA = ${total('nA')};`,
-        `    int256 nB = ${total('nB')};`,
-        `    int256 difference = ${total('kA')} * nB - ${total('kB')} * nA;`,
-        `    if (difference < 0) difference = -difference;`,
-        `    if (!(nA > 0 && nB > 0 && difference * ${solidityInt(den)} <= ${solidityInt(num)} * nA * nB)) ${fail}`,
-        `}`,
-      ];
     },
   },
 
@@ -524,14 +442,6 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
       { name: 'firstKey', combine: 'firstKey' },
       { name: 'lastKey', combine: 'lastKey' },
     ],
-    chunkVerdict(_aggregate, chunks) {
-      // Each chunk proved its keys strictly increase; across chunks, each last key must be below the next first key.
-      for (let j = 1; j < chunks.length; j += 1) {
-        if (!((chunks[j - 1]![1] as bigint) < (chunks[j]![0] as bigint)))
-          return { ok: false, actual: `chunk ${j - 1} ends with a key not below the first key of chunk ${j}` };
-      }
-      return { ok: true, actual: 'all distinct' };
-    },
     emitRecord: (aggregate, context) => context.sortKey(aggregate.column),
     emitOverRecords(aggregate, { out, label, capacity, chunk }) {
       // Records are committed sorted by their id key; consecutive real records must have strictly increasing keys.
@@ -546,7 +456,7 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
         out.line(`}`);
       }
       if (!chunk) return {};
-      // The verifier checks that each chunk's last key is below the next chunk's first key. The last real record is
+      // The aggregation proof checks that each chunk's last key is below the next chunk's first key. The last real record is
       // the one whose successor is padding (or the last of all).
       out.line(`signal ${label}End[${capacity}];`);
       out.line(
@@ -558,7 +468,6 @@ export const AGGREGATES: { readonly [K in AggregateKind]: AggregateDefinition<K>
     },
     // Its order is checked over the records of a circuit, and across chunks where their keys meet.
     emitVerdict: () => {},
-    judge: () => ["// judged by the registry chunk by chunk: each first key above the previous chunk's last key"],
   },
 };
 

@@ -1,6 +1,6 @@
 /**
- * A policy's chunk partials: what a chunk circuit publishes for each aggregate (in the order of the aggregate table's
- * entries) and how the verifier combines them over every chunk of a dataset into the aggregate's verdict.
+ * A policy's chunk partials: what a private chunk circuit commits to for each aggregate (in the order of the aggregate
+ * table's entries), which its aggregation proofs open, combine over every chunk and judge (aggregation-gen.ts).
  */
 import { uniqueKey } from '../data/unique.ts';
 import { ZkaiError } from '../errors.ts';
@@ -24,27 +24,6 @@ export function chunkPartials(policy: Policy): ChunkPartial[] {
 /** Public signal name of an aggregate partial. */
 export function partialSignalName(partial: Pick<ChunkPartial, 'aggregate' | 'name'>): string {
   return `aggregate${partial.aggregate}.${partial.name}`;
-}
-
-/**
- * Judge every aggregate over all chunks of a dataset of `count` records, from each chunk's partials (the values of
- * {@link chunkPartials}, in order, one list per chunk in chunk order): the summed ones as the whole-dataset circuit
- * would, UNIQUE's keys across chunk boundaries. Returns the first failure's explanation.
- */
-export function judgeChunkPartials(
-  policy: Policy,
-  chunks: ReadonlyArray<readonly bigint[]>,
-  count: bigint,
-): { ok: true } | { ok: false; detail: string } {
-  const partials = chunkPartials(policy);
-  for (const [index, aggregate] of policy.aggregates.entries()) {
-    const positions = partials.flatMap((partial, position) => (partial.aggregate === index ? [position] : []));
-    const own = chunks.map((values) => positions.map((position) => values[position] as bigint));
-    const verdict = aggregateDefinition(aggregate.kind).chunkVerdict(aggregate, own, count);
-    if (!verdict.ok)
-      return { ok: false, detail: `aggregate ${aggregate.text} fails over all chunks: ${verdict.actual}` };
-  }
-  return { ok: true };
 }
 
 /**

@@ -289,8 +289,18 @@ export function parseProofFile(raw: unknown, source = 'proof file'): ProofFile {
         ...r.part(),
       };
     }
-    case 'zkai-chunked-dataset-proof-v1':
+    case 'zkai-chunked-dataset-proof-v1': {
+      // Files of this format made for a policy with aggregates (before private chunks) published each chunk's
+      // aggregate partials, which their signal names show. Refused here for every reader (each verifier also refuses
+      // them from its own policy: see publicPartialsRefusal in src/data/chunked.ts).
+      const names = (raw as { signalNames?: unknown }).signalNames;
+      if (Array.isArray(names) && names.some((name) => typeof name === 'string' && name.startsWith('aggregate')))
+        throw new InputFileError(
+          source,
+          "its chunk proofs publish every chunk's aggregate partials (the chunked format before private chunks: per-chunk statistics anyone holding the file can read); it is no longer accepted: prove again with this version (zkai data prove --chunk-depth N writes private chunks)",
+        );
       return { format: known, ...r.circuitId(), ...r.chunkedDataset() };
+    }
     case 'zkai-chunked-dataset-proof-v2': {
       const aggregation = r.list('aggregation').map((level, l) => {
         if (!Array.isArray(level) || level.length === 0)

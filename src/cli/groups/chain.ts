@@ -63,7 +63,7 @@ export const CHAIN_REGISTER = {
     { flags: '--schema <file>', help: 'dataset, inclusion and accuracy circuits: the schema they are generated from' },
     {
       flags: '--policy <file>',
-      help: "dataset circuits: the policy they are generated from (a chunk circuit's aggregate judge too)",
+      help: 'dataset circuits: the policy they are generated from',
     },
     { flags: '--depth <n>', help: 'inclusion circuits: the tree depth, when the proof file does not say it' },
     { flags: '--model <file>', help: 'inference and accuracy circuits: the model (native JSON or ONNX)' },

@@ -75,10 +75,6 @@ export const DATA_PROVE = {
       flags: '--root-zkey <file>',
       help: "with --chunk-depth, private chunks: a ceremony's proving key for the aggregation root circuit (otherwise zkai's single-party setup makes it)",
     },
-    {
-      flags: '--public-partials',
-      help: "with --chunk-depth: write the earlier chunked format, whose chunk proofs publish each chunk's aggregate partials and UNIQUE boundary keys (per-chunk statistics, and ids can be confirmed by guessing); kept for registries deployed before private chunks, to be removed",
-    },
     CONTEXT,
     REGISTRY_FILES,
     {
