@@ -612,18 +612,21 @@ describe('POST /v1/verify', () => {
       ),
     ).toBe(true);
 
-    // A private chunked dataset proof is verified by zkai data verify (its key set binds three circuits): the service
-    // refuses it by name rather than checking part of it.
+    // A private chunked dataset proof is checked with the three circuits the service derives from its own statement
+    // (test/service-private-chunks.test.ts): a circuit or key the request names is refused by name, never used.
     const privateChunks = await post(fileApp, {
       format: 'zkai-chunked-dataset-proof-v2',
+      commitment: { root: '1', count: 1, depth: 0, schemaHash: '1' },
+      policy: { hash: '1' },
+      chunkDepth: 0,
       chunks: [{ proof: demo.proof, publicSignals: demo.publicSignals }],
       aggregation: [[{ proof: demo.proof, publicSignals: demo.publicSignals }]],
       circuit: demoId,
     });
     expect(privateChunks.status).toBe(400);
     expect(privateChunks.body.fields[0]).toMatchObject({
-      path: '/format',
-      message: expect.stringContaining('verify it with zkai data verify'),
+      path: '/circuit',
+      message: expect.stringContaining('derives from its own trusted statement'),
     });
 
     const text = await fileApp.inject({

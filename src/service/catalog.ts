@@ -33,6 +33,7 @@ import {
   type Statement,
   type TrustedStatement,
 } from '../statement/index.ts';
+import { loadPrivateChunksStatement, type PrivateChunksStatement } from './private-chunks.ts';
 import {
   describeSignals,
   genericSignalNames,
@@ -92,22 +93,57 @@ export interface CatalogSources {
   keys?: readonly string[];
   /** zkai's cache folder: every key under `<cache>/keys` is loaded. */
   cacheDir?: string;
-  /** Statement files (see src/statement/statement-file.ts): each names a key and what the verifier trusts about it. */
+  /**
+   * Statement files (see src/statement/statement-file.ts): each names a key and what the verifier trusts about it. A
+   * statement of kind `dataset-private-chunks` names no key: the schema, policy and fan-in of private chunked proofs,
+   * whose three circuits' keys the service then takes from `cacheDir` (src/service/private-chunks.ts).
+   */
   statements?: readonly string[];
 }
 
 /** The known circuits, by id. */
 export class CircuitCatalog {
   private readonly entries = new Map<string, CatalogEntry>();
+  private readonly privateChunkStatements: PrivateChunksStatement[] = [];
+  /** The cache folder the keys were loaded from: where the keys of private chunked proofs' circuits are looked up. */
+  cacheDir: string | undefined;
 
   /** Every key found in the sources; a key file that is not a verification key is an {@link InputFileError}. */
   static async load(sources: CatalogSources): Promise<CircuitCatalog> {
     const catalog = new CircuitCatalog();
     // Cache first: it knows signal names, which a bare key file with the same id then shares.
-    if (sources.cacheDir) await catalog.addCache(sources.cacheDir);
+    if (sources.cacheDir) {
+      catalog.cacheDir = resolve(sources.cacheDir);
+      await catalog.addCache(sources.cacheDir);
+    }
     for (const path of sources.keys ?? []) await catalog.addPath(resolve(path));
-    for (const path of sources.statements ?? []) await catalog.addStatement(await loadStatementFile(path));
+    for (const path of sources.statements ?? []) {
+      const privateChunks = await loadPrivateChunksStatement(path);
+      if (privateChunks) catalog.addPrivateChunks(privateChunks);
+      else await catalog.addStatement(await loadStatementFile(path));
+    }
     return catalog;
+  }
+
+  /**
+   * Trust private chunked proofs of a policy: its schema, policy, fan-in and registry roots (the keys of its three
+   * circuits come from {@link cacheDir} at each request). One statement per policy.
+   *
+   * @throws {InputFileError} when a statement of the same policy is already trusted.
+   */
+  addPrivateChunks(statement: PrivateChunksStatement): void {
+    const same = this.privateChunkStatements.find((s) => s.policy.hash === statement.policy.hash);
+    if (same)
+      throw new InputFileError(
+        statement.source,
+        `a statement of private chunked proofs of policy "${statement.policy.spec.name}" is already trusted (${same.source}): one schema, fan-in and set of registry roots per policy, so that no file chooses between them`,
+      );
+    this.privateChunkStatements.push(statement);
+  }
+
+  /** The trusted statements of private chunked proofs. */
+  get privateChunks(): readonly PrivateChunksStatement[] {
+    return this.privateChunkStatements;
   }
 
   /**
@@ -297,7 +333,8 @@ export class CircuitCatalog {
       const described = circuitDir ? await compiledSignalNames(join(cache.circuitsDir, circuitDir), cache) : undefined;
       const vkey = await readJsonFile(vkeyPath, 'verification key').catch(() => undefined);
       if (!isVerificationKey(vkey)) continue;
-      // The circuits of private chunked proofs are verified together by zkai data verify, never one proof at a time.
+      // The circuits of private chunked proofs are verified together (a v2 file, against a dataset-private-chunks
+      // statement: src/service/private-chunks.ts), never one proof at a time.
       if (isPrivateChunkCircuitName(described?.name ?? circuitNameOfDir(dir))) continue;
       this.add(vkey, {
         name: described?.name ?? dir,

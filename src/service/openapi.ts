@@ -54,6 +54,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             404: error("the circuit id (or the proof file's circuit) is not known"),
             413: error('the body is larger than the service accepts'),
             415: error('the body is not application/json'),
+            422: error(
+              'a private chunked dataset proof (zkai-chunked-dataset-proof-v2) the service cannot check with what it trusts: no dataset-private-chunks statement of its policy (UNKNOWN_CIRCUIT, also for a chunk shape the statement does not take), or no key in its cache made for one of the three circuits that statement generates (KEY_NOT_FOUND); the message says what is missing and how to configure it',
+            ),
             503: error('the verifier is busy or timed out: retry later'),
           },
         },

@@ -66,7 +66,11 @@ export function badRequest(fields: FieldProblem[], hint?: string): ServiceError 
   });
 }
 
-const CHUNKED_FORMATS: readonly ProofFileFormat[] = ['zkai-chunked-dataset-proof-v1', 'zkai-accuracy-proof-v1'];
+const CHUNKED_FORMATS: readonly ProofFileFormat[] = [
+  'zkai-chunked-dataset-proof-v1',
+  'zkai-chunked-dataset-proof-v2',
+  'zkai-accuracy-proof-v1',
+];
 
 /** Interpret a validated body; throws a 400 {@link ServiceError} naming what is missing or inconsistent. */
 export function interpretBody(body: VerifyBody): InterpretedBody {
@@ -75,11 +79,6 @@ export function interpretBody(body: VerifyBody): InterpretedBody {
     throw missing(
       '/chunks',
       'must not come with proof and publicSignals: give one proof, or the chunks of a chunked proof',
-    );
-  if (body.format === 'zkai-chunked-dataset-proof-v2')
-    throw missing(
-      '/format',
-      'is a private chunked dataset proof (zkai-chunked-dataset-proof-v2), which this service does not verify yet: verify it with zkai data verify',
     );
   if (body.format !== undefined) {
     const chunkedFormat = CHUNKED_FORMATS.includes(body.format);

@@ -113,6 +113,23 @@ export const verifyBodySchema = {
         properties: { index: count, proof: proofSchema, publicSignals: publicSignalsSchema },
       },
     },
+    aggregation: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 64,
+      description:
+        'a private chunked dataset proof file (zkai-chunked-dataset-proof-v2): its aggregation proofs, level by level from the chunks up to the root. The service checks them against the tree it derives from the count and its own fan-in, with keys it trusts for the policy (a dataset-private-chunks statement and its cache); how many levels the file holds decides nothing',
+      items: {
+        type: 'array',
+        minItems: 1,
+        maxItems: MAX_SIGNALS,
+        items: {
+          type: 'object',
+          required: ['proof', 'publicSignals'],
+          properties: { proof: proofSchema, publicSignals: publicSignalsSchema },
+        },
+      },
+    },
     circuit: { ...bytes32, description: 'the circuit id (as GET /v1/circuits and the chain registry name it)' },
     verificationKey: {
       ...verificationKeySchema,
@@ -257,6 +274,75 @@ export const verifyResponseSchema = {
         type: 'object',
         required: ['index', 'valid', 'reason', 'detail', 'claims'],
         properties: { index: { type: 'integer' }, ...verdictProperties },
+      },
+    },
+    privateChunks: {
+      type: 'object',
+      description:
+        "a private chunked dataset proof (zkai-chunked-dataset-proof-v2): what the verdict was reached with, all of it the service's own (its trusted statement of the policy, its fan-in, the tree it derives from the count, the keys of its cache); `circuit` is then the root circuit, and no chunk's claims are returned (chunks[].claims is null)",
+      required: [
+        'statement',
+        'policy',
+        'schemaHash',
+        'fanIn',
+        'chunkDepth',
+        'subtreesPerChunk',
+        'aggregationLevels',
+        'aggregationChecked',
+        'registries',
+        'keys',
+      ],
+      properties: {
+        statement: { type: 'string', description: 'the name of the dataset-private-chunks statement checked' },
+        policy: {
+          type: 'object',
+          required: ['name', 'hash'],
+          properties: { name: { type: 'string' }, hash: { type: 'string' } },
+        },
+        schemaHash: { type: 'string' },
+        fanIn: { type: 'integer', description: "children per aggregation proof: the service's, never the file's" },
+        chunkDepth: { type: 'integer' },
+        subtreesPerChunk: { type: 'integer' },
+        aggregationLevels: {
+          type: 'array',
+          items: { type: 'integer' },
+          description:
+            'aggregation proofs per level, from the chunks up to the root, as the service derives them from the count and its fan-in (empty when the verdict came before)',
+        },
+        aggregationChecked: { type: 'integer', description: 'aggregation proofs checked' },
+        registries: {
+          type: 'array',
+          description: "the registry roots the statement pins (the chunk proofs' roots must be these)",
+          items: {
+            type: 'object',
+            required: ['name', 'root'],
+            properties: { name: { type: 'string' }, root: { type: 'string' } },
+          },
+        },
+        keys: {
+          type: 'object',
+          description: "the key of each circuit (null: not reached, or no node level), from the service's cache",
+          required: ['chunk', 'node', 'root'],
+          properties: Object.fromEntries(
+            ['chunk', 'node', 'root'].map((circuit) => [
+              circuit,
+              {
+                type: ['object', 'null'],
+                required: ['id', 'circuit', 'source', 'detail'],
+                properties: {
+                  id: { type: 'string', description: "the key's registry id" },
+                  circuit: { type: 'string', description: 'the compiled circuit the key was made for' },
+                  source: {
+                    type: 'string',
+                    enum: ['own-setup', 'verified-ceremony'],
+                    description: "the service's own setup of that circuit, or a ceremony of it this machine verified",
+                  },
+                  detail: { type: 'string' },
+                },
+              },
+            ]),
+          ),
+        },
       },
     },
     note: { type: 'string', description: 'what this verdict does not cover' },

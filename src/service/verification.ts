@@ -12,6 +12,7 @@ import { signalNamesOfRegistration, type RegisteredCircuit } from '../chain/regi
 import { combineChunkRoots } from '../data/chunked.ts';
 import { testSetRootFromLeaves } from '../model/accuracy.ts';
 import type { CatalogEntry, CircuitCatalog } from './catalog.ts';
+import { PRIVATE_CHUNKS_FORMAT, verifyPrivateChunksRequest, type PrivateChunksSummary } from './private-chunks.ts';
 import { badRequest, interpretBody, type InterpretedBody, type ProofJob, type VerifyBody } from './proof-files.ts';
 import { decodeClaims, genericSignalNames, type Claims, type ServiceCircuitKind } from './signals.ts';
 
@@ -37,6 +38,11 @@ export interface VerifyResponse extends ProofVerdict {
   };
   /** Chunked proofs: each chunk's verdict. */
   chunks?: Array<ProofVerdict & { index: number }>;
+  /**
+   * Private chunked proofs (`zkai-chunked-dataset-proof-v2`): the trusted statement, fan-in, tree and keys the verdict
+   * was reached with, all the service's own (`circuit` is then the root circuit, whose proof carries the verdict).
+   */
+  privateChunks?: PrivateChunksSummary;
   note?: string;
 }
 
@@ -384,11 +390,22 @@ export async function verifyRequest(body: VerifyBody, context: VerifyContext): P
       [
         {
           path: '/chunks',
-          message: `holds ${interpreted.jobs.length} chunk proofs; this service verifies at most ${limits.maxChunks} in one request`,
+          message: `holds ${interpreted.jobs.length} ${interpreted.file?.format === PRIVATE_CHUNKS_FORMAT ? 'proofs (chunk and aggregation proofs)' : 'chunk proofs'}; this service verifies at most ${limits.maxChunks} in one request`,
         },
       ],
       'verify the file in parts, or start the service with a larger --max-chunks',
     );
+  }
+  if (interpreted.file?.format === PRIVATE_CHUNKS_FORMAT) {
+    // Checked with what the service trusts for the policy (its statement and its cache's keys), never the file's word.
+    const total = interpreted.jobs.length;
+    return verifyPrivateChunksRequest(body, interpreted.file, {
+      statements: context.catalog.privateChunks,
+      cacheDir: context.catalog.cacheDir,
+      pairing: context.pairing,
+      inFlight: CHUNKS_IN_FLIGHT,
+      within: (done, work) => withinDeadline(deadline, () => deadlineError(limits, done, total), work),
+    });
   }
   let resolved = resolveKey(body, interpreted, context.catalog);
   if (resolved.alternatives) {

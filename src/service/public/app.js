@@ -86,6 +86,8 @@ const REASONS = {
 const KIND_NAMES = {
   'dataset-policy': 'dataset policy',
   'dataset-chunk': 'dataset chunk',
+  'dataset-private-chunk': 'private dataset chunk',
+  'dataset-aggregation': 'private chunks aggregation',
   inclusion: 'record inclusion',
   inference: 'model inference',
   accuracy: 'model accuracy',
@@ -420,6 +422,30 @@ function chunkSummary(result, file) {
       ),
     );
   }
+  // A private chunked proof: no chunk claims (they are salted commitments); the service says what it checked with.
+  if (isObject(result.privateChunks)) {
+    const p = result.privateChunks;
+    const count = typeof file?.commitment?.count === 'number' ? file.commitment.count : null;
+    return el(
+      'div',
+      { className: 'summary', id: 'private-chunks-summary' },
+      el(
+        'p',
+        {},
+        `The ${chunks.length} chunk proofs and ${Number(p.aggregationChecked)} aggregation proofs prove that the ${count === null ? '' : `${count} `}records the file commits to (root ${short(String(file?.commitment?.root ?? ''))}) satisfy the policy "${String(p.policy?.name ?? '')}" ${short(String(p.policy?.hash ?? ''))}; compare that root and count with the commitment you trust. No chunk's partials are published.`,
+      ),
+      el(
+        'dl',
+        {},
+        el('dt', {}, 'Statement of this service'),
+        el('dd', {}, String(p.statement)),
+        el('dt', {}, 'Fan-in (the service’s own)'),
+        el('dd', {}, String(p.fanIn)),
+        el('dt', {}, 'Aggregation proofs per level'),
+        el('dd', {}, Array.isArray(p.aggregationLevels) ? p.aggregationLevels.join(', ') : ''),
+      ),
+    );
+  }
   if (result.circuit?.kind === 'dataset-chunk' && values.length) {
     const count = values.reduce((sum, v) => sum + Number(v.count ?? 0), 0);
     return el(
@@ -452,7 +478,9 @@ function renderVerdict(result, file) {
   detail.textContent = result.valid
     ? pairingOnly
       ? 'The pairing check passed, but this service knows the circuit only by its verification key: it does not know what the public signals mean, so no claim of this proof (or of its file) was decoded or checked.'
-      : 'The proof verifies: its public signals below are proven.'
+      : isObject(result.privateChunks)
+        ? "Every chunk and aggregation proof verifies with this service's own keys of the policy's circuits: what the file proves is below."
+        : 'The proof verifies: its public signals below are proven.'
     : String(result.detail ?? REASONS[result.reason] ?? 'the service gave no detail');
 
   const circuit = result.circuit ?? {};
