@@ -368,16 +368,17 @@ export async function runChainBench(profile: ChainProfile, options: { cacheDir?:
       { circuit: accuracyCircuit.circuit, subject: modelVersion.version, nonce: accuracyNonce },
       testSetVersion.version,
       accuracy.chunks,
+      accuracy.correct,
     );
     const accuracySignals = accuracy.chunks[0]!.publicSignals.length;
     operations.push({
       operation: `attest an accuracy chunk (${accuracySignals} public signals, 4 test records)`,
       gas: Number(accuracyMade.gas[0]),
-      note: 'a chunk that is not the last: verify, fold 4 leaves, add the count',
+      note: 'a chunk that is not the last: verify, fold 4 leaves, check and keep its commitment',
       publicInputs: accuracySignals,
     });
     operations.push({
-      operation: 'attest the last accuracy chunk (rebuilds the test set root, records the result)',
+      operation: 'attest the last accuracy chunk (rebuilds the test set root, opens the total, records the result)',
       gas: Number(accuracyMade.gas.at(-1)),
       note: `${accuracyMade.gas.length} chunks in all; ${accuracyMade.accuracy.correct} of ${accuracyMade.accuracy.total} correct`,
       publicInputs: accuracySignals,

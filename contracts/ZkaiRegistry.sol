@@ -37,8 +37,10 @@ contract ZkaiRegistry {
     // ------------------------------------------------------------------------------------------------ types
 
     /// @notice What a circuit proves. DatasetChunk circuits (of policies with no aggregate over records: they publish
-    /// their subtree roots and record count only) are attested chunk by chunk (attestChunk); Accuracy circuits chunk by chunk too (attestAccuracyChunk): each chunk proof publishes
-    /// the leaves of the test-set records it ran the model on and how many it predicted right. DatasetAggregation
+    /// their subtree roots and record count only) are attested chunk by chunk (attestChunk); Accuracy circuits chunk
+    /// by chunk too (attestAccuracyChunk): each chunk proof publishes the leaves of the test-set records it ran the
+    /// model on and a salted commitment to the running total of correct predictions, opening the previous chunk's
+    /// (no chunk's count is public; the last commitment is Poseidon(total, 0)). DatasetAggregation
     /// circuits (a node or the root of a private chunked proof) and DatasetPrivateChunk circuits (its chunks, which
     /// publish a salted commitment to their partials) are only ever checked inside ZkaiPrivateChunks.
     enum Kind {
@@ -55,12 +57,12 @@ contract ZkaiRegistry {
     /// @notice Where each meaning sits among a circuit's public signals: index + 1, or 0 when the circuit has none.
     struct Layout {
         uint16 root; // dataset root (DatasetChunk: the first subtree root; Accuracy: the first leaf; the others follow)
-        uint16 count; // record count (Accuracy: the number of correct predictions, right after the last leaf)
+        uint16 count; // record count (Accuracy: the commitment to the running total of correct predictions, right after the last leaf)
         uint16 policyHash; // the policy hash (Accuracy: the task hash)
         uint16 schemaHash;
         uint16 modelHash; // model hash (fixed weights) or model commitment (private weights)
         uint16 consentRoot; // a consent registry root the proof checked membership against
-        uint16 chunkDepth;
+        uint16 chunkDepth; // (Accuracy: the previous chunk's commitment, which the chunk opens)
         uint16 chunkSubtrees;
         uint16 context;
     }
@@ -175,9 +177,9 @@ contract ZkaiRegistry {
         uint32 chunks;
         uint64 records;
         uint64 appended; // subtree roots (accuracy: leaves) folded into the frontier
-        uint64 correct; // accuracy: correct predictions so far
         bytes32 statement; // running hash of the chunks' public signals
         bytes32 roots; // hash of the first chunk's registry roots (consent, lists): every chunk must carry the same
+        uint256 link; // accuracy: the last chunk's commitment to the running total of correct predictions
         mapping(uint256 => uint256) frontier;
     }
 
@@ -525,11 +527,13 @@ contract ZkaiRegistry {
     }
 
     /// @notice Attest a model's accuracy on a registered test set (a dataset version), proven in chunks: send the
-    /// chunk proofs in order, one call each. Each chunk is checked (context, model hash, task hash), its leaves are
-    /// folded into a Merkle frontier (slots past the last record must be empty) and its correct predictions counted;
-    /// the call that brings the last chunk stores the attestation, with its subject the model version, only if the
-    /// leaves give the test set's registered root (else RootMismatch). Returns the uid then, 0 before.
-    function attestAccuracyChunk(AttestRequest calldata request, bytes32 testSet) external returns (bytes32 uid) {
+    /// chunk proofs in order, one call each, with the total of correct predictions the proof states. Each chunk is
+    /// checked (context, model hash, task hash, and that it opens the previous chunk's commitment: Poseidon(0, 0) for
+    /// the first) and its leaves are folded into a Merkle frontier (slots past the last record must be empty); the call
+    /// that brings the last chunk stores the attestation, with its subject the model version, only if the leaves give
+    /// the test set's registered root (else RootMismatch) and its commitment is Poseidon(correct, 0) (else
+    /// FieldMismatch). Returns the uid then, 0 before.
+    function attestAccuracyChunk(AttestRequest calldata request, bytes32 testSet, uint64 correct) external returns (bytes32 uid) {
         Circuit storage c = circuits[request.circuit];
         if (c.verifier == address(0)) revert CircuitUnknown(request.circuit);
         if (c.kind != Kind.Accuracy) revert WrongKind(request.circuit, c.kind);
@@ -544,26 +548,37 @@ contract ZkaiRegistry {
         _sameRoots(s, c, request.circuit, signals);
         _checkField("modelHash", c.layout.modelHash, signals, m.modelHash);
         _checkField("taskHash", c.layout.policyHash, signals, c.policyHash);
+        _checkField("previous", c.layout.chunkDepth, signals, s.chunks == 0 ? zeroRoots[1] : s.link);
         bytes32 statement = keccak256(abi.encode(request.circuit, signals));
         if (usedStatements[statement]) revert ProofAlreadyUsed(statement);
         usedStatements[statement] = true;
         IZkaiVerifier(c.verifier).verifyProof(request.proof, signals);
         _foldLeaves(s, signals, c.layout.root - 1, c.layout.count - c.layout.root, t.count);
-        s.correct += uint64(signals[c.layout.count - 1]);
+        s.link = signals[c.layout.count - 1];
         s.chunks += 1;
         s.statement = keccak256(abi.encode(s.statement, statement));
         emit ChunkAccepted(request.subject, msg.sender, request.circuit, s.chunks - 1, s.records);
         if (s.records < t.count) return bytes32(0);
+        uid = _finishAccuracy(request, testSet, correct, s, t, c.policyHash);
+    }
 
+    /// @dev The last accuracy chunk: the leaves rebuild the test set's root, the last commitment opens to the stated
+    /// total with salt 0; then the attestation and its result are stored.
+    function _finishAccuracy(AttestRequest calldata request, bytes32 testSet, uint64 correct, ChunkSession storage s, Version storage t, uint256 taskHash)
+        internal
+        returns (bytes32 uid)
+    {
         uint256 combined = _frontierRoot(s, t.depth, 0);
         if (combined != t.root) revert RootMismatch(combined, t.root);
-        AccuracyResult memory result = AccuracyResult({testSet: testSet, correct: s.correct, total: s.records});
+        uint256 claimed = poseidon.poseidon([uint256(correct), 0]);
+        if (claimed != s.link) revert FieldMismatch("correct", s.link, claimed);
+        uint64 total = s.records;
         bytes32 all = s.statement;
         _clear(s);
-        uid = _store(request, c.policyHash, all);
-        accuracyOf[uid] = result;
-        emit Attested(request.subject, msg.sender, request.circuit, uid, signals);
-        emit AccuracyAttested(request.subject, testSet, uid, result.correct, result.total);
+        uid = _store(request, taskHash, all);
+        accuracyOf[uid] = AccuracyResult({testSet: testSet, correct: correct, total: total});
+        emit Attested(request.subject, msg.sender, request.circuit, uid, request.publicSignals);
+        emit AccuracyAttested(request.subject, testSet, uid, correct, total);
     }
 
     /// @dev Fold an accuracy chunk's leaves: the slots holding test-set records are appended, the ones past the last
@@ -587,10 +602,10 @@ contract ZkaiRegistry {
         emit ChunkSessionReset(subject, msg.sender, circuit);
     }
 
-    /// @notice Chunks, records and correct predictions of the attester's accuracy attestation in progress.
-    function accuracyProgress(bytes32 subject, bytes32 circuit, address attester, bytes32 testSet) external view returns (uint32 chunks, uint64 records, uint64 correct) {
+    /// @notice Chunks and records of the attester's accuracy attestation in progress.
+    function accuracyProgress(bytes32 subject, bytes32 circuit, address attester, bytes32 testSet) external view returns (uint32 chunks, uint64 records) {
         ChunkSession storage s = sessions[keccak256(abi.encode(subject, circuit, attester, testSet))];
-        return (s.chunks, s.records, s.correct);
+        return (s.chunks, s.records);
     }
 
     /// @dev The checks of one chunk before its proof: returns its chunk depth, subtrees and record count.
@@ -640,7 +655,7 @@ contract ZkaiRegistry {
         s.chunks = 0;
         s.records = 0;
         s.appended = 0;
-        s.correct = 0;
+        s.link = 0;
         s.statement = bytes32(0);
         s.roots = bytes32(0);
     }
@@ -812,7 +827,7 @@ contract ZkaiCircuitRules {
         if (kind == ZkaiRegistry.Kind.Inference && l.modelHash == 0) revert BadLayout("inference circuits publish the model hash");
         if (kind == ZkaiRegistry.Kind.Inclusion && (l.root == 0 || l.schemaHash == 0)) revert BadLayout("inclusion circuits publish root and schema hash");
         if (kind == ZkaiRegistry.Kind.Accuracy) {
-            if (l.root == 0 || l.count <= l.root || l.modelHash == 0 || l.policyHash == 0) revert BadLayout("accuracy circuits publish their leaves, then the correct count, the model and task hashes");
+            if (l.root == 0 || l.count <= l.root || l.modelHash == 0 || l.policyHash == 0 || l.chunkDepth == 0) revert BadLayout("accuracy circuits publish their leaves, then their commitment, the model and task hashes and the previous commitment");
         }
     }
 

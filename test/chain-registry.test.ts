@@ -503,38 +503,57 @@ describe('registry: accuracy attestations', () => {
 
     // Another sender cannot use alice's proofs; a proof about another model does not fit this model's hash.
     expect(
-      (await registryRefusal(registry.connect(bob).attestAccuracy(options, testSet, proof.chunks))).errorName,
+      (await registryRefusal(registry.connect(bob).attestAccuracy(options, testSet, proof.chunks, expected))).errorName,
     ).toBe('ContextMismatch');
     const otherModel = (await client.registerModel('other-classifier', '12345')).version;
     const mismatch = await registryRefusal(
-      client.attestAccuracy({ ...options, subject: otherModel }, testSet, proof.chunks),
+      client.attestAccuracy({ ...options, subject: otherModel }, testSet, proof.chunks, expected),
     );
     expect([mismatch.errorName, mismatch.args[0]]).toEqual(['FieldMismatch', 'modelHash']);
     // The model is the subject; a dataset version is not a model, and a model version is not a test set.
     expect(
-      (await registryRefusal(client.attestAccuracy({ ...options, subject: testSet }, testSet, proof.chunks))).errorName,
+      (await registryRefusal(client.attestAccuracy({ ...options, subject: testSet }, testSet, proof.chunks, expected)))
+        .errorName,
     ).toBe('SubjectKindMismatch');
-    expect((await registryRefusal(client.attestAccuracy(options, modelVersion, proof.chunks))).errorName).toBe(
-      'SubjectKindMismatch',
-    );
+    expect(
+      (await registryRefusal(client.attestAccuracy(options, modelVersion, proof.chunks, expected))).errorName,
+    ).toBe('SubjectKindMismatch');
     // Accuracy chunks do not go through attest or attestChunk.
     expect(
       (await registryRefusal(client.attest(options, proof.chunks[0]!.proof, proof.chunks[0]!.publicSignals))).errorName,
     ).toBe('WrongKind');
     expect((await registryRefusal(client.attestChunks(options, proof.chunks))).errorName).toBe('WrongKind');
-    // A tampered correct count breaks the proof.
+    // A tampered commitment breaks the proof.
     const inflated = proof.chunks[0]!.publicSignals.map((v, i) =>
-      signalNames[i] === 'correct' ? String(BigInt(v) + 1n) : v,
+      signalNames[i] === 'commitment' ? String(BigInt(v) + 1n) : v,
     );
     expect(
       (
         await registryRefusal(
-          client.attestAccuracy(options, testSet, [{ proof: proof.chunks[0]!.proof, publicSignals: inflated }]),
+          client.attestAccuracy(
+            options,
+            testSet,
+            [{ proof: proof.chunks[0]!.proof, publicSignals: inflated }],
+            expected,
+          ),
         )
       ).errorName,
     ).toBe('ProofInvalid');
-
-    const made = await client.attestAccuracy(options, testSet, proof.chunks);
+    // The chunks form one chain of commitments to running totals: a chunk that does not open the previous one's
+    // commitment (here chunk 1 first) is refused.
+    const [c0, c1, c2] = proof.chunks as [(typeof proof.chunks)[number], ...typeof proof.chunks];
+    const skipped = await registryRefusal(client.attestAccuracy(options, testSet, [c1!], expected));
+    expect([skipped.errorName, skipped.args[0]]).toEqual(['FieldMismatch', 'previous']);
+    // Chunks 0 and 1 accepted, the session waits for the last; a total other than the one the last chunk commits to
+    // (one more, one less) is refused, and the right one is attested.
+    await expect(client.attestAccuracy(options, testSet, [c0, c1!], expected)).rejects.toThrow(
+      /no attestation was made/,
+    );
+    for (const claimed of [expected + 1, expected - 1]) {
+      const wrongTotal = await registryRefusal(client.attestAccuracy(options, testSet, [c2!], claimed));
+      expect([wrongTotal.errorName, wrongTotal.args[0]]).toEqual(['FieldMismatch', 'correct']);
+    }
+    const made = await client.attestAccuracy(options, testSet, [c2!], expected);
     console.info(`attestAccuracyChunk gas per chunk (2 leaves each): ${made.gas.join(', ')}`);
     expect(made.accuracy).toEqual({ testSet, correct: expected, total: rows.length });
     expect(await client.getAttestation(made.uid)).toMatchObject({
@@ -549,13 +568,9 @@ describe('registry: accuracy attestations', () => {
       correct: expected,
       total: rows.length,
     });
-    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({
-      chunks: 0,
-      records: 0,
-      correct: 0,
-    });
+    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({ chunks: 0, records: 0 });
     // Replayed, the chunks are refused.
-    expect((await registryRefusal(client.attestAccuracy(options, testSet, proof.chunks))).errorName).toBe(
+    expect((await registryRefusal(client.attestAccuracy(options, testSet, proof.chunks, expected))).errorName).toBe(
       'ProofAlreadyUsed',
     );
 
@@ -563,21 +578,20 @@ describe('registry: accuracy attestations', () => {
     const otherNonce = randomNonce();
     const other = tinyTestSet(); // other salts
     const otherProof = await accuracyProof(otherNonce, other);
+    const [o0, o1, o2] = otherProof.chunks as [(typeof proof.chunks)[number], ...typeof proof.chunks];
+    const otherOptions = { ...options, nonce: otherNonce };
+    // Chunk 2 right after chunk 0 does not open chunk 0's commitment.
+    const reordered = await registryRefusal(
+      client.attestAccuracy(otherOptions, testSet, [o0, o2!], otherProof.correct),
+    );
+    expect([reordered.errorName, reordered.args[0]]).toEqual(['FieldMismatch', 'previous']);
     const wrongSet = await registryRefusal(
-      client.attestAccuracy({ ...options, nonce: otherNonce }, testSet, otherProof.chunks),
+      client.attestAccuracy(otherOptions, testSet, [o1!, o2!], otherProof.correct),
     );
     expect(wrongSet.errorName).toBe('RootMismatch');
-    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({
-      chunks: 2,
-      records: 4,
-      correct: expect.any(Number),
-    });
+    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({ chunks: 2, records: 4 });
     await client.resetAccuracyChunks(modelVersion, circuit, testSet);
-    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({
-      chunks: 0,
-      records: 0,
-      correct: 0,
-    });
+    expect(await client.accuracyProgress(modelVersion, circuit, testSet)).toEqual({ chunks: 0, records: 0 });
   }, 300_000);
 });
 

@@ -135,7 +135,12 @@ describe.runIf(HAVE_CHROMIUM)('the explorer page in a real browser', () => {
     });
     const testSetVersion = (await alice.registerDataset('explorer-test-set', testSet.commitment)).version;
     accuracyUid = (
-      await alice.attestAccuracy({ circuit, subject: chain.modelVersion, nonce }, testSetVersion, accuracy.chunks)
+      await alice.attestAccuracy(
+        { circuit, subject: chain.modelVersion, nonce },
+        testSetVersion,
+        accuracy.chunks,
+        accuracy.correct,
+      )
     ).uid;
     app = await createVerificationServer({
       cacheDir: resolveCacheDir(),

@@ -7,12 +7,15 @@ import { DATA_TEMPLATES_DIR } from '../src/data/circuit-gen.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import type { EncodedRecord } from '../src/data/types.ts';
 import {
+  accuracySignalNames,
   accuracyTask,
   generateAccuracyCircuit,
   proveAccuracy,
+  runningTotalCommitment,
   taskInput,
   verifyAccuracy,
 } from '../src/model/accuracy.ts';
+import { parseProofFile } from '../src/statement/index.ts';
 import { generateModelCircuit, inferenceInput, modelCommitment, modelHash } from '../src/model/circuit-gen.ts';
 import { runOnnxFloat } from '../src/model/float-reference.ts';
 import { importOnnxModel } from '../src/model/onnx-import.ts';
@@ -216,7 +219,50 @@ describe('accuracy attestation over a committed test set', () => {
       }));
       expect(await verifyAccuracy(vkey, { ...proof, chunks: swapped }, { ...trusted, minAccuracy: 0 })).toMatchObject({
         valid: false,
-        reason: 'root-mismatch',
+        reason: 'claim-mismatch',
+        detail: expect.stringContaining('chunk 0: '),
+      });
+      // The counts stay private (issue 18): the chunks are chained by salted commitments to running totals, and only
+      // the total is stated. Another total, or a chunk of another proof of the same records (other salts), is refused.
+      for (const correct of [expectedCorrect + 1, expectedCorrect - 1])
+        expect(await verifyAccuracy(vkey, { ...proof, correct }, { ...trusted, minAccuracy: 0 })).toMatchObject({
+          valid: false,
+          reason: 'claim-mismatch',
+          detail: expect.stringContaining("the last chunk's commitment is not to"),
+        });
+      const again = await proveAccuracy(quantized, bundle, schema, {
+        label: 'label',
+        scale: 0.0625,
+        samplesPerChunk: 3,
+        pool,
+      });
+      const spliced = [proof.chunks[0]!, again.chunks[1]!, ...proof.chunks.slice(2)];
+      expect(await verifyAccuracy(vkey, { ...proof, chunks: spliced }, { ...trusted, minAccuracy: 0 })).toMatchObject({
+        valid: false,
+        reason: 'claim-mismatch',
+        detail: expect.stringContaining('chunk 1: '),
+      });
+      // What an outsider reads: leaves (salted hashes, 0 for an empty slot), commitments and hashes; no small number,
+      // so no chunk's count of correct predictions. Two proofs of the same records share only the last commitment,
+      // Poseidon(total, 0), which states the total.
+      const names = accuracySignalNames(3, 'fixed');
+      for (const chunk of [...proof.chunks, ...again.chunks])
+        chunk.publicSignals.forEach((value, i) => {
+          if ((names[i]!.startsWith('leaf') && value === '0') || names[i] === 'context') return; // 0 off chain
+          expect(BigInt(value), names[i]).toBeGreaterThan(2n ** 64n);
+        });
+      expect(proof.chunks.map((c) => c.publicSignals[names.indexOf('commitment')])).not.toEqual(
+        again.chunks.map((c) => c.publicSignals[names.indexOf('commitment')]),
+      );
+      expect(proof.chunks.at(-1)!.publicSignals[names.indexOf('commitment')]).toBe(
+        String(runningTotalCommitment(BigInt(expectedCorrect), 0n)),
+      );
+      // A file of the earlier format (per-chunk counts public) is refused with "prove again".
+      const v1 = { ...JSON.parse(JSON.stringify({ ...proof, prepared: undefined })), format: 'zkai-accuracy-proof-v1' };
+      expect(() => parseProofFile(v1, 'old.json')).toThrow(/old\.json.*no longer accepted: prove again/);
+      expect(await verifyAccuracy(vkey, v1 as never, { ...trusted, minAccuracy: 0 })).toMatchObject({
+        valid: false,
+        reason: 'malformed',
       });
       // a chunk proven over the same records with the first one left out (marked inactive) cannot rebuild the root
       const generated = await generateAccuracyCircuit(quantized, schema, task, 3);
@@ -227,12 +273,24 @@ describe('accuracy attestation over a committed test set', () => {
         v: bundle.records.slice(0, 3).map((r) => r.values.map(String)),
         s: bundle.salts.slice(0, 3).map(String),
         active: ['1', '1', '1'],
+        previous: String(runningTotalCommitment(5n, 9n)),
+        previousTotal: '5',
+        previousSalt: '9',
+        salt: '11',
         context: '0',
       };
       const honest = await computeWitness(circuit.wasmPath, chunkInput);
       const skipped = await computeWitness(circuit.wasmPath, { ...chunkInput, active: ['0', '1', '1'] });
       expect(skipped[1]).toBe(0n); // leaf 0 published as 0, which is not the committed leaf
       expect(honest[1]).not.toBe(0n);
+      // The chunk commits to the running total it opens plus its own hits, with its salt.
+      const hits = bundle.records
+        .slice(0, 3)
+        .filter((r) => BigInt(runQuantized(quantized, taskInput(task, r.values)).predicted) === r.values[64]).length;
+      expect(honest[1 + names.indexOf('commitment')]).toBe(runningTotalCommitment(5n + BigInt(hits), 11n));
+      // Opening the previous commitment to another running total (a prover inflating its count) fails.
+      await expect(computeWitness(circuit.wasmPath, { ...chunkInput, previousTotal: '6' })).rejects.toThrow();
+      await expect(computeWitness(circuit.wasmPath, { ...chunkInput, previousSalt: '10' })).rejects.toThrow();
       const report = await checkSoundness(circuit, chunkInput, { maxSignals: 400 });
       expect(report.unpinned).toEqual([]);
     } finally {

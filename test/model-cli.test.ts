@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/run-cli.ts';
+import { accuracySignalNames, runningTotalCommitment } from '../src/model/accuracy.ts';
 
 const ONNX = fileURLToPath(new URL('./fixtures/models/mlp.onnx', import.meta.url));
 let scratch: string;
@@ -287,8 +288,29 @@ describe('zkai model accuracy', () => {
     );
     expect(proved.code, proved.stderr).toBe(0);
     expect(proved.stdout).toMatch(/predicts \d of 8 test records right/);
-    const file = JSON.parse(await readFile(proof, 'utf8')) as { correct: number; chunks: unknown[] };
+    const file = JSON.parse(await readFile(proof, 'utf8')) as {
+      correct: number;
+      chunks: Array<{ publicSignals: string[] }>;
+    };
     expect(file.chunks).toHaveLength(3); // 3 + 3 + 2
+    // What an outsider reads in the file the CLI wrote (issue 18): no chunk's count of correct predictions. Every public
+    // signal but an empty slot's leaf and the off-chain context is a hash (no count, no pixel); the chunks' commitments
+    // to running totals are salted, so guessing a running total t (Poseidon(t, 0)) opens only the last one, which
+    // states the total the file states anyway.
+    const names = accuracySignalNames(3, 'fixed');
+    for (const chunk of file.chunks)
+      chunk.publicSignals.forEach((value, i) => {
+        if ((names[i]!.startsWith('leaf') && value === '0') || names[i] === 'context') return;
+        expect(BigInt(value), names[i]).toBeGreaterThan(2n ** 64n);
+      });
+    const opened = file.chunks.map((chunk) => {
+      const commitment = chunk.publicSignals[names.indexOf('commitment')];
+      return Array.from({ length: 9 }, (_, t) => t).filter(
+        (t) => String(runningTotalCommitment(BigInt(t), 0n)) === commitment,
+      );
+    });
+    expect(opened).toEqual([[], [], [file.correct]]);
+    expect(Object.keys(file.chunks[0]!).sort()).toEqual(['index', 'proof', 'publicSignals']);
 
     const task = ['--label', 'label', '--all-features', '--scale', '0.0625'];
     const verify = (...extra: string[]) =>

@@ -19,7 +19,7 @@ import { proveInclusion, type InclusionProof } from '../src/data/inclusion.ts';
 import { encodeRecord } from '../src/data/encode.ts';
 import { parsePolicy } from '../src/policy/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
-import { proveAccuracy, type AccuracyProof } from '../src/model/accuracy.ts';
+import { proveAccuracy, runningTotalCommitment, type AccuracyProof } from '../src/model/accuracy.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import Fastify from 'fastify';
 import { buildOpenApiDocument, CircuitCatalog, createVerificationServer } from '../src/service/index.ts';
@@ -722,7 +722,7 @@ describe('POST /v1/verify', () => {
     expect(other.body).toMatchObject({ valid: false, reason: 'claim-mismatch', mismatches: [{ name: 'root' }] });
   });
 
-  it("verifies an accuracy proof file chunk by chunk, with each chunk's count of correct predictions", async () => {
+  it('verifies an accuracy proof file chunk by chunk, each chunk opening the commitment of the one before it', async () => {
     const { body } = await post(app, accuracyFile);
     expect(body).toMatchObject({
       valid: true,
@@ -730,11 +730,23 @@ describe('POST /v1/verify', () => {
       note: expect.stringMatching(/zkai model verify/),
     });
     expect(body.chunks).toHaveLength(3);
-    const correct = body.chunks.reduce(
-      (sum: number, chunk: { claims: { values: { correct: string } } }) => sum + Number(chunk.claims.values.correct),
-      0,
+    // No chunk's count of correct predictions is public; the last commitment opens to the stated total.
+    const commitments = body.chunks.map(
+      (chunk: { claims: { values: { commitment: string } } }) => chunk.claims.values.commitment,
     );
-    expect(correct).toBe(accuracyFile.correct);
+    expect(commitments.at(-1)).toBe(String(runningTotalCommitment(BigInt(accuracyFile.correct), 0n)));
+    const otherTotal = await post(app, { ...accuracyFile, correct: accuracyFile.correct + 1 });
+    expect(otherTotal.body).toMatchObject({
+      valid: false,
+      reason: 'claim-mismatch',
+      detail: expect.stringContaining('its last chunk commits to another total'),
+    });
+    const reordered = clone(accuracyFile);
+    reordered.chunks = [reordered.chunks[0]!, reordered.chunks[2]!, reordered.chunks[1]!].map((c, index) => ({
+      ...c,
+      index,
+    }));
+    expect((await post(app, reordered)).body).toMatchObject({ valid: false, reason: 'claim-mismatch' });
     expect(body.chunks[0].claims.values).toMatchObject({
       modelHash: accuracyFile.model.hash,
       taskHash: accuracyFile.task.taskHash,
@@ -743,9 +755,10 @@ describe('POST /v1/verify', () => {
     expect(Object.keys(body.chunks[0].claims.values)).toEqual([
       'leaf0',
       'leaf1',
-      'correct',
+      'commitment',
       'modelHash',
       'taskHash',
+      'previous',
       'context',
     ]);
     const otherTask = await post(app, { ...accuracyFile, task: { ...accuracyFile.task, taskHash: '7' } });
@@ -1002,7 +1015,7 @@ describe('forged layouts: the service decides what each signal means (issue 14)'
     const moreCorrect = await post(app, { ...accuracyFile, correct: accuracyFile.correct + 1 });
     expect(moreCorrect.body).toMatchObject({
       valid: false,
-      detail: `the file states ${accuracyFile.correct + 1} correct predictions, but its chunks prove ${accuracyFile.correct}`,
+      detail: `the file states ${accuracyFile.correct + 1} correct predictions, but its last chunk commits to another total`,
     });
     const otherRoot = await post(app, { ...chunkedFile, commitment: { ...chunkedFile.commitment, root: '5' } });
     expect(otherRoot.body).toMatchObject({

@@ -180,7 +180,8 @@ describe("the chain registry's registration read back as names", () => {
     for (const crucial of [
       'class',
       'count',
-      'correct',
+      'commitment',
+      'previous',
       'policyHash',
       'taskHash',
       'modelHash',
@@ -258,7 +259,7 @@ describe('the one proof-file parser', () => {
       ),
     ).toThrow(/input\[0\]: must be an integer as a decimal string/);
     const accuracy = parseProofFile({
-      format: 'zkai-accuracy-proof-v1',
+      format: 'zkai-accuracy-proof-v2',
       model: { hash: '5', fracBits: 4 },
       weights: 'fixed',
       testSet: dataset.commitment,

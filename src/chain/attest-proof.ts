@@ -76,6 +76,8 @@ export interface AttestableProof {
   aggregation?: Array<Array<{ proof: Groth16Proof; publicSignals: string[] }>>;
   /** Accuracy proofs: the test set's commitment (a dataset the registry must know too). */
   testSet?: DatasetCommitmentFields;
+  /** Accuracy proofs: the total of correct predictions the file states (the registry checks the last commitment). */
+  correct?: number;
 }
 
 function commitmentOf(path: string, value: unknown): DatasetCommitmentFields {
@@ -143,7 +145,7 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
         chunks: parts,
         chunked: false,
       };
-    case 'zkai-accuracy-proof-v1': {
+    case 'zkai-accuracy-proof-v2': {
       const hash = modelHashOf(file);
       return {
         format: file.format,
@@ -159,6 +161,7 @@ export async function readAttestableProof(path: string): Promise<AttestableProof
         chunks: parts,
         chunked: true,
         testSet: file.testSet,
+        correct: file.correct,
       };
     }
     case 'plain':
@@ -555,8 +558,12 @@ export async function attestProof(
       );
       await registry.resetAccuracyChunks(subject.version, circuit.id, testSet.version);
     }
-    const made = await registry.attestAccuracy(request, testSet.version, proof.chunks, (done, total, gas) =>
-      progress(`[chain] accuracy chunk ${done}/${total} accepted (${gas} gas)`),
+    const made = await registry.attestAccuracy(
+      request,
+      testSet.version,
+      proof.chunks,
+      proof.correct ?? 0,
+      (done, total, gas) => progress(`[chain] accuracy chunk ${done}/${total} accepted (${gas} gas)`),
     );
     const record = (
       await registry.attestations({ subject: subject.version, attester: me, fromBlock: deployment.blockNumber })

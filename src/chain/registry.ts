@@ -96,12 +96,14 @@ export function layoutFromSignalNames(
   };
   const layout: SignalLayout = {
     root: at('root', 'root0', 'leaf0'),
-    count: at('count', 'correct'),
+    // An accuracy chunk's commitment to its running total sits where a dataset's count does (after its leaves), and
+    // the previous chunk's commitment it opens where a dataset chunk's depth does.
+    count: names.includes('leaf0') ? at('commitment') : at('count'),
     policyHash: at('policyHash', 'taskHash'),
     schemaHash: at('schemaHash'),
     modelHash: at('modelHash', 'modelCommitment'),
     consentRoot: consentRegistry === undefined ? 0 : at(`registry.${consentRegistry}`),
-    chunkDepth: at('chunkDepth'),
+    chunkDepth: names.includes('leaf0') ? at('previous') : at('chunkDepth'),
     chunkSubtrees: at('chunkSubtrees'),
     context: at(CONTEXT_SIGNAL),
   };
@@ -205,7 +207,8 @@ export function signalNamesOfRegistration(circuit: RegisteredCircuit): string[] 
   switch (circuit.kind) {
     case 'accuracy':
       for (let p = layout.root; layout.root > 0 && p < layout.count; p += 1) put(p, `leaf${p - layout.root}`);
-      put(layout.count, 'correct');
+      put(layout.count, 'commitment');
+      put(layout.chunkDepth, 'previous');
       put(layout.policyHash, 'taskHash');
       put(layout.modelHash, layout.modelHash === 1 ? 'modelCommitment' : 'modelHash');
       break;
@@ -875,13 +878,15 @@ export class RegistryClient {
 
   /**
    * Attest a model's accuracy on a registered test set (a dataset version): one transaction per accuracy chunk proof,
-   * in order; `options.subject` is the model version. The registry rebuilds the test set's root from the chunks'
-   * leaves and counts their correct predictions; the last chunk's transaction stores the attestation.
+   * in order; `options.subject` is the model version, `correct` the total the proof states. The registry rebuilds the
+   * test set's root from the chunks' leaves and checks that they form one chain of commitments ending in
+   * Poseidon(correct, 0); the last chunk's transaction stores the attestation.
    */
   async attestAccuracy(
     options: AttestOptions,
     testSet: string,
     chunks: ReadonlyArray<{ proof: Groth16Proof; publicSignals: readonly string[] }>,
+    correct: number,
     onChunk?: (done: number, total: number, gasUsed: bigint) => void,
   ): Promise<{ uid: string; gas: bigint[]; accuracy: AccuracyResult }> {
     const gas: bigint[] = [];
@@ -890,6 +895,7 @@ export class RegistryClient {
       const receipt = await this.send(`attesting accuracy chunk ${j}`, 'attestAccuracyChunk', [
         this.request(options, chunk.proof, chunk.publicSignals),
         testSet,
+        correct,
       ]);
       gas.push(receipt.gasUsed);
       onChunk?.(j + 1, chunks.length, receipt.gasUsed);
@@ -907,21 +913,20 @@ export class RegistryClient {
     return { ...result, gas };
   }
 
-  /** Chunks, records and correct predictions of `attester`'s accuracy attestation in progress. */
+  /** Chunks and records of `attester`'s accuracy attestation in progress. */
   async accuracyProgress(
     subject: string,
     circuit: string,
     testSet: string,
     attester?: string,
-  ): Promise<{ chunks: number; records: number; correct: number }> {
-    const [chunks, records, correct] = (await this.contract
+  ): Promise<{ chunks: number; records: number }> {
+    const [chunks, records] = (await this.contract
       .getFunction('accuracyProgress')
       .staticCall(subject, circuit, attester ?? (await this.signer.getAddress()), testSet)) as unknown as [
       bigint,
       bigint,
-      bigint,
     ];
-    return { chunks: Number(chunks), records: Number(records), correct: Number(correct) };
+    return { chunks: Number(chunks), records: Number(records) };
   }
 
   /** Drop this signer's accuracy chunks accepted so far for (model version, circuit, test set). */

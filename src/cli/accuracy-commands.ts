@@ -365,5 +365,5 @@ export async function verifyAccuracyFile(
 
 /** Whether a parsed proof file is an accuracy proof. */
 export function isAccuracyProof(raw: unknown): raw is AccuracyProof {
-  return typeof raw === 'object' && raw !== null && (raw as { format?: unknown }).format === 'zkai-accuracy-proof-v1';
+  return typeof raw === 'object' && raw !== null && (raw as { format?: unknown }).format === 'zkai-accuracy-proof-v2';
 }

@@ -32,6 +32,7 @@ import {
   type PrivateChunkCircuit,
 } from '../data/private-chunk-keys.ts';
 import { AGGREGATION_FAN_IN, provePrivateChunks, verifyPrivateChunks } from '../data/private-chunked.ts';
+import { MAX_FAN_IN } from '../data/aggregation-gen.ts';
 import { chunkPartials } from '../policy/chunks.ts';
 import { readDataset } from '../data/ingest.ts';
 import { proveInclusion, subjectColumn, verifyInclusion, type InclusionProof } from '../data/inclusion.ts';
@@ -208,6 +209,7 @@ function datasetVerifyHint(
   files: { vkey: string; proof: string; schema: string; policy: string },
   registries: readonly RegistryRoot[],
   loaded: readonly Registry[],
+  fanIn = AGGREGATION_FAN_IN,
 ): CommandHint {
   const placeholders: Record<string, string> = {
     [COMMITMENT_PLACEHOLDER]: 'the published commitment you trust, from zkai data commit --public',
@@ -237,9 +239,18 @@ function datasetVerifyHint(
       '--commitment',
       COMMITMENT_PLACEHOLDER,
       ...registryWords,
+      ...(fanIn === AGGREGATION_FAN_IN ? [] : ['--fan-in', String(fanIn)]),
     ],
     placeholders,
   );
+}
+
+/** The `--fan-in` option: children per aggregation proof of a private chunked proof. */
+function fanInOption(value: string | undefined): number {
+  const fanIn = Number(value ?? AGGREGATION_FAN_IN);
+  if (!/^[0-9]+$/.test(value ?? String(AGGREGATION_FAN_IN)) || fanIn < 2 || fanIn > MAX_FAN_IN)
+    throw new ZkaiError('BAD_OPTION', `--fan-in must be an integer from 2 to ${MAX_FAN_IN}, got "${value}"`);
+  return fanIn;
 }
 
 /**
@@ -849,6 +860,11 @@ async function dataProveChunkedCommand(flags: DataProveFlags): Promise<void> {
       'BAD_OPTION',
       `--node-zkey and --root-zkey are the keys of private chunked proofs' aggregation circuits, which policy "${policy.spec.name}" (no aggregate over record values, no UNIQUE) does not use`,
     );
+  if (!privateChunks && fanInOption(flags.fanIn) !== AGGREGATION_FAN_IN)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `--fan-in shapes the aggregation proofs of private chunked proofs, which policy "${policy.spec.name}" (no aggregate over record values, no UNIQUE) does not use`,
+    );
   if (privateChunks)
     return dataProvePrivateChunksCommand(flags, { schema, policy, bundle, registries, context, chunkDepth, subtrees });
   const started = performance.now();
@@ -949,8 +965,10 @@ async function dataProvePrivateChunksCommand(flags: DataProveFlags, loaded: Load
   const { schema, policy, bundle, registries, context, chunkDepth, subtrees } = loaded;
   const progress = progressPrinter(flags);
   const started = performance.now();
+  const fanIn = fanInOption(flags.fanIn);
   const result = await provePrivateChunks(bundle, schema, policy, {
     ...chunkedProveOptions(flags, loaded, progress),
+    fanIn,
     ...(flags.nodeZkey ? { nodeZkeyPath: flags.nodeZkey } : {}),
     ...(flags.rootZkey ? { rootZkeyPath: flags.rootZkey } : {}),
   }).catch((error: unknown) => {
@@ -967,6 +985,7 @@ async function dataProvePrivateChunksCommand(flags: DataProveFlags, loaded: Load
     { vkey: keySetPath, proof: flags.out, schema: flags.schema, policy: flags.policy },
     published.registries,
     registries,
+    fanIn,
   );
   const aggregationProofs = published.aggregation.reduce((sum, level) => sum + level.length, 0);
   const size = subtrees * 2 ** chunkDepth;
@@ -1000,7 +1019,7 @@ async function dataProvePrivateChunksCommand(flags: DataProveFlags, loaded: Load
       chunks: published.chunks.length,
       aggregationProofs,
       aggregationLevels: published.aggregation.length,
-      fanIn: AGGREGATION_FAN_IN,
+      fanIn,
       chunkDepth,
       subtreesPerChunk: subtrees,
       recordsPerChunk: size,
@@ -1186,6 +1205,7 @@ async function verifyPrivateChunksCommand(
       `a single verification key, but ${flags.proof} is a private chunked proof, checked with three keys: give the key set data prove wrote (--vkey-out; its output names it), which holds the chunk, aggregation node and root keys`,
     );
   const keySet = parsePrivateChunkKeySet(loaded.keySet, flags.vkey);
+  const fanIn = fanInOption(flags.fanIn);
   const statements = {
     chunk: {
       kind: 'dataset-committed-chunk',
@@ -1194,8 +1214,8 @@ async function verifyPrivateChunksCommand(
       chunkDepth: file.chunkDepth,
       subtrees: file.subtreesPerChunk,
     },
-    node: { kind: 'dataset-aggregation', schema, policy, level: 'node', fanIn: AGGREGATION_FAN_IN },
-    root: { kind: 'dataset-aggregation', schema, policy, level: 'root', fanIn: AGGREGATION_FAN_IN },
+    node: { kind: 'dataset-aggregation', schema, policy, level: 'node', fanIn },
+    root: { kind: 'dataset-aggregation', schema, policy, level: 'root', fanIn },
   } as const satisfies Record<PrivateChunkCircuit, VerifierStatement>;
   // The node key only when the set has one (a proof of at most fanIn chunks has no node level; verifyPrivateChunks
   // refuses a tree that needs one without it).
@@ -1215,6 +1235,7 @@ async function verifyPrivateChunksCommand(
       file,
       { root: expected.root, count: expected.count, schemaHash: schema.hash, registries },
       policy,
+      { fanIn },
     ));
   for (const circuit of present)
     checkVerdictKey(keySources[circuit]!, result, { ...flags, vkey: `${flags.vkey} (${circuit} key)` });

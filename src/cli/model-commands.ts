@@ -527,17 +527,17 @@ export async function modelVerifyCommand(flags: ModelVerifyFlags): Promise<void>
   ]);
   // The one proof-file parser checks every field; what the file states is then checked against the verifier's model.
   const parsed = parseProofFile(raw, flags.proof);
-  if (parsed.format !== 'zkai-inference-proof-v1' && parsed.format !== 'zkai-accuracy-proof-v1')
+  if (parsed.format !== 'zkai-inference-proof-v1' && parsed.format !== 'zkai-accuracy-proof-v2')
     throw new InputFileError(
       flags.proof,
-      `${parsed.format === 'plain' ? 'a bare snarkjs proof' : `a ${parsed.format} file`}, not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1")`,
+      `${parsed.format === 'plain' ? 'a bare snarkjs proof' : `a ${parsed.format} file`}, not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v2")`,
     );
-  if (parsed.format === 'zkai-accuracy-proof-v1' && isAccuracyProof(raw))
+  if (parsed.format === 'zkai-accuracy-proof-v2' && isAccuracyProof(raw))
     return verifyAccuracyFile(flags, vkey, raw, flags.proof);
   if (parsed.format !== 'zkai-inference-proof-v1')
     throw new InputFileError(
       flags.proof,
-      'not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v1")',
+      'not a zkai inference or accuracy proof (format "zkai-inference-proof-v1" or "zkai-accuracy-proof-v2")',
     );
   const file = parsed;
   // Private weights: the verifier holds no architecture to generate the circuit from, so its key is not bound to one.

@@ -40,7 +40,7 @@ import type {
   ChainRegisterFlags,
 } from './groups/chain.ts';
 import type { AggregationLevel } from '../data/aggregation-gen.ts';
-import { AGGREGATION_FAN_IN } from '../data/private-chunked.ts';
+import { MAX_FAN_IN } from '../data/aggregation-gen.ts';
 
 /** The source flags `zkai chain register` and `zkai chain check-circuit` both have (each declares them). */
 type SourceKeys =
@@ -170,7 +170,7 @@ async function sourceOf(file: ProofFile, path: string, flags: ChainRegisterFlags
       shape = { kind: 'inference', visibility: file.visibility, weights: file.weights };
       proven = {};
       break;
-    case 'zkai-accuracy-proof-v1':
+    case 'zkai-accuracy-proof-v2':
       shape = { kind: 'accuracy', samplesPerChunk: file.samplesPerChunk, weights: file.weights };
       proven = { schema: file.testSet.schemaHash, task: file.task.taskHash };
       break;
@@ -269,9 +269,17 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
       progress(
         '[chain] regenerating the private chunk, node and root circuits from your source and checking their keys',
       );
+      // The fan-in the proof was made with (data prove --fan-in): its root proof takes that many children, after its
+      // count, slots and policy hash. The registry records it with the aggregation, once per chunk circuit.
+      const fanIn = (file.aggregation.at(-1)?.[0]?.publicSignals.length ?? 0) - 3;
+      if (!Number.isInteger(fanIn) || fanIn < 2 || fanIn > MAX_FAN_IN)
+        throw new InputFileError(
+          proofPath,
+          `its root aggregation proof takes ${fanIn} children: not a zkai private chunked proof`,
+        );
       const three = await registerPrivateChunksFromSource(
         registry,
-        { ...source, fanIn: AGGREGATION_FAN_IN, withNode: file.aggregation.length > 1 },
+        { ...source, fanIn, withNode: file.aggregation.length > 1 },
         key,
         options,
       );

@@ -2,6 +2,7 @@ import type { CompiledCircuit } from '../circuit/compile.ts';
 import { CircomLines, generatedId, generatedSource, writeGeneratedSource } from '../circuit/generated-source.ts';
 import { recommit, type DatasetBundle } from '../data/bundle.ts';
 import { merkleLevels } from '../crypto/merkle.ts';
+import { poseidon } from '../crypto/poseidon.ts';
 import type { DatasetCommitment } from '../data/commitment.ts';
 import { emitRecordLeaf, leafChunks, leafLayout } from '../data/leaf.ts';
 import { compileAndSetupGenerated, type PrepareOptions } from '../data/prepare-generated.ts';
@@ -12,6 +13,7 @@ import { ProverPool } from '../prover/pool.ts';
 import type { CircuitKeys } from '../setup/phase2.ts';
 import type { ProgressListener } from '../setup/progress.ts';
 import { fieldOf } from '../util/field.ts';
+import { randomFieldSalt } from '../util/salt.ts';
 import { verifyProof, type VerificationResult } from '../verifier/verify.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { architectureHeader } from './commitment.ts';
@@ -41,10 +43,16 @@ import { CONTEXT_SIGNAL, NO_CONTEXT, emitContextInput } from '../circuit/context
  *
  * A chunk proof covers K consecutive records: for each it recomputes the record's leaf (range-checking every value to
  * its schema), runs the model (the same ModelCore as an inference proof) and compares the class with the label. It
- * outputs the K leaves (0 for a slot marked inactive) and the number of correct predictions among active slots. The
- * verifier rebuilds the test set's tree from all chunks' leaves: a skipped record, a record outside the set or a
- * duplicated one changes the root. The public signals reveal each chunk's count of correct predictions, and the
- * leaves, which are salted hashes already determined by the public root's tree.
+ * outputs the K leaves (0 for a slot marked inactive). The verifier rebuilds the test set's tree from all chunks'
+ * leaves: a skipped record, a record outside the set or a duplicated one changes the root.
+ *
+ * The counts of correct predictions stay private (issue 18): chunks are chained by salted commitments to running
+ * totals. Chunk j takes the previous chunk's commitment `previous` as a public input, opens it privately as
+ * Poseidon(S, r) (the first chunk's is Poseidon(0, 0), {@link ACCURACY_CHAIN_START}), and publishes
+ * `commitment` = Poseidon(S + its correct predictions, r') with a fresh salt r'. The last chunk's salt is 0, so its
+ * commitment is Poseidon(total, 0): the verifier checks it against the total the file states. Public: the leaves,
+ * the commitments (salted with 248 random bits except the last, whose sum is the statement's total), the model and
+ * task hashes, the context; no chunk's count.
  */
 export interface AccuracyTask {
   /** The label column's name and index. */
@@ -180,11 +188,25 @@ export function taskInput(task: AccuracyTask, values: readonly bigint[]): bigint
 export function accuracySignalNames(samples: number, weights: WeightVisibility): string[] {
   const leaves = Array.from({ length: samples }, (_, i) => `leaf${i}`);
   return weights === 'hashed'
-    ? ['modelCommitment', ...leaves, 'correct', 'taskHash', CONTEXT_SIGNAL]
-    : [...leaves, 'correct', 'modelHash', 'taskHash', CONTEXT_SIGNAL];
+    ? ['modelCommitment', ...leaves, 'commitment', 'taskHash', 'previous', CONTEXT_SIGNAL]
+    : [...leaves, 'commitment', 'modelHash', 'taskHash', 'previous', CONTEXT_SIGNAL];
 }
 
-const GENERATOR_VERSION = 'zkai-accuracy-circuit-v2';
+/** Public signals of an accuracy chunk circuit besides its K leaves (commitment, model, task, previous, context). */
+export const ACCURACY_FIXED_SIGNALS = 5;
+
+/** The commitment the first chunk opens: Poseidon(0, 0), a running total of 0 (also the registry's zeroRoots[1]). */
+export const ACCURACY_CHAIN_START: bigint = poseidon([0n, 0n]);
+
+/** A chunk's commitment to the running total of correct predictions up to it: Poseidon(total, salt). */
+export function runningTotalCommitment(total: bigint, salt: bigint): bigint {
+  return poseidon([total, salt]);
+}
+
+/** Bits of a running total: test sets hold fewer than 2^32 records. */
+const RUNNING_TOTAL_BITS = 32;
+
+const GENERATOR_VERSION = 'zkai-accuracy-circuit-v3';
 
 /** A generated accuracy chunk circuit. */
 export interface GeneratedAccuracyCircuit {
@@ -225,9 +247,14 @@ export async function generateAccuracyCircuit(
   line(`signal input v[${samples}][${columns}]; // encoded record values`);
   line(`signal input s[${samples}]; // record salts`);
   line(`signal input active[${samples}];`);
+  // Public inputs are ordered as declared (accuracySignalNames): previous before the context.
+  line(`signal input previous; // the previous chunk's commitment to its running total`);
   emitContextInput(line);
+  line(`signal input previousTotal; // private: the running total it commits to`);
+  line(`signal input previousSalt; // private`);
+  line(`signal input salt; // private: fresh per chunk, 0 for the last (its total is the statement's)`);
   line(`signal output leaf[${samples}];`);
-  line(`signal output correct;`);
+  line(`signal output commitment;`);
   line(`component core[${samples}];`);
   line(`component same[${samples}];`);
   line(`signal hit[${samples}];`);
@@ -251,9 +278,21 @@ export async function generateAccuracyCircuit(
     line(`same[${i}].in[1] <== v[${i}][${task.label.column}];`);
     line(`hit[${i}] <== active[${i}] * same[${i}].out;`);
   }
-  line(`var total = 0;`);
-  line(`for (var i = 0; i < ${samples}; i++) { total += hit[i]; }`);
-  line(`correct <== total;`);
+  line();
+  line(`// the running total of correct predictions, chained by salted commitments`);
+  line(`var hits = 0;`);
+  line(`for (var i = 0; i < ${samples}; i++) { hits += hit[i]; }`);
+  line(`component opened = Poseidon(2);`);
+  line(`opened.inputs[0] <== previousTotal;`);
+  line(`opened.inputs[1] <== previousSalt;`);
+  line(`previous === opened.out;`);
+  line(`signal running <== previousTotal + hits;`);
+  line(`component runningRange = Num2Bits(${RUNNING_TOTAL_BITS});`);
+  line(`runningRange.in <== running;`);
+  line(`component committed = Poseidon(2);`);
+  line(`committed.inputs[0] <== running;`);
+  line(`committed.inputs[1] <== salt;`);
+  line(`commitment <== committed.out;`);
   const perSample = accuracySampleCost(model, schema, weights);
   estimate.push({
     layer: `${samples} samples (leaf, model, comparison) x about ${perSample}`,
@@ -275,7 +314,7 @@ export async function generateAccuracyCircuit(
     before: core.lines,
     template: 'AccuracyChunk',
     body: lines,
-    publicInputs: [...(hidden ? [] : ['modelHash']), 'taskHash', 'context'],
+    publicInputs: [...(hidden ? [] : ['modelHash']), 'taskHash', 'previous', 'context'],
   });
   const path = await writeGeneratedSource(`accuracy_${id}`, source, options);
   return { id, path, samples, estimate };
@@ -283,19 +322,23 @@ export async function generateAccuracyCircuit(
 
 /** A published accuracy proof. */
 export interface AccuracyProof {
-  format: 'zkai-accuracy-proof-v1';
+  format: 'zkai-accuracy-proof-v2';
   model: { name: string; hash?: string; commitment?: string; fracBits: number };
   weights: WeightVisibility;
   /** The test set's public commitment. */
   testSet: DatasetCommitment;
   task: { label: string; features: string[]; scale: number; taskHash: string };
   samplesPerChunk: number;
-  /** The claim: `correct` of `count` records predicted right. */
+  /** The claim: `correct` of `count` records predicted right (the last chunk's commitment is Poseidon(correct, 0)). */
   correct: number;
   count: number;
   circuitId: string;
   chunks: Array<{ index: number; proof: Groth16Proof; publicSignals: string[] }>;
 }
+
+/** Why a file of the first accuracy format is refused: its chunk proofs published their counts of correct predictions. */
+export const ACCURACY_V1_REFUSAL =
+  'an accuracy proof of the earlier format (zkai-accuracy-proof-v1), whose chunk proofs publish each chunk\'s count of correct predictions (how accuracy is spread over the test set); it is no longer accepted: prove again with this version (zkai model accuracy)';
 
 /** Samples per proof that fill a 2^14 domain (at least 1, at most the test set). */
 export function defaultSamplesPerChunk(
@@ -347,16 +390,27 @@ export async function proveAccuracy(
     weights,
     ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
   });
-  const expected = bundle.records.filter(
+  // The integer reference predicts every record; the chunks' running totals (and so their commitments) follow from it.
+  const hits = bundle.records.map(
     (record) =>
       BigInt(runQuantized(model, taskInput(task, record.values)).predicted) === record.values[task.label.column],
-  ).length;
+  );
+  const correct = hits.filter(Boolean).length;
   const prepared = await compileAndSetupGenerated(generated.path, options);
   const weightInput =
     weights === 'hashed' ? privateWeightsInput(model, options.modelSalt as bigint) : { modelHash: modelHash(model) };
   const chunkCount = Math.ceil(count / samples);
+  // Each chunk's running total and salt (fresh from the OS, never written anywhere; 0 for the last chunk).
+  const chain: Array<{ total: bigint; salt: bigint; commitment: bigint }> = [];
+  for (let c = 0; c < chunkCount; c++) {
+    const before = c === 0 ? 0n : chain[c - 1]!.total;
+    const total = before + BigInt(hits.slice(c * samples, (c + 1) * samples).filter(Boolean).length);
+    const salt = c === chunkCount - 1 ? 0n : randomFieldSalt();
+    chain.push({ total, salt, commitment: runningTotalCommitment(total, salt) });
+  }
   const inputs = Array.from({ length: chunkCount }, (_, c) => {
     const slots = Array.from({ length: samples }, (_, i) => c * samples + i);
+    const before = c === 0 ? { total: 0n, salt: 0n, commitment: ACCURACY_CHAIN_START } : chain[c - 1]!;
     return {
       ...weightInput,
       taskHash: task.taskHash,
@@ -365,13 +419,16 @@ export async function proveAccuracy(
       ),
       s: slots.map((r) => (r < count ? bundle.salts[r]! : 0n).toString()),
       active: slots.map((r) => (r < count ? '1' : '0')),
+      previous: before.commitment.toString(),
+      previousTotal: before.total.toString(),
+      previousSalt: before.salt.toString(),
+      salt: chain[c]!.salt.toString(),
       context: (options.context ?? NO_CONTEXT).toString(),
     };
   });
   const pool = options.pool ?? new ProverPool();
   const names = accuracySignalNames(samples, weights);
   const chunks: AccuracyProof['chunks'] = [];
-  let correct = 0;
   try {
     let done = 0;
     for await (const result of pool.proveMany(
@@ -384,8 +441,13 @@ export async function proveAccuracy(
           `accuracy chunk ${result.index} (records ${result.index * samples + 1} to ${Math.min((result.index + 1) * samples, count)}): ${result.error.message}`,
           { cause: result.error },
         );
+      // The circuit counted this chunk's hits itself: its commitment must be the one the reference predicts.
+      if (result.publicSignals[names.indexOf('commitment')] !== chain[result.index]!.commitment.toString())
+        throw new ZkaiError(
+          'INTERNAL',
+          `accuracy chunk ${result.index}: the circuit's count of correct predictions differs from the integer reference's`,
+        );
       chunks.push({ index: result.index, proof: result.proof, publicSignals: result.publicSignals });
-      correct += Number(result.publicSignals[names.indexOf('correct')]);
       done += 1;
       options.onChunk?.(done, chunkCount);
       (options.onProgress as ProgressListener | undefined)?.({
@@ -396,14 +458,9 @@ export async function proveAccuracy(
   } finally {
     if (!options.pool) await pool.close();
   }
-  if (correct !== expected)
-    throw new ZkaiError(
-      'INTERNAL',
-      `the proofs count ${correct} correct predictions, the integer reference ${expected}`,
-    );
   chunks.sort((a, b) => a.index - b.index);
   return {
-    format: 'zkai-accuracy-proof-v1',
+    format: 'zkai-accuracy-proof-v2',
     model:
       weights === 'hashed'
         ? {
@@ -463,8 +520,9 @@ export function testSetRootFromLeaves(
  * Verify an accuracy proof against what the verifier trusts: the chunk circuit's verification key, the test set's
  * published commitment, the task (recomputed from the public schema, label, features and scale), the model (hash, or
  * commitment for private weights) and the lowest accuracy it accepts. Every chunk proof must be valid with the same
- * model and task; their leaves, in order, must rebuild the test set's root; the summed correct predictions must reach
- * the threshold.
+ * model and task, each opening the commitment of the chunk before it (the first {@link ACCURACY_CHAIN_START}); their
+ * leaves, in order, must rebuild the test set's root; the last commitment must be Poseidon(correct, 0) for the total
+ * the file states, which must reach the threshold.
  */
 export async function verifyAccuracy(
   vkey: unknown,
@@ -490,17 +548,23 @@ export async function verifyAccuracy(
       `the minimum accuracy must be a fraction from 0 to 1, got ${expected.minAccuracy}`,
     );
   const { testSet } = expected;
-  // The layout comes from the verifier's key: a chunk circuit of K samples has K + 4 public signals (K leaves, correct,
-  // the model hash or commitment, the task hash, the context). The file's samplesPerChunk must agree with it.
+  if ((proof as { format?: unknown }).format !== 'zkai-accuracy-proof-v2')
+    return fail('malformed', ACCURACY_V1_REFUSAL);
+  // The layout comes from the verifier's key: a chunk circuit of K samples has K + 5 public signals (K leaves, the
+  // commitment, the model hash or commitment, the task hash, the previous commitment, the context). The file's
+  // samplesPerChunk must agree with it.
   const nPublic = typeof vkey === 'object' && vkey !== null ? (vkey as { nPublic?: unknown }).nPublic : undefined;
   if (typeof nPublic !== 'number' || !Number.isInteger(nPublic))
     return fail('malformed', 'the verification key has no integer nPublic (not a snarkjs Groth16 key)');
-  const samples = nPublic - 4;
+  const samples = nPublic - ACCURACY_FIXED_SIGNALS;
   if (samples < 1 || samples > 4096)
     return fail(
       'wrong-signal-count',
-      `the verification key has ${nPublic} public signals: not an accuracy chunk circuit (K leaves + 4, K from 1 to 4096)`,
+      `the verification key has ${nPublic} public signals: not an accuracy chunk circuit (K leaves + ${ACCURACY_FIXED_SIGNALS}, K from 1 to 4096)`,
     );
+  const claimed = proof.correct;
+  if (!Number.isSafeInteger(claimed) || claimed < 0 || claimed > testSet.count)
+    return fail('malformed', `the file states ${String(claimed)} correct predictions of ${testSet.count} records`);
   if (proof.samplesPerChunk !== samples)
     return fail(
       'malformed',
@@ -516,12 +580,13 @@ export async function verifyAccuracy(
   const names = accuracySignalNames(samples, weights);
   const size = 2 ** testSet.depth;
   const leaves: bigint[] = Array<bigint>(Math.max(size, chunkCount * samples)).fill(0n);
-  let correct = 0;
+  let previous = ACCURACY_CHAIN_START;
   for (let c = 0; c < chunkCount; c++) {
     const chunk = proof.chunks[c];
     if (!chunk || chunk.index !== c) return fail('chunk-order', `chunk ${c} is missing or out of order`);
     const expect: Record<string, string> = {
       taskHash: expected.taskHash,
+      previous: previous.toString(),
       ...(weights === 'hashed'
         ? { modelCommitment: expected.modelCommitment as string }
         : { modelHash: expected.modelHash as string }),
@@ -533,17 +598,17 @@ export async function verifyAccuracy(
         chunk: c,
         ...(result.mismatches ? { mismatches: result.mismatches } : {}),
       };
-    const chunkCorrect = Number(chunk.publicSignals[names.indexOf('correct')]);
-    if (!Number.isSafeInteger(chunkCorrect) || chunkCorrect > samples)
-      return fail(
-        'malformed',
-        `chunk ${c} claims ${chunk.publicSignals[names.indexOf('correct')]} correct predictions`,
-      );
-    correct += chunkCorrect;
+    previous = BigInt(chunk.publicSignals[names.indexOf('commitment')]!);
     for (let i = 0; i < samples; i++) leaves[c * samples + i] = BigInt(chunk.publicSignals[names.indexOf(`leaf${i}`)]!);
   }
   const rebuilt = testSetRootFromLeaves(leaves, testSet);
   if (rebuilt) return fail('root-mismatch', rebuilt);
+  if (previous !== runningTotalCommitment(BigInt(claimed), 0n))
+    return fail(
+      'claim-mismatch',
+      `the last chunk's commitment is not to ${claimed} correct predictions: the file states another total than the proofs`,
+    );
+  const correct = claimed;
   const accuracy = correct / testSet.count;
   const needed = Math.ceil(expected.minAccuracy * testSet.count - 1e-9);
   if (correct < needed)

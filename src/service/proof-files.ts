@@ -69,7 +69,7 @@ export function badRequest(fields: FieldProblem[], hint?: string): ServiceError 
 const CHUNKED_FORMATS: readonly ProofFileFormat[] = [
   'zkai-chunked-dataset-proof-v1',
   'zkai-chunked-dataset-proof-v2',
-  'zkai-accuracy-proof-v1',
+  'zkai-accuracy-proof-v2',
 ];
 
 /** Interpret a validated body; throws a 400 {@link ServiceError} naming what is missing or inconsistent. */

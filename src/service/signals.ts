@@ -54,11 +54,13 @@ const FIXED: Record<string, string> = {
   class: 'the class the model predicts',
   modelHash: 'hash of the model: architecture, fixed-point format and every quantized weight',
   modelCommitment: "salted commitment to the model's private weights",
-  correct: 'number of test records in this chunk the model predicts correctly',
+  previous:
+    "accuracy chunk: the previous chunk's commitment to its running total of correct predictions (Poseidon(0, 0) for the first)",
   taskHash: 'hash of the accuracy task: schema, label column, feature columns and their scaling',
   [CONTEXT_SIGNAL]:
     'context the proof is bound to: keccak(chain id, registry, attester, nonce) mod r for an on-chain attestation, 0 off chain',
-  commitment: 'demo circuit: Poseidon(salt, Poseidon(values)), the commitment to the private list',
+  commitment:
+    "a salted commitment: an accuracy chunk's to the running total of correct predictions up to it (the last chunk's salt is 0: Poseidon(total, 0)), a private dataset chunk's to its aggregate partials, or the demo circuit's Poseidon(salt, Poseidon(values)) to its private list",
   low: 'demo circuit: lowest value allowed in the list',
   high: 'demo circuit: highest value allowed in the list',
 };

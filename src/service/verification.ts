@@ -10,7 +10,7 @@ import type { VerificationKey } from '../verifier/types.ts';
 import { verifyProof, type PairingCheck, type VerificationResult } from '../verifier/verify.ts';
 import { signalNamesOfRegistration, type RegisteredCircuit } from '../chain/registry.ts';
 import { combineChunkRoots } from '../data/chunked.ts';
-import { testSetRootFromLeaves } from '../model/accuracy.ts';
+import { ACCURACY_CHAIN_START, runningTotalCommitment, testSetRootFromLeaves } from '../model/accuracy.ts';
 import type { CatalogEntry, CircuitCatalog } from './catalog.ts';
 import { PRIVATE_CHUNKS_FORMAT, verifyPrivateChunksRequest, type PrivateChunksSummary } from './private-chunks.ts';
 import { badRequest, interpretBody, type InterpretedBody, type ProofJob, type VerifyBody } from './proof-files.ts';
@@ -530,11 +530,11 @@ function chunkedNote(interpreted: InterpretedBody, layout: TrustedLayout): strin
     const aggregates = layout.names.some((name) => name.startsWith('aggregate'));
     return `each chunk proof was verified, in order, with its record count, and the chunk roots combine into the root the file states; compare that root and count with the commitment you trust. ${aggregates ? 'The aggregates need the policy: zkai data verify judges them on the summed partials.' : ''}`.trim();
   }
-  if (layout.known && format === 'zkai-accuracy-proof-v1') {
-    return "each chunk proof was verified, in order; the leaves rebuild the test set root the file states and the chunks' correct predictions add up to its count of correct; whether that test set is one you trust, and the accuracy threshold, are checked by zkai model verify";
+  if (layout.known && format === 'zkai-accuracy-proof-v2') {
+    return "each chunk proof was verified, in order, each opening the commitment of the chunk before it; the leaves rebuild the test set root the file states and the last chunk commits to its count of correct; whether that test set is one you trust, and the accuracy threshold, are checked by zkai model verify";
   }
   return layout.kind === 'accuracy'
-    ? 'each chunk proof was verified; the test set root rebuilt from the leaves, the total and the accuracy threshold are not checked here: zkai model verify does that'
+    ? 'each chunk proof was verified; the test set root rebuilt from the leaves, the chain of commitments, the total and the accuracy threshold are not checked here: zkai model verify does that'
     : 'each chunk proof was verified; recombining the chunk roots into the dataset root, the record counts per chunk and the aggregates are not checked here: zkai data verify does that';
 }
 
@@ -582,7 +582,7 @@ function checkChunkedWhole(interpreted: InterpretedBody, layout: TrustedLayout):
     }
     return combineChunkRoots(roots, count, chunkDepth, root);
   }
-  if (file?.format === 'zkai-accuracy-proof-v1' && layout.kind === 'accuracy') {
+  if (file?.format === 'zkai-accuracy-proof-v2' && layout.kind === 'accuracy') {
     const samples = layout.names.filter((name) => /^leaf\d+$/.test(name)).length;
     const { testSet } = file;
     const expectedChunks = Math.ceil(testSet.count / samples);
@@ -601,12 +601,23 @@ function checkChunkedWhole(interpreted: InterpretedBody, layout: TrustedLayout):
     const leaves = jobs.flatMap((job) => Array.from({ length: samples }, (_, i) => signal(job, `leaf${i}`)));
     const rebuilt = testSetRootFromLeaves(leaves, testSet);
     if (rebuilt) return { valid: false, reason: 'claim-mismatch', detail: rebuilt };
-    const correct = jobs.reduce((sum, job) => sum + signal(job, 'correct'), 0n);
-    if (correct !== BigInt(file.correct))
+    // The chunks are chained by commitments to running totals: each opens the one before it, and the last is
+    // Poseidon(total, 0) for the total the file states.
+    let previous = ACCURACY_CHAIN_START;
+    for (const [j, job] of jobs.entries()) {
+      if (signal(job, 'previous') !== previous)
+        return {
+          valid: false,
+          reason: 'claim-mismatch',
+          detail: `chunk ${j} does not open the commitment of the chunk before it: the chunks are not one chain`,
+        };
+      previous = signal(job, 'commitment');
+    }
+    if (previous !== runningTotalCommitment(BigInt(file.correct), 0n))
       return {
         valid: false,
         reason: 'claim-mismatch',
-        detail: `the file states ${file.correct} correct predictions, but its chunks prove ${correct}`,
+        detail: `the file states ${file.correct} correct predictions, but its last chunk commits to another total`,
       };
   }
   return undefined;

@@ -8,6 +8,7 @@
  */
 import { InputFileError } from '../errors.ts';
 import { fieldOf, type InputVisibility, type WeightVisibility } from '../model/circuit-gen.ts';
+import { ACCURACY_V1_REFUSAL } from '../model/accuracy.ts';
 import { MAX_SUBTREES_PER_CHUNK, registrySignalName } from '../data/circuit-gen.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import type { StatementKind } from './statement.ts';
@@ -19,7 +20,7 @@ export const PROOF_FILE_FORMATS = [
   'zkai-chunked-dataset-proof-v2',
   'zkai-inclusion-proof-v1',
   'zkai-inference-proof-v1',
-  'zkai-accuracy-proof-v1',
+  'zkai-accuracy-proof-v2',
 ] as const;
 export type ProofFileFormat = (typeof PROOF_FILE_FORMATS)[number];
 
@@ -89,7 +90,7 @@ export type ProofFile =
         input?: string[];
       })
   | (Common & {
-      format: 'zkai-accuracy-proof-v1';
+      format: 'zkai-accuracy-proof-v2';
       model: { name?: string; hash?: string; commitment?: string; fracBits?: number };
       weights: WeightVisibility;
       testSet: CommitmentFields;
@@ -270,6 +271,7 @@ export function parseProofFile(raw: unknown, source = 'proof file'): ProofFile {
   const r = new FieldReader(source, raw as Record<string, unknown>, '');
   const format = (raw as { format?: unknown }).format;
   if (format === undefined) return { format: 'plain', ...r.part() };
+  if (format === 'zkai-accuracy-proof-v1') throw new InputFileError(source, ACCURACY_V1_REFUSAL);
   if (typeof format !== 'string' || !(PROOF_FILE_FORMATS as readonly string[]).includes(format)) {
     throw new InputFileError(
       source,
@@ -348,7 +350,7 @@ export function parseProofFile(raw: unknown, source = 'proof file'): ProofFile {
         ...r.part(),
       };
     }
-    case 'zkai-accuracy-proof-v1': {
+    case 'zkai-accuracy-proof-v2': {
       const model = r.object('model');
       const task = r.object('task');
       const fracBits = model.optionalInteger('fracBits', 1);
@@ -397,7 +399,7 @@ function modelFields(model: FieldReader): { name?: string; hash?: string; commit
 export function proofParts(file: ProofFile): Array<ProofPart & { index: number }> {
   switch (file.format) {
     case 'zkai-chunked-dataset-proof-v1':
-    case 'zkai-accuracy-proof-v1':
+    case 'zkai-accuracy-proof-v2':
       return file.chunks;
     case 'zkai-chunked-dataset-proof-v2':
       // The chunk proofs, then the aggregation proofs numbered after them, level by level.
@@ -420,7 +422,7 @@ export function isChunkedFile(file: ProofFile): boolean {
   return (
     file.format === 'zkai-chunked-dataset-proof-v1' ||
     file.format === 'zkai-chunked-dataset-proof-v2' ||
-    file.format === 'zkai-accuracy-proof-v1'
+    file.format === 'zkai-accuracy-proof-v2'
   );
 }
 
@@ -465,7 +467,7 @@ export function statedClaims(file: ProofFile): Record<string, string> {
       if (file.visibility === 'public')
         file.input?.forEach((value, j) => put(`input${j}`, fieldOf(BigInt(value)).toString()));
       break;
-    case 'zkai-accuracy-proof-v1':
+    case 'zkai-accuracy-proof-v2':
       put(
         file.weights === 'hashed' ? 'modelCommitment' : 'modelHash',
         file.weights === 'hashed' ? file.model.commitment : file.model.hash,
@@ -525,7 +527,7 @@ export function fileStatementShape(file: ProofFile): {
         weights: file.weights,
         inputSize: file.input?.length ?? 0,
       };
-    case 'zkai-accuracy-proof-v1':
+    case 'zkai-accuracy-proof-v2':
       return {
         kind: 'accuracy',
         describe: `an accuracy proof (${file.samplesPerChunk} records per chunk, weights ${file.weights})`,

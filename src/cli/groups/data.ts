@@ -68,6 +68,11 @@ export const DATA_PROVE = {
       default: '1',
     },
     {
+      flags: '--fan-in <n>',
+      help: 'with --chunk-depth, private chunks: children per aggregation proof, 2 to 64 (fewer make a smaller root circuit for small datasets); the verifier gives the same (the verify hint names it)',
+      default: '16',
+    },
+    {
       flags: '--node-zkey <file>',
       help: "with --chunk-depth, private chunks: a ceremony's proving key for the aggregation node circuit (otherwise zkai's single-party setup makes it)",
     },
@@ -106,6 +111,11 @@ export const DATA_VERIFY = {
     {
       flags: '--registry <name=root|file...>',
       help: 'for a policy with registries: the root you trust for each, as NAME=ROOT or a registry file',
+    },
+    {
+      flags: '--fan-in <n>',
+      help: 'a private chunked proof: the children per aggregation proof you verify with (2 to 64; the circuits you trust are generated with it)',
+      default: '16',
     },
   ],
 } as const satisfies CommandSpec;

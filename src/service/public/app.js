@@ -53,10 +53,10 @@ const LABELS = {
   class: 'Predicted class',
   modelHash: 'Model hash',
   modelCommitment: 'Model commitment',
-  correct: 'Correct predictions',
+  previous: "Previous chunk's commitment",
   taskHash: 'Accuracy task hash',
   context: 'Context (binding)',
-  commitment: 'List commitment',
+  commitment: 'Commitment',
   low: 'Lowest value allowed',
   high: 'Highest value allowed',
 };
@@ -383,7 +383,7 @@ function headline(kind, v) {
     case 'demo-range':
       return `Every value of the private list committed as ${short(v.commitment)} lies in [${v.low}, ${v.high}].`;
     case 'accuracy':
-      return `The model ${short(v.modelHash ?? v.modelCommitment)} predicts ${v.correct} test records of this chunk correctly.`;
+      return `The model ${short(v.modelHash ?? v.modelCommitment)} ran on this chunk's test records; the chunk opens the previous chunk's commitment ${short(v.previous)} and commits to the running total of correct predictions as ${short(v.commitment)} (salted: no chunk's count is public).`;
     default:
       return null;
   }
@@ -393,8 +393,9 @@ function headline(kind, v) {
 function chunkSummary(result, file) {
   const chunks = Array.isArray(result.chunks) ? result.chunks : [];
   const values = chunks.map((c) => c.claims?.values).filter(Boolean);
-  if (result.circuit?.kind === 'accuracy' && values.length) {
-    const correct = values.reduce((sum, v) => sum + Number(v.correct ?? 0), 0);
+  if (result.circuit?.kind === 'accuracy' && values.length && typeof file?.correct === 'number') {
+    // The total the file states: the service checked that the last chunk's commitment opens to it.
+    const correct = file.correct;
     const first = values[0];
     const total = typeof file?.count === 'number' ? file.count : null;
     const accuracy = total
@@ -406,12 +407,12 @@ function chunkSummary(result, file) {
       el(
         'p',
         {},
-        `The chunks prove ${correct} correct prediction${correct === 1 ? '' : 's'} of the model ${short(first.modelHash ?? first.modelCommitment)} on the task ${short(first.taskHash)}.${accuracy}`,
+        `The chunks prove ${correct} correct prediction${correct === 1 ? '' : 's'} in all (the last chunk's commitment opens to it) of the model ${short(first.modelHash ?? first.modelCommitment)} on the task ${short(first.taskHash)}.${accuracy}`,
       ),
       el(
         'dl',
         {},
-        el('dt', {}, 'Correct predictions (sum of the chunks)'),
+        el('dt', {}, 'Correct predictions (all chunks)'),
         el('dd', { 'data-claim': 'correct' }, String(correct)),
         total
           ? [
