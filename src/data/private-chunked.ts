@@ -6,7 +6,7 @@
  *
  * Not wired into the CLI and the registry yet (they still use chunked.ts); this module is the off-chain core.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFieldSalt } from '../util/salt.ts';
 import { ZkaiError } from '../errors.ts';
 import { ProverPool, type BatchResult } from '../prover/pool.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
@@ -32,7 +32,6 @@ import type { Registry } from './registry.ts';
 import type { Schema } from './types.ts';
 import type { CompiledCircuit } from '../circuit/compile.ts';
 import type { CircuitKeys } from '../setup/phase2.ts';
-import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
 
 /**
  * Children per aggregation proof by default: a node of the example policy is about 5,800 constraints (a 2^13 ptau),
@@ -101,13 +100,6 @@ export function aggregationShape(chunks: number, fanIn = AGGREGATION_FAN_IN): nu
     levels.push(children);
   } while (children > 1);
   return levels;
-}
-
-/** A fresh salt: 31 random bytes from the operating system's CSPRNG (below the scalar field). */
-function freshSalt(): bigint {
-  const salt = BigInt(`0x${randomBytes(31).toString('hex')}`);
-  if (salt >= BN254_SCALAR_FIELD) throw new ZkaiError('INTERNAL', 'a 248-bit salt is below the field');
-  return salt;
 }
 
 /** The partials of several consecutive children combined as a node does: sums summed, outer keys kept. */
@@ -248,7 +240,7 @@ export async function provePrivateChunks(
   };
   /** A child of the aggregation tree: its partials, its salt and the commitment its proof publishes. */
   const committed = (partials: bigint[]) => {
-    const salt = freshSalt();
+    const salt = randomFieldSalt();
     return { partials, salt, commitment: partialsCommitment(partials, salt) };
   };
   let children = Array.from({ length: chunkCount }, (_, j) =>
