@@ -7,13 +7,14 @@
  * circuits and keys in the shared test cache are reused.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandHint, shellWord, type CommandHint } from '../src/cli/data-commands.ts';
 import { DEMO_CIRCUIT_PATH, rangeCommitmentInput, sampleAges } from '../src/demo/range-commitment.ts';
+import { DEMO_CHUNK_DEPTH, PATIENTS_EXAMPLE } from '../src/demo/dataset-demo.ts';
 import { fillArgv, fillHint, killRunningHints, parsePrintedHint, runHint } from './helpers/hints.ts';
 import { runCli, testCircuit } from './helpers/run-cli.ts';
 
@@ -222,30 +223,12 @@ describe('printed hints run as printed, with the placeholders filled', () => {
   }, 600_000);
 
   it('data prove --chunk-depth: the same verify hint, as text and as --json data; with --context, the attest hint names its flags', async () => {
-    // data-chunked's CLI case: its schema, policy (with aggregates), five records, chunk depth 1.
-    await writeFile(
-      file('chunks-schema.json'),
-      JSON.stringify({
-        name: 'chunks',
-        columns: [
-          { name: 'x', type: 'integer', min: 0, max: 100 },
-          { name: 'c', type: 'category', values: ['a', 'b'] },
-        ],
-      }),
-    );
-    await writeFile(
-      file('chunks-policy.json'),
-      JSON.stringify({
-        name: 'chunked policy',
-        rules: [{ field: 'x', op: 'GTE', value: 10 }],
-        aggregates: [
-          { kind: 'COUNT', min: 5, max: 5 },
-          { kind: 'MEAN', field: 'x', min: '45', max: '55' },
-          { kind: 'PROPORTION', where: { field: 'c', op: 'EQ', value: 'a' }, min: '0.2', max: '0.8' },
-        ],
-      }),
-    );
-    await writeFile(file('chunks.csv'), 'x,c\r\n10,a\r\n20,b\r\n90,a\r\n80,b\r\n50,a\r\n');
+    // data-chunked's CLI case: the patients example (a policy with aggregates), five patients, the demo's chunk depth,
+    // so the committed chunk and root circuits are the demo's.
+    await copyFile(PATIENTS_EXAMPLE.schema, file('chunks-schema.json'));
+    await copyFile(PATIENTS_EXAMPLE.policy, file('chunks-policy.json'));
+    const lines = (await readFile(PATIENTS_EXAMPLE.data, 'utf8')).trimEnd().split('\n');
+    await writeFile(file('chunks.csv'), `${lines.slice(0, 6).join('\n')}\n`);
     const { bundle, commitment } = await commit('chunks', file('chunks.csv'), file('chunks-schema.json'));
     const args = [
       'data',
@@ -261,7 +244,7 @@ describe('printed hints run as printed, with the placeholders filled', () => {
       '--vkey-out',
       file('chunks.vkey.json'),
       '--chunk-depth',
-      '1',
+      String(DEMO_CHUNK_DEPTH),
     ];
     const prove = await runCli(args, LONG);
     expect(prove.code, prove.stderr).toBe(0);

@@ -18,9 +18,10 @@ import { parseProofFile } from '../src/statement/index.ts';
 import { checkSoundness } from '../src/testing/soundness.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { poseidon2 } from 'poseidon-lite';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEMO_CHUNK_DEPTH, PATIENTS_EXAMPLE } from '../src/demo/dataset-demo.ts';
 import { runCli } from './helpers/run-cli.ts';
 
 const schema = parseSchema({
@@ -236,9 +237,12 @@ describe('zkai data prove --chunk-depth', () => {
   it('proves a committed CSV in chunks and `data verify` checks the chunked proof; a wrong count fails', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'zkai-chunk-cli-'));
     try {
-      await writeFile(join(dir, 'schema.json'), JSON.stringify(schema.spec));
-      await writeFile(join(dir, 'policy.json'), JSON.stringify(aggregatePolicy.spec));
-      await writeFile(join(dir, 'data.csv'), 'x,c\r\n10,a\r\n20,b\r\n90,a\r\n80,b\r\n50,a\r\n');
+      // The patients example at the demo's chunk shape (4 records per chunk), so its committed chunk circuit and root
+      // circuit are the demo's (test/demo.test.ts): five patients, two chunks.
+      await copyFile(PATIENTS_EXAMPLE.schema, join(dir, 'schema.json'));
+      await copyFile(PATIENTS_EXAMPLE.policy, join(dir, 'policy.json'));
+      const lines = (await readFile(PATIENTS_EXAMPLE.data, 'utf8')).trimEnd().split('\n');
+      await writeFile(join(dir, 'data.csv'), `${lines.slice(0, 6).join('\n')}\n`);
       const files = (name: string) => join(dir, name);
       const commit = await runCli([
         'data',
@@ -268,14 +272,14 @@ describe('zkai data prove --chunk-depth', () => {
         '--vkey-out',
         files('vk.json'),
         '--chunk-depth',
-        '1',
+        String(DEMO_CHUNK_DEPTH),
       ]);
       expect(prove.code, prove.stderr).toBe(0);
       // A policy with aggregates: private chunks (the chunk proofs publish a salted commitment, a root proof judges).
       expect(JSON.parse(prove.stdout)).toMatchObject({
         format: 'zkai-chunked-dataset-proof-v2',
-        chunks: 3,
-        chunkDepth: 1,
+        chunks: 2,
+        chunkDepth: DEMO_CHUNK_DEPTH,
         aggregationProofs: 1,
         vkey: files('vk.json'),
       });
@@ -283,7 +287,7 @@ describe('zkai data prove --chunk-depth', () => {
       expect(written.format).toBe('zkai-chunked-dataset-proof-v2');
       const keySet = JSON.parse(await readFile(files('vk.json'), 'utf8')) as Record<string, unknown>;
       expect(keySet).toMatchObject({ format: 'zkai-private-chunk-keys-v1', chunk: expect.any(Object) });
-      expect(keySet.node).toBeUndefined(); // 3 chunks: the root takes them directly, no node level
+      expect(keySet.node).toBeUndefined(); // 2 chunks: the root takes them directly, no node level
       const verifyArgs = (vkey: string, proof: string) => [
         'data',
         'verify',
@@ -298,7 +302,7 @@ describe('zkai data prove --chunk-depth', () => {
       ];
       const ok = await runCli([...verifyArgs(files('vk.json'), files('p.json')), '--commitment', files('c.json')]);
       expect(ok.code, ok.stderr + ok.stdout).toBe(0);
-      expect(ok.stdout).toMatch(/^OK: .*3 chunk proofs and 1 aggregation proof checked/);
+      expect(ok.stdout).toMatch(/^OK: .*2 chunk proofs and 1 aggregation proof checked/);
       expect(ok.stdout).toMatch(
         /^ {2}chunk key {4}your own setup of the circuit generated from your schema and policy/m,
       );
