@@ -389,6 +389,29 @@ describe('zkai chain', () => {
     expect(unregistered.code).toBe(1);
     expect(unregistered.stderr).toMatch(/the dataset-private-chunk circuit 0x[0-9a-f]{64} of .* is not registered/);
     noStackTrace(unregistered.stderr);
+    // A file whose root proof claims another fan-in (padded signals) cannot make the owner register aggregation
+    // circuits no real proof uses: the owner's --fan-in (default 16) must be the file's (found by an attack).
+    const padded = JSON.parse(await readFile(chunked, 'utf8')) as {
+      aggregation: Array<Array<{ publicSignals: string[] }>>;
+    };
+    padded.aggregation.at(-1)![0]!.publicSignals.push('0');
+    await writeFile(join(scratch, 'padded.json'), JSON.stringify(padded));
+    const wider = await runCli(
+      [
+        'chain',
+        'register',
+        join(scratch, 'padded.json'),
+        '--schema',
+        SCHEMA,
+        '--policy',
+        POLICY,
+        '--development',
+        ...on,
+      ],
+      { timeoutMs: 300_000 },
+    );
+    expect(wider.code).toBe(1);
+    expect(wider.stderr).toContain('its root aggregation proof takes 17 children, not the fan-in 16 you register');
     const registered = await runCli(
       ['chain', 'register', chunked, '--schema', SCHEMA, '--policy', POLICY, '--development', ...on],
       { timeoutMs: 300_000 },

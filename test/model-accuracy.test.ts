@@ -24,6 +24,7 @@ import { quantizeInput, quantizeModel, runFloat, runQuantized } from '../src/mod
 import { ProverPool } from '../src/prover/pool.ts';
 import { checkSoundness, computeWitness } from '../src/testing/soundness.ts';
 import { releaseCurves } from '../src/util/curves.ts';
+import { BN254_SCALAR_FIELD } from '../src/verifier/types.ts';
 import { TINY_TEST_SCHEMA, tinyModel, tinyTestSet } from './helpers/chain-attestation.ts';
 
 afterAll(async () => {
@@ -291,6 +292,16 @@ describe('accuracy attestation over a committed test set', () => {
       // Opening the previous commitment to another running total (a prover inflating its count) fails.
       await expect(computeWitness(circuit.wasmPath, { ...chunkInput, previousTotal: '6' })).rejects.toThrow();
       await expect(computeWitness(circuit.wasmPath, { ...chunkInput, previousSalt: '10' })).rejects.toThrow();
+      // A previous total just below the field order opens its own commitment, and with a few hits would wrap to a small
+      // running total: its range check refuses it (the chain from Poseidon(0, 0) rules it out too; found by an attack).
+      const wrapped = BN254_SCALAR_FIELD - 2n;
+      await expect(
+        computeWitness(circuit.wasmPath, {
+          ...chunkInput,
+          previous: String(runningTotalCommitment(wrapped, 9n)),
+          previousTotal: String(wrapped),
+        }),
+      ).rejects.toThrow();
       const report = await checkSoundness(circuit, chunkInput, { maxSignals: 400 });
       expect(report.unpinned).toEqual([]);
     } finally {

@@ -6,12 +6,15 @@
  * registry roots and fan-in, and the keys its cache holds for the three circuits those generate. Every way of cutting,
  * mixing or relabelling the file is refused, and the library's own verifier (verifyPrivateChunks) agrees on each.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveCacheDir } from '../src/cache/cache-dir.ts';
+import { cacheLayout } from '../src/cache/layout.ts';
+import { datasetCircuitName } from '../src/data/circuit-gen.ts';
 import { verificationKeyId, type Groth16VerificationKey } from '../src/chain/groth16-template.ts';
 import {
   provePrivateChunks,
@@ -336,6 +339,16 @@ describe('POST /v1/verify with a private chunked dataset proof file', () => {
         /no key it trusts for the aggregation root circuit dataset_root_[0-9a-f]+ \(fan-in 4\)/,
       );
       expect(empty.body.hint).toMatch(/zkai ceremony verify/);
+      // A chunk shape that fits the count but that no key in the cache is of (4 subtrees of 1 record: 5 chunks of 4, as
+      // the file's 2 subtrees of 2) is refused without writing its circuit into the cache: a request cannot make the
+      // service fill its trusted cache with generated sources.
+      const { name } = datasetCircuitName(schema, policy, 0, { mode: 'committed-chunk', subtrees: 4 });
+      const source = cacheLayout(resolveCacheDir()).generatedSourcePath(name);
+      await rm(source, { force: true });
+      const unknownShape = await post(app, { ...file, chunkDepth: 0, subtreesPerChunk: 4 });
+      expect(unknownShape.status).toBe(422);
+      expect(unknownShape.body.code).toBe('KEY_NOT_FOUND');
+      expect(existsSync(source)).toBe(false);
       // A statement that takes another chunk shape than the file's.
       const shaped = await post(await start({ cacheDir: resolveCacheDir(), statements: [pinned] }), file);
       expect(shaped.status).toBe(422);

@@ -735,6 +735,17 @@ describe('POST /v1/verify', () => {
       (chunk: { claims: { values: { commitment: string } } }) => chunk.claims.values.commitment,
     );
     expect(commitments.at(-1)).toBe(String(runningTotalCommitment(BigInt(accuracyFile.correct), 0n)));
+    // A test set depth other than its count's is refused before any tree is built (a file raising it made the service
+    // hash 2^depth leaves: 11 s at depth 16, found by an attack), and one past any dataset's is a 400.
+    for (const depth of [accuracyFile.testSet.depth + 1, 16]) {
+      const deeper = await post(app, { ...accuracyFile, testSet: { ...accuracyFile.testSet, depth } });
+      expect(deeper.body, `depth ${depth}`).toMatchObject({
+        valid: false,
+        reason: 'claim-mismatch',
+        detail: expect.stringContaining(`the test set's depth ${depth} is not the depth of a tree of`),
+      });
+    }
+    expect((await post(app, { ...accuracyFile, testSet: { ...accuracyFile.testSet, depth: 40 } })).status).toBe(400);
     const otherTotal = await post(app, { ...accuracyFile, correct: accuracyFile.correct + 1 });
     expect(otherTotal.body).toMatchObject({
       valid: false,

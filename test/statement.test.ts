@@ -277,6 +277,10 @@ describe('the one proof-file parser', () => {
     expect(() => parseProofFile({ ...dataset, commitment: { ...dataset.commitment, count: '2' } }, 'd.json')).toThrow(
       /^d\.json: commitment\.count: must be an integer of at least 0$/,
     );
+    // A commitment's depth and count are bounded as zkai's trees are (found by an attack: a verifier built 2^depth).
+    expect(() => parseProofFile({ ...dataset, commitment: { ...dataset.commitment, depth: 40 } }, 'd.json')).toThrow(
+      /commitment\.depth: must be an integer from 0 to 30/,
+    );
     expect(() => parseProofFile({ ...dataset, publicSignals: ['1', 2] }, 'd.json')).toThrow(
       /publicSignals\[1\]: must be a decimal string/,
     );

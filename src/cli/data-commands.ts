@@ -49,7 +49,7 @@ import type { Column, EncodedRecord, Schema } from '../data/types.ts';
 import type { VerificationResult } from '../verifier/verify.ts';
 import { readJsonFile } from './io.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
-import { contextOption } from './chain-commands.ts';
+import { contextOption, positiveInteger } from './chain-commands.ts';
 import {
   checkVerdictKey,
   keySourceLine,
@@ -247,10 +247,7 @@ function datasetVerifyHint(
 
 /** The `--fan-in` option: children per aggregation proof of a private chunked proof. */
 function fanInOption(value: string | undefined): number {
-  const fanIn = Number(value ?? AGGREGATION_FAN_IN);
-  if (!/^[0-9]+$/.test(value ?? String(AGGREGATION_FAN_IN)) || fanIn < 2 || fanIn > MAX_FAN_IN)
-    throw new ZkaiError('BAD_OPTION', `--fan-in must be an integer from 2 to ${MAX_FAN_IN}, got "${value}"`);
-  return fanIn;
+  return positiveInteger(value ?? String(AGGREGATION_FAN_IN), '--fan-in', 2, MAX_FAN_IN);
 }
 
 /**
@@ -285,7 +282,7 @@ function attestHint(proofPath: string, flags: GlobalFlags, what: { commitment?: 
 function registerHint(
   proofPath: string,
   flags: GlobalFlags,
-  what: { schema: string; policy?: string; keys: CircuitKeys; registries?: readonly Registry[] },
+  what: { schema: string; policy?: string; keys: CircuitKeys; registries?: readonly Registry[]; fanIn?: number },
 ): CommandHint {
   const placeholders: Record<string, string> = {};
   const registryWords = (what.registries ?? []).flatMap((registry) => {
@@ -311,6 +308,7 @@ function registerHint(
       ...(what.policy ? ['--policy', what.policy] : []),
       ...keyWords,
       ...registryWords,
+      ...(what.fanIn === undefined || what.fanIn === AGGREGATION_FAN_IN ? [] : ['--fan-in', String(what.fanIn)]),
     ],
     placeholders,
   );
@@ -997,6 +995,7 @@ async function dataProvePrivateChunksCommand(flags: DataProveFlags, loaded: Load
     policy: flags.policy,
     keys: prepared.chunk.keys,
     registries,
+    fanIn,
   });
   const consent = registries.some((registry) => registry.consent?.source !== undefined);
   const circuits = PRIVATE_CHUNK_CIRCUITS.flatMap((c) => {

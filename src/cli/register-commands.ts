@@ -269,13 +269,15 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
       progress(
         '[chain] regenerating the private chunk, node and root circuits from your source and checking their keys',
       );
-      // The fan-in the proof was made with (data prove --fan-in): its root proof takes that many children, after its
-      // count, slots and policy hash. The registry records it with the aggregation, once per chunk circuit.
-      const fanIn = (file.aggregation.at(-1)?.[0]?.publicSignals.length ?? 0) - 3;
-      if (!Number.isInteger(fanIn) || fanIn < 2 || fanIn > MAX_FAN_IN)
+      // The fan-in is the owner's (--fan-in, default 16, as data prove's): the registry records it with the aggregation,
+      // once per chunk circuit. The file's root proof (count, slots, policy hash, then its children) must agree, so a
+      // file cannot make the owner register aggregation circuits for a fan-in no real proof uses.
+      const fanIn = positiveInteger(flags.fanIn ?? '16', '--fan-in', 2, MAX_FAN_IN);
+      const width = (file.aggregation.at(-1)?.[0]?.publicSignals.length ?? 0) - 3;
+      if (width !== fanIn)
         throw new InputFileError(
           proofPath,
-          `its root aggregation proof takes ${fanIn} children: not a zkai private chunked proof`,
+          `its root aggregation proof takes ${width} children, not the fan-in ${fanIn} you register: give --fan-in ${width} if that is the fan-in the proof was made with (data prove --fan-in)`,
         );
       const three = await registerPrivateChunksFromSource(
         registry,

@@ -229,7 +229,7 @@ export async function generateDatasetCircuit(
   const capacity = subtrees * 2 ** depth;
   const width = schema.columns.length;
   const out = new CircomLines();
-  const id = generatedId(GENERATOR_VERSION, [schema.hash, policy.hash, String(depth), mode, String(subtrees)]);
+  const { id, name } = datasetCircuitName(schema, policy, depth, { mode, subtrees });
 
   out.line(`signal input count;`);
   out.line(`signal input policyHash;`);
@@ -348,12 +348,25 @@ export async function generateDatasetCircuit(
     ],
   });
   // Rewritten whenever the generated code differs, so a generator change can never reuse a stale file.
-  const path = await writeGeneratedSource(
-    `dataset_${committed ? 'committed_' : chunk ? 'chunk_' : ''}${id}`,
-    source,
-    options.cacheDir ? { cacheDir: options.cacheDir } : {},
-  );
+  const path = await writeGeneratedSource(name, source, options.cacheDir ? { cacheDir: options.cacheDir } : {});
   return { id, path, capacity, depth, subtrees, source };
+}
+
+/**
+ * The id and the name (`dataset_...`, the cache's file and key folder name) of the circuit {@link generateDatasetCircuit}
+ * writes for these arguments, without writing it: a verifier can look for its keys first.
+ */
+export function datasetCircuitName(
+  schema: Schema,
+  policy: Policy,
+  depth: number,
+  options: { mode?: DatasetCircuitMode; subtrees?: number } = {},
+): { id: string; name: string } {
+  const mode = options.mode ?? 'whole';
+  const subtrees = mode === 'whole' ? 1 : (options.subtrees ?? 1);
+  const id = generatedId(GENERATOR_VERSION, [schema.hash, policy.hash, String(depth), mode, String(subtrees)]);
+  const prefix = mode === 'committed-chunk' ? 'committed_' : mode === 'chunk' ? 'chunk_' : '';
+  return { id, name: `dataset_${prefix}${id}` };
 }
 
 /**

@@ -206,7 +206,7 @@ export function runningTotalCommitment(total: bigint, salt: bigint): bigint {
 /** Bits of a running total: test sets hold fewer than 2^32 records. */
 const RUNNING_TOTAL_BITS = 32;
 
-const GENERATOR_VERSION = 'zkai-accuracy-circuit-v3';
+const GENERATOR_VERSION = 'zkai-accuracy-circuit-v4';
 
 /** A generated accuracy chunk circuit. */
 export interface GeneratedAccuracyCircuit {
@@ -286,6 +286,10 @@ export async function generateAccuracyCircuit(
   line(`opened.inputs[0] <== previousTotal;`);
   line(`opened.inputs[1] <== previousSalt;`);
   line(`previous === opened.out;`);
+  // Both totals range-checked: a previous total near the field order would wrap (the chain from Poseidon(0, 0) already
+  // rules it out; this keeps the circuit sound on its own).
+  line(`component previousRange = Num2Bits(${RUNNING_TOTAL_BITS});`);
+  line(`previousRange.in <== previousTotal;`);
   line(`signal running <== previousTotal + hits;`);
   line(`component runningRange = Num2Bits(${RUNNING_TOTAL_BITS});`);
   line(`runningRange.in <== running;`);
@@ -338,7 +342,7 @@ export interface AccuracyProof {
 
 /** Why a file of the first accuracy format is refused: its chunk proofs published their counts of correct predictions. */
 export const ACCURACY_V1_REFUSAL =
-  'an accuracy proof of the earlier format (zkai-accuracy-proof-v1), whose chunk proofs publish each chunk\'s count of correct predictions (how accuracy is spread over the test set); it is no longer accepted: prove again with this version (zkai model accuracy)';
+  "an accuracy proof of the earlier format (zkai-accuracy-proof-v1), whose chunk proofs publish each chunk's count of correct predictions (how accuracy is spread over the test set); it is no longer accepted: prove again with this version (zkai model accuracy)";
 
 /** Samples per proof that fill a 2^14 domain (at least 1, at most the test set). */
 export function defaultSamplesPerChunk(
@@ -507,6 +511,9 @@ export function testSetRootFromLeaves(
   leaves: readonly bigint[],
   testSet: Pick<DatasetCommitment, 'root' | 'depth'>,
 ): string | undefined {
+  // The tree is no larger than the leaves need (a depth from a file could otherwise ask for 2^64 hashes).
+  if (!Number.isInteger(testSet.depth) || testSet.depth < 1 || 2 ** testSet.depth > 2 * Math.max(leaves.length, 1))
+    return `a test set tree of depth ${testSet.depth} does not fit ${leaves.length} leaves`;
   const size = 2 ** testSet.depth;
   const padded = leaves.length >= size ? leaves : [...leaves, ...Array<bigint>(size - leaves.length).fill(0n)];
   if (padded.slice(size).some((leaf) => leaf !== 0n)) return "a chunk has records past the end of the test set's tree";

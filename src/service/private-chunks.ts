@@ -31,6 +31,7 @@ import {
 import { combineChunkRoots } from '../data/chunked.ts';
 import {
   committedChunkSignalNames,
+  datasetCircuitName,
   generateDatasetCircuit,
   MAX_SUBTREES_PER_CHUNK,
   registrySignalName,
@@ -243,12 +244,16 @@ const generatedByCache = new Map<string, GeneratedCircuits>();
 async function trustedKeysOf(
   cacheDir: string,
   circuit: StatementCircuit,
+  /** The circuit's name when known without generating it: nothing is written to the cache unless it has keys. */
+  knownName?: string,
 ): Promise<{ name: string; keys: TrustedCircuitKey[] }> {
-  const { name } = await circuit.generate();
   const keysDir = cacheLayout(cacheDir).keysDir;
-  const folders = (await readdir(keysDir).catch(() => [] as string[]))
-    .filter((folder) => !isBuildDir(folder) && circuitNameOfDir(folder.replace(/^ceremony-/, '')) === name)
-    .sort();
+  const keyFolders = (await readdir(keysDir).catch(() => [] as string[])).filter((folder) => !isBuildDir(folder));
+  const named = (name: string) =>
+    keyFolders.filter((folder) => circuitNameOfDir(folder.replace(/^ceremony-/, '')) === name).sort();
+  if (knownName !== undefined && named(knownName).length === 0) return { name: knownName, keys: [] };
+  const { name } = await circuit.generate();
+  const folders = named(name);
   const keys: TrustedCircuitKey[] = [];
   for (const folder of folders) {
     const { vkeyPath } = keyFiles(join(keysDir, folder));
@@ -629,7 +634,15 @@ export async function verifyPrivateChunksRequest(
   summary.aggregationLevels = tree.shape;
 
   // The chunk circuit of the file's shape (a wrong shape only names another circuit, whose keys the service lacks).
-  const chunkKeys = await trustedKeysOf(cacheDir, generated.chunk(statement, file.chunkDepth, file.subtreesPerChunk));
+  // A file's chunk shape names a circuit: its source is written to the cache only when the cache holds keys of it.
+  const chunkKeys = await trustedKeysOf(
+    cacheDir,
+    generated.chunk(statement, file.chunkDepth, file.subtreesPerChunk),
+    datasetCircuitName(statement.schema, statement.policy, file.chunkDepth, {
+      mode: 'committed-chunk',
+      subtrees: file.subtreesPerChunk,
+    }).name,
+  );
   if (chunkKeys.keys.length === 0)
     throw missingKeys('chunk', chunkKeys.name, statement, cacheDir, {
       chunkDepth: file.chunkDepth,

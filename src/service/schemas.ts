@@ -83,7 +83,7 @@ export const verificationKeySchema = {
 const commitmentSchema = {
   type: 'object',
   description: 'a published dataset commitment',
-  properties: { root: scalar, count, depth: { type: 'integer', minimum: 0, maximum: 64 }, schemaHash: scalar },
+  properties: { root: scalar, count, depth: { type: 'integer', minimum: 0, maximum: 30 }, schemaHash: scalar },
 } as const;
 
 /**

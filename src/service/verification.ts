@@ -10,6 +10,7 @@ import type { VerificationKey } from '../verifier/types.ts';
 import { verifyProof, type PairingCheck, type VerificationResult } from '../verifier/verify.ts';
 import { signalNamesOfRegistration, type RegisteredCircuit } from '../chain/registry.ts';
 import { combineChunkRoots } from '../data/chunked.ts';
+import { merkleDepth } from '../crypto/merkle.ts';
 import { ACCURACY_CHAIN_START, runningTotalCommitment, testSetRootFromLeaves } from '../model/accuracy.ts';
 import type { CatalogEntry, CircuitCatalog } from './catalog.ts';
 import { PRIVATE_CHUNKS_FORMAT, verifyPrivateChunksRequest, type PrivateChunksSummary } from './private-chunks.ts';
@@ -531,7 +532,7 @@ function chunkedNote(interpreted: InterpretedBody, layout: TrustedLayout): strin
     return `each chunk proof was verified, in order, with its record count, and the chunk roots combine into the root the file states; compare that root and count with the commitment you trust. ${aggregates ? 'The aggregates need the policy: zkai data verify judges them on the summed partials.' : ''}`.trim();
   }
   if (layout.known && format === 'zkai-accuracy-proof-v2') {
-    return "each chunk proof was verified, in order, each opening the commitment of the chunk before it; the leaves rebuild the test set root the file states and the last chunk commits to its count of correct; whether that test set is one you trust, and the accuracy threshold, are checked by zkai model verify";
+    return 'each chunk proof was verified, in order, each opening the commitment of the chunk before it; the leaves rebuild the test set root the file states and the last chunk commits to its count of correct; whether that test set is one you trust, and the accuracy threshold, are checked by zkai model verify';
   }
   return layout.kind === 'accuracy'
     ? 'each chunk proof was verified; the test set root rebuilt from the leaves, the chain of commitments, the total and the accuracy threshold are not checked here: zkai model verify does that'
@@ -591,6 +592,13 @@ function checkChunkedWhole(interpreted: InterpretedBody, layout: TrustedLayout):
         valid: false,
         reason: 'claim-mismatch',
         detail: `${testSet.count} test records at ${samples} per chunk need ${expectedChunks} chunk proofs, the file has ${jobs.length}`,
+      };
+    // The tree the leaves rebuild is the count's (a file raising the depth made the service hash 2^depth leaves).
+    if (testSet.depth !== merkleDepth(testSet.count))
+      return {
+        valid: false,
+        reason: 'claim-mismatch',
+        detail: `the test set's depth ${testSet.depth} is not the depth of a tree of ${testSet.count} records (${merkleDepth(testSet.count)})`,
       };
     if (file.count !== testSet.count)
       return {

@@ -215,12 +215,10 @@ class FieldReader {
 
   commitment(field: string): CommitmentFields {
     const c = this.object(field);
-    return {
-      root: c.decimal('root'),
-      count: c.integer('count', 0),
-      depth: c.integer('depth', 0),
-      schemaHash: c.decimal('schemaHash'),
-    };
+    // Bounded as zkai's trees are (at most 2^30 records): a verifier that builds a file's tree never builds a larger one.
+    const count = c.integer('count', 0, 2 ** MAX_TREE_DEPTH);
+    const depth = c.integer('depth', 0, MAX_TREE_DEPTH);
+    return { root: c.decimal('root'), count, depth, schemaHash: c.decimal('schemaHash') };
   }
 
   registries(): Array<{ name: string; root: string }> {

@@ -104,6 +104,11 @@ export const CHAIN_REGISTER = {
       help: 'register your own automatic single-party setup (DEVELOPMENT-ONLY: you could forge proofs with it; the chain records it as such)',
     },
     {
+      flags: '--fan-in <n>',
+      help: "a private chunked proof: the children per aggregation proof of the aggregation circuits to register (2 to 64; the proof's must be the same: data prove --fan-in)",
+      default: '16',
+    },
+    {
       flags: '--consent-registry <name>',
       help: 'the policy registry whose root is an on-chain consent root (with --purpose)',
     },
