@@ -885,6 +885,48 @@ contract ZkaiPrivateChunks {
         uint256[] rootSignals;
     }
 
+    /// @notice The chunk proofs of a private chunked proof too large for one transaction, sent in batches
+    /// (addPrivateChunks) before the aggregation proofs (finishPrivateChunks). Signals flat, proof i's at i * n.
+    struct ChunkBatch {
+        bytes32 circuit;
+        bytes32 subject;
+        bytes32 nonce;
+        uint256[8][] chunkProofs;
+        uint256[] chunkSignals;
+    }
+
+    /// @notice The end of an attestation sent in batches: every chunk's commitment again (checked against the batches'
+    /// running hash), the first chunk's signals (for the Attested event), the node proofs and the root proof.
+    struct PrivateChunksFinish {
+        bytes32 circuit;
+        bytes32 subject;
+        uint64 expirationTime;
+        bytes32 refUID;
+        bool revocable;
+        bytes32 nonce;
+        uint256[] commitments;
+        uint256[] firstChunkSignals;
+        uint256[8][] nodeProofs;
+        uint256[] nodeSignals;
+        uint256[8] rootProof;
+        uint256[] rootSignals;
+    }
+
+    /// @notice A private chunked attestation in batches, per (attester, chunk circuit, subject, nonce): the chunks
+    /// accepted so far, their records, the folded subtree roots, the first chunk's registry roots, and running hashes
+    /// of the chunks' signals (the statement) and of their commitments.
+    struct Session {
+        uint64 chunks;
+        uint64 records;
+        uint64 appended;
+        uint64 depth;
+        bytes32 roots;
+        bytes32 first; // the statement hash after the first chunk
+        bytes32 statement;
+        bytes32 commitments;
+        uint256[33] frontier;
+    }
+
     /// @dev What the registry says of the chunk circuit and the dataset version, read once per attestation.
     struct Trusted {
         ZkaiRegistry.Circuit circuit;
@@ -893,13 +935,16 @@ contract ZkaiPrivateChunks {
         uint256 context;
     }
 
-    /// @dev The dataset tree folded from the chunks' subtree roots, in memory.
+    /// @dev The dataset tree folded from the chunks' subtree roots, in memory, with the statement hash chained over the
+    /// chunks' signals (from the chunk circuit's id) and its value after the first chunk.
     struct Fold {
         uint256[] frontier;
         uint256 appended;
         uint256 records;
         uint256 depth;
         bytes32 roots;
+        bytes32 statement;
+        bytes32 first;
     }
 
     // The registry's errors (same signatures, so the registry's ABI decodes them).
@@ -922,6 +967,8 @@ contract ZkaiPrivateChunks {
     error NoAggregation(bytes32 circuit);
 
     event AggregationSet(bytes32 indexed circuit, bytes32 node, bytes32 root, uint16 fanIn);
+    event PrivateChunksAdded(bytes32 indexed subject, address indexed attester, bytes32 indexed circuit, uint64 chunks, uint64 records);
+    event PrivateChunksReset(bytes32 indexed subject, address indexed attester, bytes32 indexed circuit);
 
     /// @dev The most proofs one verifyProofs call of zkai's verifiers takes (their MAX_BATCH).
     uint256 internal constant MAX_BATCH = 128;
@@ -932,6 +979,8 @@ contract ZkaiPrivateChunks {
     IListRoots public immutable lists;
     /// @notice Aggregation circuits of chunk circuits, by chunk circuit id.
     mapping(bytes32 => Aggregation) public aggregations;
+    /// @notice Attestations in batches, by keccak256(attester, chunk circuit, subject, nonce).
+    mapping(bytes32 => Session) internal sessions;
 
     constructor(ZkaiRegistry registry_, IPoseidon2 poseidon_, IConsentRoots consent_, IListRoots lists_) {
         registry = registry_;
@@ -982,51 +1031,151 @@ contract ZkaiPrivateChunks {
     /// then records the attestation in the registry, whose statement (the hash of every signal) is accepted once.
     function attestPrivateChunks(PrivateChunksRequest calldata r) external returns (bytes32 uid) {
         Aggregation memory a = aggregations[r.circuit];
-        Trusted memory t = _trusted(r);
+        Trusted memory t = _trusted(r.circuit, r.subject, r.nonce);
         if (a.root == bytes32(0)) revert NoAggregation(r.circuit);
+        Fold memory f = Fold({frontier: new uint256[](33), appended: 0, records: 0, depth: 0, roots: bytes32(0), statement: r.circuit, first: bytes32(0)});
+        uint256[] memory commitments = _acceptChunks(t, r.chunkProofs, r.chunkSignals, f, 0);
+        _checkCovered(t, f);
+        bytes32 statement = f.statement;
         // The chunk signals fix the context, the subtree roots and every commitment: proofs of the tree above them,
         // salted afresh, are not a new statement.
-        bytes32 statement = keccak256(abi.encode(r.circuit, r.chunkSignals));
         if (registry.usedStatements(statement)) revert ProofAlreadyUsed(statement);
-
-        uint256[] memory commitments = _acceptChunks(r, t);
-        commitments = _acceptNodes(r, a, commitments, t.circuit.policyHash);
-        uint256 fanIn = a.fanIn;
-        if (r.rootSignals.length != 3 + fanIn) revert PublicInputCount(3 + fanIn, r.rootSignals.length);
-        if (r.rootSignals[0] != t.version.count) revert FieldMismatch("count", t.version.count, r.rootSignals[0]);
-        _checkChildren(r.rootSignals, commitments, 0, fanIn, t.circuit.policyHash);
-        IZkaiVerifier(_circuit(a.root).verifier).verifyProof(r.rootProof, r.rootSignals);
-
+        commitments = _acceptNodes(r.circuit, r.nodeProofs, r.nodeSignals, a, commitments, t.circuit.policyHash);
+        _acceptRoot(r.rootProof, r.rootSignals, a, commitments, t);
         uid = registry.recordPrivateChunks(msg.sender, r.circuit, r.subject, r.expirationTime, r.refUID, r.revocable, statement, r.chunkSignals[0:t.circuit.publicInputs]);
     }
 
-    /// @dev The chunk circuit (a DatasetChunk circuit), the dataset version, the lists and the attester's context.
-    function _trusted(PrivateChunksRequest calldata r) internal view returns (Trusted memory t) {
-        t.circuit = _circuit(r.circuit);
-        if (t.circuit.kind != ZkaiRegistry.Kind.DatasetPrivateChunk) revert WrongKind(r.circuit, t.circuit.kind);
-        t.version = registry.getVersion(r.subject);
-        if (t.version.kind == ZkaiRegistry.SubjectKind.None) revert SubjectUnknown(r.subject);
-        if (t.version.kind != ZkaiRegistry.SubjectKind.Dataset) revert SubjectKindMismatch(r.subject, ZkaiRegistry.SubjectKind.Dataset, t.version.kind);
-        (t.lists, ) = registry.getCircuitBindings(r.circuit);
-        t.context = registry.contextOf(msg.sender, r.nonce);
+    /// @notice For a proof of more chunks than one transaction holds: add chunk proofs in order, in batches, to the
+    /// sender's attestation in progress for (chunk circuit, subject, nonce). Each chunk is checked as attestPrivateChunks
+    /// checks it and its subtree roots are folded; the batch's proofs are verified together. Then finishPrivateChunks.
+    function addPrivateChunks(ChunkBatch calldata b) external {
+        Trusted memory t = _trusted(b.circuit, b.subject, b.nonce);
+        if (aggregations[b.circuit].root == bytes32(0)) revert NoAggregation(b.circuit);
+        Session storage s = sessions[keccak256(abi.encode(msg.sender, b.circuit, b.subject, b.nonce))];
+        Fold memory f = _load(s);
+        uint256 before = s.chunks;
+        if (before == 0) f.statement = b.circuit;
+        uint256[] memory commitments = _acceptChunks(t, b.chunkProofs, b.chunkSignals, f, before);
+        bytes32 running = s.commitments;
+        for (uint256 j = 0; j < commitments.length; j++) running = keccak256(abi.encode(running, commitments[j]));
+        s.commitments = running;
+        s.chunks = uint64(before + commitments.length);
+        _store(s, f);
+        emit PrivateChunksAdded(b.subject, msg.sender, b.circuit, s.chunks, s.records);
     }
 
-    /// @dev Check every chunk, fold their subtree roots into the registered root, verify the chunk proofs in batches;
-    /// returns the chunks' commitments in order.
-    function _acceptChunks(PrivateChunksRequest calldata r, Trusted memory t) internal view returns (uint256[] memory commitments) {
-        uint256 n = t.circuit.publicInputs;
-        uint256 k = r.chunkProofs.length;
-        if (k == 0 || r.chunkSignals.length != k * n) revert PublicInputCount(k * n, r.chunkSignals.length);
-        commitments = new uint256[](k);
-        Fold memory f = Fold({frontier: new uint256[](33), appended: 0, records: 0, depth: 0, roots: bytes32(0)});
-        for (uint256 j = 0; j < k; j++) commitments[j] = _acceptChunk(t, r.chunkSignals[j * n:(j + 1) * n], j, f);
+    /// @notice End an attestation sent in batches: the added chunks must cover the dataset and fold into its root, the
+    /// commitments given must be theirs (their running hash), then the aggregation tree and the root proof are checked
+    /// as attestPrivateChunks checks them, and the attestation is recorded with the same statement as one call would.
+    function finishPrivateChunks(PrivateChunksFinish calldata r) external returns (bytes32 uid) {
+        Aggregation memory a = aggregations[r.circuit];
+        Trusted memory t = _trusted(r.circuit, r.subject, r.nonce);
+        if (a.root == bytes32(0)) revert NoAggregation(r.circuit);
+        bytes32 key = keccak256(abi.encode(msg.sender, r.circuit, r.subject, r.nonce));
+        bytes32 statement = _checkSession(sessions[key], r, t);
+        uint256[] memory commitments = _acceptNodes(r.circuit, r.nodeProofs, r.nodeSignals, a, r.commitments, t.circuit.policyHash);
+        _acceptRoot(r.rootProof, r.rootSignals, a, commitments, t);
+        delete sessions[key];
+        uid = _recordFinished(r, statement);
+    }
+
+    /// @dev A session ready to finish: its chunks cover the dataset and fold into its root, the commitments and the
+    /// first chunk's signals given are its own, that chunk's registry roots are still current; returns its statement.
+    function _checkSession(Session storage s, PrivateChunksFinish calldata r, Trusted memory t) internal view returns (bytes32 statement) {
+        if (s.chunks == 0) revert ChunkShape("no chunk proofs were added (addPrivateChunks)");
+        _checkCovered(t, _load(s));
+        if (r.commitments.length != s.chunks) revert ChunkShape("one commitment per added chunk");
+        bytes32 running = bytes32(0);
+        for (uint256 j = 0; j < r.commitments.length; j++) running = keccak256(abi.encode(running, r.commitments[j]));
+        if (running != s.commitments) revert ChunkShape("the commitments are not those of the added chunks");
+        if (r.firstChunkSignals.length != t.circuit.publicInputs || keccak256(abi.encode(r.circuit, r.firstChunkSignals)) != s.first)
+            revert ChunkShape("the first chunk's signals are not those of the first added chunk");
+        // Every chunk carries the first one's registry roots: they must still be current or recent now, so a session
+        // left open past a revocation cannot finish on old roots.
+        _checkRootsCurrent(t, r.firstChunkSignals);
+        statement = s.statement;
+        if (registry.usedStatements(statement)) revert ProofAlreadyUsed(statement);
+    }
+
+    function _recordFinished(PrivateChunksFinish calldata r, bytes32 statement) internal returns (bytes32) {
+        return registry.recordPrivateChunks(msg.sender, r.circuit, r.subject, r.expirationTime, r.refUID, r.revocable, statement, r.firstChunkSignals);
+    }
+
+    /// @notice Drop the sender's attestation in progress for (chunk circuit, subject, nonce), to start again.
+    function resetPrivateChunks(bytes32 circuit, bytes32 subject, bytes32 nonce) external {
+        delete sessions[keccak256(abi.encode(msg.sender, circuit, subject, nonce))];
+        emit PrivateChunksReset(subject, msg.sender, circuit);
+    }
+
+    /// @notice Chunks and records of an attestation in progress.
+    function privateChunksProgress(address attester, bytes32 circuit, bytes32 subject, bytes32 nonce) external view returns (uint64 chunks, uint64 records) {
+        Session storage s = sessions[keccak256(abi.encode(attester, circuit, subject, nonce))];
+        return (s.chunks, s.records);
+    }
+
+    /// @dev The added chunks cover the dataset's records and their subtree roots fold into its registered root.
+    function _checkCovered(Trusted memory t, Fold memory f) internal view {
         if (f.records != t.version.count) revert ChunkShape("the chunks do not cover the dataset's records");
         uint256 combined = _foldedRoot(f, t.version.depth - f.depth);
         if (combined != t.version.root) revert RootMismatch(combined, t.version.root);
-        for (uint256 i = 0; i < k; i += MAX_BATCH) {
-            uint256 end = i + MAX_BATCH < k ? i + MAX_BATCH : k;
-            IZkaiVerifier(t.circuit.verifier).verifyProofs(r.chunkProofs[i:end], r.chunkSignals[i * n:end * n]);
+    }
+
+    /// @dev The root proof: its count is the registered count, its children the last level's commitments.
+    function _acceptRoot(uint256[8] calldata proof, uint256[] calldata signals, Aggregation memory a, uint256[] memory commitments, Trusted memory t) internal view {
+        uint256 fanIn = a.fanIn;
+        if (signals.length != 3 + fanIn) revert PublicInputCount(3 + fanIn, signals.length);
+        if (signals[0] != t.version.count) revert FieldMismatch("count", t.version.count, signals[0]);
+        _checkChildren(signals, commitments, 0, fanIn, t.circuit.policyHash);
+        IZkaiVerifier(_circuit(a.root).verifier).verifyProof(proof, signals);
+    }
+
+    /// @dev A session's fold, in memory.
+    function _load(Session storage s) internal view returns (Fold memory f) {
+        f = Fold({frontier: new uint256[](33), appended: s.appended, records: s.records, depth: s.depth, roots: s.roots, statement: s.statement, first: s.first});
+        for (uint256 level = 0; level < 33 && (uint256(1) << level) <= f.appended; level++) f.frontier[level] = s.frontier[level];
+    }
+
+    /// @dev Write a fold back to its session.
+    function _store(Session storage s, Fold memory f) internal {
+        s.appended = uint64(f.appended);
+        s.records = uint64(f.records);
+        s.depth = uint64(f.depth);
+        s.roots = f.roots;
+        s.statement = f.statement;
+        s.first = f.first;
+        for (uint256 level = 0; level < 33 && (uint256(1) << level) <= f.appended; level++) s.frontier[level] = f.frontier[level];
+    }
+
+    /// @dev The chunk circuit (a DatasetChunk circuit), the dataset version, the lists and the attester's context.
+    function _trusted(bytes32 circuit, bytes32 subject, bytes32 nonce) internal view returns (Trusted memory t) {
+        t.circuit = _circuit(circuit);
+        if (t.circuit.kind != ZkaiRegistry.Kind.DatasetPrivateChunk) revert WrongKind(circuit, t.circuit.kind);
+        t.version = registry.getVersion(subject);
+        if (t.version.kind == ZkaiRegistry.SubjectKind.None) revert SubjectUnknown(subject);
+        if (t.version.kind != ZkaiRegistry.SubjectKind.Dataset) revert SubjectKindMismatch(subject, ZkaiRegistry.SubjectKind.Dataset, t.version.kind);
+        (t.lists, ) = registry.getCircuitBindings(circuit);
+        t.context = registry.contextOf(msg.sender, nonce);
+    }
+
+    /// @dev Check chunks `first`.. in order, fold their subtree roots into f and chain their signals into f.statement
+    /// (from the chunk circuit's id, so one call and batches give the same statement; f.first after the first chunk),
+    /// verify their proofs in batches; returns their commitments in order.
+    function _acceptChunks(Trusted memory t, uint256[8][] calldata proofs, uint256[] calldata signals, Fold memory f, uint256 first)
+        internal
+        view
+        returns (uint256[] memory commitments)
+    {
+        uint256 n = t.circuit.publicInputs;
+        uint256 k = proofs.length;
+        if (k == 0 || signals.length != k * n) revert PublicInputCount(k * n, signals.length);
+        commitments = new uint256[](k);
+        for (uint256 j = 0; j < k; j++) {
+            uint256[] calldata chunk = signals[j * n:(j + 1) * n];
+            commitments[j] = _acceptChunk(t, chunk, first + j, f);
+            f.statement = keccak256(abi.encode(f.statement, chunk));
+            if (first + j == 0) f.first = f.statement;
         }
+        _verifyInBatches(t.circuit.verifier, proofs, signals, n);
     }
 
     /// @dev One chunk: its checks, its registry roots (the first chunk's checked, the others' equal to them), its
@@ -1072,6 +1221,12 @@ contract ZkaiPrivateChunks {
             return;
         }
         f.roots = h;
+        _checkRootsCurrent(t, s);
+    }
+
+    /// @dev A chunk's consent and list roots are current or recent (within their windows).
+    function _checkRootsCurrent(Trusted memory t, uint256[] calldata s) internal view {
+        uint16 at = t.circuit.layout.consentRoot;
         if (at != 0 && !consent.isKnownRoot(t.circuit.consentPurpose, s[at - 1])) revert StaleConsentRoot(t.circuit.consentPurpose, s[at - 1]);
         for (uint256 i = 0; i < t.lists.length; i++) {
             uint256 root = s[t.lists[i].signal - 1];
@@ -1081,7 +1236,11 @@ contract ZkaiPrivateChunks {
 
     /// @dev Walk the node levels (each proof's children, slots and policy checked), verify the node proofs in batches;
     /// returns the commitments the root's children must be.
-    function _acceptNodes(PrivateChunksRequest calldata r, Aggregation memory a, uint256[] memory children, uint256 policyHash) internal view returns (uint256[] memory) {
+    function _acceptNodes(bytes32 circuit, uint256[8][] calldata nodeProofs, uint256[] calldata nodeSignals, Aggregation memory a, uint256[] memory children, uint256 policyHash)
+        internal
+        view
+        returns (uint256[] memory)
+    {
         uint256 fanIn = a.fanIn;
         uint256 n = 3 + fanIn;
         uint256 total = 0;
@@ -1089,26 +1248,31 @@ contract ZkaiPrivateChunks {
             width = (width + fanIn - 1) / fanIn;
             total += width;
         }
-        if (r.nodeProofs.length != total || r.nodeSignals.length != total * n) revert ChunkShape("the node proofs are not those of the aggregation tree of the chunks");
+        if (nodeProofs.length != total || nodeSignals.length != total * n) revert ChunkShape("the node proofs are not those of the aggregation tree of the chunks");
         if (total == 0) return children;
-        if (a.node == bytes32(0)) revert NoAggregation(r.circuit);
+        if (a.node == bytes32(0)) revert NoAggregation(circuit);
         uint256 done = 0;
         while (children.length > fanIn) {
             uint256[] memory parents = new uint256[]((children.length + fanIn - 1) / fanIn);
             for (uint256 g = 0; g < parents.length; g++) {
-                uint256[] calldata signals = r.nodeSignals[(done + g) * n:(done + g + 1) * n];
+                uint256[] calldata signals = nodeSignals[(done + g) * n:(done + g + 1) * n];
                 _checkChildren(signals, children, g * fanIn, fanIn, policyHash);
                 parents[g] = signals[0];
             }
             done += parents.length;
             children = parents;
         }
-        address verifier = _circuit(a.node).verifier;
-        for (uint256 i = 0; i < total; i += MAX_BATCH) {
-            uint256 end = i + MAX_BATCH < total ? i + MAX_BATCH : total;
-            IZkaiVerifier(verifier).verifyProofs(r.nodeProofs[i:end], r.nodeSignals[i * n:end * n]);
-        }
+        _verifyInBatches(_circuit(a.node).verifier, nodeProofs, nodeSignals, n);
         return children;
+    }
+
+    /// @dev Verify proofs of one key, MAX_BATCH at a time (signals flat, `n` per proof).
+    function _verifyInBatches(address verifier, uint256[8][] calldata proofs, uint256[] calldata signals, uint256 n) internal view {
+        uint256 k = proofs.length;
+        for (uint256 i = 0; i < k; i += MAX_BATCH) {
+            uint256 end = i + MAX_BATCH < k ? i + MAX_BATCH : k;
+            IZkaiVerifier(verifier).verifyProofs(proofs[i:end], signals[i * n:end * n]);
+        }
     }
 
     /// @dev An aggregation proof's slots, policy and public children: the commitments from `offset` on, 0 past them.

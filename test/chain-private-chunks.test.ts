@@ -6,11 +6,13 @@
  * refused; the gas comes from the receipt.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ZeroAddress, type Signer } from 'ethers';
+import { Contract, ZeroAddress, ZeroHash, type InterfaceAbi, type Signer } from 'ethers';
 import { connectChain, type ChainConnection } from '../src/chain/anvil.ts';
 import { deployPoseidon } from '../src/chain/poseidon.ts';
 import { registerPrivateChunksFromSource } from '../src/chain/register-source.ts';
-import { RegistryClient, randomNonce } from '../src/chain/registry.ts';
+import { compileRegistry, RegistryClient, randomNonce } from '../src/chain/registry.ts';
+import { sendEstimated } from '../src/chain/send-transaction.ts';
+import { toZkaiVerifierArgs } from '../src/chain/solidity-verifier.ts';
 import type { DatasetBundle } from '../src/data/bundle.ts';
 import { provePrivateChunks, type PublishedProof } from '../src/data/private-chunked.ts';
 import { ProverPool } from '../src/prover/pool.ts';
@@ -40,6 +42,12 @@ let circuits: { chunk: string; node: string; root: string };
 /** The same records proven again for the same nonce (other salts): valid proofs that link to no other tree. */
 let again: Awaited<ReturnType<typeof provePrivateChunks>> | undefined;
 const provenAgain = async () => (again ??= await proveFor(bundle, nonce));
+
+/** Proofs and their signals as the contract takes them (proof words; every proof's signals, in order). */
+const zkaiArgs = (proofs: readonly PublishedProof[]): [bigint[][], bigint[]] => {
+  const args = proofs.map((p) => toZkaiVerifierArgs(p.proof, p.publicSignals));
+  return [args.map(([words]) => words), args.flatMap(([, signals]) => signals)];
+};
 
 const proveFor = async (data: DatasetBundle, forNonce: string) =>
   provePrivateChunks(data, schema, policy, {
@@ -181,6 +189,83 @@ describe('registry: private chunked datasets', () => {
     const forgedRoot = { ...rootProof, proof: { ...rootProof.proof, pi_c: again.aggregation[1]![0]!.proof.pi_c } };
     await refused({ aggregation: [aggregation[0]!, [forgedRoot]] }, 'ProofInvalid');
   }, 600_000);
+
+  it('attests a proof too large for one transaction in batches of chunks, then the aggregation proofs, as the same statement as one call', async () => {
+    const client = registry.connect(alice);
+    const options = { circuit, subject: version, nonce };
+    const batched = await provenAgain(); // the same records, other salts: another statement than `proof`'s
+    const contract = new Contract(
+      String(await registry.contract.getFunction('privateChunks').staticCall()),
+      (await compileRegistry('ZkaiPrivateChunks')).abi as object[],
+      alice,
+    );
+    const progress = async () =>
+      Array.from(
+        (await contract
+          .getFunction('privateChunksProgress')
+          .staticCall(await alice.getAddress(), circuit, version, nonce)) as bigint[],
+      ).map(Number);
+    // Finishing before the chunks cover the dataset is refused; the 4 chunks added stay until dropped.
+    const short = await registryRefusal(
+      client.attestPrivateChunks(options, batched.chunks.slice(0, 4), batched.aggregation, { chunksPerTransaction: 2 }),
+    );
+    expect([short.errorName, short.args[0]]).toEqual(['ChunkShape', "the chunks do not cover the dataset's records"]);
+    expect(await progress()).toEqual([4, 16]);
+    // A fifth chunk, then a finish naming other commitments than the added chunks' (two swapped) or another first
+    // chunk, is refused; so is a chunk past the dataset's records.
+    const [chunkProofs, chunkSignals] = zkaiArgs(batched.chunks.slice(4));
+    const send = (from: Contract, method: string, args: unknown) =>
+      sendEstimated(from, registry.abi as InterfaceAbi, method, method, [args]);
+    await send(contract, 'addPrivateChunks', { circuit, subject: version, nonce, chunkProofs, chunkSignals });
+    expect(await progress()).toEqual([5, 20]);
+    const past = await registryRefusal(
+      send(contract, 'addPrivateChunks', { circuit, subject: version, nonce, chunkProofs, chunkSignals }),
+    );
+    expect([past.errorName, past.args[0]]).toEqual(['ChunkShape', "more chunks than the dataset's records need"]);
+    const commitments = batched.chunks.map((c) => BigInt(c.publicSignals[SHAPE.subtreesPerChunk]!));
+    const [nodeProofs, nodeSignals] = zkaiArgs(batched.aggregation.slice(0, -1).flat());
+    const [[rootProof], rootSignals] = zkaiArgs(batched.aggregation.at(-1)!);
+    const finish = (changed: { commitments?: bigint[]; firstChunkSignals?: bigint[] }, from = contract) =>
+      send(from, 'finishPrivateChunks', {
+        circuit,
+        subject: version,
+        expirationTime: 0,
+        refUID: ZeroHash,
+        revocable: true,
+        nonce,
+        commitments: changed.commitments ?? commitments,
+        firstChunkSignals: changed.firstChunkSignals ?? zkaiArgs(batched.chunks.slice(0, 1))[1],
+        nodeProofs,
+        nodeSignals,
+        rootProof,
+        rootSignals,
+      });
+    const swapped = [commitments[1]!, commitments[0]!, ...commitments.slice(2)];
+    expect((await registryRefusal(finish({ commitments: swapped }))).args[0]).toBe(
+      'the commitments are not those of the added chunks',
+    );
+    expect(
+      (await registryRefusal(finish({ firstChunkSignals: zkaiArgs(batched.chunks.slice(1, 2))[1] }))).args[0],
+    ).toBe("the first chunk's signals are not those of the first added chunk");
+    // Another sender has no attestation in progress for this nonce.
+    const bob = contract.connect(await chain.provider.getSigner(2)) as Contract;
+    const bobs = await registryRefusal(finish({}, bob));
+    expect(bobs.args[0]).toBe('no chunk proofs were added (addPrivateChunks)');
+    // The client drops the unfinished attempt and sends everything again: 3 batches of 2, 2 and 1, then the tree.
+    const steps: string[] = [];
+    const made = await client.attestPrivateChunks(options, batched.chunks, batched.aggregation, {
+      chunksPerTransaction: 2,
+      onTransaction: (what) => steps.push(what),
+    });
+    expect(steps).toEqual(['chunks 1 to 2 of 5', 'chunks 3 to 4 of 5', 'chunks 5 to 5 of 5', 'the aggregation proofs']);
+    expect(made.transactions).toBe(5); // the reset, three batches, the aggregation proofs
+    console.info(`attestPrivateChunks in batches of 2: ${made.gasUsed} gas in ${made.transactions} transactions`);
+    expect(await client.getAttestation(made.uid)).toMatchObject({ valid: true, circuit, subject: version });
+    expect(await progress()).toEqual([0, 0]);
+    // The same statement as one call would make: the same proofs in one transaction are a replay.
+    const once = await registryRefusal(client.attestPrivateChunks(options, batched.chunks, batched.aggregation));
+    expect(once.errorName).toBe('ProofAlreadyUsed');
+  }, 300_000);
 
   it('attests 20 records (5 chunk proofs, 2 node proofs, the root proof) in one transaction, once', async () => {
     const client = registry.connect(alice);

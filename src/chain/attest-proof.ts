@@ -25,6 +25,7 @@ import { verificationKeyId, type Groth16VerificationKey } from './groth16-templa
 import {
   attestationContext,
   labelBytes,
+  PRIVATE_CHUNKS_PER_TRANSACTION,
   type CircuitKind,
   type DatasetCommitmentFields,
   type RegistryClient,
@@ -438,6 +439,8 @@ export type AttestProofResult = {
   uid: string;
   gas: string;
   txHash: string;
+  /** A private chunked proof: the transactions it took (one, or batches of chunks and the aggregation proofs). */
+  transactions?: number;
 } & ({ chunkGas?: undefined } | { chunkGas: string[] }) &
   (
     | { testSet?: undefined; accuracy?: undefined }
@@ -592,10 +595,20 @@ export async function attestProof(
       );
     }
     progress(
-      `[chain] attesting ${proof.chunks.length} chunk proofs and ${proof.aggregation.flat().length} aggregation proof(s) in one transaction`,
+      `[chain] attesting ${proof.chunks.length} chunk proofs and ${proof.aggregation.flat().length} aggregation proof(s)${proof.chunks.length > PRIVATE_CHUNKS_PER_TRANSACTION ? `: chunks in batches of ${PRIVATE_CHUNKS_PER_TRANSACTION}, then the aggregation proofs` : ' in one transaction'}`,
     );
-    const made = await registry.attestPrivateChunks(request, proof.chunks, proof.aggregation);
-    return { ...base, subject, nonce, uid: made.uid, gas: made.gasUsed.toString(), txHash: made.txHash };
+    const made = await registry.attestPrivateChunks(request, proof.chunks, proof.aggregation, {
+      onTransaction: (what, gas) => progress(`[chain] ${what} accepted (${gas} gas)`),
+    });
+    return {
+      ...base,
+      subject,
+      nonce,
+      uid: made.uid,
+      gas: made.gasUsed.toString(),
+      txHash: made.txHash,
+      transactions: made.transactions,
+    };
   }
   if (proof.chunked) {
     const [, records] = (await registry.contract

@@ -368,7 +368,7 @@ export async function chainAttestCommand(proofPath: string, flags: ChainAttestFl
   emit(flags, result, () =>
     [
       `attested ${proofPath}: uid ${result.uid}`,
-      `  gas          ${result.gas}${result.chunkGas ? ` (${result.chunkGas.length} chunks: ${result.chunkGas.join(', ')})` : proof.aggregation ? ` (${proof.chunks.length} chunk proofs and ${proof.aggregation.flat().length} aggregation proof${proof.aggregation.flat().length === 1 ? '' : 's'} in one transaction)` : ''}`,
+      `  gas          ${result.gas}${result.chunkGas ? ` (${result.chunkGas.length} chunks: ${result.chunkGas.join(', ')})` : proof.aggregation ? ` (${proof.chunks.length} chunk proofs and ${proof.aggregation.flat().length} aggregation proof${proof.aggregation.flat().length === 1 ? '' : 's'} in ${result.transactions === undefined || result.transactions === 1 ? 'one transaction' : `${result.transactions} transactions`})` : ''}`,
       `  tx           ${result.txHash}`,
       ...circuitLines,
       `  subject      ${s.version} (${proof.subject.kind}${s.label ? ` "${s.label}"` : ''}; ${subjectAction(s, '--subject')})`,
