@@ -1,7 +1,8 @@
 /**
  * Dataset part of the benchmark: constraints per record of the example policy circuit (commitment included) at several
  * capacities, single-circuit proofs (the first in a new pool, which loads the key, then warm repetitions), and a
- * chunked proof of a synthetic dataset (commit, prove in chunks, verify), timed per chunk.
+ * private chunked proof of a synthetic dataset (commit, prove the chunks and their aggregation tree, verify), timed
+ * per proof.
  *
  * Single-circuit proofs are timed for sizes up to `proveUpTo` records (64 records need a 2^16 ptau, 256 a 2^18 and
  * 1,024 a 2^20 one: pass a Perpetual Powers of Tau file as `ptauPath`, or wait for a development one to be generated).
@@ -17,7 +18,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileCircuit } from '../src/circuit/compile.ts';
 import { createBundle } from '../src/data/bundle.ts';
-import { prepareChunkCircuit, proveDatasetInChunks, verifyChunkedDataset } from '../src/data/chunked.ts';
+import {
+  aggregationShape,
+  preparePrivateChunks,
+  provePrivateChunks,
+  verifyPrivateChunks,
+} from '../src/data/private-chunked.ts';
 import { prepareDatasetCircuit, proveDataset, verifyDatasetProof } from '../src/data/dataset-proof.ts';
 import { DATA_TEMPLATES_DIR, generateDatasetCircuit } from '../src/data/circuit-gen.ts';
 import { readDataset } from '../src/data/ingest.ts';
@@ -133,32 +139,40 @@ export async function runDatasetBench(
       const commitSeconds = (performance.now() - started) / 1000;
       const pool = new ProverPool();
       try {
-        progress('dataset: preparing the chunk circuit (compile and setup, cached after the first run)');
-        started = performance.now();
-        const prepared = await prepareChunkCircuit(schema, policy, chunkDepth, { ...cache, subtrees });
-        const setupSeconds = (performance.now() - started) / 1000;
+        // The example policy has aggregates: its chunks are private (salted commitments) and aggregation proofs judge.
         progress(
-          `dataset: proving ${rows} rows in chunks of ${perChunk} (${subtrees} subtree(s) of ${2 ** chunkDepth})`,
+          'dataset: preparing the chunk, node and root circuits (compile and setup, cached after the first run)',
         );
         started = performance.now();
-        const chunkTimes: number[] = [];
+        const chunkCount = Math.ceil(rows / perChunk);
+        const prepared = await preparePrivateChunks(schema, policy, chunkDepth, subtrees, {
+          ...cache,
+          withNode: aggregationShape(chunkCount).length > 1,
+        });
+        const setupSeconds = (performance.now() - started) / 1000;
+        progress(
+          `dataset: proving ${rows} rows in chunks of ${perChunk} (${subtrees} subtree(s) of ${2 ** chunkDepth}) and their aggregation tree`,
+        );
+        started = performance.now();
+        const proofTimes: number[] = [];
         let last = started;
-        const proof = await proveDatasetInChunks(bundle, schema, policy, {
+        const proof = await provePrivateChunks(bundle, schema, policy, {
           ...cache,
           chunkDepth,
           subtreesPerChunk: subtrees,
           pool,
-          onChunk: (done, total) => {
+          onProgress: (event) => {
             const now = performance.now();
-            chunkTimes.push((now - last) / 1000);
+            proofTimes.push((now - last) / 1000);
             last = now;
-            if (done % 8 === 0 || done === total) progress(`dataset: chunk ${done}/${total}`);
+            if (proofTimes.length % 8 === 0) progress(`dataset: ${event.message}`);
           },
         });
         const proveSeconds = (performance.now() - started) / 1000;
         started = performance.now();
-        const verdict = await verifyChunkedDataset(
-          proof.prepared.keys.vkey,
+        const { prepared: keysOf } = proof;
+        const verdict = await verifyPrivateChunks(
+          { chunk: keysOf.chunk.keys.vkey, node: keysOf.node?.keys.vkey, root: keysOf.root.keys.vkey },
           proof,
           { root: bundle.commitment.root, count: rows, schemaHash: schema.hash },
           policy,
@@ -170,12 +184,13 @@ export async function runDatasetBench(
           subtrees,
           recordsPerChunk: perChunk,
           chunks: proof.chunks.length,
-          constraintsPerChunk: proof.prepared.circuit.info.constraints,
+          aggregationProofs: proof.aggregation.flat().length,
+          constraintsPerChunk: keysOf.chunk.circuit.info.constraints,
           commitSeconds,
           setupSeconds,
-          setupFromCache: prepared.keys.cached,
+          setupFromCache: prepared.chunk.keys.cached && prepared.root.keys.cached,
           proveSeconds,
-          perChunkS: stats(chunkTimes),
+          perChunkS: stats(proofTimes),
           rowsPerSecond,
           verifySeconds: (performance.now() - started) / 1000,
           verified: verdict.valid,

@@ -486,7 +486,7 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
             'constraints per chunk',
             'commit s',
             'prove s',
-            'per chunk s',
+            'per proof s',
             'rows/s',
             'verify s',
             'verified',
@@ -495,7 +495,7 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
           [
             [
               int(c.rows),
-              `${c.chunks} x ${c.recordsPerChunk} (${c.subtrees} subtree(s) of ${2 ** c.chunkDepth})`,
+              `${c.chunks} x ${c.recordsPerChunk} (${c.subtrees} subtree(s) of ${2 ** c.chunkDepth})${c.aggregationProofs === undefined ? '' : ` + ${c.aggregationProofs} aggregation`}`,
               int(c.constraintsPerChunk),
               c.commitSeconds.toFixed(2),
               c.proveSeconds.toFixed(1),
@@ -510,7 +510,7 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
         '',
       );
       push(
-        `Chunk circuit ${c.setupFromCache ? 'from the cache' : `compiled and set up in ${c.setupSeconds.toFixed(1)} s (not counted in the proof time)`}.`,
+        `Chunk${c.aggregationProofs === undefined ? '' : ' and aggregation'} circuits ${c.setupFromCache ? 'from the cache' : `compiled and set up in ${c.setupSeconds.toFixed(1)} s (not counted in the proof time)`}.`,
         '',
       );
     }

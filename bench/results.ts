@@ -275,6 +275,8 @@ export interface DatasetSection {
     subtrees: number;
     recordsPerChunk: number;
     chunks: number;
+    /** Aggregation proofs (private chunks; absent in results of the earlier format, whose chunks published partials). */
+    aggregationProofs?: number;
     constraintsPerChunk: number;
     commitSeconds: number;
     setupSeconds: number;

@@ -106,8 +106,8 @@ describe('an outsider with the public schema, a private chunked proof file and t
       const ok = await verify(PRIVATE_CHUNKS_FAN_IN);
       expect(ok.code, ok.stderr + ok.stdout).toBe(0);
       expect(ok.stdout).toMatch(/^OK: .*publish no chunk's partials/);
-      const other = await verify(2);
-      expect(other.code).toBe(1);
+      // Another fan-in names other aggregation circuits, whose keys these are not (checked once: it compiles them).
+      if (shape === SHAPES[0]) expect((await verify(2)).code).toBe(1);
     }
   }, 600_000);
 
