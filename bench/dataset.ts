@@ -162,6 +162,7 @@ export async function runDatasetBench(
           subtreesPerChunk: subtrees,
           pool,
           onProgress: (event) => {
+            if (event.stage !== 'prove') return; // one event per proof (not the cached setup's)
             const now = performance.now();
             proofTimes.push((now - last) / 1000);
             last = now;
