@@ -18,7 +18,7 @@ export const SERVE = {
     },
     {
       flags: '--statement <file...>',
-      help: "statement files: a verification key and what you trust it proves (schema + policy, model + fractional bits, task); the service decodes and pins those circuits' claims",
+      help: 'statement files: a verification key and what you trust it proves (schema + policy, model + fractional bits, task); the service decodes and pins those circuits\' claims. Kind "dataset-private-chunks" (schema, policy, fanIn; no key: the three keys come from the cache) lets it verify private chunked proofs',
     },
     { flags: '--no-cache-keys', help: 'do not load the keys of the cache (--cache-dir)' },
     {
