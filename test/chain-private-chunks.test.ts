@@ -10,7 +10,7 @@ import { Contract, ZeroAddress, ZeroHash, type InterfaceAbi, type Signer } from 
 import { connectChain, type ChainConnection } from '../src/chain/anvil.ts';
 import { deployPoseidon } from '../src/chain/poseidon.ts';
 import { registerPrivateChunksFromSource } from '../src/chain/register-source.ts';
-import { compileRegistry, RegistryClient, randomNonce } from '../src/chain/registry.ts';
+import { compileRegistry, privateChunksStatement, RegistryClient, randomNonce } from '../src/chain/registry.ts';
 import { sendEstimated } from '../src/chain/send-transaction.ts';
 import { toZkaiVerifierArgs } from '../src/chain/solidity-verifier.ts';
 import type { DatasetBundle } from '../src/data/bundle.ts';
@@ -205,23 +205,12 @@ describe('registry: private chunked datasets', () => {
           .getFunction('privateChunksProgress')
           .staticCall(await alice.getAddress(), circuit, version, nonce)) as bigint[],
       ).map(Number);
-    // Finishing before the chunks cover the dataset is refused; the 4 chunks added stay until dropped.
-    const short = await registryRefusal(
-      client.attestPrivateChunks(options, batched.chunks.slice(0, 4), batched.aggregation, { chunksPerTransaction: 2 }),
-    );
-    expect([short.errorName, short.args[0]]).toEqual(['ChunkShape', "the chunks do not cover the dataset's records"]);
-    expect(await progress()).toEqual([4, 16]);
-    // A fifth chunk, then a finish naming other commitments than the added chunks' (two swapped) or another first
-    // chunk, is refused; so is a chunk past the dataset's records.
-    const [chunkProofs, chunkSignals] = zkaiArgs(batched.chunks.slice(4));
     const send = (from: Contract, method: string, args: unknown) =>
       sendEstimated(from, registry.abi as InterfaceAbi, method, method, [args]);
-    await send(contract, 'addPrivateChunks', { circuit, subject: version, nonce, chunkProofs, chunkSignals });
-    expect(await progress()).toEqual([5, 20]);
-    const past = await registryRefusal(
-      send(contract, 'addPrivateChunks', { circuit, subject: version, nonce, chunkProofs, chunkSignals }),
-    );
-    expect([past.errorName, past.args[0]]).toEqual(['ChunkShape', "more chunks than the dataset's records need"]);
+    const add = (chunks: readonly PublishedProof[]) => {
+      const [chunkProofs, chunkSignals] = zkaiArgs(chunks);
+      return send(contract, 'addPrivateChunks', { circuit, subject: version, nonce, chunkProofs, chunkSignals });
+    };
     const commitments = batched.chunks.map((c) => BigInt(c.publicSignals[SHAPE.subtreesPerChunk]!));
     const [nodeProofs, nodeSignals] = zkaiArgs(batched.aggregation.slice(0, -1).flat());
     const [[rootProof], rootSignals] = zkaiArgs(batched.aggregation.at(-1)!);
@@ -240,6 +229,22 @@ describe('registry: private chunked datasets', () => {
         rootProof,
         rootSignals,
       });
+    // The client refuses a tree that is not the one its chunks need before sending anything; on chain, finishing
+    // before the chunks cover the dataset is refused, and the 4 chunks added stay until dropped.
+    await expect(
+      client.attestPrivateChunks(options, batched.chunks.slice(0, 4), batched.aggregation, { chunksPerTransaction: 2 }),
+    ).rejects.toThrow(/aggregation level 0 is not the one 4 chunks need at fan-in 4/);
+    await add(batched.chunks.slice(0, 2));
+    await add(batched.chunks.slice(2, 4));
+    const short = await registryRefusal(finish({ commitments: commitments.slice(0, 4) }));
+    expect([short.errorName, short.args[0]]).toEqual(['ChunkShape', "the chunks do not cover the dataset's records"]);
+    expect(await progress()).toEqual([4, 16]);
+    // A fifth chunk, then a finish naming other commitments than the added chunks' (two swapped) or another first
+    // chunk, is refused; so is a chunk past the dataset's records.
+    await add(batched.chunks.slice(4));
+    expect(await progress()).toEqual([5, 20]);
+    const past = await registryRefusal(add(batched.chunks.slice(4)));
+    expect([past.errorName, past.args[0]]).toEqual(['ChunkShape', "more chunks than the dataset's records need"]);
     const swapped = [commitments[1]!, commitments[0]!, ...commitments.slice(2)];
     expect((await registryRefusal(finish({ commitments: swapped }))).args[0]).toBe(
       'the commitments are not those of the added chunks',
@@ -262,9 +267,26 @@ describe('registry: private chunked datasets', () => {
     console.info(`attestPrivateChunks in batches of 2: ${made.gasUsed} gas in ${made.transactions} transactions`);
     expect(await client.getAttestation(made.uid)).toMatchObject({ valid: true, circuit, subject: version });
     expect(await progress()).toEqual([0, 0]);
-    // The same statement as one call would make: the same proofs in one transaction are a replay.
+    // The same statement as one call would make (the client computes it as the registry does): the same proofs in one
+    // transaction are a replay, and in batches the client refuses them before mining any batch.
+    expect(
+      await registry.contract.getFunction('usedStatements').staticCall(privateChunksStatement(circuit, batched.chunks)),
+    ).toBe(true);
     const once = await registryRefusal(client.attestPrivateChunks(options, batched.chunks, batched.aggregation));
     expect(once.errorName).toBe('ProofAlreadyUsed');
+    const inBatches = { chunksPerTransaction: 2 };
+    await expect(client.attestPrivateChunks(options, batched.chunks, batched.aggregation, inBatches)).rejects.toThrow(
+      /is attested already \(a replay\): nothing was sent/,
+    );
+    // A tree that does not link to the chunks (another proof's), and more chunks than a finishing transaction holds,
+    // are refused before anything is sent too (found by attacking this code: every batch's gas was lost first).
+    await expect(client.attestPrivateChunks(options, proof.chunks, batched.aggregation, inBatches)).rejects.toThrow(
+      /does not take the commitments below it: the tree is not this proof's \(nothing was sent\)/,
+    );
+    await expect(
+      client.attestPrivateChunks(options, Array(1_501).fill(proof.chunks[0]!), proof.aggregation),
+    ).rejects.toThrow(/a proof of 1501 chunks: more than the 1500/);
+    expect(await progress()).toEqual([0, 0]);
   }, 300_000);
 
   it('attests 20 records (5 chunk proofs, 2 node proofs, the root proof) in one transaction, once', async () => {

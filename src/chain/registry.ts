@@ -425,6 +425,60 @@ const ZERO32 = `0x${'0'.repeat(64)}`;
  */
 export const PRIVATE_CHUNKS_PER_TRANSACTION = 100;
 
+/** The most chunks of a private chunked proof attested in batches: the finishing transaction carries every commitment and
+ * every node proof (1,500 chunks at a fan-in of 16: 101 node proofs, about 18,000,000 gas). */
+export const PRIVATE_CHUNKS_MAX = 1_500;
+
+/**
+ * The statement the registry records for a private chunked proof: a keccak chained over every chunk's public signals,
+ * `keccak256(abi.encode(hash, signals))` from the chunk circuit's id, as ZkaiPrivateChunks computes it.
+ */
+export function privateChunksStatement(
+  circuit: string,
+  chunks: ReadonlyArray<{ publicSignals: readonly string[] }>,
+): string {
+  const coder = AbiCoder.defaultAbiCoder();
+  return chunks.reduce(
+    (hash, chunk) => keccak256(coder.encode(['bytes32', 'uint256[]'], [hash, chunk.publicSignals.map(BigInt)])),
+    circuit,
+  );
+}
+
+/**
+ * Check, before sending, that an aggregation tree links to its chunks as the registry will check it: each level's
+ * proofs take their children's commitments in order (slots used, 0 past them), level by level up to the root.
+ */
+function checkTreeLinks(
+  commitments: readonly bigint[],
+  fanIn: number,
+  hasNode: boolean,
+  aggregation: ReadonlyArray<ReadonlyArray<{ publicSignals: readonly string[] }>>,
+): void {
+  let children = [...commitments];
+  for (const [level, proofs] of aggregation.entries()) {
+    const width = Math.ceil(children.length / fanIn);
+    const isRoot = level === aggregation.length - 1;
+    if (proofs.length !== width || (isRoot && width !== 1) || (!isRoot && !hasNode))
+      throw new ChainError(
+        `aggregation level ${level} is not the one ${commitments.length} chunks need at fan-in ${fanIn}`,
+      );
+    proofs.forEach((proof, g) => {
+      const group = children.slice(g * fanIn, (g + 1) * fanIn);
+      const linked =
+        proof.publicSignals.length === 3 + fanIn &&
+        BigInt(proof.publicSignals[1]!) === BigInt(group.length) &&
+        Array.from({ length: fanIn }, (_, i) => group[i] ?? 0n).every(
+          (child, i) => BigInt(proof.publicSignals[3 + i]!) === child,
+        );
+      if (!linked)
+        throw new ChainError(
+          `aggregation level ${level} proof ${g} does not take the commitments below it: the tree is not this proof's (nothing was sent)`,
+        );
+    });
+    children = proofs.map((proof) => BigInt(proof.publicSignals[0]!));
+  }
+}
+
 /** Proofs and their signals as zkai's verifiers take them: the proofs' words, and every proof's signals in order. */
 function flatProofs(proofs: ReadonlyArray<{ proof: Groth16Proof; publicSignals: readonly string[] }>) {
   const words: bigint[][] = [];
@@ -874,6 +928,22 @@ export class RegistryClient {
       return { ...this.attestedIn(receipt), gasUsed: receipt.gasUsed, transactions: 1 };
     }
     const { circuit, subject, nonce } = options;
+    if (chunks.length > PRIVATE_CHUNKS_MAX)
+      throw new ChainError(
+        `a proof of ${chunks.length} chunks: more than the ${PRIVATE_CHUNKS_MAX} whose commitments and node proofs one finishing transaction holds`,
+        { hint: 'prove with larger chunks (a higher --chunk-depth or --subtrees-per-chunk)' },
+      );
+    // What the registry would refuse only at the last transaction, checked before any batch is mined (found by
+    // attacking this code: every batch's gas was lost first): a statement attested already, a tree that does not link.
+    const registered = await this.registeredCircuit(circuit);
+    if (!registered) throw new ChainError(`the chunk circuit ${circuit} is not registered`);
+    const commitmentAt = registered.layout.count - 2; // each chunk's commitment: just before its count
+    const commitments = chunks.map((chunk) => BigInt(chunk.publicSignals[commitmentAt] ?? 0));
+    const statement = privateChunksStatement(circuit, chunks);
+    if ((await this.contract.getFunction('usedStatements').staticCall(statement)) as boolean)
+      throw new ChainError(`this proof's statement ${statement} is attested already (a replay): nothing was sent`);
+    const set = await this.aggregationOf(circuit);
+    if (set) checkTreeLinks(commitments, set.fanIn, set.node !== undefined, aggregation);
     const me = await this.signer.getAddress();
     const [pending] = (await contract
       .getFunction('privateChunksProgress')
@@ -903,14 +973,10 @@ export class RegistryClient {
       transactions += 1;
       settings.onTransaction?.(`chunks ${from + 1} to ${to} of ${chunks.length}`, receipt.gasUsed);
     }
-    // Each chunk's commitment follows its subtree roots: just before its count in the registered layout.
-    const registered = await this.registeredCircuit(circuit);
-    if (!registered) throw new ChainError(`the chunk circuit ${circuit} is not registered`);
-    const commitmentAt = registered.layout.count - 2;
     const receipt = await sendEstimated(contract, abi, 'attesting the aggregation proofs', 'finishPrivateChunks', [
       {
         ...requestHeader(options),
-        commitments: chunks.map((chunk) => BigInt(chunk.publicSignals[commitmentAt]!)),
+        commitments,
         firstChunkSignals: toZkaiVerifierArgs(chunks[0]!.proof, chunks[0]!.publicSignals)[1],
         nodeProofs,
         nodeSignals,
