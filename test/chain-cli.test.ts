@@ -106,10 +106,6 @@ describe('zkai chain', () => {
         '--consent-registry NAME and --purpose PURPOSE go together',
       ],
       [['chain', 'register', 'p.json', '--zkey', 'final.zkey'], '--zkey final.zkey needs --ptau'],
-      [
-        ['chain', 'register', 'p.json', '--zkey', 'final.zkey', '--ptau', 'p.ptau', '--development'],
-        '--development registers your own automatic setup: it does not go with --zkey',
-      ],
       [['chain', 'register', 'p.json', '--contribution', 'ab'], '--transcript and --contribution go with --zkey'],
       [['chain', 'register', 'p.json', '--development', '--list', 'opt-out=x'], '--list takes REGISTRY=LIST'],
       [['chain', 'list', 'create', 'optout', '--curator', 'nobody', '--window', '60'], '--curator must be an address'],
@@ -389,6 +385,57 @@ describe('zkai chain', () => {
     expect(unregistered.code).toBe(1);
     expect(unregistered.stderr).toMatch(/the dataset-private-chunk circuit 0x[0-9a-f]{64} of .* is not registered/);
     noStackTrace(unregistered.stderr);
+    // Each circuit takes its own key: a ceremony key for the chunk circuit alone leaves the root without one, and the
+    // aggregation keys' flags belong to private chunked proofs only.
+    const halfKeyed = await runCli([
+      'chain',
+      'register',
+      chunked,
+      '--schema',
+      SCHEMA,
+      '--policy',
+      POLICY,
+      '--zkey',
+      'chunk.zkey',
+      '--ptau',
+      'pot.ptau',
+      ...on,
+    ]);
+    expect(halfKeyed.code).toBe(1);
+    expect(halfKeyed.stderr).toContain(
+      "a private chunked proof's root circuit needs a key too: --root-zkey (its ceremony) or --development",
+    );
+    // For one circuit, a ceremony key and --development contradict each other (a private chunked proof's circuits may
+    // mix them: each its own key).
+    const both = await runCli([
+      'chain',
+      'register',
+      proofPath,
+      '--schema',
+      SCHEMA,
+      '--zkey',
+      'final.zkey',
+      '--ptau',
+      'p.ptau',
+      '--development',
+      ...on,
+    ]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('--development registers your own automatic setup: it does not go with --zkey');
+    const misplaced = await runCli([
+      'chain',
+      'register',
+      proofPath,
+      '--schema',
+      SCHEMA,
+      '--root-zkey',
+      'r.zkey',
+      '--ptau',
+      'p.ptau',
+      ...on,
+    ]);
+    expect(misplaced.code).toBe(1);
+    expect(misplaced.stderr).toMatch(/--root-zkey is for the aggregation circuits of a private chunked proof/);
     // A file whose root proof claims another fan-in (padded signals) cannot make the owner register aggregation
     // circuits no real proof uses: the owner's --fan-in (default 16) must be the file's (found by an attack).
     const padded = JSON.parse(await readFile(chunked, 'utf8')) as {

@@ -5,11 +5,15 @@
  * registered fan-in, and verifies each key's proofs in batches. Every way of cutting, mixing or replaying the proofs is
  * refused; the gas comes from the receipt.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveCacheDir } from '../src/cache/cache-dir.ts';
 import { Contract, ZeroAddress, ZeroHash, type InterfaceAbi, type Signer } from 'ethers';
 import { connectChain, type ChainConnection } from '../src/chain/anvil.ts';
 import { deployPoseidon } from '../src/chain/poseidon.ts';
-import { registerPrivateChunksFromSource } from '../src/chain/register-source.ts';
+import { registerPrivateChunksFromSource, sourceCircuit } from '../src/chain/register-source.ts';
 import { compileRegistry, privateChunksStatement, RegistryClient, randomNonce } from '../src/chain/registry.ts';
 import { sendEstimated } from '../src/chain/send-transaction.ts';
 import { toZkaiVerifierArgs } from '../src/chain/solidity-verifier.ts';
@@ -17,6 +21,9 @@ import type { DatasetBundle } from '../src/data/bundle.ts';
 import { provePrivateChunks, type PublishedProof } from '../src/data/private-chunked.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import { committedChunkStatement, datasetAggregationStatement } from '../src/statement/index.ts';
+import { ceremonyBeacon, ceremonyContribute, ceremonyInit } from '../src/setup/ceremony.ts';
+import { findDevPtau } from '../src/setup/dev-ptau.ts';
+import { recordOwnContribution } from '../src/setup/trust-store.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import {
   PRIVATE_CHUNKS_FAN_IN as FAN_IN,
@@ -42,6 +49,16 @@ let circuits: { chunk: string; node: string; root: string };
 /** The same records proven again for the same nonce (other salts): valid proofs that link to no other tree. */
 let again: Awaited<ReturnType<typeof provePrivateChunks>> | undefined;
 const provenAgain = async () => (again ??= await proveFor(bundle, nonce));
+
+/** The fixture's chunk shape and fan-in as a registration source (with or without an aggregation node). */
+const fixtureSource = (withNode: boolean) => ({
+  schema,
+  policy,
+  chunkDepth: SHAPE.chunkDepth,
+  subtrees: SHAPE.subtreesPerChunk,
+  fanIn: FAN_IN,
+  withNode,
+});
 
 /** Proofs and their signals as the contract takes them (proof words; every proof's signals, in order). */
 const zkaiArgs = (proofs: readonly PublishedProof[]): [bigint[][], bigint[]] => {
@@ -135,23 +152,68 @@ describe('registry: private chunked datasets', () => {
       registry.connect(alice).attestChunks({ circuit, subject: version, nonce }, proof.chunks.slice(0, 1)),
     );
     expect(chunkByChunk.errorName).toBe('WrongKind');
-    // Registration from source takes own setups of the three circuits only, so far: a ceremony key is refused by
-    // name before anything is regenerated or sent.
+    // Registration from source takes one key per circuit: one ceremony key for all three is refused by name, before
+    // anything is regenerated or sent.
     await expect(
-      registerPrivateChunksFromSource(
-        registry,
-        {
-          schema,
-          policy,
-          chunkDepth: SHAPE.chunkDepth,
-          subtrees: SHAPE.subtreesPerChunk,
-          fanIn: FAN_IN,
-          withNode: true,
-        },
-        { kind: 'ceremony', zkeyPath: 'final.zkey', ptauPath: 'pot.ptau' },
-      ),
-    ).rejects.toThrow(/your own setup of each \(--development\) for now/);
+      registerPrivateChunksFromSource(registry, fixtureSource(true), {
+        kind: 'ceremony',
+        zkeyPath: 'final.zkey',
+        ptauPath: 'pot.ptau',
+      }),
+    ).rejects.toThrow(
+      /three circuits, each with its own ceremony: give the chunk circuit's key \(--zkey\), the root's/,
+    );
+    await expect(
+      registerPrivateChunksFromSource(registry, fixtureSource(true), {
+        chunk: { kind: 'own-setup' },
+        root: { kind: 'own-setup' },
+      }),
+    ).rejects.toThrow(/has aggregation nodes: give the node circuit's key too/);
   }, 300_000);
+
+  it("registers the three circuits from source with a key each: the root's from a ceremony holding the owner's contribution, the others its own setups; each circuit's trust is on chain", async () => {
+    // A registry of its own (this file's has other aggregation circuits set for the chunk circuit).
+    const poseidon = await deployPoseidon(owner);
+    const fresh = (await RegistryClient.deploy(owner, poseidon.address, ZeroAddress)).client;
+    const cacheDir = resolveCacheDir();
+    const ptau = (await findDevPtau(cacheDir, 3))!.path;
+    const rootSource = { kind: 'dataset-aggregation', schema, policy, level: 'root', fanIn: FAN_IN } as const;
+    const { compiled } = await sourceCircuit(rootSource, { cacheDir });
+    const circuit = { name: compiled.name, r1csPath: compiled.r1csPath, info: compiled.info };
+    const folder = await mkdtemp(join(tmpdir(), 'zkai-root-ceremony-'));
+    try {
+      await ceremonyInit(circuit, ptau, join(folder, '0000.zkey'));
+      const mine = await ceremonyContribute(join(folder, '0000.zkey'), join(folder, '0001.zkey'), { name: 'owner' });
+      await recordOwnContribution(cacheDir, {
+        contributionHash: mine.contribution.hash,
+        circuit: compiled.name,
+        name: 'owner',
+      });
+      await ceremonyBeacon(join(folder, '0001.zkey'), join(folder, 'final.zkey'), {
+        hashHex: 'ab'.repeat(32),
+        iterationsExp: 10,
+      });
+      const rootKey = { kind: 'ceremony', zkeyPath: join(folder, 'final.zkey'), ptauPath: ptau } as const;
+      const made = await registerPrivateChunksFromSource(
+        fresh,
+        fixtureSource(true),
+        { chunk: { kind: 'own-setup' }, root: rootKey, node: { kind: 'own-setup' } },
+        { cacheDir, development: true },
+      );
+      expect(made.aggregationSet).toBe(true);
+      const trust = async (id: string) => (await fresh.registeredCircuit(id))!.provenance?.keyTrust;
+      expect(await trust(made.root.circuit)).toBe('own-contribution');
+      expect(await trust(made.chunk.circuit)).toBe('development');
+      expect(await trust(made.node!.circuit)).toBe('development');
+      expect(await fresh.aggregationOf(made.chunk.circuit)).toEqual({
+        node: made.node!.circuit,
+        root: made.root.circuit,
+        fanIn: FAN_IN,
+      });
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 600_000);
 
   it('refuses a cut, reordered, duplicated or foreign tree, and another sender, before anything is stored', async () => {
     const client = registry.connect(alice);

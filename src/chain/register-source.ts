@@ -656,14 +656,25 @@ export interface RegisteredPrivateChunks {
 }
 
 /**
+ * The keys of a private chunked proof's circuits, one per circuit: a ceremony's key (checked against that circuit) or
+ * the registrant's own setup. A node key is needed only when a node is registered.
+ */
+export interface PrivateChunkRegistrationKeys {
+  chunk: RegistrationKey;
+  root: RegistrationKey;
+  node?: RegistrationKey;
+}
+
+/**
  * Register the three circuits of a private chunked proof (issue 18) from their source, each regenerated here and its
  * key checked like any registration: the chunk circuit (`committed-chunk` mode, with the consent and list bindings),
  * the root over `fanIn` children and, with `withNode` (a proof of more than `fanIn` chunks), the aggregation node;
  * then give the chunk circuit its aggregation circuits (ZkaiPrivateChunks.setAggregation: once, except that a node
- * may be added later to an aggregation set without one). Keys: the registrant's own setup (`development`); ceremony
- * keys for the three circuits are not taken yet.
+ * may be added later to an aggregation set without one). Keys: one per circuit ({@link PrivateChunkRegistrationKeys}:
+ * each circuit's ceremony key, or the registrant's own setup), or one own-setup key for all three; each circuit's
+ * provenance records how its key was trusted. A ceremony key given for all three is refused: a key is of one circuit.
  *
- * @throws {ZkaiError} BAD_OPTION for a ceremony key.
+ * @throws {ZkaiError} BAD_OPTION for one ceremony key, or no key for the node when one is registered.
  * @throws {ChainError} when the chunk circuit already has other aggregation circuits.
  */
 export async function registerPrivateChunksFromSource(
@@ -676,13 +687,19 @@ export async function registerPrivateChunksFromSource(
     fanIn: number;
     withNode: boolean;
   },
-  key: RegistrationKey,
+  key: RegistrationKey | PrivateChunkRegistrationKeys,
   options: RegisterFromSourceOptions = {},
 ): Promise<RegisteredPrivateChunks> {
-  if (key.kind === 'ceremony')
+  if ('kind' in key && key.kind === 'ceremony')
     throw new ZkaiError(
       'BAD_OPTION',
-      "registering a private chunked proof's circuits takes your own setup of each (--development) for now: a ceremony key for each of the chunk, node and root circuits is not supported yet",
+      "a private chunked proof has three circuits, each with its own ceremony: give the chunk circuit's key (--zkey), the root's (--root-zkey) and, for a proof of more chunks than the fan-in, the node's (--node-zkey)",
+    );
+  const keys: PrivateChunkRegistrationKeys = 'kind' in key ? { chunk: key, root: key, node: key } : key;
+  if (source.withNode && keys.node === undefined)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `a proof of more chunks than the fan-in ${source.fanIn} has aggregation nodes: give the node circuit's key too (--node-zkey, or --development for your own setup)`,
     );
   const { schema, policy, fanIn } = source;
   const chunk = await registerCircuitFromSource(
@@ -695,20 +712,29 @@ export async function registerPrivateChunksFromSource(
       subtrees: source.subtrees,
       committed: true,
     },
-    key,
+    keys.chunk,
     options,
   );
   const { consent: _consent, lists: _lists, ...unbound } = options;
-  const aggregationCircuit = (level: AggregationLevel) =>
-    registerCircuitFromSource(registry, { kind: 'dataset-aggregation', schema, policy, level, fanIn }, key, unbound);
-  const root = await aggregationCircuit('root');
+  const aggregationCircuit = (level: AggregationLevel, levelKey: RegistrationKey) =>
+    registerCircuitFromSource(
+      registry,
+      { kind: 'dataset-aggregation', schema, policy, level, fanIn },
+      levelKey,
+      unbound,
+    );
+  const root = await aggregationCircuit('root', keys.root);
   const existing = await registry.aggregationOf(chunk.circuit);
-  const node = source.withNode || existing?.node !== undefined ? await aggregationCircuit('node') : undefined;
+  // The node when this proof needs one, or when the chain has one already and its key was given (re-checked).
+  const node =
+    keys.node !== undefined && (source.withNode || existing?.node !== undefined)
+      ? await aggregationCircuit('node', keys.node)
+      : undefined;
   if (existing) {
     const other =
       existing.root !== root.circuit ||
       existing.fanIn !== fanIn ||
-      (existing.node !== undefined && existing.node !== node?.circuit);
+      (existing.node !== undefined && node !== undefined && existing.node !== node.circuit);
     if (other)
       throw new ChainError(
         `the chunk circuit ${chunk.circuit} already has other aggregation circuits (root ${existing.root}, node ${existing.node ?? 'none'}, fan-in ${existing.fanIn}): they are set once`,

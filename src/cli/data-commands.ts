@@ -282,7 +282,15 @@ function attestHint(proofPath: string, flags: GlobalFlags, what: { commitment?: 
 function registerHint(
   proofPath: string,
   flags: GlobalFlags,
-  what: { schema: string; policy?: string; keys: CircuitKeys; registries?: readonly Registry[]; fanIn?: number },
+  what: {
+    schema: string;
+    policy?: string;
+    keys: CircuitKeys;
+    registries?: readonly Registry[];
+    fanIn?: number;
+    /** A private chunked proof's aggregation circuits' keys: a ceremony key is named, the others are --development. */
+    aggregation?: { node?: CircuitKeys; root: CircuitKeys };
+  },
 ): CommandHint {
   const placeholders: Record<string, string> = {};
   const registryWords = (what.registries ?? []).flatMap((registry) => {
@@ -292,10 +300,18 @@ function registerHint(
       `the curated list (zkai chain list create) registry "${registry.name}" is checked against`;
     return ['--list', `${registry.name}=LIST_${registry.name.toUpperCase()}`];
   });
-  const keyWords =
-    what.keys.phase2.source === 'ceremony'
-      ? ['--zkey', what.keys.zkeyPath, '--ptau', what.keys.ptau.path]
-      : ['--development'];
+  const ceremony = (keys: CircuitKeys | undefined) => keys?.phase2.source === 'ceremony';
+  const all = [what.keys, what.aggregation?.root, what.aggregation?.node].filter((k) => k !== undefined);
+  const keyWords = all.some(ceremony)
+    ? [
+        ...(ceremony(what.keys) ? ['--zkey', what.keys.zkeyPath] : []),
+        ...(ceremony(what.aggregation?.root) ? ['--root-zkey', what.aggregation!.root.zkeyPath] : []),
+        ...(ceremony(what.aggregation?.node) ? ['--node-zkey', what.aggregation!.node!.zkeyPath] : []),
+        '--ptau',
+        all.find(ceremony)!.ptau.path,
+        ...(all.every(ceremony) ? [] : ['--development']),
+      ]
+    : ['--development'];
   return commandHint(
     [
       'zkai',
@@ -987,8 +1003,8 @@ async function dataProvePrivateChunksCommand(flags: DataProveFlags, loaded: Load
   );
   const aggregationProofs = published.aggregation.reduce((sum, level) => sum + level.length, 0);
   const size = subtrees * 2 ** chunkDepth;
-  // On chain: the registry owner registers the chunk, node and root circuits once (own setups: --development; ceremony
-  // keys for the three are not taken by zkai chain register yet), then the prover attests with its nonce.
+  // On chain: the registry owner registers the chunk, node and root circuits once (each its ceremony's key, or with
+  // --development its own setup), then the prover attests with its nonce.
   const attestWith = attestHint(flags.out, flags, {});
   const registerWith = registerHint(flags.out, flags, {
     schema: flags.schema,
@@ -996,6 +1012,7 @@ async function dataProvePrivateChunksCommand(flags: DataProveFlags, loaded: Load
     keys: prepared.chunk.keys,
     registries,
     fanIn,
+    aggregation: { root: prepared.root.keys, ...(prepared.node ? { node: prepared.node.keys } : {}) },
   });
   const consent = registries.some((registry) => registry.consent?.source !== undefined);
   const circuits = PRIVATE_CHUNK_CIRCUITS.flatMap((c) => {

@@ -11,6 +11,7 @@ import {
   registerPrivateChunksFromSource,
   type CircuitSource,
   type RegisteredFromSource,
+  type PrivateChunkRegistrationKeys,
   type RegistrationKey,
 } from '../chain/register-source.ts';
 import type { ProgressEvent } from '../setup/progress.ts';
@@ -227,6 +228,60 @@ function keyOf(flags: ChainRegisterFlags): RegistrationKey {
   return { kind: 'own-setup', ...(flags.ptau ? { ptauPath: flags.ptau } : {}) };
 }
 
+/** The flags of the aggregation circuits' ceremony keys (private chunked proofs only). */
+const AGGREGATION_KEY_FLAGS = [
+  ['nodeZkey', '--node-zkey'],
+  ['rootZkey', '--root-zkey'],
+  ['nodeTranscript', '--node-transcript'],
+  ['rootTranscript', '--root-transcript'],
+  ['nodeContribution', '--node-contribution'],
+  ['rootContribution', '--root-contribution'],
+] as const;
+
+/**
+ * The keys of a private chunked proof's circuits: each circuit's ceremony key (--zkey for the chunk circuit,
+ * --root-zkey, --node-zkey; one --ptau), and with --development the registrant's own setup for each circuit without
+ * one. Without any ceremony key, the own setup of all three (--development, as for any circuit).
+ */
+function privateChunkKeysOf(flags: ChainRegisterFlags): RegistrationKey | PrivateChunkRegistrationKeys {
+  if (flags.zkey === undefined && flags.rootZkey === undefined && flags.nodeZkey === undefined) return keyOf(flags);
+  if (flags.ptau === undefined)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      'the ceremony keys (--zkey, --root-zkey, --node-zkey) need --ptau: the ptau their ceremonies started from',
+    );
+  const own: RegistrationKey = { kind: 'own-setup', ptauPath: flags.ptau };
+  const one = (
+    what: string,
+    zkey: string | undefined,
+    transcript: string | undefined,
+    contribution: string[] | undefined,
+    flag: string,
+  ): RegistrationKey | undefined => {
+    if (zkey !== undefined)
+      return {
+        kind: 'ceremony',
+        zkeyPath: zkey,
+        ptauPath: flags.ptau as string,
+        ...(transcript ? { transcriptPath: transcript } : {}),
+        ...(contribution ? { trustedContributions: contribution } : {}),
+      };
+    if (transcript !== undefined || contribution !== undefined)
+      throw new ZkaiError('BAD_OPTION', `a transcript or contribution for the ${what} circuit goes with ${flag}`);
+    return flags.development ? own : undefined;
+  };
+  const chunk = one('chunk', flags.zkey, flags.transcript, flags.contribution, '--zkey');
+  const root = one('root', flags.rootZkey, flags.rootTranscript, flags.rootContribution, '--root-zkey');
+  const node = one('node', flags.nodeZkey, flags.nodeTranscript, flags.nodeContribution, '--node-zkey');
+  const missing = chunk === undefined ? '--zkey' : root === undefined ? '--root-zkey' : undefined;
+  if (chunk === undefined || root === undefined)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `a private chunked proof's ${missing === '--zkey' ? 'chunk' : 'root'} circuit needs a key too: ${missing} (its ceremony) or --development (your own setup, recorded as DEVELOPMENT)`,
+    );
+  return { chunk, root, ...(node ? { node } : {}) };
+}
+
 /** `zkai chain register <proof.json>`: register the proof's circuit, regenerated from the registrant's own source. */
 export async function chainRegisterCommand(proofPath: string, flags: ChainRegisterFlags): Promise<void> {
   if (Boolean(flags.consentRegistry) !== Boolean(flags.purpose))
@@ -234,9 +289,34 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
       'BAD_OPTION',
       "--consent-registry NAME and --purpose PURPOSE go together: the policy registry whose root is the purpose's on-chain consent root",
     );
-  const key = keyOf(flags);
+  // The key flags that need no file: checked before it is read.
+  const zkey = (
+    [
+      ['--zkey', flags.zkey],
+      ['--root-zkey', flags.rootZkey],
+      ['--node-zkey', flags.nodeZkey],
+    ] as const
+  ).find(([, path]) => path !== undefined);
+  if (zkey && flags.ptau === undefined)
+    throw new ZkaiError(
+      'BAD_OPTION',
+      `${zkey[0]} ${zkey[1]} needs --ptau: the ptau its ceremony started from (the key is checked against it and the circuit regenerated here)`,
+    );
+  if (flags.zkey === undefined && (flags.transcript !== undefined || flags.contribution !== undefined))
+    throw new ZkaiError('BAD_OPTION', "--transcript and --contribution go with --zkey (the ceremony's final key)");
   const lists = listBindings(flags.list);
   const file = parseProofFile(await readJsonFile(proofPath, 'proof'), proofPath);
+  const privateChunks = file.format === 'zkai-chunked-dataset-proof-v2';
+  if (!privateChunks) {
+    const given = AGGREGATION_KEY_FLAGS.find(([field]) => flags[field] !== undefined);
+    if (given)
+      throw new ZkaiError(
+        'BAD_OPTION',
+        `${given[1]} is for the aggregation circuits of a private chunked proof; ${proofPath} is a ${file.format} file`,
+      );
+  }
+  const keys = privateChunks ? privateChunkKeysOf(flags) : undefined;
+  const key = privateChunks ? undefined : keyOf(flags);
   const source = await sourceOf(file, proofPath, flags);
   const progress = (text: string) => progressLine(flags, text);
   const result = await withSession(flags, async (session) => {
@@ -282,7 +362,7 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
       const three = await registerPrivateChunksFromSource(
         registry,
         { ...source, fanIn, withNode: file.aggregation.length > 1 },
-        key,
+        keys ?? keyOf(flags),
         options,
       );
       made = three.chunk;
@@ -295,7 +375,7 @@ export async function chainRegisterCommand(proofPath: string, flags: ChainRegist
       };
     } else {
       progress(`[chain] regenerating the ${source.kind} circuit from your source and checking the key against it`);
-      made = await registerCircuitFromSource(registry, source, key, options);
+      made = await registerCircuitFromSource(registry, source, key ?? keyOf(flags), options);
     }
     return {
       registry: deployment.registry,

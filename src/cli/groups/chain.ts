@@ -100,8 +100,26 @@ export const CHAIN_REGISTER = {
       help: 'with --transcript: a contribution in the chain you trust (its hash, published by a party you trust); a transcript alone does not say who contributed',
     },
     {
+      flags: '--node-zkey <file>',
+      help: "a private chunked proof: the final zkey of the aggregation node circuit's ceremony (--zkey is the chunk circuit's; same --ptau)",
+    },
+    {
+      flags: '--root-zkey <file>',
+      help: "a private chunked proof: the final zkey of the aggregation root circuit's ceremony",
+    },
+    { flags: '--node-transcript <file>', help: "with --node-zkey: its ceremony's transcript, verified now" },
+    { flags: '--root-transcript <file>', help: "with --root-zkey: its ceremony's transcript, verified now" },
+    {
+      flags: '--node-contribution <hash...>',
+      help: 'with --node-transcript: a contribution in the node ceremony you trust',
+    },
+    {
+      flags: '--root-contribution <hash...>',
+      help: 'with --root-transcript: a contribution in the root ceremony you trust',
+    },
+    {
       flags: '--development',
-      help: 'register your own automatic single-party setup (DEVELOPMENT-ONLY: you could forge proofs with it; the chain records it as such)',
+      help: 'register your own automatic single-party setup (DEVELOPMENT-ONLY: you could forge proofs with it; the chain records it as such); a private chunked proof: for each of its circuits without a ceremony key',
     },
     {
       flags: '--fan-in <n>',
