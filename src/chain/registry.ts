@@ -3,6 +3,7 @@
  * attest with proofs (single or chunked), revoke, and read attestations back from events. Every refusal becomes a
  * {@link RegistryRevertError} naming the contract's custom error in words.
  */
+import { childSlots } from '../data/aggregation-gen.ts';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
@@ -467,9 +468,7 @@ function checkTreeLinks(
       const linked =
         proof.publicSignals.length === 3 + fanIn &&
         BigInt(proof.publicSignals[1]!) === BigInt(group.length) &&
-        Array.from({ length: fanIn }, (_, i) => group[i] ?? 0n).every(
-          (child, i) => BigInt(proof.publicSignals[3 + i]!) === child,
-        );
+        childSlots(group, fanIn).every((child, i) => BigInt(proof.publicSignals[3 + i]!) === child);
       if (!linked)
         throw new ChainError(
           `aggregation level ${level} proof ${g} does not take the commitments below it: the tree is not this proof's (nothing was sent)`,
