@@ -363,5 +363,5 @@ describe('zkai data prove --chunk-depth', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 300_000); // cold: compiles and sets up the chunk circuit and the root, as another file may be doing at the same time
 });

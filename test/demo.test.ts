@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../src/demo/run-demo.ts';
 import { releaseCurves } from '../src/util/curves.ts';
-import { runCli } from './helpers/run-cli.ts';
+import { runCliProcess } from './helpers/run-cli.ts';
 
 afterAll(async () => {
   await releaseCurves();
@@ -34,7 +34,7 @@ describe('demo: the whole spine', () => {
   }, 600_000); // cold: compiles and sets up the spine circuit, the chunk circuit, a node and the root
 
   it('`zkai demo` runs from the command line, reuses every cache, and exits by itself', async () => {
-    const run = await runCli(['demo', '--proofs', '2'], { timeoutMs: 180_000 });
+    const run = await runCliProcess(['demo', '--proofs', '2'], { timeoutMs: 180_000 });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('keys from cache');
     expect(run.stdout).toContain('from cache');
