@@ -16,6 +16,7 @@ export const UNIT_TEST_FILES = [
   'test/dev-ptau-generate.test.ts',
   'test/cache-layout.test.ts',
   'test/file-lock.test.ts',
+  'test/native-arithmetic.test.ts',
 ];
 
 export default defineConfig({

@@ -1,5 +1,5 @@
 /**
- * Approach (c): the zkai prover pool with one shape ({workers, curveThreads}). First a warm-up of one proof per worker
+ * Approach (c): the zkai prover pool with one shape ({workers, curveThreads}) and one prover (native or snarkjs). First a warm-up of one proof per worker
  * (reported as the cold start: pool start + circuit load + first proof), then the measured batch through
  * `proveMany`, then `singleProofs` warm proofs one at a time (single-proof latency, submission to result).
  * Per-proof latency of the batch is the time a worker spent on the proof (witness + prove), without queueing.
@@ -23,11 +23,12 @@ async function main(): Promise<void> {
   const config = readChildConfig();
   if (!config.shape) throw new Error('pool approach needs a shape');
   const shape = config.shape;
-  const tag = `${config.circuitLabel} pool w${shape.workers}c${shape.curveThreads}`;
+  const prover = config.prover ?? 'snarkjs';
+  const tag = `${config.circuitLabel} pool ${prover} w${shape.workers}c${shape.curveThreads}`;
   const result: ChildResult = emptyChildResult();
   const artifacts = { wasmPath: config.wasmPath, zkeyPath: config.zkeyPath };
   const startedPool = performance.now();
-  const pool = new ProverPool({ workers: shape.workers, curveThreads: shape.curveThreads });
+  const pool = new ProverPool({ workers: shape.workers, curveThreads: shape.curveThreads, prover });
   try {
     // Warm-up: as many concurrent jobs as workers, so each idle worker loads the circuit and builds its curve once.
     const warmups = await Promise.all(

@@ -16,12 +16,13 @@ export interface Chart {
   spec: TopLevelSpec;
 }
 
-/** A short name of an approach for legends: `CLI`, `warm API`, `rapidsnark`, `pool 1×2 (default)`. */
-export function shortApproach(a: Pick<ApproachReport, 'kind' | 'shape' | 'isDefaultPool'>): string {
+/** A short name of an approach for legends: `CLI`, `warm API`, `rapidsnark`, `zkai native 1×2 (default)`. */
+export function shortApproach(a: Pick<ApproachReport, 'id' | 'kind' | 'shape' | 'isDefaultPool'>): string {
   if (a.kind === 'cli') return 'snarkjs CLI';
   if (a.kind === 'api') return 'snarkjs warm API';
   if (a.kind === 'rapidsnark') return 'rapidsnark';
-  return `zkai pool ${a.shape?.workers}×${a.shape?.curveThreads}${a.isDefaultPool ? ' (default)' : ''}`;
+  const prover = a.id.startsWith('pool-native') ? 'native' : 'snarkjs';
+  return `zkai pool ${prover} ${a.shape?.workers}×${a.shape?.curveThreads}${a.isDefaultPool ? ' (default)' : ''}`;
 }
 
 export function machineLine(results: BenchResults): string {

@@ -41,6 +41,8 @@ export interface ChildConfig {
   singleProofs?: number;
   /** Pool only. */
   shape?: { workers: number; curveThreads: number };
+  /** Pool only: the Groth16 prover its workers use. */
+  prover?: 'native' | 'snarkjs';
   /** rapidsnark only: the prover binary (`prover <zkey> <wtns> <proof.json> <public.json>`). */
   rapidsnark?: string;
   /** A scratch folder the child may write into (CLI input/proof files). */

@@ -107,8 +107,14 @@ export function poolShapes(cores: number): PoolShapeSpec[] {
   return shapes;
 }
 
-function poolLabel(shape: { workers: number; curveThreads: number; isDefault: boolean }): string {
-  return `zkai pool ${shape.workers} worker${shape.workers === 1 ? '' : 's'} × ${shape.curveThreads} curve thread${shape.curveThreads === 1 ? '' : 's'}${shape.isDefault ? ' (default)' : ''}`;
+function poolLabel(shape: {
+  workers: number;
+  curveThreads: number;
+  isDefault: boolean;
+  prover: 'native' | 'snarkjs';
+}): string {
+  const threads = shape.prover === 'native' ? 'thread' : 'curve thread';
+  return `zkai pool, ${shape.prover}: ${shape.workers} worker${shape.workers === 1 ? '' : 's'} × ${shape.curveThreads} ${threads}${shape.curveThreads === 1 ? '' : 's'}${shape.isDefault && shape.prover === 'native' ? ' (default)' : ''}`;
 }
 
 /** The rapidsnark binary named by `RAPIDSNARK`, or why there is none. */
@@ -419,15 +425,23 @@ export async function runProvingBench(
               },
             ]
           : []),
-        ...shapes.map((shape) => ({
+        // The native prover in the default shape (the pool's default prover), then snarkjs in every shape.
+        ...[
+          { ...(shapes.find((shape) => shape.isDefault) as PoolShapeSpec), prover: 'native' as const },
+          ...shapes.map((shape) => ({ ...shape, prover: 'snarkjs' as const })),
+        ].map((shape) => ({
           script: 'approach-pool.ts',
           config: {
             ...base,
             proofs: profile.poolProofs,
             singleProofs: profile.singleProofs,
             shape: { workers: shape.workers, curveThreads: shape.curveThreads },
+            prover: shape.prover,
             workDir: join(scratch, `${item.power}-pool`),
-            resultPath: join(scratch, `${item.power}-pool-w${shape.workers}c${shape.curveThreads}.json`),
+            resultPath: join(
+              scratch,
+              `${item.power}-pool-${shape.prover}-w${shape.workers}c${shape.curveThreads}.json`,
+            ),
           },
           budget:
             120 +
@@ -436,12 +450,13 @@ export async function runProvingBench(
               6 *
               Math.max(1, cores / shape.curveThreads),
           meta: {
-            id: `pool-w${shape.workers}c${shape.curveThreads}`,
+            id: `pool-${shape.prover === 'native' ? 'native-' : ''}w${shape.workers}c${shape.curveThreads}`,
             kind: 'pool' as const,
             label: poolLabel(shape),
             shape: { workers: shape.workers, curveThreads: shape.curveThreads },
             shapeNames: shape.names,
-            isDefaultPool: shape.isDefault,
+            // The default pool proves natively (when the addon is built, as it is after npm install).
+            isDefaultPool: shape.isDefault && shape.prover === 'native',
           },
         })),
       ];
@@ -506,7 +521,7 @@ export async function runProvingBench(
     circuits: circuitReports,
     rapidsnark,
     goals: {
-      defaultPool: poolLabel(defaultShape),
+      defaultPool: poolLabel({ ...defaultShape, prover: 'native' }),
       throughputMet: allMet(defaultRows.map((row) => row.comparison?.throughputGoalMet ?? null)),
       latencyMet: allMet(defaultRows.map((row) => row.comparison?.latencyGoalMet ?? null)),
       perCircuit: defaultRows.map((row) => ({

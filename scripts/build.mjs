@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildIsCurrent } from '../bin/build-state.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -20,6 +20,7 @@ const require = createRequire(import.meta.url);
 
 if (!process.argv.includes('--force') && buildIsCurrent()) {
   process.stdout.write('zkai build: dist/ is current (no file of src/ is newer); --force rebuilds it\n');
+  await buildNative();
   process.exit(0);
 }
 rmSync(temp, { recursive: true, force: true });
@@ -50,3 +51,35 @@ rmSync(old, { recursive: true, force: true });
 process.stdout.write(
   `zkai build: ${relative(root, out)}/ (JavaScript, declarations and assets of ${relative(root, src)}/)\n`,
 );
+await buildNative();
+
+/**
+ * The native prover addon (native/src) into native/build, from dist/'s build module: the compiler and Node's own
+ * headers, nothing downloaded. It never fails the build: without it zkai proves with snarkjs (and builds the addon
+ * into the cache on first use once a compiler is there). ZKAI_SKIP_NATIVE_BUILD=1 skips it.
+ */
+async function buildNative() {
+  if (process.env.ZKAI_SKIP_NATIVE_BUILD === '1') return;
+  const { buildPlan, buildAddon, NATIVE_REPO_BUILD_DIR, addonFileName } = await import(
+    pathToFileURL(join(out, 'prover', 'native', 'build.js')).href
+  );
+  const plan = buildPlan();
+  if (!plan.ok) {
+    process.stdout.write(`zkai build: the native prover is not built (${plan.reason}); zkai proves with snarkjs\n`);
+    return;
+  }
+  const started = Date.now();
+  try {
+    const path = await buildAddon(plan, NATIVE_REPO_BUILD_DIR);
+    for (const entry of readdirSync(NATIVE_REPO_BUILD_DIR))
+      if (entry.startsWith('zkai_prover-') && entry !== addonFileName(plan.id))
+        rmSync(join(NATIVE_REPO_BUILD_DIR, entry), { force: true });
+    process.stdout.write(
+      `zkai build: native prover ${relative(root, path)} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
+    );
+  } catch (error) {
+    process.stdout.write(
+      `zkai build: the native prover was not built, zkai proves with snarkjs: ${error instanceof Error ? error.message : error}\n`,
+    );
+  }
+}

@@ -125,6 +125,7 @@ describe('zkai doctor', () => {
       'cache',
       'ptau',
       'circom',
+      'prover',
       'solc',
       'anvil',
       'memory',
@@ -147,6 +148,18 @@ describe('zkai doctor', () => {
     expect(byName.ptau).toMatchObject({ status: 'ok', data: { powers: [2] } });
     expect(byName.ptau!.detail).toContain('2^2');
     expect(byName.circom!.status).toBe('ok');
+    // npm install built the native prover: it is the active one.
+    expect(byName.prover).toMatchObject({ status: 'ok', data: { active: 'native' } });
+    expect(byName.prover!.detail).toMatch(/^native \((x86-64 mulx\/adcx\/adox|portable C\+\+) field arithmetic\)/);
+    const chosen = await runCli(['--json', '--prover', 'snarkjs', '--cache-dir', cacheDir(), 'doctor']);
+    const proverCheck = (JSON.parse(chosen.stdout) as DoctorReport).checks.find((check) => check.name === 'prover');
+    expect(proverCheck).toMatchObject({ status: 'ok', data: { active: 'snarkjs', native: true } });
+    const missing = await runCli(['--json', '--cache-dir', cacheDir(), 'doctor'], {
+      env: { ZKAI_NATIVE_ADDON: 'none' },
+    });
+    const fallback = (JSON.parse(missing.stdout) as DoctorReport).checks.find((check) => check.name === 'prover');
+    expect(fallback).toMatchObject({ status: 'warn', data: { active: 'snarkjs', native: false } });
+    expect(fallback!.hint).toContain('g++');
     expect(byName.solc!.status).toBe('ok');
     expect(byName.anvil).toMatchObject({ status: 'ok' });
     expect(byName.anvil!.detail).toMatch(/\d+\.\d+\.\d+/);

@@ -79,6 +79,30 @@ describe('zkai CLI', () => {
     expect(signals).toEqual([rangeCommitment(input.values, input.salt).toString(), '18', '99']);
     const verify = await runCli(['verify', '--vkey', vkey, '--proof', proofPath, '--public', publicPath]);
     expect(verify.code, verify.stderr).toBe(0);
+    expect((JSON.parse(prove.stdout) as { prover: string }).prover).toBe('native'); // built by npm install
+    // --prover chooses: each proof verifies, and says who made it.
+    for (const prover of ['snarkjs', 'native']) {
+      const chosen = await runCli([
+        '--json',
+        '--prover',
+        prover,
+        'prove',
+        DEMO_CIRCUIT_PATH,
+        '--input',
+        inputPath,
+        '--proof',
+        proofPath,
+        '--public',
+        publicPath,
+      ]);
+      expect(chosen.code, chosen.stderr).toBe(0);
+      expect((JSON.parse(chosen.stdout) as { prover: string }).prover).toBe(prover);
+      const again = await runCli(['verify', '--vkey', vkey, '--proof', proofPath, '--public', publicPath]);
+      expect(again.code, again.stderr).toBe(0);
+    }
+    const unknown = await runCli(['--prover', 'gpu', 'prove', DEMO_CIRCUIT_PATH, '--input', inputPath]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("option '--prover <prover>' argument 'gpu' is invalid");
 
     await writeFile(join(scratch, 'broken.json'), '{ "values": [1, 2');
     const broken = await runCli([

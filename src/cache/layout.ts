@@ -187,6 +187,16 @@ export class CacheLayout {
     return join(this.keySetsDir, `${contentHash}.json`);
   }
 
+  /** The native prover addon built on first use (when `npm install` did not build it in the repository). */
+  get nativeDir(): string {
+    return join(this.dir, 'native');
+  }
+
+  /** The lock a process holds while it builds the native addon of this build id. */
+  nativeLockPath(buildId: string): string {
+    return join(this.nativeDir, `.lock-${buildId}`);
+  }
+
   /** The embedded development chain's state and deployment (the default of `--chain-dir`). */
   get embeddedChainDir(): string {
     return join(this.dir, 'chain', 'embedded');

@@ -238,6 +238,7 @@ async function proveOne(circuitPath: string, inputPath: string, flags: ProveComm
         publicSignals: result.publicSignals,
         witnessMs: result.witnessMs,
         proveMs: result.proveMs,
+        prover: result.prover,
         vkey: keys.vkeyPath,
         ...keyJson(keys),
         verifyWith,
@@ -245,7 +246,7 @@ async function proveOne(circuitPath: string, inputPath: string, flags: ProveComm
       () =>
         [
           `proof written to ${proofPath}, public signals to ${publicPath}`,
-          `  witness ${seconds(result.witnessMs / 1000)}, proof ${seconds(result.proveMs / 1000)} (first proof in a fresh worker includes loading)`,
+          `  witness ${seconds(result.witnessMs / 1000)}, proof ${seconds(result.proveMs / 1000)} by the ${result.prover} prover (first proof in a fresh worker includes loading)`,
           ...ceremonyKeyLines(keys),
           ...hintLines('verify with', verifyWith),
           publicSignalsNote(publicPath),

@@ -427,6 +427,34 @@ async function checkCircom(): Promise<DoctorCheck> {
   }
 }
 
+/** Which Groth16 prover runs (native or snarkjs) and why; never builds (a build happens on first proof). */
+async function checkProver(cacheDir: string): Promise<DoctorCheck> {
+  const { nativeProver, proverChoiceFromEnvironment } = await import('../prover/native/index.ts');
+  const choice = proverChoiceFromEnvironment();
+  const { status } = await nativeProver({ cacheDir, build: false });
+  if (choice === 'snarkjs')
+    return {
+      name: 'prover',
+      status: 'ok',
+      detail: `snarkjs (chosen with --prover snarkjs or ZKAI_PROVER)${status.available ? '; the native prover is built' : ''}`,
+      data: { active: 'snarkjs', native: status.available },
+    };
+  if (status.available)
+    return {
+      name: 'prover',
+      status: 'ok',
+      detail: `native (${status.adx ? 'x86-64 mulx/adcx/adox' : 'portable C++'} field arithmetic): ${status.path}`,
+      data: { active: 'native', path: status.path, adx: status.adx },
+    };
+  return {
+    name: 'prover',
+    status: 'warn',
+    detail: `snarkjs: the native prover is not available (${status.reason})`,
+    hint: "it builds on the first proof when g++ and Node's headers are installed (Debian: apt-get install g++), or run `npm rebuild zkai`; until then proofs take about 5x longer",
+    data: { active: 'snarkjs', native: false, reason: status.reason },
+  };
+}
+
 /** Free memory and cores against what the default prover pool will use. */
 export function checkResources(
   freeBytes = os.freemem(),
@@ -490,7 +518,7 @@ function checkChromium(): DoctorCheck {
 export async function runDoctor(options: { cacheDir?: string } = {}): Promise<DoctorReport> {
   const layout = cacheLayout(options.cacheDir);
   const cacheDir = layout.dir;
-  const [node, cacheChecks, anvil, solc, circom] = await Promise.all([
+  const [node, cacheChecks, anvil, solc, circom, prover] = await Promise.all([
     Promise.resolve(checkNode()),
     checkCache(layout).catch((error: unknown): { cache: DoctorCheck; ptau: DoctorCheck } => ({
       cache: {
@@ -510,8 +538,19 @@ export async function runDoctor(options: { cacheDir?: string } = {}): Promise<Do
     checkAnvil(),
     checkSolc(),
     checkCircom(),
+    checkProver(cacheDir),
   ]);
-  const checks = [node, cacheChecks.cache, cacheChecks.ptau, circom, solc, anvil, ...checkResources(), checkChromium()];
+  const checks = [
+    node,
+    cacheChecks.cache,
+    cacheChecks.ptau,
+    circom,
+    prover,
+    solc,
+    anvil,
+    ...checkResources(),
+    checkChromium(),
+  ];
   const counts = { ok: 0, warn: 0, fail: 0 };
   for (const check of checks) counts[check.status] += 1;
   return { ok: counts.fail === 0, counts, checks };

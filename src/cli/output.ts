@@ -8,6 +8,7 @@ export interface GlobalFlags {
   debug?: boolean;
   quiet?: boolean;
   cacheDir?: string;
+  prover?: string;
 }
 
 /** Print a command's result: JSON on stdout with --json, otherwise the human text. */

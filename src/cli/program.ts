@@ -6,7 +6,7 @@
  * command.
  */
 import { resolve } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { CACHE_DIR_ENV } from '../cache/cache-dir.ts';
 import { releaseCurves } from '../util/curves.ts';
 import { reportError, type GlobalFlags } from './output.ts';
@@ -38,6 +38,12 @@ export async function runZkai(argv: readonly string[]): Promise<number> {
       '--cache-dir <dir>',
       'cache folder for circuits, ptau and keys (default: $ZKAI_CACHE_DIR, else ~/.cache/zkai)',
     )
+    .addOption(
+      new Option(
+        '--prover <prover>',
+        "Groth16 prover: native (zkai's C++ prover), snarkjs, or auto: native when it is built or can be built here (default: $ZKAI_PROVER, else auto)",
+      ).choices(['auto', 'native', 'snarkjs']),
+    )
     .showHelpAfterError()
     // Before the groups: subcommands inherit it when they are created.
     .exitOverride();
@@ -52,6 +58,8 @@ export async function runZkai(argv: readonly string[]): Promise<number> {
       // Everything that falls back to the default cache (compiled Solidity, the pool's workers) uses --cache-dir too:
       // one folder holds every artifact a command trusts.
       if (flags.cacheDir) process.env[CACHE_DIR_ENV] = resolve(flags.cacheDir);
+      // Every prover pool of the command reads the choice from there (see src/prover/native/index.ts).
+      if (flags.prover) process.env.ZKAI_PROVER = flags.prover;
       return flags;
     },
   };

@@ -12,6 +12,12 @@ import {
 } from '../errors.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import type { ProveReply, ProveTask, WorkerConfig } from './protocol.ts';
+import {
+  nativeProver,
+  proverChoiceFromEnvironment,
+  type NativeProverStatus,
+  type ProverChoice,
+} from './native/index.ts';
 
 /** The two files a worker needs to prove for a circuit. */
 export interface ProvingArtifacts {
@@ -35,6 +41,14 @@ export interface ProverPoolOptions {
   warmCircuits?: number;
   /** Allow the test-only `fault` field of jobs. */
   allowFaultInjection?: boolean;
+  /**
+   * The Groth16 prover: `native` (zkai's C++ prover; built on first use when `npm install` did not build it), `snarkjs`,
+   * or `auto`: native when it is available, else snarkjs with one warning. Default: `$ZKAI_PROVER` (which the CLI's
+   * `--prover` sets), else `auto`.
+   */
+  prover?: ProverChoice;
+  /** The cache folder a first-use build of the native prover goes to (default: the default cache). */
+  cacheDir?: string;
 }
 
 /** Options of a single job. */
@@ -60,6 +74,8 @@ export interface PoolProof {
   /** Time from submission to result, including queueing. */
   totalMs: number;
   workerThreadId: number;
+  /** Which prover made it. */
+  prover: 'native' | 'snarkjs';
 }
 
 /** One result of {@link ProverPool.proveMany}: a proof, or the error of that one input. */
@@ -103,6 +119,10 @@ export class ProverPool extends EventEmitter {
   private readonly piscina: Piscina;
   private readonly defaultTimeoutMs: number;
   private readonly allowFaultInjection: boolean;
+  private readonly proverChoice: ProverChoice;
+  private nativeReady: Promise<{ status: NativeProverStatus }> | undefined;
+  private resolvedProver: Awaited<ReturnType<ProverPool['prover']>> | undefined;
+  private readonly cacheDir: string | undefined;
   private closed = false;
 
   constructor(options: ProverPoolOptions = {}) {
@@ -113,6 +133,8 @@ export class ProverPool extends EventEmitter {
     this.maxQueue = positiveInteger('maxQueue', options.maxQueue ?? 1024);
     this.defaultTimeoutMs = options.timeoutMs ?? 0;
     this.allowFaultInjection = options.allowFaultInjection ?? false;
+    this.proverChoice = options.prover ?? proverChoiceFromEnvironment();
+    this.cacheDir = options.cacheDir;
     const config: WorkerConfig = {
       curveThreads: this.curveThreads,
       warmCircuits: positiveInteger('warmCircuits', options.warmCircuits ?? 4),
@@ -129,6 +151,25 @@ export class ProverPool extends EventEmitter {
     });
     // A worker that dies fails its own job (reported through that job's promise); do not crash the process.
     this.piscina.on('error', (error: unknown) => this.emit('workerError', error));
+  }
+
+  /**
+   * The prover this pool's jobs use, resolved once (a first-use build of the native prover happens here): `native`
+   * with its addon's path, or `snarkjs` with the reason the native one is not used.
+   */
+  async prover(): Promise<
+    { prover: 'native'; addonPath: string; adx: boolean } | { prover: 'snarkjs'; reason: string }
+  > {
+    if (this.proverChoice === 'snarkjs') return { prover: 'snarkjs', reason: 'snarkjs was chosen' };
+    this.nativeReady ??= nativeProver({ ...(this.cacheDir ? { cacheDir: this.cacheDir } : {}) });
+    const { status } = await this.nativeReady;
+    if (status.available) return { prover: 'native', addonPath: status.path, adx: status.adx };
+    if (this.proverChoice === 'native')
+      throw new ZkaiError('NATIVE_UNAVAILABLE', `the native prover is not available: ${status.reason}`, {
+        hint: 'install a C++ compiler (g++) and run again, or choose the snarkjs prover (--prover snarkjs)',
+      });
+    warnSnarkjsFallback(status.reason);
+    return { prover: 'snarkjs', reason: status.reason };
   }
 
   /** Jobs waiting for a worker. */
@@ -149,17 +190,30 @@ export class ProverPool extends EventEmitter {
     if (this.closed) throw new PoolClosedError();
     if (options.fault && !this.allowFaultInjection) throw new ProveError('fault injection is disabled for this pool');
     if (options.signal?.aborted) throw new JobCancelledError(options.signal.reason);
+    // Resolved once; later jobs take it without waiting, so the queue check below stays in call order.
+    const prover = this.resolvedProver ?? (this.resolvedProver = await this.prover());
+    if (this.closed) throw new PoolClosedError();
     if (this.piscina.queueSize >= this.maxQueue) throw new QueueFullError(this.maxQueue);
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     const controller = new AbortController();
+    // A native proof stops at its next check of this flag; the worker is then ended as for snarkjs (the witness
+    // calculator cannot be interrupted otherwise).
+    const cancel = new Int32Array(new SharedArrayBuffer(4));
+    const stop = () => {
+      Atomics.store(cancel, 0, 1);
+      controller.abort();
+    };
     let timedOut = false;
-    const timer = timeoutMs > 0 ? setTimeout(() => ((timedOut = true), controller.abort()), timeoutMs) : undefined;
-    const onAbort = () => controller.abort();
+    const timer = timeoutMs > 0 ? setTimeout(() => ((timedOut = true), stop()), timeoutMs) : undefined;
+    const onAbort = () => stop();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const task: ProveTask = {
       wasmPath: circuit.wasmPath,
       zkeyPath: circuit.zkeyPath,
       input,
+      ...(prover.prover === 'native'
+        ? { native: { addonPath: prover.addonPath, threads: this.curveThreads, cancel } }
+        : {}),
       ...(options.fault ? { fault: options.fault } : {}),
     };
     const submitted = performance.now();
@@ -187,6 +241,10 @@ export class ProverPool extends EventEmitter {
         );
       }
       if (reply.kind === 'load') throw new ProveError(`could not load the circuit into a worker: ${reply.message}`);
+      if (reply.kind === 'cancelled') {
+        if (timedOut) throw new JobTimeoutError(timeoutMs);
+        throw new JobCancelledError(options.signal?.reason);
+      }
       throw new ProveError(`proving failed: ${reply.message}`);
     }
     return {
@@ -197,6 +255,7 @@ export class ProverPool extends EventEmitter {
       loadMs: reply.loadMs,
       totalMs: performance.now() - submitted,
       workerThreadId: reply.workerThreadId,
+      prover: reply.prover,
     };
   }
 
@@ -259,6 +318,17 @@ export class ProverPool extends EventEmitter {
     this.closed = true;
     await this.piscina.destroy();
   }
+}
+
+let warnedFallback = false;
+
+/** Once per process: the native prover is not available, so snarkjs proves (slower). */
+function warnSnarkjsFallback(reason: string): void {
+  if (warnedFallback) return;
+  warnedFallback = true;
+  process.emitWarning(`the native prover is not available (${reason}); proving with snarkjs, about 5x slower`, {
+    code: 'ZKAI_NATIVE_UNAVAILABLE',
+  });
 }
 
 function positiveInteger(name: string, value: number): number {

@@ -19,6 +19,8 @@ export interface ProveTask {
   wasmPath: string;
   zkeyPath: string;
   input: Record<string, unknown>;
+  /** Prove with the native addon at this path (`threads` threads, `cancel[0]` raised to stop), else snarkjs. */
+  native?: { addonPath: string; threads: number; cancel: Int32Array };
   /** Test only (needs `allowFaultInjection`): make the worker throw or die while running this job. */
   fault?: 'throw' | 'exit' | 'hang';
 }
@@ -34,5 +36,7 @@ export type ProveReply =
       /** Time spent loading the circuit into the worker (0 when it was warm). */
       loadMs: number;
       workerThreadId: number;
+      /** Which prover made the proof. */
+      prover: 'native' | 'snarkjs';
     }
-  | { ok: false; kind: 'witness' | 'prove' | 'load'; message: string };
+  | { ok: false; kind: 'witness' | 'prove' | 'load' | 'cancelled'; message: string };

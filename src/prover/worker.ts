@@ -10,6 +10,7 @@ import { installWebWorkerShim } from './web-worker-shim.ts';
 import type { ProveReply, ProveTask, WorkerConfig } from './protocol.ts';
 import { withoutWitnessErrorEcho } from '../util/quiet-witness.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
+import { loadAddon, type NativeProverAddon, type NativeProvingKey } from './native/addon.ts';
 
 const config = (workerData as { zkai: WorkerConfig }).zkai;
 
@@ -63,15 +64,28 @@ async function buildWorkerCurve(): Promise<Curve> {
   }
 }
 
+/** A circuit kept warm: its witness calculator, and its zkey as bytes (snarkjs) or parsed by the native addon. */
 interface WarmCircuit {
   witness: WitnessCalculator;
-  zkey: Uint8Array;
+  zkey: Uint8Array | undefined;
+  nativeKey: NativeProvingKey | undefined;
 }
 const warm = new Map<string, Promise<WarmCircuit>>();
 
+/** The native addon, loaded once per worker (the path is the same for every job of a pool). */
+let nativeAddon: { path: string; addon: NativeProverAddon } | undefined;
+function native(path: string): NativeProverAddon {
+  if (nativeAddon?.path !== path) nativeAddon = { path, addon: loadAddon(path) };
+  return nativeAddon.addon;
+}
+
 /** The warm state of a circuit, loading it on first use and evicting the least recently used beyond the limit. */
-async function loadCircuit(wasmPath: string, zkeyPath: string): Promise<{ circuit: WarmCircuit; loadMs: number }> {
-  const key = `${wasmPath}\u0000${zkeyPath}`;
+async function loadCircuit(
+  wasmPath: string,
+  zkeyPath: string,
+  addon: NativeProverAddon | undefined,
+): Promise<{ circuit: WarmCircuit; loadMs: number }> {
+  const key = `${wasmPath}\u0000${zkeyPath}\u0000${addon ? 'native' : 'snarkjs'}`;
   let entry = warm.get(key);
   let loadMs = 0;
   if (entry) {
@@ -81,7 +95,11 @@ async function loadCircuit(wasmPath: string, zkeyPath: string): Promise<{ circui
     entry = (async () => {
       const [wasm, zkey] = await Promise.all([readFile(wasmPath), readFile(zkeyPath)]);
       const witness = await circomRuntime.WitnessCalculatorBuilder(wasm, { memorySize: config.witnessMemoryPages });
-      return { witness, zkey: new Uint8Array(zkey.buffer, zkey.byteOffset, zkey.byteLength) };
+      const bytes = new Uint8Array(zkey.buffer, zkey.byteOffset, zkey.byteLength);
+      // The native prover keeps its own parsed copy: the file's bytes are not kept.
+      return addon
+        ? { witness, zkey: undefined, nativeKey: addon.loadProvingKey(bytes) }
+        : { witness, zkey: bytes, nativeKey: undefined };
     })();
     entry.catch(() => warm.delete(key));
     await entry;
@@ -104,8 +122,10 @@ export default async function prove(task: ProveTask): Promise<ProveReply> {
     if (task.fault === 'hang') await new Promise(() => undefined);
   }
   let loaded: Awaited<ReturnType<typeof loadCircuit>>;
+  let addon: NativeProverAddon | undefined;
   try {
-    loaded = await loadCircuit(task.wasmPath, task.zkeyPath);
+    addon = task.native ? native(task.native.addonPath) : undefined;
+    loaded = await loadCircuit(task.wasmPath, task.zkeyPath, addon);
   } catch (error) {
     return { ok: false, kind: 'load', message: message(error) };
   }
@@ -118,10 +138,15 @@ export default async function prove(task: ProveTask): Promise<ProveReply> {
   }
   const witnessDone = performance.now();
   try {
-    const { proof, publicSignals } = await snarkjs.groth16.prove(loaded.circuit.zkey, witness, undefined, {
-      singleThread: config.curveThreads <= 1,
-    });
+    const { nativeKey, zkey } = loaded.circuit;
+    const { proof, publicSignals } =
+      addon && nativeKey && task.native
+        ? await addon.prove(nativeKey, witness, { threads: task.native.threads, cancel: task.native.cancel })
+        : await snarkjs.groth16.prove(zkey as Uint8Array, witness, undefined, {
+            singleThread: config.curveThreads <= 1,
+          });
     return {
+      prover: addon ? 'native' : 'snarkjs',
       ok: true,
       proof,
       publicSignals,
@@ -131,6 +156,8 @@ export default async function prove(task: ProveTask): Promise<ProveReply> {
       workerThreadId: threadId,
     };
   } catch (error) {
+    if ((error as { code?: unknown }).code === 'NATIVE_CANCELLED')
+      return { ok: false, kind: 'cancelled', message: message(error) };
     return { ok: false, kind: 'prove', message: message(error) };
   }
 }

@@ -1,0 +1,340 @@
+// The Node addon (node-addon-api): load a proving key once, prove many times off the JavaScript thread, and a few
+// entry points for the differential tests against snarkjs/ffjavascript. Every C++ exception becomes a JavaScript
+// Error; a FileError keeps its code (`error.code`), a cancelled job has the code NATIVE_CANCELLED.
+#include <napi.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "groth16.hpp"
+#include "msm.hpp"
+#include "ntt.hpp"
+
+namespace {
+
+using namespace zkai;
+
+Napi::Error error_of(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  return error;
+}
+
+/** The bytes of a Uint8Array (or Buffer) argument. */
+std::pair<const std::uint8_t*, std::size_t> bytes_of(const Napi::Value& value, const char* name) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw Napi::TypeError::New(value.Env(), std::string(name) + " must be a Uint8Array");
+  const auto array = value.As<Napi::Uint8Array>();
+  return {array.Data(), array.ByteLength()};
+}
+
+unsigned threads_of(const Napi::Value& value) {
+  if (value.IsUndefined()) return std::max(1u, std::thread::hardware_concurrency());
+  const double threads = value.As<Napi::Number>().DoubleValue();
+  if (!(threads >= 1 && threads <= 256)) throw Napi::RangeError::New(value.Env(), "threads must be 1 to 256");
+  return static_cast<unsigned>(threads);
+}
+
+Napi::Array decimal_pair(Napi::Env env, const std::string& a, const std::string& b) {
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, a);
+  out.Set(1u, b);
+  return out;
+}
+
+std::string decimal(const Fq& value) {
+  u64 limbs[4];
+  value.to_standard(limbs);
+  return to_decimal(limbs);
+}
+
+Napi::Array g1_object(Napi::Env env, const G1Affine& p) {
+  Napi::Array out = Napi::Array::New(env, 3);
+  if (p.is_infinity()) {
+    out.Set(0u, "0");
+    out.Set(1u, "1");
+    out.Set(2u, "0");
+  } else {
+    out.Set(0u, decimal(p.x));
+    out.Set(1u, decimal(p.y));
+    out.Set(2u, "1");
+  }
+  return out;
+}
+
+Napi::Array g2_object(Napi::Env env, const G2Affine& p) {
+  Napi::Array out = Napi::Array::New(env, 3);
+  if (p.is_infinity()) {
+    out.Set(0u, decimal_pair(env, "0", "0"));
+    out.Set(1u, decimal_pair(env, "1", "0"));
+    out.Set(2u, decimal_pair(env, "0", "0"));
+  } else {
+    out.Set(0u, decimal_pair(env, decimal(p.x.c0), decimal(p.x.c1)));
+    out.Set(1u, decimal_pair(env, decimal(p.y.c0), decimal(p.y.c1)));
+    out.Set(2u, decimal_pair(env, "1", "0"));
+  }
+  return out;
+}
+
+/** A loaded proving key, shared by the jobs that use it (a job keeps it alive until it ends). */
+using KeyHandle = std::shared_ptr<const ProvingKey>;
+
+Napi::Value LoadProvingKey(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto [bytes, length] = bytes_of(info[0], "the zkey");
+  try {
+    auto key = std::make_shared<const ProvingKey>(read_zkey(bytes, length));
+    auto handle = Napi::External<KeyHandle>::New(env, new KeyHandle(std::move(key)),
+                                                 [](Napi::Env, KeyHandle* held) { delete held; });
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("handle", handle);
+    out.Set("signals", (*handle.Data())->variables);
+    out.Set("publicSignals", (*handle.Data())->public_count);
+    out.Set("domainSize", (*handle.Data())->domain_size);
+    return out;
+  } catch (const FileError& e) {
+    throw error_of(env, e.code, e.what());
+  }
+}
+
+/** One proof on a libuv thread; resolves to { proof, publicSignals } in snarkjs's JSON shape. */
+class ProveJob : public Napi::AsyncWorker {
+ public:
+  ProveJob(Napi::Env env, KeyHandle key, std::vector<u64> witness, unsigned threads, const std::int32_t* cancel_word,
+           Napi::Reference<Napi::Value> cancel_keeper)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        key_(std::move(key)),
+        witness_(std::move(witness)),
+        threads_(threads),
+        cancel_keeper_(std::move(cancel_keeper)) {
+    cancel_.word = cancel_word;
+  }
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      proof_ = prove(*key_, witness_, threads_, cancel_);
+    } catch (const FileError& e) {
+      code_ = e.code;
+      SetError(e.what());
+    } catch (const Cancelled& e) {
+      code_ = "NATIVE_CANCELLED";
+      SetError(e.what());
+    } catch (const std::exception& e) {
+      code_ = "NATIVE_FAILED";
+      SetError(e.what());
+    }
+  }
+
+  // Both callbacks may run while a worker thread is being ended (the pool ends a worker after raising the cancel
+  // flag): then no JavaScript value can be made, and the C++ exception that says so must not escape.
+  void OnOK() override {
+    try {
+      Resolve();
+    } catch (...) {
+    }
+  }
+
+  void OnError(const Napi::Error& error) override {
+    try {
+      deferred_.Reject(error_of(Env(), code_, error.Message()).Value());
+    } catch (...) {
+    }
+  }
+
+ private:
+  void Resolve() {
+    Napi::Env env = Env();
+    Napi::Object proof = Napi::Object::New(env);
+    proof.Set("pi_a", g1_object(env, proof_.a));
+    proof.Set("pi_b", g2_object(env, proof_.b));
+    proof.Set("pi_c", g1_object(env, proof_.c));
+    proof.Set("protocol", "groth16");
+    proof.Set("curve", "bn128");
+    Napi::Array signals = Napi::Array::New(env, proof_.public_signals.size());
+    for (std::size_t i = 0; i < proof_.public_signals.size(); ++i) signals.Set(static_cast<uint32_t>(i), proof_.public_signals[i]);
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("proof", proof);
+    result.Set("publicSignals", signals);
+    deferred_.Resolve(result);
+  }
+
+  Napi::Promise::Deferred deferred_;
+  KeyHandle key_;
+  std::vector<u64> witness_;
+  unsigned threads_;
+  CancelFlag cancel_;
+  Napi::Reference<Napi::Value> cancel_keeper_;
+  Proof proof_;
+  std::string code_;
+};
+
+/** prove(key, witness, { format: 'wtns' | 'values', threads?, cancel?: Int32Array on a SharedArrayBuffer }) */
+Napi::Value Prove(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject() || !info[0].As<Napi::Object>().Get("handle").IsExternal())
+    throw Napi::TypeError::New(env, "the first argument must be a key from loadProvingKey");
+  KeyHandle key = *info[0].As<Napi::Object>().Get("handle").As<Napi::External<KeyHandle>>().Data();
+  const auto [bytes, length] = bytes_of(info[1], "the witness");
+  const Napi::Object options = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
+  const std::string format = options.Has("format") ? options.Get("format").As<Napi::String>().Utf8Value() : "wtns";
+  if (format != "wtns" && format != "values") throw Napi::TypeError::New(env, "format must be 'wtns' or 'values'");
+  std::vector<u64> witness;
+  try {
+    witness = format == "wtns" ? read_wtns(bytes, length) : witness_from_values(bytes, length);
+  } catch (const FileError& e) {
+    // A bad witness is a rejected promise, like every other failure of the proof.
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Reject(error_of(env, e.code, e.what()).Value());
+    return deferred.Promise();
+  }
+  const unsigned threads = threads_of(options.Get("threads"));
+  const std::int32_t* cancel_word = nullptr;
+  Napi::Reference<Napi::Value> keeper;
+  const Napi::Value cancel = options.Get("cancel");
+  if (!cancel.IsUndefined()) {
+    if (!cancel.IsTypedArray() || cancel.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        cancel.As<Napi::Int32Array>().ElementLength() < 1)
+      throw Napi::TypeError::New(env, "cancel must be an Int32Array (on a SharedArrayBuffer)");
+    cancel_word = cancel.As<Napi::Int32Array>().Data();
+    keeper = Napi::Persistent(cancel);
+  }
+  auto* job = new ProveJob(env, std::move(key), std::move(witness), threads, cancel_word, std::move(keeper));
+  Napi::Promise promise = job->promise();
+  job->Queue();
+  return promise;
+}
+
+// ---- For the differential tests: the same operations snarkjs/ffjavascript offer, on bytes. ----
+
+/** 32 little-endian bytes, standard form, checked below the modulus of F. */
+template <typename F>
+F element_of(const Napi::Value& value, const char* name) {
+  const auto [bytes, length] = bytes_of(value, name);
+  if (length != 32) throw Napi::RangeError::New(value.Env(), std::string(name) + " must be 32 bytes");
+  u64 limbs[4];
+  std::memcpy(limbs, bytes, 32);
+  if (geq4(limbs, F::k().modulus)) throw Napi::RangeError::New(value.Env(), std::string(name) + " is not reduced");
+  return F::from_standard(limbs);
+}
+
+template <typename F>
+Napi::Value bytes_value(Napi::Env env, const F& value) {
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, 32);
+  u64 limbs[4];
+  value.to_standard(limbs);
+  std::memcpy(out.Data(), limbs, 32);
+  return out;
+}
+
+/** field(op, 'q' | 'r', a, b?) with op add, sub, mul, square, neg, inverse: standard bytes in and out. */
+Napi::Value FieldOp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string op = info[0].As<Napi::String>().Utf8Value();
+  const std::string field = info[1].As<Napi::String>().Utf8Value();
+  auto run = [&](auto tag) -> Napi::Value {
+    using F = decltype(tag);
+    const F a = element_of<F>(info[2], "a");
+    const F b = info.Length() > 3 && !info[3].IsUndefined() ? element_of<F>(info[3], "b") : F::zero();
+    if (op == "add") return bytes_value(env, a + b);
+    if (op == "sub") return bytes_value(env, a - b);
+    if (op == "mul") return bytes_value(env, a * b);
+    if (op == "square") return bytes_value(env, a.square());
+    if (op == "neg") return bytes_value(env, -a);
+    if (op == "inverse") return bytes_value(env, a.inverse());
+    throw Napi::Error::New(env, "unknown field operation " + op);
+  };
+  if (field == "q") return run(Fq{});
+  if (field == "r") return run(Fr{});
+  throw Napi::Error::New(env, "field must be 'q' or 'r'");
+}
+
+/** Affine points in snarkjs's LEM layout (little-endian Montgomery coordinates), unchecked (tests give curve points). */
+template <typename F>
+std::vector<Affine<F>> points_of(const Napi::Value& value) {
+  const auto [bytes, length] = bytes_of(value, "points");
+  if (length % sizeof(Affine<F>) != 0) throw Napi::RangeError::New(value.Env(), "points: wrong length");
+  std::vector<Affine<F>> points(length / sizeof(Affine<F>));
+  std::memcpy(points.data(), bytes, length);
+  return points;
+}
+
+template <typename F>
+Napi::Value point_bytes(Napi::Env env, const Jacobian<F>& p) {
+  const Affine<F> affine = p.to_affine();
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, sizeof affine);
+  std::memcpy(out.Data(), &affine, sizeof affine);
+  return out;
+}
+
+/** curve('g1' | 'g2', op, points, scalars?): add (P0 + P1), double (2 P0), msm (sum k_i P_i); LEM bytes out. */
+Napi::Value CurveOp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string group = info[0].As<Napi::String>().Utf8Value();
+  const std::string op = info[1].As<Napi::String>().Utf8Value();
+  auto run = [&](auto field) -> Napi::Value {
+    using F = decltype(field);
+    using Point = Jacobian<F>;
+    const std::vector<Affine<F>> points = points_of<F>(info[2]);
+    if (op == "add" && points.size() == 2) return point_bytes(env, Point::from(points[0]) + Point::from(points[1]));
+    if (op == "madd" && points.size() == 2) return point_bytes(env, Point::from(points[0]).add_affine(points[1]));
+    if (op == "double" && points.size() == 1) return point_bytes(env, Point::from(points[0]).doubled());
+    if (op == "msm") {
+      const auto [bytes, length] = bytes_of(info[3], "scalars");
+      if (length != points.size() * 32) throw Napi::RangeError::New(env, "one 32-byte scalar per point");
+      std::vector<u64> scalars(points.size() * 4);
+      std::memcpy(scalars.data(), bytes, length);
+      return point_bytes(env, msm(points.data(), scalars.data(), points.size(), threads_of(info[4]), CancelFlag{}));
+    }
+    throw Napi::Error::New(env, "unknown curve operation " + op);
+  };
+  if (group == "g1") return run(Fq{});
+  if (group == "g2") return run(Fq2{});
+  throw Napi::Error::New(env, "group must be 'g1' or 'g2'");
+}
+
+/** ntt(values, inverse): 2^k scalars (standard bytes) transformed on snarkjs's domain of that size. */
+Napi::Value Ntt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto [bytes, length] = bytes_of(info[0], "values");
+  const std::size_t n = length / 32;
+  unsigned power = 0;
+  while ((std::size_t{1} << power) < n) ++power;
+  if (n == 0 || (std::size_t{1} << power) != n || length % 32 != 0 || power > 27)
+    throw Napi::RangeError::New(env, "values: 2^k scalars of 32 bytes");
+  std::vector<Fr> values(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    u64 limbs[4];
+    std::memcpy(limbs, bytes + 32 * i, 32);
+    if (geq4(limbs, Fr::k().modulus)) throw Napi::RangeError::New(env, "values: not reduced");
+    values[i] = Fr::from_standard(limbs);
+  }
+  ntt(values.data(), power, info[1].ToBoolean().Value(), CancelFlag{});
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, length);
+  for (std::size_t i = 0; i < n; ++i) {
+    u64 limbs[4];
+    values[i].to_standard(limbs);
+    std::memcpy(out.Data() + 32 * i, limbs, 32);
+  }
+  return out;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("loadProvingKey", Napi::Function::New(env, LoadProvingKey));
+  exports.Set("prove", Napi::Function::New(env, Prove));
+  exports.Set("usesAdx", Napi::Boolean::New(env, using_adx()));
+  Napi::Object testing = Napi::Object::New(env);
+  testing.Set("field", Napi::Function::New(env, FieldOp));
+  testing.Set("curve", Napi::Function::New(env, CurveOp));
+  testing.Set("ntt", Napi::Function::New(env, Ntt));
+  exports.Set("testing", testing);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(zkai_prover, Init)

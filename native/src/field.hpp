@@ -1,0 +1,231 @@
+// BN254 prime fields in Montgomery form on four 64-bit limbs (little-endian limb order, R = 2^256).
+//
+// Fq is the base field of the curve (coordinates of G1 and, through Fq2, of G2); Fr is the scalar field (witness
+// values, polynomial evaluations). Each field's constants are derived from its modulus alone when the program starts
+// (R mod p, R^2 mod p, -p^-1 mod 2^64), so the only numbers written here are the two moduli.
+//
+// Multiplication is the coarsely integrated operand scanning (CIOS) Montgomery product on `unsigned __int128`; on
+// x86-64 CPUs with BMI2 and ADX, `mont_mul_adx` (field.cpp, GCC extended inline assembly, no assembler file) does
+// the same product with mulx/adcx/adox, chosen once at start-up. Both moduli are below 2^254, so every reduced value and every sum of two fits in four limbs.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+namespace zkai {
+
+using u64 = std::uint64_t;
+using u128 = unsigned __int128;
+
+/** The constants of one prime field, all derived from `modulus` (see `derive`). */
+struct FieldConstants {
+  u64 modulus[4];
+  u64 inverse;       // -modulus^-1 mod 2^64
+  u64 one[4];        // R mod p: 1 in Montgomery form
+  u64 r2[4];         // R^2 mod p: converts into Montgomery form
+  u64 minus_two[4];  // p - 2, the exponent of the inverse
+};
+
+/** a + b with carry out (limb arrays of four). */
+inline u64 add4(u64 out[4], const u64 a[4], const u64 b[4]) {
+  u128 carry = 0;
+  for (int i = 0; i < 4; ++i) {
+    carry += static_cast<u128>(a[i]) + b[i];
+    out[i] = static_cast<u64>(carry);
+    carry >>= 64;
+  }
+  return static_cast<u64>(carry);
+}
+
+/** a - b with borrow out (1 when b > a). */
+inline u64 sub4(u64 out[4], const u64 a[4], const u64 b[4]) {
+  u64 borrow = 0;
+  for (int i = 0; i < 4; ++i) {
+    const u128 difference = static_cast<u128>(a[i]) - b[i] - borrow;
+    out[i] = static_cast<u64>(difference);
+    borrow = static_cast<u64>(difference >> 64) & 1;
+  }
+  return borrow;
+}
+
+/** a >= b, as integers. */
+inline bool geq4(const u64 a[4], const u64 b[4]) {
+  for (int i = 3; i >= 0; --i) {
+    if (a[i] != b[i]) return a[i] > b[i];
+  }
+  return true;
+}
+
+inline bool is_zero4(const u64 a[4]) { return (a[0] | a[1] | a[2] | a[3]) == 0; }
+
+/** The portable Montgomery product a * b / R mod p (CIOS); inputs below p, output below p. */
+inline void mont_mul_portable(u64 out[4], const u64 a[4], const u64 b[4], const FieldConstants& k) {
+  u64 t[6] = {0, 0, 0, 0, 0, 0};
+  for (int i = 0; i < 4; ++i) {
+    u128 carry = 0;
+    for (int j = 0; j < 4; ++j) {
+      carry += static_cast<u128>(a[j]) * b[i] + t[j];
+      t[j] = static_cast<u64>(carry);
+      carry >>= 64;
+    }
+    carry += t[4];
+    t[4] = static_cast<u64>(carry);
+    t[5] = static_cast<u64>(carry >> 64);
+    const u64 m = t[0] * k.inverse;
+    carry = static_cast<u128>(m) * k.modulus[0] + t[0];
+    carry >>= 64;
+    for (int j = 1; j < 4; ++j) {
+      carry += static_cast<u128>(m) * k.modulus[j] + t[j];
+      t[j - 1] = static_cast<u64>(carry);
+      carry >>= 64;
+    }
+    carry += t[4];
+    t[3] = static_cast<u64>(carry);
+    t[4] = t[5] + static_cast<u64>(carry >> 64);
+  }
+  u64 reduced[4];
+  const u64 borrow = sub4(reduced, t, k.modulus);
+  if (t[4] != 0 || borrow == 0) std::memcpy(out, reduced, sizeof reduced);
+  else std::memcpy(out, t, sizeof reduced);
+}
+
+/** Fills the derived constants of `k` from `k.modulus` (an odd prime below 2^254). */
+inline void derive(FieldConstants& k) {
+  // -p^-1 mod 2^64 by Newton's iteration: x = x * (2 - p x) doubles the correct low bits each step.
+  u64 x = 1;
+  for (int i = 0; i < 7; ++i) x *= 2 - k.modulus[0] * x;
+  k.inverse = ~x + 1;
+  // R mod p and R^2 mod p by doubling 1 modulo p, 256 and 512 times.
+  u64 value[4] = {1, 0, 0, 0};
+  for (int i = 0; i < 512; ++i) {
+    u64 doubled[4];
+    add4(doubled, value, value);  // below 2p < 2^255: no carry out
+    u64 reduced[4];
+    if (sub4(reduced, doubled, k.modulus) == 0) std::memcpy(value, reduced, sizeof value);
+    else std::memcpy(value, doubled, sizeof value);
+    if (i == 255) std::memcpy(k.one, value, sizeof value);
+  }
+  std::memcpy(k.r2, value, sizeof value);
+  const u64 two[4] = {2, 0, 0, 0};
+  sub4(k.minus_two, k.modulus, two);
+}
+
+#if defined(__x86_64__)
+/** Set once at start-up: the CPU has BMI2 and ADX (and ZKAI_NATIVE_PORTABLE is not set). */
+extern bool g_use_adx;
+void mont_mul_adx(u64 out[4], const u64 a[4], const u64 b[4], const FieldConstants& k);
+#endif
+
+/** The Montgomery product every field element uses: the mulx/adcx/adox one when the CPU has them, else portable. */
+inline void mont_mul(u64 out[4], const u64 a[4], const u64 b[4], const FieldConstants& k) {
+#if defined(__x86_64__)
+  if (g_use_adx) {
+    mont_mul_adx(out, a, b, k);
+    return;
+  }
+#endif
+  mont_mul_portable(out, a, b, k);
+}
+
+/** Whether `mont_mul` is the mulx/adcx/adox product (for `zkai doctor` and the bench). */
+bool using_adx();
+
+/**
+ * An element of the prime field `Tag::constants()`, in Montgomery form. Plain data: arrays of elements are arrays of
+ * limbs, and a zkey's little-endian Montgomery coordinates are read into it byte for byte.
+ */
+template <typename Tag>
+struct Fp {
+  u64 limbs[4];
+
+  static const FieldConstants& k() { return Tag::constants(); }
+  static Fp zero() { return Fp{{0, 0, 0, 0}}; }
+  static Fp one() {
+    Fp out;
+    std::memcpy(out.limbs, k().one, sizeof out.limbs);
+    return out;
+  }
+  /** From a standard integer below p (four limbs) into Montgomery form. */
+  static Fp from_standard(const u64 value[4]) {
+    Fp out;
+    mont_mul(out.limbs, value, k().r2, k());
+    return out;
+  }
+  static Fp from_u64(u64 value) {
+    const u64 limbs[4] = {value, 0, 0, 0};
+    return from_standard(limbs);
+  }
+  /** The standard integer (four limbs). */
+  void to_standard(u64 out[4]) const {
+    const u64 unit[4] = {1, 0, 0, 0};
+    mont_mul(out, limbs, unit, k());
+  }
+
+  bool is_zero() const { return is_zero4(limbs); }
+  bool operator==(const Fp& other) const { return std::memcmp(limbs, other.limbs, sizeof limbs) == 0; }
+  bool operator!=(const Fp& other) const { return !(*this == other); }
+
+  friend Fp operator+(const Fp& a, const Fp& b) {
+    Fp out;
+    add4(out.limbs, a.limbs, b.limbs);
+    u64 reduced[4];
+    if (sub4(reduced, out.limbs, k().modulus) == 0) std::memcpy(out.limbs, reduced, sizeof reduced);
+    return out;
+  }
+  friend Fp operator-(const Fp& a, const Fp& b) {
+    Fp out;
+    if (sub4(out.limbs, a.limbs, b.limbs) != 0) add4(out.limbs, out.limbs, k().modulus);
+    return out;
+  }
+  Fp operator-() const { return is_zero() ? *this : zero() - *this; }
+  friend Fp operator*(const Fp& a, const Fp& b) {
+    Fp out;
+    mont_mul(out.limbs, a.limbs, b.limbs, k());
+    return out;
+  }
+  Fp& operator+=(const Fp& b) { return *this = *this + b; }
+  Fp& operator-=(const Fp& b) { return *this = *this - b; }
+  Fp& operator*=(const Fp& b) { return *this = *this * b; }
+  Fp square() const { return *this * *this; }
+  Fp doubled() const { return *this + *this; }
+
+  /** this^e for a standard exponent of four limbs. */
+  Fp pow(const u64 e[4]) const {
+    Fp result = one();
+    for (int i = 255; i >= 0; --i) {
+      result = result.square();
+      if ((e[i / 64] >> (i % 64)) & 1) result *= *this;
+    }
+    return result;
+  }
+  /** The inverse (0 for 0), by Fermat: this^(p-2). */
+  Fp inverse() const { return pow(k().minus_two); }
+};
+
+struct FqTag {
+  static const FieldConstants& constants();
+};
+struct FrTag {
+  static const FieldConstants& constants();
+};
+using Fq = Fp<FqTag>;
+using Fr = Fp<FrTag>;
+
+/** Montgomery's trick: replaces every nonzero element of `values` by its inverse with one field inversion. */
+template <typename F>
+void batch_inverse(F* values, std::size_t count, F* scratch) {
+  F running = F::one();
+  for (std::size_t i = 0; i < count; ++i) {
+    scratch[i] = running;
+    if (!values[i].is_zero()) running *= values[i];
+  }
+  F inverse = running.inverse();
+  for (std::size_t i = count; i-- > 0;) {
+    if (values[i].is_zero()) continue;
+    const F original = values[i];
+    values[i] = inverse * scratch[i];
+    inverse *= original;
+  }
+}
+
+}  // namespace zkai

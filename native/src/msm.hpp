@@ -1,0 +1,267 @@
+// Multi-scalar multiplication sum_i k_i P_i over affine bases (G1 or G2), multithreaded.
+//
+// Scalars are standard integers below the group order (four limbs). Zero scalars are skipped and scalars equal to 1
+// are summed directly: circom witnesses are full of both (bit decompositions). The rest go through Pippenger's
+// bucket method with signed digits: each scalar is rewritten in base 2^c with digits in [-2^(c-1), 2^(c-1)], so a
+// window needs 2^(c-1) buckets and a negative digit adds the negated base (affine negation is free). The buckets
+// are affine, filled by batched affine additions (AffineBuckets). Windows are shared among the threads; each thread
+// keeps its own buckets. A cancel flag is checked every few thousand points.
+#pragma once
+
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstddef>
+#include <stdexcept>
+#include <algorithm>
+#include <thread>
+#include <vector>
+
+#include "curve.hpp"
+
+namespace zkai {
+
+/** Thrown when a job's cancel flag was raised (a timeout or an abort): the work stops at the next check. */
+struct Cancelled : std::runtime_error {
+  Cancelled() : std::runtime_error("the proof was cancelled") {}
+};
+
+/**
+ * A job's cancel flag: a 32-bit word that another thread (JavaScript, through a SharedArrayBuffer) sets to nonzero.
+ * No word: never cancelled.
+ */
+struct CancelFlag {
+  const std::int32_t* word = nullptr;
+  bool raised() const { return word != nullptr && __atomic_load_n(word, __ATOMIC_RELAXED) != 0; }
+};
+
+inline void check_cancel(const CancelFlag& cancel) {
+  if (cancel.raised()) throw Cancelled();
+}
+
+/** The window width for `count` points: about log2(count) - 2 with signed digits (measured best near it). */
+inline unsigned msm_window(std::size_t count) {
+  if (count < 32) return 3;
+  const unsigned bits = static_cast<unsigned>(std::log2(static_cast<double>(count)));
+  return bits < 6 ? 4 : (bits - 2 > 16 ? 16 : bits - 2);
+}
+
+/** Writes the signed base-2^c digits of `scalar` (windows of them; the top digit absorbs the last carry). */
+inline void signed_digits(const u64 scalar[4], unsigned c, unsigned windows, int* digits) {
+  const int half = 1 << (c - 1);
+  const int full = 1 << c;
+  int carry = 0;
+  for (unsigned w = 0; w < windows; ++w) {
+    const unsigned bit = w * c;
+    int digit = 0;
+    if (bit < 256) {
+      const unsigned limb = bit / 64;
+      const unsigned shift = bit % 64;
+      u64 word = scalar[limb] >> shift;
+      if (shift + c > 64 && limb + 1 < 4) word |= scalar[limb + 1] << (64 - shift);
+      digit = static_cast<int>(word & static_cast<u64>(full - 1));
+    }
+    digit += carry;
+    if (digit >= half && w + 1 < windows) {
+      digit -= full;
+      carry = 1;
+    } else {
+      carry = 0;
+    }
+    digits[w] = digit;
+  }
+}
+
+/**
+ * Buckets kept in affine coordinates, filled by batches of affine additions that share one field inversion
+ * (Montgomery's trick): about 5 multiplications and a squaring per addition, where a mixed Jacobian addition takes 7
+ * and 4. A point for a bucket that already waits in the current batch is deferred to the next batch. The special
+ * cases are exact: an empty bucket takes the point, P + P is a doubling, P + (-P) empties the bucket.
+ */
+template <typename F>
+class AffineBuckets {
+ public:
+  explicit AffineBuckets(std::size_t count) : points_(count), filled_(count, 0), busy_(count, 0) {
+    batch_.reserve(kBatch);
+    denominators_.reserve(kBatch);
+    scratch_.resize(kBatch);
+  }
+
+  std::size_t size() const { return points_.size(); }
+  bool empty(std::size_t b) const { return filled_[b] == 0; }
+  const Affine<F>& point(std::size_t b) const { return points_[b]; }
+
+  void clear() {
+    std::fill(filled_.begin(), filled_.end(), 0);
+    std::fill(busy_.begin(), busy_.end(), 0);
+    batch_.clear();
+    denominators_.clear();
+    deferred_.clear();
+  }
+
+  /** bucket[b] += p (p not infinity). */
+  void add(std::size_t b, const Affine<F>& p) {
+    if (busy_[b]) {
+      deferred_.push_back({b, p});
+      return;
+    }
+    schedule(b, p);
+    if (batch_.size() == kBatch) {
+      flush();
+      retry_deferred();
+    }
+  }
+
+  /** Adds everything still waiting. */
+  void finish() {
+    flush();
+    while (!deferred_.empty()) {
+      retry_deferred();
+      flush();
+    }
+  }
+
+ private:
+  static constexpr std::size_t kBatch = 512;
+  struct Pending {
+    std::size_t bucket;
+    Affine<F> point;
+  };
+
+  void schedule(std::size_t b, const Affine<F>& p) {
+    if (!filled_[b]) {
+      points_[b] = p;
+      filled_[b] = 1;
+      return;
+    }
+    const Affine<F>& q = points_[b];
+    F denominator;
+    if (q.x == p.x) {
+      if (q.y != p.y || q.y.is_zero()) {  // P + (-P); y = 0 does not occur on these curves
+        filled_[b] = 0;
+        return;
+      }
+      denominator = q.y.doubled();  // doubling: lambda = 3 x^2 / 2 y
+    } else {
+      denominator = p.x - q.x;
+    }
+    busy_[b] = 1;
+    batch_.push_back({b, p});
+    denominators_.push_back(denominator);
+  }
+
+  void flush() {
+    if (batch_.empty()) return;
+    batch_inverse(denominators_.data(), denominators_.size(), scratch_.data());
+    for (std::size_t i = 0; i < batch_.size(); ++i) {
+      const std::size_t b = batch_[i].bucket;
+      const Affine<F>& p = batch_[i].point;
+      Affine<F>& q = points_[b];
+      const F numerator = q.x == p.x ? q.x.square().doubled() + q.x.square() : p.y - q.y;
+      const F lambda = numerator * denominators_[i];
+      const F x = lambda.square() - q.x - p.x;
+      q.y = lambda * (q.x - x) - q.y;
+      q.x = x;
+      busy_[b] = 0;
+    }
+    batch_.clear();
+    denominators_.clear();
+  }
+
+  void retry_deferred() {
+    std::vector<Pending> waiting;
+    waiting.swap(deferred_);
+    for (const Pending& item : waiting) {
+      if (busy_[item.bucket]) {
+        deferred_.push_back(item);
+        continue;
+      }
+      schedule(item.bucket, item.point);
+      if (batch_.size() == kBatch) flush();
+    }
+  }
+
+  std::vector<Affine<F>> points_;
+  std::vector<std::uint8_t> filled_, busy_;
+  std::vector<Pending> batch_, deferred_;
+  std::vector<F> denominators_, scratch_;
+};
+
+/**
+ * sum_i scalars[i] * bases[i] for `count` pairs. `scalars` holds four little-endian limbs per scalar (a standard
+ * integer below 2^254). `threads` is at least 1.
+ */
+template <typename F>
+Jacobian<F> msm(const Affine<F>* bases, const u64* scalars, std::size_t count, unsigned threads,
+                const CancelFlag& cancel) {
+  using Point = Jacobian<F>;
+  if (threads == 0) threads = 1;
+  // Split: zeros skipped, ones summed, the rest kept for the buckets.
+  std::vector<std::size_t> rest;
+  rest.reserve(count);
+  Point ones = Point::infinity();
+  for (std::size_t i = 0; i < count; ++i) {
+    const u64* k = scalars + 4 * i;
+    if (bases[i].is_infinity() || is_zero4(k)) continue;
+    if (k[0] == 1 && (k[1] | k[2] | k[3]) == 0) {
+      ones = ones.add_affine(bases[i]);
+      if ((i & 4095) == 0) check_cancel(cancel);
+    } else {
+      rest.push_back(i);
+    }
+  }
+  if (rest.empty()) return ones;
+
+  const unsigned c = msm_window(rest.size());
+  const unsigned windows = (254 + c - 1) / c + 1;
+  std::vector<int> digits(rest.size() * windows);
+  for (std::size_t j = 0; j < rest.size(); ++j) signed_digits(scalars + 4 * rest[j], c, windows, &digits[j * windows]);
+
+  std::vector<Point> window_sums(windows, Point::infinity());
+  std::atomic<unsigned> next_window{0};
+  std::vector<std::exception_ptr> failures(threads);
+  auto worker = [&](unsigned self) {
+    try {
+      AffineBuckets<F> buckets(std::size_t{1} << (c - 1));
+      for (unsigned w = next_window.fetch_add(1); w < windows; w = next_window.fetch_add(1)) {
+        buckets.clear();
+        for (std::size_t j = 0; j < rest.size(); ++j) {
+          const int digit = digits[j * windows + w];
+          if ((j & 4095) == 0) check_cancel(cancel);
+          if (digit == 0) continue;
+          const Affine<F>& base = bases[rest[j]];
+          if (digit > 0) buckets.add(static_cast<std::size_t>(digit - 1), base);
+          else buckets.add(static_cast<std::size_t>(-digit - 1), Affine<F>{base.x, -base.y});
+        }
+        buckets.finish();
+        // sum_b (b + 1) * bucket[b] as a running sum from the top bucket down.
+        Point running = Point::infinity();
+        Point total = Point::infinity();
+        for (std::size_t b = buckets.size(); b-- > 0;) {
+          if (!buckets.empty(b)) running = running.add_affine(buckets.point(b));
+          total += running;
+        }
+        window_sums[w] = total;
+      }
+    } catch (...) {
+      failures[self] = std::current_exception();
+      // Let the other threads stop too: no window is left for them.
+      next_window.store(windows);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker, t);
+  worker(0);
+  for (auto& thread : pool) thread.join();
+  for (auto& failure : failures)
+    if (failure) std::rethrow_exception(failure);
+
+  Point result = window_sums[windows - 1];
+  for (unsigned w = windows - 1; w-- > 0;) {
+    for (unsigned d = 0; d < c; ++d) result = result.doubled();
+    result += window_sums[w];
+  }
+  return result + ones;
+}
+
+}  // namespace zkai

@@ -1,0 +1,84 @@
+// The native prover's readers and prover under the address and undefined-behaviour sanitizers (built and run by
+// test/native-sanitizers.test.ts): it reads a zkey and a wtns, fuzzes both readers with random truncations and bit
+// flips (every outcome must be a proving key, a FileError or a proof, never a fault the sanitizers report), then
+// prints one proof as JSON for the test to verify with snarkjs.
+//
+//   selftest ZKEY WTNS [ITERATIONS] [SEED]
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../src/groth16.hpp"
+
+using namespace zkai;
+
+namespace {
+
+std::vector<std::uint8_t> read_all(const char* path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw std::runtime_error(std::string("cannot read ") + path);
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(file), {});
+}
+
+std::string decimal(const Fq& value) {
+  u64 limbs[4];
+  value.to_standard(limbs);
+  return to_decimal(limbs);
+}
+
+/** Parses (and proves with, when `full`) possibly damaged bytes; returns what happened, for the counts. */
+std::string attempt(const std::vector<std::uint8_t>& zkey, const std::vector<std::uint8_t>& wtns, bool full) {
+  try {
+    const ProvingKey key = read_zkey(zkey.data(), zkey.size());
+    const std::vector<u64> witness = read_wtns(wtns.data(), wtns.size());
+    if (full) prove(key, witness, 2, CancelFlag{});
+    return "accepted";
+  } catch (const FileError& error) {
+    return error.code;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: selftest ZKEY WTNS [ITERATIONS] [SEED]\n");
+    return 2;
+  }
+  const std::vector<std::uint8_t> zkey = read_all(argv[1]);
+  const std::vector<std::uint8_t> wtns = read_all(argv[2]);
+  const int iterations = argc > 3 ? std::stoi(argv[3]) : 200;
+  std::mt19937_64 random(argc > 4 ? std::stoull(argv[4]) : 1);
+  int accepted = 0, refused = 0;
+  for (int i = 0; i < iterations; ++i) {
+    const bool damage_key = (i % 2) == 0;
+    std::vector<std::uint8_t> bytes = damage_key ? zkey : wtns;
+    if (i % 4 < 2) {
+      bytes.resize(random() % bytes.size());
+    } else {
+      const int flips = 1 + static_cast<int>(random() % 4);
+      for (int f = 0; f < flips; ++f) bytes[random() % bytes.size()] ^= static_cast<std::uint8_t>(1u << (random() % 8));
+    }
+    // Every tenth accepted pair is also proven (the prover's loops under the sanitizers, on damaged values).
+    const bool full = i % 10 == 3;
+    const std::string outcome = damage_key ? attempt(bytes, wtns, full) : attempt(zkey, bytes, full);
+    (outcome == "accepted" ? accepted : refused) += 1;
+  }
+  const ProvingKey key = read_zkey(zkey.data(), zkey.size());
+  const Proof proof = prove(key, read_wtns(wtns.data(), wtns.size()), 2, CancelFlag{});
+  std::printf("{\"fuzz\":{\"iterations\":%d,\"accepted\":%d,\"refused\":%d},", iterations, accepted, refused);
+  std::printf("\"proof\":{\"pi_a\":[\"%s\",\"%s\",\"1\"],", decimal(proof.a.x).c_str(), decimal(proof.a.y).c_str());
+  std::printf("\"pi_b\":[[\"%s\",\"%s\"],[\"%s\",\"%s\"],[\"1\",\"0\"]],", decimal(proof.b.x.c0).c_str(),
+              decimal(proof.b.x.c1).c_str(), decimal(proof.b.y.c0).c_str(), decimal(proof.b.y.c1).c_str());
+  std::printf("\"pi_c\":[\"%s\",\"%s\",\"1\"],\"protocol\":\"groth16\",\"curve\":\"bn128\"},", decimal(proof.c.x).c_str(),
+              decimal(proof.c.y).c_str());
+  std::printf("\"publicSignals\":[");
+  for (std::size_t i = 0; i < proof.public_signals.size(); ++i)
+    std::printf("%s\"%s\"", i == 0 ? "" : ",", proof.public_signals[i].c_str());
+  std::printf("]}\n");
+  return 0;
+}

@@ -1,0 +1,61 @@
+/**
+ * The native Groth16 prover addon (native/src, C++): its JavaScript face. `loadProvingKey` parses a zkey once (kept
+ * warm by a worker); `prove` runs on a libuv thread and resolves to snarkjs's `{ proof, publicSignals }`. Errors
+ * carry a `code`: ZKEY_INVALID, ZKEY_NOT_GROTH16, ZKEY_WRONG_CURVE, WITNESS_INVALID, WITNESS_WRONG_CURVE,
+ * WITNESS_MISMATCH, NATIVE_CANCELLED, NATIVE_FAILED.
+ */
+import { createRequire } from 'node:module';
+import type { Groth16Proof } from '../../verifier/types.ts';
+
+/** A proving key parsed by the addon (an opaque handle and the key's shape). */
+export interface NativeProvingKey {
+  readonly handle: unknown;
+  readonly signals: number;
+  readonly publicSignals: number;
+  readonly domainSize: number;
+}
+
+/** Options of one native proof. */
+export interface NativeProveOptions {
+  /** `wtns`: the bytes of a `.wtns` file (what circom's witness calculator's `calculateWTNSBin` returns); `values`:
+   * the bare 32-byte little-endian values. Default `wtns`. */
+  format?: 'wtns' | 'values';
+  /** Threads for the multi-scalar multiplications and transforms (default: the machine's cores). */
+  threads?: number;
+  /** Set its first element to nonzero (Atomics.store) to stop the proof at its next check. */
+  cancel?: Int32Array;
+}
+
+/** The addon's exports. */
+export interface NativeProverAddon {
+  loadProvingKey(zkey: Uint8Array): NativeProvingKey;
+  prove(
+    key: NativeProvingKey,
+    witness: Uint8Array,
+    options?: NativeProveOptions,
+  ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+  /** Whether the field multiplication uses mulx/adcx/adox (x86-64 with BMI2 and ADX). */
+  readonly usesAdx: boolean;
+  /** The arithmetic, for the differential tests (standard little-endian bytes; points in snarkjs's LEM layout). */
+  readonly testing: {
+    field(
+      op: 'add' | 'sub' | 'mul' | 'square' | 'neg' | 'inverse',
+      field: 'q' | 'r',
+      a: Uint8Array,
+      b?: Uint8Array,
+    ): Uint8Array;
+    curve(
+      group: 'g1' | 'g2',
+      op: 'add' | 'madd' | 'double' | 'msm',
+      points: Uint8Array,
+      scalars?: Uint8Array,
+      threads?: number,
+    ): Uint8Array;
+    ntt(values: Uint8Array, inverse: boolean): Uint8Array;
+  };
+}
+
+/** Load the addon file at `path` (a `.node` built by build.ts). Throws what `require` throws. */
+export function loadAddon(path: string): NativeProverAddon {
+  return createRequire(import.meta.url)(path) as NativeProverAddon;
+}

@@ -1,0 +1,97 @@
+/**
+ * Which Groth16 prover runs: zkai's native one (native/src, C++) whenever it is built or can be built here, else
+ * snarkjs, with one clear warning. The addon is looked for in the repository's build (`npm install` makes it) and
+ * in the cache folder; when neither has the build of these sources, it is built into the cache on first use, under
+ * a lock, atomically, like a compiled circuit.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheLayout } from '../../cache/layout.ts';
+import { ZkaiError } from '../../errors.ts';
+import { withFileLock } from '../../util/file-lock.ts';
+import { loadAddon, type NativeProverAddon } from './addon.ts';
+import { NATIVE_REPO_BUILD_DIR, addonFileName, buildAddon, buildPlan } from './build.ts';
+
+/** The prover a pool or command uses: `auto` is native when available, else snarkjs. */
+export type ProverChoice = 'auto' | 'native' | 'snarkjs';
+
+/** The environment variable that holds the prover choice (the CLI's `--prover` sets it for the command). */
+export const PROVER_ENV = 'ZKAI_PROVER';
+
+/**
+ * A native addon file to use instead of looking for the build of these sources, or `none`: as if none were built or
+ * could be built (the snarkjs fallback, on purpose).
+ */
+export const ADDON_ENV = 'ZKAI_NATIVE_ADDON';
+
+/** The prover chosen by ZKAI_PROVER (`auto` when unset); an unknown value is refused. */
+export function proverChoiceFromEnvironment(): ProverChoice {
+  const value = process.env[PROVER_ENV];
+  if (value === undefined || value === '') return 'auto';
+  if (value === 'auto' || value === 'native' || value === 'snarkjs') return value;
+  throw new ZkaiError('BAD_OPTION', `${PROVER_ENV} must be auto, native or snarkjs, got "${value}"`);
+}
+
+/** Whether the native prover can run here, and why not. */
+export type NativeProverStatus =
+  { available: true; path: string; adx: boolean; builtNow: boolean } | { available: false; reason: string };
+
+let loaded: { path: string; addon: NativeProverAddon } | undefined;
+
+function tryLoad(path: string): NativeProverAddon {
+  if (loaded?.path === path) return loaded.addon;
+  const addon = loadAddon(path);
+  loaded = { path, addon };
+  return addon;
+}
+
+/**
+ * The native prover addon: the repository's build or the cache's, built into the cache when `build` is true (the
+ * default) and neither exists. Never throws: the status says why it is unavailable.
+ */
+export async function nativeProver(
+  options: { cacheDir?: string; build?: boolean; onBuild?: () => void } = {},
+): Promise<{ status: NativeProverStatus; addon?: NativeProverAddon }> {
+  const chosen = process.env[ADDON_ENV];
+  if (chosen === 'none') return { status: { available: false, reason: `${ADDON_ENV}=none` } };
+  if (chosen) {
+    try {
+      const addon = tryLoad(chosen);
+      return { status: { available: true, path: chosen, adx: addon.usesAdx, builtNow: false }, addon };
+    } catch (error) {
+      return {
+        status: { available: false, reason: `${ADDON_ENV}=${chosen} could not be loaded: ${(error as Error).message}` },
+      };
+    }
+  }
+  const plan = buildPlan();
+  if (!plan.ok) return { status: { available: false, reason: plan.reason } };
+  const name = addonFileName(plan.id);
+  const layout = cacheLayout(options.cacheDir);
+  const candidates = [join(NATIVE_REPO_BUILD_DIR, name), join(layout.nativeDir, name)];
+  let path = candidates.find((candidate) => existsSync(candidate));
+  let builtNow = false;
+  if (!path) {
+    if (options.build === false)
+      return {
+        status: { available: false, reason: 'it is not built yet (it builds on first use, or at npm install)' },
+      };
+    try {
+      path = await withFileLock(layout.nativeLockPath(plan.id), async () => {
+        const target = join(layout.nativeDir, name);
+        if (existsSync(target)) return target;
+        options.onBuild?.();
+        builtNow = true;
+        return buildAddon(plan, layout.nativeDir);
+      });
+    } catch (error) {
+      return { status: { available: false, reason: `it could not be built: ${(error as Error).message}` } };
+    }
+  }
+  try {
+    const addon = tryLoad(path);
+    return { status: { available: true, path, adx: addon.usesAdx, builtNow }, addon };
+  } catch (error) {
+    return { status: { available: false, reason: `${path} could not be loaded: ${(error as Error).message}` } };
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Whole proofs of the native Groth16 prover (native/src): snarkjs verifies them, a tampered witness gives one it
+ * refuses, bad files are typed errors (never a crash), and a raised cancel flag stops a proof. Its arithmetic is
+ * tested alone in test/native-arithmetic.test.ts.
+ */
+import { readFile } from 'node:fs/promises';
+import * as snarkjs from 'snarkjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NativeProverAddon } from '../src/prover/native/addon.ts';
+import { nativeProver } from '../src/prover/native/index.ts';
+import { releaseCurves } from '../src/util/curves.ts';
+import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
+
+const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+
+let addon: NativeProverAddon;
+
+const bytesOf = (value: bigint): Uint8Array => {
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = Number((value >> BigInt(8 * i)) & 0xffn);
+  return out;
+};
+const valueOf = (bytes: Uint8Array): bigint => {
+  let value = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]!);
+  return value;
+};
+
+beforeAll(async () => {
+  const { status, addon: loaded } = await nativeProver();
+  if (!status.available || !loaded)
+    throw new Error(`the native prover is not available: ${status.available ? '' : status.reason}`);
+  addon = loaded;
+}, 300_000); // builds the addon when npm install did not
+
+afterAll(async () => {
+  await releaseCurves();
+});
+
+describe('native Groth16 proofs', () => {
+  let demo: DemoFixture;
+  let zkey: Uint8Array;
+  let wtns: Uint8Array;
+
+  beforeAll(async () => {
+    demo = await getDemoFixture();
+    zkey = new Uint8Array(await readFile(demo.zkeyPath));
+    const witness = { type: 'mem' } as { type: 'mem'; data?: Uint8Array };
+    await snarkjs.wtns.calculate(demo.input as never, demo.circuit.wasmPath, witness as never);
+    wtns = witness.data!;
+  }, 600_000);
+
+  it('proves what snarkjs verifies, with the same public signals, and a fresh proof each time', async () => {
+    const key = addon.loadProvingKey(zkey);
+    const first = await addon.prove(key, wtns, { threads: 2 });
+    const second = await addon.prove(key, wtns, { threads: 1 });
+    expect(first.publicSignals).toEqual(demo.publicSignals);
+    expect(await snarkjs.groth16.verify(demo.vkey as never, first.publicSignals, first.proof as never)).toBe(true);
+    expect(await snarkjs.groth16.verify(demo.vkey as never, second.publicSignals, second.proof as never)).toBe(true);
+    expect(first.proof.pi_a).not.toEqual(second.proof.pi_a); // r and s are drawn for each proof
+    expect(first.proof).toMatchObject({ protocol: 'groth16', curve: 'bn128' });
+  });
+
+  it('a tampered witness gives a proof that does not verify', async () => {
+    const key = addon.loadProvingKey(zkey);
+    const tampered = wtns.slice();
+    // The last witness value (an internal signal), plus one.
+    const at = tampered.length - 32;
+    tampered.set(bytesOf((valueOf(tampered.subarray(at, at + 32)) + 1n) % R), at);
+    const { proof, publicSignals } = await addon.prove(key, tampered);
+    expect(await snarkjs.groth16.verify(demo.vkey as never, publicSignals, proof as never)).toBe(false);
+  });
+
+  it('refuses bad files with typed errors: truncated, bit-flipped, another protocol, another circuit', async () => {
+    const key = addon.loadProvingKey(zkey);
+    const codeOf = (run: () => unknown): string | undefined => {
+      try {
+        run();
+        return undefined;
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+    };
+    // Truncations anywhere: always refused.
+    for (let i = 0; i < 60; i++) {
+      const length = Math.floor(Math.random() * zkey.length);
+      expect(
+        codeOf(() => addon.loadProvingKey(zkey.subarray(0, length))),
+        `zkey cut at ${length}`,
+      ).toBe('ZKEY_INVALID');
+    }
+    // Bit flips: refused, or (a flip that keeps every field element and point valid) a key whose proofs fail.
+    for (let i = 0; i < 60; i++) {
+      const flipped = zkey.slice();
+      const at = Math.floor(Math.random() * flipped.length);
+      flipped[at]! ^= 1 << Math.floor(Math.random() * 8);
+      const code = codeOf(() => addon.loadProvingKey(flipped));
+      expect([undefined, 'ZKEY_INVALID', 'ZKEY_NOT_GROTH16', 'ZKEY_WRONG_CURVE']).toContain(code);
+    }
+    const plonk = zkey.slice();
+    // Section 1 (the header) is the first section: its protocol word follows 12 + 12 bytes of headers.
+    new DataView(plonk.buffer).setUint32(24, 2, true);
+    expect(codeOf(() => addon.loadProvingKey(plonk))).toBe('ZKEY_NOT_GROTH16');
+    expect(codeOf(() => addon.loadProvingKey(new Uint8Array(0)))).toBe('ZKEY_INVALID');
+    // Witnesses.
+    for (let i = 0; i < 40; i++) {
+      const length = Math.floor(Math.random() * wtns.length);
+      await expect(addon.prove(key, wtns.subarray(0, length)).catch((e: { code: string }) => e.code)).resolves.toMatch(
+        /^WITNESS_/,
+      );
+    }
+    // The bare values (the end of the file), one short: the witness of another circuit.
+    const values = wtns.subarray(wtns.length - key.signals * 32);
+    const full = await addon.prove(key, values, { format: 'values' });
+    expect(await snarkjs.groth16.verify(demo.vkey as never, full.publicSignals, full.proof as never)).toBe(true);
+    const shorter = await addon
+      .prove(key, values.subarray(32), { format: 'values' })
+      .catch((e: { code: string }) => e.code);
+    expect(shorter).toBe('WITNESS_MISMATCH');
+  }, 120_000);
+
+  it('a raised cancel flag stops the proof with NATIVE_CANCELLED', async () => {
+    const key = addon.loadProvingKey(zkey);
+    const cancel = new Int32Array(new SharedArrayBuffer(4));
+    Atomics.store(cancel, 0, 1);
+    await expect(addon.prove(key, wtns, { cancel })).rejects.toMatchObject({ code: 'NATIVE_CANCELLED' });
+  });
+});

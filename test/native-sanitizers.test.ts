@@ -1,0 +1,85 @@
+/**
+ * The native prover's C++ under AddressSanitizer and UndefinedBehaviorSanitizer: native/test/selftest.cpp, built here
+ * with both (any report aborts it), fuzzes the zkey and wtns readers with random truncations and bit flips, then
+ * proves; the proof must verify with snarkjs. The built program is cached in the test cache by a hash of its sources.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as snarkjs from 'snarkjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheLayout } from '../src/cache/layout.ts';
+import { releaseCurves } from '../src/util/curves.ts';
+import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
+
+const NATIVE = fileURLToPath(new URL('../native/', import.meta.url));
+const SOURCES = ['src/field.cpp', 'src/files.cpp', 'src/groth16.cpp', 'test/selftest.cpp'];
+const FLAGS = [
+  '-std=c++17',
+  '-O1',
+  '-g',
+  '-pthread',
+  '-fsanitize=address,undefined',
+  '-fno-sanitize-recover=all',
+  '-fno-omit-frame-pointer',
+];
+
+let demo: DemoFixture;
+let scratch: string;
+let program: string;
+
+beforeAll(async () => {
+  demo = await getDemoFixture();
+  scratch = await mkdtemp(join(tmpdir(), 'zkai-native-sanitizers-'));
+  const hash = createHash('sha256').update(JSON.stringify(FLAGS));
+  for (const dir of ['src', 'test'])
+    for (const name of readdirSync(join(NATIVE, dir)).sort())
+      hash.update(name).update(readFileSync(join(NATIVE, dir, name)));
+  const dir = join(cacheLayout().nativeDir, 'selftest');
+  program = join(dir, `selftest-${hash.digest('hex').slice(0, 16)}`);
+  if (!existsSync(program)) {
+    await mkdir(dir, { recursive: true });
+    const temp = `${program}.${process.pid}.tmp`;
+    const build = spawnSync(
+      process.env.CXX || 'g++',
+      [...FLAGS, ...SOURCES.map((file) => join(NATIVE, file)), '-o', temp],
+      {
+        encoding: 'utf8',
+      },
+    );
+    if (build.status !== 0) throw new Error(`the sanitizer build failed:\n${build.stderr}`);
+    await rename(temp, program);
+  }
+}, 600_000);
+
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+  await releaseCurves();
+});
+
+describe('native prover under the sanitizers', () => {
+  it('survives 300 truncated or bit-flipped zkeys and witnesses, then proves what snarkjs verifies', async () => {
+    const wtnsPath = join(scratch, 'demo.wtns');
+    await snarkjs.wtns.calculate(demo.input as never, demo.circuit.wasmPath, wtnsPath);
+    const run = spawnSync(program, [demo.zkeyPath, wtnsPath, '300', String(Date.now())], {
+      encoding: 'utf8',
+      env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1' },
+      timeout: 300_000,
+    });
+    expect(run.stderr, 'a sanitizer report').not.toMatch(/ERROR: AddressSanitizer|runtime error:|LeakSanitizer/);
+    expect(run.status, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as {
+      fuzz: { iterations: number; accepted: number; refused: number };
+      proof: unknown;
+      publicSignals: string[];
+    };
+    expect(out.fuzz.iterations).toBe(300);
+    expect(out.fuzz.refused).toBeGreaterThanOrEqual(150); // every truncation at least
+    expect(out.publicSignals).toEqual(demo.publicSignals);
+    expect(await snarkjs.groth16.verify(demo.vkey as never, out.publicSignals, out.proof as never)).toBe(true);
+  }, 300_000);
+});
