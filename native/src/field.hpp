@@ -2,11 +2,11 @@
 //
 // Fq is the base field of the curve (coordinates of G1 and, through Fq2, of G2); Fr is the scalar field (witness
 // values, polynomial evaluations). Each field's constants are derived from its modulus alone when the program starts
-// (R mod p, R^2 mod p, -p^-1 mod 2^64), so the only numbers written here are the two moduli.
+// (R mod p, R^2 mod p, -p^-1 mod 2^64) at compile time, so the only numbers written here are the two moduli.
 //
 // Multiplication is the coarsely integrated operand scanning (CIOS) Montgomery product on `unsigned __int128`; on
-// x86-64 CPUs with BMI2 and ADX, `mont_mul_adx` (field.cpp, GCC extended inline assembly, no assembler file) does
-// the same product with mulx/adcx/adox, chosen once at start-up. Both moduli are below 2^254, so every reduced value and every sum of two fits in four limbs.
+// x86-64 CPUs with BMI2 and ADX, `mont_mul_adx` (field_adx.hpp, GCC extended inline assembly, no assembler file)
+// does the same product with mulx/adcx/adox, chosen once at start-up. Both moduli are below 2^254, so every reduced value and every sum of two fits in four limbs.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +27,7 @@ struct FieldConstants {
 };
 
 /** a + b with carry out (limb arrays of four). */
-inline u64 add4(u64 out[4], const u64 a[4], const u64 b[4]) {
+constexpr u64 add4(u64 out[4], const u64 a[4], const u64 b[4]) {
   u128 carry = 0;
   for (int i = 0; i < 4; ++i) {
     carry += static_cast<u128>(a[i]) + b[i];
@@ -38,7 +38,7 @@ inline u64 add4(u64 out[4], const u64 a[4], const u64 b[4]) {
 }
 
 /** a - b with borrow out (1 when b > a). */
-inline u64 sub4(u64 out[4], const u64 a[4], const u64 b[4]) {
+constexpr u64 sub4(u64 out[4], const u64 a[4], const u64 b[4]) {
   u64 borrow = 0;
   for (int i = 0; i < 4; ++i) {
     const u128 difference = static_cast<u128>(a[i]) - b[i] - borrow;
@@ -49,14 +49,14 @@ inline u64 sub4(u64 out[4], const u64 a[4], const u64 b[4]) {
 }
 
 /** a >= b, as integers. */
-inline bool geq4(const u64 a[4], const u64 b[4]) {
+constexpr bool geq4(const u64 a[4], const u64 b[4]) {
   for (int i = 3; i >= 0; --i) {
     if (a[i] != b[i]) return a[i] > b[i];
   }
   return true;
 }
 
-inline bool is_zero4(const u64 a[4]) { return (a[0] | a[1] | a[2] | a[3]) == 0; }
+constexpr bool is_zero4(const u64 a[4]) { return (a[0] | a[1] | a[2] | a[3]) == 0; }
 
 /** The portable Montgomery product a * b / R mod p (CIOS); inputs below p, output below p. */
 inline void mont_mul_portable(u64 out[4], const u64 a[4], const u64 b[4], const FieldConstants& k) {
@@ -89,8 +89,9 @@ inline void mont_mul_portable(u64 out[4], const u64 a[4], const u64 b[4], const 
   else std::memcpy(out, t, sizeof reduced);
 }
 
-/** Fills the derived constants of `k` from `k.modulus` (an odd prime below 2^254). */
-inline void derive(FieldConstants& k) {
+/** The constants of the field of modulus (l0, l1, l2, l3) (an odd prime below 2^254), computed at compile time. */
+constexpr FieldConstants make_constants(u64 l0, u64 l1, u64 l2, u64 l3) {
+  FieldConstants k{{l0, l1, l2, l3}, 0, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
   // -p^-1 mod 2^64 by Newton's iteration: x = x * (2 - p x) doubles the correct low bits each step.
   u64 x = 1;
   for (int i = 0; i < 7; ++i) x *= 2 - k.modulus[0] * x;
@@ -98,22 +99,33 @@ inline void derive(FieldConstants& k) {
   // R mod p and R^2 mod p by doubling 1 modulo p, 256 and 512 times.
   u64 value[4] = {1, 0, 0, 0};
   for (int i = 0; i < 512; ++i) {
-    u64 doubled[4];
+    u64 doubled[4] = {0, 0, 0, 0};
     add4(doubled, value, value);  // below 2p < 2^255: no carry out
-    u64 reduced[4];
-    if (sub4(reduced, doubled, k.modulus) == 0) std::memcpy(value, reduced, sizeof value);
-    else std::memcpy(value, doubled, sizeof value);
-    if (i == 255) std::memcpy(k.one, value, sizeof value);
+    u64 reduced[4] = {0, 0, 0, 0};
+    const bool below = sub4(reduced, doubled, k.modulus) != 0;
+    for (int j = 0; j < 4; ++j) value[j] = below ? doubled[j] : reduced[j];
+    if (i == 255)
+      for (int j = 0; j < 4; ++j) k.one[j] = value[j];
   }
-  std::memcpy(k.r2, value, sizeof value);
+  for (int j = 0; j < 4; ++j) k.r2[j] = value[j];
   const u64 two[4] = {2, 0, 0, 0};
   sub4(k.minus_two, k.modulus, two);
+  return k;
 }
+
+/** q = 21888242871839275222246405745257275088696311157297823662689037894645226208583, the base field. */
+inline constexpr FieldConstants FQ_CONSTANTS =
+    make_constants(0x3c208c16d87cfd47ULL, 0x97816a916871ca8dULL, 0xb85045b68181585dULL, 0x30644e72e131a029ULL);
+/** r = 21888242871839275222246405745257275088548364400416034343698204186575808495617, the scalar field. */
+inline constexpr FieldConstants FR_CONSTANTS =
+    make_constants(0x43e1f593f0000001ULL, 0x2833e84879b97091ULL, 0xb85045b68181585dULL, 0x30644e72e131a029ULL);
 
 #if defined(__x86_64__)
 /** Set once at start-up: the CPU has BMI2 and ADX (and ZKAI_NATIVE_PORTABLE is not set). */
 extern bool g_use_adx;
-void mont_mul_adx(u64 out[4], const u64 a[4], const u64 b[4], const FieldConstants& k);
+}  // namespace zkai
+#include "field_adx.hpp"
+namespace zkai {
 #endif
 
 /** The Montgomery product every field element uses: the mulx/adcx/adox one when the CPU has them, else portable. */
@@ -203,10 +215,10 @@ struct Fp {
 };
 
 struct FqTag {
-  static const FieldConstants& constants();
+  static constexpr const FieldConstants& constants() { return FQ_CONSTANTS; }
 };
 struct FrTag {
-  static const FieldConstants& constants();
+  static constexpr const FieldConstants& constants() { return FR_CONSTANTS; }
 };
 using Fq = Fp<FqTag>;
 using Fr = Fp<FrTag>;

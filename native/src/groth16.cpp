@@ -4,6 +4,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <future>
 
 #include "msm.hpp"
@@ -56,6 +59,18 @@ void random_scalar(u64 out[4]) {
 
 namespace {
 
+/** Phase times on stderr when ZKAI_NATIVE_TRACE=1 (for profiling; never on by default). */
+struct PhaseClock {
+  bool on = std::getenv("ZKAI_NATIVE_TRACE") != nullptr;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  void mark(const char* phase) {
+    if (!on) return;
+    const auto now = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "[native] %s %.1f ms\n", phase, std::chrono::duration<double, std::milli>(now - last).count());
+    last = now;
+  }
+};
+
 /** The values of A (or B) at the domain's points, in Montgomery form, and C = A * B point by point. */
 void evaluate_abc(const ProvingKey& key, const std::vector<u64>& witness, std::vector<Fr>& a, std::vector<Fr>& b,
                   std::vector<Fr>& c) {
@@ -93,11 +108,13 @@ Proof prove(const ProvingKey& key, const std::vector<u64>& witness, unsigned thr
                                             " signals: it is the witness of another circuit");
   if (threads == 0) threads = 1;
 
+  PhaseClock clock;
   // The quotient's scalars: (A B - C) on the odd coset, in standard form (the zkey's H points fold in 1 / Z).
   std::vector<u64> h_scalars(static_cast<std::size_t>(key.domain_size) * 4);
   {
     std::vector<Fr> a, b, c;
     evaluate_abc(key, witness, a, b, c);
+    clock.mark("abc");
     check_cancel(cancel);
     auto run = [&](std::vector<Fr>& values) { to_odd_coset(values, key.power, cancel); };
     if (threads > 1) {
@@ -111,15 +128,21 @@ Proof prove(const ProvingKey& key, const std::vector<u64>& witness, unsigned thr
       run(c);
     }
     for (std::size_t i = 0; i < key.domain_size; ++i) (a[i] * b[i] - c[i]).to_standard(&h_scalars[4 * i]);
+    clock.mark("ntt");
   }
 
   const u64* w = witness.data();
   const std::size_t first_private = key.public_count + 1;
   const G1 a_sum = msm(key.a.data(), w, key.variables, threads, cancel);
+  clock.mark("msm A");
   const G1 b1_sum = msm(key.b1.data(), w, key.variables, threads, cancel);
+  clock.mark("msm B1");
   const G2 b2_sum = msm(key.b2.data(), w, key.variables, threads, cancel);
+  clock.mark("msm B2");
   const G1 c_sum = msm(key.c.data(), w + 4 * first_private, key.variables - first_private, threads, cancel);
+  clock.mark("msm C");
   const G1 h_sum = msm(key.h.data(), h_scalars.data(), key.domain_size, threads, cancel);
+  clock.mark("msm H");
 
   u64 r[4], s[4];
   random_scalar(r);
@@ -135,6 +158,7 @@ Proof prove(const ProvingKey& key, const std::vector<u64>& witness, unsigned thr
   const G1 b1 = b1_sum.add_affine(key.beta1) + delta1.times(s);
   const G1 pi_c = c_sum + h_sum + pi_a.times(s) + b1.times(r) + delta1.times(rs);
 
+  clock.mark("r, s");
   Proof proof;
   proof.a = pi_a.to_affine();
   proof.b = pi_b.to_affine();

@@ -39,11 +39,15 @@ inline void check_cancel(const CancelFlag& cancel) {
   if (cancel.raised()) throw Cancelled();
 }
 
-/** The window width for `count` points: about log2(count) - 2 with signed digits (measured best near it). */
+/**
+ * The window width for `count` points: about log2(count) - 3. With signed digits a window has 2^(c-1) buckets whose
+ * sum costs two Jacobian additions each, against one batched affine addition per point; measured on 2^13 and 2^16
+ * random points, log2 - 2 and log2 - 3 were within 5% of each other and log2 - 1 or - 4 up to 30% slower.
+ */
 inline unsigned msm_window(std::size_t count) {
-  if (count < 32) return 3;
+  if (count < 64) return 3;
   const unsigned bits = static_cast<unsigned>(std::log2(static_cast<double>(count)));
-  return bits < 6 ? 4 : (bits - 2 > 16 ? 16 : bits - 2);
+  return bits - 3 > 16 ? 16 : bits - 3;
 }
 
 /** Writes the signed base-2^c digits of `scalar` (windows of them; the top digit absorbs the last carry). */
@@ -75,54 +79,56 @@ inline void signed_digits(const u64 scalar[4], unsigned c, unsigned windows, int
 /**
  * Buckets kept in affine coordinates, filled by batches of affine additions that share one field inversion
  * (Montgomery's trick): about 5 multiplications and a squaring per addition, where a mixed Jacobian addition takes 7
- * and 4. A point for a bucket that already waits in the current batch is deferred to the next batch. The special
- * cases are exact: an empty bucket takes the point, P + P is a doubling, P + (-P) empties the bucket.
+ * and 4. A point for a bucket that already waits in the current batch goes to that bucket's Jacobian overflow instead
+ * (a mixed addition), so no point ever waits: the top windows, whose few digits crowd a handful of buckets, cost no
+ * more than plain Jacobian buckets. The special cases are exact: an empty bucket takes the point, P + P is a doubling,
+ * P + (-P) empties the bucket.
  */
 template <typename F>
 class AffineBuckets {
  public:
-  explicit AffineBuckets(std::size_t count) : points_(count), filled_(count, 0), busy_(count, 0) {
-    batch_.reserve(kBatch);
-    denominators_.reserve(kBatch);
-    scratch_.resize(kBatch);
+  /** `count` buckets; a batch holds at most a quarter of them (so few points meet a busy bucket). */
+  explicit AffineBuckets(std::size_t count)
+      : batch_size_(std::clamp<std::size_t>(count / 4, 1, 1024)),
+        points_(count),
+        overflow_(count, Jacobian<F>::infinity()),
+        filled_(count, 0),
+        busy_(count, 0) {
+    batch_.reserve(batch_size_);
+    denominators_.reserve(batch_size_);
+    scratch_.resize(batch_size_);
   }
 
   std::size_t size() const { return points_.size(); }
-  bool empty(std::size_t b) const { return filled_[b] == 0; }
-  const Affine<F>& point(std::size_t b) const { return points_[b]; }
 
   void clear() {
     std::fill(filled_.begin(), filled_.end(), 0);
     std::fill(busy_.begin(), busy_.end(), 0);
+    std::fill(overflow_.begin(), overflow_.end(), Jacobian<F>::infinity());
     batch_.clear();
     denominators_.clear();
-    deferred_.clear();
   }
 
   /** bucket[b] += p (p not infinity). */
   void add(std::size_t b, const Affine<F>& p) {
     if (busy_[b]) {
-      deferred_.push_back({b, p});
+      overflow_[b] = overflow_[b].add_affine(p);
       return;
     }
     schedule(b, p);
-    if (batch_.size() == kBatch) {
-      flush();
-      retry_deferred();
-    }
+    if (batch_.size() == batch_size_) flush();
   }
 
-  /** Adds everything still waiting. */
-  void finish() {
-    flush();
-    while (!deferred_.empty()) {
-      retry_deferred();
-      flush();
-    }
+  /** Adds what is still in the batch. */
+  void finish() { flush(); }
+
+  /** running += bucket[b] (its affine part and its overflow). */
+  void add_to(std::size_t b, Jacobian<F>& running) const {
+    if (filled_[b]) running = running.add_affine(points_[b]);
+    if (!overflow_[b].is_infinity()) running += overflow_[b];
   }
 
  private:
-  static constexpr std::size_t kBatch = 512;
   struct Pending {
     std::size_t bucket;
     Affine<F> point;
@@ -168,22 +174,11 @@ class AffineBuckets {
     denominators_.clear();
   }
 
-  void retry_deferred() {
-    std::vector<Pending> waiting;
-    waiting.swap(deferred_);
-    for (const Pending& item : waiting) {
-      if (busy_[item.bucket]) {
-        deferred_.push_back(item);
-        continue;
-      }
-      schedule(item.bucket, item.point);
-      if (batch_.size() == kBatch) flush();
-    }
-  }
-
+  std::size_t batch_size_;
   std::vector<Affine<F>> points_;
+  std::vector<Jacobian<F>> overflow_;
   std::vector<std::uint8_t> filled_, busy_;
-  std::vector<Pending> batch_, deferred_;
+  std::vector<Pending> batch_;
   std::vector<F> denominators_, scratch_;
 };
 
@@ -238,7 +233,7 @@ Jacobian<F> msm(const Affine<F>* bases, const u64* scalars, std::size_t count, u
         Point running = Point::infinity();
         Point total = Point::infinity();
         for (std::size_t b = buckets.size(); b-- > 0;) {
-          if (!buckets.empty(b)) running = running.add_affine(buckets.point(b));
+          buckets.add_to(b, running);
           total += running;
         }
         window_sums[w] = total;
