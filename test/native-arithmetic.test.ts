@@ -173,6 +173,22 @@ describe('native curve arithmetic', () => {
   }
 });
 
+describe('native multi-scalar multiplication, crowded buckets', () => {
+  it('20,000 points with one and the same scalar (every point in one bucket per window) match snarkjs', async () => {
+    // Regression: points for a busy bucket once waited in a list retried at every batch, quadratic in the points of
+    // one bucket (28 s here for 20,000 equal scalars, and proving time that told whether private values repeat).
+    const group = curve.G1;
+    const pool = Array.from({ length: 16 }, () => lem(group, randomPoint(group)));
+    const size = 20_000;
+    const bases = concat(Array.from({ length: size }, (_, i) => pool[i % pool.length]!));
+    for (const scalar of [R - 1n, randomBelow(R)]) {
+      const scalars = concat(Array.from({ length: size }, () => bytesOf(scalar)));
+      const native = addon.testing.curve('g1', 'msm', bases, scalars, 2);
+      expect(group.eq(group.fromRprLEM(native, 0), await group.multiExpAffine(bases, scalars))).toBe(true);
+    }
+  }, 60_000);
+});
+
 describe('native NTT', () => {
   it("transforms and inverts on snarkjs's domains of 2 to 2^12 points, like ffjavascript's fft and ifft", async () => {
     for (const power of [1, 2, 3, 5, 8, 12]) {

@@ -119,6 +119,25 @@ describe('native Groth16 proofs', () => {
     expect(shorter).toBe('WITNESS_MISMATCH');
   }, 120_000);
 
+  it('refuses what could crash the process: a cancel word on a plain ArrayBuffer, an empty witness, a table of sections', async () => {
+    const key = addon.loadProvingKey(zkey);
+    // A plain ArrayBuffer can be resized or transferred while the proof reads it (it crashed the process).
+    expect(() => addon.prove(key, wtns, { cancel: new Int32Array(1) })).toThrow(/SharedArrayBuffer/);
+    const resizable = new (
+      ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer
+    )(4, { maxByteLength: 8 });
+    expect(() => addon.prove(key, wtns, { cancel: new Int32Array(resizable) })).toThrow(/SharedArrayBuffer/);
+    await expect(addon.prove(key, new Uint8Array(0), { format: 'values' })).rejects.toMatchObject({
+      code: 'WITNESS_MISMATCH',
+    });
+    // 200,000 empty sections: refused at the count, before a table of them is built.
+    const many = new Uint8Array(12 + 200_000 * 12);
+    many.set(new TextEncoder().encode('zkey'), 0);
+    new DataView(many.buffer).setUint32(4, 1, true);
+    new DataView(many.buffer).setUint32(8, 200_000, true);
+    expect(() => addon.loadProvingKey(many)).toThrow(/200000 sections \(at most 64 expected\)/);
+  });
+
   it('a raised cancel flag stops the proof with NATIVE_CANCELLED', async () => {
     const key = addon.loadProvingKey(zkey);
     const cancel = new Int32Array(new SharedArrayBuffer(4));

@@ -96,6 +96,9 @@ Napi::Value LoadProvingKey(const Napi::CallbackInfo& info) {
     return out;
   } catch (const FileError& e) {
     throw error_of(env, e.code, e.what());
+  } catch (const std::exception& e) {
+    // Out of memory for a huge key, say: a typed error, never std::terminate on the JavaScript thread.
+    throw error_of(env, "NATIVE_FAILED", std::string("the proving key could not be loaded: ") + e.what());
   }
 }
 
@@ -186,10 +189,11 @@ Napi::Value Prove(const Napi::CallbackInfo& info) {
   std::vector<u64> witness;
   try {
     witness = format == "wtns" ? read_wtns(bytes, length) : witness_from_values(bytes, length);
-  } catch (const FileError& e) {
+  } catch (const std::exception& e) {
     // A bad witness is a rejected promise, like every other failure of the proof.
+    const auto* file_error = dynamic_cast<const FileError*>(&e);
     auto deferred = Napi::Promise::Deferred::New(env);
-    deferred.Reject(error_of(env, e.code, e.what()).Value());
+    deferred.Reject(error_of(env, file_error ? file_error->code : "NATIVE_FAILED", e.what()).Value());
     return deferred.Promise();
   }
   const unsigned threads = threads_of(options.Get("threads"));
@@ -199,7 +203,12 @@ Napi::Value Prove(const Napi::CallbackInfo& info) {
   if (!cancel.IsUndefined()) {
     if (!cancel.IsTypedArray() || cancel.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
         cancel.As<Napi::Int32Array>().ElementLength() < 1)
-      throw Napi::TypeError::New(env, "cancel must be an Int32Array (on a SharedArrayBuffer)");
+      throw Napi::TypeError::New(env, "cancel must be an Int32Array on a SharedArrayBuffer");
+    // Only a SharedArrayBuffer keeps its memory while the job reads it (an ArrayBuffer can be resized, transferred
+    // or detached meanwhile); napi_is_arraybuffer is false for a SharedArrayBuffer.
+    bool plain = true;
+    if (napi_is_arraybuffer(env, cancel.As<Napi::TypedArray>().ArrayBuffer(), &plain) != napi_ok || plain)
+      throw Napi::TypeError::New(env, "cancel must be an Int32Array on a SharedArrayBuffer");
     cancel_word = cancel.As<Napi::Int32Array>().Data();
     keeper = Napi::Persistent(cancel);
   }

@@ -57,6 +57,8 @@ std::map<std::uint32_t, std::pair<std::size_t, std::size_t>> read_sections(Reade
   const std::uint32_t version = reader.u32("the version");
   if (version == 0 || version > max_version) reader.fail("version " + std::to_string(version) + " is not supported");
   const std::uint32_t count = reader.u32("the section count");
+  // snarkjs writes 10 sections in a zkey and 2 in a wtns: a table of thousands is not one of its files.
+  if (count > 64) reader.fail(std::to_string(count) + " sections (at most 64 expected)");
   std::map<std::uint32_t, std::pair<std::size_t, std::size_t>> sections;
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::uint32_t type = reader.u32("a section header");
@@ -196,7 +198,7 @@ ProvingKey read_zkey(const std::uint8_t* bytes, std::size_t length) {
 std::vector<u64> witness_from_values(const std::uint8_t* bytes, std::size_t length) {
   if (length % 32 != 0) throw FileError("WITNESS_INVALID", "invalid witness: " + std::to_string(length) + " bytes is not a whole number of 32-byte values");
   std::vector<u64> values(length / 8);
-  std::memcpy(values.data(), bytes, length);
+  if (length != 0) std::memcpy(values.data(), bytes, length);
   for (std::size_t i = 0; i < length / 32; ++i)
     if (geq4(&values[4 * i], Fr::k().modulus))
       throw FileError("WITNESS_INVALID", "invalid witness: value " + std::to_string(i) + " is not below the scalar field modulus");

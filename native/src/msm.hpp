@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <algorithm>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -214,11 +215,14 @@ Jacobian<F> msm(const Affine<F>* bases, const u64* scalars, std::size_t count, u
 
   std::vector<Point> window_sums(windows, Point::infinity());
   std::atomic<unsigned> next_window{0};
+  if (threads > windows) threads = windows;
   std::vector<std::exception_ptr> failures(threads);
   auto worker = [&](unsigned self) {
     try {
-      AffineBuckets<F> buckets(std::size_t{1} << (c - 1));
+      std::unique_ptr<AffineBuckets<F>> owned;  // made when the thread takes its first window
       for (unsigned w = next_window.fetch_add(1); w < windows; w = next_window.fetch_add(1)) {
+        if (!owned) owned = std::make_unique<AffineBuckets<F>>(std::size_t{1} << (c - 1));
+        AffineBuckets<F>& buckets = *owned;
         buckets.clear();
         for (std::size_t j = 0; j < rest.size(); ++j) {
           const int digit = digits[j * windows + w];
@@ -244,10 +248,25 @@ Jacobian<F> msm(const Affine<F>* bases, const u64* scalars, std::size_t count, u
       next_window.store(windows);
     }
   };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker, t);
-  worker(0);
-  for (auto& thread : pool) thread.join();
+  {
+    // Joined on every way out: when starting a thread fails, the ones started are stopped (no window left for
+    // them) and joined before the exception leaves, never destroyed while joinable.
+    std::vector<std::thread> pool;
+    struct JoinAll {
+      std::vector<std::thread>& threads;
+      ~JoinAll() {
+        for (auto& thread : threads)
+          if (thread.joinable()) thread.join();
+      }
+    } join_all{pool};
+    try {
+      for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker, t);
+    } catch (...) {
+      next_window.store(windows);
+      throw;
+    }
+    worker(0);
+  }
   for (auto& failure : failures)
     if (failure) std::rethrow_exception(failure);
 

@@ -122,6 +122,8 @@ export class ProverPool extends EventEmitter {
   private readonly proverChoice: ProverChoice;
   private nativeReady: Promise<{ status: NativeProverStatus }> | undefined;
   private resolvedProver: Awaited<ReturnType<ProverPool['prover']>> | undefined;
+  /** The cancel words of the jobs under way: `close()` raises them, so ending a worker does not wait for a proof. */
+  private readonly running = new Set<Int32Array>();
   private readonly cacheDir: string | undefined;
   private closed = false;
 
@@ -199,6 +201,7 @@ export class ProverPool extends EventEmitter {
     // A native proof stops at its next check of this flag; the worker is then ended as for snarkjs (the witness
     // calculator cannot be interrupted otherwise).
     const cancel = new Int32Array(new SharedArrayBuffer(4));
+    this.running.add(cancel);
     const stop = () => {
       Atomics.store(cancel, 0, 1);
       controller.abort();
@@ -230,6 +233,7 @@ export class ProverPool extends EventEmitter {
     } finally {
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      this.running.delete(cancel);
     }
     if (!reply.ok) {
       if (reply.kind === 'witness') {
@@ -316,6 +320,7 @@ export class ProverPool extends EventEmitter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const cancel of this.running) Atomics.store(cancel, 0, 1);
     await this.piscina.destroy();
   }
 }

@@ -5,6 +5,7 @@
  * WITNESS_MISMATCH, NATIVE_CANCELLED, NATIVE_FAILED.
  */
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import type { Groth16Proof } from '../../verifier/types.ts';
 
 /** A proving key parsed by the addon (an opaque handle and the key's shape). */
@@ -57,5 +58,7 @@ export interface NativeProverAddon {
 
 /** Load the addon file at `path` (a `.node` built by build.ts). Throws what `require` throws. */
 export function loadAddon(path: string): NativeProverAddon {
-  return createRequire(import.meta.url)(path) as NativeProverAddon;
+  if (!path.endsWith('.node')) throw new Error(`${path} is not a Node addon (a .node file)`);
+  // Resolved against the working folder, never looked up in node_modules.
+  return createRequire(import.meta.url)(resolve(path)) as NativeProverAddon;
 }

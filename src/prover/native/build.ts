@@ -61,8 +61,9 @@ function addonApiHeaders(): string | undefined {
 
 /** What a build needs and its id; `ok: false` says what is missing (no compiler is found only when it runs). */
 export function buildPlan(): BuildPlan {
-  if (process.platform !== 'linux' && process.platform !== 'darwin')
-    return { ok: false, reason: `the native prover is built on Linux and macOS, not ${process.platform}` };
+  // getrandom and the link flags are Linux's; macOS (getentropy, -undefined dynamic_lookup) is not done yet.
+  if (process.platform !== 'linux')
+    return { ok: false, reason: `the native prover is built on Linux only for now, not ${process.platform}` };
   if (!existsSync(NATIVE_SOURCE_DIR)) return { ok: false, reason: `its sources are missing (${NATIVE_SOURCE_DIR})` };
   const nodeInclude = nodeHeaders();
   if (!nodeInclude)
@@ -134,7 +135,10 @@ export async function buildAddon(plan: Extract<BuildPlan, { ok: true }>, dir: st
   await mkdir(dir, { recursive: true });
   const temp = `${siblingTempPath(target)}.node`;
   try {
-    await run(plan.compiler, [
+    // CXX may be a wrapper with arguments ("ccache g++"); no shell is involved.
+    const [compiler = 'g++', ...wrapped] = plan.compiler.split(/\s+/).filter(Boolean);
+    await run(compiler, [
+      ...wrapped,
       ...FLAGS,
       '-I',
       plan.nodeInclude,
