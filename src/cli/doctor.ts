@@ -450,7 +450,7 @@ async function checkProver(cacheDir: string): Promise<DoctorCheck> {
     name: 'prover',
     status: 'warn',
     detail: `snarkjs: the native prover is not available (${status.reason})`,
-    hint: "it builds on the first proof when g++ and Node's headers are installed (Debian: apt-get install g++), or run `npm rebuild zkai`; until then proofs take about 5x longer",
+    hint: "it builds into the cache on the first proof once g++ and Node's headers are installed (Debian: apt-get install g++); in a checkout of zkai, `npm run build` builds it. Until then snarkjs proves, which is slower",
     data: { active: 'snarkjs', native: false, reason: status.reason },
   };
 }

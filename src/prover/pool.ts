@@ -331,9 +331,12 @@ let warnedFallback = false;
 function warnSnarkjsFallback(reason: string): void {
   if (warnedFallback) return;
   warnedFallback = true;
-  process.emitWarning(`the native prover is not available (${reason}); proving with snarkjs, about 5x slower`, {
-    code: 'ZKAI_NATIVE_UNAVAILABLE',
-  });
+  process.emitWarning(
+    `the native prover is not available (${reason}); proving with snarkjs, which is slower (npm run bench compares them)`,
+    {
+      code: 'ZKAI_NATIVE_UNAVAILABLE',
+    },
+  );
 }
 
 function positiveInteger(name: string, value: number): number {
