@@ -62,17 +62,8 @@ describe('zkai CLI', () => {
     );
     const proofPath = join(scratch, 'proof.json');
     const publicPath = join(scratch, 'public.json');
-    const prove = await runCli([
-      '--json',
-      'prove',
-      DEMO_CIRCUIT_PATH,
-      '--input',
-      inputPath,
-      '--proof',
-      proofPath,
-      '--public',
-      publicPath,
-    ]);
+    const proveArgs = ['prove', DEMO_CIRCUIT_PATH, '--input', inputPath, '--proof', proofPath, '--public', publicPath];
+    const prove = await runCli(['--json', ...proveArgs]);
     expect(prove.code, prove.stderr).toBe(0);
     const { vkey } = JSON.parse(prove.stdout) as { vkey: string };
     const signals = JSON.parse(await readFile(publicPath, 'utf8')) as string[];
@@ -82,19 +73,7 @@ describe('zkai CLI', () => {
     expect((JSON.parse(prove.stdout) as { prover: string }).prover).toBe('native'); // built by npm install
     // --prover chooses: each proof verifies, and says who made it.
     for (const prover of ['snarkjs', 'native']) {
-      const chosen = await runCli([
-        '--json',
-        '--prover',
-        prover,
-        'prove',
-        DEMO_CIRCUIT_PATH,
-        '--input',
-        inputPath,
-        '--proof',
-        proofPath,
-        '--public',
-        publicPath,
-      ]);
+      const chosen = await runCli(['--json', '--prover', prover, ...proveArgs]);
       expect(chosen.code, chosen.stderr).toBe(0);
       expect((JSON.parse(chosen.stdout) as { prover: string }).prover).toBe(prover);
       const again = await runCli(['verify', '--vkey', vkey, '--proof', proofPath, '--public', publicPath]);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NativeProverAddon } from '../src/prover/native/addon.ts';
 import { nativeProver } from '../src/prover/native/index.ts';
 import { releaseCurves } from '../src/util/curves.ts';
+import { bytesOf, valueOf } from './helpers/field-bytes.ts';
 
 const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -41,16 +42,6 @@ interface Curve {
 let addon: NativeProverAddon;
 let curve: Curve;
 
-const bytesOf = (value: bigint): Uint8Array => {
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = Number((value >> BigInt(8 * i)) & 0xffn);
-  return out;
-};
-const valueOf = (bytes: Uint8Array): bigint => {
-  let value = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]!);
-  return value;
-};
 const randomBelow = (modulus: bigint): bigint => valueOf(randomBytes(40)) % modulus;
 const modPow = (base: bigint, exponent: bigint, modulus: bigint): bigint => {
   let result = 1n;
