@@ -72,13 +72,6 @@ interface WarmCircuit {
 }
 const warm = new Map<string, Promise<WarmCircuit>>();
 
-/** The native addon, loaded once per worker (the path is the same for every job of a pool). */
-let nativeAddon: { path: string; addon: NativeProverAddon } | undefined;
-function native(path: string): NativeProverAddon {
-  if (nativeAddon?.path !== path) nativeAddon = { path, addon: loadAddon(path) };
-  return nativeAddon.addon;
-}
-
 /** The warm state of a circuit, loading it on first use and evicting the least recently used beyond the limit. */
 async function loadCircuit(
   wasmPath: string,
@@ -124,7 +117,7 @@ export default async function prove(task: ProveTask): Promise<ProveReply> {
   let loaded: Awaited<ReturnType<typeof loadCircuit>>;
   let addon: NativeProverAddon | undefined;
   try {
-    addon = task.native ? native(task.native.addonPath) : undefined;
+    addon = task.native ? loadAddon(task.native.addonPath) : undefined;
     loaded = await loadCircuit(task.wasmPath, task.zkeyPath, addon);
   } catch (error) {
     return { ok: false, kind: 'load', message: message(error) };

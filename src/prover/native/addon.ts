@@ -56,7 +56,10 @@ export interface NativeProverAddon {
   };
 }
 
-/** Load the addon file at `path` (a `.node` built by build.ts). Throws what `require` throws. */
+/**
+ * Load the addon file at `path` (a `.node` built by build.ts); `require` keeps it, so a second call for the same file
+ * (another job, another pool) returns the loaded module. Throws what `require` throws.
+ */
 export function loadAddon(path: string): NativeProverAddon {
   if (!path.endsWith('.node')) throw new Error(`${path} is not a Node addon (a .node file)`);
   // Resolved against the working folder, never looked up in node_modules.

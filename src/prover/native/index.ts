@@ -36,15 +36,6 @@ export function proverChoiceFromEnvironment(): ProverChoice {
 export type NativeProverStatus =
   { available: true; path: string; adx: boolean; builtNow: boolean } | { available: false; reason: string };
 
-let loaded: { path: string; addon: NativeProverAddon } | undefined;
-
-function tryLoad(path: string): NativeProverAddon {
-  if (loaded?.path === path) return loaded.addon;
-  const addon = loadAddon(path);
-  loaded = { path, addon };
-  return addon;
-}
-
 /**
  * The native prover addon: the repository's build or the cache's, built into the cache when `build` is true (the
  * default) and neither exists. Never throws: the status says why it is unavailable.
@@ -56,7 +47,7 @@ export async function nativeProver(
   if (chosen === 'none') return { status: { available: false, reason: `${ADDON_ENV}=none` } };
   if (chosen) {
     try {
-      const addon = tryLoad(chosen);
+      const addon = loadAddon(chosen);
       return { status: { available: true, path: chosen, adx: addon.usesAdx, builtNow: false }, addon };
     } catch (error) {
       return {
@@ -89,7 +80,7 @@ export async function nativeProver(
     }
   }
   try {
-    const addon = tryLoad(path);
+    const addon = loadAddon(path);
     return { status: { available: true, path, adx: addon.usesAdx, builtNow }, addon };
   } catch (error) {
     return { status: { available: false, reason: `${path} could not be loaded: ${(error as Error).message}` } };
