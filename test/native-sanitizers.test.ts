@@ -1,7 +1,9 @@
 /**
  * The native prover's C++ under AddressSanitizer and UndefinedBehaviorSanitizer: native/test/selftest.cpp, built here
  * with both (any report aborts it), fuzzes the zkey and wtns readers with random truncations and bit flips, then
- * proves; the proof must verify with snarkjs. The built program is cached in the test cache by a hash of its sources.
+ * proves; the proof must verify with snarkjs. Its `setup` form writes a circuit's initial zkey (which must be
+ * snarkjs's, byte for byte) and runs `zkey new` on damaged r1cs and ptau files. The built program is cached in the test
+ * cache by a hash of its sources.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,11 +15,16 @@ import { fileURLToPath } from 'node:url';
 import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheLayout } from '../src/cache/layout.ts';
+import { compileCircuit } from '../src/circuit/compile.ts';
+import { resolveCacheDir } from '../src/cache/cache-dir.ts';
+import { ensureDevPtau } from '../src/setup/dev-ptau.ts';
+import { requiredPtauPower } from '../src/setup/power.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
+import { testCircuit } from './helpers/run-cli.ts';
 
 const NATIVE = fileURLToPath(new URL('../native/', import.meta.url));
-const SOURCES = ['src/field.cpp', 'src/files.cpp', 'src/groth16.cpp', 'test/selftest.cpp'];
+const SOURCES = ['src/field.cpp', 'src/files.cpp', 'src/groth16.cpp', 'src/setup.cpp', 'test/selftest.cpp'];
 const FLAGS = [
   '-std=c++17',
   '-O1',
@@ -81,5 +88,24 @@ describe('native prover under the sanitizers', () => {
     expect(out.fuzz.refused).toBeGreaterThanOrEqual(150); // every truncation at least
     expect(out.publicSignals).toEqual(demo.publicSignals);
     expect(await snarkjs.groth16.verify(demo.vkey as never, out.publicSignals, out.proof as never)).toBe(true);
+  }, 300_000);
+
+  it("writes snarkjs's initial zkey, and survives 200 truncated or bit-flipped r1cs and ptau files", async () => {
+    const circuit = await compileCircuit(testCircuit('multiplier.circom'));
+    const ptau = await ensureDevPtau(resolveCacheDir(), requiredPtauPower(circuit.info));
+    const ours = join(scratch, 'multiplier.native.zkey');
+    const theirs = join(scratch, 'multiplier.snarkjs.zkey');
+    await snarkjs.zKey.newZKey(circuit.r1csPath, ptau.path, theirs);
+    const run = spawnSync(program, ['setup', circuit.r1csPath, ptau.path, ours, '200', String(Date.now())], {
+      encoding: 'utf8',
+      env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1' },
+      timeout: 300_000,
+    });
+    expect(run.stderr, 'a sanitizer report').not.toMatch(/ERROR: AddressSanitizer|runtime error:|LeakSanitizer/);
+    expect(run.status, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as { fuzz: { iterations: number; accepted: number; refused: number } };
+    expect(out.fuzz.iterations).toBe(200);
+    expect(out.fuzz.refused).toBeGreaterThanOrEqual(90); // nearly every truncation
+    expect(readFileSync(ours).equals(readFileSync(theirs)), 'the zkeys differ').toBe(true);
   }, 300_000);
 });

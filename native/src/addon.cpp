@@ -3,6 +3,7 @@
 // Error; a FileError keeps its code (`error.code`), a cancelled job has the code NATIVE_CANCELLED.
 #include <napi.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -11,6 +12,8 @@
 #include "groth16.hpp"
 #include "msm.hpp"
 #include "ntt.hpp"
+#include "setup.hpp"
+#include "blake2b.hpp"
 
 namespace {
 
@@ -218,6 +221,81 @@ Napi::Value Prove(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+/** `zkey new` on a libuv thread: reads the r1cs, the ptau ranges it needs, writes the zkey; resolves to the hash. */
+class NewZkeyJob : public Napi::AsyncWorker {
+ public:
+  NewZkeyJob(Napi::Env env, std::string r1cs, std::string ptau, std::string zkey, unsigned threads)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        r1cs_(std::move(r1cs)),
+        ptau_(std::move(ptau)),
+        zkey_(std::move(zkey)),
+        threads_(threads) {}
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    std::FILE* out = nullptr;
+    bool created = false;
+    try {
+      const std::vector<std::uint8_t> r1cs = read_regular_file(r1cs_, "R1CS_UNREADABLE");
+      const FileSource ptau(ptau_);
+      out = std::fopen(zkey_.c_str(), "wbx");  // x: never write over a file that is there
+      if (out == nullptr) throw FileError("SETUP_WRITE_FAILED", zkey_ + ": " + std::strerror(errno));
+      created = true;
+      hash_ = new_zkey(r1cs.data(), r1cs.size(), ptau,
+                       [&](const std::uint8_t* bytes, std::size_t length) {
+                         if (std::fwrite(bytes, 1, length, out) != length)
+                           throw FileError("SETUP_WRITE_FAILED", zkey_ + ": " + std::strerror(errno));
+                       },
+                       threads_);
+      const bool closed = std::fclose(out) == 0;
+      out = nullptr;
+      if (!closed) throw FileError("SETUP_WRITE_FAILED", zkey_ + ": " + std::strerror(errno));
+    } catch (const std::exception& e) {
+      if (out != nullptr) std::fclose(out);
+      if (created) std::remove(zkey_.c_str());  // never a half-written key
+      const auto* file_error = dynamic_cast<const FileError*>(&e);
+      code_ = file_error ? file_error->code : "NATIVE_FAILED";
+      SetError(e.what());
+    }
+  }
+
+  void OnOK() override {
+    try {
+      deferred_.Resolve(Napi::Buffer<std::uint8_t>::Copy(Env(), hash_.data(), hash_.size()));
+    } catch (...) {
+    }
+  }
+
+  void OnError(const Napi::Error& error) override {
+    try {
+      deferred_.Reject(error_of(Env(), code_, error.Message()).Value());
+    } catch (...) {
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string r1cs_, ptau_, zkey_;
+  unsigned threads_;
+  std::vector<std::uint8_t> hash_;
+  std::string code_;
+};
+
+/** newZkey(r1csPath, ptauPath, zkeyPath, { threads? }): resolves to the circuit hash (64 bytes). */
+Napi::Value NewZkey(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  for (int i = 0; i < 3; ++i)
+    if (!info[i].IsString()) throw Napi::TypeError::New(env, "newZkey(r1csPath, ptauPath, zkeyPath, options?)");
+  const Napi::Object options = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(env);
+  auto* job = new NewZkeyJob(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value(),
+                             info[2].As<Napi::String>().Utf8Value(), threads_of(options.Get("threads")));
+  Napi::Promise promise = job->promise();
+  job->Queue();
+  return promise;
+}
+
 // ---- For the differential tests: the same operations snarkjs/ffjavascript offer, on bytes. ----
 
 /** 32 little-endian bytes, standard form, checked below the modulus of F. */
@@ -332,14 +410,32 @@ Napi::Value Ntt(const Napi::CallbackInfo& info) {
   return out;
 }
 
+/** BLAKE2b-512 of bytes (against Node's own in the tests). */
+Napi::Value Blake2b(const Napi::CallbackInfo& info) {
+  const auto [bytes, length] = bytes_of(info[0], "bytes");
+  Blake2b512 hasher;
+  // In uneven pieces, so the buffering across updates is exercised too.
+  std::size_t done = 0;
+  for (std::size_t piece = 1; done < length; piece = piece * 3 + 1) {
+    const std::size_t take = std::min(piece, length - done);
+    hasher.update(bytes + done, take);
+    done += take;
+  }
+  std::uint8_t out[64];
+  hasher.digest(out);
+  return Napi::Buffer<std::uint8_t>::Copy(info.Env(), out, 64);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("loadProvingKey", Napi::Function::New(env, LoadProvingKey));
   exports.Set("prove", Napi::Function::New(env, Prove));
+  exports.Set("newZkey", Napi::Function::New(env, NewZkey));
   exports.Set("usesAdx", Napi::Boolean::New(env, using_adx()));
   Napi::Object testing = Napi::Object::New(env);
   testing.Set("field", Napi::Function::New(env, FieldOp));
   testing.Set("curve", Napi::Function::New(env, CurveOp));
   testing.Set("ntt", Napi::Function::New(env, Ntt));
+  testing.Set("blake2b512", Napi::Function::New(env, Blake2b));
   exports.Set("testing", testing);
   return exports;
 }

@@ -11,6 +11,7 @@
 
 #include "msm.hpp"
 #include "ntt.hpp"
+#include "trace.hpp"
 
 namespace zkai {
 
@@ -58,18 +59,6 @@ void random_scalar(u64 out[4]) {
 }
 
 namespace {
-
-/** Phase times on stderr when ZKAI_NATIVE_TRACE=1 (for profiling; never on by default). */
-struct PhaseClock {
-  bool on = std::getenv("ZKAI_NATIVE_TRACE") != nullptr;
-  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
-  void mark(const char* phase) {
-    if (!on) return;
-    const auto now = std::chrono::steady_clock::now();
-    std::fprintf(stderr, "[native] %s %.1f ms\n", phase, std::chrono::duration<double, std::milli>(now - last).count());
-    last = now;
-  }
-};
 
 /** The values of A (or B) at the domain's points, in Montgomery form, and C = A * B point by point. */
 void evaluate_abc(const ProvingKey& key, const std::vector<u64>& witness, std::vector<Fr>& a, std::vector<Fr>& b,

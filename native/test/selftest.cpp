@@ -3,7 +3,11 @@
 // flips (every outcome must be a proving key, a FileError or a proof, never a fault the sanitizers report), then
 // prints one proof as JSON for the test to verify with snarkjs.
 //
+// In its `setup` form it writes the initial zkey of an r1cs and a ptau (for the test to compare with snarkjs's), then
+// runs `zkey new` on truncated and bit-flipped copies of both files (a zkey or a FileError, never a fault).
+//
 //   selftest ZKEY WTNS [ITERATIONS] [SEED]
+//   selftest setup R1CS PTAU OUT [ITERATIONS] [SEED]
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -13,6 +17,7 @@
 #include <vector>
 
 #include "../src/groth16.hpp"
+#include "../src/setup.hpp"
 
 using namespace zkai;
 
@@ -42,9 +47,59 @@ std::string attempt(const std::vector<std::uint8_t>& zkey, const std::vector<std
   }
 }
 
+/** `zkey new` on possibly damaged r1cs and ptau bytes: "accepted" or the FileError's code. */
+std::string attempt_setup(const std::vector<std::uint8_t>& r1cs, const std::vector<std::uint8_t>& ptau) {
+  try {
+    const MemorySource source(ptau.data(), ptau.size());
+    std::size_t written = 0;
+    new_zkey(r1cs.data(), r1cs.size(), source, [&](const std::uint8_t*, std::size_t length) { written += length; }, 2);
+    return "accepted";
+  } catch (const FileError& error) {
+    return error.code;
+  }
+}
+
+int setup_main(int argc, char** argv) {
+  if (argc < 5) {
+    std::fprintf(stderr, "usage: selftest setup R1CS PTAU OUT [ITERATIONS] [SEED]\n");
+    return 2;
+  }
+  const std::vector<std::uint8_t> r1cs = read_all(argv[2]);
+  const std::vector<std::uint8_t> ptau = read_all(argv[3]);
+  std::vector<std::uint8_t> zkey;
+  const MemorySource source(ptau.data(), ptau.size());
+  new_zkey(r1cs.data(), r1cs.size(), source,
+           [&](const std::uint8_t* bytes, std::size_t length) { zkey.insert(zkey.end(), bytes, bytes + length); }, 2);
+  std::ofstream(argv[4], std::ios::binary).write(reinterpret_cast<const char*>(zkey.data()),
+                                                 static_cast<std::streamsize>(zkey.size()));
+  const int iterations = argc > 5 ? std::stoi(argv[5]) : 200;
+  std::mt19937_64 random(argc > 6 ? std::stoull(argv[6]) : 1);
+  int accepted = 0, refused = 0;
+  for (int i = 0; i < iterations; ++i) {
+    const bool damage_r1cs = (i % 2) == 0;
+    std::vector<std::uint8_t> bytes = damage_r1cs ? r1cs : ptau;
+    if (i % 4 < 2) {
+      bytes.resize(random() % bytes.size());
+    } else {
+      // Half of the flips in the first 4 KiB (the headers and section tables), the rest anywhere.
+      const int flips = 1 + static_cast<int>(random() % 4);
+      for (int f = 0; f < flips; ++f) {
+        const std::size_t span = f % 2 == 0 ? std::min<std::size_t>(bytes.size(), 4096) : bytes.size();
+        bytes[random() % span] ^= static_cast<std::uint8_t>(1u << (random() % 8));
+      }
+    }
+    const std::string outcome = damage_r1cs ? attempt_setup(bytes, ptau) : attempt_setup(r1cs, bytes);
+    (outcome == "accepted" ? accepted : refused) += 1;
+  }
+  std::printf("{\"fuzz\":{\"iterations\":%d,\"accepted\":%d,\"refused\":%d},\"bytes\":%zu}\n", iterations,
+              accepted, refused, zkey.size());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "setup") return setup_main(argc, argv);
   if (argc < 3) {
     std::fprintf(stderr, "usage: selftest ZKEY WTNS [ITERATIONS] [SEED]\n");
     return 2;

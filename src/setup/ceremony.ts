@@ -34,6 +34,7 @@ import { blake2b512File } from './ptau-file.ts';
 import type { PtauTrust } from './ptau-trust.ts';
 import { snarkjsLogger, type ProgressListener } from './progress.ts';
 import { readZkeyInfo, snarkjsHashHex, type ZkeyContribution, type ZkeyInfo } from './zkey-file.ts';
+import { newZkey, verifyZkeyFromR1cs } from './zkey-new.ts';
 
 /** The circuit a ceremony is for: its r1cs (from a compiled circuit, or an r1cs file given as it is). */
 export interface CeremonyCircuit {
@@ -169,20 +170,15 @@ export async function ceremonyInit(
 ): Promise<CeremonyInitResult> {
   refuseExisting(outPath, options.force, 'initial zkey');
   const ptau = await ceremonyPtau(circuit, ptauPath, options);
-  const errors: string[] = [];
   let circuitHash = '';
   await writeThroughTemp(outPath, async (temp) => {
-    const created = await snarkjs.zKey
-      .newZKey(circuit.r1csPath, ptau.path, temp, snarkjsLogger('ceremony:init', options.onProgress, errors))
-      .catch((error: unknown) => {
-        throw new SetupError(
-          `zkey new of ${circuit.r1csPath} failed: ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error },
-        );
-      });
-    if (created === -1)
-      throw new SetupError(`zkey new of ${circuit.r1csPath} failed: ${errors.join('; ') || 'snarkjs wrote no zkey'}`);
-    circuitHash = snarkjsHashHex(created);
+    const created = await newZkey(circuit.r1csPath, ptau.path, temp, {
+      cacheDir: resolveCacheDir(options.cacheDir),
+      stage: 'ceremony:init',
+      describe: `zkey new of ${circuit.r1csPath}`,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    circuitHash = snarkjsHashHex(created.circuitHash);
   });
   return {
     zkeyPath: outPath,
@@ -324,7 +320,7 @@ async function verifyChain(
   r1csPath: string,
   ptauPath: string,
   zkeyPath: string,
-  onProgress?: ProgressListener,
+  { cacheDir, onProgress }: Pick<CeremonyOptions, 'cacheDir' | 'onProgress'>,
 ): Promise<{ ok: boolean; errors: string[] }> {
   const errors: string[] = [];
   const original = console.log;
@@ -332,11 +328,17 @@ async function verifyChain(
     errors.push(args.map(String).join(' '));
   };
   try {
-    const ok = await snarkjs.zKey.verifyFromR1cs(
+    const ok = await verifyZkeyFromR1cs(
       r1csPath,
       ptauPath,
       zkeyPath,
       snarkjsLogger('ceremony:verify', onProgress, errors),
+      {
+        ...(cacheDir === undefined ? {} : { cacheDir }),
+        stage: 'ceremony:verify',
+        describe: `zkey verify of ${zkeyPath}`,
+        ...(onProgress ? { onProgress } : {}),
+      },
     );
     return { ok: ok === true, errors };
   } catch (error) {
@@ -467,7 +469,7 @@ export async function verifyCeremony(
   if (mismatch) {
     problems.push(`${mismatch} (${circuit.r1csPath})`);
   } else {
-    const chain = await verifyChain(circuit.r1csPath, ptau.path, zkeyPath, options.onProgress);
+    const chain = await verifyChain(circuit.r1csPath, ptau.path, zkeyPath, options);
     if (!chain.ok)
       problems.push(
         `the zkey does not verify against the r1cs and the ptau (snarkjs zkey verify): ${chain.errors.join('; ') || 'no reason given'}`,
@@ -584,7 +586,8 @@ export async function finalizeCeremony(
     zkey: { fileName: basename(zkeyPath), blake2b512: verification.zkey.blake2b512 },
     verificationKey: { fileName: basename(vkeyPath), canonicalJsonSha256: sha256Parts([canonicalJson(vkey)]) },
     phase2: verification.phase2,
-    verifiedWith: 'snarkjs zKey.verifyFromR1cs (the whole chain against the r1cs and the ptau)',
+    verifiedWith:
+      'snarkjs zKey.verifyFromInit against the initial key made again from the r1cs and the ptau (what zKey.verifyFromR1cs does)',
     createdAt: new Date().toISOString(),
   };
   await writeFileAtomic(vkeyPath, `${JSON.stringify(vkey, null, 2)}\n`);
@@ -752,7 +755,7 @@ export async function keysFromZkey(
       stage: 'ceremony:verify',
       message: `checking ${basename(zkeyPath)} against ${circuit.name}'s r1cs and ${basename(ptau.path)} (snarkjs zkey verify)`,
     });
-    const chain = await verifyChain(circuit.r1csPath, ptau.path, zkeyPath, options.onProgress);
+    const chain = await verifyChain(circuit.r1csPath, ptau.path, zkeyPath, options);
     if (!chain.ok) {
       if (chain.errors.some((error) => /Circuit does not match|Different circuit parameters/.test(error)))
         throw zkeyMismatchError(zkeyPath, circuit, `snarkjs: ${chain.errors.join('; ')}`);

@@ -15,6 +15,7 @@ import { classifyPtau, type PtauTrust } from './ptau-trust.ts';
 import { snarkjsLogger, type ProgressListener } from './progress.ts';
 import { automaticPhase2Trust, type Phase2Trust } from './key-trust.ts';
 import type { ZkeyContribution } from './zkey-file.ts';
+import { newZkey, verifyZkeyFromR1cs } from './zkey-new.ts';
 import { sha256Parts } from '../util/hash.ts';
 
 /** Options of {@link setupCircuit}. */
@@ -290,7 +291,7 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
     let verified = false;
     if (options.verify) {
       const started = Date.now();
-      verified = await verifyZkey(circuit, ptau.path, zkeyPath, onProgress);
+      verified = await verifyZkey(circuit, ptau.path, zkeyPath, cache.dir, onProgress);
       timings.verifySeconds = (Date.now() - started) / 1000;
     }
     return { dir, zkeyPath, vkeyPath, vkey, ptau, requiredPower, cached: true, timings, verified, phase2 };
@@ -313,22 +314,13 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
       const zkey1 = join(buildDir, 'circuit_0001.zkey');
       const builtZkey = ownZkeyPath(buildDir, circuit.name);
       let started = Date.now();
-      // snarkjs's newZKey reports some failures (ptau too small or unprepared, curve mismatch) only by logging an
-      // error and returning -1, so both the return value and the logged errors are checked.
-      const newZkeyErrors: string[] = [];
-      const created = await snarkjs.zKey
-        .newZKey(circuit.r1csPath, ptau.path, zkey0, snarkjsLogger('zkey:new', onProgress, newZkeyErrors))
-        .catch((error: unknown) => {
-          throw new SetupError(
-            `groth16 setup of ${circuit.name} failed: ${error instanceof Error ? error.message : String(error)}`,
-            { cause: error },
-          );
-        });
-      if (created === -1 || !existsSync(zkey0)) {
-        throw new SetupError(
-          `groth16 setup of ${circuit.name} failed: ${newZkeyErrors.join('; ') || 'snarkjs zkey new wrote no zkey'}`,
-        );
-      }
+      await newZkey(circuit.r1csPath, ptau.path, zkey0, {
+        cacheDir: cache.dir,
+        stage: 'zkey:new',
+        describe: `groth16 setup of ${circuit.name}`,
+        ...(onProgress ? { onProgress } : {}),
+      });
+      if (!existsSync(zkey0)) throw new SetupError(`groth16 setup of ${circuit.name} failed: no zkey was written`);
       timings.setupSeconds = (Date.now() - started) / 1000;
       started = Date.now();
       await snarkjs.zKey.contribute(
@@ -366,7 +358,7 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
       let verified = false;
       if (options.verify) {
         started = Date.now();
-        verified = await verifyZkey(circuit, ptau.path, builtZkey, onProgress);
+        verified = await verifyZkey(circuit, ptau.path, builtZkey, cache.dir, onProgress);
         timings.verifySeconds = (Date.now() - started) / 1000;
       }
       const meta: KeysMeta = {
@@ -404,14 +396,15 @@ async function verifyZkey(
   circuit: CompiledCircuit,
   ptauPath: string,
   zkeyPath: string,
+  cacheDir: string,
   onProgress?: ProgressListener,
 ): Promise<boolean> {
-  const ok = await snarkjs.zKey.verifyFromR1cs(
-    circuit.r1csPath,
-    ptauPath,
-    zkeyPath,
-    snarkjsLogger('zkey:verify', onProgress),
-  );
+  const ok = await verifyZkeyFromR1cs(circuit.r1csPath, ptauPath, zkeyPath, snarkjsLogger('zkey:verify', onProgress), {
+    cacheDir,
+    stage: 'zkey:verify',
+    describe: `zkey verify of ${zkeyPath}`,
+    ...(onProgress ? { onProgress } : {}),
+  });
   if (!ok) throw new SetupError(`${zkeyPath}: the zkey does not verify against ${circuit.r1csPath} and ${ptauPath}`);
   return true;
 }

@@ -45,6 +45,7 @@ declare module 'snarkjs' {
     ): Promise<unknown>;
     exportVerificationKey(zkey: string | Uint8Array, logger?: Logger): Promise<Record<string, unknown>>;
     verifyFromR1cs(r1cs: string, ptau: string, zkey: string, logger?: Logger): Promise<boolean>;
+    verifyFromInit(initialZkey: string, ptau: string, zkey: string, logger?: Logger): Promise<boolean>;
     exportSolidityVerifier(zkey: string, templates: Record<string, string>, logger?: Logger): Promise<string>;
   };
   export const wtns: {

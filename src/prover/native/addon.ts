@@ -2,7 +2,9 @@
  * The native Groth16 prover addon (native/src, C++): its JavaScript face. `loadProvingKey` parses a zkey once (kept
  * warm by a worker); `prove` runs on a libuv thread and resolves to snarkjs's `{ proof, publicSignals }`. Errors
  * carry a `code`: ZKEY_INVALID, ZKEY_NOT_GROTH16, ZKEY_WRONG_CURVE, WITNESS_INVALID, WITNESS_WRONG_CURVE,
- * WITNESS_MISMATCH, NATIVE_CANCELLED, NATIVE_FAILED.
+ * WITNESS_MISMATCH, NATIVE_CANCELLED, NATIVE_FAILED. `newZkey` is snarkjs's `zkey new` (src/setup/zkey-new.ts); its
+ * errors: R1CS_UNREADABLE, R1CS_INVALID, R1CS_WRONG_CURVE, PTAU_UNREADABLE, PTAU_INVALID, PTAU_WRONG_CURVE,
+ * PTAU_NOT_PREPARED, PTAU_TOO_SMALL, SETUP_UNSUPPORTED, SETUP_WRITE_FAILED, NATIVE_FAILED.
  */
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
@@ -35,6 +37,11 @@ export interface NativeProverAddon {
     witness: Uint8Array,
     options?: NativeProveOptions,
   ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+  /**
+   * snarkjs's `zkey new`, byte for byte: writes the initial proving key of an r1cs and a prepared ptau to `zkeyPath`
+   * (refused when it exists; removed again on failure) and resolves to the circuit hash (64 bytes).
+   */
+  newZkey(r1csPath: string, ptauPath: string, zkeyPath: string, options?: { threads?: number }): Promise<Uint8Array>;
   /** Whether the field multiplication uses mulx/adcx/adox (x86-64 with BMI2 and ADX). */
   readonly usesAdx: boolean;
   /** The arithmetic, for the differential tests (standard little-endian bytes; points in snarkjs's LEM layout). */
@@ -53,6 +60,7 @@ export interface NativeProverAddon {
       threads?: number,
     ): Uint8Array;
     ntt(values: Uint8Array, inverse: boolean): Uint8Array;
+    blake2b512(bytes: Uint8Array): Uint8Array;
   };
 }
 

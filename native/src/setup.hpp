@@ -1,0 +1,74 @@
+// Groth16 `zkey new`: the proving key of a circuit (its r1cs) from a phase-1 powers of tau (a prepared ptau), before any
+// phase-2 contribution. The file written is byte for byte the one snarkjs's `zkey new` writes (sections in the same
+// order, the same circuit hash), so snarkjs's `zkey contribute`, `zkey verify` and `zkey export verificationkey`
+// take it as their own; test/native-setup.test.ts compares the two on real circuits.
+//
+// Every point of the key is a linear combination of ptau points with the r1cs coefficients (snarkjs: one scalar
+// multiplication per term, in WebAssembly). Here each output point is one Straus sum over its terms: width-5 signed
+// digits (wNAF) of each coefficient, or of its negation when that is shorter, a table of odd multiples per term made
+// affine with one inversion per point, the doublings shared by all of the point's terms.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "files.hpp"
+
+namespace zkai {
+
+/** Random access to a (possibly huge) ptau file: only the ranges the circuit needs are read. */
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  virtual std::uint64_t size() const = 0;
+  /** Reads exactly `length` bytes at `offset` (the caller checked the range) or throws FileError. */
+  virtual void read(std::uint64_t offset, std::size_t length, std::uint8_t* out) const = 0;
+};
+
+/** Bytes already in memory (the fuzz tests). */
+class MemorySource : public ByteSource {
+ public:
+  MemorySource(const std::uint8_t* bytes, std::size_t length) : bytes_(bytes), length_(length) {}
+  std::uint64_t size() const override { return length_; }
+  void read(std::uint64_t offset, std::size_t length, std::uint8_t* out) const override;
+
+ private:
+  const std::uint8_t* bytes_;
+  std::size_t length_;
+};
+
+/** A file read with pread; the constructor throws FileError (PTAU_UNREADABLE) when it cannot be opened. */
+class FileSource : public ByteSource {
+ public:
+  explicit FileSource(const std::string& path);
+  ~FileSource() override;
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+  std::uint64_t size() const override { return size_; }
+  void read(std::uint64_t offset, std::size_t length, std::uint8_t* out) const override;
+
+ private:
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+  std::string path_;
+};
+
+/** The bytes of a regular file (a FIFO or a device is refused, never waited on); FileError `code` otherwise. */
+std::vector<std::uint8_t> read_regular_file(const std::string& path, const char* code);
+
+/** Where the zkey's bytes go, in order. */
+using ByteSink = std::function<void(const std::uint8_t*, std::size_t)>;
+
+/**
+ * Writes the zkey of the r1cs `r1cs` (the whole file's bytes) and the ptau `ptau` to `sink` and returns snarkjs's
+ * circuit hash (BLAKE2b-512, 64 bytes). Throws FileError: R1CS_INVALID, R1CS_WRONG_CURVE, PTAU_INVALID,
+ * PTAU_WRONG_CURVE, PTAU_NOT_PREPARED, PTAU_TOO_SMALL, or SETUP_UNSUPPORTED for the one shape whose circuit hash
+ * snarkjs computes from bytes past the end of a section (a domain of 2^15 or more with a ptau of exactly that power):
+ * the caller then sets up with snarkjs.
+ */
+std::vector<std::uint8_t> new_zkey(const std::uint8_t* r1cs, std::size_t r1cs_length, const ByteSource& ptau,
+                                   const ByteSink& sink, unsigned threads);
+
+}  // namespace zkai
