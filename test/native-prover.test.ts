@@ -3,7 +3,9 @@
  * refuses, bad files are typed errors (never a crash), and a raised cancel flag stops a proof. Its arithmetic is
  * tested alone in test/native-arithmetic.test.ts.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NativeProverAddon } from '../src/prover/native/addon.ts';
@@ -15,12 +17,14 @@ import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
 const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
 let addon: NativeProverAddon;
+let addonPath: string;
 
 beforeAll(async () => {
   const { status, addon: loaded } = await nativeProver();
   if (!status.available || !loaded)
     throw new Error(`the native prover is not available: ${status.available ? '' : status.reason}`);
   addon = loaded;
+  addonPath = status.path;
 }, 300_000); // builds the addon when npm install did not
 
 afterAll(async () => {
@@ -117,6 +121,9 @@ describe('native Groth16 proofs', () => {
       ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer
     )(4, { maxByteLength: 8 });
     expect(() => addon.prove(key, wtns, { cancel: new Int32Array(resizable) })).toThrow(/SharedArrayBuffer/);
+    // Only a key loadProvingKey made (its handle carries the addon's type tag) is accepted.
+    for (const fake of [{ handle: {} }, { handle: 1 }, {}, key.handle])
+      expect(() => addon.prove(fake as never, wtns)).toThrow(/a key from loadProvingKey/);
     await expect(addon.prove(key, new Uint8Array(0), { format: 'values' })).rejects.toMatchObject({
       code: 'WITNESS_MISMATCH',
     });
@@ -133,5 +140,46 @@ describe('native Groth16 proofs', () => {
     const cancel = new Int32Array(new SharedArrayBuffer(4));
     Atomics.store(cancel, 0, 1);
     await expect(addon.prove(key, wtns, { cancel })).rejects.toMatchObject({ code: 'NATIVE_CANCELLED' });
+  });
+});
+
+describe('the first-use build', () => {
+  it('builds into the cache once, under its lock, says so with one warning, and loads the result', async () => {
+    // A stand-in compiler (CXX may carry arguments) that writes the real addon where -o says: the whole first-use path
+    // (plan, lock, temporary file, rename, warning, load) runs without 20 seconds of compiling. The compiler is part
+    // of the build id, so this is a build the repository's native/build does not have.
+    const scratch = await mkdtemp(join(tmpdir(), 'zkai-native-build-'));
+    const fake = join(scratch, 'fake-cxx.mjs');
+    await writeFile(
+      fake,
+      `import { copyFileSync } from 'node:fs';\nconst args = process.argv.slice(2);\ncopyFileSync(${JSON.stringify(addonPath)}, args[args.indexOf('-o') + 1]);\n`,
+    );
+    const saved = process.env.CXX;
+    process.env.CXX = `${process.execPath} ${fake}`;
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const cacheDir = join(scratch, 'cache');
+      const first = await nativeProver({ cacheDir });
+      expect(first.status).toMatchObject({ available: true, builtNow: true });
+      expect(first.status.available && first.status.path.startsWith(join(cacheDir, 'native'))).toBe(true);
+      const second = await nativeProver({ cacheDir });
+      expect(second.status).toMatchObject({ available: true, builtNow: false });
+      await new Promise((resolve) => setImmediate(resolve));
+      const building = warnings.filter((warning) => (warning as { code?: string }).code === 'ZKAI_NATIVE_BUILDING');
+      expect(building).toHaveLength(1);
+      expect(building[0]!.message).toMatch(/building zkai's native prover for this machine into .*native/);
+      // A caller that reports builds itself gets its callback instead of the warning.
+      let called = 0;
+      const third = await nativeProver({ cacheDir: join(scratch, 'other'), onBuild: () => (called += 1) });
+      expect(third.status).toMatchObject({ available: true, builtNow: true });
+      expect(called).toBe(1);
+    } finally {
+      process.off('warning', onWarning);
+      if (saved === undefined) delete process.env.CXX;
+      else process.env.CXX = saved;
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 });

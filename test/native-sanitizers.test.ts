@@ -16,8 +16,6 @@ import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheLayout } from '../src/cache/layout.ts';
 import { compileCircuit } from '../src/circuit/compile.ts';
-import { resolveCacheDir } from '../src/cache/cache-dir.ts';
-import { ensureDevPtau } from '../src/setup/dev-ptau.ts';
 import { requiredPtauPower } from '../src/setup/power.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
@@ -72,13 +70,16 @@ describe('native prover under the sanitizers', () => {
   it('survives 300 truncated or bit-flipped zkeys and witnesses, then proves what snarkjs verifies', async () => {
     const wtnsPath = join(scratch, 'demo.wtns');
     await snarkjs.wtns.calculate(demo.input as never, demo.circuit.wasmPath, wtnsPath);
-    const run = spawnSync(program, [demo.zkeyPath, wtnsPath, '300', String(Date.now())], {
+    const seed = String(Date.now());
+    const run = spawnSync(program, [demo.zkeyPath, wtnsPath, '300', seed], {
       encoding: 'utf8',
       env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1' },
       timeout: 300_000,
     });
-    expect(run.stderr, 'a sanitizer report').not.toMatch(/ERROR: AddressSanitizer|runtime error:|LeakSanitizer/);
-    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr, `seed ${seed}: a sanitizer report`).not.toMatch(
+      /ERROR: AddressSanitizer|runtime error:|LeakSanitizer/,
+    );
+    expect(run.status, `seed ${seed} (${run.signal ?? 'no signal'}): ${run.stderr}`).toBe(0);
     const out = JSON.parse(run.stdout) as {
       fuzz: { iterations: number; accepted: number; refused: number };
       proof: unknown;
@@ -92,17 +93,31 @@ describe('native prover under the sanitizers', () => {
 
   it("writes snarkjs's initial zkey, and survives 200 truncated or bit-flipped r1cs and ptau files", async () => {
     const circuit = await compileCircuit(testCircuit('multiplier.circom'));
-    const ptau = await ensureDevPtau(resolveCacheDir(), requiredPtauPower(circuit.info));
+    // A ptau of the multiplier's own power 2 (a few KiB): every flip lands in bytes that matter, and each damaged copy
+    // is cheap under the sanitizers.
+    const curve = await snarkjs.curves.getCurveFromName('bn128');
+    const raw = join(scratch, 'pot2_raw.ptau');
+    const ptau = join(scratch, 'pot2.ptau');
+    await snarkjs.powersOfTau.newAccumulator(curve, requiredPtauPower(circuit.info), raw);
+    await snarkjs.powersOfTau.preparePhase2(raw, ptau);
     const ours = join(scratch, 'multiplier.native.zkey');
     const theirs = join(scratch, 'multiplier.snarkjs.zkey');
-    await snarkjs.zKey.newZKey(circuit.r1csPath, ptau.path, theirs);
-    const run = spawnSync(program, ['setup', circuit.r1csPath, ptau.path, ours, '200', String(Date.now())], {
+    await snarkjs.zKey.newZKey(circuit.r1csPath, ptau, theirs);
+    const seed = String(Date.now());
+    const run = spawnSync(program, ['setup', circuit.r1csPath, ptau, ours, '200', seed], {
       encoding: 'utf8',
-      env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1' },
+      env: {
+        ...process.env,
+        // A huge allocation a damaged file asks for is a std::bad_alloc the program counts, not an abort.
+        ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1:allocator_may_return_null=1',
+        UBSAN_OPTIONS: 'print_stacktrace=1',
+      },
       timeout: 300_000,
     });
-    expect(run.stderr, 'a sanitizer report').not.toMatch(/ERROR: AddressSanitizer|runtime error:|LeakSanitizer/);
-    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr, `seed ${seed}: a sanitizer report`).not.toMatch(
+      /ERROR: AddressSanitizer|runtime error:|LeakSanitizer/,
+    );
+    expect(run.status, `seed ${seed} (${run.signal ?? 'no signal'}): ${run.stderr}`).toBe(0);
     const out = JSON.parse(run.stdout) as { fuzz: { iterations: number; accepted: number; refused: number } };
     expect(out.fuzz.iterations).toBe(200);
     expect(out.fuzz.refused).toBeGreaterThanOrEqual(90); // nearly every truncation

@@ -127,6 +127,22 @@ describe('native zkey new', () => {
     }
   }, 300_000);
 
+  it("matches snarkjs on a domain of 2^15 with a ptau of exactly that power, where snarkjs's hash reads past a section", async () => {
+    // 2^14 + 1 rows (one real constraint, the rest empty, one public output) need a domain of 2^15: snarkjs's H check
+    // then hashes one point made from the 64 bytes after the ptau's tau section, which newZkey takes from snarkjs.
+    const ptau15 = (await ensureDevPtau(resolveCacheDir(), 15)).path;
+    const r1cs = join(scratch, 'wide.r1cs');
+    await writeFile(r1cs, syntheticR1cs(2 ** 14));
+    const wide = { r1csPath: r1cs } as CompiledCircuit;
+    const [expectedPath, expectedHash] = await snarkjsZkey(wide, ptau15, 'wide');
+    const path = join(scratch, 'wide.native.zkey');
+    await expectRefusal(addon.newZkey(r1cs, ptau15, path), 'SETUP_UNSUPPORTED', /exactly that power/, path);
+    const made = await newZkey(r1cs, ptau15, path, { stage: 'zkey:new', describe: 'wide' });
+    expect(made.engine).toBe('native');
+    expect(readFileSync(path).equals(readFileSync(expectedPath)), 'the zkeys differ').toBe(true);
+    expect(Buffer.from(made.circuitHash).toString('hex')).toBe(Buffer.from(expectedHash).toString('hex'));
+  }, 600_000);
+
   it('refuses a small, unprepared, damaged, missing or special file with a typed error and leaves no zkey', async () => {
     const curve = await snarkjs.curves.getCurveFromName('bn128');
     const raw = join(scratch, 'pot1_raw.ptau');
@@ -157,7 +173,7 @@ describe('native zkey new', () => {
     await copyFile(ptauPath, damaged);
     const bytes = await readFile(damaged);
     const section12 = sectionOffset(bytes, 12);
-    bytes[section12 + 3 * 64 + 5] ^= 1; // the multiplier's domain (4 points) starts at point 3
+    bytes.writeUInt8(bytes.readUInt8(section12 + 3 * 64 + 5) ^ 1, section12 + 3 * 64 + 5); // the multiplier's domain (4 points) starts at point 3
     await writeFile(damaged, bytes);
     await expectRefusal(addon.newZkey(multiplier.r1csPath, damaged, out), 'PTAU_INVALID', /not on G1/, out);
 
@@ -192,4 +208,43 @@ function sectionOffset(bytes: Buffer, type: number): number {
     position += 12 + size;
   }
   throw new Error(`no section ${type}`);
+}
+
+/**
+ * An r1cs of `rows` constraints over three wires (the constant, one public output, one private input): the first is
+ * 5 x * -x = out, the others are empty. Built by hand in circom's format (sections 1 and 2 are all \`zkey new\` reads).
+ */
+function syntheticR1cs(rows: number): Buffer {
+  const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+  const element = (value: bigint) => {
+    const out = Buffer.alloc(32);
+    for (let i = 0; i < 32; i += 1) out[i] = Number((value >> BigInt(8 * i)) & 0xffn);
+    return out;
+  };
+  const u32 = (value: number) => {
+    const out = Buffer.alloc(4);
+    out.writeUInt32LE(value);
+    return out;
+  };
+  const header = Buffer.concat([u32(32), element(R), u32(3), u32(1), u32(0), u32(1), Buffer.alloc(8), u32(rows)]);
+  const first = Buffer.concat([
+    u32(1),
+    u32(2),
+    element(5n), // A: 5 x
+    u32(1),
+    u32(2),
+    element(R - 1n), // B: -x
+    u32(1),
+    u32(1),
+    element(1n), // C: out
+  ]);
+  const constraints = Buffer.concat([first, Buffer.alloc(12 * (rows - 1))]);
+  const section = (type: number, body: Buffer) => {
+    const head = Buffer.alloc(12);
+    head.writeUInt32LE(type, 0);
+    head.writeBigUInt64LE(BigInt(body.length), 4);
+    return Buffer.concat([head, body]);
+  };
+  const magic = Buffer.concat([Buffer.from('r1cs', 'latin1'), u32(1), u32(2)]);
+  return Buffer.concat([magic, section(1, header), section(2, constraints)]);
 }

@@ -1156,11 +1156,16 @@ describe('forged layouts: the service decides what each signal means (issue 14)'
         message: expect.stringMatching(/longer than the service allows \(500 ms\): \d+ of 600 proof\(s\) checked/),
       });
       expect(performance.now() - started).toBeLessThan(5_000);
-      // The checks already in flight finish; the service then answers the next request.
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      expect(
-        (await post(hurried, { proof: demo.proof, publicSignals: demo.publicSignals, circuit: demoId })).body.valid,
-      ).toBe(true);
+      // The checks already in flight finish (on a loaded machine that can take seconds); the service then answers the
+      // next request within its deadline.
+      let next: Awaited<ReturnType<typeof post>> | undefined;
+      for (let attempt = 0; attempt < 30; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        next = await post(hurried, { proof: demo.proof, publicSignals: demo.publicSignals, circuit: demoId });
+        if (next.status !== 503) break;
+      }
+      expect(next?.status).toBe(200);
+      expect(next?.body.valid).toBe(true);
     } finally {
       await hurried.close();
     }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <thread>
 
@@ -84,6 +85,12 @@ Napi::Array g2_object(Napi::Env env, const G2Affine& p) {
 /** A loaded proving key, shared by the jobs that use it (a job keeps it alive until it ends). */
 using KeyHandle = std::shared_ptr<const ProvingKey>;
 
+/**
+ * The type tag of a key handle: `prove` casts the External it is given only when it carries this tag, so an External
+ * of another addon (any `{ handle }` a caller makes up) is a TypeError, never a wrong cast.
+ */
+constexpr napi_type_tag kKeyHandleTag = {0x7a6b61692d6b6579ULL, 0x68616e646c652d31ULL};
+
 Napi::Value LoadProvingKey(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const auto [bytes, length] = bytes_of(info[0], "the zkey");
@@ -91,6 +98,7 @@ Napi::Value LoadProvingKey(const Napi::CallbackInfo& info) {
     auto key = std::make_shared<const ProvingKey>(read_zkey(bytes, length));
     auto handle = Napi::External<KeyHandle>::New(env, new KeyHandle(std::move(key)),
                                                  [](Napi::Env, KeyHandle* held) { delete held; });
+    handle.TypeTag(&kKeyHandleTag);
     Napi::Object out = Napi::Object::New(env);
     out.Set("handle", handle);
     out.Set("signals", (*handle.Data())->variables);
@@ -182,9 +190,10 @@ class ProveJob : public Napi::AsyncWorker {
 /** prove(key, witness, { format: 'wtns' | 'values', threads?, cancel?: Int32Array on a SharedArrayBuffer }) */
 Napi::Value Prove(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject() || !info[0].As<Napi::Object>().Get("handle").IsExternal())
+  const Napi::Value held = info[0].IsObject() ? info[0].As<Napi::Object>().Get("handle") : env.Undefined();
+  if (!held.IsExternal() || !held.As<Napi::External<KeyHandle>>().CheckTypeTag(&kKeyHandleTag))
     throw Napi::TypeError::New(env, "the first argument must be a key from loadProvingKey");
-  KeyHandle key = *info[0].As<Napi::Object>().Get("handle").As<Napi::External<KeyHandle>>().Data();
+  KeyHandle key = *held.As<Napi::External<KeyHandle>>().Data();
   const auto [bytes, length] = bytes_of(info[1], "the witness");
   const Napi::Object options = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
   const std::string format = options.Has("format") ? options.Get("format").As<Napi::String>().Utf8Value() : "wtns";
@@ -224,13 +233,15 @@ Napi::Value Prove(const Napi::CallbackInfo& info) {
 /** `zkey new` on a libuv thread: reads the r1cs, the ptau ranges it needs, writes the zkey; resolves to the hash. */
 class NewZkeyJob : public Napi::AsyncWorker {
  public:
-  NewZkeyJob(Napi::Env env, std::string r1cs, std::string ptau, std::string zkey, unsigned threads)
+  NewZkeyJob(Napi::Env env, std::string r1cs, std::string ptau, std::string zkey, unsigned threads,
+             std::vector<std::uint8_t> past_end)
       : Napi::AsyncWorker(env),
         deferred_(Napi::Promise::Deferred::New(env)),
         r1cs_(std::move(r1cs)),
         ptau_(std::move(ptau)),
         zkey_(std::move(zkey)),
-        threads_(threads) {}
+        threads_(threads),
+        past_end_(std::move(past_end)) {}
 
   Napi::Promise promise() const { return deferred_.Promise(); }
 
@@ -248,7 +259,7 @@ class NewZkeyJob : public Napi::AsyncWorker {
                          if (std::fwrite(bytes, 1, length, out) != length)
                            throw FileError("SETUP_WRITE_FAILED", zkey_ + ": " + std::strerror(errno));
                        },
-                       threads_);
+                       threads_, past_end_.empty() ? nullptr : past_end_.data());
       const bool closed = std::fclose(out) == 0;
       out = nullptr;
       if (!closed) throw FileError("SETUP_WRITE_FAILED", zkey_ + ": " + std::strerror(errno));
@@ -256,8 +267,9 @@ class NewZkeyJob : public Napi::AsyncWorker {
       if (out != nullptr) std::fclose(out);
       if (created) std::remove(zkey_.c_str());  // never a half-written key
       const auto* file_error = dynamic_cast<const FileError*>(&e);
-      code_ = file_error ? file_error->code : "NATIVE_FAILED";
-      SetError(e.what());
+      const bool memory = dynamic_cast<const std::bad_alloc*>(&e) != nullptr;
+      code_ = file_error ? file_error->code : memory ? "NATIVE_OUT_OF_MEMORY" : "NATIVE_FAILED";
+      SetError(memory ? std::string("out of memory while making the zkey") : std::string(e.what()));
     }
   }
 
@@ -279,18 +291,26 @@ class NewZkeyJob : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   std::string r1cs_, ptau_, zkey_;
   unsigned threads_;
+  std::vector<std::uint8_t> past_end_;
   std::vector<std::uint8_t> hash_;
   std::string code_;
 };
 
-/** newZkey(r1csPath, ptauPath, zkeyPath, { threads? }): resolves to the circuit hash (64 bytes). */
+/** newZkey(r1csPath, ptauPath, zkeyPath, { threads?, pastEndHash? }): resolves to the circuit hash (64 bytes). */
 Napi::Value NewZkey(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   for (int i = 0; i < 3; ++i)
     if (!info[i].IsString()) throw Napi::TypeError::New(env, "newZkey(r1csPath, ptauPath, zkeyPath, options?)");
   const Napi::Object options = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(env);
+  std::vector<std::uint8_t> past_end;
+  if (!options.Get("pastEndHash").IsUndefined()) {
+    const auto [bytes, length] = bytes_of(options.Get("pastEndHash"), "pastEndHash");
+    if (length != 64) throw Napi::RangeError::New(env, "pastEndHash must be 64 bytes");
+    past_end.assign(bytes, bytes + length);
+  }
   auto* job = new NewZkeyJob(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value(),
-                             info[2].As<Napi::String>().Utf8Value(), threads_of(options.Get("threads")));
+                             info[2].As<Napi::String>().Utf8Value(), threads_of(options.Get("threads")),
+                             std::move(past_end));
   Napi::Promise promise = job->promise();
   job->Queue();
   return promise;

@@ -15,6 +15,7 @@
 
 #include "binfile.hpp"
 #include "blake2b.hpp"
+#include "msm.hpp"
 #include "trace.hpp"
 
 namespace zkai {
@@ -138,7 +139,7 @@ void put_u32(std::vector<std::uint8_t>& out, std::uint32_t value) {
 R1cs read_r1cs(const std::uint8_t* bytes, std::size_t length) {
   Reader reader(bytes, length, "R1CS_INVALID", "r1cs");
   const SectionTable sections = read_sections(reader, "r1cs", 1);
-  enter(reader, sections, 1, "header", 0);
+  enter(reader, sections, 1, "header", 64);  // snarkjs's reader wants exactly these 64 bytes
   const std::uint32_t n8 = reader.u32("the field size");
   if (n8 != 32 || !equals_modulus(reader.take(32, "the field modulus"), Fr::k().modulus))
     throw FileError("R1CS_WRONG_CURVE", "the r1cs is not over BN254's scalar field (the ptau's curve)");
@@ -158,6 +159,20 @@ R1cs read_r1cs(const std::uint8_t* bytes, std::size_t length) {
   const std::size_t section_size = enter(reader, sections, 2, "constraints", 0);
   const std::size_t begin = reader.position();
   const std::size_t end = begin + section_size;
+  // A first walk counts the entries the file really holds, so a header's wire count (nothing else backs it) cannot
+  // make this allocate more than the file justifies: every wire past the inputs and outputs is in some constraint.
+  std::uint64_t entries = 0;
+  for (std::uint32_t c = 0; c < r.constraints; ++c)
+    for (int m = 0; m < 3; ++m) {
+      const std::uint32_t count = reader.u32("a constraint");
+      if (std::uint64_t{count} * 36 > reader.remaining()) reader.fail("constraint " + std::to_string(c) + " runs past the end of the file");
+      reader.take(std::size_t{count} * 36, "a constraint");
+      entries += count;
+    }
+  if (r.wires > declared + entries)
+    reader.fail(std::to_string(r.wires) + " wires, but the constraints name at most " + std::to_string(entries) +
+                " besides the constant, the inputs and the outputs");
+  reader.seek(begin);
   // First pass: check every entry and count them per matrix and signal.
   for (auto& m : r.matrix) m.start.assign(static_cast<std::size_t>(r.wires) + 1, 0);
   std::uint64_t a_and_b = 0;
@@ -346,10 +361,25 @@ struct Scratch {
   std::vector<F> inverses, scratch;
 };
 
-/** The sum of `terms` (Straus: the doublings shared, each term's wNAF digits from a table of its odd multiples). */
+/** Above this many terms a point is a Pippenger sum (msm.hpp): fewer additions, and memory per term stays small. */
+constexpr std::size_t kStrausLimit = 1024;
+
+/**
+ * The sum of `terms`: Straus (the doublings shared, each term's wNAF digits from a table of its odd multiples) up to
+ * kStrausLimit terms, Pippenger above (wire 0, the constant, is in thousands of constraints).
+ */
 template <typename F>
 Jacobian<F> combine(const std::vector<Term<F>>& terms, Scratch<F>& s) {
   const std::size_t n = terms.size();
+  if (n > kStrausLimit) {
+    std::vector<Affine<F>> bases(n);
+    std::vector<u64> scalars(4 * n);
+    for (std::size_t t = 0; t < n; ++t) {
+      bases[t] = *terms[t].base;
+      std::memcpy(&scalars[4 * t], terms[t].scalar, 32);
+    }
+    return msm(bases.data(), scalars.data(), n, 1, CancelFlag{});
+  }
   s.digits.assign(n * 260, 0);
   s.lengths.resize(n);
   s.table_start.resize(n + 1);
@@ -523,8 +553,7 @@ void compute_outputs(const R1cs& r, const std::uint8_t* r1cs, const Bases& bases
   try {
     for (unsigned i = 1; i < count; ++i) pool.emplace_back(work);
   } catch (...) {
-    // A thread could not start: the ones that did end at their next block, and the error is the result.
-    if (!failed.exchange(true)) failure = std::current_exception();
+    // A thread could not start: the ones that did (and this one) share the work.
   }
   work();
   for (auto& thread : pool) thread.join();
@@ -534,9 +563,22 @@ void compute_outputs(const R1cs& r, const std::uint8_t* r1cs, const Bases& bases
 /** Writes the zkey in snarkjs's section order and hashes what snarkjs hashes. */
 class ZkeyWriter {
  public:
-  explicit ZkeyWriter(const ByteSink& sink) : sink_(sink) {}
+  explicit ZkeyWriter(const ByteSink& sink) : sink_(sink) { buffer_.reserve(kBuffer); }
 
-  void bytes(const void* data, std::size_t length) { sink_(static_cast<const std::uint8_t*>(data), length); }
+  /** Buffered: the sink sees pieces of about 1 MiB, not one call per point. */
+  void bytes(const void* data, std::size_t length) {
+    const auto* at = static_cast<const std::uint8_t*>(data);
+    if (buffer_.size() + length > kBuffer) flush();
+    if (length >= kBuffer) {
+      sink_(at, length);
+      return;
+    }
+    buffer_.insert(buffer_.end(), at, at + length);
+  }
+  void flush() {
+    if (!buffer_.empty()) sink_(buffer_.data(), buffer_.size());
+    buffer_.clear();
+  }
   void u32(std::uint32_t value) {
     std::uint8_t b[4];
     for (int i = 0; i < 4; ++i) b[i] = static_cast<std::uint8_t>(value >> (8 * i));
@@ -601,19 +643,23 @@ class ZkeyWriter {
     for (int i = 0; i < 32; ++i) out[i] = static_cast<std::uint8_t>(limbs[3 - i / 8] >> (8 * (7 - i % 8)));
   }
 
+  static constexpr std::size_t kBuffer = 1 << 20;
   const ByteSink& sink_;
+  std::vector<std::uint8_t> buffer_;
   Blake2b512 hasher_;
 };
 
 }  // namespace
 
 std::vector<std::uint8_t> new_zkey(const std::uint8_t* r1cs_bytes, std::size_t r1cs_length, const ByteSource& source,
-                                   const ByteSink& sink, unsigned threads) {
+                                   const ByteSink& sink, unsigned threads, const std::uint8_t* past_end_hash) {
   PhaseClock clock;
   const R1cs r = read_r1cs(r1cs_bytes, r1cs_length);
   clock.mark("zkey new: r1cs read");
   const Ptau ptau(source);
 
+  if (ptau.section_size(1) != 44)
+    Ptau::fail("the header section has " + std::to_string(ptau.section_size(1)) + " bytes, 44 expected");
   const std::vector<std::uint8_t> header = ptau.read(1, 0, 44, "header");
   std::uint32_t n8;
   std::memcpy(&n8, header.data(), 4);
@@ -639,12 +685,18 @@ std::vector<std::uint8_t> new_zkey(const std::uint8_t* r1cs_bytes, std::size_t r
   // points, the last one past the end of the tau section when the ptau's power is the circuit's.
   constexpr std::uint64_t kHashChunk = 1 << 14;
   const std::uint64_t hashed = d - 1 <= kHashChunk ? d - 1 : (d - 1 + kHashChunk - 1) / kHashChunk * kHashChunk;
+  // With a ptau of exactly the circuit's power, snarkjs's last hashed point comes from the 64 bytes after the tau
+  // section (another section's header and points): its hash bytes, as snarkjs computes them, must be given.
+  bool given_last = false;
   if ((hashed + d) * 64 > ptau.section_size(2)) {
-    if (circuit_power == power && d > kHashChunk)
+    const bool past_end = circuit_power == power && d > kHashChunk && (hashed + d - 1) * 64 <= ptau.section_size(2);
+    if (!past_end) Ptau::fail("the tau section is too short for a domain of 2^" + std::to_string(circuit_power));
+    if (past_end_hash == nullptr)
       throw FileError("SETUP_UNSUPPORTED", "snarkjs's circuit hash for a domain of 2^" + std::to_string(circuit_power) +
                                                " reads past the ptau's tau section when the ptau has exactly that power");
-    Ptau::fail("the tau section is too short for a domain of 2^" + std::to_string(circuit_power));
+    given_last = true;
   }
+  const std::uint64_t computed = given_last ? hashed - 1 : hashed;
 
   Bases bases;
   bases.tau = points_from<Fq>(ptau.read(12, (d - 1) * 64, d * 64, "Lagrange tau G1"), "the Lagrange tau G1 points");
@@ -653,7 +705,7 @@ std::vector<std::uint8_t> new_zkey(const std::uint8_t* r1cs_bytes, std::size_t r
   bases.beta_tau = points_from<Fq>(ptau.read(15, (d - 1) * 64, d * 64, "Lagrange beta tau G1"), "the Lagrange beta tau points");
   const std::vector<G1Affine> doubled_domain =
       points_from<Fq>(ptau.read(12, (2 * d - 1) * 64, 2 * d * 64, "Lagrange tau G1"), "the Lagrange tau G1 points");
-  const std::vector<G1Affine> powers = points_from<Fq>(ptau.read(2, 0, (hashed + d) * 64, "tau G1"), "the tau G1 points");
+  const std::vector<G1Affine> powers = points_from<Fq>(ptau.read(2, 0, (computed + d) * 64, "tau G1"), "the tau G1 points");
   const std::vector<G1Affine> alpha = points_from<Fq>(ptau.read(4, 0, 64, "alpha tau G1"), "alpha");
   const std::vector<G1Affine> beta = points_from<Fq>(ptau.read(5, 0, 64, "beta tau G1"), "beta");
   const std::vector<G2Affine> beta2 = points_from<Fq2>(ptau.read(6, 0, 128, "beta G2"), "beta G2");
@@ -663,16 +715,22 @@ std::vector<std::uint8_t> new_zkey(const std::uint8_t* r1cs_bytes, std::size_t r
   std::vector<G2> g2_jacobian;
   compute_outputs(r, r1cs_bytes, bases, threads, g1_jacobian, g2_jacobian);
   clock.mark("zkey new: points");
+  bases = Bases{};  // each buffer is released once it is not needed any more: peak memory stays near the key's size
   const std::vector<G1Affine> a = to_affine(g1_jacobian[0]);
+  std::vector<G1>().swap(g1_jacobian[0]);
   const std::vector<G1Affine> b1 = to_affine(g1_jacobian[1]);
+  std::vector<G1>().swap(g1_jacobian[1]);
   const std::vector<G1Affine> l = to_affine(g1_jacobian[2]);
+  std::vector<G1>().swap(g1_jacobian[2]);
   const std::vector<G2Affine> b2 = to_affine(g2_jacobian);
-  std::vector<G1> differences(hashed);
-  for (std::uint64_t i = 0; i < hashed; ++i) {
+  std::vector<G2>().swap(g2_jacobian);
+  std::vector<G1> differences(computed);
+  for (std::uint64_t i = 0; i < computed; ++i) {
     const G1Affine& low = powers[i];
     differences[i] = G1::from(powers[i + d]).add_affine(G1Affine{low.x, low.is_infinity() ? low.y : -low.y});
   }
   const std::vector<G1Affine> h_hash = to_affine(differences);
+  std::vector<G1>().swap(differences);
 
   clock.mark("zkey new: affine and hash points");
   ZkeyWriter out(sink);
@@ -714,6 +772,7 @@ std::vector<std::uint8_t> new_zkey(const std::uint8_t* r1cs_bytes, std::size_t r
   for (std::uint64_t i = 0; i < d; ++i) out.g1(doubled_domain[2 * i + 1]);
   out.hash_u32(static_cast<std::uint32_t>(d - 1));
   for (const auto& p : h_hash) out.hash_g1(p);
+  if (given_last) out.hasher().update(past_end_hash, 64);
 
   out.g1_points(8, l.data() + r.public_count + 1, r.wires - r.public_count - 1);  // C
   out.g1_points(5, a.data(), a.size());
@@ -725,6 +784,7 @@ std::vector<std::uint8_t> new_zkey(const std::uint8_t* r1cs_bytes, std::size_t r
   out.section(10, 64 + 4);
   out.bytes(circuit_hash.data(), 64);
   out.u32(0);  // no contribution yet
+  out.flush();
   clock.mark("zkey new: written");
   return circuit_hash;
 }

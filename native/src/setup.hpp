@@ -64,11 +64,15 @@ using ByteSink = std::function<void(const std::uint8_t*, std::size_t)>;
 /**
  * Writes the zkey of the r1cs `r1cs` (the whole file's bytes) and the ptau `ptau` to `sink` and returns snarkjs's
  * circuit hash (BLAKE2b-512, 64 bytes). Throws FileError: R1CS_INVALID, R1CS_WRONG_CURVE, PTAU_INVALID,
- * PTAU_WRONG_CURVE, PTAU_NOT_PREPARED, PTAU_TOO_SMALL, or SETUP_UNSUPPORTED for the one shape whose circuit hash
- * snarkjs computes from bytes past the end of a section (a domain of 2^15 or more with a ptau of exactly that power):
- * the caller then sets up with snarkjs.
+ * PTAU_WRONG_CURVE, PTAU_NOT_PREPARED, PTAU_TOO_SMALL, or SETUP_UNSUPPORTED.
+ *
+ * For a domain of 2^15 or more and a ptau of exactly that power, snarkjs's circuit hash includes one "point" made
+ * from the 64 bytes after the ptau's tau section (another section's header and points) by WebAssembly arithmetic on
+ * values that are not field elements: no other program should imitate that. `past_end_hash` is then those 64 hashed
+ * bytes as snarkjs computes them (src/setup/zkey-new.ts runs snarkjs's own code for them); without it that shape is
+ * SETUP_UNSUPPORTED.
  */
 std::vector<std::uint8_t> new_zkey(const std::uint8_t* r1cs, std::size_t r1cs_length, const ByteSource& ptau,
-                                   const ByteSink& sink, unsigned threads);
+                                   const ByteSink& sink, unsigned threads, const std::uint8_t* past_end_hash = nullptr);
 
 }  // namespace zkai

@@ -12,6 +12,8 @@ export interface PtauHeader {
   /** True when the file holds the Lagrange sections written by `prepare phase2` (needed for Groth16 setup). */
   preparedForPhase2: boolean;
   size: number;
+  /** Where each section's bytes start in the file, and how many there are. */
+  sections: ReadonlyMap<number, { position: number; size: number }>;
 }
 
 /** Read the header of a snarkjs `.ptau` file: magic `ptau`, sections, section 1 = (n8, q, power, ceremonyPower). */
@@ -28,14 +30,14 @@ export async function readPtauHeader(path: string): Promise<PtauHeader> {
     let position = 12;
     let power = -1;
     let ceremonyPower = -1;
-    const sections = new Set<number>();
+    const sections = new Map<number, { position: number; size: number }>();
     for (let index = 0; index < sectionCount; index += 1) {
       const sectionHead = Buffer.alloc(12);
       const { bytesRead } = await handle.read(sectionHead, 0, 12, position);
       if (bytesRead < 12) throw new InputFileError(path, 'ptau file is truncated');
       const type = sectionHead.readUInt32LE(0);
       const size = Number(sectionHead.readBigUInt64LE(4));
-      sections.add(type);
+      if (!sections.has(type)) sections.set(type, { position: position + 12, size });
       if (type === 1) {
         const header = Buffer.alloc(Math.min(size, 64));
         await handle.read(header, 0, header.length, position + 12);
@@ -48,7 +50,7 @@ export async function readPtauHeader(path: string): Promise<PtauHeader> {
     if (position > info.size)
       throw new InputFileError(path, `ptau file is truncated (${info.size} of ${position} bytes)`);
     if (power < 0) throw new InputFileError(path, 'ptau file has no header section');
-    return { power, ceremonyPower, preparedForPhase2: sections.has(12), size: info.size };
+    return { power, ceremonyPower, preparedForPhase2: sections.has(12), size: info.size, sections };
   } finally {
     await handle.close();
   }

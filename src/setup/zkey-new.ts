@@ -8,12 +8,15 @@
  * leaves to it (a domain of 2^15 or more with a ptau of exactly that power: snarkjs's circuit hash then reads bytes
  * past the end of a ptau section, which no other program can reproduce).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as snarkjs from 'snarkjs';
-import { SetupError } from '../errors.ts';
+import { cacheLayout } from '../cache/layout.ts';
+import { SetupError, ZkaiError } from '../errors.ts';
 import { nativeProver, proverChoiceFromEnvironment } from '../prover/native/index.ts';
+import { readR1csInfo } from '../circuit/r1cs-info.ts';
+import { requiredPtauPower } from './power.ts';
+import { readPtauHeader } from './ptau-file.ts';
 import { snarkjsLogger, type ProgressListener, type SnarkjsLogger } from './progress.ts';
 
 /** Which program wrote a key. */
@@ -37,17 +40,85 @@ export interface ZkeyNewResult {
   engine: ZkeyNewEngine;
 }
 
+/** The addon's error codes after which snarkjs makes the key instead. */
+const SNARKJS_TAKES_OVER = new Set(['SETUP_UNSUPPORTED', 'NATIVE_FAILED', 'NATIVE_OUT_OF_MEMORY']);
+
 /** An error of the addon: its code (R1CS_INVALID, PTAU_TOO_SMALL, SETUP_UNSUPPORTED, ...) and message. */
 function addonErrorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
 
+/** The slice of snarkjs's curve used here: its thread manager, which runs WebAssembly tasks on the curve's threads. */
+interface SnarkjsCurveTasks {
+  tm: {
+    concurrency: number;
+    queueAction(task: unknown[]): Promise<Uint8Array[]>;
+  };
+}
+
+/**
+ * For a domain of 2^15 or more and a ptau of exactly the circuit's power, the 64 bytes snarkjs hashes for the last
+ * point of its H check: its \`hashHPoints\` reads the tau points of its last chunk in one read that runs 64 bytes past
+ * the end of the tau section (into the next section's header and points) and subtracts, normalizes and converts them
+ * in WebAssembly. Here the same reads feed the very task snarkjs queues for the last thread's part of that chunk, on
+ * snarkjs's own curve, so the bytes are snarkjs's on this machine. Undefined for every other shape.
+ */
+async function snarkjsPastEndHash(r1csPath: string, ptauPath: string): Promise<Uint8Array | undefined> {
+  const [info, header] = await Promise.all([readR1csInfo(r1csPath), readPtauHeader(ptauPath)]);
+  const power = requiredPtauPower(info);
+  const domainSize = 2 ** power;
+  const CHUNK = 1 << 14;
+  const tau = header.sections.get(2);
+  if (power !== header.power || domainSize <= CHUNK || tau === undefined) return undefined;
+  const G1_BYTES = 64;
+  const first = domainSize - CHUNK; // the last chunk of snarkjs's loop (i = 0, CHUNK, ... below domainSize - 1)
+  const handle = await open(ptauPath, 'r');
+  const high = Buffer.alloc(CHUNK * G1_BYTES);
+  const low = Buffer.alloc(CHUNK * G1_BYTES);
+  try {
+    await handle.read(high, 0, high.length, tau.position + (first + domainSize) * G1_BYTES);
+    await handle.read(low, 0, low.length, tau.position + first * G1_BYTES);
+  } finally {
+    await handle.close();
+  }
+  const curve = (await snarkjs.curves.getCurveFromName('bn128')) as unknown as SnarkjsCurveTasks;
+  const perThread = Math.floor(CHUNK / curve.tm.concurrency);
+  const start = (curve.tm.concurrency - 1) * perThread;
+  const count = CHUNK - start;
+  const G1_JACOBIAN_BYTES = 96;
+  const task: unknown[] = [
+    { cmd: 'ALLOCSET', var: 0, buff: high.subarray(start * G1_BYTES) },
+    { cmd: 'ALLOCSET', var: 1, buff: low.subarray(start * G1_BYTES) },
+    { cmd: 'ALLOC', var: 2, len: count * G1_JACOBIAN_BYTES },
+  ];
+  for (let i = 0; i < count; i += 1)
+    task.push({
+      cmd: 'CALL',
+      fnName: 'g1m_subAffine',
+      params: [
+        { var: 0, offset: i * G1_BYTES },
+        { var: 1, offset: i * G1_BYTES },
+        { var: 2, offset: i * G1_JACOBIAN_BYTES },
+      ],
+    });
+  task.push(
+    { cmd: 'CALL', fnName: 'g1m_batchToAffine', params: [{ var: 2 }, { val: count }, { var: 2 }] },
+    { cmd: 'CALL', fnName: 'g1m_batchLEMtoU', params: [{ var: 2 }, { val: count }, { var: 2 }] },
+    { cmd: 'GET', out: 0, var: 2, len: count * G1_BYTES },
+  );
+  const [result] = await curve.tm.queueAction(task);
+  if (!result || result.length !== count * G1_BYTES) throw new Error('snarkjs returned no H points');
+  return result.slice((count - 1) * G1_BYTES);
+}
+
 /**
  * Writes the initial zkey of `r1csPath` and `ptauPath` to `zkeyPath` (which must not exist; the caller publishes it
  * atomically). Natively when it can, else with snarkjs; the two write the same bytes.
  *
- * @throws SetupError when the r1cs or the ptau is refused (too small, not prepared, another curve, damaged)
+ * @throws SetupError when the r1cs or the ptau is refused (too small, not prepared, another curve, damaged);
+ *   ZkaiError NATIVE_UNAVAILABLE when the native prover was chosen (ZKAI_PROVER=native) and is not available, and
+ *   BAD_OPTION for an unknown ZKAI_PROVER
  */
 export async function newZkey(
   r1csPath: string,
@@ -55,15 +126,26 @@ export async function newZkey(
   zkeyPath: string,
   options: ZkeyNewOptions,
 ): Promise<ZkeyNewResult> {
-  if (proverChoiceFromEnvironment() !== 'snarkjs') {
-    const { addon } = await nativeProver(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir });
+  const choice = proverChoiceFromEnvironment();
+  if (choice !== 'snarkjs') {
+    const { status, addon } = await nativeProver(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir });
     // An addon file named by ZKAI_NATIVE_ADDON may come from a zkai without `newZkey`.
-    if (typeof addon?.newZkey === 'function') {
+    const usable = typeof addon?.newZkey === 'function';
+    if (!usable && choice === 'native')
+      throw new ZkaiError(
+        'NATIVE_UNAVAILABLE',
+        `the native prover is not available: ${status.available ? `${status.path} has no zkey new` : status.reason}`,
+        { hint: 'install a C++ compiler (g++) and run again, or choose the snarkjs prover (--prover snarkjs)' },
+      );
+    if (usable) {
       try {
-        const circuitHash = await addon.newZkey(r1csPath, ptauPath, zkeyPath);
+        const pastEndHash = await snarkjsPastEndHash(r1csPath, ptauPath);
+        const circuitHash = await addon.newZkey(r1csPath, ptauPath, zkeyPath, pastEndHash ? { pastEndHash } : {});
         return { circuitHash: new Uint8Array(circuitHash), engine: 'native' };
       } catch (error) {
-        if (addonErrorCode(error) !== 'SETUP_UNSUPPORTED')
+        // The shape left to snarkjs, and a failure of the addon itself (out of memory, say), go to snarkjs; a refused
+        // file is refused.
+        if (!SNARKJS_TAKES_OVER.has(addonErrorCode(error) ?? ''))
           throw new SetupError(`${options.describe} failed: ${(error as Error).message}`, { cause: error });
         options.onProgress?.({ stage: options.stage, message: `${(error as Error).message}: snarkjs writes this key` });
       }
@@ -99,7 +181,10 @@ export async function verifyZkeyFromR1cs(
   logger: SnarkjsLogger,
   options: ZkeyNewOptions,
 ): Promise<boolean> {
-  const dir = await mkdtemp(join(tmpdir(), 'zkai-zkey-verify-'));
+  // In the cache folder, not the system's temporary one (often a small tmpfs): an initial key is as big as the key.
+  const keysDir = cacheLayout(options.cacheDir).keysDir;
+  await mkdir(keysDir, { recursive: true });
+  const dir = await mkdtemp(join(keysDir, '.verify-'));
   try {
     const initial = join(dir, 'initial.zkey');
     await newZkey(r1csPath, ptauPath, initial, options);

@@ -39,9 +39,16 @@ export interface NativeProverAddon {
   ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
   /**
    * snarkjs's `zkey new`, byte for byte: writes the initial proving key of an r1cs and a prepared ptau to `zkeyPath`
-   * (refused when it exists; removed again on failure) and resolves to the circuit hash (64 bytes).
+   * (refused when it exists; removed again on failure) and resolves to the circuit hash (64 bytes). `pastEndHash`: for
+   * a domain of 2^15 or more with a ptau of exactly that power, the 64 bytes snarkjs hashes for its last H point (see
+   * src/setup/zkey-new.ts); without it that shape is refused with SETUP_UNSUPPORTED.
    */
-  newZkey(r1csPath: string, ptauPath: string, zkeyPath: string, options?: { threads?: number }): Promise<Uint8Array>;
+  newZkey(
+    r1csPath: string,
+    ptauPath: string,
+    zkeyPath: string,
+    options?: { threads?: number; pastEndHash?: Uint8Array },
+  ): Promise<Uint8Array>;
   /** Whether the field multiplication uses mulx/adcx/adox (x86-64 with BMI2 and ADX). */
   readonly usesAdx: boolean;
   /** The arithmetic, for the differential tests (standard little-endian bytes; points in snarkjs's LEM layout). */

@@ -38,7 +38,9 @@ export type NativeProverStatus =
 
 /**
  * The native prover addon: the repository's build or the cache's, built into the cache when `build` is true (the
- * default) and neither exists. Never throws: the status says why it is unavailable.
+ * default) and neither exists. Never throws: the status says why it is unavailable. A build (a compiler run of about
+ * 20 seconds, once per machine and version) is announced through `onBuild`, else by one process warning
+ * (`ZKAI_NATIVE_BUILDING`), so a first command that pauses says why.
  */
 export async function nativeProver(
   options: { cacheDir?: string; build?: boolean; onBuild?: () => void } = {},
@@ -71,7 +73,12 @@ export async function nativeProver(
       path = await withFileLock(layout.nativeLockPath(plan.id), async () => {
         const target = join(layout.nativeDir, name);
         if (existsSync(target)) return target;
-        options.onBuild?.();
+        if (options.onBuild) options.onBuild();
+        else
+          process.emitWarning(
+            `building zkai's native prover for this machine into ${layout.nativeDir} (once; about 20 seconds)`,
+            { code: 'ZKAI_NATIVE_BUILDING' },
+          );
         builtNow = true;
         return buildAddon(plan, layout.nativeDir);
       });
