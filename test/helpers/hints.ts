@@ -4,14 +4,12 @@
  * being this repository's CLI.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { ensureBuild } from './build.ts';
 import { runProcess, type CliRun } from './run-cli.ts';
 
-const require = createRequire(import.meta.url);
-/** tsx's loader, given to node with --import: one process per CLI run (the tsx CLI would start a second one). */
-const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
-const cliMain = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+/** The `zkai` binary: the built CLI when dist/ is current (ensureBuild makes it so), else the sources through tsx. */
+const zkaiBin = fileURLToPath(new URL('../../bin/zkai.mjs', import.meta.url));
 
 /** A hint as printed for people: the command line and, for each placeholder, what the line under it says goes there. */
 export interface PrintedHint {
@@ -85,14 +83,16 @@ export function fillArgv(argv: readonly string[], values: Record<string, string>
 const running = new Set<ChildProcess>();
 
 /**
- * Run a filled hint through /bin/sh, where `zkai` is a function that execs this repository's CLI (so the shell's
- * process becomes the CLI's and a timeout kill ends it). The hint must start with `zkai `.
+ * Run a filled hint through /bin/sh, where `zkai` is a function that execs this repository's `zkai` binary (so the
+ * shell's process becomes the CLI's and a timeout kill ends it): the built CLI, made current first (about 1.5 s of CPU
+ * less per hint than loading the TypeScript sources through tsx). The hint must start with `zkai `.
  */
 export function runHint(command: string, options: { timeoutMs?: number; cwd?: string } = {}): Promise<CliRun> {
   if (!command.startsWith('zkai ')) return Promise.reject(new Error(`a hint starts with "zkai ": ${command}`));
-  const script = `zkai() { exec "$ZKAI_HINT_NODE" --import "$ZKAI_HINT_TSX" "$ZKAI_HINT_MAIN" "$@"; }\n${command}`;
+  ensureBuild();
+  const script = `zkai() { exec "$ZKAI_HINT_NODE" "$ZKAI_HINT_BIN" "$@"; }\n${command}`;
   return runProcess('/bin/sh', ['-c', script], {
-    env: { ZKAI_HINT_NODE: process.execPath, ZKAI_HINT_TSX: tsxLoader, ZKAI_HINT_MAIN: cliMain },
+    env: { ZKAI_HINT_NODE: process.execPath, ZKAI_HINT_BIN: zkaiBin },
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     track: running,
