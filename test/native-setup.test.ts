@@ -1,7 +1,8 @@
 /**
  * zkai's native `zkey new` (native/src/setup.cpp) against snarkjs's own: the same bytes on real circuits (the circuit
  * hash included), BLAKE2b against Node's, the keys setupCircuit makes with either engine, snarkjs's chain check on a
- * key whose initial key was made natively, and a typed refusal, with no file left behind, for every bad input.
+ * key whose initial key was made natively, native contributions snarkjs verifies, and a typed refusal, with no file
+ * left behind, for every bad input.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -20,7 +21,9 @@ import { ensureDevPtau } from '../src/setup/dev-ptau.ts';
 import { requiredPtauPower } from '../src/setup/power.ts';
 import { snarkjsLogger } from '../src/setup/progress.ts';
 import { newZkey, verifyZkeyFromR1cs } from '../src/setup/zkey-new.ts';
-import { DEMO_CIRCUIT_PATH } from '../src/demo/range-commitment.ts';
+import { contributeZkey } from '../src/setup/zkey-contribute.ts';
+import { readZkeyInfo } from '../src/setup/zkey-file.ts';
+import { DEMO_CIRCUIT_PATH, rangeCommitmentInput, sampleAges } from '../src/demo/range-commitment.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { testCircuit } from './helpers/run-cli.ts';
 
@@ -142,6 +145,45 @@ describe('native zkey new', () => {
     expect(readFileSync(path).equals(readFileSync(expectedPath)), 'the zkeys differ').toBe(true);
     expect(Buffer.from(made.circuitHash).toString('hex')).toBe(Buffer.from(expectedHash).toString('hex'));
   }, 600_000);
+
+  it("contributes in snarkjs's format: snarkjs contributes after it and verifies the chain, and the key proves", async () => {
+    const stage = { stage: 'zkey:contribute' };
+    const initial = join(scratch, 'contribute-0.zkey');
+    await addon.newZkey(demo.r1csPath, ptauPath, initial);
+    const once = join(scratch, 'contribute-1.zkey');
+    const twice = join(scratch, 'contribute-2.zkey');
+    const thrice = join(scratch, 'contribute-3.zkey');
+    const first = await contributeZkey(initial, once, 'first', 'entropy one', stage);
+    const second = await contributeZkey(once, twice, 'second', 'entropy two', stage);
+    expect([first.engine, second.engine]).toEqual(['native', 'native']);
+    const third = (await snarkjs.zKey.contribute(twice, thrice, 'third', 'entropy three')) as Uint8Array;
+    expect(await snarkjs.zKey.verifyFromR1cs(demo.r1csPath, ptauPath, thrice)).toBe(true);
+    const info = await readZkeyInfo(thrice);
+    expect(info.contributions.map((step) => [step.name, step.hash])).toEqual([
+      ['first', Buffer.from(first.contributionHash).toString('hex')],
+      ['second', Buffer.from(second.contributionHash).toString('hex')],
+      ['third', Buffer.from(third).toString('hex')],
+    ]);
+    // A proof with the natively contributed key verifies with its verification key, and not with the initial one.
+    const vkey = await snarkjs.zKey.exportVerificationKey(twice);
+    const witness = { type: 'mem' } as { type: 'mem'; data?: Uint8Array };
+    const input = rangeCommitmentInput(sampleAges(1), 18, 99, 123456789n);
+    await snarkjs.wtns.calculate(input as never, demo.wasmPath, witness as never);
+    const key = addon.loadProvingKey(new Uint8Array(await readFile(twice)));
+    const { proof, publicSignals } = await addon.prove(key, witness.data!);
+    expect(await snarkjs.groth16.verify(vkey as never, publicSignals, proof as never)).toBe(true);
+    const initialVkey = await snarkjs.zKey.exportVerificationKey(initial);
+    expect(await snarkjs.groth16.verify(initialVkey as never, publicSignals, proof as never)).toBe(false);
+    // A damaged L point is refused, and no key is written.
+    const bytes = await readFile(once);
+    const l = sectionOffset(bytes, 8);
+    bytes.writeUInt8(bytes.readUInt8(l + 7) ^ 1, l + 7);
+    const damaged = join(scratch, 'contribute-damaged.zkey');
+    await writeFile(damaged, bytes);
+    const out = join(scratch, 'contribute-refused.zkey');
+    await expect(contributeZkey(damaged, out, 'x', 'y', stage)).rejects.toThrow(/not on G1/);
+    expect(existsSync(out)).toBe(false);
+  }, 300_000);
 
   it('refuses a small, unprepared, damaged, missing or special file with a typed error and leaves no zkey', async () => {
     const curve = await snarkjs.curves.getCurveFromName('bn128');

@@ -316,6 +316,68 @@ Napi::Value NewZkey(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+/** scale_g1_points on a libuv thread; the input is copied first (the caller's buffer may change meanwhile). */
+class ScaleJob : public Napi::AsyncWorker {
+ public:
+  ScaleJob(Napi::Env env, std::vector<std::uint8_t> points, const u64 scalar[4], unsigned threads)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), points_(std::move(points)), threads_(threads) {
+    std::memcpy(scalar_, scalar, 32);
+  }
+
+  ~ScaleJob() override { explicit_bzero(scalar_, sizeof scalar_); }  // a contribution's 1/delta is toxic waste
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      out_.resize(points_.size());
+      scale_g1_points(points_.data(), points_.size() / 64, scalar_, out_.data(), threads_);
+    } catch (const std::exception& e) {
+      const auto* file_error = dynamic_cast<const FileError*>(&e);
+      code_ = file_error ? file_error->code : "NATIVE_FAILED";
+      SetError(e.what());
+    }
+  }
+
+  void OnOK() override {
+    try {
+      deferred_.Resolve(Napi::Buffer<std::uint8_t>::Copy(Env(), out_.data(), out_.size()));
+    } catch (...) {
+    }
+  }
+
+  void OnError(const Napi::Error& error) override {
+    try {
+      deferred_.Reject(error_of(Env(), code_, error.Message()).Value());
+    } catch (...) {
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::vector<std::uint8_t> points_, out_;
+  u64 scalar_[4];
+  unsigned threads_;
+  std::string code_;
+};
+
+/** scaleG1Points(points, scalar, { threads? }): every 64-byte G1 point times the 32-byte scalar (standard, < r). */
+Napi::Value ScaleG1Points(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto [bytes, length] = bytes_of(info[0], "points");
+  if (length % 64 != 0) throw Napi::RangeError::New(env, "points: 64 bytes per G1 point");
+  const auto [scalar_bytes, scalar_length] = bytes_of(info[1], "scalar");
+  if (scalar_length != 32) throw Napi::RangeError::New(env, "scalar: 32 bytes");
+  u64 scalar[4];
+  std::memcpy(scalar, scalar_bytes, 32);
+  if (geq4(scalar, Fr::k().modulus)) throw Napi::RangeError::New(env, "scalar: not below the scalar field modulus");
+  const Napi::Object options = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
+  auto* job = new ScaleJob(env, std::vector<std::uint8_t>(bytes, bytes + length), scalar, threads_of(options.Get("threads")));
+  Napi::Promise promise = job->promise();
+  job->Queue();
+  return promise;
+}
+
 // ---- For the differential tests: the same operations snarkjs/ffjavascript offer, on bytes. ----
 
 /** 32 little-endian bytes, standard form, checked below the modulus of F. */
@@ -450,6 +512,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("loadProvingKey", Napi::Function::New(env, LoadProvingKey));
   exports.Set("prove", Napi::Function::New(env, Prove));
   exports.Set("newZkey", Napi::Function::New(env, NewZkey));
+  exports.Set("scaleG1Points", Napi::Function::New(env, ScaleG1Points));
   exports.Set("usesAdx", Napi::Boolean::New(env, using_adx()));
   Napi::Object testing = Napi::Object::New(env);
   testing.Set("field", Napi::Function::New(env, FieldOp));

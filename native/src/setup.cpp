@@ -78,6 +78,8 @@ std::vector<std::uint8_t> read_regular_file(const std::string& path, const char*
   return bytes;
 }
 
+static_assert(sizeof(G1Affine) == 64 && sizeof(G2Affine) == 128, "points are written as their limbs");
+
 namespace {
 
 // The G2 generator (x = x0 + x1 u, y = y0 + y1 u), standard form, least significant limb first.
@@ -787,6 +789,93 @@ std::vector<std::uint8_t> new_zkey(const std::uint8_t* r1cs_bytes, std::size_t r
   out.flush();
   clock.mark("zkey new: written");
   return circuit_hash;
+}
+
+void scale_g1_points(const std::uint8_t* points, std::size_t count, const u64 k[4], std::uint8_t* out, unsigned threads) {
+  if (geq4(k, Fr::k().modulus)) throw FileError("NATIVE_FAILED", "the scalar is not below the scalar field modulus");
+  std::int8_t digits[260] = {};
+  const int length = wnaf5(k, digits);
+  // Blocks of points share one inversion for their odd-multiple tables and one for their results.
+  constexpr std::size_t kBlock = 256;
+  const std::size_t blocks = (count + kBlock - 1) / kBlock;
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::atomic<bool> failed{false};
+  auto work = [&]() {
+    try {
+      std::vector<G1Affine> bases;
+      std::vector<G1> jacobian, sums;
+      std::vector<G1Affine> table;
+      std::vector<Fq> inverses, scratch;
+      for (;;) {
+        const std::size_t block = next.fetch_add(1);
+        if (block >= blocks || failed.load()) return;
+        const std::size_t first = block * kBlock;
+        const std::size_t n = std::min(count - first, kBlock);
+        Reader reader(points + first * 64, n * 64, "ZKEY_INVALID", "zkey");
+        bases.resize(n);
+        for (auto& p : bases) p = read_g1(reader, "a point to scale");
+        // P, 3P, ..., 15P per point (8 entries), affine.
+        jacobian.clear();
+        for (const auto& p : bases) {
+          const G1 twice = G1::from(p).doubled();
+          G1 current = G1::from(p);
+          for (int m = 1; m < 8; ++m) {
+            current += twice;
+            jacobian.push_back(current);
+          }
+        }
+        inverses.resize(jacobian.size());
+        scratch.resize(jacobian.size());
+        for (std::size_t i = 0; i < jacobian.size(); ++i) inverses[i] = jacobian[i].z;
+        batch_inverse(inverses.data(), inverses.size(), scratch.data());
+        table.resize(n * 8);
+        for (std::size_t j = 0; j < n; ++j) {
+          table[j * 8] = bases[j];
+          for (int m = 1; m < 8; ++m) {
+            const std::size_t at = j * 7 + static_cast<std::size_t>(m - 1);
+            const G1& p = jacobian[at];
+            if (p.is_infinity()) {
+              table[j * 8 + static_cast<std::size_t>(m)] = G1Affine{Fq::zero(), Fq::zero()};
+              continue;
+            }
+            const Fq zi2 = inverses[at].square();
+            table[j * 8 + static_cast<std::size_t>(m)] = G1Affine{p.x * zi2, p.y * zi2 * inverses[at]};
+          }
+        }
+        sums.assign(n, G1::infinity());
+        for (std::size_t j = 0; j < n; ++j) {
+          G1 sum = G1::infinity();
+          for (int i = length - 1; i >= 0; --i) {
+            sum = sum.doubled();
+            const int digit = digits[i];
+            if (digit > 0) {
+              sum = sum.add_affine(table[j * 8 + static_cast<std::size_t>((digit - 1) / 2)]);
+            } else if (digit < 0) {
+              const G1Affine& p = table[j * 8 + static_cast<std::size_t>((-digit - 1) / 2)];
+              sum = sum.add_affine(G1Affine{p.x, p.is_infinity() ? p.y : -p.y});
+            }
+          }
+          sums[j] = sum;
+        }
+        const std::vector<G1Affine> results = to_affine(sums);
+        for (std::size_t j = 0; j < n; ++j) std::memcpy(out + (first + j) * 64, &results[j], 64);
+      }
+    } catch (...) {
+      if (!failed.exchange(true)) failure = std::current_exception();
+    }
+  };
+  const unsigned count_threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(blocks, 1))));
+  std::vector<std::thread> pool;
+  try {
+    for (unsigned i = 1; i < count_threads; ++i) pool.emplace_back(work);
+  } catch (...) {
+    // A thread could not start: the ones that did (and this one) share the work.
+  }
+  work();
+  for (auto& thread : pool) thread.join();
+  explicit_bzero(digits, sizeof digits);  // the scalar's digits: a contribution's secret
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace zkai

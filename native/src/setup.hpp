@@ -75,4 +75,12 @@ using ByteSink = std::function<void(const std::uint8_t*, std::size_t)>;
 std::vector<std::uint8_t> new_zkey(const std::uint8_t* r1cs, std::size_t r1cs_length, const ByteSource& ptau,
                                    const ByteSink& sink, unsigned threads, const std::uint8_t* past_end_hash = nullptr);
 
+/**
+ * Every G1 point of `points` (`count` of them in snarkjs's file layout: x then y, 32 bytes each, little-endian
+ * Montgomery form; (0, 0) is infinity) times the scalar `k` (four limbs, standard form, below r), written to `out` in
+ * the same layout: what snarkjs's `batchApplyKey` does to a zkey's L and H sections in a phase-2 contribution. On
+ * `threads` threads. Throws FileError (ZKEY_INVALID) for a coordinate not below q or a point not on G1.
+ */
+void scale_g1_points(const std::uint8_t* points, std::size_t count, const u64 k[4], std::uint8_t* out, unsigned threads);
+
 }  // namespace zkai

@@ -16,6 +16,7 @@ import { snarkjsLogger, type ProgressListener } from './progress.ts';
 import { automaticPhase2Trust, type Phase2Trust } from './key-trust.ts';
 import type { ZkeyContribution } from './zkey-file.ts';
 import { newZkey, verifyZkeyFromR1cs } from './zkey-new.ts';
+import { contributeZkey } from './zkey-contribute.ts';
 import { sha256Parts } from '../util/hash.ts';
 
 /** Options of {@link setupCircuit}. */
@@ -323,12 +324,12 @@ export async function setupCircuit(circuit: CompiledCircuit, options: SetupOptio
       if (!existsSync(zkey0)) throw new SetupError(`groth16 setup of ${circuit.name} failed: no zkey was written`);
       timings.setupSeconds = (Date.now() - started) / 1000;
       started = Date.now();
-      await snarkjs.zKey.contribute(
+      await contributeZkey(
         zkey0,
         options.beacon ? zkey1 : builtZkey,
         'zkai phase-2 contribution',
         randomBytes(64).toString('hex'),
-        snarkjsLogger('zkey:contribute', onProgress),
+        { cacheDir: cache.dir, stage: 'zkey:contribute', ...(onProgress ? { onProgress } : {}) },
       );
       if (options.beacon) {
         const { hashHex, iterationsExp } = options.beacon;

@@ -49,6 +49,12 @@ export interface NativeProverAddon {
     zkeyPath: string,
     options?: { threads?: number; pastEndHash?: Uint8Array },
   ): Promise<Uint8Array>;
+  /**
+   * Every G1 point of `points` (64 bytes each, snarkjs's file layout) times `scalar` (32 bytes, little-endian standard
+   * form, below r): a phase-2 contribution's work on a zkey's L and H sections (src/setup/zkey-contribute.ts).
+   * Rejects with ZKEY_INVALID for a point not on G1.
+   */
+  scaleG1Points(points: Uint8Array, scalar: Uint8Array, options?: { threads?: number }): Promise<Uint8Array>;
   /** Whether the field multiplication uses mulx/adcx/adox (x86-64 with BMI2 and ADX). */
   readonly usesAdx: boolean;
   /** The arithmetic, for the differential tests (standard little-endian bytes; points in snarkjs's LEM layout). */
