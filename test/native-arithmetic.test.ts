@@ -1,7 +1,8 @@
 /**
  * The native prover's arithmetic (native/src) against ffjavascript and snarkjs (fast tier: no circuit): field
  * operations with their edges, G1 and G2 addition and doubling with the special cases, multi-scalar multiplications
- * of 1 to 2^12 points with zero, one and repeated scalars, the NTT and its inverse on snarkjs's domains.
+ * of 1 to 2^12 points with zero, one and repeated scalars, the NTT and its inverse on snarkjs's domains, and the
+ * scaling of many points by one scalar (a phase-2 contribution's work).
  */
 import { randomBytes } from 'node:crypto';
 import * as snarkjs from 'snarkjs';
@@ -178,6 +179,30 @@ describe('native multi-scalar multiplication, crowded buckets', () => {
       expect(group.eq(group.fromRprLEM(native, 0), await group.multiExpAffine(bases, scalars))).toBe(true);
     }
   }, 60_000);
+});
+
+describe('native scaling of G1 points by one scalar (a contribution)', () => {
+  it('matches ffjavascript for scalars at the edges, infinity among the points, across blocks of 256', async () => {
+    const group = curve.G1;
+    const points = Array.from({ length: 300 }, (_, i) => (i % 97 === 13 ? group.zero : randomPoint(group)));
+    const bytes = concat(points.map((point) => lem(group, point)));
+    for (const k of [1n, 2n, 15n, 16n, R - 1n, R - 2n, R - 30n, randomBelow(R), randomBelow(R)]) {
+      const scaled = await addon.scaleG1Points(bytes, bytesOf(k), { threads: 2 });
+      points.forEach((point, i) => {
+        const expected = lem(group, group.timesScalar(point, bytesOf(k)));
+        expect(
+          Buffer.from(scaled.subarray(64 * i, 64 * i + 64)).equals(Buffer.from(expected)),
+          `k ${k}, point ${i}`,
+        ).toBe(true);
+      });
+    }
+    expect(await addon.scaleG1Points(new Uint8Array(0), bytesOf(5n))).toHaveLength(0);
+    const offCurve = Uint8Array.from(bytes);
+    offCurve[64 * 7 + 3] = offCurve[64 * 7 + 3]! ^ 1;
+    await expect(addon.scaleG1Points(offCurve, bytesOf(5n))).rejects.toMatchObject({ code: 'ZKEY_INVALID' });
+    expect(() => addon.scaleG1Points(bytes, bytesOf(R))).toThrow(/not below/);
+    expect(() => addon.scaleG1Points(bytes.subarray(1), bytesOf(5n))).toThrow(/64 bytes/);
+  });
 });
 
 describe('native NTT', () => {

@@ -183,6 +183,20 @@ describe('native zkey new', () => {
     const out = join(scratch, 'contribute-refused.zkey');
     await expect(contributeZkey(damaged, out, 'x', 'y', stage)).rejects.toThrow(/not on G1/);
     expect(existsSync(out)).toBe(false);
+    // A key whose delta is not its chain's (here the initial key's delta 1 after a contribution) is refused: a
+    // contribution publishes delta times those points.
+    const swapped = await readFile(once);
+    const header = sectionOffset(swapped, 2);
+    (await readFile(initial)).copy(
+      swapped,
+      header + 468,
+      sectionOffset(await readFile(initial), 2) + 468,
+      sectionOffset(await readFile(initial), 2) + 660,
+    );
+    const forged = join(scratch, 'contribute-forged.zkey');
+    await writeFile(forged, swapped);
+    await expect(contributeZkey(forged, out, 'x', 'y', stage)).rejects.toThrow(/not those of its contribution chain/);
+    expect(existsSync(out)).toBe(false);
   }, 300_000);
 
   it('refuses a small, unprepared, damaged, missing or special file with a typed error and leaves no zkey', async () => {

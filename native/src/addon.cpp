@@ -373,6 +373,7 @@ Napi::Value ScaleG1Points(const Napi::CallbackInfo& info) {
   if (geq4(scalar, Fr::k().modulus)) throw Napi::RangeError::New(env, "scalar: not below the scalar field modulus");
   const Napi::Object options = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
   auto* job = new ScaleJob(env, std::vector<std::uint8_t>(bytes, bytes + length), scalar, threads_of(options.Get("threads")));
+  explicit_bzero(scalar, sizeof scalar);
   Napi::Promise promise = job->promise();
   job->Queue();
   return promise;

@@ -11,7 +11,7 @@
  * whose input comes from someone else, stays with snarkjs.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { ChaCha } from 'ffjavascript';
 import * as snarkjs from 'snarkjs';
 import { SetupError } from '../errors.ts';
@@ -20,6 +20,8 @@ import { snarkjsLogger, type ProgressListener } from './progress.ts';
 
 /** The slice of snarkjs's (ffjavascript's) BN254 curve used here; points and scalars are its byte buffers. */
 interface Group {
+  readonly g: Uint8Array;
+  neg(point: Uint8Array): Uint8Array;
   fromRng(rng: unknown): Uint8Array;
   timesFr(point: Uint8Array, scalar: Uint8Array): Uint8Array;
   toAffine(point: Uint8Array): Uint8Array;
@@ -28,7 +30,9 @@ interface Group {
 interface Curve {
   G1: Group;
   G2: Group;
+  pairingEq(...points: Uint8Array[]): boolean;
   Fr: {
+    e(value: number): Uint8Array;
     fromRng(rng: unknown): Uint8Array;
     inv(value: Uint8Array): Uint8Array;
     isZero(value: Uint8Array): boolean;
@@ -113,6 +117,46 @@ function chachaFrom(hash: Uint8Array): unknown {
   return new ChaCha(Array.from({ length: 8 }, (_, i) => view.getUint32(4 * i)));
 }
 
+/** Sections 8 (L) and 9 (H) hold the number of points the header says (the addon scales whatever it is given). */
+function checkShape(bytes: Buffer, sections: Map<number, Section>, path: string): void {
+  const header = sectionBytes(bytes, sections, 2);
+  const nVars = header.readUInt32LE(72);
+  const nPublic = header.readUInt32LE(76);
+  const domainSize = header.readUInt32LE(80);
+  const expected: [number, number][] = [
+    [8, 64 * (nVars - nPublic - 1)],
+    [9, 64 * domainSize],
+  ];
+  for (const [type, size] of expected)
+    if (nPublic >= nVars || sections.get(type)!.size !== size)
+      throw new SetupError(`${path}: section ${type} does not hold the points its header announces`);
+}
+
+/**
+ * The key's δ points are the chain's: δ1 is the last contribution's δ after (the generator before any), and δ2 is
+ * δ1's partner in G2 (one pairing). A contribution multiplies them by δ and publishes the results, so points of
+ * another order could leak δ modulo that order; snarkjs does not check this, zkai does.
+ */
+function checkDelta(curve: Curve, header: Buffer, records: Buffer[], path: string): void {
+  const delta1 = header.subarray(468, 532);
+  const delta2 = header.subarray(532, 660);
+  const last = records.at(-1);
+  const expected = last ? last.subarray(0, 64) : Buffer.from(curve.G1.toAffine(curve.G1.g));
+  const pairs = curve.pairingEq(curve.G1.g, delta2, curve.G1.neg(delta1), curve.G2.g);
+  if (!Buffer.from(delta1).equals(Buffer.from(expected)) || !pairs)
+    throw new SetupError(`${path}: its delta points are not those of its contribution chain`);
+}
+
+/** Runs the operations whose WebAssembly scratch slots held δ or 1/δ again on harmless values. */
+function overwriteScratch(curve: Curve): void {
+  const one = curve.Fr.e(1);
+  curve.G1.timesFr(curve.G1.toAffine(curve.G1.g), one);
+  curve.G1.timesFr(curve.G1.g, one);
+  curve.G2.timesFr(curve.G2.toAffine(curve.G2.g), one);
+  curve.G2.timesFr(curve.G2.g, one);
+  curve.Fr.toRprLE(new Uint8Array(32), 0, curve.Fr.inv(one));
+}
+
 /** What {@link contributeZkey} did. */
 export interface ZkeyContributeResult {
   /** The contribution's hash, as snarkjs returns and prints it (BLAKE2b-512 of its public key and transcript). */
@@ -137,7 +181,9 @@ export async function contributeZkey(
     proverChoiceFromEnvironment() === 'snarkjs'
       ? undefined
       : (await nativeProver(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir })).addon;
-  if (typeof addon?.scaleG1Points !== 'function') {
+  // Above 1 GiB the key is left to snarkjs, which streams it (here the whole key is held in memory).
+  const tooLarge = (await stat(inPath)).size > 2 ** 30;
+  if (typeof addon?.scaleG1Points !== 'function' || tooLarge) {
     const hash = await snarkjs.zKey.contribute(
       inPath,
       outPath,
@@ -153,7 +199,9 @@ export async function contributeZkey(
   const sections = zkeySections(bytes, inPath);
   const header = sectionBytes(bytes, sections, 2);
   const { csHash, records } = contributionRecords(sectionBytes(bytes, sections, 10), inPath);
+  checkShape(bytes, sections, inPath);
   const curve = (await snarkjs.curves.getCurveFromName('bn128')) as unknown as Curve;
+  checkDelta(curve, header, records, inPath);
   const uncompressed = (group: Group, point: Uint8Array, size: number) => {
     const out = new Uint8Array(size);
     group.toRprUncompressed(out, 0, point);
@@ -172,8 +220,9 @@ export async function contributeZkey(
   }
 
   // The secret δ and the proof of knowledge of it, from ChaCha seeded by the system's randomness and the entropy.
-  const seed = createHash('blake2b512').update(randomBytes(64)).update(Buffer.from(entropy, 'utf8')).digest();
-  const rng = chachaFrom(seed);
+  const systemRandom = randomBytes(64);
+  const seed = createHash('blake2b512').update(systemRandom).update(Buffer.from(entropy, 'utf8')).digest();
+  const rng = chachaFrom(seed) as { state?: Uint32Array | number[]; buff?: Uint32Array | number[] };
   const delta = curve.Fr.fromRng(rng);
   if (curve.Fr.isZero(delta)) throw new SetupError('the random contribution was zero (try again)');
   const g1S = curve.G1.toAffine(curve.G1.fromRng(rng));
@@ -187,17 +236,23 @@ export async function contributeZkey(
   const delta1 = curve.G1.toAffine(curve.G1.timesFr(header.subarray(468, 532), delta));
   const delta2 = curve.G2.toAffine(curve.G2.timesFr(header.subarray(532, 660), delta));
 
-  // L and H divided by δ, natively.
+  // L and H divided by δ, natively (one after the other: each takes every core). δ, 1/δ, the seed and the generator's
+  // state are toxic waste: zeroed once used, and the curve's WebAssembly scratch slots that held them overwritten.
+  const inverseMontgomery = curve.Fr.inv(delta);
   const inverse = new Uint8Array(32);
-  curve.Fr.toRprLE(inverse, 0, curve.Fr.inv(delta));
-  const [l, h] = await Promise.all([
-    addon.scaleG1Points(sectionBytes(bytes, sections, 8), inverse),
-    addon.scaleG1Points(sectionBytes(bytes, sections, 9), inverse),
-  ])
-    .catch((error: unknown) => {
-      throw new SetupError(`contributing to ${inPath} failed: ${(error as Error).message}`, { cause: error });
-    })
-    .finally(() => inverse.fill(0)); // 1/δ is toxic waste too: not kept past its use
+  curve.Fr.toRprLE(inverse, 0, inverseMontgomery);
+  let l: Uint8Array;
+  let h: Uint8Array;
+  try {
+    l = await addon.scaleG1Points(sectionBytes(bytes, sections, 8), inverse);
+    h = await addon.scaleG1Points(sectionBytes(bytes, sections, 9), inverse);
+  } catch (error) {
+    throw new SetupError(`contributing to ${inPath} failed: ${(error as Error).message}`, { cause: error });
+  } finally {
+    for (const secret of [inverse, inverseMontgomery, delta, seed, systemRandom]) secret.fill(0);
+    for (const words of [rng.state, rng.buff]) if (words) words.fill(0);
+    overwriteScratch(curve);
+  }
 
   // The record, in snarkjs's layout: points in the file's form, the transcript, type 0, and the name as parameter 1.
   const nameBytes = new TextEncoder().encode(name.substring(0, 64));
