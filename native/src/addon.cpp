@@ -230,52 +230,36 @@ Napi::Value Prove(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-/** `zkey new` on a libuv thread: reads the r1cs, the ptau ranges it needs, writes the zkey; resolves to the hash. */
-class NewZkeyJob : public Napi::AsyncWorker {
+/**
+ * A job on a libuv thread whose promise resolves to a Buffer of the bytes `Run` returns, or rejects with a typed error:
+ * a FileError's code, NATIVE_OUT_OF_MEMORY, or NATIVE_FAILED.
+ */
+class BytesJob : public Napi::AsyncWorker {
  public:
-  NewZkeyJob(Napi::Env env, std::string r1cs, std::string ptau, std::string zkey, unsigned threads,
-             std::vector<std::uint8_t> past_end)
-      : Napi::AsyncWorker(env),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        r1cs_(std::move(r1cs)),
-        ptau_(std::move(ptau)),
-        zkey_(std::move(zkey)),
-        threads_(threads),
-        past_end_(std::move(past_end)) {}
+  explicit BytesJob(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
 
   Napi::Promise promise() const { return deferred_.Promise(); }
 
+ protected:
+  /** The work, off the JavaScript thread. */
+  virtual std::vector<std::uint8_t> Run() = 0;
+
+ private:
   void Execute() override {
-    std::FILE* out = nullptr;
-    bool created = false;
     try {
-      const std::vector<std::uint8_t> r1cs = read_regular_file(r1cs_, "R1CS_UNREADABLE");
-      const FileSource ptau(ptau_);
-      out = std::fopen(zkey_.c_str(), "wbx");  // x: never write over a file that is there
-      if (out == nullptr) throw FileError("SETUP_WRITE_FAILED", zkey_ + ": " + std::strerror(errno));
-      created = true;
-      hash_ = new_zkey(r1cs.data(), r1cs.size(), ptau,
-                       [&](const std::uint8_t* bytes, std::size_t length) {
-                         if (std::fwrite(bytes, 1, length, out) != length)
-                           throw FileError("SETUP_WRITE_FAILED", zkey_ + ": " + std::strerror(errno));
-                       },
-                       threads_, past_end_.empty() ? nullptr : past_end_.data());
-      const bool closed = std::fclose(out) == 0;
-      out = nullptr;
-      if (!closed) throw FileError("SETUP_WRITE_FAILED", zkey_ + ": " + std::strerror(errno));
+      result_ = Run();
     } catch (const std::exception& e) {
-      if (out != nullptr) std::fclose(out);
-      if (created) std::remove(zkey_.c_str());  // never a half-written key
       const auto* file_error = dynamic_cast<const FileError*>(&e);
       const bool memory = dynamic_cast<const std::bad_alloc*>(&e) != nullptr;
       code_ = file_error ? file_error->code : memory ? "NATIVE_OUT_OF_MEMORY" : "NATIVE_FAILED";
-      SetError(memory ? std::string("out of memory while making the zkey") : std::string(e.what()));
+      SetError(memory ? std::string("out of memory") : std::string(e.what()));
     }
   }
 
+  // As for proofs: no JavaScript value can be made while the worker thread is being ended, and that must not throw.
   void OnOK() override {
     try {
-      deferred_.Resolve(Napi::Buffer<std::uint8_t>::Copy(Env(), hash_.data(), hash_.size()));
+      deferred_.Resolve(Napi::Buffer<std::uint8_t>::Copy(Env(), result_.data(), result_.size()));
     } catch (...) {
     }
   }
@@ -287,13 +271,53 @@ class NewZkeyJob : public Napi::AsyncWorker {
     }
   }
 
- private:
   Napi::Promise::Deferred deferred_;
+  std::vector<std::uint8_t> result_;
+  std::string code_;
+};
+
+/** `zkey new`: reads the r1cs, the ptau ranges it needs, writes the zkey; resolves to the circuit hash. */
+class NewZkeyJob : public BytesJob {
+ public:
+  NewZkeyJob(Napi::Env env, std::string r1cs, std::string ptau, std::string zkey, unsigned threads,
+             std::vector<std::uint8_t> past_end)
+      : BytesJob(env),
+        r1cs_(std::move(r1cs)),
+        ptau_(std::move(ptau)),
+        zkey_(std::move(zkey)),
+        threads_(threads),
+        past_end_(std::move(past_end)) {}
+
+ private:
+  std::vector<std::uint8_t> Run() override {
+    std::FILE* out = nullptr;
+    bool created = false;
+    try {
+      const std::vector<std::uint8_t> r1cs = read_regular_file(r1cs_, "R1CS_UNREADABLE");
+      const FileSource ptau(ptau_);
+      out = std::fopen(zkey_.c_str(), "wbx");  // x: never write over a file that is there
+      if (out == nullptr) throw FileError("SETUP_WRITE_FAILED", zkey_ + ": " + std::strerror(errno));
+      created = true;
+      std::vector<std::uint8_t> hash = new_zkey(r1cs.data(), r1cs.size(), ptau,
+                                                [&](const std::uint8_t* bytes, std::size_t length) {
+                                                  if (std::fwrite(bytes, 1, length, out) != length)
+                                                    throw FileError("SETUP_WRITE_FAILED", zkey_ + ": " + std::strerror(errno));
+                                                },
+                                                threads_, past_end_.empty() ? nullptr : past_end_.data());
+      const bool closed = std::fclose(out) == 0;
+      out = nullptr;
+      if (!closed) throw FileError("SETUP_WRITE_FAILED", zkey_ + ": " + std::strerror(errno));
+      return hash;
+    } catch (...) {
+      if (out != nullptr) std::fclose(out);
+      if (created) std::remove(zkey_.c_str());  // never a half-written key
+      throw;
+    }
+  }
+
   std::string r1cs_, ptau_, zkey_;
   unsigned threads_;
   std::vector<std::uint8_t> past_end_;
-  std::vector<std::uint8_t> hash_;
-  std::string code_;
 };
 
 /** newZkey(r1csPath, ptauPath, zkeyPath, { threads?, pastEndHash? }): resolves to the circuit hash (64 bytes). */
@@ -316,49 +340,25 @@ Napi::Value NewZkey(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-/** scale_g1_points on a libuv thread; the input is copied first (the caller's buffer may change meanwhile). */
-class ScaleJob : public Napi::AsyncWorker {
+/** scale_g1_points; the input is copied first (the caller's buffer may change meanwhile). */
+class ScaleJob : public BytesJob {
  public:
   ScaleJob(Napi::Env env, std::vector<std::uint8_t> points, const u64 scalar[4], unsigned threads)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), points_(std::move(points)), threads_(threads) {
+      : BytesJob(env), points_(std::move(points)), threads_(threads) {
     std::memcpy(scalar_, scalar, 32);
   }
-
   ~ScaleJob() override { explicit_bzero(scalar_, sizeof scalar_); }  // a contribution's 1/delta is toxic waste
 
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      out_.resize(points_.size());
-      scale_g1_points(points_.data(), points_.size() / 64, scalar_, out_.data(), threads_);
-    } catch (const std::exception& e) {
-      const auto* file_error = dynamic_cast<const FileError*>(&e);
-      code_ = file_error ? file_error->code : "NATIVE_FAILED";
-      SetError(e.what());
-    }
-  }
-
-  void OnOK() override {
-    try {
-      deferred_.Resolve(Napi::Buffer<std::uint8_t>::Copy(Env(), out_.data(), out_.size()));
-    } catch (...) {
-    }
-  }
-
-  void OnError(const Napi::Error& error) override {
-    try {
-      deferred_.Reject(error_of(Env(), code_, error.Message()).Value());
-    } catch (...) {
-    }
-  }
-
  private:
-  Napi::Promise::Deferred deferred_;
-  std::vector<std::uint8_t> points_, out_;
+  std::vector<std::uint8_t> Run() override {
+    std::vector<std::uint8_t> out(points_.size());
+    scale_g1_points(points_.data(), points_.size() / 64, scalar_, out.data(), threads_);
+    return out;
+  }
+
+  std::vector<std::uint8_t> points_;
   u64 scalar_[4];
   unsigned threads_;
-  std::string code_;
 };
 
 /** scaleG1Points(points, scalar, { threads? }): every 64-byte G1 point times the 32-byte scalar (standard, < r). */

@@ -490,6 +490,32 @@ void add_terms(std::vector<Term<F>>& terms, const ByWire& matrix, std::uint32_t 
   }
 }
 
+/**
+ * Runs `work` on `threads` threads (this one among them) and rethrows the first failure after all have ended. A thread
+ * that cannot start leaves the work to the others: every `work` takes items until none are left.
+ */
+template <typename Work>
+void run_on_threads(unsigned threads, Work&& work) {
+  std::exception_ptr failure;
+  std::atomic<bool> failed{false};
+  auto guarded = [&]() {
+    try {
+      work(failed);
+    } catch (...) {
+      if (!failed.exchange(true)) failure = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  try {
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back(guarded);
+  } catch (...) {
+    // A thread could not start: the ones that did (and this one) share the work.
+  }
+  guarded();
+  for (auto& thread : pool) thread.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
 /** Computes every output point on `threads` threads. */
 void compute_outputs(const R1cs& r, const std::uint8_t* r1cs, const Bases& bases, unsigned threads,
                      std::vector<G1> (&g1)[3], std::vector<G2>& g2) {
@@ -501,10 +527,9 @@ void compute_outputs(const R1cs& r, const std::uint8_t* r1cs, const Bases& bases
   const std::size_t blocks_per_kind = (n + kBlock - 1) / kBlock;
   const Output order[4] = {Output::B2, Output::A, Output::B1, Output::L};
   std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  std::atomic<bool> failed{false};
-  auto work = [&]() {
-    try {
+  const unsigned count = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(4 * blocks_per_kind)));
+  run_on_threads(count, [&](const std::atomic<bool>& failed) {
+    {
       Scratch<Fq> s1;
       Scratch<Fq2> s2;
       std::vector<Term<Fq>> t1;
@@ -546,20 +571,8 @@ void compute_outputs(const R1cs& r, const std::uint8_t* r1cs, const Bases& bases
           }
         }
       }
-    } catch (...) {
-      if (!failed.exchange(true)) failure = std::current_exception();
     }
-  };
-  const unsigned count = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(4 * blocks_per_kind)));
-  std::vector<std::thread> pool;
-  try {
-    for (unsigned i = 1; i < count; ++i) pool.emplace_back(work);
-  } catch (...) {
-    // A thread could not start: the ones that did (and this one) share the work.
-  }
-  work();
-  for (auto& thread : pool) thread.join();
-  if (failure) std::rethrow_exception(failure);
+  });
 }
 
 /** Writes the zkey in snarkjs's section order and hashes what snarkjs hashes. */
@@ -799,10 +812,14 @@ void scale_g1_points(const std::uint8_t* points, std::size_t count, const u64 k[
   constexpr std::size_t kBlock = 256;
   const std::size_t blocks = (count + kBlock - 1) / kBlock;
   std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  std::atomic<bool> failed{false};
-  auto work = [&]() {
-    try {
+  const unsigned count_threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(blocks, 1))));
+  // The digits are wiped however this ends.
+  struct Wipe {
+    std::int8_t* digits;
+    ~Wipe() { explicit_bzero(digits, 260); }
+  } wipe{digits};
+  run_on_threads(count_threads, [&](const std::atomic<bool>& failed) {
+    {
       std::vector<G1Affine> bases;
       std::vector<G1> jacobian, sums;
       std::vector<G1Affine> table;
@@ -861,21 +878,8 @@ void scale_g1_points(const std::uint8_t* points, std::size_t count, const u64 k[
         const std::vector<G1Affine> results = to_affine(sums);
         for (std::size_t j = 0; j < n; ++j) std::memcpy(out + (first + j) * 64, &results[j], 64);
       }
-    } catch (...) {
-      if (!failed.exchange(true)) failure = std::current_exception();
     }
-  };
-  const unsigned count_threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(blocks, 1))));
-  std::vector<std::thread> pool;
-  try {
-    for (unsigned i = 1; i < count_threads; ++i) pool.emplace_back(work);
-  } catch (...) {
-    // A thread could not start: the ones that did (and this one) share the work.
-  }
-  work();
-  for (auto& thread : pool) thread.join();
-  explicit_bzero(digits, sizeof digits);  // the scalar's digits: a contribution's secret
-  if (failure) std::rethrow_exception(failure);
+  });
 }
 
 }  // namespace zkai
