@@ -86,13 +86,13 @@ afterAll(async () => {
 });
 
 describe('native field arithmetic', () => {
-  const edges = (p: bigint) => [0n, 1n, 2n, p - 1n, p - 2n, (p - 1n) / 2n];
+  const edges = (p: bigint) => [0n, 1n, 2n, p - 1n, p - 2n, (p - 1n) / 2n, (p + 1n) / 2n, 1n << 253n, (1n << 64n) - 1n];
   for (const [name, p] of [
     ['q', Q],
     ['r', R],
   ] as const) {
-    it(`Fp(${name}): add, sub, mul, square, neg and inverse match BigInt arithmetic at the edges and on random values`, () => {
-      const values = [...edges(p), ...Array.from({ length: 200 }, () => randomBelow(p))];
+    it(`Fp(${name}): add, sub, mul (both products), square, neg and inverse match BigInt arithmetic at the edges and on random values`, () => {
+      const values = [...edges(p), ...Array.from({ length: 400 }, () => randomBelow(p))];
       for (let i = 0; i < values.length; i++) {
         const a = values[i]!;
         const b = values[(i * 7 + 3) % values.length]!;
@@ -101,6 +101,7 @@ describe('native field arithmetic', () => {
         expect(field('add', b)).toBe((a + b) % p);
         expect(field('sub', b)).toBe((((a - b) % p) + p) % p);
         expect(field('mul', b)).toBe((a * b) % p);
+        expect(field('mul-portable', b)).toBe((a * b) % p);
         expect(field('square')).toBe((a * a) % p);
         expect(field('neg')).toBe((p - a) % p);
         expect(field('inverse')).toBe(a === 0n ? 0n : modPow(a, p - 2n, p));

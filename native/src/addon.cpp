@@ -401,7 +401,11 @@ Napi::Value bytes_value(Napi::Env env, const F& value) {
   return out;
 }
 
-/** field(op, 'q' | 'r', a, b?) with op add, sub, mul, square, neg, inverse: standard bytes in and out. */
+/**
+ * field(op, 'q' | 'r', a, b?) with op add, sub, mul, square, neg, inverse: standard bytes in and out. `mul-portable`
+ * is the portable product whatever the CPU (the product used elsewhere is the mulx/adcx/adox one when the CPU has
+ * them), so the tests check both.
+ */
 Napi::Value FieldOp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string op = info[0].As<Napi::String>().Utf8Value();
@@ -413,6 +417,11 @@ Napi::Value FieldOp(const Napi::CallbackInfo& info) {
     if (op == "add") return bytes_value(env, a + b);
     if (op == "sub") return bytes_value(env, a - b);
     if (op == "mul") return bytes_value(env, a * b);
+    if (op == "mul-portable") {
+      F product;
+      mont_mul_portable(product.limbs, a.limbs, b.limbs, F::k());
+      return bytes_value(env, product);
+    }
     if (op == "square") return bytes_value(env, a.square());
     if (op == "neg") return bytes_value(env, -a);
     if (op == "inverse") return bytes_value(env, a.inverse());

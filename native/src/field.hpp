@@ -11,10 +11,17 @@
 
 #include <cstdint>
 #include <cstring>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 namespace zkai {
 
 using u64 = std::uint64_t;
+
+/** Inlined wherever it is called: the field operations are a few instructions, and a call per operation (GCC's
+ * choice for these at -O3) costs as much as the operation. */
+#define ZKAI_INLINE __attribute__((always_inline)) inline
 using u128 = unsigned __int128;
 
 /** The constants of one prime field, all derived from `modulus` (see `derive`). */
@@ -28,6 +35,20 @@ struct FieldConstants {
 
 /** a + b with carry out (limb arrays of four). */
 constexpr u64 add4(u64 out[4], const u64 a[4], const u64 b[4]) {
+#if defined(__x86_64__)
+  if (!__builtin_is_constant_evaluated()) {  // one add/adc chain (the 128-bit form below compiles to more)
+    unsigned long long o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+    unsigned char c = _addcarry_u64(0, a[0], b[0], &o0);
+    c = _addcarry_u64(c, a[1], b[1], &o1);
+    c = _addcarry_u64(c, a[2], b[2], &o2);
+    c = _addcarry_u64(c, a[3], b[3], &o3);
+    out[0] = o0;
+    out[1] = o1;
+    out[2] = o2;
+    out[3] = o3;
+    return c;
+  }
+#endif
   u128 carry = 0;
   for (int i = 0; i < 4; ++i) {
     carry += static_cast<u128>(a[i]) + b[i];
@@ -39,6 +60,20 @@ constexpr u64 add4(u64 out[4], const u64 a[4], const u64 b[4]) {
 
 /** a - b with borrow out (1 when b > a). */
 constexpr u64 sub4(u64 out[4], const u64 a[4], const u64 b[4]) {
+#if defined(__x86_64__)
+  if (!__builtin_is_constant_evaluated()) {  // one sub/sbb chain
+    unsigned long long o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+    unsigned char c = _subborrow_u64(0, a[0], b[0], &o0);
+    c = _subborrow_u64(c, a[1], b[1], &o1);
+    c = _subborrow_u64(c, a[2], b[2], &o2);
+    c = _subborrow_u64(c, a[3], b[3], &o3);
+    out[0] = o0;
+    out[1] = o1;
+    out[2] = o2;
+    out[3] = o3;
+    return c;
+  }
+#endif
   u64 borrow = 0;
   for (int i = 0; i < 4; ++i) {
     const u128 difference = static_cast<u128>(a[i]) - b[i] - borrow;
@@ -129,7 +164,7 @@ namespace zkai {
 #endif
 
 /** The Montgomery product every field element uses: the mulx/adcx/adox one when the CPU has them, else portable. */
-inline void mont_mul(u64 out[4], const u64 a[4], const u64 b[4], const FieldConstants& k) {
+ZKAI_INLINE void mont_mul(u64 out[4], const u64 a[4], const u64 b[4], const FieldConstants& k) {
 #if defined(__x86_64__)
   if (g_use_adx) {
     mont_mul_adx(out, a, b, k);
@@ -177,20 +212,27 @@ struct Fp {
   bool operator==(const Fp& other) const { return std::memcmp(limbs, other.limbs, sizeof limbs) == 0; }
   bool operator!=(const Fp& other) const { return !(*this == other); }
 
-  friend Fp operator+(const Fp& a, const Fp& b) {
-    Fp out;
-    add4(out.limbs, a.limbs, b.limbs);
+  // The sums and differences select with masks, not branches: whether a reduction is needed is data, and a
+  // mispredicted branch costs about as much as the operation.
+  ZKAI_INLINE friend Fp operator+(const Fp& a, const Fp& b) {
+    u64 sum[4];
+    add4(sum, a.limbs, b.limbs);  // below 2p < 2^255: no carry out
     u64 reduced[4];
-    if (sub4(reduced, out.limbs, k().modulus) == 0) std::memcpy(out.limbs, reduced, sizeof reduced);
+    const u64 keep = 0 - sub4(reduced, sum, k().modulus);  // all ones when sum < p
+    Fp out;
+    for (int i = 0; i < 4; ++i) out.limbs[i] = (sum[i] & keep) | (reduced[i] & ~keep);
     return out;
   }
-  friend Fp operator-(const Fp& a, const Fp& b) {
+  ZKAI_INLINE friend Fp operator-(const Fp& a, const Fp& b) {
     Fp out;
-    if (sub4(out.limbs, a.limbs, b.limbs) != 0) add4(out.limbs, out.limbs, k().modulus);
+    const u64 wrap = 0 - sub4(out.limbs, a.limbs, b.limbs);  // all ones when a < b
+    const u64* p = k().modulus;
+    const u64 addend[4] = {p[0] & wrap, p[1] & wrap, p[2] & wrap, p[3] & wrap};
+    add4(out.limbs, out.limbs, addend);
     return out;
   }
   Fp operator-() const { return is_zero() ? *this : zero() - *this; }
-  friend Fp operator*(const Fp& a, const Fp& b) {
+  ZKAI_INLINE friend Fp operator*(const Fp& a, const Fp& b) {
     Fp out;
     mont_mul(out.limbs, a.limbs, b.limbs, k());
     return out;

@@ -9,9 +9,10 @@ namespace zkai {
 // The same CIOS product as mont_mul_portable, with two carry chains at once: mulx multiplies without touching the
 // flags, adox adds along the overflow flag and adcx along the carry flag. Four rounds, each t += a * b[i], then
 // t += m * p with m = t0 * (-p^-1) (which zeroes t0), then a shift by one limb, done by renaming the registers. The
-// result is below 2p; the last subtraction is in C++. GCC extended inline assembly: no separate assembler.
-inline void mont_mul_adx(u64 out[4], const u64 a[4], const u64 b[4], const FieldConstants& k) {
+// result is below 2p; the last subtraction is a cmov, so no branch depends on the values. GCC extended inline assembly: no separate assembler.
+ZKAI_INLINE void mont_mul_adx(u64 out[4], const u64 a[4], const u64 b[4], const FieldConstants& k) {
   u64 t0, t1, t2, t3, t4, t5, lo, hi, z;
+  using Limbs = const u64(*)[4];
   __asm__(
       "xorq %[t0], %[t0]\n\t"
       "xorq %[t1], %[t1]\n\t"
@@ -162,20 +163,30 @@ inline void mont_mul_adx(u64 out[4], const u64 a[4], const u64 b[4], const Field
       "adoxq %[z], %[t1]\n\t"
       "adcxq %[z], %[t2]\n\t"
       "adoxq %[z], %[t2]\n\t"
+      "movq %[t4], %[lo]\n\t"
+      "subq 0(%[p]), %[lo]\n\t"
+      "movq %[t5], %[hi]\n\t"
+      "sbbq 8(%[p]), %[hi]\n\t"
+      "movq %[t0], %[z]\n\t"
+      "sbbq 16(%[p]), %[z]\n\t"
+      "movq %[t1], %[t3]\n\t"
+      "sbbq 24(%[p]), %[t3]\n\t"
+      "sbbq $0, %[t2]\n\t"
+      "cmovcq %[t4], %[lo]\n\t"
+      "cmovcq %[t5], %[hi]\n\t"
+      "cmovcq %[t0], %[z]\n\t"
+      "cmovcq %[t1], %[t3]\n\t"
       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5),
         [lo] "=&r"(lo), [hi] "=&r"(hi), [z] "=&r"(z)
-      : [a] "r"(a), [b] "r"(b), [p] "r"(k.modulus), [inv] "m"(k.inverse)
-      : "rdx", "cc", "memory");
-  // Rounds rename t0..t5 by one each: the result is (t4, t5, t0, t1) with t2 above it.
-  const u64 t[4] = {t4, t5, t0, t1};
-  u64 reduced[4];
-  const u64 borrow = sub4(reduced, t, k.modulus);
-  if (t2 != 0 || borrow == 0) std::memcpy(out, reduced, sizeof reduced);
-  else std::memcpy(out, t, sizeof reduced);
-  (void)t3;
-  (void)lo;
-  (void)hi;
-  (void)z;
+      : [a] "r"(a), [b] "r"(b), [p] "r"(k.modulus), [inv] "m"(k.inverse), "m"(*reinterpret_cast<Limbs>(a)),
+        "m"(*reinterpret_cast<Limbs>(b)), "m"(*reinterpret_cast<Limbs>(k.modulus))
+      : "rdx", "cc");
+  // Rounds rename t0..t5 by one each: the product is (t4, t5, t0, t1) with t2 above it, below 2p; minus p unless
+  // that borrows (cmov, no branch): (lo, hi, z, t3).
+  out[0] = lo;
+  out[1] = hi;
+  out[2] = z;
+  out[3] = t3;
 }
 
 }  // namespace zkai

@@ -213,39 +213,59 @@ Jacobian<F> msm(const Affine<F>* bases, const u64* scalars, std::size_t count, u
   std::vector<int> digits(rest.size() * windows);
   for (std::size_t j = 0; j < rest.size(); ++j) signed_digits(scalars + 4 * rest[j], c, windows, &digits[j * windows]);
 
+  // Windows are taken in groups: one pass over the points fills the buckets of every window of a group, so a batch
+  // of affine additions spans the group's buckets (larger batches, one inversion shared by more additions, fewer
+  // collisions) and each base is read once per group rather than once per window. A group's buckets stay within
+  // about 256 KiB (a core's L2); the number of groups is a multiple of the threads and the windows are spread evenly
+  // over them, so the threads finish together.
+  const std::size_t half = std::size_t{1} << (c - 1);
+  const std::size_t group_cap = std::max<std::size_t>(1, (std::size_t{1} << 18) / sizeof(Affine<F>) / half);
+  unsigned groups = static_cast<unsigned>((windows + group_cap - 1) / group_cap);
+  groups = std::min(windows, (groups + threads - 1) / threads * threads);
+  const auto group_start = [&](unsigned g) { return static_cast<unsigned>(std::size_t{g} * windows / groups); };
+  const unsigned largest_group = (windows + groups - 1) / groups;
   std::vector<Point> window_sums(windows, Point::infinity());
-  std::atomic<unsigned> next_window{0};
-  if (threads > windows) threads = windows;
+  std::atomic<unsigned> next_group{0};
+  if (threads > groups) threads = groups;
   std::vector<std::exception_ptr> failures(threads);
   auto worker = [&](unsigned self) {
     try {
-      std::unique_ptr<AffineBuckets<F>> owned;  // made when the thread takes its first window
-      for (unsigned w = next_window.fetch_add(1); w < windows; w = next_window.fetch_add(1)) {
-        if (!owned) owned = std::make_unique<AffineBuckets<F>>(std::size_t{1} << (c - 1));
+      std::unique_ptr<AffineBuckets<F>> owned;  // made when the thread takes its first group
+      for (unsigned g = next_group.fetch_add(1); g < groups; g = next_group.fetch_add(1)) {
+        const unsigned first = group_start(g);
+        const unsigned last = group_start(g + 1);
+        if (!owned) owned = std::make_unique<AffineBuckets<F>>(largest_group * half);
         AffineBuckets<F>& buckets = *owned;
         buckets.clear();
         for (std::size_t j = 0; j < rest.size(); ++j) {
-          const int digit = digits[j * windows + w];
           if ((j & 4095) == 0) check_cancel(cancel);
-          if (digit == 0) continue;
+          const int* point_digits = &digits[j * windows];
           const Affine<F>& base = bases[rest[j]];
-          if (digit > 0) buckets.add(static_cast<std::size_t>(digit - 1), base);
-          else buckets.add(static_cast<std::size_t>(-digit - 1), Affine<F>{base.x, -base.y});
+          for (unsigned w = first; w < last; ++w) {
+            const int digit = point_digits[w];
+            if (digit == 0) continue;
+            const std::size_t offset = (w - first) * half;
+            if (digit > 0) buckets.add(offset + static_cast<std::size_t>(digit - 1), base);
+            else buckets.add(offset + static_cast<std::size_t>(-digit - 1), Affine<F>{base.x, -base.y});
+          }
         }
         buckets.finish();
-        // sum_b (b + 1) * bucket[b] as a running sum from the top bucket down.
-        Point running = Point::infinity();
-        Point total = Point::infinity();
-        for (std::size_t b = buckets.size(); b-- > 0;) {
-          buckets.add_to(b, running);
-          total += running;
+        // Per window, sum_b (b + 1) * bucket[b] as a running sum from the top bucket down.
+        for (unsigned w = first; w < last; ++w) {
+          const std::size_t offset = (w - first) * half;
+          Point running = Point::infinity();
+          Point total = Point::infinity();
+          for (std::size_t b = half; b-- > 0;) {
+            buckets.add_to(offset + b, running);
+            total += running;
+          }
+          window_sums[w] = total;
         }
-        window_sums[w] = total;
       }
     } catch (...) {
       failures[self] = std::current_exception();
-      // Let the other threads stop too: no window is left for them.
-      next_window.store(windows);
+      // Let the other threads stop too: no group is left for them.
+      next_group.store(groups);
     }
   };
   {
@@ -262,7 +282,7 @@ Jacobian<F> msm(const Affine<F>* bases, const u64* scalars, std::size_t count, u
     try {
       for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker, t);
     } catch (...) {
-      next_window.store(windows);
+      next_group.store(groups);
       throw;
     }
     worker(0);

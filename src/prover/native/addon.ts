@@ -60,7 +60,7 @@ export interface NativeProverAddon {
   /** The arithmetic, for the differential tests (standard little-endian bytes; points in snarkjs's LEM layout). */
   readonly testing: {
     field(
-      op: 'add' | 'sub' | 'mul' | 'square' | 'neg' | 'inverse',
+      op: 'add' | 'sub' | 'mul' | 'mul-portable' | 'square' | 'neg' | 'inverse',
       field: 'q' | 'r',
       a: Uint8Array,
       b?: Uint8Array,
