@@ -215,9 +215,10 @@ Jacobian<F> msm(const Affine<F>* bases, const u64* scalars, std::size_t count, u
 
   // Windows are taken in groups: one pass over the points fills the buckets of every window of a group, so a batch
   // of affine additions spans the group's buckets (larger batches, one inversion shared by more additions, fewer
-  // collisions) and each base is read once per group rather than once per window. A group's buckets stay within
-  // about 256 KiB (a core's L2); the number of groups is a multiple of the threads and the windows are spread evenly
-  // over them, so the threads finish together.
+  // collisions) and each base is read once per group rather than once per window. The affine points of a group's
+  // buckets stay within about 256 KiB (a core's L2; each bucket's Jacobian overflow comes on top); the number of
+  // groups is a multiple of the threads where there are windows enough (from c = 13 each window is a group), and the
+  // windows are spread evenly over them, so the threads finish together.
   const std::size_t half = std::size_t{1} << (c - 1);
   const std::size_t group_cap = std::max<std::size_t>(1, (std::size_t{1} << 18) / sizeof(Affine<F>) / half);
   unsigned groups = static_cast<unsigned>((windows + group_cap - 1) / group_cap);
