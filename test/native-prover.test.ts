@@ -55,6 +55,33 @@ describe('native Groth16 proofs', () => {
     expect(first.proof).toMatchObject({ protocol: 'groth16', curve: 'bn128' });
   });
 
+  it('parses a key from its path (the workers\' way: read through a window, never whole): same proofs; typed refusals', async () => {
+    const fromFile = addon.loadProvingKey(demo.zkeyPath);
+    const fromBytes = addon.loadProvingKey(zkey);
+    expect({ ...fromFile, handle: undefined }).toEqual({ ...fromBytes, handle: undefined });
+    const proved = await addon.prove(fromFile, wtns, { threads: 2 });
+    expect(await snarkjs.groth16.verify(demo.vkey as never, proved.publicSignals, proved.proof as never)).toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), 'zkai-native-path-'));
+    try {
+      const codeOf = (run: () => unknown): string | undefined => {
+        try {
+          run();
+          return undefined;
+        } catch (error) {
+          return (error as { code?: string }).code;
+        }
+      };
+      expect(codeOf(() => addon.loadProvingKey(join(dir, 'missing.zkey')))).toBe('ZKEY_UNREADABLE');
+      expect(() => addon.loadProvingKey(join(dir, 'missing.zkey'))).toThrow(/missing\.zkey: No such file/);
+      expect(codeOf(() => addon.loadProvingKey(dir))).toBe('ZKEY_UNREADABLE');
+      const cut = join(dir, 'cut.zkey');
+      await writeFile(cut, zkey.subarray(0, zkey.length - 100));
+      expect(codeOf(() => addon.loadProvingKey(cut))).toBe('ZKEY_INVALID');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a tampered witness gives a proof that does not verify', async () => {
     const key = addon.loadProvingKey(zkey);
     const tampered = wtns.slice();

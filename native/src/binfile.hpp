@@ -3,9 +3,14 @@
 // checked element and point readers every file reader uses.
 #pragma once
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "files.hpp"
 
@@ -14,11 +19,24 @@ namespace zkai {
 /** Section type -> (offset, size). */
 using SectionTable = std::map<std::uint32_t, std::pair<std::size_t, std::size_t>>;
 
-/** A bounds-checked little-endian reader over one byte range; `code` names the file in its errors. */
+/**
+ * A bounds-checked little-endian reader over one byte range in memory, or over an open file read through a window of
+ * 1 MiB (so a large file is never in memory whole: a worker parsing a 2^16 zkey keeps only the parsed key); `code` names
+ * the file in its errors. A pointer from `take` is valid until the next `take`.
+ */
 class Reader {
  public:
   Reader(const std::uint8_t* bytes, std::size_t length, const char* code, const char* what)
       : bytes_(bytes), length_(length), code_(code), what_(what) {}
+  /**
+   * Over the first `length` bytes of the open file `fd` (not owned), read `window` bytes at a time (at least 64);
+   * `path` names it in read errors.
+   */
+  Reader(int fd, std::size_t length, std::string path, const char* code, const char* what,
+         std::size_t window = kDefaultWindow)
+      : length_(length), code_(code), what_(what), fd_(fd), path_(std::move(path)), window_size_(std::max<std::size_t>(window, 64)) {}
+
+  static constexpr std::size_t kDefaultWindow = std::size_t{1} << 20;
 
   std::size_t position() const { return position_; }
   std::size_t remaining() const { return length_ - position_; }
@@ -30,7 +48,7 @@ class Reader {
     if (count > remaining())
       fail(std::string("the file ends inside ") + purpose + " (" + std::to_string(count) + " bytes needed at offset " +
            std::to_string(position_) + ", " + std::to_string(remaining()) + " left)");
-    const std::uint8_t* at = bytes_ + position_;
+    const std::uint8_t* at = fd_ < 0 ? bytes_ + position_ : window(count);
     position_ += count;
     return at;
   }
@@ -49,11 +67,36 @@ class Reader {
   }
 
  private:
-  const std::uint8_t* bytes_;
+  /** The bytes [position, position + count) of the file, reading the window that starts at `position` if needed. */
+  const std::uint8_t* window(std::size_t count) {
+    if (count > window_size_)
+      fail("a single read of " + std::to_string(count) + " bytes (at most " + std::to_string(window_size_) + " from a file)");
+    if (position_ < window_start_ || position_ + count > window_start_ + window_.size()) {
+      const std::size_t size = std::min(window_size_, length_ - position_);
+      window_.resize(size);
+      std::size_t done = 0;
+      while (done < size) {
+        const ssize_t got = ::pread(fd_, window_.data() + done, size - done, static_cast<off_t>(position_ + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) throw FileError(code_, std::string("invalid ") + what_ + ": " + path_ + ": " + std::strerror(errno));
+        if (got == 0) fail(path_ + " ended early (was it changed while it was read?)");
+        done += static_cast<std::size_t>(got);
+      }
+      window_start_ = position_;
+    }
+    return window_.data() + (position_ - window_start_);
+  }
+
+  const std::uint8_t* bytes_ = nullptr;
   std::size_t length_;
   std::size_t position_ = 0;
   const char* code_;
   const char* what_;
+  int fd_ = -1;
+  std::string path_;
+  std::size_t window_size_ = kDefaultWindow;
+  std::vector<std::uint8_t> window_;
+  std::size_t window_start_ = 0;
 };
 
 /** The sections of a binfile: type -> (offset, size). A type that appears twice is refused. */

@@ -1,13 +1,19 @@
 #include "files.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 
 #include "binfile.hpp"
 
 namespace zkai {
 
-ProvingKey read_zkey(const std::uint8_t* bytes, std::size_t length) {
-  Reader reader(bytes, length, "ZKEY_INVALID", "proving key (zkey)");
+namespace {
+
+ProvingKey parse_zkey(Reader& reader) {
   const auto sections = read_sections(reader, "zkey", 1);
 
   enter(reader, sections, 1, "header", 4);
@@ -81,6 +87,27 @@ ProvingKey read_zkey(const std::uint8_t* bytes, std::size_t length) {
   key.h.resize(key.domain_size);
   for (auto& point : key.h) point = read_g1(reader, "the H points");
   return key;
+}
+
+}  // namespace
+
+ProvingKey read_zkey(const std::uint8_t* bytes, std::size_t length) {
+  Reader reader(bytes, length, "ZKEY_INVALID", "proving key (zkey)");
+  return parse_zkey(reader);
+}
+
+ProvingKey read_zkey_file(const std::string& path, std::size_t window) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below as not a regular file.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw FileError("ZKEY_UNREADABLE", path + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) throw FileError("ZKEY_UNREADABLE", path + ": not a regular file");
+  Reader reader(fd, static_cast<std::size_t>(info.st_size), path, "ZKEY_INVALID", "proving key (zkey)", window);
+  return parse_zkey(reader);
 }
 
 std::vector<u64> witness_from_values(const std::uint8_t* bytes, std::size_t length) {

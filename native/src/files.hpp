@@ -46,6 +46,13 @@ struct ProvingKey {
 /** Parses a whole zkey file's bytes. */
 ProvingKey read_zkey(const std::uint8_t* bytes, std::size_t length);
 
+/**
+ * Parses the zkey file at `path`, read through a 1 MiB window: only the parsed key is in memory, never the file's
+ * bytes whole. ZKEY_UNREADABLE when it cannot be opened or is not a regular file. `window`: bytes read at a time
+ * (the tests make it small so that many reads straddle two windows).
+ */
+ProvingKey read_zkey_file(const std::string& path, std::size_t window = std::size_t{1} << 20);
+
 /** Parses a `.wtns` file's bytes into standard scalars (four limbs each). */
 std::vector<u64> read_wtns(const std::uint8_t* bytes, std::size_t length);
 

@@ -48,6 +48,21 @@ std::string attempt(const std::vector<std::uint8_t>& zkey, const std::vector<std
   }
 }
 
+/**
+ * The same possibly damaged zkey written to `path` and parsed from the file (through the reader's 1 MiB window, the
+ * workers' way): "accepted" or the FileError's code, which must be what parsing the bytes gives.
+ */
+std::string attempt_file(const std::vector<std::uint8_t>& zkey, const std::string& path, std::size_t window) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(zkey.data()), static_cast<std::streamsize>(zkey.size()));
+  try {
+    read_zkey_file(path, window);
+    return "accepted";
+  } catch (const FileError& error) {
+    return error.code;
+  }
+}
+
 /** `zkey new` on possibly damaged r1cs and ptau bytes: "accepted" or the FileError's code. */
 std::string attempt_setup(const std::vector<std::uint8_t>& r1cs, const std::vector<std::uint8_t>& ptau) {
   try {
@@ -113,7 +128,8 @@ int main(int argc, char** argv) {
   const std::vector<std::uint8_t> wtns = read_all(argv[2]);
   const int iterations = argc > 3 ? std::stoi(argv[3]) : 200;
   std::mt19937_64 random(argc > 4 ? std::stoull(argv[4]) : 1);
-  int accepted = 0, refused = 0;
+  int accepted = 0, refused = 0, file_mismatches = 0;
+  const std::string scratch = std::string(argv[2]) + ".zkey-selftest";  // beside the witness: the test's own folder
   for (int i = 0; i < iterations; ++i) {
     const bool damage_key = (i % 2) == 0;
     std::vector<std::uint8_t> bytes = damage_key ? zkey : wtns;
@@ -127,10 +143,16 @@ int main(int argc, char** argv) {
     const bool full = i % 10 == 3;
     const std::string outcome = damage_key ? attempt(bytes, wtns, full) : attempt(zkey, bytes, full);
     (outcome == "accepted" ? accepted : refused) += 1;
+    // Windows of 64 bytes to 64 KiB: many of the reads straddle two windows.
+    if (damage_key && attempt_file(bytes, scratch, std::size_t{64} << (random() % 11)) != attempt(bytes, wtns, false))
+      file_mismatches += 1;
   }
-  const ProvingKey key = read_zkey(zkey.data(), zkey.size());
+  std::remove(scratch.c_str());
+  // The proof below is made with the key parsed from the file.
+  const ProvingKey key = read_zkey_file(argv[1], 4096 + 7);
   const Proof proof = prove(key, read_wtns(wtns.data(), wtns.size()), 2, CancelFlag{});
-  std::printf("{\"fuzz\":{\"iterations\":%d,\"accepted\":%d,\"refused\":%d},", iterations, accepted, refused);
+  std::printf("{\"fuzz\":{\"iterations\":%d,\"accepted\":%d,\"refused\":%d,\"fileMismatches\":%d},", iterations,
+              accepted, refused, file_mismatches);
   std::printf("\"proof\":{\"pi_a\":[\"%s\",\"%s\",\"1\"],", decimal(proof.a.x).c_str(), decimal(proof.a.y).c_str());
   std::printf("\"pi_b\":[[\"%s\",\"%s\"],[\"%s\",\"%s\"],[\"1\",\"0\"]],", decimal(proof.b.x.c0).c_str(),
               decimal(proof.b.x.c1).c_str(), decimal(proof.b.y.c0).c_str(), decimal(proof.b.y.c1).c_str());

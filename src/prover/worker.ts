@@ -1,6 +1,7 @@
 /**
  * A prover pool worker (run by piscina in a worker thread). It keeps, between jobs: the BN254 curve (one per worker,
- * built once), and for each recent circuit its compiled witness calculator and its zkey bytes in memory.
+ * built once), and for each recent circuit its compiled witness calculator and its proving key: the zkey's bytes for
+ * snarkjs, the addon's parsed key for the native prover (parsed from the file, never held whole in memory).
  */
 import os from 'node:os';
 import { readFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { installWebWorkerShim } from './web-worker-shim.ts';
 import type { ProveReply, ProveTask, WorkerConfig } from './protocol.ts';
 import { withoutWitnessErrorEcho } from '../util/quiet-witness.ts';
+import { withBaselineWasm } from './wasm-baseline.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { loadAddon, type NativeProverAddon, type NativeProvingKey } from './native/addon.ts';
 
@@ -86,13 +88,15 @@ async function loadCircuit(
   } else {
     const started = performance.now();
     entry = (async () => {
-      const [wasm, zkey] = await Promise.all([readFile(wasmPath), readFile(zkeyPath)]);
-      const witness = await circomRuntime.WitnessCalculatorBuilder(wasm, { memorySize: config.witnessMemoryPages });
-      const bytes = new Uint8Array(zkey.buffer, zkey.byteOffset, zkey.byteLength);
-      // The native prover keeps its own parsed copy: the file's bytes are not kept.
-      return addon
-        ? { witness, zkey: undefined, nativeKey: addon.loadProvingKey(bytes) }
-        : { witness, zkey: bytes, nativeKey: undefined };
+      const wasm = await readFile(wasmPath);
+      const build = () => circomRuntime.WitnessCalculatorBuilder(wasm, { memorySize: config.witnessMemoryPages });
+      // A native worker's witness code stays at V8's baseline tier: half the memory, as fast (wasm-baseline.ts).
+      const witness = await (addon ? withBaselineWasm(build) : build());
+      // The native prover parses the file itself, through a window: only its parsed key is ever in memory, never the
+      // file's bytes as well (at 2^16 that halves the worker's share of the process's peak).
+      if (addon) return { witness, zkey: undefined, nativeKey: addon.loadProvingKey(zkeyPath) };
+      const zkey = await readFile(zkeyPath);
+      return { witness, zkey: new Uint8Array(zkey.buffer, zkey.byteOffset, zkey.byteLength), nativeKey: undefined };
     })();
     entry.catch(() => warm.delete(key));
     await entry;

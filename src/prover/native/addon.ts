@@ -1,7 +1,7 @@
 /**
  * The native Groth16 prover addon (native/src, C++): its JavaScript face. `loadProvingKey` parses a zkey once (kept
  * warm by a worker); `prove` runs on a libuv thread and resolves to snarkjs's `{ proof, publicSignals }`. Errors
- * carry a `code`: ZKEY_INVALID, ZKEY_NOT_GROTH16, ZKEY_WRONG_CURVE, WITNESS_INVALID, WITNESS_WRONG_CURVE,
+ * carry a `code`: ZKEY_UNREADABLE, ZKEY_INVALID, ZKEY_NOT_GROTH16, ZKEY_WRONG_CURVE, WITNESS_INVALID, WITNESS_WRONG_CURVE,
  * WITNESS_MISMATCH, NATIVE_CANCELLED, NATIVE_FAILED. `newZkey` is snarkjs's `zkey new` (src/setup/zkey-new.ts); its
  * errors: R1CS_UNREADABLE, R1CS_INVALID, R1CS_WRONG_CURVE, PTAU_UNREADABLE, PTAU_INVALID, PTAU_WRONG_CURVE,
  * PTAU_NOT_PREPARED, PTAU_TOO_SMALL, SETUP_UNSUPPORTED, SETUP_WRITE_FAILED, NATIVE_FAILED.
@@ -31,7 +31,11 @@ export interface NativeProveOptions {
 
 /** The addon's exports. */
 export interface NativeProverAddon {
-  loadProvingKey(zkey: Uint8Array): NativeProvingKey;
+  /**
+   * Parse a zkey: its bytes, or its path (read through a 1 MiB window, so the file is never in memory whole: what a
+   * worker uses; ZKEY_UNREADABLE when it cannot be opened or is not a regular file).
+   */
+  loadProvingKey(zkey: Uint8Array | string): NativeProvingKey;
   prove(
     key: NativeProvingKey,
     witness: Uint8Array,
