@@ -98,8 +98,9 @@ Proof prove(const ProvingKey& key, const std::vector<u64>& witness, unsigned thr
   if (threads == 0) threads = 1;
 
   PhaseClock clock;
-  // The quotient's scalars: (A B - C) on the odd coset, in standard form (the zkey's H points fold in 1 / Z).
-  std::vector<u64> h_scalars(static_cast<std::size_t>(key.domain_size) * 4);
+  // The quotient's scalars: (A B - C) on the odd coset, in standard form (the zkey's H points fold in 1 / Z), written
+  // over A's values once B and C are spent (one buffer fewer at the peak).
+  std::vector<Fr> quotient;
   {
     std::vector<Fr> a, b, c;
     evaluate_abc(key, witness, a, b, c);
@@ -116,9 +117,12 @@ Proof prove(const ProvingKey& key, const std::vector<u64>& witness, unsigned thr
       run(b);
       run(c);
     }
-    for (std::size_t i = 0; i < key.domain_size; ++i) (a[i] * b[i] - c[i]).to_standard(&h_scalars[4 * i]);
+    for (std::size_t i = 0; i < key.domain_size; ++i) (a[i] * b[i] - c[i]).to_standard(a[i].limbs);
+    quotient = std::move(a);
     clock.mark("ntt");
   }
+  static_assert(sizeof(Fr) == 4 * sizeof(u64), "an Fr is its four limbs");
+  const u64* h_scalars = quotient.front().limbs;
 
   const u64* w = witness.data();
   const std::size_t first_private = key.public_count + 1;
@@ -130,7 +134,7 @@ Proof prove(const ProvingKey& key, const std::vector<u64>& witness, unsigned thr
   clock.mark("msm B2");
   const G1 c_sum = msm(key.c.data(), w + 4 * first_private, key.variables - first_private, threads, cancel);
   clock.mark("msm C");
-  const G1 h_sum = msm(key.h.data(), h_scalars.data(), key.domain_size, threads, cancel);
+  const G1 h_sum = msm(key.h.data(), h_scalars, key.domain_size, threads, cancel);
   clock.mark("msm H");
 
   u64 r[4], s[4];

@@ -51,8 +51,14 @@ inline unsigned msm_window(std::size_t count) {
   return bits - 3 > 16 ? 16 : bits - 3;
 }
 
+/**
+ * A signed digit: |digit| <= 2^(c-1) <= 2^15 for the windows of msm_window (c at most 16; the top window's digit, which
+ * absorbs the last carry, is at most 2), so two bytes hold it: half the memory of the digit table (2.9 MB at 2^16).
+ */
+using Digit = std::int16_t;
+
 /** Writes the signed base-2^c digits of `scalar` (windows of them; the top digit absorbs the last carry). */
-inline void signed_digits(const u64 scalar[4], unsigned c, unsigned windows, int* digits) {
+inline void signed_digits(const u64 scalar[4], unsigned c, unsigned windows, Digit* digits) {
   const int half = 1 << (c - 1);
   const int full = 1 << c;
   int carry = 0;
@@ -73,7 +79,7 @@ inline void signed_digits(const u64 scalar[4], unsigned c, unsigned windows, int
     } else {
       carry = 0;
     }
-    digits[w] = digit;
+    digits[w] = static_cast<Digit>(digit);
   }
 }
 
@@ -210,7 +216,7 @@ Jacobian<F> msm(const Affine<F>* bases, const u64* scalars, std::size_t count, u
 
   const unsigned c = msm_window(rest.size());
   const unsigned windows = (254 + c - 1) / c + 1;
-  std::vector<int> digits(rest.size() * windows);
+  std::vector<Digit> digits(rest.size() * windows);
   for (std::size_t j = 0; j < rest.size(); ++j) signed_digits(scalars + 4 * rest[j], c, windows, &digits[j * windows]);
 
   // Windows are taken in groups: one pass over the points fills the buckets of every window of a group, so a batch
@@ -240,7 +246,7 @@ Jacobian<F> msm(const Affine<F>* bases, const u64* scalars, std::size_t count, u
         buckets.clear();
         for (std::size_t j = 0; j < rest.size(); ++j) {
           if ((j & 4095) == 0) check_cancel(cancel);
-          const int* point_digits = &digits[j * windows];
+          const Digit* point_digits = &digits[j * windows];
           const Affine<F>& base = bases[rest[j]];
           for (unsigned w = first; w < last; ++w) {
             const int digit = point_digits[w];

@@ -42,7 +42,9 @@ const ffjavascript = requireSnarkjs('ffjavascript') as Ffjavascript;
 const circomRuntime = requireSnarkjs('circom_runtime') as {
   WitnessCalculatorBuilder: (code: Uint8Array, options: unknown) => Promise<WitnessCalculator>;
 };
-const snarkjs = requireSnarkjs('snarkjs') as SnarkjsCjs;
+// snarkjs itself only when this worker proves with it (a native worker never loads it).
+let snarkjs: SnarkjsCjs | undefined;
+const snarkjsProver = (): SnarkjsCjs => (snarkjs ??= requireSnarkjs('snarkjs') as SnarkjsCjs);
 
 // One curve per worker, built once. snarkjs asks ffjavascript for a curve on every proof; in single-thread mode
 // ffjavascript would build a new one each time (110-177 ms), so every request gets this worker's cached curve.
@@ -139,7 +141,7 @@ export default async function prove(task: ProveTask): Promise<ProveReply> {
     const { proof, publicSignals } =
       addon && nativeKey && task.native
         ? await addon.prove(nativeKey, witness, { threads: task.native.threads, cancel: task.native.cancel })
-        : await snarkjs.groth16.prove(zkey as Uint8Array, witness, undefined, {
+        : await snarkjsProver().groth16.prove(zkey as Uint8Array, witness, undefined, {
             singleThread: config.curveThreads <= 1,
           });
     return {
