@@ -74,6 +74,8 @@ describe('native Groth16 proofs', () => {
       expect(codeOf(() => addon.loadProvingKey(join(dir, 'missing.zkey')))).toBe('ZKEY_UNREADABLE');
       expect(() => addon.loadProvingKey(join(dir, 'missing.zkey'))).toThrow(/missing\.zkey: No such file/);
       expect(codeOf(() => addon.loadProvingKey(dir))).toBe('ZKEY_UNREADABLE');
+      // open() would stop at the NUL and read the key before it: refused, as Node's fs refuses such paths.
+      expect(() => addon.loadProvingKey(`${demo.zkeyPath}\u0000.not-this`)).toThrow(/contains a NUL character/);
       const cut = join(dir, 'cut.zkey');
       await writeFile(cut, zkey.subarray(0, zkey.length - 100));
       expect(codeOf(() => addon.loadProvingKey(cut))).toBe('ZKEY_INVALID');

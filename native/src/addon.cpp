@@ -102,6 +102,8 @@ Napi::Value LoadProvingKey(const Napi::CallbackInfo& info) {
   // Bytes: parsed from them.
   const bool from_file = info.Length() > 0 && info[0].IsString();
   const std::string path = from_file ? info[0].As<Napi::String>().Utf8Value() : std::string();
+  // open() would stop at a NUL and open another file than the one named (Node's fs refuses such paths too).
+  if (path.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "the zkey path contains a NUL character");
   const std::uint8_t* bytes = nullptr;
   std::size_t length = 0;
   if (!from_file) std::tie(bytes, length) = bytes_of(info[0], "the zkey");
@@ -154,6 +156,14 @@ class ProveJob : public Napi::AsyncWorker {
       SetError(e.what());
     }
     witness_ = std::vector<u64>();
+#if defined(__GLIBC__)
+    // A proof's large buffers (about 18 MB at 2^16) are freed in the arenas of the threads that made them, and glibc
+    // keeps freed arena memory (after the first large free it also raises its mmap threshold, so later buffers come
+    // from the arenas): without this a worker grew by about 56 MB over its first proofs at 2^16. Trimming returns the
+    // free pages of every arena to the system. Fixing the mmap threshold instead (mallopt) was measured and dropped:
+    // it is process-wide, overrides the operator's tunables, and made the host's large-buffer churn far slower.
+    malloc_trim(0);
+#endif
   }
 
   // Both callbacks may run while a worker thread is being ended (the pool ends a worker after raising the cancel
@@ -531,16 +541,6 @@ Napi::Value Blake2b(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-#if defined(__GLIBC__)
-  // A proof's large buffers (about 18 MB at 2^16: the transforms, the quotient's scalars, the MSM's digits) are made
-  // and freed on several threads. glibc serves an allocation of 128 KiB or more with its own mapping, but after the
-  // first such free it raises that threshold to the freed size, so the next proof's buffers come from the threads'
-  // arenas, which keep freed memory: a worker at 2^16 grew by about 56 MB over its first proofs before it levelled
-  // off. A fixed threshold (which also stops the raising) keeps every large buffer a mapping that is returned when
-  // freed: measured at 2^16, a process's peak went from 136 MiB to 95 MiB. Process-wide, and harmless for the rest of
-  // the process (the same policy glibc starts every process with).
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-#endif
   exports.Set("loadProvingKey", Napi::Function::New(env, LoadProvingKey));
   exports.Set("prove", Napi::Function::New(env, Prove));
   exports.Set("newZkey", Napi::Function::New(env, NewZkey));

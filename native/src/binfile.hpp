@@ -30,11 +30,17 @@ class Reader {
       : bytes_(bytes), length_(length), code_(code), what_(what) {}
   /**
    * Over the first `length` bytes of the open file `fd` (not owned), read `window` bytes at a time (at least 64);
-   * `path` names it in read errors.
+   * `path` names it in read errors, which have the code `io_code` (damaged content keeps `code`).
    */
-  Reader(int fd, std::size_t length, std::string path, const char* code, const char* what,
+  Reader(int fd, std::size_t length, std::string path, const char* code, const char* io_code, const char* what,
          std::size_t window = kDefaultWindow)
-      : length_(length), code_(code), what_(what), fd_(fd), path_(std::move(path)), window_size_(std::max<std::size_t>(window, 64)) {}
+      : length_(length),
+        code_(code),
+        what_(what),
+        fd_(fd),
+        path_(std::move(path)),
+        io_code_(io_code),
+        window_size_(std::max<std::size_t>(window, 64)) {}
 
   static constexpr std::size_t kDefaultWindow = std::size_t{1} << 20;
 
@@ -78,7 +84,7 @@ class Reader {
       while (done < size) {
         const ssize_t got = ::pread(fd_, window_.data() + done, size - done, static_cast<off_t>(position_ + done));
         if (got < 0 && errno == EINTR) continue;
-        if (got < 0) throw FileError(code_, std::string("invalid ") + what_ + ": " + path_ + ": " + std::strerror(errno));
+        if (got < 0) throw FileError(io_code_, path_ + ": " + std::strerror(errno));
         if (got == 0) fail(path_ + " ended early (was it changed while it was read?)");
         done += static_cast<std::size_t>(got);
       }
@@ -94,6 +100,7 @@ class Reader {
   const char* what_;
   int fd_ = -1;
   std::string path_;
+  const char* io_code_ = nullptr;
   std::size_t window_size_ = kDefaultWindow;
   std::vector<std::uint8_t> window_;
   std::size_t window_start_ = 0;

@@ -105,8 +105,10 @@ ProvingKey read_zkey_file(const std::string& path, std::size_t window) {
     ~Closer() { ::close(fd); }
   } closer{fd};
   struct stat info {};
-  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) throw FileError("ZKEY_UNREADABLE", path + ": not a regular file");
-  Reader reader(fd, static_cast<std::size_t>(info.st_size), path, "ZKEY_INVALID", "proving key (zkey)", window);
+  if (::fstat(fd, &info) != 0) throw FileError("ZKEY_UNREADABLE", path + ": " + std::strerror(errno));
+  if (!S_ISREG(info.st_mode)) throw FileError("ZKEY_UNREADABLE", path + ": not a regular file");
+  Reader reader(fd, static_cast<std::size_t>(info.st_size), path, "ZKEY_INVALID", "ZKEY_UNREADABLE", "proving key (zkey)",
+                window);
   return parse_zkey(reader);
 }
 

@@ -10,7 +10,6 @@ import { performance } from 'node:perf_hooks';
 import { installWebWorkerShim } from './web-worker-shim.ts';
 import type { ProveReply, ProveTask, WorkerConfig } from './protocol.ts';
 import { withoutWitnessErrorEcho } from '../util/quiet-witness.ts';
-import { withBaselineWasm } from './wasm-baseline.ts';
 import type { Groth16Proof } from '../verifier/types.ts';
 import { loadAddon, type NativeProverAddon, type NativeProvingKey } from './native/addon.ts';
 
@@ -90,10 +89,9 @@ async function loadCircuit(
   } else {
     const started = performance.now();
     entry = (async () => {
-      const wasm = await readFile(wasmPath);
-      const build = () => circomRuntime.WitnessCalculatorBuilder(wasm, { memorySize: config.witnessMemoryPages });
-      // A native worker's witness code stays at V8's baseline tier: half the memory, as fast (wasm-baseline.ts).
-      const witness = await (addon ? withBaselineWasm(build) : build());
+      const witness = await circomRuntime.WitnessCalculatorBuilder(await readFile(wasmPath), {
+        memorySize: config.witnessMemoryPages,
+      });
       // The native prover parses the file itself, through a window: only its parsed key is ever in memory, never the
       // file's bytes as well (at 2^16 that halves the worker's share of the process's peak).
       if (addon) return { witness, zkey: undefined, nativeKey: addon.loadProvingKey(zkeyPath) };
