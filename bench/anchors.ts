@@ -77,6 +77,13 @@ export const CITED_SNARKJS_VERIFIER_GAS: Record<number, number> = { 1: 214_534, 
 export const SEMAPHORE_GAS = { low: 285_577, high: 290_087 };
 export const CITED_VERIFY_WARM_MS = 15;
 
+/**
+ * Goals of issue 19 (the native prover): a single proof (witness by the warm calculator + proof in the warm pool) at
+ * least 5x faster than the warm snarkjs loop at 2^14 and 2^16; the proving process's peak memory at 2^16 under 150 MB.
+ */
+export const NATIVE_SPEEDUP_GOAL = 5;
+export const NATIVE_PEAK_MEMORY_GOAL_BYTES = 150e6;
+
 /** Goal of the benchmark itself (issue 7): the quick profile finishes in a few minutes. */
 export const QUICK_PROFILE_GOAL_MINUTES = 10;
 
@@ -101,6 +108,25 @@ export function computeGoals(results: Omit<BenchResults, 'goals' | 'anchors'>): 
         met: row.singleLatencyVsApi === null ? null : row.singleLatencyVsApi <= LATENCY_GOAL,
       });
     }
+  }
+  for (const circuit of proving?.circuits ?? []) {
+    if (circuit.targetPower < 14) continue;
+    const ratio = circuit.comparisons.find((comparison) => comparison.isDefaultPool)?.singleLatencyVsApi ?? null;
+    const speedup = ratio ? 1 / ratio : null;
+    goals.push({
+      part: 'proving',
+      goal: `${circuit.label}: default pool single proof >= ${NATIVE_SPEEDUP_GOAL}x faster than the warm snarkjs loop (issue 19)`,
+      measured: x(speedup),
+      met: speedup === null ? null : speedup >= NATIVE_SPEEDUP_GOAL,
+    });
+    if (circuit.targetPower < 16) continue;
+    const peak = circuit.approaches.find((approach) => approach.isDefaultPool)?.peakRssBytes?.max ?? null;
+    goals.push({
+      part: 'proving',
+      goal: `${circuit.label}: default pool process peak memory < ${NATIVE_PEAK_MEMORY_GOAL_BYTES / 1e6} MB (issue 19)`,
+      measured: peak === null ? '–' : `${(peak / 1e6).toFixed(0)} MB (${(peak / 2 ** 20).toFixed(0)} MiB)`,
+      met: peak === null ? null : peak < NATIVE_PEAK_MEMORY_GOAL_BYTES,
+    });
   }
   const load = results.service?.load;
   if (load) {

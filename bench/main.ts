@@ -375,15 +375,17 @@ async function main(): Promise<void> {
 
   if (values['report-only']) {
     const path = resolve(values['report-only']);
-    const results = await loadResults(path);
-    const report = await writeReport(results, {
-      markdownPath: markdownFor(results.tiny),
-      chartsDir: chartsFor(results.tiny),
-      resultsFile: relative(REPO_DIR, path),
-    });
-    process.stderr.write(
-      `[bench] report: ${markdownFor(results.tiny)} and ${report.charts.length} chart(s) in ${chartsFor(results.tiny)}\n`,
-    );
+    const loaded = await loadResults(path);
+    // The goals are judged again on the run's figures, with today's goals (a goal added since the run shows up).
+    const results: BenchResults = { ...loaded, goals: computeGoals(loaded) };
+    // A partial run's report goes beside its results file, as when it ran, unless a path is given.
+    const partial = !results.tiny && results.parts.some((part) => part.note === 'not selected (--only)');
+    const markdownPath =
+      partial && values.markdown === undefined ? path.replace(/\.json$/, '.md') : markdownFor(results.tiny);
+    const chartsDir =
+      partial && values['charts-dir'] === undefined ? path.replace(/\.json$/, '-charts') : chartsFor(results.tiny);
+    const report = await writeReport(results, { markdownPath, chartsDir, resultsFile: relative(REPO_DIR, path) });
+    process.stderr.write(`[bench] report: ${markdownPath} and ${report.charts.length} chart(s) in ${chartsDir}\n`);
     return;
   }
 
