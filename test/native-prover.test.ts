@@ -19,6 +19,16 @@ const R = 2188824287183927522224640574525727508854836440041603434369820418657580
 let addon: NativeProverAddon;
 let addonPath: string;
 
+/** The `code` of what `run` throws (undefined when it does not throw). */
+const codeOf = (run: () => unknown): string | undefined => {
+  try {
+    run();
+    return undefined;
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+};
+
 beforeAll(async () => {
   const { status, addon: loaded } = await nativeProver();
   if (!status.available || !loaded)
@@ -55,7 +65,7 @@ describe('native Groth16 proofs', () => {
     expect(first.proof).toMatchObject({ protocol: 'groth16', curve: 'bn128' });
   });
 
-  it('parses a key from its path (the workers\' way: read through a window, never whole): same proofs; typed refusals', async () => {
+  it("parses a key from its path (the workers' way: read through a window, never whole): same proofs; typed refusals", async () => {
     const fromFile = addon.loadProvingKey(demo.zkeyPath);
     const fromBytes = addon.loadProvingKey(zkey);
     expect({ ...fromFile, handle: undefined }).toEqual({ ...fromBytes, handle: undefined });
@@ -63,14 +73,6 @@ describe('native Groth16 proofs', () => {
     expect(await snarkjs.groth16.verify(demo.vkey as never, proved.publicSignals, proved.proof as never)).toBe(true);
     const dir = await mkdtemp(join(tmpdir(), 'zkai-native-path-'));
     try {
-      const codeOf = (run: () => unknown): string | undefined => {
-        try {
-          run();
-          return undefined;
-        } catch (error) {
-          return (error as { code?: string }).code;
-        }
-      };
       expect(codeOf(() => addon.loadProvingKey(join(dir, 'missing.zkey')))).toBe('ZKEY_UNREADABLE');
       expect(() => addon.loadProvingKey(join(dir, 'missing.zkey'))).toThrow(/missing\.zkey: No such file/);
       expect(codeOf(() => addon.loadProvingKey(dir))).toBe('ZKEY_UNREADABLE');
@@ -96,14 +98,6 @@ describe('native Groth16 proofs', () => {
 
   it('refuses bad files with typed errors: truncated, bit-flipped, another protocol, another circuit', async () => {
     const key = addon.loadProvingKey(zkey);
-    const codeOf = (run: () => unknown): string | undefined => {
-      try {
-        run();
-        return undefined;
-      } catch (error) {
-        return (error as { code?: string }).code;
-      }
-    };
     // Truncations anywhere: always refused.
     for (let i = 0; i < 60; i++) {
       const length = Math.floor(Math.random() * zkey.length);
