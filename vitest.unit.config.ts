@@ -17,6 +17,7 @@ export const UNIT_TEST_FILES = [
   'test/cache-layout.test.ts',
   'test/file-lock.test.ts',
   'test/native-arithmetic.test.ts',
+  'test/poseidon-remembered.test.ts',
 ];
 
 export default defineConfig({

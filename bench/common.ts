@@ -147,6 +147,13 @@ export function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
+/** Which prover a pool's jobs use (`native` or `snarkjs`), as the results files record it. */
+export async function proverName(pool: {
+  prover(): Promise<{ prover: 'native' | 'snarkjs' }>;
+}): Promise<'native' | 'snarkjs'> {
+  return (await pool.prover()).prover;
+}
+
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

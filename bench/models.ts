@@ -23,7 +23,7 @@ import { importOnnxModel } from '../src/model/onnx-import.ts';
 import { linearLayers, quantizeInput, quantizeModel, type QuantizedModel } from '../src/model/quantize.ts';
 import { ProverPool } from '../src/prover/pool.ts';
 import { releaseCurves } from '../src/util/curves.ts';
-import { progress, stats } from './common.ts';
+import { progress, proverName, stats, type Stats } from './common.ts';
 import type { ModelRow, ModelsSection } from './results.ts';
 
 const FIXTURES = fileURLToPath(new URL('../test/fixtures/models/', import.meta.url));
@@ -60,11 +60,13 @@ export interface ModelsProfile {
   mnistFull: boolean;
   /** Warm proofs per model after the first (which pays for setup). */
   proofRepetitions: number;
+  /** Time the same proofs with the snarkjs prover too, in the same run (the "before" of the native prover). */
+  snarkjsAnchor: boolean;
 }
 
 export function estimateModels(profile: ModelsProfile): number {
   return (
-    profile.models.length * (15 + (1 + profile.proofRepetitions) * 1.5) +
+    profile.models.length * (15 + (1 + profile.proofRepetitions) * 1.5 * (profile.snarkjsAnchor ? 2 : 1)) +
     (profile.models.includes('digits-mlp') ? 30 : 0) +
     (profile.mnist ? 40 : 0) +
     (profile.mnistFull ? 900 : 0)
@@ -111,16 +113,39 @@ async function timeProof(
   input: bigint[],
   repetitions: number,
   cache: { cacheDir?: string },
+  snarkjsAnchor: boolean,
 ): Promise<void> {
-  progress(`models: proving ${row.model}, 1 + ${repetitions} times (setup cached after the first run)`);
+  const measured = await timeProofIn(new ProverPool(), row, model, input, repetitions, cache);
+  row.prover = measured.prover;
+  row.proveS = measured.times;
+  row.peakRssMiB = measured.peakRssMiB;
+  row.verified = measured.verified;
+  if (snarkjsAnchor) {
+    const anchor = await timeProofIn(new ProverPool({ prover: 'snarkjs' }), row, model, input, repetitions, cache);
+    row.snarkjsProveS = anchor.times;
+    row.verified &&= anchor.verified;
+  }
+}
+
+/** A first proof in `pool` (it pays for setup and warms the pool), then `repetitions` timed and verified ones; closes the pool. */
+async function timeProofIn(
+  pool: ProverPool,
+  row: ModelRow,
+  model: QuantizedModel,
+  input: bigint[],
+  repetitions: number,
+  cache: { cacheDir?: string },
+): Promise<{ prover: 'native' | 'snarkjs'; times: Stats | null; peakRssMiB: number; verified: boolean }> {
   const visibility = row.visibility as InputVisibility;
-  const pool = new ProverPool();
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 25);
   try {
-    // a first proof pays for setup and warms the pool; the next ones are timed
+    const prover = await proverName(pool);
+    progress(
+      `models: proving ${row.model} with ${prover}, 1 + ${repetitions} times (setup cached after the first run)`,
+    );
     await proveInference(model, input, { ...cache, visibility, pool });
     peak = process.memoryUsage().rss;
     const times: number[] = [];
@@ -137,9 +162,7 @@ async function timeProof(
         })
       ).valid;
     }
-    row.proveS = stats(times);
-    row.peakRssMiB = peak / 2 ** 20;
-    row.verified = verified;
+    return { prover, times: stats(times), peakRssMiB: peak / 2 ** 20, verified };
   } finally {
     clearInterval(sampler);
     await pool.close();
@@ -174,7 +197,14 @@ export async function runModelsBench(
     const quantized = report.model;
     const row = await measure(name, quantized, 'private', 'fixed', cache);
     rows.push(row);
-    await timeProof(row, quantized, quantizeInput(quantized, inputs[0]!, model), repetitions, cache);
+    await timeProof(
+      row,
+      quantized,
+      quantizeInput(quantized, inputs[0]!, model),
+      repetitions,
+      cache,
+      profile.snarkjsAnchor,
+    );
     if (name === 'digits-mlp') {
       const hashed = await measure(name, quantized, 'private', 'hashed', cache);
       const products = linearLayers(quantized).reduce(
@@ -202,6 +232,7 @@ export async function runModelsBench(
         ),
         repetitions,
         cache,
+        profile.snarkjsAnchor,
       );
       const hashed = await measure('mnist-784-56-10 (random weights)', mnistQuantized, 'private', 'hashed', cache);
       const products = linearLayers(mnistQuantized).reduce(

@@ -509,6 +509,39 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
         ),
         '',
       );
+      if (c.prover) push(`Proven with the ${c.prover} prover (the pool's default).`, '');
+      if (c.snarkjs) {
+        const a = c.snarkjs;
+        push(machine, '');
+        push(
+          table(
+            ['prover', 'prove s', 'per proof s', 'rows/s', 'verified', 'speed-up'],
+            [
+              [
+                c.prover ?? 'default',
+                c.proveSeconds.toFixed(1),
+                triple(c.perChunkS, fixed(2)),
+                c.rowsPerSecond.toFixed(1),
+                c.verified ? 'yes' : '**NO**',
+                `**${(a.proveSeconds / c.proveSeconds).toFixed(2)}x**`,
+              ],
+              [
+                'snarkjs (anchor, same run)',
+                a.proveSeconds.toFixed(1),
+                triple(a.perChunkS, fixed(2)),
+                a.rowsPerSecond.toFixed(1),
+                a.verified ? 'yes' : '**NO**',
+                '1x',
+              ],
+            ],
+          ),
+          '',
+        );
+        push(
+          'The same rows, chunks and aggregation tree proven again in a pool of the snarkjs prover, in the same run: the before and after of the native prover (speed-up = snarkjs prove time / this prove time).',
+          '',
+        );
+      }
       push(
         `Chunk${c.aggregationProofs === undefined ? '' : ' and aggregation'} circuits ${c.setupFromCache ? 'from the cache' : `compiled and set up in ${c.setupSeconds.toFixed(1)} s (not counted in the proof time)`}.`,
         '',
@@ -522,7 +555,7 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
   if (!models) push('Not measured in this run.', '');
   else {
     push(
-      `Constraints measured by compiling each generated circuit (circom 2.2, --O2); "estimate" is the generator's own. Proof time: ${models.proofRepetitions} warm proof(s) after a first one that pays for setup. Peak RSS is sampled in the benchmark's own process during the proofs (pool workers included); that process also still holds memory from the parts run before, so it is an upper bound. The circomlib-ml columns apply that project's cost formula to the same architecture: cited, not measured.`,
+      `Constraints measured by compiling each generated circuit (circom 2.2, --O2); "estimate" is the generator's own. Proof time: ${models.proofRepetitions} warm proof(s) of \`proveInference\` (witness, proof and the library's work around them) after a first one that pays for setup, in a pool of the default prover and, where a snarkjs column has figures, again in a pool of the snarkjs prover (speed-up in brackets). Peak RSS is sampled in the benchmark's own process during the proofs (pool workers included); that process also still holds memory from the parts run before, so it is an upper bound. The circomlib-ml columns apply that project's cost formula to the same architecture: cited, not measured.`,
       '',
     );
     push(...chart('models-constraints.svg', 'model constraints'));
@@ -539,6 +572,8 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
           'per ReLU neuron',
           'commitment per weight',
           'prove s',
+          'prover',
+          'snarkjs prove s (same run)',
           'bench process peak RSS MiB',
           'verified',
           'cited: circomlib-ml formula',
@@ -554,6 +589,10 @@ export function renderMarkdown(results: BenchResults, options: RenderOptions = {
           r.constraintsPerReluNeuron === undefined ? '–' : String(r.constraintsPerReluNeuron),
           r.commitmentPerWeight === undefined ? '–' : r.commitmentPerWeight.toFixed(1),
           triple(r.proveS, fixed(2)),
+          r.prover ?? '–',
+          r.snarkjsProveS
+            ? `${triple(r.snarkjsProveS, fixed(2))} (${r.proveS ? (r.snarkjsProveS.median / r.proveS.median).toFixed(2) : '–'}x)`
+            : '–',
           r.peakRssMiB === undefined ? '–' : r.peakRssMiB.toFixed(0),
           r.verified === undefined ? '–' : r.verified ? 'yes' : '**NO**',
           r.circomlibMlFormula === undefined ? '–' : int(r.circomlibMlFormula),

@@ -281,12 +281,16 @@ export interface DatasetSection {
     commitSeconds: number;
     setupSeconds: number;
     setupFromCache: boolean;
+    /** The prover of the pool that made the proofs (absent in results from before the native prover). */
+    prover?: 'native' | 'snarkjs';
     proveSeconds: number;
     perChunkS: Stats | null;
     rowsPerSecond: number;
     verifySeconds: number;
     verified: boolean;
     minutesFor10k: number;
+    /** The same rows proven again with the snarkjs prover in the same run (the "before" of the native prover). */
+    snarkjs?: { proveSeconds: number; perChunkS: Stats | null; rowsPerSecond: number; verified: boolean } | null;
   } | null;
 }
 
@@ -308,6 +312,10 @@ export interface ModelRow {
   commitmentPerWeight?: number;
   compileSeconds: number;
   proveS?: Stats | null;
+  /** The prover of the pool behind `proveS` (absent in results from before the native prover). */
+  prover?: 'native' | 'snarkjs';
+  /** The same proofs made with the snarkjs prover in the same run (the "before" of the native prover). */
+  snarkjsProveS?: Stats | null;
   peakRssMiB?: number;
   verified?: boolean;
   layers: Array<{ layer: string; constraints: number }>;

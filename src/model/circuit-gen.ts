@@ -1,5 +1,5 @@
 import { CircomLines, generatedId, generatedSource, writeGeneratedSource } from '../circuit/generated-source.ts';
-import { poseidonSponge as spongeOfFieldElements } from '../crypto/poseidon.ts';
+import { poseidonSponge as spongeOfFieldElements, poseidonSpongeRemembered } from '../crypto/poseidon.ts';
 import { emitSponge } from '../crypto/poseidon-circom.ts';
 import { fieldOf } from '../util/field.ts';
 import { ModelError } from './errors.ts';
@@ -26,6 +26,11 @@ export function poseidonSponge(elements: readonly bigint[]): bigint {
   return spongeOfFieldElements(elements.map(fieldOf));
 }
 
+/** {@link poseidonSponge} remembered by content (see `poseidonSpongeRemembered`): for the weights hashed at every proof. */
+function rememberedSponge(elements: readonly bigint[]): bigint {
+  return poseidonSpongeRemembered(elements.map(fieldOf));
+}
+
 /**
  * The model hash: a Poseidon sponge over a tag, the fixed-point format, every layer's shape and widths and every
  * quantized parameter and bias. Two models with any different weight, shape or scale have different hashes. With fixed
@@ -44,7 +49,7 @@ export function modelHash(model: QuantizedModel): string {
   ];
   for (const layer of linearLayers(model))
     elements.push(BigInt(layer.params.length), ...layer.params, BigInt(layer.bias.length), ...layer.bias);
-  return poseidonSponge(elements).toString();
+  return rememberedSponge(elements).toString();
 }
 
 /** Domain tag of input commitments. */
@@ -81,7 +86,7 @@ export function inferenceSignalNames(
 
 /** The salted commitment to private weights (see commitment.ts). */
 export function modelCommitment(model: QuantizedModel, salt: bigint): string {
-  return poseidonSponge([salt, ...architectureHeader(model), ...packedWeights(model)]).toString();
+  return rememberedSponge([salt, ...architectureHeader(model), ...packedWeights(model)]).toString();
 }
 
 /** Constraints the generator expects, per layer (before compiling): for `inspect` and reports. */
