@@ -18,6 +18,7 @@ export const UNIT_TEST_FILES = [
   'test/file-lock.test.ts',
   'test/native-arithmetic.test.ts',
   'test/poseidon-remembered.test.ts',
+  'test/native-poseidon.test.ts',
 ];
 
 export default defineConfig({

@@ -2,13 +2,14 @@
  * The native prover's C++ under AddressSanitizer and UndefinedBehaviorSanitizer: native/test/selftest.cpp, built here
  * with both (any report aborts it), fuzzes the zkey and wtns readers with random truncations and bit flips, then
  * proves; the proof must verify with snarkjs. Its `setup` form writes a circuit's initial zkey (which must be
- * snarkjs's, byte for byte) and runs `zkey new` on damaged r1cs and ptau files. The built program is cached in the test
+ * snarkjs's, byte for byte) and runs `zkey new` on damaged r1cs and ptau files; its `poseidon` form hashes lists of
+ * every width's sponge, which must be poseidon-lite's. The built program is cached in the test
  * cache by a hash of its sources.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,10 @@ import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheLayout } from '../src/cache/layout.ts';
 import { compileCircuit } from '../src/circuit/compile.ts';
+import { poseidonSpongeJs } from '../src/crypto/poseidon.ts';
+import { poseidonLiteTables } from '../src/crypto/poseidon-native.ts';
 import { requiredPtauPower } from '../src/setup/power.ts';
+import { bytesOf, valueOf } from './helpers/field-bytes.ts';
 import { releaseCurves } from '../src/util/curves.ts';
 import { getDemoFixture, type DemoFixture } from './helpers/fixture.ts';
 import { testCircuit } from './helpers/run-cli.ts';
@@ -125,4 +129,40 @@ describe('native prover under the sanitizers', () => {
     expect(out.fuzz.refused).toBeGreaterThanOrEqual(90); // nearly every truncation
     expect(readFileSync(ours).equals(readFileSync(theirs)), 'the zkeys differ').toBe(true);
   }, 300_000);
+
+  it("hashes lists of 1 to 80 elements at every width as poseidon-lite does (the sponge's bounds under the sanitizers)", async () => {
+    const { constants, mds } = poseidonLiteTables();
+    const tables = join(scratch, 'poseidon-tables.bin');
+    await writeFile(tables, Buffer.concat(constants.flatMap((c, index) => [c, mds[index] as Uint8Array])));
+    const lists = Array.from({ length: 80 }, (_, length) =>
+      Array.from({ length: length + 1 }, (_, i) => (length === 0 ? 0n : randomField(i + length))),
+    );
+    const listsPath = join(scratch, 'poseidon-lists.bin');
+    await writeFile(
+      listsPath,
+      Buffer.concat(
+        lists.flatMap((list) => {
+          const count = Buffer.alloc(4);
+          count.writeUInt32LE(list.length);
+          return [count, ...list.map((element) => Buffer.from(bytesOf(element)))];
+        }),
+      ),
+    );
+    const run = spawnSync(program, ['poseidon', tables, listsPath], {
+      encoding: 'utf8',
+      env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1' },
+      timeout: 120_000,
+    });
+    expect(run.stderr, 'a sanitizer report').not.toMatch(/ERROR: AddressSanitizer|runtime error:|LeakSanitizer/);
+    expect(run.status, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as { poseidon: string[] };
+    expect(out.poseidon).toEqual(lists.map((list) => poseidonSpongeJs(list).toString()));
+  }, 180_000);
 });
+
+/** A deterministic field element (below r) for the i-th test value: SHA-256 of i, top bits cleared. */
+function randomField(i: number): bigint {
+  const digest = createHash('sha256').update(String(i)).digest();
+  digest[31] = (digest[31] as number) & 0x1f; // little-endian: the top byte, below 2^253 < r
+  return valueOf(digest);
+}

@@ -13,6 +13,7 @@
 #include <new>
 #include <string>
 #include <tuple>
+#include <vector>
 #include <thread>
 
 #include "groth16.hpp"
@@ -20,6 +21,7 @@
 #include "ntt.hpp"
 #include "setup.hpp"
 #include "blake2b.hpp"
+#include "poseidon.hpp"
 
 namespace {
 
@@ -540,11 +542,95 @@ Napi::Value Blake2b(const Napi::CallbackInfo& info) {
   return Napi::Buffer<std::uint8_t>::Copy(info.Env(), out, 64);
 }
 
+/** The type tag of a Poseidon handle (see kKeyHandleTag: only a tagged External is ever cast). */
+constexpr napi_type_tag kPoseidonTag = {0x7a6b61692d706f73ULL, 0x6569646f6e2d7631ULL};
+
+/** Field elements of `bytes` (32 little-endian bytes each, each below r), in Montgomery form. */
+std::vector<Fr> scalars_of(Napi::Env env, const std::uint8_t* bytes, std::size_t length, const std::string& name) {
+  if (length % 32 != 0) throw Napi::RangeError::New(env, name + ": 32 bytes per element, got " + std::to_string(length));
+  std::vector<Fr> out(length / 32);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    u64 limbs[4];
+    std::memcpy(limbs, bytes + 32 * i, 32);
+    if (geq4(limbs, Fr::k().modulus))
+      throw Napi::RangeError::New(env, name + ": element " + std::to_string(i) + " is not below the field's modulus");
+    out[i] = Fr::from_standard(limbs);
+  }
+  return out;
+}
+
+/**
+ * createPoseidon(constants, mds): a Poseidon handle from poseidon-lite's tables, one per width t = 2 to 17 (index
+ * t - 2): the round constants (t per round) and the MDS matrix (t x t, row major), as 32-byte little-endian elements.
+ */
+Napi::Value CreatePoseidon(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArray() || !info[1].IsArray())
+    throw Napi::TypeError::New(env, "createPoseidon(constants, mds) takes two arrays of Uint8Array");
+  const auto constants = info[0].As<Napi::Array>();
+  const auto mds = info[1].As<Napi::Array>();
+  const unsigned widths = POSEIDON_MAX_WIDTH - POSEIDON_MIN_WIDTH + 1;
+  if (constants.Length() != widths || mds.Length() != widths)
+    throw Napi::RangeError::New(env, "createPoseidon: one table per width 2 to 17 (16 of each)");
+  auto poseidon = std::make_unique<Poseidon>();
+  for (unsigned index = 0; index < widths; ++index) {
+    const unsigned t = index + POSEIDON_MIN_WIDTH;
+    const std::string name = "width " + std::to_string(t);
+    const auto [constantBytes, constantLength] = bytes_of(constants.Get(index), "constants");
+    const auto [mdsBytes, mdsLength] = bytes_of(mds.Get(index), "mds");
+    if (constantLength != poseidon_constant_count(t) * 32 || mdsLength != std::size_t{t} * t * 32)
+      throw Napi::RangeError::New(env, "createPoseidon: " + name + " needs " +
+                                           std::to_string(poseidon_constant_count(t) * 32) + " bytes of constants and " +
+                                           std::to_string(std::size_t{t} * t * 32) + " of MDS matrix");
+    poseidon->set_width(t, scalars_of(env, constantBytes, constantLength, name + " constants"),
+                        scalars_of(env, mdsBytes, mdsLength, name + " MDS matrix"));
+  }
+  auto handle = Napi::External<Poseidon>::New(env, poseidon.release(), [](Napi::Env, Poseidon* held) { delete held; });
+  handle.TypeTag(&kPoseidonTag);
+  return handle;
+}
+
+/**
+ * poseidonSponges(handle, elements, counts): the sponge (src/crypto/poseidon.ts) of each of `counts.length`
+ * consecutive lists of `elements` (32 little-endian bytes each, below r); `counts` (a Uint32Array, each at least 1)
+ * adds up to the number of elements. Returns 32 little-endian bytes per list.
+ */
+Napi::Value PoseidonSponges(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsExternal() || !info[0].As<Napi::External<Poseidon>>().CheckTypeTag(&kPoseidonTag))
+    throw Napi::TypeError::New(env, "poseidonSponges: the first argument is not a handle from createPoseidon");
+  const Poseidon& poseidon = *info[0].As<Napi::External<Poseidon>>().Data();
+  const auto [bytes, length] = bytes_of(info[1], "elements");
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    throw Napi::TypeError::New(env, "poseidonSponges: counts must be a Uint32Array");
+  const auto counts = info[2].As<Napi::Uint32Array>();
+  const std::vector<Fr> elements = scalars_of(env, bytes, length, "elements");
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < counts.ElementLength(); ++i) {
+    if (counts[i] == 0) throw Napi::RangeError::New(env, "counts: list " + std::to_string(i) + " is empty");
+    total += counts[i];
+  }
+  if (total != elements.size())
+    throw Napi::RangeError::New(env, "counts add up to " + std::to_string(total) + " elements, but " +
+                                         std::to_string(elements.size()) + " were given");
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, 32 * counts.ElementLength());
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < counts.ElementLength(); ++i) {
+    u64 limbs[4];
+    poseidon.sponge(elements.data() + offset, counts[i]).to_standard(limbs);
+    offset += counts[i];
+    std::memcpy(out.Data() + 32 * i, limbs, 32);
+  }
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("loadProvingKey", Napi::Function::New(env, LoadProvingKey));
   exports.Set("prove", Napi::Function::New(env, Prove));
   exports.Set("newZkey", Napi::Function::New(env, NewZkey));
   exports.Set("scaleG1Points", Napi::Function::New(env, ScaleG1Points));
+  exports.Set("createPoseidon", Napi::Function::New(env, CreatePoseidon));
+  exports.Set("poseidonSponges", Napi::Function::New(env, PoseidonSponges));
   exports.Set("usesAdx", Napi::Boolean::New(env, using_adx()));
   Napi::Object testing = Napi::Object::New(env);
   testing.Set("field", Napi::Function::New(env, FieldOp));

@@ -6,9 +6,17 @@
 // In its `setup` form it writes the initial zkey of an r1cs and a ptau (for the test to compare with snarkjs's), then
 // runs `zkey new` on truncated and bit-flipped copies of both files (a zkey or a FileError, never a fault).
 //
+// In its `poseidon` form it hashes lists of field elements with the Poseidon of the given tables (the test compares the
+// hashes with poseidon-lite's).
+//
 //   selftest ZKEY WTNS [ITERATIONS] [SEED]
 //   selftest setup R1CS PTAU OUT [ITERATIONS] [SEED]
+//   selftest poseidon TABLES LISTS
+//     TABLES: for t = 2 to 17, the round constants then the MDS matrix (32-byte little-endian elements);
+//     LISTS: lists one after another, each a 4-byte little-endian count then its elements.
 #include <cstdio>
+#include <cstring>
+#include <stdexcept>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -18,6 +26,7 @@
 #include <vector>
 
 #include "../src/groth16.hpp"
+#include "../src/poseidon.hpp"
 #include "../src/setup.hpp"
 
 using namespace zkai;
@@ -116,10 +125,53 @@ int setup_main(int argc, char** argv) {
   return 0;
 }
 
+/** The little-endian elements at `at` into Montgomery form; refuses one not below r (and a read past the end). */
+std::vector<Fr> elements_at(const std::vector<std::uint8_t>& bytes, std::size_t& at, std::size_t count) {
+  if (count > (bytes.size() - at) / 32) throw std::runtime_error("the file ends inside a list of elements");
+  std::vector<Fr> out(count);
+  for (std::size_t i = 0; i < count; ++i, at += 32) {
+    u64 limbs[4];
+    std::memcpy(limbs, bytes.data() + at, 32);
+    if (geq4(limbs, Fr::k().modulus)) throw std::runtime_error("an element is not below r");
+    out[i] = Fr::from_standard(limbs);
+  }
+  return out;
+}
+
+int poseidon_main(int argc, char** argv) {
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: selftest poseidon TABLES LISTS\n");
+    return 2;
+  }
+  const std::vector<std::uint8_t> tables = read_all(argv[2]);
+  const std::vector<std::uint8_t> lists = read_all(argv[3]);
+  Poseidon poseidon;
+  std::size_t at = 0;
+  for (unsigned t = POSEIDON_MIN_WIDTH; t <= POSEIDON_MAX_WIDTH; ++t) {
+    std::vector<Fr> constants = elements_at(tables, at, poseidon_constant_count(t));
+    poseidon.set_width(t, std::move(constants), elements_at(tables, at, std::size_t{t} * t));
+  }
+  std::printf("{\"poseidon\":[");
+  at = 0;
+  for (int index = 0; at < lists.size(); ++index) {
+    if (lists.size() - at < 4) throw std::runtime_error("the lists file ends inside a count");
+    std::uint32_t count = 0;
+    std::memcpy(&count, lists.data() + at, 4);
+    at += 4;
+    const std::vector<Fr> elements = elements_at(lists, at, count);
+    u64 limbs[4];
+    poseidon.sponge(elements.data(), elements.size()).to_standard(limbs);
+    std::printf("%s\"%s\"", index == 0 ? "" : ",", to_decimal(limbs).c_str());
+  }
+  std::printf("]}\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "setup") return setup_main(argc, argv);
+  if (argc > 1 && std::string(argv[1]) == "poseidon") return poseidon_main(argc, argv);
   if (argc < 3) {
     std::fprintf(stderr, "usage: selftest ZKEY WTNS [ITERATIONS] [SEED]\n");
     return 2;

@@ -439,13 +439,16 @@ async function checkProver(cacheDir: string): Promise<DoctorCheck> {
       detail: `snarkjs (chosen with --prover snarkjs or ZKAI_PROVER)${status.available ? '; the native prover is built' : ''}`,
       data: { active: 'snarkjs', native: status.available },
     };
-  if (status.available)
+  if (status.available) {
+    const { poseidonIsNative } = await import('../crypto/poseidon-native.ts');
+    const poseidon = poseidonIsNative();
     return {
       name: 'prover',
       status: 'ok',
-      detail: `native (${status.adx ? 'x86-64 mulx/adcx/adox' : 'portable C++'} field arithmetic): ${status.path}`,
-      data: { active: 'native', path: status.path, adx: status.adx },
+      detail: `native (${status.adx ? 'x86-64 mulx/adcx/adox' : 'portable C++'} field arithmetic): ${status.path}; Poseidon hashes (commitments, Merkle trees) ${poseidon ? 'native too' : 'in JavaScript (this addon has no Poseidon)'}`,
+      data: { active: 'native', path: status.path, adx: status.adx, poseidon },
     };
+  }
   return {
     name: 'prover',
     status: 'warn',

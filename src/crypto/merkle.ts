@@ -8,8 +8,8 @@
  * zeros[h]: zeros[0] = 0 and zeros[h + 1] = Poseidon(zeros[h], zeros[h]), so a level's missing tail is zero subtrees.
  * Roots and paths are on chain and in proofs: any change here changes every commitment.
  */
-import { poseidon2 } from 'poseidon-lite';
 import { ZkaiError } from '../errors.ts';
+import { poseidon, poseidonSponges } from './poseidon.ts';
 
 /** A leaf's sibling path: one sibling per level from the leaves up, and the leaf index's bits (least significant first: 1 when the node at that height is a right child). */
 export interface MerklePath {
@@ -22,7 +22,7 @@ const ZEROS: bigint[] = [0n];
 
 /** Roots of all-zero subtrees: `zeros[h]` is the root of 2^h zero leaves, for h = 0..depth (a new array). */
 export function zeroRoots(depth: number): bigint[] {
-  while (ZEROS.length <= depth) ZEROS.push(poseidon2([ZEROS.at(-1) as bigint, ZEROS.at(-1) as bigint]));
+  while (ZEROS.length <= depth) ZEROS.push(poseidon([ZEROS.at(-1) as bigint, ZEROS.at(-1) as bigint]));
   return ZEROS.slice(0, depth + 1);
 }
 
@@ -47,10 +47,9 @@ export function sparseTreeLevels(leaves: readonly bigint[], depth: number): bigi
   const levels: bigint[][] = [[...leaves]];
   for (let h = 0; h < depth; h += 1) {
     const below = levels[h] as bigint[];
-    const above: bigint[] = [];
-    for (let i = 0; i < below.length; i += 2)
-      above.push(poseidon2([below[i] as bigint, below[i + 1] ?? (zeros[h] as bigint)]));
-    levels.push(above);
+    const pairs: Array<[bigint, bigint]> = [];
+    for (let i = 0; i < below.length; i += 2) pairs.push([below[i] as bigint, below[i + 1] ?? (zeros[h] as bigint)]);
+    levels.push(poseidonSponges(pairs)); // a sponge of two elements is Poseidon(2); one native call per level
   }
   return levels;
 }

@@ -1,4 +1,4 @@
-import { poseidon16 } from 'poseidon-lite';
+import { poseidon } from './poseidon.ts';
 
 /** Bytes per field element: 31 bytes (248 bits) always fit below the BN254 scalar field modulus. */
 export const BYTES_PER_ELEMENT = 31;
@@ -32,7 +32,7 @@ export function poseidonBytes(bytes: Uint8Array): bigint {
   for (let start = 0; start < elements.length; start += ELEMENTS_PER_CALL) {
     const group = elements.slice(start, start + ELEMENTS_PER_CALL);
     while (group.length < ELEMENTS_PER_CALL) group.push(0n);
-    acc = poseidon16([acc, ...group]);
+    acc = poseidon([acc, ...group]); // 16 inputs: circomlib's Poseidon(16)
   }
   return acc;
 }

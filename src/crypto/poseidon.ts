@@ -19,6 +19,7 @@ import {
 } from 'poseidon-lite';
 import { createHash } from 'node:crypto';
 import { ZkaiError } from '../errors.ts';
+import { nativePoseidonSponges } from './poseidon-native.ts';
 
 const POSEIDON: ReadonlyArray<(inputs: bigint[]) => bigint> = [
   poseidon1,
@@ -39,8 +40,18 @@ const POSEIDON: ReadonlyArray<(inputs: bigint[]) => bigint> = [
   poseidon16,
 ];
 
-/** Poseidon of 1 to 16 field elements (circomlib's `Poseidon(n)`). */
+/**
+ * Poseidon of 1 to 16 field elements (circomlib's `Poseidon(n)`): natively when the addon is built
+ * (src/crypto/poseidon-native.ts), else poseidon-lite.
+ */
 export function poseidon(inputs: bigint[]): bigint {
+  const hash = POSEIDON[inputs.length - 1];
+  if (!hash) throw new ZkaiError('BAD_INPUT', `Poseidon takes 1 to 16 inputs, got ${inputs.length}`);
+  return nativePoseidonSponges([inputs])?.[0] ?? hash(inputs);
+}
+
+/** {@link poseidon} in JavaScript only (poseidon-lite): the reference the native hash is tested against. */
+export function poseidonJs(inputs: bigint[]): bigint {
   const hash = POSEIDON[inputs.length - 1];
   if (!hash) throw new ZkaiError('BAD_INPUT', `Poseidon takes 1 to 16 inputs, got ${inputs.length}`);
   return hash(inputs);
@@ -60,12 +71,30 @@ export function spongeChunks(elementCount: number): number[][] {
   return chunks;
 }
 
-/** Poseidon sponge over one or more field elements, chunked by {@link spongeChunks}. */
+/** Poseidon sponge over one or more field elements, chunked by {@link spongeChunks}; natively in one call when it can. */
 export function poseidonSponge(elements: readonly bigint[]): bigint {
+  const chunks = spongeChunks(elements.length);
+  const native = nativePoseidonSponges([elements]);
+  if (native) return native[0] as bigint;
+  return spongeWith(poseidonJs, elements, chunks);
+}
+
+/** The sponges of many lists (a dataset's leaves): one native call for all of them when it can. */
+export function poseidonSponges(lists: ReadonlyArray<readonly bigint[]>): bigint[] {
+  for (const list of lists) spongeChunks(list.length); // an empty list is refused as poseidonSponge refuses it
+  return nativePoseidonSponges(lists) ?? lists.map((list) => spongeWith(poseidonJs, list, spongeChunks(list.length)));
+}
+
+/** {@link poseidonSponge} in JavaScript only (poseidon-lite): the reference of the tests. */
+export function poseidonSpongeJs(elements: readonly bigint[]): bigint {
+  return spongeWith(poseidonJs, elements, spongeChunks(elements.length));
+}
+
+function spongeWith(hash: (inputs: bigint[]) => bigint, elements: readonly bigint[], chunks: number[][]): bigint {
   let accumulator: bigint | undefined;
-  for (const chunk of spongeChunks(elements.length)) {
+  for (const chunk of chunks) {
     const inputs = chunk.map((index) => elements[index] as bigint);
-    accumulator = poseidon(accumulator === undefined ? inputs : [accumulator, ...inputs]);
+    accumulator = hash(accumulator === undefined ? inputs : [accumulator, ...inputs]);
   }
   return accumulator as bigint;
 }

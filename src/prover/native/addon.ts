@@ -59,6 +59,18 @@ export interface NativeProverAddon {
    * Rejects with ZKEY_INVALID for a point not on G1.
    */
   scaleG1Points(points: Uint8Array, scalar: Uint8Array, options?: { threads?: number }): Promise<Uint8Array>;
+  /**
+   * A Poseidon of circomlib's parameters from poseidon-lite's tables, one per width t = 2 to 17 (index t - 2): round
+   * constants (t per round) and MDS matrix (t x t, row major), 32-byte little-endian elements (src/crypto/poseidon-native.ts).
+   * Absent from addons built before it.
+   */
+  createPoseidon?(constants: Uint8Array[], mds: Uint8Array[]): unknown;
+  /**
+   * The Poseidon sponge (src/crypto/poseidon.ts) of each of `counts.length` consecutive lists of `elements` (32-byte
+   * little-endian elements below r); 32 bytes per list. RangeError for an element not below r or counts that do not
+   * add up.
+   */
+  poseidonSponges?(poseidon: unknown, elements: Uint8Array, counts: Uint32Array): Uint8Array;
   /** Whether the field multiplication uses mulx/adcx/adox (x86-64 with BMI2 and ADX). */
   readonly usesAdx: boolean;
   /** The arithmetic, for the differential tests (standard little-endian bytes; points in snarkjs's LEM layout). */

@@ -61,8 +61,7 @@ export async function nativeProver(
   if (!plan.ok) return { status: { available: false, reason: plan.reason } };
   const name = addonFileName(plan.id);
   const layout = cacheLayout(options.cacheDir);
-  const candidates = [join(NATIVE_REPO_BUILD_DIR, name), join(layout.nativeDir, name)];
-  let path = candidates.find((candidate) => existsSync(candidate));
+  let path = existingAddonPath(name, layout.nativeDir);
   let builtNow = false;
   if (!path) {
     if (options.build === false)
@@ -91,5 +90,29 @@ export async function nativeProver(
     return { status: { available: true, path, adx: addon.usesAdx, builtNow }, addon };
   } catch (error) {
     return { status: { available: false, reason: `${path} could not be loaded: ${(error as Error).message}` } };
+  }
+}
+
+/** The build of these sources in the repository's build folder or the cache's, when one exists. */
+function existingAddonPath(name: string, cacheNativeDir: string): string | undefined {
+  return [join(NATIVE_REPO_BUILD_DIR, name), join(cacheNativeDir, name)].find((candidate) => existsSync(candidate));
+}
+
+/**
+ * The addon when it is already built (`ZKAI_NATIVE_ADDON`'s file, else the build of these sources in the repository
+ * or the cache), loaded synchronously and never built: for callers that cannot wait for a compiler, such as a hash.
+ * `undefined` when there is none, `ZKAI_NATIVE_ADDON=none`, or it does not load.
+ */
+export function builtNativeAddon(cacheDir?: string): NativeProverAddon | undefined {
+  const chosen = process.env[ADDON_ENV];
+  if (chosen === 'none') return undefined;
+  try {
+    if (chosen) return loadAddon(chosen);
+    const plan = buildPlan();
+    if (!plan.ok) return undefined;
+    const path = existingAddonPath(addonFileName(plan.id), cacheLayout(cacheDir).nativeDir);
+    return path ? loadAddon(path) : undefined;
+  } catch {
+    return undefined;
   }
 }
