@@ -6,7 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { poseidonSpongeJs, poseidonJs, poseidon, poseidonSponge, poseidonSponges } from '../src/crypto/poseidon.ts';
-import { nativePoseidonSponges, poseidonIsNative } from '../src/crypto/poseidon-native.ts';
+import {
+  hashesAsPoseidonLite,
+  nativePoseidonSponges,
+  poseidonIsNative,
+  poseidonLiteTables,
+} from '../src/crypto/poseidon-native.ts';
 import { merkleLevels } from '../src/crypto/merkle.ts';
 import type { NativeProverAddon } from '../src/prover/native/addon.ts';
 import { nativeProver } from '../src/prover/native/index.ts';
@@ -28,6 +33,24 @@ beforeAll(async () => {
 describe('native Poseidon', () => {
   it('is the one poseidon() and poseidonSponge() use when the addon is built', () => {
     expect(poseidonIsNative()).toBe(true);
+  });
+
+  it('is trusted only after it hashed a list at every width and a long sponge as poseidon-lite does', () => {
+    const { constants, mds } = poseidonLiteTables();
+    const sponges = addon.poseidonSponges!.bind(addon);
+    const real = { handle: addon.createPoseidon!(constants, mds), sponges };
+    expect(hashesAsPoseidonLite(real)).toBe(true);
+    // the same addon with the MDS matrices of two widths swapped in their rows: another hash, refused
+    const wrongMds = mds.map((table) => table.slice());
+    wrongMds[15]!.set(mds[15]!.subarray(32, 64), 0);
+    expect(hashesAsPoseidonLite({ handle: addon.createPoseidon!(constants, wrongMds), sponges })).toBe(false);
+    // an addon that answers zeros, or one answer short
+    expect(
+      hashesAsPoseidonLite({ handle: real.handle, sponges: (_h, _e, counts) => new Uint8Array(32 * counts.length) }),
+    ).toBe(false);
+    expect(
+      hashesAsPoseidonLite({ handle: real.handle, sponges: (h, e, counts) => sponges(h, e, counts).subarray(32) }),
+    ).toBe(false);
   });
 
   it('matches poseidon-lite at every width (1 to 16 inputs) on random inputs and at the edges', () => {

@@ -572,22 +572,33 @@ Napi::Value CreatePoseidon(const Napi::CallbackInfo& info) {
   const unsigned widths = POSEIDON_MAX_WIDTH - POSEIDON_MIN_WIDTH + 1;
   if (constants.Length() != widths || mds.Length() != widths)
     throw Napi::RangeError::New(env, "createPoseidon: one table per width 2 to 17 (16 of each)");
-  auto poseidon = std::make_unique<Poseidon>();
-  for (unsigned index = 0; index < widths; ++index) {
-    const unsigned t = index + POSEIDON_MIN_WIDTH;
-    const std::string name = "width " + std::to_string(t);
-    const auto [constantBytes, constantLength] = bytes_of(constants.Get(index), "constants");
-    const auto [mdsBytes, mdsLength] = bytes_of(mds.Get(index), "mds");
-    if (constantLength != poseidon_constant_count(t) * 32 || mdsLength != std::size_t{t} * t * 32)
-      throw Napi::RangeError::New(env, "createPoseidon: " + name + " needs " +
-                                           std::to_string(poseidon_constant_count(t) * 32) + " bytes of constants and " +
-                                           std::to_string(std::size_t{t} * t * 32) + " of MDS matrix");
-    poseidon->set_width(t, scalars_of(env, constantBytes, constantLength, name + " constants"),
-                        scalars_of(env, mdsBytes, mdsLength, name + " MDS matrix"));
+  try {
+    auto poseidon = std::make_unique<Poseidon>();
+    for (unsigned index = 0; index < widths; ++index) {
+      const unsigned t = index + POSEIDON_MIN_WIDTH;
+      const std::string name = "width " + std::to_string(t);
+      // Each table is copied out before the next array element is read: a getter could detach a buffer.
+      const auto [constantBytes, constantLength] = bytes_of(constants.Get(index), "constants");
+      if (constantLength != poseidon_constant_count(t) * 32)
+        throw Napi::RangeError::New(env, "createPoseidon: " + name + " needs " +
+                                             std::to_string(poseidon_constant_count(t) * 32) + " bytes of constants");
+      std::vector<Fr> roundConstants = scalars_of(env, constantBytes, constantLength, name + " constants");
+      const auto [mdsBytes, mdsLength] = bytes_of(mds.Get(index), "mds");
+      if (mdsLength != std::size_t{t} * t * 32)
+        throw Napi::RangeError::New(env, "createPoseidon: " + name + " needs " +
+                                             std::to_string(std::size_t{t} * t * 32) + " bytes of MDS matrix");
+      poseidon->set_width(t, std::move(roundConstants), scalars_of(env, mdsBytes, mdsLength, name + " MDS matrix"));
+    }
+    auto handle =
+        Napi::External<Poseidon>::New(env, poseidon.release(), [](Napi::Env, Poseidon* held) { delete held; });
+    handle.TypeTag(&kPoseidonTag);
+    return handle;
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    // Out of memory, say: a JavaScript error, never std::terminate on the JavaScript thread.
+    throw error_of(env, "NATIVE_FAILED", std::string("createPoseidon: ") + e.what());
   }
-  auto handle = Napi::External<Poseidon>::New(env, poseidon.release(), [](Napi::Env, Poseidon* held) { delete held; });
-  handle.TypeTag(&kPoseidonTag);
-  return handle;
 }
 
 /**
@@ -603,25 +614,33 @@ Napi::Value PoseidonSponges(const Napi::CallbackInfo& info) {
   const auto [bytes, length] = bytes_of(info[1], "elements");
   if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
     throw Napi::TypeError::New(env, "poseidonSponges: counts must be a Uint32Array");
-  const auto counts = info[2].As<Napi::Uint32Array>();
-  const std::vector<Fr> elements = scalars_of(env, bytes, length, "elements");
-  std::size_t total = 0;
-  for (std::size_t i = 0; i < counts.ElementLength(); ++i) {
-    if (counts[i] == 0) throw Napi::RangeError::New(env, "counts: list " + std::to_string(i) + " is empty");
-    total += counts[i];
+  const auto countArray = info[2].As<Napi::Uint32Array>();
+  try {
+    // Copied once, checked and used from the copy (a shared buffer could change between two reads).
+    const std::vector<std::uint32_t> counts(countArray.Data(), countArray.Data() + countArray.ElementLength());
+    const std::vector<Fr> elements = scalars_of(env, bytes, length, "elements");
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      if (counts[i] == 0) throw Napi::RangeError::New(env, "counts: list " + std::to_string(i) + " is empty");
+      total += counts[i];
+    }
+    if (total != elements.size())
+      throw Napi::RangeError::New(env, "counts add up to " + std::to_string(total) + " elements, but " +
+                                           std::to_string(elements.size()) + " were given");
+    Napi::Uint8Array out = Napi::Uint8Array::New(env, 32 * counts.size());
+    std::size_t offset = 0;
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      u64 limbs[4];
+      poseidon.sponge(elements.data() + offset, counts[i]).to_standard(limbs);
+      offset += counts[i];
+      std::memcpy(out.Data() + 32 * i, limbs, 32);
+    }
+    return out;
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw error_of(env, "NATIVE_FAILED", std::string("poseidonSponges: ") + e.what());
   }
-  if (total != elements.size())
-    throw Napi::RangeError::New(env, "counts add up to " + std::to_string(total) + " elements, but " +
-                                         std::to_string(elements.size()) + " were given");
-  Napi::Uint8Array out = Napi::Uint8Array::New(env, 32 * counts.ElementLength());
-  std::size_t offset = 0;
-  for (std::size_t i = 0; i < counts.ElementLength(); ++i) {
-    u64 limbs[4];
-    poseidon.sponge(elements.data() + offset, counts[i]).to_standard(limbs);
-    offset += counts[i];
-    std::memcpy(out.Data() + 32 * i, limbs, 32);
-  }
-  return out;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

@@ -56,7 +56,8 @@ function readElement(view: DataView, offset: number): bigint {
   );
 }
 
-interface NativeSponge {
+/** A Poseidon handle of the addon and its sponge function. */
+export interface NativeSponge {
   handle: unknown;
   sponges: (handle: unknown, elements: Uint8Array, counts: Uint32Array) => Uint8Array;
 }
@@ -69,10 +70,41 @@ function loadNativeSponge(): NativeSponge | null {
   if (!addon?.createPoseidon || !addon.poseidonSponges) return null;
   try {
     const { constants, mds } = poseidonLiteTables();
-    return { handle: addon.createPoseidon(constants, mds), sponges: addon.poseidonSponges.bind(addon) };
+    const loaded = { handle: addon.createPoseidon(constants, mds), sponges: addon.poseidonSponges.bind(addon) };
+    return hashesAsPoseidonLite(loaded) ? loaded : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether the addon hashes as poseidon-lite does: one list at every width and a sponge of several calls, before it is
+ * trusted (a miscompiled or mismatched addon falls back to JavaScript, never changes a root a verifier recomputes).
+ * About 40 ms of poseidon-lite, once per thread. It catches mistakes, not malice: whoever can replace the addon file
+ * runs code in this process anyway.
+ */
+export function hashesAsPoseidonLite(native: NativeSponge): boolean {
+  const require = createRequire(import.meta.url);
+  const lite = require('poseidon-lite') as Record<string, (inputs: bigint[]) => bigint>;
+  const lists = WIDTHS.map((t) =>
+    Array.from({ length: t - 1 }, (_, i) => BigInt(t * 1_000_003 + i) ** 5n % BN254_SCALAR_FIELD),
+  );
+  const long = Array.from({ length: 40 }, (_, i) => BigInt(i) * 0x1234567890abcdefn);
+  const expected = lists.map((list) => (lite[`poseidon${list.length}`] as (inputs: bigint[]) => bigint)(list));
+  let accumulator = (lite.poseidon16 as (inputs: bigint[]) => bigint)(long.slice(0, 16));
+  for (let start = 16; start < long.length; start += 15) {
+    const part = long.slice(start, start + 15);
+    accumulator = (lite[`poseidon${part.length + 1}`] as (inputs: bigint[]) => bigint)([accumulator, ...part]);
+  }
+  let got: bigint[];
+  try {
+    got = spongesWith(native, [...lists, long]);
+  } catch {
+    return false;
+  }
+  return (
+    got.length === lists.length + 1 && got.every((hash, i) => hash === (i < lists.length ? expected[i] : accumulator))
+  );
 }
 
 /**
@@ -83,11 +115,21 @@ function loadNativeSponge(): NativeSponge | null {
 export function nativePoseidonSponges(lists: ReadonlyArray<readonly bigint[]>): bigint[] | undefined {
   if (nativeSponge === undefined) nativeSponge = loadNativeSponge();
   if (nativeSponge === null) return undefined;
-  let total = 0;
   for (const list of lists) {
     if (list.length === 0) return undefined;
-    total += list.length;
+    for (const element of list)
+      if (typeof element !== 'bigint' || element < 0n || element >= BN254_SCALAR_FIELD) return undefined;
   }
+  try {
+    return spongesWith(nativeSponge, lists);
+  } catch {
+    return undefined; // out of memory in the addon, say: poseidon-lite hashes instead
+  }
+}
+
+/** The addon's sponges of lists of field elements (checked by the caller). */
+function spongesWith(native: NativeSponge, lists: ReadonlyArray<readonly bigint[]>): bigint[] {
+  const total = lists.reduce((sum, list) => sum + list.length, 0);
   const bytes = new Uint8Array(32 * total);
   const view = new DataView(bytes.buffer);
   const counts = new Uint32Array(lists.length);
@@ -95,12 +137,13 @@ export function nativePoseidonSponges(lists: ReadonlyArray<readonly bigint[]>): 
   for (const [index, list] of lists.entries()) {
     counts[index] = list.length;
     for (const element of list) {
-      if (typeof element !== 'bigint' || element < 0n || element >= BN254_SCALAR_FIELD) return undefined;
       writeElement(view, offset, element);
       offset += 32;
     }
   }
-  const out = nativeSponge.sponges(nativeSponge.handle, bytes, counts);
+  const out = native.sponges(native.handle, bytes, counts);
+  if (out.byteLength !== 32 * lists.length)
+    throw new Error(`the addon answered ${out.byteLength} bytes for ${lists.length} sponges`);
   const outView = new DataView(out.buffer, out.byteOffset, out.byteLength);
   return Array.from({ length: lists.length }, (_, index) => readElement(outView, 32 * index));
 }

@@ -19,6 +19,7 @@ import {
 } from 'poseidon-lite';
 import { createHash } from 'node:crypto';
 import { ZkaiError } from '../errors.ts';
+import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
 import { nativePoseidonSponges } from './poseidon-native.ts';
 
 const POSEIDON: ReadonlyArray<(inputs: bigint[]) => bigint> = [
@@ -110,6 +111,9 @@ const rememberedSponges = new Map<string, bigint>();
  * either way; a list that differs in any element misses.
  */
 export function poseidonSpongeRemembered(elements: readonly bigint[]): bigint {
+  // Only canonical field elements are remembered: their decimal list is one string per list.
+  if (!elements.every((element) => typeof element === 'bigint' && element >= 0n && element < BN254_SCALAR_FIELD))
+    return poseidonSponge(elements);
   const key = createHash('sha256').update(elements.join(',')).digest('base64');
   const known = rememberedSponges.get(key);
   if (known !== undefined) {
