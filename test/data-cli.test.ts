@@ -236,6 +236,45 @@ describe('zkai data', () => {
     expect(existsSync(bundle)).toBe(false);
   });
 
+  it('commit reads columns by their source header and names the columns it skipped, even with --quiet', async () => {
+    const schema = JSON.parse(await readFile(SCHEMA, 'utf8')) as { columns: Array<{ name: string; source?: string }> };
+    schema.columns[0]!.source = 'Patient ID (as exported)';
+    const mappedSchema = join(scratch, 'mapped.schema.json');
+    await writeFile(mappedSchema, JSON.stringify({ ...schema, otherColumns: 'ignore' }));
+    const lines = (await readFile(PATIENTS, 'utf8')).trimEnd().split('\n').slice(0, 4);
+    const header = lines[0]!.split(',');
+    header[0] = '"Patient ID (as exported)"';
+    const data = join(scratch, 'mapped.csv');
+    await writeFile(
+      data,
+      [[...header, 'Ward $'].join(','), ...lines.slice(1).map((line) => `${line},B2`)].join('\n') + '\n',
+    );
+    const bundle = join(scratch, 'mapped.bundle.json');
+    const run = await runCli([
+      '--quiet',
+      'data',
+      'commit',
+      '--schema',
+      mappedSchema,
+      '--data',
+      data,
+      '--bundle',
+      bundle,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(
+      `[ingest] skipped 1 column of ${data} that the schema does not list ("otherColumns": "ignore"): "Ward $"`,
+    );
+    // the same schema hash as the example's own schema: a source is where values are, not what they mean
+    const mappedHash = JSON.parse(await readFile(bundle, 'utf8')).commitment?.schemaHash;
+    const plain = join(scratch, 'plain.bundle.json');
+    expect(
+      (await runCli(['--quiet', 'data', 'commit', '--schema', SCHEMA, '--data', PATIENTS, '--bundle', plain])).code,
+    ).toBe(0);
+    expect(mappedHash).toBeDefined();
+    expect(mappedHash).toBe(JSON.parse(await readFile(plain, 'utf8')).commitment?.schemaHash);
+  });
+
   describe('prove and verify (2-record datasets: capacity 2, fits the 2^11 development ptau)', () => {
     let bundle: string;
     let commitmentPath: string;

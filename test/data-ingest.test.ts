@@ -519,6 +519,10 @@ describe('encodeCell', () => {
     const defaults = column({ type: 'string' });
     expect(ok(defaults, 'x'.repeat(256)).isNull).toBe(false);
     expect(fail(defaults, 'x'.repeat(257)).message).toContain('257 UTF-8 bytes long, more than 256');
+    // Hashes are remembered by text, but each column still checks its own limit.
+    expect(ok(defaults, 'abcdef').value).toBe(poseidonText('abcdef'));
+    expect(ok(defaults, 'abcdef').value).toBe(poseidonText('abcdef'));
+    expect(fail(text, 'abcdef').message).toContain('is 6 UTF-8 bytes long, more than 4');
   });
 
   it('nulls: empty, null and undefined only on nullable columns', () => {
@@ -799,6 +803,113 @@ describe('readDataset: JSON and NDJSON', () => {
     });
     expect(records).toHaveLength(2500);
     expect(seen).toEqual([1000, 2000, 2500]);
+  });
+});
+
+describe('readDataset: columns named by their source, and a subset of a file', () => {
+  // Headers as data sets write them (issue 20): spaces, $, punctuation, a colon.
+  const mapped = (extra: Record<string, unknown> = {}) =>
+    schemaOf(
+      [
+        { name: 'id', type: 'string', source: 'Record ID' },
+        { name: 'cost', type: 'decimal', scale: 2, min: '0', max: '1000', source: 'Cost: Total $' },
+        { name: 'year', type: 'integer', min: 1900, max: 2100 },
+      ],
+      extra,
+    );
+
+  it('reads CSV headers and JSON keys by `source`; the schema hash does not depend on it', async () => {
+    const schema = mapped();
+    const csv = await fixture('csv', 'year,"Cost: Total $",Record ID\n2001,12.50,r1\n');
+    const json = await fixture('json', JSON.stringify([{ 'Record ID': 'r1', 'Cost: Total $': '12.50', year: 2001 }]));
+    const expected = [{ row: 2, values: [poseidonText('r1'), 1250n, 101n], nulls: [false, false, false] }];
+    expect(await readDataset(csv, schema)).toEqual(expected);
+    expect(await readDataset(json, schema)).toEqual([{ ...expected[0], row: 1 }]);
+    const plain = schemaOf([
+      { name: 'id', type: 'string' },
+      { name: 'cost', type: 'decimal', scale: 2, min: '0', max: '1000' },
+      { name: 'year', type: 'integer', min: 1900, max: 2100 },
+    ]);
+    expect(schema.hash).toBe(plain.hash);
+    expect(mapped({ otherColumns: 'ignore' }).hash).toBe(plain.hash);
+    expect(schema.columns[1]).toMatchObject({ name: 'cost', source: 'Cost: Total $' });
+    expect(schema.columns[2]!.source).toBeUndefined();
+  });
+
+  it('names the file column in data errors, and the source in header errors', async () => {
+    const schema = mapped();
+    const bad = await datasetErrors(
+      readDataset(await fixture('csv', 'Record ID,Cost: Total $,year\nr1,12.505,2001\n'), schema),
+    );
+    expect(bad.errors[0]).toMatchObject({ row: 2, column: 'Cost: Total $' });
+    const header = await datasetErrors(readDataset(await fixture('csv', 'id,cost,year\nr1,1,2001\n'), schema));
+    expect(header.message).toMatch(/missing columns "Record ID", "Cost: Total \$"/);
+    expect(header.message).toMatch(/unknown columns "id", "cost"/);
+    expect(header.message).toMatch(/"otherColumns": "ignore" skips the columns it does not list/);
+  });
+
+  it('refuses columns the schema does not list unless it says "otherColumns": "ignore"; skipped ones are reported', async () => {
+    const csv = await fixture('csv', 'Record ID,extra one,Cost: Total $,year,$$\nr1,x,1,2001,y\n');
+    const json = await fixture(
+      'json',
+      JSON.stringify([
+        { 'Record ID': 'r1', 'Cost: Total $': 1, year: 2001, note: 'a' },
+        { 'Record ID': 'r2', 'Cost: Total $': 2, year: 2002, other: null, note: 'b' },
+      ]),
+    );
+    const refused = await datasetErrors(readDataset(csv, mapped()));
+    expect(refused.message).toMatch(/unknown columns "extra one", "\$\$"/);
+    const refusedJson = await datasetErrors(readDataset(json, mapped()));
+    expect(refusedJson.errors[0]).toMatchObject({ column: 'note' });
+    expect(refusedJson.errors[0]!.message).toMatch(/is not a column of the schema$/);
+    expect(refusedJson.errors[0]!.hint).toMatch(/"otherColumns": "ignore"/);
+
+    const schema = mapped({ otherColumns: 'ignore' });
+    let skipped: string[] = [];
+    const records = await readDataset(csv, schema, { onIgnoredColumns: (columns) => (skipped = columns) });
+    expect(records[0]!.values).toEqual([poseidonText('r1'), 100n, 101n]);
+    expect(skipped).toEqual(['extra one', '$$']);
+    const fromJson = await readDataset(json, schema, { onIgnoredColumns: (columns) => (skipped = columns) });
+    expect(fromJson).toHaveLength(2);
+    expect(skipped).toEqual(['note', 'other']);
+    // without a listener, a process warning says it (never silent)
+    const warnings: string[] = [];
+    const onWarning = (warning: Error & { code?: string }) => {
+      if (warning.code === 'ZKAI_IGNORED_COLUMNS') warnings.push(warning.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      await readDataset(csv, schema);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([
+      expect.stringMatching(/skipped the columns the schema does not list .*"extra one", "\$\$"/),
+    ]);
+    // a listed column that is missing is still an error
+    const missing = await datasetErrors(readDataset(await fixture('csv', 'Record ID,year,x\nr1,2001,1\n'), schema));
+    expect(missing.message).toMatch(/missing column "Cost: Total \$"/);
+  });
+
+  it('refuses a bad source, two columns reading one file column, and a bad otherColumns', () => {
+    const fails = (columns: unknown[], extra: Record<string, unknown> = {}) =>
+      catchError(() => schemaOf(columns, extra)) as SchemaError;
+    expect(fails([{ name: 'a', type: 'boolean', source: '' }])).toBeInstanceOf(SchemaError);
+    expect(fails([{ name: 'a', type: 'boolean', source: 7 }]).message).toMatch(/"source" must be the column's header/);
+    expect(fails([{ name: 'a', type: 'boolean', source: 'x\ny' }]).message).toMatch(/one line of text/);
+    expect(
+      fails([
+        { name: 'a', type: 'boolean', source: 'b' },
+        { name: 'b', type: 'boolean' },
+      ]).message,
+    ).toMatch(/column "b": reads the data files' column "b", which column "a" reads too/);
+    expect(fails([{ name: 'a', type: 'boolean' }], { otherColumns: 'skip' }).message).toMatch(
+      /"otherColumns" must be "ignore" .* or "refuse"/,
+    );
+    expect(schemaOf([{ name: 'a', type: 'boolean' }], { otherColumns: 'refuse' }).otherColumns).toBeUndefined();
+    // a source equal to the name is no mapping at all
+    expect(schemaOf([{ name: 'a', type: 'boolean', source: 'a' }]).columns[0]!.source).toBeUndefined();
   });
 });
 

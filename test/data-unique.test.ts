@@ -127,6 +127,13 @@ describe('UNIQUE subject ids', () => {
     expect(() =>
       parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'UNIQUE', field: 'x' }] }, intSchema),
     ).toThrow(/subject id column/);
+    // Without a field it says so (it used to say `field undefined is not a column`).
+    const missing = () => parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'UNIQUE' }] } as never, intSchema);
+    expect(missing).toThrow(/has no "field"; name one of the columns of schema/);
+    expect(missing).not.toThrow(/undefined/);
+    expect(() =>
+      parsePolicy({ name: 'p', rules: [], aggregates: [{ kind: 'UNIQUE', field: 7 }] } as never, intSchema),
+    ).toThrow(/"field" must be the name of a column \(text\), got number/);
   });
 
   // Chunked: each private chunk proves its own order, and its aggregation proof the order where chunks meet

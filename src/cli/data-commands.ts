@@ -350,12 +350,19 @@ function attestLines(
     : [];
 }
 
-/** Read a dataset file, with a progress line on stderr every 1000 records (unless --quiet). */
+/**
+ * Read a dataset file, with a progress line on stderr every 1000 records (unless --quiet), and one line naming the
+ * columns it skipped (a schema with `"otherColumns": "ignore"`; even with --quiet: skipped data is never silent).
+ */
 async function ingest(path: string, schema: Schema, flags: GlobalFlags): Promise<EncodedRecord[]> {
   return readDataset(path, schema, {
     ...(flags.quiet
       ? {}
       : { onProgress: (rows: number) => process.stderr.write(`[ingest] ${rows} records read from ${path}\n`) }),
+    onIgnoredColumns: (columns) =>
+      process.stderr.write(
+        `[ingest] skipped ${columns.length} column${columns.length === 1 ? '' : 's'} of ${path} that the schema does not list ("otherColumns": "ignore"): ${columns.map((c) => JSON.stringify(c)).join(', ')}\n`,
+      ),
   });
 }
 

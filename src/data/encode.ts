@@ -351,13 +351,27 @@ function encodeAddress(raw: unknown): bigint {
   return typeof parsed === 'bigint' ? parsed : problem(parsed.problem);
 }
 
+/**
+ * Hashes of string cells seen lately, by their text: data sets repeat their strings (a country, an airport, a
+ * category written as text), and each hash is a Poseidon call. At most {@link REMEMBERED_STRINGS} (about 6 MB at 256
+ * bytes each), the oldest dropped first; in this process's memory only, beside the records themselves.
+ */
+const rememberedStrings = new Map<string, bigint>();
+const REMEMBERED_STRINGS = 20_000;
+
 function encodeString(raw: unknown, maxBytes: number): bigint {
   if (typeof raw !== 'string') return problem(`${kindOf(raw)} is not text (write string values in quotes)`);
   if (LONE_SURROGATE.test(raw))
     problem(`${show(raw)} contains an unpaired UTF-16 surrogate, which is not valid Unicode text`);
-  const bytes = new TextEncoder().encode(raw);
-  if (bytes.length > maxBytes) problem(`${show(raw)} is ${bytes.length} UTF-8 bytes long, more than ${maxBytes}`);
-  return poseidonText(raw);
+  const length = Buffer.byteLength(raw, 'utf8'); // every column checks its own limit, remembered or not
+  if (length > maxBytes) problem(`${show(raw)} is ${length} UTF-8 bytes long, more than ${maxBytes}`);
+  const known = rememberedStrings.get(raw);
+  if (known !== undefined) return known;
+  const hash = poseidonText(raw);
+  rememberedStrings.set(raw, hash);
+  if (rememberedStrings.size > REMEMBERED_STRINGS)
+    rememberedStrings.delete(rememberedStrings.keys().next().value as string);
+  return hash;
 }
 
 /**
@@ -392,7 +406,7 @@ export function encodeCell(
     throw new DataError({
       row,
       where,
-      column: column.name,
+      column: fileColumn(column),
       value: raw,
       expected: describeExpected(column),
       problem: 'the value is empty but the column is not nullable',
@@ -430,7 +444,7 @@ export function encodeCell(
     throw new DataError({
       row,
       where,
-      column: column.name,
+      column: fileColumn(column),
       value: raw,
       expected: describeExpected(column),
       problem: error.problem,
@@ -451,7 +465,7 @@ export function encodeRow(
 ): { record: EncodedRecord | undefined; errors: DataError[] } {
   const errors: DataError[] = [];
   if (raws.every((raw) => raw === '' || raw === null || raw === undefined)) {
-    const required = schema.columns.filter((column) => !column.nullable).map((column) => `"${column.name}"`);
+    const required = schema.columns.filter((column) => !column.nullable).map((column) => `"${fileColumn(column)}"`);
     if (required.length > 0) {
       errors.push(
         new DataError({
@@ -488,26 +502,49 @@ export function checkRecord(
   cells: Record<string, unknown>,
   row: number,
   where?: string,
-): { record: EncodedRecord | undefined; errors: DataError[] } {
+): { record: EncodedRecord | undefined; errors: DataError[]; ignored: string[] } {
   const errors: DataError[] = [];
-  const known = new Set(schema.columns.map((column) => column.name));
+  const ignored: string[] = [];
+  const known = new Set(schema.columns.map(fileColumn));
   for (const key of Object.keys(cells)) {
-    if (!known.has(key))
-      errors.push(new DataError({ row, where, column: key, problem: 'is not a column of the schema' }));
-  }
-  for (const column of schema.columns) {
-    if (!Object.hasOwn(cells, column.name))
+    if (known.has(key)) continue;
+    if (schema.otherColumns === 'ignore') ignored.push(key);
+    else
       errors.push(
-        new DataError({ row, where, column: column.name, problem: 'is missing (write null or "" for an empty value)' }),
+        new DataError(
+          { row, where, column: key, problem: 'is not a column of the schema' },
+          {
+            hint: 'list it in the schema, or let the schema skip the columns it does not list: "otherColumns": "ignore"',
+          },
+        ),
       );
   }
-  if (errors.length > 0) return { record: undefined, errors };
-  return encodeRow(
-    schema,
-    schema.columns.map((column) => cells[column.name]),
-    row,
-    where,
-  );
+  for (const column of schema.columns) {
+    if (!Object.hasOwn(cells, fileColumn(column)))
+      errors.push(
+        new DataError({
+          row,
+          where,
+          column: fileColumn(column),
+          problem: 'is missing (write null or "" for an empty value)',
+        }),
+      );
+  }
+  if (errors.length > 0) return { record: undefined, errors, ignored };
+  return {
+    ...encodeRow(
+      schema,
+      schema.columns.map((column) => cells[fileColumn(column)]),
+      row,
+      where,
+    ),
+    ignored,
+  };
+}
+
+/** A column's header (CSV) or key (JSON) in data files: its `source`, else its name. Data errors name it. */
+export function fileColumn(column: Pick<Column, 'name' | 'source'>): string {
+  return column.source ?? column.name;
 }
 
 /**

@@ -6,7 +6,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { InputFileError } from '../errors.ts';
-import { checkRecord, DataError, DatasetErrors, encodeRow } from './encode.ts';
+import { checkRecord, DataError, DatasetErrors, encodeRow, fileColumn } from './encode.ts';
 import type { EncodedRecord, Schema } from './types.ts';
 
 export { DataError, DatasetErrors } from './encode.ts';
@@ -22,6 +22,12 @@ export interface ReadDatasetOptions {
   onProgress?(rows: number): void;
   /** How many problems to list before only counting the rest. Default {@link DEFAULT_MAX_ERRORS}. */
   maxErrors?: number;
+  /**
+   * Called once, when the dataset is read, with the columns (CSV headers, JSON keys) it skipped because the schema's
+   * `otherColumns` is `"ignore"`, in the order first seen. Without it, a process warning (`ZKAI_IGNORED_COLUMNS`) lists
+   * them: skipped columns are never silent.
+   */
+  onIgnoredColumns?(columns: string[]): void;
 }
 
 export const DEFAULT_MAX_ERRORS = 50;
@@ -106,8 +112,10 @@ export async function readDataset(
   }
   const log = new ErrorLog(options.maxErrors ?? DEFAULT_MAX_ERRORS);
   const records: EncodedRecord[] = [];
+  const ignored = new Set<string>();
   let rows = 0;
   const accept: Accept = (result) => {
+    for (const column of result.ignored ?? []) ignored.add(column);
     log.add(...result.errors);
     // Once anything failed the dataset is never returned, so good records are no longer kept.
     if (result.record && log.total === 0) records.push(result.record);
@@ -115,7 +123,7 @@ export async function readDataset(
     if (options.onProgress && rows % PROGRESS_EVERY === 0) options.onProgress(rows);
   };
   try {
-    if (format === 'csv') await readCsv(path, schema, accept);
+    if (format === 'csv') await readCsv(path, schema, accept, (columns) => columns.forEach((c) => ignored.add(c)));
     else if (format === 'json') await readJson(path, schema, accept);
     else await readNdjson(path, schema, accept);
   } catch (error) {
@@ -124,10 +132,18 @@ export async function readDataset(
   }
   log.throwIfAny(path);
   if (options.onProgress && (rows === 0 || rows % PROGRESS_EVERY !== 0)) options.onProgress(rows);
+  if (ignored.size > 0) {
+    if (options.onIgnoredColumns) options.onIgnoredColumns([...ignored]);
+    else
+      process.emitWarning(
+        `${path}: skipped the column${ignored.size === 1 ? '' : 's'} the schema does not list ("otherColumns": "ignore"): ${[...ignored].map((c) => JSON.stringify(c)).join(', ')}`,
+        { code: 'ZKAI_IGNORED_COLUMNS' },
+      );
+  }
   return records;
 }
 
-type Accept = (result: { record: EncodedRecord | undefined; errors: DataError[] }) => void;
+type Accept = (result: { record: EncodedRecord | undefined; errors: DataError[]; ignored?: string[] }) => void;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Lines and bytes
@@ -247,12 +263,22 @@ const CSV_PROBLEMS: Partial<Record<string, string>> = {
     'a closing quote is followed by other characters; quote the whole field and double the quotes inside it ("")',
 };
 
-function checkHeader(header: readonly string[], schema: Schema, line: number): number[] {
-  const names = schema.columns.map((column) => column.name);
+/**
+ * The position in the header of each schema column (by its `source`, else its name). Headers the schema does not list
+ * are refused, or, when its `otherColumns` is `"ignore"`, handed to `onIgnored`.
+ */
+function checkHeader(
+  header: readonly string[],
+  schema: Schema,
+  line: number,
+  onIgnored: (columns: string[]) => void,
+): number[] {
+  const names = schema.columns.map(fileColumn);
   const seen = new Set<string>();
   const duplicates = header.filter((name) => (seen.has(name) ? true : (seen.add(name), false)));
   const missing = names.filter((name) => !seen.has(name));
-  const extra = header.filter((name) => !names.includes(name));
+  const unlisted = header.filter((name) => !names.includes(name));
+  const extra = schema.otherColumns === 'ignore' ? [] : unlisted;
   if (duplicates.length > 0 || missing.length > 0 || extra.length > 0) {
     const quote = (list: readonly string[]) => list.map((name) => JSON.stringify(name)).join(', ');
     const parts = [
@@ -265,18 +291,25 @@ function checkHeader(header: readonly string[], schema: Schema, line: number): n
     throw new FatalDataError(
       new DataError({
         row: line,
-        problem: `the header does not match the schema: ${parts.join('; ')} (the first line must name the columns ${quote(names)}, in any order)`,
+        problem: `the header does not match the schema: ${parts.join('; ')} (the first line must name the columns ${quote(names)}, in any order${extra.length > 0 ? '; a schema with "otherColumns": "ignore" skips the columns it does not list' : ''})`,
       }),
     );
   }
+  if (unlisted.length > 0) onIgnored(unlisted);
   return names.map((name) => header.indexOf(name));
 }
 
-async function readCsv(path: string, schema: Schema, accept: Accept): Promise<void> {
+async function readCsv(
+  path: string,
+  schema: Schema,
+  accept: Accept,
+  onIgnored: (columns: string[]) => void,
+): Promise<void> {
   const counter = new LineCounter();
   const splitter = new LineSplitter(() => {});
   let lastEnd = 0;
   let order: number[] | undefined;
+  let headerCells = 0;
   const tap = new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       try {
@@ -309,14 +342,15 @@ async function readCsv(path: string, schema: Schema, accept: Accept): Promise<vo
       const line = counter.recordStartLine(info.bytes, countNewlines(cells));
       lastEnd = info.bytes;
       if (order === undefined) {
-        order = checkHeader(cells, schema, line);
-      } else if (cells.length !== order.length) {
+        order = checkHeader(cells, schema, line, onIgnored);
+        headerCells = cells.length;
+      } else if (cells.length !== headerCells) {
         accept({
           record: undefined,
           errors: [
             new DataError({
               row: line,
-              problem: `has ${cells.length} cell${cells.length === 1 ? '' : 's'} but the header has ${order.length}`,
+              problem: `has ${cells.length} cell${cells.length === 1 ? '' : 's'} but the header has ${headerCells}`,
             }),
           ],
         });

@@ -55,8 +55,8 @@ const TYPE_KEYS: Record<ColumnSpec['type'], readonly string[]> = {
   string: ['maxBytes'],
   address: [],
 };
-const COMMON_KEYS = ['name', 'type', 'nullable'];
-const TOP_KEYS = ['name', 'columns', 'subjectId'];
+const COMMON_KEYS = ['name', 'type', 'nullable', 'source'];
+const TOP_KEYS = ['name', 'columns', 'subjectId', 'otherColumns'];
 
 // ---------------------------------------------------------------------------------------------------------------
 // Exact number helpers, shared with the encoder.
@@ -162,6 +162,15 @@ function parseColumn(
   if (raw.nullable !== undefined && typeof raw.nullable !== 'boolean')
     fail(`"nullable" must be true or false, got ${show(raw.nullable)}`);
   const nullable = raw.nullable === true;
+  if (raw.source !== undefined) {
+    if (typeof raw.source !== 'string' || raw.source === '')
+      fail(`"source" must be the column's header or key in the data files (non-empty text), got ${show(raw.source)}`);
+    const breaking = lineBreakingCharacter(raw.source as string);
+    if (breaking)
+      fail(
+        `"source" must be one line of text: it holds the control character ${breaking.codePoint} at position ${breaking.index}`,
+      );
+  }
   switch (columnType) {
     case 'integer': {
       const bound = (key: 'min' | 'max'): bigint => {
@@ -279,6 +288,11 @@ function parseColumn(
  *
  * Unknown keys (at the top level or in a column) are errors, so a misspelt option is never silently ignored.
  *
+ * Two keys say where the values are in data files and are not part of the hash (the same data under other headers
+ * is the same statement): a column's `source`, its header (CSV) or key (JSON) when that is not its name (any one
+ * line of text: spaces, `$`, punctuation), and the top-level `otherColumns`: `"ignore"` lets data files hold columns
+ * the schema does not list (skipped, and reported by `readDataset`), `"refuse"` (the default) does not.
+ *
  * The returned `spec` is the **normalized** spec, and `JSON.stringify(schema.spec)` is the canonical form whose
  * {@link poseidonText} is `hash` (as a decimal string). The canonical form is JSON without whitespace, with:
  * - top level keys in the order `name`, `columns`, `subjectId` (`subjectId` omitted when absent);
@@ -332,6 +346,7 @@ export function parseSchema(spec: unknown, source?: string): Schema {
       );
     }
     columnSpecs.push(columnSpec);
+    const header = (raw as { source?: string }).source;
     columns.push({
       name: columnSpec.name,
       index,
@@ -340,8 +355,25 @@ export function parseSchema(spec: unknown, source?: string): Schema {
       bits,
       maxEncoded,
       ordered: columnSpec.type === 'integer' || columnSpec.type === 'decimal' || columnSpec.type === 'date',
+      ...(header === undefined || header === columnSpec.name ? {} : { source: header }),
     });
   });
+  const readFrom = new Map<string, string>();
+  for (const column of columns) {
+    const header = column.source ?? column.name;
+    const other = readFrom.get(header);
+    if (other !== undefined)
+      throw new SchemaError(
+        `reads the data files' column ${JSON.stringify(header)}, which column "${other}" reads too (give each its own "source")`,
+        { column: column.name, source },
+      );
+    readFrom.set(header, column.name);
+  }
+  if (spec.otherColumns !== undefined && spec.otherColumns !== 'ignore' && spec.otherColumns !== 'refuse')
+    throw new SchemaError(
+      `"otherColumns" must be "ignore" (data files may hold columns the schema does not list: they are skipped and reported) or "refuse" (the default), got ${show(spec.otherColumns)}`,
+      { source },
+    );
 
   const normalized: SchemaSpec = { name: spec.name, columns: columnSpecs };
   if (spec.subjectId !== undefined) {
@@ -358,7 +390,12 @@ export function parseSchema(spec: unknown, source?: string): Schema {
     }
     normalized.subjectId = subjectId;
   }
-  return { spec: normalized, columns, hash: poseidonText(canonicalSchemaJson(normalized)).toString() };
+  return {
+    spec: normalized,
+    columns,
+    hash: poseidonText(canonicalSchemaJson(normalized)).toString(),
+    ...(spec.otherColumns === 'ignore' ? { otherColumns: 'ignore' as const } : {}),
+  };
 }
 
 /** The canonical JSON of a normalized spec (see {@link parseSchema}): `JSON.stringify` of its fixed key order. */

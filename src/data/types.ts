@@ -52,6 +52,11 @@ export interface Column {
   maxEncoded: bigint | undefined;
   /** True when order comparisons (LT, BETWEEN...) make sense: not for strings, categories, booleans, addresses. */
   ordered: boolean;
+  /**
+   * The column's header (CSV) or key (JSON, NDJSON) in data files when it is not `name` (the schema's `source`): any
+   * text. Not part of the schema hash: it says where the values are, not what they mean.
+   */
+  source?: string;
 }
 
 /** A validated schema. */
@@ -60,6 +65,11 @@ export interface Schema {
   columns: Column[];
   /** Poseidon hash of the canonical schema encoding, as a decimal string: public in every dataset proof. */
   hash: string;
+  /**
+   * `ignore`: data files may hold columns the schema does not list; they are skipped and reported (the schema's
+   * `otherColumns`). Absent: every column of a file must be in the schema. Not part of the schema hash.
+   */
+  otherColumns?: 'ignore';
 }
 
 /** One record, encoded: a value per column (0 for null) and a null flag per column. */

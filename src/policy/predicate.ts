@@ -142,6 +142,15 @@ function encodeConstant(column: Column, value: PolicyScalar, what: string): bigi
 
 /** The schema's column named `field`, or a {@link PolicyError} naming the columns there are. */
 export function findColumn(schema: Schema, field: unknown, what: string): Column {
+  const names = schema.columns.map((c) => c.name).join(', ');
+  if (field === undefined)
+    throw new PolicyError(
+      `${what}: it has no "field"; name one of the columns of schema "${schema.spec.name}" (${names})`,
+    );
+  if (typeof field !== 'string')
+    throw new PolicyError(
+      `${what}: "field" must be the name of a column (text), got ${field === null ? 'null' : Array.isArray(field) ? 'an array' : typeof field}`,
+    );
   const column = schema.columns.find((candidate) => candidate.name === field);
   if (!column)
     throw new PolicyError(
