@@ -232,7 +232,14 @@ describe('zkai data', () => {
     expect(existsSync(publicPath)).toBe(false);
     const json = await runCli(['--json', 'data', 'commit', '--schema', SCHEMA, '--data', data, '--bundle', bundle]);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'BAD_DATA' } });
+    // --json gives the problems as data too (issue 20): where, the value, what was expected
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      error: {
+        code: 'BAD_DATA',
+        total: 1,
+        problems: [{ row: 5, column: 'bmi', value: '9x', expected: expect.any(String), problem: expect.any(String) }],
+      },
+    });
     expect(existsSync(bundle)).toBe(false);
   });
 

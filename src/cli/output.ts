@@ -1,3 +1,4 @@
+import { DataError, DatasetErrors } from '../data/encode.ts';
 import { ZkaiError } from '../errors.ts';
 import type { ProgressListener } from '../setup/progress.ts';
 import { progressBars, stopProgressBars, type BarStream } from './progress-bar.ts';
@@ -95,6 +96,33 @@ export function formatErrorStack(error: unknown): string {
   return parts.join('\n');
 }
 
+/** One data problem as JSON: where it is, the value (text; numbers and bigints as decimal), and what was expected. */
+function problemJson(error: DataError): Record<string, unknown> {
+  const value =
+    error.value === undefined
+      ? undefined
+      : typeof error.value === 'bigint'
+        ? error.value.toString()
+        : (JSON.parse(
+            JSON.stringify(error.value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'null',
+          ) as unknown);
+  return {
+    ...(error.row === undefined ? {} : { row: error.row }),
+    ...(error.where === undefined ? {} : { where: error.where }),
+    ...(error.column === undefined ? {} : { column: error.column }),
+    ...(value === undefined ? {} : { value }),
+    ...(error.expected === undefined ? {} : { expected: error.expected }),
+    problem: error.problem,
+  };
+}
+
+/** For `--json`: the problems of a data error as data (`problems`, every one listed, and `total`). */
+function dataProblems(error: ZkaiError): Record<string, unknown> {
+  if (error instanceof DatasetErrors) return { problems: error.errors.map(problemJson), total: error.total };
+  if (error instanceof DataError) return { problems: [problemJson(error)], total: 1 };
+  return {};
+}
+
 /**
  * Print an error for a person (or as JSON): one line naming what is at fault, a hint when there is one, and the
  * stack trace (with the chain of causes) only with --debug. Returns the exit code.
@@ -107,7 +135,7 @@ export function reportError(flags: GlobalFlags, error: unknown): number {
   const hint = known ? error.hint : system?.hint;
   if (flags.json) {
     const body = known
-      ? { error: { code: error.code, message: error.message, hint: error.hint } }
+      ? { error: { code: error.code, message: error.message, hint: error.hint, ...dataProblems(error) } }
       : system
         ? { error: { code: (error as NodeJS.ErrnoException).code, message, hint } }
         : { error: { code: 'INTERNAL', message: String(error), hint: 'run again with --debug for the stack trace' } };
