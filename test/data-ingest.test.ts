@@ -862,7 +862,8 @@ describe('readDataset: columns named by their source, and a subset of a file', (
     const refusedJson = await datasetErrors(readDataset(json, mapped()));
     expect(refusedJson.errors[0]).toMatchObject({ column: 'note' });
     expect(refusedJson.errors[0]!.message).toMatch(/is not a column of the schema$/);
-    expect(refusedJson.errors[0]!.hint).toMatch(/"otherColumns": "ignore"/);
+    // the hint reaches the error people see (the list's own), once however many records hold the key
+    expect(refusedJson.hint).toMatch(/^list it in the schema, .*"otherColumns": "ignore"; fix the listed values/);
 
     const schema = mapped({ otherColumns: 'ignore' });
     let skipped: string[] = [];
@@ -887,6 +888,29 @@ describe('readDataset: columns named by their source, and a subset of a file', (
     expect(warnings).toEqual([
       expect.stringMatching(/skipped the columns the schema does not list .*"extra one", "\$\$"/),
     ]);
+    // repeated columns it does not read (empty header cells at the end of a spreadsheet's rows) are skipped too
+    const trailing = await fixture('csv', 'Record ID,Cost: Total $,year,,\nr1,1,2001,,\n');
+    expect(await readDataset(trailing, schema, { onIgnoredColumns: (columns) => (skipped = columns) })).toHaveLength(1);
+    expect(skipped).toEqual(['']);
+    const readTwice = await datasetErrors(
+      readDataset(await fixture('csv', 'Record ID,Cost: Total $,year,year\nr1,1,2001,2002\n'), schema),
+    );
+    expect(readTwice.message).toMatch(/repeated column "year"/);
+    // a record encoded alone says what it skipped too
+    const single: string[] = [];
+    const onSingle = (warning: Error & { code?: string }) => {
+      if (warning.code === 'ZKAI_IGNORED_COLUMNS') single.push(warning.message);
+    };
+    process.on('warning', onSingle);
+    try {
+      encodeRecord(schema, { 'Record ID': 'r', 'Cost: Total $': 1, year: 2000, extra: 1 }, 1);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onSingle);
+    }
+    expect(single).toEqual([
+      expect.stringMatching(/record row 1: skipped the column the schema does not list .*"extra"/),
+    ]);
     // a listed column that is missing is still an error
     const missing = await datasetErrors(readDataset(await fixture('csv', 'Record ID,year,x\nr1,2001,1\n'), schema));
     expect(missing.message).toMatch(/missing column "Cost: Total \$"/);
@@ -901,9 +925,15 @@ describe('readDataset: columns named by their source, and a subset of a file', (
     expect(
       fails([
         { name: 'a', type: 'boolean', source: 'b' },
-        { name: 'b', type: 'boolean' },
+        { name: 'b', type: 'boolean', source: 'B' },
       ]).message,
-    ).toMatch(/column "b": reads the data files' column "b", which column "a" reads too/);
+    ).toMatch(/column "a": its "source" "b" is the name of column "b"/);
+    expect(
+      fails([
+        { name: 'a', type: 'boolean', source: 'X y' },
+        { name: 'b', type: 'boolean', source: 'X y' },
+      ]).message,
+    ).toMatch(/column "b": reads the data files' column "X y", which column "a" reads too/);
     expect(fails([{ name: 'a', type: 'boolean' }], { otherColumns: 'skip' }).message).toMatch(
       /"otherColumns" must be "ignore" .* or "refuse"/,
     );

@@ -20,7 +20,7 @@ import {
 import { buildRegistry, type Registry } from '../data/registry.ts';
 import { loadRegistry, readIdList, saveRegistry } from '../data/registry-file.ts';
 import { consentStatusLookup, type ConsentStatus } from '../data/consent-tree.ts';
-import { encodeCell, formatAddress } from '../data/encode.ts';
+import { encodeCell, formatAddress, listColumns } from '../data/encode.ts';
 import { proveDatasetInChunks, publicPartialsRefusal, verifyChunkedDataset } from '../data/chunked.ts';
 import {
   cacheKeySet,
@@ -361,7 +361,7 @@ async function ingest(path: string, schema: Schema, flags: GlobalFlags): Promise
       : { onProgress: (rows: number) => process.stderr.write(`[ingest] ${rows} records read from ${path}\n`) }),
     onIgnoredColumns: (columns) =>
       process.stderr.write(
-        `[ingest] skipped ${columns.length} column${columns.length === 1 ? '' : 's'} of ${path} that the schema does not list ("otherColumns": "ignore"): ${columns.map((c) => JSON.stringify(c)).join(', ')}\n`,
+        `[ingest] skipped ${columns.length} column${columns.length === 1 ? '' : 's'} of ${path} that the schema does not list ("otherColumns": "ignore"): ${listColumns(columns)}\n`,
       ),
   });
 }

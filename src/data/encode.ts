@@ -91,7 +91,10 @@ export class DatasetErrors extends DataError {
       },
       {
         message: [header, ...lines].join('\n'),
-        hint: 'fix the listed values: zkai never drops, rounds or coerces a value',
+        hint: [
+          ...new Set(errors.map((error) => error.hint).filter((hint): hint is string => hint !== undefined)),
+          'fix the listed values: zkai never drops, rounds or coerces a value',
+        ].join('; '),
       },
     );
     this.errors = errors;
@@ -352,25 +355,28 @@ function encodeAddress(raw: unknown): bigint {
 }
 
 /**
- * Hashes of string cells seen lately, by their text: data sets repeat their strings (a country, an airport, a
- * category written as text), and each hash is a Poseidon call. At most {@link REMEMBERED_STRINGS} (about 6 MB at 256
- * bytes each), the oldest dropped first; in this process's memory only, beside the records themselves.
+ * Hashes of the string cells of one read (`readDataset` makes one per file, so no plaintext outlives the read): data
+ * sets repeat their strings (a country, an airport, a category written as text), and each hash is a Poseidon call.
+ * Only strings of at most {@link REMEMBERED_STRING_BYTES} bytes, at most {@link REMEMBERED_STRINGS} of them (about 6
+ * MB), the oldest dropped first.
  */
-const rememberedStrings = new Map<string, bigint>();
+export type StringHashes = Map<string, bigint>;
 const REMEMBERED_STRINGS = 20_000;
+const REMEMBERED_STRING_BYTES = 256;
 
-function encodeString(raw: unknown, maxBytes: number): bigint {
+function encodeString(raw: unknown, maxBytes: number, remembered: StringHashes | undefined): bigint {
   if (typeof raw !== 'string') return problem(`${kindOf(raw)} is not text (write string values in quotes)`);
   if (LONE_SURROGATE.test(raw))
     problem(`${show(raw)} contains an unpaired UTF-16 surrogate, which is not valid Unicode text`);
   const length = Buffer.byteLength(raw, 'utf8'); // every column checks its own limit, remembered or not
   if (length > maxBytes) problem(`${show(raw)} is ${length} UTF-8 bytes long, more than ${maxBytes}`);
-  const known = rememberedStrings.get(raw);
+  const known = remembered?.get(raw);
   if (known !== undefined) return known;
   const hash = poseidonText(raw);
-  rememberedStrings.set(raw, hash);
-  if (rememberedStrings.size > REMEMBERED_STRINGS)
-    rememberedStrings.delete(rememberedStrings.keys().next().value as string);
+  if (remembered && length <= REMEMBERED_STRING_BYTES) {
+    remembered.set(raw, hash);
+    if (remembered.size > REMEMBERED_STRINGS) remembered.delete(remembered.keys().next().value as string);
+  }
   return hash;
 }
 
@@ -393,6 +399,7 @@ function encodeString(raw: unknown, maxBytes: number): bigint {
  *
  * @param row the row number put in error messages
  * @param where how the location is written in messages, instead of `row <row>` (JSON uses `index <i>`)
+ * @param strings the string hashes of this read so far (see {@link StringHashes}), when hashes may be reused
  * @throws DataError (code `BAD_DATA`) with `row`, `column`, `value` and `expected`
  */
 export function encodeCell(
@@ -400,6 +407,7 @@ export function encodeCell(
   raw: CellValue,
   row: number,
   where?: string,
+  strings?: StringHashes,
 ): { value: bigint; isNull: boolean } {
   if (raw === null || raw === undefined || raw === '') {
     if (column.nullable) return { value: 0n, isNull: true };
@@ -432,7 +440,7 @@ export function encodeCell(
         value = encodeCategory(spec.values, raw);
         break;
       case 'string':
-        value = encodeString(raw, spec.maxBytes ?? DEFAULT_STRING_MAX_BYTES);
+        value = encodeString(raw, spec.maxBytes ?? DEFAULT_STRING_MAX_BYTES, strings);
         break;
       case 'address':
         value = encodeAddress(raw);
@@ -462,6 +470,7 @@ export function encodeRow(
   raws: readonly unknown[],
   row: number,
   where?: string,
+  strings?: StringHashes,
 ): { record: EncodedRecord | undefined; errors: DataError[] } {
   const errors: DataError[] = [];
   if (raws.every((raw) => raw === '' || raw === null || raw === undefined)) {
@@ -481,7 +490,7 @@ export function encodeRow(
   const nulls: boolean[] = [];
   schema.columns.forEach((column, index) => {
     try {
-      const cell = encodeCell(column, raws[index] as CellValue, row, where);
+      const cell = encodeCell(column, raws[index] as CellValue, row, where, strings);
       values.push(cell.value);
       nulls.push(cell.isNull);
     } catch (error) {
@@ -502,6 +511,7 @@ export function checkRecord(
   cells: Record<string, unknown>,
   row: number,
   where?: string,
+  strings?: StringHashes,
 ): { record: EncodedRecord | undefined; errors: DataError[]; ignored: string[] } {
   const errors: DataError[] = [];
   const ignored: string[] = [];
@@ -537,6 +547,7 @@ export function checkRecord(
       schema.columns.map((column) => cells[fileColumn(column)]),
       row,
       where,
+      strings,
     ),
     ignored,
   };
@@ -557,8 +568,29 @@ export function encodeRecord(
   row: number,
   where?: string,
 ): EncodedRecord {
-  const { record, errors } = checkRecord(schema, cells, row, where);
-  if (record) return record;
+  const { record, errors, ignored } = checkRecord(schema, cells, row, where);
+  if (record) {
+    if (ignored.length > 0) warnIgnoredColumns(`record ${where ?? `row ${row}`}`, ignored);
+    return record;
+  }
   if (errors.length === 1) throw errors[0]!;
   throw new DatasetErrors(errors);
+}
+
+/**
+ * The process warning that names skipped columns (`ZKAI_IGNORED_COLUMNS`) when no listener was given: the first 20,
+ * and how many more. Node prints it unless warnings are turned off (`--no-warnings`): callers that must not miss it
+ * pass a listener (`readDataset`'s `onIgnoredColumns`).
+ */
+export function warnIgnoredColumns(where: string, columns: readonly string[]): void {
+  process.emitWarning(
+    `${where}: skipped the column${columns.length === 1 ? '' : 's'} the schema does not list ("otherColumns": "ignore"): ${listColumns(columns)}`,
+    { code: 'ZKAI_IGNORED_COLUMNS' },
+  );
+}
+
+/** Column names for a message: the first 20 quoted, then how many more. */
+export function listColumns(columns: readonly string[]): string {
+  const shown = columns.slice(0, 20).map((column) => JSON.stringify(column));
+  return columns.length > 20 ? `${shown.join(', ')} and ${columns.length - 20} more` : shown.join(', ');
 }

@@ -6,7 +6,15 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { InputFileError } from '../errors.ts';
-import { checkRecord, DataError, DatasetErrors, encodeRow, fileColumn } from './encode.ts';
+import {
+  checkRecord,
+  DataError,
+  DatasetErrors,
+  encodeRow,
+  fileColumn,
+  warnIgnoredColumns,
+  type StringHashes,
+} from './encode.ts';
 import type { EncodedRecord, Schema } from './types.ts';
 
 export { DataError, DatasetErrors } from './encode.ts';
@@ -113,6 +121,7 @@ export async function readDataset(
   const log = new ErrorLog(options.maxErrors ?? DEFAULT_MAX_ERRORS);
   const records: EncodedRecord[] = [];
   const ignored = new Set<string>();
+  const strings: StringHashes = new Map(); // this read's string hashes only: no plaintext outlives it
   let rows = 0;
   const accept: Accept = (result) => {
     for (const column of result.ignored ?? []) ignored.add(column);
@@ -123,9 +132,10 @@ export async function readDataset(
     if (options.onProgress && rows % PROGRESS_EVERY === 0) options.onProgress(rows);
   };
   try {
-    if (format === 'csv') await readCsv(path, schema, accept, (columns) => columns.forEach((c) => ignored.add(c)));
-    else if (format === 'json') await readJson(path, schema, accept);
-    else await readNdjson(path, schema, accept);
+    if (format === 'csv')
+      await readCsv(path, schema, accept, strings, (columns) => columns.forEach((c) => ignored.add(c)));
+    else if (format === 'json') await readJson(path, schema, accept, strings);
+    else await readNdjson(path, schema, accept, strings);
   } catch (error) {
     if (!(error instanceof FatalDataError)) throw error;
     log.add(error.error);
@@ -134,11 +144,7 @@ export async function readDataset(
   if (options.onProgress && (rows === 0 || rows % PROGRESS_EVERY !== 0)) options.onProgress(rows);
   if (ignored.size > 0) {
     if (options.onIgnoredColumns) options.onIgnoredColumns([...ignored]);
-    else
-      process.emitWarning(
-        `${path}: skipped the column${ignored.size === 1 ? '' : 's'} the schema does not list ("otherColumns": "ignore"): ${[...ignored].map((c) => JSON.stringify(c)).join(', ')}`,
-        { code: 'ZKAI_IGNORED_COLUMNS' },
-      );
+    else warnIgnoredColumns(path, [...ignored]);
   }
   return records;
 }
@@ -275,7 +281,10 @@ function checkHeader(
 ): number[] {
   const names = schema.columns.map(fileColumn);
   const seen = new Set<string>();
-  const duplicates = header.filter((name) => (seen.has(name) ? true : (seen.add(name), false)));
+  const repeated = header.filter((name) => (seen.has(name) ? true : (seen.add(name), false)));
+  // With "otherColumns": "ignore", a repeated column the schema does not read (spreadsheets end rows with empty
+  // header cells) is skipped like the others; a repeated column it reads is ambiguous, and refused.
+  const duplicates = schema.otherColumns === 'ignore' ? repeated.filter((name) => names.includes(name)) : repeated;
   const missing = names.filter((name) => !seen.has(name));
   const unlisted = header.filter((name) => !names.includes(name));
   const extra = schema.otherColumns === 'ignore' ? [] : unlisted;
@@ -295,7 +304,7 @@ function checkHeader(
       }),
     );
   }
-  if (unlisted.length > 0) onIgnored(unlisted);
+  if (unlisted.length > 0) onIgnored([...new Set(unlisted)]);
   return names.map((name) => header.indexOf(name));
 }
 
@@ -303,6 +312,7 @@ async function readCsv(
   path: string,
   schema: Schema,
   accept: Accept,
+  strings: StringHashes,
   onIgnored: (columns: string[]) => void,
 ): Promise<void> {
   const counter = new LineCounter();
@@ -360,6 +370,8 @@ async function readCsv(
             schema,
             order.map((position) => cells[position]),
             line,
+            undefined,
+            strings,
           ),
         );
       }
@@ -414,7 +426,7 @@ function checkUtf8(bytes: Buffer): void {
   splitter.end();
 }
 
-async function readJson(path: string, schema: Schema, accept: Accept): Promise<void> {
+async function readJson(path: string, schema: Schema, accept: Accept, strings: StringHashes): Promise<void> {
   const bytes = await readFile(path);
   checkUtf8(bytes);
   let text = bytes.toString('utf8');
@@ -450,11 +462,11 @@ async function readJson(path: string, schema: Schema, accept: Accept): Promise<v
       });
       return;
     }
-    accept(checkRecord(schema, item as Record<string, unknown>, index + 1, where));
+    accept(checkRecord(schema, item as Record<string, unknown>, index + 1, where, strings));
   });
 }
 
-async function readNdjson(path: string, schema: Schema, accept: Accept): Promise<void> {
+async function readNdjson(path: string, schema: Schema, accept: Accept, strings: StringHashes): Promise<void> {
   const splitter = new LineSplitter((bytes, line) => {
     let text = bytes.toString('utf8');
     if (line === 1 && text.startsWith('\uFEFF')) text = text.slice(1);
@@ -482,7 +494,7 @@ async function readNdjson(path: string, schema: Schema, accept: Accept): Promise
       });
       return;
     }
-    accept(checkRecord(schema, item as Record<string, unknown>, line));
+    accept(checkRecord(schema, item as Record<string, unknown>, line, undefined, strings));
   });
   for await (const chunk of createReadStream(path)) splitter.feed(chunk as Buffer);
   splitter.end();

@@ -358,6 +358,14 @@ export function parseSchema(spec: unknown, source?: string): Schema {
       ...(header === undefined || header === columnSpec.name ? {} : { source: header }),
     });
   });
+  for (const column of columns) {
+    const named = column.source === undefined ? undefined : columns.find((other) => other.name === column.source);
+    if (named)
+      throw new SchemaError(
+        `its "source" ${JSON.stringify(column.source)} is the name of column "${named.name}": a file column called that would fill this one while policies read "${named.name}" as the other (choose another source, or rename the columns)`,
+        { column: column.name, source },
+      );
+  }
   const readFrom = new Map<string, string>();
   for (const column of columns) {
     const header = column.source ?? column.name;
