@@ -477,6 +477,34 @@ describe('encodeCell', () => {
     expect(fail(day, 19000).message).toContain('19000, a number is not a date');
   });
 
+  it('date: a declared format (MMM DD YYYY, DD/MM/YYYY, D.M.YYYY, MMMM D, YYYY), exact, out of the schema hash', () => {
+    const written = (format: string) => column({ type: 'date', min: '1900-01-01', format });
+    const days = (y: number, m: number, d: number) => BigInt(utc(y, m, d) - utc(1900, 1, 1));
+    expect(ok(written('MMM DD YYYY'), 'Jun 12 1998').value).toBe(days(1998, 6, 12));
+    expect(ok(written('MMM DD YYYY'), 'jun 12 1998').value).toBe(days(1998, 6, 12));
+    expect(ok(written('DD/MM/YYYY'), '03/02/2001').value).toBe(days(2001, 2, 3));
+    expect(ok(written('D.M.YYYY'), '3.2.2001').value).toBe(days(2001, 2, 3));
+    expect(ok(written('D.M.YYYY'), '03.12.2001').value).toBe(days(2001, 12, 3));
+    expect(ok(written('MMMM D, YYYY'), 'February 29, 2000').value).toBe(days(2000, 2, 29));
+    expect(ok(written('YYYYMMDD'), '20010203').value).toBe(days(2001, 2, 3));
+    expect(fail(written('MMM DD YYYY'), 'Jun 31 1998').message).toContain('"Jun 31 1998" is not a calendar date');
+    expect(fail(written('MMM DD YYYY'), 'Jux 12 1998').message).toContain('is not a date in MMM DD YYYY form');
+    expect(fail(written('MMM DD YYYY'), '1998-06-12').message).toContain(
+      '(expected a date written MMM DD YYYY, from 1900-01-01 to 2199-12-31)',
+    );
+    expect(fail(written('MMMM D, YYYY'), 'Febuary 2, 2000').message).toContain('is not a date in MMMM D, YYYY form');
+    expect(fail(written('DD/MM/YYYY'), ' 03/02/2001').message).toContain('space');
+    // the format is how files write dates: not part of the schema hash; bounds stay YYYY-MM-DD
+    const plain = schemaOf([{ name: 'c', type: 'date', min: '1900-01-01' }]);
+    expect(schemaOf([{ name: 'c', type: 'date', min: '1900-01-01', format: 'MMM DD YYYY' }]).hash).toBe(plain.hash);
+    const bad = (format: unknown) => (catchError(() => written(format as string)) as SchemaError).message;
+    expect(bad('YYYY-mm-dd')).toMatch(/the letter "m" at position 6 is not a token/);
+    expect(bad('YYYY-MM')).toMatch(/exactly one year .* one month .* and one day/);
+    expect(bad('DMYYYY')).toMatch(/D and M touch: a token of variable width/);
+    expect(bad('')).toMatch(/"format" must be how the data files write dates/);
+    expect(bad(7)).toMatch(/"format" must be how the data files write dates/);
+  });
+
   it('boolean: true/false and the exact strings true, false, 1, 0', () => {
     for (const [raw, value] of [
       [true, 1n],

@@ -11,6 +11,7 @@ import {
   parseScaledDecimal,
 } from './schema.ts';
 import type { Column, EncodedRecord, Schema } from './types.ts';
+import { compileDateFormat, readDateParts, type DateFormat } from './date-format.ts';
 
 /** What a cell can hold before encoding: CSV gives strings, JSON any of these. */
 export type CellValue = string | number | boolean | null | undefined;
@@ -173,7 +174,10 @@ export function describeExpected(column: Column): string {
       break;
     }
     case 'date':
-      text = `a date YYYY-MM-DD in [${spec.min ?? DEFAULT_DATE_MIN}, ${spec.max ?? DEFAULT_DATE_MAX}]`;
+      text =
+        column.format === undefined
+          ? `a date YYYY-MM-DD in [${spec.min ?? DEFAULT_DATE_MIN}, ${spec.max ?? DEFAULT_DATE_MAX}]`
+          : `a date written ${column.format}, from ${spec.min ?? DEFAULT_DATE_MIN} to ${spec.max ?? DEFAULT_DATE_MAX}`;
       break;
     case 'boolean':
       text = 'true, false, "true", "false", "1" or "0"';
@@ -279,11 +283,30 @@ function encodeDecimal(column: Column, raw: unknown, scale: number): bigint {
   return inRange(parsed, boundsOf(column), show(raw));
 }
 
+const compiledFormats = new Map<string, DateFormat>();
+
+/** The days of a date cell written in the column's format (`YYYY-MM-DD` without one). */
+function daysOfDate(column: Column, text: string): number | 'format' | 'calendar' {
+  if (column.format === undefined) return parseDateDays(text);
+  let format = compiledFormats.get(column.format);
+  if (!format) {
+    const compiled = compileDateFormat(column.format);
+    if ('problem' in compiled)
+      throw new ZkaiError('BAD_SCHEMA', `column "${column.name}": bad date format; build columns with parseSchema`);
+    compiledFormats.set(column.format, (format = compiled));
+  }
+  const parts = readDateParts(format, text);
+  if (!parts) return 'format';
+  const iso = `${String(parts.year).padStart(4, '0')}-${String(parts.month).padStart(2, '0')}-${String(parts.day).padStart(2, '0')}`;
+  return parseDateDays(iso);
+}
+
 function encodeDate(column: Column, raw: unknown): bigint {
-  if (typeof raw !== 'string') return problem(`${kindOf(raw)} is not a date (dates are written as text YYYY-MM-DD)`);
+  const form = column.format ?? 'YYYY-MM-DD';
+  if (typeof raw !== 'string') return problem(`${kindOf(raw)} is not a date (dates are written as text ${form})`);
   noSurroundingSpace(raw);
-  const days = parseDateDays(raw);
-  if (days === 'format') problem(`${show(raw)} is not a date in YYYY-MM-DD form`);
+  const days = daysOfDate(column, raw);
+  if (days === 'format') problem(`${show(raw)} is not a date in ${form} form`);
   if (days === 'calendar') problem(`${show(raw)} is not a calendar date`);
   return inRange(BigInt(days), boundsOf(column), show(raw));
 }

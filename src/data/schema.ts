@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { InputFileError, ZkaiError } from '../errors.ts';
 import { poseidonText } from '../crypto/poseidon-bytes.ts';
 import { lineBreakingCharacter } from '../util/text.ts';
+import { compileDateFormat } from './date-format.ts';
 import type { Column, ColumnSpec, Schema, SchemaSpec } from './types.ts';
 
 /** A schema file is malformed. The message names the column (when there is one) and the problem. */
@@ -49,7 +50,7 @@ const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TYPE_KEYS: Record<ColumnSpec['type'], readonly string[]> = {
   integer: ['min', 'max'],
   decimal: ['scale', 'min', 'max'],
-  date: ['min', 'max'],
+  date: ['min', 'max', 'format'],
   boolean: [],
   category: ['values'],
   string: ['maxBytes'],
@@ -242,6 +243,12 @@ function parseColumn(
       const min = bound('min', DEFAULT_DATE_MIN);
       const max = bound('max', DEFAULT_DATE_MAX);
       if (min.days > max.days) fail(`min ${min.text} is after max ${max.text}`);
+      if (raw.format !== undefined) {
+        if (typeof raw.format !== 'string' || raw.format === '')
+          fail(`"format" must be how the data files write dates (text such as "MMM DD YYYY"), got ${show(raw.format)}`);
+        const compiled = compileDateFormat(raw.format as string);
+        if ('problem' in compiled) fail(`"format" ${show(raw.format)}: ${compiled.problem}`);
+      }
       return {
         spec: { name, type: 'date', nullable, min: min.text, max: max.text },
         maxEncoded: BigInt(max.days - min.days),
@@ -288,9 +295,10 @@ function parseColumn(
  *
  * Unknown keys (at the top level or in a column) are errors, so a misspelt option is never silently ignored.
  *
- * Two keys say where the values are in data files and are not part of the hash (the same data under other headers
+ * Three keys say where and how values are written in data files and are not part of the hash (the same data under other headers
  * is the same statement): a column's `source`, its header (CSV) or key (JSON) when that is not its name (any one
- * line of text: spaces, `$`, punctuation), and the top-level `otherColumns`: `"ignore"` lets data files hold columns
+ * line of text: spaces, `$`, punctuation), a date column's `format` (how the files write its dates, see
+ * `src/data/date-format.ts`; bounds and policy constants stay `YYYY-MM-DD`), and the top-level `otherColumns`: `"ignore"` lets data files hold columns
  * the schema does not list (skipped, and reported by `readDataset`), `"refuse"` (the default) does not.
  *
  * The returned `spec` is the **normalized** spec, and `JSON.stringify(schema.spec)` is the canonical form whose
@@ -356,6 +364,10 @@ export function parseSchema(spec: unknown, source?: string): Schema {
       maxEncoded,
       ordered: columnSpec.type === 'integer' || columnSpec.type === 'decimal' || columnSpec.type === 'date',
       ...(header === undefined || header === columnSpec.name ? {} : { source: header }),
+      ...(typeof (raw as { format?: unknown }).format === 'string' &&
+      (raw as { format: string }).format !== 'YYYY-MM-DD'
+        ? { format: (raw as { format: string }).format }
+        : {}),
     });
   });
   for (const column of columns) {

@@ -57,6 +57,11 @@ export interface Column {
    * text. Not part of the schema hash: it says where the values are, not what they mean.
    */
   source?: string;
+  /**
+   * A date column's `format` in data files when it is not `YYYY-MM-DD` (see src/data/date-format.ts). Not part of the
+   * schema hash; bounds and policy constants are written `YYYY-MM-DD` whatever it is.
+   */
+  format?: string;
 }
 
 /** A validated schema. */
