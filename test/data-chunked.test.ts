@@ -312,6 +312,19 @@ describe('zkai data prove --chunk-depth', () => {
       const { root } = JSON.parse(await readFile(files('c.json'), 'utf8')) as { root: string };
       const wrong = await runCli([...verifyArgs(files('vk.json'), files('p.json')), '--root', root, '--count', '4']);
       expect(wrong.code).toBe(1);
+      expect(wrong.stdout + wrong.stderr).toMatch(/4 records in chunks of 4 need 1 chunk proofs, got 2/);
+      // A count that needs as many chunks shows in the last chunk first: the message names the total (issue 20).
+      const wrongTotal = await runCli([
+        ...verifyArgs(files('vk.json'), files('p.json')),
+        '--root',
+        root,
+        '--count',
+        '6',
+      ]);
+      expect(wrongTotal.code).toBe(1);
+      expect(wrongTotal.stdout + wrongTotal.stderr).toMatch(
+        /the chunk proofs hold 5 records in all, but the published count is 6 \(chunk 1: /,
+      );
 
       // A key set whose root key is another circuit's (here the chunk key): that key is not bound to the root circuit
       // the verifier's schema and policy generate, and the proof does not verify with it either.

@@ -295,7 +295,15 @@ export async function verifyChunkProofs(
       },
       signalNames,
     });
-    if (!result.valid) return { ...result, valid: false, detail: `chunk ${j}: ${result.detail ?? result.reason}` };
+    if (!result.valid) {
+      const claimed = claimedRecordTotal(file.chunks, signalNames.indexOf('count'));
+      // A wrong published count shows first in one chunk: name the total the chunks hold instead.
+      const detail =
+        claimed !== undefined && claimed !== BigInt(expected.count)
+          ? `the chunk proofs hold ${claimed} records in all, but the published count is ${expected.count} (chunk ${j}: ${result.detail ?? result.reason})`
+          : `chunk ${j}: ${result.detail ?? result.reason}`;
+      return { ...result, valid: false, detail };
+    }
     for (let t = 0; t < subtrees; t += 1) chunkRoots.push(BigInt(chunk.publicSignals[t] as string));
     signals.push(chunk.publicSignals);
   }
@@ -387,4 +395,20 @@ export function combineChunkRoots(
 export function expectedChunkRoots(bundle: DatasetBundle, schema: Schema, chunkDepth: number): bigint[] {
   const { levels } = commitRecords(bundle.records, bundle.salts, schema);
   return (levels[chunkDepth] as bigint[]).slice(0, Math.ceil(bundle.records.length / 2 ** chunkDepth));
+}
+
+/**
+ * The records the chunk proofs say they hold (the sum of their `count` signals), for a message; `undefined` when a
+ * chunk's count is not a plain integer. Nothing is decided by it: each chunk's count is checked against the published
+ * total by the verifier.
+ */
+function claimedRecordTotal(chunks: ReadonlyArray<{ publicSignals: unknown[] }>, countAt: number): bigint | undefined {
+  if (countAt < 0) return undefined;
+  let total = 0n;
+  for (const chunk of chunks) {
+    const value = chunk.publicSignals[countAt];
+    if (typeof value !== 'string' || !/^\d{1,6}$/.test(value)) return undefined;
+    total += BigInt(value);
+  }
+  return total;
 }
