@@ -11,7 +11,7 @@ import {
   parseScaledDecimal,
 } from './schema.ts';
 import type { Column, EncodedRecord, Schema } from './types.ts';
-import { compileDateFormat, readDateParts, type DateFormat } from './date-format.ts';
+import { compileDateFormat, DEFAULT_DATETIME_FORMAT, readDateDays, type DateFormat } from './date-format.ts';
 
 /** What a cell can hold before encoding: CSV gives strings, JSON any of these. */
 export type CellValue = string | number | boolean | null | undefined;
@@ -285,20 +285,22 @@ function encodeDecimal(column: Column, raw: unknown, scale: number): bigint {
 
 const compiledFormats = new Map<string, DateFormat>();
 
+/** A column's compiled format (`kind` says which tokens it may use); formats are checked by parseSchema. */
+function formatOf(column: Column, kind: 'date' | 'datetime'): DateFormat {
+  const text = column.format ?? (kind === 'date' ? 'YYYY-MM-DD' : DEFAULT_DATETIME_FORMAT);
+  let format = compiledFormats.get(`${kind} ${text}`);
+  if (!format) {
+    const compiled = compileDateFormat(text, kind);
+    if ('problem' in compiled)
+      throw new ZkaiError('BAD_SCHEMA', `column "${column.name}": bad ${kind} format; build columns with parseSchema`);
+    compiledFormats.set(`${kind} ${text}`, (format = compiled));
+  }
+  return format;
+}
+
 /** The days of a date cell written in the column's format (`YYYY-MM-DD` without one). */
 function daysOfDate(column: Column, text: string): number | 'format' | 'calendar' {
-  if (column.format === undefined) return parseDateDays(text);
-  let format = compiledFormats.get(column.format);
-  if (!format) {
-    const compiled = compileDateFormat(column.format);
-    if ('problem' in compiled)
-      throw new ZkaiError('BAD_SCHEMA', `column "${column.name}": bad date format; build columns with parseSchema`);
-    compiledFormats.set(column.format, (format = compiled));
-  }
-  const parts = readDateParts(format, text);
-  if (!parts) return 'format';
-  const iso = `${String(parts.year).padStart(4, '0')}-${String(parts.month).padStart(2, '0')}-${String(parts.day).padStart(2, '0')}`;
-  return parseDateDays(iso);
+  return column.format === undefined ? parseDateDays(text) : readDateDays(formatOf(column, 'date'), text);
 }
 
 function encodeDate(column: Column, raw: unknown): bigint {
