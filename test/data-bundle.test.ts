@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBundle, loadBundle, recommit, saveBundle } from '../src/data/bundle.ts';
 import { encodeRecord } from '../src/data/encode.ts';
-import { loadPolicy, parsePolicy } from '../src/policy/policy.ts';
+import { evaluatePolicy, loadPolicy, parsePolicy } from '../src/policy/policy.ts';
 import { parseSchema } from '../src/data/schema.ts';
 import { merkleLevels } from '../src/crypto/merkle.ts';
 import { commitRecords, recordLeaf } from '../src/data/commitment.ts';
@@ -96,5 +96,39 @@ describe('policy strictness', () => {
     await writeFile(join(scratch, 'broken-policy.json'), '{ "name": ');
     await expect(loadPolicy(join(scratch, 'broken-policy.json'), schema)).rejects.toThrow(/not valid JSON/);
     await expect(loadPolicy(join(scratch, 'absent.json'), schema)).rejects.toThrow(/cannot read the policy: ENOENT/);
+  });
+});
+
+describe('datetime columns in policies (issue 20)', () => {
+  it('compares instants written in a local format and zone with UTC constants, exactly at the boundary', () => {
+    const schema = parseSchema({
+      name: 'events',
+      columns: [
+        { name: 'id', type: 'integer', min: 0, max: 100 },
+        {
+          name: 'at',
+          type: 'datetime',
+          format: 'DD/MM/YYYY HH:mm',
+          timezone: '+01:00',
+          min: '2020-01-01T00:00:00Z',
+          max: '2030-01-01T00:00:00Z',
+        },
+      ],
+    });
+    // 01:00 on 1 January in +01:00 is midnight UTC: exactly the bound; a minute earlier is before it
+    const records = [
+      encodeRecord(schema, { id: 1, at: '01/01/2024 01:00' }, 1),
+      encodeRecord(schema, { id: 2, at: '01/01/2024 00:59' }, 2),
+    ];
+    const policy = parsePolicy(
+      { name: 'since 2024', rules: [{ field: 'at', op: 'GTE', value: '2024-01-01T00:00:00Z' }] },
+      schema,
+    );
+    const report = evaluatePolicy(policy, records);
+    expect(report.ok).toBe(false);
+    expect(report.violations.map((v) => v.row)).toEqual([2]);
+    expect(() =>
+      parsePolicy({ name: 'bad', rules: [{ field: 'at', op: 'GTE', value: '2024-01-01' }] }, schema),
+    ).toThrow(/is not a date and time YYYY-MM-DDTHH:mm:ssZ \(UTC\)/);
   });
 });

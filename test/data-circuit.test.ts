@@ -207,6 +207,45 @@ describe('dataset policy circuits agree with the TypeScript pre-flight', () => {
   });
 });
 
+describe('datetime columns (issue 20)', () => {
+  it('a rule on instants written in a local format agrees with the pre-flight to the second', async () => {
+    const events = parseSchema({
+      name: 'events',
+      columns: [
+        {
+          name: 'at',
+          type: 'datetime',
+          format: 'YYYY-MM-DD HH:mm:ss',
+          timezone: '-05:00',
+          min: '2020-01-01T00:00:00Z',
+          max: '2030-01-01T00:00:00Z',
+        },
+      ],
+    });
+    const { circuit, policy } = await datasetCircuits(events)(
+      { name: 'since 2024', rules: [{ field: 'at', op: 'GTE', value: '2024-01-01T00:00:00Z' }] },
+      1,
+    );
+    // 19:00 on 31 December in -05:00 is midnight UTC
+    for (const [at, expected] of [
+      ['2023-12-31 19:00:00', true],
+      ['2023-12-31 18:59:59', false],
+      ['2029-12-31 18:59:59', true],
+    ] as const) {
+      const records = [encodeRecord(events, { at }, 2)];
+      expect(evaluatePolicy(policy, records).ok, at).toBe(expected);
+      let accepted = true;
+      try {
+        await computeWitness(circuit.wasmPath, datasetCircuitInput(records, [7n], events, policy, 1));
+      } catch (error) {
+        if (!(error instanceof WitnessError)) throw error;
+        accepted = false;
+      }
+      expect(accepted, `circuit on ${at}`).toBe(expected);
+    }
+  }, 180_000);
+});
+
 describe('group parity (bias check)', () => {
   it('holds at the exact bound, fails beyond it or with an empty group, and ignores padding', async () => {
     const spec: PolicySpec = {

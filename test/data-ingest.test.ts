@@ -505,6 +505,46 @@ describe('encodeCell', () => {
     expect(bad(7)).toMatch(/"format" must be how the data files write dates/);
   });
 
+  it('datetime: instants in seconds, ISO with its zone by default, a declared format and zone, exact', () => {
+    const at = (y: number, mo: number, d: number, h = 0, mi = 0, sec = 0) =>
+      BigInt(utc(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec);
+    const iso = column({ type: 'datetime' });
+    expect(ok(iso, '2024-03-01T12:30:15Z').value).toBe(at(2024, 3, 1, 12, 30, 15));
+    expect(ok(iso, '2024-03-01T12:30:15+02:00').value).toBe(at(2024, 3, 1, 10, 30, 15));
+    expect(ok(iso, '2024-03-01T00:30:00-0530').value).toBe(at(2024, 3, 1, 6, 0, 0));
+    expect(fail(iso, '2024-03-01 12:30:15').message).toContain('is not a date and time in YYYY-MM-DDTHH:mm:ssZ form');
+    expect(fail(iso, '2024-02-30T12:00:00Z').message).toContain('is not a real date and time');
+    expect(fail(iso, '2024-03-01T24:00:00Z').message).toContain('is not a real date and time');
+    expect(fail(iso, '2024-03-01T12:00:00+19:00').message).toContain('is not a date and time in');
+    const local = column({
+      type: 'datetime',
+      format: 'YYYY/MM/DD HH:mm',
+      timezone: '+01:00',
+      min: '2000-01-01T00:00:00Z',
+    });
+    expect(ok(local, '2024/03/01 12:30').value).toBe(at(2024, 3, 1, 11, 30) - at(2000, 1, 1));
+    expect(fail(local, '1999/12/31 23:59').message).toContain('out of range');
+    expect(
+      fail(column({ type: 'datetime', format: 'D MMM YYYY H:mm', timezone: 'UTC' }), '1 Jan 2024 7:60').message,
+    ).toContain('is not a real date and time');
+    // schema: bounds in UTC, a zone stated exactly once, hash without format and zone
+    const bad = (spec: Record<string, unknown>) =>
+      (catchError(() => column({ type: 'datetime', ...spec })) as SchemaError).message;
+    expect(bad({ format: 'YYYY-MM-DD HH:mm' })).toMatch(/has no zone \(Z\), so "timezone" must say which zone/);
+    expect(bad({ format: 'YYYY-MM-DD HH:mm', timezone: 'Europe/Paris' })).toMatch(
+      /"timezone" must be "UTC" or an offset/,
+    );
+    expect(bad({ timezone: 'UTC' })).toMatch(/the format's Z reads each cell's own zone/);
+    expect(bad({ min: '2024-01-01' })).toMatch(/is not an instant in YYYY-MM-DDTHH:mm:ssZ form/);
+    expect(bad({ min: '2024-01-02T00:00:00Z', max: '2024-01-01T00:00:00Z' })).toMatch(/is after max/);
+    expect(bad({ format: 'YYYY-MM-DD' })).toMatch(/one hour \(HH, H\) and one minute \(mm\)/);
+    expect(column({ type: 'datetime', format: 'YYYYMMDDHHmmss', timezone: 'UTC' }).format).toBe('YYYYMMDDHHmmss');
+    const hashOf = (spec: Record<string, unknown>) => schemaOf([{ name: 'c', type: 'datetime', ...spec }]).hash;
+    expect(hashOf({ format: 'YYYY/MM/DD HH:mm', timezone: '+01:00' })).toBe(hashOf({}));
+    expect(hashOf({ max: '2100-01-01T00:00:00Z' })).not.toBe(hashOf({}));
+    expect(schemaOf([{ name: 'c', type: 'datetime' }]).columns[0]).toMatchObject({ ordered: true, bits: 33 });
+  });
+
   it('boolean: true/false and the exact strings true, false, 1, 0', () => {
     for (const [raw, value] of [
       [true, 1n],

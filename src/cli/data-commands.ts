@@ -40,12 +40,14 @@ import { evaluatePolicy, loadPolicy, registriesForPolicy, type Policy, type Poli
 import {
   ADDRESS_BITS,
   DEFAULT_DATE_MIN,
+  DEFAULT_DATETIME_MIN,
   formatScaledDecimal,
   loadSchema,
   parseDateDays,
   parseScaledDecimal,
 } from '../data/schema.ts';
 import type { Column, EncodedRecord, Schema } from '../data/types.ts';
+import { formatIsoInstant, parseIsoInstant } from '../data/date-format.ts';
 import type { VerificationResult } from '../verifier/verify.ts';
 import { readJsonFile } from './io.ts';
 import { emit, progressPrinter, seconds, type GlobalFlags } from './output.ts';
@@ -390,6 +392,14 @@ export function decodeValue(column: Column, encoded: string | bigint | null): st
         ? new Date(time).toISOString().slice(0, 10)
         : `${value} (encoded)`;
     }
+    case 'datetime': {
+      const minSeconds = parseIsoInstant(spec.min ?? DEFAULT_DATETIME_MIN);
+      if (typeof minSeconds !== 'number') return `${value} (encoded)`;
+      const seconds = Number(value) + minSeconds;
+      return Number.isSafeInteger(seconds) && Math.abs(seconds) <= 8.64e12
+        ? formatIsoInstant(seconds)
+        : `${value} (encoded)`;
+    }
     case 'boolean':
       return value === 1n ? 'true' : value === 0n ? 'false' : `${value} (encoded)`;
     case 'category':
@@ -501,7 +511,7 @@ function aggregateActual(aggregate: PolicyReport['aggregates'][number], schema: 
     const field = /^MEAN\(([A-Za-z0-9_]+)\)/.exec(aggregate.text)?.[1];
     const spec = schema.columns.find((c) => c.name === field)?.spec;
     if (spec?.type === 'decimal') quotient /= 10 ** spec.scale;
-    if (spec?.type === 'date') return aggregate.actual;
+    if (spec?.type === 'date' || spec?.type === 'datetime') return aggregate.actual;
   }
   return `${aggregate.actual} = ${Number.isInteger(quotient) ? quotient : quotient.toFixed(4)}`;
 }

@@ -6,7 +6,7 @@
  * `MMMM` (January to December), month names in English and in any letter case. Time tokens (datetime columns only):
  * `HH` / `H` (hour 0 to 23, two digits / one or two), `mm` (minutes), `ss` (seconds, optional: 0 when absent) and `Z`
  * (the cell's own zone: `Z` or an offset `+02:00`, `-0530`). Every other character of the format is matched literally;
- * a format may not hold other letters (so `YYYY-mm-dd` is refused, not misread), and a token of variable width may not
+ * a format may not hold other letters than `T` (ISO 8601's separator) (so `YYYY-mm-dd` is refused, not misread), and a token of variable width may not
  * touch another token (`DMYYYY` would read "1112000" two ways). Parsing is exact: the whole cell must match, and the
  * day must exist in the calendar.
  *
@@ -90,7 +90,7 @@ export function compileDateFormat(
       continue;
     }
     const char = format[at] as string;
-    if (/\p{L}/u.test(char))
+    if (/\p{L}/u.test(char) && char !== 'T')
       return {
         problem: `the letter ${JSON.stringify(char)} at position ${at + 1} is not a token (${tokens.join(', ')})`,
       };

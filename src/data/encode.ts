@@ -5,13 +5,23 @@ import {
   ADDRESS_BITS,
   DEFAULT_DATE_MAX,
   DEFAULT_DATE_MIN,
+  DEFAULT_DATETIME_MAX,
+  DEFAULT_DATETIME_MIN,
   DEFAULT_STRING_MAX_BYTES,
   formatScaledDecimal,
   parseDateDays,
   parseScaledDecimal,
 } from './schema.ts';
 import type { Column, EncodedRecord, Schema } from './types.ts';
-import { compileDateFormat, DEFAULT_DATETIME_FORMAT, readDateDays, type DateFormat } from './date-format.ts';
+import {
+  compileDateFormat,
+  DEFAULT_DATETIME_FORMAT,
+  parseIsoInstant,
+  parseOffset,
+  readDateDays,
+  readInstant,
+  type DateFormat,
+} from './date-format.ts';
 
 /** What a cell can hold before encoding: CSV gives strings, JSON any of these. */
 export type CellValue = string | number | boolean | null | undefined;
@@ -141,6 +151,17 @@ function boundsOf(column: Column): Bounds {
       bounds = { min: BigInt(min), max: BigInt(max) };
       break;
     }
+    case 'datetime': {
+      const min = parseIsoInstant(spec.min ?? DEFAULT_DATETIME_MIN);
+      const max = parseIsoInstant(spec.max ?? DEFAULT_DATETIME_MAX);
+      if (typeof min !== 'number' || typeof max !== 'number')
+        throw new ZkaiError(
+          'BAD_SCHEMA',
+          `column "${column.name}": bad datetime bounds; build columns with parseSchema`,
+        );
+      bounds = { min: BigInt(min), max: BigInt(max) };
+      break;
+    }
     case 'boolean':
       bounds = { min: 0n, max: 1n };
       break;
@@ -178,6 +199,9 @@ export function describeExpected(column: Column): string {
         column.format === undefined
           ? `a date YYYY-MM-DD in [${spec.min ?? DEFAULT_DATE_MIN}, ${spec.max ?? DEFAULT_DATE_MAX}]`
           : `a date written ${column.format}, from ${spec.min ?? DEFAULT_DATE_MIN} to ${spec.max ?? DEFAULT_DATE_MAX}`;
+      break;
+    case 'datetime':
+      text = `a date and time written ${column.format ?? DEFAULT_DATETIME_FORMAT}${column.timezone === undefined ? '' : ` (zone ${column.timezone})`}, from ${spec.min ?? DEFAULT_DATETIME_MIN} to ${spec.max ?? DEFAULT_DATETIME_MAX}`;
       break;
     case 'boolean':
       text = 'true, false, "true", "false", "1" or "0"';
@@ -311,6 +335,17 @@ function encodeDate(column: Column, raw: unknown): bigint {
   if (days === 'format') problem(`${show(raw)} is not a date in ${form} form`);
   if (days === 'calendar') problem(`${show(raw)} is not a calendar date`);
   return inRange(BigInt(days), boundsOf(column), show(raw));
+}
+
+function encodeDatetime(column: Column, raw: unknown): bigint {
+  const form = column.format ?? DEFAULT_DATETIME_FORMAT;
+  if (typeof raw !== 'string') return problem(`${kindOf(raw)} is not a date and time (written as text ${form})`);
+  noSurroundingSpace(raw);
+  const zone = column.timezone === undefined ? undefined : parseOffset(column.timezone);
+  const seconds = readInstant(formatOf(column, 'datetime'), raw, zone);
+  if (seconds === 'format') problem(`${show(raw)} is not a date and time in ${form} form`);
+  if (seconds === 'calendar') problem(`${show(raw)} is not a real date and time`);
+  return inRange(BigInt(seconds as number), boundsOf(column), show(raw));
 }
 
 function encodeBoolean(raw: unknown): bigint {
@@ -457,6 +492,9 @@ export function encodeCell(
         break;
       case 'date':
         value = encodeDate(column, raw);
+        break;
+      case 'datetime':
+        value = encodeDatetime(column, raw);
         break;
       case 'boolean':
         value = encodeBoolean(raw);

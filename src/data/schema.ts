@@ -3,7 +3,7 @@ import { InputFileError, ZkaiError } from '../errors.ts';
 import { poseidonText } from '../crypto/poseidon-bytes.ts';
 import { lineBreakingCharacter } from '../util/text.ts';
 import { parseDateDays } from './calendar.ts';
-import { compileDateFormat } from './date-format.ts';
+import { compileDateFormat, DEFAULT_DATETIME_FORMAT, parseIsoInstant, parseOffset } from './date-format.ts';
 import type { Column, ColumnSpec, Schema, SchemaSpec } from './types.ts';
 
 /** A schema file is malformed. The message names the column (when there is one) and the problem. */
@@ -40,6 +40,9 @@ export const DEFAULT_STRING_MAX_BYTES = 256;
 /** Default bounds of a date column. */
 export const DEFAULT_DATE_MIN = '1970-01-01';
 export const DEFAULT_DATE_MAX = '2199-12-31';
+/** Default bounds of a datetime column (UTC instants). */
+export const DEFAULT_DATETIME_MIN = '1970-01-01T00:00:00Z';
+export const DEFAULT_DATETIME_MAX = '2199-12-31T23:59:59Z';
 /** Largest decimal scale (10^18 still leaves room in 64 bits for small ranges). */
 export const MAX_DECIMAL_SCALE = 18;
 
@@ -51,6 +54,7 @@ const TYPE_KEYS: Record<ColumnSpec['type'], readonly string[]> = {
   integer: ['min', 'max'],
   decimal: ['scale', 'min', 'max'],
   date: ['min', 'max', 'format'],
+  datetime: ['min', 'max', 'format', 'timezone'],
   boolean: [],
   category: ['values'],
   string: ['maxBytes'],
@@ -227,6 +231,41 @@ function parseColumn(
         maxEncoded: BigInt(max.days - min.days),
       };
     }
+    case 'datetime': {
+      const bound = (key: 'min' | 'max', fallback: string): { text: string; seconds: number } => {
+        const value = raw[key] ?? fallback;
+        if (typeof value !== 'string') return fail(`${key} ${show(value)} must be an instant YYYY-MM-DDTHH:mm:ssZ`);
+        const seconds = parseIsoInstant(value);
+        if (seconds === 'format')
+          return fail(`${key} ${show(value)} is not an instant in YYYY-MM-DDTHH:mm:ssZ form (UTC)`);
+        if (seconds === 'calendar') return fail(`${key} ${show(value)} is not a real date and time`);
+        return { text: value, seconds };
+      };
+      const min = bound('min', DEFAULT_DATETIME_MIN);
+      const max = bound('max', DEFAULT_DATETIME_MAX);
+      if (min.seconds > max.seconds) fail(`min ${min.text} is after max ${max.text}`);
+      const formatText = raw.format === undefined ? DEFAULT_DATETIME_FORMAT : raw.format;
+      if (typeof formatText !== 'string' || formatText === '')
+        return fail(
+          `"format" must be how the data files write these instants (text such as "YYYY/MM/DD HH:mm"), got ${show(raw.format)}`,
+        );
+      const compiled = compileDateFormat(formatText, 'datetime');
+      if ('problem' in compiled) return fail(`"format" ${show(formatText)}: ${compiled.problem}`);
+      if (compiled.zoned && raw.timezone !== undefined)
+        fail(`"timezone" is given, but the format's Z reads each cell's own zone: drop one of them`);
+      if (!compiled.zoned) {
+        if (raw.timezone === undefined)
+          fail(
+            `the format ${show(formatText)} has no zone (Z), so "timezone" must say which zone the cells are in ("UTC" or an offset such as "+02:00")`,
+          );
+        if (typeof raw.timezone !== 'string' || raw.timezone === 'Z' || parseOffset(raw.timezone) === undefined)
+          fail(`"timezone" must be "UTC" or an offset such as "+02:00" or "-05:30", got ${show(raw.timezone)}`);
+      }
+      return {
+        spec: { name, type: 'datetime', nullable, min: min.text, max: max.text },
+        maxEncoded: BigInt(max.seconds - min.seconds),
+      };
+    }
     case 'boolean':
       return { spec: { name, type: 'boolean', nullable }, maxEncoded: 1n };
     case 'category': {
@@ -255,6 +294,19 @@ function parseColumn(
     case 'address':
       return { spec: { name, type: 'address', nullable }, maxEncoded: (1n << BigInt(ADDRESS_BITS)) - 1n };
   }
+}
+
+/** A date or datetime column's `format` (when not the default) and `timezone`, as the Column keeps them. */
+function layoutOf(
+  type: ColumnSpec['type'],
+  raw: { format?: unknown; timezone?: unknown },
+): { format?: string; timezone?: string } {
+  if (type !== 'date' && type !== 'datetime') return {};
+  const fallback = type === 'date' ? 'YYYY-MM-DD' : DEFAULT_DATETIME_FORMAT;
+  return {
+    ...(typeof raw.format === 'string' && raw.format !== fallback ? { format: raw.format } : {}),
+    ...(type === 'datetime' && typeof raw.timezone === 'string' ? { timezone: raw.timezone } : {}),
+  };
 }
 
 /**
@@ -335,12 +387,13 @@ export function parseSchema(spec: unknown, source?: string): Schema {
       nullable: columnSpec.nullable === true,
       bits,
       maxEncoded,
-      ordered: columnSpec.type === 'integer' || columnSpec.type === 'decimal' || columnSpec.type === 'date',
+      ordered:
+        columnSpec.type === 'integer' ||
+        columnSpec.type === 'decimal' ||
+        columnSpec.type === 'date' ||
+        columnSpec.type === 'datetime',
       ...(header === undefined || header === columnSpec.name ? {} : { source: header }),
-      ...(typeof (raw as { format?: unknown }).format === 'string' &&
-      (raw as { format: string }).format !== 'YYYY-MM-DD'
-        ? { format: (raw as { format: string }).format }
-        : {}),
+      ...layoutOf(columnSpec.type, raw as { format?: unknown; timezone?: unknown }),
     });
   });
   for (const column of columns) {

@@ -5,7 +5,8 @@
  * values with small range-checked comparators:
  * - integer: `value - min`, in [0, max - min]
  * - decimal: `round-free(value * 10^scale) - min * 10^scale`, parsed exactly from text (never through a float)
- * - date: days since 1970-01-01 minus `minDays` (default 0), `YYYY-MM-DD` in the data
+ * - date: days since 1970-01-01 minus `minDays` (default 0), `YYYY-MM-DD` in the data (or the column's `format`)
+ * - datetime: seconds since 1970-01-01T00:00:00Z minus the `min` instant's, in the column's `format` and zone
  * - boolean: 0 or 1
  * - category: index of the value in `values`
  * - string: Poseidon hash of its UTF-8 bytes (equality only: no order)
@@ -19,6 +20,7 @@ export type ColumnType =
   | { type: 'integer'; min: number | string; max: number | string }
   | { type: 'decimal'; scale: number; min: string; max: string }
   | { type: 'date'; min?: string; max?: string }
+  | { type: 'datetime'; min?: string; max?: string }
   | { type: 'boolean' }
   | { type: 'category'; values: string[] }
   | { type: 'string'; maxBytes?: number }
@@ -62,6 +64,11 @@ export interface Column {
    * schema hash; bounds and policy constants are written `YYYY-MM-DD` whatever it is.
    */
   format?: string;
+  /**
+   * A datetime column's zone (`UTC` or `+HH:MM`) for cells whose format has no `Z`. Not part of the schema hash: the
+   * values are instants (seconds since 1970-01-01T00:00:00Z) whatever it is.
+   */
+  timezone?: string;
 }
 
 /** A validated schema. */

@@ -6,7 +6,8 @@
 import { ZkaiError } from '../errors.ts';
 import { parseAddress } from '../data/encode.ts';
 import { poseidonText } from '../crypto/poseidon-bytes.ts';
-import { parseDateDays } from '../data/schema.ts';
+import { DEFAULT_DATETIME_MIN, parseDateDays } from '../data/schema.ts';
+import { parseIsoInstant } from '../data/date-format.ts';
 import type { Column, EncodedRecord, Schema } from '../data/types.ts';
 import type { Fraction, Operator, PolicyScalar, Predicate, PredicateSpec } from './policy.ts';
 
@@ -59,6 +60,14 @@ function daysOf(text: string, what: string): bigint {
   return BigInt(days);
 }
 
+/** Seconds since 1970-01-01T00:00:00Z of a `YYYY-MM-DDTHH:mm:ssZ` instant. */
+function secondsOf(text: string, what: string): bigint {
+  const seconds = parseIsoInstant(text);
+  if (typeof seconds !== 'number')
+    throw new PolicyError(`${what}: "${text}" is not a date and time YYYY-MM-DDTHH:mm:ssZ (UTC)`);
+  return BigInt(seconds);
+}
+
 /** Refuse keys a policy object may not have: a misspelled key ("wehn", "mn") must not silently weaken a policy. */
 export function onlyKeys(value: object, allowed: readonly string[], what: string): void {
   const unknown = Object.keys(value).filter((key) => !allowed.includes(key));
@@ -83,6 +92,8 @@ export function columnScale(column: Column): { offset: bigint; scale: bigint } {
     }
     case 'date':
       return { offset: daysOf(spec.min ?? '1970-01-01', `column ${column.name} min`), scale: 1n };
+    case 'datetime':
+      return { offset: secondsOf(spec.min ?? DEFAULT_DATETIME_MIN, `column ${column.name} min`), scale: 1n };
     default:
       return { offset: 0n, scale: 1n };
   }
@@ -94,6 +105,11 @@ export function scaledConstant(column: Column, value: PolicyScalar, what: string
   if (spec.type === 'date') {
     if (typeof value !== 'string') throw new PolicyError(`${what}: a date must be a string YYYY-MM-DD`);
     return daysOf(value, what);
+  }
+  if (spec.type === 'datetime') {
+    if (typeof value !== 'string')
+      throw new PolicyError(`${what}: a date and time must be a string YYYY-MM-DDTHH:mm:ssZ (UTC)`);
+    return secondsOf(value, what);
   }
   const fraction = parseDecimal(scalarText(value), what);
   const scale = spec.type === 'decimal' ? 10n ** BigInt(spec.scale) : 1n;
@@ -110,6 +126,7 @@ function encodeConstant(column: Column, value: PolicyScalar, what: string): bigi
     case 'integer':
     case 'decimal':
     case 'date':
+    case 'datetime':
       return scaledConstant(column, value, what) - columnScale(column).offset;
     case 'boolean':
       if (value === true || value === 'true' || value === 1) return 1n;
