@@ -132,3 +132,47 @@ describe('datetime columns in policies (issue 20)', () => {
     ).toThrow(/is not a date and time YYYY-MM-DDTHH:mm:ssZ \(UTC\)/);
   });
 });
+
+describe('one rule over many columns (issue 20)', () => {
+  const features = parseSchema({
+    name: 'features',
+    columns: ['a', 'b', 'c'].map((name) => ({ name, type: 'integer', min: -10, max: 10 })),
+  });
+
+  it('"fields" is the rule once per column: the same rules, report and hash as writing them out', () => {
+    const compact = parsePolicy(
+      { name: 'non-negative', rules: [{ fields: ['a', 'b', 'c'], op: 'GTE', value: 0 }] } as never,
+      features,
+    );
+    const written = parsePolicy(
+      {
+        name: 'non-negative',
+        rules: ['a', 'b', 'c'].map((field) => ({ field, op: 'GTE', value: 0 })),
+      },
+      features,
+    );
+    expect(compact.hash).toBe(written.hash);
+    expect(compact.rules.map((rule) => rule.text)).toEqual(written.rules.map((rule) => rule.text));
+    const records = [
+      encodeRecord(features, { a: 1, b: 0, c: 2 }, 1),
+      encodeRecord(features, { a: 1, b: -1, c: -2 }, 2),
+    ];
+    const report = evaluatePolicy(compact, records);
+    expect(report.violations.map((v) => [v.row, v.field])).toEqual([
+      [2, 'b'],
+      [2, 'c'],
+    ]);
+  });
+
+  it('refuses "field" with "fields", an empty or repeated list, and names the column at fault', () => {
+    const parse = (rule: Record<string, unknown>) => () => parsePolicy({ name: 'p', rules: [rule] } as never, features);
+    expect(parse({ field: 'a', fields: ['b'], op: 'GTE', value: 0 })).toThrow(
+      /give "field" .* or "fields" .*, not both/,
+    );
+    expect(parse({ fields: [], op: 'GTE', value: 0 })).toThrow(/"fields" must be a non-empty list of column names/);
+    expect(parse({ fields: ['a', 'a'], op: 'GTE', value: 0 })).toThrow(/"fields" names "a" twice/);
+    expect(parse({ fields: ['a', 'zz'], op: 'GTE', value: 0 })).toThrow(
+      /rules\[0\]\.fields\[1\] \(zz\): field "zz" is not a column/,
+    );
+  });
+});

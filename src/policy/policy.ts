@@ -213,10 +213,14 @@ export function parsePolicy(raw: unknown, schema: Schema): Policy {
       `the policy's "name" must be one line of text: it holds the control character ${breaking.codePoint} at position ${breaking.index}`,
     );
   if (!Array.isArray(spec.rules)) throw new PolicyError('a policy needs a "rules" list (it may be empty)');
-  const rules = spec.rules.map((rule, index): Rule => ({
+  const expanded = expandRuleFields(spec.rules as unknown[]);
+  // The policy as it is hashed and kept: a rule over several fields is that rule once per field, so both spellings
+  // are one policy with one hash.
+  const normalized: PolicySpec = { ...spec, rules: expanded.map(({ rule }) => rule) };
+  const rules = expanded.map(({ rule, what }, index): Rule => ({
     index,
-    predicate: parsePredicate(schema, rule, `rules[${index}]`, true),
-    when: rule.when ? parsePredicate(schema, rule.when, `rules[${index}].when`) : undefined,
+    predicate: parsePredicate(schema, rule, what, true),
+    when: rule.when ? parsePredicate(schema, rule.when, `${what}.when`) : undefined,
     text: `${rule.when ? `if ${describe(rule.when)} then ` : ''}${describe(rule)}`,
   }));
   const aggregates = (spec.aggregates ?? []).map((aggregate, index): Aggregate => {
@@ -271,7 +275,35 @@ export function parsePolicy(raw: unknown, schema: Schema): Policy {
     throw new PolicyError(
       `registries: registry "${repeated}" is named twice; each requirement needs its own registry name`,
     );
-  return { spec, rules, aggregates, registries, hash: poseidonText(canonicalPolicy(spec)).toString() };
+  return {
+    spec: normalized,
+    rules,
+    aggregates,
+    registries,
+    hash: poseidonText(canonicalPolicy(normalized)).toString(),
+  };
+}
+
+/**
+ * The rules of a policy file with each rule over several columns (`"fields": [...]` instead of `"field"`) written out
+ * once per column, in order, each with how errors name it (`rules[2].fields[1] (mean_area)`).
+ */
+function expandRuleFields(rules: readonly unknown[]): Array<{ rule: RuleSpec; what: string }> {
+  return rules.flatMap((rule, i) => {
+    if (typeof rule !== 'object' || rule === null || !('fields' in rule))
+      return [{ rule: rule as RuleSpec, what: `rules[${i}]` }];
+    const { fields, ...rest } = rule as { fields: unknown } & Record<string, unknown>;
+    if ('field' in rest)
+      throw new PolicyError(`rules[${i}]: give "field" (one column) or "fields" (several), not both`);
+    if (!Array.isArray(fields) || fields.length === 0 || fields.some((field) => typeof field !== 'string'))
+      throw new PolicyError(`rules[${i}]: "fields" must be a non-empty list of column names`);
+    const repeated = fields.find((field, k) => fields.indexOf(field) !== k) as string | undefined;
+    if (repeated !== undefined) throw new PolicyError(`rules[${i}]: "fields" names ${JSON.stringify(repeated)} twice`);
+    return (fields as string[]).map((field, k) => ({
+      rule: { ...rest, field } as unknown as RuleSpec,
+      what: `rules[${i}].fields[${k}] (${field})`,
+    }));
+  });
 }
 
 /** Read and validate a policy file. */
