@@ -130,6 +130,10 @@ describe('datetime columns in policies (issue 20)', () => {
     expect(() =>
       parsePolicy({ name: 'bad', rules: [{ field: 'at', op: 'GTE', value: '2024-01-01' }] }, schema),
     ).toThrow(/is not a date and time YYYY-MM-DDTHH:mm:ssZ \(UTC\)/);
+    for (const kind of ['SUM', 'MEAN'])
+      expect(() =>
+        parsePolicy({ name: 'sum', rules: [], aggregates: [{ kind, field: 'at', min: 0 }] } as never, schema),
+      ).toThrow(/of a datetime column is not supported/);
   });
 });
 

@@ -539,6 +539,14 @@ describe('encodeCell', () => {
     expect(bad({ min: '2024-01-02T00:00:00Z', max: '2024-01-01T00:00:00Z' })).toMatch(/is after max/);
     expect(bad({ format: 'YYYY-MM-DD' })).toMatch(/one hour \(HH, H\) and one minute \(mm\)/);
     expect(column({ type: 'datetime', format: 'YYYYMMDDHHmmss', timezone: 'UTC' }).format).toBe('YYYYMMDDHHmmss');
+    // from the attack review: a digit beside a variable-width token would read two ways; -00:00 means "unknown"
+    expect((catchError(() => column({ type: 'date', format: 'D1M/YYYY' })) as SchemaError).message).toMatch(
+      /the digit 1 at position 2 would be read as part of a number/,
+    );
+    expect(bad({ format: 'YYYY-MM-DD HH:mm', timezone: '-00:00' })).toMatch(/"timezone" must be "UTC" or an offset/);
+    expect(fail(iso, '2024-03-01T12:00:00-00:00').message).toContain('is not a date and time in');
+    expect(fail(iso, '2024-03-01T12:00:00+18:01').message).toContain('is not a date and time in');
+    expect(ok(iso, '2024-03-01T18:00:00+18:00').value).toBe(at(2024, 3, 1, 0, 0, 0));
     const hashOf = (spec: Record<string, unknown>) => schemaOf([{ name: 'c', type: 'datetime', ...spec }]).hash;
     expect(hashOf({ format: 'YYYY/MM/DD HH:mm', timezone: '+01:00' })).toBe(hashOf({}));
     expect(hashOf({ max: '2100-01-01T00:00:00Z' })).not.toBe(hashOf({}));

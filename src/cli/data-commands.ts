@@ -369,7 +369,7 @@ async function ingest(path: string, schema: Schema, flags: GlobalFlags): Promise
 }
 
 /**
- * A record's value as people read it: integer = encoded + min, decimal with its scale, category name, date YYYY-MM-DD,
+ * A record's value as people read it: integer = encoded + min, decimal with its scale, category name, date YYYY-MM-DD, datetime YYYY-MM-DDTHH:mm:ssZ,
  * boolean, `(hashed)` for strings (only their Poseidon hash is kept), an address in its EIP-55 checksummed form and
  * `null`.
  */
@@ -395,10 +395,7 @@ export function decodeValue(column: Column, encoded: string | bigint | null): st
     case 'datetime': {
       const minSeconds = parseIsoInstant(spec.min ?? DEFAULT_DATETIME_MIN);
       if (typeof minSeconds !== 'number') return `${value} (encoded)`;
-      const seconds = Number(value) + minSeconds;
-      return Number.isSafeInteger(seconds) && Math.abs(seconds) <= 8.64e12
-        ? formatIsoInstant(seconds)
-        : `${value} (encoded)`;
+      return formatIsoInstant(Number(value) + minSeconds) ?? `${value} (encoded)`;
     }
     case 'boolean':
       return value === 1n ? 'true' : value === 0n ? 'false' : `${value} (encoded)`;

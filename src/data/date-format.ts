@@ -90,6 +90,10 @@ export function compileDateFormat(
       continue;
     }
     const char = format[at] as string;
+    if (/\d/.test(char))
+      return {
+        problem: `the digit ${char} at position ${at + 1} would be read as part of a number beside it; formats hold tokens, separators and letters T`,
+      };
     if (/\p{L}/u.test(char) && char !== 'T')
       return {
         problem: `the letter ${JSON.stringify(char)} at position ${at + 1} is not a token (${tokens.join(', ')})`,
@@ -175,7 +179,8 @@ export function parseOffset(text: string): number | undefined {
   if (!match) return undefined;
   const hours = Number(match[2]);
   const minutes = Number(match[3]);
-  if (hours > 18 || minutes > 59) return undefined;
+  if (minutes > 59 || hours * 60 + minutes > 18 * 60) return undefined;
+  if (match[1] === '-' && hours === 0 && minutes === 0) return undefined; // RFC 3339: -00:00 is "offset unknown"
   return (match[1] === '-' ? -1 : 1) * (hours * 60 + minutes);
 }
 
@@ -229,8 +234,12 @@ export function parseIsoInstant(text: string): number | 'format' | 'calendar' {
   return days * 86_400 + hour * 3600 + minute * 60 + second;
 }
 
-/** `YYYY-MM-DDTHH:mm:ssZ` of an instant in seconds since 1970-01-01T00:00:00Z. */
-export function formatIsoInstant(seconds: number): string {
+/**
+ * `YYYY-MM-DDTHH:mm:ssZ` of an instant in seconds since 1970-01-01T00:00:00Z; `undefined` outside the years 0000 to
+ * 9999 (which that form cannot write).
+ */
+export function formatIsoInstant(seconds: number): string | undefined {
+  if (!Number.isSafeInteger(seconds) || seconds < -62_167_219_200 || seconds > 253_402_300_799) return undefined;
   const days = Math.floor(seconds / 86_400);
   const rest = seconds - days * 86_400;
   const date = new Date(days * 86_400_000).toISOString().slice(0, 10);

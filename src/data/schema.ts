@@ -315,12 +315,12 @@ function layoutOf(
  * Per column: `bits` is the bit length of `maxEncoded` (at least 1; {@link STRING_BITS} for strings), `maxEncoded` is
  * the largest encoded value (integer: max-min; decimal: (max-min)*10^scale; date: maxDays-minDays with defaults
  * 1970-01-01..2199-12-31; boolean: 1; category: values.length-1; string: undefined; address: 2^160-1) and `ordered` is
- * true for integer, decimal and date columns. Columns other than string and address needing more than
+ * true for integer, decimal, date and datetime columns. Columns other than string and address needing more than
  * {@link MAX_COLUMN_BITS} bits are rejected (an address takes {@link ADDRESS_BITS}, but is never ordered).
  *
  * Unknown keys (at the top level or in a column) are errors, so a misspelt option is never silently ignored.
  *
- * Three keys say where and how values are written in data files and are not part of the hash (the same data under other headers
+ * Four keys say where and how values are written in data files and are not part of the hash (the same data under other headers
  * is the same statement): a column's `source`, its header (CSV) or key (JSON) when that is not its name (any one
  * line of text: spaces, `$`, punctuation), a date column's `format` (how the files write its dates, see
  * `src/data/date-format.ts`; bounds and policy constants stay `YYYY-MM-DD`), and the top-level `otherColumns`: `"ignore"` lets data files hold columns

@@ -144,6 +144,10 @@ function summedColumn(schema: Schema, spec: { kind: 'SUM' | 'MEAN'; field: strin
     throw new PolicyError(
       `${what}: ${spec.kind} needs a numeric or date column; ${column.name} is ${column.spec.type}`,
     );
+  if (column.spec.type === 'datetime')
+    throw new PolicyError(
+      `${what}: ${spec.kind} of a datetime column is not supported (its bounds would be sums of seconds, not instants); compare instants with rules (GTE, BETWEEN...)`,
+    );
   return column;
 }
 

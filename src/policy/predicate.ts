@@ -197,7 +197,7 @@ function parsePredicateUnchecked(schema: Schema, spec: PredicateSpec, what: stri
   const label = `${what} (${column.name} ${op})`;
   if (ORDERED_OPS.has(op) && !column.ordered)
     throw new PolicyError(
-      `${label}: ${op} needs an ordered column (integer, decimal, date); ${column.name} is ${column.spec.type}`,
+      `${label}: ${op} needs an ordered column (integer, decimal, date, datetime); ${column.name} is ${column.spec.type}`,
     );
   const need = (key: 'value' | 'min' | 'max'): PolicyScalar => {
     const value = spec[key];
