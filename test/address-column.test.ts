@@ -79,7 +79,7 @@ describe('address columns: schema', () => {
       SchemaError,
     );
     expect(() => parseSchema({ name: 'x', columns: [{ name: 'a', type: 'address', maxBytes: 20 }] })).toThrow(
-      /column "a": unknown key "maxBytes" \(address columns take name, type, nullable\)/,
+      /column "a": unknown key "maxBytes" \(address columns take name, type, nullable, source\)/,
     );
     // Other types keep the 64-bit limit.
     expect(() =>
@@ -212,7 +212,7 @@ describe('address columns: policies', () => {
       /1234 is not an account address \(write it as a string/,
     );
     expect(policyError({ name: 'p', rules: [{ field: 'account', op: 'LT', value: CHECKSUMMED }] })).toMatch(
-      /rules\[0\] \(account LT\): LT needs an ordered column \(integer, decimal, date\); account is address/,
+      /rules\[0\] \(account LT\): LT needs an ordered column \(integer, decimal, date, datetime\); account is address/,
     );
     expect(
       policyError({ name: 'p', rules: [{ field: 'account', op: 'BETWEEN', min: ALL_LOWER, max: CHECKSUMMED }] }),
