@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { builtNativeAddon } from '../prover/native/index.ts';
 import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
+import { poseidonSpongeJs } from './poseidon-js.ts';
 
 /** Widths of circomlib's Poseidon: t = inputs + 1, 2 to 17. */
 const WIDTHS = Array.from({ length: 16 }, (_, index) => index + 2);
@@ -84,27 +85,18 @@ function loadNativeSponge(): NativeSponge | null {
  * runs code in this process anyway.
  */
 export function hashesAsPoseidonLite(native: NativeSponge): boolean {
-  const require = createRequire(import.meta.url);
-  const lite = require('poseidon-lite') as Record<string, (inputs: bigint[]) => bigint>;
   const lists = WIDTHS.map((t) =>
     Array.from({ length: t - 1 }, (_, i) => BigInt(t * 1_000_003 + i) ** 5n % BN254_SCALAR_FIELD),
   );
   const long = Array.from({ length: 40 }, (_, i) => BigInt(i) * 0x1234567890abcdefn);
-  const expected = lists.map((list) => (lite[`poseidon${list.length}`] as (inputs: bigint[]) => bigint)(list));
-  let accumulator = (lite.poseidon16 as (inputs: bigint[]) => bigint)(long.slice(0, 16));
-  for (let start = 16; start < long.length; start += 15) {
-    const part = long.slice(start, start + 15);
-    accumulator = (lite[`poseidon${part.length + 1}`] as (inputs: bigint[]) => bigint)([accumulator, ...part]);
-  }
+  const expected = [...lists, long].map(poseidonSpongeJs);
   let got: bigint[];
   try {
     got = spongesWith(native, [...lists, long]);
   } catch {
     return false;
   }
-  return (
-    got.length === lists.length + 1 && got.every((hash, i) => hash === (i < lists.length ? expected[i] : accumulator))
-  );
+  return got.length === lists.length + 1 && got.every((hash, i) => hash === expected[i]);
 }
 
 /**

@@ -1,103 +1,28 @@
-/** circomlib-compatible Poseidon of 1 to 16 field elements, from poseidon-lite. */
-import {
-  poseidon2,
-  poseidon1,
-  poseidon3,
-  poseidon4,
-  poseidon5,
-  poseidon6,
-  poseidon7,
-  poseidon8,
-  poseidon9,
-  poseidon10,
-  poseidon11,
-  poseidon12,
-  poseidon13,
-  poseidon14,
-  poseidon15,
-  poseidon16,
-} from 'poseidon-lite';
+/**
+ * circomlib-compatible Poseidon of 1 to 16 field elements and zkai's sponge: natively when the addon is built
+ * (src/crypto/poseidon-native.ts), else in JavaScript (src/crypto/poseidon-js.ts, poseidon-lite), with the same hashes.
+ */
 import { createHash } from 'node:crypto';
-import { ZkaiError } from '../errors.ts';
 import { BN254_SCALAR_FIELD } from '../verifier/types.ts';
+import { poseidonJs, poseidonSpongeJs } from './poseidon-js.ts';
 import { nativePoseidonSponges } from './poseidon-native.ts';
 
-const POSEIDON: ReadonlyArray<(inputs: bigint[]) => bigint> = [
-  poseidon1,
-  poseidon2,
-  poseidon3,
-  poseidon4,
-  poseidon5,
-  poseidon6,
-  poseidon7,
-  poseidon8,
-  poseidon9,
-  poseidon10,
-  poseidon11,
-  poseidon12,
-  poseidon13,
-  poseidon14,
-  poseidon15,
-  poseidon16,
-];
+export { poseidonJs, poseidonSpongeJs, spongeChunks } from './poseidon-js.ts';
 
-/**
- * Poseidon of 1 to 16 field elements (circomlib's `Poseidon(n)`): natively when the addon is built
- * (src/crypto/poseidon-native.ts), else poseidon-lite.
- */
+/** Poseidon of 1 to 16 field elements (circomlib's `Poseidon(n)`); a list of another length is refused. */
 export function poseidon(inputs: bigint[]): bigint {
-  const hash = POSEIDON[inputs.length - 1];
-  if (!hash) throw new ZkaiError('BAD_INPUT', `Poseidon takes 1 to 16 inputs, got ${inputs.length}`);
-  return nativePoseidonSponges([inputs])?.[0] ?? hash(inputs);
+  const native = inputs.length >= 1 && inputs.length <= 16 ? nativePoseidonSponges([inputs]) : undefined;
+  return native?.[0] ?? poseidonJs(inputs);
 }
 
-/** {@link poseidon} in JavaScript only (poseidon-lite): the reference the native hash is tested against. */
-export function poseidonJs(inputs: bigint[]): bigint {
-  const hash = POSEIDON[inputs.length - 1];
-  if (!hash) throw new ZkaiError('BAD_INPUT', `Poseidon takes 1 to 16 inputs, got ${inputs.length}`);
-  return hash(inputs);
-}
-
-/**
- * How a Poseidon sponge splits `elementCount` elements into calls (indices of the elements): the first call takes up to
- * 16, each later call takes the previous output and up to 15 more. Record leaves, model hashes and commitments, task
- * hashes and the circuits that recompute them all chunk this way.
- */
-export function spongeChunks(elementCount: number): number[][] {
-  if (!Number.isInteger(elementCount) || elementCount < 1)
-    throw new ZkaiError('BAD_INPUT', `a Poseidon sponge hashes at least one element, got ${elementCount}`);
-  const chunks: number[][] = [Array.from({ length: Math.min(16, elementCount) }, (_, i) => i)];
-  for (let start = 16; start < elementCount; start += 15)
-    chunks.push(Array.from({ length: Math.min(15, elementCount - start) }, (_, i) => start + i));
-  return chunks;
-}
-
-/** Poseidon sponge over one or more field elements, chunked by {@link spongeChunks}; natively in one call when it can. */
+/** Poseidon sponge over one or more field elements, chunked by `spongeChunks`; natively in one call when it can. */
 export function poseidonSponge(elements: readonly bigint[]): bigint {
-  const chunks = spongeChunks(elements.length);
-  const native = nativePoseidonSponges([elements]);
-  if (native) return native[0] as bigint;
-  return spongeWith(poseidonJs, elements, chunks);
+  return nativePoseidonSponges([elements])?.[0] ?? poseidonSpongeJs(elements);
 }
 
-/** The sponges of many lists (a dataset's leaves): one native call for all of them when it can. */
+/** The sponges of many lists (a dataset's leaves, a Merkle level): one native call for all of them when it can. */
 export function poseidonSponges(lists: ReadonlyArray<readonly bigint[]>): bigint[] {
-  for (const list of lists) spongeChunks(list.length); // an empty list is refused as poseidonSponge refuses it
-  return nativePoseidonSponges(lists) ?? lists.map((list) => spongeWith(poseidonJs, list, spongeChunks(list.length)));
-}
-
-/** {@link poseidonSponge} in JavaScript only (poseidon-lite): the reference of the tests. */
-export function poseidonSpongeJs(elements: readonly bigint[]): bigint {
-  return spongeWith(poseidonJs, elements, spongeChunks(elements.length));
-}
-
-function spongeWith(hash: (inputs: bigint[]) => bigint, elements: readonly bigint[], chunks: number[][]): bigint {
-  let accumulator: bigint | undefined;
-  for (const chunk of chunks) {
-    const inputs = chunk.map((index) => elements[index] as bigint);
-    accumulator = hash(accumulator === undefined ? inputs : [accumulator, ...inputs]);
-  }
-  return accumulator as bigint;
+  return nativePoseidonSponges(lists) ?? lists.map(poseidonSpongeJs);
 }
 
 /** Sponge results kept by {@link poseidonSpongeRemembered}: at most this many, the oldest dropped first. */
